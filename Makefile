@@ -1,0 +1,39 @@
+# The front door.  Two commands matter to a newcomer:
+#   make run    install what is needed, build, and show comity working
+#   make test   install what is needed, build with ASan+UBSan, run every test
+# Others: make build, make bench, make fuzz [FUZZ_SECONDS=N], make clean.
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build run test bench fuzz clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+build: deps
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOMITY_TESTS=OFF >/dev/null
+	@cmake --build build -j $(JOBS)
+
+run: build
+	@scripts/run
+
+test: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCOMITY_SANITIZE=ON -DCOMITY_BENCH=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+bench:
+	@scripts/install-deps --bench
+	@cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCOMITY_TESTS=OFF >/dev/null
+	@cmake --build build-release -j $(JOBS)
+	@bench/run build-release
+
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOMITY_FUZZ=ON -DCOMITY_TESTS=OFF -DCOMITY_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@scripts/fuzz build-fuzz $(FUZZ_SECONDS)
+
+clean:
+	rm -rf build build-asan build-release build-fuzz

@@ -1,0 +1,15 @@
+# Turns cli/help/<name>.txt into a C header of HELP_<NAME> string macros, so
+# that each command's help text is a plain text file next to the code.
+file(GLOB files "${SRC}/*.txt")
+set(out "/* generated from the text files of cli/help by cli/help/embed.cmake */\n")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  string(TOUPPER ${name} up)
+  file(READ ${f} text)
+  string(REPLACE "\\" "\\\\" text "${text}")
+  string(REPLACE "\"" "\\\"" text "${text}")
+  string(REPLACE "\n" "\\n\" \\\n    \"" text "${text}")
+  string(APPEND out "#define HELP_${up} \\\n    \"${text}\"\n")
+endforeach()
+file(WRITE "${OUT}.new" "${out}")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.new" "${OUT}")

@@ -1,0 +1,81 @@
+/*
+ * alloc.c: the one allocation wrapper.
+ *
+ * Every heap allocation in libcomity goes through cy_malloc and friends, so
+ * that tests can make the n-th allocation fail (cy_alloc_fail_after) and
+ * check that every error path releases what it took.  comity_free is the
+ * public destructor for plain memory handed out by the API.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "base/base.h"
+
+static atomic_long fail_countdown;
+
+void cy_alloc_fail_after(long n) { atomic_store(&fail_countdown, n); }
+
+static bool should_fail(void)
+{
+    long v = atomic_load(&fail_countdown);
+    if (v <= 0)
+        return false;
+    if (atomic_fetch_sub(&fail_countdown, 1) == 1)
+        return true;
+    return false;
+}
+
+void *cy_malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *cy_calloc(size_t count, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return calloc(count ? count : 1, n ? n : 1);
+}
+
+void *cy_realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+char *cy_strndup(const char *s, size_t n)
+{
+    char *d = cy_malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+char *cy_strdup(const char *s) { return cy_strndup(s, strlen(s)); }
+
+void cy_free(void *p) { free(p); }
+
+void cy_free_secret(void *p, size_t len)
+{
+    if (p) {
+        sodium_memzero(p, len);
+        free(p);
+    }
+}
+
+void comity_free(void *p) { free(p); }
+
+comity_err comity_init(comity_error *err)
+{
+    if (sodium_init() < 0)
+        return cy_fail(err, COMITY_ERR_INTERNAL, "libsodium failed to start");
+    return COMITY_OK;
+}

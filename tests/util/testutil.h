@@ -1,0 +1,58 @@
+/*
+ * testutil.h: helpers shared by the cmocka unit tests.
+ *
+ * cmocka must be included after <stdarg.h>, <stddef.h>, <setjmp.h> and
+ * <stdint.h>; this header does that once for every test file.
+ */
+#ifndef COMITY_TESTUTIL_H
+#define COMITY_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "comity.h"
+
+/* Path of a file under ../shared (COMITY_SHARED), in a static buffer. */
+const char *tu_shared(const char *rel);
+/* Path of a file under the source tree (COMITY_SRC), in a static buffer. */
+const char *tu_src(const char *rel);
+/* Reads a whole file; fails the test if it cannot.  Caller frees (free). */
+char *tu_slurp(const char *path, size_t *len);
+/* A fresh empty temporary directory (removed by tu_rmrf). Caller frees. */
+char *tu_tmpdir(void);
+void tu_rmrf(const char *path);
+
+/* Asserts a comity call succeeded, printing its message if not. */
+#define TU_OK(expr)                                                          \
+    do {                                                                     \
+        comity_err tu_rc_ = (expr);                                          \
+        if (tu_rc_ != COMITY_OK)                                             \
+            fail_msg("%s failed: %s (%s)", #expr, comity_strerror(tu_rc_),   \
+                     tu_last_err.msg);                                       \
+    } while (0)
+
+/* Asserts that a call failed with `code` and that the message mentions `needle`. */
+#define TU_FAILS(expr, code, needle)                                         \
+    do {                                                                     \
+        comity_err tu_rc_ = (expr);                                          \
+        if (tu_rc_ != (code))                                                \
+            fail_msg("%s: want %s, got %s (%s)", #expr,                      \
+                     comity_strerror(code), comity_strerror(tu_rc_),         \
+                     tu_last_err.msg);                                       \
+        tu_check_msg(#expr, (needle));                                       \
+    } while (0)
+
+/* Fails the test when `needle` is not NULL and not in tu_last_err.msg. */
+void tu_check_msg(const char *what, const char *needle);
+
+/* The error buffer tests pass as `E` (reset with TU_E before each call). */
+extern comity_error tu_last_err;
+#define E (memset(&tu_last_err, 0, sizeof tu_last_err), &tu_last_err)
+
+#endif
