@@ -117,11 +117,113 @@ typedef struct comity_vkey comity_vkey;
 
 /* --- party keys (src/crypto/key.c) --- */
 
+/*
+ * A party key file is an age identity file (so `age -i FILE` opens what was
+ * sealed to the party) whose comment lines also carry the party's name,
+ * public identity and Ed25519 signing key:
+ *
+ *   # comity party key for pk.pkcert, created 2026-11-23T06:40:00.000Z
+ *   # public key: pk.pkcert+1a2b3c4d+AQ...
+ *   # recipient: age1...
+ *   # signing key: PRIVATE+KEY+pk.pkcert+1a2b3c4d+AQ...
+ *   AGE-SECRET-KEY-1...
+ */
+
+/* Makes a fresh key for `party` (validated).  OUT *key: comity_key_free. */
+COMITY_API comity_err comity_key_generate(const char *party, comity_key **key,
+                                          comity_error *err);
+/* Parses a key file's text.  Refuses low-order X25519 keys, signing keys
+ * whose name, key id or public key do not match, and malformed lines. */
+COMITY_API comity_err comity_key_parse(const char *text, size_t len,
+                                       comity_key **key, comity_error *err);
+COMITY_API comity_err comity_key_load(const char *path, comity_key **key,
+                                      comity_error *err);
+/* Writes the key file at `path` with mode 0600; never overwrites. */
+COMITY_API comity_err comity_key_save(const comity_key *key, const char *path,
+                                      comity_error *err);
+COMITY_API void comity_key_free(comity_key *key);
+/* Borrowed strings, valid while the key lives. */
+COMITY_API const char *comity_key_party(const comity_key *key);
+COMITY_API const char *comity_key_vkey(const comity_key *key);      /* name+id+b64 */
+COMITY_API const char *comity_key_recipient(const comity_key *key); /* age1... */
+/* The signed-note signing key inside a party key (borrowed). */
+typedef struct comity_nkey comity_nkey;
+COMITY_API const comity_nkey *comity_key_signer(const comity_key *key);
+
 /* --- signed-note verifier keys and notes (src/crypto/note.c) --- */
+
+/* Note signature types (c2sp.org/signed-note). */
+#define COMITY_NOTE_ED25519 0x01
+#define COMITY_NOTE_COSIG_V1 0x04 /* timestamped Ed25519 cosignature */
+
+/* Caps on what a note parser accepts. */
+#define COMITY_NOTE_MAX (1u << 20) /* bytes in a whole note */
+#define COMITY_NOTE_MAX_SIGS 64    /* signature lines (spec: accept >= 16) */
+
+/* Parses "name+hexid+base64(type||key)"; checks the key id against the key,
+ * refuses unknown types, non-canonical base64, and Ed25519 keys libsodium
+ * would refuse (low order, non-canonical).  OUT *vkey: comity_vkey_free. */
+COMITY_API comity_err comity_vkey_parse(const char *text, size_t len,
+                                        comity_vkey **vkey, comity_error *err);
+COMITY_API void comity_vkey_free(comity_vkey *vkey);
+COMITY_API const char *comity_vkey_name(const comity_vkey *vkey);
+COMITY_API uint32_t comity_vkey_id(const comity_vkey *vkey);
+COMITY_API int comity_vkey_type(const comity_vkey *vkey);
+/* The vkey's text form (borrowed, valid while vkey lives). */
+COMITY_API const char *comity_vkey_text(const comity_vkey *vkey);
+
+/* Signed-note signing keys (a log's or witness's key, or a party's).  The
+ * text form is Go's x/mod convention PRIVATE+KEY+name+hexid+base64(type||seed). */
+COMITY_API comity_err comity_nkey_generate(const char *name, int type,
+                                           comity_nkey **key, comity_error *err);
+COMITY_API comity_err comity_nkey_parse(const char *text, size_t len,
+                                        comity_nkey **key, comity_error *err);
+COMITY_API void comity_nkey_free(comity_nkey *key);
+COMITY_API const char *comity_nkey_name(const comity_nkey *key);
+COMITY_API uint32_t comity_nkey_id(const comity_nkey *key);
+/* Borrowed text forms, valid while the key lives. */
+COMITY_API const char *comity_nkey_vkey(const comity_nkey *key);
+COMITY_API const char *comity_nkey_text(const comity_nkey *key); /* secret */
+
+/* Signs `text` (which must end in a newline and be valid note text) with
+ * each key of type 0x01, giving a whole note.  OUT *note (NUL-terminated),
+ * caller frees with comity_free. */
+COMITY_API comity_err comity_note_sign(const char *text, size_t len,
+                                       const comity_nkey *const *keys,
+                                       size_t nkeys, char **note,
+                                       size_t *note_len, comity_error *err);
+/*
+ * Verifies a note against the known keys (c2sp.org/signed-note rules):
+ * unknown signatures are ignored, a known key's failing signature rejects the
+ * note, and at least one known signature must verify.  Cosignature keys
+ * (type 0x04) are checked as cosignatures.  *verified (may be NULL) gets the
+ * number of known signatures that verified.  OUT *text (may be NULL): the
+ * note text, caller frees.
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_note_verify(const char *note, size_t len,
+                   const comity_vkey *const *keys, size_t nkeys,
+                   char **text, size_t *verified, comity_error *err);
 
 /* --- DSSE envelopes (src/crypto/dsse.c) --- */
 
 /* --- age sealing (src/crypto/age.c) --- */
+
+/* A set of age X25519 identities for opening files: read from a comity key
+ * file or a standard age identity file (AGE-SECRET-KEY-1 lines, '#' comments,
+ * blank lines).  OUT *ids: comity_identities_free. */
+typedef struct comity_identities comity_identities;
+COMITY_API comity_err comity_identities_parse(const char *text, size_t len,
+                                              comity_identities **ids,
+                                              comity_error *err);
+COMITY_API comity_err comity_identities_load(const char *path,
+                                             comity_identities **ids,
+                                             comity_error *err);
+COMITY_API void comity_identities_free(comity_identities *ids);
+
+/* 1 when `recipient` is a well-formed age1 X25519 recipient (else 0 and a
+ * message in err). */
+COMITY_API int comity_recipient_valid(const char *recipient, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Records (src/record/)                                                    */
