@@ -457,12 +457,13 @@ static json_t *path_json(const cy_pat_path *p)
         cy_buf_free(&b);
         return NULL;
     }
-    /* json_object_set_new takes the reference even when it fails */
-    ok = !json_object_set_new(o, "steps", steps) &&
-         !json_object_set_new(o, "text", jstr((const char *)b.data, b.len)) &&
-         !json_object_set_new(o, "object_type", jstr(p->type, p->type_len));
+    ok = !json_object_set_new(o, "object_type", jstr(p->type, p->type_len)) &&
+         !json_object_set_new(o, "text", jstr((const char *)b.data, b.len));
     cy_buf_free(&b);
-    if (!ok) {
+    if (!ok)
+        json_decref(steps);
+    /* json_object_set_new takes the reference even when it fails */
+    if (!ok || json_object_set_new(o, "steps", steps)) {
         json_decref(o);
         return NULL;
     }
