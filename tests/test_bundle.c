@@ -166,6 +166,34 @@ static void test_oasis_reports(void **state)
     cy_bundle_free(b);
 }
 
+/* Every small OASIS example loads and every indicator in it parses. */
+static void test_oasis_examples(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        size_t objects, indicators;
+    } ex[] = {
+        {"indicator-for-c2-ip-address.json", 1, 1},
+        {"indicator-to-campaign-relationship.json", 3, 1},
+        {"indicators-for-C2-with-COA.json", 8, 2},
+        {"infrastructure.json", 10, 0},
+        {"interop-objectmarking-test.json", 1, 0}, /* a bare campaign */
+        {"malicious-email-indicator-with-attachment.json", 6, 2},
+    };
+    for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++) {
+        char rel[256];
+        snprintf(rel, sizeof rel, "data/stix/examples/%s", ex[i].file);
+        cy_bundle *b;
+        TU_OK(cy_bundle_load(tu_shared(rel), &b, E));
+        const cy_bundle_stats *st = cy_bundle_stats_get(b);
+        assert_int_equal(st->objects, ex[i].objects);
+        assert_int_equal(cy_bundle_count(b), ex[i].indicators);
+        assert_int_equal(st->parsed, ex[i].indicators);
+        cy_bundle_free(b);
+    }
+}
+
 /* A bundle with every tolerated untidiness. */
 static const char messy[] =
     "{\"type\":\"bundle\",\"id\":\"bundle--00000000-0000-4000-8000-000000000000\",\"objects\":[\n"
@@ -342,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_pegasus),
         cmocka_unit_test(test_cytrox),
         cmocka_unit_test(test_oasis_reports),
+        cmocka_unit_test(test_oasis_examples),
         cmocka_unit_test(test_messy),
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_refused),
