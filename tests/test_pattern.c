@@ -409,6 +409,24 @@ static void test_qualifiers(void **state)
     canonical_is("[a:b=1] START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'",
                  "[a:b = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'");
     canonical_is("[a:b=1] WITHIN 2.5 SECONDS", "[a:b = 1] WITHIN 2.5 SECONDS");
+    /* STOP later than START by less than a millisecond, or by a leap second */
+    round_trip("[a:b=1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.0001Z'");
+    round_trip("[a:b=1] START t'2016-12-31T23:59:59.5Z' STOP t'2016-12-31T23:59:60Z'");
+    bad("[a:b=1] START t'2016-06-01T00:00:00.10Z' STOP t'2016-06-01T00:00:00.1Z'",
+        "STOP must be later than START", 46);
+    /* a float longer than any fixed buffer keeps its magnitude */
+    {
+        char big[200] = "[a:b = ";
+        size_t o = strlen(big);
+        big[o++] = '1';
+        for (int i = 0; i < 99; i++)
+            big[o++] = '0';
+        memcpy(big + o, ".5]", 4);
+        cy_pattern *fp = parse_ok(big);
+        assert_true(fp->root->cexpr->cmp->lits[0].f > 9.9e99);
+        cy_pattern_free(fp);
+        round_trip(big);
+    }
     canonical_is("[a:b=1] REPEATS 3 TIMES WITHIN 10 SECONDS START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.5Z'",
                  "[a:b = 1] REPEATS 3 TIMES WITHIN 10 SECONDS START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.5Z'");
 }

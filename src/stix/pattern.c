@@ -405,33 +405,42 @@ static void next(struct parser *P)
             t->kind = T_ERROR;
             return;
         }
-        char num[64];
-        if (j - i >= sizeof num) {
-            if (!is_float) {
-                fail_at(P, i, "integer out of range");
+        /* no integer fits in 64 chars (int64 has 19 digits and no leading
+         * zeros); a float may be longer and is converted from a heap copy */
+        if (!is_float && j - i >= 64) {
+            fail_at(P, i, "integer out of range");
+            t->kind = T_ERROR;
+            return;
+        }
+        char small[64], *num = small;
+        if (j - i >= sizeof small) {
+            num = cy_strndup(s + i, j - i);
+            if (!num) {
+                fail_nomem(P);
                 t->kind = T_ERROR;
                 return;
             }
+        } else {
+            memcpy(small, s + i, j - i);
+            small[j - i] = 0;
         }
-        size_t nl = j - i < sizeof num - 1 ? j - i : sizeof num - 1;
-        memcpy(num, s + i, nl);
-        num[nl] = 0;
         errno = 0;
         if (is_float) {
-            /* long floats lose only precision; strtod of a prefix is fine
-             * for the value, the digits themselves are kept for printing */
-            t->f = strtod(num, NULL);
+            t->f = strtod(num, NULL); /* huge values become inf: harmless */
             k = T_FLOAT;
         } else {
             long long v = strtoll(num, NULL, 10);
-            if (errno == ERANGE) {
-                fail_at(P, i, "integer out of range");
-                t->kind = T_ERROR;
-                return;
-            }
             t->i = v;
             t->f = (double)v;
             k = T_INT;
+        }
+        bool range = errno == ERANGE && !is_float;
+        if (num != small)
+            cy_free(num);
+        if (range) {
+            fail_at(P, i, "integer out of range");
+            t->kind = T_ERROR;
+            return;
         }
         end = j;
     }
@@ -971,6 +980,29 @@ static const cy_pat_cexpr *cexpr_or(struct parser *P)
 
 static const cy_pat_obs *obs_fb(struct parser *P);
 
+/* Compares two checked timestamps (grammar form, UTC): the first 19
+ * characters are fixed-width digits, so they compare as text; then the
+ * fractions digit by digit, as if padded with zeros.  <0, 0 or >0.  (Not via
+ * milliseconds: those truncate fractions and clamp leap seconds.) */
+static int ts_cmp(const char *a, const char *b)
+{
+    int c = memcmp(a, b, 19);
+    if (c)
+        return c;
+    a += 19;
+    b += 19;
+    a += *a == '.';
+    b += *b == '.';
+    for (;;) {
+        char x = is_digit((unsigned char)*a) ? *a++ : '0';
+        char y = is_digit((unsigned char)*b) ? *b++ : '0';
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (!is_digit((unsigned char)*a) && !is_digit((unsigned char)*b))
+            return 0;
+    }
+}
+
 static bool qualifier(struct parser *P, cy_pat_qual *q)
 {
     q->pos = P->cur.start;
@@ -1026,7 +1058,7 @@ static bool qualifier(struct parser *P, cy_pat_qual *q)
         size_t stop_at = P->cur.start;
         if (!literal(P, b, LIT_ORDERABLE))
             return false;
-        if (b->i < a->i || (b->i == a->i && strcmp(b->s, a->s) <= 0)) {
+        if (ts_cmp(b->s, a->s) <= 0) {
             fail_at(P, stop_at, "STOP must be later than START");
             return false;
         }
