@@ -657,6 +657,31 @@ static void test_json(void **state)
     cy_pattern_free(p);
 }
 
+static void test_hash_algo(void **state)
+{
+    (void)state;
+    assert_string_equal(cy_pat_hash_algo("sha256", 6), "SHA-256");
+    assert_string_equal(cy_pat_hash_algo("SHA-256", 7), "SHA-256");
+    assert_string_equal(cy_pat_hash_algo("Sha_256", 7), "SHA-256");
+    assert_string_equal(cy_pat_hash_algo("md5", 3), "MD5");
+    assert_string_equal(cy_pat_hash_algo("SHA1", 4), "SHA-1");
+    assert_string_equal(cy_pat_hash_algo("sha3-512", 8), "SHA3-512");
+    assert_string_equal(cy_pat_hash_algo("ssdeep", 6), "SSDEEP");
+    assert_null(cy_pat_hash_algo("sha", 3));
+    assert_null(cy_pat_hash_algo("sha2567", 7));
+    assert_null(cy_pat_hash_algo("a-very-long-key-name-indeed", 27));
+    assert_null(cy_pat_hash_algo("", 0));
+    /* as a compiler would use it on the two spellings of real files */
+    cy_pattern *a = parse_ok("[file:hashes.sha256 = 'ab']");
+    cy_pattern *b = parse_ok("[file:hashes.'SHA-256' = 'ab']");
+    const cy_pat_step *sa = &a->root->cexpr->cmp->path.steps[1];
+    const cy_pat_step *sb = &b->root->cexpr->cmp->path.steps[1];
+    assert_ptr_equal(cy_pat_hash_algo(sa->key, sa->key_len),
+                     cy_pat_hash_algo(sb->key, sb->key_len));
+    cy_pattern_free(a);
+    cy_pattern_free(b);
+}
+
 static void test_equal(void **state)
 {
     (void)state;
@@ -714,6 +739,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_hash_algo),
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_oom),
     };
