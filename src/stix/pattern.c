@@ -665,8 +665,10 @@ static bool literal(struct parser *P, cy_pat_lit *l, enum lit_class cls)
     }
     memset(l, 0, sizeof *l);
     l->pos = t->start;
-    const char *body = P->s + t->start + 2; /* after x' for h/b/t */
-    size_t blen = t->end - t->start - 3;
+    /* for h'..', b'..' and t'..': the text between the quotes */
+    bool prefixed = t->kind == T_HEX || t->kind == T_BINARY || t->kind == T_TIMESTAMP;
+    const char *body = prefixed ? P->s + t->start + 2 : NULL;
+    size_t blen = prefixed ? t->end - t->start - 3 : 0;
     switch (t->kind) {
     case T_STRING:
         l->kind = CY_LIT_STRING;
