@@ -225,6 +225,61 @@ COMITY_API void comity_identities_free(comity_identities *ids);
  * message in err). */
 COMITY_API int comity_recipient_valid(const char *recipient, comity_error *err);
 
+/* Number of identities in the set (0 for NULL). */
+COMITY_API size_t comity_identities_count(const comity_identities *ids);
+
+/*
+ * Caps on what the age parsers accept (c2sp.org/age sets none; these are
+ * far above what any honest file needs).
+ */
+#define COMITY_AGE_CHUNK 65536              /* payload chunk (spec: 64 KiB) */
+#define COMITY_AGE_HEADER_MAX (128u * 1024) /* bytes of a header, MAC line incl. */
+#define COMITY_AGE_STANZAS_MAX 1024         /* recipient stanzas in a header */
+#define COMITY_AGE_ARGS_MAX 32              /* arguments of one stanza */
+#define COMITY_AGE_LINE_MAX 4096            /* bytes of one header line */
+#define COMITY_AGE_IDFILE_MAX (64u * 1024)  /* bytes of an identity file */
+#define COMITY_AGE_IDS_MAX 256              /* identities in one set */
+
+/*
+ * Seals `in` (read to its end) to the `n` age1 recipients into `out`, as a
+ * binary age v1 file, or armored ("-----BEGIN AGE ENCRYPTED FILE-----")
+ * when `armor` is non-zero.  Streams in 64 KiB chunks in constant memory.
+ * A fresh file key, nonce and ephemeral key per call.  Does not close or
+ * flush the streams beyond what writing requires; on failure `out` holds
+ * part of a file and the caller must discard it.
+ */
+COMITY_API comity_err comity_seal_stream(FILE *in, FILE *out,
+                                         const char *const *recipients,
+                                         size_t n, int armor,
+                                         comity_error *err);
+
+/*
+ * Opens an age file (binary, or armored, as its first line says) from `in`
+ * with any of `ids`, writing the plaintext to `out` chunk by chunk in
+ * constant memory.  The header MAC is checked before any payload is
+ * decrypted.  Because output is streamed, on failure `out` may already hold
+ * the authenticated plaintext of the chunks before the bad one: the caller
+ * must discard it (the comity command writes to a temporary file).
+ * Errors: COMITY_ERR_NOKEY (no identity opens any stanza), COMITY_ERR_VERIFY
+ * (header MAC or a payload chunk does not authenticate), COMITY_ERR_INVALID
+ * (malformed: version, stanza, base64, armor, truncation, trailing data),
+ * COMITY_ERR_TOOBIG (a cap above), COMITY_ERR_IO.
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_open_stream(FILE *in, FILE *out, const comity_identities *ids,
+                   comity_error *err);
+
+/* In-memory forms of the two above (records seal bodies with these).
+ * OUT *out: caller frees with comity_free (comity_open_mem's output is the
+ * plaintext; nothing is returned on failure). */
+COMITY_API comity_err comity_seal_mem(const void *in, size_t len,
+                                      const char *const *recipients, size_t n,
+                                      int armor, uint8_t **out, size_t *out_len,
+                                      comity_error *err);
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_open_mem(const void *in, size_t len, const comity_identities *ids,
+                uint8_t **out, size_t *out_len, comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Records (src/record/)                                                    */
 /* ------------------------------------------------------------------------ */
