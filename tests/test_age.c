@@ -11,6 +11,7 @@
  * independent second writer of the format.
  */
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -898,6 +899,74 @@ static void test_armor(void **state)
     comity_free(a);
 }
 
+/* ---- keys written by comity, used by Debian's age ------------------- */
+
+/* Runs a shell command; returns its exit status. */
+static int sh(const char *fmt, ...) CY_PRINTF(1, 2);
+static int sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_age_command_keys(void **state)
+{
+    (void)state;
+    if (access("/usr/bin/age", X_OK) != 0)
+        skip(); /* tests/cli/age_interop.sh fails loudly without age */
+    char *dir = tu_tmpdir();
+    char path[512], text[512];
+    /* an identity file written with cy_age_identity_encode */
+    snprintf(path, sizeof path, "%s/id.txt", dir);
+    snprintf(text, sizeof text, "# made by test_age\n%s\n", idtext1);
+    TU_OK(comity_write_file(path, text, strlen(text), 0600, 1, E));
+    /* age derives the same recipient as cy_age_recipient_encode */
+    assert_int_equal(sh("age-keygen -y %s/id.txt > %s/r.txt", dir, dir), 0);
+    size_t rl = 0;
+    char rpath[512];
+    snprintf(rpath, sizeof rpath, "%s/r.txt", dir);
+    char *rtext = tu_slurp(rpath, &rl);
+    assert_true(rl > 0 && rtext[rl - 1] == '\n');
+    rtext[rl - 1] = 0;
+    assert_string_equal(rtext, r1);
+    free(rtext);
+    /* comity seals to the recipient, age opens with the identity */
+    const char *rc[1] = {r1};
+    uint8_t *ct = NULL;
+    size_t cl = 0;
+    TU_OK(comity_seal_mem("made by comity", 14, rc, 1, 0, &ct, &cl, E));
+    snprintf(path, sizeof path, "%s/c.age", dir);
+    TU_OK(comity_write_file(path, ct, cl, 0600, 1, E));
+    comity_free(ct);
+    assert_int_equal(sh("age -d -i %s/id.txt -o %s/p.txt %s/c.age", dir, dir, dir), 0);
+    snprintf(path, sizeof path, "%s/p.txt", dir);
+    char *pt = tu_slurp(path, &rl);
+    assert_int_equal(rl, 14);
+    assert_memory_equal(pt, "made by comity", 14);
+    free(pt);
+    /* age seals to comity's recipient string, comity opens */
+    assert_int_equal(sh("echo -n 'made by age' | age -e -r %s -o %s/a.age", r1, dir), 0);
+    snprintf(path, sizeof path, "%s/a.age", dir);
+    size_t al = 0;
+    char *af = tu_slurp(path, &al);
+    comity_identities *ids = ids_of(idtext1);
+    uint8_t *out = NULL;
+    size_t ol = 0;
+    TU_OK(comity_open_mem(af, al, ids, &out, &ol, E));
+    assert_int_equal(ol, 11);
+    assert_memory_equal(out, "made by age", 11);
+    comity_free(out);
+    comity_identities_free(ids);
+    free(af);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* ---- allocation failures --------------------------------------------- */
 
 static void test_oom(void **state)
@@ -942,7 +1011,7 @@ int main(void)
         cmocka_unit_test(test_wrong_key),       cmocka_unit_test(test_header_errors),
         cmocka_unit_test(test_header_caps),     cmocka_unit_test(test_chunk_layouts),
         cmocka_unit_test(test_payload_tampering), cmocka_unit_test(test_armor),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_age_command_keys), cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
