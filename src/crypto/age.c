@@ -383,7 +383,7 @@ static size_t raw_read(rawin *r, uint8_t *dst, size_t n)
         }
         if (r->eof || !r->f)
             break;
-        if (n - got >= RAW_BUF) { /* large read: straight into dst */
+        if (n - got >= CHUNK) { /* large read: straight into dst, no copy */
             size_t want = n - got;
             size_t k = fread(dst + got, 1, want, r->f);
             got += k;
@@ -1009,8 +1009,9 @@ static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
         return cy_fail(err, COMITY_ERR_TOOBIG, "more than %d recipients",
                        COMITY_AGE_STANZAS_MAX);
     pks = cy_malloc(n * 32);
-    in = cy_malloc(CHUNK + 1);
-    if (!pks || !in) {
+    if (src->f)
+        in = cy_malloc(CHUNK + 1);
+    if (!pks || (src->f && !in)) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -1050,13 +1051,20 @@ static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
 
     /* One byte of look-ahead tells whether a chunk is the last: an empty
      * input is one empty final chunk, and an input of exactly k * 64 KiB
-     * ends in a full final chunk (never in an extra empty one). */
+     * ends in a full final chunk (never in an extra empty one).  Input in
+     * memory is encrypted where it lies. */
     size_t have = 0;
     for (uint64_t counter = 0;; counter++) {
-        have += raw_read(src, in + have, CHUNK + 1 - have);
-        if (src->ioerr) {
-            rc = io_fail(err, src->ioerr);
-            goto done;
+        const uint8_t *pt = in;
+        if (!src->f) {
+            pt = src->buf + src->pos;
+            have = src->len - src->pos;
+        } else {
+            have += raw_read(src, in + have, CHUNK + 1 - have);
+            if (src->ioerr) {
+                rc = io_fail(err, src->ioerr);
+                goto done;
+            }
         }
         bool last = have <= CHUNK;
         size_t plen = last ? have : CHUNK;
@@ -1064,14 +1072,18 @@ static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
         if ((rc = sink_space(out, plen + TAG, &ct, err)))
             goto done;
         chunk_nonce(cn, counter, last);
-        crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, ct + plen, NULL, in, plen,
+        crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, ct + plen, NULL, pt, plen,
                                                            NULL, 0, NULL, cn, pkey);
         if ((rc = sink_commit(out, plen + TAG, err)))
             goto done;
         if (last)
             break;
-        in[0] = in[CHUNK];
-        have = 1;
+        if (!src->f) {
+            src->pos += plen;
+        } else {
+            in[0] = in[CHUNK];
+            have = 1;
+        }
     }
     rc = sink_finish(out, err);
 done:
@@ -1087,78 +1099,99 @@ done:
 /* Open                                                                  */
 /* ===================================================================== */
 
-/* Decrypts the payload after the header, chunk by chunk. */
+/* Decrypts and emits one chunk ct[0..clen) (counter, last flag). */
+static comity_err open_chunk(const uint8_t *ct, size_t clen, bool last, uint64_t counter,
+                             const uint8_t pkey[32], sink *out, comity_error *err)
+{
+    uint8_t cn[12];
+    unsigned long long c = (unsigned long long)counter;
+    comity_err rc;
+    if (clen < TAG)
+        return counter == 0 && clen == 0
+                   ? cy_fail(err, COMITY_ERR_INVALID,
+                             "payload truncated: no chunk after the nonce")
+                   : cy_fail(err, COMITY_ERR_INVALID,
+                             "payload truncated: chunk %llu has %zu bytes, fewer than "
+                             "its 16-byte tag", c, clen);
+    size_t plen = clen - TAG;
+    uint8_t *pt = NULL;
+    if ((rc = sink_space(out, plen, &pt, err)))
+        return rc;
+    chunk_nonce(cn, counter, last);
+    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt, NULL, ct, plen, ct + plen,
+                                                           NULL, 0, cn, pkey) != 0) {
+        /* Say why, if the other flag explains it (verification only). */
+        chunk_nonce(cn, counter, !last);
+        bool other = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                         NULL, NULL, ct, plen, ct + plen, NULL, 0, cn, pkey) == 0;
+        if (other && last)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "payload ends after chunk %llu, which is not flagged as "
+                           "the final chunk (truncated)", c);
+        if (other)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "trailing data after the final chunk (chunk %llu)", c);
+        return cy_fail(err, COMITY_ERR_VERIFY,
+                       "payload chunk %llu does not authenticate (altered, "
+                       "reordered, truncated or with data appended)", c);
+    }
+    if (last && plen == 0 && counter > 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "final chunk %llu is empty (only an empty file ends in an "
+                       "empty chunk)", c);
+    return sink_commit(out, plen, err);
+}
+
+/* Decrypts the payload after the header, chunk by chunk.  A chunk is the
+ * last when fewer than CT_CHUNK + 1 bytes remain (one byte of look-ahead).
+ * Binary input in memory is decrypted where it lies; other input is read
+ * chunk by chunk into one buffer. */
 static comity_err open_payload(agein *in, sink *out, const uint8_t file_key[FILE_KEY],
                                comity_error *err)
 {
-    uint8_t nonce[PAYLOAD_NONCE], pkey[32], cn[12];
+    uint8_t nonce[PAYLOAD_NONCE], pkey[32];
     size_t got = 0, have = 0;
+    uint8_t *ct = NULL;
     comity_err rc = in_read(in, nonce, sizeof nonce, &got, err);
     if (rc)
         return rc;
     if (got < sizeof nonce)
         return cy_fail(err, COMITY_ERR_INVALID,
                        "payload truncated: its nonce has %zu of 16 bytes", got);
-    uint8_t *ct = cy_malloc(CT_CHUNK + 1);
-    if (!ct)
-        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     hkdf(pkey, file_key, FILE_KEY, nonce, sizeof nonce, "payload");
+    if (!in->armored && !in->raw.f) {
+        rawin *r = &in->raw;
+        for (uint64_t counter = 0;; counter++) {
+            size_t left = r->len - r->pos;
+            bool last = left <= CT_CHUNK;
+            size_t clen = last ? left : CT_CHUNK;
+            if ((rc = open_chunk(r->buf + r->pos, clen, last, counter, pkey, out, err)))
+                break;
+            r->pos += clen;
+            r->off += clen;
+            if (last)
+                break;
+        }
+        goto done;
+    }
+    if (!(ct = cy_malloc(CT_CHUNK + 1))) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        goto done;
+    }
     for (uint64_t counter = 0;; counter++) {
         if ((rc = in_read(in, ct + have, CT_CHUNK + 1 - have, &got, err)))
             break;
         have += got;
         bool last = have <= CT_CHUNK;
-        size_t clen = last ? have : CT_CHUNK;
-        if (clen < TAG) {
-            rc = counter == 0 && clen == 0
-                     ? cy_fail(err, COMITY_ERR_INVALID,
-                               "payload truncated: no chunk after the nonce")
-                     : cy_fail(err, COMITY_ERR_INVALID,
-                               "payload truncated: chunk %llu has %zu bytes, fewer "
-                               "than its 16-byte tag", (unsigned long long)counter, clen);
+        if ((rc = open_chunk(ct, last ? have : CT_CHUNK, last, counter, pkey, out, err)) ||
+            last)
             break;
-        }
-        size_t plen = clen - TAG;
-        uint8_t *pt = NULL;
-        if ((rc = sink_space(out, plen, &pt, err)))
-            break;
-        chunk_nonce(cn, counter, last);
-        if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt, NULL, ct, plen,
-                                                               ct + plen, NULL, 0, cn,
-                                                               pkey) != 0) {
-            /* Say why, if the other flag explains it (verification only). */
-            chunk_nonce(cn, counter, !last);
-            bool other = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-                             NULL, NULL, ct, plen, ct + plen, NULL, 0, cn, pkey) == 0;
-            if (other && last)
-                rc = cy_fail(err, COMITY_ERR_INVALID,
-                             "payload ends after chunk %llu, which is not flagged as "
-                             "the final chunk (truncated)", (unsigned long long)counter);
-            else if (other)
-                rc = cy_fail(err, COMITY_ERR_INVALID,
-                             "trailing data after the final chunk (chunk %llu)",
-                             (unsigned long long)counter);
-            else
-                rc = cy_fail(err, COMITY_ERR_VERIFY,
-                             "payload chunk %llu does not authenticate (altered, "
-                             "reordered, truncated or with data appended)", (unsigned long long)counter);
-            break;
-        }
-        if (last && plen == 0 && counter > 0) {
-            rc = cy_fail(err, COMITY_ERR_INVALID,
-                         "final chunk %llu is empty (only an empty file ends in an "
-                         "empty chunk)", (unsigned long long)counter);
-            break;
-        }
-        if ((rc = sink_commit(out, plen, err)))
-            break;
-        if (last) {
-            rc = sink_finish(out, err);
-            break;
-        }
         ct[0] = ct[CT_CHUNK];
         have = 1;
     }
+done:
+    if (!rc)
+        rc = sink_finish(out, err);
     sodium_memzero(pkey, sizeof pkey);
     cy_free(ct);
     return rc;
@@ -1269,6 +1302,10 @@ comity_err comity_seal_mem(const void *in, size_t len, const char *const *recipi
         return cy_fail(err, COMITY_ERR_USAGE, "seal: missing input or output");
     raw_init_mem(&src, in, len);
     cy_buf_init(&buf, SIZE_MAX - 1);
+    /* binary size: header + nonce + len + a tag per chunk (armor grows) */
+    size_t est = 64 + n * 128 + PAYLOAD_NONCE + len + (len / CHUNK + 1) * TAG;
+    if (!armor && est > len && cy_buf_reserve(&buf, est))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     if (!(rc = sink_init(&snk, NULL, &buf, armor != 0, err)))
         rc = seal_core(&src, &snk, recipients, n, err);
     sink_free(&snk);
@@ -1295,8 +1332,10 @@ comity_err comity_open_mem(const void *in, size_t len, const comity_identities *
         return cy_fail(err, COMITY_ERR_USAGE, "open: missing input or output");
     memset(&src, 0, sizeof src);
     raw_init_mem(&src.raw, in, len);
-    /* The plaintext is never longer than the file. */
+    /* The plaintext is never longer than the file: one allocation. */
     cy_buf_init(&buf, len);
+    if (cy_buf_reserve(&buf, len))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     if (!(rc = sink_init(&snk, NULL, &buf, false, err)))
         rc = open_core(&src, &snk, ids, err);
     sink_free(&snk);
