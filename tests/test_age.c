@@ -527,6 +527,15 @@ static void test_header_caps(void **state)
     TU_OK(cy_buf_puts(&b, mac));
     TU_FAILS(comity_open_mem(b.data, b.len, ids, &out, &ol, E), COMITY_ERR_NOKEY,
              "passphrase");
+    /* an scrypt stanza beside another one is refused outright */
+    cy_buf_reset(&b);
+    TU_OK(cy_buf_puts(&b, "age-encryption.org/v1\n-> X25519 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
+                          "-> scrypt AAAAAAAAAAAAAAAAAAAAAA 18\n"
+                          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"));
+    TU_OK(cy_buf_puts(&b, mac));
+    TU_FAILS(comity_open_mem(b.data, b.len, ids, &out, &ol, E), COMITY_ERR_INVALID,
+             "stanza 2 (header line 4): an scrypt stanza must be the only");
     comity_identities_free(ids);
 
     /* too many stanzas */

@@ -1211,6 +1211,13 @@ static comity_err open_core(agein *in, sink *out, const comity_identities *ids,
     comity_err rc = in_start(in, err);
     if (!rc)
         rc = hdr_parse(in, h, err);
+    /* c2sp.org/age: an scrypt stanza must be alone (passphrase files carry
+     * an implicit promise of authenticity that other stanzas would break). */
+    for (size_t i = 0; !rc && h->n > 1 && i < h->n; i++)
+        if (strcmp(h->st[i].args[0], "scrypt") == 0)
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "stanza %zu (header line %zu): an scrypt stanza must be the "
+                         "only stanza in the header", i + 1, h->st[i].line);
     for (size_t i = 0; !rc && !found && i < h->n; i++) {
         if (strcmp(h->st[i].args[0], "X25519") == 0) {
             nx++;
