@@ -2,14 +2,16 @@
  * fuzz_pattern.c: libFuzzer target for the STIX pattern parser.
  *
  * Any input must either be refused with an error (never a crash, leak or
- * read past the end) or parse to a tree that survives the printer:
- * parse(print(p)) must equal p, printing must be a fixed point, and the JSON
- * dump must succeed.  Seeds: fuzz/corpus/pattern/ (the 23 patterns of the
- * STIX 2.1 specification and real files' quirks).
+ * read past the end) whose message is valid UTF-8, or parse to a tree that
+ * survives the printer: parse(print(p)) must equal p, printing must be a
+ * fixed point, and the JSON dump must succeed.  Seeds: fuzz/corpus/pattern/
+ * (the 23 patterns of the STIX 2.1 specification and real files' quirks).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "stix/pattern.h"
 
@@ -32,6 +34,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (cy_pattern_parse((const char *)data, size, &p, &at, &err) != COMITY_OK) {
         if (p || !err.msg[0] || at > size)
             abort();
+        /* messages go into JSON reports: they must stay valid UTF-8 */
+        json_t *m = json_string(err.msg);
+        if (!m)
+            abort();
+        json_decref(m);
         return 0;
     }
     size_t n1, n2;

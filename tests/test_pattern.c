@@ -563,6 +563,9 @@ static void test_bad_input(void **state)
     bad("[a:b = '\xed\xa0\x80']", "not UTF-8", 8); /* surrogate */
     bad("[a:b = 1] /* open", "unclosed comment", 10);
     bad("[a:b = 1] \xc2\xa9", "unexpected character 0xc2", 10);
+    /* a long token quoted in a message is cut on a character boundary */
+    bad("[a:b = 1] 'xxxxxxxxxxxxxxxxxxxxxx\xc3\xa9\xc3\xa9'",
+        "found ''xxxxxxxxxxxxxxxxxxxxxx...'", 10);
 
     /* too long: one byte past the cap */
     size_t n = CY_PATTERN_MAX + 1;

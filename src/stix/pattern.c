@@ -545,9 +545,14 @@ static void describe(const struct parser *P, char *out, size_t cap)
         snprintf(out, cap, "end of pattern");
         return;
     }
-    size_t len = t->end - t->start;
-    int show = (int)(len > 24 ? 24 : len);
-    snprintf(out, cap, "'%.*s%s'", show, P->s + t->start, len > 24 ? "..." : "");
+    size_t len = t->end - t->start, show = len > 24 ? 24 : len;
+    /* cut on a character boundary: messages stay valid UTF-8 (they end up
+     * in JSON reports) */
+    while (show < len && show > 0 &&
+           ((unsigned char)P->s[t->start + show] & 0xC0) == 0x80)
+        show--;
+    snprintf(out, cap, "'%.*s%s'", (int)show, P->s + t->start,
+             show < len ? "..." : "");
     for (char *p = out; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
