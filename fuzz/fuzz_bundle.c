@@ -3,12 +3,14 @@
  *
  * Any input must either be refused with an error or load into a bundle
  * whose indicators are consistent: each has an id and either a parsed
- * pattern or a skip reason, and the counts add up.  Seeds:
+ * pattern or a skip reason (valid UTF-8), and the counts add up.  Seeds:
  * fuzz/corpus/bundle/ (small bundles, some deliberately untidy).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "stix/bundle.h"
 
@@ -29,6 +31,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const cy_indicator *ind = cy_bundle_get(b, i);
         if (!ind->id || (!ind->pattern == !ind->skip_reason))
             abort();
+        if (ind->skip_reason) {
+            /* reasons go into JSON reports: they must be valid UTF-8 */
+            json_t *m = json_string(ind->skip_reason);
+            if (!m)
+                abort();
+            json_decref(m);
+        }
         if (ind->pattern) {
             parsed++;
             if (ind->pattern->root == NULL)

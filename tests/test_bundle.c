@@ -208,6 +208,9 @@ static const char messy[] =
     "\"pattern_type\":\"stix\",\"valid_from\":\"2024-01-01T00:00:00Z\",\"modified\":\"2023-01-01T00:00:00Z\"},\n"
     /* 3: another language */
     "{\"type\":\"indicator\",\"id\":\"indicator--2\",\"pattern\":\"rule x { condition: true }\",\"pattern_type\":\"yara\"},\n"
+    /* 3b: a long pattern_type with a character across byte 64 */
+    "{\"type\":\"indicator\",\"id\":\"indicator--2b\",\"pattern\":\"x\",\"pattern_type\":"
+    "\"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\u00e9\u00e9\"},\n"
     /* 4: a broken STIX pattern */
     "{\"type\":\"indicator\",\"id\":\"indicator--3\",\"pattern\":\"[file:name = 'x'\",\"pattern_type\":\"stix\"},\n"
     /* 5: no pattern_type (STIX 2.0 style) and the same pattern as 1 */
@@ -243,17 +246,17 @@ static void test_messy(void **state)
     cy_bundle *b;
     TU_OK(cy_bundle_parse(messy, strlen(messy), &b, E));
     const cy_bundle_stats *st = cy_bundle_stats_get(b);
-    assert_int_equal(st->objects, 19);
-    assert_int_equal(st->indicators, 8);
+    assert_int_equal(st->objects, 20);
+    assert_int_equal(st->indicators, 9);
     assert_int_equal(st->duplicates, 2);
     assert_int_equal(st->parsed, 2);
-    assert_int_equal(st->skipped, 6);
+    assert_int_equal(st->skipped, 7);
     assert_int_equal(st->same_pattern, 3); /* b.com once, [a:b=1] twice */
     assert_int_equal(st->relationships, 3);
     assert_int_equal(st->dangling_refs, 3);
     assert_int_equal(st->unknown_types, 2);
     assert_int_equal(st->invalid_objects, 3);
-    assert_int_equal(cy_bundle_count(b), 8);
+    assert_int_equal(cy_bundle_count(b), 9);
 
     const cy_indicator *i1 = cy_bundle_get(b, 0);
     assert_string_equal(i1->id, "indicator--1");
@@ -268,20 +271,28 @@ static void test_messy(void **state)
     assert_null(i2->pattern);
     assert_string_equal(i2->skip_reason, "pattern_type 'yara' is not STIX");
 
-    const cy_indicator *i3 = cy_bundle_get(b, 2);
+    /* a long pattern_type is quoted up to 64 bytes, on a character boundary:
+     * 63 'y' and no half of the 'e-acute' that straddles byte 64 */
+    const cy_indicator *i2b = cy_bundle_get(b, 2);
+    assert_null(i2b->pattern);
+    assert_string_equal(i2b->skip_reason, "pattern_type '"
+                        "yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+                        "' is not STIX");
+
+    const cy_indicator *i3 = cy_bundle_get(b, 3);
     assert_null(i3->pattern);
     assert_non_null(strstr(i3->skip_reason, "pattern: expected ']'"));
     assert_non_null(strstr(i3->skip_reason, "at byte 16"));
 
-    const cy_indicator *i4 = cy_bundle_get(b, 3);
+    const cy_indicator *i4 = cy_bundle_get(b, 4);
     assert_non_null(i4->pattern);
     assert_string_equal(i4->pattern_type, "stix");
     assert_string_equal(i4->indicates, "malware--missing");
 
-    assert_string_equal(cy_bundle_get(b, 4)->skip_reason, "revoked");
-    assert_string_equal(cy_bundle_get(b, 5)->skip_reason, "valid_until is not after valid_from");
-    assert_string_equal(cy_bundle_get(b, 6)->skip_reason, "valid_from: not RFC 3339");
-    assert_string_equal(cy_bundle_get(b, 7)->skip_reason, "no pattern");
+    assert_string_equal(cy_bundle_get(b, 5)->skip_reason, "revoked");
+    assert_string_equal(cy_bundle_get(b, 6)->skip_reason, "valid_until is not after valid_from");
+    assert_string_equal(cy_bundle_get(b, 7)->skip_reason, "valid_from: not RFC 3339");
+    assert_string_equal(cy_bundle_get(b, 8)->skip_reason, "no pattern");
     cy_bundle_free(b);
 }
 
@@ -353,7 +364,7 @@ static void test_oom(void **state)
         comity_err rc = cy_bundle_parse(messy, strlen(messy), &b, E);
         cy_alloc_fail_after(0);
         if (rc == COMITY_OK) {
-            assert_int_equal(cy_bundle_count(b), 8);
+            assert_int_equal(cy_bundle_count(b), 9);
             cy_bundle_free(b);
             break;
         }

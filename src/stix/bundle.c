@@ -124,12 +124,19 @@ static bool fill_entry(struct entry *e, const json_t *o, size_t i,
     } else if (!ind->pattern_text) {
         ind->skip_reason = "no pattern";
     } else if (strcmp(ind->pattern_type, "stix") != 0) {
-        size_t n = strlen(ind->pattern_type) + 40;
+        /* quote at most 64 bytes, cut on a UTF-8 character boundary */
+        const char *pt = ind->pattern_type;
+        size_t show = strlen(pt);
+        if (show > 64) {
+            show = 64;
+            while (show > 0 && ((unsigned char)pt[show] & 0xC0) == 0x80)
+                show--;
+        }
+        size_t n = show + 40;
         e->reason = cy_malloc(n);
         if (!e->reason)
             return false;
-        snprintf(e->reason, n, "pattern_type '%.64s' is not STIX",
-                 ind->pattern_type);
+        snprintf(e->reason, n, "pattern_type '%.*s' is not STIX", (int)show, pt);
         ind->skip_reason = e->reason;
     } else if (!from_ok) {
         ind->skip_reason = "valid_from: not RFC 3339";
