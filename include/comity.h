@@ -207,6 +207,32 @@ comity_note_verify(const char *note, size_t len,
 
 /* --- DSSE envelopes (src/crypto/dsse.c) --- */
 
+/* Caps on a DSSE JSON envelope and the signatures it may carry. */
+#define COMITY_DSSE_MAX (2u << 20)
+#define COMITY_DSSE_MAX_SIGS 16
+
+/* The payload type of every comity record. */
+#define COMITY_RECORD_PAYLOAD_TYPE "application/vnd.comity.record+json"
+
+/* Signs `payload` as a DSSE envelope (Ed25519 over PAE(type, payload)) with
+ * each key; keyid = the key's 8-hex signed-note key id.  OUT *envelope:
+ * compact JSON, NUL-terminated, caller frees (comity_free). */
+COMITY_API comity_err comity_dsse_sign(const char *payload_type,
+                                       const uint8_t *payload, size_t len,
+                                       const comity_nkey *const *keys,
+                                       size_t nkeys, char **envelope,
+                                       size_t *envelope_len, comity_error *err);
+/*
+ * Verifies an envelope: well-formed JSON within COMITY_DSSE_MAX, payloadType
+ * equal to `payload_type`, and at least one signature that verifies under
+ * one of `keys` (keyids are hints only and never trusted).  Signatures by
+ * other keys are ignored.  OUT *payload (NUL-terminated), caller frees.
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_dsse_verify(const char *envelope, size_t len, const char *payload_type,
+                   const comity_vkey *const *keys, size_t nkeys,
+                   uint8_t **payload, size_t *payload_len, comity_error *err);
+
 /* --- age sealing (src/crypto/age.c) --- */
 
 /* A set of age X25519 identities for opening files: read from a comity key
