@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "crypto/note.h"
 
 #define CY_HASH 32
 /* Most hashes a proof can have: inclusion <= 64, consistency <= 2 * 64. */
@@ -125,6 +126,45 @@ comity_err cy_checkpoint_format(cy_buf *b, const char *origin, uint64_t size,
                                 const uint8_t root[CY_HASH]);
 /* 1 when `origin` is acceptable: printable ASCII without spaces or '+'. */
 bool cy_origin_valid(const char *origin, size_t len);
+
+/* ---- cosig.c ----------------------------------------------------------- */
+
+/* 1 when `sig` (key id stripped) by key k verifies over note text. */
+bool cy_tlog_sig_ok(const comity_vkey *k, const uint8_t *sig, size_t sig_len,
+                    const char *text, size_t len);
+/* Parses `note` into *parsed and checks every signature by a known key
+ * (name and id both match): one that fails rejects the note
+ * (COMITY_ERR_VERIFY); signed_by[j] tells whether keys[j] signed.  Unknown
+ * signatures are ignored.  Does not require any signature to be known. */
+comity_err cy_tlog_note_check(const char *note, size_t len,
+                              const comity_vkey *const *keys, size_t nkeys,
+                              bool *signed_by, cy_note *parsed,
+                              comity_error *err) CY_MUST_CHECK;
+/* A checkpoint signed (type 0x01) by a log key whose name is its origin. */
+comity_err cy_checkpoint_verify(const char *note, size_t len,
+                                const comity_vkey *const *logs, size_t nlogs,
+                                cy_checkpoint *out, comity_error *err) CY_MUST_CHECK;
+
+/* ---- proof.c ----------------------------------------------------------- */
+
+typedef struct cy_tlog_proof {
+    bool has_extra;
+    uint8_t extra[4096];
+    size_t extra_len;
+    uint64_t index;
+    uint8_t proof[64][CY_HASH];
+    size_t n;
+    const char *note; /* points into the parsed text */
+    size_t note_len;
+} cy_tlog_proof;
+
+/* Parses a tlog-proof (borrowing: out->note points into s). */
+comity_err cy_tlog_proof_parse(const char *s, size_t len, cy_tlog_proof *out,
+                               comity_error *err) CY_MUST_CHECK;
+/* Formats one.  OUT *out: caller frees (cy_free). */
+comity_err cy_tlog_proof_format(uint64_t index, const uint8_t (*proof)[CY_HASH], size_t n,
+                                const char *note, size_t note_len, char **out,
+                                size_t *len, comity_error *err);
 
 /* ---- parse helpers shared by the text formats -------------------------- */
 
