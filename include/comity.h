@@ -358,6 +358,12 @@ COMITY_API comity_err comity_log_inclusion(comity_log *log, uint64_t index,
 COMITY_API comity_err comity_log_consistency(comity_log *log, uint64_t old,
                                              uint64_t size, uint8_t **hashes,
                                              size_t *n, comity_error *err);
+/* The body of a c2sp.org/tlog-witness add-checkpoint request for the latest
+ * checkpoint, from a witness that last cosigned size `old`.  OUT *body:
+ * caller frees. */
+COMITY_API comity_err comity_log_witness_request(comity_log *log, uint64_t old,
+                                                 char **body, size_t *len,
+                                                 comity_error *err);
 /* Adds witness cosignature lines (an add-checkpoint 200 body) to the current
  * checkpoint if they verify under `witnesses`; unknown ones are dropped. */
 COMITY_API comity_err comity_log_add_cosignatures(comity_log *log,
@@ -386,6 +392,10 @@ comity_log_audit(const char *dir, const comity_vkey *vkey,
 
 COMITY_API void comity_tlog_leaf_hash(const void *entry, size_t len,
                                       uint8_t out[COMITY_TLOG_HASH]);
+/* Standard base64 of a hash (44 characters and a NUL). */
+#define COMITY_TLOG_HASH_B64 45
+COMITY_API void comity_tlog_hash_b64(const uint8_t h[COMITY_TLOG_HASH],
+                                     char out[COMITY_TLOG_HASH_B64]);
 COMITY_API COMITY_MUST_CHECK comity_err comity_tlog_verify_inclusion(
     const uint8_t leaf[COMITY_TLOG_HASH], uint64_t index, uint64_t size,
     const uint8_t *hashes, size_t n, const uint8_t root[COMITY_TLOG_HASH],
@@ -404,6 +414,11 @@ typedef struct comity_checkpoint {
     uint8_t root[COMITY_TLOG_HASH];
 } comity_checkpoint;
 
+/* Parses a checkpoint note WITHOUT checking any signature (for display and
+ * comparison only; trust needs comity_checkpoint_verify). */
+COMITY_API comity_err comity_checkpoint_parse(const char *note, size_t len,
+                                              comity_checkpoint *out,
+                                              comity_error *err);
 /*
  * Verifies a checkpoint note under the log keys `logs` (signed-note rules:
  * unknown signatures ignored, a failing known one rejects) and parses it.

@@ -179,3 +179,26 @@ comity_err comity_checkpoint_verify(const char *note, size_t len,
     }
     return COMITY_OK;
 }
+
+comity_err comity_checkpoint_parse(const char *note, size_t len, comity_checkpoint *out,
+                                   comity_error *err)
+{
+    cy_note *n = cy_malloc(sizeof *n);
+    if (!n)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    cy_checkpoint cp;
+    comity_err rc = len > CY_CHECKPOINT_MAX
+                        ? cy_fail(err, COMITY_ERR_TOOBIG, "checkpoint: larger than %d bytes",
+                                  CY_CHECKPOINT_MAX)
+                        : cy_note_parse(note, len, n, err);
+    if (!rc)
+        rc = cy_checkpoint_parse_text(n->text, n->text_len, &cp, err);
+    cy_free(n);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    memcpy(out->origin, cp.origin, sizeof out->origin);
+    out->size = cp.size;
+    memcpy(out->root, cp.root, CY_HASH);
+    return COMITY_OK;
+}

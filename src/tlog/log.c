@@ -1463,6 +1463,47 @@ comity_err comity_log_prove(comity_log *log, uint64_t index, char **out, size_t 
     return rc;
 }
 
+comity_err comity_log_witness_request(comity_log *log, uint64_t old, char **body, size_t *len,
+                                      comity_error *err)
+{
+    struct source src = {log, 0};
+    char *note = NULL;
+    size_t note_len = 0;
+    uint8_t proof[CY_TLOG_PROOF_MAX][CY_HASH];
+    size_t np = 0;
+    *body = NULL;
+    comity_err rc = snapshot(log, &note, &note_len, &src.size, NULL, err);
+    if (!rc && old > src.size)
+        rc = cy_fail(err, COMITY_ERR_USAGE, "old size %llu exceeds the log's size %llu",
+                     (unsigned long long)old, (unsigned long long)src.size);
+    if (!rc)
+        rc = cy_tlog_prove_consistency(source_node, &src, old, src.size, proof, &np, err);
+    cy_buf b;
+    cy_buf_init(&b, CY_CHECKPOINT_MAX + 64 * 50);
+    if (!rc) {
+        comity_err r = cy_buf_printf(&b, "old %llu\n", (unsigned long long)old);
+        for (size_t i = 0; i < np && !r; i++) {
+            char h[64];
+            cy_b64_encode(h, sizeof h, proof[i], CY_HASH, CY_B64_STD);
+            r = cy_buf_printf(&b, "%s\n", h);
+        }
+        if (!r)
+            r = cy_buf_puts(&b, "\n");
+        if (!r)
+            r = cy_buf_append(&b, note, note_len);
+        if (r)
+            rc = cy_fail(err, r, "witness request: %s", comity_strerror(r));
+    }
+    if (!rc) {
+        *body = (char *)cy_buf_detach(&b, len);
+        if (!*body)
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    cy_buf_free(&b);
+    cy_free(note);
+    return rc;
+}
+
 /* ---- cosignatures on the published checkpoint ------------------------------ */
 
 comity_err comity_log_add_cosignatures(comity_log *log, const char *lines, size_t len,

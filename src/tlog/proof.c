@@ -183,3 +183,8 @@ comity_err comity_tlog_verify_consistency(uint64_t old, uint64_t size,
     return cy_tlog_verify_consistency(old, size, old_root, root,
                                       (const uint8_t(*)[CY_HASH])hashes, n, err);
 }
+
+void comity_tlog_hash_b64(const uint8_t h[COMITY_TLOG_HASH], char out[COMITY_TLOG_HASH_B64])
+{
+    cy_b64_encode(out, COMITY_TLOG_HASH_B64, h, CY_HASH, CY_B64_STD);
+}
