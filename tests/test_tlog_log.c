@@ -173,10 +173,11 @@ static void test_basic(void **state)
              COMITY_ERR_VERIFY, "no signature by a known key");
     /* a changed proof hash */
     char *third = strchr(strchr(strchr(proof, '\n') + 1, '\n') + 1, '\n') + 1;
-    third[3] = third[3] == 'A' ? 'B' : 'A';
+    char saved = third[3];
+    third[3] = saved == 'A' ? 'B' : 'A';
     TU_FAILS(comity_tlog_proof_verify(proof, pl, e, el, vks, 1, NULL, &idx, NULL, E),
              COMITY_ERR_VERIFY, NULL);
-    third[3] = third[3] == 'A' ? 'B' : 'A';
+    third[3] = saved;
     /* a changed signature */
     char *sig = strstr(proof, "\xe2\x80\x94 ");
     assert_non_null(sig);
