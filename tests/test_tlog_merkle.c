@@ -217,7 +217,7 @@ static void test_rfc6962_8leaf(void **state)
         uint8_t want[CY_HASH], got[CY_HASH];
         hex32(json_string_value(json_array_get(roots, n)), want);
         l.n = n;
-        TU_OK(cy_tlog_range_hash(arr_node, &l, 0, n, got, E));
+        TU_OK(cy_tlog_range_hash(arr_node, NULL, &l, 0, n, got, E));
         assert_memory_equal(got, want, CY_HASH);
     }
     static const uint8_t e3[4] = {0xe3, 0xb0, 0xc4, 0x42};
@@ -238,13 +238,13 @@ static void test_generated_proofs(void **state)
     }
     struct leaves l = {leaves, N};
     for (uint64_t n = 0; n <= N; n++)
-        TU_OK(cy_tlog_range_hash(arr_node, &l, 0, n, roots[n], E));
+        TU_OK(cy_tlog_range_hash(arr_node, NULL, &l, 0, n, roots[n], E));
     uint8_t proof[CY_TLOG_PROOF_MAX][CY_HASH];
     size_t np;
     for (uint64_t n = 1; n <= N; n++) {
         l.n = n;
         for (uint64_t i = 0; i < n; i++) {
-            TU_OK(cy_tlog_prove_inclusion(arr_node, &l, i, n, proof, &np, E));
+            TU_OK(cy_tlog_prove_inclusion(arr_node, NULL, &l, i, n, proof, &np, E));
             TU_OK(cy_tlog_verify_inclusion(leaves[i], i, n, (const uint8_t(*)[CY_HASH])proof,
                                            np, roots[n], E));
             if (np) {
@@ -261,7 +261,7 @@ static void test_generated_proofs(void **state)
                          COMITY_ERR_VERIFY, "inclusion");
         }
         for (uint64_t m = 1; m <= n; m++) {
-            TU_OK(cy_tlog_prove_consistency(arr_node, &l, m, n, proof, &np, E));
+            TU_OK(cy_tlog_prove_consistency(arr_node, NULL, &l, m, n, proof, &np, E));
             TU_OK(cy_tlog_verify_consistency(m, n, roots[m], roots[n],
                                              (const uint8_t(*)[CY_HASH])proof, np, E));
             if (np) {

@@ -60,6 +60,7 @@
 #define CACHE_SLOTS 8192           /* tiles cached (at most ~134 MB) */
 #define CACHE_PROBE 4
 #define DEFAULT_INTERVAL_MS 1000
+#define MEMO_SLOTS 256             /* right-edge range hashes remembered */
 
 struct comity_log {
     char *dir;
@@ -77,6 +78,8 @@ struct comity_log {
     uint64_t staged_first;
     uint64_t durable;    /* entries below are durable */
     bool pend_waiting;   /* durable entries await integration */
+    uint64_t n_commits;  /* statistics, for benchmarks */
+    uint64_t n_checkpoints;
     comity_error fatal;  /* sticky sequencer failure */
     bool stop;
     bool thread_running;
@@ -99,8 +102,12 @@ struct comity_log {
     uint64_t pend_first, pend_n;
     int64_t last_cp_ms;
 
-    pthread_mutex_t cmu;
+    pthread_rwlock_t cmu; /* the tile cache and the range memo */
     cy_tile **cache;
+    struct memo_slot {
+        uint64_t a, b; /* b == 0: empty */
+        uint8_t h[CY_HASH];
+    } memo[MEMO_SLOTS];
 };
 
 static int64_t mono_ms(void)
@@ -386,6 +393,12 @@ static comity_err fb_commit(comity_log *log, struct fbatch *fb, comity_error *er
 
 /* ---- tile cache and the node source for proofs --------------------------- */
 
+struct source {
+    comity_log *log;
+    uint64_t size; /* the published tree whose tiles are on disk */
+};
+
+
 static size_t slot_of(unsigned level, uint64_t index, unsigned width)
 {
     uint64_t h = (index * UINT64_C(0x9E3779B97F4A7C15)) ^ ((uint64_t)level << 56) ^
@@ -399,7 +412,7 @@ static bool cache_get(comity_log *log, unsigned level, uint64_t index, unsigned 
 {
     bool hit = false;
     size_t s = slot_of(level, index, width);
-    pthread_mutex_lock(&log->cmu);
+    pthread_rwlock_rdlock(&log->cmu);
     for (unsigned i = 0; i < CACHE_PROBE; i++) {
         cy_tile *t = log->cache[(s + i) % CACHE_SLOTS];
         if (t && t->level == level && t->index == index && t->width == width) {
@@ -408,7 +421,7 @@ static bool cache_get(comity_log *log, unsigned level, uint64_t index, unsigned 
             break;
         }
     }
-    pthread_mutex_unlock(&log->cmu);
+    pthread_rwlock_unlock(&log->cmu);
     return hit;
 }
 
@@ -416,7 +429,7 @@ static bool cache_get(comity_log *log, unsigned level, uint64_t index, unsigned 
 static void cache_put(comity_log *log, cy_tile *t)
 {
     size_t s = slot_of(t->level, t->index, t->width);
-    pthread_mutex_lock(&log->cmu);
+    pthread_rwlock_wrlock(&log->cmu);
     size_t victim = s;
     for (unsigned i = 0; i < CACHE_PROBE; i++) {
         size_t j = (s + i) % CACHE_SLOTS;
@@ -427,7 +440,7 @@ static void cache_put(comity_log *log, cy_tile *t)
         }
         if (o->level == t->level && o->index == t->index && o->width == t->width) {
             cy_free(t);
-            pthread_mutex_unlock(&log->cmu);
+            pthread_rwlock_unlock(&log->cmu);
             return;
         }
         if (i == CACHE_PROBE - 1)
@@ -435,13 +448,43 @@ static void cache_put(comity_log *log, cy_tile *t)
     }
     cy_free(log->cache[victim]);
     log->cache[victim] = t;
-    pthread_mutex_unlock(&log->cmu);
+    pthread_rwlock_unlock(&log->cmu);
 }
 
-struct source {
-    comity_log *log;
-    uint64_t size; /* the published tree whose tiles are on disk */
-};
+/* MTH(D[a:b]) never changes once the entries exist, so the memo needs no
+ * tree size in its key. */
+static size_t memo_slot(uint64_t a, uint64_t b)
+{
+    uint64_t h = a * UINT64_C(0x9E3779B97F4A7C15) ^ b * UINT64_C(0xC2B2AE3D27D4EB4F);
+    return (size_t)((h ^ (h >> 31)) % MEMO_SLOTS);
+}
+
+static bool memo_get(void *ctx, uint64_t a, uint64_t b, uint8_t out[CY_HASH])
+{
+    comity_log *log = ((struct source *)ctx)->log;
+    const struct memo_slot *m = &log->memo[memo_slot(a, b)];
+    bool hit = false;
+    pthread_rwlock_rdlock(&log->cmu);
+    if (m->b == b && m->a == a) {
+        memcpy(out, m->h, CY_HASH);
+        hit = true;
+    }
+    pthread_rwlock_unlock(&log->cmu);
+    return hit;
+}
+
+static void memo_put(void *ctx, uint64_t a, uint64_t b, const uint8_t h[CY_HASH])
+{
+    comity_log *log = ((struct source *)ctx)->log;
+    struct memo_slot *m = &log->memo[memo_slot(a, b)];
+    pthread_rwlock_wrlock(&log->cmu);
+    m->a = a;
+    m->b = b;
+    memcpy(m->h, h, CY_HASH);
+    pthread_rwlock_unlock(&log->cmu);
+}
+
+static const cy_tlog_memo source_memo = {memo_get, memo_put};
 
 static comity_err source_node(void *ctx, unsigned h, uint64_t k, uint8_t out[CY_HASH],
                               comity_error *err)
@@ -687,8 +730,17 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
     set_published(log, note, note_len, size, root);
     pthread_mutex_lock(&log->mu);
     log->pend_waiting = false;
+    log->n_checkpoints++;
     pthread_mutex_unlock(&log->mu);
     return COMITY_OK;
+}
+
+void cy_log_stats(comity_log *log, uint64_t *commits, uint64_t *checkpoints)
+{
+    pthread_mutex_lock(&log->mu);
+    *commits = log->n_commits;
+    *checkpoints = log->n_checkpoints;
+    pthread_mutex_unlock(&log->mu);
 }
 
 static void set_fatal(comity_log *log, const comity_error *e)
@@ -757,6 +809,7 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     pthread_mutex_lock(&log->mu);
     log->durable = first + n;
     log->pend_waiting = true;
+    log->n_commits++;
     pthread_cond_broadcast(&log->done);
     pthread_mutex_unlock(&log->mu);
     if (log->pend.len >= PEND_CAP && (rc = integrate_locked(log, &e)) != COMITY_OK) {
@@ -830,7 +883,7 @@ static comity_log *log_new(const char *dir, int flags)
     log->interval_ms = DEFAULT_INTERVAL_MS;
     pthread_mutex_init(&log->mu, NULL);
     pthread_mutex_init(&log->seq, NULL);
-    pthread_mutex_init(&log->cmu, NULL);
+    pthread_rwlock_init(&log->cmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -881,7 +934,7 @@ void comity_log_close(comity_log *log)
     cy_free(log->dir);
     pthread_mutex_destroy(&log->mu);
     pthread_mutex_destroy(&log->seq);
-    pthread_mutex_destroy(&log->cmu);
+    pthread_rwlock_destroy(&log->cmu);
     pthread_cond_destroy(&log->work);
     pthread_cond_destroy(&log->done);
     cy_free(log);
@@ -1330,6 +1383,18 @@ static comity_err snapshot(comity_log *log, char **note, size_t *len, uint64_t *
     return COMITY_OK;
 }
 
+/* The published size, re-reading the checkpoint only when `need` exceeds
+ * the size already known (tiles of a published size never go away). */
+static comity_err published_size(comity_log *log, uint64_t need, uint64_t *size,
+                                 comity_error *err)
+{
+    pthread_mutex_lock(&log->mu);
+    *size = log->cp_size;
+    bool known = log->cp_note && need <= log->cp_size;
+    pthread_mutex_unlock(&log->mu);
+    return known ? COMITY_OK : snapshot(log, NULL, NULL, size, NULL, err);
+}
+
 comity_err comity_log_read_checkpoint(comity_log *log, char **note, size_t *len,
                                       uint64_t *size, uint8_t root[COMITY_TLOG_HASH],
                                       comity_error *err)
@@ -1390,13 +1455,13 @@ comity_err comity_log_root(comity_log *log, uint64_t size, uint8_t root[COMITY_T
                            comity_error *err)
 {
     struct source src = {log, 0};
-    comity_err rc = snapshot(log, NULL, NULL, &src.size, NULL, err);
+    comity_err rc = published_size(log, size, &src.size, err);
     if (rc)
         return rc;
     if (size > src.size)
         return cy_fail(err, COMITY_ERR_NOTFOUND, "size %llu exceeds the published size %llu",
                        (unsigned long long)size, (unsigned long long)src.size);
-    return cy_tlog_range_hash(source_node, &src, 0, size, root, err);
+    return cy_tlog_range_hash(source_node, &source_memo, &src, 0, size, root, err);
 }
 
 static comity_err hashes_out(uint8_t (*proof)[CY_HASH], size_t n, uint8_t **hashes,
@@ -1416,12 +1481,12 @@ comity_err comity_log_inclusion(comity_log *log, uint64_t index, uint64_t size,
     struct source src = {log, 0};
     uint8_t proof[CY_TLOG_PROOF_MAX][CY_HASH];
     size_t np;
-    comity_err rc = snapshot(log, NULL, NULL, &src.size, NULL, err);
+    comity_err rc = published_size(log, size, &src.size, err);
     if (!rc && size > src.size)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "size %llu exceeds the published size %llu",
                      (unsigned long long)size, (unsigned long long)src.size);
     if (!rc)
-        rc = cy_tlog_prove_inclusion(source_node, &src, index, size, proof, &np, err);
+        rc = cy_tlog_prove_inclusion(source_node, &source_memo, &src, index, size, proof, &np, err);
     return rc ? rc : hashes_out(proof, np, hashes, n, err);
 }
 
@@ -1431,12 +1496,12 @@ comity_err comity_log_consistency(comity_log *log, uint64_t old, uint64_t size,
     struct source src = {log, 0};
     uint8_t proof[CY_TLOG_PROOF_MAX][CY_HASH];
     size_t np;
-    comity_err rc = snapshot(log, NULL, NULL, &src.size, NULL, err);
+    comity_err rc = published_size(log, size, &src.size, err);
     if (!rc && size > src.size)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "size %llu exceeds the published size %llu",
                      (unsigned long long)size, (unsigned long long)src.size);
     if (!rc)
-        rc = cy_tlog_prove_consistency(source_node, &src, old, size, proof, &np, err);
+        rc = cy_tlog_prove_consistency(source_node, &source_memo, &src, old, size, proof, &np, err);
     return rc ? rc : hashes_out(proof, np, hashes, n, err);
 }
 
@@ -1455,7 +1520,7 @@ comity_err comity_log_prove(comity_log *log, uint64_t index, char **out, size_t 
                      "entry %llu is not in the published tree of size %llu (not yet checkpointed?)",
                      (unsigned long long)index, (unsigned long long)src.size);
     if (!rc)
-        rc = cy_tlog_prove_inclusion(source_node, &src, index, src.size, proof, &np, err);
+        rc = cy_tlog_prove_inclusion(source_node, &source_memo, &src, index, src.size, proof, &np, err);
     if (!rc)
         rc = cy_tlog_proof_format(index, (const uint8_t(*)[CY_HASH])proof, np, note, note_len,
                                   out, len, err);
@@ -1477,7 +1542,7 @@ comity_err comity_log_witness_request(comity_log *log, uint64_t old, char **body
         rc = cy_fail(err, COMITY_ERR_USAGE, "old size %llu exceeds the log's size %llu",
                      (unsigned long long)old, (unsigned long long)src.size);
     if (!rc)
-        rc = cy_tlog_prove_consistency(source_node, &src, old, src.size, proof, &np, err);
+        rc = cy_tlog_prove_consistency(source_node, &source_memo, &src, old, src.size, proof, &np, err);
     cy_buf b;
     cy_buf_init(&b, CY_CHECKPOINT_MAX + 64 * 50);
     if (!rc) {

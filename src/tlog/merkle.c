@@ -59,8 +59,9 @@ static unsigned log2_exact(uint64_t n)
     return h;
 }
 
-comity_err cy_tlog_range_hash(cy_tlog_node_fn fn, void *ctx, uint64_t a,
-                              uint64_t b, uint8_t out[CY_HASH], comity_error *err)
+comity_err cy_tlog_range_hash(cy_tlog_node_fn fn, const cy_tlog_memo *memo, void *ctx,
+                              uint64_t a, uint64_t b, uint8_t out[CY_HASH],
+                              comity_error *err)
 {
     uint64_t n = b - a;
     if (n == 0) {
@@ -75,18 +76,24 @@ comity_err cy_tlog_range_hash(cy_tlog_node_fn fn, void *ctx, uint64_t a,
                            (unsigned long long)a, (unsigned long long)b);
         return fn(ctx, h, a >> h, out, err);
     }
+    if (memo && memo->get(ctx, a, b, out))
+        return COMITY_OK;
     uint64_t k = split_point(n);
     uint8_t l[CY_HASH], r[CY_HASH];
-    comity_err rc = cy_tlog_range_hash(fn, ctx, a, a + k, l, err);
+    comity_err rc = cy_tlog_range_hash(fn, memo, ctx, a, a + k, l, err);
     if (!rc)
-        rc = cy_tlog_range_hash(fn, ctx, a + k, b, r, err);
-    if (!rc)
+        rc = cy_tlog_range_hash(fn, memo, ctx, a + k, b, r, err);
+    if (!rc) {
         cy_tlog_node_hash(l, r, out);
+        if (memo)
+            memo->put(ctx, a, b, out);
+    }
     return rc;
 }
 
 /* PATH(m, D[a:b]) appended deepest first. */
-static comity_err path(cy_tlog_node_fn fn, void *ctx, uint64_t m, uint64_t a,
+static comity_err path(cy_tlog_node_fn fn, const cy_tlog_memo *memo, void *ctx,
+                       uint64_t m, uint64_t a,
                        uint64_t b, uint8_t (*proof)[CY_HASH], size_t *n,
                        comity_error *err)
 {
@@ -95,20 +102,21 @@ static comity_err path(cy_tlog_node_fn fn, void *ctx, uint64_t m, uint64_t a,
     uint64_t k = split_point(b - a);
     comity_err rc;
     if (m < k) {
-        rc = path(fn, ctx, m, a, a + k, proof, n, err);
+        rc = path(fn, memo, ctx, m, a, a + k, proof, n, err);
         if (!rc)
-            rc = cy_tlog_range_hash(fn, ctx, a + k, b, proof[*n], err);
+            rc = cy_tlog_range_hash(fn, memo, ctx, a + k, b, proof[*n], err);
     } else {
-        rc = path(fn, ctx, m - k, a + k, b, proof, n, err);
+        rc = path(fn, memo, ctx, m - k, a + k, b, proof, n, err);
         if (!rc)
-            rc = cy_tlog_range_hash(fn, ctx, a, a + k, proof[*n], err);
+            rc = cy_tlog_range_hash(fn, memo, ctx, a, a + k, proof[*n], err);
     }
     if (!rc)
         (*n)++;
     return rc;
 }
 
-comity_err cy_tlog_prove_inclusion(cy_tlog_node_fn fn, void *ctx, uint64_t index,
+comity_err cy_tlog_prove_inclusion(cy_tlog_node_fn fn, const cy_tlog_memo *memo,
+                                   void *ctx, uint64_t index,
                                    uint64_t size, uint8_t (*proof)[CY_HASH],
                                    size_t *n, comity_error *err)
 {
@@ -117,11 +125,12 @@ comity_err cy_tlog_prove_inclusion(cy_tlog_node_fn fn, void *ctx, uint64_t index
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "inclusion proof: index %llu is not below tree size %llu",
                        (unsigned long long)index, (unsigned long long)size);
-    return path(fn, ctx, index, 0, size, proof, n, err);
+    return path(fn, memo, ctx, index, 0, size, proof, n, err);
 }
 
 /* SUBPROOF(m, D[a:b], whole) appended deepest first. */
-static comity_err subproof(cy_tlog_node_fn fn, void *ctx, uint64_t m, uint64_t a,
+static comity_err subproof(cy_tlog_node_fn fn, const cy_tlog_memo *memo, void *ctx,
+                           uint64_t m, uint64_t a,
                            uint64_t b, bool whole, uint8_t (*proof)[CY_HASH],
                            size_t *n, comity_error *err)
 {
@@ -129,27 +138,28 @@ static comity_err subproof(cy_tlog_node_fn fn, void *ctx, uint64_t m, uint64_t a
     if (m == b - a) {
         if (whole)
             return COMITY_OK;
-        rc = cy_tlog_range_hash(fn, ctx, a, b, proof[*n], err);
+        rc = cy_tlog_range_hash(fn, memo, ctx, a, b, proof[*n], err);
         if (!rc)
             (*n)++;
         return rc;
     }
     uint64_t k = split_point(b - a);
     if (m <= k) {
-        rc = subproof(fn, ctx, m, a, a + k, whole, proof, n, err);
+        rc = subproof(fn, memo, ctx, m, a, a + k, whole, proof, n, err);
         if (!rc)
-            rc = cy_tlog_range_hash(fn, ctx, a + k, b, proof[*n], err);
+            rc = cy_tlog_range_hash(fn, memo, ctx, a + k, b, proof[*n], err);
     } else {
-        rc = subproof(fn, ctx, m - k, a + k, b, false, proof, n, err);
+        rc = subproof(fn, memo, ctx, m - k, a + k, b, false, proof, n, err);
         if (!rc)
-            rc = cy_tlog_range_hash(fn, ctx, a, a + k, proof[*n], err);
+            rc = cy_tlog_range_hash(fn, memo, ctx, a, a + k, proof[*n], err);
     }
     if (!rc)
         (*n)++;
     return rc;
 }
 
-comity_err cy_tlog_prove_consistency(cy_tlog_node_fn fn, void *ctx, uint64_t old,
+comity_err cy_tlog_prove_consistency(cy_tlog_node_fn fn, const cy_tlog_memo *memo,
+                                     void *ctx, uint64_t old,
                                      uint64_t size, uint8_t (*proof)[CY_HASH],
                                      size_t *n, comity_error *err)
 {
@@ -160,7 +170,7 @@ comity_err cy_tlog_prove_consistency(cy_tlog_node_fn fn, void *ctx, uint64_t old
                        (unsigned long long)old, (unsigned long long)size);
     if (old == 0 || old == size)
         return COMITY_OK;
-    return subproof(fn, ctx, old, 0, size, true, proof, n, err);
+    return subproof(fn, memo, ctx, old, 0, size, true, proof, n, err);
 }
 
 comity_err cy_tlog_verify_inclusion(const uint8_t leaf[CY_HASH], uint64_t index,

@@ -48,19 +48,30 @@ void cy_tlog_node_hash(const uint8_t left[CY_HASH], const uint8_t right[CY_HASH]
 typedef comity_err (*cy_tlog_node_fn)(void *ctx, unsigned h, uint64_t k,
                                       uint8_t out[CY_HASH], comity_error *err);
 
+/* An optional memo for hashes of ranges that are not perfect subtrees (the
+ * right edge of a tree, which every proof needs): `get` returns true and
+ * fills out when it knows MTH(D[a:b]); `put` offers one it computed. */
+typedef struct cy_tlog_memo {
+    bool (*get)(void *ctx, uint64_t a, uint64_t b, uint8_t out[CY_HASH]);
+    void (*put)(void *ctx, uint64_t a, uint64_t b, const uint8_t h[CY_HASH]);
+} cy_tlog_memo;
+
 /* MTH(D[a:b]) where [a, b) is a range RFC 6962 ever asks for: a aligned to
  * the largest power of two not below b - a.  a == b gives the empty root. */
-comity_err cy_tlog_range_hash(cy_tlog_node_fn fn, void *ctx, uint64_t a,
-                              uint64_t b, uint8_t out[CY_HASH], comity_error *err);
+comity_err cy_tlog_range_hash(cy_tlog_node_fn fn, const cy_tlog_memo *memo, void *ctx,
+                              uint64_t a, uint64_t b, uint8_t out[CY_HASH],
+                              comity_error *err);
 
 /* Inclusion proof of leaf `index` in the tree of `size` (RFC 6962 PATH);
  * proof must hold CY_TLOG_PROOF_MAX hashes; *n gets the count. */
-comity_err cy_tlog_prove_inclusion(cy_tlog_node_fn fn, void *ctx, uint64_t index,
+comity_err cy_tlog_prove_inclusion(cy_tlog_node_fn fn, const cy_tlog_memo *memo,
+                                   void *ctx, uint64_t index,
                                    uint64_t size, uint8_t (*proof)[CY_HASH],
                                    size_t *n, comity_error *err);
 /* Consistency proof from `old` to `size` (RFC 6962 PROOF); empty when
  * old == 0 or old == size. */
-comity_err cy_tlog_prove_consistency(cy_tlog_node_fn fn, void *ctx, uint64_t old,
+comity_err cy_tlog_prove_consistency(cy_tlog_node_fn fn, const cy_tlog_memo *memo,
+                                     void *ctx, uint64_t old,
                                      uint64_t size, uint8_t (*proof)[CY_HASH],
                                      size_t *n, comity_error *err);
 
@@ -126,6 +137,11 @@ comity_err cy_checkpoint_format(cy_buf *b, const char *origin, uint64_t size,
                                 const uint8_t root[CY_HASH]);
 /* 1 when `origin` is acceptable: printable ASCII without spaces or '+'. */
 bool cy_origin_valid(const char *origin, size_t len);
+
+/* ---- log.c ------------------------------------------------------------- */
+
+/* Commits (fsync'ed batches) and checkpoints published since open. */
+void cy_log_stats(comity_log *log, uint64_t *commits, uint64_t *checkpoints);
 
 /* ---- cosig.c ----------------------------------------------------------- */
 
