@@ -55,8 +55,8 @@
 
 #include "tlog/tlog.h"
 
-#define STAGE_CAP (64u << 20)      /* staged bytes before appends wait */
-#define PEND_CAP (64u << 20)       /* durable bytes that force integration */
+#define STAGE_CAP (8u << 20)       /* staged bytes before appends wait */
+#define PEND_CAP (16u << 20)       /* durable bytes that force integration */
 #define CACHE_SLOTS 8192           /* tiles cached (at most ~134 MB) */
 #define CACHE_PROBE 4
 #define DEFAULT_INTERVAL_MS 1000
