@@ -421,6 +421,7 @@ static void test_proof_parser(void **state)
         {"c2sp.org/tlog-proof@v1\nindex 01\n\nx\n", "index"},
         {"c2sp.org/tlog-proof@v1\nindex -1\n\nx\n", "index"},
         {"c2sp.org/tlog-proof@v1\nextra !!\nindex 1\n\nx\n", "extra"},
+        {"c2sp.org/tlog-proof@v1\nextra aG\xe9=\nindex 1\n\nx\n", "extra"},
         {"c2sp.org/tlog-proof@v1\nindex 1\nAAAA\n\nx\n", "proof line 1"},
         {"c2sp.org/tlog-proof@v1\nindex 1\n", "empty line"},
         {"c2sp.org/tlog-proof@v1\nindex 1\n\n", "no checkpoint"},
@@ -449,6 +450,9 @@ static void test_checkpoint_parser(void **state)
         {"o\n18446744073709551616\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", "tree size"},
         {"o\n4\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\n", "root hash"},
         {"o\n4\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFV=\n", "root hash"},
+        /* libsodium 1.0.18 decodes bytes >= 0x80 as base64 digits (found by
+         * fuzz_tlog_checkpoint) */
+        {"o\n4\n47DEQpj8HBS\x9f+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", "root hash"},
         {"o\n4\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n", "empty line"},
         {"o\n4\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\next", "newline"},
     };

@@ -32,10 +32,21 @@ bool cy_parse_u64(const char *s, size_t len, uint64_t *out)
     return true;
 }
 
+bool cy_b64_alphabet(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '='))
+            return false;
+    }
+    return true;
+}
+
 bool cy_parse_hash(const char *s, size_t len, uint8_t out[CY_HASH])
 {
     size_t n = 0;
-    if (len != 44)
+    if (len != 44 || !cy_b64_alphabet(s, len))
         return false;
     return cy_b64_decode(out, CY_HASH, &n, s, len, CY_B64_STD, NULL) == COMITY_OK &&
            n == CY_HASH;

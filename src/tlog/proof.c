@@ -75,7 +75,7 @@ comity_err cy_tlog_proof_parse(const char *s, size_t len, cy_tlog_proof *out,
         return cy_fail(err, COMITY_ERR_INVALID, "tlog-proof: missing 'index' line");
     if (ll >= 6 && memcmp(line, "extra ", 6) == 0) {
         size_t n;
-        if (ll - 6 > EXTRA_MAX / 3 * 4 + 4 ||
+        if (ll - 6 > EXTRA_MAX / 3 * 4 + 4 || !cy_b64_alphabet(line + 6, ll - 6) ||
             cy_b64_decode(out->extra, sizeof out->extra, &n, line + 6, ll - 6, CY_B64_STD,
                           NULL) != COMITY_OK)
             return cy_fail(err, COMITY_ERR_INVALID,

@@ -186,6 +186,10 @@ comity_err cy_tlog_proof_format(uint64_t index, const uint8_t (*proof)[CY_HASH],
 
 /* Strict decimal: no sign, no leading zeros, fits in uint64. */
 bool cy_parse_u64(const char *s, size_t len, uint64_t *out);
+/* 1 when every byte is in the standard base64 alphabet or '='.  libsodium
+ * 1.0.18's decoder accepts every byte >= 0x80 as a digit, so parsers of
+ * outside input check this first. */
+bool cy_b64_alphabet(const char *s, size_t len);
 /* Standard padded base64 of exactly 32 bytes. */
 bool cy_parse_hash(const char *s, size_t len, uint8_t out[CY_HASH]);
 
