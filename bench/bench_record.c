@@ -32,8 +32,8 @@ int main(void)
     /* a 1 KiB body */
     char body[1100];
     int n = snprintf(body, sizeof body, "{\"severity\":4,\"what\":\"");
-    while (n < 1012)
-        body[n++] = 'a' + n % 26;
+    for (; n < 1012; n++)
+        body[n] = (char)('a' + n % 26);
     n += snprintf(body + n, sizeof body - (size_t)n, "\"}");
     comity_record_params p = {.type = "notification", .tlp = "green"};
     const char *vk = comity_key_vkey(k);

@@ -6,6 +6,11 @@
  * and padding exactly as the variant requires.  age and signed notes depend
  * on this strictness; DSSE asks us to read either alphabet, which
  * cy_b64_decode_any_alloc does by picking the variant from the characters.
+ *
+ * Public data (DSSE payloads and signatures, sealed ciphertexts) has no need
+ * of constant time and is on the hot path of record verification, so it
+ * also has a table-driven decoder (cy_b64_decode_public*), equally strict;
+ * tests/test_b64.c compares it with libsodium's on random inputs.
  */
 #include <string.h>
 
@@ -106,6 +111,142 @@ comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
     *out = buf;
     *out_len = n;
     return COMITY_OK;
+}
+
+/* ---- fast decoding of public data ---------------------------------------- */
+
+/*
+ * One table for both alphabets: the 6-bit value, plus B64_STD for '+' and
+ * '/', B64_URL for '-' and '_'; any other byte is 0xff, which carries both
+ * flags.  The main loop ORs the entries of every character into `seen`, so
+ * one test after the loop catches an invalid byte or mixed alphabets
+ * without a branch per character.
+ */
+#define B64_STD 0x40
+#define B64_URL 0x80
+static const uint8_t b64_dec[256] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7e, 0xff, 0xbe, 0xff, 0x7f,
+    0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
+    0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
+    0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0xbf,
+    0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24,
+    0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30,
+    0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff,
+};
+
+size_t cy_b64_decoded_len(const char *in, size_t len)
+{
+    size_t p = 0;
+    while (p < 2 && p < len && in[len - 1 - p] == '=')
+        p++;
+    size_t d = len - p;
+    return d / 4 * 3 + (d % 4 == 3 ? 2 : d % 4 == 2 ? 1 : 0);
+}
+
+/* The offset of the first character that is not in the allowed alphabet
+ * (flags B64_STD/B64_URL allowed, at most one of them once seen), or len. */
+static size_t first_bad(const char *in, size_t len, unsigned allow)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned x = b64_dec[(uint8_t)in[i]];
+        if (x == 0xff || (x & ~allow & (B64_STD | B64_URL)))
+            return i;
+        if (x & (B64_STD | B64_URL))
+            allow = x & (B64_STD | B64_URL); /* first special fixes the alphabet */
+    }
+    return len;
+}
+
+/*
+ * The shared core.  allow: the alphabet flags allowed; pad: 0 = no '='
+ * allowed, 1 = padding required (length a multiple of 4), 2 = either.
+ */
+static comity_err fast_decode(uint8_t *out, size_t out_cap, size_t *out_len, const char *in,
+                              size_t len, unsigned allow, int pad, const char *what,
+                              comity_error *err)
+{
+    size_t p = 0;
+    if (pad) {
+        while (p < 2 && p < len && in[len - 1 - p] == '=')
+            p++;
+    }
+    size_t d = len - p, r = d % 4;
+    if (pad == 1 && len % 4 != 0)
+        return cy_fail(err, COMITY_ERR_INVALID, "base64: not canonical %s base64 at byte %zu",
+                       what, len);
+    if (r == 1 || (p && p != 4 - r)) /* 1 char = 6 bits; '=' only to fill a quad */
+        return cy_fail(err, COMITY_ERR_INVALID, "base64: not canonical %s base64 at byte %zu",
+                       what, r == 1 ? d - 1 : d);
+    size_t n = d / 4 * 3 + (r == 3 ? 2 : r == 2 ? 1 : 0);
+    if (n > out_cap)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "base64: longer than the %zu bytes expected",
+                       out_cap);
+    const uint8_t *s = (const uint8_t *)in;
+    unsigned seen = 0;
+    size_t q = d / 4;
+    uint8_t *o = out;
+    for (size_t k = 0; k < q; k++, s += 4, o += 3) {
+        unsigned a = b64_dec[s[0]], b = b64_dec[s[1]], c = b64_dec[s[2]], e = b64_dec[s[3]];
+        seen |= a | b | c | e;
+        uint32_t v = (uint32_t)(a & 63) << 18 | (uint32_t)(b & 63) << 12 |
+                     (uint32_t)(c & 63) << 6 | (e & 63);
+        o[0] = (uint8_t)(v >> 16);
+        o[1] = (uint8_t)(v >> 8);
+        o[2] = (uint8_t)v;
+    }
+    unsigned last = 0;
+    if (r) {
+        unsigned a = b64_dec[s[0]], b = b64_dec[s[1]], c = r == 3 ? b64_dec[s[2]] : 0;
+        seen |= a | b | c;
+        uint32_t v = (uint32_t)(a & 63) << 18 | (uint32_t)(b & 63) << 12 | (uint32_t)(c & 63) << 6;
+        o[0] = (uint8_t)(v >> 16);
+        if (r == 3)
+            o[1] = (uint8_t)(v >> 8);
+        last = r == 3 ? (c & 3) : (b & 15); /* bits past the last byte: must be 0 */
+    }
+    unsigned sp = seen & (B64_STD | B64_URL);
+    if (sp == (B64_STD | B64_URL) || (sp & ~allow)) {
+        size_t at = first_bad(in, d, allow);
+        return cy_fail(err, COMITY_ERR_INVALID, "base64: not canonical %s base64 at byte %zu",
+                       what, at);
+    }
+    if (last)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "base64: not canonical %s base64 at byte %zu (trailing bits)", what,
+                       d - 1);
+    *out_len = n;
+    return COMITY_OK;
+}
+
+comity_err cy_b64_decode_public(uint8_t *out, size_t out_cap, size_t *out_len, const char *in,
+                                size_t len, enum cy_b64_variant v, comity_error *err)
+{
+    bool url = v == CY_B64_URL || v == CY_B64_URL_NOPAD;
+    int pad = v == CY_B64_STD || v == CY_B64_URL ? 1 : 0;
+    return fast_decode(out, out_cap, out_len, in, len, url ? B64_URL : B64_STD, pad,
+                       url ? "url-safe" : "standard", err);
+}
+
+comity_err cy_b64_decode_public_any(uint8_t *out, size_t out_cap, size_t *out_len,
+                                    const char *in, size_t len, comity_error *err)
+{
+    return fast_decode(out, out_cap, out_len, in, len, B64_STD | B64_URL, 2,
+                       "standard or url-safe", err);
 }
 
 void cy_hex_encode(char *out, const uint8_t *bin, size_t len)
