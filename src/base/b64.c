@@ -56,6 +56,21 @@ comity_err cy_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len,
 {
     const char *end = NULL;
     size_t n = 0;
+    /* libsodium 1.0.18 reads every byte >= 0x80 as the 64th digit ('/' or
+     * '_'), so non-ASCII text would decode; refuse it first.  The test
+     * ORs all bytes without branching on them, keeping constant time. */
+    unsigned high = 0;
+    for (size_t i = 0; i < len; i++)
+        high |= (unsigned char)in[i];
+    if (high & 0x80) {
+        size_t at = 0;
+        while (!((unsigned char)in[at] & 0x80))
+            at++;
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "base64: not canonical %s base64 at byte %zu (not ASCII)",
+                       (v == CY_B64_URL || v == CY_B64_URL_NOPAD) ? "url-safe" : "standard",
+                       at);
+    }
     if (sodium_base642bin(out, out_cap, in, len, NULL, &n, &end,
                           sodium_variant(v)) != 0 ||
         end != in + len) {
