@@ -135,33 +135,32 @@ comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
  * '/', B64_URL for '-' and '_'; any other byte is 0xff, which carries both
  * flags.  The main loop ORs the entries of every character into `seen`, so
  * one test after the loop catches an invalid byte or mixed alphabets
- * without a branch per character.
+ * without a branch per character.  For whole quads the entries come
+ * pre-shifted (b64_quad[k]: the 6 bits already in place for position k,
+ * the flags in the top byte), so a quad is four lookups ORed together.
+ * Both tables are computed by the compiler from B64_VAL.
  */
 #define B64_STD 0x40
 #define B64_URL 0x80
-static const uint8_t b64_dec[256] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7e, 0xff, 0xbe, 0xff, 0x7f,
-    0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06,
-    0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
-    0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0xff, 0xff, 0xff, 0xff, 0xbf,
-    0xff, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23, 0x24,
-    0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d, 0x2e, 0x2f, 0x30,
-    0x31, 0x32, 0x33, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xff, 0xff, 0xff, 0xff,
+#define B64_VAL(c)                                                                         \
+    ((c) >= 'A' && (c) <= 'Z'   ? (c) - 'A'                                                \
+     : (c) >= 'a' && (c) <= 'z' ? (c) - 'a' + 26                                           \
+     : (c) >= '0' && (c) <= '9' ? (c) - '0' + 52                                           \
+     : (c) == '+'               ? 62 | B64_STD                                             \
+     : (c) == '/'               ? 63 | B64_STD                                             \
+     : (c) == '-'               ? 62 | B64_URL                                             \
+     : (c) == '_'               ? 63 | B64_URL                                             \
+                                : 0xff)
+#define B64_BYTE(c, k) B64_VAL(c)
+#define B64_QUAD(c, k) ((uint32_t)(B64_VAL(c) & 0xc0) << 24 | (uint32_t)(B64_VAL(c) & 63) << (18 - 6 * (k)))
+#define B64_R4(F, k, i) F(i, k), F(i + 1, k), F(i + 2, k), F(i + 3, k)
+#define B64_R16(F, k, i) B64_R4(F, k, i), B64_R4(F, k, i + 4), B64_R4(F, k, i + 8), B64_R4(F, k, i + 12)
+#define B64_R64(F, k, i) B64_R16(F, k, i), B64_R16(F, k, i + 16), B64_R16(F, k, i + 32), B64_R16(F, k, i + 48)
+#define B64_R256(F, k) B64_R64(F, k, 0), B64_R64(F, k, 64), B64_R64(F, k, 128), B64_R64(F, k, 192)
+
+static const uint8_t b64_dec[256] = {B64_R256(B64_BYTE, 0)};
+static const uint32_t b64_quad[4][256] = {
+    {B64_R256(B64_QUAD, 0)}, {B64_R256(B64_QUAD, 1)}, {B64_R256(B64_QUAD, 2)}, {B64_R256(B64_QUAD, 3)},
 };
 
 size_t cy_b64_decoded_len(const char *in, size_t len)
@@ -212,14 +211,12 @@ static comity_err fast_decode(uint8_t *out, size_t out_cap, size_t *out_len, con
         return cy_fail(err, COMITY_ERR_TOOBIG, "base64: longer than the %zu bytes expected",
                        out_cap);
     const uint8_t *s = (const uint8_t *)in;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     size_t q = d / 4;
     uint8_t *o = out;
     for (size_t k = 0; k < q; k++, s += 4, o += 3) {
-        unsigned a = b64_dec[s[0]], b = b64_dec[s[1]], c = b64_dec[s[2]], e = b64_dec[s[3]];
-        seen |= a | b | c | e;
-        uint32_t v = (uint32_t)(a & 63) << 18 | (uint32_t)(b & 63) << 12 |
-                     (uint32_t)(c & 63) << 6 | (e & 63);
+        uint32_t v = b64_quad[0][s[0]] | b64_quad[1][s[1]] | b64_quad[2][s[2]] | b64_quad[3][s[3]];
+        seen |= v;
         o[0] = (uint8_t)(v >> 16);
         o[1] = (uint8_t)(v >> 8);
         o[2] = (uint8_t)v;
@@ -227,14 +224,14 @@ static comity_err fast_decode(uint8_t *out, size_t out_cap, size_t *out_len, con
     unsigned last = 0;
     if (r) {
         unsigned a = b64_dec[s[0]], b = b64_dec[s[1]], c = r == 3 ? b64_dec[s[2]] : 0;
-        seen |= a | b | c;
+        seen |= (uint32_t)(a | b | c) << 24;
         uint32_t v = (uint32_t)(a & 63) << 18 | (uint32_t)(b & 63) << 12 | (uint32_t)(c & 63) << 6;
         o[0] = (uint8_t)(v >> 16);
         if (r == 3)
             o[1] = (uint8_t)(v >> 8);
         last = r == 3 ? (c & 3) : (b & 15); /* bits past the last byte: must be 0 */
     }
-    unsigned sp = seen & (B64_STD | B64_URL);
+    unsigned sp = (seen >> 24) & (B64_STD | B64_URL);
     if (sp == (B64_STD | B64_URL) || (sp & ~allow)) {
         size_t at = first_bad(in, d, allow);
         return cy_fail(err, COMITY_ERR_INVALID, "base64: not canonical %s base64 at byte %zu",

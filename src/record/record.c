@@ -25,9 +25,10 @@
  * payload is read with the strict zero-copy reader of base/json.h, never
  * built into a tree: the fields are unescaped into one arena owned by the
  * record, the body is kept as the text it is in the payload (made compact
- * only if the author put whitespace in it), and the digest, which costs
- * about as much SHA-256 work as the rest of the parse, is computed the
- * first time someone asks for it.  Writing stays on jansson.
+ * only if the author put whitespace in it), the signature is checked over
+ * the PAE buffer the payload was decoded into, and the digest (SHA-256 over
+ * that buffer, some three times the cost of the whole parse) is computed
+ * the first time someone asks for it.  Writing stays on jansson.
  */
 #include <pthread.h>
 #include <string.h>
