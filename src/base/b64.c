@@ -151,7 +151,7 @@ comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
      : (c) == '-'               ? 62 | B64_URL                                             \
      : (c) == '_'               ? 63 | B64_URL                                             \
                                 : 0xff)
-#define B64_BYTE(c, k) B64_VAL(c)
+#define B64_BYTE(c, k) ((uint8_t)B64_VAL(c)) /* the cast: clang checks every arm */
 #define B64_QUAD(c, k) ((uint32_t)(B64_VAL(c) & 0xc0) << 24 | (uint32_t)(B64_VAL(c) & 63) << (18 - 6 * (k)))
 #define B64_R4(F, k, i) F(i, k), F(i + 1, k), F(i + 2, k), F(i + 3, k)
 #define B64_R16(F, k, i) B64_R4(F, k, i), B64_R4(F, k, i + 4), B64_R4(F, k, i + 8), B64_R4(F, k, i + 12)
