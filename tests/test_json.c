@@ -567,6 +567,48 @@ static void test_record_reading(void **state)
     }
 }
 
+/* Every allocation of the reading path fails in turn: each time the call
+ * must fail with COMITY_ERR_NOMEM and release what it took (ASan checks
+ * for leaks), and once allocations run out it must succeed. */
+static void test_reading_oom(void **state)
+{
+    (void)state;
+    const comity_vkey *ks[] = {verifier};
+    /* escapes in the envelope (temporary copies), sealed and clear records,
+     * a body with more tokens than the inline array (heap growth) and a
+     * large object (sorted duplicate check) */
+    cy_buf b;
+    cy_buf_init(&b, 1 << 20);
+    TU_OK(cy_buf_puts(&b, "{ " RHEAD ", \"author\":\"pk.pkcert\", \"to\":[\"in\",\"u\\u0073\"], \"body\":{"));
+    for (int i = 0; i < 40; i++)
+        TU_OK(cy_buf_printf(&b, "%s\"k%d\":[%d,true]", i ? "," : "", i, i));
+    TU_OK(cy_buf_puts(&b, "}}"));
+    char *env = envelope((char *)b.data, COMITY_RECORD_PAYLOAD_TYPE);
+    cy_buf_free(&b);
+    char *escaped = subst(env, "\"payload\":\"e", "\"payload\":\"\\u0065");
+    int failures = 0;
+    for (long n = 1; n < 64; n++) {
+        comity_record *r = NULL;
+        cy_alloc_fail_after(n);
+        comity_error e = {0};
+        comity_err rc = comity_record_verify(escaped, strlen(escaped), ks, 1, &r, &e);
+        cy_alloc_fail_after(0);
+        if (rc == COMITY_OK) {
+            assert_int_equal(comity_record_to_count(r), 2);
+            assert_string_equal(comity_record_to(r, 1), "us");
+            comity_record_free(r);
+            break;
+        }
+        if (rc != COMITY_ERR_NOMEM)
+            fail_msg("allocation %ld failing: got %d '%s'", n, rc, e.msg);
+        assert_null(r);
+        failures++;
+    }
+    assert_true(failures >= 4); /* record, PAE buffer, tmp, tokens, arena... */
+    free(escaped);
+    comity_free(env);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -574,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_refusals),   cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_limits),     cmocka_unit_test(test_options),
         cmocka_unit_test(test_dsse_reading), cmocka_unit_test(test_record_reading),
+        cmocka_unit_test(test_reading_oom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
