@@ -1,0 +1,771 @@
+/*
+ * set.c: the exact-match engine, the performance core of the sweep.
+ *
+ * Every indicator value (normalised: domains and hashes folded to lowercase,
+ * IPs as binary network + prefix length) is appended to one arena and
+ * described by a 12-byte entry.  Once all values are in, cy_sw_set_build
+ * makes an open-addressing table (linear probing, load at most 0.8) of
+ * 8-byte slots {32-bit tag, entry index}, and a blocked Bloom filter of
+ * 16 bits per value whose 64-bit words are read before the table, so that
+ * most misses cost one access to a structure a few times smaller than the
+ * table.  A lookup hashes the token with a keyed 64-bit hash (key drawn at
+ * random per set, so an adversary who writes log lines cannot aim at
+ * collisions offline), then compares the candidate's stored bytes: a tag
+ * collision is never reported as a hit.
+ *
+ * The hash reads its input from the last byte to the first.  A domain
+ * token's hash state after reading "evil.com" is therefore exactly the
+ * state needed to continue with "b." and "a.", and one right-to-left pass
+ * over "a.b.evil.com" yields the hashes of every label suffix; the Bloom
+ * filter and a bitmap of the lengths of stored domains drop almost all of
+ * them before the table is touched.
+ *
+ * Memory per value: one entry (12 bytes), the value bytes, 8-bit-aligned
+ * table slots (8 bytes / load) and 2 bytes of Bloom filter: about 40 bytes
+ * plus the value's length.
+ *
+ * Ownership: the set owns everything it points to; cy_sw_set_free releases
+ * it all.  Lookups only read and are safe from many threads after build.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "sweep/sweep.h"
+
+struct entry {
+    uint32_t off;   /* value bytes in the arena */
+    uint16_t len;
+    uint8_t path;
+    uint8_t flags;
+    uint32_t ref;   /* CY_SW_REF_LIST|n, an atom, or an index into multi */
+};
+#define E_DEAD 1    /* duplicate folded into an earlier entry */
+#define E_MULTI 2   /* ref indexes `multi`: count, then the refs */
+
+struct slot {
+    uint32_t tag;
+    uint32_t ent;   /* entry index + 1; 0 = empty */
+};
+
+struct dup {
+    uint32_t ent, ref;
+};
+
+struct cy_sw_set {
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    struct entry *ent;
+    size_t n, ent_cap;
+    struct slot *slots;
+    uint64_t mask;
+    uint64_t *bloom;
+    uint64_t bmask;
+    uint64_t key0, key1;
+    struct dup *dups;
+    size_t ndups, dups_cap;
+    uint32_t *multi;
+    size_t nmulti;
+    size_t duplicates;
+    bool built;
+    uint64_t paths_present;
+    size_t per_path[CY_SW_PATH_MAX];
+    uint64_t dom_lens[4];          /* bit L: a domain of length L (< 256) */
+    uint64_t v4_prefix;            /* bit p: a /p IPv4 entry */
+    uint64_t v6_prefix[3];         /* bits 0..128 */
+    char *names[CY_SW_PATH_MAX];   /* registered word paths */
+    int npaths;
+};
+
+/* ---- paths ------------------------------------------------------------ */
+
+static const char *const builtin_names[CY_SW_WORD0] = {
+    [CY_SW_NONE] = "",
+    [CY_SW_DOMAIN] = "domain-name:value",
+    [CY_SW_IPV4] = "ipv4-addr:value",
+    [CY_SW_IPV6] = "ipv6-addr:value",
+    [CY_SW_URL] = "url:value",
+    [CY_SW_EMAIL] = "email-addr:value",
+    [CY_SW_MD5] = "file:hashes.MD5",
+    [CY_SW_SHA1] = "file:hashes.'SHA-1'",
+    [CY_SW_SHA256] = "file:hashes.'SHA-256'",
+    [CY_SW_SHA512] = "file:hashes.'SHA-512'",
+    [CY_SW_FILE_NAME] = "file:name",
+    [CY_SW_FILE_PATH] = "file:path",
+    [CY_SW_PROCESS_NAME] = "process:name",
+};
+
+bool cy_sw_path_folds(int path)
+{
+    return path == CY_SW_DOMAIN || path == CY_SW_EMAIL || path == CY_SW_MD5 ||
+           path == CY_SW_SHA1 || path == CY_SW_SHA256 || path == CY_SW_SHA512;
+}
+
+/* Lowercased copy of name without quotes, for comparing path spellings. */
+static size_t canon(char *out, size_t cap, const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+        char c = s[i];
+        if (c == '\'' || c == '-' || c == '_')
+            continue;
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        out[n++] = c;
+    }
+    out[n] = 0;
+    return n;
+}
+
+int cy_sw_path_id(cy_sw_set *set, const char *name, size_t len)
+{
+    char c[128];
+    if (len >= sizeof c)
+        return CY_SW_NONE;
+    canon(c, sizeof c, name, len);
+    static const struct {
+        const char *canon;
+        int path;
+    } known[] = {
+        {"domainname:value", CY_SW_DOMAIN},
+        {"ipv4addr:value", CY_SW_IPV4},
+        {"ipv6addr:value", CY_SW_IPV6},
+        {"url:value", CY_SW_URL},
+        {"emailaddr:value", CY_SW_EMAIL},
+        {"emailmessage:from_ref.value", CY_SW_EMAIL},
+        {"file:hashes.md5", CY_SW_MD5},
+        {"file:hashes.sha1", CY_SW_SHA1},
+        {"file:hashes.sha256", CY_SW_SHA256},
+        {"file:hashes.sha512", CY_SW_SHA512},
+        {"artifact:hashes.md5", CY_SW_MD5},
+        {"artifact:hashes.sha1", CY_SW_SHA1},
+        {"artifact:hashes.sha256", CY_SW_SHA256},
+        {"file:name", CY_SW_FILE_NAME},
+        {"file:path", CY_SW_FILE_PATH},
+        {"directory:path", CY_SW_FILE_PATH},
+        {"process:name", CY_SW_PROCESS_NAME},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(known); i++)
+        if (strcmp(c, known[i].canon) == 0)
+            return known[i].path;
+    if (!set)
+        return CY_SW_NONE;
+    for (int i = 0; i < set->npaths; i++)
+        if (strlen(set->names[i]) == len && memcmp(set->names[i], name, len) == 0)
+            return CY_SW_WORD0 + i;
+    if (CY_SW_WORD0 + set->npaths >= CY_SW_PATH_MAX)
+        return CY_SW_NONE;
+    char *dup = cy_strndup(name, len);
+    if (!dup)
+        return CY_SW_NONE;
+    set->names[set->npaths] = dup;
+    return CY_SW_WORD0 + set->npaths++;
+}
+
+const char *cy_sw_path_name(const cy_sw_set *set, int path)
+{
+    if (path > 0 && path < CY_SW_WORD0)
+        return builtin_names[path];
+    if (set && path >= CY_SW_WORD0 && path - CY_SW_WORD0 < set->npaths)
+        return set->names[path - CY_SW_WORD0];
+    return "?";
+}
+
+int cy_sw_type_path(const char *t)
+{
+    static const struct {
+        const char *name;
+        int path;
+    } types[] = {
+        {"domain", CY_SW_DOMAIN},     {"ip", CY_SW_IPV4},
+        {"ipv4", CY_SW_IPV4},         {"ipv6", CY_SW_IPV6},
+        {"url", CY_SW_URL},           {"email", CY_SW_EMAIL},
+        {"md5", CY_SW_MD5},           {"sha1", CY_SW_SHA1},
+        {"sha256", CY_SW_SHA256},     {"sha512", CY_SW_SHA512},
+        {"process", CY_SW_PROCESS_NAME}, {"filename", CY_SW_FILE_NAME},
+        {"filepath", CY_SW_FILE_PATH},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(types); i++)
+        if (strcmp(t, types[i].name) == 0)
+            return types[i].path;
+    return CY_SW_NONE;
+}
+
+/* ---- hashing ---------------------------------------------------------- */
+
+/* Byte maps applied while hashing and comparing: ASCII lowercase for the
+ * folding paths, identity for the rest.  Filled once (pthread_once) by
+ * cy_sw_set_new, read-only afterwards. */
+static uint8_t fold_t[256], ident[256];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
+{
+    for (int i = 0; i < 256; i++) {
+        ident[i] = (uint8_t)i;
+        fold_t[i] = (uint8_t)((i >= 'A' && i <= 'Z') ? i + 32 : i);
+    }
+}
+
+static inline const uint8_t *fold_table(void)
+{
+    return fold_t;
+}
+
+#define FNV_PRIME 0x100000001b3ULL
+
+static inline uint64_t seed(const cy_sw_set *s, int path)
+{
+    return s->key0 ^ ((uint64_t)(path + 1) * 0x9e3779b97f4a7c15ULL);
+}
+
+static inline uint64_t fmix(const cy_sw_set *s, uint64_t h)
+{
+    h ^= s->key1;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t hash_bytes(const cy_sw_set *s, int path, const uint8_t *v,
+                           size_t len, const uint8_t *fold)
+{
+    uint64_t h = seed(s, path);
+    for (size_t i = len; i-- > 0;)
+        h = (h ^ fold[v[i]]) * FNV_PRIME;
+    return fmix(s, h);
+}
+
+static inline bool eq_fold(const uint8_t *stored, const uint8_t *v, size_t len,
+                           const uint8_t *fold)
+{
+    for (size_t i = 0; i < len; i++)
+        if (stored[i] != fold[v[i]])
+            return false;
+    return true;
+}
+
+/* ---- building --------------------------------------------------------- */
+
+comity_err cy_sw_set_new(cy_sw_set **out, comity_error *err)
+{
+    *out = NULL;
+    if (sodium_init() < 0)
+        return cy_fail(err, COMITY_ERR_INTERNAL, "sweep: libsodium init failed");
+    cy_sw_set *s = cy_calloc(1, sizeof *s);
+    if (!s)
+        return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+    randombytes_buf(&s->key0, sizeof s->key0);
+    randombytes_buf(&s->key1, sizeof s->key1);
+    pthread_once(&tables_once, tables_init);
+    *out = s;
+    return COMITY_OK;
+}
+
+void cy_sw_set_free(cy_sw_set *s)
+{
+    if (!s)
+        return;
+    cy_free(s->arena);
+    cy_free(s->ent);
+    cy_free(s->slots);
+    cy_free(s->bloom);
+    cy_free(s->dups);
+    cy_free(s->multi);
+    for (int i = 0; i < s->npaths; i++)
+        cy_free(s->names[i]);
+    cy_free(s);
+}
+
+static comity_err grow_arena(cy_sw_set *s, size_t need, comity_error *err)
+{
+    if (s->arena_len + need <= s->arena_cap)
+        return COMITY_OK;
+    size_t cap = s->arena_cap ? s->arena_cap : 4096;
+    while (cap < s->arena_len + need)
+        cap *= 2;
+    if (cap > UINT32_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: indicator values exceed 4 GiB");
+    uint8_t *a = cy_realloc(s->arena, cap);
+    if (!a)
+        return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+    s->arena = a;
+    s->arena_cap = cap;
+    return COMITY_OK;
+}
+
+static comity_err grow_ent(cy_sw_set *s, size_t need, comity_error *err)
+{
+    if (s->n + need <= s->ent_cap)
+        return COMITY_OK;
+    size_t cap = s->ent_cap ? s->ent_cap : 256;
+    while (cap < s->n + need)
+        cap *= 2;
+    if (cap > CY_SW_ENTRIES_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: more than %u indicator values",
+                       CY_SW_ENTRIES_MAX);
+    struct entry *e = cy_realloc(s->ent, cap * sizeof *e);
+    if (!e)
+        return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+    s->ent = e;
+    s->ent_cap = cap;
+    return COMITY_OK;
+}
+
+comity_err cy_sw_set_reserve(cy_sw_set *s, size_t values, size_t bytes,
+                             comity_error *err)
+{
+    comity_err rc = grow_arena(s, bytes, err);
+    if (rc == COMITY_OK)
+        rc = grow_ent(s, values, err);
+    return rc;
+}
+
+int cy_sw_parse_ipv4(const char *s, size_t len, uint8_t out[4])
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= len || s[i] != '.')
+                return 0;
+            i++;
+        }
+        unsigned v = 0;
+        size_t d = 0;
+        while (i < len && s[i] >= '0' && s[i] <= '9' && d < 4) {
+            v = v * 10 + (unsigned)(s[i] - '0');
+            i++;
+            d++;
+        }
+        if (d == 0 || d > 3 || v > 255)
+            return 0;
+        out[part] = (uint8_t)v;
+    }
+    return i == len;
+}
+
+int cy_sw_parse_ipv6(const char *s, size_t len, uint8_t out[16])
+{
+    char tmp[64];
+    if (len == 0 || len >= sizeof tmp)
+        return 0;
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    return inet_pton(AF_INET6, tmp, out) == 1;
+}
+
+static void mask_addr(uint8_t *a, size_t alen, unsigned prefix)
+{
+    for (size_t i = 0; i < alen; i++) {
+        unsigned bits = i * 8;
+        if (bits >= prefix)
+            a[i] = 0;
+        else if (prefix - bits < 8)
+            a[i] &= (uint8_t)(0xff00u >> (prefix - bits));
+    }
+}
+
+static comity_err append(cy_sw_set *s, int path, const uint8_t *v, size_t len,
+                         uint32_t ref, comity_error *err)
+{
+    comity_err rc = grow_arena(s, len, err);
+    if (rc == COMITY_OK)
+        rc = grow_ent(s, 1, err);
+    if (rc != COMITY_OK)
+        return rc;
+    struct entry *e = &s->ent[s->n++];
+    e->off = (uint32_t)s->arena_len;
+    e->len = (uint16_t)len;
+    e->path = (uint8_t)path;
+    e->flags = 0;
+    e->ref = ref;
+    memcpy(s->arena + s->arena_len, v, len);
+    s->arena_len += len;
+    s->paths_present |= 1ULL << path;
+    s->per_path[path]++;
+    return COMITY_OK;
+}
+
+static comity_err add_ip(cy_sw_set *s, int path, const char *v, size_t len,
+                         uint32_t ref, comity_error *err)
+{
+    const char *slash = memchr(v, '/', len);
+    size_t alen_txt = slash ? (size_t)(slash - v) : len;
+    uint8_t key[17];
+    size_t alen;
+    unsigned maxp;
+    if (cy_sw_parse_ipv4(v, alen_txt, key + 1)) {
+        path = CY_SW_IPV4;
+        alen = 4;
+        maxp = 32;
+    } else if (cy_sw_parse_ipv6(v, alen_txt, key + 1)) {
+        path = CY_SW_IPV6;
+        alen = 16;
+        maxp = 128;
+    } else {
+        return cy_fail(err, COMITY_ERR_INVALID, "sweep: '%.*s' is not an IP address",
+                       (int)(len > 64 ? 64 : len), v);
+    }
+    unsigned prefix = maxp;
+    if (slash) {
+        size_t i = alen_txt + 1;
+        if (i >= len || len - i > 3)
+            return cy_fail(err, COMITY_ERR_INVALID, "sweep: bad CIDR prefix in '%.*s'",
+                           (int)len, v);
+        prefix = 0;
+        for (; i < len; i++) {
+            if (v[i] < '0' || v[i] > '9')
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "sweep: bad CIDR prefix in '%.*s'", (int)len, v);
+            prefix = prefix * 10 + (unsigned)(v[i] - '0');
+        }
+        if (prefix > maxp)
+            return cy_fail(err, COMITY_ERR_INVALID, "sweep: CIDR prefix /%u too long",
+                           prefix);
+    }
+    mask_addr(key + 1, alen, prefix);
+    key[0] = (uint8_t)prefix;
+    if (path == CY_SW_IPV4)
+        s->v4_prefix |= 1ULL << prefix;
+    else
+        s->v6_prefix[prefix / 64] |= 1ULL << (prefix % 64);
+    return append(s, path, key, alen + 1, ref, err);
+}
+
+static bool is_hex(const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        char c = v[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
+                         uint32_t ref, const char **note, comity_error *err)
+{
+    if (note)
+        *note = NULL;
+    if (s->built)
+        return cy_fail(err, COMITY_ERR_USAGE, "sweep: set already built");
+    if (path <= CY_SW_NONE || path >= CY_SW_PATH_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "sweep: bad path %d", path);
+    while (len && (v[0] == ' ' || v[0] == '\t'))
+        v++, len--;
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        return cy_fail(err, COMITY_ERR_INVALID, "sweep: empty value");
+    if (len > CY_SW_VALUE_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: value longer than %u bytes",
+                       CY_SW_VALUE_MAX);
+    const uint8_t *fold = fold_table();
+    uint8_t buf[CY_SW_VALUE_MAX];
+
+    switch (path) {
+    case CY_SW_IPV4:
+    case CY_SW_IPV6:
+        return add_ip(s, path, v, len, ref, err);
+    case CY_SW_DOMAIN: {
+        const char *sep = NULL;
+        for (size_t i = 0; i + 3 <= len && !sep; i++)
+            if (v[i] == ':' && v[i + 1] == '/' && v[i + 2] == '/')
+                sep = v + i;
+        if (sep) {
+            len -= (size_t)(sep + 3 - v);
+            v = sep + 3;
+            if (note)
+                *note = "URL given as domain-name: host part used";
+        }
+        const char *slash = memchr(v, '/', len);
+        if (slash) {
+            len = (size_t)(slash - v);
+            if (note && !*note)
+                *note = "domain-name value with a path: host part used";
+        }
+        while (len && v[len - 1] == '.')
+            len--;
+        if (len == 0)
+            return cy_fail(err, COMITY_ERR_INVALID, "sweep: empty domain name");
+        uint8_t ip[16];
+        if (cy_sw_parse_ipv4(v, len, ip) || (memchr(v, ':', len) && cy_sw_parse_ipv6(v, len, ip))) {
+            if (note)
+                *note = "IP address given as domain-name: matched as an IP";
+            return add_ip(s, CY_SW_IPV4, v, len, ref, err);
+        }
+        if (len > 253)
+            return cy_fail(err, COMITY_ERR_INVALID, "sweep: domain name longer than 253 bytes");
+        for (size_t i = 0; i < len; i++) {
+            uint8_t c = fold[(uint8_t)v[i]];
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                  c == '_' || c == '.' || c >= 0x80))
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "sweep: domain name has '%c' at byte %zu", c, i);
+            buf[i] = c;
+        }
+        s->dom_lens[len / 64] |= 1ULL << (len % 64);
+        return append(s, path, buf, len, ref, err);
+    }
+    case CY_SW_MD5:
+    case CY_SW_SHA1:
+    case CY_SW_SHA256:
+    case CY_SW_SHA512: {
+        size_t want = path == CY_SW_MD5 ? 32 : path == CY_SW_SHA1 ? 40
+                      : path == CY_SW_SHA256 ? 64 : 128;
+        if (len != want || !is_hex(v, len))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "sweep: %s value must be %zu hex digits", cy_sw_path_name(s, path), want);
+        break;
+    }
+    case CY_SW_EMAIL:
+        if (!memchr(v, '@', len))
+            return cy_fail(err, COMITY_ERR_INVALID, "sweep: email address without '@'");
+        break;
+    default:
+        break;
+    }
+    const uint8_t *f = cy_sw_path_folds(path) ? fold : ident;
+    for (size_t i = 0; i < len; i++)
+        buf[i] = f[(uint8_t)v[i]];
+    return append(s, path, buf, len, ref, err);
+}
+
+static uint64_t pow2_at_least(uint64_t n)
+{
+    uint64_t p = 16;
+    while (p < n)
+        p *= 2;
+    return p;
+}
+
+static int dup_cmp(const void *a, const void *b)
+{
+    const struct dup *x = a, *y = b;
+    if (x->ent != y->ent)
+        return x->ent < y->ent ? -1 : 1;
+    return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
+{
+    if (s->built)
+        return COMITY_OK;
+    uint64_t cap = pow2_at_least(s->n + s->n / 4 + 1);
+    s->slots = cy_calloc(cap, sizeof *s->slots);
+    uint64_t bw = pow2_at_least((s->n + 3) / 4);
+    s->bloom = cy_calloc(bw, sizeof *s->bloom);
+    if (!s->slots || !s->bloom)
+        return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory building the table");
+    s->mask = cap - 1;
+    s->bmask = bw - 1;
+    for (size_t i = 0; i < s->n; i++) {
+        struct entry *e = &s->ent[i];
+        const uint8_t *val = s->arena + e->off;
+        uint64_t h = hash_bytes(s, e->path, val, e->len, ident);
+        uint32_t tag = (uint32_t)(h >> 32);
+        uint64_t j = h & s->mask;
+        for (;;) {
+            struct slot *sl = &s->slots[j];
+            if (sl->ent == 0) {
+                sl->ent = (uint32_t)i + 1;
+                sl->tag = tag;
+                s->bloom[(h >> 8) & s->bmask] |= (1ULL << ((h >> 40) & 63)) |
+                                                  (1ULL << ((h >> 46) & 63));
+                break;
+            }
+            struct entry *o = &s->ent[sl->ent - 1];
+            if (sl->tag == tag && o->path == e->path && o->len == e->len &&
+                memcmp(s->arena + o->off, val, e->len) == 0) {
+                e->flags |= E_DEAD;
+                s->duplicates++;
+                s->per_path[e->path]--;
+                if (o->ref != e->ref) {
+                    if (s->ndups == s->dups_cap) {
+                        size_t nc = s->dups_cap ? s->dups_cap * 2 : 64;
+                        struct dup *d = cy_realloc(s->dups, nc * sizeof *d);
+                        if (!d)
+                            return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+                        s->dups = d;
+                        s->dups_cap = nc;
+                    }
+                    s->dups[s->ndups++] = (struct dup){sl->ent - 1, e->ref};
+                }
+                break;
+            }
+            j = (j + 1) & s->mask;
+        }
+    }
+    if (s->ndups) {
+        /* Gather, per entry with several refs: count, own ref, the others. */
+        qsort(s->dups, s->ndups, sizeof *s->dups, dup_cmp);
+        s->multi = cy_malloc((s->ndups * 3 + 1) * sizeof *s->multi);
+        if (!s->multi)
+            return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+        size_t i = 0;
+        while (i < s->ndups) {
+            uint32_t en = s->dups[i].ent;
+            size_t at = s->nmulti;
+            struct entry *e = &s->ent[en];
+            s->multi[at] = 1;
+            s->multi[at + 1] = e->ref;
+            s->nmulti += 2;
+            for (; i < s->ndups && s->dups[i].ent == en; i++) {
+                uint32_t r = s->dups[i].ref;
+                bool seen = false;
+                for (uint32_t k = 0; k < s->multi[at]; k++)
+                    seen |= s->multi[at + 1 + k] == r;
+                if (!seen) {
+                    s->multi[s->nmulti++] = r;
+                    s->multi[at]++;
+                }
+            }
+            e->ref = (uint32_t)at;
+            e->flags |= E_MULTI;
+        }
+        cy_free(s->dups);
+        s->dups = NULL;
+        s->ndups = s->dups_cap = 0;
+    }
+    s->built = true;
+    return COMITY_OK;
+}
+
+void cy_sw_set_stats(const cy_sw_set *s, cy_sw_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->values = s->n - s->duplicates;
+    st->duplicates = s->duplicates;
+    st->bytes = sizeof *s + s->arena_cap + s->ent_cap * sizeof *s->ent +
+                (s->slots ? (s->mask + 1) * sizeof *s->slots : 0) +
+                (s->bloom ? (s->bmask + 1) * sizeof *s->bloom : 0) +
+                s->nmulti * sizeof *s->multi + s->dups_cap * sizeof *s->dups;
+    memcpy(st->per_path, s->per_path, sizeof st->per_path);
+}
+
+bool cy_sw_set_has(const cy_sw_set *s, int path)
+{
+    return path > 0 && path < CY_SW_PATH_MAX && (s->paths_present >> path) & 1;
+}
+
+const char *cy_sw_set_value(const cy_sw_set *s, uint32_t entry, char *out, size_t cap)
+{
+    const struct entry *e = &s->ent[entry];
+    const uint8_t *v = s->arena + e->off;
+    if (e->path == CY_SW_IPV4 || e->path == CY_SW_IPV6) {
+        char a[INET6_ADDRSTRLEN];
+        inet_ntop(e->path == CY_SW_IPV4 ? AF_INET : AF_INET6, v + 1, a, sizeof a);
+        unsigned maxp = e->path == CY_SW_IPV4 ? 32 : 128;
+        if (v[0] == maxp)
+            snprintf(out, cap, "%s", a);
+        else
+            snprintf(out, cap, "%s/%u", a, v[0]);
+    } else {
+        snprintf(out, cap, "%.*s", (int)e->len, (const char *)v);
+    }
+    return out;
+}
+
+size_t cy_sw_set_refs(const cy_sw_set *s, uint32_t entry, const uint32_t **refs)
+{
+    const struct entry *e = &s->ent[entry];
+    if (e->flags & E_MULTI) {
+        *refs = &s->multi[e->ref + 1];
+        return s->multi[e->ref];
+    }
+    *refs = &e->ref;
+    return 1;
+}
+
+/* ---- lookups ---------------------------------------------------------- */
+
+/* One probe of hash h for value v; returns 1 and fills *out on a hit. */
+static inline int probe(const cy_sw_set *s, uint64_t h, int path,
+                        const uint8_t *v, size_t len, const uint8_t *fold,
+                        cy_sw_found *out)
+{
+    uint64_t w = s->bloom[(h >> 8) & s->bmask];
+    uint64_t m = (1ULL << ((h >> 40) & 63)) | (1ULL << ((h >> 46) & 63));
+    if ((w & m) != m)
+        return 0;
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (uint64_t j = h & s->mask;; j = (j + 1) & s->mask) {
+        struct slot sl = s->slots[j];
+        if (sl.ent == 0)
+            return 0;
+        if (sl.tag != tag)
+            continue;
+        const struct entry *e = &s->ent[sl.ent - 1];
+        if (e->path == path && e->len == len && eq_fold(s->arena + e->off, v, len, fold)) {
+            out->entry = sl.ent - 1;
+            out->path = path;
+            return 1;
+        }
+    }
+}
+
+size_t cy_sw_lookup_exact(const cy_sw_set *s, int path, const char *v,
+                          size_t len, cy_sw_found *out, size_t cap)
+{
+    if (!s->built || cap == 0 || !cy_sw_set_has(s, path) || len > CY_SW_VALUE_MAX)
+        return 0;
+    const uint8_t *fold = cy_sw_path_folds(path) ? fold_table() : ident;
+    uint64_t h = hash_bytes(s, path, (const uint8_t *)v, len, fold);
+    return (size_t)probe(s, h, path, (const uint8_t *)v, len, fold, out);
+}
+
+size_t cy_sw_lookup_domain(const cy_sw_set *s, const char *v, size_t len,
+                           cy_sw_found *out, size_t cap)
+{
+    if (!s->built || !((s->paths_present >> CY_SW_DOMAIN) & 1))
+        return 0;
+    const uint8_t *fold = fold_table();
+    const uint8_t *u = (const uint8_t *)v;
+    size_t n = 0;
+    uint64_t h = seed(s, CY_SW_DOMAIN);
+    for (size_t i = len; i-- > 0 && n < cap;) {
+        h = (h ^ fold[u[i]]) * FNV_PRIME;
+        if (i > 0 && u[i - 1] != '.')
+            continue;
+        size_t l = len - i;
+        if (l >= 256 || !((s->dom_lens[l / 64] >> (l % 64)) & 1))
+            continue;
+        n += (size_t)probe(s, fmix(s, h), CY_SW_DOMAIN, u + i, l, fold, out + n);
+    }
+    return n;
+}
+
+size_t cy_sw_lookup_ip(const cy_sw_set *s, const uint8_t *addr, size_t alen,
+                       cy_sw_found *out, size_t cap)
+{
+    int path = alen == 4 ? CY_SW_IPV4 : CY_SW_IPV6;
+    if (!s->built || cap == 0 || !cy_sw_set_has(s, path))
+        return 0;
+    unsigned maxp = alen == 4 ? 32 : 128;
+    uint8_t key[17];
+    for (int p = (int)maxp; p >= 0; p--) {
+        bool present = alen == 4 ? (s->v4_prefix >> p) & 1
+                                 : (s->v6_prefix[p / 64] >> (p % 64)) & 1;
+        if (!present)
+            continue;
+        key[0] = (uint8_t)p;
+        memcpy(key + 1, addr, alen);
+        mask_addr(key + 1, alen, (unsigned)p);
+        uint64_t h = hash_bytes(s, path, key, alen + 1, ident);
+        if (probe(s, h, path, key, alen + 1, ident, out))
+            return 1;
+    }
+    return 0;
+}
+
+int cy_sw_set_entry_path(const cy_sw_set *s, uint32_t entry)
+{
+    return s->ent[entry].path;
+}
