@@ -99,7 +99,7 @@ void comity_sweep_free(comity_sweep *sw)
     cy_free(sw);
 }
 
-static comity_err add_source(comity_sweep *sw, const char *name, uint32_t *idx,
+comity_err cy_sw_add_source(comity_sweep *sw, const char *name, uint32_t *idx,
                              comity_error *err)
 {
     char **n = cy_realloc(sw->sources, (sw->nsrc + 1) * sizeof *n);
@@ -127,7 +127,7 @@ comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
         return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: list larger than %u bytes",
                        CY_SW_LIST_MAX);
     uint32_t src;
-    comity_err rc = add_source(sw, source, &src, err);
+    comity_err rc = cy_sw_add_source(sw, source, &src, err);
     if (rc != COMITY_OK)
         return rc;
     size_t lines = 0;

@@ -72,6 +72,7 @@ struct comity_sweep {
     size_t natoms, atoms_cap;
     size_t list_values, list_dups;
     size_t notes_normalised;
+    size_t stix_dup_ids;
     cy_sw_fieldmap map;
     bool compiled;
 
@@ -109,6 +110,8 @@ void cy_sw_finish(comity_sweep *sw);
 /* engine.c, for compile.c */
 void cy_sw_report_ind(comity_sweep *sw, uint32_t ind, const struct cy_sw_evid *ev,
                       const char *matched_value);
+comity_err cy_sw_add_source(comity_sweep *sw, const char *name, uint32_t *idx,
+                            comity_error *err);
 comity_err cy_sw_intern_unit(comity_sweep *sw, const char *unit, uint32_t *idx);
 
 #endif

@@ -486,6 +486,12 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
                 *note = "URL given as domain-name: host part used";
         }
         const char *slash = memchr(v, '/', len);
+        uint8_t ip4[4];
+        if (slash && cy_sw_parse_ipv4(v, (size_t)(slash - v), ip4)) {
+            if (note)
+                *note = "IP range given as domain-name: matched as an IP range";
+            return add_ip(s, CY_SW_IPV4, v, len, ref, err);
+        }
         if (slash) {
             len = (size_t)(slash - v);
             if (note && !*note)
@@ -558,6 +564,21 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
 {
     if (s->built)
         return COMITY_OK;
+    /* Give back what doubling over-allocated: the set is final now. */
+    if (s->arena_cap > s->arena_len && s->arena_len) {
+        uint8_t *a = cy_realloc(s->arena, s->arena_len);
+        if (a) {
+            s->arena = a;
+            s->arena_cap = s->arena_len;
+        }
+    }
+    if (s->ent_cap > s->n && s->n) {
+        struct entry *e = cy_realloc(s->ent, s->n * sizeof *e);
+        if (e) {
+            s->ent = e;
+            s->ent_cap = s->n;
+        }
+    }
     uint64_t cap = pow2_at_least(s->n + s->n / 4 + 1);
     s->slots = cy_calloc(cap, sizeof *s->slots);
     uint64_t bw = pow2_at_least((s->n + 3) / 4);
