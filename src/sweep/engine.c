@@ -143,8 +143,9 @@ comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
         const char *a = p;
         while (a < e && (*a == ' ' || *a == '\t'))
             a++;
-        const char *hash = memchr(a, '#', (size_t)(e - a));
-        const char *z = hash ? hash : e;
+        const char *z = a;
+        while (z < e && *z != '#')
+            z++;
         while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
             z--;
         if (z > a) {

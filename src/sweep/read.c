@@ -204,7 +204,7 @@ static int scan_block(struct job *j, uint64_t i, char *buf, struct block *b)
             b->cut++; /* the rest of an overlong line is not scanned */
     }
     b->bytes = end - start;
-    b->lines = cy_sw_scan_text(j->set, buf + a, z - a, 0, from + a, collect, NULL, b);
+    b->lines = cy_sw_scan_text(j->set, buf + a, z - a, 0, from + a, collect, b);
     return 0;
 }
 
@@ -389,7 +389,7 @@ static void one_line(struct lines_ctx *c, const char *s, size_t len, uint64_t li
         if (!json_is_object(o)) {
             json_decref(o);
             c->st->unparsed_lines++;
-            cy_sw_scan_text(c->set, s, len, line, off, collect, NULL, &c->blk);
+            cy_sw_scan_text(c->set, s, len, line, off, collect, &c->blk);
             return;
         }
         for (size_t i = 0; i < c->map->n; i++) {
@@ -429,7 +429,7 @@ static void one_line(struct lines_ctx *c, const char *s, size_t len, uint64_t li
         cy_free(tmp);
         return;
     }
-    cy_sw_scan_text(c->set, s, len, line, off, collect, NULL, &c->blk);
+    cy_sw_scan_text(c->set, s, len, line, off, collect, &c->blk);
 }
 
 /* Handles the complete lines in buf[0..len). Returns the sink's stop. */
@@ -439,7 +439,7 @@ static int lines_chunk(struct lines_ctx *c, const char *buf, size_t len,
     block_reset(&c->blk);
     uint64_t first = *line;
     if (c->kind == 0) {
-        *line += cy_sw_scan_text(c->set, buf, len, *line, off0, collect, NULL, &c->blk);
+        *line += cy_sw_scan_text(c->set, buf, len, *line, off0, collect, &c->blk);
     } else {
         const char *p = buf, *end = buf + len;
         while (p < end) {

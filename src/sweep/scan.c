@@ -22,6 +22,9 @@
  */
 #include <pthread.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "sweep/sweep.h"
 
@@ -77,6 +80,15 @@ static const uint8_t *classes(void)
     return class_t;
 }
 
+/* A domain token waiting in the batch. */
+#define BATCH 32
+struct pend {
+    const char *s;
+    uint32_t len;
+    uint64_t line;
+    cy_sw_dq q;
+};
+
 /* Scanning state for one call. */
 struct scan {
     const cy_sw_set *set;
@@ -87,28 +99,73 @@ struct scan {
     cy_sw_hit_fn fn;
     void *ud;
     const uint8_t *cls;
-    bool line_hit;
+    struct pend batch[BATCH];
+    size_t nbatch;
     bool has_dom, has_v4, has_v6, has_hash, has_email, has_url;
     int stop;
 };
 
 #define FOUND_MAX 16
 
-static void report(struct scan *sc, const cy_sw_found *f, size_t n,
-                   const char *tok, size_t len)
+static void emit(struct scan *sc, const cy_sw_found *f, size_t n, const char *tok,
+                 size_t len, uint64_t line)
 {
     for (size_t i = 0; i < n && !sc->stop; i++) {
         cy_sw_hit h = {
             .entry = f[i].entry,
             .path = f[i].path,
-            .line = sc->line,
+            .line = line,
             .offset = sc->off0 + (uint64_t)(tok - sc->buf),
             .tok = tok,
             .tok_len = len,
         };
-        sc->line_hit = true;
         sc->stop = sc->fn(sc->ud, &h);
     }
+}
+
+/* Probes the batched domain tokens (their filter words were prefetched
+ * when they were queued) and reports their hits in order. */
+static void flush(struct scan *sc)
+{
+    cy_sw_found f[FOUND_MAX];
+    size_t n = sc->nbatch;
+    sc->nbatch = 0;
+    for (size_t i = 0; i < n && !sc->stop; i++) {
+        struct pend *p = &sc->batch[i];
+        size_t k = cy_sw_domain_probe(sc->set, p->s, p->len, &p->q, f, FOUND_MAX);
+        if (k)
+            emit(sc, f, k, p->s, p->len, p->line);
+    }
+}
+
+/* Reports hits found now; earlier batched domains go first, so that hits
+ * stay in input order. */
+static void report(struct scan *sc, const cy_sw_found *f, size_t n,
+                   const char *tok, size_t len)
+{
+    if (n == 0)
+        return;
+    if (sc->nbatch)
+        flush(sc);
+    emit(sc, f, n, tok, len, sc->line);
+}
+
+static void queue_domain(struct scan *sc, const char *s, size_t len)
+{
+    struct pend *p = &sc->batch[sc->nbatch];
+    size_t n = cy_sw_domain_hashes(sc->set, s, len, &p->q);
+    if (n == 0)
+        return;
+    if (n == SIZE_MAX) {
+        cy_sw_found f[FOUND_MAX];
+        report(sc, f, cy_sw_lookup_domain(sc->set, s, len, f, FOUND_MAX), s, len);
+        return;
+    }
+    p->s = s;
+    p->len = (uint32_t)len;
+    p->line = sc->line;
+    if (++sc->nbatch == BATCH)
+        flush(sc);
 }
 
 static bool is_local_char(uint8_t c)
@@ -170,7 +227,7 @@ static void simple_run(struct scan *sc, const char *s, size_t len, unsigned k)
             return;
         }
         if (sc->has_dom)
-            report(sc, f, cy_sw_lookup_domain(sc->set, s, len, f, FOUND_MAX), s, len);
+            queue_domain(sc, s, len);
         if (sc->has_email || sc->has_url)
             host_context(sc, s, len);
         return;
@@ -266,9 +323,64 @@ static bool has_words(const cy_sw_set *set)
     return false;
 }
 
+/*
+ * The fast path, for sets whose every value is found in a token with a dot
+ * (domains, IPv4, and emails and URLs, which are anchored on their host):
+ * instead of classifying every byte, find the dots and newlines 16 bytes at
+ * a time (SSE2 compare + movemask), and grow a run around each dot that is
+ * not inside the previous run.  Bytes far from any dot are never looked at
+ * one by one.  Returns the number of lines.
+ */
+static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
+{
+    const uint8_t *cls = sc->cls;
+    const char *end = buf + len;
+    const char *done = buf; /* end of the last run handled */
+    uint64_t lines = 0;
+    size_t i = 0;
+    while (i < len && !sc->stop) {
+        uint32_t m;
+#if defined(__SSE2__)
+        if (i + 16 <= len) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
+            m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(
+                _mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+        } else
+#endif
+        {
+            m = 0;
+            for (size_t k = 0; k < 16 && i + k < len; k++)
+                if (buf[i + k] == '.' || buf[i + k] == '\n')
+                    m |= 1u << k;
+        }
+        while (m && !sc->stop) {
+            const char *p = buf + i + (unsigned)__builtin_ctz(m);
+            m &= m - 1;
+            if (*p == '\n') {
+                sc->line++;
+                lines++;
+                continue;
+            }
+            if (p < done)
+                continue;
+            const char *a = p, *z = p + 1;
+            unsigned acc = K_DOT;
+            while (a > buf && (cls[(uint8_t)a[-1]] & K_RUN))
+                acc |= cls[(uint8_t)*--a];
+            while (z < end && (cls[(uint8_t)*z] & K_RUN))
+                acc |= cls[(uint8_t)*z++];
+            done = z;
+            run(sc, a, (size_t)(z - a), acc);
+        }
+        i += 16;
+    }
+    if (len && buf[len - 1] != '\n')
+        lines++;
+    return lines;
+}
+
 uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
-                         uint64_t line0, uint64_t off0, cy_sw_hit_fn fn,
-                         cy_sw_rec_fn rec, void *ud)
+                         uint64_t line0, uint64_t off0, cy_sw_hit_fn fn, void *ud)
 {
     struct scan sc = {
         .set = set, .buf = buf, .end = buf + len, .line = line0, .off0 = off0,
@@ -282,6 +394,12 @@ uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
         .has_url = cy_sw_set_has(set, CY_SW_URL),
     };
     bool want_words = has_words(set);
+    if (!want_words && !sc.has_hash && !sc.has_v6) {
+        uint64_t n = scan_dots(&sc, buf, len);
+        if (sc.nbatch && !sc.stop)
+            flush(&sc);
+        return n;
+    }
     const uint8_t *cls = sc.cls;
     const char *p = buf, *end = buf + len, *line_start = buf;
     uint64_t lines = 0;
@@ -291,9 +409,6 @@ uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
             if (k & K_NL) {
                 if (want_words)
                     words(&sc, line_start, p);
-                if (sc.line_hit && rec)
-                    rec(ud, sc.line);
-                sc.line_hit = false;
                 sc.line++;
                 lines++;
                 line_start = p + 1;
@@ -312,10 +427,10 @@ uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
     if (line_start < end && !sc.stop) {
         if (want_words)
             words(&sc, line_start, end);
-        if (sc.line_hit && rec)
-            rec(ud, sc.line);
         lines++;
     }
+    if (sc.nbatch && !sc.stop)
+        flush(&sc);
     return lines;
 }
 

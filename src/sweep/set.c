@@ -216,11 +216,50 @@ static inline const uint8_t *fold_table(void)
     return fold_t;
 }
 
-#define FNV_PRIME 0x100000001b3ULL
+/*
+ * The hash reads 8-byte little-endian words from the END of the value
+ * towards its start, then the 1..7 leftover leading bytes as one partial
+ * word, then mixes in the length.  Folding paths lowercase each word with
+ * SWAR arithmetic (ASCII A-Z only; bytes >= 0x80 are left alone).  Because
+ * the full words are taken from the end, all label suffixes of a domain
+ * share one chain of word mixes: see cy_sw_lookup_domain.
+ */
+#define MIX_K 0x9e3779b97f4a7c15ULL
+#define ONES 0x0101010101010101ULL
 
 static inline uint64_t seed(const cy_sw_set *s, int path)
 {
-    return s->key0 ^ ((uint64_t)(path + 1) * 0x9e3779b97f4a7c15ULL);
+    return s->key0 ^ ((uint64_t)(path + 1) * 0xd6e8feb86659fd93ULL);
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * MIX_K;
+    return h ^ (h >> 29);
+}
+
+static inline uint64_t fold8(uint64_t w)
+{
+    uint64_t low7 = w & (0x7f * ONES);
+    uint64_t ge_a = low7 + (0x80 - 'A') * ONES;
+    uint64_t gt_z = low7 + (0x80 - 'Z' - 1) * ONES;
+    uint64_t upper = ge_a & ~gt_z & ~w & (0x80 * ONES);
+    return w | (upper >> 2);
+}
+
+static inline uint64_t load8(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w; /* little-endian hosts only: x86-64, arm64 */
+}
+
+static inline uint64_t load_part(const uint8_t *p, size_t r)
+{
+    uint64_t w = 0;
+    for (size_t i = 0; i < r; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return w;
 }
 
 static inline uint64_t fmix(const cy_sw_set *s, uint64_t h)
@@ -235,12 +274,20 @@ static inline uint64_t fmix(const cy_sw_set *s, uint64_t h)
 }
 
 static uint64_t hash_bytes(const cy_sw_set *s, int path, const uint8_t *v,
-                           size_t len, const uint8_t *fold)
+                           size_t len, bool folds)
 {
     uint64_t h = seed(s, path);
-    for (size_t i = len; i-- > 0;)
-        h = (h ^ fold[v[i]]) * FNV_PRIME;
-    return fmix(s, h);
+    size_t pos = len;
+    while (pos >= 8) {
+        pos -= 8;
+        uint64_t w = load8(v + pos);
+        h = mix(h, folds ? fold8(w) : w);
+    }
+    if (pos) {
+        uint64_t w = load_part(v, pos);
+        h = mix(h, folds ? fold8(w) : w);
+    }
+    return fmix(s, h ^ len);
 }
 
 static inline bool eq_fold(const uint8_t *stored, const uint8_t *v, size_t len,
@@ -590,7 +637,7 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
     for (size_t i = 0; i < s->n; i++) {
         struct entry *e = &s->ent[i];
         const uint8_t *val = s->arena + e->off;
-        uint64_t h = hash_bytes(s, e->path, val, e->len, ident);
+        uint64_t h = hash_bytes(s, e->path, val, e->len, false);
         uint32_t tag = (uint32_t)(h >> 32);
         uint64_t j = h & s->mask;
         for (;;) {
@@ -738,27 +785,74 @@ size_t cy_sw_lookup_exact(const cy_sw_set *s, int path, const char *v,
     if (!s->built || cap == 0 || !cy_sw_set_has(s, path) || len > CY_SW_VALUE_MAX)
         return 0;
     const uint8_t *fold = cy_sw_path_folds(path) ? fold_table() : ident;
-    uint64_t h = hash_bytes(s, path, (const uint8_t *)v, len, fold);
+    uint64_t h = hash_bytes(s, path, (const uint8_t *)v, len, cy_sw_path_folds(path));
     return (size_t)probe(s, h, path, (const uint8_t *)v, len, fold, out);
+}
+
+size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_dq *q)
+{
+    q->n = 0;
+    if (!s->built || !((s->paths_present >> CY_SW_DOMAIN) & 1) || len > 253)
+        return 0;
+    const uint8_t *u = (const uint8_t *)v;
+    /* Hashes of the label suffixes whose length some stored domain has,
+     * from the shortest up; the chain of full words is shared. */
+    uint64_t chain = seed(s, CY_SW_DOMAIN);
+    size_t words = 0;
+    for (size_t i = len; i-- > 0;) {
+        if (i > 0 && u[i - 1] != '.')
+            continue;
+        size_t l = len - i;
+        if (!((s->dom_lens[l / 64] >> (l % 64)) & 1))
+            continue;
+        if (q->n == CY_SW_DQ_MAX)
+            return SIZE_MAX;
+        while (words < l / 8) {
+            words++;
+            chain = mix(chain, fold8(load8(u + len - 8 * words)));
+        }
+        uint64_t h = chain;
+        if (l % 8)
+            h = mix(h, fold8(load_part(u + i, l % 8)));
+        h = fmix(s, h ^ l);
+        q->h[q->n] = h;
+        q->at[q->n] = (uint8_t)i;
+        q->n++;
+        __builtin_prefetch(&s->bloom[(h >> 8) & s->bmask]);
+    }
+    return q->n;
+}
+
+size_t cy_sw_domain_probe(const cy_sw_set *s, const char *v, size_t len,
+                          const cy_sw_dq *q, cy_sw_found *out, size_t cap)
+{
+    const uint8_t *u = (const uint8_t *)v;
+    size_t n = 0;
+    for (size_t k = 0; k < q->n && n < cap; k++)
+        n += (size_t)probe(s, q->h[k], CY_SW_DOMAIN, u + q->at[k], len - q->at[k], fold_t,
+                           out + n);
+    return n;
 }
 
 size_t cy_sw_lookup_domain(const cy_sw_set *s, const char *v, size_t len,
                            cy_sw_found *out, size_t cap)
 {
-    if (!s->built || !((s->paths_present >> CY_SW_DOMAIN) & 1))
+    if (!s->built || !((s->paths_present >> CY_SW_DOMAIN) & 1) || len > 253)
         return 0;
-    const uint8_t *fold = fold_table();
-    const uint8_t *u = (const uint8_t *)v;
+    cy_sw_dq q;
+    if (cy_sw_domain_hashes(s, v, len, &q) != SIZE_MAX)
+        return cy_sw_domain_probe(s, v, len, &q, out, cap);
+    /* More than CY_SW_DQ_MAX candidate suffixes: one at a time. */
     size_t n = 0;
-    uint64_t h = seed(s, CY_SW_DOMAIN);
+    const uint8_t *u = (const uint8_t *)v;
     for (size_t i = len; i-- > 0 && n < cap;) {
-        h = (h ^ fold[u[i]]) * FNV_PRIME;
         if (i > 0 && u[i - 1] != '.')
             continue;
         size_t l = len - i;
-        if (l >= 256 || !((s->dom_lens[l / 64] >> (l % 64)) & 1))
+        if (!((s->dom_lens[l / 64] >> (l % 64)) & 1))
             continue;
-        n += (size_t)probe(s, fmix(s, h), CY_SW_DOMAIN, u + i, l, fold, out + n);
+        uint64_t h = hash_bytes(s, CY_SW_DOMAIN, u + i, l, true);
+        n += (size_t)probe(s, h, CY_SW_DOMAIN, u + i, l, fold_t, out + n);
     }
     return n;
 }
@@ -779,7 +873,7 @@ size_t cy_sw_lookup_ip(const cy_sw_set *s, const uint8_t *addr, size_t alen,
         key[0] = (uint8_t)p;
         memcpy(key + 1, addr, alen);
         mask_addr(key + 1, alen, (unsigned)p);
-        uint64_t h = hash_bytes(s, path, key, alen + 1, ident);
+        uint64_t h = hash_bytes(s, path, key, alen + 1, false);
         if (probe(s, h, path, key, alen + 1, ident, out))
             return 1;
     }

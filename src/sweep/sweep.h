@@ -147,6 +147,22 @@ size_t cy_sw_lookup_domain(const cy_sw_set *set, const char *v, size_t len,
 size_t cy_sw_lookup_ip(const cy_sw_set *set, const uint8_t *addr,
                        size_t alen, cy_sw_found *out, size_t cap);
 
+/* Domain lookups in two steps, so a scanner can hash and prefetch a batch
+ * of tokens before probing any (hides memory latency): */
+#define CY_SW_DQ_MAX 8
+typedef struct cy_sw_dq {
+    uint64_t h[CY_SW_DQ_MAX];
+    uint8_t at[CY_SW_DQ_MAX];
+    uint8_t n;
+} cy_sw_dq;
+/* Fills q with the hashes of the token's label suffixes worth probing and
+ * prefetches their filter words; SIZE_MAX when there are more than
+ * CY_SW_DQ_MAX (then use cy_sw_lookup_domain). */
+size_t cy_sw_domain_hashes(const cy_sw_set *set, const char *v, size_t len,
+                           cy_sw_dq *q);
+size_t cy_sw_domain_probe(const cy_sw_set *set, const char *v, size_t len,
+                          const cy_sw_dq *q, cy_sw_found *out, size_t cap);
+
 /* Strict IPv4 dotted quad (each part 0..255, 1..3 digits); 1 on success. */
 int cy_sw_parse_ipv4(const char *s, size_t len, uint8_t out[4]);
 /* IPv6 text (as inet_pton); 1 on success. */
@@ -166,19 +182,17 @@ typedef struct cy_sw_hit {
 
 /* Called for each hit; `ud` is the caller's.  Returning non-zero stops. */
 typedef int (*cy_sw_hit_fn)(void *ud, const cy_sw_hit *hit);
-/* Called at the end of each input record (line) that had hits, so that
- * multi-property observations can be evaluated on one record. */
-typedef void (*cy_sw_rec_fn)(void *ud, uint64_t line);
-
 /*
  * Tokenizes buf[0..len) (whole lines; a missing final newline is fine) and
  * looks every domain, IP, URL, email, hash and, when the set has name-like
  * values, every word up.  Line numbers start at line0, offsets at off0.
- * Returns the number of lines seen.  No allocation.
+ * Hits come in input order (domain lookups are batched across a few lines
+ * to overlap their memory accesses, but flushed before any other hit is
+ * reported).  Returns the number of lines seen.  No allocation.
  */
 uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
                          uint64_t line0, uint64_t off0, cy_sw_hit_fn fn,
-                         cy_sw_rec_fn rec, void *ud);
+                         void *ud);
 
 /* Looks one typed value up (JSON-lines / CSV fields, file names, hashes):
  * domains by suffix, IPs by prefix, the rest exactly.  Calls fn per hit. */
