@@ -192,11 +192,10 @@ comity_err comity_sweep_map(comity_sweep *sw, const char *spec, comity_error *er
     if (sw->map.n == CY_SW_FIELDS_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: more than %d mapped fields",
                        CY_SW_FIELDS_MAX);
-    int path = cy_sw_path_id(sw->set, eq + 1, strlen(eq + 1));
-    if (path == CY_SW_NONE)
-        path = cy_sw_type_path(eq + 1);
-    if (path == CY_SW_NONE || !strchr(eq + 1, ':'))
-        path = cy_sw_type_path(eq + 1) != CY_SW_NONE ? cy_sw_type_path(eq + 1) : path;
+    /* A --type name (domain, ip, ...) or an object path (type:property). */
+    int path = cy_sw_type_path(eq + 1);
+    if (path == CY_SW_NONE && strchr(eq + 1, ':'))
+        path = cy_sw_path_id(sw->set, eq + 1, strlen(eq + 1));
     if (path == CY_SW_NONE)
         return cy_fail(err, COMITY_ERR_USAGE, "sweep: unknown object path '%s'", eq + 1);
     char *key = cy_strndup(spec, (size_t)(eq - spec));
