@@ -105,8 +105,16 @@ static void test_operators(void **state)
     expect("[file:size <= 10]", 0, 1);
     expect("[file:size > 10]", 0, 1);
     expect("[file:size >= 10]", 0, 1);
-    expect("[domain-name:value LIKE '%.evil.com']", 0, 1);
-    expect("[domain-name:value MATCHES '^[a-c]\\\\.evil\\\\.com$']", 0, 1);
+    /* LIKE and MATCHES through vectorscan, on the whole token */
+    expect("[domain-name:value LIKE '%.evil.com']", 3, 0);
+    expect("[domain-name:value LIKE '_.EVIL.com']", 3, 0);
+    expect("[domain-name:value LIKE 'evil.com']", 1, 0); /* the email's host */
+    expect("[domain-name:value LIKE '%.evil.co']", 0, 0);
+    expect("[domain-name:value MATCHES '^[ab]\\\\.evil\\\\.com$']", 2, 0);
+    expect("[email-addr:value MATCHES '^spy@']", 1, 0);
+    expect("[domain-name:value MATCHES 'good'] AND [domain-name:value LIKE 'c.%']", 1, 0);
+    expect("[domain-name:value MATCHES '(a)\\\\1']", 0, 1); /* back-reference: refused */
+    expect("[ipv4-addr:value MATCHES '^10\\\\.']", 0, 1);
     expect("[ipv4-addr:value ISSUPERSET '10.1.2.3']", 0, 1);
     expect("[domain-name:value ISSUBSET 'evil.com']", 0, 1);
     expect("[EXISTS domain-name:value]", 0, 1);

@@ -5,8 +5,9 @@
  * the stix module's parser (src/stix/pattern.h) and walks the tree:
  *   - each comparison that can be looked up becomes an atom whose values go
  *     into the set: `=` and `IN` on string literals of any object path
- *     (domain-name:value matches subdomains, IPs take CIDR ranges), and
- *     `ISSUBSET` of an ipv4/ipv6 range;
+ *     (domain-name:value matches subdomains, IPs take CIDR ranges),
+ *     `ISSUBSET` of an ipv4/ipv6 range, and `LIKE` / `MATCHES` (through
+ *     vectorscan, rx.c) on the whole token of the path;
  *   - each bracketed observation is a leaf, evaluated on one input record:
  *     an OR of atoms is true as soon as one hits; an AND needs all of them
  *     to hit in the same record (same line, or same file of a directory);
@@ -15,8 +16,9 @@
  * What the sweep cannot evaluate on its inputs is kept and reported as
  * skipped with the reason (never dropped): negated comparisons and the
  * ordering operators (a log line gives no property values to compare),
- * LIKE and MATCHES (not built yet), FOLLOWEDBY, WITHIN and START/STOP (log
- * lines carry no event times the sweep trusts), paths with list indexes,
+ * expressions vectorscan refuses and LIKE/MATCHES on IPs, FOLLOWEDBY,
+ * WITHIN and START/STOP (log lines carry no event times the sweep
+ * trusts), paths with list indexes,
  * non-string literals, values the set refuses (a 31-digit MD5).
  *
  * Ownership: each indicator keeps its parsed pattern (freed with the sweep);
@@ -95,17 +97,19 @@ static void compile_cmp(struct cctx *c, const cy_pat_cmp *cmp, uint32_t leaf)
         skip(c, "NOT %s: a log line does not list what it lacks", cy_pat_op_name(cmp->op));
         return;
     }
-    if (cmp->op != CY_OP_EQ && cmp->op != CY_OP_IN && cmp->op != CY_OP_ISSUBSET) {
-        if (cmp->op == CY_OP_LIKE || cmp->op == CY_OP_MATCHES)
-            skip(c, "%s is not evaluated by this sweep yet", cy_pat_op_name(cmp->op));
-        else
-            skip(c, "operator %s on %s needs property values that log lines do not carry",
-                 cy_pat_op_name(cmp->op), name);
+    bool rx = cmp->op == CY_OP_LIKE || cmp->op == CY_OP_MATCHES;
+    if (cmp->op != CY_OP_EQ && cmp->op != CY_OP_IN && cmp->op != CY_OP_ISSUBSET && !rx) {
+        skip(c, "operator %s on %s needs property values that log lines do not carry",
+             cy_pat_op_name(cmp->op), name);
         return;
     }
     int path = cy_sw_path_id(sw->set, name, strlen(name));
     if (path == CY_SW_NONE) {
         skip(c, "too many distinct object paths (at %s)", name);
+        return;
+    }
+    if (rx && (path == CY_SW_IPV4 || path == CY_SW_IPV6)) {
+        skip(c, "%s on IP addresses is not evaluated", cy_pat_op_name(cmp->op));
         return;
     }
     if (cmp->op == CY_OP_ISSUBSET && path != CY_SW_IPV4 && path != CY_SW_IPV6) {
@@ -129,8 +133,11 @@ static void compile_cmp(struct cctx *c, const cy_pat_cmp *cmp, uint32_t leaf)
             return;
         }
         comity_error e = {0};
-        const char *note;
-        if (cy_sw_set_add(sw->set, path, l->s, l->len, atom, &note, &e) != COMITY_OK) {
+        const char *note = NULL;
+        comity_err r = rx ? cy_sw_set_add_regex(sw->set, path, l->s, l->len,
+                                                cmp->op == CY_OP_LIKE, atom, &e)
+                          : cy_sw_set_add(sw->set, path, l->s, l->len, atom, &note, &e);
+        if (r != COMITY_OK) {
             skip(c, "%s", e.msg);
             return;
         }

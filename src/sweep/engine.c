@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "sweep/engine.h"
+#include "sweep/rx.h"
 
 #define TOK_SHOW 256 /* bytes of a matched token shown */
 
@@ -644,6 +645,7 @@ comity_err comity_sweep_run(comity_sweep *sw, const char *const *paths, size_t n
             rc = write_bundle(sw, err);
     }
     summary(sw);
+    cy_sw_rx_thread_done();
     if (hits)
         *hits = sw->hits;
     if (rc == COMITY_OK && first_io != COMITY_OK)

@@ -784,3 +784,32 @@ comity_err cy_sw_read_path(const cy_sw_set *set, const char *path, int threads,
     }
     return scan_file(set, path, threads, map, sink, st, err);
 }
+
+comity_err cy_sw_read_buffer(const cy_sw_set *set, const cy_sw_fieldmap *map, int kind,
+                             const char *buf, size_t len, const cy_sw_sink *sink,
+                             cy_sw_read_stats *st)
+{
+    struct lines_ctx c = {.set = set, .sink = sink, .unit = "buffer", .map = map,
+                          .kind = kind, .st = st};
+    if (kind != 0 && (!map || map->n == 0))
+        c.kind = 0;
+    uint64_t line = 1;
+    size_t off = 0;
+    /* in CY_SW_BLOCK pieces cut after a newline, as scan_stream does */
+    while (off < len) {
+        size_t n = len - off;
+        if (n > CY_SW_BLOCK) {
+            n = CY_SW_BLOCK;
+            while (n > 0 && buf[off + n - 1] != '\n')
+                n--;
+            if (n == 0)
+                n = CY_SW_BLOCK;
+        }
+        if (lines_chunk(&c, buf + off, n, &line, off))
+            break;
+        off += n;
+    }
+    st->lines += line - 1;
+    block_free(&c.blk);
+    return COMITY_OK;
+}

@@ -45,6 +45,12 @@ comity_err cy_sw_read_path(const cy_sw_set *set, const char *path, int threads,
                            const cy_sw_fieldmap *map, const cy_sw_sink *sink,
                            cy_sw_read_stats *st, comity_error *err);
 
+/* Reads lines from memory as text (kind 0), JSON lines (1) or CSV (2, the
+ * first line is the header) with `map`; for tests and fuzzing. */
+comity_err cy_sw_read_buffer(const cy_sw_set *set, const cy_sw_fieldmap *map, int kind,
+                             const char *buf, size_t len, const cy_sw_sink *sink,
+                             cy_sw_read_stats *st);
+
 /* qsort comparator for an array of C strings. */
 int cy_sw_strcmp_p(const void *a, const void *b);
 

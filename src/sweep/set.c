@@ -35,6 +35,7 @@
 
 #include <sodium.h>
 
+#include "sweep/rx.h"
 #include "sweep/sweep.h"
 
 struct entry {
@@ -46,6 +47,7 @@ struct entry {
 };
 #define E_DEAD 1    /* duplicate folded into an earlier entry */
 #define E_MULTI 2   /* ref indexes `multi`: count, then the refs */
+#define E_REGEX 4   /* a LIKE/MATCHES expression (rx.c), not in the table */
 
 struct slot {
     uint32_t tag;
@@ -71,6 +73,7 @@ struct cy_sw_set {
     uint32_t *multi;
     size_t nmulti;
     size_t duplicates;
+    size_t nregex;
     bool built;
     uint64_t paths_present;
     size_t per_path[CY_SW_PATH_MAX];
@@ -78,6 +81,7 @@ struct cy_sw_set {
     uint64_t v4_prefix;            /* bit p: a /p IPv4 entry */
     uint64_t v6_prefix[3];         /* bits 0..128 */
     char *names[CY_SW_PATH_MAX];   /* registered word paths */
+    cy_sw_rx *rx;                  /* LIKE/MATCHES databases, or NULL */
     int npaths;
 };
 
@@ -328,6 +332,7 @@ void cy_sw_set_free(cy_sw_set *s)
     cy_free(s->multi);
     for (int i = 0; i < s->npaths; i++)
         cy_free(s->names[i]);
+    cy_sw_rx_free(s->rx);
     cy_free(s);
 }
 
@@ -591,6 +596,27 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
     return append(s, path, buf, len, ref, err);
 }
 
+comity_err cy_sw_set_add_regex(cy_sw_set *s, int path, const char *v, size_t len,
+                               bool like, uint32_t ref, comity_error *err)
+{
+    if (s->built)
+        return cy_fail(err, COMITY_ERR_USAGE, "sweep: set already built");
+    if (path <= CY_SW_NONE || path >= CY_SW_PATH_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "sweep: bad path %d", path);
+    if (len > CY_SW_VALUE_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: expression longer than %u bytes",
+                       CY_SW_VALUE_MAX);
+    comity_err rc = cy_sw_rx_add(&s->rx, path, v, len, like, (uint32_t)s->n, err);
+    if (rc == COMITY_OK)
+        rc = append(s, path, (const uint8_t *)v, len, ref, err);
+    if (rc == COMITY_OK) {
+        s->ent[s->n - 1].flags |= E_REGEX;
+        s->per_path[path]--;
+        s->nregex++;
+    }
+    return rc;
+}
+
 static uint64_t pow2_at_least(uint64_t n)
 {
     uint64_t p = 16;
@@ -636,6 +662,8 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
     s->bmask = bw - 1;
     for (size_t i = 0; i < s->n; i++) {
         struct entry *e = &s->ent[i];
+        if (e->flags & E_REGEX)
+            continue;
         const uint8_t *val = s->arena + e->off;
         uint64_t h = hash_bytes(s, e->path, val, e->len, false);
         uint32_t tag = (uint32_t)(h >> 32);
@@ -702,6 +730,9 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
         s->dups = NULL;
         s->ndups = s->dups_cap = 0;
     }
+    comity_err rc = cy_sw_rx_build(s->rx, err);
+    if (rc != COMITY_OK)
+        return rc;
     s->built = true;
     return COMITY_OK;
 }
@@ -709,7 +740,7 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
 void cy_sw_set_stats(const cy_sw_set *s, cy_sw_stats *st)
 {
     memset(st, 0, sizeof *st);
-    st->values = s->n - s->duplicates;
+    st->values = s->n - s->duplicates - s->nregex;
     st->duplicates = s->duplicates;
     st->bytes = sizeof *s + s->arena_cap + s->ent_cap * sizeof *s->ent +
                 (s->slots ? (s->mask + 1) * sizeof *s->slots : 0) +
@@ -786,7 +817,10 @@ size_t cy_sw_lookup_exact(const cy_sw_set *s, int path, const char *v,
         return 0;
     const uint8_t *fold = cy_sw_path_folds(path) ? fold_table() : ident;
     uint64_t h = hash_bytes(s, path, (const uint8_t *)v, len, cy_sw_path_folds(path));
-    return (size_t)probe(s, h, path, (const uint8_t *)v, len, fold, out);
+    size_t n = (size_t)probe(s, h, path, (const uint8_t *)v, len, fold, out);
+    if (s->rx)
+        n += cy_sw_rx_match(s->rx, path, v, len, out + n, cap - n);
+    return n;
 }
 
 size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_dq *q)
@@ -794,6 +828,8 @@ size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_
     q->n = 0;
     if (!s->built || !((s->paths_present >> CY_SW_DOMAIN) & 1) || len > 253)
         return 0;
+    if (cy_sw_rx_has(s->rx, CY_SW_DOMAIN))
+        return SIZE_MAX; /* the caller looks up one by one, with the regexes */
     const uint8_t *u = (const uint8_t *)v;
     /* Hashes of the label suffixes whose length some stored domain has,
      * from the shortest up; the chain of full words is shared. */
@@ -842,8 +878,10 @@ size_t cy_sw_lookup_domain(const cy_sw_set *s, const char *v, size_t len,
     cy_sw_dq q;
     if (cy_sw_domain_hashes(s, v, len, &q) != SIZE_MAX)
         return cy_sw_domain_probe(s, v, len, &q, out, cap);
-    /* More than CY_SW_DQ_MAX candidate suffixes: one at a time. */
+    /* More than CY_SW_DQ_MAX candidate suffixes, or regexes: one at a time. */
     size_t n = 0;
+    if (s->rx)
+        n += cy_sw_rx_match(s->rx, CY_SW_DOMAIN, v, len, out, cap);
     const uint8_t *u = (const uint8_t *)v;
     for (size_t i = len; i-- > 0 && n < cap;) {
         if (i > 0 && u[i - 1] != '.')

@@ -102,6 +102,12 @@ comity_err cy_sw_set_reserve(cy_sw_set *set, size_t values, size_t bytes,
 comity_err cy_sw_set_add(cy_sw_set *set, int path, const char *val,
                          size_t len, uint32_t ref, const char **note,
                          comity_error *err);
+/* Adds a LIKE (like=true) or MATCHES expression for `path` (rx.c); its
+ * matches are hits of a new entry carrying `ref`.  Fails with
+ * COMITY_ERR_INVALID when vectorscan cannot compile it. */
+comity_err cy_sw_set_add_regex(cy_sw_set *set, int path, const char *val,
+                               size_t len, bool like, uint32_t ref,
+                               comity_error *err);
 /* Builds the lookup table; no adds afterwards.  Idempotent. */
 comity_err cy_sw_set_build(cy_sw_set *set, comity_error *err);
 
