@@ -53,6 +53,36 @@ static void test_domain_suffix(void **state)
     cy_sw_set_free(s);
 }
 
+static void test_domain_many_labels(void **state)
+{
+    (void)state;
+    /* every label suffix of a 12-label name is an indicator: more
+     * candidates than one batch slot holds (CY_SW_DQ_MAX) */
+    cy_sw_set *s = mk();
+    const char *name = "a.b.c.d.e.f.g.h.i.j.k.lm";
+    for (const char *p = name; p; p = strchr(p, '.') ? strchr(p, '.') + 1 : NULL)
+        add(s, CY_SW_DOMAIN, p, (uint32_t)(p - name));
+    TU_OK(cy_sw_set_build(s, E));
+    cy_sw_found f[16];
+    assert_int_equal(cy_sw_lookup_domain(s, "x.a.b.c.d.e.f.g.h.i.j.k.lm", 26, f, 16), 12);
+    assert_int_equal(cy_sw_lookup_domain(s, "X.A.B.C.D.E.F.G.H.I.J.K.LM", 26, f, 16), 12);
+    assert_int_equal(cy_sw_lookup_domain(s, "b.c.d.e.f.g.h.i.j.k.lm", 22, f, 16), 11);
+    assert_int_equal(cy_sw_lookup_domain(s, "lmn", 3, f, 16), 0);
+    cy_sw_dq q;
+    assert_int_equal(cy_sw_domain_hashes(s, "x.a.b.c.d.e.f.g.h.i.j.k.lm", 26, &q), SIZE_MAX);
+    assert_int_equal(cy_sw_domain_hashes(s, "q.k.lm", 6, &q), 3); /* lengths 2, 4, 6 */
+    assert_int_equal(cy_sw_domain_probe(s, "q.k.lm", 6, &q, f, 16), 2);
+    /* a 253-byte name of 1-byte labels */
+    char big[254];
+    for (int i = 0; i < 253; i++)
+        big[i] = i % 2 ? '.' : 'k';
+    big[252] = 'm';
+    big[251] = 'l';
+    big[250] = '.';
+    cy_sw_lookup_domain(s, big, 253, f, 16);
+    cy_sw_set_free(s);
+}
+
 static void test_domain_nested_and_dups(void **state)
 {
     (void)state;
@@ -371,6 +401,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_domain_suffix),
+        cmocka_unit_test(test_domain_many_labels),
         cmocka_unit_test(test_domain_nested_and_dups),
         cmocka_unit_test(test_domain_quirks),
         cmocka_unit_test(test_ip_cidr),

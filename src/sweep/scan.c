@@ -325,54 +325,114 @@ static bool has_words(const cy_sw_set *set)
 
 /*
  * The fast path, for sets whose every value is found in a token with a dot
- * (domains, IPv4, and emails and URLs, which are anchored on their host):
- * instead of classifying every byte, find the dots and newlines 16 bytes at
- * a time (SSE2 compare + movemask), and grow a run around each dot that is
- * not inside the previous run.  Bytes far from any dot are never looked at
- * one by one.  Returns the number of lines.
+ * (domains, IPv4, and emails and URLs, which are anchored on their host).
+ * The buffer is read in 64-byte windows; for each, SSE2 compares make four
+ * 64-bit masks: run bytes, dots, newlines, and "letter-like" run bytes (the
+ * rest being digits, dots and colons).  Only dots and newlines are visited:
+ * a dot's run is found with bit scans on the run mask, its shape (letters?
+ * colons?) with two ANDs, so the bytes of a line are not looked at one by
+ * one.  A run that crosses a window edge is finished byte by byte.
  */
+struct masks {
+    uint64_t run, dot, nl, alpha, colon;
+};
+
+static void masks_scalar(const uint8_t *cls, const char *p, size_t n, struct masks *m)
+{
+    memset(m, 0, sizeof *m);
+    for (size_t k = 0; k < n; k++) {
+        unsigned c = cls[(uint8_t)p[k]];
+        uint64_t bit = 1ULL << k;
+        if (c & K_RUN)
+            m->run |= bit;
+        if (c & K_DOT)
+            m->dot |= bit;
+        if (c & K_NL)
+            m->nl |= bit;
+        if (c & (K_ALPHA | K_HEXL | K_HEXU))
+            m->alpha |= bit;
+        if (c & K_COLON)
+            m->colon |= bit;
+    }
+}
+
+#if defined(__SSE2__)
+static inline void masks16(const char *p, unsigned shift, struct masks *m)
+{
+    const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    const __m128i bias = _mm_set1_epi8((char)0x80);
+    __m128i hi = _mm_cmplt_epi8(v, _mm_setzero_si128()); /* bytes >= 0x80 */
+    __m128i l = _mm_sub_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8('a'));
+    __m128i letter = _mm_cmplt_epi8(_mm_xor_si128(l, bias), _mm_set1_epi8((char)(0x80 + 26)));
+    __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    __m128i digit = _mm_cmplt_epi8(_mm_xor_si128(d, bias), _mm_set1_epi8((char)(0x80 + 10)));
+    __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    __m128i nl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+    __m128i colon = _mm_cmpeq_epi8(v, _mm_set1_epi8(':'));
+    __m128i alpha = _mm_or_si128(_mm_or_si128(hi, letter),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    __m128i run = _mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(dot, colon));
+    m->run |= (uint64_t)(uint16_t)_mm_movemask_epi8(run) << shift;
+    m->dot |= (uint64_t)(uint16_t)_mm_movemask_epi8(dot) << shift;
+    m->nl |= (uint64_t)(uint16_t)_mm_movemask_epi8(nl) << shift;
+    m->alpha |= (uint64_t)(uint16_t)_mm_movemask_epi8(alpha) << shift;
+    m->colon |= (uint64_t)(uint16_t)_mm_movemask_epi8(colon) << shift;
+}
+#endif
+
 static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
 {
     const uint8_t *cls = sc->cls;
     const char *end = buf + len;
     const char *done = buf; /* end of the last run handled */
     uint64_t lines = 0;
-    size_t i = 0;
-    while (i < len && !sc->stop) {
-        uint32_t m;
+    for (size_t i = 0; i < len && !sc->stop; i += 64) {
+        struct masks m;
+        size_t n = len - i < 64 ? len - i : 64;
 #if defined(__SSE2__)
-        if (i + 16 <= len) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(buf + i));
-            m = (uint32_t)_mm_movemask_epi8(_mm_or_si128(
-                _mm_cmpeq_epi8(v, _mm_set1_epi8('.')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))));
+        if (n == 64) {
+            memset(&m, 0, sizeof m);
+            masks16(buf + i, 0, &m);
+            masks16(buf + i + 16, 16, &m);
+            masks16(buf + i + 32, 32, &m);
+            masks16(buf + i + 48, 48, &m);
         } else
 #endif
-        {
-            m = 0;
-            for (size_t k = 0; k < 16 && i + k < len; k++)
-                if (buf[i + k] == '.' || buf[i + k] == '\n')
-                    m |= 1u << k;
-        }
-        while (m && !sc->stop) {
-            const char *p = buf + i + (unsigned)__builtin_ctz(m);
-            m &= m - 1;
-            if (*p == '\n') {
+            masks_scalar(cls, buf + i, n, &m);
+        uint64_t ev = m.dot | m.nl;
+        while (ev && !sc->stop) {
+            unsigned b = (unsigned)__builtin_ctzll(ev);
+            ev &= ev - 1;
+            const char *p = buf + i + b;
+            if ((m.nl >> b) & 1) {
                 sc->line++;
                 lines++;
                 continue;
             }
             if (p < done)
                 continue;
-            const char *a = p, *z = p + 1;
-            unsigned acc = K_DOT;
-            while (a > buf && (cls[(uint8_t)a[-1]] & K_RUN))
-                acc |= cls[(uint8_t)*--a];
-            while (z < end && (cls[(uint8_t)*z] & K_RUN))
-                acc |= cls[(uint8_t)*z++];
+            /* the run around the dot: bits [lo, hi) of this window */
+            uint64_t below = ~m.run & ((1ULL << b) - 1);
+            uint64_t above = b == 63 ? 0 : ~m.run & ~((2ULL << b) - 1);
+            unsigned lo = below ? 64 - (unsigned)__builtin_clzll(below) : 0;
+            unsigned hi = above ? (unsigned)__builtin_ctzll(above) : (unsigned)n;
+            uint64_t range = (hi == 64 ? ~0ULL : (1ULL << hi) - 1) & ~((1ULL << lo) - 1);
+            unsigned acc = K_DOT | K_DIGIT;
+            if (m.alpha & range)
+                acc |= K_ALPHA;
+            if (m.colon & range)
+                acc |= K_COLON;
+            const char *a = buf + i + lo, *z = buf + i + hi;
+            if (lo == 0)
+                while (a > buf && (cls[(uint8_t)a[-1]] & K_RUN))
+                    acc |= cls[(uint8_t)*--a];
+            if (hi == n)
+                while (z < end && (cls[(uint8_t)*z] & K_RUN))
+                    acc |= cls[(uint8_t)*z++];
             done = z;
             run(sc, a, (size_t)(z - a), acc);
         }
-        i += 16;
     }
     if (len && buf[len - 1] != '\n')
         lines++;

@@ -831,15 +831,33 @@ size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_
     if (cy_sw_rx_has(s->rx, CY_SW_DOMAIN))
         return SIZE_MAX; /* the caller looks up one by one, with the regexes */
     const uint8_t *u = (const uint8_t *)v;
+    /* Label starts, last first: after each dot (found 8 bytes at a time:
+     * the exact SWAR zero-byte test on w ^ "........"), and byte 0. */
+    uint8_t starts[256];
+    size_t ns = 0;
+    for (size_t end = len; end > 0;) {
+        size_t at = end >= 8 ? end - 8 : 0;
+        uint64_t w = end - at == 8 ? load8(u + at) : load_part(u + at, end - at);
+        uint64_t x = w ^ ('.' * ONES);
+        uint64_t z = ~(((x & (0x7f * ONES)) + 0x7f * ONES) | x | (0x7f * ONES));
+        if (end - at < 8)
+            z &= (1ULL << (8 * (end - at))) - 1;
+        while (z) {
+            unsigned hb = 63 - (unsigned)__builtin_clzll(z);
+            z &= ~(1ULL << hb);
+            starts[ns++] = (uint8_t)(at + hb / 8 + 1);
+        }
+        end = at;
+    }
+    starts[ns++] = 0;
     /* Hashes of the label suffixes whose length some stored domain has,
      * from the shortest up; the chain of full words is shared. */
     uint64_t chain = seed(s, CY_SW_DOMAIN);
     size_t words = 0;
-    for (size_t i = len; i-- > 0;) {
-        if (i > 0 && u[i - 1] != '.')
-            continue;
+    for (size_t k = 0; k < ns; k++) {
+        size_t i = starts[k];
         size_t l = len - i;
-        if (!((s->dom_lens[l / 64] >> (l % 64)) & 1))
+        if (l == 0 || !((s->dom_lens[l / 64] >> (l % 64)) & 1))
             continue;
         if (q->n == CY_SW_DQ_MAX)
             return SIZE_MAX;
