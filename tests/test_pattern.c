@@ -409,6 +409,24 @@ static void test_qualifiers(void **state)
     canonical_is("[a:b=1] START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'",
                  "[a:b = 1] START t'2016-06-01T00:00:00Z' STOP t'2016-07-01T00:00:00Z'");
     canonical_is("[a:b=1] WITHIN 2.5 SECONDS", "[a:b = 1] WITHIN 2.5 SECONDS");
+    /* STOP later than START by less than a millisecond, or by a leap second */
+    round_trip("[a:b=1] START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.0001Z'");
+    round_trip("[a:b=1] START t'2016-12-31T23:59:59.5Z' STOP t'2016-12-31T23:59:60Z'");
+    bad("[a:b=1] START t'2016-06-01T00:00:00.10Z' STOP t'2016-06-01T00:00:00.1Z'",
+        "STOP must be later than START", 46);
+    /* a float longer than any fixed buffer keeps its magnitude */
+    {
+        char big[200] = "[a:b = ";
+        size_t o = strlen(big);
+        big[o++] = '1';
+        for (int i = 0; i < 99; i++)
+            big[o++] = '0';
+        memcpy(big + o, ".5]", 4);
+        cy_pattern *fp = parse_ok(big);
+        assert_true(fp->root->cexpr->cmp->lits[0].f > 9.9e98); /* 1e99 */
+        cy_pattern_free(fp);
+        round_trip(big);
+    }
     canonical_is("[a:b=1] REPEATS 3 TIMES WITHIN 10 SECONDS START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.5Z'",
                  "[a:b = 1] REPEATS 3 TIMES WITHIN 10 SECONDS START t'2016-06-01T00:00:00Z' STOP t'2016-06-01T00:00:00.5Z'");
 }
@@ -545,6 +563,9 @@ static void test_bad_input(void **state)
     bad("[a:b = '\xed\xa0\x80']", "not UTF-8", 8); /* surrogate */
     bad("[a:b = 1] /* open", "unclosed comment", 10);
     bad("[a:b = 1] \xc2\xa9", "unexpected character 0xc2", 10);
+    /* a long token quoted in a message is cut on a character boundary */
+    bad("[a:b = 1] 'xxxxxxxxxxxxxxxxxxxxxx\xc3\xa9\xc3\xa9'",
+        "found ''xxxxxxxxxxxxxxxxxxxxxx...'", 10);
 
     /* too long: one byte past the cap */
     size_t n = CY_PATTERN_MAX + 1;
@@ -639,6 +660,31 @@ static void test_json(void **state)
     cy_pattern_free(p);
 }
 
+static void test_hash_algo(void **state)
+{
+    (void)state;
+    assert_string_equal(cy_pat_hash_algo("sha256", 6), "SHA-256");
+    assert_string_equal(cy_pat_hash_algo("SHA-256", 7), "SHA-256");
+    assert_string_equal(cy_pat_hash_algo("Sha_256", 7), "SHA-256");
+    assert_string_equal(cy_pat_hash_algo("md5", 3), "MD5");
+    assert_string_equal(cy_pat_hash_algo("SHA1", 4), "SHA-1");
+    assert_string_equal(cy_pat_hash_algo("sha3-512", 8), "SHA3-512");
+    assert_string_equal(cy_pat_hash_algo("ssdeep", 6), "SSDEEP");
+    assert_null(cy_pat_hash_algo("sha", 3));
+    assert_null(cy_pat_hash_algo("sha2567", 7));
+    assert_null(cy_pat_hash_algo("a-very-long-key-name-indeed", 27));
+    assert_null(cy_pat_hash_algo("", 0));
+    /* as a compiler would use it on the two spellings of real files */
+    cy_pattern *a = parse_ok("[file:hashes.sha256 = 'ab']");
+    cy_pattern *b = parse_ok("[file:hashes.'SHA-256' = 'ab']");
+    const cy_pat_step *sa = &a->root->cexpr->cmp->path.steps[1];
+    const cy_pat_step *sb = &b->root->cexpr->cmp->path.steps[1];
+    assert_ptr_equal(cy_pat_hash_algo(sa->key, sa->key_len),
+                     cy_pat_hash_algo(sb->key, sb->key_len));
+    cy_pattern_free(a);
+    cy_pattern_free(b);
+}
+
 static void test_equal(void **state)
 {
     (void)state;
@@ -696,6 +742,7 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_walk),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_hash_algo),
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_oom),
     };

@@ -405,33 +405,42 @@ static void next(struct parser *P)
             t->kind = T_ERROR;
             return;
         }
-        char num[64];
-        if (j - i >= sizeof num) {
-            if (!is_float) {
-                fail_at(P, i, "integer out of range");
+        /* no integer fits in 64 chars (int64 has 19 digits and no leading
+         * zeros); a float may be longer and is converted from a heap copy */
+        if (!is_float && j - i >= 64) {
+            fail_at(P, i, "integer out of range");
+            t->kind = T_ERROR;
+            return;
+        }
+        char small[64], *num = small;
+        if (j - i >= sizeof small) {
+            num = cy_strndup(s + i, j - i);
+            if (!num) {
+                fail_nomem(P);
                 t->kind = T_ERROR;
                 return;
             }
+        } else {
+            memcpy(small, s + i, j - i);
+            small[j - i] = 0;
         }
-        size_t nl = j - i < sizeof num - 1 ? j - i : sizeof num - 1;
-        memcpy(num, s + i, nl);
-        num[nl] = 0;
         errno = 0;
         if (is_float) {
-            /* long floats lose only precision; strtod of a prefix is fine
-             * for the value, the digits themselves are kept for printing */
-            t->f = strtod(num, NULL);
+            t->f = strtod(num, NULL); /* huge values become inf: harmless */
             k = T_FLOAT;
         } else {
             long long v = strtoll(num, NULL, 10);
-            if (errno == ERANGE) {
-                fail_at(P, i, "integer out of range");
-                t->kind = T_ERROR;
-                return;
-            }
             t->i = v;
             t->f = (double)v;
             k = T_INT;
+        }
+        bool range = errno == ERANGE && !is_float;
+        if (num != small)
+            cy_free(num);
+        if (range) {
+            fail_at(P, i, "integer out of range");
+            t->kind = T_ERROR;
+            return;
         }
         end = j;
     }
@@ -536,9 +545,14 @@ static void describe(const struct parser *P, char *out, size_t cap)
         snprintf(out, cap, "end of pattern");
         return;
     }
-    size_t len = t->end - t->start;
-    int show = (int)(len > 24 ? 24 : len);
-    snprintf(out, cap, "'%.*s%s'", show, P->s + t->start, len > 24 ? "..." : "");
+    size_t len = t->end - t->start, show = len > 24 ? 24 : len;
+    /* cut on a character boundary: messages stay valid UTF-8 (they end up
+     * in JSON reports) */
+    while (show < len && show > 0 &&
+           ((unsigned char)P->s[t->start + show] & 0xC0) == 0x80)
+        show--;
+    snprintf(out, cap, "'%.*s%s'", (int)show, P->s + t->start,
+             show < len ? "..." : "");
     for (char *p = out; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
@@ -656,8 +670,10 @@ static bool literal(struct parser *P, cy_pat_lit *l, enum lit_class cls)
     }
     memset(l, 0, sizeof *l);
     l->pos = t->start;
-    const char *body = P->s + t->start + 2; /* after x' for h/b/t */
-    size_t blen = t->end - t->start - 3;
+    /* for h'..', b'..' and t'..': the text between the quotes */
+    bool prefixed = t->kind == T_HEX || t->kind == T_BINARY || t->kind == T_TIMESTAMP;
+    const char *body = prefixed ? P->s + t->start + 2 : NULL;
+    size_t blen = prefixed ? t->end - t->start - 3 : 0;
     switch (t->kind) {
     case T_STRING:
         l->kind = CY_LIT_STRING;
@@ -971,6 +987,29 @@ static const cy_pat_cexpr *cexpr_or(struct parser *P)
 
 static const cy_pat_obs *obs_fb(struct parser *P);
 
+/* Compares two checked timestamps (grammar form, UTC): the first 19
+ * characters are fixed-width digits, so they compare as text; then the
+ * fractions digit by digit, as if padded with zeros.  <0, 0 or >0.  (Not via
+ * milliseconds: those truncate fractions and clamp leap seconds.) */
+static int ts_cmp(const char *a, const char *b)
+{
+    int c = memcmp(a, b, 19);
+    if (c)
+        return c;
+    a += 19;
+    b += 19;
+    a += *a == '.';
+    b += *b == '.';
+    for (;;) {
+        char x = is_digit((unsigned char)*a) ? *a++ : '0';
+        char y = is_digit((unsigned char)*b) ? *b++ : '0';
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (!is_digit((unsigned char)*a) && !is_digit((unsigned char)*b))
+            return 0;
+    }
+}
+
 static bool qualifier(struct parser *P, cy_pat_qual *q)
 {
     q->pos = P->cur.start;
@@ -1026,7 +1065,7 @@ static bool qualifier(struct parser *P, cy_pat_qual *q)
         size_t stop_at = P->cur.start;
         if (!literal(P, b, LIT_ORDERABLE))
             return false;
-        if (b->i < a->i || (b->i == a->i && strcmp(b->s, a->s) <= 0)) {
+        if (ts_cmp(b->s, a->s) <= 0) {
             fail_at(P, stop_at, "STOP must be later than START");
             return false;
         }

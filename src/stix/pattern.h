@@ -231,6 +231,15 @@ comity_err cy_pattern_each_cmp(const cy_pattern *p, cy_pat_cmp_fn fn,
 bool cy_pat_path_is(const cy_pat_path *path, const char *type,
                     const char *key);
 
+/*
+ * The STIX 2.1 hash-algorithm vocabulary name ("MD5", "SHA-1", "SHA-256",
+ * "SHA-512", "SHA3-256", "SHA3-512", "SSDEEP", "TLSH") for a hashes key as
+ * real files write it: case and '-'/'_' are ignored, so "sha256",
+ * "SHA-256" and "Sha_256" all give "SHA-256".  NULL for other keys.  Lets a
+ * compiler treat file:hashes.sha256 and file:hashes.'SHA-256' as one path.
+ */
+const char *cy_pat_hash_algo(const char *key, size_t len);
+
 /* Structural equality of two trees (what the round-trip tests check). */
 bool cy_pattern_equal(const cy_pattern *a, const cy_pattern *b);
 

@@ -268,6 +268,35 @@ bool cy_pat_path_is(const cy_pat_path *path, const char *type, const char *key)
            memcmp(path->steps[0].key, key, path->steps[0].key_len) == 0;
 }
 
+const char *cy_pat_hash_algo(const char *key, size_t len)
+{
+    static const char *const vocab[] = {"MD5",      "SHA-1",    "SHA-256",
+                                        "SHA-512",  "SHA3-256", "SHA3-512",
+                                        "SSDEEP",   "TLSH"};
+    char folded[16];
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = key[i];
+        if (c == '-' || c == '_')
+            continue;
+        if (n == sizeof folded - 1)
+            return NULL;
+        folded[n++] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+    }
+    folded[n] = 0;
+    for (size_t v = 0; v < CY_ARRAY_LEN(vocab); v++) {
+        char want[16];
+        size_t m = 0;
+        for (const char *q = vocab[v]; *q; q++)
+            if (*q != '-')
+                want[m++] = *q;
+        want[m] = 0;
+        if (strcmp(folded, want) == 0)
+            return vocab[v];
+    }
+    return NULL;
+}
+
 static bool mem_eq(const void *a, size_t an, const void *b, size_t bn)
 {
     return an == bn && (an == 0 || memcmp(a, b, an) == 0);
@@ -457,12 +486,13 @@ static json_t *path_json(const cy_pat_path *p)
         cy_buf_free(&b);
         return NULL;
     }
-    /* json_object_set_new takes the reference even when it fails */
-    ok = !json_object_set_new(o, "steps", steps) &&
-         !json_object_set_new(o, "text", jstr((const char *)b.data, b.len)) &&
-         !json_object_set_new(o, "object_type", jstr(p->type, p->type_len));
+    ok = !json_object_set_new(o, "object_type", jstr(p->type, p->type_len)) &&
+         !json_object_set_new(o, "text", jstr((const char *)b.data, b.len));
     cy_buf_free(&b);
-    if (!ok) {
+    if (!ok)
+        json_decref(steps);
+    /* json_object_set_new takes the reference even when it fails */
+    if (!ok || json_object_set_new(o, "steps", steps)) {
         json_decref(o);
         return NULL;
     }

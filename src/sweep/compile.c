@@ -1,8 +1,9 @@
 /*
  * compile.c: STIX indicators into the sweep's matcher set.
  *
- * Reads indicator objects from a bundle (jansson), parses each pattern with
- * the stix module's parser (src/stix/pattern.h) and walks the tree:
+ * Reads the indicators of a bundle with the stix module's loader
+ * (src/stix/bundle.h: patterns already parsed, or a skip reason; duplicate
+ * ids and dangling relationships counted) and walks each pattern's tree:
  *   - each comparison that can be looked up becomes an atom whose values go
  *     into the set: `=` and `IN` on string literals of any object path
  *     (domain-name:value matches subdomains, IPs take CIDR ranges),
@@ -21,8 +22,8 @@
  * trusts), paths with list indexes,
  * non-string literals, values the set refuses (a 31-digit MD5).
  *
- * Ownership: each indicator keeps its parsed pattern (freed with the sweep);
- * atoms and leaves point into it.
+ * Ownership: the sweep keeps every loaded bundle (freed with the sweep);
+ * indicators, atoms and leaves point into their parsed patterns.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -30,13 +31,10 @@
 
 #include <jansson.h>
 
+#include "stix/bundle.h"
 #include "stix/pattern.h"
 #include "sweep/engine.h"
 
-void cy_sw_free_pattern(void *pat)
-{
-    cy_pattern_free(pat);
-}
 
 
 struct cctx {
@@ -332,13 +330,12 @@ void cy_sw_finish(comity_sweep *sw)
 
 /* ---- reading a bundle -------------------------------------------------- */
 
-static char *jdup(json_t *o, const char *k)
+void cy_sw_free_bundle(void *b)
 {
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? cy_strdup(json_string_value(v)) : NULL;
+    cy_bundle_free(b);
 }
 
-static comity_err add_indicator(comity_sweep *sw, json_t *o, uint32_t src,
+static comity_err add_indicator(comity_sweep *sw, const cy_indicator *ci, uint32_t src,
                                 comity_error *err)
 {
     if (!grow((void **)&sw->inds, &sw->inds_cap, sw->ninds, sizeof *sw->inds))
@@ -346,37 +343,20 @@ static comity_err add_indicator(comity_sweep *sw, json_t *o, uint32_t src,
     struct cy_sw_ind *in = &sw->inds[sw->ninds];
     memset(in, 0, sizeof *in);
     in->src = src;
-    in->id = jdup(o, "id");
-    in->name = jdup(o, "name");
-    in->pattern = jdup(o, "pattern");
-    char *ptype = jdup(o, "pattern_type");
+    in->id = cy_strdup(ci->id);
+    in->name = ci->name ? cy_strdup(ci->name) : NULL;
+    in->pattern = cy_strdup(ci->pattern_text ? ci->pattern_text : "");
     sw->ninds++;
-    if (!in->id)
-        in->id = cy_strdup("indicator--(no id)");
-    if (!in->pattern)
-        in->pattern = cy_strdup("");
-    if (!in->id || !in->pattern) {
-        cy_free(ptype);
+    if (!in->id || !in->pattern || (ci->name && !in->name))
         return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+    if (!ci->pattern) {
+        in->skip = cy_strdup(ci->skip_reason ? ci->skip_reason : "pattern not parsed");
+        if (!in->skip)
+            return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
+        return COMITY_OK;
     }
-    if (ptype && strcmp(ptype, "stix") != 0) {
-        char tmp[256];
-        snprintf(tmp, sizeof tmp, "pattern_type '%.200s' is not STIX", ptype);
-        in->skip = cy_strdup(tmp);
-    } else if (!*in->pattern) {
-        in->skip = cy_strdup("indicator has no pattern");
-    } else {
-        comity_error pe = {0};
-        cy_pattern *p = NULL;
-        if (cy_pattern_parse(in->pattern, strlen(in->pattern), &p, NULL, &pe) != COMITY_OK) {
-            in->skip = cy_strdup(pe.msg);
-        } else {
-            in->pat = p;
-            cy_sw_compile_indicator(sw, in, err);
-        }
-    }
-    cy_free(ptype);
-    return COMITY_OK;
+    in->pat = ci->pattern; /* owned by the bundle, kept in sw->bundles */
+    return cy_sw_compile_indicator(sw, in, err);
 }
 
 comity_err comity_sweep_add_stix(comity_sweep *sw, const char *json, size_t len,
@@ -386,56 +366,25 @@ comity_err comity_sweep_add_stix(comity_sweep *sw, const char *json, size_t len,
         *added = 0;
     if (sw->compiled)
         return cy_fail(err, COMITY_ERR_USAGE, "sweep: indicators added after compile");
-    if (len > CY_SW_STIX_MAX)
-        return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: bundle larger than %u bytes",
-                       CY_SW_STIX_MAX);
-    json_error_t je;
-    json_t *root = json_loadb(json, len, 0, &je);
-    if (!root)
-        return cy_fail(err, COMITY_ERR_INVALID, "%s: JSON error at line %d, column %d: %s",
-                       source ? source : "bundle", je.line, je.column, je.text);
-    comity_err rc = COMITY_OK;
-    json_t *objs = json_object_get(root, "objects");
-    const char *type = json_string_value(json_object_get(root, "type"));
-    if (!json_is_object(root)) {
-        rc = cy_fail(err, COMITY_ERR_INVALID, "%s: not a STIX bundle or object",
-                     source ? source : "bundle");
-    } else if (!json_is_array(objs) && !(type && strcmp(type, "indicator") == 0)) {
-        rc = cy_fail(err, COMITY_ERR_INVALID, "%s: no \"objects\" array and not an indicator",
-                     source ? source : "bundle");
+    cy_bundle *b = NULL;
+    comity_err rc = cy_bundle_parse(json, len, &b, err);
+    if (rc != COMITY_OK)
+        return cy_wrap(err, "%s", source ? source : "bundle");
+    void **nb = cy_realloc(sw->bundles, (sw->nbundles + 1) * sizeof *nb);
+    if (!nb) {
+        cy_bundle_free(b);
+        return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
     }
+    sw->bundles = nb;
+    nb[sw->nbundles++] = b;
     uint32_t src = 0;
-    if (rc == COMITY_OK)
-        rc = cy_sw_add_source(sw, source, &src, err);
-    size_t n = 0;
-    if (rc == COMITY_OK && !json_is_array(objs)) {
-        rc = add_indicator(sw, root, src, err);
-        n = 1;
-    } else if (rc == COMITY_OK) {
-        size_t i;
-        json_t *o;
-        json_t *seen = json_object();
-        json_array_foreach(objs, i, o)
-        {
-            const char *t = json_string_value(json_object_get(o, "type"));
-            if (!t || strcmp(t, "indicator") != 0)
-                continue;
-            /* The same id twice: the first is kept, the rest counted. */
-            const char *id = json_string_value(json_object_get(o, "id"));
-            if (id && json_object_get(seen, id)) {
-                sw->stix_dup_ids++;
-                continue;
-            }
-            if (id)
-                json_object_set_new(seen, id, json_true());
-            rc = add_indicator(sw, o, src, err);
-            if (rc != COMITY_OK)
-                break;
-            n++;
-        }
-        json_decref(seen);
-    }
-    json_decref(root);
+    rc = cy_sw_add_source(sw, source, &src, err);
+    size_t n = cy_bundle_count(b);
+    for (size_t i = 0; i < n && rc == COMITY_OK; i++)
+        rc = add_indicator(sw, cy_bundle_get(b, i), src, err);
+    const cy_bundle_stats *st = cy_bundle_stats_get(b);
+    sw->stix_dup_ids += st->duplicates;
+    sw->stix_dangling += st->dangling_refs;
     if (added)
         *added = n;
     return rc;

@@ -90,8 +90,10 @@ void comity_sweep_free(comity_sweep *sw)
         cy_free(sw->inds[i].name);
         cy_free(sw->inds[i].pattern);
         cy_free(sw->inds[i].skip);
-        cy_sw_free_pattern(sw->inds[i].pat);
     }
+    for (size_t i = 0; i < sw->nbundles; i++)
+        cy_sw_free_bundle(sw->bundles[i]);
+    cy_free(sw->bundles);
     cy_free(sw->inds);
     cy_free(sw->leaves);
     cy_free(sw->atoms);
@@ -592,6 +594,14 @@ static void summary(comity_sweep *sw)
     if (sw->st.skipped_paths)
         fprintf(n, "sweep: %llu symlinks, devices or too-deep paths not followed\n",
                 (unsigned long long)sw->st.skipped_paths);
+    if (sw->stix_dup_ids || sw->stix_dangling)
+        fprintf(n, "sweep: indicators: %zu duplicate ids (newest kept), %zu relationships "
+                   "to objects missing from their bundle\n",
+                sw->stix_dup_ids, sw->stix_dangling);
+    if (sw->notes_normalised)
+        fprintf(n, "sweep: %zu indicator values normalised (IP given as domain, domain "
+                   "with a path or scheme)\n",
+                sw->notes_normalised);
     if (sw->pending_overflow)
         fprintf(n, "sweep: %llu atom hits beyond %u in one record were not evaluated\n",
                 (unsigned long long)sw->pending_overflow, CY_SW_PENDING_MAX);

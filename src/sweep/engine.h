@@ -41,7 +41,7 @@ struct cy_sw_ind {
     char *id, *name, *pattern;   /* owned */
     uint32_t src;
     char *skip;                  /* owned; NULL when evaluable */
-    void *pat;                   /* cy_pattern * (compile.c) */
+    const void *pat;             /* const cy_pattern *, owned by a bundle */
     bool stream;                 /* one leaf, no qualifiers: report at once */
     uint32_t first_leaf, nleaves;
 };
@@ -73,6 +73,9 @@ struct comity_sweep {
     size_t list_values, list_dups;
     size_t notes_normalised;
     size_t stix_dup_ids;
+    size_t stix_dangling;
+    void **bundles;              /* cy_bundle *, owned */
+    size_t nbundles;
     cy_sw_fieldmap map;
     bool compiled;
 
@@ -99,7 +102,7 @@ struct comity_sweep {
 /* compile.c */
 comity_err cy_sw_compile_indicator(comity_sweep *sw, struct cy_sw_ind *ind,
                                    comity_error *err);
-void cy_sw_free_pattern(void *pat);
+void cy_sw_free_bundle(void *bundle);
 /* An atom hit in the current record; `ev` is borrowed. */
 void cy_sw_atom_hit(comity_sweep *sw, uint32_t atom, const struct cy_sw_evid *ev);
 /* The current record is over: evaluate the leaves it touched. */
