@@ -172,6 +172,42 @@ static void test_skip_reasons_listed(void **state)
     comity_sweep_free(sw);
 }
 
+/* A file of a directory is one record: its name and hash must belong to the
+ * same file for an AND of both to match. */
+static void test_file_record_and(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char p[512];
+    snprintf(p, sizeof p, "%s/agent.bin", dir);
+    write_file(p, "abc", 3); /* MD5 900150983cd24fb0d6963f7d28e17f72 */
+    snprintf(p, sizeof p, "%s/other.bin", dir);
+    write_file(p, "xyz", 3);
+    const char *pats[] = {
+        "[file:name = 'agent.bin' AND file:hashes.MD5 = '900150983cd24fb0d6963f7d28e17f72']",
+        "[file:name = 'other.bin' AND file:hashes.MD5 = '900150983cd24fb0d6963f7d28e17f72']",
+    };
+    uint64_t want[] = {1, 0};
+    for (int i = 0; i < 2; i++) {
+        comity_sweep *sw = NULL;
+        TU_OK(comity_sweep_new(&sw, E));
+        char *b = bundle1(pats[i]);
+        TU_OK(comity_sweep_add_stix(sw, b, strlen(b), "t", NULL, E));
+        free(b);
+        FILE *f = fopen("/dev/null", "w");
+        comity_sweep_opts o = {.threads = 1, .out = f};
+        const char *paths[] = {dir};
+        uint64_t hits;
+        TU_OK(comity_sweep_run(sw, paths, 1, &o, &hits, E));
+        fclose(f);
+        if (hits != want[i])
+            fail_msg("%s: %llu hits", pats[i], (unsigned long long)hits);
+        comity_sweep_free(sw);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* ---- the quirks fixture ------------------------------------------------ */
 
 static void test_quirks(void **state)
@@ -423,6 +459,7 @@ int main(void)
         cmocka_unit_test(test_operators),
         cmocka_unit_test(test_observation_ops_and_qualifiers),
         cmocka_unit_test(test_skip_reasons_listed),
+        cmocka_unit_test(test_file_record_and),
         cmocka_unit_test(test_quirks),
         cmocka_unit_test(test_amnesty_planted),
     };
