@@ -224,6 +224,8 @@ static void simple_run(struct scan *sc, const char *s, size_t len, unsigned k)
             uint8_t a[4];
             if (sc->has_v4 && cy_sw_parse_ipv4(s, len, a))
                 report(sc, f, cy_sw_lookup_ip(sc->set, a, 4, f, FOUND_MAX), s, len);
+            if (sc->has_email || sc->has_url) /* spy@1.2.3.4, http://1.2.3.4/x */
+                host_context(sc, s, len);
             return;
         }
         if (sc->has_dom)
@@ -431,6 +433,10 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
                 while (z < end && (cls[(uint8_t)*z] & K_RUN))
                     acc |= cls[(uint8_t)*z++];
             done = z;
+            /* digits, dots and colons only (times, IPs): nothing to find
+             * unless the set has IPv4 values or URLs/emails by IP */
+            if (!(acc & K_ALPHA) && !sc->has_v4 && !sc->has_url && !sc->has_email)
+                continue;
             run(sc, a, (size_t)(z - a), acc);
         }
     }

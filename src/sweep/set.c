@@ -78,6 +78,9 @@ struct cy_sw_set {
     uint64_t paths_present;
     size_t per_path[CY_SW_PATH_MAX];
     uint64_t dom_lens[4];          /* bit L: a domain of length L (< 256) */
+    size_t dom_min;                /* shortest stored domain (after build) */
+    size_t dom_nlens;              /* distinct domain lengths (after build) */
+    uint8_t dom_len_list[4];       /* them, ascending, when at most 4 */
     uint64_t v4_prefix;            /* bit p: a /p IPv4 entry */
     uint64_t v6_prefix[3];         /* bits 0..128 */
     char *names[CY_SW_PATH_MAX];   /* registered word paths */
@@ -258,6 +261,18 @@ static inline uint64_t load8(const uint8_t *p)
     return w; /* little-endian hosts only: x86-64, arm64 */
 }
 
+/* The r (1..7) bytes at p as a little-endian word; when at least 8 bytes
+ * of the value end at p + r (base <= p + r - 8), one unaligned load. */
+static inline uint64_t load_tail(const uint8_t *base, const uint8_t *p, size_t r)
+{
+    if (p + r >= base + 8)
+        return load8(p + r - 8) >> (8 * (8 - r));
+    uint64_t w = 0;
+    for (size_t i = 0; i < r; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return w;
+}
+
 static inline uint64_t load_part(const uint8_t *p, size_t r)
 {
     uint64_t w = 0;
@@ -288,7 +303,7 @@ static uint64_t hash_bytes(const cy_sw_set *s, int path, const uint8_t *v,
         h = mix(h, folds ? fold8(w) : w);
     }
     if (pos) {
-        uint64_t w = load_part(v, pos);
+        uint64_t w = load_tail(v, v, pos);
         h = mix(h, folds ? fold8(w) : w);
     }
     return fmix(s, h ^ len);
@@ -730,6 +745,16 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
         s->dups = NULL;
         s->ndups = s->dups_cap = 0;
     }
+    s->dom_min = SIZE_MAX;
+    for (size_t l = 0; l < 256; l++) {
+        if (!((s->dom_lens[l / 64] >> (l % 64)) & 1))
+            continue;
+        if (s->dom_min == SIZE_MAX)
+            s->dom_min = l;
+        if (s->dom_nlens < 4)
+            s->dom_len_list[s->dom_nlens] = (uint8_t)l;
+        s->dom_nlens++;
+    }
     comity_err rc = cy_sw_rx_build(s->rx, err);
     if (rc != COMITY_OK)
         return rc;
@@ -830,7 +855,37 @@ size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_
         return 0;
     if (cy_sw_rx_has(s->rx, CY_SW_DOMAIN))
         return SIZE_MAX; /* the caller looks up one by one, with the regexes */
+    if (len < s->dom_min)
+        return 0;
     const uint8_t *u = (const uint8_t *)v;
+    if (s->dom_nlens <= 4) {
+        /* Few distinct lengths (small sets): test those positions only. */
+        uint64_t chain = seed(s, CY_SW_DOMAIN);
+        size_t words = 0;
+        for (size_t k = 0; k < s->dom_nlens; k++) {
+            size_t l = s->dom_len_list[k];
+            if (l > len)
+                break;
+            size_t i = len - l;
+            if (i > 0 && u[i - 1] != '.')
+                continue;
+            if (q->n == CY_SW_DQ_MAX)
+                return SIZE_MAX;
+            while (words < l / 8) {
+                words++;
+                chain = mix(chain, fold8(load8(u + len - 8 * words)));
+            }
+            uint64_t h = chain;
+            if (l % 8)
+                h = mix(h, fold8(load_tail(u, u + i, l % 8)));
+            h = fmix(s, h ^ l);
+            q->h[q->n] = h;
+            q->at[q->n] = (uint8_t)i;
+            q->n++;
+            __builtin_prefetch(&s->bloom[(h >> 8) & s->bmask]);
+        }
+        return q->n;
+    }
     /* Label starts, last first: after each dot (found 8 bytes at a time:
      * the exact SWAR zero-byte test on w ^ "........"), and byte 0. */
     uint8_t starts[256];
@@ -867,7 +922,7 @@ size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_
         }
         uint64_t h = chain;
         if (l % 8)
-            h = mix(h, fold8(load_part(u + i, l % 8)));
+            h = mix(h, fold8(load_tail(u, u + i, l % 8)));
         h = fmix(s, h ^ l);
         q->h[q->n] = h;
         q->at[q->n] = (uint8_t)i;
