@@ -464,7 +464,8 @@ COMITY_API comity_err comity_sweep_add_stix(comity_sweep *sw, const char *json,
  * Maps a field of JSON lines or a CSV column to an object path, e.g.
  * "query=domain-name:value", "id.resp_h=ipv4-addr:value", "url=url:value".
  * With no map, JSON lines and CSV are tokenized as text.  A preset name
- * ("zeek-dns", "zeek-http") adds its usual fields.
+ * ("zeek-dns", "zeek-http", "zeek-conn", "dns", "proxy") adds its usual
+ * fields.
  */
 COMITY_API comity_err comity_sweep_map(comity_sweep *sw, const char *spec,
                                        comity_error *err);

@@ -222,7 +222,7 @@ static void leaf_matched(comity_sweep *sw, uint32_t leaf, const struct cy_sw_evi
         l->has_first = l->first.tok != NULL;
     }
     if (sw->inds[l->ind].stream)
-        cy_sw_report_ind(sw, l->ind, ev, NULL);
+        cy_sw_report_ind(sw, l->ind, ev);
 }
 
 void cy_sw_atom_hit(comity_sweep *sw, uint32_t atom, const struct cy_sw_evid *ev)
@@ -324,7 +324,7 @@ void cy_sw_finish(comity_sweep *sw)
         const struct cy_sw_evid *ev = NULL;
         const cy_pattern *p = in->pat;
         if (obs_true(sw, p->root, &at, &ev) && ev)
-            cy_sw_report_ind(sw, (uint32_t)i, ev, NULL);
+            cy_sw_report_ind(sw, (uint32_t)i, ev);
     }
 }
 

@@ -170,13 +170,22 @@ comity_err comity_sweep_map(comity_sweep *sw, const char *spec, comity_error *er
 {
     static const struct {
         const char *name;
-        const char *fields[6];
+        const char *fields[8];
     } presets[] = {
         {"zeek-dns", {"query=domain-name:value", "id.orig_h=ipv4-addr:value",
                       "id.resp_h=ipv4-addr:value", "answers=domain-name:value", NULL}},
         {"zeek-http", {"host=domain-name:value", "id.orig_h=ipv4-addr:value",
                        "id.resp_h=ipv4-addr:value", "uri=url:value", NULL}},
         {"zeek-conn", {"id.orig_h=ipv4-addr:value", "id.resp_h=ipv4-addr:value", NULL}},
+        /* common JSON DNS query logs (dnstap-to-JSON, resolvers, cloud DNS) */
+        {"dns", {"query=domain-name:value", "qname=domain-name:value",
+                 "question.name=domain-name:value", "query_name=domain-name:value",
+                 "client=ipv4-addr:value", "client_ip=ipv4-addr:value",
+                 "src_ip=ipv4-addr:value", NULL}},
+        /* common proxy logs in JSON or CSV */
+        {"proxy", {"url=url:value", "host=domain-name:value", "dest_host=domain-name:value",
+                   "dest_ip=ipv4-addr:value", "client_ip=ipv4-addr:value",
+                   "src_ip=ipv4-addr:value", NULL}},
     };
     for (size_t i = 0; i < CY_ARRAY_LEN(presets); i++) {
         if (strcmp(spec, presets[i].name) != 0)
@@ -377,10 +386,8 @@ static void report_list(comity_sweep *sw, uint32_t entry, uint32_t src, int path
     print_hit(sw, id, what, pn, v, sw->sources[src], ev);
 }
 
-void cy_sw_report_ind(comity_sweep *sw, uint32_t ind, const struct cy_sw_evid *ev,
-                      const char *matched_value)
+void cy_sw_report_ind(comity_sweep *sw, uint32_t ind, const struct cy_sw_evid *ev)
 {
-    (void)matched_value;
     sw->hits++;
     struct cy_sw_sight *s = sight_get(sw, ind);
     if (!s) {

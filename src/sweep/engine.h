@@ -111,8 +111,8 @@ void cy_sw_record_end(comity_sweep *sw);
 void cy_sw_finish(comity_sweep *sw);
 
 /* engine.c, for compile.c */
-void cy_sw_report_ind(comity_sweep *sw, uint32_t ind, const struct cy_sw_evid *ev,
-                      const char *matched_value);
+/* Reports a match of STIX indicator `ind` with evidence `ev` (borrowed). */
+void cy_sw_report_ind(comity_sweep *sw, uint32_t ind, const struct cy_sw_evid *ev);
 comity_err cy_sw_add_source(comity_sweep *sw, const char *name, uint32_t *idx,
                             comity_error *err);
 comity_err cy_sw_intern_unit(comity_sweep *sw, const char *unit, uint32_t *idx);

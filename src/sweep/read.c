@@ -437,7 +437,6 @@ static int lines_chunk(struct lines_ctx *c, const char *buf, size_t len,
                        uint64_t *line, uint64_t off0)
 {
     block_reset(&c->blk);
-    uint64_t first = *line;
     if (c->kind == 0) {
         *line += cy_sw_scan_text(c->set, buf, len, *line, off0, collect, &c->blk);
     } else {
@@ -451,7 +450,6 @@ static int lines_chunk(struct lines_ctx *c, const char *buf, size_t len,
         }
     }
     c->blk.bytes = len;
-    (void)first;
     return emit_block(c->sink, c->unit, &c->blk, 0, c->st);
 }
 
