@@ -211,6 +211,13 @@ static void test_directory_records(void **state)
     assert_non_null(strstr(out, "\"matched\":\"roleaccountd.plist\""));
     assert_non_null(strstr(out, "\"matched\":\"c2.evil.com\""));
     free(out);
+    /* a file given alone is a record of its own too */
+    snprintf(p, sizeof p, "%s/abc.bin", dir);
+    const char *one[] = {p};
+    out = sweep(sw, one, 1, 1, COMITY_SWEEP_JSONL, &hits, &rc);
+    TU_OK(rc);
+    assert_int_equal(hits, 3); /* md5, sha1, sha256 */
+    free(out);
     comity_sweep_free(sw);
     tu_rmrf(dir);
     free(dir);

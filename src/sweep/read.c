@@ -191,6 +191,8 @@ static int scan_block(struct job *j, uint64_t i, char *buf, struct block *b)
         a = (size_t)(nl - buf) + 1;
     }
     size_t lim = (size_t)(end - from);
+    if (lim > got)
+        lim = got; /* the file shrank while we read it (rotation) */
     if (a >= lim)
         return 0;
     /* The last line starting before `end` runs to its newline. */
@@ -779,6 +781,12 @@ comity_err cy_sw_read_path(const cy_sw_set *set, const char *path, int threads,
         while (rl > 1 && path[rl - 1] == '/')
             rl--;
         return walk(set, path, rl, 0, threads, map, sink, st, err);
+    }
+    /* A single regular file is a record too (name, path, hashes). */
+    if (strcmp(path, "-") != 0 && S_ISREG(sb.st_mode) && wants_file_records(set)) {
+        comity_err rc = file_record(set, path, NULL, sink, st, err);
+        if (rc != COMITY_OK)
+            return rc;
     }
     return scan_file(set, path, threads, map, sink, st, err);
 }
