@@ -436,6 +436,8 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
                 while (z < end && (cls[(uint8_t)*z] & K_RUN))
                     acc |= cls[(uint8_t)*z++];
             done = z;
+            /* the run's other dots need no visit (a run holds no newline) */
+            ev &= hi >= 64 ? 0 : ~((1ULL << hi) - 1);
             /* digits, dots and colons only (times, IPs): nothing to find
              * unless the set has IPv4 values or URLs/emails by IP */
             if (!(acc & K_ALPHA) && !sc->has_v4 && !sc->has_url && !sc->has_email)
