@@ -154,6 +154,44 @@ static void test_gzip_and_stdin_shape(void **state)
     free(dir);
 }
 
+/* A line longer than CY_SW_BLOCK + CY_SW_LINE_MAX is cut (at least its first
+ * CY_SW_LINE_MAX bytes are scanned); the lines after it keep their
+ * true numbers, in plain files (threads) and in streams (gzip) alike. */
+static void test_overlong_line(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char plain[512], gz[512];
+    snprintf(plain, sizeof plain, "%s/long.log", dir);
+    snprintf(gz, sizeof gz, "%s/long.log.gz", dir);
+    size_t big = CY_SW_LINE_MAX * 6; /* past a whole block and its overlap */
+    char *buf = malloc(big + 256);
+    size_t len = (size_t)sprintf(buf, "1 evil.com\n2 x");
+    memset(buf + len, 'a', big);
+    len += big;
+    len += (size_t)sprintf(buf + len, " tail.evil.com\n3 ok\n4 w.evil.com\n");
+    write_file(plain, buf, len);
+    gzFile g = gzopen(gz, "wb1");
+    gzwrite(g, buf, (unsigned)len);
+    gzclose(g);
+    free(buf);
+    for (int k = 0; k < 2; k++) {
+        comity_sweep *sw = list_sweep("domain", "evil.com\n");
+        uint64_t hits;
+        comity_err rc;
+        const char *paths[] = {k ? gz : plain};
+        char *out = sweep(sw, paths, 1, 2, COMITY_SWEEP_TEXT, &hits, &rc);
+        TU_OK(rc);
+        /* line 1 and line 4; the tail of line 2 is past the cut */
+        if (hits != 2 || !strstr(out, ":1: ") || !strstr(out, ":4: "))
+            fail_msg("%s: %llu hits:\n%s", paths[0], (unsigned long long)hits, out);
+        free(out);
+        comity_sweep_free(sw);
+    }
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_missing_path(void **state)
 {
     (void)state;
@@ -413,6 +451,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_agree),
         cmocka_unit_test(test_gzip_and_stdin_shape),
+        cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_missing_path),
         cmocka_unit_test(test_directory_records),
         cmocka_unit_test(test_json_lines_map),

@@ -466,7 +466,7 @@ static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz,
     size_t have = 0;
     uint64_t line = 1, off = 0;
     comity_err rc = COMITY_OK;
-    bool eof = false;
+    bool eof = false, skip_rest = false;
     int stop = 0;
     while (!eof && !stop) {
         size_t room = cap - have;
@@ -494,6 +494,16 @@ static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz,
         if (r == 0)
             eof = true;
         have += (size_t)r;
+        if (skip_rest) {
+            /* the rest of a cut line: dropped up to its newline, as in
+             * scan_block, so line numbers stay true */
+            char *nl = memchr(buf, '\n', have);
+            size_t drop = nl ? (size_t)(nl - buf) + 1 : have;
+            off += drop;
+            memmove(buf, buf + drop, have - drop);
+            have -= drop;
+            skip_rest = nl == NULL;
+        }
         size_t upto;
         if (eof) {
             upto = have;
@@ -509,6 +519,7 @@ static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz,
             } else if (have >= CY_SW_LINE_MAX) {
                 upto = have; /* an overlong line: cut */
                 c->st->cut_lines++;
+                skip_rest = true;
             } else {
                 continue;
             }
