@@ -426,6 +426,33 @@ static void test_stix_sightings(void **state)
     free(dir);
 }
 
+/* Log bytes that are not UTF-8 still give valid JSON lines. */
+static void test_json_output_not_utf8(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char p[512];
+    snprintf(p, sizeof p, "%s/bin\xff.log", dir);
+    const char *line = "q \xffx.evil.com\n"; /* the token holds 0xff */
+    write_file(p, line, strlen(line));
+    comity_sweep *sw = list_sweep("domain", "evil.com\n");
+    uint64_t hits;
+    comity_err rc;
+    const char *paths[] = {p};
+    char *out = sweep(sw, paths, 1, 1, COMITY_SWEEP_JSONL, &hits, &rc);
+    TU_OK(rc);
+    assert_int_equal(hits, 1);
+    json_t *j = json_loads(out, 0, NULL);
+    assert_non_null(j);
+    assert_non_null(json_string_value(json_object_get(j, "matched")));
+    assert_non_null(json_string_value(json_object_get(j, "file")));
+    json_decref(j);
+    free(out);
+    comity_sweep_free(sw);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 static void test_list_errors(void **state)
 {
     (void)state;
@@ -458,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_csv_map),
         cmocka_unit_test(test_multi_property_one_record),
         cmocka_unit_test(test_stix_sightings),
+        cmocka_unit_test(test_json_output_not_utf8),
         cmocka_unit_test(test_list_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

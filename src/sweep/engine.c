@@ -316,6 +316,25 @@ static void list_id(const comity_sweep *sw, uint32_t entry, char out[64])
              hx + 20);
 }
 
+/* A JSON string for text that may not be UTF-8 (log bytes, file names):
+ * bytes of invalid sequences become '?'. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    size_t n = strlen(s);
+    char *c = cy_malloc(n + 1);
+    if (!c)
+        return json_string("?");
+    for (size_t i = 0; i < n; i++)
+        c[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    c[n] = 0;
+    j = json_string(c);
+    cy_free(c);
+    return j;
+}
+
 static void keep_evidence(struct cy_sw_sight *s, const struct cy_sw_evid *ev)
 {
     s->count++;
@@ -349,13 +368,13 @@ static void print_hit(comity_sweep *sw, const char *id, const char *what,
         if (value)
             json_object_set_new(j, "value", json_string(value));
         else
-            json_object_set_new(j, "pattern", json_string(what));
-        json_object_set_new(j, "matched", json_string(ev->tok));
-        json_object_set_new(j, "file", json_string(unit));
+            json_object_set_new(j, "pattern", jstr(what));
+        json_object_set_new(j, "matched", jstr(ev->tok));
+        json_object_set_new(j, "file", jstr(unit));
         json_object_set_new(j, "line", json_integer((json_int_t)ev->line));
         json_object_set_new(j, "offset", json_integer((json_int_t)ev->offset));
         if (source)
-            json_object_set_new(j, "source", json_string(source));
+            json_object_set_new(j, "source", jstr(source));
         char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
         if (s) {
             fputs(s, o);
@@ -472,10 +491,10 @@ static json_t *evidence_json(const comity_sweep *sw, const struct cy_sw_sight *s
     json_t *a = json_array();
     for (uint32_t i = 0; i < s->nev; i++) {
         json_t *e = json_object();
-        json_object_set_new(e, "file", json_string(sw->units[s->ev[i].unit]));
+        json_object_set_new(e, "file", jstr(sw->units[s->ev[i].unit]));
         json_object_set_new(e, "line", json_integer((json_int_t)s->ev[i].line));
         json_object_set_new(e, "offset", json_integer((json_int_t)s->ev[i].offset));
-        json_object_set_new(e, "matched", json_string(s->ev[i].tok));
+        json_object_set_new(e, "matched", jstr(s->ev[i].tok));
         json_array_append_new(a, e);
     }
     return a;
@@ -519,8 +538,8 @@ static comity_err write_bundle(comity_sweep *sw, comity_error *err)
             json_object_set_new(ind, "id", json_string(id));
             json_object_set_new(ind, "created", json_string(now));
             json_object_set_new(ind, "modified", json_string(now));
-            json_object_set_new(ind, "name", json_string(v));
-            json_object_set_new(ind, "pattern", json_string(pat));
+            json_object_set_new(ind, "name", jstr(v));
+            json_object_set_new(ind, "pattern", jstr(pat));
             json_object_set_new(ind, "pattern_type", json_string("stix"));
             json_object_set_new(ind, "valid_from", json_string(now));
             json_array_append_new(objs, ind);
@@ -547,7 +566,7 @@ static comity_err write_bundle(comity_sweep *sw, comity_error *err)
         json_object_set_new(o, "modified", json_string(now));
         json_object_set_new(o, "sighting_of_ref", json_string(ref));
         json_object_set_new(o, "count", json_integer((json_int_t)(s->count > 999999999 ? 999999999 : s->count)));
-        json_object_set_new(o, "description", json_string(desc));
+        json_object_set_new(o, "description", jstr(desc));
         json_object_set_new(o, "x_comity_evidence", evidence_json(sw, s));
         json_array_append_new(objs, o);
     }
