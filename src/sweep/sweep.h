@@ -17,8 +17,9 @@
  * grouped into observations (what one input record must satisfy) and a
  * pattern tree over observations; see compile.c.
  *
- * Layering: sweep may use base, crypto-free libsodium hashing, zlib,
- * vectorscan and the stix module (pattern AST); nothing above it.
+ * Layering: sweep uses base and the stix module (bundle loader, pattern
+ * AST), and libsodium (keys, SHA-256/512, BLAKE2b), nettle (MD5, SHA-1),
+ * zlib, jansson and vectorscan; nothing above it.
  */
 #ifndef COMITY_SWEEP_H
 #define COMITY_SWEEP_H
