@@ -355,11 +355,11 @@ static void print_hit(comity_sweep *sw, const char *id, const char *what,
     const char *unit = sw->units[ev->unit];
     if (sw->opts->format == COMITY_SWEEP_TEXT) {
         if (ev->line)
-            fprintf(o, "%s:%llu: ", unit, (unsigned long long)ev->line);
-        else
-            fprintf(o, "%s: ", unit);
-        fprintf(o, "%s matched \"%s\" at byte %llu (%s)\n", what, ev->tok,
-                (unsigned long long)ev->offset, id);
+            fprintf(o, "%s:%llu: %s matched \"%s\" at byte %llu (%s)\n", unit,
+                    (unsigned long long)ev->line, what, ev->tok,
+                    (unsigned long long)ev->offset, id);
+        else /* the file itself: its name, path or hash */
+            fprintf(o, "%s: %s matched \"%s\" (%s)\n", unit, what, ev->tok, id);
     } else if (sw->opts->format == COMITY_SWEEP_JSONL) {
         json_t *j = json_object();
         json_object_set_new(j, "indicator", json_string(id));
