@@ -16,9 +16,10 @@
  * of the emitter, so memory is bounded by threads x (block + line) plus the
  * hits of at most CY_SW_WINDOW blocks, whatever the file size.
  *
- * Streams (pipes, gzip) are read sequentially in the same block size, with
- * the partial last line carried over; a line longer than CY_SW_LINE_MAX is
- * cut, and the cut is counted (cy_sw_read_stats), never silent.
+ * Streams (pipes, gzip) are read in the same block size, with the partial
+ * last line carried over, by a helper thread when threads > 1 so that
+ * gunzip and scanning overlap; a line longer than CY_SW_LINE_MAX is cut,
+ * and the cut is counted (cy_sw_read_stats), never silent.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -455,16 +456,49 @@ static int lines_chunk(struct lines_ctx *c, const char *buf, size_t len,
     return emit_block(c->sink, c->unit, &c->blk, 0, c->st);
 }
 
-/* Reads a stream (fd or gzip) sequentially.  gz may be NULL. */
-static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz,
-                              comity_error *err)
+/*
+ * Streams.  read_stream() reads an fd or a gzip stream in blocks, cuts them
+ * after their last newline (carrying the partial line over, cutting lines
+ * longer than CY_SW_LINE_MAX and dropping their rest) and hands each chunk
+ * of whole lines to `deliver`.  With one thread, deliver scans the chunk at
+ * once.  With more, read_stream runs in a helper thread (gunzip is as slow
+ * as the scan) and deliver copies the chunk into one of two slots that the
+ * calling thread scans: decompression and scanning overlap, and the sink is
+ * still called from one thread only.
+ */
+struct pipe {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *slot[2];
+    size_t len[2];
+    uint64_t off[2];
+    bool full[2];
+    int put, take;
+    bool done;    /* the reader has delivered everything */
+    bool stop;    /* the scanner wants no more */
+};
+
+typedef int (*deliver_fn)(void *ud, const char *buf, size_t len, uint64_t off);
+
+struct reader {
+    struct lines_ctx *c;
+    int fd;
+    gzFile gz;
+    deliver_fn deliver;
+    void *ud;
+    comity_err rc;
+    comity_error err;
+};
+
+static comity_err read_stream(struct reader *rd)
 {
+    struct lines_ctx *c = rd->c;
     size_t cap = CY_SW_BLOCK + CY_SW_LINE_MAX;
     char *buf = cy_malloc(cap + 1);
     if (!buf)
-        return cy_fail(err, COMITY_ERR_NOMEM, "%s: out of memory", c->unit);
+        return cy_fail(&rd->err, COMITY_ERR_NOMEM, "%s: out of memory", c->unit);
     size_t have = 0;
-    uint64_t line = 1, off = 0;
+    uint64_t off = 0;
     comity_err rc = COMITY_OK;
     bool eof = false, skip_rest = false;
     int stop = 0;
@@ -473,21 +507,21 @@ static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz,
         if (room > CY_SW_BLOCK)
             room = CY_SW_BLOCK;
         ssize_t r;
-        if (gz) {
-            int g = gzread(gz, buf + have, (unsigned)room);
+        if (rd->gz) {
+            int g = gzread(rd->gz, buf + have, (unsigned)room);
             if (g < 0) {
                 int ge;
-                const char *m = gzerror(gz, &ge);
-                rc = cy_fail(err, COMITY_ERR_IO, "%s: gzip: %s", c->unit, m);
+                const char *m = gzerror(rd->gz, &ge);
+                rc = cy_fail(&rd->err, COMITY_ERR_IO, "%s: gzip: %s", c->unit, m);
                 break;
             }
             r = g;
         } else {
-            r = read(fd, buf + have, room);
+            r = read(rd->fd, buf + have, room);
             if (r < 0 && errno == EINTR)
                 continue;
             if (r < 0) {
-                rc = cy_fail(err, COMITY_ERR_IO, "%s: %s", c->unit, strerror(errno));
+                rc = cy_fail(&rd->err, COMITY_ERR_IO, "%s: %s", c->unit, strerror(errno));
                 break;
             }
         }
@@ -525,15 +559,116 @@ static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz,
             }
         }
         if (upto)
-            stop = lines_chunk(c, buf, upto, &line, off);
+            stop = rd->deliver(rd->ud, buf, upto, off);
         off += upto;
         memmove(buf, buf + upto, have - upto);
         have -= upto;
     }
-    c->st->lines += line - 1;
-    block_free(&c->blk);
     cy_free(buf);
     return rc;
+}
+
+struct direct {
+    struct lines_ctx *c;
+    uint64_t line;
+};
+
+static int deliver_direct(void *ud, const char *buf, size_t len, uint64_t off)
+{
+    struct direct *d = ud;
+    return lines_chunk(d->c, buf, len, &d->line, off);
+}
+
+static int deliver_pipe(void *ud, const char *buf, size_t len, uint64_t off)
+{
+    struct pipe *p = ud;
+    pthread_mutex_lock(&p->mu);
+    while (p->full[p->put] && !p->stop)
+        pthread_cond_wait(&p->cv, &p->mu);
+    int stop = p->stop;
+    if (!stop) {
+        memcpy(p->slot[p->put], buf, len);
+        p->len[p->put] = len;
+        p->off[p->put] = off;
+        p->full[p->put] = true;
+        p->put ^= 1;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return stop;
+}
+
+static void *reader_thread(void *arg)
+{
+    struct reader *rd = arg;
+    rd->rc = read_stream(rd);
+    struct pipe *p = rd->ud;
+    pthread_mutex_lock(&p->mu);
+    p->done = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static comity_err scan_stream(struct lines_ctx *c, int fd, gzFile gz, int threads,
+                              comity_error *err)
+{
+    struct reader rd = {.c = c, .fd = fd, .gz = gz};
+    uint64_t line = 1;
+    struct pipe p = {0};
+    pthread_t tid;
+    bool piped = false;
+    if (threads > 1) {
+        size_t cap = CY_SW_BLOCK + CY_SW_LINE_MAX;
+        p.slot[0] = cy_malloc(cap);
+        p.slot[1] = cy_malloc(cap);
+        pthread_mutex_init(&p.mu, NULL);
+        pthread_cond_init(&p.cv, NULL);
+        rd.deliver = deliver_pipe;
+        rd.ud = &p;
+        piped = p.slot[0] && p.slot[1] && pthread_create(&tid, NULL, reader_thread, &rd) == 0;
+        if (!piped) {
+            cy_free(p.slot[0]);
+            cy_free(p.slot[1]);
+            pthread_mutex_destroy(&p.mu);
+            pthread_cond_destroy(&p.cv);
+        }
+    }
+    if (piped) {
+        pthread_mutex_lock(&p.mu);
+        for (;;) {
+            while (!p.full[p.take] && !p.done)
+                pthread_cond_wait(&p.cv, &p.mu);
+            if (!p.full[p.take])
+                break; /* done and drained */
+            int k = p.take;
+            pthread_mutex_unlock(&p.mu);
+            int stop = lines_chunk(c, p.slot[k], p.len[k], &line, p.off[k]);
+            pthread_mutex_lock(&p.mu);
+            p.full[k] = false;
+            p.take ^= 1;
+            if (stop)
+                p.stop = true;
+            pthread_cond_broadcast(&p.cv);
+        }
+        pthread_mutex_unlock(&p.mu);
+        pthread_join(tid, NULL);
+        cy_free(p.slot[0]);
+        cy_free(p.slot[1]);
+        pthread_mutex_destroy(&p.mu);
+        pthread_cond_destroy(&p.cv);
+    } else {
+        struct direct d = {.c = c, .line = 1};
+        rd.deliver = deliver_direct;
+        rd.ud = &d;
+        rd.rc = read_stream(&rd);
+        line = d.line;
+    }
+    c->st->lines += line - 1;
+    block_free(&c->blk);
+    if (rd.rc != COMITY_OK && err)
+        *err = rd.err;
+    return rd.rc;
 }
 
 /* ---- file records (directories) ------------------------------------- */
@@ -675,11 +810,11 @@ static comity_err scan_file(const cy_sw_set *set, const char *path, int threads,
             rc = cy_fail(err, COMITY_ERR_IO, "%s: cannot open gzip stream", path);
         } else {
             gzbuffer(g, 1 << 17);
-            rc = scan_stream(&c, -1, g, err);
+            rc = scan_stream(&c, -1, g, threads, err);
             gzclose(g);
         }
     } else {
-        rc = scan_stream(&c, fd, NULL, err);
+        rc = scan_stream(&c, fd, NULL, threads, err);
     }
     if (!is_stdin)
         close(fd);
