@@ -789,7 +789,9 @@ static comity_err scan_file(const cy_sw_set *set, const char *path, int threads,
     bool regular = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
     if (regular && pread(fd, magic, 2, 0) < 0)
         magic[0] = 0;
-    bool gz = magic[0] == 0x1f && magic[1] == 0x8b;
+    /* Pipes and stdin cannot be peeked at: they go through zlib, which
+     * passes data that is not gzip through unchanged. */
+    bool gz = (magic[0] == 0x1f && magic[1] == 0x8b) || !regular;
     struct lines_ctx c = {.set = set, .sink = sink, .unit = path, .map = map, .st = st};
     if (map && map->n) {
         if (ends_with(path, ".csv") || ends_with(path, ".csv.gz"))

@@ -71,6 +71,10 @@ set +e
 out=$(cat "$t/phone.log" | "$bin" sweep -q --iocs "$shared/data/ioc/amnesty/pegasus.stix2" -); rc=$?
 set -e
 [ "$rc" = 1 ] && grep -q "^-:1: " <<<"$out" || fail "stdin: $rc $out"
+set +e
+out=$("$bin" sweep -q --iocs "$shared/data/ioc/amnesty/pegasus.stix2" - < <(cat "$t/phone.log.gz")); rc=$?
+set -e
+[ "$rc" = 1 ] && [ "$(wc -l <<<"$out")" = 2 ] || fail "gzip on stdin: $rc $out"
 
 # the summary on stderr lists what was skipped
 printf '{"type":"indicator","id":"indicator--00000000-0000-4000-8000-000000000009","pattern":"[a:b = '"'"'x'"'"'] FOLLOWEDBY [a:b = '"'"'y'"'"']","pattern_type":"stix"}' > "$t/fb.json"
