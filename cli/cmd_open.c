@@ -44,6 +44,7 @@ static int load_identities(const struct cli_list *files, comity_identities **ids
             size_t nc = (all_len + len + 1) * 2;
             char *n = sodium_malloc(nc);
             if (!n) {
+                fprintf(stderr, "comity: out of memory\n");
                 st = CLI_FAIL;
             } else if (all) {
                 memcpy(n, all, all_len);

@@ -55,4 +55,14 @@ mkdir d
 status 2 "d/nodir" "$COMITY_BIN" seal -r "$R1" -o d/nodir/x.age p
 [ -z "$(ls d)" ] || fail "files left in d/"
 if ls | grep -E '\.(age|txt)\.[A-Za-z0-9]{6}$'; then fail "temporary files left"; fi
+# a signal while sealing removes the temporary file
+mkfifo fifo
+exec 3<> fifo                       # keeps the pipe open: comity waits for input
+"$COMITY_BIN" seal -r "$R1" -o sig.age fifo & pid=$!
+for _ in $(seq 100); do ls | grep -q '^sig\.age\.' && break; sleep 0.1; done
+ls | grep -q '^sig\.age\.' || fail "no temporary file while sealing"
+kill -TERM $pid; st=0; wait $pid || st=$?
+exec 3>&-
+[ $st -eq 143 ] || fail "seal killed: exit $st"
+if ls | grep -q '^sig\.age'; then fail "files left after a signal: $(ls | grep sig)"; fi
 echo "age cli: ok"
