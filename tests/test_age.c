@@ -295,6 +295,16 @@ static void test_wrong_key(void **state)
     assert_null(back);
     comity_identities_free(ids);
     comity_free(ct);
+    /* NULL with length 0 is an empty input */
+    TU_OK(comity_seal_mem(NULL, 0, rc, 1, 0, &ct, &cl, E));
+    comity_identities *ids1 = ids_of(idtext1);
+    TU_OK(comity_open_mem(ct, cl, ids1, &back, &bl, E));
+    assert_int_equal(bl, 0);
+    comity_free(back);
+    back = NULL;
+    TU_FAILS(comity_open_mem(NULL, 0, ids1, &back, &bl, E), COMITY_ERR_INVALID, "empty");
+    comity_identities_free(ids1);
+    comity_free(ct);
     /* a bad recipient is named */
     const char *bad[2] = {r1, "age1qqqq"};
     TU_FAILS(comity_seal_mem("hi", 2, bad, 2, 0, &ct, &cl, E), COMITY_ERR_INVALID,

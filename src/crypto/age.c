@@ -1256,6 +1256,9 @@ static comity_err open_core(agein *in, sink *out, const comity_identities *ids,
 /* Public entry points                                                   */
 /* ===================================================================== */
 
+/* Stands in for a NULL input of length 0 (no arithmetic on NULL). */
+static const uint8_t empty_input[1];
+
 comity_err comity_seal_stream(FILE *in, FILE *out, const char *const *recipients,
                               size_t n, int armor, comity_error *err)
 {
@@ -1307,7 +1310,7 @@ comity_err comity_seal_mem(const void *in, size_t len, const char *const *recipi
         return rc;
     if ((!in && len) || !out || (n && !recipients))
         return cy_fail(err, COMITY_ERR_USAGE, "seal: missing input or output");
-    raw_init_mem(&src, in, len);
+    raw_init_mem(&src, len ? in : empty_input, len);
     cy_buf_init(&buf, SIZE_MAX - 1);
     /* binary size: header + nonce + len + a tag per chunk (armor grows) */
     size_t est = 64 + n * 128 + PAYLOAD_NONCE + len + (len / CHUNK + 1) * TAG;
@@ -1338,7 +1341,7 @@ comity_err comity_open_mem(const void *in, size_t len, const comity_identities *
     if ((!in && len) || !out)
         return cy_fail(err, COMITY_ERR_USAGE, "open: missing input or output");
     memset(&src, 0, sizeof src);
-    raw_init_mem(&src.raw, in, len);
+    raw_init_mem(&src.raw, len ? in : empty_input, len);
     /* The plaintext is never longer than the file: one allocation. */
     cy_buf_init(&buf, len);
     if (cy_buf_reserve(&buf, len))
