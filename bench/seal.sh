@@ -31,12 +31,19 @@ ms_copen=$(best "$comity" open -i "$t/k.txt" "$t/c.age")
 ms_aopen=$(best age -d -i "$t/k.txt" "$t/c.age")
 ms_cseal=$(best "$comity" seal -r "$r" "$t/p")
 ms_aseal=$(best age -e -r "$r" "$t/p")
+# peak memory of one run each (constant memory: independent of the file size)
+rss() { if [ -x /usr/bin/time ]; then /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; else echo "?"; fi; }
+kb_copen=$(rss "$comity" open -i "$t/k.txt" "$t/c.age")
+kb_aopen=$(rss age -d -i "$t/k.txt" "$t/c.age")
+kb_cseal=$(rss "$comity" seal -r "$r" "$t/p")
+kb_aseal=$(rss age -e -r "$r" "$t/p")
 rate() { awk -v mb="$size_mb" -v ms="$1" 'BEGIN { printf "%7.0f MB/s", mb / (ms / 1000) }'; }
 verdict() { [ "$1" -le "$2" ] && echo "met" || echo "NOT MET"; }
-echo "age files of $size_mb MiB, page cache warm, output to /dev/null, best of 3:"
-printf "  %-26s %6d ms %s\n" "comity open" "$ms_copen" "$(rate "$ms_copen")"
-printf "  %-26s %6d ms %s   (target: comity open <= age -d: %s)\n" "age -d (Debian $(age --version))" \
-  "$ms_aopen" "$(rate "$ms_aopen")" "$(verdict "$ms_copen" "$ms_aopen")"
-printf "  %-26s %6d ms %s\n" "comity seal" "$ms_cseal" "$(rate "$ms_cseal")"
-printf "  %-26s %6d ms %s   (no target; comity seal is %s%% of age -e's rate)\n" "age -e" \
-  "$ms_aseal" "$(rate "$ms_aseal")" "$(( 100 * ms_aseal / ms_cseal ))"
+echo "age files of $size_mb MiB, page cache warm, output to /dev/null, best of 3 (peak RSS of one run):"
+printf "  %-26s %6d ms %s  %6s KB\n" "comity open" "$ms_copen" "$(rate "$ms_copen")" "$kb_copen"
+printf "  %-26s %6d ms %s  %6s KB   (target: comity open <= age -d: %s)\n" \
+  "age -d (Debian $(age --version))" "$ms_aopen" "$(rate "$ms_aopen")" "$kb_aopen" \
+  "$(verdict "$ms_copen" "$ms_aopen")"
+printf "  %-26s %6d ms %s  %6s KB\n" "comity seal" "$ms_cseal" "$(rate "$ms_cseal")" "$kb_cseal"
+printf "  %-26s %6d ms %s  %6s KB   (no target; comity seal is %s%% of age -e's rate)\n" "age -e" \
+  "$ms_aseal" "$(rate "$ms_aseal")" "$kb_aseal" "$(( 100 * ms_aseal / ms_cseal ))"
