@@ -310,6 +310,85 @@ comity_open_mem(const void *in, size_t len, const comity_identities *ids,
 /* Records (src/record/)                                                    */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A record is a DSSE envelope over a JSON payload (specs/records.md):
+ * {type, id, author, created, to?, tlp, refs?, body | sealed}.  Records of
+ * tlp amber, amber+strict and red carry their body sealed (age) to every
+ * recipient and the author, never in clear.
+ */
+#define COMITY_RECORD_MAX (1u << 20)   /* payload bytes */
+#define COMITY_RECORD_MAX_TO 256       /* recipients */
+#define COMITY_RECORD_MAX_REFS 256     /* references */
+#define COMITY_RECORD_TYPE_MAX 48      /* bytes in a type name */
+#define COMITY_RECORD_ENTRY_LEN 81     /* "comity-record-v1:" + 64 hex */
+
+typedef struct comity_record comity_record;
+
+typedef struct comity_record_params {
+    const char *type;              /* lowercase, e.g. "notification" */
+    const char *tlp;               /* NULL = "amber" when sealed recipients
+                                      are given, else "green" */
+    const char *const *to;         /* recipient party names */
+    size_t nto;
+    const char *const *refs;       /* ids of related records */
+    size_t nrefs;
+    const char *const *seal_to;    /* age recipients to seal to (besides the
+                                      author's own); needed for amber/red */
+    size_t nseal_to;
+} comity_record_params;
+
+/* Builds, (seals,) and signs a record with a fresh id and `created` = now.
+ * `body` is a JSON object (at most COMITY_RECORD_MAX bytes).  OUT
+ * *envelope: JSON, caller frees (comity_free). */
+COMITY_API comity_err comity_record_sign(const comity_key *author,
+                                         const comity_record_params *params,
+                                         const char *body, size_t body_len,
+                                         char **envelope, size_t *envelope_len,
+                                         comity_error *err);
+
+/* Parses an envelope and checks its payload against specs/records.md, but
+ * not its signature.  OUT *rec: comity_record_free. */
+COMITY_API comity_err comity_record_parse(const char *envelope, size_t len,
+                                          comity_record **rec,
+                                          comity_error *err);
+
+/* Parses and checks the payload, then the signature against the keys among
+ * `keys` whose name is the record's author.  No key named for the author
+ * is COMITY_ERR_NOKEY; a bad signature is COMITY_ERR_VERIFY. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_verify(const char *envelope, size_t len,
+                     const comity_vkey *const *keys, size_t nkeys,
+                     comity_record **rec, comity_error *err);
+
+COMITY_API void comity_record_free(comity_record *rec);
+
+/* Borrowed views, valid while rec lives. */
+COMITY_API const char *comity_record_type(const comity_record *rec);
+COMITY_API const char *comity_record_id(const comity_record *rec);
+COMITY_API const char *comity_record_author(const comity_record *rec);
+COMITY_API const char *comity_record_created(const comity_record *rec);
+COMITY_API const char *comity_record_tlp(const comity_record *rec);
+COMITY_API size_t comity_record_to_count(const comity_record *rec);
+COMITY_API const char *comity_record_to(const comity_record *rec, size_t i);
+COMITY_API size_t comity_record_refs_count(const comity_record *rec);
+COMITY_API const char *comity_record_ref(const comity_record *rec, size_t i);
+COMITY_API int comity_record_is_sealed(const comity_record *rec);
+/* The exact payload bytes the author signed (NUL-terminated). */
+COMITY_API const char *comity_record_payload(const comity_record *rec,
+                                             size_t *len);
+/* The clear body as compact JSON, or NULL when sealed (borrowed). */
+COMITY_API const char *comity_record_body(const comity_record *rec);
+/* 64 lowercase hex digits of SHA-256(PAE(payloadType, payload)). */
+COMITY_API const char *comity_record_digest(const comity_record *rec);
+/* The log entry "comity-record-v1:<digest>" (81 bytes, NUL-terminated). */
+COMITY_API const char *comity_record_entry(const comity_record *rec);
+
+/* Opens a sealed body with the reader's identities; OUT *body: the body
+ * JSON, caller frees.  A clear record's body is returned as is. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_open(const comity_record *rec, const comity_identities *ids,
+                   char **body, size_t *body_len, comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Transparency log (src/tlog/)                                             */
 /* ------------------------------------------------------------------------ */
