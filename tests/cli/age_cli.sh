@@ -34,6 +34,15 @@ status 2 "r.txt line 2" "$COMITY_BIN" seal -R r.txt -o c.age p
 status 2 "missing.txt" "$COMITY_BIN" seal -R missing.txt -o c.age p
 [ ! -e c.age ] || fail "c.age created by a failed seal"
 
+# a comity keys file (lines printed by comity keygen) works as -R FILE
+"$COMITY_BIN" keygen --party pk.pkcert --out party.key 2>/dev/null > keys.txt
+"$COMITY_BIN" keygen --party in.cert --out party2.key 2>/dev/null >> keys.txt
+"$COMITY_BIN" seal -R keys.txt -o k.age p
+"$COMITY_BIN" open -i party2.key k.age | cmp -s - p || fail "seal -R keys file"
+"$COMITY_BIN" open -i party.key k.age | cmp -s - p || fail "seal -R keys file (2)"
+echo "pk.x+01020304+AQAA notarecipient" > badkeys.txt
+status 2 "badkeys.txt line 1" "$COMITY_BIN" seal -R badkeys.txt -o k2.age p
+
 # open usage errors
 "$COMITY_BIN" seal -r "$R1" -o c.age p
 status 2 "no identity" "$COMITY_BIN" open c.age
