@@ -397,6 +397,23 @@ comity_record_open(const comity_record *rec, const comity_identities *ids,
 /* STIX and sweep (src/stix/, src/sweep/)                                   */
 /* ------------------------------------------------------------------------ */
 
+/* --- STIX patterns (src/stix/pattern.c) --- */
+
+#define COMITY_PATTERN_MAX (64u * 1024u) /* bytes of STIX pattern text */
+#define COMITY_PATTERN_JSON 1u           /* flag: dump the tree as JSON */
+
+/*
+ * Checks a STIX 2.1 pattern (`len` bytes, need not be NUL-terminated).  On
+ * success *out (OUT, NUL-terminated, caller frees with comity_free) gets the
+ * pattern's canonical text, or with COMITY_PATTERN_JSON a JSON dump of its
+ * tree.  On failure (COMITY_ERR_INVALID, or TOOBIG over COMITY_PATTERN_MAX)
+ * *out is NULL, err says what was expected where ("pattern: expected ']'
+ * at byte 17") and *err_at (may be NULL) gets that byte offset.
+ */
+COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
+                                           unsigned flags, char **out,
+                                           size_t *err_at, comity_error *err);
+
 #ifdef __cplusplus
 }
 #endif
