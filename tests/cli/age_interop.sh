@@ -45,6 +45,13 @@ for sz in 0 1 65535 65536 65537 131072 3145735; do
   if awk 'length($0) > 64' c.txt | grep -q .; then fail "armor line over 64 columns"; fi
 done
 
+# more than 256 chunks: the chunk counter's second byte is used
+head -c $((300 * 65536 + 11)) /dev/urandom > p
+"$COMITY_BIN" seal -r "$R1" -o c.age p
+age -d -i k1.txt c.age | cmp -s - p || fail "300 chunks comity -> age"
+age -e -r "$R2" -o a.age p
+"$COMITY_BIN" open -i k2.txt a.age | cmp -s - p || fail "300 chunks age -> comity"
+
 # the binary format's size is exactly what the spec says: header, 16-byte
 # nonce, chunks of 64 KiB + 16 (a 64 KiB file is ONE full final chunk)
 head -c 65536 /dev/zero > p
