@@ -270,9 +270,9 @@ COMITY_API size_t comity_identities_count(const comity_identities *ids);
  * Seals `in` (read to its end) to the `n` age1 recipients into `out`, as a
  * binary age v1 file, or armored ("-----BEGIN AGE ENCRYPTED FILE-----")
  * when `armor` is non-zero.  Streams in 64 KiB chunks in constant memory.
- * A fresh file key, nonce and ephemeral key per call.  Does not close or
- * flush the streams beyond what writing requires; on failure `out` holds
- * part of a file and the caller must discard it.
+ * A fresh file key, nonce and ephemeral key per call.  Flushes `out` at the
+ * end but closes neither stream; on failure `out` holds part of a file and
+ * the caller must discard it.
  */
 COMITY_API comity_err comity_seal_stream(FILE *in, FILE *out,
                                          const char *const *recipients,
