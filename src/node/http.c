@@ -87,6 +87,17 @@ void cy_arena_free(cy_arena *a)
     a->head = NULL;
 }
 
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* ---- helpers for handlers ------------------------------------------------- */
 
 const char *cy_req_header(cy_req *r, const char *name)
@@ -280,6 +291,28 @@ static void route(cy_req *r, cy_resp *w)
 }
 
 /* ---- libmicrohttpd glue ------------------------------------------------------ */
+
+/* Percent-decoding of the path and query in place.  Unlike the default, a
+ * decoded NUL becomes 0x7f, which the router refuses, instead of silently
+ * cutting the string short ("/a/%00/b" must not become "/a/"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            char b = (char)(hi * 16 + lo);
+            *w++ = b ? b : 0x7f;
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
 
 struct conn_state {
     cy_buf body;
@@ -510,7 +543,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         (unsigned)node->opts.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)node->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
-        MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (!node->mhd)
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
