@@ -82,8 +82,11 @@ bool cy_stix_id_valid(const char *s, size_t len)
     if (len < 3 + 2 + 36)
         return false;
     size_t tl = len - 36 - 2;
+    const char *u = s + tl + 2;
+    /* the STIX schema's identifier pattern: version 1-5, RFC 4122 variant */
     return s[tl] == '-' && s[tl + 1] == '-' && s[tl - 1] != '-' &&
-           cy_stix_type_valid(s, tl) && cy_uuid_valid(s + tl + 2, 36);
+           cy_stix_type_valid(s, tl) && cy_uuid_valid(u, 36) && u[14] >= '1' && u[14] <= '5' &&
+           strchr("89ab", u[19]) != NULL;
 }
 
 comity_err cy_stix_time_parse_us(const char *s, size_t len, int64_t *us, comity_error *err)

@@ -563,9 +563,12 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
         bool first = count == 0 || o->version_us < vmin;
         bool last = count == 0 || o->version_us > vmax;
 
-        st = prep(c, "INSERT OR IGNORE INTO objects(coll,id,type,spec_version,version_us,"
+        /* Only a duplicate (coll, id, version) is skipped; any other
+         * constraint failure aborts the whole batch. */
+        st = prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
                      "version,date_added,media_type,is_first,is_last,json)"
-                     " VALUES(?,?,?,?,?,?,?,?,?,?,?)", err);
+                     " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                     " ON CONFLICT(coll,id,version_us) DO NOTHING", err);
         if (!st) {
             rc = COMITY_ERR_DB;
             goto rollback;
