@@ -86,6 +86,10 @@ int cmd_serve(int argc, char **argv)
     snprintf(host, sizeof host, "%.*s", (int)(colon - l), l);
     printf("comity node serving %s://%s:%u/ (TAXII discovery at /taxii2/)\n",
            o.insecure_http ? "http" : "https", host, comity_node_port(node));
+    char fp[96];
+    comity_node_tls_fingerprint(node, fp);
+    if (fp[0])
+        printf("TLS certificate SHA-256 fingerprint: %s\n", fp);
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);

@@ -301,6 +301,10 @@ COMITY_API void comity_serve_opts_default(comity_serve_opts *o);
 COMITY_API comity_err comity_node_start(comity_node *node,
                                         const comity_serve_opts *o,
                                         comity_error *err);
+/* The SHA-256 fingerprint ("AB:CD:...") of the certificate being served,
+ * or "" when serving plain HTTP or not serving. */
+COMITY_API void comity_node_tls_fingerprint(const comity_node *node,
+                                            char out[96]);
 /* The bound port (useful with port 0), 0 when not serving. */
 COMITY_API unsigned comity_node_port(const comity_node *node);
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), stops. */

@@ -552,6 +552,14 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     return COMITY_OK;
 }
 
+void comity_node_tls_fingerprint(const comity_node *node, char out[96])
+{
+    out[0] = 0;
+    if (node && node->mhd && node->tls && node->cert_pem &&
+        cy_tls_fingerprint(node->cert_pem, out, NULL) != COMITY_OK)
+        out[0] = 0;
+}
+
 unsigned comity_node_port(const comity_node *node) { return node && node->mhd ? node->port : 0; }
 
 void comity_node_stop(comity_node *node, unsigned grace_ms)
