@@ -179,7 +179,7 @@ static void test_paging_same_date(void **state)
     make_obj(&objs[0], ids[0], js[0], 999, 1000);
     date = 10;
     TU_OK(cy_store_objects_add(st, c.n, objs, 1, &date, NULL, E));
-    assert_int_equal(date, 5000000);
+    assert_int_equal(date, 5000001);
     /* added_after is strict */
     struct collect pg;
     memset(&pg, 0, sizeof pg);
@@ -189,7 +189,7 @@ static void test_paging_same_date(void **state)
     q2.added_after = 5000000;
     memset(&pg, 0, sizeof pg);
     TU_OK(cy_store_objects_query(st, &q2, collect_row, &pg, &more, E));
-    assert_int_equal(pg.n, 0);
+    assert_int_equal(pg.n, 1); /* only the later batch */
     comity_store_close(st);
 }
 

@@ -30,7 +30,9 @@
  * POST is processed synchronously: every object is checked
  * (stix/object.c), the good ones are stored in one transaction, and the
  * answer is 202 with a status resource that is already "complete" and
- * lists each refused object with its reason.
+ * lists each refused object with its reason.  When no object of a
+ * non-empty envelope can be stored (e.g. all are STIX 2.0), the answer is
+ * 422 with the reasons in the error's details.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -683,6 +685,21 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                                .json = text,
                                .json_len = strlen(text)};
         index[good++] = i;
+    }
+    if (n > 0 && good == 0) {
+        /* Nothing in the envelope can be processed (e.g. all STIX 2.0):
+         * 422, with each object's reason in the error's details. */
+        json_t *first = json_array_get(failures, 0);
+        char desc[400];
+        snprintf(desc, sizeof desc, "none of the %zu objects can be stored; first: %s", n,
+                 json_string_value(json_object_get(first, "message")));
+        json_t *v = json_pack("{s:s, s:s, s:s, s:{s:o}}", "title", "unprocessable objects",
+                              "description", desc, "http_status", "422", "details",
+                              "failures", failures);
+        json_decref(env);
+        json_decref(successes);
+        cy_resp_json(r, w, 422, CY_MEDIA_TAXII, v);
+        return;
     }
     int64_t date_added = now_us();
     comity_error e = {0};

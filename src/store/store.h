@@ -219,8 +219,8 @@ static inline comity_err cy_store_collection_list(comity_store *st, const char *
 }
 /* Adds n objects in one transaction, all with one date_added: either all
  * are stored or none.  *date_added is the wanted time (now) on entry and the
- * time used on return: never earlier than any date_added already in the
- * collection, so dates follow commit order.  An object whose (id, version)
+ * time used on return: later than any date_added already in the
+ * collection, so dates strictly follow commit order.  An object whose (id, version)
  * is already in the collection is a duplicate: not stored again, added[i] =
  * 0 (else 1).  `added` may be NULL. */
 static inline comity_err cy_store_objects_add(comity_store *st, int64_t coll,

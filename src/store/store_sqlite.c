@@ -536,9 +536,11 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
             goto rollback;
         }
         sqlite3_bind_int64(st, 1, coll);
+        /* strictly after the previous batch: a client resuming with
+         * added_after = the last date it saw never misses a later batch */
         if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
-            sqlite3_column_int64(st, 0) > date_added)
-            date_added = sqlite3_column_int64(st, 0);
+            sqlite3_column_int64(st, 0) >= date_added)
+            date_added = sqlite3_column_int64(st, 0) + 1;
         sqlite3_reset(st);
     }
     for (size_t i = 0; i < n; i++) {

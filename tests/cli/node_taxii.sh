@@ -126,6 +126,9 @@ head -c 4100000 /dev/zero | tr '\0' ' ' >"$T/big"
 check "POST too large" 413 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data-binary @"$T/big")"
 check "413 is a TAXII error" 413 "$(jbody .http_status)"
 check "POST too large, chunked" 413 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" -H 'Transfer-Encoding: chunked' --data-binary @"$T/big")"
+check "POST only unprocessable objects" 422 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data '{"objects":[{"type":"malware","id":"malware--31b940d4-6f7f-459a-80ea-9c1f17b5891b","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","is_family":true}]}')"
+check "422 is a TAXII error with reasons" "422 malware: missing required 'spec_version'" "$(jbody '"\(.http_status) \(.details.failures[0].message)"')"
+check "empty envelope is fine" 202 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data '{"objects":[]}')"
 check "POST on manifest" 405 "$(req POST "/comity/collections/$COM/manifest/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data '{}')"
 
 # --- objects, filters, versions, object by id ------------------------------------
