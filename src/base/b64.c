@@ -81,11 +81,14 @@ comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
     }
     enum cy_b64_variant v = url ? (pad ? CY_B64_URL : CY_B64_URL_NOPAD)
                                 : (pad ? CY_B64_STD : CY_B64_STD_NOPAD);
-    size_t max = len / 4 * 3 + 3;
-    if (max > cap + 3)
+    size_t data_len = len;
+    while (data_len > 0 && in[data_len - 1] == '=')
+        data_len--;
+    if (data_len / 4 * 3 + (data_len % 4 * 3) / 4 > cap)
         return cy_fail(err, COMITY_ERR_TOOBIG,
                        "base64: decodes to more than %zu bytes", cap);
-    uint8_t *buf = cy_malloc(max);
+    size_t max = data_len / 4 * 3 + 3;
+    uint8_t *buf = cy_malloc(max + 1);
     if (!buf)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     size_t n = 0;
@@ -99,6 +102,7 @@ comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
         return cy_fail(err, COMITY_ERR_TOOBIG,
                        "base64: decodes to more than %zu bytes", cap);
     }
+    buf[n] = 0; /* NUL-terminated for callers that treat it as text */
     *out = buf;
     *out_len = n;
     return COMITY_OK;

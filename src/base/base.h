@@ -114,7 +114,7 @@ comity_err cy_b64_decode(uint8_t *out, size_t out_cap, size_t *out_len,
                          const char *in, size_t len, enum cy_b64_variant v,
                          comity_error *err) CY_MUST_CHECK;
 /* Decodes standard or URL-safe, padded or not (DSSE reads either); still
- * canonical.  Allocates *out (caller frees, cy_free). */
+ * canonical.  Allocates *out, NUL-terminated (caller frees, cy_free). */
 comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
                                    const char *in, size_t len, size_t cap,
                                    comity_error *err) CY_MUST_CHECK;
