@@ -38,10 +38,7 @@ int cmd_init(int argc, char **argv)
         return cli_error("init", &e);
     printf("node created in %s\n", dir);
     printf("origin: %s\n", o.origin);
-    if (c.node_vkey)
-        printf("node key: %s\n", c.node_vkey);
-    else
-        printf("node key: not made (signed-note keys are not in this build yet)\n");
+    printf("node key: %s\n", c.node_vkey);
     if (c.cert_sha256[0])
         printf("TLS certificate SHA-256 fingerprint: %s\n", c.cert_sha256);
     printf("operator: %s\n", o.operator_name ? o.operator_name : "operator");

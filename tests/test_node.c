@@ -124,6 +124,24 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A real signed-note vkey for `name` over the RFC 8032 test 1 key: key id
+ * = SHA-256(name "\n" 0x01 key)[:4]. */
+static void vkey_for(const char *name, char out[128])
+{
+    static const uint8_t pub[33] = {0x01, 0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b,
+                                    0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda,
+                                    0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a};
+    uint8_t h[32], msg[128];
+    size_t nl = strlen(name);
+    memcpy(msg, name, nl);
+    msg[nl] = '\n';
+    memcpy(msg + nl + 1, pub, 33);
+    crypto_hash_sha256(h, msg, nl + 34);
+    snprintf(out, 128, "%s+%02x%02x%02x%02x+" VKEY_PUB, name, h[0], h[1], h[2], h[3]);
+}
+
+#define RECIPIENT "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
 static void test_api_refusals(void **state)
 {
     (void)state;
@@ -141,34 +159,32 @@ static void test_api_refusals(void **state)
     snprintf(dir, sizeof dir, "%s/none", tmp);
     TU_FAILS(comity_node_open(dir, &n2, E), COMITY_ERR_NOTFOUND, "comity init");
 
-    char *tok = NULL;
-    TU_FAILS(comity_node_party_add(node, "PK", "PK+1+" VKEY_PUB, "age1x", &tok, E),
-             COMITY_ERR_INVALID, "party name");
-    TU_FAILS(comity_node_party_add(node, "pk", "in+1+" VKEY_PUB, "age1x", &tok, E),
-             COMITY_ERR_INVALID, "not named 'pk+...'");
-    TU_FAILS(comity_node_party_add(node, "pk", "pk+1+" VKEY_PUB, "x", &tok, E),
-             COMITY_ERR_INVALID, "recipient");
-    TU_FAILS(comity_node_party_add(node, "pk", NULL, "age1x", &tok, E), COMITY_ERR_INVALID,
+    char *tok = NULL, vk[128], other[128];
+    vkey_for("pk", vk);
+    vkey_for("in", other);
+    TU_FAILS(comity_node_party_add(node, "PK", vk, RECIPIENT, &tok, E), COMITY_ERR_INVALID,
+             "party name");
+    TU_FAILS(comity_node_party_add(node, "pk", other, RECIPIENT, &tok, E), COMITY_ERR_INVALID,
+             "not named 'pk+...'");
+    TU_FAILS(comity_node_party_add(node, "pk", "pk+1+" VKEY_PUB, RECIPIENT, &tok, E),
+             COMITY_ERR_INVALID, "key id");
+    TU_FAILS(comity_node_party_add(node, "pk", vk, "age1xyz", &tok, E), COMITY_ERR_INVALID,
+             "recipient");
+    TU_FAILS(comity_node_party_add(node, "pk", NULL, RECIPIENT, &tok, E), COMITY_ERR_INVALID,
              "verifier key");
+    TU_OK(comity_node_party_add(node, "pk", vk, RECIPIENT, &tok, E));
+    comity_free(tok);
+    TU_FAILS(comity_node_party_add(node, "pk", vk, RECIPIENT, &tok, E), COMITY_ERR_EXISTS,
+             "already registered");
 }
 
 static void test_token_rotation(void **state)
 {
     (void)state;
     char *old = NULL, *fresh = NULL, up[256];
-    /* a real signed-note vkey: key id = SHA-256(name "\n" 0x01 key)[:4] */
-    static const uint8_t pub[33] = {0x01, 0xd7, 0x5a, 0x98, 0x01, 0x82, 0xb1, 0x0a, 0xb7, 0xd5, 0x4b,
-                                    0xfe, 0xd3, 0xc9, 0x64, 0x07, 0x3a, 0x0e, 0xe1, 0x72, 0xf3, 0xda,
-                                    0xa6, 0x23, 0x25, 0xaf, 0x02, 0x1a, 0x68, 0xf7, 0x07, 0x51, 0x1a};
-    uint8_t h[32], msg[64];
-    memcpy(msg, "in.cert\n", 8);
-    memcpy(msg + 8, pub, 33);
-    crypto_hash_sha256(h, msg, 41);
     char vkey[128];
-    snprintf(vkey, sizeof vkey, "in.cert+%02x%02x%02x%02x+" VKEY_PUB, h[0], h[1], h[2], h[3]);
-    comity_err rc = comity_node_party_add(
-        node, "in.cert", vkey, "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p",
-        &old, E);
+    vkey_for("in.cert", vkey);
+    comity_err rc = comity_node_party_add(node, "in.cert", vkey, RECIPIENT, &old, E);
     TU_OK(rc);
     snprintf(up, sizeof up, "in.cert:%s", old);
     assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 200);

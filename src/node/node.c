@@ -25,17 +25,6 @@
 #define ORIGIN_MAX 127
 #define TOKEN_BYTES 32
 
-/* Provided by src/crypto/ once the lead's key code lands; until then the
- * node works without a signing key and checks keys by shape only. */
-#pragma weak comity_nkey_generate
-#pragma weak comity_nkey_free
-#pragma weak comity_nkey_text
-#pragma weak comity_nkey_vkey
-#pragma weak comity_vkey_parse
-#pragma weak comity_vkey_free
-#pragma weak comity_vkey_name
-#pragma weak comity_recipient_valid
-
 comity_err cy_token_new(char **token, char hash[CY_TOKEN_HASH_HEX], comity_error *err)
 {
     uint8_t raw[TOKEN_BYTES];
@@ -164,20 +153,19 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
         (rc = cy_store_meta_set(st, "created", now, err)))
         goto done;
 
-    if (comity_nkey_generate) {
-        comity_nkey *nk = NULL;
-        if ((rc = comity_nkey_generate(opts->origin, COMITY_NOTE_ED25519, &nk, err)))
-            goto done;
-        const char *text = comity_nkey_text(nk);
-        if ((rc = path_join(path, sizeof path, dir, "node.key", err)) ||
-            (rc = comity_write_file(path, text, strlen(text), 0600, 1, err)) ||
-            (rc = cy_store_meta_set(st, "node_vkey", comity_nkey_vkey(nk), err))) {
-            comity_nkey_free(nk);
-            goto done;
-        }
-        out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
+    /* the node's signed-note signing key, named after its origin */
+    comity_nkey *nk = NULL;
+    if ((rc = comity_nkey_generate(opts->origin, COMITY_NOTE_ED25519, &nk, err)))
+        goto done;
+    const char *text = comity_nkey_text(nk);
+    if ((rc = path_join(path, sizeof path, dir, "node.key", err)) ||
+        (rc = comity_write_file(path, text, strlen(text), 0600, 1, err)) ||
+        (rc = cy_store_meta_set(st, "node_vkey", comity_nkey_vkey(nk), err))) {
         comity_nkey_free(nk);
+        goto done;
     }
+    out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
+    comity_nkey_free(nk);
 
     if (!opts->no_tls_cert) {
         if ((rc = path_join(path, sizeof path, dir, "tls", err)))
@@ -285,20 +273,15 @@ static comity_err check_party_keys(const char *name, const char *vkey, const cha
     if (strncmp(vkey, name, nl) != 0 || vkey[nl] != '+')
         return cy_fail(err, COMITY_ERR_INVALID, "party %s: verifier key is not named '%s+...'",
                        name, name);
-    if (comity_vkey_parse) {
-        comity_vkey *vk = NULL;
-        comity_err rc = comity_vkey_parse(vkey, strlen(vkey), &vk, err);
-        if (rc)
-            return cy_wrap(err, "party %s: verifier key", name);
-        comity_vkey_free(vk);
-    }
-    if (comity_recipient_valid) {
-        if (!comity_recipient_valid(recipient, err))
-            return cy_wrap(err, "party %s: age recipient", name);
-    } else if (strncmp(recipient, "age1", 4) != 0) {
-        return cy_fail(err, COMITY_ERR_INVALID, "party %s: age recipient must start with age1",
-                       name);
-    }
+    comity_vkey *vk = NULL;
+    if (comity_vkey_parse(vkey, strlen(vkey), &vk, err))
+        return cy_wrap(err, "party %s: verifier key", name);
+    bool named = strcmp(comity_vkey_name(vk), name) == 0;
+    comity_vkey_free(vk);
+    if (!named)
+        return cy_fail(err, COMITY_ERR_INVALID, "party %s: verifier key is for another name", name);
+    if (!comity_recipient_valid(recipient, err))
+        return cy_wrap(err, "party %s: age recipient", name);
     return COMITY_OK;
 }
 
