@@ -11,7 +11,8 @@
  * handler that fails stores nothing (each store write is one transaction).
  *
  * Routes:
- *   GET  /                     node information (JSON)
+ *   GET  /                     a pointer to the rest (JSON)
+ *   GET  /v1/node              origin, node signing key, TAXII roots
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
  *   /v1/...                    the node's own REST API (records: later)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
@@ -250,8 +251,8 @@ static int split_path(cy_req *r)
 
 static void route_root(cy_req *r, cy_resp *w)
 {
-    if (strcmp(r->method, "GET") != 0) {
-        w->allow = "GET";
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        w->allow = "GET, HEAD";
         cy_resp_error(r, w, false, 405, "method not allowed", "only GET is served here");
         return;
     }
@@ -260,8 +261,31 @@ static void route_root(cy_req *r, cy_resp *w)
     cy_resp_json(r, w, 200, "application/json", v);
 }
 
+/* GET /v1/node: who this node is (origin, signing key, TAXII root). */
+static void node_info(cy_req *r, cy_resp *w)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        w->allow = "GET, HEAD";
+        cy_resp_error(r, w, false, 405, "method not allowed", "only GET is served here");
+        return;
+    }
+    char *vkey = NULL;
+    if (cy_store_meta_get(r->node->store, "node_vkey", &vkey, NULL) != COMITY_OK)
+        vkey = NULL;
+    char root[80];
+    snprintf(root, sizeof root, "/%s/", r->node->api_root);
+    json_t *v = json_pack("{s:s, s:s?, s:s, s:s}", "origin", r->node->origin, "vkey", vkey,
+                          "taxii_discovery", "/taxii2/", "taxii_api_root", root);
+    cy_free(vkey);
+    cy_resp_json(r, w, 200, "application/json", v);
+}
+
 static void route_v1(cy_req *r, cy_resp *w)
 {
+    if (r->nseg == 2 && !strcmp(r->segs[1], "node")) {
+        node_info(r, w);
+        return;
+    }
     /* Record intake (POST/GET /v1/records) plugs in here. */
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
 }

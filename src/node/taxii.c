@@ -361,7 +361,10 @@ static void fill_query(const struct params *p, int64_t coll, cy_obj_query *q)
 
 static bool method(cy_req *r, cy_resp *w, const char *allow)
 {
-    /* allow: "GET" or "GET, POST" or "GET, DELETE" */
+    /* allow: "GET" or "GET, POST" or "GET, DELETE"; HEAD goes with GET
+     * (libmicrohttpd sends the headers of the GET answer, no body) */
+    if (!strcmp(r->method, "HEAD") && !strncmp(allow, "GET", 3))
+        return true;
     size_t ml = strlen(r->method);
     for (const char *s = allow; *s;) {
         size_t n = strcspn(s, ", ");

@@ -48,13 +48,20 @@ check "Accept list" 200 "$(req GET /comity/ -H 'Accept: text/html, application/t
 check "api root" 200 "$(req GET /comity/ "${A[@]}")"
 check "api root versions" "$TAXII" "$(jbody '.versions[0]')"
 check "api root max_content_length" 4000000 "$(jbody .max_content_length)"
+check "HEAD discovery" 200 "$(req HEAD /taxii2/ "${A[@]}" -I)"
+check "HEAD has the TAXII content type" "$TAXII" "$(hdr Content-Type)"
 check "PUT discovery" 405 "$(req PUT /taxii2/ "${A[@]}")"
 check "405 Allow" "GET" "$(hdr Allow)"
 check "unknown TAXII path" 404 "$(req GET /comity/nothing/ "${A[@]}")"
 check "unknown TAXII path error" "404" "$(jbody .http_status)"
 check "non-TAXII path" 404 "$(req GET /nothing)"
 check "non-TAXII error body" "not found" "$(jbody .error)"
-check "node info" 200 "$(req GET /)"
+check "node pointer" 200 "$(req GET /)"
+check "node info" 200 "$(req GET /v1/node)"
+check "node info: origin and key" "test.comity.example $(sed -n 's/^node key: //p' "$T/init.out")" "$(jbody '"\(.origin) \(.vkey)"')"
+check "node info: JSON media type" application/json "$(hdr Content-Type)"
+check "POST node info" 405 "$(req POST /v1/node --data x)"
+check "unknown v1 path" 404 "$(req GET /v1/records)"
 
 # --- collections and sharing levels ------------------------------------------
 ids_of() { jq -r '[.collections[]?.alias] | join(",")' "$T/body"; }
@@ -121,6 +128,9 @@ check "POST STIX content type" 415 "$(req POST "/comity/collections/$COM/objects
 check "POST malformed JSON" 400 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data '{"objects":[')"
 check "malformed JSON says where" "malformed JSON" "$(jbody .title)"
 check "POST duplicate keys" 400 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data '{"objects":[],"objects":[]}')"
+deep=$(printf '%.0s[' $(seq 5000))
+check "POST deeply nested JSON" 400 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data "{\"objects\":$deep")"
+check "POST invalid UTF-8" 400 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data-binary $'{"objects":[{"type":"\xff\xfe"}]}')"
 check "POST not an envelope" 400 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data '[1,2]')"
 head -c 4100000 /dev/zero | tr '\0' ' ' >"$T/big"
 check "POST too large" 413 "$(req POST "/comity/collections/$COM/objects/" "${A[@]}" "${P[@]}" -u "pk.mofa:$MOFA" --data-binary @"$T/big")"
