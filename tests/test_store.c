@@ -96,6 +96,20 @@ static void test_meta_principals_collections(void **state)
     TU_FAILS(cy_store_principal_by_token(st, "aa", &q, E), COMITY_ERR_NOTFOUND, NULL);
     TU_FAILS(cy_store_principal_set_token(st, "in", "dd", E), COMITY_ERR_NOTFOUND, "in");
 
+    /* status resources: kept a week, then dropped by a later write */
+    char *js = NULL, owner[COMITY_PARTY_MAX + 1];
+    TU_OK(cy_store_status_put(st, "s1", "comity", "pk.mofa", 1000, "{\"a\":1}", E));
+    TU_OK(cy_store_status_get(st, "comity", "s1", &js, owner, E));
+    assert_string_equal(js, "{\"a\":1}");
+    assert_string_equal(owner, "pk.mofa");
+    cy_free(js);
+    TU_FAILS(cy_store_status_get(st, "other", "s1", &js, owner, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_OK(cy_store_status_put(st, "s2", "comity", "", 1000 + CY_STATUS_KEEP_US, "{}", E));
+    TU_OK(cy_store_status_get(st, "comity", "s1", &js, owner, E)); /* exactly a week: kept */
+    cy_free(js);
+    TU_OK(cy_store_status_put(st, "s3", "comity", "", 1001 + CY_STATUS_KEEP_US, "{}", E));
+    TU_FAILS(cy_store_status_get(st, "comity", "s1", &js, owner, E), COMITY_ERR_NOTFOUND, NULL);
+
     cy_collection a = coll("b0000000-0000-4000-8000-000000000000", "one");
     cy_collection b = coll("a0000000-0000-4000-8000-000000000000", "two");
     TU_OK(cy_store_collection_add(st, &a, E));

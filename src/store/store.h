@@ -16,7 +16,7 @@
  *                see node/access.c)
  *   objects      STIX objects per collection, one row per (id, version);
  *                `seq` (rowid) orders objects that share a date_added
- *   status       TAXII status resources of past POSTs (JSON)
+ *   status       TAXII status resources of past POSTs (JSON), kept 7 days
  *
  * Every operation is safe to call from many threads at once: the SQLite
  * backend keeps a pool of connections (one per concurrent caller) and
@@ -38,6 +38,9 @@
 #define CY_VKEY_MAX 256
 #define CY_RECIPIENT_MAX 128
 #define CY_TOKEN_HASH_HEX 65 /* 64 hex + NUL */
+
+/* How long a TAXII status resource is kept (7 days). */
+#define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
 #define CY_STORE_SCHEMA_VERSION 1

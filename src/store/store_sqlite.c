@@ -50,7 +50,8 @@ static const char *const MIGRATIONS[] = {
     " UNIQUE(coll, id, version_us));"
     "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
     "CREATE TABLE status(id TEXT PRIMARY KEY, api_root TEXT NOT NULL,"
-    " owner TEXT NOT NULL, created INTEGER NOT NULL, json TEXT NOT NULL);",
+    " owner TEXT NOT NULL, created INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX status_created ON status(created);",
 };
 
 struct stmt_slot {
@@ -875,6 +876,13 @@ static comity_err sq_status_put(void *impl, const char *id, const char *api_root
     if (sqlite3_step(st) != SQLITE_DONE)
         rc = dberr(err, c->db, "writing status");
     sqlite3_reset(st);
+    /* status resources are kept for CY_STATUS_KEEP_US, then dropped */
+    sqlite3_stmt *old = prep(c, "DELETE FROM status WHERE created < ?", NULL);
+    if (old) {
+        sqlite3_bind_int64(old, 1, created - CY_STATUS_KEEP_US);
+        sqlite3_step(old);
+        sqlite3_reset(old);
+    }
     exec(c->db, "PRAGMA synchronous=FULL", NULL);
 done:
     release(q, c);
