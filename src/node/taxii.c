@@ -649,8 +649,12 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
     size_t *index = n ? cy_arena_alloc(&r->arena, n * sizeof *index) : NULL;
     uint8_t *added = n ? cy_arena_alloc(&r->arena, n) : NULL;
     json_t *successes = json_array(), *failures = json_array();
-    char **texts = n ? cy_arena_alloc(&r->arena, n * sizeof *texts) : NULL;
-    if (n && (!in || !index || !added || !texts)) {
+    /* every accepted object's compact JSON, one after the other */
+    size_t *offs = n ? cy_arena_alloc(&r->arena, n * sizeof *offs) : NULL;
+    cy_buf dump;
+    cy_buf_init(&dump, SIZE_MAX / 4);
+    if (n && (!in || !index || !added || !offs || cy_buf_reserve(&dump, r->body_len + 64))) {
+        cy_buf_free(&dump);
         json_decref(env);
         json_decref(successes);
         json_decref(failures);
@@ -671,24 +675,30 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                        json_is_string(jm) ? json_string_value(jm) : "", e.msg);
             continue;
         }
-        char *text = json_dumps(o, JSON_COMPACT);
-        if (!text || strlen(text) > CY_STIX_OBJECT_MAX) {
+        size_t avail = dump.alloc - dump.len - 1;
+        size_t need = json_dumpb(o, (char *)dump.data + dump.len, avail, JSON_COMPACT);
+        if (need > avail && need <= CY_STIX_OBJECT_MAX && cy_buf_reserve(&dump, need) == 0)
+            need = json_dumpb(o, (char *)dump.data + dump.len, need, JSON_COMPACT);
+        if (need == 0 || need > CY_STIX_OBJECT_MAX || need > dump.alloc - dump.len - 1) {
             add_detail(failures, info.id, info.version,
-                       text ? "object larger than this node accepts" : "out of memory");
-            free(text);
+                       need > CY_STIX_OBJECT_MAX ? "object larger than this node accepts"
+                                                 : "out of memory");
             continue;
         }
-        texts[good] = text;
+        offs[good] = dump.len;
+        dump.len += need;
+        dump.data[dump.len] = 0;
         in[good] = (cy_obj_in){.id = info.id,
                                .type = info.type,
                                .spec_version = info.spec_version,
                                .version = info.version,
                                .version_us = info.version_us,
                                .media_type = CY_MEDIA_STIX,
-                               .json = text,
-                               .json_len = strlen(text)};
+                               .json_len = need};
         index[good++] = i;
     }
+    for (size_t k = 0; k < good; k++) /* the buffer has stopped moving */
+        in[k].json = (const char *)dump.data + offs[k];
     if (n > 0 && good == 0) {
         /* Nothing in the envelope can be processed (e.g. all STIX 2.0):
          * 422, with each object's reason in the error's details. */
@@ -701,6 +711,7 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                               "failures", failures);
         json_decref(env);
         json_decref(successes);
+        cy_buf_free(&dump);
         cy_resp_json(r, w, 422, CY_MEDIA_TAXII, v);
         return;
     }
@@ -718,8 +729,8 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
         else
             add_detail(successes, in[k].id, in[k].version ? in[k].version : dtext,
                        added[k] ? "added" : "already present");
-        free(texts[k]);
     }
+    cy_buf_free(&dump);
     json_decref(env);
     char sid[CY_UUID_BUF], now[CY_STIX_TIME_BUF];
     cy_uuid4(sid);
@@ -740,13 +751,22 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
         cy_resp_error(r, w, true, 500, "store error", "%s", rc ? e.msg : se.msg);
         return;
     }
-    free(text);
+    json_decref(st);
     if (rc) {
-        json_decref(st);
+        free(text);
         cy_resp_error(r, w, true, 500, "store error", "nothing was stored: %s", e.msg);
         return;
     }
-    cy_resp_json(r, w, 202, CY_MEDIA_TAXII, st);
+    /* the text just stored is the answer: serialised once */
+    cy_buf_reset(&w->body);
+    if (cy_buf_puts(&w->body, text)) {
+        free(text);
+        cy_resp_error(r, w, true, 500, "out of memory", "status resource");
+        return;
+    }
+    free(text);
+    w->status = 202;
+    w->ctype = CY_MEDIA_TAXII;
 }
 
 /* ---- endpoints under a collection ------------------------------------------------------ */

@@ -544,70 +544,70 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
             date_added = sqlite3_column_int64(st, 0) + 1;
         sqlite3_reset(st);
     }
+    /* The statements of the loop, prepared (or found in the cache) once;
+     * five fresh cache entries never evict each other (STMT_CACHE > 5). */
+    sqlite3_stmt *sel = prep(c, "SELECT min(version_us), max(version_us), count(*)"
+                                " FROM objects WHERE coll=? AND id=?", err);
+    /* Only a duplicate (coll, id, version) is skipped; any other
+     * constraint failure aborts the whole batch. */
+    sqlite3_stmt *ins = sel ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
+                                      "version,date_added,media_type,is_first,is_last,json)"
+                                      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                                      " ON CONFLICT(coll,id,version_us) DO NOTHING", err)
+                            : NULL;
+    sqlite3_stmt *unfirst =
+        ins ? prep(c, "UPDATE objects SET is_first=0 WHERE coll=? AND id=? AND version_us<>?", err)
+            : NULL;
+    sqlite3_stmt *unlast =
+        unfirst ? prep(c, "UPDATE objects SET is_last=0 WHERE coll=? AND id=? AND version_us<>?",
+                       err)
+                : NULL;
+    if (!unlast) {
+        rc = COMITY_ERR_DB;
+        goto rollback;
+    }
     for (size_t i = 0; i < n; i++) {
         const cy_obj_in *o = &objs[i];
         /* Where does this version fall among the id's versions? */
-        sqlite3_stmt *st = prep(c, "SELECT min(version_us), max(version_us), count(*)"
-                                   " FROM objects WHERE coll=? AND id=?", err);
-        if (!st) {
-            rc = COMITY_ERR_DB;
-            goto rollback;
-        }
-        sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_bind_int64(sel, 1, coll);
+        sqlite3_bind_text(sel, 2, o->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(sel) != SQLITE_ROW) {
             rc = dberr(err, c->db, "reading versions");
-            sqlite3_reset(st);
+            sqlite3_reset(sel);
             goto rollback;
         }
-        int64_t count = sqlite3_column_int64(st, 2);
-        int64_t vmin = sqlite3_column_int64(st, 0), vmax = sqlite3_column_int64(st, 1);
-        sqlite3_reset(st);
+        int64_t count = sqlite3_column_int64(sel, 2);
+        int64_t vmin = sqlite3_column_int64(sel, 0), vmax = sqlite3_column_int64(sel, 1);
+        sqlite3_reset(sel);
         bool first = count == 0 || o->version_us < vmin;
         bool last = count == 0 || o->version_us > vmax;
 
-        /* Only a duplicate (coll, id, version) is skipped; any other
-         * constraint failure aborts the whole batch. */
-        st = prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
-                     "version,date_added,media_type,is_first,is_last,json)"
-                     " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
-                     " ON CONFLICT(coll,id,version_us) DO NOTHING", err);
-        if (!st) {
-            rc = COMITY_ERR_DB;
-            goto rollback;
-        }
-        sqlite3_bind_int64(st, 1, coll);
-        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, o->type, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, o->spec_version, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 5, o->version_us);
+        sqlite3_bind_int64(ins, 1, coll);
+        sqlite3_bind_text(ins, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, o->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, o->spec_version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 5, o->version_us);
         if (o->version)
-            sqlite3_bind_text(st, 6, o->version, -1, SQLITE_STATIC);
+            sqlite3_bind_text(ins, 6, o->version, -1, SQLITE_STATIC);
         else
-            sqlite3_bind_null(st, 6);
-        sqlite3_bind_int64(st, 7, date_added);
-        sqlite3_bind_text(st, 8, o->media_type, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 9, first);
-        sqlite3_bind_int(st, 10, last);
-        sqlite3_bind_text(st, 11, o->json, (int)o->json_len, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_bind_null(ins, 6);
+        sqlite3_bind_int64(ins, 7, date_added);
+        sqlite3_bind_text(ins, 8, o->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 9, first);
+        sqlite3_bind_int(ins, 10, last);
+        sqlite3_bind_text(ins, 11, o->json, (int)o->json_len, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = dberr(err, c->db, "adding object");
-            sqlite3_reset(st);
+            sqlite3_reset(ins);
             goto rollback;
         }
-        sqlite3_reset(st);
+        sqlite3_reset(ins);
         int changed = sqlite3_changes(c->db);
         if (added)
             added[i] = changed ? 1 : 0;
         if (!changed || count == 0 || (!first && !last))
             continue;
-        st = prep(c, first ? "UPDATE objects SET is_first=0 WHERE coll=? AND id=? AND version_us<>?"
-                           : "UPDATE objects SET is_last=0 WHERE coll=? AND id=? AND version_us<>?",
-                  err);
-        if (!st) {
-            rc = COMITY_ERR_DB;
-            goto rollback;
-        }
+        sqlite3_stmt *st = first ? unfirst : unlast;
         sqlite3_bind_int64(st, 1, coll);
         sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, o->version_us);
