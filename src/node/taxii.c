@@ -103,7 +103,8 @@ static bool param_get(const char *p, size_t n, const char *name, char *out, size
     return false;
 }
 
-/* A TAXII 2.1 media type: application/taxii+json with no version or 2.1. */
+/* A TAXII 2.1 media type: application/taxii+json (or its deprecated alias
+ * application/vnd.oasis.taxii+json) with no version or version 2.1. */
 static bool taxii21(const char *s, size_t n, bool ranges)
 {
     const char *p;
@@ -112,7 +113,9 @@ static bool taxii21(const char *s, size_t n, bool ranges)
     if (ranges && (media_is(s, n, "*/*", &p, &pl) || media_is(s, n, "application/*", &p, &pl))) {
         return !(param_get(p, pl, "q", v, sizeof v) && strtod(v, NULL) == 0);
     }
-    if (!media_is(s, n, "application/taxii+json", &p, &pl))
+    /* the 2.1 type, or its deprecated alias (Appendix B of the standard) */
+    if (!media_is(s, n, "application/taxii+json", &p, &pl) &&
+        !media_is(s, n, "application/vnd.oasis.taxii+json", &p, &pl))
         return false;
     if (ranges && param_get(p, pl, "q", v, sizeof v) && strtod(v, NULL) == 0)
         return false;
