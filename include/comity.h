@@ -453,6 +453,7 @@ typedef struct comity_serve_opts {
     unsigned max_connections; /* total (default 256) */
     unsigned max_per_ip;  /* per client address (default 64) */
     unsigned timeout_s;   /* idle connection timeout (default 30) */
+    unsigned body_timeout_s; /* whole-body upload deadline (default 120) */
     int access_log;       /* 1: one line per request on stderr (default 0) */
 } comity_serve_opts;
 
