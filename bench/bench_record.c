@@ -33,7 +33,7 @@ int main(void)
     char body[1100];
     int n = snprintf(body, sizeof body, "{\"severity\":4,\"what\":\"");
     while (n < 1012)
-        body[n++] = 'a' + n % 26;
+        body[n] = (char)('a' + n % 26), n++;
     n += snprintf(body + n, sizeof body - (size_t)n, "\"}");
     comity_record_params p = {.type = "notification", .tlp = "green"};
     const char *vk = comity_key_vkey(k);

@@ -393,9 +393,263 @@ comity_record_open(const comity_record *rec, const comity_identities *ids,
 /* Transparency log (src/tlog/)                                             */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * A C2SP transparency log: c2sp.org/tlog-tiles on disk, checkpoints as
+ * signed notes (c2sp.org/tlog-checkpoint, Ed25519), receipts as
+ * c2sp.org/tlog-proof, witnesses speaking c2sp.org/tlog-witness with
+ * c2sp.org/tlog-cosignature (type 0x04) cosignatures, and trust decided by
+ * c2sp.org/tlog-policy files.  docs/tlog.md describes the design.
+ *
+ * Thread safety: a comity_log handle may be used from any number of threads
+ * at once (appends from many request threads feed one sequencer); the other
+ * handles below are safe to share once built, except comity_witness, whose
+ * calls are serialised internally.
+ */
+
+#define COMITY_TLOG_HASH 32           /* SHA-256 */
+#define COMITY_TLOG_ENTRY_MAX 65535   /* bundles use 16-bit length prefixes */
+#define COMITY_TLOG_PROOF_MAX (1u << 20) /* bytes in a tlog-proof file */
+
+typedef struct comity_log comity_log;
+
+/* Flags of comity_log_open. */
+#define COMITY_LOG_READ 0          /* read the published files only */
+#define COMITY_LOG_WRITE 1         /* be the one writer (takes DIR/log.lock) */
+#define COMITY_LOG_BACKGROUND 2    /* with WRITE: a sequencer thread commits
+                                      appends at once and publishes a
+                                      checkpoint at least every second */
+
+/*
+ * Creates an empty log in `dir` (created if missing; refused if it already
+ * holds a log) for `origin`, signed by `key` (type 0x01; its name must equal
+ * the origin), and publishes the size-0 checkpoint.  `key_path`, if not
+ * NULL, is remembered so that later opens can find the key.
+ */
+COMITY_API comity_err comity_log_create(const char *dir, const char *origin,
+                                        const comity_nkey *key,
+                                        const char *key_path, comity_error *err);
+
+/*
+ * Opens the log in `dir`.  With COMITY_LOG_WRITE the caller becomes its only
+ * writer: a second writer, in this process or another, fails with
+ * COMITY_ERR_LOCKED.  A writer needs `key` (borrowed; must outlive the log)
+ * and recovers from any crash: entries that were durable are integrated and
+ * a new checkpoint published.  OUT *log: comity_log_close.
+ */
+COMITY_API comity_err comity_log_open(const char *dir, int flags,
+                                      const comity_nkey *key, comity_log **log,
+                                      comity_error *err);
+/* Makes every appended entry durable, publishes a final checkpoint, stops
+ * the sequencer thread and releases the lock.  NULL is a no-op. */
+COMITY_API void comity_log_close(comity_log *log);
+/* The key path given to comity_log_create (NULL if none). OUT: caller frees. */
+COMITY_API comity_err comity_log_key_path(const char *dir, char **path,
+                                          comity_error *err);
+
+/*
+ * Appends one entry (at most COMITY_TLOG_ENTRY_MAX bytes) and gives its
+ * index.  With `durable` the call returns only once the entry is on disk (a
+ * crash cannot lose it, and it keeps this index); many concurrent durable
+ * appends share one fsync.  Without it the entry is queued and becomes
+ * durable at the next comity_log_sync, checkpoint, or sequencer pass.
+ */
+COMITY_API comity_err comity_log_append(comity_log *log, const void *entry,
+                                        size_t len, int durable, uint64_t *index,
+                                        comity_error *err);
+/* Makes every entry appended so far durable (one fsync for all). */
+COMITY_API comity_err comity_log_sync(comity_log *log, comity_error *err);
+/* Syncs, integrates every durable entry into tiles and publishes a signed
+ * checkpoint.  OUT *note (may be NULL): the checkpoint, caller frees. */
+COMITY_API comity_err comity_log_checkpoint(comity_log *log, char **note,
+                                            size_t *len, comity_error *err);
+/* Milliseconds between checkpoints of the sequencer thread (default 1000). */
+COMITY_API void comity_log_set_interval(comity_log *log, unsigned ms);
+
+/* The latest published checkpoint (OUT *note, caller frees), its size and
+ * root; any OUT pointer may be NULL. */
+COMITY_API comity_err comity_log_read_checkpoint(comity_log *log, char **note,
+                                                 size_t *len, uint64_t *size,
+                                                 uint8_t root[COMITY_TLOG_HASH],
+                                                 comity_error *err);
+/* The entry at `index` of the published tree. OUT *entry: caller frees. */
+COMITY_API comity_err comity_log_entry(comity_log *log, uint64_t index,
+                                       uint8_t **entry, size_t *len,
+                                       comity_error *err);
+/* The tree hash of the published tree at `size` (<= published size). */
+COMITY_API comity_err comity_log_root(comity_log *log, uint64_t size,
+                                      uint8_t root[COMITY_TLOG_HASH],
+                                      comity_error *err);
+/* A tlog-proof receipt for entry `index` against the latest checkpoint, with
+ * whatever cosignatures it carries.  OUT *proof: caller frees. */
+COMITY_API comity_err comity_log_prove(comity_log *log, uint64_t index,
+                                       char **proof, size_t *len,
+                                       comity_error *err);
+/* RFC 6962 inclusion / consistency proofs over the published tree.  OUT
+ * *hashes: n * 32 bytes, caller frees. */
+COMITY_API comity_err comity_log_inclusion(comity_log *log, uint64_t index,
+                                           uint64_t size, uint8_t **hashes,
+                                           size_t *n, comity_error *err);
+COMITY_API comity_err comity_log_consistency(comity_log *log, uint64_t old,
+                                             uint64_t size, uint8_t **hashes,
+                                             size_t *n, comity_error *err);
+/* The body of a c2sp.org/tlog-witness add-checkpoint request for the latest
+ * checkpoint, from a witness that last cosigned size `old`.  OUT *body:
+ * caller frees. */
+COMITY_API comity_err comity_log_witness_request(comity_log *log, uint64_t old,
+                                                 char **body, size_t *len,
+                                                 comity_error *err);
+/* Adds witness cosignature lines (an add-checkpoint 200 body) to the current
+ * checkpoint if they verify under `witnesses`; unknown ones are dropped. */
+COMITY_API comity_err comity_log_add_cosignatures(comity_log *log,
+                                                  const char *lines, size_t len,
+                                                  const comity_vkey *const *witnesses,
+                                                  size_t nwitnesses,
+                                                  comity_error *err);
+
+/* What comity_log_audit found. */
+typedef struct comity_log_audit_report {
+    uint64_t size;     /* tree size of the checkpoint */
+    uint64_t entries;  /* entries read from bundles */
+    uint64_t tiles;    /* tile files checked */
+} comity_log_audit_report;
+/*
+ * Recomputes every tile and the root from the entry bundles of the log in
+ * `dir` and checks them against the tile files and the checkpoint, whose
+ * signature must verify under `vkey` (NULL: not checked).  Names the first
+ * file that is missing, truncated or wrong.  Needs no lock.
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_log_audit(const char *dir, const comity_vkey *vkey,
+                 comity_log_audit_report *report, comity_error *err);
+
+/* --- hashing and proof checks, for clients --- */
+
+COMITY_API void comity_tlog_leaf_hash(const void *entry, size_t len,
+                                      uint8_t out[COMITY_TLOG_HASH]);
+/* Standard base64 of a hash (44 characters and a NUL). */
+#define COMITY_TLOG_HASH_B64 45
+COMITY_API void comity_tlog_hash_b64(const uint8_t h[COMITY_TLOG_HASH],
+                                     char out[COMITY_TLOG_HASH_B64]);
+COMITY_API COMITY_MUST_CHECK comity_err comity_tlog_verify_inclusion(
+    const uint8_t leaf[COMITY_TLOG_HASH], uint64_t index, uint64_t size,
+    const uint8_t *hashes, size_t n, const uint8_t root[COMITY_TLOG_HASH],
+    comity_error *err);
+/* old == 0 is accepted with an empty proof (every tree extends the empty one). */
+COMITY_API COMITY_MUST_CHECK comity_err comity_tlog_verify_consistency(
+    uint64_t old, uint64_t size, const uint8_t old_root[COMITY_TLOG_HASH],
+    const uint8_t root[COMITY_TLOG_HASH], const uint8_t *hashes, size_t n,
+    comity_error *err);
+
+/* --- checkpoints and cosignatures --- */
+
+typedef struct comity_checkpoint {
+    char origin[256];
+    uint64_t size;
+    uint8_t root[COMITY_TLOG_HASH];
+} comity_checkpoint;
+
+/* Parses a checkpoint note WITHOUT checking any signature (for display and
+ * comparison only; trust needs comity_checkpoint_verify). */
+COMITY_API comity_err comity_checkpoint_parse(const char *note, size_t len,
+                                              comity_checkpoint *out,
+                                              comity_error *err);
+/*
+ * Verifies a checkpoint note under the log keys `logs` (signed-note rules:
+ * unknown signatures ignored, a failing known one rejects) and parses it.
+ * A checkpoint's origin must equal the name of the key that signed it.
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_checkpoint_verify(const char *note, size_t len,
+                         const comity_vkey *const *logs, size_t nlogs,
+                         comity_checkpoint *out, comity_error *err);
+
+/* A cosignature line "— name base64(id || time || sig)\n" by `witness`
+ * (type 0x04) over the note's text at `timestamp` (POSIX seconds; 0: now).
+ * OUT *line: caller frees. */
+COMITY_API comity_err comity_cosign(const comity_nkey *witness, const char *note,
+                                    size_t len, uint64_t timestamp, char **line,
+                                    comity_error *err);
+
+/* --- policies (c2sp.org/tlog-policy) --- */
+
+typedef struct comity_policy comity_policy;
+#define COMITY_POLICY_MAX (64u << 10) /* bytes in a policy file */
+/* OUT *policy: comity_policy_free. */
+COMITY_API comity_err comity_policy_parse(const char *text, size_t len,
+                                          comity_policy **policy,
+                                          comity_error *err);
+COMITY_API void comity_policy_free(comity_policy *policy);
+/* Checks a checkpoint note: signed by one of the policy's logs and cosigned
+ * by a quorum of its witnesses.  OUT *out (may be NULL): the checkpoint. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_policy_check(const comity_policy *policy, const char *note, size_t len,
+                    comity_checkpoint *out, comity_error *err);
+
+/* --- receipts (c2sp.org/tlog-proof) --- */
+
+/*
+ * Verifies a tlog-proof for `entry`: the checkpoint must verify under one of
+ * `logs` (and, with a policy, satisfy it: then `logs` may be empty), and the
+ * inclusion proof must lead from the entry's leaf hash to its root.  OUT
+ * *index and *cp (may be NULL).
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_tlog_proof_verify(const char *proof, size_t len, const void *entry,
+                         size_t entry_len, const comity_vkey *const *logs,
+                         size_t nlogs, const comity_policy *policy,
+                         uint64_t *index, comity_checkpoint *cp,
+                         comity_error *err);
+
+/* --- witness (c2sp.org/tlog-witness) --- */
+
+typedef struct comity_witness comity_witness;
+#define COMITY_WITNESS_BODY_MAX (1u << 20)
+
+/* Creates witness state in `dir` (witness.db). */
+COMITY_API comity_err comity_witness_create(const char *dir, comity_error *err);
+/* Opens it with the witness's cosigning key (type 0x04, borrowed; must outlive
+ * the handle).  OUT *w: comity_witness_free. */
+COMITY_API comity_err comity_witness_open(const char *dir, const comity_nkey *key,
+                                          comity_witness **w, comity_error *err);
+COMITY_API void comity_witness_free(comity_witness *w);
+/* Trusts a log: its origin is the vkey's name (type 0x01). */
+COMITY_API comity_err comity_witness_add_log(comity_witness *w, const char *vkey,
+                                             comity_error *err);
+/* The latest size this witness cosigned for `origin` (0 if none). */
+COMITY_API comity_err comity_witness_size(comity_witness *w, const char *origin,
+                                          uint64_t *size, comity_error *err);
+/*
+ * Handles POST <prefix>/add-checkpoint: returns the HTTP status (200, 400,
+ * 403, 404, 409, 422; 500 if the state could not be saved), OUT *body
+ * (caller frees) and *content_type (static string).  The check of the old
+ * size and the update of the state are one transaction, durable before this
+ * returns.
+ */
+COMITY_API int comity_witness_add_checkpoint(comity_witness *w, const char *body,
+                                             size_t len, char **resp,
+                                             size_t *resp_len,
+                                             const char **content_type);
+
 /* ------------------------------------------------------------------------ */
 /* STIX and sweep (src/stix/, src/sweep/)                                   */
 /* ------------------------------------------------------------------------ */
+
+/* --- STIX patterns (src/stix/pattern.c) --- */
+
+#define COMITY_PATTERN_MAX (64u * 1024u) /* bytes of STIX pattern text */
+#define COMITY_PATTERN_JSON 1u           /* flag: dump the tree as JSON */
+
+/*
+ * Checks a STIX 2.1 pattern (`len` bytes, need not be NUL-terminated).  On
+ * success *out (OUT, NUL-terminated, caller frees with comity_free) gets the
+ * pattern's canonical text, or with COMITY_PATTERN_JSON a JSON dump of its
+ * tree.  On failure (COMITY_ERR_INVALID, or TOOBIG over COMITY_PATTERN_MAX)
+ * *out is NULL, err says what was expected where ("pattern: expected ']'
+ * at byte 17") and *err_at (may be NULL) gets that byte offset.
+ */
+COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
+                                           unsigned flags, char **out,
+                                           size_t *err_at, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */

@@ -1,0 +1,467 @@
+/*
+ * test_tlog_log.c: the log on disk.
+ *
+ * A log written through the public API must: give every entry its index,
+ * publish signed checkpoints whose roots match an independent in-memory
+ * computation, serve inclusion and consistency proofs that verify, lay out
+ * exactly the tiles c2sp.org/tlog-tiles names (the spec's 70,000 and 256
+ * examples), survive reopening, refuse a second writer and oversized
+ * entries, and pass an audit of at least 100,000 entries that catches a
+ * truncated tile, a changed bundle and a changed tile.  Receipts verify and
+ * fail for the wrong entry, key or proof; a forked log is caught.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tlog/tlog.h"
+#include "util/testutil.h"
+
+#define ORIGIN "example.org/comity-test"
+
+static comity_nkey *make_key(const char *name, int type)
+{
+    comity_nkey *k = NULL;
+    TU_OK(comity_nkey_generate(name, type, &k, E));
+    return k;
+}
+
+static void entry_of(uint64_t i, char *buf, size_t *len)
+{
+    *len = (size_t)snprintf(buf, 64, "entry %llu", (unsigned long long)i);
+}
+
+/* Root of the first n entries, computed here from scratch (recursively). */
+static void ref_root(const uint8_t (*leaves)[CY_HASH], uint64_t n, uint8_t out[CY_HASH])
+{
+    if (n == 0) {
+        memcpy(out, cy_tlog_empty_root, CY_HASH);
+        return;
+    }
+    if (n == 1) {
+        memcpy(out, leaves[0], CY_HASH);
+        return;
+    }
+    uint64_t k = 1;
+    while (k * 2 < n)
+        k *= 2;
+    uint8_t l[CY_HASH], r[CY_HASH];
+    ref_root(leaves, k, l);
+    ref_root(leaves + k, n - k, r);
+    cy_tlog_node_hash(l, r, out);
+}
+
+static bool exists(const char *dir, const char *rel)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", dir, rel);
+    return access(p, F_OK) == 0;
+}
+
+static char *new_log(comity_nkey **key)
+{
+    char *dir = tu_tmpdir();
+    char sub[4096];
+    snprintf(sub, sizeof sub, "%s/log", dir);
+    *key = make_key(ORIGIN, COMITY_NOTE_ED25519);
+    TU_OK(comity_log_create(sub, ORIGIN, *key, NULL, E));
+    free(dir);
+    return strdup(sub);
+}
+
+static void rm_log(char *dir)
+{
+    char *slash = strrchr(dir, '/');
+    *slash = 0;
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static void test_basic(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *dir = new_log(&key);
+    comity_log *log;
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+
+    /* empty log: size 0 with the empty root, signed */
+    char *note;
+    size_t nl;
+    uint64_t size;
+    uint8_t root[CY_HASH];
+    TU_OK(comity_log_read_checkpoint(log, &note, &nl, &size, root, E));
+    assert_int_equal(size, 0);
+    assert_memory_equal(root, cy_tlog_empty_root, CY_HASH);
+    comity_vkey *vk;
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(key), strlen(comity_nkey_vkey(key)), &vk, E));
+    const comity_vkey *vks[1] = {vk};
+    comity_checkpoint cp;
+    TU_OK(comity_checkpoint_verify(note, nl, vks, 1, &cp, E));
+    assert_string_equal(cp.origin, ORIGIN);
+    comity_free(note);
+
+    enum { N = 1000 };
+    static uint8_t leaves[N][CY_HASH];
+    for (uint64_t i = 0; i < N; i++) {
+        char e[64];
+        size_t el;
+        entry_of(i, e, &el);
+        cy_tlog_leaf_hash(e, el, leaves[i]);
+        uint64_t idx;
+        TU_OK(comity_log_append(log, e, el, i % 97 == 0, &idx, E));
+        assert_int_equal(idx, i);
+        if (i == 300 || i == 511)
+            TU_OK(comity_log_checkpoint(log, NULL, NULL, E));
+    }
+    TU_OK(comity_log_checkpoint(log, &note, &nl, E));
+    TU_OK(comity_checkpoint_verify(note, nl, vks, 1, &cp, E));
+    assert_int_equal(cp.size, N);
+    uint8_t want[CY_HASH];
+    ref_root((const uint8_t(*)[CY_HASH])leaves, N, want);
+    assert_memory_equal(cp.root, want, CY_HASH);
+    comity_free(note);
+
+    /* roots of every earlier size, inclusion and consistency proofs */
+    for (uint64_t s = 0; s <= N; s += 37) {
+        uint8_t r[CY_HASH];
+        TU_OK(comity_log_root(log, s, r, E));
+        ref_root((const uint8_t(*)[CY_HASH])leaves, s, want);
+        assert_memory_equal(r, want, CY_HASH);
+        uint8_t *h;
+        size_t n;
+        if (s > 0) {
+            TU_OK(comity_log_consistency(log, s, N, &h, &n, E));
+            TU_OK(comity_tlog_verify_consistency(s, N, r, cp.root, h, n, E));
+            comity_free(h);
+            TU_OK(comity_log_inclusion(log, s - 1, N, &h, &n, E));
+            TU_OK(comity_tlog_verify_inclusion(leaves[s - 1], s - 1, N, h, n, cp.root, E));
+            comity_free(h);
+        }
+    }
+    for (uint64_t i = 0; i < N; i += 13) {
+        uint8_t *e;
+        size_t el;
+        char ref[64];
+        size_t rl;
+        TU_OK(comity_log_entry(log, i, &e, &el, E));
+        entry_of(i, ref, &rl);
+        assert_int_equal(el, rl);
+        assert_memory_equal(e, ref, rl);
+        comity_free(e);
+    }
+
+    /* receipts */
+    char *proof;
+    size_t pl;
+    TU_OK(comity_log_prove(log, 777, &proof, &pl, E));
+    char e[64];
+    size_t el;
+    entry_of(777, e, &el);
+    uint64_t idx;
+    TU_OK(comity_tlog_proof_verify(proof, pl, e, el, vks, 1, NULL, &idx, NULL, E));
+    assert_int_equal(idx, 777);
+    TU_FAILS(comity_tlog_proof_verify(proof, pl, "entry 776", 9, vks, 1, NULL, &idx, NULL, E),
+             COMITY_ERR_VERIFY, "not at index 777");
+    comity_nkey *other = make_key(ORIGIN, COMITY_NOTE_ED25519);
+    comity_vkey *ovk;
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(other), strlen(comity_nkey_vkey(other)), &ovk, E));
+    const comity_vkey *ovks[1] = {ovk};
+    TU_FAILS(comity_tlog_proof_verify(proof, pl, e, el, ovks, 1, NULL, &idx, NULL, E),
+             COMITY_ERR_VERIFY, "no signature by a known key");
+    /* a changed proof hash */
+    char *third = strchr(strchr(strchr(proof, '\n') + 1, '\n') + 1, '\n') + 1;
+    char saved = third[3];
+    third[3] = saved == 'A' ? 'B' : 'A';
+    TU_FAILS(comity_tlog_proof_verify(proof, pl, e, el, vks, 1, NULL, &idx, NULL, E),
+             COMITY_ERR_VERIFY, NULL);
+    third[3] = saved;
+    /* a changed signature */
+    char *sig = strstr(proof, "\xe2\x80\x94 ");
+    assert_non_null(sig);
+    char *b64 = strchr(sig + 4, ' ') + 10;
+    *b64 = *b64 == 'A' ? 'B' : 'A';
+    TU_FAILS(comity_tlog_proof_verify(proof, pl, e, el, vks, 1, NULL, &idx, NULL, E),
+             COMITY_ERR_VERIFY, "does not verify");
+    comity_free(proof);
+    TU_FAILS(comity_log_prove(log, N, &proof, &pl, E), COMITY_ERR_NOTFOUND, "not in the");
+
+    /* entries over 65,535 bytes are refused */
+    char *big = calloc(1, 65536);
+    TU_FAILS(comity_log_append(log, big, 65536, 1, &idx, E), COMITY_ERR_TOOBIG, "65535");
+    TU_OK(comity_log_append(log, big, 65535, 1, &idx, E));
+    assert_int_equal(idx, N);
+    free(big);
+
+    /* one writer: a second open for writing fails, a reader is fine */
+    comity_log *second;
+    TU_FAILS(comity_log_open(dir, COMITY_LOG_WRITE, key, &second, E), COMITY_ERR_LOCKED,
+             "another process is writing");
+    comity_log *reader;
+    TU_OK(comity_log_open(dir, COMITY_LOG_READ, NULL, &reader, E));
+    TU_OK(comity_log_read_checkpoint(reader, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, N);
+    TU_FAILS(comity_log_append(reader, "x", 1, 0, &idx, E), COMITY_ERR_USAGE, "reading only");
+
+    comity_log_close(log); /* publishes the 65,535-byte entry */
+    TU_OK(comity_log_read_checkpoint(reader, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, N + 1);
+    comity_log_close(reader);
+
+    /* reopen: same tree, keeps growing, consistent with the old checkpoint */
+    comity_log_audit_report rep;
+    TU_OK(comity_log_audit(dir, vk, &rep, E));
+    assert_int_equal(rep.entries, N + 1);
+    TU_FAILS(comity_log_open(dir, COMITY_LOG_WRITE, other, &log, E), COMITY_ERR_NOKEY,
+             "not the log's key");
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    TU_OK(comity_log_append(log, "after", 5, 1, &idx, E));
+    assert_int_equal(idx, N + 1);
+    TU_OK(comity_log_checkpoint(log, &note, &nl, E));
+    comity_checkpoint cp2;
+    TU_OK(comity_checkpoint_verify(note, nl, vks, 1, &cp2, E));
+    comity_free(note);
+    uint8_t *h;
+    size_t n;
+    TU_OK(comity_log_consistency(log, N, N + 2, &h, &n, E));
+    TU_OK(comity_tlog_verify_consistency(N, N + 2, cp.root, cp2.root, h, n, E));
+    comity_free(h);
+    comity_log_close(log);
+
+    comity_vkey_free(vk);
+    comity_vkey_free(ovk);
+    comity_nkey_free(other);
+    comity_nkey_free(key);
+    rm_log(dir);
+}
+
+/* The tile layout of c2sp.org/tlog-tiles for sizes 256 and 70,000, then an
+ * audit of 100,000 entries that catches damage. */
+static void test_layout_and_audit(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *dir = new_log(&key);
+    comity_log *log;
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    uint64_t idx;
+    for (uint64_t i = 0; i < 100000; i++) {
+        char e[64];
+        size_t el;
+        entry_of(i, e, &el);
+        TU_OK(comity_log_append(log, e, el, 0, &idx, E));
+        if (i + 1 == 256 || i + 1 == 70000 || i + 1 == 100000)
+            TU_OK(comity_log_checkpoint(log, NULL, NULL, E));
+        if (i + 1 == 256) {
+            assert_true(exists(dir, "tile/0/000"));
+            assert_true(exists(dir, "tile/entries/000"));
+            assert_true(exists(dir, "tile/1/000.p/1"));
+            assert_false(exists(dir, "tile/0/001.p/0"));
+        }
+        if (i + 1 == 70000) {
+            assert_true(exists(dir, "tile/0/272"));
+            assert_false(exists(dir, "tile/0/273"));
+            assert_true(exists(dir, "tile/0/273.p/112"));
+            assert_true(exists(dir, "tile/entries/273.p/112"));
+            assert_true(exists(dir, "tile/1/000"));
+            assert_true(exists(dir, "tile/1/001.p/17"));
+            assert_true(exists(dir, "tile/2/000.p/1"));
+            assert_false(exists(dir, "tile/3/000.p/1"));
+        }
+    }
+    comity_log_close(log);
+    assert_true(exists(dir, "tile/0/390.p/160")); /* 100000 = 390*256 + 160 */
+    comity_vkey *vk;
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(key), strlen(comity_nkey_vkey(key)), &vk, E));
+    comity_log_audit_report rep;
+    TU_OK(comity_log_audit(dir, vk, &rep, E));
+    assert_int_equal(rep.size, 100000);
+    assert_int_equal(rep.entries, 100000);
+    assert_true(rep.tiles >= 390 + 1 + 1 + 1);
+
+    char p[4096];
+    /* a truncated tile */
+    snprintf(p, sizeof p, "%s/tile/0/100", dir);
+    assert_int_equal(truncate(p, 8000), 0);
+    TU_FAILS(comity_log_audit(dir, vk, &rep, E), COMITY_ERR_INVALID, "tile/0/100");
+    comity_vkey_free(vk);
+    comity_nkey_free(key);
+    rm_log(dir);
+
+    /* a changed entry in a bundle, and a changed hash in an upper tile */
+    dir = new_log(&key);
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(key), strlen(comity_nkey_vkey(key)), &vk, E));
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    for (uint64_t i = 0; i < 600; i++) {
+        char e[64];
+        size_t el;
+        entry_of(i, e, &el);
+        TU_OK(comity_log_append(log, e, el, 0, &idx, E));
+    }
+    comity_log_close(log);
+    TU_OK(comity_log_audit(dir, vk, &rep, E));
+    snprintf(p, sizeof p, "%s/tile/entries/001", dir);
+    int fd = open(p, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "X", 1, 5), 1);
+    TU_FAILS(comity_log_audit(dir, vk, &rep, E), COMITY_ERR_VERIFY, "tile/0/001");
+    assert_int_equal(pwrite(fd, "r", 1, 5), 1); /* bundle bytes 2.. are "entry 256" */
+    close(fd);
+    TU_OK(comity_log_audit(dir, vk, &rep, E));
+    snprintf(p, sizeof p, "%s/tile/1/000.p/2", dir);
+    fd = open(p, O_RDWR);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, "\x01\x02", 2, 40), 2);
+    close(fd);
+    TU_FAILS(comity_log_audit(dir, vk, &rep, E), COMITY_ERR_VERIFY, "tile/1/000.p/2");
+    comity_vkey_free(vk);
+    comity_nkey_free(key);
+    rm_log(dir);
+}
+
+/* A fork: the same key signs two different histories.  A consistency proof
+ * from the fork does not verify against the original's checkpoint. */
+static void test_fork_caught(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *a = new_log(&key);
+    char *b = tu_tmpdir();
+    char bdir[4096];
+    snprintf(bdir, sizeof bdir, "%s/log", b);
+    TU_OK(comity_log_create(bdir, ORIGIN, key, NULL, E));
+    comity_log *la, *lb;
+    TU_OK(comity_log_open(a, COMITY_LOG_WRITE, key, &la, E));
+    TU_OK(comity_log_open(bdir, COMITY_LOG_WRITE, key, &lb, E));
+    uint64_t idx;
+    for (int i = 0; i < 10; i++) {
+        char e[32];
+        snprintf(e, sizeof e, "e%d", i);
+        TU_OK(comity_log_append(la, e, strlen(e), 0, &idx, E));
+        if (i == 5)
+            snprintf(e, sizeof e, "forged%d", i);
+        TU_OK(comity_log_append(lb, e, strlen(e), 0, &idx, E));
+    }
+    TU_OK(comity_log_checkpoint(la, NULL, NULL, E));
+    TU_OK(comity_log_append(lb, "more", 4, 0, &idx, E));
+    TU_OK(comity_log_checkpoint(lb, NULL, NULL, E));
+    uint8_t ra[CY_HASH], rb[CY_HASH];
+    uint64_t sa, sb;
+    TU_OK(comity_log_read_checkpoint(la, NULL, NULL, &sa, ra, E));
+    TU_OK(comity_log_read_checkpoint(lb, NULL, NULL, &sb, rb, E));
+    uint8_t *h;
+    size_t n;
+    TU_OK(comity_log_consistency(lb, sa, sb, &h, &n, E));
+    TU_FAILS(comity_tlog_verify_consistency(sa, sb, ra, rb, h, n, E), COMITY_ERR_VERIFY,
+             "old root");
+    comity_free(h);
+    comity_log_close(la);
+    comity_log_close(lb);
+    comity_nkey_free(key);
+    rm_log(a);
+    tu_rmrf(b);
+    free(b);
+}
+
+/* Many threads appending durably through the sequencer thread: every index
+ * given once, everything published. */
+struct worker {
+    comity_log *log;
+    int id;
+    uint64_t idx[200];
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    comity_error e = {0};
+    for (int i = 0; i < 200; i++) {
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "t%d-%d", w->id, i);
+        if (comity_log_append(w->log, buf, (size_t)n, 1, &w->idx[i], &e) != COMITY_OK)
+            w->idx[i] = UINT64_MAX;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *dir = new_log(&key);
+    comity_log *log;
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, key, &log, E));
+    comity_log_set_interval(log, 20);
+    enum { T = 8 };
+    static struct worker ws[T];
+    pthread_t th[T];
+    for (int i = 0; i < T; i++) {
+        ws[i].log = log;
+        ws[i].id = i;
+        assert_int_equal(pthread_create(&th[i], NULL, work, &ws[i]), 0);
+    }
+    for (int i = 0; i < T; i++)
+        pthread_join(th[i], NULL);
+    static bool seen[T * 200];
+    for (int i = 0; i < T; i++)
+        for (int j = 0; j < 200; j++) {
+            assert_true(ws[i].idx[j] < T * 200);
+            assert_false(seen[ws[i].idx[j]]);
+            seen[ws[i].idx[j]] = true;
+        }
+    /* the sequencer publishes without being asked */
+    uint64_t size = 0;
+    for (int i = 0; i < 500 && size < T * 200; i++) {
+        usleep(10000);
+        TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    }
+    assert_int_equal(size, T * 200);
+    uint8_t *e;
+    size_t el;
+    TU_OK(comity_log_entry(log, ws[3].idx[17], &e, &el, E));
+    assert_memory_equal(e, "t3-17", 5);
+    comity_free(e);
+    comity_log_close(log);
+    comity_log_audit_report rep;
+    TU_OK(comity_log_audit(dir, NULL, &rep, E));
+    assert_int_equal(rep.entries, T * 200);
+    comity_nkey_free(key);
+    rm_log(dir);
+}
+
+static void test_create_checks(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char sub[4096];
+    snprintf(sub, sizeof sub, "%s/l", dir);
+    comity_nkey *k = make_key("other.example/log", COMITY_NOTE_ED25519);
+    TU_FAILS(comity_log_create(sub, ORIGIN, k, NULL, E), COMITY_ERR_USAGE, "must equal the origin");
+    TU_FAILS(comity_log_create(sub, "bad origin", k, NULL, E), COMITY_ERR_INVALID, "origin");
+    comity_nkey *w = make_key(ORIGIN, COMITY_NOTE_COSIG_V1);
+    TU_FAILS(comity_log_create(sub, ORIGIN, w, NULL, E), COMITY_ERR_USAGE, "Ed25519");
+    comity_nkey *good = make_key(ORIGIN, COMITY_NOTE_ED25519);
+    TU_OK(comity_log_create(sub, ORIGIN, good, NULL, E));
+    TU_FAILS(comity_log_create(sub, ORIGIN, good, NULL, E), COMITY_ERR_EXISTS, "already holds");
+    comity_log *log;
+    TU_FAILS(comity_log_open(dir, COMITY_LOG_WRITE, good, &log, E), COMITY_ERR_NOTFOUND, "no log");
+    comity_nkey_free(k);
+    comity_nkey_free(w);
+    comity_nkey_free(good);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_layout_and_audit),
+        cmocka_unit_test(test_fork_caught),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_create_checks),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
