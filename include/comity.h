@@ -666,6 +666,7 @@ COMITY_API void comity_store_close(comity_store *st);
 /* A node: its data directory DIR holds
  *   node.db            the store (SQLite, WAL)
  *   node.key           the node's signed-note signing key (mode 0600)
+ *   log/               its transparency log (origin = the node's origin)
  *   tls/cert.pem, tls/key.pem   its self-signed TLS certificate and key
  */
 typedef struct comity_node comity_node;
@@ -697,6 +698,9 @@ COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
 COMITY_API void comity_node_close(comity_node *node);
 /* The node's store (borrowed, valid while the node lives). */
 COMITY_API comity_store *comity_node_store(comity_node *node);
+/* The node's log, open for writing while the node serves (borrowed; NULL
+ * when not serving). */
+COMITY_API comity_log *comity_node_log(comity_node *node);
 
 typedef struct comity_serve_opts {
     const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */

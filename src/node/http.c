@@ -12,15 +12,15 @@
  *
  * Routes:
  *   GET  /                     a pointer to the rest (JSON)
- *   GET  /v1/node              origin, node signing key, TAXII roots
+ *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
  *   /v1/...                    the node's own REST API (records: later)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
  * Clean shutdown: comity_node_stop() stops accepting (quiesce), waits for
- * open connections to finish their requests for up to a grace period, then
- * stops the threads.
+ * open connections to finish their requests for up to a grace period, stops
+ * the threads, then closes the log (entries durable, final checkpoint).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -274,9 +274,16 @@ static void node_info(cy_req *r, cy_resp *w)
         vkey = NULL;
     char root[80];
     snprintf(root, sizeof root, "/%s/", r->node->api_root);
-    json_t *v = json_pack("{s:s, s:s?, s:s, s:s}", "origin", r->node->origin, "vkey", vkey,
-                          "taxii_discovery", "/taxii2/", "taxii_api_root", root);
+    char *cp = NULL;
+    size_t cplen = 0;
+    if (!r->node->log ||
+        comity_log_read_checkpoint(r->node->log, &cp, &cplen, NULL, NULL, NULL) != COMITY_OK)
+        cp = NULL;
+    json_t *v = json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "origin", r->node->origin, "vkey", vkey,
+                          "checkpoint", cp, "taxii_discovery", "/taxii2/", "taxii_api_root",
+                          root);
     cy_free(vkey);
+    comity_free(cp);
     cy_resp_json(r, w, 200, "application/json", v);
 }
 
@@ -580,6 +587,15 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     if (!node->mhd)
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
+    /* the node is its log's one writer while it serves */
+    char lp[4096];
+    snprintf(lp, sizeof lp, "%s/log", node->dir);
+    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, node->key,
+                              &node->log, err))) {
+        MHD_stop_daemon(node->mhd);
+        node->mhd = NULL;
+        return cy_wrap(err, "opening the node's log");
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
     node->port = info ? info->port : 0;
     return COMITY_OK;
@@ -613,6 +629,9 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
         close(fd);
     node->mhd = NULL;
     node->port = 0;
+    /* every appended entry durable, a final checkpoint published */
+    comity_log_close(node->log);
+    node->log = NULL;
 }
 
 void comity_node_close(comity_node *node)
@@ -621,6 +640,7 @@ void comity_node_close(comity_node *node)
         return;
     comity_node_stop(node, 0);
     comity_store_close(node->store);
+    comity_nkey_free(node->key);
     if (node->key_pem)
         cy_free_secret(node->key_pem, strlen(node->key_pem));
     cy_free(node->cert_pem);

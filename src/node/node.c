@@ -2,8 +2,8 @@
  * node.c: creating, opening and administering a node (no HTTP here).
  *
  * `comity init DIR` lays out the data directory (see comity.h), writes the
- * node's settings into the store's meta table, makes the node's signing key
- * and TLS certificate, creates the operator account and the default TAXII
+ * node's settings into the store's meta table, makes the node's signing key,
+ * its transparency log (DIR/log, origin = --origin) and TLS certificate, creates the operator account and the default TAXII
  * collections (one per sharing level: public, community), and hands back
  * the operator's token, which is shown once and stored only as a hash.
  * Registering a party adds its principal row and its inbox collection, and
@@ -165,6 +165,14 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
         goto done;
     }
     out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
+    /* the node's transparency log, signed by the same key */
+    char keypath[4096];
+    if ((rc = path_join(keypath, sizeof keypath, dir, "node.key", err)) ||
+        (rc = path_join(path, sizeof path, dir, "log", err)) ||
+        (rc = comity_log_create(path, opts->origin, nk, keypath, err))) {
+        comity_nkey_free(nk);
+        goto done;
+    }
     comity_nkey_free(nk);
 
     if (!opts->no_tls_cert) {
@@ -251,6 +259,16 @@ comity_err comity_node_open(const char *dir, comity_node **out, comity_error *er
         goto fail;
     snprintf(n->title, sizeof n->title, "%s", v);
     cy_free(v);
+    v = NULL;
+    size_t klen = 0;
+    if ((rc = path_join(path, sizeof path, dir, "node.key", err)) ||
+        (rc = comity_read_file(path, 4096, &v, &klen, err)) ||
+        (rc = comity_nkey_parse(v, klen, &n->key, err))) {
+        if (v)
+            cy_free_secret(v, klen);
+        goto fail;
+    }
+    cy_free_secret(v, klen);
     *out = n;
     return COMITY_OK;
 fail:
@@ -260,6 +278,8 @@ fail:
 }
 
 comity_store *comity_node_store(comity_node *node) { return node ? node->store : NULL; }
+
+comity_log *comity_node_log(comity_node *node) { return node ? node->log : NULL; }
 
 static comity_err check_party_keys(const char *name, const char *vkey, const char *recipient,
                                    comity_error *err)

@@ -37,6 +37,8 @@ struct MHD_Connection;
 struct comity_node {
     char *dir;
     comity_store *store;
+    comity_nkey *key;   /* node signing key (DIR/node.key), signs the log */
+    comity_log *log;    /* DIR/log, open for writing while serving */
     char origin[128];
     char api_root[64];   /* name of the one API root, e.g. "comity" */
     char title[CY_TITLE_MAX];
