@@ -14,6 +14,7 @@
  *   GET  /                     a pointer to the rest (JSON)
  *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
+ *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
  *   /v1/...                    the node's own REST API (records: later)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
@@ -317,6 +318,8 @@ static void route(cy_req *r, cy_resp *w)
         route_root(r, w);
     else if (strcmp(r->segs[0], "v1") == 0)
         route_v1(r, w);
+    else if (strcmp(r->segs[0], "log") == 0)
+        cy_tiles_handle(r, w);
     else
         cy_resp_error(r, w, false, 404, "not found", "no such endpoint");
 }
@@ -367,7 +370,8 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             w->ctype ? w->ctype : "application/json");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            w->cache ? w->cache : "no-store");
     if (w->first[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
     if (w->last[0])

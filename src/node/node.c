@@ -13,6 +13,8 @@
  * step finds what it made before instead of duplicating it.
  */
 #include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -165,9 +167,15 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
         goto done;
     }
     out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
-    /* the node's transparency log, signed by the same key */
-    char keypath[4096];
-    if ((rc = path_join(keypath, sizeof keypath, dir, "node.key", err)) ||
+    /* the node's transparency log, signed by the same key (whose path the
+     * log remembers, absolute so that any working directory finds it) */
+    char keypath[4096], absdir[PATH_MAX];
+    if (!realpath(dir, absdir)) {
+        rc = cy_fail(err, COMITY_ERR_IO, "node: cannot resolve %s: %s", dir, strerror(errno));
+        comity_nkey_free(nk);
+        goto done;
+    }
+    if ((rc = path_join(keypath, sizeof keypath, absdir, "node.key", err)) ||
         (rc = path_join(path, sizeof path, dir, "log", err)) ||
         (rc = comity_log_create(path, opts->origin, nk, keypath, err))) {
         comity_nkey_free(nk);

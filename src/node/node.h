@@ -79,6 +79,7 @@ typedef struct cy_resp {
     char last[CY_STIX_TIME_BUF];
     bool www_auth;
     const char *allow; /* Allow header for 405 */
+    const char *cache; /* Cache-Control (default "no-store") */
 } cy_resp;
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */
@@ -94,6 +95,9 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
                    const char *fmt, ...) CY_PRINTF(6, 7);
 /* Sets a JSON body from a jansson value (steals the reference). */
 void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v);
+
+/* The log's tiles under /log/ (tiles.c). */
+void cy_tiles_handle(cy_req *r, cy_resp *w);
 
 /* TAXII 2.1 (taxii.c): handles every path under /taxii2/ and the API root. */
 bool cy_taxii_owns(cy_req *r);
