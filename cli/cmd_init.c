@@ -38,7 +38,8 @@ int cmd_init(int argc, char **argv)
         return cli_error("init", &e);
     printf("node created in %s\n", dir);
     printf("origin: %s\n", o.origin);
-    printf("node key: %s\n", c.node_vkey);
+    printf("node key (signs its log): %s\n", c.node_vkey);
+    printf("witness key (cosigns peers' logs): %s\n", c.witness_vkey);
     if (c.cert_sha256[0])
         printf("TLS certificate SHA-256 fingerprint: %s\n", c.cert_sha256);
     printf("operator: %s\n", o.operator_name ? o.operator_name : "operator");

@@ -667,6 +667,8 @@ COMITY_API void comity_store_close(comity_store *st);
  *   node.db            the store (SQLite, WAL)
  *   node.key           the node's signed-note signing key (mode 0600)
  *   log/               its transparency log (origin = the node's origin)
+ *   witness/, witness.key   its witness of peer logs (c2sp.org/tlog-witness;
+ *                      trust a log with `comity witness add-log DIR/witness VKEY`)
  *   tls/cert.pem, tls/key.pem   its self-signed TLS certificate and key
  */
 typedef struct comity_node comity_node;
@@ -680,7 +682,8 @@ typedef struct comity_node_init_opts {
 /* What init made.  Release with comity_node_created_free. */
 typedef struct comity_node_created {
     char *operator_token;  /* shown once; only its hash is stored */
-    char *node_vkey;       /* node signing key's verifier key, or NULL */
+    char *node_vkey;       /* node signing key's verifier key (also the log's) */
+    char *witness_vkey;    /* the node's witness cosigning key (type 0x04) */
     char cert_sha256[96];  /* "AB:CD:..." of the certificate, or "" */
 } comity_node_created;
 

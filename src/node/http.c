@@ -15,6 +15,7 @@
  *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
  *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
+ *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
  *   /v1/...                    the node's own REST API (records: later)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
@@ -280,10 +281,14 @@ static void node_info(cy_req *r, cy_resp *w)
     if (!r->node->log ||
         comity_log_read_checkpoint(r->node->log, &cp, &cplen, NULL, NULL, NULL) != COMITY_OK)
         cp = NULL;
-    json_t *v = json_pack("{s:s, s:s?, s:s?, s:s, s:s}", "origin", r->node->origin, "vkey", vkey,
-                          "checkpoint", cp, "taxii_discovery", "/taxii2/", "taxii_api_root",
-                          root);
+    char *wvkey = NULL;
+    if (cy_store_meta_get(r->node->store, "witness_vkey", &wvkey, NULL) != COMITY_OK)
+        wvkey = NULL;
+    json_t *v = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s}", "origin", r->node->origin,
+                          "vkey", vkey, "witness_vkey", wvkey, "checkpoint", cp,
+                          "taxii_discovery", "/taxii2/", "taxii_api_root", root);
     cy_free(vkey);
+    cy_free(wvkey);
     comity_free(cp);
     cy_resp_json(r, w, 200, "application/json", v);
 }
@@ -320,6 +325,8 @@ static void route(cy_req *r, cy_resp *w)
         route_v1(r, w);
     else if (strcmp(r->segs[0], "log") == 0)
         cy_tiles_handle(r, w);
+    else if (strcmp(r->segs[0], "witness") == 0)
+        cy_witness_handle(r, w);
     else
         cy_resp_error(r, w, false, 404, "not found", "no such endpoint");
 }
@@ -644,6 +651,8 @@ void comity_node_close(comity_node *node)
         return;
     comity_node_stop(node, 0);
     comity_store_close(node->store);
+    comity_witness_free(node->witness);
+    comity_nkey_free(node->wkey);
     comity_nkey_free(node->key);
     if (node->key_pem)
         cy_free_secret(node->key_pem, strlen(node->key_pem));

@@ -39,6 +39,8 @@ struct comity_node {
     comity_store *store;
     comity_nkey *key;   /* node signing key (DIR/node.key), signs the log */
     comity_log *log;    /* DIR/log, open for writing while serving */
+    comity_nkey *wkey;  /* witness cosigning key (DIR/witness.key), or NULL */
+    comity_witness *witness; /* DIR/witness: cosigns peer logs, or NULL */
     char origin[128];
     char api_root[64];   /* name of the one API root, e.g. "comity" */
     char title[CY_TITLE_MAX];
@@ -95,6 +97,9 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
                    const char *fmt, ...) CY_PRINTF(6, 7);
 /* Sets a JSON body from a jansson value (steals the reference). */
 void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v);
+
+/* POST /witness/add-checkpoint (c2sp.org/tlog-witness), in tiles.c. */
+void cy_witness_handle(cy_req *r, cy_resp *w);
 
 /* The log's tiles under /log/ (tiles.c). */
 void cy_tiles_handle(cy_req *r, cy_resp *w);

@@ -10,7 +10,8 @@
  * exactly that grammar are mapped to files, so nothing else in DIR/log
  * (log.db, the lock) or outside it can be reached.  Full tiles never change
  * and are served as immutable; partial tiles and the checkpoint are not
- * cached.
+ * cached.  The node's witness endpoint lives here too (it is the other half
+ * of the log protocols).
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -101,4 +102,43 @@ void cy_tiles_handle(cy_req *r, cy_resp *w)
     w->status = 200;
     w->ctype = kind == 3 ? "text/plain; charset=utf-8" : "application/octet-stream";
     w->cache = kind == 1 ? "public, max-age=31536000, immutable" : "no-cache";
+}
+
+/*
+ * POST /witness/add-checkpoint: the node as a c2sp.org/tlog-witness
+ * witness of the logs its operator trusts (comity witness add-log
+ * DIR/witness VKEY).  The request and answer bodies are the protocol's own
+ * (text, not JSON): src/tlog/ checks the checkpoint, the consistency proof
+ * and the old size, and keeps its state durable before answering.
+ */
+void cy_witness_handle(cy_req *r, cy_resp *w)
+{
+    if (r->nseg != 2 || strcmp(r->segs[1], "add-checkpoint") != 0 || !r->node->witness) {
+        cy_resp_error(r, w, false, 404, "not found", "no such witness endpoint");
+        return;
+    }
+    if (strcmp(r->method, "POST") != 0) {
+        w->allow = "POST";
+        cy_resp_error(r, w, false, 405, "method not allowed", "add-checkpoint is POST");
+        return;
+    }
+    if (r->body_len > COMITY_WITNESS_BODY_MAX) {
+        cy_resp_error(r, w, false, 413, "request too large",
+                      "an add-checkpoint body is at most %u bytes", COMITY_WITNESS_BODY_MAX);
+        return;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    const char *ctype = NULL;
+    int status = comity_witness_add_checkpoint(r->node->witness, r->body ? (const char *)r->body : "",
+                                               r->body_len, &out, &len, &ctype);
+    cy_buf_reset(&w->body);
+    if (out && cy_buf_append(&w->body, out, len)) {
+        comity_free(out);
+        cy_resp_error(r, w, false, 500, "out of memory", "witness answer");
+        return;
+    }
+    comity_free(out);
+    w->status = (unsigned)status;
+    w->ctype = ctype ? ctype : "text/plain; charset=utf-8";
 }

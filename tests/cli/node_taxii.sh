@@ -61,7 +61,7 @@ check "non-TAXII path" 404 "$(req GET /nothing)"
 check "non-TAXII error body" "not found" "$(jbody .error)"
 check "node pointer" 200 "$(req GET /)"
 check "node info" 200 "$(req GET /v1/node)"
-check "node info: origin and key" "test.comity.example $(sed -n 's/^node key: //p' "$T/init.out")" "$(jbody '"\(.origin) \(.vkey)"')"
+check "node info: origin and key" "test.comity.example $(sed -n 's/^node key (signs its log): //p' "$T/init.out")" "$(jbody '"\(.origin) \(.vkey)"')"
 check "node info: JSON media type" application/json "$(hdr Content-Type)"
 check "node info: log checkpoint (origin, size 0)" "test.comity.example 0" "$(jbody '.checkpoint' | head -2 | tr '\n' ' ' | sed 's/ $//')"
 [ -f "$D/log/checkpoint" ] && [ -f "$D/node.key" ] && [ "$(stat -c %a "$D/node.key")" = 600 ] &&
