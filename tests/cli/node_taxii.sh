@@ -20,6 +20,10 @@ if sqlite3 "$D/node.db" "select token_hash from principals" | grep -q "$OPTOKEN"
 MOFA=$(add_party "$D" pk.mofa)
 PKCERT=$(add_party "$D" pk.pkcert)
 INCERT=$(add_party "$D" in.cert)
+"$COMITY_BIN" keygen --party fr.anssi --out "$T/fr.key" >/dev/null 2>&1
+read -r fvkey frecip < <("$COMITY_BIN" key show "$T/fr.key")
+"$COMITY_BIN" party add "$D" fr.anssi --vkey "$fvkey" --recipient "$frecip" >/dev/null &&
+  ok "party add with a key made by comity keygen" || bad "party add with a keygen key"
 rc=0; "$COMITY_BIN" party add "$D" pk.mofa --vkey "$(vkey_for pk.mofa)" --recipient "$(recipient_new)" >/dev/null 2>&1 || rc=$?
 check "party add refuses a taken name" 2 "$rc"
 rc=0; "$COMITY_BIN" party add "$D" PK --vkey "$(vkey_for PK)" --recipient "$(recipient_new)" >/dev/null 2>&1 || rc=$?
@@ -74,9 +78,9 @@ ids_of() { jq -r '[.collections[]?.alias] | join(",")' "$T/body"; }
 req GET /comity/collections/ "${A[@]}" >/dev/null
 check "anonymous sees public only" "public" "$(ids_of)"
 req GET /comity/collections/ "${A[@]}" "${OP[@]}" >/dev/null
-check "operator sees all" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert,state.in" "$(ids_of)"
+check "operator sees all" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert,state.in,inbox.fr.anssi,state.fr" "$(ids_of)"
 req GET /comity/collections/ "${A[@]}" -u "pk.mofa:$MOFA" >/dev/null
-check "pk.mofa's collections" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert" "$(ids_of)"
+check "pk.mofa's collections" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert,inbox.fr.anssi" "$(ids_of)"
 check "pk.mofa can read its inbox" "true" "$(jq -r '.collections[] | select(.alias=="inbox.pk.mofa") | .can_read' "$T/body")"
 check "pk.mofa cannot read another inbox" "false" "$(jq -r '.collections[] | select(.alias=="inbox.pk.pkcert") | .can_read' "$T/body")"
 check "Token header works" 200 "$(req GET /comity/collections/ "${A[@]}" -H "Authorization: Token $INCERT")"
@@ -208,7 +212,7 @@ check "pk.mofa reads its inbox" 1 "$(req GET "/comity/collections/$INBOX/objects
 
 # --- the party directory from the command line --------------------------------
 "$COMITY_BIN" party list "$D" >"$T/list"
-check "party list (sorted)" "in.cert operator pk.mofa pk.pkcert" "$(jq -r '[.[].name] | join(" ")' "$T/list")"
+check "party list (sorted)" "fr.anssi in.cert operator pk.mofa pk.pkcert" "$(jq -r '[.[].name] | join(" ")' "$T/list")"
 grep -q token "$T/list" && bad "party list shows tokens" || ok "party list shows no tokens"
 NEW=$("$COMITY_BIN" party token "$D" in.cert | sed -n 's/^token (shown once): //p')
 check "old token refused after rotation" 401 "$(req GET /comity/collections/ "${A[@]}" -u "in.cert:$INCERT")"
