@@ -154,6 +154,11 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
     va_start(ap, fmt);
     vsnprintf(desc, sizeof desc, fmt, ap);
     va_end(ap);
+    /* messages may quote the request (a path, a parameter): keep them
+     * printable ASCII so they are always valid JSON strings */
+    for (char *c = desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
     char code[8];
     snprintf(code, sizeof code, "%u", status);
     json_t *v;
