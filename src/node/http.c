@@ -397,9 +397,16 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, w->status, resp);
     MHD_destroy_response(resp);
-    if (node->opts.access_log)
+    if (node->opts.access_log) {
+        /* the decoded path may hold control bytes: never let it forge lines */
+        char url[256];
+        snprintf(url, sizeof url, "%s", r ? r->url : "?");
+        for (char *c = url; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                *c = '?';
         fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon ? r->who.name : "-",
-                r ? r->method : "?", r ? r->url : "?", w->status, len);
+                r ? r->method : "?", url, w->status, len);
+    }
     return ok;
 }
 
