@@ -401,9 +401,9 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         /* the decoded path may hold control bytes: never let it forge lines */
         char url[256];
         snprintf(url, sizeof url, "%s", r ? r->url : "?");
-        for (char *c = url; *c; c++)
-            if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                *c = '?';
+        for (char *p = url; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon ? r->who.name : "-",
                 r ? r->method : "?", url, w->status, len);
     }
