@@ -726,6 +726,165 @@ COMITY_API size_t comity_sweep_indicators(const comity_sweep *sw,
                                           size_t *skipped);
 
 /* ------------------------------------------------------------------------ */
+/* Framework: directory, messages, pings (src/framework/)                   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * The confidence-building layer (docs/framework.md): a points-of-contact
+ * directory (records of type poc), messages with deadlines (notification,
+ * request, answered by ack, reply, close) and communication checks (ping,
+ * pong).  A comity_framework is fed verified records in log order and
+ * "delivered" events (a recipient fetched a message), refuses what breaks a
+ * rule (COMITY_ERR_INVALID: body schema or shape; COMITY_ERR_DENIED: not
+ * allowed for this party; COMITY_ERR_CONFLICT: the state machine forbids it;
+ * COMITY_ERR_NOTFOUND: refers to an unknown message; COMITY_ERR_EXISTS: fed
+ * twice), and answers queries at a time the caller passes in (no hidden
+ * clock).  Its state is a pure function of what was fed, in order: a node
+ * rebuilds it at start by feeding its stored records and delivered events
+ * again.  Not thread safe: serialise calls on one handle.
+ */
+#define COMITY_FW_BODY_MAX COMITY_RECORD_MAX /* bytes of a body to check */
+#define COMITY_FW_DEPTH_MAX 32               /* JSON nesting in a body */
+
+typedef struct comity_framework comity_framework;
+
+/* OUT *fw: comity_framework_free.  Deadlines start at the defaults of
+ * docs/framework.md. */
+COMITY_API comity_err comity_framework_new(comity_framework **fw,
+                                           comity_error *err);
+COMITY_API void comity_framework_free(comity_framework *fw);
+
+/* Sets the default time allowed to acknowledge and to answer a message of
+ * `severity` 1-5 (0: severity unknown, e.g. a sealed body not given), in
+ * milliseconds (> 0).  A body's respond_by overrides the answer deadline. */
+COMITY_API comity_err comity_framework_set_deadline(comity_framework *fw,
+                                                    int severity,
+                                                    int64_t ack_ms,
+                                                    int64_t answer_ms,
+                                                    comity_error *err);
+/* Time allowed to answer a ping with a pong (ms, > 0; default 24 hours). */
+COMITY_API comity_err comity_framework_set_ping_deadline(comity_framework *fw,
+                                                         int64_t pong_ms,
+                                                         comity_error *err);
+
+/* 1 when `type` is one the framework rules (poc, notification, request,
+ * ack, reply, close, ping, pong), else 0. */
+COMITY_API int comity_framework_handles(const char *type);
+
+/* Checks a body against the schema of `type` alone (no state), e.g. before
+ * signing.  Messages name the field: "notification.body.severity: want an
+ * integer 1-5". */
+COMITY_API comity_err comity_framework_check_body(const char *type,
+                                                  const char *body, size_t len,
+                                                  comity_error *err);
+
+/*
+ * Feeds one verified record (borrowed; only read during the call), in log
+ * order.  `body` is its opened body when the record is sealed and the
+ * caller could open it, else NULL (a clear body is read from the record; a
+ * sealed one not given is tracked by its envelope only, severity unknown).
+ * Types the framework does not rule are ignored (COMITY_OK).  On refusal
+ * nothing changes.
+ */
+COMITY_API comity_err comity_framework_add(comity_framework *fw,
+                                           const comity_record *rec,
+                                           const char *body, size_t body_len,
+                                           comity_error *err);
+/* The same checks as comity_framework_add without changing anything, so
+ * that a node can refuse a record before it appends it to its log. */
+COMITY_API comity_err comity_framework_check(const comity_framework *fw,
+                                             const comity_record *rec,
+                                             const char *body, size_t body_len,
+                                             comity_error *err);
+
+/* Party `party` fetched message `id` at `at_ms` (the node's event; fetching
+ * is not a record).  Only recipients; later fetches change nothing. */
+COMITY_API comity_err comity_framework_delivered(comity_framework *fw,
+                                                 const char *id,
+                                                 const char *party,
+                                                 int64_t at_ms,
+                                                 comity_error *err);
+
+typedef enum comity_msg_state {
+    COMITY_MSG_SENT = 0,
+    COMITY_MSG_DELIVERED = 1,
+    COMITY_MSG_ACKNOWLEDGED = 2,
+    COMITY_MSG_ANSWERED = 3, /* a reply "answered", or a pong */
+    COMITY_MSG_DECLINED = 4,
+    COMITY_MSG_CLOSED = 5
+} comity_msg_state;
+
+/* "sent", "delivered", ... (static). */
+COMITY_API const char *comity_msg_state_name(comity_msg_state s);
+
+typedef struct comity_msg_status {
+    comity_msg_state state;
+    int overdue;           /* 1: the expected record is late at `now_ms` */
+    const char *expects;   /* "ack", "reply", "pong" or NULL (static) */
+    int64_t due_ms;        /* deadline of what is expected, 0 if nothing */
+    int64_t ack_due_ms;    /* the message's deadlines (0: none expected) */
+    int64_t answer_due_ms;
+} comity_msg_status;
+
+/* Status of message `id` for recipient `party` (as named in the message's
+ * `to`, or an office of a state named there), or, with party NULL, of the
+ * least advanced recipient.  Unknown id or party: COMITY_ERR_NOTFOUND. */
+COMITY_API comity_err comity_framework_status(const comity_framework *fw,
+                                              const char *id,
+                                              const char *party,
+                                              int64_t now_ms,
+                                              comity_msg_status *out,
+                                              comity_error *err);
+
+/* The JSON queries below give OUT *json (caller frees, comity_free); each
+ * item is {"id","type","from","to","state","expects","due","overdue"} with
+ * times in RFC 3339, sorted by due then id. */
+
+/* Every (message, recipient) whose expected record is late at `now_ms`. */
+COMITY_API comity_err comity_framework_overdue(const comity_framework *fw,
+                                               int64_t now_ms, char **json,
+                                               comity_error *err);
+/* {"awaiting_me": [...], "awaiting_others": [...]}: what `party` (or its
+ * state, when messages were sent to the state) must answer, and what it
+ * sent that others have not answered yet. */
+COMITY_API comity_err comity_framework_inbox(const comity_framework *fw,
+                                             const char *party,
+                                             int64_t now_ms, char **json,
+                                             comity_error *err);
+/* The directory at `at_ms`: an array of {"state","kind","current","history"}
+ * sorted by state then kind; "current" is the latest entry valid at `at_ms`
+ * (null when withdrawn or none valid), "history" every entry fed so far, in
+ * log order, each {"id","author","created","body"}.  `state` NULL: all. */
+COMITY_API comity_err comity_framework_directory(const comity_framework *fw,
+                                                 const char *state,
+                                                 int64_t at_ms, char **json,
+                                                 comity_error *err);
+
+typedef struct comity_ping_stats {
+    uint64_t count;        /* pings sent to the party in [from, to) */
+    uint64_t answered;     /* of those, answered by a pong (whenever) */
+    int64_t p50_ms;        /* response time percentiles (nearest rank) over */
+    int64_t p90_ms;        /*   the answered ones; -1 when none */
+    double unanswered;     /* (count - answered) / count; 0 when count is 0 */
+} comity_ping_stats;
+
+/* Stats of pings created in [from_ms, to_ms) to `party` (NULL: all) for
+ * contact kind `kind` (NULL: all kinds). */
+COMITY_API comity_err comity_framework_ping_stats(const comity_framework *fw,
+                                                  const char *party,
+                                                  const char *kind,
+                                                  int64_t from_ms,
+                                                  int64_t to_ms,
+                                                  comity_ping_stats *out,
+                                                  comity_error *err);
+/* The same for every (party, kind) pinged in [from_ms, to_ms): an array of
+ * {"party","kind","count","answered","p50_ms","p90_ms","unanswered"}. */
+COMITY_API comity_err comity_framework_ping_report(const comity_framework *fw,
+                                                   int64_t from_ms,
+                                                   int64_t to_ms, char **json,
+                                                   comity_error *err);
+
+/* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */
 
