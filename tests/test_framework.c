@@ -761,6 +761,68 @@ static void test_pings(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- allocation failures ---------------------------------------------- */
+
+/* Every allocation of add and of the queries may fail: the call says
+ * NOMEM, leaks nothing (ASan) and changes nothing (the retry succeeds
+ * rather than finding the record half-fed). */
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char n[128], p[128];
+    comity_record *rs[6];
+    rs[0] = mk(PK_CERT, "poc", "2026-01-01T00:00:00.000Z", NULL, NULL,
+               POC_BODY("technical", "PKCERT", "2026-01-01T00:00:00Z", ",\"party\":\"pk.pkcert\""), false);
+    rs[1] = mk(PK_MOFA, "notification", "2026-11-23T10:00:00.000Z", "pk.pkcert,in.mea", NULL,
+               "{" NOTIF_OK "}", false);
+    snprintf(n, sizeof n, "%s", comity_record_id(rs[1]));
+    rs[2] = mk(IN_MEA, "ack", "2026-11-23T10:01:00.000Z", NULL, n, "{}", false);
+    rs[3] = mk(UN, "ping", "2026-11-23T10:00:00.000Z", "pk.pkcert,in.mea", NULL, "{\"announced\":false}", false);
+    snprintf(p, sizeof p, "%s", comity_record_id(rs[3]));
+    rs[4] = mk(PK_CERT, "pong", "2026-11-23T10:02:00.000Z", NULL, p, "{}", false);
+    rs[5] = mk(PK_MOFA, "close", "2026-11-23T10:03:00.000Z", NULL, n, "{}", false);
+    for (size_t i = 0; i < CY_ARRAY_LEN(rs); i++) {
+        long k;
+        for (k = 1; k < 200; k++) {
+            cy_alloc_fail_after(k);
+            comity_err rc = comity_framework_add(fw, rs[i], NULL, 0, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK)
+                break;
+            if (rc != COMITY_ERR_NOMEM)
+                fail_msg("record %zu, failing allocation %ld: %s", i, k, tu_last_err.msg);
+        }
+        assert_true(k < 200);
+        if (i == 0 || i == 1 || i == 3) /* these allocate: some call failed */
+            assert_true(k > 1);
+        comity_record_free(rs[i]);
+    }
+    assert_int_equal(st(fw, n, "in.mea", 0, NULL), COMITY_MSG_CLOSED);
+    for (int q = 0; q < 4; q++) {
+        long k;
+        for (k = 1; k < 200; k++) {
+            char *json = NULL;
+            cy_alloc_fail_after(k);
+            comity_err rc = q == 0 ? comity_framework_inbox(fw, "pk.pkcert", 0, &json, E)
+                          : q == 1 ? comity_framework_overdue(fw, T("2027-01-01T00:00:00Z"), &json, E)
+                          : q == 2 ? comity_framework_directory(fw, NULL, T("2027-01-01T00:00:00Z"), &json, E)
+                                   : comity_framework_ping_report(fw, 0, T("2027-01-01T00:00:00Z"), &json, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK) {
+                assert_non_null(json);
+                comity_free(json);
+                break;
+            }
+            assert_int_equal(rc, COMITY_ERR_NOMEM);
+            assert_null(json);
+        }
+        assert_true(k > 1 && k < 200);
+    }
+    comity_framework_free(fw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -773,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_sealed),
         cmocka_unit_test(test_state_recipient_and_inbox),
         cmocka_unit_test(test_pings),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
