@@ -837,8 +837,8 @@ COMITY_API comity_err comity_framework_status(const comity_framework *fw,
                                               comity_error *err);
 
 /* The JSON queries below give OUT *json (caller frees, comity_free); each
- * item is {"id","type","from","to","state","expects","due","overdue"} with
- * times in RFC 3339, sorted by due then id. */
+ * item is {"id","type","from","to","state","expects","due","overdue",
+ * "severity"} with times in RFC 3339, sorted by due then id. */
 
 /* Every (message, recipient) whose expected record is late at `now_ms`. */
 COMITY_API comity_err comity_framework_overdue(const comity_framework *fw,

@@ -500,6 +500,9 @@ static void test_message_refusals(void **state)
     TU_FAILS(ADD(PK_CERT, "request", "2026-11-23T10:00:00.000Z", "in.mea,pk.pkcert", NULL,
                  "{" REQ_OK "}", NULL),
              COMITY_ERR_INVALID, "request.to[1]: the author cannot be a recipient");
+    TU_FAILS(ADD(PK_CERT, "ping", "2026-11-23T10:00:00.000Z", "in,pk", NULL,
+                 "{\"announced\":true}", NULL),
+             COMITY_ERR_INVALID, "ping.to[1]: the author's own state cannot be a recipient");
     TU_FAILS(ADD(PK_CERT, "request", "2026-11-23T10:00:00.000Z", "in.mea", NULL,
                  "{" REQ_OK ",\"respond_by\":\"2026-11-23T09:00:00Z\"}", NULL),
              COMITY_ERR_INVALID, "request.body.respond_by: want a time after");

@@ -381,10 +381,15 @@ static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
     if (nto == 0)
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.to: want at least one recipient", type);
-    for (size_t i = 0; i < nto; i++)
-        if (strcmp(comity_record_to(rec, i), author) == 0)
+    char ast[COMITY_PARTY_MAX + 1];
+    state_of(author, ast);
+    for (size_t i = 0; i < nto; i++) {
+        const char *to = comity_record_to(rec, i);
+        if (strcmp(to, author) == 0 || strcmp(to, ast) == 0)
             return cy_fail(err, COMITY_ERR_INVALID,
-                           "%s.to[%zu]: the author cannot be a recipient", type, i);
+                           "%s.to[%zu]: the author%s cannot be a recipient",
+                           type, i, strcmp(to, ast) == 0 ? "'s own state" : "");
+    }
     msg m = {0};
     m.type = t;
     m.created_ms = created;
