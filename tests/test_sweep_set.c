@@ -83,6 +83,46 @@ static void test_domain_many_labels(void **state)
     cy_sw_set_free(s);
 }
 
+/* Hashing a token inside a larger buffer (partial words read as single
+ * loads reaching in front of the token) gives the same hashes as hashing
+ * it alone, for every start offset, with few (<= 4) and many stored
+ * lengths. */
+static void test_domain_hashes_in_buffer(void **state)
+{
+    (void)state;
+    const char *line = "Q-Z.ab.CDE.fghi.jklmnopq.rstuvwxyz0.a1b2c3d4e5f.gh";
+    size_t ll = strlen(line);
+    for (int many = 0; many < 2; many++) {
+        cy_sw_set *s = mk();
+        add(s, CY_SW_DOMAIN, "a1b2c3d4e5f.gh", 1);
+        add(s, CY_SW_DOMAIN, "rstuvwxyz0.a1b2c3d4e5f.gh", 2);
+        if (many) {
+            add(s, CY_SW_DOMAIN, "x.gh", 3);
+            add(s, CY_SW_DOMAIN, "xyz.gh", 4);
+            add(s, CY_SW_DOMAIN, "q.xyz.gh", 5);
+            add(s, CY_SW_DOMAIN, "CDE.fghi.jklmnopq.rstuvwxyz0.a1b2c3d4e5f.gh", 6);
+        }
+        TU_OK(cy_sw_set_build(s, E));
+        for (size_t at = 0; at < ll; at++) {
+            if (at > 0 && line[at - 1] != '.')
+                continue;
+            cy_sw_dq a, b;
+            size_t na = cy_sw_domain_hashes(s, line + at, ll - at, &a);
+            size_t nb = cy_sw_domain_hashes_at(s, line + at, ll - at, at, &b);
+            assert_int_equal(na, nb);
+            assert_true(na <= CY_SW_DQ_MAX);
+            for (size_t k = 0; k < na; k++) {
+                assert_true(a.h[k] == b.h[k]);
+                assert_int_equal(a.at[k], b.at[k]);
+            }
+            cy_sw_found f[8];
+            size_t want = (at <= 25) + (at <= 36) + (many && at <= 7);
+            assert_int_equal(cy_sw_domain_probe(s, line + at, ll - at, &b, f, 8), want);
+        }
+        cy_sw_set_free(s);
+    }
+}
+
 static void test_domain_nested_and_dups(void **state)
 {
     (void)state;
@@ -409,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_many_values),
         cmocka_unit_test(test_scan_tokens),
         cmocka_unit_test(test_scan_empty_set),
+        cmocka_unit_test(test_domain_hashes_in_buffer),
         cmocka_unit_test(test_scan_fast_path_agrees),
         cmocka_unit_test(test_type_names),
     };

@@ -104,6 +104,12 @@ struct scan {
     const uint8_t *cls;
     struct pend batch[BATCH];
     size_t nbatch;
+    /* the last domain token hashed, and its hashes: DNS server logs name
+     * the query twice a line (BIND: "(name): query: name"), so the second
+     * is not hashed again */
+    const char *prev_s;
+    size_t prev_len;
+    cy_sw_dq prev_q;
     bool has_dom, has_v4, has_v6, has_hash, has_email, has_url;
     int stop;
 };
@@ -156,7 +162,18 @@ static void report(struct scan *sc, const cy_sw_found *f, size_t n,
 static void queue_domain(struct scan *sc, const char *s, size_t len)
 {
     struct pend *p = &sc->batch[sc->nbatch];
-    size_t n = cy_sw_domain_hashes(sc->set, s, len, &p->q);
+    size_t n;
+    if (len == sc->prev_len && memcmp(s, sc->prev_s, len) == 0) {
+        p->q = sc->prev_q;
+        n = p->q.n;
+    } else {
+        n = cy_sw_domain_hashes_at(sc->set, s, len, (size_t)(s - sc->buf), &p->q);
+        if (n != SIZE_MAX) {
+            sc->prev_s = s;
+            sc->prev_len = len;
+            sc->prev_q = p->q;
+        }
+    }
     if (n == 0)
         return;
     if (n == SIZE_MAX) {

@@ -167,6 +167,10 @@ typedef struct cy_sw_dq {
  * CY_SW_DQ_MAX (then use cy_sw_lookup_domain). */
 size_t cy_sw_domain_hashes(const cy_sw_set *set, const char *v, size_t len,
                            cy_sw_dq *q);
+/* The same, when `before` bytes in front of v may be read too (a token in
+ * a larger buffer): the partial words are then single loads. */
+size_t cy_sw_domain_hashes_at(const cy_sw_set *set, const char *v, size_t len,
+                              size_t before, cy_sw_dq *q);
 size_t cy_sw_domain_probe(const cy_sw_set *set, const char *v, size_t len,
                           const cy_sw_dq *q, cy_sw_found *out, size_t cap);
 
