@@ -409,6 +409,10 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
     const char *end = buf + len;
     const char *done = buf; /* end of the last run handled */
     uint64_t lines = 0;
+    /* digit-and-dot runs (times, IPs) matter only to these sets; the
+     * others visit only runs with a dot and a letter */
+    const bool dots_only = sc->has_v4 || sc->has_url || sc->has_email;
+    uint64_t c_alpha = 0, c_dot = 0; /* carries into the next window */
     for (size_t i = 0; i < len && !sc->stop; i += 64) {
         struct masks m;
         size_t n = len - i < 64 ? len - i : 64;
@@ -422,7 +426,28 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
         } else
 #endif
             masks_scalar(cls, buf + i, n, &m);
-        uint64_t ev = m.dot | m.nl;
+        uint64_t ev;
+        if (dots_only) {
+            ev = m.dot;
+        } else {
+            /* Only runs with a dot and a letter can hit: one event per
+             * such run, found with carries (each window is one digit of a
+             * long addition, so runs across window edges keep their
+             * carries).  R + A carries from each letter through the rest
+             * of its run: a dot it passes (sum bit 0) has a letter before
+             * it.  N + D (N: run bytes that are not letters) carries from
+             * each dot through non-letters: where it lands on a letter,
+             * that letter has a dot before it. */
+            uint64_t nr = m.run & ~m.alpha, t1, t2;
+            bool o1 = __builtin_add_overflow(m.run, m.alpha, &t1);
+            bool o2 = __builtin_add_overflow(t1, c_alpha, &t1);
+            c_alpha = o1 | o2;
+            bool o3 = __builtin_add_overflow(nr, m.dot, &t2);
+            bool o4 = __builtin_add_overflow(t2, c_dot, &t2);
+            c_dot = o3 | o4;
+            ev = (m.dot & ~t1) | (t2 & ~nr & m.alpha);
+        }
+        ev |= m.nl;
         while (ev && !sc->stop) {
             unsigned b = (unsigned)__builtin_ctzll(ev);
             ev &= ev - 1;
@@ -456,8 +481,10 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
             /* the run's other dots need no visit (a run holds no newline) */
             ev &= hi >= 64 ? 0 : ~((1ULL << hi) - 1);
             /* digits, dots and colons only (times, IPs): nothing to find
-             * unless the set has IPv4 values or URLs/emails by IP */
-            if (!(acc & K_ALPHA) && !sc->has_v4 && !sc->has_url && !sc->has_email)
+             * unless the set has IPv4 values or URLs/emails by IP.  (Bytes
+             * added byte by byte above carry K_HEXL/K_HEXU for a-f: "ab.12"
+             * across a window edge is a letter run too.) */
+            if (!(acc & (K_ALPHA | K_HEXL | K_HEXU)) && !dots_only)
                 continue;
             run(sc, a, (size_t)(z - a), acc);
         }
