@@ -24,9 +24,13 @@
  * in input order.  Nothing here allocates; the buffer is only read.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #endif
 
 #include "sweep/sweep.h"
@@ -44,10 +48,14 @@ enum {
 };
 
 static uint8_t class_t[256];
+static bool use_avx2; /* set once with class_t */
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
 static void class_init(void)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    use_avx2 = getenv("COMITY_NO_AVX2") == NULL && __builtin_cpu_supports("avx2");
+#endif
     uint8_t *k = class_t;
     {
         for (int i = 0; i < 256; i++) {
@@ -403,7 +411,70 @@ static inline void masks16(const char *p, unsigned shift, struct masks *m)
 }
 #endif
 
-static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
+/* The masks of 64 bytes: SSE2, four 16-byte steps. */
+static inline void masks64_sse2(const char *p, struct masks *m)
+{
+#if defined(__SSE2__)
+    memset(m, 0, sizeof *m);
+    masks16(p, 0, m);
+    masks16(p + 16, 16, m);
+    masks16(p + 32, 32, m);
+    masks16(p + 48, 48, m);
+#else
+    masks_scalar(classes(), p, 64, m);
+#endif
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SCAN_AVX2 1
+/* The same with AVX2 (two 32-byte steps), chosen at run time. */
+__attribute__((target("avx2"))) static inline void masks32(const char *p, unsigned shift,
+                                                           uint64_t out[5])
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    const __m256i bias = _mm256_set1_epi8((char)0x80);
+    __m256i hi = _mm256_cmpgt_epi8(_mm256_setzero_si256(), v); /* bytes >= 0x80 */
+    __m256i l = _mm256_sub_epi8(_mm256_or_si256(v, _mm256_set1_epi8(0x20)),
+                                _mm256_set1_epi8('a'));
+    __m256i letter = _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(0x80 + 26)),
+                                       _mm256_xor_si256(l, bias));
+    __m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8('0'));
+    __m256i digit = _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(0x80 + 10)),
+                                      _mm256_xor_si256(d, bias));
+    __m256i dot = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('.'));
+    __m256i nl = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'));
+    __m256i colon = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(':'));
+    __m256i alpha = _mm256_or_si256(
+        _mm256_or_si256(hi, letter),
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('-')),
+                        _mm256_cmpeq_epi8(v, _mm256_set1_epi8('_'))));
+    __m256i run = _mm256_or_si256(_mm256_or_si256(alpha, digit), _mm256_or_si256(dot, colon));
+    out[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(run) << shift;
+    out[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dot) << shift;
+    out[2] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(nl) << shift;
+    out[3] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(alpha) << shift;
+    out[4] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(colon) << shift;
+}
+
+__attribute__((target("avx2"))) static inline void masks64_avx2(const char *p,
+                                                                struct masks *m)
+{
+    uint64_t o[5] = {0, 0, 0, 0, 0};
+    masks32(p, 0, o);
+    masks32(p + 32, 32, o);
+    m->run = o[0];
+    m->dot = o[1];
+    m->nl = o[2];
+    m->alpha = o[3];
+    m->colon = o[4];
+}
+#endif
+
+/* The loop over windows; masks64 computes a full window's masks (inlined
+ * into one copy per instruction set). */
+static inline __attribute__((always_inline)) uint64_t
+scan_dots_body(struct scan *sc, const char *buf, size_t len,
+               void (*masks64)(const char *, struct masks *))
 {
     const uint8_t *cls = sc->cls;
     const char *end = buf + len;
@@ -416,15 +487,9 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
     for (size_t i = 0; i < len && !sc->stop; i += 64) {
         struct masks m;
         size_t n = len - i < 64 ? len - i : 64;
-#if defined(__SSE2__)
-        if (n == 64) {
-            memset(&m, 0, sizeof m);
-            masks16(buf + i, 0, &m);
-            masks16(buf + i + 16, 16, &m);
-            masks16(buf + i + 32, 32, &m);
-            masks16(buf + i + 48, 48, &m);
-        } else
-#endif
+        if (n == 64)
+            masks64(buf + i, &m);
+        else
             masks_scalar(cls, buf + i, n, &m);
         uint64_t ev;
         if (dots_only) {
@@ -492,6 +557,41 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
     if (len && buf[len - 1] != '\n')
         lines++;
     return lines;
+}
+
+static uint64_t scan_dots_sse2(struct scan *sc, const char *buf, size_t len)
+{
+    return scan_dots_body(sc, buf, len, masks64_sse2);
+}
+
+#if SCAN_AVX2
+__attribute__((target("avx2"))) static uint64_t scan_dots_avx2(struct scan *sc,
+                                                               const char *buf, size_t len)
+{
+    return scan_dots_body(sc, buf, len, masks64_avx2);
+}
+#endif
+
+bool cy_sw_scan_avx2(int set)
+{
+    classes();
+#if SCAN_AVX2
+    if (set >= 0)
+        use_avx2 = set && __builtin_cpu_supports("avx2");
+    return use_avx2;
+#else
+    (void)set;
+    return false;
+#endif
+}
+
+static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
+{
+#if SCAN_AVX2
+    if (use_avx2)
+        return scan_dots_avx2(sc, buf, len);
+#endif
+    return scan_dots_sse2(sc, buf, len);
 }
 
 uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,

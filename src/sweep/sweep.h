@@ -191,6 +191,12 @@ typedef struct cy_sw_hit {
     size_t tok_len;
 } cy_sw_hit;
 
+/* Whether the tokenizer's fast path uses AVX2 (chosen once, at first use,
+ * from the CPU; COMITY_NO_AVX2 in the environment turns it off).  set 0 or
+ * 1 changes it (tests compare both paths; not while scans run), -1 only
+ * asks. */
+bool cy_sw_scan_avx2(int set);
+
 /* Called for each hit; `ud` is the caller's.  Returning non-zero stops. */
 typedef int (*cy_sw_hit_fn)(void *ud, const cy_sw_hit *hit);
 /*
