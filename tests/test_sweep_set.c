@@ -363,7 +363,7 @@ static void test_scan_empty_set(void **state)
 /* The dot-anchored fast path (sets of domains and IPv4 only) must find
  * exactly what the byte-by-byte path finds (forced by adding a hash). */
 struct all {
-    char toks[4096];
+    char toks[32768];
     size_t len;
     int n;
 };
@@ -450,6 +450,57 @@ static void test_scan_fast_path_agrees(void **state)
     cy_sw_scan_avx2(avx2);
 }
 
+/* DNS-log lines name each query twice: the scanner neither hashes the
+ * repeat again nor probes it again when the first had no hit.  Every
+ * occurrence must still be reported, at its own line and byte, across
+ * batch flushes (more than 32 tokens) and after non-repeats of the same
+ * length.  Expected hits come from cy_sw_lookup_domain, token by token. */
+static void test_scan_repeated_names(void **state)
+{
+    (void)state;
+    cy_sw_set *s = mk();
+    add(s, CY_SW_DOMAIN, "evil.com", 1);
+    add(s, CY_SW_DOMAIN, "bad.net", 2);
+    add(s, CY_SW_DOMAIN, "x.evil.com", 3);
+    TU_OK(cy_sw_set_build(s, E));
+    const char *names[] = {"evil.com", "EVIL.com", "good.com", "bad.net", "bbd.net",
+                           "x.evil.com", "y.evil.com", "nothing.org", "a.b.c.d"};
+    static char text[65536];
+    size_t len = 0;
+    struct all want = {0};
+    uint64_t r = 11;
+    for (int line = 1; line <= 300; line++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        const char *nm = names[(r >> 33) % CY_ARRAY_LEN(names)];
+        size_t nl = strlen(nm);
+        for (uint64_t rep = 0; rep < ((r >> 40) % 3) + 1; rep++) {
+            const char *pre = rep ? ": query: " : "10:00:00.000 client 10.0.0.1#53 (";
+            memcpy(text + len, pre, strlen(pre));
+            len += strlen(pre);
+            cy_sw_found f[8];
+            size_t k = cy_sw_lookup_domain(s, nm, nl, f, 8);
+            for (size_t i = 0; i < k; i++) {
+                cy_sw_hit h = {.entry = f[i].entry, .line = (uint64_t)line,
+                               .offset = len, .tok = text + len, .tok_len = nl};
+                memcpy(text + len, nm, nl);
+                on_all(&want, &h);
+            }
+            memcpy(text + len, nm, nl);
+            len += nl;
+            text[len++] = rep ? ' ' : ')';
+        }
+        text[len++] = '\n';
+        assert_true(len + 256 < sizeof text);
+    }
+    struct all got = {0};
+    assert_int_equal(cy_sw_scan_text(s, text, len, 1, 0, on_all, &got), 300);
+    assert_true(want.n > 100);
+    assert_int_equal(got.n, want.n);
+    if (got.len != want.len || memcmp(got.toks, want.toks, got.len) != 0)
+        fail_msg("got %.*s\nwant %.*s", (int)got.len, got.toks, (int)want.len, want.toks);
+    cy_sw_set_free(s);
+}
+
 static void test_type_names(void **state)
 {
     (void)state;
@@ -474,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_scan_empty_set),
         cmocka_unit_test(test_domain_hashes_in_buffer),
         cmocka_unit_test(test_scan_fast_path_agrees),
+        cmocka_unit_test(test_scan_repeated_names),
         cmocka_unit_test(test_type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,8 +96,9 @@ static const uint8_t *classes(void)
 struct pend {
     const char *s;
     uint32_t len;
+    int32_t same;   /* an earlier pend of this batch with the same bytes, or -1 */
     uint64_t line;
-    cy_sw_dq q;
+    cy_sw_dq q;     /* unused when same >= 0 */
 };
 
 /* Scanning state for one call. */
@@ -112,11 +113,13 @@ struct scan {
     const uint8_t *cls;
     struct pend batch[BATCH];
     size_t nbatch;
-    /* the last domain token hashed, and its hashes: DNS server logs name
-     * the query twice a line (BIND: "(name): query: name"), so the second
-     * is not hashed again */
+    /* the last domain token hashed: DNS server logs name the query twice
+     * a line (BIND: "(name): query: name"), so the second is not hashed
+     * again, and not probed again when the first had no hit.  Its hashes
+     * are batch[prev_idx].q while it is in the batch, else prev_q. */
     const char *prev_s;
     size_t prev_len;
+    int32_t prev_idx;
     cy_sw_dq prev_q;
     bool has_dom, has_v4, has_v6, has_hash, has_email, has_url;
     int stop;
@@ -145,11 +148,21 @@ static void emit(struct scan *sc, const cy_sw_found *f, size_t n, const char *to
 static void flush(struct scan *sc)
 {
     cy_sw_found f[FOUND_MAX];
-    size_t n = sc->nbatch;
+    size_t n = sc->nbatch, nhit[BATCH];
     sc->nbatch = 0;
+    if (sc->prev_idx >= 0) {
+        sc->prev_q = sc->batch[sc->prev_idx].q;
+        sc->prev_idx = -1;
+    }
     for (size_t i = 0; i < n && !sc->stop; i++) {
         struct pend *p = &sc->batch[i];
-        size_t k = cy_sw_domain_probe(sc->set, p->s, p->len, &p->q, f, FOUND_MAX);
+        if (p->same >= 0 && nhit[p->same] == 0) {
+            nhit[i] = 0; /* same bytes as a token without hits */
+            continue;
+        }
+        const cy_sw_dq *q = p->same >= 0 ? &sc->batch[p->same].q : &p->q;
+        size_t k = cy_sw_domain_probe(sc->set, p->s, p->len, q, f, FOUND_MAX);
+        nhit[i] = k;
         if (k)
             emit(sc, f, k, p->s, p->len, p->line);
     }
@@ -172,14 +185,20 @@ static void queue_domain(struct scan *sc, const char *s, size_t len)
     struct pend *p = &sc->batch[sc->nbatch];
     size_t n;
     if (len == sc->prev_len && memcmp(s, sc->prev_s, len) == 0) {
-        p->q = sc->prev_q;
-        n = p->q.n;
+        p->same = sc->prev_idx;
+        if (p->same < 0)
+            p->q = sc->prev_q;
+        n = p->same >= 0 ? sc->batch[p->same].q.n : p->q.n;
     } else {
         n = cy_sw_domain_hashes_at(sc->set, s, len, (size_t)(s - sc->buf), &p->q);
-        if (n != SIZE_MAX) {
+        p->same = -1;
+        if (n == SIZE_MAX) {
+            sc->prev_len = 0; /* none */
+        } else {
             sc->prev_s = s;
             sc->prev_len = len;
-            sc->prev_q = p->q;
+            sc->prev_idx = n ? (int32_t)sc->nbatch : -1;
+            sc->prev_q.n = 0; /* read only when n == 0 */
         }
     }
     if (n == 0)
@@ -599,7 +618,7 @@ uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
 {
     struct scan sc = {
         .set = set, .buf = buf, .end = buf + len, .line = line0, .off0 = off0,
-        .fn = fn, .ud = ud, .cls = classes(),
+        .fn = fn, .ud = ud, .cls = classes(), .prev_idx = -1,
         .has_dom = cy_sw_set_has(set, CY_SW_DOMAIN),
         .has_v4 = cy_sw_set_has(set, CY_SW_IPV4),
         .has_v6 = cy_sw_set_has(set, CY_SW_IPV6),
