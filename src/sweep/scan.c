@@ -503,6 +503,7 @@ scan_dots_body(struct scan *sc, const char *buf, size_t len,
      * others visit only runs with a dot and a letter */
     const bool dots_only = sc->has_v4 || sc->has_url || sc->has_email;
     uint64_t c_alpha = 0, c_dot = 0; /* carries into the next window */
+    const bool direct = sc->has_dom && !sc->has_email && !sc->has_url;
     for (size_t i = 0; i < len && !sc->stop; i += 64) {
         struct masks m;
         size_t n = len - i < 64 ? len - i : 64;
@@ -570,6 +571,13 @@ scan_dots_body(struct scan *sc, const char *buf, size_t len,
              * across a window edge is a letter run too.) */
             if (!(acc & (K_ALPHA | K_HEXL | K_HEXU)) && !dots_only)
                 continue;
+            /* the common case, a plain host name: straight to the batch
+             * (what simple_run would do, without its checks) */
+            if (direct && !(acc & K_COLON) && (acc & (K_ALPHA | K_HEXL | K_HEXU)) &&
+                *a != '.' && z[-1] != '.') {
+                queue_domain(sc, a, (size_t)(z - a));
+                continue;
+            }
             run(sc, a, (size_t)(z - a), acc);
         }
     }
