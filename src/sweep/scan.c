@@ -18,10 +18,14 @@
  * When the set holds name-like values (process:name, file:name, file:path,
  * app:id, ...), each line is also split into words at whitespace, quotes
  * and brackets, and each word (and its last path component) is looked up.
- * Sets of dotted values only take a faster path (scan_dots) that visits
- * dots and newlines found 64 bytes at a time with SSE2.  Domain tokens are
- * batched (32) so their lookups' cache misses overlap; hits still come out
- * in input order.  Nothing here allocates; the buffer is only read.
+ * Sets of dotted values only take a faster path (scan_dots) that makes bit
+ * masks of 64 bytes at a time (AVX2 when the CPU has it, else SSE2) and
+ * visits only the runs that can hit: with domains only, runs holding a dot
+ * and a letter, found with two carry-propagating additions per window.
+ * Domain tokens are batched (32) so their lookups' cache misses overlap; a
+ * token equal to the previous one (DNS logs name each query twice) is not
+ * hashed again.  Hits still come out in input order.  Nothing here
+ * allocates; the buffer is only read.
  */
 #include <pthread.h>
 #include <stdlib.h>
