@@ -650,6 +650,94 @@ COMITY_API int comity_witness_add_checkpoint(comity_witness *w, const char *body
 COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
                                            unsigned flags, char **out,
                                            size_t *err_at, comity_error *err);
+/* ------------------------------------------------------------------------ */
+/* Node and store (src/store/, src/node/)                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A node's storage (SQLite by default; the interface admits other backends).
+ * `uri` is a file path, or "sqlite:PATH".  Creates and migrates the schema.
+ * OUT *st: comity_store_close.  Safe to use from many threads at once. */
+typedef struct comity_store comity_store;
+COMITY_API comity_err comity_store_open(const char *uri, comity_store **st,
+                                        comity_error *err);
+COMITY_API void comity_store_close(comity_store *st);
+
+/* A node: its data directory DIR holds
+ *   node.db            the store (SQLite, WAL)
+ *   node.key           the node's signed-note signing key (mode 0600)
+ *   tls/cert.pem, tls/key.pem   its self-signed TLS certificate and key
+ */
+typedef struct comity_node comity_node;
+
+typedef struct comity_node_init_opts {
+    const char *origin;   /* log origin / node name, e.g. "comity.pk.example" */
+    const char *operator_name; /* operator account (default "operator") */
+    int no_tls_cert;      /* 1: do not make a self-signed certificate */
+} comity_node_init_opts;
+
+/* What init made.  Release with comity_node_created_free. */
+typedef struct comity_node_created {
+    char *operator_token;  /* shown once; only its hash is stored */
+    char *node_vkey;       /* node signing key's verifier key, or NULL */
+    char cert_sha256[96];  /* "AB:CD:..." of the certificate, or "" */
+} comity_node_created;
+
+/* Creates a node in `dir` (which must not exist or be empty). */
+COMITY_API comity_err comity_node_init(const char *dir,
+                                       const comity_node_init_opts *opts,
+                                       comity_node_created *out,
+                                       comity_error *err);
+COMITY_API void comity_node_created_free(comity_node_created *c);
+
+/* Opens the node in `dir`.  OUT *node: comity_node_close. */
+COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
+                                       comity_error *err);
+/* Stops serving (if started) and releases the node. */
+COMITY_API void comity_node_close(comity_node *node);
+/* The node's store (borrowed, valid while the node lives). */
+COMITY_API comity_store *comity_node_store(comity_node *node);
+
+typedef struct comity_serve_opts {
+    const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */
+    const char *cert_file, *key_file; /* PEM; default DIR/tls/{cert,key}.pem */
+    int insecure_http;    /* 1: plain HTTP (local use only) */
+    unsigned threads;     /* worker threads (default 4) */
+    size_t max_body;      /* request body cap in bytes (default 8 MiB) */
+    unsigned max_connections; /* total (default 256) */
+    unsigned max_per_ip;  /* per client address (default 64) */
+    unsigned timeout_s;   /* idle connection timeout (default 30) */
+    int access_log;       /* 1: one line per request on stderr (default 0) */
+} comity_serve_opts;
+
+COMITY_API void comity_serve_opts_default(comity_serve_opts *o);
+/* Starts the HTTP server in background threads; returns once listening. */
+COMITY_API comity_err comity_node_start(comity_node *node,
+                                        const comity_serve_opts *o,
+                                        comity_error *err);
+/* The SHA-256 fingerprint ("AB:CD:...") of the certificate being served,
+ * or "" when serving plain HTTP or not serving. */
+COMITY_API void comity_node_tls_fingerprint(const comity_node *node,
+                                            char out[96]);
+/* The bound port (useful with port 0), 0 when not serving. */
+COMITY_API unsigned comity_node_port(const comity_node *node);
+/* Stops accepting, lets in-flight requests finish (up to grace_ms), stops. */
+COMITY_API void comity_node_stop(comity_node *node, unsigned grace_ms);
+
+/* Registers a party (name valid per specs/records.md; vkey a signed-note
+ * verifier key named after the party; recipient an age1 recipient), creates
+ * its TAXII inbox collection, and returns a fresh API token (OUT *token,
+ * comity_free).  EXISTS when the name is taken. */
+COMITY_API comity_err comity_node_party_add(comity_node *node, const char *name,
+                                            const char *vkey,
+                                            const char *recipient, char **token,
+                                            comity_error *err);
+/* Replaces a party's (or the operator's) token; OUT *token as above. */
+COMITY_API comity_err comity_node_party_token(comity_node *node,
+                                              const char *name, char **token,
+                                              comity_error *err);
+/* The registered parties as a JSON array (OUT *json, comity_free). */
+COMITY_API comity_err comity_node_party_list(comity_node *node, char **json,
+                                             comity_error *err);
 
 #ifdef __cplusplus
 }
