@@ -52,6 +52,8 @@ int cmd_serve(int argc, char **argv)
             o.max_per_ip = (unsigned)v, i++;
         else if (!strcmp(a, "--timeout") && has && !num(argv[i + 1], 3600, &v))
             o.timeout_s = (unsigned)v, i++;
+        else if (!strcmp(a, "--body-timeout") && has && !num(argv[i + 1], 86400, &v))
+            o.body_timeout_s = (unsigned)v, i++;
         else if (a[0] == '-')
             return cli_usage("serve", "unknown or incomplete option %s", a);
         else if (!dir)

@@ -650,6 +650,7 @@ COMITY_API int comity_witness_add_checkpoint(comity_witness *w, const char *body
 COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
                                            unsigned flags, char **out,
                                            size_t *err_at, comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */
@@ -706,6 +707,7 @@ typedef struct comity_serve_opts {
     unsigned max_connections; /* total (default 256) */
     unsigned max_per_ip;  /* per client address (default 64) */
     unsigned timeout_s;   /* idle connection timeout (default 30) */
+    unsigned body_timeout_s; /* whole-body upload deadline (default 120) */
     int access_log;       /* 1: one line per request on stderr (default 0) */
 } comity_serve_opts;
 

@@ -341,6 +341,7 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 struct conn_state {
     cy_buf body;
     bool too_big;
+    time_t started; /* when the request's headers were complete */
 };
 
 static void free_body(void *p) { cy_free(p); }
@@ -391,6 +392,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!cs)
             return MHD_NO;
         cy_buf_init(&cs->body, node->opts.max_body);
+        cs->started = time(NULL);
         *state = cs;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -415,6 +417,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ok;
     }
     if (*upload_size) {
+        /* a body trickled in slower than the deadline allows: drop the
+         * connection (the idle timeout alone would let it last forever) */
+        if (time(NULL) - cs->started > (time_t)node->opts.body_timeout_s)
+            return MHD_NO;
         if (!cs->too_big && cy_buf_append(&cs->body, upload_data, *upload_size)) {
             cs->too_big = true;
             cy_buf_free(&cs->body);
@@ -467,6 +473,7 @@ void comity_serve_opts_default(comity_serve_opts *o)
     o->max_connections = 256;
     o->max_per_ip = 64;
     o->timeout_s = 30;
+    o->body_timeout_s = 120;
 }
 
 static comity_err parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sl,
@@ -528,6 +535,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->opts.max_per_ip = d.max_per_ip;
     if (!node->opts.timeout_s)
         node->opts.timeout_s = d.timeout_s;
+    if (!node->opts.body_timeout_s)
+        node->opts.body_timeout_s = d.body_timeout_s;
     node->opts.cert_file = node->opts.key_file = NULL; /* not kept: may not outlive the call */
     node->opts.listen = NULL;
 

@@ -62,6 +62,15 @@ sleep 0.2
 check "others still served" 200 "$(req GET /taxii2/)"
 stop_node || true
 
+# a body trickled in (1 KB/s) past --body-timeout: the connection is dropped
+serve "$D2" --insecure-http --body-timeout 1
+head -c 6000 /dev/zero | tr '\0' ' ' >"$T/slow"
+code=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --limit-rate 1k --max-time 20 \
+  -H "Content-Type: $TAXII" --data-binary @"$T/slow" "$URL/comity/collections/x/objects/" || true)
+check "slow body dropped at the deadline" 000 "$code"
+check "node still serves" 200 "$(req GET /taxii2/)"
+stop_node || true
+
 # SIGTERM while an upload is in flight: it completes, then the node exits 0
 serve "$D2" --insecure-http
 TOK=$(add_party "$D2" pk.mofa)
