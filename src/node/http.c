@@ -35,6 +35,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "node/intake.h"
 #include "node/node.h"
 
 #define ARENA_CHUNK 4096
@@ -286,13 +287,20 @@ static void route_v1(cy_req *r, cy_resp *w)
         node_info(r, w);
         return;
     }
-    /* Record intake (POST/GET /v1/records) plugs in here. */
+    if (r->nseg >= 2 && !strcmp(r->segs[1], "records")) {
+        cy_records_handle(r, w); /* records.c */
+        return;
+    }
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
 }
 
 static void route(cy_req *r, cy_resp *w)
 {
     bool taxii_path = false;
+    if (cy_logserve_owns(r->url)) {
+        cy_logserve_handle(r, w); /* logserve.c: public, its own path rules */
+        return;
+    }
     if (split_path(r) != 0) {
         cy_resp_error(r, w, false, 404, "not found", "malformed path");
         return;
@@ -360,7 +368,10 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             w->ctype ? w->ctype : "application/json");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            w->cache ? w->cache : "no-store");
+    if (w->retry_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, w->retry_after);
     if (w->first[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
     if (w->last[0])
@@ -557,6 +568,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
+    if (!node->intake && (rc = cy_intake_start(node, err))) /* records.c */
+        return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
     if (node->tls)
         flags |= MHD_USE_TLS;
@@ -577,9 +590,11 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         (unsigned)node->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
-    if (!node->mhd)
+    if (!node->mhd) {
+        cy_intake_stop(node);
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
     node->port = info ? info->port : 0;
     return COMITY_OK;
@@ -597,6 +612,8 @@ unsigned comity_node_port(const comity_node *node) { return node && node->mhd ? 
 
 void comity_node_stop(comity_node *node, unsigned grace_ms)
 {
+    if (node && !node->mhd)
+        cy_intake_stop(node);
     if (!node || !node->mhd)
         return;
     MHD_socket fd = MHD_quiesce_daemon(node->mhd);
@@ -611,6 +628,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     MHD_stop_daemon(node->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    cy_intake_stop(node); /* records.c: the log's final checkpoint */
     node->mhd = NULL;
     node->port = 0;
 }

@@ -20,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "node/intake.h"
 #include "node/node.h"
 
 #define ORIGIN_MAX 127
@@ -165,7 +166,11 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
         goto done;
     }
     out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
+    /* the node's log, signed with the node key, and its witness (records.c) */
+    rc = cy_intake_create(dir, opts->origin, nk, path, NULL, err);
     comity_nkey_free(nk);
+    if (rc)
+        goto done;
 
     if (!opts->no_tls_cert) {
         if ((rc = path_join(path, sizeof path, dir, "tls", err)))

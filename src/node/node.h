@@ -45,6 +45,7 @@ struct comity_node {
     char *cert_pem, *key_pem;
     unsigned port;
     bool tls;
+    struct cy_intake *intake; /* record intake, log, witness (records.c) */
 };
 
 /* Per-request memory: everything allocated here is freed at once. */
@@ -77,6 +78,8 @@ typedef struct cy_resp {
     char last[CY_STIX_TIME_BUF];
     bool www_auth;
     const char *allow; /* Allow header for 405 */
+    const char *cache; /* Cache-Control (NULL: no-store) */
+    const char *retry_after; /* Retry-After header, or NULL */
 } cy_resp;
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */

@@ -64,7 +64,7 @@ check "node info" 200 "$(req GET /v1/node)"
 check "node info: origin and key" "test.comity.example $(sed -n 's/^node key: //p' "$T/init.out")" "$(jbody '"\(.origin) \(.vkey)"')"
 check "node info: JSON media type" application/json "$(hdr Content-Type)"
 check "POST node info" 405 "$(req POST /v1/node --data x)"
-check "unknown v1 path" 404 "$(req GET /v1/records)"
+check "unknown v1 path" 404 "$(req GET /v1/no-such-endpoint)"
 
 # --- collections and sharing levels ------------------------------------------
 ids_of() { jq -r '[.collections[]?.alias] | join(",")' "$T/body"; }
