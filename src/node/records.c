@@ -137,21 +137,14 @@ static comity_err load_nkey(const char *path, comity_nkey **key, comity_error *e
     return rc ? cy_wrap(err, "%s", path) : COMITY_OK;
 }
 
-comity_err cy_intake_create(const char *dir, const char *origin, const comity_nkey *key,
-                            const char *key_path, char **witness_vkey, comity_error *err)
+static comity_err witness_create(const char *dir, const char *origin, char **witness_vkey,
+                                 comity_error *err)
 {
-    char path[4096];
-    comity_err rc;
-    if (witness_vkey)
-        *witness_vkey = NULL;
-    snprintf(path, sizeof path, "%s/log", dir);
-    if ((rc = comity_log_create(path, origin, key, key_path, err)))
-        return cy_wrap(err, "creating the node's log");
-    /* the node also witnesses other nodes' logs */
-    char name[256];
+    char path[4096], name[256];
     snprintf(name, sizeof name, "%s/witness", origin);
     comity_nkey *wk = NULL;
-    if ((rc = comity_nkey_generate(name, COMITY_NOTE_COSIG_V1, &wk, err)))
+    comity_err rc = comity_nkey_generate(name, COMITY_NOTE_COSIG_V1, &wk, err);
+    if (rc)
         return rc;
     const char *text = comity_nkey_text(wk);
     snprintf(path, sizeof path, "%s/" WITNESS_KEY_FILE, dir);
@@ -163,6 +156,37 @@ comity_err cy_intake_create(const char *dir, const char *origin, const comity_nk
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     comity_nkey_free(wk);
     return rc;
+}
+
+comity_err cy_intake_create(const char *dir, const char *origin, const comity_nkey *key,
+                            const char *key_path, char **witness_vkey, comity_error *err)
+{
+    char path[4096];
+    comity_err rc;
+    if (witness_vkey)
+        *witness_vkey = NULL;
+    snprintf(path, sizeof path, "%s/log", dir);
+    if ((rc = comity_log_create(path, origin, key, key_path, err)))
+        return cy_wrap(err, "creating the node's log");
+    /* the node also witnesses other nodes' logs */
+    return witness_create(dir, origin, witness_vkey, err);
+}
+
+/* A node made before nodes had a log gets its log and witness on the
+ * first start. */
+static comity_err upgrade(comity_node *node, const comity_nkey *key, comity_error *err)
+{
+    char path[4096], kp[4096];
+    struct stat sb;
+    comity_err rc;
+    snprintf(path, sizeof path, "%s/log", node->dir);
+    snprintf(kp, sizeof kp, "%s/node.key", node->dir);
+    if (stat(path, &sb) != 0 && (rc = comity_log_create(path, node->origin, key, kp, err)))
+        return cy_wrap(err, "creating the node's log");
+    snprintf(path, sizeof path, "%s/" WITNESS_KEY_FILE, node->dir);
+    if (stat(path, &sb) != 0 && (rc = witness_create(node->dir, node->origin, NULL, err)))
+        return rc;
+    return COMITY_OK;
 }
 
 /* ---- start-up check: every stored record's entry is in the log ------------- */
@@ -266,7 +290,7 @@ comity_err cy_intake_start(comity_node *node, comity_error *err)
         goto fail;
     }
     snprintf(path, sizeof path, "%s/node.key", node->dir);
-    if ((rc = load_nkey(path, &in->key, err)))
+    if ((rc = load_nkey(path, &in->key, err)) || (rc = upgrade(node, in->key, err)))
         goto fail;
     if ((rc = comity_log_open(in->log_dir, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, in->key,
                               &in->log, err))) {
