@@ -465,9 +465,12 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
         fresh[nf++] = it;
     }
     if (nf) {
+        /* every entry durable (one fsync for the batch), then the rows
+         * with their indexes (one store transaction) */
         comity_err rc = comity_log_sync(in->log, &e);
         if (!rc) {
-            cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON, sizeof EXTDEF_JSON - 1};
+            cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON,
+                                    sizeof EXTDEF_JSON - 1};
             int64_t ms = 0;
             if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
                 ext.version_us = ms * 1000;
