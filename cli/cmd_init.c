@@ -10,25 +10,6 @@
 
 #include "cli.h"
 
-/* The log (signed with the node key) and the witness's cosigning key. */
-static void print_log_keys(const char *dir)
-{
-    char path[4096], *text = NULL;
-    size_t len = 0;
-    comity_nkey *k = NULL;
-    snprintf(path, sizeof path, "%s/witness.key", dir);
-    if (comity_read_file(path, 4096, &text, &len, NULL) != COMITY_OK)
-        return;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = 0;
-    if (comity_nkey_parse(text, len, &k, NULL) == COMITY_OK)
-        printf("log: %s/log (tlog-tiles, checkpoints signed by the node key)\n"
-               "witness key: %s\n", dir, comity_nkey_vkey(k));
-    comity_nkey_free(k);
-    memset(text, 0, len);
-    comity_free(text);
-}
-
 int cmd_init(int argc, char **argv)
 {
     comity_node_init_opts o = {0};
@@ -58,8 +39,8 @@ int cmd_init(int argc, char **argv)
         return cli_error("init", &e);
     printf("node created in %s\n", dir);
     printf("origin: %s\n", o.origin);
-    printf("node key: %s\n", c.node_vkey);
-    print_log_keys(dir);
+    printf("node key (signs its log): %s\n", c.node_vkey);
+    printf("witness key (cosigns peers' logs): %s\n", c.witness_vkey);
     if (c.cert_sha256[0])
         printf("TLS certificate SHA-256 fingerprint: %s\n", c.cert_sha256);
     printf("operator: %s\n", o.operator_name ? o.operator_name : "operator");

@@ -67,6 +67,9 @@ int cmd_serve(int argc, char **argv)
         return cli_usage("serve", "--cert and --key go together");
     if (o.insecure_http && o.cert_file)
         return cli_usage("serve", "--insecure-http and --cert exclude each other");
+    if (o.insecure_http && strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0)
+        fprintf(stderr, "comity serve: warning: plain HTTP on %s, not a loopback address: "
+                        "tokens and content travel unencrypted\n", o.listen);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -651,6 +651,80 @@ COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
                                            unsigned flags, char **out,
                                            size_t *err_at, comity_error *err);
 
+/* --- sweep (src/sweep/) --- */
+
+/*
+ * A sweep: indicators compiled into one matcher set, then files, directories
+ * and gzip files scanned against it.  Build it with comity_sweep_new, add
+ * indicators (plain lists, STIX bundles), optionally a field map for JSON
+ * lines and CSV, then comity_sweep_run.  One handle runs one sweep at a time.
+ */
+typedef struct comity_sweep comity_sweep;
+
+/* Output formats of comity_sweep_run. */
+#define COMITY_SWEEP_TEXT 0  /* one human line per hit */
+#define COMITY_SWEEP_JSONL 1 /* one JSON object per hit */
+#define COMITY_SWEEP_STIX 2  /* a STIX 2.1 bundle of Sightings, at the end */
+
+typedef struct comity_sweep_opts {
+    int threads;  /* worker threads; <= 0: one per core */
+    int format;   /* COMITY_SWEEP_* */
+    FILE *out;    /* where hits go (stdout when NULL) */
+    FILE *notes;  /* summary, skipped indicators, warnings (NULL: none) */
+    int progress; /* 1: a progress line on `notes` (a terminal) */
+} comity_sweep_opts;
+
+/* OUT *sw: comity_sweep_free. */
+COMITY_API comity_err comity_sweep_new(comity_sweep **sw, comity_error *err);
+COMITY_API void comity_sweep_free(comity_sweep *sw);
+
+/*
+ * Adds a plain list: one value a line, '#' starts a comment, blank lines are
+ * skipped.  `type` is domain, ip, ipv4, ipv6, url, email, md5, sha1, sha256,
+ * sha512, process, filename or filepath; `source` names the list in reports.
+ * A malformed line fails the call with its line number.
+ */
+COMITY_API comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
+                                            const char *text, size_t len,
+                                            const char *source,
+                                            comity_error *err);
+/*
+ * Adds the indicators of a STIX 2.1 bundle (JSON text, or a single
+ * indicator object).  Indicators whose pattern the sweep cannot evaluate
+ * are kept and reported as skipped, with the reason; they are never
+ * dropped silently.  *added (may be NULL) gets the number of indicators read.
+ */
+COMITY_API comity_err comity_sweep_add_stix(comity_sweep *sw, const char *json,
+                                            size_t len, const char *source,
+                                            size_t *added, comity_error *err);
+/*
+ * Maps a field of JSON lines or a CSV column to an object path, e.g.
+ * "query=domain-name:value", "id.resp_h=ipv4-addr:value", "url=url:value".
+ * With no map, JSON lines and CSV are tokenized as text.  A preset name
+ * ("zeek-dns", "zeek-http", "zeek-conn", "dns", "proxy") adds its usual
+ * fields.
+ */
+COMITY_API comity_err comity_sweep_map(comity_sweep *sw, const char *spec,
+                                       comity_error *err);
+/* Builds the matcher set; comity_sweep_run calls it when needed. */
+COMITY_API comity_err comity_sweep_compile(comity_sweep *sw, comity_error *err);
+
+/*
+ * Scans the given files and directories ("-" is stdin).  Hits are written to
+ * opts->out as they are found (text, JSON lines) or as one bundle at the end
+ * (STIX).  *hits (may be NULL) gets the number of hits.  An unreadable path
+ * is reported on opts->notes and makes the call fail with COMITY_ERR_IO after
+ * the other paths are scanned.
+ */
+COMITY_API comity_err comity_sweep_run(comity_sweep *sw,
+                                       const char *const *paths, size_t npaths,
+                                       const comity_sweep_opts *opts,
+                                       uint64_t *hits, comity_error *err);
+
+/* Number of indicators added and of those that will be skipped. */
+COMITY_API size_t comity_sweep_indicators(const comity_sweep *sw,
+                                          size_t *skipped);
+
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */
@@ -666,6 +740,9 @@ COMITY_API void comity_store_close(comity_store *st);
 /* A node: its data directory DIR holds
  *   node.db            the store (SQLite, WAL)
  *   node.key           the node's signed-note signing key (mode 0600)
+ *   log/               its transparency log (origin = the node's origin)
+ *   witness/, witness.key   its witness of peer logs (c2sp.org/tlog-witness;
+ *                      trust a log with `comity witness add-log DIR/witness VKEY`)
  *   tls/cert.pem, tls/key.pem   its self-signed TLS certificate and key
  */
 typedef struct comity_node comity_node;
@@ -679,7 +756,8 @@ typedef struct comity_node_init_opts {
 /* What init made.  Release with comity_node_created_free. */
 typedef struct comity_node_created {
     char *operator_token;  /* shown once; only its hash is stored */
-    char *node_vkey;       /* node signing key's verifier key, or NULL */
+    char *node_vkey;       /* node signing key's verifier key (also the log's) */
+    char *witness_vkey;    /* the node's witness cosigning key (type 0x04) */
     char cert_sha256[96];  /* "AB:CD:..." of the certificate, or "" */
 } comity_node_created;
 
@@ -697,6 +775,9 @@ COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
 COMITY_API void comity_node_close(comity_node *node);
 /* The node's store (borrowed, valid while the node lives). */
 COMITY_API comity_store *comity_node_store(comity_node *node);
+/* The node's log, open for writing while the node serves (borrowed; NULL
+ * when not serving). */
+COMITY_API comity_log *comity_node_log(comity_node *node);
 
 typedef struct comity_serve_opts {
     const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */

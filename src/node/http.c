@@ -12,15 +12,17 @@
  *
  * Routes:
  *   GET  /                     a pointer to the rest (JSON)
- *   GET  /v1/node              origin, node signing key, TAXII roots
+ *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
+ *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
+ *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
  *   /v1/...                    the node's own REST API (records: later)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
  * Clean shutdown: comity_node_stop() stops accepting (quiesce), waits for
- * open connections to finish their requests for up to a grace period, then
- * stops the threads.
+ * open connections to finish their requests for up to a grace period, stops
+ * the threads, then closes the log (entries durable, final checkpoint).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -153,6 +155,11 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
     va_start(ap, fmt);
     vsnprintf(desc, sizeof desc, fmt, ap);
     va_end(ap);
+    /* messages may quote the request (a path, a parameter): keep them
+     * printable ASCII so they are always valid JSON strings */
+    for (char *c = desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
     char code[8];
     snprintf(code, sizeof code, "%u", status);
     json_t *v;
@@ -275,9 +282,20 @@ static void node_info(cy_req *r, cy_resp *w)
         vkey = NULL;
     char root[80];
     snprintf(root, sizeof root, "/%s/", r->node->api_root);
-    json_t *v = json_pack("{s:s, s:s?, s:s, s:s}", "origin", r->node->origin, "vkey", vkey,
+    char *cp = NULL;
+    size_t cplen = 0;
+    if (!r->node->log ||
+        comity_log_read_checkpoint(r->node->log, &cp, &cplen, NULL, NULL, NULL) != COMITY_OK)
+        cp = NULL;
+    char *wvkey = NULL;
+    if (cy_store_meta_get(r->node->store, "witness_vkey", &wvkey, NULL) != COMITY_OK)
+        wvkey = NULL;
+    json_t *v = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s}", "origin", r->node->origin,
+                          "vkey", vkey, "witness_vkey", wvkey, "checkpoint", cp,
                           "taxii_discovery", "/taxii2/", "taxii_api_root", root);
     cy_free(vkey);
+    cy_free(wvkey);
+    comity_free(cp);
     cy_resp_json(r, w, 200, "application/json", v);
 }
 
@@ -297,10 +315,6 @@ static void route_v1(cy_req *r, cy_resp *w)
 static void route(cy_req *r, cy_resp *w)
 {
     bool taxii_path = false;
-    if (cy_logserve_owns(r->url)) {
-        cy_logserve_handle(r, w); /* logserve.c: public, its own path rules */
-        return;
-    }
     if (split_path(r) != 0) {
         cy_resp_error(r, w, false, 404, "not found", "malformed path");
         return;
@@ -318,6 +332,10 @@ static void route(cy_req *r, cy_resp *w)
         route_root(r, w);
     else if (strcmp(r->segs[0], "v1") == 0)
         route_v1(r, w);
+    else if (strcmp(r->segs[0], "log") == 0)
+        cy_tiles_handle(r, w);
+    else if (strcmp(r->segs[0], "witness") == 0)
+        cy_witness_handle(r, w);
     else
         cy_resp_error(r, w, false, 404, "not found", "no such endpoint");
 }
@@ -385,9 +403,16 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, w->status, resp);
     MHD_destroy_response(resp);
-    if (node->opts.access_log)
+    if (node->opts.access_log) {
+        /* the decoded path may hold control bytes: never let it forge lines */
+        char url[256];
+        snprintf(url, sizeof url, "%s", r ? r->url : "?");
+        for (char *p = url; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
         fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon ? r->who.name : "-",
-                r ? r->method : "?", r ? r->url : "?", w->status, len);
+                r ? r->method : "?", url, w->status, len);
+    }
     return ok;
 }
 
@@ -568,8 +593,6 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
-    if (!node->intake && (rc = cy_intake_start(node, err))) /* records.c */
-        return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
     if (node->tls)
         flags |= MHD_USE_TLS;
@@ -590,10 +613,25 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         (unsigned)node->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
-    if (!node->mhd) {
-        cy_intake_stop(node);
+    if (!node->mhd)
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
+    /* the node is its log's one writer while it serves */
+    char lp[4096];
+    snprintf(lp, sizeof lp, "%s/log", node->dir);
+    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, node->key,
+                              &node->log, err))) {
+        MHD_stop_daemon(node->mhd);
+        node->mhd = NULL;
+        return cy_wrap(err, "opening the node's log");
+    }
+    /* record intake: checks the stored records against the log (records.c) */
+    if ((rc = cy_intake_start(node, err))) {
+        MHD_stop_daemon(node->mhd);
+        node->mhd = NULL;
+        comity_log_close(node->log);
+        node->log = NULL;
+        return rc;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
     node->port = info ? info->port : 0;
@@ -612,8 +650,6 @@ unsigned comity_node_port(const comity_node *node) { return node && node->mhd ? 
 
 void comity_node_stop(comity_node *node, unsigned grace_ms)
 {
-    if (node && !node->mhd)
-        cy_intake_stop(node);
     if (!node || !node->mhd)
         return;
     MHD_socket fd = MHD_quiesce_daemon(node->mhd);
@@ -628,9 +664,12 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     MHD_stop_daemon(node->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    cy_intake_stop(node); /* records.c: the log's final checkpoint */
+    cy_intake_stop(node); /* records.c */
     node->mhd = NULL;
     node->port = 0;
+    /* every appended entry durable, a final checkpoint published */
+    comity_log_close(node->log);
+    node->log = NULL;
 }
 
 void comity_node_close(comity_node *node)
@@ -639,6 +678,9 @@ void comity_node_close(comity_node *node)
         return;
     comity_node_stop(node, 0);
     comity_store_close(node->store);
+    comity_witness_free(node->witness);
+    comity_nkey_free(node->wkey);
+    comity_nkey_free(node->key);
     if (node->key_pem)
         cy_free_secret(node->key_pem, strlen(node->key_pem));
     cy_free(node->cert_pem);

@@ -2,8 +2,9 @@
  * node.c: creating, opening and administering a node (no HTTP here).
  *
  * `comity init DIR` lays out the data directory (see comity.h), writes the
- * node's settings into the store's meta table, makes the node's signing key
- * and TLS certificate, creates the operator account and the default TAXII
+ * node's settings into the store's meta table, makes the node's signing key,
+ * its transparency log (DIR/log, origin = --origin), its witness state and
+ * cosigning key (DIR/witness, DIR/witness.key) and TLS certificate, creates the operator account and the default TAXII
  * collections (one per sharing level: public, community), and hands back
  * the operator's token, which is shown once and stored only as a hash.
  * Registering a party adds its principal row and its inbox collection, and
@@ -13,6 +14,8 @@
  * step finds what it made before instead of duplicating it.
  */
 #include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +23,6 @@
 
 #include <sodium.h>
 
-#include "node/intake.h"
 #include "node/node.h"
 
 #define ORIGIN_MAX 127
@@ -166,11 +168,38 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
         goto done;
     }
     out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
-    /* the node's log, signed with the node key, and its witness (records.c) */
-    rc = cy_intake_create(dir, opts->origin, nk, path, NULL, err);
-    comity_nkey_free(nk);
-    if (rc)
+    /* the node's transparency log, signed by the same key (whose path the
+     * log remembers, absolute so that any working directory finds it) */
+    char keypath[4096], absdir[PATH_MAX];
+    if (!realpath(dir, absdir)) {
+        rc = cy_fail(err, COMITY_ERR_IO, "node: cannot resolve %s: %s", dir, strerror(errno));
+        comity_nkey_free(nk);
         goto done;
+    }
+    if ((rc = path_join(keypath, sizeof keypath, absdir, "node.key", err)) ||
+        (rc = path_join(path, sizeof path, dir, "log", err)) ||
+        (rc = comity_log_create(path, opts->origin, nk, keypath, err))) {
+        comity_nkey_free(nk);
+        goto done;
+    }
+    comity_nkey_free(nk);
+
+    /* the node as a witness of its peers' logs: state in DIR/witness, a
+     * cosigning key (type 0x04) named after the origin */
+    comity_nkey *wk = NULL;
+    if ((rc = comity_nkey_generate(opts->origin, COMITY_NOTE_COSIG_V1, &wk, err)))
+        goto done;
+    const char *wtext = comity_nkey_text(wk);
+    if ((rc = path_join(path, sizeof path, dir, "witness.key", err)) ||
+        (rc = comity_write_file(path, wtext, strlen(wtext), 0600, 1, err)) ||
+        (rc = cy_store_meta_set(st, "witness_vkey", comity_nkey_vkey(wk), err)) ||
+        (rc = path_join(path, sizeof path, dir, "witness", err)) ||
+        (rc = comity_witness_create(path, err))) {
+        comity_nkey_free(wk);
+        goto done;
+    }
+    out->witness_vkey = cy_strdup(comity_nkey_vkey(wk));
+    comity_nkey_free(wk);
 
     if (!opts->no_tls_cert) {
         if ((rc = path_join(path, sizeof path, dir, "tls", err)))
@@ -221,6 +250,7 @@ void comity_node_created_free(comity_node_created *c)
     if (c->operator_token)
         cy_free_secret(c->operator_token, strlen(c->operator_token));
     cy_free(c->node_vkey);
+    cy_free(c->witness_vkey);
     memset(c, 0, sizeof *c);
 }
 
@@ -256,6 +286,31 @@ comity_err comity_node_open(const char *dir, comity_node **out, comity_error *er
         goto fail;
     snprintf(n->title, sizeof n->title, "%s", v);
     cy_free(v);
+    v = NULL;
+    size_t klen = 0;
+    if ((rc = path_join(path, sizeof path, dir, "node.key", err)) ||
+        (rc = comity_read_file(path, 4096, &v, &klen, err)) ||
+        (rc = comity_nkey_parse(v, klen, &n->key, err))) {
+        if (v)
+            cy_free_secret(v, klen);
+        goto fail;
+    }
+    cy_free_secret(v, klen);
+    v = NULL;
+    /* the witness, when this node has one */
+    struct stat ws;
+    if (path_join(path, sizeof path, dir, "witness.key", NULL) == COMITY_OK &&
+        stat(path, &ws) == 0) {
+        if ((rc = comity_read_file(path, 4096, &v, &klen, err)) ||
+            (rc = comity_nkey_parse(v, klen, &n->wkey, err)) ||
+            (rc = path_join(path, sizeof path, dir, "witness", err)) ||
+            (rc = comity_witness_open(path, n->wkey, &n->witness, err))) {
+            if (v)
+                cy_free_secret(v, klen);
+            goto fail;
+        }
+        cy_free_secret(v, klen);
+    }
     *out = n;
     return COMITY_OK;
 fail:
@@ -265,6 +320,8 @@ fail:
 }
 
 comity_store *comity_node_store(comity_node *node) { return node ? node->store : NULL; }
+
+comity_log *comity_node_log(comity_node *node) { return node ? node->log : NULL; }
 
 static comity_err check_party_keys(const char *name, const char *vkey, const char *recipient,
                                    comity_error *err)

@@ -37,6 +37,10 @@ struct MHD_Connection;
 struct comity_node {
     char *dir;
     comity_store *store;
+    comity_nkey *key;   /* node signing key (DIR/node.key), signs the log */
+    comity_log *log;    /* DIR/log, open for writing while serving */
+    comity_nkey *wkey;  /* witness cosigning key (DIR/witness.key), or NULL */
+    comity_witness *witness; /* DIR/witness: cosigns peer logs, or NULL */
     char origin[128];
     char api_root[64];   /* name of the one API root, e.g. "comity" */
     char title[CY_TITLE_MAX];
@@ -45,7 +49,7 @@ struct comity_node {
     char *cert_pem, *key_pem;
     unsigned port;
     bool tls;
-    struct cy_intake *intake; /* record intake, log, witness (records.c) */
+    struct cy_intake *intake; /* record intake (records.c) */
 };
 
 /* Per-request memory: everything allocated here is freed at once. */
@@ -78,7 +82,7 @@ typedef struct cy_resp {
     char last[CY_STIX_TIME_BUF];
     bool www_auth;
     const char *allow; /* Allow header for 405 */
-    const char *cache; /* Cache-Control (NULL: no-store) */
+    const char *cache; /* Cache-Control (default "no-store") */
     const char *retry_after; /* Retry-After header, or NULL */
 } cy_resp;
 
@@ -95,6 +99,12 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
                    const char *fmt, ...) CY_PRINTF(6, 7);
 /* Sets a JSON body from a jansson value (steals the reference). */
 void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v);
+
+/* POST /witness/add-checkpoint (c2sp.org/tlog-witness), in tiles.c. */
+void cy_witness_handle(cy_req *r, cy_resp *w);
+
+/* The log's tiles under /log/ (tiles.c). */
+void cy_tiles_handle(cy_req *r, cy_resp *w);
 
 /* TAXII 2.1 (taxii.c): handles every path under /taxii2/ and the API root. */
 bool cy_taxii_owns(cy_req *r);

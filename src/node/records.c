@@ -1,6 +1,6 @@
 /*
  * records.c: record intake (POST /v1/records), reading records and their
- * receipts, and the node's log and witness.
+ * receipts from the node's log (which node.c and http.c open and close).
  *
  * Intake checks, in this order, and answers the first failure with a JSON
  * error naming the rule:
@@ -49,8 +49,6 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
 #define VKEY_CACHE 64
-#define KEY_FILE_MAX 4096
-#define WITNESS_KEY_FILE "witness.key"
 #define EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
 #define EXTDEF_CREATOR "identity--9d102db0-e403-4779-96f4-440fbd8250a8"
 #define EXTDEF_TIME "2026-11-23T00:00:00.000Z"
@@ -102,11 +100,7 @@ struct vslot {
 };
 
 struct cy_intake {
-    char *log_dir;
-    comity_log *log;
-    comity_nkey *key;  /* node.key: signs the log's checkpoints */
-    comity_nkey *wkey; /* witness.key */
-    comity_witness *wit;
+    comity_log *log; /* the node's log (borrowed from the node) */
     int64_t coll_public, coll_community; /* 0: absent */
 
     pthread_mutex_t mu;
@@ -118,76 +112,6 @@ struct cy_intake {
     struct vslot vcache[VKEY_CACHE];
     unsigned vnext;
 };
-
-comity_log *cy_intake_log(struct cy_intake *in) { return in ? in->log : NULL; }
-comity_witness *cy_intake_witness(struct cy_intake *in) { return in ? in->wit : NULL; }
-const char *cy_intake_log_dir(struct cy_intake *in) { return in ? in->log_dir : NULL; }
-
-static comity_err load_nkey(const char *path, comity_nkey **key, comity_error *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    comity_err rc = comity_read_file(path, KEY_FILE_MAX, &text, &len, err);
-    if (rc)
-        return rc;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-        text[--len] = 0;
-    rc = comity_nkey_parse(text, len, key, err);
-    cy_free_secret(text, len);
-    return rc ? cy_wrap(err, "%s", path) : COMITY_OK;
-}
-
-static comity_err witness_create(const char *dir, const char *origin, char **witness_vkey,
-                                 comity_error *err)
-{
-    char path[4096], name[256];
-    snprintf(name, sizeof name, "%s/witness", origin);
-    comity_nkey *wk = NULL;
-    comity_err rc = comity_nkey_generate(name, COMITY_NOTE_COSIG_V1, &wk, err);
-    if (rc)
-        return rc;
-    const char *text = comity_nkey_text(wk);
-    snprintf(path, sizeof path, "%s/" WITNESS_KEY_FILE, dir);
-    if (!(rc = comity_write_file(path, text, strlen(text), 0600, 1, err))) {
-        snprintf(path, sizeof path, "%s/witness", dir);
-        rc = comity_witness_create(path, err);
-    }
-    if (!rc && witness_vkey && !(*witness_vkey = cy_strdup(comity_nkey_vkey(wk))))
-        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    comity_nkey_free(wk);
-    return rc;
-}
-
-comity_err cy_intake_create(const char *dir, const char *origin, const comity_nkey *key,
-                            const char *key_path, char **witness_vkey, comity_error *err)
-{
-    char path[4096];
-    comity_err rc;
-    if (witness_vkey)
-        *witness_vkey = NULL;
-    snprintf(path, sizeof path, "%s/log", dir);
-    if ((rc = comity_log_create(path, origin, key, key_path, err)))
-        return cy_wrap(err, "creating the node's log");
-    /* the node also witnesses other nodes' logs */
-    return witness_create(dir, origin, witness_vkey, err);
-}
-
-/* A node made before nodes had a log gets its log and witness on the
- * first start. */
-static comity_err upgrade(comity_node *node, const comity_nkey *key, comity_error *err)
-{
-    char path[4096], kp[4096];
-    struct stat sb;
-    comity_err rc;
-    snprintf(path, sizeof path, "%s/log", node->dir);
-    snprintf(kp, sizeof kp, "%s/node.key", node->dir);
-    if (stat(path, &sb) != 0 && (rc = comity_log_create(path, node->origin, key, kp, err)))
-        return cy_wrap(err, "creating the node's log");
-    snprintf(path, sizeof path, "%s/" WITNESS_KEY_FILE, node->dir);
-    if (stat(path, &sb) != 0 && (rc = witness_create(node->dir, node->origin, NULL, err)))
-        return rc;
-    return COMITY_OK;
-}
 
 /* ---- start-up check: every stored record's entry is in the log ------------- */
 
@@ -261,57 +185,34 @@ static void intake_free(struct cy_intake *in)
 {
     if (!in)
         return;
-    comity_log_close(in->log);
-    comity_witness_free(in->wit);
-    comity_nkey_free(in->key);
-    comity_nkey_free(in->wkey);
     for (size_t i = 0; i < VKEY_CACHE; i++)
         comity_vkey_free(in->vcache[i].vk);
     pthread_mutex_destroy(&in->mu);
     pthread_cond_destroy(&in->cv);
     pthread_mutex_destroy(&in->vmu);
-    cy_free(in->log_dir);
     cy_free(in);
 }
 
 comity_err cy_intake_start(comity_node *node, comity_error *err)
 {
-    char path[4096];
     comity_err rc;
+    if (!node->log)
+        return cy_fail(err, COMITY_ERR_USAGE, "intake: the node's log is not open");
     struct cy_intake *in = cy_calloc(1, sizeof *in);
     if (!in)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&in->mu, NULL);
     pthread_cond_init(&in->cv, NULL);
     pthread_mutex_init(&in->vmu, NULL);
-    snprintf(path, sizeof path, "%s/log", node->dir);
-    if (!(in->log_dir = cy_strdup(path))) {
-        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    snprintf(path, sizeof path, "%s/node.key", node->dir);
-    if ((rc = load_nkey(path, &in->key, err)) || (rc = upgrade(node, in->key, err)))
-        goto fail;
-    if ((rc = comity_log_open(in->log_dir, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, in->key,
-                              &in->log, err))) {
-        cy_wrap(err, "opening the node's log");
-        goto fail;
-    }
-    snprintf(path, sizeof path, "%s/" WITNESS_KEY_FILE, node->dir);
-    if ((rc = load_nkey(path, &in->wkey, err)))
-        goto fail;
-    snprintf(path, sizeof path, "%s/witness", node->dir);
-    if ((rc = comity_witness_open(path, in->wkey, &in->wit, err)))
-        goto fail;
+    in->log = node->log;
     in->coll_public = coll_number(node, "public");
     in->coll_community = coll_number(node, "community");
-    if ((rc = recheck(node, in, err)))
-        goto fail;
+    if ((rc = recheck(node, in, err))) {
+        intake_free(in);
+        return rc;
+    }
     node->intake = in;
     return COMITY_OK;
-fail:
-    intake_free(in);
-    return rc;
 }
 
 static int max_seq_cb(const cy_record_row *row, void *ctx)
@@ -327,9 +228,8 @@ void cy_intake_stop(comity_node *node)
     struct cy_intake *in = node ? node->intake : NULL;
     if (!in)
         return;
-    comity_log_close(in->log); /* syncs and publishes a final checkpoint */
-    in->log = NULL;
-    /* a clean stop: every stored record's entry is in the log, so the next
+    /* a clean stop (no request runs any more): every stored record's entry
+     * was durable in the log before its row was committed, so the next
      * start checks only the records that come after these */
     int64_t last = 0, max;
     char *v = NULL;

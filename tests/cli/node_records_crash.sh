@@ -19,7 +19,7 @@ PER=${CRASH_PER_ROUND:-40}
 D="$T/node"
 cd "$T"
 init_node "$D" crash.example/node
-LOGVK=$(sed -n 's/^node key: //p' "$T/init.out")
+LOGVK=$(sed -n 's/^node key (signs its log): //p' "$T/init.out")
 "$C" keygen --party pk.mofa --out a.key >/dev/null 2>&1
 TA=$("$C" party add "$D" pk.mofa --vkey "$("$C" key show a.key | cut -d' ' -f1)" \
   --recipient "$("$C" key show a.key | cut -d' ' -f2)" | sed -n 's/^token (shown once): //p')

@@ -86,4 +86,10 @@ wait "$CURL" || true
 check "in-flight upload completes during shutdown" 202 "$(cat "$T/code")"
 check "and was stored whole" "687 0" "$(jq -r '"\(.success_count) \(.failure_count)"' "$T/up")"
 check "node exits 0 after SIGTERM" 0 "$rc"
+rc=0; "$COMITY_BIN" serve "$D2" --insecure-http --listen 127.0.0.1:0 >/dev/null 2>&1 &
+p1=$!; sleep 1
+"$COMITY_BIN" serve "$D2" --insecure-http --listen 127.0.0.1:0 >/dev/null 2>"$T/two" || rc=$?
+kill -TERM $p1; wait $p1 || true
+check "a second node on the same directory is refused" 2 "$rc"
+grep -qi "log" "$T/two" && ok "says the log is taken" || bad "second serve: $(cat "$T/two")"
 finish

@@ -20,6 +20,10 @@ if sqlite3 "$D/node.db" "select token_hash from principals" | grep -q "$OPTOKEN"
 MOFA=$(add_party "$D" pk.mofa)
 PKCERT=$(add_party "$D" pk.pkcert)
 INCERT=$(add_party "$D" in.cert)
+"$COMITY_BIN" keygen --party fr.anssi --out "$T/fr.key" >/dev/null 2>&1
+read -r fvkey frecip < <("$COMITY_BIN" key show "$T/fr.key")
+"$COMITY_BIN" party add "$D" fr.anssi --vkey "$fvkey" --recipient "$frecip" >/dev/null &&
+  ok "party add with a key made by comity keygen" || bad "party add with a keygen key"
 rc=0; "$COMITY_BIN" party add "$D" pk.mofa --vkey "$(vkey_for pk.mofa)" --recipient "$(recipient_new)" >/dev/null 2>&1 || rc=$?
 check "party add refuses a taken name" 2 "$rc"
 rc=0; "$COMITY_BIN" party add "$D" PK --vkey "$(vkey_for PK)" --recipient "$(recipient_new)" >/dev/null 2>&1 || rc=$?
@@ -61,8 +65,11 @@ check "non-TAXII path" 404 "$(req GET /nothing)"
 check "non-TAXII error body" "not found" "$(jbody .error)"
 check "node pointer" 200 "$(req GET /)"
 check "node info" 200 "$(req GET /v1/node)"
-check "node info: origin and key" "test.comity.example $(sed -n 's/^node key: //p' "$T/init.out")" "$(jbody '"\(.origin) \(.vkey)"')"
+check "node info: origin and key" "test.comity.example $(sed -n 's/^node key (signs its log): //p' "$T/init.out")" "$(jbody '"\(.origin) \(.vkey)"')"
 check "node info: JSON media type" application/json "$(hdr Content-Type)"
+check "node info: log checkpoint (origin, size 0)" "test.comity.example 0" "$(jbody '.checkpoint' | head -2 | tr '\n' ' ' | sed 's/ $//')"
+[ -f "$D/log/checkpoint" ] && [ -f "$D/node.key" ] && [ "$(stat -c %a "$D/node.key")" = 600 ] &&
+  ok "init made the log and a 0600 node key" || bad "log or node key missing"
 check "POST node info" 405 "$(req POST /v1/node --data x)"
 check "unknown v1 path" 404 "$(req GET /v1/no-such-endpoint)"
 
@@ -71,9 +78,9 @@ ids_of() { jq -r '[.collections[]?.alias] | join(",")' "$T/body"; }
 req GET /comity/collections/ "${A[@]}" >/dev/null
 check "anonymous sees public only" "public" "$(ids_of)"
 req GET /comity/collections/ "${A[@]}" "${OP[@]}" >/dev/null
-check "operator sees all" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert,state.in" "$(ids_of)"
+check "operator sees all" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert,state.in,inbox.fr.anssi,state.fr" "$(ids_of)"
 req GET /comity/collections/ "${A[@]}" -u "pk.mofa:$MOFA" >/dev/null
-check "pk.mofa's collections" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert" "$(ids_of)"
+check "pk.mofa's collections" "public,community,inbox.pk.mofa,state.pk,inbox.pk.pkcert,inbox.in.cert,inbox.fr.anssi" "$(ids_of)"
 check "pk.mofa can read its inbox" "true" "$(jq -r '.collections[] | select(.alias=="inbox.pk.mofa") | .can_read' "$T/body")"
 check "pk.mofa cannot read another inbox" "false" "$(jq -r '.collections[] | select(.alias=="inbox.pk.pkcert") | .can_read' "$T/body")"
 check "Token header works" 200 "$(req GET /comity/collections/ "${A[@]}" -H "Authorization: Token $INCERT")"
@@ -205,7 +212,7 @@ check "pk.mofa reads its inbox" 1 "$(req GET "/comity/collections/$INBOX/objects
 
 # --- the party directory from the command line --------------------------------
 "$COMITY_BIN" party list "$D" >"$T/list"
-check "party list (sorted)" "in.cert operator pk.mofa pk.pkcert" "$(jq -r '[.[].name] | join(" ")' "$T/list")"
+check "party list (sorted)" "fr.anssi in.cert operator pk.mofa pk.pkcert" "$(jq -r '[.[].name] | join(" ")' "$T/list")"
 grep -q token "$T/list" && bad "party list shows tokens" || ok "party list shows no tokens"
 NEW=$("$COMITY_BIN" party token "$D" in.cert | sed -n 's/^token (shown once): //p')
 check "old token refused after rotation" 401 "$(req GET /comity/collections/ "${A[@]}" -u "in.cert:$INCERT")"
@@ -283,6 +290,9 @@ check "dot-dot path" 404 "$(req GET "/comity/collections/../" "${A[@]}")"
 check "encoded dot-dot" 404 "$(req GET "/comity/%2e%2e/taxii2/" "${A[@]}")"
 check "double slash" 404 "$(req GET "/comity//collections/" "${A[@]}")"
 check "very long path" 404 "$(req GET "/comity/$(head -c 2000 /dev/zero | tr '\0' a)/" "${A[@]}")"
+check "non-UTF-8 in path" 404 "$(req GET "/v1/%ff%fe/" "${A[@]}")"
+check "non-UTF-8 in a TAXII path" 404 "$(req GET "/comity/collections/%ff/" "${A[@]}")"
+check "non-UTF-8 in a parameter" 400 "$(req GET "/comity/collections/$PUB/objects/?match[type]=%ff" "${A[@]}")"
 check "NUL in path" 404 "$(req GET "/comity/%00/" "${A[@]}")"
 
 stop_node && ok "SIGTERM: clean exit 0" || bad "SIGTERM exit status"
