@@ -285,24 +285,34 @@ static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, con
 
 /* ---- vkeys ------------------------------------------------------------------ */
 
-/* The parsed form of a registered party's vkey text, from a small cache
- * (parsing checks the Ed25519 point, which costs as much as a verify).
- * Returns a key the caller frees with comity_vkey_free (a copy is parsed
- * per call on a cache miss; on a hit a fresh parse is avoided by cloning
- * from the text... kept simple: the cache owns the key and the caller
- * holds vmu while using it). */
-static comity_vkey *vkey_get_locked(struct cy_intake *in, const char *text)
+/* The parsed form of a registered party's vkey text (parsing checks the
+ * Ed25519 point, which costs about as much as a verify).  Cached keys are
+ * never evicted while serving, so a cached key may be used after vmu is
+ * released: *owned is 0 and the cache keeps it.  When the cache is full, a
+ * fresh key is parsed (*owned 1: the caller frees it). */
+static comity_vkey *vkey_get(struct cy_intake *in, const char *text, int *owned)
 {
-    for (size_t i = 0; i < VKEY_CACHE; i++)
-        if (in->vcache[i].vk && strcmp(in->vcache[i].text, text) == 0)
-            return in->vcache[i].vk;
+    *owned = 0;
+    pthread_mutex_lock(&in->vmu);
+    for (size_t i = 0; i < in->vnext; i++)
+        if (strcmp(in->vcache[i].text, text) == 0) {
+            comity_vkey *vk = in->vcache[i].vk;
+            pthread_mutex_unlock(&in->vmu);
+            return vk;
+        }
     comity_vkey *vk = NULL;
-    if (comity_vkey_parse(text, strlen(text), &vk, NULL) != COMITY_OK)
+    if (comity_vkey_parse(text, strlen(text), &vk, NULL) != COMITY_OK) {
+        pthread_mutex_unlock(&in->vmu);
         return NULL;
-    struct vslot *s = &in->vcache[in->vnext++ % VKEY_CACHE];
-    comity_vkey_free(s->vk);
-    snprintf(s->text, sizeof s->text, "%s", text);
-    s->vk = vk;
+    }
+    if (in->vnext < VKEY_CACHE) {
+        struct vslot *s = &in->vcache[in->vnext++];
+        snprintf(s->text, sizeof s->text, "%s", text);
+        s->vk = vk;
+    } else {
+        *owned = 1;
+    }
+    pthread_mutex_unlock(&in->vmu);
     return vk;
 }
 
@@ -541,12 +551,13 @@ static void intake(cy_req *r, cy_resp *w)
         return;
     }
     comity_record *checked = NULL;
-    pthread_mutex_lock(&in->vmu);
-    comity_vkey *vk = vkey_get_locked(in, p.vkey);
+    int owned = 0;
+    comity_vkey *vk = vkey_get(in, p.vkey, &owned);
     const comity_vkey *keys[1] = {vk};
     comity_err rc = vk ? comity_record_verify(env, len, keys, 1, &checked, &e)
                        : cy_fail(&e, COMITY_ERR_NOKEY, "the registered key does not parse");
-    pthread_mutex_unlock(&in->vmu);
+    if (owned)
+        comity_vkey_free(vk);
     comity_record_free(checked);
     if (rc) {
         refuse(r, w, 403, "signature", "no signature verifies under the key registered for %s",
