@@ -296,9 +296,38 @@ static void test_paging_during_writes(void **state)
     assert_int_equal(nseen, TOTAL);
 }
 
+/* The sharing-level rules, one principal of each kind. */
+static void test_access_rules(void **state)
+{
+    (void)state;
+    cy_principal op = {.name = "operator", .kind = "operator"};
+    cy_principal mofa = {.name = "pk.mofa", .kind = "party"};
+    cy_principal pk = {.name = "pk", .kind = "party"};
+    cy_principal in = {.name = "in.cert", .kind = "party"};
+    cy_principal odd = {.name = "pk.x", .kind = "robot"};
+    assert_true(cy_access_allows("public", NULL));
+    assert_false(cy_access_allows("parties", NULL));
+    assert_true(cy_access_allows("parties", &in));
+    assert_true(cy_access_allows("state:pk", &mofa));
+    assert_true(cy_access_allows("state:pk", &pk));
+    assert_false(cy_access_allows("state:pk", &in));
+    assert_false(cy_access_allows("state:p", &pk)); /* whole label only */
+    assert_true(cy_access_allows("party:pk.mofa", &mofa));
+    assert_false(cy_access_allows("party:pk.mofa", &pk));
+    assert_false(cy_access_allows("operator", &mofa));
+    assert_true(cy_access_allows("operator", &op));
+    assert_true(cy_access_allows("party:in.cert", &op)); /* operator passes all */
+    assert_false(cy_access_allows("whatever", &mofa)); /* unknown: closed */
+    assert_false(cy_access_allows("parties", &odd));   /* unknown kind: closed */
+    assert_true(cy_access_rule_valid("state:pk"));
+    assert_false(cy_access_rule_valid("state:PK"));
+    assert_false(cy_access_rule_valid("everyone"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_access_rules),
         cmocka_unit_test(test_api_refusals),
         cmocka_unit_test(test_token_rotation),
         cmocka_unit_test(test_paging_during_writes),

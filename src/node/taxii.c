@@ -649,14 +649,13 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
     }
     size_t n = json_array_size(objs);
     cy_obj_in *in = n ? cy_arena_alloc(&r->arena, n * sizeof *in) : NULL;
-    size_t *index = n ? cy_arena_alloc(&r->arena, n * sizeof *index) : NULL;
     uint8_t *added = n ? cy_arena_alloc(&r->arena, n) : NULL;
     json_t *successes = json_array(), *failures = json_array();
     /* every accepted object's compact JSON, one after the other */
     size_t *offs = n ? cy_arena_alloc(&r->arena, n * sizeof *offs) : NULL;
     cy_buf dump;
     cy_buf_init(&dump, SIZE_MAX / 4);
-    if (n && (!in || !index || !added || !offs || cy_buf_reserve(&dump, r->body_len + 64))) {
+    if (n && (!in || !added || !offs || cy_buf_reserve(&dump, r->body_len + 64))) {
         cy_buf_free(&dump);
         json_decref(env);
         json_decref(successes);
@@ -698,7 +697,7 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                                .version_us = info.version_us,
                                .media_type = CY_MEDIA_STIX,
                                .json_len = need};
-        index[good++] = i;
+        good++;
     }
     for (size_t k = 0; k < good; k++) /* the buffer has stopped moving */
         in[k].json = (const char *)dump.data + offs[k];
