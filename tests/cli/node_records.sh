@@ -159,6 +159,14 @@ check "filter since (future)" "" "$(ids "?since=2999-01-01T00:00:00Z" -H "Author
 check "filter since (past)" 4 "$(req GET '/v1/records?since=2000-01-01T00:00:00Z' -H "Authorization: Token $TA" >/dev/null; jq '.records | length' "$T/body")"
 check "bad parameter: 400" 400 "$(req GET '/v1/records?colour=red')"
 check "bad limit: 400" 400 "$(req GET '/v1/records?limit=0')"
+check "limit not a number: 400" 400 "$(req GET '/v1/records?limit=ten')"
+check "bad since: 400" 400 "$(req GET '/v1/records?since=yesterday')"
+check "bad cursor: 400" 400 "$(req GET '/v1/records?cursor=-1')"
+check "repeated filter: 400" 400 "$(req GET '/v1/records?type=note&type=ping')"
+check "filter without value: 400" 400 "$(req GET '/v1/records?type')"
+check "DELETE /v1/records: 405" 405 "$(req DELETE /v1/records)"
+check "POST to a record: 405" 405 "$(req POST "/v1/records/$GID" --data x)"
+check "unknown record sub-resource: 404" 404 "$(req GET "/v1/records/$CID/frob")"
 seen=""; cur=""; pages=0
 while :; do
   req GET "/v1/records?limit=1${cur:+&cursor=$cur}" -H "Authorization: Token $TB" >/dev/null
