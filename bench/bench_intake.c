@@ -16,10 +16,7 @@
  * connection (a GET /v1/node) before the clock starts, 20 ms after the
  * previous one, and all start posting together.
  *
- * What bounds it (docs/node.md): a request waits for its group commit in a
- * libmicrohttpd worker thread, and the worker threads' epoll pool spreads
- * connections unevenly (most land on one thread), so batches stay small
- * and each costs a log fsync plus a store fsync.
+ * On the shared 2-core test machine it is CPU-bound (docs/node.md).
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -22,7 +22,17 @@ comity_err cy_intake_start(comity_node *node, comity_error *err);
  * request runs any more, before the log is closed. */
 void cy_intake_stop(comity_node *node);
 
-/* /v1/records[/...] (records.c). */
+/* /v1/records[/...] (records.c).  A POST that passed every check sets
+ * w->park: http.c then suspends the connection and calls
+ * cy_records_park_go; the committer thread resumes it once the record is
+ * committed, and http.c gets the answer from cy_records_unpark (which
+ * frees the parked item).  cy_records_park_free drops one whose
+ * connection ended.  cy_intake_drain waits until no connection is left
+ * suspended (before the daemon stops). */
 void cy_records_handle(cy_req *r, cy_resp *w);
+void cy_records_park_go(void *parked);
+void cy_records_unpark(void *parked, cy_req *r, cy_resp *w);
+void cy_records_park_free(void *parked);
+void cy_intake_drain(comity_node *node);
 
 #endif

@@ -84,6 +84,7 @@ typedef struct cy_resp {
     const char *allow; /* Allow header for 405 */
     const char *cache; /* Cache-Control (default "no-store") */
     const char *retry_after; /* Retry-After header, or NULL */
+    void *park; /* set by records.c: suspend until the commit is done */
 } cy_resp;
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */

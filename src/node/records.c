@@ -24,13 +24,12 @@
  * re-appends any entry that is missing (which only a lost or restored log
  * directory could cause).
  *
- * Group commit: concurrent intakes queue their checked records; whichever
- * request thread finds no commit running becomes the leader and commits
- * the whole queue at once: one log sync (fsync) for all entries, then one
- * store transaction (fsync) for all rows and their TAXII copies.  Followers
- * wait for their item; the leader stops leading once its own item is done
- * and hands over to a waiting thread, so no request waits on others
- * indefinitely.
+ * Group commit: a record that passed every check is queued and its
+ * connection suspended (libmicrohttpd's suspend/resume), so no worker thread
+ * waits on a disk; one committer thread commits whatever is queued as one
+ * batch (one log fsync for all entries, then one store transaction for all
+ * rows and their TAXII copies) and resumes the connections, whose answers
+ * are then sent.
  *
  * Re-posting a stored record (same id, same digest) answers 200 with the
  * same log index; the same id with another digest is 409.
@@ -41,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <microhttpd.h>
 #include <sodium.h>
 
 #include "crypto/dsse.h"
@@ -85,6 +85,11 @@ struct item {
     comity_record *rec;
     cy_record_in in;
     char *stix; /* wrapper JSON */
+    char *env;  /* a copy of the envelope */
+    const char **to;
+    char stix_id[CY_RECORD_ID_MAX + 32];
+    struct MHD_Connection *conn; /* suspended until the commit is done */
+    struct cy_intake *intake;
     /* results */
     unsigned status;
     const char *rule;
@@ -106,7 +111,12 @@ struct cy_intake {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct item *head, *tail;
-    bool leading;
+    size_t inflight; /* queued or committing, not yet resumed */
+    bool stop;
+    bool running;
+    pthread_t thr;
+    pthread_cond_t idle;
+    comity_node *node;
 
     pthread_mutex_t vmu;
     struct vslot vcache[VKEY_CACHE];
@@ -181,10 +191,20 @@ static int64_t coll_number(comity_node *node, const char *alias)
     return c.n;
 }
 
+static void *committer_main(void *arg);
+
 static void intake_free(struct cy_intake *in)
 {
     if (!in)
         return;
+    if (in->running) {
+        pthread_mutex_lock(&in->mu);
+        in->stop = true;
+        pthread_cond_broadcast(&in->cv);
+        pthread_mutex_unlock(&in->mu);
+        pthread_join(in->thr, NULL);
+    }
+    pthread_cond_destroy(&in->idle);
     for (size_t i = 0; i < VKEY_CACHE; i++)
         comity_vkey_free(in->vcache[i].vk);
     pthread_mutex_destroy(&in->mu);
@@ -204,13 +224,20 @@ comity_err cy_intake_start(comity_node *node, comity_error *err)
     pthread_mutex_init(&in->mu, NULL);
     pthread_cond_init(&in->cv, NULL);
     pthread_mutex_init(&in->vmu, NULL);
+    pthread_cond_init(&in->idle, NULL);
     in->log = node->log;
+    in->node = node;
     in->coll_public = coll_number(node, "public");
     in->coll_community = coll_number(node, "community");
     if ((rc = recheck(node, in, err))) {
         intake_free(in);
         return rc;
     }
+    if (pthread_create(&in->thr, NULL, committer_main, in) != 0) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the committer thread");
+    }
+    in->running = true;
     node->intake = in;
     return COMITY_OK;
 }
@@ -419,9 +446,43 @@ out:
     cy_free(all);
 }
 
-/* Queues `it` and returns once it is committed (or refused). */
-static void submit(comity_node *node, struct cy_intake *in, struct item *it)
+/* The committer thread: commits whatever is queued as one batch, then
+ * resumes each item's connection (after which the item belongs to http.c
+ * again and is not touched here). */
+static void *committer_main(void *arg)
 {
+    struct cy_intake *in = arg;
+    comity_node *node = in->node;
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        while (!in->head && !in->stop)
+            pthread_cond_wait(&in->cv, &in->mu);
+        if (!in->head)
+            break;
+        struct item *batch = in->head;
+        in->head = in->tail = NULL;
+        pthread_mutex_unlock(&in->mu);
+        commit_batch(node, in, batch);
+        size_t n = 0;
+        for (struct item *b = batch, *nx; b; b = nx) {
+            nx = b->next;
+            struct MHD_Connection *c = b->conn;
+            b->done = true;
+            MHD_resume_connection(c);
+            n++;
+        }
+        pthread_mutex_lock(&in->mu);
+        in->inflight -= n;
+        pthread_cond_broadcast(&in->idle);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+void cy_records_park_go(void *parked)
+{
+    struct item *it = parked;
+    struct cy_intake *in = it->intake;
     pthread_mutex_lock(&in->mu);
     it->next = NULL;
     if (in->tail)
@@ -429,24 +490,19 @@ static void submit(comity_node *node, struct cy_intake *in, struct item *it)
     else
         in->head = it;
     in->tail = it;
-    while (!it->done) {
-        if (!in->leading && in->head) {
-            in->leading = true;
-            struct item *batch = in->head;
-            in->head = in->tail = NULL;
-            pthread_mutex_unlock(&in->mu);
-            commit_batch(node, in, batch);
-            pthread_mutex_lock(&in->mu);
-            for (struct item *b = batch, *nx; b; b = nx) {
-                nx = b->next;
-                b->done = true;
-            }
-            in->leading = false;
-            pthread_cond_broadcast(&in->cv);
-        } else {
-            pthread_cond_wait(&in->cv, &in->mu);
-        }
-    }
+    in->inflight++;
+    pthread_cond_signal(&in->cv);
+    pthread_mutex_unlock(&in->mu);
+}
+
+void cy_intake_drain(comity_node *node)
+{
+    struct cy_intake *in = node ? node->intake : NULL;
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->mu);
+    while (in->inflight > 0)
+        pthread_cond_wait(&in->idle, &in->mu);
     pthread_mutex_unlock(&in->mu);
 }
 
@@ -583,21 +639,34 @@ static void intake(cy_req *r, cy_resp *w)
         return;
     }
 
-    struct item it;
-    memset(&it, 0, sizeof it);
-    it.rec = rec;
-    const char *to[COMITY_RECORD_MAX_TO];
+    struct item *it = cy_calloc(1, sizeof *it);
     size_t nto = comity_record_to_count(rec);
-    for (size_t i = 0; i < nto && i < COMITY_RECORD_MAX_TO; i++)
-        to[i] = comity_record_to(rec, i);
+    if (it) {
+        it->rec = rec;
+        it->env = cy_strndup(env, len);
+        it->to = cy_calloc(nto ? nto : 1, sizeof *it->to);
+        it->stix = wrapper_json(rec, env, len);
+    }
+    if (!it || !it->env || !it->to || !it->stix) {
+        refuse(r, w, 500, "internal", "out of memory");
+        if (it) {
+            cy_free(it->env);
+            cy_free(it->to);
+            cy_free(it->stix);
+            cy_free(it);
+        }
+        comity_record_free(rec);
+        return;
+    }
+    for (size_t i = 0; i < nto; i++)
+        it->to[i] = comity_record_to(rec, i);
     int64_t cms = 0;
     const char *created = comity_record_created(rec);
     if (cy_time_parse(created, strlen(created), true, &cms, NULL) != COMITY_OK)
         cms = 0;
-    char stix_id[CY_RECORD_ID_MAX + 32];
-    snprintf(stix_id, sizeof stix_id, WRAPPER_TYPE "--%s", strstr(comity_record_id(rec), "--") + 2);
-    it.stix = wrapper_json(rec, env, len);
-    it.in = (cy_record_in){
+    snprintf(it->stix_id, sizeof it->stix_id, WRAPPER_TYPE "--%s",
+             strstr(comity_record_id(rec), "--") + 2);
+    it->in = (cy_record_in){
         .id = comity_record_id(rec),
         .type = comity_record_type(rec),
         .author = author,
@@ -606,35 +675,50 @@ static void intake(cy_req *r, cy_resp *w)
         .created_ms = cms,
         .digest = comity_record_digest(rec),
         .received_us = cy_now_ms() * 1000,
-        .envelope = env,
+        .envelope = it->env,
         .envelope_len = len,
-        .to = to,
+        .to = it->to,
         .nto = nto,
-        .stix_id = stix_id,
+        .stix_id = it->stix_id,
         .stix_version = created,
         .stix_version_us = cms * 1000,
-        .stix_json = it.stix,
-        .stix_len = it.stix ? strlen(it.stix) : 0,
+        .stix_json = it->stix,
+        .stix_len = strlen(it->stix),
     };
-    if (!it.stix) {
-        refuse(r, w, 500, "internal", "out of memory");
-        comity_record_free(rec);
+    pick_collections(node, in, rec, &it->in);
+    /* http.c suspends the connection, then queues the item (park_go) */
+    it->conn = r->conn;
+    it->intake = in;
+    w->park = it;
+}
+
+void cy_records_park_free(void *parked)
+{
+    struct item *it = parked;
+    if (!it)
         return;
-    }
-    pick_collections(node, in, rec, &it.in);
-    submit(node, in, &it);
-    if (it.status == 200 || it.status == 201) {
+    comity_record_free(it->rec);
+    cy_free(it->env);
+    cy_free(it->to);
+    cy_free(it->stix);
+    cy_free(it);
+}
+
+void cy_records_unpark(void *parked, cy_req *r, cy_resp *w)
+{
+    struct item *it = parked;
+    if (it->status == 200 || it->status == 201) {
         char receipt[CY_RECORD_ID_MAX + 32];
-        snprintf(receipt, sizeof receipt, "/v1/records/%s/receipt", it.in.id);
-        json_t *v = json_pack("{s:s, s:I, s:s, s:s, s:b}", "id", it.in.id, "log_index",
-                              (json_int_t)it.log_index, "digest", it.in.digest, "receipt",
-                              receipt, "existed", it.status == 200);
-        cy_resp_json(r, w, it.status, "application/json", v);
+        snprintf(receipt, sizeof receipt, "/v1/records/%s/receipt", it->in.id);
+        json_t *v = json_pack("{s:s, s:I, s:s, s:s, s:b}", "id", it->in.id, "log_index",
+                              (json_int_t)it->log_index, "digest", it->in.digest, "receipt",
+                              receipt, "existed", it->status == 200);
+        cy_resp_json(r, w, it->status, "application/json", v);
     } else {
-        refuse(r, w, it.status, it.rule ? it.rule : "internal", "%s", it.msg);
+        refuse(r, w, it->status ? it->status : 500, it->rule ? it->rule : "internal", "%s",
+               it->msg);
     }
-    cy_free(it.stix);
-    comity_record_free(rec);
+    cy_records_park_free(it);
 }
 
 /* ---- reading ----------------------------------------------------------------------- */
