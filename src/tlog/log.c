@@ -28,11 +28,15 @@
  * writer or corruption, and the sequencer stops.
  *
  * Threads.  `mu` guards the staging buffer, the counters and the published
- * checkpoint; `seq` serialises commits, integration and the SQLite handle.
- * Lock order is seq before mu.  Appends from any number of threads share
- * commits: a durable append waits until a commit covering its index is done
- * (by the sequencer thread, or by itself when there is none).  After an I/O
- * error the handle refuses further work; reopening recovers.
+ * checkpoint; `cmt` serialises commits (so batches reach SQLite in index
+ * order); `seq` serialises integrations and guards the tree state; `dbmu`
+ * the SQLite handle; `pmu` the durable-but-not-integrated entries.  Lock
+ * order: cmt, seq, then the leaf locks mu, dbmu, pmu.  Commits go on while
+ * an integration hashes and writes tiles.  Appends from any number of
+ * threads share commits: a durable append takes `cmt` and commits whatever
+ * is staged, so the appenders queued behind it find their entries durable
+ * (group commit).  After an I/O error the handle refuses further work;
+ * reopening recovers.
  *
  * Proofs read perfect subtrees from tiles through a cache of whole tiles with
  * their internal nodes (tiles never change, partial ones included), so a
@@ -78,6 +82,7 @@ struct comity_log {
     uint64_t staged_first;
     uint64_t durable;    /* entries below are durable */
     bool pend_waiting;   /* durable entries await integration */
+    bool leading;        /* an appender is committing for the others */
     uint64_t n_commits;  /* statistics, for benchmarks */
     uint64_t n_checkpoints;
     comity_error fatal;  /* sticky sequencer failure */
@@ -92,7 +97,10 @@ struct comity_log {
     ino_t cp_ino;        /* readers: the checkpoint file last read */
     struct timespec cp_mtime;
 
-    pthread_mutex_t seq;
+    pthread_mutex_t cmt;  /* one commit at a time, in index order */
+    pthread_mutex_t seq;  /* one integration at a time; the tree state */
+    pthread_mutex_t dbmu; /* the SQLite handle */
+    pthread_mutex_t pmu;  /* pend, pend_first, pend_n */
     sqlite3 *db;
     uint64_t size;                   /* integrated */
     uint8_t (*cur)[CY_TILE_WIDTH][CY_HASH]; /* right edge tile of each level */
@@ -640,12 +648,22 @@ static void set_published(comity_log *log, char *note, size_t len, uint64_t size
 /* Integrates every durable entry and publishes a checkpoint.  Holds seq. */
 static comity_err integrate_locked(comity_log *log, comity_error *err)
 {
-    if (log->pend_n == 0)
+    /* take what is durable now; commits go on meanwhile */
+    pthread_mutex_lock(&log->pmu);
+    cy_buf work = log->pend;
+    uint64_t wfirst = log->pend_first, wn = log->pend_n;
+    cy_buf_init(&log->pend, SIZE_MAX / 2);
+    log->pend_first = wfirst + wn;
+    log->pend_n = 0;
+    pthread_mutex_unlock(&log->pmu);
+    if (wn == 0) {
+        cy_buf_free(&work);
         return COMITY_OK;
+    }
     struct fbatch fb = {0};
     comity_err rc = COMITY_OK;
     uint64_t size = log->size;
-    const uint8_t *p = log->pend.data, *end = p + log->pend.len;
+    const uint8_t *p = work.data, *end = p + work.len;
     while (p < end && !rc) {
         size_t n = (size_t)p[0] << 8 | p[1];
         uint8_t h[CY_HASH];
@@ -659,8 +677,9 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
         size++;
         p += n + 2;
     }
-    if (!rc && size != log->pend_first + log->pend_n)
+    if (!rc && (size != wfirst + wn || wfirst != log->size))
         rc = cy_fail(err, COMITY_ERR_INTERNAL, "tlog: pending entries do not add up");
+    cy_buf_free(&work);
     /* partial tiles and bundle for the new size */
     for (unsigned l = 0; l < CY_TILE_LEVELS && !rc; l++) {
         unsigned w = log->curw[l];
@@ -687,6 +706,7 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
     }
     if (!rc) {
         sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&log->dbmu);
         rc = db_exec(log->db, "BEGIN IMMEDIATE", err);
         if (!rc && (sqlite3_prepare_v2(log->db, "UPDATE state SET size = ?, checkpoint = ?",
                                        -1, &st, NULL) ||
@@ -715,6 +735,7 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
             rc = db_exec(log->db, "COMMIT", err);
         else
             sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+        pthread_mutex_unlock(&log->dbmu);
     }
     if (!rc)
         rc = publish_file(log, note, note_len, err);
@@ -723,13 +744,13 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
         return rc;
     }
     log->size = size;
-    log->pend.len = 0;
-    log->pend_n = 0;
-    log->pend_first = size;
     log->last_cp_ms = mono_ms();
     set_published(log, note, note_len, size, root);
+    pthread_mutex_lock(&log->pmu);
+    bool more = log->pend_n > 0;
+    pthread_mutex_unlock(&log->pmu);
     pthread_mutex_lock(&log->mu);
-    log->pend_waiting = false;
+    log->pend_waiting = more;
     log->n_checkpoints++;
     pthread_mutex_unlock(&log->mu);
     return COMITY_OK;
@@ -763,7 +784,7 @@ static comity_err fatal_copy(comity_log *log, comity_error *err)
     return log->fatal.code;
 }
 
-/* Moves everything staged into SQLite in one transaction.  Holds seq. */
+/* Moves everything staged into SQLite in one transaction.  Holds cmt. */
 static comity_err commit_locked(comity_log *log, comity_error *err)
 {
     pthread_mutex_lock(&log->mu);
@@ -784,6 +805,7 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     comity_error e = {0};
     comity_err rc = COMITY_OK;
     sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&log->dbmu);
     if (sqlite3_prepare_v2(log->db, "INSERT INTO pending(first, n, data) VALUES(?, ?, ?)", -1,
                            &st, NULL) ||
         sqlite3_bind_int64(st, 1, (sqlite3_int64)first) ||
@@ -792,12 +814,17 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
         sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(log->db, &e, "saving appended entries");
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&log->dbmu);
+    bool full = false;
     if (!rc) {
+        pthread_mutex_lock(&log->pmu);
         if (log->pend_n == 0)
             log->pend_first = first;
         if (cy_buf_append(&log->pend, batch.data, batch.len))
             rc = cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
         log->pend_n += n;
+        full = log->pend.len >= PEND_CAP;
+        pthread_mutex_unlock(&log->pmu);
     }
     cy_buf_free(&batch);
     if (rc) {
@@ -812,28 +839,35 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     log->n_commits++;
     pthread_cond_broadcast(&log->done);
     pthread_mutex_unlock(&log->mu);
-    if (log->pend.len >= PEND_CAP && (rc = integrate_locked(log, &e)) != COMITY_OK) {
-        set_fatal(log, &e);
-        if (err)
-            *err = e;
-    }
-    return rc;
-}
-
-static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
-{
-    pthread_mutex_lock(&log->seq);
-    comity_err rc = commit_locked(log, err);
-    if (!rc && checkpoint) {
-        comity_error e = {0};
+    if (full) { /* back-pressure: this commit integrates before the next */
+        pthread_mutex_lock(&log->seq);
         rc = integrate_locked(log, &e);
+        pthread_mutex_unlock(&log->seq);
         if (rc) {
             set_fatal(log, &e);
             if (err)
                 *err = e;
         }
     }
-    pthread_mutex_unlock(&log->seq);
+    return rc;
+}
+
+static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
+{
+    pthread_mutex_lock(&log->cmt);
+    comity_err rc = commit_locked(log, err);
+    pthread_mutex_unlock(&log->cmt);
+    if (!rc && checkpoint) {
+        comity_error e = {0};
+        pthread_mutex_lock(&log->seq);
+        rc = integrate_locked(log, &e);
+        pthread_mutex_unlock(&log->seq);
+        if (rc) {
+            set_fatal(log, &e);
+            if (err)
+                *err = e;
+        }
+    }
     return rc;
 }
 
@@ -857,9 +891,14 @@ static void *sequencer_main(void *arg)
                 break;
         }
         pthread_mutex_unlock(&log->mu);
-        pthread_mutex_lock(&log->seq);
+        pthread_mutex_lock(&log->cmt);
         comity_err rc = commit_locked(log, NULL);
-        if (!rc && log->pend_n && mono_ms() - log->last_cp_ms >= (int64_t)log->interval_ms) {
+        pthread_mutex_unlock(&log->cmt);
+        pthread_mutex_lock(&log->pmu);
+        bool waiting = log->pend_n > 0;
+        pthread_mutex_unlock(&log->pmu);
+        pthread_mutex_lock(&log->seq);
+        if (!rc && waiting && mono_ms() - log->last_cp_ms >= (int64_t)log->interval_ms) {
             comity_error e = {0};
             if (integrate_locked(log, &e))
                 set_fatal(log, &e);
@@ -883,6 +922,9 @@ static comity_log *log_new(const char *dir, int flags)
     log->interval_ms = DEFAULT_INTERVAL_MS;
     pthread_mutex_init(&log->mu, NULL);
     pthread_mutex_init(&log->seq, NULL);
+    pthread_mutex_init(&log->cmt, NULL);
+    pthread_mutex_init(&log->dbmu, NULL);
+    pthread_mutex_init(&log->pmu, NULL);
     pthread_rwlock_init(&log->cmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -934,6 +976,9 @@ void comity_log_close(comity_log *log)
     cy_free(log->dir);
     pthread_mutex_destroy(&log->mu);
     pthread_mutex_destroy(&log->seq);
+    pthread_mutex_destroy(&log->cmt);
+    pthread_mutex_destroy(&log->dbmu);
+    pthread_mutex_destroy(&log->pmu);
     pthread_rwlock_destroy(&log->cmu);
     pthread_cond_destroy(&log->work);
     pthread_cond_destroy(&log->done);
@@ -1269,14 +1314,9 @@ comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int
     uint8_t pre[2] = {(uint8_t)(len >> 8), (uint8_t)len};
     pthread_mutex_lock(&log->mu);
     while (!log->fatal.code && log->staged.len + len + 2 > STAGE_CAP) {
-        if (log->thread_running) {
-            pthread_cond_signal(&log->work);
-            pthread_cond_wait(&log->done, &log->mu);
-        } else {
-            pthread_mutex_unlock(&log->mu);
-            (void)sequence(log, false, NULL);
-            pthread_mutex_lock(&log->mu);
-        }
+        pthread_mutex_unlock(&log->mu); /* back-pressure: commit ourselves */
+        (void)sequence(log, false, NULL);
+        pthread_mutex_lock(&log->mu);
     }
     if (log->fatal.code) {
         rc = fatal_copy(log, err);
@@ -1297,23 +1337,26 @@ comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int
         pthread_mutex_unlock(&log->mu);
         return COMITY_OK;
     }
-    if (log->thread_running) {
-        pthread_cond_signal(&log->work);
-        while (log->durable <= idx && !log->fatal.code)
+    /* Group commit: one appender at a time leads, committing everything
+     * staged so far in one transaction; the others wait for `done` and
+     * return as soon as their index is durable.  Entries staged during a
+     * commit go together in the next one. */
+    while (log->durable <= idx && !log->fatal.code) {
+        if (log->leading) {
             pthread_cond_wait(&log->done, &log->mu);
-        rc = log->durable > idx ? COMITY_OK : fatal_copy(log, err);
+            continue;
+        }
+        log->leading = true;
         pthread_mutex_unlock(&log->mu);
-        return rc;
+        pthread_mutex_lock(&log->cmt);
+        (void)commit_locked(log, NULL);
+        pthread_mutex_unlock(&log->cmt);
+        pthread_mutex_lock(&log->mu);
+        log->leading = false;
+        pthread_cond_broadcast(&log->done);
     }
+    rc = log->durable > idx ? COMITY_OK : fatal_copy(log, err);
     pthread_mutex_unlock(&log->mu);
-    /* No sequencer thread: commit ourselves, together with whatever other
-     * threads staged meanwhile. */
-    pthread_mutex_lock(&log->seq);
-    pthread_mutex_lock(&log->mu);
-    bool done = log->durable > idx;
-    pthread_mutex_unlock(&log->mu);
-    rc = done ? COMITY_OK : commit_locked(log, err);
-    pthread_mutex_unlock(&log->seq);
     return rc;
 }
 
@@ -1641,6 +1684,7 @@ comity_err comity_log_add_cosignatures(comity_log *log, const char *lines, size_
         size_t jl;
         joined = (char *)cy_buf_detach(&out, &jl);
         sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&log->dbmu);
         if (sqlite3_prepare_v2(log->db, "UPDATE state SET checkpoint = ? WHERE size = ?", -1,
                                &st, NULL) ||
             sqlite3_bind_text(st, 1, joined, (int)jl, SQLITE_STATIC) ||
@@ -1648,6 +1692,7 @@ comity_err comity_log_add_cosignatures(comity_log *log, const char *lines, size_
             sqlite3_changes(log->db) != 1)
             rc = db_fail(log->db, err, "saving cosigned checkpoint");
         sqlite3_finalize(st);
+        pthread_mutex_unlock(&log->dbmu);
         if (!rc)
             rc = publish_file(log, joined, jl, err);
         if (!rc) {
