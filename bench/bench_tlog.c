@@ -9,7 +9,8 @@
  *   - durable appends/s of 200-byte entries: one producer, a sequencer thread
  *     committing batches (one fsync each) and publishing a checkpoint every
  *     second; the clock stops when the last entry is durable and published;
- *   - durable appends/s with 64 threads each waiting for its own fsync;
+ *   - durable appends/s with 64 threads each waiting for its own fsync
+ *     (group commit);
  *   - bytes of storage per entry (hash tiles, bundles, SQLite);
  *   - inclusion proofs/s from the resulting 1,000,000-entry log, cold (tiles
  *     read from disk) and warm (tile cache), on 1 and 2 threads, and
