@@ -251,9 +251,143 @@ COMITY_API void comity_identities_free(comity_identities *ids);
  * message in err). */
 COMITY_API int comity_recipient_valid(const char *recipient, comity_error *err);
 
+/* Number of identities in the set (0 for NULL). */
+COMITY_API size_t comity_identities_count(const comity_identities *ids);
+
+/*
+ * Caps on what the age parsers accept (c2sp.org/age sets none; these are
+ * far above what any honest file needs).
+ */
+#define COMITY_AGE_CHUNK 65536              /* payload chunk (spec: 64 KiB) */
+#define COMITY_AGE_HEADER_MAX (128u * 1024) /* bytes of a header, MAC line incl. */
+#define COMITY_AGE_STANZAS_MAX 1024         /* recipient stanzas in a header */
+#define COMITY_AGE_ARGS_MAX 32              /* arguments of one stanza */
+#define COMITY_AGE_LINE_MAX 4096            /* bytes of one header line */
+#define COMITY_AGE_IDFILE_MAX (64u * 1024)  /* bytes of an identity file */
+#define COMITY_AGE_IDS_MAX 256              /* identities in one set */
+
+/*
+ * Seals `in` (read to its end) to the `n` age1 recipients into `out`, as a
+ * binary age v1 file, or armored ("-----BEGIN AGE ENCRYPTED FILE-----")
+ * when `armor` is non-zero.  Streams in 64 KiB chunks in constant memory.
+ * A fresh file key, nonce and ephemeral key per call.  Does not close or
+ * flush the streams beyond what writing requires; on failure `out` holds
+ * part of a file and the caller must discard it.
+ */
+COMITY_API comity_err comity_seal_stream(FILE *in, FILE *out,
+                                         const char *const *recipients,
+                                         size_t n, int armor,
+                                         comity_error *err);
+
+/*
+ * Opens an age file (binary, or armored, as its first line says) from `in`
+ * with any of `ids`, writing the plaintext to `out` chunk by chunk in
+ * constant memory.  The header MAC is checked before any payload is
+ * decrypted.  Because output is streamed, on failure `out` may already hold
+ * the authenticated plaintext of the chunks before the bad one: the caller
+ * must discard it (the comity command writes to a temporary file).
+ * Errors: COMITY_ERR_NOKEY (no identity opens any stanza), COMITY_ERR_VERIFY
+ * (header MAC or a payload chunk does not authenticate), COMITY_ERR_INVALID
+ * (malformed: version, stanza, base64, armor, truncation, trailing data),
+ * COMITY_ERR_TOOBIG (a cap above), COMITY_ERR_IO.
+ */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_open_stream(FILE *in, FILE *out, const comity_identities *ids,
+                   comity_error *err);
+
+/* In-memory forms of the two above (records seal bodies with these).
+ * OUT *out: caller frees with comity_free (comity_open_mem's output is the
+ * plaintext; nothing is returned on failure). */
+COMITY_API comity_err comity_seal_mem(const void *in, size_t len,
+                                      const char *const *recipients, size_t n,
+                                      int armor, uint8_t **out, size_t *out_len,
+                                      comity_error *err);
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_open_mem(const void *in, size_t len, const comity_identities *ids,
+                uint8_t **out, size_t *out_len, comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Records (src/record/)                                                    */
 /* ------------------------------------------------------------------------ */
+
+/*
+ * A record is a DSSE envelope over a JSON payload (specs/records.md):
+ * {type, id, author, created, to?, tlp, refs?, body | sealed}.  Records of
+ * tlp amber, amber+strict and red carry their body sealed (age) to every
+ * recipient and the author, never in clear.
+ */
+#define COMITY_RECORD_MAX (1u << 20)   /* payload bytes */
+#define COMITY_RECORD_MAX_TO 256       /* recipients */
+#define COMITY_RECORD_MAX_REFS 256     /* references */
+#define COMITY_RECORD_TYPE_MAX 48      /* bytes in a type name */
+#define COMITY_RECORD_ENTRY_LEN 81     /* "comity-record-v1:" + 64 hex */
+
+typedef struct comity_record comity_record;
+
+typedef struct comity_record_params {
+    const char *type;              /* lowercase, e.g. "notification" */
+    const char *tlp;               /* NULL = "amber" when sealed recipients
+                                      are given, else "green" */
+    const char *const *to;         /* recipient party names */
+    size_t nto;
+    const char *const *refs;       /* ids of related records */
+    size_t nrefs;
+    const char *const *seal_to;    /* age recipients to seal to (besides the
+                                      author's own); needed for amber/red */
+    size_t nseal_to;
+} comity_record_params;
+
+/* Builds, (seals,) and signs a record with a fresh id and `created` = now.
+ * `body` is a JSON object (at most COMITY_RECORD_MAX bytes).  OUT
+ * *envelope: JSON, caller frees (comity_free). */
+COMITY_API comity_err comity_record_sign(const comity_key *author,
+                                         const comity_record_params *params,
+                                         const char *body, size_t body_len,
+                                         char **envelope, size_t *envelope_len,
+                                         comity_error *err);
+
+/* Parses an envelope and checks its payload against specs/records.md, but
+ * not its signature.  OUT *rec: comity_record_free. */
+COMITY_API comity_err comity_record_parse(const char *envelope, size_t len,
+                                          comity_record **rec,
+                                          comity_error *err);
+
+/* Parses and checks the payload, then the signature against the keys among
+ * `keys` whose name is the record's author.  No key named for the author
+ * is COMITY_ERR_NOKEY; a bad signature is COMITY_ERR_VERIFY. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_verify(const char *envelope, size_t len,
+                     const comity_vkey *const *keys, size_t nkeys,
+                     comity_record **rec, comity_error *err);
+
+COMITY_API void comity_record_free(comity_record *rec);
+
+/* Borrowed views, valid while rec lives. */
+COMITY_API const char *comity_record_type(const comity_record *rec);
+COMITY_API const char *comity_record_id(const comity_record *rec);
+COMITY_API const char *comity_record_author(const comity_record *rec);
+COMITY_API const char *comity_record_created(const comity_record *rec);
+COMITY_API const char *comity_record_tlp(const comity_record *rec);
+COMITY_API size_t comity_record_to_count(const comity_record *rec);
+COMITY_API const char *comity_record_to(const comity_record *rec, size_t i);
+COMITY_API size_t comity_record_refs_count(const comity_record *rec);
+COMITY_API const char *comity_record_ref(const comity_record *rec, size_t i);
+COMITY_API int comity_record_is_sealed(const comity_record *rec);
+/* The exact payload bytes the author signed (NUL-terminated). */
+COMITY_API const char *comity_record_payload(const comity_record *rec,
+                                             size_t *len);
+/* The clear body as compact JSON, or NULL when sealed (borrowed). */
+COMITY_API const char *comity_record_body(const comity_record *rec);
+/* 64 lowercase hex digits of SHA-256(PAE(payloadType, payload)). */
+COMITY_API const char *comity_record_digest(const comity_record *rec);
+/* The log entry "comity-record-v1:<digest>" (81 bytes, NUL-terminated). */
+COMITY_API const char *comity_record_entry(const comity_record *rec);
+
+/* Opens a sealed body with the reader's identities; OUT *body: the body
+ * JSON, caller frees.  A clear record's body is returned as is. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_open(const comity_record *rec, const comity_identities *ids,
+                   char **body, size_t *body_len, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Transparency log (src/tlog/)                                             */
@@ -499,6 +633,23 @@ COMITY_API int comity_witness_add_checkpoint(comity_witness *w, const char *body
 /* ------------------------------------------------------------------------ */
 /* STIX and sweep (src/stix/, src/sweep/)                                   */
 /* ------------------------------------------------------------------------ */
+
+/* --- STIX patterns (src/stix/pattern.c) --- */
+
+#define COMITY_PATTERN_MAX (64u * 1024u) /* bytes of STIX pattern text */
+#define COMITY_PATTERN_JSON 1u           /* flag: dump the tree as JSON */
+
+/*
+ * Checks a STIX 2.1 pattern (`len` bytes, need not be NUL-terminated).  On
+ * success *out (OUT, NUL-terminated, caller frees with comity_free) gets the
+ * pattern's canonical text, or with COMITY_PATTERN_JSON a JSON dump of its
+ * tree.  On failure (COMITY_ERR_INVALID, or TOOBIG over COMITY_PATTERN_MAX)
+ * *out is NULL, err says what was expected where ("pattern: expected ']'
+ * at byte 17") and *err_at (may be NULL) gets that byte offset.
+ */
+COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
+                                           unsigned flags, char **out,
+                                           size_t *err_at, comity_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,236 @@
+/*
+ * cmd_record.c: `comity record sign|verify|open|digest`.
+ *
+ * A thin shell over comity_record_*: reads the body or envelope, calls the
+ * library, prints.  Which parties may send what is the node's business.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "keys.h"
+
+#define ENVELOPE_CAP (COMITY_DSSE_MAX)
+
+static int read_input(const char *path, size_t cap, char **buf, size_t *len)
+{
+    comity_error e = {0};
+    if (comity_read_file(path ? path : "-", cap, buf, len, &e))
+        return cli_error("record", &e);
+    return CLI_OK;
+}
+
+static int sign(int argc, char **argv)
+{
+    const char *keyfile = NULL, *body_path = NULL, *out = NULL;
+    comity_record_params p = {0};
+    struct cli_list to = {0}, refs = {0}, seal = {0};
+    struct cli_keys keys = {0};
+    static const struct option opts[] = {
+        {"key", required_argument, 0, 'k'},  {"type", required_argument, 0, 't'},
+        {"to", required_argument, 0, 'T'},   {"tlp", required_argument, 0, 'l'},
+        {"ref", required_argument, 0, 'r'},  {"seal-to", required_argument, 0, 's'},
+        {"keys", required_argument, 0, 'K'}, {"body", required_argument, 0, 'b'},
+        {"out", required_argument, 0, 'o'},  {0, 0, 0, 0}};
+    int c, status = CLI_OK;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "k:t:T:l:r:s:K:b:o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'k': keyfile = optarg; break;
+        case 't': p.type = optarg; break;
+        case 'T': cli_list_add(&to, optarg); break;
+        case 'l': p.tlp = optarg; break;
+        case 'r': cli_list_add(&refs, optarg); break;
+        case 's': cli_list_add(&seal, optarg); break;
+        case 'K':
+            if ((status = cli_keys_add(&keys, optarg)))
+                goto done;
+            break;
+        case 'b': body_path = optarg; break;
+        case 'o': out = optarg; break;
+        default: status = cli_usage("record", "unknown option"); goto done;
+        }
+    }
+    if (!keyfile || !p.type) {
+        status = cli_usage("record", "sign needs --key FILE and --type TYPE");
+        goto done;
+    }
+    if (optind != argc) {
+        status = cli_usage("record", "unexpected argument '%s'", argv[optind]);
+        goto done;
+    }
+    bool sealed = p.tlp && (!strcmp(p.tlp, "amber") || !strcmp(p.tlp, "amber+strict") ||
+                            !strcmp(p.tlp, "red"));
+    /* each recipient party's sealing key comes from --keys */
+    for (size_t i = 0; sealed && i < to.n; i++) {
+        const char *r = cli_keys_recipient(&keys, to.v[i]);
+        if (!r) {
+            fprintf(stderr, "comity: record: no age recipient for '%s': give --keys FILE with "
+                            "a line for it, or --seal-to age1...\n", to.v[i]);
+            status = CLI_USAGE;
+            goto done;
+        }
+        cli_list_add(&seal, (char *)r);
+    }
+    p.to = (const char *const *)to.v, p.nto = to.n;
+    p.refs = (const char *const *)refs.v, p.nrefs = refs.n;
+    p.seal_to = (const char *const *)seal.v, p.nseal_to = seal.n;
+    comity_error e = {0};
+    comity_key *k;
+    if (comity_key_load(keyfile, &k, &e)) {
+        status = cli_error("record sign", &e);
+        goto done;
+    }
+    char *body;
+    size_t body_len;
+    if ((status = read_input(body_path, COMITY_RECORD_MAX, &body, &body_len))) {
+        comity_key_free(k);
+        goto done;
+    }
+    char *env;
+    size_t env_len;
+    if (comity_record_sign(k, &p, body, body_len, &env, &env_len, &e)) {
+        status = cli_error("record sign", &e);
+    } else {
+        status = cli_output(out, env, env_len);
+        if (!status && (!out || !strcmp(out, "-")))
+            putchar('\n');
+        comity_free(env);
+    }
+    free(body);
+    comity_key_free(k);
+done:
+    cli_list_free(&to);
+    cli_list_free(&refs);
+    cli_list_free(&seal);
+    cli_keys_free(&keys);
+    return cli_finish(status);
+}
+
+static void print_record(const comity_record *r)
+{
+    size_t len;
+    const char *payload = comity_record_payload(r, &len);
+    json_t *j = json_loadb(payload, len, 0, NULL);
+    char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    puts(pretty ? pretty : payload);
+    free(pretty);
+    json_decref(j);
+}
+
+static int verify_or_open(int argc, char **argv, bool open)
+{
+    const char *keyfile = NULL;
+    struct cli_keys keys = {0};
+    static const struct option opts[] = {
+        {"vkey", required_argument, 0, 'v'}, {"key", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+    int c, status = CLI_OK;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "v:k:", opts, NULL)) != -1) {
+        if (c == 'v') {
+            if ((status = cli_keys_add(&keys, optarg)))
+                goto done;
+        } else if (c == 'k') {
+            keyfile = optarg;
+        } else {
+            status = cli_usage("record", "unknown option");
+            goto done;
+        }
+    }
+    if (!open && keys.n == 0) {
+        status = cli_usage("record", "verify needs --vkey VKEY or --vkey KEYSFILE");
+        goto done;
+    }
+    if (open && !keyfile) {
+        status = cli_usage("record", "open needs --key FILE (your key or an age identity file)");
+        goto done;
+    }
+    if (argc - optind > 1) {
+        status = cli_usage("record", "unexpected argument '%s'", argv[optind + 1]);
+        goto done;
+    }
+    char *env;
+    size_t env_len;
+    if ((status = read_input(optind < argc ? argv[optind] : NULL, ENVELOPE_CAP, &env, &env_len)))
+        goto done;
+    comity_error e = {0};
+    comity_record *r = NULL;
+    comity_err rc = keys.n ? comity_record_verify(env, env_len,
+                                                  (const comity_vkey *const *)keys.vkeys,
+                                                  keys.n, &r, &e)
+                           : comity_record_parse(env, env_len, &r, &e);
+    free(env);
+    if (rc) {
+        status = cli_error(open ? "record open" : "record verify", &e);
+        goto done;
+    }
+    if (!open) {
+        fprintf(stderr, "good signature by %s on %s\n", comity_record_author(r), comity_record_id(r));
+        print_record(r);
+    } else {
+        if (!keys.n)
+            fprintf(stderr, "note: signature not checked (give --vkey to check it)\n");
+        comity_identities *ids;
+        char *body;
+        size_t bl;
+        if (comity_identities_load(keyfile, &ids, &e)) {
+            status = cli_error("record open", &e);
+        } else {
+            if (comity_record_open(r, ids, &body, &bl, &e)) {
+                status = cli_error("record open", &e);
+            } else {
+                json_t *j = json_loadb(body, bl, 0, NULL);
+                char *pretty = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+                puts(pretty ? pretty : body);
+                free(pretty);
+                json_decref(j);
+                comity_free(body);
+            }
+            comity_identities_free(ids);
+        }
+    }
+    comity_record_free(r);
+done:
+    cli_keys_free(&keys);
+    return cli_finish(status);
+}
+
+static int digest(int argc, char **argv)
+{
+    if (argc > 2)
+        return cli_usage("record", "digest takes at most one file");
+    char *env;
+    size_t len;
+    int status = read_input(argc == 2 ? argv[1] : NULL, ENVELOPE_CAP, &env, &len);
+    if (status)
+        return status;
+    comity_error e = {0};
+    comity_record *r;
+    if (comity_record_parse(env, len, &r, &e)) {
+        free(env);
+        return cli_error("record digest", &e);
+    }
+    printf("id      %s\ndigest  %s\nentry   %s\n", comity_record_id(r), comity_record_digest(r),
+           comity_record_entry(r));
+    comity_record_free(r);
+    free(env);
+    return cli_finish(CLI_OK);
+}
+
+int cmd_record(int argc, char **argv)
+{
+    if (argc < 2)
+        return cli_usage("record", "want a subcommand: sign, verify, open or digest");
+    const char *sub = argv[1];
+    if (!strcmp(sub, "sign"))
+        return sign(argc - 1, argv + 1);
+    if (!strcmp(sub, "verify"))
+        return verify_or_open(argc - 1, argv + 1, false);
+    if (!strcmp(sub, "open"))
+        return verify_or_open(argc - 1, argv + 1, true);
+    if (!strcmp(sub, "digest"))
+        return digest(argc - 1, argv + 1);
+    return cli_usage("record", "no subcommand '%s' (sign, verify, open, digest)", sub);
+}

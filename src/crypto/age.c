@@ -1,0 +1,1404 @@
+/*
+ * age.c: age v1 sealing with X25519 recipients (c2sp.org/age).
+ *
+ * An age file is a text header that wraps a random 16-byte file key for
+ * each recipient, a MAC over that header, then a 16-byte nonce and the
+ * plaintext in 64 KiB ChaCha20-Poly1305 chunks (STREAM: an 11-byte chunk
+ * counter and a last-chunk flag form each chunk's nonce).  Files sealed here
+ * open with Debian's `age`, and the reverse; tests/cli/age_interop.sh keeps
+ * that true.
+ *
+ * Design:
+ *   - Input goes through two small layers: `rawin` (a FILE* with a 256 KiB
+ *     read buffer, or caller memory read in place) and `agein` (passes bytes
+ *     through, or decodes the PEM-like armor line by line).  Output goes
+ *     through `sink` (a FILE* or a cy_buf, optionally armoring).  Memory is
+ *     constant whatever the file size: one chunk in, one chunk out.
+ *   - Opening parses the whole header first (strictly: every deviation from
+ *     the ABNF is refused with its line number), unwraps the file key, and
+ *     verifies the header MAC before it reads a byte of payload.
+ *   - Chunks are decrypted out of place, so that when a chunk fails the
+ *     ciphertext is still there to tell the reader why: a full chunk at the
+ *     end of the input that only authenticates as non-final means the file
+ *     was truncated; a chunk followed by more data that only authenticates
+ *     as final means data was appended.
+ *   - Every key (file key, wrap keys, payload key, shared secrets, ephemeral
+ *     secrets) lives on the stack and is wiped with sodium_memzero before the
+ *     function returns; plaintext buffers are wiped before they are freed.
+ *   - HKDF-SHA-256 is built from libsodium's HMAC-SHA-256 (libsodium 1.0.18
+ *     has no HKDF); with a 32-byte output it is one extract and one expand
+ *     block (RFC 5869).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "crypto/age.h"
+#include "crypto/age_int.h"
+
+#define VERSION_LINE "age-encryption.org/v1"
+#define VERSION_PREFIX "age-encryption.org/"
+#define X25519_INFO "age-encryption.org/v1/X25519"
+#define ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
+#define ARMOR_END "-----END AGE ENCRYPTED FILE-----"
+#define ARMOR_COLS 64      /* base64 characters per armor line */
+#define ARMOR_BYTES 48     /* bytes per full armor line */
+#define ARMOR_WS_MAX 1024  /* whitespace allowed before BEGIN / after END */
+#define ARMOR_BATCH (ARMOR_BYTES * 64)
+
+#define CHUNK COMITY_AGE_CHUNK
+#define TAG crypto_aead_chacha20poly1305_ietf_ABYTES
+#define CT_CHUNK (CHUNK + TAG)
+#define FILE_KEY 16
+#define PAYLOAD_NONCE 16
+#define MAC_B64 43         /* unpadded base64 of a 32-byte MAC or key */
+#define RAW_BUF (256 * 1024)
+
+/* ===================================================================== */
+/* Keys as Bech32 strings                                                */
+/* ===================================================================== */
+
+comity_err cy_age_recipient_encode(const uint8_t pk[32], char *out, size_t cap)
+{
+    return cy_bech32_encode(out, cap, "age", pk, 32, false);
+}
+
+/* 1 when the X25519 point has small order: any clamped scalar (a multiple
+ * of the cofactor) maps it to the all-zero output, which libsodium reports. */
+static bool low_order(const uint8_t pk[32])
+{
+    uint8_t scalar[32], q[32];
+    memset(scalar, 0x5a, sizeof scalar);
+    int rc = crypto_scalarmult(q, scalar, pk);
+    sodium_memzero(q, sizeof q);
+    return rc != 0;
+}
+
+comity_err cy_age_recipient_decode(const char *s, size_t len, uint8_t pk[32],
+                                   comity_error *err)
+{
+    uint8_t tmp[32];
+    size_t n = 0;
+    if (len < 4 || memcmp(s, "age1", 4) != 0)
+        return cy_fail(err, COMITY_ERR_INVALID, "age recipient: does not start with 'age1'");
+    if (cy_bech32_decode(s, len, "age", false, tmp, sizeof tmp, &n, err))
+        return cy_wrap(err, "age recipient");
+    if (n != 32)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "age recipient: %zu bytes, an X25519 key has 32", n);
+    if (sodium_init() < 0 || low_order(tmp))
+        return cy_fail(err, COMITY_ERR_INVALID, "age recipient: low-order X25519 point");
+    memcpy(pk, tmp, 32);
+    return COMITY_OK;
+}
+
+comity_err cy_age_identity_encode(const uint8_t sk[32], char *out, size_t cap)
+{
+    return cy_bech32_encode(out, cap, "age-secret-key-", sk, 32, true);
+}
+
+comity_err cy_age_identity_decode(const char *s, size_t len, uint8_t sk[32],
+                                  comity_error *err)
+{
+    uint8_t tmp[32];
+    size_t n = 0;
+    if (len < 16 || memcmp(s, "AGE-SECRET-KEY-1", 16) != 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "age identity: does not start with 'AGE-SECRET-KEY-1'");
+    comity_err rc = cy_bech32_decode(s, len, "age-secret-key-", true, tmp,
+                                     sizeof tmp, &n, err);
+    if (rc == COMITY_OK && n != 32)
+        rc = cy_fail(err, COMITY_ERR_INVALID,
+                     "age identity: %zu bytes, an X25519 key has 32", n);
+    if (rc == COMITY_OK)
+        memcpy(sk, tmp, 32);
+    else
+        cy_wrap(err, "age identity");
+    sodium_memzero(tmp, sizeof tmp);
+    return rc;
+}
+
+int comity_recipient_valid(const char *recipient, comity_error *err)
+{
+    uint8_t pk[32];
+    if (!recipient)
+        return cy_fail(err, COMITY_ERR_USAGE, "age recipient: none given") == COMITY_OK;
+    return cy_age_recipient_decode(recipient, strlen(recipient), pk, err) == COMITY_OK;
+}
+
+/* ===================================================================== */
+/* Identity sets                                                         */
+/* ===================================================================== */
+
+struct cy_age_id {
+    uint8_t sk[32];
+    uint8_t pk[32];
+};
+
+struct comity_identities {
+    size_t n;
+    struct cy_age_id *v; /* owned, wiped on free */
+};
+
+void comity_identities_free(comity_identities *ids)
+{
+    if (!ids)
+        return;
+    cy_free_secret(ids->v, ids->n * sizeof *ids->v);
+    cy_free(ids);
+}
+
+size_t comity_identities_count(const comity_identities *ids)
+{
+    return ids ? ids->n : 0;
+}
+
+static bool has_prefix(const char *s, size_t n, const char *p)
+{
+    size_t pn = strlen(p);
+    return n >= pn && memcmp(s, p, pn) == 0;
+}
+
+/* Walks the lines of an identity file; with `ids` NULL only counts the
+ * identity lines, otherwise decodes them into ids->v. */
+static comity_err walk_identities(const char *text, size_t len,
+                                  comity_identities *ids, size_t *count,
+                                  comity_error *err)
+{
+    size_t n = 0, lineno = 0, i = 0;
+    while (i < len) {
+        const char *line = text + i;
+        const char *nl = memchr(line, '\n', len - i);
+        size_t ll = nl ? (size_t)(nl - line) : len - i;
+        i += ll + (nl ? 1 : 0);
+        lineno++;
+        if (ll && line[ll - 1] == '\r')
+            ll--;
+        if (ll == 0 || line[0] == '#')
+            continue;
+        if (has_prefix(line, ll, "AGE-SECRET-KEY-1")) {
+            if (n >= COMITY_AGE_IDS_MAX)
+                return cy_fail(err, COMITY_ERR_TOOBIG,
+                               "more than %d identities", COMITY_AGE_IDS_MAX);
+            if (ids) {
+                struct cy_age_id *id = &ids->v[n];
+                if (cy_age_identity_decode(line, ll, id->sk, err))
+                    return cy_wrap(err, "line %zu", lineno);
+                crypto_scalarmult_base(id->pk, id->sk);
+            }
+            n++;
+        } else if (has_prefix(line, ll, "AGE-PLUGIN-")) {
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "line %zu: age plugin identities are not supported", lineno);
+        } else if (has_prefix(line, ll, "AGE-SECRET-KEY-")) {
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "line %zu: unsupported identity type (only X25519 "
+                           "'AGE-SECRET-KEY-1...' keys)", lineno);
+        } else {
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "line %zu: not an age identity, a '#' comment or a "
+                           "blank line", lineno);
+        }
+    }
+    *count = n;
+    return COMITY_OK;
+}
+
+comity_err comity_identities_parse(const char *text, size_t len,
+                                   comity_identities **ids, comity_error *err)
+{
+    size_t n = 0;
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if (len > COMITY_AGE_IDFILE_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "identity file larger than %u bytes",
+                       COMITY_AGE_IDFILE_MAX);
+    if ((rc = walk_identities(text, len, NULL, &n, err)))
+        return rc;
+    if (n == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "no 'AGE-SECRET-KEY-1...' identity in the file");
+    comity_identities *s = cy_calloc(1, sizeof *s);
+    if (!s)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    s->v = cy_calloc(n, sizeof *s->v);
+    if (!s->v) {
+        cy_free(s);
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    s->n = n;
+    if ((rc = walk_identities(text, len, s, &n, err))) {
+        comity_identities_free(s);
+        return rc;
+    }
+    *ids = s;
+    return COMITY_OK;
+}
+
+comity_err comity_identities_load(const char *path, comity_identities **ids,
+                                  comity_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    comity_err rc = comity_read_file(path, COMITY_AGE_IDFILE_MAX, &text, &len, err);
+    if (rc)
+        return rc;
+    rc = comity_identities_parse(text, len, ids, err);
+    cy_free_secret(text, len);
+    if (rc)
+        return cy_wrap(err, "%s", path);
+    return COMITY_OK;
+}
+
+/* ===================================================================== */
+/* HKDF-SHA-256 with a 32-byte output                                    */
+/* ===================================================================== */
+
+static void hkdf(uint8_t out[32], const uint8_t *ikm, size_t ikm_len,
+                 const uint8_t *salt, size_t salt_len, const char *info)
+{
+    static const uint8_t none[1] = {0};
+    static const uint8_t one[1] = {1};
+    uint8_t prk[32];
+    crypto_auth_hmacsha256_state st;
+    /* An empty salt is HMAC with an empty key, which equals the RFC's
+     * HashLen zero bytes (HMAC pads keys with zeros). */
+    crypto_auth_hmacsha256_init(&st, salt_len ? salt : none, salt_len);
+    crypto_auth_hmacsha256_update(&st, ikm, ikm_len);
+    crypto_auth_hmacsha256_final(&st, prk);
+    crypto_auth_hmacsha256_init(&st, prk, sizeof prk);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)info, strlen(info));
+    crypto_auth_hmacsha256_update(&st, one, 1);
+    crypto_auth_hmacsha256_final(&st, out);
+    sodium_memzero(prk, sizeof prk);
+    sodium_memzero(&st, sizeof st);
+}
+
+static void header_mac(uint8_t mac[32], const uint8_t file_key[FILE_KEY],
+                       const uint8_t *hdr, size_t len)
+{
+    uint8_t k[32];
+    hkdf(k, file_key, FILE_KEY, NULL, 0, "header");
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, k, sizeof k);
+    crypto_auth_hmacsha256_update(&st, hdr, len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    sodium_memzero(k, sizeof k);
+    sodium_memzero(&st, sizeof st);
+}
+
+/* The 12-byte chunk nonce: 11-byte big-endian counter, then the last flag. */
+static void chunk_nonce(uint8_t n[12], uint64_t counter, bool last)
+{
+    memset(n, 0, 12);
+    for (int i = 0; i < 8; i++)
+        n[10 - i] = (uint8_t)(counter >> (8 * i));
+    n[11] = last ? 1 : 0;
+}
+
+/* ===================================================================== */
+/* Input: rawin (bytes) and agein (bytes, or armor decoded)              */
+/* ===================================================================== */
+
+typedef struct rawin {
+    FILE *f;             /* NULL for memory input */
+    uint8_t *own;        /* read buffer for f (RAW_BUF bytes), owned */
+    const uint8_t *buf;  /* `own`, or the caller's memory */
+    size_t pos, len;
+    bool eof;            /* nothing left after buf[len) */
+    int ioerr;           /* errno of a failed read, or 0 */
+    uint64_t off;        /* bytes handed to the layer above */
+} rawin;
+
+static comity_err raw_init_file(rawin *r, FILE *f, comity_error *err)
+{
+    memset(r, 0, sizeof *r);
+    r->f = f;
+    r->own = cy_malloc(RAW_BUF);
+    if (!r->own)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    r->buf = r->own;
+    return COMITY_OK;
+}
+
+static void raw_init_mem(rawin *r, const uint8_t *p, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    r->buf = p;
+    r->len = n;
+    r->eof = true;
+}
+
+/* The buffer may have held plaintext (sealing): wiped. */
+static void raw_free(rawin *r) { cy_free_secret(r->own, r->own ? RAW_BUF : 0); }
+
+static bool raw_fill(rawin *r)
+{
+    if (r->pos < r->len)
+        return true;
+    if (r->eof || !r->f)
+        return false;
+    size_t n = fread(r->own, 1, RAW_BUF, r->f);
+    if (n < RAW_BUF) {
+        if (ferror(r->f))
+            r->ioerr = errno ? errno : EIO;
+        r->eof = true;
+    }
+    r->buf = r->own;
+    r->pos = 0;
+    r->len = n;
+    return n > 0;
+}
+
+static int raw_getc(rawin *r)
+{
+    if (!raw_fill(r))
+        return -1;
+    r->off++;
+    return r->buf[r->pos++];
+}
+
+/* Only right after a raw_getc that returned a byte. */
+static void raw_ungetc(rawin *r)
+{
+    r->pos--;
+    r->off--;
+}
+
+/* Reads up to n bytes; fewer only at the end of input (or on error). */
+static size_t raw_read(rawin *r, uint8_t *dst, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        if (r->pos < r->len) {
+            size_t k = r->len - r->pos;
+            if (k > n - got)
+                k = n - got;
+            memcpy(dst + got, r->buf + r->pos, k);
+            r->pos += k;
+            got += k;
+            continue;
+        }
+        if (r->eof || !r->f)
+            break;
+        if (n - got >= CHUNK) { /* large read: straight into dst, no copy */
+            size_t want = n - got;
+            size_t k = fread(dst + got, 1, want, r->f);
+            got += k;
+            if (k < want) {
+                if (ferror(r->f))
+                    r->ioerr = errno ? errno : EIO;
+                r->eof = true;
+            }
+            continue;
+        }
+        if (!raw_fill(r))
+            break;
+    }
+    r->off += got;
+    return got;
+}
+
+/* Reads one line into line[cap] without its LF (and without a CR before
+ * it).  Returns 1 for a line ended by LF, 0 at end of input (*len bytes
+ * read without LF), -1 when the line is longer than cap. */
+static int raw_line(rawin *r, char *line, size_t cap, size_t *len)
+{
+    size_t n = 0;
+    int c;
+    while ((c = raw_getc(r)) >= 0 && c != '\n') {
+        if (n >= cap)
+            return -1;
+        line[n++] = (char)c;
+    }
+    if (c == '\n' && n && line[n - 1] == '\r')
+        n--;
+    *len = n;
+    return c == '\n' ? 1 : 0;
+}
+
+typedef struct agein {
+    rawin raw;
+    bool armored;
+    bool armor_end;       /* the END line was read */
+    bool armor_final;     /* the last data line (short or padded) was read */
+    size_t armor_line;    /* armor lines read, BEGIN included */
+    uint8_t dec[ARMOR_BYTES];
+    size_t dpos, dlen;
+} agein;
+
+static bool is_ws(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+static comity_err io_fail(comity_error *err, int e)
+{
+    return cy_fail(err, COMITY_ERR_IO, "reading input: %s", strerror(e));
+}
+
+/* Looks at the first line: armored when it is the BEGIN line (after at most
+ * ARMOR_WS_MAX bytes of whitespace), binary otherwise. */
+static comity_err in_start(agein *in, comity_error *err)
+{
+    size_t ws = 0;
+    int c;
+    while ((c = raw_getc(&in->raw)) >= 0 && is_ws(c))
+        if (++ws > ARMOR_WS_MAX)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "armor: more than %d bytes of whitespace before the "
+                           "BEGIN line", ARMOR_WS_MAX);
+    if (c < 0) {
+        if (in->raw.ioerr)
+            return io_fail(err, in->raw.ioerr);
+        return cy_fail(err, COMITY_ERR_INVALID, "not an age file: the input is %s",
+                       ws ? "only whitespace" : "empty");
+    }
+    raw_ungetc(&in->raw);
+    if (c != '-') {
+        if (ws)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "not an age file: whitespace before the header");
+        in->armored = false;
+        return COMITY_OK;
+    }
+    char line[sizeof ARMOR_BEGIN + 1];
+    size_t n = 0;
+    int r = raw_line(&in->raw, line, sizeof line, &n);
+    if (r != 1 || n != strlen(ARMOR_BEGIN) || memcmp(line, ARMOR_BEGIN, n) != 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "armor: line 1 is not '" ARMOR_BEGIN "'");
+    in->armored = true;
+    in->armor_line = 1;
+    return COMITY_OK;
+}
+
+/* After the END line: only whitespace, and not much of it. */
+static comity_err armor_trailer(agein *in, comity_error *err)
+{
+    size_t ws = 0;
+    int c;
+    while ((c = raw_getc(&in->raw)) >= 0) {
+        if (!is_ws(c))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "armor: data after the END line (line %zu)", in->armor_line);
+        if (++ws > ARMOR_WS_MAX)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "armor: more than %d bytes of whitespace after the END line",
+                           ARMOR_WS_MAX);
+    }
+    if (in->raw.ioerr)
+        return io_fail(err, in->raw.ioerr);
+    return COMITY_OK;
+}
+
+/* Decodes the next armor line into in->dec (strict RFC 7468 form: 64
+ * columns, only the last line shorter or padded, then the END line). */
+static comity_err armor_next(agein *in, comity_error *err)
+{
+    char line[ARMOR_COLS + 2];
+    size_t n = 0;
+    int r = raw_line(&in->raw, line, sizeof line, &n);
+    size_t ln = ++in->armor_line;
+    in->dpos = in->dlen = 0;
+    if (r < 0 || n > ARMOR_COLS)
+        return cy_fail(err, COMITY_ERR_INVALID, "armor line %zu: longer than %d columns",
+                       ln, ARMOR_COLS);
+    if (in->raw.ioerr)
+        return io_fail(err, in->raw.ioerr);
+    if (n == strlen(ARMOR_END) && memcmp(line, ARMOR_END, n) == 0) {
+        if (ln == 2)
+            return cy_fail(err, COMITY_ERR_INVALID, "armor: no data between BEGIN and END");
+        in->armor_end = true;
+        return armor_trailer(in, err);
+    }
+    if (r == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "armor: truncated at line %zu (no END line)", ln);
+    if (in->armor_final)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "armor line %zu: more data after a short or padded line "
+                       "(only the last line may be)", ln);
+    if (n == 0)
+        return cy_fail(err, COMITY_ERR_INVALID, "armor line %zu: empty line", ln);
+    bool padded = memchr(line, '=', n) != NULL;
+    enum cy_b64_variant v = CY_B64_STD_NOPAD;
+    if (n < ARMOR_COLS || padded) {
+        in->armor_final = true;
+        v = CY_B64_STD;
+    }
+    if (cy_b64_decode(in->dec, sizeof in->dec, &in->dlen, line, n, v, err))
+        return cy_fail(err, COMITY_ERR_INVALID, "armor line %zu", ln);
+    return COMITY_OK;
+}
+
+/* Reads up to n decoded bytes into dst; *got < n only at the end. */
+static comity_err in_read(agein *in, uint8_t *dst, size_t n, size_t *got,
+                          comity_error *err)
+{
+    if (!in->armored) {
+        *got = raw_read(&in->raw, dst, n);
+        return in->raw.ioerr ? io_fail(err, in->raw.ioerr) : COMITY_OK;
+    }
+    size_t g = 0;
+    comity_err rc = COMITY_OK;
+    while (g < n) {
+        if (in->dpos < in->dlen) {
+            size_t k = in->dlen - in->dpos;
+            if (k > n - g)
+                k = n - g;
+            memcpy(dst + g, in->dec + in->dpos, k);
+            in->dpos += k;
+            g += k;
+            continue;
+        }
+        if (in->armor_end)
+            break;
+        if ((rc = armor_next(in, err)))
+            break;
+    }
+    *got = g;
+    return rc;
+}
+
+/* ===================================================================== */
+/* Output: sink                                                          */
+/* ===================================================================== */
+
+typedef struct sink {
+    FILE *f;          /* or */
+    cy_buf *mem;
+    bool armor;
+    uint8_t *tmp;     /* chunk buffer when not writing in place, owned */
+    uint8_t *abuf;    /* armor: bytes not yet encoded (< ARMOR_BATCH), owned */
+    size_t alen;
+    size_t tmp_len;
+} sink;
+
+static comity_err sink_init(sink *s, FILE *f, cy_buf *mem, bool armor,
+                            comity_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->f = f;
+    s->mem = mem;
+    s->armor = armor;
+    s->tmp_len = CT_CHUNK;
+    s->tmp = cy_malloc(s->tmp_len);
+    if (armor)
+        s->abuf = cy_malloc(ARMOR_BATCH);
+    if (!s->tmp || (armor && !s->abuf))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    return COMITY_OK;
+}
+
+static void sink_free(sink *s)
+{
+    cy_free_secret(s->tmp, s->tmp ? s->tmp_len : 0);
+    cy_free_secret(s->abuf, s->abuf ? ARMOR_BATCH : 0);
+}
+
+static comity_err sink_raw(sink *s, const void *p, size_t n, comity_error *err)
+{
+    if (!n)
+        return COMITY_OK;
+    if (s->mem) {
+        comity_err rc = cy_buf_append(s->mem, p, n);
+        return rc ? cy_fail(err, rc, "output: %s", comity_strerror(rc)) : COMITY_OK;
+    }
+    if (fwrite(p, 1, n, s->f) != n)
+        return cy_fail(err, COMITY_ERR_IO, "writing output: %s",
+                       strerror(errno ? errno : EIO));
+    return COMITY_OK;
+}
+
+/* Encodes `n` bytes (a multiple of 48, or the final rest) as armor lines. */
+static comity_err armor_lines(sink *s, const uint8_t *p, size_t n, comity_error *err)
+{
+    char out[(ARMOR_BATCH / ARMOR_BYTES) * (ARMOR_COLS + 1) + 1];
+    size_t o = 0;
+    while (n) {
+        size_t k = n < ARMOR_BYTES ? n : ARMOR_BYTES;
+        cy_b64_encode(out + o, sizeof out - o, p, k, CY_B64_STD);
+        o += strlen(out + o);
+        out[o++] = '\n';
+        p += k;
+        n -= k;
+    }
+    return sink_raw(s, out, o, err);
+}
+
+static comity_err sink_write(sink *s, const uint8_t *p, size_t n, comity_error *err)
+{
+    if (!s->armor)
+        return sink_raw(s, p, n, err);
+    while (n) {
+        size_t k = ARMOR_BATCH - s->alen;
+        if (k > n)
+            k = n;
+        memcpy(s->abuf + s->alen, p, k);
+        s->alen += k;
+        p += k;
+        n -= k;
+        if (s->alen == ARMOR_BATCH) {
+            comity_err rc = armor_lines(s, s->abuf, s->alen, err);
+            s->alen = 0;
+            if (rc)
+                return rc;
+        }
+    }
+    return COMITY_OK;
+}
+
+/* Where to put n bytes that will be committed with sink_commit: in place at
+ * the end of a memory buffer, or the chunk buffer. */
+static comity_err sink_space(sink *s, size_t n, uint8_t **p, comity_error *err)
+{
+    if (s->mem && !s->armor) {
+        comity_err rc = cy_buf_reserve(s->mem, n);
+        if (rc)
+            return cy_fail(err, rc, "output: %s", comity_strerror(rc));
+        *p = s->mem->data + s->mem->len;
+        return COMITY_OK;
+    }
+    if (n > s->tmp_len)
+        return cy_fail(err, COMITY_ERR_INTERNAL, "sink: %zu bytes do not fit", n);
+    *p = s->tmp;
+    return COMITY_OK;
+}
+
+static comity_err sink_commit(sink *s, size_t n, comity_error *err)
+{
+    if (s->mem && !s->armor) {
+        s->mem->len += n;
+        s->mem->data[s->mem->len] = 0;
+        return COMITY_OK;
+    }
+    return sink_write(s, s->tmp, n, err);
+}
+
+static comity_err sink_begin(sink *s, comity_error *err)
+{
+    return s->armor ? sink_raw(s, ARMOR_BEGIN "\n", strlen(ARMOR_BEGIN) + 1, err)
+                    : COMITY_OK;
+}
+
+static comity_err sink_finish(sink *s, comity_error *err)
+{
+    comity_err rc = COMITY_OK;
+    if (s->armor) {
+        rc = armor_lines(s, s->abuf, s->alen, err);
+        s->alen = 0;
+        if (!rc)
+            rc = sink_raw(s, ARMOR_END "\n", strlen(ARMOR_END) + 1, err);
+    }
+    if (!rc && s->f && fflush(s->f) != 0)
+        rc = cy_fail(err, COMITY_ERR_IO, "writing output: %s", strerror(errno));
+    return rc;
+}
+
+/* ===================================================================== */
+/* Header parsing                                                        */
+/* ===================================================================== */
+
+/* A header buffer could not grow: past its cap, or out of memory. */
+static comity_err header_grow_fail(comity_error *err, comity_err rc)
+{
+    if (rc == COMITY_ERR_TOOBIG)
+        return cy_fail(err, rc, "header longer than %u bytes", COMITY_AGE_HEADER_MAX);
+    return cy_fail(err, rc, "header: %s", comity_strerror(rc));
+}
+
+typedef struct stanza {
+    char *argl;                       /* owned: argument line, NUL-separated */
+    char *args[COMITY_AGE_ARGS_MAX];  /* point into argl */
+    size_t nargs;
+    uint8_t *body;                    /* owned */
+    size_t body_len;
+    size_t line;                      /* header line of its "-> " */
+} stanza;
+
+typedef struct hdr {
+    cy_buf raw;    /* header bytes; after parsing, up to and including "---" */
+    stanza *st;
+    size_t n;
+    uint8_t mac[32];
+    size_t lineno;
+    char line[COMITY_AGE_LINE_MAX + 1];
+} hdr;
+
+static hdr *hdr_new(void)
+{
+    hdr *h = cy_calloc(1, sizeof *h);
+    if (h)
+        cy_buf_init(&h->raw, COMITY_AGE_HEADER_MAX);
+    return h;
+}
+
+static void hdr_free(hdr *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++) {
+        cy_free(h->st[i].argl);
+        cy_free(h->st[i].body);
+    }
+    cy_free(h->st);
+    cy_buf_free(&h->raw);
+    cy_free(h);
+}
+
+/* Reads the next header line (without its LF) into h->line, and keeps the
+ * line with its LF in h->raw for the MAC. */
+static comity_err hdr_line(agein *in, hdr *h, size_t *len, comity_error *err)
+{
+    size_t n = 0;
+    h->lineno++;
+    for (;;) {
+        uint8_t c;
+        size_t got = 0;
+        comity_err rc = in_read(in, &c, 1, &got, err);
+        if (rc)
+            return rc;
+        if (got == 0)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "header truncated in line %zu (no end of line)", h->lineno);
+        if ((rc = cy_buf_append(&h->raw, &c, 1)))
+            return header_grow_fail(err, rc);
+        if (c == '\n')
+            break;
+        if (n >= COMITY_AGE_LINE_MAX)
+            return cy_fail(err, COMITY_ERR_TOOBIG, "header line %zu longer than %d bytes",
+                           h->lineno, COMITY_AGE_LINE_MAX);
+        h->line[n++] = (char)c;
+    }
+    h->line[n] = 0;
+    *len = n;
+    return COMITY_OK;
+}
+
+static comity_err parse_args(hdr *h, stanza *s, size_t n, comity_error *err)
+{
+    /* h->line[0..n) is "-> arg arg..." */
+    const char *p = h->line + 3;
+    size_t len = n - 3;
+    s->argl = cy_strndup(p, len);
+    if (!s->argl)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        unsigned char c = i < len ? (unsigned char)s->argl[i] : ' ';
+        if (c == ' ') {
+            if (i == start)
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "header line %zu: empty stanza argument at column %zu",
+                               h->lineno, i + 4);
+            if (s->nargs == COMITY_AGE_ARGS_MAX)
+                return cy_fail(err, COMITY_ERR_TOOBIG,
+                               "header line %zu: more than %d stanza arguments",
+                               h->lineno, COMITY_AGE_ARGS_MAX);
+            s->args[s->nargs++] = s->argl + start;
+            if (i < len)
+                s->argl[i] = 0;
+            start = i + 1;
+        } else if (c < 0x21 || c > 0x7e) {
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "header line %zu: byte 0x%02x not allowed in a stanza "
+                           "argument at column %zu", h->lineno, c, i + 4);
+        }
+    }
+    return COMITY_OK;
+}
+
+/* Body lines: 64 base64 columns each, ended by a shorter (maybe empty) one. */
+static comity_err parse_body(agein *in, hdr *h, stanza *s, comity_error *err)
+{
+    cy_buf body;
+    cy_buf_init(&body, COMITY_AGE_HEADER_MAX);
+    comity_err rc = COMITY_OK;
+    for (;;) {
+        size_t n = 0;
+        if ((rc = hdr_line(in, h, &n, err)))
+            break;
+        if (n > 64) {
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "header line %zu: stanza body line longer than 64 columns",
+                         h->lineno);
+            break;
+        }
+        if (n && h->line[0] == '-') {
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "header line %zu: stanza of line %zu has no final body line "
+                         "(a body ends with a line shorter than 64 columns)",
+                         h->lineno, s->line);
+            break;
+        }
+        uint8_t dec[48];
+        size_t dn = 0;
+        if (cy_b64_decode(dec, sizeof dec, &dn, h->line, n, CY_B64_STD_NOPAD, err)) {
+            rc = cy_fail(err, COMITY_ERR_INVALID, "header line %zu: stanza body", h->lineno);
+            break;
+        }
+        if ((rc = cy_buf_append(&body, dec, dn))) {
+            rc = cy_fail(err, rc, "header line %zu: stanza body too large", h->lineno);
+            break;
+        }
+        if (n < 64)
+            break;
+    }
+    if (rc) {
+        cy_buf_free(&body);
+        return rc;
+    }
+    s->body = cy_buf_detach(&body, &s->body_len);
+    if (!s->body)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    return COMITY_OK;
+}
+
+static comity_err hdr_parse(agein *in, hdr *h, comity_error *err)
+{
+    size_t n = 0;
+    comity_err rc = hdr_line(in, h, &n, err);
+    if (rc)
+        return rc;
+    if (n != strlen(VERSION_LINE) || memcmp(h->line, VERSION_LINE, n) != 0) {
+        if (has_prefix(h->line, n, VERSION_PREFIX))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "unsupported age version '%.40s' in line 1 (only v1)",
+                           h->line + strlen(VERSION_PREFIX));
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "not an age file: line 1 is not '" VERSION_LINE "'");
+    }
+    size_t cap = 0;
+    for (;;) {
+        if ((rc = hdr_line(in, h, &n, err)))
+            return rc;
+        if (has_prefix(h->line, n, "-> ")) {
+            if (h->n == COMITY_AGE_STANZAS_MAX)
+                return cy_fail(err, COMITY_ERR_TOOBIG, "more than %d recipient stanzas",
+                               COMITY_AGE_STANZAS_MAX);
+            if (h->n == cap) {
+                size_t nc = cap ? cap * 2 : 4;
+                stanza *ns = cy_realloc(h->st, nc * sizeof *ns);
+                if (!ns)
+                    return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+                h->st = ns;
+                cap = nc;
+            }
+            stanza *s = &h->st[h->n++];
+            memset(s, 0, sizeof *s);
+            s->line = h->lineno;
+            if ((rc = parse_args(h, s, n, err)) || (rc = parse_body(in, h, s, err)))
+                return rc;
+        } else if (has_prefix(h->line, n, "---")) {
+            if (h->n == 0)
+                return cy_fail(err, COMITY_ERR_INVALID, "header has no recipient stanza");
+            size_t mn = 0;
+            if (n != 4 + MAC_B64 || h->line[3] != ' ')
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "header line %zu: the MAC line must be '--- ' and %d "
+                               "base64 characters", h->lineno, MAC_B64);
+            if (cy_b64_decode(h->mac, sizeof h->mac, &mn, h->line + 4, MAC_B64,
+                              CY_B64_STD_NOPAD, err) || mn != 32)
+                return cy_fail(err, COMITY_ERR_INVALID, "header line %zu: MAC", h->lineno);
+            h->raw.len -= n + 1 - 3; /* the MAC covers up to "---" */
+            return COMITY_OK;
+        } else {
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "header line %zu: expected a stanza ('-> ') or the MAC "
+                           "line ('--- ')", h->lineno);
+        }
+    }
+}
+
+/* ===================================================================== */
+/* X25519 stanzas                                                        */
+/* ===================================================================== */
+
+static const uint8_t zero_nonce[12];
+
+/* Tries every identity on one X25519 stanza (index i, 1-based in messages).
+ * Malformed stanzas and low-order shares are errors; a stanza for someone
+ * else simply leaves *found false. */
+static comity_err x25519_unwrap(const stanza *s, size_t i,
+                                const comity_identities *ids,
+                                uint8_t file_key[FILE_KEY], bool *found,
+                                comity_error *err)
+{
+    uint8_t share[32], shared[32], salt[64], wrap[32];
+    size_t n = 0;
+    comity_err rc = COMITY_OK;
+    comity_error e2 = {0};
+    if (s->nargs != 2)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "stanza %zu (header line %zu): an X25519 stanza has 2 "
+                       "arguments, not %zu", i, s->line, s->nargs);
+    if (cy_b64_decode(share, sizeof share, &n, s->args[1], strlen(s->args[1]),
+                      CY_B64_STD_NOPAD, &e2) || n != 32)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "stanza %zu (header line %zu): the X25519 share is not "
+                       "canonical unpadded base64 of 32 bytes", i, s->line);
+    if (s->body_len != 32)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "stanza %zu (header line %zu): X25519 body is %zu bytes, not 32",
+                       i, s->line, s->body_len);
+    memcpy(salt, share, 32);
+    for (size_t k = 0; k < ids->n && !*found; k++) {
+        if (crypto_scalarmult(shared, ids->v[k].sk, share) != 0) {
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "stanza %zu (header line %zu): X25519 share is a low-order "
+                         "point (all-zero shared secret)", i, s->line);
+            break;
+        }
+        memcpy(salt + 32, ids->v[k].pk, 32);
+        hkdf(wrap, shared, sizeof shared, salt, sizeof salt, X25519_INFO);
+        if (crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, s->body,
+                                                      32, NULL, 0, zero_nonce,
+                                                      wrap) == 0)
+            *found = true;
+    }
+    sodium_memzero(shared, sizeof shared);
+    sodium_memzero(wrap, sizeof wrap);
+    return rc;
+}
+
+/* Appends an X25519 stanza for recipient pk wrapping file_key. */
+static comity_err x25519_wrap(cy_buf *hb, const uint8_t pk[32], size_t i,
+                              const uint8_t file_key[FILE_KEY], comity_error *err)
+{
+    uint8_t eph[32], share[32], shared[32], salt[64], wrap[32], body[32];
+    char s64[MAC_B64 + 1], b64[MAC_B64 + 1];
+    comity_err rc = COMITY_OK;
+    randombytes_buf(eph, sizeof eph);
+    crypto_scalarmult_base(share, eph);
+    if (crypto_scalarmult(shared, eph, pk) != 0) {
+        rc = cy_fail(err, COMITY_ERR_INVALID, "recipient %zu: low-order X25519 point", i);
+        goto done;
+    }
+    memcpy(salt, share, 32);
+    memcpy(salt + 32, pk, 32);
+    hkdf(wrap, shared, sizeof shared, salt, sizeof salt, X25519_INFO);
+    crypto_aead_chacha20poly1305_ietf_encrypt(body, NULL, file_key, FILE_KEY, NULL, 0,
+                                              NULL, zero_nonce, wrap);
+    cy_b64_encode(s64, sizeof s64, share, 32, CY_B64_STD_NOPAD);
+    cy_b64_encode(b64, sizeof b64, body, 32, CY_B64_STD_NOPAD);
+    if ((rc = cy_buf_printf(hb, "-> X25519 %s\n%s\n", s64, b64)))
+        rc = header_grow_fail(err, rc);
+done:
+    sodium_memzero(eph, sizeof eph);
+    sodium_memzero(shared, sizeof shared);
+    sodium_memzero(wrap, sizeof wrap);
+    return rc;
+}
+
+/* ===================================================================== */
+/* Seal                                                                  */
+/* ===================================================================== */
+
+static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
+                            size_t n, comity_error *err)
+{
+    uint8_t file_key[FILE_KEY], nonce[PAYLOAD_NONCE], pkey[32], mac[32], cn[12];
+    char mac64[MAC_B64 + 1];
+    uint8_t *pks = NULL, *in = NULL;
+    cy_buf hb;
+    cy_buf_init(&hb, COMITY_AGE_HEADER_MAX);
+    comity_err rc = COMITY_OK;
+    if (n == 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "no recipients to seal to");
+    if (n > COMITY_AGE_STANZAS_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "more than %d recipients",
+                       COMITY_AGE_STANZAS_MAX);
+    pks = cy_malloc(n * 32);
+    if (src->f)
+        in = cy_malloc(CHUNK + 1);
+    if (!pks || (src->f && !in)) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rcpt[i]) {
+            rc = cy_fail(err, COMITY_ERR_USAGE, "recipient %zu is NULL", i + 1);
+            goto done;
+        }
+        if ((rc = cy_age_recipient_decode(rcpt[i], strlen(rcpt[i]), pks + 32 * i, err))) {
+            cy_wrap(err, "recipient %zu", i + 1);
+            goto done;
+        }
+    }
+    randombytes_buf(file_key, sizeof file_key);
+    if ((rc = cy_buf_puts(&hb, VERSION_LINE "\n"))) {
+        rc = header_grow_fail(err, rc);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((rc = x25519_wrap(&hb, pks + 32 * i, i + 1, file_key, err)))
+            goto done;
+    if ((rc = cy_buf_puts(&hb, "---"))) {
+        rc = header_grow_fail(err, rc);
+        goto done;
+    }
+    header_mac(mac, file_key, hb.data, hb.len);
+    cy_b64_encode(mac64, sizeof mac64, mac, sizeof mac, CY_B64_STD_NOPAD);
+    if ((rc = cy_buf_printf(&hb, " %s\n", mac64))) {
+        rc = header_grow_fail(err, rc);
+        goto done;
+    }
+    randombytes_buf(nonce, sizeof nonce);
+    hkdf(pkey, file_key, FILE_KEY, nonce, sizeof nonce, "payload");
+    if ((rc = sink_begin(out, err)) || (rc = sink_write(out, hb.data, hb.len, err)) ||
+        (rc = sink_write(out, nonce, sizeof nonce, err)))
+        goto done;
+
+    /* One byte of look-ahead tells whether a chunk is the last: an empty
+     * input is one empty final chunk, and an input of exactly k * 64 KiB
+     * ends in a full final chunk (never in an extra empty one).  Input in
+     * memory is encrypted where it lies. */
+    size_t have = 0;
+    for (uint64_t counter = 0;; counter++) {
+        const uint8_t *pt = in;
+        if (!src->f) {
+            pt = src->buf + src->pos;
+            have = src->len - src->pos;
+        } else {
+            have += raw_read(src, in + have, CHUNK + 1 - have);
+            if (src->ioerr) {
+                rc = io_fail(err, src->ioerr);
+                goto done;
+            }
+        }
+        bool last = have <= CHUNK;
+        size_t plen = last ? have : CHUNK;
+        uint8_t *ct = NULL;
+        if ((rc = sink_space(out, plen + TAG, &ct, err)))
+            goto done;
+        chunk_nonce(cn, counter, last);
+        crypto_aead_chacha20poly1305_ietf_encrypt_detached(ct, ct + plen, NULL, pt, plen,
+                                                           NULL, 0, NULL, cn, pkey);
+        if ((rc = sink_commit(out, plen + TAG, err)))
+            goto done;
+        if (last)
+            break;
+        if (!src->f) {
+            src->pos += plen;
+        } else {
+            in[0] = in[CHUNK];
+            have = 1;
+        }
+    }
+    rc = sink_finish(out, err);
+done:
+    sodium_memzero(file_key, sizeof file_key);
+    sodium_memzero(pkey, sizeof pkey);
+    cy_free(pks);
+    cy_free_secret(in, in ? CHUNK + 1 : 0);
+    cy_buf_free(&hb);
+    return rc;
+}
+
+/* ===================================================================== */
+/* Open                                                                  */
+/* ===================================================================== */
+
+/* Decrypts and emits one chunk ct[0..clen) (counter, last flag). */
+static comity_err open_chunk(const uint8_t *ct, size_t clen, bool last, uint64_t counter,
+                             const uint8_t pkey[32], sink *out, comity_error *err)
+{
+    uint8_t cn[12];
+    unsigned long long c = (unsigned long long)counter;
+    comity_err rc;
+    if (clen < TAG)
+        return counter == 0 && clen == 0
+                   ? cy_fail(err, COMITY_ERR_INVALID,
+                             "payload truncated: no chunk after the nonce")
+                   : cy_fail(err, COMITY_ERR_INVALID,
+                             "payload truncated: chunk %llu has %zu bytes, fewer than "
+                             "its 16-byte tag", c, clen);
+    size_t plen = clen - TAG;
+    uint8_t *pt = NULL;
+    if ((rc = sink_space(out, plen, &pt, err)))
+        return rc;
+    chunk_nonce(cn, counter, last);
+    if (crypto_aead_chacha20poly1305_ietf_decrypt_detached(pt, NULL, ct, plen, ct + plen,
+                                                           NULL, 0, cn, pkey) != 0) {
+        /* Say why, if the other flag explains it (verification only). */
+        chunk_nonce(cn, counter, !last);
+        bool other = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                         NULL, NULL, ct, plen, ct + plen, NULL, 0, cn, pkey) == 0;
+        if (other && last)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "payload ends after chunk %llu, which is not flagged as "
+                           "the final chunk (truncated)", c);
+        if (other)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "trailing data after the final chunk (chunk %llu)", c);
+        return cy_fail(err, COMITY_ERR_VERIFY,
+                       "payload chunk %llu does not authenticate (altered, "
+                       "reordered, truncated or with data appended)", c);
+    }
+    if (last && plen == 0 && counter > 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "final chunk %llu is empty (only an empty file ends in an "
+                       "empty chunk)", c);
+    return sink_commit(out, plen, err);
+}
+
+/* Decrypts the payload after the header, chunk by chunk.  A chunk is the
+ * last when fewer than CT_CHUNK + 1 bytes remain (one byte of look-ahead).
+ * Binary input in memory is decrypted where it lies; other input is read
+ * chunk by chunk into one buffer. */
+static comity_err open_payload(agein *in, sink *out, const uint8_t file_key[FILE_KEY],
+                               comity_error *err)
+{
+    uint8_t nonce[PAYLOAD_NONCE], pkey[32];
+    size_t got = 0, have = 0;
+    uint8_t *ct = NULL;
+    comity_err rc = in_read(in, nonce, sizeof nonce, &got, err);
+    if (rc)
+        return rc;
+    if (got < sizeof nonce)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "payload truncated: its nonce has %zu of 16 bytes", got);
+    hkdf(pkey, file_key, FILE_KEY, nonce, sizeof nonce, "payload");
+    if (!in->armored && !in->raw.f) {
+        rawin *r = &in->raw;
+        for (uint64_t counter = 0;; counter++) {
+            size_t left = r->len - r->pos;
+            bool last = left <= CT_CHUNK;
+            size_t clen = last ? left : CT_CHUNK;
+            if ((rc = open_chunk(r->buf + r->pos, clen, last, counter, pkey, out, err)))
+                break;
+            r->pos += clen;
+            r->off += clen;
+            if (last)
+                break;
+        }
+        goto done;
+    }
+    if (!(ct = cy_malloc(CT_CHUNK + 1))) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (uint64_t counter = 0;; counter++) {
+        if ((rc = in_read(in, ct + have, CT_CHUNK + 1 - have, &got, err)))
+            break;
+        have += got;
+        bool last = have <= CT_CHUNK;
+        if ((rc = open_chunk(ct, last ? have : CT_CHUNK, last, counter, pkey, out, err)) ||
+            last)
+            break;
+        ct[0] = ct[CT_CHUNK];
+        have = 1;
+    }
+done:
+    if (!rc)
+        rc = sink_finish(out, err);
+    sodium_memzero(pkey, sizeof pkey);
+    cy_free(ct);
+    return rc;
+}
+
+static comity_err open_core(agein *in, sink *out, const comity_identities *ids,
+                            comity_error *err)
+{
+    uint8_t file_key[FILE_KEY], mac[32];
+    bool found = false;
+    size_t nx = 0, nscrypt = 0;
+    if (!ids || ids->n == 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "no identities to open with");
+    hdr *h = hdr_new();
+    if (!h)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    comity_err rc = in_start(in, err);
+    if (!rc)
+        rc = hdr_parse(in, h, err);
+    /* c2sp.org/age: an scrypt stanza must be alone (passphrase files carry
+     * an implicit promise of authenticity that other stanzas would break). */
+    for (size_t i = 0; !rc && h->n > 1 && i < h->n; i++)
+        if (strcmp(h->st[i].args[0], "scrypt") == 0)
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "stanza %zu (header line %zu): an scrypt stanza must be the "
+                         "only stanza in the header", i + 1, h->st[i].line);
+    for (size_t i = 0; !rc && !found && i < h->n; i++) {
+        if (strcmp(h->st[i].args[0], "X25519") == 0) {
+            nx++;
+            rc = x25519_unwrap(&h->st[i], i + 1, ids, file_key, &found, err);
+        } else if (strcmp(h->st[i].args[0], "scrypt") == 0) {
+            nscrypt++;
+        }
+    }
+    if (!rc && !found) {
+        if (nx == 0 && nscrypt)
+            rc = cy_fail(err, COMITY_ERR_NOKEY,
+                         "sealed with a passphrase (scrypt), which comity cannot open");
+        else if (nx == 0)
+            rc = cy_fail(err, COMITY_ERR_NOKEY,
+                         "no X25519 stanza among the %zu recipient stanzas (other "
+                         "recipient types are not supported)", h->n);
+        else
+            rc = cy_fail(err, COMITY_ERR_NOKEY,
+                         "wrong key: none of the %zu identities opens any of the %zu "
+                         "X25519 stanzas", ids->n, nx);
+    }
+    if (!rc) {
+        header_mac(mac, file_key, h->raw.data, h->raw.len);
+        if (crypto_verify_32(mac, h->mac) != 0)
+            rc = cy_fail(err, COMITY_ERR_VERIFY,
+                         "header MAC does not verify (the header was altered)");
+    }
+    if (!rc)
+        rc = open_payload(in, out, file_key, err);
+    sodium_memzero(file_key, sizeof file_key);
+    hdr_free(h);
+    return rc;
+}
+
+/* ===================================================================== */
+/* Public entry points                                                   */
+/* ===================================================================== */
+
+comity_err comity_seal_stream(FILE *in, FILE *out, const char *const *recipients,
+                              size_t n, int armor, comity_error *err)
+{
+    rawin src;
+    sink snk;
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if (!in || !out || (n && !recipients))
+        return cy_fail(err, COMITY_ERR_USAGE, "seal: missing stream or recipients");
+    if ((rc = raw_init_file(&src, in, err)))
+        return rc;
+    if (!(rc = sink_init(&snk, out, NULL, armor != 0, err)))
+        rc = seal_core(&src, &snk, recipients, n, err);
+    sink_free(&snk);
+    raw_free(&src);
+    return rc;
+}
+
+comity_err comity_open_stream(FILE *in, FILE *out, const comity_identities *ids,
+                              comity_error *err)
+{
+    agein src;
+    sink snk;
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if (!in || !out)
+        return cy_fail(err, COMITY_ERR_USAGE, "open: missing stream");
+    memset(&src, 0, sizeof src);
+    if ((rc = raw_init_file(&src.raw, in, err)))
+        return rc;
+    if (!(rc = sink_init(&snk, out, NULL, false, err)))
+        rc = open_core(&src, &snk, ids, err);
+    sink_free(&snk);
+    raw_free(&src.raw);
+    return rc;
+}
+
+comity_err comity_seal_mem(const void *in, size_t len, const char *const *recipients,
+                           size_t n, int armor, uint8_t **out, size_t *out_len,
+                           comity_error *err)
+{
+    rawin src;
+    sink snk;
+    cy_buf buf;
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if ((!in && len) || !out || (n && !recipients))
+        return cy_fail(err, COMITY_ERR_USAGE, "seal: missing input or output");
+    raw_init_mem(&src, in, len);
+    cy_buf_init(&buf, SIZE_MAX - 1);
+    /* binary size: header + nonce + len + a tag per chunk (armor grows) */
+    size_t est = 64 + n * 128 + PAYLOAD_NONCE + len + (len / CHUNK + 1) * TAG;
+    if (!armor && est > len && cy_buf_reserve(&buf, est))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (!(rc = sink_init(&snk, NULL, &buf, armor != 0, err)))
+        rc = seal_core(&src, &snk, recipients, n, err);
+    sink_free(&snk);
+    if (rc) {
+        cy_buf_free(&buf);
+        return rc;
+    }
+    *out = cy_buf_detach(&buf, out_len);
+    if (!*out)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    return COMITY_OK;
+}
+
+comity_err comity_open_mem(const void *in, size_t len, const comity_identities *ids,
+                           uint8_t **out, size_t *out_len, comity_error *err)
+{
+    agein src;
+    sink snk;
+    cy_buf buf;
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if ((!in && len) || !out)
+        return cy_fail(err, COMITY_ERR_USAGE, "open: missing input or output");
+    memset(&src, 0, sizeof src);
+    raw_init_mem(&src.raw, in, len);
+    /* The plaintext is never longer than the file: one allocation. */
+    cy_buf_init(&buf, len);
+    if (cy_buf_reserve(&buf, len))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (!(rc = sink_init(&snk, NULL, &buf, false, err)))
+        rc = open_core(&src, &snk, ids, err);
+    sink_free(&snk);
+    if (rc) {
+        cy_buf_free_secret(&buf);
+        return rc;
+    }
+    *out = cy_buf_detach(&buf, out_len);
+    if (!*out)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    return COMITY_OK;
+}
+
+comity_err cy_age_header_check(const uint8_t *data, size_t len, size_t *nstanzas,
+                               size_t *header_len, comity_error *err)
+{
+    agein src;
+    memset(&src, 0, sizeof src);
+    raw_init_mem(&src.raw, data, len);
+    hdr *h = hdr_new();
+    if (!h)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    comity_err rc = hdr_parse(&src, h, err);
+    if (!rc && nstanzas)
+        *nstanzas = h->n;
+    if (!rc && header_len)
+        *header_len = (size_t)src.raw.off;
+    hdr_free(h);
+    return rc;
+}
+
+comity_err cy_age_dearmor(const uint8_t *data, size_t len, uint8_t **out,
+                          size_t *out_len, comity_error *err)
+{
+    agein src;
+    memset(&src, 0, sizeof src);
+    raw_init_mem(&src.raw, data, len);
+    comity_err rc = in_start(&src, err);
+    if (!rc && !src.armored)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "armor: no BEGIN line");
+    cy_buf b;
+    cy_buf_init(&b, len);
+    uint8_t tmp[4096];
+    while (!rc) {
+        size_t got = 0;
+        if ((rc = in_read(&src, tmp, sizeof tmp, &got, err)))
+            break;
+        if (got && (rc = cy_buf_append(&b, tmp, got)))
+            rc = cy_fail(err, rc, "armor: output too large");
+        if (got < sizeof tmp)
+            break;
+    }
+    if (rc) {
+        cy_buf_free(&b);
+        return rc;
+    }
+    *out = cy_buf_detach(&b, out_len);
+    return *out ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+}

@@ -1,0 +1,334 @@
+/*
+ * test_record.c: party keys and records: key files (round trip, mode,
+ * refusal to overwrite, every corruption), record signing and verification,
+ * sealing for amber/red, the digest and log entry, and a refusal test for
+ * each payload rule of specs/records.md.
+ */
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "crypto/dsse.h"
+#include "crypto/note.h"
+#include "util/testutil.h"
+
+static comity_key *alice, *bob, *eve;
+static comity_vkey *va, *vb, *ve;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (comity_key_generate("pk.pkcert", &alice, NULL) ||
+        comity_key_generate("in.cert-in", &bob, NULL) ||
+        comity_key_generate("pk.pkcert", &eve, NULL)) /* same name, other key */
+        return -1;
+    const char *a = comity_key_vkey(alice), *b = comity_key_vkey(bob), *c = comity_key_vkey(eve);
+    if (comity_vkey_parse(a, strlen(a), &va, NULL) || comity_vkey_parse(b, strlen(b), &vb, NULL) ||
+        comity_vkey_parse(c, strlen(c), &ve, NULL))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    comity_key_free(alice);
+    comity_key_free(bob);
+    comity_key_free(eve);
+    comity_vkey_free(va);
+    comity_vkey_free(vb);
+    comity_vkey_free(ve);
+    return 0;
+}
+
+static void test_keyfile(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/a.key", dir);
+    TU_OK(comity_key_save(alice, path, E));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    TU_FAILS(comity_key_save(bob, path, E), COMITY_ERR_EXISTS, "refusing");
+    comity_key *k;
+    TU_OK(comity_key_load(path, &k, E));
+    assert_string_equal(comity_key_party(k), "pk.pkcert");
+    assert_string_equal(comity_key_vkey(k), comity_key_vkey(alice));
+    assert_string_equal(comity_key_recipient(k), comity_key_recipient(alice));
+    assert_int_equal(strncmp(comity_key_recipient(k), "age1", 4), 0);
+    comity_key_free(k);
+    /* corruptions */
+    size_t len;
+    char *text = tu_slurp(path, &len);
+    struct { const char *from, *to, *why; } bad[] = {
+        {"# signing key: ", "# signing kez: ", "no '# signing key:'"},
+        {"AGE-SECRET-KEY-1", "AGE-SECRET-KEY-2", "line 5"},
+        {"# public key: pk.pkcert+", "# public key: pk.pkcerx+", "does not match"},
+        {"# recipient: age1", "# recipient: age1q", "does not match"},
+        {"PRIVATE+KEY+pk.pkcert+", "PRIVATE+KEY+pk.pkcerx+", "line 4"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++) {
+        char *t = strdup(text);
+        char *at = strstr(t, bad[i].from);
+        assert_non_null(at);
+        size_t fl = strlen(bad[i].from), tl = strlen(bad[i].to);
+        char *n = malloc(len + 64);
+        memcpy(n, t, (size_t)(at - t));
+        memcpy(n + (at - t), bad[i].to, tl);
+        strcpy(n + (at - t) + tl, at + fl);
+        comity_err rc = comity_key_parse(n, strlen(n), &k, E);
+        if (rc != COMITY_ERR_INVALID || !strstr(tu_last_err.msg, bad[i].why))
+            fail_msg("corruption %zu: got %d '%s', want '%s'", i, rc, tu_last_err.msg, bad[i].why);
+        free(n);
+        free(t);
+    }
+    /* a plain age identity file is not a comity key */
+    const char *age_only = "# created: x\nAGE-SECRET-KEY-1GFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPYYSJZGFPQ4EGAEX\n";
+    TU_FAILS(comity_key_parse(age_only, strlen(age_only), &k, E), COMITY_ERR_INVALID, NULL);
+    /* a second identity */
+    char *two = malloc(len * 2 + 1);
+    strcpy(two, text);
+    strcat(two, strstr(text, "AGE-SECRET-KEY-1"));
+    TU_FAILS(comity_key_parse(two, strlen(two), &k, E), COMITY_ERR_INVALID, "more than one");
+    free(two);
+    TU_FAILS(comity_key_generate("PK", &k, E), COMITY_ERR_INVALID, "byte 0");
+    free(text);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+static char *sign_rec(const comity_key *k, const char *type, const char *tlp,
+                      const char *const *to, size_t nto, const char *body)
+{
+    comity_record_params p = {.type = type, .tlp = tlp, .to = to, .nto = nto};
+    const char *seal[8];
+    if (tlp && (strcmp(tlp, "amber") == 0 || strcmp(tlp, "red") == 0)) {
+        for (size_t i = 0; i < nto; i++)
+            seal[i] = strcmp(to[i], "in.cert-in") == 0 ? comity_key_recipient(bob)
+                                                        : comity_key_recipient(alice);
+        p.seal_to = seal;
+        p.nseal_to = nto;
+    }
+    char *env;
+    size_t el;
+    TU_OK(comity_record_sign(k, &p, body, strlen(body), &env, &el, E));
+    return env;
+}
+
+static void test_sign_verify(void **state)
+{
+    (void)state;
+    const char *to[] = {"in.cert-in"};
+    char *env = sign_rec(alice, "notification", NULL, to, 1, "{\"severity\": 4, \"what\":\"grid\"}");
+    const comity_vkey *keys[] = {vb, va};
+    comity_record *r;
+    TU_OK(comity_record_verify(env, strlen(env), keys, 2, &r, E));
+    assert_string_equal(comity_record_type(r), "notification");
+    assert_string_equal(comity_record_author(r), "pk.pkcert");
+    assert_string_equal(comity_record_tlp(r), "green");
+    assert_int_equal(comity_record_to_count(r), 1);
+    assert_string_equal(comity_record_to(r, 0), "in.cert-in");
+    assert_string_equal(comity_record_body(r), "{\"severity\":4,\"what\":\"grid\"}");
+    assert_int_equal(strncmp(comity_record_id(r), "notification--", 14), 0);
+    assert_int_equal(strlen(comity_record_created(r)), 24);
+    /* digest = SHA-256(PAE(type, payload)); entry = prefix + hex */
+    size_t pl;
+    const char *payload = comity_record_payload(r, &pl);
+    uint8_t d[32];
+    cy_dsse_pae_hash(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)payload, pl, d);
+    char hex[65];
+    cy_hex_encode(hex, d, 32);
+    assert_string_equal(comity_record_digest(r), hex);
+    assert_int_equal(strlen(comity_record_entry(r)), COMITY_RECORD_ENTRY_LEN);
+    assert_int_equal(strncmp(comity_record_entry(r), "comity-record-v1:", 17), 0);
+    assert_string_equal(comity_record_entry(r) + 17, hex);
+    /* the digest does not depend on the envelope's JSON layout */
+    json_t *j = json_loads(env, 0, NULL);
+    char *pretty = json_dumps(j, JSON_INDENT(4) | JSON_SORT_KEYS);
+    comity_record *r2;
+    TU_OK(comity_record_verify(pretty, strlen(pretty), keys, 2, &r2, E));
+    assert_string_equal(comity_record_digest(r2), comity_record_digest(r));
+    comity_record_free(r2);
+    free(pretty);
+    json_decref(j);
+    comity_record_free(r);
+    /* no key for the author */
+    const comity_vkey *only_b[] = {vb};
+    TU_FAILS(comity_record_verify(env, strlen(env), only_b, 1, &r, E), COMITY_ERR_NOKEY, "pk.pkcert");
+    /* a key with the author's name but another key */
+    const comity_vkey *impostor[] = {ve};
+    TU_FAILS(comity_record_verify(env, strlen(env), impostor, 1, &r, E), COMITY_ERR_VERIFY, "does not verify");
+    /* bob's key signing a record claiming alice as author */
+    comity_free(env);
+}
+
+static void test_sealed(void **state)
+{
+    (void)state;
+    const char *to[] = {"in.cert-in"};
+    const char *secret = "{\"evidence\":\"server logs 10.0.0.1\"}";
+    char *env = sign_rec(alice, "evidence", "amber", to, 1, secret);
+    assert_null(strstr(env, "server logs")); /* nothing in clear, even base64'd payload */
+    size_t n;
+    uint8_t *raw;
+    json_t *j = json_loads(env, 0, NULL);
+    const char *p64 = json_string_value(json_object_get(j, "payload"));
+    TU_OK(cy_b64_decode_any_alloc(&raw, &n, p64, strlen(p64), 1 << 20, E));
+    assert_null(strstr((char *)raw, "server logs"));
+    assert_null(strstr((char *)raw, "\"body\""));
+    cy_free(raw);
+    json_decref(j);
+    const comity_vkey *keys[] = {va};
+    comity_record *r;
+    TU_OK(comity_record_verify(env, strlen(env), keys, 1, &r, E));
+    assert_true(comity_record_is_sealed(r));
+    assert_null(comity_record_body(r));
+    /* the recipient and the author open it; a third party cannot */
+    comity_key *keys3[] = {bob, alice, eve};
+    for (int i = 0; i < 3; i++) {
+        char *kf = NULL;
+        kf = tu_tmpdir();
+        char path[512];
+        snprintf(path, sizeof path, "%s/k", kf);
+        TU_OK(comity_key_save(keys3[i], path, E));
+        comity_identities *ids;
+        TU_OK(comity_identities_load(path, &ids, E));
+        char *body;
+        size_t bl;
+        comity_err rc = comity_record_open(r, ids, &body, &bl, E);
+        if (i < 2) {
+            TU_OK(rc);
+            assert_string_equal(body, "{\"evidence\":\"server logs 10.0.0.1\"}");
+            comity_free(body);
+        } else {
+            assert_int_equal(rc, COMITY_ERR_NOKEY);
+        }
+        comity_identities_free(ids);
+        tu_rmrf(kf);
+        free(kf);
+    }
+    comity_record_free(r);
+    comity_free(env);
+    /* amber without sealing keys: sealed to the author alone */
+    comity_record_params p = {.type = "note", .tlp = "red"};
+    char *e2;
+    size_t el;
+    TU_OK(comity_record_sign(alice, &p, "{}", 2, &e2, &el, E));
+    TU_OK(comity_record_parse(e2, el, &r, E));
+    assert_true(comity_record_is_sealed(r));
+    comity_record_free(r);
+    comity_free(e2);
+    /* sealing keys with a clear record is a mistake, refused */
+    comity_record_params p3 = {.type = "note", .tlp = "green", .seal_to = (const char *[]){comity_key_recipient(bob)}, .nseal_to = 1};
+    TU_FAILS(comity_record_sign(alice, &p3, "{}", 2, &e2, &el, E), COMITY_ERR_USAGE, "in clear");
+}
+
+/* Signs an arbitrary payload as alice, bypassing comity_record_sign's checks. */
+static char *raw_envelope(const char *payload, const char *ptype)
+{
+    const comity_nkey *ks[] = {comity_key_signer(alice)};
+    char *env;
+    size_t el;
+    TU_OK(comity_dsse_sign(ptype, (const uint8_t *)payload, strlen(payload), ks, 1, &env, &el, E));
+    return env;
+}
+
+static void test_payload_rules(void **state)
+{
+    (void)state;
+#define ID "notification--0b6e1b4a-3b7c-4d2e-9f1a-2c3d4e5f6a7b"
+#define BASE "\"type\":\"notification\",\"id\":\"" ID "\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\""
+    struct { const char *payload, *why; } bad[] = {
+        {"[]", "not a JSON object"},
+        {"{" BASE ",\"tlp\":\"green\"}", "record.body: missing"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":[]}", "record.body: missing or not a JSON object"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"x\":1}", "unknown field 'x'"},
+        {"{" BASE ",\"tlp\":\"white\",\"body\":{}}", "record.tlp"},
+        {"{" BASE ",\"tlp\":\"amber\",\"body\":{}}", "must not carry its body in clear"},
+        {"{" BASE ",\"tlp\":\"amber\"}", "record.sealed: missing"},
+        {"{" BASE ",\"tlp\":\"amber\",\"sealed\":\"aGVsbG8=\"}", "not a binary age file"},
+        {"{" BASE ",\"tlp\":\"amber\",\"sealed\":\"aGVsbG8\"}", "not standard padded base64"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"sealed\":\"aGVsbG8=\"}", "carries its body in clear"},
+        {"{\"type\":\"Notification\",\"id\":\"" ID "\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{}}", "record.type"},
+        {"{\"type\":\"notification\",\"id\":\"request--0b6e1b4a-3b7c-4d2e-9f1a-2c3d4e5f6a7b\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{}}", "record.id"},
+        {"{\"type\":\"notification\",\"id\":\"notification--0B6E1B4A-3b7c-4d2e-9f1a-2c3d4e5f6a7b\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{}}", "record.id"},
+        {"{\"type\":\"notification\",\"id\":\"notification--0b6e1b4a-3b7c-1d2e-9f1a-2c3d4e5f6a7b\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{}}", "record.id"},
+        {"{\"type\":\"notification\",\"id\":\"" ID "\",\"author\":\"PK\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{}}", "record.author"},
+        {"{\"type\":\"notification\",\"id\":\"" ID "\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00Z\",\"tlp\":\"green\",\"body\":{}}", "record.created"},
+        {"{\"type\":\"notification\",\"id\":\"" ID "\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000+01:00\",\"tlp\":\"green\",\"body\":{}}", "record.created"},
+        {"{\"id\":\"" ID "\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{}}", "record.type: missing"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"to\":[]}", "record.to: want a non-empty array"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"to\":\"in\"}", "record.to: want a non-empty array"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"to\":[\"in\",\"in\"]}", "repeated"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"to\":[\"IN\"]}", "record.to[0]"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"refs\":[\"nope\"]}", "record.refs[0]"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"refs\":[5]}", "not a string"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{},\"tlp\":\"red\"}", "duplicate"},
+        {"{" BASE ",\"tlp\":\"green\",\"body\":{}", "not JSON"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++) {
+        char *env = raw_envelope(bad[i].payload, COMITY_RECORD_PAYLOAD_TYPE);
+        comity_record *r;
+        comity_err rc = comity_record_parse(env, strlen(env), &r, E);
+        if (rc != COMITY_ERR_INVALID || !strstr(tu_last_err.msg, bad[i].why))
+            fail_msg("payload %zu: got %d '%s', want '%s'", i, rc, tu_last_err.msg, bad[i].why);
+        comity_free(env);
+    }
+    /* the good base passes */
+    char *env = raw_envelope("{" BASE ",\"tlp\":\"clear\",\"refs\":[\"" ID "\"],\"body\":{\"a\":[1,2]}}",
+                             COMITY_RECORD_PAYLOAD_TYPE);
+    comity_record *r;
+    TU_OK(comity_record_parse(env, strlen(env), &r, E));
+    assert_string_equal(comity_record_ref(r, 0), ID);
+    comity_record_free(r);
+    comity_free(env);
+    /* wrong payloadType */
+    env = raw_envelope("{}", "application/json");
+    TU_FAILS(comity_record_parse(env, strlen(env), &r, E), COMITY_ERR_INVALID, "payloadType");
+    comity_free(env);
+    /* an oversize payload */
+    size_t big = COMITY_RECORD_MAX + 10;
+    char *payload = malloc(big + 1);
+    memset(payload, ' ', big);
+    payload[0] = '{';
+    payload[big - 1] = '}';
+    payload[big] = 0;
+    env = raw_envelope(payload, COMITY_RECORD_PAYLOAD_TYPE);
+    TU_FAILS(comity_record_parse(env, strlen(env), &r, E), COMITY_ERR_TOOBIG, "over the cap");
+    comity_free(env);
+    free(payload);
+}
+
+static void test_sign_refusals(void **state)
+{
+    (void)state;
+    char *env;
+    size_t el;
+    comity_record_params p = {.type = "note"};
+    TU_FAILS(comity_record_sign(alice, &p, "[1]", 3, &env, &el, E), COMITY_ERR_INVALID, "not a JSON object");
+    TU_FAILS(comity_record_sign(alice, &p, "{", 1, &env, &el, E), COMITY_ERR_INVALID, "not JSON");
+    p.type = "Bad";
+    TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_USAGE, "type");
+    p.type = "note";
+    p.tlp = "white";
+    TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_USAGE, "tlp");
+    p.tlp = NULL;
+    const char *to[] = {"not a party"};
+    p.to = to;
+    p.nto = 1;
+    TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_INVALID, "record.to[0]");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keyfile),       cmocka_unit_test(test_sign_verify),
+        cmocka_unit_test(test_sealed),        cmocka_unit_test(test_payload_rules),
+        cmocka_unit_test(test_sign_refusals),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
