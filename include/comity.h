@@ -462,7 +462,7 @@ COMITY_API comity_err comity_log_sync(comity_log *log, comity_error *err);
  * checkpoint.  OUT *note (may be NULL): the checkpoint, caller frees. */
 COMITY_API comity_err comity_log_checkpoint(comity_log *log, char **note,
                                             size_t *len, comity_error *err);
-/* Milliseconds between checkpoints of the sequencer thread (default 1000). */
+/* Milliseconds between the starts of the sequencer thread's integrations (default 500, so that checkpoints appear at least every second). */
 COMITY_API void comity_log_set_interval(comity_log *log, unsigned ms);
 
 /* The latest published checkpoint (OUT *note, caller frees), its size and

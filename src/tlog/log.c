@@ -59,11 +59,13 @@
 
 #include "tlog/tlog.h"
 
-#define STAGE_CAP (8u << 20)       /* staged bytes before appends wait */
-#define PEND_CAP (16u << 20)       /* durable bytes that force integration */
+#define STAGE_CAP (4u << 20)       /* staged bytes before appends wait */
+#define PEND_CAP (4u << 20)         /* durable bytes that force integration */
 #define CACHE_SLOTS 8192           /* tiles cached (at most ~134 MB) */
 #define CACHE_PROBE 4
-#define DEFAULT_INTERVAL_MS 1000
+/* Half a second between the starts of integrations, so that a checkpoint
+ * appears at least every second even when an integration takes a while. */
+#define DEFAULT_INTERVAL_MS 500
 #define MEMO_SLOTS 256             /* right-edge range hashes remembered */
 
 struct comity_log {
@@ -664,6 +666,9 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
     comity_err rc = COMITY_OK;
     uint64_t size = log->size;
     const uint8_t *p = work.data, *end = p + work.len;
+    /* the cadence counts from the start of each integration, so a slow one
+     * does not stretch the interval between checkpoints further */
+    int64_t started = mono_ms();
     while (p < end && !rc) {
         size_t n = (size_t)p[0] << 8 | p[1];
         uint8_t h[CY_HASH];
@@ -744,7 +749,9 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
         return rc;
     }
     log->size = size;
-    log->last_cp_ms = mono_ms();
+    pthread_mutex_lock(&log->mu); /* read by the sequencer's wait, under mu */
+    log->last_cp_ms = started;
+    pthread_mutex_unlock(&log->mu);
     set_published(log, note, note_len, size, root);
     pthread_mutex_lock(&log->pmu);
     bool more = log->pend_n > 0;
@@ -876,10 +883,16 @@ static void *sequencer_main(void *arg)
     comity_log *log = arg;
     pthread_mutex_lock(&log->mu);
     while (!log->stop && !log->fatal.code) {
+        int64_t interval = (int64_t)log->interval_ms;
         if (log->staged.len == 0) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait_ms = log->pend_waiting ? log->interval_ms / 4 + 1 : 1000;
+            int64_t wait_ms = 1000;
+            if (log->pend_waiting) {
+                /* wake when the next checkpoint is due */
+                int64_t due = log->last_cp_ms + interval - mono_ms();
+                wait_ms = due < 1 ? 1 : due;
+            }
             ts.tv_sec += wait_ms / 1000;
             ts.tv_nsec += (wait_ms % 1000) * 1000000;
             if (ts.tv_nsec >= 1000000000) {
@@ -898,7 +911,7 @@ static void *sequencer_main(void *arg)
         bool waiting = log->pend_n > 0;
         pthread_mutex_unlock(&log->pmu);
         pthread_mutex_lock(&log->seq);
-        if (!rc && waiting && mono_ms() - log->last_cp_ms >= (int64_t)log->interval_ms) {
+        if (!rc && waiting && mono_ms() - log->last_cp_ms >= interval) {
             comity_error e = {0};
             if (integrate_locked(log, &e))
                 set_fatal(log, &e);
