@@ -140,9 +140,11 @@ static void test_witness_statuses(void **state)
     /* a trusted signature that fails */
     char *cp = strstr(body, ORIGIN "\n");
     char *sig = strstr(cp, "\xe2\x80\x94 ");
-    sig[strlen(sig) - 6] ^= 1;
+    /* change a base64 digit in the middle of the signature into another */
+    char *digit = sig + strlen(sig) / 2, was = *digit;
+    *digit = was == 'A' ? 'B' : 'A';
     expect(&f, body, 403, "does not verify");
-    sig[strlen(sig) - 6] ^= 1;
+    *digit = was;
 
     /* old size above the checkpoint's */
     snprintf(req, sizeof req, "old 6\n\n%s", cp);
