@@ -1,8 +1,10 @@
 /*
  * age_out.c: temporary-file-then-rename output for seal and open (see
- * age_out.h).
+ * age_out.h).  A signal that ends the command (Ctrl-C, kill, hang-up) while
+ * a temporary file exists removes it first, so that nothing is left behind.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +12,34 @@
 
 #include "age_out.h"
 #include "cli.h"
+
+/* The temporary file to remove if a signal ends the process. */
+static char pending[PATH_MAX];
+static volatile sig_atomic_t have_pending;
+
+static void on_signal(int sig)
+{
+    if (have_pending)
+        unlink(pending); /* async-signal-safe */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void watch(const char *tmp)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    memcpy(pending, tmp, sizeof pending);
+    have_pending = 1;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+static void unwatch(void) { have_pending = 0; }
 
 int age_out_open(struct age_out *o, const char *path, unsigned mode)
 {
@@ -37,6 +67,7 @@ int age_out_open(struct age_out *o, const char *path, unsigned mode)
         o->tmp[0] = 0;
         return CLI_FAIL;
     }
+    watch(o->tmp);
     return CLI_OK;
 }
 
@@ -50,6 +81,7 @@ void age_out_abort(struct age_out *o)
     if (o->path && o->f) {
         fclose(o->f);
         unlink(o->tmp);
+        unwatch();
     }
     o->f = NULL;
 }
@@ -69,7 +101,7 @@ int age_out_commit(struct age_out *o)
     if (e) {
         fprintf(stderr, "comity: writing %s: %s\n", o->path, strerror(e));
         unlink(o->tmp);
-        return CLI_FAIL;
     }
-    return CLI_OK;
+    unwatch();
+    return e ? CLI_FAIL : CLI_OK;
 }

@@ -31,19 +31,24 @@ static int load_identities(const struct cli_list *files, comity_identities **ids
         comity_identities *one = NULL;
         char *text = NULL;
         size_t len = 0;
-        if (comity_identities_load(files->v[i], &one, &e)) {
-            st = cli_error("open", &e);
-            break;
-        }
-        comity_identities_free(one);
         if (comity_read_file(files->v[i], COMITY_AGE_IDFILE_MAX, &text, &len, &e)) {
             st = cli_error("open", &e);
             break;
         }
+        if (comity_identities_parse(text, len, &one, &e)) {
+            char what[COMITY_ERRMSG_MAX];
+            snprintf(what, sizeof what, "open: %s", files->v[i]);
+            st = cli_error(what, &e);
+            sodium_memzero(text, len);
+            comity_free(text);
+            break;
+        }
+        comity_identities_free(one);
         if (all_len + len + 1 > all_cap) {
             size_t nc = (all_len + len + 1) * 2;
             char *n = sodium_malloc(nc);
             if (!n) {
+                fprintf(stderr, "comity: out of memory\n");
                 st = CLI_FAIL;
             } else if (all) {
                 memcpy(n, all, all_len);

@@ -13,9 +13,11 @@
 
 #define RECIPIENTS_FILE_MAX (1u << 20)
 
-/* Adds the recipients of a file (one per line; '#' comments and blank lines
- * skipped) to `l`, as pointers into the file's text, which is added to
- * `texts` (the caller frees those with comity_free). */
+/* Adds the recipients of a file to `l`, as pointers into the file's text,
+ * which is added to `texts` (the caller frees those with comity_free).  A
+ * line is an age recipient (age's -R format), or a line of a comity keys
+ * file, "<verifier key> <age1...>" as `comity keygen` prints it, whose last
+ * field is taken; '#' comments and blank lines are skipped. */
 static int read_recipients(const char *path, struct cli_list *l, struct cli_list *texts)
 {
     comity_error e = {0};
@@ -40,6 +42,9 @@ static int read_recipients(const char *path, struct cli_list *l, struct cli_list
         if (n && p[n - 1] == '\r')
             p[--n] = 0;
         if (n && p[0] != '#') {
+            char *sp = strrchr(p, ' ');
+            if (sp && strncmp(p, "age1", 4) != 0)
+                p = sp + 1; /* "<verifier key> <recipient>" */
             if (!comity_recipient_valid(p, &e)) {
                 fprintf(stderr, "comity: %s line %zu: %s\n", path, lineno, e.msg);
                 return CLI_USAGE;

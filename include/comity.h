@@ -270,9 +270,9 @@ COMITY_API size_t comity_identities_count(const comity_identities *ids);
  * Seals `in` (read to its end) to the `n` age1 recipients into `out`, as a
  * binary age v1 file, or armored ("-----BEGIN AGE ENCRYPTED FILE-----")
  * when `armor` is non-zero.  Streams in 64 KiB chunks in constant memory.
- * A fresh file key, nonce and ephemeral key per call.  Does not close or
- * flush the streams beyond what writing requires; on failure `out` holds
- * part of a file and the caller must discard it.
+ * A fresh file key, nonce and ephemeral key per call.  Flushes `out` at the
+ * end but closes neither stream; on failure `out` holds part of a file and
+ * the caller must discard it.
  */
 COMITY_API comity_err comity_seal_stream(FILE *in, FILE *out,
                                          const char *const *recipients,
@@ -650,6 +650,177 @@ COMITY_API int comity_witness_add_checkpoint(comity_witness *w, const char *body
 COMITY_API comity_err comity_pattern_check(const char *text, size_t len,
                                            unsigned flags, char **out,
                                            size_t *err_at, comity_error *err);
+
+/* --- sweep (src/sweep/) --- */
+
+/*
+ * A sweep: indicators compiled into one matcher set, then files, directories
+ * and gzip files scanned against it.  Build it with comity_sweep_new, add
+ * indicators (plain lists, STIX bundles), optionally a field map for JSON
+ * lines and CSV, then comity_sweep_run.  One handle runs one sweep at a time.
+ */
+typedef struct comity_sweep comity_sweep;
+
+/* Output formats of comity_sweep_run. */
+#define COMITY_SWEEP_TEXT 0  /* one human line per hit */
+#define COMITY_SWEEP_JSONL 1 /* one JSON object per hit */
+#define COMITY_SWEEP_STIX 2  /* a STIX 2.1 bundle of Sightings, at the end */
+
+typedef struct comity_sweep_opts {
+    int threads;  /* worker threads; <= 0: one per core */
+    int format;   /* COMITY_SWEEP_* */
+    FILE *out;    /* where hits go (stdout when NULL) */
+    FILE *notes;  /* summary, skipped indicators, warnings (NULL: none) */
+    int progress; /* 1: a progress line on `notes` (a terminal) */
+} comity_sweep_opts;
+
+/* OUT *sw: comity_sweep_free. */
+COMITY_API comity_err comity_sweep_new(comity_sweep **sw, comity_error *err);
+COMITY_API void comity_sweep_free(comity_sweep *sw);
+
+/*
+ * Adds a plain list: one value a line, '#' starts a comment, blank lines are
+ * skipped.  `type` is domain, ip, ipv4, ipv6, url, email, md5, sha1, sha256,
+ * sha512, process, filename or filepath; `source` names the list in reports.
+ * A malformed line fails the call with its line number.
+ */
+COMITY_API comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
+                                            const char *text, size_t len,
+                                            const char *source,
+                                            comity_error *err);
+/*
+ * Adds the indicators of a STIX 2.1 bundle (JSON text, or a single
+ * indicator object).  Indicators whose pattern the sweep cannot evaluate
+ * are kept and reported as skipped, with the reason; they are never
+ * dropped silently.  *added (may be NULL) gets the number of indicators read.
+ */
+COMITY_API comity_err comity_sweep_add_stix(comity_sweep *sw, const char *json,
+                                            size_t len, const char *source,
+                                            size_t *added, comity_error *err);
+/*
+ * Maps a field of JSON lines or a CSV column to an object path, e.g.
+ * "query=domain-name:value", "id.resp_h=ipv4-addr:value", "url=url:value".
+ * With no map, JSON lines and CSV are tokenized as text.  A preset name
+ * ("zeek-dns", "zeek-http", "zeek-conn", "dns", "proxy") adds its usual
+ * fields.
+ */
+COMITY_API comity_err comity_sweep_map(comity_sweep *sw, const char *spec,
+                                       comity_error *err);
+/* Builds the matcher set; comity_sweep_run calls it when needed. */
+COMITY_API comity_err comity_sweep_compile(comity_sweep *sw, comity_error *err);
+
+/*
+ * Scans the given files and directories ("-" is stdin).  Hits are written to
+ * opts->out as they are found (text, JSON lines) or as one bundle at the end
+ * (STIX).  *hits (may be NULL) gets the number of hits.  An unreadable path
+ * is reported on opts->notes and makes the call fail with COMITY_ERR_IO after
+ * the other paths are scanned.
+ */
+COMITY_API comity_err comity_sweep_run(comity_sweep *sw,
+                                       const char *const *paths, size_t npaths,
+                                       const comity_sweep_opts *opts,
+                                       uint64_t *hits, comity_error *err);
+
+/* Number of indicators added and of those that will be skipped. */
+COMITY_API size_t comity_sweep_indicators(const comity_sweep *sw,
+                                          size_t *skipped);
+
+/* ------------------------------------------------------------------------ */
+/* Node and store (src/store/, src/node/)                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A node's storage (SQLite by default; the interface admits other backends).
+ * `uri` is a file path, or "sqlite:PATH".  Creates and migrates the schema.
+ * OUT *st: comity_store_close.  Safe to use from many threads at once. */
+typedef struct comity_store comity_store;
+COMITY_API comity_err comity_store_open(const char *uri, comity_store **st,
+                                        comity_error *err);
+COMITY_API void comity_store_close(comity_store *st);
+
+/* A node: its data directory DIR holds
+ *   node.db            the store (SQLite, WAL)
+ *   node.key           the node's signed-note signing key (mode 0600)
+ *   log/               its transparency log (origin = the node's origin)
+ *   witness/, witness.key   its witness of peer logs (c2sp.org/tlog-witness;
+ *                      trust a log with `comity witness add-log DIR/witness VKEY`)
+ *   tls/cert.pem, tls/key.pem   its self-signed TLS certificate and key
+ */
+typedef struct comity_node comity_node;
+
+typedef struct comity_node_init_opts {
+    const char *origin;   /* log origin / node name, e.g. "comity.pk.example" */
+    const char *operator_name; /* operator account (default "operator") */
+    int no_tls_cert;      /* 1: do not make a self-signed certificate */
+} comity_node_init_opts;
+
+/* What init made.  Release with comity_node_created_free. */
+typedef struct comity_node_created {
+    char *operator_token;  /* shown once; only its hash is stored */
+    char *node_vkey;       /* node signing key's verifier key (also the log's) */
+    char *witness_vkey;    /* the node's witness cosigning key (type 0x04) */
+    char cert_sha256[96];  /* "AB:CD:..." of the certificate, or "" */
+} comity_node_created;
+
+/* Creates a node in `dir` (which must not exist or be empty). */
+COMITY_API comity_err comity_node_init(const char *dir,
+                                       const comity_node_init_opts *opts,
+                                       comity_node_created *out,
+                                       comity_error *err);
+COMITY_API void comity_node_created_free(comity_node_created *c);
+
+/* Opens the node in `dir`.  OUT *node: comity_node_close. */
+COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
+                                       comity_error *err);
+/* Stops serving (if started) and releases the node. */
+COMITY_API void comity_node_close(comity_node *node);
+/* The node's store (borrowed, valid while the node lives). */
+COMITY_API comity_store *comity_node_store(comity_node *node);
+/* The node's log, open for writing while the node serves (borrowed; NULL
+ * when not serving). */
+COMITY_API comity_log *comity_node_log(comity_node *node);
+
+typedef struct comity_serve_opts {
+    const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */
+    const char *cert_file, *key_file; /* PEM; default DIR/tls/{cert,key}.pem */
+    int insecure_http;    /* 1: plain HTTP (local use only) */
+    unsigned threads;     /* worker threads (default 4) */
+    size_t max_body;      /* request body cap in bytes (default 8 MiB) */
+    unsigned max_connections; /* total (default 256) */
+    unsigned max_per_ip;  /* per client address (default 64) */
+    unsigned timeout_s;   /* idle connection timeout (default 30) */
+    unsigned body_timeout_s; /* whole-body upload deadline (default 120) */
+    int access_log;       /* 1: one line per request on stderr (default 0) */
+} comity_serve_opts;
+
+COMITY_API void comity_serve_opts_default(comity_serve_opts *o);
+/* Starts the HTTP server in background threads; returns once listening. */
+COMITY_API comity_err comity_node_start(comity_node *node,
+                                        const comity_serve_opts *o,
+                                        comity_error *err);
+/* The SHA-256 fingerprint ("AB:CD:...") of the certificate being served,
+ * or "" when serving plain HTTP or not serving. */
+COMITY_API void comity_node_tls_fingerprint(const comity_node *node,
+                                            char out[96]);
+/* The bound port (useful with port 0), 0 when not serving. */
+COMITY_API unsigned comity_node_port(const comity_node *node);
+/* Stops accepting, lets in-flight requests finish (up to grace_ms), stops. */
+COMITY_API void comity_node_stop(comity_node *node, unsigned grace_ms);
+
+/* Registers a party (name valid per specs/records.md; vkey a signed-note
+ * verifier key named after the party; recipient an age1 recipient), creates
+ * its TAXII inbox collection, and returns a fresh API token (OUT *token,
+ * comity_free).  EXISTS when the name is taken. */
+COMITY_API comity_err comity_node_party_add(comity_node *node, const char *name,
+                                            const char *vkey,
+                                            const char *recipient, char **token,
+                                            comity_error *err);
+/* Replaces a party's (or the operator's) token; OUT *token as above. */
+COMITY_API comity_err comity_node_party_token(comity_node *node,
+                                              const char *name, char **token,
+                                              comity_error *err);
+/* The registered parties as a JSON array (OUT *json, comity_free). */
+COMITY_API comity_err comity_node_party_list(comity_node *node, char **json,
+                                             comity_error *err);
 
 #ifdef __cplusplus
 }

@@ -221,7 +221,12 @@ static size_t payload_len(const uint8_t *f, size_t n)
 static void test_roundtrip_sizes(void **state)
 {
     (void)state;
-    static const size_t sizes[] = {0, 1, 65535, 65536, 65537, 131072, 3 * 65536 + 5};
+    /* around the chunk size, and around batches (age.c works a few chunks
+     * at a time; these sizes cross batch boundaries for any batch size
+     * that divides 32) */
+    static const size_t sizes[] = {0,          1,          65535,          65536,
+                                   65537,      131072,     3 * 65536 + 5,  4 * 65536,
+                                   32 * 65536 - 1, 32 * 65536, 32 * 65536 + 1, 64 * 65536 + 7};
     const char *rc[2] = {r1, r2};
     comity_identities *id2 = ids_of(idtext2);
     for (size_t i = 0; i < CY_ARRAY_LEN(sizes); i++) {
@@ -294,6 +299,16 @@ static void test_wrong_key(void **state)
     TU_FAILS(comity_open_mem(ct, cl, ids, &back, &bl, E), COMITY_ERR_NOKEY, "wrong key");
     assert_null(back);
     comity_identities_free(ids);
+    comity_free(ct);
+    /* NULL with length 0 is an empty input */
+    TU_OK(comity_seal_mem(NULL, 0, rc, 1, 0, &ct, &cl, E));
+    comity_identities *ids1 = ids_of(idtext1);
+    TU_OK(comity_open_mem(ct, cl, ids1, &back, &bl, E));
+    assert_int_equal(bl, 0);
+    comity_free(back);
+    back = NULL;
+    TU_FAILS(comity_open_mem(NULL, 0, ids1, &back, &bl, E), COMITY_ERR_INVALID, "empty");
+    comity_identities_free(ids1);
     comity_free(ct);
     /* a bad recipient is named */
     const char *bad[2] = {r1, "age1qqqq"};
@@ -750,6 +765,30 @@ static void test_payload_tampering(void **state)
     memcpy(t, ct, cl);
     memcpy(t + cl, "garbage", 7);
     TU_FAILS(open1(t, cl + 7, NULL), COMITY_ERR_VERIFY, "chunk 3");
+    TU_OK(open1(ct, cl, &pl));
+    assert_int_equal(pl, pn);
+    comity_free(ct);
+
+    /* the same across batch boundaries (chunks 31 and 32 are in different
+     * batches for any batch size that divides 32): counters carry on */
+    pn = 70 * 65536 + 3;
+    pt = realloc(pt, pn);
+    randombytes_buf(pt, pn);
+    TU_OK(comity_seal_mem(pt, pn, rc, 1, 0, &ct, &cl, E));
+    TU_OK(cy_age_header_check(ct, cl, NULL, &hl, E));
+    c0 = hl + 16;
+    t = realloc(t, cl + 10);
+    memcpy(t, ct, cl);
+    t[c0 + 40 * 65552 + 5] ^= 0x10;
+    TU_FAILS(open1(t, cl, NULL), COMITY_ERR_VERIFY, "chunk 40 does not authenticate");
+    memcpy(t, ct, cl);
+    memcpy(t + c0 + 31 * 65552, ct + c0 + 32 * 65552, 65552);
+    memcpy(t + c0 + 32 * 65552, ct + c0 + 31 * 65552, 65552);
+    TU_FAILS(open1(t, cl, NULL), COMITY_ERR_VERIFY, "chunk 31 does not authenticate");
+    TU_FAILS(open1(ct, c0 + 33 * 65552, NULL), COMITY_ERR_INVALID,
+             "ends after chunk 32, which is not flagged as the final chunk");
+    TU_FAILS(open1(ct, c0 + 64 * 65552 + 3, NULL), COMITY_ERR_INVALID,
+             "chunk 64 has 3 bytes");
     TU_OK(open1(ct, cl, &pl));
     assert_int_equal(pl, pn);
     comity_free(ct);

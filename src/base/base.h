@@ -119,6 +119,28 @@ comity_err cy_b64_decode_any_alloc(uint8_t **out, size_t *out_len,
                                    const char *in, size_t len, size_t cap,
                                    comity_error *err) CY_MUST_CHECK;
 
+/*
+ * Fast decoders for PUBLIC data only (DSSE payloads and signatures, sealed
+ * ciphertexts): table lookups, so their timing depends on the input; secrets
+ * (keys, identities) must go through cy_b64_decode above, which is constant
+ * time.  Exactly as strict as cy_b64_decode (tests/test_b64.c checks them
+ * against libsodium): whole input, no whitespace, canonical trailing bits,
+ * padding as the variant says.  Write at most out_cap bytes.
+ */
+comity_err cy_b64_decode_public(uint8_t *out, size_t out_cap, size_t *out_len,
+                                const char *in, size_t len,
+                                enum cy_b64_variant v,
+                                comity_error *err) CY_MUST_CHECK;
+/* Standard or URL-safe (not mixed), padded or not: what DSSE reads, and
+ * what cy_b64_decode_any_alloc accepts. */
+comity_err cy_b64_decode_public_any(uint8_t *out, size_t out_cap,
+                                    size_t *out_len, const char *in,
+                                    size_t len,
+                                    comity_error *err) CY_MUST_CHECK;
+/* The number of bytes that in[0..len) decodes to if it is well formed
+ * (trailing '=' ignored), so that callers can size a buffer exactly. */
+size_t cy_b64_decoded_len(const char *in, size_t len);
+
 /* ---- hex ------------------------------------------------------------- */
 
 /* Lowercase hex of `len` bytes into out (2*len+1 bytes). */

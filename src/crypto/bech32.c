@@ -6,10 +6,12 @@
  * in uppercase.  The checksum is always computed over the lowercase form.
  * Decoding is strict: one case throughout (the case the caller asks for),
  * the expected human-readable part, a valid checksum, and a 5-to-8-bit
- * conversion whose left-over padding is at most 4 bits, all zero.  Nothing
- * here is secret-dependent in its memory access pattern except the table
- * look-ups of the character set, which is what every Bech32 codec does;
- * identities are decoded once at load time.
+ * conversion whose left-over padding is at most 4 bits, all zero.
+ *
+ * Identities are secret keys, so the checksum and the character look-ups
+ * avoid branches on the data (masks instead of ifs, a full scan of the
+ * 32-character alphabet); what remains is an index into a 32-byte table
+ * when encoding, within one cache line.
  */
 #include <string.h>
 
@@ -25,8 +27,7 @@ static uint32_t polymod_step(uint32_t chk, uint8_t v)
     uint32_t top = chk >> 25;
     chk = ((chk & 0x1ffffffu) << 5) ^ v;
     for (int i = 0; i < 5; i++)
-        if ((top >> i) & 1u)
-            chk ^= gen[i];
+        chk ^= gen[i] & (0u - ((top >> i) & 1u));
     return chk;
 }
 
@@ -42,10 +43,17 @@ static uint32_t polymod_hrp(const char *hrp, size_t n)
     return chk;
 }
 
+/* The 5-bit value of c, or -1: every entry is compared, no early exit. */
 static int charset_value(char c)
 {
-    const char *p = c ? strchr(charset, c) : NULL;
-    return p ? (int)(p - charset) : -1;
+    uint32_t v = 0, found = 0;
+    for (uint32_t i = 0; i < 32; i++) {
+        uint32_t d = (uint32_t)(unsigned char)charset[i] ^ (uint32_t)(unsigned char)c;
+        uint32_t eq = ((d - 1) >> 8) & 1u; /* 1 when d == 0 (d < 256) */
+        v |= i & (0u - eq);
+        found |= eq;
+    }
+    return found ? (int)v : -1;
 }
 
 static char to_upper(char c) { return (c >= 'a' && c <= 'z') ? (char)(c - 32) : c; }

@@ -15,16 +15,27 @@ typedef struct cy_dsse_sig {
     size_t sig_len;
 } cy_dsse_sig;
 
-/* A parsed envelope.  Owns payload and payload_type (cy_dsse_clear). */
+/*
+ * A parsed envelope.  Everything lives in one buffer, `pae`, which it owns
+ * (cy_dsse_clear): PAE(payloadType, payload) as signed, then a NUL, then the
+ * payload type and a NUL.  So the signature is checked over pae[0..pae_len)
+ * without building anything, payload points into it (NUL-terminated), and
+ * payload_type too.
+ */
 typedef struct cy_dsse {
-    char *payload_type;
-    uint8_t *payload;  /* NUL-terminated for convenience */
+    char *payload_type;  /* inside pae, NUL-terminated */
+    uint8_t *payload;    /* inside pae, NUL-terminated */
     size_t payload_len;
+    uint8_t *pae;        /* owned */
+    size_t pae_len;
     cy_dsse_sig sigs[COMITY_DSSE_MAX_SIGS];
     size_t nsigs;
 } cy_dsse;
 
-/* Parses the JSON envelope without checking signatures. */
+/* Parses the JSON envelope without checking signatures.  Strict JSON
+ * (src/base/json.h), duplicate keys refused, unknown fields ignored, base64
+ * canonical.  OUT *out: release with cy_dsse_clear (also on failure it is
+ * left cleared). */
 comity_err cy_dsse_parse(const char *json, size_t len, cy_dsse *out,
                          comity_error *err) CY_MUST_CHECK;
 void cy_dsse_clear(cy_dsse *d);

@@ -20,23 +20,37 @@
  * SHA-256 over PAE(payloadType, payload): the exact bytes the author signed,
  * so whitespace or field order in the envelope never changes it.  Per-type
  * body schemas belong to the framework layer above.
+ *
+ * Reading is the hot path (a node checks every record it receives), so the
+ * payload is read with the strict zero-copy reader of base/json.h, never
+ * built into a tree: the fields are unescaped into one arena owned by the
+ * record, the body is kept as the text it is in the payload (made compact
+ * only if the author put whitespace in it), the signature is checked over
+ * the PAE buffer the payload was decoded into, and the digest (SHA-256 over
+ * that buffer, some three times the cost of the whole parse) is computed
+ * the first time someone asks for it.  Writing stays on jansson.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <sodium.h>
 
+#include "base/json.h"
 #include "crypto/dsse.h"
 #include "crypto/note.h"
 
 struct comity_record {
-    cy_dsse env;                      /* owns the payload bytes */
-    json_t *payload;                  /* parsed payload */
-    const char *type, *id, *author, *created, *tlp; /* borrowed from payload */
-    json_t *to, *refs;                /* borrowed arrays or NULL */
-    char *body;                       /* compact body JSON (clear/green) */
+    cy_dsse env;                      /* owns the payload and its PAE */
+    char *arena;                      /* owns the strings below */
+    const char *type, *id, *author, *created, *tlp; /* unescaped, in arena */
+    const char **to, **refs;          /* arrays in arena, or NULL */
+    size_t nto, nrefs;
+    const char *body;                 /* compact body JSON (clear/green), in arena */
     uint8_t *sealed;                  /* decoded age file (amber/red) */
     size_t sealed_len;
+    pthread_mutex_t mu;               /* guards the lazy digest below */
+    bool digest_done;
     char digest[65];
     char entry[COMITY_RECORD_ENTRY_LEN + 1];
 };
@@ -84,19 +98,36 @@ static bool id_valid(const char *id, const char *want_type)
     return cy_uuid4_valid(sep + 2, strlen(sep + 2));
 }
 
-static comity_err party_array(json_t *a, const char *field, size_t max, bool ids,
-                              comity_error *err)
+/* The payload being checked: its tokens and where the arena is filled. */
+typedef struct pctx {
+    const cy_json *j;
+    char *at; /* next free byte of the arena */
+} pctx;
+
+/* Unescapes string token t into the arena; returns the C string. */
+static const char *take(pctx *c, uint32_t t)
 {
-    if (!json_is_array(a) || json_array_size(a) == 0)
+    char *s = c->at;
+    size_t cap = c->j->toks[t].end - c->j->toks[t].start + 1;
+    c->at += cy_json_unescape(c->j, t, s, cap) + 1;
+    return s;
+}
+
+static comity_err party_array(pctx *c, uint32_t a, const char *field, size_t max, bool ids,
+                              const char ***out, size_t *n, comity_error *err)
+{
+    const cy_json *j = c->j;
+    if (j->toks[a].type != CY_JSON_ARRAY || j->toks[a].size == 0)
         return cy_fail(err, COMITY_ERR_INVALID, "record.%s: want a non-empty array", field);
-    if (json_array_size(a) > max)
+    if (j->toks[a].size > max)
         return cy_fail(err, COMITY_ERR_TOOBIG, "record.%s: more than %zu entries", field, max);
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v) {
-        if (!json_is_string(v))
+    uint32_t e = a + 1;
+    for (size_t i = 0; i < j->toks[a].size; i++, e = j->toks[e].next) {
+        if (j->toks[e].type != CY_JSON_STRING)
             return cy_fail(err, COMITY_ERR_INVALID, "record.%s[%zu]: not a string", field, i);
-        const char *s = json_string_value(v);
+        const char *s = take(c, e);
+        (*out)[i] = s;
+        *n = i + 1;
         if (ids) {
             if (!id_valid(s, NULL))
                 return cy_fail(err, COMITY_ERR_INVALID,
@@ -107,47 +138,100 @@ static comity_err party_array(json_t *a, const char *field, size_t max, bool ids
             if (!comity_party_valid(s, &sub))
                 return cy_fail(err, COMITY_ERR_INVALID, "record.%s[%zu]: %s", field, i, sub.msg);
         }
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(s, json_string_value(json_array_get(a, j))) == 0)
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(s, (*out)[k]) == 0)
                 return cy_fail(err, COMITY_ERR_INVALID, "record.%s[%zu]: '%.80s' repeated",
                                field, i, s);
     }
     return COMITY_OK;
 }
 
-static const char *str_field(json_t *o, const char *name)
+/* Copies the body object text [st, e) to out without the whitespace between
+ * tokens (strings kept byte for byte); returns the length. */
+static size_t compact(const char *in, size_t st, size_t e, char *out)
 {
-    json_t *v = json_object_get(o, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    size_t n = 0;
+    bool str = false;
+    for (size_t i = st; i < e; i++) {
+        char ch = in[i];
+        if (str) {
+            out[n++] = ch;
+            if (ch == '\\')
+                out[n++] = in[++i]; /* the escaped byte, perhaps a quote */
+            else if (ch == '"')
+                str = false;
+        } else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+            out[n++] = ch;
+            str = ch == '"';
+        }
+    }
+    return n;
+}
+
+enum { F_TYPE, F_ID, F_AUTHOR, F_CREATED, F_TO, F_TLP, F_REFS, F_BODY, F_SEALED, F_COUNT };
+static const char *const known[F_COUNT] = {"type", "id", "author", "created", "to",
+                                           "tlp", "refs", "body", "sealed"};
+
+/* Bytes of arena needed for array token a's strings and pointers. */
+static size_t array_need(const cy_json *j, uint32_t a)
+{
+    if (!a || j->toks[a].type != CY_JSON_ARRAY)
+        return 0;
+    size_t need = j->toks[a].size * sizeof(char *);
+    uint32_t e = a + 1;
+    for (size_t i = 0; i < j->toks[a].size; i++, e = j->toks[e].next)
+        if (j->toks[e].type == CY_JSON_STRING)
+            need += j->toks[e].end - j->toks[e].start + 1;
+    return need;
 }
 
 /* Checks the parsed payload against specs/records.md; fills the views. */
-static comity_err check_payload(comity_record *r, comity_error *err)
+static comity_err check_payload(comity_record *r, const cy_json *j, comity_error *err)
 {
-    json_t *p = r->payload;
-    if (!json_is_object(p))
+    if (j->toks[0].type != CY_JSON_OBJECT)
         return cy_fail(err, COMITY_ERR_INVALID, "record: payload is not a JSON object");
-    static const char *const known[] = {"type", "id", "author", "created", "to",
-                                        "tlp", "refs", "body", "sealed"};
-    const char *key;
-    json_t *v;
-    json_object_foreach(p, key, v) {
-        bool ok = false;
-        for (size_t i = 0; i < CY_ARRAY_LEN(known); i++)
-            ok = ok || strcmp(key, known[i]) == 0;
-        if (!ok)
-            return cy_fail(err, COMITY_ERR_INVALID, "record: unknown field '%.64s'", key);
+    uint32_t f[F_COUNT] = {0};
+    uint32_t k = 1;
+    for (uint32_t m = 0; m < j->toks[0].size; m++, k = j->toks[k + 1].next) {
+        size_t i = 0;
+        while (i < F_COUNT && !cy_json_str_eq(j, k, known[i], strlen(known[i])))
+            i++;
+        if (i == F_COUNT) {
+            char name[65];
+            cy_json_unescape(j, k, name, sizeof name);
+            return cy_fail(err, COMITY_ERR_INVALID, "record: unknown field '%.64s'", name);
+        }
+        f[i] = k + 1; /* duplicates were refused by the reader */
     }
-    static const char *const required[] = {"type", "id", "author", "created", "tlp"};
-    for (size_t i = 0; i < CY_ARRAY_LEN(required); i++)
-        if (!str_field(p, required[i]))
+    static const int required[] = {F_TYPE, F_ID, F_AUTHOR, F_CREATED, F_TLP};
+    size_t need = 0;
+    for (size_t i = 0; i < CY_ARRAY_LEN(required); i++) {
+        uint32_t v = f[required[i]];
+        if (!v || j->toks[v].type != CY_JSON_STRING)
             return cy_fail(err, COMITY_ERR_INVALID, "record.%s: missing or not a string",
-                           required[i]);
-    r->type = str_field(p, "type");
-    r->id = str_field(p, "id");
-    r->author = str_field(p, "author");
-    r->created = str_field(p, "created");
-    r->tlp = str_field(p, "tlp");
+                           known[required[i]]);
+        need += j->toks[v].end - j->toks[v].start + 1;
+    }
+    need += array_need(j, f[F_TO]) + array_need(j, f[F_REFS]);
+    if (f[F_BODY] && j->toks[f[F_BODY]].type == CY_JSON_OBJECT)
+        need += j->toks[f[F_BODY]].end - j->toks[f[F_BODY]].start + 1;
+    /* pointer arrays first (malloc alignment), then the strings */
+    if (!(r->arena = cy_malloc(need ? need : 1)))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    pctx c = {j, r->arena};
+    if (f[F_TO] && j->toks[f[F_TO]].type == CY_JSON_ARRAY) {
+        r->to = (const char **)(void *)c.at;
+        c.at += j->toks[f[F_TO]].size * sizeof(char *);
+    }
+    if (f[F_REFS] && j->toks[f[F_REFS]].type == CY_JSON_ARRAY) {
+        r->refs = (const char **)(void *)c.at;
+        c.at += j->toks[f[F_REFS]].size * sizeof(char *);
+    }
+    r->type = take(&c, f[F_TYPE]);
+    r->id = take(&c, f[F_ID]);
+    r->author = take(&c, f[F_AUTHOR]);
+    r->created = take(&c, f[F_CREATED]);
+    r->tlp = take(&c, f[F_TLP]);
     if (!type_valid(r->type, strlen(r->type)))
         return cy_fail(err, COMITY_ERR_INVALID,
                        "record.type: '%.64s' is not a lowercase type name", r->type);
@@ -163,30 +247,40 @@ static comity_err check_payload(comity_record *r, comity_error *err)
     if (!tlp_valid(r->tlp))
         return cy_fail(err, COMITY_ERR_INVALID,
                        "record.tlp: '%.32s' is not clear, green, amber, amber+strict or red", r->tlp);
-    if ((r->to = json_object_get(p, "to")) &&
-        party_array(r->to, "to", COMITY_RECORD_MAX_TO, false, err))
+    if (f[F_TO] && party_array(&c, f[F_TO], "to", COMITY_RECORD_MAX_TO, false, &r->to, &r->nto, err))
         return err ? err->code : COMITY_ERR_INVALID;
-    if ((r->refs = json_object_get(p, "refs")) &&
-        party_array(r->refs, "refs", COMITY_RECORD_MAX_REFS, true, err))
+    if (f[F_REFS] &&
+        party_array(&c, f[F_REFS], "refs", COMITY_RECORD_MAX_REFS, true, &r->refs, &r->nrefs, err))
         return err ? err->code : COMITY_ERR_INVALID;
-    json_t *body = json_object_get(p, "body");
-    json_t *sealed = json_object_get(p, "sealed");
+    uint32_t body = f[F_BODY], sealed = f[F_SEALED];
     if (tlp_sealed(r->tlp)) {
         if (body)
             return cy_fail(err, COMITY_ERR_INVALID,
                            "record.body: a %s record must not carry its body in clear", r->tlp);
-        if (!json_is_string(sealed))
+        if (!sealed || j->toks[sealed].type != CY_JSON_STRING)
             return cy_fail(err, COMITY_ERR_INVALID,
                            "record.sealed: missing or not a string (required for tlp %s)", r->tlp);
-        comity_err rc = cy_b64_decode_any_alloc(&r->sealed, &r->sealed_len,
-                                                json_string_value(sealed),
-                                                json_string_length(sealed),
-                                                COMITY_RECORD_MAX, &sub);
-        const char *s = json_string_value(sealed);
-        if (rc || strchr(s, '-') || strchr(s, '_') || json_string_length(sealed) % 4)
-            return cy_fail(err, COMITY_ERR_INVALID,
-                           "record.sealed: not standard padded base64%s%s", rc ? ": " : "",
-                           rc ? sub.msg : "");
+        /* standard padded base64 (escapes are legal JSON, however odd here) */
+        size_t sl = j->toks[sealed].end - j->toks[sealed].start;
+        char *tmp = NULL;
+        const char *b64 = j->text + j->toks[sealed].start;
+        if (j->toks[sealed].flags & CY_JSON_F_ESCAPED) {
+            if (!(tmp = cy_malloc(sl + 1)))
+                return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+            sl = cy_json_unescape(j, sealed, tmp, sl + 1);
+            b64 = tmp;
+        }
+        size_t n = cy_b64_decoded_len(b64, sl);
+        comity_err rc = (r->sealed = cy_malloc(n + 1)) ? COMITY_OK : COMITY_ERR_NOMEM;
+        if (!rc)
+            rc = cy_b64_decode_public(r->sealed, n, &r->sealed_len, b64, sl, CY_B64_STD, &sub);
+        cy_free(tmp);
+        if (rc == COMITY_ERR_NOMEM)
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        if (rc)
+            return cy_fail(err, COMITY_ERR_INVALID, "record.sealed: not standard padded base64: %s",
+                           sub.msg);
+        r->sealed[r->sealed_len] = 0;
         static const char magic[] = "age-encryption.org/v1\n";
         if (r->sealed_len < sizeof magic - 1 || memcmp(r->sealed, magic, sizeof magic - 1) != 0)
             return cy_fail(err, COMITY_ERR_INVALID, "record.sealed: not a binary age file");
@@ -194,12 +288,22 @@ static comity_err check_payload(comity_record *r, comity_error *err)
         if (sealed)
             return cy_fail(err, COMITY_ERR_INVALID,
                            "record.sealed: a %s record carries its body in clear", r->tlp);
-        if (!json_is_object(body))
+        if (!body || j->toks[body].type != CY_JSON_OBJECT)
             return cy_fail(err, COMITY_ERR_INVALID,
                            "record.body: missing or not a JSON object");
-        r->body = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!r->body)
-            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        /* the body as it stands in the payload, compact unless the author
+         * wrote whitespace into it */
+        const cy_json_tok *b = &j->toks[body];
+        char *out = c.at;
+        size_t n;
+        if (b->flags & CY_JSON_F_SPACE) {
+            n = compact(j->text, b->start, b->end, out);
+        } else {
+            n = b->end - b->start;
+            memcpy(out, j->text + b->start, n);
+        }
+        out[n] = 0;
+        r->body = out;
     }
     return COMITY_OK;
 }
@@ -209,9 +313,9 @@ void comity_record_free(comity_record *r)
     if (!r)
         return;
     cy_dsse_clear(&r->env);
-    json_decref(r->payload);
-    free(r->body); /* from jansson */
+    cy_free(r->arena);
     cy_free(r->sealed);
+    pthread_mutex_destroy(&r->mu);
     cy_free(r);
 }
 
@@ -224,6 +328,10 @@ comity_err comity_record_parse(const char *envelope, size_t len, comity_record *
     comity_record *r = cy_calloc(1, sizeof *r);
     if (!r)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        cy_free(r);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "record: cannot create a mutex");
+    }
     comity_err rc = cy_dsse_parse(envelope, len, &r->env, err);
     if (rc)
         goto fail;
@@ -237,20 +345,17 @@ comity_err comity_record_parse(const char *envelope, size_t len, comity_record *
                      r->env.payload_len, COMITY_RECORD_MAX);
         goto fail;
     }
-    json_error_t je;
-    r->payload = json_loadb((const char *)r->env.payload, r->env.payload_len,
-                            JSON_REJECT_DUPLICATES, &je);
-    if (!r->payload) {
-        rc = cy_fail(err, COMITY_ERR_INVALID, "record: payload is not JSON at byte %d: %s",
-                     je.position, je.text);
+    cy_json_tok inl[64];
+    cy_json j;
+    cy_json_init(&j, inl, CY_ARRAY_LEN(inl), 0, CY_JSON_REJECT_NUL | CY_JSON_INT64);
+    rc = cy_json_parse(&j, (const char *)r->env.payload, r->env.payload_len, err);
+    if (rc)
+        cy_wrap(err, "record: payload is not JSON");
+    else
+        rc = check_payload(r, &j, err);
+    cy_json_free(&j);
+    if (rc)
         goto fail;
-    }
-    if ((rc = check_payload(r, err)))
-        goto fail;
-    uint8_t d[32];
-    cy_dsse_pae_hash(r->env.payload_type, r->env.payload, r->env.payload_len, d);
-    cy_hex_encode(r->digest, d, sizeof d);
-    snprintf(r->entry, sizeof r->entry, "comity-record-v1:%s", r->digest);
     *out = r;
     return COMITY_OK;
 fail:
@@ -267,12 +372,6 @@ comity_err comity_record_verify(const char *envelope, size_t len,
     comity_err rc = comity_record_parse(envelope, len, &r, err);
     if (rc)
         return rc;
-    size_t pae_len;
-    uint8_t *pae = cy_dsse_pae(r->env.payload_type, r->env.payload, r->env.payload_len, &pae_len);
-    if (!pae) {
-        comity_record_free(r);
-        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    }
     bool have_key = false, ok = false;
     for (size_t j = 0; j < nkeys && !ok; j++) {
         if (keys[j]->type != COMITY_NOTE_ED25519 || strcmp(keys[j]->name, r->author) != 0)
@@ -280,9 +379,9 @@ comity_err comity_record_verify(const char *envelope, size_t len,
         have_key = true;
         for (size_t i = 0; i < r->env.nsigs && !ok; i++)
             ok = r->env.sigs[i].sig_len == crypto_sign_BYTES &&
-                 crypto_sign_verify_detached(r->env.sigs[i].sig, pae, pae_len, keys[j]->pk) == 0;
+                 crypto_sign_verify_detached(r->env.sigs[i].sig, r->env.pae, r->env.pae_len,
+                                             keys[j]->pk) == 0;
     }
-    cy_free(pae);
     if (!have_key)
         rc = cy_fail(err, COMITY_ERR_NOKEY, "record: no key given for its author '%s'", r->author);
     else if (!ok)
@@ -301,15 +400,15 @@ const char *comity_record_id(const comity_record *r) { return r->id; }
 const char *comity_record_author(const comity_record *r) { return r->author; }
 const char *comity_record_created(const comity_record *r) { return r->created; }
 const char *comity_record_tlp(const comity_record *r) { return r->tlp; }
-size_t comity_record_to_count(const comity_record *r) { return r->to ? json_array_size(r->to) : 0; }
+size_t comity_record_to_count(const comity_record *r) { return r->nto; }
 const char *comity_record_to(const comity_record *r, size_t i)
 {
-    return r->to ? json_string_value(json_array_get(r->to, i)) : NULL;
+    return i < r->nto ? r->to[i] : NULL;
 }
-size_t comity_record_refs_count(const comity_record *r) { return r->refs ? json_array_size(r->refs) : 0; }
+size_t comity_record_refs_count(const comity_record *r) { return r->nrefs; }
 const char *comity_record_ref(const comity_record *r, size_t i)
 {
-    return r->refs ? json_string_value(json_array_get(r->refs, i)) : NULL;
+    return i < r->nrefs ? r->refs[i] : NULL;
 }
 int comity_record_is_sealed(const comity_record *r) { return r->sealed != NULL; }
 const char *comity_record_payload(const comity_record *r, size_t *len)
@@ -319,8 +418,36 @@ const char *comity_record_payload(const comity_record *r, size_t *len)
     return (const char *)r->env.payload;
 }
 const char *comity_record_body(const comity_record *r) { return r->body; }
-const char *comity_record_digest(const comity_record *r) { return r->digest; }
-const char *comity_record_entry(const comity_record *r) { return r->entry; }
+
+/* Computes the digest and entry once, on first use.  The record is const
+ * to its readers but owned by nobody else, so filling the cache is safe;
+ * the mutex makes it safe for readers in several threads too. */
+static void ensure_digest(const comity_record *cr)
+{
+    comity_record *r = (comity_record *)cr;
+    pthread_mutex_lock(&r->mu);
+    if (!r->digest_done) {
+        uint8_t d[32];
+        crypto_hash_sha256(d, r->env.pae, r->env.pae_len);
+        cy_hex_encode(r->digest, d, sizeof d);
+        memcpy(r->entry, "comity-record-v1:", 17);
+        memcpy(r->entry + 17, r->digest, 65);
+        r->digest_done = true;
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+const char *comity_record_digest(const comity_record *r)
+{
+    ensure_digest(r);
+    return r->digest;
+}
+
+const char *comity_record_entry(const comity_record *r)
+{
+    ensure_digest(r);
+    return r->entry;
+}
 
 comity_err comity_record_open(const comity_record *r, const comity_identities *ids,
                               char **body, size_t *body_len, comity_error *err)

@@ -34,6 +34,15 @@ status 2 "r.txt line 2" "$COMITY_BIN" seal -R r.txt -o c.age p
 status 2 "missing.txt" "$COMITY_BIN" seal -R missing.txt -o c.age p
 [ ! -e c.age ] || fail "c.age created by a failed seal"
 
+# a comity keys file (lines printed by comity keygen) works as -R FILE
+"$COMITY_BIN" keygen --party pk.pkcert --out party.key 2>/dev/null > keys.txt
+"$COMITY_BIN" keygen --party in.cert --out party2.key 2>/dev/null >> keys.txt
+"$COMITY_BIN" seal -R keys.txt -o k.age p
+"$COMITY_BIN" open -i party2.key k.age | cmp -s - p || fail "seal -R keys file"
+"$COMITY_BIN" open -i party.key k.age | cmp -s - p || fail "seal -R keys file (2)"
+echo "pk.x+01020304+AQAA notarecipient" > badkeys.txt
+status 2 "badkeys.txt line 1" "$COMITY_BIN" seal -R badkeys.txt -o k2.age p
+
 # open usage errors
 "$COMITY_BIN" seal -r "$R1" -o c.age p
 status 2 "no identity" "$COMITY_BIN" open c.age
@@ -55,4 +64,14 @@ mkdir d
 status 2 "d/nodir" "$COMITY_BIN" seal -r "$R1" -o d/nodir/x.age p
 [ -z "$(ls d)" ] || fail "files left in d/"
 if ls | grep -E '\.(age|txt)\.[A-Za-z0-9]{6}$'; then fail "temporary files left"; fi
+# a signal while sealing removes the temporary file
+mkfifo fifo
+exec 3<> fifo                       # keeps the pipe open: comity waits for input
+"$COMITY_BIN" seal -r "$R1" -o sig.age fifo & pid=$!
+for _ in $(seq 100); do ls | grep -q '^sig\.age\.' && break; sleep 0.1; done
+ls | grep -q '^sig\.age\.' || fail "no temporary file while sealing"
+kill -TERM $pid; st=0; wait $pid || st=$?
+exec 3>&-
+[ $st -eq 143 ] || fail "seal killed: exit $st"
+if ls | grep -q '^sig\.age'; then fail "files left after a signal: $(ls | grep sig)"; fi
 echo "age cli: ok"

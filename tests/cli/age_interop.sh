@@ -45,6 +45,13 @@ for sz in 0 1 65535 65536 65537 131072 3145735; do
   if awk 'length($0) > 64' c.txt | grep -q .; then fail "armor line over 64 columns"; fi
 done
 
+# more than 256 chunks: the chunk counter's second byte is used
+head -c $((300 * 65536 + 11)) /dev/urandom > p
+"$COMITY_BIN" seal -r "$R1" -o c.age p
+age -d -i k1.txt c.age | cmp -s - p || fail "300 chunks comity -> age"
+age -e -r "$R2" -o a.age p
+"$COMITY_BIN" open -i k2.txt a.age | cmp -s - p || fail "300 chunks age -> comity"
+
 # the binary format's size is exactly what the spec says: header, 16-byte
 # nonce, chunks of 64 KiB + 16 (a 64 KiB file is ONE full final chunk)
 head -c 65536 /dev/zero > p
@@ -54,17 +61,20 @@ hl=$(head -n "$hdr" c.age | wc -c)
 [ $(( $(stat -c %s c.age) - hl )) -eq $((16 + 65536 + 16)) ] || fail "64 KiB file size"
 age -d -i k1.txt c.age | cmp -s - p || fail "64 KiB file"
 
-# a key file written by comity keygen opens with age (once keygen exists)
-if "$COMITY_BIN" help keygen >/dev/null 2>&1 && "$COMITY_BIN" keygen --help >/dev/null 2>&1; then
-  if "$COMITY_BIN" keygen pk.pkcert -o party.key >/dev/null 2>&1 ||
-     "$COMITY_BIN" keygen -o party.key pk.pkcert >/dev/null 2>&1; then
-    rp=$(grep -o 'age1[0-9a-z]*' party.key | head -1)
-    echo "comity keygen" > p
-    "$COMITY_BIN" seal -r "$rp" -o c.age p
-    age -d -i party.key c.age | cmp -s - p || fail "age -d -i <comity key file>"
-    age -e -r "$rp" -o a.age p
-    "$COMITY_BIN" open -i party.key a.age | cmp -s - p || fail "comity open -i <comity key file>"
-    echo "comity key file interop: ok"
-  fi
-fi
+# a party key file written by `comity keygen` is an age identity file: age
+# opens what comity sealed to the party's recipient and the reverse; the
+# recipient printed by keygen is the one age derives from the key file.
+line=$("$COMITY_BIN" keygen --party pk.pkcert --out party.key 2>/dev/null | tail -1)
+rp=${line##* }
+[ "$rp" = "$(age-keygen -y party.key)" ] || fail "keygen recipient differs from age-keygen -y"
+grep -qx "# recipient: $rp" party.key || fail "key file lacks its recipient line"
+for sz in 0 70000; do
+  head -c $sz /dev/urandom > p
+  "$COMITY_BIN" seal -r "$rp" -o c.age p
+  age -d -i party.key c.age | cmp -s - p || fail "age -d -i <comity key file>, size $sz"
+  age -e -a -r "$rp" -o a.age p
+  "$COMITY_BIN" open -i party.key a.age | cmp -s - p || fail "comity open -i <comity key file>, size $sz"
+  # a party key and an age-keygen identity together
+  "$COMITY_BIN" open -i k1.txt -i party.key a.age | cmp -s - p || fail "two identity files"
+done
 echo "age interop: ok"

@@ -45,7 +45,10 @@ st=0; "$COMITY_BIN" open -i k2.txt -o out2 good.age 2> err || st=$?
 [ $st -eq 1 ] && grep -q "wrong key" err && [ ! -e out2 ] || fail "wrong key: $st $(cat err)"
 
 flip good.age $((hl + 16 + 65552 + 100)) t1.age;  expect 1 "chunk 1 does not authenticate" t1.age
-flip good.age $((hl - 5)) t2.age;                  expect 1 "header MAC" t2.age
+# the MAC's first character (any letter there is canonical base64)
+sed -E '/^--- /{s/^--- A/--- B/;t;s/^--- ./--- A/}' good.age > t2.age
+cmp -s good.age t2.age && fail "t2.age unchanged"
+expect 1 "header MAC" t2.age
 flip good.age $((hl + 2)) t3.age;                  expect 1 "chunk 0" t3.age
 head -c $((size - 1)) good.age > t4.age;           expect 1 "chunk 3 does not authenticate" t4.age
 head -c $((hl + 16 + 2 * 65552)) good.age > t5.age; expect 2 "not flagged as the final chunk" t5.age

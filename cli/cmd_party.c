@@ -1,0 +1,63 @@
+/*
+ * cmd_party.c: `comity party add|list|token DIR ...`: the node's directory
+ * of parties, edited by the operator on the node's machine.
+ *
+ * Works on the node's store directly (SQLite allows it while the node is
+ * serving); a new party can log in at once.  Tokens are printed once and
+ * kept only as hashes.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_party(int argc, char **argv)
+{
+    if (argc < 3)
+        return cli_usage("party", "want: party add|list|token DIR ...");
+    const char *sub = argv[1], *dir = argv[2];
+    const char *name = NULL, *vkey = NULL, *recipient = NULL;
+    for (int i = 3; i < argc; i++) {
+        if (!strcmp(argv[i], "--vkey") && i + 1 < argc)
+            vkey = argv[++i];
+        else if (!strcmp(argv[i], "--recipient") && i + 1 < argc)
+            recipient = argv[++i];
+        else if (argv[i][0] == '-')
+            return cli_usage("party", "unknown option %s", argv[i]);
+        else if (!name)
+            name = argv[i];
+        else
+            return cli_usage("party", "unexpected argument %s", argv[i]);
+    }
+    comity_error e = {0};
+    comity_node *node = NULL;
+    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "token"))
+        return cli_usage("party", "unknown subcommand %s", sub);
+    if (strcmp(sub, "list") && !name)
+        return cli_usage("party", "no party name given");
+    if (!strcmp(sub, "add") && (!vkey || !recipient))
+        return cli_usage("party", "add needs --vkey and --recipient");
+    if (comity_node_open(dir, &node, &e))
+        return cli_error("party", &e);
+    int status = CLI_OK;
+    char *out = NULL;
+    comity_err rc;
+    if (!strcmp(sub, "add"))
+        rc = comity_node_party_add(node, name, vkey, recipient, &out, &e);
+    else if (!strcmp(sub, "token"))
+        rc = comity_node_party_token(node, name, &out, &e);
+    else
+        rc = comity_node_party_list(node, &out, &e);
+    if (rc) {
+        status = cli_error("party", &e);
+    } else if (!strcmp(sub, "list")) {
+        printf("%s\n", out);
+    } else {
+        printf("%s %s\n", !strcmp(sub, "add") ? "registered" : "new token for", name);
+        printf("token (shown once): %s\n", out);
+        printf("TAXII login: HTTP Basic user '%s' password <token>, or "
+               "'Authorization: Token <token>'\n", name);
+    }
+    comity_free(out);
+    comity_node_close(node);
+    return cli_finish(status);
+}

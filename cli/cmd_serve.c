@@ -1,0 +1,106 @@
+/*
+ * cmd_serve.c: `comity serve DIR`: run a node until SIGTERM or SIGINT.
+ *
+ * The signals are blocked before the server's threads start (so they
+ * inherit the mask) and then awaited with sigwait; on either, the node
+ * stops accepting, lets in-flight requests finish, and exits 0.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define GRACE_MS 10000
+
+static int num(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end || v == 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    comity_serve_opts o;
+    comity_serve_opts_default(&o);
+    const char *dir = NULL;
+    unsigned long v;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has = i + 1 < argc;
+        if (!strcmp(a, "--listen") && has)
+            o.listen = argv[++i];
+        else if (!strcmp(a, "--cert") && has)
+            o.cert_file = argv[++i];
+        else if (!strcmp(a, "--key") && has)
+            o.key_file = argv[++i];
+        else if (!strcmp(a, "--insecure-http"))
+            o.insecure_http = 1;
+        else if (!strcmp(a, "--access-log"))
+            o.access_log = 1;
+        else if (!strcmp(a, "--threads") && has && !num(argv[i + 1], 256, &v))
+            o.threads = (unsigned)v, i++;
+        else if (!strcmp(a, "--max-body") && has && !num(argv[i + 1], 1ul << 30, &v))
+            o.max_body = v, i++;
+        else if (!strcmp(a, "--max-connections") && has && !num(argv[i + 1], 100000, &v))
+            o.max_connections = (unsigned)v, i++;
+        else if (!strcmp(a, "--max-per-ip") && has && !num(argv[i + 1], 100000, &v))
+            o.max_per_ip = (unsigned)v, i++;
+        else if (!strcmp(a, "--timeout") && has && !num(argv[i + 1], 3600, &v))
+            o.timeout_s = (unsigned)v, i++;
+        else if (!strcmp(a, "--body-timeout") && has && !num(argv[i + 1], 86400, &v))
+            o.body_timeout_s = (unsigned)v, i++;
+        else if (a[0] == '-')
+            return cli_usage("serve", "unknown or incomplete option %s", a);
+        else if (!dir)
+            dir = a;
+        else
+            return cli_usage("serve", "one directory only");
+    }
+    if (!dir)
+        return cli_usage("serve", "no node directory given");
+    if ((o.cert_file == NULL) != (o.key_file == NULL))
+        return cli_usage("serve", "--cert and --key go together");
+    if (o.insecure_http && o.cert_file)
+        return cli_usage("serve", "--insecure-http and --cert exclude each other");
+    if (o.insecure_http && strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0)
+        fprintf(stderr, "comity serve: warning: plain HTTP on %s, not a loopback address: "
+                        "tokens and content travel unencrypted\n", o.listen);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    comity_error e = {0};
+    comity_node *node = NULL;
+    if (comity_node_open(dir, &node, &e))
+        return cli_error("serve", &e);
+    if (comity_node_start(node, &o, &e)) {
+        comity_node_close(node);
+        return cli_error("serve", &e);
+    }
+    char host[128];
+    const char *l = o.listen;
+    const char *colon = strrchr(l, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - l), l);
+    printf("comity node serving %s://%s:%u/ (TAXII discovery at /taxii2/)\n",
+           o.insecure_http ? "http" : "https", host, comity_node_port(node));
+    char fp[96];
+    comity_node_tls_fingerprint(node, fp);
+    if (fp[0])
+        printf("TLS certificate SHA-256 fingerprint: %s\n", fp);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "comity serve: %s: finishing open requests, then stopping\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    comity_node_stop(node, GRACE_MS);
+    comity_node_close(node);
+    return cli_finish(CLI_OK);
+}

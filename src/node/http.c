@@ -1,0 +1,674 @@
+/*
+ * http.c: the node's HTTP server (libmicrohttpd, TLS through GnuTLS).
+ *
+ * libmicrohttpd runs its own pool of worker threads (epoll where available);
+ * each connection has a memory limit, a timeout, and a per-address cap, so
+ * slow or greedy clients cannot hold the node.  A request body is collected
+ * into a buffer capped at opts.max_body: a Content-Length above the cap is
+ * answered 413 before any of the body is read, and a chunked body that
+ * grows past it is discarded and answered 413.  Only once the whole body is
+ * in does route() run, so a handler sees all of the body or nothing, and a
+ * handler that fails stores nothing (each store write is one transaction).
+ *
+ * Routes:
+ *   GET  /                     a pointer to the rest (JSON)
+ *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots
+ *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
+ *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
+ *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
+ *   /v1/...                    the node's own REST API (records: later)
+ * Every error has a JSON body: a TAXII error resource on TAXII paths,
+ * {"error": ..} elsewhere.
+ *
+ * Clean shutdown: comity_node_stop() stops accepting (quiesce), waits for
+ * open connections to finish their requests for up to a grace period, stops
+ * the threads, then closes the log (entries durable, final checkpoint).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "node/node.h"
+
+#define ARENA_CHUNK 4096
+#define CONN_MEMORY_LIMIT (128 * 1024) /* headers + read buffer per connection */
+#define CERT_MAX (64 * 1024)
+
+/* ---- per-request arena ---------------------------------------------------- */
+
+struct cy_arena_chunk {
+    struct cy_arena_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+void *cy_arena_alloc(cy_arena *a, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct cy_arena_chunk *c = a->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+        c = cy_malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+char *cy_arena_strdup(cy_arena *a, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = cy_arena_alloc(a, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+void cy_arena_free(cy_arena *a)
+{
+    struct cy_arena_chunk *c = a->head;
+    while (c) {
+        struct cy_arena_chunk *n = c->next;
+        cy_free(c);
+        c = n;
+    }
+    a->head = NULL;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* ---- helpers for handlers ------------------------------------------------- */
+
+const char *cy_req_header(cy_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+struct args_ctx {
+    int (*fn)(void *, const char *, const char *);
+    void *ctx;
+    int rc;
+};
+
+static enum MHD_Result args_it(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    struct args_ctx *a = cls;
+    a->rc = a->fn(a->ctx, key, value);
+    return a->rc ? MHD_NO : MHD_YES;
+}
+
+int cy_req_args(cy_req *r, int (*fn)(void *, const char *, const char *), void *ctx)
+{
+    struct args_ctx a = {fn, ctx, 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, args_it, &a);
+    return a.rc;
+}
+
+void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v)
+{
+    (void)r;
+    cy_buf_reset(&w->body);
+    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    w->status = status;
+    w->ctype = ctype;
+    if (!s || cy_buf_puts(&w->body, s)) {
+        cy_buf_reset(&w->body);
+        w->status = 500;
+        cy_buf_puts(&w->body, "{\"title\":\"out of memory\",\"http_status\":\"500\"}");
+    }
+    free(s);
+}
+
+void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const char *title,
+                   const char *fmt, ...)
+{
+    char desc[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    /* messages may quote the request (a path, a parameter): keep them
+     * printable ASCII so they are always valid JSON strings */
+    for (char *c = desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    char code[8];
+    snprintf(code, sizeof code, "%u", status);
+    json_t *v;
+    if (taxii)
+        v = json_pack("{s:s, s:s, s:s}", "title", title, "description", desc, "http_status",
+                      code);
+    else
+        v = json_pack("{s:s, s:s, s:i}", "error", title, "description", desc, "status",
+                      (int)status);
+    cy_resp_json(r, w, status, taxii ? CY_MEDIA_TAXII : "application/json", v);
+    if (status == 401)
+        w->www_auth = true;
+}
+
+/* ---- authentication --------------------------------------------------------- */
+
+/* Fills r->who from the Authorization header.  0: ok (or anonymous);
+ * -1: credentials given but wrong (answer 401). */
+static int authenticate(cy_req *r)
+{
+    r->anon = true;
+    const char *h = cy_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h)
+        return 0;
+    char hash[CY_TOKEN_HASH_HEX];
+    if (strncasecmp(h, "Basic ", 6) == 0) {
+        const char *b = h + 6;
+        while (*b == ' ')
+            b++;
+        uint8_t dec[512];
+        size_t n = 0;
+        if (cy_b64_decode(dec, sizeof dec - 1, &n, b, strlen(b), CY_B64_STD, NULL))
+            return -1;
+        dec[n] = 0;
+        char *colon = memchr(dec, ':', n);
+        if (!colon || memchr(dec, 0, n))
+            return -1;
+        *colon = 0;
+        const char *user = (const char *)dec, *pass = colon + 1;
+        char stored[CY_TOKEN_HASH_HEX];
+        cy_token_hash(pass, strlen(pass), hash);
+        bool found = strlen(user) <= COMITY_PARTY_MAX &&
+                     cy_store_principal_get(r->node->store, user, &r->who, stored, NULL) ==
+                         COMITY_OK;
+        sodium_memzero(dec, sizeof dec);
+        if (!found)
+            return -1;
+        if (sodium_memcmp(stored, hash, CY_TOKEN_HASH_HEX - 1) != 0)
+            return -1;
+    } else if (strncasecmp(h, "Token ", 6) == 0 || strncasecmp(h, "Bearer ", 7) == 0) {
+        const char *t = strchr(h, ' ');
+        while (*t == ' ')
+            t++;
+        if (!*t || strlen(t) > 256)
+            return -1;
+        cy_token_hash(t, strlen(t), hash);
+        if (cy_store_principal_by_token(r->node->store, hash, &r->who, NULL) != COMITY_OK)
+            return -1;
+    } else {
+        return -1;
+    }
+    r->anon = false;
+    return 0;
+}
+
+/* ---- routing ---------------------------------------------------------------- */
+
+/* Splits the path into segments; refuses dot segments, control bytes and
+ * backslashes.  A trailing slash is allowed (TAXII wants it). */
+static int split_path(cy_req *r)
+{
+    size_t len = strlen(r->url);
+    if (len == 0 || len > CY_PATH_MAX || r->url[0] != '/')
+        return -1;
+    char *p = cy_arena_strdup(&r->arena, r->url + 1);
+    if (!p)
+        return -1;
+    r->nseg = 0;
+    while (*p) {
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = 0;
+        if (!*p || !strcmp(p, ".") || !strcmp(p, ".."))
+            return -1;
+        for (char *c = p; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
+                return -1;
+        if (r->nseg == CY_PATH_SEGS)
+            return -1;
+        r->segs[r->nseg++] = p;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    return 0;
+}
+
+static void route_root(cy_req *r, cy_resp *w)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        w->allow = "GET, HEAD";
+        cy_resp_error(r, w, false, 405, "method not allowed", "only GET is served here");
+        return;
+    }
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "name", "comity node", "origin",
+                          r->node->origin, "taxii", "/taxii2/", "version", "0");
+    cy_resp_json(r, w, 200, "application/json", v);
+}
+
+/* GET /v1/node: who this node is (origin, signing key, TAXII root). */
+static void node_info(cy_req *r, cy_resp *w)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        w->allow = "GET, HEAD";
+        cy_resp_error(r, w, false, 405, "method not allowed", "only GET is served here");
+        return;
+    }
+    char *vkey = NULL;
+    if (cy_store_meta_get(r->node->store, "node_vkey", &vkey, NULL) != COMITY_OK)
+        vkey = NULL;
+    char root[80];
+    snprintf(root, sizeof root, "/%s/", r->node->api_root);
+    char *cp = NULL;
+    size_t cplen = 0;
+    if (!r->node->log ||
+        comity_log_read_checkpoint(r->node->log, &cp, &cplen, NULL, NULL, NULL) != COMITY_OK)
+        cp = NULL;
+    char *wvkey = NULL;
+    if (cy_store_meta_get(r->node->store, "witness_vkey", &wvkey, NULL) != COMITY_OK)
+        wvkey = NULL;
+    json_t *v = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s}", "origin", r->node->origin,
+                          "vkey", vkey, "witness_vkey", wvkey, "checkpoint", cp,
+                          "taxii_discovery", "/taxii2/", "taxii_api_root", root);
+    cy_free(vkey);
+    cy_free(wvkey);
+    comity_free(cp);
+    cy_resp_json(r, w, 200, "application/json", v);
+}
+
+static void route_v1(cy_req *r, cy_resp *w)
+{
+    if (r->nseg == 2 && !strcmp(r->segs[1], "node")) {
+        node_info(r, w);
+        return;
+    }
+    /* Record intake (POST/GET /v1/records) plugs in here. */
+    cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
+}
+
+static void route(cy_req *r, cy_resp *w)
+{
+    bool taxii_path = false;
+    if (split_path(r) != 0) {
+        cy_resp_error(r, w, false, 404, "not found", "malformed path");
+        return;
+    }
+    taxii_path = cy_taxii_owns(r);
+    if (authenticate(r) != 0) {
+        cy_resp_error(r, w, taxii_path, 401, "unauthorized",
+                      "credentials not accepted (HTTP Basic with party name and token, or "
+                      "'Authorization: Token ...')");
+        return;
+    }
+    if (taxii_path)
+        cy_taxii_handle(r, w);
+    else if (r->nseg == 0)
+        route_root(r, w);
+    else if (strcmp(r->segs[0], "v1") == 0)
+        route_v1(r, w);
+    else if (strcmp(r->segs[0], "log") == 0)
+        cy_tiles_handle(r, w);
+    else if (strcmp(r->segs[0], "witness") == 0)
+        cy_witness_handle(r, w);
+    else
+        cy_resp_error(r, w, false, 404, "not found", "no such endpoint");
+}
+
+/* ---- libmicrohttpd glue ------------------------------------------------------ */
+
+/* Percent-decoding of the path and query in place.  Unlike the default, a
+ * decoded NUL becomes 0x7f, which the router refuses, instead of silently
+ * cutting the string short ("/a/%00/b" must not become "/a/"). */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            char b = (char)(hi * 16 + lo);
+            *w++ = b ? b : 0x7f;
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = 0;
+    return (size_t)(w - s);
+}
+
+struct conn_state {
+    cy_buf body;
+    bool too_big;
+    time_t started; /* when the request's headers were complete */
+};
+
+static void free_body(void *p) { cy_free(p); }
+
+static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy_req *r,
+                                 cy_resp *w)
+{
+    size_t len = 0;
+    uint8_t *data = cy_buf_detach(&w->body, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
+    if (!resp) {
+        cy_free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            w->ctype ? w->ctype : "application/json");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            w->cache ? w->cache : "no-store");
+    if (w->first[0])
+        MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
+    if (w->last[0])
+        MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", w->last);
+    if (w->www_auth)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                                "Basic realm=\"comity\", charset=\"UTF-8\"");
+    if (w->allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, w->allow);
+    if (w->status == 413)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(c, w->status, resp);
+    MHD_destroy_response(resp);
+    if (node->opts.access_log) {
+        /* the decoded path may hold control bytes: never let it forge lines */
+        char url[256];
+        snprintf(url, sizeof url, "%s", r ? r->url : "?");
+        for (char *p = url; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+        fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon ? r->who.name : "-",
+                r ? r->method : "?", url, w->status, len);
+    }
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_size, void **state)
+{
+    (void)version;
+    comity_node *node = cls;
+    struct conn_state *cs = *state;
+    if (!cs) {
+        cs = cy_calloc(1, sizeof *cs);
+        if (!cs)
+            return MHD_NO;
+        cy_buf_init(&cs->body, node->opts.max_body);
+        cs->started = time(NULL);
+        *state = cs;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl) {
+            char *end = NULL;
+            unsigned long long n = strtoull(cl, &end, 10);
+            if (end == cl || *end || n > node->opts.max_body)
+                cs->too_big = true;
+        }
+        if (!cs->too_big)
+            return MHD_YES;
+        /* Answer at once, without reading the body. */
+        cy_req r = {.node = node, .conn = c, .method = method, .url = url};
+        cy_resp w = {0};
+        cy_buf_init(&w.body, 4096);
+        bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
+        cy_resp_error(&r, &w, taxii, 413, "request too large",
+                      "the body exceeds this node's limit of %zu bytes", node->opts.max_body);
+        enum MHD_Result ok = send_resp(node, c, &r, &w);
+        cy_buf_free(&w.body);
+        cy_arena_free(&r.arena);
+        return ok;
+    }
+    if (*upload_size) {
+        /* a body trickled in slower than the deadline allows: drop the
+         * connection (the idle timeout alone would let it last forever) */
+        if (time(NULL) - cs->started > (time_t)node->opts.body_timeout_s)
+            return MHD_NO;
+        if (!cs->too_big && cy_buf_append(&cs->body, upload_data, *upload_size)) {
+            cs->too_big = true;
+            cy_buf_free(&cs->body);
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    cy_req r = {.node = node, .conn = c, .method = method, .url = url};
+    r.body = cs->body.data;
+    r.body_len = cs->body.len;
+    cy_resp w = {0};
+    cy_buf_init(&w.body, SIZE_MAX / 2);
+    w.status = 500;
+    if (cs->too_big) {
+        bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
+        cy_resp_error(&r, &w, taxii, 413, "request too large",
+                      "the body exceeds this node's limit of %zu bytes", node->opts.max_body);
+    } else {
+        route(&r, &w);
+    }
+    enum MHD_Result ok = send_resp(node, c, &r, &w);
+    cy_buf_free(&w.body);
+    cy_arena_free(&r.arena);
+    sodium_memzero(&r.who, sizeof r.who);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    struct conn_state *cs = *state;
+    if (!cs)
+        return;
+    cy_buf_free(&cs->body);
+    cy_free(cs);
+    *state = NULL;
+}
+
+/* ---- start / stop --------------------------------------------------------------- */
+
+void comity_serve_opts_default(comity_serve_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->listen = "127.0.0.1:8443";
+    o->threads = 4;
+    o->max_body = 8u << 20;
+    o->max_connections = 256;
+    o->max_per_ip = 64;
+    o->timeout_s = 30;
+    o->body_timeout_s = 120;
+}
+
+static comity_err parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sl,
+                               comity_error *err)
+{
+    char host[128];
+    const char *colon;
+    memset(ss, 0, sizeof *ss);
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':' || (size_t)(close - s - 1) >= sizeof host)
+            return cy_fail(err, COMITY_ERR_USAGE, "listen: want [IPv6]:PORT, got '%s'", s);
+        memcpy(host, s + 1, (size_t)(close - s - 1));
+        host[close - s - 1] = 0;
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || (size_t)(colon - s) >= sizeof host)
+            return cy_fail(err, COMITY_ERR_USAGE, "listen: want ADDR:PORT, got '%s'", s);
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = 0;
+    }
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end || port < 0 || port > 65535)
+        return cy_fail(err, COMITY_ERR_USAGE, "listen: bad port in '%s'", s);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *sl = sizeof *a4;
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof *a6;
+    } else {
+        return cy_fail(err, COMITY_ERR_USAGE, "listen: '%s' is not an IP address", host);
+    }
+    return COMITY_OK;
+}
+
+comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comity_error *err)
+{
+    if (node->mhd)
+        return cy_fail(err, COMITY_ERR_USAGE, "node: already serving");
+    comity_serve_opts d;
+    comity_serve_opts_default(&d);
+    node->opts = *o;
+    if (!node->opts.listen)
+        node->opts.listen = d.listen;
+    if (!node->opts.threads)
+        node->opts.threads = d.threads;
+    if (!node->opts.max_body)
+        node->opts.max_body = d.max_body;
+    if (!node->opts.max_connections)
+        node->opts.max_connections = d.max_connections;
+    if (!node->opts.max_per_ip)
+        node->opts.max_per_ip = d.max_per_ip;
+    if (!node->opts.timeout_s)
+        node->opts.timeout_s = d.timeout_s;
+    if (!node->opts.body_timeout_s)
+        node->opts.body_timeout_s = d.body_timeout_s;
+    node->opts.cert_file = node->opts.key_file = NULL; /* not kept: may not outlive the call */
+    node->opts.listen = NULL;
+
+    struct sockaddr_storage ss;
+    socklen_t sl = 0;
+    comity_err rc = parse_listen(o->listen ? o->listen : d.listen, &ss, &sl, err);
+    if (rc)
+        return rc;
+    node->tls = !o->insecure_http;
+    if (node->tls) {
+        char cp[4096], kp[4096];
+        snprintf(cp, sizeof cp, "%s/tls/cert.pem", node->dir);
+        snprintf(kp, sizeof kp, "%s/tls/key.pem", node->dir);
+        size_t n;
+        if ((rc = comity_read_file(o->cert_file ? o->cert_file : cp, CERT_MAX, &node->cert_pem,
+                                   &n, err)) ||
+            (rc = comity_read_file(o->key_file ? o->key_file : kp, CERT_MAX, &node->key_pem, &n,
+                                   err)))
+            return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    if (node->tls)
+        flags |= MHD_USE_TLS;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, node->key_pem},
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, node->cert_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0,
+         (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    node->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, node, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)node->opts.threads, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)node->opts.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)node->opts.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)node->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+    if (!node->mhd)
+        return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
+                       o->listen ? o->listen : d.listen);
+    /* the node is its log's one writer while it serves */
+    char lp[4096];
+    snprintf(lp, sizeof lp, "%s/log", node->dir);
+    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, node->key,
+                              &node->log, err))) {
+        MHD_stop_daemon(node->mhd);
+        node->mhd = NULL;
+        return cy_wrap(err, "opening the node's log");
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    node->port = info ? info->port : 0;
+    return COMITY_OK;
+}
+
+void comity_node_tls_fingerprint(const comity_node *node, char out[96])
+{
+    out[0] = 0;
+    if (node && node->mhd && node->tls && node->cert_pem &&
+        cy_tls_fingerprint(node->cert_pem, out, NULL) != COMITY_OK)
+        out[0] = 0;
+}
+
+unsigned comity_node_port(const comity_node *node) { return node && node->mhd ? node->port : 0; }
+
+void comity_node_stop(comity_node *node, unsigned grace_ms)
+{
+    if (!node || !node->mhd)
+        return;
+    MHD_socket fd = MHD_quiesce_daemon(node->mhd);
+    for (unsigned waited = 0; waited < grace_ms; waited += 20) {
+        const union MHD_DaemonInfo *i =
+            MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!i || i->num_connections == 0)
+            break;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    MHD_stop_daemon(node->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    node->mhd = NULL;
+    node->port = 0;
+    /* every appended entry durable, a final checkpoint published */
+    comity_log_close(node->log);
+    node->log = NULL;
+}
+
+void comity_node_close(comity_node *node)
+{
+    if (!node)
+        return;
+    comity_node_stop(node, 0);
+    comity_store_close(node->store);
+    comity_witness_free(node->witness);
+    comity_nkey_free(node->wkey);
+    comity_nkey_free(node->key);
+    if (node->key_pem)
+        cy_free_secret(node->key_pem, strlen(node->key_pem));
+    cy_free(node->cert_pem);
+    cy_free(node->dir);
+    cy_free(node);
+}

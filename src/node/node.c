@@ -1,0 +1,433 @@
+/*
+ * node.c: creating, opening and administering a node (no HTTP here).
+ *
+ * `comity init DIR` lays out the data directory (see comity.h), writes the
+ * node's settings into the store's meta table, makes the node's signing key,
+ * its transparency log (DIR/log, origin = --origin), its witness state and
+ * cosigning key (DIR/witness, DIR/witness.key) and TLS certificate, creates the operator account and the default TAXII
+ * collections (one per sharing level: public, community), and hands back
+ * the operator's token, which is shown once and stored only as a hash.
+ * Registering a party adds its principal row and its inbox collection, and
+ * the shared collection of its state when that is the state's first party.
+ *
+ * Collection ids are name-based UUIDs of (origin, alias), so re-running a
+ * step finds what it made before instead of duplicating it.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "node/node.h"
+
+#define ORIGIN_MAX 127
+#define TOKEN_BYTES 32
+
+comity_err cy_token_new(char **token, char hash[CY_TOKEN_HASH_HEX], comity_error *err)
+{
+    uint8_t raw[TOKEN_BYTES];
+    randombytes_buf(raw, sizeof raw);
+    char *t = cy_b64_encode_alloc(raw, sizeof raw, CY_B64_URL_NOPAD);
+    sodium_memzero(raw, sizeof raw);
+    if (!t)
+        return cy_fail(err, COMITY_ERR_NOMEM, "token: out of memory");
+    cy_token_hash(t, strlen(t), hash);
+    *token = t;
+    return COMITY_OK;
+}
+
+void cy_token_hash(const char *token, size_t len, char hash[CY_TOKEN_HASH_HEX])
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const uint8_t *)token, len);
+    cy_hex_encode(hash, h, sizeof h);
+}
+
+void cy_collection_id(const char *origin, const char *alias, char out[CY_UUID_BUF])
+{
+    crypto_hash_sha256_state st;
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, (const uint8_t *)"comity collection\n", 18);
+    crypto_hash_sha256_update(&st, (const uint8_t *)origin, strlen(origin));
+    crypto_hash_sha256_update(&st, (const uint8_t *)"\n", 1);
+    crypto_hash_sha256_update(&st, (const uint8_t *)alias, strlen(alias));
+    crypto_hash_sha256_final(&st, h);
+    h[6] = (uint8_t)((h[6] & 0x0f) | 0x50); /* name-based (version 5 layout) */
+    h[8] = (uint8_t)((h[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+    char hex[33];
+    cy_hex_encode(hex, h, 16);
+    snprintf(out, CY_UUID_BUF, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+             hex + 20);
+}
+
+static comity_err origin_valid(const char *o, comity_error *err)
+{
+    size_t n = o ? strlen(o) : 0;
+    if (n == 0 || n > ORIGIN_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "node: origin must be 1 to %d bytes", ORIGIN_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (o[i] <= ' ' || o[i] > '~' || o[i] == '+')
+            return cy_fail(err, COMITY_ERR_USAGE,
+                           "node: origin has a space, '+' or non-ASCII byte at %zu", i);
+    return COMITY_OK;
+}
+
+static comity_err path_join(char *out, size_t cap, const char *dir, const char *name,
+                            comity_error *err)
+{
+    if ((size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap)
+        return cy_fail(err, COMITY_ERR_USAGE, "node: path too long: %s/%s", dir, name);
+    return COMITY_OK;
+}
+
+static comity_err dir_prepare(const char *dir, comity_error *err)
+{
+    if (mkdir(dir, 0700) == 0)
+        return COMITY_OK;
+    if (errno != EEXIST)
+        return cy_fail(err, COMITY_ERR_IO, "node: cannot create %s: %s", dir, strerror(errno));
+    DIR *d = opendir(dir);
+    if (!d)
+        return cy_fail(err, COMITY_ERR_IO, "node: cannot open %s: %s", dir, strerror(errno));
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            empty = false;
+    closedir(d);
+    if (!empty)
+        return cy_fail(err, COMITY_ERR_EXISTS, "node: %s exists and is not empty", dir);
+    return COMITY_OK;
+}
+
+static comity_err add_collection(comity_store *st, const char *origin, const char *alias,
+                                 const char *title, const char *desc, const char *read,
+                                 const char *write, comity_error *err)
+{
+    cy_collection c;
+    memset(&c, 0, sizeof c);
+    cy_collection_id(origin, alias, c.id);
+    snprintf(c.api_root, sizeof c.api_root, "%s", CY_API_ROOT_DEFAULT);
+    snprintf(c.alias, sizeof c.alias, "%s", alias);
+    snprintf(c.title, sizeof c.title, "%s", title);
+    snprintf(c.description, sizeof c.description, "%s", desc);
+    snprintf(c.read, sizeof c.read, "%s", read);
+    snprintf(c.write, sizeof c.write, "%s", write);
+    comity_err rc = cy_store_collection_add(st, &c, err);
+    if (rc == COMITY_ERR_EXISTS) {
+        cy_err_clear(err);
+        return COMITY_OK;
+    }
+    return rc;
+}
+
+comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
+                            comity_node_created *out, comity_error *err)
+{
+    char path[4096];
+    comity_store *st = NULL;
+    char *cert = NULL, *key = NULL;
+    comity_err rc;
+    memset(out, 0, sizeof *out);
+    if (!opts || (rc = origin_valid(opts->origin, err)))
+        return opts ? rc : cy_fail(err, COMITY_ERR_USAGE, "node: no options");
+    const char *opname = opts->operator_name ? opts->operator_name : "operator";
+    if (!*opname || strlen(opname) > COMITY_PARTY_MAX || strchr(opname, ':'))
+        return cy_fail(err, COMITY_ERR_USAGE, "node: operator name must be 1 to %d bytes, no ':'",
+                       COMITY_PARTY_MAX);
+    if ((rc = comity_init(err)) || (rc = dir_prepare(dir, err)))
+        return rc;
+    if ((rc = path_join(path, sizeof path, dir, "node.db", err)) ||
+        (rc = comity_store_open(path, &st, err)))
+        goto done;
+    char now[CY_TIME_BUF];
+    cy_time_format_ms(now, cy_now_ms());
+    char title[CY_TITLE_MAX];
+    snprintf(title, sizeof title, "comity node %s", opts->origin);
+    if ((rc = cy_store_meta_set(st, "origin", opts->origin, err)) ||
+        (rc = cy_store_meta_set(st, "api_root", CY_API_ROOT_DEFAULT, err)) ||
+        (rc = cy_store_meta_set(st, "title", title, err)) ||
+        (rc = cy_store_meta_set(st, "created", now, err)))
+        goto done;
+
+    /* the node's signed-note signing key, named after its origin */
+    comity_nkey *nk = NULL;
+    if ((rc = comity_nkey_generate(opts->origin, COMITY_NOTE_ED25519, &nk, err)))
+        goto done;
+    const char *text = comity_nkey_text(nk);
+    if ((rc = path_join(path, sizeof path, dir, "node.key", err)) ||
+        (rc = comity_write_file(path, text, strlen(text), 0600, 1, err)) ||
+        (rc = cy_store_meta_set(st, "node_vkey", comity_nkey_vkey(nk), err))) {
+        comity_nkey_free(nk);
+        goto done;
+    }
+    out->node_vkey = cy_strdup(comity_nkey_vkey(nk));
+    /* the node's transparency log, signed by the same key (whose path the
+     * log remembers, absolute so that any working directory finds it) */
+    char keypath[4096], absdir[PATH_MAX];
+    if (!realpath(dir, absdir)) {
+        rc = cy_fail(err, COMITY_ERR_IO, "node: cannot resolve %s: %s", dir, strerror(errno));
+        comity_nkey_free(nk);
+        goto done;
+    }
+    if ((rc = path_join(keypath, sizeof keypath, absdir, "node.key", err)) ||
+        (rc = path_join(path, sizeof path, dir, "log", err)) ||
+        (rc = comity_log_create(path, opts->origin, nk, keypath, err))) {
+        comity_nkey_free(nk);
+        goto done;
+    }
+    comity_nkey_free(nk);
+
+    /* the node as a witness of its peers' logs: state in DIR/witness, a
+     * cosigning key (type 0x04) named after the origin */
+    comity_nkey *wk = NULL;
+    if ((rc = comity_nkey_generate(opts->origin, COMITY_NOTE_COSIG_V1, &wk, err)))
+        goto done;
+    const char *wtext = comity_nkey_text(wk);
+    if ((rc = path_join(path, sizeof path, dir, "witness.key", err)) ||
+        (rc = comity_write_file(path, wtext, strlen(wtext), 0600, 1, err)) ||
+        (rc = cy_store_meta_set(st, "witness_vkey", comity_nkey_vkey(wk), err)) ||
+        (rc = path_join(path, sizeof path, dir, "witness", err)) ||
+        (rc = comity_witness_create(path, err))) {
+        comity_nkey_free(wk);
+        goto done;
+    }
+    out->witness_vkey = cy_strdup(comity_nkey_vkey(wk));
+    comity_nkey_free(wk);
+
+    if (!opts->no_tls_cert) {
+        if ((rc = path_join(path, sizeof path, dir, "tls", err)))
+            goto done;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            rc = cy_fail(err, COMITY_ERR_IO, "node: cannot create %s: %s", path, strerror(errno));
+            goto done;
+        }
+        if ((rc = cy_tls_selfsigned(opts->origin, &cert, &key, out->cert_sha256, err)) ||
+            (rc = path_join(path, sizeof path, dir, "tls/cert.pem", err)) ||
+            (rc = comity_write_file(path, cert, strlen(cert), 0644, 1, err)) ||
+            (rc = path_join(path, sizeof path, dir, "tls/key.pem", err)) ||
+            (rc = comity_write_file(path, key, strlen(key), 0600, 1, err)))
+            goto done;
+    }
+
+    cy_principal op;
+    memset(&op, 0, sizeof op);
+    snprintf(op.name, sizeof op.name, "%s", opname);
+    snprintf(op.kind, sizeof op.kind, "operator");
+    op.created = cy_now_ms() * 1000;
+    char hash[CY_TOKEN_HASH_HEX];
+    if ((rc = cy_token_new(&out->operator_token, hash, err)) ||
+        (rc = cy_store_principal_add(st, &op, hash, err)))
+        goto done;
+    if ((rc = add_collection(st, opts->origin, "public", "Public",
+                             "TLP:CLEAR: readable by anyone, written by the operator",
+                             "public", "operator", err)) ||
+        (rc = add_collection(st, opts->origin, "community", "Community",
+                             "TLP:GREEN: readable and writable by every registered party",
+                             "parties", "parties", err)))
+        goto done;
+done:
+    if (key)
+        cy_free_secret(key, strlen(key));
+    cy_free(cert);
+    comity_store_close(st);
+    if (rc) {
+        comity_node_created_free(out);
+    }
+    return rc;
+}
+
+void comity_node_created_free(comity_node_created *c)
+{
+    if (!c)
+        return;
+    if (c->operator_token)
+        cy_free_secret(c->operator_token, strlen(c->operator_token));
+    cy_free(c->node_vkey);
+    cy_free(c->witness_vkey);
+    memset(c, 0, sizeof *c);
+}
+
+comity_err comity_node_open(const char *dir, comity_node **out, comity_error *err)
+{
+    char path[4096];
+    comity_err rc;
+    struct stat sb;
+    if ((rc = comity_init(err)) || (rc = path_join(path, sizeof path, dir, "node.db", err)))
+        return rc;
+    if (stat(path, &sb) != 0)
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "node: no node in %s (run 'comity init %s')",
+                       dir, dir);
+    comity_node *n = cy_calloc(1, sizeof *n);
+    if (!n || !(n->dir = cy_strdup(dir))) {
+        cy_free(n);
+        return cy_fail(err, COMITY_ERR_NOMEM, "node: out of memory");
+    }
+    char *v = NULL;
+    if ((rc = comity_store_open(path, &n->store, err)))
+        goto fail;
+    if ((rc = cy_store_meta_get(n->store, "origin", &v, err)))
+        goto fail;
+    snprintf(n->origin, sizeof n->origin, "%s", v);
+    cy_free(v);
+    v = NULL;
+    if ((rc = cy_store_meta_get(n->store, "api_root", &v, err)))
+        goto fail;
+    snprintf(n->api_root, sizeof n->api_root, "%s", v);
+    cy_free(v);
+    v = NULL;
+    if ((rc = cy_store_meta_get(n->store, "title", &v, err)))
+        goto fail;
+    snprintf(n->title, sizeof n->title, "%s", v);
+    cy_free(v);
+    v = NULL;
+    size_t klen = 0;
+    if ((rc = path_join(path, sizeof path, dir, "node.key", err)) ||
+        (rc = comity_read_file(path, 4096, &v, &klen, err)) ||
+        (rc = comity_nkey_parse(v, klen, &n->key, err))) {
+        if (v)
+            cy_free_secret(v, klen);
+        goto fail;
+    }
+    cy_free_secret(v, klen);
+    v = NULL;
+    /* the witness, when this node has one */
+    struct stat ws;
+    if (path_join(path, sizeof path, dir, "witness.key", NULL) == COMITY_OK &&
+        stat(path, &ws) == 0) {
+        if ((rc = comity_read_file(path, 4096, &v, &klen, err)) ||
+            (rc = comity_nkey_parse(v, klen, &n->wkey, err)) ||
+            (rc = path_join(path, sizeof path, dir, "witness", err)) ||
+            (rc = comity_witness_open(path, n->wkey, &n->witness, err))) {
+            if (v)
+                cy_free_secret(v, klen);
+            goto fail;
+        }
+        cy_free_secret(v, klen);
+    }
+    *out = n;
+    return COMITY_OK;
+fail:
+    cy_wrap(err, "opening node %s", dir);
+    comity_node_close(n);
+    return rc;
+}
+
+comity_store *comity_node_store(comity_node *node) { return node ? node->store : NULL; }
+
+comity_log *comity_node_log(comity_node *node) { return node ? node->log : NULL; }
+
+static comity_err check_party_keys(const char *name, const char *vkey, const char *recipient,
+                                   comity_error *err)
+{
+    size_t nl = strlen(name);
+    if (!vkey || strlen(vkey) >= CY_VKEY_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID, "party %s: verifier key missing or too long", name);
+    if (!recipient || strlen(recipient) >= CY_RECIPIENT_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID, "party %s: age recipient missing or too long",
+                       name);
+    if (strncmp(vkey, name, nl) != 0 || vkey[nl] != '+')
+        return cy_fail(err, COMITY_ERR_INVALID, "party %s: verifier key is not named '%s+...'",
+                       name, name);
+    comity_vkey *vk = NULL;
+    if (comity_vkey_parse(vkey, strlen(vkey), &vk, err))
+        return cy_wrap(err, "party %s: verifier key", name);
+    bool named = strcmp(comity_vkey_name(vk), name) == 0;
+    comity_vkey_free(vk);
+    if (!named)
+        return cy_fail(err, COMITY_ERR_INVALID, "party %s: verifier key is for another name", name);
+    if (!comity_recipient_valid(recipient, err))
+        return cy_wrap(err, "party %s: age recipient", name);
+    return COMITY_OK;
+}
+
+comity_err comity_node_party_add(comity_node *node, const char *name, const char *vkey,
+                                 const char *recipient, char **token, comity_error *err)
+{
+    comity_err rc;
+    if (!comity_party_valid(name, err))
+        return COMITY_ERR_INVALID;
+    if ((rc = check_party_keys(name, vkey, recipient, err)))
+        return rc;
+    cy_principal p;
+    memset(&p, 0, sizeof p);
+    snprintf(p.name, sizeof p.name, "%s", name);
+    snprintf(p.kind, sizeof p.kind, "party");
+    snprintf(p.vkey, sizeof p.vkey, "%s", vkey);
+    snprintf(p.recipient, sizeof p.recipient, "%s", recipient);
+    p.created = cy_now_ms() * 1000;
+    char hash[CY_TOKEN_HASH_HEX];
+    char *tok = NULL;
+    if ((rc = cy_token_new(&tok, hash, err)))
+        return rc;
+    if ((rc = cy_store_principal_add(node->store, &p, hash, err)))
+        goto fail;
+    char alias[CY_ACCESS_MAX], title[CY_TITLE_MAX], rule[CY_ACCESS_MAX];
+    snprintf(alias, sizeof alias, "inbox.%s", name);
+    snprintf(title, sizeof title, "Inbox of %s", name);
+    snprintf(rule, sizeof rule, "party:%s", name);
+    if ((rc = add_collection(node->store, node->origin, alias, title,
+                             "TLP:AMBER for one party: read by it, written by any party", rule,
+                             "parties", err)))
+        goto fail;
+    char state[COMITY_PARTY_MAX + 1];
+    snprintf(state, sizeof state, "%.*s", (int)strcspn(name, "."), name);
+    snprintf(alias, sizeof alias, "state.%s", state);
+    snprintf(title, sizeof title, "State %s", state);
+    snprintf(rule, sizeof rule, "state:%s", state);
+    if ((rc = add_collection(node->store, node->origin, alias, title,
+                             "shared among the offices of one state", rule, rule, err)))
+        goto fail;
+    *token = tok;
+    return COMITY_OK;
+fail:
+    cy_free_secret(tok, strlen(tok));
+    return rc;
+}
+
+comity_err comity_node_party_token(comity_node *node, const char *name, char **token,
+                                   comity_error *err)
+{
+    char hash[CY_TOKEN_HASH_HEX];
+    char *tok = NULL;
+    comity_err rc = cy_token_new(&tok, hash, err);
+    if (rc)
+        return rc;
+    if ((rc = cy_store_principal_set_token(node->store, name, hash, err))) {
+        cy_free_secret(tok, strlen(tok));
+        return rc;
+    }
+    *token = tok;
+    return COMITY_OK;
+}
+
+static int list_one(const cy_principal *p, void *ctx)
+{
+    json_t *a = ctx;
+    json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "name", p->name, "kind", p->kind,
+                                       "vkey", p->vkey, "recipient", p->recipient));
+    return 0;
+}
+
+comity_err comity_node_party_list(comity_node *node, char **out, comity_error *err)
+{
+    json_t *a = json_array();
+    if (!a)
+        return cy_fail(err, COMITY_ERR_NOMEM, "node: out of memory");
+    comity_err rc = cy_store_principal_list(node->store, list_one, a, err);
+    if (rc == COMITY_OK) {
+        char *s = json_dumps(a, JSON_INDENT(2));
+        *out = s ? cy_strdup(s) : NULL;
+        free(s);
+        if (!*out)
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "node: out of memory");
+    }
+    json_decref(a);
+    return rc;
+}

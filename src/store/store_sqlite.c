@@ -1,0 +1,1024 @@
+/*
+ * store_sqlite.c: the embedded store backend (SQLite, WAL mode).
+ *
+ * Concurrency: the HTTP node calls the store from several worker threads.
+ * Each call borrows one connection from a small pool (created lazily, at
+ * most POOL_MAX) and gives it back, so a connection is never used by two
+ * threads at once; WAL lets readers run beside the single writer, and
+ * writers take BEGIN IMMEDIATE with a busy timeout instead of failing.
+ * Each connection keeps a small cache of prepared statements keyed by SQL
+ * text, so the hot page query is prepared once per connection.
+ *
+ * Schema: MIGRATIONS[k] takes the database from user_version k to k+1; the
+ * opener applies the missing ones in one transaction.  A database newer
+ * than this build is refused.
+ *
+ * Objects are ordered for TAXII by (date_added, seq): seq is the rowid, so
+ * two objects added in one batch (same date_added) still have a strict
+ * order, and a page position (date_added, seq) never skips or repeats.
+ * is_first / is_last mark each id's oldest and newest version so that the
+ * default TAXII filter (version=last) is a plain indexed condition.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+#define POOL_MAX 16
+#define STMT_CACHE 24
+#define BUSY_TIMEOUT_MS 10000
+#define SQL_MAX 4096 /* dynamic query text */
+#define FILTER_MAX 64 /* values in one match[] filter */
+
+static const char *const MIGRATIONS[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE principals(name TEXT PRIMARY KEY, kind TEXT NOT NULL,"
+    " vkey TEXT NOT NULL DEFAULT '', recipient TEXT NOT NULL DEFAULT '',"
+    " token_hash TEXT NOT NULL UNIQUE, created INTEGER NOT NULL);"
+    "CREATE TABLE collections(n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " api_root TEXT NOT NULL, alias TEXT NOT NULL DEFAULT '', title TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '', read_access TEXT NOT NULL,"
+    " write_access TEXT NOT NULL);"
+    "CREATE TABLE objects(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
+    " REFERENCES collections(n), id TEXT NOT NULL, type TEXT NOT NULL,"
+    " spec_version TEXT NOT NULL, version_us INTEGER NOT NULL, version TEXT,"
+    " date_added INTEGER NOT NULL, media_type TEXT NOT NULL,"
+    " is_first INTEGER NOT NULL, is_last INTEGER NOT NULL, json TEXT NOT NULL,"
+    " UNIQUE(coll, id, version_us));"
+    "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
+    "CREATE TABLE status(id TEXT PRIMARY KEY, api_root TEXT NOT NULL,"
+    " owner TEXT NOT NULL, created INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE INDEX status_created ON status(created);",
+};
+
+struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+};
+
+struct conn {
+    sqlite3 *db;
+    struct stmt_slot cache[STMT_CACHE];
+    unsigned next_evict;
+};
+
+struct sq {
+    char *path;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct conn *pool[POOL_MAX];
+    struct conn *free_[POOL_MAX];
+    size_t nfree, nmade;
+};
+
+static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
+{
+    int rc = db ? sqlite3_extended_errcode(db) : 0;
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return cy_fail(err, COMITY_ERR_LOCKED, "store: %s: %s", what, sqlite3_errmsg(db));
+    return cy_fail(err, COMITY_ERR_DB, "store: %s: %s", what,
+                   db ? sqlite3_errmsg(db) : "no database");
+}
+
+static void conn_close(struct conn *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(c->cache[i].st);
+        cy_free(c->cache[i].sql);
+    }
+    sqlite3_close(c->db);
+    cy_free(c);
+}
+
+static comity_err exec(sqlite3 *db, const char *sql, comity_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        comity_err rc = cy_fail(err, COMITY_ERR_DB, "store: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return COMITY_OK;
+}
+
+static comity_err conn_open(const char *path, struct conn **out, comity_error *err)
+{
+    struct conn *c = cy_calloc(1, sizeof *c);
+    if (!c)
+        return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    int rc = sqlite3_open_v2(path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        comity_err e = cy_fail(err, COMITY_ERR_DB, "store: opening %s: %s", path,
+                               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        conn_close(c);
+        return e;
+    }
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    comity_err e = exec(c->db,
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        " PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;",
+                        err);
+    if (e) {
+        conn_close(c);
+        return e;
+    }
+    *out = c;
+    return COMITY_OK;
+}
+
+/* A prepared statement for `sql` from the connection's cache, reset and
+ * with bindings cleared.  Borrowed: valid until the connection is closed. */
+static sqlite3_stmt *prep(struct conn *c, const char *sql, comity_error *err)
+{
+    for (size_t i = 0; i < STMT_CACHE; i++)
+        if (c->cache[i].sql && strcmp(c->cache[i].sql, sql) == 0) {
+            sqlite3_reset(c->cache[i].st);
+            sqlite3_clear_bindings(c->cache[i].st);
+            return c->cache[i].st;
+        }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        dberr(err, c->db, "prepare");
+        return NULL;
+    }
+    char *copy = cy_strdup(sql);
+    if (!copy) {
+        sqlite3_finalize(st);
+        cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+        return NULL;
+    }
+    struct stmt_slot *s = &c->cache[c->next_evict++ % STMT_CACHE];
+    sqlite3_finalize(s->st);
+    cy_free(s->sql);
+    s->sql = copy;
+    s->st = st;
+    return st;
+}
+
+static struct conn *acquire(struct sq *q, comity_error *err)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->nfree == 0 && q->nmade == POOL_MAX)
+        pthread_cond_wait(&q->cv, &q->mu);
+    if (q->nfree > 0) {
+        struct conn *c = q->free_[--q->nfree];
+        pthread_mutex_unlock(&q->mu);
+        return c;
+    }
+    size_t slot = q->nmade++;
+    pthread_mutex_unlock(&q->mu);
+    struct conn *c = NULL;
+    if (conn_open(q->path, &c, err) != COMITY_OK) {
+        pthread_mutex_lock(&q->mu);
+        q->nmade--;
+        pthread_cond_signal(&q->cv);
+        pthread_mutex_unlock(&q->mu);
+        return NULL;
+    }
+    pthread_mutex_lock(&q->mu);
+    q->pool[slot] = c;
+    pthread_mutex_unlock(&q->mu);
+    return c;
+}
+
+static void release(struct sq *q, struct conn *c)
+{
+    pthread_mutex_lock(&q->mu);
+    q->free_[q->nfree++] = c;
+    pthread_cond_signal(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+static void sq_close(void *impl)
+{
+    struct sq *q = impl;
+    if (!q)
+        return;
+    for (size_t i = 0; i < POOL_MAX; i++)
+        conn_close(q->pool[i]);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->cv);
+    cy_free(q->path);
+    cy_free(q);
+}
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+/* ---- meta --------------------------------------------------------------- */
+
+static comity_err sq_meta_get(void *impl, const char *key, char **val, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "SELECT value FROM meta WHERE key=?", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *val = cy_strdup((const char *)sqlite3_column_text(st, 0));
+        if (!*val)
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    } else if (s == SQLITE_DONE) {
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no setting '%s'", key);
+    } else {
+        rc = dberr(err, c->db, "reading meta");
+    }
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_meta_set(void *impl, const char *key, const char *val, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "INSERT INTO meta(key,value) VALUES(?,?)"
+                               " ON CONFLICT(key) DO UPDATE SET value=excluded.value", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(err, c->db, "writing meta");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+/* ---- principals ----------------------------------------------------------- */
+
+#define PRINCIPAL_COLS "name,kind,vkey,recipient,created,token_hash"
+
+static void read_principal(sqlite3_stmt *st, cy_principal *p)
+{
+    memset(p, 0, sizeof *p);
+    copy_text(p->name, sizeof p->name, st, 0);
+    copy_text(p->kind, sizeof p->kind, st, 1);
+    copy_text(p->vkey, sizeof p->vkey, st, 2);
+    copy_text(p->recipient, sizeof p->recipient, st, 3);
+    p->created = sqlite3_column_int64(st, 4);
+}
+
+static comity_err sq_principal_add(void *impl, const cy_principal *p, const char *token_hash,
+                                   comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "INSERT INTO principals(" PRINCIPAL_COLS ") VALUES(?,?,?,?,?,?)",
+                            err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, p->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, p->vkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, p->recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, p->created);
+    sqlite3_bind_text(st, 6, token_hash, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_CONSTRAINT)
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: '%s' is already registered", p->name);
+    else if (s != SQLITE_DONE)
+        rc = dberr(err, c->db, "adding principal");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_principal_set_token(void *impl, const char *name, const char *token_hash,
+                                         comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "UPDATE principals SET token_hash=? WHERE name=?", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(err, c->db, "setting token");
+    else if (sqlite3_changes(c->db) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err principal_one(struct sq *q, const char *sql, const char *arg,
+                                cy_principal *out, char *token_hash, comity_error *err)
+{
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, sql, err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        read_principal(st, out);
+        if (token_hash)
+            copy_text(token_hash, CY_TOKEN_HASH_HEX, st, 5);
+    } else if (s == SQLITE_DONE) {
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no such principal");
+    } else {
+        rc = dberr(err, c->db, "reading principal");
+    }
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_principal_get(void *impl, const char *name, cy_principal *out,
+                                   char token_hash[CY_TOKEN_HASH_HEX], comity_error *err)
+{
+    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE name=?", name,
+                         out, token_hash, err);
+}
+
+static comity_err sq_principal_by_token(void *impl, const char *token_hash, cy_principal *out,
+                                        comity_error *err)
+{
+    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE token_hash=?",
+                         token_hash, out, NULL, err);
+}
+
+static comity_err sq_principal_list(void *impl, cy_principal_cb cb, void *ctx,
+                                    comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "SELECT " PRINCIPAL_COLS " FROM principals ORDER BY name", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        cy_principal p;
+        read_principal(st, &p);
+        if (cb(&p, ctx))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "listing principals");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+/* ---- collections ----------------------------------------------------------- */
+
+#define COLL_COLS "n,id,api_root,alias,title,description,read_access,write_access"
+
+static void read_collection(sqlite3_stmt *st, cy_collection *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n = sqlite3_column_int64(st, 0);
+    copy_text(o->id, sizeof o->id, st, 1);
+    copy_text(o->api_root, sizeof o->api_root, st, 2);
+    copy_text(o->alias, sizeof o->alias, st, 3);
+    copy_text(o->title, sizeof o->title, st, 4);
+    copy_text(o->description, sizeof o->description, st, 5);
+    copy_text(o->read, sizeof o->read, st, 6);
+    copy_text(o->write, sizeof o->write, st, 7);
+}
+
+static comity_err sq_collection_add(void *impl, const cy_collection *o, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "INSERT INTO collections(id,api_root,alias,title,description,"
+                               "read_access,write_access) VALUES(?,?,?,?,?,?,?)", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, o->api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, o->alias, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, o->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, o->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, o->read, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, o->write, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_CONSTRAINT)
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: collection %s exists", o->id);
+    else if (s != SQLITE_DONE)
+        rc = dberr(err, c->db, "adding collection");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_collection_get(void *impl, const char *api_root, const char *id,
+                                    cy_collection *out, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "SELECT " COLL_COLS " FROM collections WHERE api_root=? AND id=?",
+                            err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW)
+        read_collection(st, out);
+    else if (s == SQLITE_DONE)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no collection %s", id);
+    else
+        rc = dberr(err, c->db, "reading collection");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_collection_list(void *impl, const char *api_root, cy_collection_cb cb,
+                                     void *ctx, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "SELECT " COLL_COLS " FROM collections WHERE api_root=?"
+                               " ORDER BY n", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        cy_collection o;
+        read_collection(st, &o);
+        if (cb(&o, ctx))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "listing collections");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+/* ---- objects ---------------------------------------------------------------- */
+
+static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs, size_t n,
+                                 int64_t *date_added_io, uint8_t *added, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        goto out;
+    int64_t date_added = *date_added_io;
+    {
+        sqlite3_stmt *st = prep(c, "SELECT max(date_added) FROM objects WHERE coll=?", err);
+        if (!st) {
+            rc = COMITY_ERR_DB;
+            goto rollback;
+        }
+        sqlite3_bind_int64(st, 1, coll);
+        /* strictly after the previous batch: a client resuming with
+         * added_after = the last date it saw never misses a later batch */
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+            sqlite3_column_int64(st, 0) >= date_added)
+            date_added = sqlite3_column_int64(st, 0) + 1;
+        sqlite3_reset(st);
+    }
+    /* The statements of the loop, prepared (or found in the cache) once;
+     * five fresh cache entries never evict each other (STMT_CACHE > 5). */
+    sqlite3_stmt *sel = prep(c, "SELECT min(version_us), max(version_us), count(*)"
+                                " FROM objects WHERE coll=? AND id=?", err);
+    /* Only a duplicate (coll, id, version) is skipped; any other
+     * constraint failure aborts the whole batch. */
+    sqlite3_stmt *ins = sel ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
+                                      "version,date_added,media_type,is_first,is_last,json)"
+                                      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                                      " ON CONFLICT(coll,id,version_us) DO NOTHING", err)
+                            : NULL;
+    sqlite3_stmt *unfirst =
+        ins ? prep(c, "UPDATE objects SET is_first=0 WHERE coll=? AND id=? AND version_us<>?", err)
+            : NULL;
+    sqlite3_stmt *unlast =
+        unfirst ? prep(c, "UPDATE objects SET is_last=0 WHERE coll=? AND id=? AND version_us<>?",
+                       err)
+                : NULL;
+    if (!unlast) {
+        rc = COMITY_ERR_DB;
+        goto rollback;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cy_obj_in *o = &objs[i];
+        /* Where does this version fall among the id's versions? */
+        sqlite3_bind_int64(sel, 1, coll);
+        sqlite3_bind_text(sel, 2, o->id, -1, SQLITE_STATIC);
+        if (sqlite3_step(sel) != SQLITE_ROW) {
+            rc = dberr(err, c->db, "reading versions");
+            sqlite3_reset(sel);
+            goto rollback;
+        }
+        int64_t count = sqlite3_column_int64(sel, 2);
+        int64_t vmin = sqlite3_column_int64(sel, 0), vmax = sqlite3_column_int64(sel, 1);
+        sqlite3_reset(sel);
+        bool first = count == 0 || o->version_us < vmin;
+        bool last = count == 0 || o->version_us > vmax;
+
+        sqlite3_bind_int64(ins, 1, coll);
+        sqlite3_bind_text(ins, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, o->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, o->spec_version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 5, o->version_us);
+        if (o->version)
+            sqlite3_bind_text(ins, 6, o->version, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 6);
+        sqlite3_bind_int64(ins, 7, date_added);
+        sqlite3_bind_text(ins, 8, o->media_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 9, first);
+        sqlite3_bind_int(ins, 10, last);
+        sqlite3_bind_text(ins, 11, o->json, (int)o->json_len, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = dberr(err, c->db, "adding object");
+            sqlite3_reset(ins);
+            goto rollback;
+        }
+        sqlite3_reset(ins);
+        int changed = sqlite3_changes(c->db);
+        if (added)
+            added[i] = changed ? 1 : 0;
+        if (!changed || count == 0 || (!first && !last))
+            continue;
+        sqlite3_stmt *st = first ? unfirst : unlast;
+        sqlite3_bind_int64(st, 1, coll);
+        sqlite3_bind_text(st, 2, o->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, o->version_us);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = dberr(err, c->db, "marking versions");
+            sqlite3_reset(st);
+            goto rollback;
+        }
+        sqlite3_reset(st);
+    }
+    rc = exec(c->db, "COMMIT", err);
+    if (rc == COMITY_OK) {
+        *date_added_io = date_added;
+        goto out;
+    }
+rollback:
+    exec(c->db, "ROLLBACK", NULL);
+out:
+    release(q, c);
+    return rc;
+}
+
+/* Appends "AND col IN (?,?...)" for n values; caps n. */
+static comity_err in_list(cy_buf *sql, const char *col, size_t n, comity_error *err)
+{
+    if (n > FILTER_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: more than %d values in one filter",
+                       FILTER_MAX);
+    if (cy_buf_printf(sql, " AND %s IN (", col))
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    for (size_t i = 0; i < n; i++)
+        if (cy_buf_puts(sql, i ? ",?" : "?"))
+            return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    if (cy_buf_puts(sql, ")"))
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    return COMITY_OK;
+}
+
+/* Builds the WHERE clause of a query (after "WHERE coll=?1") and binds. */
+static comity_err where_clause(const cy_obj_query *q, bool paging, cy_buf *sql,
+                               comity_error *err)
+{
+    comity_err rc;
+    if (paging && q->has_added_after && cy_buf_puts(sql, " AND date_added>?"))
+        goto toolong;
+    if (paging && q->has_after && cy_buf_puts(sql, " AND (date_added,seq)>(?,?)"))
+        goto toolong;
+    if (q->nids && (rc = in_list(sql, "id", q->nids, err)))
+        return rc;
+    if (q->ntypes && (rc = in_list(sql, "type", q->ntypes, err)))
+        return rc;
+    if (q->spec_versions && (rc = in_list(sql, "spec_version", q->nspec, err)))
+        return rc;
+    unsigned vf = q->vflags;
+    if (vf == 0 && q->nversions == 0)
+        vf = CY_V_LAST;
+    if (!(vf & CY_V_ALL)) {
+        if (q->nversions > FILTER_MAX)
+            return cy_fail(err, COMITY_ERR_TOOBIG, "store: more than %d versions", FILTER_MAX);
+        if (cy_buf_puts(sql, " AND (0"))
+            goto toolong;
+        if ((vf & CY_V_LAST) && cy_buf_puts(sql, " OR is_last=1"))
+            goto toolong;
+        if ((vf & CY_V_FIRST) && cy_buf_puts(sql, " OR is_first=1"))
+            goto toolong;
+        for (size_t i = 0; i < q->nversions; i++)
+            if (cy_buf_puts(sql, " OR version_us=?"))
+                goto toolong;
+        if (cy_buf_puts(sql, ")"))
+            goto toolong;
+    }
+    return COMITY_OK;
+toolong:
+    return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+}
+
+static void bind_query(sqlite3_stmt *st, const cy_obj_query *q, bool paging)
+{
+    int k = 1;
+    sqlite3_bind_int64(st, k++, q->coll);
+    if (paging && q->has_added_after)
+        sqlite3_bind_int64(st, k++, q->added_after);
+    if (paging && q->has_after) {
+        sqlite3_bind_int64(st, k++, q->after_date);
+        sqlite3_bind_int64(st, k++, q->after_seq);
+    }
+    for (size_t i = 0; i < q->nids; i++)
+        sqlite3_bind_text(st, k++, q->ids[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < q->ntypes; i++)
+        sqlite3_bind_text(st, k++, q->types[i], -1, SQLITE_STATIC);
+    if (q->spec_versions)
+        for (size_t i = 0; i < q->nspec; i++)
+            sqlite3_bind_text(st, k++, q->spec_versions[i], -1, SQLITE_STATIC);
+    unsigned vf = q->vflags;
+    if (!(vf & CY_V_ALL))
+        for (size_t i = 0; i < q->nversions; i++)
+            sqlite3_bind_int64(st, k++, q->versions[i]);
+    if (paging)
+        sqlite3_bind_int64(st, k, (int64_t)q->limit + 1);
+}
+
+static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb cb, void *ctx,
+                                   bool *more, comity_error *err)
+{
+    struct sq *q = impl;
+    *more = false;
+    cy_buf sql;
+    cy_buf_init(&sql, SQL_MAX);
+    comity_err rc;
+    if (cy_buf_printf(&sql, "SELECT seq,date_added,version_us,id,type,spec_version,version,"
+                            "media_type,%s FROM objects WHERE coll=?",
+                      qq->with_json ? "json" : "NULL")) {
+        cy_buf_free(&sql);
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    }
+    if ((rc = where_clause(qq, true, &sql, err)) ||
+        (cy_buf_puts(&sql, " ORDER BY date_added,seq LIMIT ?") &&
+         (rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long")))) {
+        cy_buf_free(&sql);
+        return rc;
+    }
+    struct conn *c = acquire(q, err);
+    if (!c) {
+        cy_buf_free(&sql);
+        return err ? err->code : COMITY_ERR_DB;
+    }
+    sqlite3_stmt *st = prep(c, (const char *)sql.data, err);
+    cy_buf_free(&sql);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    bind_query(st, qq, true);
+    size_t n = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == qq->limit) {
+            *more = true;
+            break;
+        }
+        n++;
+        cy_obj_row r = {
+            .seq = sqlite3_column_int64(st, 0),
+            .date_added = sqlite3_column_int64(st, 1),
+            .version_us = sqlite3_column_int64(st, 2),
+            .id = (const char *)sqlite3_column_text(st, 3),
+            .type = (const char *)sqlite3_column_text(st, 4),
+            .spec_version = (const char *)sqlite3_column_text(st, 5),
+            .version = (const char *)sqlite3_column_text(st, 6),
+            .media_type = (const char *)sqlite3_column_text(st, 7),
+            .json = (const char *)sqlite3_column_text(st, 8),
+        };
+        r.json_len = (size_t)sqlite3_column_bytes(st, 8);
+        if (cb(&r, ctx)) {
+            *more = true;
+            break;
+        }
+    }
+    rc = COMITY_OK;
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "querying objects");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *deleted,
+                                    comity_error *err)
+{
+    struct sq *q = impl;
+    *deleted = 0;
+    if (qq->nids == 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: delete needs an id");
+    cy_buf sql;
+    cy_buf_init(&sql, SQL_MAX);
+    comity_err rc;
+    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE coll=?")) {
+        cy_buf_free(&sql);
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    }
+    cy_obj_query dq = *qq;
+    if (dq.vflags == 0 && dq.nversions == 0)
+        dq.vflags = CY_V_ALL; /* DELETE without match[version] removes every version */
+    if ((rc = where_clause(&dq, false, &sql, err))) {
+        cy_buf_free(&sql);
+        return rc;
+    }
+    struct conn *c = acquire(q, err);
+    if (!c) {
+        cy_buf_free(&sql);
+        return err ? err->code : COMITY_ERR_DB;
+    }
+    if ((rc = exec(c->db, "BEGIN IMMEDIATE", err)))
+        goto out;
+    sqlite3_stmt *st = prep(c, (const char *)sql.data, err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto rollback;
+    }
+    bind_query(st, &dq, false);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = dberr(err, c->db, "deleting objects");
+        sqlite3_reset(st);
+        goto rollback;
+    }
+    sqlite3_reset(st);
+    *deleted = (size_t)sqlite3_changes(c->db);
+    for (size_t i = 0; i < qq->nids; i++) {
+        st = prep(c, "UPDATE objects SET"
+                     " is_first=(version_us=(SELECT min(version_us) FROM objects o"
+                     "  WHERE o.coll=objects.coll AND o.id=objects.id)),"
+                     " is_last=(version_us=(SELECT max(version_us) FROM objects o"
+                     "  WHERE o.coll=objects.coll AND o.id=objects.id))"
+                     " WHERE coll=? AND id=?", err);
+        if (!st) {
+            rc = COMITY_ERR_DB;
+            goto rollback;
+        }
+        sqlite3_bind_int64(st, 1, qq->coll);
+        sqlite3_bind_text(st, 2, qq->ids[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = dberr(err, c->db, "marking versions");
+            sqlite3_reset(st);
+            goto rollback;
+        }
+        sqlite3_reset(st);
+    }
+    rc = exec(c->db, "COMMIT", err);
+    if (rc == COMITY_OK)
+        goto out;
+rollback:
+    *deleted = 0;
+    exec(c->db, "ROLLBACK", NULL);
+out:
+    cy_buf_free(&sql);
+    release(q, c);
+    return rc;
+}
+
+/* ---- status ------------------------------------------------------------------ */
+
+static comity_err sq_status_put(void *impl, const char *id, const char *api_root,
+                                const char *owner, int64_t created, const char *json,
+                                comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "INSERT OR REPLACE INTO status(id,api_root,owner,created,json)"
+                               " VALUES(?,?,?,?,?)", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, owner ? owner : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, created);
+    sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+    /* A status resource reports on objects already committed durably; it
+     * may be lost with the machine's power, so it skips the fsync. */
+    exec(c->db, "PRAGMA synchronous=NORMAL", NULL);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(err, c->db, "writing status");
+    sqlite3_reset(st);
+    /* status resources are kept for CY_STATUS_KEEP_US, then dropped */
+    sqlite3_stmt *old = prep(c, "DELETE FROM status WHERE created < ?", NULL);
+    if (old) {
+        sqlite3_bind_int64(old, 1, created - CY_STATUS_KEEP_US);
+        sqlite3_step(old);
+        sqlite3_reset(old);
+    }
+    exec(c->db, "PRAGMA synchronous=FULL", NULL);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_status_get(void *impl, const char *api_root, const char *id, char **json,
+                                char owner[COMITY_PARTY_MAX + 1], comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "SELECT json, owner FROM status WHERE api_root=? AND id=?", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        *json = cy_strdup((const char *)sqlite3_column_text(st, 0));
+        copy_text(owner, COMITY_PARTY_MAX + 1, st, 1);
+        if (!*json)
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    } else if (s == SQLITE_DONE) {
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no status %s", id);
+    } else {
+        rc = dberr(err, c->db, "reading status");
+    }
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static const cy_store_ops SQLITE_OPS = {
+    .name = "sqlite",
+    .close = sq_close,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
+    .principal_add = sq_principal_add,
+    .principal_set_token = sq_principal_set_token,
+    .principal_get = sq_principal_get,
+    .principal_by_token = sq_principal_by_token,
+    .principal_list = sq_principal_list,
+    .collection_add = sq_collection_add,
+    .collection_get = sq_collection_get,
+    .collection_list = sq_collection_list,
+    .objects_add = sq_objects_add,
+    .objects_query = sq_objects_query,
+    .objects_delete = sq_objects_delete,
+    .status_put = sq_status_put,
+    .status_get = sq_status_get,
+};
+
+/* Brings the schema to CY_STORE_SCHEMA_VERSION in one transaction. */
+static comity_err migrate(sqlite3 *db, comity_error *err)
+{
+    comity_err rc = exec(db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        version = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (version > (int)CY_ARRAY_LEN(MIGRATIONS)) {
+        exec(db, "ROLLBACK", NULL);
+        return cy_fail(err, COMITY_ERR_DB,
+                       "store: schema version %d is newer than this build (%d)", version,
+                       (int)CY_ARRAY_LEN(MIGRATIONS));
+    }
+    for (int v = version; v < (int)CY_ARRAY_LEN(MIGRATIONS); v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+        if ((rc = exec(db, MIGRATIONS[v], err)) || (rc = exec(db, pragma, err))) {
+            exec(db, "ROLLBACK", NULL);
+            return cy_wrap(err, "migration %d", v + 1);
+        }
+    }
+    return exec(db, "COMMIT", err);
+}
+
+comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_error *err)
+{
+    struct sq *q = cy_calloc(1, sizeof *q);
+    comity_store *st = cy_calloc(1, sizeof *st);
+    if (!q || !st || !(q->path = cy_strdup(path))) {
+        if (q)
+            cy_free(q->path);
+        cy_free(q);
+        cy_free(st);
+        return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    }
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->cv, NULL);
+    struct conn *c = acquire(q, err);
+    if (!c) {
+        sq_close(q);
+        cy_free(st);
+        return err ? err->code : COMITY_ERR_DB;
+    }
+    comity_err rc = migrate(c->db, err);
+    release(q, c);
+    if (rc) {
+        sq_close(q);
+        cy_free(st);
+        return rc;
+    }
+    st->ops = &SQLITE_OPS;
+    st->impl = q;
+    *out = st;
+    return COMITY_OK;
+}
+
+/* ---- public ---------------------------------------------------------------- */
+
+comity_err comity_store_open(const char *uri, comity_store **st, comity_error *err)
+{
+    if (!uri || !st)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: no location given");
+    if (strncmp(uri, "sqlite:", 7) == 0)
+        uri += 7;
+    else if (strncmp(uri, "postgres:", 9) == 0 || strncmp(uri, "postgresql:", 11) == 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: PostgreSQL backend not built yet");
+    return cy_store_sqlite_open(uri, st, err);
+}
+
+void comity_store_close(comity_store *st)
+{
+    if (!st)
+        return;
+    st->ops->close(st->impl);
+    cy_free(st);
+}

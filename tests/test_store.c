@@ -1,0 +1,375 @@
+/*
+ * test_store.c: the node's store (src/store/) through its interface, on the
+ * SQLite backend: schema versioning, principals, collections, objects with
+ * versions and TAXII paging, all-or-nothing batches, and many threads at
+ * once.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/testutil.h"
+
+static char *dir;
+static char path[1024];
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_tmpdir();
+    snprintf(path, sizeof path, "%s/node.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmrf(dir);
+    free(dir);
+    return 0;
+}
+
+static cy_collection coll(const char *id, const char *alias)
+{
+    cy_collection c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.api_root, sizeof c.api_root, "comity");
+    snprintf(c.alias, sizeof c.alias, "%s", alias);
+    snprintf(c.title, sizeof c.title, "T %s", alias);
+    snprintf(c.read, sizeof c.read, "public");
+    snprintf(c.write, sizeof c.write, "parties");
+    return c;
+}
+
+static void test_schema(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    comity_store_close(st);
+    TU_OK(comity_store_open(path, &st, E)); /* reopening migrates nothing */
+    comity_store_close(st);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), CY_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(s);
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL);
+    sqlite3_close(db);
+    TU_FAILS(comity_store_open(path, &st, E), COMITY_ERR_DB, "newer than this build");
+    TU_FAILS(comity_store_open("postgres:host=x", &st, E), COMITY_ERR_USAGE, "PostgreSQL");
+}
+
+static void test_meta_principals_collections(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    char *v = NULL;
+    TU_FAILS(cy_store_meta_get(st, "origin", &v, E), COMITY_ERR_NOTFOUND, "origin");
+    TU_OK(cy_store_meta_set(st, "origin", "a", E));
+    TU_OK(cy_store_meta_set(st, "origin", "b", E));
+    TU_OK(cy_store_meta_get(st, "origin", &v, E));
+    assert_string_equal(v, "b");
+    cy_free(v);
+
+    cy_principal p = {.name = "pk.mofa", .kind = "party", .vkey = "pk.mofa+1+AQ", .recipient = "age1x"};
+    TU_OK(cy_store_principal_add(st, &p, "aa", E));
+    TU_FAILS(cy_store_principal_add(st, &p, "bb", E), COMITY_ERR_EXISTS, "pk.mofa");
+    cy_principal q;
+    char h[CY_TOKEN_HASH_HEX];
+    TU_OK(cy_store_principal_get(st, "pk.mofa", &q, h, E));
+    assert_string_equal(q.recipient, "age1x");
+    assert_string_equal(h, "aa");
+    TU_OK(cy_store_principal_by_token(st, "aa", &q, E));
+    assert_string_equal(q.name, "pk.mofa");
+    TU_OK(cy_store_principal_set_token(st, "pk.mofa", "cc", E));
+    TU_FAILS(cy_store_principal_by_token(st, "aa", &q, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_FAILS(cy_store_principal_set_token(st, "in", "dd", E), COMITY_ERR_NOTFOUND, "in");
+
+    /* status resources: kept a week, then dropped by a later write */
+    char *js = NULL, owner[COMITY_PARTY_MAX + 1];
+    TU_OK(cy_store_status_put(st, "s1", "comity", "pk.mofa", 1000, "{\"a\":1}", E));
+    TU_OK(cy_store_status_get(st, "comity", "s1", &js, owner, E));
+    assert_string_equal(js, "{\"a\":1}");
+    assert_string_equal(owner, "pk.mofa");
+    cy_free(js);
+    TU_FAILS(cy_store_status_get(st, "other", "s1", &js, owner, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_OK(cy_store_status_put(st, "s2", "comity", "", 1000 + CY_STATUS_KEEP_US, "{}", E));
+    TU_OK(cy_store_status_get(st, "comity", "s1", &js, owner, E)); /* exactly a week: kept */
+    cy_free(js);
+    TU_OK(cy_store_status_put(st, "s3", "comity", "", 1001 + CY_STATUS_KEEP_US, "{}", E));
+    TU_FAILS(cy_store_status_get(st, "comity", "s1", &js, owner, E), COMITY_ERR_NOTFOUND, NULL);
+
+    cy_collection a = coll("b0000000-0000-4000-8000-000000000000", "one");
+    cy_collection b = coll("a0000000-0000-4000-8000-000000000000", "two");
+    TU_OK(cy_store_collection_add(st, &a, E));
+    TU_OK(cy_store_collection_add(st, &b, E));
+    TU_FAILS(cy_store_collection_add(st, &a, E), COMITY_ERR_EXISTS, NULL);
+    cy_collection g;
+    TU_OK(cy_store_collection_get(st, "comity", a.id, &g, E));
+    assert_string_equal(g.alias, "one");
+    TU_FAILS(cy_store_collection_get(st, "other", a.id, &g, E), COMITY_ERR_NOTFOUND, NULL);
+    comity_store_close(st);
+}
+
+struct collect {
+    int64_t seqs[4096];
+    char ids[4096][64];
+    size_t n;
+    int64_t last_date, last_seq;
+};
+
+static int collect_row(const cy_obj_row *r, void *ctx)
+{
+    struct collect *c = ctx;
+    if (c->n < 4096) {
+        c->seqs[c->n] = r->seq;
+        snprintf(c->ids[c->n], 64, "%s", r->id);
+    }
+    c->n++;
+    c->last_date = r->date_added;
+    c->last_seq = r->seq;
+    return 0;
+}
+
+static void make_obj(cy_obj_in *o, char *idbuf, char *json, int i, int64_t ver)
+{
+    snprintf(idbuf, 64, "indicator--00000000-0000-4000-8000-%012d", i);
+    snprintf(json, 128, "{\"id\":\"%s\"}", idbuf);
+    *o = (cy_obj_in){.id = idbuf, .type = "indicator", .spec_version = "2.1",
+                     .version = "v", .version_us = ver, .media_type = "m",
+                     .json = json, .json_len = strlen(json)};
+}
+
+/* 250 objects with one date_added, paged 7 at a time by (date, seq). */
+static void test_paging_same_date(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_collection c = coll("c0000000-0000-4000-8000-000000000000", "p");
+    TU_OK(cy_store_collection_add(st, &c, E));
+    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    static cy_obj_in objs[250];
+    static char ids[250][64], js[250][128];
+    for (int i = 0; i < 250; i++)
+        make_obj(&objs[i], ids[i], js[i], i, 1000);
+    int64_t date = 5000000;
+    static uint8_t added[250];
+    TU_OK(cy_store_objects_add(st, c.n, objs, 250, &date, added, E));
+    assert_int_equal(date, 5000000);
+    assert_int_equal(added[249], 1);
+    static struct collect all;
+    memset(&all, 0, sizeof all);
+    cy_obj_query q = {.coll = c.n, .limit = 7};
+    bool more = true;
+    size_t pages = 0;
+    while (more) {
+        struct collect pg;
+        memset(&pg, 0, sizeof pg);
+        TU_OK(cy_store_objects_query(st, &q, collect_row, &pg, &more, E));
+        for (size_t i = 0; i < pg.n; i++)
+            snprintf(all.ids[all.n++], 64, "%s", pg.ids[i]);
+        q.has_after = true;
+        q.after_date = pg.last_date;
+        q.after_seq = pg.last_seq;
+        pages++;
+    }
+    assert_int_equal(all.n, 250);
+    assert_int_equal(pages, (250 + 6) / 7);
+    for (int i = 0; i < 250; i++)
+        assert_string_equal(all.ids[i], ids[i]); /* insertion order, none twice */
+    /* a batch dated earlier than what is there is moved forward */
+    make_obj(&objs[0], ids[0], js[0], 999, 1000);
+    date = 10;
+    TU_OK(cy_store_objects_add(st, c.n, objs, 1, &date, NULL, E));
+    assert_int_equal(date, 5000001);
+    /* added_after is strict */
+    struct collect pg;
+    memset(&pg, 0, sizeof pg);
+    cy_obj_query q2 = {.coll = c.n, .limit = 1000, .has_added_after = true, .added_after = 4999999};
+    TU_OK(cy_store_objects_query(st, &q2, collect_row, &pg, &more, E));
+    assert_int_equal(pg.n, 251);
+    q2.added_after = 5000000;
+    memset(&pg, 0, sizeof pg);
+    TU_OK(cy_store_objects_query(st, &q2, collect_row, &pg, &more, E));
+    assert_int_equal(pg.n, 1); /* only the later batch */
+    comity_store_close(st);
+}
+
+static size_t count(comity_store *st, cy_obj_query q)
+{
+    struct collect pg;
+    memset(&pg, 0, sizeof pg);
+    bool more;
+    q.limit = 1000;
+    TU_OK(cy_store_objects_query(st, &q, collect_row, &pg, &more, E));
+    return pg.n;
+}
+
+static void test_versions_delete_atomic(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_collection c = coll("d0000000-0000-4000-8000-000000000000", "v");
+    TU_OK(cy_store_collection_add(st, &c, E));
+    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    cy_obj_in o;
+    char id[64], js[128];
+    int64_t vers[] = {200, 100, 300}; /* arrive out of order */
+    for (int i = 0; i < 3; i++) {
+        make_obj(&o, id, js, 1, vers[i]);
+        int64_t d = 1000 + i;
+        TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    }
+    uint8_t added = 9;
+    int64_t d = 2000;
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, &added, E));
+    assert_int_equal(added, 0); /* duplicate (id, version) */
+    const char *ids[] = {id};
+    cy_obj_query q = {.coll = c.n, .ids = ids, .nids = 1};
+    assert_int_equal(count(st, q), 1);
+    int64_t v100 = 100, v999 = 999;
+    q.vflags = CY_V_ALL;
+    assert_int_equal(count(st, q), 3);
+    q.vflags = CY_V_FIRST | CY_V_LAST;
+    assert_int_equal(count(st, q), 2);
+    q.vflags = 0;
+    q.versions = &v100;
+    q.nversions = 1;
+    assert_int_equal(count(st, q), 1);
+    q.versions = &v999;
+    assert_int_equal(count(st, q), 0);
+    /* delete the last version: the one before becomes last */
+    cy_obj_query dq = {.coll = c.n, .ids = ids, .nids = 1, .vflags = CY_V_LAST};
+    size_t deleted = 0;
+    TU_OK(cy_store_objects_delete(st, &dq, &deleted, E));
+    assert_int_equal(deleted, 1);
+    struct collect pg;
+    memset(&pg, 0, sizeof pg);
+    bool more;
+    cy_obj_query lq = {.coll = c.n, .ids = ids, .nids = 1, .limit = 10};
+    TU_OK(cy_store_objects_query(st, &lq, collect_row, &pg, &more, E));
+    assert_int_equal(pg.n, 1);
+    /* the remaining last is version 200: ask for it by version */
+    int64_t v200 = 200;
+    lq.versions = &v200;
+    lq.nversions = 1;
+    lq.vflags = CY_V_LAST;
+    assert_int_equal(count(st, lq), 1);
+    dq.vflags = 0; /* no version filter: every version */
+    TU_OK(cy_store_objects_delete(st, &dq, &deleted, E));
+    assert_int_equal(deleted, 2);
+    q.vflags = CY_V_ALL;
+    q.nversions = 0;
+    assert_int_equal(count(st, q), 0);
+
+    /* a batch with one bad row stores nothing */
+    cy_obj_in two[2];
+    char id2[2][64], js2[2][128];
+    make_obj(&two[0], id2[0], js2[0], 7, 1);
+    make_obj(&two[1], id2[1], js2[1], 8, 1);
+    two[1].type = NULL; /* violates NOT NULL */
+    d = 3000;
+    TU_FAILS(cy_store_objects_add(st, c.n, two, 2, &d, NULL, E), COMITY_ERR_DB, NULL);
+    cy_obj_query all = {.coll = c.n, .vflags = CY_V_ALL};
+    assert_int_equal(count(st, all), 0);
+    comity_store_close(st);
+}
+
+struct worker {
+    comity_store *st;
+    int64_t coll;
+    int n;
+    int failures;
+};
+
+static void *worker_run(void *arg)
+{
+    struct worker *w = arg;
+    for (int b = 0; b < 25; b++) {
+        cy_obj_in objs[10];
+        char ids[10][64], js[10][128];
+        for (int i = 0; i < 10; i++)
+            make_obj(&objs[i], ids[i], js[i], w->n * 100000 + b * 10 + i, 1);
+        int64_t d = 1;
+        comity_error e = {0};
+        if (cy_store_objects_add(w->st, w->coll, objs, 10, &d, NULL, &e))
+            w->failures++;
+        struct collect *pg = calloc(1, sizeof *pg);
+        bool more;
+        cy_obj_query q = {.coll = w->coll, .limit = 50};
+        if (cy_store_objects_query(w->st, &q, collect_row, pg, &more, &e))
+            w->failures++;
+        free(pg);
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_collection c = coll("e0000000-0000-4000-8000-000000000000", "t");
+    TU_OK(cy_store_collection_add(st, &c, E));
+    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    enum { NT = 8 };
+    pthread_t th[NT];
+    struct worker w[NT];
+    for (int i = 0; i < NT; i++) {
+        w[i] = (struct worker){.st = st, .coll = c.n, .n = i};
+        pthread_create(&th[i], NULL, worker_run, &w[i]);
+    }
+    for (int i = 0; i < NT; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].failures, 0);
+    }
+    cy_obj_query all = {.coll = c.n};
+    assert_int_equal(count(st, all), 1000 > NT * 250 ? NT * 250 : 1000);
+    /* page through everything: ordered, each once */
+    size_t seen = 0;
+    int64_t prev_d = -1, prev_s = -1;
+    bool more = true;
+    cy_obj_query q = {.coll = c.n, .limit = 333};
+    while (more) {
+        struct collect *pg = calloc(1, sizeof *pg);
+        TU_OK(cy_store_objects_query(st, &q, collect_row, pg, &more, E));
+        for (size_t i = 0; i < pg->n; i++) {
+            assert_true(pg->seqs[i] > prev_s);
+            prev_s = pg->seqs[i];
+        }
+        assert_true(pg->last_date >= prev_d);
+        prev_d = pg->last_date;
+        seen += pg->n;
+        q.has_after = true;
+        q.after_date = pg->last_date;
+        q.after_seq = pg->last_seq;
+        free(pg);
+    }
+    assert_int_equal(seen, NT * 250);
+    comity_store_close(st);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_principals_collections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paging_same_date, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions_delete_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
