@@ -277,20 +277,44 @@ static comity_err read_tile(int dirfd, unsigned level, uint64_t n, unsigned widt
 /* A set of new files written under temporary names, made durable together. */
 struct fbatch {
     char (*path)[CY_TILE_PATH_MAX];
+    bool *there; /* already in place (a redone integration): fsync only */
     size_t n, cap;
 };
 
 static void fb_free(struct fbatch *fb)
 {
     cy_free(fb->path);
+    cy_free(fb->there);
     fb->path = NULL;
+    fb->there = NULL;
     fb->n = fb->cap = 0;
+}
+
+static comity_err fb_add(struct fbatch *fb, const char *path, bool there, comity_error *err)
+{
+    if (fb->n == fb->cap) {
+        size_t nc = fb->cap ? fb->cap * 2 : 16;
+        void *p = cy_realloc(fb->path, nc * sizeof *fb->path);
+        if (!p)
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        fb->path = p;
+        p = cy_realloc(fb->there, nc * sizeof *fb->there);
+        if (!p)
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        fb->there = p;
+        fb->cap = nc;
+    }
+    snprintf(fb->path[fb->n], CY_TILE_PATH_MAX, "%s", path);
+    fb->there[fb->n++] = there;
+    return COMITY_OK;
 }
 
 static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
                            const void *data, size_t len, comity_error *err)
 {
-    /* Immutable files: an existing one must already say the same thing. */
+    /* Immutable files: an existing one must already say the same thing.
+     * (It was left by an integration a crash interrupted; it is made
+     * durable again below, in case its rename never reached the disk.) */
     struct stat st;
     if (fstatat(log->dirfd, path, &st, 0) == 0) {
         uint8_t *old;
@@ -305,15 +329,7 @@ static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
             return cy_fail(err, COMITY_ERR_CONFLICT,
                            "%s exists with other content: another writer, or the "
                            "log was altered; refusing to overwrite", path);
-        return COMITY_OK;
-    }
-    if (fb->n == fb->cap) {
-        size_t nc = fb->cap ? fb->cap * 2 : 16;
-        void *p = cy_realloc(fb->path, nc * sizeof *fb->path);
-        if (!p)
-            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-        fb->path = p;
-        fb->cap = nc;
+        return fb_add(fb, path, true, err);
     }
     comity_err rc = mkdirs_for(log->dirfd, path, err);
     if (rc)
@@ -339,8 +355,7 @@ static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
     }
     if (close(fd) != 0)
         return cy_fail(err, COMITY_ERR_IO, "writing %s: %s", tmp, strerror(errno));
-    snprintf(fb->path[fb->n++], CY_TILE_PATH_MAX, "%s", path);
-    return COMITY_OK;
+    return fb_add(fb, path, false, err);
 }
 
 static comity_err fsync_rel(int dirfd, const char *rel, int oflags, comity_error *err)
@@ -366,13 +381,15 @@ static comity_err fb_commit(comity_log *log, struct fbatch *fb, comity_error *er
     char tmp[CY_TILE_PATH_MAX + 8];
     if (syncfs(log->dirfd) != 0) {
         for (size_t i = 0; i < fb->n && !rc; i++) {
-            snprintf(tmp, sizeof tmp, "%s.tmp", fb->path[i]);
+            snprintf(tmp, sizeof tmp, "%s%s", fb->path[i], fb->there[i] ? "" : ".tmp");
             rc = fsync_rel(log->dirfd, tmp, 0, err);
         }
         if (rc)
             return rc;
     }
     for (size_t i = 0; i < fb->n; i++) {
+        if (fb->there[i])
+            continue;
         snprintf(tmp, sizeof tmp, "%s.tmp", fb->path[i]);
         if (renameat(log->dirfd, tmp, log->dirfd, fb->path[i]) != 0)
             return cy_fail(err, COMITY_ERR_IO, "rename %s: %s", fb->path[i], strerror(errno));
