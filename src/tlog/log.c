@@ -1042,7 +1042,8 @@ static comity_err load_published(comity_log *log, comity_error *err)
         cy_free(note);
         return cy_wrap(err, "%s/checkpoint", log->dir);
     }
-    snprintf(log->origin, sizeof log->origin, "%s", cp.origin);
+    if (!log->origin[0]) /* at open, before any other thread can see log */
+        snprintf(log->origin, sizeof log->origin, "%s", cp.origin);
     set_published(log, (char *)note, len, cp.size, cp.root);
     return COMITY_OK;
 }
