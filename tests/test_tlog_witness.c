@@ -347,6 +347,14 @@ static void test_cosign_and_policy(void **state)
     TU_OK(comity_policy_parse(text, strlen(text), &p, E));
     TU_OK(comity_policy_check(p, cp, strlen(cp), &out, E));
     comity_policy_free(p);
+    /* a receipt is never trusted on witnesses alone: some log key must sign */
+    snprintf(text, sizeof text, "witness a %s\nquorum a\n", wvk[0]);
+    TU_OK(comity_policy_parse(text, strlen(text), &p, E));
+    TU_OK(comity_policy_check(p, (const char *)full.data, full.len, &out, E));
+    TU_FAILS(comity_tlog_proof_verify("c2sp.org/tlog-proof@v1\nindex 0\n\nx\n", 30, "e", 1,
+                                      NULL, 0, p, NULL, NULL, E),
+             COMITY_ERR_USAGE, "no log key");
+    comity_policy_free(p);
     /* a failing cosignature by a listed witness rejects the checkpoint */
     {
         char *bad = strdup((const char *)full.data);
