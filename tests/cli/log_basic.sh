@@ -75,7 +75,7 @@ $C log append mylog < fifo > /dev/null 2>&1 &
 holder=$!
 exec 3> fifo
 refused=no
-for i in $(seq 1 100); do
+for i in $(seq 1 1200); do  # up to a minute: the holder may start slowly on a loaded machine
   if ! $C log checkpoint mylog > /dev/null 2> lockerr.txt; then refused=yes; break; fi
   sleep 0.05
 done
