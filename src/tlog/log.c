@@ -112,6 +112,11 @@ struct comity_log {
     uint64_t pend_first, pend_n;
     int64_t last_cp_ms;
 
+    pthread_mutex_t bmu;  /* the last bundle read (bundles never change) */
+    uint64_t b_index;
+    unsigned b_width;
+    uint8_t *b_data;
+    size_t b_len;
     pthread_rwlock_t cmu; /* the tile cache and the range memo */
     cy_tile **cache;
     struct memo_slot {
@@ -955,6 +960,7 @@ static comity_log *log_new(const char *dir, int flags)
     pthread_mutex_init(&log->cmt, NULL);
     pthread_mutex_init(&log->dbmu, NULL);
     pthread_mutex_init(&log->pmu, NULL);
+    pthread_mutex_init(&log->bmu, NULL);
     pthread_rwlock_init(&log->cmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1009,6 +1015,8 @@ void comity_log_close(comity_log *log)
     pthread_mutex_destroy(&log->cmt);
     pthread_mutex_destroy(&log->dbmu);
     pthread_mutex_destroy(&log->pmu);
+    pthread_mutex_destroy(&log->bmu);
+    cy_free(log->b_data);
     pthread_rwlock_destroy(&log->cmu);
     pthread_cond_destroy(&log->work);
     pthread_cond_destroy(&log->done);
@@ -1481,7 +1489,7 @@ comity_err comity_log_entry(comity_log *log, uint64_t index, uint8_t **entry, si
 {
     uint64_t size;
     *entry = NULL;
-    comity_err rc = snapshot(log, NULL, NULL, &size, NULL, err);
+    comity_err rc = published_size(log, index + 1, &size, err);
     if (rc)
         return rc;
     if (index >= size)
@@ -1492,11 +1500,23 @@ comity_err comity_log_entry(comity_log *log, uint64_t index, uint8_t **entry, si
     unsigned w = (size >> 8) > t ? 0 : (unsigned)(size & 0xff);
     char path[CY_TILE_PATH_MAX];
     cy_tile_path(path, -1, t, w);
-    uint8_t *b;
-    size_t blen;
-    rc = read_at(log->dirfd, path, (size_t)CY_TILE_WIDTH * 65537, &b, &blen, err);
-    if (rc)
-        return rc;
+    pthread_mutex_lock(&log->bmu);
+    if (!log->b_data || log->b_index != t || log->b_width != w) {
+        uint8_t *nb;
+        size_t nl;
+        rc = read_at(log->dirfd, path, (size_t)CY_TILE_WIDTH * 65537, &nb, &nl, err);
+        if (rc) {
+            pthread_mutex_unlock(&log->bmu);
+            return rc;
+        }
+        cy_free(log->b_data);
+        log->b_data = nb;
+        log->b_len = nl;
+        log->b_index = t;
+        log->b_width = w;
+    }
+    const uint8_t *b = log->b_data;
+    size_t blen = log->b_len;
     size_t at = 0;
     for (unsigned i = 0;; i++) {
         if (at + 2 > blen) {
@@ -1521,7 +1541,7 @@ comity_err comity_log_entry(comity_log *log, uint64_t index, uint8_t **entry, si
         }
         at += 2 + n;
     }
-    cy_free(b);
+    pthread_mutex_unlock(&log->bmu);
     return rc;
 }
 

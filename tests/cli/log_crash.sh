@@ -25,7 +25,7 @@ for r in $(seq 1 $ROUNDS); do
     $C log append L --interval 20 > out.$r 2> err.$r &
   pid=$!
   # watch the published checkpoint until the kill
-  delay=$(awk -v s=$RANDOM 'BEGIN { srand(s); printf "%.3f", 0.03 + rand() * 0.3 }')
+  delay=$(awk -v s=$RANDOM 'BEGIN { srand(s); printf "%.3f", 0.03 + rand() * 0.2 }')
   end=$(awk -v d=$delay 'BEGIN { print d * 1000 }')
   t0=$(date +%s%3N)
   while [ $(( $(date +%s%3N) - t0 )) -lt ${end%.*} ]; do
