@@ -185,6 +185,15 @@ COMITY_API uint32_t comity_nkey_id(const comity_nkey *key);
 COMITY_API const char *comity_nkey_vkey(const comity_nkey *key);
 COMITY_API const char *comity_nkey_text(const comity_nkey *key); /* secret */
 
+/* Reads a signing-key file: one PRIVATE+KEY+... line (a final newline is
+ * fine).  OUT *key: comity_nkey_free.  The file text is wiped after use. */
+COMITY_API comity_err comity_nkey_load(const char *path, comity_nkey **key,
+                                       comity_error *err);
+/* Writes the key's text and a newline to `path` with mode 0600; never
+ * overwrites an existing file (COMITY_ERR_EXISTS). */
+COMITY_API comity_err comity_nkey_save(const comity_nkey *key, const char *path,
+                                       comity_error *err);
+
 /* Signs `text` (which must end in a newline and be valid note text) with
  * each key of type 0x01, giving a whole note.  OUT *note (NUL-terminated),
  * caller frees with comity_free. */

@@ -302,6 +302,37 @@ comity_err comity_nkey_parse(const char *text, size_t len, comity_nkey **out,
     return COMITY_OK;
 }
 
+#define NKEY_FILE_MAX 4096
+
+comity_err comity_nkey_load(const char *path, comity_nkey **key, comity_error *err)
+{
+    char *text;
+    size_t len, cap;
+    *key = NULL;
+    comity_err rc = comity_read_file(path, NKEY_FILE_MAX, &text, &len, err);
+    if (rc)
+        return rc;
+    cap = len;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    rc = comity_nkey_parse(text, len, key, err);
+    cy_free_secret(text, cap);
+    return rc ? cy_wrap(err, "%s", path) : COMITY_OK;
+}
+
+comity_err comity_nkey_save(const comity_nkey *k, const char *path, comity_error *err)
+{
+    size_t n = strlen(k->text);
+    char *line = cy_malloc(n + 1);
+    if (!line)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    memcpy(line, k->text, n);
+    line[n] = '\n';
+    comity_err rc = comity_write_file(path, line, n + 1, 0600, 1, err);
+    cy_free_secret(line, n + 1);
+    return rc;
+}
+
 void comity_nkey_free(comity_nkey *k)
 {
     if (!k)
