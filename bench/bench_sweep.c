@@ -1,7 +1,7 @@
 /*
  * bench_sweep.c: the sweep engine's own figures, beside the issue's targets.
  *
- *   bench_sweep [IOCS_FILE LOG_FILE]
+ *   bench_sweep [-r REPS] [-m LOG_MIB] [-s 100k|1m|both] [IOCS_FILE LOG_FILE]
  *
  * With no arguments it makes its data in memory, deterministically: 100,000
  * and 1,000,000 random domain indicators and a 256 MiB DNS-style log (the
@@ -118,6 +118,11 @@ static int count_hit(void *ud, const cy_sw_hit *h)
     return 0;
 }
 
+/* Best-of-reps figures: the machine is shared, so the fastest repetition
+ * is the one least disturbed by other jobs. */
+static int reps = 5;
+#define TARGET_MBS 1000.0
+
 static int run(const char *what, const char *iocs, size_t ioc_len, const char *log,
                size_t log_len, size_t planted)
 {
@@ -144,29 +149,67 @@ static int run(const char *what, const char *iocs, size_t ioc_len, const char *l
     double w1 = now(CLOCK_MONOTONIC), c1 = now(CLOCK_THREAD_CPUTIME_ID);
     cy_sw_stats stt;
     cy_sw_set_stats(s, &stt);
+    double best_w = 1e30, best_c = 1e30;
     size_t hits = 0;
-    uint64_t lines = cy_sw_scan_text(s, log, log_len, 1, 0, count_hit, &hits);
-    double w2 = now(CLOCK_MONOTONIC), c2 = now(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t lines = 0;
+    for (int r = 0; r < reps; r++) {
+        hits = 0;
+        double ws = now(CLOCK_MONOTONIC), cs = now(CLOCK_THREAD_CPUTIME_ID);
+        lines = cy_sw_scan_text(s, log, log_len, 1, 0, count_hit, &hits);
+        double we = now(CLOCK_MONOTONIC), ce = now(CLOCK_THREAD_CPUTIME_ID);
+        if (we - ws < best_w)
+            best_w = we - ws;
+        if (ce - cs < best_c)
+            best_c = ce - cs;
+    }
     double mb = (double)log_len / 1e6;
-    printf("%-10s indicators %8zu  compile %.3f s wall %.3f s cpu (target <= 1 s for 1M)\n",
+    double cpu = mb / best_c;
+    printf("%-6s indicators %8zu  compile %.3f s wall %.3f s cpu (target <= 1 s for 1M)\n",
            what, n, w1 - w0, c1 - c0);
-    printf("%-10s memory %.1f bytes/indicator (target <= 64)\n", what,
+    printf("%-6s memory %.1f bytes/indicator (target <= 64)\n", what,
            (double)stt.bytes / (double)n);
-    printf("%-10s scan 1 core in memory: %.0f MB/s wall, %.0f MB/s cpu "
-           "(target >= 1000 MB/s/core); %llu lines, %zu hits, %zu planted lines\n",
-           what, mb / (w2 - w1), mb / (c2 - c1), (unsigned long long)lines, hits, planted);
+    printf("%-6s scan 1 thread, in memory, best of %d: %.0f MB/s cpu, %.0f MB/s wall; "
+           "target >= %.0f MB/s/core (cpu): %s\n",
+           what, reps, cpu, mb / best_w, TARGET_MBS, cpu >= TARGET_MBS ? "met" : "NOT met");
+    printf("%-6s %llu lines, %zu hits, %zu planted lines (x2 names a line)%s\n", what,
+           (unsigned long long)lines, hits, planted,
+           planted && hits != 2 * planted ? "  MISMATCH" : "");
     cy_sw_set_free(s);
-    return 0;
+    return planted && hits != 2 * planted;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: bench_sweep [-r REPS] [-m LOG_MIB] [-s 100k|1m|both] "
+                    "[IOCS_FILE LOG_FILE]\n");
+    exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 3) {
+    size_t mib = 256;
+    const char *sets = "both";
+    int a = 1;
+    for (; a < argc && argv[a][0] == '-'; a++) {
+        if (a + 1 >= argc)
+            usage();
+        if (strcmp(argv[a], "-r") == 0)
+            reps = atoi(argv[++a]);
+        else if (strcmp(argv[a], "-m") == 0)
+            mib = (size_t)atol(argv[++a]);
+        else if (strcmp(argv[a], "-s") == 0)
+            sets = argv[++a];
+        else
+            usage();
+    }
+    if (reps < 1 || mib < 1)
+        usage();
+    if (argc - a == 2) {
         comity_error e = {0};
         char *iocs, *log;
         size_t il, ll;
-        if (comity_read_file(argv[1], 1u << 30, &iocs, &il, &e) ||
-            comity_read_file(argv[2], (size_t)4 << 30, &log, &ll, &e)) {
+        if (comity_read_file(argv[a], 1u << 30, &iocs, &il, &e) ||
+            comity_read_file(argv[a + 1], (size_t)4 << 30, &log, &ll, &e)) {
             fprintf(stderr, "%s\n", e.msg);
             return 2;
         }
@@ -175,6 +218,8 @@ int main(int argc, char **argv)
         comity_free(log);
         return r;
     }
+    if (argc != a)
+        usage();
     st = 42;
     size_t l1m, l100k, ll, planted;
     char *i1m = make_iocs(1000000, &l1m);
@@ -183,11 +228,23 @@ int main(int argc, char **argv)
     while (lines < 100000)
         lines += i1m[cut++] == '\n';
     l100k = cut;
-    char *log = make_log((size_t)256 << 20, i1m, l100k, &ll, &planted);
-    printf("bench_sweep: 256 MiB DNS-style log in memory, random domain indicators\n");
+    char *log = make_log(mib << 20, i1m, l100k, &ll, &planted);
+    printf("bench_sweep: %zu MiB DNS-style log in memory, random domain indicators, "
+           "load ", mib);
+    FILE *la = fopen("/proc/loadavg", "r");
+    char lb[64] = "?\n";
+    if (la) {
+        if (!fgets(lb, sizeof lb, la))
+            strcpy(lb, "?\n");
+        fclose(la);
+    }
+    fputs(lb, stdout);
     printf("baseline (bench/sweep.sh, same machine): grep -F -f with 100,000 patterns ~26 MB/s\n");
-    int r = run("100k", i1m, l100k, log, ll, planted);
-    r |= run("1M", i1m, l1m, log, ll, planted);
+    int r = 0;
+    if (strcmp(sets, "1m") != 0)
+        r |= run("100k", i1m, l100k, log, ll, planted);
+    if (strcmp(sets, "100k") != 0)
+        r |= run("1M", i1m, l1m, log, ll, planted);
     free(i1m);
     free(log);
     return r;

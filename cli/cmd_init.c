@@ -5,6 +5,7 @@
  * keep (the operator token, shown only now) and to hand out (the TLS
  * certificate fingerprint, the node's verifier key).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cli.h"

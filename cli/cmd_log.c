@@ -33,17 +33,7 @@
 static int load_nkey(const char *path, comity_nkey **key)
 {
     comity_error e = {0};
-    char *text;
-    size_t len;
-    if (comity_read_file(path, KEY_FILE_MAX, &text, &len, &e))
-        return cli_error("reading key", &e);
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-        text[--len] = 0;
-    comity_err rc = comity_nkey_parse(text, len, key, &e);
-    comity_free(text);
-    if (rc)
-        return cli_error(path, &e);
-    return CLI_OK;
+    return comity_nkey_load(path, key, &e) ? cli_error(NULL, &e) : CLI_OK;
 }
 
 /* A vkey given as text, or as the path of a file holding one. */
@@ -167,16 +157,7 @@ static int do_init(struct opts *o)
     } else {
         if (comity_nkey_generate(o->origin, COMITY_NOTE_ED25519, &key, &e))
             return cli_error("making the log key", &e);
-        const char *t = comity_nkey_text(key);
-        char *line = malloc(strlen(t) + 2);
-        if (!line) {
-            comity_nkey_free(key);
-            return CLI_FAIL;
-        }
-        sprintf(line, "%s\n", t);
-        comity_err rc = comity_write_file(o->key, line, strlen(line), 0600, 1, &e);
-        free(line);
-        if (rc) {
+        if (comity_nkey_save(key, o->key, &e)) {
             comity_nkey_free(key);
             return cli_error("saving the log key", &e);
         }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "keys.h"
+#include "record_net.h"
 
 #define ENVELOPE_CAP (COMITY_DSSE_MAX)
 
@@ -120,18 +121,66 @@ static void print_record(const comity_record *r)
     json_decref(j);
 }
 
+/* Checks a receipt (c2sp.org/tlog-proof) for the record offline: envelope
+ * -> digest -> entry -> leaf hash -> inclusion -> checkpoint signature under
+ * the log key, and the witness quorum of a policy when one is given. */
+static int check_receipt(const comity_record *r, const char *path, const struct cli_keys *logs,
+                         const char *policy_path)
+{
+    comity_error e = {0};
+    char *proof = NULL, *ptext = NULL;
+    size_t plen = 0, tlen = 0;
+    comity_policy *pol = NULL;
+    int status = CLI_OK;
+    if (comity_read_file(path, COMITY_TLOG_PROOF_MAX, &proof, &plen, &e))
+        return cli_error("record verify: receipt", &e);
+    if (policy_path) {
+        if (comity_read_file(policy_path, COMITY_POLICY_MAX, &ptext, &tlen, &e) ||
+            comity_policy_parse(ptext, tlen, &pol, &e)) {
+            status = cli_error("record verify: policy", &e);
+            goto out;
+        }
+    }
+    const char *entry = comity_record_entry(r);
+    uint64_t index = 0;
+    comity_checkpoint cp;
+    if (comity_tlog_proof_verify(proof, plen, entry, strlen(entry),
+                                 (const comity_vkey *const *)logs->vkeys, logs->n, pol, &index,
+                                 &cp, &e)) {
+        status = cli_error("record verify: receipt", &e);
+        goto out;
+    }
+    fprintf(stderr, "good receipt: %s is entry %llu of %s, in the checkpoint of size %llu%s\n",
+            comity_record_id(r), (unsigned long long)index, cp.origin,
+            (unsigned long long)cp.size, pol ? " (witness quorum met)" : "");
+out:
+    comity_policy_free(pol);
+    comity_free(ptext);
+    comity_free(proof);
+    return status;
+}
+
 static int verify_or_open(int argc, char **argv, bool open)
 {
-    const char *keyfile = NULL;
-    struct cli_keys keys = {0};
+    const char *keyfile = NULL, *receipt = NULL, *policy = NULL;
+    struct cli_keys keys = {0}, logs = {0};
     static const struct option opts[] = {
-        {"vkey", required_argument, 0, 'v'}, {"key", required_argument, 0, 'k'}, {0, 0, 0, 0}};
+        {"vkey", required_argument, 0, 'v'},     {"key", required_argument, 0, 'k'},
+        {"receipt", required_argument, 0, 'r'},  {"log-vkey", required_argument, 0, 'l'},
+        {"policy", required_argument, 0, 'p'},   {0, 0, 0, 0}};
     int c, status = CLI_OK;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "v:k:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "v:k:r:l:p:", opts, NULL)) != -1) {
         if (c == 'v') {
             if ((status = cli_keys_add(&keys, optarg)))
                 goto done;
+        } else if (c == 'l') {
+            if ((status = cli_keys_add(&logs, optarg)))
+                goto done;
+        } else if (c == 'r') {
+            receipt = optarg;
+        } else if (c == 'p') {
+            policy = optarg;
         } else if (c == 'k') {
             keyfile = optarg;
         } else {
@@ -139,8 +188,22 @@ static int verify_or_open(int argc, char **argv, bool open)
             goto done;
         }
     }
-    if (!open && keys.n == 0) {
-        status = cli_usage("record", "verify needs --vkey VKEY or --vkey KEYSFILE");
+    if (!open && keys.n == 0 && !receipt) {
+        status = cli_usage("record", "verify needs --vkey VKEY or --vkey KEYSFILE, "
+                                     "or --receipt FILE --log-vkey VKEY");
+        goto done;
+    }
+    if (open && (receipt || logs.n || policy)) {
+        status = cli_usage("record", "--receipt, --log-vkey and --policy go with verify");
+        goto done;
+    }
+    if (receipt && !logs.n && !policy) {
+        status = cli_usage("record", "--receipt needs the node's log key: --log-vkey VKEY "
+                                     "(or --policy FILE)");
+        goto done;
+    }
+    if (!receipt && (logs.n || policy)) {
+        status = cli_usage("record", "--log-vkey and --policy check a --receipt FILE");
         goto done;
     }
     if (open && !keyfile) {
@@ -166,8 +229,16 @@ static int verify_or_open(int argc, char **argv, bool open)
         status = cli_error(open ? "record open" : "record verify", &e);
         goto done;
     }
+    if (!open && receipt) {
+        if ((status = check_receipt(r, receipt, &logs, policy)))
+            goto free_rec;
+        if (!keys.n)
+            fprintf(stderr, "note: the author's signature was not checked (give --vkey)\n");
+    }
     if (!open) {
-        fprintf(stderr, "good signature by %s on %s\n", comity_record_author(r), comity_record_id(r));
+        if (keys.n)
+            fprintf(stderr, "good signature by %s on %s\n", comity_record_author(r),
+                    comity_record_id(r));
         print_record(r);
     } else {
         if (!keys.n)
@@ -191,9 +262,11 @@ static int verify_or_open(int argc, char **argv, bool open)
             comity_identities_free(ids);
         }
     }
+free_rec:
     comity_record_free(r);
 done:
     cli_keys_free(&keys);
+    cli_keys_free(&logs);
     return cli_finish(status);
 }
 
@@ -222,7 +295,8 @@ static int digest(int argc, char **argv)
 int cmd_record(int argc, char **argv)
 {
     if (argc < 2)
-        return cli_usage("record", "want a subcommand: sign, verify, open or digest");
+        return cli_usage("record", "want a subcommand: sign, verify, open, digest, post, get, "
+                                   "receipt or list");
     const char *sub = argv[1];
     if (!strcmp(sub, "sign"))
         return sign(argc - 1, argv + 1);
@@ -232,5 +306,14 @@ int cmd_record(int argc, char **argv)
         return verify_or_open(argc - 1, argv + 1, true);
     if (!strcmp(sub, "digest"))
         return digest(argc - 1, argv + 1);
-    return cli_usage("record", "no subcommand '%s' (sign, verify, open, digest)", sub);
+    if (!strcmp(sub, "post"))
+        return cmd_record_post(argc - 1, argv + 1);
+    if (!strcmp(sub, "get"))
+        return cmd_record_get(argc - 1, argv + 1);
+    if (!strcmp(sub, "receipt"))
+        return cmd_record_receipt(argc - 1, argv + 1);
+    if (!strcmp(sub, "list"))
+        return cmd_record_list(argc - 1, argv + 1);
+    return cli_usage("record", "no subcommand '%s' (sign, verify, open, digest, post, get, "
+                               "receipt, list)", sub);
 }

@@ -23,15 +23,7 @@
 static int load_nkey(const char *path, comity_nkey **key)
 {
     comity_error e = {0};
-    char *text;
-    size_t len;
-    if (comity_read_file(path, 4096, &text, &len, &e))
-        return cli_error("reading key", &e);
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
-        text[--len] = 0;
-    comity_err rc = comity_nkey_parse(text, len, key, &e);
-    comity_free(text);
-    return rc ? cli_error(path, &e) : CLI_OK;
+    return comity_nkey_load(path, key, &e) ? cli_error(NULL, &e) : CLI_OK;
 }
 
 struct wopts {
@@ -82,18 +74,7 @@ static int do_init(struct wopts *o)
     } else {
         if (comity_nkey_generate(o->name, COMITY_NOTE_COSIG_V1, &key, &e))
             return cli_error("making the witness key", &e);
-        const char *t = comity_nkey_text(key);
-        size_t n = strlen(t);
-        char *line = malloc(n + 2);
-        if (!line) {
-            comity_nkey_free(key);
-            return CLI_FAIL;
-        }
-        memcpy(line, t, n);
-        line[n] = '\n';
-        comity_err rc = comity_write_file(o->key, line, n + 1, 0600, 1, &e);
-        free(line);
-        if (rc) {
+        if (comity_nkey_save(key, o->key, &e)) {
             comity_nkey_free(key);
             return cli_error("saving the witness key", &e);
         }

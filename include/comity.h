@@ -185,6 +185,15 @@ COMITY_API uint32_t comity_nkey_id(const comity_nkey *key);
 COMITY_API const char *comity_nkey_vkey(const comity_nkey *key);
 COMITY_API const char *comity_nkey_text(const comity_nkey *key); /* secret */
 
+/* Reads a signing-key file: one PRIVATE+KEY+... line (a final newline is
+ * fine).  OUT *key: comity_nkey_free.  The file text is wiped after use. */
+COMITY_API comity_err comity_nkey_load(const char *path, comity_nkey **key,
+                                       comity_error *err);
+/* Writes the key's text and a newline to `path` with mode 0600; never
+ * overwrites an existing file (COMITY_ERR_EXISTS). */
+COMITY_API comity_err comity_nkey_save(const comity_nkey *key, const char *path,
+                                       comity_error *err);
+
 /* Signs `text` (which must end in a newline and be valid note text) with
  * each key of type 0x01, giving a whole note.  OUT *note (NUL-terminated),
  * caller frees with comity_free. */
@@ -462,7 +471,7 @@ COMITY_API comity_err comity_log_sync(comity_log *log, comity_error *err);
  * checkpoint.  OUT *note (may be NULL): the checkpoint, caller frees. */
 COMITY_API comity_err comity_log_checkpoint(comity_log *log, char **note,
                                             size_t *len, comity_error *err);
-/* Milliseconds between checkpoints of the sequencer thread (default 1000). */
+/* Milliseconds between the starts of the sequencer thread's integrations (default 500, so that checkpoints appear at least every second). */
 COMITY_API void comity_log_set_interval(comity_log *log, unsigned ms);
 
 /* The latest published checkpoint (OUT *note, caller frees), its size and
@@ -579,8 +588,10 @@ COMITY_API comity_err comity_policy_parse(const char *text, size_t len,
                                           comity_policy **policy,
                                           comity_error *err);
 COMITY_API void comity_policy_free(comity_policy *policy);
-/* Checks a checkpoint note: signed by one of the policy's logs and cosigned
- * by a quorum of its witnesses.  OUT *out (may be NULL): the checkpoint. */
+/* Checks a checkpoint note: signed by one of the policy's logs (when it
+ * lists any: a policy may leave the log to context, as the spec allows) and
+ * cosigned by a quorum of its witnesses.  OUT *out (may be NULL): the
+ * checkpoint. */
 COMITY_API COMITY_MUST_CHECK comity_err
 comity_policy_check(const comity_policy *policy, const char *note, size_t len,
                     comity_checkpoint *out, comity_error *err);
@@ -589,7 +600,8 @@ comity_policy_check(const comity_policy *policy, const char *note, size_t len,
 
 /*
  * Verifies a tlog-proof for `entry`: the checkpoint must verify under one of
- * `logs` (and, with a policy, satisfy it: then `logs` may be empty), and the
+ * `logs` (and, with a policy, satisfy it: then `logs` may be empty if the
+ * policy lists the log; some log key is always required), and the
  * inclusion proof must lead from the entry's leaf hash to its root.  OUT
  * *index and *cp (may be NULL).
  */

@@ -5,6 +5,7 @@
  * key) and against every way a note or key can be malformed.
  */
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -292,12 +293,41 @@ static void test_bad_skeys(void **state)
     }
 }
 
+static void test_nkey_files(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/log.key", dir);
+    comity_nkey *k, *k2;
+    TU_OK(comity_nkey_generate("example.org/log", COMITY_NOTE_ED25519, &k, E));
+    TU_OK(comity_nkey_save(k, path, E));
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    TU_FAILS(comity_nkey_save(k, path, E), COMITY_ERR_EXISTS, "refusing");
+    TU_OK(comity_nkey_load(path, &k2, E));
+    assert_string_equal(comity_nkey_vkey(k2), comity_nkey_vkey(k));
+    comity_nkey_free(k2);
+    FILE *f = fopen(path, "w");
+    fputs("PRIVATE+KEY+example.org/log+00000000+AAAA\n", f);
+    fclose(f);
+    TU_FAILS(comity_nkey_load(path, &k2, E), COMITY_ERR_INVALID, "log.key");
+    assert_null(k2);
+    snprintf(path, sizeof path, "%s/missing.key", dir);
+    TU_FAILS(comity_nkey_load(path, &k2, E), COMITY_ERR_NOTFOUND, "missing.key");
+    comity_nkey_free(k);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),        cmocka_unit_test(test_cosig_vector),
         cmocka_unit_test(test_cosign_roundtrip), cmocka_unit_test(test_bad_vkeys),
         cmocka_unit_test(test_bad_notes),      cmocka_unit_test(test_bad_skeys),
+        cmocka_unit_test(test_nkey_files),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     json_decref(root);

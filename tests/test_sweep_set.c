@@ -83,6 +83,46 @@ static void test_domain_many_labels(void **state)
     cy_sw_set_free(s);
 }
 
+/* Hashing a token inside a larger buffer (partial words read as single
+ * loads reaching in front of the token) gives the same hashes as hashing
+ * it alone, for every start offset, with few (<= 4) and many stored
+ * lengths. */
+static void test_domain_hashes_in_buffer(void **state)
+{
+    (void)state;
+    const char *line = "Q-Z.ab.CDE.fghi.jklmnopq.rstuvwxyz0.a1b2c3d4e5f.gh";
+    size_t ll = strlen(line);
+    for (int many = 0; many < 2; many++) {
+        cy_sw_set *s = mk();
+        add(s, CY_SW_DOMAIN, "a1b2c3d4e5f.gh", 1);
+        add(s, CY_SW_DOMAIN, "rstuvwxyz0.a1b2c3d4e5f.gh", 2);
+        if (many) {
+            add(s, CY_SW_DOMAIN, "x.gh", 3);
+            add(s, CY_SW_DOMAIN, "xyz.gh", 4);
+            add(s, CY_SW_DOMAIN, "q.xyz.gh", 5);
+            add(s, CY_SW_DOMAIN, "CDE.fghi.jklmnopq.rstuvwxyz0.a1b2c3d4e5f.gh", 6);
+        }
+        TU_OK(cy_sw_set_build(s, E));
+        for (size_t at = 0; at < ll; at++) {
+            if (at > 0 && line[at - 1] != '.')
+                continue;
+            cy_sw_dq a, b;
+            size_t na = cy_sw_domain_hashes(s, line + at, ll - at, &a);
+            size_t nb = cy_sw_domain_hashes_at(s, line + at, ll - at, at, &b);
+            assert_int_equal(na, nb);
+            assert_true(na <= CY_SW_DQ_MAX);
+            for (size_t k = 0; k < na; k++) {
+                assert_true(a.h[k] == b.h[k]);
+                assert_int_equal(a.at[k], b.at[k]);
+            }
+            cy_sw_found f[8];
+            size_t want = (at <= 25) + (at <= 36) + (many && at <= 7);
+            assert_int_equal(cy_sw_domain_probe(s, line + at, ll - at, &b, f, 8), want);
+        }
+        cy_sw_set_free(s);
+    }
+}
+
 static void test_domain_nested_and_dups(void **state)
 {
     (void)state;
@@ -323,7 +363,7 @@ static void test_scan_empty_set(void **state)
 /* The dot-anchored fast path (sets of domains and IPv4 only) must find
  * exactly what the byte-by-byte path finds (forced by adding a hash). */
 struct all {
-    char toks[4096];
+    char toks[32768];
     size_t len;
     int n;
 };
@@ -340,13 +380,21 @@ static int on_all(void *ud, const cy_sw_hit *h)
     return 0;
 }
 
-static void test_scan_fast_path_agrees(void **state)
+/* The fast path (scan_dots) and the byte-by-byte path (forced by an MD5
+ * value) report the same hits for pseudo-random text made of pieces.  With
+ * IPv4 values the fast path visits every dot; with domains only it visits
+ * only runs holding a dot and a letter, found with carries that cross its
+ * 64-byte windows: long digit and letter runs put dots and letters of one
+ * run on both sides of a window edge. */
+static void agree(bool with_ip)
 {
-    (void)state;
     cy_sw_set *fast = mk(), *slow = mk();
-    const char *vals[] = {"evil.com", "a.bad.net", "203.0.113.0/24", "x-y_z.org", "10.9.8.7"};
+    const char *vals[] = {"evil.com", "a.bad.net", "203.0.113.0/24", "x-y_z.org", "10.9.8.7",
+                          "1.2a", "7.z9", "0000.b", "q9.8.7.6", "ab.12"};
     for (size_t i = 0; i < CY_ARRAY_LEN(vals); i++) {
         int path = i == 2 || i == 4 ? CY_SW_IPV4 : CY_SW_DOMAIN;
+        if (path == CY_SW_IPV4 && !with_ip)
+            continue;
         add(fast, path, vals[i], (uint32_t)i);
         add(slow, path, vals[i], (uint32_t)i);
     }
@@ -358,13 +406,16 @@ static void test_scan_fast_path_agrees(void **state)
                             "bad.net", " ", "\n", ":", "203.0.113.9", "203.0.114.9",
                             "10.9.8.7:53", "x-y_z.org", "(", ")", "q.evil.com:443",
                             "\n\n", "1.2", "evil.com.", "a", "-", "_", "\t", "@",
-                            "http://evil.com/x", "w.x-y_z.org"};
+                            "http://evil.com/x", "w.x-y_z.org", "0000000000000", "1.2a",
+                            "a", "7.", "z9", "000000000.b", "q9.8.7.6", "9", "\xc3\xa9",
+                            "bbbbbbbbbbbbbbbbbbbbbb", "2026-11-23", "12:34:56.789", "ab", ".12",
+                            "ab.12"};
     char text[8192];
     uint64_t r = 7;
     int total = 0;
-    for (int round = 0; round < 200; round++) {
+    for (int round = 0; round < 400; round++) {
         size_t len = 0;
-        for (int k = 0; k < 60; k++) {
+        for (int k = 0; k < 80; k++) {
             r = r * 6364136223846793005ULL + 1442695040888963407ULL;
             const char *p = pieces[(r >> 33) % CY_ARRAY_LEN(pieces)];
             size_t pl = strlen(p);
@@ -379,12 +430,75 @@ static void test_scan_fast_path_agrees(void **state)
         assert_int_equal(la, lb);
         total += a.n;
         if (a.len != b.len || memcmp(a.toks, b.toks, a.len) != 0)
-            fail_msg("round %d: fast %.*s\nslow %.*s", round, (int)a.len, a.toks, (int)b.len,
-                     b.toks);
+            fail_msg("round %d (ip %d): text %.*s\nfast %.*s\nslow %.*s", round, with_ip, (int)len, text, (int)a.len,
+                     a.toks, (int)b.len, b.toks);
     }
     assert_true(total > 1000); /* the text does hit, often */
     cy_sw_set_free(fast);
     cy_sw_set_free(slow);
+}
+
+static void test_scan_fast_path_agrees(void **state)
+{
+    (void)state;
+    bool avx2 = cy_sw_scan_avx2(-1);
+    for (int k = 0; k < 2; k++) { /* SSE2, then AVX2 when the CPU has it */
+        cy_sw_scan_avx2(k);
+        agree(true);
+        agree(false);
+    }
+    cy_sw_scan_avx2(avx2);
+}
+
+/* DNS-log lines name each query twice: the scanner neither hashes the
+ * repeat again nor probes it again when the first had no hit.  Every
+ * occurrence must still be reported, at its own line and byte, across
+ * batch flushes (more than 32 tokens) and after non-repeats of the same
+ * length.  Expected hits come from cy_sw_lookup_domain, token by token. */
+static void test_scan_repeated_names(void **state)
+{
+    (void)state;
+    cy_sw_set *s = mk();
+    add(s, CY_SW_DOMAIN, "evil.com", 1);
+    add(s, CY_SW_DOMAIN, "bad.net", 2);
+    add(s, CY_SW_DOMAIN, "x.evil.com", 3);
+    TU_OK(cy_sw_set_build(s, E));
+    const char *names[] = {"evil.com", "EVIL.com", "good.com", "bad.net", "bbd.net",
+                           "x.evil.com", "y.evil.com", "nothing.org", "a.b.c.d"};
+    static char text[65536];
+    size_t len = 0;
+    struct all want = {0};
+    uint64_t r = 11;
+    for (int line = 1; line <= 300; line++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        const char *nm = names[(r >> 33) % CY_ARRAY_LEN(names)];
+        size_t nl = strlen(nm);
+        for (uint64_t rep = 0; rep < ((r >> 40) % 3) + 1; rep++) {
+            const char *pre = rep ? ": query: " : "10:00:00.000 client 10.0.0.1#53 (";
+            memcpy(text + len, pre, strlen(pre));
+            len += strlen(pre);
+            cy_sw_found f[8];
+            size_t k = cy_sw_lookup_domain(s, nm, nl, f, 8);
+            for (size_t i = 0; i < k; i++) {
+                cy_sw_hit h = {.entry = f[i].entry, .line = (uint64_t)line,
+                               .offset = len, .tok = text + len, .tok_len = nl};
+                memcpy(text + len, nm, nl);
+                on_all(&want, &h);
+            }
+            memcpy(text + len, nm, nl);
+            len += nl;
+            text[len++] = rep ? ' ' : ')';
+        }
+        text[len++] = '\n';
+        assert_true(len + 256 < sizeof text);
+    }
+    struct all got = {0};
+    assert_int_equal(cy_sw_scan_text(s, text, len, 1, 0, on_all, &got), 300);
+    assert_true(want.n > 100);
+    assert_int_equal(got.n, want.n);
+    if (got.len != want.len || memcmp(got.toks, want.toks, got.len) != 0)
+        fail_msg("got %.*s\nwant %.*s", (int)got.len, got.toks, (int)want.len, want.toks);
+    cy_sw_set_free(s);
 }
 
 static void test_type_names(void **state)
@@ -409,7 +523,9 @@ int main(void)
         cmocka_unit_test(test_many_values),
         cmocka_unit_test(test_scan_tokens),
         cmocka_unit_test(test_scan_empty_set),
+        cmocka_unit_test(test_domain_hashes_in_buffer),
         cmocka_unit_test(test_scan_fast_path_agrees),
+        cmocka_unit_test(test_scan_repeated_names),
         cmocka_unit_test(test_type_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -386,6 +387,46 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* Readers (one handle shared by two threads) prove entries of whatever is
+ * published while the writer goes on. */
+struct reader {
+    comity_log *log;
+    atomic_int *stop;
+    int proofs, bad;
+};
+
+static void *read_work(void *arg)
+{
+    struct reader *r = arg;
+    comity_error e = {0};
+    while (!atomic_load(r->stop)) {
+        uint64_t size;
+        uint8_t root[CY_HASH];
+        if (comity_log_read_checkpoint(r->log, NULL, NULL, &size, root, &e) != COMITY_OK) {
+            r->bad++;
+            continue;
+        }
+        if (size == 0)
+            continue;
+        uint64_t i = (uint64_t)r->proofs * 7919 % size;
+        uint8_t *h, *entry;
+        size_t n, el;
+        if (comity_log_inclusion(r->log, i, size, &h, &n, &e) != COMITY_OK ||
+            comity_log_entry(r->log, i, &entry, &el, &e) != COMITY_OK) {
+            r->bad++;
+            continue;
+        }
+        uint8_t leaf[CY_HASH];
+        cy_tlog_leaf_hash(entry, el, leaf);
+        if (comity_tlog_verify_inclusion(leaf, i, size, h, n, root, &e) != COMITY_OK)
+            r->bad++;
+        comity_free(h);
+        comity_free(entry);
+        r->proofs++;
+    }
+    return NULL;
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -402,8 +443,21 @@ static void test_threads(void **state)
         ws[i].id = i;
         assert_int_equal(pthread_create(&th[i], NULL, work, &ws[i]), 0);
     }
+    comity_log *rd;
+    TU_OK(comity_log_open(dir, COMITY_LOG_READ, NULL, &rd, E));
+    atomic_int stop = 0;
+    struct reader rs[2] = {{rd, &stop, 0, 0}, {rd, &stop, 0, 0}};
+    pthread_t rth[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&rth[i], NULL, read_work, &rs[i]), 0);
     for (int i = 0; i < T; i++)
         pthread_join(th[i], NULL);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(rth[i], NULL);
+        assert_int_equal(rs[i].bad, 0);
+    }
+    comity_log_close(rd);
     static bool seen[T * 200];
     for (int i = 0; i < T; i++)
         for (int j = 0; j < 200; j++) {

@@ -141,6 +141,14 @@ comity_err cy_b64_decode_public_any(uint8_t *out, size_t out_cap,
  * (trailing '=' ignored), so that callers can size a buffer exactly. */
 size_t cy_b64_decoded_len(const char *in, size_t len);
 
+/* ---- UTF-8 ---------------------------------------------------------- */
+
+/* Decodes one strict UTF-8 sequence at s[0..len) (len >= 1): its length,
+ * or 0 when malformed (overlong, surrogate, > U+10FFFF, truncated). */
+size_t cy_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
+/* Offset of the first byte that does not start a valid sequence, or len. */
+size_t cy_utf8_check(const uint8_t *s, size_t len);
+
 /* ---- hex ------------------------------------------------------------- */
 
 /* Lowercase hex of `len` bytes into out (2*len+1 bytes). */

@@ -43,38 +43,6 @@ uint32_t cy_note_key_id(const char *name, size_t name_len, uint8_t type,
     return (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
 }
 
-/* Decodes one UTF-8 sequence at s[0..len); returns its length, or 0 when it
- * is not well-formed (overlong, surrogate, beyond U+10FFFF, truncated). */
-static size_t utf8_seq(const uint8_t *s, size_t len, uint32_t *cp)
-{
-    uint8_t c = s[0];
-    size_t n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
-
 static bool is_unicode_space(uint32_t cp)
 {
     switch (cp) {
@@ -94,7 +62,7 @@ bool cy_note_name_valid(const char *name, size_t len)
     const uint8_t *s = (const uint8_t *)name;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_seq(s + i, len - i, &cp);
+        size_t n = cy_utf8_decode(s + i, len - i, &cp);
         if (n == 0 || cp == '+' || is_unicode_space(cp) || cp < 0x20 || cp == 0x7f)
             return false;
         i += n;
@@ -334,6 +302,37 @@ comity_err comity_nkey_parse(const char *text, size_t len, comity_nkey **out,
     return COMITY_OK;
 }
 
+#define NKEY_FILE_MAX 4096
+
+comity_err comity_nkey_load(const char *path, comity_nkey **key, comity_error *err)
+{
+    char *text;
+    size_t len, cap;
+    *key = NULL;
+    comity_err rc = comity_read_file(path, NKEY_FILE_MAX, &text, &len, err);
+    if (rc)
+        return rc;
+    cap = len;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    rc = comity_nkey_parse(text, len, key, err);
+    cy_free_secret(text, cap);
+    return rc ? cy_wrap(err, "%s", path) : COMITY_OK;
+}
+
+comity_err comity_nkey_save(const comity_nkey *k, const char *path, comity_error *err)
+{
+    size_t n = strlen(k->text);
+    char *line = cy_malloc(n + 1);
+    if (!line)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    memcpy(line, k->text, n);
+    line[n] = '\n';
+    comity_err rc = comity_write_file(path, line, n + 1, 0600, 1, err);
+    cy_free_secret(line, n + 1);
+    return rc;
+}
+
 void comity_nkey_free(comity_nkey *k)
 {
     if (!k)
@@ -360,7 +359,7 @@ static comity_err check_text(const char *s, size_t len, comity_error *err)
     const uint8_t *u = (const uint8_t *)s;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_seq(u + i, len - i, &cp);
+        size_t n = cy_utf8_decode(u + i, len - i, &cp);
         if (n == 0)
             return cy_fail(err, COMITY_ERR_INVALID, "note: invalid UTF-8 at byte %zu", i);
         if ((cp < 0x20 && cp != '\n') || cp == 0x7f)

@@ -37,6 +37,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "node/intake.h"
 #include "node/node.h"
 
 #define ARENA_CHUNK 4096
@@ -304,7 +305,10 @@ static void route_v1(cy_req *r, cy_resp *w)
         node_info(r, w);
         return;
     }
-    /* Record intake (POST/GET /v1/records) plugs in here. */
+    if (r->nseg >= 2 && !strcmp(r->segs[1], "records")) {
+        cy_records_handle(r, w); /* records.c */
+        return;
+    }
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
 }
 
@@ -364,6 +368,7 @@ struct conn_state {
     cy_buf body;
     bool too_big;
     time_t started; /* when the request's headers were complete */
+    void *parked;   /* a record waiting for its group commit (records.c) */
 };
 
 static void free_body(void *p) { cy_free(p); }
@@ -384,6 +389,8 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
                             w->cache ? w->cache : "no-store");
+    if (w->retry_after)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, w->retry_after);
     if (w->first[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
     if (w->last[0])
@@ -464,12 +471,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     cy_resp w = {0};
     cy_buf_init(&w.body, SIZE_MAX / 2);
     w.status = 500;
-    if (cs->too_big) {
+    if (cs->parked) {
+        /* resumed: the record's group commit is done (records.c) */
+        cy_records_unpark(cs->parked, &r, &w);
+        cs->parked = NULL;
+    } else if (cs->too_big) {
         bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
         cy_resp_error(&r, &w, taxii, 413, "request too large",
                       "the body exceeds this node's limit of %zu bytes", node->opts.max_body);
     } else {
         route(&r, &w);
+        if (w.park) {
+            /* wait for the group commit without holding this thread */
+            cs->parked = w.park;
+            cy_buf_free(&w.body);
+            cy_arena_free(&r.arena);
+            sodium_memzero(&r.who, sizeof r.who);
+            MHD_suspend_connection(c);
+            cy_records_park_go(cs->parked);
+            return MHD_YES;
+        }
     }
     enum MHD_Result ok = send_resp(node, c, &r, &w);
     cy_buf_free(&w.body);
@@ -487,6 +508,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
     struct conn_state *cs = *state;
     if (!cs)
         return;
+    if (cs->parked)
+        cy_records_park_free(cs->parked);
     cy_buf_free(&cs->body);
     cy_free(cs);
     *state = NULL;
@@ -587,7 +610,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (node->tls)
         flags |= MHD_USE_TLS;
     if (ss.ss_family == AF_INET6)
@@ -619,6 +643,14 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->mhd = NULL;
         return cy_wrap(err, "opening the node's log");
     }
+    /* record intake: checks the stored records against the log (records.c) */
+    if ((rc = cy_intake_start(node, err))) {
+        MHD_stop_daemon(node->mhd);
+        node->mhd = NULL;
+        comity_log_close(node->log);
+        node->log = NULL;
+        return rc;
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
     node->port = info ? info->port : 0;
     return COMITY_OK;
@@ -647,9 +679,11 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    cy_intake_drain(node); /* records.c: no connection left suspended */
     MHD_stop_daemon(node->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    cy_intake_stop(node); /* records.c */
     node->mhd = NULL;
     node->port = 0;
     /* every appended entry durable, a final checkpoint published */

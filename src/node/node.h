@@ -49,6 +49,7 @@ struct comity_node {
     char *cert_pem, *key_pem;
     unsigned port;
     bool tls;
+    struct cy_intake *intake; /* record intake (records.c) */
 };
 
 /* Per-request memory: everything allocated here is freed at once. */
@@ -82,6 +83,8 @@ typedef struct cy_resp {
     bool www_auth;
     const char *allow; /* Allow header for 405 */
     const char *cache; /* Cache-Control (default "no-store") */
+    const char *retry_after; /* Retry-After header, or NULL */
+    void *park; /* set by records.c: suspend until the commit is done */
 } cy_resp;
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */

@@ -1217,47 +1217,11 @@ static const cy_pat_obs *obs_fb(struct parser *P)
 
 /* ---- entry point ----------------------------------------------------- */
 
-/* Checks UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) and the
- * absence of NUL; returns the offset of the first bad byte or len. */
+/* Offset of the first byte that is NUL or not strict UTF-8, or len. */
 static size_t utf8_check(const unsigned char *s, size_t len)
 {
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c == 0)
-            return i;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c >= 0xC2 && c <= 0xDF)
-            n = 1;
-        else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;
-            if (c == 0xED)
-                hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;
-            if (c == 0xF4)
-                hi = 0x8F;
-        } else
-            return i;
-        if (i + n >= len)
-            return i;
-        if (s[i + 1] < lo || s[i + 1] > hi)
-            return i;
-        for (size_t k = 2; k <= n; k++)
-            if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-                return i;
-        i += n + 1;
-    }
-    return len;
+    const unsigned char *nul = memchr(s, 0, len);
+    return cy_utf8_check(s, nul ? (size_t)(nul - s) : len);
 }
 
 comity_err cy_pattern_parse(const char *text, size_t len, cy_pattern **out,

@@ -43,7 +43,7 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 1
+#define CY_STORE_SCHEMA_VERSION 2
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -149,9 +149,11 @@ typedef struct cy_store_ops {
                              char owner[COMITY_PARTY_MAX + 1], comity_error *err);
 } cy_store_ops;
 
+struct cy_record_ops;
 struct comity_store {
     const cy_store_ops *ops;
     void *impl;
+    const struct cy_record_ops *rec; /* record intake (see the block at the end) */
 };
 
 /* Opens (creating and migrating if needed) the SQLite store at `path`.
@@ -263,5 +265,7 @@ static inline comity_err cy_store_status_get(comity_store *st, const char *api_r
 {
     return st->ops->status_get(st->impl, api_root, id, json, owner, err);
 }
+
+#include "store/records.h"
 
 #endif

@@ -52,7 +52,19 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE status(id TEXT PRIMARY KEY, api_root TEXT NOT NULL,"
     " owner TEXT NOT NULL, created INTEGER NOT NULL, json TEXT NOT NULL);"
     "CREATE INDEX status_created ON status(created);",
+    /* 1 -> 2: record intake (the block "Records" at the end of this file) */
+    "CREATE TABLE records(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " type TEXT NOT NULL, author TEXT NOT NULL, tlp TEXT NOT NULL,"
+    " created TEXT NOT NULL, created_ms INTEGER NOT NULL, digest TEXT NOT NULL,"
+    " log_index INTEGER NOT NULL, received INTEGER NOT NULL, envelope TEXT NOT NULL);"
+    "CREATE INDEX records_type ON records(type, seq);"
+    "CREATE INDEX records_author ON records(author, seq);"
+    "CREATE INDEX records_log ON records(log_index);"
+    "CREATE TABLE record_to(party TEXT NOT NULL, seq INTEGER NOT NULL,"
+    " PRIMARY KEY(party, seq)) WITHOUT ROWID;",
 };
+
+static const struct cy_record_ops *sqlite_record_ops(void);
 
 struct stmt_slot {
     char *sql;
@@ -997,6 +1009,7 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
         return rc;
     }
     st->ops = &SQLITE_OPS;
+    st->rec = sqlite_record_ops();
     st->impl = q;
     *out = st;
     return COMITY_OK;
@@ -1022,3 +1035,316 @@ void comity_store_close(comity_store *st)
     st->ops->close(st->impl);
     cy_free(st);
 }
+
+/* ======================================================================== */
+/* Records (record intake; see store/records.h).  Kept apart from the TAXII */
+/* operations above: only this block and migration 2 touch these tables.    */
+/* ======================================================================== */
+
+#define RECORD_MEDIA "application/stix+json;version=2.1"
+#define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
+
+static comity_err sq_record_find(void *impl, const char *id, char digest[65],
+                                 uint64_t *log_index, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "SELECT digest, log_index FROM records WHERE id=?", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW) {
+        copy_text(digest, 65, st, 0);
+        *log_index = (uint64_t)sqlite3_column_int64(st, 1);
+    } else if (s == SQLITE_DONE) {
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no record %s", id);
+    } else {
+        rc = dberr(err, c->db, "reading record");
+    }
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+/* date_added for a batch in collection `coll`: now, or just after the
+ * collection's latest (the TAXII paging invariant of sq_objects_add). */
+static comity_err batch_date(struct conn *c, int64_t coll, int64_t now, int64_t *out,
+                             comity_error *err)
+{
+    sqlite3_stmt *st = prep(c, "SELECT max(date_added) FROM objects WHERE coll=?", err);
+    if (!st)
+        return COMITY_ERR_DB;
+    sqlite3_bind_int64(st, 1, coll);
+    *out = now;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_INTEGER &&
+        sqlite3_column_int64(st, 0) >= now)
+        *out = sqlite3_column_int64(st, 0) + 1;
+    sqlite3_reset(st);
+    return COMITY_OK;
+}
+
+/* Adds one unversioned-in-practice object (a single version per id). */
+static comity_err add_object(struct conn *c, int64_t coll, const char *id, const char *type,
+                             const char *version, int64_t version_us, int64_t date_added,
+                             const char *json, size_t len, comity_error *err)
+{
+    sqlite3_stmt *st = prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
+                               "version,date_added,media_type,is_first,is_last,json)"
+                               " VALUES(?,?,?,'2.1',?,?,?,'" RECORD_MEDIA "',1,1,?)"
+                               " ON CONFLICT(coll,id,version_us) DO NOTHING", err);
+    if (!st)
+        return COMITY_ERR_DB;
+    sqlite3_bind_int64(st, 1, coll);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, version_us);
+    sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, date_added);
+    sqlite3_bind_text(st, 7, json, (int)len, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? COMITY_OK : dberr(err, c->db, "adding record object");
+}
+
+static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
+                                 const cy_record_extdef *ext, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        goto out;
+    sqlite3_stmt *ins = prep(c, "INSERT INTO records(id,type,author,tlp,created,created_ms,"
+                                "digest,log_index,received,envelope)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?)", err);
+    sqlite3_stmt *to = ins ? prep(c, "INSERT OR IGNORE INTO record_to(party,seq) VALUES(?,?)",
+                                  err)
+                           : NULL;
+    if (!to) {
+        rc = COMITY_ERR_DB;
+        goto rollback;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cy_record_in *r = &recs[i];
+        sqlite3_bind_text(ins, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, r->type, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, r->author, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, r->tlp, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, r->created, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 6, r->created_ms);
+        sqlite3_bind_text(ins, 7, r->digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 8, (sqlite3_int64)r->log_index);
+        sqlite3_bind_int64(ins, 9, r->received_us);
+        sqlite3_bind_text(ins, 10, r->envelope, (int)r->envelope_len, SQLITE_STATIC);
+        int s = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (s != SQLITE_DONE) {
+            rc = (s == SQLITE_CONSTRAINT)
+                     ? cy_fail(err, COMITY_ERR_EXISTS, "store: record %s exists", r->id)
+                     : dberr(err, c->db, "adding record");
+            goto rollback;
+        }
+        int64_t seq = sqlite3_last_insert_rowid(c->db);
+        for (size_t j = 0; j < r->nto; j++) {
+            sqlite3_bind_text(to, 1, r->to[j], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(to, 2, seq);
+            s = sqlite3_step(to);
+            sqlite3_reset(to);
+            if (s != SQLITE_DONE) {
+                rc = dberr(err, c->db, "adding recipient");
+                goto rollback;
+            }
+        }
+    }
+    /* TAXII projection: per collection one date_added for the batch */
+    int64_t done_colls[64];
+    size_t ndone = 0;
+    int64_t now = cy_now_ms() * 1000;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < recs[i].ncolls; k++) {
+            int64_t coll = recs[i].colls[k];
+            bool seen = false;
+            for (size_t d = 0; d < ndone && !seen; d++)
+                seen = done_colls[d] == coll;
+            if (seen)
+                continue;
+            int64_t date;
+            if ((rc = batch_date(c, coll, now, &date, err)))
+                goto rollback;
+            if (ext && (rc = add_object(c, coll, ext->id, "extension-definition", ext->version,
+                                        ext->version_us, date, ext->json, ext->json_len, err)))
+                goto rollback;
+            for (size_t j = i; j < n; j++)
+                for (size_t m = 0; m < recs[j].ncolls; m++)
+                    if (recs[j].colls[m] == coll &&
+                        (rc = add_object(c, coll, recs[j].stix_id, "x-comity-record",
+                                         recs[j].stix_version, recs[j].stix_version_us, date,
+                                         recs[j].stix_json, recs[j].stix_len, err)))
+                        goto rollback;
+            if (ndone < CY_ARRAY_LEN(done_colls))
+                done_colls[ndone++] = coll;
+        }
+    }
+    rc = exec(c->db, "COMMIT", err);
+    if (rc == COMITY_OK)
+        goto out;
+rollback:
+    exec(c->db, "ROLLBACK", NULL);
+out:
+    release(q, c);
+    return rc;
+}
+
+static void read_record(sqlite3_stmt *st, cy_record_row *r, bool env)
+{
+    memset(r, 0, sizeof *r);
+    r->seq = sqlite3_column_int64(st, 0);
+    r->id = (const char *)sqlite3_column_text(st, 1);
+    r->type = (const char *)sqlite3_column_text(st, 2);
+    r->author = (const char *)sqlite3_column_text(st, 3);
+    r->tlp = (const char *)sqlite3_column_text(st, 4);
+    r->created = (const char *)sqlite3_column_text(st, 5);
+    r->digest = (const char *)sqlite3_column_text(st, 6);
+    r->log_index = (uint64_t)sqlite3_column_int64(st, 7);
+    r->received_us = sqlite3_column_int64(st, 8);
+    if (env) {
+        r->envelope = (const char *)sqlite3_column_text(st, 9);
+        r->envelope_len = (size_t)sqlite3_column_bytes(st, 9);
+    }
+}
+
+static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_record_cb cb,
+                                   void *ctx, bool *more, comity_error *err)
+{
+    struct sq *q = impl;
+    *more = false;
+    char sql[SQL_MAX];
+    /* the access rule is part of the query: a page counts only rows the
+     * viewer may see */
+    snprintf(sql, sizeof sql,
+             "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s"
+             " AND (tlp='clear' OR (:viewer IS NOT NULL AND (tlp='green' OR author=:viewer"
+             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party=:viewer AND v.seq=records.seq))))"
+             " ORDER BY seq LIMIT :limit",
+             qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
+             qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
+             qq->to ? " AND seq IN (SELECT seq FROM record_to WHERE party=:to)" : "",
+             qq->since_ms ? " AND created_ms>=:since" : "");
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, sql, err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+#define BIND_TEXT(name, v)                                                                   \
+    if (v)                                                                                   \
+        sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, name), v, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after"), qq->after_seq);
+    BIND_TEXT(":id", qq->id)
+    BIND_TEXT(":type", qq->type)
+    BIND_TEXT(":author", qq->author)
+    BIND_TEXT(":to", qq->to)
+    BIND_TEXT(":viewer", qq->viewer)
+#undef BIND_TEXT
+    if (qq->since_ms)
+        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), qq->since_ms);
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), (int64_t)qq->limit + 1);
+    size_t n = 0;
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == qq->limit) {
+            *more = true;
+            break;
+        }
+        n++;
+        cy_record_row r;
+        read_record(st, &r, qq->with_envelope);
+        if (cb(&r, ctx)) {
+            *more = true;
+            break;
+        }
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "querying records");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_records_tail(void *impl, int64_t after_seq, cy_record_cb cb, void *ctx,
+                                  comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    /* not cached: the callback may call the store again (on another
+     * connection), and this runs once at startup */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "SELECT " RECORD_COLS " FROM records WHERE seq>? ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = dberr(err, c->db, "prepare");
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, after_seq);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        cy_record_row r;
+        read_record(st, &r, false);
+        if (cb(&r, ctx))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "reading records");
+    sqlite3_finalize(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_record_set_index(void *impl, int64_t seq, uint64_t log_index,
+                                      comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "UPDATE records SET log_index=? WHERE seq=?", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)log_index);
+    sqlite3_bind_int64(st, 2, seq);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(err, c->db, "updating record");
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static const cy_record_ops SQLITE_RECORD_OPS = {
+    .find = sq_record_find,
+    .add = sq_records_add,
+    .query = sq_records_query,
+    .tail = sq_records_tail,
+    .set_index = sq_record_set_index,
+};
+
+static const struct cy_record_ops *sqlite_record_ops(void) { return &SQLITE_RECORD_OPS; }

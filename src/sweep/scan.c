@@ -18,15 +18,23 @@
  * When the set holds name-like values (process:name, file:name, file:path,
  * app:id, ...), each line is also split into words at whitespace, quotes
  * and brackets, and each word (and its last path component) is looked up.
- * Sets of dotted values only take a faster path (scan_dots) that visits
- * dots and newlines found 64 bytes at a time with SSE2.  Domain tokens are
- * batched (32) so their lookups' cache misses overlap; hits still come out
- * in input order.  Nothing here allocates; the buffer is only read.
+ * Sets of dotted values only take a faster path (scan_dots) that makes bit
+ * masks of 64 bytes at a time (AVX2 when the CPU has it, else SSE2) and
+ * visits only the runs that can hit: with domains only, runs holding a dot
+ * and a letter, found with two carry-propagating additions per window.
+ * Domain tokens are batched (32) so their lookups' cache misses overlap; a
+ * token equal to the previous one (DNS logs name each query twice) is not
+ * hashed again.  Hits still come out in input order.  Nothing here
+ * allocates; the buffer is only read.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #endif
 
 #include "sweep/sweep.h"
@@ -44,10 +52,14 @@ enum {
 };
 
 static uint8_t class_t[256];
+static bool use_avx2; /* set once with class_t */
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
 
 static void class_init(void)
 {
+#if defined(__x86_64__) && defined(__GNUC__)
+    use_avx2 = getenv("COMITY_NO_AVX2") == NULL && __builtin_cpu_supports("avx2");
+#endif
     uint8_t *k = class_t;
     {
         for (int i = 0; i < 256; i++) {
@@ -88,8 +100,9 @@ static const uint8_t *classes(void)
 struct pend {
     const char *s;
     uint32_t len;
+    int32_t same;   /* an earlier pend of this batch with the same bytes, or -1 */
     uint64_t line;
-    cy_sw_dq q;
+    cy_sw_dq q;     /* unused when same >= 0 */
 };
 
 /* Scanning state for one call. */
@@ -104,6 +117,14 @@ struct scan {
     const uint8_t *cls;
     struct pend batch[BATCH];
     size_t nbatch;
+    /* the last domain token hashed: DNS server logs name the query twice
+     * a line (BIND: "(name): query: name"), so the second is not hashed
+     * again, and not probed again when the first had no hit.  Its hashes
+     * are batch[prev_idx].q while it is in the batch, else prev_q. */
+    const char *prev_s;
+    size_t prev_len;
+    int32_t prev_idx;
+    cy_sw_dq prev_q;
     bool has_dom, has_v4, has_v6, has_hash, has_email, has_url;
     int stop;
 };
@@ -131,11 +152,21 @@ static void emit(struct scan *sc, const cy_sw_found *f, size_t n, const char *to
 static void flush(struct scan *sc)
 {
     cy_sw_found f[FOUND_MAX];
-    size_t n = sc->nbatch;
+    size_t n = sc->nbatch, nhit[BATCH];
     sc->nbatch = 0;
+    if (sc->prev_idx >= 0) {
+        sc->prev_q = sc->batch[sc->prev_idx].q;
+        sc->prev_idx = -1;
+    }
     for (size_t i = 0; i < n && !sc->stop; i++) {
         struct pend *p = &sc->batch[i];
-        size_t k = cy_sw_domain_probe(sc->set, p->s, p->len, &p->q, f, FOUND_MAX);
+        if (p->same >= 0 && nhit[p->same] == 0) {
+            nhit[i] = 0; /* same bytes as a token without hits */
+            continue;
+        }
+        const cy_sw_dq *q = p->same >= 0 ? &sc->batch[p->same].q : &p->q;
+        size_t k = cy_sw_domain_probe(sc->set, p->s, p->len, q, f, FOUND_MAX);
+        nhit[i] = k;
         if (k)
             emit(sc, f, k, p->s, p->len, p->line);
     }
@@ -156,7 +187,24 @@ static void report(struct scan *sc, const cy_sw_found *f, size_t n,
 static void queue_domain(struct scan *sc, const char *s, size_t len)
 {
     struct pend *p = &sc->batch[sc->nbatch];
-    size_t n = cy_sw_domain_hashes(sc->set, s, len, &p->q);
+    size_t n;
+    if (len == sc->prev_len && memcmp(s, sc->prev_s, len) == 0) {
+        p->same = sc->prev_idx;
+        if (p->same < 0)
+            p->q = sc->prev_q;
+        n = p->same >= 0 ? sc->batch[p->same].q.n : p->q.n;
+    } else {
+        n = cy_sw_domain_hashes_at(sc->set, s, len, (size_t)(s - sc->buf), &p->q);
+        p->same = -1;
+        if (n == SIZE_MAX) {
+            sc->prev_len = 0; /* none */
+        } else {
+            sc->prev_s = s;
+            sc->prev_len = len;
+            sc->prev_idx = n ? (int32_t)sc->nbatch : -1;
+            sc->prev_q.n = 0; /* read only when n == 0 */
+        }
+    }
     if (n == 0)
         return;
     if (n == SIZE_MAX) {
@@ -386,26 +434,109 @@ static inline void masks16(const char *p, unsigned shift, struct masks *m)
 }
 #endif
 
-static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
+/* The masks of 64 bytes: SSE2, four 16-byte steps. */
+static inline void masks64_sse2(const char *p, struct masks *m)
+{
+#if defined(__SSE2__)
+    memset(m, 0, sizeof *m);
+    masks16(p, 0, m);
+    masks16(p + 16, 16, m);
+    masks16(p + 32, 32, m);
+    masks16(p + 48, 48, m);
+#else
+    masks_scalar(classes(), p, 64, m);
+#endif
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SCAN_AVX2 1
+/* The same with AVX2 (two 32-byte steps), chosen at run time. */
+__attribute__((target("avx2"))) static inline void masks32(const char *p, unsigned shift,
+                                                           uint64_t out[5])
+{
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)p);
+    const __m256i bias = _mm256_set1_epi8((char)0x80);
+    __m256i hi = _mm256_cmpgt_epi8(_mm256_setzero_si256(), v); /* bytes >= 0x80 */
+    __m256i l = _mm256_sub_epi8(_mm256_or_si256(v, _mm256_set1_epi8(0x20)),
+                                _mm256_set1_epi8('a'));
+    __m256i letter = _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(0x80 + 26)),
+                                       _mm256_xor_si256(l, bias));
+    __m256i d = _mm256_sub_epi8(v, _mm256_set1_epi8('0'));
+    __m256i digit = _mm256_cmpgt_epi8(_mm256_set1_epi8((char)(0x80 + 10)),
+                                      _mm256_xor_si256(d, bias));
+    __m256i dot = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('.'));
+    __m256i nl = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n'));
+    __m256i colon = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(':'));
+    __m256i alpha = _mm256_or_si256(
+        _mm256_or_si256(hi, letter),
+        _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('-')),
+                        _mm256_cmpeq_epi8(v, _mm256_set1_epi8('_'))));
+    __m256i run = _mm256_or_si256(_mm256_or_si256(alpha, digit), _mm256_or_si256(dot, colon));
+    out[0] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(run) << shift;
+    out[1] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(dot) << shift;
+    out[2] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(nl) << shift;
+    out[3] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(alpha) << shift;
+    out[4] |= (uint64_t)(uint32_t)_mm256_movemask_epi8(colon) << shift;
+}
+
+__attribute__((target("avx2"))) static inline void masks64_avx2(const char *p,
+                                                                struct masks *m)
+{
+    uint64_t o[5] = {0, 0, 0, 0, 0};
+    masks32(p, 0, o);
+    masks32(p + 32, 32, o);
+    m->run = o[0];
+    m->dot = o[1];
+    m->nl = o[2];
+    m->alpha = o[3];
+    m->colon = o[4];
+}
+#endif
+
+/* The loop over windows; masks64 computes a full window's masks (inlined
+ * into one copy per instruction set). */
+static inline __attribute__((always_inline)) uint64_t
+scan_dots_body(struct scan *sc, const char *buf, size_t len,
+               void (*masks64)(const char *, struct masks *))
 {
     const uint8_t *cls = sc->cls;
     const char *end = buf + len;
     const char *done = buf; /* end of the last run handled */
     uint64_t lines = 0;
+    /* digit-and-dot runs (times, IPs) matter only to these sets; the
+     * others visit only runs with a dot and a letter */
+    const bool dots_only = sc->has_v4 || sc->has_url || sc->has_email;
+    uint64_t c_alpha = 0, c_dot = 0; /* carries into the next window */
+    const bool direct = sc->has_dom && !sc->has_email && !sc->has_url;
     for (size_t i = 0; i < len && !sc->stop; i += 64) {
         struct masks m;
         size_t n = len - i < 64 ? len - i : 64;
-#if defined(__SSE2__)
-        if (n == 64) {
-            memset(&m, 0, sizeof m);
-            masks16(buf + i, 0, &m);
-            masks16(buf + i + 16, 16, &m);
-            masks16(buf + i + 32, 32, &m);
-            masks16(buf + i + 48, 48, &m);
-        } else
-#endif
+        if (n == 64)
+            masks64(buf + i, &m);
+        else
             masks_scalar(cls, buf + i, n, &m);
-        uint64_t ev = m.dot | m.nl;
+        uint64_t ev;
+        if (dots_only) {
+            ev = m.dot;
+        } else {
+            /* Only runs with a dot and a letter can hit: one event per
+             * such run, found with carries (each window is one digit of a
+             * long addition, so runs across window edges keep their
+             * carries).  R + A carries from each letter through the rest
+             * of its run: a dot it passes (sum bit 0) has a letter before
+             * it.  N + D (N: run bytes that are not letters) carries from
+             * each dot through non-letters: where it lands on a letter,
+             * that letter has a dot before it. */
+            uint64_t nr = m.run & ~m.alpha, t1, t2;
+            bool o1 = __builtin_add_overflow(m.run, m.alpha, &t1);
+            bool o2 = __builtin_add_overflow(t1, c_alpha, &t1);
+            c_alpha = o1 | o2;
+            bool o3 = __builtin_add_overflow(nr, m.dot, &t2);
+            bool o4 = __builtin_add_overflow(t2, c_dot, &t2);
+            c_dot = o3 | o4;
+            ev = (m.dot & ~t1) | (t2 & ~nr & m.alpha);
+        }
+        ev |= m.nl;
         while (ev && !sc->stop) {
             unsigned b = (unsigned)__builtin_ctzll(ev);
             ev &= ev - 1;
@@ -439,9 +570,18 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
             /* the run's other dots need no visit (a run holds no newline) */
             ev &= hi >= 64 ? 0 : ~((1ULL << hi) - 1);
             /* digits, dots and colons only (times, IPs): nothing to find
-             * unless the set has IPv4 values or URLs/emails by IP */
-            if (!(acc & K_ALPHA) && !sc->has_v4 && !sc->has_url && !sc->has_email)
+             * unless the set has IPv4 values or URLs/emails by IP.  (Bytes
+             * added byte by byte above carry K_HEXL/K_HEXU for a-f: "ab.12"
+             * across a window edge is a letter run too.) */
+            if (!(acc & (K_ALPHA | K_HEXL | K_HEXU)) && !dots_only)
                 continue;
+            /* the common case, a plain host name: straight to the batch
+             * (what simple_run would do, without its checks) */
+            if (direct && !(acc & K_COLON) && (acc & (K_ALPHA | K_HEXL | K_HEXU)) &&
+                *a != '.' && z[-1] != '.') {
+                queue_domain(sc, a, (size_t)(z - a));
+                continue;
+            }
             run(sc, a, (size_t)(z - a), acc);
         }
     }
@@ -450,12 +590,47 @@ static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
     return lines;
 }
 
+static uint64_t scan_dots_sse2(struct scan *sc, const char *buf, size_t len)
+{
+    return scan_dots_body(sc, buf, len, masks64_sse2);
+}
+
+#if SCAN_AVX2
+__attribute__((target("avx2"))) static uint64_t scan_dots_avx2(struct scan *sc,
+                                                               const char *buf, size_t len)
+{
+    return scan_dots_body(sc, buf, len, masks64_avx2);
+}
+#endif
+
+bool cy_sw_scan_avx2(int set)
+{
+    classes();
+#if SCAN_AVX2
+    if (set >= 0)
+        use_avx2 = set && __builtin_cpu_supports("avx2");
+    return use_avx2;
+#else
+    (void)set;
+    return false;
+#endif
+}
+
+static uint64_t scan_dots(struct scan *sc, const char *buf, size_t len)
+{
+#if SCAN_AVX2
+    if (use_avx2)
+        return scan_dots_avx2(sc, buf, len);
+#endif
+    return scan_dots_sse2(sc, buf, len);
+}
+
 uint64_t cy_sw_scan_text(const cy_sw_set *set, const char *buf, size_t len,
                          uint64_t line0, uint64_t off0, cy_sw_hit_fn fn, void *ud)
 {
     struct scan sc = {
         .set = set, .buf = buf, .end = buf + len, .line = line0, .off0 = off0,
-        .fn = fn, .ud = ud, .cls = classes(),
+        .fn = fn, .ud = ud, .cls = classes(), .prev_idx = -1,
         .has_dom = cy_sw_set_has(set, CY_SW_DOMAIN),
         .has_v4 = cy_sw_set_has(set, CY_SW_IPV4),
         .has_v6 = cy_sw_set_has(set, CY_SW_IPV6),

@@ -77,6 +77,7 @@ struct cy_sw_set {
     size_t duplicates;
     size_t nregex;
     bool built;
+    bool dom_rx;                   /* regexes on domains (after build) */
     uint64_t paths_present;
     size_t per_path[CY_SW_PATH_MAX];
     uint64_t dom_lens[4];          /* bit L: a domain of length L (< 256) */
@@ -760,6 +761,7 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
     comity_err rc = cy_sw_rx_build(s->rx, err);
     if (rc != COMITY_OK)
         return rc;
+    s->dom_rx = cy_sw_rx_has(s->rx, CY_SW_DOMAIN);
     s->built = true;
     return COMITY_OK;
 }
@@ -850,20 +852,62 @@ size_t cy_sw_lookup_exact(const cy_sw_set *s, int path, const char *v,
     return n;
 }
 
-size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_dq *q)
+/* The bytes u[end-8 .. end) as a little-endian word, bytes before u
+ * (when end < 8) zero: read with one unaligned load when the caller says
+ * that `before` bytes in front of u are readable, else byte by byte. */
+static inline uint64_t word_ending(const uint8_t *u, size_t end, size_t before)
+{
+    if (end >= 8)
+        return load8(u + end - 8);
+    if (end == 0)
+        return 0;
+    if (before >= 8 - end)
+        return load8(u - (8 - end)) >> (8 * (8 - end));
+    return load_part(u, end);
+}
+
+/* The r (1..7) bytes u[i .. i+r) as a little-endian word; one unaligned
+ * load when the 8 bytes ending at u + i + r are readable. */
+static inline uint64_t tail_word(const uint8_t *u, size_t i, size_t r, size_t before)
+{
+    if (i + r >= 8 || before >= 8 - (i + r))
+        return load8(u + i + r - 8) >> (8 * (8 - r));
+    return load_part(u + i, r);
+}
+
+/* Queues the hash of the suffix of length l starting at u + i (chain holds
+ * the mix of its last l / 8 words); false when the queue is full. */
+static inline bool queue_suffix(const cy_sw_set *s, const uint8_t *u, size_t i, size_t l,
+                                uint64_t chain, size_t before, cy_sw_dq *q)
+{
+    if (q->n == CY_SW_DQ_MAX)
+        return false;
+    uint64_t h = chain;
+    if (l % 8)
+        h = mix(h, fold8(tail_word(u, i, l % 8, before)));
+    h = fmix(s, h ^ l);
+    q->h[q->n] = h;
+    q->at[q->n] = (uint8_t)i;
+    q->n++;
+    __builtin_prefetch(&s->bloom[(h >> 8) & s->bmask]);
+    return true;
+}
+
+size_t cy_sw_domain_hashes_at(const cy_sw_set *s, const char *v, size_t len, size_t before,
+                              cy_sw_dq *q)
 {
     q->n = 0;
     if (!s->built || !((s->paths_present >> CY_SW_DOMAIN) & 1) || len > 253)
         return 0;
-    if (cy_sw_rx_has(s->rx, CY_SW_DOMAIN))
+    if (s->dom_rx)
         return SIZE_MAX; /* the caller looks up one by one, with the regexes */
     if (len < s->dom_min)
         return 0;
     const uint8_t *u = (const uint8_t *)v;
+    uint64_t chain = seed(s, CY_SW_DOMAIN);
+    size_t words = 0;
     if (s->dom_nlens <= 4) {
         /* Few distinct lengths (small sets): test those positions only. */
-        uint64_t chain = seed(s, CY_SW_DOMAIN);
-        size_t words = 0;
         for (size_t k = 0; k < s->dom_nlens; k++) {
             size_t l = s->dom_len_list[k];
             if (l > len)
@@ -871,67 +915,54 @@ size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_
             size_t i = len - l;
             if (i > 0 && u[i - 1] != '.')
                 continue;
-            if (q->n == CY_SW_DQ_MAX)
-                return SIZE_MAX;
             while (words < l / 8) {
                 words++;
                 chain = mix(chain, fold8(load8(u + len - 8 * words)));
             }
-            uint64_t h = chain;
-            if (l % 8)
-                h = mix(h, fold8(load_tail(u, u + i, l % 8)));
-            h = fmix(s, h ^ l);
-            q->h[q->n] = h;
-            q->at[q->n] = (uint8_t)i;
-            q->n++;
-            __builtin_prefetch(&s->bloom[(h >> 8) & s->bmask]);
+            if (!queue_suffix(s, u, i, l, chain, before, q))
+                return SIZE_MAX;
         }
         return q->n;
     }
-    /* Label starts, last first: after each dot (found 8 bytes at a time:
-     * the exact SWAR zero-byte test on w ^ "........"), and byte 0. */
-    uint8_t starts[256];
-    size_t ns = 0;
+    /* One pass from the end: the dots of each 8-byte word (the exact SWAR
+     * zero-byte test on w ^ "........"), last first; each dot starts a
+     * label suffix, probed when some stored domain has its length.  The
+     * suffixes come shortest first, so the chain of full words is shared. */
     for (size_t end = len; end > 0;) {
         size_t at = end >= 8 ? end - 8 : 0;
-        uint64_t w = end - at == 8 ? load8(u + at) : load_part(u + at, end - at);
-        uint64_t x = w ^ ('.' * ONES);
+        uint64_t x = word_ending(u, end, before) ^ ('.' * ONES);
         uint64_t z = ~(((x & (0x7f * ONES)) + 0x7f * ONES) | x | (0x7f * ONES));
-        if (end - at < 8)
-            z &= (1ULL << (8 * (end - at))) - 1;
+        /* bytes before u read as zero or were shifted out: never a dot */
         while (z) {
             unsigned hb = 63 - (unsigned)__builtin_clzll(z);
             z &= ~(1ULL << hb);
-            starts[ns++] = (uint8_t)(at + hb / 8 + 1);
+            size_t i = at + hb / 8 + 1;
+            size_t l = len - i;
+            if (l == 0 || !((s->dom_lens[l / 64] >> (l % 64)) & 1))
+                continue;
+            while (words < l / 8) {
+                words++;
+                chain = mix(chain, fold8(load8(u + len - 8 * words)));
+            }
+            if (!queue_suffix(s, u, i, l, chain, before, q))
+                return SIZE_MAX;
         }
         end = at;
     }
-    starts[ns++] = 0;
-    /* Hashes of the label suffixes whose length some stored domain has,
-     * from the shortest up; the chain of full words is shared. */
-    uint64_t chain = seed(s, CY_SW_DOMAIN);
-    size_t words = 0;
-    for (size_t k = 0; k < ns; k++) {
-        size_t i = starts[k];
-        size_t l = len - i;
-        if (l == 0 || !((s->dom_lens[l / 64] >> (l % 64)) & 1))
-            continue;
-        if (q->n == CY_SW_DQ_MAX)
-            return SIZE_MAX;
-        while (words < l / 8) {
+    if ((s->dom_lens[len / 64] >> (len % 64)) & 1) {
+        while (words < len / 8) {
             words++;
             chain = mix(chain, fold8(load8(u + len - 8 * words)));
         }
-        uint64_t h = chain;
-        if (l % 8)
-            h = mix(h, fold8(load_tail(u, u + i, l % 8)));
-        h = fmix(s, h ^ l);
-        q->h[q->n] = h;
-        q->at[q->n] = (uint8_t)i;
-        q->n++;
-        __builtin_prefetch(&s->bloom[(h >> 8) & s->bmask]);
+        if (!queue_suffix(s, u, 0, len, chain, before, q))
+            return SIZE_MAX;
     }
     return q->n;
+}
+
+size_t cy_sw_domain_hashes(const cy_sw_set *s, const char *v, size_t len, cy_sw_dq *q)
+{
+    return cy_sw_domain_hashes_at(s, v, len, 0, q);
 }
 
 size_t cy_sw_domain_probe(const cy_sw_set *s, const char *v, size_t len,

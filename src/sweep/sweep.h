@@ -167,6 +167,10 @@ typedef struct cy_sw_dq {
  * CY_SW_DQ_MAX (then use cy_sw_lookup_domain). */
 size_t cy_sw_domain_hashes(const cy_sw_set *set, const char *v, size_t len,
                            cy_sw_dq *q);
+/* The same, when `before` bytes in front of v may be read too (a token in
+ * a larger buffer): the partial words are then single loads. */
+size_t cy_sw_domain_hashes_at(const cy_sw_set *set, const char *v, size_t len,
+                              size_t before, cy_sw_dq *q);
 size_t cy_sw_domain_probe(const cy_sw_set *set, const char *v, size_t len,
                           const cy_sw_dq *q, cy_sw_found *out, size_t cap);
 
@@ -186,6 +190,12 @@ typedef struct cy_sw_hit {
     const char *tok;     /* the token as it stands in the input (borrowed) */
     size_t tok_len;
 } cy_sw_hit;
+
+/* Whether the tokenizer's fast path uses AVX2 (chosen once, at first use,
+ * from the CPU; COMITY_NO_AVX2 in the environment turns it off).  set 0 or
+ * 1 changes it (tests compare both paths; not while scans run), -1 only
+ * asks. */
+bool cy_sw_scan_avx2(int set);
 
 /* Called for each hit; `ud` is the caller's.  Returning non-zero stops. */
 typedef int (*cy_sw_hit_fn)(void *ud, const cy_sw_hit *hit);

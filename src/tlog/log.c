@@ -28,11 +28,15 @@
  * writer or corruption, and the sequencer stops.
  *
  * Threads.  `mu` guards the staging buffer, the counters and the published
- * checkpoint; `seq` serialises commits, integration and the SQLite handle.
- * Lock order is seq before mu.  Appends from any number of threads share
- * commits: a durable append waits until a commit covering its index is done
- * (by the sequencer thread, or by itself when there is none).  After an I/O
- * error the handle refuses further work; reopening recovers.
+ * checkpoint; `cmt` serialises commits (so batches reach SQLite in index
+ * order); `seq` serialises integrations and guards the tree state; `dbmu`
+ * the SQLite handle; `pmu` the durable-but-not-integrated entries.  Lock
+ * order: cmt, seq, then the leaf locks mu, dbmu, pmu.  Commits go on while
+ * an integration hashes and writes tiles.  Appends from any number of
+ * threads share commits: a durable append takes `cmt` and commits whatever
+ * is staged, so the appenders queued behind it find their entries durable
+ * (group commit).  After an I/O error the handle refuses further work;
+ * reopening recovers.
  *
  * Proofs read perfect subtrees from tiles through a cache of whole tiles with
  * their internal nodes (tiles never change, partial ones included), so a
@@ -55,11 +59,13 @@
 
 #include "tlog/tlog.h"
 
-#define STAGE_CAP (8u << 20)       /* staged bytes before appends wait */
-#define PEND_CAP (16u << 20)       /* durable bytes that force integration */
+#define STAGE_CAP (4u << 20)       /* staged bytes before appends wait */
+#define PEND_CAP (4u << 20)         /* durable bytes that force integration */
 #define CACHE_SLOTS 8192           /* tiles cached (at most ~134 MB) */
 #define CACHE_PROBE 4
-#define DEFAULT_INTERVAL_MS 1000
+/* Half a second between the starts of integrations, so that a checkpoint
+ * appears at least every second even when an integration takes a while. */
+#define DEFAULT_INTERVAL_MS 500
 #define MEMO_SLOTS 256             /* right-edge range hashes remembered */
 
 struct comity_log {
@@ -78,6 +84,7 @@ struct comity_log {
     uint64_t staged_first;
     uint64_t durable;    /* entries below are durable */
     bool pend_waiting;   /* durable entries await integration */
+    bool leading;        /* an appender is committing for the others */
     uint64_t n_commits;  /* statistics, for benchmarks */
     uint64_t n_checkpoints;
     comity_error fatal;  /* sticky sequencer failure */
@@ -92,7 +99,10 @@ struct comity_log {
     ino_t cp_ino;        /* readers: the checkpoint file last read */
     struct timespec cp_mtime;
 
-    pthread_mutex_t seq;
+    pthread_mutex_t cmt;  /* one commit at a time, in index order */
+    pthread_mutex_t seq;  /* one integration at a time; the tree state */
+    pthread_mutex_t dbmu; /* the SQLite handle */
+    pthread_mutex_t pmu;  /* pend, pend_first, pend_n */
     sqlite3 *db;
     uint64_t size;                   /* integrated */
     uint8_t (*cur)[CY_TILE_WIDTH][CY_HASH]; /* right edge tile of each level */
@@ -102,6 +112,11 @@ struct comity_log {
     uint64_t pend_first, pend_n;
     int64_t last_cp_ms;
 
+    pthread_mutex_t bmu;  /* the last bundle read (bundles never change) */
+    uint64_t b_index;
+    unsigned b_width;
+    uint8_t *b_data;
+    size_t b_len;
     pthread_rwlock_t cmu; /* the tile cache and the range memo */
     cy_tile **cache;
     struct memo_slot {
@@ -267,20 +282,44 @@ static comity_err read_tile(int dirfd, unsigned level, uint64_t n, unsigned widt
 /* A set of new files written under temporary names, made durable together. */
 struct fbatch {
     char (*path)[CY_TILE_PATH_MAX];
+    bool *there; /* already in place (a redone integration): fsync only */
     size_t n, cap;
 };
 
 static void fb_free(struct fbatch *fb)
 {
     cy_free(fb->path);
+    cy_free(fb->there);
     fb->path = NULL;
+    fb->there = NULL;
     fb->n = fb->cap = 0;
+}
+
+static comity_err fb_add(struct fbatch *fb, const char *path, bool there, comity_error *err)
+{
+    if (fb->n == fb->cap) {
+        size_t nc = fb->cap ? fb->cap * 2 : 16;
+        void *p = cy_realloc(fb->path, nc * sizeof *fb->path);
+        if (!p)
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        fb->path = p;
+        p = cy_realloc(fb->there, nc * sizeof *fb->there);
+        if (!p)
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        fb->there = p;
+        fb->cap = nc;
+    }
+    snprintf(fb->path[fb->n], CY_TILE_PATH_MAX, "%s", path);
+    fb->there[fb->n++] = there;
+    return COMITY_OK;
 }
 
 static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
                            const void *data, size_t len, comity_error *err)
 {
-    /* Immutable files: an existing one must already say the same thing. */
+    /* Immutable files: an existing one must already say the same thing.
+     * (It was left by an integration a crash interrupted; it is made
+     * durable again below, in case its rename never reached the disk.) */
     struct stat st;
     if (fstatat(log->dirfd, path, &st, 0) == 0) {
         uint8_t *old;
@@ -295,15 +334,7 @@ static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
             return cy_fail(err, COMITY_ERR_CONFLICT,
                            "%s exists with other content: another writer, or the "
                            "log was altered; refusing to overwrite", path);
-        return COMITY_OK;
-    }
-    if (fb->n == fb->cap) {
-        size_t nc = fb->cap ? fb->cap * 2 : 16;
-        void *p = cy_realloc(fb->path, nc * sizeof *fb->path);
-        if (!p)
-            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-        fb->path = p;
-        fb->cap = nc;
+        return fb_add(fb, path, true, err);
     }
     comity_err rc = mkdirs_for(log->dirfd, path, err);
     if (rc)
@@ -329,8 +360,7 @@ static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
     }
     if (close(fd) != 0)
         return cy_fail(err, COMITY_ERR_IO, "writing %s: %s", tmp, strerror(errno));
-    snprintf(fb->path[fb->n++], CY_TILE_PATH_MAX, "%s", path);
-    return COMITY_OK;
+    return fb_add(fb, path, false, err);
 }
 
 static comity_err fsync_rel(int dirfd, const char *rel, int oflags, comity_error *err)
@@ -356,13 +386,15 @@ static comity_err fb_commit(comity_log *log, struct fbatch *fb, comity_error *er
     char tmp[CY_TILE_PATH_MAX + 8];
     if (syncfs(log->dirfd) != 0) {
         for (size_t i = 0; i < fb->n && !rc; i++) {
-            snprintf(tmp, sizeof tmp, "%s.tmp", fb->path[i]);
+            snprintf(tmp, sizeof tmp, "%s%s", fb->path[i], fb->there[i] ? "" : ".tmp");
             rc = fsync_rel(log->dirfd, tmp, 0, err);
         }
         if (rc)
             return rc;
     }
     for (size_t i = 0; i < fb->n; i++) {
+        if (fb->there[i])
+            continue;
         snprintf(tmp, sizeof tmp, "%s.tmp", fb->path[i]);
         if (renameat(log->dirfd, tmp, log->dirfd, fb->path[i]) != 0)
             return cy_fail(err, COMITY_ERR_IO, "rename %s: %s", fb->path[i], strerror(errno));
@@ -640,12 +672,25 @@ static void set_published(comity_log *log, char *note, size_t len, uint64_t size
 /* Integrates every durable entry and publishes a checkpoint.  Holds seq. */
 static comity_err integrate_locked(comity_log *log, comity_error *err)
 {
-    if (log->pend_n == 0)
+    /* take what is durable now; commits go on meanwhile */
+    pthread_mutex_lock(&log->pmu);
+    cy_buf work = log->pend;
+    uint64_t wfirst = log->pend_first, wn = log->pend_n;
+    cy_buf_init(&log->pend, SIZE_MAX / 2);
+    log->pend_first = wfirst + wn;
+    log->pend_n = 0;
+    pthread_mutex_unlock(&log->pmu);
+    if (wn == 0) {
+        cy_buf_free(&work);
         return COMITY_OK;
+    }
     struct fbatch fb = {0};
     comity_err rc = COMITY_OK;
     uint64_t size = log->size;
-    const uint8_t *p = log->pend.data, *end = p + log->pend.len;
+    const uint8_t *p = work.data, *end = p + work.len;
+    /* the cadence counts from the start of each integration, so a slow one
+     * does not stretch the interval between checkpoints further */
+    int64_t started = mono_ms();
     while (p < end && !rc) {
         size_t n = (size_t)p[0] << 8 | p[1];
         uint8_t h[CY_HASH];
@@ -659,8 +704,9 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
         size++;
         p += n + 2;
     }
-    if (!rc && size != log->pend_first + log->pend_n)
+    if (!rc && (size != wfirst + wn || wfirst != log->size))
         rc = cy_fail(err, COMITY_ERR_INTERNAL, "tlog: pending entries do not add up");
+    cy_buf_free(&work);
     /* partial tiles and bundle for the new size */
     for (unsigned l = 0; l < CY_TILE_LEVELS && !rc; l++) {
         unsigned w = log->curw[l];
@@ -687,6 +733,7 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
     }
     if (!rc) {
         sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&log->dbmu);
         rc = db_exec(log->db, "BEGIN IMMEDIATE", err);
         if (!rc && (sqlite3_prepare_v2(log->db, "UPDATE state SET size = ?, checkpoint = ?",
                                        -1, &st, NULL) ||
@@ -715,6 +762,7 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
             rc = db_exec(log->db, "COMMIT", err);
         else
             sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+        pthread_mutex_unlock(&log->dbmu);
     }
     if (!rc)
         rc = publish_file(log, note, note_len, err);
@@ -723,13 +771,15 @@ static comity_err integrate_locked(comity_log *log, comity_error *err)
         return rc;
     }
     log->size = size;
-    log->pend.len = 0;
-    log->pend_n = 0;
-    log->pend_first = size;
-    log->last_cp_ms = mono_ms();
+    pthread_mutex_lock(&log->mu); /* read by the sequencer's wait, under mu */
+    log->last_cp_ms = started;
+    pthread_mutex_unlock(&log->mu);
     set_published(log, note, note_len, size, root);
+    pthread_mutex_lock(&log->pmu);
+    bool more = log->pend_n > 0;
+    pthread_mutex_unlock(&log->pmu);
     pthread_mutex_lock(&log->mu);
-    log->pend_waiting = false;
+    log->pend_waiting = more;
     log->n_checkpoints++;
     pthread_mutex_unlock(&log->mu);
     return COMITY_OK;
@@ -763,7 +813,7 @@ static comity_err fatal_copy(comity_log *log, comity_error *err)
     return log->fatal.code;
 }
 
-/* Moves everything staged into SQLite in one transaction.  Holds seq. */
+/* Moves everything staged into SQLite in one transaction.  Holds cmt. */
 static comity_err commit_locked(comity_log *log, comity_error *err)
 {
     pthread_mutex_lock(&log->mu);
@@ -784,6 +834,7 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     comity_error e = {0};
     comity_err rc = COMITY_OK;
     sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&log->dbmu);
     if (sqlite3_prepare_v2(log->db, "INSERT INTO pending(first, n, data) VALUES(?, ?, ?)", -1,
                            &st, NULL) ||
         sqlite3_bind_int64(st, 1, (sqlite3_int64)first) ||
@@ -792,12 +843,17 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
         sqlite3_step(st) != SQLITE_DONE)
         rc = db_fail(log->db, &e, "saving appended entries");
     sqlite3_finalize(st);
+    pthread_mutex_unlock(&log->dbmu);
+    bool full = false;
     if (!rc) {
+        pthread_mutex_lock(&log->pmu);
         if (log->pend_n == 0)
             log->pend_first = first;
         if (cy_buf_append(&log->pend, batch.data, batch.len))
             rc = cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
         log->pend_n += n;
+        full = log->pend.len >= PEND_CAP;
+        pthread_mutex_unlock(&log->pmu);
     }
     cy_buf_free(&batch);
     if (rc) {
@@ -812,28 +868,35 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     log->n_commits++;
     pthread_cond_broadcast(&log->done);
     pthread_mutex_unlock(&log->mu);
-    if (log->pend.len >= PEND_CAP && (rc = integrate_locked(log, &e)) != COMITY_OK) {
-        set_fatal(log, &e);
-        if (err)
-            *err = e;
-    }
-    return rc;
-}
-
-static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
-{
-    pthread_mutex_lock(&log->seq);
-    comity_err rc = commit_locked(log, err);
-    if (!rc && checkpoint) {
-        comity_error e = {0};
+    if (full) { /* back-pressure: this commit integrates before the next */
+        pthread_mutex_lock(&log->seq);
         rc = integrate_locked(log, &e);
+        pthread_mutex_unlock(&log->seq);
         if (rc) {
             set_fatal(log, &e);
             if (err)
                 *err = e;
         }
     }
-    pthread_mutex_unlock(&log->seq);
+    return rc;
+}
+
+static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
+{
+    pthread_mutex_lock(&log->cmt);
+    comity_err rc = commit_locked(log, err);
+    pthread_mutex_unlock(&log->cmt);
+    if (!rc && checkpoint) {
+        comity_error e = {0};
+        pthread_mutex_lock(&log->seq);
+        rc = integrate_locked(log, &e);
+        pthread_mutex_unlock(&log->seq);
+        if (rc) {
+            set_fatal(log, &e);
+            if (err)
+                *err = e;
+        }
+    }
     return rc;
 }
 
@@ -842,10 +905,16 @@ static void *sequencer_main(void *arg)
     comity_log *log = arg;
     pthread_mutex_lock(&log->mu);
     while (!log->stop && !log->fatal.code) {
+        int64_t interval = (int64_t)log->interval_ms;
         if (log->staged.len == 0) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait_ms = log->pend_waiting ? log->interval_ms / 4 + 1 : 1000;
+            int64_t wait_ms = 1000;
+            if (log->pend_waiting) {
+                /* wake when the next checkpoint is due */
+                int64_t due = log->last_cp_ms + interval - mono_ms();
+                wait_ms = due < 1 ? 1 : due;
+            }
             ts.tv_sec += wait_ms / 1000;
             ts.tv_nsec += (wait_ms % 1000) * 1000000;
             if (ts.tv_nsec >= 1000000000) {
@@ -857,9 +926,14 @@ static void *sequencer_main(void *arg)
                 break;
         }
         pthread_mutex_unlock(&log->mu);
-        pthread_mutex_lock(&log->seq);
+        pthread_mutex_lock(&log->cmt);
         comity_err rc = commit_locked(log, NULL);
-        if (!rc && log->pend_n && mono_ms() - log->last_cp_ms >= (int64_t)log->interval_ms) {
+        pthread_mutex_unlock(&log->cmt);
+        pthread_mutex_lock(&log->pmu);
+        bool waiting = log->pend_n > 0;
+        pthread_mutex_unlock(&log->pmu);
+        pthread_mutex_lock(&log->seq);
+        if (!rc && waiting && mono_ms() - log->last_cp_ms >= interval) {
             comity_error e = {0};
             if (integrate_locked(log, &e))
                 set_fatal(log, &e);
@@ -883,6 +957,10 @@ static comity_log *log_new(const char *dir, int flags)
     log->interval_ms = DEFAULT_INTERVAL_MS;
     pthread_mutex_init(&log->mu, NULL);
     pthread_mutex_init(&log->seq, NULL);
+    pthread_mutex_init(&log->cmt, NULL);
+    pthread_mutex_init(&log->dbmu, NULL);
+    pthread_mutex_init(&log->pmu, NULL);
+    pthread_mutex_init(&log->bmu, NULL);
     pthread_rwlock_init(&log->cmu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -934,6 +1012,11 @@ void comity_log_close(comity_log *log)
     cy_free(log->dir);
     pthread_mutex_destroy(&log->mu);
     pthread_mutex_destroy(&log->seq);
+    pthread_mutex_destroy(&log->cmt);
+    pthread_mutex_destroy(&log->dbmu);
+    pthread_mutex_destroy(&log->pmu);
+    pthread_mutex_destroy(&log->bmu);
+    cy_free(log->b_data);
     pthread_rwlock_destroy(&log->cmu);
     pthread_cond_destroy(&log->work);
     pthread_cond_destroy(&log->done);
@@ -967,7 +1050,8 @@ static comity_err load_published(comity_log *log, comity_error *err)
         cy_free(note);
         return cy_wrap(err, "%s/checkpoint", log->dir);
     }
-    snprintf(log->origin, sizeof log->origin, "%s", cp.origin);
+    if (!log->origin[0]) /* at open, before any other thread can see log */
+        snprintf(log->origin, sizeof log->origin, "%s", cp.origin);
     set_published(log, (char *)note, len, cp.size, cp.root);
     return COMITY_OK;
 }
@@ -1269,14 +1353,9 @@ comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int
     uint8_t pre[2] = {(uint8_t)(len >> 8), (uint8_t)len};
     pthread_mutex_lock(&log->mu);
     while (!log->fatal.code && log->staged.len + len + 2 > STAGE_CAP) {
-        if (log->thread_running) {
-            pthread_cond_signal(&log->work);
-            pthread_cond_wait(&log->done, &log->mu);
-        } else {
-            pthread_mutex_unlock(&log->mu);
-            (void)sequence(log, false, NULL);
-            pthread_mutex_lock(&log->mu);
-        }
+        pthread_mutex_unlock(&log->mu); /* back-pressure: commit ourselves */
+        (void)sequence(log, false, NULL);
+        pthread_mutex_lock(&log->mu);
     }
     if (log->fatal.code) {
         rc = fatal_copy(log, err);
@@ -1297,23 +1376,26 @@ comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int
         pthread_mutex_unlock(&log->mu);
         return COMITY_OK;
     }
-    if (log->thread_running) {
-        pthread_cond_signal(&log->work);
-        while (log->durable <= idx && !log->fatal.code)
+    /* Group commit: one appender at a time leads, committing everything
+     * staged so far in one transaction; the others wait for `done` and
+     * return as soon as their index is durable.  Entries staged during a
+     * commit go together in the next one. */
+    while (log->durable <= idx && !log->fatal.code) {
+        if (log->leading) {
             pthread_cond_wait(&log->done, &log->mu);
-        rc = log->durable > idx ? COMITY_OK : fatal_copy(log, err);
+            continue;
+        }
+        log->leading = true;
         pthread_mutex_unlock(&log->mu);
-        return rc;
+        pthread_mutex_lock(&log->cmt);
+        (void)commit_locked(log, NULL);
+        pthread_mutex_unlock(&log->cmt);
+        pthread_mutex_lock(&log->mu);
+        log->leading = false;
+        pthread_cond_broadcast(&log->done);
     }
+    rc = log->durable > idx ? COMITY_OK : fatal_copy(log, err);
     pthread_mutex_unlock(&log->mu);
-    /* No sequencer thread: commit ourselves, together with whatever other
-     * threads staged meanwhile. */
-    pthread_mutex_lock(&log->seq);
-    pthread_mutex_lock(&log->mu);
-    bool done = log->durable > idx;
-    pthread_mutex_unlock(&log->mu);
-    rc = done ? COMITY_OK : commit_locked(log, err);
-    pthread_mutex_unlock(&log->seq);
     return rc;
 }
 
@@ -1407,7 +1489,7 @@ comity_err comity_log_entry(comity_log *log, uint64_t index, uint8_t **entry, si
 {
     uint64_t size;
     *entry = NULL;
-    comity_err rc = snapshot(log, NULL, NULL, &size, NULL, err);
+    comity_err rc = published_size(log, index + 1, &size, err);
     if (rc)
         return rc;
     if (index >= size)
@@ -1418,11 +1500,23 @@ comity_err comity_log_entry(comity_log *log, uint64_t index, uint8_t **entry, si
     unsigned w = (size >> 8) > t ? 0 : (unsigned)(size & 0xff);
     char path[CY_TILE_PATH_MAX];
     cy_tile_path(path, -1, t, w);
-    uint8_t *b;
-    size_t blen;
-    rc = read_at(log->dirfd, path, (size_t)CY_TILE_WIDTH * 65537, &b, &blen, err);
-    if (rc)
-        return rc;
+    pthread_mutex_lock(&log->bmu);
+    if (!log->b_data || log->b_index != t || log->b_width != w) {
+        uint8_t *nb;
+        size_t nl;
+        rc = read_at(log->dirfd, path, (size_t)CY_TILE_WIDTH * 65537, &nb, &nl, err);
+        if (rc) {
+            pthread_mutex_unlock(&log->bmu);
+            return rc;
+        }
+        cy_free(log->b_data);
+        log->b_data = nb;
+        log->b_len = nl;
+        log->b_index = t;
+        log->b_width = w;
+    }
+    const uint8_t *b = log->b_data;
+    size_t blen = log->b_len;
     size_t at = 0;
     for (unsigned i = 0;; i++) {
         if (at + 2 > blen) {
@@ -1447,7 +1541,7 @@ comity_err comity_log_entry(comity_log *log, uint64_t index, uint8_t **entry, si
         }
         at += 2 + n;
     }
-    cy_free(b);
+    pthread_mutex_unlock(&log->bmu);
     return rc;
 }
 
@@ -1641,6 +1735,7 @@ comity_err comity_log_add_cosignatures(comity_log *log, const char *lines, size_
         size_t jl;
         joined = (char *)cy_buf_detach(&out, &jl);
         sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&log->dbmu);
         if (sqlite3_prepare_v2(log->db, "UPDATE state SET checkpoint = ? WHERE size = ?", -1,
                                &st, NULL) ||
             sqlite3_bind_text(st, 1, joined, (int)jl, SQLITE_STATIC) ||
@@ -1648,6 +1743,7 @@ comity_err comity_log_add_cosignatures(comity_log *log, const char *lines, size_
             sqlite3_changes(log->db) != 1)
             rc = db_fail(log->db, err, "saving cosigned checkpoint");
         sqlite3_finalize(st);
+        pthread_mutex_unlock(&log->dbmu);
         if (!rc)
             rc = publish_file(log, joined, jl, err);
         if (!rc) {

@@ -303,6 +303,8 @@ comity_err comity_policy_parse(const char *text, size_t len, comity_policy **out
     return COMITY_OK;
 }
 
+size_t cy_policy_nlogs(const comity_policy *p) { return p->nlogs; }
+
 comity_err comity_policy_check(const comity_policy *p, const char *note, size_t len,
                                comity_checkpoint *out, comity_error *err)
 {

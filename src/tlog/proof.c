@@ -119,8 +119,10 @@ comity_err comity_tlog_proof_verify(const char *proof, size_t len, const void *e
     comity_err rc = comity_init(err);
     if (rc)
         return rc;
-    if (nlogs == 0 && !policy)
-        return cy_fail(err, COMITY_ERR_USAGE, "tlog-proof: no log key and no policy to trust");
+    if (nlogs == 0 && (!policy || cy_policy_nlogs(policy) == 0))
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "tlog-proof: no log key to check the checkpoint's signature "
+                       "(give one, or a policy that lists the log)");
     cy_tlog_proof *p = cy_malloc(sizeof *p);
     if (!p)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");

@@ -182,6 +182,11 @@ comity_err cy_tlog_proof_format(uint64_t index, const uint8_t (*proof)[CY_HASH],
                                 const char *note, size_t note_len, char **out,
                                 size_t *len, comity_error *err);
 
+/* ---- policy.c ---------------------------------------------------------- */
+
+/* How many logs a policy lists (a policy may list none). */
+size_t cy_policy_nlogs(const comity_policy *p);
+
 /* ---- parse helpers shared by the text formats -------------------------- */
 
 /* Strict decimal: no sign, no leading zeros, fits in uint64. */

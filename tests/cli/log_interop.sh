@@ -41,6 +41,16 @@ for o in 1 2 3 256 70001 71000 71301; do
   args="$args cons:$o:c$o"
 done
 ./tlogcheck check log.vkey L $args || fail "go rejects the log"
+# a checkpoint carrying a witness cosignature (type 0x04, unknown to Go's
+# note package) still opens: unknown signatures are ignored
+$C witness init --name witness.interop.example --key w.key W > w.vkey 2>/dev/null || fail "witness init"
+$C witness add-log W "$(cat log.vkey)" || fail add-log
+$C log request L --old 0 > req || fail request
+$C witness add-checkpoint W --key w.key req > cosig 2>/dev/null || fail add-checkpoint
+$C log cosigned L --witness "$(cat w.vkey)" cosig || fail cosigned
+grep -c '^— ' L/checkpoint | grep -qx 2 || fail "no cosignature on the checkpoint"
+$C log prove L --index 5 -o r5c || fail prove
+./tlogcheck check log.vkey L proof:r5c || fail "go rejects a cosigned checkpoint"
 # and Go notices damage
 printf 'x' | dd of=L/tile/1/000 bs=1 seek=100 conv=notrunc 2> /dev/null
 ./tlogcheck check log.vkey L > /dev/null 2>&1 && fail "go accepted a damaged tile"

@@ -59,7 +59,7 @@ serve() {
   "$COMITY_BIN" serve "$dir" --listen 127.0.0.1:0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
   SERVE_PID=$!
   for _ in $(seq 100); do
-    URL=$(sed -n 's|^comity node serving \(https*://[0-9.]*:[0-9]*\)/.*|\1|p' "$T/serve.out")
+    URL=$(sed -n 's|^comity node serving \(https*://[0-9.]*:[0-9]*\)/.*|\1|p' "$T/serve.out" 2>/dev/null || true)
     [ -n "$URL" ] && return 0
     sleep 0.1
   done

@@ -71,7 +71,7 @@ check "node info: log checkpoint (origin, size 0)" "test.comity.example 0" "$(jb
 [ -f "$D/log/checkpoint" ] && [ -f "$D/node.key" ] && [ "$(stat -c %a "$D/node.key")" = 600 ] &&
   ok "init made the log and a 0600 node key" || bad "log or node key missing"
 check "POST node info" 405 "$(req POST /v1/node --data x)"
-check "unknown v1 path" 404 "$(req GET /v1/records)"
+check "unknown v1 path" 404 "$(req GET /v1/no-such-endpoint)"
 
 # --- collections and sharing levels ------------------------------------------
 ids_of() { jq -r '[.collections[]?.alias] | join(",")' "$T/body"; }

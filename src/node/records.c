@@ -1,0 +1,927 @@
+/*
+ * records.c: record intake (POST /v1/records), reading records and their
+ * receipts from the node's log (which node.c and http.c open and close).
+ *
+ * Intake checks, in this order, and answers the first failure with a JSON
+ * error naming the rule:
+ *
+ *   size           the envelope is at most COMITY_DSSE_MAX bytes      413
+ *   envelope       a DSSE JSON envelope with the record payloadType   400
+ *   payload        the payload follows specs/records.md               422
+ *   author         the author is a registered party                   403
+ *   signature      a signature verifies under the author's key        403
+ *   authenticated  the caller is logged in (401) as the author (403)
+ *   type           the record type is one this node knows             422
+ *
+ * Then the record is committed.  Nothing acknowledged is ever lost: the
+ * log entry ("comity-record-v1:" + digest) is appended and made durable
+ * BEFORE the store transaction that saves the record with its log index,
+ * and only after that commit does the caller get its 201.  A crash between
+ * the two leaves an entry in the log for a record the node never
+ * acknowledged (harmless: the author re-posts, and the record gets a new
+ * entry); a crash after the commit leaves both.  On start the node checks
+ * every record stored since the last clean stop against the log, and
+ * re-appends any entry that is missing (which only a lost or restored log
+ * directory could cause).
+ *
+ * Group commit: a record that passed every check is queued and its
+ * connection suspended (libmicrohttpd's suspend/resume), so no worker thread
+ * waits on a disk; one committer thread commits whatever is queued as one
+ * batch (one log fsync for all entries, then one store transaction for all
+ * rows and their TAXII copies) and resumes the connections, whose answers
+ * are then sent.
+ *
+ * Re-posting a stored record (same id, same digest) answers 200 with the
+ * same log index; the same id with another digest is 409.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <microhttpd.h>
+#include <sodium.h>
+
+#include "crypto/dsse.h"
+#include "node/intake.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000
+#define VKEY_CACHE 64
+#define EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
+#define EXTDEF_CREATOR "identity--9d102db0-e403-4779-96f4-440fbd8250a8"
+#define EXTDEF_TIME "2026-11-23T00:00:00.000Z"
+#define WRAPPER_TYPE "x-comity-record"
+
+/* The record types this node accepts (body schemas come later). */
+static const char *const KNOWN_TYPES[] = {
+    "notification", "request", "ack",      "reply",    "close", "ping",
+    "pong",         "poc",     "sighting", "evidence", "note",
+};
+
+bool cy_record_type_known(const char *type)
+{
+    for (size_t i = 0; i < CY_ARRAY_LEN(KNOWN_TYPES); i++)
+        if (strcmp(type, KNOWN_TYPES[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The STIX extension definition of the wrapper type (STIX 2.1, 7.3). */
+static const char EXTDEF_JSON[] =
+    "{\"type\":\"extension-definition\",\"spec_version\":\"2.1\",\"id\":\"" EXTDEF_ID "\","
+    "\"created_by_ref\":\"" EXTDEF_CREATOR "\",\"created\":\"" EXTDEF_TIME "\","
+    "\"modified\":\"" EXTDEF_TIME "\",\"name\":\"comity record\","
+    "\"description\":\"A comity record: a DSSE envelope (payloadType "
+    COMITY_RECORD_PAYLOAD_TYPE ") signed by its author, in the property dsse_envelope. "
+    "Check the envelope's signature and receipt, never this wrapper.\","
+    "\"schema\":\"https://comity.invalid/specs/records.md\",\"version\":\"1.0.0\","
+    "\"extension_types\":[\"new-sdo\"]}";
+
+/* ---- the intake state ------------------------------------------------------ */
+
+struct item {
+    comity_record *rec;
+    cy_record_in in;
+    char *stix; /* wrapper JSON */
+    char *env;  /* a copy of the envelope */
+    const char **to;
+    char stix_id[CY_RECORD_ID_MAX + 32];
+    struct MHD_Connection *conn; /* suspended until the commit is done */
+    struct cy_intake *intake;
+    /* results */
+    unsigned status;
+    const char *rule;
+    char msg[COMITY_ERRMSG_MAX + 64];
+    uint64_t log_index;
+    bool done;
+    struct item *next;
+};
+
+struct vslot {
+    char text[CY_VKEY_MAX];
+    comity_vkey *vk;
+};
+
+struct cy_intake {
+    comity_log *log; /* the node's log (borrowed from the node) */
+    int64_t coll_public, coll_community; /* 0: absent */
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct item *head, *tail;
+    size_t inflight; /* queued or committing, not yet resumed */
+    bool stop;
+    bool running;
+    pthread_t thr;
+    pthread_cond_t idle;
+    comity_node *node;
+
+    pthread_mutex_t vmu;
+    struct vslot vcache[VKEY_CACHE];
+    unsigned vnext;
+};
+
+/* ---- start-up check: every stored record's entry is in the log ------------- */
+
+struct recheck {
+    struct cy_intake *in;
+    comity_store *st;
+    size_t checked, fixed;
+    int64_t last_seq;
+    comity_err rc;
+    comity_error *err;
+};
+
+static int recheck_one(const cy_record_row *row, void *ctx)
+{
+    struct recheck *c = ctx;
+    char want[COMITY_RECORD_ENTRY_LEN + 1];
+    snprintf(want, sizeof want, "comity-record-v1:%s", row->digest);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    bool ok = comity_log_entry(c->in->log, row->log_index, &got, &len, NULL) == COMITY_OK &&
+              len == COMITY_RECORD_ENTRY_LEN && memcmp(got, want, len) == 0;
+    cy_free(got);
+    c->checked++;
+    c->last_seq = row->seq;
+    if (ok)
+        return 0;
+    /* missing (a lost or restored log directory): log it again */
+    uint64_t idx;
+    if ((c->rc = comity_log_append(c->in->log, want, COMITY_RECORD_ENTRY_LEN, 1, &idx, c->err)) ||
+        (c->rc = cy_store_record_set_index(c->st, row->seq, idx, c->err)))
+        return 1;
+    fprintf(stderr, "comity node: record %s was missing from the log: logged again at %llu\n",
+            row->id, (unsigned long long)idx);
+    c->fixed++;
+    return 0;
+}
+
+static comity_err recheck(comity_node *node, struct cy_intake *in, comity_error *err)
+{
+    char *v = NULL;
+    int64_t after = 0;
+    if (cy_store_meta_get(node->store, "records_checked_seq", &v, NULL) == COMITY_OK) {
+        after = strtoll(v, NULL, 10);
+        cy_free(v);
+    }
+    struct recheck c = {.in = in, .st = node->store, .last_seq = after, .err = err};
+    /* the log publishes every durable entry when it opens, so each entry
+     * is readable from the published tree */
+    comity_err rc = cy_store_records_tail(node->store, after, recheck_one, &c, err);
+    if (!rc)
+        rc = c.rc;
+    if (!rc && c.fixed && (rc = comity_log_checkpoint(in->log, NULL, NULL, err)))
+        return rc;
+    if (!rc && c.checked)
+        fprintf(stderr, "comity node: %zu record(s) since the last clean stop checked against "
+                        "the log, %zu re-logged\n", c.checked, c.fixed);
+    return rc;
+}
+
+static int64_t coll_number(comity_node *node, const char *alias)
+{
+    char id[CY_UUID_BUF];
+    cy_collection c;
+    cy_collection_id(node->origin, alias, id);
+    if (cy_store_collection_get(node->store, node->api_root, id, &c, NULL) != COMITY_OK)
+        return 0;
+    return c.n;
+}
+
+static void *committer_main(void *arg);
+
+static void intake_free(struct cy_intake *in)
+{
+    if (!in)
+        return;
+    if (in->running) {
+        pthread_mutex_lock(&in->mu);
+        in->stop = true;
+        pthread_cond_broadcast(&in->cv);
+        pthread_mutex_unlock(&in->mu);
+        pthread_join(in->thr, NULL);
+    }
+    pthread_cond_destroy(&in->idle);
+    for (size_t i = 0; i < VKEY_CACHE; i++)
+        comity_vkey_free(in->vcache[i].vk);
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->cv);
+    pthread_mutex_destroy(&in->vmu);
+    cy_free(in);
+}
+
+comity_err cy_intake_start(comity_node *node, comity_error *err)
+{
+    comity_err rc;
+    if (!node->log)
+        return cy_fail(err, COMITY_ERR_USAGE, "intake: the node's log is not open");
+    struct cy_intake *in = cy_calloc(1, sizeof *in);
+    if (!in)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_cond_init(&in->cv, NULL);
+    pthread_mutex_init(&in->vmu, NULL);
+    pthread_cond_init(&in->idle, NULL);
+    in->log = node->log;
+    in->node = node;
+    in->coll_public = coll_number(node, "public");
+    in->coll_community = coll_number(node, "community");
+    if ((rc = recheck(node, in, err))) {
+        intake_free(in);
+        return rc;
+    }
+    if (pthread_create(&in->thr, NULL, committer_main, in) != 0) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the committer thread");
+    }
+    in->running = true;
+    node->intake = in;
+    return COMITY_OK;
+}
+
+static int max_seq_cb(const cy_record_row *row, void *ctx)
+{
+    int64_t *max = ctx;
+    if (row->seq > *max)
+        *max = row->seq;
+    return 0;
+}
+
+void cy_intake_stop(comity_node *node)
+{
+    struct cy_intake *in = node ? node->intake : NULL;
+    if (!in)
+        return;
+    /* a clean stop (no request runs any more): every stored record's entry
+     * was durable in the log before its row was committed, so the next
+     * start checks only the records that come after these */
+    int64_t last = 0, max;
+    char *v = NULL;
+    if (cy_store_meta_get(node->store, "records_checked_seq", &v, NULL) == COMITY_OK) {
+        last = strtoll(v, NULL, 10);
+        cy_free(v);
+    }
+    max = last;
+    if (cy_store_records_tail(node->store, last, max_seq_cb, &max, NULL) == COMITY_OK &&
+        max > last) {
+        char seq[32];
+        snprintf(seq, sizeof seq, "%lld", (long long)max);
+        (void)cy_store_meta_set(node->store, "records_checked_seq", seq, NULL);
+    }
+    intake_free(in);
+    node->intake = NULL;
+}
+
+/* ---- responses -------------------------------------------------------------- */
+
+static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, const char *fmt,
+                   ...) CY_PRINTF(5, 6);
+static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, const char *fmt,
+                   ...)
+{
+    char desc[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    static const struct {
+        const char *rule, *title;
+    } titles[] = {
+        {"size", "record too large"},
+        {"envelope", "not a record envelope"},
+        {"payload", "record payload breaks the rules"},
+        {"author", "author is not a registered party"},
+        {"signature", "signature does not verify"},
+        {"authenticated", "not the author"},
+        {"type", "unknown record type"},
+        {"conflict", "another record has this id"},
+    };
+    const char *title = rule;
+    for (size_t i = 0; i < CY_ARRAY_LEN(titles); i++)
+        if (!strcmp(titles[i].rule, rule))
+            title = titles[i].title;
+    json_t *v = json_pack("{s:s, s:s, s:s, s:i}", "error", title, "rule", rule, "description",
+                          desc, "status", (int)status);
+    cy_resp_json(r, w, status, "application/json", v);
+    if (status == 401)
+        w->www_auth = true;
+}
+
+/* ---- vkeys ------------------------------------------------------------------ */
+
+/* The parsed form of a registered party's vkey text (parsing checks the
+ * Ed25519 point, which costs about as much as a verify).  Cached keys are
+ * never evicted while serving, so a cached key may be used after vmu is
+ * released: *owned is 0 and the cache keeps it.  When the cache is full, a
+ * fresh key is parsed (*owned 1: the caller frees it). */
+static comity_vkey *vkey_get(struct cy_intake *in, const char *text, int *owned)
+{
+    *owned = 0;
+    pthread_mutex_lock(&in->vmu);
+    for (size_t i = 0; i < in->vnext; i++)
+        if (strcmp(in->vcache[i].text, text) == 0) {
+            comity_vkey *vk = in->vcache[i].vk;
+            pthread_mutex_unlock(&in->vmu);
+            return vk;
+        }
+    comity_vkey *vk = NULL;
+    if (comity_vkey_parse(text, strlen(text), &vk, NULL) != COMITY_OK) {
+        pthread_mutex_unlock(&in->vmu);
+        return NULL;
+    }
+    if (in->vnext < VKEY_CACHE) {
+        struct vslot *s = &in->vcache[in->vnext++];
+        snprintf(s->text, sizeof s->text, "%s", text);
+        s->vk = vk;
+    } else {
+        *owned = 1;
+    }
+    pthread_mutex_unlock(&in->vmu);
+    return vk;
+}
+
+/* ---- group commit -------------------------------------------------------------- */
+
+static void commit_batch(comity_node *node, struct cy_intake *in, struct item *batch)
+{
+    comity_error e = {0};
+    size_t n = 0;
+    for (struct item *it = batch; it; it = it->next)
+        n++;
+    cy_record_in *rows = cy_calloc(n ? n : 1, sizeof *rows);
+    struct item **fresh = cy_calloc(n ? n : 1, sizeof *fresh);
+    struct item **dups = cy_calloc(n ? n : 1, sizeof *dups); /* dups[i]: earlier twin */
+    struct item **all = cy_calloc(n ? n : 1, sizeof *all);
+    if (!rows || !fresh || !dups || !all) {
+        for (struct item *it = batch; it; it = it->next)
+            it->status = 500, it->rule = "internal", snprintf(it->msg, sizeof it->msg, "out of memory");
+        goto out;
+    }
+    size_t nf = 0, k = 0;
+    for (struct item *it = batch; it; it = it->next, k++) {
+        all[k] = it;
+        const char *id = it->in.id, *digest = it->in.digest;
+        for (size_t j = 0; j < k && !dups[k]; j++)
+            if (!strcmp(all[j]->in.id, id))
+                dups[k] = all[j];
+        if (dups[k])
+            continue;
+        char have[65];
+        uint64_t idx;
+        comity_err rc = cy_store_record_find(node->store, id, have, &idx, &e);
+        if (rc == COMITY_OK) {
+            if (strcmp(have, digest) == 0) {
+                it->status = 200;
+                it->log_index = idx;
+            } else {
+                it->status = 409;
+                it->rule = "conflict";
+                snprintf(it->msg, sizeof it->msg,
+                         "a different record with id %s is already stored", id);
+            }
+            continue;
+        }
+        if (rc != COMITY_ERR_NOTFOUND) {
+            it->status = 500, it->rule = "store";
+            snprintf(it->msg, sizeof it->msg, "%s", e.msg);
+            continue;
+        }
+        /* the entry, durable before the store commit (see the top) */
+        char entry[COMITY_RECORD_ENTRY_LEN + 1];
+        snprintf(entry, sizeof entry, "comity-record-v1:%s", digest);
+        if ((rc = comity_log_append(in->log, entry, COMITY_RECORD_ENTRY_LEN, 0, &idx, &e))) {
+            it->status = 503, it->rule = "log";
+            snprintf(it->msg, sizeof it->msg, "%s", e.msg);
+            continue;
+        }
+        it->in.log_index = idx;
+        rows[nf] = it->in;
+        fresh[nf++] = it;
+    }
+    if (nf) {
+        /* every entry durable (one fsync for the batch), then the rows
+         * with their indexes (one store transaction) */
+        comity_err rc = comity_log_sync(in->log, &e);
+        if (!rc) {
+            cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON,
+                                    sizeof EXTDEF_JSON - 1};
+            int64_t ms = 0;
+            if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
+                ext.version_us = ms * 1000;
+            rc = cy_store_records_add(node->store, rows, nf, &ext, &e);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            if (rc) {
+                fresh[i]->status = 503;
+                fresh[i]->rule = rc == COMITY_ERR_DB || rc == COMITY_ERR_LOCKED ? "store" : "log";
+                snprintf(fresh[i]->msg, sizeof fresh[i]->msg, "%s", e.msg);
+            } else {
+                fresh[i]->status = 201;
+                fresh[i]->log_index = fresh[i]->in.log_index;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct item *d = dups[i];
+        if (!d)
+            continue;
+        if (strcmp(d->in.digest, all[i]->in.digest) != 0) {
+            all[i]->status = 409, all[i]->rule = "conflict";
+            snprintf(all[i]->msg, sizeof all[i]->msg,
+                     "a different record with id %s is already stored", all[i]->in.id);
+        } else {
+            all[i]->status = d->status == 201 ? 200 : d->status;
+            all[i]->rule = d->rule;
+            all[i]->log_index = d->log_index;
+            memcpy(all[i]->msg, d->msg, sizeof d->msg);
+        }
+    }
+out:
+    cy_free(rows);
+    cy_free(fresh);
+    cy_free(dups);
+    cy_free(all);
+}
+
+/* The committer thread: commits whatever is queued as one batch, then
+ * resumes each item's connection (after which the item belongs to http.c
+ * again and is not touched here). */
+static void *committer_main(void *arg)
+{
+    struct cy_intake *in = arg;
+    comity_node *node = in->node;
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        while (!in->head && !in->stop)
+            pthread_cond_wait(&in->cv, &in->mu);
+        if (!in->head)
+            break;
+        struct item *batch = in->head;
+        in->head = in->tail = NULL;
+        pthread_mutex_unlock(&in->mu);
+        commit_batch(node, in, batch);
+        size_t n = 0;
+        for (struct item *b = batch, *nx; b; b = nx) {
+            nx = b->next;
+            struct MHD_Connection *c = b->conn;
+            b->done = true;
+            MHD_resume_connection(c);
+            n++;
+        }
+        pthread_mutex_lock(&in->mu);
+        in->inflight -= n;
+        pthread_cond_broadcast(&in->idle);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+void cy_records_park_go(void *parked)
+{
+    struct item *it = parked;
+    struct cy_intake *in = it->intake;
+    pthread_mutex_lock(&in->mu);
+    it->next = NULL;
+    if (in->tail)
+        in->tail->next = it;
+    else
+        in->head = it;
+    in->tail = it;
+    in->inflight++;
+    pthread_cond_signal(&in->cv);
+    pthread_mutex_unlock(&in->mu);
+}
+
+void cy_intake_drain(comity_node *node)
+{
+    struct cy_intake *in = node ? node->intake : NULL;
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->mu);
+    while (in->inflight > 0)
+        pthread_cond_wait(&in->idle, &in->mu);
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* ---- intake ---------------------------------------------------------------------- */
+
+
+/* The TAXII collections the record is copied into (see specs/records.md). */
+static void pick_collections(comity_node *node, struct cy_intake *in, comity_record *rec,
+                             cy_record_in *ri)
+{
+    const char *tlp = comity_record_tlp(rec);
+    ri->ncolls = 0;
+    if (!strcmp(tlp, "clear")) {
+        if (in->coll_public)
+            ri->colls[ri->ncolls++] = in->coll_public;
+        return;
+    }
+    if (!strcmp(tlp, "green")) {
+        if (in->coll_community)
+            ri->colls[ri->ncolls++] = in->coll_community;
+        return;
+    }
+    /* amber and red: the inboxes of the author and of each recipient
+     * registered on this node */
+    size_t nto = comity_record_to_count(rec);
+    for (size_t i = 0; i <= nto && ri->ncolls < CY_RECORD_COLLS_MAX; i++) {
+        const char *p = i == 0 ? comity_record_author(rec) : comity_record_to(rec, i - 1);
+        char alias[CY_ACCESS_MAX];
+        snprintf(alias, sizeof alias, "inbox.%s", p);
+        int64_t n = coll_number(node, alias);
+        bool dup = false;
+        for (size_t j = 0; j < ri->ncolls; j++)
+            dup = dup || ri->colls[j] == n;
+        if (n && !dup)
+            ri->colls[ri->ncolls++] = n;
+    }
+}
+
+/* The STIX wrapper: the envelope as a property, created = modified = the
+ * record's created, id from the record id's uuid.  The envelope passed the
+ * DSSE parser, so it is one valid JSON object and is embedded as is. */
+static char *wrapper_json(comity_record *rec, const char *env, size_t env_len)
+{
+    const char *id = comity_record_id(rec);
+    const char *uuid = strstr(id, "--") + 2;
+    const char *created = comity_record_created(rec);
+    cy_buf b;
+    cy_buf_init(&b, env_len + 4096);
+    if (cy_buf_printf(&b,
+                      "{\"type\":\"" WRAPPER_TYPE "\",\"spec_version\":\"2.1\","
+                      "\"id\":\"" WRAPPER_TYPE "--%s\",\"created\":\"%s\",\"modified\":\"%s\","
+                      "\"extensions\":{\"" EXTDEF_ID "\":{\"extension_type\":\"new-sdo\"}},"
+                      "\"record_id\":\"%s\",\"record_type\":\"%s\",\"author\":\"%s\","
+                      "\"tlp\":\"%s\",\"dsse_envelope\":",
+                      uuid, created, created, id, comity_record_type(rec),
+                      comity_record_author(rec), comity_record_tlp(rec)) ||
+        cy_buf_append(&b, env, env_len) || cy_buf_puts(&b, "}")) {
+        cy_buf_free(&b);
+        return NULL;
+    }
+    size_t len;
+    return (char *)cy_buf_detach(&b, &len);
+}
+
+static void intake(cy_req *r, cy_resp *w)
+{
+    comity_node *node = r->node;
+    struct cy_intake *in = node->intake;
+    const char *env = (const char *)r->body;
+    size_t len = r->body_len;
+    comity_error e = {0};
+    if (len > COMITY_DSSE_MAX) {
+        refuse(r, w, 413, "size", "the envelope is %zu bytes; records are at most %u", len,
+               COMITY_DSSE_MAX);
+        return;
+    }
+    comity_record *rec = NULL;
+    if (comity_record_parse(env ? env : "", len, &rec, &e) != COMITY_OK) {
+        /* which rule: the envelope itself, or the payload inside it? */
+        cy_dsse d;
+        memset(&d, 0, sizeof d);
+        comity_error de = {0};
+        bool env_ok = cy_dsse_parse(env ? env : "", len, &d, &de) == COMITY_OK;
+        bool type_ok = env_ok && strcmp(d.payload_type, COMITY_RECORD_PAYLOAD_TYPE) == 0;
+        cy_dsse_clear(&d);
+        if (!env_ok)
+            refuse(r, w, 400, "envelope", "%s", de.msg);
+        else if (!type_ok)
+            refuse(r, w, 400, "envelope", "%s", e.msg);
+        else if (e.code == COMITY_ERR_TOOBIG)
+            refuse(r, w, 413, "size", "%s", e.msg);
+        else
+            refuse(r, w, 422, "payload", "%s", e.msg);
+        return;
+    }
+    const char *author = comity_record_author(rec);
+    cy_principal p;
+    if (cy_store_principal_get(node->store, author, &p, NULL, NULL) != COMITY_OK ||
+        strcmp(p.kind, "party") != 0) {
+        refuse(r, w, 403, "author", "'%s' is not a party registered on this node", author);
+        comity_record_free(rec);
+        return;
+    }
+    comity_record *checked = NULL;
+    int owned = 0;
+    comity_vkey *vk = vkey_get(in, p.vkey, &owned);
+    const comity_vkey *keys[1] = {vk};
+    comity_err rc = vk ? comity_record_verify(env, len, keys, 1, &checked, &e)
+                       : cy_fail(&e, COMITY_ERR_NOKEY, "the registered key does not parse");
+    if (owned)
+        comity_vkey_free(vk);
+    comity_record_free(checked);
+    if (rc) {
+        refuse(r, w, 403, "signature", "no signature verifies under the key registered for %s",
+               author);
+        comity_record_free(rec);
+        return;
+    }
+    if (r->anon) {
+        refuse(r, w, 401, "authenticated", "log in as %s to post its records", author);
+        comity_record_free(rec);
+        return;
+    }
+    if (strcmp(r->who.name, author) != 0) {
+        refuse(r, w, 403, "authenticated", "logged in as %s, but the record's author is %s",
+               r->who.name, author);
+        comity_record_free(rec);
+        return;
+    }
+    if (!cy_record_type_known(comity_record_type(rec))) {
+        refuse(r, w, 422, "type", "record type '%s' is not one this node accepts",
+               comity_record_type(rec));
+        comity_record_free(rec);
+        return;
+    }
+
+    struct item *it = cy_calloc(1, sizeof *it);
+    size_t nto = comity_record_to_count(rec);
+    if (it) {
+        it->rec = rec;
+        it->env = cy_strndup(env, len);
+        it->to = cy_calloc(nto ? nto : 1, sizeof *it->to);
+        it->stix = wrapper_json(rec, env, len);
+    }
+    if (!it || !it->env || !it->to || !it->stix) {
+        refuse(r, w, 500, "internal", "out of memory");
+        if (it) {
+            cy_free(it->env);
+            cy_free(it->to);
+            cy_free(it->stix);
+            cy_free(it);
+        }
+        comity_record_free(rec);
+        return;
+    }
+    for (size_t i = 0; i < nto; i++)
+        it->to[i] = comity_record_to(rec, i);
+    int64_t cms = 0;
+    const char *created = comity_record_created(rec);
+    if (cy_time_parse(created, strlen(created), true, &cms, NULL) != COMITY_OK)
+        cms = 0;
+    snprintf(it->stix_id, sizeof it->stix_id, WRAPPER_TYPE "--%s",
+             strstr(comity_record_id(rec), "--") + 2);
+    it->in = (cy_record_in){
+        .id = comity_record_id(rec),
+        .type = comity_record_type(rec),
+        .author = author,
+        .tlp = comity_record_tlp(rec),
+        .created = created,
+        .created_ms = cms,
+        .digest = comity_record_digest(rec),
+        .received_us = cy_now_ms() * 1000,
+        .envelope = it->env,
+        .envelope_len = len,
+        .to = it->to,
+        .nto = nto,
+        .stix_id = it->stix_id,
+        .stix_version = created,
+        .stix_version_us = cms * 1000,
+        .stix_json = it->stix,
+        .stix_len = strlen(it->stix),
+    };
+    pick_collections(node, in, rec, &it->in);
+    /* http.c suspends the connection, then queues the item (park_go) */
+    it->conn = r->conn;
+    it->intake = in;
+    w->park = it;
+}
+
+void cy_records_park_free(void *parked)
+{
+    struct item *it = parked;
+    if (!it)
+        return;
+    comity_record_free(it->rec);
+    cy_free(it->env);
+    cy_free(it->to);
+    cy_free(it->stix);
+    cy_free(it);
+}
+
+void cy_records_unpark(void *parked, cy_req *r, cy_resp *w)
+{
+    struct item *it = parked;
+    if (it->status == 200 || it->status == 201) {
+        char receipt[CY_RECORD_ID_MAX + 32];
+        snprintf(receipt, sizeof receipt, "/v1/records/%s/receipt", it->in.id);
+        json_t *v = json_pack("{s:s, s:I, s:s, s:s, s:b}", "id", it->in.id, "log_index",
+                              (json_int_t)it->log_index, "digest", it->in.digest, "receipt",
+                              receipt, "existed", it->status == 200);
+        cy_resp_json(r, w, it->status, "application/json", v);
+    } else {
+        refuse(r, w, it->status ? it->status : 500, it->rule ? it->rule : "internal", "%s",
+               it->msg);
+    }
+    cy_records_park_free(it);
+}
+
+/* ---- reading ----------------------------------------------------------------------- */
+
+static const char *viewer(cy_req *r) { return r->anon ? NULL : r->who.name; }
+
+struct one {
+    char *envelope;
+    size_t len;
+    uint64_t log_index;
+    bool found;
+};
+
+static int one_cb(const cy_record_row *row, void *ctx)
+{
+    struct one *o = ctx;
+    o->found = true;
+    o->log_index = row->log_index;
+    if (row->envelope) {
+        o->envelope = cy_strndup(row->envelope, row->envelope_len);
+        o->len = row->envelope_len;
+    }
+    return 1;
+}
+
+/* The record `id` if the caller may see it (else not found, whether it
+ * exists or not: its existence is not disclosed). */
+static bool find_visible(cy_req *r, const char *id, bool envelope, struct one *o)
+{
+    memset(o, 0, sizeof *o);
+    cy_record_query q = {.id = id, .limit = 1, .viewer = viewer(r), .with_envelope = envelope};
+    bool more;
+    return cy_store_records_query(r->node->store, &q, one_cb, o, &more, NULL) == COMITY_OK &&
+           o->found;
+}
+
+static void get_record(cy_req *r, cy_resp *w, const char *id)
+{
+    struct one o;
+    if (!find_visible(r, id, true, &o) || !o.envelope) {
+        cy_free(o.envelope);
+        cy_resp_error(r, w, false, 404, "not found", "no record %s visible to you", id);
+        return;
+    }
+    cy_buf_reset(&w->body);
+    w->status = cy_buf_append(&w->body, o.envelope, o.len) ? 500 : 200;
+    w->ctype = "application/json";
+    cy_free(o.envelope);
+}
+
+static void get_receipt(cy_req *r, cy_resp *w, const char *id)
+{
+    struct one o;
+    if (!find_visible(r, id, false, &o)) {
+        cy_resp_error(r, w, false, 404, "not found", "no record %s visible to you", id);
+        return;
+    }
+    char *proof = NULL;
+    size_t len = 0;
+    comity_error e = {0};
+    comity_err rc = comity_log_prove(r->node->intake->log, o.log_index, &proof, &len, &e);
+    if (rc == COMITY_ERR_NOTFOUND) {
+        w->retry_after = "1";
+        cy_resp_error(r, w, false, 404, "receipt not yet available",
+                      "entry %llu is not covered by a checkpoint yet; retry in a second",
+                      (unsigned long long)o.log_index);
+        return;
+    }
+    if (rc) {
+        cy_resp_error(r, w, false, 500, "log", "%s", e.msg);
+        return;
+    }
+    cy_buf_reset(&w->body);
+    w->status = cy_buf_append(&w->body, proof, len) ? 500 : 200;
+    w->ctype = "text/plain; charset=utf-8";
+    comity_free(proof);
+}
+
+struct list_ctx {
+    json_t *arr;
+    int64_t last;
+};
+
+static int list_cb(const cy_record_row *row, void *ctx)
+{
+    struct list_ctx *l = ctx;
+    json_t *env = row->envelope ? json_loadb(row->envelope, row->envelope_len, 0, NULL) : NULL;
+    json_array_append_new(l->arr,
+                          json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o?}", "id", row->id,
+                                    "type", row->type, "author", row->author, "tlp", row->tlp,
+                                    "created", row->created, "digest", row->digest, "log_index",
+                                    (json_int_t)row->log_index, "envelope", env));
+    l->last = row->seq;
+    return 0;
+}
+
+struct list_args {
+    cy_record_query q;
+    const char *bad;
+};
+
+static bool all_digits(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int list_arg(void *ctx, const char *key, const char *value)
+{
+    struct list_args *a = ctx;
+    cy_record_query *q = &a->q;
+    if (!value) {
+        a->bad = key;
+        return 1;
+    }
+    if (!strcmp(key, "type") && !q->type)
+        q->type = value;
+    else if (!strcmp(key, "author") && !q->author)
+        q->author = value;
+    else if (!strcmp(key, "to") && !q->to)
+        q->to = value;
+    else if (!strcmp(key, "since") && !q->since_ms) {
+        if (cy_time_parse(value, strlen(value), false, &q->since_ms, NULL) != COMITY_OK ||
+            q->since_ms <= 0)
+            a->bad = key;
+    } else if (!strcmp(key, "limit") && all_digits(value, 6)) {
+        q->limit = (size_t)strtoul(value, NULL, 10);
+        if (q->limit == 0)
+            a->bad = key;
+        if (q->limit > LIST_MAX)
+            q->limit = LIST_MAX;
+    } else if (!strcmp(key, "cursor") && all_digits(value, 18)) {
+        q->after_seq = strtoll(value, NULL, 10);
+    } else {
+        a->bad = key;
+    }
+    return a->bad ? 1 : 0;
+}
+
+static void list_records(cy_req *r, cy_resp *w)
+{
+    struct list_args a = {.q = {.limit = LIST_DEFAULT, .with_envelope = true}};
+    if (cy_req_args(r, list_arg, &a) || a.bad) {
+        cy_resp_error(r, w, false, 400, "bad query",
+                      "parameter '%s' is unknown, repeated or malformed (type, author, to, "
+                      "since=RFC 3339, limit=1..%d, cursor)",
+                      a.bad ? a.bad : "?", LIST_MAX);
+        return;
+    }
+    a.q.viewer = viewer(r);
+    struct list_ctx l = {json_array(), 0};
+    bool more = false;
+    comity_error e = {0};
+    if (cy_store_records_query(r->node->store, &a.q, list_cb, &l, &more, &e)) {
+        json_decref(l.arr);
+        cy_resp_error(r, w, false, 500, "store", "%s", e.msg);
+        return;
+    }
+    char next[32];
+    snprintf(next, sizeof next, "%lld", (long long)l.last);
+    json_t *v = json_pack("{s:o, s:b}", "records", l.arr, "more", more);
+    if (more)
+        json_object_set_new(v, "next", json_string(next));
+    cy_resp_json(r, w, 200, "application/json", v);
+}
+
+void cy_records_handle(cy_req *r, cy_resp *w)
+{
+    bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+    if (!r->node->intake) {
+        cy_resp_error(r, w, false, 503, "not serving", "record intake is not running");
+        return;
+    }
+    if (r->nseg == 2) {
+        if (!strcmp(r->method, "POST"))
+            intake(r, w);
+        else if (get)
+            list_records(r, w);
+        else {
+            w->allow = "GET, HEAD, POST";
+            cy_resp_error(r, w, false, 405, "method not allowed", "GET or POST");
+        }
+        return;
+    }
+    if (!get) {
+        w->allow = "GET, HEAD";
+        cy_resp_error(r, w, false, 405, "method not allowed", "only GET is served here");
+        return;
+    }
+    const char *id = r->segs[2];
+    if (strlen(id) >= CY_RECORD_ID_MAX) {
+        cy_resp_error(r, w, false, 404, "not found", "no such record");
+        return;
+    }
+    if (r->nseg == 3)
+        get_record(r, w, id);
+    else if (r->nseg == 4 && !strcmp(r->segs[3], "receipt"))
+        get_receipt(r, w, id);
+    else
+        cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
+}

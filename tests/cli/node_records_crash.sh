@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# node_records_crash.sh: "nothing acknowledged is ever lost", tested by
+# killing a node with SIGKILL while four clients post records to it.
+#
+# Each round starts the node, lets four curl loops post pre-signed records
+# concurrently (so kills land in log appends, log syncs, store commits and
+# checkpoints alike), and kills the node after a random delay.  After all
+# rounds the node is started once more, and:
+#   - every record that was acknowledged (201 or 200) is stored, at the log
+#     index the acknowledgement gave;
+#   - every stored record's entry is in the log at its index (checked with
+#     `comity log get`), and no two records share an index;
+#   - every acknowledged record's receipt verifies offline;
+#   - the log audits (every tile and the root recomputed from the bundles).
+source "$(dirname "$0")/node_lib.bash"
+C=$COMITY_BIN
+ROUNDS=${CRASH_ROUNDS:-6}
+PER=${CRASH_PER_ROUND:-40}
+D="$T/node"
+cd "$T"
+init_node "$D" crash.example/node
+LOGVK=$(sed -n 's/^node key (signs its log): //p' "$T/init.out")
+"$C" keygen --party pk.mofa --out a.key >/dev/null 2>&1
+TA=$("$C" party add "$D" pk.mofa --vkey "$("$C" key show a.key | cut -d' ' -f1)" \
+  --recipient "$("$C" key show a.key | cut -d' ' -f2)" | sed -n 's/^token (shown once): //p')
+mkdir env
+for i in $(seq 1 $((ROUNDS * PER))); do
+  echo "{\"n\":$i}" | "$C" record sign --key a.key --type note >"env/$i.json"
+done
+
+poster() { # poster FIRST LAST STEP OUT: posts env/FIRST..LAST, logs "file status body"
+  for i in $(seq "$1" "$3" "$2"); do
+    code=$(curl -s --noproxy '*' -o "p.$4.body" -w '%{http_code}' --max-time 5 \
+      -H "Authorization: Token $TA" --data-binary @"env/$i.json" "$URL/v1/records" || true)
+    echo "$i $code $(tr -d '\n' <"p.$4.body" 2>/dev/null)" >>"$4"
+  done
+}
+
+for r in $(seq 1 "$ROUNDS"); do
+  serve "$D" --insecure-http
+  first=$(((r - 1) * PER + 1)); last=$((r * PER))
+  for k in 0 1 2 3; do poster $((first + k)) "$last" 4 "acks.$r.$k" & done
+  delay=$(awk -v s=$RANDOM 'BEGIN { srand(s); printf "%.2f", 0.1 + rand() * 0.8 }')
+  sleep "$delay"
+  kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
+  wait # the posters finish (connections refused after the kill)
+done
+
+serve "$D" --insecure-http
+grep -h ' 20[01] ' acks.* | while read -r i code body; do
+  echo "$(echo "$body" | jq -r .id) $(echo "$body" | jq -r .log_index) $i"
+done | sort >acked
+nack=$(wc -l <acked)
+[ "$nack" -gt 0 ] && ok "$nack records acknowledged over $ROUNDS kills" || bad "nothing acknowledged"
+
+# everything stored, as the node lists it (pk.mofa sees all its records)
+: >stored; cur=""
+while :; do
+  req GET "/v1/records?limit=1000${cur:+&cursor=$cur}" -H "Authorization: Token $TA" >/dev/null
+  jq -r '.records[] | "\(.id) \(.log_index) \(.digest)"' "$T/body" >>stored
+  [ "$(jq -r .more "$T/body")" = true ] || break
+  cur=$(jq -r .next "$T/body")
+done
+lost=$(join -v1 <(cut -d' ' -f1,2 acked | sort) <(cut -d' ' -f1,2 stored | sort) | wc -l)
+check "every acknowledged record is stored at its acknowledged index" 0 "$lost"
+check "no two records share a log index" 0 "$(cut -d' ' -f2 stored | sort | uniq -d | wc -l)"
+
+# receipts of the acknowledged records verify offline (a sample of 20)
+sleep 1.2
+bad_receipts=0
+shuf -n 20 --random-source=<(yes) acked | while read -r id idx i; do
+  if ! "$C" record receipt --url "$URL" --token "$TA" "$id" --out "rc.proof" >/dev/null 2>&1 ||
+     ! "$C" record verify --receipt rc.proof --log-vkey "$LOGVK" "env/$i.json" >/dev/null 2>&1; then
+    echo "receipt of $id (index $idx) does not verify"; echo x >>bad_receipts.txt
+  fi
+done
+check "sampled receipts verify" 0 "$(cat bad_receipts.txt 2>/dev/null | wc -l)"
+stop_node && ok "clean stop" || bad "stop"
+
+# every stored record's entry is in the log at its index
+mism=0
+while read -r id idx digest; do
+  got=$("$C" log get "$D/log" --index "$idx" --count 1 2>/dev/null)
+  [ "$got" = "comity-record-v1:$digest" ] || { echo "record $id: log entry $idx is '$got'"; mism=$((mism + 1)); }
+done <stored
+check "each stored record's entry is in the log at its index" 0 "$mism"
+rc=0; "$C" log audit "$D/log" --vkey "$LOGVK" >audit.txt 2>&1 || rc=$?
+check "log audit" 0 "$rc"
+echo "$(wc -l <stored) stored, $nack acknowledged; $(cat audit.txt)"
+finish

@@ -1,0 +1,275 @@
+/*
+ * test_intake.c: record intake in process, over HTTP with libcurl.
+ *
+ * What the shell tests cannot easily do: two validly signed records that
+ * share an id (409, the first one kept), many threads posting the same
+ * record at once (group commit: exactly one 201, every answer the same log
+ * index, one log entry), many threads posting different records at once
+ * (every one 201 at a distinct index, all logged and stored), and the
+ * table of known record types.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "node/intake.h"
+#include "util/testutil.h"
+
+#define THREADS 8
+
+struct fixture {
+    char *dir;
+    comity_node *node;
+    comity_key *key;
+    char *token;
+    char url[128];
+};
+
+struct reply {
+    long status;
+    char body[4096];
+    size_t len;
+};
+
+static size_t on_body(char *p, size_t s, size_t n, void *ctx)
+{
+    struct reply *r = ctx;
+    size_t k = s * n;
+    size_t room = sizeof r->body - 1 - r->len;
+    memcpy(r->body + r->len, p, k < room ? k : room);
+    r->len += k < room ? k : room;
+    r->body[r->len] = 0;
+    return k;
+}
+
+static void post(const struct fixture *f, const char *env, size_t len, struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    char auth[300];
+    snprintf(auth, sizeof auth, "Authorization: Token %s", f->token);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    curl_easy_setopt(c, CURLOPT_URL, f->url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, env);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+}
+
+static long long index_of(const struct reply *r)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    assert_non_null(j);
+    long long i = (long long)json_integer_value(json_object_get(j, "log_index"));
+    json_decref(j);
+    return i;
+}
+
+static const char *rule_of(const struct reply *r, char *buf, size_t cap)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    snprintf(buf, cap, "%s", j ? json_string_value(json_object_get(j, "rule")) : "");
+    json_decref(j);
+    return buf;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_tmpdir();
+    char nd[512];
+    snprintf(nd, sizeof nd, "%s/node", f->dir);
+    comity_node_init_opts o = {.origin = "intake.example/node", .no_tls_cert = 1};
+    comity_node_created cr;
+    TU_OK(comity_node_init(nd, &o, &cr, E));
+    comity_node_created_free(&cr);
+    TU_OK(comity_node_open(nd, &f->node, E));
+    TU_OK(comity_key_generate("pk.mofa", &f->key, E));
+    TU_OK(comity_node_party_add(f->node, "pk.mofa", comity_key_vkey(f->key),
+                                comity_key_recipient(f->key), &f->token, E));
+    comity_serve_opts so;
+    comity_serve_opts_default(&so);
+    so.listen = "127.0.0.1:0";
+    so.insecure_http = 1;
+    so.threads = THREADS;
+    TU_OK(comity_node_start(f->node, &so, E));
+    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u/v1/records", comity_node_port(f->node));
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    comity_node_close(f->node);
+    comity_key_free(f->key);
+    comity_free(f->token);
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+/* An envelope over `payload`, signed by the fixture's key. */
+static char *sign_payload(const struct fixture *f, const char *payload, size_t *len)
+{
+    const comity_nkey *k[] = {comity_key_signer(f->key)};
+    char *env = NULL;
+    TU_OK(comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)payload,
+                           strlen(payload), k, 1, &env, len, E));
+    return env;
+}
+
+static void same_id_other_bytes(void **state)
+{
+    struct fixture *f = *state;
+    const char *p1 = "{\"type\":\"note\",\"id\":\"note--7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d\","
+                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
+                     "\"tlp\":\"green\",\"body\":{\"v\":1}}";
+    const char *p2 = "{\"type\":\"note\",\"id\":\"note--7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d\","
+                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
+                     "\"tlp\":\"green\",\"body\":{\"v\":2}}";
+    size_t l1, l2;
+    char *e1 = sign_payload(f, p1, &l1), *e2 = sign_payload(f, p2, &l2);
+    struct reply r;
+    char rule[64];
+    post(f, e1, l1, &r);
+    assert_int_equal(r.status, 201);
+    long long first = index_of(&r);
+    post(f, e2, l2, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "conflict");
+    post(f, e1, l1, &r); /* the first one is what is kept */
+    assert_int_equal(r.status, 200);
+    assert_int_equal(index_of(&r), first);
+    comity_free(e1);
+    comity_free(e2);
+}
+
+struct job {
+    const struct fixture *f;
+    const char *env;
+    size_t len;
+    struct reply r;
+};
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    post(j->f, j->env, j->len, &j->r);
+    return NULL;
+}
+
+static uint64_t log_size_now(struct fixture *f)
+{
+    comity_log *log = NULL;
+    char ld[512];
+    snprintf(ld, sizeof ld, "%s/node/log", f->dir);
+    uint64_t size = 0;
+    /* the writer is the serving node; a reader sees its published tree */
+    TU_OK(comity_log_open(ld, COMITY_LOG_READ, NULL, &log, E));
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    comity_log_close(log);
+    return size;
+}
+
+static void wait_size(struct fixture *f, uint64_t want)
+{
+    for (int i = 0; i < 100 && log_size_now(f) < want; i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(log_size_now(f), want);
+}
+
+static void concurrent_same_record(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t before = log_size_now(f);
+    comity_record_params p = {.type = "ping", .tlp = "green"};
+    char *env = NULL;
+    size_t len = 0;
+    TU_OK(comity_record_sign(f->key, &p, "{}", 2, &env, &len, E));
+    pthread_t th[THREADS];
+    struct job j[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        j[i] = (struct job){.f = f, .env = env, .len = len};
+        pthread_create(&th[i], NULL, run_job, &j[i]);
+    }
+    int created = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        assert_true(j[i].r.status == 200 || j[i].r.status == 201);
+        created += j[i].r.status == 201;
+        assert_int_equal(index_of(&j[i].r), index_of(&j[0].r));
+    }
+    assert_int_equal(created, 1);
+    wait_size(f, before + 1); /* one entry, however many posts */
+    comity_free(env);
+}
+
+static void concurrent_distinct_records(void **state)
+{
+    struct fixture *f = *state;
+    uint64_t before = log_size_now(f);
+    enum { N = THREADS * 4 };
+    char *env[N];
+    size_t len[N];
+    const char *to[] = {"in.cert-in"};
+    comity_record_params p = {.type = "notification", .tlp = "green", .to = to, .nto = 1};
+    for (int i = 0; i < N; i++)
+        TU_OK(comity_record_sign(f->key, &p, "{\"n\":1}", 7, &env[i], &len[i], E));
+    pthread_t th[N];
+    struct job j[N];
+    for (int i = 0; i < N; i++) {
+        j[i] = (struct job){.f = f, .env = env[i], .len = len[i]};
+        pthread_create(&th[i], NULL, run_job, &j[i]);
+    }
+    long long seen[N];
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(j[i].r.status, 201);
+        seen[i] = index_of(&j[i].r);
+        assert_true(seen[i] >= (long long)before && seen[i] < (long long)before + N);
+        for (int k = 0; k < i; k++)
+            assert_true(seen[k] != seen[i]);
+    }
+    wait_size(f, before + N);
+    for (int i = 0; i < N; i++)
+        comity_free(env[i]);
+}
+
+static void known_types(void **state)
+{
+    (void)state;
+    const char *known[] = {"notification", "request", "ack",      "reply",    "close", "ping",
+                           "pong",         "poc",     "sighting", "evidence", "note"};
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+        assert_true(cy_record_type_known(known[i]));
+    assert_false(cy_record_type_known("frobnicate"));
+    assert_false(cy_record_type_known(""));
+    assert_false(cy_record_type_known("Note"));
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(known_types),
+        cmocka_unit_test_setup_teardown(same_id_other_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
