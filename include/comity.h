@@ -880,10 +880,13 @@ typedef struct comity_ping_stats {
     double unanswered;     /* (count - answered) / count; 0 when count is 0 */
 } comity_ping_stats;
 
-/* Stats of pings created in [from_ms, to_ms) to `party` (NULL: all) for
- * contact kind `kind` (NULL: all kinds). */
+/* Stats of pings created in [from_ms, to_ms) to any of `parties` (each a
+ * party, or a bare state meaning all its parties, so that a region is the
+ * list of its states; nparties 0: everyone) for contact kind `kind` (NULL:
+ * all kinds). */
 COMITY_API comity_err comity_framework_ping_stats(const comity_framework *fw,
-                                                  const char *party,
+                                                  const char *const *parties,
+                                                  size_t nparties,
                                                   const char *kind,
                                                   int64_t from_ms,
                                                   int64_t to_ms,

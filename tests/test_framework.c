@@ -719,8 +719,9 @@ static void test_pings(void **state)
     TU_OK(ADD(PK_CERT, "pong", "2026-12-01T00:01:00.000Z", NULL, p4, "{}", NULL));
 
     comity_ping_stats s;
+    const char *pkcert = "pk.pkcert", *uscisa = "us.cisa";
     /* pk.pkcert as technical contact over Q4: 3 pings (p1, p2, p4) */
-    TU_OK(comity_framework_ping_stats(fw, "pk.pkcert", "technical", T("2026-10-01T00:00:00Z"),
+    TU_OK(comity_framework_ping_stats(fw, &pkcert, 1, "technical", T("2026-10-01T00:00:00Z"),
                                       T("2027-01-01T00:00:00Z"), &s, E));
     assert_int_equal(s.count, 3);
     assert_int_equal(s.answered, 3);
@@ -728,13 +729,13 @@ static void test_pings(void **state)
     assert_int_equal(s.p90_ms, 2 * 3600 * 1000);
     assert_true(s.unanswered == 0.0);
     /* ... and the one ping that named the diplomatic kind, unanswered */
-    TU_OK(comity_framework_ping_stats(fw, "pk.pkcert", "diplomatic", 0, T("2027-01-01T00:00:00Z"), &s, E));
+    TU_OK(comity_framework_ping_stats(fw, &pkcert, 1, "diplomatic", 0, T("2027-01-01T00:00:00Z"), &s, E));
     assert_int_equal(s.count, 1);
     assert_int_equal(s.answered, 0);
     assert_int_equal(s.p50_ms, -1);
     assert_true(s.unanswered == 1.0);
     /* the period is [from, to): a ping at `to` is out, one at `from` in */
-    TU_OK(comity_framework_ping_stats(fw, NULL, NULL, T("2026-10-01T00:00:00Z"),
+    TU_OK(comity_framework_ping_stats(fw, NULL, 0, NULL, T("2026-10-01T00:00:00Z"),
                                       T("2026-11-01T00:00:00Z"), &s, E));
     assert_int_equal(s.count, 3);
     assert_int_equal(s.answered, 2);
@@ -742,12 +743,24 @@ static void test_pings(void **state)
     assert_int_equal(s.p90_ms, 30 * 60 * 1000);
     assert_true(s.unanswered > 0.33 && s.unanswered < 0.34);
     /* a contact absent from the directory is of kind "unknown" */
-    TU_OK(comity_framework_ping_stats(fw, "us.cisa", "unknown", 0, T("2027-01-01T00:00:00Z"), &s, E));
+    TU_OK(comity_framework_ping_stats(fw, &uscisa, 1, "unknown", 0, T("2027-01-01T00:00:00Z"), &s, E));
     assert_int_equal(s.count, 1);
-    TU_OK(comity_framework_ping_stats(fw, NULL, NULL, T("2030-01-01T00:00:00Z"),
+    TU_OK(comity_framework_ping_stats(fw, NULL, 0, NULL, T("2030-01-01T00:00:00Z"),
                                       T("2031-01-01T00:00:00Z"), &s, E));
     assert_int_equal(s.count, 0);
     assert_true(s.unanswered == 0.0);
+
+    /* by state, and a region as a list of states */
+    const char *in[] = {"in"}, *region[] = {"pk", "in"};
+    TU_OK(comity_framework_ping_stats(fw, in, 1, NULL, 0, T("2027-01-01T00:00:00Z"), &s, E));
+    assert_int_equal(s.count, 1);
+    assert_int_equal(s.p50_ms, 30 * 60 * 1000);
+    TU_OK(comity_framework_ping_stats(fw, region, 2, NULL, 0, T("2027-01-01T00:00:00Z"), &s, E));
+    assert_int_equal(s.count, 5); /* pk.pkcert 4 (3 technical + 1 diplomatic), in.mea 1 */
+    assert_int_equal(s.answered, 4);
+    assert_int_equal(s.p50_ms, 10 * 60 * 1000); /* 1, 10, 30, 120 minutes */
+    assert_int_equal(s.p90_ms, 2 * 3600 * 1000);
+    assert_true(s.unanswered > 0.19 && s.unanswered < 0.21);
 
     char *json;
     TU_OK(comity_framework_ping_report(fw, 0, T("2027-01-01T00:00:00Z"), &json, E));
@@ -761,6 +774,23 @@ static void test_pings(void **state)
     assert_true(json_is_null(json_object_get(e3, "p90_ms")));
     assert_true(json_real_value(json_object_get(e3, "unanswered")) == 1.0);
     json_decref(a);
+
+    /* a ping to the bare state "in", answered by one of its offices: its own
+     * row in the report, not merged with in.mea's */
+    char p5[128];
+    TU_OK(ADD(UN, "ping", "2027-02-01T00:00:00.000Z", "in", NULL, "{\"announced\":true}", p5));
+    TU_OK(ADD(IN_CERT, "pong", "2027-02-01T00:05:00.000Z", NULL, p5, "{}", NULL));
+    TU_OK(comity_framework_ping_report(fw, 0, T("2028-01-01T00:00:00Z"), &json, E));
+    a = parse(json);
+    assert_int_equal(json_array_size(a), 5);
+    e0 = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "party")), "in");
+    assert_int_equal(json_integer_value(json_object_get(e0, "count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(e0, "p50_ms")), 5 * 60 * 1000);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 1), "count")), 1);
+    json_decref(a);
+    TU_OK(comity_framework_ping_stats(fw, in, 1, NULL, 0, T("2028-01-01T00:00:00Z"), &s, E));
+    assert_int_equal(s.count, 2); /* the state: "in" and in.mea */
     comity_framework_free(fw);
 }
 

@@ -847,11 +847,26 @@ static int64_t pct(const int64_t *v, size_t n, int p)
     return v[rank ? rank - 1 : 0];
 }
 
-comity_err comity_framework_ping_stats(const comity_framework *fw,
-                                       const char *party, const char *kind,
-                                       int64_t from_ms, int64_t to_ms,
-                                       comity_ping_stats *out,
-                                       comity_error *err)
+/* 1 when recipient slot `party` is among `sel` (parties or bare states). */
+static bool selected(const char *party, const char *const *sel, size_t n)
+{
+    if (n == 0)
+        return true;
+    char st[COMITY_PARTY_MAX + 1];
+    state_of(party, st);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(sel[i], party) == 0 ||
+            (!strchr(sel[i], '.') && strcmp(sel[i], st) == 0))
+            return true;
+    return false;
+}
+
+/* With `exact` set, only the slot named exactly so (the report's rows);
+ * else the slots `parties` select. */
+static comity_err stats(const comity_framework *fw, const char *exact,
+                        const char *const *parties, size_t nparties,
+                        const char *kind, int64_t from_ms, int64_t to_ms,
+                        comity_ping_stats *out, comity_error *err)
 {
     memset(out, 0, sizeof *out);
     out->p50_ms = out->p90_ms = -1;
@@ -863,7 +878,8 @@ comity_err comity_framework_ping_stats(const comity_framework *fw,
             continue;
         for (size_t k = 0; k < m->nr; k++) {
             const rcpt *r = &m->r[k];
-            if ((party && strcmp(r->party, party) != 0) ||
+            if ((exact ? strcmp(r->party, exact) != 0
+                       : !selected(r->party, parties, nparties)) ||
                 (kind && strcmp(r->kind, kind) != 0))
                 continue;
             out->count++;
@@ -887,6 +903,16 @@ comity_err comity_framework_ping_stats(const comity_framework *fw,
         out->unanswered = (double)(out->count - out->answered) / (double)out->count;
     cy_free(rt);
     return COMITY_OK;
+}
+
+comity_err comity_framework_ping_stats(const comity_framework *fw,
+                                       const char *const *parties,
+                                       size_t nparties, const char *kind,
+                                       int64_t from_ms, int64_t to_ms,
+                                       comity_ping_stats *out,
+                                       comity_error *err)
+{
+    return stats(fw, NULL, parties, nparties, kind, from_ms, to_ms, out, err);
 }
 
 static int rcpt_pair_cmp(const void *a, const void *b)
@@ -927,7 +953,7 @@ comity_err comity_framework_ping_report(const comity_framework *fw,
     comity_err rc = a ? COMITY_OK : nomem(err);
     for (size_t j = 0; j < n && !rc; j++) {
         comity_ping_stats s;
-        if ((rc = comity_framework_ping_stats(fw, pairs[j]->party, pairs[j]->kind,
+        if ((rc = stats(fw, pairs[j]->party, NULL, 0, pairs[j]->kind,
                                               from_ms, to_ms, &s, err)))
             break;
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:f}", "party",
