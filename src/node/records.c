@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <microhttpd.h>
 #include <sodium.h>
@@ -49,6 +50,10 @@
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
 #define VKEY_CACHE 64
+/* Gathering a batch (committer_main): wait for the next record at most
+ * GATHER_GAP_US, and for the whole batch at most GATHER_MAX_US. */
+#define GATHER_GAP_US 1000
+#define GATHER_MAX_US 4000
 #define EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
 #define EXTDEF_CREATOR "identity--9d102db0-e403-4779-96f4-440fbd8250a8"
 #define EXTDEF_TIME "2026-11-23T00:00:00.000Z"
@@ -112,6 +117,11 @@ struct cy_intake {
     pthread_cond_t cv;
     struct item *head, *tail;
     size_t inflight; /* queued or committing, not yet resumed */
+    size_t queued;   /* in the queue (head..tail) */
+    /* the most records in flight at once, this second and the last one:
+     * about how many clients post concurrently (committer_main) */
+    size_t peak_now, peak_last;
+    int64_t peak_since_ms;
     bool stop;
     bool running;
     pthread_t thr;
@@ -222,7 +232,11 @@ comity_err cy_intake_start(comity_node *node, comity_error *err)
     if (!in)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&in->mu, NULL);
-    pthread_cond_init(&in->cv, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* gather()'s deadlines */
+    pthread_cond_init(&in->cv, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&in->vmu, NULL);
     pthread_cond_init(&in->idle, NULL);
     in->log = node->log;
@@ -446,6 +460,54 @@ out:
     cy_free(all);
 }
 
+static void deadline_in(struct timespec *t, long us)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_sec += us / 1000000;
+    t->tv_nsec += (us % 1000000) * 1000;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Called with in->mu held and at least one record queued.  Every batch
+ * costs two fsyncs (log, store) and a store commit whatever its size, so
+ * when more clients have been posting at once than are queued now (the
+ * peak of records in flight, this second or the last), the others are
+ * probably on their way (their previous answer was just sent): wait for
+ * them while they keep coming, at most GATHER_GAP_US for the next one and
+ * GATHER_MAX_US in all.  A lone client never waits.  Nothing is answered
+ * before its commit either way; this only makes batches larger. */
+static void gather(struct cy_intake *in)
+{
+    size_t want = in->peak_now > in->peak_last ? in->peak_now : in->peak_last;
+    if (in->queued >= want || in->stop)
+        return;
+    struct timespec end, gap, now;
+    deadline_in(&end, GATHER_MAX_US);
+    deadline_in(&gap, GATHER_GAP_US);
+    size_t seen = in->queued;
+    while (in->queued < want && !in->stop) {
+        struct timespec *dl = before(&gap, &end) ? &gap : &end;
+        if (pthread_cond_timedwait(&in->cv, &in->mu, dl) == 0) {
+            if (in->queued > seen) {
+                seen = in->queued;
+                deadline_in(&gap, GATHER_GAP_US);
+            }
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!before(&now, dl))
+            return; /* no record within the gap, or the batch waited long enough */
+    }
+}
+
 /* The committer thread: commits whatever is queued as one batch, then
  * resumes each item's connection (after which the item belongs to http.c
  * again and is not touched here). */
@@ -459,8 +521,10 @@ static void *committer_main(void *arg)
             pthread_cond_wait(&in->cv, &in->mu);
         if (!in->head)
             break;
+        gather(in);
         struct item *batch = in->head;
         in->head = in->tail = NULL;
+        in->queued = 0;
         pthread_mutex_unlock(&in->mu);
         commit_batch(node, in, batch);
         size_t n = 0;
@@ -491,6 +555,17 @@ void cy_records_park_go(void *parked)
         in->head = it;
     in->tail = it;
     in->inflight++;
+    in->queued++;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* not cy_now_ms: that one may be faked */
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now - in->peak_since_ms >= 1000) {
+        in->peak_last = in->peak_now;
+        in->peak_now = 0;
+        in->peak_since_ms = now;
+    }
+    if (in->inflight > in->peak_now)
+        in->peak_now = in->inflight;
     pthread_cond_signal(&in->cv);
     pthread_mutex_unlock(&in->mu);
 }
