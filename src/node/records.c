@@ -29,7 +29,8 @@
  * waits on a disk; one committer thread commits whatever is queued as one
  * batch (one log fsync for all entries, then one store transaction for all
  * rows and their TAXII copies) and resumes the connections, whose answers
- * are then sent.
+ * are then sent.  Before it commits, it waits briefly for records that are
+ * probably on their way (gather()), so that batches stay large.
  *
  * Re-posting a stored record (same id, same digest) answers 200 with the
  * same log index; the same id with another digest is 409.
