@@ -317,6 +317,45 @@ static void *worker_run(void *arg)
     return NULL;
 }
 
+/* find_many: the stored ids found with their digest and log index, the
+ * others not, in the order asked, including an empty list. */
+static void test_record_find_many(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    char d1[65], d2[65];
+    memset(d1, 'a', 64), d1[64] = 0;
+    memset(d2, 'b', 64), d2[64] = 0;
+    cy_record_in r[2];
+    memset(r, 0, sizeof r);
+    const char *ids[2] = {"record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f01",
+                          "record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f02"};
+    const char *digs[2] = {d1, d2};
+    for (int i = 0; i < 2; i++) {
+        r[i] = (cy_record_in){.id = ids[i], .type = "note", .author = "pk.mofa", .tlp = "red",
+                              .created = "2026-11-23T00:00:00Z", .digest = digs[i],
+                              .log_index = (uint64_t)(7 + i * 5), .envelope = "{}",
+                              .envelope_len = 2};
+    }
+    TU_OK(cy_store_records_add(st, r, 2, NULL, E));
+    const char *ask[4] = {ids[1], "record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f03", ids[0],
+                          ids[1]};
+    char have[4][65];
+    uint64_t idx[4] = {0};
+    bool found[4] = {true, true, true, true};
+    TU_OK(cy_store_record_find_many(st, ask, 4, have, idx, found, E));
+    assert_true(found[0] && found[2] && found[3]);
+    assert_false(found[1]);
+    assert_string_equal(have[0], d2);
+    assert_int_equal(idx[0], 12);
+    assert_string_equal(have[2], d1);
+    assert_int_equal(idx[2], 7);
+    assert_string_equal(have[3], d2);
+    TU_OK(cy_store_record_find_many(st, ask, 0, have, idx, found, E));
+    comity_store_close(st);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -370,6 +409,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paging_same_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_delete_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -84,6 +84,10 @@ typedef struct cy_record_ops {
     /* NOTFOUND when absent; digest gets 64 hex + NUL. */
     comity_err (*find)(void *impl, const char *id, char digest[65], uint64_t *log_index,
                        comity_error *err);
+    /* find for n ids at once (one read transaction): found[i] says
+     * whether ids[i] is stored, and then digests[i], log_index[i] are set. */
+    comity_err (*find_many)(void *impl, const char *const *ids, size_t n, char (*digests)[65],
+                            uint64_t *log_index, bool *found, comity_error *err);
     comity_err (*add)(void *impl, const cy_record_in *recs, size_t n,
                       const cy_record_extdef *extdef, comity_error *err);
     comity_err (*query)(void *impl, const cy_record_query *q, cy_record_cb cb, void *ctx,
@@ -99,6 +103,13 @@ static inline comity_err cy_store_record_find(comity_store *st, const char *id,
                                               comity_error *err)
 {
     return st->rec->find(st->impl, id, digest, log_index, err);
+}
+static inline comity_err cy_store_record_find_many(comity_store *st, const char *const *ids,
+                                                   size_t n, char (*digests)[65],
+                                                   uint64_t *log_index, bool *found,
+                                                   comity_error *err)
+{
+    return st->rec->find_many(st->impl, ids, n, digests, log_index, found, err);
 }
 /* Adds n records in one transaction (all or none).  EXISTS if an id is
  * already stored (the caller checks with find first). */

@@ -1073,6 +1073,38 @@ done:
     return rc;
 }
 
+static comity_err sq_record_find_many(void *impl, const char *const *ids, size_t n,
+                                      char (*digests)[65], uint64_t *log_index, bool *found,
+                                      comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = exec(c->db, "BEGIN", err); /* one snapshot for all */
+    if (rc)
+        goto done;
+    sqlite3_stmt *st = prep(c, "SELECT digest, log_index FROM records WHERE id=?", err);
+    if (!st)
+        rc = COMITY_ERR_DB;
+    for (size_t i = 0; i < n && !rc; i++) {
+        sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+        int s = sqlite3_step(st);
+        found[i] = s == SQLITE_ROW;
+        if (s == SQLITE_ROW) {
+            copy_text(digests[i], 65, st, 0);
+            log_index[i] = (uint64_t)sqlite3_column_int64(st, 1);
+        } else if (s != SQLITE_DONE) {
+            rc = dberr(err, c->db, "reading record");
+        }
+        sqlite3_reset(st);
+    }
+    exec(c->db, rc ? "ROLLBACK" : "COMMIT", NULL);
+done:
+    release(q, c);
+    return rc;
+}
+
 /* date_added for a batch in collection `coll`: now, or just after the
  * collection's latest (the TAXII paging invariant of sq_objects_add). */
 static comity_err batch_date(struct conn *c, int64_t coll, int64_t now, int64_t *out,
@@ -1341,6 +1373,7 @@ done:
 
 static const cy_record_ops SQLITE_RECORD_OPS = {
     .find = sq_record_find,
+    .find_many = sq_record_find_many,
     .add = sq_records_add,
     .query = sq_records_query,
     .tail = sq_records_tail,
