@@ -24,7 +24,9 @@ echo "hello" > p
 
 # seal usage errors
 status 2 "no recipient" "$COMITY_BIN" seal -o c.age p
-status 2 "checksum" "$COMITY_BIN" seal -r "${R1%?}q" -o c.age p
+# change the last Bech32 character (to one it is not) to break the checksum
+last=${R1: -1}; other=q; [ "$last" = q ] && other=p
+status 2 "checksum" "$COMITY_BIN" seal -r "${R1%?}$other" -o c.age p
 status 2 "needs a value" "$COMITY_BIN" seal -r
 status 2 "unknown option -x" "$COMITY_BIN" seal -x -r "$R1" p
 status 2 "one input file" "$COMITY_BIN" seal -r "$R1" p p
