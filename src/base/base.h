@@ -60,6 +60,20 @@ void cy_free_secret(void *p, size_t len);
 /* Test hook: the n-th allocation from now fails (0 disables). */
 void cy_alloc_fail_after(long n);
 
+/* ---- arena ----------------------------------------------------------- */
+
+/* A region: many allocations, one release.  Zero-initialise the struct
+ * ({0}); cy_arena_free releases every allocation and leaves it empty.
+ * Allocations are aligned for any type; cy_arena_alloc does not zero. */
+typedef struct cy_arena {
+    struct cy_arena_chunk *head;
+} cy_arena;
+
+void *cy_arena_alloc(cy_arena *a, size_t n);
+void *cy_arena_calloc(cy_arena *a, size_t n);
+char *cy_arena_strdup(cy_arena *a, const char *s);
+void cy_arena_free(cy_arena *a);
+
 /* ---- bounded buffer -------------------------------------------------- */
 
 /*

@@ -40,56 +40,8 @@
 #include "node/intake.h"
 #include "node/node.h"
 
-#define ARENA_CHUNK 4096
 #define CONN_MEMORY_LIMIT (128 * 1024) /* headers + read buffer per connection */
 #define CERT_MAX (64 * 1024)
-
-/* ---- per-request arena ---------------------------------------------------- */
-
-struct cy_arena_chunk {
-    struct cy_arena_chunk *next;
-    size_t used, cap;
-    max_align_t data[];
-};
-
-void *cy_arena_alloc(cy_arena *a, size_t n)
-{
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    struct cy_arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        c = cy_malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->cap = cap;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-    }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-char *cy_arena_strdup(cy_arena *a, const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = cy_arena_alloc(a, n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
-void cy_arena_free(cy_arena *a)
-{
-    struct cy_arena_chunk *c = a->head;
-    while (c) {
-        struct cy_arena_chunk *n = c->next;
-        cy_free(c);
-        c = n;
-    }
-    a->head = NULL;
-}
 
 static int hexval(char c)
 {

@@ -53,12 +53,6 @@ struct comity_node {
 };
 
 /* Per-request memory: everything allocated here is freed at once. */
-typedef struct cy_arena {
-    struct cy_arena_chunk *head;
-} cy_arena;
-void *cy_arena_alloc(cy_arena *a, size_t n);
-char *cy_arena_strdup(cy_arena *a, const char *s);
-void cy_arena_free(cy_arena *a);
 
 typedef struct cy_req {
     comity_node *node;

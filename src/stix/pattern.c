@@ -16,7 +16,7 @@
  * quote follows the letter immediately; whitespace includes the Unicode
  * spaces the grammar lists; comments are C style.
  *
- * Every node is allocated from one arena per pattern (struct cy_pat_arena):
+ * Every node is allocated from one arena per pattern (cy_arena):
  * a list of chunks released together by cy_pattern_free.
  */
 #include <errno.h>
@@ -27,54 +27,13 @@
 
 #include "stix/pattern.h"
 
-/* ---- arena ----------------------------------------------------------- */
-
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    _Alignas(16) unsigned char data[];
-};
-
-struct cy_pat_arena {
-    struct arena_chunk *head;
-};
-
-#define ARENA_CHUNK 4096u
-
-/* Returns zeroed memory owned by the arena, or NULL when out of memory. */
-static void *arena_alloc(struct cy_pat_arena *a, size_t n)
+/* The pattern's arena: every node, string and byte array of the tree. */
+static void arena_free(cy_arena *a)
 {
-    n = (n + 15u) & ~(size_t)15u;
-    if (n == 0)
-        n = 16;
-    struct arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        c = cy_malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->cap = cap;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
+    if (a) {
+        cy_arena_free(a);
+        cy_free(a);
     }
-    void *p = c->data + c->used;
-    c->used += n;
-    memset(p, 0, n);
-    return p;
-}
-
-static void arena_free(struct cy_pat_arena *a)
-{
-    if (!a)
-        return;
-    struct arena_chunk *c = a->head;
-    while (c) {
-        struct arena_chunk *next = c->next;
-        cy_free(c);
-        c = next;
-    }
-    cy_free(a);
 }
 
 void cy_pattern_free(cy_pattern *p)
@@ -129,7 +88,7 @@ struct parser {
     size_t err_at;
     comity_err code;
     comity_error *err;
-    struct cy_pat_arena *arena;
+    cy_arena *arena;
     size_t ncmps, nleaves;
 };
 
@@ -163,7 +122,7 @@ static void fail_nomem(struct parser *P)
 
 static void *alloc(struct parser *P, size_t n)
 {
-    void *p = arena_alloc(P->arena, n);
+    void *p = cy_arena_calloc(P->arena, n);
     if (!p)
         fail_nomem(P);
     return p;

@@ -184,7 +184,7 @@ typedef struct cy_pattern {
     const cy_pat_obs *root;
     size_t ncmps;   /* comparisons in the whole pattern */
     size_t nleaves; /* bracketed observations in the whole pattern */
-    struct cy_pat_arena *arena; /* private */
+    cy_arena *arena; /* private */
 } cy_pattern;
 
 /* ---- API ------------------------------------------------------------- */
