@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "keys.h"
 
 #define CMD "log"
 #define KEY_FILE_MAX 4096
@@ -151,18 +152,8 @@ static int do_init(struct opts *o)
     comity_error e = {0};
     comity_nkey *key = NULL;
     int st;
-    if (access(o->key, F_OK) == 0) {
-        if ((st = load_nkey(o->key, &key)))
-            return st;
-    } else {
-        if (comity_nkey_generate(o->origin, COMITY_NOTE_ED25519, &key, &e))
-            return cli_error("making the log key", &e);
-        if (comity_nkey_save(key, o->key, &e)) {
-            comity_nkey_free(key);
-            return cli_error("saving the log key", &e);
-        }
-        fprintf(stderr, "comity: wrote the new log key to %s (keep it secret)\n", o->key);
-    }
+    if ((st = cli_nkey_load_or_make(o->key, o->origin, COMITY_NOTE_ED25519, "log", &key)))
+        return st;
     if (comity_log_create(o->pos[0], o->origin, key, o->key, &e)) {
         comity_nkey_free(key);
         return cli_error(NULL, &e);

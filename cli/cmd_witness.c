@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "keys.h"
 
 #define CMD "witness"
 
@@ -68,18 +69,8 @@ static int do_init(struct wopts *o)
     comity_error e = {0};
     comity_nkey *key = NULL;
     int st;
-    if (access(o->key, F_OK) == 0) {
-        if ((st = load_nkey(o->key, &key)))
-            return st;
-    } else {
-        if (comity_nkey_generate(o->name, COMITY_NOTE_COSIG_V1, &key, &e))
-            return cli_error("making the witness key", &e);
-        if (comity_nkey_save(key, o->key, &e)) {
-            comity_nkey_free(key);
-            return cli_error("saving the witness key", &e);
-        }
-        fprintf(stderr, "comity: wrote the new witness key to %s (keep it secret)\n", o->key);
-    }
+    if ((st = cli_nkey_load_or_make(o->key, o->name, COMITY_NOTE_COSIG_V1, "witness", &key)))
+        return st;
     if (comity_witness_create(o->pos[0], &e)) {
         comity_nkey_free(key);
         return cli_error(NULL, &e);

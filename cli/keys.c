@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "keys.h"
 
@@ -108,4 +109,25 @@ const char *cli_keys_recipient(const struct cli_keys *k, const char *party)
         if (k->recipients[i] && strcmp(comity_vkey_name(k->vkeys[i]), party) == 0)
             return k->recipients[i];
     return NULL;
+}
+
+int cli_nkey_load_or_make(const char *path, const char *name, int type,
+                          const char *what, comity_nkey **key)
+{
+    comity_error e = {0};
+    *key = NULL;
+    if (access(path, F_OK) == 0)
+        return comity_nkey_load(path, key, &e) ? cli_error(NULL, &e) : CLI_OK;
+    if (comity_nkey_generate(name, type, key, &e)) {
+        char ctx[64];
+        snprintf(ctx, sizeof ctx, "making the %s key", what);
+        return cli_error(ctx, &e);
+    }
+    if (comity_nkey_save(*key, path, &e)) {
+        comity_nkey_free(*key);
+        *key = NULL;
+        return cli_error(NULL, &e);
+    }
+    fprintf(stderr, "comity: wrote the new %s key to %s (keep it secret)\n", what, path);
+    return CLI_OK;
 }

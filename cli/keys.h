@@ -17,4 +17,11 @@ int cli_keys_add(struct cli_keys *k, const char *arg);
 const char *cli_keys_recipient(const struct cli_keys *k, const char *party);
 void cli_keys_free(struct cli_keys *k);
 
+/* Loads the signing-key file at `path`, or, when there is none, makes a key
+ * named `name` of `type` and saves it there (mode 0600), saying so on
+ * stderr.  `what` names the key in messages ("log", "witness").  OUT *key:
+ * comity_nkey_free.  Returns an exit status (0 on success). */
+int cli_nkey_load_or_make(const char *path, const char *name, int type,
+                          const char *what, comity_nkey **key);
+
 #endif
