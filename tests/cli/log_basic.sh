@@ -69,21 +69,24 @@ expect 2 $C log audit damaged --vkey log.vkey
 grep -q 'tile/0/001' err.txt || fail "truncation not named"
 expect 1 $C log audit mylog --vkey other.vkey
 
-# one writer at a time: an append waiting on a fifo holds the lock
+# one writer at a time: an append waiting on a fifo holds the lock.  Give
+# it one entry and wait for its index: from then on it surely holds the lock
+# (a checkpoint racing its start could otherwise take the lock first and
+# make the holder give up).
 mkfifo fifo
-$C log append mylog < fifo > /dev/null 2>&1 &
+$C log append mylog < fifo > holder.out 2> holder.err &
 holder=$!
 exec 3> fifo
+echo held >&3
+for i in $(seq 1 1200); do [ -s holder.out ] && break; sleep 0.05; done
+[ -s holder.out ] || fail "lock holder did not start: $(cat holder.err)"
 refused=no
-for i in $(seq 1 1200); do  # up to a minute: the holder may start slowly on a loaded machine
-  if ! $C log checkpoint mylog > /dev/null 2> lockerr.txt; then refused=yes; break; fi
-  sleep 0.05
-done
+$C log checkpoint mylog > /dev/null 2> lockerr.txt || refused=yes
 exec 3>&-
 wait $holder
 [ $refused = yes ] && grep -q 'another process is writing' lockerr.txt || fail "second writer not refused"
 
-# witness
+# witness (the log now holds 705 entries: 704 and the lock holder's)
 expect 0 $C witness init --name witness.example.org --key w.key wdir
 cp out.txt w.vkey
 expect 1 $C witness cosign wdir --key w.key --old 0 mylog/checkpoint
@@ -95,17 +98,17 @@ grep -q '^200' err.txt || fail "first add-checkpoint"
 cp out.txt cosig
 expect 1 $C witness add-checkpoint wdir --key w.key req0
 grep -q '^409 text/x.tlog.size' err.txt || fail "stale old size must be 409"
-[ "$(cat out.txt)" = 704 ] || fail "409 body: $(cat out.txt)"
+[ "$(cat out.txt)" = 705 ] || fail "409 body: $(cat out.txt)"
 $C log checkpoint otherlog --key other.key > othercp 2>/dev/null
 sed 's#^example.org/log$#example.org/log#' othercp > /dev/null
-expect 1 $C witness cosign wdir --key w.key --old 704 othercp
+expect 1 $C witness cosign wdir --key w.key --old 705 othercp
 grep -q '^403\|^400' err.txt || fail "other key must be refused: $(cat err.txt)"
 expect 1 $C witness cosign wdir --key w.key --old 800 mylog/checkpoint
 grep -q '^400' err.txt || fail "old > size must be 400"
 expect 0 $C log cosigned mylog --witness "$(cat w.vkey)" cosig
 grep -c '^— ' mylog/checkpoint | grep -qx 2 || fail "cosignature not added"
 expect 0 $C witness size wdir example.org/log
-[ "$(cat out.txt)" = 704 ] || fail "witness size"
+[ "$(cat out.txt)" = 705 ] || fail "witness size"
 
 # a policy needing that witness
 cat > p.policy <<P
