@@ -569,10 +569,10 @@ int cli_time_arg(const char *s, char out[32])
         cli_time_format(out, cli_now_ms());
         return 0;
     }
-    if (s[0] == '+') {
+    if (s[0] == '+' || s[0] == '-') {
         if (cli_duration_parse(s + 1, &ms))
             return -1;
-        cli_time_format(out, cli_now_ms() + ms);
+        cli_time_format(out, cli_now_ms() + (s[0] == '+' ? ms : -ms));
         return 0;
     }
     if (cli_time_parse(s, &ms))
@@ -599,4 +599,208 @@ void cli_duration_format(char out[32], int64_t ms)
     else
         snprintf(out, 32, "%s%lldd%02lldh", sign, (long long)(s / 86400),
                  (long long)(s / 3600 % 24));
+}
+
+/* ---- arguments and bodies ------------------------------------------------ */
+
+int cli_client_args(struct cli_client *cl, int argc, char **argv, const struct option *extra,
+                    int (*on)(void *ctx, int c, const char *arg), void *ctx)
+{
+    static const struct option base[] = {CLI_CLIENT_OPTIONS};
+    size_t nb = sizeof base / sizeof base[0], ne = 0;
+    while (extra && extra[ne].name)
+        ne++;
+    struct option *all = calloc(nb + ne + 1, sizeof *all);
+    if (!all)
+        return CLI_FAIL;
+    memcpy(all, base, sizeof base);
+    if (ne)
+        memcpy(all + nb, extra, ne * sizeof *all);
+    int c, st = CLI_OK;
+    optind = 1;
+    opterr = 0;
+    while (!st && (c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+        if (cli_client_option(cl, c, optarg))
+            continue;
+        if (c == '?' || c == ':')
+            st = cli_usage(cl->cmd, "unknown option or missing value: %s",
+                           argv[optind - 1 > 0 ? optind - 1 : 1]);
+        else
+            st = on(ctx, c, optarg);
+    }
+    free(all);
+    return st;
+}
+
+void cli_json_str(json_t *body, const char *key, const char *v)
+{
+    if (v)
+        json_object_set_new(body, key, json_string(v));
+}
+
+void cli_json_int(json_t *body, const char *key, const char *v)
+{
+    if (!v)
+        return;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (*v && !*end && !errno && !isspace((unsigned char)*v))
+        json_object_set_new(body, key, json_integer(n));
+    else
+        json_object_set_new(body, key, json_string(v));
+}
+
+int cli_json_time(struct cli_client *cl, json_t *body, const char *key, const char *opt,
+                  const char *v)
+{
+    char t[32];
+    if (!v)
+        return CLI_OK;
+    if (cli_time_arg(v, t))
+        return cli_usage(cl->cmd, "%s wants a time: RFC 3339 (2026-11-24T09:00:00Z), now, or "
+                                  "+DURATION from now (+4h, +2d)", opt);
+    json_object_set_new(body, key, json_string(t));
+    return CLI_OK;
+}
+
+int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *id,
+                          const char *tlp, const char *to, json_t *body)
+{
+    if (!cli_id_ok(id)) {
+        json_decref(body);
+        return cli_usage(cl->cmd, "'%s' is not a record id (<type>--<uuid>)", id);
+    }
+    char path[256], author[256] = "", mtlp[32] = "";
+    snprintf(path, sizeof path, "/v1/records/%s", id);
+    struct cli_resp r;
+    /* who sent it and how it was shared: the answer goes back the same way */
+    int st = cli_client_http(cl, "GET", path, NULL, 0, &r);
+    if (st == CLI_OK && r.status == 200) {
+        comity_record *rec;
+        comity_error e = {0};
+        if (comity_record_parse(r.data, r.len, &rec, &e) == COMITY_OK) {
+            snprintf(author, sizeof author, "%s", comity_record_author(rec));
+            snprintf(mtlp, sizeof mtlp, "%s", comity_record_tlp(rec));
+            comity_record_free(rec);
+        }
+    }
+    long status = r.status;
+    free(r.data);
+    if (st) {
+        json_decref(body);
+        return st;
+    }
+    if (!mtlp[0] && !tlp) {
+        /* never guess how to share an answer to a message we cannot read */
+        json_decref(body);
+        fprintf(stderr, "comity %s: cannot read %s on the node (HTTP %ld), so the answer "
+                        "cannot follow its sharing level: give --tlp LEVEL (and --to AUTHOR "
+                        "for amber or red)\n", cl->cmd, id, status);
+        return CLI_USAGE;
+    }
+    if (to)
+        snprintf(author, sizeof author, "%s", to);
+    const char *tov[1] = {author};
+    const char *refs[1] = {id};
+    struct cli_msg m = {.type = type, .tlp = tlp ? tlp : mtlp,
+                        .to = tov, .nto = author[0] ? 1 : 0, .refs = refs, .nrefs = 1};
+    return cli_client_send(cl, &m, body, NULL);
+}
+
+int cli_json_file(struct cli_client *cl, json_t *body, const char *key, const char *opt,
+                  const char *path)
+{
+    comity_error e = {0};
+    char *text;
+    size_t len;
+    if (comity_read_file(path, COMITY_RECORD_MAX, &text, &len, &e)) {
+        fprintf(stderr, "comity %s: %s: %s\n", cl->cmd, opt, e.msg);
+        return CLI_USAGE;
+    }
+    json_error_t je;
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!v) {
+        fprintf(stderr, "comity %s: %s %s: not JSON: line %d: %s\n", cl->cmd, opt, path,
+                je.line, je.text);
+        return CLI_USAGE;
+    }
+    json_object_set_new(body, key, v);
+    return CLI_OK;
+}
+
+int cli_message_flag(struct cli_message_flags *f, int c, const char *arg)
+{
+    switch (c) {
+    case CLI_OPT_TO: cli_list_add(&f->to, (char *)arg); return 1;
+    case CLI_OPT_SEVERITY: f->severity = arg; return 1;
+    case CLI_OPT_SECTOR: f->sector = arg; return 1;
+    case CLI_OPT_INDICATORS: f->indicators = arg; return 1;
+    case CLI_OPT_RESPOND_BY: f->respond_by = arg; return 1;
+    case CLI_OPT_TLP: f->tlp = arg; return 1;
+    case CLI_OPT_CASE: f->kase = arg; return 1;
+    default: return 0;
+    }
+}
+
+int cli_message_body(struct cli_client *cl, const struct cli_message_flags *f, json_t *body)
+{
+    if (f->to.n == 0)
+        return cli_usage(cl->cmd, "say to whom: --to STATE or --to PARTY (repeatable)");
+    int st = cli_client_setup(cl, CLI_NEED_URL | CLI_NEED_TOKEN | CLI_NEED_KEY);
+    if (st)
+        return st;
+    cli_json_int(body, "severity", f->severity);
+    cli_json_str(body, "sector", f->sector);
+    if (f->indicators &&
+        (st = cli_json_file(cl, body, "indicators", "--indicators", f->indicators)))
+        return st;
+    if ((st = cli_json_time(cl, body, "respond_by", "--respond-by", f->respond_by)))
+        return st;
+    cli_json_str(body, "case", f->kase);
+    return CLI_OK;
+}
+
+struct answer_flags {
+    struct cli_client *cl;
+    const char *text, *tlp, *to;
+};
+
+static int answer_opt(void *ctx, int c, const char *arg)
+{
+    struct answer_flags *a = ctx;
+    if (c == 'x')
+        a->text = arg;
+    else if (c == 'l')
+        a->tlp = arg;
+    else if (c == 'T')
+        a->to = arg;
+    else
+        return cli_usage(a->cl->cmd, "unknown option");
+    return CLI_OK;
+}
+
+int cli_answer_command(int argc, char **argv, const char *cmd, const char *type,
+                       const char *opt)
+{
+    const struct option opts[] = {{opt, required_argument, 0, 'x'},
+                                  {"tlp", required_argument, 0, 'l'},
+                                  {"to", required_argument, 0, 'T'},
+                                  {0, 0, 0, 0}};
+    struct cli_client cl;
+    cli_client_init(&cl, cmd);
+    struct answer_flags a = {.cl = &cl};
+    int st = cli_client_args(&cl, argc, argv, opts, answer_opt, &a);
+    if (!st && argc - optind != 1)
+        st = cli_usage(cmd, "want one message id: comity %s ID", cmd);
+    if (!st)
+        st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN | CLI_NEED_KEY);
+    if (!st) {
+        json_t *body = json_object();
+        cli_json_str(body, opt, a.text);
+        st = cli_client_answer_msg(&cl, type, argv[optind], a.tlp, a.to, body);
+    }
+    cli_client_free(&cl);
+    return cli_finish(st);
 }

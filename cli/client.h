@@ -129,7 +129,7 @@ void cli_time_format(char out[32], int64_t ms);
 int cli_time_parse(const char *s, int64_t *ms);
 /* Parses "90s", "30m", "4h", "7d" (or combinations "1h30m") into ms. */
 int cli_duration_parse(const char *s, int64_t *ms);
-/* A time argument: RFC 3339, or "+DURATION" from now, or "now".  Writes
+/* A time argument: RFC 3339, "now", or "+DURATION" / "-DURATION" from now.  Writes
  * RFC 3339 into out[32]; 0 on success. */
 int cli_time_arg(const char *s, char out[32]);
 /* "3h05m", "12m", "45s", "2d04h" into out[32] (negative: "-" first). */
@@ -139,3 +139,60 @@ void cli_duration_format(char out[32], int64_t ms);
 int cli_id_ok(const char *id);
 
 #endif
+
+/* Parses argv with the client options plus `extra` (a {0}-terminated
+ * table; codes below 0x1000), handing each extra option to on(ctx, c, arg)
+ * (which returns an exit status).  Positional arguments are left in
+ * argv[optind..].  Returns an exit status. */
+int cli_client_args(struct cli_client *cl, int argc, char **argv, const struct option *extra,
+                    int (*on)(void *ctx, int c, const char *arg), void *ctx);
+
+/* Sets body[key] to the string v when v is not NULL. */
+void cli_json_str(json_t *body, const char *key, const char *v);
+/* Sets body[key] to v as an integer when it is one, else as the string (so
+ * that the schema check names the field). */
+void cli_json_int(json_t *body, const char *key, const char *v);
+/* Sets body[key] to the time argument v (cli_time_arg); exit status. */
+int cli_json_time(struct cli_client *cl, json_t *body, const char *key, const char *opt,
+                  const char *v);
+
+/* Sends an answer (ack, reply, close, pong) to message `id`: refs [id],
+ * to the message's author, at the message's tlp, both read from the node
+ * (GET /v1/records/{id}); `tlp` and `to` (may be NULL) override them.  A
+ * message the node does not show needs `tlp` given: the answer never
+ * guesses its sharing level.  Takes the reference of body.  Returns an
+ * exit status. */
+int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *id,
+                          const char *tlp, const char *to, json_t *body);
+/* Sets body[key] to the JSON read from file `path` (capped at the record
+ * size); exit status. */
+int cli_json_file(struct cli_client *cl, json_t *body, const char *key, const char *opt,
+                  const char *path);
+
+/* The flags notify and request share: --to (repeatable), --severity,
+ * --sector, --indicators FILE, --respond-by, --tlp, --case. */
+struct cli_message_flags {
+    struct cli_list to;
+    const char *severity, *sector, *indicators, *respond_by, *tlp, *kase;
+};
+enum { CLI_OPT_TO = 0x1100, CLI_OPT_SEVERITY, CLI_OPT_SECTOR, CLI_OPT_INDICATORS,
+       CLI_OPT_RESPOND_BY, CLI_OPT_TLP, CLI_OPT_CASE };
+#define CLI_MESSAGE_OPTIONS                                                             \
+    {"to", required_argument, 0, CLI_OPT_TO},                                           \
+        {"severity", required_argument, 0, CLI_OPT_SEVERITY},                           \
+        {"sector", required_argument, 0, CLI_OPT_SECTOR},                               \
+        {"indicators", required_argument, 0, CLI_OPT_INDICATORS},                       \
+        {"respond-by", required_argument, 0, CLI_OPT_RESPOND_BY},                       \
+        {"tlp", required_argument, 0, CLI_OPT_TLP},                                     \
+        {"case", required_argument, 0, CLI_OPT_CASE}
+/* Takes one of those: 1 when `c` was one (added to f), else 0. */
+int cli_message_flag(struct cli_message_flags *f, int c, const char *arg);
+/* Checks --to was given, sets up the client for sending, and puts the
+ * shared fields into body.  Returns an exit status. */
+int cli_message_body(struct cli_client *cl, const struct cli_message_flags *f, json_t *body);
+
+/* The whole of `comity ack ID [--note T]` and `comity close ID [--reason
+ * T]`: one message id, an optional text put in body[opt], --tlp, the
+ * client options.  Returns an exit status. */
+int cli_answer_command(int argc, char **argv, const char *cmd, const char *type,
+                       const char *opt);
