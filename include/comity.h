@@ -964,6 +964,13 @@ typedef struct comity_serve_opts {
     unsigned timeout_s;   /* idle connection timeout (default 30) */
     unsigned body_timeout_s; /* whole-body upload deadline (default 120) */
     int access_log;       /* 1: one line per request on stderr (default 0) */
+    /* Framework deadlines (docs/framework.md): deadline[s] is "ACK/REPLY"
+     * for severity s (0 = unknown, 1-5), durations like "30m", "4h", "7d";
+     * ping_deadline is one duration ("24h").  NULL: the value from
+     * DIR/node.conf ("deadline.5 = 1h/24h", "ping_deadline = 24h") if it
+     * gives one, else the framework's default.  Bad values: USAGE. */
+    const char *deadline[6];
+    const char *ping_deadline;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);

@@ -42,7 +42,7 @@ serve "$D" --insecure-http
 N=(--url "$URL")
 
 # ---- a record's life ------------------------------------------------------
-echo '{"summary":"scan from 203.0.113.7"}' | "$C" record sign --key a.key --type notification --to in.cert-in >g.json
+echo '{"severity":3,"sector":"energy","summary":"scan from 203.0.113.7"}' | "$C" record sign --key a.key --type notification --to in.cert-in >g.json
 GID=$(jq -r .payload g.json | base64 -d | jq -r .id)
 rc=0; "$C" record post "${N[@]}" --token "$TA" g.json >post.out 2>post.err || rc=$?
 check "post: exit 0" 0 "$rc"
