@@ -730,21 +730,34 @@ int cli_json_file(struct cli_client *cl, json_t *body, const char *key, const ch
     return CLI_OK;
 }
 
-int cli_message_flag(struct cli_message_flags *f, int c, const char *arg)
+struct message {
+    struct cli_client *cl;
+    struct cli_message_flags f;
+    const char *text[CLI_FIELDS_MAX];
+};
+
+static int message_opt(void *ctx, int c, const char *arg)
 {
+    struct message *m = ctx;
+    struct cli_message_flags *f = &m->f;
     switch (c) {
-    case CLI_OPT_TO: cli_list_add(&f->to, (char *)arg); return 1;
-    case CLI_OPT_SEVERITY: f->severity = arg; return 1;
-    case CLI_OPT_SECTOR: f->sector = arg; return 1;
-    case CLI_OPT_INDICATORS: f->indicators = arg; return 1;
-    case CLI_OPT_RESPOND_BY: f->respond_by = arg; return 1;
-    case CLI_OPT_TLP: f->tlp = arg; return 1;
-    case CLI_OPT_CASE: f->kase = arg; return 1;
-    default: return 0;
+    case CLI_OPT_TO: return cli_list_add(&f->to, (char *)arg) ? CLI_FAIL : CLI_OK;
+    case CLI_OPT_SEVERITY: f->severity = arg; break;
+    case CLI_OPT_SECTOR: f->sector = arg; break;
+    case CLI_OPT_INDICATORS: f->indicators = arg; break;
+    case CLI_OPT_RESPOND_BY: f->respond_by = arg; break;
+    case CLI_OPT_TLP: f->tlp = arg; break;
+    case CLI_OPT_CASE: f->kase = arg; break;
+    default:
+        if (c < 1 || c > CLI_FIELDS_MAX)
+            return cli_usage(m->cl->cmd, "unknown option");
+        m->text[c - 1] = arg;
     }
+    return CLI_OK;
 }
 
-int cli_message_body(struct cli_client *cl, const struct cli_message_flags *f, json_t *body)
+/* Sets up the client and puts the shared fields into body. */
+static int message_body(struct cli_client *cl, const struct cli_message_flags *f, json_t *body)
 {
     if (f->to.n == 0)
         return cli_usage(cl->cmd, "say to whom: --to STATE or --to PARTY (repeatable)");
@@ -760,6 +773,39 @@ int cli_message_body(struct cli_client *cl, const struct cli_message_flags *f, j
         return st;
     cli_json_str(body, "case", f->kase);
     return CLI_OK;
+}
+
+int cli_message_command(int argc, char **argv, const char *cmd, const char *type,
+                        const struct cli_field *fields)
+{
+    static const struct option shared[] = {CLI_MESSAGE_OPTIONS};
+    size_t ns = sizeof shared / sizeof shared[0], nf = 0;
+    struct option opts[sizeof shared / sizeof shared[0] + CLI_FIELDS_MAX + 1];
+    memset(opts, 0, sizeof opts);
+    memcpy(opts, shared, sizeof shared);
+    for (; nf < CLI_FIELDS_MAX && fields[nf].option; nf++)
+        opts[ns + nf] = (struct option){fields[nf].option, required_argument, 0, (int)nf + 1};
+    struct cli_client cl;
+    cli_client_init(&cl, cmd);
+    struct message m = {.cl = &cl};
+    json_t *body = json_object();
+    int st = cli_client_args(&cl, argc, argv, opts, message_opt, &m);
+    if (!st && optind != argc)
+        st = cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!st)
+        st = message_body(&cl, &m.f, body);
+    if (!st) {
+        for (size_t i = 0; i < nf; i++)
+            cli_json_str(body, fields[i].key, m.text[i]);
+        struct cli_msg msg = {.type = type, .tlp = m.f.tlp,
+                              .to = (const char *const *)m.f.to.v, .nto = m.f.to.n};
+        st = cli_client_send(&cl, &msg, body, NULL);
+        body = NULL;
+    }
+    json_decref(body);
+    cli_list_free(&m.f.to);
+    cli_client_free(&cl);
+    return cli_finish(st);
 }
 
 struct answer_flags {

@@ -185,11 +185,19 @@ enum { CLI_OPT_TO = 0x1100, CLI_OPT_SEVERITY, CLI_OPT_SECTOR, CLI_OPT_INDICATORS
         {"respond-by", required_argument, 0, CLI_OPT_RESPOND_BY},                       \
         {"tlp", required_argument, 0, CLI_OPT_TLP},                                     \
         {"case", required_argument, 0, CLI_OPT_CASE}
-/* Takes one of those: 1 when `c` was one (added to f), else 0. */
-int cli_message_flag(struct cli_message_flags *f, int c, const char *arg);
-/* Checks --to was given, sets up the client for sending, and puts the
- * shared fields into body.  Returns an exit status. */
-int cli_message_body(struct cli_client *cl, const struct cli_message_flags *f, json_t *body);
+/* A text option of one message type and the body field it fills. */
+struct cli_field {
+    const char *option; /* "summary" for --summary */
+    const char *key;    /* "summary" */
+};
+#define CLI_FIELDS_MAX 8
+
+/* The whole of `comity notify` and `comity request`: the shared flags
+ * above plus `fields` (at most CLI_FIELDS_MAX, {0}-terminated), a body
+ * built from them, checked, signed and sent as a record of `type`.
+ * Returns an exit status. */
+int cli_message_command(int argc, char **argv, const char *cmd, const char *type,
+                        const struct cli_field *fields);
 
 /* The whole of `comity ack ID [--note T]` and `comity close ID [--reason
  * T]`: one message id, an optional text put in body[opt], --tlp, the

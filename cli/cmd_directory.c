@@ -243,8 +243,7 @@ int cmd_directory(int argc, char **argv)
         return cli_usage("directory", "want a subcommand: list, show STATE, set, withdraw");
     const char *sub = argv[1];
     struct cli_client cl;
-    cli_client_init(&cl, !strcmp(sub, "set") ? "directory set"
-                         : !strcmp(sub, "withdraw") ? "directory withdraw" : "directory");
+    cli_client_init(&cl, "directory");
     struct dir d = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &d);
     int npos = argc - 1 - optind;

@@ -93,7 +93,7 @@ static void describe(json_t *rec, json_t *st, char *out, size_t cap)
                 json_is_true(json_object_get(st, "overdue")) ? str(st, "expects") : "",
                 json_is_true(json_object_get(st, "overdue")) ? ")" : "");
         else
-            ADD(": (status unavailable)");
+            ADD(": (status not shown to you)");
     } else if (r && comity_record_refs_count(r) > 0) {
         ADD("re %s", comity_record_ref(r, 0));
         if (json_object_get(body, "outcome"))

@@ -235,6 +235,9 @@ if fw; then
   check "ping --directory: exit 0" 0 "$rc"
   check "pings each technical contact" 2 "$(wc -l <out)"
   grep -q ' to pk.pkcert technical$' out && ok "pings the directory's party" || bad "ping: $(cat out)"
+  run in.cert-in inbox
+  check "inbox sorted by deadline: the ping (due in 24h) before the notification (2030)" \
+    "ping notification" "$(grep -oE ' (ping|notification)--' out | tr -d ' -' | tr '\n' ' ' | sed 's/ $//')"
   run un.oda stats pings --json
   check "stats pings: exit 0" 0 "$rc"
   check "stats: pk.pkcert technical count" 2 "$(jq '[.rows[] | select(.party=="pk.pkcert" and .kind=="technical") | .count] | add' out)"
