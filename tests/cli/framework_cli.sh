@@ -93,6 +93,21 @@ rc=0; "$C" inbox --config bad2.conf >out 2>err || rc=$?
 check "insecure wants true/false: exit 2" 2 "$rc"
 rc=0; "$C" inbox --config missing.conf >out 2>err || rc=$?
 check "a missing --config file: exit 2" 2 "$rc"
+printf 'url = %s\njust words\n' "$URL" >bad3.conf
+rc=0; "$C" inbox --config bad3.conf >out 2>err || rc=$?
+grep -q "bad3.conf line 2: want 'name = value'" err && [ "$rc" = 2 ] && ok "a line without '=': exit 2, named" || bad "no '=': $rc $(cat err)"
+printf 'url = %s\ntoken =\n' "$URL" >bad4.conf
+rc=0; "$C" inbox --config bad4.conf >out 2>err || rc=$?
+grep -q "bad4.conf line 2: 'token' has no value" err && [ "$rc" = 2 ] && ok "an empty value: exit 2, named" || bad "empty: $rc $(cat err)"
+printf 'url = %s\n# \0\n' "$URL" >bad5.conf
+rc=0; "$C" inbox --config bad5.conf >out 2>err || rc=$?
+grep -q "not a text file" err && [ "$rc" = 2 ] && ok "a NUL byte: exit 2" || bad "NUL: $rc $(cat err)"
+{ printf 'url = %s\n' "$URL"; head -c 70000 /dev/zero | tr '\0' '#'; echo; } >big.conf
+rc=0; "$C" inbox --config big.conf >out 2>err || rc=$?
+check "a config file over 64 KiB: exit 2" 2 "$rc"
+printf '  # comment\n\n  url=%s  \r\ntoken = %s\n' "$URL" "$OPTOKEN" >ok.conf
+rc=0; "$C" timeline --config ok.conf >out 2>err || rc=$?
+check "comments, blank lines, spaces and CRLF are fine" 0 "$rc"
 rc=0; HOME=$T/nohome "$C" notify --to in --severity 4 --sector energy --summary x >out 2>err || rc=$?
 check "no url anywhere: exit 2" 2 "$rc"
 grep -q "no node given" err && ok "says no node given" || bad "said: $(cat err)"
