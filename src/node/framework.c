@@ -43,8 +43,7 @@
 struct cy_fw {
     pthread_mutex_t mu;
     comity_framework *fw;
-    /* the configured table, applied to every handle built (0: default) */
-    int64_t ack_ms[6], answer_ms[6], pong_ms;
+    cy_fw_table t; /* the configured table, applied to every handle built */
 };
 
 /* ---- configuration ------------------------------------------------------------ */
@@ -107,10 +106,53 @@ static char *trim(char *s)
     return s;
 }
 
-/* DIR/node.conf, when it exists: `deadline.S = ACK/REPLY` and
- * `ping_deadline = D`; other keys belong to other parts of the node and
- * are left alone. */
-static comity_err read_conf(comity_node *node, struct cy_fw *f, comity_error *err)
+comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err)
+{
+    if (len > FW_CONF_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "node.conf: more than %d bytes", FW_CONF_MAX);
+    comity_err rc = COMITY_OK;
+    unsigned lineno = 0;
+    for (size_t pos = 0; pos < len && !rc;) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+        char where[64], line[FW_CONF_LINE_MAX + 1];
+        snprintf(where, sizeof where, "node.conf line %u", ++lineno);
+        if (n > FW_CONF_LINE_MAX)
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: longer than %d bytes", where,
+                           FW_CONF_LINE_MAX);
+        if (memchr(text + pos, 0, n))
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: a NUL byte", where);
+        memcpy(line, text + pos, n);
+        line[n] = 0;
+        pos += n + 1;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: want 'name = value'", where);
+        *eq = 0;
+        char *key = trim(s), *val = trim(eq + 1);
+        if (!strncmp(key, "deadline.", 9)) {
+            const char *sev = key + 9;
+            if (sev[0] < '0' || sev[0] > '5' || sev[1])
+                return cy_fail(err, COMITY_ERR_USAGE, "%s: %.32s: the severity must be 0-5",
+                               where, key);
+            int k = sev[0] - '0';
+            rc = parse_pair(where, val, &t->ack_ms[k], &t->answer_ms[k], err);
+        } else if (!strcmp(key, "ping_deadline")) {
+            if ((t->pong_ms = cy_fw_duration(val)) < 0)
+                rc = cy_fail(err, COMITY_ERR_USAGE,
+                             "%s: ping_deadline '%.64s' is not a duration (like 24h)", where,
+                             val);
+        }
+        /* other keys belong to other parts of the node */
+    }
+    return rc;
+}
+
+/* DIR/node.conf, when it exists. */
+static comity_err read_conf(comity_node *node, cy_fw_table *t, comity_error *err)
 {
     char path[4096];
     struct stat sb;
@@ -122,61 +164,23 @@ static comity_err read_conf(comity_node *node, struct cy_fw *f, comity_error *er
     comity_err rc = comity_read_file(path, FW_CONF_MAX, &text, &len, err);
     if (rc)
         return cy_wrap(err, "node.conf");
-    unsigned lineno = 0;
-    for (char *line = text, *next; line && !rc; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = 0;
-        lineno++;
-        char where[64];
-        snprintf(where, sizeof where, "node.conf line %u", lineno);
-        if (strlen(line) > FW_CONF_LINE_MAX) {
-            rc = cy_fail(err, COMITY_ERR_USAGE, "%s: longer than %d bytes", where,
-                         FW_CONF_LINE_MAX);
-            break;
-        }
-        char *s = trim(line);
-        if (!*s || *s == '#')
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = cy_fail(err, COMITY_ERR_USAGE, "%s: want 'name = value'", where);
-            break;
-        }
-        *eq = 0;
-        char *key = trim(s), *val = trim(eq + 1);
-        if (!strncmp(key, "deadline.", 9)) {
-            const char *sev = key + 9;
-            if (sev[0] < '0' || sev[0] > '5' || sev[1]) {
-                rc = cy_fail(err, COMITY_ERR_USAGE, "%s: %.32s: the severity must be 0-5",
-                             where, key);
-                break;
-            }
-            int k = sev[0] - '0';
-            rc = parse_pair(where, val, &f->ack_ms[k], &f->answer_ms[k], err);
-        } else if (!strcmp(key, "ping_deadline")) {
-            if ((f->pong_ms = cy_fw_duration(val)) < 0)
-                rc = cy_fail(err, COMITY_ERR_USAGE,
-                             "%s: ping_deadline '%.64s' is not a duration (like 24h)", where,
-                             val);
-        }
-    }
+    rc = cy_fw_conf_parse(text, len, t, err);
     cy_free(text);
     return rc;
 }
 
-static comity_err read_opts(const comity_serve_opts *o, struct cy_fw *f, comity_error *err)
+static comity_err read_opts(const comity_serve_opts *o, cy_fw_table *t, comity_error *err)
 {
     for (int k = 0; k < 6; k++) {
         if (!o->deadline[k])
             continue;
         char where[32];
         snprintf(where, sizeof where, "--deadline %d", k);
-        comity_err rc = parse_pair(where, o->deadline[k], &f->ack_ms[k], &f->answer_ms[k], err);
+        comity_err rc = parse_pair(where, o->deadline[k], &t->ack_ms[k], &t->answer_ms[k], err);
         if (rc)
             return rc;
     }
-    if (o->ping_deadline && (f->pong_ms = cy_fw_duration(o->ping_deadline)) < 0)
+    if (o->ping_deadline && (t->pong_ms = cy_fw_duration(o->ping_deadline)) < 0)
         return cy_fail(err, COMITY_ERR_USAGE,
                        "--ping-deadline: '%.64s' is not a duration (a number > 0 then s, m, "
                        "h or d, like 24h)",
@@ -222,16 +226,16 @@ static int replay_event(const cy_delivered_row *row, void *ctx)
 
 /* A new handle: the configured table, then the store replayed.  OUT *out:
  * comity_framework_free. */
-static comity_err build(comity_node *node, const struct cy_fw *f, comity_framework **out,
+static comity_err build(comity_node *node, const cy_fw_table *t, comity_framework **out,
                         struct replay *p, comity_error *err)
 {
     comity_framework *fw = NULL;
     comity_err rc = comity_framework_new(&fw, err);
     for (int k = 0; k < 6 && !rc; k++)
-        if (f->ack_ms[k])
-            rc = comity_framework_set_deadline(fw, k, f->ack_ms[k], f->answer_ms[k], err);
-    if (!rc && f->pong_ms)
-        rc = comity_framework_set_ping_deadline(fw, f->pong_ms, err);
+        if (t->ack_ms[k])
+            rc = comity_framework_set_deadline(fw, k, t->ack_ms[k], t->answer_ms[k], err);
+    if (!rc && t->pong_ms)
+        rc = comity_framework_set_ping_deadline(fw, t->pong_ms, err);
     memset(p, 0, sizeof *p);
     p->fw = fw;
     if (!rc)
@@ -253,8 +257,8 @@ comity_err cy_fw_start(comity_node *node, const comity_serve_opts *o, comity_err
         return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
     struct replay p;
     comity_err rc;
-    if ((rc = read_conf(node, f, err)) || (rc = read_opts(o, f, err)) ||
-        (rc = build(node, f, &f->fw, &p, err))) {
+    if ((rc = read_conf(node, &f->t, err)) || (rc = read_opts(o, &f->t, err)) ||
+        (rc = build(node, &f->t, &f->fw, &p, err))) {
         cy_free(f);
         return rc;
     }
@@ -288,7 +292,7 @@ void cy_fw_rebuild(comity_node *node)
     comity_framework *fw = NULL;
     struct replay p;
     comity_error e = {0};
-    if (build(node, f, &fw, &p, &e) == COMITY_OK) {
+    if (build(node, &f->t, &fw, &p, &e) == COMITY_OK) {
         comity_framework_free(f->fw);
         f->fw = fw;
     } else {

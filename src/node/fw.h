@@ -21,6 +21,18 @@ comity_err cy_fw_start(comity_node *node, const comity_serve_opts *o, comity_err
 /* Frees node->fw; node->fw = NULL.  Call once no request runs. */
 void cy_fw_stop(comity_node *node);
 
+/* The deadline table a node applies (ms; 0: the library's default). */
+typedef struct cy_fw_table {
+    int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
+    int64_t pong_ms;
+} cy_fw_table;
+
+/* Reads node.conf text (at most 64 KiB, lines at most 512 bytes): blank
+ * lines, '#' comments, `name = value` lines; `deadline.S = ACK/REPLY` and
+ * `ping_deadline = D` set *t, other names are left to other parts of the
+ * node.  USAGE with the line number on anything malformed. */
+comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err);
+
 /* Parses a duration: digits then one unit s, m, h or d ("30m", "7d"), more
  * than 0 and at most 10 years.  -1 when it is not one. */
 int64_t cy_fw_duration(const char *s);

@@ -63,8 +63,8 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE record_to(party TEXT NOT NULL, seq INTEGER NOT NULL,"
     " PRIMARY KEY(party, seq)) WITHOUT ROWID;",
     /* 2 -> 3: framework "delivered" events (the block "Framework" at the end) */
-    "CREATE TABLE delivered(n INTEGER PRIMARY KEY, id TEXT NOT NULL, party TEXT NOT NULL,"
-    " at_ms INTEGER NOT NULL, UNIQUE(id, party));",
+    ("CREATE TABLE delivered(n INTEGER PRIMARY KEY, id TEXT NOT NULL, party TEXT NOT NULL,"
+     " at_ms INTEGER NOT NULL, UNIQUE(id, party));"),
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
