@@ -1,9 +1,9 @@
 /*
- * cmd_inbox.c: `comity inbox [--json]`: what awaits you (messages to you or
+ * cmd_inbox.c: `comity inbox [--party P] [--json]`: what awaits you (messages to you or
  * your state that expect an ack, a reply or a pong from you) and what you
  * sent that others have not answered yet, each sorted by deadline, the
  * overdue ones marked.  Asks GET /v1/framework/inbox; times are the
- * node's.
+ * node's.  The operator names the party whose inbox it reads (--party).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +12,19 @@
 
 struct inbox {
     struct cli_client *cl;
+    const char *party;
     int json;
 };
 
 static int on_opt(void *ctx, int c, const char *arg)
 {
     struct inbox *b = ctx;
-    (void)arg;
-    if (c != 'j')
+    if (c == 'j')
+        b->json = 1;
+    else if (c == 'p')
+        b->party = arg;
+    else
         return cli_usage(b->cl->cmd, "unknown option");
-    b->json = 1;
     return CLI_OK;
 }
 
@@ -74,6 +77,8 @@ static void table(const char *title, json_t *items, int64_t now, bool mine)
         char who[128] = "";
         if (mine) {
             snprintf(who, sizeof who, "%s", str(it, "from"));
+        } else if (json_is_string(json_object_get(it, "to"))) {
+            snprintf(who, sizeof who, "%s", str(it, "to")); /* the slot's recipient */
         } else {
             json_t *t;
             size_t k;
@@ -97,7 +102,8 @@ static void table(const char *title, json_t *items, int64_t now, bool mine)
 
 int cmd_inbox(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'j'}, {"party", required_argument, 0, 'p'}, {0, 0, 0, 0}};
     struct cli_client cl;
     cli_client_init(&cl, "inbox");
     struct inbox b = {.cl = &cl};
@@ -107,8 +113,14 @@ int cmd_inbox(int argc, char **argv)
         st = cli_usage("inbox", "unexpected argument '%s'", argv[optind]);
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN);
+    char *q = NULL;
+    if (!st && b.party)
+        st = cli_query_add(&q, "party", b.party);
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/inbox%s%s", q ? "?" : "", q ? q : "");
+    free(q);
     if (!st)
-        st = cli_client_get_json(&cl, "/v1/framework/inbox", &v);
+        st = cli_client_get_json(&cl, path, &v);
     if (!st && b.json) {
         char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         puts(s ? s : "");

@@ -190,6 +190,11 @@ if fw; then
   grep "$N" out | grep -q "reply" && ok "inbox: the notification awaits a reply" || bad "inbox: $(cat out)"
   run pk.pkcert inbox --json
   check "inbox --json: awaiting others" "$N" "$(jq -r '.awaiting_others[0].id' out)"
+  run pk.pkcert inbox
+  grep "$N" out | grep -q " in.cert-in " && ok "inbox: what I sent names its recipient" || bad "inbox: $(cat out)"
+  rc=0; "$C" inbox --url "$URL" --token "$OPTOKEN" --party in.cert-in >out 2>err || rc=$?
+  check "the operator reads a party's inbox: exit 0" 0 "$rc"
+  grep -q "^inbox of in.cert-in" out && ok "... of that party" || bad "operator inbox: $(cat out)"
 fi
 
 # ---- a sealed request, a reply, closure --------------------------------------
