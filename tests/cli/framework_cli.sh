@@ -266,9 +266,20 @@ if fw; then
   check "stats for one party and kind: count" 2 "$(jq .count out)"
   run un.oda stats pings
   grep -q "^pk.pkcert *technical *2 *1 " out && ok "stats table row" || bad "stats: $(cat out)"
+  run un.oda stats pings --from -1h --to +1h --party pk.pkcert --json
+  check "stats over a period: pk.pkcert's pings" 2 "$(jq .count out)"
+  run un.oda stats pings --from 2020-01-01T00:00:00Z --to 2020-02-01T00:00:00Z --json
+  check "stats over an empty period: no rows" 0 "$(jq '.rows | length' out)"
+  run un.oda stats pings --from yesterday
+  check "stats --from not a time: exit 2" 2 "$rc"
+  run un.oda stats pings --kind bogus
+  check "stats --kind unknown: refused by the node, exit 1" 1 "$rc"
+  grep -q "rule query" err && ok "... naming the rule" || bad "said: $(cat err)"
   run un.oda directory list
   check "directory list: exit 0" 0 "$rc"
   grep -q "^pk .*diplomatic .*Ministry of Foreign Affairs" out && ok "lists pk's diplomatic contact" || bad "list: $(cat out)"
+  run un.oda directory list --at 2020-01-01T00:00:00Z
+  check "directory list before any nomination: header only" 1 "$(wc -l <out)"
   run un.oda directory show in
   grep -q "organisation  CERT-In" out && ok "show in: CERT-In" || bad "show: $(cat out)"
   run pk.mofa directory withdraw --kind diplomatic --reason 'desk moved'
