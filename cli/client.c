@@ -26,11 +26,6 @@
 
 #define URL_MAX 4096
 
-static const char *const cf_names[CLI_CF_N] = {"url", "token", "key", "cacert", "insecure",
-                                               "keys"};
-/* settings that are paths, read from the config file's folder when relative */
-static const int cf_path[CLI_CF_N] = {0, 0, 1, 1, 0, 1};
-
 void cli_client_init(struct cli_client *cl, const char *cmd)
 {
     memset(cl, 0, sizeof *cl);
@@ -58,16 +53,6 @@ int cli_client_option(struct cli_client *cl, int c, const char *arg)
     }
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = 0;
-    return s;
-}
-
 /* Reads a config file into cl->val (settings not set yet only). */
 static int read_config(struct cli_client *cl, const char *path, int must_exist)
 {
@@ -80,71 +65,12 @@ static int read_config(struct cli_client *cl, const char *path, int must_exist)
         fprintf(stderr, "comity %s: config file: %s\n", cl->cmd, e.msg);
         return CLI_USAGE;
     }
-    if (memchr(text, 0, len)) {
-        fprintf(stderr, "comity %s: %s: not a text file\n", cl->cmd, path);
-        free(text);
-        return CLI_USAGE;
-    }
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) : 0;
-    int rc = CLI_OK;
-    size_t lineno = 0;
-    for (char *line = text; line && rc == CLI_OK;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
-        lineno++;
-        char *p = trim(line);
-        line = nl ? nl + 1 : NULL;
-        if (!*p || *p == '#')
-            continue;
-        char *eq = strchr(p, '=');
-        if (!eq) {
-            fprintf(stderr, "comity %s: %s line %zu: want 'name = value'\n", cl->cmd, path,
-                    lineno);
-            rc = CLI_USAGE;
-            break;
-        }
-        *eq = 0;
-        char *name = trim(p), *value = trim(eq + 1);
-        int k = -1;
-        for (int i = 0; i < CLI_CF_N; i++)
-            if (!strcmp(name, cf_names[i]))
-                k = i;
-        if (k < 0) {
-            fprintf(stderr, "comity %s: %s line %zu: unknown setting '%s' (url, token, key, "
-                            "cacert, insecure, keys)\n", cl->cmd, path, lineno, name);
-            rc = CLI_USAGE;
-            break;
-        }
-        if (!*value) {
-            fprintf(stderr, "comity %s: %s line %zu: '%s' has no value\n", cl->cmd, path,
-                    lineno, name);
-            rc = CLI_USAGE;
-            break;
-        }
-        if (k == CLI_CF_INSECURE && strcmp(value, "true") && strcmp(value, "false")) {
-            fprintf(stderr, "comity %s: %s line %zu: insecure wants true or false\n", cl->cmd,
-                    path, lineno);
-            rc = CLI_USAGE;
-            break;
-        }
-        if (cl->val[k])
-            continue; /* a flag or the environment set it */
-        size_t need = strlen(value) + (size_t)dirlen + 2;
-        char *v = malloc(need);
-        if (!v) {
-            rc = CLI_FAIL;
-            break;
-        }
-        if (cf_path[k] && value[0] != '/' && dirlen)
-            snprintf(v, need, "%.*s/%s", dirlen, path, value);
-        else
-            snprintf(v, need, "%s", value);
-        cl->val[k] = v;
-    }
+    char msg[512];
+    int rc = cli_config_parse(path, text, len, cl->val, msg, sizeof msg);
     free(text);
-    return rc;
+    if (rc == -1)
+        fprintf(stderr, "comity %s: %s\n", cl->cmd, msg);
+    return rc == 0 ? CLI_OK : rc == -1 ? CLI_USAGE : CLI_FAIL;
 }
 
 static int set_val(struct cli_client *cl, int k, const char *v)

@@ -13,9 +13,9 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "config.h"
 #include "keys.h"
 
-#define CLI_CONFIG_MAX (64u << 10) /* bytes of a client.conf */
 #define CLI_RESP_MAX (64u << 20)   /* bytes of a node's answer */
 
 /* getopt_long codes of the client options (above any short option). */
@@ -41,9 +41,6 @@ enum {
 
 /* What a command needs from the configuration (cli_client_setup). */
 enum { CLI_NEED_URL = 1, CLI_NEED_TOKEN = 2, CLI_NEED_KEY = 4 };
-
-enum { CLI_CF_URL, CLI_CF_TOKEN, CLI_CF_KEY, CLI_CF_CACERT, CLI_CF_INSECURE, CLI_CF_KEYS,
-       CLI_CF_N };
 
 struct cli_client {
     const char *cmd;           /* "notify", "directory set": names messages */

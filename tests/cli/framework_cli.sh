@@ -102,6 +102,9 @@ grep -q "bad4.conf line 2: 'token' has no value" err && [ "$rc" = 2 ] && ok "an 
 printf 'url = %s\n# \0\n' "$URL" >bad5.conf
 rc=0; "$C" inbox --config bad5.conf >out 2>err || rc=$?
 grep -q "not a text file" err && [ "$rc" = 2 ] && ok "a NUL byte: exit 2" || bad "NUL: $rc $(cat err)"
+printf 'url = %s\ntoken = a\rb\n' "$URL" >bad6.conf
+rc=0; "$C" inbox --config bad6.conf >out 2>err || rc=$?
+grep -q "bad6.conf line 2: a control character" err && [ "$rc" = 2 ] && ok "a control character: exit 2, named" || bad "control: $rc $(cat err)"
 { printf 'url = %s\n' "$URL"; head -c 70000 /dev/zero | tr '\0' '#'; echo; } >big.conf
 rc=0; "$C" inbox --config big.conf >out 2>err || rc=$?
 check "a config file over 64 KiB: exit 2" 2 "$rc"
