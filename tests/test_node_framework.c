@@ -159,7 +159,10 @@ static long http(struct fixture *f, const char *method, const char *path, const 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -332,6 +335,11 @@ static void transitions(void **state)
     snprintf(path, sizeof path, "/v1/records/%s", id);
     assert_int_equal(get(f, IN_MEA, path, &j), 200);
     json_decref(j);
+    assert_int_equal(delivered_rows(f), 0);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+
+    /* a HEAD by the recipient hands nothing over */
+    assert_int_equal(http(f, "HEAD", path, f->token[IN_CERT], NULL, 0, NULL), 200);
     assert_int_equal(delivered_rows(f), 0);
     assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
 
