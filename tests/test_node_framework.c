@@ -885,6 +885,47 @@ static void restart_same_state(void **state)
     assert_int_equal(post(f, IN_MEA, "ack", NULL, b, "{}", NULL, rule), 409);
 }
 
+/* A node that stored framework records before it applied the rules (an
+ * older build): the replay skips those it now refuses and still starts,
+ * with the valid ones in place. */
+static void legacy_records(void **state)
+{
+    (void)state;
+    struct fixture *f = make();
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    const char *bodies[] = {NOTIF4, "{\"summary\":\"no severity\"}"};
+    char ids[2][128];
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        char *env = sign(f, PK_CERT, "notification", "in.cert-in", NULL, bodies[i], ids[i], &len);
+        comity_record *rec = NULL;
+        TU_OK(comity_record_parse(env, len, &rec, E));
+        const char *to[] = {"in.cert-in"};
+        cy_record_in in = {.id = comity_record_id(rec), .type = "notification",
+                           .author = "pk.pkcert", .tlp = "green",
+                           .created = comity_record_created(rec), .created_ms = 1,
+                           .digest = comity_record_digest(rec), .log_index = (uint64_t)i,
+                           .received_us = 1, .envelope = env, .envelope_len = len, .to = to,
+                           .nto = 1};
+        TU_OK(cy_store_records_add(comity_node_store(f->node), &in, 1, NULL, E));
+        comity_record_free(rec);
+        comity_free(env);
+    }
+    stop(f);
+    start(f);
+    json_t *j = NULL;
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "awaiting_me")), 1);
+    assert_non_null(item(json_object_get(j, "awaiting_me"), ids[0]));
+    json_decref(j);
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", ids[1]);
+    assert_int_equal(get(f, PK_CERT, path, &j), 404);
+    json_decref(j);
+    void *p = f;
+    teardown(&p);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -898,6 +939,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(directory, setup, teardown),
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
+        cmocka_unit_test(legacy_records),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
