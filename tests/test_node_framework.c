@@ -22,6 +22,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "node/fw.h"
 #include "node/node.h"
@@ -885,6 +886,31 @@ static void restart_same_state(void **state)
     assert_int_equal(post(f, IN_MEA, "ack", NULL, b, "{}", NULL, rule), 409);
 }
 
+/* The store refuses a batch (an injected trigger): the ack was added to
+ * the framework in the committer but is not stored, so the handle is
+ * rebuilt from the store; the same party may then ack again. */
+static void failed_commit_rebuilds(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64], sbuf[32], db[600];
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    snprintf(db, sizeof db, "%s/node.db", f->nd);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TRIGGER inject BEFORE INSERT ON records"
+                                  " WHEN NEW.type='ack' BEGIN SELECT RAISE(ABORT,'injected'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 503);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+    assert_int_equal(sqlite3_exec(h, "DROP TRIGGER inject", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 201);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "acknowledged");
+}
+
 /* A node that stored framework records before it applied the rules (an
  * older build): the replay skips those it now refuses and still starts,
  * with the valid ones in place. */
@@ -940,6 +966,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
         cmocka_unit_test(legacy_records),
+        cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
