@@ -14,7 +14,8 @@
  * passes, deadlines from --deadline / node.conf (and bad values refused),
  * a ping round with its statistics, the directory's history and current
  * entry, the access rules and query checks of each endpoint, and the
- * state rebuilt identically by a replay while serving and after a restart.
+ * state rebuilt identically by a replay while serving and after a restart,
+ * also when a store commit failed after the committer added the record.
  */
 #include <pthread.h>
 #include <stdlib.h>
