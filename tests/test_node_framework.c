@@ -14,7 +14,8 @@
  * passes, deadlines from --deadline / node.conf (and bad values refused),
  * a ping round with its statistics, the directory's history and current
  * entry, the access rules and query checks of each endpoint, and the
- * state rebuilt identically by a replay while serving and after a restart.
+ * state rebuilt identically by a replay while serving and after a restart,
+ * also when a store commit failed after the committer added the record.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "node/fw.h"
 #include "node/node.h"
@@ -159,7 +161,10 @@ static long http(struct fixture *f, const char *method, const char *path, const 
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     if (body) {
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
@@ -332,6 +337,11 @@ static void transitions(void **state)
     snprintf(path, sizeof path, "/v1/records/%s", id);
     assert_int_equal(get(f, IN_MEA, path, &j), 200);
     json_decref(j);
+    assert_int_equal(delivered_rows(f), 0);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+
+    /* a HEAD by the recipient hands nothing over */
+    assert_int_equal(http(f, "HEAD", path, f->token[IN_CERT], NULL, 0, NULL), 200);
     assert_int_equal(delivered_rows(f), 0);
     assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
 
@@ -877,6 +887,72 @@ static void restart_same_state(void **state)
     assert_int_equal(post(f, IN_MEA, "ack", NULL, b, "{}", NULL, rule), 409);
 }
 
+/* The store refuses a batch (an injected trigger): the ack was added to
+ * the framework in the committer but is not stored, so the handle is
+ * rebuilt from the store; the same party may then ack again. */
+static void failed_commit_rebuilds(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64], sbuf[32], db[600];
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    snprintf(db, sizeof db, "%s/node.db", f->nd);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TRIGGER inject BEFORE INSERT ON records"
+                                  " WHEN NEW.type='ack' BEGIN SELECT RAISE(ABORT,'injected'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 503);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+    assert_int_equal(sqlite3_exec(h, "DROP TRIGGER inject", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 201);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "acknowledged");
+}
+
+/* A node that stored framework records before it applied the rules (an
+ * older build): the replay skips those it now refuses and still starts,
+ * with the valid ones in place. */
+static void legacy_records(void **state)
+{
+    (void)state;
+    struct fixture *f = make();
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    const char *bodies[] = {NOTIF4, "{\"summary\":\"no severity\"}"};
+    char ids[2][128];
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        char *env = sign(f, PK_CERT, "notification", "in.cert-in", NULL, bodies[i], ids[i], &len);
+        comity_record *rec = NULL;
+        TU_OK(comity_record_parse(env, len, &rec, E));
+        const char *to[] = {"in.cert-in"};
+        cy_record_in in = {.id = comity_record_id(rec), .type = "notification",
+                           .author = "pk.pkcert", .tlp = "green",
+                           .created = comity_record_created(rec), .created_ms = 1,
+                           .digest = comity_record_digest(rec), .log_index = (uint64_t)i,
+                           .received_us = 1, .envelope = env, .envelope_len = len, .to = to,
+                           .nto = 1};
+        TU_OK(cy_store_records_add(comity_node_store(f->node), &in, 1, NULL, E));
+        comity_record_free(rec);
+        comity_free(env);
+    }
+    stop(f);
+    start(f);
+    json_t *j = NULL;
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "awaiting_me")), 1);
+    assert_non_null(item(json_object_get(j, "awaiting_me"), ids[0]));
+    json_decref(j);
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", ids[1]);
+    assert_int_equal(get(f, PK_CERT, path, &j), 404);
+    json_decref(j);
+    void *p = f;
+    teardown(&p);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -890,6 +966,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(directory, setup, teardown),
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
+        cmocka_unit_test(legacy_records),
+        cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

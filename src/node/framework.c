@@ -358,7 +358,8 @@ static bool is_message(const char *type)
 void cy_fw_fetched(cy_req *r, const char *id, const char *type)
 {
     struct cy_fw *f = r->node->fw;
-    if (!f || r->anon || !is_message(type))
+    /* HEAD hands nothing over */
+    if (!f || r->anon || !id || !type || !is_message(type) || strcmp(r->method, "GET") != 0)
         return;
     const char *party = r->who.name;
     comity_msg_status s;
