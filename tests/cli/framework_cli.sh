@@ -150,6 +150,10 @@ run pk.mofa ack 'notification--../../x'
 check "ack of a malformed id: exit 2" 2 "$rc"
 run pk.mofa ping --to in --directory
 check "ping with --to and --directory: exit 2" 2 "$rc"
+grep -v '^keys' conf/pk.mofa.conf >nokeys.conf
+sed -i 's|^key = |key = conf/|' nokeys.conf
+rc=0; "$C" notify --config nokeys.conf --to in --severity 4 --sector energy --summary x --tlp amber >out 2>err || rc=$?
+grep -q "no age recipient for 'in'" err && [ "$rc" = 2 ] && ok "amber without the recipients' keys: exit 2, named" || bad "amber: $rc $(cat err)"
 check "nothing was posted by refused commands" "$before" \
   "$("$C" record list --url "$URL" --token "$OPTOKEN" | jq '.records | length')"
 
