@@ -1270,7 +1270,8 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     snprintf(sql, sizeof sql,
              "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s"
              " AND (tlp='clear' OR (:viewer IS NOT NULL AND (tlp='green' OR author=:viewer"
-             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party=:viewer AND v.seq=records.seq))))"
+             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party IN (:viewer,:vstate)"
+             " AND v.seq=records.seq))))"
              " ORDER BY seq LIMIT :limit",
              qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
              qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
@@ -1294,6 +1295,17 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     BIND_TEXT(":author", qq->author)
     BIND_TEXT(":to", qq->to)
     BIND_TEXT(":viewer", qq->viewer)
+    /* a record to a bare state ("in") is addressed to every office of it */
+    char vstate[COMITY_PARTY_MAX + 1] = "";
+    if (qq->viewer) {
+        size_t sl = strcspn(qq->viewer, ".");
+        if (sl < sizeof vstate) {
+            memcpy(vstate, qq->viewer, sl);
+            vstate[sl] = '\0';
+        }
+    }
+    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":vstate"), vstate, -1,
+                      SQLITE_TRANSIENT);
 #undef BIND_TEXT
     if (qq->since_ms)
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), qq->since_ms);
