@@ -10,9 +10,7 @@
 # severity, norm, time zone, channel) with nothing posted, sealing amber
 # messages and answers, and the node's refusals with exit 1 and its rule
 # (ack by a non-recipient, reply after close, a second ack, a poc set by
-# another state's office).  The checks that need the node's framework
-# endpoints and rules (branch wip/fwnode) run only when the node has them;
-# without them the script exits 77 (skipped) after the other checks pass.
+# another state's office).
 source "$(dirname "$0")/node_lib.bash"
 C=$COMITY_BIN
 D="$T/node"
@@ -42,11 +40,7 @@ payload() { # payload ID FIELD-JQ [PARTY]: a record's payload field (sorted keys
   if [ -n "${3:-}" ]; then "$C" record get --config "conf/$3.conf" "$1"
   else "$C" record get --url "$URL" --token "$OPTOKEN" "$1"; fi | jq -r .payload | base64 -d | jq -cS "$2"
 }
-# the framework side of the node (wip/fwnode) answers /v1/framework/inbox
-FW=0
-[ "$(req GET /v1/framework/inbox -H "Authorization: Token $OPTOKEN")" != 404 ] && FW=1
-skipped=0
-fw() { [ "$FW" = 1 ] && return 0; skipped=$((skipped + 1)); return 1; }
+check "the node serves the framework API" 403 "$(req GET /v1/framework/overdue -H "Authorization: Token $(sed -n 's/^token = //p' conf/pk.mofa.conf)")"
 
 # ---- configuration ---------------------------------------------------------
 run pk.mofa directory set --kind diplomatic --org 'Ministry of Foreign Affairs' \
@@ -180,29 +174,27 @@ check "ack refers to the notification" "[\"$N\"]" "$(payload "$A" .refs)"
 check "ack goes back to the author" '["pk.pkcert"]' "$(payload "$A" .to)"
 check "ack body" '{"note":"seen"}' "$(payload "$A" .body)"
 
-if fw; then
-  run in.mea ack "$N"
-  check "ack by a non-recipient: exit 1 (refused by the node)" 1 "$rc"
-  grep -q "rule framework" err && ok "prints the node's rule" || bad "said: $(cat err)"
-  grep -q "not a recipient" err && ok "prints the node's description" || bad "said: $(cat err)"
-  run in.cert-in ack "$N"
-  check "a second ack: exit 1" 1 "$rc"
-  grep -q "(409, rule framework)" err && ok "a second ack is a 409 conflict" || bad "said: $(cat err)"
-  run in.mea directory set --state pk --kind technical --org X --channel email:a@b.example --tz UTC --lang en
-  check "poc for another state: exit 1" 1 "$rc"
-  grep -q "rule framework" err && ok "poc refusal names the rule" || bad "said: $(cat err)"
-  run in.cert-in inbox
-  check "inbox: exit 0" 0 "$rc"
-  grep -q "awaiting you: 1" out && ok "inbox: one thing awaits in.cert-in" || bad "inbox: $(cat out)"
-  grep "$N" out | grep -q "reply" && ok "inbox: the notification awaits a reply" || bad "inbox: $(cat out)"
-  run pk.pkcert inbox --json
-  check "inbox --json: awaiting others" "$N" "$(jq -r '.awaiting_others[0].id' out)"
-  run pk.pkcert inbox
-  grep "$N" out | grep -q " in.cert-in " && ok "inbox: what I sent names its recipient" || bad "inbox: $(cat out)"
-  rc=0; "$C" inbox --url "$URL" --token "$OPTOKEN" --party in.cert-in >out 2>err || rc=$?
-  check "the operator reads a party's inbox: exit 0" 0 "$rc"
-  grep -q "^inbox of in.cert-in" out && ok "... of that party" || bad "operator inbox: $(cat out)"
-fi
+run in.mea ack "$N"
+check "ack by a non-recipient: exit 1 (refused by the node)" 1 "$rc"
+grep -q "rule framework" err && ok "prints the node's rule" || bad "said: $(cat err)"
+grep -q "not a recipient" err && ok "prints the node's description" || bad "said: $(cat err)"
+run in.cert-in ack "$N"
+check "a second ack: exit 1" 1 "$rc"
+grep -q "(409, rule framework)" err && ok "a second ack is a 409 conflict" || bad "said: $(cat err)"
+run in.mea directory set --state pk --kind technical --org X --channel email:a@b.example --tz UTC --lang en
+check "poc for another state: exit 1" 1 "$rc"
+grep -q "rule framework" err && ok "poc refusal names the rule" || bad "said: $(cat err)"
+run in.cert-in inbox
+check "inbox: exit 0" 0 "$rc"
+grep -q "awaiting you: 1" out && ok "inbox: one thing awaits in.cert-in" || bad "inbox: $(cat out)"
+grep "$N" out | grep -q "reply" && ok "inbox: the notification awaits a reply" || bad "inbox: $(cat out)"
+run pk.pkcert inbox --json
+check "inbox --json: awaiting others" "$N" "$(jq -r '.awaiting_others[0].id' out)"
+run pk.pkcert inbox
+grep "$N" out | grep -q " in.cert-in " && ok "inbox: what I sent names its recipient" || bad "inbox: $(cat out)"
+rc=0; "$C" inbox --url "$URL" --token "$OPTOKEN" --party in.cert-in >out 2>err || rc=$?
+check "the operator reads a party's inbox: exit 0" 0 "$rc"
+grep -q "^inbox of in.cert-in" out && ok "... of that party" || bad "operator inbox: $(cat out)"
 
 # ---- a sealed request, a reply, closure --------------------------------------
 run pk.mofa request --to in --kind assistance --norm 13h --severity 4 --sector energy \
@@ -236,11 +228,9 @@ run pk.mofa close "$R" --reason 'resolved'
 check "close: exit 0" 0 "$rc"
 check "close body" '{"reason":"resolved"}' "$("$C" record get --config conf/pk.mofa.conf "$(cut -d' ' -f1 out)" |
   tee c.json >/dev/null; "$C" record open --key pk.mofa.key c.json 2>/dev/null | jq -c .)"
-if fw; then
-  run in.cert-in reply "$R" --declined 'too late' --tlp amber --to pk.mofa
-  check "reply after close: exit 1" 1 "$rc"
-  grep -q "rule framework" err && ok "reply after close names the rule" || bad "said: $(cat err)"
-fi
+run in.cert-in reply "$R" --declined 'too late' --tlp amber --to pk.mofa
+check "reply after close: exit 1" 1 "$rc"
+grep -q "rule framework" err && ok "reply after close names the rule" || bad "said: $(cat err)"
 
 # ---- pings --------------------------------------------------------------------
 run un.oda ping --to pk.pkcert --to in.cert-in --unannounced --round r1 --kind technical
@@ -252,65 +242,71 @@ check "ping to" '["pk.pkcert"]' "$(payload "$P1" .to)"
 run pk.pkcert pong "$P1" --note 'duty officer'
 check "pong: exit 0" 0 "$rc"
 check "pong refers to the ping" "[\"$P1\"]" "$(payload "$(cut -d' ' -f1 out)" .refs)"
-if fw; then
-  run in.cert-in pong --all
-  check "pong --all: exit 0" 0 "$rc"
-  check "pong --all answered one ping" 1 "$(wc -l <out)"
-  run pk.pkcert pong "$P1"
-  check "a second pong: exit 1" 1 "$rc"
-  run un.oda ping --directory --kind technical
-  check "ping --directory: exit 0" 0 "$rc"
-  check "pings each technical contact" 2 "$(wc -l <out)"
-  grep -q ' to pk.pkcert technical$' out && ok "pings the directory's party" || bad "ping: $(cat out)"
-  run in.cert-in inbox
-  check "inbox sorted by deadline: the ping (due in 24h) before the notification (2030)" \
-    "ping notification" "$(grep -oE ' (ping|notification)--' out | tr -d ' -' | tr '\n' ' ' | sed 's/ $//')"
-  run un.oda stats pings --json
-  check "stats pings: exit 0" 0 "$rc"
-  check "stats: pk.pkcert technical count" 2 "$(jq '[.rows[] | select(.party=="pk.pkcert" and .kind=="technical") | .count] | add' out)"
-  check "stats: pk.pkcert technical answered" 1 "$(jq '[.rows[] | select(.party=="pk.pkcert" and .kind=="technical") | .answered] | add' out)"
-  run un.oda stats pings --party in.cert-in --kind technical --json
-  check "stats for one party and kind: count" 2 "$(jq .count out)"
-  run un.oda stats pings
-  grep -q "^pk.pkcert *technical *2 *1 " out && ok "stats table row" || bad "stats: $(cat out)"
-  run un.oda stats pings --from -1h --to +1h --party pk.pkcert --json
-  check "stats over a period: pk.pkcert's pings" 2 "$(jq .count out)"
-  run un.oda stats pings --from 2020-01-01T00:00:00Z --to 2020-02-01T00:00:00Z --json
-  check "stats over an empty period: no rows" 0 "$(jq '.rows | length' out)"
-  run un.oda stats pings --from yesterday
-  check "stats --from not a time: exit 2" 2 "$rc"
-  run un.oda stats pings --kind bogus
-  check "stats --kind unknown: refused by the node, exit 1" 1 "$rc"
-  grep -q "rule query" err && ok "... naming the rule" || bad "said: $(cat err)"
-  run un.oda directory list
-  check "directory list: exit 0" 0 "$rc"
-  grep -q "^pk .*diplomatic .*Ministry of Foreign Affairs" out && ok "lists pk's diplomatic contact" || bad "list: $(cat out)"
-  run un.oda directory list --at 2020-01-01T00:00:00Z
-  check "directory list before any nomination: header only" 1 "$(wc -l <out)"
-  run un.oda directory show in
-  grep -q "organisation  CERT-In" out && ok "show in: CERT-In" || bad "show: $(cat out)"
-  run pk.mofa directory withdraw --kind diplomatic --reason 'desk moved'
-  check "withdraw: exit 0" 0 "$rc"
-  run un.oda directory show pk --json
-  check "withdrawn: no current diplomatic contact" null "$(jq -c '.entries[] | select(.kind=="diplomatic") | .current' out)"
-fi
+run in.cert-in pong --all
+check "pong --all: exit 0" 0 "$rc"
+check "pong --all answered one ping" 1 "$(wc -l <out)"
+run pk.pkcert pong "$P1"
+check "a second pong: exit 1" 1 "$rc"
+run un.oda ping --directory --kind technical
+check "ping --directory: exit 0" 0 "$rc"
+check "pings each technical contact" 2 "$(wc -l <out)"
+grep -q ' to pk.pkcert technical$' out && ok "pings the directory's party" || bad "ping: $(cat out)"
+run in.cert-in inbox
+check "inbox sorted by deadline: the ping (due in 24h) before the notification (2030)" \
+  "ping notification" "$(grep -oE ' (ping|notification)--' out | tr -d ' -' | tr '\n' ' ' | sed 's/ $//')"
+run un.oda stats pings --json
+check "stats pings: exit 0" 0 "$rc"
+check "stats: pk.pkcert technical count" 2 "$(jq '[.rows[] | select(.party=="pk.pkcert" and .kind=="technical") | .count] | add' out)"
+check "stats: pk.pkcert technical answered" 1 "$(jq '[.rows[] | select(.party=="pk.pkcert" and .kind=="technical") | .answered] | add' out)"
+run un.oda stats pings --party in.cert-in --kind technical --json
+check "stats for one party and kind: count" 2 "$(jq .count out)"
+run un.oda stats pings
+grep -q "^pk.pkcert *technical *2 *1 " out && ok "stats table row" || bad "stats: $(cat out)"
+run un.oda stats pings --from -1h --to +1h --party pk.pkcert --json
+check "stats over a period: pk.pkcert's pings" 2 "$(jq .count out)"
+run un.oda stats pings --from 2020-01-01T00:00:00Z --to 2020-02-01T00:00:00Z --json
+check "stats over an empty period: no rows" 0 "$(jq '.rows | length' out)"
+run un.oda stats pings --from yesterday
+check "stats --from not a time: exit 2" 2 "$rc"
+run un.oda stats pings --kind bogus
+check "stats --kind unknown: refused by the node, exit 1" 1 "$rc"
+grep -q "rule query" err && ok "... naming the rule" || bad "said: $(cat err)"
+run un.oda directory list
+check "directory list: exit 0" 0 "$rc"
+grep -q "^pk .*diplomatic .*Ministry of Foreign Affairs" out && ok "lists pk's diplomatic contact" || bad "list: $(cat out)"
+run un.oda directory list --at 2020-01-01T00:00:00Z
+check "directory list before any nomination: header only" 1 "$(wc -l <out)"
+run un.oda directory show in
+grep -q "organisation  CERT-In" out && ok "show in: CERT-In" || bad "show: $(cat out)"
+run pk.mofa directory withdraw --kind diplomatic --reason 'desk moved'
+check "withdraw: exit 0" 0 "$rc"
+run un.oda directory show pk --json
+check "withdrawn: no current diplomatic contact" null "$(jq -c '.entries[] | select(.kind=="diplomatic") | .current' out)"
 run un.oda stats ping
 check "stats without 'pings': exit 2" 2 "$rc"
+# a schedule: two rounds one second apart, named after --round
+t0=$(date +%s%N)
+run un.oda ping --to pk.pkcert --every 1s --rounds 2 --round sched
+t1=$(date +%s%N)
+check "ping --every 1s --rounds 2: exit 0" 0 "$rc"
+check "two rounds, one ping each" 2 "$(wc -l <out)"
+check "round names" '"sched-1" "sched-2"' "$(for i in $(cut -d' ' -f1 out); do payload "$i" .body.round; done | tr '\n' ' ' | sed 's/ $//')"
+[ $(( (t1 - t0) / 1000000 )) -ge 1000 ] && ok "the second round waited for its period" || bad "two rounds in $(( (t1 - t0) / 1000000 )) ms"
+grep -q "round 2 (sched-2)" err && ok "each round announced on stderr" || bad "stderr: $(cat err)"
+run un.oda ping --to pk.pkcert --every 1x
+check "--every with a bad duration: exit 2" 2 "$rc"
+run un.oda ping --to pk.pkcert --every 10ms
+check "--every shorter than a second: exit 2" 2 "$rc"
+run un.oda ping --to pk.pkcert --rounds 2
+check "--rounds without --every: exit 2" 2 "$rc"
 
 # ---- the timeline ---------------------------------------------------------------
 rc=0; "$C" timeline --url "$URL" --token "$OPTOKEN" >out 2>err || rc=$?
 check "timeline (operator): exit 0" 0 "$rc"
 grep -q "notification .*$N to in.cert-in sev 4 energy norm 13f" out && ok "timeline shows the notification" || bad "timeline: $(cat out)"
 grep -q "ack .*re $N" out && ok "timeline shows the ack" || bad "timeline: $(cat out)"
-if fw; then
-  grep "$N" out | grep -q ": acknowledged" && ok "timeline: the notification is acknowledged" || bad "timeline: $(grep "$N" out)"
-  "$C" timeline --config conf/pk.mofa.conf >out2
-  grep "request .*$R" out2 | grep -q ": closed" && ok "timeline: the request is closed" || bad "timeline: $(grep "$R" out2)"
-fi
+grep "$N" out | grep -q ": acknowledged" && ok "timeline: the notification is acknowledged" || bad "timeline: $(grep "$N" out)"
+"$C" timeline --config conf/pk.mofa.conf >out2
+grep "request .*$R" out2 | grep -q ": closed" && ok "timeline: the request is closed" || bad "timeline: $(grep "$R" out2)"
 
-if [ "$fails" -ne 0 ]; then finish; fi
-if [ "$skipped" -ne 0 ]; then
-  echo "SKIP: $skipped group(s) of checks need the node's framework side (/v1/framework/*, /v1/directory, the rules; branch wip/fwnode), which this node lacks"
-  exit 77
-fi
 finish
