@@ -466,26 +466,7 @@ void cli_time_format(char out[32], int64_t ms)
 
 int cli_duration_parse(const char *s, int64_t *ms)
 {
-    int64_t total = 0;
-    if (!*s)
-        return -1;
-    while (*s) {
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        if (errno || v > 100000)
-            return -1;
-        int64_t unit = *end == 's' ? 1000 : *end == 'm' ? 60000 : *end == 'h' ? 3600000
-                     : *end == 'd' ? 86400000 : 0;
-        if (!unit)
-            return -1;
-        total += v * unit;
-        s = end + 1;
-    }
-    *ms = total;
-    return 0;
+    return comity_duration_parse(s, ms, NULL) ? -1 : 0;
 }
 
 int cli_time_arg(const char *s, char out[32])

@@ -1,15 +1,18 @@
 /*
  * config.c: the client configuration file (client.conf) of the commands
- * that talk to a node: "name = value" lines (url, token, key, cacert,
- * insecure, keys), '#' comments.  Strict: an unknown setting, a line
- * without '=', an empty value, a NUL byte, or insecure other than true or
- * false is an error naming the line.  Only libc: fuzz/fuzz_client_conf.c
- * builds this file alone.
+ * that talk to a node: url, token, key, cacert, insecure, keys.  The file
+ * format and its refusals (line length, control bytes, lines without '=',
+ * empty values) are the library's comity_conf_parse, shared with the
+ * node's node.conf; here: which names exist, insecure true or false, and
+ * paths read from the file's folder.  fuzz/fuzz_client_conf.c builds this
+ * file against the library.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "comity.h"
 #include "config.h"
 
 static const char *const names[CLI_CF_N] = {"url", "token", "key", "cacert", "insecure",
@@ -17,95 +20,63 @@ static const char *const names[CLI_CF_N] = {"url", "token", "key", "cacert", "in
 /* settings that are paths, read from the config file's folder when relative */
 static const int is_path[CLI_CF_N] = {0, 0, 1, 1, 0, 1};
 
-static char *trim(char *s)
+struct cf {
+    const char *path;
+    int dirlen;
+    char **val;
+    int nomem;
+};
+
+static comity_err refuse(comity_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static comity_err refuse(comity_error *err, const char *fmt, ...)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = 0;
-    return s;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return err->code = COMITY_ERR_USAGE;
 }
 
-/* One line (NUL-terminated, writable): 0, -1 (err written) or -2. */
-static int line_parse(const char *path, int dirlen, size_t lineno, char *line,
-                      char *val[CLI_CF_N], char *err, size_t errcap)
+static comity_err setting(void *ctx, const char *name, const char *value, const char *where,
+                          comity_error *err)
 {
-    char *p = trim(line);
-    if (!*p || *p == '#')
-        return 0;
-    for (const char *c = p; *c; c++)
-        if ((*c > 0 && *c < ' ' && *c != '\t') || *c == 0x7f) {
-            snprintf(err, errcap, "%s line %zu: a control character at byte %zu", path, lineno,
-                     (size_t)(c - line) + 1);
-            return -1;
-        }
-    char *eq = strchr(p, '=');
-    if (!eq) {
-        snprintf(err, errcap, "%s line %zu: want 'name = value'", path, lineno);
-        return -1;
-    }
-    *eq = 0;
-    char *name = trim(p), *value = trim(eq + 1);
+    struct cf *cf = ctx;
     int k = -1;
     for (int i = 0; i < CLI_CF_N; i++)
         if (!strcmp(name, names[i]))
             k = i;
-    if (k < 0) {
-        snprintf(err, errcap, "%s line %zu: unknown setting '%.64s' (url, token, key, cacert, "
-                              "insecure, keys)", path, lineno, name);
-        return -1;
-    }
-    if (!*value) {
-        snprintf(err, errcap, "%s line %zu: '%s' has no value", path, lineno, name);
-        return -1;
-    }
-    if (k == CLI_CF_INSECURE && strcmp(value, "true") && strcmp(value, "false")) {
-        snprintf(err, errcap, "%s line %zu: insecure wants true or false", path, lineno);
-        return -1;
-    }
-    if (val[k])
-        return 0; /* a flag or the environment set it */
-    size_t need = strlen(value) + (size_t)dirlen + 2;
+    if (k < 0)
+        return refuse(err, "%s: unknown setting '%.64s' (url, token, key, cacert, "
+                           "insecure, keys)", where, name);
+    if (k == CLI_CF_INSECURE && strcmp(value, "true") && strcmp(value, "false"))
+        return refuse(err, "%s: insecure wants true or false", where);
+    if (cf->val[k])
+        return COMITY_OK; /* a flag or the environment set it */
+    size_t need = strlen(value) + (size_t)cf->dirlen + 2;
     char *v = malloc(need);
-    if (!v)
-        return -2;
-    if (is_path[k] && value[0] != '/' && dirlen)
-        snprintf(v, need, "%.*s/%s", dirlen, path, value);
+    if (!v) {
+        cf->nomem = 1;
+        return COMITY_ERR_NOMEM;
+    }
+    if (is_path[k] && value[0] != '/' && cf->dirlen)
+        snprintf(v, need, "%.*s/%s", cf->dirlen, cf->path, value);
     else
         snprintf(v, need, "%s", value);
-    val[k] = v;
-    return 0;
+    cf->val[k] = v;
+    return COMITY_OK;
 }
 
 int cli_config_parse(const char *path, const char *text, size_t len, char *val[CLI_CF_N],
                      char *err, size_t errcap)
 {
-    if (len > CLI_CONFIG_MAX) {
-        snprintf(err, errcap, "%s: larger than %u bytes", path, CLI_CONFIG_MAX);
-        return -1;
-    }
-    if (memchr(text, 0, len)) {
-        snprintf(err, errcap, "%s: not a text file (a NUL byte)", path);
-        return -1;
-    }
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return -2;
-    memcpy(copy, text, len);
-    copy[len] = 0;
     const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) : 0;
-    int rc = 0;
-    size_t lineno = 0;
-    for (char *line = copy; line && rc == 0;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = 0;
-        lineno++;
-        rc = line_parse(path, dirlen, lineno, line, val, err, errcap);
-        line = nl ? nl + 1 : NULL;
-    }
-    free(copy);
-    return rc;
+    struct cf cf = {.path = path, .dirlen = slash ? (int)(slash - path) : 0, .val = val};
+    comity_error e = {0};
+    if (comity_conf_parse(path, text, len, setting, &cf, &e) == COMITY_OK)
+        return 0;
+    if (cf.nomem)
+        return -2;
+    snprintf(err, errcap, "%s", e.msg);
+    return -1;
 }

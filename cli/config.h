@@ -5,7 +5,9 @@
 
 #include <stddef.h>
 
-#define CLI_CONFIG_MAX (64u << 10) /* bytes of a client.conf */
+#include "comity.h"
+
+#define CLI_CONFIG_MAX COMITY_CONF_MAX /* bytes of a client.conf */
 
 /* The settings, in this order: url, token, key, cacert, insecure, keys. */
 enum { CLI_CF_URL, CLI_CF_TOKEN, CLI_CF_KEY, CLI_CF_CACERT, CLI_CF_INSECURE, CLI_CF_KEYS,

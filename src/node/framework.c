@@ -34,9 +34,6 @@
 #include "framework/framework.h"
 #include "node/fw.h"
 
-#define FW_CONF_MAX (64 * 1024) /* bytes of DIR/node.conf */
-#define FW_CONF_LINE_MAX 512    /* bytes of one node.conf line */
-#define FW_DURATION_MAX_MS (3650LL * 24 * 3600 * 1000)
 #define FW_PARTIES_MAX 64       /* party= and state= values of one ping query */
 #define FW_DEFAULT_PERIOD_MS (30LL * 24 * 3600 * 1000)
 
@@ -50,28 +47,10 @@ struct cy_fw {
 
 int64_t cy_fw_duration(const char *s)
 {
-    if (!s || !*s)
+    int64_t ms;
+    if (comity_duration_parse(s, &ms, NULL) || ms == 0)
         return -1;
-    int64_t v = 0;
-    size_t i = 0;
-    for (; s[i] >= '0' && s[i] <= '9'; i++) {
-        if (i >= 9)
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (i == 0 || !s[i] || s[i + 1])
-        return -1;
-    static const struct {
-        char unit;
-        int64_t ms;
-    } units[] = {{'s', 1000}, {'m', 60000}, {'h', 3600000}, {'d', 86400000}};
-    for (size_t k = 0; k < CY_ARRAY_LEN(units); k++)
-        if (s[i] == units[k].unit) {
-            if (v == 0 || v > FW_DURATION_MAX_MS / units[k].ms)
-                return -1;
-            return v * units[k].ms;
-        }
-    return -1;
+    return ms;
 }
 
 /* "ACK/REPLY" into two durations; `where` names the source in messages. */
@@ -96,59 +75,28 @@ static comity_err parse_pair(const char *where, const char *v, int64_t *ack, int
     return COMITY_OK;
 }
 
-static char *trim(char *s)
+static comity_err conf_setting(void *ctx, const char *key, const char *val, const char *where,
+                               comity_error *err)
 {
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-        s[--n] = 0;
-    return s;
+    cy_fw_table *t = ctx;
+    if (!strncmp(key, "deadline.", 9)) {
+        const char *sev = key + 9;
+        if (sev[0] < '0' || sev[0] > '5' || sev[1])
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: %.32s: the severity must be 0-5", where,
+                           key);
+        int k = sev[0] - '0';
+        return parse_pair(where, val, &t->ack_ms[k], &t->answer_ms[k], err);
+    }
+    if (!strcmp(key, "ping_deadline") && (t->pong_ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: ping_deadline '%.64s' is not a duration (like 24h)", where, val);
+    /* other keys belong to other parts of the node */
+    return COMITY_OK;
 }
 
 comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err)
 {
-    if (len > FW_CONF_MAX)
-        return cy_fail(err, COMITY_ERR_USAGE, "node.conf: more than %d bytes", FW_CONF_MAX);
-    comity_err rc = COMITY_OK;
-    unsigned lineno = 0;
-    for (size_t pos = 0; pos < len && !rc;) {
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-        char where[64], line[FW_CONF_LINE_MAX + 1];
-        snprintf(where, sizeof where, "node.conf line %u", ++lineno);
-        if (n > FW_CONF_LINE_MAX)
-            return cy_fail(err, COMITY_ERR_USAGE, "%s: longer than %d bytes", where,
-                           FW_CONF_LINE_MAX);
-        if (memchr(text + pos, 0, n))
-            return cy_fail(err, COMITY_ERR_USAGE, "%s: a NUL byte", where);
-        memcpy(line, text + pos, n);
-        line[n] = 0;
-        pos += n + 1;
-        char *s = trim(line);
-        if (!*s || *s == '#')
-            continue;
-        char *eq = strchr(s, '=');
-        if (!eq)
-            return cy_fail(err, COMITY_ERR_USAGE, "%s: want 'name = value'", where);
-        *eq = 0;
-        char *key = trim(s), *val = trim(eq + 1);
-        if (!strncmp(key, "deadline.", 9)) {
-            const char *sev = key + 9;
-            if (sev[0] < '0' || sev[0] > '5' || sev[1])
-                return cy_fail(err, COMITY_ERR_USAGE, "%s: %.32s: the severity must be 0-5",
-                               where, key);
-            int k = sev[0] - '0';
-            rc = parse_pair(where, val, &t->ack_ms[k], &t->answer_ms[k], err);
-        } else if (!strcmp(key, "ping_deadline")) {
-            if ((t->pong_ms = cy_fw_duration(val)) < 0)
-                rc = cy_fail(err, COMITY_ERR_USAGE,
-                             "%s: ping_deadline '%.64s' is not a duration (like 24h)", where,
-                             val);
-        }
-        /* other keys belong to other parts of the node */
-    }
-    return rc;
+    return comity_conf_parse("node.conf", text, len, conf_setting, t, err);
 }
 
 /* DIR/node.conf, when it exists. */
@@ -161,7 +109,7 @@ static comity_err read_conf(comity_node *node, cy_fw_table *t, comity_error *err
         return COMITY_OK;
     char *text = NULL;
     size_t len = 0;
-    comity_err rc = comity_read_file(path, FW_CONF_MAX, &text, &len, err);
+    comity_err rc = comity_read_file(path, COMITY_CONF_MAX, &text, &len, err);
     if (rc)
         return cy_wrap(err, "node.conf");
     rc = cy_fw_conf_parse(text, len, t, err);
