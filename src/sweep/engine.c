@@ -134,8 +134,9 @@ comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
     if (rc != COMITY_OK)
         return rc;
     size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
+    for (const char *q = text, *qe = text + len; (q = memchr(q, '\n', (size_t)(qe - q)));
+         q++)
+        lines++;
     rc = cy_sw_set_reserve(sw->set, lines + 1, len, err);
     const char *p = text, *end = text + len;
     size_t lineno = 0;
@@ -146,9 +147,9 @@ comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
         const char *a = p;
         while (a < e && (*a == ' ' || *a == '\t'))
             a++;
-        const char *z = a;
-        while (z < e && *z != '#')
-            z++;
+        const char *z = a < e ? memchr(a, '#', (size_t)(e - a)) : NULL;
+        if (!z)
+            z = e;
         while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
             z--;
         if (z > a) {
