@@ -66,9 +66,11 @@ struct cy_sw_set {
     size_t arena_len, arena_cap;
     struct entry *ent;
     size_t n, ent_cap;
-    struct slot *slots;
+    struct slot *slots;            /* in slots_raw (see table_alloc) */
+    void *slots_raw;
     uint64_t mask;
-    uint64_t *bloom;
+    uint64_t *bloom;               /* in bloom_raw */
+    void *bloom_raw;
     uint64_t bmask;
     uint64_t key0, key1;
     struct dup *dups;
@@ -301,15 +303,13 @@ static inline uint64_t load_part(const uint8_t *p, size_t r)
     return w;
 }
 
+/* The final mix: one full 64x64->128 multiply by an odd constant (the
+ * key is in h), high and low halves folded (every output bit depends on every
+ * input bit, in one multiply's latency). */
 static inline uint64_t fmix(const cy_sw_set *s, uint64_t h)
 {
-    h ^= s->key1;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-    return h;
+    unsigned __int128 m = (unsigned __int128)(h ^ s->key1) * 0x9fb21c651e98df25ULL;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
 }
 
 static uint64_t hash_bytes(const cy_sw_set *s, int path, const uint8_t *v,
@@ -361,8 +361,8 @@ void cy_sw_set_free(cy_sw_set *s)
         return;
     cy_free(s->arena);
     cy_free(s->ent);
-    cy_free(s->slots);
-    cy_free(s->bloom);
+    cy_free(s->slots_raw);
+    cy_free(s->bloom_raw);
     cy_free(s->dups);
     cy_free(s->multi);
     for (int i = 0; i < s->npaths; i++)
@@ -682,20 +682,32 @@ static uint64_t pow2_at_least(uint64_t n)
 
 #define BUILD_AHEAD 16
 
-/* Asks for transparent huge pages on the 2 MiB-aligned inside of a big
- * table: random probes then miss the TLB far less (a hint; ignored when
- * the kernel has them off). */
-static void huge_hint(void *p, size_t n)
+/*
+ * The table and the filter are probed at random, once or twice per domain
+ * token: with 1,000,000 values they span 16 MiB and 2 MiB, and with 4 KiB
+ * pages nearly every probe also misses the TLB (a long page walk, longer
+ * still in a virtual machine).  Tables of 2 MiB and more are therefore
+ * placed on a 2 MiB boundary (allocated 2 MiB larger; the slack is never
+ * written, so it costs address space, not memory) and the kernel is asked for transparent huge pages there (a
+ * hint: ignored when they are off).  *raw gets what cy_free takes.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+static void *table_alloc(size_t n, void **raw)
 {
+    if (n < HUGE_PAGE) {
+        *raw = cy_calloc(1, n);
+        return *raw;
+    }
+    *raw = cy_malloc(n + HUGE_PAGE);
+    if (!*raw)
+        return NULL;
+    uint8_t *p = (uint8_t *)(((uintptr_t)*raw + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
 #ifdef MADV_HUGEPAGE
-    const uintptr_t H = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), z = ((uintptr_t)p + n) & ~(H - 1);
-    if (z > a && !getenv("SF_NOHUGE"))
-        (void)madvise((void *)a, z - a, MADV_HUGEPAGE);
-#else
-    (void)p;
-    (void)n;
+    (void)madvise(p, n & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
 #endif
+    memset(p, 0, n); /* only the table is touched, not the slack */
+    return p;
 }
 
 static int dup_cmp(const void *a, const void *b)
@@ -726,15 +738,13 @@ comity_err cy_sw_set_build(cy_sw_set *s, comity_error *err)
         }
     }
     uint64_t cap = pow2_at_least(s->n + s->n / 4 + 1);
-    s->slots = cy_calloc(cap, sizeof *s->slots);
+    s->slots = table_alloc(cap * sizeof *s->slots, &s->slots_raw);
     uint64_t bw = pow2_at_least((s->n + 3) / 4);
-    s->bloom = cy_calloc(bw, sizeof *s->bloom);
+    s->bloom = table_alloc(bw * sizeof *s->bloom, &s->bloom_raw);
     if (!s->slots || !s->bloom)
         return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory building the table");
     s->mask = cap - 1;
     s->bmask = bw - 1;
-    huge_hint(s->slots, cap * sizeof *s->slots);
-    huge_hint(s->bloom, bw * sizeof *s->bloom);
     /* Hashes run BUILD_AHEAD entries ahead of the inserts, prefetching
      * their slot and filter word, so that the cache misses of a big table
      * overlap instead of coming one at a time. */
