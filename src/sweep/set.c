@@ -459,8 +459,8 @@ static void mask_addr(uint8_t *a, size_t alen, unsigned prefix)
     }
 }
 
-static comity_err append(cy_sw_set *s, int path, const uint8_t *v, size_t len,
-                         uint32_t ref, comity_error *err)
+static inline comity_err append(cy_sw_set *s, int path, const uint8_t *v, size_t len,
+                                uint32_t ref, comity_error *err)
 {
     comity_err rc = grow_arena(s, len, err);
     if (rc == COMITY_OK)
