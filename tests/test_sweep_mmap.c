@@ -95,7 +95,7 @@ static char *expected(const char *buf, size_t len)
             break;
         for (const char *q = p; q < t; q++)
             line += *q == '\n';
-        fprintf(f, "%llu %zu %s\n", (unsigned long long)line, (size_t)(t + 1 - buf), TOK + 1);
+        fprintf(f, "%llu %zu %s\n", (unsigned long long)line, (size_t)(t + 1 - buf), &TOK[1]);
         p = t + strlen(TOK);
     }
     fclose(f);
