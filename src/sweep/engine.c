@@ -133,10 +133,11 @@ comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
     comity_err rc = cy_sw_add_source(sw, source, &src, err);
     if (rc != COMITY_OK)
         return rc;
-    size_t lines = 0;
-    for (size_t i = 0; i < len; i++)
-        lines += text[i] == '\n';
-    rc = cy_sw_set_reserve(sw->set, lines + 1, len, err);
+    /* Room for the values at once (a guess: one per 8 bytes; more grow
+     * the table as they come, fewer are given back by the build), and no
+     * comment search per line when the list has no '#' at all. */
+    rc = cy_sw_set_reserve(sw->set, len / 8 + 1, len, err);
+    const bool comments = memchr(text, '#', len) != NULL;
     const char *p = text, *end = text + len;
     size_t lineno = 0;
     while (rc == COMITY_OK && p < end) {
@@ -146,9 +147,9 @@ comity_err comity_sweep_add_list(comity_sweep *sw, const char *type,
         const char *a = p;
         while (a < e && (*a == ' ' || *a == '\t'))
             a++;
-        const char *z = a;
-        while (z < e && *z != '#')
-            z++;
+        const char *z = comments && a < e ? memchr(a, '#', (size_t)(e - a)) : NULL;
+        if (!z)
+            z = e;
         while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '\r'))
             z--;
         if (z > a) {

@@ -25,9 +25,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,6 +63,7 @@ struct block {
     uint64_t dropped;
     uint64_t cut;
     uint64_t bytes;
+    uint64_t shrunk;  /* 1: the mapping faulted (file cut), read again */
     bool done;
 };
 
@@ -105,7 +109,7 @@ static int collect(void *ud, const cy_sw_hit *h)
 static void block_reset(struct block *b)
 {
     b->nhits = b->ntoks = 0;
-    b->lines = b->dropped = b->bytes = b->cut = 0;
+    b->lines = b->dropped = b->bytes = b->cut = b->shrunk = 0;
     b->done = false;
 }
 
@@ -138,6 +142,7 @@ static int emit_block(const cy_sw_sink *sink, const char *unit, struct block *b,
     st->dropped_hits += b->dropped;
     st->cut_lines += b->cut;
     st->bytes += b->bytes;
+    st->shrunk += b->shrunk;
     if (sink->progress)
         sink->progress(sink->ud, b->bytes);
     return stop;
@@ -161,10 +166,128 @@ struct job {
     cy_sw_read_stats *st;
     int stop;
     int io_errno;
+    bool map;           /* blocks are mapped, not read */
+    size_t page;
 };
 
-/* Scans block i into b using buffer buf (CY_SW_BLOCK + CY_SW_LINE_MAX + 1). */
-static int scan_block(struct job *j, uint64_t i, char *buf, struct block *b)
+/* Scans the lines that start in [start, end) of the file, given its bytes
+ * [from, from + got) in buf (from = start - 1, or 0; got reaches at most
+ * CY_SW_LINE_MAX past end, or the end of the file). */
+static void scan_range(struct job *j, const char *buf, size_t got, uint64_t from,
+                       uint64_t start, uint64_t end, struct block *b)
+{
+    b->bytes = end - start; /* counted even when no line starts here */
+    /* First line that starts in [start, end). */
+    size_t a = 0;
+    if (start) {
+        const char *nl = memchr(buf, '\n', got);
+        if (!nl)
+            return;
+        a = (size_t)(nl - buf) + 1;
+    }
+    size_t lim = (size_t)(end - from);
+    if (lim > got)
+        lim = got; /* the file shrank while we read it (rotation) */
+    if (a >= lim)
+        return;
+    /* The last line starting before `end` runs to its newline. */
+    size_t z;
+    const char *nl = lim ? memchr(buf + lim - 1, '\n', got - (lim - 1)) : NULL;
+    if (nl) {
+        z = (size_t)(nl - buf) + 1;
+    } else {
+        z = got;
+        if (from + got < j->size)
+            b->cut++; /* the rest of an overlong line is not scanned */
+    }
+    b->lines = cy_sw_scan_text(j->set, buf + a, z - a, 0, from + a, collect, b);
+}
+
+/*
+ * Mapped blocks.  A file that shrinks while it is mapped (log rotation by
+ * truncation) makes reads past its new end raise SIGBUS.  While a worker
+ * scans a mapping, a SIGBUS handler (installed for the duration of the
+ * sweep, the previous one restored after) jumps back out of the scan when
+ * the faulting address is inside that worker's mapping; the block is then
+ * read again with pread, which sees the shorter file.  A SIGBUS anywhere
+ * else goes to the previous handler (or kills, as it would have).
+ */
+static _Thread_local sigjmp_buf *bus_jmp;
+static _Thread_local const char *bus_lo, *bus_hi;
+static pthread_mutex_t bus_mu = PTHREAD_MUTEX_INITIALIZER;
+static int bus_users;
+static struct sigaction bus_old;
+
+static void bus_handler(int sig, siginfo_t *si, void *ctx)
+{
+    const char *a = si ? (const char *)si->si_addr : NULL;
+    if (bus_jmp && a >= bus_lo && a < bus_hi)
+        siglongjmp(*bus_jmp, 1);
+    if ((bus_old.sa_flags & SA_SIGINFO) && bus_old.sa_sigaction) {
+        bus_old.sa_sigaction(sig, si, ctx);
+    } else if (bus_old.sa_handler != SIG_DFL && bus_old.sa_handler != SIG_IGN) {
+        bus_old.sa_handler(sig);
+    } else {
+        /* put the default back: the faulting access runs again and kills */
+        signal(SIGBUS, SIG_DFL);
+    }
+}
+
+static bool bus_guard_on(void)
+{
+    bool ok = true;
+    pthread_mutex_lock(&bus_mu);
+    if (bus_users == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = bus_handler;
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        ok = sigaction(SIGBUS, &sa, &bus_old) == 0;
+    }
+    if (ok)
+        bus_users++;
+    pthread_mutex_unlock(&bus_mu);
+    return ok;
+}
+
+static void bus_guard_off(void)
+{
+    pthread_mutex_lock(&bus_mu);
+    if (--bus_users == 0)
+        sigaction(SIGBUS, &bus_old, NULL);
+    pthread_mutex_unlock(&bus_mu);
+}
+
+/* Scans [start, end) from a mapping of the file: 0 done, 1 the file
+ * cannot be mapped, 2 it turned out shorter than the mapping (SIGBUS
+ * caught; b then holds part of the block's hits and must be reset). */
+static int scan_mapped(struct job *j, uint64_t from, uint64_t want, uint64_t start,
+                       uint64_t end, struct block *b)
+{
+    uint64_t moff = from & ~(uint64_t)(j->page - 1);
+    size_t mlen = (size_t)(from + want - moff);
+    char *m = mmap(NULL, mlen, PROT_READ, MAP_PRIVATE, j->fd, (off_t)moff);
+    if (m == MAP_FAILED)
+        return 1;
+    sigjmp_buf jb;
+    int rc = 2;
+    if (sigsetjmp(jb, 0) == 0) {
+        bus_lo = m;
+        bus_hi = m + mlen;
+        bus_jmp = &jb;
+        scan_range(j, m + (from - moff), (size_t)want, from, start, end, b);
+        rc = 0;
+    }
+    bus_jmp = NULL;
+    munmap(m, mlen);
+    return rc;
+}
+
+/* Scans block i into b: from a mapping when the job maps, else (or when
+ * mapping fails or the file shrank) read with pread into *buf (allocated
+ * here when NULL: CY_SW_BLOCK + CY_SW_LINE_MAX + 1 bytes, the caller's). */
+static int scan_block(struct job *j, uint64_t i, char **bufp, struct block *b)
 {
     uint64_t start = i * CY_SW_BLOCK;
     uint64_t end = start + CY_SW_BLOCK < j->size ? start + CY_SW_BLOCK : j->size;
@@ -172,6 +295,16 @@ static int scan_block(struct job *j, uint64_t i, char *buf, struct block *b)
     uint64_t want = end - from + CY_SW_LINE_MAX;
     if (from + want > j->size)
         want = j->size - from;
+    if (j->map) {
+        int m = scan_mapped(j, from, want, start, end, b);
+        if (m == 0)
+            return 0;
+        block_reset(b);
+        b->shrunk = m == 2;
+    }
+    if (!*bufp && !(*bufp = cy_malloc(CY_SW_BLOCK + CY_SW_LINE_MAX + 1)))
+        return ENOMEM;
+    char *buf = *bufp;
     size_t got = 0;
     while (got < want) {
         ssize_t r = pread(j->fd, buf + got, want - got, (off_t)(from + got));
@@ -183,42 +316,16 @@ static int scan_block(struct job *j, uint64_t i, char *buf, struct block *b)
             break;
         got += (size_t)r;
     }
-    /* First line that starts in [start, end). */
-    size_t a = 0;
-    if (start) {
-        char *nl = memchr(buf, '\n', got);
-        if (!nl)
-            return 0;
-        a = (size_t)(nl - buf) + 1;
-    }
-    size_t lim = (size_t)(end - from);
-    if (lim > got)
-        lim = got; /* the file shrank while we read it (rotation) */
-    if (a >= lim)
-        return 0;
-    /* The last line starting before `end` runs to its newline. */
-    size_t z;
-    char *nl = lim ? memchr(buf + lim - 1, '\n', got - (lim - 1)) : NULL;
-    if (nl) {
-        z = (size_t)(nl - buf) + 1;
-    } else {
-        z = got;
-        if (from + got < j->size)
-            b->cut++; /* the rest of an overlong line is not scanned */
-    }
-    b->bytes = end - start;
-    b->lines = cy_sw_scan_text(j->set, buf + a, z - a, 0, from + a, collect, b);
+    scan_range(j, buf, got, from, start, end, b);
     return 0;
 }
 
 static void *worker(void *arg)
 {
     struct job *j = arg;
-    char *buf = cy_malloc(CY_SW_BLOCK + CY_SW_LINE_MAX + 1);
+    char *buf = NULL; /* for pread; allocated at first use */
     struct block mine = {0};
     pthread_mutex_lock(&j->mu);
-    if (!buf)
-        j->io_errno = ENOMEM;
     for (;;) {
         while (!j->stop && !j->io_errno && j->next < j->nblocks &&
                j->next >= j->emitted + CY_SW_WINDOW)
@@ -228,7 +335,7 @@ static void *worker(void *arg)
         uint64_t i = j->next++;
         pthread_mutex_unlock(&j->mu);
         block_reset(&mine);
-        int e = scan_block(j, i, buf, &mine);
+        int e = scan_block(j, i, &buf, &mine);
         pthread_mutex_lock(&j->mu);
         if (e) {
             j->io_errno = e;
@@ -267,6 +374,10 @@ static comity_err scan_fd_threads(const cy_sw_set *set, int fd, uint64_t size,
     };
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.cv, NULL);
+    /* COMITY_NO_MMAP in the environment reads with pread (to compare) */
+    j.page = (size_t)sysconf(_SC_PAGESIZE);
+    j.map = size > 0 && j.page > 0 && (j.page & (j.page - 1)) == 0 &&
+            getenv("COMITY_NO_MMAP") == NULL && bus_guard_on();
     if ((uint64_t)threads > j.nblocks)
         threads = (int)j.nblocks;
     if (threads < 1)
@@ -285,6 +396,8 @@ static comity_err scan_fd_threads(const cy_sw_set *set, int fd, uint64_t size,
         block_free(&j.win[i]);
     pthread_mutex_destroy(&j.mu);
     pthread_cond_destroy(&j.cv);
+    if (j.map)
+        bus_guard_off();
     st->lines += j.line_base;
     if (j.io_errno)
         return cy_fail(err, j.io_errno == ENOMEM ? COMITY_ERR_NOMEM : COMITY_ERR_IO,

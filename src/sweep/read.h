@@ -35,6 +35,7 @@ typedef struct cy_sw_read_stats {
     uint64_t unparsed_lines; /* JSON lines that were not objects: tokenized */
     uint64_t unreadable;     /* files or directories that could not be read */
     uint64_t skipped_paths;  /* symlinks, devices, too deep */
+    uint64_t shrunk;         /* mapped blocks re-read because the file shrank */
 } cy_sw_read_stats;
 
 /* Scans a file, directory (recursively, every file also as a record of its

@@ -184,11 +184,33 @@ static void report(struct scan *sc, const cy_sw_found *f, size_t n,
     emit(sc, f, n, tok, len, sc->line);
 }
 
+/* a[0..len) == b[0..len), inline: tokens are short, and a library call
+ * per token costs more than the compare. */
+static inline bool same_bytes(const char *a, const char *b, size_t len)
+{
+    if (len < 8) {
+        for (size_t i = 0; i < len; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    uint64_t x, y, d = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        d |= x ^ y;
+    }
+    memcpy(&x, a + len - 8, 8); /* the last 8 bytes, overlapping */
+    memcpy(&y, b + len - 8, 8);
+    return (d | (x ^ y)) == 0;
+}
+
 static void queue_domain(struct scan *sc, const char *s, size_t len)
 {
     struct pend *p = &sc->batch[sc->nbatch];
     size_t n;
-    if (len == sc->prev_len && memcmp(s, sc->prev_s, len) == 0) {
+    if (len == sc->prev_len && same_bytes(s, sc->prev_s, len)) {
         p->same = sc->prev_idx;
         if (p->same < 0)
             p->q = sc->prev_q;
