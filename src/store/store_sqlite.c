@@ -18,10 +18,33 @@
  * order, and a page position (date_added, seq) never skips or repeats.
  * is_first / is_last mark each id's oldest and newest version so that the
  * default TAXII filter (version=last) is a plain indexed condition.
+ *
+ * Principals are cached in memory (the node looks one up on every request):
+ * by token hash and by name, each a small direct-mapped table; only found
+ * principals are cached.  Other processes write principals too (`comity
+ * party add|token` works on the store of a running node), so:
+ *   - every write to the principals table bumps the meta row
+ *     `principals_gen` in the same transaction, and a shared counter (8
+ *     bytes in the file <db>-pgen, mapped by every process that opens the
+ *     store) both before its transaction and after its commit;
+ *   - a lookup compares the counter (one memory read) with the value the
+ *     cache was filled under and drops the whole cache when it moved; so a
+ *     rotated token is refused as soon as the rotation has returned;
+ *   - at least every PCACHE_RECHECK_MS (and on every lookup when the
+ *     counter file cannot be mapped) it also compares principals_gen, which
+ *     covers a writer that died between its commit and its second bump.
+ * Writes through this handle drop the cache at once.
  */
 #include <pthread.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -31,6 +54,8 @@
 #define BUSY_TIMEOUT_MS 10000
 #define SQL_MAX 4096 /* dynamic query text */
 #define FILTER_MAX 64 /* values in one match[] filter */
+#define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
+#define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
 static const char *const MIGRATIONS[] = {
     /* 0 -> 1 */
@@ -77,6 +102,26 @@ struct conn {
     unsigned next_evict;
 };
 
+/* One cached principal, with the token hash the store holds for it. */
+struct pslot {
+    bool used;
+    char token_hash[CY_TOKEN_HASH_HEX];
+    cy_principal p;
+};
+
+struct pcache {
+    pthread_mutex_t mu;
+    struct pslot by_token[PCACHE_SLOTS], by_name[PCACHE_SLOTS];
+    char gen[32];         /* principals_gen the entries were read under */
+    bool checked;         /* gen holds a value read from the store */
+    uint64_t epoch;       /* bumped whenever the entries are dropped */
+    struct conn *db;      /* the cache's own connection, opened on first use */
+    sqlite3_stmt *gen_st; /* reads principals_gen on it */
+    uint64_t *shared;     /* the counter in <db>-pgen (mapped), or NULL */
+    uint64_t seen;        /* its value when the entries were last checked */
+    int64_t checked_ms;   /* when principals_gen was last compared */
+};
+
 struct sq {
     char *path;
     pthread_mutex_t mu;
@@ -84,6 +129,7 @@ struct sq {
     struct conn *pool[POOL_MAX];
     struct conn *free_[POOL_MAX];
     size_t nfree, nmade;
+    struct pcache pc;
 };
 
 static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
@@ -217,6 +263,12 @@ static void sq_close(void *impl)
         conn_close(q->pool[i]);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
+    sqlite3_finalize(q->pc.gen_st);
+    conn_close(q->pc.db);
+    if (q->pc.shared)
+        munmap(q->pc.shared, sizeof *q->pc.shared);
+    pthread_mutex_destroy(&q->pc.mu);
+    sodium_memzero(&q->pc, sizeof q->pc);
     cy_free(q->path);
     cy_free(q);
 }
@@ -295,6 +347,191 @@ static void read_principal(sqlite3_stmt *st, cy_principal *p)
     p->created = sqlite3_column_int64(st, 4);
 }
 
+/* ---- the principal cache (see the top of the file) ---- */
+
+static size_t slot_of(const char *key)
+{
+    /* FNV-1a: keys are names or hex SHA-256 token hashes */
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h & (PCACHE_SLOTS - 1);
+}
+
+/* Drops every entry.  Holds pc->mu. */
+static void pcache_drop_locked(struct pcache *pc)
+{
+    sodium_memzero(pc->by_token, sizeof pc->by_token);
+    sodium_memzero(pc->by_name, sizeof pc->by_name);
+    pc->epoch++;
+}
+
+/* After a write through this handle: drop everything, and compare with the
+ * store on the next lookup. */
+static void pcache_invalidate(struct sq *q)
+{
+    pthread_mutex_lock(&q->pc.mu);
+    pcache_drop_locked(&q->pc);
+    q->pc.checked = false;
+    pthread_mutex_unlock(&q->pc.mu);
+}
+
+/* Makes sure the entries are not older than the store's principals_gen,
+ * read on the cache's own connection (its statement stays prepared: a few
+ * microseconds, against twice that for a principal read from the pool).
+ * Returns the epoch to fill under: an entry read from the store after this
+ * call may be cached only if the epoch has not moved meanwhile. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t pcache_fresh(struct sq *q)
+{
+    struct pcache *pc = &q->pc;
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&pc->mu);
+    uint64_t shared = pc->shared ? __atomic_load_n(pc->shared, __ATOMIC_ACQUIRE) : 0;
+    if (pc->shared && pc->checked && shared == pc->seen && now - pc->checked_ms < PCACHE_RECHECK_MS) {
+        uint64_t epoch = pc->epoch;
+        pthread_mutex_unlock(&pc->mu);
+        return epoch;
+    }
+    if (!pc->db) {
+        struct conn *c = NULL;
+        if (conn_open(q->path, &c, NULL) == COMITY_OK &&
+            sqlite3_prepare_v3(c->db, "SELECT value FROM meta WHERE key='principals_gen'", -1,
+                               SQLITE_PREPARE_PERSISTENT, &pc->gen_st, NULL) == SQLITE_OK)
+            pc->db = c;
+        else
+            conn_close(c);
+    }
+    char gen[32] = "0";
+    int s = SQLITE_ERROR;
+    if (pc->db) {
+        s = sqlite3_step(pc->gen_st);
+        if (s == SQLITE_ROW)
+            copy_text(gen, sizeof gen, pc->gen_st, 0);
+        sqlite3_reset(pc->gen_st);
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE) {
+        /* cannot tell: drop everything, cache nothing read now */
+        pcache_drop_locked(pc);
+        pc->checked = false;
+        uint64_t none = pc->epoch - 1;
+        pthread_mutex_unlock(&pc->mu);
+        return none;
+    }
+    if (!pc->checked || strcmp(pc->gen, gen) != 0 || shared != pc->seen) {
+        pcache_drop_locked(pc);
+        snprintf(pc->gen, sizeof pc->gen, "%s", gen);
+        pc->checked = true;
+    }
+    pc->seen = shared;
+    pc->checked_ms = now;
+    uint64_t epoch = pc->epoch;
+    pthread_mutex_unlock(&pc->mu);
+    return epoch;
+}
+
+/* Maps the shared change counter <db>-pgen (made on first use).  Without
+ * it the cache still works, comparing principals_gen on every lookup. */
+static void pcache_map(struct sq *q)
+{
+    char path[4096];
+    if (!strcmp(q->path, ":memory:") || !strncmp(q->path, "file:", 5) ||
+        (size_t)snprintf(path, sizeof path, "%s-pgen", q->path) >= sizeof path)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &sb) == 0 &&
+        (sb.st_size >= (off_t)sizeof(uint64_t) || ftruncate(fd, sizeof(uint64_t)) == 0))
+        m = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m != MAP_FAILED)
+        q->pc.shared = m;
+}
+
+/* Looks `key` up in the by-token (by_token) or by-name table. */
+static bool pcache_get(struct sq *q, bool by_token, const char *key, cy_principal *out,
+                       char *token_hash)
+{
+    struct pcache *pc = &q->pc;
+    bool hit = false;
+    pthread_mutex_lock(&pc->mu);
+    const struct pslot *s = by_token ? &pc->by_token[slot_of(key)] : &pc->by_name[slot_of(key)];
+    if (s->used && strcmp(by_token ? s->token_hash : s->p.name, key) == 0) {
+        *out = s->p;
+        if (token_hash)
+            memcpy(token_hash, s->token_hash, CY_TOKEN_HASH_HEX);
+        hit = true;
+    }
+    pthread_mutex_unlock(&pc->mu);
+    return hit;
+}
+
+static void pcache_put(struct sq *q, uint64_t epoch, const cy_principal *p,
+                       const char *token_hash)
+{
+    struct pcache *pc = &q->pc;
+    pthread_mutex_lock(&pc->mu);
+    if (pc->epoch == epoch) {
+        struct pslot *a = &pc->by_token[slot_of(token_hash)], *b = &pc->by_name[slot_of(p->name)];
+        a->used = b->used = true;
+        a->p = b->p = *p;
+        snprintf(a->token_hash, sizeof a->token_hash, "%s", token_hash);
+        snprintf(b->token_hash, sizeof b->token_hash, "%s", token_hash);
+    }
+    pthread_mutex_unlock(&pc->mu);
+}
+
+/* Runs `st` (bound, not yet stepped) and bumps principals_gen, in one
+ * transaction on `c`.  *changes: rows the statement changed. */
+static void pcache_bump(struct sq *q)
+{
+    if (q->pc.shared)
+        __atomic_add_fetch(q->pc.shared, 1, __ATOMIC_ACQ_REL);
+}
+
+static comity_err principal_write(struct sq *q, struct conn *c, sqlite3_stmt *st,
+                                  const char *what, const char *name, int *changes,
+                                  comity_error *err)
+{
+    pcache_bump(q);
+    comity_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    int s = sqlite3_step(st);
+    *changes = sqlite3_changes(c->db);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT)
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: '%s' is already registered", name);
+    else if (s != SQLITE_DONE)
+        rc = dberr(err, c->db, what);
+    if (!rc && *changes) {
+        sqlite3_stmt *g = prep(c, "INSERT INTO meta(key,value) VALUES('principals_gen','1')"
+                                  " ON CONFLICT(key) DO UPDATE SET"
+                                  " value=CAST(value AS INTEGER)+1", err);
+        if (!g)
+            rc = COMITY_ERR_DB;
+        else if (sqlite3_step(g) != SQLITE_DONE)
+            rc = dberr(err, c->db, "counting principal changes");
+        if (g)
+            sqlite3_reset(g);
+    }
+    if (!rc)
+        rc = exec(c->db, "COMMIT", err);
+    if (rc)
+        exec(c->db, "ROLLBACK", NULL);
+    pcache_bump(q);
+    return rc;
+}
+
 static comity_err sq_principal_add(void *impl, const cy_principal *p, const char *token_hash,
                                    comity_error *err)
 {
@@ -315,14 +552,11 @@ static comity_err sq_principal_add(void *impl, const cy_principal *p, const char
     sqlite3_bind_text(st, 4, p->recipient, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, p->created);
     sqlite3_bind_text(st, 6, token_hash, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_CONSTRAINT)
-        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: '%s' is already registered", p->name);
-    else if (s != SQLITE_DONE)
-        rc = dberr(err, c->db, "adding principal");
-    sqlite3_reset(st);
+    int changes = 0;
+    rc = principal_write(q, c, st, "adding principal", p->name, &changes, err);
 done:
     release(q, c);
+    pcache_invalidate(q);
     return rc;
 }
 
@@ -341,13 +575,13 @@ static comity_err sq_principal_set_token(void *impl, const char *name, const cha
     }
     sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(err, c->db, "setting token");
-    else if (sqlite3_changes(c->db) == 0)
+    int changes = 0;
+    rc = principal_write(q, c, st, "setting token", name, &changes, err);
+    if (!rc && changes == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
-    sqlite3_reset(st);
 done:
     release(q, c);
+    pcache_invalidate(q);
     return rc;
 }
 
@@ -380,18 +614,40 @@ done:
     return rc;
 }
 
+/* A principal by name or by token hash: from the cache, else from the
+ * store (and then cached). */
+static comity_err principal_cached(struct sq *q, bool by_token, const char *key,
+                                   cy_principal *out, char *token_hash, comity_error *err)
+{
+    uint64_t epoch = pcache_fresh(q);
+    if (pcache_get(q, by_token, key, out, token_hash))
+        return COMITY_OK;
+    char th[CY_TOKEN_HASH_HEX];
+    comity_err rc = principal_one(q,
+                                  by_token ? "SELECT " PRINCIPAL_COLS " FROM principals"
+                                             " WHERE token_hash=?"
+                                           : "SELECT " PRINCIPAL_COLS " FROM principals"
+                                             " WHERE name=?",
+                                  key, out, th, err);
+    if (rc)
+        return rc;
+    pcache_put(q, epoch, out, th);
+    if (token_hash)
+        memcpy(token_hash, th, CY_TOKEN_HASH_HEX);
+    sodium_memzero(th, sizeof th);
+    return COMITY_OK;
+}
+
 static comity_err sq_principal_get(void *impl, const char *name, cy_principal *out,
                                    char token_hash[CY_TOKEN_HASH_HEX], comity_error *err)
 {
-    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE name=?", name,
-                         out, token_hash, err);
+    return principal_cached(impl, false, name, out, token_hash, err);
 }
 
 static comity_err sq_principal_by_token(void *impl, const char *token_hash, cy_principal *out,
                                         comity_error *err)
 {
-    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE token_hash=?",
-                         token_hash, out, NULL, err);
+    return principal_cached(impl, true, token_hash, out, NULL, err);
 }
 
 static comity_err sq_principal_list(void *impl, cy_principal_cb cb, void *ctx,
@@ -995,6 +1251,7 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     }
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
+    pthread_mutex_init(&q->pc.mu, NULL);
     struct conn *c = acquire(q, err);
     if (!c) {
         sq_close(q);
@@ -1008,6 +1265,7 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
         cy_free(st);
         return rc;
     }
+    pcache_map(q);
     st->ops = &SQLITE_OPS;
     st->rec = sqlite_record_ops();
     st->impl = q;
