@@ -19,6 +19,15 @@
  * is_first / is_last mark each id's oldest and newest version so that the
  * default TAXII filter (version=last) is a plain indexed condition.
  *
+ * Checkpoints run off the commit path: SQLite's automatic checkpoint (in
+ * the commit that crosses 1000 WAL pages, copying pages into the database
+ * and fsyncing it while the writer waits) is replaced by a WAL hook that
+ * wakes a checkpointer thread with its own connection (PASSIVE checkpoints:
+ * they never block a writer).  Should the WAL still grow past
+ * CKPT_INLINE_PAGES, the committing writer checkpoints itself, as before.
+ * Commits stay synchronous=FULL: every transaction is durable when COMMIT
+ * returns.
+ *
  * Principals are cached in memory (the node looks one up on every request):
  * by token hash and by name, each a small direct-mapped table; only found
  * principals are cached.  Other processes write principals too (`comity
@@ -54,6 +63,8 @@
 #define BUSY_TIMEOUT_MS 10000
 #define SQL_MAX 4096 /* dynamic query text */
 #define FILTER_MAX 64 /* values in one match[] filter */
+#define CKPT_PAGES 1000 /* WAL pages that wake the background checkpointer */
+#define CKPT_INLINE_PAGES 16000 /* past this a writer checkpoints itself */
 #define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
@@ -122,6 +133,17 @@ struct pcache {
     int64_t checked_ms;   /* when principals_gen was last compared */
 };
 
+/* The background checkpointer (started by the first WAL hook that wants
+ * it). */
+struct ckpt {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thr;
+    bool running, want, stop;
+    int asked_at; /* WAL pages when it was last woken */
+    struct conn *db;
+};
+
 struct sq {
     char *path;
     pthread_mutex_t mu;
@@ -130,6 +152,7 @@ struct sq {
     struct conn *free_[POOL_MAX];
     size_t nfree, nmade;
     struct pcache pc;
+    struct ckpt ck;
 };
 
 static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
@@ -164,7 +187,11 @@ static comity_err exec(sqlite3 *db, const char *sql, comity_error *err)
     return COMITY_OK;
 }
 
-static comity_err conn_open(const char *path, struct conn **out, comity_error *err)
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
+
+/* Opens a connection; with q, its checkpoints go to q's checkpointer. */
+static comity_err conn_open(const char *path, struct sq *q, struct conn **out,
+                            comity_error *err)
 {
     struct conn *c = cy_calloc(1, sizeof *c);
     if (!c)
@@ -187,6 +214,8 @@ static comity_err conn_open(const char *path, struct conn **out, comity_error *e
         conn_close(c);
         return e;
     }
+    if (q)
+        sqlite3_wal_hook(c->db, wal_hook, q); /* replaces the automatic checkpoint */
     *out = c;
     return COMITY_OK;
 }
@@ -233,7 +262,7 @@ static struct conn *acquire(struct sq *q, comity_error *err)
     size_t slot = q->nmade++;
     pthread_mutex_unlock(&q->mu);
     struct conn *c = NULL;
-    if (conn_open(q->path, &c, err) != COMITY_OK) {
+    if (conn_open(q->path, q, &c, err) != COMITY_OK) {
         pthread_mutex_lock(&q->mu);
         q->nmade--;
         pthread_cond_signal(&q->cv);
@@ -254,11 +283,85 @@ static void release(struct sq *q, struct conn *c)
     pthread_mutex_unlock(&q->mu);
 }
 
+/* ---- background checkpoints ------------------------------------------------ */
+
+static void *ckpt_main(void *arg)
+{
+    struct sq *q = arg;
+    struct ckpt *k = &q->ck;
+    pthread_mutex_lock(&k->mu);
+    for (;;) {
+        while (!k->want && !k->stop)
+            pthread_cond_wait(&k->cv, &k->mu);
+        if (k->stop)
+            break;
+        k->want = false;
+        pthread_mutex_unlock(&k->mu);
+        if (!k->db && conn_open(q->path, NULL, &k->db, NULL) != COMITY_OK)
+            k->db = NULL;
+        if (k->db) /* a failure here is retried at the next wake-up */
+            (void)sqlite3_wal_checkpoint_v2(k->db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                            NULL);
+        pthread_mutex_lock(&k->mu);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+/* Called by SQLite after each commit on a pool connection. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct sq *q = arg;
+    struct ckpt *k = &q->ck;
+    if (pages >= CKPT_INLINE_PAGES) {
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (pages < CKPT_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&k->mu);
+    /* once per CKPT_PAGES of growth (a checkpoint that runs while commits
+     * go on leaves the WAL as long; it is reset by the first writer after
+     * a complete one) */
+    if (pages >= k->asked_at && pages < k->asked_at + CKPT_PAGES) {
+        pthread_mutex_unlock(&k->mu);
+        return SQLITE_OK;
+    }
+    k->asked_at = pages;
+    if (!k->running && !k->stop)
+        k->running = pthread_create(&k->thr, NULL, ckpt_main, q) == 0;
+    if (k->running) {
+        k->want = true;
+        pthread_cond_signal(&k->cv);
+    }
+    pthread_mutex_unlock(&k->mu);
+    if (!k->running) /* no thread: checkpoint here, as SQLite would */
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+static void ckpt_stop(struct sq *q)
+{
+    struct ckpt *k = &q->ck;
+    pthread_mutex_lock(&k->mu);
+    k->stop = true;
+    bool running = k->running;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    if (running)
+        pthread_join(k->thr, NULL);
+    conn_close(k->db);
+    k->db = NULL;
+}
+
 static void sq_close(void *impl)
 {
     struct sq *q = impl;
     if (!q)
         return;
+    ckpt_stop(q);
+    pthread_mutex_destroy(&q->ck.mu);
+    pthread_cond_destroy(&q->ck.cv);
     for (size_t i = 0; i < POOL_MAX; i++)
         conn_close(q->pool[i]);
     pthread_mutex_destroy(&q->mu);
@@ -401,7 +504,7 @@ static uint64_t pcache_fresh(struct sq *q)
     }
     if (!pc->db) {
         struct conn *c = NULL;
-        if (conn_open(q->path, &c, NULL) == COMITY_OK &&
+        if (conn_open(q->path, NULL, &c, NULL) == COMITY_OK &&
             sqlite3_prepare_v3(c->db, "SELECT value FROM meta WHERE key='principals_gen'", -1,
                                SQLITE_PREPARE_PERSISTENT, &pc->gen_st, NULL) == SQLITE_OK)
             pc->db = c;
@@ -1252,6 +1355,8 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
     pthread_mutex_init(&q->pc.mu, NULL);
+    pthread_mutex_init(&q->ck.mu, NULL);
+    pthread_cond_init(&q->ck.cv, NULL);
     struct conn *c = acquire(q, err);
     if (!c) {
         sq_close(q);
@@ -1404,7 +1509,8 @@ static comity_err add_object(struct conn *c, int64_t coll, const char *id, const
 }
 
 static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
-                                 const cy_record_extdef *ext, comity_error *err)
+                                 const cy_record_extdef *ext, cy_record_gate gate,
+                                 void *gate_ctx, comity_error *err)
 {
     struct sq *q = impl;
     struct conn *c = acquire(q, err);
@@ -1484,6 +1590,11 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
                 done_colls[ndone++] = coll;
         }
     }
+    /* every row written; nothing committed yet (a transaction this small
+     * stays in the page cache: SQLite writes WAL frames only at COMMIT, and
+     * uncommitted frames would not count after a crash anyway) */
+    if (gate && (rc = gate(gate_ctx, err)))
+        goto rollback;
     rc = exec(c->db, "COMMIT", err);
     if (rc == COMITY_OK)
         goto out;
