@@ -35,7 +35,8 @@
  * run gets a fresh node.  Clients open their keep-alive connection (a GET
  * /v1/node) before the clock starts, 20 ms after the previous one, and all
  * start posting together.  BENCH_INTAKE_NO_BASELINE=1 leaves the baseline
- * out (for profiling the node alone).
+ * out (for profiling the node alone); BENCH_INTAKE_WAL=1 prints the size
+ * of the store's WAL after each run (checkpoints keep it bounded).
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <arpa/inet.h>
@@ -51,6 +52,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -476,6 +478,13 @@ static void run_one(const char *dir, int round, bool epoll_gen, const comity_key
         run_epoll(&j);
     else
         run_curl(&j);
+    if (getenv("BENCH_INTAKE_WAL")) {
+        char w[700];
+        struct stat sb;
+        snprintf(w, sizeof w, "%s/node.db-wal", ndir);
+        fprintf(stderr, "store WAL after the run: %lld bytes\n",
+                stat(w, &sb) == 0 ? (long long)sb.st_size : -1LL);
+    }
     comity_node_stop(node, 1000);
 
     /* check: every record is logged */

@@ -65,6 +65,7 @@
 #define FILTER_MAX 64 /* values in one match[] filter */
 #define CKPT_PAGES 1000 /* WAL pages that wake the background checkpointer */
 #define CKPT_INLINE_PAGES 16000 /* past this a writer checkpoints itself */
+#define CKPT_PASSES 8 /* passes of one wake-up while frames keep coming */
 #define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
@@ -299,8 +300,24 @@ static void *ckpt_main(void *arg)
         pthread_mutex_unlock(&k->mu);
         if (!k->db && conn_open(q->path, NULL, &k->db, NULL) != COMITY_OK)
             k->db = NULL;
-        if (k->db) /* a failure here is retried at the next wake-up */
-            (void)sqlite3_wal_checkpoint_v2(k->db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+        /* PASSIVE passes copy the frames without blocking anyone; frames
+         * committed meanwhile are left for the next pass.  Then one RESTART
+         * copies what is left (a few frames: it holds writers back that
+         * long, at most a few ms once per CKPT_PAGES) and starts the WAL
+         * again from its beginning, so that it is overwritten rather than
+         * grown: an fsync after appending to a file costs several times one
+         * after overwriting.  (A complete PASSIVE checkpoint from this
+         * connection did not let the writers restart the WAL themselves.)
+         * A failure is retried at the next wake-up. */
+        for (int pass = 0; k->db && pass < CKPT_PASSES; pass++) {
+            int nlog = 0, nckpt = 0;
+            if (sqlite3_wal_checkpoint_v2(k->db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
+                                          &nckpt) != SQLITE_OK ||
+                nckpt >= nlog)
+                break;
+        }
+        if (k->db)
+            (void)sqlite3_wal_checkpoint_v2(k->db->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
                                             NULL);
         pthread_mutex_lock(&k->mu);
     }
