@@ -24,8 +24,11 @@
  * whole process, and split: the client threads' CLOCK_THREAD_CPUTIME_ID,
  * the rest is the server), whether the target is met; then the best of the
  * rounds per generator (lowest CPU per record all in; highest rate), and
- * the baseline from the same run: the raw rate of durable log appends
- * (comity_log_append with durable=1 from 16 threads) on the same disk.
+ * the baselines from the same run: how long one write+fdatasync takes on
+ * this disk (before and after the runs; each record waits for two in a
+ * row, the log's and then the store's, which bounds what 16 clients with
+ * one request each in flight can reach), and the raw rate of durable log
+ * appends (comity_log_append with durable=1 from 16 threads).
  * Target: >= 10,000 records/s, i.e. at most 200 us of CPU per record all in
  * on a 2-core machine.
  *
@@ -439,6 +442,46 @@ static double log_baseline(const char *dir, size_t total)
     return (double)(total / CLIENTS * CLIENTS) / dt;
 }
 
+/* ---- the disk: how long one fsync takes, in the same run ----------------- */
+
+/* p50 of write+fdatasync of 64 KiB (about one batch's WAL frames) in
+ * `dir`: appended to a growing file, and overwritten in place (a WAL in its
+ * steady state, restarted after each checkpoint). */
+static void fsync_probe(const char *dir, double *over_us, double *append_us)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/fsync-probe", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    static char buf[65536];
+    enum { N = 64 };
+    double t[N];
+    *over_us = *append_us = 0;
+    if (fd < 0)
+        return;
+    memset(buf, 'x', sizeof buf);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N; i++) {
+            double t0 = now_s();
+            if (pwrite(fd, buf, sizeof buf, (off_t)i * (off_t)sizeof buf) != (ssize_t)sizeof buf ||
+                fdatasync(fd) != 0)
+                die("fsync probe", NULL);
+            t[i] = now_s() - t0;
+        }
+        qsort(t, N, sizeof *t, cmp_d);
+        *(pass ? over_us : append_us) = t[N / 2] * 1e6;
+    }
+    close(fd);
+    unlink(path);
+}
+
+static void print_disk(const char *when, double over_us, double append_us)
+{
+    printf("  disk %s: write+fdatasync of 64 KiB p50 %.0f us overwriting, %.0f us appending; "
+           "a record waits for two in a row (log, then store), so 16 clients with one record "
+           "each in flight get at most ~%.0f records/s from the fsyncs alone\n",
+           when, over_us, append_us, over_us > 0 ? 16e6 / (2 * over_us) : 0);
+}
+
 /* ---- one run: a fresh node, one generator ----------------------------------- */
 
 struct result {
@@ -567,6 +610,10 @@ int main(void)
            "%ld cores: 10,000/s allows %.0f us of CPU per record all in\n",
            CLIENTS, threads, total, sign_s, rounds, sysconf(_SC_NPROCESSORS_ONLN),
            1e6 * (double)sysconf(_SC_NPROCESSORS_ONLN) / 10000.0);
+    double over0, app0;
+    fsync_probe(dir, &over0, &app0);
+    print_disk("before the runs", over0, app0);
+    fflush(stdout);
     struct result best[2];
     bool have[2] = {false, false};
     size_t bad = 0;
@@ -609,6 +656,9 @@ int main(void)
             best[g].logged = all_logged;
             print_result(g ? "epoll" : "libcurl", &best[g]);
         }
+    double over1, app1;
+    fsync_probe(dir, &over1, &app1);
+    print_disk("after the runs ", over1, app1);
     if (!getenv("BENCH_INTAKE_NO_BASELINE")) { /* set it when profiling the node */
         double base = log_baseline(dir, total);
         printf("  baseline, same run: durable log appends (%d threads, no HTTP, no store): "
