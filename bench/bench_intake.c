@@ -598,7 +598,7 @@ int main(void)
     double ts0 = now_s();
     for (size_t i = 0; i < total; i++) {
         char body[128];
-        int bl = snprintf(body, sizeof body, "{\"summary\":\"scan %zu from 203.0.113.7\"}", i);
+        int bl = snprintf(body, sizeof body, "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"scan %zu from 203.0.113.7\"}", i);
         if (comity_record_sign(key, &p, body, (size_t)bl, &env[i], &len[i], &e))
             die("sign", &e);
     }

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "keys.h"
+#include "client.h"
 #include "record_net.h"
 
 #define ENVELOPE_CAP (COMITY_DSSE_MAX)
@@ -62,22 +62,8 @@ static int sign(int argc, char **argv)
         status = cli_usage("record", "unexpected argument '%s'", argv[optind]);
         goto done;
     }
-    bool sealed = p.tlp && (!strcmp(p.tlp, "amber") || !strcmp(p.tlp, "amber+strict") ||
-                            !strcmp(p.tlp, "red"));
-    /* each recipient party's sealing key comes from --keys */
-    for (size_t i = 0; sealed && i < to.n; i++) {
-        const char *r = cli_keys_recipient(&keys, to.v[i]);
-        if (!r) {
-            fprintf(stderr, "comity: record: no age recipient for '%s': give --keys FILE with "
-                            "a line for it, or --seal-to age1...\n", to.v[i]);
-            status = CLI_USAGE;
-            goto done;
-        }
-        cli_list_add(&seal, (char *)r);
-    }
     p.to = (const char *const *)to.v, p.nto = to.n;
     p.refs = (const char *const *)refs.v, p.nrefs = refs.n;
-    p.seal_to = (const char *const *)seal.v, p.nseal_to = seal.n;
     comity_error e = {0};
     comity_key *k;
     if (comity_key_load(keyfile, &k, &e)) {
@@ -92,9 +78,8 @@ static int sign(int argc, char **argv)
     }
     char *env;
     size_t env_len;
-    if (comity_record_sign(k, &p, body, body_len, &env, &env_len, &e)) {
-        status = cli_error("record sign", &e);
-    } else {
+    if (!(status = cli_sign("record sign", k, &p, &keys, &seal, body, body_len, &env,
+                            &env_len))) {
         status = cli_output(out, env, env_len);
         if (!status && (!out || !strcmp(out, "-")))
             putchar('\n');

@@ -1,6 +1,9 @@
 /*
  * cmd_serve.c: `comity serve DIR`: run a node until SIGTERM or SIGINT.
  *
+ * Framework deadlines (--deadline SEV=ACK/REPLY, --ping-deadline D) go to
+ * the node as text; it checks them when it starts, as it does DIR/node.conf.
+ *
  * The signals are blocked before the server's threads start (so they
  * inherit the mask) and then awaited with sigwait; on either, the node
  * stops accepting, lets in-flight requests finish, and exits 0.
@@ -54,6 +57,15 @@ int cmd_serve(int argc, char **argv)
             o.timeout_s = (unsigned)v, i++;
         else if (!strcmp(a, "--body-timeout") && has && !num(argv[i + 1], 86400, &v))
             o.body_timeout_s = (unsigned)v, i++;
+        else if (!strcmp(a, "--deadline") && has) {
+            /* SEV=ACK/REPLY; the durations are checked when the node starts */
+            const char *d = argv[++i];
+            if (d[0] < '0' || d[0] > '5' || d[1] != '=' || !d[2])
+                return cli_usage("serve", "--deadline %s: want SEV=ACK/REPLY with SEV 0-5, "
+                                          "like 5=1h/24h", d);
+            o.deadline[d[0] - '0'] = d + 2;
+        } else if (!strcmp(a, "--ping-deadline") && has)
+            o.ping_deadline = argv[++i];
         else if (a[0] == '-')
             return cli_usage("serve", "unknown or incomplete option %s", a);
         else if (!dir)

@@ -28,6 +28,17 @@ int cmd_pattern(int, char **) WEAK;
 int cmd_init(int, char **) WEAK;
 int cmd_serve(int, char **) WEAK;
 int cmd_party(int, char **) WEAK;
+int cmd_directory(int, char **) WEAK;
+int cmd_notify(int, char **) WEAK;
+int cmd_request(int, char **) WEAK;
+int cmd_ack(int, char **) WEAK;
+int cmd_reply(int, char **) WEAK;
+int cmd_close(int, char **) WEAK;
+int cmd_inbox(int, char **) WEAK;
+int cmd_ping(int, char **) WEAK;
+int cmd_pong(int, char **) WEAK;
+int cmd_stats(int, char **) WEAK;
+int cmd_timeline(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -46,6 +57,17 @@ static const struct cli_command commands[] = {
     {"init", cmd_init, "create a node in a directory", HELP_INIT},
     {"serve", cmd_serve, "run a node", HELP_SERVE},
     {"party", cmd_party, "register parties on a node", HELP_PARTY},
+    {"directory", cmd_directory, "list, show, set and withdraw points of contact", HELP_DIRECTORY},
+    {"notify", cmd_notify, "notify states of an incident", HELP_NOTIFY},
+    {"request", cmd_request, "ask for information, assistance or mitigation", HELP_REQUEST},
+    {"ack", cmd_ack, "acknowledge a notification or request", HELP_ACK},
+    {"reply", cmd_reply, "answer (or decline) a notification or request", HELP_REPLY},
+    {"close", cmd_close, "close a notification or request you sent", HELP_CLOSE},
+    {"inbox", cmd_inbox, "what awaits you, what is overdue", HELP_INBOX},
+    {"ping", cmd_ping, "check that contacts answer", HELP_PING},
+    {"pong", cmd_pong, "answer pings", HELP_PONG},
+    {"stats", cmd_stats, "ping response times per party and kind", HELP_STATS},
+    {"timeline", cmd_timeline, "records in log order with their status", HELP_TIMELINE},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 
@@ -65,7 +87,7 @@ static void overview(FILE *f)
           "commands:\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (commands[i].run)
-            fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+            fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\n'comity help COMMAND' shows what a command does, with examples.\n"
           "Exit status: 0 ok, 1 negative answer (e.g. bad signature), 2 usage or\n"
           "input error, 3 internal error.\n", f);

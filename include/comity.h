@@ -99,6 +99,31 @@ COMITY_API comity_err comity_read_file(const char *path, size_t cap,
                                        char **out, size_t *len,
                                        comity_error *err);
 
+/* Configuration files (node.conf, client.conf): "name = value" lines,
+ * blank lines and '#' comments, spaces around names and values, CRLF.
+ * Refused, with "WHAT line N: ..." in err: a file over COMITY_CONF_MAX
+ * bytes, a line over COMITY_CONF_LINE_MAX, a NUL or other control byte
+ * (tab aside), a line without '=', an empty name or value.  Calls `cb`
+ * for each setting in file order (name and value are NUL-terminated and
+ * valid during the call; `where` is "WHAT line N" for messages); a cb
+ * that returns an error stops the walk with it.  Which names are known is
+ * the caller's business. */
+#define COMITY_CONF_MAX (64u << 10)
+#define COMITY_CONF_LINE_MAX 8192
+typedef comity_err (*comity_conf_cb)(void *ctx, const char *name,
+                                     const char *value, const char *where,
+                                     comity_error *err);
+COMITY_API comity_err comity_conf_parse(const char *what, const char *text,
+                                        size_t len, comity_conf_cb cb,
+                                        void *ctx, comity_error *err);
+
+/* A duration: one or more NUMBER UNIT with units s, m, h, d ("90s",
+ * "30m", "24h", "7d", "1h30m"), in all at most COMITY_DURATION_MAX_MS
+ * (3650 days).  OUT *ms.  COMITY_ERR_USAGE when it is not one. */
+#define COMITY_DURATION_MAX_MS (3650LL * 24 * 3600 * 1000)
+COMITY_API comity_err comity_duration_parse(const char *s, int64_t *ms,
+                                            comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Party names and keys                                                     */
 /* ------------------------------------------------------------------------ */
@@ -964,6 +989,13 @@ typedef struct comity_serve_opts {
     unsigned timeout_s;   /* idle connection timeout (default 30) */
     unsigned body_timeout_s; /* whole-body upload deadline (default 120) */
     int access_log;       /* 1: one line per request on stderr (default 0) */
+    /* Framework deadlines (docs/framework.md): deadline[s] is "ACK/REPLY"
+     * for severity s (0 = unknown, 1-5), durations like "30m", "4h", "7d";
+     * ping_deadline is one duration ("24h").  NULL: the value from
+     * DIR/node.conf ("deadline.5 = 1h/24h", "ping_deadline = 24h") if it
+     * gives one, else the framework's default.  Bad values: USAGE. */
+    const char *deadline[6];
+    const char *ping_deadline;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);

@@ -195,6 +195,102 @@ static void test_files(void **state)
     free(dir);
 }
 
+struct conf_seen {
+    char text[256];
+    int calls;
+};
+
+static comity_err conf_cb(void *ctx, const char *name, const char *value, const char *where,
+                          comity_error *err)
+{
+    struct conf_seen *c = ctx;
+    c->calls++;
+    size_t n = strlen(c->text);
+    snprintf(c->text + n, sizeof c->text - n, "%s=%s@%s;", name, value, where);
+    if (!strcmp(name, "stop"))
+        return cy_fail(err, COMITY_ERR_INVALID, "%s: stop here", where);
+    return COMITY_OK;
+}
+
+static comity_err conf(const char *text, size_t len, struct conf_seen *c, comity_error *err)
+{
+    memset(c, 0, sizeof *c);
+    memset(err, 0, sizeof *err);
+    return comity_conf_parse("t.conf", text, len, conf_cb, c, err);
+}
+
+static void test_conf(void **state)
+{
+    (void)state;
+    struct conf_seen c;
+    comity_error err;
+    const char ok[] = "# comment\n\n  a = 1 \r\nb=two words\t\n\tc =x=y\nlast = end";
+    assert_int_equal(conf(ok, sizeof ok - 1, &c, &err), COMITY_OK);
+    assert_string_equal(c.text, "a=1@t.conf line 3;b=two words@t.conf line 4;"
+                                "c=x=y@t.conf line 5;last=end@t.conf line 6;");
+    assert_int_equal(conf("", 0, &c, &err), COMITY_OK);
+    assert_int_equal(c.calls, 0);
+    /* each way a file can be wrong, named with its line */
+    static const struct {
+        const char *text;
+        const char *msg;
+    } bad[] = {
+        {"a = 1\njust words\n", "t.conf line 2: want 'name = value'"},
+        {"a = 1\nb =\n", "t.conf line 2: 'b' has no value"},
+        {" = 1\n", "t.conf line 1: a setting without a name"},
+        {"a = 1\x01\n", "t.conf line 1: a control character at byte 6"},
+        {"a = x\ry\n", "t.conf line 1: a control character at byte 6"},
+        {"a = \x7f\n", "t.conf line 1: a control character at byte 5"},
+        {"x = 1\nstop = 1\nnever = 1\n", "t.conf line 2: stop here"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++) {
+        assert_int_not_equal(conf(bad[i].text, strlen(bad[i].text), &c, &err), COMITY_OK);
+        assert_string_equal(err.msg, bad[i].msg);
+    }
+    assert_int_equal(c.calls, 2); /* the walk stopped at "stop" */
+    const char nul[] = "a = 1\n\0";
+    assert_int_equal(conf(nul, sizeof nul - 1, &c, &err), COMITY_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "NUL"));
+    assert_int_equal(c.calls, 0); /* nothing applied from a broken file */
+    char *big = cy_malloc(COMITY_CONF_MAX + 2);
+    assert_non_null(big);
+    memset(big, '#', COMITY_CONF_MAX + 1);
+    assert_int_equal(conf(big, COMITY_CONF_MAX + 1, &c, &err), COMITY_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "larger than"));
+    memset(big, 'x', COMITY_CONF_LINE_MAX + 1);
+    big[0] = 'a', big[1] = '=';
+    assert_int_equal(conf(big, COMITY_CONF_LINE_MAX + 1, &c, &err), COMITY_ERR_USAGE);
+    assert_non_null(strstr(err.msg, "line 1: longer than"));
+    assert_int_equal(conf(big, COMITY_CONF_LINE_MAX, &c, &err), COMITY_OK);
+    cy_free(big);
+}
+
+static void test_duration(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *s;
+        int64_t ms;
+    } good[] = {{"90s", 90000},  {"30m", 1800000},      {"24h", 86400000},
+                {"7d", 604800000}, {"1h30m", 5400000}, {"0s", 0},
+                {"3650d", COMITY_DURATION_MAX_MS}};
+    for (size_t i = 0; i < CY_ARRAY_LEN(good); i++) {
+        int64_t ms = -1;
+        TU_OK(comity_duration_parse(good[i].s, &ms, E));
+        assert_int_equal(ms, good[i].ms);
+    }
+    static const char *const bad[] = {"",     "h",   "10",     "10x", "1.5h", "-1h", " 1h",
+                                      "1h ",  "1H",  "3651d",  "3650d1s",
+                                      "99999999999s", "10ms"};
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++) {
+        int64_t ms = 42;
+        comity_error err = {0};
+        assert_int_equal(comity_duration_parse(bad[i], &ms, &err), COMITY_ERR_USAGE);
+        assert_int_equal(ms, 42);
+        assert_non_null(strstr(err.msg, "not a duration"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,7 +298,8 @@ int main(void)
         cmocka_unit_test(test_buf_oom), cmocka_unit_test(test_b64_strict),
         cmocka_unit_test(test_hex),     cmocka_unit_test(test_time),
         cmocka_unit_test(test_uuid),    cmocka_unit_test(test_party),
-        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_files),   cmocka_unit_test(test_conf),
+        cmocka_unit_test(test_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

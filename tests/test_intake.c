@@ -195,10 +195,12 @@ static void concurrent_same_record(void **state)
 {
     struct fixture *f = *state;
     uint64_t before = log_size_now(f);
-    comity_record_params p = {.type = "ping", .tlp = "green"};
+    const char *to[] = {"in.cert-in"};
+    comity_record_params p = {.type = "ping", .tlp = "green", .to = to, .nto = 1};
     char *env = NULL;
     size_t len = 0;
-    TU_OK(comity_record_sign(f->key, &p, "{}", 2, &env, &len, E));
+    const char *body = "{\"announced\":true}"; /* the framework's ping schema */
+    TU_OK(comity_record_sign(f->key, &p, body, strlen(body), &env, &len, E));
     pthread_t th[THREADS];
     struct job j[THREADS];
     for (int i = 0; i < THREADS; i++) {
@@ -226,8 +228,9 @@ static void concurrent_distinct_records(void **state)
     size_t len[N];
     const char *to[] = {"in.cert-in"};
     comity_record_params p = {.type = "notification", .tlp = "green", .to = to, .nto = 1};
+    const char *body = "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"n\"}";
     for (int i = 0; i < N; i++)
-        TU_OK(comity_record_sign(f->key, &p, "{\"n\":1}", 7, &env[i], &len[i], E));
+        TU_OK(comity_record_sign(f->key, &p, body, strlen(body), &env[i], &len[i], E));
     pthread_t th[N];
     struct job j[N];
     for (int i = 0; i < N; i++) {

@@ -16,7 +16,8 @@
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
  *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
  *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
- *   /v1/...                    the node's own REST API (records: later)
+ *   /v1/records...             record intake and reading (records.c)
+ *   /v1/framework/..., /v1/directory   the framework's queries (framework.c)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
@@ -37,6 +38,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "node/fw.h"
 #include "node/intake.h"
 #include "node/node.h"
 
@@ -263,6 +265,10 @@ static void route_v1(cy_req *r, cy_resp *w)
     }
     if (r->nseg >= 2 && !strcmp(r->segs[1], "records")) {
         cy_records_handle(r, w); /* records.c */
+        return;
+    }
+    if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
+        cy_fw_handle(r, w); /* framework.c */
         return;
     }
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
@@ -548,6 +554,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->opts.body_timeout_s = d.body_timeout_s;
     node->opts.cert_file = node->opts.key_file = NULL; /* not kept: may not outlive the call */
     node->opts.listen = NULL;
+    memset(node->opts.deadline, 0, sizeof node->opts.deadline);
+    node->opts.ping_deadline = NULL;
 
     struct sockaddr_storage ss;
     socklen_t sl = 0;
@@ -566,6 +574,9 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
+    /* the framework's state: deadlines, then the store replayed (framework.c) */
+    if ((rc = cy_fw_start(node, o, err)))
+        return rc;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME;
     if (node->tls)
@@ -587,9 +598,11 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         (unsigned)node->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
-    if (!node->mhd)
+    if (!node->mhd) {
+        cy_fw_stop(node);
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
+    }
     /* the node is its log's one writer while it serves */
     char lp[4096];
     snprintf(lp, sizeof lp, "%s/log", node->dir);
@@ -597,6 +610,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                               &node->log, err))) {
         MHD_stop_daemon(node->mhd);
         node->mhd = NULL;
+        cy_fw_stop(node);
         return cy_wrap(err, "opening the node's log");
     }
     /* record intake: checks the stored records against the log (records.c) */
@@ -605,6 +619,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->mhd = NULL;
         comity_log_close(node->log);
         node->log = NULL;
+        cy_fw_stop(node);
         return rc;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -640,6 +655,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
     cy_intake_stop(node); /* records.c */
+    cy_fw_stop(node); /* framework.c */
     node->mhd = NULL;
     node->port = 0;
     /* every appended entry durable, a final checkpoint published */

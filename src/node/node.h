@@ -50,6 +50,7 @@ struct comity_node {
     unsigned port;
     bool tls;
     struct cy_intake *intake; /* record intake (records.c) */
+    struct cy_fw *fw;         /* the framework's state (framework.c), while serving */
 };
 
 /* Per-request memory: everything allocated here is freed at once. */

@@ -12,6 +12,13 @@
  *   signature      a signature verifies under the author's key        403
  *   authenticated  the caller is logged in (401) as the author (403)
  *   type           the record type is one this node knows             422
+ *   framework      the framework's rules (framework.c): body schema,  422
+ *                  who may answer what (403), what may follow (409)
+ *
+ * The framework check here is a dry run against the state so far; the
+ * final one (comity_framework_add) runs in the committer, per record in
+ * batch order, before its log entry is appended: a refused record is
+ * answered at once and neither logged nor stored.
  *
  * Then the record is committed.  Nothing acknowledged is ever lost: the
  * log entry ("comity-record-v1:" + digest) is appended and made durable
@@ -46,6 +53,7 @@
 #include <sodium.h>
 
 #include "crypto/dsse.h"
+#include "node/fw.h"
 #include "node/intake.h"
 
 #define LIST_DEFAULT 100
@@ -314,6 +322,7 @@ static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, con
         {"authenticated", "not the author"},
         {"type", "unknown record type"},
         {"conflict", "another record has this id"},
+        {"framework", "the framework's rules refuse this record"},
     };
     const char *title = rule;
     for (size_t i = 0; i < CY_ARRAY_LEN(titles); i++)
@@ -388,6 +397,7 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
         goto out;
     }
     size_t nf = 0, k = 0, nids = 0;
+    bool fw_dirty = false, fw_failed = false; /* framework changed; by a record not stored */
     for (struct item *it = batch; it; it = it->next, k++) {
         all[k] = it;
         for (size_t j = 0; j < k && !dups[k]; j++)
@@ -422,12 +432,21 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             continue;
         }
         comity_err rc;
+        /* the framework's rules, in log order; final (framework.c) */
+        bool added = false;
+        if ((rc = cy_fw_add(node, it->rec, &added, &e))) {
+            it->status = cy_fw_status_of(rc), it->rule = "framework";
+            snprintf(it->msg, sizeof it->msg, "%s", e.msg);
+            continue;
+        }
+        fw_dirty = fw_dirty || added;
         /* the entry, durable before the store commit (see the top) */
         char entry[COMITY_RECORD_ENTRY_LEN + 1];
         snprintf(entry, sizeof entry, "comity-record-v1:%s", digest);
         if ((rc = comity_log_append(in->log, entry, COMITY_RECORD_ENTRY_LEN, 0, &idx, &e))) {
             it->status = 503, it->rule = "log";
             snprintf(it->msg, sizeof it->msg, "%s", e.msg);
+            fw_failed = fw_failed || added; /* in the framework, not stored */
             continue;
         }
         it->in.log_index = idx;
@@ -444,6 +463,7 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             ext.version_us = ms * 1000;
         comity_err rc =
             cy_store_records_add_gated(node->store, rows, nf, &ext, log_gate, in->log, &e);
+        fw_failed = fw_failed || (rc && fw_dirty);
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
                 fresh[i]->status = 503;
@@ -455,6 +475,8 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             }
         }
     }
+    if (fw_failed) /* the framework holds records the store does not */
+        cy_fw_rebuild(node);
     for (size_t i = 0; i < n; i++) {
         struct item *d = dups[i];
         if (!d)
@@ -744,6 +766,12 @@ static void intake(cy_req *r, cy_resp *w)
         comity_record_free(rec);
         return;
     }
+    /* an early refusal; the committer's check is the final one */
+    if ((rc = cy_fw_precheck(node, rec, &e))) {
+        refuse(r, w, cy_fw_status_of(rc), "framework", "%s", e.msg);
+        comity_record_free(rec);
+        return;
+    }
 
     struct item *it = cy_calloc(1, sizeof *it);
     size_t nto = comity_record_to_count(rec);
@@ -842,6 +870,7 @@ struct one {
     size_t len;
     uint64_t log_index;
     bool found;
+    char type[COMITY_RECORD_TYPE_MAX + 1];
 };
 
 static int one_cb(const cy_record_row *row, void *ctx)
@@ -849,6 +878,7 @@ static int one_cb(const cy_record_row *row, void *ctx)
     struct one *o = ctx;
     o->found = true;
     o->log_index = row->log_index;
+    snprintf(o->type, sizeof o->type, "%s", row->type);
     if (row->envelope) {
         o->envelope = cy_strndup(row->envelope, row->envelope_len);
         o->len = row->envelope_len;
@@ -879,6 +909,8 @@ static void get_record(cy_req *r, cy_resp *w, const char *id)
     w->status = cy_buf_append(&w->body, o.envelope, o.len) ? 500 : 200;
     w->ctype = "application/json";
     cy_free(o.envelope);
+    if (w->status == 200) /* a recipient handed a message: delivered */
+        cy_fw_fetched(r, id, o.type);
 }
 
 static void get_receipt(cy_req *r, cy_resp *w, const char *id)
@@ -994,6 +1026,12 @@ static void list_records(cy_req *r, cy_resp *w)
         cy_resp_error(r, w, false, 500, "store", "%s", e.msg);
         return;
     }
+    /* each message handed to one of its recipients: delivered */
+    size_t i;
+    json_t *row;
+    json_array_foreach(l.arr, i, row)
+        cy_fw_fetched(r, json_string_value(json_object_get(row, "id")),
+                      json_string_value(json_object_get(row, "type")));
     char next[32];
     snprintf(next, sizeof next, "%lld", (long long)l.last);
     json_t *v = json_pack("{s:o, s:b}", "records", l.arr, "more", more);

@@ -17,6 +17,8 @@
  *   objects      STIX objects per collection, one row per (id, version);
  *                `seq` (rowid) orders objects that share a date_added
  *   status       TAXII status resources of past POSTs (JSON), kept 7 days
+ *   records, record_to   accepted records (store/records.h)
+ *   delivered    framework "delivered" events (store/delivered.h)
  *
  * Every operation is safe to call from many threads at once: the SQLite
  * backend keeps a pool of connections (one per concurrent caller) and
@@ -43,7 +45,7 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 2
+#define CY_STORE_SCHEMA_VERSION 3
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -150,10 +152,12 @@ typedef struct cy_store_ops {
 } cy_store_ops;
 
 struct cy_record_ops;
+struct cy_fw_store_ops;
 struct comity_store {
     const cy_store_ops *ops;
     void *impl;
     const struct cy_record_ops *rec; /* record intake (see the block at the end) */
+    const struct cy_fw_store_ops *fw; /* framework events (store/delivered.h) */
 };
 
 /* Opens (creating and migrating if needed) the SQLite store at `path`.
@@ -267,5 +271,6 @@ static inline comity_err cy_store_status_get(comity_store *st, const char *api_r
 }
 
 #include "store/records.h"
+#include "store/delivered.h"
 
 #endif

@@ -99,9 +99,13 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX records_log ON records(log_index);"
     "CREATE TABLE record_to(party TEXT NOT NULL, seq INTEGER NOT NULL,"
     " PRIMARY KEY(party, seq)) WITHOUT ROWID;",
+    /* 2 -> 3: framework "delivered" events (the block "Framework" at the end) */
+    ("CREATE TABLE delivered(n INTEGER PRIMARY KEY, id TEXT NOT NULL, party TEXT NOT NULL,"
+     " at_ms INTEGER NOT NULL, UNIQUE(id, party));"),
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
+static const struct cy_fw_store_ops *sqlite_fw_ops(void);
 
 struct stmt_slot {
     char *sql;
@@ -1390,6 +1394,7 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     pcache_map(q);
     st->ops = &SQLITE_OPS;
     st->rec = sqlite_record_ops();
+    st->fw = sqlite_fw_ops();
     st->impl = q;
     *out = st;
     return COMITY_OK;
@@ -1651,7 +1656,8 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     snprintf(sql, sizeof sql,
              "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s"
              " AND (tlp='clear' OR (:viewer IS NOT NULL AND (tlp='green' OR author=:viewer"
-             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party=:viewer AND v.seq=records.seq))))"
+             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party IN (:viewer,:vstate)"
+             " AND v.seq=records.seq))))"
              " ORDER BY seq LIMIT :limit",
              qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
              qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
@@ -1675,6 +1681,17 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     BIND_TEXT(":author", qq->author)
     BIND_TEXT(":to", qq->to)
     BIND_TEXT(":viewer", qq->viewer)
+    /* a record to a bare state ("in") is addressed to every office of it */
+    char vstate[COMITY_PARTY_MAX + 1] = "";
+    if (qq->viewer) {
+        size_t sl = strcspn(qq->viewer, ".");
+        if (sl < sizeof vstate) {
+            memcpy(vstate, qq->viewer, sl);
+            vstate[sl] = '\0';
+        }
+    }
+    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":vstate"), vstate, -1,
+                      SQLITE_TRANSIENT);
 #undef BIND_TEXT
     if (qq->since_ms)
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), qq->since_ms);
@@ -1767,3 +1784,127 @@ static const cy_record_ops SQLITE_RECORD_OPS = {
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void) { return &SQLITE_RECORD_OPS; }
+
+/* ======================================================================== */
+/* Framework (see store/delivered.h): the replay walks and the delivered    */
+/* events.  Only this block and migration 3 touch the delivered table.      */
+/* ======================================================================== */
+
+/* Runs `sql` (one optional text parameter) and calls cb on each record row
+ * with its envelope (column 9).  Not cached: the callback may call the
+ * store again (on another connection).  *rows counts the rows seen. */
+static comity_err walk_records(struct sq *q, const char *sql, const char *param,
+                               cy_record_cb cb, void *ctx, size_t *rows, comity_error *err)
+{
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = NULL;
+    *rows = 0;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        rc = dberr(err, c->db, "prepare");
+        goto done;
+    }
+    if (param)
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        cy_record_row r;
+        read_record(st, &r, true);
+        (*rows)++;
+        if (cb(&r, ctx))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "reading records");
+    sqlite3_finalize(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_fw_replay(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
+{
+    size_t n;
+    return walk_records(impl, "SELECT " RECORD_COLS ",envelope FROM records ORDER BY seq", NULL,
+                        cb, ctx, &n, err);
+}
+
+static comity_err sq_fw_get(void *impl, const char *id, cy_record_cb cb, void *ctx,
+                            comity_error *err)
+{
+    size_t n;
+    comity_err rc = walk_records(impl, "SELECT " RECORD_COLS ",envelope FROM records WHERE id=?",
+                                 id, cb, ctx, &n, err);
+    if (!rc && n == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no record %s", id);
+    return rc;
+}
+
+static comity_err sq_delivered_add(void *impl, const char *id, const char *party, int64_t at_ms,
+                                   bool *added, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    *added = false;
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = prep(c, "INSERT INTO delivered(id,party,at_ms) VALUES(?,?,?)"
+                               " ON CONFLICT(id,party) DO NOTHING", err);
+    if (!st) {
+        rc = COMITY_ERR_DB;
+        goto done;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, at_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = dberr(err, c->db, "adding delivered event");
+    else
+        *added = sqlite3_changes(c->db) > 0;
+    sqlite3_reset(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_delivered_list(void *impl, cy_delivered_cb cb, void *ctx,
+                                    comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    comity_err rc = COMITY_OK;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "SELECT id, party, at_ms FROM delivered ORDER BY n", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = dberr(err, c->db, "prepare");
+        goto done;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        cy_delivered_row r = {(const char *)sqlite3_column_text(st, 0),
+                              (const char *)sqlite3_column_text(st, 1),
+                              sqlite3_column_int64(st, 2)};
+        if (cb(&r, ctx))
+            break;
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE)
+        rc = dberr(err, c->db, "reading delivered events");
+    sqlite3_finalize(st);
+done:
+    release(q, c);
+    return rc;
+}
+
+static const cy_fw_store_ops SQLITE_FW_OPS = {
+    .replay = sq_fw_replay,
+    .get = sq_fw_get,
+    .delivered_add = sq_delivered_add,
+    .delivered_list = sq_delivered_list,
+};
+
+static const struct cy_fw_store_ops *sqlite_fw_ops(void) { return &SQLITE_FW_OPS; }

@@ -42,7 +42,7 @@ serve "$D" --insecure-http
 N=(--url "$URL")
 
 # ---- a record's life ------------------------------------------------------
-echo '{"summary":"scan from 203.0.113.7"}' | "$C" record sign --key a.key --type notification --to in.cert-in >g.json
+echo '{"severity":3,"sector":"energy","summary":"scan from 203.0.113.7"}' | "$C" record sign --key a.key --type notification --to in.cert-in >g.json
 GID=$(jq -r .payload g.json | base64 -d | jq -r .id)
 rc=0; "$C" record post "${N[@]}" --token "$TA" g.json >post.out 2>post.err || rc=$?
 check "post: exit 0" 0 "$rc"
@@ -251,4 +251,13 @@ N=(--url "$URL")
 check "after restart: the record is still there" 200 "$(req GET "/v1/records/$GID" -H "Authorization: Token $TA")"
 rc=0; "$C" record post "${N[@]}" --token "$TA" g.json >post3.out 2>&1 || rc=$?
 check "after restart: re-post still idempotent" "0 0" "$rc $(jq -r .log_index post3.out)"
+
+# ---- a record to a bare state is for every office of that state --------------
+echo '{"secret":"to the state"}' | "$C" record sign --key a.key --type evidence --tlp amber --to in --keys peers.keys >s.json
+SID=$(jq -r .payload s.json | base64 -d | jq -r .id)
+check "post amber to the bare state in" 201 "$(P -H "Authorization: Token $TA" --data-binary @s.json)"
+check "an office of in (in.cert-in) gets it" 200 "$(req GET "/v1/records/$SID" -H "Authorization: Token $TB")"
+check "an office of another state (us.cisa) does not" 404 "$(req GET "/v1/records/$SID" -H "Authorization: Token $TC")"
+check "in.cert-in lists it" "$SID" "$(ids "?type=evidence&to=in" -H "Authorization: Token $TB")"
+check "us.cisa does not list it" "" "$(ids "?type=evidence&to=in" -H "Authorization: Token $TC")"
 finish

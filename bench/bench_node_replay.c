@@ -1,0 +1,152 @@
+/*
+ * bench_node_replay.c: how long a node takes, at `comity serve` start, to
+ * rebuild its framework state from its store (src/node/framework.c,
+ * cy_fw_start: read every record with its envelope in log order, parse
+ * it, comity_framework_add, then every delivered event), beside the
+ * baseline measured in the same run: comity_framework_add alone over the
+ * same records already parsed (what the library costs; the difference is
+ * the store read and the parsing).
+ *
+ * The records: N notifications (severity 4, to one party) and an ack of
+ * each by its recipient, stored directly in a fresh node's store; N from
+ * BENCH_NODE_REPLAY_N (default 30,000).  Best of ROUNDS.
+ */
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/fw.h"
+#include "node/node.h"
+
+#define ROUNDS 3
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void die(const char *what, const comity_error *e)
+{
+    fprintf(stderr, "bench_node_replay: %s: %s\n", what, e->msg);
+    exit(1);
+}
+
+int main(void)
+{
+    const char *ns = getenv("BENCH_NODE_REPLAY_N");
+    int n = ns ? atoi(ns) : 30000;
+    if (n <= 0)
+        n = 30000;
+    comity_error e = {0};
+    char dir[] = "/tmp/bench_node_replay_XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    char nd[256];
+    snprintf(nd, sizeof nd, "%s/node", dir);
+    comity_node_init_opts o = {.origin = "replay.example", .no_tls_cert = 1};
+    comity_node_created cr;
+    comity_node *node = NULL;
+    comity_key *a = NULL, *b = NULL;
+    if (comity_node_init(nd, &o, &cr, &e))
+        die("init", &e);
+    comity_node_created_free(&cr);
+    if (comity_node_open(nd, &node, &e) || comity_key_generate("pk.pkcert", &a, &e) ||
+        comity_key_generate("in.cert-in", &b, &e))
+        die("node", &e);
+
+    /* sign and store everything before the clock starts */
+    size_t total = 2 * (size_t)n;
+    const char *to[] = {"in.cert-in"};
+    cy_record_in *rows = calloc(total, sizeof *rows);
+    char **envs = calloc(total, sizeof *envs);
+    comity_record **recs = calloc(total, sizeof *recs);
+    const char *body = "{\"severity\":4,\"sector\":\"energy\",\"summary\":\"grid operator hit\"}";
+    setenv("COMITY_FAKE_NOW", "2026-11-23T09:00:00.000Z", 1);
+    for (size_t i = 0; i < total; i += 2) {
+        size_t l1, l2;
+        comity_record_params p = {.type = "notification", .tlp = "green", .to = to, .nto = 1};
+        if (comity_record_sign(a, &p, body, strlen(body), &envs[i], &l1, &e) ||
+            comity_record_parse(envs[i], l1, &recs[i], &e))
+            die("sign", &e);
+        const char *ref = comity_record_id(recs[i]);
+        comity_record_params q = {.type = "ack", .tlp = "green", .refs = &ref, .nrefs = 1};
+        if (comity_record_sign(b, &q, "{}", 2, &envs[i + 1], &l2, &e) ||
+            comity_record_parse(envs[i + 1], l2, &recs[i + 1], &e))
+            die("sign", &e);
+        for (size_t k = i; k < i + 2; k++) {
+            comity_record *r = recs[k];
+            rows[k] = (cy_record_in){.id = comity_record_id(r),
+                                     .type = comity_record_type(r),
+                                     .author = comity_record_author(r),
+                                     .tlp = "green",
+                                     .created = comity_record_created(r),
+                                     .created_ms = 1,
+                                     .digest = comity_record_digest(r),
+                                     .log_index = k,
+                                     .received_us = 1,
+                                     .envelope = envs[k],
+                                     .envelope_len = strlen(envs[k]),
+                                     .to = k == i ? to : NULL,
+                                     .nto = k == i ? 1 : 0};
+        }
+    }
+    unsetenv("COMITY_FAKE_NOW");
+    if (cy_store_records_add(node->store, rows, total, NULL, &e))
+        die("store", &e);
+
+    comity_serve_opts so;
+    comity_serve_opts_default(&so);
+    double best = 1e9, best_lib = 1e9;
+    for (int round = 0; round < ROUNDS; round++) {
+        double t0 = now_s();
+        if (cy_fw_start(node, &so, &e))
+            die("replay", &e);
+        double t = now_s() - t0;
+        cy_fw_stop(node);
+        best = t < best ? t : best;
+
+        comity_framework *fw = NULL;
+        if (comity_framework_new(&fw, &e))
+            die("framework", &e);
+        t0 = now_s();
+        for (size_t i = 0; i < total; i++)
+            if (comity_framework_add(fw, recs[i], NULL, 0, &e))
+                die("add", &e);
+        t = now_s() - t0;
+        comity_framework_free(fw);
+        best_lib = t < best_lib ? t : best_lib;
+    }
+    printf("node framework replay at start, %zu records (%d notifications + %d acks), best of "
+           "%d:\n",
+           total, n, n, ROUNDS);
+    printf("  node (store read + parse + add): %.3f s = %.0f records/s (%.1f us each)\n", best,
+           total / best, best * 1e6 / total);
+    printf("  baseline, same run: comity_framework_add alone on parsed records: %.3f s = %.0f "
+           "records/s (%.1f us each)\n",
+           best_lib, total / best_lib, best_lib * 1e6 / total);
+
+    for (size_t i = 0; i < total; i++) {
+        comity_record_free(recs[i]);
+        comity_free(envs[i]);
+    }
+    free(recs);
+    free(envs);
+    free(rows);
+    comity_node_close(node);
+    comity_key_free(a);
+    comity_key_free(b);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}

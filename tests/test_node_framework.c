@@ -1,0 +1,975 @@
+/*
+ * test_node_framework.c: the framework inside a node, over real HTTP.
+ *
+ * A node runs in this process on a loopback port (plain HTTP); parties
+ * sign records with their own keys and post them to /v1/records with their
+ * tokens, and read /v1/framework/... and /v1/directory, as the CLI does.
+ * The clock is COMITY_FAKE_NOW, changed only between requests (no request
+ * is in flight then), so records get the `created` the test wants and the
+ * queries see the "now" it wants.
+ *
+ * Shown here: every transition of a message over HTTP (sent, fetched =>
+ * delivered, acknowledged, answered, closed), each refusal with its HTTP
+ * status and nothing stored or logged for it, overdue once a deadline
+ * passes, deadlines from --deadline / node.conf (and bad values refused),
+ * a ping round with its statistics, the directory's history and current
+ * entry, the access rules and query checks of each endpoint, and the
+ * state rebuilt identically by a replay while serving and after a restart,
+ * also when a store commit failed after the committer added the record.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "node/fw.h"
+#include "node/node.h"
+#include "util/testutil.h"
+
+enum { PK_MOFA, PK_CERT, IN_MEA, IN_CERT, NP };
+static const char *const names[NP] = {"pk.mofa", "pk.pkcert", "in.mea", "in.cert-in"};
+
+#define T0 "2026-11-23T09:00:00.000Z"
+
+#define NOTIF4                                                                                 \
+    "{\"severity\":4,\"sector\":\"energy\",\"summary\":\"grid operator hit\","                  \
+    "\"requested_action\":\"isolate the hosts\"}"
+#define NOTIF5 "{\"severity\":5,\"sector\":\"energy\",\"summary\":\"grid down\"}"
+#define NOTIF5R                                                                                \
+    "{\"severity\":5,\"sector\":\"energy\",\"summary\":\"grid down\","                           \
+    "\"requested_action\":\"tell us\"}"
+#define POC_BODY(org, from)                                                                    \
+    "{\"state\":\"pk\",\"kind\":\"technical\",\"organisation\":\"" org "\","                    \
+    "\"channels\":[{\"type\":\"email\",\"value\":\"poc@pkcert.gov.pk\"}],"                     \
+    "\"time_zone\":\"Asia/Karachi\",\"languages\":[\"en\"],\"valid_from\":\"" from "\"}"
+
+struct fixture {
+    char *dir;
+    char nd[512];
+    comity_node *node;
+    comity_key *key[NP];
+    char *token[NP];
+    char *optoken;
+    char base[128];
+    comity_serve_opts so;
+};
+
+/* ---- node and HTTP helpers ---------------------------------------------------- */
+
+static void start(struct fixture *f)
+{
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    TU_OK(comity_node_start(f->node, &f->so, E));
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", comity_node_port(f->node));
+}
+
+static void stop(struct fixture *f)
+{
+    comity_node_close(f->node);
+    f->node = NULL;
+}
+
+static struct fixture *make(void)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    f->dir = tu_tmpdir();
+    snprintf(f->nd, sizeof f->nd, "%s/node", f->dir);
+    comity_node_init_opts o = {.origin = "hub.example", .no_tls_cert = 1};
+    comity_node_created cr;
+    TU_OK(comity_node_init(f->nd, &o, &cr, E));
+    f->optoken = strdup(cr.operator_token);
+    comity_node_created_free(&cr);
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    for (int i = 0; i < NP; i++) {
+        TU_OK(comity_key_generate(names[i], &f->key[i], E));
+        TU_OK(comity_node_party_add(f->node, names[i], comity_key_vkey(f->key[i]),
+                                    comity_key_recipient(f->key[i]), &f->token[i], E));
+    }
+    comity_node_close(f->node);
+    f->node = NULL;
+    comity_serve_opts_default(&f->so);
+    f->so.listen = "127.0.0.1:0";
+    f->so.insecure_http = 1;
+    f->so.threads = 2;
+    setenv("COMITY_FAKE_NOW", T0, 1);
+    return f;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = make();
+    start(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    if (f->node)
+        stop(f);
+    for (int i = 0; i < NP; i++) {
+        comity_key_free(f->key[i]);
+        comity_free(f->token[i]);
+    }
+    free(f->optoken);
+    tu_rmrf(f->dir);
+    free(f->dir);
+    free(f);
+    unsetenv("COMITY_FAKE_NOW");
+    return 0;
+}
+
+static void at(const char *t) { setenv("COMITY_FAKE_NOW", t, 1); }
+
+struct sink {
+    char *buf;
+    size_t len;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
+{
+    struct sink *s = ctx;
+    size_t k = sz * n;
+    char *nb = realloc(s->buf, s->len + k + 1);
+    if (!nb)
+        return 0;
+    s->buf = nb;
+    memcpy(s->buf + s->len, p, k);
+    s->len += k;
+    s->buf[s->len] = 0;
+    return k;
+}
+
+/* One request; token NULL: anonymous.  Returns the status; *out the body
+ * parsed as JSON (json_decref), when out is not NULL. */
+static long http(struct fixture *f, const char *method, const char *path, const char *token,
+                 const char *body, size_t len, json_t **out)
+{
+    char url[2048], auth[300];
+    snprintf(url, sizeof url, "%s%s", f->base, path);
+    struct sink s = {0};
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    if (token) {
+        snprintf(auth, sizeof auth, "Authorization: Token %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (!strcmp(method, "HEAD"))
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    if (out) {
+        *out = s.buf ? json_loads(s.buf, 0, NULL) : NULL;
+        if (!*out)
+            fail_msg("%s %s: not JSON: %s", method, path, s.buf ? s.buf : "(empty)");
+    }
+    free(s.buf);
+    return status;
+}
+
+static long get(struct fixture *f, int who, const char *path, json_t **out)
+{
+    return http(f, "GET", path, who < 0 ? (who == -1 ? f->optoken : NULL) : f->token[who], NULL,
+                0, out);
+}
+#define OPERATOR (-1)
+#define ANON (-2)
+
+/* Signs a record as `who` at the current fake time; `to` comma-separated
+ * (or NULL), `ref` (or NULL).  OUT id (128 bytes), returns the envelope
+ * (comity_free). */
+static char *sign(struct fixture *f, int who, const char *type, const char *to,
+                  const char *ref, const char *body, char *id, size_t *len)
+{
+    char tobuf[256];
+    const char *tov[8];
+    size_t nto = 0;
+    if (to) {
+        snprintf(tobuf, sizeof tobuf, "%s", to);
+        for (char *s = strtok(tobuf, ","); s; s = strtok(NULL, ","))
+            tov[nto++] = s;
+    }
+    comity_record_params p = {.type = type, .tlp = "green", .to = tov, .nto = nto,
+                              .refs = &ref, .nrefs = ref ? 1 : 0};
+    char *env = NULL;
+    TU_OK(comity_record_sign(f->key[who], &p, body, strlen(body), &env, len, E));
+    if (id) {
+        comity_record *r = NULL;
+        TU_OK(comity_record_parse(env, *len, &r, E));
+        snprintf(id, 128, "%s", comity_record_id(r));
+        comity_record_free(r);
+    }
+    return env;
+}
+
+/* Signs and posts; returns the HTTP status; *rule the error's rule ("" on
+ * success; 64 bytes) when rule is not NULL. */
+static long post(struct fixture *f, int who, const char *type, const char *to, const char *ref,
+                 const char *body, char *id, char *rule)
+{
+    size_t len;
+    char *env = sign(f, who, type, to, ref, body, id, &len);
+    json_t *j = NULL;
+    long st = http(f, "POST", "/v1/records", f->token[who], env, len, &j);
+    comity_free(env);
+    if (rule) {
+        const char *r = json_string_value(json_object_get(j, "rule"));
+        snprintf(rule, 64, "%s", r ? r : "");
+    }
+    json_decref(j);
+    return st;
+}
+
+/* The message's state as `who` sees it (top level, or ?party=). */
+static const char *state_of(struct fixture *f, int who, const char *id, const char *party,
+                            char *buf)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/messages/%s%s%s", id, party ? "?party=" : "",
+             party ? party : "");
+    json_t *j = NULL;
+    assert_int_equal(get(f, who, path, &j), 200);
+    snprintf(buf, 32, "%s", json_string_value(json_object_get(j, "state")));
+    json_decref(j);
+    return buf;
+}
+
+static int count_delivered(const cy_delivered_row *row, void *ctx)
+{
+    (void)row;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int delivered_rows(struct fixture *f)
+{
+    int n = 0;
+    TU_OK(cy_store_delivered_list(comity_node_store(f->node), count_delivered, &n, E));
+    return n;
+}
+
+static uint64_t log_size(struct fixture *f)
+{
+    char ld[600];
+    snprintf(ld, sizeof ld, "%s/log", f->nd);
+    comity_log *log = NULL;
+    uint64_t size = 0;
+    TU_OK(comity_log_open(ld, COMITY_LOG_READ, NULL, &log, E));
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    comity_log_close(log);
+    return size;
+}
+
+/* Waits (up to 5 s) until the log's published size is at least `want`. */
+static uint64_t wait_log(struct fixture *f, uint64_t want)
+{
+    uint64_t n = log_size(f);
+    for (int i = 0; i < 100 && n < want; i++) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        n = log_size(f);
+    }
+    return n;
+}
+
+/* The item of `id` in array `a` (borrowed), or NULL. */
+static json_t *item(json_t *a, const char *id)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v)
+        if (!strcmp(json_string_value(json_object_get(v, "id")), id))
+            return v;
+    return NULL;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "(none)";
+}
+
+/* ---- transitions ------------------------------------------------------------------ */
+
+static void transitions(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64], sbuf[32], path[512];
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+
+    /* in the recipient's inbox, expecting an ack within 4 h (severity 4) */
+    at("2026-11-23T09:10:00.000Z");
+    json_t *j = NULL;
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    assert_string_equal(str(j, "party"), "in.cert-in");
+    assert_string_equal(str(j, "now"), "2026-11-23T09:10:00.000Z");
+    json_t *it = item(json_object_get(j, "awaiting_me"), id);
+    assert_non_null(it);
+    assert_string_equal(str(it, "state"), "sent");
+    assert_string_equal(str(it, "expects"), "ack");
+    assert_string_equal(str(it, "due"), "2026-11-23T13:00:00.000Z");
+    assert_string_equal(str(it, "from"), "pk.pkcert");
+    json_decref(j);
+    assert_int_equal(get(f, PK_CERT, "/v1/framework/inbox", &j), 200);
+    assert_non_null(item(json_object_get(j, "awaiting_others"), id));
+    json_decref(j);
+
+    /* a non-recipient fetching it changes nothing */
+    snprintf(path, sizeof path, "/v1/records/%s", id);
+    assert_int_equal(get(f, IN_MEA, path, &j), 200);
+    json_decref(j);
+    assert_int_equal(delivered_rows(f), 0);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+
+    /* a HEAD by the recipient hands nothing over */
+    assert_int_equal(http(f, "HEAD", path, f->token[IN_CERT], NULL, 0, NULL), 200);
+    assert_int_equal(delivered_rows(f), 0);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+
+    /* fetched by its recipient: delivered, stored once */
+    assert_int_equal(get(f, IN_CERT, path, &j), 200);
+    json_decref(j);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "delivered");
+    assert_int_equal(delivered_rows(f), 1);
+    assert_int_equal(get(f, IN_CERT, path, &j), 200);
+    json_decref(j);
+    assert_int_equal(get(f, IN_CERT, "/v1/records?type=notification", &j), 200);
+    json_decref(j);
+    assert_int_equal(delivered_rows(f), 1);
+
+    /* ack, then reply, then close, each by whom it must be */
+    char ack[128], reply[128], cl[128];
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{\"note\":\"seen\"}", ack, rule), 201);
+    assert_string_equal(state_of(f, IN_CERT, id, NULL, sbuf), "acknowledged");
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    it = item(json_object_get(j, "awaiting_me"), id);
+    assert_non_null(it);
+    assert_string_equal(str(it, "expects"), "reply");
+    json_decref(j);
+    assert_int_equal(
+        post(f, IN_CERT, "reply", NULL, id, "{\"outcome\":\"answered\",\"text\":\"done\"}", reply,
+             rule),
+        201);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "answered");
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    assert_null(item(json_object_get(j, "awaiting_me"), id)); /* nothing more expected */
+    json_decref(j);
+    assert_int_equal(post(f, PK_CERT, "close", NULL, id, "{\"reason\":\"resolved\"}", cl, rule),
+                     201);
+    assert_string_equal(state_of(f, OPERATOR, id, NULL, sbuf), "closed");
+
+    /* the message view: who, deadlines, one slot per recipient */
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "type"), "notification");
+    assert_string_equal(str(j, "from"), "pk.pkcert");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "to"), 0)),
+                        "in.cert-in");
+    assert_string_equal(str(j, "ack_due"), "2026-11-23T13:00:00.000Z");
+    assert_string_equal(str(j, "reply_due"), "2026-11-26T09:00:00.000Z"); /* 72 h */
+    assert_true(json_is_null(json_object_get(j, "expects")));
+    json_t *slots = json_object_get(j, "slots");
+    assert_int_equal(json_array_size(slots), 1);
+    assert_string_equal(str(json_array_get(slots, 0), "party"), "in.cert-in");
+    assert_string_equal(str(json_array_get(slots, 0), "state"), "closed");
+    json_decref(j);
+}
+
+/* ---- refusals ----------------------------------------------------------------------- */
+
+static void refusals(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], other[128], rule[64], sbuf[32], path[512];
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    assert_int_equal(wait_log(f, 1), 1);
+
+    /* ack by a non-recipient (another office of the recipient's state) */
+    assert_int_equal(post(f, IN_MEA, "ack", NULL, id, "{}", other, rule), 403);
+    assert_string_equal(rule, "framework");
+    snprintf(path, sizeof path, "/v1/records/%s", other);
+    json_t *j = NULL;
+    assert_int_equal(get(f, OPERATOR, path, &j), 404);
+    json_decref(j);
+
+    /* refs an unknown message */
+    assert_int_equal(post(f, IN_CERT, "ack", NULL,
+                          "notification--00000000-0000-4000-8000-000000000000", "{}", other,
+                          rule),
+                     422);
+    assert_string_equal(rule, "framework");
+    /* a body its schema refuses (answered by a worker) */
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL,
+                          "{\"severity\":9,\"sector\":\"energy\",\"summary\":\"x\"}", other,
+                          rule),
+                     422);
+    assert_string_equal(rule, "framework");
+    /* a notification to the author's own state */
+    assert_int_equal(post(f, PK_CERT, "notification", "pk", NULL, NOTIF4, other, rule), 422);
+    /* a poc set by another state's office */
+    assert_int_equal(
+        post(f, IN_CERT, "poc", NULL, NULL, POC_BODY("PKCERT", "2026-01-01T00:00:00Z"), other,
+             rule),
+        403);
+    assert_string_equal(rule, "framework");
+    /* close by someone else than the author */
+    assert_int_equal(post(f, IN_CERT, "close", NULL, id, "{}", other, rule), 403);
+    /* a second ack */
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", other, rule), 201);
+    /* nothing refused was logged: the ack is the log's second entry */
+    assert_int_equal(wait_log(f, 2), 2);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", other, rule), 409);
+    assert_string_equal(rule, "framework");
+    /* the same record again is not a second ack: 200, as any re-post */
+    size_t len;
+    char *env = sign(f, PK_CERT, "close", NULL, id, "{}", other, &len);
+    assert_int_equal(http(f, "POST", "/v1/records", f->token[PK_CERT], env, len, NULL), 201);
+    assert_int_equal(http(f, "POST", "/v1/records", f->token[PK_CERT], env, len, NULL), 200);
+    comity_free(env);
+    /* a reply, an ack, a close after close */
+    assert_int_equal(
+        post(f, IN_CERT, "reply", NULL, id, "{\"outcome\":\"answered\",\"text\":\"late\"}", other,
+             rule),
+        409);
+    assert_string_equal(rule, "framework");
+    assert_int_equal(post(f, PK_CERT, "close", NULL, id, "{}", other, rule), 409);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "closed");
+}
+
+/* Many acks of one message by its recipient at once: each passes a
+ * worker's dry run, but the committer's add is final: exactly one 201. */
+struct job {
+    struct fixture *f;
+    char *env;
+    size_t len;
+    long status;
+};
+
+static void *post_job(void *arg)
+{
+    struct job *j = arg;
+    j->status = http(j->f, "POST", "/v1/records", j->f->token[IN_CERT], j->env, j->len, NULL);
+    return NULL;
+}
+
+static void concurrent_acks(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64], sbuf[32];
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    enum { N = 8 };
+    struct job j[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        char note[64];
+        snprintf(note, sizeof note, "{\"note\":\"ack %d\"}", i);
+        j[i] = (struct job){.f = f};
+        j[i].env = sign(f, IN_CERT, "ack", NULL, id, note, NULL, &j[i].len);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_create(&th[i], NULL, post_job, &j[i]);
+    int created = 0, conflicts = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        created += j[i].status == 201;
+        conflicts += j[i].status == 409;
+        comity_free(j[i].env);
+    }
+    assert_int_equal(created, 1);
+    assert_int_equal(conflicts, N - 1);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "acknowledged");
+    assert_int_equal(wait_log(f, 2), 2); /* the notification and one ack */
+}
+
+/* ---- overdue and deadlines ----------------------------------------------------------- */
+
+static void overdue_after_deadline(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64];
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF5, id, rule), 201);
+    at("2026-11-23T09:59:59.999Z"); /* severity 5: ack within 1 h */
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/overdue", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "overdue")), 0);
+    json_decref(j);
+    at("2026-11-23T10:00:00.001Z");
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/overdue", &j), 200);
+    assert_string_equal(str(j, "now"), "2026-11-23T10:00:00.001Z");
+    json_t *it = item(json_object_get(j, "overdue"), id);
+    assert_non_null(it);
+    assert_string_equal(str(it, "party"), "in.cert-in");
+    assert_string_equal(str(it, "expects"), "ack");
+    assert_string_equal(str(it, "due"), "2026-11-23T10:00:00.000Z");
+    json_decref(j);
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    assert_true(json_is_true(json_object_get(item(json_object_get(j, "awaiting_me"), id),
+                                             "overdue")));
+    json_decref(j);
+    /* only the operator sees the overdue list; login needed everywhere */
+    assert_int_equal(get(f, PK_CERT, "/v1/framework/overdue", &j), 403);
+    json_decref(j);
+    assert_int_equal(get(f, ANON, "/v1/framework/overdue", &j), 401);
+    json_decref(j);
+    assert_int_equal(get(f, ANON, "/v1/framework/inbox", &j), 401);
+    json_decref(j);
+    /* a late ack still counts: no longer overdue */
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 201);
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/overdue", &j), 200);
+    assert_null(item(json_object_get(j, "overdue"), id));
+    json_decref(j);
+}
+
+static void configured_deadlines(void **state)
+{
+    (void)state;
+    struct fixture *f = make();
+    /* node.conf sets severity 5 and 4; the flag wins for 5 */
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/node.conf", f->nd);
+    const char *text = "# deadlines\ndeadline.5 = 10m/1h\n deadline.4=20m/2h \n"
+                       "ping_deadline = 90m\nother.setting = kept for others\n";
+    TU_OK(comity_write_file(conf, text, strlen(text), 0600, 1, E));
+    f->so.deadline[5] = "2h/48h";
+    start(f);
+    char id5[128], id4[128], ping[128], rule[64], path[512];
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF5R, id5, rule),
+                     201);
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id4, rule),
+                     201);
+    assert_int_equal(post(f, PK_MOFA, "ping", "in.mea", NULL, "{\"announced\":true}", ping, rule),
+                     201);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id5);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "ack_due"), "2026-11-23T11:00:00.000Z");
+    assert_string_equal(str(j, "reply_due"), "2026-11-25T09:00:00.000Z");
+    json_decref(j);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id4);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "ack_due"), "2026-11-23T09:20:00.000Z");
+    json_decref(j);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", ping);
+    assert_int_equal(get(f, PK_MOFA, path, &j), 200);
+    assert_string_equal(str(j, "due"), "2026-11-23T10:30:00.000Z");
+    json_decref(j);
+    /* at +61 min the default (1 h) would make id5 late; the flag's 2 h not */
+    at("2026-11-23T10:01:00.000Z");
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/overdue", &j), 200);
+    assert_null(item(json_object_get(j, "overdue"), id5));
+    assert_non_null(item(json_object_get(j, "overdue"), id4));
+    json_decref(j);
+    stop(f);
+
+    /* bad values stop the start with a message naming them */
+    static const char *const bad[] = {"1h", "1h/", "0m/1h", "1h/24x", "h/1h", "99999999999d/1h"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        f->so.deadline[5] = bad[i];
+        TU_OK(comity_node_open(f->nd, &f->node, E));
+        TU_FAILS(comity_node_start(f->node, &f->so, E), COMITY_ERR_USAGE, "--deadline 5");
+        stop(f);
+    }
+    f->so.deadline[5] = NULL;
+    f->so.ping_deadline = "soon";
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    TU_FAILS(comity_node_start(f->node, &f->so, E), COMITY_ERR_USAGE, "--ping-deadline");
+    stop(f);
+    f->so.ping_deadline = NULL;
+    static const struct {
+        const char *text, *needle;
+    } badconf[] = {
+        {"deadline.7 = 1h/2h\n", "line 1"},
+        {"\n\ndeadline.5 = 1h\n", "line 3"},
+        {"ping_deadline = 0h\n", "ping_deadline"},
+        {"just words\n", "name = value"},
+    };
+    for (size_t i = 0; i < sizeof badconf / sizeof *badconf; i++) {
+        TU_OK(comity_write_file(conf, badconf[i].text, strlen(badconf[i].text), 0600, 0, E));
+        TU_OK(comity_node_open(f->nd, &f->node, E));
+        TU_FAILS(comity_node_start(f->node, &f->so, E), COMITY_ERR_USAGE, badconf[i].needle);
+        stop(f);
+    }
+    void *p = f;
+    teardown(&p);
+}
+
+/* ---- pings --------------------------------------------------------------------------- */
+
+static void ping_round(void **state)
+{
+    struct fixture *f = *state;
+    char p1[128], p2[128], rule[64];
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_MOFA, "ping", "in.cert-in", NULL,
+                          "{\"announced\":false,\"kind\":\"technical\",\"round\":\"r1\"}", p1,
+                          rule),
+                     201);
+    assert_int_equal(post(f, PK_MOFA, "ping", "in.mea", NULL,
+                          "{\"announced\":false,\"kind\":\"diplomatic\",\"round\":\"r1\"}", p2,
+                          rule),
+                     201);
+    at("2026-11-23T09:05:00.000Z"); /* in.cert-in answers in 5 minutes */
+    assert_int_equal(post(f, IN_CERT, "pong", NULL, p1, "{}", NULL, rule), 201);
+    assert_int_equal(post(f, IN_CERT, "pong", NULL, p1, "{}", NULL, rule), 409);
+    assert_int_equal(post(f, IN_CERT, "pong", NULL, p2, "{}", NULL, rule), 403);
+    at("2026-11-24T12:00:00.000Z");
+
+    assert_int_equal(get(f, PK_MOFA, "/v1/framework/pings?party=in.cert-in", &j), 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "answered")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "p50_ms")), 300000);
+    assert_int_equal(json_integer_value(json_object_get(j, "p90_ms")), 300000);
+    assert_true(json_real_value(json_object_get(j, "unanswered")) == 0.0);
+    assert_string_equal(str(j, "to"), "2026-11-24T12:00:00.000Z");
+    assert_string_equal(str(j, "from"), "2026-10-25T12:00:00.000Z"); /* 30 days before */
+    json_decref(j);
+    /* a state means all its parties; a kind selects */
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/pings?state=in", &j), 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "answered")), 1);
+    assert_true(json_real_value(json_object_get(j, "unanswered")) == 0.5);
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/pings?kind=diplomatic", &j), 200);
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 1);
+    assert_true(json_is_null(json_object_get(j, "p50_ms")));
+    assert_string_equal(str(j, "kind"), "diplomatic");
+    json_decref(j);
+    /* a period that holds none of them */
+    assert_int_equal(get(f, PK_MOFA,
+                         "/v1/framework/pings?party=in.cert-in&from=2026-11-23T09:00:00.001Z", &j),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 0);
+    json_decref(j);
+    /* the report: one row per party and kind */
+    assert_int_equal(get(f, PK_MOFA, "/v1/framework/pings", &j), 200);
+    json_t *rows = json_object_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    size_t i;
+    json_t *row;
+    int seen = 0;
+    json_array_foreach(rows, i, row)
+    {
+        if (!strcmp(str(row, "party"), "in.cert-in")) {
+            assert_string_equal(str(row, "kind"), "technical");
+            assert_int_equal(json_integer_value(json_object_get(row, "answered")), 1);
+            seen++;
+        }
+        if (!strcmp(str(row, "party"), "in.mea")) {
+            assert_int_equal(json_integer_value(json_object_get(row, "answered")), 0);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 2);
+    json_decref(j);
+
+    /* query checks: 400 with a JSON error naming the parameter */
+    static const char *const bad[] = {
+        "/v1/framework/pings?kind=bogus",
+        "/v1/framework/pings?from=yesterday",
+        "/v1/framework/pings?to=2026-13-01T00:00:00Z",
+        "/v1/framework/pings?party=NOT_A_PARTY",
+        "/v1/framework/pings?state=in.mea",
+        "/v1/framework/pings?kind=technical&kind=diplomatic",
+        "/v1/framework/pings?color=blue",
+        "/v1/framework/pings?from=2026-11-24T00:00:00Z&to=2026-11-23T00:00:00Z",
+        "/v1/directory?at=noon",
+        "/v1/directory?state=PK",
+        "/v1/framework/inbox?x=1",
+        "/v1/framework/overdue?party=in.mea",
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        long st = get(f, OPERATOR, bad[k], &j);
+        if (st != 400)
+            fail_msg("%s: want 400, got %ld", bad[k], st);
+        assert_string_equal(str(j, "rule"), "query");
+        json_decref(j);
+    }
+    /* too many parties */
+    char path[4096] = "/v1/framework/pings?";
+    for (int k = 0; k < 65; k++)
+        snprintf(path + strlen(path), sizeof path - strlen(path), "%sparty=in.p%d",
+                 k ? "&" : "", k);
+    assert_int_equal(get(f, PK_MOFA, path, &j), 400);
+    assert_non_null(strstr(str(j, "description"), "at most 64"));
+    json_decref(j);
+    assert_int_equal(get(f, ANON, "/v1/framework/pings", &j), 401);
+    json_decref(j);
+}
+
+/* ---- directory ----------------------------------------------------------------------- */
+
+static void directory(void **state)
+{
+    struct fixture *f = *state;
+    char first[128], second[128], rule[64];
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_CERT, "poc", NULL, NULL,
+                          POC_BODY("PKCERT", "2026-01-01T00:00:00Z"), first, rule),
+                     201);
+    at("2026-11-23T10:00:00.000Z");
+    assert_int_equal(post(f, PK_MOFA, "poc", NULL, NULL,
+                          POC_BODY("PKCERT ops", "2026-11-23T10:00:00Z"), second, rule),
+                     201);
+    at("2026-11-23T11:00:00.000Z");
+    assert_int_equal(get(f, IN_MEA, "/v1/directory?state=pk", &j), 200);
+    assert_string_equal(str(j, "at"), "2026-11-23T11:00:00.000Z");
+    json_t *e = json_array_get(json_object_get(j, "entries"), 0);
+    assert_string_equal(str(e, "state"), "pk");
+    assert_string_equal(str(e, "kind"), "technical");
+    assert_string_equal(str(json_object_get(e, "current"), "id"), second);
+    json_t *h = json_object_get(e, "history");
+    assert_int_equal(json_array_size(h), 2);
+    assert_string_equal(str(json_array_get(h, 0), "id"), first);
+    assert_string_equal(str(json_array_get(h, 0), "author"), "pk.pkcert");
+    json_decref(j);
+    /* before the replacement was signed: the first one, and only it */
+    assert_int_equal(get(f, IN_MEA, "/v1/directory?state=pk&at=2026-11-23T09:30:00Z", &j), 200);
+    e = json_array_get(json_object_get(j, "entries"), 0);
+    assert_string_equal(str(json_object_get(e, "current"), "id"), first);
+    assert_int_equal(json_array_size(json_object_get(e, "history")), 1);
+    json_decref(j);
+    /* every state; another state with none */
+    assert_int_equal(get(f, OPERATOR, "/v1/directory", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "entries")), 1);
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, "/v1/directory?state=in", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "entries")), 0);
+    json_decref(j);
+    assert_int_equal(get(f, ANON, "/v1/directory", &j), 401);
+    json_decref(j);
+    /* withdrawn by the state: no current entry */
+    assert_int_equal(post(f, PK_MOFA, "poc", NULL, NULL,
+                          "{\"state\":\"pk\",\"kind\":\"technical\",\"withdrawn\":true}", NULL,
+                          rule),
+                     201);
+    assert_int_equal(get(f, IN_MEA, "/v1/directory?state=pk", &j), 200);
+    e = json_array_get(json_object_get(j, "entries"), 0);
+    assert_true(json_is_null(json_object_get(e, "current")));
+    json_decref(j);
+}
+
+/* ---- message access ------------------------------------------------------------------ */
+
+static void message_access(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64], path[512], sbuf[32];
+    json_t *j = NULL;
+    /* to a party and to a bare state */
+    assert_int_equal(post(f, PK_CERT, "request", "in.cert-in,in", NULL,
+                          "{\"kind\":\"assistance\",\"norm\":\"13h\",\"asked\":\"help\"}", id,
+                          rule),
+                     201);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id);
+    assert_int_equal(get(f, PK_MOFA, path, &j), 404); /* neither author nor recipient */
+    json_decref(j);
+    assert_int_equal(get(f, ANON, path, &j), 401);
+    json_decref(j);
+    assert_int_equal(get(f, IN_MEA, path, &j), 200); /* an office of a state named */
+    assert_int_equal(json_array_size(json_object_get(j, "slots")), 2);
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, path, &j), 200);
+    json_decref(j);
+    /* fetched by in.mea: the bare-state slot is delivered, the other not */
+    snprintf(path, sizeof path, "/v1/records/%s", id);
+    assert_int_equal(get(f, IN_MEA, path, &j), 200);
+    json_decref(j);
+    assert_string_equal(state_of(f, PK_CERT, id, "in", sbuf), "delivered");
+    assert_string_equal(state_of(f, PK_CERT, id, "in.cert-in", sbuf), "sent");
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent"); /* least advanced */
+    snprintf(path, sizeof path, "/v1/framework/messages/%s?party=pk.mofa", id);
+    assert_int_equal(get(f, PK_CERT, path, &j), 404);
+    json_decref(j);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s?who=x", id);
+    assert_int_equal(get(f, PK_CERT, path, &j), 400);
+    json_decref(j);
+    assert_int_equal(get(f, PK_CERT, "/v1/framework/messages/note--x", &j), 404);
+    json_decref(j);
+    /* an inbox is its owner's; the operator names one */
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/inbox?party=in.cert-in", &j), 403);
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/inbox?party=in.mea", &j), 200);
+    assert_non_null(item(json_object_get(j, "awaiting_me"), id));
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/inbox", &j), 400);
+    json_decref(j);
+    assert_int_equal(http(f, "POST", "/v1/framework/inbox", f->token[IN_MEA], "{}", 2, &j), 405);
+    json_decref(j);
+}
+
+/* ---- restart ------------------------------------------------------------------------- */
+
+static char *dump(json_t *j)
+{
+    char *s = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(j);
+    return s;
+}
+
+static void restart_same_state(void **state)
+{
+    struct fixture *f = *state;
+    char a[128], b[128], p[128], rule[64], path[512];
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, a, rule), 201);
+    assert_int_equal(post(f, PK_MOFA, "request", "in", NULL,
+                          "{\"kind\":\"information\",\"norm\":\"13c\",\"asked\":\"logs\"}", b,
+                          rule),
+                     201);
+    assert_int_equal(post(f, PK_MOFA, "ping", "in.cert-in", NULL, "{\"announced\":true}", p, rule),
+                     201);
+    assert_int_equal(post(f, PK_CERT, "poc", NULL, NULL,
+                          POC_BODY("PKCERT", "2026-01-01T00:00:00Z"), NULL, rule),
+                     201);
+    snprintf(path, sizeof path, "/v1/records/%s", a);
+    assert_int_equal(get(f, IN_CERT, path, &j), 200); /* delivered */
+    json_decref(j);
+    at("2026-11-23T09:30:00.000Z");
+    assert_int_equal(post(f, IN_MEA, "ack", NULL, b, "{}", NULL, rule), 201);
+    assert_int_equal(post(f, IN_CERT, "pong", NULL, p, "{}", NULL, rule), 201);
+    at("2026-11-23T14:00:00.000Z"); /* a's ack is late by now */
+
+    const char *const paths[] = {"/v1/framework/overdue", "/v1/framework/pings",
+                                 "/v1/directory"};
+    char *before[5], *after[5];
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    before[0] = dump(j);
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/inbox", &j), 200);
+    before[1] = dump(j);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(get(f, OPERATOR, paths[k], &j), 200);
+        before[2 + k] = dump(j);
+    }
+    assert_non_null(strstr(before[0], "\"state\":\"delivered\""));
+    assert_non_null(strstr(before[2], a));
+    /* the rebuild after a failed commit (records.c) replays to the same
+     * state while serving */
+    cy_fw_rebuild(f->node);
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    char *rebuilt = dump(j);
+    assert_string_equal(rebuilt, before[0]);
+    free(rebuilt);
+    stop(f);
+    start(f);
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    after[0] = dump(j);
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/inbox", &j), 200);
+    after[1] = dump(j);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(get(f, OPERATOR, paths[k], &j), 200);
+        after[2 + k] = dump(j);
+    }
+    for (int k = 0; k < 5; k++) {
+        assert_string_equal(after[k], before[k]);
+        free(before[k]);
+        free(after[k]);
+    }
+    /* the rules still hold after the replay */
+    assert_int_equal(post(f, IN_MEA, "ack", NULL, b, "{}", NULL, rule), 409);
+}
+
+/* The store refuses a batch (an injected trigger): the ack was added to
+ * the framework in the committer but is not stored, so the handle is
+ * rebuilt from the store; the same party may then ack again. */
+static void failed_commit_rebuilds(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], rule[64], sbuf[32], db[600];
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    snprintf(db, sizeof db, "%s/node.db", f->nd);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000);
+    assert_int_equal(sqlite3_exec(h,
+                                  "CREATE TRIGGER inject BEFORE INSERT ON records"
+                                  " WHEN NEW.type='ack' BEGIN SELECT RAISE(ABORT,'injected'); END",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 503);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "sent");
+    assert_int_equal(sqlite3_exec(h, "DROP TRIGGER inject", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, id, "{}", NULL, rule), 201);
+    assert_string_equal(state_of(f, PK_CERT, id, NULL, sbuf), "acknowledged");
+}
+
+/* A node that stored framework records before it applied the rules (an
+ * older build): the replay skips those it now refuses and still starts,
+ * with the valid ones in place. */
+static void legacy_records(void **state)
+{
+    (void)state;
+    struct fixture *f = make();
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    const char *bodies[] = {NOTIF4, "{\"summary\":\"no severity\"}"};
+    char ids[2][128];
+    for (int i = 0; i < 2; i++) {
+        size_t len;
+        char *env = sign(f, PK_CERT, "notification", "in.cert-in", NULL, bodies[i], ids[i], &len);
+        comity_record *rec = NULL;
+        TU_OK(comity_record_parse(env, len, &rec, E));
+        const char *to[] = {"in.cert-in"};
+        cy_record_in in = {.id = comity_record_id(rec), .type = "notification",
+                           .author = "pk.pkcert", .tlp = "green",
+                           .created = comity_record_created(rec), .created_ms = 1,
+                           .digest = comity_record_digest(rec), .log_index = (uint64_t)i,
+                           .received_us = 1, .envelope = env, .envelope_len = len, .to = to,
+                           .nto = 1};
+        TU_OK(cy_store_records_add(comity_node_store(f->node), &in, 1, NULL, E));
+        comity_record_free(rec);
+        comity_free(env);
+    }
+    stop(f);
+    start(f);
+    json_t *j = NULL;
+    assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+    assert_int_equal(json_array_size(json_object_get(j, "awaiting_me")), 1);
+    assert_non_null(item(json_object_get(j, "awaiting_me"), ids[0]));
+    json_decref(j);
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", ids[1]);
+    assert_int_equal(get(f, PK_CERT, path, &j), 404);
+    json_decref(j);
+    void *p = f;
+    teardown(&p);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_acks, setup, teardown),
+        cmocka_unit_test_setup_teardown(overdue_after_deadline, setup, teardown),
+        cmocka_unit_test(configured_deadlines),
+        cmocka_unit_test_setup_teardown(ping_round, setup, teardown),
+        cmocka_unit_test_setup_teardown(directory, setup, teardown),
+        cmocka_unit_test_setup_teardown(message_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
+        cmocka_unit_test(legacy_records),
+        cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
