@@ -1,9 +1,12 @@
 /*
  * test_node.c: a node started in this process on a loopback port, talked to
  * with libcurl: the public node API's refusals (init, parties), token
- * rotation, and paging while other clients keep posting (a reader that
- * follows `next` sees every object exactly once even though batches commit
- * concurrently and share dates).
+ * rotation, the principal cache against writers in other processes (a
+ * second handle on the same directory, as `comity party add|token` on a
+ * running node; and a raw SQL writer that skips the shared counter), and
+ * paging while other clients keep posting (a reader that follows `next`
+ * sees every object exactly once even though batches commit concurrently
+ * and share dates).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,6 +15,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <sqlite3.h>
+#include <time.h>
 
 #include "node/node.h"
 #include "util/testutil.h"
@@ -202,6 +207,54 @@ static void test_token_rotation(void **state)
     comity_free(fresh);
 }
 
+/* The node caches principals; `comity party add|token` changes them from
+ * another process.  A second handle on the same directory writes the way
+ * that command does: the node must see a new party and refuse a rotated
+ * token at once.  A writer that changes the table without touching the
+ * shared counter (raw SQL, as a writer that died after its commit) is seen
+ * within the cache's recheck interval (a second). */
+static void test_token_cache_other_writer(void **state)
+{
+    (void)state;
+    char dir[1024], vkey[128], up[256];
+    snprintf(dir, sizeof dir, "%s/n", tmp);
+    comity_node *other = NULL;
+    TU_OK(comity_node_open(dir, &other, E));
+    char *t1 = NULL, *t2 = NULL;
+    vkey_for("de.bsi", vkey);
+    TU_OK(comity_node_party_add(other, "de.bsi", vkey, RECIPIENT, &t1, E));
+    snprintf(up, sizeof up, "de.bsi:%s", t1);
+    assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 200);
+    assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 200); /* cached */
+    TU_OK(comity_node_party_token(other, "de.bsi", &t2, E));
+    assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 401);
+    snprintf(up, sizeof up, "de.bsi:%s", t2);
+    assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 200);
+    comity_node_close(other);
+
+    /* a raw writer: new token t3, principals_gen bumped, no shared counter */
+    const char *t3 = "raw-writer-token-3";
+    char hash[CY_TOKEN_HASH_HEX], sql[512], db[1100];
+    cy_token_hash(t3, strlen(t3), hash);
+    snprintf(db, sizeof db, "%s/node.db", dir);
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE; UPDATE principals SET token_hash='%s' WHERE name='de.bsi';"
+             "UPDATE meta SET value=CAST(value AS INTEGER)+1 WHERE key='principals_gen';"
+             "COMMIT;", hash);
+    sqlite3 *h = NULL;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    sqlite3_busy_timeout(h, 5000);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(h);
+    struct timespec ts = {1, 200 * 1000 * 1000}; /* past the recheck interval */
+    nanosleep(&ts, NULL);
+    assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 401);
+    snprintf(up, sizeof up, "de.bsi:%s", t3);
+    assert_int_equal(http("GET", "/comity/collections/", up, NULL, NULL), 200);
+    comity_free(t1);
+    comity_free(t2);
+}
+
 static char community[64];
 
 struct writer {
@@ -330,6 +383,7 @@ int main(void)
         cmocka_unit_test(test_access_rules),
         cmocka_unit_test(test_api_refusals),
         cmocka_unit_test(test_token_rotation),
+        cmocka_unit_test(test_token_cache_other_writer),
         cmocka_unit_test(test_paging_during_writes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

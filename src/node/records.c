@@ -131,6 +131,7 @@ struct cy_intake {
      * about how many clients post concurrently (committer_main) */
     size_t peak_now, peak_last;
     int64_t peak_since_ms;
+    size_t gather_want; /* while gather() waits: the batch size it waits for */
     bool stop;
     bool running;
     pthread_t thr;
@@ -369,6 +370,12 @@ static comity_vkey *vkey_get(struct cy_intake *in, const char *text, int *owned)
 
 /* ---- group commit -------------------------------------------------------------- */
 
+/* Called by the store between writing a batch's rows and committing them:
+ * every entry appended so far durable in the log.  (The log's sequencer
+ * started on the entries at the batch's first append, so its fsync runs
+ * while the store writes the rows.) */
+static comity_err log_gate(void *log, comity_error *err) { return comity_log_sync(log, err); }
+
 static void commit_batch(comity_node *node, struct cy_intake *in, struct item *batch)
 {
     comity_error e = {0};
@@ -448,16 +455,14 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
     }
     if (nf) {
         /* every entry durable (one fsync for the batch), then the rows
-         * with their indexes (one store transaction) */
-        comity_err rc = comity_log_sync(in->log, &e);
-        if (!rc) {
-            cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON,
-                                    sizeof EXTDEF_JSON - 1};
-            int64_t ms = 0;
-            if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
-                ext.version_us = ms * 1000;
-            rc = cy_store_records_add(node->store, rows, nf, &ext, &e);
-        }
+         * with their indexes (one store transaction): the rows are written
+         * while the log's fsync runs, and committed only after log_gate */
+        cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON, sizeof EXTDEF_JSON - 1};
+        int64_t ms = 0;
+        if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
+            ext.version_us = ms * 1000;
+        comity_err rc =
+            cy_store_records_add_gated(node->store, rows, nf, &ext, log_gate, in->log, &e);
         fw_failed = fw_failed || (rc && fw_dirty);
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
@@ -519,9 +524,11 @@ static bool before(const struct timespec *a, const struct timespec *b)
  * when more clients have been posting at once than are queued now (the
  * peak of records in flight, this second or the last), the others are
  * probably on their way (their previous answer was just sent): wait for
- * them while they keep coming, at most GATHER_GAP_US for the next one and
- * GATHER_MAX_US in all.  A lone client never waits.  Nothing is answered
- * before its commit either way; this only makes batches larger. */
+ * them while they keep coming, as long as one came within the last
+ * GATHER_GAP_US, and GATHER_MAX_US in all.  A lone client never waits.
+ * Nothing is answered before its commit either way; this only makes
+ * batches larger.  The committer is woken when the batch is complete
+ * (cy_records_park_go), not by every arrival: it looks again once per gap. */
 static void gather(struct cy_intake *in)
 {
     size_t want = in->peak_now > in->peak_last ? in->peak_now : in->peak_last;
@@ -531,19 +538,18 @@ static void gather(struct cy_intake *in)
     deadline_in(&end, GATHER_MAX_US);
     deadline_in(&gap, GATHER_GAP_US);
     size_t seen = in->queued;
+    in->gather_want = want;
     while (in->queued < want && !in->stop) {
         struct timespec *dl = before(&gap, &end) ? &gap : &end;
-        if (pthread_cond_timedwait(&in->cv, &in->mu, dl) == 0) {
-            if (in->queued > seen) {
-                seen = in->queued;
-                deadline_in(&gap, GATHER_GAP_US);
-            }
-            continue;
-        }
+        if (pthread_cond_timedwait(&in->cv, &in->mu, dl) == 0)
+            continue; /* complete (or stopping): the loop condition says */
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (!before(&now, dl))
-            return; /* no record within the gap, or the batch waited long enough */
+        if (!before(&now, &end) || in->queued == seen)
+            break; /* waited long enough, or none came within the gap */
+        seen = in->queued;
+        deadline_in(&gap, GATHER_GAP_US);
     }
+    in->gather_want = 0;
 }
 
 /* The committer thread: commits whatever is queued as one batch, then
@@ -604,7 +610,10 @@ void cy_records_park_go(void *parked)
     }
     if (in->inflight > in->peak_now)
         in->peak_now = in->inflight;
-    pthread_cond_signal(&in->cv);
+    /* the committer waits for a first record, or gathers and looks again
+     * by itself once per gap: wake it only for the first or the last */
+    if (!in->gather_want || in->queued >= in->gather_want)
+        pthread_cond_signal(&in->cv);
     pthread_mutex_unlock(&in->mu);
 }
 
@@ -833,12 +842,18 @@ void cy_records_unpark(void *parked, cy_req *r, cy_resp *w)
 {
     struct item *it = parked;
     if (it->status == 200 || it->status == 201) {
-        char receipt[CY_RECORD_ID_MAX + 32];
-        snprintf(receipt, sizeof receipt, "/v1/records/%s/receipt", it->in.id);
-        json_t *v = json_pack("{s:s, s:I, s:s, s:s, s:b}", "id", it->in.id, "log_index",
-                              (json_int_t)it->log_index, "digest", it->in.digest, "receipt",
-                              receipt, "existed", it->status == 200);
-        cy_resp_json(r, w, it->status, "application/json", v);
+        /* formatted directly: the id passed the record parser (lowercase
+         * type, "--", a uuid) and the digest is hex, so neither needs
+         * escaping */
+        cy_buf_reset(&w->body);
+        w->status = it->status;
+        w->ctype = "application/json";
+        if (cy_buf_printf(&w->body,
+                          "{\"id\":\"%s\",\"log_index\":%llu,\"digest\":\"%s\","
+                          "\"receipt\":\"/v1/records/%s/receipt\",\"existed\":%s}",
+                          it->in.id, (unsigned long long)it->log_index, it->in.digest, it->in.id,
+                          it->status == 200 ? "true" : "false"))
+            refuse(r, w, 500, "internal", "out of memory");
     } else {
         refuse(r, w, it->status ? it->status : 500, it->rule ? it->rule : "internal", "%s",
                it->msg);

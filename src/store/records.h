@@ -80,6 +80,9 @@ typedef struct cy_record_query {
 
 typedef int (*cy_record_cb)(const cy_record_row *row, void *ctx);
 
+/* Called by a gated add before its commit (see cy_store_records_add_gated). */
+typedef comity_err (*cy_record_gate)(void *ctx, comity_error *err);
+
 typedef struct cy_record_ops {
     /* NOTFOUND when absent; digest gets 64 hex + NUL. */
     comity_err (*find)(void *impl, const char *id, char digest[65], uint64_t *log_index,
@@ -89,7 +92,8 @@ typedef struct cy_record_ops {
     comity_err (*find_many)(void *impl, const char *const *ids, size_t n, char (*digests)[65],
                             uint64_t *log_index, bool *found, comity_error *err);
     comity_err (*add)(void *impl, const cy_record_in *recs, size_t n,
-                      const cy_record_extdef *extdef, comity_error *err);
+                      const cy_record_extdef *extdef, cy_record_gate gate, void *gate_ctx,
+                      comity_error *err);
     comity_err (*query)(void *impl, const cy_record_query *q, cy_record_cb cb, void *ctx,
                         bool *more, comity_error *err);
     /* Every record with seq > after_seq, no access filter (recovery). */
@@ -117,7 +121,19 @@ static inline comity_err cy_store_records_add(comity_store *st, const cy_record_
                                               size_t n, const cy_record_extdef *extdef,
                                               comity_error *err)
 {
-    return st->rec->add(st->impl, recs, n, extdef, err);
+    return st->rec->add(st->impl, recs, n, extdef, NULL, NULL, err);
+}
+/* The same, calling gate(gate_ctx) once every row is written and just
+ * before the commit: nothing of the transaction is committed before gate
+ * returns, and when it fails (non-zero) the transaction is rolled back and
+ * its error returned.  The intake passes the log's sync, so the rows are
+ * written while the log's fsync is under way, and committed after it. */
+static inline comity_err cy_store_records_add_gated(comity_store *st, const cy_record_in *recs,
+                                                    size_t n, const cy_record_extdef *extdef,
+                                                    cy_record_gate gate, void *gate_ctx,
+                                                    comity_error *err)
+{
+    return st->rec->add(st->impl, recs, n, extdef, gate, gate_ctx, err);
 }
 /* Calls cb for at most q->limit visible rows; *more says whether more remain. */
 static inline comity_err cy_store_records_query(comity_store *st, const cy_record_query *q,

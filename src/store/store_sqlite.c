@@ -18,10 +18,42 @@
  * order, and a page position (date_added, seq) never skips or repeats.
  * is_first / is_last mark each id's oldest and newest version so that the
  * default TAXII filter (version=last) is a plain indexed condition.
+ *
+ * Checkpoints run off the commit path: SQLite's automatic checkpoint (in
+ * the commit that crosses 1000 WAL pages, copying pages into the database
+ * and fsyncing it while the writer waits) is replaced by a WAL hook that
+ * wakes a checkpointer thread with its own connection (PASSIVE checkpoints:
+ * they never block a writer).  Should the WAL still grow past
+ * CKPT_INLINE_PAGES, the committing writer checkpoints itself, as before.
+ * Commits stay synchronous=FULL: every transaction is durable when COMMIT
+ * returns.
+ *
+ * Principals are cached in memory (the node looks one up on every request):
+ * by token hash and by name, each a small direct-mapped table; only found
+ * principals are cached.  Other processes write principals too (`comity
+ * party add|token` works on the store of a running node), so:
+ *   - every write to the principals table bumps the meta row
+ *     `principals_gen` in the same transaction, and a shared counter (8
+ *     bytes in the file <db>-pgen, mapped by every process that opens the
+ *     store) both before its transaction and after its commit;
+ *   - a lookup compares the counter (one memory read) with the value the
+ *     cache was filled under and drops the whole cache when it moved; so a
+ *     rotated token is refused as soon as the rotation has returned;
+ *   - at least every PCACHE_RECHECK_MS (and on every lookup when the
+ *     counter file cannot be mapped) it also compares principals_gen, which
+ *     covers a writer that died between its commit and its second bump.
+ * Writes through this handle drop the cache at once.
  */
 #include <pthread.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 #include <sqlite3.h>
 
 #include "store/store.h"
@@ -31,6 +63,11 @@
 #define BUSY_TIMEOUT_MS 10000
 #define SQL_MAX 4096 /* dynamic query text */
 #define FILTER_MAX 64 /* values in one match[] filter */
+#define CKPT_PAGES 1000 /* WAL pages that wake the background checkpointer */
+#define CKPT_INLINE_PAGES 16000 /* past this a writer checkpoints itself */
+#define CKPT_PASSES 8 /* passes of one wake-up while frames keep coming */
+#define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
+#define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
 static const char *const MIGRATIONS[] = {
     /* 0 -> 1 */
@@ -81,6 +118,37 @@ struct conn {
     unsigned next_evict;
 };
 
+/* One cached principal, with the token hash the store holds for it. */
+struct pslot {
+    bool used;
+    char token_hash[CY_TOKEN_HASH_HEX];
+    cy_principal p;
+};
+
+struct pcache {
+    pthread_mutex_t mu;
+    struct pslot by_token[PCACHE_SLOTS], by_name[PCACHE_SLOTS];
+    char gen[32];         /* principals_gen the entries were read under */
+    bool checked;         /* gen holds a value read from the store */
+    uint64_t epoch;       /* bumped whenever the entries are dropped */
+    struct conn *db;      /* the cache's own connection, opened on first use */
+    sqlite3_stmt *gen_st; /* reads principals_gen on it */
+    uint64_t *shared;     /* the counter in <db>-pgen (mapped), or NULL */
+    uint64_t seen;        /* its value when the entries were last checked */
+    int64_t checked_ms;   /* when principals_gen was last compared */
+};
+
+/* The background checkpointer (started by the first WAL hook that wants
+ * it). */
+struct ckpt {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thr;
+    bool running, want, stop;
+    int asked_at; /* WAL pages when it was last woken */
+    struct conn *db;
+};
+
 struct sq {
     char *path;
     pthread_mutex_t mu;
@@ -88,6 +156,8 @@ struct sq {
     struct conn *pool[POOL_MAX];
     struct conn *free_[POOL_MAX];
     size_t nfree, nmade;
+    struct pcache pc;
+    struct ckpt ck;
 };
 
 static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
@@ -122,7 +192,11 @@ static comity_err exec(sqlite3 *db, const char *sql, comity_error *err)
     return COMITY_OK;
 }
 
-static comity_err conn_open(const char *path, struct conn **out, comity_error *err)
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
+
+/* Opens a connection; with q, its checkpoints go to q's checkpointer. */
+static comity_err conn_open(const char *path, struct sq *q, struct conn **out,
+                            comity_error *err)
 {
     struct conn *c = cy_calloc(1, sizeof *c);
     if (!c)
@@ -145,6 +219,8 @@ static comity_err conn_open(const char *path, struct conn **out, comity_error *e
         conn_close(c);
         return e;
     }
+    if (q)
+        sqlite3_wal_hook(c->db, wal_hook, q); /* replaces the automatic checkpoint */
     *out = c;
     return COMITY_OK;
 }
@@ -191,7 +267,7 @@ static struct conn *acquire(struct sq *q, comity_error *err)
     size_t slot = q->nmade++;
     pthread_mutex_unlock(&q->mu);
     struct conn *c = NULL;
-    if (conn_open(q->path, &c, err) != COMITY_OK) {
+    if (conn_open(q->path, q, &c, err) != COMITY_OK) {
         pthread_mutex_lock(&q->mu);
         q->nmade--;
         pthread_cond_signal(&q->cv);
@@ -212,15 +288,111 @@ static void release(struct sq *q, struct conn *c)
     pthread_mutex_unlock(&q->mu);
 }
 
+/* ---- background checkpoints ------------------------------------------------ */
+
+static void *ckpt_main(void *arg)
+{
+    struct sq *q = arg;
+    struct ckpt *k = &q->ck;
+    pthread_mutex_lock(&k->mu);
+    for (;;) {
+        while (!k->want && !k->stop)
+            pthread_cond_wait(&k->cv, &k->mu);
+        if (k->stop)
+            break;
+        k->want = false;
+        pthread_mutex_unlock(&k->mu);
+        if (!k->db && conn_open(q->path, NULL, &k->db, NULL) != COMITY_OK)
+            k->db = NULL;
+        /* PASSIVE passes copy the frames without blocking anyone; frames
+         * committed meanwhile are left for the next pass.  Then one RESTART
+         * copies what is left (a few frames: it holds writers back that
+         * long, at most a few ms once per CKPT_PAGES) and starts the WAL
+         * again from its beginning, so that it is overwritten rather than
+         * grown: an fsync after appending to a file costs several times one
+         * after overwriting.  (A complete PASSIVE checkpoint from this
+         * connection did not let the writers restart the WAL themselves.)
+         * A failure is retried at the next wake-up. */
+        for (int pass = 0; k->db && pass < CKPT_PASSES; pass++) {
+            int nlog = 0, nckpt = 0;
+            if (sqlite3_wal_checkpoint_v2(k->db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog,
+                                          &nckpt) != SQLITE_OK ||
+                nckpt >= nlog)
+                break;
+        }
+        if (k->db)
+            (void)sqlite3_wal_checkpoint_v2(k->db->db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
+                                            NULL);
+        pthread_mutex_lock(&k->mu);
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
+/* Called by SQLite after each commit on a pool connection. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct sq *q = arg;
+    struct ckpt *k = &q->ck;
+    if (pages >= CKPT_INLINE_PAGES) {
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (pages < CKPT_PAGES)
+        return SQLITE_OK;
+    pthread_mutex_lock(&k->mu);
+    /* once per CKPT_PAGES of growth (a checkpoint that runs while commits
+     * go on leaves the WAL as long; it is reset by the first writer after
+     * a complete one) */
+    if (pages >= k->asked_at && pages < k->asked_at + CKPT_PAGES) {
+        pthread_mutex_unlock(&k->mu);
+        return SQLITE_OK;
+    }
+    k->asked_at = pages;
+    if (!k->running && !k->stop)
+        k->running = pthread_create(&k->thr, NULL, ckpt_main, q) == 0;
+    if (k->running) {
+        k->want = true;
+        pthread_cond_signal(&k->cv);
+    }
+    pthread_mutex_unlock(&k->mu);
+    if (!k->running) /* no thread: checkpoint here, as SQLite would */
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+static void ckpt_stop(struct sq *q)
+{
+    struct ckpt *k = &q->ck;
+    pthread_mutex_lock(&k->mu);
+    k->stop = true;
+    bool running = k->running;
+    pthread_cond_signal(&k->cv);
+    pthread_mutex_unlock(&k->mu);
+    if (running)
+        pthread_join(k->thr, NULL);
+    conn_close(k->db);
+    k->db = NULL;
+}
+
 static void sq_close(void *impl)
 {
     struct sq *q = impl;
     if (!q)
         return;
+    ckpt_stop(q);
+    pthread_mutex_destroy(&q->ck.mu);
+    pthread_cond_destroy(&q->ck.cv);
     for (size_t i = 0; i < POOL_MAX; i++)
         conn_close(q->pool[i]);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->cv);
+    sqlite3_finalize(q->pc.gen_st);
+    conn_close(q->pc.db);
+    if (q->pc.shared)
+        munmap(q->pc.shared, sizeof *q->pc.shared);
+    pthread_mutex_destroy(&q->pc.mu);
+    sodium_memzero(&q->pc, sizeof q->pc);
     cy_free(q->path);
     cy_free(q);
 }
@@ -299,6 +471,191 @@ static void read_principal(sqlite3_stmt *st, cy_principal *p)
     p->created = sqlite3_column_int64(st, 4);
 }
 
+/* ---- the principal cache (see the top of the file) ---- */
+
+static size_t slot_of(const char *key)
+{
+    /* FNV-1a: keys are names or hex SHA-256 token hashes */
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h & (PCACHE_SLOTS - 1);
+}
+
+/* Drops every entry.  Holds pc->mu. */
+static void pcache_drop_locked(struct pcache *pc)
+{
+    sodium_memzero(pc->by_token, sizeof pc->by_token);
+    sodium_memzero(pc->by_name, sizeof pc->by_name);
+    pc->epoch++;
+}
+
+/* After a write through this handle: drop everything, and compare with the
+ * store on the next lookup. */
+static void pcache_invalidate(struct sq *q)
+{
+    pthread_mutex_lock(&q->pc.mu);
+    pcache_drop_locked(&q->pc);
+    q->pc.checked = false;
+    pthread_mutex_unlock(&q->pc.mu);
+}
+
+/* Makes sure the entries are not older than the store's principals_gen,
+ * read on the cache's own connection (its statement stays prepared: a few
+ * microseconds, against twice that for a principal read from the pool).
+ * Returns the epoch to fill under: an entry read from the store after this
+ * call may be cached only if the epoch has not moved meanwhile. */
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t pcache_fresh(struct sq *q)
+{
+    struct pcache *pc = &q->pc;
+    int64_t now = mono_ms();
+    pthread_mutex_lock(&pc->mu);
+    uint64_t shared = pc->shared ? __atomic_load_n(pc->shared, __ATOMIC_ACQUIRE) : 0;
+    if (pc->shared && pc->checked && shared == pc->seen && now - pc->checked_ms < PCACHE_RECHECK_MS) {
+        uint64_t epoch = pc->epoch;
+        pthread_mutex_unlock(&pc->mu);
+        return epoch;
+    }
+    if (!pc->db) {
+        struct conn *c = NULL;
+        if (conn_open(q->path, NULL, &c, NULL) == COMITY_OK &&
+            sqlite3_prepare_v3(c->db, "SELECT value FROM meta WHERE key='principals_gen'", -1,
+                               SQLITE_PREPARE_PERSISTENT, &pc->gen_st, NULL) == SQLITE_OK)
+            pc->db = c;
+        else
+            conn_close(c);
+    }
+    char gen[32] = "0";
+    int s = SQLITE_ERROR;
+    if (pc->db) {
+        s = sqlite3_step(pc->gen_st);
+        if (s == SQLITE_ROW)
+            copy_text(gen, sizeof gen, pc->gen_st, 0);
+        sqlite3_reset(pc->gen_st);
+    }
+    if (s != SQLITE_ROW && s != SQLITE_DONE) {
+        /* cannot tell: drop everything, cache nothing read now */
+        pcache_drop_locked(pc);
+        pc->checked = false;
+        uint64_t none = pc->epoch - 1;
+        pthread_mutex_unlock(&pc->mu);
+        return none;
+    }
+    if (!pc->checked || strcmp(pc->gen, gen) != 0 || shared != pc->seen) {
+        pcache_drop_locked(pc);
+        snprintf(pc->gen, sizeof pc->gen, "%s", gen);
+        pc->checked = true;
+    }
+    pc->seen = shared;
+    pc->checked_ms = now;
+    uint64_t epoch = pc->epoch;
+    pthread_mutex_unlock(&pc->mu);
+    return epoch;
+}
+
+/* Maps the shared change counter <db>-pgen (made on first use).  Without
+ * it the cache still works, comparing principals_gen on every lookup. */
+static void pcache_map(struct sq *q)
+{
+    char path[4096];
+    if (!strcmp(q->path, ":memory:") || !strncmp(q->path, "file:", 5) ||
+        (size_t)snprintf(path, sizeof path, "%s-pgen", q->path) >= sizeof path)
+        return;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return;
+    struct stat sb;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &sb) == 0 &&
+        (sb.st_size >= (off_t)sizeof(uint64_t) || ftruncate(fd, sizeof(uint64_t)) == 0))
+        m = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m != MAP_FAILED)
+        q->pc.shared = m;
+}
+
+/* Looks `key` up in the by-token (by_token) or by-name table. */
+static bool pcache_get(struct sq *q, bool by_token, const char *key, cy_principal *out,
+                       char *token_hash)
+{
+    struct pcache *pc = &q->pc;
+    bool hit = false;
+    pthread_mutex_lock(&pc->mu);
+    const struct pslot *s = by_token ? &pc->by_token[slot_of(key)] : &pc->by_name[slot_of(key)];
+    if (s->used && strcmp(by_token ? s->token_hash : s->p.name, key) == 0) {
+        *out = s->p;
+        if (token_hash)
+            memcpy(token_hash, s->token_hash, CY_TOKEN_HASH_HEX);
+        hit = true;
+    }
+    pthread_mutex_unlock(&pc->mu);
+    return hit;
+}
+
+static void pcache_put(struct sq *q, uint64_t epoch, const cy_principal *p,
+                       const char *token_hash)
+{
+    struct pcache *pc = &q->pc;
+    pthread_mutex_lock(&pc->mu);
+    if (pc->epoch == epoch) {
+        struct pslot *a = &pc->by_token[slot_of(token_hash)], *b = &pc->by_name[slot_of(p->name)];
+        a->used = b->used = true;
+        a->p = b->p = *p;
+        snprintf(a->token_hash, sizeof a->token_hash, "%s", token_hash);
+        snprintf(b->token_hash, sizeof b->token_hash, "%s", token_hash);
+    }
+    pthread_mutex_unlock(&pc->mu);
+}
+
+/* Runs `st` (bound, not yet stepped) and bumps principals_gen, in one
+ * transaction on `c`.  *changes: rows the statement changed. */
+static void pcache_bump(struct sq *q)
+{
+    if (q->pc.shared)
+        __atomic_add_fetch(q->pc.shared, 1, __ATOMIC_ACQ_REL);
+}
+
+static comity_err principal_write(struct sq *q, struct conn *c, sqlite3_stmt *st,
+                                  const char *what, const char *name, int *changes,
+                                  comity_error *err)
+{
+    pcache_bump(q);
+    comity_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    int s = sqlite3_step(st);
+    *changes = sqlite3_changes(c->db);
+    sqlite3_reset(st);
+    if (s == SQLITE_CONSTRAINT)
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: '%s' is already registered", name);
+    else if (s != SQLITE_DONE)
+        rc = dberr(err, c->db, what);
+    if (!rc && *changes) {
+        sqlite3_stmt *g = prep(c, "INSERT INTO meta(key,value) VALUES('principals_gen','1')"
+                                  " ON CONFLICT(key) DO UPDATE SET"
+                                  " value=CAST(value AS INTEGER)+1", err);
+        if (!g)
+            rc = COMITY_ERR_DB;
+        else if (sqlite3_step(g) != SQLITE_DONE)
+            rc = dberr(err, c->db, "counting principal changes");
+        if (g)
+            sqlite3_reset(g);
+    }
+    if (!rc)
+        rc = exec(c->db, "COMMIT", err);
+    if (rc)
+        exec(c->db, "ROLLBACK", NULL);
+    pcache_bump(q);
+    return rc;
+}
+
 static comity_err sq_principal_add(void *impl, const cy_principal *p, const char *token_hash,
                                    comity_error *err)
 {
@@ -319,14 +676,11 @@ static comity_err sq_principal_add(void *impl, const cy_principal *p, const char
     sqlite3_bind_text(st, 4, p->recipient, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, p->created);
     sqlite3_bind_text(st, 6, token_hash, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_CONSTRAINT)
-        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: '%s' is already registered", p->name);
-    else if (s != SQLITE_DONE)
-        rc = dberr(err, c->db, "adding principal");
-    sqlite3_reset(st);
+    int changes = 0;
+    rc = principal_write(q, c, st, "adding principal", p->name, &changes, err);
 done:
     release(q, c);
+    pcache_invalidate(q);
     return rc;
 }
 
@@ -345,13 +699,13 @@ static comity_err sq_principal_set_token(void *impl, const char *name, const cha
     }
     sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(err, c->db, "setting token");
-    else if (sqlite3_changes(c->db) == 0)
+    int changes = 0;
+    rc = principal_write(q, c, st, "setting token", name, &changes, err);
+    if (!rc && changes == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
-    sqlite3_reset(st);
 done:
     release(q, c);
+    pcache_invalidate(q);
     return rc;
 }
 
@@ -384,18 +738,40 @@ done:
     return rc;
 }
 
+/* A principal by name or by token hash: from the cache, else from the
+ * store (and then cached). */
+static comity_err principal_cached(struct sq *q, bool by_token, const char *key,
+                                   cy_principal *out, char *token_hash, comity_error *err)
+{
+    uint64_t epoch = pcache_fresh(q);
+    if (pcache_get(q, by_token, key, out, token_hash))
+        return COMITY_OK;
+    char th[CY_TOKEN_HASH_HEX];
+    comity_err rc = principal_one(q,
+                                  by_token ? "SELECT " PRINCIPAL_COLS " FROM principals"
+                                             " WHERE token_hash=?"
+                                           : "SELECT " PRINCIPAL_COLS " FROM principals"
+                                             " WHERE name=?",
+                                  key, out, th, err);
+    if (rc)
+        return rc;
+    pcache_put(q, epoch, out, th);
+    if (token_hash)
+        memcpy(token_hash, th, CY_TOKEN_HASH_HEX);
+    sodium_memzero(th, sizeof th);
+    return COMITY_OK;
+}
+
 static comity_err sq_principal_get(void *impl, const char *name, cy_principal *out,
                                    char token_hash[CY_TOKEN_HASH_HEX], comity_error *err)
 {
-    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE name=?", name,
-                         out, token_hash, err);
+    return principal_cached(impl, false, name, out, token_hash, err);
 }
 
 static comity_err sq_principal_by_token(void *impl, const char *token_hash, cy_principal *out,
                                         comity_error *err)
 {
-    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE token_hash=?",
-                         token_hash, out, NULL, err);
+    return principal_cached(impl, true, token_hash, out, NULL, err);
 }
 
 static comity_err sq_principal_list(void *impl, cy_principal_cb cb, void *ctx,
@@ -999,6 +1375,9 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     }
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);
+    pthread_mutex_init(&q->pc.mu, NULL);
+    pthread_mutex_init(&q->ck.mu, NULL);
+    pthread_cond_init(&q->ck.cv, NULL);
     struct conn *c = acquire(q, err);
     if (!c) {
         sq_close(q);
@@ -1012,6 +1391,7 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
         cy_free(st);
         return rc;
     }
+    pcache_map(q);
     st->ops = &SQLITE_OPS;
     st->rec = sqlite_record_ops();
     st->fw = sqlite_fw_ops();
@@ -1151,7 +1531,8 @@ static comity_err add_object(struct conn *c, int64_t coll, const char *id, const
 }
 
 static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
-                                 const cy_record_extdef *ext, comity_error *err)
+                                 const cy_record_extdef *ext, cy_record_gate gate,
+                                 void *gate_ctx, comity_error *err)
 {
     struct sq *q = impl;
     struct conn *c = acquire(q, err);
@@ -1231,6 +1612,11 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
                 done_colls[ndone++] = coll;
         }
     }
+    /* every row written; nothing committed yet (a transaction this small
+     * stays in the page cache: SQLite writes WAL frames only at COMMIT, and
+     * uncommitted frames would not count after a crash anyway) */
+    if (gate && (rc = gate(gate_ctx, err)))
+        goto rollback;
     rc = exec(c->db, "COMMIT", err);
     if (rc == COMITY_OK)
         goto out;
