@@ -333,35 +333,22 @@ void cy_fw_fetched(cy_req *r, const char *id, const char *type)
 
 /* ---- endpoints: helpers ------------------------------------------------------------- */
 
-static void fw_error(cy_req *r, cy_resp *w, unsigned status, const char *rule, const char *fmt,
-                     ...) CY_PRINTF(5, 6);
-static void fw_error(cy_req *r, cy_resp *w, unsigned status, const char *rule, const char *fmt,
-                     ...)
+/* The error titles of the framework's endpoints, by status. */
+static const char *fw_title(unsigned status)
 {
-    char desc[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(desc, sizeof desc, fmt, ap);
-    va_end(ap);
-    for (char *c = desc; *c; c++) /* may quote the request: keep it printable */
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-            *c = '?';
     static const struct {
         unsigned status;
         const char *title;
     } titles[] = {{400, "bad query"}, {401, "unauthorized"}, {403, "forbidden"},
                   {404, "not found"},  {405, "method not allowed"}, {500, "internal"},
                   {503, "not serving"}};
-    const char *title = "error";
     for (size_t i = 0; i < CY_ARRAY_LEN(titles); i++)
         if (titles[i].status == status)
-            title = titles[i].title;
-    json_t *v = json_pack("{s:s, s:s, s:s, s:i}", "error", title, "rule", rule, "description",
-                          desc, "status", (int)status);
-    cy_resp_json(r, w, status, "application/json", v);
-    if (status == 401)
-        w->www_auth = true;
+            return titles[i].title;
+    return "error";
 }
+
+#define fw_error(r, w, status, ...) cy_resp_rule(r, w, status, fw_title(status), __VA_ARGS__)
 
 static bool is_operator(const cy_req *r)
 {

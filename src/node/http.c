@@ -105,6 +105,24 @@ void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, jso
     free(s);
 }
 
+void cy_resp_rule(cy_req *r, cy_resp *w, unsigned status, const char *title, const char *rule,
+                  const char *fmt, ...)
+{
+    char desc[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    for (char *c = desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    json_t *v = json_pack("{s:s, s:s, s:s, s:i}", "error", title, "rule", rule, "description",
+                          desc, "status", (int)status);
+    cy_resp_json(r, w, status, "application/json", v);
+    if (status == 401)
+        w->www_auth = true;
+}
+
 void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const char *title,
                    const char *fmt, ...)
 {

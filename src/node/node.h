@@ -93,6 +93,12 @@ int cy_req_args(cy_req *r, int (*fn)(void *ctx, const char *key, const char *val
  * JSON {"error": ...} body. */
 void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const char *title,
                    const char *fmt, ...) CY_PRINTF(6, 7);
+/* Sets the /v1/ error body {"error": title, "rule", "description",
+ * "status"} that names the rule a request broke (description made
+ * printable ASCII, since it may quote the request); 401 also asks for
+ * credentials. */
+void cy_resp_rule(cy_req *r, cy_resp *w, unsigned status, const char *title, const char *rule,
+                  const char *fmt, ...) CY_PRINTF(6, 7);
 /* Sets a JSON body from a jansson value (steals the reference). */
 void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v);
 

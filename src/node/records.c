@@ -301,16 +301,9 @@ void cy_intake_stop(comity_node *node)
 
 /* ---- responses -------------------------------------------------------------- */
 
-static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, const char *fmt,
-                   ...) CY_PRINTF(5, 6);
-static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, const char *fmt,
-                   ...)
+/* The error titles of intake, by the rule broken. */
+static const char *refusal_title(const char *rule)
 {
-    char desc[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(desc, sizeof desc, fmt, ap);
-    va_end(ap);
     static const struct {
         const char *rule, *title;
     } titles[] = {
@@ -324,16 +317,14 @@ static void refuse(cy_req *r, cy_resp *w, unsigned status, const char *rule, con
         {"conflict", "another record has this id"},
         {"framework", "the framework's rules refuse this record"},
     };
-    const char *title = rule;
     for (size_t i = 0; i < CY_ARRAY_LEN(titles); i++)
         if (!strcmp(titles[i].rule, rule))
-            title = titles[i].title;
-    json_t *v = json_pack("{s:s, s:s, s:s, s:i}", "error", title, "rule", rule, "description",
-                          desc, "status", (int)status);
-    cy_resp_json(r, w, status, "application/json", v);
-    if (status == 401)
-        w->www_auth = true;
+            return titles[i].title;
+    return rule;
 }
+
+#define refuse(r, w, status, rule, ...) \
+    cy_resp_rule(r, w, status, refusal_title(rule), rule, __VA_ARGS__)
 
 /* ---- vkeys ------------------------------------------------------------------ */
 
