@@ -492,6 +492,15 @@ COMITY_API comity_err comity_log_append(comity_log *log, const void *entry,
                                         comity_error *err);
 /* Makes every entry appended so far durable (one fsync for all). */
 COMITY_API comity_err comity_log_sync(comity_log *log, comity_error *err);
+/*
+ * Makes the entries below index `size` durable, and returns as soon as they
+ * are: a commit under way that covers them (the sequencer's or another
+ * caller's) is waited for rather than followed by one more, and entries
+ * appended after them are not waited for.  USAGE if `size` is beyond the
+ * entries appended so far.
+ */
+COMITY_API comity_err comity_log_sync_to(comity_log *log, uint64_t size,
+                                         comity_error *err);
 /* Syncs, integrates every durable entry into tiles and publishes a signed
  * checkpoint.  OUT *note (may be NULL): the checkpoint, caller frees. */
 COMITY_API comity_err comity_log_checkpoint(comity_log *log, char **note,

@@ -356,6 +356,88 @@ static void test_record_find_many(void **state)
     comity_store_close(st);
 }
 
+struct jsons {
+    size_t n;
+    char id[4][80];
+    char json[4][4096];
+};
+
+static int json_row(const cy_obj_row *r, void *ctx)
+{
+    struct jsons *j = ctx;
+    if (j->n < 4) {
+        snprintf(j->id[j->n], sizeof j->id[0], "%s", r->id);
+        snprintf(j->json[j->n], sizeof j->json[0], "%.*s", (int)r->json_len, r->json);
+    }
+    j->n++;
+    return 0;
+}
+
+/* A record's STIX wrapper is served as specs/records.md has it, byte for
+ * byte (rendered from the record's row), beside an object stored with its
+ * own JSON; the NOSYNC add is visible at once and durable after sync. */
+static void test_record_wrapper_and_sync(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_collection c = coll("e0000000-0000-4000-8000-0000000000aa", "public");
+    TU_OK(cy_store_collection_add(st, &c, E));
+    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    /* an object with its own JSON (as TAXII POST, or a wrapper stored by a
+     * node before schema 4, keeps it) */
+    cy_obj_in o;
+    char oid[64], ojs[128];
+    make_obj(&o, oid, ojs, 1, 1);
+    int64_t d = 1;
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    char dig[65];
+    memset(dig, 'c', 64), dig[64] = 0;
+    const char *env = "{\"payloadType\":\"x\",\"payload\":\"e30=\",\"signatures\":[]}";
+    const char *to[1] = {"in.cert-in"};
+    cy_record_in r = {.id = "note--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09", .type = "note",
+                      .author = "pk.mofa", .tlp = "clear", .created = "2026-11-23T10:00:00Z",
+                      .digest = dig, .log_index = 3, .envelope = env,
+                      .envelope_len = strlen(env), .to = to, .nto = 1,
+                      .stix_id = "x-comity-record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
+                      .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                      .colls = {c.n}, .ncolls = 1};
+    TU_OK(cy_store_records_add_nosync(st, &r, 1, NULL, E));
+    /* visible to the other connections before the sync */
+    char have[65];
+    uint64_t idx = 0;
+    TU_OK(cy_store_record_find(st, r.id, have, &idx, E));
+    assert_int_equal(idx, 3);
+    TU_OK(cy_store_records_sync(st, E));
+    struct jsons j = {0};
+    bool more;
+    cy_obj_query q = {.coll = c.n, .limit = 10, .with_json = true};
+    TU_OK(cy_store_objects_query(st, &q, json_row, &j, &more, E));
+    assert_int_equal(j.n, 2);
+    assert_string_equal(j.json[0], ojs);
+    char want[4096];
+    snprintf(want, sizeof want,
+             "{\"type\":\"x-comity-record\",\"spec_version\":\"2.1\","
+             "\"id\":\"x-comity-record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09\","
+             "\"created\":\"2026-11-23T10:00:00Z\",\"modified\":\"2026-11-23T10:00:00Z\","
+             "\"extensions\":{\"%s\":{\"extension_type\":\"new-sdo\"}},"
+             "\"record_id\":\"note--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09\","
+             "\"record_type\":\"note\",\"author\":\"pk.mofa\",\"tlp\":\"clear\","
+             "\"dsse_envelope\":%s}",
+             CY_RECORD_EXTDEF_ID, env);
+    assert_string_equal(j.id[1], r.stix_id);
+    assert_string_equal(j.json[1], want);
+    comity_store_close(st);
+    /* and after a reopen (the WAL checkpointed into the database) */
+    TU_OK(comity_store_open(path, &st, E));
+    memset(&j, 0, sizeof j);
+    TU_OK(cy_store_objects_query(st, &q, json_row, &j, &more, E));
+    assert_int_equal(j.n, 2);
+    assert_string_equal(j.json[1], want);
+    TU_OK(cy_store_records_sync(st, E)); /* nothing to sync: still fine */
+    comity_store_close(st);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -410,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions_delete_atomic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tlog/tlog.h"
@@ -240,6 +241,63 @@ static void test_basic(void **state)
 
 /* The tile layout of c2sp.org/tlog-tiles for sizes 256 and 70,000, then an
  * audit of 100,000 entries that catches damage. */
+/* comity_log_sync_to: the entries below the size are durable when it
+ * returns.  A child appends 40 entries without waiting, syncs the first
+ * 25 and dies at once (_exit: no close, no flush); the log reopened by the
+ * parent must hold at least those 25, at their indexes.  A size beyond the
+ * appended entries is refused. */
+static void test_sync_to(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *dir = new_log(&key);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        comity_log *log;
+        uint64_t idx;
+        if (comity_log_open(dir, COMITY_LOG_WRITE, key, &log, NULL))
+            _exit(2);
+        for (uint64_t i = 0; i < 40; i++) {
+            char e[64];
+            size_t el;
+            entry_of(i, e, &el);
+            if (comity_log_append(log, e, el, 0, &idx, NULL) || idx != i)
+                _exit(3);
+        }
+        comity_error e = {0};
+        if (comity_log_sync_to(log, 41, &e) != COMITY_ERR_USAGE || !strstr(e.msg, "never"))
+            _exit(4);
+        if (comity_log_sync_to(log, 25, NULL) != COMITY_OK)
+            _exit(5);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    comity_log *log;
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    TU_OK(comity_log_checkpoint(log, NULL, NULL, E));
+    uint64_t size;
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_true(size >= 25 && size <= 40);
+    for (uint64_t i = 0; i < 25; i++) {
+        uint8_t *got;
+        size_t gl;
+        char ref[64];
+        size_t rl;
+        TU_OK(comity_log_entry(log, i, &got, &gl, E));
+        entry_of(i, ref, &rl);
+        assert_int_equal(gl, rl);
+        assert_memory_equal(got, ref, rl);
+        comity_free(got);
+    }
+    comity_log_close(log);
+    comity_nkey_free(key);
+    rm_log(dir);
+}
+
 static void test_layout_and_audit(void **state)
 {
     (void)state;
@@ -512,6 +570,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_sync_to),
         cmocka_unit_test(test_layout_and_audit),
         cmocka_unit_test(test_fork_caught),
         cmocka_unit_test(test_threads),

@@ -18,30 +18,43 @@
  * The framework check here is a dry run against the state so far; the
  * final one (comity_framework_add) runs in the committer, per record in
  * batch order, before its log entry is appended: a refused record is
- * answered at once and neither logged nor stored.
+ * neither logged nor stored.
  *
- * Then the record is committed.  Nothing acknowledged is ever lost: the
- * log entry ("comity-record-v1:" + digest) is appended and made durable
- * BEFORE the store transaction that saves the record with its log index,
- * and only after that commit does the caller get its 201.  A crash between
- * the two leaves an entry in the log for a record the node never
- * acknowledged (harmless: the author re-posts, and the record gets a new
- * entry); a crash after the commit leaves both.  On start the node checks
- * every record stored since the last clean stop against the log, and
- * re-appends any entry that is missing (which only a lost or restored log
- * directory could cause).
+ * Then the record is committed, in a pipeline of two threads, and nothing
+ * acknowledged is ever lost:
  *
- * Group commit: a record that passed every check is queued and its
- * connection suspended (libmicrohttpd's suspend/resume), so no worker thread
- * waits on a disk; one committer thread commits whatever is queued as one
- * batch (one log fsync for all entries, then one store transaction for all
- * rows and their TAXII copies) and resumes the connections, whose answers
- * are then sent.  Before it commits, it waits briefly for records that are
- * probably on their way (gather()), so that batches stay large.
+ *   committer  takes what is queued as one batch; appends each new
+ *              record's log entry ("comity-record-v1:" + digest; the log's
+ *              sequencer thread starts making the entries durable at
+ *              once); commits the rows with their log indexes and TAXII
+ *              copies in one store transaction without waiting for the
+ *              disk (CY_STORE_NOSYNC); hands the batch on and takes the
+ *              next one.
+ *   syncer     makes the store's commits durable (one fdatasync of its
+ *              WAL) and the batch's log entries (usually synced by then),
+ *              for every batch handed on meanwhile at once; only then
+ *              resumes the connections, whose 201s are sent.
+ *
+ * So the disk work of batch N overlaps the checks and the commit of batch
+ * N+1, and no answer leaves before its record's row and entry are both
+ * durable.  A crash can leave an entry without its row (harmless: an
+ * entry is a digest; the author re-posts and gets a new entry) or a row
+ * without its entry: on start the node checks every record stored since
+ * the last clean stop against the log and appends a missing entry again,
+ * updating the row's index (no answer carried the lost index: answers wait
+ * for both).  After a failed sync nobody knows what is on disk: intake then
+ * answers 503 to everything until the node is restarted.
+ *
+ * No worker thread waits on the disk: a record that passed every check is
+ * queued and its connection suspended (libmicrohttpd's suspend/resume)
+ * until the syncer resumes it.  Before it commits, the committer waits
+ * briefly for records that are probably on their way (gather()), so that
+ * batches stay large.
  *
  * Re-posting a stored record (same id, same digest) answers 200 with the
  * same log index; the same id with another digest is 409.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,10 +76,10 @@
  * GATHER_GAP_US, and for the whole batch at most GATHER_MAX_US. */
 #define GATHER_GAP_US 300
 #define GATHER_MAX_US 2000
-#define EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
+#define EXTDEF_ID CY_RECORD_EXTDEF_ID
 #define EXTDEF_CREATOR "identity--9d102db0-e403-4779-96f4-440fbd8250a8"
 #define EXTDEF_TIME "2026-11-23T00:00:00.000Z"
-#define WRAPPER_TYPE "x-comity-record"
+#define WRAPPER_TYPE CY_RECORD_WRAPPER_TYPE
 
 /* The record types this node accepts (body schemas come later). */
 static const char *const KNOWN_TYPES[] = {
@@ -98,7 +111,6 @@ static const char EXTDEF_JSON[] =
 struct item {
     comity_record *rec;
     cy_record_in in;
-    char *stix; /* wrapper JSON */
     char *env;  /* a copy of the envelope */
     const char **to;
     char stix_id[CY_RECORD_ID_MAX + 32];
@@ -132,11 +144,27 @@ struct cy_intake {
     size_t peak_now, peak_last;
     int64_t peak_since_ms;
     size_t gather_want; /* while gather() waits: the batch size it waits for */
+    size_t syncing;     /* handed to the syncer, not yet resumed */
     bool stop;
     bool running;
     pthread_t thr;
     pthread_cond_t idle;
     comity_node *node;
+
+    /* the syncer (syncer_main): batches the committer has committed
+     * without their fsyncs, in commit order, with what they need synced;
+     * guarded by mu */
+    pthread_cond_t scv;
+    struct item *shead, *stail;
+    uint64_t s_log_size; /* log entries below this must be durable */
+    bool s_store;        /* and the store's commits */
+    bool committer_done; /* no more batches will come */
+    bool srunning;
+    pthread_t sthr;
+    /* a sync failed: what is on disk is unknown, so intake refuses every
+     * record from then on (503) until the node is restarted */
+    bool broken;
+    char broken_msg[COMITY_ERRMSG_MAX];
 
     pthread_mutex_t vmu;
     struct vslot vcache[VKEY_CACHE];
@@ -212,19 +240,25 @@ static int64_t coll_number(comity_node *node, const char *alias)
 }
 
 static void *committer_main(void *arg);
+static void *syncer_main(void *arg);
 
 static void intake_free(struct cy_intake *in)
 {
     if (!in)
         return;
-    if (in->running) {
-        pthread_mutex_lock(&in->mu);
-        in->stop = true;
-        pthread_cond_broadcast(&in->cv);
-        pthread_mutex_unlock(&in->mu);
-        pthread_join(in->thr, NULL);
-    }
+    pthread_mutex_lock(&in->mu);
+    in->stop = true;
+    pthread_cond_broadcast(&in->cv);
+    if (!in->running) /* the syncer has no committer to wait for */
+        in->committer_done = true;
+    pthread_cond_broadcast(&in->scv);
+    pthread_mutex_unlock(&in->mu);
+    if (in->running)
+        pthread_join(in->thr, NULL); /* it commits what is queued, then sets committer_done */
+    if (in->srunning)
+        pthread_join(in->sthr, NULL); /* it syncs and answers what is left */
     pthread_cond_destroy(&in->idle);
+    pthread_cond_destroy(&in->scv);
     for (size_t i = 0; i < VKEY_CACHE; i++)
         comity_vkey_free(in->vcache[i].vk);
     pthread_mutex_destroy(&in->mu);
@@ -249,6 +283,7 @@ comity_err cy_intake_start(comity_node *node, comity_error *err)
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&in->vmu, NULL);
     pthread_cond_init(&in->idle, NULL);
+    pthread_cond_init(&in->scv, NULL);
     in->log = node->log;
     in->node = node;
     in->coll_public = coll_number(node, "public");
@@ -257,6 +292,11 @@ comity_err cy_intake_start(comity_node *node, comity_error *err)
         intake_free(in);
         return rc;
     }
+    if (pthread_create(&in->sthr, NULL, syncer_main, in) != 0) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the syncer thread");
+    }
+    in->srunning = true;
     if (pthread_create(&in->thr, NULL, committer_main, in) != 0) {
         intake_free(in);
         return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the committer thread");
@@ -361,15 +401,45 @@ static comity_vkey *vkey_get(struct cy_intake *in, const char *text, int *owned)
 
 /* ---- group commit -------------------------------------------------------------- */
 
-/* Called by the store between writing a batch's rows and committing them:
- * every entry appended so far durable in the log.  (The log's sequencer
- * started on the entries at the batch's first append, so its fsync runs
- * while the store writes the rows.) */
-static comity_err log_gate(void *log, comity_error *err) { return comity_log_sync(log, err); }
+/* What a committed batch needs before its answers may go out. */
+struct durability {
+    uint64_t log_size; /* log entries below this durable (0: none) */
+    bool store;        /* the store's commits durable */
+};
 
-static void commit_batch(comity_node *node, struct cy_intake *in, struct item *batch)
+/* Marks an answer that reports a stored record (201, or 200 for one stored
+ * before) as needing that record's log entry and row durable. */
+static void needs(struct durability *d, const struct item *it)
+{
+    if (it->status != 200 && it->status != 201)
+        return;
+    d->store = true;
+    if (it->log_index + 1 > d->log_size)
+        d->log_size = it->log_index + 1;
+}
+
+/* Decides every item of the batch and commits the new records, without
+ * waiting for the disk: their log entries are appended (the log's
+ * sequencer thread starts making them durable at once) and their rows
+ * committed with CY_STORE_NOSYNC.  *dur says what the syncer must make
+ * durable before any answer of this batch is sent. */
+static void commit_batch(comity_node *node, struct cy_intake *in, struct item *batch,
+                         struct durability *dur)
 {
     comity_error e = {0};
+    bool broken;
+    pthread_mutex_lock(&in->mu);
+    broken = in->broken;
+    pthread_mutex_unlock(&in->mu);
+    if (broken) { /* broken_msg is written once, before broken is set */
+        for (struct item *it = batch; it; it = it->next) {
+            it->status = 503, it->rule = "store";
+            snprintf(it->msg, sizeof it->msg,
+                     "the node could not make records durable (%s); restart it",
+                     in->broken_msg);
+        }
+        return;
+    }
     size_t n = 0;
     for (struct item *it = batch; it; it = it->next)
         n++;
@@ -431,7 +501,7 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             continue;
         }
         fw_dirty = fw_dirty || added;
-        /* the entry, durable before the store commit (see the top) */
+        /* the entry: the log's sequencer starts making it durable now */
         char entry[COMITY_RECORD_ENTRY_LEN + 1];
         snprintf(entry, sizeof entry, "comity-record-v1:%s", digest);
         if ((rc = comity_log_append(in->log, entry, COMITY_RECORD_ENTRY_LEN, 0, &idx, &e))) {
@@ -445,15 +515,14 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
         fresh[nf++] = it;
     }
     if (nf) {
-        /* every entry durable (one fsync for the batch), then the rows
-         * with their indexes (one store transaction): the rows are written
-         * while the log's fsync runs, and committed only after log_gate */
+        /* the rows with their indexes, in one store transaction committed
+         * while the log's sequencer makes the entries durable; the syncer
+         * waits for both (see the top) */
         cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON, sizeof EXTDEF_JSON - 1};
         int64_t ms = 0;
         if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
             ext.version_us = ms * 1000;
-        comity_err rc =
-            cy_store_records_add_gated(node->store, rows, nf, &ext, log_gate, in->log, &e);
+        comity_err rc = cy_store_records_add_nosync(node->store, rows, nf, &ext, &e);
         fw_failed = fw_failed || (rc && fw_dirty);
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
@@ -483,6 +552,8 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             memcpy(all[i]->msg, d->msg, sizeof d->msg);
         }
     }
+    for (size_t i = 0; i < n; i++)
+        needs(dur, all[i]);
 out:
     cy_free(rows);
     cy_free(fresh);
@@ -522,7 +593,9 @@ static bool before(const struct timespec *a, const struct timespec *b)
  * (cy_records_park_go), not by every arrival: it looks again once per gap. */
 static void gather(struct cy_intake *in)
 {
-    size_t want = in->peak_now > in->peak_last ? in->peak_now : in->peak_last;
+    size_t peak = in->peak_now > in->peak_last ? in->peak_now : in->peak_last;
+    /* the clients of the batches still being synced cannot post again yet */
+    size_t want = peak > in->syncing ? peak - in->syncing : 0;
     if (in->queued >= want || in->stop)
         return;
     struct timespec end, gap, now;
@@ -543,13 +616,13 @@ static void gather(struct cy_intake *in)
     in->gather_want = 0;
 }
 
-/* The committer thread: commits whatever is queued as one batch, then
- * resumes each item's connection (after which the item belongs to http.c
- * again and is not touched here). */
+/* The committer thread: commits whatever is queued as one batch and hands
+ * it to the syncer, then goes on with the next batch while the disk works. */
 static void *committer_main(void *arg)
 {
     struct cy_intake *in = arg;
     comity_node *node = in->node;
+    pthread_setname_np(pthread_self(), "comity-commit"); /* for top -H, perf */
     pthread_mutex_lock(&in->mu);
     for (;;) {
         while (!in->head && !in->stop)
@@ -557,13 +630,79 @@ static void *committer_main(void *arg)
         if (!in->head)
             break;
         gather(in);
-        struct item *batch = in->head;
+        struct item *batch = in->head, *last = in->tail;
         in->head = in->tail = NULL;
         in->queued = 0;
         pthread_mutex_unlock(&in->mu);
-        commit_batch(node, in, batch);
+        struct durability d = {0, false};
+        commit_batch(node, in, batch, &d);
+        pthread_mutex_lock(&in->mu);
+        if (in->stail)
+            in->stail->next = batch;
+        else
+            in->shead = batch;
+        in->stail = last;
+        for (struct item *it = batch; it; it = it->next)
+            in->syncing++;
+        if (d.log_size > in->s_log_size)
+            in->s_log_size = d.log_size;
+        in->s_store = in->s_store || d.store;
+        pthread_cond_signal(&in->scv);
+    }
+    in->committer_done = true;
+    pthread_cond_signal(&in->scv);
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+/* The syncer thread: makes what the committed batches need durable (the
+ * store's WAL with one fdatasync, the log's entries, which the sequencer
+ * is usually syncing already), then resumes their connections, whose
+ * answers are then sent; batches committed meanwhile are synced together
+ * next time.  After the resume the item belongs to http.c again and is not
+ * touched here.  A failed sync answers 503 and breaks intake (see
+ * cy_intake.broken): after a failed fsync nobody knows what is on disk. */
+static void *syncer_main(void *arg)
+{
+    struct cy_intake *in = arg;
+    comity_node *node = in->node;
+    pthread_setname_np(pthread_self(), "comity-sync");
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        while (!in->shead && !in->committer_done)
+            pthread_cond_wait(&in->scv, &in->mu);
+        if (!in->shead)
+            break;
+        struct item *list = in->shead;
+        uint64_t log_size = in->s_log_size;
+        bool store = in->s_store;
+        in->shead = in->stail = NULL;
+        in->s_log_size = 0;
+        in->s_store = false;
+        pthread_mutex_unlock(&in->mu);
+        comity_error e = {0};
+        comity_err rc = COMITY_OK;
+        const char *rule = "store";
+        if (store)
+            rc = cy_store_records_sync(node->store, &e);
+        if (!rc && log_size && (rc = comity_log_sync_to(in->log, log_size, &e)))
+            rule = "log";
+        if (rc) {
+            pthread_mutex_lock(&in->mu);
+            if (!in->broken) {
+                snprintf(in->broken_msg, sizeof in->broken_msg, "%s", e.msg);
+                in->broken = true;
+            }
+            pthread_mutex_unlock(&in->mu);
+            fprintf(stderr, "comity node: record intake stopped: %s\n", e.msg);
+            for (struct item *it = list; it; it = it->next)
+                if (it->status == 200 || it->status == 201) {
+                    it->status = 503, it->rule = rule;
+                    snprintf(it->msg, sizeof it->msg, "not made durable: %s", e.msg);
+                }
+        }
         size_t n = 0;
-        for (struct item *b = batch, *nx; b; b = nx) {
+        for (struct item *b = list, *nx; b; b = nx) {
             nx = b->next;
             struct MHD_Connection *c = b->conn;
             b->done = true;
@@ -572,6 +711,7 @@ static void *committer_main(void *arg)
         }
         pthread_mutex_lock(&in->mu);
         in->inflight -= n;
+        in->syncing -= n;
         pthread_cond_broadcast(&in->idle);
     }
     pthread_mutex_unlock(&in->mu);
@@ -652,32 +792,6 @@ static void pick_collections(comity_node *node, struct cy_intake *in, comity_rec
         if (n && !dup)
             ri->colls[ri->ncolls++] = n;
     }
-}
-
-/* The STIX wrapper: the envelope as a property, created = modified = the
- * record's created, id from the record id's uuid.  The envelope passed the
- * DSSE parser, so it is one valid JSON object and is embedded as is. */
-static char *wrapper_json(comity_record *rec, const char *env, size_t env_len)
-{
-    const char *id = comity_record_id(rec);
-    const char *uuid = strstr(id, "--") + 2;
-    const char *created = comity_record_created(rec);
-    cy_buf b;
-    cy_buf_init(&b, env_len + 4096);
-    if (cy_buf_printf(&b,
-                      "{\"type\":\"" WRAPPER_TYPE "\",\"spec_version\":\"2.1\","
-                      "\"id\":\"" WRAPPER_TYPE "--%s\",\"created\":\"%s\",\"modified\":\"%s\","
-                      "\"extensions\":{\"" EXTDEF_ID "\":{\"extension_type\":\"new-sdo\"}},"
-                      "\"record_id\":\"%s\",\"record_type\":\"%s\",\"author\":\"%s\","
-                      "\"tlp\":\"%s\",\"dsse_envelope\":",
-                      uuid, created, created, id, comity_record_type(rec),
-                      comity_record_author(rec), comity_record_tlp(rec)) ||
-        cy_buf_append(&b, env, env_len) || cy_buf_puts(&b, "}")) {
-        cy_buf_free(&b);
-        return NULL;
-    }
-    size_t len;
-    return (char *)cy_buf_detach(&b, &len);
 }
 
 static void intake(cy_req *r, cy_resp *w)
@@ -770,14 +884,12 @@ static void intake(cy_req *r, cy_resp *w)
         it->rec = rec;
         it->env = cy_strndup(env, len);
         it->to = cy_calloc(nto ? nto : 1, sizeof *it->to);
-        it->stix = wrapper_json(rec, env, len);
     }
-    if (!it || !it->env || !it->to || !it->stix) {
+    if (!it || !it->env || !it->to) {
         refuse(r, w, 500, "internal", "out of memory");
         if (it) {
             cy_free(it->env);
             cy_free(it->to);
-            cy_free(it->stix);
             cy_free(it);
         }
         comity_record_free(rec);
@@ -807,8 +919,6 @@ static void intake(cy_req *r, cy_resp *w)
         .stix_id = it->stix_id,
         .stix_version = created,
         .stix_version_us = cms * 1000,
-        .stix_json = it->stix,
-        .stix_len = strlen(it->stix),
     };
     pick_collections(node, in, rec, &it->in);
     /* http.c suspends the connection, then queues the item (park_go) */
@@ -825,7 +935,6 @@ void cy_records_park_free(void *parked)
     comity_record_free(it->rec);
     cy_free(it->env);
     cy_free(it->to);
-    cy_free(it->stix);
     cy_free(it);
 }
 

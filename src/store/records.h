@@ -25,6 +25,10 @@
 #include <stdint.h>
 
 #define CY_RECORD_ID_MAX (COMITY_RECORD_TYPE_MAX + 2 + 36 + 1)
+/* A record's STIX wrapper (specs/records.md, "Records on TAXII"): the type,
+ * and the extension definition that defines it */
+#define CY_RECORD_WRAPPER_TYPE "x-comity-record"
+#define CY_RECORD_EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
 #define CY_RECORD_COLLS_MAX 8 /* TAXII collections one record is copied into */
 
 /* One record to add.  All pointers borrowed for the call. */
@@ -38,11 +42,10 @@ typedef struct cy_record_in {
     size_t envelope_len;
     const char *const *to;
     size_t nto;
-    /* TAXII projection: the wrapper object and the collections it goes to */
+    /* TAXII projection: the wrapper object and the collections it goes to
+     * (its JSON is rendered from the record's row when read) */
     const char *stix_id, *stix_version; /* version = created */
     int64_t stix_version_us;
-    const char *stix_json;
-    size_t stix_len;
     int64_t colls[CY_RECORD_COLLS_MAX];
     size_t ncolls;
 } cy_record_in;
@@ -80,20 +83,23 @@ typedef struct cy_record_query {
 
 typedef int (*cy_record_cb)(const cy_record_row *row, void *ctx);
 
-/* Called by a gated add before its commit (see cy_store_records_add_gated). */
-typedef comity_err (*cy_record_gate)(void *ctx, comity_error *err);
+/* cy_store_records_add flags */
+#define CY_STORE_NOSYNC 1u /* commit without waiting for the disk (see sync) */
 
 typedef struct cy_record_ops {
     /* NOTFOUND when absent; digest gets 64 hex + NUL. */
     comity_err (*find)(void *impl, const char *id, char digest[65], uint64_t *log_index,
                        comity_error *err);
     /* find for n ids at once (one read transaction): found[i] says
-     * whether ids[i] is stored, and then digests[i], log_index[i] are set. */
+     * whether ids[i] is stored, and then digests[i], log_index[i] are set.
+     * Meant for record intake's committer, like add with CY_STORE_NOSYNC:
+     * the SQLite backend runs both on one connection, one call at a time. */
     comity_err (*find_many)(void *impl, const char *const *ids, size_t n, char (*digests)[65],
                             uint64_t *log_index, bool *found, comity_error *err);
     comity_err (*add)(void *impl, const cy_record_in *recs, size_t n,
-                      const cy_record_extdef *extdef, cy_record_gate gate, void *gate_ctx,
-                      comity_error *err);
+                      const cy_record_extdef *extdef, unsigned flags, comity_error *err);
+    /* every transaction committed so far durable */
+    comity_err (*sync)(void *impl, comity_error *err);
     comity_err (*query)(void *impl, const cy_record_query *q, cy_record_cb cb, void *ctx,
                         bool *more, comity_error *err);
     /* Every record with seq > after_seq, no access filter (recovery). */
@@ -115,25 +121,29 @@ static inline comity_err cy_store_record_find_many(comity_store *st, const char 
 {
     return st->rec->find_many(st->impl, ids, n, digests, log_index, found, err);
 }
-/* Adds n records in one transaction (all or none).  EXISTS if an id is
- * already stored (the caller checks with find first). */
+/* Adds n records in one transaction (all or none), durable when it
+ * returns.  EXISTS if an id is already stored (the caller checks with find
+ * first). */
 static inline comity_err cy_store_records_add(comity_store *st, const cy_record_in *recs,
                                               size_t n, const cy_record_extdef *extdef,
                                               comity_error *err)
 {
-    return st->rec->add(st->impl, recs, n, extdef, NULL, NULL, err);
+    return st->rec->add(st->impl, recs, n, extdef, 0, err);
 }
-/* The same, calling gate(gate_ctx) once every row is written and just
- * before the commit: nothing of the transaction is committed before gate
- * returns, and when it fails (non-zero) the transaction is rolled back and
- * its error returned.  The intake passes the log's sync, so the rows are
- * written while the log's fsync is under way, and committed after it. */
-static inline comity_err cy_store_records_add_gated(comity_store *st, const cy_record_in *recs,
-                                                    size_t n, const cy_record_extdef *extdef,
-                                                    cy_record_gate gate, void *gate_ctx,
-                                                    comity_error *err)
+/* The same, committed without waiting for the disk: the rows are visible
+ * at once but may be lost in a crash until cy_store_records_sync returns
+ * (called after it, from any thread).  Record intake commits batch after
+ * batch this way and syncs them in another thread (node/records.c). */
+static inline comity_err cy_store_records_add_nosync(comity_store *st, const cy_record_in *recs,
+                                                     size_t n, const cy_record_extdef *extdef,
+                                                     comity_error *err)
 {
-    return st->rec->add(st->impl, recs, n, extdef, gate, gate_ctx, err);
+    return st->rec->add(st->impl, recs, n, extdef, CY_STORE_NOSYNC, err);
+}
+/* Every transaction committed before the call durable when it returns. */
+static inline comity_err cy_store_records_sync(comity_store *st, comity_error *err)
+{
+    return st->rec->sync(st->impl, err);
 }
 /* Calls cb for at most q->limit visible rows; *more says whether more remain. */
 static inline comity_err cy_store_records_query(comity_store *st, const cy_record_query *q,

@@ -26,7 +26,8 @@
  * they never block a writer).  Should the WAL still grow past
  * CKPT_INLINE_PAGES, the committing writer checkpoints itself, as before.
  * Commits stay synchronous=FULL: every transaction is durable when COMMIT
- * returns.
+ * returns, except record batches added with CY_STORE_NOSYNC, which are
+ * durable once sq_records_sync (one fdatasync of the WAL) has returned.
  *
  * Principals are cached in memory (the node looks one up on every request):
  * by token hash and by name, each a small direct-mapped table; only found
@@ -44,6 +45,9 @@
  *     covers a writer that died between its commit and its second bump.
  * Writes through this handle drop the cache at once.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -102,6 +106,9 @@ static const char *const MIGRATIONS[] = {
     /* 2 -> 3: framework "delivered" events (the block "Framework" at the end) */
     ("CREATE TABLE delivered(n INTEGER PRIMARY KEY, id TEXT NOT NULL, party TEXT NOT NULL,"
      " at_ms INTEGER NOT NULL, UNIQUE(id, party));"),
+    /* 3 -> 4: a record's STIX wrapper is rendered from its records row
+     * (objects.rec = records.seq, json ''), not stored a second time */
+    "ALTER TABLE objects ADD COLUMN rec INTEGER;",
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
@@ -158,6 +165,12 @@ struct sq {
     size_t nfree, nmade;
     struct pcache pc;
     struct ckpt ck;
+    /* record intake's connection (intake_acquire) and the WAL file
+     * (sq_records_sync), opened on first use */
+    pthread_mutex_t imu;
+    struct conn *ic;
+    pthread_mutex_t wmu;
+    int walfd;
 };
 
 static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
@@ -288,11 +301,33 @@ static void release(struct sq *q, struct conn *c)
     pthread_mutex_unlock(&q->mu);
 }
 
+/* The intake connection (opened on first use, then kept), for record
+ * intake's batch lookups (find_many) and its CY_STORE_NOSYNC adds, which
+ * come from one thread at a time (node/records.c's committer).  Keeping
+ * them on one connection keeps its page cache warm: SQLite drops a
+ * connection's whole cache when it begins a transaction after another
+ * connection committed.  synchronous=NORMAL: its commits skip the fsync
+ * (durable at the next sq_records_sync).  Returned with imu held; the
+ * caller unlocks it when done. */
+static struct conn *intake_acquire(struct sq *q, comity_error *err)
+{
+    pthread_mutex_lock(&q->imu);
+    if (!q->ic && (conn_open(q->path, q, &q->ic, err) != COMITY_OK ||
+                   exec(q->ic->db, "PRAGMA synchronous=NORMAL", err) != COMITY_OK)) {
+        conn_close(q->ic);
+        q->ic = NULL;
+        pthread_mutex_unlock(&q->imu);
+        return NULL;
+    }
+    return q->ic;
+}
+
 /* ---- background checkpoints ------------------------------------------------ */
 
 static void *ckpt_main(void *arg)
 {
     struct sq *q = arg;
+    pthread_setname_np(pthread_self(), "comity-ckpt"); /* for top -H, perf */
     struct ckpt *k = &q->ck;
     pthread_mutex_lock(&k->mu);
     for (;;) {
@@ -383,6 +418,7 @@ static void sq_close(void *impl)
     ckpt_stop(q);
     pthread_mutex_destroy(&q->ck.mu);
     pthread_cond_destroy(&q->ck.cv);
+    conn_close(q->ic); /* before the pool's: the last one to close checkpoints */
     for (size_t i = 0; i < POOL_MAX; i++)
         conn_close(q->pool[i]);
     pthread_mutex_destroy(&q->mu);
@@ -393,6 +429,10 @@ static void sq_close(void *impl)
         munmap(q->pc.shared, sizeof *q->pc.shared);
     pthread_mutex_destroy(&q->pc.mu);
     sodium_memzero(&q->pc, sizeof q->pc);
+    if (q->walfd >= 0)
+        close(q->walfd);
+    pthread_mutex_destroy(&q->wmu);
+    pthread_mutex_destroy(&q->imu);
     cy_free(q->path);
     cy_free(q);
 }
@@ -1101,6 +1141,22 @@ static void bind_query(sqlite3_stmt *st, const cy_obj_query *q, bool paging)
         sqlite3_bind_int64(st, k, (int64_t)q->limit + 1);
 }
 
+/* An object's JSON: as stored, or for a record's STIX wrapper (objects.rec
+ * set) built from the record's row, the envelope embedded as received.
+ * No value needs escaping: the record parser admitted only ids, types,
+ * party names, TLP labels and RFC 3339 times made of characters that JSON
+ * strings take as they are, and the envelope is a JSON object.  The format
+ * is specs/records.md's "Records on TAXII"; CY_RECORD_EXTDEF_ID names the
+ * extension definition that intake stores beside the wrappers. */
+#define OBJECT_JSON_SQL                                                                      \
+    "CASE WHEN rec IS NULL THEN json ELSE (SELECT"                                           \
+    " '{\"type\":\"" CY_RECORD_WRAPPER_TYPE "\",\"spec_version\":\"2.1\",\"id\":\""         \
+    CY_RECORD_WRAPPER_TYPE "--'||substr(r.id,instr(r.id,'--')+2)||'\",\"created\":\"'"      \
+    "||r.created||'\",\"modified\":\"'||r.created||'\",\"extensions\":{\""                  \
+    CY_RECORD_EXTDEF_ID "\":{\"extension_type\":\"new-sdo\"}},\"record_id\":\"'||r.id||"      \
+    "'\",\"record_type\":\"'||r.type||'\",\"author\":\"'||r.author||'\",\"tlp\":\"'||r.tlp||" \
+    "'\",\"dsse_envelope\":'||r.envelope||'}' FROM records r WHERE r.seq=objects.rec) END"
+
 static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb cb, void *ctx,
                                    bool *more, comity_error *err)
 {
@@ -1111,7 +1167,7 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
     comity_err rc;
     if (cy_buf_printf(&sql, "SELECT seq,date_added,version_us,id,type,spec_version,version,"
                             "media_type,%s FROM objects WHERE coll=?",
-                      qq->with_json ? "json" : "NULL")) {
+                      qq->with_json ? OBJECT_JSON_SQL : "NULL")) {
         cy_buf_free(&sql);
         return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     }
@@ -1378,6 +1434,9 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     pthread_mutex_init(&q->pc.mu, NULL);
     pthread_mutex_init(&q->ck.mu, NULL);
     pthread_cond_init(&q->ck.cv, NULL);
+    pthread_mutex_init(&q->wmu, NULL);
+    pthread_mutex_init(&q->imu, NULL);
+    q->walfd = -1;
     struct conn *c = acquire(q, err);
     if (!c) {
         sq_close(q);
@@ -1463,7 +1522,7 @@ static comity_err sq_record_find_many(void *impl, const char *const *ids, size_t
                                       comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = acquire(q, err);
+    struct conn *c = intake_acquire(q, err); /* see there */
     if (!c)
         return err ? err->code : COMITY_ERR_DB;
     comity_err rc = exec(c->db, "BEGIN", err); /* one snapshot for all */
@@ -1486,7 +1545,7 @@ static comity_err sq_record_find_many(void *impl, const char *const *ids, size_t
     }
     exec(c->db, rc ? "ROLLBACK" : "COMMIT", NULL);
 done:
-    release(q, c);
+    pthread_mutex_unlock(&q->imu);
     return rc;
 }
 
@@ -1507,14 +1566,16 @@ static comity_err batch_date(struct conn *c, int64_t coll, int64_t now, int64_t 
     return COMITY_OK;
 }
 
-/* Adds one unversioned-in-practice object (a single version per id). */
+/* Adds one unversioned-in-practice object (a single version per id):
+ * either its JSON, or (rec > 0) a record's wrapper, rendered from that
+ * record's row when read (OBJECT_JSON_SQL). */
 static comity_err add_object(struct conn *c, int64_t coll, const char *id, const char *type,
                              const char *version, int64_t version_us, int64_t date_added,
-                             const char *json, size_t len, comity_error *err)
+                             const char *json, size_t len, int64_t rec, comity_error *err)
 {
     sqlite3_stmt *st = prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
-                               "version,date_added,media_type,is_first,is_last,json)"
-                               " VALUES(?,?,?,'2.1',?,?,?,'" RECORD_MEDIA "',1,1,?)"
+                               "version,date_added,media_type,is_first,is_last,json,rec)"
+                               " VALUES(?,?,?,'2.1',?,?,?,'" RECORD_MEDIA "',1,1,?,?)"
                                " ON CONFLICT(coll,id,version_us) DO NOTHING", err);
     if (!st)
         return COMITY_ERR_DB;
@@ -1524,21 +1585,28 @@ static comity_err add_object(struct conn *c, int64_t coll, const char *id, const
     sqlite3_bind_int64(st, 4, version_us);
     sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, date_added);
-    sqlite3_bind_text(st, 7, json, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, json ? json : "", json ? (int)len : 0, SQLITE_STATIC);
+    if (rec > 0)
+        sqlite3_bind_int64(st, 8, rec);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     return s == SQLITE_DONE ? COMITY_OK : dberr(err, c->db, "adding record object");
 }
 
 static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
-                                 const cy_record_extdef *ext, cy_record_gate gate,
-                                 void *gate_ctx, comity_error *err)
+                                 const cy_record_extdef *ext, unsigned flags,
+                                 comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = acquire(q, err);
+    /* NOSYNC: on the intake connection, whose commits skip the fsync (they
+     * are durable at the next sq_records_sync) */
+    bool lax = flags & CY_STORE_NOSYNC;
+    struct conn *c = lax ? intake_acquire(q, err) : acquire(q, err);
     if (!c)
         return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
+    int64_t *seqs = cy_calloc(n ? n : 1, sizeof *seqs); /* each record's seq */
+    comity_err rc = seqs ? exec(c->db, "BEGIN IMMEDIATE", err)
+                         : cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     if (rc)
         goto out;
     sqlite3_stmt *ins = prep(c, "INSERT INTO records(id,type,author,tlp,created,created_ms,"
@@ -1572,6 +1640,7 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
             goto rollback;
         }
         int64_t seq = sqlite3_last_insert_rowid(c->db);
+        seqs[i] = seq;
         for (size_t j = 0; j < r->nto; j++) {
             sqlite3_bind_text(to, 1, r->to[j], -1, SQLITE_STATIC);
             sqlite3_bind_int64(to, 2, seq);
@@ -1599,31 +1668,82 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
             if ((rc = batch_date(c, coll, now, &date, err)))
                 goto rollback;
             if (ext && (rc = add_object(c, coll, ext->id, "extension-definition", ext->version,
-                                        ext->version_us, date, ext->json, ext->json_len, err)))
+                                        ext->version_us, date, ext->json, ext->json_len, 0,
+                                        err)))
                 goto rollback;
             for (size_t j = i; j < n; j++)
                 for (size_t m = 0; m < recs[j].ncolls; m++)
                     if (recs[j].colls[m] == coll &&
-                        (rc = add_object(c, coll, recs[j].stix_id, "x-comity-record",
+                        (rc = add_object(c, coll, recs[j].stix_id, CY_RECORD_WRAPPER_TYPE,
                                          recs[j].stix_version, recs[j].stix_version_us, date,
-                                         recs[j].stix_json, recs[j].stix_len, err)))
+                                         NULL, 0, seqs[j], err)))
                         goto rollback;
             if (ndone < CY_ARRAY_LEN(done_colls))
                 done_colls[ndone++] = coll;
         }
     }
-    /* every row written; nothing committed yet (a transaction this small
-     * stays in the page cache: SQLite writes WAL frames only at COMMIT, and
-     * uncommitted frames would not count after a crash anyway) */
-    if (gate && (rc = gate(gate_ctx, err)))
-        goto rollback;
     rc = exec(c->db, "COMMIT", err);
     if (rc == COMITY_OK)
         goto out;
 rollback:
     exec(c->db, "ROLLBACK", NULL);
 out:
-    release(q, c);
+    cy_free(seqs);
+    if (lax)
+        pthread_mutex_unlock(&q->imu);
+    else
+        release(q, c);
+    return rc;
+}
+
+/* Makes every transaction committed so far durable, in particular those
+ * committed with CY_STORE_NOSYNC: one fdatasync(2) of the WAL file.
+ *
+ * Why that suffices: in WAL mode a commit is the append of its frames to
+ * <db>-wal, the last one marked as a commit frame; synchronous=FULL only
+ * adds an fsync of that file after them (and of the WAL header when the
+ * WAL starts over).  With synchronous=NORMAL the frames are written the
+ * same way, and SQLite itself fsyncs the WAL before any checkpoint copies
+ * frames into the database (which it fsyncs after).  So once the WAL file
+ * is synced, every frame written before, header included, survives a
+ * crash, and recovery replays each committed transaction among them.  A
+ * frame that was already checkpointed is in the database file, synced by
+ * that checkpoint.  fsync applies to the file, not to the descriptor, so
+ * our own descriptor of the WAL does what SQLite's would.
+ *
+ * The WAL file keeps its inode while any connection is open (SQLite
+ * deletes it only when the last one closes, after a full checkpoint); the
+ * inode is still compared on every call, and the file reopened if it
+ * changed.  No WAL file: nothing waits in one; the database file is synced
+ * in its place. */
+static comity_err sq_records_sync(void *impl, comity_error *err)
+{
+    struct sq *q = impl;
+    char wal[PATH_MAX];
+    if ((size_t)snprintf(wal, sizeof wal, "%s-wal", q->path) >= sizeof wal)
+        return cy_fail(err, COMITY_ERR_INTERNAL, "store: path too long");
+    comity_err rc = COMITY_OK;
+    pthread_mutex_lock(&q->wmu);
+    struct stat at_path, at_fd;
+    bool there = stat(wal, &at_path) == 0;
+    if (q->walfd >= 0 && (!there || fstat(q->walfd, &at_fd) != 0 ||
+                          at_fd.st_ino != at_path.st_ino || at_fd.st_dev != at_path.st_dev)) {
+        close(q->walfd);
+        q->walfd = -1;
+    }
+    if (q->walfd < 0 && there)
+        q->walfd = open(wal, O_RDONLY | O_CLOEXEC);
+    if (q->walfd >= 0) {
+        if (fdatasync(q->walfd) != 0)
+            rc = cy_fail(err, COMITY_ERR_IO, "store: fdatasync %s: %s", wal, strerror(errno));
+    } else {
+        int fd = open(q->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fdatasync(fd) != 0)
+            rc = cy_fail(err, COMITY_ERR_IO, "store: syncing %s: %s", q->path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+    }
+    pthread_mutex_unlock(&q->wmu);
     return rc;
 }
 
@@ -1778,6 +1898,7 @@ static const cy_record_ops SQLITE_RECORD_OPS = {
     .find = sq_record_find,
     .find_many = sq_record_find_many,
     .add = sq_records_add,
+    .sync = sq_records_sync,
     .query = sq_records_query,
     .tail = sq_records_tail,
     .set_index = sq_record_set_index,

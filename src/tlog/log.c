@@ -85,6 +85,7 @@ struct comity_log {
     uint64_t durable;    /* entries below are durable */
     bool pend_waiting;   /* durable entries await integration */
     bool leading;        /* an appender is committing for the others */
+    bool committing;     /* a commit of staged entries is under way */
     uint64_t n_commits;  /* statistics, for benchmarks */
     uint64_t n_checkpoints;
     comity_error fatal;  /* sticky sequencer failure */
@@ -801,6 +802,7 @@ static void set_fatal(comity_log *log, const comity_error *e)
         if (!log->fatal.code)
             log->fatal.code = COMITY_ERR_INTERNAL;
     }
+    log->committing = false;
     pthread_cond_broadcast(&log->done);
     pthread_mutex_unlock(&log->mu);
 }
@@ -826,6 +828,7 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     uint64_t first = log->staged_first, n = log->next - first;
     cy_buf_init(&log->staged, STAGE_CAP + 65537);
     log->staged_first = log->next;
+    log->committing = n > 0;
     pthread_mutex_unlock(&log->mu);
     if (n == 0) {
         cy_buf_free(&batch);
@@ -864,6 +867,7 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     }
     pthread_mutex_lock(&log->mu);
     log->durable = first + n;
+    log->committing = false;
     log->pend_waiting = true;
     log->n_commits++;
     pthread_cond_broadcast(&log->done);
@@ -903,6 +907,7 @@ static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
 static void *sequencer_main(void *arg)
 {
     comity_log *log = arg;
+    pthread_setname_np(pthread_self(), "comity-log"); /* for top -H, perf */
     pthread_mutex_lock(&log->mu);
     while (!log->stop && !log->fatal.code) {
         int64_t interval = (int64_t)log->interval_ms;
@@ -1340,6 +1345,31 @@ static comity_err need_writer(comity_log *log, comity_error *err)
     return COMITY_OK;
 }
 
+/* Called with mu held: returns once every entry below `size` is durable.
+ * Group commit: one caller at a time leads, committing everything staged
+ * so far in one transaction; the others (and a caller whose entries the
+ * sequencer thread is committing already) wait for `done` and return as
+ * soon as their entries are durable.  Entries staged during a commit go
+ * together in the next one. */
+static comity_err durable_below(comity_log *log, uint64_t size, comity_error *err)
+{
+    while (log->durable < size && !log->fatal.code) {
+        if (log->leading || log->committing) {
+            pthread_cond_wait(&log->done, &log->mu);
+            continue;
+        }
+        log->leading = true;
+        pthread_mutex_unlock(&log->mu);
+        pthread_mutex_lock(&log->cmt);
+        (void)commit_locked(log, NULL);
+        pthread_mutex_unlock(&log->cmt);
+        pthread_mutex_lock(&log->mu);
+        log->leading = false;
+        pthread_cond_broadcast(&log->done);
+    }
+    return log->durable >= size ? COMITY_OK : fatal_copy(log, err);
+}
+
 comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int durable,
                              uint64_t *index, comity_error *err)
 {
@@ -1376,25 +1406,23 @@ comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int
         pthread_mutex_unlock(&log->mu);
         return COMITY_OK;
     }
-    /* Group commit: one appender at a time leads, committing everything
-     * staged so far in one transaction; the others wait for `done` and
-     * return as soon as their index is durable.  Entries staged during a
-     * commit go together in the next one. */
-    while (log->durable <= idx && !log->fatal.code) {
-        if (log->leading) {
-            pthread_cond_wait(&log->done, &log->mu);
-            continue;
-        }
-        log->leading = true;
+    rc = durable_below(log, idx + 1, err);
+    pthread_mutex_unlock(&log->mu);
+    return rc;
+}
+
+comity_err comity_log_sync_to(comity_log *log, uint64_t size, comity_error *err)
+{
+    comity_err rc = need_writer(log, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&log->mu);
+    if (size > log->next) {
         pthread_mutex_unlock(&log->mu);
-        pthread_mutex_lock(&log->cmt);
-        (void)commit_locked(log, NULL);
-        pthread_mutex_unlock(&log->cmt);
-        pthread_mutex_lock(&log->mu);
-        log->leading = false;
-        pthread_cond_broadcast(&log->done);
+        return cy_fail(err, COMITY_ERR_USAGE, "log sync: entry %llu was never appended",
+                       (unsigned long long)(size - 1));
     }
-    rc = log->durable > idx ? COMITY_OK : fatal_copy(log, err);
+    rc = durable_below(log, size, err);
     pthread_mutex_unlock(&log->mu);
     return rc;
 }
