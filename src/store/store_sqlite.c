@@ -107,8 +107,10 @@ static const char *const MIGRATIONS[] = {
     ("CREATE TABLE delivered(n INTEGER PRIMARY KEY, id TEXT NOT NULL, party TEXT NOT NULL,"
      " at_ms INTEGER NOT NULL, UNIQUE(id, party));"),
     /* 3 -> 4: a record's STIX wrapper is rendered from its records row
-     * (objects.rec = records.seq, json ''), not stored a second time */
-    "ALTER TABLE objects ADD COLUMN rec INTEGER;",
+     * (objects.rec = records.seq, json ''), not stored a second time; no
+     * query looks records up by log index */
+    "ALTER TABLE objects ADD COLUMN rec INTEGER;"
+    "DROP INDEX records_log;",
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
