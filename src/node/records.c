@@ -594,8 +594,12 @@ static bool before(const struct timespec *a, const struct timespec *b)
 static void gather(struct cy_intake *in)
 {
     size_t peak = in->peak_now > in->peak_last ? in->peak_now : in->peak_last;
-    /* the clients of the batches still being synced cannot post again yet */
-    size_t want = peak > in->syncing ? peak - in->syncing : 0;
+    /* Of the clients whose records are not being synced (those cannot
+     * post again yet), wait for half: the other half are then checked by
+     * the workers while this batch commits and syncs, so that the CPU and
+     * the disk stay busy at once (the pipeline; waiting for all of them
+     * made every phase wait for the one before) */
+    size_t want = peak > in->syncing ? (peak - in->syncing) / 2 : 0;
     if (in->queued >= want || in->stop)
         return;
     struct timespec end, gap, now;
