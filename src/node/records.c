@@ -790,7 +790,12 @@ static void intake(cy_req *r, cy_resp *w)
     size_t nto = comity_record_to_count(rec), stix_len = 0;
     if (it) {
         it->rec = rec;
-        it->env = cy_strndup(env, len);
+        /* the request's buffer becomes the item's (env still points at
+         * it): no copy */
+        size_t tl;
+        it->env = (char *)cy_req_take_body(r, &tl);
+        if (!it->env)
+            it->env = cy_strndup(env, len);
         it->to = cy_calloc(nto ? nto : 1, sizeof *it->to);
         it->stix = wrapper_json(rec, env, len, &stix_len);
     }
