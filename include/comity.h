@@ -394,6 +394,19 @@ comity_record_verify(const char *envelope, size_t len,
                      const comity_vkey *const *keys, size_t nkeys,
                      comity_record **rec, comity_error *err);
 
+/* The signature check of comity_record_verify alone, for a record already
+ * read by comity_record_parse (whose payload rules it passed): a signature
+ * must verify over the very bytes parsed (PAE(payloadType, payload)) under
+ * one of the keys among `keys` whose name is the record's author.  No key
+ * named for the author is COMITY_ERR_NOKEY; a bad signature is
+ * COMITY_ERR_VERIFY.  So parse + verify_parsed accepts exactly what
+ * comity_record_verify accepts, reading the envelope once.  `rec` is only
+ * read (it stays the caller's). */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_verify_parsed(const comity_record *rec,
+                            const comity_vkey *const *keys, size_t nkeys,
+                            comity_error *err);
+
 COMITY_API void comity_record_free(comity_record *rec);
 
 /* Borrowed views, valid while rec lives. */

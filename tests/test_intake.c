@@ -5,8 +5,9 @@
  * share an id (409, the first one kept), many threads posting the same
  * record at once (group commit: exactly one 201, every answer the same log
  * index, one log entry), many threads posting different records at once
- * (every one 201 at a distinct index, all logged and stored), and the
- * table of known record types.
+ * (every one 201 at a distinct index, all logged and stored), a re-post
+ * of a framework record with a body that breaks its schema (still the
+ * framework's 422), and the table of known record types.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -155,6 +156,48 @@ static void same_id_other_bytes(void **state)
     comity_free(e2);
 }
 
+/* A re-post of a framework record (same id) is checked like any post:
+ * a body that breaks the type's schema is refused by the framework rule
+ * even though the framework already holds the id, another valid body is
+ * the committer's 409, the same bytes its 200. */
+static void framework_repost(void **state)
+{
+    struct fixture *f = *state;
+#define NOTIF(body)                                                                      \
+    "{\"type\":\"notification\",\"id\":\"notification--5d8e7f1a-2b3c-4d5e-8f90-a1b2c3d4e5f6\"," \
+    "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\",\"to\":[\"in.cert-in\"]," \
+    "\"tlp\":\"green\",\"body\":" body "}"
+    const char *good = NOTIF("{\"severity\":3,\"sector\":\"energy\",\"summary\":\"scan\"}");
+    const char *other = NOTIF("{\"severity\":4,\"sector\":\"energy\",\"summary\":\"scan\"}");
+    const char *bad = NOTIF("{\"severity\":9,\"sector\":\"energy\",\"summary\":\"scan\"}");
+#undef NOTIF
+    size_t lg, lo, lb;
+    char *eg = sign_payload(f, good, &lg), *eo = sign_payload(f, other, &lo),
+         *eb = sign_payload(f, bad, &lb);
+    struct reply r;
+    char rule[64];
+    post(f, eb, lb, &r); /* refused before the framework holds the id */
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "framework");
+    assert_non_null(strstr(r.body, "severity"));
+    post(f, eg, lg, &r);
+    assert_int_equal(r.status, 201);
+    long long first = index_of(&r);
+    post(f, eb, lb, &r); /* and after */
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "framework");
+    assert_non_null(strstr(r.body, "severity"));
+    post(f, eo, lo, &r);
+    assert_int_equal(r.status, 409);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "conflict");
+    post(f, eg, lg, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(index_of(&r), first);
+    comity_free(eg);
+    comity_free(eo);
+    comity_free(eb);
+}
+
 struct job {
     const struct fixture *f;
     const char *env;
@@ -269,6 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_types),
         cmocka_unit_test_setup_teardown(same_id_other_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(framework_repost, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
     };

@@ -166,6 +166,97 @@ static void test_sign_verify(void **state)
     comity_free(env);
 }
 
+/* env with its payload replaced by `payload` (re-encoded) or its first
+ * signature's first byte flipped, the rest kept.  Caller frees (free). */
+static char *tamper(const char *env, const char *payload, bool flip_sig)
+{
+    json_t *j = json_loads(env, 0, NULL);
+    assert_non_null(j);
+    if (payload) {
+        char *b64 = cy_b64_encode_alloc((const uint8_t *)payload, strlen(payload), CY_B64_STD);
+        json_object_set_new(j, "payload", json_string(b64));
+        cy_free(b64);
+    }
+    if (flip_sig) {
+        json_t *s = json_array_get(json_object_get(j, "signatures"), 0);
+        const char *s64 = json_string_value(json_object_get(s, "sig"));
+        uint8_t *raw;
+        size_t n;
+        TU_OK(cy_b64_decode_any_alloc(&raw, &n, s64, strlen(s64), 1024, E));
+        assert_int_equal(n, 64);
+        raw[0] ^= 1;
+        char *b64 = cy_b64_encode_alloc(raw, n, CY_B64_STD);
+        json_object_set_new(s, "sig", json_string(b64));
+        cy_free(b64);
+        cy_free(raw);
+    }
+    char *out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return out;
+}
+
+/* comity_record_parse + comity_record_verify_parsed: what intake does.  A
+ * good record passes, agreeing with comity_record_verify; any change to
+ * the signature or to the signed payload, a signature by another party,
+ * and a key that only shares the author's name are refused. */
+static void test_verify_parsed(void **state)
+{
+    (void)state;
+    const char *to[] = {"in.cert-in"};
+    char *env = sign_rec(alice, "notification", NULL, to, 1, "{\"severity\":4,\"what\":\"grid\"}");
+    const comity_vkey *keys[] = {vb, va};
+    comity_record *r, *rv;
+    TU_OK(comity_record_parse(env, strlen(env), &r, E));
+    TU_OK(comity_record_verify_parsed(r, keys, 2, E));
+    TU_OK(comity_record_verify(env, strlen(env), keys, 2, &rv, E));
+    assert_string_equal(comity_record_digest(r), comity_record_digest(rv));
+    comity_record_free(rv);
+    /* a record is only read: checking it again gives the same answer */
+    TU_OK(comity_record_verify_parsed(r, keys, 2, E));
+    const comity_vkey *only_b[] = {vb}, *impostor[] = {ve}, *both[] = {ve, va};
+    TU_FAILS(comity_record_verify_parsed(r, only_b, 1, E), COMITY_ERR_NOKEY, "pk.pkcert");
+    TU_FAILS(comity_record_verify_parsed(r, impostor, 1, E), COMITY_ERR_VERIFY, "does not verify");
+    TU_FAILS(comity_record_verify_parsed(r, NULL, 0, E), COMITY_ERR_NOKEY, NULL);
+    /* one of two keys named for the author is the right one */
+    TU_OK(comity_record_verify_parsed(r, both, 2, E));
+
+    /* the signature changed: the envelope still parses, the check refuses */
+    char *bad = tamper(env, NULL, true);
+    comity_record *t;
+    TU_OK(comity_record_parse(bad, strlen(bad), &t, E));
+    TU_FAILS(comity_record_verify_parsed(t, keys, 2, E), COMITY_ERR_VERIFY, "does not verify");
+    comity_record_free(t);
+    TU_FAILS(comity_record_verify(bad, strlen(bad), keys, 2, &rv, E), COMITY_ERR_VERIFY, NULL);
+    free(bad);
+
+    /* the payload changed (one byte of the body), the signature kept */
+    size_t pl;
+    char *payload = strdup(comity_record_payload(r, &pl));
+    char *at = strstr(payload, "grid");
+    assert_non_null(at);
+    at[3] = 'e';
+    bad = tamper(env, payload, false);
+    TU_OK(comity_record_parse(bad, strlen(bad), &t, E));
+    assert_string_equal(comity_record_body(t), "{\"severity\":4,\"what\":\"grie\"}");
+    TU_FAILS(comity_record_verify_parsed(t, keys, 2, E), COMITY_ERR_VERIFY, "does not verify");
+    comity_record_free(t);
+    free(bad);
+
+    /* alice's payload signed by bob: a good signature, not the author's */
+    char *bob_env;
+    size_t bl;
+    const comity_nkey *bk[] = {comity_key_signer(bob)};
+    TU_OK(comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)payload, strlen(payload), bk, 1, &bob_env, &bl, E));
+    TU_OK(comity_record_parse(bob_env, bl, &t, E));
+    TU_FAILS(comity_record_verify_parsed(t, keys, 2, E), COMITY_ERR_VERIFY, "does not verify");
+    TU_FAILS(comity_record_verify_parsed(t, only_b, 1, E), COMITY_ERR_NOKEY, NULL);
+    comity_record_free(t);
+    comity_free(bob_env);
+    free(payload);
+    comity_record_free(r);
+    comity_free(env);
+}
+
 static void test_sealed(void **state)
 {
     (void)state;
@@ -328,7 +419,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keyfile),       cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_sealed),        cmocka_unit_test(test_payload_rules),
-        cmocka_unit_test(test_sign_refusals),
+        cmocka_unit_test(test_sign_refusals),       cmocka_unit_test(test_verify_parsed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -270,16 +270,17 @@ comity_err cy_fw_precheck(comity_node *node, const comity_record *rec, comity_er
     const char *type = comity_record_type(rec);
     if (!f || !comity_framework_handles(type))
         return COMITY_OK;
-    const char *body = comity_record_body(rec);
-    comity_err rc;
-    if (body && (rc = comity_framework_check_body(type, body, strlen(body), err)))
-        return rc;
+    /* the dry run checks a clear body's schema first of all (after the
+     * re-post test, and `created`, which the record parser checked the
+     * same way), so the body is parsed once: only a re-post, which the dry
+     * run does not read further, still needs the schema check alone */
     pthread_mutex_lock(&f->mu);
-    rc = comity_framework_check(f->fw, rec, NULL, 0, err);
+    comity_err rc = comity_framework_check(f->fw, rec, NULL, 0, err);
     pthread_mutex_unlock(&f->mu);
     if (rc == COMITY_ERR_EXISTS) { /* a re-post: the committer answers it */
         cy_err_clear(err);
-        rc = COMITY_OK;
+        const char *body = comity_record_body(rec);
+        rc = body ? comity_framework_check_body(type, body, strlen(body), err) : COMITY_OK;
     }
     return rc;
 }

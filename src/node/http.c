@@ -67,6 +67,15 @@ const char *cy_req_header(cy_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+uint8_t *cy_req_take_body(cy_req *r, size_t *len)
+{
+    if (!r->body_buf || !r->body_buf->data || r->body_buf->data != r->body)
+        return NULL;
+    uint8_t *d = cy_buf_detach(r->body_buf, len);
+    r->body_buf = NULL;
+    return d;
+}
+
 struct args_ctx {
     int (*fn)(void *, const char *, const char *);
     void *ctx;
@@ -448,6 +457,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     cy_req r = {.node = node, .conn = c, .method = method, .url = url};
     r.body = cs->body.data;
     r.body_len = cs->body.len;
+    r.body_buf = &cs->body;
     cy_resp w = {0};
     cy_buf_init(&w.body, SIZE_MAX / 2);
     w.status = 500;

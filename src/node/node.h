@@ -62,8 +62,9 @@ typedef struct cy_req {
     const char *url;
     char *segs[CY_PATH_SEGS];
     size_t nseg;
-    const uint8_t *body;
+    const uint8_t *body; /* the whole body, NUL-terminated */
     size_t body_len;
+    cy_buf *body_buf;    /* http.c's buffer that owns body (cy_req_take_body) */
     bool anon; /* no credentials given */
     cy_principal who;
     cy_arena arena;
@@ -84,6 +85,11 @@ typedef struct cy_resp {
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */
 const char *cy_req_header(cy_req *r, const char *name);
+/* Hands the request body over to the caller instead of copying it: OUT the
+ * body (NUL-terminated, *len bytes), caller frees (cy_free); r->body keeps
+ * pointing at it.  NULL when there is no body buffer to take (then copy
+ * r->body).  The body is then no longer the request's. */
+uint8_t *cy_req_take_body(cy_req *r, size_t *len);
 /* Calls fn for each query argument (key, value may be NULL); stops and
  * returns non-zero when fn does. */
 int cy_req_args(cy_req *r, int (*fn)(void *ctx, const char *key, const char *value),

@@ -363,15 +363,9 @@ fail:
     return rc;
 }
 
-comity_err comity_record_verify(const char *envelope, size_t len,
-                                const comity_vkey *const *keys, size_t nkeys,
-                                comity_record **out, comity_error *err)
+comity_err comity_record_verify_parsed(const comity_record *r, const comity_vkey *const *keys,
+                                       size_t nkeys, comity_error *err)
 {
-    *out = NULL;
-    comity_record *r;
-    comity_err rc = comity_record_parse(envelope, len, &r, err);
-    if (rc)
-        return rc;
     bool have_key = false, ok = false;
     for (size_t j = 0; j < nkeys && !ok; j++) {
         if (keys[j]->type != COMITY_NOTE_ED25519 || strcmp(keys[j]->name, r->author) != 0)
@@ -383,10 +377,23 @@ comity_err comity_record_verify(const char *envelope, size_t len,
                                              keys[j]->pk) == 0;
     }
     if (!have_key)
-        rc = cy_fail(err, COMITY_ERR_NOKEY, "record: no key given for its author '%s'", r->author);
-    else if (!ok)
-        rc = cy_fail(err, COMITY_ERR_VERIFY,
-                     "record: signature does not verify under %s's key", r->author);
+        return cy_fail(err, COMITY_ERR_NOKEY, "record: no key given for its author '%s'",
+                       r->author);
+    if (!ok)
+        return cy_fail(err, COMITY_ERR_VERIFY, "record: signature does not verify under %s's key",
+                       r->author);
+    return COMITY_OK;
+}
+
+comity_err comity_record_verify(const char *envelope, size_t len,
+                                const comity_vkey *const *keys, size_t nkeys,
+                                comity_record **out, comity_error *err)
+{
+    *out = NULL;
+    comity_record *r;
+    comity_err rc = comity_record_parse(envelope, len, &r, err);
+    if (!rc)
+        rc = comity_record_verify_parsed(r, keys, nkeys, err);
     if (rc) {
         comity_record_free(r);
         return rc;
