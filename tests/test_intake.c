@@ -7,11 +7,13 @@
  * index, one log entry), many threads posting different records at once
  * (every one 201 at a distinct index, all logged and stored), a re-post
  * of a framework record with a body that breaks its schema (still the
- * framework's 422), and the table of known record types.
+ * framework's 422), the store's files vanishing under a running node (503,
+ * and intake stays broken), and the table of known record types.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -306,6 +308,49 @@ static void known_types(void **state)
     assert_false(cy_record_type_known("Note"));
 }
 
+/* The store's files vanish under a running node (a disk pulled, a wrong
+ * rm): the next record is not acknowledged (503), and intake stays broken
+ * (503, "restart it") rather than acknowledging records it cannot make
+ * durable; the record posted before is unaffected. */
+static void store_gone(void **state)
+{
+    struct fixture *f = *state;
+    const char *p1 = "{\"type\":\"note\",\"id\":\"note--1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c01\","
+                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
+                     "\"tlp\":\"green\",\"body\":{\"v\":1}}";
+    const char *p2 = "{\"type\":\"note\",\"id\":\"note--1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c02\","
+                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
+                     "\"tlp\":\"green\",\"body\":{\"v\":2}}";
+    const char *p3 = "{\"type\":\"note\",\"id\":\"note--1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c03\","
+                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
+                     "\"tlp\":\"green\",\"body\":{\"v\":3}}";
+    size_t l1, l2, l3;
+    char *e1 = sign_payload(f, p1, &l1), *e2 = sign_payload(f, p2, &l2),
+         *e3 = sign_payload(f, p3, &l3);
+    struct reply r;
+    char rule[64];
+    post(f, e1, l1, &r);
+    assert_int_equal(r.status, 201);
+    char path[600];
+    snprintf(path, sizeof path, "%s/node/node.db", f->dir);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/node/node.db-wal", f->dir);
+    assert_int_equal(unlink(path), 0);
+    post(f, e2, l2, &r);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "store");
+    assert_non_null(strstr(r.body, "not made durable"));
+    post(f, e3, l3, &r); /* broken from then on, even for a stored record */
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "restart it"));
+    post(f, e1, l1, &r);
+    assert_int_equal(r.status, 503);
+    assert_non_null(strstr(r.body, "restart it"));
+    comity_free(e1);
+    comity_free(e2);
+    comity_free(e3);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -313,6 +358,7 @@ int main(void)
         cmocka_unit_test(known_types),
         cmocka_unit_test_setup_teardown(same_id_other_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(framework_repost, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
     };
