@@ -44,6 +44,18 @@ static cy_collection coll(const char *id, const char *alias)
     return c;
 }
 
+/* Opens the test store with one new collection (its row number in c->n).
+ * OUT: the store; close with comity_store_close. */
+static comity_store *open_with(const char *id, const char *alias, cy_collection *c)
+{
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    *c = coll(id, alias);
+    TU_OK(cy_store_collection_add(st, c, E));
+    TU_OK(cy_store_collection_get(st, "comity", c->id, c, E));
+    return st;
+}
+
 static void test_schema(void **state)
 {
     (void)state;
@@ -155,11 +167,8 @@ static void make_obj(cy_obj_in *o, char *idbuf, char *json, int i, int64_t ver)
 static void test_paging_same_date(void **state)
 {
     (void)state;
-    comity_store *st = NULL;
-    TU_OK(comity_store_open(path, &st, E));
-    cy_collection c = coll("c0000000-0000-4000-8000-000000000000", "p");
-    TU_OK(cy_store_collection_add(st, &c, E));
-    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    cy_collection c;
+    comity_store *st = open_with("c0000000-0000-4000-8000-000000000000", "p", &c);
     static cy_obj_in objs[250];
     static char ids[250][64], js[250][128];
     for (int i = 0; i < 250; i++)
@@ -220,11 +229,8 @@ static size_t count(comity_store *st, cy_obj_query q)
 static void test_versions_delete_atomic(void **state)
 {
     (void)state;
-    comity_store *st = NULL;
-    TU_OK(comity_store_open(path, &st, E));
-    cy_collection c = coll("d0000000-0000-4000-8000-000000000000", "v");
-    TU_OK(cy_store_collection_add(st, &c, E));
-    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    cy_collection c;
+    comity_store *st = open_with("d0000000-0000-4000-8000-000000000000", "v", &c);
     cy_obj_in o;
     char id[64], js[128];
     int64_t vers[] = {200, 100, 300}; /* arrive out of order */
@@ -379,11 +385,8 @@ static int json_row(const cy_obj_row *r, void *ctx)
 static void test_record_wrapper_and_sync(void **state)
 {
     (void)state;
-    comity_store *st = NULL;
-    TU_OK(comity_store_open(path, &st, E));
-    cy_collection c = coll("e0000000-0000-4000-8000-0000000000aa", "public");
-    TU_OK(cy_store_collection_add(st, &c, E));
-    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    cy_collection c;
+    comity_store *st = open_with("e0000000-0000-4000-8000-0000000000aa", "public", &c);
     /* an object with its own JSON (as TAXII POST, or a wrapper stored by a
      * node before schema 4, keeps it) */
     cy_obj_in o;
@@ -441,11 +444,8 @@ static void test_record_wrapper_and_sync(void **state)
 static void test_threads(void **state)
 {
     (void)state;
-    comity_store *st = NULL;
-    TU_OK(comity_store_open(path, &st, E));
-    cy_collection c = coll("e0000000-0000-4000-8000-000000000000", "t");
-    TU_OK(cy_store_collection_add(st, &c, E));
-    TU_OK(cy_store_collection_get(st, "comity", c.id, &c, E));
+    cy_collection c;
+    comity_store *st = open_with("e0000000-0000-4000-8000-000000000000", "t", &c);
     enum { NT = 8 };
     pthread_t th[NT];
     struct worker w[NT];
