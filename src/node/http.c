@@ -631,11 +631,13 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
     }
-    /* the node is its log's one writer while it serves */
+    /* the node is its log's one writer while it serves; REPLAYABLE: its
+     * record rows are what make an entry durable, and intake appends a
+     * lost entry again when it starts (records.c) */
     char lp[4096];
     snprintf(lp, sizeof lp, "%s/log", node->dir);
-    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND, node->key,
-                              &node->log, err))) {
+    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
+                              node->key, &node->log, err))) {
         MHD_stop_daemon(node->mhd);
         node->mhd = NULL;
         cy_fw_stop(node);

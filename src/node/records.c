@@ -25,25 +25,36 @@
  *
  *   committer  takes what is queued as one batch; appends each new
  *              record's log entry ("comity-record-v1:" + digest; the log's
- *              sequencer thread starts making the entries durable at
- *              once); commits the rows with their log indexes and TAXII
+ *              sequencer thread starts committing the entries at once);
+ *              commits the rows with their log indexes and TAXII
  *              copies in one store transaction without waiting for the
  *              disk (CY_STORE_NOSYNC); hands the batch on and takes the
  *              next one.
  *   syncer     makes the store's commits durable (one fdatasync of its
- *              WAL) and the batch's log entries (usually synced by then),
- *              for every batch handed on meanwhile at once; only then
- *              resumes the connections, whose 201s are sent.
+ *              WAL) for every batch handed on meanwhile at once, waits
+ *              until the log has committed the batch's entries (usually
+ *              done by then), and only then resumes the connections, whose
+ *              201s are sent.
  *
  * So the disk work of batch N overlaps the checks and the commit of batch
- * N+1, and no answer leaves before its record's row and entry are both
- * durable.  A crash can leave an entry without its row (harmless: an
- * entry is a digest; the author re-posts and gets a new entry) or a row
- * without its entry: on start the node checks every record stored since
- * the last clean stop against the log and appends a missing entry again,
- * updating the row's index (no answer carried the lost index: answers wait
- * for both).  After a failed sync nobody knows what is on disk: intake then
- * answers 503 to everything until the node is restarted.
+ * N+1, and no answer leaves before its record's row is durable and its
+ * entry committed in the log.  The log is opened COMITY_LOG_REPLAYABLE: it
+ * commits entries without an fsync (only its checkpoints are fsynced), and
+ * the record rows are what makes an entry durable.  A crash can leave an
+ * entry without its row (harmless: an entry is a digest; the author
+ * re-posts and gets a new entry) or, when the machine itself crashed, rows
+ * whose entries the log lost: on start the node checks every record stored
+ * since the last clean stop against the log and appends each missing entry
+ * again.  The lost entries are always the newest ones, and their rows are
+ * in log order without gaps, so each gets the very index its answer gave
+ * (tests/cli/node_records_crash.sh puts a log directory back and checks
+ * this).  The one way to a gap, a batch whose rows fail to commit after
+ * its entries were appended, is followed by a checkpoint that makes those
+ * entries durable before the next batch, so a gap is never in what a crash
+ * can take.  A clean stop first has a
+ * checkpoint cover every entry.  After a failed sync (or that checkpoint
+ * failing) nobody knows what is on disk: intake then answers 503 to
+ * everything until the node is restarted.
  *
  * No worker thread waits on the disk: a record that passed every check is
  * queued and its connection suspended (libmicrohttpd's suspend/resume)
@@ -319,9 +330,15 @@ void cy_intake_stop(comity_node *node)
     struct cy_intake *in = node ? node->intake : NULL;
     if (!in)
         return;
-    /* a clean stop (no request runs any more): every stored record's entry
-     * was durable in the log before its row was committed, so the next
-     * start checks only the records that come after these */
+    /* a clean stop (no request runs any more): once a checkpoint covers
+     * every entry (the log is opened REPLAYABLE: only a checkpoint makes
+     * its entries durable by itself), the next start checks only the
+     * records that come after these */
+    if (comity_log_checkpoint(in->log, NULL, NULL, NULL) != COMITY_OK) {
+        intake_free(in); /* the next start checks them all again */
+        node->intake = NULL;
+        return;
+    }
     int64_t last = 0, max;
     char *v = NULL;
     if (cy_store_meta_get(node->store, "records_checked_seq", &v, NULL) == COMITY_OK) {
@@ -400,6 +417,18 @@ static comity_vkey *vkey_get(struct cy_intake *in, const char *text, int *owned)
 }
 
 /* ---- group commit -------------------------------------------------------------- */
+
+/* Intake refuses every record from now on (see cy_intake.broken). */
+static void set_broken(struct cy_intake *in, const char *why)
+{
+    pthread_mutex_lock(&in->mu);
+    if (!in->broken) {
+        snprintf(in->broken_msg, sizeof in->broken_msg, "%s", why);
+        in->broken = true;
+    }
+    pthread_mutex_unlock(&in->mu);
+    fprintf(stderr, "comity node: record intake stopped: %s\n", why);
+}
 
 /* What a committed batch needs before its answers may go out. */
 struct durability {
@@ -516,14 +545,23 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
     }
     if (nf) {
         /* the rows with their indexes, in one store transaction committed
-         * while the log's sequencer makes the entries durable; the syncer
-         * waits for both (see the top) */
+         * while the log's sequencer commits the entries; the syncer waits
+         * for both (see the top) */
         cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON, sizeof EXTDEF_JSON - 1};
         int64_t ms = 0;
         if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
             ext.version_us = ms * 1000;
         comity_err rc = cy_store_records_add_nosync(node->store, rows, nf, &ext, &e);
         fw_failed = fw_failed || (rc && fw_dirty);
+        if (rc) {
+            /* the batch's entries stay in the log without rows: before any
+             * later row is committed, a checkpoint makes them durable, so
+             * that the entries a machine crash can take are again only
+             * ones above every gap (see the top) */
+            comity_error ce = {0};
+            if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
+                set_broken(in, ce.msg);
+        }
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
                 fresh[i]->status = 503;
@@ -692,13 +730,7 @@ static void *syncer_main(void *arg)
         if (!rc && log_size && (rc = comity_log_sync_to(in->log, log_size, &e)))
             rule = "log";
         if (rc) {
-            pthread_mutex_lock(&in->mu);
-            if (!in->broken) {
-                snprintf(in->broken_msg, sizeof in->broken_msg, "%s", e.msg);
-                in->broken = true;
-            }
-            pthread_mutex_unlock(&in->mu);
-            fprintf(stderr, "comity node: record intake stopped: %s\n", e.msg);
+            set_broken(in, e.msg);
             for (struct item *it = list; it; it = it->next)
                 if (it->status == 200 || it->status == 201) {
                     it->status = 503, it->rule = rule;
