@@ -246,9 +246,8 @@ static void test_basic(void **state)
  * 25 and dies at once (_exit: no close, no flush); the log reopened by the
  * parent must hold at least those 25, at their indexes.  A size beyond the
  * appended entries is refused. */
-static void test_sync_to(void **state)
+static void sync_to_with(int flags)
 {
-    (void)state;
     comity_nkey *key;
     char *dir = new_log(&key);
     pid_t pid = fork();
@@ -256,7 +255,7 @@ static void test_sync_to(void **state)
     if (pid == 0) {
         comity_log *log;
         uint64_t idx;
-        if (comity_log_open(dir, COMITY_LOG_WRITE, key, &log, NULL))
+        if (comity_log_open(dir, COMITY_LOG_WRITE | flags, key, &log, NULL))
             _exit(2);
         for (uint64_t i = 0; i < 40; i++) {
             char e[64];
@@ -296,6 +295,16 @@ static void test_sync_to(void **state)
     comity_log_close(log);
     comity_nkey_free(key);
     rm_log(dir);
+}
+
+/* The same with a sequencer thread, and REPLAYABLE (commits without an
+ * fsync: the process's death loses nothing either). */
+static void test_sync_to(void **state)
+{
+    (void)state;
+    sync_to_with(0);
+    sync_to_with(COMITY_LOG_BACKGROUND);
+    sync_to_with(COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE);
 }
 
 static void test_layout_and_audit(void **state)
