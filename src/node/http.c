@@ -21,9 +21,14 @@
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
- * Clean shutdown: comity_node_stop() stops accepting (quiesce), waits for
- * open connections to finish their requests for up to a grace period, stops
- * the threads, then closes the log (entries durable, final checkpoint).
+ * Clean shutdown: comity_node_stop() answers every new request 503 (with
+ * Connection: close), waits for open connections to finish their requests
+ * for up to a grace period, stops the threads, then closes the log
+ * (entries durable, final checkpoint).  It does not use
+ * MHD_quiesce_daemon: with epoll and a thread pool, libmicrohttpd 0.9.75
+ * races its workers for the listen socket's removal from their epoll sets
+ * and aborts the process ("Failed to remove listen FD from epoll set"),
+ * which a test run hit.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -389,7 +394,7 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
                                 "Basic realm=\"comity\", charset=\"UTF-8\"");
     if (w->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, w->allow);
-    if (w->status == 413)
+    if (w->status == 413 || atomic_load(&node->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, w->status, resp);
     MHD_destroy_response(resp);
@@ -427,6 +432,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             unsigned long long n = strtoull(cl, &end, 10);
             if (end == cl || *end || n > node->opts.max_body)
                 cs->too_big = true;
+        }
+        if (atomic_load(&node->stopping)) {
+            /* stopping: no new request starts (and the connection closes) */
+            cy_req r = {.node = node, .conn = c, .method = method, .url = url};
+            cy_resp w = {0};
+            cy_buf_init(&w.body, 4096);
+            bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
+            w.retry_after = "5";
+            cy_resp_error(&r, &w, taxii, 503, "shutting down",
+                          "this node is stopping; retry in a moment");
+            enum MHD_Result ok = send_resp(node, c, &r, &w);
+            cy_buf_free(&w.body);
+            cy_arena_free(&r.arena);
+            return ok;
         }
         if (!cs->too_big)
             return MHD_YES;
@@ -563,6 +582,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
 {
     if (node->mhd)
         return cy_fail(err, COMITY_ERR_USAGE, "node: already serving");
+    atomic_store(&node->stopping, false);
     comity_serve_opts d;
     comity_serve_opts_default(&d);
     node->opts = *o;
@@ -671,7 +691,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
 {
     if (!node || !node->mhd)
         return;
-    MHD_socket fd = MHD_quiesce_daemon(node->mhd);
+    atomic_store(&node->stopping, true);
     for (unsigned waited = 0; waited < grace_ms; waited += 20) {
         const union MHD_DaemonInfo *i =
             MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -682,8 +702,6 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     }
     cy_intake_drain(node); /* records.c: no connection left suspended */
     MHD_stop_daemon(node->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     cy_intake_stop(node); /* records.c */
     cy_fw_stop(node); /* framework.c */
     node->mhd = NULL;

@@ -16,6 +16,7 @@
 #ifndef COMITY_NODE_H
 #define COMITY_NODE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@ struct comity_node {
     bool tls;
     struct cy_intake *intake; /* record intake (records.c) */
     struct cy_fw *fw;         /* the framework's state (framework.c), while serving */
+    atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
 };
 
 /* Per-request memory: everything allocated here is freed at once. */

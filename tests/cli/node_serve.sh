@@ -3,7 +3,8 @@
 # init made (its fingerprint, TLS 1.2 and 1.3 only, no plain HTTP on the TLS
 # port), --cert/--key, the refusal to serve without TLS unless
 # --insecure-http, slow clients cut off by the timeout, the per-address
-# connection cap, and a clean SIGTERM that lets an in-flight upload finish.
+# connection cap, and a clean SIGTERM that lets an in-flight upload finish
+# while new requests get 503.
 source "$(dirname "$0")/node_lib.bash"
 
 D="$T/node"
@@ -81,6 +82,9 @@ curl -s --noproxy '*' -o "$T/up" -w '%{http_code}' --limit-rate 200k -u "pk.mofa
 CURL=$!
 sleep 0.5
 kill -TERM "$SERVE_PID"
+sleep 0.3
+check "a new request while stopping: 503" 503 "$(req GET /taxii2/ -H "Accept: $TAXII")"
+check "... and its connection closes" close "$(hdr Connection)"
 rc=0; wait "$SERVE_PID" || rc=$?; SERVE_PID=""
 wait "$CURL" || true
 check "in-flight upload completes during shutdown" 202 "$(cat "$T/code")"
