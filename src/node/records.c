@@ -565,7 +565,7 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
                 fresh[i]->status = 503;
-                fresh[i]->rule = rc == COMITY_ERR_DB || rc == COMITY_ERR_LOCKED ? "store" : "log";
+                fresh[i]->rule = "store";
                 snprintf(fresh[i]->msg, sizeof fresh[i]->msg, "%s", e.msg);
             } else {
                 fresh[i]->status = 201;
