@@ -512,6 +512,17 @@ COMITY_API comity_err comity_log_key_path(const char *dir, char **path,
 COMITY_API comity_err comity_log_append(comity_log *log, const void *entry,
                                         size_t len, int durable, uint64_t *index,
                                         comity_error *err);
+/*
+ * Appends n entries at the consecutive indexes *first .. *first+n-1, all or
+ * none (each at most COMITY_TLOG_ENTRY_MAX bytes, 4 MiB in all), under one
+ * lock: a batch costs the sequencer one wake-up, not one per entry.
+ * `durable` as for comity_log_append.
+ */
+COMITY_API comity_err comity_log_append_many(comity_log *log,
+                                             const void *const *entries,
+                                             const size_t *lens, size_t n,
+                                             int durable, uint64_t *first,
+                                             comity_error *err);
 /* Makes every entry appended so far durable (one fsync for all). */
 COMITY_API comity_err comity_log_sync(comity_log *log, comity_error *err);
 /*

@@ -303,6 +303,9 @@ comity_err cy_intake_start(comity_node *node, comity_error *err)
         intake_free(in);
         return rc;
     }
+    comity_error pe = {0};
+    if (cy_store_records_prepare(node->store, &pe) != COMITY_OK)
+        fprintf(stderr, "comity node: %s (record intake goes on, with slower syncs)\n", pe.msg);
     if (pthread_create(&in->sthr, NULL, syncer_main, in) != 0) {
         intake_free(in);
         return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the syncer thread");
@@ -503,7 +506,6 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             continue;
         size_t at = m++; /* ids[at] is this item's id */
         const char *id = it->in.id, *digest = it->in.digest;
-        uint64_t idx;
         if (frc) {
             it->status = 500, it->rule = "store";
             snprintf(it->msg, sizeof it->msg, "%s", e.msg);
@@ -530,18 +532,41 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
             continue;
         }
         fw_dirty = fw_dirty || added;
-        /* the entry: the log's sequencer starts making it durable now */
-        char entry[COMITY_RECORD_ENTRY_LEN + 1];
-        snprintf(entry, sizeof entry, "comity-record-v1:%s", digest);
-        if ((rc = comity_log_append(in->log, entry, COMITY_RECORD_ENTRY_LEN, 0, &idx, &e))) {
-            it->status = 503, it->rule = "log";
-            snprintf(it->msg, sizeof it->msg, "%s", e.msg);
-            fw_failed = fw_failed || added; /* in the framework, not stored */
-            continue;
-        }
-        it->in.log_index = idx;
-        rows[nf] = it->in;
         fresh[nf++] = it;
+    }
+    if (nf) {
+        /* the entries, in the order the framework took them, in one call
+         * (one wake-up of the log's sequencer, which starts making them
+         * durable now) */
+        const void **ents = cy_calloc(nf, sizeof *ents);
+        size_t *lens = cy_calloc(nf, sizeof *lens);
+        char (*text)[COMITY_RECORD_ENTRY_LEN + 1] = cy_calloc(nf, sizeof *text);
+        uint64_t first = 0;
+        comity_err rc = ents && lens && text ? COMITY_OK
+                                             : cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < nf; i++) {
+            snprintf(text[i], sizeof text[i], "comity-record-v1:%s", fresh[i]->in.digest);
+            ents[i] = text[i];
+            lens[i] = COMITY_RECORD_ENTRY_LEN;
+        }
+        if (!rc)
+            rc = comity_log_append_many(in->log, ents, lens, nf, 0, &first, &e);
+        cy_free(ents);
+        cy_free(lens);
+        cy_free(text);
+        for (size_t i = 0; i < nf; i++) {
+            if (rc) {
+                fresh[i]->status = 503, fresh[i]->rule = "log";
+                snprintf(fresh[i]->msg, sizeof fresh[i]->msg, "%s", e.msg);
+            } else {
+                fresh[i]->in.log_index = first + i;
+                rows[i] = fresh[i]->in;
+            }
+        }
+        if (rc) {
+            fw_failed = fw_failed || fw_dirty; /* in the framework, not stored */
+            nf = 0;
+        }
     }
     if (nf) {
         /* the rows with their indexes, in one store transaction committed

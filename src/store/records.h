@@ -100,6 +100,9 @@ typedef struct cy_record_ops {
                       const cy_record_extdef *extdef, unsigned flags, comity_error *err);
     /* every transaction committed so far durable */
     comity_err (*sync)(void *impl, comity_error *err);
+    /* ready for a stream of CY_STORE_NOSYNC adds and syncs (intake start);
+     * a failure leaves the store working, only slower */
+    comity_err (*prepare)(void *impl, comity_error *err);
     comity_err (*query)(void *impl, const cy_record_query *q, cy_record_cb cb, void *ctx,
                         bool *more, comity_error *err);
     /* Every record with seq > after_seq, no access filter (recovery). */
@@ -144,6 +147,13 @@ static inline comity_err cy_store_records_add_nosync(comity_store *st, const cy_
 static inline comity_err cy_store_records_sync(comity_store *st, comity_error *err)
 {
     return st->rec->sync(st->impl, err);
+}
+/* Readies the store for record intake (SQLite: gives its WAL file room,
+ * so that intake's syncs overwrite blocks rather than grow the file).  An
+ * error is worth a warning, not a stop: the store works without. */
+static inline comity_err cy_store_records_prepare(comity_store *st, comity_error *err)
+{
+    return st->rec->prepare(st->impl, err);
 }
 /* Calls cb for at most q->limit visible rows; *more says whether more remain. */
 static inline comity_err cy_store_records_query(comity_store *st, const cy_record_query *q,

@@ -78,6 +78,9 @@
 #define INTAKE_CACHE "-2000" /* KiB: the intake connection's page cache */
 #define CKPT_INLINE_PAGES 32000 /* past this a writer checkpoints itself */
 #define CKPT_PASSES 8 /* passes of one wake-up while frames keep coming */
+/* WAL frames sq_records_prepare gives room to: the WAL grows to about
+ * twice CKPT_PAGES while a checkpoint runs under load */
+#define WAL_ROOM_FRAMES (2 * CKPT_PAGES)
 #define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
@@ -1787,6 +1790,73 @@ static comity_err sq_records_sync(void *impl, comity_error *err)
     return rc;
 }
 
+/* Readies the store for record intake: opens the intake connection and
+ * gives the WAL file room for WAL_ROOM_FRAMES frames, written as zeros.
+ *
+ * Why: a commit that appends to the WAL grows the file, so the fdatasync
+ * that makes it durable (sq_records_sync) must also write the new size and
+ * allocate blocks; one that overwrites blocks already written has only the
+ * data to flush (measured here: 64 KiB write+fdatasync p50 146 us
+ * overwriting, 221 us appending).  SQLite reuses the WAL from its start
+ * after each complete checkpoint and never shrinks it (no
+ * journal_size_limit is set), so only the first lap would append:
+ * PostgreSQL zero-fills its WAL segments for the same reason.
+ *
+ * Safe: the zeros go past the file's end only, while this connection holds
+ * the write lock (BEGIN IMMEDIATE), so no frame is being written; a zero
+ * frame never passes the WAL's salt and checksum test, so recovery stops
+ * at the last real commit as before.  SQLite deletes the file when the
+ * last connection closes; the next serve fills it again. */
+static comity_err sq_records_prepare(void *impl, comity_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = intake_acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
+    char wal[PATH_MAX];
+    int page = 0, fd = -1;
+    uint8_t *zero = NULL;
+    comity_err rc = (size_t)snprintf(wal, sizeof wal, "%s-wal", q->path) >= sizeof wal
+                        ? cy_fail(err, COMITY_ERR_INTERNAL, "store: path too long")
+                        : exec(c->db, "BEGIN IMMEDIATE", err);
+    if (rc) {
+        pthread_mutex_unlock(&q->imu);
+        return rc;
+    }
+    sqlite3_stmt *st = prep(c, "PRAGMA page_size", err);
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        page = sqlite3_column_int(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    struct stat sb;
+    const size_t chunk = 1u << 20;
+    if (page <= 0)
+        rc = cy_fail(err, COMITY_ERR_DB, "store: cannot read the page size");
+    else if ((fd = open(wal, O_WRONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) != 0)
+        rc = cy_fail(err, COMITY_ERR_IO, "store: %s: %s", wal, strerror(errno));
+    else if (!(zero = cy_calloc(1, chunk)))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    off_t want = 32 + (off_t)WAL_ROOM_FRAMES * (page + 24); /* header, frames */
+    for (off_t at = rc ? want : sb.st_size; at < want;) {
+        size_t n = (size_t)(want - at) < chunk ? (size_t)(want - at) : chunk;
+        ssize_t w = pwrite(fd, zero, n, at);
+        if (w <= 0) {
+            rc = cy_fail(err, COMITY_ERR_IO, "store: giving %s room: %s", wal,
+                         w < 0 ? strerror(errno) : "short write");
+            break;
+        }
+        at += w;
+    }
+    if (!rc && fd >= 0 && sb.st_size < want && fdatasync(fd) != 0)
+        rc = cy_fail(err, COMITY_ERR_IO, "store: fdatasync %s: %s", wal, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    cy_free(zero);
+    exec(c->db, "ROLLBACK", NULL);
+    pthread_mutex_unlock(&q->imu);
+    return rc;
+}
+
 static void read_record(sqlite3_stmt *st, cy_record_row *r, bool env)
 {
     memset(r, 0, sizeof *r);
@@ -1939,6 +2009,7 @@ static const cy_record_ops SQLITE_RECORD_OPS = {
     .find_many = sq_record_find_many,
     .add = sq_records_add,
     .sync = sq_records_sync,
+    .prepare = sq_records_prepare,
     .query = sq_records_query,
     .tail = sq_records_tail,
     .set_index = sq_record_set_index,

@@ -1383,19 +1383,28 @@ static comity_err durable_below(comity_log *log, uint64_t size, comity_error *er
     return log->durable >= size ? COMITY_OK : fatal_copy(log, err);
 }
 
-comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int durable,
-                             uint64_t *index, comity_error *err)
+comity_err comity_log_append_many(comity_log *log, const void *const *entries,
+                                  const size_t *lens, size_t n, int durable,
+                                  uint64_t *first, comity_error *err)
 {
     comity_err rc = need_writer(log, err);
     if (rc)
         return rc;
-    if (len > COMITY_TLOG_ENTRY_MAX)
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] > COMITY_TLOG_ENTRY_MAX)
+            return cy_fail(err, COMITY_ERR_TOOBIG,
+                           "entry of %zu bytes exceeds the tlog-tiles limit of 65535 "
+                           "(bundles use 16-bit lengths); log a hash of large records",
+                           lens[i]);
+        total += lens[i] + 2;
+    }
+    if (total > STAGE_CAP)
         return cy_fail(err, COMITY_ERR_TOOBIG,
-                       "entry of %zu bytes exceeds the tlog-tiles limit of 65535 "
-                       "(bundles use 16-bit lengths); log a hash of large records", len);
-    uint8_t pre[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+                       "%zu entries of %zu bytes in all: append at most %u bytes at once", n,
+                       total, STAGE_CAP);
     pthread_mutex_lock(&log->mu);
-    while (!log->fatal.code && log->staged.len + len + 2 > STAGE_CAP) {
+    while (!log->fatal.code && log->staged.len + total > STAGE_CAP) {
         pthread_mutex_unlock(&log->mu); /* back-pressure: commit ourselves */
         (void)sequence(log, false, NULL);
         pthread_mutex_lock(&log->mu);
@@ -1405,23 +1414,39 @@ comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int
         pthread_mutex_unlock(&log->mu);
         return rc;
     }
-    if (cy_buf_append(&log->staged, pre, 2) ||
-        cy_buf_append(&log->staged, entry, len)) {
+    /* all or nothing: room first, so that no entry of the call is staged
+     * unless every one is */
+    size_t was = log->staged.len;
+    if (cy_buf_reserve(&log->staged, total)) {
         pthread_mutex_unlock(&log->mu);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     }
-    uint64_t idx = log->next++;
-    if (index)
-        *index = idx;
-    if (!durable) {
-        if (log->thread_running && log->staged.len == len + 2)
+    for (size_t i = 0; i < n; i++) {
+        uint8_t pre[2] = {(uint8_t)(lens[i] >> 8), (uint8_t)lens[i]};
+        (void)cy_buf_append(&log->staged, pre, 2); /* reserved above */
+        (void)cy_buf_append(&log->staged, entries[i], lens[i]);
+    }
+    uint64_t idx = log->next;
+    log->next += n;
+    if (first)
+        *first = idx;
+    if (!durable || n == 0) {
+        /* one wake-up per batch of staged entries, not per entry */
+        if (n && log->thread_running && was == 0)
             pthread_cond_signal(&log->work);
         pthread_mutex_unlock(&log->mu);
         return COMITY_OK;
     }
-    rc = durable_below(log, idx + 1, err);
+    rc = durable_below(log, idx + n, err);
     pthread_mutex_unlock(&log->mu);
     return rc;
+}
+
+comity_err comity_log_append(comity_log *log, const void *entry, size_t len, int durable,
+                             uint64_t *index, comity_error *err)
+{
+    const void *entries[1] = {entry};
+    return comity_log_append_many(log, entries, &len, 1, durable, index, err);
 }
 
 comity_err comity_log_sync_to(comity_log *log, uint64_t size, comity_error *err)
