@@ -45,7 +45,7 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 4
+#define CY_STORE_SCHEMA_VERSION 5
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];

@@ -122,6 +122,22 @@ static const char *const MIGRATIONS[] = {
      * query looks records up by log index */
     "ALTER TABLE objects ADD COLUMN rec INTEGER;"
     "DROP INDEX records_log;",
+    /* 4 -> 5: a record's wrapper is kept out of the (coll, id, version)
+     * index, whose random keys cost record intake a page write per record;
+     * it is found through its record instead (objects_rec, in rec order).
+     * SQLite cannot drop a table constraint, so the table is rebuilt. */
+    "CREATE TABLE objects5(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
+    " REFERENCES collections(n), id TEXT NOT NULL, type TEXT NOT NULL,"
+    " spec_version TEXT NOT NULL, version_us INTEGER NOT NULL, version TEXT,"
+    " date_added INTEGER NOT NULL, media_type TEXT NOT NULL,"
+    " is_first INTEGER NOT NULL, is_last INTEGER NOT NULL, json TEXT NOT NULL, rec INTEGER);"
+    "INSERT INTO objects5 SELECT seq,coll,id,type,spec_version,version_us,version,date_added,"
+    " media_type,is_first,is_last,json,rec FROM objects;"
+    "DROP TABLE objects;"
+    "ALTER TABLE objects5 RENAME TO objects;"
+    "CREATE UNIQUE INDEX objects_version ON objects(coll, id, version_us) WHERE rec IS NULL;"
+    "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
+    "CREATE INDEX objects_rec ON objects(rec, coll) WHERE rec IS NOT NULL;",
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
@@ -1022,20 +1038,22 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
     /* The statements of the loop, prepared (or found in the cache) once;
      * five fresh cache entries never evict each other (STMT_CACHE > 5). */
     sqlite3_stmt *sel = prep(c, "SELECT min(version_us), max(version_us), count(*)"
-                                " FROM objects WHERE coll=? AND id=?", err);
+                                " FROM objects WHERE coll=? AND id=? AND rec IS NULL", err);
     /* Only a duplicate (coll, id, version) is skipped; any other
      * constraint failure aborts the whole batch. */
     sqlite3_stmt *ins = sel ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
                                       "version,date_added,media_type,is_first,is_last,json)"
                                       " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
-                                      " ON CONFLICT(coll,id,version_us) DO NOTHING", err)
+                                      " ON CONFLICT(coll,id,version_us) WHERE rec IS NULL"
+                                      " DO NOTHING", err)
                             : NULL;
     sqlite3_stmt *unfirst =
-        ins ? prep(c, "UPDATE objects SET is_first=0 WHERE coll=? AND id=? AND version_us<>?", err)
+        ins ? prep(c, "UPDATE objects SET is_first=0 WHERE coll=? AND id=? AND rec IS NULL"
+                      " AND version_us<>?", err)
             : NULL;
     sqlite3_stmt *unlast =
-        unfirst ? prep(c, "UPDATE objects SET is_last=0 WHERE coll=? AND id=? AND version_us<>?",
-                       err)
+        unfirst ? prep(c, "UPDATE objects SET is_last=0 WHERE coll=? AND id=? AND rec IS NULL"
+                          " AND version_us<>?", err)
                 : NULL;
     if (!unlast) {
         rc = COMITY_ERR_DB;
@@ -1121,17 +1139,78 @@ static comity_err in_list(cy_buf *sql, const char *col, size_t n, comity_error *
     return COMITY_OK;
 }
 
-/* Builds the WHERE clause of a query (after "WHERE coll=?1") and binds. */
-static comity_err where_clause(const cy_obj_query *q, bool paging, cy_buf *sql,
-                               comity_error *err)
+/* The records whose wrappers q->ids name (CY_RECORD_WRAPPER_TYPE "--"
+ * <uuid> wraps the record <type>--<uuid>, of any type): OUT *recs (caller
+ * frees), their seqs.  The record types present are walked in the
+ * records_type index (one seek each), then each candidate id looked up. */
+static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **recs,
+                               size_t *n, comity_error *err)
+{
+    static const char prefix[] = CY_RECORD_WRAPPER_TYPE "--";
+    *recs = NULL;
+    *n = 0;
+    size_t want = 0;
+    for (size_t i = 0; i < q->nids; i++)
+        want += strncmp(q->ids[i], prefix, sizeof prefix - 1) == 0;
+    if (!want)
+        return COMITY_OK;
+    sqlite3_stmt *st = prep(c, "WITH RECURSIVE t(x) AS (SELECT min(type) FROM records"
+                               " UNION ALL SELECT (SELECT min(type) FROM records WHERE type>x)"
+                               " FROM t WHERE x IS NOT NULL)"
+                               " SELECT r.seq FROM t JOIN records r ON r.id=t.x||'--'||?",
+                            err);
+    if (!st)
+        return COMITY_ERR_DB;
+    int64_t *out = cy_calloc(want, sizeof *out);
+    if (!out)
+        return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    comity_err rc = COMITY_OK;
+    for (size_t i = 0; i < q->nids && !rc; i++) {
+        if (strncmp(q->ids[i], prefix, sizeof prefix - 1) != 0)
+            continue;
+        sqlite3_bind_text(st, 1, q->ids[i] + sizeof prefix - 1, -1, SQLITE_STATIC);
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < want)
+            out[(*n)++] = sqlite3_column_int64(st, 0);
+        if (s != SQLITE_ROW && s != SQLITE_DONE)
+            rc = dberr(err, c->db, "finding wrapped records");
+        sqlite3_reset(st);
+    }
+    if (rc) {
+        cy_free(out);
+        *n = 0;
+        return rc;
+    }
+    *recs = out;
+    return COMITY_OK;
+}
+
+/* Builds the WHERE clause of a query (after "WHERE coll=?1") and binds.
+ * An id filter matches stored objects by id (objects_version) and record
+ * wrappers by their records (`recs`, from wrapper_recs; objects_rec). */
+static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t *recs,
+                               size_t nrecs, cy_buf *sql, comity_error *err)
 {
     comity_err rc;
     if (paging && q->has_added_after && cy_buf_puts(sql, " AND date_added>?"))
         goto toolong;
     if (paging && q->has_after && cy_buf_puts(sql, " AND (date_added,seq)>(?,?)"))
         goto toolong;
-    if (q->nids && (rc = in_list(sql, "id", q->nids, err)))
-        return rc;
+    if (q->nids) {
+        if (cy_buf_puts(sql, " AND seq IN (SELECT seq FROM objects WHERE coll=?1"
+                             " AND rec IS NULL"))
+            goto toolong;
+        if ((rc = in_list(sql, "id", q->nids, err)))
+            return rc;
+        if (cy_buf_puts(sql, nrecs ? " UNION ALL SELECT seq FROM objects WHERE rec IN ("
+                                   : ")"))
+            goto toolong;
+        for (size_t i = 0; i < nrecs; i++)
+            if (cy_buf_printf(sql, "%s%lld", i ? "," : "", (long long)recs[i]))
+                goto toolong;
+        if (nrecs && cy_buf_puts(sql, ") AND coll=?1)"))
+            goto toolong;
+    }
     if (q->ntypes && (rc = in_list(sql, "type", q->ntypes, err)))
         return rc;
     if (q->spec_versions && (rc = in_list(sql, "spec_version", q->nspec, err)))
@@ -1205,32 +1284,31 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
 {
     struct sq *q = impl;
     *more = false;
+    struct conn *c = acquire(q, err);
+    if (!c)
+        return err ? err->code : COMITY_ERR_DB;
     cy_buf sql;
     cy_buf_init(&sql, SQL_MAX);
-    comity_err rc;
-    if (cy_buf_printf(&sql, "SELECT seq,date_added,version_us,id,type,spec_version,version,"
-                            "media_type,%s FROM objects WHERE coll=?",
-                      qq->with_json ? OBJECT_JSON_SQL : "NULL")) {
-        cy_buf_free(&sql);
-        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
-    }
-    if ((rc = where_clause(qq, true, &sql, err)) ||
-        (cy_buf_puts(&sql, " ORDER BY date_added,seq LIMIT ?") &&
-         (rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long")))) {
-        cy_buf_free(&sql);
-        return rc;
-    }
-    struct conn *c = acquire(q, err);
-    if (!c) {
-        cy_buf_free(&sql);
-        return err ? err->code : COMITY_ERR_DB;
-    }
-    sqlite3_stmt *st = prep(c, (const char *)sql.data, err);
-    cy_buf_free(&sql);
-    if (!st) {
+    int64_t *recs = NULL;
+    size_t nrecs = 0;
+    sqlite3_stmt *st = NULL;
+    comity_err rc = wrapper_recs(c, qq, &recs, &nrecs, err);
+    /* with an id filter the few rows it names are looked up by seq (+coll:
+     * not by scanning the collection's page index in date order) */
+    if (!rc && cy_buf_printf(&sql, "SELECT seq,date_added,version_us,id,type,spec_version,"
+                                   "version,media_type,%s FROM objects WHERE %s=?",
+                             qq->with_json ? OBJECT_JSON_SQL : "NULL",
+                             qq->nids ? "+coll" : "coll"))
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    if (!rc && !(rc = where_clause(qq, true, recs, nrecs, &sql, err)) &&
+        cy_buf_puts(&sql, " ORDER BY date_added,seq LIMIT ?"))
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    if (!rc && !(st = prep(c, (const char *)sql.data, err)))
         rc = COMITY_ERR_DB;
+    cy_buf_free(&sql);
+    cy_free(recs);
+    if (rc)
         goto done;
-    }
     bind_query(st, qq, true);
     size_t n = 0;
     int s;
@@ -1276,17 +1354,13 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     cy_buf sql;
     cy_buf_init(&sql, SQL_MAX);
     comity_err rc;
-    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE coll=?")) {
+    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE +coll=?")) { /* see sq_objects_query */
         cy_buf_free(&sql);
         return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     }
     cy_obj_query dq = *qq;
     if (dq.vflags == 0 && dq.nversions == 0)
         dq.vflags = CY_V_ALL; /* DELETE without match[version] removes every version */
-    if ((rc = where_clause(&dq, false, &sql, err))) {
-        cy_buf_free(&sql);
-        return rc;
-    }
     struct conn *c = acquire(q, err);
     if (!c) {
         cy_buf_free(&sql);
@@ -1294,6 +1368,14 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     }
     if ((rc = exec(c->db, "BEGIN IMMEDIATE", err)))
         goto out;
+    int64_t *recs = NULL;
+    size_t nrecs = 0;
+    rc = wrapper_recs(c, &dq, &recs, &nrecs, err);
+    if (!rc)
+        rc = where_clause(&dq, false, recs, nrecs, &sql, err);
+    cy_free(recs);
+    if (rc)
+        goto rollback;
     sqlite3_stmt *st = prep(c, (const char *)sql.data, err);
     if (!st) {
         rc = COMITY_ERR_DB;
@@ -1310,10 +1392,10 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     for (size_t i = 0; i < qq->nids; i++) {
         st = prep(c, "UPDATE objects SET"
                      " is_first=(version_us=(SELECT min(version_us) FROM objects o"
-                     "  WHERE o.coll=objects.coll AND o.id=objects.id)),"
+                     "  WHERE o.coll=objects.coll AND o.id=objects.id AND o.rec IS NULL)),"
                      " is_last=(version_us=(SELECT max(version_us) FROM objects o"
-                     "  WHERE o.coll=objects.coll AND o.id=objects.id))"
-                     " WHERE coll=? AND id=?", err);
+                     "  WHERE o.coll=objects.coll AND o.id=objects.id AND o.rec IS NULL))"
+                     " WHERE coll=? AND id=? AND rec IS NULL", err);
         if (!st) {
             rc = COMITY_ERR_DB;
             goto rollback;
@@ -1616,10 +1698,17 @@ static comity_err add_object(struct conn *c, int64_t coll, const char *id, const
                              const char *version, int64_t version_us, int64_t date_added,
                              const char *json, size_t len, int64_t rec, comity_error *err)
 {
-    sqlite3_stmt *st = prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
-                               "version,date_added,media_type,is_first,is_last,json,rec)"
-                               " VALUES(?,?,?,'2.1',?,?,?,'" RECORD_MEDIA "',1,1,?,?)"
-                               " ON CONFLICT(coll,id,version_us) DO NOTHING", err);
+    /* a wrapper is added once, with its record (whose id is unique);
+     * the extension definition is skipped when the collection has it */
+    sqlite3_stmt *st = rec > 0 ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,"
+                                         "version_us,version,date_added,media_type,is_first,"
+                                         "is_last,json,rec) VALUES(?,?,?,'2.1',?,?,?,'"
+                                         RECORD_MEDIA "',1,1,?,?)", err)
+                               : prep(c, "INSERT INTO objects(coll,id,type,spec_version,"
+                                         "version_us,version,date_added,media_type,is_first,"
+                                         "is_last,json,rec) VALUES(?,?,?,'2.1',?,?,?,'"
+                                         RECORD_MEDIA "',1,1,?,?) ON CONFLICT(coll,id,"
+                                         "version_us) WHERE rec IS NULL DO NOTHING", err);
     if (!st)
         return COMITY_ERR_DB;
     sqlite3_bind_int64(st, 1, coll);

@@ -200,6 +200,17 @@ rc=0; "$C" record verify --vkey peers.keys from_taxii.json >/dev/null 2>&1 || rc
 check "the envelope from TAXII verifies" 0 "$rc"
 curl -s --noproxy '*' -H "Accept: $TAXII" "$URL/comity/collections/$PUB/objects/$EXT/" | jq -c '.objects[0].extension_types' >et
 check "extension definition: new-sdo" '["new-sdo"]' "$(cat et)"
+# a wrapper is found by its id (through its record: schema 5 keeps it out of
+# the id index), alone and beside a stored object, and has one version
+SXC=$(sx "$CID")
+tx() { curl -s --noproxy '*' -H "Accept: $TAXII" "$URL/comity/collections/$PUB/objects/$1"; }
+check "wrapper by id" "$SXC $CID" "$(tx "$SXC/" | jq -r '.objects[] | "\(.id) \(.record_id)"')"
+check "match[id]: wrapper and extension definition" "$(srt "$EXT" "$SXC") " \
+  "$(tx "?match%5Bid%5D=$SXC,$EXT" | jq -r '.objects[].id' | sort | tr '\n' ' ')"
+check "match[id] with match[type]" "$SXC" "$(tx "?match%5Bid%5D=$SXC,$EXT&match%5Btype%5D=x-comity-record" | jq -r '.objects[].id')"
+check "wrapper: one version, its created" "$(jq -r '.objects[0].created' w.json)" "$(tx "$SXC/versions/" | jq -r '.versions | join(",")')"
+check "another collection's wrapper is not here" 404 "$(req GET "/comity/collections/$PUB/objects/$(sx "$GID")/" -H "Accept: $TAXII")"
+check "no record, no wrapper" 404 "$(req GET "/comity/collections/$PUB/objects/x-comity-record--00000000-0000-4000-8000-000000000000/" -H "Accept: $TAXII")"
 
 # ---- the log over HTTP -----------------------------------------------------
 for _ in $(seq 100); do # a checkpoint covers the last posts (about a second)
