@@ -465,9 +465,10 @@ typedef struct comity_log comity_log;
 #define COMITY_LOG_BACKGROUND 2    /* with WRITE: a sequencer thread commits
                                       appends at once and publishes a
                                       checkpoint at least every second */
-#define COMITY_LOG_REPLAYABLE 4    /* with WRITE: appends are committed
-                                      without an fsync, so a crash of the
-                                      machine may lose the entries that no
+#define COMITY_LOG_REPLAYABLE 4    /* with WRITE: appends are kept in
+                                      memory until a checkpoint covers them,
+                                      so a crash (of the process or the
+                                      machine) loses the entries that no
                                       checkpoint covers yet; only for a caller
                                       that keeps them durable itself and
                                       appends them again, in the same order,

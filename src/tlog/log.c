@@ -16,10 +16,10 @@
  * gives it the next index.  A commit moves everything staged into one row of
  * the `pending` table in one SQLite transaction (WAL, synchronous=FULL: one
  * fsync for the whole batch); from then on the entry is durable at its index.
- * (Opened COMITY_LOG_REPLAYABLE, that transaction skips its fsync: the
- * entry survives a crash of the process, and the caller appends it again
- * after a crash of the machine, which keeps every index since the entries
- * lost are the newest ones, and no checkpoint covered them.)
+ * (Opened COMITY_LOG_REPLAYABLE, there is no such transaction: the entry
+ * waits for its integration in memory, and after a crash of the process or
+ * the machine the caller appends it again, which keeps every index since
+ * the entries lost are the newest ones, and no checkpoint covered them.)
  * An integration hashes the durable entries into the tiles: every new file
  * is written under a temporary name, all are flushed with one syncfs(2),
  * renamed into place and their directories fsync'ed; then one transaction
@@ -840,26 +840,22 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     }
     comity_error e = {0};
     comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = NULL;
-    pthread_mutex_lock(&log->dbmu);
-    /* REPLAYABLE: this one commit without its fsync (synchronous=NORMAL:
-     * SQLite still syncs before a checkpoint of log.db); integrations keep
-     * FULL */
-    bool lax = log->flags & COMITY_LOG_REPLAYABLE;
-    if (lax && db_exec(log->db, "PRAGMA synchronous=NORMAL", &e))
-        rc = e.code;
-    if (!rc &&
-        (sqlite3_prepare_v2(log->db, "INSERT INTO pending(first, n, data) VALUES(?, ?, ?)", -1,
-                            &st, NULL) ||
-         sqlite3_bind_int64(st, 1, (sqlite3_int64)first) ||
-         sqlite3_bind_int64(st, 2, (sqlite3_int64)n) ||
-         sqlite3_bind_blob(st, 3, batch.data, (int)batch.len, SQLITE_STATIC) ||
-         sqlite3_step(st) != SQLITE_DONE))
-        rc = db_fail(log->db, &e, "saving appended entries");
-    sqlite3_finalize(st);
-    if (lax && db_exec(log->db, "PRAGMA synchronous=FULL", rc ? NULL : &e) && !rc)
-        rc = e.code;
-    pthread_mutex_unlock(&log->dbmu);
+    /* REPLAYABLE: the caller keeps the entries durable and appends them
+     * again after any crash (see the top), so they wait for their
+     * integration in memory only; otherwise one row, fsynced */
+    if (!(log->flags & COMITY_LOG_REPLAYABLE)) {
+        sqlite3_stmt *st = NULL;
+        pthread_mutex_lock(&log->dbmu);
+        if (sqlite3_prepare_v2(log->db, "INSERT INTO pending(first, n, data) VALUES(?, ?, ?)",
+                               -1, &st, NULL) ||
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)first) ||
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)n) ||
+            sqlite3_bind_blob(st, 3, batch.data, (int)batch.len, SQLITE_STATIC) ||
+            sqlite3_step(st) != SQLITE_DONE)
+            rc = db_fail(log->db, &e, "saving appended entries");
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&log->dbmu);
+    }
     bool full = false;
     if (!rc) {
         pthread_mutex_lock(&log->pmu);
