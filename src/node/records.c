@@ -23,27 +23,25 @@
  * Then the record is committed, in a pipeline of two threads, and nothing
  * acknowledged is ever lost:
  *
- *   committer  takes what is queued as one batch; appends each new
- *              record's log entry ("comity-record-v1:" + digest; the log's
- *              sequencer thread starts committing the entries at once);
+ *   committer  takes what is queued as one batch; appends the new
+ *              records' log entries ("comity-record-v1:" + digest) in one
+ *              call;
  *              commits the rows with their log indexes and TAXII
  *              copies in one store transaction without waiting for the
  *              disk (CY_STORE_NOSYNC); hands the batch on and takes the
  *              next one.
  *   syncer     makes the store's commits durable (one fdatasync of its
- *              WAL) for every batch handed on meanwhile at once, waits
- *              until the log has committed the batch's entries (usually
- *              done by then), and only then resumes the connections, whose
- *              201s are sent.
+ *              WAL) for every batch handed on meanwhile at once, and only
+ *              then resumes the connections, whose 201s are sent.
  *
  * So the disk work of batch N overlaps the checks and the commit of batch
- * N+1, and no answer leaves before its record's row is durable and its
- * entry committed in the log.  The log is opened COMITY_LOG_REPLAYABLE: it
- * commits entries without an fsync (only its checkpoints are fsynced), and
+ * N+1, and no answer leaves before its record's row is durable.  The log
+ * is opened COMITY_LOG_REPLAYABLE: it keeps entries in memory until a
+ * checkpoint covers them (at most a second; checkpoints are fsynced), and
  * the record rows are what makes an entry durable.  A crash can leave an
  * entry without its row (harmless: an entry is a digest; the author
- * re-posts and gets a new entry) or, when the machine itself crashed, rows
- * whose entries the log lost: on start the node checks every record stored
+ * re-posts and gets a new entry) or rows whose entries the log had not yet
+ * checkpointed: on start the node checks every record stored
  * since the last clean stop against the log and appends each missing entry
  * again.  The lost entries are always the newest ones, and their rows are
  * in log order without gaps, so each gets the very index its answer gave
@@ -724,8 +722,10 @@ static void *committer_main(void *arg)
 }
 
 /* The syncer thread: makes what the committed batches need durable (the
- * store's WAL with one fdatasync, the log's entries, which the sequencer
- * is usually syncing already), then resumes their connections, whose
+ * store's WAL with one fdatasync; the log's entries, which for a
+ * REPLAYABLE log only means handed to its next checkpoint, a step in
+ * memory that the sequencer has usually taken already; an error there is
+ * the log's sticky failure), then resumes their connections, whose
  * answers are then sent; batches committed meanwhile are synced together
  * next time.  After the resume the item belongs to http.c again and is not
  * touched here.  A failed sync answers 503 and breaks intake (see
