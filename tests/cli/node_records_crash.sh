@@ -123,6 +123,8 @@ kill -9 "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""
 rm -rf "$D/log"; cp -a logsnap "$D/log"
 serve "$D" --insecure-http
 check "the 30 lost entries are logged again at start" 30 \
+  "$(sed -n 's/.* \([0-9]*\) re-logged$/\1/p' "$T/serve.err" | tail -1)"
+check "the first five named, the rest counted" 5 \
   "$(grep -c 'was missing from the log: logged again' "$T/serve.err")"
 list_stored stored2
 check "each of them is stored at the index its answer gave" 0 \
