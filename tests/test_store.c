@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -430,6 +431,25 @@ static void test_record_wrapper_and_sync(void **state)
              CY_RECORD_EXTDEF_ID, env);
     assert_string_equal(j.id[1], r.stix_id);
     assert_string_equal(j.json[1], want);
+    /* by id (schema 5: a wrapper is found through its record, not the id
+     * index), alone, beside a stored object, or not at all */
+    const char *both[2] = {r.stix_id, oid};
+    const char *none[1] = {"x-comity-record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f00"};
+    cy_obj_query qi = {.coll = c.n, .limit = 10, .with_json = true, .ids = both, .nids = 1};
+    memset(&j, 0, sizeof j);
+    TU_OK(cy_store_objects_query(st, &qi, json_row, &j, &more, E));
+    assert_int_equal(j.n, 1);
+    assert_string_equal(j.json[0], want);
+    qi.nids = 2;
+    memset(&j, 0, sizeof j);
+    TU_OK(cy_store_objects_query(st, &qi, json_row, &j, &more, E));
+    assert_int_equal(j.n, 2);
+    assert_string_equal(j.id[0], oid);
+    assert_string_equal(j.id[1], r.stix_id);
+    qi.ids = none, qi.nids = 1;
+    memset(&j, 0, sizeof j);
+    TU_OK(cy_store_objects_query(st, &qi, json_row, &j, &more, E));
+    assert_int_equal(j.n, 0);
     comity_store_close(st);
     /* and after a reopen (the WAL checkpointed into the database) */
     TU_OK(comity_store_open(path, &st, E));
@@ -439,6 +459,149 @@ static void test_record_wrapper_and_sync(void **state)
     assert_string_equal(j.json[1], want);
     TU_OK(cy_store_records_sync(st, E)); /* nothing to sync: still fine */
     comity_store_close(st);
+}
+
+/* A wrapper deleted by id (through its record); the stored object stays. */
+static void test_record_wrapper_delete(void **state)
+{
+    (void)state;
+    cy_collection c;
+    comity_store *st = open_with("e0000000-0000-4000-8000-0000000000ab", "public", &c);
+    cy_obj_in o;
+    char oid[64], ojs[128];
+    make_obj(&o, oid, ojs, 1, 1);
+    int64_t d = 1;
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    char dig[65];
+    memset(dig, 'd', 64), dig[64] = 0;
+    cy_record_in r = {.id = "ping--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09", .type = "ping",
+                      .author = "pk.mofa", .tlp = "clear", .created = "2026-11-23T10:00:00Z",
+                      .digest = dig, .envelope = "{}", .envelope_len = 2,
+                      .stix_id = "x-comity-record--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
+                      .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                      .colls = {c.n}, .ncolls = 1};
+    TU_OK(cy_store_records_add(st, &r, 1, NULL, E));
+    const char *ids[1] = {r.stix_id};
+    cy_obj_query q = {.coll = c.n, .ids = ids, .nids = 1};
+    size_t gone = 0;
+    TU_OK(cy_store_objects_delete(st, &q, &gone, E));
+    assert_int_equal(gone, 1);
+    struct jsons j = {0};
+    bool more;
+    cy_obj_query all = {.coll = c.n, .limit = 10, .with_json = true};
+    TU_OK(cy_store_objects_query(st, &all, json_row, &j, &more, E));
+    assert_int_equal(j.n, 1);
+    assert_string_equal(j.id[0], oid);
+    comity_store_close(st);
+}
+
+/* cy_store_records_prepare gives the WAL its room (zeros past its end,
+ * never over a frame): records added before and after it, synced, survive
+ * a reopen, and a second call changes nothing. */
+static void test_wal_room(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    char dig[65], idb[3][64];
+    memset(dig, 'e', 64), dig[64] = 0;
+    cy_record_in r[3];
+    for (int i = 0; i < 3; i++) {
+        snprintf(idb[i], sizeof idb[i], "note--2a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f0%d", i);
+        r[i] = (cy_record_in){.id = idb[i], .type = "note", .author = "pk.mofa",
+                              .tlp = "red", .created = "2026-11-23T00:00:00Z", .digest = dig,
+                              .log_index = (uint64_t)i, .envelope = "{}", .envelope_len = 2};
+    }
+    TU_OK(cy_store_records_add_nosync(st, &r[0], 1, NULL, E));
+    TU_OK(cy_store_records_prepare(st, E));
+    char wal[1100];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    off_t room = sb.st_size;
+    assert_true(room >= 16000 * (4096 + 24)); /* twice the checkpoint interval */
+    TU_OK(cy_store_records_prepare(st, E));
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_int_equal(sb.st_size, room);
+    TU_OK(cy_store_records_add_nosync(st, &r[1], 2, NULL, E));
+    TU_OK(cy_store_records_sync(st, E));
+    comity_store_close(st);
+    TU_OK(comity_store_open(path, &st, E));
+    for (int i = 0; i < 3; i++) {
+        char have[65];
+        uint64_t idx = 99;
+        TU_OK(cy_store_record_find(st, idb[i], have, &idx, E));
+        assert_int_equal(idx, (uint64_t)i);
+    }
+    comity_store_close(st);
+}
+
+/* Migration 4 -> 5 rebuilds the objects table: a database written by
+ * schema 4 (its objects table put back as schema 4 had it) keeps every
+ * object and wrapper, and afterwards the (collection, id, version) rule
+ * still holds for stored objects while wrappers are found by id. */
+static void test_migrate_objects_4_to_5(void **state)
+{
+    (void)state;
+    cy_collection c;
+    comity_store *st = open_with("e0000000-0000-4000-8000-0000000000ac", "public", &c);
+    cy_obj_in o;
+    char oid[64], ojs[128];
+    make_obj(&o, oid, ojs, 1, 1);
+    int64_t d = 1;
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    char dig[65];
+    memset(dig, 'f', 64), dig[64] = 0;
+    cy_record_in r = {.id = "note--3a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09", .type = "note",
+                      .author = "pk.mofa", .tlp = "clear", .created = "2026-11-23T10:00:00Z",
+                      .digest = dig, .envelope = "{}", .envelope_len = 2,
+                      .stix_id = "x-comity-record--3a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
+                      .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                      .colls = {c.n}, .ncolls = 1};
+    TU_OK(cy_store_records_add(st, &r, 1, NULL, E));
+    comity_store_close(st);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN;"
+                     "CREATE TABLE o4(seq INTEGER PRIMARY KEY, coll INTEGER NOT NULL"
+                     " REFERENCES collections(n), id TEXT NOT NULL, type TEXT NOT NULL,"
+                     " spec_version TEXT NOT NULL, version_us INTEGER NOT NULL, version TEXT,"
+                     " date_added INTEGER NOT NULL, media_type TEXT NOT NULL,"
+                     " is_first INTEGER NOT NULL, is_last INTEGER NOT NULL, json TEXT NOT NULL,"
+                     " UNIQUE(coll, id, version_us));"
+                     "ALTER TABLE o4 ADD COLUMN rec INTEGER;" /* as migration 4 did */
+                     "INSERT INTO o4 SELECT * FROM objects; DROP TABLE objects;"
+                     "ALTER TABLE o4 RENAME TO objects;"
+                     "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
+                     "PRAGMA user_version=4; COMMIT;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    TU_OK(comity_store_open(path, &st, E)); /* migrates */
+    struct jsons j = {0};
+    bool more;
+    cy_obj_query all = {.coll = c.n, .limit = 10, .with_json = true};
+    TU_OK(cy_store_objects_query(st, &all, json_row, &j, &more, E));
+    assert_int_equal(j.n, 2); /* the object and the wrapper */
+    const char *ids[2] = {oid, r.stix_id};
+    cy_obj_query qi = {.coll = c.n, .limit = 10, .ids = ids, .nids = 2};
+    memset(&j, 0, sizeof j);
+    TU_OK(cy_store_objects_query(st, &qi, json_row, &j, &more, E));
+    assert_int_equal(j.n, 2);
+    /* the same version again is skipped, a new one added */
+    uint8_t added = 9;
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, &added, E));
+    assert_int_equal(added, 0);
+    comity_store_close(st);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *s;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), CY_STORE_SCHEMA_VERSION);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
 }
 
 static void test_threads(void **state)
@@ -493,6 +656,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_wrapper_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_objects_4_to_5, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
