@@ -57,6 +57,20 @@ static comity_store *open_with(const char *id, const char *alias, cy_collection 
     return st;
 }
 
+/* The test database's schema version, read with SQLite itself. */
+static int user_version(void)
+{
+    sqlite3 *db;
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
 static void test_schema(void **state)
 {
     (void)state;
@@ -65,13 +79,10 @@ static void test_schema(void **state)
     comity_store_close(st);
     TU_OK(comity_store_open(path, &st, E)); /* reopening migrates nothing */
     comity_store_close(st);
+    assert_int_equal(user_version(), CY_STORE_SCHEMA_VERSION);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *s;
-    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), CY_STORE_SCHEMA_VERSION);
-    sqlite3_finalize(s);
     sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
@@ -461,37 +472,52 @@ static void test_record_wrapper_and_sync(void **state)
     comity_store_close(st);
 }
 
+/* A collection holding one stored object and one record's wrapper. */
+struct pair {
+    cy_collection c;
+    cy_obj_in o;
+    char oid[64], ojs[128], dig[65], rid[80], sid[80];
+    int64_t d;
+    cy_record_in r;
+};
+
+/* OUT: the store (comity_store_close), with p filled in. */
+static comity_store *add_pair(struct pair *p, const char *coll_id, const char *uuid)
+{
+    comity_store *st = open_with(coll_id, "public", &p->c);
+    make_obj(&p->o, p->oid, p->ojs, 1, 1);
+    p->d = 1;
+    TU_OK(cy_store_objects_add(st, p->c.n, &p->o, 1, &p->d, NULL, E));
+    memset(p->dig, 'd', 64), p->dig[64] = 0;
+    snprintf(p->rid, sizeof p->rid, "note--%s", uuid);
+    snprintf(p->sid, sizeof p->sid, "x-comity-record--%s", uuid);
+    p->r = (cy_record_in){.id = p->rid, .type = "note", .author = "pk.mofa", .tlp = "clear",
+                          .created = "2026-11-23T10:00:00Z", .digest = p->dig,
+                          .envelope = "{}", .envelope_len = 2, .stix_id = p->sid,
+                          .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                          .colls = {p->c.n}, .ncolls = 1};
+    TU_OK(cy_store_records_add(st, &p->r, 1, NULL, E));
+    return st;
+}
+
 /* A wrapper deleted by id (through its record); the stored object stays. */
 static void test_record_wrapper_delete(void **state)
 {
     (void)state;
-    cy_collection c;
-    comity_store *st = open_with("e0000000-0000-4000-8000-0000000000ab", "public", &c);
-    cy_obj_in o;
-    char oid[64], ojs[128];
-    make_obj(&o, oid, ojs, 1, 1);
-    int64_t d = 1;
-    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
-    char dig[65];
-    memset(dig, 'd', 64), dig[64] = 0;
-    cy_record_in r = {.id = "ping--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09", .type = "ping",
-                      .author = "pk.mofa", .tlp = "clear", .created = "2026-11-23T10:00:00Z",
-                      .digest = dig, .envelope = "{}", .envelope_len = 2,
-                      .stix_id = "x-comity-record--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
-                      .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
-                      .colls = {c.n}, .ncolls = 1};
-    TU_OK(cy_store_records_add(st, &r, 1, NULL, E));
-    const char *ids[1] = {r.stix_id};
-    cy_obj_query q = {.coll = c.n, .ids = ids, .nids = 1};
+    struct pair p;
+    comity_store *st = add_pair(&p, "e0000000-0000-4000-8000-0000000000ab",
+                                "1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09");
+    const char *ids[1] = {p.sid};
+    cy_obj_query q = {.coll = p.c.n, .ids = ids, .nids = 1};
     size_t gone = 0;
     TU_OK(cy_store_objects_delete(st, &q, &gone, E));
     assert_int_equal(gone, 1);
     struct jsons j = {0};
     bool more;
-    cy_obj_query all = {.coll = c.n, .limit = 10, .with_json = true};
+    cy_obj_query all = {.coll = p.c.n, .limit = 10, .with_json = true};
     TU_OK(cy_store_objects_query(st, &all, json_row, &j, &more, E));
     assert_int_equal(j.n, 1);
-    assert_string_equal(j.id[0], oid);
+    assert_string_equal(j.id[0], p.oid);
     comity_store_close(st);
 }
 
@@ -543,22 +569,9 @@ static void test_wal_room(void **state)
 static void test_migrate_objects_4_to_5(void **state)
 {
     (void)state;
-    cy_collection c;
-    comity_store *st = open_with("e0000000-0000-4000-8000-0000000000ac", "public", &c);
-    cy_obj_in o;
-    char oid[64], ojs[128];
-    make_obj(&o, oid, ojs, 1, 1);
-    int64_t d = 1;
-    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
-    char dig[65];
-    memset(dig, 'f', 64), dig[64] = 0;
-    cy_record_in r = {.id = "note--3a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09", .type = "note",
-                      .author = "pk.mofa", .tlp = "clear", .created = "2026-11-23T10:00:00Z",
-                      .digest = dig, .envelope = "{}", .envelope_len = 2,
-                      .stix_id = "x-comity-record--3a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
-                      .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
-                      .colls = {c.n}, .ncolls = 1};
-    TU_OK(cy_store_records_add(st, &r, 1, NULL, E));
+    struct pair p;
+    comity_store *st = add_pair(&p, "e0000000-0000-4000-8000-0000000000ac",
+                                "3a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09");
     comity_store_close(st);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -582,26 +595,20 @@ static void test_migrate_objects_4_to_5(void **state)
     TU_OK(comity_store_open(path, &st, E)); /* migrates */
     struct jsons j = {0};
     bool more;
-    cy_obj_query all = {.coll = c.n, .limit = 10, .with_json = true};
+    cy_obj_query all = {.coll = p.c.n, .limit = 10, .with_json = true};
     TU_OK(cy_store_objects_query(st, &all, json_row, &j, &more, E));
     assert_int_equal(j.n, 2); /* the object and the wrapper */
-    const char *ids[2] = {oid, r.stix_id};
-    cy_obj_query qi = {.coll = c.n, .limit = 10, .ids = ids, .nids = 2};
+    const char *ids[2] = {p.oid, p.sid};
+    cy_obj_query qi = {.coll = p.c.n, .limit = 10, .ids = ids, .nids = 2};
     memset(&j, 0, sizeof j);
     TU_OK(cy_store_objects_query(st, &qi, json_row, &j, &more, E));
     assert_int_equal(j.n, 2);
     /* the same version again is skipped, a new one added */
     uint8_t added = 9;
-    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, &added, E));
+    TU_OK(cy_store_objects_add(st, p.c.n, &p.o, 1, &p.d, &added, E));
     assert_int_equal(added, 0);
     comity_store_close(st);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_stmt *s;
-    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
-    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), CY_STORE_SCHEMA_VERSION);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
+    assert_int_equal(user_version(), CY_STORE_SCHEMA_VERSION);
 }
 
 static void test_threads(void **state)
