@@ -10,6 +10,13 @@
  *             writev, each answer read, its status line and Content-Length
  *             parsed, and its status checked.  It costs the load far less
  *             CPU per request than libcurl, so the server's share shows.
+ *   wrk       Debian's wrk (a load generator nobody here wrote), when it is
+ *             installed (`make bench` installs it): 2 threads, 16
+ *             connections, for WRK_SECONDS, with a Lua script that posts
+ *             each record once (each thread its share of the records,
+ *             read from a file) and counts the answers that are not 201
+ *             (running out of records would re-post: answered 200, so
+ *             counted).  Its latencies are wrk's; its CPU is the child's.
  *
  * Either way each client has one request outstanding at a time (16 in
  * flight), every record is signed before the clock starts, each POST
@@ -35,7 +42,8 @@
  *
  * Knobs: BENCH_INTAKE_RECORDS (default 40,000 per run), BENCH_INTAKE_THREADS
  * (server worker threads, default 2), BENCH_INTAKE_ROUNDS (default 3; the
- * generators alternate), BENCH_INTAKE_GEN (libcurl, epoll or both).  Each
+ * generators alternate), BENCH_INTAKE_GEN (libcurl, epoll, wrk, or a
+ * comma-separated list; default all three, wrk only if installed).  Each
  * run gets a fresh node.  Clients open their keep-alive connection (a GET
  * /v1/node) before the clock starts, 20 ms after the previous one, and all
  * start posting together.  BENCH_INTAKE_NO_BASELINE=1 leaves the baseline
@@ -58,6 +66,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,6 +124,11 @@ struct job {
     double t0, t1;  /* wall clock of the posting */
     double ccpu;    /* client threads' CPU while posting */
     double pcpu;    /* the whole process's CPU while posting */
+    /* wrk only: records answered 201, and wrk's latencies (the others
+     * have lat[]) */
+    size_t created;
+    double wrk_p50, wrk_p99;
+    const char *dir; /* where wrk's script and records go */
 };
 
 /* ---- libcurl: one thread per client --------------------------------------- */
@@ -398,6 +412,101 @@ static void run_epoll(struct job *j)
     free(c);
 }
 
+/* ---- wrk: Debian's load generator, in a child process -------------------- */
+
+#define WRK_SECONDS "2" /* 40,000 records last to 20,000/s */
+
+/* The Lua script: each of wrk's threads posts its share of the records
+ * (line i goes to thread i mod n), each once; the sums go to stdout as
+ * "WRK requests created other duration_us p50_us p99_us". */
+static const char WRK_LUA[] =
+    "local threads = {}\n"
+    "function setup(thread) thread:set('id', #threads); table.insert(threads, thread) end\n"
+    "function init(args)\n"
+    "  local n, i = tonumber(args[2]), 0\n"
+    "  bodies = {}\n"
+    "  for line in io.lines(args[1]) do\n"
+    "    if i % n == id then bodies[#bodies + 1] = line end\n"
+    "    i = i + 1\n"
+    "  end\n"
+    "  nxt, created, other = 1, 0, 0\n"
+    "  wrk.method = 'POST'\n"
+    "  wrk.path = '/v1/records'\n"
+    "  wrk.headers['Authorization'] = 'Token ' .. args[3]\n"
+    "  wrk.headers['Content-Type'] = 'application/json'\n"
+    "end\n"
+    "function request()\n"
+    "  local b = bodies[nxt] or bodies[1]\n"
+    "  nxt = nxt + 1\n"
+    "  return wrk.format(nil, nil, nil, b)\n"
+    "end\n"
+    "function response(status, headers, body)\n"
+    "  if status == 201 then created = created + 1 else other = other + 1 end\n"
+    "end\n"
+    "function done(summary, latency, requests)\n"
+    "  local c, o = 0, 0\n"
+    "  for _, t in ipairs(threads) do c = c + t:get('created'); o = o + t:get('other') end\n"
+    "  io.write(string.format('WRK %d %d %d %d %d %d\\n', summary.requests, c, o,\n"
+    "    summary.duration, latency:percentile(50), latency:percentile(99)))\n"
+    "end\n";
+
+static bool have_wrk(void) { return system("command -v wrk >/dev/null 2>&1") == 0; }
+
+static void run_wrk(struct job *j)
+{
+    char recs[700], lua[700], out[700], url[64], nthreads[] = "2";
+    snprintf(recs, sizeof recs, "%s/wrk-records.txt", j->dir);
+    snprintf(lua, sizeof lua, "%s/wrk-post.lua", j->dir);
+    snprintf(out, sizeof out, "%s/wrk-out.txt", j->dir);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", j->port);
+    FILE *f = fopen(recs, "w");
+    for (size_t i = 0; f && i < j->total; i++) {
+        if (memchr(j->env[i], '\n', j->len[i]))
+            die("wrk: a record envelope holds a newline", NULL);
+        fwrite(j->env[i], 1, j->len[i], f);
+        fputc('\n', f);
+    }
+    if (!f || fclose(f) != 0)
+        die("wrk: writing the records", NULL);
+    if (!(f = fopen(lua, "w")) || fputs(WRK_LUA, f) < 0 || fclose(f) != 0)
+        die("wrk: writing the script", NULL);
+    double c0 = cpu_s();
+    j->t0 = now_s();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0 || dup2(fd, 1) < 0)
+            _exit(126);
+        execlp("wrk", "wrk", "-t", nthreads, "-c", "16", "-d", WRK_SECONDS "s", "-s", lua,
+               url, "--", recs, nthreads, j->token, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &st, 0, &ru) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        die("wrk failed (is it installed?)", NULL);
+    j->t1 = now_s();
+    j->pcpu = cpu_s() - c0; /* this process: the node alone */
+    j->ccpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+              (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+    unsigned long long req = 0, created = 0, other = 0, dur = 0, p50 = 0, p99 = 0;
+    char line[256];
+    bool found = false;
+    if ((f = fopen(out, "r"))) {
+        while (fgets(line, sizeof line, f))
+            found = found || sscanf(line, "WRK %llu %llu %llu %llu %llu %llu", &req, &created,
+                                    &other, &dur, &p50, &p99) == 6;
+        fclose(f);
+    }
+    if (!found || dur == 0)
+        die("wrk: no summary line in its output", NULL);
+    j->created = (size_t)created;
+    j->bad = (size_t)other + (size_t)(req > created + other ? req - created - other : 0);
+    j->t1 = j->t0 + (double)dur / 1e6; /* wrk's own clock of the posting */
+    j->wrk_p50 = (double)p50 / 1e3;
+    j->wrk_p99 = (double)p99 / 1e3;
+}
+
 /* ---- the baseline: durable appends from CLIENTS threads to a fresh log --- */
 
 struct appender {
@@ -524,12 +633,15 @@ struct result {
     bool logged;
 };
 
-static void run_one(const char *dir, int round, bool epoll_gen, const comity_key *key,
-                    char **env, size_t *len, size_t total, unsigned threads, struct result *out)
+enum { GEN_CURL, GEN_EPOLL, GEN_WRK, NGEN };
+static const char *const GEN_NAME[NGEN] = {"libcurl", "epoll", "wrk"};
+
+static void run_one(const char *dir, int round, int gen, const comity_key *key, char **env,
+                    size_t *len, size_t total, unsigned threads, struct result *out)
 {
     comity_error e = {0};
     char ndir[600];
-    snprintf(ndir, sizeof ndir, "%s/node-%d-%s", dir, round, epoll_gen ? "epoll" : "curl");
+    snprintf(ndir, sizeof ndir, "%s/node-%d-%s", dir, round, GEN_NAME[gen]);
     comity_node_init_opts io = {.origin = "bench.example/node", .no_tls_cert = 1};
     comity_node_created cr;
     if (comity_node_init(ndir, &io, &cr, &e))
@@ -550,9 +662,11 @@ static void run_one(const char *dir, int round, bool epoll_gen, const comity_key
     if (comity_node_start(node, &so, &e))
         die("start", &e);
     struct job j = {.port = comity_node_port(node), .token = token, .env = env, .len = len,
-                    .total = total, .lat = calloc(total, sizeof(double))};
-    if (epoll_gen)
+                    .total = total, .lat = calloc(total, sizeof(double)), .dir = dir};
+    if (gen == GEN_EPOLL)
         run_epoll(&j);
+    else if (gen == GEN_WRK)
+        run_wrk(&j);
     else
         run_curl(&j);
     if (getenv("BENCH_INTAKE_WAL")) {
@@ -577,6 +691,24 @@ static void run_one(const char *dir, int round, bool epoll_gen, const comity_key
     comity_free(token);
 
     double dt = j.t1 - j.t0;
+    if (gen == GEN_WRK) {
+        /* the node alone is this process; wrk's CPU is the child's.  Up
+         * to one record per connection may be logged after wrk stopped
+         * counting (in flight at the end) */
+        double n = j.created ? (double)j.created : 1;
+        *out = (struct result){
+            .rate = (double)j.created / dt,
+            .p50 = j.wrk_p50,
+            .p99 = j.wrk_p99,
+            .all_us = (j.pcpu + j.ccpu) / n * 1e6,
+            .srv_us = j.pcpu / n * 1e6,
+            .cli_us = j.ccpu / n * 1e6,
+            .bad = j.bad,
+            .logged = size >= j.created && size <= j.created + CLIENTS,
+        };
+        free(j.lat);
+        return;
+    }
     qsort(j.lat, total, sizeof *j.lat, cmp_d);
     *out = (struct result){
         .rate = (double)total / dt,
@@ -608,8 +740,20 @@ int main(void)
                            ? (unsigned)strtoul(getenv("BENCH_INTAKE_THREADS"), NULL, 10)
                            : 2;
     int rounds = getenv("BENCH_INTAKE_ROUNDS") ? atoi(getenv("BENCH_INTAKE_ROUNDS")) : 3;
-    const char *gen = getenv("BENCH_INTAKE_GEN") ? getenv("BENCH_INTAKE_GEN") : "both";
-    bool use_curl = strcmp(gen, "epoll") != 0, use_epoll = strcmp(gen, "libcurl") != 0;
+    const char *gen = getenv("BENCH_INTAKE_GEN") ? getenv("BENCH_INTAKE_GEN") : "all";
+    bool all = !strcmp(gen, "all") || !strcmp(gen, "both");
+    bool use[NGEN];
+    for (int g = 0; g < NGEN; g++)
+        use[g] = all || strstr(gen, GEN_NAME[g]) != NULL;
+    if (!strcmp(gen, "both"))
+        use[GEN_WRK] = false; /* the two built-in clients */
+    if (use[GEN_WRK] && !have_wrk()) {
+        if (!all)
+            die("BENCH_INTAKE_GEN names wrk, which is not installed (make bench installs it)",
+                NULL);
+        printf("(wrk is not installed: `make bench` installs it; running without it)\n");
+        use[GEN_WRK] = false;
+    }
     if (rounds < 1)
         rounds = 1;
     total = total / CLIENTS * CLIENTS;
@@ -649,19 +793,17 @@ int main(void)
     print_disk("before the runs", over0, app0);
     print_cpu("before the runs");
     fflush(stdout);
-    struct result best[2];
-    bool have[2] = {false, false};
+    struct result best[NGEN];
+    bool have[NGEN] = {false, false, false};
     size_t bad = 0;
     bool all_logged = true;
     for (int r = 0; r < rounds; r++)
-        for (int g = 0; g < 2; g++) {
-            if ((g == 0 && !use_curl) || (g == 1 && !use_epoll))
+        for (int g = 0; g < NGEN; g++) {
+            if (!use[g])
                 continue;
             struct result res;
-            run_one(dir, r, g == 1, key, env, len, total, threads, &res);
-            char what[32];
-            snprintf(what, sizeof what, "%s", g ? "epoll" : "libcurl");
-            print_result(what, &res);
+            run_one(dir, r, g, key, env, len, total, threads, &res);
+            print_result(GEN_NAME[g], &res);
             bad += res.bad;
             all_logged = all_logged && res.logged;
             if (!have[g]) {
@@ -685,11 +827,11 @@ int main(void)
         }
     printf(" best of %d (rate with its latencies; lowest CPU per record with its split):\n",
            rounds);
-    for (int g = 0; g < 2; g++)
+    for (int g = 0; g < NGEN; g++)
         if (have[g]) {
             best[g].bad = bad;
             best[g].logged = all_logged;
-            print_result(g ? "epoll" : "libcurl", &best[g]);
+            print_result(GEN_NAME[g], &best[g]);
         }
     double over1, app1;
     fsync_probe(dir, &over1, &app1);
