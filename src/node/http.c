@@ -625,6 +625,24 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     /* the framework's state: deadlines, then the store replayed (framework.c) */
     if ((rc = cy_fw_start(node, o, err)))
         return rc;
+    /* the node is its log's one writer while it serves; REPLAYABLE: its
+     * record rows are what make an entry durable, and intake appends a
+     * lost entry again when it starts (records.c).  Both are up before the
+     * node listens, so that no early request finds intake not running. */
+    char lp[4096];
+    snprintf(lp, sizeof lp, "%s/log", node->dir);
+    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
+                              node->key, &node->log, err))) {
+        cy_fw_stop(node);
+        return cy_wrap(err, "opening the node's log");
+    }
+    /* record intake: checks the stored records against the log (records.c) */
+    if ((rc = cy_intake_start(node, err))) {
+        comity_log_close(node->log);
+        node->log = NULL;
+        cy_fw_stop(node);
+        return rc;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME;
     if (node->tls)
@@ -647,30 +665,12 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (!node->mhd) {
-        cy_fw_stop(node);
-        return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
-                       o->listen ? o->listen : d.listen);
-    }
-    /* the node is its log's one writer while it serves; REPLAYABLE: its
-     * record rows are what make an entry durable, and intake appends a
-     * lost entry again when it starts (records.c) */
-    char lp[4096];
-    snprintf(lp, sizeof lp, "%s/log", node->dir);
-    if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
-                              node->key, &node->log, err))) {
-        MHD_stop_daemon(node->mhd);
-        node->mhd = NULL;
-        cy_fw_stop(node);
-        return cy_wrap(err, "opening the node's log");
-    }
-    /* record intake: checks the stored records against the log (records.c) */
-    if ((rc = cy_intake_start(node, err))) {
-        MHD_stop_daemon(node->mhd);
-        node->mhd = NULL;
+        cy_intake_stop(node); /* a clean stop: nothing was posted */
         comity_log_close(node->log);
         node->log = NULL;
         cy_fw_stop(node);
-        return rc;
+        return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
+                       o->listen ? o->listen : d.listen);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
     node->port = info ? info->port : 0;

@@ -61,6 +61,16 @@ check "slow client cut off by the timeout (EOF, not still open)" 0 "$st"
 exec 3<&- 4<&-
 sleep 0.2
 check "others still served" 200 "$(req GET /taxii2/)"
+# another node on the same port: refused with the reason, and its log and
+# intake, started before it listens, closed cleanly (it serves afterwards)
+D3="$T/third"
+"$COMITY_BIN" init "$D3" --origin third.example --no-tls-cert >/dev/null
+rc=0; "$COMITY_BIN" serve "$D3" --insecure-http --listen "127.0.0.1:$port" >"$T/err3" 2>&1 || rc=$?
+check "port in use: refused" 1 "$([ "$rc" -ne 0 ] && echo 1)"
+grep -q "cannot listen on 127.0.0.1:$port" "$T/err3" && ok "port in use: says so" || bad "port in use: $(cat "$T/err3")"
+stop_node || true
+serve "$D3" --insecure-http
+check "the refused node serves later" 200 "$(req GET /taxii2/)"
 stop_node || true
 
 # a body trickled in (1 KB/s) past --body-timeout: the connection is dropped
