@@ -135,15 +135,17 @@ static char *sign_payload(const struct fixture *f, const char *payload, size_t *
     return env;
 }
 
+/* A note's payload by pk.mofa with its id's UUID and body value (both
+ * string literals). */
+#define NOTE_PAYLOAD(uuid, v)                                                                \
+    "{\"type\":\"note\",\"id\":\"note--" uuid "\",\"author\":\"pk.mofa\","                 \
+    "\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{\"v\":" v "}}"
+
 static void same_id_other_bytes(void **state)
 {
     struct fixture *f = *state;
-    const char *p1 = "{\"type\":\"note\",\"id\":\"note--7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d\","
-                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
-                     "\"tlp\":\"green\",\"body\":{\"v\":1}}";
-    const char *p2 = "{\"type\":\"note\",\"id\":\"note--7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d\","
-                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
-                     "\"tlp\":\"green\",\"body\":{\"v\":2}}";
+    const char *p1 = NOTE_PAYLOAD("7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d", "1");
+    const char *p2 = NOTE_PAYLOAD("7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d", "2");
     size_t l1, l2;
     char *e1 = sign_payload(f, p1, &l1), *e2 = sign_payload(f, p2, &l2);
     struct reply r;
@@ -318,15 +320,9 @@ static void known_types(void **state)
 static void store_gone(void **state)
 {
     struct fixture *f = *state;
-    const char *p1 = "{\"type\":\"note\",\"id\":\"note--1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c01\","
-                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
-                     "\"tlp\":\"green\",\"body\":{\"v\":1}}";
-    const char *p2 = "{\"type\":\"note\",\"id\":\"note--1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c02\","
-                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
-                     "\"tlp\":\"green\",\"body\":{\"v\":2}}";
-    const char *p3 = "{\"type\":\"note\",\"id\":\"note--1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c03\","
-                     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
-                     "\"tlp\":\"green\",\"body\":{\"v\":3}}";
+    const char *p1 = NOTE_PAYLOAD("1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c01", "1");
+    const char *p2 = NOTE_PAYLOAD("1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c02", "2");
+    const char *p3 = NOTE_PAYLOAD("1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c03", "3");
     size_t l1, l2, l3;
     char *e1 = sign_payload(f, p1, &l1), *e2 = sign_payload(f, p2, &l2),
          *e3 = sign_payload(f, p3, &l3);
@@ -359,17 +355,14 @@ static void store_gone(void **state)
  * covers that entry, so a crash can never take it and shift the indexes
  * of later records (the log is REPLAYABLE: see records.c).  Periodic
  * checkpoints are held off for the test, so only that one publishes. */
+#define NOTE_UUID "2b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c0"
 static void failed_batch_checkpointed(void **state)
 {
     struct fixture *f = *state;
-#define NOTE(n)                                                                              \
-    "{\"type\":\"note\",\"id\":\"note--2b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c0" n "\","            \
-    "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\","       \
-    "\"body\":{\"v\":" n "}}"
     size_t l1, l2, l3;
-    char *e1 = sign_payload(f, NOTE("1"), &l1), *e2 = sign_payload(f, NOTE("2"), &l2),
-         *e3 = sign_payload(f, NOTE("3"), &l3);
-#undef NOTE
+    char *e1 = sign_payload(f, NOTE_PAYLOAD(NOTE_UUID "1", "1"), &l1),
+         *e2 = sign_payload(f, NOTE_PAYLOAD(NOTE_UUID "2", "2"), &l2),
+         *e3 = sign_payload(f, NOTE_PAYLOAD(NOTE_UUID "3", "3"), &l3);
     comity_log_set_interval(f->node->log, 3600 * 1000);
     uint64_t size0 = 0;
     TU_OK(comity_log_read_checkpoint(f->node->log, NULL, NULL, &size0, NULL, E));
