@@ -1015,11 +1015,6 @@ COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
                                        comity_error *err);
 /* Stops serving (if started) and releases the node. */
 COMITY_API void comity_node_close(comity_node *node);
-/* The node's store (borrowed, valid while the node lives). */
-COMITY_API comity_store *comity_node_store(comity_node *node);
-/* The node's log, open for writing while the node serves (borrowed; NULL
- * when not serving). */
-COMITY_API comity_log *comity_node_log(comity_node *node);
 
 typedef struct comity_serve_opts {
     const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */

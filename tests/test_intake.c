@@ -21,7 +21,8 @@
 #include <sqlite3.h>
 #include <jansson.h>
 
-#include "node/intake.h"
+#include "node/node.h"
+#include "record/types.h"
 #include "util/testutil.h"
 
 #define THREADS 8

@@ -25,7 +25,6 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "node/fw.h"
 #include "node/node.h"
 #include "util/testutil.h"
 
@@ -262,7 +261,7 @@ static int count_delivered(const cy_delivered_row *row, void *ctx)
 static int delivered_rows(struct fixture *f)
 {
     int n = 0;
-    TU_OK(cy_store_delivered_list(comity_node_store(f->node), count_delivered, &n, E));
+    TU_OK(cy_store_delivered_list(f->node->store, count_delivered, &n, E));
     return n;
 }
 
@@ -863,7 +862,7 @@ static void restart_same_state(void **state)
     assert_non_null(strstr(before[2], a));
     /* the rebuild after a failed commit (records.c) replays to the same
      * state while serving */
-    cy_fw_rebuild(f->node);
+    cy_fw_live_rebuild(f->node->fw);
     assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
     char *rebuilt = dump(j);
     assert_string_equal(rebuilt, before[0]);
@@ -934,7 +933,7 @@ static void legacy_records(void **state)
                            .digest = comity_record_digest(rec), .log_index = (uint64_t)i,
                            .received_us = 1, .envelope = env, .envelope_len = len, .to = to,
                            .nto = 1};
-        TU_OK(cy_store_records_add(comity_node_store(f->node), &in, 1, NULL, E));
+        TU_OK(cy_store_records_add(f->node->store, &in, 1, NULL, E));
         comity_record_free(rec);
         comity_free(env);
     }

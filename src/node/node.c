@@ -48,24 +48,6 @@ void cy_token_hash(const char *token, size_t len, char hash[CY_TOKEN_HASH_HEX])
     cy_hex_encode(hash, h, sizeof h);
 }
 
-void cy_collection_id(const char *origin, const char *alias, char out[CY_UUID_BUF])
-{
-    crypto_hash_sha256_state st;
-    uint8_t h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const uint8_t *)"comity collection\n", 18);
-    crypto_hash_sha256_update(&st, (const uint8_t *)origin, strlen(origin));
-    crypto_hash_sha256_update(&st, (const uint8_t *)"\n", 1);
-    crypto_hash_sha256_update(&st, (const uint8_t *)alias, strlen(alias));
-    crypto_hash_sha256_final(&st, h);
-    h[6] = (uint8_t)((h[6] & 0x0f) | 0x50); /* name-based (version 5 layout) */
-    h[8] = (uint8_t)((h[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    char hex[33];
-    cy_hex_encode(hex, h, 16);
-    snprintf(out, CY_UUID_BUF, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-             hex + 20);
-}
-
 static comity_err origin_valid(const char *o, comity_error *err)
 {
     size_t n = o ? strlen(o) : 0;
@@ -254,6 +236,107 @@ void comity_node_created_free(comity_node_created *c)
     memset(c, 0, sizeof *c);
 }
 
+/* ---- configuration: the framework's deadlines ------------------------------------------------------------ */
+
+int64_t cy_fw_duration(const char *s)
+{
+    int64_t ms;
+    if (comity_duration_parse(s, &ms, NULL) || ms == 0)
+        return -1;
+    return ms;
+}
+
+/* "ACK/REPLY" into two durations; `where` names the source in messages. */
+static comity_err parse_pair(const char *where, const char *v, int64_t *ack, int64_t *answer,
+                             comity_error *err)
+{
+    const char *slash = strchr(v, '/');
+    char a[32];
+    if (!slash || (size_t)(slash - v) >= sizeof a)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: want ACK/REPLY durations like 1h/24h (units s, m, h, d), got '%.64s'",
+                       where, v);
+    memcpy(a, v, (size_t)(slash - v));
+    a[slash - v] = 0;
+    *ack = cy_fw_duration(a);
+    *answer = cy_fw_duration(slash + 1);
+    if (*ack < 0 || *answer < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: '%.64s' is not a duration pair: each a number > 0 then s, m, h "
+                       "or d (at most 3650d), like 1h/24h",
+                       where, v);
+    return COMITY_OK;
+}
+
+static comity_err conf_setting(void *ctx, const char *key, const char *val, const char *where,
+                               comity_error *err)
+{
+    cy_fw_table *t = ctx;
+    if (!strncmp(key, "deadline.", 9)) {
+        const char *sev = key + 9;
+        if (sev[0] < '0' || sev[0] > '5' || sev[1])
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: %.32s: the severity must be 0-5", where,
+                           key);
+        int k = sev[0] - '0';
+        return parse_pair(where, val, &t->ack_ms[k], &t->answer_ms[k], err);
+    }
+    if (!strcmp(key, "ping_deadline") && (t->pong_ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: ping_deadline '%.64s' is not a duration (like 24h)", where, val);
+    /* other keys belong to other parts of the node */
+    return COMITY_OK;
+}
+
+comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err)
+{
+    return comity_conf_parse("node.conf", text, len, conf_setting, t, err);
+}
+
+/* DIR/node.conf, when it exists. */
+static comity_err read_conf(const comity_node *node, cy_fw_table *t, comity_error *err)
+{
+    char path[4096];
+    struct stat sb;
+    if ((size_t)snprintf(path, sizeof path, "%s/node.conf", node->dir) >= sizeof path ||
+        stat(path, &sb) != 0)
+        return COMITY_OK;
+    char *text = NULL;
+    size_t len = 0;
+    comity_err rc = comity_read_file(path, COMITY_CONF_MAX, &text, &len, err);
+    if (rc)
+        return cy_wrap(err, "node.conf");
+    rc = cy_fw_conf_parse(text, len, t, err);
+    cy_free(text);
+    return rc;
+}
+
+static comity_err read_opts(const comity_serve_opts *o, cy_fw_table *t, comity_error *err)
+{
+    for (int k = 0; k < 6; k++) {
+        if (!o->deadline[k])
+            continue;
+        char where[32];
+        snprintf(where, sizeof where, "--deadline %d", k);
+        comity_err rc = parse_pair(where, o->deadline[k], &t->ack_ms[k], &t->answer_ms[k], err);
+        if (rc)
+            return rc;
+    }
+    if (o->ping_deadline && (t->pong_ms = cy_fw_duration(o->ping_deadline)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "--ping-deadline: '%.64s' is not a duration (a number > 0 then s, m, "
+                       "h or d, like 24h)",
+                       o->ping_deadline);
+    return COMITY_OK;
+}
+
+comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o, cy_fw_table *t,
+                            comity_error *err)
+{
+    memset(t, 0, sizeof *t);
+    comity_err rc = read_conf(node, t, err);
+    return rc ? rc : read_opts(o, t, err);
+}
+
 comity_err comity_node_open(const char *dir, comity_node **out, comity_error *err)
 {
     char path[4096];
@@ -315,13 +398,24 @@ comity_err comity_node_open(const char *dir, comity_node **out, comity_error *er
     return COMITY_OK;
 fail:
     cy_wrap(err, "opening node %s", dir);
-    comity_node_close(n);
+    cy_node_free(n);
     return rc;
 }
 
-comity_store *comity_node_store(comity_node *node) { return node ? node->store : NULL; }
-
-comity_log *comity_node_log(comity_node *node) { return node ? node->log : NULL; }
+void cy_node_free(comity_node *node)
+{
+    if (!node)
+        return;
+    comity_store_close(node->store);
+    comity_witness_free(node->witness);
+    comity_nkey_free(node->wkey);
+    comity_nkey_free(node->key);
+    if (node->key_pem)
+        cy_free_secret(node->key_pem, strlen(node->key_pem));
+    cy_free(node->cert_pem);
+    cy_free(node->dir);
+    cy_free(node);
+}
 
 static comity_err check_party_keys(const char *name, const char *vkey, const char *recipient,
                                    comity_error *err)

@@ -1,17 +1,18 @@
 /*
- * node.h: the HTTP node's internals (private to src/node/).
+ * node.h: the node's internals (private to src/node/): the node itself, and
+ * what node.c (init, open, parties, tokens, configuration), access.c
+ * (sharing levels) and tls.c (certificates) provide to the rest.
  *
- * A request flows: http.c (libmicrohttpd callback: body collected into a
- * capped buffer, then one call to route()) -> auth (Basic or Token header
- * -> principal) -> a handler (taxii.c for TAXII paths, http.c for the
- * rest) that fills a cy_resp -> http.c turns it into the HTTP response.
- * Handlers never talk to libmicrohttpd directly except to read headers and
- * query arguments through the helpers below, and every allocation they make
- * for the request comes from its arena (freed when the request ends).
+ * The files of src/node/ call one way (docs/node.md, "Files"):
  *
- * Where record intake plugs in: add a handler for "/v1/records" in
- * route_v1() (http.c), using the same cy_req/cy_resp, the principal in
- * req->who, and the store through req->node->store.
+ *   serve.c     start/stop, libmicrohttpd, authentication, routing
+ *     -> records.c, taxii.c, tiles.c, queries.c   the handlers; never
+ *                 each other
+ *       -> req.c  the request/response helpers every handler uses
+ *     -> node.c, access.c, tls.c
+ *
+ * and below src/node/ on the intake (src/intake/), the framework's live
+ * state (src/framework/live.h), the store and the log.
  */
 #ifndef COMITY_NODE_H
 #define COMITY_NODE_H
@@ -21,7 +22,10 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "framework/live.h"
+#include "intake/intake.h"
 #include "stix/object.h"
+#include "stix/wrapper.h"
 #include "store/store.h"
 
 #define CY_PATH_SEGS 8          /* path segments the router accepts */
@@ -50,75 +54,10 @@ struct comity_node {
     char *cert_pem, *key_pem;
     unsigned port;
     bool tls;
-    struct cy_intake *intake; /* record intake (records.c) */
-    struct cy_fw *fw;         /* the framework's state (framework.c), while serving */
+    cy_intake *intake;        /* record intake (src/intake/), while serving */
+    cy_fw_live *fw;           /* the framework's state (src/framework/live.c), while serving */
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
 };
-
-/* Per-request memory: everything allocated here is freed at once. */
-
-typedef struct cy_req {
-    comity_node *node;
-    struct MHD_Connection *conn;
-    const char *method;
-    const char *url;
-    char *segs[CY_PATH_SEGS];
-    size_t nseg;
-    const uint8_t *body; /* the whole body, NUL-terminated */
-    size_t body_len;
-    cy_buf *body_buf;    /* http.c's buffer that owns body (cy_req_take_body) */
-    bool anon; /* no credentials given */
-    cy_principal who;
-    cy_arena arena;
-} cy_req;
-
-typedef struct cy_resp {
-    unsigned status;
-    cy_buf body;
-    const char *ctype;
-    char first[CY_STIX_TIME_BUF]; /* X-TAXII-Date-Added-First ("" = none) */
-    char last[CY_STIX_TIME_BUF];
-    bool www_auth;
-    const char *allow; /* Allow header for 405 */
-    const char *cache; /* Cache-Control (default "no-store") */
-    const char *retry_after; /* Retry-After header, or NULL */
-    void *park; /* set by records.c: suspend until the commit is done */
-} cy_resp;
-
-/* Header (case-insensitive) or query argument of the request; NULL if absent. */
-const char *cy_req_header(cy_req *r, const char *name);
-/* Hands the request body over to the caller instead of copying it: OUT the
- * body (NUL-terminated, *len bytes), caller frees (cy_free); r->body keeps
- * pointing at it.  NULL when there is no body buffer to take (then copy
- * r->body).  The body is then no longer the request's. */
-uint8_t *cy_req_take_body(cy_req *r, size_t *len);
-/* Calls fn for each query argument (key, value may be NULL); stops and
- * returns non-zero when fn does. */
-int cy_req_args(cy_req *r, int (*fn)(void *ctx, const char *key, const char *value),
-                void *ctx);
-
-/* Sets an error response: a TAXII error resource on TAXII paths, else a
- * JSON {"error": ...} body. */
-void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const char *title,
-                   const char *fmt, ...) CY_PRINTF(6, 7);
-/* Sets the /v1/ error body {"error": title, "rule", "description",
- * "status"} that names the rule a request broke (description made
- * printable ASCII, since it may quote the request); 401 also asks for
- * credentials. */
-void cy_resp_rule(cy_req *r, cy_resp *w, unsigned status, const char *title, const char *rule,
-                  const char *fmt, ...) CY_PRINTF(6, 7);
-/* Sets a JSON body from a jansson value (steals the reference). */
-void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v);
-
-/* POST /witness/add-checkpoint (c2sp.org/tlog-witness), in tiles.c. */
-void cy_witness_handle(cy_req *r, cy_resp *w);
-
-/* The log's tiles under /log/ (tiles.c). */
-void cy_tiles_handle(cy_req *r, cy_resp *w);
-
-/* TAXII 2.1 (taxii.c): handles every path under /taxii2/ and the API root. */
-bool cy_taxii_owns(cy_req *r);
-void cy_taxii_handle(cy_req *r, cy_resp *w);
 
 /* Sharing levels (access.c).  A rule is one of
  *   "public"        anyone, also without credentials
@@ -133,8 +72,21 @@ bool cy_access_rule_valid(const char *rule);
 /* Tokens (node.c): a fresh random token (OUT *token, cy_free) and its hash. */
 comity_err cy_token_new(char **token, char hash[CY_TOKEN_HASH_HEX], comity_error *err);
 void cy_token_hash(const char *token, size_t len, char hash[CY_TOKEN_HASH_HEX]);
-/* A stable collection id for (origin, alias): a name-based UUID. */
-void cy_collection_id(const char *origin, const char *alias, char out[CY_UUID_BUF]);
+/* Frees what comity_node_open made (node.c); the node must not serve. */
+void cy_node_free(comity_node *node);
+/* The deadline table the node applies (node.c): DIR/node.conf, then the
+ * serve options over it.  Bad values are USAGE, naming the flag or the
+ * node.conf line. */
+comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o, cy_fw_table *t,
+                            comity_error *err);
+/* Reads node.conf text (at most 64 KiB, lines at most 512 bytes): blank
+ * lines, '#' comments, `name = value` lines; `deadline.S = ACK/REPLY` and
+ * `ping_deadline = D` set *t, other names are left to other parts of the
+ * node.  USAGE with the line number on anything malformed. */
+comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err);
+/* Parses a duration: digits then one unit s, m, h or d ("30m", "7d"), more
+ * than 0 and at most 10 years.  -1 when it is not one. */
+int64_t cy_fw_duration(const char *s);
 
 /* TLS (tls.c). */
 #define CY_FP_BUF 96

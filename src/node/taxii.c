@@ -41,7 +41,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "node/node.h"
+#include "node/taxii.h"
 
 #define FILTER_VALUES 64        /* values in one match[] parameter */
 #define RESPONSE_SOFT_CAP (16u << 20) /* stop adding objects to a page past this */

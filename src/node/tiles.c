@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "node/node.h"
+#include "node/tiles.h"
 
 #define TILE_FILE_MAX (32u << 20) /* an entry bundle of 256 large entries */
 

@@ -29,7 +29,9 @@
  * and the extension definition that defines it */
 #define CY_RECORD_WRAPPER_TYPE "x-comity-record"
 #define CY_RECORD_EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
-#define CY_RECORD_COLLS_MAX 8 /* TAXII collections one record is copied into */
+/* TAXII collections one record is copied into: its author's inbox and
+ * one per recipient (COMITY_RECORD_MAX_TO) */
+#define CY_RECORD_COLLS_MAX (COMITY_RECORD_MAX_TO + 1)
 
 /* One record to add.  All pointers borrowed for the call. */
 typedef struct cy_record_in {

@@ -1,5 +1,6 @@
 /*
- * http.c: the node's HTTP server (libmicrohttpd, TLS through GnuTLS).
+ * serve.c: the node's HTTP server (libmicrohttpd, TLS through GnuTLS):
+ * starting and stopping it, authentication and routing.
  *
  * libmicrohttpd runs its own pool of worker threads (epoll where available);
  * each connection has a memory limit, a timeout, and a per-address cap, so
@@ -17,7 +18,7 @@
  *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
  *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
  *   /v1/records...             record intake and reading (records.c)
- *   /v1/framework/..., /v1/directory   the framework's queries (framework.c)
+ *   /v1/framework/..., /v1/directory   the framework's queries (queries.c)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
@@ -43,9 +44,11 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
-#include "node/fw.h"
-#include "node/intake.h"
-#include "node/node.h"
+#include "node/queries.h"
+#include "node/records.h"
+#include "node/req.h"
+#include "node/taxii.h"
+#include "node/tiles.h"
 
 /* Headers + read buffer per connection (libmicrohttpd's pool; nginx's
  * default for large headers is also 32 KiB).  libmicrohttpd zeroes the
@@ -63,105 +66,6 @@ static int hexval(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* ---- helpers for handlers ------------------------------------------------- */
-
-const char *cy_req_header(cy_req *r, const char *name)
-{
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-uint8_t *cy_req_take_body(cy_req *r, size_t *len)
-{
-    if (!r->body_buf || !r->body_buf->data || r->body_buf->data != r->body)
-        return NULL;
-    uint8_t *d = cy_buf_detach(r->body_buf, len);
-    r->body_buf = NULL;
-    return d;
-}
-
-struct args_ctx {
-    int (*fn)(void *, const char *, const char *);
-    void *ctx;
-    int rc;
-};
-
-static enum MHD_Result args_it(void *cls, enum MHD_ValueKind kind, const char *key,
-                               const char *value)
-{
-    (void)kind;
-    struct args_ctx *a = cls;
-    a->rc = a->fn(a->ctx, key, value);
-    return a->rc ? MHD_NO : MHD_YES;
-}
-
-int cy_req_args(cy_req *r, int (*fn)(void *, const char *, const char *), void *ctx)
-{
-    struct args_ctx a = {fn, ctx, 0};
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, args_it, &a);
-    return a.rc;
-}
-
-void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v)
-{
-    (void)r;
-    cy_buf_reset(&w->body);
-    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    w->status = status;
-    w->ctype = ctype;
-    if (!s || cy_buf_puts(&w->body, s)) {
-        cy_buf_reset(&w->body);
-        w->status = 500;
-        cy_buf_puts(&w->body, "{\"title\":\"out of memory\",\"http_status\":\"500\"}");
-    }
-    free(s);
-}
-
-void cy_resp_rule(cy_req *r, cy_resp *w, unsigned status, const char *title, const char *rule,
-                  const char *fmt, ...)
-{
-    char desc[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(desc, sizeof desc, fmt, ap);
-    va_end(ap);
-    for (char *c = desc; *c; c++)
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-            *c = '?';
-    json_t *v = json_pack("{s:s, s:s, s:s, s:i}", "error", title, "rule", rule, "description",
-                          desc, "status", (int)status);
-    cy_resp_json(r, w, status, "application/json", v);
-    if (status == 401)
-        w->www_auth = true;
-}
-
-void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const char *title,
-                   const char *fmt, ...)
-{
-    char desc[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(desc, sizeof desc, fmt, ap);
-    va_end(ap);
-    /* messages may quote the request (a path, a parameter): keep them
-     * printable ASCII so they are always valid JSON strings */
-    for (char *c = desc; *c; c++)
-        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-            *c = '?';
-    char code[8];
-    snprintf(code, sizeof code, "%u", status);
-    json_t *v;
-    if (taxii)
-        v = json_pack("{s:s, s:s, s:s}", "title", title, "description", desc, "http_status",
-                      code);
-    else
-        v = json_pack("{s:s, s:s, s:i}", "error", title, "description", desc, "status",
-                      (int)status);
-    cy_resp_json(r, w, status, taxii ? CY_MEDIA_TAXII : "application/json", v);
-    if (status == 401)
-        w->www_auth = true;
 }
 
 /* ---- authentication --------------------------------------------------------- */
@@ -300,7 +204,7 @@ static void route_v1(cy_req *r, cy_resp *w)
         return;
     }
     if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
-        cy_fw_handle(r, w); /* framework.c */
+        cy_fw_handle(r, w); /* queries.c */
         return;
     }
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
@@ -362,7 +266,8 @@ struct conn_state {
     cy_buf body;
     bool too_big;
     time_t started; /* when the request's headers were complete */
-    void *parked;   /* a record waiting for its group commit (records.c) */
+    void *parked;   /* a handler's parked work (cy_resp.park), and its ops */
+    const cy_park_ops *park_ops;
 };
 
 static void free_body(void *p) { cy_free(p); }
@@ -481,8 +386,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     cy_buf_init(&w.body, SIZE_MAX / 2);
     w.status = 500;
     if (cs->parked) {
-        /* resumed: the record's group commit is done (records.c) */
-        cy_records_unpark(cs->parked, &r, &w);
+        /* resumed: the parked work is done (e.g. a record's commit) */
+        cs->park_ops->answer(cs->parked, &r, &w);
+        cs->park_ops->free(cs->parked);
         cs->parked = NULL;
     } else if (cs->too_big) {
         bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
@@ -491,13 +397,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         route(&r, &w);
         if (w.park) {
-            /* wait for the group commit without holding this thread */
+            /* wait for the work without holding this thread; the
+             * connection is suspended before the work can resume it */
             cs->parked = w.park;
+            cs->park_ops = w.park_ops;
             cy_buf_free(&w.body);
             cy_arena_free(&r.arena);
             sodium_memzero(&r.who, sizeof r.who);
             MHD_suspend_connection(c);
-            cy_records_park_go(cs->parked);
+            cs->park_ops->go(cs->parked);
             return MHD_YES;
         }
     }
@@ -518,7 +426,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
     if (!cs)
         return;
     if (cs->parked)
-        cy_records_park_free(cs->parked);
+        cs->park_ops->free(cs->parked);
     cy_buf_free(&cs->body);
     cy_free(cs);
     *state = NULL;
@@ -622,25 +530,32 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
-    /* the framework's state: deadlines, then the store replayed (framework.c) */
-    if ((rc = cy_fw_start(node, o, err)))
+    /* the framework's state: deadlines, then the store replayed */
+    cy_fw_table table;
+    if ((rc = cy_node_fw_table(node, o, &table, err)) ||
+        (rc = cy_fw_live_open(node->store, &table, &node->fw, err)))
         return rc;
     /* the node is its log's one writer while it serves; REPLAYABLE: its
      * record rows are what make an entry durable, and intake appends a
-     * lost entry again when it starts (records.c).  Both are up before the
-     * node listens, so that no early request finds intake not running. */
+     * lost entry again when it starts (src/intake/).  Both are up before
+     * the node listens, so that no early request finds intake not
+     * running. */
     char lp[4096];
     snprintf(lp, sizeof lp, "%s/log", node->dir);
     if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
                               node->key, &node->log, err))) {
-        cy_fw_stop(node);
+        cy_fw_live_free(node->fw);
+        node->fw = NULL;
         return cy_wrap(err, "opening the node's log");
     }
-    /* record intake: checks the stored records against the log (records.c) */
-    if ((rc = cy_intake_start(node, err))) {
+    /* record intake: checks the stored records against the log */
+    cy_intake_opts io = {.store = node->store, .log = node->log, .fw = node->fw,
+                         .origin = node->origin, .api_root = node->api_root};
+    if ((rc = cy_intake_start(&io, &node->intake, err))) {
         comity_log_close(node->log);
         node->log = NULL;
-        cy_fw_stop(node);
+        cy_fw_live_free(node->fw);
+        node->fw = NULL;
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -665,10 +580,12 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
         MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (!node->mhd) {
-        cy_intake_stop(node); /* a clean stop: nothing was posted */
+        cy_intake_stop(node->intake); /* a clean stop: nothing was posted */
+        node->intake = NULL;
         comity_log_close(node->log);
         node->log = NULL;
-        cy_fw_stop(node);
+        cy_fw_live_free(node->fw);
+        node->fw = NULL;
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
     }
@@ -700,10 +617,12 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    cy_intake_drain(node); /* records.c: no connection left suspended */
+    cy_intake_drain(node->intake); /* no connection left suspended */
     MHD_stop_daemon(node->mhd);
-    cy_intake_stop(node); /* records.c */
-    cy_fw_stop(node); /* framework.c */
+    cy_intake_stop(node->intake);
+    node->intake = NULL;
+    cy_fw_live_free(node->fw);
+    node->fw = NULL;
     node->mhd = NULL;
     node->port = 0;
     /* every appended entry durable, a final checkpoint published */
@@ -715,14 +634,6 @@ void comity_node_close(comity_node *node)
 {
     if (!node)
         return;
-    comity_node_stop(node, 0);
-    comity_store_close(node->store);
-    comity_witness_free(node->witness);
-    comity_nkey_free(node->wkey);
-    comity_nkey_free(node->key);
-    if (node->key_pem)
-        cy_free_secret(node->key_pem, strlen(node->key_pem));
-    cy_free(node->cert_pem);
-    cy_free(node->dir);
-    cy_free(node);
+    comity_node_stop(node, 0); /* what serving started */
+    cy_node_free(node);        /* what comity_node_open made (node.c) */
 }

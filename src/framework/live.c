@@ -1,0 +1,233 @@
+/*
+ * live.c: the framework as a node runs it (see live.h).
+ *
+ * One comity_framework handle behind a mutex.  It is built from the
+ * configured deadline table and a replay of the store: every record in
+ * log order, then every delivered event.  Intake asks it twice per record:
+ * a dry run to refuse early (cy_fw_live_precheck), then the final
+ * comity_framework_add in log order, before the record's log entry is
+ * appended (cy_fw_live_add).  When records it took are not stored after
+ * all (a failed commit), it is rebuilt from the store under the mutex, so
+ * that no delivered event lands in the old handle between the replay and
+ * the swap.
+ *
+ * Deliveries: a recipient's fetch of a message is its delivery.  The
+ * event is stored first (once per message and party), then fed in; a node
+ * restarted later replays it from the store.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "framework/live.h"
+
+struct cy_fw_live {
+    pthread_mutex_t mu;
+    comity_framework *fw;
+    comity_store *st; /* borrowed */
+    cy_fw_table t;    /* the configured table, applied to every handle built */
+};
+
+/* ---- replay -------------------------------------------------------------------- */
+
+struct replay {
+    comity_framework *fw;
+    size_t records, refused, events;
+};
+
+static int replay_record(const cy_record_row *row, void *ctx)
+{
+    struct replay *p = ctx;
+    if (!comity_framework_handles(row->type) || !row->envelope)
+        return 0;
+    /* verified when it was received; parsing is enough here */
+    comity_record *rec = NULL;
+    comity_error e = {0};
+    if (comity_record_parse(row->envelope, row->envelope_len, &rec, &e) != COMITY_OK ||
+        comity_framework_add(p->fw, rec, NULL, 0, &e) != COMITY_OK) {
+        /* e.g. stored before this node applied the framework rules */
+        if (p->refused++ < 5)
+            fprintf(stderr, "comity node: framework: stored record %s not replayed: %s\n",
+                    row->id, e.msg);
+    } else {
+        p->records++;
+    }
+    comity_record_free(rec);
+    return 0;
+}
+
+static int replay_event(const cy_delivered_row *row, void *ctx)
+{
+    struct replay *p = ctx;
+    if (comity_framework_delivered(p->fw, row->id, row->party, row->at_ms, NULL) == COMITY_OK)
+        p->events++;
+    return 0;
+}
+
+/* A new handle: the table, then the store replayed.  OUT *out:
+ * comity_framework_free. */
+static comity_err build(comity_store *st, const cy_fw_table *t, comity_framework **out,
+                        struct replay *p, comity_error *err)
+{
+    comity_framework *fw = NULL;
+    comity_err rc = comity_framework_new(&fw, err);
+    for (int k = 0; k < 6 && !rc; k++)
+        if (t->ack_ms[k])
+            rc = comity_framework_set_deadline(fw, k, t->ack_ms[k], t->answer_ms[k], err);
+    if (!rc && t->pong_ms)
+        rc = comity_framework_set_ping_deadline(fw, t->pong_ms, err);
+    memset(p, 0, sizeof *p);
+    p->fw = fw;
+    if (!rc)
+        rc = cy_store_fw_replay(st, replay_record, p, err);
+    if (!rc)
+        rc = cy_store_delivered_list(st, replay_event, p, err);
+    if (rc) {
+        comity_framework_free(fw);
+        return cy_wrap(err, "framework: replay");
+    }
+    *out = fw;
+    return COMITY_OK;
+}
+
+comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
+                           comity_error *err)
+{
+    cy_fw_live *f = cy_calloc(1, sizeof *f);
+    if (!f)
+        return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
+    f->st = st;
+    f->t = *t;
+    struct replay p;
+    comity_err rc = build(st, &f->t, &f->fw, &p, err);
+    if (rc) {
+        cy_free(f);
+        return rc;
+    }
+    pthread_mutex_init(&f->mu, NULL);
+    if (p.records || p.refused)
+        fprintf(stderr, "comity node: framework: %zu record(s) and %zu delivered event(s) "
+                        "replayed, %zu refused\n", p.records, p.events, p.refused);
+    *out = f;
+    return COMITY_OK;
+}
+
+void cy_fw_live_free(cy_fw_live *f)
+{
+    if (!f)
+        return;
+    comity_framework_free(f->fw);
+    pthread_mutex_destroy(&f->mu);
+    cy_free(f);
+}
+
+void cy_fw_live_rebuild(cy_fw_live *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    comity_framework *fw = NULL;
+    struct replay p;
+    comity_error e = {0};
+    if (build(f->st, &f->t, &fw, &p, &e) == COMITY_OK) {
+        comity_framework_free(f->fw);
+        f->fw = fw;
+    } else {
+        fprintf(stderr, "comity node: framework: rebuild failed, state may be ahead of the "
+                        "store until restart: %s\n", e.msg);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- intake ------------------------------------------------------------------------ */
+
+comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, comity_error *err)
+{
+    const char *type = comity_record_type(rec);
+    if (!f || !comity_framework_handles(type))
+        return COMITY_OK;
+    /* the dry run checks a clear body's schema first of all (after the
+     * re-post test, and `created`, which the record parser checked the
+     * same way), so the body is parsed once: only a re-post, which the dry
+     * run does not read further, still needs the schema check alone */
+    pthread_mutex_lock(&f->mu);
+    comity_err rc = comity_framework_check(f->fw, rec, NULL, 0, err);
+    pthread_mutex_unlock(&f->mu);
+    if (rc == COMITY_ERR_EXISTS) { /* a re-post: the committer answers it */
+        cy_err_clear(err);
+        const char *body = comity_record_body(rec);
+        rc = body ? comity_framework_check_body(type, body, strlen(body), err) : COMITY_OK;
+    }
+    return rc;
+}
+
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, bool *added,
+                          comity_error *err)
+{
+    *added = false;
+    if (!f || !comity_framework_handles(comity_record_type(rec)))
+        return COMITY_OK;
+    pthread_mutex_lock(&f->mu);
+    comity_err rc = comity_framework_add(f->fw, rec, NULL, 0, err);
+    pthread_mutex_unlock(&f->mu);
+    *added = rc == COMITY_OK;
+    return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+bool cy_fw_is_message(const char *type)
+{
+    return type && (!strcmp(type, "notification") || !strcmp(type, "request") ||
+                    !strcmp(type, "ping"));
+}
+
+void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const char *party)
+{
+    if (!f || !id || !party || !cy_fw_is_message(type))
+        return;
+    comity_msg_status s;
+    pthread_mutex_lock(&f->mu);
+    comity_err rc = comity_framework_status(f->fw, id, party, 0, &s, NULL);
+    pthread_mutex_unlock(&f->mu);
+    /* not a recipient, or already past "sent" (delivered, answered,
+     * closed): nothing to record */
+    if (rc || s.state != COMITY_MSG_SENT)
+        return;
+    int64_t now = cy_now_ms();
+    bool added = false;
+    comity_error e = {0};
+    if (cy_store_delivered_add(f->st, id, party, now, &added, &e)) {
+        fprintf(stderr, "comity node: framework: delivered event of %s to %s not stored: %s\n",
+                id, party, e.msg);
+        return;
+    }
+    pthread_mutex_lock(&f->mu);
+    (void)comity_framework_delivered(f->fw, id, party, now, NULL);
+    pthread_mutex_unlock(&f->mu);
+}
+
+comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *asked,
+                              const char **party, comity_error *err)
+{
+    if (!strcmp(kind, "operator")) {
+        if (!asked)
+            return cy_fail(err, COMITY_ERR_USAGE, "the operator has no inbox: give ?party=NAME");
+        *party = asked;
+    } else if (asked && strcmp(asked, viewer) != 0) {
+        return cy_fail(err, COMITY_ERR_DENIED, "%s may read only its own inbox", viewer);
+    } else {
+        *party = viewer;
+    }
+    if (!comity_party_valid(*party, NULL))
+        return cy_fail(err, COMITY_ERR_USAGE, "party: '%.64s' is not a party name", *party);
+    return COMITY_OK;
+}
+
+const comity_framework *cy_fw_live_lock(cy_fw_live *f)
+{
+    pthread_mutex_lock(&f->mu);
+    return f->fw;
+}
+
+void cy_fw_live_unlock(cy_fw_live *f) { pthread_mutex_unlock(&f->mu); }

@@ -1,0 +1,79 @@
+/*
+ * live.h: the framework as a node runs it (live.c): one comity_framework
+ * handle behind a mutex, built from a deadline table and a replay of the
+ * store, and the rules of the framework a node applies around it.
+ *
+ * Who uses it: record intake (src/intake/) asks it twice per record (a
+ * worker's dry run, then the committer's final add in log order) and
+ * rebuilds it when a batch fails to commit; the node's HTTP handlers read
+ * it (inbox, message status, overdue, pings, directory) and report
+ * fetches (a recipient's fetch of a message is its delivery).
+ *
+ * Threading: every function may be called from any thread at once; the
+ * handle is only touched under the mutex.  cy_fw_live_lock hands the
+ * handle out for read-only queries, until cy_fw_live_unlock.
+ */
+#ifndef COMITY_FRAMEWORK_LIVE_H
+#define COMITY_FRAMEWORK_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "store/store.h"
+
+/* The deadline table a node applies (ms; 0: the library's default). */
+typedef struct cy_fw_table {
+    int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
+    int64_t pong_ms;
+} cy_fw_table;
+
+typedef struct cy_fw_live cy_fw_live;
+
+/* Builds the live framework: table `t` (copied), then every stored record
+ * in log order and every stored delivered event replayed from `st`
+ * (borrowed: it must outlive the handle).  OUT *out: cy_fw_live_free. */
+comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
+                           comity_error *err);
+/* Frees f (NULL is a no-op).  Call once nobody else uses it. */
+void cy_fw_live_free(cy_fw_live *f);
+
+/* A dry run of record `rec` (borrowed) against the current state: the
+ * body schema when the body is clear, then the rules.  Types the framework
+ * does not rule, and a record it already holds (a re-post), pass. */
+comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, comity_error *err);
+/* The final decision, in log order: comity_framework_add.  *added is true
+ * when the state changed (the type is one the framework rules). */
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, bool *added,
+                          comity_error *err);
+/* After records added here failed to be stored: rebuilds the state from
+ * the store (which does not hold them).  A failure is reported on stderr
+ * and leaves the old state. */
+void cy_fw_live_rebuild(cy_fw_live *f);
+
+/* Whether a record type is a message: one that is delivered to its
+ * recipients and awaits their acks and answers (notification, request,
+ * ping). */
+bool cy_fw_is_message(const char *type);
+
+/* A recipient's fetch is a delivery: `party` was handed the envelope of
+ * record `id` of `type`.  When that is a message and `party` one of its
+ * recipients still at "sent", the delivered event is stored (once per
+ * message and party) and fed to the state.  Anything else is a no-op; a
+ * store failure is reported on stderr (the fetch itself succeeded). */
+void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const char *party);
+
+/* Who may read which inbox: the viewer `viewer` (a principal name) of
+ * `kind` ("party" or "operator") asks for the inbox of `asked` (NULL: its
+ * own).  A party reads only its own; the operator has none and names one.
+ * OUT *party: the inbox to read (borrowed from viewer or asked).  DENIED
+ * or USAGE with a message otherwise. */
+comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *asked,
+                              const char **party, comity_error *err);
+
+/* The handle, locked, for read-only queries (comity_framework_inbox,
+ * _status, ...); release with cy_fw_live_unlock as soon as possible. */
+const comity_framework *cy_fw_live_lock(cy_fw_live *f);
+void cy_fw_live_unlock(cy_fw_live *f);
+
+#endif

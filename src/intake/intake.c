@@ -1,0 +1,1093 @@
+/*
+ * intake.c: record intake (see intake.h for the API, the checks and their
+ * order).  No HTTP here: a submitter (the node's POST /v1/records handler,
+ * later a federation sync thread or the CLI's offline tools) hands over an
+ * envelope and its identity, and gets the outcome through its callback.
+ *
+ * The checks run on the submitter's thread; the first failure is the
+ * outcome, handed to the callback before cy_intake_submit returns.
+ * The framework check here is a dry run against the state so far; the
+ * final one (comity_framework_add) runs in the committer, per record in
+ * batch order, before its log entry is appended: a refused record is
+ * neither logged nor stored.
+ *
+ * Then the record is committed, in a pipeline of two threads, and nothing
+ * acknowledged is ever lost:
+ *
+ *   committer  takes what is queued as one batch; appends the new
+ *              records' log entries ("comity-record-v1:" + digest) in one
+ *              call;
+ *              commits the rows with their log indexes and TAXII
+ *              copies in one store transaction without waiting for the
+ *              disk (CY_STORE_NOSYNC); hands the batch on and takes the
+ *              next one.
+ *   syncer     makes the store's commits durable (one fdatasync of its
+ *              WAL) for every batch handed on meanwhile at once, and only
+ *              then resumes the connections, whose 201s are sent.
+ *
+ * So the disk work of batch N overlaps the checks and the commit of batch
+ * N+1, and no answer leaves before its record's row is durable.  The log
+ * is opened COMITY_LOG_REPLAYABLE: it keeps entries in memory until a
+ * checkpoint covers them (at most a second; checkpoints are fsynced), and
+ * the record rows are what makes an entry durable.  A crash can leave an
+ * entry without its row (harmless: an entry is a digest; the author
+ * re-posts and gets a new entry) or rows whose entries the log had not yet
+ * checkpointed: on start the node checks every record stored
+ * since the last clean stop against the log and appends each missing entry
+ * again.  The lost entries are always the newest ones, and their rows are
+ * in log order without gaps, so each gets the very index its answer gave
+ * (tests/cli/node_records_crash.sh puts a log directory back and checks
+ * this).  The one way to a gap, a batch whose rows fail to commit after
+ * its entries were appended, is followed by a checkpoint that makes those
+ * entries durable before the next batch, so a gap is never in what a crash
+ * can take.  A clean stop first has a
+ * checkpoint cover every entry.  After a failed sync (or that checkpoint
+ * failing) nobody knows what is on disk: intake then refuses every
+ * record (rule "store", retry) until the node is restarted.
+ *
+ * No submitter's thread waits on the disk: a record that passed every check
+ * is queued, and the syncer calls its callback once it is durable (the
+ * node's HTTP handler suspends the connection meanwhile).  Before it
+ * commits, the committer waits briefly for records that are probably on their way (gather()), so that
+ * batches stay large.
+ *
+ * Re-posting a stored record (same id, same digest) is an outcome "stored
+ * before" with the same log index; the same id with another digest is
+ * refused ("conflict").
+ *
+ * Verifier keys: parsing a registered key checks its Ed25519 point, which
+ * costs about as much as a verify, so parsed keys are cached: a hash map
+ * over the key text with CLOCK eviction (CY_INTAKE_VKEY_CACHE slots).  A
+ * cached key is reference-counted, so a worker may use one after it was
+ * evicted by another.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/dsse.h"
+#include "intake/intake.h"
+#include "record/types.h"
+#include "stix/wrapper.h"
+
+/* Gathering a batch (committer_main): wait for the next record at most
+ * GATHER_GAP_US, and for the whole batch at most GATHER_MAX_US. */
+#define GATHER_GAP_US 300
+#define GATHER_MAX_US 2000
+#define VKEY_BUCKETS (2 * CY_INTAKE_VKEY_CACHE) /* a power of two */
+
+/* ---- the intake state ------------------------------------------------------ */
+
+enum outcome { ST_NONE = 0, ST_STORED, ST_EXISTED, ST_REFUSED };
+
+struct item {
+    comity_record *rec;
+    cy_record_in in;
+    char *env; /* the envelope (owned) */
+    const char **to;
+    char stix_id[CY_RECORD_ID_MAX + 32];
+    cy_intake_done done;
+    void *ctx;
+    /* the outcome */
+    enum outcome st;
+    comity_err code;
+    const char *rule;
+    bool retry;
+    char msg[COMITY_ERRMSG_MAX + 64];
+    uint64_t log_index;
+    struct item *next;
+};
+
+/* A parsed key, shared by the cache and the workers using it. */
+struct vkref {
+    comity_vkey *vk;
+    atomic_uint refs;
+};
+
+struct vslot {
+    char text[CY_VKEY_MAX];
+    uint32_t hash;
+    int32_t next;   /* next slot in the bucket's chain, -1: none */
+    bool used, ref; /* CLOCK: ref is set on every hit */
+    struct vkref *k;
+};
+
+struct cy_intake {
+    comity_store *st;
+    comity_log *log;
+    cy_fw_live *fw;
+    char origin[128], api_root[64];
+    int64_t extdef_us; /* the extension definition's version */
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct item *head, *tail;
+    size_t inflight; /* queued or committing, not yet answered */
+    size_t queued;   /* in the queue (head..tail) */
+    /* the most records in flight at once, this second and the last one:
+     * about how many clients post concurrently (committer_main) */
+    size_t peak_now, peak_last;
+    int64_t peak_since_ms;
+    size_t gather_want; /* while gather() waits: the batch size it waits for */
+    size_t syncing;     /* handed to the syncer, not yet answered */
+    bool stop;
+    bool running;
+    pthread_t thr;
+    pthread_cond_t idle;
+
+    /* the syncer (syncer_main): batches the committer has committed
+     * without their fsyncs, in commit order, with what they need synced;
+     * guarded by mu */
+    pthread_cond_t scv;
+    struct item *shead, *stail;
+    uint64_t s_log_size; /* log entries below this must be durable */
+    bool s_store;        /* and the store's commits */
+    bool committer_done; /* no more batches will come */
+    bool srunning;
+    pthread_t sthr;
+    /* a sync failed: what is on disk is unknown, so intake refuses every
+     * record from then on until the node is restarted */
+    bool broken;
+    char broken_msg[COMITY_ERRMSG_MAX];
+
+    /* parsed verifier keys (vkey_get), guarded by vmu */
+    pthread_mutex_t vmu;
+    struct vslot *vslots; /* CY_INTAKE_VKEY_CACHE */
+    int32_t *vbuckets;    /* VKEY_BUCKETS chain heads, -1: empty */
+    size_t vhand;         /* CLOCK hand */
+    uint64_t vhits, vmisses;
+};
+
+/* Sets the outcome of an item to a refusal. */
+static void fail(struct item *it, const char *rule, comity_err code, bool retry,
+                 const char *fmt, ...) CY_PRINTF(5, 6);
+static void fail(struct item *it, const char *rule, comity_err code, bool retry,
+                 const char *fmt, ...)
+{
+    va_list ap;
+    it->st = ST_REFUSED;
+    it->rule = rule;
+    it->code = code ? code : COMITY_ERR_INTERNAL;
+    it->retry = retry;
+    va_start(ap, fmt);
+    vsnprintf(it->msg, sizeof it->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- start-up check: every stored record's entry is in the log ------------- */
+
+struct recheck {
+    struct cy_intake *in;
+    comity_store *st;
+    size_t checked, fixed;
+    int64_t last_seq;
+    comity_err rc;
+    comity_error *err;
+};
+
+static int recheck_one(const cy_record_row *row, void *ctx)
+{
+    struct recheck *c = ctx;
+    char want[COMITY_RECORD_ENTRY_LEN + 1];
+    snprintf(want, sizeof want, "comity-record-v1:%s", row->digest);
+    uint8_t *got = NULL;
+    size_t len = 0;
+    bool ok = comity_log_entry(c->in->log, row->log_index, &got, &len, NULL) == COMITY_OK &&
+              len == COMITY_RECORD_ENTRY_LEN && memcmp(got, want, len) == 0;
+    cy_free(got);
+    c->checked++;
+    c->last_seq = row->seq;
+    if (ok)
+        return 0;
+    /* missing (a lost or restored log directory): log it again */
+    uint64_t idx;
+    if ((c->rc = comity_log_append(c->in->log, want, COMITY_RECORD_ENTRY_LEN, 1, &idx, c->err)) ||
+        (c->rc = cy_store_record_set_index(c->st, row->seq, idx, c->err)))
+        return 1;
+    if (c->fixed < 5) /* after a crash there may be thousands: the count follows */
+        fprintf(stderr, "comity node: record %s was missing from the log: logged again at %llu\n",
+                row->id, (unsigned long long)idx);
+    c->fixed++;
+    return 0;
+}
+
+static comity_err recheck(struct cy_intake *in, comity_error *err)
+{
+    char *v = NULL;
+    int64_t after = 0;
+    if (cy_store_meta_get(in->st, "records_checked_seq", &v, NULL) == COMITY_OK) {
+        after = strtoll(v, NULL, 10);
+        cy_free(v);
+    }
+    struct recheck c = {.in = in, .st = in->st, .last_seq = after, .err = err};
+    /* the log publishes every durable entry when it opens, so each entry
+     * is readable from the published tree */
+    comity_err rc = cy_store_records_tail(in->st, after, recheck_one, &c, err);
+    if (!rc)
+        rc = c.rc;
+    if (!rc && c.fixed && (rc = comity_log_checkpoint(in->log, NULL, NULL, err)))
+        return rc;
+    if (!rc && c.checked)
+        fprintf(stderr, "comity node: %zu record(s) since the last clean stop checked against "
+                        "the log, %zu re-logged\n", c.checked, c.fixed);
+    return rc;
+}
+
+/* The store's number of the collection `alias`, 0 when there is none. */
+static int64_t coll_number(struct cy_intake *in, const char *alias)
+{
+    char id[CY_UUID_BUF];
+    cy_collection c;
+    cy_collection_id(in->origin, alias, id);
+    if (cy_store_collection_get(in->st, in->api_root, id, &c, NULL) != COMITY_OK)
+        return 0;
+    return c.n;
+}
+
+/* ---- outcomes ---------------------------------------------------------------- */
+
+/* The error titles of intake, by the rule broken. */
+static const char *refusal_title(const char *rule)
+{
+    static const struct {
+        const char *rule, *title;
+    } titles[] = {
+        {"size", "record too large"},
+        {"envelope", "not a record envelope"},
+        {"payload", "record payload breaks the rules"},
+        {"author", "author is not a registered party"},
+        {"signature", "signature does not verify"},
+        {"authenticated", "not the author"},
+        {"type", "unknown record type"},
+        {"conflict", "another record has this id"},
+        {"framework", "the framework's rules refuse this record"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(titles); i++)
+        if (!strcmp(titles[i].rule, rule))
+            return titles[i].title;
+    return rule;
+}
+
+
+/* Hands the submitter its outcome, then frees the item. */
+static void finish(struct item *it)
+{
+    bool ok = it->st == ST_STORED || it->st == ST_EXISTED;
+    cy_intake_result res = {
+        .code = ok ? COMITY_OK : it->code ? it->code : COMITY_ERR_INTERNAL,
+        .rule = ok ? NULL : it->rule ? it->rule : "internal",
+        .retry = !ok && it->retry,
+        .existed = it->st == ST_EXISTED,
+        .id = it->in.id,
+        .digest = it->in.digest,
+        .log_index = it->log_index,
+        .msg = ok ? "" : it->msg,
+    };
+    res.title = res.rule ? refusal_title(res.rule) : "stored";
+    it->done(it->ctx, &res);
+    comity_record_free(it->rec);
+    cy_free(it->env);
+    cy_free(it->to);
+    cy_free(it);
+}
+
+/* A refusal before the item exists: the callback, then the envelope freed. */
+static void refuse_early(char *env, cy_intake_done done, void *ctx, const char *rule,
+                         comity_err code, const char *fmt, ...) CY_PRINTF(6, 7);
+static void refuse_early(char *env, cy_intake_done done, void *ctx, const char *rule,
+                         comity_err code, const char *fmt, ...)
+{
+    char msg[COMITY_ERRMSG_MAX + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cy_intake_result res = {.code = code, .rule = rule, .title = refusal_title(rule), .msg = msg};
+    done(ctx, &res);
+    cy_free(env);
+}
+
+/* ---- vkeys ------------------------------------------------------------------ */
+
+static uint32_t text_hash(const char *s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static void vkref_drop(struct vkref *k)
+{
+    if (k && atomic_fetch_sub(&k->refs, 1) == 1) {
+        comity_vkey_free(k->vk);
+        cy_free(k);
+    }
+}
+
+/* Unlinks slot i from its bucket's chain (vmu held). */
+static void vslot_unlink(struct cy_intake *in, int32_t i)
+{
+    int32_t *p = &in->vbuckets[in->vslots[i].hash & (VKEY_BUCKETS - 1)];
+    while (*p != i)
+        p = &in->vslots[*p].next;
+    *p = in->vslots[i].next;
+}
+
+/* The parsed form of a registered party's vkey text, with a reference the
+ * caller drops (vkref_drop); NULL when it does not parse.  A hit is a
+ * hash lookup under vmu; a miss parses outside the lock, then takes a slot
+ * (a free one, else the first the CLOCK hand finds not used since its
+ * last pass) unless another thread cached the same key meanwhile. */
+static struct vkref *vkey_get(struct cy_intake *in, const char *text)
+{
+    uint32_t h = text_hash(text);
+    size_t len = strlen(text);
+    pthread_mutex_lock(&in->vmu);
+    for (int32_t i = in->vbuckets[h & (VKEY_BUCKETS - 1)]; i >= 0; i = in->vslots[i].next) {
+        struct vslot *s = &in->vslots[i];
+        if (s->hash == h && strcmp(s->text, text) == 0) {
+            s->ref = true;
+            atomic_fetch_add(&s->k->refs, 1);
+            in->vhits++;
+            struct vkref *k = s->k;
+            pthread_mutex_unlock(&in->vmu);
+            return k;
+        }
+    }
+    in->vmisses++;
+    pthread_mutex_unlock(&in->vmu);
+    struct vkref *k = cy_calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    if (comity_vkey_parse(text, len, &k->vk, NULL) != COMITY_OK) {
+        cy_free(k);
+        return NULL;
+    }
+    atomic_init(&k->refs, 1); /* the caller's */
+    if (len >= CY_VKEY_MAX)
+        return k; /* not cacheable (the store caps keys below this) */
+    pthread_mutex_lock(&in->vmu);
+    for (int32_t i = in->vbuckets[h & (VKEY_BUCKETS - 1)]; i >= 0; i = in->vslots[i].next)
+        if (in->vslots[i].hash == h && strcmp(in->vslots[i].text, text) == 0) {
+            pthread_mutex_unlock(&in->vmu); /* cached meanwhile: keep ours uncached */
+            return k;
+        }
+    struct vslot *s;
+    for (;;) {
+        s = &in->vslots[in->vhand];
+        in->vhand = (in->vhand + 1) % CY_INTAKE_VKEY_CACHE;
+        if (!s->used || !s->ref)
+            break;
+        s->ref = false; /* a second chance */
+    }
+    int32_t i = (int32_t)(s - in->vslots);
+    struct vkref *old = NULL;
+    if (s->used) {
+        vslot_unlink(in, i);
+        old = s->k;
+    }
+    memcpy(s->text, text, len + 1);
+    s->hash = h;
+    s->used = true;
+    s->ref = false;
+    s->k = k;
+    atomic_fetch_add(&k->refs, 1); /* the cache's */
+    s->next = in->vbuckets[h & (VKEY_BUCKETS - 1)];
+    in->vbuckets[h & (VKEY_BUCKETS - 1)] = i;
+    pthread_mutex_unlock(&in->vmu);
+    vkref_drop(old);
+    return k;
+}
+
+void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses)
+{
+    pthread_mutex_lock(&in->vmu);
+    *hits = in->vhits;
+    *misses = in->vmisses;
+    pthread_mutex_unlock(&in->vmu);
+}
+
+
+/* ---- start and stop ------------------------------------------------------------ */
+
+static void *committer_main(void *arg);
+static void *syncer_main(void *arg);
+
+static void intake_free(struct cy_intake *in)
+{
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->mu);
+    in->stop = true;
+    pthread_cond_broadcast(&in->cv);
+    if (!in->running) /* the syncer has no committer to wait for */
+        in->committer_done = true;
+    pthread_cond_broadcast(&in->scv);
+    pthread_mutex_unlock(&in->mu);
+    if (in->running)
+        pthread_join(in->thr, NULL); /* it commits what is queued, then sets committer_done */
+    if (in->srunning)
+        pthread_join(in->sthr, NULL); /* it syncs and answers what is left */
+    pthread_cond_destroy(&in->idle);
+    pthread_cond_destroy(&in->scv);
+    for (size_t i = 0; in->vslots && i < CY_INTAKE_VKEY_CACHE; i++)
+        if (in->vslots[i].used)
+            vkref_drop(in->vslots[i].k);
+    cy_free(in->vslots);
+    cy_free(in->vbuckets);
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->cv);
+    pthread_mutex_destroy(&in->vmu);
+    cy_free(in);
+}
+
+comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_error *err)
+{
+    comity_err rc;
+    if (!o->store || !o->log)
+        return cy_fail(err, COMITY_ERR_USAGE, "intake: the node's store and log must be open");
+    struct cy_intake *in = cy_calloc(1, sizeof *in);
+    if (!in)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&in->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* gather()'s deadlines */
+    pthread_cond_init(&in->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&in->vmu, NULL);
+    pthread_cond_init(&in->idle, NULL);
+    pthread_cond_init(&in->scv, NULL);
+    in->st = o->store;
+    in->log = o->log;
+    in->fw = o->fw;
+    snprintf(in->origin, sizeof in->origin, "%s", o->origin ? o->origin : "");
+    snprintf(in->api_root, sizeof in->api_root, "%s", o->api_root ? o->api_root : "");
+    int64_t ms = 0;
+    if (cy_time_parse(CY_STIX_EXTDEF_TIME, strlen(CY_STIX_EXTDEF_TIME), true, &ms, NULL) ==
+        COMITY_OK)
+        in->extdef_us = ms * 1000;
+    in->vslots = cy_calloc(CY_INTAKE_VKEY_CACHE, sizeof *in->vslots);
+    in->vbuckets = cy_calloc(VKEY_BUCKETS, sizeof *in->vbuckets);
+    if (!in->vslots || !in->vbuckets) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < VKEY_BUCKETS; i++)
+        in->vbuckets[i] = -1;
+    if ((rc = recheck(in, err))) {
+        intake_free(in);
+        return rc;
+    }
+    comity_error pe = {0};
+    if (cy_store_records_prepare(in->st, &pe) != COMITY_OK)
+        fprintf(stderr, "comity node: %s (record intake goes on, with slower syncs)\n", pe.msg);
+    if (pthread_create(&in->sthr, NULL, syncer_main, in) != 0) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the syncer thread");
+    }
+    in->srunning = true;
+    if (pthread_create(&in->thr, NULL, committer_main, in) != 0) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the committer thread");
+    }
+    in->running = true;
+    *out = in;
+    return COMITY_OK;
+}
+
+static int max_seq_cb(const cy_record_row *row, void *ctx)
+{
+    int64_t *max = ctx;
+    if (row->seq > *max)
+        *max = row->seq;
+    return 0;
+}
+
+void cy_intake_stop(cy_intake *in)
+{
+    if (!in)
+        return;
+    cy_intake_drain(in);
+    /* a clean stop (nobody submits any more): once a checkpoint covers
+     * every entry (the log is opened REPLAYABLE: only a checkpoint makes
+     * its entries durable by itself), the next start checks only the
+     * records that come after these */
+    if (comity_log_checkpoint(in->log, NULL, NULL, NULL) != COMITY_OK) {
+        intake_free(in); /* the next start checks them all again */
+        return;
+    }
+    int64_t last = 0, max;
+    char *v = NULL;
+    if (cy_store_meta_get(in->st, "records_checked_seq", &v, NULL) == COMITY_OK) {
+        last = strtoll(v, NULL, 10);
+        cy_free(v);
+    }
+    max = last;
+    if (cy_store_records_tail(in->st, last, max_seq_cb, &max, NULL) == COMITY_OK &&
+        max > last) {
+        char seq[32];
+        snprintf(seq, sizeof seq, "%lld", (long long)max);
+        (void)cy_store_meta_set(in->st, "records_checked_seq", seq, NULL);
+    }
+    intake_free(in);
+}
+
+/* ---- group commit -------------------------------------------------------------- */
+
+/* Intake refuses every record from now on (see cy_intake.broken). */
+static void set_broken(struct cy_intake *in, const char *why)
+{
+    pthread_mutex_lock(&in->mu);
+    if (!in->broken) {
+        snprintf(in->broken_msg, sizeof in->broken_msg, "%s", why);
+        in->broken = true;
+    }
+    pthread_mutex_unlock(&in->mu);
+    fprintf(stderr, "comity node: record intake stopped: %s\n", why);
+}
+
+/* What a committed batch needs before its answers may go out. */
+struct durability {
+    uint64_t log_size; /* log entries below this durable (0: none) */
+    bool store;        /* the store's commits durable */
+};
+
+/* Marks an answer that reports a stored record (201, or 200 for one stored
+ * before) as needing that record's log entry and row durable. */
+static void needs(struct durability *d, const struct item *it)
+{
+    if (it->st != ST_STORED && it->st != ST_EXISTED)
+        return;
+    d->store = true;
+    if (it->log_index + 1 > d->log_size)
+        d->log_size = it->log_index + 1;
+}
+
+/* Decides every item of the batch and commits the new records, without
+ * waiting for the disk: their log entries are appended (the log's
+ * sequencer thread starts making them durable at once) and their rows
+ * committed with CY_STORE_NOSYNC.  *dur says what the syncer must make
+ * durable before any answer of this batch is sent. */
+static void commit_batch(struct cy_intake *in, struct item *batch,
+                         struct durability *dur)
+{
+    comity_error e = {0};
+    bool broken;
+    pthread_mutex_lock(&in->mu);
+    broken = in->broken;
+    pthread_mutex_unlock(&in->mu);
+    if (broken) { /* broken_msg is written once, before broken is set */
+        for (struct item *it = batch; it; it = it->next) {
+            fail(it, "store", COMITY_ERR_IO, true,
+                 "the node could not make records durable (%s); restart it", in->broken_msg);
+        }
+        return;
+    }
+    size_t n = 0;
+    for (struct item *it = batch; it; it = it->next)
+        n++;
+    cy_record_in *rows = cy_calloc(n ? n : 1, sizeof *rows);
+    struct item **fresh = cy_calloc(n ? n : 1, sizeof *fresh);
+    struct item **dups = cy_calloc(n ? n : 1, sizeof *dups); /* dups[i]: earlier twin */
+    struct item **all = cy_calloc(n ? n : 1, sizeof *all);
+    /* what the store holds under each id (one read for the batch) */
+    const char **ids = cy_calloc(n ? n : 1, sizeof *ids);
+    char (*have)[65] = cy_calloc(n ? n : 1, sizeof *have);
+    uint64_t *have_idx = cy_calloc(n ? n : 1, sizeof *have_idx);
+    bool *stored = cy_calloc(n ? n : 1, sizeof *stored);
+    if (!rows || !fresh || !dups || !all || !ids || !have || !have_idx || !stored) {
+        for (struct item *it = batch; it; it = it->next)
+            fail(it, "internal", COMITY_ERR_NOMEM, false, "out of memory");
+        goto out;
+    }
+    size_t nf = 0, k = 0, nids = 0;
+    bool fw_dirty = false, fw_failed = false; /* framework changed; by a record not stored */
+    for (struct item *it = batch; it; it = it->next, k++) {
+        all[k] = it;
+        for (size_t j = 0; j < k && !dups[k]; j++)
+            if (!strcmp(all[j]->in.id, it->in.id))
+                dups[k] = all[j];
+        if (!dups[k])
+            ids[nids++] = it->in.id;
+    }
+    comity_err frc = cy_store_record_find_many(in->st, ids, nids, have, have_idx, stored, &e);
+    for (size_t i = 0, m = 0; i < n; i++) {
+        struct item *it = all[i];
+        if (dups[i])
+            continue;
+        size_t at = m++; /* ids[at] is this item's id */
+        const char *id = it->in.id, *digest = it->in.digest;
+        if (frc) {
+            fail(it, "store", e.code ? e.code : COMITY_ERR_DB, false, "%s", e.msg);
+            continue;
+        }
+        if (stored[at]) {
+            if (strcmp(have[at], digest) == 0) {
+                it->st = ST_EXISTED;
+                it->log_index = have_idx[at];
+            } else {
+                fail(it, "conflict", COMITY_ERR_EXISTS, false,
+                     "a different record with id %s is already stored", id);
+            }
+            continue;
+        }
+        comity_err rc;
+        /* the framework's rules, in log order; final (framework/live.c) */
+        bool added = false;
+        if ((rc = cy_fw_live_add(in->fw, it->rec, &added, &e))) {
+            fail(it, "framework", rc, false, "%s", e.msg);
+            continue;
+        }
+        fw_dirty = fw_dirty || added;
+        fresh[nf++] = it;
+    }
+    if (nf) {
+        /* the entries, in the order the framework took them, in one call
+         * (one wake-up of the log's sequencer, which starts making them
+         * durable now) */
+        const void **ents = cy_calloc(nf, sizeof *ents);
+        size_t *lens = cy_calloc(nf, sizeof *lens);
+        char (*text)[COMITY_RECORD_ENTRY_LEN + 1] = cy_calloc(nf, sizeof *text);
+        uint64_t first = 0;
+        comity_err rc = ents && lens && text ? COMITY_OK
+                                             : cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < nf; i++) {
+            snprintf(text[i], sizeof text[i], "comity-record-v1:%s", fresh[i]->in.digest);
+            ents[i] = text[i];
+            lens[i] = COMITY_RECORD_ENTRY_LEN;
+        }
+        if (!rc)
+            rc = comity_log_append_many(in->log, ents, lens, nf, 0, &first, &e);
+        cy_free(ents);
+        cy_free(lens);
+        cy_free(text);
+        for (size_t i = 0; i < nf; i++) {
+            if (rc) {
+                fail(fresh[i], "log", rc, true, "%s", e.msg);
+            } else {
+                fresh[i]->in.log_index = first + i;
+                rows[i] = fresh[i]->in;
+            }
+        }
+        if (rc) {
+            fw_failed = fw_failed || fw_dirty; /* in the framework, not stored */
+            nf = 0;
+        }
+    }
+    if (nf) {
+        /* the rows with their indexes, in one store transaction committed
+         * while the log's sequencer commits the entries; the syncer waits
+         * for both (see the top) */
+        cy_record_extdef ext = {CY_STIX_EXTDEF_ID, CY_STIX_EXTDEF_TIME, in->extdef_us, NULL, 0};
+        ext.json = cy_stix_extdef_json(&ext.json_len);
+        comity_err rc = cy_store_records_add_nosync(in->st, rows, nf, &ext, &e);
+        fw_failed = fw_failed || (rc && fw_dirty);
+        if (rc) {
+            /* the batch's entries stay in the log without rows: before any
+             * later row is committed, a checkpoint makes them durable, so
+             * that the entries a machine crash can take are again only
+             * ones above every gap (see the top) */
+            comity_error ce = {0};
+            if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
+                set_broken(in, ce.msg);
+        }
+        for (size_t i = 0; i < nf; i++) {
+            if (rc) {
+                fail(fresh[i], "store", rc, true, "%s", e.msg);
+            } else {
+                fresh[i]->st = ST_STORED;
+                fresh[i]->log_index = fresh[i]->in.log_index;
+            }
+        }
+    }
+    if (fw_failed) /* the framework holds records the store does not */
+        cy_fw_live_rebuild(in->fw);
+    for (size_t i = 0; i < n; i++) {
+        struct item *d = dups[i];
+        if (!d)
+            continue;
+        if (strcmp(d->in.digest, all[i]->in.digest) != 0) {
+            fail(all[i], "conflict", COMITY_ERR_EXISTS, false,
+                 "a different record with id %s is already stored", all[i]->in.id);
+        } else {
+            all[i]->st = d->st == ST_STORED ? ST_EXISTED : d->st;
+            all[i]->code = d->code;
+            all[i]->retry = d->retry;
+            all[i]->rule = d->rule;
+            all[i]->log_index = d->log_index;
+            memcpy(all[i]->msg, d->msg, sizeof d->msg);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        needs(dur, all[i]);
+out:
+    cy_free(rows);
+    cy_free(fresh);
+    cy_free(dups);
+    cy_free(all);
+    cy_free(ids);
+    cy_free(have);
+    cy_free(have_idx);
+    cy_free(stored);
+}
+
+static void deadline_in(struct timespec *t, long us)
+{
+    clock_gettime(CLOCK_MONOTONIC, t);
+    t->tv_sec += us / 1000000;
+    t->tv_nsec += (us % 1000000) * 1000;
+    if (t->tv_nsec >= 1000000000L) {
+        t->tv_sec++;
+        t->tv_nsec -= 1000000000L;
+    }
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/* Called with in->mu held and at least one record queued.  Every batch
+ * costs two fsyncs (log, store) and a store commit whatever its size, so
+ * when more clients have been posting at once than are queued now (the
+ * peak of records in flight, this second or the last), the others are
+ * probably on their way (their previous answer was just sent): wait for
+ * them while they keep coming, as long as one came within the last
+ * GATHER_GAP_US, and GATHER_MAX_US in all.  A lone client never waits.
+ * Nothing is answered before its commit either way; this only makes
+ * batches larger.  The committer is woken when the batch is complete
+ * (cy_records_park_go), not by every arrival: it looks again once per gap. */
+static void gather(struct cy_intake *in)
+{
+    size_t peak = in->peak_now > in->peak_last ? in->peak_now : in->peak_last;
+    /* Of the clients whose records are not being synced (those cannot
+     * post again yet), wait for half: the other half are then checked by
+     * the workers while this batch commits and syncs, so that the CPU and
+     * the disk stay busy at once (the pipeline; waiting for all of them
+     * made every phase wait for the one before) */
+    size_t want = peak > in->syncing ? (peak - in->syncing) / 2 : 0;
+    if (in->queued >= want || in->stop)
+        return;
+    struct timespec end, gap, now;
+    deadline_in(&end, GATHER_MAX_US);
+    deadline_in(&gap, GATHER_GAP_US);
+    size_t seen = in->queued;
+    in->gather_want = want;
+    while (in->queued < want && !in->stop) {
+        struct timespec *dl = before(&gap, &end) ? &gap : &end;
+        if (pthread_cond_timedwait(&in->cv, &in->mu, dl) == 0)
+            continue; /* complete (or stopping): the loop condition says */
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (!before(&now, &end) || in->queued == seen)
+            break; /* waited long enough, or none came within the gap */
+        seen = in->queued;
+        deadline_in(&gap, GATHER_GAP_US);
+    }
+    in->gather_want = 0;
+}
+
+/* The committer thread: commits whatever is queued as one batch and hands
+ * it to the syncer, then goes on with the next batch while the disk works. */
+static void *committer_main(void *arg)
+{
+    struct cy_intake *in = arg;
+    pthread_setname_np(pthread_self(), "comity-commit"); /* for top -H, perf */
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        while (!in->head && !in->stop)
+            pthread_cond_wait(&in->cv, &in->mu);
+        if (!in->head)
+            break;
+        gather(in);
+        struct item *batch = in->head, *last = in->tail;
+        in->head = in->tail = NULL;
+        in->queued = 0;
+        pthread_mutex_unlock(&in->mu);
+        struct durability d = {0, false};
+        commit_batch(in, batch, &d);
+        pthread_mutex_lock(&in->mu);
+        if (in->stail)
+            in->stail->next = batch;
+        else
+            in->shead = batch;
+        in->stail = last;
+        for (struct item *it = batch; it; it = it->next)
+            in->syncing++;
+        if (d.log_size > in->s_log_size)
+            in->s_log_size = d.log_size;
+        in->s_store = in->s_store || d.store;
+        pthread_cond_signal(&in->scv);
+    }
+    in->committer_done = true;
+    pthread_cond_signal(&in->scv);
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+/* The syncer thread: makes what the committed batches need durable (the
+ * store's WAL with one fdatasync; the log's entries, which for a
+ * REPLAYABLE log only means handed to its next checkpoint, a step in
+ * memory that the sequencer has usually taken already; an error there is
+ * the log's sticky failure), then hands each submitter its outcome (the
+ * callback) and frees the item; batches committed meanwhile are synced
+ * together next time.  A failed sync answers 503 and breaks intake (see
+ * cy_intake.broken): after a failed fsync nobody knows what is on disk. */
+static void *syncer_main(void *arg)
+{
+    struct cy_intake *in = arg;
+    pthread_setname_np(pthread_self(), "comity-sync");
+    pthread_mutex_lock(&in->mu);
+    for (;;) {
+        while (!in->shead && !in->committer_done)
+            pthread_cond_wait(&in->scv, &in->mu);
+        if (!in->shead)
+            break;
+        struct item *list = in->shead;
+        uint64_t log_size = in->s_log_size;
+        bool store = in->s_store;
+        in->shead = in->stail = NULL;
+        in->s_log_size = 0;
+        in->s_store = false;
+        pthread_mutex_unlock(&in->mu);
+        comity_error e = {0};
+        comity_err rc = COMITY_OK;
+        const char *rule = "store";
+        if (store)
+            rc = cy_store_records_sync(in->st, &e);
+        if (!rc && log_size && (rc = comity_log_sync_to(in->log, log_size, &e)))
+            rule = "log";
+        if (rc) {
+            set_broken(in, e.msg);
+            for (struct item *it = list; it; it = it->next)
+                if (it->st == ST_STORED || it->st == ST_EXISTED)
+                    fail(it, rule, rc, true, "not made durable: %s", e.msg);
+        }
+        size_t n = 0;
+        for (struct item *b = list, *nx; b; b = nx) {
+            nx = b->next;
+            finish(b); /* answers and frees b */
+            n++;
+        }
+        pthread_mutex_lock(&in->mu);
+        in->inflight -= n;
+        in->syncing -= n;
+        pthread_cond_broadcast(&in->idle);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+/* Queues an item that passed every check for the committer. */
+static void enqueue(struct cy_intake *in, struct item *it)
+{
+    pthread_mutex_lock(&in->mu);
+    it->next = NULL;
+    if (in->tail)
+        in->tail->next = it;
+    else
+        in->head = it;
+    in->tail = it;
+    in->inflight++;
+    in->queued++;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* not cy_now_ms: that one may be faked */
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (now - in->peak_since_ms >= 1000) {
+        in->peak_last = in->peak_now;
+        in->peak_now = 0;
+        in->peak_since_ms = now;
+    }
+    if (in->inflight > in->peak_now)
+        in->peak_now = in->inflight;
+    /* the committer waits for a first record, or gathers and looks again
+     * by itself once per gap: wake it only for the first or the last */
+    if (!in->gather_want || in->queued >= in->gather_want)
+        pthread_cond_signal(&in->cv);
+    pthread_mutex_unlock(&in->mu);
+}
+
+void cy_intake_drain(cy_intake *in)
+{
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->mu);
+    while (in->inflight > 0)
+        pthread_cond_wait(&in->idle, &in->mu);
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* ---- submitting ------------------------------------------------------------------ */
+
+struct colls_ctx {
+    struct cy_intake *in;
+    cy_record_in *ri;
+    bool over;
+};
+
+static int add_coll(void *ctx, const char *alias)
+{
+    struct colls_ctx *c = ctx;
+    cy_record_in *ri = c->ri;
+    int64_t n = coll_number(c->in, alias);
+    if (!n) /* not registered on this node */
+        return 0;
+    for (size_t j = 0; j < ri->ncolls; j++)
+        if (ri->colls[j] == n)
+            return 0;
+    if (ri->ncolls == CY_INTAKE_COLLS_MAX) {
+        c->over = true;
+        return 1;
+    }
+    ri->colls[ri->ncolls++] = n;
+    return 0;
+}
+
+/* The TAXII collections the record is copied into (stix/wrapper.c says
+ * which), as the store's numbers; false when there are more than
+ * CY_INTAKE_COLLS_MAX. */
+static bool pick_collections(struct cy_intake *in, const comity_record *rec, cy_record_in *ri)
+{
+    struct colls_ctx c = {in, ri, false};
+    ri->ncolls = 0;
+    cy_stix_record_collections(rec, add_coll, &c);
+    return !c.over;
+}
+
+void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
+                      cy_intake_done done, void *ctx)
+{
+    comity_error e = {0};
+    if (len > COMITY_DSSE_MAX) {
+        refuse_early(env, done, ctx, "size", COMITY_ERR_TOOBIG,
+                     "the envelope is %zu bytes; records are at most %u", len, COMITY_DSSE_MAX);
+        return;
+    }
+    comity_record *rec = NULL;
+    if (comity_record_parse(env ? env : "", len, &rec, &e) != COMITY_OK) {
+        /* which rule: the envelope itself, or the payload inside it? */
+        cy_dsse d;
+        memset(&d, 0, sizeof d);
+        comity_error de = {0};
+        bool env_ok = cy_dsse_parse(env ? env : "", len, &d, &de) == COMITY_OK;
+        bool type_ok = env_ok && strcmp(d.payload_type, COMITY_RECORD_PAYLOAD_TYPE) == 0;
+        cy_dsse_clear(&d);
+        if (!env_ok)
+            refuse_early(env, done, ctx, "envelope", COMITY_ERR_INVALID, "%s", de.msg);
+        else if (!type_ok)
+            refuse_early(env, done, ctx, "envelope", COMITY_ERR_INVALID, "%s", e.msg);
+        else if (e.code == COMITY_ERR_TOOBIG)
+            refuse_early(env, done, ctx, "size", COMITY_ERR_TOOBIG, "%s", e.msg);
+        else
+            refuse_early(env, done, ctx, "payload", COMITY_ERR_INVALID, "%s", e.msg);
+        return;
+    }
+    struct item *it = cy_calloc(1, sizeof *it);
+    if (!it) {
+        comity_record_free(rec);
+        refuse_early(env, done, ctx, "internal", COMITY_ERR_NOMEM, "out of memory");
+        return;
+    }
+    it->rec = rec;
+    it->env = env; /* rec's strings point into its own copy; env is kept for the row */
+    it->done = done;
+    it->ctx = ctx;
+    const char *author = comity_record_author(rec);
+    cy_principal p;
+    /* the submitter's principal was read from the store for this very
+     * request: when it is the author, that row is the author's (no second
+     * lookup) */
+    if (who && strcmp(who->name, author) == 0)
+        p = *who;
+    else if (cy_store_principal_get(in->st, author, &p, NULL, NULL) != COMITY_OK)
+        p.kind[0] = '\0';
+    if (strcmp(p.kind, "party") != 0) {
+        fail(it, "author", COMITY_ERR_DENIED, false, "'%s' is not a party registered on this node",
+             author);
+        finish(it);
+        return;
+    }
+    /* the signature over the very bytes parsed above (the envelope is
+     * read once) */
+    struct vkref *k = vkey_get(in, p.vkey);
+    const comity_vkey *keys[1] = {k ? k->vk : NULL};
+    comity_err rc = k ? comity_record_verify_parsed(rec, keys, 1, &e)
+                      : cy_fail(&e, COMITY_ERR_NOKEY, "the registered key does not parse");
+    vkref_drop(k);
+    if (rc) {
+        fail(it, "signature", COMITY_ERR_VERIFY, false,
+             "no signature verifies under the key registered for %s", author);
+        finish(it);
+        return;
+    }
+    if (!who) {
+        fail(it, "authenticated", COMITY_ERR_DENIED, false, "log in as %s to post its records",
+             author);
+        finish(it);
+        return;
+    }
+    if (strcmp(who->name, author) != 0) {
+        fail(it, "authenticated", COMITY_ERR_DENIED, false,
+             "logged in as %s, but the record's author is %s", who->name, author);
+        finish(it);
+        return;
+    }
+    if (!cy_record_type_known(comity_record_type(rec))) {
+        fail(it, "type", COMITY_ERR_INVALID, false, "record type '%s' is not one this node accepts",
+             comity_record_type(rec));
+        finish(it);
+        return;
+    }
+    /* an early refusal; the committer's check is the final one */
+    if ((rc = cy_fw_live_precheck(in->fw, rec, &e))) {
+        fail(it, "framework", rc, false, "%s", e.msg);
+        finish(it);
+        return;
+    }
+    size_t nto = comity_record_to_count(rec);
+    it->to = cy_calloc(nto ? nto : 1, sizeof *it->to);
+    if (!it->to) {
+        fail(it, "internal", COMITY_ERR_NOMEM, false, "out of memory");
+        finish(it);
+        return;
+    }
+    for (size_t i = 0; i < nto; i++)
+        it->to[i] = comity_record_to(rec, i);
+    int64_t cms = 0;
+    const char *created = comity_record_created(rec);
+    if (cy_time_parse(created, strlen(created), true, &cms, NULL) != COMITY_OK)
+        cms = 0;
+    snprintf(it->stix_id, sizeof it->stix_id, CY_STIX_WRAPPER_TYPE "--%s",
+             strstr(comity_record_id(rec), "--") + 2);
+    it->in = (cy_record_in){
+        .id = comity_record_id(rec),
+        .type = comity_record_type(rec),
+        .author = author,
+        .tlp = comity_record_tlp(rec),
+        .created = created,
+        .created_ms = cms,
+        .digest = comity_record_digest(rec),
+        .received_us = cy_now_ms() * 1000,
+        .envelope = it->env,
+        .envelope_len = len,
+        .to = it->to,
+        .nto = nto,
+        .stix_id = it->stix_id,
+        .stix_version = created,
+        .stix_version_us = cms * 1000,
+    };
+    if (!pick_collections(in, rec, &it->in)) {
+        fail(it, "size", COMITY_ERR_TOOBIG, false,
+             "the record goes to more than %d TAXII collections (its author's inbox and one "
+             "per recipient)", CY_INTAKE_COLLS_MAX);
+        finish(it);
+        return;
+    }
+    enqueue(in, it);
+}

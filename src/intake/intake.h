@@ -1,0 +1,106 @@
+/*
+ * intake.h: record intake, the one way a record enters a node (intake.c).
+ *
+ * Whoever hands a node a record (the HTTP handler of POST /v1/records; a
+ * federation sync thread; the CLI's offline tools) submits its envelope
+ * here with the submitter's identity, and learns the outcome from a
+ * callback.  Intake owns the checks, in order (the first failure is the
+ * answer):
+ *
+ *   size           the envelope is at most COMITY_DSSE_MAX bytes
+ *   envelope       a DSSE JSON envelope with the record payloadType
+ *   payload        the payload follows specs/records.md
+ *   author         the author is a registered party
+ *   signature      a signature verifies under the author's key
+ *   authenticated  the submitter is the author
+ *   type           the record type is one this node accepts
+ *   framework      the framework's rules (a dry run here; final in the
+ *                  committer, in log order)
+ *
+ * then the commit (log entry, store row, TAXII copies) by its committer and
+ * syncer threads, and the recovery at start (every stored record's log
+ * entry present).  It holds no HTTP: statuses are the caller's business.
+ */
+#ifndef COMITY_INTAKE_H
+#define COMITY_INTAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "framework/live.h"
+#include "store/store.h"
+
+/* Parsed verifier keys kept (CLOCK eviction beyond): the authors that
+ * post within a while of each other.  A key not cached costs a parse
+ * (about one signature verify). */
+#define CY_INTAKE_VKEY_CACHE 4096
+/* TAXII collections one record is copied into: its author's inbox and
+ * one per recipient (amber, red), or one shared collection. */
+#define CY_INTAKE_COLLS_MAX CY_RECORD_COLLS_MAX
+
+typedef struct cy_intake cy_intake;
+
+/* What intake works on; every pointer borrowed for the life of the
+ * intake (cy_intake_stop). */
+typedef struct cy_intake_opts {
+    comity_store *store;
+    comity_log *log;    /* open for writing, COMITY_LOG_REPLAYABLE; intake is its
+                         * one writer while it runs */
+    cy_fw_live *fw;     /* NULL: no framework rules */
+    const char *origin; /* the node's origin: names its TAXII collections */
+    const char *api_root;
+} cy_intake_opts;
+
+/* Starts intake: checks every record stored since the last clean stop
+ * against the log (appending again each entry that is missing, with the
+ * index its answer gave), then starts the committer and syncer threads.
+ * OUT *out: cy_intake_stop. */
+comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_error *err);
+
+/* The outcome of one submission, handed to the callback. */
+typedef struct cy_intake_result {
+    comity_err code;  /* COMITY_OK: stored (now, or before: existed) */
+    const char *rule; /* when refused: the rule above, or "conflict" (another
+                       * record has this id), "store", "log", "internal" */
+    const char *title; /* a short English title of the rule */
+    bool retry;       /* refused because the node cannot store now (503) */
+    bool existed;     /* stored before, with the same digest: same log index */
+    const char *id, *digest; /* of the stored record (NULL when refused early) */
+    uint64_t log_index;
+    const char *msg;  /* what and where (printable; may quote the record) */
+} cy_intake_result;
+
+/* Called once per submission.  `res` and its strings are valid only
+ * during the call.  Runs on the submitter's thread, before
+ * cy_intake_submit returns, when the record is refused by a check; else
+ * on intake's syncer thread, after the record's row is durable, where it
+ * must not block (no disk, no lock held long): it hands the outcome over
+ * (a wake-up, a resume) and returns. */
+typedef void (*cy_intake_done)(void *ctx, const cy_intake_result *res);
+
+/* Submits one envelope.
+ *   env, len   the envelope bytes (env[len] == 0); ownership passes to
+ *              intake, which frees them (cy_free) in every case
+ *   who        the submitter's principal (borrowed for the call; copied
+ *              where needed); NULL: anonymous (refused "authenticated"
+ *              once the signature checks out)
+ *   done, ctx  the callback (see above); ctx must stay valid until it ran
+ * Runs the checks on the calling thread (any thread; many at once). */
+void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
+                      cy_intake_done done, void *ctx);
+
+/* Waits until every submission has had its callback.  Call before the
+ * callers' resources go (e.g. before an HTTP server stops). */
+void cy_intake_drain(cy_intake *in);
+
+/* Stops intake: drains, stops its threads, and when the log's final
+ * checkpoint succeeds records the stop as clean (the next start checks
+ * only what comes after).  NULL is a no-op.  Call once nobody submits. */
+void cy_intake_stop(cy_intake *in);
+
+/* Parsed verifier keys: how many lookups hit and missed the cache since
+ * start (bench, tests). */
+void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses);
+
+#endif

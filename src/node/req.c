@@ -1,0 +1,113 @@
+/*
+ * req.c: the request/response helpers of the node's handlers (see req.h):
+ * headers, query arguments and the body of a request; JSON and error
+ * bodies of a response; resuming a parked connection.  The only file
+ * besides serve.c that calls libmicrohttpd.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "node/req.h"
+
+const char *cy_req_header(cy_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+uint8_t *cy_req_take_body(cy_req *r, size_t *len)
+{
+    if (!r->body_buf || !r->body_buf->data || r->body_buf->data != r->body)
+        return NULL;
+    uint8_t *d = cy_buf_detach(r->body_buf, len);
+    r->body_buf = NULL;
+    return d;
+}
+
+struct args_ctx {
+    int (*fn)(void *, const char *, const char *);
+    void *ctx;
+    int rc;
+};
+
+static enum MHD_Result args_it(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    struct args_ctx *a = cls;
+    a->rc = a->fn(a->ctx, key, value);
+    return a->rc ? MHD_NO : MHD_YES;
+}
+
+int cy_req_args(cy_req *r, int (*fn)(void *, const char *, const char *), void *ctx)
+{
+    struct args_ctx a = {fn, ctx, 0};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, args_it, &a);
+    return a.rc;
+}
+
+void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v)
+{
+    (void)r;
+    cy_buf_reset(&w->body);
+    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    json_decref(v);
+    w->status = status;
+    w->ctype = ctype;
+    if (!s || cy_buf_puts(&w->body, s)) {
+        cy_buf_reset(&w->body);
+        w->status = 500;
+        cy_buf_puts(&w->body, "{\"title\":\"out of memory\",\"http_status\":\"500\"}");
+    }
+    free(s);
+}
+
+void cy_resp_rule(cy_req *r, cy_resp *w, unsigned status, const char *title, const char *rule,
+                  const char *fmt, ...)
+{
+    char desc[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    for (char *c = desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    json_t *v = json_pack("{s:s, s:s, s:s, s:i}", "error", title, "rule", rule, "description",
+                          desc, "status", (int)status);
+    cy_resp_json(r, w, status, "application/json", v);
+    if (status == 401)
+        w->www_auth = true;
+}
+
+void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const char *title,
+                   const char *fmt, ...)
+{
+    char desc[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(desc, sizeof desc, fmt, ap);
+    va_end(ap);
+    /* messages may quote the request (a path, a parameter): keep them
+     * printable ASCII so they are always valid JSON strings */
+    for (char *c = desc; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+            *c = '?';
+    char code[8];
+    snprintf(code, sizeof code, "%u", status);
+    json_t *v;
+    if (taxii)
+        v = json_pack("{s:s, s:s, s:s}", "title", title, "description", desc, "http_status",
+                      code);
+    else
+        v = json_pack("{s:s, s:s, s:i}", "error", title, "description", desc, "status",
+                      (int)status);
+    cy_resp_json(r, w, status, taxii ? CY_MEDIA_TAXII : "application/json", v);
+    if (status == 401)
+        w->www_auth = true;
+}
+
+void cy_req_resume(struct MHD_Connection *conn) { MHD_resume_connection(conn); }
