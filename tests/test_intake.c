@@ -23,6 +23,7 @@
 
 #include "node/node.h"
 #include "record/types.h"
+#include "stix/wrapper.h"
 #include "util/testutil.h"
 
 #define THREADS 8
@@ -402,6 +403,125 @@ static void failed_batch_checkpointed(void **state)
     comity_free(e3);
 }
 
+/* ---- many recipients: every inbox gets its copy ------------------------------ */
+
+/* GET path on the node with party `tok`'s token; returns the status and
+ * the body (at most 4 KiB, enough for one object). */
+static long get_as(const struct fixture *f, const char *tok, const char *path, struct reply *r)
+{
+    memset(r, 0, sizeof *r);
+    CURL *c = curl_easy_init();
+    char auth[300], url[512];
+    snprintf(auth, sizeof auth, "Authorization: Token %s", tok);
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", comity_node_port(f->node), path);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Accept: " CY_MEDIA_TAXII);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r->status;
+}
+
+/* Party i of the test: state "s" + two letters (ten states for i < 10). */
+static void party_name(size_t i, char out[32])
+{
+    snprintf(out, 32, "s%c%c.mofa", 'a' + (int)(i / 26), 'a' + (int)(i % 26));
+}
+
+/* Registers parties [from, to) and keeps their tokens in toks[]. */
+static void add_parties(struct fixture *f, size_t from, size_t to, char **toks)
+{
+    for (size_t i = from; i < to; i++) {
+        char name[32];
+        party_name(i, name);
+        comity_key *k = NULL;
+        TU_OK(comity_key_generate(name, &k, E));
+        TU_OK(comity_node_party_add(f->node, name, comity_key_vkey(k), comity_key_recipient(k),
+                                    &toks[i], E));
+        comity_key_free(k);
+    }
+}
+
+/* An amber note by pk.mofa to parties [0, n) (sealed to the author).
+ * OUT uuid: the UUID of its id. */
+static char *amber_to(const struct fixture *f, size_t n, char uuid[CY_UUID_BUF], size_t *len)
+{
+    char (*names)[32] = calloc(n, sizeof *names);
+    const char **to = calloc(n, sizeof *to);
+    for (size_t i = 0; i < n; i++) {
+        party_name(i, names[i]);
+        to[i] = names[i];
+    }
+    const char *seal[] = {comity_key_recipient(f->key)};
+    comity_record_params p = {.type = "note", .tlp = "amber", .to = to, .nto = n,
+                              .seal_to = seal, .nseal_to = 1};
+    char *env = NULL;
+    TU_OK(comity_record_sign(f->key, &p, "{\"v\":1}", 7, &env, len, E));
+    comity_record *rec = NULL;
+    TU_OK(comity_record_parse(env, *len, &rec, E));
+    snprintf(uuid, CY_UUID_BUF, "%s", strstr(comity_record_id(rec), "--") + 2);
+    comity_record_free(rec);
+    free(to);
+    free(names);
+    return env;
+}
+
+/* Every one of parties [0, n) finds the record's wrapper in its inbox
+ * over TAXII. */
+static void each_reads(struct fixture *f, const char *uuid, size_t n, char **toks)
+{
+    for (size_t i = 0; i < n; i++) {
+        char name[32], alias[64], id[CY_UUID_BUF], path[256];
+        party_name(i, name);
+        snprintf(alias, sizeof alias, "inbox.%s", name);
+        cy_collection_id(f->node->origin, alias, id);
+        snprintf(path, sizeof path, "/%s/collections/%s/objects/?match[id]=x-comity-record--%s",
+                 f->node->api_root, id, uuid);
+        struct reply r;
+        assert_int_equal(get_as(f, toks[i], path, &r), 200);
+        if (!strstr(r.body, uuid))
+            fail_msg("recipient %zu (%s) of %zu: no copy in its inbox: %.200s", i + 1, name, n,
+                     r.body);
+    }
+}
+
+/* Defect: a record's TAXII copies were capped at 8 collections
+ * (CY_RECORD_COLLS_MAX), silently: an amber record to ten parties in ten
+ * states reached seven inboxes.  Now every recipient's inbox gets one, up
+ * to the record format's 256 recipients. */
+static void amber_to_many(void **state)
+{
+    struct fixture *f = *state;
+    char **toks = calloc(COMITY_RECORD_MAX_TO, sizeof *toks);
+    add_parties(f, 0, 10, toks);
+    size_t len;
+    char u1[CY_UUID_BUF], u2[CY_UUID_BUF];
+    char *env = amber_to(f, 10, u1, &len);
+    struct reply r;
+    post(f, env, len, &r);
+    if (r.status != 201)
+        fail_msg("%ld %s", r.status, r.body);
+    comity_free(env);
+    each_reads(f, u1, 10, toks);
+
+    add_parties(f, 10, COMITY_RECORD_MAX_TO, toks);
+    env = amber_to(f, COMITY_RECORD_MAX_TO, u2, &len);
+    post(f, env, len, &r);
+    if (r.status != 201)
+        fail_msg("%ld %s", r.status, r.body);
+    comity_free(env);
+    each_reads(f, u2, COMITY_RECORD_MAX_TO, toks);
+    for (size_t i = 0; i < COMITY_RECORD_MAX_TO; i++)
+        comity_free(toks[i]);
+    free(toks);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -413,6 +533,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(failed_batch_checkpointed, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
+        cmocka_unit_test_setup_teardown(amber_to_many, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
