@@ -1,7 +1,7 @@
 /*
  * bench_node_replay.c: how long a node takes, at `comity serve` start, to
- * rebuild its framework state from its store (src/node/framework.c,
- * cy_fw_start: read every record with its envelope in log order, parse
+ * rebuild its framework state from its store (src/framework/live.c,
+ * cy_node_fw_table + cy_fw_live_open: read every record with its envelope in log order, parse
  * it, comity_framework_add, then every delivered event), beside the
  * baseline measured in the same run: comity_framework_add alone over the
  * same records already parsed (what the library costs; the difference is
@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "node/fw.h"
 #include "node/node.h"
 
 #define ROUNDS 3
@@ -111,10 +110,13 @@ int main(void)
     double best = 1e9, best_lib = 1e9;
     for (int round = 0; round < ROUNDS; round++) {
         double t0 = now_s();
-        if (cy_fw_start(node, &so, &e))
+        cy_fw_table table;
+        cy_fw_live *live = NULL;
+        if (cy_node_fw_table(node, &so, &table, &e) ||
+            cy_fw_live_open(node->store, &table, &live, &e))
             die("replay", &e);
         double t = now_s() - t0;
-        cy_fw_stop(node);
+        cy_fw_live_free(live);
         best = t < best ? t : best;
 
         comity_framework *fw = NULL;

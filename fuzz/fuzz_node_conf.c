@@ -1,5 +1,5 @@
 /*
- * fuzz_node_conf.c: the node's framework settings (src/node/framework.c):
+ * fuzz_node_conf.c: the node's framework settings (src/node/node.c):
  * DIR/node.conf text and the durations it and `comity serve --deadline`
  * take.  Besides not crashing: an accepted text sets only positive
  * deadlines within the cap (or leaves them 0), and a duration accepted on
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "node/fw.h"
+#include "node/node.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
