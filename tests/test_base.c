@@ -20,6 +20,11 @@ static void test_errors(void **state)
     assert_int_equal(cy_wrap(&e, "reading %s", "k.key"), COMITY_ERR_INVALID);
     assert_string_equal(e.msg, "reading k.key: bad character at byte 3");
     assert_int_equal(cy_fail(NULL, COMITY_ERR_IO, "x"), COMITY_ERR_IO);
+    /* without a buffer, wrapping keeps the code of the failure it wraps */
+    assert_int_equal(cy_wrap(NULL, "reading %s", "k.key"), COMITY_ERR_IO);
+    assert_int_equal(cy_err_code(NULL), COMITY_ERR_IO);
+    cy_err_clear(NULL);
+    assert_int_equal(cy_err_code(NULL), COMITY_ERR_INTERNAL);
 }
 
 static void test_buf_cap(void **state)
