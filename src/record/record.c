@@ -70,6 +70,11 @@ static bool tlp_sealed(const char *t)
     return strcmp(t, "amber") == 0 || strcmp(t, "amber+strict") == 0 || strcmp(t, "red") == 0;
 }
 
+int comity_tlp_sealed(const char *tlp)
+{
+    return tlp && tlp_sealed(tlp);
+}
+
 static bool type_valid(const char *t, size_t len)
 {
     if (len == 0 || len > COMITY_RECORD_TYPE_MAX || t[0] < 'a' || t[0] > 'z')
