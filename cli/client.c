@@ -263,32 +263,33 @@ int cli_sign(const char *what, const comity_key *key, comity_record_params *p,
              const struct cli_keys *keys, struct cli_list *seal, const char *body,
              size_t body_len, char **env, size_t *env_len)
 {
-    bool sealed = p->tlp && (!strcmp(p->tlp, "amber") || !strcmp(p->tlp, "amber+strict") ||
-                             !strcmp(p->tlp, "red"));
     size_t nseal0 = seal->n;
-    for (size_t i = 0; sealed && i < p->nto; i++) {
-        const char *to = p->to[i];
-        const char *r = keys ? cli_keys_recipient(keys, to) : NULL;
-        if (r) {
-            cli_list_add(seal, (char *)r);
-            continue;
+    if (comity_tlp_sealed(p->tlp) && p->nto) {
+        /* the recipients' age keys from --keys (a bare state: its offices) */
+        const char **names = calloc(keys && keys->n ? keys->n : 1, sizeof *names);
+        const char **rcpt = NULL;
+        size_t nrcpt = 0;
+        comity_error e = {0};
+        for (size_t k = 0; names && keys && k < keys->n; k++)
+            names[k] = comity_vkey_name(keys->vkeys[k]);
+        if (!names) {
+            fprintf(stderr, "comity %s: out of memory\n", what);
+            return CLI_FAIL;
         }
-        /* a bare state: every office of it that keys lists */
-        size_t tl = strlen(to), found = 0;
-        for (size_t k = 0; keys && !strchr(to, '.') && k < keys->n; k++) {
-            const char *name = comity_vkey_name(keys->vkeys[k]);
-            if (keys->recipients[k] && !strncmp(name, to, tl) && name[tl] == '.') {
-                cli_list_add(seal, keys->recipients[k]);
-                found++;
-            }
-        }
-        if (!found) {
-            fprintf(stderr, "comity %s: no age recipient for '%s': give --keys FILE (or "
-                            "'keys = FILE' in the config) with a line for it, or "
-                            "--seal-to age1...\n", what, to);
-            seal->n = nseal0;
+        comity_err rc = comity_record_seal_recipients(
+            p->to, p->nto, names, keys ? (const char *const *)keys->recipients : NULL,
+            keys ? keys->n : 0, &rcpt, &nrcpt, &e);
+        free(names);
+        if (rc == COMITY_ERR_NOKEY) {
+            fprintf(stderr, "comity %s: %s: give --keys FILE (or 'keys = FILE' in the "
+                            "config) with a line for it, or --seal-to age1...\n", what, e.msg);
             return CLI_USAGE;
         }
+        if (rc)
+            return cli_error(what, &e);
+        for (size_t i = 0; i < nrcpt; i++)
+            cli_list_add(seal, (char *)rcpt[i]);
+        comity_free(rcpt);
     }
     p->seal_to = (const char *const *)seal->v;
     p->nseal_to = seal->n;
@@ -398,91 +399,31 @@ int cli_id_ok(const char *id)
 
 /* ---- time ---------------------------------------------------------------- */
 
-int cli_time_parse(const char *s, int64_t *ms)
-{
-    int y, mo, d, h, mi, se, n = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*[Tt]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 ||
-        n != 19)
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return -1;
-    const char *p = s + 19;
-    int frac = 0;
-    if (*p == '.') {
-        int digits = 0;
-        for (p++; isdigit((unsigned char)*p); p++, digits++)
-            if (digits < 3)
-                frac = frac * 10 + (*p - '0');
-        if (!digits)
-            return -1;
-        for (; digits < 3; digits++)
-            frac *= 10;
-    }
-    int off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om, k = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5)
-            return -1;
-        off = (oh * 60 + om) * (*p == '+' ? 1 : -1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d;
-    tm.tm_hour = h, tm.tm_min = mi, tm.tm_sec = se > 59 ? 59 : se;
-    time_t t = timegm(&tm);
-    *ms = ((int64_t)t - off * 60) * 1000 + frac;
-    return 0;
-}
-
-int64_t cli_now_ms(void)
-{
-    const char *fake = getenv("COMITY_FAKE_NOW");
-    int64_t ms;
-    if (fake && *fake && cli_time_parse(fake, &ms) == 0)
-        return ms;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void cli_time_format(char out[32], int64_t ms)
-{
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-    int milli = (int)(ms - (int64_t)t * 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    int y = tm.tm_year + 1900;
-    y = y < 0 ? 0 : y > 9999 ? 9999 : y;
-    snprintf(out, 32, "%04d-%02u-%02uT%02u:%02u:%02u.%03uZ", y, (unsigned)(tm.tm_mon + 1) % 13,
-             (unsigned)tm.tm_mday % 32, (unsigned)tm.tm_hour % 24, (unsigned)tm.tm_min % 60,
-             (unsigned)tm.tm_sec % 61, (unsigned)milli % 1000);
-}
-
 int cli_duration_parse(const char *s, int64_t *ms)
 {
     return comity_duration_parse(s, ms, NULL) ? -1 : 0;
 }
 
-int cli_time_arg(const char *s, char out[32])
+int cli_time_arg(const char *s, char out[32], comity_error *err)
 {
     int64_t ms;
     if (!strcmp(s, "now")) {
-        cli_time_format(out, cli_now_ms());
+        comity_time_format(out, comity_now_ms());
         return 0;
     }
     if (s[0] == '+' || s[0] == '-') {
-        if (cli_duration_parse(s + 1, &ms))
+        if (comity_duration_parse(s + 1, &ms, NULL)) {
+            /* "+026-01-01T..." is a signed year, not a duration: say so */
+            if (strchr(s, ':') || strchr(s, 'T'))
+                (void)comity_time_parse(s, &ms, err);
+            else
+                (void)comity_duration_parse(s + 1, &ms, err);
             return -1;
-        cli_time_format(out, cli_now_ms() + (s[0] == '+' ? ms : -ms));
+        }
+        comity_time_format(out, comity_now_ms() + (s[0] == '+' ? ms : -ms));
         return 0;
     }
-    if (cli_time_parse(s, &ms))
+    if (comity_time_parse(s, &ms, err))
         return -1;
     snprintf(out, 32, "%s", s);
     return 0;
@@ -564,9 +505,10 @@ int cli_json_time(struct cli_client *cl, json_t *body, const char *key, const ch
     char t[32];
     if (!v)
         return CLI_OK;
-    if (cli_time_arg(v, t))
+    comity_error e = {0};
+    if (cli_time_arg(v, t, &e))
         return cli_usage(cl->cmd, "%s wants a time: RFC 3339 (2026-11-24T09:00:00Z), now, or "
-                                  "+DURATION from now (+4h, +2d)", opt);
+                                  "+DURATION from now (+4h, +2d): %s", opt, e.msg);
     json_object_set_new(body, key, json_string(t));
     return CLI_OK;
 }

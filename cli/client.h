@@ -118,17 +118,14 @@ int cli_client_send(struct cli_client *cl, const struct cli_msg *m, json_t *body
  * printing an error. */
 const char *cli_client_party(struct cli_client *cl);
 
-/* Times.  cli_now_ms honours COMITY_FAKE_NOW like the library. */
-int64_t cli_now_ms(void);
-/* "2026-11-23T09:00:00.000Z" into out[32]. */
-void cli_time_format(char out[32], int64_t ms);
-/* Parses RFC 3339 ("...Z" or an offset) into ms; 0 on success. */
-int cli_time_parse(const char *s, int64_t *ms);
+/* Times are the library's (comity_time_parse, comity_time_format,
+ * comity_now_ms, which honours COMITY_FAKE_NOW). */
 /* Parses "90s", "30m", "4h", "7d" (or combinations "1h30m") into ms. */
 int cli_duration_parse(const char *s, int64_t *ms);
-/* A time argument: RFC 3339, "now", or "+DURATION" / "-DURATION" from now.  Writes
- * RFC 3339 into out[32]; 0 on success. */
-int cli_time_arg(const char *s, char out[32]);
+/* A time argument: RFC 3339 (comity_time_parse), "now", or "+DURATION" /
+ * "-DURATION" from now.  Writes RFC 3339 into out[32]; 0 on success, else
+ * -1 and, for a time that is not one, why in err (may be NULL). */
+int cli_time_arg(const char *s, char out[32], comity_error *err);
 /* "3h05m", "12m", "45s", "2d04h" into out[32] (negative: "-" first). */
 void cli_duration_format(char out[32], int64_t ms);
 

@@ -198,8 +198,9 @@ static int read_dir(struct cli_client *cl, struct dir *d, const char *state, boo
     if (!st && state)
         st = cli_query_add(&q, "state", state);
     if (!st && d->at) {
-        if (cli_time_arg(d->at, at))
-            st = cli_usage(cl->cmd, "--at wants a time (RFC 3339, now, +DURATION)");
+        comity_error e = {0};
+        if (cli_time_arg(d->at, at, &e))
+            st = cli_usage(cl->cmd, "--at wants a time (RFC 3339, now, +DURATION): %s", e.msg);
         else
             st = cli_query_add(&q, "at", at);
     }

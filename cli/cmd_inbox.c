@@ -32,7 +32,7 @@ static int64_t due_of(json_t *it)
 {
     int64_t ms;
     const char *d = json_string_value(json_object_get(it, "due"));
-    return d && cli_time_parse(d, &ms) == 0 ? ms : INT64_MAX;
+    return d && comity_time_parse(d, &ms, NULL) == COMITY_OK ? ms : INT64_MAX;
 }
 
 static int by_due(const void *a, const void *b)
@@ -126,10 +126,10 @@ int cmd_inbox(int argc, char **argv)
         puts(s ? s : "");
         free(s);
     } else if (!st) {
-        int64_t now = cli_now_ms();
+        int64_t now = comity_now_ms();
         const char *ns = json_string_value(json_object_get(v, "now"));
         if (ns)
-            cli_time_parse(ns, &now);
+            (void)comity_time_parse(ns, &now, NULL);
         printf("inbox of %s at %s (the node's clock)\n\n",
                json_string_value(json_object_get(v, "party")) ?
                json_string_value(json_object_get(v, "party")) : "?", ns ? ns : "?");

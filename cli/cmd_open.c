@@ -12,9 +12,8 @@
  * truncated, trailing data); 3 internal or I/O error.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
-
-#include <sodium.h>
 
 #include "age_out.h"
 #include "cli.h"
@@ -39,31 +38,31 @@ static int load_identities(const struct cli_list *files, comity_identities **ids
             char what[COMITY_ERRMSG_MAX];
             snprintf(what, sizeof what, "open: %s", files->v[i]);
             st = cli_error(what, &e);
-            sodium_memzero(text, len);
-            comity_free(text);
+            comity_free_secret(text, len);
             break;
         }
         comity_identities_free(one);
         if (all_len + len + 1 > all_cap) {
             size_t nc = (all_len + len + 1) * 2;
-            char *n = sodium_malloc(nc);
+            char *n = malloc(nc);
             if (!n) {
                 fprintf(stderr, "comity: out of memory\n");
                 st = CLI_FAIL;
-            } else if (all) {
+                comity_free_secret(text, len);
+                break;
+            }
+            if (all) {
                 memcpy(n, all, all_len);
-                sodium_free(all);
+                comity_wipe(all, all_cap);
+                free(all);
             }
             all = n;
             all_cap = nc;
         }
-        if (all) {
-            memcpy(all + all_len, text, len);
-            all_len += len;
-            all[all_len++] = '\n';
-        }
-        sodium_memzero(text, len);
-        comity_free(text);
+        memcpy(all + all_len, text, len);
+        all_len += len;
+        all[all_len++] = '\n';
+        comity_free_secret(text, len);
     }
     if (st == CLI_OK && comity_identities_parse(all, all_len, ids, &e)) {
         if (e.code == COMITY_ERR_TOOBIG)
@@ -71,8 +70,8 @@ static int load_identities(const struct cli_list *files, comity_identities **ids
                      "the identity files together exceed %u bytes", COMITY_AGE_IDFILE_MAX);
         st = cli_error("open", &e);
     }
-    if (all)
-        sodium_free(all); /* wipes */
+    comity_wipe(all, all_cap);
+    free(all);
     return st;
 }
 

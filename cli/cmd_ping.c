@@ -187,7 +187,7 @@ static int ping_schedule(struct cli_client *cl, struct ping *p)
     sigaction(SIGTERM, &sa, NULL);
     const char *base = p->round;
     int worst = CLI_OK;
-    int64_t start = mono_ms(), wall = cli_now_ms();
+    int64_t start = mono_ms(), wall = comity_now_ms();
     for (long n = 1; !p->rounds || n <= p->rounds; n++) {
         int64_t period = start + (n - 1) * p->every_ms, at = period;
         if (p->unannounced && p->every_ms > 1)
@@ -196,7 +196,7 @@ static int ping_schedule(struct cli_client *cl, struct ping *p)
         if (sleep_until(at))
             break;
         char name[160], when[32];
-        cli_time_format(when, wall + (period - start));
+        comity_time_format(when, wall + (period - start));
         if (base)
             snprintf(name, sizeof name, "%s-%ld", base, n);
         else

@@ -30,9 +30,12 @@ static int on_opt(void *ctx, int c, const char *arg)
     switch (c) {
     case 'f':
     case 't':
-        if (cli_time_arg(arg, t))
+    {
+        comity_error e = {0};
+        if (cli_time_arg(arg, t, &e))
             return cli_usage(s->cl->cmd, "--%s wants a time: RFC 3339, now, +DURATION or "
-                                         "-DURATION (-7d)", c == 'f' ? "from" : "to");
+                                         "-DURATION (-7d): %s", c == 'f' ? "from" : "to", e.msg);
+    }
         return cli_query_add(&s->q, c == 'f' ? "from" : "to", t);
     case 'p': s->filtered = 1; return cli_query_add(&s->q, "party", arg);
     case 's': s->filtered = 1; return cli_query_add(&s->q, "state", arg);

@@ -24,8 +24,11 @@ static int on_opt(void *ctx, int c, const char *arg)
     char ts[32];
     switch (c) {
     case 's':
-        if (cli_time_arg(arg, ts))
-            return cli_usage(t->cl->cmd, "--since wants a time (RFC 3339, -DURATION)");
+    {
+        comity_error e = {0};
+        if (cli_time_arg(arg, ts, &e))
+            return cli_usage(t->cl->cmd, "--since wants a time (RFC 3339, -DURATION): %s", e.msg);
+    }
         return cli_query_add(&t->q, "since", ts);
     case 't': return cli_query_add(&t->q, "type", arg);
     case 'j': t->json = 1; return CLI_OK;

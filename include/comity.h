@@ -124,6 +124,28 @@ COMITY_API comity_err comity_conf_parse(const char *what, const char *text,
 COMITY_API comity_err comity_duration_parse(const char *s, int64_t *ms,
                                             comity_error *err);
 
+/* Times: RFC 3339 in UTC, milliseconds since the POSIX epoch (src/base/time.c).
+ * comity_time_parse reads "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)"
+ * (a 'T' or 't', 'Z' or 'z', any number of fraction digits, of which the
+ * first three count) with a real calendar date and a four-digit year, no
+ * sign: 2026-02-31 and +026-... are refused (COMITY_ERR_INVALID, the byte
+ * named).  comity_time_format writes "YYYY-MM-DDTHH:MM:SS.mmmZ" (years
+ * clamped to 0000-9999) into out[COMITY_TIME_BUF].  comity_now_ms is the
+ * clock every comity function reads; COMITY_FAKE_NOW=<RFC 3339> pins it,
+ * for tests and demos. */
+#define COMITY_TIME_BUF 25
+COMITY_API comity_err comity_time_parse(const char *s, int64_t *ms,
+                                        comity_error *err);
+COMITY_API void comity_time_format(char out[COMITY_TIME_BUF], int64_t ms);
+COMITY_API int64_t comity_now_ms(void);
+
+/* Secret wiping: comity_wipe zeroes `len` bytes at p in a way the compiler
+ * keeps (NULL is a no-op); comity_free_secret wipes `len` bytes, then
+ * releases p like comity_free (for secrets a comity function returned,
+ * such as comity_read_file's text of a key file). */
+COMITY_API void comity_wipe(void *p, size_t len);
+COMITY_API void comity_free_secret(void *p, size_t len);
+
 /* ------------------------------------------------------------------------ */
 /* Party names and keys                                                     */
 /* ------------------------------------------------------------------------ */
@@ -408,6 +430,30 @@ comity_record_verify_parsed(const comity_record *rec,
                             comity_error *err);
 
 COMITY_API void comity_record_free(comity_record *rec);
+
+/* 1 when records of `tlp` carry their body sealed (amber, amber+strict,
+ * red), 0 otherwise (clear, green, an unknown name or NULL). */
+COMITY_API int comity_tlp_sealed(const char *tlp);
+
+/* 1 when the recipient `to` (a party "in.cert" or a bare state "in")
+ * addresses `party`: the same name, or `to` is a bare state and `party`
+ * one of its offices ("in" addresses "in.cert" and "in.mod.cert"). */
+COMITY_API int comity_record_addresses(const char *to, const char *party);
+
+/* The age recipients a sealed record to `to[0..nto)` is sealed to, from a
+ * directory of `n` parties (`parties[i]` with age recipient
+ * `recipients[i]`, NULL where none is known): for each `to` entry, that
+ * party's recipient when the directory has one, else (a bare state) the
+ * recipient of every office of it that has one.  Each recipient appears
+ * once.  An entry that resolves to no recipient: COMITY_ERR_NOKEY, "no age
+ * recipient for 'X'"; a `to` entry that is not a party name:
+ * COMITY_ERR_INVALID.  OUT *out: an array of *nout pointers borrowed from
+ * `recipients` (the array itself: comity_free); the author's own recipient
+ * is added by comity_record_sign. */
+COMITY_API comity_err comity_record_seal_recipients(
+    const char *const *to, size_t nto, const char *const *parties,
+    const char *const *recipients, size_t n, const char ***out, size_t *nout,
+    comity_error *err);
 
 /* Borrowed views, valid while rec lives. */
 COMITY_API const char *comity_record_type(const comity_record *rec);

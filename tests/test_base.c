@@ -20,6 +20,11 @@ static void test_errors(void **state)
     assert_int_equal(cy_wrap(&e, "reading %s", "k.key"), COMITY_ERR_INVALID);
     assert_string_equal(e.msg, "reading k.key: bad character at byte 3");
     assert_int_equal(cy_fail(NULL, COMITY_ERR_IO, "x"), COMITY_ERR_IO);
+    /* without a buffer, wrapping keeps the code of the failure it wraps */
+    assert_int_equal(cy_wrap(NULL, "reading %s", "k.key"), COMITY_ERR_IO);
+    assert_int_equal(cy_err_code(NULL), COMITY_ERR_IO);
+    cy_err_clear(NULL);
+    assert_int_equal(cy_err_code(NULL), COMITY_ERR_INTERNAL);
 }
 
 static void test_buf_cap(void **state)
@@ -133,6 +138,53 @@ static void test_time(void **state)
     cy_time_format_ms(buf, cy_now_ms());
     assert_string_equal(buf, "2030-01-01T00:00:00.000Z");
     unsetenv("COMITY_FAKE_NOW");
+}
+
+/* The public parser the command uses too: a real calendar and an unsigned
+ * four-digit year (the command's own copy took 2026-02-31 as 3 March and
+ * "+026" as year 26). */
+static void test_time_public(void **state)
+{
+    (void)state;
+    int64_t ms;
+    char buf[COMITY_TIME_BUF];
+    TU_OK(comity_time_parse("2026-11-24T09:00:00Z", &ms, E));
+    comity_time_format(buf, ms);
+    assert_string_equal(buf, "2026-11-24T09:00:00.000Z");
+    TU_OK(comity_time_parse("2026-11-24t10:30:00.25+01:30", &ms, E));
+    comity_time_format(buf, ms);
+    assert_string_equal(buf, "2026-11-24T09:00:00.250Z");
+    TU_FAILS(comity_time_parse("2026-02-31T09:00:00Z", &ms, E), COMITY_ERR_INVALID,
+             "'2026-02-31T09:00:00Z': not RFC 3339: day at byte 8");
+    TU_FAILS(comity_time_parse("2026-04-31T09:00:00Z", &ms, E), COMITY_ERR_INVALID, "day");
+    TU_FAILS(comity_time_parse("+026-02-01T09:00:00Z", &ms, E), COMITY_ERR_INVALID,
+             "not RFC 3339 at byte 0");
+    TU_FAILS(comity_time_parse(" 2026-02-01T09:00:00Z", &ms, E), COMITY_ERR_INVALID, "byte 0");
+    TU_FAILS(comity_time_parse("2026-02-01T09:00:00", &ms, E), COMITY_ERR_INVALID, NULL);
+    TU_FAILS(comity_time_parse("2026-02-01T09:00:00Z ", &ms, E), COMITY_ERR_INVALID, "trailing");
+    assert_int_equal(comity_time_parse("2026-02-31T09:00:00Z", &ms, NULL), COMITY_ERR_INVALID);
+    setenv("COMITY_FAKE_NOW", "2030-01-01T00:00:00.000Z", 1);
+    comity_time_format(buf, comity_now_ms());
+    assert_string_equal(buf, "2030-01-01T00:00:00.000Z");
+    /* a fake clock the parser refuses is ignored, not read as year 26 */
+    setenv("COMITY_FAKE_NOW", "+026-01-01T00:00:00.000Z", 1);
+    assert_true(comity_now_ms() > 1700000000000LL);
+    unsetenv("COMITY_FAKE_NOW");
+}
+
+static void test_wipe(void **state)
+{
+    (void)state;
+    unsigned char b[32];
+    memset(b, 0xa5, sizeof b);
+    comity_wipe(b + 8, 16);
+    for (size_t i = 0; i < sizeof b; i++)
+        assert_int_equal(b[i], i >= 8 && i < 24 ? 0 : 0xa5);
+    comity_wipe(NULL, 16);
+    char *s = cy_strdup("AGE-SECRET-KEY-1...");
+    assert_non_null(s);
+    comity_free_secret(s, strlen(s)); /* ASan: released once, no leak */
+    comity_free_secret(NULL, 4);
 }
 
 static void test_uuid(void **state)
@@ -297,6 +349,7 @@ int main(void)
         cmocka_unit_test(test_errors),  cmocka_unit_test(test_buf_cap),
         cmocka_unit_test(test_buf_oom), cmocka_unit_test(test_b64_strict),
         cmocka_unit_test(test_hex),     cmocka_unit_test(test_time),
+        cmocka_unit_test(test_time_public), cmocka_unit_test(test_wipe),
         cmocka_unit_test(test_uuid),    cmocka_unit_test(test_party),
         cmocka_unit_test(test_files),   cmocka_unit_test(test_conf),
         cmocka_unit_test(test_duration),

@@ -414,12 +414,66 @@ static void test_sign_refusals(void **state)
     TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_INVALID, "record.to[0]");
 }
 
+/* Whom `to` addresses, and what a sealed record is sealed to (the
+ * command's own copies of both are gone). */
+static void test_addressing(void **state)
+{
+    (void)state;
+    assert_true(comity_tlp_sealed("amber"));
+    assert_true(comity_tlp_sealed("amber+strict"));
+    assert_true(comity_tlp_sealed("red"));
+    assert_false(comity_tlp_sealed("green"));
+    assert_false(comity_tlp_sealed("clear"));
+    assert_false(comity_tlp_sealed("AMBER"));
+    assert_false(comity_tlp_sealed(NULL));
+
+    assert_true(comity_record_addresses("in.cert", "in.cert"));
+    assert_true(comity_record_addresses("in", "in.cert"));
+    assert_true(comity_record_addresses("in", "in.mod.cert"));
+    assert_false(comity_record_addresses("in", "ind.cert"));
+    assert_false(comity_record_addresses("in.cert", "in.cert-in"));
+    assert_false(comity_record_addresses("in.cert", "in"));
+    assert_false(comity_record_addresses("in", "pk.cert"));
+
+    const char *parties[] = {"in.cert", "in.mea", "in.mod", "pk.cert", "in.x"};
+    const char *rcpts[] = {"age1a", "age1b", NULL, "age1p", "age1a"};
+    const char **out = NULL;
+    size_t n = 0;
+    /* a bare state: each office with a recipient, once */
+    const char *to1[] = {"in", "in.cert"};
+    TU_OK(comity_record_seal_recipients(to1, 2, parties, rcpts, 5, &out, &n, E));
+    assert_int_equal(n, 2);
+    assert_string_equal(out[0], "age1a");
+    assert_string_equal(out[1], "age1b");
+    comity_free(out);
+    /* a named party only itself */
+    const char *to2[] = {"pk.cert"};
+    TU_OK(comity_record_seal_recipients(to2, 1, parties, rcpts, 5, &out, &n, E));
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0], "age1p");
+    comity_free(out);
+    /* nobody to seal to: refused, named */
+    const char *to3[] = {"pk.cert", "in.mod"};
+    TU_FAILS(comity_record_seal_recipients(to3, 2, parties, rcpts, 5, &out, &n, E),
+             COMITY_ERR_NOKEY, "record.to[1]: no age recipient for 'in.mod'");
+    assert_null(out);
+    const char *to4[] = {"bd"};
+    TU_FAILS(comity_record_seal_recipients(to4, 1, parties, rcpts, 5, &out, &n, E),
+             COMITY_ERR_NOKEY, "'bd'");
+    TU_FAILS(comity_record_seal_recipients(to4, 1, NULL, NULL, 0, &out, &n, E),
+             COMITY_ERR_NOKEY, "'bd'");
+    const char *to5[] = {"IN"};
+    TU_FAILS(comity_record_seal_recipients(to5, 1, parties, rcpts, 5, &out, &n, E),
+             COMITY_ERR_INVALID, "record.to[0]");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keyfile),       cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_sealed),        cmocka_unit_test(test_payload_rules),
         cmocka_unit_test(test_sign_refusals),       cmocka_unit_test(test_verify_parsed),
+        cmocka_unit_test(test_addressing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -75,6 +75,14 @@ void cy_free_secret(void *p, size_t len)
 
 void comity_free(void *p) { free(p); }
 
+void comity_wipe(void *p, size_t len)
+{
+    if (p)
+        sodium_memzero(p, len);
+}
+
+void comity_free_secret(void *p, size_t len) { cy_free_secret(p, len); }
+
 static void sqlite_quiet(void) { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
 
 /* The library's start: the libraries it builds on, before their first

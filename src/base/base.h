@@ -38,10 +38,18 @@
 comity_err cy_fail(comity_error *err, comity_err code, const char *fmt, ...)
     CY_PRINTF(3, 4);
 
-/* Prefixes the message already in `err` with context and returns its code. */
+/* Prefixes the message already in `err` with context and returns its code.
+ * With `err` NULL it returns cy_err_code(NULL): the code of the failure it
+ * wraps, not COMITY_ERR_INTERNAL. */
 comity_err cy_wrap(comity_error *err, const char *fmt, ...) CY_PRINTF(2, 3);
 
-/* Clears `err` (NULL is fine). */
+/* The code of the failure a callee just reported: err->code, or with `err`
+ * NULL the code of this thread's latest cy_fail() (kept per thread for this
+ * case); COMITY_ERR_INTERNAL if none is set.  For callers that learn of a
+ * failure without its code (a NULL pointer, a bool) and must return one. */
+comity_err cy_err_code(const comity_error *err);
+
+/* Clears `err` (NULL is fine) and this thread's latest code. */
 void cy_err_clear(comity_error *err);
 
 /* ---- allocation ------------------------------------------------------ */

@@ -4,6 +4,12 @@
  * A failing function calls cy_fail() once, where it knows what was wrong;
  * callers above it may add context with cy_wrap().  Messages are one line
  * and never end in a newline.
+ *
+ * The code does not depend on the message channel: every public function's
+ * documented code holds whether or not its caller passes an error buffer.
+ * For the NULL case cy_fail() also notes its code in a per-thread slot
+ * (like errno, but written only by cy_fail), which cy_wrap() and
+ * cy_err_code() return when they have no buffer to read the code from.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +47,9 @@ static void join(char dst[COMITY_ERRMSG_MAX], const char *a, const char *b)
     dst[o] = 0;
 }
 
+/* The code of this thread's latest cy_fail(); see the comment at the top. */
+static _Thread_local comity_err last_code;
+
 const char *comity_strerror(comity_err code)
 {
     if ((unsigned)code < CY_ARRAY_LEN(names) && names[code])
@@ -50,14 +59,22 @@ const char *comity_strerror(comity_err code)
 
 void cy_err_clear(comity_error *err)
 {
+    last_code = COMITY_OK;
     if (err) {
         err->code = COMITY_OK;
         err->msg[0] = 0;
     }
 }
 
+comity_err cy_err_code(const comity_error *err)
+{
+    comity_err code = err ? err->code : last_code;
+    return code != COMITY_OK ? code : COMITY_ERR_INTERNAL;
+}
+
 comity_err cy_fail(comity_error *err, comity_err code, const char *fmt, ...)
 {
+    last_code = code;
     if (!err)
         return code;
     char msg[COMITY_ERRMSG_MAX];
@@ -80,7 +97,7 @@ comity_err cy_fail(comity_error *err, comity_err code, const char *fmt, ...)
 comity_err cy_wrap(comity_error *err, const char *fmt, ...)
 {
     if (!err)
-        return COMITY_ERR_INTERNAL;
+        return cy_err_code(NULL);
     char pre[COMITY_ERRMSG_MAX], old[COMITY_ERRMSG_MAX];
     va_list ap;
     va_start(ap, fmt);

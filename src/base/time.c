@@ -154,3 +154,21 @@ comity_err cy_time_parse(const char *s, size_t len, bool strict_ms,
     *out = secs * 1000 + ms;
     return COMITY_OK;
 }
+
+/* ---- public ------------------------------------------------------------ */
+
+int64_t comity_now_ms(void) { return cy_now_ms(); }
+
+void comity_time_format(char out[COMITY_TIME_BUF], int64_t ms)
+{
+    cy_time_format_ms(out, ms);
+}
+
+comity_err comity_time_parse(const char *s, int64_t *ms, comity_error *err)
+{
+    if (!s)
+        return cy_fail(err, COMITY_ERR_USAGE, "no time given");
+    comity_err rc = cy_time_parse(s, strlen(s), false, ms, err);
+    return rc ? cy_wrap(err, "'%.40s'", s) : COMITY_OK;
+}
+_Static_assert(CY_TIME_BUF == COMITY_TIME_BUF, "one size for a formatted time");

@@ -65,7 +65,7 @@ comity_err comity_dsse_sign(const char *payload_type, const uint8_t *payload,
 {
     *envelope = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     if (nkeys == 0 || nkeys > COMITY_DSSE_MAX_SIGS)
         return cy_fail(err, COMITY_ERR_USAGE, "dsse: need 1 to %d signing keys",
                        COMITY_DSSE_MAX_SIGS);
@@ -265,7 +265,7 @@ comity_err comity_dsse_verify(const char *envelope, size_t len, const char *payl
 {
     *payload = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     cy_dsse d;
     comity_err rc = cy_dsse_parse(envelope, len, &d, err);
     if (rc)

@@ -47,9 +47,9 @@ comity_err comity_key_generate(const char *party, comity_key **out, comity_error
 {
     *out = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     if (!comity_party_valid(party, err))
-        return err ? err->code : COMITY_ERR_INVALID;
+        return cy_err_code(err);
     comity_key *k = cy_calloc(1, sizeof *k);
     if (!k)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
@@ -96,7 +96,7 @@ comity_err comity_key_parse(const char *text, size_t len, comity_key **out, comi
 {
     *out = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     if (len > KEYFILE_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "key file: larger than %d bytes", KEYFILE_MAX);
     comity_key *k = cy_calloc(1, sizeof *k);

@@ -240,7 +240,7 @@ comity_err comity_nkey_generate(const char *name, int type, comity_nkey **out,
 {
     *out = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     size_t name_len = strlen(name);
     if (!cy_note_name_valid(name, name_len))
         return cy_fail(err, COMITY_ERR_INVALID,
@@ -376,7 +376,7 @@ comity_err cy_note_parse(const char *note, size_t len, cy_note *out, comity_erro
     if (len > COMITY_NOTE_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "note: longer than %u bytes", COMITY_NOTE_MAX);
     if (check_text(note, len, err))
-        return err ? err->code : COMITY_ERR_INVALID;
+        return cy_err_code(err);
     if (len == 0 || note[len - 1] != '\n')
         return cy_fail(err, COMITY_ERR_INVALID, "note: does not end with a newline");
     /* split at the last "\n\n" */
@@ -465,7 +465,7 @@ comity_err comity_note_sign(const char *text, size_t len,
         return cy_fail(err, COMITY_ERR_INVALID,
                        "note text must not end with an empty line");
     if (check_text(text, len, err))
-        return err ? err->code : COMITY_ERR_INVALID;
+        return cy_err_code(err);
     cy_buf b;
     cy_buf_init(&b, COMITY_NOTE_MAX);
     comity_err rc = cy_buf_append(&b, text, len);
@@ -528,7 +528,7 @@ comity_err comity_note_verify(const char *note, size_t len,
     if (verified)
         *verified = 0;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     cy_note *n = cy_malloc(sizeof *n);
     if (!n)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");

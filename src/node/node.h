@@ -90,6 +90,7 @@ int64_t cy_fw_duration(const char *s);
 
 /* TLS (tls.c). */
 #define CY_FP_BUF 96
+extern const char cy_tls_priorities[]; /* GnuTLS: TLS 1.3, 1.2 ECDHE+AEAD only */
 /* A self-signed ECDSA P-256 certificate for `cn` (also valid for localhost
  * and 127.0.0.1).  OUT *cert_pem, *key_pem: cy_free (key wiped first by
  * the caller with cy_free_secret). */

@@ -567,8 +567,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, node->key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, node->cert_pem},
-        {MHD_OPTION_HTTPS_PRIORITIES, 0,
-         (void *)(uintptr_t) "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)cy_tls_priorities},
         {MHD_OPTION_END, 0, NULL},
     };
     node->mhd = MHD_start_daemon(

@@ -17,6 +17,19 @@
 
 #define CERT_DAYS (5 * 365)
 
+/*
+ * What the node's TLS offers (a GnuTLS priority string, given to
+ * libmicrohttpd by http.c): TLS 1.3, and TLS 1.2 with ECDHE and an AEAD
+ * cipher only (AES-GCM, ChaCha20-Poly1305), as TAXII 2.1 section 8.2.2
+ * asks.  Not offered: CBC ciphers and their SHA-1/SHA-2 HMACs, RSA and
+ * DHE key exchange (no forward secrecy or slow), SSL 3.0 to TLS 1.1, and
+ * SHA-1 signatures.  tests/cli/node_tls.sh checks it with gnutls-cli.
+ */
+const char cy_tls_priorities[] =
+    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+    ":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
+    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1";
+
 static void fp_text(const unsigned char *d, size_t n, char fp[CY_FP_BUF])
 {
     static const char hx[] = "0123456789ABCDEF";

@@ -70,6 +70,11 @@ static bool tlp_sealed(const char *t)
     return strcmp(t, "amber") == 0 || strcmp(t, "amber+strict") == 0 || strcmp(t, "red") == 0;
 }
 
+int comity_tlp_sealed(const char *tlp)
+{
+    return tlp && tlp_sealed(tlp);
+}
+
 static bool type_valid(const char *t, size_t len)
 {
     if (len == 0 || len > COMITY_RECORD_TYPE_MAX || t[0] < 'a' || t[0] > 'z')
@@ -248,10 +253,10 @@ static comity_err check_payload(comity_record *r, const cy_json *j, comity_error
         return cy_fail(err, COMITY_ERR_INVALID,
                        "record.tlp: '%.32s' is not clear, green, amber, amber+strict or red", r->tlp);
     if (f[F_TO] && party_array(&c, f[F_TO], "to", COMITY_RECORD_MAX_TO, false, &r->to, &r->nto, err))
-        return err ? err->code : COMITY_ERR_INVALID;
+        return cy_err_code(err);
     if (f[F_REFS] &&
         party_array(&c, f[F_REFS], "refs", COMITY_RECORD_MAX_REFS, true, &r->refs, &r->nrefs, err))
-        return err ? err->code : COMITY_ERR_INVALID;
+        return cy_err_code(err);
     uint32_t body = f[F_BODY], sealed = f[F_SEALED];
     if (tlp_sealed(r->tlp)) {
         if (body)
@@ -324,7 +329,7 @@ comity_err comity_record_parse(const char *envelope, size_t len, comity_record *
 {
     *out = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     comity_record *r = cy_calloc(1, sizeof *r);
     if (!r)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
@@ -501,7 +506,7 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
 {
     *envelope = NULL;
     if (comity_init(err))
-        return err ? err->code : COMITY_ERR_INTERNAL;
+        return cy_err_code(err);
     const char *tlp = pp->tlp ? pp->tlp : (pp->nseal_to ? "amber" : "green");
     if (!pp->type || !type_valid(pp->type, strlen(pp->type)))
         return cy_fail(err, COMITY_ERR_USAGE, "record type '%s' is not a lowercase type name",
