@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "framework/core.h"
+#include "framework/case.h"
 
 /* Defaults: configurable, not law (docs/framework.md). */
 static const int64_t default_ack_h[6] = {24, 72, 48, 24, 4, 1};
@@ -31,7 +31,10 @@ comity_err comity_framework_new(comity_framework **out, comity_error *err)
 {
     *out = NULL;
     comity_framework *fw = cy_calloc(1, sizeof *fw);
-    if (!fw || !(fw->ids = json_object())) {
+    if (!fw || !(fw->ids = json_object()) ||
+        !(fw->cases = cy_calloc(1, sizeof *fw->cases))) {
+        if (fw)
+            json_decref(fw->ids);
         cy_free(fw);
         return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
     }
@@ -40,6 +43,7 @@ comity_err comity_framework_new(comity_framework **out, comity_error *err)
         fw->answer_ms[i] = default_answer_h[i] * HOUR_MS;
     }
     fw->pong_ms = 24 * HOUR_MS;
+    cy_cases_init(fw->cases);
     *out = fw;
     return COMITY_OK;
 }
@@ -55,6 +59,9 @@ void comity_framework_free(comity_framework *fw)
     cy_free(fw->msgs);
     cy_free(fw->pocs);
     json_decref(fw->ids);
+    if (fw->cases)
+        cy_cases_clear(fw->cases);
+    cy_free(fw->cases);
     cy_free(fw);
 }
 
@@ -177,6 +184,9 @@ static comity_err add_impl(comity_framework *fw, const comity_record *rec,
     case CY_FW_REQUEST:
     case CY_FW_PING:
         rc = cy_fw_add_message(fw, t, rec, j, created, dry, err);
+        break;
+    case CY_FW_CASE:
+        rc = cy_case_add(fw, rec, j, created, dry, err);
         break;
     default:
         rc = cy_fw_add_answer(fw, t, rec, j, created, dry, err);

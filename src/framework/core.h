@@ -50,6 +50,7 @@ struct comity_framework {
     json_t *ids;             /* record id -> message index, or -1 */
     int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
     int64_t pong_ms;
+    struct cy_cases *cases;  /* owned: the case mechanisms (case.h) */
 };
 
 /* ---- core.c: helpers ---------------------------------------------------- */
@@ -81,6 +82,8 @@ comity_err cy_fw_add_poc(comity_framework *fw, const comity_record *rec,
 /* ---- messages.c --------------------------------------------------------- */
 
 void cy_fw_msg_clear(msg *m);
+/* The message (notification, request, ping) `id`, or NULL. */
+const msg *cy_fw_msg_find(const comity_framework *fw, const char *id);
 /* notification, request, ping: a new message with one slot per recipient. */
 comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
                              const comity_record *rec, json_t *body,

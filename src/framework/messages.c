@@ -57,6 +57,11 @@ static msg *find_msg(const comity_framework *fw, const char *id)
     return &fw->msgs[json_integer_value(v)];
 }
 
+const msg *cy_fw_msg_find(const comity_framework *fw, const char *id)
+{
+    return find_msg(fw, id);
+}
+
 static int64_t ack_due(const comity_framework *fw, const msg *m)
 {
     if (m->type == CY_FW_PING)
