@@ -894,7 +894,8 @@ COMITY_API comity_err comity_framework_set_ping_deadline(comity_framework *fw,
                                                          comity_error *err);
 
 /* 1 when `type` is one the framework rules (poc, notification, request,
- * ack, reply, close, ping, pong), else 0. */
+ * ack, reply, close, ping, pong, and the case types listed under "Cases"
+ * below), else 0. */
 COMITY_API int comity_framework_handles(const char *type);
 
 /* Checks a body against the schema of `type` alone (no state), e.g. before
@@ -1012,6 +1013,80 @@ COMITY_API comity_err comity_framework_ping_report(const comity_framework *fw,
                                                    int64_t from_ms,
                                                    int64_t to_ms, char **json,
                                                    comity_error *err);
+
+/* ---- Cases: consultations and evidence requests ---------------------------
+ *
+ * A case is a thread of records among a few parties (docs/framework.md,
+ * "Cases"): opened by a record whose author is the requester and whose
+ * to[0] the requested party (to[1..]: the secretariat, for consultations),
+ * advanced by records whose refs[0] names the case, addressed to all its
+ * other parties and no one else, sealed when the case was opened sealed.
+ * Each mechanism has its record types and body schemas, a status table
+ * (state, record type, who may send it, next state, clocks started and
+ * stopped) and clocks.  The record types are fed like the others, with
+ * comity_framework_add / check (and comity_framework_check_body,
+ * comity_framework_handles):
+ *
+ *   consultations      consult-request, consult-accept, consult-propose,
+ *                      consult-decline, consult-good-offices, consult-agenda,
+ *                      consult-document, consult-meeting, consult-close,
+ *                      consult-action, consult-action-done
+ *   preservation       preservation-request, preservation-confirm,
+ *   (Art. 29/30, 42)   preservation-refuse, preservation-extend,
+ *                      preservation-disclose, evidence-close
+ *   mutual assistance  mla-request, mla-partial, mla-answer, mla-more-info,
+ *   (Art. 31, UN 40)   mla-info, mla-refuse, evidence-close
+ *   emergency          emergency-request, emergency-confirm,
+ *   (2nd Prot. 9-10)   emergency-answer, emergency-refuse, evidence-close
+ *
+ * Refusals: COMITY_ERR_INVALID (body schema, envelope rule),
+ * COMITY_ERR_DENIED (not the role that may send it now), COMITY_ERR_CONFLICT
+ * (the status table forbids it in the case's state), COMITY_ERR_NOTFOUND
+ * (refs[0] is no case the author is a party of: an unknown case and one the
+ * author may not see get the same answer).
+ */
+
+/* Sets a case deadline (ms > 0) for `profile` ("budapest",
+ * "second-protocol", "un", "eu"; NULL: every profile).  `clock` is one of
+ * "consult-answer", "preservation-answer", "preservation", "extension",
+ * "mla-answer", "more-info", "emergency-answer", "emergency-confirmation".
+ * Defaults: docs/framework.md.  Due times are computed when asked, so a
+ * table set after replay applies to every case. */
+COMITY_API comity_err comity_framework_set_case_deadline(comity_framework *fw,
+                                                         const char *profile,
+                                                         const char *clock,
+                                                         int64_t ms,
+                                                         comity_error *err);
+/* The instrument that binds states `a` and `b` (state codes, either order),
+ * whose deadlines apply to their evidence cases; "budapest" when none is
+ * set.  At most 4096 pairs (COMITY_ERR_TOOBIG). */
+COMITY_API comity_err comity_framework_set_treaty(comity_framework *fw,
+                                                  const char *a, const char *b,
+                                                  const char *profile,
+                                                  comity_error *err);
+
+/* A party's open cases with their clocks at `now_ms` (party required; an
+ * office of a state named as a case's party sees that case): OUT *json
+ * (comity_free)
+ *   {"party","now","cases":[{"id","mechanism","type","state","role",
+ *     "parties":[{"party","role"}],"opened","profile","due","overdue",
+ *     "clocks":[{"name","who","due","overdue"[,"task"]}]}]}
+ * sorted by the earliest due time (none last), then id; a closed case with
+ * a follow-up action not done stays listed. */
+COMITY_API comity_err comity_framework_cases(const comity_framework *fw,
+                                             const char *party,
+                                             int64_t now_ms, char **json,
+                                             comity_error *err);
+/* One case seen by `party` (NULL: the node's operator, who sees every
+ * case): its state, parties, clocks, follow-up tasks, facts read from its
+ * bodies, its thread (each record's id, type, author, created and body when
+ * readable) and "next": the record types the party may send now, with the
+ * roles that may.  Consultations add "ladder".  A party not in the case
+ * gets COMITY_ERR_NOTFOUND, as for an unknown id.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_case(const comity_framework *fw,
+                                            const char *id, const char *party,
+                                            int64_t now_ms, char **json,
+                                            comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */

@@ -24,11 +24,22 @@ enum cy_fw_type {
     CY_FW_REPLY,
     CY_FW_CLOSE,
     CY_FW_PING,
-    CY_FW_PONG
+    CY_FW_PONG,
+    CY_FW_CASE  /* a case mechanism's type (case.c) */
 };
 
 /* The type for a record type name, CY_FW_NONE if not ruled here. */
 enum cy_fw_type cy_fw_type_of(const char *type);
+
+/* 1 when `type` is one of the case mechanisms' types (case.c). */
+bool cy_fw_case_type(const char *type);
+/* Checks a parsed body (borrowed) against the schema of case type `type`. */
+comity_err cy_fw_case_body(const char *type, const json_t *body,
+                           comity_error *err);
+
+/* Whether s is in the NULL-terminated list; "a, b or c" of it into buf. */
+bool cy_fw_in_vocab(const char *s, const char *const *list);
+const char *cy_fw_vocab_text(char *buf, size_t cap, const char *const *list);
 
 /* Contact kinds of the directory, NULL-terminated. */
 extern const char *const cy_fw_poc_kinds[];

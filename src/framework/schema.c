@@ -59,7 +59,7 @@ enum cy_fw_type cy_fw_type_of(const char *type)
     for (size_t i = 0; type && i < CY_ARRAY_LEN(types); i++)
         if (strcmp(types[i].name, type) == 0)
             return types[i].t;
-    return CY_FW_NONE;
+    return type && cy_fw_case_type(type) ? CY_FW_CASE : CY_FW_NONE;
 }
 
 static const char *type_name(enum cy_fw_type t)
@@ -604,6 +604,7 @@ comity_err cy_fw_check(enum cy_fw_type ty, const json_t *b, comity_error *err)
     case CY_FW_CLOSE: return check_note_only(t, b, "reason", err);
     case CY_FW_PING: return check_ping(t, b, err);
     case CY_FW_PONG: return check_note_only(t, b, "note", err);
+    case CY_FW_CASE: return COMITY_OK; /* case.c checks its own types */
     case CY_FW_NONE: break;
     }
     return cy_fail(err, COMITY_ERR_USAGE, "framework: not a framework type");
@@ -621,7 +622,17 @@ comity_err comity_framework_check_body(const char *type, const char *body,
     comity_err rc = cy_fw_parse_body(type, body, len, &j, err);
     if (rc)
         return rc;
-    rc = cy_fw_check(t, j, err);
+    rc = t == CY_FW_CASE ? cy_fw_case_body(type, j, err) : cy_fw_check(t, j, err);
     json_decref(j);
     return rc;
+}
+
+bool cy_fw_in_vocab(const char *s, const char *const *list)
+{
+    return in_list(s, list);
+}
+
+const char *cy_fw_vocab_text(char *buf, size_t cap, const char *const *list)
+{
+    return list_text(buf, cap, list);
 }

@@ -1,0 +1,934 @@
+/*
+ * case.c: the case core shared by every case mechanism (case.h says what a
+ * case is and what a mechanism declares).
+ *
+ * This file checks bodies against a mechanism's field tables, opens cases,
+ * applies the status tables (who may send which record in which state,
+ * next state, clocks started and stopped), and answers the case queries:
+ * a party's open cases with their clocks, one case with its thread and the
+ * actions allowed next.  Every rule is checked before anything changes, so
+ * a refused record leaves the handle as it was, and a dry run (check) runs
+ * the same rules.  A case and its existence are visible through the
+ * queries only to its parties: a non-party asking, or a non-party's record
+ * naming the case, gets the very answer an unknown id gets.
+ *
+ * Cases are kept in opening order with a jansson object as id index; a
+ * party's open cases are found by a linear walk over all cases, which the
+ * benchmark (bench/bench_framework.c) measures at 100,000 cases.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "framework/case.h"
+
+#define PARTIES_MAX_DEFAULT 64
+#define TEXTS_MAX_DEFAULT 64
+#define TREATIES_MAX 4096 /* pairs of states with a treaty profile */
+
+static const cy_mech *const mechs[] = {&cy_mech_consultation,
+                                       &cy_mech_preservation, &cy_mech_mla,
+                                       &cy_mech_emergency};
+
+const char *const cy_profile_names[CY_PROFILE_COUNT] = {
+    "budapest", "second-protocol", "un", "eu"};
+
+const char *const cy_ck_names[CY_CK_COUNT] = {
+    "consult-answer",   "preservation-answer", "preservation",
+    "extension",        "mla-answer",          "more-info",
+    "emergency-answer", "emergency-confirmation"};
+
+static const char *const role_names[] = {"requester", "requested",
+                                         "secretariat"};
+
+static const char *role_name(unsigned roles)
+{
+    return roles & CY_ROLE_REQUESTER   ? role_names[0]
+           : roles & CY_ROLE_REQUESTED ? role_names[1]
+                                       : role_names[2];
+}
+
+/* ---- the handle's part ------------------------------------------------------ */
+
+void cy_cases_init(cy_cases *cs)
+{
+    for (int p = 0; p < CY_PROFILE_COUNT; p++)
+        for (int k = 0; k < CY_CK_COUNT; k++)
+            cs->dur[p][k] = cy_case_default_ms(p, (enum cy_ck)k);
+}
+
+static void case_free(cy_case *c)
+{
+    if (!c)
+        return;
+    cy_free(c->id);
+    for (size_t i = 0; i < c->nparties; i++)
+        cy_free(c->parties[i]);
+    cy_free(c->parties);
+    for (size_t i = 0; i < c->ne; i++) {
+        cy_free(c->e[i].id);
+        cy_free(c->e[i].type);
+        cy_free(c->e[i].author);
+        json_decref(c->e[i].body);
+    }
+    cy_free(c->e);
+    for (size_t i = 0; i < c->ntasks; i++) {
+        cy_free(c->tasks[i].id);
+        cy_free(c->tasks[i].owner);
+        cy_free(c->tasks[i].what);
+    }
+    cy_free(c->tasks);
+    json_decref(c->facts);
+    cy_free(c);
+}
+
+void cy_cases_clear(cy_cases *cs)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        case_free(cs->c[i]);
+    cy_free(cs->c);
+    json_decref(cs->ids);
+    cy_free(cs->treaties);
+    memset(cs, 0, sizeof *cs);
+}
+
+static int profile_index(const char *name)
+{
+    for (int p = 0; p < CY_PROFILE_COUNT; p++)
+        if (name && strcmp(name, cy_profile_names[p]) == 0)
+            return p;
+    return -1;
+}
+
+comity_err comity_framework_set_case_deadline(comity_framework *fw,
+                                              const char *profile,
+                                              const char *clock, int64_t ms,
+                                              comity_error *err)
+{
+    int p = profile ? profile_index(profile) : -1;
+    if (profile && p < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: profile \"%.32s\": want budapest, "
+                       "second-protocol, un or eu", profile);
+    int k = -1;
+    for (int i = 0; i < CY_CK_COUNT && clock; i++)
+        if (strcmp(clock, cy_ck_names[i]) == 0)
+            k = i;
+    if (k < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: no case deadline \"%.48s\" (docs/framework.md "
+                       "lists them)", clock ? clock : "(null)");
+    if (ms <= 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: deadlines must be positive");
+    for (int i = 0; i < CY_PROFILE_COUNT; i++)
+        if (p < 0 || p == i)
+            fw->cases->dur[i][k] = ms;
+    return COMITY_OK;
+}
+
+static bool is_state(const char *s)
+{
+    return s && !strchr(s, '.') && comity_party_valid(s, NULL);
+}
+
+comity_err comity_framework_set_treaty(comity_framework *fw, const char *a,
+                                       const char *b, const char *profile,
+                                       comity_error *err)
+{
+    cy_cases *cs = fw->cases;
+    int p = profile_index(profile);
+    if (!is_state(a) || !is_state(b))
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: treaty: want two state codes (\"pk\", \"in\")");
+    if (p < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: treaty profile \"%.32s\": want budapest, "
+                       "second-protocol, un or eu", profile ? profile : "(null)");
+    for (size_t i = 0; i < cs->ntreaties; i++) {
+        struct cy_treaty *t = &cs->treaties[i];
+        if ((!strcmp(t->a, a) && !strcmp(t->b, b)) ||
+            (!strcmp(t->a, b) && !strcmp(t->b, a))) {
+            t->profile = p;
+            return COMITY_OK;
+        }
+    }
+    if (cs->ntreaties >= TREATIES_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG,
+                       "framework: more than %d treaty pairs", TREATIES_MAX);
+    if (cy_fw_grow((void **)&cs->treaties, &cs->captreaties, cs->ntreaties,
+                   sizeof *cs->treaties))
+        return cy_fw_nomem(err);
+    struct cy_treaty *t = &cs->treaties[cs->ntreaties++];
+    snprintf(t->a, sizeof t->a, "%s", a);
+    snprintf(t->b, sizeof t->b, "%s", b);
+    t->profile = p;
+    return COMITY_OK;
+}
+
+static int treaty_of(const cy_cases *cs, const char *a, const char *b)
+{
+    for (size_t i = 0; i < cs->ntreaties; i++) {
+        const struct cy_treaty *t = &cs->treaties[i];
+        if ((!strcmp(t->a, a) && !strcmp(t->b, b)) ||
+            (!strcmp(t->a, b) && !strcmp(t->b, a)))
+            return t->profile;
+    }
+    return CY_PROFILE_BUDAPEST;
+}
+
+/* ---- types and schemas ------------------------------------------------------ */
+
+static const cy_case_type *type_of(const char *name, const cy_mech *m)
+{
+    for (size_t i = 0; name && i < m->ntypes; i++)
+        if (strcmp(m->types[i].name, name) == 0)
+            return &m->types[i];
+    return NULL;
+}
+
+const cy_mech *cy_case_mech_of(const char *type, const cy_case_type **t)
+{
+    for (size_t i = 0; i < CY_ARRAY_LEN(mechs); i++) {
+        const cy_case_type *ct = type_of(type, mechs[i]);
+        if (ct) {
+            if (t)
+                *t = ct;
+            return mechs[i];
+        }
+    }
+    return NULL;
+}
+
+static bool is_hex64(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return i == 64;
+}
+
+static comity_err field_check(const char *t, const cy_field *f, json_t *v,
+                              comity_error *err)
+{
+    size_t max;
+    switch (f->kind) {
+    case CY_FK_TEXT:
+        max = f->max ? (size_t)f->max : CY_CASE_TEXT_MAX;
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            json_string_length(v) > max)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want a string of 1-%zu bytes", t,
+                           f->name, max);
+        return COMITY_OK;
+    case CY_FK_TIME:
+        if (!json_is_string(v) || json_string_length(v) > 64 ||
+            cy_fw_time(json_string_value(v)) < 0)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want an RFC 3339 time", t, f->name);
+        return COMITY_OK;
+    case CY_FK_ENUM:
+        if (!json_is_string(v) || !cy_fw_in_vocab(json_string_value(v), f->vocab)) {
+            char buf[512];
+            return cy_fail(err, COMITY_ERR_INVALID, "%s.body.%s: want one of %s",
+                           t, f->name, cy_fw_vocab_text(buf, sizeof buf, f->vocab));
+        }
+        return COMITY_OK;
+    case CY_FK_TRUE:
+        if (!json_is_true(v))
+            return cy_fail(err, COMITY_ERR_INVALID, "%s.body.%s: want true", t,
+                           f->name);
+        return COMITY_OK;
+    case CY_FK_BOOL:
+        if (!json_is_boolean(v))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want true or false", t, f->name);
+        return COMITY_OK;
+    case CY_FK_INT:
+        if (!json_is_integer(v) || json_integer_value(v) < f->min ||
+            json_integer_value(v) > f->max)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want an integer %lld-%lld", t, f->name,
+                           (long long)f->min, (long long)f->max);
+        return COMITY_OK;
+    case CY_FK_SHA256:
+        if (!json_is_string(v) || !is_hex64(json_string_value(v)))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want 64 lowercase hex digits (SHA-256)",
+                           t, f->name);
+        return COMITY_OK;
+    case CY_FK_PARTY:
+        if (!json_is_string(v) || json_string_length(v) > COMITY_PARTY_MAX ||
+            !comity_party_valid(json_string_value(v), NULL))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want a party name (\"pk.mofa\")", t,
+                           f->name);
+        return COMITY_OK;
+    case CY_FK_PARTIES:
+    case CY_FK_TEXTS: {
+        bool parties = f->kind == CY_FK_PARTIES;
+        max = f->max ? (size_t)f->max
+                     : parties ? PARTIES_MAX_DEFAULT : TEXTS_MAX_DEFAULT;
+        if (!json_is_array(v) || json_array_size(v) == 0 ||
+            json_array_size(v) > max)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want an array of 1-%zu %s", t, f->name,
+                           max, parties ? "party names" : "texts");
+        size_t i;
+        json_t *s;
+        json_array_foreach(v, i, s) {
+            if (!json_is_string(s) || json_string_length(s) == 0 ||
+                json_string_length(s) > (parties ? COMITY_PARTY_MAX : CY_CASE_TEXT_MAX) ||
+                (parties && !comity_party_valid(json_string_value(s), NULL)))
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "%s.body.%s[%zu]: want %s", t, f->name, i,
+                               parties ? "a party name (\"pk.mofa\")"
+                                       : "a string of 1-4096 bytes");
+        }
+        return COMITY_OK;
+    }
+    }
+    return cy_fail(err, COMITY_ERR_INTERNAL, "%s.body.%s: unknown field kind",
+                   t, f->name);
+}
+
+comity_err cy_case_check_body(const cy_case_type *t, const json_t *body,
+                              comity_error *err)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v) {
+        const cy_field *f = t->fields;
+        while (f->name && strcmp(f->name, k) != 0)
+            f++;
+        if (!f->name)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%.64s: unknown field", t->name, k);
+    }
+    for (const cy_field *f = t->fields; f->name; f++) {
+        json_t *fv = json_object_get(body, f->name);
+        if (!fv) {
+            if (f->required)
+                return cy_fail(err, COMITY_ERR_INVALID, "%s.body.%s: missing",
+                               t->name, f->name);
+            continue;
+        }
+        comity_err rc = field_check(t->name, f, fv, err);
+        if (rc)
+            return rc;
+    }
+    return t->check ? t->check(t->name, body, err) : COMITY_OK;
+}
+
+bool cy_fw_case_type(const char *type)
+{
+    return cy_case_mech_of(type, NULL) != NULL;
+}
+
+comity_err cy_fw_case_body(const char *type, const json_t *body,
+                           comity_error *err)
+{
+    const cy_case_type *t = NULL;
+    if (!cy_case_mech_of(type, &t))
+        return cy_fail(err, COMITY_ERR_USAGE, "framework: %s is not a case type",
+                       type);
+    return cy_case_check_body(t, body, err);
+}
+
+/* ---- parties and roles -------------------------------------------------------- */
+
+unsigned cy_case_roles(const cy_case *c, const char *party)
+{
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    unsigned roles = 0;
+    for (size_t i = 0; i < c->nparties; i++) {
+        const char *p = c->parties[i];
+        if (strcmp(p, party) == 0 || (!strchr(p, '.') && strcmp(p, st) == 0))
+            roles |= i == 0 ? CY_ROLE_REQUESTER
+                     : i == 1 ? CY_ROLE_REQUESTED
+                              : CY_ROLE_THIRD;
+    }
+    return roles;
+}
+
+/* The party slots of c that `party` answers for, as a bit per slot. */
+static unsigned slots_of(const cy_case *c, const char *party)
+{
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    unsigned s = 0;
+    for (size_t i = 0; i < c->nparties; i++) {
+        const char *p = c->parties[i];
+        if (strcmp(p, party) == 0 || (!strchr(p, '.') && strcmp(p, st) == 0))
+            s |= CY_BIT(i);
+    }
+    return s;
+}
+
+/* "the requester (pk.mofa) or the requested (in)" for the roles `who`. */
+static const char *roles_text(const cy_case *c, unsigned who, char *buf,
+                              size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (unsigned b = 0; b < 3; b++) {
+        if (!(who & (1u << b)))
+            continue;
+        const char *p = b < 2 ? c->parties[b]
+                        : c->nparties > 2 ? c->parties[2] : "none named";
+        int w = snprintf(buf + used, cap - used, "%sthe %s (%s)",
+                         used ? " or " : "", role_names[b], p);
+        if (w < 0 || (size_t)w >= cap - used)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+/* Who names the role's party: for messages. */
+static const char *party_of_role(const cy_case *c, unsigned role)
+{
+    if (role & CY_ROLE_REQUESTER)
+        return c->parties[0];
+    if (role & CY_ROLE_REQUESTED)
+        return c->parties[1];
+    return c->nparties > 2 ? c->parties[2] : "the secretariat";
+}
+
+cy_case *cy_case_find(const comity_framework *fw, const char *id)
+{
+    const cy_cases *cs = fw->cases;
+    json_t *v = cs->ids ? json_object_get(cs->ids, id) : NULL;
+    return v ? cs->c[json_integer_value(v)] : NULL;
+}
+
+comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,
+                            const char *what, int64_t due, comity_error *err)
+{
+    if (cy_fw_grow((void **)&c->tasks, &c->captasks, c->ntasks, sizeof *c->tasks))
+        return cy_fw_nomem(err);
+    cy_case_task t = {cy_strdup(id), owner ? cy_strdup(owner) : NULL,
+                      what ? cy_strdup(what) : NULL, due, -1};
+    if (!t.id || (owner && !t.owner) || (what && !t.what)) {
+        cy_free(t.id);
+        cy_free(t.owner);
+        cy_free(t.what);
+        return cy_fw_nomem(err);
+    }
+    c->tasks[c->ntasks++] = t;
+    return COMITY_OK;
+}
+
+/* ---- opening and advancing -------------------------------------------------------- */
+
+static comity_err add_entry(cy_case *c, const comity_record *rec, json_t *body,
+                            int64_t created)
+{
+    if (cy_fw_grow((void **)&c->e, &c->cape, c->ne, sizeof *c->e))
+        return COMITY_ERR_NOMEM;
+    cy_case_entry e = {cy_strdup(comity_record_id(rec)),
+                       cy_strdup(comity_record_type(rec)),
+                       cy_strdup(comity_record_author(rec)), created,
+                       body ? json_incref(body) : NULL};
+    if (!e.id || !e.type || !e.author) {
+        cy_free(e.id);
+        cy_free(e.type);
+        cy_free(e.author);
+        json_decref(e.body);
+        return COMITY_ERR_NOMEM;
+    }
+    c->e[c->ne++] = e;
+    return COMITY_OK;
+}
+
+static void clocks_apply(cy_case *c, unsigned stops, unsigned starts,
+                         int64_t at)
+{
+    for (size_t i = 0; i < c->m->nclocks; i++) {
+        cy_case_clk *k = &c->clk[i];
+        if ((stops & CY_BIT(i)) && k->start >= 0 && k->stopped < 0)
+            k->stopped = at;
+        if (starts & CY_BIT(i))
+            *k = (cy_case_clk){at, -1, -1, 0};
+    }
+    if (!(c->m->open_states & CY_BIT(c->state)))
+        for (size_t i = 0; i < c->m->nclocks; i++)
+            if (c->clk[i].start >= 0 && c->clk[i].stopped < 0)
+                c->clk[i].stopped = at;
+}
+
+static comity_err open_case(comity_framework *fw, const cy_mech *m,
+                            const comity_record *rec, json_t *body,
+                            int64_t created, bool dry, comity_error *err)
+{
+    cy_cases *cs = fw->cases;
+    const char *type = comity_record_type(rec), *author = comity_record_author(rec);
+    size_t nto = comity_record_to_count(rec);
+    if (nto == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.to: want the requested party first", type);
+    if (nto > 1 + m->third_max)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.to: want the requested party%s (at most %zu "
+                       "recipients)", type,
+                       m->third_max ? " then the secretariat" : " alone",
+                       1 + m->third_max);
+    char ast[COMITY_PARTY_MAX + 1], rst[COMITY_PARTY_MAX + 1],
+        xst[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(author, ast);
+    cy_fw_state_of(comity_record_to(rec, 0), rst);
+    if (strcmp(ast, rst) == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.to[0]: the requested party must be of another state "
+                       "than %s", type, ast);
+    for (size_t i = 1; i < nto; i++) {
+        const char *x = comity_record_to(rec, i);
+        cy_fw_state_of(x, xst);
+        if (strcmp(xst, ast) == 0 || strcmp(xst, rst) == 0)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.to[%zu]: %s: the secretariat belongs to neither "
+                           "state of the case", type, i, x);
+    }
+    if (cs->n >= (size_t)INT32_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "%s: too many cases", type);
+    cy_case tmp = {.m = m, .state = m->initial,
+                   .profile = m->profiled ? treaty_of(cs, ast, rst) : 0,
+                   .sealed = comity_record_is_sealed(rec) != 0,
+                   .opened = created};
+    comity_err rc;
+    if (m->hook && (rc = m->hook(fw, &tmp, NULL, rec, body, created, true, err)))
+        return rc;
+    if (dry)
+        return COMITY_OK;
+    if (!cs->ids && !(cs->ids = json_object()))
+        return cy_fw_nomem(err);
+    if (cy_fw_grow((void **)&cs->c, &cs->cap, cs->n, sizeof *cs->c))
+        return cy_fw_nomem(err);
+    cy_case *c = cy_calloc(1, sizeof *c);
+    if (!c)
+        return cy_fw_nomem(err);
+    *c = tmp;
+    for (size_t i = 0; i < CY_CASE_CLOCKS_MAX; i++)
+        c->clk[i] = (cy_case_clk){-1, -1, -1, 0};
+    c->id = cy_strdup(comity_record_id(rec));
+    c->parties = cy_calloc(nto + 1, sizeof *c->parties);
+    c->facts = json_object();
+    bool oom = !c->id || !c->parties || !c->facts;
+    for (size_t i = 0; !oom && i <= nto; i++) {
+        c->parties[i] = cy_strdup(i == 0 ? author : comity_record_to(rec, i - 1));
+        oom = !c->parties[c->nparties++];
+    }
+    oom = oom || add_entry(c, rec, body, created) ||
+          json_object_set_new(cs->ids, c->id, json_integer((json_int_t)cs->n)) ||
+          json_object_set_new(fw->ids, c->id, json_integer(-1));
+    if (oom) {
+        json_object_del(cs->ids, c->id ? c->id : "");
+        case_free(c);
+        return cy_fw_nomem(err);
+    }
+    cs->c[cs->n++] = c;
+    clocks_apply(c, 0, m->open_starts, created);
+    if (m->hook)
+        return m->hook(fw, c, NULL, rec, body, created, false, err);
+    return COMITY_OK;
+}
+
+/* "a, b or c": the types `roles` may send now (all roles: any allowed). */
+static void allowed_text(const cy_case *c, unsigned roles, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    const cy_mech *m = c->m;
+    for (size_t i = 0; i < m->nrows && used + 1 < cap; i++) {
+        const cy_case_row *r = &m->rows[i];
+        if (!(r->from & CY_BIT(c->state)) || !(r->who & roles))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = (m->rows[j].from & CY_BIT(c->state)) &&
+                  (m->rows[j].who & roles) && !strcmp(m->rows[j].type, r->type);
+        if (dup)
+            continue;
+        int w = snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
+                         r->type);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (!used)
+        snprintf(buf, cap, "nothing");
+}
+
+static comity_err advance(comity_framework *fw, const cy_case_type *t,
+                          const comity_record *rec, json_t *body,
+                          int64_t created, bool dry, comity_error *err)
+{
+    const char *type = t->name, *author = comity_record_author(rec);
+    if (comity_record_refs_count(rec) == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs: want the case it belongs to first", type);
+    const char *ref = comity_record_ref(rec, 0);
+    cy_case *c = cy_case_find(fw, ref);
+    unsigned roles = c ? cy_case_roles(c, author) : 0;
+    /* a non-party learns nothing, not even that the case exists */
+    if (!roles)
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "%s.refs[0]: no case %.100s is known to %s", type, ref,
+                       author);
+    if (!type_of(type, c->m))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs[0]: %.100s is a %s case; %s does not belong to it",
+                       type, ref, c->m->name, type);
+    if (c->sealed && !comity_record_is_sealed(rec))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.tlp: case %.100s is sealed; its records must be "
+                       "sealed too (amber, amber+strict or red)", type, ref);
+    if (created < c->opened)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.created: before case %.100s was opened", type, ref);
+    /* to: every other party of the case, and no one else */
+    unsigned mine = slots_of(c, author), covered = mine;
+    size_t nto = comity_record_to_count(rec);
+    for (size_t i = 0; i < nto; i++) {
+        const char *x = comity_record_to(rec, i);
+        unsigned s = slots_of(c, x);
+        if (!s || (s & ~mine) == 0)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.to[%zu]: %s is not another party of case %.100s; "
+                           "a case's records go to its parties alone",
+                           type, i, x, ref);
+        covered |= s;
+    }
+    for (size_t i = 0; i < c->nparties; i++)
+        if (!(covered & CY_BIT(i)))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.to: must name %s, a party of case %.100s", type,
+                           c->parties[i], ref);
+    /* the status table */
+    const cy_case_row *row = NULL;
+    bool type_in_state = false;
+    for (size_t i = 0; i < c->m->nrows && !row; i++) {
+        const cy_case_row *r = &c->m->rows[i];
+        if (strcmp(r->type, type) != 0 || !(r->from & CY_BIT(c->state)))
+            continue;
+        type_in_state = true;
+        if (r->who & roles)
+            row = r;
+    }
+    char buf[512];
+    if (!type_in_state) {
+        allowed_text(c, roles, buf, sizeof buf);
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "%s: case %.100s is %s; %s may send %s", type, ref,
+                       c->m->states[c->state], author, buf);
+    }
+    if (!row) {
+        unsigned who = 0;
+        for (size_t i = 0; i < c->m->nrows; i++)
+            if (!strcmp(c->m->rows[i].type, type) &&
+                (c->m->rows[i].from & CY_BIT(c->state)))
+                who |= c->m->rows[i].who;
+        char rb[256];
+        return cy_fail(err, COMITY_ERR_DENIED,
+                       "%s: when case %.100s is %s, only %s may send it", type,
+                       ref, c->m->states[c->state],
+                       roles_text(c, who, rb, sizeof rb));
+    }
+    comity_err rc;
+    if (c->m->hook && (rc = c->m->hook(fw, c, row, rec, body, created, true, err)))
+        return rc;
+    if (dry)
+        return COMITY_OK;
+    if (add_entry(c, rec, body, created) ||
+        json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+        return cy_fw_nomem(err);
+    if (row->to != CY_SAME)
+        c->state = row->to;
+    clocks_apply(c, row->stops, row->starts, created);
+    if (c->m->hook)
+        return c->m->hook(fw, c, row, rec, body, created, false, err);
+    return COMITY_OK;
+}
+
+comity_err cy_case_add(comity_framework *fw, const comity_record *rec,
+                       json_t *body, int64_t created, bool dry,
+                       comity_error *err)
+{
+    const char *type = comity_record_type(rec);
+    const cy_case_type *t = NULL;
+    const cy_mech *m = cy_case_mech_of(type, &t);
+    if (!m)
+        return cy_fail(err, COMITY_ERR_INTERNAL, "%s: not a case type", type);
+    comity_err rc;
+    if (body && (rc = cy_case_check_body(t, body, err)))
+        return rc;
+    if (strcmp(m->opens, type) == 0)
+        return open_case(fw, m, rec, body, created, dry, err);
+    return advance(fw, t, rec, body, created, dry, err);
+}
+
+/* ---- queries ----------------------------------------------------------------------- */
+
+static int64_t clock_due(const comity_framework *fw, const cy_case *c, size_t i)
+{
+    const cy_case_clk *k = &c->clk[i];
+    int64_t base = k->fixed_due >= 0
+                       ? k->fixed_due
+                       : k->start + fw->cases->dur[c->profile][c->m->clocks[i].ck];
+    return base + k->extra;
+}
+
+static bool running(const cy_case *c, size_t i)
+{
+    return c->clk[i].start >= 0 && c->clk[i].stopped < 0;
+}
+
+static bool is_open(const cy_case *c)
+{
+    return (c->m->open_states & CY_BIT(c->state)) != 0;
+}
+
+static bool task_pending(const cy_case_task *t) { return t->done < 0; }
+
+static json_t *parties_json(const cy_case *c)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < c->nparties; i++) {
+        json_t *o = json_pack("{s:s, s:s}", "party", c->parties[i], "role",
+                              role_names[i < 2 ? i : 2]);
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+/* The running clocks and pending tasks of c as {name, who, due, overdue}
+ * items appended to a; *next the earliest due (-1: none), *late whether
+ * any is overdue.  -1 on OOM. */
+static int clocks_json(const comity_framework *fw, const cy_case *c,
+                       int64_t now, json_t *a, int64_t *next, bool *late)
+{
+    for (size_t i = 0; i < c->m->nclocks; i++) {
+        if (!running(c, i))
+            continue;
+        int64_t due = clock_due(fw, c, i);
+        bool od = now > due;
+        if (*next < 0 || due < *next)
+            *next = due;
+        *late |= od;
+        json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "name", c->m->clocks[i].name,
+                              "who", party_of_role(c, c->m->clocks[i].who),
+                              "due", cy_fw_time_json(due), "overdue", od);
+        if (!o || json_array_append_new(a, o))
+            return -1;
+    }
+    for (size_t i = 0; i < c->ntasks; i++) {
+        const cy_case_task *t = &c->tasks[i];
+        if (!task_pending(t))
+            continue;
+        bool od = t->due >= 0 && now > t->due;
+        if (t->due >= 0 && (*next < 0 || t->due < *next))
+            *next = t->due;
+        *late |= od;
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:b}", "name", "action",
+                              "task", t->id, "who",
+                              t->owner ? json_string(t->owner) : json_null(),
+                              "due", cy_fw_time_json(t->due), "overdue", od);
+        if (!o || json_array_append_new(a, o))
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct citem {
+    const cy_case *c;
+    json_t *o;
+    int64_t due;
+} citem;
+
+static int citem_cmp(const void *a, const void *b)
+{
+    const citem *x = a, *y = b;
+    if (x->due != y->due) {
+        if (x->due < 0 || y->due < 0)
+            return x->due < 0 ? 1 : -1;
+        return x->due < y->due ? -1 : 1;
+    }
+    return strcmp(x->c->id, y->c->id);
+}
+
+comity_err comity_framework_cases(const comity_framework *fw, const char *party,
+                                  int64_t now_ms, char **json, comity_error *err)
+{
+    *json = NULL;
+    if (!party || !comity_party_valid(party, err))
+        return party ? cy_wrap(err, "cases") : cy_fail(err, COMITY_ERR_USAGE,
+                                                       "cases: want a party");
+    const cy_cases *cs = fw->cases;
+    citem *it = NULL;
+    size_t n = 0, cap = 0;
+    comity_err rc = COMITY_OK;
+    for (size_t i = 0; i < cs->n && !rc; i++) {
+        const cy_case *c = cs->c[i];
+        unsigned roles = cy_case_roles(c, party);
+        if (!roles)
+            continue;
+        bool pending = false;
+        for (size_t k = 0; k < c->ntasks && !pending; k++)
+            pending = task_pending(&c->tasks[k]);
+        if (!is_open(c) && !pending)
+            continue;
+        int64_t next = -1;
+        bool late = false;
+        json_t *clocks = json_array();
+        json_t *o = NULL;
+        if (clocks && !clocks_json(fw, c, now_ms, clocks, &next, &late))
+            o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:O}",
+                          "id", c->id, "mechanism", c->m->name, "type", c->m->opens,
+                          "state", c->m->states[c->state], "role", role_name(roles),
+                          "parties", parties_json(c), "opened",
+                          cy_fw_time_json(c->opened), "profile",
+                          c->m->profiled ? json_string(cy_profile_names[c->profile])
+                                         : json_null(),
+                          "due", cy_fw_time_json(next), "overdue", late,
+                          "clocks", clocks);
+        json_decref(clocks);
+        if (!o || cy_fw_grow((void **)&it, &cap, n, sizeof *it)) {
+            json_decref(o);
+            rc = cy_fw_nomem(err);
+            break;
+        }
+        it[n++] = (citem){c, o, next};
+    }
+    json_t *a = rc ? NULL : json_array();
+    if (!rc && !a)
+        rc = cy_fw_nomem(err);
+    if (n && !rc)
+        qsort(it, n, sizeof *it, citem_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (!rc && json_array_append_new(a, it[i].o))
+            rc = cy_fw_nomem(err);
+        else if (rc)
+            json_decref(it[i].o);
+    }
+    cy_free(it);
+    if (rc) {
+        json_decref(a);
+        return rc;
+    }
+    json_t *o = json_pack("{s:s, s:o, s:o}", "party", party, "now",
+                          cy_fw_time_json(now_ms), "cases", a);
+    return cy_fw_dump(o, json, err);
+}
+
+/* The types `roles` may send now, with who may: [{type, who: [roles]}]. */
+static json_t *next_json(const cy_case *c, unsigned roles)
+{
+    json_t *a = json_array();
+    const cy_mech *m = c->m;
+    for (size_t i = 0; a && i < m->nrows; i++) {
+        const cy_case_row *r = &m->rows[i];
+        if (!(r->from & CY_BIT(c->state)) || !(r->who & roles))
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = (m->rows[j].from & CY_BIT(c->state)) &&
+                  (m->rows[j].who & roles) && !strcmp(m->rows[j].type, r->type);
+        if (dup)
+            continue;
+        unsigned who = 0;
+        for (size_t j = 0; j < m->nrows; j++)
+            if ((m->rows[j].from & CY_BIT(c->state)) &&
+                !strcmp(m->rows[j].type, r->type))
+                who |= m->rows[j].who & roles;
+        json_t *w = json_array();
+        for (unsigned b = 0; w && b < 3; b++)
+            if (who & (1u << b) && json_array_append_new(w, json_string(role_names[b])))
+                json_decref(w), w = NULL;
+        json_t *o = w ? json_pack("{s:s, s:o}", "type", r->type, "who", w) : NULL;
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+comity_err comity_framework_case(const comity_framework *fw, const char *id,
+                                 const char *party, int64_t now_ms,
+                                 char **json, comity_error *err)
+{
+    *json = NULL;
+    const cy_case *c = id ? cy_case_find(fw, id) : NULL;
+    unsigned roles = c && party ? cy_case_roles(c, party) : CY_ROLE_ANY;
+    /* the same answer for an unknown case and one the party is not in */
+    if (!c || !roles)
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "case: no case %.100s%s%.64s",
+                       id ? id : "(null)", party ? " known to " : "",
+                       party ? party : "");
+    json_t *clocks = json_array(), *tasks = json_array(), *thread = json_array();
+    bool oom = !clocks || !tasks || !thread;
+    for (size_t i = 0; !oom && i < c->m->nclocks; i++) {
+        if (c->clk[i].start < 0)
+            continue;
+        int64_t due = clock_due(fw, c, i);
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:b, s:b}", "name",
+                              c->m->clocks[i].name, "who",
+                              party_of_role(c, c->m->clocks[i].who), "started",
+                              cy_fw_time_json(c->clk[i].start), "due",
+                              cy_fw_time_json(due), "stopped",
+                              cy_fw_time_json(c->clk[i].stopped), "running",
+                              running(c, i), "overdue",
+                              running(c, i) && now_ms > due);
+        oom = !o || json_array_append_new(clocks, o);
+    }
+    for (size_t i = 0; !oom && i < c->ntasks; i++) {
+        const cy_case_task *t = &c->tasks[i];
+        json_t *o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:b}", "id", t->id,
+                              "owner", t->owner ? json_string(t->owner) : json_null(),
+                              "what", t->what ? json_string(t->what) : json_null(),
+                              "due", cy_fw_time_json(t->due), "done",
+                              cy_fw_time_json(t->done), "overdue",
+                              task_pending(t) && t->due >= 0 && now_ms > t->due);
+        oom = !o || json_array_append_new(tasks, o);
+    }
+    for (size_t i = 0; !oom && i < c->ne; i++) {
+        const cy_case_entry *e = &c->e[i];
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:O?}", "id", e->id, "type",
+                              e->type, "author", e->author, "created",
+                              cy_fw_time_json(e->created), "body", e->body);
+        oom = !o || json_array_append_new(thread, o);
+    }
+    json_t *o = NULL;
+    if (!oom)
+        o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:O, "
+                      "s:o, s:o, s:o}",
+                      "id", c->id, "mechanism", c->m->name, "type", c->m->opens,
+                      "state", c->m->states[c->state], "open", is_open(c),
+                      "sealed", c->sealed, "profile",
+                      c->m->profiled ? json_string(cy_profile_names[c->profile])
+                                     : json_null(),
+                      "parties", parties_json(c), "opened",
+                      cy_fw_time_json(c->opened), "now", cy_fw_time_json(now_ms),
+                      "facts", c->facts, "clocks", clocks, "tasks", tasks,
+                      "thread", thread);
+    else {
+        json_decref(clocks);
+        json_decref(tasks);
+        json_decref(thread);
+    }
+    if (o && party && json_object_set_new(o, "role", json_string(role_name(roles))))
+        oom = true;
+    if (o && json_object_set_new(o, "next", next_json(c, roles)))
+        oom = true;
+    if (o && c->m->view && c->m->view(fw, c, o))
+        oom = true;
+    if (oom) {
+        json_decref(o);
+        return cy_fw_nomem(err);
+    }
+    return cy_fw_dump(o, json, err);
+}

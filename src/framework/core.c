@@ -1,0 +1,212 @@
+/*
+ * core.c: the framework handle and the one entry point that feeds it.
+ *
+ * A comity_framework is fed verified records in log order (and "delivered"
+ * events from the node).  This file owns the handle (new, free, the
+ * deadline tables), parses and checks a record's body against its schema
+ * (schema.c), refuses a record fed twice, and hands the record to the file
+ * of its mechanism: directory.c (poc), messages.c (notification, request,
+ * ack, reply, close, ping, pong); pings.c holds the ping statistics.
+ *
+ * Every rule that needs state is checked before anything changes, so a
+ * refused record leaves the handle as it was; a dry run (check) applies
+ * the same rules and changes nothing.  Deadlines are not stored: they are
+ * computed at query time from the records and the handle's tables, so that
+ * a table set after replay still applies.  Lookups by id go through a
+ * jansson object used as a hash table (`ids`); the rest is linear (a node
+ * holds thousands of messages, not millions; docs/framework.md says how to
+ * persist).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "framework/case.h"
+
+/* Defaults: configurable, not law (docs/framework.md). */
+static const int64_t default_ack_h[6] = {24, 72, 48, 24, 4, 1};
+static const int64_t default_answer_h[6] = {7 * 24, 30 * 24, 14 * 24, 7 * 24,
+                                            72, 24};
+
+comity_err comity_framework_new(comity_framework **out, comity_error *err)
+{
+    *out = NULL;
+    comity_framework *fw = cy_calloc(1, sizeof *fw);
+    if (!fw || !(fw->ids = json_object()) ||
+        !(fw->cases = cy_calloc(1, sizeof *fw->cases))) {
+        if (fw)
+            json_decref(fw->ids);
+        cy_free(fw);
+        return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
+    }
+    for (int i = 0; i < 6; i++) {
+        fw->ack_ms[i] = default_ack_h[i] * HOUR_MS;
+        fw->answer_ms[i] = default_answer_h[i] * HOUR_MS;
+    }
+    fw->pong_ms = 24 * HOUR_MS;
+    cy_cases_init(fw->cases);
+    *out = fw;
+    return COMITY_OK;
+}
+
+void comity_framework_free(comity_framework *fw)
+{
+    if (!fw)
+        return;
+    for (size_t i = 0; i < fw->nmsgs; i++)
+        cy_fw_msg_clear(&fw->msgs[i]);
+    for (size_t i = 0; i < fw->npocs; i++)
+        cy_fw_poc_clear(&fw->pocs[i]);
+    cy_free(fw->msgs);
+    cy_free(fw->pocs);
+    json_decref(fw->ids);
+    if (fw->cases)
+        cy_cases_clear(fw->cases);
+    cy_free(fw->cases);
+    cy_free(fw);
+}
+
+comity_err comity_framework_set_deadline(comity_framework *fw, int severity,
+                                         int64_t ack_ms, int64_t answer_ms,
+                                         comity_error *err)
+{
+    if (severity < 0 || severity > 5)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: severity %d: want 0 (unknown) or 1-5",
+                       severity);
+    if (ack_ms <= 0 || answer_ms <= 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: deadlines must be positive");
+    fw->ack_ms[severity] = ack_ms;
+    fw->answer_ms[severity] = answer_ms;
+    return COMITY_OK;
+}
+
+comity_err comity_framework_set_ping_deadline(comity_framework *fw,
+                                              int64_t pong_ms,
+                                              comity_error *err)
+{
+    if (pong_ms <= 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: the ping deadline must be positive");
+    fw->pong_ms = pong_ms;
+    return COMITY_OK;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* The state a party belongs to: its first label, into buf. */
+const char *cy_fw_state_of(const char *party, char buf[COMITY_PARTY_MAX + 1])
+{
+    size_t n = strcspn(party, ".");
+    if (n > COMITY_PARTY_MAX)
+        n = COMITY_PARTY_MAX;
+    memcpy(buf, party, n);
+    buf[n] = 0;
+    return buf;
+}
+
+comity_err cy_fw_nomem(comity_error *err)
+{
+    return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
+}
+
+comity_err cy_fw_grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return COMITY_OK;
+    size_t nc = *cap ? *cap * 2 : 16;
+    void *p = cy_realloc(*arr, nc * elem);
+    if (!p)
+        return COMITY_ERR_NOMEM;
+    *arr = p;
+    *cap = nc;
+    return COMITY_OK;
+}
+
+json_t *cy_fw_time_json(int64_t ms)
+{
+    if (ms < 0)
+        return json_null();
+    char buf[CY_TIME_BUF];
+    cy_time_format_ms(buf, ms);
+    return json_string(buf);
+}
+
+comity_err cy_fw_dump(json_t *j, char **json, comity_error *err)
+{
+    *json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!*json)
+        return cy_fw_nomem(err);
+    /* hand out memory the caller can release with comity_free */
+    char *c = cy_strdup(*json);
+    free(*json);
+    *json = c;
+    return c ? COMITY_OK : cy_fw_nomem(err);
+}
+
+static comity_err add_impl(comity_framework *fw, const comity_record *rec,
+                           const char *body, size_t body_len, bool dry,
+                           comity_error *err)
+{
+    const char *type = comity_record_type(rec);
+    enum cy_fw_type t = cy_fw_type_of(type);
+    if (t == CY_FW_NONE)
+        return COMITY_OK;
+    const char *id = comity_record_id(rec);
+    if (json_object_get(fw->ids, id))
+        return cy_fail(err, COMITY_ERR_EXISTS, "%s: %.100s was already fed",
+                       type, id);
+    int64_t created;
+    const char *cs = comity_record_created(rec);
+    if (cy_time_parse(cs, strlen(cs), true, &created, err))
+        return cy_wrap(err, "%s.created", type);
+    const char *clear = comity_record_body(rec);
+    if (clear) {
+        body = clear;
+        body_len = strlen(clear);
+    }
+    json_t *j = NULL;
+    comity_err rc;
+    if (body) {
+        if ((rc = cy_fw_parse_body(type, body, body_len, &j, err)))
+            return rc;
+        if ((rc = cy_fw_check(t, j, err))) {
+            json_decref(j);
+            return rc;
+        }
+    }
+    switch (t) {
+    case CY_FW_POC:
+        rc = cy_fw_add_poc(fw, rec, j, created, dry, err);
+        break;
+    case CY_FW_NOTIFICATION:
+    case CY_FW_REQUEST:
+    case CY_FW_PING:
+        rc = cy_fw_add_message(fw, t, rec, j, created, dry, err);
+        break;
+    case CY_FW_CASE:
+        rc = cy_case_add(fw, rec, j, created, dry, err);
+        break;
+    default:
+        rc = cy_fw_add_answer(fw, t, rec, j, created, dry, err);
+        break;
+    }
+    json_decref(j);
+    return rc;
+}
+
+comity_err comity_framework_add(comity_framework *fw, const comity_record *rec,
+                                const char *body, size_t body_len,
+                                comity_error *err)
+{
+    return add_impl(fw, rec, body, body_len, false, err);
+}
+
+comity_err comity_framework_check(const comity_framework *fw,
+                                  const comity_record *rec, const char *body,
+                                  size_t body_len, comity_error *err)
+{
+    /* a dry run never writes through fw */
+    return add_impl((comity_framework *)fw, rec, body, body_len, true, err);
+}

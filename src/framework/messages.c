@@ -1,0 +1,439 @@
+/*
+ * messages.c: messages and their status machine.
+ *
+ * A message (notification, request, ping) has one slot per recipient named
+ * in its `to`, holding that recipient's state (sent -> delivered ->
+ * acknowledged -> answered | declined) and the times each step happened;
+ * closing is message-wide.  Deadlines are computed from the message's
+ * created time, severity and respond_by and the handle's tables when a
+ * query asks; the queries here are a message's status, the overdue list
+ * and a party's inbox.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "framework/core.h"
+
+static const char *const state_names[] = {"sent", "delivered", "acknowledged",
+                                          "answered", "declined", "closed"};
+
+const char *comity_msg_state_name(comity_msg_state s)
+{
+    return (unsigned)s < CY_ARRAY_LEN(state_names) ? state_names[s] : "?";
+}
+
+void cy_fw_msg_clear(msg *m)
+{
+    for (size_t i = 0; i < m->nr; i++) {
+        cy_free(m->r[i].party);
+        cy_free(m->r[i].kind);
+    }
+    cy_free(m->r);
+    cy_free(m->id);
+    cy_free(m->author);
+}
+
+/* The slot of message m that `party` answers for: its own name in `to`, or
+ * else its bare state there.  NULL if it is no recipient. */
+static rcpt *recipient(const msg *m, const char *party)
+{
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    rcpt *bystate = NULL;
+    for (size_t i = 0; i < m->nr; i++) {
+        if (strcmp(m->r[i].party, party) == 0)
+            return &m->r[i];
+        if (!strchr(m->r[i].party, '.') && strcmp(m->r[i].party, st) == 0)
+            bystate = &m->r[i];
+    }
+    return bystate;
+}
+
+static msg *find_msg(const comity_framework *fw, const char *id)
+{
+    json_t *v = json_object_get(fw->ids, id);
+    if (!v || json_integer_value(v) < 0)
+        return NULL;
+    return &fw->msgs[json_integer_value(v)];
+}
+
+const msg *cy_fw_msg_find(const comity_framework *fw, const char *id)
+{
+    return find_msg(fw, id);
+}
+
+static int64_t ack_due(const comity_framework *fw, const msg *m)
+{
+    if (m->type == CY_FW_PING)
+        return -1;
+    int64_t d = m->created_ms + fw->ack_ms[m->severity];
+    if (m->respond_by_ms >= 0 && m->respond_by_ms < d)
+        d = m->respond_by_ms;
+    return d;
+}
+
+static int64_t answer_due(const comity_framework *fw, const msg *m)
+{
+    if (m->type == CY_FW_PING)
+        return m->created_ms + fw->pong_ms;
+    if (!m->answer_expected)
+        return -1;
+    if (m->respond_by_ms >= 0)
+        return m->respond_by_ms;
+    return m->created_ms + fw->answer_ms[m->severity];
+}
+
+/* What recipient r of m is expected to send next, and by when. */
+static const char *expects(const comity_framework *fw, const msg *m,
+                           const rcpt *r, int64_t *due)
+{
+    *due = -1;
+    if (m->closed)
+        return NULL;
+    if (m->type == CY_FW_PING) {
+        if (r->state >= COMITY_MSG_ANSWERED)
+            return NULL;
+        *due = answer_due(fw, m);
+        return "pong";
+    }
+    if (r->state < COMITY_MSG_ACKNOWLEDGED) {
+        *due = ack_due(fw, m);
+        return "ack";
+    }
+    if (m->answer_expected && r->state < COMITY_MSG_ANSWERED) {
+        *due = answer_due(fw, m);
+        return "reply";
+    }
+    return NULL;
+}
+
+static void status_of(const comity_framework *fw, const msg *m, const rcpt *r,
+                      int64_t now, comity_msg_status *out)
+{
+    memset(out, 0, sizeof *out);
+    out->state = m->closed ? COMITY_MSG_CLOSED : r->state;
+    int64_t due;
+    out->expects = expects(fw, m, r, &due);
+    out->due_ms = due > 0 ? due : 0;
+    out->overdue = out->expects && now > due;
+    int64_t a = ack_due(fw, m), b = answer_due(fw, m);
+    out->ack_due_ms = a > 0 ? a : 0;
+    out->answer_due_ms = b > 0 ? b : 0;
+}
+
+/* ---- messages ------------------------------------------------------------ */
+
+comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
+                             const comity_record *rec, json_t *body,
+                             int64_t created, bool dry, comity_error *err)
+{
+    const char *type = comity_record_type(rec), *author = comity_record_author(rec);
+    size_t nto = comity_record_to_count(rec);
+    if (nto == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.to: want at least one recipient", type);
+    char ast[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(author, ast);
+    for (size_t i = 0; i < nto; i++) {
+        const char *to = comity_record_to(rec, i);
+        if (strcmp(to, author) == 0 || strcmp(to, ast) == 0)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.to[%zu]: the author%s cannot be a recipient",
+                           type, i, strcmp(to, ast) == 0 ? "'s own state" : "");
+    }
+    msg m = {0};
+    m.type = t;
+    m.created_ms = created;
+    m.respond_by_ms = -1;
+    m.answer_expected = t == CY_FW_REQUEST;
+    if (body) {
+        json_t *sev = json_object_get(body, "severity");
+        m.severity = sev ? (int)json_integer_value(sev) : 0;
+        const char *rb = json_string_value(json_object_get(body, "respond_by"));
+        if (rb && (m.respond_by_ms = cy_fw_time(rb)) <= created)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.respond_by: want a time after the record's "
+                           "created time %s", type, comity_record_created(rec));
+        if (t == CY_FW_NOTIFICATION)
+            m.answer_expected = rb || json_object_get(body, "requested_action");
+        m.announced = json_is_true(json_object_get(body, "announced"));
+    }
+    if (dry)
+        return COMITY_OK;
+    const char *ping_kind =
+        body && t == CY_FW_PING ? json_string_value(json_object_get(body, "kind")) : NULL;
+    if (cy_fw_grow((void **)&fw->msgs, &fw->capmsgs, fw->nmsgs, sizeof(msg)))
+        return cy_fw_nomem(err);
+    m.id = cy_strdup(comity_record_id(rec));
+    m.author = cy_strdup(author);
+    m.r = cy_calloc(nto, sizeof(rcpt));
+    if (!m.id || !m.author || !m.r) {
+        cy_fw_msg_clear(&m);
+        return cy_fw_nomem(err);
+    }
+    for (size_t i = 0; i < nto; i++) {
+        rcpt *r = &m.r[m.nr++];
+        const char *to = comity_record_to(rec, i);
+        const char *kind = ping_kind;
+        if (t == CY_FW_PING && !kind)
+            kind = cy_fw_kind_of_party(fw, to, created);
+        r->party = cy_strdup(to);
+        r->kind = cy_strdup(kind ? kind : "unknown");
+        r->state = COMITY_MSG_SENT;
+        r->delivered_ms = r->acked_ms = r->answered_ms = -1;
+        if (!r->party || !r->kind) {
+            cy_fw_msg_clear(&m);
+            return cy_fw_nomem(err);
+        }
+    }
+    if (json_object_set_new(fw->ids, m.id, json_integer((json_int_t)fw->nmsgs))) {
+        cy_fw_msg_clear(&m);
+        return cy_fw_nomem(err);
+    }
+    fw->msgs[fw->nmsgs++] = m;
+    return COMITY_OK;
+}
+
+/* ack, reply, close, pong: the rules of the status machine. */
+comity_err cy_fw_add_answer(comity_framework *fw, enum cy_fw_type t,
+                            const comity_record *rec, json_t *body,
+                            int64_t created, bool dry, comity_error *err)
+{
+    const char *type = comity_record_type(rec), *author = comity_record_author(rec);
+    if (comity_record_refs_count(rec) == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs: want the id of the message it answers first",
+                       type);
+    const char *ref = comity_record_ref(rec, 0);
+    msg *m = find_msg(fw, ref);
+    if (!m)
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "%s.refs[0]: no message %.100s is known", type, ref);
+    bool is_ping = m->type == CY_FW_PING;
+    if (t == CY_FW_PONG && !is_ping)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "pong.refs[0]: %.100s is not a ping", ref);
+    if (t != CY_FW_PONG && is_ping)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs[0]: %.100s is a ping; a ping is answered by a "
+                       "pong", type, ref);
+    if (t == CY_FW_CLOSE) {
+        if (strcmp(author, m->author) != 0)
+            return cy_fail(err, COMITY_ERR_DENIED,
+                           "close: only its author %s may close %.100s",
+                           m->author, ref);
+        if (m->closed)
+            return cy_fail(err, COMITY_ERR_CONFLICT,
+                           "close: %.100s is already closed", ref);
+        if (dry)
+            return COMITY_OK;
+        if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+            return cy_fw_nomem(err);
+        m->closed = true;
+        m->closed_ms = created;
+        return COMITY_OK;
+    }
+    rcpt *r = recipient(m, author);
+    if (!r)
+        return cy_fail(err, COMITY_ERR_DENIED,
+                       "%s: %s is not a recipient of %.100s; only recipients "
+                       "may answer", type, author, ref);
+    if (m->closed)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "%s: %.100s is closed; nothing follows close", type, ref);
+    if (r->state >= COMITY_MSG_ANSWERED)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "%s: %s already %s %.100s", type, r->party,
+                       is_ping ? "answered" : comity_msg_state_name(r->state),
+                       ref);
+    if (t == CY_FW_ACK && r->state == COMITY_MSG_ACKNOWLEDGED)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "ack: %s already acknowledged %.100s", r->party, ref);
+    comity_msg_state next = COMITY_MSG_ACKNOWLEDGED;
+    if (t == CY_FW_PONG)
+        next = COMITY_MSG_ANSWERED;
+    else if (t == CY_FW_REPLY)
+        next = body && strcmp(json_string_value(json_object_get(body, "outcome")),
+                              "declined") == 0
+                   ? COMITY_MSG_DECLINED
+                   : COMITY_MSG_ANSWERED;
+    if (dry)
+        return COMITY_OK;
+    if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+        return cy_fw_nomem(err);
+    if (r->delivered_ms < 0)
+        r->delivered_ms = created;
+    if (r->acked_ms < 0)
+        r->acked_ms = created;
+    if (next >= COMITY_MSG_ANSWERED)
+        r->answered_ms = created;
+    r->state = next;
+    return COMITY_OK;
+}
+
+comity_err comity_framework_delivered(comity_framework *fw, const char *id,
+                                      const char *party, int64_t at_ms,
+                                      comity_error *err)
+{
+    msg *m = find_msg(fw, id);
+    if (!m)
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "delivered: no message %.100s is known", id);
+    rcpt *r = recipient(m, party);
+    if (!r)
+        return cy_fail(err, COMITY_ERR_DENIED,
+                       "delivered: %.64s is not a recipient of %.100s", party, id);
+    if (!m->closed && r->state == COMITY_MSG_SENT) {
+        r->state = COMITY_MSG_DELIVERED;
+        r->delivered_ms = at_ms;
+    }
+    return COMITY_OK;
+}
+
+/* ---- queries -------------------------------------------------------------- */
+
+comity_err comity_framework_status(const comity_framework *fw, const char *id,
+                                   const char *party, int64_t now_ms,
+                                   comity_msg_status *out, comity_error *err)
+{
+    const msg *m = find_msg(fw, id);
+    if (!m)
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "status: no message %.100s", id);
+    if (party) {
+        const rcpt *r = recipient(m, party);
+        if (!r)
+            return cy_fail(err, COMITY_ERR_NOTFOUND,
+                           "status: %.64s is not a recipient of %.100s", party, id);
+        status_of(fw, m, r, now_ms, out);
+        return COMITY_OK;
+    }
+    /* the least advanced recipient; overdue if any is */
+    int overdue = 0;
+    for (size_t i = 0; i < m->nr; i++) {
+        comity_msg_status s;
+        status_of(fw, m, &m->r[i], now_ms, &s);
+        overdue |= s.overdue;
+        if (i == 0 || s.state < out->state ||
+            (s.state == out->state && s.due_ms < out->due_ms))
+            *out = s;
+    }
+    out->overdue = overdue;
+    return COMITY_OK;
+}
+
+typedef struct item {
+    const msg *m;
+    const rcpt *r;
+    const char *expects;
+    int64_t due;
+} item;
+
+static int item_cmp(const void *a, const void *b)
+{
+    const item *x = a, *y = b;
+    if (x->due != y->due)
+        return x->due < y->due ? -1 : 1;
+    int c = strcmp(x->m->id, y->m->id);
+    return c ? c : strcmp(x->r->party, y->r->party);
+}
+
+/* Sorts items and appends them to array a; -1 on OOM. */
+static int items_json(json_t *a, item *it, size_t n, int64_t now)
+{
+    if (n)
+        qsort(it, n, sizeof *it, item_cmp);
+    for (size_t i = 0; i < n; i++) {
+        const msg *m = it[i].m;
+        static const char *const tn[] = {[CY_FW_NOTIFICATION] = "notification",
+                                         [CY_FW_REQUEST] = "request",
+                                         [CY_FW_PING] = "ping"};
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:b, s:o}", "id", m->id,
+            "type", tn[m->type], "from", m->author, "to", it[i].r->party,
+            "state", comity_msg_state_name(m->closed ? COMITY_MSG_CLOSED : it[i].r->state),
+            "expects", it[i].expects, "due", cy_fw_time_json(it[i].due), "overdue",
+            it[i].expects && now > it[i].due,
+            "severity", m->severity ? json_integer(m->severity) : json_null());
+        if (!o || json_array_append_new(a, o))
+            return -1;
+    }
+    return 0;
+}
+
+/* Collects (message, recipient) pairs passing `keep` into a new array. */
+typedef bool (*keep_fn)(const msg *, const rcpt *, const char *party);
+
+static comity_err collect(const comity_framework *fw, int64_t now,
+                          keep_fn keep, const char *party, bool only_overdue,
+                          json_t **out, comity_error *err)
+{
+    size_t n = 0, cap = 0;
+    item *it = NULL;
+    for (size_t i = 0; i < fw->nmsgs; i++) {
+        const msg *m = &fw->msgs[i];
+        for (size_t k = 0; k < m->nr; k++) {
+            int64_t due;
+            const char *ex = expects(fw, m, &m->r[k], &due);
+            if (!ex || !keep(m, &m->r[k], party) || (only_overdue && now <= due))
+                continue;
+            if (cy_fw_grow((void **)&it, &cap, n, sizeof *it)) {
+                cy_free(it);
+                return cy_fw_nomem(err);
+            }
+            it[n++] = (item){m, &m->r[k], ex, due};
+        }
+    }
+    json_t *a = json_array();
+    if (!a || items_json(a, it, n, now)) {
+        json_decref(a);
+        cy_free(it);
+        return cy_fw_nomem(err);
+    }
+    cy_free(it);
+    *out = a;
+    return COMITY_OK;
+}
+
+static bool keep_all(const msg *m, const rcpt *r, const char *party)
+{
+    (void)m, (void)r, (void)party;
+    return true;
+}
+
+static bool keep_mine(const msg *m, const rcpt *r, const char *party)
+{
+    return recipient(m, party) == r;
+}
+
+static bool keep_sent(const msg *m, const rcpt *r, const char *party)
+{
+    (void)r;
+    return strcmp(m->author, party) == 0;
+}
+
+comity_err comity_framework_overdue(const comity_framework *fw, int64_t now_ms,
+                                    char **json, comity_error *err)
+{
+    *json = NULL;
+    json_t *a;
+    comity_err rc = collect(fw, now_ms, keep_all, NULL, true, &a, err);
+    return rc ? rc : cy_fw_dump(a, json, err);
+}
+
+comity_err comity_framework_inbox(const comity_framework *fw, const char *party,
+                                  int64_t now_ms, char **json, comity_error *err)
+{
+    *json = NULL;
+    if (!comity_party_valid(party, err))
+        return cy_wrap(err, "inbox");
+    json_t *mine, *sent;
+    comity_err rc = collect(fw, now_ms, keep_mine, party, false, &mine, err);
+    if (rc)
+        return rc;
+    if ((rc = collect(fw, now_ms, keep_sent, party, false, &sent, err))) {
+        json_decref(mine);
+        return rc;
+    }
+    json_t *o = json_pack("{s:o, s:o}", "awaiting_me", mine, "awaiting_others", sent);
+    return cy_fw_dump(o, json, err);
+}

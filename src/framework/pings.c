@@ -1,0 +1,154 @@
+/*
+ * pings.c: communication checks' statistics.
+ *
+ * Pings are messages (messages.c) answered by pongs; this file counts them
+ * per recipient and contact kind over a time window: count, answered,
+ * response-time percentiles (nearest rank) and the unanswered share.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "framework/core.h"
+
+/* ---- ping statistics -------------------------------------------------- */
+
+static int i64_cmp(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted v[0..n), n > 0. */
+static int64_t pct(const int64_t *v, size_t n, int p)
+{
+    size_t rank = ((size_t)p * n + 99) / 100;
+    return v[rank ? rank - 1 : 0];
+}
+
+/* 1 when recipient slot `party` is among `sel` (parties or bare states). */
+static bool selected(const char *party, const char *const *sel, size_t n)
+{
+    if (n == 0)
+        return true;
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(sel[i], party) == 0 ||
+            (!strchr(sel[i], '.') && strcmp(sel[i], st) == 0))
+            return true;
+    return false;
+}
+
+/* With `exact` set, only the slot named exactly so (the report's rows);
+ * else the slots `parties` select. */
+static comity_err stats(const comity_framework *fw, const char *exact,
+                        const char *const *parties, size_t nparties,
+                        const char *kind, int64_t from_ms, int64_t to_ms,
+                        comity_ping_stats *out, comity_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->p50_ms = out->p90_ms = -1;
+    size_t n = 0, cap = 0;
+    int64_t *rt = NULL;
+    for (size_t i = 0; i < fw->nmsgs; i++) {
+        const msg *m = &fw->msgs[i];
+        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms)
+            continue;
+        for (size_t k = 0; k < m->nr; k++) {
+            const rcpt *r = &m->r[k];
+            if ((exact ? strcmp(r->party, exact) != 0
+                       : !selected(r->party, parties, nparties)) ||
+                (kind && strcmp(r->kind, kind) != 0))
+                continue;
+            out->count++;
+            if (r->state < COMITY_MSG_ANSWERED)
+                continue;
+            out->answered++;
+            if (cy_fw_grow((void **)&rt, &cap, n, sizeof *rt)) {
+                cy_free(rt);
+                return cy_fw_nomem(err);
+            }
+            int64_t d = r->answered_ms - m->created_ms;
+            rt[n++] = d > 0 ? d : 0;
+        }
+    }
+    if (n) {
+        qsort(rt, n, sizeof *rt, i64_cmp);
+        out->p50_ms = pct(rt, n, 50);
+        out->p90_ms = pct(rt, n, 90);
+    }
+    if (out->count)
+        out->unanswered = (double)(out->count - out->answered) / (double)out->count;
+    cy_free(rt);
+    return COMITY_OK;
+}
+
+comity_err comity_framework_ping_stats(const comity_framework *fw,
+                                       const char *const *parties,
+                                       size_t nparties, const char *kind,
+                                       int64_t from_ms, int64_t to_ms,
+                                       comity_ping_stats *out,
+                                       comity_error *err)
+{
+    return stats(fw, NULL, parties, nparties, kind, from_ms, to_ms, out, err);
+}
+
+static int rcpt_pair_cmp(const void *a, const void *b)
+{
+    const rcpt *x = *(const rcpt *const *)a, *y = *(const rcpt *const *)b;
+    int c = strcmp(x->party, y->party);
+    return c ? c : strcmp(x->kind, y->kind);
+}
+
+comity_err comity_framework_ping_report(const comity_framework *fw,
+                                        int64_t from_ms, int64_t to_ms,
+                                        char **json, comity_error *err)
+{
+    *json = NULL;
+    size_t n = 0, cap = 0;
+    const rcpt **pairs = NULL;
+    for (size_t i = 0; i < fw->nmsgs; i++) {
+        const msg *m = &fw->msgs[i];
+        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms)
+            continue;
+        for (size_t k = 0; k < m->nr; k++) {
+            const rcpt *r = &m->r[k];
+            bool seen = false;
+            for (size_t j = 0; j < n && !seen; j++)
+                seen = rcpt_pair_cmp(&pairs[j], &r) == 0;
+            if (seen)
+                continue;
+            if (cy_fw_grow((void **)&pairs, &cap, n, sizeof *pairs)) {
+                cy_free(pairs);
+                return cy_fw_nomem(err);
+            }
+            pairs[n++] = r;
+        }
+    }
+    if (n)
+        qsort(pairs, n, sizeof *pairs, rcpt_pair_cmp);
+    json_t *a = json_array();
+    comity_err rc = a ? COMITY_OK : cy_fw_nomem(err);
+    for (size_t j = 0; j < n && !rc; j++) {
+        comity_ping_stats s;
+        if ((rc = stats(fw, pairs[j]->party, NULL, 0, pairs[j]->kind,
+                                              from_ms, to_ms, &s, err)))
+            break;
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:f}", "party",
+                              pairs[j]->party, "kind", pairs[j]->kind, "count",
+                              (json_int_t)s.count, "answered",
+                              (json_int_t)s.answered, "p50_ms",
+                              s.p50_ms >= 0 ? json_integer(s.p50_ms) : json_null(),
+                              "p90_ms",
+                              s.p90_ms >= 0 ? json_integer(s.p90_ms) : json_null(),
+                              "unanswered", s.unanswered);
+        if (!o || json_array_append_new(a, o))
+            rc = cy_fw_nomem(err);
+    }
+    cy_free(pairs);
+    if (rc) {
+        json_decref(a);
+        return rc;
+    }
+    return cy_fw_dump(a, json, err);
+}
