@@ -472,6 +472,64 @@ static void test_record_wrapper_and_sync(void **state)
     comity_store_close(st);
 }
 
+/* One batch whose records go to more collections than any fixed table
+ * would hold (70 here): each record's wrapper is stored once in each of
+ * its collections, the extension definition once per collection, also in
+ * the collection that the last two records share. */
+#define MANY_COLLS 70
+static void test_records_add_many_collections(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    int64_t colls[MANY_COLLS];
+    for (int i = 0; i < MANY_COLLS; i++) {
+        char id[CY_UUID_BUF], alias[32];
+        snprintf(id, sizeof id, "e0000000-0000-4000-8000-%012d", 100 + i);
+        snprintf(alias, sizeof alias, "inbox.c%d", i);
+        cy_collection c = coll(id, alias);
+        TU_OK(cy_store_collection_add(st, &c, E));
+        TU_OK(cy_store_collection_get(st, "comity", id, &c, E));
+        colls[i] = c.n;
+    }
+    /* record i in collection i; the last record also in the collection of
+     * the one before it */
+    enum { NREC = MANY_COLLS + 1 };
+    static char rid[NREC][80], sid[NREC][80];
+    static cy_record_in r[NREC];
+    char dig[65];
+    memset(dig, 'e', 64), dig[64] = 0;
+    static const char extjs[] = "{\"type\":\"extension-definition\"}";
+    cy_record_extdef ext = {"extension-definition--00000000-0000-4000-8000-000000000001",
+                            "2026-11-23T00:00:00.000Z", 7, extjs, sizeof extjs - 1};
+    for (int i = 0; i < NREC; i++) {
+        snprintf(rid[i], sizeof rid[i], "note--1a5c9d9e-6a8e-4d4c-9d37-%012d", i);
+        snprintf(sid[i], sizeof sid[i], "x-comity-record--1a5c9d9e-6a8e-4d4c-9d37-%012d", i);
+        r[i] = (cy_record_in){.id = rid[i], .type = "note", .author = "pk.mofa",
+                              .tlp = "amber", .created = "2026-11-23T10:00:00Z",
+                              .digest = dig, .envelope = "{}", .envelope_len = 2,
+                              .stix_id = sid[i], .stix_version = "2026-11-23T10:00:00Z",
+                              .stix_version_us = 5, .ncolls = 1};
+        r[i].colls[0] = colls[i < MANY_COLLS ? i : MANY_COLLS - 1];
+    }
+    r[NREC - 1].colls[1] = colls[MANY_COLLS - 2];
+    r[NREC - 1].ncolls = 2;
+    TU_OK(cy_store_records_add(st, r, NREC, &ext, E));
+    for (int i = 0; i < MANY_COLLS; i++) {
+        struct jsons j = {0};
+        bool more;
+        cy_obj_query q = {.coll = colls[i], .limit = 10};
+        TU_OK(cy_store_objects_query(st, &q, json_row, &j, &more, E));
+        size_t want = i >= MANY_COLLS - 2 ? 3 : 2; /* extdef + wrapper(s) */
+        assert_int_equal(j.n, want);
+        assert_string_equal(j.id[0], ext.id);
+        assert_string_equal(j.id[1], sid[i]);
+        if (want == 3)
+            assert_string_equal(j.id[2], sid[NREC - 1]);
+    }
+    comity_store_close(st);
+}
+
 /* A collection holding one stored object and one record's wrapper. */
 struct pair {
     cy_collection c;
@@ -664,6 +722,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_add_many_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_objects_4_to_5, setup, teardown),
     };

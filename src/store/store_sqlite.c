@@ -1725,6 +1725,20 @@ static comity_err add_object(struct conn *c, int64_t coll, const char *id, const
     return s == SQLITE_DONE ? COMITY_OK : dberr(err, c->db, "adding record object");
 }
 
+/* One record's place in one collection, for sq_records_add. */
+struct coll_rec {
+    int64_t coll;
+    size_t rec; /* index in the batch */
+};
+
+static int coll_rec_cmp(const void *a, const void *b)
+{
+    const struct coll_rec *x = a, *y = b;
+    if (x->coll != y->coll)
+        return x->coll < y->coll ? -1 : 1;
+    return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
 static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
                                  const cy_record_extdef *ext, unsigned flags,
                                  comity_error *err)
@@ -1737,6 +1751,7 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
     if (!c)
         return err ? err->code : COMITY_ERR_DB;
     int64_t *seqs = cy_calloc(n ? n : 1, sizeof *seqs); /* each record's seq */
+    struct coll_rec *pairs = NULL;
     comity_err rc = seqs ? exec(c->db, "BEGIN IMMEDIATE", err)
                          : cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     if (rc)
@@ -1784,34 +1799,39 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
             }
         }
     }
-    /* TAXII projection: per collection one date_added for the batch */
-    int64_t done_colls[64];
-    size_t ndone = 0;
+    /* TAXII projection: per collection one date_added for the batch.  The
+     * (collection, record) pairs are sorted by collection, record order
+     * kept, so that each collection is visited once however many the
+     * batch touches. */
+    size_t npairs = 0;
+    for (size_t i = 0; i < n; i++)
+        npairs += recs[i].ncolls;
+    if (npairs && !(pairs = cy_calloc(npairs, sizeof *pairs))) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+        goto rollback;
+    }
+    npairs = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < recs[i].ncolls; k++)
+            pairs[npairs++] = (struct coll_rec){recs[i].colls[k], i};
+    if (npairs)
+        qsort(pairs, npairs, sizeof *pairs, coll_rec_cmp);
     int64_t now = cy_now_ms() * 1000;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < recs[i].ncolls; k++) {
-            int64_t coll = recs[i].colls[k];
-            bool seen = false;
-            for (size_t d = 0; d < ndone && !seen; d++)
-                seen = done_colls[d] == coll;
-            if (seen)
+    for (size_t a = 0; a < npairs;) {
+        int64_t coll = pairs[a].coll, date;
+        if ((rc = batch_date(c, coll, now, &date, err)))
+            goto rollback;
+        if (ext && (rc = add_object(c, coll, ext->id, "extension-definition", ext->version,
+                                    ext->version_us, date, ext->json, ext->json_len, 0, err)))
+            goto rollback;
+        for (; a < npairs && pairs[a].coll == coll; a++) {
+            const cy_record_in *r = &recs[pairs[a].rec];
+            /* a record listing a collection twice is projected once */
+            if (a > 0 && pairs[a - 1].coll == coll && pairs[a - 1].rec == pairs[a].rec)
                 continue;
-            int64_t date;
-            if ((rc = batch_date(c, coll, now, &date, err)))
+            if ((rc = add_object(c, coll, r->stix_id, CY_RECORD_WRAPPER_TYPE, r->stix_version,
+                                 r->stix_version_us, date, NULL, 0, seqs[pairs[a].rec], err)))
                 goto rollback;
-            if (ext && (rc = add_object(c, coll, ext->id, "extension-definition", ext->version,
-                                        ext->version_us, date, ext->json, ext->json_len, 0,
-                                        err)))
-                goto rollback;
-            for (size_t j = i; j < n; j++)
-                for (size_t m = 0; m < recs[j].ncolls; m++)
-                    if (recs[j].colls[m] == coll &&
-                        (rc = add_object(c, coll, recs[j].stix_id, CY_RECORD_WRAPPER_TYPE,
-                                         recs[j].stix_version, recs[j].stix_version_us, date,
-                                         NULL, 0, seqs[j], err)))
-                        goto rollback;
-            if (ndone < CY_ARRAY_LEN(done_colls))
-                done_colls[ndone++] = coll;
         }
     }
     rc = exec(c->db, "COMMIT", err);
@@ -1820,6 +1840,7 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
 rollback:
     exec(c->db, "ROLLBACK", NULL);
 out:
+    cy_free(pairs);
     cy_free(seqs);
     if (lax)
         pthread_mutex_unlock(&q->imu);
