@@ -77,6 +77,8 @@
 #include "crypto/dsse.h"
 #include "node/fw.h"
 #include "node/intake.h"
+#include "record/visible.h"
+#include "stix/wrapper.h"
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
@@ -571,7 +573,8 @@ static void commit_batch(comity_node *node, struct cy_intake *in, struct item *b
         /* the rows with their indexes, in one store transaction committed
          * while the log's sequencer commits the entries; the syncer waits
          * for both (see the top) */
-        cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON, sizeof EXTDEF_JSON - 1};
+        cy_record_extdef ext = {EXTDEF_ID, EXTDEF_TIME, 0, EXTDEF_JSON, sizeof EXTDEF_JSON - 1,
+                                CY_RECORD_WRAPPER_SPEC, CY_RECORD_WRAPPER_MEDIA};
         int64_t ms = 0;
         if (cy_time_parse(EXTDEF_TIME, strlen(EXTDEF_TIME), true, &ms, NULL) == COMITY_OK)
             ext.version_us = ms * 1000;
@@ -986,6 +989,8 @@ static void intake(cy_req *r, cy_resp *w)
         .stix_id = it->stix_id,
         .stix_version = created,
         .stix_version_us = cms * 1000,
+        .stix_spec_version = CY_RECORD_WRAPPER_SPEC,
+        .stix_media_type = CY_RECORD_WRAPPER_MEDIA,
     };
     pick_collections(node, in, rec, &it->in);
     /* http.c suspends the connection, then queues the item (park_go) */
@@ -1050,7 +1055,11 @@ void cy_records_unpark(void *parked, cy_req *r, cy_resp *w)
 
 /* ---- reading ----------------------------------------------------------------------- */
 
-static const char *viewer(cy_req *r) { return r->anon ? NULL : r->who.name; }
+/* The records the caller may see (record/visible.h). */
+static void viewer(cy_req *r, cy_record_filter *f)
+{
+    cy_record_visibility(r->anon ? NULL : r->who.name, f);
+}
 
 struct one {
     char *envelope;
@@ -1078,7 +1087,9 @@ static int one_cb(const cy_record_row *row, void *ctx)
 static bool find_visible(cy_req *r, const char *id, bool envelope, struct one *o)
 {
     memset(o, 0, sizeof *o);
-    cy_record_query q = {.id = id, .limit = 1, .viewer = viewer(r), .with_envelope = envelope};
+    cy_record_filter vis;
+    viewer(r, &vis);
+    cy_record_query q = {.id = id, .limit = 1, .visible = &vis, .with_envelope = envelope};
     bool more;
     return cy_store_records_query(r->node->store, &q, one_cb, o, &more, NULL) == COMITY_OK &&
            o->found;
@@ -1204,7 +1215,9 @@ static void list_records(cy_req *r, cy_resp *w)
                       a.bad ? a.bad : "?", LIST_MAX);
         return;
     }
-    a.q.viewer = viewer(r);
+    cy_record_filter vis;
+    viewer(r, &vis);
+    a.q.visible = &vis;
     struct list_ctx l = {json_array(), 0};
     bool more = false;
     comity_error e = {0};

@@ -9,14 +9,17 @@
  * from the TAXII operations above.
  *
  * Adding a batch of records is one transaction: the record rows, their
- * recipient rows, and the records' STIX wrappers in the TAXII collections
- * they are visible in (with the extension definition that defines the
- * wrapper type).  The log entries are made durable before this is called
- * (see docs/node.md, "Nothing acknowledged is ever lost").
+ * recipient rows, and the records' projections into TAXII collections (an
+ * object row per (record, collection) that the reader renders from the
+ * record: the STIX wrapper of src/stix), with the object the caller gives
+ * beside them (the extension definition that defines the wrapper type).
+ * The log entries are made durable before this is called (see
+ * docs/node.md, "Nothing acknowledged is ever lost").
  *
- * Access is decided in the query itself, so that a page never counts rows
- * the reader may not see: clear to anyone, green to any authenticated
- * principal, amber / amber+strict / red to the author and the recipients.
+ * Who may see a record is not the store's to decide: every read that
+ * returns records (or projections of them) takes a cy_record_filter, made
+ * by src/record's rule, and the backend compiles it into the query itself,
+ * so that a page never counts rows the reader may not see.
  */
 #ifndef COMITY_STORE_RECORDS_H
 #define COMITY_STORE_RECORDS_H
@@ -25,10 +28,6 @@
 #include <stdint.h>
 
 #define CY_RECORD_ID_MAX (COMITY_RECORD_TYPE_MAX + 2 + 36 + 1)
-/* A record's STIX wrapper (specs/records.md, "Records on TAXII"): the type,
- * and the extension definition that defines it */
-#define CY_RECORD_WRAPPER_TYPE "x-comity-record"
-#define CY_RECORD_EXTDEF_ID "extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a"
 #define CY_RECORD_COLLS_MAX 8 /* TAXII collections one record is copied into */
 
 /* One record to add.  All pointers borrowed for the call. */
@@ -42,21 +41,28 @@ typedef struct cy_record_in {
     size_t envelope_len;
     const char *const *to;
     size_t nto;
-    /* TAXII projection: the wrapper object and the collections it goes to
-     * (its JSON is rendered from the record's row when read) */
+    /* TAXII projection: the object that shows the record in each of the
+     * collections colls[] (no JSON stored: readers render it from the
+     * record, see cy_obj_row.record).  stix_id is "<type>--<uuid>" with
+     * the record id's uuid (an id filter finds the projection through its
+     * record), and its type is the object's type. */
     const char *stix_id, *stix_version; /* version = created */
     int64_t stix_version_us;
+    const char *stix_spec_version, *stix_media_type; /* required when ncolls > 0 */
     int64_t colls[CY_RECORD_COLLS_MAX];
     size_t ncolls;
 } cy_record_in;
 
-/* The object every collection holding a wrapper also gets (the extension
- * definition); added once per collection (duplicates skipped). */
+/* An object every collection holding a projection also gets (the
+ * extension definition that defines the projection's type), with its
+ * JSON; its id is "<type>--<uuid>".  Added once per collection: a second
+ * add of the same (id, version) is skipped. */
 typedef struct cy_record_extdef {
     const char *id, *version;
     int64_t version_us;
     const char *json;
     size_t json_len;
+    const char *spec_version, *media_type; /* required */
 } cy_record_extdef;
 
 /* One stored record, borrowed by the callback for the duration of the call. */
@@ -69,15 +75,38 @@ typedef struct cy_record_row {
     size_t envelope_len;
 } cy_record_row;
 
+/* Which records a reader may see, as data the backend compiles into its
+ * query (so that a page counts only visible rows).  The rule that fills it
+ * is src/record's (cy_record_visibility, record/visible.h); the store never
+ * decides who sees what, it only evaluates this:
+ *
+ *   a record is visible  iff  its tlp is one of tlps[0..ntlps)
+ *                         or  its author equals `author` (when not "")
+ *                         or  one of its recipients equals one of to[0..nto)
+ *
+ * An all-empty filter (ntlps = nto = 0, author "") shows nothing.  The
+ * strings in tlps are borrowed and must outlive the filter (the rule hands
+ * out static strings); author and to are held in the value, so a filter may
+ * be copied freely. */
+#define CY_FILTER_TLPS_MAX 8
+#define CY_FILTER_TO_MAX 4
+typedef struct cy_record_filter {
+    const char *tlps[CY_FILTER_TLPS_MAX];
+    size_t ntlps;
+    char author[COMITY_PARTY_MAX + 1];
+    char to[CY_FILTER_TO_MAX][COMITY_PARTY_MAX + 1];
+    size_t nto;
+} cy_record_filter;
+
 /* A filtered page, ordered by seq (intake order).  Filters are ANDed;
- * NULL / 0 means no filter. */
+ * NULL / 0 means no filter, except `visible`, which is required. */
 typedef struct cy_record_query {
     const char *id;
     const char *type, *author, *to;
     int64_t since_ms;   /* created >= since (0: any) */
     int64_t after_seq;  /* cursor: seq > this */
     size_t limit;
-    const char *viewer; /* principal name, NULL = anonymous */
+    const cy_record_filter *visible; /* who reads (required: USAGE when NULL) */
     bool with_envelope;
 } cy_record_query;
 

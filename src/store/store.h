@@ -88,8 +88,12 @@ typedef struct cy_obj_row {
     const char *spec_version;
     const char *version; /* NULL when unversioned */
     const char *media_type;
-    const char *json; /* NULL unless the query asked for it */
+    const char *json; /* NULL unless the query asked for it, and for a projection */
     size_t json_len;
+    /* A record's projection (cy_record_in.colls): the record it shows, its
+     * envelope set when the query asked for JSON; the caller renders the
+     * object from it.  NULL for an object stored with its own JSON. */
+    const struct cy_record_row *record;
 } cy_obj_row;
 
 enum { CY_V_LAST = 1, CY_V_FIRST = 2, CY_V_ALL = 4 };
@@ -112,6 +116,11 @@ typedef struct cy_obj_query {
     const char *const *spec_versions; /* NULL: any (all are 2.1 today) */
     size_t nspec;
     bool with_json;
+    /* Projections of records this filter does not pass are left out, as
+     * if absent (paging counts only what is returned).  NULL: none left
+     * out (the node's own reads; a reader's request always sets it).
+     * Ignored by delete. */
+    const struct cy_record_filter *visible;
 } cy_obj_query;
 
 /* Return non-zero to stop early. */

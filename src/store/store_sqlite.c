@@ -1139,20 +1139,21 @@ static comity_err in_list(cy_buf *sql, const char *col, size_t n, comity_error *
     return COMITY_OK;
 }
 
-/* The records whose wrappers q->ids name (CY_RECORD_WRAPPER_TYPE "--"
- * <uuid> wraps the record <type>--<uuid>, of any type): OUT *recs (caller
- * frees), their seqs.  The record types present are walked in the
- * records_type index (one seek each), then each candidate id looked up. */
+static void read_record_at(sqlite3_stmt *st, int at, cy_record_row *r, bool env);
+
+/* Record projections are kept out of the (coll, id, version) index (see
+ * migration 5), so an id filter finds them through their records: a
+ * projection's id has its record's uuid ("<any type>--<uuid>", see
+ * cy_record_in).  OUT *recs (caller frees, cy_free): the seqs of the stored
+ * records whose uuid one of q->ids has.  The record types present are
+ * walked in the records_type index (one seek each), then each candidate id
+ * looked up. */
 static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **recs,
                                size_t *n, comity_error *err)
 {
-    static const char prefix[] = CY_RECORD_WRAPPER_TYPE "--";
     *recs = NULL;
     *n = 0;
-    size_t want = 0;
-    for (size_t i = 0; i < q->nids; i++)
-        want += strncmp(q->ids[i], prefix, sizeof prefix - 1) == 0;
-    if (!want)
+    if (!q->nids)
         return COMITY_OK;
     sqlite3_stmt *st = prep(c, "WITH RECURSIVE t(x) AS (SELECT min(type) FROM records"
                                " UNION ALL SELECT (SELECT min(type) FROM records WHERE type>x)"
@@ -1161,22 +1162,34 @@ static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **
                             err);
     if (!st)
         return COMITY_ERR_DB;
-    int64_t *out = cy_calloc(want, sizeof *out);
+    size_t cap = q->nids;
+    int64_t *out = cy_calloc(cap, sizeof *out);
     if (!out)
         return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     comity_err rc = COMITY_OK;
     for (size_t i = 0; i < q->nids && !rc; i++) {
-        if (strncmp(q->ids[i], prefix, sizeof prefix - 1) != 0)
+        const char *uuid = strstr(q->ids[i], "--");
+        if (!uuid)
             continue;
-        sqlite3_bind_text(st, 1, q->ids[i] + sizeof prefix - 1, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, uuid + 2, -1, SQLITE_STATIC);
         int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < want)
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                int64_t *more = cy_realloc(out, 2 * cap * sizeof *out);
+                if (!more) {
+                    rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+                    break;
+                }
+                out = more;
+                cap *= 2;
+            }
             out[(*n)++] = sqlite3_column_int64(st, 0);
-        if (s != SQLITE_ROW && s != SQLITE_DONE)
+        }
+        if (!rc && s != SQLITE_ROW && s != SQLITE_DONE)
             rc = dberr(err, c->db, "finding wrapped records");
         sqlite3_reset(st);
     }
-    if (rc) {
+    if (rc || !*n) {
         cy_free(out);
         *n = 0;
         return rc;
@@ -1185,19 +1198,70 @@ static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **
     return COMITY_OK;
 }
 
-/* Builds the WHERE clause of a query (after "WHERE coll=?1") and binds.
- * An id filter matches stored objects by id (objects_version) and record
- * wrappers by their records (`recs`, from wrapper_recs; objects_rec). */
+/* Appends the SQL of a record filter (store/records.h) on the records row
+ * named `r`: one "?" per value, bound by bind_filter in the same order. */
+static comity_err filter_sql(cy_buf *sql, const cy_record_filter *f, const char *r)
+{
+    comity_err e = cy_buf_puts(sql, "(0");
+    if (f->ntlps) {
+        e |= cy_buf_printf(sql, " OR %s.tlp IN (", r);
+        for (size_t i = 0; i < f->ntlps; i++)
+            e |= cy_buf_puts(sql, i ? ",?" : "?");
+        e |= cy_buf_puts(sql, ")");
+    }
+    if (f->author[0])
+        e |= cy_buf_printf(sql, " OR %s.author=?", r);
+    if (f->nto) {
+        e |= cy_buf_printf(sql, " OR EXISTS(SELECT 1 FROM record_to v WHERE v.seq=%s.seq"
+                                " AND v.party IN (", r);
+        for (size_t i = 0; i < f->nto; i++)
+            e |= cy_buf_puts(sql, i ? ",?" : "?");
+        e |= cy_buf_puts(sql, "))");
+    }
+    e |= cy_buf_puts(sql, ")");
+    return e;
+}
+
+static int bind_filter(sqlite3_stmt *st, int k, const cy_record_filter *f)
+{
+    for (size_t i = 0; i < f->ntlps; i++)
+        sqlite3_bind_text(st, k++, f->tlps[i], -1, SQLITE_STATIC);
+    if (f->author[0])
+        sqlite3_bind_text(st, k++, f->author, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < f->nto; i++)
+        sqlite3_bind_text(st, k++, f->to[i], -1, SQLITE_STATIC);
+    return k;
+}
+
+static int filter_params(const cy_record_filter *f)
+{
+    return (int)f->ntlps + (f->author[0] != 0) + (int)f->nto;
+}
+
+static bool filter_ok(const cy_record_filter *f)
+{
+    return f->ntlps <= CY_FILTER_TLPS_MAX && f->nto <= CY_FILTER_TO_MAX;
+}
+
+/* Builds the WHERE clause of a query (after "WHERE objects.coll=?1") and
+ * binds.  Columns are named with their table (the page query joins
+ * records).  An id filter matches stored objects by id (objects_version)
+ * and record projections by their records (`recs`, from wrapper_recs;
+ * objects_rec) and their own id.  A record filter (q->visible) leaves the
+ * projections of the records it does not pass out. */
 static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t *recs,
                                size_t nrecs, cy_buf *sql, comity_error *err)
 {
     comity_err rc;
-    if (paging && q->has_added_after && cy_buf_puts(sql, " AND date_added>?"))
+    if (paging && q->has_added_after && cy_buf_puts(sql, " AND objects.date_added>?"))
         goto toolong;
-    if (paging && q->has_after && cy_buf_puts(sql, " AND (date_added,seq)>(?,?)"))
+    if (paging && q->has_after &&
+        cy_buf_puts(sql, " AND (objects.date_added,objects.seq)>(?,?)"))
         goto toolong;
     if (q->nids) {
-        if (cy_buf_puts(sql, " AND seq IN (SELECT seq FROM objects WHERE coll=?1"
+        /* the ids are the parameters after coll and the paging ones */
+        int first = 2 + (paging && q->has_added_after) + 2 * (paging && q->has_after);
+        if (cy_buf_puts(sql, " AND objects.seq IN (SELECT seq FROM objects WHERE coll=?1"
                              " AND rec IS NULL"))
             goto toolong;
         if ((rc = in_list(sql, "id", q->nids, err)))
@@ -1208,12 +1272,19 @@ static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t
         for (size_t i = 0; i < nrecs; i++)
             if (cy_buf_printf(sql, "%s%lld", i ? "," : "", (long long)recs[i]))
                 goto toolong;
-        if (nrecs && cy_buf_puts(sql, ") AND coll=?1)"))
-            goto toolong;
+        if (nrecs) {
+            if (cy_buf_puts(sql, ") AND coll=?1 AND id IN ("))
+                goto toolong;
+            for (size_t i = 0; i < q->nids; i++)
+                if (cy_buf_printf(sql, "%s?%d", i ? "," : "", first + (int)i))
+                    goto toolong;
+            if (cy_buf_puts(sql, "))"))
+                goto toolong;
+        }
     }
-    if (q->ntypes && (rc = in_list(sql, "type", q->ntypes, err)))
+    if (q->ntypes && (rc = in_list(sql, "objects.type", q->ntypes, err)))
         return rc;
-    if (q->spec_versions && (rc = in_list(sql, "spec_version", q->nspec, err)))
+    if (q->spec_versions && (rc = in_list(sql, "objects.spec_version", q->nspec, err)))
         return rc;
     unsigned vf = q->vflags;
     if (vf == 0 && q->nversions == 0)
@@ -1223,14 +1294,22 @@ static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t
             return cy_fail(err, COMITY_ERR_TOOBIG, "store: more than %d versions", FILTER_MAX);
         if (cy_buf_puts(sql, " AND (0"))
             goto toolong;
-        if ((vf & CY_V_LAST) && cy_buf_puts(sql, " OR is_last=1"))
+        if ((vf & CY_V_LAST) && cy_buf_puts(sql, " OR objects.is_last=1"))
             goto toolong;
-        if ((vf & CY_V_FIRST) && cy_buf_puts(sql, " OR is_first=1"))
+        if ((vf & CY_V_FIRST) && cy_buf_puts(sql, " OR objects.is_first=1"))
             goto toolong;
         for (size_t i = 0; i < q->nversions; i++)
-            if (cy_buf_puts(sql, " OR version_us=?"))
+            if (cy_buf_puts(sql, " OR objects.version_us=?"))
                 goto toolong;
         if (cy_buf_puts(sql, ")"))
+            goto toolong;
+    }
+    if (q->visible) {
+        if (!filter_ok(q->visible))
+            return cy_fail(err, COMITY_ERR_USAGE, "store: malformed record filter");
+        if (cy_buf_puts(sql, " AND (objects.rec IS NULL OR EXISTS(SELECT 1 FROM records vr"
+                             " WHERE vr.seq=objects.rec AND ") ||
+            filter_sql(sql, q->visible, "vr") || cy_buf_puts(sql, "))"))
             goto toolong;
     }
     return COMITY_OK;
@@ -1259,25 +1338,21 @@ static void bind_query(sqlite3_stmt *st, const cy_obj_query *q, bool paging)
     if (!(vf & CY_V_ALL))
         for (size_t i = 0; i < q->nversions; i++)
             sqlite3_bind_int64(st, k++, q->versions[i]);
+    if (q->visible)
+        k = bind_filter(st, k, q->visible);
     if (paging)
         sqlite3_bind_int64(st, k, (int64_t)q->limit + 1);
 }
 
-/* An object's JSON: as stored, or for a record's STIX wrapper (objects.rec
- * set) built from the record's row, the envelope embedded as received.
- * No value needs escaping: the record parser admitted only ids, types,
- * party names, TLP labels and RFC 3339 times made of characters that JSON
- * strings take as they are, and the envelope is a JSON object.  The format
- * is specs/records.md's "Records on TAXII"; CY_RECORD_EXTDEF_ID names the
- * extension definition that intake stores beside the wrappers. */
-#define OBJECT_JSON_SQL                                                                      \
-    "CASE WHEN rec IS NULL THEN json ELSE (SELECT"                                           \
-    " '{\"type\":\"" CY_RECORD_WRAPPER_TYPE "\",\"spec_version\":\"2.1\",\"id\":\""         \
-    CY_RECORD_WRAPPER_TYPE "--'||substr(r.id,instr(r.id,'--')+2)||'\",\"created\":\"'"      \
-    "||r.created||'\",\"modified\":\"'||r.created||'\",\"extensions\":{\""                  \
-    CY_RECORD_EXTDEF_ID "\":{\"extension_type\":\"new-sdo\"}},\"record_id\":\"'||r.id||"      \
-    "'\",\"record_type\":\"'||r.type||'\",\"author\":\"'||r.author||'\",\"tlp\":\"'||r.tlp||" \
-    "'\",\"dsse_envelope\":'||r.envelope||'}' FROM records r WHERE r.seq=objects.rec) END"
+/* The page query's columns: the object's, then (for a record projection,
+ * objects.rec set) its record's, NULL otherwise; the envelope only when
+ * the JSON is asked for.  A projection's JSON is not stored: the caller
+ * renders it from the record (src/stix, cy_stix_wrapper_append). */
+#define OBJ_COLS                                                                             \
+    "objects.seq,objects.date_added,objects.version_us,objects.id,objects.type,"             \
+    "objects.spec_version,objects.version,objects.media_type,"
+#define OBJ_REC_COLS "r.seq,r.id,r.type,r.author,r.tlp,r.created,r.digest,r.log_index,r.received"
+enum { OBJ_COL_JSON = 8, OBJ_COL_REC = 9 };
 
 static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb cb, void *ctx,
                                    bool *more, comity_error *err)
@@ -1295,13 +1370,14 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
     comity_err rc = wrapper_recs(c, qq, &recs, &nrecs, err);
     /* with an id filter the few rows it names are looked up by seq (+coll:
      * not by scanning the collection's page index in date order) */
-    if (!rc && cy_buf_printf(&sql, "SELECT seq,date_added,version_us,id,type,spec_version,"
-                                   "version,media_type,%s FROM objects WHERE %s=?",
-                             qq->with_json ? OBJECT_JSON_SQL : "NULL",
-                             qq->nids ? "+coll" : "coll"))
+    if (!rc && cy_buf_printf(&sql, "SELECT " OBJ_COLS "%s," OBJ_REC_COLS ",%s FROM objects"
+                                   " LEFT JOIN records r ON r.seq=objects.rec WHERE %s=?",
+                             qq->with_json ? "objects.json" : "NULL",
+                             qq->with_json ? "r.envelope" : "NULL",
+                             qq->nids ? "+objects.coll" : "objects.coll"))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     if (!rc && !(rc = where_clause(qq, true, recs, nrecs, &sql, err)) &&
-        cy_buf_puts(&sql, " ORDER BY date_added,seq LIMIT ?"))
+        cy_buf_puts(&sql, " ORDER BY objects.date_added,objects.seq LIMIT ?"))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     if (!rc && !(st = prep(c, (const char *)sql.data, err)))
         rc = COMITY_ERR_DB;
@@ -1327,9 +1403,15 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
             .spec_version = (const char *)sqlite3_column_text(st, 5),
             .version = (const char *)sqlite3_column_text(st, 6),
             .media_type = (const char *)sqlite3_column_text(st, 7),
-            .json = (const char *)sqlite3_column_text(st, 8),
         };
-        r.json_len = (size_t)sqlite3_column_bytes(st, 8);
+        cy_record_row rec;
+        if (sqlite3_column_type(st, OBJ_COL_REC) != SQLITE_NULL) {
+            read_record_at(st, OBJ_COL_REC, &rec, qq->with_json);
+            r.record = &rec;
+        } else if (qq->with_json) {
+            r.json = (const char *)sqlite3_column_text(st, OBJ_COL_JSON);
+            r.json_len = (size_t)sqlite3_column_bytes(st, OBJ_COL_JSON);
+        }
         if (cb(&r, ctx)) {
             *more = true;
             break;
@@ -1354,13 +1436,14 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     cy_buf sql;
     cy_buf_init(&sql, SQL_MAX);
     comity_err rc;
-    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE +coll=?")) { /* see sq_objects_query */
+    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE +objects.coll=?")) { /* see sq_objects_query */
         cy_buf_free(&sql);
         return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     }
     cy_obj_query dq = *qq;
     if (dq.vflags == 0 && dq.nversions == 0)
         dq.vflags = CY_V_ALL; /* DELETE without match[version] removes every version */
+    dq.visible = NULL; /* the caller decided what it may delete */
     struct conn *c = acquire(q, err);
     if (!c) {
         cy_buf_free(&sql);
@@ -1610,7 +1693,6 @@ void comity_store_close(comity_store *st)
 /* operations above: only this block and migration 2 touch these tables.    */
 /* ======================================================================== */
 
-#define RECORD_MEDIA "application/stix+json;version=2.1"
 #define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
 
 static comity_err sq_record_find(void *impl, const char *id, char digest[65],
@@ -1692,34 +1774,39 @@ static comity_err batch_date(struct conn *c, int64_t coll, int64_t now, int64_t 
 }
 
 /* Adds one unversioned-in-practice object (a single version per id):
- * either its JSON, or (rec > 0) a record's wrapper, rendered from that
- * record's row when read (OBJECT_JSON_SQL). */
-static comity_err add_object(struct conn *c, int64_t coll, const char *id, const char *type,
-                             const char *version, int64_t version_us, int64_t date_added,
-                             const char *json, size_t len, int64_t rec, comity_error *err)
+ * either its JSON, or (rec > 0) a record's projection, rendered from that
+ * record's row by the reader.  Its type is its id's ("<type>--<uuid>"). */
+static comity_err add_object(struct conn *c, int64_t coll, const char *id,
+                             const char *version, int64_t version_us, const char *spec_version,
+                             const char *media_type, int64_t date_added, const char *json,
+                             size_t len, int64_t rec, comity_error *err)
 {
-    /* a wrapper is added once, with its record (whose id is unique);
-     * the extension definition is skipped when the collection has it */
+    if (!spec_version || !media_type)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: %s: no spec version or media type", id);
+    /* a projection is added once, with its record (whose id is unique);
+     * the caller's object is skipped when the collection has it */
     sqlite3_stmt *st = rec > 0 ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,"
                                          "version_us,version,date_added,media_type,is_first,"
-                                         "is_last,json,rec) VALUES(?,?,?,'2.1',?,?,?,'"
-                                         RECORD_MEDIA "',1,1,?,?)", err)
+                                         "is_last,json,rec) VALUES(?,?,?,?,?,?,?,?,1,1,?,?)", err)
                                : prep(c, "INSERT INTO objects(coll,id,type,spec_version,"
                                          "version_us,version,date_added,media_type,is_first,"
-                                         "is_last,json,rec) VALUES(?,?,?,'2.1',?,?,?,'"
-                                         RECORD_MEDIA "',1,1,?,?) ON CONFLICT(coll,id,"
-                                         "version_us) WHERE rec IS NULL DO NOTHING", err);
+                                         "is_last,json,rec) VALUES(?,?,?,?,?,?,?,?,1,1,?,?)"
+                                         " ON CONFLICT(coll,id,version_us) WHERE rec IS NULL"
+                                         " DO NOTHING", err);
     if (!st)
         return COMITY_ERR_DB;
+    const char *dash = strstr(id, "--");
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, version_us);
-    sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, date_added);
-    sqlite3_bind_text(st, 7, json ? json : "", json ? (int)len : 0, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, id, dash ? (int)(dash - id) : -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, spec_version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, version_us);
+    sqlite3_bind_text(st, 6, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, date_added);
+    sqlite3_bind_text(st, 8, media_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, json ? json : "", json ? (int)len : 0, SQLITE_STATIC);
     if (rec > 0)
-        sqlite3_bind_int64(st, 8, rec);
+        sqlite3_bind_int64(st, 10, rec);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     return s == SQLITE_DONE ? COMITY_OK : dberr(err, c->db, "adding record object");
@@ -1821,16 +1908,18 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
         int64_t coll = pairs[a].coll, date;
         if ((rc = batch_date(c, coll, now, &date, err)))
             goto rollback;
-        if (ext && (rc = add_object(c, coll, ext->id, "extension-definition", ext->version,
-                                    ext->version_us, date, ext->json, ext->json_len, 0, err)))
+        if (ext && (rc = add_object(c, coll, ext->id, ext->version,
+                                    ext->version_us, ext->spec_version, ext->media_type, date,
+                                    ext->json, ext->json_len, 0, err)))
             goto rollback;
         for (; a < npairs && pairs[a].coll == coll; a++) {
             const cy_record_in *r = &recs[pairs[a].rec];
             /* a record listing a collection twice is projected once */
             if (a > 0 && pairs[a - 1].coll == coll && pairs[a - 1].rec == pairs[a].rec)
                 continue;
-            if ((rc = add_object(c, coll, r->stix_id, CY_RECORD_WRAPPER_TYPE, r->stix_version,
-                                 r->stix_version_us, date, NULL, 0, seqs[pairs[a].rec], err)))
+            if ((rc = add_object(c, coll, r->stix_id, r->stix_version,
+                                 r->stix_version_us, r->stix_spec_version, r->stix_media_type,
+                                 date, NULL, 0, seqs[pairs[a].rec], err)))
                 goto rollback;
         }
     }
@@ -1967,22 +2056,29 @@ static comity_err sq_records_prepare(void *impl, comity_error *err)
     return rc;
 }
 
-static void read_record(sqlite3_stmt *st, cy_record_row *r, bool env)
+/* A record row from RECORD_COLS (then the envelope) starting at column
+ * `at`; the strings are borrowed from the statement until its next step. */
+static void read_record_at(sqlite3_stmt *st, int at, cy_record_row *r, bool env)
 {
     memset(r, 0, sizeof *r);
-    r->seq = sqlite3_column_int64(st, 0);
-    r->id = (const char *)sqlite3_column_text(st, 1);
-    r->type = (const char *)sqlite3_column_text(st, 2);
-    r->author = (const char *)sqlite3_column_text(st, 3);
-    r->tlp = (const char *)sqlite3_column_text(st, 4);
-    r->created = (const char *)sqlite3_column_text(st, 5);
-    r->digest = (const char *)sqlite3_column_text(st, 6);
-    r->log_index = (uint64_t)sqlite3_column_int64(st, 7);
-    r->received_us = sqlite3_column_int64(st, 8);
+    r->seq = sqlite3_column_int64(st, at);
+    r->id = (const char *)sqlite3_column_text(st, at + 1);
+    r->type = (const char *)sqlite3_column_text(st, at + 2);
+    r->author = (const char *)sqlite3_column_text(st, at + 3);
+    r->tlp = (const char *)sqlite3_column_text(st, at + 4);
+    r->created = (const char *)sqlite3_column_text(st, at + 5);
+    r->digest = (const char *)sqlite3_column_text(st, at + 6);
+    r->log_index = (uint64_t)sqlite3_column_int64(st, at + 7);
+    r->received_us = sqlite3_column_int64(st, at + 8);
     if (env) {
-        r->envelope = (const char *)sqlite3_column_text(st, 9);
-        r->envelope_len = (size_t)sqlite3_column_bytes(st, 9);
+        r->envelope = (const char *)sqlite3_column_text(st, at + 9);
+        r->envelope_len = (size_t)sqlite3_column_bytes(st, at + 9);
     }
+}
+
+static void read_record(sqlite3_stmt *st, cy_record_row *r, bool env)
+{
+    read_record_at(st, 0, r, env);
 }
 
 static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_record_cb cb,
@@ -1990,24 +2086,31 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
 {
     struct sq *q = impl;
     *more = false;
-    char sql[SQL_MAX];
-    /* the access rule is part of the query: a page counts only rows the
-     * viewer may see */
-    snprintf(sql, sizeof sql,
-             "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s"
-             " AND (tlp='clear' OR (:viewer IS NOT NULL AND (tlp='green' OR author=:viewer"
-             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party IN (:viewer,:vstate)"
-             " AND v.seq=records.seq))))"
-             " ORDER BY seq LIMIT :limit",
-             qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
-             qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
-             qq->to ? " AND seq IN (SELECT seq FROM record_to WHERE party=:to)" : "",
-             qq->since_ms ? " AND created_ms>=:since" : "");
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+    if (!qq->visible || !filter_ok(qq->visible))
+        return cy_fail(err, COMITY_ERR_USAGE, "store: a record query needs a record filter");
+    /* the reader's filter is part of the query: a page counts only rows
+     * the reader may see */
+    cy_buf sql;
+    cy_buf_init(&sql, SQL_MAX);
     comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, sql, err);
+    if (cy_buf_printf(&sql,
+                      "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s AND ",
+                      qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
+                      qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
+                      qq->to ? " AND seq IN (SELECT seq FROM record_to WHERE party=:to)" : "",
+                      qq->since_ms ? " AND created_ms>=:since" : "") ||
+        filter_sql(&sql, qq->visible, "records") ||
+        cy_buf_puts(&sql, " ORDER BY seq LIMIT :limit")) {
+        cy_buf_free(&sql);
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
+    }
+    struct conn *c = acquire(q, err);
+    if (!c) {
+        cy_buf_free(&sql);
+        return err ? err->code : COMITY_ERR_DB;
+    }
+    sqlite3_stmt *st = prep(c, (const char *)sql.data, err);
+    cy_buf_free(&sql);
     if (!st) {
         rc = COMITY_ERR_DB;
         goto done;
@@ -2020,19 +2123,11 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     BIND_TEXT(":type", qq->type)
     BIND_TEXT(":author", qq->author)
     BIND_TEXT(":to", qq->to)
-    BIND_TEXT(":viewer", qq->viewer)
-    /* a record to a bare state ("in") is addressed to every office of it */
-    char vstate[COMITY_PARTY_MAX + 1] = "";
-    if (qq->viewer) {
-        size_t sl = strcspn(qq->viewer, ".");
-        if (sl < sizeof vstate) {
-            memcpy(vstate, qq->viewer, sl);
-            vstate[sl] = '\0';
-        }
-    }
-    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":vstate"), vstate, -1,
-                      SQLITE_TRANSIENT);
 #undef BIND_TEXT
+    /* the filter's "?" are numbered after the parameters before them, and
+     * :limit, the last, after them */
+    bind_filter(st, sqlite3_bind_parameter_index(st, ":limit") - filter_params(qq->visible),
+                qq->visible);
     if (qq->since_ms)
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), qq->since_ms);
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), (int64_t)qq->limit + 1);
