@@ -30,16 +30,20 @@
 #define CY_RECORD_ID_MAX (COMITY_RECORD_TYPE_MAX + 2 + 36 + 1)
 #define CY_RECORD_COLLS_MAX 8 /* TAXII collections one record is copied into */
 
-/* One record to add.  All pointers borrowed for the call. */
+/* One record to add.  All pointers borrowed for the call.  The store
+ * keeps the fields as given (they were checked by the record parser) and
+ * never interprets them: tlp, author and to[] only take part in
+ * cy_record_filter matches, created_ms in since filters. */
 typedef struct cy_record_in {
-    const char *id, *type, *author, *tlp, *created;
+    const char *id;      /* unique among records */
+    const char *type, *author, *tlp, *created;
     int64_t created_ms;
     const char *digest; /* 64 hex */
     uint64_t log_index;
     int64_t received_us;
-    const char *envelope;
+    const char *envelope; /* kept byte for byte */
     size_t envelope_len;
-    const char *const *to;
+    const char *const *to; /* recipients; a name listed twice is kept once */
     size_t nto;
     /* TAXII projection: the object that shows the record in each of the
      * collections colls[] (no JSON stored: readers render it from the
@@ -65,7 +69,9 @@ typedef struct cy_record_extdef {
     const char *spec_version, *media_type; /* required */
 } cy_record_extdef;
 
-/* One stored record, borrowed by the callback for the duration of the call. */
+/* One stored record, borrowed by the callback for the duration of the
+ * call.  seq is the record's place in intake order: assigned by add,
+ * increasing in the order of the batch and across batches, never reused. */
 typedef struct cy_record_row {
     int64_t seq;
     const char *id, *type, *author, *tlp, *created, *digest;
@@ -115,6 +121,8 @@ typedef int (*cy_record_cb)(const cy_record_row *row, void *ctx);
 /* cy_store_records_add flags */
 #define CY_STORE_NOSYNC 1u /* commit without waiting for the disk (see sync) */
 
+/* The record operations of a backend; each has the contract of its
+ * wrapper below, with the backend's state `impl` first. */
 typedef struct cy_record_ops {
     /* NOTFOUND when absent; digest gets 64 hex + NUL. */
     comity_err (*find)(void *impl, const char *id, char digest[65], uint64_t *log_index,
@@ -140,12 +148,16 @@ typedef struct cy_record_ops {
     comity_err (*set_index)(void *impl, int64_t seq, uint64_t log_index, comity_error *err);
 } cy_record_ops;
 
+/* The digest and log index of the record `id`, without any filter (for
+ * intake: is this id taken?).  NOTFOUND when absent. */
 static inline comity_err cy_store_record_find(comity_store *st, const char *id,
                                               char digest[65], uint64_t *log_index,
                                               comity_error *err)
 {
     return st->rec->find(st->impl, id, digest, log_index, err);
 }
+/* find for n ids in one snapshot: found[i], and then digests[i] and
+ * log_index[i].  Called by one thread at a time (intake's committer). */
 static inline comity_err cy_store_record_find_many(comity_store *st, const char *const *ids,
                                                    size_t n, char (*digests)[65],
                                                    uint64_t *log_index, bool *found,
@@ -154,8 +166,14 @@ static inline comity_err cy_store_record_find_many(comity_store *st, const char 
     return st->rec->find_many(st->impl, ids, n, digests, log_index, found, err);
 }
 /* Adds n records in one transaction (all or none), durable when it
- * returns.  EXISTS if an id is already stored (the caller checks with find
- * first). */
+ * returns: their rows, their recipients, and each record's projection
+ * into each of its collections colls[] (one object row per (record,
+ * collection), whatever the number of collections a batch touches), all
+ * projections of one collection with one date_added later than any
+ * already there (as cy_store_objects_add), plus `extdef` (may be NULL)
+ * once in every collection that receives a projection.  EXISTS if an id is
+ * already stored (the caller checks with find first); USAGE when a
+ * projection lacks its spec version or media type. */
 static inline comity_err cy_store_records_add(comity_store *st, const cy_record_in *recs,
                                               size_t n, const cy_record_extdef *extdef,
                                               comity_error *err)
@@ -184,18 +202,25 @@ static inline comity_err cy_store_records_prepare(comity_store *st, comity_error
 {
     return st->rec->prepare(st->impl, err);
 }
-/* Calls cb for at most q->limit visible rows; *more says whether more remain. */
+/* The records q selects that q->visible passes, in seq order: cb for at
+ * most q->limit of them; *more says whether more remain (rows the filter
+ * hides are never counted).  USAGE without q->visible. */
 static inline comity_err cy_store_records_query(comity_store *st, const cy_record_query *q,
                                                 cy_record_cb cb, void *ctx, bool *more,
                                                 comity_error *err)
 {
     return st->rec->query(st->impl, q, cb, ctx, more, err);
 }
+/* Every record with seq > after_seq, in seq order, without envelopes and
+ * without any filter (the node's recovery at start); cb may call the
+ * store. */
 static inline comity_err cy_store_records_tail(comity_store *st, int64_t after_seq,
                                                cy_record_cb cb, void *ctx, comity_error *err)
 {
     return st->rec->tail(st->impl, after_seq, cb, ctx, err);
 }
+/* Sets the log index of the record `seq` (recovery re-logged it); durable
+ * on return.  No error when no record has that seq. */
 static inline comity_err cy_store_record_set_index(comity_store *st, int64_t seq,
                                                    uint64_t log_index, comity_error *err)
 {
