@@ -12,6 +12,7 @@
 
 #include "crypto/dsse.h"
 #include "crypto/note.h"
+#include "record/visible.h"
 #include "util/testutil.h"
 
 static comity_key *alice, *bob, *eve;
@@ -467,9 +468,48 @@ static void test_addressing(void **state)
              COMITY_ERR_INVALID, "record.to[0]");
 }
 
+/* Who may see a record (record/visible.h): clear to anyone, green to any
+ * principal, sealed levels to the author and the recipients (a bare state
+ * standing for its offices), and the operator no more than any principal. */
+static void test_visibility(void **state)
+{
+    (void)state;
+    const char *to_cert[1] = {"in.cert-in"}, *to_in[1] = {"in"}, *to_op[1] = {"operator"};
+    struct {
+        const char *viewer, *tlp, *author;
+        const char *const *to;
+        size_t nto;
+        bool sees;
+    } c[] = {
+        {NULL, "clear", "pk.mofa", NULL, 0, true},
+        {NULL, "green", "pk.mofa", NULL, 0, false},
+        {NULL, "amber", "pk.mofa", to_cert, 1, false},
+        {"us.cisa", "green", "pk.mofa", NULL, 0, true},
+        {"us.cisa", "amber", "pk.mofa", to_cert, 1, false},
+        {"us.cisa", "red", "us.cisa", to_cert, 1, true},       /* author */
+        {"in.cert-in", "red", "pk.mofa", to_cert, 1, true},    /* recipient */
+        {"in.mea", "amber", "pk.mofa", to_in, 1, true},        /* office of a bare state */
+        {"in.mea", "amber", "pk.mofa", to_cert, 1, false},     /* not another office */
+        {"inx.a", "amber", "pk.mofa", to_in, 1, false},        /* not a prefix */
+        {"operator", "amber", "pk.mofa", to_cert, 1, false},   /* the operator: no */
+        {"operator", "amber+strict", "pk.mofa", to_cert, 1, false},
+        {"operator", "green", "pk.mofa", NULL, 0, true},
+        {"operator", "red", "pk.mofa", to_op, 1, true},        /* only if addressed */
+        {"", "green", "pk.mofa", NULL, 0, false},              /* no name: anonymous */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        cy_record_filter f;
+        cy_record_visibility(c[i].viewer, &f);
+        if (cy_record_filter_passes(&f, c[i].tlp, c[i].author, c[i].to, c[i].nto) != c[i].sees)
+            fail_msg("case %zu: %s reading %s by %s", i, c[i].viewer ? c[i].viewer : "(anon)",
+                     c[i].tlp, c[i].author);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_visibility),
         cmocka_unit_test(test_keyfile),       cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_sealed),        cmocka_unit_test(test_payload_rules),
         cmocka_unit_test(test_sign_refusals),       cmocka_unit_test(test_verify_parsed),

@@ -10,6 +10,8 @@
 
 #include <sqlite3.h>
 
+#include "record/visible.h"
+#include "stix/wrapper.h"
 #include "store/store.h"
 #include "util/testutil.h"
 
@@ -380,12 +382,25 @@ struct jsons {
     char json[4][4096];
 };
 
+/* Collects ids and JSON; a record's projection is rendered as the TAXII
+ * layer does (cy_stix_wrapper_append). */
 static int json_row(const cy_obj_row *r, void *ctx)
 {
     struct jsons *j = ctx;
     if (j->n < 4) {
         snprintf(j->id[j->n], sizeof j->id[0], "%s", r->id);
-        snprintf(j->json[j->n], sizeof j->json[0], "%.*s", (int)r->json_len, r->json);
+        if (r->record && r->record->envelope) {
+            const cy_record_row *rr = r->record;
+            cy_stix_wrapped w = {rr->id,      rr->type,     rr->author,      rr->tlp,
+                                 rr->created, rr->envelope, rr->envelope_len};
+            cy_buf b;
+            cy_buf_init(&b, sizeof j->json[0] - 1);
+            TU_OK(cy_stix_wrapper_append(&b, &w));
+            snprintf(j->json[j->n], sizeof j->json[0], "%.*s", (int)b.len, (const char *)b.data);
+            cy_buf_free(&b);
+        } else if (r->json) {
+            snprintf(j->json[j->n], sizeof j->json[0], "%.*s", (int)r->json_len, r->json);
+        }
     }
     j->n++;
     return 0;
@@ -416,6 +431,7 @@ static void test_record_wrapper_and_sync(void **state)
                       .envelope_len = strlen(env), .to = to, .nto = 1,
                       .stix_id = "x-comity-record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
                       .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                      .stix_spec_version = "2.1", .stix_media_type = CY_STIX_WRAPPER_MEDIA,
                       .colls = {c.n}, .ncolls = 1};
     TU_OK(cy_store_records_add_nosync(st, &r, 1, NULL, E));
     /* visible to the other connections before the sync */
@@ -439,7 +455,7 @@ static void test_record_wrapper_and_sync(void **state)
              "\"record_id\":\"note--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09\","
              "\"record_type\":\"note\",\"author\":\"pk.mofa\",\"tlp\":\"clear\","
              "\"dsse_envelope\":%s}",
-             CY_RECORD_EXTDEF_ID, env);
+             CY_STIX_EXTDEF_ID, env);
     assert_string_equal(j.id[1], r.stix_id);
     assert_string_equal(j.json[1], want);
     /* by id (schema 5: a wrapper is found through its record, not the id
@@ -472,6 +488,179 @@ static void test_record_wrapper_and_sync(void **state)
     comity_store_close(st);
 }
 
+/* One batch whose records go to more collections than any fixed table
+ * would hold (70 here): each record's wrapper is stored once in each of
+ * its collections, the extension definition once per collection, also in
+ * the collection that the last two records share. */
+#define MANY_COLLS 70
+static void test_records_add_many_collections(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    int64_t colls[MANY_COLLS];
+    for (int i = 0; i < MANY_COLLS; i++) {
+        char id[CY_UUID_BUF], alias[32];
+        snprintf(id, sizeof id, "e0000000-0000-4000-8000-%012d", 100 + i);
+        snprintf(alias, sizeof alias, "inbox.c%d", i);
+        cy_collection c = coll(id, alias);
+        TU_OK(cy_store_collection_add(st, &c, E));
+        TU_OK(cy_store_collection_get(st, "comity", id, &c, E));
+        colls[i] = c.n;
+    }
+    /* record i in collection i; the last record also in the collection of
+     * the one before it */
+    enum { NREC = MANY_COLLS + 1 };
+    static char rid[NREC][80], sid[NREC][80];
+    static cy_record_in r[NREC];
+    char dig[65];
+    memset(dig, 'e', 64), dig[64] = 0;
+    static const char extjs[] = "{\"type\":\"extension-definition\"}";
+    cy_record_extdef ext = {"extension-definition--00000000-0000-4000-8000-000000000001",
+                            "2026-11-23T00:00:00.000Z", 7, extjs, sizeof extjs - 1,
+                            "2.1", CY_STIX_WRAPPER_MEDIA};
+    for (int i = 0; i < NREC; i++) {
+        snprintf(rid[i], sizeof rid[i], "note--1a5c9d9e-6a8e-4d4c-9d37-%012d", i);
+        snprintf(sid[i], sizeof sid[i], "x-comity-record--1a5c9d9e-6a8e-4d4c-9d37-%012d", i);
+        r[i] = (cy_record_in){.id = rid[i], .type = "note", .author = "pk.mofa",
+                              .tlp = "amber", .created = "2026-11-23T10:00:00Z",
+                              .digest = dig, .envelope = "{}", .envelope_len = 2,
+                              .stix_id = sid[i], .stix_version = "2026-11-23T10:00:00Z",
+                              .stix_version_us = 5, .stix_spec_version = "2.1",
+                              .stix_media_type = CY_STIX_WRAPPER_MEDIA, .ncolls = 1};
+        r[i].colls[0] = colls[i < MANY_COLLS ? i : MANY_COLLS - 1];
+    }
+    r[NREC - 1].colls[1] = colls[MANY_COLLS - 2];
+    r[NREC - 1].ncolls = 2;
+    TU_OK(cy_store_records_add(st, r, NREC, &ext, E));
+    for (int i = 0; i < MANY_COLLS; i++) {
+        struct jsons j = {0};
+        bool more;
+        cy_obj_query q = {.coll = colls[i], .limit = 10};
+        TU_OK(cy_store_objects_query(st, &q, json_row, &j, &more, E));
+        size_t want = i >= MANY_COLLS - 2 ? 3 : 2; /* extdef + wrapper(s) */
+        assert_int_equal(j.n, want);
+        assert_string_equal(j.id[0], ext.id);
+        assert_string_equal(j.id[1], sid[i]);
+        if (want == 3)
+            assert_string_equal(j.id[2], sid[NREC - 1]);
+    }
+    comity_store_close(st);
+}
+
+/* Who sees which record: for each viewer, GET-style queries (one page of
+ * everything, then pages of one) return exactly the records that src/record's
+ * rule passes in memory, and a TAXII page of a collection holding their
+ * projections leaves out the same ones (stored objects stay), so paging
+ * never counts a hidden row. */
+static int seq_row(const cy_record_row *r, void *ctx)
+{
+    char *seen = ctx;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 1024 - n, "%s%s", n ? " " : "", r->id + strlen(r->id) - 2);
+    return 0;
+}
+
+static void test_record_visibility_compiled(void **state)
+{
+    (void)state;
+    cy_collection c;
+    comity_store *st = open_with("e0000000-0000-4000-8000-0000000000ac", "inbox.x", &c);
+    cy_obj_in o;
+    char oid[64], ojs[128];
+    make_obj(&o, oid, ojs, 1, 1);
+    int64_t d = 1;
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    struct {
+        const char *tlp, *author, *to[2];
+    } k[] = {
+        {"clear", "pk.mofa", {NULL}},         {"green", "pk.mofa", {NULL}},
+        {"amber", "pk.mofa", {"in.cert-in"}}, {"red", "in.cert-in", {"pk.mofa"}},
+        {"amber+strict", "us.cisa", {"in"}},  {"red", "us.cisa", {"fr.anssi", "pk"}},
+        {"amber", "operator", {NULL}},        {"red", "pk.mofa", {"operator"}},
+    };
+    enum { NK = sizeof k / sizeof k[0] };
+    static char rid[NK][80], sid[NK][80];
+    cy_record_in r[NK];
+    char dig[65];
+    memset(dig, 'f', 64), dig[64] = 0;
+    for (size_t i = 0; i < NK; i++) {
+        snprintf(rid[i], sizeof rid[i], "note--2a5c9d9e-6a8e-4d4c-9d37-0000000000%02zu", i);
+        snprintf(sid[i], sizeof sid[i], "x-comity-record--2a5c9d9e-6a8e-4d4c-9d37-0000000000%02zu",
+                 i);
+        size_t nto = k[i].to[1] ? 2 : k[i].to[0] ? 1 : 0;
+        r[i] = (cy_record_in){.id = rid[i], .type = "note", .author = k[i].author,
+                              .tlp = k[i].tlp, .created = "2026-11-23T10:00:00Z",
+                              .digest = dig, .envelope = "{}", .envelope_len = 2,
+                              .to = k[i].to, .nto = nto, .stix_id = sid[i],
+                              .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                      .stix_spec_version = "2.1", .stix_media_type = CY_STIX_WRAPPER_MEDIA,
+                              .colls = {c.n}, .ncolls = 1};
+    }
+    TU_OK(cy_store_records_add(st, r, NK, NULL, E));
+    const char *viewers[] = {NULL, "pk.mofa", "in.cert-in", "in.mea", "us.cisa", "operator",
+                             "fr.anssi", "pk"};
+    for (size_t v = 0; v < sizeof viewers / sizeof viewers[0]; v++) {
+        cy_record_filter f;
+        cy_record_visibility(viewers[v], &f);
+        char want[1024] = "", got[1024] = "", paged[1024] = "";
+        size_t nwant = 0;
+        for (size_t i = 0; i < NK; i++) {
+            size_t nto = k[i].to[1] ? 2 : k[i].to[0] ? 1 : 0;
+            if (cy_record_filter_passes(&f, k[i].tlp, k[i].author, k[i].to, nto)) {
+                size_t n = strlen(want);
+                snprintf(want + n, sizeof want - n, "%s%02zu", n ? " " : "", i);
+                nwant++;
+            }
+        }
+        bool more = false;
+        cy_record_query q = {.limit = 100, .visible = &f};
+        TU_OK(cy_store_records_query(st, &q, seq_row, got, &more, E));
+        assert_string_equal(got, want);
+        assert_false(more);
+        /* pages of one: every visible record once, `more` exact */
+        q.limit = 1;
+        for (;;) {
+            size_t before = strlen(paged);
+            TU_OK(cy_store_records_query(st, &q, seq_row, paged, &more, E));
+            if (strlen(paged) == before)
+                break;
+            /* the cursor: the seq of the row just seen (record i is seq i+1) */
+            q.after_seq = atoi(paged + strlen(paged) - 2) + 1;
+            if (!more)
+                break;
+        }
+        assert_string_equal(paged, want);
+        /* TAXII: the stored object and the visible records' projections */
+        struct jsons j = {0};
+        cy_obj_query oq = {.coll = c.n, .limit = 100, .visible = &f};
+        TU_OK(cy_store_objects_query(st, &oq, json_row, &j, &more, E));
+        assert_int_equal(j.n, 1 + nwant);
+        /* a page of exactly the visible count says there is no more */
+        oq.limit = 1 + nwant;
+        memset(&j, 0, sizeof j);
+        TU_OK(cy_store_objects_query(st, &oq, json_row, &j, &more, E));
+        assert_false(more);
+        /* a hidden projection asked for by id is absent */
+        for (size_t i = 0; i < NK; i++) {
+            size_t nto = k[i].to[1] ? 2 : k[i].to[0] ? 1 : 0;
+            const char *ids[1] = {sid[i]};
+            cy_obj_query iq = {.coll = c.n, .limit = 10, .ids = ids, .nids = 1, .visible = &f};
+            memset(&j, 0, sizeof j);
+            TU_OK(cy_store_objects_query(st, &iq, json_row, &j, &more, E));
+            assert_int_equal(j.n, cy_record_filter_passes(&f, k[i].tlp, k[i].author, k[i].to,
+                                                          nto) ? 1 : 0);
+        }
+    }
+    /* a record query without a filter is refused, not answered unfiltered */
+    bool more;
+    char got[1024] = "";
+    cy_record_query bare = {.limit = 10};
+    assert_int_equal(cy_store_records_query(st, &bare, seq_row, got, &more, NULL),
+                     COMITY_ERR_USAGE);
+    comity_store_close(st);
+}
+
 /* A collection holding one stored object and one record's wrapper. */
 struct pair {
     cy_collection c;
@@ -495,6 +684,7 @@ static comity_store *add_pair(struct pair *p, const char *coll_id, const char *u
                           .created = "2026-11-23T10:00:00Z", .digest = p->dig,
                           .envelope = "{}", .envelope_len = 2, .stix_id = p->sid,
                           .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
+                      .stix_spec_version = "2.1", .stix_media_type = CY_STIX_WRAPPER_MEDIA,
                           .colls = {p->c.n}, .ncolls = 1};
     TU_OK(cy_store_records_add(st, &p->r, 1, NULL, E));
     return st;
@@ -664,6 +854,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_records_add_many_collections, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_visibility_compiled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_objects_4_to_5, setup, teardown),
     };

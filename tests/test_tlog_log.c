@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "tlog/tlog.h"
 #include "util/testutil.h"
 
@@ -591,6 +593,77 @@ static void test_create_checks(void **state)
     free(dir);
 }
 
+/* PRAGMA user_version of a database file (-1 if unreadable). */
+static int file_version(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void set_file_version(const char *path, int v)
+{
+    sqlite3 *db = NULL;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* A log made by d514d87, before log.db had a schema version
+ * (tests/data/legacy-d514d87): this build opens it as version 1, reads
+ * its entries, appends to it; a log.db newer than this build is refused. */
+static void test_legacy_log(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char cmd[8192], dir[4096], db[4200], kpath[4096];
+    snprintf(dir, sizeof dir, "%s/log", tmp);
+    snprintf(db, sizeof db, "%s/log.db", dir);
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", tu_src("tests/data/legacy-d514d87/log"), dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(file_version(db), 0);
+    snprintf(kpath, sizeof kpath, "%s", tu_src("tests/data/legacy-d514d87/log.key"));
+    comity_log *log = NULL;
+    TU_OK(comity_log_open(dir, COMITY_LOG_READ, NULL, &log, E));
+    uint64_t size = 0;
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 3);
+    uint8_t *ent = NULL;
+    size_t len = 0;
+    TU_OK(comity_log_entry(log, 1, &ent, &len, E));
+    assert_int_equal(len, 3);
+    assert_memory_equal(ent, "two", 3);
+    comity_free(ent);
+    comity_log_close(log);
+    assert_int_equal(file_version(db), 0); /* a reader reads the files, not log.db */
+    comity_nkey *key = NULL;
+    TU_OK(comity_nkey_load(kpath, &key, E));
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    uint64_t idx = 0;
+    TU_OK(comity_log_append(log, "four", 4, 1, &idx, E));
+    assert_int_equal(idx, 3);
+    TU_OK(comity_log_sync(log, E));
+    comity_log_close(log);
+    assert_int_equal(file_version(db), 1);
+    /* newer than this build: refused, and left as it is */
+    set_file_version(db, 99);
+    TU_FAILS(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E), COMITY_ERR_DB,
+             "newer than this build");
+    assert_int_equal(file_version(db), 99);
+    comity_nkey_free(key);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +673,7 @@ int main(void)
         cmocka_unit_test(test_fork_caught),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_create_checks),
+        cmocka_unit_test(test_legacy_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
  */
 #include <stdlib.h>
 
+#include <sqlite3.h>
+
 #include "tlog/tlog.h"
 #include "util/testutil.h"
 
@@ -471,10 +473,44 @@ static void test_checkpoint_parser(void **state)
                  COMITY_ERR_INVALID, bad[i].needle);
 }
 
+/* A witness made by d514d87, before witness.db had a schema version
+ * (tests/data/legacy-d514d87): this build opens it as version 1 and keeps
+ * what it remembered (the legacy log, cosigned at size 3). */
+static void test_legacy_witness(void **state)
+{
+    (void)state;
+    char *tmp = tu_tmpdir();
+    char cmd[8192], db[4200];
+    snprintf(db, sizeof db, "%s/witness.db", tmp);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'",
+             tu_src("tests/data/legacy-d514d87/witness/witness.db"), db);
+    assert_int_equal(system(cmd), 0);
+    comity_nkey *key = NULL;
+    TU_OK(comity_nkey_load(tu_src("tests/data/legacy-d514d87/w.key"), &key, E));
+    comity_witness *w = NULL;
+    TU_OK(comity_witness_open(tmp, key, &w, E));
+    uint64_t size = 0;
+    TU_OK(comity_witness_size(w, "legacy.example/log", &size, E));
+    assert_int_equal(size, 3);
+    comity_witness_free(w);
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    comity_nkey_free(key);
+    tu_rmrf(tmp);
+    free(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_witness_statuses),
+        cmocka_unit_test(test_legacy_witness),
         cmocka_unit_test(test_cosign_and_policy),
         cmocka_unit_test(test_proof_parser),
         cmocka_unit_test(test_checkpoint_parser),

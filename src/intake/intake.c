@@ -685,7 +685,8 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         /* the rows with their indexes, in one store transaction committed
          * while the log's sequencer commits the entries; the syncer waits
          * for both (see the top) */
-        cy_record_extdef ext = {CY_STIX_EXTDEF_ID, CY_STIX_EXTDEF_TIME, in->extdef_us, NULL, 0};
+        cy_record_extdef ext = {CY_STIX_EXTDEF_ID, CY_STIX_EXTDEF_TIME, in->extdef_us, NULL, 0,
+                                CY_STIX_WRAPPER_SPEC, CY_STIX_WRAPPER_MEDIA};
         ext.json = cy_stix_extdef_json(&ext.json_len);
         comity_err rc = cy_store_records_add_nosync(in->st, rows, nf, &ext, &e);
         fw_failed = fw_failed || (rc && fw_dirty);
@@ -1081,6 +1082,8 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         .stix_id = it->stix_id,
         .stix_version = created,
         .stix_version_us = cms * 1000,
+        .stix_spec_version = CY_STIX_WRAPPER_SPEC,
+        .stix_media_type = CY_STIX_WRAPPER_MEDIA,
     };
     if (!pick_collections(in, rec, &it->in)) {
         fail(it, "size", COMITY_ERR_TOOBIG, false,

@@ -32,6 +32,7 @@
 #include <sodium.h>
 
 #include "node/records.h"
+#include "record/visible.h"
 
 #define LIST_DEFAULT 100
 #define LIST_MAX 1000
@@ -196,7 +197,11 @@ static void post_record(cy_req *r, cy_resp *w)
 
 /* ---- reading ----------------------------------------------------------------------- */
 
-static const char *viewer(cy_req *r) { return r->anon ? NULL : r->who.name; }
+/* The records the caller may see (record/visible.h). */
+static void viewer(cy_req *r, cy_record_filter *f)
+{
+    cy_record_visibility(r->anon ? NULL : r->who.name, f);
+}
 
 struct one {
     char *envelope;
@@ -224,7 +229,9 @@ static int one_cb(const cy_record_row *row, void *ctx)
 static bool find_visible(cy_req *r, const char *id, bool envelope, struct one *o)
 {
     memset(o, 0, sizeof *o);
-    cy_record_query q = {.id = id, .limit = 1, .viewer = viewer(r), .with_envelope = envelope};
+    cy_record_filter vis;
+    viewer(r, &vis);
+    cy_record_query q = {.id = id, .limit = 1, .visible = &vis, .with_envelope = envelope};
     bool more;
     return cy_store_records_query(r->node->store, &q, one_cb, o, &more, NULL) == COMITY_OK &&
            o->found;
@@ -350,7 +357,9 @@ static void list_records(cy_req *r, cy_resp *w)
                       a.bad ? a.bad : "?", LIST_MAX);
         return;
     }
-    a.q.viewer = viewer(r);
+    cy_record_filter vis;
+    viewer(r, &vis);
+    a.q.visible = &vis;
     struct list_ctx l = {json_array(), 0};
     bool more = false;
     comity_error e = {0};

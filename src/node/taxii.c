@@ -42,6 +42,8 @@
 #include <time.h>
 
 #include "node/taxii.h"
+#include "record/visible.h"
+#include "stix/wrapper.h"
 
 #define FILTER_VALUES 64        /* values in one match[] parameter */
 #define RESPONSE_SOFT_CAP (16u << 20) /* stop adding objects to a page past this */
@@ -171,6 +173,7 @@ struct params {
     const char *specs[FILTER_VALUES];
     size_t nspec;
     bool has_spec;
+    cy_record_filter visible; /* the records the caller may see (record/visible.h) */
     char msg[200];
 };
 
@@ -332,6 +335,7 @@ static bool parse_params(cy_req *r, cy_resp *w, unsigned allowed, struct params 
     p->allowed = allowed;
     p->arena = &r->arena;
     p->limit = CY_TAXII_PAGE_DEFAULT;
+    cy_record_visibility(r->anon ? NULL : r->who.name, &p->visible);
     if (cy_req_args(r, param_one, p)) {
         cy_resp_error(r, w, true, 400, "bad query parameter", "%s", p->msg);
         return false;
@@ -358,6 +362,7 @@ static void fill_query(const struct params *p, int64_t coll, cy_obj_query *q)
     q->nversions = p->nversions;
     q->spec_versions = p->has_spec ? p->specs : NULL;
     q->nspec = p->nspec;
+    q->visible = &p->visible;
 }
 
 /* ---- resources ------------------------------------------------------------------ */
@@ -525,7 +530,14 @@ static int page_row(const cy_obj_row *row, void *ctx)
     char v[CY_STIX_TIME_BUF], d[CY_STIX_TIME_BUF];
     switch (pg->kind) {
     case PAGE_OBJECTS:
-        e |= cy_buf_append(pg->b, row->json, row->json_len);
+        if (row->record) { /* a record's wrapper, rendered from the record */
+            const cy_record_row *rr = row->record;
+            cy_stix_wrapped wr = {rr->id,      rr->type,    rr->author,      rr->tlp,
+                                  rr->created, rr->envelope, rr->envelope_len};
+            e |= cy_stix_wrapper_append(pg->b, &wr);
+        } else {
+            e |= cy_buf_append(pg->b, row->json, row->json_len);
+        }
         break;
     case PAGE_MANIFEST:
         version_text(row, v);
@@ -597,7 +609,10 @@ static void page(cy_req *r, cy_resp *w, enum page_kind kind, const cy_obj_query 
 static bool object_exists(cy_req *r, cy_resp *w, int64_t coll, const char *id, bool *exists)
 {
     const char *ids[1] = {id};
-    cy_obj_query q = {.coll = coll, .ids = ids, .nids = 1, .vflags = CY_V_ALL, .limit = 1};
+    cy_record_filter vis; /* a record the caller may not see is absent */
+    cy_record_visibility(r->anon ? NULL : r->who.name, &vis);
+    cy_obj_query q = {.coll = coll, .ids = ids, .nids = 1, .vflags = CY_V_ALL, .limit = 1,
+                      .visible = &vis};
     struct page pg = {.kind = PAGE_VERSIONS};
     cy_buf tmp;
     cy_buf_init(&tmp, 4096);

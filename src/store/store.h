@@ -1,30 +1,87 @@
 /*
  * store.h: the node's storage interface (private to libcomity).
  *
- * A comity_store is an opaque handle holding a table of operations (the
- * vtable cy_store_ops) and the backend's own state.  Callers (the node, the
- * CLI through the public node API, later record intake) only use the
- * cy_store_* wrappers below, so a PostgreSQL backend can be added as another
- * ops table without touching them.  The embedded default is SQLite in WAL
- * mode (store_sqlite.c); its schema is versioned by numbered migrations.
+ * This header is the whole contract between the node and a storage
+ * backend: a second backend (PostgreSQL) implements the three tables of
+ * operations below (cy_store_ops here, cy_record_ops in store/records.h,
+ * cy_fw_store_ops in store/delivered.h) from what is written here, and the
+ * callers use only the cy_store_* wrappers.  The embedded backend is SQLite
+ * (store_sqlite.c); comity_store_open("sqlite:PATH" | PATH) picks it, and
+ * "postgres:..." will pick the other.
  *
- * What is stored:
+ * The store keeps what it is given and answers what it is asked; it holds
+ * no rule of comity.  Who may read a collection is decided by the caller
+ * (node/access.c) from the rule strings the store keeps; who may see a
+ * record is decided by src/record (record/visible.h) and handed to the
+ * store as a declarative filter (cy_record_filter) that the backend
+ * compiles into its query; the STIX object that shows a record over TAXII
+ * is rendered by src/stix from the record's row.  Nothing here knows a TLP
+ * label, a STIX type or a record type.
+ *
+ * What is stored (SQLite table names; another backend may lay it out as
+ * it likes, only the behaviour below counts):
  *   meta         key/value settings of the node (origin, api root title...)
  *   principals   who may log in: parties registered by the operator, and the
  *                operator account; API tokens are kept only as SHA-256 hashes
- *   collections  TAXII collections with their sharing level (access strings,
- *                see node/access.c)
- *   objects      STIX objects per collection, one row per (id, version);
- *                `seq` (rowid) orders objects that share a date_added
+ *   collections  TAXII collections with their sharing rules (strings)
+ *   objects      STIX objects per collection, one row per (id, version),
+ *                and record projections (store/records.h)
  *   status       TAXII status resources of past POSTs (JSON), kept 7 days
  *   records, record_to   accepted records (store/records.h)
  *   delivered    framework "delivered" events (store/delivered.h)
  *
- * Every operation is safe to call from many threads at once: the SQLite
- * backend keeps a pool of connections (one per concurrent caller) and
- * serialises writers with BEGIN IMMEDIATE and a busy timeout.
+ * Contract common to every operation
  *
- * Times are microseconds since the Unix epoch (int64).
+ *   Threads.  Every operation may be called from many threads at once on
+ *   one handle, and from several processes on one database (the CLI's
+ *   `comity party add` writes the store of a running node).  The SQLite
+ *   backend keeps a pool of connections (one per concurrent caller) and
+ *   serialises writers with BEGIN IMMEDIATE and a busy wait.
+ *
+ *   Transactions.  Each operation is atomic: it is applied whole or not at
+ *   all, including the batch operations (objects_add, objects_delete,
+ *   records_add).  Reads see a consistent snapshot for the duration of the
+ *   call (one page is one snapshot; successive pages are not).
+ *
+ *   Durability.  A write is durable (survives a crash of the process or
+ *   the machine) when its call returns COMITY_OK, with two named
+ *   exceptions: records added with cy_store_records_add_nosync (durable
+ *   when a later cy_store_records_sync returns) and status resources
+ *   (cy_store_status_put, which may be lost with the machine's power:
+ *   they only report on objects already durable).
+ *
+ *   Arguments.  Every pointer argument is borrowed for the call and not
+ *   kept.  Strings are NUL-terminated UTF-8 unless a length goes with them.
+ *   Callers have checked lengths against the caps below before calling.
+ *
+ *   Results.  Rows handed to a callback (cy_*_row) and the strings in them
+ *   are borrowed for that callback only: copy what must outlive it.  A
+ *   callback returns 0 to go on, non-zero to stop the walk early (not an
+ *   error).  Unless said otherwise a callback must not call the store on
+ *   the same thread (the row may be held on a connection); the walks meant
+ *   for start-up (records_tail, fw_replay, fw_get, delivered_list) allow it.
+ *   OUT strings (char **) are allocated with cy_malloc and freed by the
+ *   caller with cy_free; fixed-size OUT structs are filled in.
+ *
+ *   Errors.  COMITY_OK, or one of:
+ *     COMITY_ERR_NOTFOUND  the thing asked for is absent (said per operation)
+ *     COMITY_ERR_EXISTS    a unique key is taken (said per operation)
+ *     COMITY_ERR_LOCKED    the database stayed busy (another writer) past
+ *                          the backend's wait (10 s for SQLite)
+ *     COMITY_ERR_TOOBIG    a query would exceed a named cap (FILTER_MAX
+ *                          values in one filter, the query text)
+ *     COMITY_ERR_USAGE     the call itself is wrong (a record query
+ *                          without a filter, a delete without an id)
+ *     COMITY_ERR_NOMEM     out of memory
+ *     COMITY_ERR_DB        anything else the database said; also a
+ *                          database whose schema is newer than the build
+ *   with a message in *err (which may be NULL) saying what failed.  The
+ *   code returned does not depend on whether err is NULL.
+ *
+ *   Times are microseconds since the Unix epoch (int64) unless the name
+ *   says _ms.  Schema: the backend creates and migrates its own schema when
+ *   opened (SQLite: user_version and numbered migrations, sqlite/db.h) and
+ *   refuses a database newer than itself.
  */
 #ifndef COMITY_STORE_H
 #define COMITY_STORE_H
@@ -88,13 +145,27 @@ typedef struct cy_obj_row {
     const char *spec_version;
     const char *version; /* NULL when unversioned */
     const char *media_type;
-    const char *json; /* NULL unless the query asked for it */
+    const char *json; /* NULL unless the query asked for it, and for a projection */
     size_t json_len;
+    /* A record's projection (cy_record_in.colls): the record it shows, its
+     * envelope set when the query asked for JSON; the caller renders the
+     * object from it.  NULL for an object stored with its own JSON. */
+    const struct cy_record_row *record;
 } cy_obj_row;
 
 enum { CY_V_LAST = 1, CY_V_FIRST = 2, CY_V_ALL = 4 };
 
-/* A filtered page of a collection, ordered by (date_added, seq). */
+/* A filtered page of a collection, ordered by (date_added, seq).  The
+ * filters are ANDed; an empty list (n = 0) does not filter.
+ *   ids / types / spec_versions  the object's id / type / spec_version is
+ *                one of these (TAXII match[id], match[type],
+ *                match[spec_version])
+ *   vflags, versions  which versions of each id: CY_V_LAST (its newest),
+ *                CY_V_FIRST (its oldest), CY_V_ALL, or any version_us in
+ *                versions[] (ORed); vflags 0 with no versions means LAST
+ *   has_added_after  date_added > added_after
+ *   has_after    (date_added, seq) > (after_date, after_seq): the position
+ *                after the last row of the previous page (`next`) */
 typedef struct cy_obj_query {
     int64_t coll;
     bool has_added_after;
@@ -112,6 +183,11 @@ typedef struct cy_obj_query {
     const char *const *spec_versions; /* NULL: any (all are 2.1 today) */
     size_t nspec;
     bool with_json;
+    /* Projections of records this filter does not pass are left out, as
+     * if absent (paging counts only what is returned).  NULL: none left
+     * out (the node's own reads; a reader's request always sets it).
+     * Ignored by delete. */
+    const struct cy_record_filter *visible;
 } cy_obj_query;
 
 /* Return non-zero to stop early. */
@@ -119,8 +195,12 @@ typedef int (*cy_obj_cb)(const cy_obj_row *row, void *ctx);
 typedef int (*cy_principal_cb)(const cy_principal *p, void *ctx);
 typedef int (*cy_collection_cb)(const cy_collection *c, void *ctx);
 
+/* A backend's operations on collections, objects, principals, settings
+ * and status resources: each has the contract of its cy_store_* wrapper
+ * below, with the backend's state `impl` first.  Every member is
+ * required. */
 typedef struct cy_store_ops {
-    const char *name;
+    const char *name; /* "sqlite", "postgres" */
     void (*close)(void *impl);
     comity_err (*meta_get)(void *impl, const char *key, char **val, comity_error *err);
     comity_err (*meta_set)(void *impl, const char *key, const char *val, comity_error *err);
@@ -153,6 +233,7 @@ typedef struct cy_store_ops {
 
 struct cy_record_ops;
 struct cy_fw_store_ops;
+/* The handle: a backend fills all four members when it opens. */
 struct comity_store {
     const cy_store_ops *ops;
     void *impl;
@@ -161,35 +242,47 @@ struct comity_store {
 };
 
 /* Opens (creating and migrating if needed) the SQLite store at `path`.
- * OUT *st: release with comity_store_close. */
+ * OUT *st: release with comity_store_close (which closes the backend
+ * through ops->close; close must tolerate a half-opened backend). */
 comity_err cy_store_sqlite_open(const char *path, comity_store **st, comity_error *err);
 
 /* ---- wrappers: what callers use --------------------------------------- */
 
-/* OUT *val: NUL-terminated, caller frees (cy_free).  NOTFOUND when absent. */
+/* A setting.  OUT *val: NUL-terminated, caller frees (cy_free).  NOTFOUND
+ * when absent. */
 static inline comity_err cy_store_meta_get(comity_store *st, const char *key, char **val,
                                            comity_error *err)
 {
     return st->ops->meta_get(st->impl, key, val, err);
 }
+/* Sets (inserts or replaces) a setting; durable on return. */
 static inline comity_err cy_store_meta_set(comity_store *st, const char *key,
                                            const char *val, comity_error *err)
 {
     return st->ops->meta_set(st->impl, key, val, err);
 }
-/* EXISTS when the name is taken. */
+/* Registers a principal with the SHA-256 hex of its token.  EXISTS when
+ * the name (or the token hash) is taken.  Durable on return, and from then
+ * on seen by principal_get / principal_by_token through every handle in
+ * every process (a backend that caches principals must drop its cache when
+ * any process writes one: a replaced token is refused as soon as the
+ * replacement returned). */
 static inline comity_err cy_store_principal_add(comity_store *st, const cy_principal *p,
                                                 const char *token_hash, comity_error *err)
 {
     return st->ops->principal_add(st->impl, p, token_hash, err);
 }
+/* Replaces a principal's token hash (the same visibility rule as add).
+ * NOTFOUND when no principal has that name; EXISTS when the hash is taken. */
 static inline comity_err cy_store_principal_set_token(comity_store *st, const char *name,
                                                       const char *token_hash,
                                                       comity_error *err)
 {
     return st->ops->principal_set_token(st->impl, name, token_hash, err);
 }
-/* token_hash may be NULL.  NOTFOUND when absent. */
+/* A principal by name.  OUT *out; token_hash (may be NULL) gets its
+ * token's hash.  NOTFOUND when absent.  Called on every request: meant to
+ * be fast (SQLite caches found principals). */
 static inline comity_err cy_store_principal_get(comity_store *st, const char *name,
                                                 cy_principal *out,
                                                 char token_hash[CY_TOKEN_HASH_HEX],
@@ -197,41 +290,51 @@ static inline comity_err cy_store_principal_get(comity_store *st, const char *na
 {
     return st->ops->principal_get(st->impl, name, out, token_hash, err);
 }
+/* The principal whose token hash this is.  NOTFOUND when none. */
 static inline comity_err cy_store_principal_by_token(comity_store *st, const char *token_hash,
                                                      cy_principal *out, comity_error *err)
 {
     return st->ops->principal_by_token(st->impl, token_hash, out, err);
 }
+/* Every principal, by name. */
 static inline comity_err cy_store_principal_list(comity_store *st, cy_principal_cb cb,
                                                  void *ctx, comity_error *err)
 {
     return st->ops->principal_list(st->impl, cb, ctx, err);
 }
-/* c->n is ignored (assigned by the store).  EXISTS when the id is taken. */
+/* Adds a collection; c->n is ignored (the store assigns it: a positive
+ * integer, never reused, that object and record rows refer to).  EXISTS
+ * when the id is taken. */
 static inline comity_err cy_store_collection_add(comity_store *st, const cy_collection *c,
                                                  comity_error *err)
 {
     return st->ops->collection_add(st->impl, c, err);
 }
+/* A collection by API root and id, with its n.  NOTFOUND when absent. */
 static inline comity_err cy_store_collection_get(comity_store *st, const char *api_root,
                                                  const char *id, cy_collection *out,
                                                  comity_error *err)
 {
     return st->ops->collection_get(st->impl, api_root, id, out, err);
 }
-/* In a stable order (creation order). */
+/* Every collection of an API root, in creation order. */
 static inline comity_err cy_store_collection_list(comity_store *st, const char *api_root,
                                                   cy_collection_cb cb, void *ctx,
                                                   comity_error *err)
 {
     return st->ops->collection_list(st->impl, api_root, cb, ctx, err);
 }
-/* Adds n objects in one transaction, all with one date_added: either all
- * are stored or none.  *date_added is the wanted time (now) on entry and the
- * time used on return: later than any date_added already in the
- * collection, so dates strictly follow commit order.  An object whose (id, version)
- * is already in the collection is a duplicate: not stored again, added[i] =
- * 0 (else 1).  `added` may be NULL. */
+/* Adds n objects to collection `coll` in one transaction, all with one
+ * date_added: either all are stored or none.  *date_added is the wanted
+ * time (now) on entry and the time used on return: later than any
+ * date_added already in the collection (objects and record projections),
+ * so that a client resuming with added_after = the last date it saw never
+ * misses a later batch.  Each object gets a seq, increasing in the order
+ * of objs[], above every seq already stored.  An object whose (id,
+ * version_us) is already in the collection is a duplicate: not stored
+ * again, added[i] = 0 (else 1); `added` may be NULL.  The first / last
+ * version marks of each id are kept right (cy_obj_query.vflags).  Durable
+ * on return. */
 static inline comity_err cy_store_objects_add(comity_store *st, int64_t coll,
                                               const cy_obj_in *objs, size_t n,
                                               int64_t *date_added, uint8_t *added,
@@ -239,21 +342,32 @@ static inline comity_err cy_store_objects_add(comity_store *st, int64_t coll,
 {
     return st->ops->objects_add(st->impl, coll, objs, n, date_added, added, err);
 }
-/* Calls cb for at most q->limit rows; *more says whether rows remain (also
- * set when cb stopped the walk early). */
+/* One page of collection q->coll: the rows the query selects, ordered by
+ * (date_added, seq), cb called for at most q->limit of them; *more says
+ * whether selected rows remain after the last one passed to cb (also set
+ * when cb stopped the walk early).  Rows left out by q->visible are not
+ * selected: they neither reach cb nor count for the limit or *more.
+ * TOOBIG past FILTER_MAX (64) values in one filter list. */
 static inline comity_err cy_store_objects_query(comity_store *st, const cy_obj_query *q,
                                                 cy_obj_cb cb, void *ctx, bool *more,
                                                 comity_error *err)
 {
     return st->ops->objects_query(st->impl, q, cb, ctx, more, err);
 }
-/* Deletes the versions the query selects (ids, vflags/versions, spec
- * versions; paging fields ignored), fixing first/last marks. */
+/* Deletes, in one transaction, the versions the query selects (ids,
+ * vflags/versions, spec versions; paging fields, types and `visible`
+ * ignored; vflags 0 with no versions means every version), fixing the
+ * first / last marks; record projections named by id are deleted too.
+ * OUT *deleted: rows removed.  USAGE without an id.  Durable on return. */
 static inline comity_err cy_store_objects_delete(comity_store *st, const cy_obj_query *q,
                                                  size_t *deleted, comity_error *err)
 {
     return st->ops->objects_delete(st->impl, q, deleted, err);
 }
+/* Stores (or replaces) a TAXII status resource: id, its API root, the
+ * principal that made it ("" or NULL: anonymous), created (us) and its
+ * JSON.  Drops the resources created more than CY_STATUS_KEEP_US before
+ * `created`.  May be lost with the machine's power (see the top). */
 static inline comity_err cy_store_status_put(comity_store *st, const char *id,
                                              const char *api_root, const char *owner,
                                              int64_t created, const char *json,
@@ -261,7 +375,8 @@ static inline comity_err cy_store_status_put(comity_store *st, const char *id,
 {
     return st->ops->status_put(st->impl, id, api_root, owner, created, json, err);
 }
-/* OUT *json: caller frees (cy_free).  owner gets "" for anonymous. */
+/* A status resource.  OUT *json: caller frees (cy_free); owner gets ""
+ * for anonymous.  NOTFOUND when absent (or dropped). */
 static inline comity_err cy_store_status_get(comity_store *st, const char *api_root,
                                              const char *id, char **json,
                                              char owner[COMITY_PARTY_MAX + 1],

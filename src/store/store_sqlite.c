@@ -62,6 +62,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "sqlite/db.h"
 #include "store/store.h"
 
 #define POOL_MAX 16
@@ -153,6 +154,7 @@ struct conn {
     struct stmt_slot cache[STMT_CACHE];
     unsigned next_evict;
     struct timespec busy_since; /* busy_wait: when this wait began */
+    comity_err prep_rc;         /* why the last prep() returned NULL */
 };
 
 /* One cached principal, with the token hash the store holds for it. */
@@ -205,11 +207,9 @@ struct sq {
 
 static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
 {
-    int rc = db ? sqlite3_extended_errcode(db) : 0;
-    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-        return cy_fail(err, COMITY_ERR_LOCKED, "store: %s: %s", what, sqlite3_errmsg(db));
-    return cy_fail(err, COMITY_ERR_DB, "store: %s: %s", what,
-                   db ? sqlite3_errmsg(db) : "no database");
+    char w[128];
+    snprintf(w, sizeof w, "store: %s", what);
+    return cy_sqlite_fail(db, w, err);
 }
 
 static void conn_close(struct conn *c)
@@ -226,13 +226,7 @@ static void conn_close(struct conn *c)
 
 static comity_err exec(sqlite3 *db, const char *sql, comity_error *err)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        comity_err rc = cy_fail(err, COMITY_ERR_DB, "store: %s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return rc;
-    }
-    return COMITY_OK;
+    return cy_sqlite_exec(db, sql, "store", err);
 }
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
@@ -260,27 +254,20 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
-/* Opens a connection; with q, its checkpoints go to q's checkpointer. */
+/* Opens a connection (the settings of sqlite/db.h, plus foreign keys and
+ * a 16 MB page cache); with q, its checkpoints go to q's checkpointer.
+ * OUT *out: close with conn_close. */
 static comity_err conn_open(const char *path, struct sq *q, struct conn **out,
                             comity_error *err)
 {
     struct conn *c = cy_calloc(1, sizeof *c);
     if (!c)
         return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
-    if (rc != SQLITE_OK) {
-        comity_err e = cy_fail(err, COMITY_ERR_DB, "store: opening %s: %s", path,
-                               c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-        conn_close(c);
-        return e;
-    }
-    sqlite3_busy_handler(c->db, busy_wait, c);
-    comity_err e = exec(c->db,
-                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-                        " PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;",
-                        err);
+    cy_sqlite_opts o = {.create = true,
+                        .busy = busy_wait,
+                        .busy_arg = c,
+                        .pragmas = "PRAGMA foreign_keys=ON; PRAGMA cache_size=-16000;"};
+    comity_err e = cy_sqlite_open(path, &o, &c->db, err);
     if (e) {
         conn_close(c);
         return e;
@@ -303,13 +290,13 @@ static sqlite3_stmt *prep(struct conn *c, const char *sql, comity_error *err)
         }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-        dberr(err, c->db, "prepare");
+        c->prep_rc = dberr(err, c->db, "prepare");
         return NULL;
     }
     char *copy = cy_strdup(sql);
     if (!copy) {
         sqlite3_finalize(st);
-        cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+        c->prep_rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
         return NULL;
     }
     struct stmt_slot *s = &c->cache[c->next_evict++ % STMT_CACHE];
@@ -320,8 +307,11 @@ static sqlite3_stmt *prep(struct conn *c, const char *sql, comity_error *err)
     return st;
 }
 
-static struct conn *acquire(struct sq *q, comity_error *err)
+/* A connection of the pool, to give back with release.  NULL with *rc
+ * set when a new one cannot be opened. */
+static struct conn *acquire(struct sq *q, comity_err *rc, comity_error *err)
 {
+    *rc = COMITY_OK;
     pthread_mutex_lock(&q->mu);
     while (q->nfree == 0 && q->nmade == POOL_MAX)
         pthread_cond_wait(&q->cv, &q->mu);
@@ -333,7 +323,7 @@ static struct conn *acquire(struct sq *q, comity_error *err)
     size_t slot = q->nmade++;
     pthread_mutex_unlock(&q->mu);
     struct conn *c = NULL;
-    if (conn_open(q->path, q, &c, err) != COMITY_OK) {
+    if ((*rc = conn_open(q->path, q, &c, err)) != COMITY_OK) {
         pthread_mutex_lock(&q->mu);
         q->nmade--;
         pthread_cond_signal(&q->cv);
@@ -367,18 +357,80 @@ static void release(struct sq *q, struct conn *c)
  * record in bench_intake) than the extra misses of a 2 MB cache (about one
  * per record, read from the OS page cache).  Returned with imu held; the
  * caller unlocks it when done. */
-static struct conn *intake_acquire(struct sq *q, comity_error *err)
+static struct conn *intake_acquire(struct sq *q, comity_err *rc, comity_error *err)
 {
     pthread_mutex_lock(&q->imu);
-    if (!q->ic && (conn_open(q->path, q, &q->ic, err) != COMITY_OK ||
-                   exec(q->ic->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=" INTAKE_CACHE,
-                        err) != COMITY_OK)) {
+    *rc = COMITY_OK;
+    if (!q->ic && ((*rc = conn_open(q->path, q, &q->ic, err)) != COMITY_OK ||
+                   (*rc = exec(q->ic->db,
+                               "PRAGMA synchronous=NORMAL; PRAGMA cache_size=" INTAKE_CACHE,
+                               err)) != COMITY_OK)) {
         conn_close(q->ic);
         q->ic = NULL;
         pthread_mutex_unlock(&q->imu);
         return NULL;
     }
     return q->ic;
+}
+
+/* ---- the statement frame ---------------------------------------------------- */
+
+/* Most operations are one statement on one connection: borrow a
+ * connection, prepare (or find cached) the statement, bind, step, map
+ * SQLite's answer to a comity code, reset, give the connection back.
+ * frame_open does the first two, frame_done the last two; between them
+ * the caller binds and steps f.st.  `fresh` statements are prepared for
+ * this call only and finalized (walks whose callback may call the store
+ * again, and run once). */
+struct frame {
+    struct sq *q;
+    struct conn *c;
+    sqlite3_stmt *st;
+    bool fresh;
+};
+
+/* On error nothing is held and the code is returned. */
+static comity_err frame_open(struct frame *f, struct sq *q, const char *sql, bool fresh,
+                             comity_error *err)
+{
+    comity_err rc;
+    *f = (struct frame){.q = q, .fresh = fresh};
+    if (!(f->c = acquire(q, &rc, err)))
+        return rc;
+    if (fresh) {
+        if (sqlite3_prepare_v2(f->c->db, sql, -1, &f->st, NULL) != SQLITE_OK)
+            rc = dberr(err, f->c->db, "prepare");
+    } else if (!(f->st = prep(f->c, sql, err))) {
+        rc = f->c->prep_rc;
+    }
+    if (rc) {
+        sqlite3_finalize(fresh ? f->st : NULL);
+        release(q, f->c);
+        f->c = NULL;
+        f->st = NULL;
+    }
+    return rc;
+}
+
+/* The code for step result s: OK for a row or the end, else the
+ * connection's error (LOCKED when busy), naming `what`. */
+static comity_err frame_check(struct frame *f, int s, const char *what, comity_error *err)
+{
+    return s == SQLITE_ROW || s == SQLITE_DONE ? COMITY_OK : dberr(err, f->c->db, what);
+}
+
+/* Resets (or finalizes) the statement and gives the connection back;
+ * returns rc. */
+static comity_err frame_done(struct frame *f, comity_err rc)
+{
+    if (f->fresh)
+        sqlite3_finalize(f->st);
+    else if (f->st)
+        sqlite3_reset(f->st);
+    release(f->q, f->c);
+    f->c = NULL;
+    f->st = NULL;
+    return rc;
 }
 
 /* ---- background checkpoints ------------------------------------------------ */
@@ -506,54 +558,32 @@ static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col)
 
 static comity_err sq_meta_get(void *impl, const char *key, char **val, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "SELECT value FROM meta WHERE key=?", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
-    if (s == SQLITE_ROW) {
-        *val = cy_strdup((const char *)sqlite3_column_text(st, 0));
-        if (!*val)
-            rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
-    } else if (s == SQLITE_DONE) {
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT value FROM meta WHERE key=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, key, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW && !(*val = cy_strdup((const char *)sqlite3_column_text(f.st, 0))))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    else if (s == SQLITE_DONE)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no setting '%s'", key);
-    } else {
-        rc = dberr(err, c->db, "reading meta");
-    }
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    else
+        rc = frame_check(&f, s, "reading meta", err);
+    return frame_done(&f, rc);
 }
 
 static comity_err sq_meta_set(void *impl, const char *key, const char *val, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "INSERT INTO meta(key,value) VALUES(?,?)"
-                               " ON CONFLICT(key) DO UPDATE SET value=excluded.value", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, val, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(err, c->db, "writing meta");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT INTO meta(key,value) VALUES(?,?)"
+                                         " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                               false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, val, -1, SQLITE_STATIC);
+    return frame_done(&f, frame_check(&f, sqlite3_step(f.st), "writing meta", err));
 }
 
 /* ---- principals ----------------------------------------------------------- */
@@ -759,26 +789,19 @@ static comity_err sq_principal_add(void *impl, const cy_principal *p, const char
                                    comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "INSERT INTO principals(" PRINCIPAL_COLS ") VALUES(?,?,?,?,?,?)",
-                            err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, p->kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, p->vkey, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, p->recipient, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, p->created);
-    sqlite3_bind_text(st, 6, token_hash, -1, SQLITE_STATIC);
+    struct frame f;
+    comity_err rc = frame_open(&f, q, "INSERT INTO principals(" PRINCIPAL_COLS ")"
+                                      " VALUES(?,?,?,?,?,?)", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, p->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, p->vkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 4, p->recipient, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 5, p->created);
+    sqlite3_bind_text(f.st, 6, token_hash, -1, SQLITE_STATIC);
     int changes = 0;
-    rc = principal_write(q, c, st, "adding principal", p->name, &changes, err);
-done:
-    release(q, c);
+    rc = frame_done(&f, principal_write(q, f.c, f.st, "adding principal", p->name, &changes, err));
     pcache_invalidate(q);
     return rc;
 }
@@ -787,23 +810,18 @@ static comity_err sq_principal_set_token(void *impl, const char *name, const cha
                                          comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "UPDATE principals SET token_hash=? WHERE name=?", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    struct frame f;
+    comity_err rc = frame_open(&f, q, "UPDATE principals SET token_hash=? WHERE name=?", false,
+                               err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, token_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, name, -1, SQLITE_STATIC);
     int changes = 0;
-    rc = principal_write(q, c, st, "setting token", name, &changes, err);
+    rc = principal_write(q, f.c, f.st, "setting token", name, &changes, err);
     if (!rc && changes == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
-done:
-    release(q, c);
+    rc = frame_done(&f, rc);
     pcache_invalidate(q);
     return rc;
 }
@@ -811,30 +829,22 @@ done:
 static comity_err principal_one(struct sq *q, const char *sql, const char *arg,
                                 cy_principal *out, char *token_hash, comity_error *err)
 {
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, sql, err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
+    struct frame f;
+    comity_err rc = frame_open(&f, q, sql, false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, arg, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
     if (s == SQLITE_ROW) {
-        read_principal(st, out);
+        read_principal(f.st, out);
         if (token_hash)
-            copy_text(token_hash, CY_TOKEN_HASH_HEX, st, 5);
+            copy_text(token_hash, CY_TOKEN_HASH_HEX, f.st, 5);
     } else if (s == SQLITE_DONE) {
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no such principal");
     } else {
-        rc = dberr(err, c->db, "reading principal");
+        rc = frame_check(&f, s, "reading principal", err);
     }
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, rc);
 }
 
 /* A principal by name or by token hash: from the cache, else from the
@@ -876,29 +886,19 @@ static comity_err sq_principal_by_token(void *impl, const char *token_hash, cy_p
 static comity_err sq_principal_list(void *impl, cy_principal_cb cb, void *ctx,
                                     comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "SELECT " PRINCIPAL_COLS " FROM principals ORDER BY name", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " PRINCIPAL_COLS " FROM principals ORDER BY name",
+                               false, err);
+    if (rc)
+        return rc;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
         cy_principal p;
-        read_principal(st, &p);
+        read_principal(f.st, &p);
         if (cb(&p, ctx))
             break;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = dberr(err, c->db, "listing principals");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, frame_check(&f, s, "listing principals", err));
 }
 
 /* ---- collections ----------------------------------------------------------- */
@@ -920,92 +920,64 @@ static void read_collection(sqlite3_stmt *st, cy_collection *o)
 
 static comity_err sq_collection_add(void *impl, const cy_collection *o, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "INSERT INTO collections(id,api_root,alias,title,description,"
-                               "read_access,write_access) VALUES(?,?,?,?,?,?,?)", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, o->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, o->api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, o->alias, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, o->title, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, o->description, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, o->read, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, o->write, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT INTO collections(id,api_root,alias,title,"
+                                         "description,read_access,write_access)"
+                                         " VALUES(?,?,?,?,?,?,?)", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, o->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, o->api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, o->alias, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 4, o->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 5, o->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 6, o->read, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 7, o->write, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
     if (s == SQLITE_CONSTRAINT)
         rc = cy_fail(err, COMITY_ERR_EXISTS, "store: collection %s exists", o->id);
-    else if (s != SQLITE_DONE)
-        rc = dberr(err, c->db, "adding collection");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    else
+        rc = frame_check(&f, s, "adding collection", err);
+    return frame_done(&f, rc);
 }
 
 static comity_err sq_collection_get(void *impl, const char *api_root, const char *id,
                                     cy_collection *out, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "SELECT " COLL_COLS " FROM collections WHERE api_root=? AND id=?",
-                            err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " COLL_COLS " FROM collections"
+                                         " WHERE api_root=? AND id=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
     if (s == SQLITE_ROW)
-        read_collection(st, out);
+        read_collection(f.st, out);
     else if (s == SQLITE_DONE)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no collection %s", id);
     else
-        rc = dberr(err, c->db, "reading collection");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+        rc = frame_check(&f, s, "reading collection", err);
+    return frame_done(&f, rc);
 }
 
 static comity_err sq_collection_list(void *impl, const char *api_root, cy_collection_cb cb,
                                      void *ctx, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "SELECT " COLL_COLS " FROM collections WHERE api_root=?"
-                               " ORDER BY n", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " COLL_COLS " FROM collections WHERE api_root=?"
+                                         " ORDER BY n", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, api_root, -1, SQLITE_STATIC);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
         cy_collection o;
-        read_collection(st, &o);
+        read_collection(f.st, &o);
         if (cb(&o, ctx))
             break;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = dberr(err, c->db, "listing collections");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, frame_check(&f, s, "listing collections", err));
 }
 
 /* ---- objects ---------------------------------------------------------------- */
@@ -1014,9 +986,10 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
                                  int64_t *date_added_io, uint8_t *added, comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = acquire(q, err);
+    comity_err arc;
+    struct conn *c = acquire(q, &arc, err);
     if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+        return arc;
     comity_err rc = exec(c->db, "BEGIN IMMEDIATE", err);
     if (rc)
         goto out;
@@ -1139,20 +1112,21 @@ static comity_err in_list(cy_buf *sql, const char *col, size_t n, comity_error *
     return COMITY_OK;
 }
 
-/* The records whose wrappers q->ids name (CY_RECORD_WRAPPER_TYPE "--"
- * <uuid> wraps the record <type>--<uuid>, of any type): OUT *recs (caller
- * frees), their seqs.  The record types present are walked in the
- * records_type index (one seek each), then each candidate id looked up. */
+static void read_record_at(sqlite3_stmt *st, int at, cy_record_row *r, bool env);
+
+/* Record projections are kept out of the (coll, id, version) index (see
+ * migration 5), so an id filter finds them through their records: a
+ * projection's id has its record's uuid ("<any type>--<uuid>", see
+ * cy_record_in).  OUT *recs (caller frees, cy_free): the seqs of the stored
+ * records whose uuid one of q->ids has.  The record types present are
+ * walked in the records_type index (one seek each), then each candidate id
+ * looked up. */
 static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **recs,
                                size_t *n, comity_error *err)
 {
-    static const char prefix[] = CY_RECORD_WRAPPER_TYPE "--";
     *recs = NULL;
     *n = 0;
-    size_t want = 0;
-    for (size_t i = 0; i < q->nids; i++)
-        want += strncmp(q->ids[i], prefix, sizeof prefix - 1) == 0;
-    if (!want)
+    if (!q->nids)
         return COMITY_OK;
     sqlite3_stmt *st = prep(c, "WITH RECURSIVE t(x) AS (SELECT min(type) FROM records"
                                " UNION ALL SELECT (SELECT min(type) FROM records WHERE type>x)"
@@ -1161,22 +1135,34 @@ static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **
                             err);
     if (!st)
         return COMITY_ERR_DB;
-    int64_t *out = cy_calloc(want, sizeof *out);
+    size_t cap = q->nids;
+    int64_t *out = cy_calloc(cap, sizeof *out);
     if (!out)
         return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     comity_err rc = COMITY_OK;
     for (size_t i = 0; i < q->nids && !rc; i++) {
-        if (strncmp(q->ids[i], prefix, sizeof prefix - 1) != 0)
+        const char *uuid = strstr(q->ids[i], "--");
+        if (!uuid)
             continue;
-        sqlite3_bind_text(st, 1, q->ids[i] + sizeof prefix - 1, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 1, uuid + 2, -1, SQLITE_STATIC);
         int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW && *n < want)
+        while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+            if (*n == cap) {
+                int64_t *more = cy_realloc(out, 2 * cap * sizeof *out);
+                if (!more) {
+                    rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+                    break;
+                }
+                out = more;
+                cap *= 2;
+            }
             out[(*n)++] = sqlite3_column_int64(st, 0);
-        if (s != SQLITE_ROW && s != SQLITE_DONE)
+        }
+        if (!rc && s != SQLITE_ROW && s != SQLITE_DONE)
             rc = dberr(err, c->db, "finding wrapped records");
         sqlite3_reset(st);
     }
-    if (rc) {
+    if (rc || !*n) {
         cy_free(out);
         *n = 0;
         return rc;
@@ -1185,19 +1171,70 @@ static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **
     return COMITY_OK;
 }
 
-/* Builds the WHERE clause of a query (after "WHERE coll=?1") and binds.
- * An id filter matches stored objects by id (objects_version) and record
- * wrappers by their records (`recs`, from wrapper_recs; objects_rec). */
+/* Appends the SQL of a record filter (store/records.h) on the records row
+ * named `r`: one "?" per value, bound by bind_filter in the same order. */
+static comity_err filter_sql(cy_buf *sql, const cy_record_filter *f, const char *r)
+{
+    comity_err e = cy_buf_puts(sql, "(0");
+    if (f->ntlps) {
+        e |= cy_buf_printf(sql, " OR %s.tlp IN (", r);
+        for (size_t i = 0; i < f->ntlps; i++)
+            e |= cy_buf_puts(sql, i ? ",?" : "?");
+        e |= cy_buf_puts(sql, ")");
+    }
+    if (f->author[0])
+        e |= cy_buf_printf(sql, " OR %s.author=?", r);
+    if (f->nto) {
+        e |= cy_buf_printf(sql, " OR EXISTS(SELECT 1 FROM record_to v WHERE v.seq=%s.seq"
+                                " AND v.party IN (", r);
+        for (size_t i = 0; i < f->nto; i++)
+            e |= cy_buf_puts(sql, i ? ",?" : "?");
+        e |= cy_buf_puts(sql, "))");
+    }
+    e |= cy_buf_puts(sql, ")");
+    return e;
+}
+
+static int bind_filter(sqlite3_stmt *st, int k, const cy_record_filter *f)
+{
+    for (size_t i = 0; i < f->ntlps; i++)
+        sqlite3_bind_text(st, k++, f->tlps[i], -1, SQLITE_STATIC);
+    if (f->author[0])
+        sqlite3_bind_text(st, k++, f->author, -1, SQLITE_STATIC);
+    for (size_t i = 0; i < f->nto; i++)
+        sqlite3_bind_text(st, k++, f->to[i], -1, SQLITE_STATIC);
+    return k;
+}
+
+static int filter_params(const cy_record_filter *f)
+{
+    return (int)f->ntlps + (f->author[0] != 0) + (int)f->nto;
+}
+
+static bool filter_ok(const cy_record_filter *f)
+{
+    return f->ntlps <= CY_FILTER_TLPS_MAX && f->nto <= CY_FILTER_TO_MAX;
+}
+
+/* Builds the WHERE clause of a query (after "WHERE objects.coll=?1") and
+ * binds.  Columns are named with their table (the page query joins
+ * records).  An id filter matches stored objects by id (objects_version)
+ * and record projections by their records (`recs`, from wrapper_recs;
+ * objects_rec) and their own id.  A record filter (q->visible) leaves the
+ * projections of the records it does not pass out. */
 static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t *recs,
                                size_t nrecs, cy_buf *sql, comity_error *err)
 {
     comity_err rc;
-    if (paging && q->has_added_after && cy_buf_puts(sql, " AND date_added>?"))
+    if (paging && q->has_added_after && cy_buf_puts(sql, " AND objects.date_added>?"))
         goto toolong;
-    if (paging && q->has_after && cy_buf_puts(sql, " AND (date_added,seq)>(?,?)"))
+    if (paging && q->has_after &&
+        cy_buf_puts(sql, " AND (objects.date_added,objects.seq)>(?,?)"))
         goto toolong;
     if (q->nids) {
-        if (cy_buf_puts(sql, " AND seq IN (SELECT seq FROM objects WHERE coll=?1"
+        /* the ids are the parameters after coll and the paging ones */
+        int first = 2 + (paging && q->has_added_after) + 2 * (paging && q->has_after);
+        if (cy_buf_puts(sql, " AND objects.seq IN (SELECT seq FROM objects WHERE coll=?1"
                              " AND rec IS NULL"))
             goto toolong;
         if ((rc = in_list(sql, "id", q->nids, err)))
@@ -1208,12 +1245,19 @@ static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t
         for (size_t i = 0; i < nrecs; i++)
             if (cy_buf_printf(sql, "%s%lld", i ? "," : "", (long long)recs[i]))
                 goto toolong;
-        if (nrecs && cy_buf_puts(sql, ") AND coll=?1)"))
-            goto toolong;
+        if (nrecs) {
+            if (cy_buf_puts(sql, ") AND coll=?1 AND id IN ("))
+                goto toolong;
+            for (size_t i = 0; i < q->nids; i++)
+                if (cy_buf_printf(sql, "%s?%d", i ? "," : "", first + (int)i))
+                    goto toolong;
+            if (cy_buf_puts(sql, "))"))
+                goto toolong;
+        }
     }
-    if (q->ntypes && (rc = in_list(sql, "type", q->ntypes, err)))
+    if (q->ntypes && (rc = in_list(sql, "objects.type", q->ntypes, err)))
         return rc;
-    if (q->spec_versions && (rc = in_list(sql, "spec_version", q->nspec, err)))
+    if (q->spec_versions && (rc = in_list(sql, "objects.spec_version", q->nspec, err)))
         return rc;
     unsigned vf = q->vflags;
     if (vf == 0 && q->nversions == 0)
@@ -1223,14 +1267,22 @@ static comity_err where_clause(const cy_obj_query *q, bool paging, const int64_t
             return cy_fail(err, COMITY_ERR_TOOBIG, "store: more than %d versions", FILTER_MAX);
         if (cy_buf_puts(sql, " AND (0"))
             goto toolong;
-        if ((vf & CY_V_LAST) && cy_buf_puts(sql, " OR is_last=1"))
+        if ((vf & CY_V_LAST) && cy_buf_puts(sql, " OR objects.is_last=1"))
             goto toolong;
-        if ((vf & CY_V_FIRST) && cy_buf_puts(sql, " OR is_first=1"))
+        if ((vf & CY_V_FIRST) && cy_buf_puts(sql, " OR objects.is_first=1"))
             goto toolong;
         for (size_t i = 0; i < q->nversions; i++)
-            if (cy_buf_puts(sql, " OR version_us=?"))
+            if (cy_buf_puts(sql, " OR objects.version_us=?"))
                 goto toolong;
         if (cy_buf_puts(sql, ")"))
+            goto toolong;
+    }
+    if (q->visible) {
+        if (!filter_ok(q->visible))
+            return cy_fail(err, COMITY_ERR_USAGE, "store: malformed record filter");
+        if (cy_buf_puts(sql, " AND (objects.rec IS NULL OR EXISTS(SELECT 1 FROM records vr"
+                             " WHERE vr.seq=objects.rec AND ") ||
+            filter_sql(sql, q->visible, "vr") || cy_buf_puts(sql, "))"))
             goto toolong;
     }
     return COMITY_OK;
@@ -1259,34 +1311,31 @@ static void bind_query(sqlite3_stmt *st, const cy_obj_query *q, bool paging)
     if (!(vf & CY_V_ALL))
         for (size_t i = 0; i < q->nversions; i++)
             sqlite3_bind_int64(st, k++, q->versions[i]);
+    if (q->visible)
+        k = bind_filter(st, k, q->visible);
     if (paging)
         sqlite3_bind_int64(st, k, (int64_t)q->limit + 1);
 }
 
-/* An object's JSON: as stored, or for a record's STIX wrapper (objects.rec
- * set) built from the record's row, the envelope embedded as received.
- * No value needs escaping: the record parser admitted only ids, types,
- * party names, TLP labels and RFC 3339 times made of characters that JSON
- * strings take as they are, and the envelope is a JSON object.  The format
- * is specs/records.md's "Records on TAXII"; CY_RECORD_EXTDEF_ID names the
- * extension definition that intake stores beside the wrappers. */
-#define OBJECT_JSON_SQL                                                                      \
-    "CASE WHEN rec IS NULL THEN json ELSE (SELECT"                                           \
-    " '{\"type\":\"" CY_RECORD_WRAPPER_TYPE "\",\"spec_version\":\"2.1\",\"id\":\""         \
-    CY_RECORD_WRAPPER_TYPE "--'||substr(r.id,instr(r.id,'--')+2)||'\",\"created\":\"'"      \
-    "||r.created||'\",\"modified\":\"'||r.created||'\",\"extensions\":{\""                  \
-    CY_RECORD_EXTDEF_ID "\":{\"extension_type\":\"new-sdo\"}},\"record_id\":\"'||r.id||"      \
-    "'\",\"record_type\":\"'||r.type||'\",\"author\":\"'||r.author||'\",\"tlp\":\"'||r.tlp||" \
-    "'\",\"dsse_envelope\":'||r.envelope||'}' FROM records r WHERE r.seq=objects.rec) END"
+/* The page query's columns: the object's, then (for a record projection,
+ * objects.rec set) its record's, NULL otherwise; the envelope only when
+ * the JSON is asked for.  A projection's JSON is not stored: the caller
+ * renders it from the record (src/stix, cy_stix_wrapper_append). */
+#define OBJ_COLS                                                                             \
+    "objects.seq,objects.date_added,objects.version_us,objects.id,objects.type,"             \
+    "objects.spec_version,objects.version,objects.media_type,"
+#define OBJ_REC_COLS "r.seq,r.id,r.type,r.author,r.tlp,r.created,r.digest,r.log_index,r.received"
+enum { OBJ_COL_JSON = 8, OBJ_COL_REC = 9 };
 
 static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb cb, void *ctx,
                                    bool *more, comity_error *err)
 {
     struct sq *q = impl;
     *more = false;
-    struct conn *c = acquire(q, err);
+    comity_err arc;
+    struct conn *c = acquire(q, &arc, err);
     if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+        return arc;
     cy_buf sql;
     cy_buf_init(&sql, SQL_MAX);
     int64_t *recs = NULL;
@@ -1295,13 +1344,14 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
     comity_err rc = wrapper_recs(c, qq, &recs, &nrecs, err);
     /* with an id filter the few rows it names are looked up by seq (+coll:
      * not by scanning the collection's page index in date order) */
-    if (!rc && cy_buf_printf(&sql, "SELECT seq,date_added,version_us,id,type,spec_version,"
-                                   "version,media_type,%s FROM objects WHERE %s=?",
-                             qq->with_json ? OBJECT_JSON_SQL : "NULL",
-                             qq->nids ? "+coll" : "coll"))
+    if (!rc && cy_buf_printf(&sql, "SELECT " OBJ_COLS "%s," OBJ_REC_COLS ",%s FROM objects"
+                                   " LEFT JOIN records r ON r.seq=objects.rec WHERE %s=?",
+                             qq->with_json ? "objects.json" : "NULL",
+                             qq->with_json ? "r.envelope" : "NULL",
+                             qq->nids ? "+objects.coll" : "objects.coll"))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     if (!rc && !(rc = where_clause(qq, true, recs, nrecs, &sql, err)) &&
-        cy_buf_puts(&sql, " ORDER BY date_added,seq LIMIT ?"))
+        cy_buf_puts(&sql, " ORDER BY objects.date_added,objects.seq LIMIT ?"))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     if (!rc && !(st = prep(c, (const char *)sql.data, err)))
         rc = COMITY_ERR_DB;
@@ -1327,9 +1377,15 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
             .spec_version = (const char *)sqlite3_column_text(st, 5),
             .version = (const char *)sqlite3_column_text(st, 6),
             .media_type = (const char *)sqlite3_column_text(st, 7),
-            .json = (const char *)sqlite3_column_text(st, 8),
         };
-        r.json_len = (size_t)sqlite3_column_bytes(st, 8);
+        cy_record_row rec;
+        if (sqlite3_column_type(st, OBJ_COL_REC) != SQLITE_NULL) {
+            read_record_at(st, OBJ_COL_REC, &rec, qq->with_json);
+            r.record = &rec;
+        } else if (qq->with_json) {
+            r.json = (const char *)sqlite3_column_text(st, OBJ_COL_JSON);
+            r.json_len = (size_t)sqlite3_column_bytes(st, OBJ_COL_JSON);
+        }
         if (cb(&r, ctx)) {
             *more = true;
             break;
@@ -1354,17 +1410,18 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     cy_buf sql;
     cy_buf_init(&sql, SQL_MAX);
     comity_err rc;
-    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE +coll=?")) { /* see sq_objects_query */
+    if (cy_buf_puts(&sql, "DELETE FROM objects WHERE +objects.coll=?")) { /* see sq_objects_query */
         cy_buf_free(&sql);
         return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     }
     cy_obj_query dq = *qq;
     if (dq.vflags == 0 && dq.nversions == 0)
         dq.vflags = CY_V_ALL; /* DELETE without match[version] removes every version */
-    struct conn *c = acquire(q, err);
+    dq.visible = NULL; /* the caller decided what it may delete */
+    struct conn *c = acquire(q, &rc, err);
     if (!c) {
         cy_buf_free(&sql);
-        return err ? err->code : COMITY_ERR_DB;
+        return rc;
     }
     if ((rc = exec(c->db, "BEGIN IMMEDIATE", err)))
         goto out;
@@ -1427,71 +1484,53 @@ static comity_err sq_status_put(void *impl, const char *id, const char *api_root
                                 const char *owner, int64_t created, const char *json,
                                 comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "INSERT OR REPLACE INTO status(id,api_root,owner,created,json)"
-                               " VALUES(?,?,?,?,?)", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, owner ? owner : "", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, created);
-    sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT OR REPLACE INTO status(id,api_root,owner,"
+                                         "created,json) VALUES(?,?,?,?,?)", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, owner ? owner : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 4, created);
+    sqlite3_bind_text(f.st, 5, json, -1, SQLITE_STATIC);
     /* A status resource reports on objects already committed durably; it
      * may be lost with the machine's power, so it skips the fsync. */
-    exec(c->db, "PRAGMA synchronous=NORMAL", NULL);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(err, c->db, "writing status");
-    sqlite3_reset(st);
+    exec(f.c->db, "PRAGMA synchronous=NORMAL", NULL);
+    rc = frame_check(&f, sqlite3_step(f.st), "writing status", err);
+    sqlite3_reset(f.st);
     /* status resources are kept for CY_STATUS_KEEP_US, then dropped */
-    sqlite3_stmt *old = prep(c, "DELETE FROM status WHERE created < ?", NULL);
+    sqlite3_stmt *old = prep(f.c, "DELETE FROM status WHERE created < ?", NULL);
     if (old) {
         sqlite3_bind_int64(old, 1, created - CY_STATUS_KEEP_US);
         sqlite3_step(old);
         sqlite3_reset(old);
     }
-    exec(c->db, "PRAGMA synchronous=FULL", NULL);
-done:
-    release(q, c);
-    return rc;
+    exec(f.c->db, "PRAGMA synchronous=FULL", NULL);
+    return frame_done(&f, rc);
 }
 
 static comity_err sq_status_get(void *impl, const char *api_root, const char *id, char **json,
                                 char owner[COMITY_PARTY_MAX + 1], comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "SELECT json, owner FROM status WHERE api_root=? AND id=?", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, api_root, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT json, owner FROM status"
+                                         " WHERE api_root=? AND id=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, api_root, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
     if (s == SQLITE_ROW) {
-        *json = cy_strdup((const char *)sqlite3_column_text(st, 0));
-        copy_text(owner, COMITY_PARTY_MAX + 1, st, 1);
-        if (!*json)
+        copy_text(owner, COMITY_PARTY_MAX + 1, f.st, 1);
+        if (!(*json = cy_strdup((const char *)sqlite3_column_text(f.st, 0))))
             rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     } else if (s == SQLITE_DONE) {
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no status %s", id);
     } else {
-        rc = dberr(err, c->db, "reading status");
+        rc = frame_check(&f, s, "reading status", err);
     }
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, rc);
 }
 
 static const cy_store_ops SQLITE_OPS = {
@@ -1514,34 +1553,9 @@ static const cy_store_ops SQLITE_OPS = {
     .status_get = sq_status_get,
 };
 
-/* Brings the schema to CY_STORE_SCHEMA_VERSION in one transaction. */
-static comity_err migrate(sqlite3 *db, comity_error *err)
-{
-    comity_err rc = exec(db, "BEGIN IMMEDIATE", err);
-    if (rc)
-        return rc;
-    sqlite3_stmt *st = NULL;
-    int version = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    if (version > (int)CY_ARRAY_LEN(MIGRATIONS)) {
-        exec(db, "ROLLBACK", NULL);
-        return cy_fail(err, COMITY_ERR_DB,
-                       "store: schema version %d is newer than this build (%d)", version,
-                       (int)CY_ARRAY_LEN(MIGRATIONS));
-    }
-    for (int v = version; v < (int)CY_ARRAY_LEN(MIGRATIONS); v++) {
-        char pragma[64];
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
-        if ((rc = exec(db, MIGRATIONS[v], err)) || (rc = exec(db, pragma, err))) {
-            exec(db, "ROLLBACK", NULL);
-            return cy_wrap(err, "migration %d", v + 1);
-        }
-    }
-    return exec(db, "COMMIT", err);
-}
+/* The store's schema (sqlite/db.h): MIGRATIONS[k] takes it from version
+ * k to k+1; the store was versioned from its start, so no legacy file. */
+static const cy_sqlite_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS), NULL};
 
 comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_error *err)
 {
@@ -1562,13 +1576,14 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     pthread_mutex_init(&q->wmu, NULL);
     pthread_mutex_init(&q->imu, NULL);
     q->walfd = -1;
-    struct conn *c = acquire(q, err);
+    comity_err rc;
+    struct conn *c = acquire(q, &rc, err);
     if (!c) {
         sq_close(q);
         cy_free(st);
-        return err ? err->code : COMITY_ERR_DB;
+        return rc;
     }
-    comity_err rc = migrate(c->db, err);
+    rc = cy_sqlite_migrate(c->db, &SCHEMA, NULL, err);
     release(q, c);
     if (rc) {
         sq_close(q);
@@ -1610,36 +1625,27 @@ void comity_store_close(comity_store *st)
 /* operations above: only this block and migration 2 touch these tables.    */
 /* ======================================================================== */
 
-#define RECORD_MEDIA "application/stix+json;version=2.1"
 #define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
 
 static comity_err sq_record_find(void *impl, const char *id, char digest[65],
                                  uint64_t *log_index, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "SELECT digest, log_index FROM records WHERE id=?", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    int s = sqlite3_step(st);
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT digest, log_index FROM records WHERE id=?",
+                               false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
     if (s == SQLITE_ROW) {
-        copy_text(digest, 65, st, 0);
-        *log_index = (uint64_t)sqlite3_column_int64(st, 1);
+        copy_text(digest, 65, f.st, 0);
+        *log_index = (uint64_t)sqlite3_column_int64(f.st, 1);
     } else if (s == SQLITE_DONE) {
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no record %s", id);
     } else {
-        rc = dberr(err, c->db, "reading record");
+        rc = frame_check(&f, s, "reading record", err);
     }
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, rc);
 }
 
 static comity_err sq_record_find_many(void *impl, const char *const *ids, size_t n,
@@ -1647,9 +1653,10 @@ static comity_err sq_record_find_many(void *impl, const char *const *ids, size_t
                                       comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = intake_acquire(q, err); /* see there */
+    comity_err arc;
+    struct conn *c = intake_acquire(q, &arc, err); /* see there */
     if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+        return arc;
     comity_err rc = exec(c->db, "BEGIN", err); /* one snapshot for all */
     if (rc)
         goto done;
@@ -1692,37 +1699,56 @@ static comity_err batch_date(struct conn *c, int64_t coll, int64_t now, int64_t 
 }
 
 /* Adds one unversioned-in-practice object (a single version per id):
- * either its JSON, or (rec > 0) a record's wrapper, rendered from that
- * record's row when read (OBJECT_JSON_SQL). */
-static comity_err add_object(struct conn *c, int64_t coll, const char *id, const char *type,
-                             const char *version, int64_t version_us, int64_t date_added,
-                             const char *json, size_t len, int64_t rec, comity_error *err)
+ * either its JSON, or (rec > 0) a record's projection, rendered from that
+ * record's row by the reader.  Its type is its id's ("<type>--<uuid>"). */
+static comity_err add_object(struct conn *c, int64_t coll, const char *id,
+                             const char *version, int64_t version_us, const char *spec_version,
+                             const char *media_type, int64_t date_added, const char *json,
+                             size_t len, int64_t rec, comity_error *err)
 {
-    /* a wrapper is added once, with its record (whose id is unique);
-     * the extension definition is skipped when the collection has it */
+    if (!spec_version || !media_type)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: %s: no spec version or media type", id);
+    /* a projection is added once, with its record (whose id is unique);
+     * the caller's object is skipped when the collection has it */
     sqlite3_stmt *st = rec > 0 ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,"
                                          "version_us,version,date_added,media_type,is_first,"
-                                         "is_last,json,rec) VALUES(?,?,?,'2.1',?,?,?,'"
-                                         RECORD_MEDIA "',1,1,?,?)", err)
+                                         "is_last,json,rec) VALUES(?,?,?,?,?,?,?,?,1,1,?,?)", err)
                                : prep(c, "INSERT INTO objects(coll,id,type,spec_version,"
                                          "version_us,version,date_added,media_type,is_first,"
-                                         "is_last,json,rec) VALUES(?,?,?,'2.1',?,?,?,'"
-                                         RECORD_MEDIA "',1,1,?,?) ON CONFLICT(coll,id,"
-                                         "version_us) WHERE rec IS NULL DO NOTHING", err);
+                                         "is_last,json,rec) VALUES(?,?,?,?,?,?,?,?,1,1,?,?)"
+                                         " ON CONFLICT(coll,id,version_us) WHERE rec IS NULL"
+                                         " DO NOTHING", err);
     if (!st)
         return COMITY_ERR_DB;
+    const char *dash = strstr(id, "--");
     sqlite3_bind_int64(st, 1, coll);
     sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, version_us);
-    sqlite3_bind_text(st, 5, version, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, date_added);
-    sqlite3_bind_text(st, 7, json ? json : "", json ? (int)len : 0, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, id, dash ? (int)(dash - id) : -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, spec_version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, version_us);
+    sqlite3_bind_text(st, 6, version, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, date_added);
+    sqlite3_bind_text(st, 8, media_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, json ? json : "", json ? (int)len : 0, SQLITE_STATIC);
     if (rec > 0)
-        sqlite3_bind_int64(st, 8, rec);
+        sqlite3_bind_int64(st, 10, rec);
     int s = sqlite3_step(st);
     sqlite3_reset(st);
     return s == SQLITE_DONE ? COMITY_OK : dberr(err, c->db, "adding record object");
+}
+
+/* One record's place in one collection, for sq_records_add. */
+struct coll_rec {
+    int64_t coll;
+    size_t rec; /* index in the batch */
+};
+
+static int coll_rec_cmp(const void *a, const void *b)
+{
+    const struct coll_rec *x = a, *y = b;
+    if (x->coll != y->coll)
+        return x->coll < y->coll ? -1 : 1;
+    return x->rec < y->rec ? -1 : x->rec > y->rec;
 }
 
 static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
@@ -1733,10 +1759,12 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
     /* NOSYNC: on the intake connection, whose commits skip the fsync (they
      * are durable at the next sq_records_sync) */
     bool lax = flags & CY_STORE_NOSYNC;
-    struct conn *c = lax ? intake_acquire(q, err) : acquire(q, err);
+    comity_err arc;
+    struct conn *c = lax ? intake_acquire(q, &arc, err) : acquire(q, &arc, err);
     if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+        return arc;
     int64_t *seqs = cy_calloc(n ? n : 1, sizeof *seqs); /* each record's seq */
+    struct coll_rec *pairs = NULL;
     comity_err rc = seqs ? exec(c->db, "BEGIN IMMEDIATE", err)
                          : cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     if (rc)
@@ -1784,34 +1812,41 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
             }
         }
     }
-    /* TAXII projection: per collection one date_added for the batch */
-    int64_t done_colls[64];
-    size_t ndone = 0;
+    /* TAXII projection: per collection one date_added for the batch.  The
+     * (collection, record) pairs are sorted by collection, record order
+     * kept, so that each collection is visited once however many the
+     * batch touches. */
+    size_t npairs = 0;
+    for (size_t i = 0; i < n; i++)
+        npairs += recs[i].ncolls;
+    if (npairs && !(pairs = cy_calloc(npairs, sizeof *pairs))) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+        goto rollback;
+    }
+    npairs = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < recs[i].ncolls; k++)
+            pairs[npairs++] = (struct coll_rec){recs[i].colls[k], i};
+    if (npairs)
+        qsort(pairs, npairs, sizeof *pairs, coll_rec_cmp);
     int64_t now = cy_now_ms() * 1000;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; k < recs[i].ncolls; k++) {
-            int64_t coll = recs[i].colls[k];
-            bool seen = false;
-            for (size_t d = 0; d < ndone && !seen; d++)
-                seen = done_colls[d] == coll;
-            if (seen)
+    for (size_t a = 0; a < npairs;) {
+        int64_t coll = pairs[a].coll, date;
+        if ((rc = batch_date(c, coll, now, &date, err)))
+            goto rollback;
+        if (ext && (rc = add_object(c, coll, ext->id, ext->version,
+                                    ext->version_us, ext->spec_version, ext->media_type, date,
+                                    ext->json, ext->json_len, 0, err)))
+            goto rollback;
+        for (; a < npairs && pairs[a].coll == coll; a++) {
+            const cy_record_in *r = &recs[pairs[a].rec];
+            /* a record listing a collection twice is projected once */
+            if (a > 0 && pairs[a - 1].coll == coll && pairs[a - 1].rec == pairs[a].rec)
                 continue;
-            int64_t date;
-            if ((rc = batch_date(c, coll, now, &date, err)))
+            if ((rc = add_object(c, coll, r->stix_id, r->stix_version,
+                                 r->stix_version_us, r->stix_spec_version, r->stix_media_type,
+                                 date, NULL, 0, seqs[pairs[a].rec], err)))
                 goto rollback;
-            if (ext && (rc = add_object(c, coll, ext->id, "extension-definition", ext->version,
-                                        ext->version_us, date, ext->json, ext->json_len, 0,
-                                        err)))
-                goto rollback;
-            for (size_t j = i; j < n; j++)
-                for (size_t m = 0; m < recs[j].ncolls; m++)
-                    if (recs[j].colls[m] == coll &&
-                        (rc = add_object(c, coll, recs[j].stix_id, CY_RECORD_WRAPPER_TYPE,
-                                         recs[j].stix_version, recs[j].stix_version_us, date,
-                                         NULL, 0, seqs[j], err)))
-                        goto rollback;
-            if (ndone < CY_ARRAY_LEN(done_colls))
-                done_colls[ndone++] = coll;
         }
     }
     rc = exec(c->db, "COMMIT", err);
@@ -1820,6 +1855,7 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
 rollback:
     exec(c->db, "ROLLBACK", NULL);
 out:
+    cy_free(pairs);
     cy_free(seqs);
     if (lax)
         pthread_mutex_unlock(&q->imu);
@@ -1899,9 +1935,10 @@ static comity_err sq_records_sync(void *impl, comity_error *err)
 static comity_err sq_records_prepare(void *impl, comity_error *err)
 {
     struct sq *q = impl;
-    struct conn *c = intake_acquire(q, err);
+    comity_err arc;
+    struct conn *c = intake_acquire(q, &arc, err);
     if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+        return arc;
     char wal[PATH_MAX];
     int page = 0, fd = -1;
     uint8_t *zero = NULL;
@@ -1946,22 +1983,29 @@ static comity_err sq_records_prepare(void *impl, comity_error *err)
     return rc;
 }
 
-static void read_record(sqlite3_stmt *st, cy_record_row *r, bool env)
+/* A record row from RECORD_COLS (then the envelope) starting at column
+ * `at`; the strings are borrowed from the statement until its next step. */
+static void read_record_at(sqlite3_stmt *st, int at, cy_record_row *r, bool env)
 {
     memset(r, 0, sizeof *r);
-    r->seq = sqlite3_column_int64(st, 0);
-    r->id = (const char *)sqlite3_column_text(st, 1);
-    r->type = (const char *)sqlite3_column_text(st, 2);
-    r->author = (const char *)sqlite3_column_text(st, 3);
-    r->tlp = (const char *)sqlite3_column_text(st, 4);
-    r->created = (const char *)sqlite3_column_text(st, 5);
-    r->digest = (const char *)sqlite3_column_text(st, 6);
-    r->log_index = (uint64_t)sqlite3_column_int64(st, 7);
-    r->received_us = sqlite3_column_int64(st, 8);
+    r->seq = sqlite3_column_int64(st, at);
+    r->id = (const char *)sqlite3_column_text(st, at + 1);
+    r->type = (const char *)sqlite3_column_text(st, at + 2);
+    r->author = (const char *)sqlite3_column_text(st, at + 3);
+    r->tlp = (const char *)sqlite3_column_text(st, at + 4);
+    r->created = (const char *)sqlite3_column_text(st, at + 5);
+    r->digest = (const char *)sqlite3_column_text(st, at + 6);
+    r->log_index = (uint64_t)sqlite3_column_int64(st, at + 7);
+    r->received_us = sqlite3_column_int64(st, at + 8);
     if (env) {
-        r->envelope = (const char *)sqlite3_column_text(st, 9);
-        r->envelope_len = (size_t)sqlite3_column_bytes(st, 9);
+        r->envelope = (const char *)sqlite3_column_text(st, at + 9);
+        r->envelope_len = (size_t)sqlite3_column_bytes(st, at + 9);
     }
+}
+
+static void read_record(sqlite3_stmt *st, cy_record_row *r, bool env)
+{
+    read_record_at(st, 0, r, env);
 }
 
 static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_record_cb cb,
@@ -1969,28 +2013,30 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
 {
     struct sq *q = impl;
     *more = false;
-    char sql[SQL_MAX];
-    /* the access rule is part of the query: a page counts only rows the
-     * viewer may see */
-    snprintf(sql, sizeof sql,
-             "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s"
-             " AND (tlp='clear' OR (:viewer IS NOT NULL AND (tlp='green' OR author=:viewer"
-             " OR EXISTS(SELECT 1 FROM record_to v WHERE v.party IN (:viewer,:vstate)"
-             " AND v.seq=records.seq))))"
-             " ORDER BY seq LIMIT :limit",
-             qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
-             qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
-             qq->to ? " AND seq IN (SELECT seq FROM record_to WHERE party=:to)" : "",
-             qq->since_ms ? " AND created_ms>=:since" : "");
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
+    if (!qq->visible || !filter_ok(qq->visible))
+        return cy_fail(err, COMITY_ERR_USAGE, "store: a record query needs a record filter");
+    /* the reader's filter is part of the query: a page counts only rows
+     * the reader may see */
+    cy_buf sql;
+    cy_buf_init(&sql, SQL_MAX);
     comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, sql, err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
+    if (cy_buf_printf(&sql,
+                      "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s AND ",
+                      qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
+                      qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
+                      qq->to ? " AND seq IN (SELECT seq FROM record_to WHERE party=:to)" : "",
+                      qq->since_ms ? " AND created_ms>=:since" : "") ||
+        filter_sql(&sql, qq->visible, "records") ||
+        cy_buf_puts(&sql, " ORDER BY seq LIMIT :limit")) {
+        cy_buf_free(&sql);
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     }
+    struct frame f;
+    rc = frame_open(&f, q, (const char *)sql.data, false, err);
+    cy_buf_free(&sql);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = f.st;
 #define BIND_TEXT(name, v)                                                                   \
     if (v)                                                                                   \
         sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, name), v, -1, SQLITE_STATIC);
@@ -1999,19 +2045,11 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     BIND_TEXT(":type", qq->type)
     BIND_TEXT(":author", qq->author)
     BIND_TEXT(":to", qq->to)
-    BIND_TEXT(":viewer", qq->viewer)
-    /* a record to a bare state ("in") is addressed to every office of it */
-    char vstate[COMITY_PARTY_MAX + 1] = "";
-    if (qq->viewer) {
-        size_t sl = strcspn(qq->viewer, ".");
-        if (sl < sizeof vstate) {
-            memcpy(vstate, qq->viewer, sl);
-            vstate[sl] = '\0';
-        }
-    }
-    sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, ":vstate"), vstate, -1,
-                      SQLITE_TRANSIENT);
 #undef BIND_TEXT
+    /* the filter's "?" are numbered after the parameters before them, and
+     * :limit, the last, after them */
+    bind_filter(st, sqlite3_bind_parameter_index(st, ":limit") - filter_params(qq->visible),
+                qq->visible);
     if (qq->since_ms)
         sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":since"), qq->since_ms);
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), (int64_t)qq->limit + 1);
@@ -2030,67 +2068,41 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
             break;
         }
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = dberr(err, c->db, "querying records");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, frame_check(&f, s, "querying records", err));
 }
 
 static comity_err sq_records_tail(void *impl, int64_t after_seq, cy_record_cb cb, void *ctx,
                                   comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    /* not cached: the callback may call the store again (on another
-     * connection), and this runs once at startup */
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, "SELECT " RECORD_COLS " FROM records WHERE seq>? ORDER BY seq",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = dberr(err, c->db, "prepare");
-        goto done;
-    }
-    sqlite3_bind_int64(st, 1, after_seq);
+    /* fresh: the callback may call the store again, and this runs once at
+     * startup */
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " RECORD_COLS " FROM records WHERE seq>?"
+                                         " ORDER BY seq", true, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(f.st, 1, after_seq);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
         cy_record_row r;
-        read_record(st, &r, false);
+        read_record(f.st, &r, false);
         if (cb(&r, ctx))
             break;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = dberr(err, c->db, "reading records");
-    sqlite3_finalize(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, frame_check(&f, s, "reading records", err));
 }
 
 static comity_err sq_record_set_index(void *impl, int64_t seq, uint64_t log_index,
                                       comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "UPDATE records SET log_index=? WHERE seq=?", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)log_index);
-    sqlite3_bind_int64(st, 2, seq);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(err, c->db, "updating record");
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "UPDATE records SET log_index=? WHERE seq=?", false,
+                               err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(f.st, 1, (sqlite3_int64)log_index);
+    sqlite3_bind_int64(f.st, 2, seq);
+    return frame_done(&f, frame_check(&f, sqlite3_step(f.st), "updating record", err));
 }
 
 static const cy_record_ops SQLITE_RECORD_OPS = {
@@ -2117,32 +2129,22 @@ static const struct cy_record_ops *sqlite_record_ops(void) { return &SQLITE_RECO
 static comity_err walk_records(struct sq *q, const char *sql, const char *param,
                                cy_record_cb cb, void *ctx, size_t *rows, comity_error *err)
 {
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = NULL;
+    struct frame f;
     *rows = 0;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        rc = dberr(err, c->db, "prepare");
-        goto done;
-    }
+    comity_err rc = frame_open(&f, q, sql, true, err);
+    if (rc)
+        return rc;
     if (param)
-        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+        sqlite3_bind_text(f.st, 1, param, -1, SQLITE_STATIC);
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
         cy_record_row r;
-        read_record(st, &r, true);
+        read_record(f.st, &r, true);
         (*rows)++;
         if (cb(&r, ctx))
             break;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = dberr(err, c->db, "reading records");
-    sqlite3_finalize(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, frame_check(&f, s, "reading records", err));
 }
 
 static comity_err sq_fw_replay(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
@@ -2166,59 +2168,38 @@ static comity_err sq_fw_get(void *impl, const char *id, cy_record_cb cb, void *c
 static comity_err sq_delivered_add(void *impl, const char *id, const char *party, int64_t at_ms,
                                    bool *added, comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
+    struct frame f;
     *added = false;
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = prep(c, "INSERT INTO delivered(id,party,at_ms) VALUES(?,?,?)"
-                               " ON CONFLICT(id,party) DO NOTHING", err);
-    if (!st) {
-        rc = COMITY_ERR_DB;
-        goto done;
-    }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, party, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, at_ms);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        rc = dberr(err, c->db, "adding delivered event");
-    else
-        *added = sqlite3_changes(c->db) > 0;
-    sqlite3_reset(st);
-done:
-    release(q, c);
-    return rc;
+    comity_err rc = frame_open(&f, impl, "INSERT INTO delivered(id,party,at_ms) VALUES(?,?,?)"
+                                         " ON CONFLICT(id,party) DO NOTHING", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, party, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 3, at_ms);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_DONE)
+        *added = sqlite3_changes(f.c->db) > 0;
+    return frame_done(&f, frame_check(&f, s, "adding delivered event", err));
 }
 
 static comity_err sq_delivered_list(void *impl, cy_delivered_cb cb, void *ctx,
                                     comity_error *err)
 {
-    struct sq *q = impl;
-    struct conn *c = acquire(q, err);
-    if (!c)
-        return err ? err->code : COMITY_ERR_DB;
-    comity_err rc = COMITY_OK;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, "SELECT id, party, at_ms FROM delivered ORDER BY n", -1, &st,
-                           NULL) != SQLITE_OK) {
-        rc = dberr(err, c->db, "prepare");
-        goto done;
-    }
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT id, party, at_ms FROM delivered ORDER BY n",
+                               true, err);
+    if (rc)
+        return rc;
     int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        cy_delivered_row r = {(const char *)sqlite3_column_text(st, 0),
-                              (const char *)sqlite3_column_text(st, 1),
-                              sqlite3_column_int64(st, 2)};
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
+        cy_delivered_row r = {(const char *)sqlite3_column_text(f.st, 0),
+                              (const char *)sqlite3_column_text(f.st, 1),
+                              sqlite3_column_int64(f.st, 2)};
         if (cb(&r, ctx))
             break;
     }
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
-        rc = dberr(err, c->db, "reading delivered events");
-    sqlite3_finalize(st);
-done:
-    release(q, c);
-    return rc;
+    return frame_done(&f, frame_check(&f, s, "reading delivered events", err));
 }
 
 static const cy_fw_store_ops SQLITE_FW_OPS = {

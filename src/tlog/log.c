@@ -61,6 +61,7 @@
 
 #include <sqlite3.h>
 
+#include "sqlite/db.h"
 #include "tlog/tlog.h"
 
 #define STAGE_CAP (4u << 20)       /* staged bytes before appends wait */
@@ -154,14 +155,23 @@ static comity_err db_exec(sqlite3 *db, const char *sql, comity_error *err)
     return COMITY_OK;
 }
 
-static const char schema[] =
+/* log.db's schema (sqlite/db.h): LOG_MIGRATIONS[k] takes it from version k
+ * to k+1.  Files made before it was versioned hold version 1 (the table
+ * `config` marks them). */
+static const char *const LOG_MIGRATIONS[] = {
+    /* 0 -> 1 */
     "CREATE TABLE config(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE state(id INTEGER PRIMARY KEY CHECK (id = 1),"
     " size INTEGER NOT NULL, checkpoint TEXT NOT NULL);"
     "CREATE TABLE pending(first INTEGER PRIMARY KEY, n INTEGER NOT NULL,"
     " data BLOB NOT NULL);"
-    "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL);";
+    "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL);",
+};
+static const cy_sqlite_schema LOG_SCHEMA = {"log.db", LOG_MIGRATIONS,
+                                            CY_ARRAY_LEN(LOG_MIGRATIONS), "config"};
 
+/* Opens (with create: makes) dir/log.db at the current schema version.
+ * OUT *out: sqlite3_close it. */
 static comity_err db_open(const char *dir, bool create, sqlite3 **out, comity_error *err)
 {
     char path[PATH_MAX];
@@ -170,20 +180,13 @@ static comity_err db_open(const char *dir, bool create, sqlite3 **out, comity_er
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "%s: no log here (create one with 'comity log init')", dir);
     sqlite3 *db = NULL;
-    int fl = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &db, fl, NULL) != SQLITE_OK) {
-        comity_err rc = db_fail(db, err, "open");
+    cy_sqlite_opts o = {.create = create, .busy_ms = 5000};
+    comity_err rc = cy_sqlite_open(path, &o, &db, err);
+    if (!rc && (rc = cy_sqlite_migrate(db, &LOG_SCHEMA, NULL, err)))
         sqlite3_close(db);
-        return rc;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    comity_err rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err);
-    if (rc) {
-        sqlite3_close(db);
-        return rc;
-    }
-    *out = db;
-    return COMITY_OK;
+    if (!rc)
+        *out = db;
+    return rc;
 }
 
 static comity_err db_config(sqlite3 *db, const char *key, char **val, comity_error *err)
@@ -1292,9 +1295,7 @@ comity_err comity_log_create(const char *dir, const char *origin, const comity_n
     size_t note_len = 0;
     rc = sign_checkpoint(&tmp, 0, cy_tlog_empty_root, &note, &note_len, err);
     if (!rc)
-        rc = db_exec(db, "BEGIN", err);
-    if (!rc)
-        rc = db_exec(db, schema, err);
+        rc = db_exec(db, "BEGIN", err); /* the tables are made by db_open */
     sqlite3_stmt *st = NULL;
     if (!rc && (sqlite3_prepare_v2(db,
                                    "INSERT INTO config(key, value) VALUES('origin', ?1),"

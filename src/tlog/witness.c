@@ -29,6 +29,7 @@
 
 #include <sqlite3.h>
 
+#include "sqlite/db.h"
 #include "tlog/tlog.h"
 
 #define WITNESS_MAX_PROOF 63
@@ -41,39 +42,37 @@ struct comity_witness {
     pthread_mutex_t mu;
 };
 
-static const char wschema[] =
-    "CREATE TABLE IF NOT EXISTS logs(origin TEXT NOT NULL, vkey TEXT NOT NULL,"
-    " PRIMARY KEY(origin, vkey));"
-    "CREATE TABLE IF NOT EXISTS state(origin TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-    " root BLOB NOT NULL, checkpoint TEXT NOT NULL);";
+/* witness.db's schema (sqlite/db.h): WITNESS_MIGRATIONS[k] takes it from
+ * version k to k+1.  Files made before it was versioned hold version 1
+ * (the table `logs` marks them). */
+static const char *const WITNESS_MIGRATIONS[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE logs(origin TEXT NOT NULL, vkey TEXT NOT NULL, PRIMARY KEY(origin, vkey));"
+    "CREATE TABLE state(origin TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+    " root BLOB NOT NULL, checkpoint TEXT NOT NULL);",
+};
+static const cy_sqlite_schema WITNESS_SCHEMA = {"witness.db", WITNESS_MIGRATIONS,
+                                                CY_ARRAY_LEN(WITNESS_MIGRATIONS), "logs"};
 
+/* Opens (with create: makes) dir/witness.db at the current schema
+ * version, as one handle for all threads.  OUT *db: sqlite3_close it. */
 static comity_err wdb_open(const char *dir, bool create, sqlite3 **db, comity_error *err)
 {
     char path[PATH_MAX];
+    *db = NULL;
     snprintf(path, sizeof path, "%s/witness.db", dir);
     if (!create && access(path, F_OK) != 0)
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "%s: no witness here (create one with 'comity witness init')", dir);
     if (create && access(path, F_OK) == 0)
         return cy_fail(err, COMITY_ERR_EXISTS, "%s already holds a witness", dir);
-    int fl = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, db, fl, NULL) != SQLITE_OK) {
-        comity_err rc = cy_fail(err, COMITY_ERR_DB, "%s: %s", path,
-                                *db ? sqlite3_errmsg(*db) : "cannot open");
+    cy_sqlite_opts o = {.create = create, .serialized = true, .busy_ms = 10000};
+    comity_err rc = cy_sqlite_open(path, &o, db, err);
+    if (!rc && (rc = cy_sqlite_migrate(*db, &WITNESS_SCHEMA, NULL, err))) {
         sqlite3_close(*db);
         *db = NULL;
-        return rc;
     }
-    sqlite3_busy_timeout(*db, 10000);
-    if (sqlite3_exec(*db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     NULL) != SQLITE_OK ||
-        sqlite3_exec(*db, wschema, NULL, NULL, NULL) != SQLITE_OK) {
-        comity_err rc = cy_fail(err, COMITY_ERR_DB, "%s: %s", path, sqlite3_errmsg(*db));
-        sqlite3_close(*db);
-        *db = NULL;
-        return rc;
-    }
-    return COMITY_OK;
+    return rc;
 }
 
 comity_err comity_witness_create(const char *dir, comity_error *err)

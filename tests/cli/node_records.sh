@@ -188,6 +188,14 @@ check "public: clear record and the extension definition" "$(srt "$EXT" "$(sx "$
 check "community: green record" "$(srt "$EXT" "$(sx "$GID")") " "$(objs community -H "Authorization: Token $TC")"
 check "inbox of in.cert-in: amber to it and red by it" "$(srt "$EXT" "$(sx "$MID")" "$(sx "$RID")") " "$(objs inbox.in.cert-in -H "Authorization: Token $TB")"
 check "inbox of pk.mofa: amber by it and red to it" "$(srt "$EXT" "$(sx "$MID")" "$(sx "$RID")") " "$(objs inbox.pk.mofa -H "Authorization: Token $TA")"
+# the operator may read every collection, but sees no more of a record there
+# than on /v1/records: no wrapper (recipients, type, author, envelope) of a
+# sealed record it is not party to, by page, manifest or id
+check "operator: inbox of in.cert-in shows no sealed record" "$EXT " "$(objs inbox.in.cert-in -H "Authorization: Token $OPTOKEN")"
+INB=$(coll inbox.in.cert-in -H "Authorization: Token $TB")
+check "operator: manifest of the inbox, no sealed record" "$EXT" "$(curl -s --noproxy '*' -H "Accept: $TAXII" -H "Authorization: Token $OPTOKEN" "$URL/comity/collections/$INB/manifest/" | jq -r '.objects[].id')"
+check "operator: a sealed record's wrapper by id: 404" 404 "$(req GET "/comity/collections/$INB/objects/$(sx "$MID")/" -H "Accept: $TAXII" -H "Authorization: Token $OPTOKEN")"
+check "operator: community still shows green" "$(srt "$EXT" "$(sx "$GID")") " "$(objs community -H "Authorization: Token $OPTOKEN")"
 check "us.cisa cannot read others' inboxes" 403 "$(req GET "/comity/collections/$(coll inbox.in.cert-in -H "Authorization: Token $TB")/objects/" -H "Accept: $TAXII" -H "Authorization: Token $TC")"
 PUB=$(coll public)
 curl -s --noproxy '*' -H "Accept: $TAXII" "$URL/comity/collections/$PUB/objects/?match%5Btype%5D=x-comity-record" >w.json

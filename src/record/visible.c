@@ -1,0 +1,47 @@
+/*
+ * visible.c: who may see a record (the rule is written out in visible.h).
+ *
+ * The filter names the TLP levels open to the reader (clear for everyone,
+ * green too once authenticated) and the names that make a sealed record
+ * the reader's own: its name as author, and as recipient its name and its
+ * state (the part before the first '.'), for records addressed to a bare
+ * state.  No allocation, no I/O.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "record/visible.h"
+
+static const char TLP_CLEAR[] = "clear";
+static const char TLP_GREEN[] = "green";
+
+void cy_record_visibility(const char *name, cy_record_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->tlps[f->ntlps++] = TLP_CLEAR;
+    if (!name || !*name || strlen(name) > COMITY_PARTY_MAX)
+        return; /* anonymous (or no usable name): clear records only */
+    f->tlps[f->ntlps++] = TLP_GREEN;
+    snprintf(f->author, sizeof f->author, "%s", name);
+    snprintf(f->to[f->nto++], sizeof f->to[0], "%s", name);
+    size_t sl = strcspn(name, ".");
+    if (name[sl] == '.') { /* an office: records to its bare state too */
+        memcpy(f->to[f->nto], name, sl);
+        f->to[f->nto++][sl] = '\0';
+    }
+}
+
+bool cy_record_filter_passes(const cy_record_filter *f, const char *tlp, const char *author,
+                             const char *const *to, size_t nto)
+{
+    for (size_t i = 0; i < f->ntlps; i++)
+        if (strcmp(tlp, f->tlps[i]) == 0)
+            return true;
+    if (f->author[0] && strcmp(author, f->author) == 0)
+        return true;
+    for (size_t i = 0; i < nto; i++)
+        for (size_t k = 0; k < f->nto; k++)
+            if (strcmp(to[i], f->to[k]) == 0)
+                return true;
+    return false;
+}
