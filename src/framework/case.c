@@ -448,6 +448,16 @@ static comity_err add_entry(cy_case *c, const comity_record *rec, json_t *body,
     return COMITY_OK;
 }
 
+/* Removes the last entry of c's thread (undoing add_entry). */
+static void entry_drop(cy_case *c)
+{
+    cy_case_entry *e = &c->e[--c->ne];
+    cy_free(e->id);
+    cy_free(e->type);
+    cy_free(e->author);
+    json_decref(e->body);
+}
+
 static void clocks_apply(cy_case *c, unsigned stops, unsigned starts,
                          int64_t at)
 {
@@ -464,8 +474,10 @@ static void clocks_apply(cy_case *c, unsigned stops, unsigned starts,
                 c->clk[i].stopped = at;
 }
 
-/* Appends case index ci to the list of `party` (once). */
-static comity_err index_party(cy_cases *cs, const char *party, size_t ci)
+/* Makes room in the list of `party` for one more case index, creating
+ * the (empty) list if needed: what may fail before a case is added, and
+ * leaves every answer as it was when the case is then not added. */
+static comity_err index_reserve(cy_cases *cs, const char *party)
 {
     json_t *v = json_object_get(cs->by_party, party);
     size_t li;
@@ -482,12 +494,16 @@ static comity_err index_party(cy_cases *cs, const char *party, size_t ci)
         cs->nplists++;
     }
     struct cy_plist *l = &cs->plists[li];
-    if (l->n && l->v[l->n - 1] == ci)
-        return COMITY_OK;
-    if (cy_fw_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v))
-        return COMITY_ERR_NOMEM;
-    l->v[l->n++] = ci;
-    return COMITY_OK;
+    return cy_fw_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v);
+}
+
+/* Appends case index ci to the list of `party` (once); room was reserved. */
+static void index_add(cy_cases *cs, const char *party, size_t ci)
+{
+    struct cy_plist *l =
+        &cs->plists[json_integer_value(json_object_get(cs->by_party, party))];
+    if (!l->n || l->v[l->n - 1] != ci)
+        l->v[l->n++] = ci;
 }
 
 static comity_err open_case(comity_framework *fw, const cy_mech *m,
@@ -552,21 +568,33 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
         c->parties[i] = cy_strdup(i == 0 ? author : comity_record_to(rec, i - 1));
         oom = !c->parties[c->nparties++];
     }
-    oom = oom || add_entry(c, rec, body, created) ||
-          json_object_set_new(cs->ids, c->id, json_integer((json_int_t)cs->n)) ||
-          json_object_set_new(fw->ids, c->id, json_integer(-1));
-    if (oom) {
-        json_object_del(cs->ids, c->id ? c->id : "");
+    oom = oom || add_entry(c, rec, body, created);
+    for (size_t i = 0; !oom && i < c->nparties; i++)
+        oom = index_reserve(cs, c->parties[i]) != COMITY_OK;
+    /* everything that may fail comes before the case is registered, and
+     * the registration is undone if the hook's effects fail: a record
+     * refused for memory leaves no trace, so it can be fed again */
+    bool in_cases = false, in_ids = false;
+    oom = oom || !(in_cases = !json_object_set_new(cs->ids, c->id,
+                                                   json_integer((json_int_t)cs->n))) ||
+          !(in_ids = !json_object_set_new(fw->ids, c->id, json_integer(-1)));
+    rc = oom ? cy_fw_nomem(err) : COMITY_OK;
+    if (!rc) {
+        clocks_apply(c, 0, m->open_starts, created);
+        if (m->hook)
+            rc = m->hook(fw, c, NULL, rec, body, created, false, err);
+    }
+    if (rc) {
+        if (in_cases)
+            json_object_del(cs->ids, c->id);
+        if (in_ids)
+            json_object_del(fw->ids, c->id);
         case_free(c);
-        return cy_fw_nomem(err);
+        return rc;
     }
     cs->c[cs->n++] = c;
     for (size_t i = 0; i < c->nparties; i++)
-        if (index_party(cs, c->parties[i], cs->n - 1))
-            return cy_fw_nomem(err); /* the case stands; the index misses it */
-    clocks_apply(c, 0, m->open_starts, created);
-    if (m->hook)
-        return m->hook(fw, c, NULL, rec, body, created, false, err);
+        index_add(cs, c->parties[i], cs->n - 1);
     return COMITY_OK;
 }
 
@@ -676,14 +704,28 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
         return rc;
     if (dry)
         return COMITY_OK;
-    if (add_entry(c, rec, body, created) ||
-        json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+    /* what may fail first, undone if the hook's effects fail, so that a
+     * record refused for memory leaves no trace */
+    const char *rid = comity_record_id(rec);
+    if (add_entry(c, rec, body, created))
         return cy_fw_nomem(err);
+    if (json_object_set_new(fw->ids, rid, json_integer(-1))) {
+        entry_drop(c);
+        return cy_fw_nomem(err);
+    }
+    int state = c->state;
+    cy_case_clk clk[CY_CASE_CLOCKS_MAX];
+    memcpy(clk, c->clk, sizeof clk);
     if (row->to != CY_SAME)
         c->state = row->to;
     clocks_apply(c, row->stops, row->starts, created);
-    if (c->m->hook)
-        return c->m->hook(fw, c, row, rec, body, created, false, err);
+    if (c->m->hook && (rc = c->m->hook(fw, c, row, rec, body, created, false, err))) {
+        c->state = state;
+        memcpy(c->clk, clk, sizeof clk);
+        json_object_del(fw->ids, rid);
+        entry_drop(c);
+        return rc;
+    }
     return COMITY_OK;
 }
 
