@@ -8,13 +8,17 @@
  * a party's open cases with their clocks, one case with its thread and the
  * actions allowed next.  Every rule is checked before anything changes, so
  * a refused record leaves the handle as it was, and a dry run (check) runs
- * the same rules.  A case and its existence are visible through the
+ * the same rules; a record refused for lack of memory leaves no trace
+ * either (what may fail is done first, and undone if a mechanism's
+ * effects fail).  A case and its existence are visible through the
  * queries only to its parties: a non-party asking, or a non-party's record
  * naming the case, gets the very answer an unknown id gets.
  *
- * Cases are kept in opening order with a jansson object as id index; a
- * party's open cases are found by a linear walk over all cases, which the
- * benchmark (bench/bench_framework.c) measures at 100,000 cases.
+ * Cases are kept in opening order with a jansson object as id index, and
+ * a list of case indexes per party and per bare state named as a case's
+ * party, so that a party's open cases are found without walking every
+ * case (bench/bench_framework.c: 100,000 cases).  That list is written
+ * with a bounded buffer rather than jansson, for speed.
  */
 #include <stdlib.h>
 #include <string.h>
