@@ -1034,6 +1034,75 @@ static void test_envelope_alone(void **state)
     comity_framework_free(node_fw);
 }
 
+/* Every allocation that can fail, failing: the record is refused with
+ * NOMEM and leaves no trace (fed again it is taken, not EXISTS), and the
+ * queries fail cleanly. */
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char c[128], p[128], a[128], refs[300];
+    comity_record *rs[9];
+    rs[0] = mk(PK_MOFA, "consult-request", "2026-12-01T00:00:00.000Z", "in.mea,un.unoda",
+               "notification--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", B_CREQ, false);
+    snprintf(c, sizeof c, "%s", comity_record_id(rs[0]));
+    rs[1] = mk(UN, "consult-good-offices", "2026-12-02T00:00:00.000Z", "pk.mofa,in.mea", c, B_GOOD, false);
+    rs[2] = mk(IN_MEA, "consult-accept", "2026-12-03T00:00:00.000Z", "pk.mofa,un.unoda", c, B_ACCEPT, false);
+    rs[3] = mk(PK_MOFA, "consult-meeting", "2026-12-04T00:00:00.000Z", "in.mea,un.unoda", c, B_MEET, false);
+    rs[4] = mk(PK_MOFA, "consult-action", "2026-12-05T00:00:00.000Z", "in.mea,un.unoda", c, B_ACTION, false);
+    snprintf(a, sizeof a, "%s", comity_record_id(rs[4]));
+    snprintf(refs, sizeof refs, "%s,%s", c, a);
+    rs[5] = mk(PK_MOFA, "consult-action-done", "2026-12-06T00:00:00.000Z", "in.mea,un.unoda", refs, B_NOTE, false);
+    rs[6] = mk(PK_FIA, "preservation-request", "2026-12-01T00:00:00.000Z", "in.cbi", NULL, B_PRES, false);
+    snprintf(p, sizeof p, "%s", comity_record_id(rs[6]));
+    rs[7] = mk(IN_CBI, "preservation-confirm", "2026-12-01T01:00:00.000Z", "pk.fia", p, B_CONFIRM, false);
+    rs[8] = mk(PK_FIA, "mla-request", "2026-12-02T00:00:00.000Z", "in.cbi", p, B_MLA, false);
+    for (size_t i = 0; i < CY_ARRAY_LEN(rs); i++) {
+        long k;
+        for (k = 1; k < 400; k++) {
+            cy_alloc_fail_after(k);
+            comity_err rc = comity_framework_add(fw, rs[i], NULL, 0, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK)
+                break;
+            if (rc != COMITY_ERR_NOMEM)
+                fail_msg("record %zu, failing allocation %ld: %s", i, k, tu_last_err.msg);
+        }
+        assert_true(k < 400);
+        assert_true(k > 1); /* every record allocates: some call failed */
+        comity_record_free(rs[i]);
+    }
+    /* the state is the one reached without failures */
+    assert_string_equal(state_of(fw, c), "met");
+    assert_string_equal(state_of(fw, p), "followed-up");
+    json_t *j = case_view(fw, c, "pk.mofa", 0);
+    assert_int_equal(json_array_size(json_object_get(j, "thread")), 6);
+    assert_int_equal(json_array_size(json_object_get(j, "tasks")), 1);
+    assert_non_null(json_object_get(json_object_get(j, "facts"), "good_offices"));
+    json_decref(j);
+    for (int q = 0; q < 3; q++) {
+        long k;
+        for (k = 1; k < 400; k++) {
+            char *json = NULL;
+            cy_alloc_fail_after(k);
+            comity_err rc = q == 0 ? comity_framework_cases(fw, "pk.fia", 0, &json, E)
+                          : q == 1 ? comity_framework_case(fw, c, "un.unoda", 0, &json, E)
+                                   : comity_framework_case(fw, p, NULL, 0, &json, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK) {
+                assert_non_null(json);
+                comity_free(json);
+                break;
+            }
+            assert_int_equal(rc, COMITY_ERR_NOMEM);
+            assert_null(json);
+        }
+        assert_true(k > 1 && k < 400);
+    }
+    comity_framework_free(fw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_consultation_story),
         cmocka_unit_test(test_sealed_case_hidden),
         cmocka_unit_test(test_envelope_alone),
+        cmocka_unit_test(test_alloc_failures),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

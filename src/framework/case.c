@@ -8,13 +8,17 @@
  * a party's open cases with their clocks, one case with its thread and the
  * actions allowed next.  Every rule is checked before anything changes, so
  * a refused record leaves the handle as it was, and a dry run (check) runs
- * the same rules.  A case and its existence are visible through the
+ * the same rules; a record refused for lack of memory leaves no trace
+ * either (what may fail is done first, and undone if a mechanism's
+ * effects fail).  A case and its existence are visible through the
  * queries only to its parties: a non-party asking, or a non-party's record
  * naming the case, gets the very answer an unknown id gets.
  *
- * Cases are kept in opening order with a jansson object as id index; a
- * party's open cases are found by a linear walk over all cases, which the
- * benchmark (bench/bench_framework.c) measures at 100,000 cases.
+ * Cases are kept in opening order with a jansson object as id index, and
+ * a list of case indexes per party and per bare state named as a case's
+ * party, so that a party's open cases are found without walking every
+ * case (bench/bench_framework.c: 100,000 cases).  That list is written
+ * with a bounded buffer rather than jansson, for speed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,8 @@
 #define PARTIES_MAX_DEFAULT 64
 #define TEXTS_MAX_DEFAULT 64
 #define TREATIES_MAX 4096 /* pairs of states with a treaty profile */
+/* The JSON of a party's open cases: refused (TOOBIG) beyond this. */
+#define CASES_JSON_MAX ((size_t)256 << 20)
 
 static const cy_mech *const mechs[] = {&cy_mech_consultation,
                                        &cy_mech_preservation, &cy_mech_mla,
@@ -87,6 +93,10 @@ void cy_cases_clear(cy_cases *cs)
         case_free(cs->c[i]);
     cy_free(cs->c);
     json_decref(cs->ids);
+    json_decref(cs->by_party);
+    for (size_t i = 0; i < cs->nplists; i++)
+        cy_free(cs->plists[i].v);
+    cy_free(cs->plists);
     cy_free(cs->treaties);
     memset(cs, 0, sizeof *cs);
 }
@@ -442,6 +452,16 @@ static comity_err add_entry(cy_case *c, const comity_record *rec, json_t *body,
     return COMITY_OK;
 }
 
+/* Removes the last entry of c's thread (undoing add_entry). */
+static void entry_drop(cy_case *c)
+{
+    cy_case_entry *e = &c->e[--c->ne];
+    cy_free(e->id);
+    cy_free(e->type);
+    cy_free(e->author);
+    json_decref(e->body);
+}
+
 static void clocks_apply(cy_case *c, unsigned stops, unsigned starts,
                          int64_t at)
 {
@@ -456,6 +476,38 @@ static void clocks_apply(cy_case *c, unsigned stops, unsigned starts,
         for (size_t i = 0; i < c->m->nclocks; i++)
             if (c->clk[i].start >= 0 && c->clk[i].stopped < 0)
                 c->clk[i].stopped = at;
+}
+
+/* Makes room in the list of `party` for one more case index, creating
+ * the (empty) list if needed: what may fail before a case is added, and
+ * leaves every answer as it was when the case is then not added. */
+static comity_err index_reserve(cy_cases *cs, const char *party)
+{
+    json_t *v = json_object_get(cs->by_party, party);
+    size_t li;
+    if (v) {
+        li = (size_t)json_integer_value(v);
+    } else {
+        if (cy_fw_grow((void **)&cs->plists, &cs->capplists, cs->nplists,
+                       sizeof *cs->plists))
+            return COMITY_ERR_NOMEM;
+        li = cs->nplists;
+        cs->plists[li] = (struct cy_plist){0};
+        if (json_object_set_new(cs->by_party, party, json_integer((json_int_t)li)))
+            return COMITY_ERR_NOMEM;
+        cs->nplists++;
+    }
+    struct cy_plist *l = &cs->plists[li];
+    return cy_fw_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v);
+}
+
+/* Appends case index ci to the list of `party` (once); room was reserved. */
+static void index_add(cy_cases *cs, const char *party, size_t ci)
+{
+    struct cy_plist *l =
+        &cs->plists[json_integer_value(json_object_get(cs->by_party, party))];
+    if (!l->n || l->v[l->n - 1] != ci)
+        l->v[l->n++] = ci;
 }
 
 static comity_err open_case(comity_framework *fw, const cy_mech *m,
@@ -501,7 +553,8 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
         return rc;
     if (dry)
         return COMITY_OK;
-    if (!cs->ids && !(cs->ids = json_object()))
+    if ((!cs->ids && !(cs->ids = json_object())) ||
+        (!cs->by_party && !(cs->by_party = json_object())))
         return cy_fw_nomem(err);
     if (cy_fw_grow((void **)&cs->c, &cs->cap, cs->n, sizeof *cs->c))
         return cy_fw_nomem(err);
@@ -519,18 +572,33 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
         c->parties[i] = cy_strdup(i == 0 ? author : comity_record_to(rec, i - 1));
         oom = !c->parties[c->nparties++];
     }
-    oom = oom || add_entry(c, rec, body, created) ||
-          json_object_set_new(cs->ids, c->id, json_integer((json_int_t)cs->n)) ||
-          json_object_set_new(fw->ids, c->id, json_integer(-1));
-    if (oom) {
-        json_object_del(cs->ids, c->id ? c->id : "");
+    oom = oom || add_entry(c, rec, body, created);
+    for (size_t i = 0; !oom && i < c->nparties; i++)
+        oom = index_reserve(cs, c->parties[i]) != COMITY_OK;
+    /* everything that may fail comes before the case is registered, and
+     * the registration is undone if the hook's effects fail: a record
+     * refused for memory leaves no trace, so it can be fed again */
+    bool in_cases = false, in_ids = false;
+    oom = oom || !(in_cases = !json_object_set_new(cs->ids, c->id,
+                                                   json_integer((json_int_t)cs->n))) ||
+          !(in_ids = !json_object_set_new(fw->ids, c->id, json_integer(-1)));
+    rc = oom ? cy_fw_nomem(err) : COMITY_OK;
+    if (!rc) {
+        clocks_apply(c, 0, m->open_starts, created);
+        if (m->hook)
+            rc = m->hook(fw, c, NULL, rec, body, created, false, err);
+    }
+    if (rc) {
+        if (in_cases)
+            json_object_del(cs->ids, c->id);
+        if (in_ids)
+            json_object_del(fw->ids, c->id);
         case_free(c);
-        return cy_fw_nomem(err);
+        return rc;
     }
     cs->c[cs->n++] = c;
-    clocks_apply(c, 0, m->open_starts, created);
-    if (m->hook)
-        return m->hook(fw, c, NULL, rec, body, created, false, err);
+    for (size_t i = 0; i < c->nparties; i++)
+        index_add(cs, c->parties[i], cs->n - 1);
     return COMITY_OK;
 }
 
@@ -640,14 +708,28 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
         return rc;
     if (dry)
         return COMITY_OK;
-    if (add_entry(c, rec, body, created) ||
-        json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+    /* what may fail first, undone if the hook's effects fail, so that a
+     * record refused for memory leaves no trace */
+    const char *rid = comity_record_id(rec);
+    if (add_entry(c, rec, body, created))
         return cy_fw_nomem(err);
+    if (json_object_set_new(fw->ids, rid, json_integer(-1))) {
+        entry_drop(c);
+        return cy_fw_nomem(err);
+    }
+    int state = c->state;
+    cy_case_clk clk[CY_CASE_CLOCKS_MAX];
+    memcpy(clk, c->clk, sizeof clk);
     if (row->to != CY_SAME)
         c->state = row->to;
     clocks_apply(c, row->stops, row->starts, created);
-    if (c->m->hook)
-        return c->m->hook(fw, c, row, rec, body, created, false, err);
+    if (c->m->hook && (rc = c->m->hook(fw, c, row, rec, body, created, false, err))) {
+        c->state = state;
+        memcpy(c->clk, clk, sizeof clk);
+        json_object_del(fw->ids, rid);
+        entry_drop(c);
+        return rc;
+    }
     return COMITY_OK;
 }
 
@@ -705,48 +787,11 @@ static json_t *parties_json(const cy_case *c)
     return a;
 }
 
-/* The running clocks and pending tasks of c as {name, who, due, overdue}
- * items appended to a; *next the earliest due (-1: none), *late whether
- * any is overdue.  -1 on OOM. */
-static int clocks_json(const comity_framework *fw, const cy_case *c,
-                       int64_t now, json_t *a, int64_t *next, bool *late)
-{
-    for (size_t i = 0; i < c->m->nclocks; i++) {
-        if (!running(c, i))
-            continue;
-        int64_t due = clock_due(fw, c, i);
-        bool od = now > due;
-        if (*next < 0 || due < *next)
-            *next = due;
-        *late |= od;
-        json_t *o = json_pack("{s:s, s:s, s:o, s:b}", "name", c->m->clocks[i].name,
-                              "who", party_of_role(c, c->m->clocks[i].who),
-                              "due", cy_fw_time_json(due), "overdue", od);
-        if (!o || json_array_append_new(a, o))
-            return -1;
-    }
-    for (size_t i = 0; i < c->ntasks; i++) {
-        const cy_case_task *t = &c->tasks[i];
-        if (!task_pending(t))
-            continue;
-        bool od = t->due >= 0 && now > t->due;
-        if (t->due >= 0 && (*next < 0 || t->due < *next))
-            *next = t->due;
-        *late |= od;
-        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:b}", "name", "action",
-                              "task", t->id, "who",
-                              t->owner ? json_string(t->owner) : json_null(),
-                              "due", cy_fw_time_json(t->due), "overdue", od);
-        if (!o || json_array_append_new(a, o))
-            return -1;
-    }
-    return 0;
-}
-
 typedef struct citem {
     const cy_case *c;
-    json_t *o;
-    int64_t due;
+    unsigned roles;
+    int64_t due;  /* the earliest due time, -1: none */
+    bool late;
 } citem;
 
 static int citem_cmp(const void *a, const void *b)
@@ -760,6 +805,91 @@ static int citem_cmp(const void *a, const void *b)
     return strcmp(x->c->id, y->c->id);
 }
 
+/* The earliest due time among c's running clocks and pending tasks (-1:
+ * none) and whether any is overdue at now. */
+static int64_t next_due(const comity_framework *fw, const cy_case *c,
+                        int64_t now, bool *late, bool *pending)
+{
+    int64_t next = -1;
+    *late = *pending = false;
+    for (size_t i = 0; i < c->m->nclocks; i++) {
+        if (!running(c, i))
+            continue;
+        int64_t due = clock_due(fw, c, i);
+        *late |= now > due;
+        if (next < 0 || due < next)
+            next = due;
+    }
+    for (size_t i = 0; i < c->ntasks; i++) {
+        const cy_case_task *t = &c->tasks[i];
+        if (!task_pending(t))
+            continue;
+        *pending = true;
+        *late |= t->due >= 0 && now > t->due;
+        if (t->due >= 0 && (next < 0 || t->due < next))
+            next = t->due;
+    }
+    return next;
+}
+
+/* A time as a JSON string, or null. */
+static comity_err put_time(cy_buf *b, const char *key, int64_t ms)
+{
+    if (ms < 0)
+        return cy_buf_printf(b, "\"%s\":null", key);
+    char t[CY_TIME_BUF];
+    cy_time_format_ms(t, ms);
+    return cy_buf_printf(b, "\"%s\":\"%s\"", key, t);
+}
+
+/* One item of comity_framework_cases.  Written by hand, not with jansson,
+ * for speed: every string in it is a party name, a record id, or one of
+ * the mechanisms' static names, none of which needs escaping. */
+static comity_err put_item(const comity_framework *fw, cy_buf *b,
+                           const citem *it, int64_t now)
+{
+    const cy_case *c = it->c;
+    comity_err rc = cy_buf_printf(
+        b, "{\"id\":\"%s\",\"mechanism\":\"%s\",\"type\":\"%s\",\"state\":\"%s\","
+           "\"role\":\"%s\",\"parties\":[", c->id, c->m->name, c->m->opens,
+        c->m->states[c->state], role_name(it->roles));
+    for (size_t i = 0; !rc && i < c->nparties; i++)
+        rc = cy_buf_printf(b, "%s{\"party\":\"%s\",\"role\":\"%s\"}", i ? "," : "",
+                           c->parties[i], role_names[i < 2 ? i : 2]);
+    if (!rc && !(rc = cy_buf_puts(b, "],")) && !(rc = put_time(b, "opened", c->opened)))
+        rc = c->m->profiled ? cy_buf_printf(b, ",\"profile\":\"%s\",",
+                                            cy_profile_names[c->profile])
+                            : cy_buf_puts(b, ",\"profile\":null,");
+    if (!rc && !(rc = put_time(b, "due", it->due)))
+        rc = cy_buf_printf(b, ",\"overdue\":%s,\"clocks\":[", it->late ? "true" : "false");
+    bool first = true;
+    for (size_t i = 0; !rc && i < c->m->nclocks; i++) {
+        if (!running(c, i))
+            continue;
+        int64_t due = clock_due(fw, c, i);
+        if (!(rc = cy_buf_printf(b, "%s{\"name\":\"%s\",\"who\":\"%s\",",
+                                 first ? "" : ",", c->m->clocks[i].name,
+                                 party_of_role(c, c->m->clocks[i].who))) &&
+            !(rc = put_time(b, "due", due)))
+            rc = cy_buf_printf(b, ",\"overdue\":%s}", now > due ? "true" : "false");
+        first = false;
+    }
+    for (size_t i = 0; !rc && i < c->ntasks; i++) {
+        const cy_case_task *t = &c->tasks[i];
+        if (!task_pending(t))
+            continue;
+        rc = cy_buf_printf(b, "%s{\"name\":\"action\",\"task\":\"%s\",\"who\":",
+                           first ? "" : ",", t->id);
+        if (!rc)
+            rc = t->owner ? cy_buf_printf(b, "\"%s\",", t->owner) : cy_buf_puts(b, "null,");
+        if (!rc && !(rc = put_time(b, "due", t->due)))
+            rc = cy_buf_printf(b, ",\"overdue\":%s}",
+                               t->due >= 0 && now > t->due ? "true" : "false");
+        first = false;
+    }
+    return rc ? rc : cy_buf_puts(b, "]}");
+}
+
 comity_err comity_framework_cases(const comity_framework *fw, const char *party,
                                   int64_t now_ms, char **json, comity_error *err)
 {
@@ -768,60 +898,60 @@ comity_err comity_framework_cases(const comity_framework *fw, const char *party,
         return party ? cy_wrap(err, "cases") : cy_fail(err, COMITY_ERR_USAGE,
                                                        "cases: want a party");
     const cy_cases *cs = fw->cases;
-    citem *it = NULL;
-    size_t n = 0, cap = 0;
-    comity_err rc = COMITY_OK;
-    for (size_t i = 0; i < cs->n && !rc; i++) {
-        const cy_case *c = cs->c[i];
-        unsigned roles = cy_case_roles(c, party);
-        if (!roles)
-            continue;
-        bool pending = false;
-        for (size_t k = 0; k < c->ntasks && !pending; k++)
-            pending = task_pending(&c->tasks[k]);
-        if (!is_open(c) && !pending)
-            continue;
-        int64_t next = -1;
-        bool late = false;
-        json_t *clocks = json_array();
-        json_t *o = NULL;
-        if (clocks && !clocks_json(fw, c, now_ms, clocks, &next, &late))
-            o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:O}",
-                          "id", c->id, "mechanism", c->m->name, "type", c->m->opens,
-                          "state", c->m->states[c->state], "role", role_name(roles),
-                          "parties", parties_json(c), "opened",
-                          cy_fw_time_json(c->opened), "profile",
-                          c->m->profiled ? json_string(cy_profile_names[c->profile])
-                                         : json_null(),
-                          "due", cy_fw_time_json(next), "overdue", late,
-                          "clocks", clocks);
-        json_decref(clocks);
-        if (!o || cy_fw_grow((void **)&it, &cap, n, sizeof *it)) {
-            json_decref(o);
-            rc = cy_fw_nomem(err);
-            break;
-        }
-        it[n++] = (citem){c, o, next};
+    /* the cases naming the party, and those naming its bare state: two
+     * ascending lists, merged */
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    const struct cy_plist *l[2] = {NULL, NULL};
+    json_t *v;
+    if (cs->by_party && (v = json_object_get(cs->by_party, party)))
+        l[0] = &cs->plists[json_integer_value(v)];
+    if (cs->by_party && strcmp(st, party) != 0 &&
+        (v = json_object_get(cs->by_party, st)))
+        l[1] = &cs->plists[json_integer_value(v)];
+    size_t na = l[0] ? l[0]->n : 0, nb = l[1] ? l[1]->n : 0, ia = 0, ib = 0;
+    citem *it = cy_calloc(na + nb + 1, sizeof *it);
+    if (!it)
+        return cy_fw_nomem(err);
+    size_t n = 0;
+    while (ia < na || ib < nb) {
+        size_t ci;
+        if (ib >= nb || (ia < na && l[0]->v[ia] < l[1]->v[ib]))
+            ci = l[0]->v[ia++];
+        else if (ia >= na || l[1]->v[ib] < l[0]->v[ia])
+            ci = l[1]->v[ib++];
+        else
+            ci = l[0]->v[ia++], ib++;
+        const cy_case *c = cs->c[ci];
+        citem x = {c, cy_case_roles(c, party), -1, false};
+        bool pending;
+        x.due = next_due(fw, c, now_ms, &x.late, &pending);
+        if (x.roles && (is_open(c) || pending))
+            it[n++] = x;
     }
-    json_t *a = rc ? NULL : json_array();
-    if (!rc && !a)
-        rc = cy_fw_nomem(err);
-    if (n && !rc)
+    if (n)
         qsort(it, n, sizeof *it, citem_cmp);
-    for (size_t i = 0; i < n; i++) {
-        if (!rc && json_array_append_new(a, it[i].o))
-            rc = cy_fw_nomem(err);
-        else if (rc)
-            json_decref(it[i].o);
-    }
+    cy_buf b;
+    cy_buf_init(&b, CASES_JSON_MAX);
+    char t[CY_TIME_BUF];
+    cy_time_format_ms(t, now_ms);
+    comity_err rc = cy_buf_printf(&b, "{\"party\":\"%s\",\"now\":\"%s\",\"cases\":[",
+                                  party, t);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (!(rc = i ? cy_buf_puts(&b, ",") : COMITY_OK))
+            rc = put_item(fw, &b, &it[i], now_ms);
+    if (!rc)
+        rc = cy_buf_puts(&b, "]}");
     cy_free(it);
     if (rc) {
-        json_decref(a);
-        return rc;
+        cy_buf_free(&b);
+        return rc == COMITY_ERR_TOOBIG
+                   ? cy_fail(err, rc, "cases: the answer is larger than %zu bytes",
+                             CASES_JSON_MAX)
+                   : cy_fw_nomem(err);
     }
-    json_t *o = json_pack("{s:s, s:o, s:o}", "party", party, "now",
-                          cy_fw_time_json(now_ms), "cases", a);
-    return cy_fw_dump(o, json, err);
+    *json = (char *)cy_buf_detach(&b, NULL);
+    return COMITY_OK;
 }
 
 /* The types `roles` may send now, with who may: [{type, who: [roles]}]. */

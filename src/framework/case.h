@@ -207,6 +207,11 @@ typedef struct cy_cases {
     cy_case **c;             /* owned, in opening (log) order */
     size_t n, cap;
     json_t *ids;             /* case id -> index in c */
+    json_t *by_party;        /* party or bare state named as a case's party
+                                -> index in plists */
+    struct cy_plist { size_t *v; size_t n, cap; } *plists; /* case indexes,
+                                ascending */
+    size_t nplists, capplists;
     int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT]; /* deadline table, ms */
     struct cy_treaty { char a[COMITY_PARTY_MAX + 1], b[COMITY_PARTY_MAX + 1];
                        int profile; } *treaties; /* pairs of states */

@@ -142,11 +142,14 @@ static comity_err p_hook(comity_framework *fw, cy_case *c, const cy_case_row *ro
         mla->fixed_due = created +
                          json_integer_value(json_object_get(body, "period_days")) * DAY_MS;
     if (!strcmp(type, "preservation-extend")) {
+        /* the fact first: only it may fail, and then nothing changed */
         json_t *d = body ? json_object_get(body, "days") : NULL;
-        mla->extra += d ? json_integer_value(d) * DAY_MS
-                        : fw->cases->dur[c->profile][CY_CK_EXTENSION];
         json_t *n = json_object_get(c->facts, "extensions");
-        return fact(c, "extensions", json_integer(json_integer_value(n) + 1), err);
+        comity_err rc = fact(c, "extensions", json_integer(json_integer_value(n) + 1), err);
+        if (!rc)
+            mla->extra += d ? json_integer_value(d) * DAY_MS
+                            : fw->cases->dur[c->profile][CY_CK_EXTENSION];
+        return rc;
     }
     if (!strcmp(type, "preservation-disclose"))
         return fact(c, "disclosed", json_string(comity_record_id(rec)), err);
@@ -243,13 +246,15 @@ static comity_err m_hook(comity_framework *fw, cy_case *c, const cy_case_row *ro
             strcmp(cy_fw_state_of(p->parties[0], ps), as) != 0 ||
             strcmp(cy_fw_state_of(p->parties[1], ps), rs) != 0)
             continue;
+        /* the facts first (the new case's, then the followed-up one's):
+         * if one fails, the preservation case is unchanged */
+        comity_err rc;
+        if ((rc = fact(c, "preservation", json_string(p->id), err)) ||
+            (rc = fact(p, "mla", json_string(c->id), err)))
+            return rc;
         p->state = P_FOLLOWED_UP;
         if (p->clk[1].stopped < 0)
             p->clk[1].stopped = created;
-        comity_err rc;
-        if ((rc = fact(p, "mla", json_string(c->id), err)) ||
-            (rc = fact(c, "preservation", json_string(p->id), err)))
-            return rc;
     }
     return COMITY_OK;
 }
