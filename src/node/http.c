@@ -46,6 +46,7 @@
 #include "node/fw.h"
 #include "node/intake.h"
 #include "node/node.h"
+#include "node/web.h"
 
 /* Headers + read buffer per connection (libmicrohttpd's pool; nginx's
  * default for large headers is also 32 KiB).  libmicrohttpd zeroes the
@@ -173,7 +174,7 @@ static int authenticate(cy_req *r)
     r->anon = true;
     const char *h = cy_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h)
-        return 0;
+        return cy_session_auth(r); /* a browser's session cookie (session.c) */
     char hash[CY_TOKEN_HASH_HEX];
     if (strncasecmp(h, "Basic ", 6) == 0) {
         const char *b = h + 6;
@@ -299,6 +300,10 @@ static void route_v1(cy_req *r, cy_resp *w)
         cy_records_handle(r, w); /* records.c */
         return;
     }
+    if (cy_session_owns(r)) {
+        cy_session_handle(r, w); /* session.c */
+        return;
+    }
     if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
         cy_fw_handle(r, w); /* framework.c */
         return;
@@ -311,6 +316,10 @@ static void route(cy_req *r, cy_resp *w)
     bool taxii_path = false;
     if (split_path(r) != 0) {
         cy_resp_error(r, w, false, 404, "not found", "malformed path");
+        return;
+    }
+    if (cy_web_owns(r)) {
+        cy_web_handle(r, w); /* the UI's static files (web.c) */
         return;
     }
     taxii_path = cy_taxii_owns(r);
@@ -389,7 +398,8 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
     if (w->last[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", w->last);
-    if (w->www_auth)
+    cy_web_headers(r, w, resp); /* CSP and the rest (web.c) */
+    if (w->www_auth && !(r && cy_session_browser(r)))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"comity\", charset=\"UTF-8\"");
     if (w->allow)
@@ -604,6 +614,11 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     node->opts.listen = NULL;
     memset(node->opts.deadline, 0, sizeof node->opts.deadline);
     node->opts.ping_deadline = NULL;
+    node->opts.web_dir = NULL;
+    cy_free(node->web_dir);
+    node->web_dir = o->web_dir ? cy_strndup(o->web_dir, strlen(o->web_dir)) : NULL;
+    if (o->web_dir && !node->web_dir)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
 
     struct sockaddr_storage ss;
     socklen_t sl = 0;
@@ -622,9 +637,14 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
-    /* the framework's state: deadlines, then the store replayed (framework.c) */
-    if ((rc = cy_fw_start(node, o, err)))
+    /* browser sessions (session.c) */
+    if ((rc = cy_session_start(node, err)))
         return rc;
+    /* the framework's state: deadlines, then the store replayed (framework.c) */
+    if ((rc = cy_fw_start(node, o, err))) {
+        cy_session_stop(node);
+        return rc;
+    }
     /* the node is its log's one writer while it serves; REPLAYABLE: its
      * record rows are what make an entry durable, and intake appends a
      * lost entry again when it starts (records.c).  Both are up before the
@@ -634,6 +654,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
                               node->key, &node->log, err))) {
         cy_fw_stop(node);
+        cy_session_stop(node);
         return cy_wrap(err, "opening the node's log");
     }
     /* record intake: checks the stored records against the log (records.c) */
@@ -641,6 +662,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         comity_log_close(node->log);
         node->log = NULL;
         cy_fw_stop(node);
+        cy_session_stop(node);
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -669,6 +691,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         comity_log_close(node->log);
         node->log = NULL;
         cy_fw_stop(node);
+        cy_session_stop(node);
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
     }
@@ -704,6 +727,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     MHD_stop_daemon(node->mhd);
     cy_intake_stop(node); /* records.c */
     cy_fw_stop(node); /* framework.c */
+    cy_session_stop(node); /* session.c: every browser logs in again */
     node->mhd = NULL;
     node->port = 0;
     /* every appended entry durable, a final checkpoint published */
@@ -723,6 +747,7 @@ void comity_node_close(comity_node *node)
     if (node->key_pem)
         cy_free_secret(node->key_pem, strlen(node->key_pem));
     cy_free(node->cert_pem);
+    cy_free(node->web_dir);
     cy_free(node->dir);
     cy_free(node);
 }

@@ -53,6 +53,8 @@ struct comity_node {
     struct cy_intake *intake; /* record intake (records.c) */
     struct cy_fw *fw;         /* the framework's state (framework.c), while serving */
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
+    struct cy_sessions *sessions; /* browser logins (session.c), while serving */
+    char *web_dir;            /* the UI's static files (web.c), or NULL */
 };
 
 /* Per-request memory: everything allocated here is freed at once. */
@@ -83,6 +85,7 @@ typedef struct cy_resp {
     const char *cache; /* Cache-Control (default "no-store") */
     const char *retry_after; /* Retry-After header, or NULL */
     void *park; /* set by records.c: suspend until the commit is done */
+    const char *set_cookie; /* Set-Cookie header (session.c), or NULL */
 } cy_resp;
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */

@@ -1,0 +1,427 @@
+// app.js: comity's web UI.  A client of the node's HTTP API, like the
+// `comity` command: it signs, seals and opens records here in the browser
+// (crypto.js) and posts them to POST /v1/records.  Screens (hash routes):
+//   #/login            load the key file, log in (challenge signed here)
+//   #/inbox            awaiting you / awaiting others, overdue then due first
+//   #/message/ID       a message, its thread, the actions allowed now
+//   #/compose/TYPE     a notification or a request
+// Every control has a label and works from the keyboard; each screen
+// focuses its heading when shown, and messages go to a live region.
+
+import { h, render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import htm from 'htm';
+import * as C from './crypto.js';
+import * as V from './validate.js';
+
+const html = htm.bind(h);
+
+// ---- state that lives only in this page's memory -------------------------
+const S = { key: null, party: null, csrf: null, parties: null };
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.description ? body.description : `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { 'X-Comity-UI': '1' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && S.csrf) headers['X-CSRF-Token'] = S.csrf;
+  const r = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const ct = r.headers.get('Content-Type') || '';
+  const data = ct.startsWith('application/json') ? await r.json() : await r.text();
+  if (!r.ok) {
+    if (r.status === 401 && !path.startsWith('/v1/session')) { S.csrf = null; go('#/login'); }
+    throw new ApiError(r.status, data);
+  }
+  return data;
+}
+
+async function parties() {
+  if (!S.parties) S.parties = (await api('GET', '/v1/parties')).parties;
+  return S.parties;
+}
+
+function go(hash) {
+  if (location.hash !== hash) location.hash = hash;
+  else window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+// Times: local time shown, UTC in the title (hover) and for screen readers.
+function Time({ t }) {
+  if (!t) return html`<span>—</span>`;
+  const d = new Date(t);
+  return html`<time datetime=${t} title=${d.toISOString()}>${d.toLocaleString()}</time>`;
+}
+
+function Screen({ title, children }) {
+  const ref = useRef(null);
+  useEffect(() => { document.title = `${title} · comity`; ref.current && ref.current.focus(); }, [title]);
+  return html`<section aria-labelledby="screen-title">
+    <h1 id="screen-title" tabindex="-1" ref=${ref}>${title}</h1>${children}</section>`;
+}
+
+function Status({ msg }) {
+  if (!msg) return null;
+  return html`<p class=${msg.error ? 'msg error' : 'msg ok'} role=${msg.error ? 'alert' : 'status'}>${msg.text}</p>`;
+}
+
+// ---- login ---------------------------------------------------------------
+
+function Login() {
+  const [msg, setMsg] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(ev) {
+    ev.preventDefault();
+    const f = ev.target.elements.keyfile.files[0];
+    if (!f) { setMsg({ error: true, text: 'Choose your key file first.' }); return; }
+    setBusy(true);
+    try {
+      const key = await C.parseKeyFile(await f.text());
+      const ch = await api('POST', '/v1/session/challenge', { party: key.party });
+      const signature = C.signChallenge(key, ch.challenge);
+      const s = await api('POST', '/v1/session', { party: key.party, nonce: ch.nonce, signature });
+      Object.assign(S, { key, party: s.party, csrf: s.csrf, parties: null });
+      go('#/inbox');
+    } catch (e) {
+      setMsg({ error: true, text: `Login failed: ${e.message}` });
+    } finally { setBusy(false); }
+  }
+  return html`<${Screen} title="Log in">
+    <p>Load your party's key file (the one <code>comity keygen</code> wrote). It stays in this
+      browser: the node only sees a signature proving you hold it.</p>
+    <form onSubmit=${submit}>
+      <div class="field"><label for="keyfile">Key file</label>
+        <input id="keyfile" name="keyfile" type="file" aria-describedby="keyfile-help" />
+        <p id="keyfile-help" class="help">For example pk.mofa.key</p></div>
+      <button type="submit" disabled=${busy}>Log in</button>
+    </form>
+    <${Status} msg=${msg} />
+  <//>`;
+}
+
+// ---- inbox ---------------------------------------------------------------
+
+function sortItems(items) {
+  return [...items].sort((a, b) => (b.overdue - a.overdue) ||
+    ((a.due ? Date.parse(a.due) : Infinity) - (b.due ? Date.parse(b.due) : Infinity)));
+}
+
+function Items({ id, caption, items, empty }) {
+  if (!items.length) return html`<h2 id=${id}>${caption}</h2><p class="empty">${empty}</p>`;
+  return html`<h2 id=${id}>${caption}</h2>
+    <table aria-labelledby=${id}><thead><tr>
+      <th scope="col">Due</th><th scope="col">Message</th><th scope="col">From</th>
+      <th scope="col">To</th><th scope="col">State</th><th scope="col">Expects</th>
+      <th scope="col">Severity</th></tr></thead>
+    <tbody>${sortItems(items).map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
+      <td>${it.overdue ? html`<strong class="badge">Overdue</strong> ` : ''}<${Time} t=${it.due} /></td>
+      <td><a href=${`#/message/${it.id}`}>${it.type} ${it.id.split('--')[1].slice(0, 8)}</a></td>
+      <td>${it.from}</td><td>${it.to}</td><td>${it.state}</td><td>${it.expects || '—'}</td>
+      <td>${it.severity || '—'}</td></tr>`)}</tbody></table>`;
+}
+
+function Inbox() {
+  const [data, setData] = useState(null);
+  const [msg, setMsg] = useState(null);
+  useEffect(() => {
+    api('GET', '/v1/framework/inbox').then(setData, (e) => setMsg({ error: true, text: e.message }));
+  }, []);
+  return html`<${Screen} title="Inbox">
+    <${Status} msg=${msg} />
+    ${data ? html`
+      <${Items} id="awaiting-me" caption="Awaiting you" items=${data.awaiting_me}
+        empty="Nothing awaits you." />
+      <${Items} id="awaiting-others" caption="Awaiting others" items=${data.awaiting_others}
+        empty="Nothing you sent awaits an answer." />` : !msg && html`<p>Loading…</p>`}
+  <//>`;
+}
+
+// ---- a message and its thread -------------------------------------------
+
+async function readRecord(env) {
+  const ps = await parties();
+  const author = JSON.parse(new TextDecoder().decode(C.b64decode(env.payload))).author;
+  const p = ps.find((x) => x.name === author);
+  const { payload, verified } = C.readEnvelope(env, p && p.vkey);
+  let body = payload.body, opened = false, openError = null;
+  if (payload.sealed) {
+    try { body = await C.open(S.key, payload.sealed); opened = true; } catch (e) { openError = e.message; }
+  }
+  return { payload, verified, body, opened, openError };
+}
+
+function Body({ rec }) {
+  if (rec.openError) return html`<p class="msg error" role="alert">Sealed: cannot open (${rec.openError}).</p>`;
+  const b = rec.body || {};
+  return html`<dl class="body">${Object.keys(b).map((k) => html`<dt>${k}</dt>
+    <dd>${typeof b[k] === 'object' ? JSON.stringify(b[k]) : String(b[k])}</dd>`)}</dl>`;
+}
+
+function RecordHead({ rec }) {
+  const p = rec.payload;
+  return html`<p class="meta">From <strong>${p.author}</strong> to ${(p.to || []).join(', ') || '—'},
+    <${Time} t=${p.created} />, TLP:${p.tlp.toUpperCase()}
+    ${rec.opened ? ', opened in this browser' : ''}
+    ${rec.verified ? ', signature verified' : ', signature NOT verified'}</p>`;
+}
+
+// Builds, seals when amber/red, signs and posts a record.  `to` names
+// parties or bare states; a sealed body goes to every office of a bare
+// state, to each named party and to the author.
+async function send(type, tlp, to, refs, body) {
+  const created = new Date().toISOString();
+  const payload = { type, id: C.newId(type), author: S.party, created, tlp };
+  if (to.length) payload.to = to;
+  if (refs.length) payload.refs = refs;
+  if (tlp === 'clear' || tlp === 'green') payload.body = body;
+  else {
+    const ps = await parties();
+    const rcpts = [S.key.recipient];
+    for (const t of to) {
+      const hits = ps.filter((p) => p.name === t || (!t.includes('.') && p.name.split('.')[0] === t));
+      if (!hits.length) throw new Error(`no registered party ${t} to seal to`);
+      for (const p of hits) rcpts.push(p.recipient);
+    }
+    payload.sealed = await C.seal(rcpts, JSON.stringify(body));
+  }
+  const env = C.signRecord(S.key, payload);
+  const r = await api('POST', '/v1/records', env);
+  return { id: payload.id, log_index: r.log_index };
+}
+
+function Actions({ status, msgRec, reload }) {
+  const me = S.party;
+  const [msg, setMsg] = useState(null);
+  const [outcome, setOutcome] = useState('answered');
+  const [errs, setErrs] = useState({});
+  const slot = (status.slots || []).find((s) => s.party === me ||
+    (!s.party.includes('.') && s.party === me.split('.')[0]));
+  const p = msgRec.payload;
+  const mine = p.author === me;
+  const open = status.state !== 'closed';
+  const canAck = open && slot && (slot.state === 'sent' || slot.state === 'delivered');
+  const canReply = open && slot && ['sent', 'delivered', 'acknowledged'].includes(slot.state);
+  async function act(type, body) {
+    try {
+      const r = await send(type, p.tlp, [p.author], [p.id], body);
+      setMsg({ text: `Sent ${type} (log index ${r.log_index}).` });
+      reload();
+    } catch (e) { setMsg({ error: true, text: `Not sent: ${e.message}` }); }
+  }
+  function onReply(ev) {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const body = outcome === 'answered' ? { outcome, text: f.replytext.value } : { outcome, reasons: f.replytext.value };
+    const e = V.checkReply(body);
+    setErrs(e);
+    if (!Object.keys(e).length) act('reply', body);
+  }
+  function onAck(ev) {
+    ev.preventDefault();
+    const note = ev.target.elements.acknote.value;
+    act('ack', note ? { note } : {});
+  }
+  function onClose(ev) {
+    ev.preventDefault();
+    const reason = ev.target.elements.closereason.value;
+    act('close', reason ? { reason } : {});
+  }
+  const err = errs.text || errs.reasons;
+  if (!canAck && !canReply && !(mine && open))
+    return html`<h2>Actions</h2><p class="empty">Nothing is expected from you on this message.</p><${Status} msg=${msg} />`;
+  return html`<h2>Actions</h2>
+    ${canAck && html`<form onSubmit=${onAck} aria-label="Acknowledge">
+      <div class="field"><label for="acknote">Note with the acknowledgement (optional)</label>
+        <input id="acknote" name="acknote" /></div>
+      <button type="submit">Acknowledge</button></form>`}
+    ${canReply && html`<form onSubmit=${onReply} aria-label="Reply">
+      <fieldset><legend>Outcome</legend>
+        <label><input type="radio" name="outcome" value="answered" checked=${outcome === 'answered'}
+          onChange=${() => setOutcome('answered')} /> Answered</label>
+        <label><input type="radio" name="outcome" value="declined" checked=${outcome === 'declined'}
+          onChange=${() => setOutcome('declined')} /> Declined</label></fieldset>
+      <div class="field"><label for="replytext">${outcome === 'answered' ? 'Answer' : 'Reasons for declining'}</label>
+        <textarea id="replytext" name="replytext" rows="4" aria-invalid=${err ? 'true' : 'false'}
+          aria-describedby=${err ? 'replytext-err' : undefined}></textarea>
+        ${err && html`<p id="replytext-err" class="field-error">${err}</p>`}</div>
+      <button type="submit">Send reply</button></form>`}
+    ${mine && open && html`<form onSubmit=${onClose} aria-label="Close">
+      <div class="field"><label for="closereason">Reason for closing (optional)</label>
+        <input id="closereason" name="closereason" /></div>
+      <button type="submit">Close the message</button></form>`}
+    <${Status} msg=${msg} />`;
+}
+
+function Message({ id }) {
+  const [state, setState] = useState(null);
+  const [msg, setMsg] = useState(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    (async () => {
+      const status = await api('GET', `/v1/framework/messages/${encodeURIComponent(id)}`);
+      const rec = await readRecord(await api('GET', `/v1/records/${encodeURIComponent(id)}`));
+      // the thread: visible records whose refs start with this message
+      const list = await api('GET', '/v1/records?limit=1000');
+      const thread = [];
+      for (const row of list.records) {
+        if (!row.envelope || row.id === id) continue;
+        const head = JSON.parse(new TextDecoder().decode(C.b64decode(row.envelope.payload)));
+        if (head.refs && head.refs[0] === id) thread.push(await readRecord(row.envelope));
+      }
+      thread.sort((a, b) => Date.parse(a.payload.created) - Date.parse(b.payload.created));
+      setState({ status, rec, thread });
+    })().catch((e) => setMsg({ error: true, text: e.message }));
+  }, [id, tick]);
+  const title = state ? `${state.rec.payload.type} ${id.split('--')[1].slice(0, 8)}` : 'Message';
+  return html`<${Screen} title=${title}>
+    <${Status} msg=${msg} />
+    ${state && html`
+      <${RecordHead} rec=${state.rec} />
+      <p>State: <strong>${state.status.state}</strong>${state.status.overdue ? html` <strong class="badge">Overdue</strong>` : ''}
+        ${state.status.expects ? html`, expects ${state.status.expects} by <${Time} t=${state.status.due} />` : ''}</p>
+      <${Body} rec=${state.rec} />
+      <h2>Thread</h2>
+      ${state.thread.length ? html`<ol class="thread">${state.thread.map((t) => html`<li>
+        <h3>${t.payload.type}</h3><${RecordHead} rec=${t} /><${Body} rec=${t} /></li>`)}</ol>`
+        : html`<p class="empty">No answer yet.</p>`}
+      <${Actions} status=${state.status} msgRec=${state.rec} reload=${() => setTick(tick + 1)} />`}
+  <//>`;
+}
+
+// ---- compose -------------------------------------------------------------
+
+function Field({ id, label, errs, children, help }) {
+  const e = errs[id];
+  const desc = [help && `${id}-help`, e && `${id}-err`].filter(Boolean).join(' ') || undefined;
+  return html`<div class="field"><label for=${`f-${id}`}>${label}</label>
+    ${children({ id: `f-${id}`, name: id, 'aria-invalid': e ? 'true' : 'false', 'aria-describedby': desc })}
+    ${help && html`<p id=${`${id}-help`} class="help">${help}</p>`}
+    ${e && html`<p id=${`${id}-err`} class="field-error">${e}</p>`}</div>`;
+}
+
+const Select = (opts, values, blank) => (a) => html`<select ...${a}>
+  ${blank && html`<option value="">${blank}</option>`}
+  ${values.map((v) => html`<option value=${v} selected=${v === opts}>${v}</option>`)}</select>`;
+
+function Compose({ type }) {
+  const [errs, setErrs] = useState({});
+  const [msg, setMsg] = useState(null);
+  const form = useRef(null);
+  const notif = type === 'notification';
+  // after a refused submit, the first field in error gets the focus
+  useEffect(() => {
+    const first = form.current && form.current.querySelector('[aria-invalid="true"]');
+    if (first) first.focus();
+  }, [errs]);
+  async function submit(ev) {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const val = (n) => (f[n] && f[n].value.trim()) || undefined;
+    const to = (val('to') || '').split(/[\s,]+/).filter(Boolean);
+    const tlp = val('tlp');
+    const created = new Date().toISOString();
+    const sev = val('severity');
+    const body = notif
+      ? { severity: sev ? Number(sev) : undefined, sector: val('sector'), summary: val('summary'),
+          norm: val('norm'), requested_action: val('requested_action'), case: val('case') }
+      : { kind: val('kind'), norm: val('norm'), asked: val('asked'), severity: sev ? Number(sev) : undefined,
+          sector: val('sector'), case: val('case') };
+    const rb = val('respond_by');
+    if (rb) body.respond_by = new Date(rb).toISOString();
+    for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
+    const e = { ...V.checkTo(to, S.party), ...(notif ? V.checkNotification(body, created) : V.checkRequest(body, created)) };
+    if (!V.TLPS.includes(tlp)) e.tlp = 'choose a sharing level';
+    setErrs(e);
+    if (Object.keys(e).length) {
+      setMsg({ error: true, text: `Not sent: ${Object.keys(e).length} field(s) to fix.` });
+      return;
+    }
+    try {
+      const r = await send(type, tlp, to, [], body);
+      setMsg({ text: `Sent ${type} ${r.id} (log index ${r.log_index}).` });
+      go(`#/message/${r.id}`);
+    } catch (err) { setMsg({ error: true, text: `The node refused it: ${err.message}` }); }
+  }
+  return html`<${Screen} title=${notif ? 'New notification' : 'New request'}>
+    <form onSubmit=${submit} novalidate ref=${form}>
+      <${Field} id="to" label="To (states or parties, comma-separated)" errs=${errs} help="e.g. in or in.cert-in">
+        ${(a) => html`<input ...${a} autocomplete="off" />`}<//>
+      <${Field} id="tlp" label="Sharing (TLP)" errs=${errs}
+        help="amber and red are sealed in this browser to the recipients">
+        ${Select('amber', V.TLPS)}<//>
+      ${notif ? html`
+        <${Field} id="severity" label="Severity (1-5)" errs=${errs}>${Select('', ['1', '2', '3', '4', '5'], 'Choose…')}<//>
+        <${Field} id="sector" label="Sector" errs=${errs}>${Select('', V.SECTORS, 'Choose…')}<//>
+        <${Field} id="summary" label="Summary" errs=${errs}>${(a) => html`<textarea ...${a} rows="4"></textarea>`}<//>
+        <${Field} id="norm" label="Norm (optional)" errs=${errs}>${Select('', V.NORMS, 'None')}<//>
+        <${Field} id="requested_action" label="Requested action (optional)" errs=${errs}>${(a) => html`<input ...${a} />`}<//>`
+      : html`
+        <${Field} id="kind" label="Kind" errs=${errs}>${Select('', V.REQUEST_KINDS, 'Choose…')}<//>
+        <${Field} id="norm" label="Norm" errs=${errs}>${Select('', ['13c', '13h'], 'Choose…')}<//>
+        <${Field} id="asked" label="What is asked" errs=${errs}>${(a) => html`<textarea ...${a} rows="4"></textarea>`}<//>
+        <${Field} id="severity" label="Severity (optional)" errs=${errs}>${Select('', ['1', '2', '3', '4', '5'], 'None')}<//>
+        <${Field} id="sector" label="Sector (optional)" errs=${errs}>${Select('', V.SECTORS, 'None')}<//>`}
+      <${Field} id="respond_by" label="Respond by (optional, your local time)" errs=${errs}>
+        ${(a) => html`<input ...${a} type="datetime-local" />`}<//>
+      <${Field} id="case" label="Case (optional)" errs=${errs}>${(a) => html`<input ...${a} />`}<//>
+      <button type="submit">Sign and send</button>
+    </form>
+    <${Status} msg=${msg} />
+  <//>`;
+}
+
+// ---- shell ---------------------------------------------------------------
+
+function route() {
+  const h = location.hash.replace(/^#/, '') || '/inbox';
+  const parts = h.split('/').filter(Boolean);
+  return { name: parts[0] || 'inbox', arg: parts.slice(1).join('/') };
+}
+
+function App() {
+  const [r, setR] = useState(route());
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    const on = () => setR(route());
+    window.addEventListener('hashchange', on);
+    // a reloaded page keeps its session but not the key: log in again
+    api('GET', '/v1/session').then((s) => { S.csrf = s.csrf; }, () => {}).finally(() => setReady(true));
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  if (!ready) return html`<main id="main"><p>Loading…</p></main>`;
+  const logged = S.key && S.csrf;
+  const name = logged ? r.name : 'login';
+  async function logout() {
+    try { await api('DELETE', '/v1/session'); } catch { /* already gone */ }
+    Object.assign(S, { key: null, party: null, csrf: null, parties: null });
+    go('#/login');
+  }
+  let screen;
+  if (name === 'login') screen = html`<${Login} />`;
+  else if (name === 'message') screen = html`<${Message} id=${r.arg} key=${r.arg} />`;
+  else if (name === 'compose') screen = html`<${Compose} type=${r.arg === 'request' ? 'request' : 'notification'} key=${r.arg} />`;
+  else screen = html`<${Inbox} />`;
+  return html`
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>Skip to content</a>
+    <header><p class="brand">comity</p>
+      ${logged && html`<nav aria-label="Main"><ul>
+        <li><a href="#/inbox" aria-current=${name === 'inbox' ? 'page' : undefined}>Inbox</a></li>
+        <li><a href="#/compose/notification" aria-current=${name === 'compose' && r.arg !== 'request' ? 'page' : undefined}>New notification</a></li>
+        <li><a href="#/compose/request" aria-current=${name === 'compose' && r.arg === 'request' ? 'page' : undefined}>New request</a></li>
+      </ul></nav>
+      <p class="who">Logged in as <strong>${S.party}</strong> <button type="button" onClick=${logout}>Log out</button></p>`}
+    </header>
+    <main id="main">${screen}</main>`;
+}
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);
