@@ -167,10 +167,9 @@ function Body({ rec }) {
 
 function RecordHead({ rec }) {
   const p = rec.payload;
-  return html`<p class="meta">From <strong>${p.author}</strong> to ${(p.to || []).join(', ') || '—'},
-    <${Time} t=${p.created} />, TLP:${p.tlp.toUpperCase()}
-    ${rec.opened ? ', opened in this browser' : ''}
-    ${rec.verified ? ', signature verified' : ', signature NOT verified'}</p>`;
+  const how = [`TLP:${p.tlp.toUpperCase()}`, rec.opened && 'opened in this browser',
+    rec.verified ? 'signature verified' : 'signature NOT verified'].filter(Boolean).join(', ');
+  return html`<p class="meta">From <strong>${p.author}</strong> to ${(p.to || []).join(', ') || '—'}${', '}<${Time} t=${p.created} />${', '}${how}</p>`;
 }
 
 // Builds, seals when amber/red, signs and posts a record.  `to` names
