@@ -52,6 +52,7 @@ csp=$(hdr Content-Security-Policy)
 case "$csp" in *"default-src 'self'"*"script-src 'self'"*) ok "CSP $csp";; *) bad "CSP: '$csp'";; esac
 case "$csp" in *unsafe*) bad "CSP allows unsafe-*";; *) ok "CSP has no unsafe-*";; esac
 check "script content type" 200 "$(req GET /app.js)"
+if grep -qE 'eval\(|new Function|Function\("' "$T/body"; then bad "the bundle uses eval"; else ok "no eval in the bundle"; fi
 check "script type" "text/javascript; charset=utf-8" "$(hdr Content-Type)"
 check "css type" 200 "$(req GET /style.css)"
 check "no traversal (..)" 404 "$(req GET /../node/node.db)"
@@ -85,6 +86,10 @@ CLIMARK="cli-sealed-$RANDOM$RANDOM"
   --keys "$T/peers.keys" --to pk.mofa --tlp amber --severity 3 --sector energy \
   --summary "$CLIMARK" >"$T/cli.out" 2>&1 || { cat "$T/cli.out"; bad "CLI notify"; }
 CLIID=$(awk '{print $1}' "$T/cli.out")
+# a contact in the directory, for the directory screen
+"$COMITY_BIN" directory set --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \
+  --kind diplomatic --org "Ministry of External Affairs" --channel email:cyber@mea.example \
+  --tz Asia/Kolkata --lang en --lang hi >"$T/dir.out" 2>&1 || { cat "$T/dir.out"; bad "CLI directory set"; }
 
 mkdir -p "$SHOTS"
 (cd "$WEB" && timeout 150 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK") | tee "$T/ui.out"
@@ -109,6 +114,7 @@ if [ -n "$REQ" ] && [ "$REQ" != null ]; then
     ok "browser-sealed reply opens with the CLI" || bad "reply open"
   check "reply outcome" answered "$(jq -r .outcome "$T/reply.body")"
   check "third party cannot fetch it" 404 "$(req GET "/v1/records/$REQ" -H "Authorization: Token $(cat "$T/fr.anssi.token")")"
+  (cd "$WEB" && node test/receipt.mjs "$URL" "$(cat "$T/pk.mofa.token")" "$REQ") || bad "receipt.js (web/test/receipt.mjs)"
   check "request state after close" closed "$(req GET "/v1/framework/messages/$REQ" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"
 else
   bad "the browser test recorded no request id"

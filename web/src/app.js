@@ -5,6 +5,8 @@
 //   #/inbox            awaiting you / awaiting others, overdue then due first
 //   #/message/ID       a message, its thread, the actions allowed now
 //   #/compose/TYPE     a notification or a request
+//   #/directory        every state's contacts (read only)
+//   #/log              the node's log: checkpoint checked here
 // Every control has a label and works from the keyboard; each screen
 // focuses its heading when shown, and messages go to a live region.
 
@@ -13,11 +15,12 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import * as C from './crypto.js';
 import * as V from './validate.js';
+import * as R from './receipt.js';
 
 const html = htm.bind(h);
 
 // ---- state that lives only in this page's memory -------------------------
-const S = { key: null, party: null, csrf: null, parties: null };
+const S = { key: null, party: null, csrf: null, parties: null, node: null };
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -128,19 +131,90 @@ function Items({ id, caption, items, empty }) {
       <td>${it.severity || '—'}</td></tr>`)}</tbody></table>`;
 }
 
+const STATES = ['sent', 'delivered', 'acknowledged', 'answered', 'declined', 'closed'];
+
 function Inbox() {
   const [data, setData] = useState(null);
   const [msg, setMsg] = useState(null);
+  const [f, setF] = useState({ type: '', state: '', q: '' });
   useEffect(() => {
     api('GET', '/v1/framework/inbox').then(setData, (e) => setMsg({ error: true, text: e.message }));
   }, []);
+  const q = f.q.trim().toLowerCase();
+  const keep = (it) => (!f.type || it.type === f.type) && (!f.state || it.state === f.state) &&
+    (!q || [it.id, it.from, it.to].some((x) => x && x.toLowerCase().includes(q)));
+  const set = (k) => (ev) => setF({ ...f, [k]: ev.target.value });
   return html`<${Screen} title="Inbox">
+    <form class="filters" role="search" aria-label="Filter the inbox" onSubmit=${(e) => e.preventDefault()}>
+      <div class="field"><label for="f-type">Type</label>
+        <select id="f-type" value=${f.type} onChange=${set('type')}><option value="">All</option>
+          ${['notification', 'request', 'ping'].map((t) => html`<option value=${t}>${t}</option>`)}</select></div>
+      <div class="field"><label for="f-state">State</label>
+        <select id="f-state" value=${f.state} onChange=${set('state')}><option value="">All</option>
+          ${STATES.map((t) => html`<option value=${t}>${t}</option>`)}</select></div>
+      <div class="field"><label for="f-q">Search (id, from, to)</label>
+        <input id="f-q" type="search" value=${f.q} onInput=${set('q')} /></div>
+    </form>
     <${Status} msg=${msg} />
     ${data ? html`
-      <${Items} id="awaiting-me" caption="Awaiting you" items=${data.awaiting_me}
-        empty="Nothing awaits you." />
-      <${Items} id="awaiting-others" caption="Awaiting others" items=${data.awaiting_others}
-        empty="Nothing you sent awaits an answer." />` : !msg && html`<p>Loading…</p>`}
+      <${Items} id="awaiting-me" caption="Awaiting you" items=${data.awaiting_me.filter(keep)}
+        empty=${data.awaiting_me.length ? 'Nothing matches the filters.' : 'Nothing awaits you.'} />
+      <${Items} id="awaiting-others" caption="Awaiting others" items=${data.awaiting_others.filter(keep)}
+        empty=${data.awaiting_others.length ? 'Nothing matches the filters.' : 'Nothing you sent awaits an answer.'} />` : !msg && html`<p>Loading…</p>`}
+  <//>`;
+}
+
+// ---- the directory and the log --------------------------------------------
+
+function Directory() {
+  const [data, setData] = useState(null);
+  const [msg, setMsg] = useState(null);
+  useEffect(() => {
+    api('GET', '/v1/directory').then(setData, (e) => setMsg({ error: true, text: e.message }));
+  }, []);
+  const rows = data ? data.entries.filter((e) => e.current) : [];
+  return html`<${Screen} title="Directory">
+    <${Status} msg=${msg} />
+    ${data && (rows.length ? html`<table aria-label="Points of contact"><thead><tr>
+        <th scope="col">State</th><th scope="col">Kind</th><th scope="col">Organisation</th>
+        <th scope="col">Contact</th><th scope="col">Channels</th><th scope="col">Time zone</th>
+        <th scope="col">Languages</th><th scope="col">Changes</th></tr></thead>
+      <tbody>${rows.map((e) => { const b = e.current.body; return html`<tr>
+        <td>${e.state}</td><td>${e.kind}</td><td>${b.organisation}</td>
+        <td>${[b.name, b.title].filter(Boolean).join(', ') || '—'}</td>
+        <td><ul class="plain">${(b.channels || []).map((c) => html`<li>${c.type}: ${c.value}</li>`)}</ul></td>
+        <td>${b.time_zone}</td><td>${(b.languages || []).join(', ')}</td>
+        <td>${e.history.length}</td></tr>`; })}</tbody></table>`
+      : html`<p class="empty">No state has registered a contact yet.</p>`)}
+  <//>`;
+}
+
+async function nodeInfo() {
+  if (!S.node) S.node = await api('GET', '/v1/node');
+  return S.node;
+}
+
+function Log() {
+  const [st, setSt] = useState(null);
+  const [msg, setMsg] = useState(null);
+  useEffect(() => {
+    (async () => {
+      const n = await nodeInfo();
+      S.node = null; // the checkpoint moves: fetch it again next time
+      if (!n.checkpoint) throw new Error('the node has no checkpoint yet');
+      setSt({ n, cp: R.checkCheckpoint(n.checkpoint, n.vkey) });
+    })().catch((e) => setMsg({ error: true, text: e.message }));
+  }, []);
+  return html`<${Screen} title="Log">
+    <${Status} msg=${msg} />
+    ${st && html`<dl class="body">
+      <dt>Origin</dt><dd>${st.cp.origin}</dd>
+      <dt>Entries</dt><dd>${st.cp.size}</dd>
+      <dt>Root hash</dt><dd><code>${C.b64encode(st.cp.root)}</code></dd>
+      <dt>Log key</dt><dd><code>${st.n.vkey}</code></dd>
+      <dt>Checkpoint</dt><dd>signature verified in this browser under the log key</dd>
+      <dt>Witness cosignatures</dt><dd>${st.cp.cosigners.length ? st.cp.cosigners.join(', ') : 'none'}</dd>
+    </dl>`}
   <//>`;
 }
 
@@ -259,6 +333,29 @@ function Actions({ status, msgRec, reload }) {
     <${Status} msg=${msg} />`;
 }
 
+function Receipt({ id, envelope }) {
+  const [res, setRes] = useState(null);
+  const [msg, setMsg] = useState(null);
+  async function checkIt() {
+    try {
+      const n = await nodeInfo();
+      const proof = await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
+      const r = R.checkReceipt(proof, envelope, n.vkey);
+      const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
+      setRes({ ...r, url });
+      setMsg({ text: `Receipt verified: entry ${r.index} of ${r.size} in ${r.origin}'s log.` });
+    } catch (e) { setMsg({ error: true, text: `Receipt not verified: ${e.message}` }); }
+  }
+  return html`<h2>Receipt</h2>
+    <p>The node's log proves this record existed. The check runs in this browser, against the node's log key.</p>
+    <button type="button" onClick=${checkIt}>Check the receipt</button>
+    <${Status} msg=${msg} />
+    ${res && html`<dl class="body"><dt>Digest</dt><dd><code>${res.digest}</code></dd>
+      <dt>Log entry</dt><dd>${res.index} of ${res.size}</dd>
+      <dt>Witnesses</dt><dd>${res.cosigners.length ? res.cosigners.join(', ') : 'none'}</dd></dl>
+      <p><a href=${res.url} download=${`${id}.proof`}>Download the receipt</a> (check it offline with <code>comity record verify --receipt</code>)</p>`}`;
+}
+
 function Message({ id }) {
   const [state, setState] = useState(null);
   const [msg, setMsg] = useState(null);
@@ -266,7 +363,9 @@ function Message({ id }) {
   useEffect(() => {
     (async () => {
       const status = await api('GET', `/v1/framework/messages/${encodeURIComponent(id)}`);
-      const rec = await readRecord(await api('GET', `/v1/records/${encodeURIComponent(id)}`));
+      const envelope = await api('GET', `/v1/records/${encodeURIComponent(id)}`);
+      const rec = await readRecord(envelope);
+      rec.envelope = envelope;
       // the thread: visible records whose refs start with this message
       const list = await api('GET', '/v1/records?limit=1000');
       const thread = [];
@@ -291,7 +390,8 @@ function Message({ id }) {
       ${state.thread.length ? html`<ol class="thread">${state.thread.map((t) => html`<li>
         <h3>${t.payload.type}</h3><${RecordHead} rec=${t} /><${Body} rec=${t} /></li>`)}</ol>`
         : html`<p class="empty">No answer yet.</p>`}
-      <${Actions} status=${state.status} msgRec=${state.rec} reload=${() => setTick(tick + 1)} />`}
+      <${Actions} status=${state.status} msgRec=${state.rec} reload=${() => setTick(tick + 1)} />
+      <${Receipt} id=${id} envelope=${state.rec.envelope} />`}
   <//>`;
 }
 
@@ -407,6 +507,8 @@ function App() {
   if (name === 'login') screen = html`<${Login} />`;
   else if (name === 'message') screen = html`<${Message} id=${r.arg} key=${r.arg} />`;
   else if (name === 'compose') screen = html`<${Compose} type=${r.arg === 'request' ? 'request' : 'notification'} key=${r.arg} />`;
+  else if (name === 'directory') screen = html`<${Directory} />`;
+  else if (name === 'log') screen = html`<${Log} />`;
   else screen = html`<${Inbox} />`;
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>Skip to content</a>
@@ -415,6 +517,8 @@ function App() {
         <li><a href="#/inbox" aria-current=${name === 'inbox' ? 'page' : undefined}>Inbox</a></li>
         <li><a href="#/compose/notification" aria-current=${name === 'compose' && r.arg !== 'request' ? 'page' : undefined}>New notification</a></li>
         <li><a href="#/compose/request" aria-current=${name === 'compose' && r.arg === 'request' ? 'page' : undefined}>New request</a></li>
+        <li><a href="#/directory" aria-current=${name === 'directory' ? 'page' : undefined}>Directory</a></li>
+        <li><a href="#/log" aria-current=${name === 'log' ? 'page' : undefined}>Log</a></li>
       </ul></nav>
       <p class="who">Logged in as <strong>${S.party}</strong> <button type="button" onClick=${logout}>Log out</button></p>`}
     </header>
