@@ -5,6 +5,8 @@
 //   #/inbox            awaiting you / awaiting others, overdue then due first
 //   #/message/ID       a message, its thread, the actions allowed now
 //   #/compose/TYPE     a notification or a request
+//   #/compose/ping     a communication check (ping) to contacts
+//   #/pings            response statistics of pings
 //   #/directory        every state's contacts (read only)
 //   #/log              the node's log: checkpoint checked here
 // Every control has a label and works from the keyboard; each screen
@@ -278,10 +280,14 @@ function Actions({ status, msgRec, reload }) {
   const slot = (status.slots || []).find((s) => s.party === me ||
     (!s.party.includes('.') && s.party === me.split('.')[0]));
   const p = msgRec.payload;
-  const mine = p.author === me;
+  const ping = p.type === 'ping';
+  const mine = p.author === me && !ping; // a ping is not closed
   const open = status.state !== 'closed';
-  const canAck = open && slot && (slot.state === 'sent' || slot.state === 'delivered');
-  const canReply = open && slot && ['sent', 'delivered', 'acknowledged'].includes(slot.state);
+  const fresh = open && slot && (slot.state === 'sent' || slot.state === 'delivered');
+  // what the framework allows now (docs/framework.md, the status machine)
+  const canPong = ping && fresh;
+  const canAck = !ping && fresh;
+  const canReply = !ping && open && slot && ['sent', 'delivered', 'acknowledged'].includes(slot.state);
   async function act(type, body) {
     try {
       const r = await send(type, p.tlp, [p.author], [p.id], body);
@@ -308,6 +314,11 @@ function Actions({ status, msgRec, reload }) {
     act('close', reason ? { reason } : {});
   }
   const err = errs.text || errs.reasons;
+  if (canPong)
+    return html`<h2>Actions</h2>
+      <p>A communication check: answer it to show this contact is reachable.</p>
+      <button type="button" onClick=${() => act('pong', {})}>Answer the ping</button>
+      <${Status} msg=${msg} />`;
   if (!canAck && !canReply && !(mine && open))
     return html`<h2>Actions</h2><p class="empty">Nothing is expected from you on this message.</p><${Status} msg=${msg} />`;
   return html`<h2>Actions</h2>
@@ -410,6 +421,60 @@ const Select = (opts, values, blank) => (a) => html`<select ...${a}>
   ${blank && html`<option value="">${blank}</option>`}
   ${values.map((v) => html`<option value=${v} selected=${v === opts}>${v}</option>`)}</select>`;
 
+function ComposePing() {
+  const [errs, setErrs] = useState({});
+  const [msg, setMsg] = useState(null);
+  async function submit(ev) {
+    ev.preventDefault();
+    const f = ev.target.elements;
+    const to = f.to.value.trim().split(/[\s,]+/).filter(Boolean);
+    const body = { announced: f.announced.checked };
+    if (f.kind.value) body.kind = f.kind.value;
+    if (f.round.value.trim()) body.round = f.round.value.trim();
+    const e = { ...V.checkTo(to, S.party), ...V.checkPing(body) };
+    setErrs(e);
+    if (Object.keys(e).length) { setMsg({ error: true, text: `Not sent: ${Object.keys(e).length} field(s) to fix.` }); return; }
+    try {
+      const r = await send('ping', 'green', to, [], body);
+      setMsg({ text: `Sent ping ${r.id} (log index ${r.log_index}).` });
+      go(`#/message/${r.id}`);
+    } catch (err) { setMsg({ error: true, text: `The node refused it: ${err.message}` }); }
+  }
+  return html`<${Screen} title="New ping">
+    <p>A communication check: each contact named answers with one click; the answers give the response figures.</p>
+    <form onSubmit=${submit} novalidate>
+      <${Field} id="to" label="To (states or parties, comma-separated)" errs=${errs}>${(a) => html`<input ...${a} autocomplete="off" />`}<//>
+      <div class="field check"><input id="f-announced" name="announced" type="checkbox" />
+        <label for="f-announced">Announced in advance</label></div>
+      <${Field} id="kind" label="Contact kind (optional)" errs=${errs}>${Select('', V.POC_KINDS, 'Any')}<//>
+      <${Field} id="round" label="Round (optional)" errs=${errs} help="e.g. 2026-Q4">${(a) => html`<input ...${a} />`}<//>
+      <button type="submit">Sign and send</button>
+    </form>
+    <${Status} msg=${msg} />
+  <//>`;
+}
+
+function Pings() {
+  const [data, setData] = useState(null);
+  const [msg, setMsg] = useState(null);
+  useEffect(() => {
+    api('GET', '/v1/framework/pings').then(setData, (e) => setMsg({ error: true, text: e.message }));
+  }, []);
+  const ms = (v) => (v === null || v === undefined ? '—' : v < 60000 ? `${Math.round(v / 1000)} s` : v < 3600000 ? `${Math.round(v / 60000)} min` : `${(v / 3600000).toFixed(1)} h`);
+  return html`<${Screen} title="Pings">
+    <${Status} msg=${msg} />
+    ${data && html`<p>Pings sent from <${Time} t=${data.from} /> to <${Time} t=${data.to} />.</p>
+      ${data.rows.length ? html`<table aria-label="Answers to pings per contact"><thead><tr>
+        <th scope="col">Contact</th><th scope="col">Kind</th><th scope="col">Pings</th>
+        <th scope="col">Answered</th><th scope="col">Median time</th><th scope="col">90th percentile</th>
+        <th scope="col">Unanswered</th></tr></thead>
+        <tbody>${data.rows.map((r) => html`<tr><td>${r.party}</td><td>${r.kind}</td><td>${r.count}</td>
+          <td>${r.answered}</td><td>${ms(r.p50_ms)}</td><td>${ms(r.p90_ms)}</td>
+          <td>${Math.round(r.unanswered * 100)}%</td></tr>`)}</tbody></table>`
+        : html`<p class="empty">No ping in this period.</p>`}`}
+  <//>`;
+}
+
 function Compose({ type }) {
   const [errs, setErrs] = useState({});
   const [msg, setMsg] = useState(null);
@@ -506,7 +571,9 @@ function App() {
   let screen;
   if (name === 'login') screen = html`<${Login} />`;
   else if (name === 'message') screen = html`<${Message} id=${r.arg} key=${r.arg} />`;
+  else if (name === 'compose' && r.arg === 'ping') screen = html`<${ComposePing} />`;
   else if (name === 'compose') screen = html`<${Compose} type=${r.arg === 'request' ? 'request' : 'notification'} key=${r.arg} />`;
+  else if (name === 'pings') screen = html`<${Pings} />`;
   else if (name === 'directory') screen = html`<${Directory} />`;
   else if (name === 'log') screen = html`<${Log} />`;
   else screen = html`<${Inbox} />`;
@@ -517,6 +584,8 @@ function App() {
         <li><a href="#/inbox" aria-current=${name === 'inbox' ? 'page' : undefined}>Inbox</a></li>
         <li><a href="#/compose/notification" aria-current=${name === 'compose' && r.arg !== 'request' ? 'page' : undefined}>New notification</a></li>
         <li><a href="#/compose/request" aria-current=${name === 'compose' && r.arg === 'request' ? 'page' : undefined}>New request</a></li>
+        <li><a href="#/compose/ping" aria-current=${name === 'compose' && r.arg === 'ping' ? 'page' : undefined}>New ping</a></li>
+        <li><a href="#/pings" aria-current=${name === 'pings' ? 'page' : undefined}>Pings</a></li>
         <li><a href="#/directory" aria-current=${name === 'directory' ? 'page' : undefined}>Directory</a></li>
         <li><a href="#/log" aria-current=${name === 'log' ? 'page' : undefined}>Log</a></li>
       </ul></nav>

@@ -72,3 +72,13 @@ export function checkReply(b) {
   else text(errs, 'reasons', b.reasons, true);
   return errs;
 }
+
+export const POC_KINDS = ['diplomatic', 'technical', 'le-24x7', 'central-authority', 'ci-authority'];
+
+export function checkPing(b) {
+  const errs = {};
+  if (typeof b.announced !== 'boolean') errs.announced = 'want announced or not';
+  if (b.kind !== undefined && !POC_KINDS.includes(b.kind)) errs.kind = 'choose a contact kind';
+  text(errs, 'round', b.round, false, 128);
+  return errs;
+}

@@ -237,6 +237,35 @@ try {
   const st = await cpage.evaluate(async (id) => (await fetch(`/v1/records/${id}`)).status, ids.request);
   check('a third party cannot fetch the record (404)', st === 404, `got ${st}`);
 
+  // ---- pings: fr.anssi checks in.mea's contact; in.mea answers in one click
+  await cpage.getByRole('link', { name: 'New ping' }).click();
+  await heading(cpage, 'New ping');
+  await cpage.getByLabel('To (states or parties, comma-separated)').fill('in.mea');
+  await cpage.getByLabel('Announced in advance').check();
+  await cpage.getByLabel('Contact kind (optional)').selectOption('diplomatic');
+  await cpage.getByLabel('Round (optional)').fill('2026-Q4');
+  await axe(cpage, 'compose ping');
+  await shot(cpage, 'compose-ping');
+  await cpage.getByRole('button', { name: 'Sign and send' }).click();
+  await heading(cpage, /^ping /);
+  const pingId = decodeURIComponent(new URL(cpage.url()).hash.replace('#/message/', ''));
+  check('the ping was sent', pingId.startsWith('ping--'), pingId);
+  check('no ack, reply or close offered to the pinger', await cpage.getByRole('button', { name: /Acknowledge|Send reply|Close/ }).count() === 0);
+  await b.goto(`${url}/#/inbox`);
+  await b.locator(`a[href="#/message/${pingId}"]`).click();
+  await heading(b, /^ping /);
+  check('a ping offers only its answer', await b.getByRole('button', { name: /Acknowledge|Send reply|Close/ }).count() === 0);
+  await b.getByRole('button', { name: 'Answer the ping' }).click();
+  await b.getByRole('status').filter({ hasText: 'Sent pong' }).waitFor({ timeout: 15000 });
+  ok('the contact answered the ping in one click');
+  await cpage.getByRole('link', { name: 'Pings' }).click();
+  await heading(cpage, 'Pings');
+  const row = cpage.locator('tr', { hasText: 'in.mea' });
+  await row.waitFor();
+  check('ping statistics: in.mea, 1 sent, 1 answered', (await row.textContent()).includes('diplomatic11'), await row.textContent());
+  await axe(cpage, 'pings');
+  await shot(cpage, 'pings');
+
   // ---- A: the reply, opened; close; logout -------------------------------
   await a.goto(`${url}/#/message/${ids.request}`);
   await a.locator('dd', { hasText: REPLY_MARK }).waitFor({ timeout: 15000 });
