@@ -3,7 +3,8 @@
 # playwright-core from web/node_modules), against a real node.
 #
 # Three parties in three states, keys made with `comity keygen`:
-#   pk.mofa  logs in by signing a challenge in the browser, sends a sealed
+#   pk.mofa  logs in with its passphrase-protected key file by signing a
+#            challenge in the browser, sends a sealed
 #            (amber) request to in.mea, sees the reply, closes the request;
 #   in.mea   logs in, opens the request in its browser, acknowledges and
 #            replies (sealed), all by keyboard;
@@ -91,8 +92,11 @@ CLIID=$(awk '{print $1}' "$T/cli.out")
   --kind diplomatic --org "Ministry of External Affairs" --channel email:cyber@mea.example \
   --tz Asia/Kolkata --lang en --lang hi >"$T/dir.out" 2>&1 || { cat "$T/dir.out"; bad "CLI directory set"; }
 
+# pk.mofa keeps its key file protected by a passphrase (as age -p -a does)
+PASS="correct horse $RANDOM$RANDOM"
+(cd "$WEB" && node test/protect-key.mjs "$T/pk.mofa.key" "$T/pk.mofa.key.age" "$PASS") || bad "protect-key"
 mkdir -p "$SHOTS"
-(cd "$WEB" && timeout 150 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK") | tee "$T/ui.out"
+(cd "$WEB" && timeout 300 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK" "$PASS") | tee "$T/ui.out"
 [ "${PIPESTATUS[0]}" = 0 ] || bad "browser test (web/test/ui.mjs)"
 
 # interop: what the browsers signed and sealed, checked by the CLI

@@ -89,7 +89,9 @@ function Login() {
     if (!f) { setMsg({ error: true, text: 'Choose your key file first.' }); return; }
     setBusy(true);
     try {
-      const key = await C.parseKeyFile(await f.text());
+      const pass = ev.target.elements.passphrase.value;
+      const key = await C.parseKeyFile(await C.keyFileText(new Uint8Array(await f.arrayBuffer()), pass));
+      ev.target.elements.passphrase.value = '';
       const ch = await api('POST', '/v1/session/challenge', { party: key.party });
       const signature = C.signChallenge(key, ch.challenge);
       const s = await api('POST', '/v1/session', { party: key.party, nonce: ch.nonce, signature });
@@ -106,6 +108,10 @@ function Login() {
       <div class="field"><label for="keyfile">Key file</label>
         <input id="keyfile" name="keyfile" type="file" aria-describedby="keyfile-help" />
         <p id="keyfile-help" class="help">For example pk.mofa.key</p></div>
+      <div class="field"><label for="passphrase">Passphrase (only for a protected key file)</label>
+        <input id="passphrase" name="passphrase" type="password" autocomplete="current-password"
+          aria-describedby="passphrase-help" />
+        <p id="passphrase-help" class="help">A key file protected with <code>age -p</code>: it is opened here, in this browser.</p></div>
       <button type="submit" disabled=${busy}>Log in</button>
     </form>
     <${Status} msg=${msg} />

@@ -18,7 +18,7 @@
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Encrypter, Decrypter, identityToRecipient } from 'age-encryption';
+import { Encrypter, Decrypter, identityToRecipient, armor } from 'age-encryption';
 
 export const PAYLOAD_TYPE = 'application/vnd.comity.record+json';
 const te = new TextEncoder();
@@ -102,6 +102,27 @@ export async function parseKeyFile(text) {
   const recipient = await identityToRecipient(identity);
   if (rcpt && rcpt !== recipient) throw new Error("'# recipient:' does not match the sealing key");
   return { party, keyid: m[2], seed, pk, vkey, identity, recipient };
+}
+
+// A key file protected with a passphrase is an age file (armored or not)
+// whose plaintext is the key file: `age -p -a -o pk.mofa.key.age pk.mofa.key`.
+export function isProtected(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, 40));
+  return head.startsWith('-----BEGIN AGE ENCRYPTED FILE-----') || head.startsWith('age-encryption.org/v1\n');
+}
+
+// The key file's text: opened with the passphrase when protected.
+export async function keyFileText(bytes, passphrase) {
+  if (!isProtected(bytes)) return td.decode(bytes);
+  if (!passphrase) throw new Error('this key file is protected: give its passphrase');
+  const text = td.decode(bytes);
+  const d = new Decrypter();
+  d.addPassphrase(passphrase);
+  try {
+    return await d.decrypt(text.startsWith('-----BEGIN') ? armor.decode(text) : bytes, 'text');
+  } catch {
+    throw new Error('wrong passphrase, or not a protected key file');
+  }
 }
 
 // The node's login challenge must be exactly this shape: the key signs

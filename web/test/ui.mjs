@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-const [url, dir, shots, cliId, cliMark] = process.argv.slice(2);
+const [url, dir, shots, cliId, cliMark, passphrase] = process.argv.slice(2);
 const t0 = Date.now();
 const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const require = createRequire(import.meta.url);
@@ -36,7 +36,7 @@ for (const p of ['pk.mofa', 'in.mea', 'fr.anssi']) {
 }
 const MARK = `sealed-asked-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const REPLY_MARK = `sealed-answer-${Date.now()}`;
-const plaintexts = [MARK, REPLY_MARK, cliMark];
+const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase];
 let watched = 0;
 
 function watch(page, who) {
@@ -93,6 +93,22 @@ async function login(ctx, party, name) {
   await page.goto(`${url}/`);
   await heading(page, 'Log in');
   if (name) { await axe(page, 'login'); await shot(page, 'login'); }
+  if (party === 'pk.mofa') {
+    // pk.mofa's key file is protected with a passphrase (age -p)
+    await page.setInputFiles('#keyfile', `${keys[party]}.age`);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'protected' }).waitFor();
+    await page.getByLabel('Passphrase (only for a protected key file)').fill('not the passphrase');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'wrong passphrase' }).waitFor();
+    ok('a protected key file needs its passphrase');
+    await axe(page, 'login with an error');
+    await page.getByLabel('Passphrase (only for a protected key file)').fill(passphrase);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await heading(page, 'Inbox');
+    ok(`${party} logged in with its passphrase-protected key file`);
+    return page;
+  }
   await page.setInputFiles('#keyfile', keys[party]);
   await page.getByRole('button', { name: 'Log in' }).click();
   await heading(page, 'Inbox');
