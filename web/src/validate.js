@@ -82,3 +82,36 @@ export function checkPing(b) {
   text(errs, 'round', b.round, false, 128);
   return errs;
 }
+
+export const CHANNEL_TYPES = ['email', 'phone', 'fax', 'url', 'comity', 'other'];
+const TZ = /^(UTC|[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z][A-Za-z0-9_+-]*){1,2})$/;
+const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+
+function channelError(c) {
+  if (!CHANNEL_TYPES.includes(c.type)) return `'${c.type}' is not a channel type (${CHANNEL_TYPES.join(', ')})`;
+  const n = bytes(c.value);
+  if (n < 1 || n > 512) return 'a channel value is 1 to 512 bytes';
+  if (c.type === 'email' && (c.value.split('@').length !== 2 || /\s/.test(c.value))) return `'${c.value}' is not an e-mail address`;
+  if ((c.type === 'phone' || c.type === 'fax') && !(/^\+[0-9 -]+$/.test(c.value) &&
+      (c.value.match(/[0-9]/g) || []).length >= 4 && (c.value.match(/[0-9]/g) || []).length <= 15))
+    return `'${c.value}': want + then 4 to 15 digits`;
+  if (c.type === 'url' && !c.value.startsWith('https://')) return `'${c.value}': want an https:// address`;
+  if (c.type === 'comity' && !PARTY.test(c.value)) return `'${c.value}' is not a party name`;
+  return null;
+}
+
+// A point of contact (poc body), not a withdrawal.
+export function checkPoc(b) {
+  const errs = {};
+  if (!POC_KINDS.includes(b.kind)) errs.kind = 'choose a contact kind';
+  text(errs, 'organisation', b.organisation, true, 256);
+  text(errs, 'name', b.name, false, 256);
+  text(errs, 'title', b.title, false, 256);
+  if (!b.channels.length || b.channels.length > 16) errs.channels = 'give 1 to 16 channels, one a line';
+  for (const c of b.channels) { const e = channelError(c); if (e) { errs.channels = e; break; } }
+  if (!b.time_zone || b.time_zone.length > 64 || !TZ.test(b.time_zone)) errs.time_zone = 'want UTC or Area/Location (Europe/Paris)';
+  if (!b.languages.length || b.languages.length > 16) errs.languages = 'give 1 to 16 languages (en, fr, ur-PK)';
+  for (const l of b.languages) if (!LANG.test(l)) errs.languages = `'${l}' is not a language tag`;
+  if (b.party !== undefined && !PARTY.test(b.party)) errs.party = 'not a party name';
+  return errs;
+}

@@ -29,11 +29,13 @@ for (const p of ['pk.mofa', 'in.mea', 'fr.anssi']) {
   const text = readFileSync(`${dir}/${p}.key`, 'utf8');
   keys[p] = `${dir}/${p}.key`;
   const sk = /# signing key: (\S+)/.exec(text)[1];
-  const seedB64 = sk.split('+')[4];
+  // base64 may hold '+': take everything after the key id
+  const seedB64 = /^PRIVATE\+KEY\+[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(sk)[1];
   const seed = Buffer.from(seedB64, 'base64').subarray(1);
   secrets.push(sk, /^AGE-SECRET-KEY-1\S+/m.exec(text)[0], seedB64, seed.toString('base64'),
     seed.toString('hex'), 'AGE-SECRET-KEY', 'PRIVATE+KEY');
 }
+for (const x of secrets) if (x.length < 10) throw new Error('a secret to watch for is too short to mean anything');
 const MARK = `sealed-asked-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const REPLY_MARK = `sealed-answer-${Date.now()}`;
 const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase];
@@ -57,8 +59,9 @@ function watch(page, who) {
       } catch (e) { bad(`${who}: POST /v1/records body is not an envelope: ${e.message}`); }
     }
     const all = parts.join('\n');
-    for (const s of [...secrets, ...plaintexts])
-      if (all.includes(s)) bad(`${who}: ${req.method()} ${req.url()} carries a secret or sealed plaintext`);
+    [...secrets, ...plaintexts].forEach((s, i) => {
+      if (all.includes(s)) bad(`${who}: ${req.method()} ${req.url()} carries secret #${i} (${s.length} chars)`);
+    });
   });
 }
 
@@ -252,6 +255,29 @@ try {
   check('a third party gets no message', !(await cpage.textContent('body')).includes(MARK));
   const st = await cpage.evaluate(async (id) => (await fetch(`/v1/records/${id}`)).status, ids.request);
   check('a third party cannot fetch the record (404)', st === 404, `got ${st}`);
+
+  // ---- the directory: fr.anssi nominates, then withdraws, its contact
+  await cpage.getByRole('link', { name: 'Directory' }).click();
+  await heading(cpage, 'Directory');
+  await cpage.getByLabel('Contact kind').selectOption('technical');
+  await cpage.getByLabel('Organisation').fill('ANSSI CERT-FR');
+  await cpage.getByLabel('Channels, one a line (type:value)').fill('email:not an address\nphone:+33 1 71 75 84 68');
+  await cpage.getByLabel('Time zone').fill('Europe/Paris');
+  await cpage.getByLabel('Languages').fill('fr, en');
+  await cpage.getByRole('button', { name: 'Sign and publish' }).click();
+  await cpage.locator('#channels-err').waitFor();
+  ok('a bad channel is refused next to its field');
+  await axe(cpage, 'directory form with an error');
+  await cpage.getByLabel('Channels, one a line (type:value)').fill('email:cert-fr@example.fr\nphone:+33 1 71 75 84 68');
+  await cpage.getByRole('button', { name: 'Sign and publish' }).click();
+  await cpage.locator('td', { hasText: 'ANSSI CERT-FR' }).waitFor();
+  ok('fr.anssi nominated its technical contact');
+  await shot(cpage, 'directory-phone');
+  check('no withdraw button for another state', await cpage.getByRole('button', { name: 'Withdraw the diplomatic contact of in' }).count() === 0);
+  await cpage.getByRole('button', { name: 'Withdraw the technical contact of fr' }).click();
+  await cpage.getByRole('status').filter({ hasText: 'Withdrew the technical contact of fr' }).waitFor();
+  await cpage.locator('td', { hasText: 'ANSSI CERT-FR' }).waitFor({ state: 'detached' });
+  ok('fr.anssi withdrew it');
 
   // ---- pings: fr.anssi checks in.mea's contact; in.mea answers in one click
   await cpage.getByRole('link', { name: 'New ping' }).click();
