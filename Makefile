@@ -1,11 +1,11 @@
 # The front door.  Two commands matter to a newcomer:
 #   make run    install what is needed, build, and show comity working
 #   make test   install what is needed, build with ASan+UBSan, run every test
-# Others: make build, make demo, make bench, make fuzz [FUZZ_SECONDS=N], make clean.
+# Others: make build, make web, make demo, make bench, make fuzz [FUZZ_SECONDS=N], make clean.
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test bench fuzz clean
+.PHONY: all deps build web run test bench fuzz clean
 
 all: build
 
@@ -16,7 +16,12 @@ build: deps
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOMITY_TESTS=OFF >/dev/null
 	@cmake --build build -j $(JOBS)
 
-run: build
+# the web UI's static files, into build/web (beside build/comity, where
+# `comity serve` finds them)
+web: deps
+	@cd web && node build.mjs ../build/web
+
+run: build web
 	@scripts/run
 
 # the framework scenario on one machine (hub, two states, the secretariat)

@@ -4,13 +4,20 @@
  * Framework deadlines (--deadline SEV=ACK/REPLY, --ping-deadline D) go to
  * the node as text; it checks them when it starts, as it does DIR/node.conf.
  *
+ * The web UI (docs/ui.md): --web DIR, else a 'web' directory beside the
+ * binary (an installed layout), else '../web/dist' from it (the binary
+ * in a build directory of the source tree), whichever holds index.html;
+ * --no-web serves none.
+ *
  * The signals are blocked before the server's threads start (so they
  * inherit the mask) and then awaited with sigwait; on either, the node
  * stops accepting, lets in-flight requests finish, and exits 0.
  */
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -26,12 +33,37 @@ static int num(const char *s, unsigned long max, unsigned long *out)
     return 0;
 }
 
+/* The default web directory (see above) into out; false when none. */
+static bool default_web(char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return false;
+    *slash = 0;
+    static const char *const rel[] = {"web", "../web/dist"};
+    for (size_t i = 0; i < 2; i++) {
+        char idx[PATH_MAX + 32];
+        snprintf(out, cap, "%s/%s", exe, rel[i]);
+        snprintf(idx, sizeof idx, "%s/index.html", out);
+        if (access(idx, R_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     comity_serve_opts o;
     comity_serve_opts_default(&o);
     const char *dir = NULL;
     unsigned long v;
+    int no_web = 0;
+    char webbuf[PATH_MAX + 16];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -66,6 +98,10 @@ int cmd_serve(int argc, char **argv)
             o.deadline[d[0] - '0'] = d + 2;
         } else if (!strcmp(a, "--ping-deadline") && has)
             o.ping_deadline = argv[++i];
+        else if (!strcmp(a, "--web") && has)
+            o.web_dir = argv[++i];
+        else if (!strcmp(a, "--no-web"))
+            no_web = 1;
         else if (a[0] == '-')
             return cli_usage("serve", "unknown or incomplete option %s", a);
         else if (!dir)
@@ -75,6 +111,17 @@ int cmd_serve(int argc, char **argv)
     }
     if (!dir)
         return cli_usage("serve", "no node directory given");
+    if (no_web && o.web_dir)
+        return cli_usage("serve", "--web and --no-web exclude each other");
+    if (o.web_dir) {
+        char idx[PATH_MAX + 32];
+        snprintf(idx, sizeof idx, "%s/index.html", o.web_dir);
+        if (access(idx, R_OK) != 0)
+            return cli_usage("serve", "--web %s: no index.html there (build it: make web)",
+                             o.web_dir);
+    } else if (!no_web && default_web(webbuf, sizeof webbuf)) {
+        o.web_dir = webbuf;
+    }
     if ((o.cert_file == NULL) != (o.key_file == NULL))
         return cli_usage("serve", "--cert and --key go together");
     if (o.insecure_http && o.cert_file)
@@ -103,6 +150,9 @@ int cmd_serve(int argc, char **argv)
     snprintf(host, sizeof host, "%.*s", (int)(colon - l), l);
     printf("comity node serving %s://%s:%u/ (TAXII discovery at /taxii2/)\n",
            o.insecure_http ? "http" : "https", host, comity_node_port(node));
+    if (o.web_dir)
+        printf("web UI: %s://%s:%u/ (files from %s)\n", o.insecure_http ? "http" : "https",
+               host, comity_node_port(node), o.web_dir);
     char fp[96];
     comity_node_tls_fingerprint(node, fp);
     if (fp[0])

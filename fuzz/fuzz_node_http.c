@@ -9,7 +9,9 @@
  * 64 KiB; the seed corpus holds requests for every endpoint.  Its origin is
  * fixed, so its collection ids are too (name-based); the operator's token
  * is random, so an input's "@T@" is replaced by it before sending, which
- * lets the fuzzer reach the authenticated paths.
+ * lets the fuzzer reach the authenticated paths.  The node also serves a
+ * web directory (one index.html), so the static files, the login
+ * challenge, session cookies and CSRF checks are reached too.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "comity.h"
@@ -43,6 +46,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         abort();
     }
     comity_node_created_free(&c);
+    static char web[300];
+    snprintf(web, sizeof web, "%s/web", dir);
+    char idx[320];
+    snprintf(idx, sizeof idx, "%s/index.html", web);
+    FILE *f = NULL;
+    if (mkdir(web, 0755) != 0 || !(f = fopen(idx, "w")))
+        abort();
+    fputs("<!doctype html><title>fuzz</title>\n", f);
+    fclose(f);
     if (comity_node_party_token(node, "operator", &token, &e)) {
         fprintf(stderr, "fuzz_node_http: %s\n", e.msg);
         abort();
@@ -54,6 +66,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     so.max_body = 64 * 1024;
     so.timeout_s = 2;
     so.max_per_ip = 1000;
+    so.web_dir = web;
     if (comity_node_start(node, &so, &e)) {
         fprintf(stderr, "fuzz_node_http: %s\n", e.msg);
         abort();

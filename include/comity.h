@@ -1155,6 +1155,9 @@ typedef struct comity_serve_opts {
      * gives one, else the framework's default.  Bad values: USAGE. */
     const char *deadline[6];
     const char *ping_deadline;
+    /* The web UI's built files, served at / (docs/ui.md); NULL: no UI
+     * (then / answers a JSON pointer to the API). */
+    const char *web_dir;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);

@@ -413,6 +413,7 @@ void cy_node_free(comity_node *node)
     if (node->key_pem)
         cy_free_secret(node->key_pem, strlen(node->key_pem));
     cy_free(node->cert_pem);
+    cy_free(node->web_dir);
     cy_free(node->dir);
     cy_free(node);
 }

@@ -57,6 +57,8 @@ struct comity_node {
     cy_intake *intake;        /* record intake (src/intake/), while serving */
     cy_fw_live *fw;           /* the framework's state (src/framework/live.c), while serving */
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
+    struct cy_sessions *sessions; /* browser logins (session.c), while serving */
+    char *web_dir;            /* the UI's static files (web.c), or NULL */
 };
 
 /* Sharing levels (access.c).  A rule is one of

@@ -42,6 +42,7 @@ typedef struct cy_resp {
     const char *allow; /* Allow header for 405 */
     const char *cache; /* Cache-Control (default "no-store") */
     const char *retry_after; /* Retry-After header, or NULL */
+    const char *set_cookie;  /* Set-Cookie header (session.c), or NULL */
     /* A handler that cannot answer yet sets park and park_ops: serve.c
      * then suspends the connection and calls park_ops->go(park); whoever
      * finishes the work calls cy_req_resume(conn), and serve.c asks

@@ -49,6 +49,7 @@
 #include "node/req.h"
 #include "node/taxii.h"
 #include "node/tiles.h"
+#include "node/web.h"
 
 /* Headers + read buffer per connection (libmicrohttpd's pool; nginx's
  * default for large headers is also 32 KiB).  libmicrohttpd zeroes the
@@ -77,7 +78,7 @@ static int authenticate(cy_req *r)
     r->anon = true;
     const char *h = cy_req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h)
-        return 0;
+        return cy_session_auth(r); /* a browser's session cookie (session.c) */
     char hash[CY_TOKEN_HASH_HEX];
     if (strncasecmp(h, "Basic ", 6) == 0) {
         const char *b = h + 6;
@@ -203,6 +204,10 @@ static void route_v1(cy_req *r, cy_resp *w)
         cy_records_handle(r, w); /* records.c */
         return;
     }
+    if (cy_session_owns(r)) {
+        cy_session_handle(r, w); /* session.c */
+        return;
+    }
     if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
         cy_fw_handle(r, w); /* queries.c */
         return;
@@ -218,6 +223,10 @@ static void route(cy_req *r, cy_resp *w)
         return;
     }
     taxii_path = cy_taxii_owns(r);
+    if (!taxii_path && cy_web_owns(r)) {
+        cy_web_handle(r, w); /* the UI's static files (web.c) */
+        return;
+    }
     if (authenticate(r) != 0) {
         cy_resp_error(r, w, taxii_path, 401, "unauthorized",
                       "credentials not accepted (HTTP Basic with party name and token, or "
@@ -294,7 +303,8 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
     if (w->last[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-Last", w->last);
-    if (w->www_auth)
+    cy_web_headers(r, w, resp); /* CSP and the rest (web.c) */
+    if (w->www_auth && !(r && cy_session_browser(r)))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"comity\", charset=\"UTF-8\"");
     if (w->allow)
@@ -512,6 +522,11 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     node->opts.listen = NULL;
     memset(node->opts.deadline, 0, sizeof node->opts.deadline);
     node->opts.ping_deadline = NULL;
+    node->opts.web_dir = NULL;
+    cy_free(node->web_dir);
+    node->web_dir = o->web_dir ? cy_strndup(o->web_dir, strlen(o->web_dir)) : NULL;
+    if (o->web_dir && !node->web_dir)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
 
     struct sockaddr_storage ss;
     socklen_t sl = 0;
@@ -530,11 +545,16 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
+    /* browser sessions (session.c) */
+    if ((rc = cy_session_start(node, err)))
+        return rc;
     /* the framework's state: deadlines, then the store replayed */
     cy_fw_table table;
     if ((rc = cy_node_fw_table(node, o, &table, err)) ||
-        (rc = cy_fw_live_open(node->store, &table, &node->fw, err)))
+        (rc = cy_fw_live_open(node->store, &table, &node->fw, err))) {
+        cy_session_stop(node);
         return rc;
+    }
     /* the node is its log's one writer while it serves; REPLAYABLE: its
      * record rows are what make an entry durable, and intake appends a
      * lost entry again when it starts (src/intake/).  Both are up before
@@ -546,6 +566,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                               node->key, &node->log, err))) {
         cy_fw_live_free(node->fw);
         node->fw = NULL;
+        cy_session_stop(node);
         return cy_wrap(err, "opening the node's log");
     }
     /* record intake: checks the stored records against the log */
@@ -556,6 +577,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->log = NULL;
         cy_fw_live_free(node->fw);
         node->fw = NULL;
+        cy_session_stop(node);
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -585,6 +607,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->log = NULL;
         cy_fw_live_free(node->fw);
         node->fw = NULL;
+        cy_session_stop(node);
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
     }
@@ -622,6 +645,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     node->intake = NULL;
     cy_fw_live_free(node->fw);
     node->fw = NULL;
+    cy_session_stop(node); /* session.c: every browser logs in again */
     node->mhd = NULL;
     node->port = 0;
     /* every appended entry durable, a final checkpoint published */

@@ -1,0 +1,187 @@
+// crypto.js: everything secret happens here, in the browser, with
+// well-kept libraries (@noble/curves for Ed25519, @noble/hashes for
+// SHA-256, the age project's age-encryption for X25519 sealing); nothing
+// here is hand-made cryptography, only the formats comity defines around
+// them (specs/records.md):
+//
+//   key file      what `comity keygen` writes: '# signing key: PRIVATE+KEY+
+//                 name+hexid+base64(0x01||seed)' and an AGE-SECRET-KEY-1 line
+//   verifier key  name+hexid+base64(0x01||pk), key id = SHA-256(name || '\n'
+//                 || 0x01 || pk)[:4] (c2sp.org/signed-note)
+//   record        DSSE envelope, payloadType application/vnd.comity.record+json,
+//                 Ed25519 over PAE(type, payload)
+//   sealed body   a binary age file (standard base64) to every recipient and
+//                 the author
+//   login         a signed-note signature over the node's challenge text
+//
+// The key object lives in memory only: it is never stored, never sent.
+
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Encrypter, Decrypter, identityToRecipient, armor } from 'age-encryption';
+
+export const PAYLOAD_TYPE = 'application/vnd.comity.record+json';
+const te = new TextEncoder();
+const td = new TextDecoder('utf-8', { fatal: true });
+
+export function b64encode(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+export function b64decode(text) {
+  const t = text.replace(/-/g, '+').replace(/_/g, '/');
+  const bin = atob(t + '==='.slice((t.length + 3) % 4));
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+
+function concat(...parts) {
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+export function keyId(name, pk) {
+  return hex(sha256(concat(te.encode(name + '\n'), Uint8Array.of(1), pk)).subarray(0, 4));
+}
+
+export function vkeyText(name, pk) {
+  return `${name}+${keyId(name, pk)}+${b64encode(concat(Uint8Array.of(1), pk))}`;
+}
+
+// Parses a verifier key; returns {name, id, pk} or throws.
+export function parseVkey(text) {
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(text);
+  if (!m) throw new Error('not a verifier key');
+  const raw = b64decode(m[3]);
+  if (raw.length !== 33 || raw[0] !== 1) throw new Error('not an Ed25519 verifier key');
+  const pk = raw.subarray(1);
+  if (keyId(m[1], pk) !== m[2]) throw new Error('verifier key id does not match its key');
+  return { name: m[1], id: m[2], pk };
+}
+
+// Reads a comity key file (the text of `comity keygen`'s output file) and
+// checks that its public lines match its secret keys, as the CLI does.
+export async function parseKeyFile(text) {
+  let signing = null, pub = null, rcpt = null, identity = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/\r$/, '');
+    if (!line) continue;
+    if (line.startsWith('# signing key: ')) {
+      if (signing) throw new Error('a second signing key line');
+      signing = line.slice(15);
+    } else if (line.startsWith('# public key: ')) pub = line.slice(14);
+    else if (line.startsWith('# recipient: ')) rcpt = line.slice(13);
+    else if (line.startsWith('#')) continue;
+    else if (line.startsWith('AGE-SECRET-KEY-1')) {
+      if (identity) throw new Error('more than one sealing identity');
+      identity = line;
+    } else throw new Error('not a comity key file (unexpected line)');
+  }
+  if (!signing) throw new Error("no '# signing key:' line: is this a comity key file?");
+  if (!identity) throw new Error('no AGE-SECRET-KEY-1 line');
+  const m = /^PRIVATE\+KEY\+([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(signing);
+  if (!m) throw new Error('the signing key line is malformed');
+  const raw = b64decode(m[3]);
+  if (raw.length !== 33 || raw[0] !== 1) throw new Error('the signing key is not Ed25519');
+  const seed = raw.slice(1);
+  raw.fill(0);
+  const pk = ed25519.getPublicKey(seed);
+  const party = m[1];
+  if (keyId(party, pk) !== m[2]) throw new Error('the signing key id does not match its key');
+  const vkey = vkeyText(party, pk);
+  if (pub && pub !== vkey) throw new Error("'# public key:' does not match the signing key");
+  const recipient = await identityToRecipient(identity);
+  if (rcpt && rcpt !== recipient) throw new Error("'# recipient:' does not match the sealing key");
+  return { party, keyid: m[2], seed, pk, vkey, identity, recipient };
+}
+
+// A key file protected with a passphrase is an age file (armored or not)
+// whose plaintext is the key file: `age -p -a -o pk.mofa.key.age pk.mofa.key`.
+export function isProtected(bytes) {
+  const head = new TextDecoder().decode(bytes.subarray(0, 40));
+  return head.startsWith('-----BEGIN AGE ENCRYPTED FILE-----') || head.startsWith('age-encryption.org/v1\n');
+}
+
+// The key file's text: opened with the passphrase when protected.
+export async function keyFileText(bytes, passphrase) {
+  if (!isProtected(bytes)) return td.decode(bytes);
+  if (!passphrase) throw new Error('this key file is protected: give its passphrase');
+  const text = td.decode(bytes);
+  const d = new Decrypter();
+  d.addPassphrase(passphrase);
+  try {
+    return await d.decrypt(text.startsWith('-----BEGIN') ? armor.decode(text) : bytes, 'text');
+  } catch {
+    throw new Error('wrong passphrase, or not a protected key file');
+  }
+}
+
+// The node's login challenge must be exactly this shape: the key signs
+// nothing else (never a record, never text of the node's choosing).
+const CHALLENGE = /^comity login v1\nnode: [\x21-\x7e]{1,128}\nparty: ([a-z0-9.-]{1,64})\nnonce: [0-9a-f]{32}\nexpires: [0-9TZ:.-]{20,30}\n$/;
+
+export function signChallenge(key, text) {
+  const m = CHALLENGE.exec(text);
+  if (!m || m[1] !== key.party) throw new Error('the node sent a login challenge of an unexpected form');
+  return b64encode(ed25519.sign(te.encode(text), key.seed));
+}
+
+function pae(type, payload) {
+  const t = te.encode(type);
+  return concat(te.encode(`DSSEv1 ${t.length} `), t, te.encode(` ${payload.length} `), payload);
+}
+
+// Signs a record payload object: the DSSE envelope as JSON text.
+export function signRecord(key, payloadObj) {
+  const payload = te.encode(JSON.stringify(payloadObj));
+  const sig = ed25519.sign(pae(PAYLOAD_TYPE, payload), key.seed);
+  return JSON.stringify({
+    payload: b64encode(payload),
+    payloadType: PAYLOAD_TYPE,
+    signatures: [{ keyid: key.keyid, sig: b64encode(sig) }],
+  });
+}
+
+// Reads an envelope: {payload (object), verified (true when a signature
+// verifies under vkey)}.
+export function readEnvelope(envelope, vkey) {
+  const env = typeof envelope === 'string' ? JSON.parse(envelope) : envelope;
+  if (env.payloadType !== PAYLOAD_TYPE) throw new Error('not a comity record');
+  const payload = b64decode(env.payload);
+  let verified = false;
+  if (vkey) {
+    const { pk } = parseVkey(vkey);
+    const msg = pae(PAYLOAD_TYPE, payload);
+    for (const s of env.signatures || []) {
+      try { if (ed25519.verify(b64decode(s.sig), msg, pk)) verified = true; } catch { /* next */ }
+    }
+  }
+  return { payload: JSON.parse(td.decode(payload)), verified };
+}
+
+// Seals the body text to the age recipients: standard base64 of the age file.
+export async function seal(recipients, bodyText) {
+  const e = new Encrypter();
+  for (const r of new Set(recipients)) e.addRecipient(r);
+  return b64encode(await e.encrypt(te.encode(bodyText)));
+}
+
+// Opens a sealed body with the key's identity; the plaintext JSON object.
+export async function open(key, sealedB64) {
+  const d = new Decrypter();
+  d.addIdentity(key.identity);
+  return JSON.parse(await d.decrypt(b64decode(sealedB64), 'text'));
+}
+
+export function newId(type) {
+  return `${type}--${crypto.randomUUID()}`;
+}

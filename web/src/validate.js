@@ -1,0 +1,117 @@
+// validate.js: early feedback on a message body, by the rules the node
+// applies (docs/framework.md, "Record types and body schemas").  The node
+// decides: this only spares a round trip and puts the error next to the
+// field.  Each function returns {field: message} (empty when valid).
+
+export const SECTORS = ['energy', 'water', 'health', 'finance', 'transport', 'communications',
+  'government', 'food', 'chemical', 'nuclear', 'space', 'digital-infrastructure',
+  'manufacturing', 'emergency-services'];
+export const NORMS = ['13a', '13b', '13c', '13d', '13e', '13f', '13g', '13h', '13i', '13j', '13k'];
+export const REQUEST_KINDS = ['information', 'assistance', 'mitigation'];
+export const TLPS = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+
+const bytes = (s) => new TextEncoder().encode(s).length;
+const PARTY = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function text(errs, field, v, required, max = 4096) {
+  if (v === undefined || v === '') {
+    if (required) errs[field] = 'required';
+    return;
+  }
+  const n = bytes(v);
+  if (n < 1 || n > max) errs[field] = `1 to ${max} bytes`;
+}
+
+// The recipients: party names, none the author or the author's state.
+export function checkTo(to, author) {
+  const errs = {};
+  const state = author.split('.')[0];
+  if (!to.length) errs.to = 'name at least one state or party';
+  for (const p of to) {
+    if (!PARTY.test(p) || p.length > 64) errs.to = `'${p}' is not a party or state name`;
+    else if (p === author || p === state) errs.to = `'${p}' is you or your own state`;
+  }
+  return errs;
+}
+
+export function checkTime(errs, field, v, created) {
+  if (!v) return;
+  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) errs[field] = 'want a date and time (RFC 3339)';
+  else if (Date.parse(v) <= Date.parse(created)) errs[field] = 'must be later than now';
+}
+
+export function checkNotification(b, created) {
+  const errs = {};
+  if (!Number.isInteger(b.severity) || b.severity < 1 || b.severity > 5) errs.severity = 'want 1 to 5';
+  if (!SECTORS.includes(b.sector)) errs.sector = 'choose a sector';
+  text(errs, 'summary', b.summary, true);
+  if (b.norm !== undefined && !NORMS.includes(b.norm)) errs.norm = 'want 13a to 13k';
+  text(errs, 'requested_action', b.requested_action, false);
+  checkTime(errs, 'respond_by', b.respond_by, created);
+  text(errs, 'case', b.case, false, 128);
+  return errs;
+}
+
+export function checkRequest(b, created) {
+  const errs = {};
+  if (!REQUEST_KINDS.includes(b.kind)) errs.kind = 'choose a kind';
+  if (b.norm !== '13c' && b.norm !== '13h') errs.norm = 'want 13c or 13h';
+  text(errs, 'asked', b.asked, true);
+  if (b.severity !== undefined && (!Number.isInteger(b.severity) || b.severity < 1 || b.severity > 5))
+    errs.severity = 'want 1 to 5';
+  if (b.sector !== undefined && !SECTORS.includes(b.sector)) errs.sector = 'choose a sector';
+  checkTime(errs, 'respond_by', b.respond_by, created);
+  text(errs, 'case', b.case, false, 128);
+  return errs;
+}
+
+export function checkReply(b) {
+  const errs = {};
+  if (b.outcome === 'answered') text(errs, 'text', b.text, true, 65536);
+  else text(errs, 'reasons', b.reasons, true);
+  return errs;
+}
+
+export const POC_KINDS = ['diplomatic', 'technical', 'le-24x7', 'central-authority', 'ci-authority'];
+
+export function checkPing(b) {
+  const errs = {};
+  if (typeof b.announced !== 'boolean') errs.announced = 'want announced or not';
+  if (b.kind !== undefined && !POC_KINDS.includes(b.kind)) errs.kind = 'choose a contact kind';
+  text(errs, 'round', b.round, false, 128);
+  return errs;
+}
+
+export const CHANNEL_TYPES = ['email', 'phone', 'fax', 'url', 'comity', 'other'];
+const TZ = /^(UTC|[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z][A-Za-z0-9_+-]*){1,2})$/;
+const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
+
+function channelError(c) {
+  if (!CHANNEL_TYPES.includes(c.type)) return `'${c.type}' is not a channel type (${CHANNEL_TYPES.join(', ')})`;
+  const n = bytes(c.value);
+  if (n < 1 || n > 512) return 'a channel value is 1 to 512 bytes';
+  if (c.type === 'email' && (c.value.split('@').length !== 2 || /\s/.test(c.value))) return `'${c.value}' is not an e-mail address`;
+  if ((c.type === 'phone' || c.type === 'fax') && !(/^\+[0-9 -]+$/.test(c.value) &&
+      (c.value.match(/[0-9]/g) || []).length >= 4 && (c.value.match(/[0-9]/g) || []).length <= 15))
+    return `'${c.value}': want + then 4 to 15 digits`;
+  if (c.type === 'url' && !c.value.startsWith('https://')) return `'${c.value}': want an https:// address`;
+  if (c.type === 'comity' && !PARTY.test(c.value)) return `'${c.value}' is not a party name`;
+  return null;
+}
+
+// A point of contact (poc body), not a withdrawal.
+export function checkPoc(b) {
+  const errs = {};
+  if (!POC_KINDS.includes(b.kind)) errs.kind = 'choose a contact kind';
+  text(errs, 'organisation', b.organisation, true, 256);
+  text(errs, 'name', b.name, false, 256);
+  text(errs, 'title', b.title, false, 256);
+  if (!b.channels.length || b.channels.length > 16) errs.channels = 'give 1 to 16 channels, one a line';
+  for (const c of b.channels) { const e = channelError(c); if (e) { errs.channels = e; break; } }
+  if (!b.time_zone || b.time_zone.length > 64 || !TZ.test(b.time_zone)) errs.time_zone = 'want UTC or Area/Location (Europe/Paris)';
+  if (!b.languages.length || b.languages.length > 16) errs.languages = 'give 1 to 16 languages (en, fr, ur-PK)';
+  for (const l of b.languages) if (!LANG.test(l)) errs.languages = `'${l}' is not a language tag`;
+  if (b.party !== undefined && !PARTY.test(b.party)) errs.party = 'not a party name';
+  return errs;
+}
