@@ -416,7 +416,7 @@ static void test_record_wrapper_and_sync(void **state)
                       .envelope_len = strlen(env), .to = to, .nto = 1,
                       .stix_id = "x-comity-record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
                       .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
-                      .colls = {c.n}, .ncolls = 1};
+                      .colls = &c.n, .ncolls = 1};
     TU_OK(cy_store_records_add_nosync(st, &r, 1, NULL, E));
     /* visible to the other connections before the sync */
     char have[65];
@@ -495,7 +495,7 @@ static comity_store *add_pair(struct pair *p, const char *coll_id, const char *u
                           .created = "2026-11-23T10:00:00Z", .digest = p->dig,
                           .envelope = "{}", .envelope_len = 2, .stix_id = p->sid,
                           .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
-                          .colls = {p->c.n}, .ncolls = 1};
+                          .colls = &p->c.n, .ncolls = 1};
     TU_OK(cy_store_records_add(st, &p->r, 1, NULL, E));
     return st;
 }

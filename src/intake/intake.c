@@ -91,6 +91,9 @@ struct item {
     char *env; /* the envelope (owned) */
     const char **to;
     char stix_id[CY_RECORD_ID_MAX + 32];
+    int64_t *colls;          /* in.colls: colls_small, or allocated when more */
+    int64_t colls_small[8];
+    size_t colls_cap;
     cy_intake_done done;
     void *ctx;
     /* the outcome */
@@ -123,6 +126,9 @@ struct cy_intake {
     cy_fw_live *fw;
     char origin[128], api_root[64];
     int64_t extdef_us; /* the extension definition's version */
+    /* the shared collections' numbers, looked up at start (0: absent);
+     * inboxes are looked up per record (parties come and go) */
+    int64_t coll_public, coll_community;
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -293,6 +299,8 @@ static void finish(struct item *it)
     comity_record_free(it->rec);
     cy_free(it->env);
     cy_free(it->to);
+    if (it->colls != it->colls_small)
+        cy_free(it->colls);
     cy_free(it);
 }
 
@@ -473,6 +481,8 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
     if (cy_time_parse(CY_STIX_EXTDEF_TIME, strlen(CY_STIX_EXTDEF_TIME), true, &ms, NULL) ==
         COMITY_OK)
         in->extdef_us = ms * 1000;
+    in->coll_public = coll_number(in, CY_STIX_COLL_PUBLIC);
+    in->coll_community = coll_number(in, CY_STIX_COLL_COMMUNITY);
     in->vslots = cy_calloc(CY_INTAKE_VKEY_CACHE, sizeof *in->vslots);
     in->vbuckets = cy_calloc(VKEY_BUCKETS, sizeof *in->vbuckets);
     if (!in->vslots || !in->vbuckets) {
@@ -927,37 +937,51 @@ void cy_intake_drain(cy_intake *in)
 
 struct colls_ctx {
     struct cy_intake *in;
-    cy_record_in *ri;
+    struct item *it;
+    size_t n;
     bool over;
 };
 
 static int add_coll(void *ctx, const char *alias)
 {
     struct colls_ctx *c = ctx;
-    cy_record_in *ri = c->ri;
-    int64_t n = coll_number(c->in, alias);
-    if (!n) /* not registered on this node */
+    struct item *it = c->it;
+    int64_t n = !strcmp(alias, CY_STIX_COLL_PUBLIC)      ? c->in->coll_public
+                : !strcmp(alias, CY_STIX_COLL_COMMUNITY) ? c->in->coll_community
+                                                         : coll_number(c->in, alias);
+    if (!n) /* not on this node */
         return 0;
-    for (size_t j = 0; j < ri->ncolls; j++)
-        if (ri->colls[j] == n)
+    for (size_t j = 0; j < c->n; j++)
+        if (it->colls[j] == n)
             return 0;
-    if (ri->ncolls == CY_INTAKE_COLLS_MAX) {
+    if (c->n == CY_INTAKE_COLLS_MAX || c->n == it->colls_cap) {
         c->over = true;
         return 1;
     }
-    ri->colls[ri->ncolls++] = n;
+    it->colls[c->n++] = n;
     return 0;
 }
 
 /* The TAXII collections the record is copied into (stix/wrapper.c says
- * which), as the store's numbers; false when there are more than
- * CY_INTAKE_COLLS_MAX. */
-static bool pick_collections(struct cy_intake *in, const comity_record *rec, cy_record_in *ri)
+ * which), as the store's numbers, into it->in.colls: no more than
+ * CY_INTAKE_COLLS_MAX (else "size"), and room for the author and each
+ * recipient (else "internal": out of memory). */
+static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t nto)
 {
-    struct colls_ctx c = {in, ri, false};
-    ri->ncolls = 0;
-    cy_stix_record_collections(rec, add_coll, &c);
-    return !c.over;
+    it->colls = it->colls_small;
+    it->colls_cap = CY_ARRAY_LEN(it->colls_small);
+    if (nto + 1 > it->colls_cap) {
+        if (!(it->colls = cy_malloc((nto + 1) * sizeof *it->colls))) {
+            it->colls = it->colls_small;
+            return COMITY_ERR_NOMEM;
+        }
+        it->colls_cap = nto + 1;
+    }
+    struct colls_ctx c = {in, it, 0, false};
+    cy_stix_record_collections(it->rec, add_coll, &c);
+    it->in.colls = it->colls;
+    it->in.ncolls = c.n;
+    return c.over ? COMITY_ERR_TOOBIG : COMITY_OK;
 }
 
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
@@ -1082,10 +1106,13 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         .stix_version = created,
         .stix_version_us = cms * 1000,
     };
-    if (!pick_collections(in, rec, &it->in)) {
-        fail(it, "size", COMITY_ERR_TOOBIG, false,
-             "the record goes to more than %d TAXII collections (its author's inbox and one "
-             "per recipient)", CY_INTAKE_COLLS_MAX);
+    if ((rc = pick_collections(in, it, nto))) {
+        if (rc == COMITY_ERR_NOMEM)
+            fail(it, "internal", rc, false, "out of memory");
+        else
+            fail(it, "size", rc, false,
+                 "the record goes to more than %d TAXII collections (its author's inbox and "
+                 "one per recipient)", CY_INTAKE_COLLS_MAX);
         finish(it);
         return;
     }

@@ -48,7 +48,7 @@ typedef struct cy_record_in {
      * (its JSON is rendered from the record's row when read) */
     const char *stix_id, *stix_version; /* version = created */
     int64_t stix_version_us;
-    int64_t colls[CY_RECORD_COLLS_MAX];
+    const int64_t *colls; /* ncolls collection numbers (at most CY_RECORD_COLLS_MAX) */
     size_t ncolls;
 } cy_record_in;
 
