@@ -79,7 +79,6 @@
  * GATHER_GAP_US, and for the whole batch at most GATHER_MAX_US. */
 #define GATHER_GAP_US 300
 #define GATHER_MAX_US 2000
-#define VKEY_BUCKETS (2 * CY_INTAKE_VKEY_CACHE) /* a power of two */
 
 /* ---- the intake state ------------------------------------------------------ */
 
@@ -163,8 +162,10 @@ struct cy_intake {
 
     /* parsed verifier keys (vkey_get), guarded by vmu */
     pthread_mutex_t vmu;
-    struct vslot *vslots; /* CY_INTAKE_VKEY_CACHE */
-    int32_t *vbuckets;    /* VKEY_BUCKETS chain heads, -1: empty */
+    struct vslot *vslots; /* vcap slots */
+    int32_t *vbuckets;    /* vmask + 1 chain heads (a power of two), -1: empty */
+    size_t vcap;
+    uint32_t vmask;
     size_t vhand;         /* CLOCK hand */
     uint64_t vhits, vmisses;
 };
@@ -341,7 +342,7 @@ static void vkref_drop(struct vkref *k)
 /* Unlinks slot i from its bucket's chain (vmu held). */
 static void vslot_unlink(struct cy_intake *in, int32_t i)
 {
-    int32_t *p = &in->vbuckets[in->vslots[i].hash & (VKEY_BUCKETS - 1)];
+    int32_t *p = &in->vbuckets[in->vslots[i].hash & in->vmask];
     while (*p != i)
         p = &in->vslots[*p].next;
     *p = in->vslots[i].next;
@@ -357,7 +358,7 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     uint32_t h = text_hash(text);
     size_t len = strlen(text);
     pthread_mutex_lock(&in->vmu);
-    for (int32_t i = in->vbuckets[h & (VKEY_BUCKETS - 1)]; i >= 0; i = in->vslots[i].next) {
+    for (int32_t i = in->vbuckets[h & in->vmask]; i >= 0; i = in->vslots[i].next) {
         struct vslot *s = &in->vslots[i];
         if (s->hash == h && strcmp(s->text, text) == 0) {
             s->ref = true;
@@ -381,7 +382,7 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     if (len >= CY_VKEY_MAX)
         return k; /* not cacheable (the store caps keys below this) */
     pthread_mutex_lock(&in->vmu);
-    for (int32_t i = in->vbuckets[h & (VKEY_BUCKETS - 1)]; i >= 0; i = in->vslots[i].next)
+    for (int32_t i = in->vbuckets[h & in->vmask]; i >= 0; i = in->vslots[i].next)
         if (in->vslots[i].hash == h && strcmp(in->vslots[i].text, text) == 0) {
             pthread_mutex_unlock(&in->vmu); /* cached meanwhile: keep ours uncached */
             return k;
@@ -389,7 +390,7 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     struct vslot *s;
     for (;;) {
         s = &in->vslots[in->vhand];
-        in->vhand = (in->vhand + 1) % CY_INTAKE_VKEY_CACHE;
+        in->vhand = (in->vhand + 1) % in->vcap;
         if (!s->used || !s->ref)
             break;
         s->ref = false; /* a second chance */
@@ -406,8 +407,8 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     s->ref = false;
     s->k = k;
     atomic_fetch_add(&k->refs, 1); /* the cache's */
-    s->next = in->vbuckets[h & (VKEY_BUCKETS - 1)];
-    in->vbuckets[h & (VKEY_BUCKETS - 1)] = i;
+    s->next = in->vbuckets[h & in->vmask];
+    in->vbuckets[h & in->vmask] = i;
     pthread_mutex_unlock(&in->vmu);
     vkref_drop(old);
     return k;
@@ -444,7 +445,7 @@ static void intake_free(struct cy_intake *in)
         pthread_join(in->sthr, NULL); /* it syncs and answers what is left */
     pthread_cond_destroy(&in->idle);
     pthread_cond_destroy(&in->scv);
-    for (size_t i = 0; in->vslots && i < CY_INTAKE_VKEY_CACHE; i++)
+    for (size_t i = 0; in->vslots && i < in->vcap; i++)
         if (in->vslots[i].used)
             vkref_drop(in->vslots[i].k);
     cy_free(in->vslots);
@@ -483,13 +484,23 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
         in->extdef_us = ms * 1000;
     in->coll_public = coll_number(in, CY_STIX_COLL_PUBLIC);
     in->coll_community = coll_number(in, CY_STIX_COLL_COMMUNITY);
-    in->vslots = cy_calloc(CY_INTAKE_VKEY_CACHE, sizeof *in->vslots);
-    in->vbuckets = cy_calloc(VKEY_BUCKETS, sizeof *in->vbuckets);
+    in->vcap = o->vkey_cache ? o->vkey_cache : CY_INTAKE_VKEY_CACHE;
+    if (in->vcap > CY_INTAKE_VKEY_CACHE_MAX) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_USAGE, "intake: at most %d cached keys",
+                       CY_INTAKE_VKEY_CACHE_MAX);
+    }
+    size_t nb = 1;
+    while (nb < 2 * in->vcap)
+        nb *= 2;
+    in->vmask = (uint32_t)(nb - 1);
+    in->vslots = cy_calloc(in->vcap, sizeof *in->vslots);
+    in->vbuckets = cy_calloc(nb, sizeof *in->vbuckets);
     if (!in->vslots || !in->vbuckets) {
         intake_free(in);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < VKEY_BUCKETS; i++)
+    for (size_t i = 0; i < nb; i++)
         in->vbuckets[i] = -1;
     if ((rc = recheck(in, err))) {
         intake_free(in);
