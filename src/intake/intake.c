@@ -48,8 +48,8 @@
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
  * node's HTTP handler suspends the connection meanwhile).  Before it
- * commits, the committer waits briefly for records that are probably on their way (gather()), so that
- * batches stay large.
+ * commits, the committer waits briefly for records that are probably on
+ * their way (gather()), so that batches stay large.
  *
  * Re-posting a stored record (same id, same digest) is an outcome "stored
  * before" with the same log index; the same id with another digest is
@@ -57,7 +57,8 @@
  *
  * Verifier keys: parsing a registered key checks its Ed25519 point, which
  * costs about as much as a verify, so parsed keys are cached: a hash map
- * over the key text with CLOCK eviction (CY_INTAKE_VKEY_CACHE slots).  A
+ * over the key text with CLOCK eviction (CY_INTAKE_VKEY_CACHE slots, or
+ * cy_intake_opts.vkey_cache).  A
  * cached key is reference-counted, so a worker may use one after it was
  * evicted by another.
  */
