@@ -60,7 +60,7 @@ def main():
     records = int(os.environ.get("BENCH_INTAKE_RECORDS", "40000"))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = dict(os.environ, BENCH_INTAKE_ROUNDS="1", BENCH_INTAKE_GEN="epoll",
-               BENCH_INTAKE_NO_BASELINE="1",
+               BENCH_INTAKE_NO_BASELINE="1", BENCH_INTAKE_AUTHORS="0",
                BENCH_INTAKE_RECORDS=str(records))
     env.setdefault("COMITY_SHARED", os.path.join(root, "..", "shared"))
     res = {b: [] for b in bins}

@@ -1092,14 +1092,6 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */
 
-/* A node's storage (SQLite by default; the interface admits other backends).
- * `uri` is a file path, or "sqlite:PATH".  Creates and migrates the schema.
- * OUT *st: comity_store_close.  Safe to use from many threads at once. */
-typedef struct comity_store comity_store;
-COMITY_API comity_err comity_store_open(const char *uri, comity_store **st,
-                                        comity_error *err);
-COMITY_API void comity_store_close(comity_store *st);
-
 /* A node: its data directory DIR holds
  *   node.db            the store (SQLite, WAL)
  *   node.key           the node's signed-note signing key (mode 0600)

@@ -355,7 +355,7 @@ static void store_gone(void **state)
 /* A batch whose rows fail to commit (an injected trigger) leaves its log
  * entry without a row; before any later record is committed a checkpoint
  * covers that entry, so a crash can never take it and shift the indexes
- * of later records (the log is REPLAYABLE: see records.c).  Periodic
+ * of later records (the log is REPLAYABLE: see src/intake/intake.c).  Periodic
  * checkpoints are held off for the test, so only that one publishes. */
 #define NOTE_UUID "2b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c0"
 static void failed_batch_checkpointed(void **state)
@@ -522,6 +522,115 @@ static void amber_to_many(void **state)
     free(toks);
 }
 
+/* ---- intake without HTTP: the entry point and the key cache ------------------ */
+
+struct outcome {
+    comity_err code;
+    char rule[32];
+    int calls;
+};
+
+static void on_done(void *ctx, const cy_intake_result *res)
+{
+    struct outcome *o = ctx;
+    o->code = res->code;
+    snprintf(o->rule, sizeof o->rule, "%s", res->rule ? res->rule : "");
+    o->calls++;
+}
+
+/* Submits env (handed over) as `who` and waits for its outcome. */
+static void submit_wait(cy_intake *in, char *env, size_t len, const cy_principal *who,
+                        struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    char *copy = cy_strndup(env, len); /* intake frees what it is given with cy_free */
+    comity_free(env);
+    cy_intake_submit(in, copy, len, who, on_done, o);
+    cy_intake_drain(in); /* the callback has run when this returns */
+    assert_int_equal(o->calls, 1);
+}
+
+/* Defect: the verifier-key cache had 64 slots and never evicted: from the
+ * 65th author on, every record paid a key parse.  Now it evicts (CLOCK):
+ * with 4 slots and ten authors posting in turn, every lookup misses and
+ * every record is still stored; one author posting again hits.  Also
+ * intake's entry point without HTTP: a caller with no HTTP submits and
+ * gets each outcome from its callback. */
+static void intake_direct_small_cache(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), nd[512], lp[600];
+    snprintf(nd, sizeof nd, "%s/node", dir);
+    comity_node_init_opts io = {.origin = "direct.example/node", .no_tls_cert = 1};
+    comity_node_created cr;
+    TU_OK(comity_node_init(nd, &io, &cr, E));
+    comity_node_created_free(&cr);
+    comity_node *node = NULL;
+    TU_OK(comity_node_open(nd, &node, E));
+    enum { AUTHORS = 10 };
+    comity_key *keys[AUTHORS];
+    cy_principal who[AUTHORS];
+    for (size_t i = 0; i < AUTHORS; i++) {
+        char name[32], *tok = NULL;
+        party_name(i, name);
+        TU_OK(comity_key_generate(name, &keys[i], E));
+        TU_OK(comity_node_party_add(node, name, comity_key_vkey(keys[i]),
+                                    comity_key_recipient(keys[i]), &tok, E));
+        comity_free(tok);
+        TU_OK(cy_store_principal_get(node->store, name, &who[i], NULL, E));
+    }
+    comity_log *log = NULL;
+    snprintf(lp, sizeof lp, "%s/log", nd);
+    TU_OK(comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
+                          node->key, &log, E));
+    cy_intake_opts o = {.store = node->store, .log = log, .origin = node->origin,
+                        .api_root = node->api_root, .vkey_cache = 4};
+    cy_intake *in = NULL;
+    TU_OK(cy_intake_start(&o, &in, E));
+    comity_record_params p = {.type = "note", .tlp = "green"};
+    struct outcome out;
+    size_t len;
+    char *env;
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < AUTHORS; i++) {
+            char body[32];
+            int bl = snprintf(body, sizeof body, "{\"v\":%d}", round * AUTHORS + (int)i);
+            TU_OK(comity_record_sign(keys[i], &p, body, (size_t)bl, &env, &len, E));
+            submit_wait(in, env, len, &who[i], &out);
+            assert_int_equal(out.code, COMITY_OK);
+        }
+    uint64_t hits, misses;
+    cy_intake_vkey_stats(in, &hits, &misses);
+    assert_int_equal(hits, 0);
+    assert_int_equal(misses, 2 * AUTHORS);
+    for (int k = 0; k < 5; k++) {
+        char body[32];
+        int bl = snprintf(body, sizeof body, "{\"w\":%d}", k);
+        TU_OK(comity_record_sign(keys[0], &p, body, (size_t)bl, &env, &len, E));
+        submit_wait(in, env, len, &who[0], &out);
+        assert_int_equal(out.code, COMITY_OK);
+    }
+    cy_intake_vkey_stats(in, &hits, &misses);
+    assert_int_equal(hits, 4);
+    assert_int_equal(misses, 2 * AUTHORS + 1);
+    /* an anonymous submitter: refused once the signature checks out, on
+     * the submitting thread */
+    TU_OK(comity_record_sign(keys[1], &p, "{}", 2, &env, &len, E));
+    submit_wait(in, env, len, NULL, &out);
+    assert_int_equal(out.code, COMITY_ERR_DENIED);
+    assert_string_equal(out.rule, "authenticated");
+    cy_intake_stop(in);
+    uint64_t size = 0;
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 2 * AUTHORS + 5); /* one entry per stored record */
+    comity_log_close(log);
+    for (size_t i = 0; i < AUTHORS; i++)
+        comity_key_free(keys[i]);
+    comity_node_close(node);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -534,6 +643,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
         cmocka_unit_test_setup_teardown(amber_to_many, setup, teardown),
+        cmocka_unit_test(intake_direct_small_cache),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -860,7 +860,7 @@ static void restart_same_state(void **state)
     }
     assert_non_null(strstr(before[0], "\"state\":\"delivered\""));
     assert_non_null(strstr(before[2], a));
-    /* the rebuild after a failed commit (records.c) replays to the same
+    /* the rebuild after a failed commit (src/intake/intake.c) replays to the same
      * state while serving */
     cy_fw_live_rebuild(f->node->fw);
     assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);

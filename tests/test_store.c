@@ -432,7 +432,7 @@ static void test_record_wrapper_and_sync(void **state)
                       .stix_id = "x-comity-record--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f09",
                       .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
                       .stix_spec_version = "2.1", .stix_media_type = CY_STIX_WRAPPER_MEDIA,
-                      .colls = {c.n}, .ncolls = 1};
+                      .colls = &c.n, .ncolls = 1};
     TU_OK(cy_store_records_add_nosync(st, &r, 1, NULL, E));
     /* visible to the other connections before the sync */
     char have[65];
@@ -513,6 +513,7 @@ static void test_records_add_many_collections(void **state)
     enum { NREC = MANY_COLLS + 1 };
     static char rid[NREC][80], sid[NREC][80];
     static cy_record_in r[NREC];
+    static int64_t rc[NREC][2]; /* each record's collection numbers */
     char dig[65];
     memset(dig, 'e', 64), dig[64] = 0;
     static const char extjs[] = "{\"type\":\"extension-definition\"}";
@@ -527,10 +528,11 @@ static void test_records_add_many_collections(void **state)
                               .digest = dig, .envelope = "{}", .envelope_len = 2,
                               .stix_id = sid[i], .stix_version = "2026-11-23T10:00:00Z",
                               .stix_version_us = 5, .stix_spec_version = "2.1",
-                              .stix_media_type = CY_STIX_WRAPPER_MEDIA, .ncolls = 1};
-        r[i].colls[0] = colls[i < MANY_COLLS ? i : MANY_COLLS - 1];
+                              .stix_media_type = CY_STIX_WRAPPER_MEDIA, .colls = rc[i],
+                              .ncolls = 1};
+        rc[i][0] = colls[i < MANY_COLLS ? i : MANY_COLLS - 1];
     }
-    r[NREC - 1].colls[1] = colls[MANY_COLLS - 2];
+    rc[NREC - 1][1] = colls[MANY_COLLS - 2];
     r[NREC - 1].ncolls = 2;
     TU_OK(cy_store_records_add(st, r, NREC, &ext, E));
     for (int i = 0; i < MANY_COLLS; i++) {
@@ -594,8 +596,9 @@ static void test_record_visibility_compiled(void **state)
                               .digest = dig, .envelope = "{}", .envelope_len = 2,
                               .to = k[i].to, .nto = nto, .stix_id = sid[i],
                               .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
-                      .stix_spec_version = "2.1", .stix_media_type = CY_STIX_WRAPPER_MEDIA,
-                              .colls = {c.n}, .ncolls = 1};
+                              .stix_spec_version = "2.1",
+                              .stix_media_type = CY_STIX_WRAPPER_MEDIA, .colls = &c.n,
+                              .ncolls = 1};
     }
     TU_OK(cy_store_records_add(st, r, NK, NULL, E));
     const char *viewers[] = {NULL, "pk.mofa", "in.cert-in", "in.mea", "us.cisa", "operator",
@@ -685,7 +688,7 @@ static comity_store *add_pair(struct pair *p, const char *coll_id, const char *u
                           .envelope = "{}", .envelope_len = 2, .stix_id = p->sid,
                           .stix_version = "2026-11-23T10:00:00Z", .stix_version_us = 5,
                       .stix_spec_version = "2.1", .stix_media_type = CY_STIX_WRAPPER_MEDIA,
-                          .colls = {p->c.n}, .ncolls = 1};
+                          .colls = &p->c.n, .ncolls = 1};
     TU_OK(cy_store_records_add(st, &p->r, 1, NULL, E));
     return st;
 }

@@ -48,8 +48,8 @@
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
  * node's HTTP handler suspends the connection meanwhile).  Before it
- * commits, the committer waits briefly for records that are probably on their way (gather()), so that
- * batches stay large.
+ * commits, the committer waits briefly for records that are probably on
+ * their way (gather()), so that batches stay large.
  *
  * Re-posting a stored record (same id, same digest) is an outcome "stored
  * before" with the same log index; the same id with another digest is
@@ -57,7 +57,8 @@
  *
  * Verifier keys: parsing a registered key checks its Ed25519 point, which
  * costs about as much as a verify, so parsed keys are cached: a hash map
- * over the key text with CLOCK eviction (CY_INTAKE_VKEY_CACHE slots).  A
+ * over the key text with CLOCK eviction (CY_INTAKE_VKEY_CACHE slots, or
+ * cy_intake_opts.vkey_cache).  A
  * cached key is reference-counted, so a worker may use one after it was
  * evicted by another.
  */
@@ -79,7 +80,6 @@
  * GATHER_GAP_US, and for the whole batch at most GATHER_MAX_US. */
 #define GATHER_GAP_US 300
 #define GATHER_MAX_US 2000
-#define VKEY_BUCKETS (2 * CY_INTAKE_VKEY_CACHE) /* a power of two */
 
 /* ---- the intake state ------------------------------------------------------ */
 
@@ -91,6 +91,9 @@ struct item {
     char *env; /* the envelope (owned) */
     const char **to;
     char stix_id[CY_RECORD_ID_MAX + 32];
+    int64_t *colls;          /* in.colls: colls_small, or allocated when more */
+    int64_t colls_small[8];
+    size_t colls_cap;
     cy_intake_done done;
     void *ctx;
     /* the outcome */
@@ -123,6 +126,9 @@ struct cy_intake {
     cy_fw_live *fw;
     char origin[128], api_root[64];
     int64_t extdef_us; /* the extension definition's version */
+    /* the shared collections' numbers, looked up at start (0: absent);
+     * inboxes are looked up per record (parties come and go) */
+    int64_t coll_public, coll_community;
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -157,8 +163,10 @@ struct cy_intake {
 
     /* parsed verifier keys (vkey_get), guarded by vmu */
     pthread_mutex_t vmu;
-    struct vslot *vslots; /* CY_INTAKE_VKEY_CACHE */
-    int32_t *vbuckets;    /* VKEY_BUCKETS chain heads, -1: empty */
+    struct vslot *vslots; /* vcap slots */
+    int32_t *vbuckets;    /* vmask + 1 chain heads (a power of two), -1: empty */
+    size_t vcap;
+    uint32_t vmask;
     size_t vhand;         /* CLOCK hand */
     uint64_t vhits, vmisses;
 };
@@ -293,6 +301,8 @@ static void finish(struct item *it)
     comity_record_free(it->rec);
     cy_free(it->env);
     cy_free(it->to);
+    if (it->colls != it->colls_small)
+        cy_free(it->colls);
     cy_free(it);
 }
 
@@ -333,7 +343,7 @@ static void vkref_drop(struct vkref *k)
 /* Unlinks slot i from its bucket's chain (vmu held). */
 static void vslot_unlink(struct cy_intake *in, int32_t i)
 {
-    int32_t *p = &in->vbuckets[in->vslots[i].hash & (VKEY_BUCKETS - 1)];
+    int32_t *p = &in->vbuckets[in->vslots[i].hash & in->vmask];
     while (*p != i)
         p = &in->vslots[*p].next;
     *p = in->vslots[i].next;
@@ -349,7 +359,7 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     uint32_t h = text_hash(text);
     size_t len = strlen(text);
     pthread_mutex_lock(&in->vmu);
-    for (int32_t i = in->vbuckets[h & (VKEY_BUCKETS - 1)]; i >= 0; i = in->vslots[i].next) {
+    for (int32_t i = in->vbuckets[h & in->vmask]; i >= 0; i = in->vslots[i].next) {
         struct vslot *s = &in->vslots[i];
         if (s->hash == h && strcmp(s->text, text) == 0) {
             s->ref = true;
@@ -373,7 +383,7 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     if (len >= CY_VKEY_MAX)
         return k; /* not cacheable (the store caps keys below this) */
     pthread_mutex_lock(&in->vmu);
-    for (int32_t i = in->vbuckets[h & (VKEY_BUCKETS - 1)]; i >= 0; i = in->vslots[i].next)
+    for (int32_t i = in->vbuckets[h & in->vmask]; i >= 0; i = in->vslots[i].next)
         if (in->vslots[i].hash == h && strcmp(in->vslots[i].text, text) == 0) {
             pthread_mutex_unlock(&in->vmu); /* cached meanwhile: keep ours uncached */
             return k;
@@ -381,7 +391,7 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     struct vslot *s;
     for (;;) {
         s = &in->vslots[in->vhand];
-        in->vhand = (in->vhand + 1) % CY_INTAKE_VKEY_CACHE;
+        in->vhand = (in->vhand + 1) % in->vcap;
         if (!s->used || !s->ref)
             break;
         s->ref = false; /* a second chance */
@@ -398,8 +408,8 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     s->ref = false;
     s->k = k;
     atomic_fetch_add(&k->refs, 1); /* the cache's */
-    s->next = in->vbuckets[h & (VKEY_BUCKETS - 1)];
-    in->vbuckets[h & (VKEY_BUCKETS - 1)] = i;
+    s->next = in->vbuckets[h & in->vmask];
+    in->vbuckets[h & in->vmask] = i;
     pthread_mutex_unlock(&in->vmu);
     vkref_drop(old);
     return k;
@@ -436,7 +446,7 @@ static void intake_free(struct cy_intake *in)
         pthread_join(in->sthr, NULL); /* it syncs and answers what is left */
     pthread_cond_destroy(&in->idle);
     pthread_cond_destroy(&in->scv);
-    for (size_t i = 0; in->vslots && i < CY_INTAKE_VKEY_CACHE; i++)
+    for (size_t i = 0; in->vslots && i < in->vcap; i++)
         if (in->vslots[i].used)
             vkref_drop(in->vslots[i].k);
     cy_free(in->vslots);
@@ -473,13 +483,25 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
     if (cy_time_parse(CY_STIX_EXTDEF_TIME, strlen(CY_STIX_EXTDEF_TIME), true, &ms, NULL) ==
         COMITY_OK)
         in->extdef_us = ms * 1000;
-    in->vslots = cy_calloc(CY_INTAKE_VKEY_CACHE, sizeof *in->vslots);
-    in->vbuckets = cy_calloc(VKEY_BUCKETS, sizeof *in->vbuckets);
+    in->coll_public = coll_number(in, CY_STIX_COLL_PUBLIC);
+    in->coll_community = coll_number(in, CY_STIX_COLL_COMMUNITY);
+    in->vcap = o->vkey_cache ? o->vkey_cache : CY_INTAKE_VKEY_CACHE;
+    if (in->vcap > CY_INTAKE_VKEY_CACHE_MAX) {
+        intake_free(in);
+        return cy_fail(err, COMITY_ERR_USAGE, "intake: at most %d cached keys",
+                       CY_INTAKE_VKEY_CACHE_MAX);
+    }
+    size_t nb = 1;
+    while (nb < 2 * in->vcap)
+        nb *= 2;
+    in->vmask = (uint32_t)(nb - 1);
+    in->vslots = cy_calloc(in->vcap, sizeof *in->vslots);
+    in->vbuckets = cy_calloc(nb, sizeof *in->vbuckets);
     if (!in->vslots || !in->vbuckets) {
         intake_free(in);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     }
-    for (size_t i = 0; i < VKEY_BUCKETS; i++)
+    for (size_t i = 0; i < nb; i++)
         in->vbuckets[i] = -1;
     if ((rc = recheck(in, err))) {
         intake_free(in);
@@ -928,37 +950,51 @@ void cy_intake_drain(cy_intake *in)
 
 struct colls_ctx {
     struct cy_intake *in;
-    cy_record_in *ri;
+    struct item *it;
+    size_t n;
     bool over;
 };
 
 static int add_coll(void *ctx, const char *alias)
 {
     struct colls_ctx *c = ctx;
-    cy_record_in *ri = c->ri;
-    int64_t n = coll_number(c->in, alias);
-    if (!n) /* not registered on this node */
+    struct item *it = c->it;
+    int64_t n = !strcmp(alias, CY_STIX_COLL_PUBLIC)      ? c->in->coll_public
+                : !strcmp(alias, CY_STIX_COLL_COMMUNITY) ? c->in->coll_community
+                                                         : coll_number(c->in, alias);
+    if (!n) /* not on this node */
         return 0;
-    for (size_t j = 0; j < ri->ncolls; j++)
-        if (ri->colls[j] == n)
+    for (size_t j = 0; j < c->n; j++)
+        if (it->colls[j] == n)
             return 0;
-    if (ri->ncolls == CY_INTAKE_COLLS_MAX) {
+    if (c->n == CY_INTAKE_COLLS_MAX || c->n == it->colls_cap) {
         c->over = true;
         return 1;
     }
-    ri->colls[ri->ncolls++] = n;
+    it->colls[c->n++] = n;
     return 0;
 }
 
 /* The TAXII collections the record is copied into (stix/wrapper.c says
- * which), as the store's numbers; false when there are more than
- * CY_INTAKE_COLLS_MAX. */
-static bool pick_collections(struct cy_intake *in, const comity_record *rec, cy_record_in *ri)
+ * which), as the store's numbers, into it->in.colls: no more than
+ * CY_INTAKE_COLLS_MAX (else "size"), and room for the author and each
+ * recipient (else "internal": out of memory). */
+static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t nto)
 {
-    struct colls_ctx c = {in, ri, false};
-    ri->ncolls = 0;
-    cy_stix_record_collections(rec, add_coll, &c);
-    return !c.over;
+    it->colls = it->colls_small;
+    it->colls_cap = CY_ARRAY_LEN(it->colls_small);
+    if (nto + 1 > it->colls_cap) {
+        if (!(it->colls = cy_malloc((nto + 1) * sizeof *it->colls))) {
+            it->colls = it->colls_small;
+            return COMITY_ERR_NOMEM;
+        }
+        it->colls_cap = nto + 1;
+    }
+    struct colls_ctx c = {in, it, 0, false};
+    cy_stix_record_collections(it->rec, add_coll, &c);
+    it->in.colls = it->colls;
+    it->in.ncolls = c.n;
+    return c.over ? COMITY_ERR_TOOBIG : COMITY_OK;
 }
 
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
@@ -1085,10 +1121,13 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         .stix_spec_version = CY_STIX_WRAPPER_SPEC,
         .stix_media_type = CY_STIX_WRAPPER_MEDIA,
     };
-    if (!pick_collections(in, rec, &it->in)) {
-        fail(it, "size", COMITY_ERR_TOOBIG, false,
-             "the record goes to more than %d TAXII collections (its author's inbox and one "
-             "per recipient)", CY_INTAKE_COLLS_MAX);
+    if ((rc = pick_collections(in, it, nto))) {
+        if (rc == COMITY_ERR_NOMEM)
+            fail(it, "internal", rc, false, "out of memory");
+        else
+            fail(it, "size", rc, false,
+                 "the record goes to more than %d TAXII collections (its author's inbox and "
+                 "one per recipient)", CY_INTAKE_COLLS_MAX);
         finish(it);
         return;
     }

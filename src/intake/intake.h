@@ -35,6 +35,7 @@
  * post within a while of each other.  A key not cached costs a parse
  * (about one signature verify). */
 #define CY_INTAKE_VKEY_CACHE 4096
+#define CY_INTAKE_VKEY_CACHE_MAX (1 << 20) /* cy_intake_opts.vkey_cache */
 /* TAXII collections one record is copied into: its author's inbox and
  * one per recipient (amber, red), or one shared collection. */
 #define CY_INTAKE_COLLS_MAX CY_RECORD_COLLS_MAX
@@ -50,6 +51,8 @@ typedef struct cy_intake_opts {
     cy_fw_live *fw;     /* NULL: no framework rules */
     const char *origin; /* the node's origin: names its TAXII collections */
     const char *api_root;
+    size_t vkey_cache;  /* parsed keys cached (0: CY_INTAKE_VKEY_CACHE; at
+                         * most CY_INTAKE_VKEY_CACHE_MAX) */
 } cy_intake_opts;
 
 /* Starts intake: checks every record stored since the last clean stop

@@ -85,6 +85,16 @@ static unsigned status_of(const cy_intake_result *res, bool anon)
     return res->retry ? 503 : 500;
 }
 
+/* Copies src into dst[cap], cut short if need be (no printf). */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src ? src : "", n);
+    dst[n] = 0;
+}
+
 /* Intake's callback: on the submitting thread (a refusal) or on intake's
  * syncer thread (after the commit).  Keeps the outcome, then resumes. */
 static void post_done(void *ctx, const cy_intake_result *res)
@@ -93,10 +103,11 @@ static void post_done(void *ctx, const cy_intake_result *res)
     p->status = status_of(res, p->anon);
     p->rule = res->rule;   /* static strings */
     p->title = res->title;
-    snprintf(p->msg, sizeof p->msg, "%s", res->msg ? res->msg : "");
-    if (!res->rule) {
-        snprintf(p->id, sizeof p->id, "%s", res->id);
-        snprintf(p->digest, sizeof p->digest, "%s", res->digest);
+    if (res->rule) {
+        copy_str(p->msg, sizeof p->msg, res->msg);
+    } else {
+        copy_str(p->id, sizeof p->id, res->id);
+        copy_str(p->digest, sizeof p->digest, res->digest);
         p->log_index = res->log_index;
     }
     cy_req_resume(p->conn);

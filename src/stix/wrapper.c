@@ -54,9 +54,9 @@ int cy_stix_record_collections(const comity_record *rec,
 {
     const char *tlp = comity_record_tlp(rec);
     if (!strcmp(tlp, "clear"))
-        return fn(ctx, "public");
+        return fn(ctx, CY_STIX_COLL_PUBLIC);
     if (!strcmp(tlp, "green"))
-        return fn(ctx, "community");
+        return fn(ctx, CY_STIX_COLL_COMMUNITY);
     /* amber and red: the inboxes of the author and of each recipient */
     size_t nto = comity_record_to_count(rec);
     for (size_t i = 0; i <= nto; i++) {

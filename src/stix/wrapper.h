@@ -39,6 +39,8 @@
  * recipient (the record format's cap) */
 #define CY_STIX_RECORD_COLLS_MAX (COMITY_RECORD_MAX_TO + 1)
 #define CY_STIX_ALIAS_MAX 96 /* "inbox." + a party name, NUL included */
+#define CY_STIX_COLL_PUBLIC "public"       /* clear records */
+#define CY_STIX_COLL_COMMUNITY "community" /* green records */
 
 /* The extension definition's JSON text (static; *len bytes). */
 const char *cy_stix_extdef_json(size_t *len);

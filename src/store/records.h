@@ -1,7 +1,7 @@
 /*
  * records.h: the store's record operations (private; included by store.h).
  *
- * Record intake (src/node/records.c) keeps every accepted record here: one
+ * Record intake (src/intake/intake.c) keeps every accepted record here: one
  * row per record with its envelope as received, the fields the node
  * filters on, its log entry's digest and the log index the entry was
  * given, plus one row per recipient.  A second table of operations
@@ -55,7 +55,7 @@ typedef struct cy_record_in {
     const char *stix_id, *stix_version; /* version = created */
     int64_t stix_version_us;
     const char *stix_spec_version, *stix_media_type; /* required when ncolls > 0 */
-    int64_t colls[CY_RECORD_COLLS_MAX];
+    const int64_t *colls; /* ncolls collection numbers (at most CY_RECORD_COLLS_MAX) */
     size_t ncolls;
 } cy_record_in;
 
@@ -185,7 +185,7 @@ static inline comity_err cy_store_records_add(comity_store *st, const cy_record_
 /* The same, committed without waiting for the disk: the rows are visible
  * at once but may be lost in a crash until cy_store_records_sync returns
  * (called after it, from any thread).  Record intake commits batch after
- * batch this way and syncs them in another thread (node/records.c). */
+ * batch this way and syncs them in another thread (src/intake/intake.c). */
 static inline comity_err cy_store_records_add_nosync(comity_store *st, const cy_record_in *recs,
                                                      size_t n, const cy_record_extdef *extdef,
                                                      comity_error *err)

@@ -234,6 +234,7 @@ typedef struct cy_store_ops {
 struct cy_record_ops;
 struct cy_fw_store_ops;
 /* The handle: a backend fills all four members when it opens. */
+typedef struct comity_store comity_store;
 struct comity_store {
     const cy_store_ops *ops;
     void *impl;
@@ -245,6 +246,14 @@ struct comity_store {
  * OUT *st: release with comity_store_close (which closes the backend
  * through ops->close; close must tolerate a half-opened backend). */
 comity_err cy_store_sqlite_open(const char *path, comity_store **st, comity_error *err);
+
+/* A node's storage (SQLite by default; the interface admits other
+ * backends).  `uri` is a file path, or "sqlite:PATH".  Creates and
+ * migrates the schema.  OUT *st: comity_store_close.  Safe to use from
+ * many threads at once.  Internal since a node's store is the node's
+ * alone (the node and the tests open it; nobody else writes to it). */
+comity_err comity_store_open(const char *uri, comity_store **st, comity_error *err);
+void comity_store_close(comity_store *st);
 
 /* ---- wrappers: what callers use --------------------------------------- */
 
