@@ -1,8 +1,9 @@
 /*
  * cmd_serve.c: `comity serve DIR`: run a node until SIGTERM or SIGINT.
  *
- * Framework deadlines (--deadline SEV=ACK/REPLY, --ping-deadline D) go to
- * the node as text; it checks them when it starts, as it does DIR/node.conf.
+ * Framework deadlines (--deadline SEV=ACK/REPLY, --ping-deadline D) and the
+ * allow-list (--allow-many ADDR[/BITS], repeatable) go to the node as text;
+ * it checks them when it starts, as it does DIR/node.conf.
  *
  * The web UI (docs/ui.md): --web DIR, else a 'web' directory beside the
  * binary (an installed layout), else '../web/dist' from it (the binary
@@ -64,6 +65,7 @@ int cmd_serve(int argc, char **argv)
     unsigned long v;
     int no_web = 0;
     char webbuf[PATH_MAX + 16];
+    static char allow[4096]; /* --allow-many entries, comma-separated */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -89,6 +91,16 @@ int cmd_serve(int argc, char **argv)
             o.timeout_s = (unsigned)v, i++;
         else if (!strcmp(a, "--body-timeout") && has && !num(argv[i + 1], 86400, &v))
             o.body_timeout_s = (unsigned)v, i++;
+        else if (!strcmp(a, "--header-timeout") && has && !num(argv[i + 1], 3600, &v))
+            o.header_timeout_s = (unsigned)v, i++;
+        else if (!strcmp(a, "--allow-many") && has) {
+            /* repeatable; the entries are checked when the node starts */
+            size_t n = strlen(allow);
+            if (n + strlen(argv[i + 1]) + 2 > sizeof allow)
+                return cli_usage("serve", "--allow-many: too many entries (use CIDR blocks)");
+            snprintf(allow + n, sizeof allow - n, "%s%s", n ? "," : "", argv[++i]);
+            o.allow_many = allow;
+        }
         else if (!strcmp(a, "--deadline") && has) {
             /* SEV=ACK/REPLY; the durations are checked when the node starts */
             const char *d = argv[++i];

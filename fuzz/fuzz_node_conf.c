@@ -3,7 +3,11 @@
  * DIR/node.conf text and the durations it and `comity serve --deadline`
  * take.  Besides not crashing: an accepted text sets only positive
  * deadlines within the cap (or leaves them 0), and a duration accepted on
- * its own is positive and at most 3650 days.
+ * its own is positive and at most 3650 days.  The connection settings of
+ * the same text (max_per_ip, header_timeout, allow_many: conns.c's
+ * address blocks): an accepted text gives a cap and a deadline within
+ * bounds, and at most CY_ALLOW_MAX blocks, none with a bit set past its
+ * prefix.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         if (t.pong_ms < 0 || t.pong_ms > cap)
             abort();
+    }
+    cy_conn_limits l;
+    memset(&l, 0, sizeof l);
+    if (cy_conn_conf_parse((const char *)data, size, &l, NULL) == COMITY_OK) {
+        if (l.max_per_ip > 100000 || l.header_timeout_s > CY_HEADER_TIMEOUT_MAX ||
+            l.nallow > CY_ALLOW_MAX)
+            abort();
+        for (size_t i = 0; i < l.nallow; i++) {
+            if (l.allow[i].bits > 128)
+                abort();
+            for (unsigned b = l.allow[i].bits; b < 128; b++)
+                if (l.allow[i].a[b / 8] & (0x80 >> (b % 8)))
+                    abort(); /* a bit past the prefix: refused by the parser */
+        }
     }
     if (size < 64) {
         char s[64];

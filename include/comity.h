@@ -1136,7 +1136,8 @@ typedef struct comity_serve_opts {
     unsigned threads;     /* worker threads (default 4) */
     size_t max_body;      /* request body cap in bytes (default 8 MiB) */
     unsigned max_connections; /* total (default 256) */
-    unsigned max_per_ip;  /* per client address (default 64) */
+    unsigned max_per_ip;  /* connections per client address (IPv6: per /64);
+                           * 0: DIR/node.conf's max_per_ip, else 16 */
     unsigned timeout_s;   /* idle connection timeout (default 30) */
     unsigned body_timeout_s; /* whole-body upload deadline (default 120) */
     int access_log;       /* 1: one line per request on stderr (default 0) */
@@ -1150,6 +1151,14 @@ typedef struct comity_serve_opts {
     /* The web UI's built files, served at / (docs/ui.md); NULL: no UI
      * (then / answers a JSON pointer to the API). */
     const char *web_dir;
+    /* Deadline in seconds for a request's whole header block (the TLS
+     * handshake and an idle keep-alive wait count); 0: DIR/node.conf's
+     * header_timeout, else 20.  At most 3600. */
+    unsigned header_timeout_s;
+    /* Addresses and CIDR blocks exempt from max_per_ip ("127.0.0.0/8,
+     * 2001:db8::/32"), added to DIR/node.conf's allow_many lines; NULL:
+     * none.  Checked when the node starts (USAGE). */
+    const char *allow_many;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);

@@ -109,6 +109,7 @@ static int setup(void **state)
     so.listen = "127.0.0.1:0";
     so.insecure_http = 1;
     so.threads = THREADS;
+    so.allow_many = "127.0.0.1"; /* THREADS * 4 clients at once, all on loopback */
     TU_OK(comity_node_start(f->node, &so, E));
     snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u/v1/records", comity_node_port(f->node));
     *state = f;

@@ -628,7 +628,9 @@ value:
     case '{':
     case '[':
         if (depth == CY_JSON_MAX_DEPTH)
-            return cy_fail(err, COMITY_ERR_TOOBIG, "nested deeper than %d at byte %zu",
+            /* a shape this reader does not take, not a size: INVALID
+             * (a record nested too deep is a bad payload, 422, not 413) */
+            return cy_fail(err, COMITY_ERR_INVALID, "nested deeper than %d at byte %zu",
                            CY_JSON_MAX_DEPTH, i);
         j->toks[t].type = s[i] == '{' ? CY_JSON_OBJECT : CY_JSON_ARRAY;
         stack[depth++] = top = t;

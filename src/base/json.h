@@ -19,9 +19,11 @@
  * walks the elements of array t (for an object, c is a key and c + 1 its
  * value).  Token 0 is the root.
  *
- * Limits: input length below CY_JSON_MAX_LEN, nesting depth at most
- * CY_JSON_MAX_DEPTH, and at most `max_tokens` tokens (CY_JSON_MAX_TOKENS at
- * most); every limit is refused with COMITY_ERR_TOOBIG, never truncated.
+ * Limits: input length below CY_JSON_MAX_LEN and at most `max_tokens`
+ * tokens (CY_JSON_MAX_TOKENS at most), refused with COMITY_ERR_TOOBIG;
+ * nesting depth at most CY_JSON_MAX_DEPTH, refused with COMITY_ERR_INVALID
+ * (a shape, not a size: "input exceeds a size cap" would be untrue of a
+ * short text).  Never truncated.
  */
 #ifndef COMITY_BASE_JSON_H
 #define COMITY_BASE_JSON_H

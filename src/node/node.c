@@ -292,8 +292,10 @@ comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity
     return comity_conf_parse("node.conf", text, len, conf_setting, t, err);
 }
 
-/* DIR/node.conf, when it exists. */
-static comity_err read_conf(const comity_node *node, cy_fw_table *t, comity_error *err)
+/* DIR/node.conf, when it exists, through `parse`. */
+static comity_err read_conf(const comity_node *node,
+                            comity_err (*parse)(const char *, size_t, void *, comity_error *),
+                            void *ctx, comity_error *err)
 {
     char path[4096];
     struct stat sb;
@@ -305,9 +307,14 @@ static comity_err read_conf(const comity_node *node, cy_fw_table *t, comity_erro
     comity_err rc = comity_read_file(path, COMITY_CONF_MAX, &text, &len, err);
     if (rc)
         return cy_wrap(err, "node.conf");
-    rc = cy_fw_conf_parse(text, len, t, err);
+    rc = parse(text, len, ctx, err);
     cy_free(text);
     return rc;
+}
+
+static comity_err fw_conf(const char *text, size_t len, void *t, comity_error *err)
+{
+    return cy_fw_conf_parse(text, len, t, err);
 }
 
 static comity_err read_opts(const comity_serve_opts *o, cy_fw_table *t, comity_error *err)
@@ -333,8 +340,70 @@ comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o,
                             comity_error *err)
 {
     memset(t, 0, sizeof *t);
-    comity_err rc = read_conf(node, t, err);
+    comity_err rc = read_conf(node, fw_conf, t, err);
     return rc ? rc : read_opts(o, t, err);
+}
+
+/* ---- configuration: who may hold connections (conns.c) ------------------------------------------------ */
+
+static comity_err conn_setting(void *ctx, const char *key, const char *val, const char *where,
+                               comity_error *err)
+{
+    cy_conn_limits *l = ctx;
+    if (!strcmp(key, "max_per_ip")) {
+        char *end = NULL;
+        unsigned long v = strtoul(val, &end, 10);
+        if (end == val || *end || v == 0 || v > 100000 || val[0] == '-')
+            return cy_fail(err, COMITY_ERR_USAGE,
+                           "%s: max_per_ip '%.64s' is not a count of 1-100000", where, val);
+        l->max_per_ip = (unsigned)v;
+    } else if (!strcmp(key, "header_timeout")) {
+        int64_t ms = cy_fw_duration(val);
+        if (ms < 1000 || ms > (int64_t)CY_HEADER_TIMEOUT_MAX * 1000 || ms % 1000)
+            return cy_fail(err, COMITY_ERR_USAGE,
+                           "%s: header_timeout '%.64s' is not a duration of whole seconds "
+                           "from 1s to 1h (like 20s)",
+                           where, val);
+        l->header_timeout_s = (unsigned)(ms / 1000);
+    } else if (!strcmp(key, "allow_many")) {
+        return cy_allow_parse(val, l, where, err);
+    }
+    /* other keys belong to other parts of the node */
+    return COMITY_OK;
+}
+
+comity_err cy_conn_conf_parse(const char *text, size_t len, cy_conn_limits *l, comity_error *err)
+{
+    return comity_conf_parse("node.conf", text, len, conn_setting, l, err);
+}
+
+static comity_err conn_conf(const char *text, size_t len, void *l, comity_error *err)
+{
+    return cy_conn_conf_parse(text, len, l, err);
+}
+
+comity_err cy_node_conn_limits(const comity_node *node, const comity_serve_opts *o,
+                               cy_conn_limits *l, comity_error *err)
+{
+    memset(l, 0, sizeof *l);
+    comity_err rc = read_conf(node, conn_conf, l, err);
+    if (rc)
+        return rc;
+    if (o->max_per_ip)
+        l->max_per_ip = o->max_per_ip;
+    if (o->header_timeout_s) {
+        if (o->header_timeout_s > CY_HEADER_TIMEOUT_MAX)
+            return cy_fail(err, COMITY_ERR_USAGE, "--header-timeout: %u s is over the cap of %d",
+                           o->header_timeout_s, CY_HEADER_TIMEOUT_MAX);
+        l->header_timeout_s = o->header_timeout_s;
+    }
+    if (o->allow_many && (rc = cy_allow_parse(o->allow_many, l, "--allow-many", err)))
+        return rc;
+    if (!l->max_per_ip)
+        l->max_per_ip = CY_PER_IP_DEFAULT;
+    if (!l->header_timeout_s)
+        l->header_timeout_s = CY_HEADER_TIMEOUT_DEFAULT;
+    return COMITY_OK;
 }
 
 comity_err comity_node_open(const char *dir, comity_node **out, comity_error *err)

@@ -24,6 +24,7 @@
 #include "base/base.h"
 #include "framework/live.h"
 #include "intake/intake.h"
+#include "node/conns.h"
 #include "stix/object.h"
 #include "stix/wrapper.h"
 #include "store/store.h"
@@ -59,6 +60,7 @@ struct comity_node {
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */
+    cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
 };
 
 /* Sharing levels (access.c).  A rule is one of
@@ -86,6 +88,16 @@ comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o,
  * `ping_deadline = D` set *t, other names are left to other parts of the
  * node.  USAGE with the line number on anything malformed. */
 comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err);
+/* The connection settings the node applies (node.c): DIR/node.conf's
+ * `max_per_ip = N`, `header_timeout = 20s` and `allow_many = ADDR[/BITS],
+ * ...` (lines add up), then the serve options over them (max_per_ip,
+ * header_timeout_s; allow_many adds to node.conf's list), then the
+ * defaults (conns.h).  Bad values are USAGE, naming the flag or line. */
+comity_err cy_node_conn_limits(const comity_node *node, const comity_serve_opts *o,
+                               cy_conn_limits *l, comity_error *err);
+/* Reads node.conf text for the connection settings above; other names are
+ * left to other parts of the node. */
+comity_err cy_conn_conf_parse(const char *text, size_t len, cy_conn_limits *l, comity_error *err);
 /* Parses a duration: digits then one unit s, m, h or d ("30m", "7d"), more
  * than 0 and at most 10 years.  -1 when it is not one. */
 int64_t cy_fw_duration(const char *s);

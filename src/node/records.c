@@ -313,7 +313,10 @@ static int list_cb(const cy_record_row *row, void *ctx)
 struct list_args {
     cy_record_query q;
     const char *bad;
+    unsigned seen; /* bit per parameter of list_params: each at most once */
 };
+
+static const char *const list_params[] = {"type", "author", "to", "since", "limit", "cursor"};
 
 static bool all_digits(const char *s, size_t max)
 {
@@ -334,13 +337,23 @@ static int list_arg(void *ctx, const char *key, const char *value)
         a->bad = key;
         return 1;
     }
-    if (!strcmp(key, "type") && !q->type)
+    /* a repeated parameter is refused, whichever it is: which one would
+     * count is a guess the caller should not have to make */
+    for (unsigned i = 0; i < CY_ARRAY_LEN(list_params); i++)
+        if (!strcmp(key, list_params[i])) {
+            if (a->seen & (1u << i)) {
+                a->bad = key;
+                return 1;
+            }
+            a->seen |= 1u << i;
+        }
+    if (!strcmp(key, "type"))
         q->type = value;
-    else if (!strcmp(key, "author") && !q->author)
+    else if (!strcmp(key, "author"))
         q->author = value;
-    else if (!strcmp(key, "to") && !q->to)
+    else if (!strcmp(key, "to"))
         q->to = value;
-    else if (!strcmp(key, "since") && !q->since_ms) {
+    else if (!strcmp(key, "since")) {
         if (cy_time_parse(value, strlen(value), false, &q->since_ms, NULL) != COMITY_OK ||
             q->since_ms <= 0)
             a->bad = key;

@@ -2,14 +2,39 @@
  * serve.c: the node's HTTP server (libmicrohttpd, TLS through GnuTLS):
  * starting and stopping it, authentication and routing.
  *
- * libmicrohttpd runs its own pool of worker threads (epoll where available);
- * each connection has a memory limit, a timeout, and a per-address cap, so
- * slow or greedy clients cannot hold the node.  A request body is collected
- * into a buffer capped at opts.max_body: a Content-Length above the cap is
- * answered 413 before any of the body is read, and a chunked body that
- * grows past it is discarded and answered 413.  Only once the whole body is
- * in does route() run, so a handler sees all of the body or nothing, and a
- * handler that fails stores nothing (each store write is one transaction).
+ * libmicrohttpd runs its own pool of worker threads (epoll where available).
+ * Caps and deadlines, so that slow, greedy or anonymous clients cannot hold
+ * the node (docs/node.md, "Hostile input"):
+ *
+ *   max_connections   connections in all (--max-connections, 256)
+ *   max_per_ip        connections per address, IPv6 per /64 (--max-per-ip or
+ *                     node.conf max_per_ip, 16); the allow-list (--allow-many
+ *                     or node.conf allow_many) is exempt (conns.c)
+ *   header_timeout_s  the whole header block of a request, TLS handshake
+ *                     and keep-alive wait included (--header-timeout or
+ *                     node.conf header_timeout, 20 s; conns.c's watchdog)
+ *   timeout_s         idle connection (--timeout, 30 s)
+ *   body_timeout_s    the whole body (--body-timeout, 120 s)
+ *   CONN_MEMORY_LIMIT headers and read buffer per connection (32 KiB)
+ *   max_body          a request body (--max-body, 8 MiB); an anonymous
+ *                     witness post COMITY_WITNESS_BODY_MAX
+ *
+ * Before any of the body is read (on_headers), a request is checked on its
+ * headers alone, and refused there when it can be: while stopping 503;
+ * ambiguous framing 400 (more than one Content-Length, Content-Length
+ * beside Transfer-Encoding, a Transfer-Encoding other than chunked, which
+ * libmicrohttpd 0.9.75 would wait on until the idle timeout); credentials
+ * given but wrong 401; no credentials on a request that carries a body
+ * 401 (except the witness endpoint, which is open by its protocol and
+ * whose checkpoints are signed; every other anonymous write is refused by
+ * its handler anyway); a Content-Length over the cap 413.
+ * So an anonymous client never makes the node buffer or parse a body, and
+ * the principal, taken from the headers, is the request's from then on
+ * (and the access log's).  A body is then collected into a buffer capped
+ * at the request's cap (a chunked body that grows past it is discarded
+ * and answered 413).  Only once the whole body is in does route() run, so
+ * a handler sees all of the body or nothing, and a handler that fails
+ * stores nothing (each store write is one transaction).
  *
  * Routes:
  *   GET  /                     a pointer to the rest (JSON)
@@ -37,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +70,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "node/conns.h"
 #include "node/queries.h"
 #include "node/records.h"
 #include "node/req.h"
@@ -71,8 +98,12 @@ static int hexval(char c)
 
 /* ---- authentication --------------------------------------------------------- */
 
-/* Fills r->who from the Authorization header.  0: ok (or anonymous);
- * -1: credentials given but wrong (answer 401). */
+/* Fills r->who from the request's headers.  This is the one place where a
+ * request's principal is established, and it runs on the headers alone,
+ * before any of the body is read (on_headers): every kind of credential
+ * (Authorization now; a session cookie with its CSRF header likewise) is
+ * read here, so that each goes through the same early refusals.
+ * 0: ok (or anonymous, r->anon); -1: credentials given but wrong (401). */
 static int authenticate(cy_req *r)
 {
     r->anon = true;
@@ -222,15 +253,9 @@ static void route(cy_req *r, cy_resp *w)
         cy_resp_error(r, w, false, 404, "not found", "malformed path");
         return;
     }
-    taxii_path = cy_taxii_owns(r);
+    taxii_path = cy_taxii_owns(r); /* r->who: on_headers */
     if (!taxii_path && cy_web_owns(r)) {
         cy_web_handle(r, w); /* the UI's static files (web.c) */
-        return;
-    }
-    if (authenticate(r) != 0) {
-        cy_resp_error(r, w, taxii_path, 401, "unauthorized",
-                      "credentials not accepted (HTTP Basic with party name and token, or "
-                      "'Authorization: Token ...')");
         return;
     }
     if (taxii_path)
@@ -271,18 +296,25 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+/* One request's state (libmicrohttpd's per-request pointer), from its
+ * headers to its end. */
 struct conn_state {
     cy_buf body;
+    size_t body_cap; /* this request's body cap (on_headers) */
     bool too_big;
-    time_t started; /* when the request's headers were complete */
-    void *parked;   /* a handler's parked work (cy_resp.park), and its ops */
+    time_t started;  /* when the request's headers were complete */
+    bool anon;       /* the principal, from the headers (on_headers) */
+    cy_principal who;
+    void *parked;    /* a handler's parked work (cy_resp.park), and its ops */
     const cy_park_ops *park_ops;
 };
 
 static void free_body(void *p) { cy_free(p); }
 
+/* Queues w as the answer.  close: the connection closes after it (a body
+ * may follow that is not read, or the node is stopping). */
 static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy_req *r,
-                                 cy_resp *w)
+                                 cy_resp *w, bool close)
 {
     size_t len = 0;
     uint8_t *data = cy_buf_detach(&w->body, &len);
@@ -309,7 +341,7 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
                                 "Basic realm=\"comity\", charset=\"UTF-8\"");
     if (w->allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, w->allow);
-    if (w->status == 413 || atomic_load(&node->stopping))
+    if (close || w->status == 413 || atomic_load(&node->stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, w->status, resp);
     MHD_destroy_response(resp);
@@ -320,10 +352,123 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         for (char *p = url; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 *p = '?';
-        fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon ? r->who.name : "-",
+        fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon && r->who.name[0] ? r->who.name : "-",
                 r ? r->method : "?", url, w->status, len);
     }
     return ok;
+}
+
+struct framing {
+    unsigned content_length, transfer_encoding;
+    const char *te;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        f->content_length++;
+    else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        f->transfer_encoding++;
+        f->te = value;
+    }
+    return MHD_YES;
+}
+
+/* Why the request's body framing is ambiguous, or NULL when it is not
+ * (RFC 9112 section 6: a server may refuse these, and must not guess). */
+static const char *framing_fault(struct MHD_Connection *c)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length > 1)
+        return "more than one Content-Length header";
+    if (f.transfer_encoding > 1)
+        return "more than one Transfer-Encoding header";
+    if (f.transfer_encoding && f.content_length)
+        return "both Transfer-Encoding and Content-Length";
+    if (f.transfer_encoding && (!f.te || strcasecmp(f.te, "chunked") != 0))
+        return "a Transfer-Encoding other than chunked";
+    return NULL;
+}
+
+static void refuse_auth(cy_req *r, cy_resp *w, bool taxii, const char *why)
+{
+    if (taxii)
+        cy_resp_error(r, w, true, 401, "authentication required", "%s", why);
+    else
+        cy_resp_rule(r, w, 401, "unauthorized", "authenticated", "%s", why);
+}
+
+/* The request's headers are in and none of its body (see the top): decides
+ * what can be decided now and fills cs (the principal, the body cap).
+ * true: w holds the answer, to be sent at once without reading the body. */
+static bool on_headers(comity_node *node, struct conn_state *cs, cy_req *r, cy_resp *w)
+{
+    bool taxii = split_path(r) == 0 && cy_taxii_owns(r);
+    if (atomic_load(&node->stopping)) {
+        /* stopping: no new request starts (and the connection closes) */
+        w->retry_after = "5";
+        cy_resp_error(r, w, taxii, 503, "shutting down",
+                      "this node is stopping; retry in a moment");
+        return true;
+    }
+    const char *fault = framing_fault(r->conn);
+    if (fault) {
+        cy_resp_error(r, w, taxii, 400, "ambiguous framing",
+                      "the request's body framing is ambiguous: %s", fault);
+        return true;
+    }
+    if (authenticate(r) != 0) {
+        r->anon = true;
+        refuse_auth(r, w, taxii,
+                    "credentials not accepted (HTTP Basic with party name and token, or "
+                    "'Authorization: Token ...')");
+        return true;
+    }
+    const char *cl = cy_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    bool body = cy_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0"));
+    cs->body_cap = node->opts.max_body;
+    if (r->anon && body) {
+        /* the two open doors that take a body: a peer's checkpoint to
+         * cosign, and a browser's signed login challenge; each capped */
+        bool witness = r->nseg == 2 && !strcmp(r->segs[0], "witness") &&
+                       !strcmp(r->method, "POST");
+        bool login = cy_session_login(r);
+        if (!witness && !login) {
+            refuse_auth(r, w, taxii,
+                        "this request needs credentials (HTTP Basic with party name and "
+                        "token, or 'Authorization: Token ...'); its body was not read");
+            return true;
+        }
+        size_t cap = witness ? COMITY_WITNESS_BODY_MAX : CY_SESSION_BODY_MAX;
+        if (cs->body_cap > cap)
+            cs->body_cap = cap;
+    }
+    if (cl) {
+        char *end = NULL;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (end == cl || *end || n > cs->body_cap) {
+            cy_resp_error(r, w, taxii, 413, "request too large",
+                          "the body exceeds this node's limit of %zu bytes", cs->body_cap);
+            return true;
+        }
+    }
+    cy_buf_init(&cs->body, cs->body_cap);
+    cs->anon = r->anon;
+    if (!r->anon)
+        cs->who = r->who;
+    return false;
+}
+
+/* libmicrohttpd's socket context of c: its entry in node->conns. */
+static void *conn_entry(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *i =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return i ? i->socket_context : NULL;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -337,43 +482,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs = cy_calloc(1, sizeof *cs);
         if (!cs)
             return MHD_NO;
-        cy_buf_init(&cs->body, node->opts.max_body);
         cs->started = time(NULL);
         *state = cs;
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-            char *end = NULL;
-            unsigned long long n = strtoull(cl, &end, 10);
-            if (end == cl || *end || n > node->opts.max_body)
-                cs->too_big = true;
-        }
-        if (atomic_load(&node->stopping)) {
-            /* stopping: no new request starts (and the connection closes) */
-            cy_req r = {.node = node, .conn = c, .method = method, .url = url};
-            cy_resp w = {0};
-            cy_buf_init(&w.body, 4096);
-            bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
-            w.retry_after = "5";
-            cy_resp_error(&r, &w, taxii, 503, "shutting down",
-                          "this node is stopping; retry in a moment");
-            enum MHD_Result ok = send_resp(node, c, &r, &w);
-            cy_buf_free(&w.body);
-            cy_arena_free(&r.arena);
-            return ok;
-        }
-        if (!cs->too_big)
-            return MHD_YES;
-        /* Answer at once, without reading the body. */
+        cy_conns_request_began(conn_entry(c)); /* the header deadline stops */
         cy_req r = {.node = node, .conn = c, .method = method, .url = url};
         cy_resp w = {0};
         cy_buf_init(&w.body, 4096);
-        bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
-        cy_resp_error(&r, &w, taxii, 413, "request too large",
-                      "the body exceeds this node's limit of %zu bytes", node->opts.max_body);
-        enum MHD_Result ok = send_resp(node, c, &r, &w);
+        enum MHD_Result ok = MHD_YES;
+        if (on_headers(node, cs, &r, &w))
+            ok = send_resp(node, c, &r, &w, true); /* without reading the body */
         cy_buf_free(&w.body);
         cy_arena_free(&r.arena);
+        sodium_memzero(&r.who, sizeof r.who);
         return ok;
     }
     if (*upload_size) {
@@ -392,6 +512,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.body = cs->body.data;
     r.body_len = cs->body.len;
     r.body_buf = &cs->body;
+    r.anon = cs->anon; /* the principal of on_headers, also for a resumed request */
+    if (!cs->anon)
+        r.who = cs->who;
     cy_resp w = {0};
     cy_buf_init(&w.body, SIZE_MAX / 2);
     w.status = 500;
@@ -403,7 +526,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else if (cs->too_big) {
         bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
         cy_resp_error(&r, &w, taxii, 413, "request too large",
-                      "the body exceeds this node's limit of %zu bytes", node->opts.max_body);
+                      "the body exceeds this node's limit of %zu bytes", cs->body_cap);
     } else {
         route(&r, &w);
         if (w.park) {
@@ -419,7 +542,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
     }
-    enum MHD_Result ok = send_resp(node, c, &r, &w);
+    enum MHD_Result ok = send_resp(node, c, &r, &w, false);
     cy_buf_free(&w.body);
     cy_arena_free(&r.arena);
     sodium_memzero(&r.who, sizeof r.who);
@@ -430,16 +553,45 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)c;
     (void)toe;
+    cy_conns_request_ended(conn_entry(c)); /* the next request's headers: a deadline */
     struct conn_state *cs = *state;
     if (!cs)
         return;
     if (cs->parked)
         cs->park_ops->free(cs->parked);
     cy_buf_free(&cs->body);
+    sodium_memzero(&cs->who, sizeof cs->who);
     cy_free(cs);
     *state = NULL;
+}
+
+/* libmicrohttpd's accept policy: an address that holds its share is
+ * refused before a connection is made for it (conns.c). */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    (void)len;
+    comity_node *node = cls;
+    return cy_conns_admit(node->conns, addr) ? MHD_YES : MHD_NO;
+}
+
+/* A connection opened or closed: counted per address, and watched for the
+ * header deadline (conns.c). */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    comity_node *node = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *a =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *f =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (f)
+            cy_conns_opened(node->conns, socket_context, a ? a->client_addr : NULL,
+                            f->connect_fd);
+    } else {
+        cy_conns_closed(node->conns, socket_context);
+    }
 }
 
 /* ---- start / stop --------------------------------------------------------------- */
@@ -451,7 +603,7 @@ void comity_serve_opts_default(comity_serve_opts *o)
     o->threads = 4;
     o->max_body = 8u << 20;
     o->max_connections = 256;
-    o->max_per_ip = 64;
+    o->max_per_ip = 0; /* DIR/node.conf's, else CY_PER_IP_DEFAULT (node.c) */
     o->timeout_s = 30;
     o->body_timeout_s = 120;
 }
@@ -512,8 +664,6 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->opts.max_body = d.max_body;
     if (!node->opts.max_connections)
         node->opts.max_connections = d.max_connections;
-    if (!node->opts.max_per_ip)
-        node->opts.max_per_ip = d.max_per_ip;
     if (!node->opts.timeout_s)
         node->opts.timeout_s = d.timeout_s;
     if (!node->opts.body_timeout_s)
@@ -527,10 +677,18 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     node->web_dir = o->web_dir ? cy_strndup(o->web_dir, strlen(o->web_dir)) : NULL;
     if (o->web_dir && !node->web_dir)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    node->opts.allow_many = NULL;
+    /* who may hold connections: node.conf, then the options */
+    cy_conn_limits limits;
+    comity_err rc = cy_node_conn_limits(node, o, &limits, err);
+    if (rc)
+        return rc;
+    node->opts.max_per_ip = limits.max_per_ip;
+    node->opts.header_timeout_s = limits.header_timeout_s;
 
     struct sockaddr_storage ss;
     socklen_t sl = 0;
-    comity_err rc = parse_listen(o->listen ? o->listen : d.listen, &ss, &sl, err);
+    rc = parse_listen(o->listen ? o->listen : d.listen, &ss, &sl, err);
     if (rc)
         return rc;
     node->tls = !o->insecure_http;
@@ -580,6 +738,15 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_session_stop(node);
         return rc;
     }
+    if ((rc = cy_conns_new(&limits, &node->conns, err))) {
+        cy_intake_stop(node->intake);
+        node->intake = NULL;
+        comity_log_close(node->log);
+        node->log = NULL;
+        cy_fw_live_free(node->fw);
+        node->fw = NULL;
+        return rc;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME;
     if (node->tls)
@@ -592,15 +759,20 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)(uintptr_t)cy_tls_priorities},
         {MHD_OPTION_END, 0, NULL},
     };
+    /* the per-address cap is conns.c's, not MHD_OPTION_PER_IP_CONNECTION_
+     * LIMIT, which has no allow-list */
     node->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, node, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)node->opts.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)node->opts.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)node->opts.max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)node->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_NOTIFY_COMPLETED, on_completed, node,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY, node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
+        flags, 0, accept_policy, node, on_request, node, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)node->opts.threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)node->opts.max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)node->opts.timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, node, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, node, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
+        node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (!node->mhd) {
+        cy_conns_free(node->conns);
+        node->conns = NULL;
         cy_intake_stop(node->intake); /* a clean stop: nothing was posted */
         node->intake = NULL;
         comity_log_close(node->log);
@@ -641,6 +813,8 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     }
     cy_intake_drain(node->intake); /* no connection left suspended */
     MHD_stop_daemon(node->mhd);
+    cy_conns_free(node->conns); /* every connection closed */
+    node->conns = NULL;
     cy_intake_stop(node->intake);
     node->intake = NULL;
     cy_fw_live_free(node->fw);

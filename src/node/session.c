@@ -143,6 +143,11 @@ static bool login_path(const cy_req *r)
            (r->nseg == 3 || !strcmp(r->method, "POST"));
 }
 
+bool cy_session_login(const cy_req *r)
+{
+    return !strcmp(r->method, "POST") && login_path(r);
+}
+
 int cy_session_auth(cy_req *r)
 {
     struct cy_sessions *t = r->node->sessions;

@@ -1,5 +1,5 @@
 /*
- * web.h: the hooks http.c calls for the browser UI (private to src/node/).
+ * web.h: the hooks serve.c calls for the browser UI (private to src/node/).
  *
  *   web.c      the UI's static files at / (from opts.web_dir), the security
  *              headers every answer carries (Content-Security-Policy...)
@@ -26,6 +26,7 @@
 #define CY_UI_HEADER "X-Comity-UI"
 
 /* Caps of web.c. */
+#define CY_SESSION_BODY_MAX (16u << 10) /* bytes of an anonymous login post */
 #define CY_WEB_FILE_MAX (8u << 20) /* bytes of one static file */
 #define CY_WEB_SEG_MAX 128         /* bytes of one path segment */
 
@@ -33,7 +34,7 @@
 comity_err cy_session_start(comity_node *node, comity_error *err);
 void cy_session_stop(comity_node *node);
 
-/* Called by authenticate() (http.c) when the request has no Authorization
+/* Called by authenticate() (serve.c) when the request has no Authorization
  * header.  No session cookie, or one that names no live session: 0 and
  * the request stays anonymous.  A live session: fills r->who from the
  * store (as the token check does) and returns 0; but a request other than
@@ -46,7 +47,12 @@ int cy_session_auth(cy_req *r);
  * would answer that with a password dialog (or, headless, wait forever). */
 bool cy_session_browser(cy_req *r);
 
-/* /v1/session... and /v1/parties (route_v1 in http.c). */
+/* Whether r is a login step (a POST under /v1/session), the one request
+ * besides the witness's that takes a body without credentials (serve.c's
+ * on_headers caps it at CY_SESSION_BODY_MAX). */
+bool cy_session_login(const cy_req *r);
+
+/* /v1/session... and /v1/parties (route_v1 in serve.c). */
 bool cy_session_owns(cy_req *r);
 void cy_session_handle(cy_req *r, cy_resp *w);
 

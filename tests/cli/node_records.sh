@@ -103,15 +103,23 @@ check "payload missing fields: 422" 422 "$(P -H "Authorization: Token $TA" --dat
 check "payload: rule" payload "$(rule)"
 check "payload unknown field: 422" 422 "$(P -H "Authorization: Token $TA" --data-binary @p2.json)"
 echo '{}' | "$C" record sign --key d.key --type frobnicate >d.json
-check "author unregistered (before type, before auth): 403" 403 "$(P --data-binary @d.json)"
+check "author unregistered (before type, before the author check): 403" 403 "$(P -H "Authorization: Token $TB" --data-binary @d.json)"
 check "author: rule" author "$(rule)"
 echo '{}' | "$C" record sign --key a2.key --type frobnicate >a2.json
-check "signature under another key: 403" 403 "$(P --data-binary @a2.json)"
+check "signature under another key: 403" 403 "$(P -H "Authorization: Token $TB" --data-binary @a2.json)"
 check "signature: rule" signature "$(rule)"
 echo '{}' | "$C" record sign --key a.key --type frobnicate >t.json
 echo '{}' | "$C" record sign --key a.key --type note >n.json
 check "anonymous (before type): 401" 401 "$(P --data-binary @t.json)"
 check "anonymous: rule" authenticated "$(rule)"
+# an anonymous post is refused on its headers: nothing is parsed or
+# verified, and the answer says nothing about the author
+cp "$T/body" anon_registered.json
+check "anonymous, unregistered author: 401" 401 "$(P --data-binary @d.json)"
+cmp -s "$T/body" anon_registered.json && ok "anonymous: the same answer for a registered and an unregistered author" || bad "anonymous answers differ: $(cat "$T/body") vs $(cat anon_registered.json)"
+check "anonymous, bad signature: 401" 401 "$(P --data-binary @a2.json)"
+cmp -s "$T/body" anon_registered.json && ok "anonymous: the same answer for a bad signature" || bad "anonymous answers differ: $(cat "$T/body")"
+check "anonymous, not even an envelope: 401" 401 "$(P --data-binary 'not json')"
 check "another party posts it: 403" 403 "$(P -H "Authorization: Token $TB" --data-binary @n.json)"
 check "another party: rule" authenticated "$(rule)"
 check "unknown type: 422" 422 "$(P -H "Authorization: Token $TA" --data-binary @t.json)"
@@ -165,7 +173,7 @@ check "bad cursor: 400" 400 "$(req GET '/v1/records?cursor=-1')"
 check "repeated filter: 400" 400 "$(req GET '/v1/records?type=note&type=ping')"
 check "filter without value: 400" 400 "$(req GET '/v1/records?type')"
 check "DELETE /v1/records: 405" 405 "$(req DELETE /v1/records)"
-check "POST to a record: 405" 405 "$(req POST "/v1/records/$GID" --data x)"
+check "POST to a record: 405" 405 "$(req POST "/v1/records/$GID" -H "Authorization: Token $TA" --data x)"
 check "unknown record sub-resource: 404" 404 "$(req GET "/v1/records/$CID/frob")"
 seen=""; cur=""; pages=0
 while :; do
@@ -244,7 +252,7 @@ for p in /log/log.db /log/log.lock /log/tile/0/0 /log/tile/00/000 /log/tile/0/00
          /log/tile/0/../../log.db /log/tile/0/%2e%2e/x /log/tile/entries/000.p/01 /log/tile/64/000 /log/ /log/tile/0/001; do
   check "no file at $p" 404 "$(req GET "$p")"
 done
-check "POST to the log: 405" 405 "$(req POST /log/checkpoint --data x)"
+check "POST to the log: 405" 405 "$(req POST /log/checkpoint -H "Authorization: Token $TA" --data x)"
 
 # ---- the witness -------------------------------------------------------------
 "$C" log request OL --old 0 >wreq

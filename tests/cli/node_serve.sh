@@ -75,16 +75,16 @@ stop_node || true
 
 # a body trickled in (1 KB/s) past --body-timeout: the connection is dropped
 serve "$D2" --insecure-http --body-timeout 1
+TOK=$(add_party "$D2" pk.mofa)
 head -c 6000 /dev/zero | tr '\0' ' ' >"$T/slow"
 code=$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' --limit-rate 1k --max-time 20 \
-  -H "Content-Type: $TAXII" --data-binary @"$T/slow" "$URL/comity/collections/x/objects/" || true)
+  -u "pk.mofa:$TOK" -H "Content-Type: $TAXII" --data-binary @"$T/slow" "$URL/comity/collections/x/objects/" || true)
 check "slow body dropped at the deadline" 000 "$code"
 check "node still serves" 200 "$(req GET /taxii2/)"
 stop_node || true
 
 # SIGTERM while an upload is in flight: it completes, then the node exits 0
 serve "$D2" --insecure-http
-TOK=$(add_party "$D2" pk.mofa)
 COM=$(curl -s --noproxy '*' -u "pk.mofa:$TOK" "$URL/comity/collections/" | jq -r '.collections[] | select(.alias=="community") | .id')
 jq -c '{objects: .objects}' "$COMITY_SHARED/data/ioc/amnesty/cytrox.stix2" >"$T/cy.json"
 curl -s --noproxy '*' -o "$T/up" -w '%{http_code}' --limit-rate 200k -u "pk.mofa:$TOK" \

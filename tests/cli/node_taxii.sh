@@ -70,7 +70,7 @@ check "node info: JSON media type" application/json "$(hdr Content-Type)"
 check "node info: log checkpoint (origin, size 0)" "test.comity.example 0" "$(jbody '.checkpoint' | head -2 | tr '\n' ' ' | sed 's/ $//')"
 [ -f "$D/log/checkpoint" ] && [ -f "$D/node.key" ] && [ "$(stat -c %a "$D/node.key")" = 600 ] &&
   ok "init made the log and a 0600 node key" || bad "log or node key missing"
-check "POST node info" 405 "$(req POST /v1/node --data x)"
+check "POST node info" 405 "$(req POST /v1/node)"
 check "unknown v1 path" 404 "$(req GET /v1/no-such-endpoint)"
 
 # --- collections and sharing levels ------------------------------------------

@@ -34,6 +34,7 @@ for p in /log/log.db /log/log.lock /log/ /log/tile/0/../../log.db /log/tile/64/0
   check "not a tile path: $p" 404 "$(req GET "$p")"
 done
 check "404 is JSON" "not found" "$(jbody .error)"
-check "POST to the log" 405 "$(req POST /log/checkpoint --data x)"
+check "POST to the log" 405 "$(req POST /log/checkpoint)"
+check "POST to the log with an anonymous body: 401" 401 "$(req POST /log/checkpoint --data x)"
 stop_node && ok "stopped" || bad "stop"
 finish
