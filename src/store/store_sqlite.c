@@ -66,6 +66,9 @@
 #include "store/store.h"
 
 #define POOL_MAX 16
+#define PROJ_BITS 4096 /* sq.proj */
+/* a records row as read_record reads it */
+#define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
 #define STMT_CACHE 24
 #define BUSY_TIMEOUT_MS 10000
 #define SQL_MAX 4096 /* dynamic query text */
@@ -155,6 +158,9 @@ struct conn {
     unsigned next_evict;
     struct timespec busy_since; /* busy_wait: when this wait began */
     comity_err prep_rc;         /* why the last prep() returned NULL */
+    /* a record by seq, without / with its envelope (record_by_seq); kept
+     * out of the cache, so that no prep() can finalize it mid-page */
+    sqlite3_stmt *rec_st[2];
 };
 
 /* One cached principal, with the token hash the store holds for it. */
@@ -203,7 +209,22 @@ struct sq {
     struct conn *ic;
     pthread_mutex_t wmu;
     int walfd;
+    /* collections seen to hold record projections (bit coll % PROJ_BITS;
+     * a collision only costs a plan, see sq_objects_query) */
+    uint64_t proj[PROJ_BITS / 64];
 };
+
+static bool proj_seen(struct sq *q, int64_t coll)
+{
+    uint64_t b = (uint64_t)coll % PROJ_BITS;
+    return __atomic_load_n(&q->proj[b / 64], __ATOMIC_RELAXED) & (1ull << (b % 64));
+}
+
+static void proj_mark(struct sq *q, int64_t coll)
+{
+    uint64_t b = (uint64_t)coll % PROJ_BITS;
+    __atomic_fetch_or(&q->proj[b / 64], 1ull << (b % 64), __ATOMIC_RELAXED);
+}
 
 static comity_err dberr(comity_error *err, sqlite3 *db, const char *what)
 {
@@ -216,6 +237,8 @@ static void conn_close(struct conn *c)
 {
     if (!c)
         return;
+    sqlite3_finalize(c->rec_st[0]);
+    sqlite3_finalize(c->rec_st[1]);
     for (size_t i = 0; i < STMT_CACHE; i++) {
         sqlite3_finalize(c->cache[i].st);
         cy_free(c->cache[i].sql);
@@ -1317,15 +1340,39 @@ static void bind_query(sqlite3_stmt *st, const cy_obj_query *q, bool paging)
         sqlite3_bind_int64(st, k, (int64_t)q->limit + 1);
 }
 
-/* The page query's columns: the object's, then (for a record projection,
- * objects.rec set) its record's, NULL otherwise; the envelope only when
- * the JSON is asked for.  A projection's JSON is not stored: the caller
- * renders it from the record (src/stix, cy_stix_wrapper_append). */
+/* The page query's columns: the object's, its JSON (when asked for) and
+ * objects.rec, which a record projection sets, then (when the plan joins
+ * records) the record's fields the caller renders the projection from
+ * (src/stix): id, type, author, tlp, created, envelope.  A projection's
+ * JSON is not stored. */
 #define OBJ_COLS                                                                             \
     "objects.seq,objects.date_added,objects.version_us,objects.id,objects.type,"             \
     "objects.spec_version,objects.version,objects.media_type,"
-#define OBJ_REC_COLS "r.seq,r.id,r.type,r.author,r.tlp,r.created,r.digest,r.log_index,r.received"
 enum { OBJ_COL_JSON = 8, OBJ_COL_REC = 9 };
+
+/* The record `seq` (with its envelope if env) into *r, borrowed until the
+ * next call on this connection.  On c's own statement, stepped while the
+ * page statement is active. */
+static comity_err record_by_seq(struct conn *c, int64_t seq, bool env, cy_record_row *r,
+                                comity_error *err)
+{
+    sqlite3_stmt **st = &c->rec_st[env];
+    if (!*st && sqlite3_prepare_v3(c->db,
+                                   env ? "SELECT " RECORD_COLS ",envelope FROM records WHERE seq=?"
+                                       : "SELECT " RECORD_COLS " FROM records WHERE seq=?",
+                                   -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
+        return dberr(err, c->db, "prepare");
+    sqlite3_reset(*st);
+    sqlite3_bind_int64(*st, 1, seq);
+    int s = sqlite3_step(*st);
+    if (s == SQLITE_ROW) {
+        read_record_at(*st, 0, r, env);
+        return COMITY_OK;
+    }
+    return s == SQLITE_DONE ? cy_fail(err, COMITY_ERR_DB, "store: object of record %lld"
+                                      " without its record", (long long)seq)
+                            : dberr(err, c->db, "reading a record");
+}
 
 static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb cb, void *ctx,
                                    bool *more, comity_error *err)
@@ -1344,17 +1391,29 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
     comity_err rc = wrapper_recs(c, qq, &recs, &nrecs, err);
     /* with an id filter the few rows it names are looked up by seq (+coll:
      * not by scanning the collection's page index in date order) */
-    if (!rc && cy_buf_printf(&sql, "SELECT " OBJ_COLS "%s," OBJ_REC_COLS ",%s FROM objects"
-                                   " LEFT JOIN records r ON r.seq=objects.rec WHERE %s=?",
-                             qq->with_json ? "objects.json" : "NULL",
-                             qq->with_json ? "r.envelope" : "NULL",
-                             qq->nids ? "+objects.coll" : "objects.coll"))
+    /* Two plans, one result: a collection known to hold projections joins
+     * their records into the page (cheapest per projection); any other
+     * is paged without the join (cheapest per stored object), a
+     * projection met there being read by record_by_seq and the
+     * collection remembered. */
+    bool join = proj_seen(q, qq->coll);
+    if (!rc && (join ? cy_buf_printf(&sql, "SELECT " OBJ_COLS "%s,objects.rec,r.id,r.type,"
+                                           "r.author,r.tlp,r.created,%s FROM objects"
+                                           " LEFT JOIN records r ON r.seq=objects.rec"
+                                           " WHERE %s=?",
+                                     qq->with_json ? "objects.json" : "NULL",
+                                     qq->with_json ? "r.envelope" : "NULL",
+                                     qq->nids ? "+objects.coll" : "objects.coll")
+                     : cy_buf_printf(&sql, "SELECT " OBJ_COLS "%s,objects.rec FROM objects"
+                                           " WHERE %s=?",
+                                     qq->with_json ? "objects.json" : "NULL",
+                                     qq->nids ? "+objects.coll" : "objects.coll")))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     if (!rc && !(rc = where_clause(qq, true, recs, nrecs, &sql, err)) &&
         cy_buf_puts(&sql, " ORDER BY objects.date_added,objects.seq LIMIT ?"))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
     if (!rc && !(st = prep(c, (const char *)sql.data, err)))
-        rc = COMITY_ERR_DB;
+        rc = c->prep_rc;
     cy_buf_free(&sql);
     cy_free(recs);
     if (rc)
@@ -1380,7 +1439,24 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
         };
         cy_record_row rec;
         if (sqlite3_column_type(st, OBJ_COL_REC) != SQLITE_NULL) {
-            read_record_at(st, OBJ_COL_REC, &rec, qq->with_json);
+            int64_t rs = sqlite3_column_int64(st, OBJ_COL_REC);
+            if (join) {
+                memset(&rec, 0, sizeof rec);
+                rec.seq = rs;
+                rec.id = (const char *)sqlite3_column_text(st, OBJ_COL_REC + 1);
+                rec.type = (const char *)sqlite3_column_text(st, OBJ_COL_REC + 2);
+                rec.author = (const char *)sqlite3_column_text(st, OBJ_COL_REC + 3);
+                rec.tlp = (const char *)sqlite3_column_text(st, OBJ_COL_REC + 4);
+                rec.created = (const char *)sqlite3_column_text(st, OBJ_COL_REC + 5);
+                if (qq->with_json) {
+                    rec.envelope = (const char *)sqlite3_column_text(st, OBJ_COL_REC + 6);
+                    rec.envelope_len = (size_t)sqlite3_column_bytes(st, OBJ_COL_REC + 6);
+                }
+            } else {
+                if ((rc = record_by_seq(c, rs, qq->with_json, &rec, err)))
+                    break;
+                proj_mark(q, qq->coll);
+            }
             r.record = &rec;
         } else if (qq->with_json) {
             r.json = (const char *)sqlite3_column_text(st, OBJ_COL_JSON);
@@ -1391,10 +1467,11 @@ static comity_err sq_objects_query(void *impl, const cy_obj_query *qq, cy_obj_cb
             break;
         }
     }
-    rc = COMITY_OK;
-    if (s != SQLITE_ROW && s != SQLITE_DONE)
+    if (!rc && s != SQLITE_ROW && s != SQLITE_DONE)
         rc = dberr(err, c->db, "querying objects");
     sqlite3_reset(st);
+    sqlite3_reset(c->rec_st[0]);
+    sqlite3_reset(c->rec_st[1]);
 done:
     release(q, c);
     return rc;
@@ -1625,7 +1702,6 @@ void comity_store_close(comity_store *st)
 /* operations above: only this block and migration 2 touch these tables.    */
 /* ======================================================================== */
 
-#define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
 
 static comity_err sq_record_find(void *impl, const char *id, char digest[65],
                                  uint64_t *log_index, comity_error *err)
@@ -1827,11 +1903,15 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < recs[i].ncolls; k++)
             pairs[npairs++] = (struct coll_rec){recs[i].colls[k], i};
-    if (npairs)
+    bool sorted = true; /* often: every record of a batch in one collection */
+    for (size_t a = 1; a < npairs && sorted; a++)
+        sorted = coll_rec_cmp(&pairs[a - 1], &pairs[a]) <= 0;
+    if (!sorted)
         qsort(pairs, npairs, sizeof *pairs, coll_rec_cmp);
     int64_t now = cy_now_ms() * 1000;
     for (size_t a = 0; a < npairs;) {
         int64_t coll = pairs[a].coll, date;
+        proj_mark(q, coll);
         if ((rc = batch_date(c, coll, now, &date, err)))
             goto rollback;
         if (ext && (rc = add_object(c, coll, ext->id, ext->version,
