@@ -90,6 +90,12 @@ static comity_err conf_setting(void *ctx, const char *key, const char *val, cons
     if (!strcmp(key, "ping_deadline") && (t->pong_ms = cy_fw_duration(val)) < 0)
         return cy_fail(err, COMITY_ERR_USAGE,
                        "%s: ping_deadline '%.64s' is not a duration (like 24h)", where, val);
+    if (!strcmp(key, "created_ahead") && (t->created_ahead_ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: created_ahead '%.64s' is not a duration (like 5m)", where, val);
+    if (!strcmp(key, "created_behind") && (t->created_behind_ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: created_behind '%.64s' is not a duration (like 10m)", where, val);
     /* other keys belong to other parts of the node */
     return COMITY_OK;
 }
@@ -262,6 +268,18 @@ unsigned cy_fw_status_of(comity_err rc)
     case COMITY_ERR_EXISTS: return 409;
     default: return 500;
     }
+}
+
+comity_err cy_fw_check_created(comity_node *node, const comity_record *rec,
+                               comity_error *err)
+{
+    /* the table is set before the node serves and only read after */
+    const cy_fw_table *t = node->fw ? &node->fw->t : NULL;
+    int64_t ahead = t && t->created_ahead_ms > 0 ? t->created_ahead_ms
+                                                 : COMITY_RECORD_CREATED_AHEAD_MS;
+    int64_t behind = t && t->created_behind_ms > 0 ? t->created_behind_ms
+                                                   : COMITY_RECORD_CREATED_BEHIND_MS;
+    return comity_record_check_created(rec, cy_now_ms(), ahead, behind, err);
 }
 
 comity_err cy_fw_precheck(comity_node *node, const comity_record *rec, comity_error *err)

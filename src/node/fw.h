@@ -25,12 +25,13 @@ void cy_fw_stop(comity_node *node);
 typedef struct cy_fw_table {
     int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
     int64_t pong_ms;
+    int64_t created_ahead_ms, created_behind_ms; /* bounds on `created` */
 } cy_fw_table;
 
 /* Reads node.conf text (at most 64 KiB, lines at most 512 bytes): blank
- * lines, '#' comments, `name = value` lines; `deadline.S = ACK/REPLY` and
- * `ping_deadline = D` set *t, other names are left to other parts of the
- * node.  USAGE with the line number on anything malformed. */
+ * lines, '#' comments, `name = value` lines; `deadline.S = ACK/REPLY`,
+ * `ping_deadline = D`, `created_ahead = D` and `created_behind = D` set
+ * *t, other names are left to other parts of the node.  USAGE with the line number on anything malformed. */
 comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err);
 
 /* Parses a duration: digits then one unit s, m, h or d ("30m", "7d"), more
@@ -40,6 +41,12 @@ int64_t cy_fw_duration(const char *s);
 /* The HTTP status of a framework refusal (docs/framework.md): INVALID and
  * NOTFOUND 422, DENIED 403, CONFLICT and EXISTS 409, anything else 500. */
 unsigned cy_fw_status_of(comity_err rc);
+
+/* Intake's bounds on a record's `created` (comity_record_check_created)
+ * with the node's clock and the bounds of node.conf, else the library's
+ * defaults. */
+comity_err cy_fw_check_created(comity_node *node, const comity_record *rec,
+                               comity_error *err);
 
 /* A worker's early refusal of a verified record `rec` (borrowed): the body
  * schema when the body is clear, then a dry run against the current state.

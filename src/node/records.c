@@ -12,6 +12,8 @@
  *   signature      a signature verifies under the author's key        403
  *   authenticated  the caller is logged in (401) as the author (403)
  *   type           the record type is one this node knows             422
+ *   created        created is within the node's bounds (5m ahead,     422
+ *                  10m behind; comity_record_check_created)
  *   framework      the framework's rules (framework.c): body schema,  422
  *                  who may answer what (403), what may follow (409)
  *
@@ -373,6 +375,7 @@ static const char *refusal_title(const char *rule)
         {"signature", "signature does not verify"},
         {"authenticated", "not the author"},
         {"type", "unknown record type"},
+        {"created", "created time out of bounds"},
         {"conflict", "another record has this id"},
         {"framework", "the framework's rules refuse this record"},
     };
@@ -930,6 +933,11 @@ static void intake(cy_req *r, cy_resp *w)
     if (!cy_record_type_known(comity_record_type(rec))) {
         refuse(r, w, 422, "type", "record type '%s' is not one this node accepts",
                comity_record_type(rec));
+        comity_record_free(rec);
+        return;
+    }
+    if ((rc = cy_fw_check_created(node, rec, &e))) { /* record.created within bounds */
+        refuse(r, w, 422, "created", "%s", e.msg);
         comity_record_free(rec);
         return;
     }
