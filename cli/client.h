@@ -87,8 +87,9 @@ int cli_client_get_json(const struct cli_client *cl, const char *path, json_t **
  * may start NULL).  Returns 0 or CLI_FAIL. */
 int cli_query_add(char **q, const char *key, const char *value);
 
-/* Signs body (a JSON object) as a record with params p by `key`; for amber
- * and red, seals to every `to` party (its age recipient from keys; a bare
+/* Signs body (a JSON object) as a record with params p by `key`; when p's
+ * TLP seals (comity_tlp_sealed), seals to the age recipients that
+ * comity_record_seal_recipients resolves for p's `to` from keys (a bare
  * state: every office of it in keys) and to `seal` besides.  OUT *env,
  * *env_len: comity_free.  Returns an exit status (errors printed, `what`
  * naming the command). */

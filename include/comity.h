@@ -431,6 +431,26 @@ comity_record_verify_parsed(const comity_record *rec,
 
 COMITY_API void comity_record_free(comity_record *rec);
 
+/*
+ * Bounds on `created` against the clock of the node a record is posted to
+ * (docs/node.md): at most `ahead_ms` ahead of `now_ms` (rule
+ * created-ahead: clocks drift) and at most `behind_ms` behind it (rule
+ * created-behind: a record is posted when it is made, not dated back or
+ * kept for later).  A record exactly at a bound passes.  Outside:
+ * COMITY_ERR_INVALID with a message naming record.created, the rule, the
+ * distance and the bound.  Negative bounds: COMITY_ERR_USAGE.  The node
+ * applies the defaults below unless DIR/node.conf sets created_ahead /
+ * created_behind; records already in a log are never re-checked (a
+ * replay or an audit reads them at any later time).
+ */
+#define COMITY_RECORD_CREATED_AHEAD_MS (5LL * 60 * 1000)   /* 5 minutes */
+#define COMITY_RECORD_CREATED_BEHIND_MS (10LL * 60 * 1000) /* 10 minutes */
+COMITY_API comity_err comity_record_check_created(const comity_record *rec,
+                                                  int64_t now_ms,
+                                                  int64_t ahead_ms,
+                                                  int64_t behind_ms,
+                                                  comity_error *err);
+
 /* 1 when records of `tlp` carry their body sealed (amber, amber+strict,
  * red), 0 otherwise (clear, green, an unknown name or NULL). */
 COMITY_API int comity_tlp_sealed(const char *tlp);

@@ -557,6 +557,49 @@ static void test_message_refusals(void **state)
     comity_framework_free(fw);
 }
 
+/* An answer dated before what it answers is refused (a pong dated a
+ * millisecond after an overdue ping, or a year before it, made "answered,
+ * p50 1 ms"); one at the same millisecond or later is taken. */
+static void test_answer_before_message(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char n[128], p[128];
+    TU_OK(ADD(UN, "ping", "2026-11-23T10:00:00.000Z", "in.mea,pk.pkcert", NULL,
+              "{\"announced\":true}", p));
+    TU_FAILS(ADD(IN_MEA, "pong", "2025-11-23T10:00:00.000Z", NULL, p, "{}", NULL),
+             COMITY_ERR_INVALID,
+             "pong.created: 2025-11-23T10:00:00.000Z is before 2026-11-23T10:00:00.000Z, the "
+             "created time of ping--");
+    TU_FAILS(ADD(IN_MEA, "pong", "2026-11-23T09:59:59.999Z", NULL, p, "{}", NULL),
+             COMITY_ERR_INVALID, "answer-after-message");
+    /* a dry run says the same */
+    comity_record *d = mk(IN_MEA, "pong", "2026-11-23T09:00:00.000Z", NULL, p, "{}", false);
+    TU_FAILS(comity_framework_check(fw, d, NULL, 0, E), COMITY_ERR_INVALID, "pong.created");
+    comity_record_free(d);
+    comity_ping_stats ps;
+    const char *mea[] = {"in.mea"};
+    TU_OK(comity_framework_ping_stats(fw, mea, 1, NULL, T("2026-01-01T00:00:00Z"),
+                                      T("2027-01-01T00:00:00Z"), &ps, E));
+    assert_int_equal(ps.count, 1);
+    assert_int_equal(ps.answered, 0);
+    TU_OK(ADD(IN_MEA, "pong", "2026-11-23T10:00:00.000Z", NULL, p, "{}", NULL));
+    TU_OK(ADD(PK_CERT, "pong", "2026-11-23T10:05:00.000Z", NULL, p, "{}", NULL));
+    /* ack, reply and close follow the same rule */
+    TU_OK(ADD(PK_CERT, "request", "2026-11-23T10:00:00.000Z", "in.mea", NULL, "{" REQ_OK "}", n));
+    TU_FAILS(ADD(IN_MEA, "ack", "2026-11-23T09:59:00.000Z", NULL, n, "{}", NULL),
+             COMITY_ERR_INVALID, "ack.created");
+    TU_FAILS(ADD(IN_MEA, "reply", "2026-11-22T10:00:00.000Z", NULL, n,
+                 "{\"outcome\":\"answered\",\"text\":\"x\"}", NULL),
+             COMITY_ERR_INVALID, "reply.created");
+    TU_FAILS(ADD(PK_CERT, "close", "0001-01-01T00:00:00.000Z", NULL, n, "{}", NULL),
+             COMITY_ERR_INVALID, "close.created");
+    assert_int_equal(st(fw, n, "in.mea", T("2026-11-23T11:00:00Z"), NULL), COMITY_MSG_SENT);
+    TU_OK(ADD(IN_MEA, "ack", "2026-11-23T10:01:00.000Z", NULL, n, "{}", NULL));
+    comity_framework_free(fw);
+}
+
 static void test_deadlines(void **state)
 {
     (void)state;
@@ -864,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_message_flow),
         cmocka_unit_test(test_message_refusals),
+        cmocka_unit_test(test_answer_before_message),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_sealed),
         cmocka_unit_test(test_state_recipient_and_inbox),

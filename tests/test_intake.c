@@ -9,8 +9,13 @@
  * of a framework record with a body that breaks its schema (still the
  * framework's 422), the store's files vanishing under a running node (503,
  * and intake stays broken), a batch the store refuses (its log entry is
- * checkpointed before the next record), and the table of known record
- * types.
+ * checkpointed before the next record), the table of known record
+ * types, the bounds on `created` (422 "created"), and an answer dated
+ * before its message (the framework's 422).
+ *
+ * The payloads carry a fixed `created` (NOTE_PAYLOAD_CREATED); the node's
+ * clock is pinned a minute after it (COMITY_FAKE_NOW), inside the bounds
+ * intake applies to `created` (comity_record_check_created).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -53,12 +58,13 @@ static size_t on_body(char *p, size_t s, size_t n, void *ctx)
     return k;
 }
 
-static void post(const struct fixture *f, const char *env, size_t len, struct reply *r)
+static void post_as(const struct fixture *f, const char *token, const char *env, size_t len,
+                    struct reply *r)
 {
     memset(r, 0, sizeof *r);
     CURL *c = curl_easy_init();
     char auth[300];
-    snprintf(auth, sizeof auth, "Authorization: Token %s", f->token);
+    snprintf(auth, sizeof auth, "Authorization: Token %s", token);
     struct curl_slist *h = curl_slist_append(NULL, auth);
     curl_easy_setopt(c, CURLOPT_URL, f->url);
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
@@ -71,6 +77,11 @@ static void post(const struct fixture *f, const char *env, size_t len, struct re
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+}
+
+static void post(const struct fixture *f, const char *env, size_t len, struct reply *r)
+{
+    post_as(f, f->token, env, len, r);
 }
 
 static long long index_of(const struct reply *r)
@@ -90,8 +101,11 @@ static const char *rule_of(const struct reply *r, char *buf, size_t cap)
     return buf;
 }
 
+#define NOTE_PAYLOAD_CREATED "2026-11-23T06:40:00.000Z"
+
 static int setup(void **state)
 {
+    setenv("COMITY_FAKE_NOW", "2026-11-23T06:41:00.000Z", 1); /* before any thread */
     struct fixture *f = calloc(1, sizeof *f);
     f->dir = tu_tmpdir();
     char nd[512];
@@ -125,6 +139,7 @@ static int teardown(void **state)
     tu_rmrf(f->dir);
     free(f->dir);
     free(f);
+    unsetenv("COMITY_FAKE_NOW");
     return 0;
 }
 
@@ -142,7 +157,7 @@ static char *sign_payload(const struct fixture *f, const char *payload, size_t *
  * string literals). */
 #define NOTE_PAYLOAD(uuid, v)                                                                \
     "{\"type\":\"note\",\"id\":\"note--" uuid "\",\"author\":\"pk.mofa\","                 \
-    "\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\",\"body\":{\"v\":" v "}}"
+    "\"created\":\"" NOTE_PAYLOAD_CREATED "\",\"tlp\":\"green\",\"body\":{\"v\":" v "}}"
 
 static void same_id_other_bytes(void **state)
 {
@@ -175,7 +190,7 @@ static void framework_repost(void **state)
     struct fixture *f = *state;
 #define NOTIF(body)                                                                      \
     "{\"type\":\"notification\",\"id\":\"notification--5d8e7f1a-2b3c-4d5e-8f90-a1b2c3d4e5f6\"," \
-    "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\",\"to\":[\"in.cert-in\"]," \
+    "\"author\":\"pk.mofa\",\"created\":\"" NOTE_PAYLOAD_CREATED "\",\"to\":[\"in.cert-in\"]," \
     "\"tlp\":\"green\",\"body\":" body "}"
     const char *good = NOTIF("{\"severity\":3,\"sector\":\"energy\",\"summary\":\"scan\"}");
     const char *other = NOTIF("{\"severity\":4,\"sector\":\"energy\",\"summary\":\"scan\"}");
@@ -632,6 +647,101 @@ static void intake_direct_small_cache(void **state)
     free(dir);
 }
 
+/* `created` within the node's bounds (5 minutes ahead of its clock, 10
+ * behind; the clock is pinned at 06:41): outside them 422 with the rule
+ * "created" and a message naming record.created and the bound; inside
+ * them, and at them, 201. */
+static void created_bounds(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *uuid, *created;
+        long status;
+        const char *needle;
+    } cases[] = {
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000001", "0001-01-01T00:00:00.000Z", 422,
+         "created-behind allows at most 10m"},
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000002", "9999-12-31T23:59:59.999Z", 422,
+         "created-ahead allows at most 5m"},
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000003", "2026-11-23T06:30:00.000Z", 422,
+         "record.created: 2026-11-23T06:30:00.000Z is 11m behind"},
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000004", "2026-11-23T06:47:00.000Z", 422,
+         "record.created: 2026-11-23T06:47:00.000Z is 6m ahead"},
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000005", "2026-11-23T06:31:00.000Z", 201, NULL},
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000006", "2026-11-23T06:46:00.000Z", 201, NULL},
+        {"0a6c7a52-46b1-4b8e-9d1e-000000000007", "2026-11-23T06:36:00.000Z", 201, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char payload[512];
+        snprintf(payload, sizeof payload,
+                 "{\"type\":\"note\",\"id\":\"note--%s\",\"author\":\"pk.mofa\","
+                 "\"created\":\"%s\",\"tlp\":\"green\",\"body\":{}}",
+                 cases[i].uuid, cases[i].created);
+        size_t l;
+        char *env = sign_payload(f, payload, &l);
+        struct reply r;
+        char rule[64];
+        post(f, env, l, &r);
+        if (r.status != cases[i].status)
+            fail_msg("created %s: want %ld, got %ld: %s", cases[i].created, cases[i].status,
+                     r.status, r.body);
+        if (cases[i].needle) {
+            assert_string_equal(rule_of(&r, rule, sizeof rule), "created");
+            if (!strstr(r.body, cases[i].needle))
+                fail_msg("created %s: no '%s' in %s", cases[i].created, cases[i].needle,
+                         r.body);
+        }
+        comity_free(env);
+    }
+}
+
+/* An answer dated before what it answers is the framework's 422: a pong
+ * dated before its ping (both inside the node's bounds). */
+static void answer_before_message(void **state)
+{
+    struct fixture *f = *state;
+    comity_key *k2;
+    char *t2;
+    TU_OK(comity_key_generate("in.cert-in", &k2, E));
+    TU_OK(comity_node_party_add(f->node, "in.cert-in", comity_key_vkey(k2),
+                                comity_key_recipient(k2), &t2, E));
+    const char *ping =
+        "{\"type\":\"ping\",\"id\":\"ping--1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\","
+        "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
+        "\"to\":[\"in.cert-in\"],\"tlp\":\"green\",\"body\":{\"announced\":true}}";
+#define PONG(uuid, created)                                                                  \
+    "{\"type\":\"pong\",\"id\":\"pong--" uuid "\",\"author\":\"in.cert-in\",\"created\":\"" \
+    created "\",\"refs\":[\"ping--1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"],\"tlp\":\"green\","  \
+    "\"body\":{}}"
+    const char *early = PONG("2a1b0c9d-8e7f-4a6b-9c5d-4e3f2a1b0c9d", "2026-11-23T06:39:59.999Z");
+    const char *fine = PONG("3b2c1d0e-9f8a-4b7c-8d6e-5f4a3b2c1d0e", "2026-11-23T06:40:30.000Z");
+#undef PONG
+    size_t lp, le, lf;
+    char *ep = sign_payload(f, ping, &lp);
+    const comity_nkey *k[] = {comity_key_signer(k2)};
+    char *ee = NULL, *ef = NULL;
+    TU_OK(comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)early, strlen(early),
+                           k, 1, &ee, &le, E));
+    TU_OK(comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)fine, strlen(fine), k,
+                           1, &ef, &lf, E));
+    struct reply r;
+    char rule[64];
+    post(f, ep, lp, &r);
+    assert_int_equal(r.status, 201);
+    post_as(f, t2, ee, le, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "framework");
+    if (!strstr(r.body, "pong.created: 2026-11-23T06:39:59.999Z is before"))
+        fail_msg("said %s", r.body);
+    post_as(f, t2, ef, lf, &r);
+    assert_int_equal(r.status, 201);
+    comity_free(ep);
+    comity_free(ee);
+    comity_free(ef);
+    comity_free(t2);
+    comity_key_free(k2);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -645,6 +755,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
         cmocka_unit_test_setup_teardown(amber_to_many, setup, teardown),
         cmocka_unit_test(intake_direct_small_cache),
+        cmocka_unit_test_setup_teardown(created_bounds, setup, teardown),
+        cmocka_unit_test_setup_teardown(answer_before_message, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

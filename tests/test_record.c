@@ -415,6 +415,72 @@ static void test_sign_refusals(void **state)
     TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_INVALID, "record.to[0]");
 }
 
+/* A record's `created` against a clock and two bounds (the node's intake
+ * rule; docs/node.md). */
+static void test_created_bounds(void **state)
+{
+    (void)state;
+    const int64_t M = 60 * 1000, AHEAD = COMITY_RECORD_CREATED_AHEAD_MS,
+                  BEHIND = COMITY_RECORD_CREATED_BEHIND_MS;
+    assert_int_equal(AHEAD, 5 * M);
+    assert_int_equal(BEHIND, 10 * M);
+    static const struct {
+        const char *created;
+        int ok;
+        const char *needle;
+    } cases[] = {
+        {"0001-01-01T00:00:00.000Z", 0, "created-behind allows at most 10m"},
+        {"0000-01-01T00:00:00.000Z", 0, "created-behind"},
+        {"9999-12-31T23:59:59.999Z", 0, "created-ahead allows at most 5m"},
+        {"2026-11-23T08:49:00.000Z", 0, "is 11m behind this node's clock (2026-11-23T09:00:00.000Z)"},
+        {"2026-11-23T09:06:00.000Z", 0, "record.created: 2026-11-23T09:06:00.000Z is 6m ahead"},
+        {"2026-11-23T08:49:59.999Z", 0, "created-behind"},
+        {"2026-11-23T09:05:00.001Z", 0, "created-ahead"},
+        {"2026-11-23T08:50:00.000Z", 1, NULL}, /* at the bounds: taken */
+        {"2026-11-23T09:05:00.000Z", 1, NULL},
+        {"2026-11-23T09:00:00.000Z", 1, NULL},
+        {"2026-11-23T08:51:00.000Z", 1, NULL},
+        {"2026-11-23T09:04:00.000Z", 1, NULL},
+    };
+    const int64_t now = 1795424400000LL; /* 2026-11-23T09:00:00.000Z */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        setenv("COMITY_FAKE_NOW", cases[i].created, 1);
+        char *env;
+        size_t el;
+        comity_record_params p = {.type = "note"};
+        TU_OK(comity_record_sign(alice, &p, "{}", 2, &env, &el, E));
+        unsetenv("COMITY_FAKE_NOW");
+        comity_record *r;
+        TU_OK(comity_record_parse(env, el, &r, E));
+        assert_string_equal(comity_record_created(r), cases[i].created);
+        if (cases[i].ok) {
+            TU_OK(comity_record_check_created(r, now, AHEAD, BEHIND, E));
+        } else {
+            TU_FAILS(comity_record_check_created(r, now, AHEAD, BEHIND, E),
+                     COMITY_ERR_INVALID, cases[i].needle);
+            assert_int_equal(comity_record_check_created(r, now, AHEAD, BEHIND, NULL),
+                             COMITY_ERR_INVALID);
+        }
+        comity_record_free(r);
+        comity_free(env);
+    }
+    /* other bounds: the same record by a wider and a narrower rule */
+    setenv("COMITY_FAKE_NOW", "2026-11-23T08:30:00.000Z", 1);
+    char *env;
+    size_t el;
+    comity_record_params p = {.type = "note"};
+    TU_OK(comity_record_sign(alice, &p, "{}", 2, &env, &el, E));
+    unsetenv("COMITY_FAKE_NOW");
+    comity_record *r;
+    TU_OK(comity_record_parse(env, el, &r, E));
+    TU_OK(comity_record_check_created(r, now, AHEAD, 30 * M, E));
+    TU_FAILS(comity_record_check_created(r, now, AHEAD, 29 * M, E), COMITY_ERR_INVALID,
+             "30m behind");
+    TU_FAILS(comity_record_check_created(r, now, -1, BEHIND, E), COMITY_ERR_USAGE, "negative");
+    comity_record_free(r);
+    comity_free(env);
+}
+
 /* Whom `to` addresses, and what a sealed record is sealed to (the
  * command's own copies of both are gone). */
 static void test_addressing(void **state)
@@ -514,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_sealed),        cmocka_unit_test(test_payload_rules),
         cmocka_unit_test(test_sign_refusals),       cmocka_unit_test(test_verify_parsed),
         cmocka_unit_test(test_addressing),
+        cmocka_unit_test(test_created_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -26,6 +26,9 @@
 typedef struct cy_fw_table {
     int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
     int64_t pong_ms;
+    /* node.conf's bounds on a record's created, which intake applies (not
+     * the framework); 0: the library's defaults */
+    int64_t created_ahead_ms, created_behind_ms;
 } cy_fw_table;
 
 typedef struct cy_fw_live cy_fw_live;

@@ -217,6 +217,16 @@ comity_err cy_fw_add_answer(comity_framework *fw, enum cy_fw_type t,
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.refs[0]: %.100s is a ping; a ping is answered by a "
                        "pong", type, ref);
+    if (created < m->created_ms) {
+        /* an answer cannot precede what it answers: response times and
+         * "answered" are computed from created (docs/framework.md) */
+        char mc[CY_TIME_BUF];
+        cy_time_format_ms(mc, m->created_ms);
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.created: %s is before %s, the created time of %.100s, which "
+                       "it answers (rule answer-after-message)",
+                       type, comity_record_created(rec), mc, ref);
+    }
     if (t == CY_FW_CLOSE) {
         if (strcmp(author, m->author) != 0)
             return cy_fail(err, COMITY_ERR_DENIED,

@@ -169,6 +169,7 @@ struct cy_intake {
     uint32_t vmask;
     size_t vhand;         /* CLOCK hand */
     uint64_t vhits, vmisses;
+    int64_t created_ahead_ms, created_behind_ms; /* bounds on created (opts) */
 };
 
 /* Sets the outcome of an item to a refusal. */
@@ -272,6 +273,7 @@ static const char *refusal_title(const char *rule)
         {"signature", "signature does not verify"},
         {"authenticated", "not the author"},
         {"type", "unknown record type"},
+        {"created", "created time out of bounds"},
         {"conflict", "another record has this id"},
         {"framework", "the framework's rules refuse this record"},
     };
@@ -486,6 +488,10 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
     in->coll_public = coll_number(in, CY_STIX_COLL_PUBLIC);
     in->coll_community = coll_number(in, CY_STIX_COLL_COMMUNITY);
     in->vcap = o->vkey_cache ? o->vkey_cache : CY_INTAKE_VKEY_CACHE;
+    in->created_ahead_ms = o->created_ahead_ms > 0 ? o->created_ahead_ms
+                                                   : COMITY_RECORD_CREATED_AHEAD_MS;
+    in->created_behind_ms = o->created_behind_ms > 0 ? o->created_behind_ms
+                                                     : COMITY_RECORD_CREATED_BEHIND_MS;
     if (in->vcap > CY_INTAKE_VKEY_CACHE_MAX) {
         intake_free(in);
         return cy_fail(err, COMITY_ERR_USAGE, "intake: at most %d cached keys",
@@ -1078,6 +1084,13 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
     if (!cy_record_type_known(comity_record_type(rec))) {
         fail(it, "type", COMITY_ERR_INVALID, false, "record type '%s' is not one this node accepts",
              comity_record_type(rec));
+        finish(it);
+        return;
+    }
+    /* record.created within the node's bounds of its clock */
+    if ((rc = comity_record_check_created(rec, cy_now_ms(), in->created_ahead_ms,
+                                          in->created_behind_ms, &e))) {
+        fail(it, "created", rc, false, "%s", e.msg);
         finish(it);
         return;
     }

@@ -14,6 +14,8 @@
  *   signature      a signature verifies under the author's key
  *   authenticated  the submitter is the author
  *   type           the record type is one this node accepts
+ *   created        created within the bounds of the node's clock
+ *                  (5m ahead, 10m behind unless configured)
  *   framework      the framework's rules (a dry run here; final in the
  *                  committer, in log order)
  *
@@ -53,6 +55,10 @@ typedef struct cy_intake_opts {
     const char *api_root;
     size_t vkey_cache;  /* parsed keys cached (0: CY_INTAKE_VKEY_CACHE; at
                          * most CY_INTAKE_VKEY_CACHE_MAX) */
+    /* how far a record's created may be ahead of the clock and behind it
+     * (comity_record_check_created); 0: COMITY_RECORD_CREATED_AHEAD_MS /
+     * _BEHIND_MS */
+    int64_t created_ahead_ms, created_behind_ms;
 } cy_intake_opts;
 
 /* Starts intake: checks every record stored since the last clean stop

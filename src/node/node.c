@@ -283,6 +283,12 @@ static comity_err conf_setting(void *ctx, const char *key, const char *val, cons
     if (!strcmp(key, "ping_deadline") && (t->pong_ms = cy_fw_duration(val)) < 0)
         return cy_fail(err, COMITY_ERR_USAGE,
                        "%s: ping_deadline '%.64s' is not a duration (like 24h)", where, val);
+    if (!strcmp(key, "created_ahead") && (t->created_ahead_ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: created_ahead '%.64s' is not a duration (like 5m)", where, val);
+    if (!strcmp(key, "created_behind") && (t->created_behind_ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: created_behind '%.64s' is not a duration (like 10m)", where, val);
     /* other keys belong to other parts of the node */
     return COMITY_OK;
 }

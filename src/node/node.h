@@ -84,8 +84,9 @@ void cy_node_free(comity_node *node);
 comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o, cy_fw_table *t,
                             comity_error *err);
 /* Reads node.conf text (at most 64 KiB, lines at most 512 bytes): blank
- * lines, '#' comments, `name = value` lines; `deadline.S = ACK/REPLY` and
- * `ping_deadline = D` set *t, other names are left to other parts of the
+ * lines, '#' comments, `name = value` lines; `deadline.S = ACK/REPLY`,
+ * `ping_deadline = D`, `created_ahead = D` and `created_behind = D` set *t;
+ * other names are left to other parts of the
  * node.  USAGE with the line number on anything malformed. */
 comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err);
 /* The connection settings the node applies (node.c): DIR/node.conf's

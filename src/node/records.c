@@ -66,6 +66,7 @@ static unsigned status_of(const cy_intake_result *res, bool anon)
         unsigned status;
     } by_rule[] = {{"size", 413},      {"envelope", 400}, {"payload", 422},
                    {"author", 403},    {"signature", 403}, {"type", 422},
+                   {"created", 422},
                    {"conflict", 409}};
     for (size_t i = 0; i < CY_ARRAY_LEN(by_rule); i++)
         if (!strcmp(res->rule, by_rule[i].rule))

@@ -729,7 +729,9 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     }
     /* record intake: checks the stored records against the log */
     cy_intake_opts io = {.store = node->store, .log = node->log, .fw = node->fw,
-                         .origin = node->origin, .api_root = node->api_root};
+                         .origin = node->origin, .api_root = node->api_root,
+                         .created_ahead_ms = table.created_ahead_ms,
+                         .created_behind_ms = table.created_behind_ms};
     if ((rc = cy_intake_start(&io, &node->intake, err))) {
         comity_log_close(node->log);
         node->log = NULL;

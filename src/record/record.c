@@ -44,6 +44,7 @@ struct comity_record {
     cy_dsse env;                      /* owns the payload and its PAE */
     char *arena;                      /* owns the strings below */
     const char *type, *id, *author, *created, *tlp; /* unescaped, in arena */
+    int64_t created_ms;               /* `created` in ms since the epoch */
     const char **to, **refs;          /* arrays in arena, or NULL */
     size_t nto, nrefs;
     const char *body;                 /* compact body JSON (clear/green), in arena */
@@ -249,6 +250,7 @@ static comity_err check_payload(comity_record *r, const cy_json *j, comity_error
     int64_t ms;
     if (cy_time_parse(r->created, strlen(r->created), true, &ms, &sub))
         return cy_fail(err, COMITY_ERR_INVALID, "record.created: %s", sub.msg);
+    r->created_ms = ms;
     if (!tlp_valid(r->tlp))
         return cy_fail(err, COMITY_ERR_INVALID,
                        "record.tlp: '%.32s' is not clear, green, amber, amber+strict or red", r->tlp);
@@ -423,6 +425,51 @@ const char *comity_record_ref(const comity_record *r, size_t i)
     return i < r->nrefs ? r->refs[i] : NULL;
 }
 int comity_record_is_sealed(const comity_record *r) { return r->sealed != NULL; }
+
+/* "10m", "5m30s", "2d03h", "3650000d": a bound or a distance, for messages. */
+static void span_text(char out[32], int64_t ms)
+{
+    int64_t s = ms / 1000, d = s / 86400, h = s % 86400 / 3600, m = s % 3600 / 60;
+    if (d)
+        snprintf(out, 32, h ? "%lldd%02lldh" : "%lldd", (long long)d, (long long)h);
+    else if (h)
+        snprintf(out, 32, m ? "%lldh%02lldm" : "%lldh", (long long)h, (long long)m);
+    else if (m)
+        snprintf(out, 32, s % 60 ? "%lldm%02llds" : "%lldm", (long long)m, (long long)(s % 60));
+    else
+        snprintf(out, 32, "%llds", (long long)s);
+}
+
+comity_err comity_record_check_created(const comity_record *r, int64_t now_ms,
+                                       int64_t ahead_ms, int64_t behind_ms,
+                                       comity_error *err)
+{
+    if (ahead_ms < 0 || behind_ms < 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "created bounds must not be negative");
+    char now[CY_TIME_BUF], dist[32], bound[32];
+    int64_t c = r->created_ms;
+    /* compared as differences that cannot overflow: created is a year
+     * 0000-9999 time and now a clock reading */
+    if (c > now_ms && c - now_ms > ahead_ms) {
+        cy_time_format_ms(now, now_ms);
+        span_text(dist, c - now_ms);
+        span_text(bound, ahead_ms);
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "record.created: %s is %s ahead of this node's clock (%s); the rule "
+                       "created-ahead allows at most %s",
+                       r->created, dist, now, bound);
+    }
+    if (c < now_ms && now_ms - c > behind_ms) {
+        cy_time_format_ms(now, now_ms);
+        span_text(dist, now_ms - c);
+        span_text(bound, behind_ms);
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "record.created: %s is %s behind this node's clock (%s); the rule "
+                       "created-behind allows at most %s",
+                       r->created, dist, now, bound);
+    }
+    return COMITY_OK;
+}
 const char *comity_record_payload(const comity_record *r, size_t *len)
 {
     if (len)

@@ -24,6 +24,10 @@
  *
  * Ownership: the sweep keeps every loaded bundle (freed with the sweep);
  * indicators, atoms and leaves point into their parsed patterns.
+ *
+ * Evaluating the leaves as input is read is match.c's; this file is only
+ * called (by engine.c, cy_sw_compile_bundle) and calls nothing in
+ * engine.c, match.c or report.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,8 +38,6 @@
 #include "stix/bundle.h"
 #include "stix/pattern.h"
 #include "sweep/engine.h"
-
-
 
 struct cctx {
     comity_sweep *sw;
@@ -197,7 +199,7 @@ static void compile_obs(struct cctx *c, const cy_pat_obs *o)
     compile_cexpr(c, o->cexpr, leaf);
 }
 
-comity_err cy_sw_compile_indicator(comity_sweep *sw, struct cy_sw_ind *ind,
+static comity_err compile_indicator(comity_sweep *sw, struct cy_sw_ind *ind,
                                    comity_error *err)
 {
     const cy_pattern *p = ind->pat;
@@ -210,130 +212,7 @@ comity_err cy_sw_compile_indicator(comity_sweep *sw, struct cy_sw_ind *ind,
     return COMITY_OK;
 }
 
-/* ---- evaluation -------------------------------------------------------- */
-
-static void leaf_matched(comity_sweep *sw, uint32_t leaf, const struct cy_sw_evid *ev)
-{
-    struct cy_sw_leaf *l = &sw->leaves[leaf];
-    l->count++;
-    if (!l->has_first) {
-        l->first = *ev;
-        l->first.tok = cy_strdup(ev->tok ? ev->tok : "");
-        l->has_first = l->first.tok != NULL;
-    }
-    if (sw->inds[l->ind].stream)
-        cy_sw_report_ind(sw, l->ind, ev);
-}
-
-void cy_sw_atom_hit(comity_sweep *sw, uint32_t atom, const struct cy_sw_evid *ev)
-{
-    const struct cy_sw_atom *a = &sw->atoms[atom];
-    const struct cy_sw_leaf *l = &sw->leaves[a->leaf];
-    if (sw->inds[l->ind].skip)
-        return;
-    if (l->simple) {
-        leaf_matched(sw, a->leaf, ev);
-        return;
-    }
-    if (sw->npending == CY_SW_PENDING_MAX) {
-        sw->pending_overflow++;
-        return;
-    }
-    struct cy_sw_evid *k = &sw->pending_ev[sw->npending];
-    *k = *ev;
-    k->tok = cy_strdup(ev->tok ? ev->tok : "");
-    sw->pending[sw->npending++] = atom;
-}
-
-static bool cexpr_true(const comity_sweep *sw, const cy_pat_cexpr *x, uint32_t leaf)
-{
-    if (x->kind == CY_CEXPR_CMP) {
-        for (size_t i = 0; i < sw->npending; i++) {
-            const struct cy_sw_atom *a = &sw->atoms[sw->pending[i]];
-            if (a->leaf == leaf && a->cmp == x->cmp)
-                return true;
-        }
-        return false;
-    }
-    bool and = x->kind == CY_CEXPR_AND;
-    for (size_t i = 0; i < x->nkids; i++) {
-        bool t = cexpr_true(sw, x->kids[i], leaf);
-        if (and && !t)
-            return false;
-        if (!and && t)
-            return true;
-    }
-    return and;
-}
-
-void cy_sw_record_end(comity_sweep *sw)
-{
-    for (size_t i = 0; i < sw->npending; i++) {
-        uint32_t leaf = sw->atoms[sw->pending[i]].leaf;
-        bool seen = false;
-        for (size_t k = 0; k < i && !seen; k++)
-            seen = sw->atoms[sw->pending[k]].leaf == leaf;
-        if (seen)
-            continue;
-        const cy_pat_obs *o = sw->leaves[leaf].obs;
-        if (cexpr_true(sw, o->cexpr, leaf))
-            leaf_matched(sw, leaf, &sw->pending_ev[i]);
-    }
-    for (size_t i = 0; i < sw->npending; i++)
-        cy_free(sw->pending_ev[i].tok);
-    sw->npending = 0;
-}
-
-/* Whether an observation expression holds over the whole sweep; *ev gets
- * the evidence of a leaf that made it hold. */
-static bool obs_true(comity_sweep *sw, const cy_pat_obs *o, uint32_t *leaf_at,
-                     const struct cy_sw_evid **ev)
-{
-    if (o->kind == CY_OBS_LEAF) {
-        const struct cy_sw_leaf *l = &sw->leaves[(*leaf_at)++];
-        int64_t need = 1;
-        for (size_t i = 0; i < o->nquals; i++)
-            if (o->quals[i].kind == CY_QUAL_REPEATS)
-                need = o->quals[i].times;
-        if ((int64_t)l->count >= need && l->has_first) {
-            if (!*ev)
-                *ev = &l->first;
-            return true;
-        }
-        return false;
-    }
-    bool and = o->kind == CY_OBS_AND;
-    bool res = and;
-    for (size_t i = 0; i < o->nkids; i++) {
-        bool t = obs_true(sw, o->kids[i], leaf_at, ev); /* visit all: leaf order */
-        if (and)
-            res = res && t;
-        else
-            res = res || t;
-    }
-    return res;
-}
-
-void cy_sw_finish(comity_sweep *sw)
-{
-    for (size_t i = 0; i < sw->ninds; i++) {
-        struct cy_sw_ind *in = &sw->inds[i];
-        if (in->skip || in->stream || !in->pat)
-            continue;
-        uint32_t at = in->first_leaf;
-        const struct cy_sw_evid *ev = NULL;
-        const cy_pattern *p = in->pat;
-        if (obs_true(sw, p->root, &at, &ev) && ev)
-            cy_sw_report_ind(sw, (uint32_t)i, ev);
-    }
-}
-
-/* ---- reading a bundle -------------------------------------------------- */
-
-void cy_sw_free_bundle(void *b)
-{
-    cy_bundle_free(b);
-}
+/* ---- a bundle's indicators ---------------------------------------------- */
 
 static comity_err add_indicator(comity_sweep *sw, const cy_indicator *ci, uint32_t src,
                                 comity_error *err)
@@ -356,36 +235,19 @@ static comity_err add_indicator(comity_sweep *sw, const cy_indicator *ci, uint32
         return COMITY_OK;
     }
     in->pat = ci->pattern; /* owned by the bundle, kept in sw->bundles */
-    return cy_sw_compile_indicator(sw, in, err);
+    return compile_indicator(sw, in, err);
 }
 
-comity_err comity_sweep_add_stix(comity_sweep *sw, const char *json, size_t len,
-                                 const char *source, size_t *added, comity_error *err)
+comity_err cy_sw_compile_bundle(comity_sweep *sw, const void *bundle, uint32_t src,
+                                comity_error *err)
 {
-    if (added)
-        *added = 0;
-    if (sw->compiled)
-        return cy_fail(err, COMITY_ERR_USAGE, "sweep: indicators added after compile");
-    cy_bundle *b = NULL;
-    comity_err rc = cy_bundle_parse(json, len, &b, err);
-    if (rc != COMITY_OK)
-        return cy_wrap(err, "%s", source ? source : "bundle");
-    void **nb = cy_realloc(sw->bundles, (sw->nbundles + 1) * sizeof *nb);
-    if (!nb) {
-        cy_bundle_free(b);
-        return cy_fail(err, COMITY_ERR_NOMEM, "sweep: out of memory");
-    }
-    sw->bundles = nb;
-    nb[sw->nbundles++] = b;
-    uint32_t src = 0;
-    rc = cy_sw_add_source(sw, source, &src, err);
+    const cy_bundle *b = bundle;
+    comity_err rc = COMITY_OK;
     size_t n = cy_bundle_count(b);
     for (size_t i = 0; i < n && rc == COMITY_OK; i++)
         rc = add_indicator(sw, cy_bundle_get(b, i), src, err);
     const cy_bundle_stats *st = cy_bundle_stats_get(b);
     sw->stix_dup_ids += st->duplicates;
     sw->stix_dangling += st->dangling_refs;
-    if (added)
-        *added = n;
     return rc;
 }

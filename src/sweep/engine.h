@@ -1,6 +1,7 @@
 /*
  * engine.h: the comity_sweep handle's insides, shared by engine.c (lists,
- * running, output) and compile.c (STIX indicators into atoms and leaves).
+ * running), compile.c (STIX indicators into atoms and leaves), match.c
+ * (evaluating them as input is read) and report.c (sightings and output).
  *
  * Vocabulary.  An indicator's pattern is a tree of observation expressions;
  * its leaves ("[ ... ]") say what one observed object, here one input
@@ -99,10 +100,13 @@ struct comity_sweep {
     comity_err run_err;
 };
 
-/* compile.c */
-comity_err cy_sw_compile_indicator(comity_sweep *sw, struct cy_sw_ind *ind,
-                                   comity_error *err);
-void cy_sw_free_bundle(void *bundle);
+/* compile.c: adds the indicators of a loaded bundle (a cy_bundle *, kept by
+ * the sweep) with source index `src`, compiling each pattern into atoms and
+ * leaves. */
+comity_err cy_sw_compile_bundle(comity_sweep *sw, const void *bundle, uint32_t src,
+                                comity_error *err);
+
+/* match.c */
 /* An atom hit in the current record; `ev` is borrowed. */
 void cy_sw_atom_hit(comity_sweep *sw, uint32_t atom, const struct cy_sw_evid *ev);
 /* The current record is over: evaluate the leaves it touched. */
@@ -110,11 +114,16 @@ void cy_sw_record_end(comity_sweep *sw);
 /* End of the sweep: decide multi-leaf patterns. */
 void cy_sw_finish(comity_sweep *sw);
 
-/* engine.c, for compile.c */
+/* report.c */
+/* Reports a hit of plain-list value `entry` (of list `src`, object path
+ * `path`) with evidence `ev` (borrowed). */
+void cy_sw_report_list(comity_sweep *sw, uint32_t entry, uint32_t src, int path,
+                       const struct cy_sw_evid *ev);
 /* Reports a match of STIX indicator `ind` with evidence `ev` (borrowed). */
 void cy_sw_report_ind(comity_sweep *sw, uint32_t ind, const struct cy_sw_evid *ev);
-comity_err cy_sw_add_source(comity_sweep *sw, const char *name, uint32_t *idx,
-                            comity_error *err);
-comity_err cy_sw_intern_unit(comity_sweep *sw, const char *unit, uint32_t *idx);
+/* The STIX 2.1 bundle of Sightings of the run, to sw->out. */
+comity_err cy_sw_write_bundle(comity_sweep *sw, comity_error *err);
+/* The closing summary, to opts->notes (when set). */
+void cy_sw_summary(comity_sweep *sw);
 
 #endif

@@ -112,12 +112,6 @@ static const char *const builtin_names[CY_SW_WORD0] = {
     [CY_SW_PROCESS_NAME] = "process:name",
 };
 
-bool cy_sw_path_folds(int path)
-{
-    return path == CY_SW_DOMAIN || path == CY_SW_EMAIL || path == CY_SW_MD5 ||
-           path == CY_SW_SHA1 || path == CY_SW_SHA256 || path == CY_SW_SHA512;
-}
-
 /* Lowercased copy of name without quotes, for comparing path spellings. */
 static size_t canon(char *out, size_t cap, const char *s, size_t len)
 {

@@ -64,8 +64,14 @@ enum cy_sw_path {
     CY_SW_PATH_MAX = 64
 };
 
-/* 1 for paths whose values are compared case-insensitively. */
-bool cy_sw_path_folds(int path);
+/* 1 for paths whose values are compared case-insensitively (folded to
+ * lowercase when stored and looked up: set.c, rx.c). */
+static inline bool cy_sw_path_folds(int path)
+{
+    return path == CY_SW_DOMAIN || path == CY_SW_EMAIL || path == CY_SW_MD5 ||
+           path == CY_SW_SHA1 || path == CY_SW_SHA256 || path == CY_SW_SHA512;
+}
+
 /* Maps "domain-name:value", "file:hashes.'SHA-256'", "file:hashes.sha256"
  * ... to a path id; unknown paths are registered as name-like word paths
  * (returns CY_SW_NONE when the table is full).  `set` keeps the names. */

@@ -5,7 +5,9 @@
 # node at start (exit 2, the flag or the file's line named); good ones take
 # effect: a notification signed with `comity record sign` and posted with
 # `comity record post` shows the configured ack deadline in
-# GET /v1/framework/messages/{id}, and the flag wins over node.conf.
+# GET /v1/framework/messages/{id}, and the flag wins over node.conf; the
+# bounds on `created` (default 10m behind; created_ahead / created_behind
+# in node.conf).
 source "$(dirname "$0")/node_lib.bash"
 C=$COMITY_BIN
 D="$T/node"
@@ -57,5 +59,22 @@ check "bad body refused by the framework" 422 "$(echo '{"severity":9}' |
   "$C" record sign --key a.key --type notification --to in.cert-in >bad.json;
   req POST /v1/records -H "Authorization: Token $TA" --data-binary @bad.json)"
 check "  rule framework" framework "$(jbody .rule)"
+# `created` bounds: 10m behind by default; node.conf can widen them
+echo '{}' | COMITY_FAKE_NOW=2026-11-23T08:30:00.000Z "$C" record sign --key a.key --type note >late.json
+check "created 30m behind the node's clock: 422" 422 \
+  "$(req POST /v1/records -H "Authorization: Token $TA" --data-binary @late.json)"
+check "  rule created" created "$(jbody .rule)"
+grep -q "created-behind allows at most 10m" "$T/body" && ok "  names the bound" || bad "  said $(cat "$T/body")"
+stop_node && ok "stopped cleanly" || bad "stop"
+printf 'created_ahead = soon\n' >"$D/node.conf"
+refused "bad created_ahead in node.conf" "node.conf line 1: created_ahead"
+printf 'created_behind = 1h\ncreated_ahead = 1m\n' >"$D/node.conf"
+serve "$D" --insecure-http
+check "created_behind = 1h: 30m behind taken" 201 \
+  "$(req POST /v1/records -H "Authorization: Token $TA" --data-binary @late.json)"
+echo '{}' | COMITY_FAKE_NOW=2026-11-23T09:02:00.000Z "$C" record sign --key a.key --type note >ahead.json
+check "created_ahead = 1m: 2m ahead refused" 422 \
+  "$(req POST /v1/records -H "Authorization: Token $TA" --data-binary @ahead.json)"
+grep -q "created-ahead allows at most 1m" "$T/body" && ok "  names the bound" || bad "  said $(cat "$T/body")"
 stop_node && ok "stopped cleanly" || bad "stop"
 finish
