@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# node_hostile.sh: what one registered party can do to others through a
+# node (the hardening issue): delete or shadow another party's TAXII
+# objects, replace the TAXII copy of a signed record with a forgery, learn
+# whether something it may not read exists, see red pings, page through
+# huge records; and what removing a party takes away.  Each check is the
+# attack as a party would send it and the answer the node must give.
+source "$(dirname "$0")/node_lib.bash"
+C=$COMITY_BIN
+D="$T/node"
+cd "$T"
+init_node "$D" hostile.example/node
+reg() { # reg NAME KEYFILE: registers, prints the token
+  "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1
+  "$C" party add "$D" "$1" --vkey "$("$C" key show "$2" | cut -d' ' -f1)" \
+    --recipient "$("$C" key show "$2" | cut -d' ' -f2)" | sed -n 's/^token (shown once): //p'
+}
+TA=$(reg pk.mofa a.key)
+TB=$(reg in.cert b.key)
+TC=$(reg fr.anssi c.key)
+serve "$D" --insecure-http 2>/dev/null
+OP=(-u "operator:$OPTOKEN")
+A=(-H "Accept: $TAXII")
+P=(-H "Content-Type: $TAXII")
+coll() { req GET /comity/collections/ "${A[@]}" "${OP[@]}" >/dev/null; jq -r ".collections[] | select(.alias==\"$1\") | .id" "$T/body"; }
+COM=$(coll community); INBOX=$(coll inbox.pk.mofa)
+ind() { # ind ID MODIFIED NAME: an indicator
+  printf '{"type":"indicator","spec_version":"2.1","id":"%s","created":"2026-01-01T00:00:00.000Z","modified":"%s","name":"%s","pattern":"[ipv4-addr:value = '"'"'203.0.113.7'"'"']","pattern_type":"stix","valid_from":"2026-01-01T00:00:00Z"}' "$1" "$2" "$3"
+}
+env1() { printf '{"objects":[%s]}' "$1"; }
+post() { # post COLL TOKEN JSON: prints the status code, body in $T/body
+  req POST "/comity/collections/$1/objects/" "${A[@]}" "${P[@]}" -H "Authorization: Token $2" --data-binary "$3"
+}
+
+# ---- point 2: owners ---------------------------------------------------------
+X=indicator--6ba7b810-9dad-41d1-80b4-00c04fd430c8
+check "pk.mofa posts an indicator to community" 202 "$(post "$COM" "$TA" "$(env1 "$(ind $X 2026-01-01T00:00:00.000Z genuine)")")"
+check "  added" 1 "$(jbody .success_count)"
+check "in.cert cannot delete pk.mofa's object" 403 "$(req DELETE "/comity/collections/$COM/objects/$X/" "${A[@]}" -H "Authorization: Token $TB")"
+check "  a TAXII error" 403 "$(jbody .http_status)"
+check "  the object is still there" 200 "$(req GET "/comity/collections/$COM/objects/$X/" "${A[@]}" -H "Authorization: Token $TB")"
+check "in.cert cannot shadow it with a later version" 422 "$(post "$COM" "$TB" "$(env1 "$(ind $X 2027-01-01T00:00:00.000Z forged)")")"
+jbody '.details.failures[0].message' | grep -q "another party" && ok "  saying why" || bad "  reason: $(jbody '.details.failures[0].message')"
+check "  clients still read pk.mofa's version" genuine "$(req GET "/comity/collections/$COM/objects/$X/" "${A[@]}" -H "Authorization: Token $TB" >/dev/null; jbody '.objects[0].name')"
+post "$COM" "$TA" "$(env1 "$(ind $X 2026-06-01T00:00:00.000Z update)")" >/dev/null
+check "pk.mofa posts a new version of its own object" 1 "$(jbody .success_count)"
+check "pk.mofa deletes its own object" 200 "$(req DELETE "/comity/collections/$COM/objects/$X/?match%5Bversion%5D=all" "${A[@]}" -H "Authorization: Token $TA")"
+check "  gone" 404 "$(req GET "/comity/collections/$COM/objects/$X/" "${A[@]}" -H "Authorization: Token $TA")"
+check "after the delete, the id is still not in.cert's" 422 "$(post "$COM" "$TB" "$(env1 "$(ind $X 2028-01-01T00:00:00.000Z takeover)")")"
+Y=indicator--7ba7b810-9dad-41d1-80b4-00c04fd430c8
+post "$COM" "$TB" "$(env1 "$(ind $Y 2026-01-01T00:00:00.000Z by-in)")" >/dev/null
+check "the operator deletes a party's object" 200 "$(req DELETE "/comity/collections/$COM/objects/$Y/" "${A[@]}" "${OP[@]}")"
+grep -q "operator operator deletes $Y (posted by in.cert)" "$T/serve.err" && ok "  and the node logs it" || bad "  operator delete not logged"
+
+# records: the node's own wrappers
+echo '{"severity":2,"sector":"energy","summary":"scan"}' | "$C" record sign --key a.key --type notification --to in.cert --tlp green >g.json
+GID=$(jq -r .payload g.json | base64 -d | jq -r .id)
+"$C" record post --url "$URL" --token "$TA" g.json >/dev/null
+W="x-comity-record--${GID#*--}"
+EXT=extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a
+check "the record's wrapper is in community" 200 "$(req GET "/comity/collections/$COM/objects/$W/" "${A[@]}" -H "Authorization: Token $TB")"
+check "its author cannot delete it through TAXII" 403 "$(req DELETE "/comity/collections/$COM/objects/$W/" "${A[@]}" -H "Authorization: Token $TA")"
+check "another party cannot" 403 "$(req DELETE "/comity/collections/$COM/objects/$W/" "${A[@]}" -H "Authorization: Token $TB")"
+check "nor the operator" 403 "$(req DELETE "/comity/collections/$COM/objects/$W/" "${A[@]}" "${OP[@]}")"
+check "nor the extension definition" 403 "$(req DELETE "/comity/collections/$COM/objects/$EXT/" "${A[@]}" "${OP[@]}")"
+forged=$(printf '{"type":"x-comity-record","spec_version":"2.1","id":"%s","created":"2099-01-01T00:00:00.000Z","modified":"2099-01-01T00:00:00.000Z","record_id":"%s","author":"pk.mofa","tlp":"green","dsse_envelope":{}}' "$W" "$GID")
+check "a forged wrapper with the record's id is refused" 422 "$(post "$COM" "$TB" "$(env1 "$forged")")"
+jbody '.details.failures[0].message' | grep -q "node's own" && ok "  saying why" || bad "  reason: $(jbody '.details.failures[0].message')"
+forged2=${forged//$W/x-comity-record--11111111-2222-4333-8444-555555555555}
+check "a wrapper with a fresh id is refused" 422 "$(post "$COM" "$TB" "$(env1 "$forged2")")"
+extdef=$(printf '{"type":"extension-definition","spec_version":"2.1","id":"%s","created":"2026-11-23T00:00:00.000Z","modified":"2099-01-01T00:00:00.000Z","created_by_ref":"identity--9d102db0-e403-4779-96f4-440fbd8250a8","name":"x","schema":"x","version":"1","extension_types":["new-sdo"]}' "$EXT")
+check "a later extension definition is refused" 422 "$(post "$COM" "$TB" "$(env1 "$extdef")")"
+check "TAXII clients read the genuine wrapper" "$(jq -r .payload g.json)" "$(req GET "/comity/collections/$COM/objects/$W/" "${A[@]}" -H "Authorization: Token $TB" >/dev/null; jbody '.objects[0].dsse_envelope.payload')"
+finish
