@@ -71,4 +71,25 @@ check "a wrapper with a fresh id is refused" 422 "$(post "$COM" "$TB" "$(env1 "$
 extdef=$(printf '{"type":"extension-definition","spec_version":"2.1","id":"%s","created":"2026-11-23T00:00:00.000Z","modified":"2099-01-01T00:00:00.000Z","created_by_ref":"identity--9d102db0-e403-4779-96f4-440fbd8250a8","name":"x","schema":"x","version":"1","extension_types":["new-sdo"]}' "$EXT")
 check "a later extension definition is refused" 422 "$(post "$COM" "$TB" "$(env1 "$extdef")")"
 check "TAXII clients read the genuine wrapper" "$(jq -r .payload g.json)" "$(req GET "/comity/collections/$COM/objects/$W/" "${A[@]}" -H "Authorization: Token $TB" >/dev/null; jbody '.objects[0].dsse_envelope.payload')"
+
+# ---- point 10: a page of /v1/records has a byte cap ---------------------------
+big() { python3 -c "import json,sys; print(json.dumps({'text': sys.argv[1] * 950000}))" "$1"; }
+BIGS=""
+for k in 1 2 3 4 5; do
+  big "$k" | "$C" record sign --key c.key --type note --tlp clear >big$k.json
+  "$C" record post --url "$URL" --token "$TC" big$k.json >/dev/null
+  BIGS="$BIGS $(jq -r .payload big$k.json | base64 -d | jq -r .id)"
+done
+req GET "/v1/records?author=fr.anssi&limit=1000" >/dev/null
+size=$(stat -c %s "$T/body")
+[ "$size" -le $((4 * 1048576 + 65536)) ] && ok "a page of large records stays within 4 MiB ($size bytes)" || bad "page of $size bytes"
+check "  says there is more" true "$(jbody .more)"
+seen="$(jq -r '.records[].id' "$T/body")"; pages=1
+while [ "$(jbody .more)" = true ] && [ $pages -lt 10 ]; do
+  req GET "/v1/records?author=fr.anssi&limit=1000&cursor=$(jbody .next)" >/dev/null
+  seen="$seen $(jq -r '.records[].id' "$T/body")"; pages=$((pages + 1))
+done
+srt() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
+check "  next continues: every record once" "$(srt $BIGS)" "$(srt $seen)"
+[ $pages -ge 2 ] && ok "  over $pages pages" || bad "one page only"
 finish
