@@ -966,6 +966,21 @@ COMITY_API comity_err comity_framework_ping_report(const comity_framework *fw,
                                                    int64_t from_ms,
                                                    int64_t to_ms, char **json,
                                                    comity_error *err);
+/* The same two, counting only the pings `viewer` may see (the record
+ * visibility rule: clear to anyone, green to any party, amber and red to
+ * their author and recipients; viewer NULL or "" is anonymous): what a node
+ * answers a caller.  The two above count every ping (offline tools). */
+COMITY_API comity_err comity_framework_ping_stats_as(const comity_framework *fw,
+                                                     const char *viewer,
+                                                     const char *const *parties,
+                                                     size_t nparties, const char *kind,
+                                                     int64_t from_ms, int64_t to_ms,
+                                                     comity_ping_stats *out,
+                                                     comity_error *err);
+COMITY_API comity_err comity_framework_ping_report_as(const comity_framework *fw,
+                                                      const char *viewer,
+                                                      int64_t from_ms, int64_t to_ms,
+                                                      char **json, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */

@@ -43,6 +43,7 @@ typedef struct msg {
     bool announced;          /* pings */
     bool closed;
     int64_t closed_ms;
+    bool clear, green;       /* its tlp, for may_see() */
     rcpt *r;
     size_t nr;
 } msg;
@@ -183,6 +184,20 @@ static rcpt *recipient(const msg *m, const char *party)
             bystate = &m->r[i];
     }
     return bystate;
+}
+
+/* Whether `viewer` (a party; "" anonymous; NULL: the node's owner reading
+ * everything offline) may see message m: the record visibility rule the
+ * store applies to GET /v1/records (clear: anyone; green: any party; else
+ * its author and recipients, a bare state standing for its parties).
+ * Answers and statistics say no more of a message than the message. */
+static bool may_see(const msg *m, const char *viewer)
+{
+    if (!viewer || m->clear)
+        return true;
+    if (!viewer[0])
+        return false;
+    return m->green || strcmp(viewer, m->author) == 0 || recipient(m, viewer) != NULL;
 }
 
 static msg *find_msg(const comity_framework *fw, const char *id)
@@ -415,6 +430,8 @@ static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
         return nomem(err);
     m.id = cy_strdup(comity_record_id(rec));
     m.author = cy_strdup(author);
+    m.clear = strcmp(comity_record_tlp(rec), "clear") == 0;
+    m.green = strcmp(comity_record_tlp(rec), "green") == 0;
     m.r = cy_calloc(nto, sizeof(rcpt));
     if (!m.id || !m.author || !m.r) {
         msg_clear(&m);
@@ -455,7 +472,9 @@ static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
                        type);
     const char *ref = comity_record_ref(rec, 0);
     msg *m = find_msg(fw, ref);
-    if (!m)
+    /* a message its author may not see is answered as one that does not
+     * exist: the refusal does not tell that it does */
+    if (!m || !may_see(m, author))
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "%s.refs[0]: no message %.100s is known", type, ref);
     bool is_ping = m->type == CY_FW_PING;
@@ -863,8 +882,8 @@ static bool selected(const char *party, const char *const *sel, size_t n)
 
 /* With `exact` set, only the slot named exactly so (the report's rows);
  * else the slots `parties` select. */
-static comity_err stats(const comity_framework *fw, const char *exact,
-                        const char *const *parties, size_t nparties,
+static comity_err stats(const comity_framework *fw, const char *viewer,
+                        const char *exact, const char *const *parties, size_t nparties,
                         const char *kind, int64_t from_ms, int64_t to_ms,
                         comity_ping_stats *out, comity_error *err)
 {
@@ -874,7 +893,8 @@ static comity_err stats(const comity_framework *fw, const char *exact,
     int64_t *rt = NULL;
     for (size_t i = 0; i < fw->nmsgs; i++) {
         const msg *m = &fw->msgs[i];
-        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms)
+        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms ||
+            !may_see(m, viewer))
             continue;
         for (size_t k = 0; k < m->nr; k++) {
             const rcpt *r = &m->r[k];
@@ -912,7 +932,16 @@ comity_err comity_framework_ping_stats(const comity_framework *fw,
                                        comity_ping_stats *out,
                                        comity_error *err)
 {
-    return stats(fw, NULL, parties, nparties, kind, from_ms, to_ms, out, err);
+    return stats(fw, NULL, NULL, parties, nparties, kind, from_ms, to_ms, out, err);
+}
+
+comity_err comity_framework_ping_stats_as(const comity_framework *fw, const char *viewer,
+                                          const char *const *parties, size_t nparties,
+                                          const char *kind, int64_t from_ms, int64_t to_ms,
+                                          comity_ping_stats *out, comity_error *err)
+{
+    return stats(fw, viewer ? viewer : "", NULL, parties, nparties, kind, from_ms, to_ms, out,
+                 err);
 }
 
 static int rcpt_pair_cmp(const void *a, const void *b)
@@ -922,16 +951,33 @@ static int rcpt_pair_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->kind, y->kind);
 }
 
+static comity_err report(const comity_framework *fw, const char *viewer, int64_t from_ms,
+                         int64_t to_ms, char **json, comity_error *err);
+
 comity_err comity_framework_ping_report(const comity_framework *fw,
                                         int64_t from_ms, int64_t to_ms,
                                         char **json, comity_error *err)
+{
+    return report(fw, NULL, from_ms, to_ms, json, err);
+}
+
+comity_err comity_framework_ping_report_as(const comity_framework *fw, const char *viewer,
+                                           int64_t from_ms, int64_t to_ms, char **json,
+                                           comity_error *err)
+{
+    return report(fw, viewer ? viewer : "", from_ms, to_ms, json, err);
+}
+
+static comity_err report(const comity_framework *fw, const char *viewer, int64_t from_ms,
+                         int64_t to_ms, char **json, comity_error *err)
 {
     *json = NULL;
     size_t n = 0, cap = 0;
     const rcpt **pairs = NULL;
     for (size_t i = 0; i < fw->nmsgs; i++) {
         const msg *m = &fw->msgs[i];
-        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms)
+        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms ||
+            !may_see(m, viewer))
             continue;
         for (size_t k = 0; k < m->nr; k++) {
             const rcpt *r = &m->r[k];
@@ -953,7 +999,7 @@ comity_err comity_framework_ping_report(const comity_framework *fw,
     comity_err rc = a ? COMITY_OK : nomem(err);
     for (size_t j = 0; j < n && !rc; j++) {
         comity_ping_stats s;
-        if ((rc = stats(fw, pairs[j]->party, NULL, 0, pairs[j]->kind,
+        if ((rc = stats(fw, viewer, pairs[j]->party, NULL, 0, pairs[j]->kind,
                                               from_ms, to_ms, &s, err)))
             break;
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:f}", "party",

@@ -747,7 +747,8 @@ static void pings(cy_req *r, cy_resp *w)
     if (a.nsel || a.kind) {
         comity_ping_stats s;
         pthread_mutex_lock(&f->mu);
-        rc = comity_framework_ping_stats(f->fw, a.sel, a.nsel, a.kind, from, to, &s, &e);
+        rc = comity_framework_ping_stats_as(f->fw, r->anon ? NULL : r->who.name, a.sel, a.nsel,
+                                            a.kind, from, to, &s, &e);
         pthread_mutex_unlock(&f->mu);
         if (!rc) {
             json_t *sel = json_array();
@@ -762,7 +763,8 @@ static void pings(cy_req *r, cy_resp *w)
     } else {
         char *text = NULL;
         pthread_mutex_lock(&f->mu);
-        rc = comity_framework_ping_report(f->fw, from, to, &text, &e);
+        rc = comity_framework_ping_report_as(f->fw, r->anon ? NULL : r->who.name, from, to,
+                                             &text, &e);
         pthread_mutex_unlock(&f->mu);
         json_t *rows = rc ? NULL : lib_json(text);
         if (rows)

@@ -92,4 +92,40 @@ done
 srt() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
 check "  next continues: every record once" "$(srt $BIGS)" "$(srt $seen)"
 [ $pages -ge 2 ] && ok "  over $pages pages" || bad "one page only"
+
+# ---- point 8: no existence oracle for what a party may not read ---------------
+for k in a b c; do "$C" key show $k.key; done >keys
+echo '{"severity":3,"sector":"energy","summary":"confidential"}' |
+  "$C" record sign --key a.key --type notification --to in.cert --tlp red --keys keys >n.json
+NID=$(jq -r .payload n.json | base64 -d | jq -r .id)
+"$C" record post --url "$URL" --token "$TA" n.json >/dev/null
+GHOST=notification--00000000-0000-4000-8000-00000000dead
+answer() { # answer REF: fr.anssi acks REF; prints "status body" with REF replaced
+  echo '{}' | "$C" record sign --key c.key --type ack --ref "$1" --to pk.mofa --tlp green >ack.json
+  local st; st=$(req POST /v1/records -H "Authorization: Token $TC" --data-binary @ack.json)
+  echo "$st $(sed "s/$1/REF/g" "$T/body")"
+}
+seen=$(answer "$NID"); none=$(answer "$GHOST")
+check "an ack of a red message it may not see answers as for no message" "$none" "$seen"
+# a write-only inbox: pk.mofa's inbox takes in.cert's objects, which fr.anssi cannot read
+Z=indicator--8ba7b810-9dad-41d1-80b4-00c04fd430c8
+Q=indicator--9ba7b810-9dad-41d1-80b4-00c04fd430c8
+post "$INBOX" "$TB" "$(env1 "$(ind $Z 2026-01-01T00:00:00.000Z in-cert)")" >/dev/null
+drop() { # drop ID: fr.anssi posts ID to the inbox; prints "status body" without its own ids and time
+  local st; st=$(post "$INBOX" "$TC" "$(env1 "$(ind "$1" 2026-01-01T00:00:00.000Z probe)")")
+  echo "$st $(jq -c 'del(.id, .request_timestamp) | .successes[]?.id = "ID" | .failures[]?.id = "ID"' "$T/body")"
+}
+check "posting an id that is in a write-only inbox answers as for a new one" "$(drop $Q)" "$(drop $Z)"
+
+# ---- point 7: red pings are seen only by who may see them ----------------------
+echo '{"kind":"technical","announced":true}' |
+  "$C" record sign --key a.key --type ping --to in.cert --tlp red --keys keys >p.json
+"$C" record post --url "$URL" --token "$TA" p.json >/dev/null
+prow() { req GET /v1/framework/pings "$@" >/dev/null; jq -r '[.rows[]?.party] | join(",")' "$T/body"; }
+check "the pinging party sees its red ping" in.cert "$(prow -H "Authorization: Token $TA")"
+check "the pinged party sees it" in.cert "$(prow -H "Authorization: Token $TB")"
+check "a third party does not" "" "$(prow -H "Authorization: Token $TC")"
+check "nor an anonymous client" "" "$(prow)"
+check "nor stats by party" 0 "$(req GET "/v1/framework/pings?party=in.cert" -H "Authorization: Token $TC" >/dev/null; jbody .count)"
+check "stats by party for the pinged" 1 "$(req GET "/v1/framework/pings?party=in.cert" -H "Authorization: Token $TB" >/dev/null; jbody .count)"
 finish
