@@ -1082,6 +1082,13 @@ COMITY_API comity_err comity_node_party_add(comity_node *node, const char *name,
 COMITY_API comity_err comity_node_party_token(comity_node *node,
                                               const char *name, char **token,
                                               comity_error *err);
+/* Removes a party: its token stops working (every request with it is 401,
+ * so it posts nothing more), while its registration, key, records and
+ * their validity stay.  NOTFOUND for an unknown name, USAGE for the
+ * operator's account; removing a removed party is harmless.
+ * comity_node_party_token gives it a token again. */
+COMITY_API comity_err comity_node_party_remove(comity_node *node, const char *name,
+                                               comity_error *err);
 /* The registered parties as a JSON array (OUT *json, comity_free). */
 COMITY_API comity_err comity_node_party_list(comity_node *node, char **json,
                                              comity_error *err);

@@ -128,4 +128,25 @@ check "a third party does not" "" "$(prow -H "Authorization: Token $TC")"
 check "nor an anonymous client" "" "$(prow)"
 check "nor stats by party" 0 "$(req GET "/v1/framework/pings?party=in.cert" -H "Authorization: Token $TC" >/dev/null; jbody .count)"
 check "stats by party for the pinged" 1 "$(req GET "/v1/framework/pings?party=in.cert" -H "Authorization: Token $TB" >/dev/null; jbody .count)"
+
+# ---- point 13: removing a party ---------------------------------------------
+echo '{"severity":1,"sector":"energy","summary":"before removal"}' |
+  "$C" record sign --key b.key --type notification --to pk.mofa --tlp green >rb.json
+RBID=$(jq -r .payload rb.json | base64 -d | jq -r .id)
+"$C" record post --url "$URL" --token "$TB" rb.json >/dev/null
+"$C" party remove "$D" in.cert >rm.out && ok "party remove in.cert (while the node serves)" || bad "party remove: $(cat rm.out)"
+check "its token no longer works" 401 "$(req GET /comity/collections/ "${A[@]}" -H "Authorization: Token $TB")"
+echo '{"severity":1,"sector":"energy","summary":"after removal"}' |
+  "$C" record sign --key b.key --type notification --to pk.mofa --tlp green >ra.json
+check "it posts no new record" 401 "$(req POST /v1/records -H "Authorization: Token $TB" --data-binary @ra.json)"
+check "its record stays" 200 "$(req GET "/v1/records/$RBID" -H "Authorization: Token $TA")"
+"$C" record verify --vkey "$("$C" key show b.key | cut -d' ' -f1)" "$T/body" >/dev/null 2>&1 &&
+  ok "  and still verifies under its key" || bad "removed party's record does not verify"
+check "  and is still listed" "$RBID" "$(req GET "/v1/records?author=in.cert" -H "Authorization: Token $TA" >/dev/null; jq -r '.records[].id' "$T/body")"
+rc=0; "$C" party remove "$D" operator >/dev/null 2>&1 || rc=$?
+check "the operator's account is not a party to remove" 2 "$rc"
+rc=0; "$C" party remove "$D" xx.nobody >/dev/null 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && ok "an unknown party is refused" || bad "removing an unknown party succeeded"
+"$C" party token "$D" in.cert >tok.out
+check "party token readmits it" 200 "$(req GET /comity/collections/ "${A[@]}" -H "Authorization: Token $(sed -n 's/^token (shown once): //p' tok.out)")"
 finish
