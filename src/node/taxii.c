@@ -647,7 +647,7 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
         cy_stix_envelope_close(&env);
         if (erc == COMITY_ERR_TOOBIG)
             cy_resp_error(r, w, true, 413, "envelope too large", "%s", ee.msg);
-        else if (erc == COMITY_ERR_INVALID && env.j.ntoks && !env.objects && ee.msg[0] == 't')
+        else if (erc == COMITY_ERR_INVALID && env.json_ok)
             cy_resp_error(r, w, true, 400, "not an envelope", "%s", ee.msg);
         else if (erc == COMITY_ERR_INVALID)
             cy_resp_error(r, w, true, 400, "malformed JSON", "%s", ee.msg);

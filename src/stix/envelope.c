@@ -28,6 +28,7 @@ comity_err cy_stix_envelope_open(cy_stix_envelope *e, const char *text, size_t l
                        je.msg, CY_STIX_ENVELOPE_VALUES_MAX);
     if (rc)
         return cy_fail(err, rc, "envelope: %s", je.msg);
+    e->json_ok = true;
     uint32_t objs = e->j.toks[0].type == CY_JSON_OBJECT ? cy_json_get(&e->j, 0, "objects") : 0;
     if (!objs || e->j.toks[objs].type != CY_JSON_ARRAY)
         return cy_fail(err, COMITY_ERR_INVALID,

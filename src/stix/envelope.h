@@ -70,6 +70,7 @@ typedef struct cy_stix_envelope {
     uint32_t objects; /* token of the "objects" array */
     uint32_t cursor;  /* token of the next object */
     size_t n, next;   /* objects in all; index of the next one */
+    bool json_ok;     /* the body is JSON (a refusal is then about its shape) */
 } cy_stix_envelope;
 
 /*
