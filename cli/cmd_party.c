@@ -1,6 +1,6 @@
 /*
- * cmd_party.c: `comity party add|list|token DIR ...`: the node's directory
- * of parties, edited by the operator on the node's machine.
+ * cmd_party.c: `comity party add|list|token|remove DIR ...`: the node's
+ * directory of parties, edited by the operator on the node's machine.
  *
  * Works on the node's store directly (SQLite allows it while the node is
  * serving); a new party can log in at once.  Tokens are printed once and
@@ -13,7 +13,7 @@
 int cmd_party(int argc, char **argv)
 {
     if (argc < 3)
-        return cli_usage("party", "want: party add|list|token DIR ...");
+        return cli_usage("party", "want: party add|list|token|remove DIR ...");
     const char *sub = argv[1], *dir = argv[2];
     const char *name = NULL, *vkey = NULL, *recipient = NULL;
     for (int i = 3; i < argc; i++) {
@@ -30,7 +30,8 @@ int cmd_party(int argc, char **argv)
     }
     comity_error e = {0};
     comity_node *node = NULL;
-    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "token"))
+    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "token") &&
+        strcmp(sub, "remove"))
         return cli_usage("party", "unknown subcommand %s", sub);
     if (strcmp(sub, "list") && !name)
         return cli_usage("party", "no party name given");
@@ -45,12 +46,16 @@ int cmd_party(int argc, char **argv)
         rc = comity_node_party_add(node, name, vkey, recipient, &out, &e);
     else if (!strcmp(sub, "token"))
         rc = comity_node_party_token(node, name, &out, &e);
+    else if (!strcmp(sub, "remove"))
+        rc = comity_node_party_remove(node, name, &e);
     else
         rc = comity_node_party_list(node, &out, &e);
     if (rc) {
         status = cli_error("party", &e);
     } else if (!strcmp(sub, "list")) {
         printf("%s\n", out);
+    } else if (!strcmp(sub, "remove")) {
+        printf("removed %s: its token no longer works; its records stay valid\n", name);
     } else {
         printf("%s %s\n", !strcmp(sub, "add") ? "registered" : "new token for", name);
         printf("token (shown once): %s\n", out);

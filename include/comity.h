@@ -1033,6 +1033,21 @@ COMITY_API comity_err comity_framework_ping_report(const comity_framework *fw,
                                                    int64_t from_ms,
                                                    int64_t to_ms, char **json,
                                                    comity_error *err);
+/* The same two, counting only the pings `viewer` may see (the record
+ * visibility rule: clear to anyone, green to any party, amber and red to
+ * their author and recipients; viewer NULL or "" is anonymous): what a node
+ * answers a caller.  The two above count every ping (offline tools). */
+COMITY_API comity_err comity_framework_ping_stats_as(const comity_framework *fw,
+                                                     const char *viewer,
+                                                     const char *const *parties,
+                                                     size_t nparties, const char *kind,
+                                                     int64_t from_ms, int64_t to_ms,
+                                                     comity_ping_stats *out,
+                                                     comity_error *err);
+COMITY_API comity_err comity_framework_ping_report_as(const comity_framework *fw,
+                                                      const char *viewer,
+                                                      int64_t from_ms, int64_t to_ms,
+                                                      char **json, comity_error *err);
 
 /* ---- Cases: consultations and evidence requests ---------------------------
  *
@@ -1207,6 +1222,13 @@ COMITY_API comity_err comity_node_party_add(comity_node *node, const char *name,
 COMITY_API comity_err comity_node_party_token(comity_node *node,
                                               const char *name, char **token,
                                               comity_error *err);
+/* Removes a party: its token stops working (every request with it is 401,
+ * so it posts nothing more), while its registration, key, records and
+ * their validity stay.  NOTFOUND for an unknown name, USAGE for the
+ * operator's account; removing a removed party is harmless.
+ * comity_node_party_token gives it a token again. */
+COMITY_API comity_err comity_node_party_remove(comity_node *node, const char *name,
+                                               comity_error *err);
 /* The registered parties as a JSON array (OUT *json, comity_free). */
 COMITY_API comity_err comity_node_party_list(comity_node *node, char **json,
                                              comity_error *err);

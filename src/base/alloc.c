@@ -3,8 +3,10 @@
  *
  * Every heap allocation in libcomity goes through cy_malloc and friends, so
  * that tests can make the n-th allocation fail (cy_alloc_fail_after) and
- * check that every error path releases what it took.  comity_free is the
- * public destructor for plain memory handed out by the API.
+ * check that every error path releases what it took, and can add up the
+ * bytes asked for (cy_alloc_count_start) to bound what a request costs.
+ * comity_free is the public destructor for plain memory handed out by the
+ * API.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -17,6 +19,22 @@
 #include "base/base.h"
 
 static atomic_long fail_countdown;
+static atomic_bool counting;
+static atomic_size_t counted;
+
+void cy_alloc_count_start(void)
+{
+    atomic_store(&counted, 0);
+    atomic_store(&counting, true);
+}
+
+size_t cy_alloc_counted(void) { return atomic_load(&counted); }
+
+static inline void tally(size_t n)
+{
+    if (atomic_load_explicit(&counting, memory_order_relaxed))
+        atomic_fetch_add_explicit(&counted, n, memory_order_relaxed);
+}
 
 void cy_alloc_fail_after(long n) { atomic_store(&fail_countdown, n); }
 
@@ -34,6 +52,7 @@ void *cy_malloc(size_t n)
 {
     if (should_fail())
         return NULL;
+    tally(n);
     return malloc(n ? n : 1);
 }
 
@@ -41,6 +60,7 @@ void *cy_calloc(size_t count, size_t n)
 {
     if (should_fail())
         return NULL;
+    tally(count * n);
     return calloc(count ? count : 1, n ? n : 1);
 }
 
@@ -48,6 +68,7 @@ void *cy_realloc(void *p, size_t n)
 {
     if (should_fail())
         return NULL;
+    tally(n);
     return realloc(p, n ? n : 1);
 }
 

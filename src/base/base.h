@@ -68,6 +68,13 @@ void cy_free_secret(void *p, size_t len);
 /* Test hook: the n-th allocation from now fails (0 disables). */
 void cy_alloc_fail_after(long n);
 
+/* Test hook: from cy_alloc_count_start on, the bytes asked of cy_malloc,
+ * cy_calloc and cy_realloc (all threads) are added up, and
+ * cy_alloc_counted gives the sum: what a request cost in allocations,
+ * whatever it freed.  Off until started; one relaxed load otherwise. */
+void cy_alloc_count_start(void);
+size_t cy_alloc_counted(void);
+
 /* ---- arena ----------------------------------------------------------- */
 
 /* A region: many allocations, one release.  Zero-initialise the struct

@@ -31,6 +31,7 @@ typedef struct msg {
     bool announced;          /* pings */
     bool closed;
     int64_t closed_ms;
+    char tlp[16];            /* its TLP, for cy_fw_may_see */
     rcpt *r;
     size_t nr;
 } msg;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "framework/core.h"
+#include "framework/seen.h"
 
 static const char *const state_names[] = {"sent", "delivered", "acknowledged",
                                           "answered", "declined", "closed"};
@@ -166,6 +167,7 @@ comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
         return cy_fw_nomem(err);
     m.id = cy_strdup(comity_record_id(rec));
     m.author = cy_strdup(author);
+    snprintf(m.tlp, sizeof m.tlp, "%s", comity_record_tlp(rec));
     m.r = cy_calloc(nto, sizeof(rcpt));
     if (!m.id || !m.author || !m.r) {
         cy_fw_msg_clear(&m);
@@ -206,7 +208,9 @@ comity_err cy_fw_add_answer(comity_framework *fw, enum cy_fw_type t,
                        type);
     const char *ref = comity_record_ref(rec, 0);
     msg *m = find_msg(fw, ref);
-    if (!m)
+    /* a message its author may not see is answered as one that does not
+     * exist: the refusal does not tell that it does */
+    if (!m || !cy_fw_may_see(m, author))
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "%s.refs[0]: no message %.100s is known", type, ref);
     bool is_ping = m->type == CY_FW_PING;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "framework/core.h"
+#include "framework/seen.h"
 
 /* ---- ping statistics -------------------------------------------------- */
 
@@ -40,8 +41,9 @@ static bool selected(const char *party, const char *const *sel, size_t n)
 }
 
 /* With `exact` set, only the slot named exactly so (the report's rows);
- * else the slots `parties` select. */
-static comity_err stats(const comity_framework *fw, const char *exact,
+ * else the slots `parties` select.  Only pings `viewer` may see count
+ * (seen.h; NULL: all). */
+static comity_err stats(const comity_framework *fw, const char *viewer, const char *exact,
                         const char *const *parties, size_t nparties,
                         const char *kind, int64_t from_ms, int64_t to_ms,
                         comity_ping_stats *out, comity_error *err)
@@ -52,7 +54,8 @@ static comity_err stats(const comity_framework *fw, const char *exact,
     int64_t *rt = NULL;
     for (size_t i = 0; i < fw->nmsgs; i++) {
         const msg *m = &fw->msgs[i];
-        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms)
+        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms ||
+            !cy_fw_may_see(m, viewer))
             continue;
         for (size_t k = 0; k < m->nr; k++) {
             const rcpt *r = &m->r[k];
@@ -90,7 +93,16 @@ comity_err comity_framework_ping_stats(const comity_framework *fw,
                                        comity_ping_stats *out,
                                        comity_error *err)
 {
-    return stats(fw, NULL, parties, nparties, kind, from_ms, to_ms, out, err);
+    return stats(fw, NULL, NULL, parties, nparties, kind, from_ms, to_ms, out, err);
+}
+
+comity_err comity_framework_ping_stats_as(const comity_framework *fw, const char *viewer,
+                                          const char *const *parties, size_t nparties,
+                                          const char *kind, int64_t from_ms, int64_t to_ms,
+                                          comity_ping_stats *out, comity_error *err)
+{
+    return stats(fw, viewer ? viewer : "", NULL, parties, nparties, kind, from_ms, to_ms, out,
+                 err);
 }
 
 static int rcpt_pair_cmp(const void *a, const void *b)
@@ -100,16 +112,16 @@ static int rcpt_pair_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->kind, y->kind);
 }
 
-comity_err comity_framework_ping_report(const comity_framework *fw,
-                                        int64_t from_ms, int64_t to_ms,
-                                        char **json, comity_error *err)
+static comity_err report(const comity_framework *fw, const char *viewer, int64_t from_ms,
+                         int64_t to_ms, char **json, comity_error *err)
 {
     *json = NULL;
     size_t n = 0, cap = 0;
     const rcpt **pairs = NULL;
     for (size_t i = 0; i < fw->nmsgs; i++) {
         const msg *m = &fw->msgs[i];
-        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms)
+        if (m->type != CY_FW_PING || m->created_ms < from_ms || m->created_ms >= to_ms ||
+            !cy_fw_may_see(m, viewer))
             continue;
         for (size_t k = 0; k < m->nr; k++) {
             const rcpt *r = &m->r[k];
@@ -131,7 +143,7 @@ comity_err comity_framework_ping_report(const comity_framework *fw,
     comity_err rc = a ? COMITY_OK : cy_fw_nomem(err);
     for (size_t j = 0; j < n && !rc; j++) {
         comity_ping_stats s;
-        if ((rc = stats(fw, pairs[j]->party, NULL, 0, pairs[j]->kind,
+        if ((rc = stats(fw, viewer, pairs[j]->party, NULL, 0, pairs[j]->kind,
                                               from_ms, to_ms, &s, err)))
             break;
         json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:f}", "party",
@@ -151,4 +163,17 @@ comity_err comity_framework_ping_report(const comity_framework *fw,
         return rc;
     }
     return cy_fw_dump(a, json, err);
+}
+
+comity_err comity_framework_ping_report(const comity_framework *fw, int64_t from_ms,
+                                        int64_t to_ms, char **json, comity_error *err)
+{
+    return report(fw, NULL, from_ms, to_ms, json, err);
+}
+
+comity_err comity_framework_ping_report_as(const comity_framework *fw, const char *viewer,
+                                           int64_t from_ms, int64_t to_ms, char **json,
+                                           comity_error *err)
+{
+    return report(fw, viewer ? viewer : "", from_ms, to_ms, json, err);
 }

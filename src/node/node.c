@@ -577,6 +577,34 @@ comity_err comity_node_party_token(comity_node *node, const char *name, char **t
     return COMITY_OK;
 }
 
+/* Removing a party: its token hash is replaced by a value no token hashes
+ * to (a SHA-256 hash is 64 hex digits; this starts "removed-"), so its
+ * token stops working at once, also on a serving node (the principal
+ * cache follows the store's principals_gen).  Its row, and so its
+ * verifier key, stays: its records and their signatures stay valid, and
+ * its name cannot be registered again for someone else.  `party token`
+ * gives it a token again. */
+comity_err comity_node_party_remove(comity_node *node, const char *name, comity_error *err)
+{
+    cy_principal p;
+    char hash[CY_TOKEN_HASH_HEX];
+    comity_err rc = cy_store_principal_get(node->store, name, &p, hash, err);
+    if (rc)
+        return rc;
+    if (strcmp(p.kind, "party") != 0)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "node: '%s' is the operator's account, not a party; replace its "
+                       "token with `comity party token`",
+                       name);
+    if (strncmp(hash, "removed-", 8) == 0)
+        return COMITY_OK;
+    uint8_t rnd[28];
+    randombytes_buf(rnd, sizeof rnd);
+    char gone[CY_TOKEN_HASH_HEX] = "removed-";
+    sodium_bin2hex(gone + 8, sizeof gone - 8, rnd, sizeof rnd);
+    return cy_store_principal_set_token(node->store, name, gone, err);
+}
+
 static int list_one(const cy_principal *p, void *ctx)
 {
     json_t *a = ctx;

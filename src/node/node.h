@@ -34,6 +34,12 @@
 #define CY_API_ROOT_DEFAULT "comity"
 #define CY_TAXII_PAGE_DEFAULT 100
 #define CY_TAXII_PAGE_MAX 1000
+/* Bytes of records in one page of GET /v1/records: a page stops before the
+ * record that would take it past this (each counted as its envelope plus
+ * CY_RECORDS_PAGE_ROW for the listing's fields), always holding at least
+ * one record (at most COMITY_DSSE_MAX); `next` continues. */
+#define CY_RECORDS_PAGE_BYTES (4u << 20)
+#define CY_RECORDS_PAGE_ROW 512u
 #define CY_MEDIA_TAXII "application/taxii+json;version=2.1"
 #define CY_MEDIA_STIX "application/stix+json;version=2.1"
 

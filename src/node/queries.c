@@ -430,8 +430,8 @@ static void pings(cy_req *r, cy_resp *w)
     json_t *v = NULL;
     if (a.nsel || a.kind) {
         comity_ping_stats s;
-        rc = comity_framework_ping_stats(cy_fw_live_lock(f), a.sel, a.nsel, a.kind, from, to, &s,
-                                         &e);
+        rc = comity_framework_ping_stats_as(cy_fw_live_lock(f), r->anon ? NULL : r->who.name,
+                                            a.sel, a.nsel, a.kind, from, to, &s, &e);
         cy_fw_live_unlock(f);
         if (!rc) {
             json_t *sel = json_array();
@@ -445,7 +445,8 @@ static void pings(cy_req *r, cy_resp *w)
         }
     } else {
         char *text = NULL;
-        rc = comity_framework_ping_report(cy_fw_live_lock(f), from, to, &text, &e);
+        rc = comity_framework_ping_report_as(cy_fw_live_lock(f), r->anon ? NULL : r->who.name,
+                                             from, to, &text, &e);
         cy_fw_live_unlock(f);
         json_t *rows = rc ? NULL : lib_json(text);
         if (rows)

@@ -296,11 +296,18 @@ static void get_receipt(cy_req *r, cy_resp *w, const char *id)
 struct list_ctx {
     json_t *arr;
     int64_t last;
+    size_t bytes; /* envelopes on the page, plus CY_RECORDS_PAGE_ROW each */
 };
 
 static int list_cb(const cy_record_row *row, void *ctx)
 {
     struct list_ctx *l = ctx;
+    /* CY_RECORDS_PAGE_BYTES: the page ends before the record that would
+     * take it past the cap (the first always fits); `next` goes on there */
+    size_t cost = row->envelope_len + CY_RECORDS_PAGE_ROW;
+    if (json_array_size(l->arr) && l->bytes + cost > CY_RECORDS_PAGE_BYTES)
+        return 1;
+    l->bytes += cost;
     json_t *env = row->envelope ? json_loadb(row->envelope, row->envelope_len, 0, NULL) : NULL;
     json_array_append_new(l->arr,
                           json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o?}", "id", row->id,
@@ -385,7 +392,7 @@ static void list_records(cy_req *r, cy_resp *w)
     cy_record_filter vis;
     viewer(r, &vis);
     a.q.visible = &vis;
-    struct list_ctx l = {json_array(), 0};
+    struct list_ctx l = {json_array(), 0, 0};
     bool more = false;
     comity_error e = {0};
     if (cy_store_records_query(r->node->store, &a.q, list_cb, &l, &more, &e)) {

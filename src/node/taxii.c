@@ -43,6 +43,7 @@
 
 #include "node/taxii.h"
 #include "record/visible.h"
+#include "stix/envelope.h"
 #include "stix/wrapper.h"
 
 #define FILTER_VALUES 64        /* values in one match[] parameter */
@@ -635,7 +636,12 @@ static bool content_type_ok(const char *h) { return h && taxii21(h, strlen(h), f
 
 static void add_detail(json_t *arr, const char *id, const char *version, const char *msg)
 {
-    json_t *d = json_pack("{s:s, s:s}", "id", id ? id : "", "version", version ? version : "");
+    /* a refused object's id and version may be any string: cut to what a
+     * STIX id and timestamp can be, so the status stays bounded */
+    char idt[CY_STIX_ID_MAX + 1], vt[CY_STIX_TIME_BUF];
+    cy_stix_status_text(idt, sizeof idt, id);
+    cy_stix_status_text(vt, sizeof vt, version);
+    json_t *d = json_pack("{s:s, s:s}", "id", idt, "version", vt);
     if (d && msg)
         json_object_set_new(d, "message", json_string(msg));
     json_array_append_new(arr, d);
@@ -648,48 +654,55 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                       "POST needs Content-Type: %s", CY_MEDIA_TAXII);
         return;
     }
-    json_error_t je;
-    json_t *env = json_loadb((const char *)r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
-    if (!env) {
-        cy_resp_error(r, w, true, 400, "malformed JSON", "%s at line %d column %d", je.text,
-                      je.line, je.column);
+    /* the envelope's caps (stix/envelope.h) before any tree is built */
+    cy_stix_envelope env;
+    comity_error ee = {0};
+    comity_err erc = cy_stix_envelope_open(&env, (const char *)r->body, r->body_len, &ee);
+    if (erc) {
+        cy_stix_envelope_close(&env);
+        if (erc == COMITY_ERR_TOOBIG)
+            cy_resp_error(r, w, true, 413, "envelope too large", "%s", ee.msg);
+        else if (erc == COMITY_ERR_INVALID && env.json_ok)
+            cy_resp_error(r, w, true, 400, "not an envelope", "%s", ee.msg);
+        else if (erc == COMITY_ERR_INVALID)
+            cy_resp_error(r, w, true, 400, "malformed JSON", "%s", ee.msg);
+        else
+            cy_resp_error(r, w, true, 500, "out of memory", "%s", ee.msg);
         return;
     }
-    json_t *objs = json_object_get(env, "objects");
-    if (!json_is_object(env) || !json_is_array(objs)) {
-        json_decref(env);
-        cy_resp_error(r, w, true, 400, "not an envelope",
-                      "the body must be a TAXII envelope with an \"objects\" array");
-        return;
-    }
-    size_t n = json_array_size(objs);
+    size_t n = cy_stix_envelope_count(&env);
     cy_obj_in *in = n ? cy_arena_alloc(&r->arena, n * sizeof *in) : NULL;
     uint8_t *added = n ? cy_arena_alloc(&r->arena, n) : NULL;
+    json_t **keep = n ? cy_arena_calloc(&r->arena, n * sizeof *keep) : NULL;
     json_t *successes = json_array(), *failures = json_array();
     /* every accepted object's compact JSON, one after the other */
     size_t *offs = n ? cy_arena_alloc(&r->arena, n * sizeof *offs) : NULL;
     cy_buf dump;
     cy_buf_init(&dump, SIZE_MAX / 4);
-    if (n && (!in || !added || !offs || cy_buf_reserve(&dump, r->body_len + 64))) {
+    if (n && (!in || !added || !keep || !offs || cy_buf_reserve(&dump, r->body_len + 64))) {
         cy_buf_free(&dump);
-        json_decref(env);
+        cy_stix_envelope_close(&env);
         json_decref(successes);
         json_decref(failures);
         cy_resp_error(r, w, true, 500, "out of memory", "adding %zu objects", n);
         return;
     }
-    size_t good = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *o = json_array_get(objs, i);
+    size_t good = 0, nfail = 0;
+    for (size_t i = 0; i < n && nfail <= CY_STIX_STATUS_FAILURES_MAX; i++) {
+        json_t *o = cy_stix_envelope_next(&env);
         cy_stix_info info;
         comity_error e = {0};
-        if (cy_stix_object_check(o, &info, &e)) {
+        if (!o || cy_stix_object_check(o, &info, &e) || cy_stix_reserved(&info, &e)) {
             const json_t *jid = json_object_get(o, "id");
             const json_t *jm = json_object_get(o, "modified");
             if (!jm)
                 jm = json_object_get(o, "created");
-            add_detail(failures, json_is_string(jid) ? json_string_value(jid) : "",
-                       json_is_string(jm) ? json_string_value(jm) : "", e.msg);
+            nfail++;
+            if (nfail <= CY_STIX_STATUS_FAILURES_MAX)
+                add_detail(failures, json_is_string(jid) ? json_string_value(jid) : "",
+                           json_is_string(jm) ? json_string_value(jm) : "",
+                           o ? e.msg : "out of memory");
+            json_decref(o);
             continue;
         }
         size_t avail = dump.alloc - dump.len - 1;
@@ -697,11 +710,15 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
         if (need > avail && need <= CY_STIX_OBJECT_MAX && cy_buf_reserve(&dump, need) == 0)
             need = json_dumpb(o, (char *)dump.data + dump.len, need, JSON_COMPACT);
         if (need == 0 || need > CY_STIX_OBJECT_MAX || need > dump.alloc - dump.len - 1) {
-            add_detail(failures, info.id, info.version,
-                       need > CY_STIX_OBJECT_MAX ? "object larger than this node accepts"
-                                                 : "out of memory");
+            nfail++;
+            if (nfail <= CY_STIX_STATUS_FAILURES_MAX)
+                add_detail(failures, info.id, info.version,
+                           need > CY_STIX_OBJECT_MAX ? "object larger than this node accepts"
+                                                     : "out of memory");
+            json_decref(o);
             continue;
         }
+        keep[good] = o; /* info's strings are borrowed from it */
         offs[good] = dump.len;
         dump.len += need;
         dump.data[dump.len] = 0;
@@ -714,19 +731,71 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                                .json_len = need};
         good++;
     }
+    cy_stix_envelope_close(&env);
     for (size_t k = 0; k < good; k++) /* the buffer has stopped moving */
         in[k].json = (const char *)dump.data + offs[k];
-    if (n > 0 && good == 0) {
-        /* Nothing in the envelope can be processed (e.g. all STIX 2.0):
-         * 422, with each object's reason in the error's details. */
+    /* Owners (stix/envelope.h): the ids are claimed for the caller; an id
+     * another party holds is refused, or, for a caller that cannot read the
+     * collection, answered "added" like a new one and not stored. */
+    size_t nkeep = good, nhidden = 0;
+    cy_obj_in *hidden = NULL;
+    if (good && nfail <= CY_STIX_STATUS_FAILURES_MAX) {
+        const char **ids = cy_arena_alloc(&r->arena, good * sizeof *ids);
+        char(*owners)[COMITY_PARTY_MAX + 1] = cy_arena_alloc(&r->arena, good * sizeof *owners);
+        hidden = cy_arena_alloc(&r->arena, good * sizeof *hidden);
+        comity_error ce = {0};
+        const char *me = r->anon ? "" : r->who.name;
+        if (!ids || !owners || !hidden) {
+            cy_fail(&ce, COMITY_ERR_NOMEM, "out of memory claiming %zu objects", good);
+        } else {
+            for (size_t k = 0; k < good; k++)
+                ids[k] = in[k].id;
+            cy_store_objects_claim(r->node->store, c->n, ids, good, me, owners, &ce);
+        }
+        if (ce.code) {
+            for (size_t k = 0; k < nkeep; k++)
+                json_decref(keep[k]);
+            cy_buf_free(&dump);
+            json_decref(successes);
+            json_decref(failures);
+            cy_resp_error(r, w, true, 500, "store error", "%s", ce.msg);
+            return;
+        }
+        bool can_read = cy_access_allows(c->read, who(r));
+        size_t kept = 0;
+        for (size_t k = 0; k < good; k++) {
+            comity_error oe = {0};
+            if (cy_stix_owner_allows(owners[k], me, false, CY_STIX_POST_VERSION, &oe) ==
+                COMITY_OK) {
+                in[kept++] = in[k];
+            } else if (!can_read) {
+                hidden[nhidden++] = in[k];
+            } else if (++nfail <= CY_STIX_STATUS_FAILURES_MAX) {
+                add_detail(failures, in[k].id, in[k].version, oe.msg);
+            }
+        }
+        good = kept;
+    }
+    if (nfail > CY_STIX_STATUS_FAILURES_MAX || (n > 0 && good == 0 && nhidden == 0)) {
+        /* Nothing in the envelope can be processed (e.g. all STIX 2.0), or
+         * more objects are refused than one status lists: 422, nothing
+         * stored, with the first reasons in the error's details. */
         json_t *first = json_array_get(failures, 0);
         char desc[400];
-        snprintf(desc, sizeof desc, "none of the %zu objects can be stored; first: %s", n,
-                 json_string_value(json_object_get(first, "message")));
+        if (nfail > CY_STIX_STATUS_FAILURES_MAX)
+            snprintf(desc, sizeof desc,
+                     "more than %u of the %zu objects are refused, nothing was stored (the "
+                     "first %u are listed); first: %s",
+                     CY_STIX_STATUS_FAILURES_MAX, n, CY_STIX_STATUS_FAILURES_MAX,
+                     json_string_value(json_object_get(first, "message")));
+        else
+            snprintf(desc, sizeof desc, "none of the %zu objects can be stored; first: %s", n,
+                     json_string_value(json_object_get(first, "message")));
         json_t *v = json_pack("{s:s, s:s, s:s, s:{s:o}}", "title", "unprocessable objects",
                               "description", desc, "http_status", "422", "details",
                               "failures", failures);
-        json_decref(env);
+        for (size_t k = 0; k < nkeep; k++)
+            json_decref(keep[k]);
         json_decref(successes);
         cy_buf_free(&dump);
         cy_resp_json(r, w, 422, CY_MEDIA_TAXII, v);
@@ -747,8 +816,13 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
             add_detail(successes, in[k].id, in[k].version ? in[k].version : dtext,
                        added[k] ? "added" : "already present");
     }
+    for (size_t k = 0; k < nhidden; k++)
+        add_detail(rc ? failures : successes, hidden[k].id,
+                   hidden[k].version ? hidden[k].version : dtext,
+                   rc ? "not stored: the store failed" : "added");
+    for (size_t k = 0; k < nkeep; k++)
+        json_decref(keep[k]);
     cy_buf_free(&dump);
-    json_decref(env);
     char sid[CY_UUID_BUF], now[CY_STIX_TIME_BUF];
     cy_uuid4(sid);
     cy_stix_time_format_us(now, now_us());
@@ -760,7 +834,9 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                            "pending_count", (json_int_t)0, "pendings");
     char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
     comity_error se = {0};
-    if (!text || cy_store_status_put(r->node->store, sid, r->node->api_root,
+    if (text && strlen(text) > CY_STIX_STATUS_MAX) /* the caps make this impossible */
+        cy_fail(&se, COMITY_ERR_INTERNAL, "status resource over %u bytes", CY_STIX_STATUS_MAX);
+    if (!text || se.code || cy_store_status_put(r->node->store, sid, r->node->api_root,
                                      r->anon ? "" : r->who.name, cy_now_ms() * 1000, text,
                                      &se)) {
         free(text);
@@ -856,8 +932,34 @@ static void object(cy_req *r, cy_resp *w, bool versions)
     cy_obj_query q;
     fill_query(&p, c.n, &q);
     if (del) {
-        size_t deleted = 0;
+        /* the node's own objects, then the owner (stix/envelope.h) */
+        char type[CY_STIX_ID_MAX + 1], owner[COMITY_PARTY_MAX + 1];
+        cy_stix_status_text(type, sizeof type, oid);
+        char *dash = strstr(type, "--");
+        if (dash)
+            *dash = 0;
+        cy_stix_info ri = {.id = oid, .type = type};
         comity_error e = {0};
+        comity_err orc = cy_stix_reserved(&ri, &e);
+        if (!orc) {
+            orc = cy_store_object_owner(r->node->store, c.n, oid, owner, &e);
+            if (orc && orc != COMITY_ERR_NOTFOUND) {
+                cy_resp_error(r, w, true, 500, "store error", "%s", e.msg);
+                return;
+            }
+            bool op = !r->anon && !strcmp(r->who.kind, "operator");
+            orc = cy_stix_owner_allows(orc ? NULL : owner, r->anon ? "" : r->who.name, op,
+                                       CY_STIX_DELETE, &e);
+            if (!orc && op && strcmp(owner, r->who.name))
+                fprintf(stderr, "comity node: operator %s deletes %s (posted by %s) from "
+                                "collection %s\n",
+                        r->who.name, oid, owner[0] ? owner : "an unknown party", c.id);
+        }
+        if (orc) {
+            cy_resp_error(r, w, true, 403, "forbidden", "%s", e.msg);
+            return;
+        }
+        size_t deleted = 0;
         if (cy_store_objects_delete(r->node->store, &q, &deleted, &e)) {
             cy_resp_error(r, w, true, 500, "store error", "%s", e.msg);
             return;

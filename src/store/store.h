@@ -27,6 +27,8 @@
  *   objects      STIX objects per collection, one row per (id, version),
  *                and record projections (store/records.h)
  *   status       TAXII status resources of past POSTs (JSON), kept 7 days
+ *   object_owner who posted each object id of a collection (the first
+ *                claim wins; "" for objects stored before owners were)
  *   records, record_to   accepted records (store/records.h)
  *   delivered    framework "delivered" events (store/delivered.h)
  *
@@ -102,7 +104,7 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 5
+#define CY_STORE_SCHEMA_VERSION 6
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -229,6 +231,11 @@ typedef struct cy_store_ops {
                              comity_error *err);
     comity_err (*status_get)(void *impl, const char *api_root, const char *id, char **json,
                              char owner[COMITY_PARTY_MAX + 1], comity_error *err);
+    comity_err (*objects_claim)(void *impl, int64_t coll, const char *const *ids, size_t n,
+                                const char *owner, char (*owners)[COMITY_PARTY_MAX + 1],
+                                comity_error *err);
+    comity_err (*object_owner)(void *impl, int64_t coll, const char *id,
+                               char owner[COMITY_PARTY_MAX + 1], comity_error *err);
 } cy_store_ops;
 
 struct cy_record_ops;
@@ -392,6 +399,28 @@ static inline comity_err cy_store_status_get(comity_store *st, const char *api_r
                                              comity_error *err)
 {
     return st->ops->status_get(st->impl, api_root, id, json, owner, err);
+}
+
+/* Claims each of ids[0..n) in collection coll for `owner` where nobody
+ * has yet, in one transaction, and gives in owners[i] who holds ids[i]
+ * afterwards (owner itself, an earlier claimant, or "" for an object
+ * stored before owners were kept).  A claim stays after its objects are
+ * deleted.  The store records; the caller decides what a claim allows. */
+static inline comity_err cy_store_objects_claim(comity_store *st, int64_t coll,
+                                                const char *const *ids, size_t n,
+                                                const char *owner,
+                                                char (*owners)[COMITY_PARTY_MAX + 1],
+                                                comity_error *err)
+{
+    return st->ops->objects_claim(st->impl, coll, ids, n, owner, owners, err);
+}
+/* Who holds id in coll; COMITY_ERR_NOTFOUND when nobody does (the node's
+ * own objects, which no client posted). */
+static inline comity_err cy_store_object_owner(comity_store *st, int64_t coll, const char *id,
+                                               char owner[COMITY_PARTY_MAX + 1],
+                                               comity_error *err)
+{
+    return st->ops->object_owner(st->impl, coll, id, owner, err);
 }
 
 #include "store/records.h"

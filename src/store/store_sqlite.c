@@ -142,6 +142,12 @@ static const char *const MIGRATIONS[] = {
     "CREATE UNIQUE INDEX objects_version ON objects(coll, id, version_us) WHERE rec IS NULL;"
     "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
     "CREATE INDEX objects_rec ON objects(rec, coll) WHERE rec IS NOT NULL;",
+    /* 5 -> 6: who posted each object id (sq_objects_claim); objects stored
+     * before are held by "" (nobody a party can be) */
+    "CREATE TABLE IF NOT EXISTS object_owner(coll INTEGER NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL,"
+    " PRIMARY KEY(coll, id)) WITHOUT ROWID;"
+    "INSERT OR IGNORE INTO object_owner SELECT DISTINCT coll, id, '' FROM objects"
+    " WHERE rec IS NULL;",
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
@@ -1610,6 +1616,80 @@ static comity_err sq_status_get(void *impl, const char *api_root, const char *id
     return frame_done(&f, rc);
 }
 
+/* ---- object owners (only these two functions and migration 6 touch the
+ * object_owner table) ------------------------------------------------------ */
+
+static comity_err sq_objects_claim(void *impl, int64_t coll, const char *const *ids, size_t n,
+                                   const char *owner, char (*owners)[COMITY_PARTY_MAX + 1],
+                                   comity_error *err)
+{
+    struct sq *q = impl;
+    comity_err rc;
+    struct conn *c = acquire(q, &rc, err);
+    if (!c)
+        return rc;
+    rc = exec(c->db, "BEGIN IMMEDIATE", err);
+    if (rc)
+        goto done;
+    sqlite3_stmt *ins = prep(c, "INSERT OR IGNORE INTO object_owner(coll,id,owner) VALUES(?,?,?)",
+                             err);
+    sqlite3_stmt *get = ins ? prep(c, "SELECT owner FROM object_owner WHERE coll=? AND id=?", err)
+                            : NULL;
+    if (!ins || !get) {
+        rc = c->prep_rc;
+        goto rollback;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(ins, 1, coll);
+        sqlite3_bind_text(ins, 2, ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, owner, -1, SQLITE_STATIC);
+        int s = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (s != SQLITE_DONE) {
+            rc = dberr(err, c->db, "claiming objects");
+            goto rollback;
+        }
+        sqlite3_bind_int64(get, 1, coll);
+        sqlite3_bind_text(get, 2, ids[i], -1, SQLITE_STATIC);
+        s = sqlite3_step(get);
+        if (s == SQLITE_ROW)
+            copy_text(owners[i], COMITY_PARTY_MAX + 1, get, 0);
+        sqlite3_reset(get);
+        if (s != SQLITE_ROW) {
+            rc = dberr(err, c->db, "reading object owners");
+            goto rollback;
+        }
+    }
+    rc = exec(c->db, "COMMIT", err);
+    if (rc == COMITY_OK)
+        goto done;
+rollback:
+    exec(c->db, "ROLLBACK", NULL);
+done:
+    release(q, c);
+    return rc;
+}
+
+static comity_err sq_object_owner(void *impl, int64_t coll, const char *id,
+                                  char owner[COMITY_PARTY_MAX + 1], comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT owner FROM object_owner WHERE coll=? AND id=?",
+                               false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(f.st, 1, coll);
+    sqlite3_bind_text(f.st, 2, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW)
+        copy_text(owner, COMITY_PARTY_MAX + 1, f.st, 0);
+    else if (s == SQLITE_DONE)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: nobody holds %s", id);
+    else
+        rc = frame_check(&f, s, "reading an object's owner", err);
+    return frame_done(&f, rc);
+}
+
 static const cy_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1628,6 +1708,8 @@ static const cy_store_ops SQLITE_OPS = {
     .objects_delete = sq_objects_delete,
     .status_put = sq_status_put,
     .status_get = sq_status_get,
+    .objects_claim = sq_objects_claim,
+    .object_owner = sq_object_owner,
 };
 
 /* The store's schema (sqlite/db.h): MIGRATIONS[k] takes it from version
