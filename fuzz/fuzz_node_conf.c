@@ -2,7 +2,8 @@
  * fuzz_node_conf.c: the node's framework settings (src/node/node.c):
  * DIR/node.conf text and the durations it and `comity serve --deadline`
  * take.  Besides not crashing: an accepted text sets only positive
- * deadlines within the cap (or leaves them 0), and a duration accepted on
+ * deadlines within the cap (or leaves them 0), case deadlines and treaties
+ * within their counts, and a duration accepted on
  * its own is positive and at most 3650 days.
  */
 #include <stdlib.h>
@@ -20,8 +21,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (t.ack_ms[k] < 0 || t.ack_ms[k] > cap || t.answer_ms[k] < 0 ||
                 t.answer_ms[k] > cap || (t.ack_ms[k] == 0) != (t.answer_ms[k] == 0))
                 abort();
-        if (t.pong_ms < 0 || t.pong_ms > cap)
+        if (t.pong_ms < 0 || t.pong_ms > cap || t.ncases > CY_FW_CONF_CASES_MAX ||
+            t.ntreaties > CY_FW_CONF_TREATIES_MAX)
             abort();
+        for (size_t i = 0; i < t.ncases; i++)
+            if (t.cases[i].ms <= 0 || t.cases[i].ms > cap)
+                abort();
     }
     if (size < 64) {
         char s[64];

@@ -600,6 +600,11 @@ static void configured_deadlines(void **state)
         {"\n\ndeadline.5 = 1h\n", "line 3"},
         {"ping_deadline = 0h\n", "ping_deadline"},
         {"just words\n", "name = value"},
+        {"\ncase_deadline.budapest.lunch = 1h\n", "line 2"},
+        {"case_deadline.treaty-x.preservation = 1h\n", "line 1"},
+        {"case_deadline.preservation = soon\n", "line 1"},
+        {"\n\n\ntreaty.in.pk = friendship\n", "line 4"},
+        {"treaty.in = un\n", "treaty.A.B"},
     };
     for (size_t i = 0; i < sizeof badconf / sizeof *badconf; i++) {
         TU_OK(comity_write_file(conf, badconf[i].text, strlen(badconf[i].text), 0600, 0, E));
@@ -693,6 +698,34 @@ static void case_queries(void **state)
     json_decref(j);
     assert_int_equal(get(f, ANON, "/v1/framework/cases", &j), 401);
     json_decref(j);
+}
+
+/* node.conf's case deadlines and treaties: the pair's instrument sets a
+ * case's profile, the profile's deadline its clock. */
+static void configured_case_deadlines(void **state)
+{
+    (void)state;
+    struct fixture *f = make();
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/node.conf", f->nd);
+    const char *text = "treaty.in.pk = un\n"
+                       "case_deadline.un.preservation-answer = 6h\n"
+                       "case_deadline.preservation-answer = 2h\n"
+                       "case_deadline.un.preservation-answer = 8h\n";
+    TU_OK(comity_write_file(conf, text, strlen(text), 0600, 1, E));
+    start(f);
+    char id[128], rule[64], path[512];
+    json_t *j = NULL;
+    assert_int_equal(post(f, IN_CERT, "preservation-request", "pk.pkcert", NULL, B_PRES, id,
+                          rule),
+                     201);
+    snprintf(path, sizeof path, "/v1/framework/cases/%s", id);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "profile"), "un");
+    assert_string_equal(str(clock_of(j, "answer"), "due"), "2026-11-23T17:00:00.000Z");
+    json_decref(j);
+    void *p = f;
+    teardown(&p);
 }
 
 /* ---- pings --------------------------------------------------------------------------- */
@@ -1050,6 +1083,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
         cmocka_unit_test_setup_teardown(case_queries, setup, teardown),
+        cmocka_unit_test(configured_case_deadlines),
         cmocka_unit_test(legacy_records),
         cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
     };
