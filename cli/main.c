@@ -39,6 +39,7 @@ int cmd_ping(int, char **) WEAK;
 int cmd_pong(int, char **) WEAK;
 int cmd_stats(int, char **) WEAK;
 int cmd_timeline(int, char **) WEAK;
+int cmd_case(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -68,6 +69,7 @@ static const struct cli_command commands[] = {
     {"pong", cmd_pong, "answer pings", HELP_PONG},
     {"stats", cmd_stats, "ping response times per party and kind", HELP_STATS},
     {"timeline", cmd_timeline, "records in log order with their status", HELP_TIMELINE},
+    {"case", cmd_case, "open, advance, list and show cases", HELP_CASE},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

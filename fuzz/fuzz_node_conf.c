@@ -2,12 +2,12 @@
  * fuzz_node_conf.c: the node's framework settings (src/node/node.c):
  * DIR/node.conf text and the durations it and `comity serve --deadline`
  * take.  Besides not crashing: an accepted text sets only positive
- * deadlines within the cap (or leaves them 0), and a duration accepted on
- * its own is positive and at most 3650 days.  The connection settings of
- * the same text (max_per_ip, header_timeout, allow_many: conns.c's
- * address blocks): an accepted text gives a cap and a deadline within
- * bounds, and at most CY_ALLOW_MAX blocks, none with a bit set past its
- * prefix.
+ * deadlines within the cap (or leaves them 0), case deadlines and treaties
+ * within their counts, and a duration accepted on its own is positive and
+ * at most 3650 days.  The connection settings of the same text
+ * (max_per_ip, header_timeout, allow_many: conns.c's address blocks): an
+ * accepted text gives a cap and a deadline within bounds, and at most
+ * CY_ALLOW_MAX blocks, none with a bit set past its prefix.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (t.ack_ms[k] < 0 || t.ack_ms[k] > cap || t.answer_ms[k] < 0 ||
                 t.answer_ms[k] > cap || (t.ack_ms[k] == 0) != (t.answer_ms[k] == 0))
                 abort();
-        if (t.pong_ms < 0 || t.pong_ms > cap)
+        if (t.pong_ms < 0 || t.pong_ms > cap || t.ncases > CY_FW_CONF_CASES_MAX ||
+            t.ntreaties > CY_FW_CONF_TREATIES_MAX)
             abort();
+        for (size_t i = 0; i < t.ncases; i++)
+            if (t.cases[i].ms <= 0 || t.cases[i].ms > cap)
+                abort();
     }
     cy_conn_limits l;
     memset(&l, 0, sizeof l);

@@ -319,16 +319,56 @@ static void concurrent_distinct_records(void **state)
         comity_free(env[i]);
 }
 
+/* The record layer knows the types no module above it rules (sighting,
+ * evidence, note); the framework rules the rest, its case types included,
+ * and intake accepts both: one list of each, never a copy. */
 static void known_types(void **state)
 {
     (void)state;
-    const char *known[] = {"notification", "request", "ack",      "reply",    "close", "ping",
-                           "pong",         "poc",     "sighting", "evidence", "note"};
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        assert_true(cy_record_type_known(known[i]));
+    const char *unruled[] = {"sighting", "evidence", "note"};
+    for (size_t i = 0; i < sizeof unruled / sizeof *unruled; i++) {
+        assert_true(cy_record_type_known(unruled[i]));
+        assert_false(comity_framework_handles(unruled[i]));
+    }
+    const char *ruled[] = {"notification", "poc", "pong", "consult-request",
+                           "preservation-request", "mla-request", "emergency-request"};
+    for (size_t i = 0; i < sizeof ruled / sizeof *ruled; i++) {
+        assert_false(cy_record_type_known(ruled[i]));
+        assert_true(comity_framework_handles(ruled[i]));
+    }
     assert_false(cy_record_type_known("frobnicate"));
     assert_false(cy_record_type_known(""));
     assert_false(cy_record_type_known("Note"));
+}
+
+/* A case record posts like any framework record: a valid one is stored,
+ * one that breaks its schema is the framework's 422, not the type's. */
+static void case_types_accepted(void **state)
+{
+    struct fixture *f = *state;
+#define CREQ(body)                                                                       \
+    "{\"type\":\"preservation-request\",\"id\":\"preservation-request--6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b\"," \
+    "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\",\"to\":[\"in\"]," \
+    "\"tlp\":\"green\",\"body\":" body "}"
+    const char *good = CREQ("{\"requesting_authority\":\"a\",\"offence\":\"b\",\"data\":\"c\","
+                            "\"custodian\":\"d\",\"necessity\":\"e\",\"mla_to_follow\":true}");
+    const char *bad = CREQ("{\"requesting_authority\":\"a\",\"offence\":\"b\",\"data\":\"c\","
+                           "\"custodian\":\"d\",\"mla_to_follow\":true}");
+#undef CREQ
+    size_t lg, lb;
+    char *eg = sign_payload(f, good, &lg), *eb = sign_payload(f, bad, &lb);
+    struct reply r;
+    char rule[64];
+    post(f, eb, lb, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "framework");
+    assert_non_null(strstr(r.body, "necessity"));
+    post(f, eg, lg, &r);
+    if (r.status != 201)
+        fprintf(stderr, "%s\n", r.body);
+    assert_int_equal(r.status, 201);
+    comity_free(eg);
+    comity_free(eb);
 }
 
 /* The store's files vanish under a running node (a disk pulled, a wrong
@@ -749,6 +789,7 @@ int main(void)
         cmocka_unit_test(known_types),
         cmocka_unit_test_setup_teardown(same_id_other_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(framework_repost, setup, teardown),
+        cmocka_unit_test_setup_teardown(case_types_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(store_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_batch_checkpointed, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),

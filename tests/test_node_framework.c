@@ -600,6 +600,11 @@ static void configured_deadlines(void **state)
         {"\n\ndeadline.5 = 1h\n", "line 3"},
         {"ping_deadline = 0h\n", "ping_deadline"},
         {"just words\n", "name = value"},
+        {"\ncase_deadline.budapest.lunch = 1h\n", "line 2"},
+        {"case_deadline.treaty-x.preservation = 1h\n", "line 1"},
+        {"case_deadline.preservation = soon\n", "line 1"},
+        {"\n\n\ntreaty.in.pk = friendship\n", "line 4"},
+        {"treaty.in = un\n", "treaty.A.B"},
     };
     for (size_t i = 0; i < sizeof badconf / sizeof *badconf; i++) {
         TU_OK(comity_write_file(conf, badconf[i].text, strlen(badconf[i].text), 0600, 0, E));
@@ -607,6 +612,118 @@ static void configured_deadlines(void **state)
         TU_FAILS(comity_node_start(f->node, &f->so, E), COMITY_ERR_USAGE, badconf[i].needle);
         stop(f);
     }
+    void *p = f;
+    teardown(&p);
+}
+
+/* ---- cases ----------------------------------------------------------------------------- */
+
+#define B_PRES                                                                                  \
+    "{\"requesting_authority\":\"CERT-In 24/7\",\"offence\":\"ransomware against a hospital\","  \
+    "\"data\":\"server logs of 203.0.113.7\",\"custodian\":\"a hosting provider in pk\","      \
+    "\"necessity\":\"logs rotate in 7 days\",\"mla_to_follow\":true}"
+
+/* The clock named `name` of case `c` (a cases-list item or a case view). */
+static json_t *clock_of(json_t *c, const char *name)
+{
+    json_t *a = json_object_get(c, "clocks"), *k;
+    size_t i;
+    json_array_foreach(a, i, k)
+    if (!strcmp(str(k, "name"), name))
+        return k;
+    return NULL;
+}
+
+/* A party's open cases and one case over HTTP, with the library's clocks
+ * and visibility: a party not in the case (another office of a named
+ * state included) gets the unknown id's 404, and its own list lacks it. */
+static void case_queries(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], cid[128], rule[64], path[512];
+    json_t *j = NULL;
+    assert_int_equal(post(f, IN_CERT, "preservation-request", "pk.pkcert", NULL, B_PRES, id,
+                          rule),
+                     201);
+    assert_int_equal(get(f, PK_CERT, "/v1/framework/cases", &j), 200);
+    json_t *c = item(json_object_get(j, "cases"), id);
+    assert_non_null(c);
+    assert_string_equal(str(c, "state"), "requested");
+    assert_non_null(clock_of(c, "answer"));
+    assert_string_equal(str(clock_of(c, "answer"), "due"), "2026-11-24T09:00:00.000Z");
+    json_decref(j);
+    /* non-parties: the same answer as for an unknown id */
+    snprintf(path, sizeof path, "/v1/framework/cases/%s", id);
+    assert_int_equal(get(f, IN_MEA, path, &j), 404);
+    assert_string_equal(str(j, "rule"), "framework");
+    json_decref(j);
+    assert_int_equal(get(f, PK_MOFA, path, &j), 404);
+    json_decref(j);
+    assert_int_equal(
+        get(f, IN_MEA, "/v1/framework/cases/preservation-request--0b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d",
+            &j),
+        404);
+    assert_string_equal(str(j, "rule"), "framework");
+    json_decref(j);
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/cases", &j), 200);
+    assert_null(item(json_object_get(j, "cases"), id));
+    json_decref(j);
+    /* the requested party's answer is overdue a day later */
+    at("2026-11-24T09:00:01.000Z");
+    assert_int_equal(get(f, PK_CERT, "/v1/framework/cases", &j), 200);
+    c = item(json_object_get(j, "cases"), id);
+    assert_true(json_is_true(json_object_get(clock_of(c, "answer"), "overdue")));
+    json_decref(j);
+    /* confirmed: the 60-day period and the follow-up MLA clock, for both */
+    assert_int_equal(post(f, PK_CERT, "preservation-confirm", "in.cert-in", id,
+                          "{\"reference\":\"PK-991\"}", cid, rule),
+                     201);
+    for (int who = IN_CERT; who >= PK_CERT; who -= IN_CERT - PK_CERT) {
+        assert_int_equal(get(f, who, path, &j), 200);
+        assert_string_equal(str(j, "state"), "preserved");
+        assert_non_null(clock_of(j, "mla-request"));
+        assert_string_equal(str(clock_of(j, "mla-request"), "due"), "2027-01-23T09:00:01.000Z");
+        assert_non_null(json_object_get(j, "next"));
+        json_decref(j);
+    }
+    /* the operator names the party whose cases it reads, and sees a case */
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/cases", &j), 400);
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/cases?party=in.cert-in", &j), 200);
+    assert_non_null(item(json_object_get(j, "cases"), id));
+    json_decref(j);
+    assert_int_equal(get(f, OPERATOR, path, &j), 200);
+    json_decref(j);
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/cases?party=in.cert-in", &j), 403);
+    json_decref(j);
+    assert_int_equal(get(f, ANON, "/v1/framework/cases", &j), 401);
+    json_decref(j);
+}
+
+/* node.conf's case deadlines and treaties: the pair's instrument sets a
+ * case's profile, the profile's deadline its clock. */
+static void configured_case_deadlines(void **state)
+{
+    (void)state;
+    struct fixture *f = make();
+    char conf[600];
+    snprintf(conf, sizeof conf, "%s/node.conf", f->nd);
+    const char *text = "treaty.in.pk = un\n"
+                       "case_deadline.un.preservation-answer = 6h\n"
+                       "case_deadline.preservation-answer = 2h\n"
+                       "case_deadline.un.preservation-answer = 8h\n";
+    TU_OK(comity_write_file(conf, text, strlen(text), 0600, 1, E));
+    start(f);
+    char id[128], rule[64], path[512];
+    json_t *j = NULL;
+    assert_int_equal(post(f, IN_CERT, "preservation-request", "pk.pkcert", NULL, B_PRES, id,
+                          rule),
+                     201);
+    snprintf(path, sizeof path, "/v1/framework/cases/%s", id);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "profile"), "un");
+    assert_string_equal(str(clock_of(j, "answer"), "due"), "2026-11-23T17:00:00.000Z");
+    json_decref(j);
     void *p = f;
     teardown(&p);
 }
@@ -965,6 +1082,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(directory, setup, teardown),
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(case_queries, setup, teardown),
+        cmocka_unit_test(configured_case_deadlines),
         cmocka_unit_test(legacy_records),
         cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
     };

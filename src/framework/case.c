@@ -31,10 +31,6 @@
 /* The JSON of a party's open cases: refused (TOOBIG) beyond this. */
 #define CASES_JSON_MAX ((size_t)256 << 20)
 
-static const cy_mech *const mechs[] = {&cy_mech_consultation,
-                                       &cy_mech_preservation, &cy_mech_mla,
-                                       &cy_mech_emergency};
-
 const char *const cy_profile_names[CY_PROFILE_COUNT] = {
     "budapest", "second-protocol", "un", "eu"};
 
@@ -55,11 +51,18 @@ static const char *role_name(unsigned roles)
 
 /* ---- the handle's part ------------------------------------------------------ */
 
-void cy_cases_init(cy_cases *cs)
+/* The handle's cases: allocated here, each mechanism's default deadlines
+ * (its descriptor's `defaults`) in the table. */
+static comity_err cases_init(comity_framework *fw, comity_error *err)
 {
-    for (int p = 0; p < CY_PROFILE_COUNT; p++)
-        for (int k = 0; k < CY_CK_COUNT; k++)
-            cs->dur[p][k] = cy_case_default_ms(p, (enum cy_ck)k);
+    cy_cases *cs = cy_calloc(1, sizeof *cs);
+    if (!cs)
+        return cy_fw_nomem(err);
+    for (size_t i = 0; i < fw->ncase_mechs; i++)
+        if (fw->case_mechs[i]->defaults)
+            fw->case_mechs[i]->defaults(cs->dur);
+    fw->cases = cs;
+    return COMITY_OK;
 }
 
 static void case_free(cy_case *c)
@@ -87,8 +90,11 @@ static void case_free(cy_case *c)
     cy_free(c);
 }
 
-void cy_cases_clear(cy_cases *cs)
+static void cases_clear(comity_framework *fw)
 {
+    cy_cases *cs = fw->cases;
+    if (!cs)
+        return;
     for (size_t i = 0; i < cs->n; i++)
         case_free(cs->c[i]);
     cy_free(cs->c);
@@ -98,7 +104,8 @@ void cy_cases_clear(cy_cases *cs)
         cy_free(cs->plists[i].v);
     cy_free(cs->plists);
     cy_free(cs->treaties);
-    memset(cs, 0, sizeof *cs);
+    cy_free(cs);
+    fw->cases = NULL;
 }
 
 static int profile_index(const char *name)
@@ -196,9 +203,10 @@ static const cy_case_type *type_of(const char *name, const cy_mech *m)
     return NULL;
 }
 
-const cy_mech *cy_case_mech_of(const char *type, const cy_case_type **t)
+const cy_mech *cy_case_mech_in(const cy_mech *const *mechs, size_t n,
+                               const char *type, const cy_case_type **t)
 {
-    for (size_t i = 0; i < CY_ARRAY_LEN(mechs); i++) {
+    for (size_t i = 0; i < n; i++) {
         const cy_case_type *ct = type_of(type, mechs[i]);
         if (ct) {
             if (t)
@@ -328,21 +336,6 @@ comity_err cy_case_check_body(const cy_case_type *t, const json_t *body,
             return rc;
     }
     return t->check ? t->check(t->name, body, err) : COMITY_OK;
-}
-
-bool cy_fw_case_type(const char *type)
-{
-    return cy_case_mech_of(type, NULL) != NULL;
-}
-
-comity_err cy_fw_case_body(const char *type, const json_t *body,
-                           comity_error *err)
-{
-    const cy_case_type *t = NULL;
-    if (!cy_case_mech_of(type, &t))
-        return cy_fail(err, COMITY_ERR_USAGE, "framework: %s is not a case type",
-                       type);
-    return cy_case_check_body(t, body, err);
 }
 
 /* ---- parties and roles -------------------------------------------------------- */
@@ -733,13 +726,17 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
     return COMITY_OK;
 }
 
-comity_err cy_case_add(comity_framework *fw, const comity_record *rec,
-                       json_t *body, int64_t created, bool dry,
-                       comity_error *err)
+/* A record of a case type: the core's rules, the mechanism's table and
+ * hooks; unless dry, its effects.  body: borrowed, NULL when unreadable. */
+static comity_err case_add(comity_framework *fw, enum cy_fw_type ft,
+                           const comity_record *rec, json_t *body,
+                           int64_t created, bool dry, comity_error *err)
 {
+    (void)ft;
     const char *type = comity_record_type(rec);
     const cy_case_type *t = NULL;
-    const cy_mech *m = cy_case_mech_of(type, &t);
+    const cy_mech *m =
+        cy_case_mech_in(fw->case_mechs, fw->ncase_mechs, type, &t);
     if (!m)
         return cy_fail(err, COMITY_ERR_INTERNAL, "%s: not a case type", type);
     comity_err rc;
@@ -1062,3 +1059,13 @@ comity_err comity_framework_case(const comity_framework *fw, const char *id,
     }
     return cy_fw_dump(o, json, err);
 }
+
+/* ---- the descriptor ------------------------------------------------------------- */
+
+const cy_fw_mech cy_fw_mech_cases = {
+    .name = "cases",
+    .types = CY_FW_BIT(CY_FW_CASE),
+    .init = cases_init,
+    .clear = cases_clear,
+    .add = case_add,
+};

@@ -159,6 +159,9 @@ struct cy_mech {
     /* Extra fields of the case view (e.g. the escalation ladder); may be
      * NULL.  Adds them to `o`; -1 on OOM. */
     int (*view)(const comity_framework *fw, const cy_case *c, json_t *o);
+    /* Writes the default durations (ms) of the deadline table's columns
+     * this mechanism owns, for every profile; may be NULL. */
+    void (*defaults)(int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT]);
 };
 
 /* ---- a case ---------------------------------------------------------------- */
@@ -220,23 +223,15 @@ typedef struct cy_cases {
 
 /* ---- the core's functions (case.c) ------------------------------------------ */
 
-/* Sets the default deadline table; frees everything (both tolerate a
- * zeroed cy_cases). */
-void cy_cases_init(cy_cases *cs);
-void cy_cases_clear(cy_cases *cs);
-
-/* The mechanism and type of a record type name, or NULL. */
-const cy_mech *cy_case_mech_of(const char *type, const cy_case_type **t);
+/* The mechanism among mechs[0..n) and the type of a record type name, or
+ * NULL.  The list is the caller's (registry.c's cy_case_mechs, kept in the
+ * handle as fw->case_mechs): the core knows no mechanism by name. */
+const cy_mech *cy_case_mech_in(const cy_mech *const *mechs, size_t n,
+                               const char *type, const cy_case_type **t);
 
 /* Checks a parsed body (borrowed) against the schema of case type t. */
 comity_err cy_case_check_body(const cy_case_type *t, const json_t *body,
                               comity_error *err);
-
-/* A record of a case type: the core's rules, the mechanism's table and
- * hooks; unless dry, its effects.  body: borrowed, NULL when unreadable. */
-comity_err cy_case_add(comity_framework *fw, const comity_record *rec,
-                       json_t *body, int64_t created, bool dry,
-                       comity_error *err);
 
 /* The case `id`, or NULL. */
 cy_case *cy_case_find(const comity_framework *fw, const char *id);
@@ -249,15 +244,12 @@ unsigned cy_case_roles(const cy_case *c, const char *party);
 comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,
                             const char *what, int64_t due, comity_error *err);
 
-/* The two mechanisms' tables (consult.c, evidence.c). */
+/* The mechanisms' descriptors (consult.c, evidence.c), listed by
+ * registry.c; case.c never names them. */
 extern const cy_mech cy_mech_consultation;
 extern const cy_mech cy_mech_preservation;
 extern const cy_mech cy_mech_mla;
 extern const cy_mech cy_mech_emergency;
-
-/* Default deadline of clock ck under profile p, in ms (evidence.c and
- * consult.c own their columns). */
-int64_t cy_case_default_ms(int profile, enum cy_ck ck);
 
 /* Names of profiles and deadline columns, for the public setters. */
 extern const char *const cy_profile_names[CY_PROFILE_COUNT];

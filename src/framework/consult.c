@@ -303,6 +303,14 @@ static int view(const comity_framework *fw, const cy_case *c, json_t *o)
     return json_object_set_new(o, "ladder", ladder) ? -1 : 0;
 }
 
+/* The consultations' column of the deadline table: the requested party's
+ * answer, 14 days under every profile (a default, not law). */
+static void defaults(int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT])
+{
+    for (int p = 0; p < CY_PROFILE_COUNT; p++)
+        dur[p][CY_CK_CONSULT_ANSWER] = 14 * 24 * HOUR_MS;
+}
+
 const cy_mech cy_mech_consultation = {
     .name = "consultation",
     .opens = "consult-request",
@@ -321,4 +329,5 @@ const cy_mech cy_mech_consultation = {
     .profiled = false,
     .hook = hook,
     .view = view,
+    .defaults = defaults,
 };

@@ -4,9 +4,12 @@
  * A comity_framework is fed verified records in log order (and "delivered"
  * events from the node).  This file owns the handle (new, free, the
  * deadline tables), parses and checks a record's body against its schema
- * (schema.c), refuses a record fed twice, and hands the record to the file
- * of its mechanism: directory.c (poc), messages.c (notification, request,
- * ack, reply, close, ping, pong); pings.c holds the ping statistics.
+ * (schema.c), refuses a record fed twice, and hands the record to the
+ * mechanism that rules its type, found in the registry's list of
+ * descriptors (registry.c): directory.c (poc), messages.c (notification,
+ * request, ack, reply, close, ping, pong), case.c (the case mechanisms'
+ * types); pings.c holds the ping statistics.  This file calls no
+ * mechanism's function by name (core.h draws the floors).
  *
  * Every rule that needs state is checked before anything changes, so a
  * refused record leaves the handle as it was; a dry run (check) applies
@@ -20,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "framework/case.h"
+#include "framework/core.h"
 
 /* Defaults: configurable, not law (docs/framework.md). */
 static const int64_t default_ack_h[6] = {24, 72, 48, 24, 4, 1};
@@ -31,19 +34,24 @@ comity_err comity_framework_new(comity_framework **out, comity_error *err)
 {
     *out = NULL;
     comity_framework *fw = cy_calloc(1, sizeof *fw);
-    if (!fw || !(fw->ids = json_object()) ||
-        !(fw->cases = cy_calloc(1, sizeof *fw->cases))) {
-        if (fw)
-            json_decref(fw->ids);
+    if (!fw || !(fw->ids = json_object())) {
         cy_free(fw);
-        return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
+        return cy_fw_nomem(err);
     }
     for (int i = 0; i < 6; i++) {
         fw->ack_ms[i] = default_ack_h[i] * HOUR_MS;
         fw->answer_ms[i] = default_answer_h[i] * HOUR_MS;
     }
     fw->pong_ms = 24 * HOUR_MS;
-    cy_cases_init(fw->cases);
+    fw->case_mechs = cy_case_mechs;
+    fw->ncase_mechs = cy_case_nmechs;
+    for (size_t i = 0; i < cy_fw_nmechs; i++) {
+        comity_err rc;
+        if (cy_fw_mechs[i]->init && (rc = cy_fw_mechs[i]->init(fw, err))) {
+            comity_framework_free(fw);
+            return rc;
+        }
+    }
     *out = fw;
     return COMITY_OK;
 }
@@ -52,16 +60,9 @@ void comity_framework_free(comity_framework *fw)
 {
     if (!fw)
         return;
-    for (size_t i = 0; i < fw->nmsgs; i++)
-        cy_fw_msg_clear(&fw->msgs[i]);
-    for (size_t i = 0; i < fw->npocs; i++)
-        cy_fw_poc_clear(&fw->pocs[i]);
-    cy_free(fw->msgs);
-    cy_free(fw->pocs);
+    for (size_t i = 0; i < cy_fw_nmechs; i++)
+        cy_fw_mechs[i]->clear(fw);
     json_decref(fw->ids);
-    if (fw->cases)
-        cy_cases_clear(fw->cases);
-    cy_free(fw->cases);
     cy_free(fw);
 }
 
@@ -90,59 +91,6 @@ comity_err comity_framework_set_ping_deadline(comity_framework *fw,
                        "framework: the ping deadline must be positive");
     fw->pong_ms = pong_ms;
     return COMITY_OK;
-}
-
-/* ---- helpers ----------------------------------------------------------- */
-
-/* The state a party belongs to: its first label, into buf. */
-const char *cy_fw_state_of(const char *party, char buf[COMITY_PARTY_MAX + 1])
-{
-    size_t n = strcspn(party, ".");
-    if (n > COMITY_PARTY_MAX)
-        n = COMITY_PARTY_MAX;
-    memcpy(buf, party, n);
-    buf[n] = 0;
-    return buf;
-}
-
-comity_err cy_fw_nomem(comity_error *err)
-{
-    return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
-}
-
-comity_err cy_fw_grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return COMITY_OK;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void *p = cy_realloc(*arr, nc * elem);
-    if (!p)
-        return COMITY_ERR_NOMEM;
-    *arr = p;
-    *cap = nc;
-    return COMITY_OK;
-}
-
-json_t *cy_fw_time_json(int64_t ms)
-{
-    if (ms < 0)
-        return json_null();
-    char buf[CY_TIME_BUF];
-    cy_time_format_ms(buf, ms);
-    return json_string(buf);
-}
-
-comity_err cy_fw_dump(json_t *j, char **json, comity_error *err)
-{
-    *json = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!*json)
-        return cy_fw_nomem(err);
-    /* hand out memory the caller can release with comity_free */
-    char *c = cy_strdup(*json);
-    free(*json);
-    *json = c;
-    return c ? COMITY_OK : cy_fw_nomem(err);
 }
 
 static comity_err add_impl(comity_framework *fw, const comity_record *rec,
@@ -176,22 +124,13 @@ static comity_err add_impl(comity_framework *fw, const comity_record *rec,
             return rc;
         }
     }
-    switch (t) {
-    case CY_FW_POC:
-        rc = cy_fw_add_poc(fw, rec, j, created, dry, err);
-        break;
-    case CY_FW_NOTIFICATION:
-    case CY_FW_REQUEST:
-    case CY_FW_PING:
-        rc = cy_fw_add_message(fw, t, rec, j, created, dry, err);
-        break;
-    case CY_FW_CASE:
-        rc = cy_case_add(fw, rec, j, created, dry, err);
-        break;
-    default:
-        rc = cy_fw_add_answer(fw, t, rec, j, created, dry, err);
-        break;
-    }
+    const cy_fw_mech *m = NULL;
+    for (size_t i = 0; !m && i < cy_fw_nmechs; i++)
+        if (cy_fw_mechs[i]->types & CY_FW_BIT(t))
+            m = cy_fw_mechs[i];
+    rc = m ? m->add(fw, t, rec, j, created, dry, err)
+           : cy_fail(err, COMITY_ERR_INTERNAL, "%s: no mechanism rules it",
+                     type);
     json_decref(j);
     return rc;
 }

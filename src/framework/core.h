@@ -1,11 +1,22 @@
 /*
- * core.h: the framework handle's state, shared by its files.
+ * core.h: the framework handle's state, shared by its files, and the
+ * descriptor by which a mechanism plugs into the core.
  *
- * core.c owns the handle (new, free, deadline tables), the entry point that
- * feeds a record (parse and check its body, then hand it to the file of its
- * mechanism) and the helpers every mechanism uses; directory.c, messages.c
- * and pings.c each hold one mechanism's rules and queries on the state
- * declared here.  Nothing outside src/framework/ includes this header.
+ * The files stand in floors, each calling only files below it, never two
+ * calling each other:
+ *
+ *   core.c       the handle (new, free, deadline tables) and the entry point
+ *                that feeds a record, dispatched through the registry
+ *   registry.c   the list of mechanisms (descriptors only), the case
+ *                mechanisms' list, and which record types are ruled
+ *   consult.c, evidence.c   case mechanisms, on the case core
+ *   case.c       the case core; it knows case mechanisms only through the
+ *                descriptors (struct cy_mech) it is handed
+ *   pings.c, messages.c, directory.c   the message mechanisms and queries
+ *   schema.c     the fixed types' body schemas
+ *   util.c       helpers, calling no other file here
+ *
+ * Nothing outside src/framework/ includes this header.
  */
 #ifndef COMITY_FRAMEWORK_CORE_H
 #define COMITY_FRAMEWORK_CORE_H
@@ -52,9 +63,46 @@ struct comity_framework {
     int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
     int64_t pong_ms;
     struct cy_cases *cases;  /* owned: the case mechanisms (case.h) */
+    /* The case mechanisms (registry.c), set by core.c before any init. */
+    const struct cy_mech *const *case_mechs;
+    size_t ncase_mechs;
 };
 
-/* ---- core.c: helpers ---------------------------------------------------- */
+/* ---- mechanisms, as the core sees them ------------------------------------ */
+
+#define CY_FW_BIT(t) (1u << (unsigned)(t))
+
+/* A mechanism: the record types it rules and its handlers.  Each mechanism
+ * file exports one const descriptor; registry.c lists them and core.c
+ * walks that list, knowing no mechanism's functions. */
+typedef struct cy_fw_mech {
+    const char *name;
+    unsigned types; /* CY_FW_BIT of each enum cy_fw_type it rules */
+    /* Sets up its part of a new handle (may allocate; COMITY_ERR_NOMEM);
+     * may be NULL. */
+    comity_err (*init)(comity_framework *fw, comity_error *err);
+    /* Frees its part; tolerates a part never set up. */
+    void (*clear)(comity_framework *fw);
+    /* A record of one of its types (body parsed and checked against the
+     * fixed schema, borrowed; NULL when sealed and not given): its rules,
+     * then unless dry its effects.  A refusal changes nothing. */
+    comity_err (*add)(comity_framework *fw, enum cy_fw_type t,
+                      const comity_record *rec, json_t *body,
+                      int64_t created, bool dry, comity_error *err);
+} cy_fw_mech;
+
+extern const cy_fw_mech cy_fw_mech_directory; /* directory.c */
+extern const cy_fw_mech cy_fw_mech_messages;  /* messages.c */
+extern const cy_fw_mech cy_fw_mech_cases;     /* case.c */
+
+/* registry.c: the mechanisms, and the case mechanisms. */
+extern const cy_fw_mech *const cy_fw_mechs[];
+extern const size_t cy_fw_nmechs;
+struct cy_mech;
+extern const struct cy_mech *const cy_case_mechs[];
+extern const size_t cy_case_nmechs;
+
+/* ---- util.c: helpers ------------------------------------------------------ */
 
 /* The state a party belongs to: its first label, into buf. */
 const char *cy_fw_state_of(const char *party, char buf[COMITY_PARTY_MAX + 1]);
@@ -71,27 +119,13 @@ comity_err cy_fw_dump(json_t *j, char **json, comity_error *err);
 
 /* ---- directory.c -------------------------------------------------------- */
 
-void cy_fw_poc_clear(poc *p);
 /* The kind of the contact `party` is in the directory at `at`, or NULL. */
 const char *cy_fw_kind_of_party(const comity_framework *fw, const char *party,
                                 int64_t at);
-/* A poc record: its rules, then (unless dry) its entry. */
-comity_err cy_fw_add_poc(comity_framework *fw, const comity_record *rec,
-                         json_t *body, int64_t created, bool dry,
-                         comity_error *err);
 
 /* ---- messages.c --------------------------------------------------------- */
 
-void cy_fw_msg_clear(msg *m);
 /* The message (notification, request, ping) `id`, or NULL. */
 const msg *cy_fw_msg_find(const comity_framework *fw, const char *id);
-/* notification, request, ping: a new message with one slot per recipient. */
-comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
-                             const comity_record *rec, json_t *body,
-                             int64_t created, bool dry, comity_error *err);
-/* ack, reply, close, pong: the rules of the status machine. */
-comity_err cy_fw_add_answer(comity_framework *fw, enum cy_fw_type t,
-                            const comity_record *rec, json_t *body,
-                            int64_t created, bool dry, comity_error *err);
 
 #endif

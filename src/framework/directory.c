@@ -11,7 +11,7 @@
 
 #include "framework/core.h"
 
-void cy_fw_poc_clear(poc *p)
+static void poc_clear(poc *p)
 {
     cy_free(p->state);
     cy_free(p->kind);
@@ -65,7 +65,7 @@ const char *cy_fw_kind_of_party(const comity_framework *fw, const char *party,
     return NULL;
 }
 
-comity_err cy_fw_add_poc(comity_framework *fw, const comity_record *rec,
+static comity_err add_poc(comity_framework *fw, const comity_record *rec,
                          json_t *body, int64_t created, bool dry,
                          comity_error *err)
 {
@@ -114,7 +114,7 @@ comity_err cy_fw_add_poc(comity_framework *fw, const comity_record *rec,
     p.body = json_incref(body);
     if (!p.state || !p.kind || (party && !p.party) || !p.id || !p.author ||
         json_object_set_new(fw->ids, p.id, json_integer(-1))) {
-        cy_fw_poc_clear(&p);
+        poc_clear(&p);
         return cy_fw_nomem(err);
     }
     fw->pocs[fw->npocs++] = p;
@@ -180,3 +180,28 @@ comity_err comity_framework_directory(const comity_framework *fw,
     }
     return cy_fw_dump(a, json, err);
 }
+
+/* ---- the descriptor --------------------------------------------------------- */
+
+static void directory_clear(comity_framework *fw)
+{
+    for (size_t i = 0; i < fw->npocs; i++)
+        poc_clear(&fw->pocs[i]);
+    cy_free(fw->pocs);
+}
+
+static comity_err directory_add(comity_framework *fw, enum cy_fw_type t,
+                                const comity_record *rec, json_t *body,
+                                int64_t created, bool dry, comity_error *err)
+{
+    (void)t;
+    return add_poc(fw, rec, body, created, dry, err);
+}
+
+const cy_fw_mech cy_fw_mech_directory = {
+    .name = "directory",
+    .types = CY_FW_BIT(CY_FW_POC),
+    .init = NULL,
+    .clear = directory_clear,
+    .add = directory_add,
+};

@@ -32,18 +32,24 @@
 #define DAY_MS (24 * HOUR_MS)
 
 /* Defaults of the deadline table, in hours, by profile (budapest,
- * second-protocol, un, eu) and clock (enum cy_ck). */
+ * second-protocol, un, eu) and clock (enum cy_ck); the first column is
+ * consult.c's (0 here, unused). */
 static const int64_t default_h[CY_PROFILE_COUNT][CY_CK_COUNT] = {
     /*   consult   pres-ans  pres     ext      mla      info     em-ans  em-conf */
-    {14 * 24, 24, 60 * 24, 60 * 24, 45 * 24, 30 * 24, 24, 72},
-    {14 * 24, 24, 60 * 24, 60 * 24, 45 * 24, 30 * 24, 24, 72},
-    {14 * 24, 24, 60 * 24, 60 * 24, 45 * 24, 30 * 24, 24, 72},
-    {14 * 24, 24, 60 * 24, 30 * 24, 10 * 24, 30 * 24, 8, 72},
+    {0, 24, 60 * 24, 60 * 24, 45 * 24, 30 * 24, 24, 72},
+    {0, 24, 60 * 24, 60 * 24, 45 * 24, 30 * 24, 24, 72},
+    {0, 24, 60 * 24, 60 * 24, 45 * 24, 30 * 24, 24, 72},
+    {0, 24, 60 * 24, 30 * 24, 10 * 24, 30 * 24, 8, 72},
 };
 
-int64_t cy_case_default_ms(int profile, enum cy_ck ck)
+/* The columns of the deadline table evidence requests own (every one but
+ * the consultations' answer). */
+static void defaults(int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT])
 {
-    return default_h[profile][ck] * HOUR_MS;
+    for (int p = 0; p < CY_PROFILE_COUNT; p++)
+        for (int k = 0; k < CY_CK_COUNT; k++)
+            if (k != CY_CK_CONSULT_ANSWER)
+                dur[p][k] = default_h[p][k] * HOUR_MS;
 }
 
 #define TEXT(n, req) {n, CY_FK_TEXT, req, NULL, 0, 0}
@@ -173,6 +179,7 @@ const cy_mech cy_mech_preservation = {
     .third_max = 0,
     .profiled = true,
     .hook = p_hook,
+    .defaults = defaults,
 };
 
 /* ---- mutual legal assistance ------------------------------------------------------ */
@@ -276,6 +283,7 @@ const cy_mech cy_mech_mla = {
     .third_max = 0,
     .profiled = true,
     .hook = m_hook,
+    .defaults = defaults,
 };
 
 /* ---- emergency requests ------------------------------------------------------------- */
@@ -340,4 +348,5 @@ const cy_mech cy_mech_emergency = {
     .nclocks = CY_ARRAY_LEN(e_clocks),
     .third_max = 0,
     .profiled = true,
+    .defaults = defaults,
 };

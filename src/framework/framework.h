@@ -1,11 +1,11 @@
 /*
- * framework.h: private interface between the framework's body schemas
- * (schema.c) and its state machine (framework.c).
+ * framework.h: the lowest private interface of the framework: the record
+ * types it rules, the helpers of util.c and the body schemas of schema.c.
  *
  * schema.c parses a body (size and depth capped, duplicate keys refused)
- * and checks it against the schema of its record type alone; framework.c
- * then applies the rules that need state: who may answer what, what may
- * follow what, and the deadlines.
+ * and checks it against the schema of its record type alone; the
+ * mechanisms above (core.h says which) then apply the rules that need
+ * state: who may answer what, what may follow what, and the deadlines.
  */
 #ifndef COMITY_FRAMEWORK_H
 #define COMITY_FRAMEWORK_H
@@ -28,16 +28,14 @@ enum cy_fw_type {
     CY_FW_CASE  /* a case mechanism's type (case.c) */
 };
 
-/* The type for a record type name, CY_FW_NONE if not ruled here. */
+/* The type for a record type name, CY_FW_NONE if not ruled here: the
+ * fixed types of schema.c, else a case mechanism's (registry.c). */
 enum cy_fw_type cy_fw_type_of(const char *type);
+/* The same among the fixed types alone (schema.c). */
+enum cy_fw_type cy_fw_fixed_type(const char *type);
 
-/* 1 when `type` is one of the case mechanisms' types (case.c). */
-bool cy_fw_case_type(const char *type);
-/* Checks a parsed body (borrowed) against the schema of case type `type`. */
-comity_err cy_fw_case_body(const char *type, const json_t *body,
-                           comity_error *err);
-
-/* Whether s is in the NULL-terminated list; "a, b or c" of it into buf. */
+/* util.c: whether s is in the NULL-terminated list; "a, b or c" of it into
+ * buf. */
 bool cy_fw_in_vocab(const char *s, const char *const *list);
 const char *cy_fw_vocab_text(char *buf, size_t cap, const char *const *list);
 
@@ -54,7 +52,8 @@ comity_err cy_fw_parse_body(const char *type, const char *body, size_t len,
 comity_err cy_fw_check(enum cy_fw_type t, const json_t *body,
                        comity_error *err);
 
-/* An RFC 3339 time (any fraction, Z or offset) as ms; -1 if not one. */
+/* util.c: an RFC 3339 time (any fraction, Z or offset) as ms; -1 if not
+ * one. */
 int64_t cy_fw_time(const char *s);
 
 #endif

@@ -76,6 +76,13 @@ static comity_err build(comity_store *st, const cy_fw_table *t, comity_framework
             rc = comity_framework_set_deadline(fw, k, t->ack_ms[k], t->answer_ms[k], err);
     if (!rc && t->pong_ms)
         rc = comity_framework_set_ping_deadline(fw, t->pong_ms, err);
+    for (size_t i = 0; i < t->ncases && !rc; i++)
+        rc = comity_framework_set_case_deadline(
+            fw, t->cases[i].profile[0] ? t->cases[i].profile : NULL, t->cases[i].clock,
+            t->cases[i].ms, err);
+    for (size_t i = 0; i < t->ntreaties && !rc; i++)
+        rc = comity_framework_set_treaty(fw, t->treaties[i].a, t->treaties[i].b,
+                                         t->treaties[i].profile, err);
     memset(p, 0, sizeof *p);
     p->fw = fw;
     if (!rc)

@@ -22,13 +22,34 @@
 #include "base/base.h"
 #include "store/store.h"
 
-/* The deadline table a node applies (ms; 0: the library's default). */
+#define CY_FW_CONF_CASES_MAX 64     /* case deadline settings of a node */
+#define CY_FW_CONF_TREATIES_MAX 256 /* treaty settings (pairs of states) */
+#define CY_FW_CONF_STATE_MAX 15     /* bytes of a state code in a treaty */
+
+/* One case deadline: `clock` under `profile` ("" for every profile). */
+typedef struct cy_fw_conf_case {
+    char profile[16], clock[32];
+    int64_t ms;
+} cy_fw_conf_case;
+
+/* The instrument (`profile`) binding states a and b. */
+typedef struct cy_fw_conf_treaty {
+    char a[CY_FW_CONF_STATE_MAX + 1], b[CY_FW_CONF_STATE_MAX + 1], profile[16];
+} cy_fw_conf_treaty;
+
+/* The deadline table a node applies (ms; 0: the library's default), the
+ * case deadlines and the treaties binding pairs of states, applied in
+ * order (a later setting of the same clock or pair wins). */
 typedef struct cy_fw_table {
     int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
     int64_t pong_ms;
     /* node.conf's bounds on a record's created, which intake applies (not
      * the framework); 0: the library's defaults */
     int64_t created_ahead_ms, created_behind_ms;
+    cy_fw_conf_case cases[CY_FW_CONF_CASES_MAX];
+    size_t ncases;
+    cy_fw_conf_treaty treaties[CY_FW_CONF_TREATIES_MAX];
+    size_t ntreaties;
 } cy_fw_table;
 
 typedef struct cy_fw_live cy_fw_live;

@@ -23,7 +23,7 @@ const char *comity_msg_state_name(comity_msg_state s)
     return (unsigned)s < CY_ARRAY_LEN(state_names) ? state_names[s] : "?";
 }
 
-void cy_fw_msg_clear(msg *m)
+static void msg_clear(msg *m)
 {
     for (size_t i = 0; i < m->nr; i++) {
         cy_free(m->r[i].party);
@@ -124,9 +124,9 @@ static void status_of(const comity_framework *fw, const msg *m, const rcpt *r,
 
 /* ---- messages ------------------------------------------------------------ */
 
-comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
-                             const comity_record *rec, json_t *body,
-                             int64_t created, bool dry, comity_error *err)
+static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
+                              const comity_record *rec, json_t *body,
+                              int64_t created, bool dry, comity_error *err)
 {
     const char *type = comity_record_type(rec), *author = comity_record_author(rec);
     size_t nto = comity_record_to_count(rec);
@@ -170,7 +170,7 @@ comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
     snprintf(m.tlp, sizeof m.tlp, "%s", comity_record_tlp(rec));
     m.r = cy_calloc(nto, sizeof(rcpt));
     if (!m.id || !m.author || !m.r) {
-        cy_fw_msg_clear(&m);
+        msg_clear(&m);
         return cy_fw_nomem(err);
     }
     for (size_t i = 0; i < nto; i++) {
@@ -184,12 +184,12 @@ comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
         r->state = COMITY_MSG_SENT;
         r->delivered_ms = r->acked_ms = r->answered_ms = -1;
         if (!r->party || !r->kind) {
-            cy_fw_msg_clear(&m);
+            msg_clear(&m);
             return cy_fw_nomem(err);
         }
     }
     if (json_object_set_new(fw->ids, m.id, json_integer((json_int_t)fw->nmsgs))) {
-        cy_fw_msg_clear(&m);
+        msg_clear(&m);
         return cy_fw_nomem(err);
     }
     fw->msgs[fw->nmsgs++] = m;
@@ -197,9 +197,9 @@ comity_err cy_fw_add_message(comity_framework *fw, enum cy_fw_type t,
 }
 
 /* ack, reply, close, pong: the rules of the status machine. */
-comity_err cy_fw_add_answer(comity_framework *fw, enum cy_fw_type t,
-                            const comity_record *rec, json_t *body,
-                            int64_t created, bool dry, comity_error *err)
+static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
+                             const comity_record *rec, json_t *body,
+                             int64_t created, bool dry, comity_error *err)
 {
     const char *type = comity_record_type(rec), *author = comity_record_author(rec);
     if (comity_record_refs_count(rec) == 0)
@@ -451,3 +451,32 @@ comity_err comity_framework_inbox(const comity_framework *fw, const char *party,
     json_t *o = json_pack("{s:o, s:o}", "awaiting_me", mine, "awaiting_others", sent);
     return cy_fw_dump(o, json, err);
 }
+
+/* ---- the descriptor --------------------------------------------------------- */
+
+static void messages_clear(comity_framework *fw)
+{
+    for (size_t i = 0; i < fw->nmsgs; i++)
+        msg_clear(&fw->msgs[i]);
+    cy_free(fw->msgs);
+}
+
+static comity_err messages_add(comity_framework *fw, enum cy_fw_type t,
+                               const comity_record *rec, json_t *body,
+                               int64_t created, bool dry, comity_error *err)
+{
+    if (t == CY_FW_NOTIFICATION || t == CY_FW_REQUEST || t == CY_FW_PING)
+        return add_message(fw, t, rec, body, created, dry, err);
+    return add_answer(fw, t, rec, body, created, dry, err);
+}
+
+const cy_fw_mech cy_fw_mech_messages = {
+    .name = "messages",
+    .types = CY_FW_BIT(CY_FW_NOTIFICATION) | CY_FW_BIT(CY_FW_REQUEST) |
+             CY_FW_BIT(CY_FW_ACK) | CY_FW_BIT(CY_FW_REPLY) |
+             CY_FW_BIT(CY_FW_CLOSE) | CY_FW_BIT(CY_FW_PING) |
+             CY_FW_BIT(CY_FW_PONG),
+    .init = NULL,
+    .clear = messages_clear,
+    .add = messages_add,
+};

@@ -54,12 +54,12 @@ static const struct {
              {"reply", CY_FW_REPLY}, {"close", CY_FW_CLOSE},
              {"ping", CY_FW_PING},   {"pong", CY_FW_PONG}};
 
-enum cy_fw_type cy_fw_type_of(const char *type)
+enum cy_fw_type cy_fw_fixed_type(const char *type)
 {
     for (size_t i = 0; type && i < CY_ARRAY_LEN(types); i++)
         if (strcmp(types[i].name, type) == 0)
             return types[i].t;
-    return type && cy_fw_case_type(type) ? CY_FW_CASE : CY_FW_NONE;
+    return CY_FW_NONE;
 }
 
 static const char *type_name(enum cy_fw_type t)
@@ -68,19 +68,6 @@ static const char *type_name(enum cy_fw_type t)
         if (types[i].t == t)
             return types[i].name;
     return "?";
-}
-
-int comity_framework_handles(const char *type)
-{
-    return cy_fw_type_of(type) != CY_FW_NONE;
-}
-
-int64_t cy_fw_time(const char *s)
-{
-    int64_t ms;
-    if (!s || cy_time_parse(s, strlen(s), false, &ms, NULL) != COMITY_OK)
-        return -1;
-    return ms;
 }
 
 /* ---- parsing ---------------------------------------------------------- */
@@ -139,38 +126,13 @@ comity_err cy_fw_parse_body(const char *type, const char *body, size_t len,
 
 /* ---- field checks ------------------------------------------------------ */
 
-static bool in_list(const char *s, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(s, list[i]) == 0)
-            return true;
-    return false;
-}
-
-/* "a, b or c" into buf. */
-static const char *list_text(char *buf, size_t cap, const char *const *list)
-{
-    size_t n = 0, used = 0;
-    while (list[n])
-        n++;
-    buf[0] = 0;
-    for (size_t i = 0; i < n && used < cap; i++) {
-        int w = snprintf(buf + used, cap - used, "%s%s",
-                         i == 0 ? "" : i + 1 == n ? " or " : ", ", list[i]);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-    return buf;
-}
-
 static comity_err only_fields(const char *t, const json_t *o,
                               const char *const *allowed, comity_error *err)
 {
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)o, k, v) {
-        if (!in_list(k, allowed))
+        if (!cy_fw_in_vocab(k, allowed))
             return cy_fail(err, COMITY_ERR_INVALID,
                            "%s.body.%.64s: unknown field", t, k);
     }
@@ -204,10 +166,10 @@ static comity_err one_of(const char *t, const json_t *o, const char *f,
     json_t *v = json_object_get(o, f);
     if (!v && !required)
         return COMITY_OK;
-    if (!v || !json_is_string(v) || !in_list(json_string_value(v), list)) {
+    if (!v || !json_is_string(v) || !cy_fw_in_vocab(json_string_value(v), list)) {
         char buf[512];
         return cy_fail(err, COMITY_ERR_INVALID, "%s.body.%s: want one of %s",
-                       t, f, list_text(buf, sizeof buf, list));
+                       t, f, cy_fw_vocab_text(buf, sizeof buf, list));
     }
     return COMITY_OK;
 }
@@ -307,15 +269,15 @@ static comity_err channels(const char *t, const json_t *o, comity_error *err)
         const char *k;
         json_t *v;
         json_object_foreach(c, k, v) {
-            if (!in_list(k, ch_fields))
+            if (!cy_fw_in_vocab(k, ch_fields))
                 return cy_fail(err, COMITY_ERR_INVALID,
                                "%s.body.%s.%.64s: unknown field", t, f, k);
         }
         json_t *ty = json_object_get(c, "type");
-        if (!json_is_string(ty) || !in_list(json_string_value(ty), channel_types)) {
+        if (!json_is_string(ty) || !cy_fw_in_vocab(json_string_value(ty), channel_types)) {
             char buf[256];
             return cy_fail(err, COMITY_ERR_INVALID, "%s.body.%s.type: want one of %s",
-                           t, f, list_text(buf, sizeof buf, channel_types));
+                           t, f, cy_fw_vocab_text(buf, sizeof buf, channel_types));
         }
         json_t *vv = json_object_get(c, "value");
         if (!json_is_string(vv) || json_string_length(vv) == 0 ||
@@ -457,7 +419,7 @@ static comity_err check_poc(const char *t, const json_t *b, comity_error *err)
         const char *k;
         json_t *v;
         json_object_foreach((json_t *)b, k, v) {
-            if (!in_list(k, wd))
+            if (!cy_fw_in_vocab(k, wd))
                 return cy_fail(err, COMITY_ERR_INVALID,
                                "%s.body.%.64s: a withdrawal has only state, "
                                "kind and reason", t, k);
@@ -608,31 +570,4 @@ comity_err cy_fw_check(enum cy_fw_type ty, const json_t *b, comity_error *err)
     case CY_FW_NONE: break;
     }
     return cy_fail(err, COMITY_ERR_USAGE, "framework: not a framework type");
-}
-
-comity_err comity_framework_check_body(const char *type, const char *body,
-                                       size_t len, comity_error *err)
-{
-    enum cy_fw_type t = cy_fw_type_of(type);
-    if (t == CY_FW_NONE)
-        return cy_fail(err, COMITY_ERR_USAGE,
-                       "framework: \"%.48s\" is not a framework record type",
-                       type ? type : "(null)");
-    json_t *j;
-    comity_err rc = cy_fw_parse_body(type, body, len, &j, err);
-    if (rc)
-        return rc;
-    rc = t == CY_FW_CASE ? cy_fw_case_body(type, j, err) : cy_fw_check(t, j, err);
-    json_decref(j);
-    return rc;
-}
-
-bool cy_fw_in_vocab(const char *s, const char *const *list)
-{
-    return in_list(s, list);
-}
-
-const char *cy_fw_vocab_text(char *buf, size_t cap, const char *const *list)
-{
-    return list_text(buf, cap, list);
 }

@@ -1081,7 +1081,8 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         finish(it);
         return;
     }
-    if (!cy_record_type_known(comity_record_type(rec))) {
+    if (!cy_record_type_known(comity_record_type(rec)) &&
+        !comity_framework_handles(comity_record_type(rec))) {
         fail(it, "type", COMITY_ERR_INVALID, false, "record type '%s' is not one this node accepts",
              comity_record_type(rec));
         finish(it);

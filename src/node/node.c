@@ -268,10 +268,74 @@ static comity_err parse_pair(const char *where, const char *v, int64_t *ack, int
     return COMITY_OK;
 }
 
+struct conf_ctx {
+    cy_fw_table *t;
+    comity_framework *check; /* a scratch handle: the library judges names */
+};
+
+/* "case_deadline.[PROFILE.]CLOCK = DURATION": the library's setter on the
+ * scratch handle judges the names; kept in the table for every handle. */
+static comity_err conf_case(struct conf_ctx *c, const char *key, const char *val,
+                            const char *where, comity_error *err)
+{
+    cy_fw_table *t = c->t;
+    if (t->ncases == CY_FW_CONF_CASES_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "%s: more than %d case_deadline lines", where,
+                       CY_FW_CONF_CASES_MAX);
+    cy_fw_conf_case *s = &t->cases[t->ncases];
+    const char *name = key + strlen("case_deadline."), *dot = strchr(name, '.');
+    size_t np = dot ? (size_t)(dot - name) : 0;
+    const char *clock = dot ? dot + 1 : name;
+    if (np >= sizeof s->profile || strlen(clock) >= sizeof s->clock)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: %.64s: want case_deadline.CLOCK or case_deadline.PROFILE.CLOCK",
+                       where, key);
+    memcpy(s->profile, name, np);
+    s->profile[np] = 0;
+    snprintf(s->clock, sizeof s->clock, "%s", clock);
+    if ((s->ms = cy_fw_duration(val)) < 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "%s: %.64s: '%.64s' is not a duration (like 60d)",
+                       where, key, val);
+    comity_error e = {0};
+    if (comity_framework_set_case_deadline(c->check, np ? s->profile : NULL, s->clock, s->ms,
+                                           &e))
+        return cy_fail(err, COMITY_ERR_USAGE, "%s: %s", where, e.msg);
+    t->ncases++;
+    return COMITY_OK;
+}
+
+/* "treaty.A.B = PROFILE": the instrument binding states A and B. */
+static comity_err conf_treaty(struct conf_ctx *c, const char *key, const char *val,
+                              const char *where, comity_error *err)
+{
+    cy_fw_table *t = c->t;
+    if (t->ntreaties == CY_FW_CONF_TREATIES_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "%s: more than %d treaty lines", where,
+                       CY_FW_CONF_TREATIES_MAX);
+    cy_fw_conf_treaty *s = &t->treaties[t->ntreaties];
+    const char *a = key + strlen("treaty."), *dot = strchr(a, '.');
+    if (!dot || (size_t)(dot - a) > CY_FW_CONF_STATE_MAX || strlen(dot + 1) > CY_FW_CONF_STATE_MAX ||
+        strlen(val) >= sizeof s->profile)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "%s: %.64s: want treaty.A.B = PROFILE, A and B state codes of at most %d "
+                       "bytes",
+                       where, key, CY_FW_CONF_STATE_MAX);
+    memcpy(s->a, a, (size_t)(dot - a));
+    s->a[dot - a] = 0;
+    snprintf(s->b, sizeof s->b, "%s", dot + 1);
+    snprintf(s->profile, sizeof s->profile, "%s", val);
+    comity_error e = {0};
+    if (comity_framework_set_treaty(c->check, s->a, s->b, s->profile, &e))
+        return cy_fail(err, COMITY_ERR_USAGE, "%s: %s", where, e.msg);
+    t->ntreaties++;
+    return COMITY_OK;
+}
+
 static comity_err conf_setting(void *ctx, const char *key, const char *val, const char *where,
                                comity_error *err)
 {
-    cy_fw_table *t = ctx;
+    struct conf_ctx *c = ctx;
+    cy_fw_table *t = c->t;
     if (!strncmp(key, "deadline.", 9)) {
         const char *sev = key + 9;
         if (sev[0] < '0' || sev[0] > '5' || sev[1])
@@ -289,13 +353,23 @@ static comity_err conf_setting(void *ctx, const char *key, const char *val, cons
     if (!strcmp(key, "created_behind") && (t->created_behind_ms = cy_fw_duration(val)) < 0)
         return cy_fail(err, COMITY_ERR_USAGE,
                        "%s: created_behind '%.64s' is not a duration (like 10m)", where, val);
+    if (!strncmp(key, "case_deadline.", 14))
+        return conf_case(c, key, val, where, err);
+    if (!strncmp(key, "treaty.", 7))
+        return conf_treaty(c, key, val, where, err);
     /* other keys belong to other parts of the node */
     return COMITY_OK;
 }
 
 comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity_error *err)
 {
-    return comity_conf_parse("node.conf", text, len, conf_setting, t, err);
+    struct conf_ctx c = {.t = t};
+    comity_err rc = comity_framework_new(&c.check, err);
+    if (rc)
+        return rc;
+    rc = comity_conf_parse("node.conf", text, len, conf_setting, &c, err);
+    comity_framework_free(c.check);
+    return rc;
 }
 
 /* DIR/node.conf, when it exists, through `parse`. */

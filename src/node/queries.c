@@ -5,6 +5,10 @@
  *   /v1/framework/messages/{id}  a message's status, per recipient slot
  *   /v1/framework/overdue        every late slot (operator only)
  *   /v1/framework/pings          ping statistics or the per-party report
+ *   /v1/framework/cases          a party's open cases with their clocks
+ *                                (the operator: ?party=P)
+ *   /v1/framework/cases/{id}     one case: thread, clocks, actions allowed
+ *                                now (a non-party: as for an unknown id)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
  * rules (who may read which inbox, what a message is); this file reads
@@ -461,6 +465,75 @@ static void pings(cy_req *r, cy_resp *w)
         cy_resp_json(r, w, 200, "application/json", v);
 }
 
+/* ---- /v1/framework/cases, /v1/framework/cases/{id} --------------------------------- */
+
+/* A party's open cases: who may read whose is the inbox's rule. */
+static void cases(cy_req *r, cy_resp *w)
+{
+    struct inbox_args a = {0};
+    if (cy_req_args(r, inbox_arg, &a) || a.bad) {
+        fw_error(r, w, 400, "query", "parameter '%s' is unknown, repeated or empty (party)",
+                 a.bad ? a.bad : "?");
+        return;
+    }
+    const char *party = NULL;
+    comity_error e = {0};
+    comity_err rc = cy_fw_inbox_reader(r->who.name, r->who.kind, a.party, &party, &e);
+    if (rc) {
+        if (rc == COMITY_ERR_DENIED)
+            fw_error(r, w, 403, "access", "%s", e.msg);
+        else
+            fw_error(r, w, 400, "query", "%s", e.msg);
+        return;
+    }
+    char *text = NULL;
+    rc = comity_framework_cases(cy_fw_live_lock(r->node->fw), party, cy_now_ms(), &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    if (rc) {
+        lib_error(r, w, rc, &e);
+        return;
+    }
+    json_t *v = lib_json(text);
+    if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
+}
+
+/* One case as the asking party sees it; the operator sees every case (the
+ * library's NULL viewer), without any sealed body, which the node never
+ * holds in clear.  A party not in the case gets the unknown id's 404. */
+static void one_case(cy_req *r, cy_resp *w, const char *id)
+{
+    struct inbox_args a = {0};
+    if (cy_req_args(r, inbox_arg, &a) || a.bad || a.party) {
+        fw_error(r, w, 400, "query", "parameter '%s' is unknown here (none is taken)",
+                 a.bad ? a.bad : "party");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = COMITY_ERR_NOTFOUND;
+    if (strlen(id) < CY_RECORD_ID_MAX) {
+        rc = comity_framework_case(cy_fw_live_lock(r->node->fw), id,
+                                   is_operator(r) ? NULL : r->who.name, cy_now_ms(), &text, &e);
+        cy_fw_live_unlock(r->node->fw);
+    }
+    if (rc == COMITY_ERR_NOTFOUND) {
+        fw_error(r, w, 404, "framework", "no case %.100s visible to you", id);
+        return;
+    }
+    if (rc) {
+        lib_error(r, w, rc, &e);
+        return;
+    }
+    json_t *v = lib_json(text);
+    if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -492,12 +565,18 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             overdue(r, w);
         else if (!strcmp(s2, "pings"))
             pings(r, w);
+        else if (!strcmp(s2, "cases"))
+            cases(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "messages")) {
         message(r, w, r->segs[3]);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "cases")) {
+        one_case(r, w, r->segs[3]);
         return;
     }
     fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);

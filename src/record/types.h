@@ -1,16 +1,18 @@
 /*
  * types.h: the record types a node accepts (types.c).
  *
- * specs/records.md lists them; the framework (src/framework/) rules some
- * of them further (notification, request, ack, reply, close, ping, pong,
- * poc).  A record of any other type is refused at intake.
+ * specs/records.md lists the types a node accepts: those the framework
+ * rules (src/framework/, comity_framework_handles: messages, the directory,
+ * cases) and the few it does not, listed here (sighting, evidence, note).
+ * Intake asks both; a record of any other type is refused there.
  */
 #ifndef COMITY_RECORD_TYPES_H
 #define COMITY_RECORD_TYPES_H
 
 #include <stdbool.h>
 
-/* Whether `type` is one a node accepts (exact, case-sensitive). */
+/* Whether `type` is one of the types no framework mechanism rules that a
+ * node accepts (exact, case-sensitive). */
 bool cy_record_type_known(const char *type);
 
 #endif

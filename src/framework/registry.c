@@ -1,0 +1,64 @@
+/*
+ * registry.c: which mechanisms the framework has, and which record types
+ * it rules.
+ *
+ * Two lists of descriptors: the mechanisms core.c walks to feed a record
+ * (directory, messages, cases: struct cy_fw_mech, core.h), and the case
+ * mechanisms the case core walks to find a type's mechanism (consultations,
+ * preservation, mutual assistance, emergency: struct cy_mech, case.h).
+ * A new mechanism is one line here and one descriptor in its own file;
+ * neither core.c nor case.c names it.  This file stands above every
+ * mechanism and below core.c (core.h draws the floors), and answers the
+ * public questions "is this type ruled here?" and "is this body valid?".
+ */
+#include <string.h>
+
+#include "framework/case.h"
+
+const cy_fw_mech *const cy_fw_mechs[] = {&cy_fw_mech_directory,
+                                         &cy_fw_mech_messages,
+                                         &cy_fw_mech_cases};
+const size_t cy_fw_nmechs = CY_ARRAY_LEN(cy_fw_mechs);
+
+const cy_mech *const cy_case_mechs[] = {&cy_mech_consultation,
+                                        &cy_mech_preservation, &cy_mech_mla,
+                                        &cy_mech_emergency};
+const size_t cy_case_nmechs = CY_ARRAY_LEN(cy_case_mechs);
+
+enum cy_fw_type cy_fw_type_of(const char *type)
+{
+    enum cy_fw_type t = cy_fw_fixed_type(type);
+    if (t != CY_FW_NONE || !type)
+        return t;
+    return cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL)
+               ? CY_FW_CASE
+               : CY_FW_NONE;
+}
+
+int comity_framework_handles(const char *type)
+{
+    return cy_fw_type_of(type) != CY_FW_NONE;
+}
+
+comity_err comity_framework_check_body(const char *type, const char *body,
+                                       size_t len, comity_error *err)
+{
+    enum cy_fw_type t = cy_fw_type_of(type);
+    if (t == CY_FW_NONE)
+        return cy_fail(err, COMITY_ERR_USAGE,
+                       "framework: \"%.48s\" is not a framework record type",
+                       type ? type : "(null)");
+    json_t *j;
+    comity_err rc = cy_fw_parse_body(type, body, len, &j, err);
+    if (rc)
+        return rc;
+    const cy_case_type *ct = NULL;
+    if (t == CY_FW_CASE) {
+        cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, &ct);
+        rc = cy_case_check_body(ct, j, err);
+    } else {
+        rc = cy_fw_check(t, j, err);
+    }
+    json_decref(j);
+    return rc;
+}
