@@ -150,19 +150,27 @@ function SealedCell({ v }) {
   return html`<td>${v} <small class="sealed" title=${t('sealed.opened')}>(${t('sealed')})</small></td>`;
 }
 
+// A page of PAGE rows at a time: the node sends the whole inbox (no paging
+// yet), but rendering a thousand rows takes most of the paint time.
+const PAGE = 50;
+
 function Items({ id, caption, items, empty }) {
+  const [shown, setShown] = useState(PAGE);
   if (!items.length) return html`<h2 id=${id}>${caption}</h2><p class="empty">${empty}</p>`;
+  const rows = sortItems(items);
   return html`<h2 id=${id}>${caption}</h2>
     <div class="table-wrap"><table class="inbox" aria-labelledby=${id}><thead><tr>
       <th scope="col">${t('col.due')}</th><th scope="col">${t('col.message')}</th><th scope="col">${t('col.from')}</th>
       <th scope="col">${t('col.to')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.expects')}</th>
       <th scope="col">${t('col.severity')}</th><th scope="col">${t('col.sector')}</th></tr></thead>
-    <tbody>${sortItems(items).map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
+    <tbody>${rows.slice(0, shown).map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
       <td>${it.overdue ? html`<strong class="badge">${t('overdue')}</strong> ` : ''}<${Time} t=${it.due} /></td>
       <td><a href=${`#/message/${it.id}`}>${it.type} ${it.id.split('--')[1].slice(0, 8)}</a></td>
       <td>${it.from}</td><td>${it.to}</td><td>${it.state}</td><td>${it.expects || '—'}</td>
       ${it.sealed ? html`<${SealedCell} v=${it.severity} /><${SealedCell} v=${it.sector} />`
-        : html`<td>${it.severity || '—'}</td><td>${it.sector || '—'}</td>`}</tr>`)}</tbody></table></div>`;
+        : html`<td>${it.severity || '—'}</td><td>${it.sector || '—'}</td>`}</tr>`)}</tbody></table></div>
+    ${rows.length > shown && html`<p><button type="button" onClick=${() => setShown(shown + PAGE)}>
+      ${t('inbox.more', { n: Math.min(PAGE, rows.length - shown), shown, total: rows.length })}</button></p>`}`;
 }
 
 // The node's items, with what this browser opened of sealed ones: an item
