@@ -118,6 +118,13 @@ if [ -n "$REQ" ] && [ "$REQ" != null ]; then
     ok "browser-sealed reply opens with the CLI" || bad "reply open"
   check "reply outcome" answered "$(jq -r .outcome "$T/reply.body")"
   check "third party cannot fetch it" 404 "$(req GET "/v1/records/$REQ" -H "Authorization: Token $(cat "$T/fr.anssi.token")")"
+  # the notification the browser sent with STIX indicators from a file
+  STIX=$(jq -r .stix "$T/ids.json"); IND=$(jq -r .indicator "$T/ids.json")
+  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$STIX" --out "$T/stix.json"
+  "$COMITY_BIN" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/stix.json" >"$T/stix.body" &&
+    ok "browser notification with indicators opens with the CLI" || bad "stix open"
+  check "its indicators are the bundle's, as --indicators attaches them" "bundle $IND" \
+    "$(jq -r '"\(.indicators.type) \(.indicators.objects[0].id)"' "$T/stix.body")"
   (cd "$WEB" && node test/receipt.mjs "$URL" "$(cat "$T/pk.mofa.token")" "$REQ") || bad "receipt.js (web/test/receipt.mjs)"
   check "request state after close" closed "$(req GET "/v1/framework/messages/$REQ" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"
 else

@@ -9,6 +9,8 @@
 //   #/pings            response statistics of pings
 //   #/directory        every state's contacts; your state's: nominate, withdraw
 //   #/log              the node's log: checkpoint checked here
+// Text comes from the catalogs of i18n.js (the shell, inbox, message and
+// compose screens; the others are English only so far).
 // Every control has a label and works from the keyboard; each screen
 // focuses its heading when shown, and messages go to a live region.
 
@@ -18,6 +20,7 @@ import htm from 'htm';
 import * as C from './crypto.js';
 import * as V from './validate.js';
 import * as R from './receipt.js';
+import { t, LANGS, setLang, current, initLang } from './i18n.js';
 
 const html = htm.bind(h);
 
@@ -59,11 +62,26 @@ function go(hash) {
   else window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
-// Times: local time shown, UTC in the title (hover) and for screen readers.
-function Time({ t }) {
-  if (!t) return html`<span>—</span>`;
-  const d = new Date(t);
-  return html`<time datetime=${t} title=${d.toISOString()}>${d.toLocaleString()}</time>`;
+// Times: in the user's time zone and language; UTC in the title (hover),
+// and shown after the time when it has the keyboard focus (style.css).
+function Time({ t: at }) {
+  if (!at) return html`<span>—</span>`;
+  const d = new Date(at);
+  const utc = `UTC ${d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '')}`;
+  return html`<time datetime=${at} title=${utc} data-utc=${utc} tabindex="0">${d.toLocaleString(current())}</time>`;
+}
+
+// Severity and sector of sealed messages, opened in this browser: kept in
+// sessionStorage (this tab, until it closes), never sent to the node.
+const SEALED_KEY = 'comity.sealed';
+function sealedFields() {
+  try { return JSON.parse(sessionStorage.getItem(SEALED_KEY) || '{}'); } catch { return {}; }
+}
+function rememberSealed(payload, body) {
+  if (!body || (payload.type !== 'notification' && payload.type !== 'request')) return;
+  const all = sealedFields();
+  all[payload.id] = { severity: body.severity, sector: body.sector };
+  try { sessionStorage.setItem(SEALED_KEY, JSON.stringify(all)); } catch { /* full or off: not shown */ }
 }
 
 function Screen({ title, children }) {
@@ -125,18 +143,46 @@ function sortItems(items) {
     ((a.due ? Date.parse(a.due) : Infinity) - (b.due ? Date.parse(b.due) : Infinity)));
 }
 
+// A cell the node could not fill because the body is sealed: the value
+// opened in this browser, marked, or a dash that says why.
+function SealedCell({ v }) {
+  if (v === undefined) return html`<td><span title=${t('sealed.unknown')}>—</span></td>`;
+  return html`<td>${v} <small class="sealed" title=${t('sealed.opened')}>(${t('sealed')})</small></td>`;
+}
+
+// A page of PAGE rows at a time: the node sends the whole inbox (no paging
+// yet), but rendering a thousand rows takes most of the paint time.
+const PAGE = 50;
+
 function Items({ id, caption, items, empty }) {
+  const [shown, setShown] = useState(PAGE);
   if (!items.length) return html`<h2 id=${id}>${caption}</h2><p class="empty">${empty}</p>`;
+  const rows = sortItems(items);
   return html`<h2 id=${id}>${caption}</h2>
-    <table class="inbox" aria-labelledby=${id}><thead><tr>
-      <th scope="col">Due</th><th scope="col">Message</th><th scope="col">From</th>
-      <th scope="col">To</th><th scope="col">State</th><th scope="col">Expects</th>
-      <th scope="col">Severity</th></tr></thead>
-    <tbody>${sortItems(items).map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
-      <td>${it.overdue ? html`<strong class="badge">Overdue</strong> ` : ''}<${Time} t=${it.due} /></td>
+    <div class="table-wrap"><table class="inbox" aria-labelledby=${id}><thead><tr>
+      <th scope="col">${t('col.due')}</th><th scope="col">${t('col.message')}</th><th scope="col">${t('col.from')}</th>
+      <th scope="col">${t('col.to')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.expects')}</th>
+      <th scope="col">${t('col.severity')}</th><th scope="col">${t('col.sector')}</th></tr></thead>
+    <tbody>${rows.slice(0, shown).map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
+      <td>${it.overdue ? html`<strong class="badge">${t('overdue')}</strong> ` : ''}<${Time} t=${it.due} /></td>
       <td><a href=${`#/message/${it.id}`}>${it.type} ${it.id.split('--')[1].slice(0, 8)}</a></td>
       <td>${it.from}</td><td>${it.to}</td><td>${it.state}</td><td>${it.expects || '—'}</td>
-      <td>${it.severity || '—'}</td></tr>`)}</tbody></table>`;
+      ${it.sealed ? html`<${SealedCell} v=${it.severity} /><${SealedCell} v=${it.sector} />`
+        : html`<td>${it.severity || '—'}</td><td>${it.sector || '—'}</td>`}</tr>`)}</tbody></table></div>
+    ${rows.length > shown && html`<p><button type="button" onClick=${() => setShown(shown + PAGE)}>
+      ${t('inbox.more', { n: Math.min(PAGE, rows.length - shown), shown, total: rows.length })}</button></p>`}`;
+}
+
+// The node's items, with what this browser opened of sealed ones: an item
+// of a type whose severity is required (notification) or that this
+// browser opened sealed, and without a clear severity, is sealed.
+function withSealed(items, opened) {
+  return items.map((it) => {
+    const o = opened[it.id];
+    if (o) return { ...it, sealed: true, severity: o.severity, sector: o.sector };
+    if (!it.severity && it.type === 'notification') return { ...it, sealed: true, severity: undefined, sector: undefined };
+    return it;
+  });
 }
 
 const STATES = ['sent', 'delivered', 'acknowledged', 'answered', 'declined', 'closed'];
@@ -144,31 +190,36 @@ const STATES = ['sent', 'delivered', 'acknowledged', 'answered', 'declined', 'cl
 function Inbox() {
   const [data, setData] = useState(null);
   const [msg, setMsg] = useState(null);
-  const [f, setF] = useState({ type: '', state: '', q: '' });
+  const [f, setF] = useState({ type: '', state: '', severity: '', sector: '', q: '' });
   useEffect(() => {
     api('GET', '/v1/framework/inbox').then(setData, (e) => setMsg({ error: true, text: e.message }));
   }, []);
   const q = f.q.trim().toLowerCase();
   const keep = (it) => (!f.type || it.type === f.type) && (!f.state || it.state === f.state) &&
+    (!f.severity || String(it.severity) === f.severity) && (!f.sector || it.sector === f.sector) &&
     (!q || [it.id, it.from, it.to].some((x) => x && x.toLowerCase().includes(q)));
+  const opened = sealedFields();
+  const me = data ? withSealed(data.awaiting_me, opened) : [];
+  const others = data ? withSealed(data.awaiting_others, opened) : [];
   const set = (k) => (ev) => setF({ ...f, [k]: ev.target.value });
-  return html`<${Screen} title="Inbox">
-    <form class="filters" role="search" aria-label="Filter the inbox" onSubmit=${(e) => e.preventDefault()}>
-      <div class="field"><label for="f-type">Type</label>
-        <select id="f-type" value=${f.type} onChange=${set('type')}><option value="">All</option>
-          ${['notification', 'request', 'ping'].map((t) => html`<option value=${t}>${t}</option>`)}</select></div>
-      <div class="field"><label for="f-state">State</label>
-        <select id="f-state" value=${f.state} onChange=${set('state')}><option value="">All</option>
-          ${STATES.map((t) => html`<option value=${t}>${t}</option>`)}</select></div>
-      <div class="field"><label for="f-q">Search (id, from, to)</label>
+  const sel = (id, k, values) => html`<div class="field"><label for=${id}>${t(`inbox.${k}`)}</label>
+    <select id=${id} value=${f[k]} onChange=${set(k)}><option value="">${t('all')}</option>
+      ${values.map((x) => html`<option value=${x}>${x}</option>`)}</select></div>`;
+  return html`<${Screen} title=${t('inbox.title')}>
+    <form class="filters" role="search" aria-label=${t('inbox.filters')} onSubmit=${(e) => e.preventDefault()}>
+      ${sel('f-type', 'type', ['notification', 'request', 'ping'])}
+      ${sel('f-state', 'state', STATES)}
+      ${sel('f-severity', 'severity', ['1', '2', '3', '4', '5'])}
+      ${sel('f-sector', 'sector', V.SECTORS)}
+      <div class="field"><label for="f-q">${t('inbox.search')}</label>
         <input id="f-q" type="search" value=${f.q} onInput=${set('q')} /></div>
     </form>
     <${Status} msg=${msg} />
     ${data ? html`
-      <${Items} id="awaiting-me" caption="Awaiting you" items=${data.awaiting_me.filter(keep)}
-        empty=${data.awaiting_me.length ? 'Nothing matches the filters.' : 'Nothing awaits you.'} />
-      <${Items} id="awaiting-others" caption="Awaiting others" items=${data.awaiting_others.filter(keep)}
-        empty=${data.awaiting_others.length ? 'Nothing matches the filters.' : 'Nothing you sent awaits an answer.'} />` : !msg && html`<p>Loading…</p>`}
+      <${Items} id="awaiting-me" caption=${t('inbox.me')} items=${me.filter(keep)}
+        empty=${me.length ? t('inbox.nomatch') : t('inbox.empty.me')} />
+      <${Items} id="awaiting-others" caption=${t('inbox.others')} items=${others.filter(keep)}
+        empty=${others.length ? t('inbox.nomatch') : t('inbox.empty.others')} />` : !msg && html`<p>${t('loading')}</p>`}
   <//>`;
 }
 
@@ -296,12 +347,13 @@ async function readRecord(env) {
   let body = payload.body, opened = false, openError = null;
   if (payload.sealed) {
     try { body = await C.open(S.key, payload.sealed); opened = true; } catch (e) { openError = e.message; }
+    if (opened) rememberSealed(payload, body);
   }
   return { payload, verified, body, opened, openError };
 }
 
 function Body({ rec }) {
-  if (rec.openError) return html`<p class="msg error" role="alert">Sealed: cannot open (${rec.openError}).</p>`;
+  if (rec.openError) return html`<p class="msg error" role="alert">${t('msg.cannotopen', { why: rec.openError })}</p>`;
   const b = rec.body || {};
   return html`<dl class="body">${Object.keys(b).map((k) => html`<dt>${k}</dt>
     <dd>${typeof b[k] === 'object' ? JSON.stringify(b[k]) : String(b[k])}</dd>`)}</dl>`;
@@ -309,9 +361,9 @@ function Body({ rec }) {
 
 function RecordHead({ rec }) {
   const p = rec.payload;
-  const how = [`TLP:${p.tlp.toUpperCase()}`, rec.opened && 'opened in this browser',
-    rec.verified ? 'signature verified' : 'signature NOT verified'].filter(Boolean).join(', ');
-  return html`<p class="meta">From <strong>${p.author}</strong> to ${(p.to || []).join(', ') || '—'}${', '}<${Time} t=${p.created} />${', '}${how}</p>`;
+  const how = [`TLP:${p.tlp.toUpperCase()}`, rec.opened && t('msg.opened'),
+    rec.verified ? t('msg.verified') : t('msg.unverified')].filter(Boolean).join(', ');
+  return html`<p class="meta">${t('msg.from')} <strong>${p.author}</strong> ${t('msg.to')} ${(p.to || []).join(', ') || '—'}${', '}<${Time} t=${p.created} />${', '}${how}</p>`;
 }
 
 // Builds, seals when amber/red, signs and posts a record.  `to` names
@@ -357,9 +409,9 @@ function Actions({ status, msgRec, reload }) {
   async function act(type, body) {
     try {
       const r = await send(type, p.tlp, [p.author], [p.id], body);
-      setMsg({ text: `Sent ${type} (log index ${r.log_index}).` });
+      setMsg({ text: t('act.sent', { type, index: r.log_index }) });
       reload();
-    } catch (e) { setMsg({ error: true, text: `Not sent: ${e.message}` }); }
+    } catch (e) { setMsg({ error: true, text: t('act.notsent', { why: e.message }) }); }
   }
   function onReply(ev) {
     ev.preventDefault();
@@ -381,32 +433,32 @@ function Actions({ status, msgRec, reload }) {
   }
   const err = errs.text || errs.reasons;
   if (canPong)
-    return html`<h2>Actions</h2>
-      <p>A communication check: answer it to show this contact is reachable.</p>
-      <button type="button" onClick=${() => act('pong', {})}>Answer the ping</button>
+    return html`<h2>${t('act.title')}</h2>
+      <p>${t('act.pinghelp')}</p>
+      <button type="button" onClick=${() => act('pong', {})}>${t('act.pong')}</button>
       <${Status} msg=${msg} />`;
   if (!canAck && !canReply && !(mine && open))
-    return html`<h2>Actions</h2><p class="empty">Nothing is expected from you on this message.</p><${Status} msg=${msg} />`;
-  return html`<h2>Actions</h2>
-    ${canAck && html`<form onSubmit=${onAck} aria-label="Acknowledge">
-      <div class="field"><label for="acknote">Note with the acknowledgement (optional)</label>
+    return html`<h2>${t('act.title')}</h2><p class="empty">${t('act.nothing')}</p><${Status} msg=${msg} />`;
+  return html`<h2>${t('act.title')}</h2>
+    ${canAck && html`<form onSubmit=${onAck} aria-label=${t('act.ack')}>
+      <div class="field"><label for="acknote">${t('act.acknote')}</label>
         <input id="acknote" name="acknote" /></div>
-      <button type="submit">Acknowledge</button></form>`}
-    ${canReply && html`<form onSubmit=${onReply} aria-label="Reply">
-      <fieldset><legend>Outcome</legend>
+      <button type="submit">${t('act.ack')}</button></form>`}
+    ${canReply && html`<form onSubmit=${onReply} aria-label=${t('act.reply')}>
+      <fieldset><legend>${t('act.outcome')}</legend>
         <label><input type="radio" name="outcome" value="answered" checked=${outcome === 'answered'}
-          onChange=${() => setOutcome('answered')} /> Answered</label>
+          onChange=${() => setOutcome('answered')} /> ${t('act.answered')}</label>
         <label><input type="radio" name="outcome" value="declined" checked=${outcome === 'declined'}
-          onChange=${() => setOutcome('declined')} /> Declined</label></fieldset>
-      <div class="field"><label for="replytext">${outcome === 'answered' ? 'Answer' : 'Reasons for declining'}</label>
+          onChange=${() => setOutcome('declined')} /> ${t('act.declined')}</label></fieldset>
+      <div class="field"><label for="replytext">${outcome === 'answered' ? t('act.answer') : t('act.reasons')}</label>
         <textarea id="replytext" name="replytext" rows="4" aria-invalid=${err ? 'true' : 'false'}
           aria-describedby=${err ? 'replytext-err' : undefined}></textarea>
         ${err && html`<p id="replytext-err" class="field-error">${err}</p>`}</div>
-      <button type="submit">Send reply</button></form>`}
-    ${mine && open && html`<form onSubmit=${onClose} aria-label="Close">
-      <div class="field"><label for="closereason">Reason for closing (optional)</label>
+      <button type="submit">${t('act.sendreply')}</button></form>`}
+    ${mine && open && html`<form onSubmit=${onClose} aria-label=${t('act.close')}>
+      <div class="field"><label for="closereason">${t('act.closereason')}</label>
         <input id="closereason" name="closereason" /></div>
-      <button type="submit">Close the message</button></form>`}
+      <button type="submit">${t('act.closebtn')}</button></form>`}
     <${Status} msg=${msg} />`;
 }
 
@@ -420,17 +472,17 @@ function Receipt({ id, envelope }) {
       const r = R.checkReceipt(proof, envelope, n.vkey);
       const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
       setRes({ ...r, url });
-      setMsg({ text: `Receipt verified: entry ${r.index} of ${r.size} in ${r.origin}'s log.` });
-    } catch (e) { setMsg({ error: true, text: `Receipt not verified: ${e.message}` }); }
+      setMsg({ text: t('rc.ok', r) });
+    } catch (e) { setMsg({ error: true, text: t('rc.bad', { why: e.message }) }); }
   }
-  return html`<h2>Receipt</h2>
-    <p>The node's log proves this record existed. The check runs in this browser, against the node's log key.</p>
-    <button type="button" onClick=${checkIt}>Check the receipt</button>
+  return html`<h2>${t('rc.title')}</h2>
+    <p>${t('rc.help')}</p>
+    <button type="button" onClick=${checkIt}>${t('rc.check')}</button>
     <${Status} msg=${msg} />
-    ${res && html`<dl class="body"><dt>Digest</dt><dd><code>${res.digest}</code></dd>
-      <dt>Log entry</dt><dd>${res.index} of ${res.size}</dd>
-      <dt>Witnesses</dt><dd>${res.cosigners.length ? res.cosigners.join(', ') : 'none'}</dd></dl>
-      <p><a href=${res.url} download=${`${id}.proof`}>Download the receipt</a> (check it offline with <code>comity record verify --receipt</code>)</p>`}`;
+    ${res && html`<dl class="body"><dt>${t('rc.digest')}</dt><dd><code>${res.digest}</code></dd>
+      <dt>${t('rc.entry')}</dt><dd>${t('rc.entryof', res)}</dd>
+      <dt>${t('rc.witnesses')}</dt><dd>${res.cosigners.length ? res.cosigners.join(', ') : t('none')}</dd></dl>
+      <p><a href=${res.url} download=${`${id}.proof`}>${t('rc.download')}</a> ${t('rc.offline', { cmd: 'comity record verify --receipt' })}</p>`}`;
 }
 
 function Message({ id }) {
@@ -455,18 +507,19 @@ function Message({ id }) {
       setState({ status, rec, thread });
     })().catch((e) => setMsg({ error: true, text: e.message }));
   }, [id, tick]);
-  const title = state ? `${state.rec.payload.type} ${id.split('--')[1].slice(0, 8)}` : 'Message';
+  const title = state ? `${state.rec.payload.type} ${id.split('--')[1].slice(0, 8)}` : t('msg.title');
   return html`<${Screen} title=${title}>
     <${Status} msg=${msg} />
     ${state && html`
       <${RecordHead} rec=${state.rec} />
-      <p>State: <strong>${state.status.state}</strong>${state.status.overdue ? html` <strong class="badge">Overdue</strong>` : ''}
-        ${state.status.expects ? html`, expects ${state.status.expects} by <${Time} t=${state.status.due} />` : ''}</p>
+      <p>${t('msg.state')}: <strong>${state.status.state}</strong>${state.status.overdue ? html` <strong class="badge">${t('overdue')}</strong>` : ''}
+        ${state.status.expects ? html`, ${t('msg.expects', { what: state.status.expects })} <${Time} t=${state.status.due} />` : ''}</p>
+      ${state.rec.payload.sealed && state.status.expects && html`<p class="help">${t('msg.sealeddue')}</p>`}
       <${Body} rec=${state.rec} />
-      <h2>Thread</h2>
+      <h2>${t('msg.thread')}</h2>
       ${state.thread.length ? html`<ol class="thread">${state.thread.map((t) => html`<li>
         <h3>${t.payload.type}</h3><${RecordHead} rec=${t} /><${Body} rec=${t} /></li>`)}</ol>`
-        : html`<p class="empty">No answer yet.</p>`}
+        : html`<p class="empty">${t('msg.noanswer')}</p>`}
       <${Actions} status=${state.status} msgRec=${state.rec} reload=${() => setTick(tick + 1)} />
       <${Receipt} id=${id} envelope=${state.rec.envelope} />`}
   <//>`;
@@ -569,40 +622,54 @@ function Compose({ type }) {
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     const e = { ...V.checkTo(to, S.party), ...(notif ? V.checkNotification(body, created) : V.checkRequest(body, created)) };
     if (!V.TLPS.includes(tlp)) e.tlp = 'choose a sharing level';
+    // STIX indicators from a file: its JSON becomes body.indicators, as
+    // `comity notify --indicators FILE` does; its shape is checked here
+    const file = f.indicators.files[0];
+    if (file) {
+      if (file.size > V.STIX_FILE_MAX) e.indicators = `the file is over ${V.STIX_FILE_MAX} bytes`;
+      else {
+        let v, why = null;
+        try { v = JSON.parse(await file.text()); } catch (x) { why = `not JSON: ${x.message}`; }
+        if (!why) why = V.checkIndicators(v);
+        if (why) e.indicators = why;
+        else body.indicators = v;
+      }
+    }
     setErrs(e);
     if (Object.keys(e).length) {
-      setMsg({ error: true, text: `Not sent: ${Object.keys(e).length} field(s) to fix.` });
+      setMsg({ error: true, text: t('c.fix', { n: Object.keys(e).length }) });
       return;
     }
     try {
       const r = await send(type, tlp, to, [], body);
-      setMsg({ text: `Sent ${type} ${r.id} (log index ${r.log_index}).` });
+      setMsg({ text: t('c.sent', { type, id: r.id, index: r.log_index }) });
       go(`#/message/${r.id}`);
-    } catch (err) { setMsg({ error: true, text: `The node refused it: ${err.message}` }); }
+    } catch (err) { setMsg({ error: true, text: t('c.refused', { why: err.message }) }); }
   }
-  return html`<${Screen} title=${notif ? 'New notification' : 'New request'}>
+  return html`<${Screen} title=${notif ? t('c.notification') : t('c.request')}>
     <form onSubmit=${submit} novalidate ref=${form}>
-      <${Field} id="to" label="To (states or parties, comma-separated)" errs=${errs} help="e.g. in or in.cert-in">
+      <${Field} id="to" label=${t('c.to')} errs=${errs} help=${t('c.to.help')}>
         ${(a) => html`<input ...${a} autocomplete="off" />`}<//>
-      <${Field} id="tlp" label="Sharing (TLP)" errs=${errs}
-        help="amber and red are sealed in this browser to the recipients">
+      <${Field} id="tlp" label=${t('c.tlp')} errs=${errs} help=${t('c.tlp.help')}>
         ${Select('amber', V.TLPS)}<//>
       ${notif ? html`
-        <${Field} id="severity" label="Severity (1-5)" errs=${errs}>${Select('', ['1', '2', '3', '4', '5'], 'Choose…')}<//>
-        <${Field} id="sector" label="Sector" errs=${errs}>${Select('', V.SECTORS, 'Choose…')}<//>
-        <${Field} id="summary" label="Summary" errs=${errs}>${(a) => html`<textarea ...${a} rows="4"></textarea>`}<//>
-        <${Field} id="norm" label="Norm (optional)" errs=${errs}>${Select('', V.NORMS, 'None')}<//>
-        <${Field} id="requested_action" label="Requested action (optional)" errs=${errs}>${(a) => html`<input ...${a} />`}<//>`
+        <${Field} id="severity" label=${t('c.severity')} errs=${errs}>${Select('', ['1', '2', '3', '4', '5'], t('c.choose'))}<//>
+        <${Field} id="sector" label=${t('c.sector')} errs=${errs}>${Select('', V.SECTORS, t('c.choose'))}<//>
+        <${Field} id="summary" label=${t('c.summary')} errs=${errs}>${(a) => html`<textarea ...${a} rows="4"></textarea>`}<//>
+        <${Field} id="norm" label=${t('c.norm.opt')} errs=${errs}>${Select('', V.NORMS, t('c.none'))}<//>
+        <${Field} id="requested_action" label=${t('c.action')} errs=${errs}>${(a) => html`<input ...${a} />`}<//>`
       : html`
-        <${Field} id="kind" label="Kind" errs=${errs}>${Select('', V.REQUEST_KINDS, 'Choose…')}<//>
-        <${Field} id="norm" label="Norm" errs=${errs}>${Select('', ['13c', '13h'], 'Choose…')}<//>
-        <${Field} id="asked" label="What is asked" errs=${errs}>${(a) => html`<textarea ...${a} rows="4"></textarea>`}<//>
-        <${Field} id="severity" label="Severity (optional)" errs=${errs}>${Select('', ['1', '2', '3', '4', '5'], 'None')}<//>
-        <${Field} id="sector" label="Sector (optional)" errs=${errs}>${Select('', V.SECTORS, 'None')}<//>`}
-      <${Field} id="respond_by" label="Respond by (optional, your local time)" errs=${errs}>
+        <${Field} id="kind" label=${t('c.kind')} errs=${errs}>${Select('', V.REQUEST_KINDS, t('c.choose'))}<//>
+        <${Field} id="norm" label=${t('c.norm')} errs=${errs}>${Select('', ['13c', '13h'], t('c.choose'))}<//>
+        <${Field} id="asked" label=${t('c.asked')} errs=${errs}>${(a) => html`<textarea ...${a} rows="4"></textarea>`}<//>
+        <${Field} id="severity" label=${t('c.severity.opt')} errs=${errs}>${Select('', ['1', '2', '3', '4', '5'], t('c.none'))}<//>
+        <${Field} id="sector" label=${t('c.sector.opt')} errs=${errs}>${Select('', V.SECTORS, t('c.none'))}<//>`}
+      <${Field} id="respond_by" label=${t('c.respond_by')} errs=${errs}>
         ${(a) => html`<input ...${a} type="datetime-local" />`}<//>
-      <${Field} id="case" label="Case (optional)" errs=${errs}>${(a) => html`<input ...${a} />`}<//>
-      <button type="submit">Sign and send</button>
+      <${Field} id="case" label=${t('c.case')} errs=${errs}>${(a) => html`<input ...${a} />`}<//>
+      <${Field} id="indicators" label=${t('c.stix')} errs=${errs} help=${t('c.stix.help')}>
+        ${(a) => html`<input ...${a} type="file" accept=".json,application/json,application/stix+json" />`}<//>
+      <button type="submit">${t('c.send')}</button>
     </form>
     <${Status} msg=${msg} />
   <//>`;
@@ -616,9 +683,18 @@ function route() {
   return { name: parts[0] || 'inbox', arg: parts.slice(1).join('/') };
 }
 
+// The language chooser: the choice is remembered (i18n.js) and every
+// screen is drawn again in it.
+function LangChooser({ onChange }) {
+  return html`<div class="lang"><label for="lang">${t('lang.label')}</label>
+    <select id="lang" value=${current()} onChange=${(e) => { setLang(e.target.value); onChange(); }}>
+      ${LANGS.map((l) => html`<option value=${l.code} lang=${l.code}>${l.name}</option>`)}</select></div>`;
+}
+
 function App() {
   const [r, setR] = useState(route());
   const [ready, setReady] = useState(false);
+  const [, setLangTick] = useState(0);
   useEffect(() => {
     const on = () => setR(route());
     window.addEventListener('hashchange', on);
@@ -626,7 +702,7 @@ function App() {
     api('GET', '/v1/session').then((s) => { S.csrf = s.csrf; }, () => {}).finally(() => setReady(true));
     return () => window.removeEventListener('hashchange', on);
   }, []);
-  if (!ready) return html`<main id="main"><p>Loading…</p></main>`;
+  if (!ready) return html`<main id="main"><p>${t('loading')}</p></main>`;
   const logged = S.key && S.csrf;
   const name = logged ? r.name : 'login';
   async function logout() {
@@ -644,22 +720,24 @@ function App() {
   else if (name === 'log') screen = html`<${Log} />`;
   else screen = html`<${Inbox} />`;
   return html`
-    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>Skip to content</a>
+    <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>${t('skip')}</a>
     <header><p class="brand">comity</p>
-      ${logged && html`<nav aria-label="Main"><ul>
-        <li><a href="#/inbox" aria-current=${name === 'inbox' ? 'page' : undefined}>Inbox</a></li>
-        <li><a href="#/compose/notification" aria-current=${name === 'compose' && r.arg !== 'request' ? 'page' : undefined}>New notification</a></li>
-        <li><a href="#/compose/request" aria-current=${name === 'compose' && r.arg === 'request' ? 'page' : undefined}>New request</a></li>
-        <li><a href="#/compose/ping" aria-current=${name === 'compose' && r.arg === 'ping' ? 'page' : undefined}>New ping</a></li>
-        <li><a href="#/pings" aria-current=${name === 'pings' ? 'page' : undefined}>Pings</a></li>
-        <li><a href="#/directory" aria-current=${name === 'directory' ? 'page' : undefined}>Directory</a></li>
-        <li><a href="#/log" aria-current=${name === 'log' ? 'page' : undefined}>Log</a></li>
+      ${logged && html`<nav aria-label=${t('nav.main')}><ul>
+        <li><a href="#/inbox" aria-current=${name === 'inbox' ? 'page' : undefined}>${t('nav.inbox')}</a></li>
+        <li><a href="#/compose/notification" aria-current=${name === 'compose' && r.arg !== 'request' && r.arg !== 'ping' ? 'page' : undefined}>${t('nav.notification')}</a></li>
+        <li><a href="#/compose/request" aria-current=${name === 'compose' && r.arg === 'request' ? 'page' : undefined}>${t('nav.request')}</a></li>
+        <li><a href="#/compose/ping" aria-current=${name === 'compose' && r.arg === 'ping' ? 'page' : undefined}>${t('nav.ping')}</a></li>
+        <li><a href="#/pings" aria-current=${name === 'pings' ? 'page' : undefined}>${t('nav.pings')}</a></li>
+        <li><a href="#/directory" aria-current=${name === 'directory' ? 'page' : undefined}>${t('nav.directory')}</a></li>
+        <li><a href="#/log" aria-current=${name === 'log' ? 'page' : undefined}>${t('nav.log')}</a></li>
       </ul></nav>
-      <p class="who">Logged in as <strong>${S.party}</strong> <button type="button" onClick=${logout}>Log out</button></p>`}
+      <p class="who">${t('who')} <strong>${S.party}</strong> <button type="button" onClick=${logout}>${t('logout')}</button></p>`}
+      <${LangChooser} onChange=${() => setLangTick((n) => n + 1)} />
     </header>
     <main id="main">${screen}</main>`;
 }
 
+initLang();
 const root = document.getElementById('app');
 root.textContent = '';
 render(html`<${App} />`, root);

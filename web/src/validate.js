@@ -115,3 +115,31 @@ export function checkPoc(b) {
   if (b.party !== undefined && !PARTY.test(b.party)) errs.party = 'not a party name';
   return errs;
 }
+
+// STIX indicators from a file, as `comity notify --indicators FILE` puts
+// the file's JSON into body.indicators: a STIX 2.1 bundle (type "bundle",
+// id "bundle--<uuid>", objects each with a type and a STIX id) or an array
+// of 1-1024 STIX ids (schema.c, indicators()).  Returns an error text, or
+// null when the shape is right.  The file is at most COMITY_RECORD_MAX
+// (1 MiB), the payload cap.
+export const STIX_FILE_MAX = 1 << 20;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const stixId = (s) => {
+  if (typeof s !== 'string') return false;
+  const i = s.indexOf('--');
+  return i > 0 && i <= 64 && /^[a-z0-9-]+$/.test(s.slice(0, i)) && UUID.test(s.slice(i + 2));
+};
+export function checkIndicators(v) {
+  if (Array.isArray(v)) {
+    if (!v.length || v.length > 1024) return 'want 1 to 1024 STIX ids';
+    const i = v.findIndex((s) => !stixId(s));
+    return i < 0 ? null : `item ${i}: want a STIX id ("indicator--<uuid>")`;
+  }
+  if (!v || typeof v !== 'object' || v.type !== 'bundle') return 'want a STIX bundle or an array of STIX ids';
+  if (!stixId(v.id) || !v.id.startsWith('bundle--')) return 'the bundle\'s id: want "bundle--<uuid>"';
+  if (v.objects === undefined) return null;
+  if (!Array.isArray(v.objects)) return 'the bundle\'s objects: want an array';
+  const i = v.objects.findIndex((o) => !o || typeof o !== 'object' || Array.isArray(o) ||
+    typeof o.type !== 'string' || !stixId(o.id));
+  return i < 0 ? null : `object ${i}: want a STIX object with type and id`;
+}

@@ -80,6 +80,12 @@ async function shot(page, name) {
   await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 }
 
+// Nothing wider than the viewport: the page never scrolls sideways.
+async function noOverflow(page, name) {
+  const [sw, cw] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  check(`${name}: nothing overflows horizontally (${sw} <= ${cw})`, sw <= cw);
+}
+
 async function heading(page, re) {
   await page.locator('h1', { hasText: re }).waitFor({ timeout: 15000 });
 }
@@ -138,7 +144,7 @@ const ids = { mark: MARK };
 try {
   const ctxA = await browser.newContext({ viewport: { width: 1100, height: 800 } });
   const ctxB = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-  const ctxC = await browser.newContext({ viewport: { width: 390, height: 760 } });
+  const ctxC = await browser.newContext({ viewport: { width: 390, height: 844 } });
 
   // ---- A: log in, the cookie's flags, compose a sealed request ----------
   const a = await login(ctxA, 'pk.mofa', true);
@@ -186,11 +192,52 @@ try {
   await axe(a, 'message (author)');
   await shot(a, 'message-sent');
 
-  // the notification composer too (screen and axe)
+  // the sealed request's severity and sector: the node has neither; the
+  // browser that opened it fills them in (sessionStorage, never sent)
+  await a.getByRole('link', { name: 'Inbox' }).click();
+  await heading(a, 'Inbox');
+  const reqRow = a.locator('tr', { has: a.locator(`a[href="#/message/${ids.request}"]`) });
+  await reqRow.waitFor();
+  const rowText = await reqRow.textContent();
+  check('inbox: the sealed request shows its opened severity and sector, marked sealed',
+    /4 \(sealed\)/.test(rowText) && /energy \(sealed\)/.test(rowText), rowText);
+  check('the opened fields stay in this tab (sessionStorage)',
+    await a.evaluate((id) => JSON.parse(sessionStorage.getItem('comity.sealed'))[id].severity === 4, ids.request));
+  await a.getByLabel('Severity', { exact: true }).selectOption('5');
+  await reqRow.waitFor({ state: 'detached' });
+  await a.getByLabel('Severity', { exact: true }).selectOption('4');
+  await reqRow.waitFor();
+  ok('inbox: the severity filter uses the opened severity');
+
+  // the notification composer: STIX indicators from a file
   await a.getByRole('link', { name: 'New notification' }).click();
   await heading(a, 'New notification');
   await axe(a, 'compose notification');
   await shot(a, 'compose-notification');
+  await a.getByLabel('To (states or parties, comma-separated)').fill('in.mea');
+  await a.getByLabel('Severity (1-5)').selectOption('2');
+  await a.getByLabel('Sector', { exact: true }).selectOption('finance');
+  await a.getByLabel('Summary').fill('phishing indicators attached');
+  const stixField = 'STIX indicators (optional, a STIX 2.1 bundle file)';
+  await a.getByLabel(stixField).setInputFiles({ name: 'bad.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify({ type: 'bundle', id: 'bundle--not-a-uuid', objects: [] })) });
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await a.locator('#indicators-err').waitFor();
+  check('a bundle of the wrong shape is refused next to its field',
+    (await a.textContent('#indicators-err')).includes('bundle--<uuid>'));
+  const ind = `indicator--${crypto.randomUUID()}`;
+  const bundle = { type: 'bundle', id: `bundle--${crypto.randomUUID()}`, objects: [{
+    type: 'indicator', spec_version: '2.1', id: ind, created: '2026-12-01T00:00:00.000Z',
+    modified: '2026-12-01T00:00:00.000Z', pattern: "[domain-name:value = 'evil.example']",
+    pattern_type: 'stix', valid_from: '2026-12-01T00:00:00Z' }] };
+  await a.getByLabel(stixField).setInputFiles({ name: 'bundle.json', mimeType: 'application/json',
+    buffer: Buffer.from(JSON.stringify(bundle)) });
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await heading(a, /^notification /);
+  ids.stix = decodeURIComponent(new URL(a.url()).hash.replace('#/message/', ''));
+  ids.indicator = ind;
+  check('the notification with STIX indicators was sent, sealed, and opens with them',
+    (await a.locator('dd', { hasText: ind }).count()) === 1);
 
   // a record the CLI sealed to pk.mofa opens in the browser
   await a.goto(`${url}/#/message/${cliId}`);
@@ -250,6 +297,36 @@ try {
   // ---- C: a third state sees nothing ------------------------------------
   const cpage = await login(ctxC, 'fr.anssi', false);
   await shot(cpage, 'inbox-phone');
+  await noOverflow(cpage, 'inbox at 390x844');
+  // Arabic: right to left, translated, still accessible; then French
+  await cpage.locator('#lang').selectOption('ar');
+  await heading(cpage, 'صندوق الوارد');
+  check('Arabic: <html dir="rtl" lang="ar">', await cpage.evaluate(() =>
+    document.documentElement.dir === 'rtl' && document.documentElement.lang === 'ar'));
+  check('Arabic: translated labels', (await cpage.textContent('label[for="f-type"]')) === 'النوع' &&
+    (await cpage.getByRole('link', { name: 'طلب جديد' }).count()) === 1);
+  await axe(cpage, 'inbox (Arabic)');
+  await noOverflow(cpage, 'Arabic inbox at 390x844');
+  await shot(cpage, 'inbox-ar-phone');
+  await cpage.getByRole('link', { name: 'إخطار جديد' }).click();
+  await heading(cpage, 'إخطار جديد');
+  await axe(cpage, 'compose notification (Arabic)');
+  await shot(cpage, 'compose-ar-phone');
+  await cpage.locator('#lang').selectOption('fr');
+  await heading(cpage, 'Nouvelle notification');
+  check('French: <html lang="fr" dir="ltr">', await cpage.evaluate(() =>
+    document.documentElement.dir === 'ltr' && document.documentElement.lang === 'fr'));
+  await axe(cpage, 'compose notification (French)');
+  await cpage.getByRole('link', { name: 'Boîte de réception' }).click();
+  await heading(cpage, 'Boîte de réception');
+  await axe(cpage, 'inbox (French)');
+  const again = await ctxC.newPage();
+  await again.goto(`${url}/`);
+  await heading(again, 'Log in');
+  check('the language choice is remembered', await again.evaluate(() => document.documentElement.lang) === 'fr');
+  await again.close();
+  await cpage.locator('#lang').selectOption('en');
+  await heading(cpage, 'Inbox');
   await cpage.goto(`${url}/#/message/${ids.request}`);
   await cpage.getByRole('alert').waitFor({ timeout: 15000 });
   check('a third party gets no message', !(await cpage.textContent('body')).includes(MARK));
@@ -293,6 +370,8 @@ try {
   const pingId = decodeURIComponent(new URL(cpage.url()).hash.replace('#/message/', ''));
   check('the ping was sent', pingId.startsWith('ping--'), pingId);
   check('no ack, reply or close offered to the pinger', await cpage.getByRole('button', { name: /Acknowledge|Send reply|Close/ }).count() === 0);
+  await noOverflow(cpage, 'message at 390x844');
+  await shot(cpage, 'message-phone');
   await b.goto(`${url}/#/inbox`);
   await b.locator(`a[href="#/message/${pingId}"]`).click();
   await heading(b, /^ping /);
