@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "stix/envelope.h"
-#include "store/store.h"
 #include "stix/wrapper.h" /* the record wrapper's type and extension id */
 
 comity_err cy_stix_envelope_open(cy_stix_envelope *e, const char *text, size_t len,
