@@ -3,7 +3,7 @@
 # against two builds' libcomity.a (OLD without record filters, NEW with
 # them) and prints callgrind's instruction count of each section, old
 # then new.  Example (bench/README.md, "The store under callgrind"):
-#   bench/cg/store_reads.sh /work/base-d514d87 /work/base-d514d87/build-release \
+#   bench/cg/store_reads.sh OLD OLD/build-release \
 #                           "$PWD" "$PWD/build-release"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
