@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "node/session.h"
 #include "node/web.h"
 #include "util/testutil.h"
 

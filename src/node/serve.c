@@ -76,6 +76,7 @@
 #include "node/req.h"
 #include "node/taxii.h"
 #include "node/tiles.h"
+#include "node/session.h"
 #include "node/web.h"
 
 /* Headers + read buffer per connection (libmicrohttpd's pool; nginx's

@@ -47,7 +47,7 @@
 #include <sodium.h>
 
 #include "crypto/note.h"
-#include "node/web.h"
+#include "node/session.h"
 
 #define NONCE_BYTES 16
 #define SID_BYTES 32
