@@ -117,24 +117,36 @@ static int inbox_arg(void *ctx, const char *key, const char *value)
     return a->bad ? 1 : 0;
 }
 
-static void inbox(cy_req *r, cy_resp *w)
+/* Whose inbox or cases the caller reads (?party=, the framework's rule
+ * cy_fw_inbox_reader): OUT *party (the caller's own name, or the one asked
+ * for, borrowed from the request).  false: w holds the refusal. */
+static bool reader_party(cy_req *r, cy_resp *w, const char **party)
 {
     struct inbox_args a = {0};
     if (cy_req_args(r, inbox_arg, &a) || a.bad) {
         fw_error(r, w, 400, "query", "parameter '%s' is unknown, repeated or empty (party)",
                  a.bad ? a.bad : "?");
-        return;
+        return false;
     }
-    const char *party = NULL;
     comity_error e = {0};
-    comity_err rc = cy_fw_inbox_reader(r->who.name, r->who.kind, a.party, &party, &e);
+    comity_err rc = cy_fw_inbox_reader(r->who.name, r->who.kind, a.party, party, &e);
     if (rc) {
         if (rc == COMITY_ERR_DENIED)
             fw_error(r, w, 403, "access", "%s", e.msg);
         else
             fw_error(r, w, 400, "query", "%s", e.msg);
-        return;
+        return false;
     }
+    return true;
+}
+
+static void inbox(cy_req *r, cy_resp *w)
+{
+    const char *party = NULL;
+    if (!reader_party(r, w, &party))
+        return;
+    comity_error e = {0};
+    comity_err rc;
     int64_t now = cy_now_ms();
     char *text = NULL;
     rc = comity_framework_inbox(cy_fw_live_lock(r->node->fw), party, now, &text, &e);
@@ -470,22 +482,11 @@ static void pings(cy_req *r, cy_resp *w)
 /* A party's open cases: who may read whose is the inbox's rule. */
 static void cases(cy_req *r, cy_resp *w)
 {
-    struct inbox_args a = {0};
-    if (cy_req_args(r, inbox_arg, &a) || a.bad) {
-        fw_error(r, w, 400, "query", "parameter '%s' is unknown, repeated or empty (party)",
-                 a.bad ? a.bad : "?");
-        return;
-    }
     const char *party = NULL;
-    comity_error e = {0};
-    comity_err rc = cy_fw_inbox_reader(r->who.name, r->who.kind, a.party, &party, &e);
-    if (rc) {
-        if (rc == COMITY_ERR_DENIED)
-            fw_error(r, w, 403, "access", "%s", e.msg);
-        else
-            fw_error(r, w, 400, "query", "%s", e.msg);
+    if (!reader_party(r, w, &party))
         return;
-    }
+    comity_error e = {0};
+    comity_err rc;
     char *text = NULL;
     rc = comity_framework_cases(cy_fw_live_lock(r->node->fw), party, cy_now_ms(), &text, &e);
     cy_fw_live_unlock(r->node->fw);
