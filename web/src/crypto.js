@@ -39,6 +39,16 @@ export function b64decode(text) {
   return out;
 }
 
+// Standard base64 as C2SP signed notes and tlog proofs write it: padded,
+// and canonical (bits past the data zero), so that one value has one
+// text; anything else throws, as the node's own decoder refuses it.
+export function b64decodeStrict(text) {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4) throw new Error('not base64');
+  const out = b64decode(text);
+  if (b64encode(out) !== text) throw new Error('non-canonical base64');
+  return out;
+}
+
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 function concat(...parts) {

@@ -11,7 +11,7 @@
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { b64decode, parseVkey, PAYLOAD_TYPE } from './crypto.js';
+import { b64decode, b64decodeStrict, parseVkey, PAYLOAD_TYPE } from './crypto.js';
 
 const te = new TextEncoder();
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
@@ -34,7 +34,7 @@ export function parseNote(note) {
     if (!line) continue;
     const m = /^\u2014 (\S+) ([A-Za-z0-9+/=]+)$/.exec(line);
     if (!m) throw new Error('malformed signature line');
-    const raw = b64decode(m[2]);
+    const raw = b64decodeStrict(m[2]);
     sigs.push({ name: m[1], id: hex(raw.subarray(0, 4)), sig: raw.subarray(4) });
   }
   return { text, sigs };
@@ -49,7 +49,7 @@ export function checkCheckpoint(note, vkey) {
   const [origin, sizeText, rootText] = lines;
   if (origin !== k.name) throw new Error(`checkpoint of ${origin}, not of ${k.name}`);
   if (!/^(0|[1-9][0-9]{0,15})$/.test(sizeText)) throw new Error('bad checkpoint size');
-  const root = b64decode(rootText);
+  const root = b64decodeStrict(rootText);
   if (root.length !== 32) throw new Error('bad checkpoint root');
   const mine = sigs.find((s) => s.name === k.name && s.id === k.id);
   if (!mine || !ed25519.verify(mine.sig, te.encode(text), k.pk))
@@ -95,7 +95,7 @@ export function checkReceipt(proofText, envelope, logVkey) {
   const m = /^index (0|[1-9][0-9]{0,15})$/.exec(head.shift() || '');
   if (!m) throw new Error('the receipt has no index');
   const index = Number(m[1]);
-  const proof = head.map((l) => { const h = b64decode(l); if (h.length !== 32) throw new Error('bad proof hash'); return h; });
+  const proof = head.map((l) => { const h = b64decodeStrict(l); if (h.length !== 32) throw new Error('bad proof hash'); return h; });
   const cp = checkCheckpoint(proofText.slice(cut + 2), logVkey);
   const { digest, entry } = recordEntry(envelope);
   const leaf = sha256(cat(Uint8Array.of(0), te.encode(entry)));

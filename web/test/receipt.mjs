@@ -37,6 +37,12 @@ const sigAt = lines.findIndex((l) => l.startsWith('\u2014 '));
 const badSig = [...lines];
 badSig[sigAt] = badSig[sigAt].replace(/.(=*)$/, (m, pad) => (m[0] === 'A' ? 'B' : 'A') + pad);
 refused('a changed checkpoint signature', () => checkReceipt(badSig.join('\n'), env, node.vkey));
+// the same signature bytes written with a padding bit set: one value has
+// one text (the node refuses such base64 too)
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const loose = [...lines];
+loose[sigAt] = loose[sigAt].replace(/.(=+)$/, (m, pad) => B64[B64.indexOf(m[0]) | 1] + pad);
+refused('a signature in non-canonical base64', () => checkReceipt(loose.join('\n'), env, node.vkey));
 const rootAt = lines.indexOf('', idx) + 3;
 const badRoot = [...lines];
 badRoot[rootAt] = Buffer.alloc(32, 7).toString('base64');
