@@ -293,6 +293,13 @@ try {
   await b.locator('ol.thread h3', { hasText: 'reply' }).waitFor({ timeout: 15000 });
   await axe(b, 'message with thread');
   await shot(b, 'message-thread');
+  // the dark theme follows the system: the same screen, axe-clean too
+  await b.emulateMedia({ colorScheme: 'dark' });
+  const bg = await b.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  check('dark theme follows the system', bg === 'rgb(21, 24, 28)', bg);
+  await axe(b, 'message with thread (dark)');
+  await shot(b, 'message-thread-dark');
+  await b.emulateMedia({ colorScheme: 'light' });
 
   // ---- C: a third state sees nothing ------------------------------------
   const cpage = await login(ctxC, 'fr.anssi', false);
