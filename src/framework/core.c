@@ -93,14 +93,42 @@ comity_err comity_framework_set_ping_deadline(comity_framework *fw,
     return COMITY_OK;
 }
 
-static comity_err add_impl(comity_framework *fw, const comity_record *rec,
-                           const char *body, size_t body_len, bool dry,
-                           comity_error *err)
+/* The body of rec parsed and checked against its type's fixed schema
+ * (stateless): the clear body, else `body` (a sealed record's plaintext,
+ * or NULL).  OUT *out: a new reference, or NULL when there is no body. */
+static comity_err parse_checked(const comity_record *rec, enum cy_fw_type t,
+                                const char *body, size_t body_len, json_t **out,
+                                comity_error *err)
+{
+    *out = NULL;
+    const char *clear = comity_record_body(rec);
+    if (clear) {
+        body = clear;
+        body_len = strlen(clear);
+    }
+    if (!body)
+        return COMITY_OK;
+    json_t *j;
+    comity_err rc = cy_fw_parse_body(comity_record_type(rec), body, body_len, &j, err);
+    if (rc)
+        return rc;
+    if ((rc = cy_fw_check(t, j, err))) {
+        json_decref(j);
+        return rc;
+    }
+    *out = j;
+    return COMITY_OK;
+}
+
+/* The rules that need state, then unless dry the effects, for a record of
+ * type t (not CY_FW_NONE) whose body parse_checked gave (borrowed).
+ * have_body: j is already the body, else parse it here, after the re-post
+ * test and `created` (the order comity_framework_add documents). */
+static comity_err feed(comity_framework *fw, const comity_record *rec, enum cy_fw_type t,
+                       const char *body, size_t body_len, bool have_body, json_t *j,
+                       bool dry, comity_error *err)
 {
     const char *type = comity_record_type(rec);
-    enum cy_fw_type t = cy_fw_type_of(type);
-    if (t == CY_FW_NONE)
-        return COMITY_OK;
     const char *id = comity_record_id(rec);
     if (json_object_get(fw->ids, id))
         return cy_fail(err, COMITY_ERR_EXISTS, "%s: %.100s was already fed",
@@ -109,20 +137,12 @@ static comity_err add_impl(comity_framework *fw, const comity_record *rec,
     const char *cs = comity_record_created(rec);
     if (cy_time_parse(cs, strlen(cs), true, &created, err))
         return cy_wrap(err, "%s.created", type);
-    const char *clear = comity_record_body(rec);
-    if (clear) {
-        body = clear;
-        body_len = strlen(clear);
-    }
-    json_t *j = NULL;
     comity_err rc;
-    if (body) {
-        if ((rc = cy_fw_parse_body(type, body, body_len, &j, err)))
+    json_t *own = NULL;
+    if (!have_body) {
+        if ((rc = parse_checked(rec, t, body, body_len, &own, err)))
             return rc;
-        if ((rc = cy_fw_check(t, j, err))) {
-            json_decref(j);
-            return rc;
-        }
+        j = own;
     }
     const cy_fw_mech *m = NULL;
     for (size_t i = 0; !m && i < cy_fw_nmechs; i++)
@@ -131,8 +151,34 @@ static comity_err add_impl(comity_framework *fw, const comity_record *rec,
     rc = m ? m->add(fw, t, rec, j, created, dry, err)
            : cy_fail(err, COMITY_ERR_INTERNAL, "%s: no mechanism rules it",
                      type);
-    json_decref(j);
+    json_decref(own);
     return rc;
+}
+
+static comity_err add_impl(comity_framework *fw, const comity_record *rec,
+                           const char *body, size_t body_len, bool dry,
+                           comity_error *err)
+{
+    enum cy_fw_type t = cy_fw_type_of(comity_record_type(rec));
+    if (t == CY_FW_NONE)
+        return COMITY_OK;
+    return feed(fw, rec, t, body, body_len, false, NULL, dry, err);
+}
+
+comity_err cy_fw_body_parse(const comity_record *rec, json_t **out, comity_error *err)
+{
+    *out = NULL;
+    enum cy_fw_type t = cy_fw_type_of(comity_record_type(rec));
+    return t == CY_FW_NONE ? COMITY_OK : parse_checked(rec, t, NULL, 0, out, err);
+}
+
+comity_err cy_fw_feed_parsed(comity_framework *fw, const comity_record *rec, json_t *body,
+                             bool dry, comity_error *err)
+{
+    enum cy_fw_type t = cy_fw_type_of(comity_record_type(rec));
+    if (t == CY_FW_NONE)
+        return COMITY_OK;
+    return feed(fw, rec, t, NULL, 0, true, body, dry, err);
 }
 
 comity_err comity_framework_add(comity_framework *fw, const comity_record *rec,

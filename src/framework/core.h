@@ -68,6 +68,20 @@ struct comity_framework {
     size_t ncase_mechs;
 };
 
+/* ---- feeding a record with its body parsed once (core.c) -------------------- */
+
+/* The body of a record the framework rules, parsed and checked against its
+ * type's fixed schema: what comity_framework_check and _add do first with
+ * a clear body, without the handle (so it may run outside any lock).
+ * OUT *body: a new reference (json_decref), NULL for a type not ruled here
+ * or a sealed body. */
+comity_err cy_fw_body_parse(const comity_record *rec, json_t **body, comity_error *err);
+/* comity_framework_check (dry) or _add of rec whose body cy_fw_body_parse
+ * gave (borrowed; the mechanisms may keep references): the re-post test,
+ * `created`, then the mechanism's rules, without parsing the body again. */
+comity_err cy_fw_feed_parsed(comity_framework *fw, const comity_record *rec, json_t *body,
+                             bool dry, comity_error *err);
+
 /* ---- mechanisms, as the core sees them ------------------------------------ */
 
 #define CY_FW_BIT(t) (1u << (unsigned)(t))

@@ -6,7 +6,9 @@
  * log order, then every delivered event.  Intake asks it twice per record:
  * a dry run to refuse early (cy_fw_live_precheck), then the final
  * comity_framework_add in log order, before the record's log entry is
- * appended (cy_fw_live_add).  When records it took are not stored after
+ * appended (cy_fw_live_add); the record's body is parsed once, by the dry
+ * run outside the mutex, and the final decision reuses it.  When records
+ * it took are not stored after
  * all (a failed commit), it is rebuilt from the store under the mutex, so
  * that no delivered event lands in the old handle between the replay and
  * the swap.
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "framework/core.h"
 #include "framework/live.h"
 
 struct cy_fw_live {
@@ -148,34 +151,46 @@ void cy_fw_live_rebuild(cy_fw_live *f)
 
 /* ---- intake ------------------------------------------------------------------------ */
 
-comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, comity_error *err)
+comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t **body,
+                               comity_error *err)
 {
+    *body = NULL;
     const char *type = comity_record_type(rec);
     if (!f || !comity_framework_handles(type))
         return COMITY_OK;
-    /* the dry run checks a clear body's schema first of all (after the
-     * re-post test, and `created`, which the record parser checked the
-     * same way), so the body is parsed once: only a re-post, which the dry
-     * run does not read further, still needs the schema check alone */
+    /* the body's schema first of all, parsed outside the lock (stateless;
+     * the rules below hold the lock only for what needs the state), and
+     * kept for cy_fw_live_add: the body is parsed once */
+    json_t *j = NULL;
+    comity_err rc = cy_fw_body_parse(rec, &j, err);
+    if (rc)
+        return rc;
     pthread_mutex_lock(&f->mu);
-    comity_err rc = comity_framework_check(f->fw, rec, NULL, 0, err);
+    rc = cy_fw_feed_parsed(f->fw, rec, j, true, err);
     pthread_mutex_unlock(&f->mu);
     if (rc == COMITY_ERR_EXISTS) { /* a re-post: the committer answers it */
         cy_err_clear(err);
-        const char *body = comity_record_body(rec);
-        rc = body ? comity_framework_check_body(type, body, strlen(body), err) : COMITY_OK;
+        /* a case type's body has a schema of its own beyond the fixed
+         * one, which only a fresh record's rules read: check it alone */
+        const char *clear = comity_record_body(rec);
+        rc = clear ? comity_framework_check_body(type, clear, strlen(clear), err) : COMITY_OK;
     }
+    if (rc)
+        json_decref(j);
+    else
+        *body = j;
     return rc;
 }
 
-comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, bool *added,
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool *added,
                           comity_error *err)
 {
     *added = false;
     if (!f || !comity_framework_handles(comity_record_type(rec)))
         return COMITY_OK;
     pthread_mutex_lock(&f->mu);
-    comity_err rc = comity_framework_add(f->fw, rec, NULL, 0, err);
+    comity_err rc = body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
+                         : comity_framework_add(f->fw, rec, NULL, 0, err);
     pthread_mutex_unlock(&f->mu);
     *added = rc == COMITY_OK;
     return rc;

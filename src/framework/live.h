@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "base/base.h"
 #include "store/store.h"
 
@@ -64,11 +66,17 @@ void cy_fw_live_free(cy_fw_live *f);
 
 /* A dry run of record `rec` (borrowed) against the current state: the
  * body schema when the body is clear, then the rules.  Types the framework
- * does not rule, and a record it already holds (a re-post), pass. */
-comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, comity_error *err);
-/* The final decision, in log order: comity_framework_add.  *added is true
- * when the state changed (the type is one the framework rules). */
-comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, bool *added,
+ * does not rule, and a record it already holds (a re-post), pass.  The
+ * body is parsed before the lock is taken, and handed out for the final
+ * decision, so that a record's body is parsed once: OUT *body, a new
+ * reference (json_decref) or NULL (no clear body, or refused). */
+comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t **body,
+                               comity_error *err);
+/* The final decision, in log order: comity_framework_add, with the body
+ * the precheck of this very record handed out (borrowed), or NULL (then
+ * parsed here).  *added is true when the state changed (the type is one
+ * the framework rules). */
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool *added,
                           comity_error *err);
 /* After records added here failed to be stored: rebuilds the state from
  * the store (which does not hold them).  A failure is reported on stderr

@@ -9,7 +9,8 @@
  * The framework check here is a dry run against the state so far; the
  * final one (comity_framework_add) runs in the committer, per record in
  * batch order, before its log entry is appended: a refused record is
- * neither logged nor stored.
+ * neither logged nor stored.  The item carries the body the dry run
+ * parsed to the final check, so that a body is parsed once.
  *
  * Then the record is committed, in a pipeline of two threads, and nothing
  * acknowledged is ever lost:
@@ -89,7 +90,10 @@ struct item {
     comity_record *rec;
     cy_record_in in;
     char *env; /* the envelope (owned) */
-    const char **to;
+    json_t *fwbody; /* the framework's parse of the body (owned), from the
+                     * dry run to the final check: parsed once */
+    const char **to;         /* in.to: to_small, or allocated when more */
+    const char *to_small[8];
     char stix_id[CY_RECORD_ID_MAX + 32];
     int64_t *colls;          /* in.colls: colls_small, or allocated when more */
     int64_t colls_small[8];
@@ -300,9 +304,11 @@ static void finish(struct item *it)
     };
     res.title = res.rule ? refusal_title(res.rule) : "stored";
     it->done(it->ctx, &res);
+    json_decref(it->fwbody);
     comity_record_free(it->rec);
     cy_free(it->env);
-    cy_free(it->to);
+    if (it->to != it->to_small)
+        cy_free(it->to);
     if (it->colls != it->colls_small)
         cy_free(it->colls);
     cy_free(it);
@@ -621,20 +627,38 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
     size_t n = 0;
     for (struct item *it = batch; it; it = it->next)
         n++;
-    cy_record_in *rows = cy_calloc(n ? n : 1, sizeof *rows);
-    struct item **fresh = cy_calloc(n ? n : 1, sizeof *fresh);
-    struct item **dups = cy_calloc(n ? n : 1, sizeof *dups); /* dups[i]: earlier twin */
-    struct item **all = cy_calloc(n ? n : 1, sizeof *all);
-    /* what the store holds under each id (one read for the batch) */
-    const char **ids = cy_calloc(n ? n : 1, sizeof *ids);
-    char (*have)[65] = cy_calloc(n ? n : 1, sizeof *have);
-    uint64_t *have_idx = cy_calloc(n ? n : 1, sizeof *have_idx);
-    bool *stored = cy_calloc(n ? n : 1, sizeof *stored);
-    if (!rows || !fresh || !dups || !all || !ids || !have || !have_idx || !stored) {
+    /* the batch's arrays, n of each, in one allocation (widest first) */
+    struct batch_arrays {
+        cy_record_in *rows;
+        struct item **fresh, **dups, **all; /* dups[i]: earlier twin */
+        /* what the store holds under each id (one read for the batch) */
+        const char **ids;
+        uint64_t *have_idx;
+        /* the new records' log entries */
+        const void **ents;
+        size_t *lens;
+        char (*have)[65];
+        bool *stored;
+    } a;
+    size_t each = sizeof *a.rows + 3 * sizeof *a.fresh + sizeof *a.ids + sizeof *a.have_idx +
+                  sizeof *a.ents + sizeof *a.lens + sizeof *a.have + sizeof *a.stored;
+    char *block = cy_calloc(n ? n : 1, each), *cur = block;
+    if (!block) {
         for (struct item *it = batch; it; it = it->next)
             fail(it, "internal", COMITY_ERR_NOMEM, false, "out of memory");
-        goto out;
+        return;
     }
+#define CARVE(field)                                                                        \
+    (a.field = (void *)cur, cur += n * sizeof *a.field)
+    CARVE(rows), CARVE(fresh), CARVE(dups), CARVE(all), CARVE(ids), CARVE(have_idx),
+        CARVE(ents), CARVE(lens), CARVE(have), CARVE(stored);
+#undef CARVE
+    cy_record_in *rows = a.rows;
+    struct item **fresh = a.fresh, **dups = a.dups, **all = a.all;
+    const char **ids = a.ids;
+    char (*have)[65] = a.have;
+    uint64_t *have_idx = a.have_idx;
+    bool *stored = a.stored;
     size_t nf = 0, k = 0, nids = 0;
     bool fw_dirty = false, fw_failed = false; /* framework changed; by a record not stored */
     for (struct item *it = batch; it; it = it->next, k++) {
@@ -669,7 +693,7 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         comity_err rc;
         /* the framework's rules, in log order; final (framework/live.c) */
         bool added = false;
-        if ((rc = cy_fw_live_add(in->fw, it->rec, &added, &e))) {
+        if ((rc = cy_fw_live_add(in->fw, it->rec, it->fwbody, &added, &e))) {
             fail(it, "framework", rc, false, "%s", e.msg);
             continue;
         }
@@ -680,22 +704,14 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         /* the entries, in the order the framework took them, in one call
          * (one wake-up of the log's sequencer, which starts making them
          * durable now) */
-        const void **ents = cy_calloc(nf, sizeof *ents);
-        size_t *lens = cy_calloc(nf, sizeof *lens);
-        char (*text)[COMITY_RECORD_ENTRY_LEN + 1] = cy_calloc(nf, sizeof *text);
+        const void **ents = a.ents;
+        size_t *lens = a.lens;
         uint64_t first = 0;
-        comity_err rc = ents && lens && text ? COMITY_OK
-                                             : cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < nf; i++) {
-            snprintf(text[i], sizeof text[i], "comity-record-v1:%s", fresh[i]->in.digest);
-            ents[i] = text[i];
+        for (size_t i = 0; i < nf; i++) {
+            ents[i] = comity_record_entry(fresh[i]->rec); /* "comity-record-v1:" + digest */
             lens[i] = COMITY_RECORD_ENTRY_LEN;
         }
-        if (!rc)
-            rc = comity_log_append_many(in->log, ents, lens, nf, 0, &first, &e);
-        cy_free(ents);
-        cy_free(lens);
-        cy_free(text);
+        comity_err rc = comity_log_append_many(in->log, ents, lens, nf, 0, &first, &e);
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
                 fail(fresh[i], "log", rc, true, "%s", e.msg);
@@ -756,15 +772,7 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
     }
     for (size_t i = 0; i < n; i++)
         needs(dur, all[i]);
-out:
-    cy_free(rows);
-    cy_free(fresh);
-    cy_free(dups);
-    cy_free(all);
-    cy_free(ids);
-    cy_free(have);
-    cy_free(have_idx);
-    cy_free(stored);
+    cy_free(block);
 }
 
 static void deadline_in(struct timespec *t, long us)
@@ -1089,20 +1097,21 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         return;
     }
     /* record.created within the node's bounds of its clock */
-    if ((rc = comity_record_check_created(rec, cy_now_ms(), in->created_ahead_ms,
+    int64_t now = cy_now_ms(); /* the record's check, and its time received */
+    if ((rc = comity_record_check_created(rec, now, in->created_ahead_ms,
                                           in->created_behind_ms, &e))) {
         fail(it, "created", rc, false, "%s", e.msg);
         finish(it);
         return;
     }
     /* an early refusal; the committer's check is the final one */
-    if ((rc = cy_fw_live_precheck(in->fw, rec, &e))) {
+    if ((rc = cy_fw_live_precheck(in->fw, rec, &it->fwbody, &e))) {
         fail(it, "framework", rc, false, "%s", e.msg);
         finish(it);
         return;
     }
     size_t nto = comity_record_to_count(rec);
-    it->to = cy_calloc(nto ? nto : 1, sizeof *it->to);
+    it->to = nto <= CY_ARRAY_LEN(it->to_small) ? it->to_small : cy_calloc(nto, sizeof *it->to);
     if (!it->to) {
         fail(it, "internal", COMITY_ERR_NOMEM, false, "out of memory");
         finish(it);
@@ -1114,8 +1123,15 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
     const char *created = comity_record_created(rec);
     if (cy_time_parse(created, strlen(created), true, &cms, NULL) != COMITY_OK)
         cms = 0;
-    snprintf(it->stix_id, sizeof it->stix_id, CY_STIX_WRAPPER_TYPE "--%s",
-             strstr(comity_record_id(rec), "--") + 2);
+    /* the wrapper's id: its type and the record id's uuid (the parser
+     * checked the id: a type, "--", a uuid) */
+    const char *uuid = strstr(comity_record_id(rec), "--") + 2;
+    size_t ulen = strlen(uuid), tlen = strlen(CY_STIX_WRAPPER_TYPE "--");
+    if (tlen + ulen >= sizeof it->stix_id)
+        ulen = sizeof it->stix_id - 1 - tlen;
+    memcpy(it->stix_id, CY_STIX_WRAPPER_TYPE "--", tlen);
+    memcpy(it->stix_id + tlen, uuid, ulen);
+    it->stix_id[tlen + ulen] = 0;
     it->in = (cy_record_in){
         .id = comity_record_id(rec),
         .type = comity_record_type(rec),
@@ -1124,7 +1140,7 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         .created = created,
         .created_ms = cms,
         .digest = comity_record_digest(rec),
-        .received_us = cy_now_ms() * 1000,
+        .received_us = now * 1000,
         .envelope = it->env,
         .envelope_len = len,
         .to = it->to,
