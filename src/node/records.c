@@ -50,7 +50,7 @@ struct post {
     /* the outcome (intake's callback) */
     unsigned status;
     const char *rule, *title;
-    char msg[COMITY_ERRMSG_MAX + 64];
+    char *msg; /* a refusal's (owned; NULL: out of memory) */
     char id[CY_RECORD_ID_MAX];
     char digest[65];
     uint64_t log_index;
@@ -105,7 +105,7 @@ static void post_done(void *ctx, const cy_intake_result *res)
     p->rule = res->rule;   /* static strings */
     p->title = res->title;
     if (res->rule) {
-        copy_str(p->msg, sizeof p->msg, res->msg);
+        p->msg = cy_strndup(res->msg ? res->msg : "", res->msg ? strlen(res->msg) : 0);
     } else {
         copy_str(p->id, sizeof p->id, res->id);
         copy_str(p->digest, sizeof p->digest, res->digest);
@@ -130,6 +130,7 @@ static void post_free(void *park)
     if (!p)
         return;
     cy_free(p->env);
+    cy_free(p->msg);
     sodium_memzero(&p->who, sizeof p->who);
     cy_free(p);
 }
@@ -173,7 +174,7 @@ static void post_answer(void *park, cy_req *r, cy_resp *w)
             cy_resp_rule(r, w, 500, "internal", "internal", "out of memory");
     } else {
         cy_resp_rule(r, w, p->status ? p->status : 500, p->title ? p->title : "internal",
-                     p->rule ? p->rule : "internal", "%s", p->msg);
+                     p->rule ? p->rule : "internal", "%s", p->msg ? p->msg : "out of memory");
     }
 }
 

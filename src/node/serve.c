@@ -154,17 +154,17 @@ static int authenticate(cy_req *r)
 
 /* ---- routing ---------------------------------------------------------------- */
 
-/* Splits the path into segments; refuses dot segments, control bytes and
- * backslashes.  A trailing slash is allowed (TAXII wants it). */
-static int split_path(cy_req *r)
+/* Splits the path into segments, in buf (room for r->url and its NUL;
+ * the request's state holds it, so that the path is split once, on the
+ * headers); refuses dot segments, control bytes and backslashes.  A
+ * trailing slash is allowed (TAXII wants it). */
+static int split_path(cy_req *r, char *buf)
 {
     size_t len = strlen(r->url);
+    r->nseg = 0;
     if (len == 0 || len > CY_PATH_MAX || r->url[0] != '/')
         return -1;
-    char *p = cy_arena_strdup(&r->arena, r->url + 1);
-    if (!p)
-        return -1;
-    r->nseg = 0;
+    char *p = memcpy(buf, r->url + 1, len); /* with the NUL */
     while (*p) {
         char *slash = strchr(p, '/');
         if (slash)
@@ -247,10 +247,11 @@ static void route_v1(cy_req *r, cy_resp *w)
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
 }
 
-static void route(cy_req *r, cy_resp *w)
+/* path_ok: r's path split (on the headers) and well formed. */
+static void route(cy_req *r, cy_resp *w, bool path_ok)
 {
     bool taxii_path = false;
-    if (split_path(r) != 0) {
+    if (!path_ok) {
         cy_resp_error(r, w, false, 404, "not found", "malformed path");
         return;
     }
@@ -308,7 +309,18 @@ struct conn_state {
     cy_principal who;
     void *parked;    /* a handler's parked work (cy_resp.park), and its ops */
     const cy_park_ops *park_ops;
+    bool path_ok;    /* the path split on the headers, into path: */
+    size_t nseg;
+    char *segs[CY_PATH_SEGS];
+    char path[];     /* room for the URL (at most CY_PATH_MAX) and its NUL */
 };
+
+/* The path split on the headers, for a later call of the same request. */
+static void path_of(const struct conn_state *cs, cy_req *r)
+{
+    r->nseg = cs->nseg;
+    memcpy(r->segs, cs->segs, sizeof r->segs);
+}
 
 static void free_body(void *p) { cy_free(p); }
 
@@ -359,9 +371,10 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
     return ok;
 }
 
+/* The headers that frame a request's body, from one pass over them. */
 struct framing {
     unsigned content_length, transfer_encoding;
-    const char *te;
+    const char *cl, *te; /* the (first) value of each */
 };
 
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -369,28 +382,30 @@ static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const c
 {
     (void)kind;
     struct framing *f = cls;
-    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
-        f->content_length++;
-    else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
-        f->transfer_encoding++;
-        f->te = value;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+        if (!f->content_length++)
+            f->cl = value;
+    } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+        if (!f->transfer_encoding++)
+            f->te = value;
     }
     return MHD_YES;
 }
 
-/* Why the request's body framing is ambiguous, or NULL when it is not
- * (RFC 9112 section 6: a server may refuse these, and must not guess). */
-static const char *framing_fault(struct MHD_Connection *c)
+/* Reads the request's framing headers into *f; returns why its body
+ * framing is ambiguous, or NULL when it is not (RFC 9112 section 6: a
+ * server may refuse these, and must not guess). */
+static const char *framing_fault(struct MHD_Connection *c, struct framing *f)
 {
-    struct framing f = {0};
-    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
-    if (f.content_length > 1)
+    memset(f, 0, sizeof *f);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, f);
+    if (f->content_length > 1)
         return "more than one Content-Length header";
-    if (f.transfer_encoding > 1)
+    if (f->transfer_encoding > 1)
         return "more than one Transfer-Encoding header";
-    if (f.transfer_encoding && f.content_length)
+    if (f->transfer_encoding && f->content_length)
         return "both Transfer-Encoding and Content-Length";
-    if (f.transfer_encoding && (!f.te || strcasecmp(f.te, "chunked") != 0))
+    if (f->transfer_encoding && (!f->te || strcasecmp(f->te, "chunked") != 0))
         return "a Transfer-Encoding other than chunked";
     return NULL;
 }
@@ -408,7 +423,10 @@ static void refuse_auth(cy_req *r, cy_resp *w, bool taxii, const char *why)
  * true: w holds the answer, to be sent at once without reading the body. */
 static bool on_headers(comity_node *node, struct conn_state *cs, cy_req *r, cy_resp *w)
 {
-    bool taxii = split_path(r) == 0 && cy_taxii_owns(r);
+    cs->path_ok = split_path(r, cs->path) == 0;
+    cs->nseg = r->nseg;
+    memcpy(cs->segs, r->segs, sizeof cs->segs);
+    bool taxii = cs->path_ok && cy_taxii_owns(r);
     if (atomic_load(&node->stopping)) {
         /* stopping: no new request starts (and the connection closes) */
         w->retry_after = "5";
@@ -416,7 +434,8 @@ static bool on_headers(comity_node *node, struct conn_state *cs, cy_req *r, cy_r
                       "this node is stopping; retry in a moment");
         return true;
     }
-    const char *fault = framing_fault(r->conn);
+    struct framing f;
+    const char *fault = framing_fault(r->conn, &f);
     if (fault) {
         cy_resp_error(r, w, taxii, 400, "ambiguous framing",
                       "the request's body framing is ambiguous: %s", fault);
@@ -429,8 +448,8 @@ static bool on_headers(comity_node *node, struct conn_state *cs, cy_req *r, cy_r
                     "'Authorization: Token ...')");
         return true;
     }
-    const char *cl = cy_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    bool body = cy_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0"));
+    const char *cl = f.cl; /* the only one (framing_fault) */
+    bool body = f.transfer_encoding || (cl && strcmp(cl, "0"));
     cs->body_cap = node->opts.max_body;
     if (r->anon && body) {
         /* the two open doors that take a body: a peer's checkpoint to
@@ -480,7 +499,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     comity_node *node = cls;
     struct conn_state *cs = *state;
     if (!cs) {
-        cs = cy_calloc(1, sizeof *cs);
+        size_t ulen = strlen(url);
+        cs = cy_calloc(1, sizeof *cs + (ulen <= CY_PATH_MAX ? ulen + 1 : 1));
         if (!cs)
             return MHD_NO;
         cs->started = time(NULL);
@@ -516,6 +536,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.anon = cs->anon; /* the principal of on_headers, also for a resumed request */
     if (!cs->anon)
         r.who = cs->who;
+    path_of(cs, &r);
     cy_resp w = {0};
     cy_buf_init(&w.body, SIZE_MAX / 2);
     w.status = 500;
@@ -525,11 +546,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs->park_ops->free(cs->parked);
         cs->parked = NULL;
     } else if (cs->too_big) {
-        bool taxii = split_path(&r) == 0 && cy_taxii_owns(&r);
+        bool taxii = cs->path_ok && cy_taxii_owns(&r);
         cy_resp_error(&r, &w, taxii, 413, "request too large",
                       "the body exceeds this node's limit of %zu bytes", cs->body_cap);
     } else {
-        route(&r, &w);
+        route(&r, &w, cs->path_ok);
         if (w.park) {
             /* wait for the work without holding this thread; the
              * connection is suspended before the work can resume it */
