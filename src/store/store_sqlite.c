@@ -1649,6 +1649,14 @@ static comity_err sq_objects_claim(void *impl, int64_t coll, const char *const *
             rc = dberr(err, c->db, "claiming objects");
             goto rollback;
         }
+        if (sqlite3_changes(c->db) == 1) { /* a new id: now the caller's */
+            size_t ol = strlen(owner);
+            if (ol > COMITY_PARTY_MAX)
+                ol = COMITY_PARTY_MAX;
+            memcpy(owners[i], owner, ol);
+            owners[i][ol] = 0;
+            continue;
+        }
         sqlite3_bind_int64(get, 1, coll);
         sqlite3_bind_text(get, 2, ids[i], -1, SQLITE_STATIC);
         s = sqlite3_step(get);
