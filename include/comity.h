@@ -480,6 +480,8 @@ COMITY_API const char *comity_record_type(const comity_record *rec);
 COMITY_API const char *comity_record_id(const comity_record *rec);
 COMITY_API const char *comity_record_author(const comity_record *rec);
 COMITY_API const char *comity_record_created(const comity_record *rec);
+/* `created` in ms since the Unix epoch, as the parser read it. */
+COMITY_API int64_t comity_record_created_ms(const comity_record *rec);
 COMITY_API const char *comity_record_tlp(const comity_record *rec);
 COMITY_API size_t comity_record_to_count(const comity_record *rec);
 COMITY_API const char *comity_record_to(const comity_record *rec, size_t i);

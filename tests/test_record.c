@@ -453,6 +453,9 @@ static void test_created_bounds(void **state)
         comity_record *r;
         TU_OK(comity_record_parse(env, el, &r, E));
         assert_string_equal(comity_record_created(r), cases[i].created);
+        int64_t cms = 0; /* the same instant as a number */
+        TU_OK(comity_time_parse(cases[i].created, &cms, E));
+        assert_true(comity_record_created_ms(r) == cms);
         if (cases[i].ok) {
             TU_OK(comity_record_check_created(r, now, AHEAD, BEHIND, E));
         } else {

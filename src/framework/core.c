@@ -123,7 +123,7 @@ static comity_err parse_checked(const comity_record *rec, enum cy_fw_type t,
 /* The rules that need state, then unless dry the effects, for a record of
  * type t (not CY_FW_NONE) whose body parse_checked gave (borrowed).
  * have_body: j is already the body, else parse it here, after the re-post
- * test and `created` (the order comity_framework_add documents). */
+ * test (the order comity_framework_add documents). */
 static comity_err feed(comity_framework *fw, const comity_record *rec, enum cy_fw_type t,
                        const char *body, size_t body_len, bool have_body, json_t *j,
                        bool dry, comity_error *err)
@@ -133,10 +133,7 @@ static comity_err feed(comity_framework *fw, const comity_record *rec, enum cy_f
     if (json_object_get(fw->ids, id))
         return cy_fail(err, COMITY_ERR_EXISTS, "%s: %.100s was already fed",
                        type, id);
-    int64_t created;
-    const char *cs = comity_record_created(rec);
-    if (cy_time_parse(cs, strlen(cs), true, &created, err))
-        return cy_wrap(err, "%s.created", type);
+    int64_t created = comity_record_created_ms(rec); /* the parser checked it */
     comity_err rc;
     json_t *own = NULL;
     if (!have_body) {

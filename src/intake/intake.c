@@ -1119,10 +1119,8 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
     }
     for (size_t i = 0; i < nto; i++)
         it->to[i] = comity_record_to(rec, i);
-    int64_t cms = 0;
     const char *created = comity_record_created(rec);
-    if (cy_time_parse(created, strlen(created), true, &cms, NULL) != COMITY_OK)
-        cms = 0;
+    int64_t cms = comity_record_created_ms(rec);
     /* the wrapper's id: its type and the record id's uuid (the parser
      * checked the id: a type, "--", a uuid) */
     const char *uuid = strstr(comity_record_id(rec), "--") + 2;

@@ -413,6 +413,7 @@ const char *comity_record_type(const comity_record *r) { return r->type; }
 const char *comity_record_id(const comity_record *r) { return r->id; }
 const char *comity_record_author(const comity_record *r) { return r->author; }
 const char *comity_record_created(const comity_record *r) { return r->created; }
+int64_t comity_record_created_ms(const comity_record *r) { return r->created_ms; }
 const char *comity_record_tlp(const comity_record *r) { return r->tlp; }
 size_t comity_record_to_count(const comity_record *r) { return r->nto; }
 const char *comity_record_to(const comity_record *r, size_t i)
