@@ -170,10 +170,13 @@ comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t *
     pthread_mutex_unlock(&f->mu);
     if (rc == COMITY_ERR_EXISTS) { /* a re-post: the committer answers it */
         cy_err_clear(err);
-        /* a case type's body has a schema of its own beyond the fixed
-         * one, which only a fresh record's rules read: check it alone */
+        /* the fixed schema was checked above; a case type's body has a
+         * schema of its own, which only a fresh record's rules read:
+         * check it alone */
         const char *clear = comity_record_body(rec);
-        rc = clear ? comity_framework_check_body(type, clear, strlen(clear), err) : COMITY_OK;
+        rc = clear && cy_fw_type_of(type) == CY_FW_CASE
+                 ? comity_framework_check_body(type, clear, strlen(clear), err)
+                 : COMITY_OK;
     }
     if (rc)
         json_decref(j);
