@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include "util/testutil.h"
 
@@ -126,4 +127,33 @@ const char *tu_store_fresh(void)
     snprintf(out, sizeof out, "%s%soptions=-csearch_path%%3D%s", uri, strchr(uri, '?') ? "&" : "?",
              schema);
     return out;
+}
+
+void tu_node_sql(const char *nodedir, const char *sqlite_sql, const char *pg_sql)
+{
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/store", nodedir);
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        snprintf(file, sizeof file, "%s/node.db", nodedir);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(file, &h), SQLITE_OK);
+        sqlite3_busy_timeout(h, 10000);
+        char *msg = NULL;
+        if (sqlite3_exec(h, sqlite_sql, NULL, NULL, &msg) != SQLITE_OK)
+            fail_msg("%s: %s", sqlite_sql, msg ? msg : "?");
+        sqlite3_close(h);
+        return;
+    }
+    char uri[1300];
+    char *ok = fgets(uri, sizeof uri, f);
+    fclose(f);
+    assert_non_null(ok);
+    uri[strcspn(uri, "\n")] = 0;
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r = PQexec(c, pg_sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", pg_sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
 }

@@ -41,6 +41,11 @@ void tu_rmrf(const char *path);
 int tu_store_pg(void);
 int tu_store_skip(void);
 const char *tu_store_fresh(void);
+/* Runs SQL on the store of the node in `nodedir` behind the node's back
+ * (to break it, or to write as another program would): `sqlite_sql` on
+ * DIR/node.db, or `pg_sql` on the database DIR/store names.  Fails the
+ * test when the SQL fails. */
+void tu_node_sql(const char *nodedir, const char *sqlite_sql, const char *pg_sql);
 
 /* Asserts a comity call succeeded, printing its message if not. */
 #define TU_OK(expr)                                                          \
