@@ -469,6 +469,11 @@ static void test_record_find_many(void **state)
     assert_int_equal(idx[2], 7);
     assert_string_equal(have[3], d2);
     TU_OK(cy_store_record_find_many(st, ask, 0, have, idx, found, E));
+    /* a batch holding a stored id: EXISTS, and nothing of it stored */
+    cy_record_in again[2] = {r[0], r[1]};
+    again[0].id = ask[1];
+    TU_FAILS(cy_store_records_add(st, again, 2, NULL, E), COMITY_ERR_EXISTS, "exists");
+    TU_FAILS(cy_store_record_find(st, ask[1], have[0], &idx[0], E), COMITY_ERR_NOTFOUND, NULL);
     comity_store_close(st);
 }
 
