@@ -45,9 +45,8 @@
  * pipe_run): the rows of each table go in one multi-row INSERT ... SELECT
  * FROM unnest($1::text[], ...), the arrays sent in PostgreSQL's binary
  * array format (no quoting, no escaping, one statement shape for every
- * batch size).  Seqs are drawn by nextval in the order of the batch (a
- * SELECT list is evaluated after its ORDER BY), and the recipients and
- * projections find their record's seq by its id.  On this loaded 2-core
+ * batch size); seqs are computed in the statements (ADD_RECORDS).  On
+ * this loaded 2-core
  * machine a round trip to the server costs a scheduler wake-up on each
  * side: the first version of this store, with its ten round trips per
  * batch, ran intake at about a fifth of SQLite's rate.
@@ -137,6 +136,7 @@ struct stmt_slot {
 
 struct pgc {
     PGconn *c;
+    bool generic; /* plan_cache_mode = force_generic_plan (intake's connection) */
     struct stmt_slot cache[STMT_CACHE];
     unsigned next_evict, next_id;
 };
@@ -196,7 +196,10 @@ static comity_err conn_check(struct pgc *c, comity_error *err)
     PQreset(c->c);
     if (PQstatus(c->c) != CONNECTION_OK)
         return cy_pg_fail(c->c, NULL, "store: reconnecting to PostgreSQL", err);
-    return cy_pg_session(c->c, err);
+    comity_err rc = cy_pg_session(c->c, err);
+    if (!rc && c->generic)
+        rc = cy_pg_exec(c->c, "SET plan_cache_mode = force_generic_plan", "store", err);
+    return rc;
 }
 
 /* A connection of the pool, to give back with release.  NULL with *rc set
@@ -249,7 +252,14 @@ static void release(struct pg *p, struct pgc *c)
 static struct pgc *intake_acquire(struct pg *p, comity_err *rc, comity_error *err)
 {
     pthread_mutex_lock(&p->imu);
-    *rc = p->ic ? conn_check(p->ic, err) : conn_open(p, &p->ic, err);
+    if (p->ic) {
+        *rc = conn_check(p->ic, err);
+    } else if (!(*rc = conn_open(p, &p->ic, err))) {
+        /* its statements have one shape each, whatever the batch: planned
+         * once, not again at every batch (a custom plan per execution) */
+        p->ic->generic = true;
+        *rc = cy_pg_exec(p->ic->c, "SET plan_cache_mode = force_generic_plan", "store", err);
+    }
     if (*rc) {
         pthread_mutex_unlock(&p->imu);
         return NULL;
@@ -1415,8 +1425,11 @@ static comity_err pg_record_find_many(void *impl, const char *const *ids, size_t
     PGresult *r = NULL;
     /* one statement, one snapshot; each id asked for gets its row (an id
      * asked twice, twice), in the order asked */
+    /* OFFSET 0 keeps the subquery apart: one index lookup per id, never a
+     * join planned as a scan of every record */
     rc = run(c, "SELECT u.k, r.digest, r.log_index FROM unnest($1::text[]) WITH ORDINALITY"
-                " AS u(id, k) JOIN records r ON r.id = u.id",
+                " AS u(id, k) CROSS JOIN LATERAL (SELECT digest, log_index FROM records"
+                " WHERE id = u.id OFFSET 0) r",
              &a, &r, "reading records", NULL, err);
     a_free(&a);
     pthread_mutex_unlock(&p->imu);
@@ -1447,19 +1460,27 @@ static int coll_rec_cmp(const void *x, const void *y)
 }
 
 /* The batch's statements (see the top: one pipeline, one round trip).
- * Seqs are drawn by nextval in the SELECT list, which PostgreSQL evaluates
- * after the ORDER BY: in batch order for records, and per collection the
- * extension definition first then the projections in batch order. */
+ * DRAW_RECORD_SEQS takes n record seqs at once: records_seq is advanced
+ * only here, under the records lock, so the n values after the last one
+ * are the batch's, and setval leaves currval at the last one, L.  Record
+ * k of the batch (from 1) gets seq L - n + k: batch order.  The other
+ * statements compute it the same way (no lookup by id: a join of the
+ * batch with the records table could be planned as a scan of it).  Object
+ * seqs come from nextval in a SELECT list, which PostgreSQL evaluates
+ * after the ORDER BY: per collection the extension definition first, then
+ * the projections in batch order. */
+#define DRAW_RECORD_SEQS "SELECT setval('records_seq', nextval('records_seq') + $1::int8 - 1)"
 #define ADD_RECORDS                                                                          \
     "INSERT INTO records(seq, id, type, author, tlp, created, digest, created_ms, log_index," \
     " received, envelope)"                                                                   \
-    " SELECT nextval('records_seq'), u.i, u.t, u.a, u.l, u.c, u.d, u.cm, u.li, u.rv, u.e"    \
+    " SELECT currval('records_seq') - $11::int8 + u.k, u.i, u.t, u.a, u.l, u.c, u.d, u.cm,"  \
+    " u.li, u.rv, u.e"                                                                       \
     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"   \
     " $7::int8[], $8::int8[], $9::int8[], $10::text[])"                                      \
-    " WITH ORDINALITY AS u(i, t, a, l, c, d, cm, li, rv, e, k) ORDER BY u.k"
+    " WITH ORDINALITY AS u(i, t, a, l, c, d, cm, li, rv, e, k)"
 #define ADD_RECIPIENTS                                                                       \
-    "INSERT INTO record_to(party, seq) SELECT x.p, r.seq FROM unnest($1::text[], $2::text[])" \
-    " AS x(p, id) JOIN records r ON r.id = x.id ON CONFLICT DO NOTHING"
+    "INSERT INTO record_to(party, seq) SELECT x.p, currval('records_seq') - $3::int8 + x.k"   \
+    " FROM unnest($1::text[], $2::int8[]) AS x(p, k) ON CONFLICT DO NOTHING"
 #define LOCK_COLLS "SELECT n FROM collections WHERE n = ANY($1::int8[]) ORDER BY n FOR UPDATE"
 /* after LOCK_COLLS, in a statement of its own: its snapshot sees what the
  * locks' last holders committed, so each collection's date is later than
@@ -1473,13 +1494,12 @@ static int coll_rec_cmp(const void *x, const void *y)
     " d.d, x.m, true, true, x.j, x.r FROM ("                                                 \
     "  SELECT 0 AS g, u.c, 0::int8 AS k, $3::text AS i, $4::text AS sv, $5::int8 AS vu,"     \
     "  $6::text AS v, $7::text AS m, $8::text AS j, NULL::int8 AS r"                         \
-    "  FROM unnest($2::int8[]) AS u(c) WHERE $9::text = 't'"                                       \
+    "  FROM unnest($2::int8[]) AS u(c) WHERE $9::text = 't'"                                 \
     "  UNION ALL"                                                                            \
-    "  SELECT 1, p.c, p.k, p.i, p.sv, p.vu, p.v, p.m, '', r.seq"                             \
-    "  FROM unnest($10::int8[], $11::text[], $12::text[], $13::int8[], $14::text[],"        \
-    "  $15::text[], $16::text[]) WITH ORDINALITY AS p(c, i, sv, vu, v, m, rid, k)"           \
-    "  JOIN records r ON r.id = p.rid) x JOIN d ON d.c = x.c"                                \
-    " ORDER BY x.c, x.g, x.k"                                                                \
+    "  SELECT 1, p.c, p.k, p.i, p.sv, p.vu, p.v, p.m, '', currval('records_seq') - $17::int8" \
+    "  + p.ri FROM unnest($10::int8[], $11::text[], $12::text[], $13::int8[], $14::text[],"  \
+    "  $15::text[], $16::int8[]) WITH ORDINALITY AS p(c, i, sv, vu, v, m, ri, k)"            \
+    " ) x JOIN d ON d.c = x.c ORDER BY x.c, x.g, x.k"                                        \
     " ON CONFLICT (coll, id, version_us) WHERE rec IS NULL DO NOTHING"
 
 /* Parameters for ADD_RECORDS and ADD_RECIPIENTS (into ra, ta). */
@@ -1492,10 +1512,11 @@ static comity_err record_args(const cy_record_in *recs, size_t n, struct args *r
     size_t nto = 0;
     for (size_t i = 0; i < n; i++)
         nto += recs[i].nto;
-    const char **to = cy_calloc(nto ? 2 * nto : 1, sizeof *to);
+    const char **to = cy_calloc(nto ? nto : 1, sizeof *to);
+    int64_t *toidx = cy_calloc(nto ? nto : 1, sizeof *toidx); /* its record, from 1 */
     comity_err rc = COMITY_OK;
     *nto_out = nto;
-    if (!s || !nums || !envlen || !to) {
+    if (!s || !nums || !envlen || !to || !toidx) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
         goto out;
     }
@@ -1508,32 +1529,36 @@ static comity_err record_args(const cy_record_in *recs, size_t n, struct args *r
         nums[i] = r->created_ms, nums[n + i] = (int64_t)r->log_index;
         nums[2 * n + i] = r->received_us;
         for (size_t j = 0; j < r->nto; j++, k++)
-            to[k] = r->to[j], to[nto + k] = r->id;
+            to[k] = r->to[j], toidx[k] = (int64_t)i + 1;
     }
     for (int c = 0; c < 6; c++)
         a_texts(ra, s + (size_t)c * n, NULL, n);
     for (int c = 0; c < 3; c++)
         a_i64s(ra, nums + (size_t)c * n, n);
     a_texts(ra, s + 6 * n, envlen, n);
+    a_i64(ra, (int64_t)n);
     a_texts(ta, to, NULL, nto);
-    a_texts(ta, to + nto, NULL, nto);
+    a_i64s(ta, toidx, nto);
+    a_i64(ta, (int64_t)n);
 out:
     cy_free(s);
     cy_free(nums);
     cy_free(envlen);
     cy_free(to);
+    cy_free(toidx);
     return rc;
 }
 
 /* Parameters for LOCK_COLLS (ca) and ADD_PROJECTIONS (pa): the pairs sorted
  * by collection, then record. */
-static comity_err projection_args(const cy_record_in *recs, const struct coll_rec *pairs,
-                                  size_t npairs, const cy_record_extdef *ext, struct args *ca,
-                                  struct args *pa, comity_error *err)
+static comity_err projection_args(const cy_record_in *recs, size_t nrecs,
+                                  const struct coll_rec *pairs, size_t npairs,
+                                  const cy_record_extdef *ext, struct args *ca, struct args *pa,
+                                  comity_error *err)
 {
     int64_t *colls = cy_calloc(npairs, sizeof *colls);
-    int64_t *num = cy_calloc(2 * npairs, sizeof *num);
-    const char **text = cy_calloc(5 * npairs, sizeof *text);
+    int64_t *num = cy_calloc(3 * npairs, sizeof *num);
+    const char **text = cy_calloc(4 * npairs, sizeof *text);
     comity_err rc = COMITY_OK;
     if (!colls || !num || !text) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
@@ -1559,7 +1584,7 @@ static comity_err projection_args(const cy_record_in *recs, const struct coll_re
         num[np] = pairs[i].coll, num[npairs + np] = r->stix_version_us;
         text[np] = r->stix_id, text[npairs + np] = r->stix_spec_version;
         text[2 * npairs + np] = r->stix_version, text[3 * npairs + np] = r->stix_media_type;
-        text[4 * npairs + np] = r->id;
+        num[2 * npairs + np] = (int64_t)pairs[i].rec + 1;
         np++;
     }
     a_i64s(ca, colls, ncolls);
@@ -1578,7 +1603,8 @@ static comity_err projection_args(const cy_record_in *recs, const struct coll_re
     a_i64s(pa, num + npairs, np);
     a_texts(pa, text + 2 * npairs, NULL, np);
     a_texts(pa, text + 3 * npairs, NULL, np);
-    a_texts(pa, text + 4 * npairs, NULL, np);
+    a_i64s(pa, num + 2 * npairs, np);
+    a_i64(pa, (int64_t)nrecs);
 out:
     cy_free(colls);
     cy_free(num);
@@ -1595,6 +1621,8 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
      * WAL flush (durable at the next pg_records_sync) */
     bool lax = flags & CY_STORE_NOSYNC;
     comity_err rc;
+    if (n == 0)
+        return COMITY_OK;
     struct pgc *c = lax ? intake_acquire(p, &rc, err) : acquire(p, &rc, err);
     if (!c)
         return rc;
@@ -1616,8 +1644,11 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
         qsort(pairs, npairs, sizeof *pairs, coll_rec_cmp);
     size_t nto = 0;
     if ((rc = record_args(recs, n, &ra, &ta, &nto, err)) ||
-        (npairs && (rc = projection_args(recs, pairs, npairs, ext, &ca, &pa, err))))
+        (npairs && (rc = projection_args(recs, n, pairs, npairs, ext, &ca, &pa, err))))
         goto out;
+    struct args da;
+    a_init(&da);
+    a_i64(&da, (int64_t)n);
     struct pipe pp = {0};
     pipe_add(&pp, "BEGIN", NULL, "beginning", NULL);
     if (lax)
@@ -1625,6 +1656,7 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
     /* record writers one at a time: seqs in commit order (see the top) */
     pipe_add(&pp, "LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE", NULL, "locking records",
              NULL);
+    pipe_add(&pp, DRAW_RECORD_SEQS, &da, "drawing seqs", NULL);
     pipe_add(&pp, ADD_RECORDS, &ra, "adding records", "a record of the batch exists");
     if (nto)
         pipe_add(&pp, ADD_RECIPIENTS, &ta, "adding recipients", NULL);
@@ -1634,6 +1666,7 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
     }
     pipe_add(&pp, "COMMIT", NULL, "committing", NULL);
     rc = pipe_run(c, &pp, err);
+    a_free(&da);
 out:
     if (rc)
         rollback(c);
