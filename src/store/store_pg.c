@@ -525,12 +525,15 @@ static comity_err pipe_run(struct pgc *pc, struct pipe *p, comity_error *err)
         return rc;
     if (!PQenterPipelineMode(c))
         return cy_pg_fail(c, NULL, "store: pipeline", err);
-    int sent = 0;
-    for (; sent < p->n && !rc; sent++) {
+    int sent = 0; /* the statements queued: each has its answers to read */
+    while (sent < p->n) {
         struct args *a = p->a[sent];
         if (!PQsendQueryPrepared(c, names[sent], a ? a->n : 0, a ? a->v : NULL,
-                                 a ? a->len : NULL, a ? a->fmt : NULL, 0))
+                                 a ? a->len : NULL, a ? a->fmt : NULL, 0)) {
             rc = cy_pg_fail(c, NULL, "store: sending to PostgreSQL", err);
+            break;
+        }
+        sent++;
     }
     if (!PQpipelineSync(c) && !rc)
         rc = cy_pg_fail(c, NULL, "store: pipeline", err);
