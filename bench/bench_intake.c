@@ -54,6 +54,16 @@
  * its own token, alternated with one-author runs (epoll generator, the
  * median rate of the rounds of each): the verifier-key cache is what keeps
  * many authors as fast as one (target >= 95%).
+ *
+ * Stores: with BENCH_INTAKE_PG set to a PostgreSQL URI (bench/pg.sh starts
+ * a throw-away cluster and sets it), the last rows are the same load on a
+ * node whose store is SQLite and on one whose store is PostgreSQL (a fresh
+ * schema per run), alternated, epoll generator: same clients, same
+ * durability (a 201 once the store's commit is flushed: SQLite's WAL
+ * fdatasync, PostgreSQL's WAL flush with fsync=on and
+ * synchronous_commit=on), the median rate of the rounds of each (target:
+ * PostgreSQL >= 70% of SQLite).  BENCH_INTAKE_GEN=none leaves the other
+ * rows out.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
 #include <arpa/inet.h>
@@ -76,6 +86,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 
 #include "node/node.h"
@@ -657,13 +668,37 @@ static const char *const GEN_NAME[NGEN] = {"libcurl", "epoll", "wrk"};
 
 /* One run on a fresh node: records env[k] by authors keys[k % nkeys]
  * (each registered, each posting with its own token). */
+/* A new empty PostgreSQL store: `uri` with a new schema first in its
+ * search_path (static buffer). */
+static const char *pg_fresh(const char *uri)
+{
+    static char out[1200];
+    static int n;
+    char schema[64], sql[96];
+    snprintf(schema, sizeof schema, "bench_%ld_%d", (long)getpid(), n++);
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "bench_intake: BENCH_INTAKE_PG: %s", PQerrorMessage(c));
+        exit(1);
+    }
+    PQclear(r);
+    PQfinish(c);
+    snprintf(out, sizeof out, "%s%soptions=-csearch_path%%3D%s", uri, strchr(uri, '?') ? "&" : "?",
+             schema);
+    return out;
+}
+
 static void run_one(const char *dir, int round, int gen, comity_key *const *keys, size_t nkeys,
-                    char **env, size_t *len, size_t total, unsigned threads, struct result *out)
+                    char **env, size_t *len, size_t total, unsigned threads, const char *store,
+                    struct result *out)
 {
     comity_error e = {0};
     char ndir[600];
-    snprintf(ndir, sizeof ndir, "%s/node-%d-%s-%zu", dir, round, GEN_NAME[gen], nkeys);
-    comity_node_init_opts io = {.origin = "bench.example/node", .no_tls_cert = 1};
+    snprintf(ndir, sizeof ndir, "%s/node-%d-%s-%zu%s", dir, round, GEN_NAME[gen], nkeys,
+             store ? "-pg" : "");
+    comity_node_init_opts io = {.origin = "bench.example/node", .no_tls_cert = 1, .store = store};
     comity_node_created cr;
     if (comity_node_init(ndir, &io, &cr, &e))
         die("init", &e);
@@ -853,7 +888,7 @@ int main(void)
             if (!use[g])
                 continue;
             struct result res;
-            run_one(dir, r, g, &key, 1, env, len, total, threads, &res);
+            run_one(dir, r, g, &key, 1, env, len, total, threads, NULL, &res);
             print_result(GEN_NAME[g], &res);
             bad += res.bad;
             all_logged = all_logged && res.logged;
@@ -904,11 +939,12 @@ int main(void)
                       *many = calloc((size_t)rounds, sizeof *many);
         printf(" authors: one against %zu (round robin), epoll, alternated:\n", nauth);
         for (int r = 0; r < rounds; r++) {
-            run_one(dir, 100 + r, GEN_EPOLL, &key, 1, env, len, total, threads, &one[r]);
+            run_one(dir, 100 + r, GEN_EPOLL, &key, 1, env, len, total, threads, NULL, &one[r]);
             print_result("1 author", &one[r]);
             char what[32];
             snprintf(what, sizeof what, "%zu auth", nauth);
-            run_one(dir, 100 + r, GEN_EPOLL, keys, nauth, env2, len2, total, threads, &many[r]);
+            run_one(dir, 100 + r, GEN_EPOLL, keys, nauth, env2, len2, total, threads, NULL,
+                    &many[r]);
             print_result(what, &many[r]);
             bad += one[r].bad + many[r].bad;
             all_logged = all_logged && one[r].logged && many[r].logged;
@@ -928,6 +964,31 @@ int main(void)
         free(keys);
         free(one);
         free(many);
+    }
+    /* stores: SQLite against PostgreSQL, alternated (see the top) */
+    const char *pg = getenv("BENCH_INTAKE_PG");
+    if (pg && *pg) {
+        struct result *sq = calloc((size_t)rounds, sizeof *sq),
+                      *pq = calloc((size_t)rounds, sizeof *pq);
+        printf(" stores: SQLite against PostgreSQL, epoll, alternated, same durability:\n");
+        for (int r = 0; r < rounds; r++) {
+            run_one(dir, 200 + r, GEN_EPOLL, &key, 1, env, len, total, threads, NULL, &sq[r]);
+            print_result("sqlite", &sq[r]);
+            run_one(dir, 200 + r, GEN_EPOLL, &key, 1, env, len, total, threads, pg_fresh(pg),
+                    &pq[r]);
+            print_result("postgres", &pq[r]);
+            bad += sq[r].bad + pq[r].bad;
+            all_logged = all_logged && sq[r].logged && pq[r].logged;
+        }
+        qsort(sq, (size_t)rounds, sizeof *sq, cmp_rate);
+        qsort(pq, (size_t)rounds, sizeof *pq, cmp_rate);
+        double ms = sq[rounds / 2].rate, mp = pq[rounds / 2].rate;
+        printf("  stores   median of %d: SQLite %.0f records/s (p50 %.2f ms), PostgreSQL %.0f"
+               " records/s (p50 %.2f ms): %.1f%% (target >= 70%%: %s)\n",
+               rounds, ms, sq[rounds / 2].p50, mp, pq[rounds / 2].p50, 100.0 * mp / ms,
+               mp >= 0.7 * ms ? "met" : "NOT met");
+        free(sq);
+        free(pq);
     }
     double over1, app1;
     fsync_probe(dir, &over1, &app1);

@@ -1,5 +1,6 @@
 /*
- * cmd_init.c: `comity init DIR --origin NAME`: create a node.
+ * cmd_init.c: `comity init DIR --origin NAME [--store LOCATION]`: create a
+ * node (its store SQLite in DIR, or the PostgreSQL database named).
  *
  * A thin client of comity_node_init: it prints what an operator needs to
  * keep (the operator token, shown only now) and to hand out (the TLS
@@ -20,6 +21,8 @@ int cmd_init(int argc, char **argv)
             o.origin = argv[++i];
         else if (!strcmp(a, "--operator") && i + 1 < argc)
             o.operator_name = argv[++i];
+        else if (!strcmp(a, "--store") && i + 1 < argc)
+            o.store = argv[++i];
         else if (!strcmp(a, "--no-tls-cert"))
             o.no_tls_cert = 1;
         else if (a[0] == '-')

@@ -1143,6 +1143,12 @@ typedef struct comity_node_init_opts {
     const char *origin;   /* log origin / node name, e.g. "comity.pk.example" */
     const char *operator_name; /* operator account (default "operator") */
     int no_tls_cert;      /* 1: do not make a self-signed certificate */
+    /* Where the store lives: NULL for SQLite in DIR/node.db, or a
+     * PostgreSQL database, "postgresql://..." (a libpq URI) or
+     * "postgres:KEY=VALUE ..." (docs/operations.md).  Kept in DIR/store
+     * (mode 0600: it may hold a password); the database must hold no
+     * node yet. */
+    const char *store;
 } comity_node_init_opts;
 
 /* What init made.  Release with comity_node_created_free. */

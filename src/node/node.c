@@ -109,6 +109,41 @@ static comity_err add_collection(comity_store *st, const char *origin, const cha
     return rc;
 }
 
+/* The node's store location: `given` (from init's opts->store) when set,
+ * else the location kept in DIR/store, else SQLite in DIR/node.db.  OUT
+ * out[cap]. */
+#define STORE_FILE "store"          /* DIR/store: a store not in DIR/node.db */
+#define STORE_LOCATION_MAX 4096     /* its size cap */
+static comity_err store_location(const char *dir, const char *given, char *out, size_t cap,
+                                 comity_error *err)
+{
+    if (given) {
+        if (!*given || strlen(given) >= cap || strchr(given, '\n'))
+            return cy_fail(err, COMITY_ERR_USAGE, "node: --store wants one line of at most %zu"
+                                                  " bytes", cap - 1);
+        snprintf(out, cap, "%s", given);
+        return COMITY_OK;
+    }
+    char file[4096];
+    comity_err rc = path_join(file, sizeof file, dir, STORE_FILE, err);
+    struct stat sb;
+    if (rc || stat(file, &sb) != 0)
+        return rc ? rc : path_join(out, cap, dir, "node.db", err);
+    char *text = NULL;
+    size_t len = 0;
+    if ((rc = comity_read_file(file, STORE_LOCATION_MAX, &text, &len, err)))
+        return rc;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+    if (!len || len >= cap)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "node: %s: no store location on its first line",
+                     file);
+    else
+        snprintf(out, cap, "%s", text);
+    cy_free_secret(text, len);
+    return rc;
+}
+
 comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
                             comity_node_created *out, comity_error *err)
 {
@@ -125,9 +160,32 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
                        COMITY_PARTY_MAX);
     if ((rc = comity_init(err)) || (rc = dir_prepare(dir, err)))
         return rc;
-    if ((rc = path_join(path, sizeof path, dir, "node.db", err)) ||
+    if ((rc = store_location(dir, opts->store, path, sizeof path, err)) ||
         (rc = comity_store_open(path, &st, err)))
         goto done;
+    char *held = NULL;
+    if (cy_store_meta_get(st, "origin", &held, NULL) == COMITY_OK) {
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "node: the store given already holds the node %s",
+                     held);
+        cy_free(held);
+        goto done;
+    }
+    if (opts->store && (rc = path_join(path, sizeof path, dir, STORE_FILE, err)))
+        goto done;
+    if (opts->store) {
+        size_t sl = strlen(opts->store);
+        char *line = cy_malloc(sl + 2);
+        if (!line) {
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "node: out of memory");
+            goto done;
+        }
+        memcpy(line, opts->store, sl);
+        memcpy(line + sl, "\n", 2);
+        rc = comity_write_file(path, line, sl + 1, 0600, 1, err);
+        cy_free_secret(line, sl + 2);
+        if (rc)
+            goto done;
+    }
     char now[CY_TIME_BUF];
     cy_time_format_ms(now, cy_now_ms());
     char title[CY_TITLE_MAX];
@@ -491,11 +549,13 @@ comity_err comity_node_open(const char *dir, comity_node **out, comity_error *er
     char path[4096];
     comity_err rc;
     struct stat sb;
-    if ((rc = comity_init(err)) || (rc = path_join(path, sizeof path, dir, "node.db", err)))
+    if ((rc = comity_init(err)) || (rc = path_join(path, sizeof path, dir, "node.key", err)))
         return rc;
     if (stat(path, &sb) != 0)
         return cy_fail(err, COMITY_ERR_NOTFOUND, "node: no node in %s (run 'comity init %s')",
                        dir, dir);
+    if ((rc = store_location(dir, NULL, path, sizeof path, err)))
+        return rc;
     comity_node *n = cy_calloc(1, sizeof *n);
     if (!n || !(n->dir = cy_strdup(dir))) {
         cy_free(n);

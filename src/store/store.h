@@ -7,7 +7,8 @@
  * cy_fw_store_ops in store/delivered.h) from what is written here, and the
  * callers use only the cy_store_* wrappers.  The embedded backend is SQLite
  * (store_sqlite.c); comity_store_open("sqlite:PATH" | PATH) picks it, and
- * "postgres:..." will pick the other.
+ * "postgresql://..." (or "postgres:KEYWORDS") picks PostgreSQL
+ * (store_pg.c, docs/operations.md).  store.c holds the choice.
  *
  * The store keeps what it is given and answers what it is asked; it holds
  * no rule of comity.  Who may read a collection is decided by the caller
@@ -105,6 +106,9 @@
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
 #define CY_STORE_SCHEMA_VERSION 6
+/* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
+ * its version 1 is SQLite's 6. */
+#define CY_STORE_PG_SCHEMA_VERSION 1
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -254,13 +258,28 @@ struct comity_store {
  * through ops->close; close must tolerate a half-opened backend). */
 comity_err cy_store_sqlite_open(const char *path, comity_store **st, comity_error *err);
 
-/* A node's storage (SQLite by default; the interface admits other
- * backends).  `uri` is a file path, or "sqlite:PATH".  Creates and
- * migrates the schema.  OUT *st: comity_store_close.  Safe to use from
- * many threads at once.  Internal since a node's store is the node's
- * alone (the node and the tests open it; nobody else writes to it). */
+/* Connects to (creating and migrating if needed) the PostgreSQL store of
+ * the libpq connection string `conninfo` (a "postgresql://" URI or
+ * keyword=value pairs), its tables in the first schema of the search_path.
+ * OUT *st: comity_store_close.  COMITY_ERR_DB when the server cannot be
+ * reached, runs with fsync=off, or holds a newer schema. */
+comity_err cy_store_pg_open(const char *conninfo, comity_store **st, comity_error *err);
+
+/* A node's storage (SQLite by default).  `uri` is a file path or
+ * "sqlite:PATH" (SQLite), or "postgresql://..." / "postgres://..." (a
+ * libpq URI) or "postgres:KEY=VALUE ..." (libpq keywords) for
+ * PostgreSQL.  Creates and migrates the schema.  OUT *st:
+ * comity_store_close.  Safe to use from many threads at once.  Internal
+ * since a node's store is the node's alone (the node and the tests open
+ * it; nobody else writes to it).  A backend whose tables of operations
+ * miss one is refused (COMITY_ERR_INTERNAL, naming it). */
 comity_err comity_store_open(const char *uri, comity_store **st, comity_error *err);
 void comity_store_close(comity_store *st);
+
+/* Whether every operation of the store's three tables is set; OUT
+ * *missing (may be NULL) gets "store 3" (the 3rd function of
+ * cy_store_ops), "record 2" or "fw 1" for the first one that is not. */
+bool cy_store_ops_complete(const comity_store *st, char missing[32]);
 
 /* ---- wrappers: what callers use --------------------------------------- */
 

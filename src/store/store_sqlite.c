@@ -1766,27 +1766,6 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     return COMITY_OK;
 }
 
-/* ---- public ---------------------------------------------------------------- */
-
-comity_err comity_store_open(const char *uri, comity_store **st, comity_error *err)
-{
-    if (!uri || !st)
-        return cy_fail(err, COMITY_ERR_USAGE, "store: no location given");
-    if (strncmp(uri, "sqlite:", 7) == 0)
-        uri += 7;
-    else if (strncmp(uri, "postgres:", 9) == 0 || strncmp(uri, "postgresql:", 11) == 0)
-        return cy_fail(err, COMITY_ERR_USAGE, "store: PostgreSQL backend not built yet");
-    return cy_store_sqlite_open(uri, st, err);
-}
-
-void comity_store_close(comity_store *st)
-{
-    if (!st)
-        return;
-    st->ops->close(st->impl);
-    cy_free(st);
-}
-
 /* ======================================================================== */
 /* Records (record intake; see store/records.h).  Kept apart from the TAXII */
 /* operations above: only this block and migration 2 touch these tables.    */

@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
 #include "util/testutil.h"
 
 comity_error tu_last_err;
@@ -68,4 +71,89 @@ void tu_check_msg(const char *what, const char *needle)
 {
     if (needle && !strstr(tu_last_err.msg, needle))
         fail_msg("%s: message '%s' lacks '%s'", what, tu_last_err.msg, needle);
+}
+
+int tu_store_pg(void)
+{
+    const char *k = getenv("COMITY_TEST_STORE");
+    return k && !strcmp(k, "pg");
+}
+
+/* The cluster's URI (static), or NULL when there is none. */
+static const char *pg_uri(void)
+{
+    static char uri[1024];
+    const char *file = getenv("COMITY_TEST_PG_URI_FILE");
+    FILE *f = file ? fopen(file, "r") : NULL;
+    if (!f)
+        return NULL;
+    char *ok = fgets(uri, sizeof uri, f);
+    fclose(f);
+    uri[strcspn(uri, "\n")] = 0;
+    return ok && strncmp(uri, "postgresql:", 11) == 0 ? uri : NULL;
+}
+
+int tu_store_skip(void)
+{
+    if (!tu_store_pg() || pg_uri())
+        return 0;
+    const char *ci = getenv("CI");
+    if (ci && !strcmp(ci, "true")) {
+        fprintf(stderr, "no PostgreSQL cluster for the PostgreSQL tests (CI=true: failing)\n");
+        return 1;
+    }
+    fprintf(stderr, "no PostgreSQL cluster: skipping the PostgreSQL tests\n");
+    return 77;
+}
+
+const char *tu_store_fresh(void)
+{
+    static char out[1200];
+    static int n;
+    if (!tu_store_pg())
+        return NULL;
+    const char *uri = pg_uri();
+    if (!uri)
+        fail_msg("no PostgreSQL cluster (COMITY_TEST_PG_URI_FILE)");
+    char schema[64], sql[128];
+    snprintf(schema, sizeof schema, "t%ld_%d", (long)getpid(), n++);
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", schema);
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("creating schema %s: %s", schema, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(out, sizeof out, "%s%soptions=-csearch_path%%3D%s", uri, strchr(uri, '?') ? "&" : "?",
+             schema);
+    return out;
+}
+
+void tu_node_sql(const char *nodedir, const char *sqlite_sql, const char *pg_sql)
+{
+    char file[PATH_MAX];
+    snprintf(file, sizeof file, "%s/store", nodedir);
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        snprintf(file, sizeof file, "%s/node.db", nodedir);
+        sqlite3 *h = NULL;
+        assert_int_equal(sqlite3_open(file, &h), SQLITE_OK);
+        sqlite3_busy_timeout(h, 10000);
+        char *msg = NULL;
+        if (sqlite3_exec(h, sqlite_sql, NULL, NULL, &msg) != SQLITE_OK)
+            fail_msg("%s: %s", sqlite_sql, msg ? msg : "?");
+        sqlite3_close(h);
+        return;
+    }
+    char uri[1300];
+    char *ok = fgets(uri, sizeof uri, f);
+    fclose(f);
+    assert_non_null(ok);
+    uri[strcspn(uri, "\n")] = 0;
+    PGconn *c = PQconnectdb(uri);
+    PGresult *r = PQexec(c, pg_sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("%s: %s", pg_sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
 }

@@ -28,6 +28,25 @@ char *tu_slurp(const char *path, size_t *len);
 char *tu_tmpdir(void);
 void tu_rmrf(const char *path);
 
+/* The store the tests of this run use.  COMITY_TEST_STORE=pg (set by
+ * CTest for the *_pg tests) picks PostgreSQL: the cluster of
+ * tests/pg/cluster, whose URI is in the file COMITY_TEST_PG_URI_FILE.
+ *   tu_store_pg     whether this run is on PostgreSQL
+ *   tu_store_skip   for main(): 0 to run, 77 (CTest's skip) when
+ *                   PostgreSQL is asked for but there is no cluster;
+ *                   under CI=true that fails the run instead
+ *   tu_store_fresh  a new empty PostgreSQL store: the cluster's URI with
+ *                   a new schema first in its search_path (static buffer,
+ *                   overwritten by the next call); NULL on SQLite */
+int tu_store_pg(void);
+int tu_store_skip(void);
+const char *tu_store_fresh(void);
+/* Runs SQL on the store of the node in `nodedir` behind the node's back
+ * (to break it, or to write as another program would): `sqlite_sql` on
+ * DIR/node.db, or `pg_sql` on the database DIR/store names.  Fails the
+ * test when the SQL fails. */
+void tu_node_sql(const char *nodedir, const char *sqlite_sql, const char *pg_sql);
+
 /* Asserts a comity call succeeded, printing its message if not. */
 #define TU_OK(expr)                                                          \
     do {                                                                     \
