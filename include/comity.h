@@ -289,6 +289,18 @@ comity_dsse_verify(const char *envelope, size_t len, const char *payload_type,
                    const comity_vkey *const *keys, size_t nkeys,
                    uint8_t **payload, size_t *payload_len, comity_error *err);
 
+/* --- SHA-256 of large files (src/base/sha256.c) --- */
+
+/* An incremental SHA-256, for files too large to hold (evidence files are
+ * named by it).  OUT *h: feed with comity_sha256_update, then either
+ * comity_sha256_final (64 lowercase hex digits and a NUL into hex; frees
+ * h) or comity_sha256_free. */
+typedef struct comity_sha256 comity_sha256;
+COMITY_API comity_err comity_sha256_new(comity_sha256 **h, comity_error *err);
+COMITY_API void comity_sha256_update(comity_sha256 *h, const void *data, size_t len);
+COMITY_API void comity_sha256_final(comity_sha256 *h, char hex[65]);
+COMITY_API void comity_sha256_free(comity_sha256 *h);
+
 /* --- age sealing (src/crypto/age.c) --- */
 
 /* A set of age X25519 identities for opening files: read from a comity key
