@@ -72,10 +72,12 @@ static void progress_show(struct progress *p, uint64_t done, uint64_t total, boo
             total ? 100.0 * (double)done / (double)total : 100.0, rate, end ? "\n" : "");
 }
 
-/* ---- sealing while hashing -------------------------------------------------------- */
+/* ---- sealing while hashing and sending ---------------------------------------------- */
 
+/* The age file as comity_seal_stream writes it (a stdio cookie): hashed,
+ * written into the pipe to libcurl, and into --keep's file if any. */
 struct tee {
-    int fd;
+    int pipe_w, keep;
     comity_sha256 *h;
     uint64_t n;
     struct progress *p;
@@ -83,20 +85,25 @@ struct tee {
     FILE *in;
 };
 
-static ssize_t tee_write(void *c, const char *buf, size_t n)
+static int write_all(int fd, const char *p, size_t n)
 {
-    struct tee *t = c;
-    size_t left = n;
-    const char *p = buf;
-    while (left) {
-        ssize_t w = write(t->fd, p, left);
+    while (n) {
+        ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
             return -1;
         p += w;
-        left -= (size_t)w;
+        n -= (size_t)w;
     }
+    return 0;
+}
+
+static ssize_t tee_write(void *c, const char *buf, size_t n)
+{
+    struct tee *t = c;
+    if (write_all(t->pipe_w, buf, n) || (t->keep >= 0 && write_all(t->keep, buf, n)))
+        return -1;
     comity_sha256_update(t->h, buf, n);
     t->n += n;
     long pos = ftell(t->in);
@@ -138,85 +145,73 @@ static int recipients(struct cli_client *cl, const char *const *to, size_t nto,
     return rc ? cli_error(cl->cmd, &e) : CLI_OK;
 }
 
-int cli_case_seal(struct cli_client *cl, const char *path, const char *const *to, size_t nto,
-                  const char *out, char hash[65], uint64_t *size)
+/* The sealing thread: seals `in` through the tee, then closes the pipe
+ * (the end of the body for libcurl) with the hash final. */
+struct sealer {
+    FILE *in;
+    const char **rcpt;
+    size_t nrcpt;
+    struct tee t;
+    char hash[65];
+    comity_err rc;
+    comity_error e;
+};
+
+static void *seal_thread(void *ctx)
 {
-    struct cli_keys keys = {0};
-    comity_key *k = NULL;
-    const char **rcpt = NULL;
-    size_t nrcpt = 0;
-    FILE *in = NULL, *o = NULL;
-    int fd = -1, st;
-    struct tee t = {0};
-    struct progress pr;
-    comity_error e = {0};
-    if ((st = recipients(cl, to, nto, &keys, &k, &rcpt, &nrcpt)))
-        goto done;
-    const char **all = calloc(nrcpt + 1, sizeof *all);
-    if (!all) {
-        st = CLI_FAIL;
-        goto done;
-    }
-    memcpy(all, rcpt, nrcpt * sizeof *all);
-    all[nrcpt] = comity_key_recipient(k); /* the author opens its own file */
-    struct stat sb;
-    if (!(in = fopen(path, "rb")) || fstat(fileno(in), &sb) != 0) {
-        fprintf(stderr, "comity %s: %s: %s\n", cl->cmd, path, strerror(errno));
-        st = CLI_USAGE;
-        free(all);
-        goto done;
-    }
-    setvbuf(in, NULL, _IOFBF, IO_BUF);
-    if ((fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-        fprintf(stderr, "comity %s: %s: %s\n", cl->cmd, out, strerror(errno));
-        st = CLI_USAGE;
-        free(all);
-        goto done;
-    }
-    progress_init(&pr, "sealing");
-    t = (struct tee){fd, NULL, 0, &pr, (uint64_t)sb.st_size, in};
-    if (comity_sha256_new(&t.h, &e)) {
-        st = cli_error(cl->cmd, &e);
-        free(all);
-        goto done;
-    }
+    struct sealer *s = ctx;
     cookie_io_functions_t io = {.write = tee_write, .close = tee_close};
-    if (!(o = fopencookie(&t, "w", io))) {
-        st = CLI_FAIL;
-        free(all);
-        goto done;
+    FILE *o = fopencookie(&s->t, "w", io);
+    if (!o) {
+        s->rc = COMITY_ERR_NOMEM;
+        snprintf(s->e.msg, sizeof s->e.msg, "out of memory");
+    } else {
+        setvbuf(o, NULL, _IOFBF, IO_BUF);
+        s->rc = comity_seal_stream(s->in, o, s->rcpt, s->nrcpt, 0, &s->e);
+        if (fclose(o) != 0 && !s->rc) {
+            s->rc = COMITY_ERR_IO;
+            snprintf(s->e.msg, sizeof s->e.msg, "sending the age file: the upload stopped");
+        }
     }
-    setvbuf(o, NULL, _IOFBF, IO_BUF);
-    comity_err rc = comity_seal_stream(in, o, all, nrcpt + 1, 0, &e);
-    free(all);
-    if (!rc && (fflush(o) != 0 || fsync(fd) != 0)) {
-        rc = COMITY_ERR_IO;
-        snprintf(e.msg, sizeof e.msg, "writing %s: %s", out, strerror(errno));
+    if (!s->rc) {
+        comity_sha256_final(s->t.h, s->hash);
+        s->t.h = NULL;
     }
-    fclose(o);
-    o = NULL;
-    if (rc) {
-        st = cli_error(cl->cmd, &e);
-        goto done;
+    close(s->t.pipe_w); /* EOF for libcurl, after the hash is final */
+    s->t.pipe_w = -1;
+    return NULL;
+}
+
+struct body_in {
+    int fd;
+    struct sealer *s;
+    struct curl_slist *trailer;
+};
+
+static size_t on_pipe_read(char *buf, size_t sz, size_t n, void *ctx)
+{
+    struct body_in *b = ctx;
+    for (;;) {
+        ssize_t k = read(b->fd, buf, sz * n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        return k < 0 ? CURL_READFUNC_ABORT : (size_t)k;
     }
-    progress_show(&pr, (uint64_t)sb.st_size, (uint64_t)sb.st_size, true);
-    comity_sha256_final(t.h, hash);
-    t.h = NULL;
-    *size = t.n;
-done:
-    if (o)
-        fclose(o);
-    if (fd >= 0 && close(fd) != 0 && !st)
-        st = CLI_FAIL;
-    if (st && fd >= 0)
-        unlink(out);
-    if (in)
-        fclose(in);
-    comity_sha256_free(t.h);
-    comity_free(rcpt);
-    comity_key_free(k);
-    cli_keys_free(&keys);
-    return st;
+}
+
+/* The trailer: the hash of what was sent, once the sealer is done (the
+ * pipe reached its end); a failed sealing aborts the upload instead. */
+static int on_trailer(struct curl_slist **list, void *ctx)
+{
+    struct body_in *b = ctx;
+    if (b->s->rc || !b->s->hash[0])
+        return CURL_TRAILERFUNC_ABORT;
+    char h[128];
+    snprintf(h, sizeof h, "Comity-Sha256: %s", b->s->hash);
+    if (!(b->trailer = curl_slist_append(NULL, h)))
+        return CURL_TRAILERFUNC_ABORT;
+    *list = b->trailer;
+    return CURL_TRAILERFUNC_OK;
 }
 
 /* ---- HTTP, streamed ---------------------------------------------------------------- */
@@ -322,6 +317,142 @@ static int hash_file(const char *cmd, const char *path, FILE *f, char hash[65], 
     *size = n;
     rewind(f);
     return CLI_OK;
+}
+
+int cli_case_send_file(struct cli_client *cl, const char *case_id, const char *path,
+                       const char *const *to, size_t nto, const char *keep, char hash[65],
+                       uint64_t *size)
+{
+    struct cli_keys keys = {0};
+    comity_key *k = NULL;
+    const char **rcpt = NULL, **all = NULL;
+    size_t nrcpt = 0;
+    struct sealer s = {0};
+    struct body_in b = {.fd = -1, .s = &s};
+    struct progress pr;
+    struct cli_resp r = {0};
+    comity_error e = {0};
+    bool thread = false;
+    pthread_t th;
+    int st, pfd[2] = {-1, -1};
+    s.t.keep = -1;
+    s.t.pipe_w = -1;
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    if ((st = recipients(cl, to, nto, &keys, &k, &rcpt, &nrcpt)))
+        goto done;
+    if (!(all = calloc(nrcpt + 1, sizeof *all))) {
+        st = CLI_FAIL;
+        goto done;
+    }
+    memcpy(all, rcpt, nrcpt * sizeof *all);
+    all[nrcpt] = comity_key_recipient(k); /* the author opens its own file */
+    struct stat sb;
+    if (!(s.in = fopen(path, "rb")) || fstat(fileno(s.in), &sb) != 0) {
+        fprintf(stderr, "comity %s: %s: %s\n", cl->cmd, path, strerror(errno));
+        st = CLI_USAGE;
+        goto done;
+    }
+    setvbuf(s.in, NULL, _IOFBF, IO_BUF);
+    if (keep && (s.t.keep = open(keep, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+        fprintf(stderr, "comity %s: --keep %s: %s\n", cl->cmd, keep, strerror(errno));
+        st = CLI_USAGE;
+        goto done;
+    }
+    if (comity_sha256_new(&s.t.h, &e)) {
+        st = cli_error(cl->cmd, &e);
+        goto done;
+    }
+    if (pipe(pfd) != 0) {
+        st = CLI_FAIL;
+        goto done;
+    }
+    progress_init(&pr, "sealing and sending");
+    s.t.pipe_w = pfd[1];
+    s.t.p = &pr;
+    s.t.in_total = (uint64_t)sb.st_size;
+    s.t.in = s.in;
+    s.rcpt = all;
+    s.nrcpt = nrcpt + 1;
+    b.fd = pfd[0];
+    if (pthread_create(&th, NULL, seal_thread, &s) != 0) {
+        close(pfd[1]);
+        s.t.pipe_w = -1;
+        st = CLI_FAIL;
+        goto done;
+    }
+    thread = true;
+    char url[512];
+    snprintf(url, sizeof url, "/v1/files?case=%s", case_id);
+    struct curl_slist *h = NULL;
+    CURL *c = stream_handle(cl, url, &h);
+    if (!c) {
+        st = CLI_FAIL;
+        goto done;
+    }
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, on_pipe_read);
+    curl_easy_setopt(c, CURLOPT_READDATA, &b);
+    curl_easy_setopt(c, CURLOPT_TRAILERFUNCTION, on_trailer);
+    curl_easy_setopt(c, CURLOPT_TRAILERDATA, &b);
+    curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 2L << 20);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    close(pfd[0]); /* a sealer still writing now fails (EPIPE) */
+    pfd[0] = -1;
+    pthread_join(th, NULL);
+    thread = false;
+    if (s.rc) {
+        st = cli_error(cl->cmd, &s.e);
+    } else if (rc != CURLE_OK && !r.status) {
+        fprintf(stderr, "comity %s: sending %s: %s\n", cl->cmd, path, curl_easy_strerror(rc));
+        st = CLI_FAIL;
+    } else if (!(st = cli_client_answer(cl, &r))) {
+        progress_show(&pr, s.t.in_total, s.t.in_total, true);
+        snprintf(hash, 65, "%s", s.hash);
+        *size = s.t.n;
+    }
+done:
+    if (pfd[0] >= 0)
+        close(pfd[0]);
+    if (thread)
+        pthread_join(th, NULL);
+    if (s.t.pipe_w >= 0)
+        close(s.t.pipe_w);
+    if (s.t.keep >= 0 && (close(s.t.keep) != 0 || st) && keep)
+        unlink(keep);
+    if (s.in)
+        fclose(s.in);
+    signal(SIGPIPE, old_pipe);
+    comity_sha256_free(s.t.h);
+    free(r.data);
+    free(all);
+    comity_free(rcpt);
+    comity_key_free(k);
+    cli_keys_free(&keys);
+    return st;
+}
+
+int cli_case_attach_hash(struct cli_client *cl, const char *record_id, const char *hash)
+{
+    if (!cli_id_ok(record_id))
+        return cli_usage(cl->cmd, "'%s' is not a record id (<type>--<uuid>)", record_id);
+    char path[512];
+    snprintf(path, sizeof path, "/v1/files/%s/attach?record=%s", hash, record_id);
+    struct cli_resp r = {0};
+    int st = cli_client_http(cl, "POST", path, "", 0, &r);
+    if (!st && !(st = cli_client_answer(cl, &r))) {
+        json_t *j = json_loadb(r.data ? r.data : "", r.len, 0, NULL);
+        printf("%s %lld %s\n", hash, (long long)json_integer_value(json_object_get(j, "size")),
+               record_id);
+        json_decref(j);
+    }
+    free(r.data);
+    return st;
 }
 
 int cli_case_attach(struct cli_client *cl, const char *record_id, const char *sealed,

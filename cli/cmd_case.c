@@ -7,7 +7,7 @@
  *   comity case list [--party P]
  *   comity case show ID
  *   comity case upload ID TYPE FILE [--name N] [--keep FILE.age] BODY
- *   comity case attach RECORD-ID FILE.age
+ *   comity case attach RECORD-ID FILE.age|SHA256
  *   comity case fetch SHA256 [-o OUT] [--sealed]
  *
  * BODY is --body FILE (a JSON object) and/or --set FIELD=VALUE (repeatable;
@@ -18,10 +18,11 @@
  * the node with its rule, which is printed.  `send` addresses the record
  * to every other party of the case (as the node shows them) and shares it
  * at the case opening's TLP unless --to or --tlp say otherwise.  `upload`
- * seals a file to the case's parties, sends a record of TYPE whose body's
- * `files` names it (sha256, size, name), then uploads the age file
- * (case_files.c); `attach` sends an age file again, `fetch` gets and
- * opens one.
+ * seals a file to the case's parties and sends the age file as it is
+ * sealed, then a record of TYPE whose body's `files` names it (sha256,
+ * size, name), then attaches the file to the record (case_files.c);
+ * `attach` attaches a file sent before, or sends an age file (again);
+ * `fetch` gets and opens one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -253,31 +254,19 @@ static int add_file(json_t *body, const char *type, const char *hash, uint64_t s
     return CLI_OK;
 }
 
-/* `upload`: seal FILE to the case's parties (hashing it), send a record of
- * TYPE naming it in body.files, upload the age file.  The sealed file is
- * removed after a successful upload unless --keep named it. */
+/* `upload`: seal FILE to the case's parties and send the age file to the
+ * node as it is sealed (one pass; also into --keep's file), then send a
+ * record of TYPE naming it in body.files, then attach the file to it. */
 static int do_upload(struct case_args *a, const char *type, const char *file, const char *tlp)
 {
     struct cli_client *cl = a->cl;
-    char tmp[4096], hash[65];
+    char hash[65];
     uint64_t size = 0;
-    const char *sealed = a->keep;
-    if (!sealed) {
-        const char *td = getenv("TMPDIR");
-        snprintf(tmp, sizeof tmp, "%s/comity-upload-XXXXXX", td && *td ? td : "/tmp");
-        int fd = mkstemp(tmp);
-        if (fd < 0) {
-            fprintf(stderr, "comity %s: %s: %s\n", cl->cmd, tmp, strerror(errno));
-            return CLI_FAIL;
-        }
-        close(fd);
-        unlink(tmp); /* cli_case_seal creates it afresh (O_EXCL) */
-        sealed = tmp;
-    }
     json_t *body = NULL;
     int st = build_body(a, &body);
     if (!st)
-        st = cli_case_seal(cl, file, (const char *const *)a->to.v, a->to.n, sealed, hash, &size);
+        st = cli_case_send_file(cl, a->refs.v[0], file, (const char *const *)a->to.v, a->to.n,
+                                a->keep, hash, &size);
     const char *name = a->name;
     if (!name) {
         name = strrchr(file, '/');
@@ -297,12 +286,9 @@ static int do_upload(struct case_args *a, const char *type, const char *file, co
         body = NULL;
     }
     json_decref(body);
-    if (!st)
-        st = cli_case_attach(cl, rid, sealed, hash, size);
-    if (st == CLI_OK && !a->keep)
-        unlink(sealed);
-    else if (!rid && !a->keep)
-        unlink(sealed); /* nothing was sent: nothing to send again */
+    if (!st && (st = cli_case_attach_hash(cl, rid, hash)))
+        fprintf(stderr, "comity %s: the file is on the node and the record sent; attach it "
+                        "with\n  comity case attach %s %s\n", cl->cmd, rid, hash);
     free(rid);
     return st;
 }
@@ -342,7 +328,7 @@ int cmd_case(int argc, char **argv)
                                "TYPE FILE ...");
     if (!st && !strcmp(sub, "attach") && npos != 2)
         st = cli_usage(cl.cmd, "want a record id and an age file: comity case attach "
-                               "RECORD-ID FILE.age");
+                               "RECORD-ID FILE.age|SHA256");
     if (!st && !strcmp(sub, "fetch") && npos != 1)
         st = cli_usage(cl.cmd, "want a file's SHA-256: comity case fetch SHA256 [-o OUT]");
     if (!st && !strcmp(sub, "open") && npos != 1)
@@ -357,8 +343,14 @@ int cmd_case(int argc, char **argv)
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN |
                                        (writes || (files && !a.sealed) ? CLI_NEED_KEY : 0));
-    if (!st && !strcmp(sub, "attach"))
-        st = cli_case_attach(&cl, pos[0], pos[1], NULL, 0);
+    if (!st && !strcmp(sub, "attach")) {
+        /* a hash: a file sent by upload; else an age file to send */
+        if (strlen(pos[1]) == 64 && strspn(pos[1], "0123456789abcdef") == 64 &&
+            access(pos[1], F_OK) != 0)
+            st = cli_case_attach_hash(&cl, pos[0], pos[1]);
+        else
+            st = cli_case_attach(&cl, pos[0], pos[1], NULL, 0);
+    }
     else if (!st && !strcmp(sub, "fetch"))
         st = cli_case_fetch(&cl, pos[0], a.out, a.sealed);
     else if (!st && !strcmp(sub, "upload")) {

@@ -1124,6 +1124,11 @@ COMITY_API comity_err comity_framework_set_treaty(comity_framework *fw,
  * case the party is not in), DENIED (not the author) or INVALID otherwise.
  * Changes nothing: the caller keeps the attachment.
  *
+ * comity_framework_file_upload: may `party` upload a file for case
+ * `case_id` before a record references it?  COMITY_OK when it is a party
+ * of the case, else NOTFOUND (as for an unknown case).  Such a file stays
+ * invisible until attached.
+ *
  * comity_framework_file_visible: 1 when `party` is a party of the case of
  * one of the records `record_ids[0..n)` the file is attached to, else 0.
  */
@@ -1131,6 +1136,9 @@ COMITY_API comity_err comity_framework_file_attach(const comity_framework *fw,
                                                    const char *record_id,
                                                    const char *party,
                                                    const char *sha256, uint64_t size,
+                                                   comity_error *err);
+COMITY_API comity_err comity_framework_file_upload(const comity_framework *fw,
+                                                   const char *case_id, const char *party,
                                                    comity_error *err);
 COMITY_API int comity_framework_file_visible(const comity_framework *fw, const char *party,
                                              const char *const *record_ids, size_t n);

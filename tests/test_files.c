@@ -141,6 +141,26 @@ static void test_store(void **state)
     TU_OK(cy_files_refs(fs, other, count_ref, &nrefs, E));
     assert_int_equal(nrefs, 0);
 
+    /* a size not declared, a hash declared at the end (one pass) */
+    TU_OK(cy_files_put_begin(fs, NULL, CY_FILES_SIZE_UNKNOWN, &w, E));
+    TU_OK(cy_files_put_write(w, HELLO, n, E));
+    TU_FAILS(cy_files_put_expect(w, "xyz", E), COMITY_ERR_INVALID, "64 lowercase hex");
+    TU_OK(cy_files_put_expect(w, hello_hash, E));
+    TU_FAILS(cy_files_put_expect(w, hello_hash, E), COMITY_ERR_INVALID, "declared already");
+    TU_OK(cy_files_put_commit(w, &created, E));
+    assert_false(created); /* stored before */
+    TU_OK(cy_files_put_begin(fs, NULL, CY_FILES_SIZE_UNKNOWN, &w, E));
+    TU_OK(cy_files_put_write(w, HELLO, n, E));
+    TU_FAILS(cy_files_put_commit(w, &created, E), COMITY_ERR_INVALID, "no hash was declared");
+    TU_OK(cy_files_put_begin(fs, NULL, CY_FILES_SIZE_UNKNOWN, &w, E));
+    TU_OK(cy_files_put_write(w, HELLO, n, E));
+    TU_OK(cy_files_put_write(w, HELLO, n, E));
+    TU_OK(cy_files_put_write(w, HELLO, n, E));
+    TU_FAILS(cy_files_put_write(w, HELLO, n, E), COMITY_ERR_TOOBIG,
+             "over this node's cap on a file (64 bytes)");
+    cy_files_put_abort(w);
+    assert_int_equal(count_dir(tmp), 0);
+
     /* list, destroy */
     uint64_t total = 0;
     TU_OK(put(fs, other, 1, "x", 1, &created));

@@ -148,10 +148,10 @@ comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
                               cy_files_put **out, comity_error *err)
 {
     *out = NULL;
-    if (!cy_files_hash_valid(hash))
+    if (hash && !cy_files_hash_valid(hash))
         return cy_fail(err, COMITY_ERR_INVALID,
                        "files: the hash must be 64 lowercase hex digits (SHA-256 of the age file)");
-    if (size > fs->max)
+    if (size != CY_FILES_SIZE_UNKNOWN && size > fs->max)
         return cy_fail(err, COMITY_ERR_TOOBIG,
                        "files: %llu bytes is over this node's cap on a file (%llu bytes)",
                        (unsigned long long)size, (unsigned long long)fs->max);
@@ -160,12 +160,13 @@ comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     w->fs = fs;
     w->size = size;
-    memcpy(w->hash, hash, sizeof w->hash);
+    if (hash)
+        memcpy(w->hash, hash, sizeof w->hash);
     uint8_t r[12];
     char rnd[25];
     randombytes_buf(r, sizeof r);
     cy_hex_encode(rnd, r, sizeof r);
-    if (snprintf(w->tmp, sizeof w->tmp, "%s/tmp/%.16s-%s.part", fs->dir, hash, rnd) >=
+    if (snprintf(w->tmp, sizeof w->tmp, "%s/tmp/%s.part", fs->dir, rnd) >=
         (int)sizeof w->tmp) {
         cy_free(w);
         return cy_fail(err, COMITY_ERR_USAGE, "files: path too long");
@@ -188,10 +189,26 @@ comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
 
 uint64_t cy_files_put_written(const cy_files_put *w) { return w->written; }
 
+comity_err cy_files_put_expect(cy_files_put *w, const char *hash, comity_error *err)
+{
+    if (!cy_files_hash_valid(hash))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "files: the hash must be 64 lowercase hex digits (SHA-256 of the age file)");
+    if (w->hash[0])
+        return cy_fail(err, COMITY_ERR_INVALID, "files: a hash was declared already");
+    memcpy(w->hash, hash, sizeof w->hash);
+    return COMITY_OK;
+}
+
 comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n, comity_error *err)
 {
-    if (w->over || n > w->size - w->written) {
+    uint64_t limit = w->size == CY_FILES_SIZE_UNKNOWN ? w->fs->max : w->size;
+    if (w->over || n > limit - w->written) {
         w->over = true;
+        if (w->size == CY_FILES_SIZE_UNKNOWN)
+            return cy_fail(err, COMITY_ERR_TOOBIG,
+                           "files: over this node's cap on a file (%llu bytes)",
+                           (unsigned long long)limit);
         return cy_fail(err, COMITY_ERR_TOOBIG,
                        "files: more than the %llu bytes declared",
                        (unsigned long long)w->size);
@@ -233,7 +250,10 @@ comity_err cy_files_put_commit(cy_files_put *w, bool *created, comity_error *err
     comity_sha256_final(w->sha, hex);
     w->sha = NULL;
     char sub[PATH_MAX], path[PATH_MAX];
-    if (w->written != w->size) {
+    if (!w->hash[0]) {
+        rc = cy_fail(err, COMITY_ERR_INVALID,
+                     "files: no hash was declared (the SHA-256 of the age file); nothing kept");
+    } else if (w->size != CY_FILES_SIZE_UNKNOWN && w->written != w->size) {
         rc = cy_fail(err, COMITY_ERR_INVALID,
                      "files: %llu bytes received, %llu declared; nothing kept",
                      (unsigned long long)w->written, (unsigned long long)w->size);

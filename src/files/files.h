@@ -77,19 +77,29 @@ bool cy_files_hash_valid(const char *s);
 
 /* ---- writing: put-stream ----------------------------------------------------- */
 
-/* Starts storing a file whose SHA-256 the writer declares (`hash`) and
- * whose size it declares (`size`).  Refused before anything is written:
- * a hash that is not one (INVALID), a size over the cap (TOOBIG).
- * OUT *out: then cy_files_put_write any number of times and either
- * cy_files_put_commit or cy_files_put_abort (each frees it). */
+/* A size not declared at put_begin: the cap alone holds. */
+#define CY_FILES_SIZE_UNKNOWN UINT64_MAX
+
+/* Starts storing a file whose SHA-256 the writer declares (`hash`; NULL:
+ * declared later, with cy_files_put_expect, before commit) and whose size
+ * it declares (`size`, or CY_FILES_SIZE_UNKNOWN).  Refused before anything
+ * is written: a hash that is not one (INVALID), a size over the cap
+ * (TOOBIG).  OUT *out: then cy_files_put_write any number of times and
+ * either cy_files_put_commit or cy_files_put_abort (each frees it). */
 comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
                               cy_files_put **out, comity_error *err) CY_MUST_CHECK;
-/* Appends n bytes.  More bytes than declared: TOOBIG (the writer stays
- * usable only for abort). */
+/* Declares the hash of a file begun without one (INVALID when `hash` is
+ * not one, or a hash was declared already). */
+comity_err cy_files_put_expect(cy_files_put *w, const char *hash,
+                               comity_error *err) CY_MUST_CHECK;
+/* Appends n bytes.  More bytes than declared, or than the cap when the
+ * size was not declared: TOOBIG (the writer stays usable only for
+ * abort). */
 comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n,
                               comity_error *err) CY_MUST_CHECK;
 /* Checks the size and the hash against those declared (INVALID, and the
- * temporary is removed, when they differ: nothing is kept), then makes
+ * temporary is removed, when they differ or no hash was declared: nothing
+ * is kept), then makes
  * the file durable under its hash.  *created (may be NULL): false when
  * the file was already stored (the new copy is dropped).  Frees w in every
  * case. */
@@ -99,6 +109,7 @@ comity_err cy_files_put_commit(cy_files_put *w, bool *created,
 void cy_files_put_abort(cy_files_put *w);
 /* Bytes written so far. */
 uint64_t cy_files_put_written(const cy_files_put *w);
+
 
 /* ---- reading ------------------------------------------------------------------ */
 

@@ -21,6 +21,12 @@
  *     could only ever lie about its own record, and the upload itself
  *     proves it holds the bytes (the node hashes them).
  *
+ * A file may also be uploaded before the record exists, in one pass with
+ * its sealing (the client learns the hash only at the end): then the
+ * uploader must be a party of the case it names (comity_framework_file_
+ * upload), and the file stays invisible to everyone until its uploader
+ * attaches it to a record as above.
+ *
  * A file is then visible to every party of a case one of whose records it
  * is attached to, and to no one else: not the operator, not another
  * office of a state that is not itself named.  Nothing here changes the
@@ -82,6 +88,16 @@ comity_err comity_framework_file_attach(const comity_framework *fw, const char *
                        "files: %.100s does not reference file %.64s of %llu bytes "
                        "(its body's files list it by sha256 and size)", record_id, sha256,
                        (unsigned long long)size);
+    return COMITY_OK;
+}
+
+comity_err comity_framework_file_upload(const comity_framework *fw, const char *case_id,
+                                        const char *party, comity_error *err)
+{
+    const cy_case *c = fw && case_id && party ? cy_case_find(fw, case_id) : NULL;
+    if (!c || !cy_case_roles(c, party))
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "files: no case %.100s is known to %.64s",
+                       case_id ? case_id : "(null)", party ? party : "(null)");
     return COMITY_OK;
 }
 

@@ -129,6 +129,64 @@ run pk.fia case attach "$REC" logs.tar.age
 check "a file sent again (comity case attach): accepted" 0 "$rc"
 check "... still one file" 1 "$(stored)"
 
+# ---- one pass: sealed and sent at once, the hash in the trailer, attached after ---------------
+put1() { # put1 TOKEN CASE FILE TRAILER-HASH: a chunked upload for a case; prints "STATUS BODY"
+  python3 - "$URL" "$1" "$2" "$3" "$4" <<'PY'
+import socket, sys, urllib.parse
+url, tok, case, path, h = sys.argv[1:]
+u = urllib.parse.urlparse(url)
+s = socket.create_connection((u.hostname, u.port), timeout=30)
+s.sendall(("PUT /v1/files?case=%s HTTP/1.1\r\nHost: x\r\nAuthorization: Token %s\r\n"
+           "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" % (case, tok)).encode())
+with open(path, "rb") as f:
+    while True:
+        b = f.read(65536)
+        if not b:
+            break
+        s.sendall(b"%x\r\n" % len(b) + b + b"\r\n")
+s.sendall(b"0\r\n" + (("Comity-Sha256: %s\r\n" % h).encode() if h != "none" else b"") + b"\r\n")
+a = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    a += d
+head, _, body = a.partition(b"\r\n\r\n")
+print(head.split(b" ")[1].decode(), body.decode(errors="replace").replace("\n", " "))
+PY
+}
+head -c 200000 /dev/urandom >one.age
+OH=$(sha256sum one.age | cut -d' ' -f1)
+read -r s b < <(put1 "$TOK_us_cisa" "$CASE" one.age "$OH")
+read -r s2 b2 < <(put1 "$TOK_us_cisa" "${CASE%?}0" one.age "$OH")
+check "a one-pass upload by a non-party: 404" 404 "$s"
+check "... as for a case that does not exist" "$s2" "$s"
+read -r s b < <(put1 "$TOK_pk_fia" "$CASE" one.age "$UNKNOWN")
+check "a one-pass upload whose trailer names another hash: 422" 422 "$s"
+read -r s b < <(put1 "$TOK_pk_fia" "$CASE" one.age none)
+check "a one-pass upload without its hash: 422" 422 "$s"
+check "... nothing kept" "1 0" "$(stored) $(temps)"
+read -r s b < <(put1 "$TOK_pk_fia" "$CASE" one.age "$OH")
+check "a one-pass upload by a party: 201" 201 "$s"
+s=$(hget "$TOK_pk_fia" "/v1/files/$OH")
+check "... invisible until attached, even to its uploader" 404 "$s"
+run pk.fia case send "$CASE" mla-partial --set text='one pass' \
+  --set "files=[{\"sha256\":\"$OH\",\"size\":200000,\"name\":\"one.bin\"}]"
+OREC=$(cut -d' ' -f1 out)
+run in.cert-in case attach "$OREC" "$OH"
+check "attaching a file one did not send: exit 1" 1 "$rc"
+grep -q "no file $OH uploaded by you" err && ok "... 'no file ... uploaded by you'" || bad "said: $(cat err)"
+run pk.fia case attach "$OREC" "$OH"
+check "its uploader attaches it to the record that names it" 0 "$rc"
+s=$(hget "$TOK_in_cert_in" "/v1/files/$OH")
+check "... now the other party fetches it" "200 $OH" "$s $(sha256sum "$T/body" | cut -d' ' -f1)"
+big=$((CAP + 65536))
+head -c "$big" /dev/zero >toobig.age
+read -r s b < <(put1 "$TOK_pk_fia" "$CASE" toobig.age "$(sha256sum toobig.age | cut -d' ' -f1)")
+check "a one-pass upload past the cap: 413" 413 "$s"
+check "... nothing kept" "0" "$(temps)"
+rm -f toobig.age
+
 # ---- a clear case: the node reads the body, which must name the file ---------------------------
 run in.cert-in case open mla-request --to pk.fia --tlp green "${MLA[@]}"
 GCASE=$(cut -d' ' -f1 out)
