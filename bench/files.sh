@@ -60,12 +60,19 @@ head -c $((size_mb << 20)) /dev/urandom >p
 read -r hash _ rec < <(tail -1 up.out)
 cat p up.age >/dev/null
 
-# once NAME CMD...: runs CMD, keeps the best wall and CPU ms of NAME and its peak RSS
-declare -A w c kb
+# once NAME CMD...: runs CMD, keeps the best wall and CPU ms of NAME, the
+# node's CPU ms beside it, and its peak RSS
+declare -A w c kb nc
+tck=$(getconf CLK_TCK)
+node_cpu() { awk -v t="$tck" '{ printf "%d", ($14 + $15) * 1000 / t }' /proc/$pid/stat; }
 once() {
   local n=$1; shift
   rm -f out.bin seal.age
+  local n0 n1
+  n0=$(node_cpu)
   /usr/bin/time -f '%e %U %S %M' -o time.out "$@" >/dev/null 2>run.err || { cat run.err; exit 1; }
+  n1=$(node_cpu)
+  if [ -z "${nc[$n]:-}" ] || [ $((n1 - n0)) -lt "${nc[$n]}" ]; then nc[$n]=$((n1 - n0)); fi
   read -r e u s m <time.out
   local ww cc
   ww=$(awk -v e="$e" 'BEGIN { printf "%d", e * 1000 }')
@@ -88,9 +95,9 @@ node_kb=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\).*/\1/p' /proc/$pid/status)
 
 rate() { awk -v mb="$size_mb" -v ms="$1" 'BEGIN { printf "%5.0f MB/s", mb * 1.048576 / ((ms > 0 ? ms : 1) / 1000) }'; }
 share() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%3.0f%%", 100 * a / (b > 0 ? b : 1) }'; }
-line() { printf "  %-30s %7d ms %s %7d ms %s %8s KB\n" "$1" "${w[$2]}" "$(rate "${w[$2]}")" "${c[$2]}" "$(rate "${c[$2]}")" "${kb[$2]}"; }
+line() { printf "  %-30s %7d ms %s %7d ms %s %7d ms %8s KB\n" "$1" "${w[$2]}" "$(rate "${w[$2]}")" "${c[$2]}" "$(rate "${c[$2]}")" "${nc[$2]}" "${kb[$2]}"; }
 echo "a file of $size_mb MiB, page cache warm, to and from disk, best of $rounds (load: $(cut -d' ' -f1-3 /proc/loadavg)):"
-printf "  %-30s %22s %22s %11s\n" "" "wall time" "CPU time (user+sys)" "peak RSS"
+printf "  %-30s %22s %22s %10s %11s\n" "" "wall time" "CPU time (user+sys)" "node CPU" "peak RSS"
 line "comity seal (2 recipients)" seal
 line "comity case upload" upload
 line "comity case attach (transfer)" attach
@@ -102,3 +109,4 @@ echo "upload: $(share "${w[seal]}" "${w[upload]}") of seal's throughput by wall 
   [ $((w[upload] * 80)) -le $((w[seal] * 100)) ] && echo met || echo NOT MET))"
 echo "fetch:  $(share "${w[open]}" "${w[fetch]}") of open's throughput by wall time (target 80%: $(
   [ $((w[fetch] * 80)) -le $((w[open] * 100)) ] && echo met || echo NOT MET))"
+echo "by CPU time (the command's): upload $(share "${c[seal]}" "${c[upload]}") of seal's, fetch $(share "${c[open]}" "${c[fetch]}") of open's"

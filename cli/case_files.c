@@ -74,8 +74,9 @@ static void progress_show(struct progress *p, uint64_t done, uint64_t total, boo
 
 /* ---- sealing while hashing and sending ---------------------------------------------- */
 
-/* The age file as comity_seal_stream writes it (a stdio cookie): hashed,
- * written into the pipe to libcurl, and into --keep's file if any. */
+/* The age file as comity_seal_stream writes it (a stdio cookie): written
+ * into the pipe to libcurl, whose thread hashes it (and writes --keep's
+ * copy) as it sends, so that sealing and hashing run on two cores. */
 struct tee {
     int pipe_w, keep;
     comity_sha256 *h;
@@ -102,10 +103,8 @@ static int write_all(int fd, const char *p, size_t n)
 static ssize_t tee_write(void *c, const char *buf, size_t n)
 {
     struct tee *t = c;
-    if (write_all(t->pipe_w, buf, n) || (t->keep >= 0 && write_all(t->keep, buf, n)))
+    if (write_all(t->pipe_w, buf, n))
         return -1;
-    comity_sha256_update(t->h, buf, n);
-    t->n += n;
     long pos = ftell(t->in);
     progress_show(t->p, pos > 0 ? (uint64_t)pos : 0, t->in_total, false);
     return (ssize_t)n;
@@ -173,11 +172,7 @@ static void *seal_thread(void *ctx)
             snprintf(s->e.msg, sizeof s->e.msg, "sending the age file: the upload stopped");
         }
     }
-    if (!s->rc) {
-        comity_sha256_final(s->t.h, s->hash);
-        s->t.h = NULL;
-    }
-    close(s->t.pipe_w); /* EOF for libcurl, after the hash is final */
+    close(s->t.pipe_w); /* EOF for libcurl */
     s->t.pipe_w = -1;
     return NULL;
 }
@@ -191,21 +186,28 @@ struct body_in {
 static size_t on_pipe_read(char *buf, size_t sz, size_t n, void *ctx)
 {
     struct body_in *b = ctx;
+    struct tee *t = &b->s->t;
     for (;;) {
         ssize_t k = read(b->fd, buf, sz * n);
         if (k < 0 && errno == EINTR)
             continue;
-        return k < 0 ? CURL_READFUNC_ABORT : (size_t)k;
+        if (k < 0 || (k > 0 && t->keep >= 0 && write_all(t->keep, buf, (size_t)k)))
+            return CURL_READFUNC_ABORT;
+        comity_sha256_update(t->h, buf, (size_t)k);
+        t->n += (uint64_t)k;
+        return (size_t)k;
     }
 }
 
-/* The trailer: the hash of what was sent, once the sealer is done (the
- * pipe reached its end); a failed sealing aborts the upload instead. */
+/* The trailer: the hash of what was sent (the pipe reached its end: the
+ * sealer is done); a failed sealing aborts the upload instead. */
 static int on_trailer(struct curl_slist **list, void *ctx)
 {
     struct body_in *b = ctx;
-    if (b->s->rc || !b->s->hash[0])
+    if (b->s->rc)
         return CURL_TRAILERFUNC_ABORT;
+    comity_sha256_final(b->s->t.h, b->s->hash);
+    b->s->t.h = NULL;
     char h[128];
     snprintf(h, sizeof h, "Comity-Sha256: %s", b->s->hash);
     if (!(b->trailer = curl_slist_append(NULL, h)))
@@ -366,6 +368,7 @@ int cli_case_send_file(struct cli_client *cl, const char *case_id, const char *p
         st = CLI_FAIL;
         goto done;
     }
+    (void)fcntl(pfd[1], F_SETPIPE_SZ, (int)IO_BUF); /* fewer wake-ups; best effort */
     progress_init(&pr, "sealing and sending");
     s.t.pipe_w = pfd[1];
     s.t.p = &pr;
@@ -408,6 +411,9 @@ int cli_case_send_file(struct cli_client *cl, const char *case_id, const char *p
     thread = false;
     if (s.rc) {
         st = cli_error(cl->cmd, &s.e);
+    } else if (!s.hash[0] && rc == CURLE_OK) {
+        fprintf(stderr, "comity %s: the upload ended before its trailer\n", cl->cmd);
+        st = CLI_FAIL;
     } else if (rc != CURLE_OK && !r.status) {
         fprintf(stderr, "comity %s: sending %s: %s\n", cl->cmd, path, curl_easy_strerror(rc));
         st = CLI_FAIL;
@@ -614,6 +620,7 @@ int cli_case_fetch(struct cli_client *cl, const char *hash, const char *out, int
             goto done;
         }
         setvbuf(op.in, NULL, _IOFBF, IO_BUF);
+        (void)fcntl(pfd[1], F_SETPIPE_SZ, (int)IO_BUF); /* best effort */
         f.pipe_w = pfd[1];
         op.out = ao.f;
         op.ids = ids;

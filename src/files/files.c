@@ -2,7 +2,8 @@
  * files.c: the store of sealed evidence files (files.h says what it keeps
  * and promises).
  *
- * The life of an upload: put_begin opens tmp/<random>.part (O_EXCL, 0600)
+ * The life of an upload (writes are handed to writeback every 8 MiB, so
+ * that the final fsync is short): put_begin opens tmp/<random>.part (O_EXCL, 0600)
  * and a SHA-256 state (comity_sha256: GnuTLS's, several times libsodium's
  * speed on large inputs); put_write appends with write(2) and feeds the hash,
  * refusing any byte past the declared size; put_commit compares size and
@@ -17,6 +18,7 @@
  * whole with comity_write_file (temporary, fsync, rename, directory
  * fsync) under the handle's mutex.
  */
+#define _GNU_SOURCE /* sync_file_range */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,11 @@
 #include "files/files.h"
 
 #define REFS_FILE_MAX ((size_t)CY_FILES_REFS_MAX * (CY_FILES_REF_MAX + 1))
+/* Written data is handed to the disk every this many bytes as it arrives
+ * (sync_file_range, asynchronous), so that the fsync at commit has little
+ * left to do and the page cache does not fill with an upload's dirty
+ * pages. */
+#define WRITEBACK_STEP ((uint64_t)8 << 20)
 
 struct cy_files {
     char *dir;
@@ -44,7 +51,7 @@ struct cy_files_put {
     int fd;
     char tmp[PATH_MAX];
     char hash[CY_FILES_HASH_LEN + 1];
-    uint64_t size, written;
+    uint64_t size, written, flushed; /* flushed: handed to writeback */
     bool over;
     comity_sha256 *sha;
 };
@@ -227,6 +234,13 @@ comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n, comity
         left -= (size_t)k;
     }
     w->written += n;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (w->written - w->flushed >= WRITEBACK_STEP) {
+        (void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
+                              SYNC_FILE_RANGE_WRITE);
+        w->flushed = w->written;
+    }
+#endif
     return COMITY_OK;
 }
 
