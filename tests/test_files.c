@@ -73,7 +73,9 @@ static void test_store(void **state)
 {
     (void)state;
     hash_of(HELLO, strlen(HELLO), hello_hash);
-    assert_string_equal(hello_hash, "bcae05c4aa094a44ac005f3c64308ad4f21682a6ed22bc8124733e7078539052"); /* sha256sum's */
+    /* as sha256sum says */
+    assert_string_equal(hello_hash,
+                        "bcae05c4aa094a44ac005f3c64308ad4f21682a6ed22bc8124733e7078539052");
     char *dir = tu_tmpdir(), sub[1024], tmp[1024];
     snprintf(sub, sizeof sub, "%s/files", dir);
     snprintf(tmp, sizeof tmp, "%s/files/tmp", dir);
