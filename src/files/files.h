@@ -9,8 +9,9 @@
  * of comity: who may upload or fetch a file is decided by src/framework
  * (a case record that references the file by hash and size), and handed
  * here as nothing more than a hash.  Besides the bytes it keeps, per file,
- * the ids of the records a party said reference it (refs), so that the
- * caller can ask the framework about them.
+ * a list of short strings the caller gives (refs: the node keeps the ids
+ * of the records the file is attached to, and who uploaded it), so that
+ * the caller can ask the framework about them.
  *
  * Layout under the directory given to cy_files_open:
  *
