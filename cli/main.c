@@ -69,7 +69,7 @@ static const struct cli_command commands[] = {
     {"pong", cmd_pong, "answer pings", HELP_PONG},
     {"stats", cmd_stats, "ping response times per party and kind", HELP_STATS},
     {"timeline", cmd_timeline, "records in log order with their status", HELP_TIMELINE},
-    {"case", cmd_case, "open, advance, list and show cases", HELP_CASE},
+    {"case", cmd_case, "open, advance and list cases; upload and fetch files", HELP_CASE},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

@@ -289,6 +289,18 @@ comity_dsse_verify(const char *envelope, size_t len, const char *payload_type,
                    const comity_vkey *const *keys, size_t nkeys,
                    uint8_t **payload, size_t *payload_len, comity_error *err);
 
+/* --- SHA-256 of large files (src/base/sha256.c) --- */
+
+/* An incremental SHA-256, for files too large to hold (evidence files are
+ * named by it).  OUT *h: feed with comity_sha256_update, then either
+ * comity_sha256_final (64 lowercase hex digits and a NUL into hex; frees
+ * h) or comity_sha256_free. */
+typedef struct comity_sha256 comity_sha256;
+COMITY_API comity_err comity_sha256_new(comity_sha256 **h, comity_error *err);
+COMITY_API void comity_sha256_update(comity_sha256 *h, const void *data, size_t len);
+COMITY_API void comity_sha256_final(comity_sha256 *h, char hex[65]);
+COMITY_API void comity_sha256_free(comity_sha256 *h);
+
 /* --- age sealing (src/crypto/age.c) --- */
 
 /* A set of age X25519 identities for opening files: read from a comity key
@@ -1102,6 +1114,37 @@ COMITY_API comity_err comity_framework_set_treaty(comity_framework *fw,
                                                   const char *profile,
                                                   comity_error *err);
 
+/*
+ * Evidence files (docs/framework.md, "Evidence files"): a sealed file
+ * carried apart, stored by a node under the SHA-256 of the age file, and
+ * referenced from a case record's body by that hash and its size.
+ *
+ * comity_framework_file_attach: may `party` attach file (sha256, size) to
+ * record `record_id`?  COMITY_OK when the record is a case record of a type
+ * that takes files, `party` is its author, and its body, when readable,
+ * lists the file; NOTFOUND (the same for an unknown record and one in a
+ * case the party is not in), DENIED (not the author) or INVALID otherwise.
+ * Changes nothing: the caller keeps the attachment.
+ *
+ * comity_framework_file_upload: may `party` upload a file for case
+ * `case_id` before a record references it?  COMITY_OK when it is a party
+ * of the case, else NOTFOUND (as for an unknown case).  Such a file stays
+ * invisible until attached.
+ *
+ * comity_framework_file_visible: 1 when `party` is a party of the case of
+ * one of the records `record_ids[0..n)` the file is attached to, else 0.
+ */
+COMITY_API comity_err comity_framework_file_attach(const comity_framework *fw,
+                                                   const char *record_id,
+                                                   const char *party,
+                                                   const char *sha256, uint64_t size,
+                                                   comity_error *err);
+COMITY_API comity_err comity_framework_file_upload(const comity_framework *fw,
+                                                   const char *case_id, const char *party,
+                                                   comity_error *err);
+COMITY_API int comity_framework_file_visible(const comity_framework *fw, const char *party,
+                                             const char *const *record_ids, size_t n);
+
 /* A party's open cases with their clocks at `now_ms` (party required; an
  * office of a state named as a case's party sees that case): OUT *json
  * (comity_free)
@@ -1202,6 +1245,9 @@ typedef struct comity_serve_opts {
      * 2001:db8::/32"), added to DIR/node.conf's allow_many lines; NULL:
      * none.  Checked when the node starts (USAGE). */
     const char *allow_many;
+    /* The cap on one evidence file uploaded to /v1/files (bytes); 0: 4 GiB
+     * (COMITY_FILE_MAX_DEFAULT in docs/framework.md). */
+    uint64_t max_file;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);
