@@ -125,6 +125,21 @@ if [ -n "$REQ" ] && [ "$REQ" != null ]; then
     ok "browser notification with indicators opens with the CLI" || bad "stix open"
   check "its indicators are the bundle's, as --indicators attaches them" "bundle $IND" \
     "$(jq -r '"\(.indicators.type) \(.indicators.objects[0].id)"' "$T/stix.body")"
+  # the consultation the browser opened, sealed to in and the author
+  CONS=$(jq -r .consult "$T/ids.json")
+  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$CONS" --out "$T/cons.json"
+  "$COMITY_BIN" record verify --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.payload" &&
+    ok "browser consultation verifies with comity record verify" || bad "consult verify"
+  check "consultation is amber, to in, about the request" "amber false in $REQ" \
+    "$(jq -r '"\(.tlp) \(has("body")) \(.to | join(",")) \(.refs[0])"' "$T/cons.payload")"
+  "$COMITY_BIN" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.body" &&
+    ok "the requested party opens it with comity record open" || bad "consult open"
+  check "its opened body holds the subject, summary and format sent" ok \
+    "$(jq -e '.subject and .summary and .format == "video"' "$T/cons.body" >/dev/null && echo ok)"
+  if "$COMITY_BIN" record open --key "$T/fr.anssi.key" "$T/cons.json" >/dev/null 2>&1; then
+    bad "a third party opened the consultation"; else ok "a third party's key cannot open the consultation"; fi
+  check "third party cannot fetch the case" 404 "$(req GET "/v1/framework/cases/$CONS" -H "Authorization: Token $(cat "$T/fr.anssi.token")")"
+  check "the case is accepted (node)" accepted "$(req GET "/v1/framework/cases/$CONS" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"
   (cd "$WEB" && node test/receipt.mjs "$URL" "$(cat "$T/pk.mofa.token")" "$REQ") || bad "receipt.js (web/test/receipt.mjs)"
   check "request state after close" closed "$(req GET "/v1/framework/messages/$REQ" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"
 else

@@ -10,6 +10,9 @@
 //   #/pings            response statistics of pings
 //   #/directory        every state's contacts; your state's: nominate, withdraw
 //   #/log              the node's log: checkpoint checked here
+//   #/cases            your open cases with their clocks, overdue first
+//   #/case/ID          a case: status, clocks, thread, the actions allowed now
+//   #/case-new/MECH    open a consultation or an evidence request
 // Text comes from the catalogs of i18n.js.  Every control has a label and
 // works from the keyboard; each screen focuses its heading when shown, and
 // messages go to a live region.
@@ -28,6 +31,9 @@ import { ComposePing } from './screens/compose-ping.js';
 import { Pings } from './screens/pings.js';
 import { Directory } from './screens/directory.js';
 import { Log } from './screens/log.js';
+import { Cases } from './screens/cases.js';
+import { Case } from './screens/case.js';
+import { CaseOpen } from './screens/case-open.js';
 
 // The screens: route name -> how it is drawn from the route's argument.
 // An unknown name shows the inbox.
@@ -40,11 +46,15 @@ const SCREENS = {
   pings: () => html`<${Pings} />`,
   directory: () => html`<${Directory} />`,
   log: () => html`<${Log} />`,
+  cases: () => html`<${Cases} />`,
+  case: (arg) => html`<${Case} id=${arg} key=${arg} />`,
+  'case-new': (arg) => html`<${CaseOpen} mech=${arg} key=${arg} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.
 const NAV = [
   ['#/inbox', 'nav.inbox', (r) => r.name === 'inbox'],
+  ['#/cases', 'nav.cases', (r) => r.name === 'cases' || r.name === 'case' || r.name === 'case-new'],
   ['#/compose/notification', 'nav.notification', (r) => r.name === 'compose' && r.arg !== 'request' && r.arg !== 'ping'],
   ['#/compose/request', 'nav.request', (r) => r.name === 'compose' && r.arg === 'request'],
   ['#/compose/ping', 'nav.ping', (r) => r.name === 'compose' && r.arg === 'ping'],
@@ -77,7 +87,7 @@ function App() {
   const name = logged ? r.name : 'login';
   async function logout() {
     try { await api('DELETE', '/v1/session'); } catch { /* already gone */ }
-    Object.assign(S, { key: null, party: null, csrf: null, parties: null });
+    Object.assign(S, { key: null, party: null, csrf: null, parties: null, caseTypes: null });
     go('#/login');
   }
   const screen = (SCREENS[name] || SCREENS.inbox)(r.arg);

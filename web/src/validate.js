@@ -143,3 +143,97 @@ export function checkIndicators(v) {
     typeof o.type !== 'string' || !stixId(o.id));
   return i < 0 ? null : `object ${i}: want a STIX object with type and id`;
 }
+
+// ---- cases ----------------------------------------------------------------
+// A case body is checked against the schema the node publishes
+// (GET /v1/framework/case-types: the very tables it checks with), so the
+// field rules are not written here a second time: checkCaseBody reads the
+// field's kind and limits from that answer.  The node cannot check a
+// sealed body, so for a sealed case this check, before sealing, is the
+// author's (the recipients' clients check again when they open it).
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const PARTY_MAX = 64;
+
+function fieldError(f, v) {
+  switch (f.kind) {
+    case 'text':
+      return typeof v === 'string' && bytes(v) >= 1 && bytes(v) <= f.max ? null : `1 to ${f.max} bytes`;
+    case 'time':
+      return typeof v === 'string' && RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? null : 'want a date and time';
+    case 'enum':
+      return f.vocab.includes(v) ? null : `want one of ${f.vocab.join(', ')}`;
+    case 'true':
+      return v === true ? null : 'required: must be confirmed';
+    case 'bool':
+      return typeof v === 'boolean' ? null : 'want yes or no';
+    case 'int':
+      return Number.isInteger(v) && v >= f.min && v <= f.max ? null : `want a whole number from ${f.min} to ${f.max}`;
+    case 'sha256':
+      return typeof v === 'string' && HEX64.test(v) ? null : 'want 64 lowercase hex digits (SHA-256)';
+    case 'party':
+      return typeof v === 'string' && v.length <= PARTY_MAX && PARTY.test(v) ? null : 'want a party name (pk.mofa)';
+    case 'parties': case 'texts': {
+      if (!Array.isArray(v) || !v.length || v.length > f.max) return `give 1 to ${f.max}, one a line`;
+      const i = v.findIndex((s) => typeof s !== 'string' || bytes(s) < 1 || bytes(s) > f.item_max ||
+        (f.kind === 'parties' && !PARTY.test(s)));
+      return i < 0 ? null : `line ${i + 1}: ${f.kind === 'parties' ? 'not a party name' : `1 to ${f.item_max} bytes`}`;
+    }
+    default:
+      return `unknown field kind ${f.kind}`;
+  }
+}
+
+// The value a form gives for a field of this kind: undefined when empty;
+// texts and parties one a line; numbers and yes/no as JSON wants them.
+export function caseFieldValue(f, raw, checked) {
+  if (f.kind === 'true' || f.kind === 'bool') return checked ? true : f.kind === 'bool' ? false : undefined;
+  const s = (raw || '').trim();
+  if (!s) return undefined;
+  if (f.kind === 'int') return /^-?\d+$/.test(s) ? Number(s) : s;
+  if (f.kind === 'time') return Number.isNaN(Date.parse(s)) ? s : new Date(s).toISOString();
+  if (f.kind === 'texts' || f.kind === 'parties') return s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return s;
+}
+
+// Checks a case body against its published type ({name, fields,
+// more_rules}); returns {field: message}.  The three rules across fields
+// the node applies besides its tables (consult.c: check_propose,
+// check_document, check_close) are given here as early feedback.
+export function checkCaseBody(type, b) {
+  const errs = {};
+  for (const f of type.fields) {
+    if (b[f.name] === undefined) { if (f.required) errs[f.name] = 'required'; continue; }
+    const e = fieldError(f, b[f.name]);
+    if (e) errs[f.name] = e;
+  }
+  if (type.name === 'consult-propose' && b.date === undefined && b.format === undefined)
+    errs.date = errs.date || 'give another date or format';
+  if (type.name === 'consult-document' && b.content === undefined && b.sha256 === undefined)
+    errs.content = errs.content || 'give the content, or the SHA-256 of a file carried apart';
+  if (type.name === 'consult-close' && (b.outcome === 'agreed-statement' || b.outcome === 'partial') &&
+      b.statement === undefined)
+    errs.statement = errs.statement || `an outcome ${b.outcome} needs the statement`;
+  return errs;
+}
+
+// The opening's envelope: the requested party of another state, third
+// parties (where the mechanism allows them) of neither state, and for a
+// consultation at least one record it is about (docs/framework.md, the
+// core's rules).
+export function checkCaseOpening(mech, author, requested, thirds, refs) {
+  const errs = {};
+  const mine = author.split('.')[0];
+  const st = (p) => p.split('.')[0];
+  if (!requested) errs.to = 'name the requested state or party';
+  else if (!PARTY.test(requested) || requested.length > PARTY_MAX) errs.to = `'${requested}' is not a party or state name`;
+  else if (st(requested) === mine) errs.to = 'the requested party is of another state than yours';
+  if (thirds.length > mech.third_max) errs.third = mech.third_max ? `at most ${mech.third_max}` : 'none in this kind of case';
+  for (const p of thirds) {
+    if (!PARTY.test(p) || p.length > PARTY_MAX) errs.third = `'${p}' is not a party name`;
+    else if (st(p) === mine || (requested && st(p) === st(requested))) errs.third = `'${p}' is of one of the two states`;
+  }
+  if (mech.name === 'consultation' && !refs.length) errs.refs = 'name at least one incident or message it is about';
+  for (const r of refs) if (!/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(r)) errs.refs = `'${r}' is not a record id`;
+  return errs;
+}

@@ -38,7 +38,10 @@ for (const p of ['pk.mofa', 'in.mea', 'fr.anssi']) {
 for (const x of secrets) if (x.length < 10) throw new Error('a secret to watch for is too short to mean anything');
 const MARK = `sealed-asked-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const REPLY_MARK = `sealed-answer-${Date.now()}`;
-const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase];
+const CASE_MARK = `sealed-subject-${Date.now()}`;
+const CASE_SUMMARY = `sealed-summary-${Math.random().toString(36).slice(2)}`;
+const OFFENCE = `sealed-offence-${Math.random().toString(36).slice(2)}`;
+const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase, CASE_MARK, CASE_SUMMARY, OFFENCE];
 let watched = 0;
 
 function watch(page, who) {
@@ -394,6 +397,103 @@ try {
   await axe(cpage, 'pings');
   await shot(cpage, 'pings');
 
+  // ---- cases: pk.mofa requests preservation and consultations from in;
+  // in.mea accepts in its browser; fr.anssi can read nothing of them ------
+  await a.getByRole('link', { name: 'Cases' }).click();
+  await heading(a, 'Cases');
+  await a.locator('p', { hasText: 'You have no open case.' }).waitFor();
+  await axe(a, 'cases (none)');
+  await a.getByRole('link', { name: 'Request expedited preservation' }).click();
+  await heading(a, 'Request expedited preservation');
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await a.locator('#custodian-err').waitFor();
+  const six = ['requesting_authority', 'offence', 'data', 'custodian', 'necessity', 'mla_to_follow'];
+  const missing = [];
+  for (const f of six) if (!(await a.locator(`#${f}-err`).count())) missing.push(f);
+  check('preservation: each of the six mandatory fields is refused next to it, before signing', !missing.length, missing.join());
+  check('preservation: the first field in error has focus', await a.evaluate(() => document.activeElement.getAttribute('aria-invalid') === 'true'));
+  await axe(a, 'preservation request with errors');
+  await shot(a, 'case-new-preservation-errors');
+  await a.getByLabel('Requested state or party').fill('in');
+  await a.getByLabel('Requesting authority', { exact: true }).fill('FIA Cyber Crime Wing');
+  await a.getByLabel('The offence and a summary of the facts').fill(OFFENCE);
+  await a.getByLabel('Data to preserve and its relation to the offence').fill('web server logs of 2026-11-30, ransomware C2');
+  await a.getByLabel('Custodian or location of the system').fill('a hosting company in Mumbai');
+  await a.getByLabel('Why preservation is necessary').fill('logs are deleted after 7 days');
+  await a.getByLabel('Preservation period (days) (optional)').fill('30');
+  await a.getByLabel('A mutual-assistance request will follow').check();
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await a.locator('#period_days-err').waitFor();
+  check('preservation: a period under 60 days is refused by the published schema',
+    (await a.textContent('#period_days-err')).includes('60'));
+  await a.getByLabel('Preservation period (days) (optional)').fill('90');
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await heading(a, /^Preservation request /);
+  ids.preservation = decodeURIComponent(new URL(a.url()).hash.replace('#/case/', ''));
+  await a.locator('dd', { hasText: OFFENCE }).waitFor();
+  const ans = a.locator('tr', { hasText: 'answer' }).first();
+  check('preservation: the answer clock runs, on in', (await ans.textContent()).includes('Running') && (await ans.textContent()).includes('in'));
+  await axe(a, 'preservation case');
+  await shot(a, 'case-preservation');
+
+  await a.getByRole('link', { name: 'Cases' }).click();
+  await heading(a, 'Cases');
+  await a.getByRole('link', { name: 'Request consultations' }).click();
+  await heading(a, 'Request consultations');
+  await axe(a, 'consultation form');
+  await a.getByLabel('Requested state or party').fill('in');
+  await a.getByLabel('About (record ids, comma-separated)').fill(ids.request);
+  await a.getByLabel('Subject', { exact: true }).fill(CASE_MARK);
+  await a.getByLabel('Summary', { exact: true }).fill(CASE_SUMMARY);
+  await a.getByLabel('Format (optional)').selectOption('video');
+  await shot(a, 'case-new-consultation');
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await heading(a, /^Consultation /);
+  ids.consult = decodeURIComponent(new URL(a.url()).hash.replace('#/case/', ''));
+  await a.locator('dd', { hasText: CASE_MARK }).waitFor();
+  ok('pk.mofa requested consultations, sealed, and reads its subject in its browser');
+  check('the requester is not offered Accept (the node\'s next)', await a.getByRole('button', { name: 'Accept', exact: true }).count() === 0);
+  check('the requester may close it', await a.getByRole('button', { name: 'Close with an outcome' }).count() === 1);
+  await axe(a, 'consultation (requester)');
+
+  await b.goto(`${url}/#/cases`);
+  await heading(b, 'Cases');
+  await b.locator(`a[href="#/case/${ids.consult}"]`).waitFor();
+  check('in.mea lists both cases', await b.locator(`a[href="#/case/${ids.preservation}"]`).count() === 1);
+  await axe(b, 'cases');
+  await shot(b, 'cases');
+  await b.locator(`a[href="#/case/${ids.consult}"]`).click();
+  await heading(b, /^Consultation /);
+  await b.locator('dd', { hasText: CASE_MARK }).waitFor();
+  ok('in.mea opens the sealed consultation in its browser');
+  const offered = (await b.locator('ul.actions button').allTextContents()).join('|');
+  check('in.mea is offered what the node allows now', offered === 'Accept|Propose another date or format|Decline|Add to the agenda|Add a document', offered);
+  await b.getByRole('button', { name: 'Accept', exact: true }).click();
+  await b.getByLabel('Date (optional)', { exact: true }).fill('2026-12-20T10:00');
+  await b.getByLabel('Location (optional)').fill('video link');
+  await axe(b, 'consultation accept form');
+  await b.getByRole('button', { name: 'Sign and send' }).click();
+  await b.getByRole('status').filter({ hasText: 'Sent consult-accept' }).waitFor({ timeout: 15000 });
+  await b.locator('dd strong', { hasText: 'accepted' }).waitFor({ timeout: 15000 });
+  ok('in.mea accepted the consultation in the UI');
+  await axe(b, 'consultation (accepted)');
+  await shot(b, 'case-consultation');
+  await a.getByRole('link', { name: 'Cases' }).click();
+  await heading(a, 'Cases');
+  await a.locator(`a[href="#/case/${ids.consult}"]`).click();
+  await a.locator('dd strong', { hasText: 'accepted' }).waitFor({ timeout: 15000 });
+  check('pk.mofa sees it accepted, and may now record a meeting', await a.getByRole('button', { name: 'Record a meeting' }).count() === 1);
+
+  await cpage.goto(`${url}/#/case/${ids.consult}`);
+  await cpage.getByRole('alert').waitFor({ timeout: 15000 });
+  check('a third party gets no case, and sees none of it', !(await cpage.textContent('body')).includes(CASE_MARK));
+  const cst = await cpage.evaluate(async (id) => [(await fetch(`/v1/framework/cases/${id}`)).status,
+    (await fetch(`/v1/records/${id}`)).status], ids.consult);
+  check('a third party cannot fetch the case or its record (404, 404)', cst[0] === 404 && cst[1] === 404, JSON.stringify(cst));
+  await cpage.goto(`${url}/#/cases`);
+  await heading(cpage, 'Cases');
+  check('a third party lists no case', await cpage.locator('a[href^="#/case/"]').count() === 0);
+
   // ---- A: the reply, opened; close; logout -------------------------------
   await a.goto(`${url}/#/message/${ids.request}`);
   await a.locator('dd', { hasText: REPLY_MARK }).waitFor({ timeout: 15000 });
@@ -419,6 +519,9 @@ try {
   check(`watched every request (${watched})`, watched > 20);
 } catch (e) {
   bad(`browser workflow: ${e.stack || e}`);
+  // what each page showed when it failed, for the log reader
+  for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries())
+    await p.screenshot({ path: `${shots}/failed-${i}.png`, fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
   writeFileSync(`${dir}/ids.json`, JSON.stringify(ids));
