@@ -21,19 +21,21 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { t, LANGS, setLang, current, initLang } from './i18n.js';
 import { S, api } from './api.js';
-import { route, go } from './router.js';
+import { route, go, lazy } from './router.js';
 import { html } from './ui.js';
 import { Login } from './screens/login.js';
 import { Inbox } from './screens/inbox.js';
 import { Message } from './screens/message.js';
 import { Compose } from './screens/compose.js';
 import { ComposePing } from './screens/compose-ping.js';
-import { Pings } from './screens/pings.js';
 import { Directory } from './screens/directory.js';
 import { Log } from './screens/log.js';
 import { Cases } from './screens/cases.js';
 import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
+
+// The statistics (charts, uPlot): a chunk of their own, fetched when opened.
+const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
 
 // The screens: route name -> how it is drawn from the route's argument.
 // An unknown name shows the inbox.

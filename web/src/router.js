@@ -6,6 +6,7 @@
 
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { t } from './i18n.js';
 
 // The current route: {name, arg} from location.hash ('#/message/ID' ->
 // {name: 'message', arg: 'ID'}); the inbox when empty.
@@ -32,7 +33,7 @@ export function lazy(load, name, fallback) {
     useEffect(() => {
       if (!mod) load().then((m) => { mod = m; setReady(true); }, setErr);
     }, []);
-    if (err) return h('p', { class: 'msg error', role: 'alert' }, `Could not load this screen: ${err.message}`);
+    if (err) return h('p', { class: 'msg error', role: 'alert' }, t('screen.loadfail', { why: err.message }));
     return mod ? h(mod[name], props) : fallback();
   };
 }

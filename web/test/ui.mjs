@@ -10,6 +10,7 @@
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 
 const [url, dir, shots, cliId, cliMark, passphrase] = process.argv.slice(2);
 const t0 = Date.now();
@@ -97,6 +98,9 @@ async function login(ctx, party, name) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
   watch(page, party);
+  // the scripts and style sheets this page loads, in order
+  page.assets = [];
+  page.on('response', (r) => { if (/\.(js|css)$/.test(new URL(r.url()).pathname)) page.assets.push(r); });
   page.on('pageerror', (e) => bad(`${party}: page error ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/status of 40[134]|Content Security Policy/.test(m.text()))
@@ -119,6 +123,18 @@ async function login(ctx, party, name) {
     await page.getByRole('button', { name: 'Log in' }).click();
     await heading(page, 'Inbox');
     ok(`${party} logged in with its passphrase-protected key file`);
+    // what the inbox screen loads: every script and style sheet so far,
+    // compressed as a server would (gzip -9); the charts are not among them
+    let raw = 0, gz = 0;
+    const names = [];
+    for (const r of page.assets) {
+      const b = await r.body();
+      raw += b.length; gz += gzipSync(b, { level: 9 }).length;
+      names.push(new URL(r.url()).pathname.slice(1));
+    }
+    console.log(`# inbox loads ${names.join(' ')}: ${raw} bytes, ${gz} gzip -9 (${(gz / 1024).toFixed(1)} KB; target <= 300 KB)`);
+    check('the inbox loads at most 300 KB of compressed JS and CSS', gz <= 300 * 1024, `${gz}`);
+    check('the inbox does not load the charts (uPlot)', !names.some((n) => /^pings-/.test(n)), names.join());
     return page;
   }
   await page.setInputFiles('#keyfile', keys[party]);
@@ -389,9 +405,15 @@ try {
   await b.getByRole('button', { name: 'Answer the ping' }).click();
   await b.getByRole('status').filter({ hasText: 'Sent pong' }).waitFor({ timeout: 15000 });
   ok('the contact answered the ping in one click');
+  check('the charts\' chunk is not loaded before the statistics open',
+    !cpage.assets.some((r) => /\/pings-[A-Z0-9]+\.js$/.test(r.url())));
   await cpage.getByRole('link', { name: 'Pings' }).click();
   await heading(cpage, 'Pings');
-  const row = cpage.locator('tr', { hasText: 'in.mea' });
+  await cpage.locator('figure.chart canvas').nth(1).waitFor({ timeout: 15000 });
+  check('the statistics screen fetched the charts\' chunk when it opened',
+    cpage.assets.some((r) => /\/pings-[A-Z0-9]+\.js$/.test(r.url())));
+  check('two charts over time, each with its figures as a table', await cpage.locator('figure.chart details table').count() === 2);
+  const row = cpage.locator('table[aria-label="Answers to pings per contact"] tr', { hasText: 'in.mea' });
   await row.waitFor();
   check('ping statistics: in.mea, 1 sent, 1 answered', (await row.textContent()).includes('diplomatic11'), await row.textContent());
   await axe(cpage, 'pings');
