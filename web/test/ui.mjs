@@ -266,7 +266,7 @@ try {
   // the directory and the log, checked in the browser
   await a.getByRole('link', { name: 'Directory' }).click();
   await heading(a, 'Directory');
-  await a.locator('td', { hasText: 'Ministry of External Affairs' }).waitFor();
+  await a.locator('[aria-label="Points of contact"] td', { hasText: 'Ministry of External Affairs' }).waitFor();
   ok('the directory shows in.mea\'s contact');
   await axe(a, 'directory');
   await shot(a, 'directory');
@@ -373,14 +373,23 @@ try {
   await axe(cpage, 'directory form with an error');
   await cpage.getByLabel('Channels, one a line (type:value)').fill('email:cert-fr@example.fr\nphone:+33 1 71 75 84 68');
   await cpage.getByRole('button', { name: 'Sign and publish' }).click();
-  await cpage.locator('td', { hasText: 'ANSSI CERT-FR' }).waitFor();
+  await cpage.locator('[aria-label="Points of contact"] td', { hasText: 'ANSSI CERT-FR' }).waitFor();
   ok('fr.anssi nominated its technical contact');
   await shot(cpage, 'directory-phone');
   check('no withdraw button for another state', await cpage.getByRole('button', { name: 'Withdraw the diplomatic contact of in' }).count() === 0);
   await cpage.getByRole('button', { name: 'Withdraw the technical contact of fr' }).click();
   await cpage.getByRole('status').filter({ hasText: 'Withdrew the technical contact of fr' }).waitFor();
-  await cpage.locator('td', { hasText: 'ANSSI CERT-FR' }).waitFor({ state: 'detached' });
+  await cpage.locator('[aria-label="Points of contact"] td', { hasText: 'ANSSI CERT-FR' }).waitFor({ state: 'detached' });
   ok('fr.anssi withdrew it');
+  await cpage.getByLabel('State', { exact: true }).selectOption('fr');
+  const hist = cpage.locator('table[aria-labelledby="dir-history"] tbody tr');
+  await hist.nth(1).waitFor();
+  const histText = await hist.allTextContents();
+  check('the history of fr\'s contacts: withdrawn, then (before) nominated, signed by fr.anssi',
+    histText.length === 2 && /Withdrawn/.test(histText[0]) && /Nominated: ANSSI CERT-FR/.test(histText[1]) &&
+    histText.every((r) => r.includes('fr.anssi')), JSON.stringify(histText));
+  await axe(cpage, 'directory history');
+  await shot(cpage, 'directory-history-phone');
 
   // ---- pings: fr.anssi checks in.mea's contact; in.mea answers in one click
   await cpage.getByRole('link', { name: 'New ping' }).click();
