@@ -81,6 +81,13 @@ check "parties with a token" 200 "$(req GET /v1/parties -H "Authorization: Token
 check "parties lists keys" "3" "$(jbody '.parties | length')"
 check "UI header: no Basic prompt" "" "$(req GET /v1/framework/inbox -H 'X-Comity-UI: 1' >/dev/null; hdr WWW-Authenticate)"
 
+# the message catalogs: every key the code uses is in English (and in
+# French and Arabic for the inbox, message and compose screens), the keys
+# built from case data for every type, field and mechanism the node has
+check "case types" 200 "$(req GET /v1/framework/case-types -H "Authorization: Token $(cat "$T/pk.mofa.token")")"
+cp "$T/body" "$T/case-types.json"
+(cd "$WEB" && node test/i18n-keys.mjs "$T/case-types.json") || bad "message catalogs (web/test/i18n-keys.mjs)"
+
 # a record the CLI seals for pk.mofa, to be opened in pk.mofa's browser
 CLIMARK="cli-sealed-$RANDOM$RANDOM"
 "$COMITY_BIN" notify --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \

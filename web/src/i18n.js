@@ -63,6 +63,17 @@ const en = {
   'c.fix': 'Not sent: {n} field(s) to fix.', 'c.sent': 'Sent {type} {id} (log index {index}).',
   'c.refused': 'The node refused it: {why}',
   'nav.cases': 'Cases',
+  'login.title': 'Log in', 'login.choose': 'Choose your key file first.', 'login.failed': 'Login failed: {why}',
+  'login.help': 'Load your party\'s key file (the one {cmd} wrote). It stays in this browser: the node only sees a signature proving you hold it.',
+  'login.keyfile': 'Key file', 'login.keyfile.help': 'For example pk.mofa.key',
+  'login.pass': 'Passphrase (only for a protected key file)',
+  'login.pass.help': 'A key file protected with {cmd}: it is opened here, in this browser.', 'login.button': 'Log in',
+  'log.title': 'Log', 'log.nocp': 'the node has no checkpoint yet', 'log.origin': 'Origin', 'log.entries': 'Entries',
+  'log.root': 'Root hash', 'log.key': 'Log key', 'log.cp': 'Checkpoint',
+  'log.cp.ok': 'signature verified in this browser under the log key', 'log.witnesses': 'Witness cosignatures',
+  'ping.title': 'New ping', 'ping.help': 'A communication check: each contact named answers with one click; the answers give the response figures.',
+  'ping.announced': 'Announced in advance', 'ping.kind': 'Contact kind (optional)', 'ping.any': 'Any',
+  'ping.round': 'Round (optional)', 'ping.round.help': 'e.g. 2026-Q4',
   'dir.title': 'Directory', 'dir.caption': 'Points of contact', 'dir.col.state': 'State', 'dir.kind': 'Contact kind',
   'dir.org': 'Organisation', 'dir.col.contact': 'Contact', 'dir.col.channels': 'Channels', 'dir.tz': 'Time zone',
   'dir.langs': 'Languages', 'dir.col.changes': 'Changes', 'dir.col.action': 'Action', 'dir.withdraw': 'Withdraw',
@@ -198,6 +209,7 @@ const fr = {
   'c.choose': 'Choisir…', 'c.none': 'Aucune', 'c.send': 'Signer et envoyer',
   'c.fix': 'Non envoyé : {n} champ(s) à corriger.', 'c.sent': '{type} {id} envoyé (entrée {index} du journal).',
   'c.refused': 'Le nœud l\'a refusé : {why}',
+  'nav.cases': 'Dossiers', 'screen.loadfail': 'Impossible de charger cet écran : {why}',
 };
 
 const ar = {
@@ -249,9 +261,10 @@ const ar = {
   'c.choose': 'اختر…', 'c.none': 'لا شيء', 'c.send': 'توقيع وإرسال',
   'c.fix': 'لم يُرسل: {n} حقل يحتاج إلى تصحيح.', 'c.sent': 'أُرسل {type} {id} (المدخل {index} في السجل).',
   'c.refused': 'رفضته العقدة: {why}',
+  'nav.cases': 'القضايا', 'screen.loadfail': 'تعذّر تحميل هذه الشاشة: {why}',
 };
 
-const CATALOGS = { en, fr, ar };
+export const CATALOGS = { en, fr, ar };
 let lang = 'en';
 
 export function t(key, vars) {

@@ -4,6 +4,7 @@ import { useState } from 'preact/hooks';
 import * as V from '../validate.js';
 import { go } from '../router.js';
 import { S, send } from '../api.js';
+import { t } from '../i18n.js';
 import { html, Screen, Status, Field, Select } from '../ui.js';
 
 export function ComposePing() {
@@ -18,22 +19,22 @@ export function ComposePing() {
     if (f.round.value.trim()) body.round = f.round.value.trim();
     const e = { ...V.checkTo(to, S.party), ...V.checkPing(body) };
     setErrs(e);
-    if (Object.keys(e).length) { setMsg({ error: true, text: `Not sent: ${Object.keys(e).length} field(s) to fix.` }); return; }
+    if (Object.keys(e).length) { setMsg({ error: true, text: t('c.fix', { n: Object.keys(e).length }) }); return; }
     try {
       const r = await send('ping', 'green', to, [], body);
-      setMsg({ text: `Sent ping ${r.id} (log index ${r.log_index}).` });
+      setMsg({ text: t('c.sent', { type: 'ping', id: r.id, index: r.log_index }) });
       go(`#/message/${r.id}`);
-    } catch (err) { setMsg({ error: true, text: `The node refused it: ${err.message}` }); }
+    } catch (err) { setMsg({ error: true, text: t('c.refused', { why: err.message }) }); }
   }
-  return html`<${Screen} title="New ping">
-    <p>A communication check: each contact named answers with one click; the answers give the response figures.</p>
+  return html`<${Screen} title=${t('ping.title')}>
+    <p>${t('ping.help')}</p>
     <form onSubmit=${submit} novalidate>
-      <${Field} id="to" label="To (states or parties, comma-separated)" errs=${errs}>${(a) => html`<input ...${a} autocomplete="off" />`}<//>
+      <${Field} id="to" label=${t('c.to')} errs=${errs}>${(a) => html`<input ...${a} autocomplete="off" />`}<//>
       <div class="field check"><input id="f-announced" name="announced" type="checkbox" />
-        <label for="f-announced">Announced in advance</label></div>
-      <${Field} id="kind" label="Contact kind (optional)" errs=${errs}>${Select('', V.POC_KINDS, 'Any')}<//>
-      <${Field} id="round" label="Round (optional)" errs=${errs} help="e.g. 2026-Q4">${(a) => html`<input ...${a} />`}<//>
-      <button type="submit">Sign and send</button>
+        <label for="f-announced">${t('ping.announced')}</label></div>
+      <${Field} id="kind" label=${t('ping.kind')} errs=${errs}>${Select('', V.POC_KINDS, t('ping.any'))}<//>
+      <${Field} id="round" label=${t('ping.round')} errs=${errs} help=${t('ping.round.help')}>${(a) => html`<input ...${a} />`}<//>
+      <button type="submit">${t('c.send')}</button>
     </form>
     <${Status} msg=${msg} />
   <//>`;

@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import * as C from '../crypto.js';
 import { go } from '../router.js';
 import { S, api } from '../api.js';
+import { t } from '../i18n.js';
 import { html, Screen, Status } from '../ui.js';
 
 export function Login() {
@@ -13,7 +14,7 @@ export function Login() {
   async function submit(ev) {
     ev.preventDefault();
     const f = ev.target.elements.keyfile.files[0];
-    if (!f) { setMsg({ error: true, text: 'Choose your key file first.' }); return; }
+    if (!f) { setMsg({ error: true, text: t('login.choose') }); return; }
     setBusy(true);
     try {
       const pass = ev.target.elements.passphrase.value;
@@ -25,21 +26,20 @@ export function Login() {
       Object.assign(S, { key, party: s.party, csrf: s.csrf, parties: null });
       go('#/inbox');
     } catch (e) {
-      setMsg({ error: true, text: `Login failed: ${e.message}` });
+      setMsg({ error: true, text: t('login.failed', { why: e.message }) });
     } finally { setBusy(false); }
   }
-  return html`<${Screen} title="Log in">
-    <p>Load your party's key file (the one <code>comity keygen</code> wrote). It stays in this
-      browser: the node only sees a signature proving you hold it.</p>
+  return html`<${Screen} title=${t('login.title')}>
+    <p>${t('login.help', { cmd: 'comity keygen' })}</p>
     <form onSubmit=${submit}>
-      <div class="field"><label for="keyfile">Key file</label>
+      <div class="field"><label for="keyfile">${t('login.keyfile')}</label>
         <input id="keyfile" name="keyfile" type="file" aria-describedby="keyfile-help" />
-        <p id="keyfile-help" class="help">For example pk.mofa.key</p></div>
-      <div class="field"><label for="passphrase">Passphrase (only for a protected key file)</label>
+        <p id="keyfile-help" class="help">${t('login.keyfile.help')}</p></div>
+      <div class="field"><label for="passphrase">${t('login.pass')}</label>
         <input id="passphrase" name="passphrase" type="password" autocomplete="current-password"
           aria-describedby="passphrase-help" />
-        <p id="passphrase-help" class="help">A key file protected with <code>age -p</code>: it is opened here, in this browser.</p></div>
-      <button type="submit" disabled=${busy}>Log in</button>
+        <p id="passphrase-help" class="help">${t('login.pass.help', { cmd: 'age -p' })}</p></div>
+      <button type="submit" disabled=${busy}>${t('login.button')}</button>
     </form>
     <${Status} msg=${msg} />
   <//>`;
