@@ -102,7 +102,7 @@ CLIID=$(awk '{print $1}' "$T/cli.out")
 # pk.mofa keeps its key file protected by a passphrase (as age -p -a does)
 PASS="correct horse $RANDOM$RANDOM"
 (cd "$WEB" && node test/protect-key.mjs "$T/pk.mofa.key" "$T/pk.mofa.key.age" "$PASS") || bad "protect-key"
-mkdir -p "$SHOTS"
+rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 (cd "$WEB" && timeout 300 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK" "$PASS") | tee "$T/ui.out"
 [ "${PIPESTATUS[0]}" = 0 ] || bad "browser test (web/test/ui.mjs)"
 

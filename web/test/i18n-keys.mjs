@@ -1,6 +1,6 @@
 // i18n-keys.mjs: every catalog key the UI's code uses exists in the English
 // catalog (src/i18n.js), and in French and Arabic for the screens those
-// must cover (the shell, inbox, message and compose).  Run by
+// cover (the shell, inbox, message, compose and cases).  Run by
 // tests/cli/web_ui.sh:
 //
 //   node test/i18n-keys.mjs [CASE_TYPES_JSON]
@@ -80,13 +80,18 @@ for (const [pat, where] of templates) {
   else ok(`${pat}: all ${vals.length} in the English catalog`);
 }
 
-// French and Arabic: every key of the shell, inbox, message and compose
-// screens (and the components they share)
-const REQUIRED = /\/src\/(app|ui|api|router)\.js$|\/screens\/(inbox|message|compose)\.js$/;
+// French and Arabic: every key of the shell, inbox, message, compose and
+// case screens (and the components they share), those built from case
+// data included
+const REQUIRED = /\/src\/(app|ui|api|router)\.js$|\/screens\/(inbox|message|compose|cases|case|case-open|case-form)\.js$/;
 for (const lang of ['fr', 'ar']) {
   const miss = [...literal.entries()].filter(([k, fs]) => fs.some((f) => REQUIRED.test(f)) && !(k in CATALOGS[lang])).map(([k]) => k);
-  if (miss.length) bad(`${lang}: keys of the inbox, message and compose screens missing: ${miss.join(', ')}`);
-  else ok(`${lang}: every key of the inbox, message and compose screens`);
+  for (const [pat, where] of templates) {
+    if (!where.some((f) => REQUIRED.test(f)) || !VALUES[pat]) continue;
+    miss.push(...VALUES[pat].map((v) => pat.replace('*', v)).filter((k) => !(k in CATALOGS[lang])));
+  }
+  if (miss.length) bad(`${lang}: keys of the inbox, message, compose and case screens missing: ${miss.join(', ')}`);
+  else ok(`${lang}: every key of the inbox, message, compose and case screens`);
 }
 const unknown = unknownKeys();
 if (unknown.length) bad(`catalog keys that English lacks (typos?): ${unknown.join(', ')}`);

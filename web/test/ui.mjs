@@ -509,6 +509,17 @@ try {
   ok('in.mea accepted the consultation in the UI');
   await axe(b, 'consultation (accepted)');
   await shot(b, 'case-consultation');
+  // the case screens in Arabic (right to left) and French
+  await b.locator('#lang').selectOption('ar');
+  await heading(b, /^مشاورات /);
+  check('Arabic case view: translated actions', await b.getByRole('button', { name: 'تسجيل اجتماع' }).count() === 1);
+  await axe(b, 'consultation (Arabic)');
+  await shot(b, 'case-consultation-ar');
+  await b.locator('#lang').selectOption('fr');
+  await heading(b, /^Consultation /);
+  check('French case view: translated clocks', (await b.textContent('main')).includes('Qui doit agir'));
+  await b.locator('#lang').selectOption('en');
+  await heading(b, /^Consultation /);
   await a.getByRole('link', { name: 'Cases' }).click();
   await heading(a, 'Cases');
   await a.locator(`a[href="#/case/${ids.consult}"]`).click();
