@@ -87,6 +87,7 @@ check "UI header: no Basic prompt" "" "$(req GET /v1/framework/inbox -H 'X-Comit
 check "case types" 200 "$(req GET /v1/framework/case-types -H "Authorization: Token $(cat "$T/pk.mofa.token")")"
 cp "$T/body" "$T/case-types.json"
 (cd "$WEB" && node test/i18n-keys.mjs "$T/case-types.json") || bad "message catalogs (web/test/i18n-keys.mjs)"
+(cd "$WEB" && node test/case-schemas.mjs "$T/case-types.json") || bad "case bodies checked in the browser (web/test/case-schemas.mjs)"
 
 # a record the CLI seals for pk.mofa, to be opened in pk.mofa's browser
 CLIMARK="cli-sealed-$RANDOM$RANDOM"

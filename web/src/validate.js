@@ -12,7 +12,21 @@ export const TLPS = ['clear', 'green', 'amber', 'amber+strict', 'red'];
 
 const bytes = (s) => new TextEncoder().encode(s).length;
 const PARTY = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
+const MDAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// An RFC 3339 time as the node reads one (src/base/time.c): a real day of
+// its month (Date.parse would roll 2026-02-31 over into March), hours to
+// 23, minutes to 59, seconds to 60 (a leap second), an offset to 23:59.
+export function validTime(v) {
+  const m = typeof v === 'string' && v.length <= 64 ? RFC3339.exec(v) : null;
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > MDAYS[mo - 1] || (mo === 2 && d === 29 && !leap)) return false;
+  if (h > 23 || mi > 59 || se > 60) return false;
+  return m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+}
 
 function text(errs, field, v, required, max = 4096) {
   if (v === undefined || v === '') {
@@ -37,7 +51,7 @@ export function checkTo(to, author) {
 
 export function checkTime(errs, field, v, created) {
   if (!v) return;
-  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) errs[field] = 'want a date and time (RFC 3339)';
+  if (!validTime(v)) errs[field] = 'want a date and time (RFC 3339)';
   else if (Date.parse(v) <= Date.parse(created)) errs[field] = 'must be later than now';
 }
 
@@ -160,7 +174,7 @@ function fieldError(f, v) {
     case 'text':
       return typeof v === 'string' && bytes(v) >= 1 && bytes(v) <= f.max ? null : `1 to ${f.max} bytes`;
     case 'time':
-      return typeof v === 'string' && RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? null : 'want a date and time';
+      return validTime(v) ? null : 'want a date and time';
     case 'enum':
       return f.vocab.includes(v) ? null : `want one of ${f.vocab.join(', ')}`;
     case 'true':
@@ -168,7 +182,10 @@ function fieldError(f, v) {
     case 'bool':
       return typeof v === 'boolean' ? null : 'want yes or no';
     case 'int':
-      return Number.isInteger(v) && v >= f.min && v <= f.max ? null : `want a whole number from ${f.min} to ${f.max}`;
+      // past 2^53 - 1 a JavaScript number is no longer exact (2^53 + 1
+      // reads as 2^53): such a number is refused here, whatever the limit
+      return Number.isSafeInteger(v) && v >= f.min && v <= f.max ? null
+        : `want a whole number from ${f.min} to ${Math.min(f.max, Number.MAX_SAFE_INTEGER)}`;
     case 'sha256':
       return typeof v === 'string' && HEX64.test(v) ? null : 'want 64 lowercase hex digits (SHA-256)';
     case 'party':

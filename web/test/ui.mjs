@@ -467,6 +467,20 @@ try {
   await axe(a, 'preservation case');
   await shot(a, 'case-preservation');
 
+  // the MLA and emergency forms: every mandatory field asked for
+  for (const [link, fields] of [['Request mutual legal assistance', ['requesting_authority', 'subject', 'facts', 'assistance', 'purpose']],
+    ['Record an emergency request', ['requesting_authority', 'emergency', 'facts', 'assistance']]]) {
+    await a.getByRole('link', { name: 'Cases' }).click();
+    await heading(a, 'Cases');
+    await a.getByRole('link', { name: link }).click();
+    await heading(a, link);
+    await a.getByRole('button', { name: 'Sign and send' }).click();
+    await a.locator('#to-err').waitFor();
+    const lack = [];
+    for (const f of fields) if (!(await a.locator(`#${f}-err`).count())) lack.push(f);
+    check(`${link}: each mandatory field refused next to it`, !lack.length, lack.join());
+    await axe(a, `${link} with errors`);
+  }
   await a.getByRole('link', { name: 'Cases' }).click();
   await heading(a, 'Cases');
   await a.getByRole('link', { name: 'Request consultations' }).click();
