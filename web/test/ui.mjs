@@ -513,11 +513,18 @@ try {
   ok('in.mea opens the sealed consultation in its browser');
   const offered = (await b.locator('ul.actions button').allTextContents()).join('|');
   check('in.mea is offered what the node allows now', offered === 'Accept|Propose another date or format|Decline|Add to the agenda|Add a document', offered);
-  await b.getByRole('button', { name: 'Accept', exact: true }).click();
+  check('keyboard: Tab reaches Accept', await tabTo(b, () => document.activeElement.textContent === 'Accept'));
+  await b.keyboard.press('Enter');
+  await b.locator('#f-date').waitFor();
+  check('the chosen action\'s form takes the focus', await b.evaluate(() => document.activeElement.id === 'f-date'));
   await b.getByLabel('Date (optional)', { exact: true }).fill('2026-12-20T10:00');
   await b.getByLabel('Location (optional)').fill('video link');
   await axe(b, 'consultation accept form');
-  await b.getByRole('button', { name: 'Sign and send' }).click();
+  await b.getByLabel('Location (optional)').focus();
+  await b.keyboard.press('Tab'); // Note
+  await b.keyboard.press('Tab'); // Sign and send
+  check('keyboard: Tab from the last field reaches Sign and send', await b.evaluate(() => document.activeElement.textContent === 'Sign and send'));
+  await b.keyboard.press('Enter');
   await b.getByRole('status').filter({ hasText: 'Sent consult-accept' }).waitFor({ timeout: 15000 });
   await b.locator('dd strong', { hasText: 'accepted' }).waitFor({ timeout: 15000 });
   ok('in.mea accepted the consultation in the UI');

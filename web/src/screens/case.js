@@ -43,12 +43,14 @@ function Tasks({ tasks, recs }) {
         <td>${k.done ? html`${t('case.done')} <${Time} t=${k.done} />` : k.overdue ? html`<strong class="badge">${t('overdue')}</strong>` : t('case.pending')}</td></tr>`; })}</tbody></table></div>`;
 }
 
+// Documents: a consultation's documents, and every file carried apart
+// that a record of the thread names by its SHA-256 (evidence answers).
 function Documents({ thread, recs }) {
-  const docs = thread.filter((e) => e.type === 'consult-document');
+  const docs = thread.filter((e) => e.type === 'consult-document' || ((recs[e.id] && recs[e.id].body) || {}).sha256);
   if (!docs.length) return null;
   return html`<h2>${t('case.documents')}</h2><ul>${docs.map((e) => {
     const b = (recs[e.id] && recs[e.id].body) || {};
-    return html`<li><strong>${b.title || t('sealed')}</strong> — ${e.author}, <${Time} t=${e.created} />
+    return html`<li><strong>${b.title || (e.type === 'consult-document' ? t('sealed') : t(`act.${e.type}`))}</strong> — ${e.author}, <${Time} t=${e.created} />
       ${b.sha256 && html`<br /><small>SHA-256 <code>${b.sha256}</code>${b.size !== undefined ? `, ${b.size} bytes` : ''}${b.media_type ? `, ${b.media_type}` : ''}</small>`}
       ${b.content && html`<p class="doc">${b.content}</p>`}</li>`; })}</ul>`;
 }
