@@ -13,10 +13,23 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n.js';
 import * as V from '../validate.js';
 import { S, api, send, readRecord } from '../api.js';
-import { html, Time, Screen, Status, Body, RecordHead } from '../ui.js';
+import { html, Time, Screen, Status, RecordHead } from '../ui.js';
 import { caseTypes, CaseFields, readCaseFields } from './case-form.js';
 
 const short = (id) => id.split('--')[1].slice(0, 8);
+
+// A record's body, each field under its label from the catalogs (the
+// field's name when the catalog has none); times of the type's schema in
+// your zone (UTC on hover and focus).
+function CaseBody({ rec, type }) {
+  if (rec.openError) return html`<p class="msg error" role="alert">${t('msg.cannotopen', { why: rec.openError })}</p>`;
+  const b = rec.body || {};
+  const label = (k) => (t(`cf.${k}`) === `cf.${k}` ? k : t(`cf.${k}`));
+  const text = (v) => (Array.isArray(v) ? v.join('\n') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const kind = (k) => ((type && type.fields.find((f) => f.name === k)) || {}).kind;
+  return html`<dl class="body">${Object.keys(b).map((k) => html`<dt>${label(k)}</dt>
+    <dd>${kind(k) === 'time' && V.validTime(b[k]) ? html`<${Time} t=${b[k]} />` : text(b[k])}</dd>`)}</dl>`;
+}
 
 function Clocks({ clocks }) {
   if (!clocks.length) return html`<p class="empty">${t('case.noclock')}</p>`;
@@ -151,7 +164,7 @@ export function Case({ id }) {
       <${Documents} thread=${c.thread} recs=${st.recs} />
       <h2>${t('msg.thread')}</h2>
       <ol class="thread">${c.thread.map((e) => html`<li>
-        <h3>${e.type}</h3><${RecordHead} rec=${st.recs[e.id]} /><${Body} rec=${st.recs[e.id]} /></li>`)}</ol>
+        <h3>${e.type}</h3><${RecordHead} rec=${st.recs[e.id]} /><${CaseBody} rec=${st.recs[e.id]} type=${st.types.byType[e.type]} /></li>`)}</ol>
       <${Actions} c=${c} tlp=${st.tlp} types=${st.types} recs=${st.recs} reload=${() => setTick(tick + 1)} />`}
   <//>`;
 }
