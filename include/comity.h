@@ -1167,6 +1167,18 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
                                             const char *id, const char *party,
                                             int64_t now_ms, char **json,
                                             comity_error *err);
+/* The case mechanisms' record types with their body schemas, as
+ * comity_framework_check_body applies them, for clients that check a body
+ * before sealing it (a node cannot check a sealed body): OUT *json
+ * (comity_free)
+ *   {"mechanisms":[{"name","opens","third_max","states":[{"name","open"}],
+ *     "types":[{"name","more_rules","fields":[{"name","kind","required"
+ *     [,"max"][,"min"][,"item_max"][,"vocab"]}]}]}]}
+ * kind: text (1..max bytes), time (RFC 3339), enum (one of vocab), true,
+ * bool, int (min..max), parties / texts (arrays of 1..max items of at most
+ * item_max bytes), sha256 (64 lowercase hex), party.  "more_rules": the
+ * type has a rule across its fields too (docs/framework.md). */
+COMITY_API comity_err comity_framework_case_types(char **json, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */

@@ -283,6 +283,97 @@ static void test_schemas_accept_and_required(void **state)
     assert_int_equal(comity_framework_handles("evidence"), 0);
 }
 
+/* The schemas the library publishes for clients (comity_framework_case_types)
+ * are the ones it checks with: for every type, a body made from the schema
+ * alone (each required field with a value of its kind) passes
+ * comity_framework_check_body unless the type has a rule across fields;
+ * each field one byte or item past its published limit, or an enum word
+ * not listed, is refused naming the field; the preservation request lists
+ * its six mandatory fields. */
+static json_t *sample(const json_t *f, int over)
+{
+    const char *k = json_string_value(json_object_get(f, "kind"));
+    json_int_t max = json_integer_value(json_object_get(f, "max"));
+    if (!strcmp(k, "text")) {
+        json_int_t n = over ? max + 1 : 1;
+        char *b = malloc((size_t)n + 1);
+        memset(b, 'x', (size_t)n);
+        b[n] = 0;
+        json_t *v = json_string(b);
+        free(b);
+        return v;
+    }
+    if (!strcmp(k, "time"))
+        return json_string(over ? "2026-02-31T00:00:00Z" : "2026-12-01T00:00:00Z");
+    if (!strcmp(k, "enum"))
+        return over ? json_string("not-a-word")
+                    : json_incref(json_array_get(json_object_get(f, "vocab"), 0));
+    if (!strcmp(k, "true"))
+        return over ? json_false() : json_true();
+    if (!strcmp(k, "bool"))
+        return over ? json_string("yes") : json_true();
+    if (!strcmp(k, "int"))
+        return json_integer(over ? max + 1 : json_integer_value(json_object_get(f, "min")));
+    if (!strcmp(k, "sha256"))
+        return json_string(over ? "ABC" : "0123456789abcdef0123456789abcdef"
+                                          "0123456789abcdef0123456789abcdef");
+    if (!strcmp(k, "party"))
+        return json_string(over ? "Not A Party" : "pk.mofa");
+    json_t *a = json_array();
+    for (json_int_t i = 0; i < (over ? max + 1 : 1); i++)
+        json_array_append_new(a, json_string(!strcmp(k, "parties") ? "pk.mofa" : "x"));
+    return a;
+}
+
+static void test_schemas_published(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    assert_int_equal(comity_framework_case_types(&text, E), COMITY_OK);
+    json_t *j = json_loads(text, 0, NULL);
+    comity_free(text);
+    assert_non_null(j);
+    size_t i, k, n;
+    json_t *m, *t, *f;
+    int types = 0, six = 0;
+    json_array_foreach(json_object_get(j, "mechanisms"), i, m) {
+        json_array_foreach(json_object_get(m, "types"), k, t) {
+            const char *type = json_string_value(json_object_get(t, "name"));
+            assert_int_equal(comity_framework_handles(type), 1);
+            types++;
+            json_t *body = json_object();
+            json_array_foreach(json_object_get(t, "fields"), n, f)
+                if (json_is_true(json_object_get(f, "required")))
+                    json_object_set_new(body, json_string_value(json_object_get(f, "name")),
+                                        sample(f, 0));
+            char *s = json_dumps(body, JSON_COMPACT);
+            if (!json_is_true(json_object_get(t, "more_rules")) &&
+                comity_framework_check_body(type, s, strlen(s), E))
+                fail_msg("%s %s: %s", type, s, tu_last_err.msg);
+            free(s);
+            json_array_foreach(json_object_get(t, "fields"), n, f) {
+                const char *name = json_string_value(json_object_get(f, "name"));
+                json_t *b = json_deep_copy(body);
+                json_object_set_new(b, name, sample(f, 1));
+                s = json_dumps(b, JSON_COMPACT);
+                char needle[128];
+                snprintf(needle, sizeof needle, "%s.body.%s", type, name);
+                TU_FAILS(comity_framework_check_body(type, s, strlen(s), E),
+                         COMITY_ERR_INVALID, needle);
+                free(s);
+                json_decref(b);
+                if (!strcmp(type, "preservation-request") &&
+                    json_is_true(json_object_get(f, "required")))
+                    six++;
+            }
+            json_decref(body);
+        }
+    }
+    assert_int_equal(types, 29); /* 11 + 6 + 7 + 5: evidence-close in each evidence mechanism */
+    assert_int_equal(six, 6);
+    json_decref(j);
+}
+
 static void test_schemas_refuse(void **state)
 {
     (void)state;
@@ -1225,6 +1316,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schemas_accept_and_required),
         cmocka_unit_test(test_schemas_refuse),
+        cmocka_unit_test(test_schemas_published),
         cmocka_unit_test(test_envelope_rules),
         cmocka_unit_test(test_transitions_consultation),
         cmocka_unit_test(test_transitions_evidence),

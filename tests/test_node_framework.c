@@ -698,6 +698,17 @@ static void case_queries(void **state)
     json_decref(j);
     assert_int_equal(get(f, ANON, "/v1/framework/cases", &j), 401);
     json_decref(j);
+    /* the case types and their schemas, for clients that seal bodies */
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/case-types", &j), 200);
+    assert_true(json_array_size(json_object_get(j, "mechanisms")) == 4);
+    assert_string_equal(str(json_array_get(json_object_get(j, "mechanisms"), 1), "opens"),
+                        "preservation-request");
+    json_decref(j);
+    assert_int_equal(get(f, IN_MEA, "/v1/framework/case-types?party=in.mea", &j), 400);
+    assert_string_equal(str(j, "rule"), "query");
+    json_decref(j);
+    assert_int_equal(get(f, ANON, "/v1/framework/case-types", &j), 401);
+    json_decref(j);
 }
 
 /* node.conf's case deadlines and treaties: the pair's instrument sets a

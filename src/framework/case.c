@@ -1157,6 +1157,100 @@ comity_err comity_framework_case(const comity_framework *fw, const char *id,
     return cy_fw_dump(o, json, err);
 }
 
+/* ---- schemas, for clients ---------------------------------------------------------- */
+
+static const char *const kind_names[] = {
+    [CY_FK_TEXT] = "text",       [CY_FK_TIME] = "time",   [CY_FK_ENUM] = "enum",
+    [CY_FK_TRUE] = "true",       [CY_FK_BOOL] = "bool",   [CY_FK_INT] = "int",
+    [CY_FK_PARTIES] = "parties", [CY_FK_TEXTS] = "texts", [CY_FK_SHA256] = "sha256",
+    [CY_FK_PARTY] = "party"};
+
+/* One field as field_check() reads it: the kind, whether required, and the
+ * limits with their defaults filled in (bytes of a text; items of an
+ * array; an integer's range; an enum's words).  NULL on OOM. */
+static json_t *field_json(const cy_field *f)
+{
+    json_t *o = json_pack("{s:s, s:s, s:b}", "name", f->name, "kind",
+                          kind_names[f->kind], "required", f->required);
+    if (!o)
+        return NULL;
+    int bad = 0;
+    switch (f->kind) {
+    case CY_FK_TEXT:
+        bad = json_object_set_new(o, "max", json_integer(f->max ? f->max : CY_CASE_TEXT_MAX));
+        break;
+    case CY_FK_INT:
+        bad = json_object_set_new(o, "min", json_integer(f->min)) ||
+              json_object_set_new(o, "max", json_integer(f->max));
+        break;
+    case CY_FK_PARTIES:
+    case CY_FK_TEXTS:
+        bad = json_object_set_new(o, "max", json_integer(f->max ? f->max
+                                                : f->kind == CY_FK_PARTIES ? PARTIES_MAX_DEFAULT
+                                                                           : TEXTS_MAX_DEFAULT)) ||
+              json_object_set_new(o, "item_max", json_integer(f->kind == CY_FK_PARTIES
+                                                                  ? COMITY_PARTY_MAX
+                                                                  : CY_CASE_TEXT_MAX));
+        break;
+    case CY_FK_ENUM: {
+        json_t *v = json_array();
+        for (size_t i = 0; v && f->vocab[i]; i++)
+            if (json_array_append_new(v, json_string(f->vocab[i])))
+                json_decref(v), v = NULL;
+        bad = json_object_set_new(o, "vocab", v);
+        break;
+    }
+    default:
+        break;
+    }
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *type_json(const cy_case_type *t)
+{
+    json_t *fields = json_array();
+    for (const cy_field *f = t->fields; fields && f->name; f++)
+        if (json_array_append_new(fields, field_json(f)))
+            json_decref(fields), fields = NULL;
+    return fields ? json_pack("{s:s, s:o, s:b}", "name", t->name, "fields", fields,
+                              "more_rules", t->check != NULL)
+                  : NULL;
+}
+
+json_t *cy_case_schemas(const cy_mech *const *mechs, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        const cy_mech *m = mechs[i];
+        json_t *types = json_array(), *states = json_array();
+        for (size_t k = 0; types && k < m->ntypes; k++)
+            if (json_array_append_new(types, type_json(&m->types[k])))
+                json_decref(types), types = NULL;
+        for (size_t k = 0; states && k < m->nstates; k++)
+            if (json_array_append_new(states, json_pack("{s:s, s:b}", "name", m->states[k],
+                                                        "open", (m->open_states & CY_BIT(k)) != 0)))
+                json_decref(states), states = NULL;
+        json_t *o = types && states
+                        ? json_pack("{s:s, s:s, s:I, s:o, s:o}", "name", m->name, "opens",
+                                    m->opens, "third_max", (json_int_t)m->third_max,
+                                    "states", states, "types", types)
+                        : NULL;
+        if (!o) {
+            json_decref(types);
+            json_decref(states);
+        }
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
 /* ---- the descriptor ------------------------------------------------------------- */
 
 const cy_fw_mech cy_fw_mech_cases = {

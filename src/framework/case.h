@@ -263,6 +263,13 @@ unsigned cy_case_roles(const cy_case *c, const char *party);
 comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,
                             const char *what, int64_t due, comity_error *err);
 
+/* The record types of mechs[0..n), each with its body schema as the core
+ * checks it (kinds, required, limits with their defaults, enum words;
+ * "more_rules" when a cross-field rule applies too), and each mechanism's
+ * opening type and states: a new JSON array (the caller owns it), NULL on
+ * OOM.  For clients that check a body before sealing it. */
+json_t *cy_case_schemas(const cy_mech *const *mechs, size_t n);
+
 /* The mechanisms' descriptors (consult.c, evidence.c), listed by
  * registry.c; case.c never names them. */
 extern const cy_mech cy_mech_consultation;

@@ -62,3 +62,13 @@ comity_err comity_framework_check_body(const char *type, const char *body,
     json_decref(j);
     return rc;
 }
+
+comity_err comity_framework_case_types(char **json, comity_error *err)
+{
+    *json = NULL;
+    json_t *a = cy_case_schemas(cy_case_mechs, cy_case_nmechs);
+    json_t *o = a ? json_pack("{s:o}", "mechanisms", a) : NULL;
+    if (!o)
+        return cy_fw_nomem(err);
+    return cy_fw_dump(o, json, err);
+}

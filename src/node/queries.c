@@ -9,6 +9,8 @@
  *                                (the operator: ?party=P)
  *   /v1/framework/cases/{id}     one case: thread, clocks, actions allowed
  *                                now (a non-party: as for an unknown id)
+ *   /v1/framework/case-types     the case record types and their body
+ *                                schemas (for clients that seal bodies)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
  * rules (who may read which inbox, what a message is); this file reads
@@ -535,6 +537,40 @@ static void one_case(cy_req *r, cy_resp *w, const char *id)
         cy_resp_json(r, w, 200, "application/json", v);
 }
 
+/* ---- /v1/framework/case-types ------------------------------------------------------ */
+
+/* The case record types with their body schemas (the library's tables),
+ * for clients that check a body before they seal it: the node cannot
+ * check a sealed body, so the author's client must. */
+static int any_arg(void *ctx, const char *key, const char *value)
+{
+    (void)value;
+    *(const char **)ctx = key;
+    return 1;
+}
+
+static void case_types(cy_req *r, cy_resp *w)
+{
+    const char *bad = NULL;
+    if (cy_req_args(r, any_arg, &bad)) {
+        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown here (none is taken)",
+                 bad ? bad : "?");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = comity_framework_case_types(&text, &e);
+    if (rc) {
+        lib_error(r, w, rc, &e);
+        return;
+    }
+    json_t *v = lib_json(text);
+    if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -568,6 +604,8 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             pings(r, w);
         else if (!strcmp(s2, "cases"))
             cases(r, w);
+        else if (!strcmp(s2, "case-types"))
+            case_types(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
         return;

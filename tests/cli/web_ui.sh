@@ -81,6 +81,14 @@ check "parties with a token" 200 "$(req GET /v1/parties -H "Authorization: Token
 check "parties lists keys" "3" "$(jbody '.parties | length')"
 check "UI header: no Basic prompt" "" "$(req GET /v1/framework/inbox -H 'X-Comity-UI: 1' >/dev/null; hdr WWW-Authenticate)"
 
+# the message catalogs: every key the code uses is in English (and in
+# French and Arabic for the inbox, message and compose screens), the keys
+# built from case data for every type, field and mechanism the node has
+check "case types" 200 "$(req GET /v1/framework/case-types -H "Authorization: Token $(cat "$T/pk.mofa.token")")"
+cp "$T/body" "$T/case-types.json"
+(cd "$WEB" && node test/i18n-keys.mjs "$T/case-types.json") || bad "message catalogs (web/test/i18n-keys.mjs)"
+(cd "$WEB" && node test/case-schemas.mjs "$T/case-types.json") || bad "case bodies checked in the browser (web/test/case-schemas.mjs)"
+
 # a record the CLI seals for pk.mofa, to be opened in pk.mofa's browser
 CLIMARK="cli-sealed-$RANDOM$RANDOM"
 "$COMITY_BIN" notify --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \
@@ -95,7 +103,7 @@ CLIID=$(awk '{print $1}' "$T/cli.out")
 # pk.mofa keeps its key file protected by a passphrase (as age -p -a does)
 PASS="correct horse $RANDOM$RANDOM"
 (cd "$WEB" && node test/protect-key.mjs "$T/pk.mofa.key" "$T/pk.mofa.key.age" "$PASS") || bad "protect-key"
-mkdir -p "$SHOTS"
+rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 (cd "$WEB" && timeout 300 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK" "$PASS") | tee "$T/ui.out"
 [ "${PIPESTATUS[0]}" = 0 ] || bad "browser test (web/test/ui.mjs)"
 
@@ -125,6 +133,21 @@ if [ -n "$REQ" ] && [ "$REQ" != null ]; then
     ok "browser notification with indicators opens with the CLI" || bad "stix open"
   check "its indicators are the bundle's, as --indicators attaches them" "bundle $IND" \
     "$(jq -r '"\(.indicators.type) \(.indicators.objects[0].id)"' "$T/stix.body")"
+  # the consultation the browser opened, sealed to in and the author
+  CONS=$(jq -r .consult "$T/ids.json")
+  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$CONS" --out "$T/cons.json"
+  "$COMITY_BIN" record verify --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.payload" &&
+    ok "browser consultation verifies with comity record verify" || bad "consult verify"
+  check "consultation is amber, to in, about the request" "amber false in $REQ" \
+    "$(jq -r '"\(.tlp) \(has("body")) \(.to | join(",")) \(.refs[0])"' "$T/cons.payload")"
+  "$COMITY_BIN" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.body" &&
+    ok "the requested party opens it with comity record open" || bad "consult open"
+  check "its opened body holds the subject, summary and format sent" ok \
+    "$(jq -e '.subject and .summary and .format == "video"' "$T/cons.body" >/dev/null && echo ok)"
+  if "$COMITY_BIN" record open --key "$T/fr.anssi.key" "$T/cons.json" >/dev/null 2>&1; then
+    bad "a third party opened the consultation"; else ok "a third party's key cannot open the consultation"; fi
+  check "third party cannot fetch the case" 404 "$(req GET "/v1/framework/cases/$CONS" -H "Authorization: Token $(cat "$T/fr.anssi.token")")"
+  check "the case is accepted (node)" accepted "$(req GET "/v1/framework/cases/$CONS" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"
   (cd "$WEB" && node test/receipt.mjs "$URL" "$(cat "$T/pk.mofa.token")" "$REQ") || bad "receipt.js (web/test/receipt.mjs)"
   check "request state after close" closed "$(req GET "/v1/framework/messages/$REQ" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"
 else

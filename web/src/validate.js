@@ -12,7 +12,21 @@ export const TLPS = ['clear', 'green', 'amber', 'amber+strict', 'red'];
 
 const bytes = (s) => new TextEncoder().encode(s).length;
 const PARTY = /^[a-z0-9-]+(\.[a-z0-9-]+)*$/;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
+const MDAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+// An RFC 3339 time as the node reads one (src/base/time.c): a real day of
+// its month (Date.parse would roll 2026-02-31 over into March), hours to
+// 23, minutes to 59, seconds to 60 (a leap second), an offset to 23:59.
+export function validTime(v) {
+  const m = typeof v === 'string' && v.length <= 64 ? RFC3339.exec(v) : null;
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = m.slice(1, 7).map(Number);
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > MDAYS[mo - 1] || (mo === 2 && d === 29 && !leap)) return false;
+  if (h > 23 || mi > 59 || se > 60) return false;
+  return m[9] === undefined || (Number(m[9]) <= 23 && Number(m[10]) <= 59);
+}
 
 function text(errs, field, v, required, max = 4096) {
   if (v === undefined || v === '') {
@@ -37,7 +51,7 @@ export function checkTo(to, author) {
 
 export function checkTime(errs, field, v, created) {
   if (!v) return;
-  if (!RFC3339.test(v) || Number.isNaN(Date.parse(v))) errs[field] = 'want a date and time (RFC 3339)';
+  if (!validTime(v)) errs[field] = 'want a date and time (RFC 3339)';
   else if (Date.parse(v) <= Date.parse(created)) errs[field] = 'must be later than now';
 }
 
@@ -142,4 +156,101 @@ export function checkIndicators(v) {
   const i = v.objects.findIndex((o) => !o || typeof o !== 'object' || Array.isArray(o) ||
     typeof o.type !== 'string' || !stixId(o.id));
   return i < 0 ? null : `object ${i}: want a STIX object with type and id`;
+}
+
+// ---- cases ----------------------------------------------------------------
+// A case body is checked against the schema the node publishes
+// (GET /v1/framework/case-types: the very tables it checks with), so the
+// field rules are not written here a second time: checkCaseBody reads the
+// field's kind and limits from that answer.  The node cannot check a
+// sealed body, so for a sealed case this check, before sealing, is the
+// author's (the recipients' clients check again when they open it).
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const PARTY_MAX = 64;
+
+function fieldError(f, v) {
+  switch (f.kind) {
+    case 'text':
+      return typeof v === 'string' && bytes(v) >= 1 && bytes(v) <= f.max ? null : `1 to ${f.max} bytes`;
+    case 'time':
+      return validTime(v) ? null : 'want a date and time';
+    case 'enum':
+      return f.vocab.includes(v) ? null : `want one of ${f.vocab.join(', ')}`;
+    case 'true':
+      return v === true ? null : 'required: must be confirmed';
+    case 'bool':
+      return typeof v === 'boolean' ? null : 'want yes or no';
+    case 'int':
+      // past 2^53 - 1 a JavaScript number is no longer exact (2^53 + 1
+      // reads as 2^53): such a number is refused here, whatever the limit
+      return Number.isSafeInteger(v) && v >= f.min && v <= f.max ? null
+        : `want a whole number from ${f.min} to ${Math.min(f.max, Number.MAX_SAFE_INTEGER)}`;
+    case 'sha256':
+      return typeof v === 'string' && HEX64.test(v) ? null : 'want 64 lowercase hex digits (SHA-256)';
+    case 'party':
+      return typeof v === 'string' && v.length <= PARTY_MAX && PARTY.test(v) ? null : 'want a party name (pk.mofa)';
+    case 'parties': case 'texts': {
+      if (!Array.isArray(v) || !v.length || v.length > f.max) return `give 1 to ${f.max}, one a line`;
+      const i = v.findIndex((s) => typeof s !== 'string' || bytes(s) < 1 || bytes(s) > f.item_max ||
+        (f.kind === 'parties' && !PARTY.test(s)));
+      return i < 0 ? null : `line ${i + 1}: ${f.kind === 'parties' ? 'not a party name' : `1 to ${f.item_max} bytes`}`;
+    }
+    default:
+      return `unknown field kind ${f.kind}`;
+  }
+}
+
+// The value a form gives for a field of this kind: undefined when empty;
+// texts and parties one a line; numbers and yes/no as JSON wants them.
+export function caseFieldValue(f, raw, checked) {
+  if (f.kind === 'true' || f.kind === 'bool') return checked ? true : f.kind === 'bool' ? false : undefined;
+  const s = (raw || '').trim();
+  if (!s) return undefined;
+  if (f.kind === 'int') return /^-?\d+$/.test(s) ? Number(s) : s;
+  if (f.kind === 'time') return Number.isNaN(Date.parse(s)) ? s : new Date(s).toISOString();
+  if (f.kind === 'texts' || f.kind === 'parties') return s.split('\n').map((l) => l.trim()).filter(Boolean);
+  return s;
+}
+
+// Checks a case body against its published type ({name, fields,
+// more_rules}); returns {field: message}.  The three rules across fields
+// the node applies besides its tables (consult.c: check_propose,
+// check_document, check_close) are given here as early feedback.
+export function checkCaseBody(type, b) {
+  const errs = {};
+  for (const f of type.fields) {
+    if (b[f.name] === undefined) { if (f.required) errs[f.name] = 'required'; continue; }
+    const e = fieldError(f, b[f.name]);
+    if (e) errs[f.name] = e;
+  }
+  if (type.name === 'consult-propose' && b.date === undefined && b.format === undefined)
+    errs.date = errs.date || 'give another date or format';
+  if (type.name === 'consult-document' && b.content === undefined && b.sha256 === undefined)
+    errs.content = errs.content || 'give the content, or the SHA-256 of a file carried apart';
+  if (type.name === 'consult-close' && (b.outcome === 'agreed-statement' || b.outcome === 'partial') &&
+      b.statement === undefined)
+    errs.statement = errs.statement || `an outcome ${b.outcome} needs the statement`;
+  return errs;
+}
+
+// The opening's envelope: the requested party of another state, third
+// parties (where the mechanism allows them) of neither state, and for a
+// consultation at least one record it is about (docs/framework.md, the
+// core's rules).
+export function checkCaseOpening(mech, author, requested, thirds, refs) {
+  const errs = {};
+  const mine = author.split('.')[0];
+  const st = (p) => p.split('.')[0];
+  if (!requested) errs.to = 'name the requested state or party';
+  else if (!PARTY.test(requested) || requested.length > PARTY_MAX) errs.to = `'${requested}' is not a party or state name`;
+  else if (st(requested) === mine) errs.to = 'the requested party is of another state than yours';
+  if (thirds.length > mech.third_max) errs.third = mech.third_max ? `at most ${mech.third_max}` : 'none in this kind of case';
+  for (const p of thirds) {
+    if (!PARTY.test(p) || p.length > PARTY_MAX) errs.third = `'${p}' is not a party name`;
+    else if (st(p) === mine || (requested && st(p) === st(requested))) errs.third = `'${p}' is of one of the two states`;
+  }
+  if (mech.name === 'consultation' && !refs.length) errs.refs = 'name at least one incident or message it is about';
+  for (const r of refs) if (!/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(r)) errs.refs = `'${r}' is not a record id`;
+  return errs;
 }

@@ -10,6 +10,7 @@
 import { chromium } from 'playwright-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 
 const [url, dir, shots, cliId, cliMark, passphrase] = process.argv.slice(2);
 const t0 = Date.now();
@@ -38,7 +39,10 @@ for (const p of ['pk.mofa', 'in.mea', 'fr.anssi']) {
 for (const x of secrets) if (x.length < 10) throw new Error('a secret to watch for is too short to mean anything');
 const MARK = `sealed-asked-${Date.now()}-${Math.random().toString(36).slice(2)}`;
 const REPLY_MARK = `sealed-answer-${Date.now()}`;
-const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase];
+const CASE_MARK = `sealed-subject-${Date.now()}`;
+const CASE_SUMMARY = `sealed-summary-${Math.random().toString(36).slice(2)}`;
+const OFFENCE = `sealed-offence-${Math.random().toString(36).slice(2)}`;
+const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase, CASE_MARK, CASE_SUMMARY, OFFENCE];
 let watched = 0;
 
 function watch(page, who) {
@@ -94,6 +98,9 @@ async function login(ctx, party, name) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
   watch(page, party);
+  // the scripts and style sheets this page loads, in order
+  page.assets = [];
+  page.on('response', (r) => { if (/\.(js|css)$/.test(new URL(r.url()).pathname)) page.assets.push(r); });
   page.on('pageerror', (e) => bad(`${party}: page error ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error' && !/status of 40[134]|Content Security Policy/.test(m.text()))
@@ -116,6 +123,18 @@ async function login(ctx, party, name) {
     await page.getByRole('button', { name: 'Log in' }).click();
     await heading(page, 'Inbox');
     ok(`${party} logged in with its passphrase-protected key file`);
+    // what the inbox screen loads: every script and style sheet so far,
+    // compressed as a server would (gzip -9); the charts are not among them
+    let raw = 0, gz = 0;
+    const names = [];
+    for (const r of page.assets) {
+      const b = await r.body();
+      raw += b.length; gz += gzipSync(b, { level: 9 }).length;
+      names.push(new URL(r.url()).pathname.slice(1));
+    }
+    console.log(`# inbox loads ${names.join(' ')}: ${raw} bytes, ${gz} gzip -9 (${(gz / 1024).toFixed(1)} KB; target <= 300 KB)`);
+    check('the inbox loads at most 300 KB of compressed JS and CSS', gz <= 300 * 1024, `${gz}`);
+    check('the inbox does not load the charts (uPlot)', !names.some((n) => /^pings-/.test(n)), names.join());
     return page;
   }
   await page.setInputFiles('#keyfile', keys[party]);
@@ -247,7 +266,7 @@ try {
   // the directory and the log, checked in the browser
   await a.getByRole('link', { name: 'Directory' }).click();
   await heading(a, 'Directory');
-  await a.locator('td', { hasText: 'Ministry of External Affairs' }).waitFor();
+  await a.locator('[aria-label="Points of contact"] td', { hasText: 'Ministry of External Affairs' }).waitFor();
   ok('the directory shows in.mea\'s contact');
   await axe(a, 'directory');
   await shot(a, 'directory');
@@ -354,14 +373,23 @@ try {
   await axe(cpage, 'directory form with an error');
   await cpage.getByLabel('Channels, one a line (type:value)').fill('email:cert-fr@example.fr\nphone:+33 1 71 75 84 68');
   await cpage.getByRole('button', { name: 'Sign and publish' }).click();
-  await cpage.locator('td', { hasText: 'ANSSI CERT-FR' }).waitFor();
+  await cpage.locator('[aria-label="Points of contact"] td', { hasText: 'ANSSI CERT-FR' }).waitFor();
   ok('fr.anssi nominated its technical contact');
   await shot(cpage, 'directory-phone');
   check('no withdraw button for another state', await cpage.getByRole('button', { name: 'Withdraw the diplomatic contact of in' }).count() === 0);
   await cpage.getByRole('button', { name: 'Withdraw the technical contact of fr' }).click();
   await cpage.getByRole('status').filter({ hasText: 'Withdrew the technical contact of fr' }).waitFor();
-  await cpage.locator('td', { hasText: 'ANSSI CERT-FR' }).waitFor({ state: 'detached' });
+  await cpage.locator('[aria-label="Points of contact"] td', { hasText: 'ANSSI CERT-FR' }).waitFor({ state: 'detached' });
   ok('fr.anssi withdrew it');
+  await cpage.getByLabel('State', { exact: true }).selectOption('fr');
+  const hist = cpage.locator('table[aria-labelledby="dir-history"] tbody tr');
+  await hist.nth(1).waitFor();
+  const histText = await hist.allTextContents();
+  check('the history of fr\'s contacts: withdrawn, then (before) nominated, signed by fr.anssi',
+    histText.length === 2 && /Withdrawn/.test(histText[0]) && /Nominated: ANSSI CERT-FR/.test(histText[1]) &&
+    histText.every((r) => r.includes('fr.anssi')), JSON.stringify(histText));
+  await axe(cpage, 'directory history');
+  await shot(cpage, 'directory-history-phone');
 
   // ---- pings: fr.anssi checks in.mea's contact; in.mea answers in one click
   await cpage.getByRole('link', { name: 'New ping' }).click();
@@ -386,13 +414,148 @@ try {
   await b.getByRole('button', { name: 'Answer the ping' }).click();
   await b.getByRole('status').filter({ hasText: 'Sent pong' }).waitFor({ timeout: 15000 });
   ok('the contact answered the ping in one click');
+  check('the charts\' chunk is not loaded before the statistics open',
+    !cpage.assets.some((r) => /\/pings-[A-Z0-9]+\.js$/.test(r.url())));
   await cpage.getByRole('link', { name: 'Pings' }).click();
   await heading(cpage, 'Pings');
-  const row = cpage.locator('tr', { hasText: 'in.mea' });
+  await cpage.locator('figure.chart canvas').nth(1).waitFor({ timeout: 15000 });
+  check('the statistics screen fetched the charts\' chunk when it opened',
+    cpage.assets.some((r) => /\/pings-[A-Z0-9]+\.js$/.test(r.url())));
+  check('two charts over time, each with its figures as a table', await cpage.locator('figure.chart details table').count() === 2);
+  const row = cpage.locator('table[aria-label="Answers to pings per contact"] tr', { hasText: 'in.mea' });
   await row.waitFor();
   check('ping statistics: in.mea, 1 sent, 1 answered', (await row.textContent()).includes('diplomatic11'), await row.textContent());
   await axe(cpage, 'pings');
   await shot(cpage, 'pings');
+
+  // ---- cases: pk.mofa requests preservation and consultations from in;
+  // in.mea accepts in its browser; fr.anssi can read nothing of them ------
+  await a.getByRole('link', { name: 'Cases' }).click();
+  await heading(a, 'Cases');
+  await a.locator('p', { hasText: 'You have no open case.' }).waitFor();
+  await axe(a, 'cases (none)');
+  await a.getByRole('link', { name: 'Request expedited preservation' }).click();
+  await heading(a, 'Request expedited preservation');
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await a.locator('#custodian-err').waitFor();
+  const six = ['requesting_authority', 'offence', 'data', 'custodian', 'necessity', 'mla_to_follow'];
+  const missing = [];
+  for (const f of six) if (!(await a.locator(`#${f}-err`).count())) missing.push(f);
+  check('preservation: each of the six mandatory fields is refused next to it, before signing', !missing.length, missing.join());
+  check('preservation: the first field in error has focus', await a.evaluate(() => document.activeElement.getAttribute('aria-invalid') === 'true'));
+  await axe(a, 'preservation request with errors');
+  await shot(a, 'case-new-preservation-errors');
+  await a.getByLabel('Requested state or party').fill('in');
+  await a.getByLabel('Requesting authority', { exact: true }).fill('FIA Cyber Crime Wing');
+  await a.getByLabel('The offence and a summary of the facts').fill(OFFENCE);
+  await a.getByLabel('Data to preserve and its relation to the offence').fill('web server logs of 2026-11-30, ransomware C2');
+  await a.getByLabel('Custodian or location of the system').fill('a hosting company in Mumbai');
+  await a.getByLabel('Why preservation is necessary').fill('logs are deleted after 7 days');
+  await a.getByLabel('Preservation period (days) (optional)').fill('30');
+  await a.getByLabel('A mutual-assistance request will follow').check();
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await a.locator('#period_days-err').waitFor();
+  check('preservation: a period under 60 days is refused by the published schema',
+    (await a.textContent('#period_days-err')).includes('60'));
+  await a.getByLabel('Preservation period (days) (optional)').fill('90');
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await heading(a, /^Preservation request /);
+  ids.preservation = decodeURIComponent(new URL(a.url()).hash.replace('#/case/', ''));
+  await a.locator('dd', { hasText: OFFENCE }).waitFor();
+  const ans = a.locator('tr', { hasText: 'answer' }).first();
+  check('preservation: the answer clock runs, on in', (await ans.textContent()).includes('Running') && (await ans.textContent()).includes('in'));
+  await axe(a, 'preservation case');
+  await shot(a, 'case-preservation');
+
+  // the MLA and emergency forms: every mandatory field asked for
+  for (const [link, fields] of [['Request mutual legal assistance', ['requesting_authority', 'subject', 'facts', 'assistance', 'purpose']],
+    ['Record an emergency request', ['requesting_authority', 'emergency', 'facts', 'assistance']]]) {
+    await a.getByRole('link', { name: 'Cases' }).click();
+    await heading(a, 'Cases');
+    await a.getByRole('link', { name: link }).click();
+    await heading(a, link);
+    await a.getByRole('button', { name: 'Sign and send' }).click();
+    await a.locator('#to-err').waitFor();
+    const lack = [];
+    for (const f of fields) if (!(await a.locator(`#${f}-err`).count())) lack.push(f);
+    check(`${link}: each mandatory field refused next to it`, !lack.length, lack.join());
+    await axe(a, `${link} with errors`);
+  }
+  await a.getByRole('link', { name: 'Cases' }).click();
+  await heading(a, 'Cases');
+  await a.getByRole('link', { name: 'Request consultations' }).click();
+  await heading(a, 'Request consultations');
+  await axe(a, 'consultation form');
+  await a.getByLabel('Requested state or party').fill('in');
+  await a.getByLabel('About (record ids, comma-separated)').fill(ids.request);
+  await a.getByLabel('Subject', { exact: true }).fill(CASE_MARK);
+  await a.getByLabel('Summary', { exact: true }).fill(CASE_SUMMARY);
+  await a.getByLabel('Format (optional)').selectOption('video');
+  await shot(a, 'case-new-consultation');
+  await a.getByRole('button', { name: 'Sign and send' }).click();
+  await heading(a, /^Consultation /);
+  ids.consult = decodeURIComponent(new URL(a.url()).hash.replace('#/case/', ''));
+  await a.locator('dd', { hasText: CASE_MARK }).waitFor();
+  ok('pk.mofa requested consultations, sealed, and reads its subject in its browser');
+  check('the requester is not offered Accept (the node\'s next)', await a.getByRole('button', { name: 'Accept', exact: true }).count() === 0);
+  check('the requester may close it', await a.getByRole('button', { name: 'Close with an outcome' }).count() === 1);
+  await axe(a, 'consultation (requester)');
+
+  await b.goto(`${url}/#/cases`);
+  await heading(b, 'Cases');
+  await b.locator(`a[href="#/case/${ids.consult}"]`).waitFor();
+  check('in.mea lists both cases', await b.locator(`a[href="#/case/${ids.preservation}"]`).count() === 1);
+  await axe(b, 'cases');
+  await shot(b, 'cases');
+  await b.locator(`a[href="#/case/${ids.consult}"]`).click();
+  await heading(b, /^Consultation /);
+  await b.locator('dd', { hasText: CASE_MARK }).waitFor();
+  ok('in.mea opens the sealed consultation in its browser');
+  const offered = (await b.locator('ul.actions button').allTextContents()).join('|');
+  check('in.mea is offered what the node allows now', offered === 'Accept|Propose another date or format|Decline|Add to the agenda|Add a document', offered);
+  check('keyboard: Tab reaches Accept', await tabTo(b, () => document.activeElement.textContent === 'Accept'));
+  await b.keyboard.press('Enter');
+  await b.locator('#f-date').waitFor();
+  check('the chosen action\'s form takes the focus', await b.evaluate(() => document.activeElement.id === 'f-date'));
+  await b.getByLabel('Date (optional)', { exact: true }).fill('2026-12-20T10:00');
+  await b.getByLabel('Location (optional)').fill('video link');
+  await axe(b, 'consultation accept form');
+  await b.getByLabel('Location (optional)').focus();
+  await b.keyboard.press('Tab'); // Note
+  await b.keyboard.press('Tab'); // Sign and send
+  check('keyboard: Tab from the last field reaches Sign and send', await b.evaluate(() => document.activeElement.textContent === 'Sign and send'));
+  await b.keyboard.press('Enter');
+  await b.getByRole('status').filter({ hasText: 'Sent consult-accept' }).waitFor({ timeout: 15000 });
+  await b.locator('dd strong', { hasText: 'accepted' }).waitFor({ timeout: 15000 });
+  ok('in.mea accepted the consultation in the UI');
+  await axe(b, 'consultation (accepted)');
+  await shot(b, 'case-consultation');
+  // the case screens in Arabic (right to left) and French
+  await b.locator('#lang').selectOption('ar');
+  await heading(b, /^مشاورات /);
+  check('Arabic case view: translated actions', await b.getByRole('button', { name: 'تسجيل اجتماع' }).count() === 1);
+  await axe(b, 'consultation (Arabic)');
+  await shot(b, 'case-consultation-ar');
+  await b.locator('#lang').selectOption('fr');
+  await heading(b, /^Consultation /);
+  check('French case view: translated clocks', (await b.textContent('main')).includes('Qui doit agir'));
+  await b.locator('#lang').selectOption('en');
+  await heading(b, /^Consultation /);
+  await a.getByRole('link', { name: 'Cases' }).click();
+  await heading(a, 'Cases');
+  await a.locator(`a[href="#/case/${ids.consult}"]`).click();
+  await a.locator('dd strong', { hasText: 'accepted' }).waitFor({ timeout: 15000 });
+  check('pk.mofa sees it accepted, and may now record a meeting', await a.getByRole('button', { name: 'Record a meeting' }).count() === 1);
+
+  await cpage.goto(`${url}/#/case/${ids.consult}`);
+  await cpage.getByRole('alert').waitFor({ timeout: 15000 });
+  check('a third party gets no case, and sees none of it', !(await cpage.textContent('body')).includes(CASE_MARK));
+  const cst = await cpage.evaluate(async (id) => [(await fetch(`/v1/framework/cases/${id}`)).status,
+    (await fetch(`/v1/records/${id}`)).status], ids.consult);
+  check('a third party cannot fetch the case or its record (404, 404)', cst[0] === 404 && cst[1] === 404, JSON.stringify(cst));
+  await cpage.goto(`${url}/#/cases`);
+  await heading(cpage, 'Cases');
+  check('a third party lists no case', await cpage.locator('a[href^="#/case/"]').count() === 0);
 
   // ---- A: the reply, opened; close; logout -------------------------------
   await a.goto(`${url}/#/message/${ids.request}`);
@@ -419,6 +582,9 @@ try {
   check(`watched every request (${watched})`, watched > 20);
 } catch (e) {
   bad(`browser workflow: ${e.stack || e}`);
+  // what each page showed when it failed, for the log reader
+  for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries())
+    await p.screenshot({ path: `${shots}/failed-${i}.png`, fullPage: true }).catch(() => {});
 } finally {
   await browser.close();
   writeFileSync(`${dir}/ids.json`, JSON.stringify(ids));

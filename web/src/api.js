@@ -1,0 +1,97 @@
+// api.js: the session's state and the node's HTTP API, for every screen.
+// S holds what lives only in this page's memory (the key, the party, the
+// CSRF token, cached parties and node info); api() sends one request with
+// the UI header and the CSRF token; send() builds, seals, signs and posts a
+// record; readRecord() verifies a record and opens its sealed body here.
+// Severity and sector of opened sealed messages stay in sessionStorage.
+
+import * as C from './crypto.js';
+import { go } from './router.js';
+
+export const S = { key: null, party: null, csrf: null, parties: null, node: null, caseTypes: null };
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.description ? body.description : `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = { 'X-Comity-UI': '1' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && S.csrf) headers['X-CSRF-Token'] = S.csrf;
+  const r = await fetch(path, {
+    method, headers, credentials: 'same-origin',
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const ct = r.headers.get('Content-Type') || '';
+  const data = ct.startsWith('application/json') ? await r.json() : await r.text();
+  if (!r.ok) {
+    if (r.status === 401 && !path.startsWith('/v1/session')) { S.csrf = null; go('#/login'); }
+    throw new ApiError(r.status, data);
+  }
+  return data;
+}
+
+export async function parties() {
+  if (!S.parties) S.parties = (await api('GET', '/v1/parties')).parties;
+  return S.parties;
+}
+
+
+// Severity and sector of sealed messages, opened in this browser: kept in
+// sessionStorage (this tab, until it closes), never sent to the node.
+const SEALED_KEY = 'comity.sealed';
+export function sealedFields() {
+  try { return JSON.parse(sessionStorage.getItem(SEALED_KEY) || '{}'); } catch { return {}; }
+}
+export function rememberSealed(payload, body) {
+  if (!body || (payload.type !== 'notification' && payload.type !== 'request')) return;
+  const all = sealedFields();
+  all[payload.id] = { severity: body.severity, sector: body.sector };
+  try { sessionStorage.setItem(SEALED_KEY, JSON.stringify(all)); } catch { /* full or off: not shown */ }
+}
+
+export async function nodeInfo() {
+  if (!S.node) S.node = await api('GET', '/v1/node');
+  return S.node;
+}
+
+export async function readRecord(env) {
+  const ps = await parties();
+  const author = JSON.parse(new TextDecoder().decode(C.b64decode(env.payload))).author;
+  const p = ps.find((x) => x.name === author);
+  const { payload, verified } = C.readEnvelope(env, p && p.vkey);
+  let body = payload.body, opened = false, openError = null;
+  if (payload.sealed) {
+    try { body = await C.open(S.key, payload.sealed); opened = true; } catch (e) { openError = e.message; }
+    if (opened) rememberSealed(payload, body);
+  }
+  return { payload, verified, body, opened, openError };
+}
+
+// Builds, seals when amber/red, signs and posts a record.  `to` names
+// parties or bare states; a sealed body goes to every office of a bare
+// state, to each named party and to the author.
+export async function send(type, tlp, to, refs, body) {
+  const created = new Date().toISOString();
+  const payload = { type, id: C.newId(type), author: S.party, created, tlp };
+  if (to.length) payload.to = to;
+  if (refs.length) payload.refs = refs;
+  if (tlp === 'clear' || tlp === 'green') payload.body = body;
+  else {
+    const ps = await parties();
+    const rcpts = [S.key.recipient];
+    for (const t of to) {
+      const hits = ps.filter((p) => p.name === t || (!t.includes('.') && p.name.split('.')[0] === t));
+      if (!hits.length) throw new Error(`no registered party ${t} to seal to`);
+      for (const p of hits) rcpts.push(p.recipient);
+    }
+    payload.sealed = await C.seal(rcpts, JSON.stringify(body));
+  }
+  const env = C.signRecord(S.key, payload);
+  const r = await api('POST', '/v1/records', env);
+  return { id: payload.id, log_index: r.log_index };
+}
