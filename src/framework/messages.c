@@ -485,7 +485,7 @@ comity_err comity_framework_overdue(const comity_framework *fw, int64_t now_ms,
                                     char **json, comity_error *err)
 {
     *json = NULL;
-    json_t *a;
+    json_t *a = NULL;
     comity_err rc = collect(fw, now_ms, keep_all, NULL, true, &a, err);
     return rc ? rc : cy_fw_dump(a, json, err);
 }
