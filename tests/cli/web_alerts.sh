@@ -170,11 +170,24 @@ wait "$SERVE_PID" 2>/dev/null || true
 SERVE_PID=""
 stop_sink
 
-# ---- DELETE, and the inbox's pages over HTTP ----------------------------------------
+# ---- DELETE, the CLI, and the inbox's pages over HTTP -------------------------------
 serve "$D" --insecure-http
+check "the choice survives a restart" "cert-in@in.example" "$(req GET /v1/alerts "${AUTH_B[@]}" >/dev/null; jbody .email)"
 check "DELETE the choice" 200 "$(req DELETE /v1/alerts "${AUTH_B[@]}")"
 check "  gone" null "$(jbody .email)"
 check "  gone from alerts.json" null "$(jq -r '.parties["in.cert-in"]' "$D/alerts.json")"
+"$C" help alerts | grep -q "never what" && ok "comity help alerts" || bad "comity help alerts"
+cl() { COMITY_URL=$URL COMITY_TOKEN=$TC "$C" alerts "$@"; }
+check "comity alerts: off" "alerts for fr.anssi: off" "$(cl show)"
+cl on duty@anssi.example --overdue >cli.out
+check "comity alerts on --overdue" "alerts for fr.anssi: on, to duty@anssi.example (new items: no, overdue items: yes), at most one mail every 1s" "$(cat cli.out)"
+check "  --json" "duty@anssi.example false true" "$(cl --json | jq -r '[.email, .new, .overdue] | map(tostring) | join(" ")')"
+rc=0; cl on 'not an address' 2>cli.err || rc=$?
+check "comity alerts on a bad address: exit 1" 1 "$rc"
+grep -q "email: want an address" cli.err && ok "  says why" || bad "  said $(cat cli.err)"
+rc=0; cl show --new 2>/dev/null || rc=$?
+check "comity alerts show --new: usage" 2 "$rc"
+check "comity alerts off" "alerts for fr.anssi: off" "$(cl off)"
 for s in 3 4; do
   echo "{\"severity\":$s,\"sector\":\"energy\",\"summary\":\"p\"}" |
     "$C" record sign --key a.key --type notification --to in.cert-in >p.json

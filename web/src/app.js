@@ -21,6 +21,7 @@ import * as C from './crypto.js';
 import * as V from './validate.js';
 import * as R from './receipt.js';
 import { t, LANGS, setLang, current, initLang } from './i18n.js';
+import { Alerts } from './alerts.js';
 
 const html = htm.bind(h);
 
@@ -726,6 +727,7 @@ function App() {
   else if (name === 'pings') screen = html`<${Pings} />`;
   else if (name === 'directory') screen = html`<${Directory} />`;
   else if (name === 'log') screen = html`<${Log} />`;
+  else if (name === 'alerts') screen = html`<${Alerts} api=${api} Screen=${Screen} Status=${Status} />`;
   else screen = html`<${Inbox} />`;
   return html`
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>${t('skip')}</a>
@@ -738,6 +740,7 @@ function App() {
         <li><a href="#/pings" aria-current=${name === 'pings' ? 'page' : undefined}>${t('nav.pings')}</a></li>
         <li><a href="#/directory" aria-current=${name === 'directory' ? 'page' : undefined}>${t('nav.directory')}</a></li>
         <li><a href="#/log" aria-current=${name === 'log' ? 'page' : undefined}>${t('nav.log')}</a></li>
+        <li><a href="#/alerts" aria-current=${name === 'alerts' ? 'page' : undefined}>Alerts</a></li>
       </ul></nav>
       <p class="who">${t('who')} <strong>${S.party}</strong> <button type="button" onClick=${logout}>${t('logout')}</button></p>`}
       <${LangChooser} onChange=${() => setLangTick((n) => n + 1)} />
