@@ -12,7 +12,9 @@
 # severity, sector and summary).  With the relay down, intake still
 # answers, and the mail goes out once the relay is back (retried with
 # back-off); with a relay that accepts and never answers, intake still
-# answers and the node still stops.
+# answers and the node still stops.  `comity alerts`, and the Alerts screen
+# in Debian's chromium (web/test/alerts.mjs) when chromium and
+# web/node_modules are there.
 . "$(dirname "$0")/node_lib.bash"
 C=$COMITY_BIN
 SINK="$(cd "$(dirname "$0")/.." && pwd)/smtp_sink.py"
@@ -170,8 +172,12 @@ wait "$SERVE_PID" 2>/dev/null || true
 SERVE_PID=""
 stop_sink
 
-# ---- DELETE, the CLI, and the inbox's pages over HTTP -------------------------------
-serve "$D" --insecure-http
+# ---- DELETE, the CLI, the screen, and the inbox's pages over HTTP ----------------------
+WEB="$(cd "$(dirname "$0")/../../web" && pwd)"
+BROWSER=0
+if [ -x /usr/bin/chromium ] && [ -d "$WEB/node_modules/playwright-core" ] && command -v node >/dev/null &&
+   (cd "$WEB" && node build.mjs "$T/web" >/dev/null); then BROWSER=1; fi
+if [ "$BROWSER" = 1 ]; then serve "$D" --insecure-http --web "$T/web"; else serve "$D" --insecure-http; fi
 check "the choice survives a restart" "cert-in@in.example" "$(req GET /v1/alerts "${AUTH_B[@]}" >/dev/null; jbody .email)"
 check "DELETE the choice" 200 "$(req DELETE /v1/alerts "${AUTH_B[@]}")"
 check "  gone" null "$(jbody .email)"
@@ -188,6 +194,14 @@ grep -q "email: want an address" cli.err && ok "  says why" || bad "  said $(cat
 rc=0; cl show --new 2>/dev/null || rc=$?
 check "comity alerts show --new: usage" 2 "$rc"
 check "comity alerts off" "alerts for fr.anssi: off" "$(cl off)"
+if [ "$BROWSER" = 1 ]; then
+  SHOTS="$(dirname "$COMITY_BIN")/web-screenshots"
+  mkdir -p "$SHOTS"
+  (cd "$WEB" && timeout 180 node test/alerts.mjs "$URL" "$T/b.key" "$SHOTS") | tee "$T/alerts.out"
+  [ "${PIPESTATUS[0]}" = 0 ] && ok "the alerts screen in chromium" || bad "the alerts screen in chromium (web/test/alerts.mjs)"
+else
+  echo "skip the alerts screen: no chromium or web/node_modules"
+fi
 for s in 3 4; do
   echo "{\"severity\":$s,\"sector\":\"energy\",\"summary\":\"p\"}" |
     "$C" record sign --key a.key --type notification --to in.cert-in >p.json
