@@ -19,7 +19,7 @@
  *            by the same node, and web/test/paint.mjs logs in with the
  *            party's key file and measures, in the page, from setting the
  *            route to #/inbox to the frame after the first row is in the
- *            document (fetch, JSON, render of every row), median of 7.
+ *            document (fetch of the first page, JSON, render), median of 7.
  *            Target: <= 1 s.
  *
  * N records from BENCH_UI_N (default 100,000), 1,000 of them the party's.
