@@ -655,8 +655,9 @@ static int page_json(json_t *o, char b, items *a, const cursor *c, size_t limit,
         from++;
     size_t n = a->n - from < limit ? a->n - from : limit;
     json_t *arr = json_array();
-    /* items_json sorts what it is given: a sorted run stays as it is */
-    if (!arr || items_json(arr, a->v + from, n, now)) {
+    /* items_json sorts what it is given: a sorted run stays as it is (an
+     * empty list has no array: no offset from NULL) */
+    if (!arr || (n && items_json(arr, a->v + from, n, now))) {
         json_decref(arr);
         return -1;
     }
