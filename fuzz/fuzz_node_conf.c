@@ -7,11 +7,15 @@
  * at most 3650 days.  The connection settings of the same text
  * (max_per_ip, header_timeout, allow_many: conns.c's address blocks): an
  * accepted text gives a cap and a deadline within bounds, and at most
- * CY_ALLOW_MAX blocks, none with a bit set past its prefix.
+ * CY_ALLOW_MAX blocks, none with a bit set past its prefix.  The mail
+ * settings (alerts.c): an accepted text gives a relay URL that is empty
+ * or smtp(s)://, a sender address the alerts accept whenever a relay is
+ * set, a TLS mode of 0-2 and an interval of 1 s to 1 day.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "node/alerts.h"
 #include "node/node.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,6 +48,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (l.allow[i].a[b / 8] & (0x80 >> (b % 8)))
                     abort(); /* a bit past the prefix: refused by the parser */
         }
+    }
+    cy_smtp_conf m;
+    if (cy_smtp_conf_parse((const char *)data, size, &m, NULL) == COMITY_OK) {
+        if ((m.url[0] && strncmp(m.url, "smtp://", 7) && strncmp(m.url, "smtps://", 8)) ||
+            (m.url[0] && !cy_alert_email_valid(m.from)) || m.tls < 0 || m.tls > 2 ||
+            m.interval_ms < 1000 || m.interval_ms > 24 * 3600 * 1000LL)
+            abort();
     }
     if (size < 64) {
         char s[64];

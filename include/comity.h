@@ -1012,6 +1012,22 @@ COMITY_API comity_err comity_framework_inbox(const comity_framework *fw,
                                              const char *party,
                                              int64_t now_ms, char **json,
                                              comity_error *err);
+/* One page of the same inbox, in the same order (due, then id, then
+ * recipient: overdue first): {"awaiting_me", "next_me", "total_me",
+ * "awaiting_others", "next_others", "total_others"}, each list at most
+ * `limit` items (1-COMITY_FW_INBOX_PAGE_MAX), "next_*" the cursor of the
+ * page after it or null at the end, "total_*" the list's whole length.
+ * `after` NULL: the first page of both lists; else a "next_*" cursor from
+ * an earlier page (at most COMITY_FW_INBOX_CURSOR_MAX bytes): the page of
+ * that one list after it, which may have moved meanwhile (an item answered
+ * is gone; one whose deadline changed moves).  A malformed cursor or limit
+ * is COMITY_ERR_INVALID. */
+#define COMITY_FW_INBOX_PAGE_MAX 500
+#define COMITY_FW_INBOX_CURSOR_MAX 256
+COMITY_API comity_err comity_framework_inbox_page(const comity_framework *fw,
+                                                  const char *party, int64_t now_ms,
+                                                  size_t limit, const char *after,
+                                                  char **json, comity_error *err);
 /* The directory at `at_ms`: an array of {"state","kind","current","history"}
  * sorted by state then kind; "current" is the latest entry valid at `at_ms`
  * (null when withdrawn or none valid), "history" every entry fed so far, in

@@ -24,6 +24,9 @@
 #include "framework/framework.h"
 
 #define HOUR_MS (3600 * (int64_t)1000)
+/* Messages one handle holds (the index by name counts them in 32 bits);
+ * the next is refused TOOBIG. */
+#define CY_FW_MSGS_MAX 0xfffffff0u
 
 typedef struct rcpt {
     char *party;             /* as named in the message's `to` */
@@ -54,9 +57,27 @@ typedef struct poc {
     json_t *body;            /* owned reference */
 } poc;
 
+/* The messages that concern one name (a party, or a bare state named in a
+ * `to`): its recipient slots and the messages it wrote, in arrival order,
+ * as indexes into the handle's msgs (messages.c).  A query for one party
+ * reads its lists (and its state's), never the whole msgs array. */
+typedef struct slot_ref {
+    uint32_t m, k;           /* msgs[m].r[k] */
+} slot_ref;
+
+typedef struct party_msgs {
+    slot_ref *to;
+    size_t nto, capto;
+    uint32_t *sent;          /* msgs[] it authored */
+    size_t nsent, capsent;
+} party_msgs;
+
 struct comity_framework {
     msg *msgs;
     size_t nmsgs, capmsgs;
+    json_t *by_party;        /* name -> index into pmsgs (messages.c) */
+    party_msgs *pmsgs;
+    size_t npmsgs, cappmsgs;
     poc *pocs;
     size_t npocs, cappocs;
     json_t *ids;             /* record id -> message index, or -1 */

@@ -52,6 +52,15 @@ comity_err cy_fw_parse_body(const char *type, const char *body, size_t len,
 comity_err cy_fw_check(enum cy_fw_type t, const json_t *body,
                        comity_error *err);
 
+/* messages.c, for the node's e-mail alerts: of the items `party` must
+ * answer (its inbox's awaiting_me), OUT *n_new those of messages that
+ * arrived at or after sequence `since` (a message's place in arrival
+ * order), OUT *n_due those whose due time is in [from_ms, to_ms) (fell
+ * overdue in that span); OUT *seq the sequence of the next message to
+ * arrive (pass it as `since` next time).  Reads the index by name only. */
+void cy_fw_awaiting(const comity_framework *fw, const char *party, size_t since,
+                    int64_t from_ms, int64_t to_ms, size_t *n_new, size_t *n_due, size_t *seq);
+
 /* util.c: an RFC 3339 time (any fraction, Z or offset) as ms; -1 if not
  * one. */
 int64_t cy_fw_time(const char *s);

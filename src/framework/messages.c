@@ -50,6 +50,68 @@ static rcpt *recipient(const msg *m, const char *party)
     return bystate;
 }
 
+/* ---- the index by name ------------------------------------------------------ */
+
+/* The index in fw->pmsgs of `name`'s lists; SIZE_MAX when it has none (or,
+ * with `create`, when there is no memory to make them). */
+static size_t pm_index(comity_framework *fw, const char *name, bool create)
+{
+    json_t *v = json_object_get(fw->by_party, name);
+    if (v)
+        return (size_t)json_integer_value(v);
+    if (!create || cy_fw_grow((void **)&fw->pmsgs, &fw->cappmsgs, fw->npmsgs, sizeof *fw->pmsgs))
+        return SIZE_MAX;
+    memset(&fw->pmsgs[fw->npmsgs], 0, sizeof *fw->pmsgs);
+    if (json_object_set_new(fw->by_party, name, json_integer((json_int_t)fw->npmsgs)))
+        return SIZE_MAX;
+    return fw->npmsgs++;
+}
+
+static const party_msgs *pm_find(const comity_framework *fw, const char *name)
+{
+    json_t *v = json_object_get(fw->by_party, name);
+    return v ? &fw->pmsgs[json_integer_value(v)] : NULL;
+}
+
+/* Makes *cap at least `want` elements of `elem` bytes (doubling). */
+static comity_err room(void **arr, size_t *cap, size_t want, size_t elem)
+{
+    while (*cap < want)
+        if (cy_fw_grow(arr, cap, *cap, elem))
+            return COMITY_ERR_NOMEM;
+    return COMITY_OK;
+}
+
+/* Makes room for message m (not yet added; it will be msgs[fw->nmsgs]) in
+ * the lists of its author and of every recipient.  Nothing refers to it
+ * yet: lists made here and left empty by a failure are harmless. */
+static comity_err index_reserve(comity_framework *fw, const msg *m)
+{
+    size_t a = pm_index(fw, m->author, true);
+    if (a == SIZE_MAX || room((void **)&fw->pmsgs[a].sent, &fw->pmsgs[a].capsent,
+                              fw->pmsgs[a].nsent + 1, sizeof(uint32_t)))
+        return COMITY_ERR_NOMEM;
+    for (size_t k = 0; k < m->nr; k++) {
+        size_t i = pm_index(fw, m->r[k].party, true);
+        if (i == SIZE_MAX || room((void **)&fw->pmsgs[i].to, &fw->pmsgs[i].capto,
+                                  fw->pmsgs[i].nto + m->nr, sizeof(slot_ref)))
+            return COMITY_ERR_NOMEM;
+    }
+    return COMITY_OK;
+}
+
+/* Adds msgs[mi] to the lists index_reserve made room in (cannot fail). */
+static void index_add(comity_framework *fw, size_t mi)
+{
+    const msg *m = &fw->msgs[mi];
+    party_msgs *a = &fw->pmsgs[pm_index(fw, m->author, false)];
+    a->sent[a->nsent++] = (uint32_t)mi;
+    for (size_t k = 0; k < m->nr; k++) {
+        party_msgs *p = &fw->pmsgs[pm_index(fw, m->r[k].party, false)];
+        p->to[p->nto++] = (slot_ref){(uint32_t)mi, (uint32_t)k};
+    }
+}
+
 static msg *find_msg(const comity_framework *fw, const char *id)
 {
     json_t *v = json_object_get(fw->ids, id);
@@ -161,6 +223,10 @@ static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
     }
     if (dry)
         return COMITY_OK;
+    if (fw->nmsgs >= CY_FW_MSGS_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG,
+                       "%s: the framework holds %u messages, its cap (CY_FW_MSGS_MAX)",
+                       type, (unsigned)CY_FW_MSGS_MAX);
     const char *ping_kind =
         body && t == CY_FW_PING ? json_string_value(json_object_get(body, "kind")) : NULL;
     if (cy_fw_grow((void **)&fw->msgs, &fw->capmsgs, fw->nmsgs, sizeof(msg)))
@@ -188,11 +254,13 @@ static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
             return cy_fw_nomem(err);
         }
     }
-    if (json_object_set_new(fw->ids, m.id, json_integer((json_int_t)fw->nmsgs))) {
+    if (index_reserve(fw, &m) ||
+        json_object_set_new(fw->ids, m.id, json_integer((json_int_t)fw->nmsgs))) {
         msg_clear(&m);
         return cy_fw_nomem(err);
     }
     fw->msgs[fw->nmsgs++] = m;
+    index_add(fw, fw->nmsgs - 1);
     return COMITY_OK;
 }
 
@@ -413,25 +481,76 @@ static bool keep_all(const msg *m, const rcpt *r, const char *party)
     (void)m, (void)r, (void)party;
     return true;
 }
-
-static bool keep_mine(const msg *m, const rcpt *r, const char *party)
-{
-    return recipient(m, party) == r;
-}
-
-static bool keep_sent(const msg *m, const rcpt *r, const char *party)
-{
-    (void)r;
-    return strcmp(m->author, party) == 0;
-}
-
 comity_err comity_framework_overdue(const comity_framework *fw, int64_t now_ms,
                                     char **json, comity_error *err)
 {
     *json = NULL;
-    json_t *a;
+    json_t *a = NULL;
     comity_err rc = collect(fw, now_ms, keep_all, NULL, true, &a, err);
     return rc ? rc : cy_fw_dump(a, json, err);
+}
+
+/* ---- a party's inbox, through the index ------------------------------------- */
+
+/* A growing array of items. */
+typedef struct items {
+    item *v;
+    size_t n, cap;
+} items;
+
+static comity_err items_push(items *a, const msg *m, const rcpt *r, const char *ex,
+                             int64_t due)
+{
+    if (cy_fw_grow((void **)&a->v, &a->cap, a->n, sizeof *a->v))
+        return COMITY_ERR_NOMEM;
+    a->v[a->n++] = (item){m, r, ex, due};
+    return COMITY_OK;
+}
+
+/* The slots of `list` that `party` answers for and that expect something. */
+static comity_err mine_from(const comity_framework *fw, const party_msgs *list,
+                            const char *party, items *out)
+{
+    for (size_t i = 0; list && i < list->nto; i++) {
+        const msg *m = &fw->msgs[list->to[i].m];
+        const rcpt *r = &m->r[list->to[i].k];
+        int64_t due;
+        const char *ex = expects(fw, m, r, &due);
+        if (ex && recipient(m, party) == r && items_push(out, m, r, ex, due))
+            return COMITY_ERR_NOMEM;
+    }
+    return COMITY_OK;
+}
+
+/* What `party` must answer (OUT *mine) and what it sent that others have
+ * not answered (OUT *sent), unsorted; free both .v with cy_free. */
+static comity_err party_items(const comity_framework *fw, const char *party, items *mine,
+                              items *sent, comity_error *err)
+{
+    *mine = (items){0};
+    *sent = (items){0};
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    const party_msgs *own = pm_find(fw, party);
+    comity_err rc = mine_from(fw, own, party, mine);
+    if (!rc && strcmp(st, party) != 0)
+        rc = mine_from(fw, pm_find(fw, st), party, mine);
+    for (size_t i = 0; !rc && own && i < own->nsent; i++) {
+        const msg *m = &fw->msgs[own->sent[i]];
+        for (size_t k = 0; !rc && k < m->nr; k++) {
+            int64_t due;
+            const char *ex = expects(fw, m, &m->r[k], &due);
+            if (ex)
+                rc = items_push(sent, m, &m->r[k], ex, due);
+        }
+    }
+    if (rc) {
+        cy_free(mine->v);
+        cy_free(sent->v);
+        *mine = *sent = (items){0};
+        return cy_fw_nomem(err);
+    }
+    return COMITY_OK;
 }
 
 comity_err comity_framework_inbox(const comity_framework *fw, const char *party,
@@ -440,25 +559,196 @@ comity_err comity_framework_inbox(const comity_framework *fw, const char *party,
     *json = NULL;
     if (!comity_party_valid(party, err))
         return cy_wrap(err, "inbox");
-    json_t *mine, *sent;
-    comity_err rc = collect(fw, now_ms, keep_mine, party, false, &mine, err);
+    items mine, sent;
+    comity_err rc = party_items(fw, party, &mine, &sent, err);
     if (rc)
         return rc;
-    if ((rc = collect(fw, now_ms, keep_sent, party, false, &sent, err))) {
-        json_decref(mine);
-        return rc;
+    json_t *a = json_array(), *b = json_array();
+    json_t *o = a && b ? json_pack("{s:o, s:o}", "awaiting_me", a, "awaiting_others", b) : NULL;
+    if (!o || items_json(a, mine.v, mine.n, now_ms) || items_json(b, sent.v, sent.n, now_ms)) {
+        if (!o) {
+            json_decref(a);
+            json_decref(b);
+        }
+        json_decref(o);
+        o = NULL;
     }
-    json_t *o = json_pack("{s:o, s:o}", "awaiting_me", mine, "awaiting_others", sent);
+    cy_free(mine.v);
+    cy_free(sent.v);
     return cy_fw_dump(o, json, err);
 }
 
+/* ---- a page of the inbox: the cursor ----------------------------------------- */
+
+/* A cursor names the last item a page held, in the inbox's order (due,
+ * then message id, then recipient): "B.DUE.ID.PARTY", B 'm' (awaiting me)
+ * or 'o' (awaiting others), DUE the due time in ms (decimal), ID the
+ * message id (no dot in it), PARTY the recipient (the rest).  The next
+ * page starts strictly after that key, whether or not the item is still
+ * there, so paging neither repeats nor skips an item that stays put. */
+typedef struct cursor {
+    char box;
+    int64_t due;
+    char id[COMITY_RECORD_TYPE_MAX + 40]; /* "<type>--<uuid>" */
+    char party[COMITY_PARTY_MAX + 1];
+} cursor;
+
+static comity_err cursor_parse(const char *s, cursor *c, comity_error *err)
+{
+    size_t len = strlen(s);
+    const char *bad = NULL;
+    memset(c, 0, sizeof *c);
+    if (len > COMITY_FW_INBOX_CURSOR_MAX) {
+        bad = "too long";
+    } else if ((s[0] != 'm' && s[0] != 'o') || s[1] != '.') {
+        bad = "want m. or o. first";
+    } else {
+        const char *p = s + 2, *q = p;
+        int64_t due = 0;
+        while (*q >= '0' && *q <= '9' && q - p < 15)
+            due = due * 10 + (*q++ - '0');
+        const char *id = q + 1, *dot = *q == '.' ? strchr(id, '.') : NULL;
+        if (q == p || *q != '.')
+            bad = "want the due time in ms, then a dot";
+        else if (!dot || dot == id || (size_t)(dot - id) >= sizeof c->id)
+            bad = "want a message id, then a dot";
+        else if (!comity_party_valid(dot + 1, NULL))
+            bad = "want a party last";
+        else {
+            c->box = s[0];
+            c->due = due;
+            memcpy(c->id, id, (size_t)(dot - id));
+            snprintf(c->party, sizeof c->party, "%s", dot + 1);
+        }
+    }
+    if (bad)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "inbox: cursor '%.40s': %s (give back a next_me or next_others)",
+                       s, bad);
+    return COMITY_OK;
+}
+
+/* The cursor of item it in box b, into buf. */
+static void cursor_of(char buf[COMITY_FW_INBOX_CURSOR_MAX + 1], char b, const item *it)
+{
+    snprintf(buf, COMITY_FW_INBOX_CURSOR_MAX + 1, "%c.%lld.%s.%s", b,
+             (long long)it->due, it->m->id, it->r->party);
+}
+
+/* Whether item it comes after cursor c in the inbox's order. */
+static bool after_cursor(const item *it, const cursor *c)
+{
+    if (it->due != c->due)
+        return it->due > c->due;
+    int k = strcmp(it->m->id, c->id);
+    return k ? k > 0 : strcmp(it->r->party, c->party) > 0;
+}
+
+/* One box's page into o: "awaiting_me"/"next_me"/"total_me" (or _others):
+ * the `limit` items after c (NULL: from the first), sorted.  -1 on OOM. */
+static int page_json(json_t *o, char b, items *a, const cursor *c, size_t limit, int64_t now)
+{
+    if (a->n)
+        qsort(a->v, a->n, sizeof *a->v, item_cmp);
+    size_t from = 0;
+    while (c && from < a->n && !after_cursor(&a->v[from], c))
+        from++;
+    size_t n = a->n - from < limit ? a->n - from : limit;
+    json_t *arr = json_array();
+    /* items_json sorts what it is given: a sorted run stays as it is (an
+     * empty list has no array: no offset from NULL) */
+    if (!arr || (n && items_json(arr, a->v + from, n, now))) {
+        json_decref(arr);
+        return -1;
+    }
+    char next[COMITY_FW_INBOX_CURSOR_MAX + 1];
+    if (from + n < a->n)
+        cursor_of(next, b, &a->v[from + n - 1]);
+    bool me = b == 'm';
+    if (json_object_set_new(o, me ? "awaiting_me" : "awaiting_others", arr) ||
+        json_object_set_new(o, me ? "next_me" : "next_others",
+                            from + n < a->n ? json_string(next) : json_null()) ||
+        json_object_set_new(o, me ? "total_me" : "total_others", json_integer((json_int_t)a->n)))
+        return -1;
+    return 0;
+}
+
+comity_err comity_framework_inbox_page(const comity_framework *fw, const char *party,
+                                       int64_t now_ms, size_t limit, const char *after,
+                                       char **json, comity_error *err)
+{
+    *json = NULL;
+    if (!comity_party_valid(party, err))
+        return cy_wrap(err, "inbox");
+    if (limit < 1 || limit > COMITY_FW_INBOX_PAGE_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID, "inbox: limit %zu: want 1-%d", limit,
+                       COMITY_FW_INBOX_PAGE_MAX);
+    cursor c;
+    comity_err rc;
+    if (after && (rc = cursor_parse(after, &c, err)))
+        return rc;
+    items mine, sent;
+    if ((rc = party_items(fw, party, &mine, &sent, err)))
+        return rc;
+    json_t *o = json_object();
+    if (o && (!after || c.box == 'm') && page_json(o, 'm', &mine, after ? &c : NULL, limit, now_ms))
+        json_decref(o), o = NULL;
+    if (o && (!after || c.box == 'o') && page_json(o, 'o', &sent, after ? &c : NULL, limit, now_ms))
+        json_decref(o), o = NULL;
+    cy_free(mine.v);
+    cy_free(sent.v);
+    return cy_fw_dump(o, json, err);
+}
+
+/* ---- alerts: what is new or fell due for a party ------------------------------ */
+
+void cy_fw_awaiting(const comity_framework *fw, const char *party, size_t since,
+                    int64_t from_ms, int64_t to_ms, size_t *n_new, size_t *n_due, size_t *seq)
+{
+    *n_new = *n_due = 0;
+    *seq = fw->nmsgs;
+    if (!comity_party_valid(party, NULL))
+        return;
+    char st[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(party, st);
+    for (int pass = 0; pass < 2; pass++) {
+        const party_msgs *l = pm_find(fw, pass ? st : party);
+        if (pass && !strcmp(st, party))
+            break;
+        for (size_t i = 0; l && i < l->nto; i++) {
+            const msg *m = &fw->msgs[l->to[i].m];
+            const rcpt *r = &m->r[l->to[i].k];
+            int64_t due;
+            if (!expects(fw, m, r, &due) || recipient(m, party) != r)
+                continue;
+            if (l->to[i].m >= since)
+                (*n_new)++;
+            if (due >= from_ms && due < to_ms)
+                (*n_due)++;
+        }
+    }
+}
+
 /* ---- the descriptor --------------------------------------------------------- */
+
+static comity_err messages_init(comity_framework *fw, comity_error *err)
+{
+    if (!(fw->by_party = json_object()))
+        return cy_fw_nomem(err);
+    return COMITY_OK;
+}
 
 static void messages_clear(comity_framework *fw)
 {
     for (size_t i = 0; i < fw->nmsgs; i++)
         msg_clear(&fw->msgs[i]);
     cy_free(fw->msgs);
+    for (size_t i = 0; i < fw->npmsgs; i++) {
+        cy_free(fw->pmsgs[i].to);
+        cy_free(fw->pmsgs[i].sent);
+    }
+    cy_free(fw->pmsgs);
+    json_decref(fw->by_party);
 }
 
 static comity_err messages_add(comity_framework *fw, enum cy_fw_type t,
@@ -476,7 +766,7 @@ const cy_fw_mech cy_fw_mech_messages = {
              CY_FW_BIT(CY_FW_ACK) | CY_FW_BIT(CY_FW_REPLY) |
              CY_FW_BIT(CY_FW_CLOSE) | CY_FW_BIT(CY_FW_PING) |
              CY_FW_BIT(CY_FW_PONG),
-    .init = NULL,
+    .init = messages_init,
     .clear = messages_clear,
     .add = messages_add,
 };

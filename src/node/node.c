@@ -430,10 +430,9 @@ comity_err cy_fw_conf_parse(const char *text, size_t len, cy_fw_table *t, comity
     return rc;
 }
 
-/* DIR/node.conf, when it exists, through `parse`. */
-static comity_err read_conf(const comity_node *node,
-                            comity_err (*parse)(const char *, size_t, void *, comity_error *),
-                            void *ctx, comity_error *err)
+comity_err cy_node_read_conf(const comity_node *node,
+                             comity_err (*parse)(const char *, size_t, void *, comity_error *),
+                             void *ctx, comity_error *err)
 {
     char path[4096];
     struct stat sb;
@@ -478,7 +477,7 @@ comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o,
                             comity_error *err)
 {
     memset(t, 0, sizeof *t);
-    comity_err rc = read_conf(node, fw_conf, t, err);
+    comity_err rc = cy_node_read_conf(node, fw_conf, t, err);
     return rc ? rc : read_opts(o, t, err);
 }
 
@@ -524,7 +523,7 @@ comity_err cy_node_conn_limits(const comity_node *node, const comity_serve_opts 
                                cy_conn_limits *l, comity_error *err)
 {
     memset(l, 0, sizeof *l);
-    comity_err rc = read_conf(node, conn_conf, l, err);
+    comity_err rc = cy_node_read_conf(node, conn_conf, l, err);
     if (rc)
         return rc;
     if (o->max_per_ip)

@@ -68,6 +68,7 @@ struct comity_node {
     char *web_dir;            /* the UI's static files (web.c), or NULL */
     cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
     struct cy_files *files;   /* DIR/files: sealed evidence files (src/files/), while serving */
+    struct cy_alerts *alerts; /* e-mail alerts (alerts.c), while serving */
 };
 
 /* Sharing levels (access.c).  A rule is one of
@@ -85,6 +86,10 @@ comity_err cy_token_new(char **token, char hash[CY_TOKEN_HASH_HEX], comity_error
 void cy_token_hash(const char *token, size_t len, char hash[CY_TOKEN_HASH_HEX]);
 /* Frees what comity_node_open made (node.c); the node must not serve. */
 void cy_node_free(comity_node *node);
+/* DIR/node.conf, when it exists, through `parse` (node.c); none: OK. */
+comity_err cy_node_read_conf(const comity_node *node,
+                             comity_err (*parse)(const char *, size_t, void *, comity_error *),
+                             void *ctx, comity_error *err);
 /* The deadline table the node applies (node.c): DIR/node.conf, then the
  * serve options over it.  Bad values are USAGE, naming the flag or the
  * node.conf line. */

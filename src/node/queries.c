@@ -1,7 +1,8 @@
 /*
  * queries.c: the framework's queries over HTTP (docs/framework.md, "The
  * node's API"), all GET, "now" from cy_now_ms (COMITY_FAKE_NOW pins it):
- *   /v1/framework/inbox          a party's inbox (the operator: ?party=P)
+ *   /v1/framework/inbox          a party's inbox (the operator: ?party=P),
+ *                                whole, or a page (?limit=N&after=CURSOR)
  *   /v1/framework/messages/{id}  a message's status, per recipient slot
  *   /v1/framework/overdue        every late slot (operator only)
  *   /v1/framework/pings          ping statistics or the per-party report
@@ -106,6 +107,8 @@ static bool time_arg(const char *v, int64_t *ms)
 
 struct inbox_args {
     const char *party;
+    bool paging;       /* limit= and after= are taken (the inbox) */
+    const char *limit, *after;
     const char *bad;
 };
 
@@ -114,24 +117,29 @@ static int inbox_arg(void *ctx, const char *key, const char *value)
     struct inbox_args *a = ctx;
     if (!strcmp(key, "party") && !a->party && value)
         a->party = value;
+    else if (a->paging && !strcmp(key, "limit") && !a->limit && value)
+        a->limit = value;
+    else if (a->paging && !strcmp(key, "after") && !a->after && value && *value)
+        a->after = value;
     else
         a->bad = key;
     return a->bad ? 1 : 0;
 }
 
 /* Whose inbox or cases the caller reads (?party=, the framework's rule
- * cy_fw_inbox_reader): OUT *party (the caller's own name, or the one asked
- * for, borrowed from the request).  false: w holds the refusal. */
-static bool reader_party(cy_req *r, cy_resp *w, const char **party)
+ * cy_fw_inbox_reader), the arguments in *a (a->paging says whether
+ * limit= and after= are taken): OUT *party (the caller's own name, or the
+ * one asked for, borrowed from the request).  false: w holds the
+ * refusal. */
+static bool reader_party(cy_req *r, cy_resp *w, struct inbox_args *a, const char **party)
 {
-    struct inbox_args a = {0};
-    if (cy_req_args(r, inbox_arg, &a) || a.bad) {
-        fw_error(r, w, 400, "query", "parameter '%s' is unknown, repeated or empty (party)",
-                 a.bad ? a.bad : "?");
+    if (cy_req_args(r, inbox_arg, a) || a->bad) {
+        fw_error(r, w, 400, "query", "parameter '%s' is unknown, repeated or empty (%s)",
+                 a->bad ? a->bad : "?", a->paging ? "party, limit, after" : "party");
         return false;
     }
     comity_error e = {0};
-    comity_err rc = cy_fw_inbox_reader(r->who.name, r->who.kind, a.party, party, &e);
+    comity_err rc = cy_fw_inbox_reader(r->who.name, r->who.kind, a->party, party, &e);
     if (rc) {
         if (rc == COMITY_ERR_DENIED)
             fw_error(r, w, 403, "access", "%s", e.msg);
@@ -142,16 +150,38 @@ static bool reader_party(cy_req *r, cy_resp *w, const char **party)
     return true;
 }
 
+/* The inbox: whole without limit= (as the CLI reads it), else one page
+ * (comity_framework_inbox_page: limit=1-COMITY_FW_INBOX_PAGE_MAX, and
+ * after= a next_me or next_others cursor of an earlier page). */
 static void inbox(cy_req *r, cy_resp *w)
 {
+    struct inbox_args a = {.paging = true};
     const char *party = NULL;
-    if (!reader_party(r, w, &party))
+    if (!reader_party(r, w, &a, &party))
         return;
+    unsigned long limit = 0;
+    if (a.limit) {
+        char *end = NULL;
+        limit = strtoul(a.limit, &end, 10);
+        if (a.limit[0] < '0' || a.limit[0] > '9' || *end || limit < 1 ||
+            limit > COMITY_FW_INBOX_PAGE_MAX) {
+            fw_error(r, w, 400, "query", "limit '%.20s': want a count of 1-%d", a.limit,
+                     COMITY_FW_INBOX_PAGE_MAX);
+            return;
+        }
+    } else if (a.after) {
+        fw_error(r, w, 400, "query", "after= needs limit= (a page size)");
+        return;
+    }
     comity_error e = {0};
     comity_err rc;
     int64_t now = cy_now_ms();
     char *text = NULL;
-    rc = comity_framework_inbox(cy_fw_live_lock(r->node->fw), party, now, &text, &e);
+    const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+    if (limit)
+        rc = comity_framework_inbox_page(fw, party, now, limit, a.after, &text, &e);
+    else
+        rc = comity_framework_inbox(fw, party, now, &text, &e);
     cy_fw_live_unlock(r->node->fw);
     if (rc) {
         lib_error(r, w, rc, &e);
@@ -484,8 +514,9 @@ static void pings(cy_req *r, cy_resp *w)
 /* A party's open cases: who may read whose is the inbox's rule. */
 static void cases(cy_req *r, cy_resp *w)
 {
+    struct inbox_args a = {0};
     const char *party = NULL;
-    if (!reader_party(r, w, &party))
+    if (!reader_party(r, w, &a, &party))
         return;
     comity_error e = {0};
     comity_err rc;

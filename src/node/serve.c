@@ -49,6 +49,7 @@
  *                              headers, then streamed to the file store as
  *                              it arrives (cy_upload_*), capped by the
  *                              node's max_file, not max_body
+ *   /v1/alerts                 a party's e-mail alerts (alerts.c)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
@@ -75,6 +76,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "node/alerts.h"
 #include "node/conns.h"
 #include "node/files.h"
 #include "node/queries.h"
@@ -252,6 +254,10 @@ static void route_v1(cy_req *r, cy_resp *w)
     }
     if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
         cy_fw_handle(r, w); /* queries.c */
+        return;
+    }
+    if (cy_alerts_owns(r)) {
+        cy_alerts_handle(r, w); /* alerts.c */
         return;
     }
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
@@ -804,9 +810,11 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_session_stop(node);
         return rc;
     }
-    /* evidence files (files.c): DIR/files, temporaries of a crash swept */
-    if ((rc = cy_node_files_start(node, o, err)) ||
+    /* evidence files (files.c): DIR/files, temporaries of a crash swept;
+     * e-mail alerts (alerts.c): on the framework's state, beside intake */
+    if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_alerts_start(node, err)) ||
         (rc = cy_conns_new(&limits, &node->conns, err))) {
+        cy_alerts_stop(node);
         cy_node_files_stop(node);
         cy_intake_stop(node->intake);
         node->intake = NULL;
@@ -814,6 +822,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         node->log = NULL;
         cy_fw_live_free(node->fw);
         node->fw = NULL;
+        cy_session_stop(node);
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -840,6 +849,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         on_connection, node, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
         node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (!node->mhd) {
+        cy_alerts_stop(node);
         cy_conns_free(node->conns);
         node->conns = NULL;
         cy_node_files_stop(node);
@@ -885,6 +895,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     MHD_stop_daemon(node->mhd);
     cy_conns_free(node->conns); /* every connection closed */
     node->conns = NULL;
+    cy_alerts_stop(node); /* alerts.c: before the framework's state goes */
     cy_node_files_stop(node); /* no upload left open */
     cy_intake_stop(node->intake);
     node->intake = NULL;

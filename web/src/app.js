@@ -13,6 +13,7 @@
 //   #/cases            your open cases with their clocks, overdue first
 //   #/case/ID          a case: status, clocks, thread, the actions allowed now
 //   #/case-new/MECH    open a consultation or an evidence request
+//   #/alerts           e-mail alerts: told that something awaits, never what
 // Text comes from the catalogs of i18n.js.  Every control has a label and
 // works from the keyboard; each screen focuses its heading when shown, and
 // messages go to a live region.
@@ -22,7 +23,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { t, LANGS, setLang, current, initLang } from './i18n.js';
 import { S, api } from './api.js';
 import { route, go, lazy } from './router.js';
-import { html } from './ui.js';
+import { html, Screen, Status } from './ui.js';
+import { Alerts } from './alerts.js';
 import { Login } from './screens/login.js';
 import { Inbox } from './screens/inbox.js';
 import { Message } from './screens/message.js';
@@ -51,6 +53,7 @@ const SCREENS = {
   cases: () => html`<${Cases} />`,
   case: (arg) => html`<${Case} id=${arg} key=${arg} />`,
   'case-new': (arg) => html`<${CaseOpen} mech=${arg} key=${arg} />`,
+  alerts: () => html`<${Alerts} api=${api} Screen=${Screen} Status=${Status} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.
@@ -63,6 +66,7 @@ const NAV = [
   ['#/pings', 'nav.pings', (r) => r.name === 'pings'],
   ['#/directory', 'nav.directory', (r) => r.name === 'directory'],
   ['#/log', 'nav.log', (r) => r.name === 'log'],
+  ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every

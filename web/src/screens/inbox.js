@@ -1,5 +1,6 @@
 // inbox.js: #/inbox, awaiting you / awaiting others, overdue then due
-// first, filters and search, 50 rows a page; sealed messages show what
+// first, filters and search over the rows loaded, 50 rows a page from
+// the node (paged: ?limit=, after=); sealed messages show what
 // this browser opened of them.
 
 import { useEffect, useState } from 'preact/hooks';
@@ -20,27 +21,27 @@ function SealedCell({ v }) {
   return html`<td>${v} <small class="sealed" title=${t('sealed.opened')}>(${t('sealed')})</small></td>`;
 }
 
-// A page of PAGE rows at a time: the node sends the whole inbox (no paging
-// yet), but rendering a thousand rows takes most of the paint time.
+// A page of PAGE rows at a time from the node (?limit=PAGE, then after= the
+// list's cursor): the filters and the search apply to the rows loaded.
 const PAGE = 50;
 
-function Items({ id, caption, items, empty }) {
-  const [shown, setShown] = useState(PAGE);
-  if (!items.length) return html`<h2 id=${id}>${caption}</h2><p class="empty">${empty}</p>`;
+function Items({ id, caption, items, empty, loaded, total, more }) {
+  const button = more && html`<p><button type="button" onClick=${more}>
+      ${t('inbox.more', { n: Math.min(PAGE, total - loaded), shown: loaded, total })}</button></p>`;
+  if (!items.length) return html`<h2 id=${id}>${caption}</h2><p class="empty">${empty}</p>${button}`;
   const rows = sortItems(items);
   return html`<h2 id=${id}>${caption}</h2>
     <div class="table-wrap"><table class="inbox" aria-labelledby=${id}><thead><tr>
       <th scope="col">${t('col.due')}</th><th scope="col">${t('col.message')}</th><th scope="col">${t('col.from')}</th>
       <th scope="col">${t('col.to')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.expects')}</th>
       <th scope="col">${t('col.severity')}</th><th scope="col">${t('col.sector')}</th></tr></thead>
-    <tbody>${rows.slice(0, shown).map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
+    <tbody>${rows.map((it) => html`<tr class=${it.overdue ? 'overdue' : ''}>
       <td>${it.overdue ? html`<strong class="badge">${t('overdue')}</strong> ` : ''}<${Time} t=${it.due} /></td>
       <td><a href=${`#/message/${it.id}`}>${it.type} ${it.id.split('--')[1].slice(0, 8)}</a></td>
       <td>${it.from}</td><td>${it.to}</td><td>${it.state}</td><td>${it.expects || '—'}</td>
       ${it.sealed ? html`<${SealedCell} v=${it.severity} /><${SealedCell} v=${it.sector} />`
         : html`<td>${it.severity || '—'}</td><td>${it.sector || '—'}</td>`}</tr>`)}</tbody></table></div>
-    ${rows.length > shown && html`<p><button type="button" onClick=${() => setShown(shown + PAGE)}>
-      ${t('inbox.more', { n: Math.min(PAGE, rows.length - shown), shown, total: rows.length })}</button></p>`}`;
+    ${button}`;
 }
 
 // The node's items, with what this browser opened of sealed ones: an item
@@ -62,8 +63,14 @@ export function Inbox() {
   const [msg, setMsg] = useState(null);
   const [f, setF] = useState({ type: '', state: '', severity: '', sector: '', q: '' });
   useEffect(() => {
-    api('GET', '/v1/framework/inbox').then(setData, (e) => setMsg({ error: true, text: e.message }));
+    api('GET', `/v1/framework/inbox?limit=${PAGE}`).then(setData, (e) => setMsg({ error: true, text: e.message }));
   }, []);
+  // the next page of one list ('me' or 'others'), after its cursor
+  const more = (box) => data && data[`next_${box}`] && (() =>
+    api('GET', `/v1/framework/inbox?limit=${PAGE}&after=${encodeURIComponent(data[`next_${box}`])}`).then(
+      (p) => setData((d) => ({ ...d, [`awaiting_${box}`]: [...d[`awaiting_${box}`], ...p[`awaiting_${box}`]],
+        [`next_${box}`]: p[`next_${box}`], [`total_${box}`]: p[`total_${box}`] })),
+      (e) => setMsg({ error: true, text: e.message })));
   const q = f.q.trim().toLowerCase();
   const keep = (it) => (!f.type || it.type === f.type) && (!f.state || it.state === f.state) &&
     (!f.severity || String(it.severity) === f.severity) && (!f.sector || it.sector === f.sector) &&
@@ -87,8 +94,10 @@ export function Inbox() {
     <${Status} msg=${msg} />
     ${data ? html`
       <${Items} id="awaiting-me" caption=${t('inbox.me')} items=${me.filter(keep)}
-        empty=${me.length ? t('inbox.nomatch') : t('inbox.empty.me')} />
+        empty=${me.length ? t('inbox.nomatch') : t('inbox.empty.me')}
+        loaded=${me.length} total=${data.total_me} more=${more('me')} />
       <${Items} id="awaiting-others" caption=${t('inbox.others')} items=${others.filter(keep)}
-        empty=${others.length ? t('inbox.nomatch') : t('inbox.empty.others')} />` : !msg && html`<p>${t('loading')}</p>`}
+        empty=${others.length ? t('inbox.nomatch') : t('inbox.empty.others')}
+        loaded=${others.length} total=${data.total_others} more=${more('others')} />` : !msg && html`<p>${t('loading')}</p>`}
   <//>`;
 }
