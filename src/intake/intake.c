@@ -1,8 +1,13 @@
 /*
  * intake.c: record intake (see intake.h for the API, the checks and their
  * order).  No HTTP here: a submitter (the node's POST /v1/records handler,
- * later a federation sync thread or the CLI's offline tools) hands over an
+ * a federation puller, later the CLI's offline tools) hands over an
  * envelope and its identity, and gets the outcome through its callback.
+ * A federation puller (src/sync/) submits records relayed from a peer
+ * with cy_intake_submit_relayed: the author must be homed at that peer
+ * (rule origin), created bounds are the origin's, and a framework refusal
+ * only means the record has no effect on the framework (it is logged and
+ * stored all the same, as a replay would take it).
  *
  * The checks run on the submitter's thread; the first failure is the
  * outcome, handed to the callback before cy_intake_submit returns.
