@@ -290,6 +290,7 @@ struct outcome {
 struct sub {
     struct outcome *o;
     uint64_t log_index;
+    bool fresh; /* stored now (not before: a page pulled again after a crash) */
 };
 
 static void on_done(void *ctx, const cy_intake_result *res)
@@ -297,6 +298,7 @@ static void on_done(void *ctx, const cy_intake_result *res)
     struct sub *sb = ctx;
     struct outcome *o = sb->o;
     pthread_mutex_lock(&o->mu);
+    sb->fresh = res->code == COMITY_OK && !res->existed;
     if (res->code != COMITY_OK && sb->log_index < o->first_refused) {
         o->first_refused = sb->log_index;
         snprintf(o->why, sizeof o->why, "record at index %llu refused (%s): %s",
@@ -360,7 +362,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         o.pending = 0;
     }
     for (size_t i = 0; !rc && i < pg.n; i++) {
-        subs[i] = (struct sub){&o, pg.items[i].log_index};
+        subs[i] = (struct sub){&o, pg.items[i].log_index, false};
         char *env = cy_malloc(pg.items[i].envelope_len + 1);
         if (!env) {
             pthread_mutex_lock(&o.mu);
@@ -383,13 +385,16 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         if (!rc)
             rc = cy_fail(err, COMITY_ERR_DENIED, "%s", o.why);
     }
-    uint64_t taken = 0;
-    for (size_t i = 0; i < pg.n && pg.items[i].log_index < cursor; i++)
-        taken++;
+    uint64_t taken = 0; /* records new here (the count `comity peer list` shows) */
+    bool any_below = false;
+    for (size_t i = 0; subs && i < pg.n && pg.items[i].log_index < cursor; i++) {
+        taken += subs[i].fresh;
+        any_below = true;
+    }
     /* the records below the cursor are durable here: move it (and keep
      * the checkpoint that proved them) */
     char *cp = NULL;
-    if (note && taken && (cp = cy_malloc(note_len + 1))) {
+    if (note && any_below && (cp = cy_malloc(note_len + 1))) {
         memcpy(cp, note, note_len);
         cp[note_len] = '\0';
     }

@@ -91,9 +91,11 @@ got_on() { # got_on NODE TOKEN ID
   curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -H "Authorization: Token $2" \
     "$(eval echo "\$U_$1")/v1/records/$3" | grep -q 200
 }
-until_ok 20 got_on B "$T_IN" "$ID1" && ok "amber record to in.mea reached B by itself" || bad "m1 not on B"
-until_ok 20 got_on B "$T_IN" "$ID3" && ok "green record reached B" || bad "m3 not on B"
-until_ok 20 got_on C "$T_UN" "$ID2" && ok "red record to un.unoda reached C" || bad "m2 not on C"
+until_ok 40 got_on B "$T_IN" "$ID1" && ok "amber record to in.mea reached B by itself" ||
+  bad "m1 not on B: $("$C" peer list "$T/B" | jq -c '.[0] | {cursor, error}')"
+until_ok 40 got_on B "$T_IN" "$ID3" && ok "green record reached B" || bad "m3 not on B"
+until_ok 40 got_on C "$T_UN" "$ID2" && ok "red record to un.unoda reached C" ||
+  bad "m2 not on C: $("$C" peer list "$T/C" | jq -c '.[0] | {cursor, error, last_try}')"
 # what B may not see never came: B's log holds exactly m1 and m3
 sleep 1.5
 count_b() { curl -s --noproxy '*' -H "Authorization: Token $T_IN" "$U_B/v1/records?limit=1000" | jq '.records | length'; }
