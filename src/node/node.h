@@ -28,6 +28,7 @@
 #include "stix/object.h"
 #include "stix/wrapper.h"
 #include "store/store.h"
+#include "sync/sync.h"
 
 #define CY_PATH_SEGS 8          /* path segments the router accepts */
 #define CY_PATH_MAX 1024        /* bytes of a request path */
@@ -67,6 +68,7 @@ struct comity_node {
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */
     cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
+    cy_sync *sync;            /* federation pullers (src/sync/), while serving */
 };
 
 /* Sharing levels (access.c).  A rule is one of
