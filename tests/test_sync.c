@@ -4,7 +4,10 @@
  * peer filter it compiles), what a peer may see (src/record), the pull
  * answer parser's refusals, and the page checks against a real log:
  * receipts, a tampered one, and checkpoints that are not consistent with
- * the last one accepted (a split view).
+ * the last one accepted (a split view).  The store's tests run on both
+ * backends: on SQLite (test_sync), and on PostgreSQL (test_sync_pg:
+ * COMITY_TEST_STORE=pg, each test in a fresh schema of the throw-away
+ * cluster of tests/pg/cluster), as test_store's do.
  */
 #include <stdlib.h>
 
@@ -17,13 +20,17 @@
 #include "util/testutil.h"
 
 static char *dir;
-static char path[1024];
+static char path[1300]; /* the store's location: a file, or a PostgreSQL URI */
 
 static int setup(void **state)
 {
     (void)state;
     dir = tu_tmpdir();
-    snprintf(path, sizeof path, "%s/node.db", dir);
+    const char *pg = tu_store_fresh();
+    if (pg)
+        snprintf(path, sizeof path, "%s", pg);
+    else
+        snprintf(path, sizeof path, "%s/node.db", dir);
     return 0;
 }
 
@@ -82,6 +89,22 @@ static void test_peer_rows(void **state)
     int n = 0;
     TU_OK(cy_store_peer_list(st, count_peer, &n, E));
     assert_int_equal(n, 1);
+    /* an error may quote what a peer sent: kept whatever its bytes, cut
+     * to CY_PEER_ERR_MAX - 1 (here inside a two-byte character) */
+    char long_err[CY_PEER_ERR_MAX + 16];
+    memset(long_err, 'x', sizeof long_err);
+    memcpy(long_err, "bad \xff\xfe body", 11);
+    memcpy(long_err + CY_PEER_ERR_MAX - 2, "\xc3\xa9", 2);
+    long_err[sizeof long_err - 1] = 0;
+    TU_OK(cy_store_peer_note(st, "comity.in.test", long_err, 11, E));
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &got, E));
+    assert_true(strlen(got.error) <= CY_PEER_ERR_MAX - 1);
+    assert_true(strlen(got.error) >= CY_PEER_ERR_MAX - 2);
+    assert_memory_equal(got.error, "bad ", 4);
+    assert_memory_equal(got.error + 6, " body", 5);
+    assert_int_equal(got.last_try_us, 11);
+    TU_FAILS(cy_store_peer_note(st, "comity.un.test", "x", 12, E), COMITY_ERR_NOTFOUND,
+             "comity.un.test");
     /* homes: one per party */
     TU_OK(cy_store_home_set(st, "in.mea", "comity.in.test", E));
     TU_OK(cy_store_home_set(st, "in.mea", "comity.in.test", E)); /* again: fine */
@@ -445,6 +468,9 @@ static void test_verify_page(void **state)
 
 int main(void)
 {
+    int skip_all = tu_store_skip();
+    if (skip_all)
+        return skip_all;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_peer_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fed_page_filter, setup, teardown),

@@ -107,8 +107,8 @@
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
 #define CY_STORE_SCHEMA_VERSION 7
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
- * its version 1 is SQLite's 6 (without the federation tables of 7). */
-#define CY_STORE_PG_SCHEMA_VERSION 1
+ * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation). */
+#define CY_STORE_PG_SCHEMA_VERSION 2
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -452,7 +452,8 @@ static inline comity_err cy_store_object_owner(comity_store *st, int64_t coll, c
  * peer, each peer's pull cursor, and the federation page an origin serves.
  * A table of operations of its own (cy_peer_ops, reached through
  * comity_store.peer), so that a backend adds this block as one more table.
- * SQLite: tables peers and party_home, index records_log (migration 7).
+ * SQLite: tables peers and party_home, index records_log (migration 7);
+ * PostgreSQL: the same (migration 2).
  *
  * The store keeps and finds; the rules (who is a peer, what a peer may
  * see, when a cursor may move) are src/sync's and src/record's.  Every
