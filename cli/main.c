@@ -28,6 +28,7 @@ int cmd_pattern(int, char **) WEAK;
 int cmd_init(int, char **) WEAK;
 int cmd_serve(int, char **) WEAK;
 int cmd_party(int, char **) WEAK;
+int cmd_peer(int, char **) WEAK;
 int cmd_directory(int, char **) WEAK;
 int cmd_notify(int, char **) WEAK;
 int cmd_request(int, char **) WEAK;
@@ -59,6 +60,7 @@ static const struct cli_command commands[] = {
     {"init", cmd_init, "create a node in a directory", HELP_INIT},
     {"serve", cmd_serve, "run a node", HELP_SERVE},
     {"party", cmd_party, "register parties on a node", HELP_PARTY},
+    {"peer", cmd_peer, "pin the peer nodes a node federates with", HELP_PEER},
     {"directory", cmd_directory, "list, show, set and withdraw points of contact", HELP_DIRECTORY},
     {"notify", cmd_notify, "notify states of an incident", HELP_NOTIFY},
     {"request", cmd_request, "ask for information, assistance or mitigation", HELP_REQUEST},

@@ -1315,6 +1315,35 @@ COMITY_API comity_err comity_node_party_remove(comity_node *node, const char *na
 COMITY_API comity_err comity_node_party_list(comity_node *node, char **json,
                                              comity_error *err);
 
+/* ---- Federation (docs/federation.md) -------------------------------------
+ *
+ * Peers are other nodes the operator pins, each by its URL and its log key
+ * (the vkey `comity init` printed there, named after its origin), with the
+ * parties whose home it is: party_vkeys[i] (named after the party) and age
+ * recipients[i].  A serving node pulls from every peer what that peer's
+ * origin lets it see and logs it; a peer logs in here with its node key
+ * to pull in turn.  Works on a serving node's store (picked up within
+ * 10 s). */
+
+/* Pins a peer (and its parties).  Harmless when repeated with the same
+ * keys; EXISTS when a name is taken by another key, or a party is homed
+ * elsewhere or here; TOOBIG past 64 peers or 256 names in its filter;
+ * USAGE for a bad URL or key. */
+COMITY_API comity_err comity_node_peer_add(comity_node *node, const char *url,
+                                           const char *log_vkey,
+                                           const char *const *party_vkeys,
+                                           const char *const *recipients,
+                                           size_t nparties, comity_error *err);
+/* The peers as a JSON array: origin, url, log_vkey, cursor, pulled,
+ * checkpoint (the last accepted) and its size, lag_entries, last_ok,
+ * lag_seconds, last_try, error, parties.  OUT *json: comity_free. */
+COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
+                                            comity_error *err);
+/* Unpins a peer by origin: no more pulls from it, its login here refused;
+ * its parties' keys and records stay.  NOTFOUND when unknown. */
+COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
+                                              comity_error *err);
+
 #ifdef __cplusplus
 }
 #endif

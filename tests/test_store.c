@@ -162,7 +162,50 @@ static void test_schema_pg(void **state)
     assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), "0");
 }
 
-/* Every operation of both backends' three tables is set (a backend that
+/* PostgreSQL's migration 2 (federation) on a store at version 1 that
+ * holds records: the tables and the log index appear, the records stay,
+ * and the federation operations work on them. */
+static void test_migrate_pg_1_to_2(void **state)
+{
+    (void)state;
+    ON_PG_ONLY();
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    char dig[65];
+    memset(dig, 'e', 64), dig[64] = 0;
+    cy_record_in r = {.id = "note--2a5c9d9e-6a8e-4d4c-9d37-000000000077", .type = "note",
+                      .author = "pk.mofa", .tlp = "green", .created = "2026-11-23T10:00:00Z",
+                      .digest = dig, .log_index = 41, .received_us = 77, .envelope = "{}",
+                      .envelope_len = 2};
+    TU_OK(cy_store_records_add(st, &r, 1, NULL, E));
+    comity_store_close(st);
+    /* back to version 1's layout */
+    pg_sql("DROP TABLE peers; DROP TABLE party_home; DROP INDEX records_log;"
+           " UPDATE comity_schema SET version = 1 WHERE name = 'store'");
+    assert_string_equal(pg_sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'records_log'"
+                               " AND schemaname = current_schema()"),
+                        "0");
+    TU_OK(comity_store_open(path, &st, E)); /* migrates */
+    assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), "2");
+    assert_string_equal(pg_sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'records_log'"
+                               " AND schemaname = current_schema()"
+                               " AND indexdef LIKE '%records USING btree (log_index)'"),
+                        "1");
+    uint64_t last = 0;
+    int64_t recv = 0;
+    bool any = false;
+    TU_OK(cy_store_records_last(st, &last, &recv, &any, E));
+    assert_true(any);
+    assert_int_equal(last, 41);
+    assert_int_equal(recv, 77);
+    cy_peer p = {.added_us = 1};
+    snprintf(p.origin, sizeof p.origin, "comity.in.test");
+    TU_OK(cy_store_peer_add(st, &p, E));
+    TU_OK(cy_store_home_set(st, "in.mea", "comity.in.test", E));
+    comity_store_close(st);
+}
+
+/* Every operation of both backends' four tables is set (a backend that
  * misses one added to store.h is refused at open), and the check itself
  * finds a missing one. */
 static void test_ops_complete(void **state)
@@ -176,7 +219,8 @@ static void test_ops_complete(void **state)
     cy_store_ops ops = *st->ops;
     cy_record_ops rec = *st->rec;
     cy_fw_store_ops fw = *st->fw;
-    comity_store fake = {&ops, st->impl, &rec, &fw};
+    cy_peer_ops peer = *st->peer;
+    comity_store fake = {&ops, st->impl, &rec, &fw, &peer};
     ops.object_owner = NULL; /* the last one */
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "store 18");
@@ -188,6 +232,13 @@ static void test_ops_complete(void **state)
     fw.delivered_list = NULL;
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "fw 4");
+    fw = *st->fw;
+    peer.fed_page = NULL; /* the last one */
+    assert_false(cy_store_ops_complete(&fake, missing));
+    assert_string_equal(missing, "peer 11");
+    fake.peer = NULL; /* a backend without the federation table */
+    assert_false(cy_store_ops_complete(&fake, missing));
+    assert_string_equal(missing, "peer 0");
     comity_store_close(st);
 }
 
@@ -957,6 +1008,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_pg, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_pg_1_to_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ops_complete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_principals_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_same_date, setup, teardown),

@@ -1,8 +1,13 @@
 /*
  * intake.c: record intake (see intake.h for the API, the checks and their
  * order).  No HTTP here: a submitter (the node's POST /v1/records handler,
- * later a federation sync thread or the CLI's offline tools) hands over an
+ * a federation puller, later the CLI's offline tools) hands over an
  * envelope and its identity, and gets the outcome through its callback.
+ * A federation puller (src/sync/) submits records relayed from a peer
+ * with cy_intake_submit_relayed: the author must be homed at that peer
+ * (rule origin), created bounds are the origin's, and a framework refusal
+ * only means the record has no effect on the framework (it is logged and
+ * stored all the same, as a replay would take it).
  *
  * The checks run on the submitter's thread; the first failure is the
  * outcome, handed to the callback before cy_intake_submit returns.
@@ -100,6 +105,7 @@ struct item {
     size_t colls_cap;
     cy_intake_done done;
     void *ctx;
+    bool relayed; /* from a peer node (cy_intake_submit_relayed) */
     /* the outcome */
     enum outcome st;
     comity_err code;
@@ -174,6 +180,10 @@ struct cy_intake {
     size_t vhand;         /* CLOCK hand */
     uint64_t vhits, vmisses;
     int64_t created_ahead_ms, created_behind_ms; /* bounds on created (opts) */
+    /* the commit time stamped on the rows (received_us), never decreasing
+     * along the log, also across restarts (docs/federation.md: a peer's
+     * date_added); the committer's alone */
+    int64_t last_received_us;
 };
 
 /* Sets the outcome of an item to a refusal. */
@@ -276,6 +286,7 @@ static const char *refusal_title(const char *rule)
         {"author", "author is not a registered party"},
         {"signature", "signature does not verify"},
         {"authenticated", "not the author"},
+        {"origin", "not this record's origin"},
         {"type", "unknown record type"},
         {"created", "created time out of bounds"},
         {"conflict", "another record has this id"},
@@ -519,6 +530,12 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
         intake_free(in);
         return rc;
     }
+    uint64_t last_idx = 0;
+    bool any = false;
+    if ((rc = cy_store_records_last(in->st, &last_idx, &in->last_received_us, &any, err))) {
+        intake_free(in);
+        return rc;
+    }
     comity_error pe = {0};
     if (cy_store_records_prepare(in->st, &pe) != COMITY_OK)
         fprintf(stderr, "comity node: %s (record intake goes on, with slower syncs)\n", pe.msg);
@@ -694,8 +711,11 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         /* the framework's rules, in log order; final (framework/live.c) */
         bool added = false;
         if ((rc = cy_fw_live_add(in->fw, it->rec, it->fwbody, &added, &e))) {
-            fail(it, "framework", rc, false, "%s", e.msg);
-            continue;
+            if (!it->relayed) {
+                fail(it, "framework", rc, false, "%s", e.msg);
+                continue;
+            }
+            added = false; /* relayed: logged, without effect on the framework */
         }
         fw_dirty = fw_dirty || added;
         fresh[nf++] = it;
@@ -724,6 +744,15 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
             fw_failed = fw_failed || fw_dirty; /* in the framework, not stored */
             nf = 0;
         }
+    }
+    if (nf) {
+        /* the commit time, in log order and never stepping back */
+        int64_t now = cy_now_ms() * 1000;
+        if (now < in->last_received_us)
+            now = in->last_received_us;
+        in->last_received_us = now;
+        for (size_t i = 0; i < nf; i++)
+            rows[i].received_us = now;
     }
     if (nf) {
         /* the rows with their indexes, in one store transaction committed
@@ -1011,8 +1040,50 @@ static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t
     return c.over ? COMITY_ERR_TOOBIG : COMITY_OK;
 }
 
+static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
+                   const char *relayed_from, cy_intake_done done, void *ctx);
+
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
                       cy_intake_done done, void *ctx)
+{
+    submit(in, env, len, who, NULL, done, ctx);
+}
+
+void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
+                              cy_intake_done done, void *ctx)
+{
+    submit(in, env, len, NULL, origin ? origin : "", done, ctx);
+}
+
+/* The author's home against where the record comes from: a local post
+ * needs a party of this node, a relayed record a party homed at the peer
+ * it came from (docs/federation.md, section 2).  False after fail(). */
+static bool origin_ok(struct cy_intake *in, struct item *it, const cy_principal *p,
+                      const char *relayed_from)
+{
+    const char *author = comity_record_author(it->rec);
+    if (!relayed_from) {
+        if (!strcmp(p->kind, "remote")) {
+            fail(it, "origin", COMITY_ERR_DENIED, false,
+                 "%s is homed at another node: its records are posted there", author);
+            return false;
+        }
+        return true;
+    }
+    char home[CY_PEER_ORIGIN_MAX + 1];
+    if (strcmp(p->kind, "remote") != 0 ||
+        cy_store_home_get(in->st, author, home, NULL) != COMITY_OK ||
+        strcmp(home, relayed_from) != 0) {
+        fail(it, "origin", COMITY_ERR_DENIED, false,
+             "the author %s is not a party homed at %s, the node it came from", author,
+             relayed_from);
+        return false;
+    }
+    return true;
+}
+
+static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
+                   const char *relayed_from, cy_intake_done done, void *ctx)
 {
     comity_error e = {0};
     if (len > COMITY_DSSE_MAX) {
@@ -1049,6 +1120,7 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
     it->env = env; /* rec's strings point into its own copy; env is kept for the row */
     it->done = done;
     it->ctx = ctx;
+    it->relayed = relayed_from != NULL;
     const char *author = comity_record_author(rec);
     cy_principal p;
     /* the submitter's principal was read from the store for this very
@@ -1058,9 +1130,13 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         p = *who;
     else if (cy_store_principal_get(in->st, author, &p, NULL, NULL) != COMITY_OK)
         p.kind[0] = '\0';
-    if (strcmp(p.kind, "party") != 0) {
+    if (strcmp(p.kind, "party") != 0 && strcmp(p.kind, "remote") != 0) {
         fail(it, "author", COMITY_ERR_DENIED, false, "'%s' is not a party registered on this node",
              author);
+        finish(it);
+        return;
+    }
+    if (!origin_ok(in, it, &p, relayed_from)) {
         finish(it);
         return;
     }
@@ -1077,13 +1153,13 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
         finish(it);
         return;
     }
-    if (!who) {
+    if (!relayed_from && !who) {
         fail(it, "authenticated", COMITY_ERR_DENIED, false, "log in as %s to post its records",
              author);
         finish(it);
         return;
     }
-    if (strcmp(who->name, author) != 0) {
+    if (!relayed_from && strcmp(who->name, author) != 0) {
         fail(it, "authenticated", COMITY_ERR_DENIED, false,
              "logged in as %s, but the record's author is %s", who->name, author);
         finish(it);
@@ -1098,14 +1174,14 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
     }
     /* record.created within the node's bounds of its clock */
     int64_t now = cy_now_ms(); /* the record's check, and its time received */
-    if ((rc = comity_record_check_created(rec, now, in->created_ahead_ms,
-                                          in->created_behind_ms, &e))) {
+    if (!relayed_from && (rc = comity_record_check_created(rec, now, in->created_ahead_ms,
+                                                           in->created_behind_ms, &e))) {
         fail(it, "created", rc, false, "%s", e.msg);
         finish(it);
         return;
     }
     /* an early refusal; the committer's check is the final one */
-    if ((rc = cy_fw_live_precheck(in->fw, rec, &it->fwbody, &e))) {
+    if (!relayed_from && (rc = cy_fw_live_precheck(in->fw, rec, &it->fwbody, &e))) {
         fail(it, "framework", rc, false, "%s", e.msg);
         finish(it);
         return;

@@ -12,7 +12,8 @@
  *   payload        the payload follows specs/records.md
  *   author         the author is a registered party
  *   signature      a signature verifies under the author's key
- *   authenticated  the submitter is the author
+ *   authenticated  the submitter is the author (relayed from a peer:
+ *                  origin, the author is a party homed at that peer)
  *   type           the record type is one this node accepts
  *   created        created within the bounds of the node's clock
  *                  (5m ahead, 10m behind unless configured)
@@ -98,6 +99,21 @@ typedef void (*cy_intake_done)(void *ctx, const cy_intake_result *res);
  * Runs the checks on the calling thread (any thread; many at once). */
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
                       cy_intake_done done, void *ctx);
+
+/* Submits one envelope relayed from the peer node `origin` (federation,
+ * docs/federation.md section 6; src/sync/ calls it after checking the
+ * record's receipt from that origin).  The same checks and commit as
+ * cy_intake_submit, except:
+ *   origin         replaces "authenticated": the author must be a party
+ *                  homed at `origin` (refused "origin" otherwise, also for
+ *                  a local author: a record is posted to its origin only)
+ *   created        not checked (the origin applied its bounds)
+ *   framework      not a refusal: the record is logged and stored, and
+ *                  has no effect on the framework's state when its rules
+ *                  refuse it at that point (as on a replay)
+ * Arguments as for cy_intake_submit; `origin` is borrowed for the call. */
+void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
+                              cy_intake_done done, void *ctx);
 
 /* Waits until every submission has had its callback.  Call before the
  * callers' resources go (e.g. before an HTTP server stops). */

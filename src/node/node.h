@@ -28,6 +28,7 @@
 #include "stix/object.h"
 #include "stix/wrapper.h"
 #include "store/store.h"
+#include "sync/sync.h"
 
 #define CY_PATH_SEGS 8          /* path segments the router accepts */
 #define CY_PATH_MAX 1024        /* bytes of a request path */
@@ -69,6 +70,7 @@ struct comity_node {
     cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
     struct cy_files *files;   /* DIR/files: sealed evidence files (src/files/), while serving */
     struct cy_alerts *alerts; /* e-mail alerts (alerts.c), while serving */
+    cy_sync *sync;            /* federation pullers (src/sync/), while serving */
 };
 
 /* Sharing levels (access.c).  A rule is one of

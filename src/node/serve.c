@@ -42,6 +42,7 @@
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
  *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
  *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
+ *   GET  /federation/...       peer nodes pull records (federation.c)
  *   /v1/records...             record intake and reading (records.c)
  *   /v1/framework/..., /v1/directory   the framework's queries (queries.c)
  *   /v1/files/{sha256}         evidence files (files.c): an upload is the one
@@ -79,6 +80,7 @@
 #include "node/alerts.h"
 #include "node/conns.h"
 #include "node/files.h"
+#include "node/federation.h"
 #include "node/queries.h"
 #include "node/records.h"
 #include "node/req.h"
@@ -286,6 +288,8 @@ static void route(cy_req *r, cy_resp *w, bool path_ok)
         cy_tiles_handle(r, w);
     else if (strcmp(r->segs[0], "witness") == 0)
         cy_witness_handle(r, w);
+    else if (cy_federation_owns(r))
+        cy_federation_handle(r, w); /* federation.c: peers pull here */
     else
         cy_resp_error(r, w, false, 404, "not found", "no such endpoint");
 }
@@ -810,12 +814,27 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_session_stop(node);
         return rc;
     }
+    /* federation: one puller per peer (src/sync/), submitting to intake */
+    cy_sync_opts so = {.store = node->store, .intake = node->intake, .key = node->key,
+                       .origin = node->origin};
+    if ((rc = cy_sync_start(&so, &node->sync, err))) {
+        cy_intake_stop(node->intake);
+        node->intake = NULL;
+        comity_log_close(node->log);
+        node->log = NULL;
+        cy_fw_live_free(node->fw);
+        node->fw = NULL;
+        cy_session_stop(node);
+        return rc;
+    }
     /* evidence files (files.c): DIR/files, temporaries of a crash swept;
      * e-mail alerts (alerts.c): on the framework's state, beside intake */
     if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_alerts_start(node, err)) ||
         (rc = cy_conns_new(&limits, &node->conns, err))) {
         cy_alerts_stop(node);
         cy_node_files_stop(node);
+        cy_sync_stop(node->sync);
+        node->sync = NULL;
         cy_intake_stop(node->intake);
         node->intake = NULL;
         comity_log_close(node->log);
@@ -853,6 +872,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_conns_free(node->conns);
         node->conns = NULL;
         cy_node_files_stop(node);
+        cy_sync_stop(node->sync);
+        node->sync = NULL;
         cy_intake_stop(node->intake); /* a clean stop: nothing was posted */
         node->intake = NULL;
         comity_log_close(node->log);
@@ -891,6 +912,8 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
+    cy_sync_stop(node->sync); /* its pages in hand committed: nobody else submits */
+    node->sync = NULL;
     cy_intake_drain(node->intake); /* no connection left suspended */
     MHD_stop_daemon(node->mhd);
     cy_conns_free(node->conns); /* every connection closed */

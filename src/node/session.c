@@ -37,8 +37,12 @@
  * Lookups are linear scans of at most a few thousand 32-byte comparisons.
  *
  * GET /v1/parties (any logged-in caller) lists each registered party's
- * verifier key and age recipient: what a client needs to seal to
- * recipients and to check their signatures.
+ * verifier key and age recipient (parties homed at a peer node included):
+ * what a client needs to seal to recipients and to check their signatures.
+ *
+ * Peer nodes log in the same way (docs/federation.md, section 4): the
+ * name is "peer:<origin>", the key the node key its operator pinned, and
+ * the session cookie then reads /federation/.
  */
 #include <pthread.h>
 #include <string.h>
@@ -229,6 +233,20 @@ static void set_cookie(cy_req *r, cy_resp *w, const char *value, long long max_a
     w->set_cookie = cy_arena_strdup(&r->arena, c);
 }
 
+/* Who may log in: a party registered here, or a peer node with its node
+ * key (docs/federation.md, section 4: the puller logs in as
+ * "peer:<origin>", signing with the key its operator pinned).  Parties
+ * homed at a peer ("remote") log in at their own node. */
+static bool login_kind(const cy_principal *p)
+{
+    return !strcmp(p->kind, "party") || !strcmp(p->kind, "peer");
+}
+
+static bool login_name_peer(const char *name)
+{
+    return !strncmp(name, "peer:", 5) && name[5] && strlen(name) <= COMITY_PARTY_MAX;
+}
+
 /* POST /v1/session/challenge {"party"} */
 static void challenge(cy_req *r, cy_resp *w)
 {
@@ -240,14 +258,15 @@ static void challenge(cy_req *r, cy_resp *w)
         return;
     const char *party = json_string_value(json_object_get(b, "party"));
     cy_principal p;
-    if (!party || json_object_size(b) != 1 || !comity_party_valid(party, NULL)) {
+    if (!party || json_object_size(b) != 1 ||
+        !(comity_party_valid(party, NULL) || login_name_peer(party))) {
         json_decref(b);
         cy_resp_rule(r, w, 400, "bad request", "session",
                      "want {\"party\": NAME} with a valid party name");
         return;
     }
     if (cy_store_principal_get(r->node->store, party, &p, NULL, NULL) != COMITY_OK ||
-        strcmp(p.kind, "party") != 0) {
+        !login_kind(&p)) {
         cy_resp_rule(r, w, 404, "not found", "session", "no party %s is registered on this node",
                      party);
         json_decref(b);
@@ -359,7 +378,7 @@ static void login(cy_req *r, cy_resp *w)
     cy_principal p;
     bool ok = take_challenge(t, nonce, party, &c) &&
               cy_store_principal_get(r->node->store, party, &p, NULL, NULL) == COMITY_OK &&
-              !strcmp(p.kind, "party") && sig_ok(&c, p.vkey, raw);
+              login_kind(&p) && sig_ok(&c, p.vkey, raw);
     json_decref(b);
     if (!ok) {
         cy_resp_rule(r, w, 403, "forbidden", "session",
@@ -446,7 +465,9 @@ static void logout(cy_req *r, cy_resp *w)
 
 static int party_cb(const cy_principal *p, void *ctx)
 {
-    if (strcmp(p->kind, "party") == 0)
+    /* parties homed at a peer too: a client seals to them and checks
+     * their signatures alike */
+    if (strcmp(p->kind, "party") == 0 || strcmp(p->kind, "remote") == 0)
         json_array_append_new(ctx, json_pack("{s:s, s:s, s:s}", "name", p->name, "vkey",
                                              p->vkey, "recipient", p->recipient));
     return 0;

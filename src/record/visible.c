@@ -45,3 +45,42 @@ bool cy_record_filter_passes(const cy_record_filter *f, const char *tlp, const c
                 return true;
     return false;
 }
+
+/* Adds `name` (its first `len` bytes) to the view unless it is there. */
+static comity_err view_add(cy_peer_view *v, const char *name, size_t len, comity_error *err)
+{
+    if (len == 0 || len > COMITY_PARTY_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID, "peer visibility: '%.*s' is no party name",
+                       (int)(len > 80 ? 80 : len), name);
+    for (size_t i = 0; i < v->f.nto; i++)
+        if (strlen(v->names[i]) == len && memcmp(v->names[i], name, len) == 0)
+            return COMITY_OK;
+    if (v->f.nto == CY_PEER_FILTER_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "peer visibility: the parties homed at the peer "
+                       "and their states make more than %d names", CY_PEER_FILTER_MAX);
+    memcpy(v->names[v->f.nto], name, len);
+    v->names[v->f.nto][len] = '\0';
+    v->to[v->f.nto] = v->names[v->f.nto];
+    v->f.nto++;
+    return COMITY_OK;
+}
+
+comity_err cy_record_peer_visibility(const char *const *parties, size_t n, cy_peer_view *v,
+                                     comity_error *err)
+{
+    memset(&v->f, 0, sizeof v->f);
+    v->tlps[0] = TLP_CLEAR;
+    v->tlps[1] = TLP_GREEN;
+    v->f.tlps = v->tlps;
+    v->f.ntlps = 2;
+    v->f.to = v->to;
+    comity_err rc;
+    for (size_t i = 0; i < n; i++) {
+        /* the party, and its state: a record to a bare state addresses
+         * every office of it */
+        if ((rc = view_add(v, parties[i], strlen(parties[i]), err)) ||
+            (rc = view_add(v, parties[i], strcspn(parties[i], "."), err)))
+            return rc;
+    }
+    return COMITY_OK;
+}

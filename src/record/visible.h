@@ -38,4 +38,25 @@ void cy_record_visibility(const char *name, cy_record_filter *f);
 bool cy_record_filter_passes(const cy_record_filter *f, const char *tlp, const char *author,
                              const char *const *to, size_t nto);
 
+/* What a peer node may see of this node's records (docs/federation.md,
+ * section 3: the cross-node rule beside specs/records.md):
+ *
+ *   a record is visible to peer P  iff  its author is local (homed at no
+ *   peer)  and  (its tlp is clear or green, or one of its recipients is a
+ *   party homed at P or the state of one)
+ *
+ * A peer's parties are `parties[0..n)` (the homes the operator pinned);
+ * the view holds the filter the store evaluates (cy_peer_filter) and the
+ * names it points to.  COMITY_ERR_TOOBIG when the parties and their states
+ * make more than CY_PEER_FILTER_MAX names (refused, never cut short).
+ * OUT *v: filled in (no allocation; v->f points into v). */
+typedef struct cy_peer_view {
+    cy_peer_filter f;
+    const char *tlps[2];
+    const char *to[CY_PEER_FILTER_MAX];
+    char names[CY_PEER_FILTER_MAX][COMITY_PARTY_MAX + 1];
+} cy_peer_view;
+comity_err cy_record_peer_visibility(const char *const *parties, size_t n, cy_peer_view *v,
+                                     comity_error *err);
+
 #endif

@@ -3,10 +3,10 @@
  * backend fills every operation of the interface (store.h).
  *
  * Backends fill their tables of operations with designated initializers,
- * so a member added to cy_store_ops, cy_record_ops or cy_fw_store_ops and
- * forgotten by one backend is NULL there: comity_store_open refuses such a
- * backend by name rather than crash on its first call, and test_store
- * checks both backends' tables.
+ * so a member added to cy_store_ops, cy_record_ops, cy_fw_store_ops or
+ * cy_peer_ops and forgotten by one backend is NULL there:
+ * comity_store_open refuses such a backend by name rather than crash on
+ * its first call, and test_store checks both backends' tables.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -36,6 +36,7 @@ _Static_assert((sizeof(cy_store_ops) - offsetof(cy_store_ops, close)) % sizeof(a
                "cy_store_ops holds only function pointers after its name");
 _Static_assert(sizeof(cy_record_ops) % sizeof(any_fn) == 0, "cy_record_ops: functions only");
 _Static_assert(sizeof(cy_fw_store_ops) % sizeof(any_fn) == 0, "cy_fw_store_ops: functions only");
+_Static_assert(sizeof(cy_peer_ops) % sizeof(any_fn) == 0, "cy_peer_ops: functions only");
 
 bool cy_store_ops_complete(const comity_store *st, char missing[32])
 {
@@ -50,6 +51,8 @@ bool cy_store_ops_complete(const comity_store *st, char missing[32])
         which = "record";
     } else if (!st->fw || (k = first_null(st->fw, sizeof *st->fw))) {
         which = "fw";
+    } else if (!st->peer || (k = first_null(st->peer, sizeof *st->peer))) {
+        which = "peer";
     }
     if (missing)
         snprintf(missing, 32, "%s %zu", which ? which : "", k);

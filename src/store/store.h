@@ -105,10 +105,10 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 6
+#define CY_STORE_SCHEMA_VERSION 7
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
- * its version 1 is SQLite's 6. */
-#define CY_STORE_PG_SCHEMA_VERSION 1
+ * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation). */
+#define CY_STORE_PG_SCHEMA_VERSION 2
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -244,13 +244,15 @@ typedef struct cy_store_ops {
 
 struct cy_record_ops;
 struct cy_fw_store_ops;
-/* The handle: a backend fills all four members when it opens. */
+struct cy_peer_ops;
+/* The handle: a backend fills all five members when it opens. */
 typedef struct comity_store comity_store;
 struct comity_store {
     const cy_store_ops *ops;
     void *impl;
     const struct cy_record_ops *rec; /* record intake (see the block at the end) */
     const struct cy_fw_store_ops *fw; /* framework events (store/delivered.h) */
+    const struct cy_peer_ops *peer;   /* federation (the section at the end) */
 };
 
 /* Opens (creating and migrating if needed) the SQLite store at `path`.
@@ -444,5 +446,168 @@ static inline comity_err cy_store_object_owner(comity_store *st, int64_t coll, c
 
 #include "store/records.h"
 #include "store/delivered.h"
+
+/* ========================================================================
+ * Federation (docs/federation.md): peers, the homes of parties homed at a
+ * peer, each peer's pull cursor, and the federation page an origin serves.
+ * A table of operations of its own (cy_peer_ops, reached through
+ * comity_store.peer), so that a backend adds this block as one more table.
+ * SQLite: tables peers and party_home, index records_log (migration 7);
+ * PostgreSQL: the same (migration 2).
+ *
+ * The store keeps and finds; the rules (who is a peer, what a peer may
+ * see, when a cursor may move) are src/sync's and src/record's.  Every
+ * write below is durable on return, one transaction each.
+ * ======================================================================== */
+
+#define CY_PEER_ORIGIN_MAX 59   /* "peer:" + origin is a principal name */
+#define CY_PEER_URL_MAX 512
+#define CY_PEER_CKPT_MAX 8192   /* a checkpoint note kept for a peer */
+#define CY_PEER_ERR_MAX 512
+#define CY_PEERS_MAX 64         /* peers of one node */
+#define CY_PEER_FILTER_MAX 256  /* names in one cy_peer_filter's to[] */
+
+/* One peer, as stored.  Plain data. */
+typedef struct cy_peer {
+    char origin[CY_PEER_ORIGIN_MAX + 1]; /* its log key's name */
+    char url[CY_PEER_URL_MAX];           /* where it serves */
+    char vkey[CY_VKEY_MAX];              /* its log key */
+    uint64_t cursor;        /* the next log index of its log to pull from */
+    char checkpoint[CY_PEER_CKPT_MAX]; /* the last checkpoint accepted ("" none) */
+    uint64_t pulled;        /* records taken from it so far */
+    int64_t added_us, last_ok_us, last_try_us; /* 0: never */
+    char error[CY_PEER_ERR_MAX]; /* the last pull's error ("" when it went well) */
+} cy_peer;
+
+/* What a peer may see, as data (made by cy_record_peer_visibility,
+ * record/visible.h; the store only evaluates it):
+ *
+ *   a record passes  iff  its author has no home row (it is local)
+ *                    and ( its tlp is one of tlps[]
+ *                       or one of its recipients is one of to[] )
+ *
+ * Strings are borrowed for the call. */
+typedef struct cy_peer_filter {
+    const char *const *tlps;
+    size_t ntlps;          /* at most CY_FILTER_TLPS_MAX */
+    const char *const *to;
+    size_t nto;            /* at most CY_PEER_FILTER_MAX */
+} cy_peer_filter;
+
+/* A federation page: the records with from <= log_index < to that pass
+ * `visible`, in log index order, at most `limit` (and *more when others
+ * remain below `to`), with their envelopes. */
+typedef struct cy_fed_query {
+    uint64_t from, to;
+    size_t limit;
+    const cy_peer_filter *visible; /* required: USAGE when NULL */
+} cy_fed_query;
+
+typedef int (*cy_peer_cb)(const cy_peer *p, void *ctx);
+typedef int (*cy_name_cb)(const char *name, void *ctx);
+
+typedef struct cy_peer_ops {
+    comity_err (*add)(void *impl, const cy_peer *p, comity_error *err);
+    comity_err (*get)(void *impl, const char *origin, cy_peer *out, comity_error *err);
+    comity_err (*list)(void *impl, cy_peer_cb cb, void *ctx, comity_error *err);
+    comity_err (*remove)(void *impl, const char *origin, comity_error *err);
+    comity_err (*advance)(void *impl, const char *origin, uint64_t cursor,
+                          const char *checkpoint, uint64_t pulled, int64_t at_us,
+                          comity_error *err);
+    comity_err (*note)(void *impl, const char *origin, const char *error, int64_t at_us,
+                       comity_error *err);
+    comity_err (*home_set)(void *impl, const char *party, const char *origin,
+                           comity_error *err);
+    comity_err (*home_get)(void *impl, const char *party, char origin[CY_PEER_ORIGIN_MAX + 1],
+                           comity_error *err);
+    comity_err (*home_list)(void *impl, const char *origin, cy_name_cb cb, void *ctx,
+                            comity_error *err);
+    comity_err (*records_last)(void *impl, uint64_t *log_index, int64_t *received_us,
+                               bool *found, comity_error *err);
+    comity_err (*fed_page)(void *impl, const cy_fed_query *q, cy_record_cb cb, void *ctx,
+                           bool *more, comity_error *err);
+} cy_peer_ops;
+
+/* Adds a peer (cursor 0, no checkpoint, no error; p->added_us kept).
+ * EXISTS when its origin is taken. */
+static inline comity_err cy_store_peer_add(comity_store *st, const cy_peer *p, comity_error *err)
+{
+    return st->peer->add(st->impl, p, err);
+}
+/* A peer by origin.  NOTFOUND when absent (or removed). */
+static inline comity_err cy_store_peer_get(comity_store *st, const char *origin, cy_peer *out,
+                                           comity_error *err)
+{
+    return st->peer->get(st->impl, origin, out, err);
+}
+/* Every peer, by origin; cb may not call the store. */
+static inline comity_err cy_store_peer_list(comity_store *st, cy_peer_cb cb, void *ctx,
+                                            comity_error *err)
+{
+    return st->peer->list(st->impl, cb, ctx, err);
+}
+/* Removes a peer (its parties' home rows stay: their keys and records
+ * stay valid).  NOTFOUND when absent. */
+static inline comity_err cy_store_peer_remove(comity_store *st, const char *origin,
+                                              comity_error *err)
+{
+    return st->peer->remove(st->impl, origin, err);
+}
+/* Moves a peer's cursor to `cursor`, keeps `checkpoint` (NULL: the one
+ * kept stays) as its last accepted one, adds `pulled` to its count, sets
+ * last_ok = last_try = at_us and clears its error, in one transaction.
+ * NOTFOUND when the peer is gone. */
+static inline comity_err cy_store_peer_advance(comity_store *st, const char *origin,
+                                               uint64_t cursor, const char *checkpoint,
+                                               uint64_t pulled, int64_t at_us,
+                                               comity_error *err)
+{
+    return st->peer->advance(st->impl, origin, cursor, checkpoint, pulled, at_us, err);
+}
+/* Sets a peer's error (at most CY_PEER_ERR_MAX - 1 bytes kept; "" clears)
+ * and last_try = at_us.  NOTFOUND when the peer is gone. */
+static inline comity_err cy_store_peer_note(comity_store *st, const char *origin,
+                                            const char *error, int64_t at_us, comity_error *err)
+{
+    return st->peer->note(st->impl, origin, error, at_us, err);
+}
+/* Records that `party` is homed at peer `origin`.  EXISTS when it is
+ * homed at another one already (the same one again is no error). */
+static inline comity_err cy_store_home_set(comity_store *st, const char *party,
+                                           const char *origin, comity_error *err)
+{
+    return st->peer->home_set(st->impl, party, origin, err);
+}
+/* Where `party` is homed.  NOTFOUND: it has no home row (a local party,
+ * or none at all). */
+static inline comity_err cy_store_home_get(comity_store *st, const char *party,
+                                           char origin[CY_PEER_ORIGIN_MAX + 1],
+                                           comity_error *err)
+{
+    return st->peer->home_get(st->impl, party, origin, err);
+}
+/* The parties homed at `origin`, by name; cb may not call the store. */
+static inline comity_err cy_store_home_list(comity_store *st, const char *origin,
+                                            cy_name_cb cb, void *ctx, comity_error *err)
+{
+    return st->peer->home_list(st->impl, origin, cb, ctx, err);
+}
+/* The stored record with the largest log index: its index and received
+ * time; *found false when there is none. */
+static inline comity_err cy_store_records_last(comity_store *st, uint64_t *log_index,
+                                               int64_t *received_us, bool *found,
+                                               comity_error *err)
+{
+    return st->peer->records_last(st->impl, log_index, received_us, found, err);
+}
+/* One federation page (cy_fed_query), each row with its envelope; rows
+ * the filter does not pass are neither returned nor counted.  USAGE
+ * without a filter or past its caps. */
+static inline comity_err cy_store_fed_page(comity_store *st, const cy_fed_query *q,
+                                           cy_record_cb cb, void *ctx, bool *more,
+                                           comity_error *err)
+{
+    return st->peer->fed_page(st->impl, q, cb, ctx, more, err);
+}
 
 #endif

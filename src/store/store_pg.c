@@ -58,9 +58,18 @@
  * Principals are not cached: a lookup is one indexed query on the pool,
  * and every process sees a replaced token as soon as it is committed.
  *
+ * Federation (store.h's last section): one statement each, committed on
+ * its own, so durable on return.  A peer filter (cy_peer_filter) becomes
+ * the WHERE clause of the federation page, its lists sent as arrays (one
+ * statement text whatever their sizes), so a page counts only what the
+ * peer may see.  An error noted for a peer is cut to CY_PEER_ERR_MAX - 1
+ * bytes at a character's start and its malformed UTF-8 replaced ('?'):
+ * a text column here holds UTF-8 only, and the message may quote what a
+ * peer sent.
+ *
  * Schema: MIGRATIONS[k] takes the schema "store" from version k to k+1
  * (pg/db.h).  Version 1 is the layout the SQLite store reached at its
- * version 6, written for PostgreSQL.
+ * version 6, written for PostgreSQL; version 2 adds SQLite's 7.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -123,6 +132,18 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE sync_mark(one boolean PRIMARY KEY DEFAULT true CHECK (one),"
     " n bigint NOT NULL);"
     "INSERT INTO sync_mark(n) VALUES(0);",
+    /* 1 -> 2: federation (SQLite's migration 7; the block "Federation"
+     * at the end): peers, the homes of parties homed at a peer, and
+     * records by log index (the federation page walks the log, and
+     * records_last reads its end; the keys grow with intake, so the index
+     * costs a batch its right-most leaf only) */
+    "CREATE TABLE peers(origin text PRIMARY KEY, url text NOT NULL, vkey text NOT NULL,"
+    " cursor bigint NOT NULL DEFAULT 0, checkpoint text NOT NULL DEFAULT '',"
+    " pulled bigint NOT NULL DEFAULT 0, added bigint NOT NULL, last_ok bigint NOT NULL"
+    " DEFAULT 0, last_try bigint NOT NULL DEFAULT 0, error text NOT NULL DEFAULT '');"
+    "CREATE TABLE party_home(party text PRIMARY KEY, origin text NOT NULL);"
+    "CREATE INDEX party_home_origin ON party_home(origin, party);"
+    "CREATE INDEX records_log ON records(log_index);",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -1892,6 +1913,317 @@ static const cy_fw_store_ops PG_FW_OPS = {
     .delivered_list = pg_delivered_list,
 };
 
+/* ======================================================================== */
+/* Federation (see the last section of store.h): peers, party homes, the    */
+/* federation page.  Only this block and migration 2 touch these tables.    */
+/* ======================================================================== */
+
+#define PEER_COLS "origin,url,vkey,cursor,checkpoint,pulled,added,last_ok,last_try,error"
+
+static void read_peer(const PGresult *r, int row, cy_peer *p)
+{
+    memset(p, 0, sizeof *p);
+    copy_at(p->origin, sizeof p->origin, r, row, 0);
+    copy_at(p->url, sizeof p->url, r, row, 1);
+    copy_at(p->vkey, sizeof p->vkey, r, row, 2);
+    p->cursor = (uint64_t)i64_at(r, row, 3);
+    copy_at(p->checkpoint, sizeof p->checkpoint, r, row, 4);
+    p->pulled = (uint64_t)i64_at(r, row, 5);
+    p->added_us = i64_at(r, row, 6);
+    p->last_ok_us = i64_at(r, row, 7);
+    p->last_try_us = i64_at(r, row, 8);
+    copy_at(p->error, sizeof p->error, r, row, 9);
+}
+
+static comity_err pg_peer_add(void *impl, const cy_peer *p, comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, p->origin);
+    a_text(&a, p->url);
+    a_text(&a, p->vkey);
+    a_i64(&a, p->added_us);
+    char exists[CY_PEER_ORIGIN_MAX + 32];
+    snprintf(exists, sizeof exists, "a peer %s exists", p->origin);
+    comity_err rc = run1(impl, "INSERT INTO peers(origin, url, vkey, added)"
+                               " VALUES($1, $2, $3, $4)",
+                         &a, NULL, "adding a peer", exists, err);
+    a_free(&a);
+    return rc;
+}
+
+static comity_err pg_peer_get(void *impl, const char *origin, cy_peer *out, comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, origin);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT " PEER_COLS " FROM peers WHERE origin = $1", &a, &r,
+                         "reading a peer", NULL, err);
+    a_free(&a);
+    if (!rc && PQntuples(r) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no peer %s", origin);
+    else if (!rc)
+        read_peer(r, 0, out);
+    PQclear(r);
+    return rc;
+}
+
+/* At most CY_PEERS_MAX rows are wanted; all are read in one result, and
+ * cb runs with no connection held. */
+static comity_err pg_peer_list(void *impl, cy_peer_cb cb, void *ctx, comity_error *err)
+{
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT " PEER_COLS " FROM peers ORDER BY origin", NULL, &r,
+                         "listing peers", NULL, err);
+    cy_peer *p = rc ? NULL : cy_calloc(1, sizeof *p);
+    if (!rc && !p)
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        read_peer(r, i, p);
+        if (cb(p, ctx))
+            break;
+    }
+    cy_free(p);
+    PQclear(r);
+    return rc;
+}
+
+/* Runs a one-statement write on the peer `origin`; NOTFOUND when no row
+ * changed.  Frees a's buffers. */
+static comity_err peer_write(struct pg *p, const char *sql, struct args *a, const char *origin,
+                             const char *what, comity_error *err)
+{
+    PGresult *r = NULL;
+    comity_err rc = run1(p, sql, a, &r, what, NULL, err);
+    a_free(a);
+    if (!rc && !changed(r))
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no peer %s", origin);
+    PQclear(r);
+    return rc;
+}
+
+static comity_err pg_peer_remove(void *impl, const char *origin, comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, origin);
+    return peer_write(impl, "DELETE FROM peers WHERE origin = $1", &a, origin,
+                      "removing a peer", err);
+}
+
+static comity_err pg_peer_advance(void *impl, const char *origin, uint64_t cursor,
+                                  const char *checkpoint, uint64_t pulled, int64_t at_us,
+                                  comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    int o = a_text(&a, origin), c = a_i64(&a, (int64_t)cursor), k = a_text(&a, checkpoint);
+    int n = a_i64(&a, (int64_t)pulled), t = a_i64(&a, at_us);
+    char sql[320];
+    snprintf(sql, sizeof sql, "UPDATE peers SET cursor = $%d, checkpoint = coalesce($%d::text,"
+                              " checkpoint), pulled = pulled + $%d, last_ok = $%d,"
+                              " last_try = $%d, error = '' WHERE origin = $%d",
+             c, k, n, t, t, o);
+    return peer_write(impl, sql, &a, origin, "moving a peer's cursor", err);
+}
+
+/* The error text as kept (OUT out[CY_PEER_ERR_MAX]): at most
+ * CY_PEER_ERR_MAX - 1 bytes, cut at a character's start, each byte that
+ * starts no valid UTF-8 sequence replaced by '?'. */
+static void error_text(const char *in, char out[CY_PEER_ERR_MAX])
+{
+    const uint8_t *s = (const uint8_t *)in;
+    size_t len = strlen(in), n = 0;
+    while (len > 0) {
+        uint32_t cp;
+        size_t k = cy_utf8_decode(s, len, &cp);
+        if (k == 0) {
+            if (n + 1 > CY_PEER_ERR_MAX - 1)
+                break;
+            out[n++] = '?';
+            s++, len--;
+            continue;
+        }
+        if (n + k > CY_PEER_ERR_MAX - 1)
+            break;
+        memcpy(out + n, s, k);
+        n += k, s += k, len -= k;
+    }
+    out[n] = 0;
+}
+
+static comity_err pg_peer_note(void *impl, const char *origin, const char *error, int64_t at_us,
+                               comity_error *err)
+{
+    char *text = cy_malloc(CY_PEER_ERR_MAX);
+    if (!text)
+        return cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+    error_text(error, text);
+    struct args a;
+    a_init(&a);
+    a_text(&a, text);
+    a_i64(&a, at_us);
+    a_text(&a, origin);
+    comity_err rc = peer_write(impl, "UPDATE peers SET error = $1, last_try = $2"
+                                     " WHERE origin = $3",
+                               &a, origin, "noting a peer's error", err);
+    cy_free(text);
+    return rc;
+}
+
+static comity_err pg_home_get(void *impl, const char *party, char origin[CY_PEER_ORIGIN_MAX + 1],
+                              comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, party);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT origin FROM party_home WHERE party = $1", &a, &r,
+                         "reading a party's home", NULL, err);
+    a_free(&a);
+    if (!rc && PQntuples(r) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: %s has no home row", party);
+    else if (!rc)
+        copy_at(origin, CY_PEER_ORIGIN_MAX + 1, r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+/* An insert that adds nothing means the party has a home: it is read in
+ * a new statement (READ COMMITTED: a new snapshot, which sees the row the
+ * insert met, whoever committed it). */
+static comity_err pg_home_set(void *impl, const char *party, const char *origin,
+                              comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, party);
+    a_text(&a, origin);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "INSERT INTO party_home(party, origin) VALUES($1, $2)"
+                               " ON CONFLICT (party) DO NOTHING",
+                         &a, &r, "setting a party's home", NULL, err);
+    a_free(&a);
+    bool added = !rc && changed(r);
+    PQclear(r);
+    if (rc || added)
+        return rc;
+    char have[CY_PEER_ORIGIN_MAX + 1];
+    if ((rc = pg_home_get(impl, party, have, err)))
+        return rc;
+    if (strcmp(have, origin) != 0)
+        return cy_fail(err, COMITY_ERR_EXISTS, "store: %s is homed at %s already", party, have);
+    return COMITY_OK;
+}
+
+/* The parties of one peer, in one result; cb runs with no connection
+ * held. */
+static comity_err pg_home_list(void *impl, const char *origin, cy_name_cb cb, void *ctx,
+                               comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, origin);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT party FROM party_home WHERE origin = $1 ORDER BY party",
+                         &a, &r, "listing a peer's parties", NULL, err);
+    a_free(&a);
+    for (int i = 0; !rc && i < PQntuples(r); i++)
+        if (cb(PQgetvalue(r, i, 0), ctx))
+            break;
+    PQclear(r);
+    return rc;
+}
+
+static comity_err pg_records_last(void *impl, uint64_t *log_index, int64_t *received_us,
+                                  bool *found, comity_error *err)
+{
+    *found = false;
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT log_index, received FROM records"
+                               " ORDER BY log_index DESC LIMIT 1",
+                         NULL, &r, "reading the last record", NULL, err);
+    if (!rc && PQntuples(r) > 0) {
+        *found = true;
+        *log_index = (uint64_t)i64_at(r, 0, 0);
+        *received_us = i64_at(r, 0, 1);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The federation page: the filter (cy_peer_filter) compiled into the
+ * query, so that a page counts only what the peer may see.  Its lists go
+ * as arrays: the statement text depends only on which lists are empty.
+ * Log indexes above INT64_MAX (a bigint's largest) match no row. */
+static comity_err pg_fed_page(void *impl, const cy_fed_query *q, cy_record_cb cb, void *ctx,
+                              bool *more, comity_error *err)
+{
+    *more = false;
+    const cy_peer_filter *v = q->visible;
+    if (!v || v->ntlps > CY_FILTER_TLPS_MAX || v->nto > CY_PEER_FILTER_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: a federation page needs a peer filter "
+                                              "within its caps");
+    uint64_t to = q->to > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : q->to;
+    if (to <= q->from || q->limit == 0)
+        return COMITY_OK;
+    size_t limit = q->limit < (size_t)INT32_MAX ? q->limit : (size_t)INT32_MAX;
+    cy_buf sql;
+    cy_buf_init(&sql, SQL_MAX);
+    struct args a;
+    a_init(&a);
+    int f = a_i64(&a, (int64_t)q->from), t = a_i64(&a, (int64_t)to);
+    comity_err e = cy_buf_printf(&sql, "SELECT " RECORD_COLS ", envelope FROM records r"
+                                       " WHERE r.log_index >= $%d AND r.log_index < $%d"
+                                       " AND NOT EXISTS(SELECT 1 FROM party_home h"
+                                       " WHERE h.party = r.author) AND (false",
+                                 f, t);
+    if (v->ntlps)
+        e |= cy_buf_printf(&sql, " OR r.tlp = ANY($%d::text[])",
+                           a_texts(&a, v->tlps, NULL, v->ntlps));
+    if (v->nto)
+        e |= cy_buf_printf(&sql, " OR EXISTS(SELECT 1 FROM record_to t WHERE t.seq = r.seq"
+                                 " AND t.party = ANY($%d::text[]))",
+                           a_texts(&a, v->to, NULL, v->nto));
+    e |= cy_buf_printf(&sql, ") ORDER BY r.log_index LIMIT $%d",
+                       a_i64(&a, (int64_t)limit + 1));
+    PGresult *r = NULL;
+    comity_err rc = e ? cy_fail(err, COMITY_ERR_TOOBIG, "store: federation query too long")
+                      : run1(impl, (const char *)sql.data, &a, &r, "reading a federation page",
+                             NULL, err);
+    a_free(&a);
+    cy_buf_free(&sql);
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        if ((size_t)i == limit) {
+            *more = true;
+            break;
+        }
+        cy_record_row o;
+        read_record(r, i, &o, true);
+        if (cb(&o, ctx)) {
+            *more = true;
+            break;
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+static const cy_peer_ops PG_PEER_OPS = {
+    .add = pg_peer_add,
+    .get = pg_peer_get,
+    .list = pg_peer_list,
+    .remove = pg_peer_remove,
+    .advance = pg_peer_advance,
+    .note = pg_peer_note,
+    .home_set = pg_home_set,
+    .home_get = pg_home_get,
+    .home_list = pg_home_list,
+    .records_last = pg_records_last,
+    .fed_page = pg_fed_page,
+};
+
 /* ---- opening ------------------------------------------------------------- */
 
 comity_err cy_store_pg_open(const char *conninfo, comity_store **out, comity_error *err)
@@ -1922,6 +2254,7 @@ comity_err cy_store_pg_open(const char *conninfo, comity_store **out, comity_err
     st->ops = &PG_OPS;
     st->rec = &PG_RECORD_OPS;
     st->fw = &PG_FW_OPS;
+    st->peer = &PG_PEER_OPS;
     st->impl = p;
     *out = st;
     return COMITY_OK;

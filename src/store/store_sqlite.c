@@ -148,10 +148,22 @@ static const char *const MIGRATIONS[] = {
     " PRIMARY KEY(coll, id)) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO object_owner SELECT DISTINCT coll, id, '' FROM objects"
     " WHERE rec IS NULL;",
+    /* 6 -> 7: federation (the block "Federation" at the end): peers, the
+     * homes of parties homed at a peer, and records by log index again
+     * (the federation page walks the log; the keys are sequential, so the
+     * index costs intake the right-most leaf only) */
+    "CREATE TABLE IF NOT EXISTS peers(origin TEXT PRIMARY KEY, url TEXT NOT NULL, vkey TEXT NOT NULL,"
+    " cursor INTEGER NOT NULL DEFAULT 0, checkpoint TEXT NOT NULL DEFAULT '',"
+    " pulled INTEGER NOT NULL DEFAULT 0, added INTEGER NOT NULL, last_ok INTEGER NOT NULL"
+    " DEFAULT 0, last_try INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE IF NOT EXISTS party_home(party TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS party_home_origin ON party_home(origin, party);"
+    "CREATE INDEX IF NOT EXISTS records_log ON records(log_index);",
 };
 
 static const struct cy_record_ops *sqlite_record_ops(void);
 static const struct cy_fw_store_ops *sqlite_fw_ops(void);
+static const struct cy_peer_ops *sqlite_peer_ops(void);
 
 struct stmt_slot {
     char *sql;
@@ -1761,6 +1773,7 @@ comity_err cy_store_sqlite_open(const char *path, comity_store **out, comity_err
     st->ops = &SQLITE_OPS;
     st->rec = sqlite_record_ops();
     st->fw = sqlite_fw_ops();
+    st->peer = sqlite_peer_ops();
     st->impl = q;
     *out = st;
     return COMITY_OK;
@@ -2359,3 +2372,291 @@ static const cy_fw_store_ops SQLITE_FW_OPS = {
 };
 
 static const struct cy_fw_store_ops *sqlite_fw_ops(void) { return &SQLITE_FW_OPS; }
+
+/* ======================================================================== */
+/* Federation (see the last section of store.h): peers, party homes, the    */
+/* federation page.  Only this block and migration 7 touch these tables.    */
+/* ======================================================================== */
+
+#define PEER_COLS "origin,url,vkey,cursor,checkpoint,pulled,added,last_ok,last_try,error"
+
+static void read_peer(sqlite3_stmt *st, cy_peer *p)
+{
+    memset(p, 0, sizeof *p);
+    copy_text(p->origin, sizeof p->origin, st, 0);
+    copy_text(p->url, sizeof p->url, st, 1);
+    copy_text(p->vkey, sizeof p->vkey, st, 2);
+    p->cursor = (uint64_t)sqlite3_column_int64(st, 3);
+    copy_text(p->checkpoint, sizeof p->checkpoint, st, 4);
+    p->pulled = (uint64_t)sqlite3_column_int64(st, 5);
+    p->added_us = sqlite3_column_int64(st, 6);
+    p->last_ok_us = sqlite3_column_int64(st, 7);
+    p->last_try_us = sqlite3_column_int64(st, 8);
+    copy_text(p->error, sizeof p->error, st, 9);
+}
+
+static comity_err sq_peer_add(void *impl, const cy_peer *p, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT INTO peers(origin,url,vkey,added)"
+                                         " VALUES(?,?,?,?)", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, p->origin, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, p->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, p->vkey, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 4, p->added_us);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_CONSTRAINT)
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: a peer %s exists", p->origin);
+    else
+        rc = frame_check(&f, s, "adding a peer", err);
+    return frame_done(&f, rc);
+}
+
+static comity_err sq_peer_get(void *impl, const char *origin, cy_peer *out, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " PEER_COLS " FROM peers WHERE origin=?",
+                               false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, origin, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW)
+        read_peer(f.st, out);
+    else if (s == SQLITE_DONE)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no peer %s", origin);
+    else
+        rc = frame_check(&f, s, "reading a peer", err);
+    return frame_done(&f, rc);
+}
+
+static comity_err sq_peer_list(void *impl, cy_peer_cb cb, void *ctx, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " PEER_COLS " FROM peers ORDER BY origin",
+                               false, err);
+    if (rc)
+        return rc;
+    int s;
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
+        cy_peer p;
+        read_peer(f.st, &p);
+        if (cb(&p, ctx))
+            break;
+    }
+    return frame_done(&f, frame_check(&f, s, "listing peers", err));
+}
+
+/* Runs a one-statement write on the peer `origin` (its last parameter);
+ * NOTFOUND when no row changed. */
+static comity_err peer_write(struct frame *f, const char *origin, int at, const char *what,
+                             comity_error *err)
+{
+    sqlite3_bind_text(f->st, at, origin, -1, SQLITE_STATIC);
+    comity_err rc = frame_check(f, sqlite3_step(f->st), what, err);
+    if (!rc && sqlite3_changes(f->c->db) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no peer %s", origin);
+    return frame_done(f, rc);
+}
+
+static comity_err sq_peer_remove(void *impl, const char *origin, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "DELETE FROM peers WHERE origin=?", false, err);
+    return rc ? rc : peer_write(&f, origin, 1, "removing a peer", err);
+}
+
+static comity_err sq_peer_advance(void *impl, const char *origin, uint64_t cursor,
+                                  const char *checkpoint, uint64_t pulled, int64_t at_us,
+                                  comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "UPDATE peers SET cursor=?, checkpoint=coalesce(?,"
+                                         " checkpoint), pulled=pulled+?, last_ok=?, last_try=?,"
+                                         " error='' WHERE origin=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(f.st, 1, (sqlite3_int64)cursor);
+    if (checkpoint)
+        sqlite3_bind_text(f.st, 2, checkpoint, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 3, (sqlite3_int64)pulled);
+    sqlite3_bind_int64(f.st, 4, at_us);
+    sqlite3_bind_int64(f.st, 5, at_us);
+    return peer_write(&f, origin, 6, "moving a peer's cursor", err);
+}
+
+static comity_err sq_peer_note(void *impl, const char *origin, const char *error, int64_t at_us,
+                               comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "UPDATE peers SET error=?, last_try=? WHERE origin=?",
+                               false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, error, (int)strnlen(error, CY_PEER_ERR_MAX - 1),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 2, at_us);
+    return peer_write(&f, origin, 3, "noting a peer's error", err);
+}
+
+static comity_err sq_home_get(void *impl, const char *party, char origin[CY_PEER_ORIGIN_MAX + 1],
+                              comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT origin FROM party_home WHERE party=?", false,
+                               err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, party, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW)
+        copy_text(origin, CY_PEER_ORIGIN_MAX + 1, f.st, 0);
+    else if (s == SQLITE_DONE)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: %s has no home row", party);
+    else
+        rc = frame_check(&f, s, "reading a party's home", err);
+    return frame_done(&f, rc);
+}
+
+static comity_err sq_home_set(void *impl, const char *party, const char *origin,
+                              comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT INTO party_home(party,origin) VALUES(?,?)"
+                                         " ON CONFLICT(party) DO NOTHING", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, origin, -1, SQLITE_STATIC);
+    rc = frame_check(&f, sqlite3_step(f.st), "setting a party's home", err);
+    bool added = !rc && sqlite3_changes(f.c->db) > 0;
+    frame_done(&f, rc);
+    if (rc || added)
+        return rc;
+    char have[CY_PEER_ORIGIN_MAX + 1];
+    if ((rc = sq_home_get(impl, party, have, err)))
+        return rc;
+    if (strcmp(have, origin) != 0)
+        return cy_fail(err, COMITY_ERR_EXISTS, "store: %s is homed at %s already", party, have);
+    return COMITY_OK;
+}
+
+static comity_err sq_home_list(void *impl, const char *origin, cy_name_cb cb, void *ctx,
+                               comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT party FROM party_home WHERE origin=?"
+                                         " ORDER BY party", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, origin, -1, SQLITE_STATIC);
+    int s;
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW)
+        if (cb((const char *)sqlite3_column_text(f.st, 0), ctx))
+            break;
+    return frame_done(&f, frame_check(&f, s, "listing a peer's parties", err));
+}
+
+static comity_err sq_records_last(void *impl, uint64_t *log_index, int64_t *received_us,
+                                  bool *found, comity_error *err)
+{
+    struct frame f;
+    *found = false;
+    comity_err rc = frame_open(&f, impl, "SELECT log_index, received FROM records"
+                                         " ORDER BY log_index DESC LIMIT 1", false, err);
+    if (rc)
+        return rc;
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW) {
+        *found = true;
+        *log_index = (uint64_t)sqlite3_column_int64(f.st, 0);
+        *received_us = sqlite3_column_int64(f.st, 1);
+    }
+    return frame_done(&f, frame_check(&f, s, "reading the last record", err));
+}
+
+/* The federation page: the filter (cy_peer_filter) compiled into the
+ * query, so that a page counts only what the peer may see.  The statement
+ * text depends only on the filter's sizes, so it is cached like others. */
+static comity_err sq_fed_page(void *impl, const cy_fed_query *q, cy_record_cb cb, void *ctx,
+                              bool *more, comity_error *err)
+{
+    *more = false;
+    const cy_peer_filter *v = q->visible;
+    if (!v || v->ntlps > CY_FILTER_TLPS_MAX || v->nto > CY_PEER_FILTER_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "store: a federation page needs a peer filter "
+                                              "within its caps");
+    if (q->to <= q->from || q->limit == 0)
+        return COMITY_OK;
+    cy_buf sql;
+    cy_buf_init(&sql, SQL_MAX * 4);
+    comity_err e = cy_buf_puts(&sql, "SELECT " RECORD_COLS ",envelope FROM records r"
+                                     " WHERE r.log_index>=? AND r.log_index<?"
+                                     " AND NOT EXISTS(SELECT 1 FROM party_home h"
+                                     " WHERE h.party=r.author) AND (0");
+    if (v->ntlps) {
+        e |= cy_buf_puts(&sql, " OR r.tlp IN (");
+        for (size_t i = 0; i < v->ntlps; i++)
+            e |= cy_buf_puts(&sql, i ? ",?" : "?");
+        e |= cy_buf_puts(&sql, ")");
+    }
+    if (v->nto) {
+        e |= cy_buf_puts(&sql, " OR EXISTS(SELECT 1 FROM record_to t WHERE t.seq=r.seq"
+                               " AND t.party IN (");
+        for (size_t i = 0; i < v->nto; i++)
+            e |= cy_buf_puts(&sql, i ? ",?" : "?");
+        e |= cy_buf_puts(&sql, "))");
+    }
+    e |= cy_buf_puts(&sql, ") ORDER BY r.log_index LIMIT ?");
+    if (e) {
+        cy_buf_free(&sql);
+        return cy_fail(err, COMITY_ERR_TOOBIG, "store: federation query too long");
+    }
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, (const char *)sql.data, false, err);
+    cy_buf_free(&sql);
+    if (rc)
+        return rc;
+    int k = 1;
+    sqlite3_bind_int64(f.st, k++, (sqlite3_int64)q->from);
+    sqlite3_bind_int64(f.st, k++, (sqlite3_int64)q->to);
+    for (size_t i = 0; i < v->ntlps; i++)
+        sqlite3_bind_text(f.st, k++, v->tlps[i], -1, SQLITE_STATIC);
+    for (size_t i = 0; i < v->nto; i++)
+        sqlite3_bind_text(f.st, k++, v->to[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, k, (sqlite3_int64)q->limit + 1);
+    size_t n = 0;
+    int s;
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
+        if (n == q->limit) {
+            *more = true;
+            break;
+        }
+        n++;
+        cy_record_row r;
+        read_record(f.st, &r, true);
+        if (cb(&r, ctx)) {
+            *more = true;
+            break;
+        }
+    }
+    return frame_done(&f, frame_check(&f, s, "reading a federation page", err));
+}
+
+static const cy_peer_ops SQLITE_PEER_OPS = {
+    .add = sq_peer_add,
+    .get = sq_peer_get,
+    .list = sq_peer_list,
+    .remove = sq_peer_remove,
+    .advance = sq_peer_advance,
+    .note = sq_peer_note,
+    .home_set = sq_home_set,
+    .home_get = sq_home_get,
+    .home_list = sq_home_list,
+    .records_last = sq_records_last,
+    .fed_page = sq_fed_page,
+};
+
+static const struct cy_peer_ops *sqlite_peer_ops(void) { return &SQLITE_PEER_OPS; }

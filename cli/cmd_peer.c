@@ -1,0 +1,77 @@
+/*
+ * cmd_peer.c: `comity peer add|list|remove DIR ...`: the node's pinned peer
+ * nodes (docs/federation.md), edited by the operator on the node's machine
+ * (also while it serves: its pullers pick a new peer up within 10 s).
+ * Argument parsing only; the rules are the library's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cmd_peer(int argc, char **argv)
+{
+    if (argc < 3)
+        return cli_usage("peer", "want: peer add|list|remove DIR ...");
+    const char *sub = argv[1], *dir = argv[2];
+    const char *url = NULL, *log_vkey = NULL;
+    struct cli_list vkeys = {0}, recips = {0};
+    int status = CLI_OK;
+    for (int i = 3; i < argc && status == CLI_OK; i++) {
+        if (!strcmp(argv[i], "--log-vkey") && i + 1 < argc) {
+            log_vkey = argv[++i];
+        } else if (!strcmp(argv[i], "--party") && i + 1 < argc) {
+            /* VKEY,AGE1: base64 and bech32 hold no comma */
+            char *v = argv[++i], *comma = strchr(v, ',');
+            if (!comma || strchr(comma + 1, ','))
+                status = cli_usage("peer", "--party wants VKEY,AGE1 (got %s)", v);
+            else if (cli_list_add(&vkeys, v) || cli_list_add(&recips, comma + 1))
+                status = CLI_FAIL;
+            else
+                *comma = '\0';
+        } else if (argv[i][0] == '-') {
+            status = cli_usage("peer", "unknown option %s", argv[i]);
+        } else if (!url) {
+            url = argv[i];
+        } else {
+            status = cli_usage("peer", "unexpected argument %s", argv[i]);
+        }
+    }
+    if (status == CLI_OK && strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "remove"))
+        status = cli_usage("peer", "unknown subcommand %s", sub);
+    if (status == CLI_OK && !strcmp(sub, "add") && (!url || !log_vkey))
+        status = cli_usage("peer", "add needs URL and --log-vkey");
+    if (status == CLI_OK && !strcmp(sub, "remove") && !url)
+        status = cli_usage("peer", "remove needs the peer's origin");
+    if (status == CLI_OK && strcmp(sub, "add") && (log_vkey || vkeys.n))
+        status = cli_usage("peer", "--log-vkey and --party are for add");
+    comity_error e = {0};
+    comity_node *node = NULL;
+    if (status == CLI_OK && comity_node_open(dir, &node, &e))
+        status = cli_error("peer", &e);
+    char *out = NULL;
+    if (status == CLI_OK) {
+        comity_err rc;
+        if (!strcmp(sub, "add"))
+            rc = comity_node_peer_add(node, url, log_vkey, (const char *const *)vkeys.v,
+                                      (const char *const *)recips.v, vkeys.n, &e);
+        else if (!strcmp(sub, "remove"))
+            rc = comity_node_peer_remove(node, url, &e);
+        else
+            rc = comity_node_peer_list(node, &out, &e);
+        if (rc)
+            status = cli_error("peer", &e);
+        else if (!strcmp(sub, "list"))
+            printf("%s\n", out);
+        else if (!strcmp(sub, "add"))
+            printf("peer %s pinned with %zu part%s homed at it\n", url, vkeys.n,
+                   vkeys.n == 1 ? "y" : "ies");
+        else
+            printf("peer %s removed: no more pulls from it, its login refused\n", url);
+    }
+    comity_free(out);
+    comity_node_close(node);
+    cli_list_free(&vkeys);
+    cli_list_free(&recips);
+    return cli_finish(status);
+}

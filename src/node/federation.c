@@ -1,0 +1,379 @@
+/*
+ * federation.c: the origin's side of federation (docs/federation.md,
+ * section 5): a TAXII 2.1 API root for peer nodes, /federation/, with one
+ * collection whose objects are the records the calling peer may see, in
+ * this node's log order, each with its receipt.
+ *
+ *   GET /federation/                                  API root
+ *   GET /federation/collections/                      the one collection
+ *   GET /federation/collections/{id}/                 it
+ *   GET /federation/collections/{id}/objects/?limit=&next=
+ *   GET /federation/consistency/{old}/{size}          RFC 6962 proof lines
+ *
+ * Only a peer may read (a principal of kind "peer", logged in by the
+ * node's one login mechanism, session.c, with its node key, and still in
+ * the store's peers): anonymous 401, anyone else 403.  What it may see is
+ * src/record's rule (cy_record_peer_visibility) over the parties the
+ * operator homed at it; the store evaluates it inside its query.
+ *
+ * A page: the latest checkpoint is read once; the records with
+ * cursor <= log index < min(checkpoint size, stored frontier) that the
+ * peer may see, in log order, at most `limit`; each rendered as its
+ * x-comity-record wrapper (src/stix) plus "x_comity_log_index" and
+ * "x_comity_receipt" (a tlog-proof against that one checkpoint).  `next`
+ * is the log index the next page starts at, given on every page (with
+ * more = false it is where the scan ended: the puller stores it and never
+ * scans those entries again).  date_added is the record's commit time
+ * (intake stamps it in log order, never decreasing); a page also never
+ * lets it step back, for records stored before the stamp was monotone.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node/federation.h"
+#include "record/visible.h"
+#include "stix/wrapper.h"
+#include "tlog/tlog.h"
+
+#define FED_ROOT "federation"
+#define FED_ALIAS "federation"
+
+/* ---- who is asking --------------------------------------------------------- */
+
+/* The calling peer's origin (from its principal "peer:<origin>"), or NULL
+ * after answering 401 / 403. */
+static const char *caller_peer(cy_req *r, cy_resp *w, cy_peer *p)
+{
+    if (r->anon) {
+        cy_resp_error(r, w, true, 401, "unauthorized",
+                      "log in with the node key of a peer (docs/federation.md)");
+        return NULL;
+    }
+    const char *name = r->who.name;
+    if (strcmp(r->who.kind, "peer") != 0 || strncmp(name, CY_PEER_PREFIX, 5) != 0 ||
+        cy_store_peer_get(r->node->store, name + 5, p, NULL) != COMITY_OK) {
+        cy_resp_error(r, w, true, 403, "forbidden", "only peer nodes read the federation");
+        return NULL;
+    }
+    return p->origin;
+}
+
+/* ---- resources -------------------------------------------------------------- */
+
+static void collection_id(cy_req *r, char id[CY_UUID_BUF])
+{
+    cy_collection_id(r->node->origin, FED_ALIAS, id);
+}
+
+static json_t *collection_json(cy_req *r)
+{
+    char id[CY_UUID_BUF];
+    collection_id(r, id);
+    return json_pack("{s:s, s:s, s:s, s:b, s:b, s:[s]}", "id", id, "title",
+                     "Records for peer nodes", "description",
+                     "the records of this origin the calling peer may see, in log order, "
+                     "each with its receipt; next is a log index",
+                     "can_read", 1, "can_write", 0, "media_types", CY_STIX_WRAPPER_MEDIA);
+}
+
+/* Appends s as a JSON string. */
+static comity_err json_str(cy_buf *b, const char *s, size_t n)
+{
+    comity_err e = cy_buf_puts(b, "\"");
+    size_t run = 0;
+    for (size_t i = 0; i < n && !e; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        e |= cy_buf_append(b, s + run, i - run);
+        run = i + 1;
+        if (c == '\n')
+            e |= cy_buf_puts(b, "\\n");
+        else if (c == '"' || c == '\\')
+            e |= cy_buf_printf(b, "\\%c", c);
+        else
+            e |= cy_buf_printf(b, "\\u%04x", c);
+    }
+    e |= cy_buf_append(b, s + run, n - run);
+    return e | cy_buf_puts(b, "\"");
+}
+
+struct page {
+    cy_req *r;
+    cy_buf *b;
+    const char *note; /* the checkpoint every receipt is against */
+    size_t note_len;
+    uint64_t size;
+    size_t n;
+    uint64_t last_index;
+    int64_t first, last; /* date_added of the first / last object */
+    bool full;           /* stopped at the byte cap before the row in hand */
+    uint64_t stopped_at;
+    comity_err rc;
+    comity_error e;
+};
+
+static int page_row(const cy_record_row *row, void *ctx)
+{
+    struct page *pg = ctx;
+    if (pg->n > 0 && pg->b->len >= CY_FED_PAGE_BYTES) {
+        pg->full = true;
+        pg->stopped_at = row->log_index;
+        return 1;
+    }
+    uint8_t *hashes = NULL;
+    size_t nh = 0;
+    char *proof = NULL;
+    size_t plen = 0;
+    comity_err rc = comity_log_inclusion(pg->r->node->log, row->log_index, pg->size, &hashes, &nh,
+                                         &pg->e);
+    if (!rc)
+        rc = cy_tlog_proof_format(row->log_index, (const uint8_t(*)[CY_HASH])hashes, nh, pg->note,
+                                  pg->note_len, &proof, &plen, &pg->e);
+    cy_free(hashes);
+    cy_stix_wrapped wr = {row->id, row->type, row->author, row->tlp, row->created,
+                          row->envelope, row->envelope_len};
+    size_t mark = pg->b->len;
+    if (!rc && pg->n)
+        rc = cy_buf_puts(pg->b, ",");
+    if (!rc)
+        rc = cy_stix_wrapper_append(pg->b, &wr);
+    if (!rc && pg->b->len > mark && pg->b->data[pg->b->len - 1] == '}') {
+        pg->b->len--; /* the wrapper's closing brace: the two properties go in */
+        rc = cy_buf_printf(pg->b, ",\"x_comity_log_index\":%" PRIu64 ",\"x_comity_receipt\":",
+                           row->log_index);
+        if (!rc)
+            rc = json_str(pg->b, proof, plen);
+        if (!rc)
+            rc = cy_buf_puts(pg->b, "}");
+    } else if (!rc) {
+        rc = cy_fail(&pg->e, COMITY_ERR_INTERNAL, "federation: a wrapper without its brace");
+    }
+    cy_free(proof);
+    if (rc) {
+        pg->rc = rc;
+        return 1;
+    }
+    int64_t d = row->received_us > pg->last ? row->received_us : pg->last;
+    if (!pg->n)
+        pg->first = d;
+    pg->last = d;
+    pg->last_index = row->log_index;
+    pg->n++;
+    return 0;
+}
+
+struct names {
+    const char *v[CY_PEER_FILTER_MAX];
+    char buf[CY_PEER_FILTER_MAX][COMITY_PARTY_MAX + 1];
+    size_t n;
+    bool over;
+};
+
+static int name_cb(const char *name, void *ctx)
+{
+    struct names *ns = ctx;
+    if (ns->n == CY_PEER_FILTER_MAX) {
+        ns->over = true;
+        return 1;
+    }
+    snprintf(ns->buf[ns->n], sizeof ns->buf[0], "%s", name);
+    ns->v[ns->n] = ns->buf[ns->n];
+    ns->n++;
+    return 0;
+}
+
+struct params {
+    size_t limit;
+    uint64_t from;
+    unsigned seen; /* 1: limit, 2: next */
+    char msg[160];
+};
+
+static int param_one(void *ctx, const char *key, const char *value)
+{
+    struct params *p = ctx;
+    unsigned bit = !strcmp(key, "limit") ? 1 : !strcmp(key, "next") ? 2 : 0;
+    uint64_t v;
+    if (!bit) {
+        snprintf(p->msg, sizeof p->msg, "%.40s: this collection pages by log position only "
+                 "(limit, next)", key);
+        return 1;
+    }
+    if (p->seen & bit) {
+        snprintf(p->msg, sizeof p->msg, "%s given twice", key);
+        return 1;
+    }
+    p->seen |= bit;
+    if (!value || !cy_parse_u64(value, strlen(value), &v) || (bit == 1 && v == 0)) {
+        snprintf(p->msg, sizeof p->msg, "%s: want %s", key,
+                 bit == 1 ? "a positive integer" : "a log index");
+        return 1;
+    }
+    if (bit == 1)
+        p->limit = v < CY_FED_PAGE_MAX ? (size_t)v : CY_FED_PAGE_MAX;
+    else
+        p->from = v;
+    return 0;
+}
+
+/* Reads limit and next; false after answering 400. */
+static bool page_params(cy_req *r, cy_resp *w, size_t *limit, uint64_t *from)
+{
+    struct params p = {.limit = CY_FED_PAGE_MAX};
+    if (cy_req_args(r, param_one, &p)) {
+        cy_resp_error(r, w, true, 400, "bad request", "%s", p.msg);
+        return false;
+    }
+    *limit = p.limit;
+    *from = p.from;
+    return true;
+}
+
+/* GET .../objects/ */
+static void objects(cy_req *r, cy_resp *w, const char *peer)
+{
+    size_t limit;
+    uint64_t from;
+    if (!page_params(r, w, &limit, &from))
+        return;
+    comity_node *node = r->node;
+    comity_error e = {0};
+    char *note = NULL;
+    size_t note_len = 0;
+    uint64_t size = 0, last = 0;
+    int64_t recv = 0;
+    bool any = false;
+    struct names *ns = cy_calloc(1, sizeof *ns);
+    cy_peer_view *view = cy_calloc(1, sizeof *view);
+    if (!ns || !view) {
+        cy_resp_error(r, w, true, 500, "out of memory", "federation page");
+        goto out;
+    }
+    if (!node->log ||
+        comity_log_read_checkpoint(node->log, &note, &note_len, &size, NULL, &e) != COMITY_OK ||
+        cy_store_records_last(node->store, &last, &recv, &any, &e) != COMITY_OK ||
+        cy_store_home_list(node->store, peer, name_cb, ns, &e) != COMITY_OK) {
+        cy_resp_error(r, w, true, 503, "not ready", "%s", e.msg[0] ? e.msg : "no log open");
+        goto out;
+    }
+    if (ns->over ||
+        cy_record_peer_visibility(ns->v, ns->n, view, &e) != COMITY_OK) {
+        cy_resp_error(r, w, true, 500, "peer filter", "%s",
+                      ns->over ? "too many parties homed at this peer" : e.msg);
+        goto out;
+    }
+    /* only entries a checkpoint covers and whose rows are committed: a
+     * row committed means every row below it that will ever be is */
+    uint64_t to = any && last + 1 < size ? last + 1 : size;
+    if (!any)
+        to = 0;
+    cy_buf *b = &w->body;
+    cy_buf_reset(b);
+    struct page pg = {.r = r, .b = b, .note = note, .note_len = note_len, .size = size};
+    comity_err rc = cy_buf_puts(b, "{\"objects\":[");
+    bool more = false;
+    cy_fed_query q = {.from = from, .to = to, .limit = limit, .visible = &view->f};
+    if (!rc && from < to)
+        rc = cy_store_fed_page(node->store, &q, page_row, &pg, &more, &e);
+    if (!rc && pg.rc) {
+        rc = pg.rc;
+        e = pg.e;
+    }
+    if (rc) {
+        cy_resp_error(r, w, true, 500, "federation page", "%s", e.msg);
+        goto out;
+    }
+    uint64_t next = pg.full ? pg.stopped_at : more ? pg.last_index + 1 : to > from ? to : from;
+    rc = cy_buf_printf(b, "],\"more\":%s,\"next\":\"%" PRIu64 "\"}", more ? "true" : "false",
+                       next);
+    if (rc) {
+        cy_resp_error(r, w, true, 500, "out of memory", "federation page");
+        goto out;
+    }
+    w->status = 200;
+    w->ctype = CY_MEDIA_TAXII;
+    if (pg.n) {
+        cy_stix_time_format_us(w->first, pg.first);
+        cy_stix_time_format_us(w->last, pg.last);
+    }
+out:
+    comity_free(note);
+    cy_free(ns);
+    cy_free(view);
+}
+
+/* GET /federation/consistency/{old}/{size}: one base64 hash a line. */
+static void consistency(cy_req *r, cy_resp *w)
+{
+    uint64_t old, size;
+    if (!cy_parse_u64(r->segs[2], strlen(r->segs[2]), &old) ||
+        !cy_parse_u64(r->segs[3], strlen(r->segs[3]), &size) || old > size) {
+        cy_resp_error(r, w, true, 400, "bad request", "want /federation/consistency/OLD/SIZE");
+        return;
+    }
+    uint8_t *h = NULL;
+    size_t n = 0;
+    comity_error e = {0};
+    if (!r->node->log || comity_log_consistency(r->node->log, old, size, &h, &n, &e)) {
+        cy_resp_error(r, w, true, e.code == COMITY_ERR_NOTFOUND ? 404 : 503, "no proof", "%s",
+                      e.msg);
+        return;
+    }
+    cy_buf_reset(&w->body);
+    comity_err rc = COMITY_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char s[COMITY_TLOG_HASH_B64];
+        comity_tlog_hash_b64(h + i * COMITY_TLOG_HASH, s);
+        rc = cy_buf_printf(&w->body, "%s\n", s);
+    }
+    cy_free(h);
+    if (rc) {
+        cy_resp_error(r, w, true, 500, "out of memory", "consistency proof");
+        return;
+    }
+    w->status = 200;
+    w->ctype = "text/plain; charset=utf-8";
+}
+
+bool cy_federation_owns(cy_req *r)
+{
+    return r->nseg >= 1 && !strcmp(r->segs[0], FED_ROOT);
+}
+
+void cy_federation_handle(cy_req *r, cy_resp *w)
+{
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
+        w->allow = "GET, HEAD";
+        cy_resp_error(r, w, true, 405, "method not allowed", "peers only read here");
+        return;
+    }
+    cy_peer p;
+    const char *peer = caller_peer(r, w, &p);
+    if (!peer)
+        return;
+    char id[CY_UUID_BUF];
+    collection_id(r, id);
+    if (r->nseg == 1) {
+        json_t *v = json_pack("{s:s, s:s, s:[s], s:I}", "title", "comity federation",
+                              "description", "records for peer nodes (docs/federation.md)",
+                              "versions", CY_MEDIA_TAXII, "max_content_length", (json_int_t)0);
+        cy_resp_json(r, w, 200, CY_MEDIA_TAXII, v);
+    } else if (r->nseg == 2 && !strcmp(r->segs[1], "collections")) {
+        cy_resp_json(r, w, 200, CY_MEDIA_TAXII,
+                     json_pack("{s:[o]}", "collections", collection_json(r)));
+    } else if (r->nseg >= 3 && !strcmp(r->segs[1], "collections") && strcmp(r->segs[2], id)) {
+        cy_resp_error(r, w, true, 404, "not found", "no such collection");
+    } else if (r->nseg == 3 && !strcmp(r->segs[1], "collections")) {
+        cy_resp_json(r, w, 200, CY_MEDIA_TAXII, collection_json(r));
+    } else if (r->nseg == 4 && !strcmp(r->segs[1], "collections") &&
+               !strcmp(r->segs[3], "objects")) {
+        objects(r, w, peer);
+    } else if (r->nseg == 4 && !strcmp(r->segs[1], "consistency")) {
+        consistency(r, w);
+    } else {
+        cy_resp_error(r, w, true, 404, "not found", "no such federation resource");
+    }
+}

@@ -1,0 +1,24 @@
+/*
+ * peers.c: the public API of the operator's pinned peers (comity.h,
+ * "Federation"): thin wrappers over src/sync/peers.c, which holds the
+ * rules, on the node's store.  No HTTP here.
+ */
+#include "node/node.h"
+
+comity_err comity_node_peer_add(comity_node *node, const char *url, const char *log_vkey,
+                                const char *const *party_vkeys, const char *const *recipients,
+                                size_t nparties, comity_error *err)
+{
+    return cy_sync_peer_add(node->store, node->origin, url, log_vkey, party_vkeys, recipients,
+                            nparties, err);
+}
+
+comity_err comity_node_peer_list(comity_node *node, char **json, comity_error *err)
+{
+    return cy_sync_peer_list(node->store, json, err);
+}
+
+comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity_error *err)
+{
+    return cy_sync_peer_remove(node->store, origin, err);
+}

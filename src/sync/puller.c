@@ -1,0 +1,557 @@
+/*
+ * puller.c: the federation client (sync.h; docs/federation.md, sections 4,
+ * 6 and 10): one thread per peer pulls that origin's records by log
+ * position, verifies them, submits them to this node's intake and moves
+ * the cursor.
+ *
+ * A worker's loop:
+ *   1. read its peer's row (cursor, last checkpoint); gone: the thread ends;
+ *   2. GET one page from the cursor (libcurl, one keep-alive connection,
+ *      the session cookie in curl's in-memory cookie engine); a 401 means
+ *      log in again: POST /v1/session/challenge as "peer:<our origin>",
+ *      sign the challenge text as a signed note with our node key, POST
+ *      /v1/session;
+ *   3. parse (page.c) and verify (verify.c) the page;
+ *   4. submit every record through cy_intake_submit_relayed and wait for
+ *      all their callbacks (each record durable here, or refused);
+ *   5. in one store write: the cursor (the page's next, or the index of
+ *      the first record refused), the page's checkpoint, the count.
+ * An error is written to the peer's row (`comity peer list`) and the pull
+ * retried after a back-off doubling from CY_SYNC_BACKOFF_MIN_MS to
+ * CY_SYNC_BACKOFF_MAX_MS; an origin with nothing new is asked again after
+ * CY_SYNC_POLL_MS.  The cursor moves only after its records are durable,
+ * so a crash or a stop at any point repeats at most part of one page
+ * (intake answers "stored before" for those) and misses nothing.
+ *
+ * Memory: one page at a time (CY_SYNC_PAGE_MAX bytes of answer, its parse
+ * and at most CY_FED_PAGE_MAX records in intake).  Threads: a watcher that
+ * starts a worker for every peer in the store (again every
+ * CY_SYNC_RESCAN_MS), and the workers; all wait on one condition variable
+ * that cy_sync_stop broadcasts, and a transfer in progress is aborted by
+ * libcurl's progress callback once stopping.  A page being submitted is
+ * waited for (intake answers within a commit), so stop leaves every
+ * cursor at a page boundary.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <sodium.h>
+
+#include "crypto/note.h"
+#include "stix/wrapper.h"
+#include "sync/sync.h"
+#include "tlog/tlog.h"
+
+#define FED_ALIAS "federation"
+#define LOGIN_BODY_MAX (64u << 10)
+#define HTTP_TIMEOUT_S 120L
+/* The header the node's login asks of its callers (session.c's
+ * CY_UI_HEADER: no cross-site page can send it). */
+#define LOGIN_HEADER "X-Comity-UI: 1"
+
+struct worker {
+    struct cy_sync *s;
+    char origin[CY_PEER_ORIGIN_MAX + 1];
+    pthread_t thr;
+    bool started, ended;
+    CURL *curl;
+    char login_url[CY_PEER_URL_MAX + 64];
+};
+
+struct cy_sync {
+    cy_sync_opts o;
+    char origin[128];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_bool stop;
+    struct worker w[CY_PEERS_MAX];
+    size_t nw;
+    pthread_t watcher;
+    bool watching;
+};
+
+/* Waits ms or until stop; returns whether stopping. */
+static bool nap(struct cy_sync *s, long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    while (!atomic_load(&s->stop))
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &t) != 0)
+            break;
+    pthread_mutex_unlock(&s->mu);
+    return atomic_load(&s->stop);
+}
+
+/* ---- HTTP ------------------------------------------------------------------ */
+
+struct body {
+    cy_buf b;
+    bool over;
+};
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ctx)
+{
+    struct body *bd = ctx;
+    if (cy_buf_append(&bd->b, p, sz * n) != COMITY_OK) {
+        bd->over = true;
+        return 0; /* aborts the transfer */
+    }
+    return sz * n;
+}
+
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    struct worker *w = ctx;
+    return atomic_load(&w->s->stop) ? 1 : 0;
+}
+
+/* One request; OUT *status and the answer in bd (capped at `cap`). */
+static comity_err http(struct worker *w, const char *method, const char *url, const char *body,
+                       bool login, size_t cap, long *status, struct body *bd,
+                       comity_error *err)
+{
+    CURL *c = w->curl;
+    struct curl_slist *h = NULL;
+    h = curl_slist_append(h, login ? "Accept: application/json"
+                                   : "Accept: application/taxii+json;version=2.1");
+    if (login) {
+        h = curl_slist_append(h, "Content-Type: application/json");
+        h = curl_slist_append(h, LOGIN_HEADER);
+    }
+    cy_buf_init(&bd->b, cap);
+    bd->over = false;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPGET, body ? 0L : 1L);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    }
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, bd);
+    CURLcode cc = curl_easy_perform(c);
+    curl_slist_free_all(h);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+    if (cc != CURLE_OK) {
+        cy_buf_free(&bd->b);
+        if (bd->over)
+            return cy_fail(err, COMITY_ERR_TOOBIG, "%s: the answer is larger than %zu bytes",
+                           url, cap);
+        return cy_fail(err, COMITY_ERR_IO, "%s: %s", url, curl_easy_strerror(cc));
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    /* a NUL after the answer (not counted), for messages that quote it */
+    if (cy_buf_append(&bd->b, "", 1) == COMITY_OK)
+        bd->b.len--;
+    return COMITY_OK;
+}
+
+/* Logs in at the peer with this node's key (session.c's signed challenge). */
+static comity_err login(struct worker *w, const char *url, comity_error *err)
+{
+    struct cy_sync *s = w->s;
+    char path[CY_PEER_URL_MAX + 64], party[COMITY_PARTY_MAX + 1];
+    if (strlen(s->origin) > CY_PEER_ORIGIN_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "login: this node's origin is over %d bytes, too "
+                       "long for a peer", CY_PEER_ORIGIN_MAX);
+    snprintf(party, sizeof party, CY_PEER_PREFIX "%.*s", CY_PEER_ORIGIN_MAX, s->origin);
+    json_t *req = json_pack("{s:s}", "party", party);
+    char *rb = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!rb)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    struct body bd;
+    long st = 0;
+    snprintf(path, sizeof path, "%s/v1/session/challenge", url);
+    comity_err rc = http(w, "POST", path, rb, true, LOGIN_BODY_MAX, &st, &bd, err);
+    free(rb);
+    if (rc) {
+        cy_buf_free(&bd.b);
+        return rc;
+    }
+    json_t *v = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
+    cy_buf_free(&bd.b);
+    const char *text = json_string_value(json_object_get(v, "challenge"));
+    const char *nonce = json_string_value(json_object_get(v, "nonce"));
+    if (!text || !nonce) {
+        json_decref(v);
+        return cy_fail(err, COMITY_ERR_DENIED, "login at %s: challenge refused (HTTP %ld): is "
+                       "this node pinned there as a peer?", url, st);
+    }
+    char *note = NULL;
+    size_t nlen = 0;
+    const comity_nkey *keys[1] = {s->o.key};
+    cy_note *n = cy_malloc(sizeof *n);
+    rc = n ? comity_note_sign(text, strlen(text), keys, 1, &note, &nlen, err)
+           : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (!rc && (rc = cy_note_parse(note, nlen, n, err)) == COMITY_OK && n->nsigs != 1)
+        rc = cy_fail(err, COMITY_ERR_INTERNAL, "login: the signed challenge has %zu signatures",
+                     n->nsigs);
+    char sig[128] = "";
+    if (!rc)
+        cy_b64_encode(sig, sizeof sig, n->sigs[0].sig, n->sigs[0].sig_len, CY_B64_STD);
+    cy_free(n);
+    comity_free(note);
+    json_t *lb = rc ? NULL : json_pack("{s:s, s:s, s:s}", "party", party, "nonce", nonce,
+                                       "signature", sig);
+    json_decref(v);
+    if (rc)
+        return rc;
+    rb = lb ? json_dumps(lb, JSON_COMPACT) : NULL;
+    json_decref(lb);
+    if (!rb)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/v1/session", url);
+    rc = http(w, "POST", path, rb, true, LOGIN_BODY_MAX, &st, &bd, err);
+    free(rb);
+    cy_buf_free(&bd.b);
+    if (rc)
+        return rc;
+    if (st != 201)
+        return cy_fail(err, COMITY_ERR_DENIED, "login at %s refused (HTTP %ld): is our node "
+                       "key the one pinned there?", url, st);
+    return COMITY_OK;
+}
+
+/* ---- one page ------------------------------------------------------------------ */
+
+struct cons_ctx {
+    struct worker *w;
+    const char *url;
+};
+
+/* GET /federation/consistency/OLD/SIZE: base64 hashes, one a line. */
+static comity_err fetch_consistency(void *ctx, uint64_t old, uint64_t size, uint8_t **hashes,
+                                    size_t *n, comity_error *err)
+{
+    struct cons_ctx *c = ctx;
+    char path[CY_PEER_URL_MAX + 96];
+    snprintf(path, sizeof path, "%s/federation/consistency/%llu/%llu", c->url,
+             (unsigned long long)old, (unsigned long long)size);
+    struct body bd;
+    long st = 0;
+    comity_err rc = http(c->w, "GET", path, NULL, false, 64 * 128, &st, &bd, err);
+    if (rc)
+        return rc;
+    *hashes = NULL;
+    *n = 0;
+    if (st != 200) {
+        cy_buf_free(&bd.b);
+        return cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld", path, st);
+    }
+    size_t max = 128;
+    uint8_t *h = cy_calloc(max, COMITY_TLOG_HASH);
+    const char *p = (const char *)bd.b.data, *end = p + bd.b.len;
+    while (h && p < end && !rc) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl || *n == max || !cy_parse_hash(p, (size_t)(nl - p), h + *n * COMITY_TLOG_HASH))
+            rc = cy_fail(err, COMITY_ERR_INVALID, "%s: not base64 hash lines", path);
+        else
+            (*n)++;
+        p = nl ? nl + 1 : end;
+    }
+    cy_buf_free(&bd.b);
+    if (!h)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (rc) {
+        cy_free(h);
+        *n = 0;
+        return rc;
+    }
+    *hashes = h;
+    return COMITY_OK;
+}
+
+/* Intake's answers for one page. */
+struct outcome {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t pending;
+    uint64_t first_refused; /* log index of the first refused record, or UINT64_MAX */
+    char why[COMITY_ERRMSG_MAX + 64];
+};
+
+struct sub {
+    struct outcome *o;
+    uint64_t log_index;
+    bool fresh; /* stored now (not before: a page pulled again after a crash) */
+};
+
+static void on_done(void *ctx, const cy_intake_result *res)
+{
+    struct sub *sb = ctx;
+    struct outcome *o = sb->o;
+    pthread_mutex_lock(&o->mu);
+    sb->fresh = res->code == COMITY_OK && !res->existed;
+    if (res->code != COMITY_OK && sb->log_index < o->first_refused) {
+        o->first_refused = sb->log_index;
+        snprintf(o->why, sizeof o->why, "record at index %llu refused (%s): %s",
+                 (unsigned long long)sb->log_index, res->rule ? res->rule : "?",
+                 res->msg ? res->msg : "");
+    }
+    if (--o->pending == 0)
+        pthread_cond_broadcast(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+}
+
+/* Pulls, checks and submits one page.  *idle: nothing new. */
+static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
+                            bool *idle, comity_error *err)
+{
+    struct cy_sync *s = w->s;
+    char coll[CY_UUID_BUF], path[CY_PEER_URL_MAX + 160];
+    cy_collection_id(p->origin, FED_ALIAS, coll);
+    snprintf(path, sizeof path, "%s/federation/collections/%s/objects/?limit=%d&next=%llu",
+             p->url, coll, CY_FED_PAGE_MAX, (unsigned long long)p->cursor);
+    struct body bd;
+    long st = 0;
+    comity_err rc = http(w, "GET", path, NULL, false, CY_SYNC_PAGE_MAX, &st, &bd, err);
+    if (!rc && (st == 401 || st == 403)) { /* no session, or it expired */
+        cy_buf_free(&bd.b);
+        if ((rc = login(w, p->url, err)))
+            return rc;
+        rc = http(w, "GET", path, NULL, false, CY_SYNC_PAGE_MAX, &st, &bd, err);
+    }
+    if (rc)
+        return rc;
+    if (st != 200) {
+        rc = cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld: %.200s", path, st,
+                     bd.b.data ? (const char *)bd.b.data : "");
+        cy_buf_free(&bd.b);
+        return rc;
+    }
+    cy_pull_page pg;
+    rc = cy_pull_page_parse((const char *)bd.b.data, bd.b.len, &pg, err);
+    cy_buf_free(&bd.b);
+    const char *note = NULL;
+    size_t note_len = 0;
+    struct cons_ctx cc = {w, p->url};
+    cy_origin_view ov = {vk, p->checkpoint, strlen(p->checkpoint)};
+    if (!rc)
+        rc = cy_sync_verify_page(&pg, &ov, p->cursor, fetch_consistency, &cc, &note, &note_len,
+                                 err);
+    if (!rc && note_len >= CY_PEER_CKPT_MAX)
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "the checkpoint of %s is over %d bytes", p->origin,
+                     CY_PEER_CKPT_MAX);
+    if (rc) {
+        cy_pull_page_free(&pg);
+        return rc;
+    }
+    struct outcome o = {.pending = pg.n, .first_refused = UINT64_MAX};
+    pthread_mutex_init(&o.mu, NULL);
+    pthread_cond_init(&o.cv, NULL);
+    struct sub *subs = cy_calloc(pg.n ? pg.n : 1, sizeof *subs);
+    if (!subs) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        o.pending = 0;
+    }
+    for (size_t i = 0; !rc && i < pg.n; i++) {
+        subs[i] = (struct sub){&o, pg.items[i].log_index, false};
+        char *env = cy_malloc(pg.items[i].envelope_len + 1);
+        if (!env) {
+            pthread_mutex_lock(&o.mu);
+            o.pending -= pg.n - i; /* the rest are not submitted */
+            pthread_mutex_unlock(&o.mu);
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+            break;
+        }
+        memcpy(env, pg.items[i].envelope, pg.items[i].envelope_len + 1);
+        cy_intake_submit_relayed(s->o.intake, env, pg.items[i].envelope_len, p->origin, on_done,
+                                 &subs[i]);
+    }
+    pthread_mutex_lock(&o.mu);
+    while (o.pending > 0)
+        pthread_cond_wait(&o.cv, &o.mu);
+    pthread_mutex_unlock(&o.mu);
+    uint64_t cursor = pg.next;
+    if (o.first_refused != UINT64_MAX) {
+        cursor = o.first_refused;
+        if (!rc)
+            rc = cy_fail(err, COMITY_ERR_DENIED, "%s", o.why);
+    }
+    uint64_t taken = 0; /* records new here (the count `comity peer list` shows) */
+    bool any_below = false;
+    for (size_t i = 0; subs && i < pg.n && pg.items[i].log_index < cursor; i++) {
+        taken += subs[i].fresh;
+        any_below = true;
+    }
+    /* the records below the cursor are durable here: move it (and keep
+     * the checkpoint that proved them) */
+    char *cp = NULL;
+    if (note && any_below && (cp = cy_malloc(note_len + 1))) {
+        memcpy(cp, note, note_len);
+        cp[note_len] = '\0';
+    }
+    comity_error ae = {0};
+    if ((cursor > p->cursor || cp) &&
+        cy_store_peer_advance(s->o.store, p->origin, cursor, cp, taken, cy_now_ms() * 1000,
+                              &ae) != COMITY_OK && !rc)
+        rc = cy_fail(err, ae.code ? ae.code : COMITY_ERR_DB, "%s", ae.msg);
+    if (!rc && cursor == p->cursor && !cp)
+        (void)cy_store_peer_advance(s->o.store, p->origin, cursor, NULL, 0, cy_now_ms() * 1000,
+                                    NULL); /* clears an old error, notes the try */
+    cy_free(cp);
+    *idle = !pg.more && pg.n == 0;
+    cy_free(subs);
+    pthread_cond_destroy(&o.cv);
+    pthread_mutex_destroy(&o.mu);
+    cy_pull_page_free(&pg);
+    return rc;
+}
+
+/* ---- threads ------------------------------------------------------------------ */
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct cy_sync *s = w->s;
+    pthread_setname_np(pthread_self(), "comity-pull");
+    long backoff = 0;
+    w->curl = curl_easy_init();
+    if (w->curl) {
+        curl_easy_setopt(w->curl, CURLOPT_COOKIEFILE, ""); /* the session cookie, in memory */
+        curl_easy_setopt(w->curl, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(w->curl, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
+        curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
+        curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "comity-sync");
+    }
+    while (w->curl && !atomic_load(&s->stop)) {
+        cy_peer p;
+        comity_error e = {0};
+        if (cy_store_peer_get(s->o.store, w->origin, &p, &e) == COMITY_ERR_NOTFOUND)
+            break; /* removed */
+        comity_vkey *vk = NULL;
+        bool idle = false;
+        comity_err rc = e.code ? e.code
+                               : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
+        if (!rc)
+            rc = pull_page(w, &p, vk, &idle, &e);
+        comity_vkey_free(vk);
+        if (atomic_load(&s->stop))
+            break;
+        if (rc) {
+            (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
+            backoff = backoff ? backoff * 2 : CY_SYNC_BACKOFF_MIN_MS;
+            if (backoff > CY_SYNC_BACKOFF_MAX_MS)
+                backoff = CY_SYNC_BACKOFF_MAX_MS;
+            if (nap(s, backoff))
+                break;
+            continue;
+        }
+        backoff = 0;
+        if (idle && nap(s, CY_SYNC_POLL_MS))
+            break;
+    }
+    if (w->curl)
+        curl_easy_cleanup(w->curl);
+    w->curl = NULL;
+    pthread_mutex_lock(&s->mu);
+    w->ended = true;
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int start_one(const cy_peer *p, void *ctx)
+{
+    struct cy_sync *s = ctx;
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nw; i++)
+        if (!strcmp(s->w[i].origin, p->origin) && !s->w[i].ended) {
+            pthread_mutex_unlock(&s->mu);
+            return 0; /* running */
+        }
+    struct worker *w = NULL;
+    for (size_t i = 0; i < s->nw && !w; i++)
+        if (s->w[i].ended) { /* a slot whose peer was removed */
+            pthread_join(s->w[i].thr, NULL);
+            w = &s->w[i];
+        }
+    if (!w && s->nw < CY_PEERS_MAX)
+        w = &s->w[s->nw++];
+    if (w) {
+        memset(w, 0, sizeof *w);
+        w->s = s;
+        snprintf(w->origin, sizeof w->origin, "%s", p->origin);
+        w->started = pthread_create(&w->thr, NULL, worker_main, w) == 0;
+        w->ended = !w->started;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static void *watcher_main(void *arg)
+{
+    struct cy_sync *s = arg;
+    pthread_setname_np(pthread_self(), "comity-peers");
+    do {
+        (void)cy_store_peer_list(s->o.store, start_one, s, NULL);
+    } while (!nap(s, CY_SYNC_RESCAN_MS));
+    return NULL;
+}
+
+comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err)
+{
+    if (!o->store || !o->intake || !o->key || !o->origin)
+        return cy_fail(err, COMITY_ERR_USAGE, "sync: store, intake, key and origin needed");
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return cy_fail(err, COMITY_ERR_INTERNAL, "sync: libcurl does not start");
+    struct cy_sync *s = cy_calloc(1, sizeof *s);
+    if (!s) {
+        curl_global_cleanup();
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    s->o = *o;
+    snprintf(s->origin, sizeof s->origin, "%s", o->origin);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    atomic_init(&s->stop, false);
+    if (pthread_create(&s->watcher, NULL, watcher_main, s) != 0) {
+        curl_global_cleanup();
+        pthread_cond_destroy(&s->cv);
+        pthread_mutex_destroy(&s->mu);
+        cy_free(s);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "sync: cannot start a thread");
+    }
+    s->watching = true;
+    *out = s;
+    return COMITY_OK;
+}
+
+void cy_sync_stop(cy_sync *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    atomic_store(&s->stop, true);
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    if (s->watching)
+        pthread_join(s->watcher, NULL); /* no worker starts after this */
+    for (size_t i = 0; i < s->nw; i++)
+        if (s->w[i].started)
+            pthread_join(s->w[i].thr, NULL);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    cy_free(s);
+    curl_global_cleanup(); /* balances cy_sync_start's init */
+}

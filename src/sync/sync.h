@@ -1,0 +1,134 @@
+/*
+ * sync.h: federation with peer nodes (private to libcomity; the rules are
+ * docs/federation.md).  The floor between intake and the node: it knows
+ * the store, the log's proof formats, records and intake, never HTTP
+ * serving (src/node/ includes this header, not the other way round).
+ *
+ *   peers.c    the operator's pinned peers and the parties homed at them
+ *   page.c     the pull answer parser (a federation page; fuzzed)
+ *   verify.c   a page's checkpoint, consistency and receipts
+ *   puller.c   one thread per peer: log in, pull, verify, submit to
+ *              intake, move the cursor; back-off; clean stop
+ *
+ * The constants below are the contract between an origin
+ * (src/node/federation.c) and its pullers.
+ */
+#ifndef COMITY_SYNC_H
+#define COMITY_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/base.h"
+#include "intake/intake.h"
+#include "store/store.h"
+
+#define CY_PEER_PREFIX "peer:"          /* a peer's login name: "peer:<origin>" */
+#define CY_FED_PAGE_MAX 1000            /* records in one federation page */
+#define CY_FED_PAGE_BYTES (8u << 20)    /* an origin stops adding past this */
+#define CY_SYNC_PAGE_MAX (16u << 20)    /* bytes of a page a puller reads */
+#define CY_SYNC_BACKOFF_MIN_MS 500
+#define CY_SYNC_BACKOFF_MAX_MS 30000
+#define CY_SYNC_POLL_MS 1000            /* an idle origin is asked again after this */
+#define CY_SYNC_RESCAN_MS 10000         /* peers added while serving are found within this */
+
+/* ---- page.c: the pull answer --------------------------------------------- */
+
+/* One record of a page.  The strings are owned by the page. */
+typedef struct cy_pull_item {
+    char *envelope;     /* the DSSE envelope, compact JSON (NUL-terminated) */
+    size_t envelope_len;
+    const char *record_id;
+    uint64_t log_index;
+    const char *receipt; /* the tlog-proof text */
+    size_t receipt_len;
+} cy_pull_item;
+
+typedef struct cy_pull_page {
+    void *root;          /* the parsed JSON (jansson), owned */
+    cy_pull_item *items;
+    size_t n;
+    bool more;
+    uint64_t next;       /* the log index the next page starts at */
+} cy_pull_page;
+
+/* Parses a federation page (docs/federation.md, section 5): a TAXII
+ * envelope {"objects":[...], "more", "next"} of at most CY_SYNC_PAGE_MAX
+ * bytes and CY_FED_PAGE_MAX objects, each an x-comity-record with a
+ * "dsse_envelope" object, "record_id", "x_comity_log_index" and
+ * "x_comity_receipt"; log indexes strictly increasing and below `next`;
+ * duplicate keys refused.  COMITY_ERR_INVALID / TOOBIG naming the object
+ * and field.  OUT *out: cy_pull_page_free (also after a failure). */
+comity_err cy_pull_page_parse(const char *body, size_t len, cy_pull_page *out,
+                              comity_error *err);
+void cy_pull_page_free(cy_pull_page *p);
+
+/* ---- verify.c ------------------------------------------------------------ */
+
+/* What a puller knows of an origin while it checks a page. */
+typedef struct cy_origin_view {
+    const comity_vkey *log;   /* the origin's pinned log key */
+    const char *last_note;    /* the last checkpoint accepted ("" or NULL: none) */
+    size_t last_note_len;
+} cy_origin_view;
+
+/* Fetches the consistency proof between two sizes (the puller's HTTP);
+ * OUT *hashes (n * 32 bytes, cy_free). */
+typedef comity_err (*cy_consistency_fn)(void *ctx, uint64_t old, uint64_t size,
+                                        uint8_t **hashes, size_t *n, comity_error *err);
+
+/* Checks a page (section 6, steps 2 and 3): every receipt names one
+ * checkpoint, signed by the origin's log key, consistent with the last
+ * one accepted (proof fetched through fn when the size grew); each
+ * record's entry included at its log index, each index >= cursor.  OUT
+ * *note, *note_len: the page's checkpoint (borrowed from the page; NULL
+ * for an empty page).  COMITY_ERR_VERIFY (receipt, signature),
+ * COMITY_ERR_CONFLICT (a checkpoint inconsistent with the last one: a
+ * split view), COMITY_ERR_INVALID (malformed), naming the record. */
+comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
+                               cy_consistency_fn fn, void *ctx, const char **note,
+                               size_t *note_len, comity_error *err);
+
+/* ---- peers.c ------------------------------------------------------------- */
+
+/* Pins a peer (docs/federation.md, section 1): its URL (http:// or
+ * https://), its log key (a signed-note key of type 0x01 whose name, the
+ * peer's origin, is at most CY_PEER_ORIGIN_MAX bytes and not this node's
+ * `self` origin), and the parties homed at it, party_vkeys[i] (named after
+ * the party) with age recipients[i].  Stores the peer, its login
+ * principal ("peer:<origin>", kind "peer", the log key), each party as a
+ * principal of kind "remote" with its home.  Idempotent for the same
+ * keys; EXISTS when a name is taken by something else; TOOBIG past
+ * CY_PEERS_MAX peers or the peer filter's cap. */
+comity_err cy_sync_peer_add(comity_store *st, const char *self, const char *url,
+                            const char *log_vkey, const char *const *party_vkeys,
+                            const char *const *recipients, size_t nparties, comity_error *err);
+/* The peers as JSON (cursor, lag, last checkpoint, errors; `log_sizes`
+ * unknown here: lag is what the last checkpoint accepted says).  OUT
+ * *json: cy_free. */
+comity_err cy_sync_peer_list(comity_store *st, char **json, comity_error *err);
+/* Forgets a peer: no more pulls from it, its login refused (its parties
+ * stay known, their records valid).  NOTFOUND when unknown. */
+comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_error *err);
+
+/* ---- puller.c ------------------------------------------------------------ */
+
+typedef struct cy_sync cy_sync;
+
+typedef struct cy_sync_opts {
+    comity_store *store;
+    cy_intake *intake;        /* running; outlives the sync */
+    const comity_nkey *key;   /* this node's key: its login at peers */
+    const char *origin;       /* this node's origin */
+} cy_sync_opts;
+
+/* Starts one puller thread per stored peer (and a watcher that starts
+ * threads for peers added later).  Every pointer borrowed until
+ * cy_sync_stop.  OUT *out: cy_sync_stop. */
+comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err);
+/* Stops every thread: a pull in hand is aborted, a page being submitted
+ * is waited for (its records are durable, its cursor stored).  NULL is a
+ * no-op. */
+void cy_sync_stop(cy_sync *s);
+
+#endif

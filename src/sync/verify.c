@@ -1,0 +1,131 @@
+/*
+ * verify.c: what a puller checks of a page before anything of it reaches
+ * intake (docs/federation.md, section 6, steps 2 and 3).
+ *
+ * A page's receipts all name one checkpoint (the origin's, when it built
+ * the page), so the signature and the consistency with the last checkpoint
+ * accepted are checked once per page: the note must be byte-equal in every
+ * receipt.  Then each record's entry ("comity-record-v1:" + the digest of
+ * the exact bytes its author signed) must be included at its stated log
+ * index in that tree.  The author's signature and home are intake's checks
+ * (the one entry point), not repeated here.
+ */
+#include <string.h>
+
+#include "sync/sync.h"
+#include "tlog/tlog.h"
+
+/* The page's checkpoint against the last one accepted: the same size
+ * needs the same root; a larger one a consistency proof; a smaller one is
+ * a split view (or a rolled-back origin). */
+static comity_err consistent(const cy_origin_view *o, const comity_checkpoint *cp,
+                             cy_consistency_fn fn, void *ctx, comity_error *err)
+{
+    if (!o->last_note || !o->last_note_len)
+        return COMITY_OK;
+    comity_checkpoint old;
+    comity_err rc = comity_checkpoint_parse(o->last_note, o->last_note_len, &old, err);
+    if (rc)
+        return cy_wrap(err, "the last checkpoint kept for %s", cp->origin);
+    if (cp->size < old.size)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "split view: %s served a checkpoint of size %llu after one of %llu",
+                       cp->origin, (unsigned long long)cp->size, (unsigned long long)old.size);
+    if (cp->size == old.size) {
+        if (memcmp(cp->root, old.root, COMITY_TLOG_HASH) != 0)
+            return cy_fail(err, COMITY_ERR_CONFLICT,
+                           "split view: two checkpoints of %s of size %llu with other roots",
+                           cp->origin, (unsigned long long)cp->size);
+        return COMITY_OK;
+    }
+    uint8_t *h = NULL;
+    size_t n = 0;
+    if ((rc = fn(ctx, old.size, cp->size, &h, &n, err)))
+        return cy_wrap(err, "consistency proof %llu -> %llu", (unsigned long long)old.size,
+                       (unsigned long long)cp->size);
+    rc = comity_tlog_verify_consistency(old.size, cp->size, old.root, cp->root, h, n, err);
+    cy_free(h);
+    if (rc)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "split view: the checkpoint of %s of size %llu is not consistent with "
+                       "the one of size %llu accepted before",
+                       cp->origin, (unsigned long long)cp->size, (unsigned long long)old.size);
+    return COMITY_OK;
+}
+
+comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
+                               cy_consistency_fn fn, void *ctx, const char **note,
+                               size_t *note_len, comity_error *err)
+{
+    *note = NULL;
+    *note_len = 0;
+    if (pg->n == 0)
+        return COMITY_OK;
+    cy_tlog_proof *p = cy_malloc(sizeof *p);
+    if (!p)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    comity_err rc = COMITY_OK;
+    comity_checkpoint cp;
+    const char *first = NULL;
+    size_t first_len = 0;
+    for (size_t i = 0; i < pg->n && !rc; i++) {
+        const cy_pull_item *it = &pg->items[i];
+        if (it->log_index < cursor) {
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "record %s: log index %llu is below the cursor %llu", it->record_id,
+                         (unsigned long long)it->log_index, (unsigned long long)cursor);
+            break;
+        }
+        if ((rc = cy_tlog_proof_parse(it->receipt, it->receipt_len, p, err))) {
+            cy_wrap(err, "record %s: receipt", it->record_id);
+            break;
+        }
+        if (p->index != it->log_index) {
+            rc = cy_fail(err, COMITY_ERR_VERIFY, "record %s: the receipt is for index %llu, "
+                         "the page says %llu", it->record_id, (unsigned long long)p->index,
+                         (unsigned long long)it->log_index);
+            break;
+        }
+        if (!first) {
+            first = p->note;
+            first_len = p->note_len;
+            const comity_vkey *keys[1] = {o->log};
+            if ((rc = comity_checkpoint_verify(first, first_len, keys, 1, &cp, err))) {
+                cy_wrap(err, "record %s: the receipt's checkpoint", it->record_id);
+                break;
+            }
+            if ((rc = consistent(o, &cp, fn, ctx, err)))
+                break;
+        } else if (p->note_len != first_len || memcmp(p->note, first, first_len) != 0) {
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "record %s: its receipt names another checkpoint than the page's",
+                         it->record_id);
+            break;
+        }
+        /* the entry from the envelope's exact signed bytes */
+        comity_record *rec = NULL;
+        if ((rc = comity_record_parse(it->envelope, it->envelope_len, &rec, err))) {
+            cy_wrap(err, "record %s", it->record_id);
+            break;
+        }
+        if (strcmp(comity_record_id(rec), it->record_id) != 0)
+            rc = cy_fail(err, COMITY_ERR_INVALID, "record %s: the envelope holds record %s",
+                         it->record_id, comity_record_id(rec));
+        uint8_t leaf[COMITY_TLOG_HASH];
+        const char *entry = comity_record_entry(rec);
+        comity_tlog_leaf_hash(entry, strlen(entry), leaf);
+        comity_record_free(rec);
+        if (!rc && (rc = cy_tlog_verify_inclusion(leaf, p->index, cp.size,
+                                                  (const uint8_t(*)[CY_HASH])p->proof, p->n,
+                                                  cp.root, err)))
+            cy_fail(err, COMITY_ERR_VERIFY,
+                    "record %s: its receipt does not prove it at index %llu of %s",
+                    it->record_id, (unsigned long long)p->index, cp.origin);
+    }
+    cy_free(p);
+    if (!rc) {
+        *note = first;
+        *note_len = first_len;
+    }
+    return rc;
+}

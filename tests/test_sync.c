@@ -1,0 +1,482 @@
+/*
+ * test_sync.c: federation below HTTP (docs/federation.md): the store's
+ * federation section (peers, homes, cursors, the federation page and the
+ * peer filter it compiles), what a peer may see (src/record), the pull
+ * answer parser's refusals, and the page checks against a real log:
+ * receipts, a tampered one, and checkpoints that are not consistent with
+ * the last one accepted (a split view).  The store's tests run on both
+ * backends: on SQLite (test_sync), and on PostgreSQL (test_sync_pg:
+ * COMITY_TEST_STORE=pg, each test in a fresh schema of the throw-away
+ * cluster of tests/pg/cluster), as test_store's do.
+ */
+#include <stdlib.h>
+
+#include <jansson.h>
+
+#include "record/visible.h"
+#include "store/store.h"
+#include "sync/sync.h"
+#include "tlog/tlog.h"
+#include "util/testutil.h"
+
+static char *dir;
+static char path[1300]; /* the store's location: a file, or a PostgreSQL URI */
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_tmpdir();
+    const char *pg = tu_store_fresh();
+    if (pg)
+        snprintf(path, sizeof path, "%s", pg);
+    else
+        snprintf(path, sizeof path, "%s/node.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rmrf(dir);
+    free(dir);
+    return 0;
+}
+
+/* ---- the store's section ------------------------------------------------------ */
+
+static int count_peer(const cy_peer *p, void *ctx)
+{
+    (void)p;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static int join_name(const char *name, void *ctx)
+{
+    strcat(ctx, name);
+    strcat(ctx, " ");
+    return 0;
+}
+
+static void test_peer_rows(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_peer p = {.added_us = 5};
+    snprintf(p.origin, sizeof p.origin, "comity.in.test");
+    snprintf(p.url, sizeof p.url, "http://127.0.0.1:1");
+    snprintf(p.vkey, sizeof p.vkey, "comity.in.test+00000000+AQ");
+    TU_OK(cy_store_peer_add(st, &p, E));
+    TU_FAILS(cy_store_peer_add(st, &p, E), COMITY_ERR_EXISTS, "comity.in.test");
+    cy_peer got;
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &got, E));
+    assert_int_equal(got.cursor, 0);
+    assert_string_equal(got.checkpoint, "");
+    TU_OK(cy_store_peer_note(st, "comity.in.test", "it broke", 7, E));
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &got, E));
+    assert_string_equal(got.error, "it broke");
+    assert_int_equal(got.last_try_us, 7);
+    /* the cursor and the checkpoint move together; the error clears */
+    TU_OK(cy_store_peer_advance(st, "comity.in.test", 12, "cp\n", 3, 9, E));
+    TU_OK(cy_store_peer_advance(st, "comity.in.test", 15, NULL, 2, 10, E));
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &got, E));
+    assert_int_equal(got.cursor, 15);
+    assert_string_equal(got.checkpoint, "cp\n");
+    assert_int_equal(got.pulled, 5);
+    assert_int_equal(got.last_ok_us, 10);
+    assert_string_equal(got.error, "");
+    int n = 0;
+    TU_OK(cy_store_peer_list(st, count_peer, &n, E));
+    assert_int_equal(n, 1);
+    /* an error may quote what a peer sent: kept whatever its bytes, cut
+     * to CY_PEER_ERR_MAX - 1 (here inside a two-byte character) */
+    char long_err[CY_PEER_ERR_MAX + 16];
+    memset(long_err, 'x', sizeof long_err);
+    memcpy(long_err, "bad \xff\xfe body", 11);
+    memcpy(long_err + CY_PEER_ERR_MAX - 2, "\xc3\xa9", 2);
+    long_err[sizeof long_err - 1] = 0;
+    TU_OK(cy_store_peer_note(st, "comity.in.test", long_err, 11, E));
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &got, E));
+    assert_true(strlen(got.error) <= CY_PEER_ERR_MAX - 1);
+    assert_true(strlen(got.error) >= CY_PEER_ERR_MAX - 2);
+    assert_memory_equal(got.error, "bad ", 4);
+    assert_memory_equal(got.error + 6, " body", 5);
+    assert_int_equal(got.last_try_us, 11);
+    TU_FAILS(cy_store_peer_note(st, "comity.un.test", "x", 12, E), COMITY_ERR_NOTFOUND,
+             "comity.un.test");
+    /* homes: one per party */
+    TU_OK(cy_store_home_set(st, "in.mea", "comity.in.test", E));
+    TU_OK(cy_store_home_set(st, "in.mea", "comity.in.test", E)); /* again: fine */
+    TU_FAILS(cy_store_home_set(st, "in.mea", "comity.un.test", E), COMITY_ERR_EXISTS,
+             "homed at comity.in.test");
+    TU_OK(cy_store_home_set(st, "in.cert", "comity.in.test", E));
+    char home[CY_PEER_ORIGIN_MAX + 1];
+    TU_OK(cy_store_home_get(st, "in.mea", home, E));
+    assert_string_equal(home, "comity.in.test");
+    TU_FAILS(cy_store_home_get(st, "pk.mofa", home, E), COMITY_ERR_NOTFOUND, NULL);
+    char names[256] = "";
+    TU_OK(cy_store_home_list(st, "comity.in.test", join_name, names, E));
+    assert_string_equal(names, "in.cert in.mea ");
+    TU_OK(cy_store_peer_remove(st, "comity.in.test", E));
+    TU_FAILS(cy_store_peer_get(st, "comity.in.test", &got, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_FAILS(cy_store_peer_advance(st, "comity.in.test", 1, NULL, 0, 1, E), COMITY_ERR_NOTFOUND,
+             NULL);
+    comity_store_close(st);
+}
+
+struct seen {
+    char ids[16][80];
+    uint64_t idx[16];
+    size_t n;
+};
+
+static int seen_row(const cy_record_row *r, void *ctx)
+{
+    struct seen *s = ctx;
+    snprintf(s->ids[s->n], sizeof s->ids[0], "%s", r->id + strlen(r->id) - 2);
+    s->idx[s->n++] = r->log_index;
+    assert_non_null(r->envelope);
+    return 0;
+}
+
+/* What the federation page gives a peer hosting in.mea: the origin's own
+ * records that are green, or addressed to in.mea or to the bare state in;
+ * nothing authored by a party homed elsewhere, nothing sealed to others. */
+static void test_fed_page_filter(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    TU_OK(cy_store_home_set(st, "in.mea", "comity.in.test", E));
+    TU_OK(cy_store_home_set(st, "un.unoda", "comity.un.test", E));
+    struct {
+        const char *author, *tlp, *to;
+    } rows[] = {
+        {"pk.mofa", "green", NULL},     /* 01 visible */
+        {"pk.mofa", "amber", "in.mea"}, /* 02 visible */
+        {"pk.mofa", "red", "fr.anssi"}, /* 03 not */
+        {"in.mea", "green", NULL},      /* 04 not: not this origin's */
+        {"pk.mofa", "amber", "in"},     /* 05 visible: the bare state */
+        {"pk.mofa", "red", "un.unoda"}, /* 06 not: another peer's */
+        {"pk.mofa", "clear", NULL},     /* 07 visible */
+    };
+    size_t n = CY_ARRAY_LEN(rows);
+    cy_record_in r[8];
+    char ids[8][80], dg[8][65];
+    const char *to[8][1];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(ids[i], sizeof ids[i], "note--0a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f%02zu", i + 1);
+        memset(dg[i], 'a' + (int)i, 64);
+        dg[i][64] = 0;
+        to[i][0] = rows[i].to;
+        r[i] = (cy_record_in){.id = ids[i], .type = "note", .author = rows[i].author,
+                              .tlp = rows[i].tlp, .created = "2026-11-23T00:00:00.000Z",
+                              .digest = dg[i], .log_index = 10 + i, .received_us = 100 + (int64_t)i,
+                              .envelope = "{}", .envelope_len = 2, .to = to[i],
+                              .nto = rows[i].to ? 1 : 0};
+    }
+    TU_OK(cy_store_records_add(st, r, n, NULL, E));
+    uint64_t last = 0;
+    int64_t recv = 0;
+    bool any = false;
+    TU_OK(cy_store_records_last(st, &last, &recv, &any, E));
+    assert_true(any);
+    assert_int_equal(last, 16);
+    assert_int_equal(recv, 106);
+    const char *parties[1] = {"in.mea"};
+    cy_peer_view *v = calloc(1, sizeof *v);
+    TU_OK(cy_record_peer_visibility(parties, 1, v, E));
+    struct seen s = {0};
+    bool more = true;
+    cy_fed_query q = {.from = 0, .to = 100, .limit = 10, .visible = &v->f};
+    TU_OK(cy_store_fed_page(st, &q, seen_row, &s, &more, E));
+    assert_false(more);
+    assert_int_equal(s.n, 4);
+    assert_string_equal(s.ids[0], "01");
+    assert_string_equal(s.ids[1], "02");
+    assert_string_equal(s.ids[2], "05");
+    assert_string_equal(s.ids[3], "07");
+    /* paging: limit and from, in log order */
+    memset(&s, 0, sizeof s);
+    q = (cy_fed_query){.from = 11, .to = 100, .limit = 2, .visible = &v->f};
+    TU_OK(cy_store_fed_page(st, &q, seen_row, &s, &more, E));
+    assert_true(more);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.idx[0], 11);
+    assert_int_equal(s.idx[1], 14);
+    /* `to` bounds the scan */
+    memset(&s, 0, sizeof s);
+    q = (cy_fed_query){.from = 0, .to = 12, .limit = 10, .visible = &v->f};
+    TU_OK(cy_store_fed_page(st, &q, seen_row, &s, &more, E));
+    assert_int_equal(s.n, 2);
+    /* no filter: refused */
+    q.visible = NULL;
+    TU_FAILS(cy_store_fed_page(st, &q, seen_row, &s, &more, E), COMITY_ERR_USAGE, "filter");
+    free(v);
+    comity_store_close(st);
+}
+
+static void test_peer_visibility_cap(void **state)
+{
+    (void)state;
+    cy_peer_view *v = calloc(1, sizeof *v);
+    static char names[200][16];
+    const char *p[200];
+    for (int i = 0; i < 200; i++) {
+        snprintf(names[i], sizeof names[i], "s%c%c.office", 'a' + i / 26, 'a' + i % 26);
+        p[i] = names[i];
+    }
+    TU_OK(cy_record_peer_visibility(p, 128, v, E)); /* 128 offices, 128 states: 256 */
+    assert_int_equal(v->f.nto, 256);
+    TU_FAILS(cy_record_peer_visibility(p, 129, v, E), COMITY_ERR_TOOBIG, "256");
+    /* offices of one state share it */
+    const char *same[3] = {"in.mea", "in.cert", "in"};
+    TU_OK(cy_record_peer_visibility(same, 3, v, E));
+    assert_int_equal(v->f.nto, 3);
+    free(v);
+}
+
+/* ---- the pull answer ---------------------------------------------------------- */
+
+static void page_fails(const char *text, comity_err code, const char *needle)
+{
+    cy_pull_page pg;
+    TU_FAILS(cy_pull_page_parse(text, strlen(text), &pg, E), code, needle);
+    cy_pull_page_free(&pg);
+}
+
+#define OBJ(idx, rcpt)                                                                      \
+    "{\"type\":\"x-comity-record\",\"record_id\":\"r\",\"dsse_envelope\":{\"a\":1},"      \
+    "\"x_comity_log_index\":" idx ",\"x_comity_receipt\":" rcpt "}"
+
+static void test_page_parse(void **state)
+{
+    (void)state;
+    cy_pull_page pg;
+    const char *good = "{\"objects\":[" OBJ("2", "\"x\"") "," OBJ("5", "\"y\"")
+                       "],\"more\":true,\"next\":\"6\"}";
+    TU_OK(cy_pull_page_parse(good, strlen(good), &pg, E));
+    assert_int_equal(pg.n, 2);
+    assert_int_equal(pg.next, 6);
+    assert_true(pg.more);
+    assert_string_equal(pg.items[1].envelope, "{\"a\":1}");
+    cy_pull_page_free(&pg);
+    page_fails("nope", COMITY_ERR_INVALID, "not JSON");
+    page_fails("{\"objects\":[],\"more\":false,\"next\":\"1\",\"more\":true}", COMITY_ERR_INVALID,
+               "not JSON");
+    page_fails("{\"objects\":[],\"more\":false,\"next\":\"01\"}", COMITY_ERR_INVALID, "next");
+    page_fails("{\"objects\":[],\"more\":false}", COMITY_ERR_INVALID, "want");
+    page_fails("{\"objects\":[" OBJ("5", "\"x\"") "," OBJ("5", "\"y\"")
+               "],\"more\":true,\"next\":\"9\"}",
+               COMITY_ERR_INVALID, "object 1: x_comity_log_index");
+    page_fails("{\"objects\":[" OBJ("9", "\"x\"") "],\"more\":true,\"next\":\"9\"}",
+               COMITY_ERR_INVALID, "below next");
+    page_fails("{\"objects\":[" OBJ("-1", "\"x\"") "],\"more\":true,\"next\":\"9\"}",
+               COMITY_ERR_INVALID, ">= 0");
+    page_fails("{\"objects\":[" OBJ("1", "7") "],\"more\":true,\"next\":\"9\"}",
+               COMITY_ERR_INVALID, "x_comity_receipt");
+    page_fails("{\"objects\":[{\"type\":\"indicator\"}],\"more\":true,\"next\":\"9\"}",
+               COMITY_ERR_INVALID, "x-comity-record");
+    /* caps */
+    size_t big = CY_SYNC_PAGE_MAX + 1;
+    char *b = malloc(big);
+    memset(b, ' ', big);
+    TU_FAILS(cy_pull_page_parse(b, big, &pg, E), COMITY_ERR_TOOBIG, "at most");
+    cy_pull_page_free(&pg);
+    free(b);
+    cy_buf many;
+    cy_buf_init(&many, 1u << 24);
+    cy_buf_puts(&many, "{\"objects\":[");
+    for (int i = 0; i <= CY_FED_PAGE_MAX; i++)
+        cy_buf_printf(&many, "%s" OBJ("%d", "\"x\""), i ? "," : "", i);
+    cy_buf_puts(&many, "],\"more\":true,\"next\":\"99999\"}");
+    TU_FAILS(cy_pull_page_parse((const char *)many.data, many.len, &pg, E), COMITY_ERR_TOOBIG,
+             "objects");
+    cy_pull_page_free(&pg);
+    cy_buf_free(&many);
+}
+
+/* ---- the page checks against a real log -------------------------------------- */
+
+struct fixture {
+    comity_nkey *lk;
+    comity_vkey *lv;
+    comity_log *log;
+    comity_key *author;
+    char *env[6];
+    uint64_t idx[6];
+};
+
+static void fixture_make(struct fixture *f, size_t n)
+{
+    char ld[1100];
+    snprintf(ld, sizeof ld, "%s/log", dir);
+    TU_OK(comity_nkey_generate("comity.pk.test", COMITY_NOTE_ED25519, &f->lk, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(f->lk), strlen(comity_nkey_vkey(f->lk)), &f->lv, E));
+    TU_OK(comity_log_create(ld, "comity.pk.test", f->lk, NULL, E));
+    TU_OK(comity_log_open(ld, COMITY_LOG_WRITE, f->lk, &f->log, E));
+    TU_OK(comity_key_generate("pk.mofa", &f->author, E));
+    for (size_t i = 0; i < n; i++) {
+        comity_record_params p = {.type = "note", .tlp = "green"};
+        size_t len;
+        TU_OK(comity_record_sign(f->author, &p, "{\"n\":1}", 7, &f->env[i], &len, E));
+        comity_record *r;
+        TU_OK(comity_record_parse(f->env[i], len, &r, E));
+        const char *entry = comity_record_entry(r);
+        TU_OK(comity_log_append(f->log, entry, strlen(entry), 1, &f->idx[i], E));
+        comity_record_free(r);
+    }
+}
+
+static void fixture_free(struct fixture *f)
+{
+    for (size_t i = 0; i < 6; i++)
+        comity_free(f->env[i]);
+    comity_log_close(f->log);
+    comity_key_free(f->author);
+    comity_vkey_free(f->lv);
+    comity_nkey_free(f->lk);
+}
+
+/* A page as an origin makes it: the records from `from`, each with its
+ * receipt against the latest checkpoint.  OUT: JSON text (free). */
+static char *page_of(struct fixture *f, size_t from, size_t to, uint64_t next)
+{
+    json_t *objs = json_array();
+    for (size_t i = from; i < to; i++) {
+        char *proof;
+        size_t pl;
+        TU_OK(comity_log_prove(f->log, f->idx[i], &proof, &pl, E));
+        comity_record *r;
+        TU_OK(comity_record_parse(f->env[i], strlen(f->env[i]), &r, E));
+        json_array_append_new(
+            objs, json_pack("{s:s, s:s, s:o, s:I, s:s}", "type", "x-comity-record", "record_id",
+                            comity_record_id(r), "dsse_envelope",
+                            json_loads(f->env[i], 0, NULL), "x_comity_log_index",
+                            (json_int_t)f->idx[i], "x_comity_receipt", proof));
+        comity_record_free(r);
+        comity_free(proof);
+    }
+    char nx[32];
+    snprintf(nx, sizeof nx, "%llu", (unsigned long long)next);
+    json_t *pg = json_pack("{s:o, s:b, s:s}", "objects", objs, "more", 0, "next", nx);
+    char *s = json_dumps(pg, JSON_COMPACT);
+    json_decref(pg);
+    return s;
+}
+
+static comity_err cons_from_log(void *ctx, uint64_t old, uint64_t size, uint8_t **hashes,
+                                size_t *n, comity_error *err)
+{
+    struct fixture *f = ctx;
+    return comity_log_consistency(f->log, old, size, hashes, n, err);
+}
+
+static comity_err verify_text(struct fixture *f, const char *text, const char *last,
+                              uint64_t cursor, comity_error *err)
+{
+    cy_pull_page pg;
+    comity_err rc = cy_pull_page_parse(text, strlen(text), &pg, err);
+    cy_origin_view o = {f->lv, last, last ? strlen(last) : 0};
+    const char *note;
+    size_t nl;
+    if (!rc)
+        rc = cy_sync_verify_page(&pg, &o, cursor, cons_from_log, f, &note, &nl, err);
+    cy_pull_page_free(&pg);
+    return rc;
+}
+
+static void test_verify_page(void **state)
+{
+    (void)state;
+    struct fixture f = {0};
+    fixture_make(&f, 3);
+    char *cp1 = NULL;
+    size_t cl;
+    TU_OK(comity_log_checkpoint(f.log, &cp1, &cl, E));
+    char *p1 = page_of(&f, 0, 3, 3);
+    TU_OK(verify_text(&f, p1, NULL, 0, E));
+    TU_OK(verify_text(&f, p1, cp1, 0, E)); /* the same checkpoint again */
+    TU_FAILS(verify_text(&f, p1, NULL, 1, E), COMITY_ERR_INVALID, "below the cursor");
+    /* a tampered receipt: one proof hash changed */
+    json_t *v = json_loads(p1, 0, NULL);
+    json_t *o = json_array_get(json_object_get(v, "objects"), 0);
+    char *rc = strdup(json_string_value(json_object_get(o, "x_comity_receipt")));
+    char *h = strstr(rc, "\n") + 1;
+    h = strstr(h, "\n") + 1; /* the first proof hash */
+    h[0] = h[0] == 'A' ? 'B' : 'A';
+    json_object_set_new(o, "x_comity_receipt", json_string(rc));
+    char *bad = json_dumps(v, JSON_COMPACT);
+    TU_FAILS(verify_text(&f, bad, NULL, 0, E), COMITY_ERR_VERIFY, "does not prove");
+    free(bad);
+    free(rc);
+    /* another record's envelope under this receipt */
+    json_object_set(o, "dsse_envelope",
+                    json_object_get(json_array_get(json_object_get(v, "objects"), 1),
+                                    "dsse_envelope"));
+    bad = json_dumps(v, JSON_COMPACT);
+    TU_FAILS(verify_text(&f, bad, NULL, 0, E), COMITY_ERR_INVALID, "holds record");
+    free(bad);
+    json_decref(v);
+    /* signed by another key: refused */
+    comity_nkey *k2;
+    comity_vkey *v2;
+    TU_OK(comity_nkey_generate("comity.pk.test", COMITY_NOTE_ED25519, &k2, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(k2), strlen(comity_nkey_vkey(k2)), &v2, E));
+    comity_vkey *keep = f.lv;
+    f.lv = v2;
+    TU_FAILS(verify_text(&f, p1, NULL, 0, E), COMITY_ERR_VERIFY, NULL);
+    f.lv = keep;
+    comity_vkey_free(v2);
+    comity_nkey_free(k2);
+    /* the log grows: the new checkpoint is checked for consistency */
+    for (size_t i = 3; i < 5; i++) {
+        comity_record_params pp = {.type = "note", .tlp = "green"};
+        size_t len;
+        TU_OK(comity_record_sign(f.author, &pp, "{\"n\":2}", 7, &f.env[i], &len, E));
+        comity_record *r;
+        TU_OK(comity_record_parse(f.env[i], len, &r, E));
+        const char *entry = comity_record_entry(r);
+        TU_OK(comity_log_append(f.log, entry, strlen(entry), 1, &f.idx[i], E));
+        comity_record_free(r);
+    }
+    TU_OK(comity_log_checkpoint(f.log, NULL, NULL, E));
+    char *p2 = page_of(&f, 3, 5, 5);
+    TU_OK(verify_text(&f, p2, cp1, 3, E));
+    /* a split view: a checkpoint of the same size with another root, and
+     * one smaller than the last accepted */
+    char fork[] = "comity.pk.test\n3\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+    char *forked = NULL;
+    size_t fl;
+    const comity_nkey *keys[1] = {f.lk};
+    TU_OK(comity_note_sign(fork, strlen(fork), keys, 1, &forked, &fl, E));
+    TU_FAILS(verify_text(&f, p1, forked, 0, E), COMITY_ERR_CONFLICT, "other roots");
+    char *cp2 = NULL;
+    TU_OK(comity_log_read_checkpoint(f.log, &cp2, &cl, NULL, NULL, E));
+    /* p1 was proven against size 3: smaller than 5 now accepted */
+    TU_FAILS(verify_text(&f, p1, cp2, 0, E), COMITY_ERR_CONFLICT, "after one of");
+    /* a growth whose proof does not hold: the last accepted was the fork */
+    TU_FAILS(verify_text(&f, p2, forked, 3, E), COMITY_ERR_CONFLICT, "not consistent");
+    comity_free(forked);
+    comity_free(cp2);
+    free(p2);
+    free(p1);
+    comity_free(cp1);
+    fixture_free(&f);
+}
+
+int main(void)
+{
+    int skip_all = tu_store_skip();
+    if (skip_all)
+        return skip_all;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_peer_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fed_page_filter, setup, teardown),
+        cmocka_unit_test(test_peer_visibility_cap),
+        cmocka_unit_test(test_page_parse),
+        cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
