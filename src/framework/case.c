@@ -1163,7 +1163,7 @@ static const char *const kind_names[] = {
     [CY_FK_TEXT] = "text",       [CY_FK_TIME] = "time",   [CY_FK_ENUM] = "enum",
     [CY_FK_TRUE] = "true",       [CY_FK_BOOL] = "bool",   [CY_FK_INT] = "int",
     [CY_FK_PARTIES] = "parties", [CY_FK_TEXTS] = "texts", [CY_FK_SHA256] = "sha256",
-    [CY_FK_PARTY] = "party"};
+    [CY_FK_PARTY] = "party",     [CY_FK_FILES] = "files"};
 
 /* One field as field_check() reads it: the kind, whether required, and the
  * limits with their defaults filled in (bytes of a text; items of an
@@ -1191,6 +1191,9 @@ static json_t *field_json(const cy_field *f)
               json_object_set_new(o, "item_max", json_integer(f->kind == CY_FK_PARTIES
                                                                   ? COMITY_PARTY_MAX
                                                                   : CY_CASE_TEXT_MAX));
+        break;
+    case CY_FK_FILES:
+        bad = json_object_set_new(o, "max", json_integer(f->max ? f->max : CY_CASE_FILES_MAX));
         break;
     case CY_FK_ENUM: {
         json_t *v = json_array();

@@ -196,6 +196,11 @@ function fieldError(f, v) {
         (f.kind === 'parties' && !PARTY.test(s)));
       return i < 0 ? null : `line ${i + 1}: ${f.kind === 'parties' ? 'not a party name' : `1 to ${f.item_max} bytes`}`;
     }
+    case 'files':
+      // documents carried apart as sealed files (`comity case upload`)
+      return Array.isArray(v) && v.length >= 1 && v.length <= f.max &&
+        v.every((o) => o && typeof o === 'object' && HEX64.test(o.sha256) && Number.isSafeInteger(o.size) && o.size >= 0)
+        ? null : `give 1 to ${f.max} files, each {sha256, size}`;
     default:
       return `unknown field kind ${f.kind}`;
   }
