@@ -1123,6 +1123,74 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
                                             int64_t now_ms, char **json,
                                             comity_error *err);
 
+/* ---- Cases: chain of custody and retention ---------------------------------
+ *
+ * Records of a case (refs[0] the case, to every other party, sealed when
+ * the case is) that do not move it (docs/framework.md, "Chain of custody"
+ * and "Retention"):
+ *
+ *   custody-receive, custody-handle, custody-transfer   who received,
+ *       handled and passed on an item (a file named by its document
+ *       reference {"sha256", "size", "name"}), in any state of the case
+ *   evidence-destruction   the files of a closed case that were destroyed,
+ *       when, why and under which rule; from a party of the case or from
+ *       the node's custodian (comity_framework_set_custodian)
+ */
+
+/* The chain of custody of case `case_id` as `party` sees it (NULL: the
+ * operator): per item (SHA-256), its links in log order with their
+ * breaks (not-holder, not-recipient, wrong-sender, hash-changed,
+ * size-changed, unknown-transfer, time-order), its holder or the party it
+ * is in transit to; custody records whose bodies are sealed and not given
+ * are listed apart:
+ *   {"case","mechanism","breaks","items":[{"sha256","size","name","holder",
+ *     "in_transit_to","intact","breaks","chain":[{"id","action","author",
+ *     "created","at","item",...,"breaks":[{"rule","detail"}]}]}],
+ *    "sealed":[{"id","action","author","created"}]}
+ * A party not in the case gets COMITY_ERR_NOTFOUND, as for an unknown id.
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_custody(const comity_framework *fw,
+                                               const char *case_id,
+                                               const char *party, char **json,
+                                               comity_error *err);
+
+/* The retention period of a kind of case after its closing: `kind` is
+ * "consultation", "preservation", "disclosure" (a preservation case whose
+ * data was disclosed), "mla" or "emergency"; `period` is years ("5y",
+ * 1-100 years of 365 days) or a duration ("90d", "36h", "30s").  Defaults
+ * (docs/framework.md): consultation 10y, preservation 1y, disclosure 2y,
+ * mla 5y, emergency 2y.  COMITY_ERR_USAGE naming the setting otherwise. */
+COMITY_API comity_err comity_framework_set_retention(comity_framework *fw,
+                                                     const char *kind,
+                                                     const char *period,
+                                                     comity_error *err);
+/* The party whose key the node signs its destruction records with: its
+ * evidence-destruction records are taken for cases it is no party of. */
+COMITY_API comity_err comity_framework_set_custodian(comity_framework *fw,
+                                                     const char *party,
+                                                     comity_error *err);
+/* What is due for destruction at `now_ms`: the closed cases whose
+ * retention ran out (now >= closed + period) and whose destruction the
+ * custodian has not recorded, each with the files it refers to (from
+ * readable bodies and custody records) and those another case still keeps;
+ * and the cases still waiting, with their due times:
+ *   {"now","next","due":[{"case","mechanism","kind","closed","rule",
+ *     "retention_ms","due","parties","sealed","files":[{"sha256","size",
+ *     "name"}],"kept":[{"sha256","kept_by"}]}],
+ *    "pending":[{"case","kind","closed","rule","due"}]}
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_retention_due(const comity_framework *fw,
+                                                     int64_t now_ms,
+                                                     char **json,
+                                                     comity_error *err);
+/* Whether the file `sha256` was recorded destroyed in a case `party` is a
+ * party of (NULL: any case): {"sha256","destroyed","record","case"}, or
+ * COMITY_ERR_NOTFOUND.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
+                                                 const char *sha256,
+                                                 const char *party, char **json,
+                                                 comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */

@@ -62,7 +62,8 @@ typedef enum cy_fk {
     CY_FK_PARTIES, /* an array of 1..max party names (max 0: 64) */
     CY_FK_TEXTS,   /* an array of 1..max texts of at most CY_CASE_TEXT_MAX */
     CY_FK_SHA256,  /* 64 lowercase hex digits */
-    CY_FK_PARTY    /* a party name */
+    CY_FK_PARTY,   /* a party name */
+    CY_FK_CUSTOM   /* any JSON value: the type's `check` judges it alone */
 } cy_fk;
 
 #define CY_CASE_TEXT_MAX 4096       /* bytes in a short text field */
@@ -196,6 +197,7 @@ struct cy_case {
     int profile;             /* enum cy_profile */
     bool sealed;             /* opened amber, amber+strict or red */
     int64_t opened;
+    int64_t closed;          /* when it left its open states; -1 while open */
     cy_case_entry *e;        /* the thread, in log order ([0] the opening) */
     size_t ne, cape;
     cy_case_clk clk[CY_CASE_CLOCKS_MAX];
@@ -239,6 +241,22 @@ cy_case *cy_case_find(const comity_framework *fw, const char *id);
 /* The roles `party` holds in case c (0: none): its own name among the
  * parties, or an office of a bare state named there. */
 unsigned cy_case_roles(const cy_case *c, const char *party);
+
+/* The envelope rules every record of a case obeys (its refs[0] names the
+ * case, its author is one of the case's parties, its `to` names every
+ * other party and no one else, it is sealed when the case is, it is not
+ * dated before the opening), for a record of type `type` (for messages).
+ * `outsider`: the author need not be a party (the caller has decided who
+ * it is: the node's custodian writing a destruction record), and then
+ * `to` must name every party.  OUT *out: the case (borrowed).  Refusals:
+ * NOTFOUND (no such case, or the author is in none: the same answer),
+ * INVALID (the envelope). */
+comity_err cy_case_envelope(const comity_framework *fw, const char *type,
+                            const comity_record *rec, int64_t created,
+                            bool outsider, cy_case **out, comity_error *err);
+
+/* Whether case c is in one of its mechanism's open states. */
+bool cy_case_is_open(const cy_case *c);
 
 /* Adds a follow-up task (strings copied; owner and what may be NULL). */
 comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,
