@@ -6,6 +6,7 @@
  *   comity case send ID TYPE [--to PARTY...] BODY
  *   comity case list [--party P]
  *   comity case show ID
+ *   comity case custody ID, comity case retention DIR   (cmd_custody.c)
  *
  * BODY is --body FILE (a JSON object) and/or --set FIELD=VALUE (repeatable;
  * a VALUE that reads as JSON, like 60, true or ["a"], is taken as such,
@@ -219,6 +220,9 @@ static int do_show(struct case_args *a, const char *id)
     return s ? CLI_OK : CLI_FAIL;
 }
 
+/* cmd_custody.c: `case custody` and `case retention`. */
+int cmd_case_custody(int argc, char **argv);
+
 int cmd_case(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -227,8 +231,11 @@ int cmd_case(int argc, char **argv)
         {"tlp", required_argument, 0, OPT_TLP},   {"party", required_argument, 0, OPT_PARTY},
         {0, 0, 0, 0}};
     if (argc < 2)
-        return cli_usage("case", "want open, send, list or show (comity help case)");
+        return cli_usage("case", "want open, send, list, show, custody or retention (comity "
+                                 "help case)");
     const char *sub = argv[1];
+    if (!strcmp(sub, "custody") || !strcmp(sub, "retention"))
+        return cmd_case_custody(argc, argv);
     struct cli_client cl;
     cli_client_init(&cl, !strcmp(sub, "open")   ? "case open"
                          : !strcmp(sub, "send") ? "case send"

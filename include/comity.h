@@ -1232,6 +1232,15 @@ COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
 /* Stops serving (if started) and releases the node. */
 COMITY_API void comity_node_close(comity_node *node);
 
+/* What is due for destruction at `now_ms` under the node's retention
+ * settings (DIR/node.conf retention.*): comity_framework_retention_due on
+ * the node's state (while it serves) or on a replay of its store (a node
+ * opened and not serving: a dry run that changes nothing).  OUT *json
+ * (comity_free). */
+COMITY_API comity_err comity_node_retention_due(comity_node *node,
+                                                int64_t now_ms, char **json,
+                                                comity_error *err);
+
 typedef struct comity_serve_opts {
     const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */
     const char *cert_file, *key_file; /* PEM; default DIR/tls/{cert,key}.pem */

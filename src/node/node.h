@@ -67,7 +67,14 @@ struct comity_node {
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */
     cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
+    struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
 };
+
+/* The retention job (expiry.c): started once intake runs when the table
+ * names a custodian (its key must load: USAGE otherwise), stopped before
+ * intake stops.  Stop tolerates a job never started. */
+comity_err cy_expiry_start(comity_node *node, const cy_fw_table *t, comity_error *err);
+void cy_expiry_stop(comity_node *node);
 
 /* Sharing levels (access.c).  A rule is one of
  *   "public"        anyone, also without credentials

@@ -8,6 +8,8 @@
  *   /v1/framework/cases          a party's open cases with their clocks
  *                                (the operator: ?party=P)
  *   /v1/framework/cases/{id}     one case: thread, clocks, actions allowed
+ *   /v1/framework/cases/{id}/custody   its chain of custody (the same
+ *                                rule of who may see it)
  *                                now (a non-party: as for an unknown id)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
@@ -504,7 +506,7 @@ static void cases(cy_req *r, cy_resp *w)
 /* One case as the asking party sees it; the operator sees every case (the
  * library's NULL viewer), without any sealed body, which the node never
  * holds in clear.  A party not in the case gets the unknown id's 404. */
-static void one_case(cy_req *r, cy_resp *w, const char *id)
+static void one_case(cy_req *r, cy_resp *w, const char *id, bool custody)
 {
     struct inbox_args a = {0};
     if (cy_req_args(r, inbox_arg, &a) || a.bad || a.party) {
@@ -516,8 +518,10 @@ static void one_case(cy_req *r, cy_resp *w, const char *id)
     comity_error e = {0};
     comity_err rc = COMITY_ERR_NOTFOUND;
     if (strlen(id) < CY_RECORD_ID_MAX) {
-        rc = comity_framework_case(cy_fw_live_lock(r->node->fw), id,
-                                   is_operator(r) ? NULL : r->who.name, cy_now_ms(), &text, &e);
+        const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+        const char *viewer = is_operator(r) ? NULL : r->who.name;
+        rc = custody ? comity_framework_custody(fw, id, viewer, &text, &e)
+                     : comity_framework_case(fw, id, viewer, cy_now_ms(), &text, &e);
         cy_fw_live_unlock(r->node->fw);
     }
     if (rc == COMITY_ERR_NOTFOUND) {
@@ -577,7 +581,12 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "cases")) {
-        one_case(r, w, r->segs[3]);
+        one_case(r, w, r->segs[3], false);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 5 && !strcmp(r->segs[2], "cases") &&
+        !strcmp(r->segs[4], "custody")) {
+        one_case(r, w, r->segs[3], true); /* its chain of custody */
         return;
     }
     fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);

@@ -741,7 +741,19 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_session_stop(node);
         return rc;
     }
+    /* the retention job (expiry.c), once intake takes records */
+    if ((rc = cy_expiry_start(node, &table, err))) {
+        cy_intake_stop(node->intake);
+        node->intake = NULL;
+        comity_log_close(node->log);
+        node->log = NULL;
+        cy_fw_live_free(node->fw);
+        node->fw = NULL;
+        cy_session_stop(node);
+        return rc;
+    }
     if ((rc = cy_conns_new(&limits, &node->conns, err))) {
+        cy_expiry_stop(node);
         cy_intake_stop(node->intake);
         node->intake = NULL;
         comity_log_close(node->log);
@@ -776,6 +788,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     if (!node->mhd) {
         cy_conns_free(node->conns);
         node->conns = NULL;
+        cy_expiry_stop(node);
         cy_intake_stop(node->intake); /* a clean stop: nothing was posted */
         node->intake = NULL;
         comity_log_close(node->log);
@@ -818,6 +831,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     MHD_stop_daemon(node->mhd);
     cy_conns_free(node->conns); /* every connection closed */
     node->conns = NULL;
+    cy_expiry_stop(node); /* its last record submitted and answered */
     cy_intake_stop(node->intake);
     node->intake = NULL;
     cy_fw_live_free(node->fw);
