@@ -7,6 +7,9 @@
  *   comity case list [--party P]
  *   comity case show ID
  *   comity case custody ID, comity case retention DIR   (cmd_custody.c)
+ *   comity case upload ID TYPE FILE [--name N] [--keep FILE.age] BODY
+ *   comity case attach RECORD-ID FILE.age
+ *   comity case fetch SHA256 [-o OUT] [--sealed]
  *
  * BODY is --body FILE (a JSON object) and/or --set FIELD=VALUE (repeatable;
  * a VALUE that reads as JSON, like 60, true or ["a"], is taken as such,
@@ -15,20 +18,30 @@
  * field), and a record the case's status table refuses comes back from
  * the node with its rule, which is printed.  `send` addresses the record
  * to every other party of the case (as the node shows them) and shares it
- * at the case opening's TLP unless --to or --tlp say otherwise.
+ * at the case opening's TLP unless --to or --tlp say otherwise.  `upload`
+ * seals a file to the case's parties, sends a record of TYPE whose body's
+ * `files` names it (sha256, size, name), then uploads the age file
+ * (case_files.c); `attach` sends an age file again, `fetch` gets and
+ * opens one.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "client.h"
+#include "case_files.h"
+
 
 struct case_args {
     struct cli_client *cl;
     struct cli_list to, refs, set;
     const char *body, *tlp, *party;
+    const char *name, *keep, *out; /* upload, fetch */
+    int sealed;
 };
 
-enum { OPT_TO = 't', OPT_REF = 'r', OPT_SET = 's', OPT_BODY = 'b', OPT_TLP = 'l', OPT_PARTY = 'p' };
+enum { OPT_TO = 't', OPT_REF = 'r', OPT_SET = 's', OPT_BODY = 'b', OPT_TLP = 'l', OPT_PARTY = 'p',
+       OPT_NAME = 'n', OPT_KEEP = 'k', OPT_OUT = 'o', OPT_SEALED = 'S' };
 
 /* The lists here own their strings (strdup'ed). */
 static void list_free(struct cli_list *l)
@@ -55,6 +68,10 @@ static int on_opt(void *ctx, int c, const char *arg)
     case OPT_BODY: a->body = arg; return CLI_OK;
     case OPT_TLP: a->tlp = arg; return CLI_OK;
     case OPT_PARTY: a->party = arg; return CLI_OK;
+    case OPT_NAME: a->name = arg; return CLI_OK;
+    case OPT_KEEP: a->keep = arg; return CLI_OK;
+    case OPT_OUT: a->out = arg; return CLI_OK;
+    case OPT_SEALED: a->sealed = 1; return CLI_OK;
     default: return cli_usage(a->cl->cmd, "unknown option");
     }
 }
@@ -223,31 +240,117 @@ static int do_show(struct case_args *a, const char *id)
 /* cmd_custody.c: `case custody` and `case retention`. */
 int cmd_case_custody(int argc, char **argv);
 
+/* Adds {sha256, size, name} to body.files (made when absent); a
+ * consult-document without a title takes the name.  0 or CLI_FAIL. */
+static int add_file(json_t *body, const char *type, const char *hash, uint64_t size,
+                    const char *name)
+{
+    json_t *files = json_object_get(body, "files");
+    if (!files && (!(files = json_array()) || json_object_set_new(body, "files", files)))
+        return CLI_FAIL;
+    json_t *o = json_pack("{s:s, s:I, s:s}", "sha256", hash, "size", (json_int_t)size,
+                          "name", name);
+    if (!o || !json_is_array(files) || json_array_append_new(files, o))
+        return CLI_FAIL;
+    if (!strcmp(type, "consult-document") && !json_object_get(body, "title"))
+        json_object_set_new(body, "title", json_string(name));
+    return CLI_OK;
+}
+
+/* `upload`: seal FILE to the case's parties (hashing it), send a record of
+ * TYPE naming it in body.files, upload the age file.  The sealed file is
+ * removed after a successful upload unless --keep named it. */
+static int do_upload(struct case_args *a, const char *type, const char *file, const char *tlp)
+{
+    struct cli_client *cl = a->cl;
+    char tmp[4096], hash[65];
+    uint64_t size = 0;
+    const char *sealed = a->keep;
+    if (!sealed) {
+        const char *td = getenv("TMPDIR");
+        snprintf(tmp, sizeof tmp, "%s/comity-upload-XXXXXX", td && *td ? td : "/tmp");
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+            fprintf(stderr, "comity %s: %s: %s\n", cl->cmd, tmp, strerror(errno));
+            return CLI_FAIL;
+        }
+        close(fd);
+        unlink(tmp); /* cli_case_seal creates it afresh (O_EXCL) */
+        sealed = tmp;
+    }
+    json_t *body = NULL;
+    int st = build_body(a, &body);
+    if (!st)
+        st = cli_case_seal(cl, file, (const char *const *)a->to.v, a->to.n, sealed, hash, &size);
+    const char *name = a->name;
+    if (!name) {
+        name = strrchr(file, '/');
+        name = name ? name + 1 : file;
+    }
+    if (!st && add_file(body, type, hash, size, name))
+        st = CLI_FAIL;
+    char *rid = NULL;
+    if (!st) {
+        struct cli_msg m = {.type = type,
+                            .tlp = a->tlp ? a->tlp : tlp[0] ? tlp : NULL,
+                            .to = (const char *const *)a->to.v,
+                            .nto = a->to.n,
+                            .refs = (const char *const *)a->refs.v,
+                            .nrefs = a->refs.n};
+        st = cli_client_send(cl, &m, body, &rid);
+        body = NULL;
+    }
+    json_decref(body);
+    if (!st)
+        st = cli_case_attach(cl, rid, sealed, hash, size);
+    if (st == CLI_OK && !a->keep)
+        unlink(sealed);
+    else if (!rid && !a->keep)
+        unlink(sealed); /* nothing was sent: nothing to send again */
+    free(rid);
+    return st;
+}
+
 int cmd_case(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"to", required_argument, 0, OPT_TO},     {"ref", required_argument, 0, OPT_REF},
         {"set", required_argument, 0, OPT_SET},   {"body", required_argument, 0, OPT_BODY},
         {"tlp", required_argument, 0, OPT_TLP},   {"party", required_argument, 0, OPT_PARTY},
+        {"name", required_argument, 0, OPT_NAME}, {"keep", required_argument, 0, OPT_KEEP},
+        {"out", required_argument, 0, OPT_OUT},   {"sealed", no_argument, 0, OPT_SEALED},
         {0, 0, 0, 0}};
     if (argc < 2)
-        return cli_usage("case", "want open, send, list, show, custody or retention (comity "
-                                 "help case)");
+        return cli_usage("case", "want open, send, list, show, upload, attach, fetch, custody "
+                                 "or retention (comity help case)");
     const char *sub = argv[1];
     if (!strcmp(sub, "custody") || !strcmp(sub, "retention"))
         return cmd_case_custody(argc, argv);
     struct cli_client cl;
-    cli_client_init(&cl, !strcmp(sub, "open")   ? "case open"
-                         : !strcmp(sub, "send") ? "case send"
-                         : !strcmp(sub, "list") ? "case list"
-                                                : "case show");
+    cli_client_init(&cl, !strcmp(sub, "open")     ? "case open"
+                         : !strcmp(sub, "send")   ? "case send"
+                         : !strcmp(sub, "list")   ? "case list"
+                         : !strcmp(sub, "upload") ? "case upload"
+                         : !strcmp(sub, "attach") ? "case attach"
+                         : !strcmp(sub, "fetch")  ? "case fetch"
+                                                  : "case show");
     struct case_args a = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
     int npos = argc - 1 - optind;
     char **pos = argv + 1 + optind;
+    bool files = !strcmp(sub, "upload") || !strcmp(sub, "attach") || !strcmp(sub, "fetch");
     if (!st && strcmp(sub, "open") && strcmp(sub, "send") && strcmp(sub, "list") &&
-        strcmp(sub, "show"))
-        st = cli_usage("case", "'%s': want open, send, list or show", sub);
+        strcmp(sub, "show") && !files)
+        st = cli_usage("case", "'%s': want open, send, list, show, upload, attach or fetch",
+                       sub);
+    if (!st && !strcmp(sub, "upload") && npos != 3)
+        st = cli_usage(cl.cmd, "want a case id, a type and a file: comity case upload ID "
+                               "TYPE FILE ...");
+    if (!st && !strcmp(sub, "attach") && npos != 2)
+        st = cli_usage(cl.cmd, "want a record id and an age file: comity case attach "
+                               "RECORD-ID FILE.age");
+    if (!st && !strcmp(sub, "fetch") && npos != 1)
+        st = cli_usage(cl.cmd, "want a file's SHA-256: comity case fetch SHA256 [-o OUT]");
     if (!st && !strcmp(sub, "open") && npos != 1)
         st = cli_usage(cl.cmd, "want the opening's type: comity case open TYPE --to PARTY ...");
     if (!st && !strcmp(sub, "send") && npos != 2)
@@ -258,8 +361,31 @@ int cmd_case(int argc, char **argv)
         st = cli_usage(cl.cmd, "takes no arguments (--party P for the operator)");
     bool writes = !st && (!strcmp(sub, "open") || !strcmp(sub, "send"));
     if (!st)
-        st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN | (writes ? CLI_NEED_KEY : 0));
-    if (!st && !strcmp(sub, "list"))
+        st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN |
+                                       (writes || (files && !a.sealed) ? CLI_NEED_KEY : 0));
+    if (!st && !strcmp(sub, "attach"))
+        st = cli_case_attach(&cl, pos[0], pos[1], NULL, 0);
+    else if (!st && !strcmp(sub, "fetch"))
+        st = cli_case_fetch(&cl, pos[0], a.out, a.sealed);
+    else if (!st && !strcmp(sub, "upload")) {
+        char tlp[32] = "";
+        if (!cli_id_ok(pos[0]))
+            st = cli_usage(cl.cmd, "'%s' is not a case id (<type>--<uuid>)", pos[0]);
+        else
+            st = send_defaults(&a, pos[0], tlp);
+        char *d = st ? NULL : strdup(pos[0]);
+        if (!st && (!d || cli_list_add(&a.refs, d))) {
+            free(d);
+            st = CLI_FAIL;
+        }
+        if (!st && a.refs.n > 1) { /* the case first */
+            char *c = a.refs.v[a.refs.n - 1];
+            memmove(a.refs.v + 1, a.refs.v, (a.refs.n - 1) * sizeof *a.refs.v);
+            a.refs.v[0] = c;
+        }
+        if (!st)
+            st = do_upload(&a, pos[1], pos[2], tlp);
+    } else if (!st && !strcmp(sub, "list"))
         st = do_list(&a);
     else if (!st && !strcmp(sub, "show"))
         st = do_show(&a, pos[0]);

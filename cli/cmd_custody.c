@@ -4,7 +4,7 @@
  * for destruction (docs/framework.md, "Chain of custody", "Retention").
  *
  *   comity case custody CASE-ID [--json]
- *   comity case retention DIR [--at TIME] [--json]
+ *   comity case retention [DIR [--at TIME]] [--json]
  *
  * `custody` asks the node for the chain (GET /v1/framework/cases/ID/custody).
  * The node cannot open a sealed case's records; when it lists some as
@@ -12,9 +12,11 @@
  * them with the party's own key, and builds the chain with the library on
  * a handle of its own: the very rules the node would apply, on bodies that
  * never leave the party's machine.  Records are checked against --keys when
- * given.  `retention` is a dry run on the node's directory: it replays the
- * store under DIR/node.conf and prints what is due at now (or --at), and
- * changes nothing; the serving node's own job destroys (src/node/expiry.c).
+ * given.  `retention` asks the serving node (operator credentials) what is
+ * due for destruction now, as its job sees it; with DIR it is a dry run on
+ * the node's directory instead: it replays the store under DIR/node.conf
+ * and prints what is due at now (or --at), changing nothing.  The serving
+ * node's own job destroys (src/node/expiry.c).
  * Rules are the library's; this file only fetches and prints.
  */
 #include <stdlib.h>
@@ -103,8 +105,13 @@ static int open_chain(struct cli_client *cl, const char *id, json_t *sealed, jso
         size_t bl = 0;
         if ((st = fetch_record(cl, &keys, s_(s, "id"), &rec)))
             break;
-        if (comity_record_open(rec, ids, &body, &bl, &e) ||
-            comity_framework_add(fw, rec, body, bl, &e))
+        /* a destruction record by the node's custodian (no party of the
+         * case): the node took it; so does this handle */
+        if (!strcmp(s_(s, "type"), "evidence-destruction") &&
+            comity_framework_set_custodian(fw, comity_record_author(rec), &e))
+            st = cli_error(cl->cmd, &e);
+        if (!st && (comity_record_open(rec, ids, &body, &bl, &e) ||
+                    comity_framework_add(fw, rec, body, bl, &e)))
             st = cli_error(cl->cmd, &e);
         comity_free(body);
         comity_record_free(rec);
@@ -132,12 +139,18 @@ static void print_chain(json_t *j)
     json_array_foreach(json_object_get(j, "items"), i, it) {
         const char *holder = json_string_value(json_object_get(it, "holder"));
         const char *transit = json_string_value(json_object_get(it, "in_transit_to"));
-        printf("\nitem %s  %lld bytes  %s\n  %s; %s\n", s_(it, "sha256"),
+        json_t *gone = json_object_get(it, "destroyed");
+        printf("\nitem %s  %lld bytes  %s\n  chain %s; ", s_(it, "sha256"),
                (long long)json_integer_value(json_object_get(it, "size")), s_(it, "name"),
-               holder ? "held by" : transit ? "in transit to" : "holder unknown",
-               json_is_true(json_object_get(it, "intact")) ? "chain INTACT" : "chain BROKEN");
-        if (holder || transit)
-            printf("  (%s)\n", holder ? holder : transit);
+               json_is_true(json_object_get(it, "intact")) ? "INTACT" : "BROKEN");
+        if (json_is_object(gone))
+            printf("DESTROYED on %s by %s\n", s_(gone, "at"), s_(gone, "record"));
+        else if (holder)
+            printf("held by %s\n", holder);
+        else if (transit)
+            printf("in transit to %s\n", transit);
+        else
+            printf("holder unknown\n");
         json_array_foreach(json_object_get(it, "chain"), k, l) {
             const char *act = s_(l, "action");
             printf("  %s  %-8s %-12s", s_(l, "at"), act, s_(l, "author"));
@@ -148,7 +161,11 @@ static void print_chain(json_t *j)
             else if (!strcmp(act, "handle"))
                 printf(" %s", s_(l, "what"));
             else if (!strcmp(act, "derive"))
-                printf(" derived from %.16s...", s_(l, "derived_from"));
+                printf(" derived from %.16s...",
+                       json_string_value(json_array_get(json_object_get(l, "derived_from"), 0)));
+            else if (!strcmp(act, "destroy"))
+                printf(" %s%s%s", s_(l, "reason"), json_object_get(l, "rule") ? ": " : "",
+                       json_object_get(l, "rule") ? s_(l, "rule") : "");
             if (json_object_get(l, "instrument"))
                 printf(" (%s)", s_(l, "instrument"));
             printf("  %s\n", s_(l, "id"));
@@ -221,9 +238,32 @@ static void print_due(json_t *j)
                s_(d, "closed"), s_(d, "due"), s_(d, "rule"));
 }
 
+static void show_due(struct custody_args *a, json_t *j)
+{
+    if (a->json) {
+        char *s = json_dumps(j, JSON_INDENT(2));
+        if (s)
+            printf("%s\n", s);
+        free(s);
+    } else {
+        print_due(j);
+    }
+}
+
+/* DIR given: a replay of the node's store, offline; else the serving
+ * node's answer (operator credentials). */
 static int do_retention(struct custody_args *a, const char *dir)
 {
     comity_error e = {0};
+    json_t *j = NULL;
+    if (!dir) {
+        int st = cli_client_get_json(a->cl, "/v1/framework/retention", &j);
+        if (st)
+            return st;
+        show_due(a, j);
+        json_decref(j);
+        return CLI_OK;
+    }
     int64_t now = comity_now_ms();
     if (a->at) {
         char t[32];
@@ -237,16 +277,11 @@ static int do_retention(struct custody_args *a, const char *dir)
         return cli_error(a->cl->cmd, &e);
     }
     comity_node_close(node);
-    json_t *j = json_loads(json, 0, NULL);
-    if (!j) {
-        comity_free(json);
-        return CLI_FAIL;
-    }
-    if (a->json)
-        printf("%s\n", json);
-    else
-        print_due(j);
+    j = json_loads(json, 0, NULL);
     comity_free(json);
+    if (!j)
+        return CLI_FAIL;
+    show_due(a, j);
     json_decref(j);
     return CLI_OK;
 }
@@ -263,14 +298,19 @@ int cmd_case_custody(int argc, char **argv)
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
     int npos = argc - 1 - optind;
     char **pos = argv + 1 + optind;
-    if (!st && npos != 1)
-        st = cli_usage(cl.cmd, custody ? "want one case id: comity case custody ID"
-                                       : "want the node's directory: comity case retention DIR");
-    if (!st && custody && a.at)
-        st = cli_usage(cl.cmd, "--at is for retention");
+    if (!st && custody && npos != 1)
+        st = cli_usage(cl.cmd, "want one case id: comity case custody ID");
+    if (!st && !custody && npos > 1)
+        st = cli_usage(cl.cmd, "want at most the node's directory: comity case retention [DIR]");
+    if (!st && a.at && (custody || npos == 0))
+        st = cli_usage(cl.cmd, "--at is for the dry run on a directory: comity case retention "
+                               "DIR --at TIME");
     if (!st && custody && !(st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN)))
         st = do_custody(&a, pos[0]);
-    else if (!st && !custody)
+    else if (!st && !custody && npos == 0 &&
+             !(st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN)))
+        st = do_retention(&a, NULL);
+    else if (!st && !custody && npos == 1)
         st = do_retention(&a, pos[0]);
     cli_client_free(&cl);
     return cli_finish(st);

@@ -83,7 +83,13 @@ int cmd_serve(int argc, char **argv)
             o.threads = (unsigned)v, i++;
         else if (!strcmp(a, "--max-body") && has && !num(argv[i + 1], 1ul << 30, &v))
             o.max_body = v, i++;
-        else if (!strcmp(a, "--max-connections") && has && !num(argv[i + 1], 100000, &v))
+        else if (!strcmp(a, "--max-file") && has) {
+            char *end = NULL;
+            unsigned long long f = strtoull(argv[i + 1], &end, 10);
+            if (end == argv[i + 1] || *end || !f || argv[i + 1][0] == '-')
+                return cli_usage("serve", "--max-file %s: want a size in bytes", argv[i + 1]);
+            o.max_file = f, i++;
+        } else if (!strcmp(a, "--max-connections") && has && !num(argv[i + 1], 100000, &v))
             o.max_connections = (unsigned)v, i++;
         else if (!strcmp(a, "--max-per-ip") && has && !num(argv[i + 1], 100000, &v))
             o.max_per_ip = (unsigned)v, i++;

@@ -289,6 +289,18 @@ comity_dsse_verify(const char *envelope, size_t len, const char *payload_type,
                    const comity_vkey *const *keys, size_t nkeys,
                    uint8_t **payload, size_t *payload_len, comity_error *err);
 
+/* --- SHA-256 of large files (src/base/sha256.c) --- */
+
+/* An incremental SHA-256, for files too large to hold (evidence files are
+ * named by it).  OUT *h: feed with comity_sha256_update, then either
+ * comity_sha256_final (64 lowercase hex digits and a NUL into hex; frees
+ * h) or comity_sha256_free. */
+typedef struct comity_sha256 comity_sha256;
+COMITY_API comity_err comity_sha256_new(comity_sha256 **h, comity_error *err);
+COMITY_API void comity_sha256_update(comity_sha256 *h, const void *data, size_t len);
+COMITY_API void comity_sha256_final(comity_sha256 *h, char hex[65]);
+COMITY_API void comity_sha256_free(comity_sha256 *h);
+
 /* --- age sealing (src/crypto/age.c) --- */
 
 /* A set of age X25519 identities for opening files: read from a comity key
@@ -1100,6 +1112,29 @@ COMITY_API comity_err comity_framework_set_treaty(comity_framework *fw,
                                                   const char *profile,
                                                   comity_error *err);
 
+/*
+ * Evidence files (docs/framework.md, "Evidence files"): a sealed file
+ * carried apart, stored by a node under the SHA-256 of the age file, and
+ * referenced from a case record's body by that hash and its size.
+ *
+ * comity_framework_file_attach: may `party` attach file (sha256, size) to
+ * record `record_id`?  COMITY_OK when the record is a case record of a type
+ * that takes files, `party` is its author, and its body, when readable,
+ * lists the file; NOTFOUND (the same for an unknown record and one in a
+ * case the party is not in), DENIED (not the author) or INVALID otherwise.
+ * Changes nothing: the caller keeps the attachment.
+ *
+ * comity_framework_file_visible: 1 when `party` is a party of the case of
+ * one of the records `record_ids[0..n)` the file is attached to, else 0.
+ */
+COMITY_API comity_err comity_framework_file_attach(const comity_framework *fw,
+                                                   const char *record_id,
+                                                   const char *party,
+                                                   const char *sha256, uint64_t size,
+                                                   comity_error *err);
+COMITY_API int comity_framework_file_visible(const comity_framework *fw, const char *party,
+                                             const char *const *record_ids, size_t n);
+
 /* A party's open cases with their clocks at `now_ms` (party required; an
  * office of a state named as a case's party sees that case): OUT *json
  * (comity_free)
@@ -1169,19 +1204,34 @@ COMITY_API comity_err comity_framework_set_retention(comity_framework *fw,
 COMITY_API comity_err comity_framework_set_custodian(comity_framework *fw,
                                                      const char *party,
                                                      comity_error *err);
+/* A file a node's store holds, and the records it is attached to. */
+typedef struct comity_file_stored {
+    const char *sha256;
+    uint64_t size;
+    const char *const *records;
+    size_t nrecords;
+} comity_file_stored;
 /* What is due for destruction at `now_ms`: the closed cases whose
  * retention ran out (now >= closed + period) and whose destruction the
  * custodian has not recorded, each with the files it refers to (from
- * readable bodies and custody records) and those another case still keeps;
- * and the cases still waiting, with their due times:
+ * readable bodies, custody records, and the store's attachments) less
+ * those another case still keeps; the cases due with nothing to destroy;
+ * and the cases still waiting, with their due times.  `store` (may be
+ * NULL: every file referenced counts) lists what a node's file store holds
+ * (nstore entries): then only those files are due.
  *   {"now","next","due":[{"case","mechanism","kind","closed","rule",
  *     "retention_ms","due","parties","sealed","files":[{"sha256","size",
- *     "name"}],"kept":[{"sha256","kept_by"}]}],
- *    "pending":[{"case","kind","closed","rule","due"}]}
+ *     "name",...}],"kept":[{"sha256","kept_by"}]}],
+ *    "nothing":[the same, files empty],
+ *    "pending":[{"case","kind","closed","rule","due"}],
+ *    "leftover":[sha256...]}
+ * "leftover": stored files the custodian already recorded destroyed that
+ * no case keeps (a crash came between the record and the destruction). 
  * OUT *json (comity_free). */
 COMITY_API comity_err comity_framework_retention_due(const comity_framework *fw,
                                                      int64_t now_ms,
-                                                     char **json,
+                                                     const comity_file_stored *store,
+                                                     size_t nstore, char **json,
                                                      comity_error *err);
 /* Whether the file `sha256` was recorded destroyed in a case `party` is a
  * party of (NULL: any case): {"sha256","destroyed","record","case"}, or
@@ -1234,8 +1284,10 @@ COMITY_API void comity_node_close(comity_node *node);
 
 /* What is due for destruction at `now_ms` under the node's retention
  * settings (DIR/node.conf retention.*): comity_framework_retention_due on
- * the node's state (while it serves) or on a replay of its store (a node
- * opened and not serving: a dry run that changes nothing).  OUT *json
+ * the node's state and its file store (while it serves), or on a replay of
+ * its store (a node opened and not serving: a dry run that changes
+ * nothing, and counts every file the readable records name, since it does
+ * not open the file store a serving node may be writing).  OUT *json
  * (comity_free). */
 COMITY_API comity_err comity_node_retention_due(comity_node *node,
                                                 int64_t now_ms, char **json,
@@ -1271,6 +1323,9 @@ typedef struct comity_serve_opts {
      * 2001:db8::/32"), added to DIR/node.conf's allow_many lines; NULL:
      * none.  Checked when the node starts (USAGE). */
     const char *allow_many;
+    /* The cap on one evidence file uploaded to /v1/files (bytes); 0: 4 GiB
+     * (COMITY_FILE_MAX_DEFAULT in docs/framework.md). */
+    uint64_t max_file;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);

@@ -1017,15 +1017,16 @@ static void test_custody_schemas(void **state)
 {
     (void)state;
     static const struct { const char *type, *body, *required; } ok[] = {
-        {"custody-receive", "{\"item\":" ITEM(SHA_A, 10) ",\"from\":\"ExampleHost Ltd\","
-                            "\"instrument\":\"sftp\",\"at\":\"2026-12-01T00:00:00Z\"}", "item,from"},
-        {"custody-handle", "{\"item\":" ITEM(SHA_A, 10) ",\"action\":\"imaged\","
-                           "\"result\":" ITEM(SHA_B, 20) "}", "item,action"},
-        {"custody-transfer", "{\"item\":" ITEM(SHA_A, 10) ",\"recipient\":\"pk.mofa\"}",
-         "item,recipient"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 10) "],\"from\":\"ExampleHost Ltd\","
+                            "\"instrument\":\"sftp\",\"at\":\"2026-12-01T00:00:00Z\"}", "files,from"},
+        {"custody-handle", "{\"files\":[" ITEM(SHA_A, 10) "],\"action\":\"imaged\","
+                           "\"results\":[" ITEM(SHA_B, 20) "]}", "files,action"},
+        {"custody-transfer", "{\"files\":[" ITEM(SHA_A, 10) "," ITEM(SHA_B, 20) "],"
+                             "\"recipient\":\"pk.mofa\"}", "files,recipient"},
         {"evidence-destruction", "{\"reason\":\"retention\",\"rule\":\"retention.mla = 5y\","
                                  "\"files\":[" ITEM(SHA_A, 10) "]}", "reason,files"},
-        {"evidence-destruction", "{\"reason\":\"court-order\",\"files\":[]}", "reason,files"},
+        {"evidence-destruction", "{\"reason\":\"court-order\",\"files\":[" ITEM(SHA_A, 10) "]}",
+         "reason,files"},
     };
     for (size_t i = 0; i < CY_ARRAY_LEN(ok); i++) {
         assert_int_equal(comity_framework_handles(ok[i].type), 1);
@@ -1044,51 +1045,72 @@ static void test_custody_schemas(void **state)
         }
     }
     static const struct { const char *type, *body, *needle; } bad[] = {
-        {"custody-receive", "{\"item\":\"" SHA_A "\",\"from\":\"x\"}",
-         "custody-receive.body.item: want a document reference"},
-        {"custody-receive", "{\"item\":{\"sha256\":\"" SHA_A "\"},\"from\":\"x\"}",
-         "custody-receive.body.item.size: want an integer"},
-        {"custody-receive", "{\"item\":{\"sha256\":\"ABC\",\"size\":1},\"from\":\"x\"}",
-         "custody-receive.body.item.sha256: want 64 lowercase hex"},
-        {"custody-receive", "{\"item\":{\"sha256\":\"" SHA_A "\",\"size\":-1},\"from\":\"x\"}",
-         "custody-receive.body.item.size: want an integer 0-"},
-        {"custody-receive", "{\"item\":{\"sha256\":\"" SHA_A "\",\"size\":1,\"name\":\"\"},\"from\":\"x\"}",
-         "custody-receive.body.item.name: want a string of 1-256 bytes"},
-        {"custody-receive", "{\"item\":{\"sha256\":\"" SHA_A "\",\"size\":1,\"path\":\"/x\"},\"from\":\"x\"}",
-         "custody-receive.body.item.path: unknown field"},
-        {"custody-receive", "{\"item\":" ITEM(SHA_A, 1) ",\"from\":\"x\",\"at\":\"yesterday\"}",
+        {"custody-receive", "{\"files\":\"" SHA_A "\",\"from\":\"x\"}",
+         "custody-receive.body.files: want an array of 1-64 files"},
+        {"custody-receive", "{\"files\":[],\"from\":\"x\"}",
+         "custody-receive.body.files: want an array of 1-64 files"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\"}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].size: want an integer"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"ABC\",\"size\":1}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].sha256: want 64 lowercase hex"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\",\"size\":-1}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].size: want an integer 0-"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\",\"size\":1,\"name\":\"\"}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].name: want a string of 1-256 bytes"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\",\"size\":1,\"path\":\"/x\"}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].path: unknown field"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "," ITEM(SHA_A, 1) "],\"from\":\"x\"}",
+         "custody-receive.body.files[1].sha256: the file is listed twice"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"\"}",
+         "custody-receive.body.from: want a string of 1-256 bytes"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"x\",\"at\":\"yesterday\"}",
          "custody-receive.body.at: want an RFC 3339 time"},
-        {"custody-receive", "{\"item\":" ITEM(SHA_A, 1) ",\"from\":\"x\",\"hash\":\"x\"}",
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"x\",\"hash\":\"x\"}",
          "custody-receive.body.hash: unknown field"},
-        {"custody-handle", "{\"item\":" ITEM(SHA_A, 1) ",\"action\":\"imaged\",\"result\":{}}",
-         "custody-handle.body.result.sha256: want 64 lowercase hex"},
-        {"custody-transfer", "{\"item\":" ITEM(SHA_A, 1) ",\"recipient\":\"\"}",
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"x\",\"transfer\":7}",
+         "custody-receive.body.transfer: want a string of 1-128 bytes"},
+        {"custody-handle", "{\"files\":[" ITEM(SHA_A, 1) "],\"action\":\"imaged\",\"results\":[{}]}",
+         "custody-handle.body.results[0].sha256: want 64 lowercase hex"},
+        {"custody-handle", "{\"files\":[" ITEM(SHA_A, 1) "],\"action\":\"\"}",
+         "custody-handle.body.action: want a string of 1-256 bytes"},
+        {"custody-transfer", "{\"files\":[" ITEM(SHA_A, 1) "],\"recipient\":\"\"}",
          "custody-transfer.body.recipient: want a string of 1-256 bytes"},
-        {"evidence-destruction", "{\"reason\":\"retention\",\"files\":[]}",
+        {"custody-transfer", "[]", "custody-transfer.body: want a JSON object"},
+        {"evidence-destruction", "{\"reason\":\"retention\",\"files\":[" ITEM(SHA_A, 1) "]}",
          "evidence-destruction.body.rule: missing"},
-        {"evidence-destruction", "{\"reason\":\"whim\",\"files\":[]}",
+        {"evidence-destruction", "{\"reason\":\"whim\",\"files\":[" ITEM(SHA_A, 1) "]}",
          "evidence-destruction.body.reason: want one of retention, court-order, request or other"},
         {"evidence-destruction", "{\"reason\":\"other\",\"files\":{}}",
-         "evidence-destruction.body.files: want an array of at most 4096"},
+         "evidence-destruction.body.files: want an array of 1-4096 files"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[]}",
+         "evidence-destruction.body.files: want an array of 1-4096 files"},
         {"evidence-destruction", "{\"reason\":\"other\",\"files\":[" ITEM(SHA_A, 1) ",7]}",
-         "evidence-destruction.body.files[1]: want a document reference"},
-        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[],\"closed\":\"never\"}",
+         "evidence-destruction.body.files[1]: want an object"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[" ITEM(SHA_A, 1) "],\"closed\":\"never\"}",
          "evidence-destruction.body.closed: want an RFC 3339 time"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[" ITEM(SHA_A, 1) "],\"rule\":\"\"}",
+         "evidence-destruction.body.rule: want a string of 1-256 bytes"},
     };
     for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++)
         TU_FAILS(comity_framework_check_body(bad[i].type, bad[i].body, strlen(bad[i].body), E),
                  COMITY_ERR_INVALID, bad[i].needle);
-    /* more than the cap of files */
-    size_t cap = 4097, n = 0, sz = cap * 160 + 64;
-    char *big = malloc(sz);
-    assert_non_null(big);
-    n += (size_t)snprintf(big + n, sz - n, "{\"reason\":\"other\",\"files\":[");
-    for (size_t i = 0; i < cap; i++)
-        n += (size_t)snprintf(big + n, sz - n, "%s" ITEM(SHA_A, 1), i ? "," : "");
-    snprintf(big + n, sz - n, "]}");
-    TU_FAILS(comity_framework_check_body("evidence-destruction", big, strlen(big), E),
-             COMITY_ERR_INVALID, "at most 4096");
-    free(big);
+    /* more than the cap of files; the cap itself passes */
+    for (size_t cap = 4096; cap <= 4097; cap++) {
+        size_t n = 0, sz = cap * 160 + 64;
+        char *big = malloc(sz);
+        assert_non_null(big);
+        n += (size_t)snprintf(big + n, sz - n, "{\"reason\":\"other\",\"files\":[");
+        for (size_t i = 0; i < cap; i++)
+            n += (size_t)snprintf(big + n, sz - n,
+                                  "%s{\"sha256\":\"%064zx\",\"size\":1}", i ? "," : "", i);
+        snprintf(big + n, sz - n, "]}");
+        if (cap == 4096)
+            TU_OK(comity_framework_check_body("evidence-destruction", big, strlen(big), E));
+        else
+            TU_FAILS(comity_framework_check_body("evidence-destruction", big, strlen(big), E),
+                     COMITY_ERR_INVALID, "want an array of 1-4096 files");
+        free(big);
+    }
 }
 
 /* The chain of custody of case c (as party p), parsed. */
@@ -1128,8 +1150,8 @@ static const char *breaks_of(json_t *j, const char *h, size_t k)
 }
 
 #define CP "pk.mofa,in.mea,un.unoda"
-#define B_RECV(h, n, from) "{\"item\":" ITEM(h, n) ",\"from\":\"" from "\"}"
-#define B_XFER(h, n, to) "{\"item\":" ITEM(h, n) ",\"recipient\":\"" to "\"}"
+#define B_RECV(h, n, from) "{\"files\":[" ITEM(h, n) "],\"from\":\"" from "\"}"
+#define B_XFER(h, n, to) "{\"files\":[" ITEM(h, n) "],\"recipient\":\"" to "\"}"
 
 static void test_custody_chain(void **state)
 {
@@ -1144,15 +1166,15 @@ static void test_custody_chain(void **state)
     TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-01T01:00:00.000Z", "pk.mofa,un.unoda", c,
               B_RECV(SHA_A, 100, "ExampleHost Ltd"), NULL));
     TU_OK(ADD(IN_MEA, "custody-handle", "2026-12-01T02:00:00.000Z", "pk.mofa,un.unoda", c,
-              "{\"item\":" ITEM(SHA_A, 100) ",\"action\":\"imaged\",\"instrument\":\"dd 9.4\","
-              "\"result\":" ITEM(SHA_B, 200) "}", NULL));
+              "{\"files\":[" ITEM(SHA_A, 100) "],\"action\":\"imaged\",\"instrument\":\"dd 9.4\","
+              "\"results\":[" ITEM(SHA_B, 200) "]}", NULL));
     TU_OK(ADD(IN_MEA, "custody-transfer", "2026-12-01T03:00:00.000Z", "pk.mofa,un.unoda", c,
               B_XFER(SHA_A, 100, "pk.mofa"), t));
     json_t *j = custody(fw, c, "pk.mofa");
     assert_string_equal(json_string_value(json_object_get(item_of(j, SHA_A), "in_transit_to")), "pk.mofa");
     assert_true(json_is_null(json_object_get(item_of(j, SHA_A), "holder")));
     json_decref(j);
-    snprintf(body, sizeof body, "{\"item\":" ITEM(SHA_A, 100) ",\"from\":\"in.mea\",\"transfer\":\"%s\"}", t);
+    snprintf(body, sizeof body, "{\"files\":[" ITEM(SHA_A, 100) "],\"from\":\"in.mea\",\"transfer\":\"%s\"}", t);
     TU_OK(ADD(PK_MOFA, "custody-receive", "2026-12-01T04:00:00.000Z", "in.mea,un.unoda", c, body, NULL));
     j = custody(fw, c, "un.unoda");
     json_t *a = item_of(j, SHA_A);
@@ -1163,8 +1185,8 @@ static void test_custody_chain(void **state)
                             json_array_get(json_object_get(a, "chain"), 3), "action")), "receive");
     json_t *b = item_of(j, SHA_B); /* the derived item: held by its maker */
     assert_string_equal(json_string_value(json_object_get(b, "holder")), "in.mea");
-    assert_string_equal(json_string_value(json_object_get(
-                            json_array_get(json_object_get(b, "chain"), 0), "derived_from")), SHA_A);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(
+                            json_array_get(json_object_get(b, "chain"), 0), "derived_from"), 0)), SHA_A);
     assert_int_equal(json_integer_value(json_object_get(j, "breaks")), 0);
     json_decref(j);
 
@@ -1186,7 +1208,7 @@ static void test_custody_chain(void **state)
               B_RECV(SHA_D, 7, "in.mea"), NULL));
     /* and then handled by in.mea, who no longer holds it */
     TU_OK(ADD(IN_MEA, "custody-handle", "2026-12-03T02:00:00.000Z", "pk.mofa,un.unoda", c,
-              "{\"item\":" ITEM(SHA_D, 7) ",\"action\":\"re-hashed\"}", NULL));
+              "{\"files\":[" ITEM(SHA_D, 7) "],\"action\":\"re-hashed\"}", NULL));
     j = custody(fw, c, NULL);
     assert_string_equal(breaks_of(j, SHA_D, 1), "not-recipient");
     assert_string_equal(breaks_of(j, SHA_D, 2), "not-holder");
@@ -1195,18 +1217,18 @@ static void test_custody_chain(void **state)
     /* E: what arrives is not what was passed on; the hash changed */
     TU_OK(ADD(IN_MEA, "custody-transfer", "2026-12-04T00:00:00.000Z", "pk.mofa,un.unoda", c,
               B_XFER(SHA_E, 9, "pk.mofa"), t));
-    snprintf(body, sizeof body, "{\"item\":" ITEM(SHA_F, 9) ",\"from\":\"in.mea\",\"transfer\":\"%s\"}", t);
+    snprintf(body, sizeof body, "{\"files\":[" ITEM(SHA_F, 9) "],\"from\":\"in.mea\",\"transfer\":\"%s\"}", t);
     TU_OK(ADD(PK_MOFA, "custody-receive", "2026-12-04T01:00:00.000Z", "in.mea,un.unoda", c, body, NULL));
     /* the same hash with another size; a receipt from the wrong sender;
      * an unknown transfer; a link dated before the previous one */
     TU_OK(ADD(PK_MOFA, "custody-handle", "2026-12-04T02:00:00.000Z", "in.mea,un.unoda", c,
-              "{\"item\":" ITEM(SHA_F, 10) ",\"action\":\"examined\"}", NULL));
+              "{\"files\":[" ITEM(SHA_F, 10) "],\"action\":\"examined\"}", NULL));
     TU_OK(ADD(PK_MOFA, "custody-transfer", "2026-12-04T03:00:00.000Z", "in.mea,un.unoda", c,
               B_XFER(SHA_F, 9, "in.mea"), NULL));
     TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-04T04:00:00.000Z", "pk.mofa,un.unoda", c,
               B_RECV(SHA_F, 9, "un.unoda"), NULL));
     TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-04T05:00:00.000Z", "pk.mofa,un.unoda", c,
-              "{\"item\":" ITEM(SHA_F, 9) ",\"from\":\"pk.mofa\",\"transfer\":"
+              "{\"files\":[" ITEM(SHA_F, 9) "],\"from\":\"pk.mofa\",\"transfer\":"
               "\"custody-transfer--00000000-0000-4000-8000-000000000000\","
               "\"at\":\"2026-12-01T00:00:00Z\"}", NULL));
     j = custody(fw, c, NULL);
@@ -1219,7 +1241,8 @@ static void test_custody_chain(void **state)
     assert_string_equal(breaks_of(j, SHA_F, 4), "time-order,unknown-transfer,not-holder");
     json_t *l = json_array_get(json_object_get(item_of(j, SHA_E), "chain"), 1);
     assert_non_null(strstr(json_string_value(json_object_get(
-                               json_array_get(json_object_get(l, "breaks"), 0), "detail")), SHA_F));
+                               json_array_get(json_object_get(l, "breaks"), 0), "detail")),
+                           "pk.mofa received other files"));
     json_decref(j);
 
     /* envelope rules: a non-party learns nothing; every party is named;
@@ -1231,7 +1254,7 @@ static void test_custody_chain(void **state)
     TU_FAILS(ADD(IN_MEA, "custody-receive", "2026-12-05T00:00:00.000Z", "pk.mofa,un.unoda", NULL,
                  B_RECV(SHA_A, 1, "x"), NULL), COMITY_ERR_INVALID, "custody-receive.refs: want the case");
     TU_FAILS(ADD(IN_MEA, "custody-receive", "2026-12-05T00:00:00.000Z", "pk.mofa,un.unoda", c,
-                 "{\"item\":" ITEM(SHA_A, 1) "}", NULL), COMITY_ERR_INVALID, "custody-receive.body.from: missing");
+                 "{\"files\":[" ITEM(SHA_A, 1) "]}", NULL), COMITY_ERR_INVALID, "custody-receive.body.from: missing");
     char *json;
     TU_FAILS(comity_framework_custody(fw, c, "us.cisa", &json, E), COMITY_ERR_NOTFOUND, "custody: no case");
     assert_null(json);
@@ -1243,7 +1266,7 @@ static void test_custody_chain(void **state)
               B_XFER(SHA_A, 100, "in.mea"), NULL));
     /* fed twice */
     comity_record *r = mk(IN_MEA, "custody-handle", "2026-12-05T02:00:00.000Z", "pk.mofa,un.unoda", c,
-                          "{\"item\":" ITEM(SHA_B, 200) ",\"action\":\"copied\"}", false);
+                          "{\"files\":[" ITEM(SHA_B, 200) "],\"action\":\"copied\"}", false);
     TU_OK(comity_framework_add(fw, r, NULL, 0, E));
     TU_FAILS(comity_framework_add(fw, r, NULL, 0, E), COMITY_ERR_EXISTS, "already fed");
     comity_record_free(r);
@@ -1276,7 +1299,7 @@ static void test_custody_sealed(void **state)
     }
     /* a clear custody record in a sealed case is refused */
     TU_FAILS(feed(node, mk(PK_FIA, "custody-handle", "2026-12-01T03:00:00.000Z", "in.cert-in", c,
-                           "{\"item\":" ITEM(SHA_A, 5) ",\"action\":\"x\"}", false), NULL),
+                           "{\"files\":[" ITEM(SHA_A, 5) "],\"action\":\"x\"}", false), NULL),
              COMITY_ERR_INVALID, "custody-handle.tlp: case");
     json_t *j = custody(node, c, "pk.fia");
     assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
@@ -1295,8 +1318,19 @@ static void test_custody_sealed(void **state)
 static json_t *due_at(comity_framework *fw, int64_t now)
 {
     char *json;
-    TU_OK(comity_framework_retention_due(fw, now, &json, E));
+    TU_OK(comity_framework_retention_due(fw, now, NULL, 0, &json, E));
     return parse(json);
+}
+
+/* Whether case c is in list `which` of j (and then its entry). */
+static json_t *listed_in(json_t *j, const char *which, const char *c)
+{
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(j, which), i, d)
+        if (!strcmp(json_string_value(json_object_get(d, "case")), c))
+            return d;
+    return NULL;
 }
 
 /* Whether case c is in the "due" list of j (and then its entry). */
@@ -1334,7 +1368,7 @@ static void test_retention(void **state)
               B_XFER(SHA_A, 100, "in.cert-in"), NULL));
     /* a destruction while it is open is refused */
     TU_FAILS(ADD(US, "evidence-destruction", "2026-12-01T03:00:00.000Z", "in.cert-in,pk.fia", p,
-                 "{\"reason\":\"other\",\"files\":[]}", NULL), COMITY_ERR_CONFLICT,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_CONFLICT,
              "evidence-destruction: case");
     assert_non_null(strstr(tu_last_err.msg, "is preserved, still open"));
     TU_OK(ADD(IN_CERT, "evidence-close", "2026-12-02T00:00:00.000Z", "pk.fia", p, B_ECLOSE, NULL));
@@ -1376,12 +1410,12 @@ static void test_retention(void **state)
      * nothing; one dated before the closing is refused; the custodian's
      * ends the retention duty and answers for the destroyed file */
     TU_FAILS(ADD(UN, "evidence-destruction", "2027-01-02T00:00:00.000Z", "in.cert-in,pk.fia", p,
-                 "{\"reason\":\"other\",\"files\":[]}", NULL), COMITY_ERR_NOTFOUND, "no case");
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_NOTFOUND, "no case");
     TU_FAILS(ADD(US, "evidence-destruction", "2026-12-01T23:00:00.000Z", "in.cert-in,pk.fia", p,
-                 "{\"reason\":\"other\",\"files\":[]}", NULL), COMITY_ERR_INVALID,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_INVALID,
              "evidence-destruction.created: before case");
     TU_FAILS(ADD(US, "evidence-destruction", "2027-01-02T00:00:00.000Z", "in.cert-in", p,
-                 "{\"reason\":\"other\",\"files\":[]}", NULL), COMITY_ERR_INVALID,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_INVALID,
              "evidence-destruction.to: must name pk.fia");
     char *json;
     TU_FAILS(comity_framework_destroyed(fw, SHA_A, "pk.fia", &json, E), COMITY_ERR_NOTFOUND, "no record");
@@ -1418,7 +1452,9 @@ static void test_retention(void **state)
     int64_t mdue = T("2026-12-10T00:00:00Z") + 5 * 365 * DAY;
     j = due_at(fw, mdue - 1);
     assert_null(due_entry(j, m));
-    json_t *dd = due_entry(j, p2);
+    /* the disclosure case refers to no file: due, with nothing to destroy */
+    assert_null(due_entry(j, p2));
+    json_t *dd = listed_in(j, "nothing", p2);
     assert_non_null(dd);
     assert_string_equal(json_string_value(json_object_get(dd, "kind")), "disclosure");
     assert_string_equal(json_string_value(json_object_get(dd, "rule")), "retention.disclosure = 36h");

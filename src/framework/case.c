@@ -99,6 +99,7 @@ static void cases_clear(comity_framework *fw)
         case_free(cs->c[i]);
     cy_free(cs->c);
     json_decref(cs->ids);
+    json_decref(cs->recs);
     json_decref(cs->by_party);
     for (size_t i = 0; i < cs->nplists; i++)
         cy_free(cs->plists[i].v);
@@ -203,6 +204,19 @@ static const cy_case_type *type_of(const char *name, const cy_mech *m)
     return NULL;
 }
 
+const cy_case_type *cy_case_type_of(const cy_mech *m, const char *name)
+{
+    return type_of(name, m);
+}
+
+bool cy_case_type_takes_files(const cy_case_type *t)
+{
+    for (const cy_field *f = t ? t->fields : NULL; f && f->name; f++)
+        if (f->kind == CY_FK_FILES)
+            return true;
+    return false;
+}
+
 const cy_mech *cy_case_mech_in(const cy_mech *const *mechs, size_t n,
                                const char *type, const cy_case_type **t)
 {
@@ -224,6 +238,61 @@ static bool is_hex64(const char *s)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             return false;
     return i == 64;
+}
+
+/* A CY_FK_FILES field: [{sha256, size, name?, media_type?}...]. */
+static comity_err files_check(const char *t, const cy_field *f, json_t *v,
+                              comity_error *err)
+{
+    size_t max = f->max ? (size_t)f->max : CY_CASE_FILES_MAX;
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > max)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.body.%s: want an array of 1-%zu files "
+                       "({sha256, size, name, media_type})", t, f->name, max);
+    size_t i;
+    json_t *o;
+    json_array_foreach(v, i, o) {
+        if (!json_is_object(o))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s[%zu]: want an object {sha256, size, name, "
+                           "media_type}", t, f->name, i);
+        const char *k;
+        json_t *x;
+        json_object_foreach(o, k, x) {
+            if (strcmp(k, "sha256") && strcmp(k, "size") && strcmp(k, "name") &&
+                strcmp(k, "media_type"))
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "%s.body.%s[%zu].%.64s: unknown field", t, f->name, i, k);
+        }
+        json_t *h = json_object_get(o, "sha256"), *n = json_object_get(o, "size"),
+               *nm = json_object_get(o, "name"), *mt = json_object_get(o, "media_type");
+        if (!h || !json_is_string(h) || !is_hex64(json_string_value(h)))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s[%zu].sha256: want 64 lowercase hex digits "
+                           "(SHA-256 of the sealed file)", t, f->name, i);
+        if (!n || !json_is_integer(n) || json_integer_value(n) < 0 ||
+            json_integer_value(n) > CY_CASE_FILE_SIZE_MAX)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s[%zu].size: want an integer 0-%lld (bytes of "
+                           "the sealed file)", t, f->name, i,
+                           (long long)CY_CASE_FILE_SIZE_MAX);
+        if (nm && (!json_is_string(nm) || json_string_length(nm) == 0 ||
+                   json_string_length(nm) > 256))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s[%zu].name: want a string of 1-256 bytes", t,
+                           f->name, i);
+        if (mt && (!json_is_string(mt) || json_string_length(mt) == 0 ||
+                   json_string_length(mt) > 128))
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s[%zu].media_type: want a string of 1-128 bytes",
+                           t, f->name, i);
+        for (size_t j = 0; j < i; j++)
+            if (json_equal(json_object_get(json_array_get(v, j), "sha256"), h))
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "%s.body.%s[%zu].sha256: the file is listed twice", t,
+                               f->name, i);
+    }
+    return COMITY_OK;
 }
 
 static comity_err field_check(const char *t, const cy_field *f, json_t *v,
@@ -282,8 +351,8 @@ static comity_err field_check(const char *t, const cy_field *f, json_t *v,
                            "%s.body.%s: want a party name (\"pk.mofa\")", t,
                            f->name);
         return COMITY_OK;
-    case CY_FK_CUSTOM:
-        return COMITY_OK; /* the type's check judges it */
+    case CY_FK_FILES:
+        return files_check(t, f, v, err);
     case CY_FK_PARTIES:
     case CY_FK_TEXTS: {
         bool parties = f->kind == CY_FK_PARTIES;
@@ -406,6 +475,20 @@ cy_case *cy_case_find(const comity_framework *fw, const char *id)
     const cy_cases *cs = fw->cases;
     json_t *v = cs->ids ? json_object_get(cs->ids, id) : NULL;
     return v ? cs->c[json_integer_value(v)] : NULL;
+}
+
+cy_case *cy_case_of_record(const comity_framework *fw, const char *id,
+                           const cy_case_entry **entry)
+{
+    const cy_cases *cs = fw->cases;
+    json_t *v = cs->recs && id ? json_object_get(cs->recs, id) : NULL;
+    if (!v)
+        return NULL;
+    cy_case *c = cs->c[json_integer_value(v)];
+    for (size_t i = 0; entry && i < c->ne; i++)
+        if (strcmp(c->e[i].id, id) == 0)
+            *entry = &c->e[i];
+    return c;
 }
 
 comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,
@@ -550,6 +633,7 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
     if (dry)
         return COMITY_OK;
     if ((!cs->ids && !(cs->ids = json_object())) ||
+        (!cs->recs && !(cs->recs = json_object())) ||
         (!cs->by_party && !(cs->by_party = json_object())))
         return cy_fw_nomem(err);
     if (cy_fw_grow((void **)&cs->c, &cs->cap, cs->n, sizeof *cs->c))
@@ -574,9 +658,11 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
     /* everything that may fail comes before the case is registered, and
      * the registration is undone if the hook's effects fail: a record
      * refused for memory leaves no trace, so it can be fed again */
-    bool in_cases = false, in_ids = false;
+    bool in_cases = false, in_ids = false, in_recs = false;
     oom = oom || !(in_cases = !json_object_set_new(cs->ids, c->id,
                                                    json_integer((json_int_t)cs->n))) ||
+          !(in_recs = !json_object_set_new(cs->recs, c->id,
+                                           json_integer((json_int_t)cs->n))) ||
           !(in_ids = !json_object_set_new(fw->ids, c->id, json_integer(-1)));
     rc = oom ? cy_fw_nomem(err) : COMITY_OK;
     if (!rc) {
@@ -587,6 +673,8 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
     if (rc) {
         if (in_cases)
             json_object_del(cs->ids, c->id);
+        if (in_recs)
+            json_object_del(cs->recs, c->id);
         if (in_ids)
             json_object_del(fw->ids, c->id);
         case_free(c);
@@ -725,7 +813,13 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
     const char *rid = comity_record_id(rec);
     if (add_entry(c, rec, body, created))
         return cy_fw_nomem(err);
+    json_t *ci = json_object_get(fw->cases->ids, c->id);
     if (json_object_set_new(fw->ids, rid, json_integer(-1))) {
+        entry_drop(c);
+        return cy_fw_nomem(err);
+    }
+    if (json_object_set_new(fw->cases->recs, rid, json_integer(json_integer_value(ci)))) {
+        json_object_del(fw->ids, rid);
         entry_drop(c);
         return cy_fw_nomem(err);
     }
@@ -743,6 +837,7 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
         c->closed = closed;
         memcpy(c->clk, clk, sizeof clk);
         json_object_del(fw->ids, rid);
+        json_object_del(fw->cases->recs, rid);
         entry_drop(c);
         return rc;
     }

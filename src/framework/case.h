@@ -63,11 +63,16 @@ typedef enum cy_fk {
     CY_FK_TEXTS,   /* an array of 1..max texts of at most CY_CASE_TEXT_MAX */
     CY_FK_SHA256,  /* 64 lowercase hex digits */
     CY_FK_PARTY,   /* a party name */
-    CY_FK_CUSTOM   /* any JSON value: the type's `check` judges it alone */
+    CY_FK_FILES    /* documents carried apart as sealed files: an array of
+                      1..max (0: CY_CASE_FILES_MAX) objects {sha256, size,
+                      name?, media_type?} (the file store's hash: SHA-256
+                      of the age file; its size in bytes) */
 } cy_fk;
 
 #define CY_CASE_TEXT_MAX 4096       /* bytes in a short text field */
 #define CY_CASE_LONG_TEXT_MAX 65536 /* statements, minutes, answers */
+#define CY_CASE_FILES_MAX 64        /* files referenced by one record */
+#define CY_CASE_FILE_SIZE_MAX ((int64_t)1 << 53) /* a file's size field */
 
 typedef struct cy_field {
     const char *name;
@@ -212,6 +217,8 @@ typedef struct cy_cases {
     cy_case **c;             /* owned, in opening (log) order */
     size_t n, cap;
     json_t *ids;             /* case id -> index in c */
+    json_t *recs;            /* record id of every case record (the
+                                opening too) -> index in c */
     json_t *by_party;        /* party or bare state named as a case's party
                                 -> index in plists */
     struct cy_plist { size_t *v; size_t n, cap; } *plists; /* case indexes,
@@ -237,6 +244,17 @@ comity_err cy_case_check_body(const cy_case_type *t, const json_t *body,
 
 /* The case `id`, or NULL. */
 cy_case *cy_case_find(const comity_framework *fw, const char *id);
+
+/* The case record `id` belongs to (the opening or a later record), or
+ * NULL; OUT *entry (may be NULL): its entry in the case's thread. */
+cy_case *cy_case_of_record(const comity_framework *fw, const char *id,
+                           const cy_case_entry **entry);
+
+/* Whether case type t declares a field of kind CY_FK_FILES. */
+bool cy_case_type_takes_files(const cy_case_type *t);
+
+/* The type `name` of mechanism m, or NULL. */
+const cy_case_type *cy_case_type_of(const cy_mech *m, const char *name);
 
 /* The roles `party` holds in case c (0: none): its own name among the
  * parties, or an office of a bare state named there. */

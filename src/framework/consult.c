@@ -86,7 +86,8 @@ static const cy_field f_document[] = {
     {"title", CY_FK_TEXT, true, NULL, 0, 256}, LONG("content", false),
     {"sha256", CY_FK_SHA256, false, NULL, 0, 0},
     {"size", CY_FK_INT, false, NULL, 0, ((int64_t)1 << 53)},
-    {"media_type", CY_FK_TEXT, false, NULL, 0, 128}, END};
+    {"media_type", CY_FK_TEXT, false, NULL, 0, 128},
+    {"files", CY_FK_FILES, false, NULL, 0, 0}, END};
 static const cy_field f_meeting[] = {
     TIME("date", true), {"participants", CY_FK_PARTIES, true, NULL, 0, 64},
     {"format", CY_FK_ENUM, false, formats, 0, 0}, LONG("minutes", false), END};
@@ -109,10 +110,11 @@ static comity_err check_propose(const char *t, const json_t *b,
 static comity_err check_document(const char *t, const json_t *b,
                                  comity_error *err)
 {
-    if (!json_object_get(b, "content") && !json_object_get(b, "sha256"))
+    if (!json_object_get(b, "content") && !json_object_get(b, "sha256") &&
+        !json_object_get(b, "files"))
         return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.body: want the content, or the sha256 of a file "
-                       "carried apart", t);
+                       "%s.body: want the content, or the files carried apart "
+                       "(files, or sha256)", t);
     return COMITY_OK;
 }
 

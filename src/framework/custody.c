@@ -50,7 +50,7 @@
 #define TEXT(n, req) {n, CY_FK_TEXT, req, NULL, 0, 0}
 #define NAME(n, req) {n, CY_FK_TEXT, req, NULL, 0, 256}
 #define TIME(n, req) {n, CY_FK_TIME, req, NULL, 0, 0}
-#define REF(n, req) {n, CY_FK_CUSTOM, req, NULL, 0, 0}
+#define FILES(n, req) {n, CY_FK_FILES, req, NULL, 0, 0}
 #define END {NULL, CY_FK_TEXT, false, NULL, 0, 0}
 
 /* ---- document references ----------------------------------------------------- */
@@ -64,52 +64,22 @@ static bool hex64(const char *s)
     return i == 64;
 }
 
-comity_err cy_fw_check_fileref(const char *t, const char *where, const json_t *v,
-                               comity_error *err)
-{
-    if (!json_is_object(v))
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.body.%s: want a document reference {\"sha256\", "
-                       "\"size\", \"name\"}", t, where);
-    const char *k;
-    json_t *x;
-    json_object_foreach((json_t *)v, k, x) {
-        if (strcmp(k, "sha256") && strcmp(k, "size") && strcmp(k, "name"))
-            return cy_fail(err, COMITY_ERR_INVALID, "%s.body.%s.%.64s: unknown field",
-                           t, where, k);
-    }
-    json_t *h = json_object_get(v, "sha256"), *sz = json_object_get(v, "size"),
-           *n = json_object_get(v, "name");
-    if (!h || !json_is_string(h) || !hex64(json_string_value(h)))
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.body.%s.sha256: want 64 lowercase hex digits (SHA-256)",
-                       t, where);
-    if (!sz || !json_is_integer(sz) || json_integer_value(sz) < 0 ||
-        json_integer_value(sz) > ((json_int_t)1 << 53))
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.body.%s.size: want an integer 0-%lld (bytes)", t, where,
-                       (long long)((int64_t)1 << 53));
-    if (n && (!json_is_string(n) || json_string_length(n) == 0 ||
-              json_string_length(n) > CY_FILE_NAME_MAX))
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.body.%s.name: want a string of 1-%d bytes", t, where,
-                       CY_FILE_NAME_MAX);
-    return COMITY_OK;
-}
-
-/* Adds {sha256, size, name} of the reference v to files, once. */
+/* Adds {sha256, size, name, media_type} of the reference v to files, once. */
 static int file_put(json_t *files, const json_t *v)
 {
     const char *h = json_string_value(json_object_get(v, "sha256"));
     if (!h || !hex64(h) || json_object_get(files, h))
         return 0;
     json_t *o = json_object();
-    json_t *sz = json_object_get(v, "size"), *n = json_object_get(v, "name");
+    static const char *const keep[] = {"size", "name", "media_type", NULL};
     if (!o || json_object_set_new(o, "sha256", json_string(h)) ||
-        (json_is_integer(sz) && json_object_set(o, "size", sz)) ||
-        (json_is_string(n) && json_object_set(o, "name", n)) ||
         json_object_set_new(files, h, o))
         return -1;
+    for (size_t i = 0; keep[i]; i++) {
+        json_t *x = json_object_get(v, keep[i]);
+        if (x && (json_is_integer(x) || json_is_string(x)) && json_object_set(o, keep[i], x))
+            return -1;
+    }
     return 0;
 }
 
@@ -137,30 +107,22 @@ int cy_fw_body_files(const json_t *body, json_t *files)
 
 /* ---- types ------------------------------------------------------------------------ */
 
-static comity_err check_item(const char *t, const json_t *b, comity_error *err)
-{
-    comity_err rc = cy_fw_check_fileref(t, "item", json_object_get(b, "item"), err);
-    if (!rc && json_object_get(b, "result"))
-        rc = cy_fw_check_fileref(t, "result", json_object_get(b, "result"), err);
-    return rc;
-}
-
 static const cy_field f_receive[] = {
-    REF("item", true), NAME("from", true), {"transfer", CY_FK_TEXT, false, NULL, 0, 128},
+    FILES("files", true), NAME("from", true), {"transfer", CY_FK_TEXT, false, NULL, 0, 128},
     NAME("instrument", false), TIME("at", false), NAME("location", false),
     TEXT("note", false), END};
 static const cy_field f_handle[] = {
-    REF("item", true), NAME("action", true), NAME("instrument", false),
-    REF("result", false), TIME("at", false), NAME("location", false),
+    FILES("files", true), NAME("action", true), NAME("instrument", false),
+    FILES("results", false), TIME("at", false), NAME("location", false),
     TEXT("note", false), END};
 static const cy_field f_transfer[] = {
-    REF("item", true), NAME("recipient", true), NAME("instrument", false),
+    FILES("files", true), NAME("recipient", true), NAME("instrument", false),
     TIME("at", false), NAME("location", false), TEXT("note", false), END};
 
 const cy_case_type cy_custody_types[] = {
-    {"custody-receive", f_receive, check_item},
-    {"custody-handle", f_handle, check_item},
-    {"custody-transfer", f_transfer, check_item},
+    {"custody-receive", f_receive, NULL},
+    {"custody-handle", f_handle, NULL},
+    {"custody-transfer", f_transfer, NULL},
 };
 const size_t cy_custody_ntypes = CY_ARRAY_LEN(cy_custody_types);
 
@@ -213,6 +175,31 @@ static void custody_clear(comity_framework *fw)
     fw->custody = NULL;
 }
 
+comity_err cy_custody_append(comity_framework *fw, const cy_case *c,
+                             const comity_record *rec, const json_t *body,
+                             int64_t created, comity_error *err)
+{
+    struct cy_custody *cu = fw->custody;
+    if (cy_fw_grow((void **)&cu->e, &cu->cap, cu->n, sizeof *cu->e))
+        return cy_fw_nomem(err);
+    cust_entry e = {cy_strdup(comity_record_id(rec)), cy_strdup(comity_record_type(rec)),
+                    cy_strdup(comity_record_author(rec)), created, c,
+                    body ? json_incref((json_t *)body) : NULL};
+    if (!e.id || !e.type || !e.author) {
+        entry_clear(&e);
+        return cy_fw_nomem(err);
+    }
+    cu->e[cu->n++] = e;
+    return COMITY_OK;
+}
+
+void cy_custody_drop_last(comity_framework *fw)
+{
+    struct cy_custody *cu = fw->custody;
+    if (cu->n)
+        entry_clear(&cu->e[--cu->n]);
+}
+
 static comity_err custody_add(comity_framework *fw, enum cy_fw_type ft,
                               const comity_record *rec, json_t *body,
                               int64_t created, bool dry, comity_error *err)
@@ -229,18 +216,12 @@ static comity_err custody_add(comity_framework *fw, enum cy_fw_type ft,
         return rc;
     if (dry)
         return COMITY_OK;
-    struct cy_custody *cu = fw->custody;
-    if (cy_fw_grow((void **)&cu->e, &cu->cap, cu->n, sizeof *cu->e))
-        return cy_fw_nomem(err);
-    cust_entry e = {cy_strdup(comity_record_id(rec)), cy_strdup(type),
-                    cy_strdup(comity_record_author(rec)), created, c,
-                    body ? json_incref(body) : NULL};
-    if (!e.id || !e.type || !e.author ||
-        json_object_set_new(fw->ids, e.id, json_integer(-1))) {
-        entry_clear(&e);
+    if ((rc = cy_custody_append(fw, c, rec, body, created, err)))
+        return rc;
+    if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1))) {
+        cy_custody_drop_last(fw);
         return cy_fw_nomem(err);
     }
-    cu->e[cu->n++] = e;
     return COMITY_OK;
 }
 
@@ -257,11 +238,7 @@ int cy_custody_files(const comity_framework *fw, const cy_case *c, json_t *files
     const struct cy_custody *cu = fw->custody;
     for (size_t i = 0; i < cu->n; i++) {
         const cust_entry *e = &cu->e[i];
-        if (e->c != c || !e->body)
-            continue;
-        if (file_put(files, json_object_get(e->body, "item")) ||
-            (json_object_get(e->body, "result") &&
-             file_put(files, json_object_get(e->body, "result"))))
+        if (e->c == c && e->body && cy_fw_body_files(e->body, files))
             return -1;
     }
     return 0;
@@ -274,14 +251,17 @@ typedef struct item {
     int64_t size;              /* -1: not known yet */
     const char *name;
     bool started;
-    const char *holder;        /* the party holding it; NULL: in transit */
+    const char *holder;        /* the party holding it; NULL: in transit or gone */
     const cust_entry *pending; /* the transfer not yet received */
+    const cust_entry *destroyed; /* the destruction record */
     int64_t last_at;
     json_t *chain;             /* links */
     size_t breaks;
 } item;
 
 typedef struct chain {
+    const struct cy_custody *cu;
+    const cy_case *c;
     item *it;
     size_t n;
     size_t breaks;
@@ -311,6 +291,17 @@ static int64_t ref_size(const json_t *ref)
     return (int64_t)json_integer_value(json_object_get(ref, "size"));
 }
 
+/* The file `sha` among the `files` of body b, or NULL. */
+static const json_t *listed(const json_t *b, const char *sha)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(b, "files"), i, f)
+        if (!strcmp(str(f, "sha256"), sha))
+            return f;
+    return NULL;
+}
+
 /* Notes a break on link `l`: {"rule", "detail"}. */
 static void brk(chain *ch, json_t *l, const char *rule, const char *fmt, ...)
     CY_PRINTF(4, 5);
@@ -327,138 +318,218 @@ static void brk(chain *ch, json_t *l, const char *rule, const char *fmt, ...)
     ch->breaks++;
 }
 
-/* The transfer record `id` of case c logged before entry `before`,
- * readable, or NULL. */
-static const cust_entry *find_transfer(const struct cy_custody *cu, const cy_case *c,
-                                       const char *id, const cust_entry *before)
+/* The transfer a receipt completes, among the readable records of the case
+ * logged before it: the one it names (`transfer`), else the latest from
+ * its `from` to its author. */
+static const cust_entry *transfer_of(const chain *ch, const cust_entry *e)
 {
-    for (size_t i = 0; id && &cu->e[i] < before; i++)
-        if (cu->e[i].c == c && cu->e[i].body && !strcmp(cu->e[i].id, id) &&
-            !strcmp(cu->e[i].type, "custody-transfer"))
-            return &cu->e[i];
-    return NULL;
+    const char *tid = str(e->body, "transfer"), *from = str(e->body, "from");
+    const cust_entry *t = NULL;
+    for (const cust_entry *x = ch->cu->e; x < e; x++) {
+        if (x->c != ch->c || !x->body || strcmp(x->type, "custody-transfer"))
+            continue;
+        if (tid ? !strcmp(x->id, tid)
+                : !strcmp(x->author, from) && !strcmp(str(x->body, "recipient"), e->author))
+            t = x;
+    }
+    return t;
 }
 
 static const char *holder_text(const item *it)
 {
-    return it->holder ? it->holder : "nobody (it was in transit)";
+    return it->holder ? it->holder : it->destroyed ? "nobody: it was destroyed"
+                                                   : "nobody: it was in transit";
 }
 
-/* Appends link l (a new reference) to item it, counting its breaks. */
-static void put_link(chain *ch, item *it, json_t *l)
+/* A new link of entry e for file f. */
+static json_t *link_new(chain *ch, const cust_entry *e, const char *action, const json_t *f,
+                        int64_t at)
 {
-    it->breaks += json_array_size(json_object_get(l, "breaks"));
-    if (!l || json_array_append(it->chain, l))
-        ch->oom = true;
-}
-
-static void walk(const struct cy_custody *cu, const cy_case *c, const cust_entry *e,
-                 chain *ch)
-{
-    const json_t *b = e->body, *ref = json_object_get(b, "item");
-    int64_t at = e->created;
-    if (str(b, "at"))
-        at = cy_fw_time(str(b, "at"));
-    const char *action = e->type + strlen("custody-");
     json_t *l = json_pack("{s:s, s:s, s:s, s:o, s:o, s:O, s:[]}", "id", e->id, "action",
                           action, "author", e->author, "created",
-                          cy_fw_time_json(e->created), "at", cy_fw_time_json(at), "item",
-                          ref, "breaks");
-    if (!l) {
-        ch->oom = true;
-        return;
-    }
+                          cy_fw_time_json(e->created), "at", cy_fw_time_json(at), "file", f,
+                          "breaks");
     static const char *const extra[] = {"from", "recipient", "transfer", "instrument",
-                                        "location", "action", "note", NULL};
-    for (size_t i = 0; extra[i]; i++) {
+                                        "location", "action", "reason", "rule", "note", NULL};
+    for (size_t i = 0; l && extra[i]; i++) {
         const char *k = !strcmp(extra[i], "action") ? "what" : extra[i];
-        if (str(b, extra[i]) && json_object_set_new(l, k, json_string(str(b, extra[i]))))
+        if (str(e->body, extra[i]) &&
+            json_object_set_new(l, k, json_string(str(e->body, extra[i]))))
             ch->oom = true;
     }
-    if (json_object_get(b, "result") && json_object_set(l, "result", json_object_get(b, "result")))
+    if (!l)
         ch->oom = true;
-    item *it = item_get(ch, ref);
-    int64_t size = ref_size(ref);
+    return l;
+}
+
+/* Appends link l (borrowed) to item it, counting its breaks. */
+static void put_link(chain *ch, item *it, json_t *l)
+{
+    if (!l)
+        return;
+    it->breaks += json_array_size(json_object_get(l, "breaks"));
+    if (json_array_append(it->chain, l))
+        ch->oom = true;
+}
+
+/* The checks every link makes, and the item's bookkeeping after it. */
+static void common(chain *ch, item *it, json_t *l, const cust_entry *e, const json_t *f,
+                   int64_t at)
+{
+    int64_t size = ref_size(f);
     if (it->size >= 0 && size != it->size)
         brk(ch, l, "size-changed", "%s reports %lld bytes; earlier links said %lld",
             e->author, (long long)size, (long long)it->size);
     if (it->size < 0)
         it->size = size;
     if (!it->name)
-        it->name = str(ref, "name");
+        it->name = str(f, "name");
     if (it->started && at < it->last_at)
         brk(ch, l, "time-order", "dated before the previous link of this item");
-    if (!strcmp(action, "receive")) {
-        const char *from = str(b, "from"), *tid = str(b, "transfer");
-        const cust_entry *t = tid ? find_transfer(cu, c, tid, e) : it->pending;
+    if (it->destroyed)
+        brk(ch, l, "after-destruction", "the item was destroyed by %s", it->destroyed->id);
+}
+
+static void after(item *it, int64_t at)
+{
+    it->started = true;
+    if (at > it->last_at)
+        it->last_at = at;
+}
+
+static void walk_receive(chain *ch, const cust_entry *e, int64_t at)
+{
+    const json_t *b = e->body;
+    const char *from = str(b, "from"), *tid = str(b, "transfer");
+    const cust_entry *t = transfer_of(ch, e);
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(b, "files"), i, f) {
+        json_t *l = link_new(ch, e, "receive", f, at);
+        item *it = item_get(ch, f);
+        if (!l || ch->oom) {
+            json_decref(l);
+            return;
+        }
+        common(ch, it, l, e, f, at);
         if (tid && !t)
-            brk(ch, l, "unknown-transfer", "no readable custody-transfer %.100s in case %s",
-                tid, c->id);
-        if (t) {
-            const json_t *tb = t->body, *tref = json_object_get(tb, "item");
-            item *tit = item_get(ch, tref);
-            if (strcmp(str(tb, "recipient"), e->author))
-                brk(ch, l, "not-recipient", "%s passed it to %s, not to %s", t->author,
-                    str(tb, "recipient"), e->author);
-            if (strcmp(from, t->author))
+            brk(ch, l, "unknown-transfer", "no readable custody-transfer %.100s to %s in case %s",
+                tid, e->author, ch->c->id);
+        const cust_entry *p = t ? t : it->pending;
+        if (p) {
+            const json_t *sent = listed(p->body, it->sha);
+            if (strcmp(str(p->body, "recipient"), e->author))
+                brk(ch, l, "not-recipient", "%s passed it to %s, not to %s", p->author,
+                    str(p->body, "recipient"), e->author);
+            if (strcmp(from, p->author))
                 brk(ch, l, "wrong-sender", "received from %s, but %s passed it on", from,
-                    t->author);
-            if (tit != it || ref_size(tref) != size) {
-                brk(ch, l, "hash-changed", "received %s (%lld bytes); %s passed on %s "
-                    "(%lld bytes) in %s", it->sha, (long long)size, t->author, tit->sha,
-                    (long long)ref_size(tref), t->id);
-                if (tit != it) { /* the transferred item's chain shows it too */
-                    put_link(ch, tit, l);
-                    tit->pending = NULL;
-                    tit->last_at = at > tit->last_at ? at : tit->last_at;
-                }
-            }
-            if (tit->pending == t)
-                tit->pending = NULL;
+                    p->author);
+            if (!sent)
+                brk(ch, l, "hash-changed", "received %s (%lld bytes), which %s did not pass "
+                    "on in %s", it->sha, (long long)ref_size(f), p->author, p->id);
+            else if (ref_size(sent) != ref_size(f))
+                brk(ch, l, "hash-changed", "received %lld bytes; %s passed on %lld in %s",
+                    (long long)ref_size(f), p->author, (long long)ref_size(sent), p->id);
         } else if (it->started && it->holder && strcmp(from, it->holder) &&
-                   cy_case_roles(c, from)) {
+                   cy_case_roles(ch->c, from)) {
             brk(ch, l, "not-holder", "received from %s, who did not hold it (%s did)", from,
                 it->holder);
         }
         it->holder = e->author;
         it->pending = NULL;
-    } else if (!strcmp(action, "handle")) {
-        if (it->started && (!it->holder || strcmp(it->holder, e->author)))
-            brk(ch, l, "not-holder", "handled by %s, who did not hold it (held by %s)",
-                e->author, holder_text(it));
-        if (!it->started)
-            it->holder = e->author;
-    } else { /* transfer */
-        if (it->started && (!it->holder || strcmp(it->holder, e->author)))
-            brk(ch, l, "not-holder", "passed on by %s, who did not hold it (held by %s)",
-                e->author, holder_text(it));
-        it->holder = NULL;
-        it->pending = e;
+        after(it, at);
+        put_link(ch, it, l);
+        json_decref(l);
     }
-    it->started = true;
-    if (at > it->last_at)
-        it->last_at = at;
-    put_link(ch, it, l);
-    const json_t *res = json_object_get(b, "result");
-    if (res) { /* a derived item: its chain starts here, held by the author */
-        item *r = item_get(ch, res);
-        if (r != it) {
-            json_t *d = json_pack("{s:s, s:s, s:s, s:o, s:o, s:O, s:s, s:[]}", "id", e->id,
-                                  "action", "derive", "author", e->author, "created",
-                                  cy_fw_time_json(e->created), "at", cy_fw_time_json(at),
-                                  "item", res, "derived_from", it->sha, "breaks");
-            if (r->size < 0)
-                r->size = ref_size(res);
-            if (!r->name)
-                r->name = str(res, "name");
-            r->started = true;
-            r->holder = e->author;
-            r->last_at = at > r->last_at ? at : r->last_at;
-            put_link(ch, r, d);
-            json_decref(d);
+    /* what the transfer passed on and this receipt does not list: changed
+     * on the way (or lost), on the transferred item's chain */
+    json_array_foreach(t ? json_object_get(t->body, "files") : NULL, i, f) {
+        if (listed(b, str(f, "sha256")))
+            continue;
+        item *it = item_get(ch, f);
+        if (it->pending != t)
+            continue;
+        json_t *l = link_new(ch, e, "receive", f, at);
+        if (!l || ch->oom) {
+            json_decref(l);
+            return;
         }
+        brk(ch, l, "hash-changed", "%s passed on %s (%lld bytes) in %s; %s received other "
+            "files", t->author, it->sha, (long long)ref_size(f), t->id, e->author);
+        it->pending = NULL;
+        after(it, at);
+        put_link(ch, it, l);
+        json_decref(l);
     }
-    json_decref(l);
+}
+
+static void walk(chain *ch, const cust_entry *e)
+{
+    const json_t *b = e->body;
+    int64_t at = e->created;
+    if (str(b, "at"))
+        at = cy_fw_time(str(b, "at"));
+    const char *action = !strcmp(e->type, "evidence-destruction") ? "destroy"
+                                                                  : e->type + strlen("custody-");
+    if (!strcmp(action, "receive")) {
+        walk_receive(ch, e, at);
+        return;
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(b, "files"), i, f) {
+        json_t *l = link_new(ch, e, action, f, at);
+        item *it = item_get(ch, f);
+        if (!l || ch->oom) {
+            json_decref(l);
+            return;
+        }
+        common(ch, it, l, e, f, at);
+        bool mine = !it->started || (it->holder && !strcmp(it->holder, e->author));
+        if (!strcmp(action, "handle") || !strcmp(action, "transfer")) {
+            if (!mine)
+                brk(ch, l, "not-holder", "%s by %s, who did not hold it (held by %s)",
+                    !strcmp(action, "handle") ? "handled" : "passed on", e->author,
+                    holder_text(it));
+            if (!it->started)
+                it->holder = e->author;
+        }
+        if (!strcmp(action, "transfer")) {
+            it->holder = NULL;
+            it->pending = e;
+        } else if (!strcmp(action, "destroy")) {
+            if (!it->destroyed)
+                it->destroyed = e;
+            it->holder = NULL;
+            it->pending = NULL;
+        }
+        after(it, at);
+        put_link(ch, it, l);
+        json_decref(l);
+    }
+    /* derived items: their chains start here, held by the author */
+    json_array_foreach(json_object_get(b, "results"), i, f) {
+        item *r = item_get(ch, f);
+        json_t *l = link_new(ch, e, "derive", f, at), *from = json_array();
+        size_t k;
+        json_t *g;
+        json_array_foreach(json_object_get(b, "files"), k, g)
+            if (from && json_array_append(from, json_object_get(g, "sha256")))
+                ch->oom = true;
+        if (!l || !from || ch->oom || json_object_set_new(l, "derived_from", from)) {
+            if (l)
+                json_decref(from);
+            json_decref(l);
+            ch->oom = true;
+            return;
+        }
+        common(ch, r, l, e, f, at);
+        r->holder = e->author;
+        r->pending = NULL;
+        after(r, at);
+        put_link(ch, r, l);
+        json_decref(l);
+    }
 }
 
 comity_err comity_framework_custody(const comity_framework *fw, const char *case_id,
@@ -474,9 +545,10 @@ comity_err comity_framework_custody(const comity_framework *fw, const char *case
     const struct cy_custody *cu = fw->custody;
     size_t n = 0;
     for (size_t i = 0; i < cu->n; i++)
-        n += cu->e[i].c == c;
-    chain ch = {.it = cy_calloc(3 * n + 1, sizeof *ch.it)}; /* an item, its
-                                                                  * result, a transfer's */
+        if (cu->e[i].c == c && cu->e[i].body)
+            n += json_array_size(json_object_get(cu->e[i].body, "files")) +
+                 json_array_size(json_object_get(cu->e[i].body, "results"));
+    chain ch = {.cu = cu, .c = c, .it = cy_calloc(n + 1, sizeof *ch.it)};
     json_t *sealed = json_array();
     ch.oom = !ch.it || !sealed;
     for (size_t i = 0; !ch.oom && i < cu->n; i++) {
@@ -484,12 +556,11 @@ comity_err comity_framework_custody(const comity_framework *fw, const char *case
         if (e->c != c)
             continue;
         if (e->body) {
-            walk(cu, c, e, &ch);
+            walk(&ch, e);
             continue;
         }
-        json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "id", e->id, "action",
-                              e->type + strlen("custody-"), "author", e->author,
-                              "created", cy_fw_time_json(e->created));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "id", e->id, "type", e->type, "author",
+                              e->author, "created", cy_fw_time_json(e->created));
         if (!o || json_array_append_new(sealed, o))
             ch.oom = true;
     }
@@ -497,15 +568,19 @@ comity_err comity_framework_custody(const comity_framework *fw, const char *case
     ch.oom |= !items;
     for (size_t i = 0; !ch.oom && i < ch.n; i++) {
         const item *it = &ch.it[i];
-        json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:b, s:I, s:O}", "sha256", it->sha,
-                              "size", (json_int_t)it->size, "name",
+        json_t *gone = it->destroyed ? json_pack("{s:o, s:s}", "at",
+                                                 cy_fw_time_json(it->destroyed->created),
+                                                 "record", it->destroyed->id)
+                                     : json_null();
+        json_t *o = json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:b, s:I, s:O}", "sha256",
+                              it->sha, "size", (json_int_t)it->size, "name",
                               it->name ? json_string(it->name) : json_null(), "holder",
                               it->holder ? json_string(it->holder) : json_null(),
                               "in_transit_to",
                               it->pending ? json_string(str(it->pending->body, "recipient"))
                                           : json_null(),
-                              "intact", it->breaks == 0, "breaks", (json_int_t)it->breaks,
-                              "chain", it->chain);
+                              "destroyed", gone, "intact", it->breaks == 0, "breaks",
+                              (json_int_t)it->breaks, "chain", it->chain);
         if (!o || json_array_append_new(items, o))
             ch.oom = true;
     }

@@ -57,6 +57,7 @@ static void defaults(int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT])
 #define TIME(n, req) {n, CY_FK_TIME, req, NULL, 0, 0}
 #define SHA(n) {n, CY_FK_SHA256, false, NULL, 0, 0}
 #define SIZE(n) {n, CY_FK_INT, false, NULL, 0, ((int64_t)1 << 53)}
+#define FILES {"files", CY_FK_FILES, false, NULL, 0, 0}
 #define END {NULL, CY_FK_TEXT, false, NULL, 0, 0}
 
 /* Grounds on which preservation may be refused: Budapest Art. 29(5) and
@@ -117,7 +118,7 @@ static const cy_field f_extend[] = {{"days", CY_FK_INT, false, NULL, 1, 3650},
                                     TEXT("reason", false), END};
 static const cy_field f_disclose[] = {
     {"providers", CY_FK_TEXTS, true, NULL, 0, 64}, LONG("path", false),
-    TEXT("note", false), END};
+    TEXT("note", false), FILES, END};
 
 static const cy_case_type p_types[] = {
     {"preservation-request", f_preservation, NULL},
@@ -218,11 +219,11 @@ static const cy_field f_mla[] = {
     LONG("persons", false),   /* identity and location of persons concerned */
     {"reference", CY_FK_TEXT, false, NULL, 0, 128},
     TEXT("legal_basis", false),
-    TIME("respond_by", false), END};
+    TIME("respond_by", false), FILES, END};
 static const cy_field f_answer[] = {LONG("text", true), SHA("sha256"),
-                                   SIZE("size"), END};
+                                   SIZE("size"), FILES, END};
 static const cy_field f_more[] = {TEXT("asked", true), END};
-static const cy_field f_info[] = {LONG("text", true), END};
+static const cy_field f_info[] = {LONG("text", true), FILES, END};
 static const cy_field f_m_refuse[] = {
     {"grounds", CY_FK_ENUM, true, grounds_mla, 0, 0}, TEXT("explanation", true),
     END};
@@ -319,10 +320,10 @@ static const cy_field f_emergency[] = {
     LONG("assistance", true), /* the data or assistance sought */
     TIME("oral_at", false),   /* when the oral request was made */
     TEXT("channel", false),
-    {"reference", CY_FK_TEXT, false, NULL, 0, 128}, END};
+    {"reference", CY_FK_TEXT, false, NULL, 0, 128}, FILES, END};
 static const cy_field f_e_confirm[] = {
     LONG("confirmation", false), {"reference", CY_FK_TEXT, false, NULL, 0, 128},
-    END};
+    FILES, END};
 
 static const cy_case_type e_types[] = {
     {"emergency-request", f_emergency, NULL},

@@ -15,8 +15,12 @@
  * comity_framework_retention_due(now) lists the closed cases whose period
  * has run out (due when now >= closed + period) and that the custodian has
  * not yet recorded as destroyed, with the files they refer to: those named
- * by readable bodies (document references) and by custody records.  A file
- * that another case still keeps (open, or closed and not due) is listed as
+ * by readable bodies (their `files`, or the legacy sha256 and size) and by
+ * custody records, and those the node's file store holds attached to the
+ * case's records (a sealed body hides its references from the node; the
+ * upload names the record).  Given the store's list, only files it holds
+ * are due, and a case with none is listed apart ("nothing").  A file that
+ * another case still keeps (open, or closed and not due) is listed as
  * kept, not due: the store is content-addressed and one file may serve two
  * cases.
  *
@@ -70,20 +74,6 @@ struct cy_retention {
 
 static comity_err check_destruction(const char *t, const json_t *b, comity_error *err)
 {
-    const json_t *files = json_object_get(b, "files");
-    if (!json_is_array(files) || json_array_size(files) > CY_DESTRUCTION_FILES_MAX)
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.body.files: want an array of at most %d document references",
-                       t, CY_DESTRUCTION_FILES_MAX);
-    size_t i;
-    json_t *f;
-    json_array_foreach(files, i, f) {
-        char where[32];
-        snprintf(where, sizeof where, "files[%zu]", i);
-        comity_err rc = cy_fw_check_fileref(t, where, f, err);
-        if (rc)
-            return rc;
-    }
     const char *r = json_string_value(json_object_get(b, "reason"));
     if (r && !strcmp(r, "retention") && !json_object_get(b, "rule"))
         return cy_fail(err, COMITY_ERR_INVALID,
@@ -96,7 +86,7 @@ static const cy_field f_destruction[] = {
     {"reason", CY_FK_ENUM, true, reasons, 0, 0},
     {"rule", CY_FK_TEXT, false, NULL, 0, 256},
     {"closed", CY_FK_TIME, false, NULL, 0, 0},
-    {"files", CY_FK_CUSTOM, true, NULL, 0, 0},
+    {"files", CY_FK_FILES, true, NULL, 0, CY_DESTRUCTION_FILES_MAX},
     {"note", CY_FK_TEXT, false, NULL, 0, 0},
     {NULL, CY_FK_TEXT, false, NULL, 0, 0}};
 
@@ -235,30 +225,32 @@ static comity_err destruction_add(comity_framework *fw, enum cy_fw_type ft,
             oom = true;
             break;
         }
-        json_t *o = json_pack("{s:o, s:s, s:s}", "at", cy_fw_time_json(created), "record",
-                              d.id, "case", c->id);
+        json_t *o = json_pack("{s:o, s:s, s:s, s:b}", "at", cy_fw_time_json(created),
+                              "record", d.id, "case", c->id, "custodian", custodian);
         if (!o || json_array_append_new(l, o) || json_array_append_new(added, json_string(h))) {
             oom = true;
             break;
         }
     }
-    if (oom) {
-        json_array_foreach(added, i, f) {
-            json_t *l = json_object_get(r->destroyed, json_string_value(f));
-            json_array_remove(l, json_array_size(l) - 1);
-            if (!json_array_size(l))
-                json_object_del(r->destroyed, json_string_value(f));
-        }
-        if (d.id)
-            json_object_del(fw->ids, d.id);
-        cy_free(d.id);
-        cy_free(d.author);
+    /* the chains of custody end with it (custody.c): the last thing that
+     * may fail */
+    if (!oom && cy_custody_append(fw, c, rec, body, created, err) == COMITY_OK) {
         json_decref(added);
-        return cy_fw_nomem(err);
+        r->d[r->n++] = d;
+        return COMITY_OK;
     }
+    json_array_foreach(added, i, f) { /* undone: the handle as it was */
+        json_t *l = json_object_get(r->destroyed, json_string_value(f));
+        json_array_remove(l, json_array_size(l) - 1);
+        if (!json_array_size(l))
+            json_object_del(r->destroyed, json_string_value(f));
+    }
+    if (d.id)
+        json_object_del(fw->ids, d.id);
+    cy_free(d.id);
+    cy_free(d.author);
     json_decref(added);
-    r->d[r->n++] = d;
-    return COMITY_OK;
+    return cy_fw_nomem(err);
 }
 
 const cy_fw_mech cy_fw_mech_retention = {
@@ -288,8 +280,11 @@ static bool destroyed_by_custodian(const struct cy_retention *r, const cy_case *
     return false;
 }
 
-/* The files case c refers to (object sha256 -> reference), new. */
-static json_t *case_files(const comity_framework *fw, const cy_case *c)
+/* The files case c refers to (object sha256 -> reference), new: those its
+ * readable bodies and custody records name, and those the store has
+ * attached to its records (`att`: case id -> such an object; may be
+ * NULL). */
+static json_t *case_files(const comity_framework *fw, const cy_case *c, const json_t *att)
 {
     json_t *files = json_object();
     for (size_t i = 0; files && i < c->ne; i++)
@@ -300,6 +295,14 @@ static json_t *case_files(const comity_framework *fw, const cy_case *c)
     if (files && cy_custody_files(fw, c, files)) {
         json_decref(files);
         return NULL;
+    }
+    const char *h;
+    json_t *v;
+    json_object_foreach(files ? json_object_get(att, c->id) : NULL, h, v) {
+        if (!json_object_get(files, h) && json_object_set(files, h, v)) {
+            json_decref(files);
+            return NULL;
+        }
     }
     return files;
 }
@@ -313,21 +316,61 @@ static int64_t due_at(const struct cy_retention *r, const cy_case *c)
     return k < 0 ? -2 : c->closed + r->ms[k];
 }
 
+/* The store's files by case: case id -> {sha256 -> {sha256, size}}, new;
+ * the set of stored hashes into *stored (new). */
+static json_t *attached_by_case(const comity_framework *fw, const comity_file_stored *sf,
+                                size_t n, json_t **stored)
+{
+    json_t *att = json_object();
+    *stored = json_object();
+    bool oom = !att || !*stored;
+    for (size_t i = 0; !oom && i < n; i++) {
+        if (!sf[i].sha256 || json_object_set_new(*stored, sf[i].sha256, json_true())) {
+            oom = !!sf[i].sha256;
+            continue;
+        }
+        for (size_t k = 0; !oom && k < sf[i].nrecords; k++) {
+            const cy_case *c = sf[i].records[k] ? cy_case_of_record(fw, sf[i].records[k], NULL)
+                                                : NULL;
+            if (!c)
+                continue;
+            json_t *m = json_object_get(att, c->id);
+            if (!m && (!(m = json_object()) || json_object_set_new(att, c->id, m))) {
+                oom = true;
+                break;
+            }
+            json_t *o = json_pack("{s:s, s:I}", "sha256", sf[i].sha256, "size",
+                                  (json_int_t)sf[i].size);
+            oom = !o || json_object_set_new(m, sf[i].sha256, o);
+        }
+    }
+    if (oom) {
+        json_decref(att);
+        json_decref(*stored);
+        *stored = NULL;
+        return NULL;
+    }
+    return att;
+}
+
 comity_err comity_framework_retention_due(const comity_framework *fw, int64_t now_ms,
+                                          const comity_file_stored *store, size_t nstore,
                                           char **json, comity_error *err)
 {
     *json = NULL;
     const cy_cases *cs = fw->cases;
     const struct cy_retention *r = fw->retention;
+    json_t *stored = NULL, *att = store ? attached_by_case(fw, store, nstore, &stored) : NULL;
     /* first: every file a case still keeps (open, or not yet due) */
-    json_t *kept = json_object(), *due = json_array(), *pending = json_array();
-    bool oom = !kept || !due || !pending;
+    json_t *kept = json_object(), *due = json_array(), *pending = json_array(),
+           *nothing = json_array();
+    bool oom = !kept || !due || !pending || !nothing || (store && !att);
     for (size_t i = 0; !oom && i < cs->n; i++) {
         const cy_case *c = cs->c[i];
         int64_t at = due_at(r, c);
         if (at != -1 && at != -2 && now_ms >= at)
             continue;
-        json_t *files = case_files(fw, c);
+        json_t *files = case_files(fw, c, att);
         const char *h;
         json_t *v;
         oom = !files;
@@ -355,13 +398,15 @@ comity_err comity_framework_retention_due(const comity_framework *fw, int64_t no
             oom = !o || json_array_append_new(pending, o);
             continue;
         }
-        json_t *files = case_files(fw, c), *fa = json_array(), *ka = json_array(),
+        json_t *files = case_files(fw, c, att), *fa = json_array(), *ka = json_array(),
                *parties = json_array();
         oom = !files || !fa || !ka || !parties;
         const char *h;
         json_t *v;
         json_object_foreach(oom ? NULL : files, h, v) {
             json_t *by = json_object_get(kept, h);
+            if (!by && stored && !json_object_get(stored, h))
+                continue; /* not held by this store: nothing to destroy */
             json_t *o = by ? json_pack("{s:s, s:s}", "sha256", h, "kept_by",
                                        json_string_value(by))
                            : json_incref(v);
@@ -377,20 +422,42 @@ comity_err comity_framework_retention_due(const comity_framework *fw, int64_t no
                                     "rule", rule, "retention_ms", (json_int_t)r->ms[k],
                                     "due", cy_fw_time_json(at), "parties", parties,
                                     "sealed", c->sealed, "files", fa, "kept", ka);
+        /* a case with nothing to destroy (here) is listed apart */
+        bool none = json_array_size(fa) == 0;
         json_decref(files);
         json_decref(fa);
         json_decref(ka);
         json_decref(parties);
-        oom = oom || !o || json_array_append_new(due, o);
+        oom = oom || !o || json_array_append_new(none ? nothing : due, o);
+    }
+    /* stored files the custodian recorded destroyed, that no case keeps:
+     * what a crash between the record and the destruction left */
+    json_t *left = json_array();
+    const char *h;
+    json_t *v;
+    oom = oom || !left;
+    json_object_foreach(oom ? NULL : stored, h, v) {
+        json_t *l = json_object_get(r->destroyed, h), *x;
+        size_t i;
+        bool by = false;
+        json_array_foreach(l, i, x)
+            by |= json_is_true(json_object_get(x, "custodian"));
+        if (by && !json_object_get(kept, h) && json_array_append_new(left, json_string(h)))
+            oom = true;
     }
     json_decref(kept);
+    json_decref(att);
+    json_decref(stored);
     json_t *o = NULL;
     if (!oom)
-        o = json_pack("{s:o, s:o, s:o, s:o}", "now", cy_fw_time_json(now_ms), "due", due,
-                      "pending", pending, "next", cy_fw_time_json(next));
+        o = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "now", cy_fw_time_json(now_ms), "due",
+                      due, "nothing", nothing, "pending", pending, "leftover", left, "next",
+                      cy_fw_time_json(next));
     else {
         json_decref(due);
         json_decref(pending);
+        json_decref(nothing);
+        json_decref(left);
     }
     if (!o)
         return cy_fw_nomem(err);

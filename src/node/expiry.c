@@ -17,11 +17,17 @@
  *      when the case is sealed;
  *   2. submits it through intake like any record (checks, log, store), and
  *      waits for the outcome;
- *   3. only once the record is stored, destroys the files.
+ *   3. only once the record is stored, destroys the files through the
+ *      content-addressed file store (cy_files_destroy).
+ *
+ * Which files: those the framework lists as due (comity_framework_retention_
+ * due, handed the store's list of files and the records each is attached
+ * to), never one another case still keeps.
  *
  * Record first, destruction second: a crash between the two leaves a
  * record that says a file went while it is still on disk, which the next
- * run can finish, never a file gone without a record.  Why the node's key
+ * run finishes (the framework lists it as "leftover"), never a file gone
+ * without a record.  Why the node's key
  * and not the operator's: the job runs unattended on the node's clock,
  * and the record states what the node holding the files did; an
  * operator's signature would need a person at every expiry.  Without a
@@ -36,6 +42,7 @@
 
 #include <jansson.h>
 
+#include "files/files.h"
 #include "node/node.h"
 
 #define PARTIES_MAX 8 /* parties of a case: requester, requested, up to 4 third */
@@ -115,6 +122,90 @@ static void dir_free(struct dir *d)
     cy_free(d->recips);
 }
 
+/* ---- what the store holds ------------------------------------------------------------ */
+
+struct held {
+    comity_file_stored *f;
+    char (*hash)[CY_FILES_HASH_LEN + 1];
+    struct cli { char **v; size_t n, cap; } *recs;
+    size_t n, cap;
+    cy_files *fs;
+    bool oom;
+};
+
+static int held_ref(void *ctx, const char *ref)
+{
+    struct cli *l = ctx;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 4;
+        char **v = cy_realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return 1;
+        l->v = v;
+        l->cap = cap;
+    }
+    return (l->v[l->n] = cy_strdup(ref)) ? (l->n++, 0) : 1;
+}
+
+static int held_one(void *ctx, const char *hash, uint64_t size)
+{
+    struct held *h = ctx;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 64;
+        comity_file_stored *f = cy_realloc(h->f, cap * sizeof *f);
+        if (f)
+            h->f = f;
+        char(*hs)[CY_FILES_HASH_LEN + 1] = f ? cy_realloc(h->hash, cap * sizeof *hs) : NULL;
+        if (hs)
+            h->hash = hs;
+        struct cli *r = hs ? cy_realloc(h->recs, cap * sizeof *r) : NULL;
+        if (!r) {
+            h->oom = true;
+            return 1;
+        }
+        h->recs = r;
+        h->cap = cap;
+    }
+    size_t i = h->n++;
+    snprintf(h->hash[i], sizeof h->hash[i], "%s", hash);
+    h->recs[i] = (struct cli){0};
+    h->f[i] = (comity_file_stored){.size = size};
+    if (cy_files_refs(h->fs, hash, held_ref, &h->recs[i], NULL) != COMITY_OK && h->recs[i].n == 0)
+        h->recs[i].n = 0; /* no refs: attached to nothing known */
+    return 0;
+}
+
+static void held_free(struct held *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        for (size_t k = 0; k < h->recs[i].n; k++)
+            cy_free(h->recs[i].v[k]);
+        cy_free(h->recs[i].v);
+    }
+    cy_free(h->f);
+    cy_free(h->hash);
+    cy_free(h->recs);
+    memset(h, 0, sizeof *h);
+}
+
+/* Every file of store fs with its records, into h (held_free). */
+static comity_err held_list(cy_files *fs, struct held *h, comity_error *err)
+{
+    memset(h, 0, sizeof *h);
+    h->fs = fs;
+    comity_err rc = cy_files_list(fs, held_one, h, err);
+    if (!rc && h->oom)
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "retention: out of memory");
+    for (size_t i = 0; !rc && i < h->n; i++) {
+        h->f[i].sha256 = h->hash[i];
+        h->f[i].records = (const char *const *)h->recs[i].v;
+        h->f[i].nrecords = h->recs[i].n;
+    }
+    if (rc)
+        held_free(h);
+    return rc;
+}
+
 /* ---- one case --------------------------------------------------------------------- */
 
 /* Writes the destruction record of due entry `d` through intake; then the
@@ -189,22 +280,35 @@ static void destroy_case(struct cy_expiry *x, const json_t *d)
                         "%s\n", cid, w.msg);
         return;
     }
-    /* the record is stored: now the files.  The node's content-addressed
-     * file store destroys by hash; until it is part of the node, the
-     * files of a case are those its records name, held by the parties. */
-    fprintf(stderr, "comity node: retention: case %s: %zu file(s) recorded destroyed (%s)\n",
-            cid, json_array_size(json_object_get(d, "files")),
-            json_string_value(json_object_get(d, "rule")));
+    /* the record is stored: now the files */
+    size_t gone = 0;
+    json_t *f;
+    json_array_foreach(json_object_get(d, "files"), i, f) {
+        const char *h = json_string_value(json_object_get(f, "sha256"));
+        comity_err drc = cy_files_destroy(node->files, h, &e);
+        if (drc && drc != COMITY_ERR_NOTFOUND)
+            fprintf(stderr, "comity node: retention: case %s: file %s not destroyed (the next "
+                            "run tries again): %s\n", cid, h, e.msg);
+        else
+            gone++;
+    }
+    fprintf(stderr, "comity node: retention: case %s: %zu file(s) destroyed under %s\n", cid,
+            gone, json_string_value(json_object_get(d, "rule")));
 }
 
-/* One pass: what is due now, each case in turn. */
+/* One pass: what is due now, each case in turn; then what a crash left. */
 static void run_once(struct cy_expiry *x)
 {
     char *json = NULL;
     comity_error e = {0};
-    const comity_framework *fw = cy_fw_live_lock(x->node->fw);
-    comity_err rc = comity_framework_retention_due(fw, cy_now_ms(), &json, &e);
-    cy_fw_live_unlock(x->node->fw);
+    struct held h;
+    comity_err rc = held_list(x->node->files, &h, &e);
+    if (!rc) {
+        const comity_framework *fw = cy_fw_live_lock(x->node->fw);
+        rc = comity_framework_retention_due(fw, cy_now_ms(), h.f, h.n, &json, &e);
+        cy_fw_live_unlock(x->node->fw);
+        held_free(&h);
+    }
     json_t *j = rc ? NULL : json_loads(json, 0, NULL);
     comity_free(json);
     if (!j) {
@@ -220,6 +324,12 @@ static void run_once(struct cy_expiry *x)
         if (stop)
             break;
         destroy_case(x, d);
+    }
+    json_array_foreach(json_object_get(j, "leftover"), i, d) {
+        comity_err drc = cy_files_destroy(x->node->files, json_string_value(d), &e);
+        if (drc && drc != COMITY_ERR_NOTFOUND)
+            fprintf(stderr, "comity node: retention: file %s (recorded destroyed) not "
+                            "destroyed: %s\n", json_string_value(d), e.msg);
     }
     json_decref(j);
 }
@@ -302,27 +412,33 @@ comity_err comity_node_retention_due(comity_node *node, int64_t now_ms, char **j
                                      comity_error *err)
 {
     *json = NULL;
-    if (node->fw) { /* serving: the live state */
-        const comity_framework *fw = cy_fw_live_lock(node->fw);
-        comity_err rc = comity_framework_retention_due(fw, now_ms, json, err);
-        cy_fw_live_unlock(node->fw);
-        return rc;
-    }
     comity_serve_opts o;
     comity_serve_opts_default(&o);
-    cy_fw_table *t = cy_calloc(1, sizeof *t);
-    if (!t)
-        return cy_fail(err, COMITY_ERR_NOMEM, "retention: out of memory");
-    cy_fw_live *f = NULL;
-    comity_err rc = cy_node_fw_table(node, &o, t, err);
-    if (!rc)
-        rc = cy_fw_live_open(node->store, t, &f, err);
+    cy_fw_table *t = NULL;
+    cy_fw_live *f = node->fw; /* serving: the live state */
+    cy_files *fs = node->files;
+    comity_err rc = COMITY_OK;
+    if (!f) { /* not serving: a replay of the store.  Its file store is not
+                 opened: opening sweeps temporaries, which would break the
+                 uploads of a node serving from the same directory; every
+                 file the records name counts (store NULL) */
+        if (!(t = cy_calloc(1, sizeof *t)))
+            return cy_fail(err, COMITY_ERR_NOMEM, "retention: out of memory");
+        rc = cy_node_fw_table(node, &o, t, err);
+        if (!rc)
+            rc = cy_fw_live_open(node->store, t, &f, err);
+    }
+    struct held h = {0};
+    if (!rc && fs)
+        rc = held_list(fs, &h, err);
     if (!rc) {
         const comity_framework *fw = cy_fw_live_lock(f);
-        rc = comity_framework_retention_due(fw, now_ms, json, err);
+        rc = comity_framework_retention_due(fw, now_ms, fs ? h.f : NULL, h.n, json, err);
         cy_fw_live_unlock(f);
+        held_free(&h);
     }
-    cy_fw_live_free(f);
+    if (f != node->fw)
+        cy_fw_live_free(f);
     cy_free(t);
     return rc;
 }

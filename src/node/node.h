@@ -67,6 +67,7 @@ struct comity_node {
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */
     cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
+    struct cy_files *files;   /* DIR/files: sealed evidence files (src/files/), while serving */
     struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
 };
 

@@ -10,6 +10,7 @@
  *   /v1/framework/cases/{id}     one case: thread, clocks, actions allowed
  *   /v1/framework/cases/{id}/custody   its chain of custody (the same
  *                                rule of who may see it)
+ *   /v1/framework/retention      what is due for destruction (operator)
  *                                now (a non-party: as for an unknown id)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
@@ -539,6 +540,34 @@ static void one_case(cy_req *r, cy_resp *w, const char *id, bool custody)
         cy_resp_json(r, w, 200, "application/json", v);
 }
 
+/* ---- /v1/framework/retention ------------------------------------------------------- */
+
+/* What is due for destruction now (operator only): the node's retention
+ * settings on its live state and its file store, as its job sees them. */
+static void retention(cy_req *r, cy_resp *w)
+{
+    const char *bad = NULL;
+    if (cy_req_args(r, no_arg, &bad) || bad) {
+        fw_error(r, w, 400, "query", "parameter '%s': this endpoint takes none",
+                 bad ? bad : "?");
+        return;
+    }
+    if (!is_operator(r)) {
+        fw_error(r, w, 403, "access", "only the operator sees what is due for destruction");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = comity_node_retention_due(r->node, cy_now_ms(), &text, &e);
+    json_t *v = rc ? NULL : lib_json(text);
+    if (rc)
+        lib_error(r, w, rc, &e);
+    else if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -572,6 +601,8 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             pings(r, w);
         else if (!strcmp(s2, "cases"))
             cases(r, w);
+        else if (!strcmp(s2, "retention"))
+            retention(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
         return;

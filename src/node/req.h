@@ -43,6 +43,11 @@ typedef struct cy_resp {
     const char *cache; /* Cache-Control (default "no-store") */
     const char *retry_after; /* Retry-After header, or NULL */
     const char *set_cookie;  /* Set-Cookie header (session.c), or NULL */
+    /* A body streamed from a file descriptor instead of `body` (files.c):
+     * serve.c hands fd (then owned by libmicrohttpd) and its size over. */
+    bool has_fd;
+    int fd;
+    uint64_t fd_size;
     /* A handler that cannot answer yet sets park and park_ops: serve.c
      * then suspends the connection and calls park_ops->go(park); whoever
      * finishes the work calls cy_req_resume(conn), and serve.c asks

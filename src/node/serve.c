@@ -44,6 +44,11 @@
  *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
  *   /v1/records...             record intake and reading (records.c)
  *   /v1/framework/..., /v1/directory   the framework's queries (queries.c)
+ *   /v1/files/{sha256}         evidence files (files.c): an upload is the one
+ *                              body that is not buffered: decided on its
+ *                              headers, then streamed to the file store as
+ *                              it arrives (cy_upload_*), capped by the
+ *                              node's max_file, not max_body
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
@@ -71,6 +76,7 @@
 #include <sodium.h>
 
 #include "node/conns.h"
+#include "node/files.h"
 #include "node/queries.h"
 #include "node/records.h"
 #include "node/req.h"
@@ -240,6 +246,10 @@ static void route_v1(cy_req *r, cy_resp *w)
         cy_session_handle(r, w); /* session.c */
         return;
     }
+    if (r->nseg >= 2 && !strcmp(r->segs[1], "files")) {
+        cy_files_handle(r, w); /* files.c */
+        return;
+    }
     if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
         cy_fw_handle(r, w); /* queries.c */
         return;
@@ -308,9 +318,12 @@ struct conn_state {
     cy_principal who;
     void *parked;    /* a handler's parked work (cy_resp.park), and its ops */
     const cy_park_ops *park_ops;
+    cy_upload *upload; /* an evidence file streaming in (files.c), or NULL */
 };
 
 static void free_body(void *p) { cy_free(p); }
+
+static void close_fd(int fd) { close(fd); }
 
 /* Queues w as the answer.  close: the connection closes after it (a body
  * may follow that is not read, or the node is stopping). */
@@ -318,12 +331,22 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
                                  cy_resp *w, bool close)
 {
     size_t len = 0;
-    uint8_t *data = cy_buf_detach(&w->body, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
-    if (!resp) {
-        cy_free(data);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    if (w->has_fd) { /* a file (files.c): libmicrohttpd owns and closes fd */
+        len = (size_t)w->fd_size;
+        resp = MHD_create_response_from_fd64(w->fd_size, w->fd);
+        w->has_fd = false;
+        if (!resp) {
+            close_fd(w->fd);
+            return MHD_NO;
+        }
+    } else {
+        uint8_t *data = cy_buf_detach(&w->body, &len);
+        resp = MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
+        if (!resp) {
+            cy_free(data);
+            return MHD_NO;
+        }
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             w->ctype ? w->ctype : "application/json");
@@ -429,6 +452,14 @@ static bool on_headers(comity_node *node, struct conn_state *cs, cy_req *r, cy_r
                     "'Authorization: Token ...')");
         return true;
     }
+    if (split_path(r) == 0 && cy_upload_owns(r)) {
+        /* an evidence file: decided here, then streamed (files.c) */
+        if (cy_upload_begin(r, w, &cs->upload))
+            return true;
+        cs->anon = r->anon;
+        cs->who = r->who;
+        return false;
+    }
     const char *cl = cy_req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
     bool body = cy_req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) || (cl && strcmp(cl, "0"));
     cs->body_cap = node->opts.max_body;
@@ -497,6 +528,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         sodium_memzero(&r.who, sizeof r.who);
         return ok;
     }
+    if (*upload_size && cs->upload) {
+        /* an evidence file: straight to the store, nothing buffered */
+        if (cy_upload_data(cs->upload, upload_data, *upload_size))
+            return MHD_NO;
+        *upload_size = 0;
+        return MHD_YES;
+    }
     if (*upload_size) {
         /* a body trickled in slower than the deadline allows: drop the
          * connection (the idle timeout alone would let it last forever) */
@@ -519,7 +557,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     cy_resp w = {0};
     cy_buf_init(&w.body, SIZE_MAX / 2);
     w.status = 500;
-    if (cs->parked) {
+    if (cs->upload) {
+        cy_upload_end(cs->upload, &r, &w); /* frees it */
+        cs->upload = NULL;
+    } else if (cs->parked) {
         /* resumed: the parked work is done (e.g. a record's commit) */
         cs->park_ops->answer(cs->parked, &r, &w);
         cs->park_ops->free(cs->parked);
@@ -561,6 +602,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
         return;
     if (cs->parked)
         cs->park_ops->free(cs->parked);
+    cy_upload_abort(cs->upload); /* an upload cut short: nothing kept */
     cy_buf_free(&cs->body);
     sodium_memzero(&cs->who, sizeof cs->who);
     cy_free(cs);
@@ -741,19 +783,14 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_session_stop(node);
         return rc;
     }
-    /* the retention job (expiry.c), once intake takes records */
-    if ((rc = cy_expiry_start(node, &table, err))) {
-        cy_intake_stop(node->intake);
-        node->intake = NULL;
-        comity_log_close(node->log);
-        node->log = NULL;
-        cy_fw_live_free(node->fw);
-        node->fw = NULL;
-        cy_session_stop(node);
-        return rc;
-    }
-    if ((rc = cy_conns_new(&limits, &node->conns, err))) {
+    /* evidence files (files.c): DIR/files, temporaries of a crash swept;
+     * then the retention job (expiry.c), which records through intake and
+     * destroys through the file store */
+    if ((rc = cy_node_files_start(node, o, err)) ||
+        (rc = cy_expiry_start(node, &table, err)) ||
+        (rc = cy_conns_new(&limits, &node->conns, err))) {
         cy_expiry_stop(node);
+        cy_node_files_stop(node);
         cy_intake_stop(node->intake);
         node->intake = NULL;
         comity_log_close(node->log);
@@ -789,6 +826,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_conns_free(node->conns);
         node->conns = NULL;
         cy_expiry_stop(node);
+        cy_node_files_stop(node);
         cy_intake_stop(node->intake); /* a clean stop: nothing was posted */
         node->intake = NULL;
         comity_log_close(node->log);
@@ -832,6 +870,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     cy_conns_free(node->conns); /* every connection closed */
     node->conns = NULL;
     cy_expiry_stop(node); /* its last record submitted and answered */
+    cy_node_files_stop(node); /* no upload left open */
     cy_intake_stop(node->intake);
     node->intake = NULL;
     cy_fw_live_free(node->fw);
