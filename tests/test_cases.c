@@ -298,7 +298,7 @@ static void test_schemas_refuse(void **state)
         {"consult-accept", "{\"date\":\"2026-02-31T00:00:00Z\"}", "consult-accept.body.date: want an RFC 3339"},
         {"consult-agenda", "{\"items\":[]}", "consult-agenda.body.items: want an array of 1-64 texts"},
         {"consult-agenda", "{\"items\":[\"\"]}", "consult-agenda.body.items[0]: want a string"},
-        {"consult-document", "{\"title\":\"t\"}", "consult-document.body: want the content, or the sha256"},
+        {"consult-document", "{\"title\":\"t\"}", "consult-document.body: want the content, or the files"},
         {"consult-document", "{\"title\":\"t\",\"sha256\":\"ABC\"}", "consult-document.body.sha256: want 64 lowercase hex"},
         {"consult-document", "{\"title\":\"t\",\"content\":\"c\",\"size\":-1}", "consult-document.body.size: want an integer"},
         {"consult-meeting", "{\"date\":\"2026-12-20T10:00:00Z\",\"participants\":[\"Mr X\"]}",
@@ -1571,6 +1571,123 @@ static void test_alloc_failures(void **state)
     comity_framework_free(fw);
 }
 
+
+/* ---- evidence files: the files field and who may attach and fetch ---------------- */
+
+#define H1 "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+#define H2 "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752"
+#define B_FILES "{\"text\":\"logs\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":1024," \
+    "\"name\":\"logs.tar\",\"media_type\":\"application/x-tar\"}]}"
+
+static void test_files_schema(void **state)
+{
+    (void)state;
+    static const struct { const char *type, *body, *needle; } bad[] = {
+        {"mla-partial", "{\"text\":\"x\",\"files\":[]}", "mla-partial.body.files: want an array of 1-64"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":{}}", "mla-partial.body.files: want an array"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[\"" H1 "\"]}", "mla-partial.body.files[0]: want an object"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"size\":1}]}", "mla-partial.body.files[0].sha256: want 64"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\"}]}", "mla-partial.body.files[0].size: want an integer"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":-1}]}", "files[0].size: want an integer 0-"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":9007199254740993}]}", "files[0].size"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08\",\"size\":1}]}", "files[0].sha256"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":1,\"name\":\"\"}]}", "files[0].name: want a string of 1-256"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":1,\"media_type\":7}]}", "files[0].media_type"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":1,\"path\":\"/etc\"}]}", "files[0].path: unknown field"},
+        {"mla-partial", "{\"text\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":1},{\"sha256\":\"" H1 "\",\"size\":2}]}", "files[1].sha256: the file is listed twice"},
+        {"consult-document", "{\"title\":\"x\"}", "want the content, or the files"},
+        {"mla-more-info", "{\"asked\":\"x\",\"files\":[{\"sha256\":\"" H1 "\",\"size\":1}]}", "mla-more-info.body.files: unknown field"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++)
+        TU_FAILS(comity_framework_check_body(bad[i].type, bad[i].body, strlen(bad[i].body), E),
+                 COMITY_ERR_INVALID, bad[i].needle);
+    /* every type that takes files takes the field */
+    static const char *const takes[] = {"consult-document", "preservation-disclose", "mla-request",
+                                        "mla-partial", "mla-answer", "mla-info",
+                                        "emergency-request", "emergency-confirm", "emergency-answer"};
+    static const char *const base[] = {
+        "{\"title\":\"t\",", "{\"providers\":[\"p\"],", B_MLA, "{\"text\":\"x\",",
+        "{\"text\":\"x\",", "{\"text\":\"x\",", B_EMERG, "{", "{\"text\":\"x\","};
+    for (size_t i = 0; i < CY_ARRAY_LEN(takes); i++) {
+        char b[1024];
+        size_t n = strlen(base[i]);
+        if (base[i][n - 1] == '}')
+            snprintf(b, sizeof b, "%.*s,\"files\":[{\"sha256\":\"" H1 "\",\"size\":0}]}",
+                     (int)n - 1, base[i]);
+        else
+            snprintf(b, sizeof b, "%s\"files\":[{\"sha256\":\"" H1 "\",\"size\":0}]}", base[i]);
+        TU_OK(comity_framework_check_body(takes[i], b, strlen(b), E));
+    }
+}
+
+static void test_files_attach_and_visible(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char sc[128], sr[128], gc[128], gr[128], nr[128], pr[128];
+    /* a sealed MLA case: pk.fia asks in.cbi; in.cbi answers with a file */
+    TU_OK(ADDS(PK_FIA, "mla-request", "2026-12-01T00:00:00.000Z", "in.cbi", NULL, B_MLA, sc));
+    TU_OK(ADDS(IN_CBI, "mla-partial", "2026-12-01T01:00:00.000Z", "pk.fia", sc, B_FILES, sr));
+    /* a clear one: the node reads the body */
+    TU_OK(ADD(PK_FIA, "mla-request", "2026-12-01T00:00:00.000Z", "in", NULL, B_MLA, gc));
+    TU_OK(ADD(IN_CBI, "mla-partial", "2026-12-01T01:00:00.000Z", "pk.fia", gc, B_FILES, gr));
+    TU_OK(ADD(IN_CBI, "mla-more-info", "2026-12-01T02:00:00.000Z", "pk.fia", gc, B_MORE, nr));
+    TU_OK(ADD(PK_FIA, "preservation-request", "2026-12-01T00:00:00.000Z", "in.cbi", NULL, B_PRES, pr));
+
+    /* the author attaches: sealed body on its word, clear body as it says */
+    TU_OK(comity_framework_file_attach(fw, sr, "in.cbi", H2, 77, E));
+    TU_OK(comity_framework_file_attach(fw, gr, "in.cbi", H1, 1024, E));
+    TU_FAILS(comity_framework_file_attach(fw, gr, "in.cbi", H1, 1025, E), COMITY_ERR_INVALID,
+             "does not reference file " H1 " of 1025 bytes");
+    TU_FAILS(comity_framework_file_attach(fw, gr, "in.cbi", H2, 1024, E), COMITY_ERR_INVALID,
+             "does not reference");
+    /* only the author */
+    TU_FAILS(comity_framework_file_attach(fw, sr, "pk.fia", H1, 1024, E), COMITY_ERR_DENIED,
+             "only the author of");
+    TU_FAILS(comity_framework_file_attach(fw, sc, "in.cbi", H1, 1024, E), COMITY_ERR_DENIED,
+             "only the author of");
+    /* a type that carries no files */
+    TU_FAILS(comity_framework_file_attach(fw, nr, "in.cbi", H1, 1024, E), COMITY_ERR_INVALID,
+             "a mla-more-info record carries no files");
+    TU_FAILS(comity_framework_file_attach(fw, pr, "pk.fia", H1, 1024, E), COMITY_ERR_INVALID,
+             "a preservation-request record carries no files");
+    /* a non-party: the answer an unknown record gets */
+    char msg1[COMITY_ERRMSG_MAX], msg2[COMITY_ERRMSG_MAX];
+    TU_FAILS(comity_framework_file_attach(fw, sr, "us.cisa", H1, 1024, E), COMITY_ERR_NOTFOUND,
+             "no case record");
+    snprintf(msg1, sizeof msg1, "%s", tu_last_err.msg);
+    char fake[128];
+    snprintf(fake, sizeof fake, "%s", sr);
+    fake[strlen(fake) - 1] = fake[strlen(fake) - 1] == '0' ? '1' : '0';
+    TU_FAILS(comity_framework_file_attach(fw, fake, "us.cisa", H1, 1024, E), COMITY_ERR_NOTFOUND,
+             "no case record");
+    snprintf(msg2, sizeof msg2, "%s", tu_last_err.msg);
+    assert_int_equal(strlen(msg1), strlen(msg2));
+    TU_FAILS(comity_framework_file_attach(fw, "notification--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                                          "in.cbi", H1, 1024, E),
+             COMITY_ERR_NOTFOUND, "no case record");
+    TU_FAILS(comity_framework_file_attach(fw, NULL, "in.cbi", H1, 1, E), COMITY_ERR_USAGE, "files");
+
+    /* visible: the case's parties (an office of a bare-state party too), no one else */
+    const char *one[] = {sr};
+    assert_int_equal(comity_framework_file_visible(fw, "pk.fia", one, 1), 1);
+    assert_int_equal(comity_framework_file_visible(fw, "in.cbi", one, 1), 1);
+    assert_int_equal(comity_framework_file_visible(fw, "in.mea", one, 1), 0);
+    assert_int_equal(comity_framework_file_visible(fw, "pk.mofa", one, 1), 0);
+    assert_int_equal(comity_framework_file_visible(fw, "us.cisa", one, 1), 0);
+    assert_int_equal(comity_framework_file_visible(fw, NULL, one, 1), 0);
+    const char *g[] = {gr};
+    assert_int_equal(comity_framework_file_visible(fw, "in.mea", g, 1), 1); /* the case is to "in" */
+    assert_int_equal(comity_framework_file_visible(fw, "us.cisa", g, 1), 0);
+    /* any of several attachments */
+    const char *two[] = {"mla-partial--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", gr};
+    assert_int_equal(comity_framework_file_visible(fw, "in.mea", two, 2), 1);
+    assert_int_equal(comity_framework_file_visible(fw, "in.mea", two, 1), 0);
+    assert_int_equal(comity_framework_file_visible(fw, "in.mea", NULL, 0), 0);
+    comity_framework_free(fw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1591,6 +1708,8 @@ int main(void)
         cmocka_unit_test(test_custody_chain),
         cmocka_unit_test(test_custody_sealed),
         cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_files_schema),
+        cmocka_unit_test(test_files_attach_and_visible),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,182 @@
+/*
+ * test_files.c: the store of sealed evidence files (src/files/): a file is
+ * kept only whole and under the SHA-256 of its bytes (a short body, a long
+ * one, a wrong hash leave nothing); the cap is refused before anything is
+ * written; a second upload of a stored file is harmless; refs are kept
+ * once each; destroy and list; temporaries left by a crash are swept at
+ * open.  The writer's memory does not depend on the size (it keeps a hash
+ * state and a descriptor), which tests/cli/case_files.sh measures.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "files/files.h"
+#include "util/testutil.h"
+
+#define HELLO "hello, sealed world\n"
+static char hello_hash[65];
+
+static void hash_of(const char *s, size_t n, char out[65])
+{
+    comity_sha256 *h;
+    TU_OK(comity_sha256_new(&h, E));
+    comity_sha256_update(h, s, n);
+    comity_sha256_final(h, out);
+}
+
+static int count_dir(const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "find '%s' -type f | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    if (p && fscanf(p, "%d", &n) != 1)
+        n = -1;
+    if (p)
+        pclose(p);
+    return n;
+}
+
+static comity_err put(cy_files *fs, const char *hash, uint64_t size, const char *data,
+                      size_t n, bool *created)
+{
+    cy_files_put *w;
+    comity_err rc = cy_files_put_begin(fs, hash, size, &w, E);
+    if (rc)
+        return rc;
+    /* in two writes, as chunks arrive */
+    if ((rc = cy_files_put_write(w, data, n / 2, E)) ||
+        (rc = cy_files_put_write(w, data + n / 2, n - n / 2, E))) {
+        cy_files_put_abort(w);
+        return rc;
+    }
+    return cy_files_put_commit(w, created, E);
+}
+
+static int add_one(void *ctx, const char *hash, uint64_t size)
+{
+    (void)hash;
+    *(uint64_t *)ctx += size;
+    return 0;
+}
+
+static int count_ref(void *ctx, const char *ref)
+{
+    (void)ref;
+    (*(int *)ctx)++;
+    return 0;
+}
+
+static void test_store(void **state)
+{
+    (void)state;
+    hash_of(HELLO, strlen(HELLO), hello_hash);
+    assert_string_equal(hello_hash, "bcae05c4aa094a44ac005f3c64308ad4f21682a6ed22bc8124733e7078539052"); /* sha256sum's */
+    char *dir = tu_tmpdir(), sub[1024], tmp[1024];
+    snprintf(sub, sizeof sub, "%s/files", dir);
+    snprintf(tmp, sizeof tmp, "%s/files/tmp", dir);
+    cy_files *fs;
+    TU_OK(cy_files_open(sub, 64, &fs, E));
+    assert_int_equal(cy_files_max_size(fs), 64);
+    size_t n = strlen(HELLO);
+    bool created = true;
+
+    /* refused before anything is written */
+    cy_files_put *w = NULL;
+    TU_FAILS(cy_files_put_begin(fs, "abc", n, &w, E), COMITY_ERR_INVALID, "64 lowercase hex");
+    char upper[65];
+    for (int i = 0; i < 65; i++)
+        upper[i] = (char)(hello_hash[i] >= 'a' ? hello_hash[i] - 32 : hello_hash[i]);
+    TU_FAILS(cy_files_put_begin(fs, upper, n, &w, E), COMITY_ERR_INVALID, "hex");
+    TU_FAILS(cy_files_put_begin(fs, hello_hash, 65, &w, E), COMITY_ERR_TOOBIG,
+             "65 bytes is over this node's cap on a file (64 bytes)");
+    assert_null(w);
+    assert_int_equal(count_dir(sub), 0);
+
+    /* a wrong hash, a short body, a long body: nothing kept */
+    char other[65];
+    hash_of("x", 1, other);
+    TU_FAILS(put(fs, other, n, HELLO, n, &created), COMITY_ERR_INVALID, "nothing kept");
+    assert_false(created);
+    TU_FAILS(put(fs, hello_hash, n + 1, HELLO, n, &created), COMITY_ERR_INVALID,
+             "bytes received, 21 declared");
+    TU_FAILS(put(fs, hello_hash, n - 1, HELLO, n, &created), COMITY_ERR_TOOBIG,
+             "more than the 19 bytes declared");
+    assert_int_equal(count_dir(sub), 0);
+    uint64_t size = 0;
+    TU_FAILS(cy_files_stat(fs, hello_hash, &size, E), COMITY_ERR_NOTFOUND, "no file");
+
+    /* stored whole, read back, stored again harmlessly */
+    TU_OK(put(fs, hello_hash, n, HELLO, n, &created));
+    assert_true(created);
+    TU_OK(cy_files_stat(fs, hello_hash, &size, E));
+    assert_int_equal(size, n);
+    TU_OK(put(fs, hello_hash, n, HELLO, n, &created));
+    assert_false(created);
+    int fd;
+    TU_OK(cy_files_open_read(fs, hello_hash, &fd, &size, E));
+    char buf[64] = {0};
+    assert_int_equal(read(fd, buf, sizeof buf), (ssize_t)n);
+    assert_string_equal(buf, HELLO);
+    close(fd);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%.2s/%s", sub, hello_hash, hello_hash);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0444);
+    assert_int_equal(count_dir(tmp), 0);
+
+    /* refs: once each; only for a stored file */
+    TU_FAILS(cy_files_ref_add(fs, other, "mla-partial--x", E), COMITY_ERR_NOTFOUND, "no file");
+    TU_FAILS(cy_files_ref_add(fs, hello_hash, "two words", E), COMITY_ERR_INVALID, "printable");
+    TU_OK(cy_files_ref_add(fs, hello_hash, "mla-partial--a", E));
+    TU_OK(cy_files_ref_add(fs, hello_hash, "mla-partial--b", E));
+    TU_OK(cy_files_ref_add(fs, hello_hash, "mla-partial--a", E));
+    int nrefs = 0;
+    TU_OK(cy_files_refs(fs, hello_hash, count_ref, &nrefs, E));
+    assert_int_equal(nrefs, 2);
+    nrefs = 0;
+    TU_OK(cy_files_refs(fs, other, count_ref, &nrefs, E));
+    assert_int_equal(nrefs, 0);
+
+    /* list, destroy */
+    uint64_t total = 0;
+    TU_OK(put(fs, other, 1, "x", 1, &created));
+    TU_OK(cy_files_list(fs, add_one, &total, E));
+    assert_int_equal(total, n + 1);
+    TU_OK(cy_files_destroy(fs, hello_hash, E));
+    TU_FAILS(cy_files_destroy(fs, hello_hash, E), COMITY_ERR_NOTFOUND, "no file");
+    TU_FAILS(cy_files_stat(fs, hello_hash, &size, E), COMITY_ERR_NOTFOUND, "no file");
+    nrefs = 0;
+    TU_OK(cy_files_refs(fs, hello_hash, count_ref, &nrefs, E));
+    assert_int_equal(nrefs, 0); /* the refs went with it */
+    total = 0;
+    TU_OK(cy_files_list(fs, add_one, &total, E));
+    assert_int_equal(total, 1);
+
+    /* a crash mid-upload leaves a temporary, which the next open sweeps */
+    TU_OK(cy_files_put_begin(fs, hello_hash, n, &w, E));
+    TU_OK(cy_files_put_write(w, HELLO, 5, E));
+    assert_int_equal(count_dir(tmp), 1);
+    cy_files *fs2;
+    TU_OK(cy_files_open(sub, 0, &fs2, E)); /* as a restarted node would */
+    assert_int_equal(cy_files_max_size(fs2), COMITY_FILE_MAX_DEFAULT);
+    assert_int_equal(count_dir(tmp), 0);
+    TU_FAILS(cy_files_stat(fs2, hello_hash, &size, E), COMITY_ERR_NOTFOUND, "no file");
+    cy_files_put_abort(w);
+    cy_files_close(fs2);
+    cy_files_close(fs);
+    cy_files_close(NULL);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_store),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
