@@ -75,16 +75,45 @@ static int fetch_record(struct cli_client *cl, const struct cli_keys *keys, cons
     return rc ? cli_error(cl->cmd, &e) : CLI_OK;
 }
 
-/* The chain rebuilt locally from the sealed records, opened with our key.
- * OUT *out: the library's answer, parsed. */
-static int open_chain(struct cli_client *cl, const char *id, json_t *sealed, json_t **out)
+/* Feeds record `id` to fw: its envelope, and its body opened with ids
+ * when it is sealed and `open` (a custody or destruction record; the case's
+ * own records run on their envelopes).  A destruction record by someone
+ * who is no party of the case is the node's custodian's, which the node
+ * took: so does this handle. */
+static int feed(struct cli_client *cl, const struct cli_keys *keys, comity_identities *ids,
+                comity_framework *fw, const char *id, bool open)
+{
+    comity_error e = {0};
+    comity_record *rec = NULL;
+    char *body = NULL;
+    size_t bl = 0;
+    int st = fetch_record(cl, keys, id, &rec);
+    if (!st && !strcmp(comity_record_type(rec), "evidence-destruction") &&
+        comity_framework_set_custodian(fw, comity_record_author(rec), &e))
+        st = cli_error(cl->cmd, &e);
+    if (!st && ((open && comity_record_is_sealed(rec) &&
+                 comity_record_open(rec, ids, &body, &bl, &e)) ||
+                comity_framework_add(fw, rec, body, bl, &e)))
+        st = cli_error(cl->cmd, &e);
+    comity_free(body);
+    comity_record_free(rec);
+    return st;
+}
+
+/* The chain rebuilt locally: the case's thread (GET /v1/framework/cases/ID)
+ * and its custody and destruction records (`records`), merged by their
+ * created times (each list is in log order), the latter opened with our
+ * key.  OUT *out: the library's answer, parsed. */
+static int open_chain(struct cli_client *cl, const char *id, json_t *records, json_t **out)
 {
     comity_error e = {0};
     struct cli_keys keys = {0};
     comity_identities *ids = NULL;
     comity_framework *fw = NULL;
-    comity_record *rec = NULL;
+    json_t *cv = NULL;
     const char *me = cli_client_party(cl);
+    char path[256];
+    snprintf(path, sizeof path, "/v1/framework/cases/%s", id);
     int st = me ? CLI_OK : CLI_FAIL;
     if (!st && cl->keys)
         st = cli_keys_add(&keys, cl->keys);
@@ -92,31 +121,16 @@ static int open_chain(struct cli_client *cl, const char *id, json_t *sealed, jso
         st = cli_error(cl->cmd, &e);
     if (!st && comity_framework_new(&fw, &e))
         st = cli_error(cl->cmd, &e);
-    /* the opening: its envelope says who the parties are */
-    if (!st && !(st = fetch_record(cl, &keys, id, &rec)) &&
-        comity_framework_add(fw, rec, NULL, 0, &e))
-        st = cli_error(cl->cmd, &e);
-    comity_record_free(rec);
-    size_t i;
-    json_t *s;
-    json_array_foreach(st ? NULL : sealed, i, s) {
-        rec = NULL;
-        char *body = NULL;
-        size_t bl = 0;
-        if ((st = fetch_record(cl, &keys, s_(s, "id"), &rec)))
-            break;
-        /* a destruction record by the node's custodian (no party of the
-         * case): the node took it; so does this handle */
-        if (!strcmp(s_(s, "type"), "evidence-destruction") &&
-            comity_framework_set_custodian(fw, comity_record_author(rec), &e))
-            st = cli_error(cl->cmd, &e);
-        if (!st && (comity_record_open(rec, ids, &body, &bl, &e) ||
-                    comity_framework_add(fw, rec, body, bl, &e)))
-            st = cli_error(cl->cmd, &e);
-        comity_free(body);
-        comity_record_free(rec);
-        if (st)
-            break;
+    if (!st)
+        st = cli_client_get_json(cl, path, &cv);
+    json_t *thread = json_object_get(cv, "thread");
+    size_t ti = 0, ri = 0, nt = json_array_size(thread), nr = json_array_size(records);
+    while (!st && (ti < nt || ri < nr)) {
+        json_t *t = json_array_get(thread, ti), *r = json_array_get(records, ri);
+        bool take_thread = ti < nt && (ri >= nr || strcmp(s_(t, "created"), s_(r, "created")) <= 0);
+        st = take_thread ? feed(cl, &keys, ids, fw, s_(t, "id"), false)
+                         : feed(cl, &keys, ids, fw, s_(r, "id"), true);
+        take_thread ? ti++ : ri++;
     }
     char *json = NULL;
     if (!st && comity_framework_custody(fw, id, me, &json, &e))
@@ -124,6 +138,7 @@ static int open_chain(struct cli_client *cl, const char *id, json_t *sealed, jso
     if (!st && !(*out = json_loads(json, 0, NULL)))
         st = CLI_FAIL;
     comity_free(json);
+    json_decref(cv);
     comity_framework_free(fw);
     comity_identities_free(ids);
     cli_keys_free(&keys);
@@ -194,7 +209,7 @@ static int do_custody(struct custody_args *a, const char *id)
     json_t *sealed = json_object_get(j, "sealed");
     if (json_array_size(sealed) && a->cl->key) {
         json_t *mine = NULL;
-        if ((st = open_chain(a->cl, id, sealed, &mine))) {
+        if ((st = open_chain(a->cl, id, json_object_get(j, "records"), &mine))) {
             json_decref(j);
             return st;
         }
@@ -220,6 +235,10 @@ static void print_due(json_t *j)
     json_t *d, *f;
     size_t i, k;
     printf("at %s\n", s_(j, "now"));
+    json_array_foreach(json_object_get(j, "nothing"), i, d)
+        printf("\nDUE  %s  %s, closed %s, due %s under %s\n     no file of it known here "
+               "(a sealed case's files are known to the serving node)\n",
+               s_(d, "case"), s_(d, "kind"), s_(d, "closed"), s_(d, "due"), s_(d, "rule"));
     json_array_foreach(json_object_get(j, "due"), i, d) {
         printf("\nDUE  %s  %s, closed %s, due %s under %s\n", s_(d, "case"), s_(d, "kind"),
                s_(d, "closed"), s_(d, "due"), s_(d, "rule"));
@@ -228,10 +247,9 @@ static void print_due(json_t *j)
                    (long long)json_integer_value(json_object_get(f, "size")), s_(f, "name"));
         json_array_foreach(json_object_get(d, "kept"), k, f)
             printf("     keep    %s  (still kept by %s)\n", s_(f, "sha256"), s_(f, "kept_by"));
-        if (!json_array_size(json_object_get(d, "files")))
-            printf("     no files known to the node\n");
     }
-    if (!json_array_size(json_object_get(j, "due")))
+    if (!json_array_size(json_object_get(j, "due")) &&
+        !json_array_size(json_object_get(j, "nothing")))
         printf("nothing is due\n");
     json_array_foreach(json_object_get(j, "pending"), i, d)
         printf("later %s  %s, closed %s, due %s under %s\n", s_(d, "case"), s_(d, "kind"),

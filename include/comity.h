@@ -1175,13 +1175,16 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
 /* The chain of custody of case `case_id` as `party` sees it (NULL: the
  * operator): per item (SHA-256), its links in log order with their
  * breaks (not-holder, not-recipient, wrong-sender, hash-changed,
- * size-changed, unknown-transfer, time-order), its holder or the party it
- * is in transit to; custody records whose bodies are sealed and not given
+ * size-changed, unknown-transfer, time-order, after-destruction), its
+ * holder or the party it is in transit to, and when and by which record
+ * it was destroyed; custody records whose bodies are sealed and not given
  * are listed apart:
  *   {"case","mechanism","breaks","items":[{"sha256","size","name","holder",
- *     "in_transit_to","intact","breaks","chain":[{"id","action","author",
- *     "created","at","item",...,"breaks":[{"rule","detail"}]}]}],
- *    "sealed":[{"id","action","author","created"}]}
+ *     "in_transit_to","destroyed","intact","breaks","chain":[{"id","action",
+ *     "author","created","at","file",...,"breaks":[{"rule","detail"}]}]}],
+ *    "sealed":[{"id","type","author","created"}],
+ *    "records":[every custody and destruction record of the case, as in
+ *      "sealed", in log order]}
  * A party not in the case gets COMITY_ERR_NOTFOUND, as for an unknown id.
  * OUT *json (comity_free). */
 COMITY_API comity_err comity_framework_custody(const comity_framework *fw,

@@ -549,20 +549,20 @@ comity_err comity_framework_custody(const comity_framework *fw, const char *case
             n += json_array_size(json_object_get(cu->e[i].body, "files")) +
                  json_array_size(json_object_get(cu->e[i].body, "results"));
     chain ch = {.cu = cu, .c = c, .it = cy_calloc(n + 1, sizeof *ch.it)};
-    json_t *sealed = json_array();
-    ch.oom = !ch.it || !sealed;
+    json_t *sealed = json_array(), *records = json_array();
+    ch.oom = !ch.it || !sealed || !records;
     for (size_t i = 0; !ch.oom && i < cu->n; i++) {
         const cust_entry *e = &cu->e[i];
         if (e->c != c)
             continue;
-        if (e->body) {
-            walk(&ch, e);
-            continue;
-        }
         json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "id", e->id, "type", e->type, "author",
                               e->author, "created", cy_fw_time_json(e->created));
-        if (!o || json_array_append_new(sealed, o))
+        if (!o || json_array_append(records, o) ||
+            (!e->body && json_array_append(sealed, o)))
             ch.oom = true;
+        json_decref(o);
+        if (e->body)
+            walk(&ch, e);
     }
     json_t *items = json_array();
     ch.oom |= !items;
@@ -589,11 +589,13 @@ comity_err comity_framework_custody(const comity_framework *fw, const char *case
     cy_free(ch.it);
     json_t *o = NULL;
     if (!ch.oom)
-        o = json_pack("{s:s, s:s, s:I, s:o, s:o}", "case", c->id, "mechanism", c->m->name,
-                      "breaks", (json_int_t)ch.breaks, "items", items, "sealed", sealed);
+        o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "case", c->id, "mechanism",
+                      c->m->name, "breaks", (json_int_t)ch.breaks, "items", items, "sealed",
+                      sealed, "records", records);
     else {
         json_decref(items);
         json_decref(sealed);
+        json_decref(records);
     }
     if (!o)
         return cy_fw_nomem(err);
