@@ -1442,7 +1442,8 @@ static void test_retention(void **state)
     /* MLA: answered with a file in its body, due after its own period;
      * a disclosure uses the disclosure period */
     TU_OK(ADD(IN_CERT, "mla-request", "2026-12-01T00:00:00.000Z", "pk.fia", NULL, B_MLA, m));
-    TU_OK(ADD(PK_FIA, "mla-answer", "2026-12-10T00:00:00.000Z", "in.cert-in", m, B_ANSWER, NULL));
+    char ma[128];
+    TU_OK(ADD(PK_FIA, "mla-answer", "2026-12-10T00:00:00.000Z", "in.cert-in", m, B_ANSWER, ma));
     TU_OK(ADD(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z", "pk.fia", NULL, B_PRES, p2));
     TU_OK(ADD(PK_FIA, "preservation-confirm", "2026-12-01T01:00:00.000Z", "in.cert-in", p2, B_CONFIRM, NULL));
     TU_OK(ADD(PK_FIA, "preservation-disclose", "2026-12-01T02:00:00.000Z", "in.cert-in", p2, B_DISCLOSE, NULL));
@@ -1466,6 +1467,22 @@ static void test_retention(void **state)
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(dd, "files"), 0), "sha256")),
                         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    json_decref(j);
+    /* given the store's list: only stored files are due, those attached
+     * to the case's records count (a sealed body hides them from the
+     * node), and a file already recorded destroyed by the custodian that
+     * no case keeps is left over from a crash */
+    const char *att[] = {ma};
+    comity_file_stored st[] = {{SHA_D, 5, att, 1}, {SHA_A, 100, NULL, 0}, {SHA_E, 1, NULL, 0}};
+    TU_OK(comity_framework_retention_due(fw, mdue, st, 3, &json, E));
+    j = parse(json);
+    dd = due_entry(j, m);
+    assert_non_null(dd);
+    assert_int_equal(json_array_size(json_object_get(dd, "files")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(dd, "files"), 0), "sha256")), SHA_D);
+    assert_int_equal(json_array_size(json_object_get(j, "leftover")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "leftover"), 0)), SHA_A);
     json_decref(j);
     comity_framework_free(fw);
 }
@@ -1571,6 +1588,81 @@ static void test_alloc_failures(void **state)
     comity_framework_free(fw);
 }
 
+
+/* Custody and destruction records refused for memory leave no trace: fed
+ * again with one more allocation allowed each time, every record is taken
+ * once, and the chain and what is due are those reached without failures;
+ * the queries fail cleanly too. */
+static void test_custody_alloc_failures(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    TU_OK(comity_framework_set_custodian(fw, "us.cisa", E));
+    char p[128], t[128], body[512];
+    comity_record *open = mk(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z", "pk.fia",
+                             NULL, B_PRES, false);
+    snprintf(p, sizeof p, "%s", comity_record_id(open));
+    TU_OK(comity_framework_add(fw, open, NULL, 0, E));
+    comity_record_free(open);
+    comity_record *rs[5];
+    rs[0] = mk(PK_FIA, "custody-receive", "2026-12-01T01:00:00.000Z", "in.cert-in", p,
+               B_RECV(SHA_A, 100, "ExampleHost Ltd"), false);
+    rs[1] = mk(PK_FIA, "custody-transfer", "2026-12-01T02:00:00.000Z", "in.cert-in", p,
+               B_XFER(SHA_A, 100, "in.cert-in"), false);
+    snprintf(t, sizeof t, "%s", comity_record_id(rs[1]));
+    snprintf(body, sizeof body, "{\"files\":[" ITEM(SHA_A, 100) "],\"from\":\"pk.fia\",\"transfer\":\"%s\"}", t);
+    rs[2] = mk(IN_CERT, "custody-receive", "2026-12-01T03:00:00.000Z", "pk.fia", p, body, false);
+    rs[3] = mk(IN_CERT, "evidence-close", "2026-12-02T00:00:00.000Z", "pk.fia", p, B_ECLOSE, false);
+    rs[4] = mk(US, "evidence-destruction", "2027-12-03T00:00:00.000Z", "in.cert-in,pk.fia", p,
+               "{\"reason\":\"retention\",\"rule\":\"retention.preservation = 1y\",\"files\":["
+               ITEM(SHA_A, 100) "]}", false);
+    for (size_t i = 0; i < CY_ARRAY_LEN(rs); i++) {
+        long k;
+        for (k = 1; k < 400; k++) {
+            cy_alloc_fail_after(k);
+            comity_err rc = comity_framework_add(fw, rs[i], NULL, 0, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK)
+                break;
+            if (rc != COMITY_ERR_NOMEM)
+                fail_msg("record %zu, failing allocation %ld: %s", i, k, tu_last_err.msg);
+        }
+        assert_true(k > 1 && k < 400);
+        comity_record_free(rs[i]);
+    }
+    json_t *j = custody(fw, p, "pk.fia");
+    json_t *a = item_of(j, SHA_A);
+    assert_int_equal(json_array_size(json_object_get(a, "chain")), 4); /* 3 + the destruction */
+    assert_true(json_is_true(json_object_get(a, "intact")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "destroyed"), "at")),
+                        "2027-12-03T00:00:00.000Z");
+    json_decref(j);
+    j = due_at(fw, T("2030-01-01T00:00:00Z"));
+    assert_int_equal(json_array_size(json_object_get(j, "due")), 0); /* recorded destroyed */
+    json_decref(j);
+    comity_file_stored st = {SHA_A, 100, NULL, 0};
+    for (int q = 0; q < 3; q++) {
+        long k;
+        for (k = 1; k < 400; k++) {
+            char *json = NULL;
+            cy_alloc_fail_after(k);
+            comity_err rc = q == 0   ? comity_framework_custody(fw, p, "in.cert-in", &json, E)
+                            : q == 1 ? comity_framework_retention_due(fw, 0, &st, 1, &json, E)
+                                     : comity_framework_destroyed(fw, SHA_A, "pk.fia", &json, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK) {
+                assert_non_null(json);
+                comity_free(json);
+                break;
+            }
+            assert_int_equal(rc, COMITY_ERR_NOMEM);
+            assert_null(json);
+        }
+        assert_true(k > 1 && k < 400);
+    }
+    comity_framework_free(fw);
+}
 
 /* ---- evidence files: the files field and who may attach and fetch ---------------- */
 
@@ -1708,6 +1800,7 @@ int main(void)
         cmocka_unit_test(test_custody_chain),
         cmocka_unit_test(test_custody_sealed),
         cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_custody_alloc_failures),
         cmocka_unit_test(test_files_schema),
         cmocka_unit_test(test_files_attach_and_visible),
     };
