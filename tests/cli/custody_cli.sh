@@ -35,6 +35,15 @@ for p in $PARTIES un.hub; do
   [ -f "$p.key" ] && cp "$p.key" conf/
   eval "TOK_${p//[.-]/_}=$tok"
 done
+# a custodian whose key does not load stops the start, naming the setting
+printf 'retention.author = un.hub\nretention.key = %s/missing.key\n' "$T" >"$D/node.conf"
+rc=0; timeout 20 "$C" serve "$D" --listen 127.0.0.1:0 --insecure-http >bad.out 2>bad.err || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && ok "a custodian key that does not load: the node does not start" || bad "rc $rc"
+grep -q "retention" bad.err && ok "... naming retention" || bad "said: $(cat bad.err)"
+printf 'retention.author = us.cisa\n' >"$D/node.conf"
+rc=0; timeout 20 "$C" serve "$D" --listen 127.0.0.1:0 --insecure-http >bad.out 2>bad.err || rc=$?
+grep -q "un.hub's key, not us.cisa's" bad.err && ok "another party's key as custodian's: refused" || bad "rc $rc said: $(cat bad.err)"
+printf 'retention.mla = 3s\nretention.author = un.hub\nretention.every = 1s\n' >"$D/node.conf"
 serve "$D" --insecure-http
 for p in $PARTIES; do
   tok=$(eval echo "\$TOK_${p//[.-]/_}")
