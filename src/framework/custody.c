@@ -1,44 +1,54 @@
 /*
- * custody.c: the chain of custody of a case's items: who received, handled
+ * custody.c: the chain of custody of a case's files: who received, handled
  * and passed on an evidence file, when, with what SHA-256 and size.
  *
  * Three record types, each one kind of investigative action in the sense
  * of the CASE/UCO ontology's provenance (an action with a performer, an
- * instrument, an object and a result; docs/framework.md maps the fields):
+ * instrument, an object and a result; docs/framework.md maps the fields).
+ * Each names its files as the case core does (`files`: [{sha256, size,
+ * name, media_type}], case.h's CY_FK_FILES):
  *
- *   custody-receive    the author received the item (from a party of the
+ *   custody-receive    the author received the files (from a party of the
  *                      case, naming the transfer it completes, or from an
  *                      outside source: a provider, a seized device)
- *   custody-handle     the author handled it (imaged, verified, examined),
- *                      possibly making a derived item (`result`)
- *   custody-transfer   the author passed it on to `recipient`
+ *   custody-handle     the author handled them (imaged, verified,
+ *                      examined), possibly making derived files (`results`)
+ *   custody-transfer   the author passed them on to `recipient`
  *
  * A custody record is a record of its case (case.h's envelope rules:
  * refs[0] the case, from a party, to every other party, sealed when the
  * case is), accepted in any state of the case, open or closed, since
- * custody goes on until the item is destroyed; it does not move the case.
+ * custody goes on until the file is destroyed; it does not move the case,
+ * so it is no row of a status table.  Destruction records (retention.c)
+ * join the same list, so that a chain ends with them.
+ *
  * The chain is not a rule at intake (a broken chain is a fact worth
  * recording, not a record to refuse): it is a query that orders the
- * readable custody records of each item (by SHA-256) in log order and
- * flags each break:
+ * readable records of each file (by SHA-256) in log order and flags each
+ * break:
  *
- *   not-holder      a party handled or passed on an item it did not hold
+ *   not-holder      a party handled or passed on a file it did not hold
  *                   (the last holder was another party, or it was in
  *                   transit), or a receipt names as sender a party that
  *                   did not hold it
  *   not-recipient   received by a party other than the one it was passed to
  *   wrong-sender    received "from" another party than the one that
  *                   passed it on
- *   hash-changed    what was received is not what was passed on (another
- *                   SHA-256 or size than the transfer it completes)
+ *   hash-changed    what was received is not what was passed on (a file
+ *                   the transfer did not list, another size, or a listed
+ *                   file not received)
  *   size-changed    the same SHA-256 reported with another size
  *   unknown-transfer  a receipt names a transfer not in this case
  *   time-order      an action dated (`at`) before the previous one
+ *   after-destruction  a custody record about a destroyed file
  *
- * The first record of an item makes its author the holder.  A node cannot
+ * The first record of a file makes its author the holder.  A node cannot
  * open a sealed record's body: such records are listed apart ("sealed"),
  * and a party's own client that feeds the opened bodies to its own handle
- * gets the whole chain (`comity case custody` does).
+ * gets the whole chain (`comity case custody` does).  The chain is built
+ * per query from the case's records, finding files by a linear search
+ * (quadratic in the files of one case, which are tens, not thousands);
+ * nothing is kept but the records.
  */
 #include <stdarg.h>
 #include <stdio.h>

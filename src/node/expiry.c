@@ -127,7 +127,7 @@ static void dir_free(struct dir *d)
 struct held {
     comity_file_stored *f;
     char (*hash)[CY_FILES_HASH_LEN + 1];
-    struct cli { char **v; size_t n, cap; } *recs;
+    struct reflist { char **v; size_t n, cap; bool oom; } *recs;
     size_t n, cap;
     cy_files *fs;
     bool oom;
@@ -135,16 +135,23 @@ struct held {
 
 static int held_ref(void *ctx, const char *ref)
 {
-    struct cli *l = ctx;
+    struct reflist *l = ctx;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 4;
         char **v = cy_realloc(l->v, cap * sizeof *v);
-        if (!v)
+        if (!v) {
+            l->oom = true;
             return 1;
+        }
         l->v = v;
         l->cap = cap;
     }
-    return (l->v[l->n] = cy_strdup(ref)) ? (l->n++, 0) : 1;
+    if (!(l->v[l->n] = cy_strdup(ref))) {
+        l->oom = true;
+        return 1;
+    }
+    l->n++;
+    return 0;
 }
 
 static int held_one(void *ctx, const char *hash, uint64_t size)
@@ -158,7 +165,7 @@ static int held_one(void *ctx, const char *hash, uint64_t size)
         char(*hs)[CY_FILES_HASH_LEN + 1] = f ? cy_realloc(h->hash, cap * sizeof *hs) : NULL;
         if (hs)
             h->hash = hs;
-        struct cli *r = hs ? cy_realloc(h->recs, cap * sizeof *r) : NULL;
+        struct reflist *r = hs ? cy_realloc(h->recs, cap * sizeof *r) : NULL;
         if (!r) {
             h->oom = true;
             return 1;
@@ -168,10 +175,15 @@ static int held_one(void *ctx, const char *hash, uint64_t size)
     }
     size_t i = h->n++;
     snprintf(h->hash[i], sizeof h->hash[i], "%s", hash);
-    h->recs[i] = (struct cli){0};
+    h->recs[i] = (struct reflist){0};
     h->f[i] = (comity_file_stored){.size = size};
-    if (cy_files_refs(h->fs, hash, held_ref, &h->recs[i], NULL) != COMITY_OK && h->recs[i].n == 0)
-        h->recs[i].n = 0; /* no refs: attached to nothing known */
+    /* every attachment or none: a file whose attachment to a case that
+     * still keeps it were missed could be judged due */
+    if (cy_files_refs(h->fs, hash, held_ref, &h->recs[i], NULL) != COMITY_OK ||
+        h->recs[i].oom) {
+        h->oom = true;
+        return 1;
+    }
     return 0;
 }
 
@@ -412,8 +424,8 @@ comity_err comity_node_retention_due(comity_node *node, int64_t now_ms, char **j
                                      comity_error *err)
 {
     *json = NULL;
-    comity_serve_opts o;
-    comity_serve_opts_default(&o);
+    comity_serve_opts o; /* none: node.conf alone */
+    memset(&o, 0, sizeof o);
     cy_fw_table *t = NULL;
     cy_fw_live *f = node->fw; /* serving: the live state */
     cy_files *fs = node->files;
