@@ -6,6 +6,7 @@
  *   comity case send ID TYPE [--to PARTY...] BODY
  *   comity case list [--party P]
  *   comity case show ID
+ *   comity case custody ID, comity case retention DIR   (cmd_custody.c)
  *   comity case upload ID TYPE FILE [--name N] [--keep FILE.age] BODY
  *   comity case attach RECORD-ID FILE.age|SHA256
  *   comity case fetch SHA256 [-o OUT] [--sealed]
@@ -237,6 +238,9 @@ static int do_show(struct case_args *a, const char *id)
     return s ? CLI_OK : CLI_FAIL;
 }
 
+/* cmd_custody.c: `case custody` and `case retention`. */
+int cmd_case_custody(int argc, char **argv);
+
 /* Adds {sha256, size, name} to body.files (made when absent); a
  * consult-document without a title takes the name.  0 or CLI_FAIL. */
 static int add_file(json_t *body, const char *type, const char *hash, uint64_t size,
@@ -303,9 +307,11 @@ int cmd_case(int argc, char **argv)
         {"out", required_argument, 0, OPT_OUT},   {"sealed", no_argument, 0, OPT_SEALED},
         {0, 0, 0, 0}};
     if (argc < 2)
-        return cli_usage("case", "want open, send, list, show, upload, attach or fetch "
-                                 "(comity help case)");
+        return cli_usage("case", "want open, send, list, show, upload, attach, fetch, custody "
+                                 "or retention (comity help case)");
     const char *sub = argv[1];
+    if (!strcmp(sub, "custody") || !strcmp(sub, "retention"))
+        return cmd_case_custody(argc, argv);
     struct cli_client cl;
     cli_client_init(&cl, !strcmp(sub, "open")     ? "case open"
                          : !strcmp(sub, "send")   ? "case send"

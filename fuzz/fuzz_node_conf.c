@@ -3,7 +3,8 @@
  * DIR/node.conf text and the durations it and `comity serve --deadline`
  * take.  Besides not crashing: an accepted text sets only positive
  * deadlines within the cap (or leaves them 0), case deadlines and treaties
- * within their counts, and a duration accepted on its own is positive and
+ * within their counts, retention periods the library takes and a party
+ * name as custodian, and a duration accepted on its own is positive and
  * at most 3650 days.  The connection settings of the same text
  * (max_per_ip, header_timeout, allow_many: conns.c's address blocks): an
  * accepted text gives a cap and a deadline within bounds, and at most
@@ -34,6 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < t.ncases; i++)
             if (t.cases[i].ms <= 0 || t.cases[i].ms > cap)
                 abort();
+        /* retention: periods the library takes, a party as custodian */
+        comity_framework *fw = NULL;
+        if (comity_framework_new(&fw, NULL))
+            abort();
+        for (size_t k = 0; k < CY_FW_CONF_KINDS; k++)
+            if (t.retention[k][0] &&
+                comity_framework_set_retention(fw, cy_fw_retention_kinds[k], t.retention[k],
+                                               NULL))
+                abort();
+        comity_framework_free(fw);
+        if ((t.custodian[0] && !comity_party_valid(t.custodian, NULL)) ||
+            t.retention_every_ms < 0 || t.retention_every_ms > cap)
+            abort();
     }
     cy_conn_limits l;
     memset(&l, 0, sizeof l);

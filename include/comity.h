@@ -1196,6 +1196,92 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
  * type has a rule across its fields too (docs/framework.md). */
 COMITY_API comity_err comity_framework_case_types(char **json, comity_error *err);
 
+/* ---- Cases: chain of custody and retention ---------------------------------
+ *
+ * Records of a case (refs[0] the case, to every other party, sealed when
+ * the case is) that do not move it (docs/framework.md, "Chain of custody"
+ * and "Retention"):
+ *
+ *   custody-receive, custody-handle, custody-transfer   who received,
+ *       handled and passed on an item (a file named by its document
+ *       reference {"sha256", "size", "name"}), in any state of the case
+ *   evidence-destruction   the files of a closed case that were destroyed,
+ *       when, why and under which rule; from a party of the case or from
+ *       the node's custodian (comity_framework_set_custodian)
+ */
+
+/* The chain of custody of case `case_id` as `party` sees it (NULL: the
+ * operator): per item (SHA-256), its links in log order with their
+ * breaks (not-holder, not-recipient, wrong-sender, hash-changed,
+ * size-changed, unknown-transfer, time-order, after-destruction), its
+ * holder or the party it is in transit to, and when and by which record
+ * it was destroyed; custody records whose bodies are sealed and not given
+ * are listed apart:
+ *   {"case","mechanism","breaks","items":[{"sha256","size","name","holder",
+ *     "in_transit_to","destroyed","intact","breaks","chain":[{"id","action",
+ *     "author","created","at","file",...,"breaks":[{"rule","detail"}]}]}],
+ *    "sealed":[{"id","type","author","created"}],
+ *    "records":[every custody and destruction record of the case, as in
+ *      "sealed", in log order]}
+ * A party not in the case gets COMITY_ERR_NOTFOUND, as for an unknown id.
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_custody(const comity_framework *fw,
+                                               const char *case_id,
+                                               const char *party, char **json,
+                                               comity_error *err);
+
+/* The retention period of a kind of case after its closing: `kind` is
+ * "consultation", "preservation", "disclosure" (a preservation case whose
+ * data was disclosed), "mla" or "emergency"; `period` is years ("5y",
+ * 1-100 years of 365 days) or a duration ("90d", "36h", "30s").  Defaults
+ * (docs/framework.md): consultation 10y, preservation 1y, disclosure 2y,
+ * mla 5y, emergency 2y.  COMITY_ERR_USAGE naming the setting otherwise. */
+COMITY_API comity_err comity_framework_set_retention(comity_framework *fw,
+                                                     const char *kind,
+                                                     const char *period,
+                                                     comity_error *err);
+/* The party whose key the node signs its destruction records with: its
+ * evidence-destruction records are taken for cases it is no party of. */
+COMITY_API comity_err comity_framework_set_custodian(comity_framework *fw,
+                                                     const char *party,
+                                                     comity_error *err);
+/* A file a node's store holds, and the records it is attached to. */
+typedef struct comity_file_stored {
+    const char *sha256;
+    uint64_t size;
+    const char *const *records;
+    size_t nrecords;
+} comity_file_stored;
+/* What is due for destruction at `now_ms`: the closed cases whose
+ * retention ran out (now >= closed + period) and whose destruction the
+ * custodian has not recorded, each with the files it refers to (from
+ * readable bodies, custody records, and the store's attachments) less
+ * those another case still keeps; the cases due with nothing to destroy;
+ * and the cases still waiting, with their due times.  `store` (may be
+ * NULL: every file referenced counts) lists what a node's file store holds
+ * (nstore entries): then only those files are due.
+ *   {"now","next","due":[{"case","mechanism","kind","closed","rule",
+ *     "retention_ms","due","parties","sealed","files":[{"sha256","size",
+ *     "name",...}],"kept":[{"sha256","kept_by"}]}],
+ *    "nothing":[the same, files empty],
+ *    "pending":[{"case","kind","closed","rule","due"}],
+ *    "leftover":[sha256...]}
+ * "leftover": stored files the custodian already recorded destroyed that
+ * no case keeps (a crash came between the record and the destruction). 
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_retention_due(const comity_framework *fw,
+                                                     int64_t now_ms,
+                                                     const comity_file_stored *store,
+                                                     size_t nstore, char **json,
+                                                     comity_error *err);
+/* Whether the file `sha256` was recorded destroyed in a case `party` is a
+ * party of (NULL: any case): {"sha256","destroyed","record","case"}, or
+ * COMITY_ERR_NOTFOUND.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
+                                                 const char *sha256,
+                                                 const char *party, char **json,
+                                                 comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */
@@ -1242,6 +1328,17 @@ COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
                                        comity_error *err);
 /* Stops serving (if started) and releases the node. */
 COMITY_API void comity_node_close(comity_node *node);
+
+/* What is due for destruction at `now_ms` under the node's retention
+ * settings (DIR/node.conf retention.*): comity_framework_retention_due on
+ * the node's state and its file store (while it serves), or on a replay of
+ * its store (a node opened and not serving: a dry run that changes
+ * nothing, and counts every file the readable records name, since it does
+ * not open the file store a serving node may be writing).  OUT *json
+ * (comity_free). */
+COMITY_API comity_err comity_node_retention_due(comity_node *node,
+                                                int64_t now_ms, char **json,
+                                                comity_error *err);
 
 typedef struct comity_serve_opts {
     const char *listen;   /* "ADDR:PORT" (default 127.0.0.1:8443; port 0 = any) */

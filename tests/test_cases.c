@@ -1093,6 +1093,491 @@ static void test_sealed_case_hidden(void **state)
     comity_framework_free(fw);
 }
 
+
+/* ---- chain of custody and retention ------------------------------------------------ */
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SHA_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define SHA_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define SHA_D "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define SHA_E "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+#define SHA_F "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+#define ITEM(h, n) "{\"sha256\":\"" h "\",\"size\":" #n ",\"name\":\"logs.tar.age\"}"
+
+static void test_custody_schemas(void **state)
+{
+    (void)state;
+    static const struct { const char *type, *body, *required; } ok[] = {
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 10) "],\"from\":\"ExampleHost Ltd\","
+                            "\"instrument\":\"sftp\",\"at\":\"2026-12-01T00:00:00Z\"}", "files,from"},
+        {"custody-handle", "{\"files\":[" ITEM(SHA_A, 10) "],\"action\":\"imaged\","
+                           "\"results\":[" ITEM(SHA_B, 20) "]}", "files,action"},
+        {"custody-transfer", "{\"files\":[" ITEM(SHA_A, 10) "," ITEM(SHA_B, 20) "],"
+                             "\"recipient\":\"pk.mofa\"}", "files,recipient"},
+        {"evidence-destruction", "{\"reason\":\"retention\",\"rule\":\"retention.mla = 5y\","
+                                 "\"files\":[" ITEM(SHA_A, 10) "]}", "reason,files"},
+        {"evidence-destruction", "{\"reason\":\"court-order\",\"files\":[" ITEM(SHA_A, 10) "]}",
+         "reason,files"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(ok); i++) {
+        assert_int_equal(comity_framework_handles(ok[i].type), 1);
+        TU_OK(comity_framework_check_body(ok[i].type, ok[i].body, strlen(ok[i].body), E));
+        char req[64];
+        snprintf(req, sizeof req, "%s", ok[i].required);
+        for (char *f = strtok(req, ","); f; f = strtok(NULL, ",")) {
+            json_t *j = json_loads(ok[i].body, 0, NULL);
+            json_object_del(j, f);
+            char *b = json_dumps(j, JSON_COMPACT), needle[96];
+            json_decref(j);
+            snprintf(needle, sizeof needle, "%s.body.%s: missing", ok[i].type, f);
+            TU_FAILS(comity_framework_check_body(ok[i].type, b, strlen(b), E),
+                     COMITY_ERR_INVALID, needle);
+            free(b);
+        }
+    }
+    static const struct { const char *type, *body, *needle; } bad[] = {
+        {"custody-receive", "{\"files\":\"" SHA_A "\",\"from\":\"x\"}",
+         "custody-receive.body.files: want an array of 1-64 files"},
+        {"custody-receive", "{\"files\":[],\"from\":\"x\"}",
+         "custody-receive.body.files: want an array of 1-64 files"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\"}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].size: want an integer"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"ABC\",\"size\":1}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].sha256: want 64 lowercase hex"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\",\"size\":-1}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].size: want an integer 0-"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\",\"size\":1,\"name\":\"\"}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].name: want a string of 1-256 bytes"},
+        {"custody-receive", "{\"files\":[{\"sha256\":\"" SHA_A "\",\"size\":1,\"path\":\"/x\"}],\"from\":\"x\"}",
+         "custody-receive.body.files[0].path: unknown field"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "," ITEM(SHA_A, 1) "],\"from\":\"x\"}",
+         "custody-receive.body.files[1].sha256: the file is listed twice"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"\"}",
+         "custody-receive.body.from: want a string of 1-256 bytes"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"x\",\"at\":\"yesterday\"}",
+         "custody-receive.body.at: want an RFC 3339 time"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"x\",\"hash\":\"x\"}",
+         "custody-receive.body.hash: unknown field"},
+        {"custody-receive", "{\"files\":[" ITEM(SHA_A, 1) "],\"from\":\"x\",\"transfer\":7}",
+         "custody-receive.body.transfer: want a string of 1-128 bytes"},
+        {"custody-handle", "{\"files\":[" ITEM(SHA_A, 1) "],\"action\":\"imaged\",\"results\":[{}]}",
+         "custody-handle.body.results[0].sha256: want 64 lowercase hex"},
+        {"custody-handle", "{\"files\":[" ITEM(SHA_A, 1) "],\"action\":\"\"}",
+         "custody-handle.body.action: want a string of 1-256 bytes"},
+        {"custody-transfer", "{\"files\":[" ITEM(SHA_A, 1) "],\"recipient\":\"\"}",
+         "custody-transfer.body.recipient: want a string of 1-256 bytes"},
+        {"custody-transfer", "[]", "custody-transfer.body: want a JSON object"},
+        {"evidence-destruction", "{\"reason\":\"retention\",\"files\":[" ITEM(SHA_A, 1) "]}",
+         "evidence-destruction.body.rule: missing"},
+        {"evidence-destruction", "{\"reason\":\"whim\",\"files\":[" ITEM(SHA_A, 1) "]}",
+         "evidence-destruction.body.reason: want one of retention, court-order, request or other"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":{}}",
+         "evidence-destruction.body.files: want an array of 1-4096 files"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[]}",
+         "evidence-destruction.body.files: want an array of 1-4096 files"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[" ITEM(SHA_A, 1) ",7]}",
+         "evidence-destruction.body.files[1]: want an object"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[" ITEM(SHA_A, 1) "],\"closed\":\"never\"}",
+         "evidence-destruction.body.closed: want an RFC 3339 time"},
+        {"evidence-destruction", "{\"reason\":\"other\",\"files\":[" ITEM(SHA_A, 1) "],\"rule\":\"\"}",
+         "evidence-destruction.body.rule: want a string of 1-256 bytes"},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++)
+        TU_FAILS(comity_framework_check_body(bad[i].type, bad[i].body, strlen(bad[i].body), E),
+                 COMITY_ERR_INVALID, bad[i].needle);
+    /* more than the cap of files; the cap itself passes */
+    for (size_t cap = 4096; cap <= 4097; cap++) {
+        size_t n = 0, sz = cap * 160 + 64;
+        char *big = malloc(sz);
+        assert_non_null(big);
+        n += (size_t)snprintf(big + n, sz - n, "{\"reason\":\"other\",\"files\":[");
+        for (size_t i = 0; i < cap; i++)
+            n += (size_t)snprintf(big + n, sz - n,
+                                  "%s{\"sha256\":\"%064zx\",\"size\":1}", i ? "," : "", i);
+        snprintf(big + n, sz - n, "]}");
+        if (cap == 4096)
+            TU_OK(comity_framework_check_body("evidence-destruction", big, strlen(big), E));
+        else
+            TU_FAILS(comity_framework_check_body("evidence-destruction", big, strlen(big), E),
+                     COMITY_ERR_INVALID, "want an array of 1-4096 files");
+        free(big);
+    }
+}
+
+/* The chain of custody of case c (as party p), parsed. */
+static json_t *custody(comity_framework *fw, const char *c, const char *p)
+{
+    char *json;
+    TU_OK(comity_framework_custody(fw, c, p, &json, E));
+    return parse(json);
+}
+
+/* The item h of chain j, or fails. */
+static json_t *item_of(json_t *j, const char *h)
+{
+    json_t *it;
+    size_t i;
+    json_array_foreach(json_object_get(j, "items"), i, it)
+        if (!strcmp(json_string_value(json_object_get(it, "sha256")), h))
+            return it;
+    fail_msg("no item %s", h);
+    return NULL;
+}
+
+/* The rules of the breaks of link k of item h, comma-joined. */
+static const char *breaks_of(json_t *j, const char *h, size_t k)
+{
+    static char buf[256];
+    buf[0] = 0;
+    json_t *l = json_array_get(json_object_get(item_of(j, h), "chain"), k), *b;
+    assert_non_null(l);
+    size_t i;
+    json_array_foreach(json_object_get(l, "breaks"), i, b) {
+        size_t n = strlen(buf);
+        snprintf(buf + n, sizeof buf - n, "%s%s", n ? "," : "",
+                 json_string_value(json_object_get(b, "rule")));
+    }
+    return buf;
+}
+
+#define CP "pk.mofa,in.mea,un.unoda"
+#define B_RECV(h, n, from) "{\"files\":[" ITEM(h, n) "],\"from\":\"" from "\"}"
+#define B_XFER(h, n, to) "{\"files\":[" ITEM(h, n) "],\"recipient\":\"" to "\"}"
+
+static void test_custody_chain(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char c[128], t[128], body[1024], x[160];
+    TU_OK(ADD(PK_MOFA, "consult-request", "2026-12-01T00:00:00.000Z", "in.mea,un.unoda",
+              "notification--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", B_CREQ, c));
+    /* A: received from a provider, imaged (derived item B), passed on and
+     * received intact */
+    TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-01T01:00:00.000Z", "pk.mofa,un.unoda", c,
+              B_RECV(SHA_A, 100, "ExampleHost Ltd"), NULL));
+    TU_OK(ADD(IN_MEA, "custody-handle", "2026-12-01T02:00:00.000Z", "pk.mofa,un.unoda", c,
+              "{\"files\":[" ITEM(SHA_A, 100) "],\"action\":\"imaged\",\"instrument\":\"dd 9.4\","
+              "\"results\":[" ITEM(SHA_B, 200) "]}", NULL));
+    TU_OK(ADD(IN_MEA, "custody-transfer", "2026-12-01T03:00:00.000Z", "pk.mofa,un.unoda", c,
+              B_XFER(SHA_A, 100, "pk.mofa"), t));
+    json_t *j = custody(fw, c, "pk.mofa");
+    assert_string_equal(json_string_value(json_object_get(item_of(j, SHA_A), "in_transit_to")), "pk.mofa");
+    assert_true(json_is_null(json_object_get(item_of(j, SHA_A), "holder")));
+    json_decref(j);
+    snprintf(body, sizeof body, "{\"files\":[" ITEM(SHA_A, 100) "],\"from\":\"in.mea\",\"transfer\":\"%s\"}", t);
+    TU_OK(ADD(PK_MOFA, "custody-receive", "2026-12-01T04:00:00.000Z", "in.mea,un.unoda", c, body, NULL));
+    j = custody(fw, c, "un.unoda");
+    json_t *a = item_of(j, SHA_A);
+    assert_true(json_is_true(json_object_get(a, "intact")));
+    assert_string_equal(json_string_value(json_object_get(a, "holder")), "pk.mofa");
+    assert_int_equal(json_array_size(json_object_get(a, "chain")), 4);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(a, "chain"), 3), "action")), "receive");
+    json_t *b = item_of(j, SHA_B); /* the derived item: held by its maker */
+    assert_string_equal(json_string_value(json_object_get(b, "holder")), "in.mea");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(
+                            json_array_get(json_object_get(b, "chain"), 0), "derived_from"), 0)), SHA_A);
+    assert_int_equal(json_integer_value(json_object_get(j, "breaks")), 0);
+    json_decref(j);
+
+    /* C: a hand-over by someone who did not hold it */
+    TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-02T00:00:00.000Z", "pk.mofa,un.unoda", c,
+              B_RECV(SHA_C, 5, "a seized laptop"), NULL));
+    TU_OK(ADD(PK_MOFA, "custody-transfer", "2026-12-02T01:00:00.000Z", "in.mea,un.unoda", c,
+              B_XFER(SHA_C, 5, "un.unoda"), NULL));
+    j = custody(fw, c, NULL);
+    assert_string_equal(breaks_of(j, SHA_C, 0), "");
+    assert_string_equal(breaks_of(j, SHA_C, 1), "not-holder");
+    assert_true(json_is_false(json_object_get(item_of(j, SHA_C), "intact")));
+    json_decref(j);
+
+    /* D: passed to pk.mofa, received by un.unoda instead */
+    TU_OK(ADD(IN_MEA, "custody-transfer", "2026-12-03T00:00:00.000Z", "pk.mofa,un.unoda", c,
+              B_XFER(SHA_D, 7, "pk.mofa"), t));
+    TU_OK(ADD(UN, "custody-receive", "2026-12-03T01:00:00.000Z", "pk.mofa,in.mea", c,
+              B_RECV(SHA_D, 7, "in.mea"), NULL));
+    /* and then handled by in.mea, who no longer holds it */
+    TU_OK(ADD(IN_MEA, "custody-handle", "2026-12-03T02:00:00.000Z", "pk.mofa,un.unoda", c,
+              "{\"files\":[" ITEM(SHA_D, 7) "],\"action\":\"re-hashed\"}", NULL));
+    j = custody(fw, c, NULL);
+    assert_string_equal(breaks_of(j, SHA_D, 1), "not-recipient");
+    assert_string_equal(breaks_of(j, SHA_D, 2), "not-holder");
+    json_decref(j);
+
+    /* E: what arrives is not what was passed on; the hash changed */
+    TU_OK(ADD(IN_MEA, "custody-transfer", "2026-12-04T00:00:00.000Z", "pk.mofa,un.unoda", c,
+              B_XFER(SHA_E, 9, "pk.mofa"), t));
+    snprintf(body, sizeof body, "{\"files\":[" ITEM(SHA_F, 9) "],\"from\":\"in.mea\",\"transfer\":\"%s\"}", t);
+    TU_OK(ADD(PK_MOFA, "custody-receive", "2026-12-04T01:00:00.000Z", "in.mea,un.unoda", c, body, NULL));
+    /* the same hash with another size; a receipt from the wrong sender;
+     * an unknown transfer; a link dated before the previous one */
+    TU_OK(ADD(PK_MOFA, "custody-handle", "2026-12-04T02:00:00.000Z", "in.mea,un.unoda", c,
+              "{\"files\":[" ITEM(SHA_F, 10) "],\"action\":\"examined\"}", NULL));
+    TU_OK(ADD(PK_MOFA, "custody-transfer", "2026-12-04T03:00:00.000Z", "in.mea,un.unoda", c,
+              B_XFER(SHA_F, 9, "in.mea"), NULL));
+    TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-04T04:00:00.000Z", "pk.mofa,un.unoda", c,
+              B_RECV(SHA_F, 9, "un.unoda"), NULL));
+    TU_OK(ADD(IN_MEA, "custody-receive", "2026-12-04T05:00:00.000Z", "pk.mofa,un.unoda", c,
+              "{\"files\":[" ITEM(SHA_F, 9) "],\"from\":\"pk.mofa\",\"transfer\":"
+              "\"custody-transfer--00000000-0000-4000-8000-000000000000\","
+              "\"at\":\"2026-12-01T00:00:00Z\"}", NULL));
+    j = custody(fw, c, NULL);
+    assert_string_equal(breaks_of(j, SHA_E, 1), "hash-changed");
+    assert_string_equal(breaks_of(j, SHA_F, 0), "hash-changed");
+    assert_string_equal(breaks_of(j, SHA_F, 1), "size-changed");
+    assert_string_equal(breaks_of(j, SHA_F, 2), ""); /* the first size again */
+    assert_string_equal(breaks_of(j, SHA_F, 3), "wrong-sender");
+    /* and pk.mofa, named as sender, no longer held it */
+    assert_string_equal(breaks_of(j, SHA_F, 4), "time-order,unknown-transfer,not-holder");
+    json_t *l = json_array_get(json_object_get(item_of(j, SHA_E), "chain"), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_array_get(json_object_get(l, "breaks"), 0), "detail")),
+                           "pk.mofa received other files"));
+    json_decref(j);
+
+    /* envelope rules: a non-party learns nothing; every party is named;
+     * custody records come in any state, a closed case's too */
+    TU_FAILS(ADD(US, "custody-receive", "2026-12-05T00:00:00.000Z", CP, c, B_RECV(SHA_A, 1, "x"), NULL),
+             COMITY_ERR_NOTFOUND, "no case");
+    TU_FAILS(ADD(IN_MEA, "custody-receive", "2026-12-05T00:00:00.000Z", "pk.mofa", c,
+                 B_RECV(SHA_A, 1, "x"), NULL), COMITY_ERR_INVALID, "custody-receive.to: must name un.unoda");
+    TU_FAILS(ADD(IN_MEA, "custody-receive", "2026-12-05T00:00:00.000Z", "pk.mofa,un.unoda", NULL,
+                 B_RECV(SHA_A, 1, "x"), NULL), COMITY_ERR_INVALID, "custody-receive.refs: want the case");
+    TU_FAILS(ADD(IN_MEA, "custody-receive", "2026-12-05T00:00:00.000Z", "pk.mofa,un.unoda", c,
+                 "{\"files\":[" ITEM(SHA_A, 1) "]}", NULL), COMITY_ERR_INVALID, "custody-receive.body.from: missing");
+    char *json;
+    TU_FAILS(comity_framework_custody(fw, c, "us.cisa", &json, E), COMITY_ERR_NOTFOUND, "custody: no case");
+    assert_null(json);
+    snprintf(x, sizeof x, "%.*s0", (int)strlen(c) - 1, c);
+    TU_FAILS(comity_framework_custody(fw, x, "us.cisa", &json, E), COMITY_ERR_NOTFOUND, "custody: no case");
+    TU_OK(ADD(PK_MOFA, "consult-close", "2026-12-05T00:00:00.000Z", "in.mea,un.unoda", c,
+              "{\"outcome\":\"withdrawn\"}", NULL));
+    TU_OK(ADD(PK_MOFA, "custody-transfer", "2026-12-05T01:00:00.000Z", "in.mea,un.unoda", c,
+              B_XFER(SHA_A, 100, "in.mea"), NULL));
+    /* fed twice */
+    comity_record *r = mk(IN_MEA, "custody-handle", "2026-12-05T02:00:00.000Z", "pk.mofa,un.unoda", c,
+                          "{\"files\":[" ITEM(SHA_B, 200) "],\"action\":\"copied\"}", false);
+    TU_OK(comity_framework_add(fw, r, NULL, 0, E));
+    TU_FAILS(comity_framework_add(fw, r, NULL, 0, E), COMITY_ERR_EXISTS, "already fed");
+    comity_record_free(r);
+    comity_framework_free(fw);
+}
+
+/* A sealed case's custody records: the node (no bodies) lists them apart;
+ * a party's handle fed the opened bodies gets the chain. */
+static void test_custody_sealed(void **state)
+{
+    (void)state;
+    comity_framework *node, *mine;
+    TU_OK(comity_framework_new(&node, E));
+    TU_OK(comity_framework_new(&mine, E));
+    comity_record *open = mk(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z",
+                             "pk.fia", NULL, B_PRES, true);
+    char c[128];
+    snprintf(c, sizeof c, "%s", comity_record_id(open));
+    TU_OK(comity_framework_add(node, open, NULL, 0, E));
+    TU_OK(comity_framework_add(mine, open, NULL, 0, E));
+    comity_record_free(open);
+    const char *bodies[] = {B_RECV(SHA_A, 5, "ExampleHost Ltd"), B_XFER(SHA_A, 5, "in.cert-in")};
+    const char *types[] = {"custody-receive", "custody-transfer"};
+    for (int i = 0; i < 2; i++) {
+        comity_record *r = mk(PK_FIA, types[i], i ? "2026-12-01T02:00:00.000Z" : "2026-12-01T01:00:00.000Z",
+                              "in.cert-in", c, bodies[i], true);
+        TU_OK(comity_framework_add(node, r, NULL, 0, E));
+        TU_OK(comity_framework_add(mine, r, bodies[i], strlen(bodies[i]), E));
+        comity_record_free(r);
+    }
+    /* a clear custody record in a sealed case is refused */
+    TU_FAILS(feed(node, mk(PK_FIA, "custody-handle", "2026-12-01T03:00:00.000Z", "in.cert-in", c,
+                           "{\"files\":[" ITEM(SHA_A, 5) "],\"action\":\"x\"}", false), NULL),
+             COMITY_ERR_INVALID, "custody-handle.tlp: case");
+    json_t *j = custody(node, c, "pk.fia");
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "sealed")), 2);
+    json_decref(j);
+    j = custody(mine, c, "in.cert-in");
+    assert_int_equal(json_array_size(json_object_get(j, "sealed")), 0);
+    assert_string_equal(json_string_value(json_object_get(item_of(j, SHA_A), "in_transit_to")), "in.cert-in");
+    json_decref(j);
+    char *json;
+    TU_FAILS(comity_framework_custody(node, c, "pk.pkcert", &json, E), COMITY_ERR_NOTFOUND, "no case");
+    comity_framework_free(node);
+    comity_framework_free(mine);
+}
+
+static json_t *due_at(comity_framework *fw, int64_t now)
+{
+    char *json;
+    TU_OK(comity_framework_retention_due(fw, now, NULL, 0, &json, E));
+    return parse(json);
+}
+
+/* Whether case c is in list `which` of j (and then its entry). */
+static json_t *listed_in(json_t *j, const char *which, const char *c)
+{
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(j, which), i, d)
+        if (!strcmp(json_string_value(json_object_get(d, "case")), c))
+            return d;
+    return NULL;
+}
+
+/* Whether case c is in the "due" list of j (and then its entry). */
+static json_t *due_entry(json_t *j, const char *c)
+{
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(j, "due"), i, d)
+        if (!strcmp(json_string_value(json_object_get(d, "case")), c))
+            return d;
+    return NULL;
+}
+
+static void test_retention(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    /* settings */
+    TU_FAILS(comity_framework_set_retention(fw, "attribution", "1y", E), COMITY_ERR_USAGE,
+             "retention kind \"attribution\"");
+    const char *badp[] = {"0y", "101y", "5 y", "y", "abc", "0s", "3651d", ""};
+    for (size_t i = 0; i < CY_ARRAY_LEN(badp); i++)
+        TU_FAILS(comity_framework_set_retention(fw, "mla", badp[i], E), COMITY_ERR_USAGE,
+                 "retention.mla");
+    TU_OK(comity_framework_set_retention(fw, "mla", "100y", E));
+    TU_OK(comity_framework_set_retention(fw, "preservation", "30d", E));
+    TU_FAILS(comity_framework_set_custodian(fw, "Not A Party", E), COMITY_ERR_INVALID, "custodian");
+    TU_OK(comity_framework_set_custodian(fw, "us.cisa", E)); /* the node's party here */
+    char p[128], p2[128], m[128], body[512];
+    /* a preservation case with a file (custody), closed by the requester */
+    TU_OK(ADD(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z", "pk.fia", NULL, B_PRES, p));
+    TU_OK(ADD(PK_FIA, "preservation-confirm", "2026-12-01T01:00:00.000Z", "in.cert-in", p, B_CONFIRM, NULL));
+    TU_OK(ADD(PK_FIA, "custody-transfer", "2026-12-01T02:00:00.000Z", "in.cert-in", p,
+              B_XFER(SHA_A, 100, "in.cert-in"), NULL));
+    /* a destruction while it is open is refused */
+    TU_FAILS(ADD(US, "evidence-destruction", "2026-12-01T03:00:00.000Z", "in.cert-in,pk.fia", p,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_CONFLICT,
+             "evidence-destruction: case");
+    assert_non_null(strstr(tu_last_err.msg, "is preserved, still open"));
+    TU_OK(ADD(IN_CERT, "evidence-close", "2026-12-02T00:00:00.000Z", "pk.fia", p, B_ECLOSE, NULL));
+    int64_t closed = T("2026-12-02T00:00:00Z"), due = closed + 30 * DAY;
+    /* a second case, still open, keeps a file both refer to */
+    TU_OK(ADD(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z", "pk.fia", NULL, B_PRES, p2));
+    TU_OK(ADD(PK_FIA, "custody-receive", "2026-12-01T05:00:00.000Z", "in.cert-in", p2,
+              B_RECV(SHA_B, 7, "ExampleHost Ltd"), NULL));
+    TU_OK(ADD(PK_FIA, "custody-receive", "2026-12-01T06:00:00.000Z", "in.cert-in", p,
+              B_RECV(SHA_B, 7, "ExampleHost Ltd"), NULL));
+
+    /* one second before: pending, with its due time; at it and after: due */
+    json_t *j = due_at(fw, due - 1000);
+    assert_null(due_entry(j, p));
+    assert_int_equal(json_array_size(json_object_get(j, "pending")), 1);
+    json_t *pe = json_array_get(json_object_get(j, "pending"), 0);
+    assert_string_equal(json_string_value(json_object_get(pe, "case")), p);
+    assert_int_equal(T(json_string_value(json_object_get(pe, "due"))), due);
+    assert_int_equal(T(json_string_value(json_object_get(j, "next"))), due);
+    json_decref(j);
+    for (int64_t now = due; now <= due + 1000; now += 1000) {
+        j = due_at(fw, now);
+        json_t *d = due_entry(j, p);
+        assert_non_null(d);
+        assert_string_equal(json_string_value(json_object_get(d, "rule")), "retention.preservation = 30d");
+        assert_string_equal(json_string_value(json_object_get(d, "kind")), "preservation");
+        assert_int_equal(T(json_string_value(json_object_get(d, "closed"))), closed);
+        assert_int_equal(json_array_size(json_object_get(d, "files")), 1);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_array_get(json_object_get(d, "files"), 0), "sha256")), SHA_A);
+        /* SHA_B is still kept by the open case */
+        json_t *k = json_array_get(json_object_get(d, "kept"), 0);
+        assert_string_equal(json_string_value(json_object_get(k, "sha256")), SHA_B);
+        assert_string_equal(json_string_value(json_object_get(k, "kept_by")), p2);
+        assert_null(due_entry(j, p2));
+        json_decref(j);
+    }
+    /* destruction records: a non-party that is not the custodian learns
+     * nothing; one dated before the closing is refused; the custodian's
+     * ends the retention duty and answers for the destroyed file */
+    TU_FAILS(ADD(UN, "evidence-destruction", "2027-01-02T00:00:00.000Z", "in.cert-in,pk.fia", p,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_NOTFOUND, "no case");
+    TU_FAILS(ADD(US, "evidence-destruction", "2026-12-01T23:00:00.000Z", "in.cert-in,pk.fia", p,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_INVALID,
+             "evidence-destruction.created: before case");
+    TU_FAILS(ADD(US, "evidence-destruction", "2027-01-02T00:00:00.000Z", "in.cert-in", p,
+                 "{\"reason\":\"other\",\"files\":[" ITEM(SHA_C, 1) "]}", NULL), COMITY_ERR_INVALID,
+             "evidence-destruction.to: must name pk.fia");
+    char *json;
+    TU_FAILS(comity_framework_destroyed(fw, SHA_A, "pk.fia", &json, E), COMITY_ERR_NOTFOUND, "no record");
+    snprintf(body, sizeof body, "{\"reason\":\"retention\",\"rule\":\"retention.preservation = 30d\","
+                                "\"closed\":\"2026-12-02T00:00:00Z\",\"files\":[" ITEM(SHA_A, 100) "]}");
+    char d[128];
+    TU_OK(ADD(US, "evidence-destruction", "2027-01-02T00:00:00.000Z", "in.cert-in,pk.fia", p, body, d));
+    j = due_at(fw, due + 1000);
+    assert_null(due_entry(j, p));
+    json_decref(j);
+    TU_OK(comity_framework_destroyed(fw, SHA_A, "pk.fia", &json, E));
+    j = parse(json);
+    assert_string_equal(json_string_value(json_object_get(j, "record")), d);
+    assert_string_equal(json_string_value(json_object_get(j, "destroyed")), "2027-01-02T00:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(j, "case")), p);
+    json_decref(j);
+    TU_FAILS(comity_framework_destroyed(fw, SHA_A, "pk.pkcert", &json, E), COMITY_ERR_NOTFOUND, "no record");
+    TU_OK(comity_framework_destroyed(fw, SHA_A, NULL, &json, E));
+    comity_free(json);
+    /* a party records the destruction of its own copies too */
+    TU_OK(ADD(PK_FIA, "evidence-destruction", "2027-01-03T00:00:00.000Z", "in.cert-in", p,
+              "{\"reason\":\"request\",\"files\":[" ITEM(SHA_A, 100) "]}", NULL));
+
+    /* MLA: answered with a file in its body, due after its own period;
+     * a disclosure uses the disclosure period */
+    TU_OK(ADD(IN_CERT, "mla-request", "2026-12-01T00:00:00.000Z", "pk.fia", NULL, B_MLA, m));
+    char ma[128];
+    TU_OK(ADD(PK_FIA, "mla-answer", "2026-12-10T00:00:00.000Z", "in.cert-in", m, B_ANSWER, ma));
+    TU_OK(ADD(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z", "pk.fia", NULL, B_PRES, p2));
+    TU_OK(ADD(PK_FIA, "preservation-confirm", "2026-12-01T01:00:00.000Z", "in.cert-in", p2, B_CONFIRM, NULL));
+    TU_OK(ADD(PK_FIA, "preservation-disclose", "2026-12-01T02:00:00.000Z", "in.cert-in", p2, B_DISCLOSE, NULL));
+    TU_OK(ADD(IN_CERT, "evidence-close", "2026-12-03T00:00:00.000Z", "pk.fia", p2, B_ECLOSE, NULL));
+    TU_OK(comity_framework_set_retention(fw, "mla", "5y", E));
+    TU_OK(comity_framework_set_retention(fw, "disclosure", "36h", E));
+    int64_t mdue = T("2026-12-10T00:00:00Z") + 5 * 365 * DAY;
+    j = due_at(fw, mdue - 1);
+    assert_null(due_entry(j, m));
+    /* the disclosure case refers to no file: due, with nothing to destroy */
+    assert_null(due_entry(j, p2));
+    json_t *dd = listed_in(j, "nothing", p2);
+    assert_non_null(dd);
+    assert_string_equal(json_string_value(json_object_get(dd, "kind")), "disclosure");
+    assert_string_equal(json_string_value(json_object_get(dd, "rule")), "retention.disclosure = 36h");
+    json_decref(j);
+    j = due_at(fw, mdue);
+    dd = due_entry(j, m);
+    assert_non_null(dd);
+    assert_string_equal(json_string_value(json_object_get(dd, "rule")), "retention.mla = 5y");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(dd, "files"), 0), "sha256")),
+                        "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+    json_decref(j);
+    /* given the store's list: only stored files are due, those attached
+     * to the case's records count (a sealed body hides them from the
+     * node), and a file already recorded destroyed by the custodian that
+     * no case keeps is left over from a crash */
+    const char *att[] = {ma};
+    comity_file_stored st[] = {{SHA_D, 5, att, 1}, {SHA_A, 100, NULL, 0}, {SHA_E, 1, NULL, 0}};
+    TU_OK(comity_framework_retention_due(fw, mdue, st, 3, &json, E));
+    j = parse(json);
+    dd = due_entry(j, m);
+    assert_non_null(dd);
+    assert_int_equal(json_array_size(json_object_get(dd, "files")), 1);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(dd, "files"), 0), "sha256")), SHA_D);
+    assert_int_equal(json_array_size(json_object_get(j, "leftover")), 1);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "leftover"), 0)), SHA_A);
+    json_decref(j);
+    comity_framework_free(fw);
+}
+
 /* Sequences fed with and without the opened bodies reach the same states:
  * the machine runs on the envelope alone. */
 static void test_envelope_alone(void **state)
@@ -1194,6 +1679,81 @@ static void test_alloc_failures(void **state)
     comity_framework_free(fw);
 }
 
+
+/* Custody and destruction records refused for memory leave no trace: fed
+ * again with one more allocation allowed each time, every record is taken
+ * once, and the chain and what is due are those reached without failures;
+ * the queries fail cleanly too. */
+static void test_custody_alloc_failures(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    TU_OK(comity_framework_set_custodian(fw, "us.cisa", E));
+    char p[128], t[128], body[512];
+    comity_record *open = mk(IN_CERT, "preservation-request", "2026-12-01T00:00:00.000Z", "pk.fia",
+                             NULL, B_PRES, false);
+    snprintf(p, sizeof p, "%s", comity_record_id(open));
+    TU_OK(comity_framework_add(fw, open, NULL, 0, E));
+    comity_record_free(open);
+    comity_record *rs[5];
+    rs[0] = mk(PK_FIA, "custody-receive", "2026-12-01T01:00:00.000Z", "in.cert-in", p,
+               B_RECV(SHA_A, 100, "ExampleHost Ltd"), false);
+    rs[1] = mk(PK_FIA, "custody-transfer", "2026-12-01T02:00:00.000Z", "in.cert-in", p,
+               B_XFER(SHA_A, 100, "in.cert-in"), false);
+    snprintf(t, sizeof t, "%s", comity_record_id(rs[1]));
+    snprintf(body, sizeof body, "{\"files\":[" ITEM(SHA_A, 100) "],\"from\":\"pk.fia\",\"transfer\":\"%s\"}", t);
+    rs[2] = mk(IN_CERT, "custody-receive", "2026-12-01T03:00:00.000Z", "pk.fia", p, body, false);
+    rs[3] = mk(IN_CERT, "evidence-close", "2026-12-02T00:00:00.000Z", "pk.fia", p, B_ECLOSE, false);
+    rs[4] = mk(US, "evidence-destruction", "2027-12-03T00:00:00.000Z", "in.cert-in,pk.fia", p,
+               "{\"reason\":\"retention\",\"rule\":\"retention.preservation = 1y\",\"files\":["
+               ITEM(SHA_A, 100) "]}", false);
+    for (size_t i = 0; i < CY_ARRAY_LEN(rs); i++) {
+        long k;
+        for (k = 1; k < 400; k++) {
+            cy_alloc_fail_after(k);
+            comity_err rc = comity_framework_add(fw, rs[i], NULL, 0, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK)
+                break;
+            if (rc != COMITY_ERR_NOMEM)
+                fail_msg("record %zu, failing allocation %ld: %s", i, k, tu_last_err.msg);
+        }
+        assert_true(k > 1 && k < 400);
+        comity_record_free(rs[i]);
+    }
+    json_t *j = custody(fw, p, "pk.fia");
+    json_t *a = item_of(j, SHA_A);
+    assert_int_equal(json_array_size(json_object_get(a, "chain")), 4); /* 3 + the destruction */
+    assert_true(json_is_true(json_object_get(a, "intact")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(a, "destroyed"), "at")),
+                        "2027-12-03T00:00:00.000Z");
+    json_decref(j);
+    j = due_at(fw, T("2030-01-01T00:00:00Z"));
+    assert_int_equal(json_array_size(json_object_get(j, "due")), 0); /* recorded destroyed */
+    json_decref(j);
+    comity_file_stored st = {SHA_A, 100, NULL, 0};
+    for (int q = 0; q < 3; q++) {
+        long k;
+        for (k = 1; k < 400; k++) {
+            char *json = NULL;
+            cy_alloc_fail_after(k);
+            comity_err rc = q == 0   ? comity_framework_custody(fw, p, "in.cert-in", &json, E)
+                            : q == 1 ? comity_framework_retention_due(fw, 0, &st, 1, &json, E)
+                                     : comity_framework_destroyed(fw, SHA_A, "pk.fia", &json, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK) {
+                assert_non_null(json);
+                comity_free(json);
+                break;
+            }
+            assert_int_equal(rc, COMITY_ERR_NOMEM);
+            assert_null(json);
+        }
+        assert_true(k > 1 && k < 400);
+    }
+    comity_framework_free(fw);
+}
 
 /* ---- evidence files: the files field and who may attach and fetch ---------------- */
 
@@ -1328,6 +1888,11 @@ int main(void)
         cmocka_unit_test(test_sealed_case_hidden),
         cmocka_unit_test(test_envelope_alone),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_custody_schemas),
+        cmocka_unit_test(test_custody_chain),
+        cmocka_unit_test(test_custody_sealed),
+        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_custody_alloc_failures),
         cmocka_unit_test(test_files_schema),
         cmocka_unit_test(test_files_attach_and_visible),
     };

@@ -739,6 +739,43 @@ static void configured_case_deadlines(void **state)
     teardown(&p);
 }
 
+/* node.conf's retention lines: periods per kind (judged by the library),
+ * the custodian party, its key, the job's period; a bad one names its
+ * line. */
+static void retention_conf(void **state)
+{
+    (void)state;
+    cy_fw_table *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    const char *good = "retention.mla = 7y\nretention.preservation = 90d\n"
+                       "retention.disclosure=36h\nretention.author = un.hub\n"
+                       "retention.key = /srv/comity/retention.key\nretention.every = 10m\n"
+                       "retention.mla = 6y\n";
+    TU_OK(cy_fw_conf_parse(good, strlen(good), t, E));
+    assert_string_equal(t->retention[3], "6y"); /* a later line wins */
+    assert_string_equal(t->retention[1], "90d");
+    assert_string_equal(t->retention[2], "36h");
+    assert_string_equal(t->retention[0], ""); /* the library's default */
+    assert_string_equal(t->custodian, "un.hub");
+    assert_string_equal(t->custodian_key, "/srv/comity/retention.key");
+    assert_int_equal(t->retention_every_ms, 600000);
+    static const struct { const char *text, *needle; } bad[] = {
+        {"retention.mla = 0y\n", "retention.mla"},
+        {"# x\nretention.mla = 101y\n", "line 2"},
+        {"retention.mla = soon\n", "want years"},
+        {"retention.attribution = 1y\n", "want retention.consultation"},
+        {"retention.author = Not A Party\n", "retention.author"},
+        {"retention.every = 0s\n", "retention.every"},
+        {"retention.key = \n", "retention.key"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(t, 0, sizeof *t);
+        TU_FAILS(cy_fw_conf_parse(bad[i].text, strlen(bad[i].text), t, E), COMITY_ERR_USAGE,
+                 bad[i].needle);
+    }
+    free(t);
+}
+
 /* ---- pings --------------------------------------------------------------------------- */
 
 static void ping_round(void **state)
@@ -1095,6 +1132,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
         cmocka_unit_test_setup_teardown(case_queries, setup, teardown),
         cmocka_unit_test(configured_case_deadlines),
+        cmocka_unit_test(retention_conf),
         cmocka_unit_test(legacy_records),
         cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
     };

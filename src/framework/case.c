@@ -625,7 +625,8 @@ static comity_err open_case(comity_framework *fw, const cy_mech *m,
     cy_case tmp = {.m = m, .state = m->initial,
                    .profile = m->profiled ? treaty_of(cs, ast, rst) : 0,
                    .sealed = comity_record_is_sealed(rec) != 0,
-                   .opened = created};
+                   .opened = created,
+                   .closed = (m->open_states & CY_BIT(m->initial)) ? -1 : created};
     comity_err rc;
     if (m->hook && (rc = m->hook(fw, &tmp, NULL, rec, body, created, true, err)))
         return rc;
@@ -711,11 +712,12 @@ static void allowed_text(const cy_case *c, unsigned roles, char *buf, size_t cap
         snprintf(buf, cap, "nothing");
 }
 
-static comity_err advance(comity_framework *fw, const cy_case_type *t,
-                          const comity_record *rec, json_t *body,
-                          int64_t created, bool dry, comity_error *err)
+comity_err cy_case_envelope(const comity_framework *fw, const char *type,
+                            const comity_record *rec, int64_t created,
+                            bool outsider, cy_case **out, comity_error *err)
 {
-    const char *type = t->name, *author = comity_record_author(rec);
+    const char *author = comity_record_author(rec);
+    *out = NULL;
     if (comity_record_refs_count(rec) == 0)
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.refs: want the case it belongs to first", type);
@@ -723,14 +725,10 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
     cy_case *c = cy_case_find(fw, ref);
     unsigned roles = c ? cy_case_roles(c, author) : 0;
     /* a non-party learns nothing, not even that the case exists */
-    if (!roles)
+    if (!c || (!roles && !outsider))
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "%s.refs[0]: no case %.100s is known to %s", type, ref,
                        author);
-    if (!type_of(type, c->m))
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.refs[0]: %.100s is a %s case; %s does not belong to it",
-                       type, ref, c->m->name, type);
     if (c->sealed && !comity_record_is_sealed(rec))
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.tlp: case %.100s is sealed; its records must be "
@@ -739,7 +737,7 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.created: before case %.100s was opened", type, ref);
     /* to: every other party of the case, and no one else */
-    unsigned mine = slots_of(c, author), covered = mine;
+    unsigned mine = roles ? slots_of(c, author) : 0, covered = mine;
     size_t nto = comity_record_to_count(rec);
     for (size_t i = 0; i < nto; i++) {
         const char *x = comity_record_to(rec, i);
@@ -756,6 +754,25 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
             return cy_fail(err, COMITY_ERR_INVALID,
                            "%s.to: must name %s, a party of case %.100s", type,
                            c->parties[i], ref);
+    *out = c;
+    return COMITY_OK;
+}
+
+static comity_err advance(comity_framework *fw, const cy_case_type *t,
+                          const comity_record *rec, json_t *body,
+                          int64_t created, bool dry, comity_error *err)
+{
+    const char *type = t->name, *author = comity_record_author(rec);
+    cy_case *c = NULL;
+    comity_err erc = cy_case_envelope(fw, type, rec, created, false, &c, err);
+    if (erc)
+        return erc;
+    const char *ref = c->id;
+    unsigned roles = cy_case_roles(c, author);
+    if (!type_of(type, c->m))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs[0]: %.100s is a %s case; %s does not belong to it",
+                       type, ref, c->m->name, type);
     /* the status table */
     const cy_case_row *row = NULL;
     bool type_in_state = false;
@@ -809,11 +826,15 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
     int state = c->state;
     cy_case_clk clk[CY_CASE_CLOCKS_MAX];
     memcpy(clk, c->clk, sizeof clk);
+    int64_t closed = c->closed;
     if (row->to != CY_SAME)
         c->state = row->to;
+    if (c->closed < 0 && !cy_case_is_open(c))
+        c->closed = created;
     clocks_apply(c, row->stops, row->starts, created);
     if (c->m->hook && (rc = c->m->hook(fw, c, row, rec, body, created, false, err))) {
         c->state = state;
+        c->closed = closed;
         memcpy(c->clk, clk, sizeof clk);
         json_object_del(fw->ids, rid);
         json_object_del(fw->cases->recs, rid);
@@ -860,10 +881,12 @@ static bool running(const cy_case *c, size_t i)
     return c->clk[i].start >= 0 && c->clk[i].stopped < 0;
 }
 
-static bool is_open(const cy_case *c)
+bool cy_case_is_open(const cy_case *c)
 {
     return (c->m->open_states & CY_BIT(c->state)) != 0;
 }
+
+static bool is_open(const cy_case *c) { return cy_case_is_open(c); }
 
 static bool task_pending(const cy_case_task *t) { return t->done < 0; }
 
@@ -1147,6 +1170,8 @@ comity_err comity_framework_case(const comity_framework *fw, const char *id,
     if (o && party && json_object_set_new(o, "role", json_string(role_name(roles))))
         oom = true;
     if (o && json_object_set_new(o, "next", next_json(c, roles)))
+        oom = true;
+    if (o && json_object_set_new(o, "closed", cy_fw_time_json(c->closed)))
         oom = true;
     if (o && c->m->view && c->m->view(fw, c, o))
         oom = true;

@@ -202,6 +202,7 @@ struct cy_case {
     int profile;             /* enum cy_profile */
     bool sealed;             /* opened amber, amber+strict or red */
     int64_t opened;
+    int64_t closed;          /* when it left its open states; -1 while open */
     cy_case_entry *e;        /* the thread, in log order ([0] the opening) */
     size_t ne, cape;
     cy_case_clk clk[CY_CASE_CLOCKS_MAX];
@@ -258,6 +259,22 @@ const cy_case_type *cy_case_type_of(const cy_mech *m, const char *name);
 /* The roles `party` holds in case c (0: none): its own name among the
  * parties, or an office of a bare state named there. */
 unsigned cy_case_roles(const cy_case *c, const char *party);
+
+/* The envelope rules every record of a case obeys (its refs[0] names the
+ * case, its author is one of the case's parties, its `to` names every
+ * other party and no one else, it is sealed when the case is, it is not
+ * dated before the opening), for a record of type `type` (for messages).
+ * `outsider`: the author need not be a party (the caller has decided who
+ * it is: the node's custodian writing a destruction record), and then
+ * `to` must name every party.  OUT *out: the case (borrowed).  Refusals:
+ * NOTFOUND (no such case, or the author is in none: the same answer),
+ * INVALID (the envelope). */
+comity_err cy_case_envelope(const comity_framework *fw, const char *type,
+                            const comity_record *rec, int64_t created,
+                            bool outsider, cy_case **out, comity_error *err);
+
+/* Whether case c is in one of its mechanism's open states. */
+bool cy_case_is_open(const cy_case *c);
 
 /* Adds a follow-up task (strings copied; owner and what may be NULL). */
 comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,

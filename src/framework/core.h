@@ -9,6 +9,9 @@
  *                that feeds a record, dispatched through the registry
  *   registry.c   the list of mechanisms (descriptors only), the case
  *                mechanisms' list, and which record types are ruled
+ *   retention.c  retention periods and destruction records, on custody.c
+ *                and the case core
+ *   custody.c    chain-of-custody records of a case's items, on the core
  *   consult.c, evidence.c   case mechanisms, on the case core
  *   case.c       the case core; it knows case mechanisms only through the
  *                descriptors (struct cy_mech) it is handed
@@ -84,6 +87,9 @@ struct comity_framework {
     int64_t ack_ms[6], answer_ms[6]; /* by severity, [0] unknown */
     int64_t pong_ms;
     struct cy_cases *cases;  /* owned: the case mechanisms (case.h) */
+    struct cy_custody *custody;     /* owned: custody records (custody.c) */
+    struct cy_retention *retention; /* owned: retention, destructions
+                                       (retention.c) */
     /* The case mechanisms (registry.c), set by core.c before any init. */
     const struct cy_mech *const *case_mechs;
     size_t ncase_mechs;
@@ -129,6 +135,8 @@ typedef struct cy_fw_mech {
 extern const cy_fw_mech cy_fw_mech_directory; /* directory.c */
 extern const cy_fw_mech cy_fw_mech_messages;  /* messages.c */
 extern const cy_fw_mech cy_fw_mech_cases;     /* case.c */
+extern const cy_fw_mech cy_fw_mech_custody;   /* custody.c */
+extern const cy_fw_mech cy_fw_mech_retention; /* retention.c */
 
 /* registry.c: the mechanisms, and the case mechanisms. */
 extern const cy_fw_mech *const cy_fw_mechs[];

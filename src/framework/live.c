@@ -29,12 +29,34 @@ struct cy_fw_live {
     comity_framework *fw;
     comity_store *st; /* borrowed */
     cy_fw_table t;    /* the configured table, applied to every handle built */
+    comity_identities *ids; /* the custodian's, or NULL (see below) */
 };
+
+const char *const cy_fw_retention_kinds[CY_FW_CONF_KINDS] = {
+    "consultation", "preservation", "disclosure", "mla", "emergency"};
+
+/* The custodian's own sealed records (its destruction records) are fed
+ * with their opened bodies, so that the handle knows which files went:
+ * the node wrote them and holds the key.  Anything else sealed is fed by
+ * its envelope.  OUT *body: comity_free, or NULL. */
+static void own_body(const cy_fw_table *t, comity_identities *ids, const comity_record *rec,
+                     char **body, size_t *len)
+{
+    *body = NULL;
+    *len = 0;
+    if (!ids || !t->custodian[0] || !comity_record_is_sealed(rec) ||
+        strcmp(comity_record_author(rec), t->custodian) != 0)
+        return;
+    if (comity_record_open(rec, ids, body, len, NULL) != COMITY_OK)
+        *body = NULL;
+}
 
 /* ---- replay -------------------------------------------------------------------- */
 
 struct replay {
     comity_framework *fw;
+    const cy_fw_table *t;
+    comity_identities *ids;
     size_t records, refused, events;
 };
 
@@ -46,8 +68,12 @@ static int replay_record(const cy_record_row *row, void *ctx)
     /* verified when it was received; parsing is enough here */
     comity_record *rec = NULL;
     comity_error e = {0};
-    if (comity_record_parse(row->envelope, row->envelope_len, &rec, &e) != COMITY_OK ||
-        comity_framework_add(p->fw, rec, NULL, 0, &e) != COMITY_OK) {
+    char *body = NULL;
+    size_t blen = 0;
+    comity_err rc = comity_record_parse(row->envelope, row->envelope_len, &rec, &e);
+    if (!rc)
+        own_body(p->t, p->ids, rec, &body, &blen);
+    if (rc || comity_framework_add(p->fw, rec, body, blen, &e) != COMITY_OK) {
         /* e.g. stored before this node applied the framework rules */
         if (p->refused++ < 5)
             fprintf(stderr, "comity node: framework: stored record %s not replayed: %s\n",
@@ -55,6 +81,7 @@ static int replay_record(const cy_record_row *row, void *ctx)
     } else {
         p->records++;
     }
+    comity_free(body);
     comity_record_free(rec);
     return 0;
 }
@@ -69,8 +96,8 @@ static int replay_event(const cy_delivered_row *row, void *ctx)
 
 /* A new handle: the table, then the store replayed.  OUT *out:
  * comity_framework_free. */
-static comity_err build(comity_store *st, const cy_fw_table *t, comity_framework **out,
-                        struct replay *p, comity_error *err)
+static comity_err build(comity_store *st, const cy_fw_table *t, comity_identities *ids,
+                        comity_framework **out, struct replay *p, comity_error *err)
 {
     comity_framework *fw = NULL;
     comity_err rc = comity_framework_new(&fw, err);
@@ -86,8 +113,16 @@ static comity_err build(comity_store *st, const cy_fw_table *t, comity_framework
     for (size_t i = 0; i < t->ntreaties && !rc; i++)
         rc = comity_framework_set_treaty(fw, t->treaties[i].a, t->treaties[i].b,
                                          t->treaties[i].profile, err);
+    for (size_t k = 0; k < CY_FW_CONF_KINDS && !rc; k++)
+        if (t->retention[k][0])
+            rc = comity_framework_set_retention(fw, cy_fw_retention_kinds[k], t->retention[k],
+                                                err);
+    if (!rc && t->custodian[0])
+        rc = comity_framework_set_custodian(fw, t->custodian, err);
     memset(p, 0, sizeof *p);
     p->fw = fw;
+    p->t = t;
+    p->ids = ids;
     if (!rc)
         rc = cy_store_fw_replay(st, replay_record, p, err);
     if (!rc)
@@ -108,9 +143,15 @@ comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **
         return cy_fail(err, COMITY_ERR_NOMEM, "framework: out of memory");
     f->st = st;
     f->t = *t;
+    /* the custodian's key, to read its own destruction records; without
+     * it they are fed by their envelope (the job refuses to run then) */
+    if (t->custodian[0] && t->custodian_key[0] &&
+        comity_identities_load(t->custodian_key, &f->ids, NULL) != COMITY_OK)
+        f->ids = NULL;
     struct replay p;
-    comity_err rc = build(st, &f->t, &f->fw, &p, err);
+    comity_err rc = build(st, &f->t, f->ids, &f->fw, &p, err);
     if (rc) {
+        comity_identities_free(f->ids);
         cy_free(f);
         return rc;
     }
@@ -127,6 +168,7 @@ void cy_fw_live_free(cy_fw_live *f)
     if (!f)
         return;
     comity_framework_free(f->fw);
+    comity_identities_free(f->ids);
     pthread_mutex_destroy(&f->mu);
     cy_free(f);
 }
@@ -139,7 +181,7 @@ void cy_fw_live_rebuild(cy_fw_live *f)
     comity_framework *fw = NULL;
     struct replay p;
     comity_error e = {0};
-    if (build(f->st, &f->t, &fw, &p, &e) == COMITY_OK) {
+    if (build(f->st, &f->t, f->ids, &fw, &p, &e) == COMITY_OK) {
         comity_framework_free(f->fw);
         f->fw = fw;
     } else {
@@ -191,10 +233,16 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
     *added = false;
     if (!f || !comity_framework_handles(comity_record_type(rec)))
         return COMITY_OK;
+    /* the custodian's own sealed records are fed opened (own_body) */
+    char *opened = NULL;
+    size_t olen = 0;
+    own_body(&f->t, f->ids, rec, &opened, &olen);
     pthread_mutex_lock(&f->mu);
-    comity_err rc = body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
-                         : comity_framework_add(f->fw, rec, NULL, 0, err);
+    comity_err rc = opened ? comity_framework_add(f->fw, rec, opened, olen, err)
+                    : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
+                           : comity_framework_add(f->fw, rec, NULL, 0, err);
     pthread_mutex_unlock(&f->mu);
+    comity_free(opened);
     *added = rc == COMITY_OK;
     return rc;
 }

@@ -27,6 +27,12 @@
 #define CY_FW_CONF_CASES_MAX 64     /* case deadline settings of a node */
 #define CY_FW_CONF_TREATIES_MAX 256 /* treaty settings (pairs of states) */
 #define CY_FW_CONF_STATE_MAX 15     /* bytes of a state code in a treaty */
+#define CY_FW_CONF_KINDS 5          /* kinds of case with a retention period */
+#define CY_FW_RETENTION_EVERY_MS (3600 * (int64_t)1000) /* the job's period */
+
+/* The kinds of case with a retention period, in the order of
+ * cy_fw_table.retention. */
+extern const char *const cy_fw_retention_kinds[CY_FW_CONF_KINDS];
 
 /* One case deadline: `clock` under `profile` ("" for every profile). */
 typedef struct cy_fw_conf_case {
@@ -52,6 +58,16 @@ typedef struct cy_fw_table {
     size_t ncases;
     cy_fw_conf_treaty treaties[CY_FW_CONF_TREATIES_MAX];
     size_t ntreaties;
+    /* retention (comity_framework_set_retention): the period of each
+     * kind of case as configured ("" : the library's default) */
+    char retention[CY_FW_CONF_KINDS][16];
+    /* the party whose key signs the node's destruction records ("": none,
+     * and then nothing is destroyed), the path of its key file ("":
+     * DIR/retention.key), and how often the node looks for what is due
+     * (ms; 0: CY_FW_RETENTION_EVERY_MS) */
+    char custodian[COMITY_PARTY_MAX + 1];
+    char custodian_key[1024];
+    int64_t retention_every_ms;
 } cy_fw_table;
 
 typedef struct cy_fw_live cy_fw_live;

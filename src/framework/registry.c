@@ -6,6 +6,9 @@
  * (directory, messages, cases: struct cy_fw_mech, core.h), and the case
  * mechanisms the case core walks to find a type's mechanism (consultations,
  * preservation, mutual assistance, emergency: struct cy_mech, case.h).
+ * Custody and destruction records (custody.c, retention.c) belong to cases
+ * of every mechanism, so they are mechanisms of the first list, with their
+ * own types.
  * A new mechanism is one line here and one descriptor in its own file;
  * neither core.c nor case.c names it.  This file stands above every
  * mechanism and below core.c (core.h draws the floors), and answers the
@@ -13,11 +16,13 @@
  */
 #include <string.h>
 
-#include "framework/case.h"
+#include "framework/custody.h"
 
 const cy_fw_mech *const cy_fw_mechs[] = {&cy_fw_mech_directory,
                                          &cy_fw_mech_messages,
-                                         &cy_fw_mech_cases};
+                                         &cy_fw_mech_cases,
+                                         &cy_fw_mech_custody,
+                                         &cy_fw_mech_retention};
 const size_t cy_fw_nmechs = CY_ARRAY_LEN(cy_fw_mechs);
 
 const cy_mech *const cy_case_mechs[] = {&cy_mech_consultation,
@@ -30,6 +35,10 @@ enum cy_fw_type cy_fw_type_of(const char *type)
     enum cy_fw_type t = cy_fw_fixed_type(type);
     if (t != CY_FW_NONE || !type)
         return t;
+    if (cy_custody_type(type))
+        return CY_FW_CUSTODY;
+    if (!strcmp(type, cy_destruction_type.name))
+        return CY_FW_DESTRUCTION;
     return cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL)
                ? CY_FW_CASE
                : CY_FW_NONE;
@@ -56,6 +65,10 @@ comity_err comity_framework_check_body(const char *type, const char *body,
     if (t == CY_FW_CASE) {
         cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, &ct);
         rc = cy_case_check_body(ct, j, err);
+    } else if (t == CY_FW_CUSTODY) {
+        rc = cy_case_check_body(cy_custody_type(type), j, err);
+    } else if (t == CY_FW_DESTRUCTION) {
+        rc = cy_case_check_body(&cy_destruction_type, j, err);
     } else {
         rc = cy_fw_check(t, j, err);
     }

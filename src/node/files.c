@@ -33,7 +33,8 @@
  * A fetch answers the file from its descriptor (libmicrohttpd sends it
  * with sendfile where it can) to a party of a case one of whose records
  * the file is attached to; anyone else, and a hash not stored, get the
- * same 404.
+ * same 404, except that a party of a case under which the file was
+ * destroyed gets 410 "destroyed on DATE by record ID" (rule retention).
  */
 #include <stdio.h>
 #include <string.h>
@@ -367,6 +368,26 @@ void cy_files_handle(cy_req *r, cy_resp *w)
     int fd = -1;
     uint64_t size = 0;
     if (!visible || cy_files_open_read(node->files, hash, &fd, &size, &e) != COMITY_OK) {
+        /* destroyed under a case the caller is a party of: say when and by
+         * which record (retention.c), not "not found" */
+        char *gone = NULL;
+        if (node->fw && cy_files_hash_valid(hash)) {
+            comity_error ge = {0};
+            (void)comity_framework_destroyed(cy_fw_live_lock(node->fw), hash, r->who.name,
+                                             &gone, &ge);
+            cy_fw_live_unlock(node->fw);
+        }
+        json_t *g = gone ? json_loads(gone, 0, NULL) : NULL;
+        comity_free(gone);
+        if (g) {
+            cy_resp_rule(r, w, 410, "gone", "retention", "file %.64s was destroyed on %s by "
+                         "record %s (case %s)", hash,
+                         json_string_value(json_object_get(g, "destroyed")),
+                         json_string_value(json_object_get(g, "record")),
+                         json_string_value(json_object_get(g, "case")));
+            json_decref(g);
+            return;
+        }
         /* one answer for a hash not stored and a file not visible to you */
         cy_resp_rule(r, w, 404, "not found", "framework", "no file %.64s visible to you",
                      hash);

@@ -389,6 +389,50 @@ static comity_err conf_treaty(struct conf_ctx *c, const char *key, const char *v
     return COMITY_OK;
 }
 
+/* "retention.KIND = PERIOD" (the library judges both), "retention.author
+ * = PARTY", "retention.key = PATH", "retention.every = DURATION". */
+static comity_err conf_retention(struct conf_ctx *c, const char *key, const char *val,
+                                 const char *where, comity_error *err)
+{
+    cy_fw_table *t = c->t;
+    const char *k = key + strlen("retention.");
+    if (!strcmp(k, "author")) {
+        comity_error e = {0};
+        if (strlen(val) >= sizeof t->custodian || !comity_party_valid(val, &e))
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: retention.author: '%.64s' is not a party "
+                           "name", where, val);
+        snprintf(t->custodian, sizeof t->custodian, "%s", val);
+        return COMITY_OK;
+    }
+    if (!strcmp(k, "key")) {
+        if (!*val || strlen(val) >= sizeof t->custodian_key)
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: retention.key: want a path of 1-%zu bytes",
+                           where, sizeof t->custodian_key - 1);
+        snprintf(t->custodian_key, sizeof t->custodian_key, "%s", val);
+        return COMITY_OK;
+    }
+    if (!strcmp(k, "every")) {
+        if ((t->retention_every_ms = cy_fw_duration(val)) < 0)
+            return cy_fail(err, COMITY_ERR_USAGE,
+                           "%s: retention.every '%.64s' is not a duration (like 1h)", where, val);
+        return COMITY_OK;
+    }
+    for (size_t i = 0; i < CY_FW_CONF_KINDS; i++) {
+        if (strcmp(k, cy_fw_retention_kinds[i]) != 0)
+            continue;
+        comity_error e = {0};
+        if (strlen(val) >= sizeof t->retention[i] ||
+            comity_framework_set_retention(c->check, k, val, &e))
+            return cy_fail(err, COMITY_ERR_USAGE, "%s: %s", where,
+                           e.msg[0] ? e.msg : "retention period too long");
+        snprintf(t->retention[i], sizeof t->retention[i], "%s", val);
+        return COMITY_OK;
+    }
+    return cy_fail(err, COMITY_ERR_USAGE,
+                   "%s: %.64s: want retention.consultation, .preservation, .disclosure, .mla, "
+                   ".emergency, .author, .key or .every", where, key);
+}
+
 static comity_err conf_setting(void *ctx, const char *key, const char *val, const char *where,
                                comity_error *err)
 {
@@ -415,6 +459,8 @@ static comity_err conf_setting(void *ctx, const char *key, const char *val, cons
         return conf_case(c, key, val, where, err);
     if (!strncmp(key, "treaty.", 7))
         return conf_treaty(c, key, val, where, err);
+    if (!strncmp(key, "retention.", 10))
+        return conf_retention(c, key, val, where, err);
     /* other keys belong to other parts of the node */
     return COMITY_OK;
 }
@@ -478,6 +524,10 @@ comity_err cy_node_fw_table(const comity_node *node, const comity_serve_opts *o,
 {
     memset(t, 0, sizeof *t);
     comity_err rc = cy_node_read_conf(node, fw_conf, t, err);
+    if (!rc && t->custodian[0] && !t->custodian_key[0] &&
+        (size_t)snprintf(t->custodian_key, sizeof t->custodian_key, "%s/retention.key",
+                         node->dir) >= sizeof t->custodian_key)
+        return cy_fail(err, COMITY_ERR_USAGE, "node: path too long: %s/retention.key", node->dir);
     return rc ? rc : read_opts(o, t, err);
 }
 

@@ -71,7 +71,14 @@ struct comity_node {
     struct cy_files *files;   /* DIR/files: sealed evidence files (src/files/), while serving */
     struct cy_alerts *alerts; /* e-mail alerts (alerts.c), while serving */
     cy_sync *sync;            /* federation pullers (src/sync/), while serving */
+    struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
 };
+
+/* The retention job (expiry.c): started once intake runs when the table
+ * names a custodian (its key must load: USAGE otherwise), stopped before
+ * intake stops.  Stop tolerates a job never started. */
+comity_err cy_expiry_start(comity_node *node, const cy_fw_table *t, comity_error *err);
+void cy_expiry_stop(comity_node *node);
 
 /* Sharing levels (access.c).  A rule is one of
  *   "public"        anyone, also without credentials

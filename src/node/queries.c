@@ -9,6 +9,9 @@
  *   /v1/framework/cases          a party's open cases with their clocks
  *                                (the operator: ?party=P)
  *   /v1/framework/cases/{id}     one case: thread, clocks, actions allowed
+ *   /v1/framework/cases/{id}/custody   its chain of custody (the same
+ *                                rule of who may see it)
+ *   /v1/framework/retention      what is due for destruction (operator)
  *                                now (a non-party: as for an unknown id)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
@@ -537,7 +540,7 @@ static void cases(cy_req *r, cy_resp *w)
 /* One case as the asking party sees it; the operator sees every case (the
  * library's NULL viewer), without any sealed body, which the node never
  * holds in clear.  A party not in the case gets the unknown id's 404. */
-static void one_case(cy_req *r, cy_resp *w, const char *id)
+static void one_case(cy_req *r, cy_resp *w, const char *id, bool custody)
 {
     struct inbox_args a = {0};
     if (cy_req_args(r, inbox_arg, &a) || a.bad || a.party) {
@@ -549,8 +552,10 @@ static void one_case(cy_req *r, cy_resp *w, const char *id)
     comity_error e = {0};
     comity_err rc = COMITY_ERR_NOTFOUND;
     if (strlen(id) < CY_RECORD_ID_MAX) {
-        rc = comity_framework_case(cy_fw_live_lock(r->node->fw), id,
-                                   is_operator(r) ? NULL : r->who.name, cy_now_ms(), &text, &e);
+        const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+        const char *viewer = is_operator(r) ? NULL : r->who.name;
+        rc = custody ? comity_framework_custody(fw, id, viewer, &text, &e)
+                     : comity_framework_case(fw, id, viewer, cy_now_ms(), &text, &e);
         cy_fw_live_unlock(r->node->fw);
     }
     if (rc == COMITY_ERR_NOTFOUND) {
@@ -573,17 +578,10 @@ static void one_case(cy_req *r, cy_resp *w, const char *id)
 /* The case record types with their body schemas (the library's tables),
  * for clients that check a body before they seal it: the node cannot
  * check a sealed body, so the author's client must. */
-static int any_arg(void *ctx, const char *key, const char *value)
-{
-    (void)value;
-    *(const char **)ctx = key;
-    return 1;
-}
-
 static void case_types(cy_req *r, cy_resp *w)
 {
     const char *bad = NULL;
-    if (cy_req_args(r, any_arg, &bad)) {
+    if (cy_req_args(r, no_arg, &bad) || bad) {
         fw_error(r, w, 400, "query", "parameter '%.64s' is unknown here (none is taken)",
                  bad ? bad : "?");
         return;
@@ -597,6 +595,34 @@ static void case_types(cy_req *r, cy_resp *w)
     }
     json_t *v = lib_json(text);
     if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
+}
+
+/* ---- /v1/framework/retention ------------------------------------------------------- */
+
+/* What is due for destruction now (operator only): the node's retention
+ * settings on its live state and its file store, as its job sees them. */
+static void retention(cy_req *r, cy_resp *w)
+{
+    const char *bad = NULL;
+    if (cy_req_args(r, no_arg, &bad) || bad) {
+        fw_error(r, w, 400, "query", "parameter '%s': this endpoint takes none",
+                 bad ? bad : "?");
+        return;
+    }
+    if (!is_operator(r)) {
+        fw_error(r, w, 403, "access", "only the operator sees what is due for destruction");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = comity_node_retention_due(r->node, cy_now_ms(), &text, &e);
+    json_t *v = rc ? NULL : lib_json(text);
+    if (rc)
+        lib_error(r, w, rc, &e);
+    else if (!v)
         fw_error(r, w, 500, "internal", "out of memory");
     else
         cy_resp_json(r, w, 200, "application/json", v);
@@ -637,6 +663,8 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             cases(r, w);
         else if (!strcmp(s2, "case-types"))
             case_types(r, w);
+        else if (!strcmp(s2, "retention"))
+            retention(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
         return;
@@ -646,7 +674,12 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "cases")) {
-        one_case(r, w, r->segs[3]);
+        one_case(r, w, r->segs[3], false);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 5 && !strcmp(r->segs[2], "cases") &&
+        !strcmp(r->segs[4], "custody")) {
+        one_case(r, w, r->segs[3], true); /* its chain of custody */
         return;
     }
     fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);

@@ -828,10 +828,13 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         return rc;
     }
     /* evidence files (files.c): DIR/files, temporaries of a crash swept;
-     * e-mail alerts (alerts.c): on the framework's state, beside intake */
-    if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_alerts_start(node, err)) ||
-        (rc = cy_conns_new(&limits, &node->conns, err))) {
+     * the retention job (expiry.c), which records through intake and
+     * destroys through the file store; e-mail alerts (alerts.c): on the
+     * framework's state, beside intake */
+    if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_expiry_start(node, &table, err)) ||
+        (rc = cy_alerts_start(node, err)) || (rc = cy_conns_new(&limits, &node->conns, err))) {
         cy_alerts_stop(node);
+        cy_expiry_stop(node);
         cy_node_files_stop(node);
         cy_sync_stop(node->sync);
         node->sync = NULL;
@@ -871,6 +874,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         cy_alerts_stop(node);
         cy_conns_free(node->conns);
         node->conns = NULL;
+        cy_expiry_stop(node);
         cy_node_files_stop(node);
         cy_sync_stop(node->sync);
         node->sync = NULL;
@@ -919,6 +923,7 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     cy_conns_free(node->conns); /* every connection closed */
     node->conns = NULL;
     cy_alerts_stop(node); /* alerts.c: before the framework's state goes */
+    cy_expiry_stop(node); /* its last record submitted and answered */
     cy_node_files_stop(node); /* no upload left open */
     cy_intake_stop(node->intake);
     node->intake = NULL;
