@@ -722,6 +722,30 @@ static comity_err parse_listen(const char *s, struct sockaddr_storage *ss, sockl
     return COMITY_OK;
 }
 
+/* Stops what comity_node_start started, in the reverse order, whatever
+ * part of it did start (each stop takes a part never started): the
+ * pullers (nobody else submits), connection counts, alerts, the retention
+ * job (its last record answered), the file store (no upload open),
+ * intake, the framework's state, sessions, and last the log (every
+ * appended entry durable, a final checkpoint published). */
+static void unstart(comity_node *node)
+{
+    cy_sync_stop(node->sync);
+    node->sync = NULL;
+    cy_conns_free(node->conns);
+    node->conns = NULL;
+    cy_alerts_stop(node);
+    cy_expiry_stop(node);
+    cy_node_files_stop(node);
+    cy_intake_stop(node->intake);
+    node->intake = NULL;
+    cy_fw_live_free(node->fw);
+    node->fw = NULL;
+    cy_session_stop(node);
+    comity_log_close(node->log);
+    node->log = NULL;
+}
+
 comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comity_error *err)
 {
     if (node->mhd)
@@ -784,7 +808,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     cy_fw_table table;
     if ((rc = cy_node_fw_table(node, o, &table, err)) ||
         (rc = cy_fw_live_open(node->store, &table, &node->fw, err))) {
-        cy_session_stop(node);
+        unstart(node);
         return rc;
     }
     /* the node is its log's one writer while it serves; REPLAYABLE: its
@@ -796,9 +820,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     snprintf(lp, sizeof lp, "%s/log", node->dir);
     if ((rc = comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
                               node->key, &node->log, err))) {
-        cy_fw_live_free(node->fw);
-        node->fw = NULL;
-        cy_session_stop(node);
+        unstart(node);
         return cy_wrap(err, "opening the node's log");
     }
     /* record intake: checks the stored records against the log */
@@ -807,24 +829,14 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                          .created_ahead_ms = table.created_ahead_ms,
                          .created_behind_ms = table.created_behind_ms};
     if ((rc = cy_intake_start(&io, &node->intake, err))) {
-        comity_log_close(node->log);
-        node->log = NULL;
-        cy_fw_live_free(node->fw);
-        node->fw = NULL;
-        cy_session_stop(node);
+        unstart(node);
         return rc;
     }
     /* federation: one puller per peer (src/sync/), submitting to intake */
     cy_sync_opts so = {.store = node->store, .intake = node->intake, .key = node->key,
                        .origin = node->origin};
     if ((rc = cy_sync_start(&so, &node->sync, err))) {
-        cy_intake_stop(node->intake);
-        node->intake = NULL;
-        comity_log_close(node->log);
-        node->log = NULL;
-        cy_fw_live_free(node->fw);
-        node->fw = NULL;
-        cy_session_stop(node);
+        unstart(node);
         return rc;
     }
     /* evidence files (files.c): DIR/files, temporaries of a crash swept;
@@ -833,18 +845,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
      * framework's state, beside intake */
     if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_expiry_start(node, &table, err)) ||
         (rc = cy_alerts_start(node, err)) || (rc = cy_conns_new(&limits, &node->conns, err))) {
-        cy_alerts_stop(node);
-        cy_expiry_stop(node);
-        cy_node_files_stop(node);
-        cy_sync_stop(node->sync);
-        node->sync = NULL;
-        cy_intake_stop(node->intake);
-        node->intake = NULL;
-        comity_log_close(node->log);
-        node->log = NULL;
-        cy_fw_live_free(node->fw);
-        node->fw = NULL;
-        cy_session_stop(node);
+        unstart(node);
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
@@ -871,20 +872,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         on_connection, node, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_ARRAY,
         node->tls ? tls_opts : tls_opts + 3, MHD_OPTION_END);
     if (!node->mhd) {
-        cy_alerts_stop(node);
-        cy_conns_free(node->conns);
-        node->conns = NULL;
-        cy_expiry_stop(node);
-        cy_node_files_stop(node);
-        cy_sync_stop(node->sync);
-        node->sync = NULL;
-        cy_intake_stop(node->intake); /* a clean stop: nothing was posted */
-        node->intake = NULL;
-        comity_log_close(node->log);
-        node->log = NULL;
-        cy_fw_live_free(node->fw);
-        node->fw = NULL;
-        cy_session_stop(node);
+        unstart(node); /* a clean stop: nothing was posted */
         return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s (in use, or bad TLS key?)",
                        o->listen ? o->listen : d.listen);
     }
@@ -919,22 +907,10 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     cy_sync_stop(node->sync); /* its pages in hand committed: nobody else submits */
     node->sync = NULL;
     cy_intake_drain(node->intake); /* no connection left suspended */
-    MHD_stop_daemon(node->mhd);
-    cy_conns_free(node->conns); /* every connection closed */
-    node->conns = NULL;
-    cy_alerts_stop(node); /* alerts.c: before the framework's state goes */
-    cy_expiry_stop(node); /* its last record submitted and answered */
-    cy_node_files_stop(node); /* no upload left open */
-    cy_intake_stop(node->intake);
-    node->intake = NULL;
-    cy_fw_live_free(node->fw);
-    node->fw = NULL;
-    cy_session_stop(node); /* session.c: every browser logs in again */
+    MHD_stop_daemon(node->mhd); /* every connection closed */
     node->mhd = NULL;
     node->port = 0;
-    /* every appended entry durable, a final checkpoint published */
-    comity_log_close(node->log);
-    node->log = NULL;
+    unstart(node); /* every browser logs in again; the log's entries durable */
 }
 
 void comity_node_close(comity_node *node)
