@@ -2156,7 +2156,12 @@ static comity_err pg_records_last(void *impl, uint64_t *log_index, int64_t *rece
 /* The federation page: the filter (cy_peer_filter) compiled into the
  * query, so that a page counts only what the peer may see.  Its lists go
  * as arrays: the statement text depends only on which lists are empty.
- * Log indexes above INT64_MAX (a bigint's largest) match no row. */
+ * The page walks records_log; a recipient is one probe of record_to's
+ * key (party, seq) per row and name, written as a join with the names:
+ * written as "t.party = ANY(...)" PostgreSQL 15 hashes every record_to
+ * row of those names once per page instead, a cost that grows with the
+ * store (200,000 records: 78 ms a page against 2.3 ms).  Log indexes
+ * above INT64_MAX (a bigint's largest) match no row. */
 static comity_err pg_fed_page(void *impl, const cy_fed_query *q, cy_record_cb cb, void *ctx,
                               bool *more, comity_error *err)
 {
@@ -2183,8 +2188,8 @@ static comity_err pg_fed_page(void *impl, const cy_fed_query *q, cy_record_cb cb
         e |= cy_buf_printf(&sql, " OR r.tlp = ANY($%d::text[])",
                            a_texts(&a, v->tlps, NULL, v->ntlps));
     if (v->nto)
-        e |= cy_buf_printf(&sql, " OR EXISTS(SELECT 1 FROM record_to t WHERE t.seq = r.seq"
-                                 " AND t.party = ANY($%d::text[]))",
+        e |= cy_buf_printf(&sql, " OR EXISTS(SELECT 1 FROM unnest($%d::text[]) p(party)"
+                                 " JOIN record_to t ON t.party = p.party AND t.seq = r.seq)",
                            a_texts(&a, v->to, NULL, v->nto));
     e |= cy_buf_printf(&sql, ") ORDER BY r.log_index LIMIT $%d",
                        a_i64(&a, (int64_t)limit + 1));
