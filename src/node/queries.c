@@ -96,6 +96,22 @@ static void lib_error(cy_req *r, cy_resp *w, comity_err rc, const comity_error *
         fw_error(r, w, 500, "internal", "%s", e->msg);
 }
 
+/* A library answer as the HTTP answer: its error (rc), or its JSON text
+ * (taken and freed) as 200. */
+static void lib_answer(cy_req *r, cy_resp *w, comity_err rc, char *text, const comity_error *e)
+{
+    if (rc) {
+        comity_free(text);
+        lib_error(r, w, rc, e);
+        return;
+    }
+    json_t *v = lib_json(text);
+    if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
+}
+
 static bool state_valid(const char *s)
 {
     return s && comity_party_valid(s, NULL) && !strchr(s, '.');
@@ -562,15 +578,7 @@ static void one_case(cy_req *r, cy_resp *w, const char *id, bool custody)
         fw_error(r, w, 404, "framework", "no case %.100s visible to you", id);
         return;
     }
-    if (rc) {
-        lib_error(r, w, rc, &e);
-        return;
-    }
-    json_t *v = lib_json(text);
-    if (!v)
-        fw_error(r, w, 500, "internal", "out of memory");
-    else
-        cy_resp_json(r, w, 200, "application/json", v);
+    lib_answer(r, w, rc, text, &e);
 }
 
 /* ---- /v1/framework/case-types ------------------------------------------------------ */
@@ -589,15 +597,7 @@ static void case_types(cy_req *r, cy_resp *w)
     char *text = NULL;
     comity_error e = {0};
     comity_err rc = comity_framework_case_types(&text, &e);
-    if (rc) {
-        lib_error(r, w, rc, &e);
-        return;
-    }
-    json_t *v = lib_json(text);
-    if (!v)
-        fw_error(r, w, 500, "internal", "out of memory");
-    else
-        cy_resp_json(r, w, 200, "application/json", v);
+    lib_answer(r, w, rc, text, &e);
 }
 
 /* ---- /v1/framework/retention ------------------------------------------------------- */
@@ -619,13 +619,7 @@ static void retention(cy_req *r, cy_resp *w)
     char *text = NULL;
     comity_error e = {0};
     comity_err rc = comity_node_retention_due(r->node, cy_now_ms(), &text, &e);
-    json_t *v = rc ? NULL : lib_json(text);
-    if (rc)
-        lib_error(r, w, rc, &e);
-    else if (!v)
-        fw_error(r, w, 500, "internal", "out of memory");
-    else
-        cy_resp_json(r, w, 200, "application/json", v);
+    lib_answer(r, w, rc, text, &e);
 }
 
 /* ---- routing -------------------------------------------------------------------------- */
