@@ -463,6 +463,18 @@ COMITY_API comity_err comity_record_check_created(const comity_record *rec,
                                                   int64_t behind_ms,
                                                   comity_error *err);
 
+/*
+ * The rule id-author (docs/security.md): a record id's UUID is bound to its
+ * author (its last eight bytes, less the variant bits, hash the author's
+ * name and its first eight), as comity_record_sign makes it.  So a party
+ * cannot post under an id made for another, and the node's answer to such
+ * a post does not depend on whether a record with that id is stored.  A
+ * node checks it on every record posted to it; records already in a log
+ * are never re-checked.  Not bound: COMITY_ERR_INVALID naming the rule.
+ */
+COMITY_API comity_err comity_record_check_id(const comity_record *rec,
+                                             comity_error *err);
+
 /* 1 when records of `tlp` carry their body sealed (amber, amber+strict,
  * red), 0 otherwise (clear, green, an unknown name or NULL). */
 COMITY_API int comity_tlp_sealed(const char *tlp);

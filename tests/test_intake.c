@@ -10,8 +10,8 @@
  * framework's 422), the store's files vanishing under a running node (503,
  * and intake stays broken), a batch the store refuses (its log entry is
  * checkpointed before the next record), the table of known record
- * types, the bounds on `created` (422 "created"), and an answer dated
- * before its message (the framework's 422).
+ * types, the bounds on `created` (422 "created"), an answer dated
+ * before its message (the framework's 422), and the id oracle (rule id).
  *
  * The payloads carry a fixed `created` (NOTE_PAYLOAD_CREATED); the node's
  * clock is pinned a minute after it (COMITY_FAKE_NOW), inside the bounds
@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "node/node.h"
+#include "record/id.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
 #include "util/testutil.h"
@@ -163,8 +164,8 @@ static char *sign_payload(const struct fixture *f, const char *payload, size_t *
 static void same_id_other_bytes(void **state)
 {
     struct fixture *f = *state;
-    const char *p1 = NOTE_PAYLOAD("7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d", "1");
-    const char *p2 = NOTE_PAYLOAD("7b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c4d", "2");
+    const char *p1 = NOTE_PAYLOAD("7b0c2a64-3f1e-4c4d-8135-4ff23974adc0", "1");
+    const char *p2 = NOTE_PAYLOAD("7b0c2a64-3f1e-4c4d-8135-4ff23974adc0", "2");
     size_t l1, l2;
     char *e1 = sign_payload(f, p1, &l1), *e2 = sign_payload(f, p2, &l2);
     struct reply r;
@@ -190,7 +191,7 @@ static void framework_repost(void **state)
 {
     struct fixture *f = *state;
 #define NOTIF(body)                                                                      \
-    "{\"type\":\"notification\",\"id\":\"notification--5d8e7f1a-2b3c-4d5e-8f90-a1b2c3d4e5f6\"," \
+    "{\"type\":\"notification\",\"id\":\"notification--5d8e7f1a-2b3c-45f6-bd2f-791b5948f751\"," \
     "\"author\":\"pk.mofa\",\"created\":\"" NOTE_PAYLOAD_CREATED "\",\"to\":[\"in.cert-in\"]," \
     "\"tlp\":\"green\",\"body\":" body "}"
     const char *good = NOTIF("{\"severity\":3,\"sector\":\"energy\",\"summary\":\"scan\"}");
@@ -348,7 +349,7 @@ static void case_types_accepted(void **state)
 {
     struct fixture *f = *state;
 #define CREQ(body)                                                                       \
-    "{\"type\":\"preservation-request\",\"id\":\"preservation-request--6a1f0c2e-3b4d-4e5f-8a9b-0c1d2e3f4a5b\"," \
+    "{\"type\":\"preservation-request\",\"id\":\"preservation-request--6a1f0c2e-3b4d-4a5b-9199-b9861fc3ea85\"," \
     "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\",\"to\":[\"in\"]," \
     "\"tlp\":\"green\",\"body\":" body "}"
     const char *good = CREQ("{\"requesting_authority\":\"a\",\"offence\":\"b\",\"data\":\"c\","
@@ -379,9 +380,9 @@ static void case_types_accepted(void **state)
 static void store_gone(void **state)
 {
     struct fixture *f = *state;
-    const char *p1 = NOTE_PAYLOAD("1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c01", "1");
-    const char *p2 = NOTE_PAYLOAD("1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c02", "2");
-    const char *p3 = NOTE_PAYLOAD("1b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c03", "3");
+    const char *p1 = NOTE_PAYLOAD("1b0c2a64-3f1e-4c01-b9bf-82d3e5ea7c0f", "1");
+    const char *p2 = NOTE_PAYLOAD("1b0c2a64-3f1e-4c02-8b89-ec27c0820dff", "2");
+    const char *p3 = NOTE_PAYLOAD("1b0c2a64-3f1e-4c03-b4c8-a89a47b1e736", "3");
     size_t l1, l2, l3;
     char *e1 = sign_payload(f, p1, &l1), *e2 = sign_payload(f, p2, &l2),
          *e3 = sign_payload(f, p3, &l3);
@@ -419,14 +420,13 @@ static void store_gone(void **state)
  * covers that entry, so a crash can never take it and shift the indexes
  * of later records (the log is REPLAYABLE: see src/intake/intake.c).  Periodic
  * checkpoints are held off for the test, so only that one publishes. */
-#define NOTE_UUID "2b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c0"
 static void failed_batch_checkpointed(void **state)
 {
     struct fixture *f = *state;
     size_t l1, l2, l3;
-    char *e1 = sign_payload(f, NOTE_PAYLOAD(NOTE_UUID "1", "1"), &l1),
-         *e2 = sign_payload(f, NOTE_PAYLOAD(NOTE_UUID "2", "2"), &l2),
-         *e3 = sign_payload(f, NOTE_PAYLOAD(NOTE_UUID "3", "3"), &l3);
+    char *e1 = sign_payload(f, NOTE_PAYLOAD("2b0c2a64-3f1e-4c01-b8a6-615a29601ffb", "1"), &l1),
+         *e2 = sign_payload(f, NOTE_PAYLOAD("2b0c2a64-3f1e-4c02-a9c4-70800eb38508", "2"), &l2),
+         *e3 = sign_payload(f, NOTE_PAYLOAD("2b0c2a64-3f1e-4c03-8ee5-9d99855af37f", "3"), &l3);
     comity_log_set_interval(f->node->log, 3600 * 1000);
     uint64_t size0 = 0;
     TU_OK(comity_log_read_checkpoint(f->node->log, NULL, NULL, &size0, NULL, E));
@@ -438,10 +438,10 @@ static void failed_batch_checkpointed(void **state)
     snprintf(db, sizeof db, "%s/node", f->dir);
     tu_node_sql(db,
                 "CREATE TRIGGER inject BEFORE INSERT ON records WHEN NEW.id="
-                "'note--2b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c02'"
+                "'note--2b0c2a64-3f1e-4c02-a9c4-70800eb38508'"
                 " BEGIN SELECT RAISE(ABORT,'injected'); END",
                 "CREATE FUNCTION inject() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN"
-                " IF NEW.id = 'note--2b0c2a64-3f1e-4d2a-9c55-0e6f1a2b3c02' THEN"
+                " IF NEW.id = 'note--2b0c2a64-3f1e-4c02-a9c4-70800eb38508' THEN"
                 " RAISE EXCEPTION 'injected'; END IF; RETURN NEW; END$$;"
                 " CREATE TRIGGER inject BEFORE INSERT ON records FOR EACH ROW"
                 " EXECUTE FUNCTION inject()");
@@ -705,17 +705,17 @@ static void created_bounds(void **state)
         long status;
         const char *needle;
     } cases[] = {
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000001", "0001-01-01T00:00:00.000Z", 422,
+        {"0a6c7a52-46b1-4001-954d-b9480e73cd19", "0001-01-01T00:00:00.000Z", 422,
          "created-behind allows at most 10m"},
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000002", "9999-12-31T23:59:59.999Z", 422,
+        {"0a6c7a52-46b1-4002-8190-17b780d75372", "9999-12-31T23:59:59.999Z", 422,
          "created-ahead allows at most 5m"},
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000003", "2026-11-23T06:30:00.000Z", 422,
+        {"0a6c7a52-46b1-4003-ba09-82ee255f7355", "2026-11-23T06:30:00.000Z", 422,
          "record.created: 2026-11-23T06:30:00.000Z is 11m behind"},
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000004", "2026-11-23T06:47:00.000Z", 422,
+        {"0a6c7a52-46b1-4004-986c-d48601c1a3e9", "2026-11-23T06:47:00.000Z", 422,
          "record.created: 2026-11-23T06:47:00.000Z is 6m ahead"},
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000005", "2026-11-23T06:31:00.000Z", 201, NULL},
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000006", "2026-11-23T06:46:00.000Z", 201, NULL},
-        {"0a6c7a52-46b1-4b8e-9d1e-000000000007", "2026-11-23T06:36:00.000Z", 201, NULL},
+        {"0a6c7a52-46b1-4005-806f-00d8eed3315e", "2026-11-23T06:31:00.000Z", 201, NULL},
+        {"0a6c7a52-46b1-4006-93e2-1f0e144d03d7", "2026-11-23T06:46:00.000Z", 201, NULL},
+        {"0a6c7a52-46b1-4007-8f38-d36baf3a9c6e", "2026-11-23T06:36:00.000Z", 201, NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char payload[512];
@@ -741,6 +741,91 @@ static void created_bounds(void **state)
     }
 }
 
+/* The id oracle (docs/security.md): a party posting under an id it may not
+ * read gets the answer it gets for an id nobody used.  in.cert-in posts a
+ * note under (a) the id of pk.mofa's stored red note, (b) an unused id made
+ * for pk.mofa and (c) an unused plain random uuid: the same 422, rule id,
+ * each time; before the rule id-author, (a) was a 409 "conflict" and (b),
+ * (c) were stored.  Its own id again is its own business (409). */
+static void id_oracle(void **state)
+{
+    struct fixture *f = *state;
+    comity_key *k2;
+    char *t2;
+    TU_OK(comity_key_generate("in.cert-in", &k2, E));
+    TU_OK(comity_node_party_add(f->node, "in.cert-in", comity_key_vkey(k2),
+                                comity_key_recipient(k2), &t2, E));
+    /* pk.mofa's record, sealed to itself: in.cert-in may not read it */
+    const char *self[] = {comity_key_recipient(f->key)};
+    comity_record_params rp = {.type = "note", .tlp = "red", .seal_to = self, .nseal_to = 1};
+    char *mine;
+    size_t ml;
+    TU_OK(comity_record_sign(f->key, &rp, "{\"v\":1}", 7, &mine, &ml, E));
+    struct reply r;
+    char rule[64];
+    post(f, mine, ml, &r);
+    assert_int_equal(r.status, 201);
+    comity_record *mr;
+    TU_OK(comity_record_parse(mine, ml, &mr, E));
+    char taken[128], unused[128], plain[128], u[CY_UUID_BUF];
+    snprintf(taken, sizeof taken, "%s", comity_record_id(mr));
+    comity_record_free(mr);
+    cy_record_uuid_new("pk.mofa", u);
+    snprintf(unused, sizeof unused, "note--%s", u);
+    cy_uuid4(u);
+    snprintf(plain, sizeof plain, "note--%s", u);
+    const char *ids[] = {taken, unused, plain};
+    const comity_nkey *k[] = {comity_key_signer(k2)};
+    char first[1024] = "";
+    for (size_t i = 0; i < 3; i++) {
+        char payload[512], *env = NULL;
+        size_t l;
+        snprintf(payload, sizeof payload,
+                 "{\"type\":\"note\",\"id\":\"%s\",\"author\":\"in.cert-in\",\"created\":\""
+                 NOTE_PAYLOAD_CREATED "\",\"tlp\":\"green\",\"body\":{\"v\":2}}",
+                 ids[i]);
+        TU_OK(comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)payload,
+                               strlen(payload), k, 1, &env, &l, E));
+        post_as(f, t2, env, l, &r);
+        if (r.status != 422)
+            fail_msg("id %s: want 422, got %ld: %s", ids[i], r.status, r.body);
+        assert_string_equal(rule_of(&r, rule, sizeof rule), "id");
+        /* the same answer but for the id it names */
+        char *at = strstr(r.body, ids[i]);
+        assert_non_null(at);
+        char shape[1024];
+        snprintf(shape, sizeof shape, "%.*s<id>%s", (int)(at - r.body), r.body,
+                 at + strlen(ids[i]));
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", shape);
+        else
+            assert_string_equal(shape, first);
+        comity_free(env);
+    }
+    /* its own id again, with other bytes: 409, as before (it may read
+     * its own records) */
+    cy_record_uuid_new("in.cert-in", u);
+    long want[] = {201, 409};
+    for (int v = 0; v < 2; v++) {
+        char payload[512], *env = NULL;
+        size_t l;
+        snprintf(payload, sizeof payload,
+                 "{\"type\":\"note\",\"id\":\"note--%s\",\"author\":\"in.cert-in\",\"created\":\""
+                 NOTE_PAYLOAD_CREATED "\",\"tlp\":\"green\",\"body\":{\"v\":%d}}",
+                 u, v);
+        TU_OK(comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)payload,
+                               strlen(payload), k, 1, &env, &l, E));
+        post_as(f, t2, env, l, &r);
+        if (r.status != want[v])
+            fail_msg("own id, body %d: want %ld, got %ld: %s", v, want[v], r.status, r.body);
+        comity_free(env);
+    }
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "conflict");
+    comity_free(mine);
+    comity_free(t2);
+    comity_key_free(k2);
+}
+
 /* An answer dated before what it answers is the framework's 422: a pong
  * dated before its ping (both inside the node's bounds). */
 static void answer_before_message(void **state)
@@ -752,15 +837,15 @@ static void answer_before_message(void **state)
     TU_OK(comity_node_party_add(f->node, "in.cert-in", comity_key_vkey(k2),
                                 comity_key_recipient(k2), &t2, E));
     const char *ping =
-        "{\"type\":\"ping\",\"id\":\"ping--1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\","
+        "{\"type\":\"ping\",\"id\":\"ping--1f0e2d3c-4b5a-41f0-a676-cb1ad745b1c8\","
         "\"author\":\"pk.mofa\",\"created\":\"2026-11-23T06:40:00.000Z\","
         "\"to\":[\"in.cert-in\"],\"tlp\":\"green\",\"body\":{\"announced\":true}}";
 #define PONG(uuid, created)                                                                  \
     "{\"type\":\"pong\",\"id\":\"pong--" uuid "\",\"author\":\"in.cert-in\",\"created\":\"" \
-    created "\",\"refs\":[\"ping--1f0e2d3c-4b5a-4968-8776-a5b4c3d2e1f0\"],\"tlp\":\"green\","  \
+    created "\",\"refs\":[\"ping--1f0e2d3c-4b5a-41f0-a676-cb1ad745b1c8\"],\"tlp\":\"green\","  \
     "\"body\":{}}"
-    const char *early = PONG("2a1b0c9d-8e7f-4a6b-9c5d-4e3f2a1b0c9d", "2026-11-23T06:39:59.999Z");
-    const char *fine = PONG("3b2c1d0e-9f8a-4b7c-8d6e-5f4a3b2c1d0e", "2026-11-23T06:40:30.000Z");
+    const char *early = PONG("2a1b0c9d-8e7f-4c9d-8dc6-9dd5752d5e03", "2026-11-23T06:39:59.999Z");
+    const char *fine = PONG("3b2c1d0e-9f8a-4d0e-a673-847b803bfaa2", "2026-11-23T06:40:30.000Z");
 #undef PONG
     size_t lp, le, lf;
     char *ep = sign_payload(f, ping, &lp);
@@ -807,6 +892,7 @@ int main(void)
         cmocka_unit_test(intake_direct_small_cache),
         cmocka_unit_test_setup_teardown(created_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(id_oracle, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

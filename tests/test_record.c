@@ -12,6 +12,7 @@
 
 #include "crypto/dsse.h"
 #include "crypto/note.h"
+#include "record/id.h"
 #include "record/visible.h"
 #include "util/testutil.h"
 
@@ -575,6 +576,64 @@ static void test_visibility(void **state)
     }
 }
 
+/* The rule id-author: ids made by comity_record_sign are bound to their
+ * author, and no other: another author's id, a plain random uuid v4, and
+ * an id whose bound half was changed in one bit are refused.  The vector
+ * was computed independently (Python's hashlib over the bytes id.c says). */
+static void test_id_author(void **state)
+{
+    (void)state;
+    const uint8_t r[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    char u[CY_UUID_BUF];
+    cy_record_uuid_from("in.cert", r, u);
+    assert_string_equal(u, "01020304-0506-4708-9155-4420ce68c10a");
+    assert_true(cy_record_id_bound("note--01020304-0506-4708-9155-4420ce68c10a", "in.cert"));
+    assert_false(cy_record_id_bound("note--01020304-0506-4708-9155-4420ce68c10b", "in.cert"));
+    assert_false(cy_record_id_bound("note--01020304-0506-4708-9155-4420ce68c10a", "in.mea"));
+    assert_false(cy_record_id_bound("note--01020304-0506-4708-9155-4420ce68c10a", "in.cer"));
+    assert_false(cy_record_id_bound("note--01020304-0506-4708-9155", "in.cert"));
+    assert_false(cy_record_id_bound("note-01020304-0506-4708-9155-4420ce68c10a", "in.cert"));
+    assert_false(cy_record_id_bound(NULL, "in.cert"));
+    /* the variant bits are set, whatever the hash gave: a uuid v4 */
+    for (int i = 0; i < 64; i++) {
+        cy_record_uuid_new("pk.pkcert", u);
+        assert_true(cy_uuid4_valid(u, strlen(u)));
+        char id[64];
+        snprintf(id, sizeof id, "note--%s", u);
+        assert_true(cy_record_id_bound(id, "pk.pkcert"));
+        assert_false(cy_record_id_bound(id, "in.cert-in"));
+    }
+    /* a signed record passes; a random uuid v4 (no binding) fails about
+     * always: 64 tries, each passing with odds 2^-62 */
+    char *env;
+    size_t el;
+    comity_record_params p = {.type = "note"};
+    TU_OK(comity_record_sign(alice, &p, "{}", 2, &env, &el, E));
+    comity_record *rec;
+    TU_OK(comity_record_parse(env, el, &rec, E));
+    TU_OK(comity_record_check_id(rec, E));
+    comity_record_free(rec);
+    comity_free(env);
+    int refused = 0;
+    for (int i = 0; i < 64; i++) {
+        char v4[CY_UUID_BUF], payload[512];
+        cy_uuid4(v4);
+        snprintf(payload, sizeof payload,
+                 "{\"type\":\"note\",\"id\":\"note--%s\",\"author\":\"pk.pkcert\","
+                 "\"created\":\"2026-11-23T09:00:00.000Z\",\"tlp\":\"green\",\"body\":{}}",
+                 v4);
+        char *renv = raw_envelope(payload, "application/vnd.comity.record+json");
+        TU_OK(comity_record_parse(renv, strlen(renv), &rec, E));
+        if (comity_record_check_id(rec, NULL) == COMITY_ERR_INVALID)
+            refused++;
+        if (i == 0)
+            TU_FAILS(comity_record_check_id(rec, E), COMITY_ERR_INVALID, "id-author");
+        comity_record_free(rec);
+        comity_free(renv);
+    }
+    assert_int_equal(refused, 64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_sign_refusals),       cmocka_unit_test(test_verify_parsed),
         cmocka_unit_test(test_addressing),
         cmocka_unit_test(test_created_bounds),
+        cmocka_unit_test(test_id_author),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -288,6 +288,7 @@ static const char *refusal_title(const char *rule)
         {"authenticated", "not the author"},
         {"origin", "not this record's origin"},
         {"type", "unknown record type"},
+        {"id", "id not made for its author"},
         {"created", "created time out of bounds"},
         {"conflict", "another record has this id"},
         {"framework", "the framework's rules refuse this record"},
@@ -1169,6 +1170,13 @@ static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who
         !comity_framework_handles(comity_record_type(rec))) {
         fail(it, "type", COMITY_ERR_INVALID, false, "record type '%s' is not one this node accepts",
              comity_record_type(rec));
+        finish(it);
+        return;
+    }
+    /* an id made for this author: a refusal that does not depend on what
+     * is stored (docs/security.md, the id oracle) */
+    if (!relayed_from && (rc = comity_record_check_id(rec, &e))) {
+        fail(it, "id", rc, false, "%s", e.msg);
         finish(it);
         return;
     }

@@ -6,7 +6,9 @@
  * enforces those rules on every record read, whoever wrote it:
  *
  *   type     lowercase [a-z][a-z0-9-]*, at most COMITY_RECORD_TYPE_MAX bytes
- *   id       "<type>--<uuid v4>", lowercase, same type
+ *   id       "<type>--<uuid v4>", lowercase, same type; the records this
+ *            file makes have ids bound to their author (id.c), which a node
+ *            checks on a post (comity_record_check_id)
  *   author   a party name; the signature must verify under the author's key
  *   created  RFC 3339 UTC with milliseconds ("...T06:40:00.000Z")
  *   to       optional non-empty array of distinct party names
@@ -39,6 +41,7 @@
 #include "base/json.h"
 #include "crypto/dsse.h"
 #include "crypto/note.h"
+#include "record/id.h"
 
 struct comity_record {
     cy_dsse env;                      /* owns the payload and its PAE */
@@ -471,6 +474,17 @@ comity_err comity_record_check_created(const comity_record *r, int64_t now_ms,
     }
     return COMITY_OK;
 }
+
+comity_err comity_record_check_id(const comity_record *r, comity_error *err)
+{
+    if (cy_record_id_bound(r->id, r->author))
+        return COMITY_OK;
+    return cy_fail(err, COMITY_ERR_INVALID,
+                   "record.id: %s is not an id made for %s; the rule id-author wants the "
+                   "last half of the uuid bound to the author (make records with comity)",
+                   r->id, r->author);
+}
+
 const char *comity_record_payload(const comity_record *r, size_t *len)
 {
     if (len)
@@ -584,7 +598,7 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
         goto done;
     }
     char uuid[CY_UUID_BUF], created[CY_TIME_BUF], id[COMITY_RECORD_TYPE_MAX + CY_UUID_BUF + 2];
-    cy_uuid4(uuid);
+    cy_record_uuid_new(comity_key_party(author), uuid);
     cy_time_format_ms(created, cy_now_ms());
     snprintf(id, sizeof id, "%s--%s", pp->type, uuid);
     json_object_set_new(p, "type", json_string(pp->type));

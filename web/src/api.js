@@ -77,7 +77,7 @@ export async function readRecord(env) {
 // state, to each named party and to the author.
 export async function send(type, tlp, to, refs, body) {
   const created = new Date().toISOString();
-  const payload = { type, id: C.newId(type), author: S.party, created, tlp };
+  const payload = { type, id: C.newId(type, S.party), author: S.party, created, tlp };
   if (to.length) payload.to = to;
   if (refs.length) payload.refs = refs;
   if (tlp === 'clear' || tlp === 'green') payload.body = body;

@@ -192,6 +192,23 @@ export async function open(key, sealedB64) {
   return JSON.parse(await d.decrypt(b64decode(sealedB64), 'text'));
 }
 
-export function newId(type) {
-  return `${type}--${crypto.randomUUID()}`;
+// A record id "<type>--<uuid v4>" bound to its author, as the node checks
+// (rule id-author; src/record/id.c has the derivation): eight random bytes,
+// then the first eight of SHA-256("comity-record-id-v1" 0 author 0 those
+// eight), with the UUID's version and variant bits set.
+export function newId(type, author) {
+  const te = new TextEncoder();
+  const u = new Uint8Array(16);
+  crypto.getRandomValues(u.subarray(0, 8));
+  u[6] = (u[6] & 0x0f) | 0x40;
+  const dom = te.encode('comity-record-id-v1');
+  const who = te.encode(author);
+  const msg = new Uint8Array(dom.length + 1 + who.length + 1 + 8);
+  msg.set(dom, 0);
+  msg.set(who, dom.length + 1);
+  msg.set(u.subarray(0, 8), dom.length + 1 + who.length + 1);
+  u.set(sha256(msg).subarray(0, 8), 8);
+  u[8] = (u[8] & 0x3f) | 0x80;
+  const hex = Array.from(u, (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${type}--${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
