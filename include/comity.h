@@ -1275,7 +1275,8 @@ COMITY_API comity_err comity_framework_retention_due(const comity_framework *fw,
                                                      size_t nstore, char **json,
                                                      comity_error *err);
 /* Whether the file `sha256` was recorded destroyed in a case `party` is a
- * party of (NULL: any case): {"sha256","destroyed","record","case"}, or
+ * party of (NULL: any case): {"sha256","destroyed","record","case",
+ * "custodian" (true: by the node's custodian, its retention job)}, or
  * COMITY_ERR_NOTFOUND.  OUT *json (comity_free). */
 COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
                                                  const char *sha256,

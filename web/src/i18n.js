@@ -7,6 +7,8 @@
 // properties only, so the layout mirrors by itself.
 // t(key, vars) formats "{name}" placeholders from vars.
 
+import { FILES } from './i18n-files.js';
+
 export const LANGS = [
   { code: 'en', name: 'English' },
   { code: 'fr', name: 'Français' },
@@ -390,6 +392,8 @@ const ar = {
 };
 
 export const CATALOGS = { en, fr, ar };
+// evidence files (screens/case-files.js): a block of their own
+for (const c of Object.keys(FILES)) Object.assign(CATALOGS[c], FILES[c]);
 let lang = 'en';
 
 export function t(key, vars) {

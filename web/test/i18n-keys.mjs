@@ -83,7 +83,7 @@ for (const [pat, where] of templates) {
 // French and Arabic: every key of the shell, inbox, message, compose and
 // case screens (and the components they share), those built from case
 // data included
-const REQUIRED = /\/src\/(app|ui|api|router)\.js$|\/screens\/(inbox|message|compose|cases|case|case-open|case-form)\.js$/;
+const REQUIRED = /\/src\/(app|ui|api|router)\.js$|\/screens\/(inbox|message|compose|cases|case|case-open|case-form|case-files)\.js$/;
 for (const lang of ['fr', 'ar']) {
   const miss = [...literal.entries()].filter(([k, fs]) => fs.some((f) => REQUIRED.test(f)) && !(k in CATALOGS[lang])).map(([k]) => k);
   for (const [pat, where] of templates) {
