@@ -21,7 +21,7 @@ SRC=${COMITY_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 WEB=$SRC/web
 C=$COMITY_BIN
 BUILD=$(cd "$(dirname "$C")" && pwd)
-SHOTS=$BUILD/web-screenshots
+SHOTS=$BUILD/web-screenshots-files # apart from web_ui.sh's, which may run at once
 
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$WEB/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
   echo "skip: chromium or web/node_modules missing (run scripts/install-deps)"; exit 77
@@ -31,23 +31,25 @@ if ! timeout 30 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-fir
       --user-data-dir="$T/probe" --dump-dom about:blank >/dev/null 2>"$T/probe.err"; then
   echo "skip: chromium cannot start here:"; tail -3 "$T/probe.err"; exit 77
 fi
-(cd "$WEB" && node build.mjs "$T/web") || { echo "FAIL web build"; exit 1; }
+# the UI built from this source tree, while the node is set up
+(cd "$WEB" && node build.mjs "$T/web") >"$T/build.out" 2>&1 &
+BUILDING=$!
 
 D=$T/node
 init_node "$D" web.test
 cd "$T"
 # the node's custodian, whose retention job destroys a closed MLA case's
 # files 3 s after it closes
-"$C" keygen --party un.hub --out "$D/retention.key" >/dev/null 2>&1
 printf 'retention.mla = 3s\nretention.author = un.hub\nretention.every = 1s\n' >"$D/node.conf"
 for p in pk.mofa in.mea fr.anssi un.hub; do
   kf=$T/$p.key; [ "$p" = un.hub ] && kf=$D/retention.key
-  [ "$p" = un.hub ] || "$C" keygen --party "$p" --out "$kf" >/dev/null 2>&1
-  "$C" key show "$kf" >>"$T/peers.keys"
-  read -r vk rc < <("$C" key show "$kf")
+  "$C" keygen --party "$p" --out "$kf" >"$T/$p.pub" 2>/dev/null
+  cat "$T/$p.pub" >>"$T/peers.keys"
+  read -r vk rc <"$T/$p.pub"
   "$C" party add "$D" "$p" --vkey "$vk" --recipient "$rc" |
     sed -n 's/^token (shown once): //p' >"$T/$p.token"
 done
+wait $BUILDING || { cat "$T/build.out"; echo "FAIL web build"; exit 1; }
 serve "$D" --insecure-http --web "$T/web"
 for p in pk.mofa in.mea; do
   printf 'url = %s\ntoken = %s\nkey = %s/%s.key\nkeys = %s/peers.keys\n' "$URL" "$(cat "$T/$p.token")" "$T" "$p" "$T" >"$T/$p.conf"
@@ -71,6 +73,7 @@ printf '{"case":"%s","mark":"%s"}\n' "$CASE" "$MARK" >"$T/case.json"
 
 # the browsers; between their two halves (files.mjs waits for
 # $T/cli.done), the CLI fetches the browser's file and uploads its own
+echo "# node, parties and case ready [${SECONDS}s]"
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
 (cd "$WEB" && timeout 150 node test/files.mjs "$URL" "$T" "$SHOTS") >"$T/ui.out" 2>&1 &
 UI=$!
@@ -114,4 +117,5 @@ else
   bad "the browser saved no copy of the CLI's file"
 fi
 stop_node || bad "node stopped cleanly"
+echo "# took ${SECONDS}s"
 finish

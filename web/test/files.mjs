@@ -115,8 +115,10 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 try {
+  // the three log in at once
+  const [a, b, c] = await Promise.all(['pk.mofa', 'in.mea', 'fr.anssi'].map((p) => login(browser, p)));
+
   // ---- pk.mofa answers in part with a file sealed in its browser ---------
-  const a = await login(browser, 'pk.mofa');
   await openCase(a);
   await a.getByRole('button', { name: 'Send a partial answer' }).click();
   await a.getByLabel('Evidence file (optional)').waitFor();
@@ -138,7 +140,6 @@ try {
   await shot(a, 'case-files');
 
   // ---- fr.anssi: no case, no file link; the unknown hash's answer ----------
-  const c = await login(browser, 'fr.anssi');
   await c.goto(`${url}/#/case/${encodeURIComponent(CASE)}`);
   await c.getByRole('alert').waitFor();
   check('fr.anssi: the case is not shown, no file link',
@@ -152,7 +153,6 @@ try {
 
   // ---- in.mea fetches the file pk.mofa's CLI sealed, opens it here ---------
   if (!(await waitFile('cli.done'))) throw new Error('the CLI did not upload its file');
-  const b = await login(browser, 'in.mea');
   await openCase(b);
   await entry(b, 'cli.bin').waitFor();
   const cliSha = readFileSync(`${dir}/cli.sha`, 'utf8').trim();

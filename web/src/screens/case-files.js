@@ -87,8 +87,7 @@ export function FileEntry({ f, n }) {
         aria-label=${t('files.fetch.named', { name })}>${t('files.fetch')}</button>`}
       <${Progress} p=${st.p} id=${`fetch-${n}`} />
       ${st.url && html`<a href=${st.url} download=${name}>${t('files.save', { name })}</a> <small>(${t('files.opened', { n: st.bytes })})</small>`}
-      ${st.gone && html`<p class="msg gone">${t('files.destroyed')} <${Time} t=${st.gone.destroyed} />${st.gone.by_retention ? ` ${t('files.byretention')}` : ''}
-        <small>(${st.gone.record})</small></p>`}
+      ${st.gone && html`<p class="msg gone">${t('files.destroyed')} <${Time} t=${st.gone.destroyed} />${st.gone.by_retention ? ` ${t('files.byretention')}` : ''}${' '}<small>(${st.gone.record})</small></p>`}
       ${st.err && html`<p class="msg error" role="alert">${t('files.cannot', { why: st.err })}</p>`}
     </div></li>`;
 }

@@ -29,7 +29,10 @@ function CaseBody({ rec, type }) {
   if (rec.openError) return html`<p class="msg error" role="alert">${t('msg.cannotopen', { why: rec.openError })}</p>`;
   const b = rec.body || {};
   const label = (k) => (t(`cf.${k}`) === `cf.${k}` ? k : t(`cf.${k}`));
-  const text = (v) => (Array.isArray(v) ? v.join('\n') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  // files carried apart: by name (size), each fetched under Documents
+  const item = (x) => (x && typeof x === 'object' && typeof x.sha256 === 'string'
+    ? `${x.name || x.sha256.slice(0, 16)} (${t('files.size', { n: x.size })})` : typeof x === 'object' ? JSON.stringify(x) : String(x));
+  const text = (v) => (Array.isArray(v) ? v.map(item).join('\n') : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const kind = (k) => ((type && type.fields.find((f) => f.name === k)) || {}).kind;
   return html`<dl class="body">${Object.keys(b).map((k) => html`<dt>${label(k)}</dt>
     <dd>${kind(k) === 'time' && V.validTime(b[k]) ? html`<${Time} t=${b[k]} />` : text(b[k])}</dd>`)}</dl>`;
