@@ -69,6 +69,7 @@ const VALUES = {
   'dir.*': ['nominated', 'updated', 'withdrawn'],
   'inbox.*': ['type', 'state', 'severity', 'sector'],
   'case.refs.*': ['mla', 'help'],
+  'files.*': ['sealing', 'sending', 'fetching'],
 };
 for (const [pat, where] of templates) {
   if (!(pat in VALUES)) { bad(`template key ${pat} (${where[0].replace(/.*\/src\//, '')}): list its values in test/i18n-keys.mjs`); continue; }
