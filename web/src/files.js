@@ -27,6 +27,16 @@ import { S, ApiError } from './api.js';
 export const UI_FILE_MAX = 2 * 1024 * 1024 * 1024; // the age file, in bytes
 const PART = 8 * 1024 * 1024; // bytes gathered in JavaScript before they become a Blob
 
+// A progress callback called only when the whole percentage changes (a
+// large file has tens of thousands of chunks; the screen needs 101 steps).
+export function perPercent(fn) {
+  let last = -1;
+  return (done, total) => {
+    const p = total ? Math.floor((100 * done) / total) : 0;
+    if (p !== last) { last = p; fn(done, total); }
+  };
+}
+
 const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 // A stream's bytes as one Blob, gathered PART bytes at a time; `each`
@@ -118,7 +128,6 @@ export async function fetchFile(key, sha, size, onProgress) {
   let got = 0;
   const hashed = r.body.pipeThrough(new TransformStream({
     transform(chunk, c) { h.update(chunk); got += chunk.length; onProgress(got, total); c.enqueue(chunk); },
-    flush() { /* the whole age file went through */ },
   }));
   const d = new Decrypter();
   d.addIdentity(key.identity);

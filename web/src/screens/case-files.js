@@ -45,12 +45,18 @@ export async function sendWithFile(c, type, tlp, to, refs, body, file, onProgres
   const info = await nodeInfo();
   const max = Math.min(F.UI_FILE_MAX, info.max_file || F.UI_FILE_MAX);
   const rcpts = await recipientsFor(to);
-  const sealed = await F.sealFile(file, rcpts, max, (done, total) => onProgress({ phase: 'sealing', done, total }));
-  await F.uploadFile(c.id, sealed, (done, total) => onProgress({ phase: 'sending', done, total }));
+  const sealed = await F.sealFile(file, rcpts, max, F.perPercent((done, total) => onProgress({ phase: 'sealing', done, total })));
+  await F.uploadFile(c.id, sealed, F.perPercent((done, total) => onProgress({ phase: 'sending', done, total })));
   const entry = { sha256: sealed.sha256, size: sealed.size, name: clip(file.name || 'file', 256) || 'file' };
   if (file.type && file.type.length <= 128) entry.media_type = file.type;
   const r = await send(type, tlp, to, refs, { ...body, files: [entry] });
-  await F.attachFile(sealed.sha256, r.id);
+  try {
+    await F.attachFile(sealed.sha256, r.id);
+  } catch (e) {
+    // the record is sent and lists the file; the file is on the node but
+    // visible to no one until attached: say how to finish
+    throw new Error(`${r.id} was sent, but attaching its file failed (${e.message}): attach it with comity case attach ${r.id} ${sealed.sha256}`);
+  }
   return { ...r, file: entry };
 }
 
@@ -72,7 +78,7 @@ export function FileEntry({ f, n }) {
   async function get() {
     setSt({ p: { phase: 'fetching', done: 0, total: f.size || 0 } });
     try {
-      const blob = await F.fetchFile(S.key, f.sha256, f.size, (done, total) => setSt({ p: { phase: 'fetching', done, total } }));
+      const blob = await F.fetchFile(S.key, f.sha256, f.size, F.perPercent((done, total) => setSt({ p: { phase: 'fetching', done, total } })));
       setSt({ url: URL.createObjectURL(blob), bytes: blob.size });
     } catch (e) {
       if (e.status === 410 && e.body) setSt({ gone: e.body });
