@@ -1009,6 +1009,17 @@ COMITY_API comity_err comity_framework_status(const comity_framework *fw,
                                               comity_msg_status *out,
                                               comity_error *err);
 
+/* The answers `party` may send now to message `id`: the status machine's
+ * rule, the very one comity_framework_add applies (a recipient not yet
+ * answered: ack until acknowledged, reply; of a ping, pong; its author,
+ * until closed: close; nothing once closed).  OUT *json (comity_free): an
+ * array [{"type": "ack"|"reply"|"pong"|"close", "who": ["recipient"] or
+ * ["author"]}], empty when nothing is allowed.  COMITY_ERR_NOTFOUND when
+ * there is no message `id` or `party` may not see it. */
+COMITY_API comity_err comity_framework_message_next(const comity_framework *fw,
+                                                    const char *id, const char *party,
+                                                    char **json, comity_error *err);
+
 /* The JSON queries below give OUT *json (caller frees, comity_free); each
  * item is {"id","type","from","to","state","expects","due","overdue",
  * "severity"} with times in RFC 3339, sorted by due then id. */
@@ -1287,7 +1298,8 @@ COMITY_API comity_err comity_framework_retention_due(const comity_framework *fw,
                                                      size_t nstore, char **json,
                                                      comity_error *err);
 /* Whether the file `sha256` was recorded destroyed in a case `party` is a
- * party of (NULL: any case): {"sha256","destroyed","record","case"}, or
+ * party of (NULL: any case): {"sha256","destroyed","record","case",
+ * "custodian" (true: by the node's custodian, its retention job)}, or
  * COMITY_ERR_NOTFOUND.  OUT *json (comity_free). */
 COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
                                                  const char *sha256,

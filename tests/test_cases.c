@@ -1522,6 +1522,8 @@ static void test_retention(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "record")), d);
     assert_string_equal(json_string_value(json_object_get(j, "destroyed")), "2027-01-02T00:00:00.000Z");
     assert_string_equal(json_string_value(json_object_get(j, "case")), p);
+    /* written by the node's custodian (us.cisa here): by retention */
+    assert_true(json_is_true(json_object_get(j, "custodian")));
     json_decref(j);
     TU_FAILS(comity_framework_destroyed(fw, SHA_A, "pk.pkcert", &json, E), COMITY_ERR_NOTFOUND, "no record");
     TU_OK(comity_framework_destroyed(fw, SHA_A, NULL, &json, E));

@@ -725,6 +725,91 @@ static void test_state_recipient_and_inbox(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- next: what a party may answer now --------------------------------- */
+
+/* At time `at`, for every party and every kind of answer to message `id`:
+ * `next` lists it exactly when intake would accept it.  Returns how many
+ * (party, answer) pairs `next` lists. */
+static int next_matches_check(comity_framework *fw, const char *id, const char *at)
+{
+    static const char *const types[] = {"ack", "reply", "pong", "close"};
+    static const char *const bodies[] = {"{}", "{\"outcome\":\"answered\",\"text\":\"x\"}", "{}",
+                                         "{}"};
+    int listed_n = 0;
+    for (int p = 0; p < NK; p++) {
+        char *json = NULL;
+        comity_err rc = comity_framework_message_next(fw, id, names[p], &json, E);
+        json_t *a = rc ? NULL : parse(json);
+        if (rc)
+            assert_int_equal(rc, COMITY_ERR_NOTFOUND);
+        for (size_t t = 0; t < 4; t++) {
+            comity_record *r = mk(p, types[t], at, NULL, id, bodies[t], false);
+            bool ok = comity_framework_check(fw, r, NULL, 0, NULL) == COMITY_OK;
+            comity_record_free(r);
+            bool listed = false;
+            size_t i;
+            json_t *x;
+            json_array_foreach(a, i, x) listed |=
+                !strcmp(json_string_value(json_object_get(x, "type")), types[t]);
+            if (ok != listed)
+                fail_msg("%s %s on %s at %s: intake %s it, next %s", names[p], types[t], id, at,
+                         ok ? "accepts" : "refuses", listed ? "lists it" : "does not list it");
+            listed_n += listed;
+        }
+        json_decref(a);
+    }
+    return listed_n;
+}
+
+static void test_message_next(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char n[128], p[128], s[128];
+    /* a notification to an office and to a state (any of its offices answers) */
+    TU_OK(ADD(PK_CERT, "notification", "2026-11-23T10:00:00.000Z", "us.cisa,in", NULL,
+              "{\"severity\":4,\"sector\":\"energy\",\"summary\":\"grid\"}", n));
+    /* us.cisa, in.mea, in.cert-in: ack and reply; pk.pkcert: close */
+    assert_int_equal(next_matches_check(fw, n, "2026-11-23T10:01:00.000Z"), 3 * 2 + 1);
+    char *json;
+    TU_OK(comity_framework_message_next(fw, n, "us.cisa", &json, E));
+    assert_string_equal(json, "[{\"type\":\"ack\",\"who\":[\"recipient\"]},"
+                              "{\"type\":\"reply\",\"who\":[\"recipient\"]}]");
+    comity_free(json);
+    TU_OK(ADD(IN_MEA, "ack", "2026-11-23T10:02:00.000Z", NULL, n, "{}", NULL));
+    /* in acknowledged (for both its offices): reply only */
+    assert_int_equal(next_matches_check(fw, n, "2026-11-23T10:03:00.000Z"), 2 + 2 * 1 + 1);
+    TU_OK(ADD(IN_CERT, "reply", "2026-11-23T10:04:00.000Z", NULL, n,
+              "{\"outcome\":\"declined\",\"reasons\":\"not ours\"}", NULL));
+    assert_int_equal(next_matches_check(fw, n, "2026-11-23T10:05:00.000Z"), 2 + 1);
+    TU_OK(ADD(PK_CERT, "close", "2026-11-23T10:06:00.000Z", NULL, n, "{}", NULL));
+    /* nothing once closed */
+    assert_int_equal(next_matches_check(fw, n, "2026-11-23T10:07:00.000Z"), 0);
+    TU_OK(comity_framework_message_next(fw, n, "us.cisa", &json, E));
+    assert_string_equal(json, "[]");
+    comity_free(json);
+    /* a ping: pong, never ack, reply or close */
+    TU_OK(ADD(UN, "ping", "2026-11-23T11:00:00.000Z", "pk.pkcert,in.mea", NULL,
+              "{\"announced\":true}", p));
+    assert_int_equal(next_matches_check(fw, p, "2026-11-23T11:01:00.000Z"), 2);
+    TU_OK(ADD(IN_MEA, "pong", "2026-11-23T11:02:00.000Z", NULL, p, "{}", NULL));
+    assert_int_equal(next_matches_check(fw, p, "2026-11-23T11:03:00.000Z"), 1);
+    /* a sealed message: unseen by others, who get NOTFOUND (and intake
+     * refuses their answers) */
+    comity_record *r = mk(PK_MOFA, "request", "2026-11-23T12:00:00.000Z", "in.mea", NULL,
+                          "{" REQ_OK "}", true);
+    snprintf(s, sizeof s, "%s", comity_record_id(r));
+    TU_OK(comity_framework_add(fw, r, NULL, 0, E));
+    comity_record_free(r);
+    assert_int_equal(next_matches_check(fw, s, "2026-11-23T12:01:00.000Z"), 2 + 1);
+    TU_FAILS(comity_framework_message_next(fw, s, "us.cisa", &json, E), COMITY_ERR_NOTFOUND,
+             "no message");
+    TU_FAILS(comity_framework_message_next(fw, "request--nope", "in.mea", &json, E),
+             COMITY_ERR_NOTFOUND, "no message");
+    comity_framework_free(fw);
+}
+
 /* ---- pings ------------------------------------------------------------- */
 
 static void test_pings(void **state)
@@ -911,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_sealed),
         cmocka_unit_test(test_state_recipient_and_inbox),
+        cmocka_unit_test(test_message_next),
         cmocka_unit_test(test_pings),
         cmocka_unit_test(test_alloc_failures),
     };

@@ -265,22 +265,17 @@ static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
 }
 
 /* ack, reply, close, pong: the rules of the status machine. */
-static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
-                             const comity_record *rec, json_t *body,
-                             int64_t created, bool dry, comity_error *err)
+/* The status machine's rule for answers: whether `author` may send an
+ * answer of type t (`type` its name) to message m (`ref` its id), created
+ * at `created`, given m's state now.  The one rule intake applies
+ * (add_answer) and the message view's `next` offers
+ * (comity_framework_message_next).  OUT *slot: the author's slot when it
+ * answers as a recipient (NULL for close). */
+static comity_err answer_rule(const msg *m, enum cy_fw_type t, const char *type,
+                              const char *author, const char *ref, int64_t created,
+                              const char *created_text, rcpt **slot, comity_error *err)
 {
-    const char *type = comity_record_type(rec), *author = comity_record_author(rec);
-    if (comity_record_refs_count(rec) == 0)
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "%s.refs: want the id of the message it answers first",
-                       type);
-    const char *ref = comity_record_ref(rec, 0);
-    msg *m = find_msg(fw, ref);
-    /* a message its author may not see is answered as one that does not
-     * exist: the refusal does not tell that it does */
-    if (!m || !cy_fw_may_see(m, author))
-        return cy_fail(err, COMITY_ERR_NOTFOUND,
-                       "%s.refs[0]: no message %.100s is known", type, ref);
+    *slot = NULL;
     bool is_ping = m->type == CY_FW_PING;
     if (t == CY_FW_PONG && !is_ping)
         return cy_fail(err, COMITY_ERR_INVALID,
@@ -297,7 +292,7 @@ static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.created: %s is before %s, the created time of %.100s, which "
                        "it answers (rule answer-after-message)",
-                       type, comity_record_created(rec), mc, ref);
+                       type, created_text, mc, ref);
     }
     if (t == CY_FW_CLOSE) {
         if (strcmp(author, m->author) != 0)
@@ -307,12 +302,6 @@ static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
         if (m->closed)
             return cy_fail(err, COMITY_ERR_CONFLICT,
                            "close: %.100s is already closed", ref);
-        if (dry)
-            return COMITY_OK;
-        if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
-            return cy_fw_nomem(err);
-        m->closed = true;
-        m->closed_ms = created;
         return COMITY_OK;
     }
     rcpt *r = recipient(m, author);
@@ -331,6 +320,40 @@ static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
     if (t == CY_FW_ACK && r->state == COMITY_MSG_ACKNOWLEDGED)
         return cy_fail(err, COMITY_ERR_CONFLICT,
                        "ack: %s already acknowledged %.100s", r->party, ref);
+    *slot = r;
+    return COMITY_OK;
+}
+
+static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
+                             const comity_record *rec, json_t *body,
+                             int64_t created, bool dry, comity_error *err)
+{
+    const char *type = comity_record_type(rec), *author = comity_record_author(rec);
+    if (comity_record_refs_count(rec) == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs: want the id of the message it answers first",
+                       type);
+    const char *ref = comity_record_ref(rec, 0);
+    msg *m = find_msg(fw, ref);
+    /* a message its author may not see is answered as one that does not
+     * exist: the refusal does not tell that it does */
+    if (!m || !cy_fw_may_see(m, author))
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "%s.refs[0]: no message %.100s is known", type, ref);
+    rcpt *r;
+    comity_err rc = answer_rule(m, t, type, author, ref, created, comity_record_created(rec),
+                                &r, err);
+    if (rc)
+        return rc;
+    if (t == CY_FW_CLOSE) {
+        if (dry)
+            return COMITY_OK;
+        if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+            return cy_fw_nomem(err);
+        m->closed = true;
+        m->closed_ms = created;
+        return COMITY_OK;
+    }
     comity_msg_state next = COMITY_MSG_ACKNOWLEDGED;
     if (t == CY_FW_PONG)
         next = COMITY_MSG_ANSWERED;
@@ -373,6 +396,40 @@ comity_err comity_framework_delivered(comity_framework *fw, const char *id,
 }
 
 /* ---- queries -------------------------------------------------------------- */
+
+comity_err comity_framework_message_next(const comity_framework *fw, const char *id,
+                                         const char *party, char **json, comity_error *err)
+{
+    *json = NULL;
+    const msg *m = id && party ? find_msg(fw, id) : NULL;
+    if (!m || !cy_fw_may_see(m, party))
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "next: no message %.100s visible to %.64s",
+                       id ? id : "(null)", party ? party : "(null)");
+    static const struct {
+        enum cy_fw_type t;
+        const char *name, *who;
+    } answers[] = {{CY_FW_ACK, "ack", "recipient"},
+                   {CY_FW_REPLY, "reply", "recipient"},
+                   {CY_FW_PONG, "pong", "recipient"},
+                   {CY_FW_CLOSE, "close", "author"}};
+    json_t *a = json_array();
+    if (!a)
+        return cy_fw_nomem(err);
+    for (size_t i = 0; i < CY_ARRAY_LEN(answers); i++) {
+        rcpt *slot;
+        /* created: any time after the message (the rule's time check
+         * concerns a record's own date, not what is allowed now) */
+        if (answer_rule(m, answers[i].t, answers[i].name, party, id, INT64_MAX, "", &slot,
+                        NULL))
+            continue;
+        if (json_array_append_new(a, json_pack("{s:s, s:[s]}", "type", answers[i].name, "who",
+                                               answers[i].who))) {
+            json_decref(a);
+            return cy_fw_nomem(err);
+        }
+    }
+    return cy_fw_dump(a, json, err);
+}
 
 comity_err comity_framework_status(const comity_framework *fw, const char *id,
                                    const char *party, int64_t now_ms,

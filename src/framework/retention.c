@@ -475,10 +475,11 @@ comity_err comity_framework_destroyed(const comity_framework *fw, const char *sh
         const cy_case *c = cy_case_find(fw, json_string_value(json_object_get(d, "case")));
         if (party && (!c || !cy_case_roles(c, party)))
             continue;
-        json_t *o = json_pack("{s:s, s:O, s:O, s:O}", "sha256", sha256, "destroyed",
+        json_t *o = json_pack("{s:s, s:O, s:O, s:O, s:O?}", "sha256", sha256, "destroyed",
                               json_object_get(d, "at"), "record",
                               json_object_get(d, "record"), "case",
-                              json_object_get(d, "case"));
+                              json_object_get(d, "case"), "custodian",
+                              json_object_get(d, "custodian"));
         if (!o)
             return cy_fw_nomem(err);
         return cy_fw_dump(o, json, err);

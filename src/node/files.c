@@ -380,11 +380,22 @@ void cy_files_handle(cy_req *r, cy_resp *w)
         json_t *g = gone ? json_loads(gone, 0, NULL) : NULL;
         comity_free(gone);
         if (g) {
-            cy_resp_rule(r, w, 410, "gone", "retention", "file %.64s was destroyed on %s by "
-                         "record %s (case %s)", hash,
-                         json_string_value(json_object_get(g, "destroyed")),
-                         json_string_value(json_object_get(g, "record")),
-                         json_string_value(json_object_get(g, "case")));
+            /* the description, and the same facts as fields for a client
+             * to say in its words (the web UI): when, which record, which
+             * case, and whether the node's retention job (its custodian)
+             * destroyed it */
+            const char *when = json_string_value(json_object_get(g, "destroyed"));
+            const char *rec = json_string_value(json_object_get(g, "record"));
+            const char *kase = json_string_value(json_object_get(g, "case"));
+            char desc[512];
+            snprintf(desc, sizeof desc, "file %.64s was destroyed on %s by record %s (case %s)",
+                     hash, when ? when : "?", rec ? rec : "?", kase ? kase : "?");
+            cy_resp_json(r, w, 410, "application/json",
+                         json_pack("{s:s, s:s, s:s, s:i, s:s?, s:s?, s:s?, s:b}", "error", "gone",
+                                   "rule", "retention", "description", desc, "status", 410,
+                                   "destroyed", when, "record", rec, "case", kase,
+                                   "by_retention",
+                                   json_is_true(json_object_get(g, "custodian"))));
             json_decref(g);
             return;
         }

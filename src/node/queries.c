@@ -285,8 +285,13 @@ static void message(cy_req *r, cy_resp *w, const char *id)
         comity_framework_status(fw, id, r->who.name, now, &mine, NULL) == COMITY_OK;
     comity_err rc = COMITY_ERR_DENIED;
     json_t *slots = NULL;
+    char *next = NULL;
     if (author || recipient || is_operator(r)) {
         rc = comity_framework_status(fw, id, a.party, now, &s, &e);
+        /* what the caller may answer now: the framework's rule (none for
+         * the operator, who answers nothing) */
+        if (!rc && (author || recipient))
+            rc = comity_framework_message_next(fw, id, r->who.name, &next, &e);
         slots = json_array();
         size_t nto = comity_record_to_count(rec);
         for (size_t i = 0; i < nto && !rc; i++) {
@@ -323,8 +328,11 @@ static void message(cy_req *r, cy_resp *w, const char *id)
             json_object_set_new(v, "party", json_string(a.party));
         json_object_set_new(v, "slots", slots);
         slots = NULL;
+        json_t *nx = next ? json_loads(next, 0, NULL) : json_array();
+        json_object_set_new(v, "next", nx ? nx : json_array());
         cy_resp_json(r, w, 200, "application/json", v);
     }
+    comity_free(next);
     json_decref(slots);
     comity_record_free(rec);
 }

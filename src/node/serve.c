@@ -38,7 +38,8 @@
  *
  * Routes:
  *   GET  /                     a pointer to the rest (JSON)
- *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots
+ *   GET  /v1/node              origin, node signing key, log checkpoint, TAXII roots,
+ *                              the cap on an evidence file (max_file)
  *   GET  /taxii2/ and /{api-root}/...   TAXII 2.1 (taxii.c)
  *   GET  /log/checkpoint, /log/tile/...  the log, c2sp.org/tlog-tiles (tiles.c)
  *   POST /witness/add-checkpoint         c2sp.org/tlog-witness (tiles.c)
@@ -77,6 +78,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "files/files.h"
 #include "node/alerts.h"
 #include "node/conns.h"
 #include "node/files.h"
@@ -206,7 +208,8 @@ static void route_root(cy_req *r, cy_resp *w)
     cy_resp_json(r, w, 200, "application/json", v);
 }
 
-/* GET /v1/node: who this node is (origin, signing key, TAXII root). */
+/* GET /v1/node: who this node is (origin, signing key, TAXII root, the cap
+ * on an evidence file). */
 static void node_info(cy_req *r, cy_resp *w)
 {
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
@@ -230,6 +233,11 @@ static void node_info(cy_req *r, cy_resp *w)
     json_t *v = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:s}", "origin", r->node->origin,
                           "vkey", vkey, "witness_vkey", wvkey, "checkpoint", cp,
                           "taxii_discovery", "/taxii2/", "taxii_api_root", root);
+    /* the cap on an evidence file, so that a client refuses a file before
+     * sealing it rather than after sending it (the node refuses it anyway) */
+    if (v && r->node->files)
+        json_object_set_new(v, "max_file",
+                            json_integer((json_int_t)cy_files_max_size(r->node->files)));
     cy_free(vkey);
     cy_free(wvkey);
     comity_free(cp);

@@ -52,6 +52,11 @@ check "severity 5: the flag's ack time" 200 "$(req GET "/v1/framework/messages/$
 check "severity 5: due 09:30" "2026-11-23T09:30:00.000Z" "$(jbody .ack_due)"
 check "severity 4: node.conf's" 200 "$(req GET "/v1/framework/messages/$ID4" -H "Authorization: Token $TB")"
 check "severity 4: due 09:20" "2026-11-23T09:20:00.000Z" "$(jbody .ack_due)"
+check "the recipient may answer now (next, the framework's rule)" "ack reply" "$(jbody '[.next[].type] | join(" ")')"
+req GET "/v1/framework/messages/$ID4" -H "Authorization: Token $TA" >/dev/null
+check "the author may close it" "close" "$(jbody '[.next[].type] | join(" ")')"
+req GET "/v1/framework/messages/$ID4" -H "Authorization: Token $OPTOKEN" >/dev/null
+check "the operator answers nothing" "" "$(jbody '[.next[].type] | join(" ")')"
 check "inbox" 200 "$(req GET /v1/framework/inbox -H "Authorization: Token $TB")"
 check "inbox: two awaiting" 2 "$(jbody '.awaiting_me | length')"
 check "inbox: sorted by due" "$ID4" "$(jbody '.awaiting_me[0].id')"

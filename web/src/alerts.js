@@ -6,11 +6,11 @@
 // where, never what: the screen says so.
 //
 // app.js hands in what every screen uses (api, Screen, Status), so this
-// file imports nothing of app.js.  English only so far, like the login,
-// directory and log screens.
+// file imports nothing of app.js.  Text from the catalogs (alerts.*).
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import htm from 'htm';
+import { t } from './i18n.js';
 
 const html = htm.bind(h);
 
@@ -29,17 +29,17 @@ export function Alerts({ api, Screen, Status }) {
     setErr(null);
     // early feedback only: the node decides (and says why next to the field)
     if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
-      setErr('Give an e-mail address, like duty-officer@ministry.example.');
+      setErr(t('alerts.email.bad'));
       f.email.focus();
       return;
     }
     if (!f.new.checked && !f.overdue.checked) {
-      setMsg({ error: true, text: 'Choose new items, overdue items or both (or stop alerts).' });
+      setMsg({ error: true, text: t('alerts.neither') });
       return;
     }
     try {
       setCur(await api('PUT', '/v1/alerts', { email, new: f.new.checked, overdue: f.overdue.checked }));
-      setMsg({ text: `Alerts on: mail goes to ${email}.` });
+      setMsg({ text: t('alerts.on.sent', { email }) });
     } catch (e) {
       if (e.status === 400 && /email/.test(e.message)) { setErr(e.message); f.email.focus(); }
       else setMsg({ error: true, text: e.message });
@@ -49,32 +49,28 @@ export function Alerts({ api, Screen, Status }) {
   async function stop() {
     try {
       setCur(await api('DELETE', '/v1/alerts'));
-      setMsg({ text: 'Alerts off: the node sends you no mail.' });
+      setMsg({ text: t('alerts.off.sent') });
     } catch (e) { setMsg({ error: true, text: e.message }); }
   }
 
   const on = cur && cur.email;
-  return html`<${Screen} title="E-mail alerts">
-    <p>Your node can send one e-mail when something new awaits you, or when something you must
-      answer falls overdue: at most one mail every ${cur ? cur.interval : '…'}. The mail says only
-      that something awaits you and where (this node's address), never what: no type, sender,
-      subject or state.</p>
-    ${cur && !cur.relay && html`<p class="msg error" role="status">This node sends no e-mail: its
-      operator has not set up a mail relay (node.conf <code>smtp_url</code>).</p>`}
+  return html`<${Screen} title=${t('alerts.title')}>
+    <p>${t('alerts.help', { interval: cur ? cur.interval : '…' })}</p>
+    ${cur && !cur.relay && html`<p class="msg error" role="status">${t('alerts.norelay')} <code>smtp_url</code>).</p>`}
     ${cur && html`<form onSubmit=${save} novalidate>
-      <div class="field"><label for="alert-email">E-mail address</label>
+      <div class="field"><label for="alert-email">${t('alerts.email')}</label>
         <input id="alert-email" name="email" type="email" autocomplete="email" value=${cur.email || ''}
           aria-invalid=${err ? 'true' : 'false'} aria-describedby=${err ? 'alert-email-err' : undefined}
           disabled=${!cur.relay} />
         ${err && html`<p id="alert-email-err" class="field-error">${err}</p>`}</div>
-      <fieldset><legend>Tell me of</legend>
-        <label><input name="new" type="checkbox" checked=${on ? cur.new : true} disabled=${!cur.relay} /> new items</label>
-        <label><input name="overdue" type="checkbox" checked=${on ? cur.overdue : true} disabled=${!cur.relay} /> overdue items</label>
+      <fieldset><legend>${t('alerts.tell')}</legend>
+        <label><input name="new" type="checkbox" checked=${on ? cur.new : true} disabled=${!cur.relay} /> ${t('alerts.new')}</label>
+        <label><input name="overdue" type="checkbox" checked=${on ? cur.overdue : true} disabled=${!cur.relay} /> ${t('alerts.overdue')}</label>
       </fieldset>
-      <button type="submit" disabled=${!cur.relay}>${on ? 'Save' : 'Turn alerts on'}</button>
-      ${on && html` <button type="button" onClick=${stop}>Stop alerts</button>`}
+      <button type="submit" disabled=${!cur.relay}>${on ? t('alerts.save') : t('alerts.turnon')}</button>
+      ${on && html` <button type="button" onClick=${stop}>${t('alerts.stop')}</button>`}
     </form>
-    <p>${on ? html`Alerts are on, to <strong>${cur.email}</strong>.` : 'Alerts are off.'}</p>`}
+    <p>${on ? html`${t('alerts.areon')} <strong>${cur.email}</strong>.` : t('alerts.areoff')}</p>`}
     <${Status} msg=${msg} />
   <//>`;
 }

@@ -72,6 +72,19 @@ export async function readRecord(env) {
   return { payload, verified, body, opened, openError };
 }
 
+// The age recipients a record or file to `to` is sealed to: every office
+// of a bare state, each named party, and the author.
+export async function recipientsFor(to) {
+  const ps = await parties();
+  const rcpts = [S.key.recipient];
+  for (const t of to) {
+    const hits = ps.filter((p) => p.name === t || (!t.includes('.') && p.name.split('.')[0] === t));
+    if (!hits.length) throw new Error(`no registered party ${t} to seal to`);
+    for (const p of hits) rcpts.push(p.recipient);
+  }
+  return rcpts;
+}
+
 // Builds, seals when amber/red, signs and posts a record.  `to` names
 // parties or bare states; a sealed body goes to every office of a bare
 // state, to each named party and to the author.
@@ -81,16 +94,7 @@ export async function send(type, tlp, to, refs, body) {
   if (to.length) payload.to = to;
   if (refs.length) payload.refs = refs;
   if (tlp === 'clear' || tlp === 'green') payload.body = body;
-  else {
-    const ps = await parties();
-    const rcpts = [S.key.recipient];
-    for (const t of to) {
-      const hits = ps.filter((p) => p.name === t || (!t.includes('.') && p.name.split('.')[0] === t));
-      if (!hits.length) throw new Error(`no registered party ${t} to seal to`);
-      for (const p of hits) rcpts.push(p.recipient);
-    }
-    payload.sealed = await C.seal(rcpts, JSON.stringify(body));
-  }
+  else payload.sealed = await C.seal(await recipientsFor(to), JSON.stringify(body));
   const env = C.signRecord(S.key, payload);
   const r = await api('POST', '/v1/records', env);
   return { id: payload.id, log_index: r.log_index };

@@ -1,11 +1,14 @@
 // i18n.js: the UI's message catalogs and the chosen language.
-// English is the reference catalog; French and Arabic cover the shell, the
-// inbox, the message, the compose and the case screens (a key missing from
-// a catalog falls back to English).  The choice is kept in localStorage
+// English is the reference catalog; French and Arabic cover every screen
+// and validate.js's messages (a key missing from a catalog falls back to
+// English).  The choice is kept in localStorage
 // (`comity.lang`, a language code, nothing else) and applied to <html>:
 // its lang, and dir="rtl" for Arabic; the style sheet uses logical
 // properties only, so the layout mirrors by itself.
 // t(key, vars) formats "{name}" placeholders from vars.
+
+import { FILES } from './i18n-files.js';
+import { MORE } from './i18n-more.js';
 
 export const LANGS = [
   { code: 'en', name: 'English' },
@@ -390,6 +393,9 @@ const ar = {
 };
 
 export const CATALOGS = { en, fr, ar };
+// evidence files (screens/case-files.js), and the screens issue 15 left in
+// English (i18n-more.js): blocks of their own
+for (const part of [FILES, MORE]) for (const c of Object.keys(part)) Object.assign(CATALOGS[c], part[c]);
 let lang = 'en';
 
 export function t(key, vars) {

@@ -1,7 +1,10 @@
 // validate.js: early feedback on a message body, by the rules the node
 // applies (docs/framework.md, "Record types and body schemas").  The node
 // decides: this only spares a round trip and puts the error next to the
-// field.  Each function returns {field: message} (empty when valid).
+// field.  Each function returns {field: message} (empty when valid), the
+// messages from the catalogs (i18n.js's v.* keys) in the chosen language.
+
+import { t } from './i18n.js';
 
 export const SECTORS = ['energy', 'water', 'health', 'finance', 'transport', 'communications',
   'government', 'food', 'chemical', 'nuclear', 'space', 'digital-infrastructure',
@@ -30,37 +33,37 @@ export function validTime(v) {
 
 function text(errs, field, v, required, max = 4096) {
   if (v === undefined || v === '') {
-    if (required) errs[field] = 'required';
+    if (required) errs[field] = t('v.required');
     return;
   }
   const n = bytes(v);
-  if (n < 1 || n > max) errs[field] = `1 to ${max} bytes`;
+  if (n < 1 || n > max) errs[field] = t('v.bytes', { max });
 }
 
 // The recipients: party names, none the author or the author's state.
 export function checkTo(to, author) {
   const errs = {};
   const state = author.split('.')[0];
-  if (!to.length) errs.to = 'name at least one state or party';
+  if (!to.length) errs.to = t('v.to.none');
   for (const p of to) {
-    if (!PARTY.test(p) || p.length > 64) errs.to = `'${p}' is not a party or state name`;
-    else if (p === author || p === state) errs.to = `'${p}' is you or your own state`;
+    if (!PARTY.test(p) || p.length > 64) errs.to = t('v.to.bad', { p });
+    else if (p === author || p === state) errs.to = t('v.to.self', { p });
   }
   return errs;
 }
 
 export function checkTime(errs, field, v, created) {
   if (!v) return;
-  if (!validTime(v)) errs[field] = 'want a date and time (RFC 3339)';
-  else if (Date.parse(v) <= Date.parse(created)) errs[field] = 'must be later than now';
+  if (!validTime(v)) errs[field] = t('v.time3339');
+  else if (Date.parse(v) <= Date.parse(created)) errs[field] = t('v.later');
 }
 
 export function checkNotification(b, created) {
   const errs = {};
-  if (!Number.isInteger(b.severity) || b.severity < 1 || b.severity > 5) errs.severity = 'want 1 to 5';
-  if (!SECTORS.includes(b.sector)) errs.sector = 'choose a sector';
+  if (!Number.isInteger(b.severity) || b.severity < 1 || b.severity > 5) errs.severity = t('v.severity');
+  if (!SECTORS.includes(b.sector)) errs.sector = t('v.sector');
   text(errs, 'summary', b.summary, true);
-  if (b.norm !== undefined && !NORMS.includes(b.norm)) errs.norm = 'want 13a to 13k';
+  if (b.norm !== undefined && !NORMS.includes(b.norm)) errs.norm = t('v.norm');
   text(errs, 'requested_action', b.requested_action, false);
   checkTime(errs, 'respond_by', b.respond_by, created);
   text(errs, 'case', b.case, false, 128);
@@ -69,12 +72,12 @@ export function checkNotification(b, created) {
 
 export function checkRequest(b, created) {
   const errs = {};
-  if (!REQUEST_KINDS.includes(b.kind)) errs.kind = 'choose a kind';
-  if (b.norm !== '13c' && b.norm !== '13h') errs.norm = 'want 13c or 13h';
+  if (!REQUEST_KINDS.includes(b.kind)) errs.kind = t('v.kind');
+  if (b.norm !== '13c' && b.norm !== '13h') errs.norm = t('v.norm.request');
   text(errs, 'asked', b.asked, true);
   if (b.severity !== undefined && (!Number.isInteger(b.severity) || b.severity < 1 || b.severity > 5))
-    errs.severity = 'want 1 to 5';
-  if (b.sector !== undefined && !SECTORS.includes(b.sector)) errs.sector = 'choose a sector';
+    errs.severity = t('v.severity');
+  if (b.sector !== undefined && !SECTORS.includes(b.sector)) errs.sector = t('v.sector');
   checkTime(errs, 'respond_by', b.respond_by, created);
   text(errs, 'case', b.case, false, 128);
   return errs;
@@ -91,8 +94,8 @@ export const POC_KINDS = ['diplomatic', 'technical', 'le-24x7', 'central-authori
 
 export function checkPing(b) {
   const errs = {};
-  if (typeof b.announced !== 'boolean') errs.announced = 'want announced or not';
-  if (b.kind !== undefined && !POC_KINDS.includes(b.kind)) errs.kind = 'choose a contact kind';
+  if (typeof b.announced !== 'boolean') errs.announced = t('v.announced');
+  if (b.kind !== undefined && !POC_KINDS.includes(b.kind)) errs.kind = t('v.pockind');
   text(errs, 'round', b.round, false, 128);
   return errs;
 }
@@ -102,31 +105,31 @@ const TZ = /^(UTC|[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z][A-Za-z0-9_+-]*){1,2})$/;
 const LANG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
 
 function channelError(c) {
-  if (!CHANNEL_TYPES.includes(c.type)) return `'${c.type}' is not a channel type (${CHANNEL_TYPES.join(', ')})`;
+  if (!CHANNEL_TYPES.includes(c.type)) return t('v.chan.type', { type: c.type, types: CHANNEL_TYPES.join(', ') });
   const n = bytes(c.value);
-  if (n < 1 || n > 512) return 'a channel value is 1 to 512 bytes';
-  if (c.type === 'email' && (c.value.split('@').length !== 2 || /\s/.test(c.value))) return `'${c.value}' is not an e-mail address`;
+  if (n < 1 || n > 512) return t('v.chan.len');
+  if (c.type === 'email' && (c.value.split('@').length !== 2 || /\s/.test(c.value))) return t('v.chan.email', { v: c.value });
   if ((c.type === 'phone' || c.type === 'fax') && !(/^\+[0-9 -]+$/.test(c.value) &&
       (c.value.match(/[0-9]/g) || []).length >= 4 && (c.value.match(/[0-9]/g) || []).length <= 15))
-    return `'${c.value}': want + then 4 to 15 digits`;
-  if (c.type === 'url' && !c.value.startsWith('https://')) return `'${c.value}': want an https:// address`;
-  if (c.type === 'comity' && !PARTY.test(c.value)) return `'${c.value}' is not a party name`;
+    return t('v.chan.phone', { v: c.value });
+  if (c.type === 'url' && !c.value.startsWith('https://')) return t('v.chan.url', { v: c.value });
+  if (c.type === 'comity' && !PARTY.test(c.value)) return t('v.notparty', { p: c.value });
   return null;
 }
 
 // A point of contact (poc body), not a withdrawal.
 export function checkPoc(b) {
   const errs = {};
-  if (!POC_KINDS.includes(b.kind)) errs.kind = 'choose a contact kind';
+  if (!POC_KINDS.includes(b.kind)) errs.kind = t('v.pockind');
   text(errs, 'organisation', b.organisation, true, 256);
   text(errs, 'name', b.name, false, 256);
   text(errs, 'title', b.title, false, 256);
-  if (!b.channels.length || b.channels.length > 16) errs.channels = 'give 1 to 16 channels, one a line';
+  if (!b.channels.length || b.channels.length > 16) errs.channels = t('v.channels');
   for (const c of b.channels) { const e = channelError(c); if (e) { errs.channels = e; break; } }
-  if (!b.time_zone || b.time_zone.length > 64 || !TZ.test(b.time_zone)) errs.time_zone = 'want UTC or Area/Location (Europe/Paris)';
-  if (!b.languages.length || b.languages.length > 16) errs.languages = 'give 1 to 16 languages (en, fr, ur-PK)';
-  for (const l of b.languages) if (!LANG.test(l)) errs.languages = `'${l}' is not a language tag`;
-  if (b.party !== undefined && !PARTY.test(b.party)) errs.party = 'not a party name';
+  if (!b.time_zone || b.time_zone.length > 64 || !TZ.test(b.time_zone)) errs.time_zone = t('v.tz');
+  if (!b.languages.length || b.languages.length > 16) errs.languages = t('v.langs');
+  for (const l of b.languages) if (!LANG.test(l)) errs.languages = t('v.lang', { l });
+  if (b.party !== undefined && !PARTY.test(b.party)) errs.party = t('v.party');
   return errs;
 }
 
@@ -145,17 +148,17 @@ const stixId = (s) => {
 };
 export function checkIndicators(v) {
   if (Array.isArray(v)) {
-    if (!v.length || v.length > 1024) return 'want 1 to 1024 STIX ids';
+    if (!v.length || v.length > 1024) return t('v.stix.count');
     const i = v.findIndex((s) => !stixId(s));
-    return i < 0 ? null : `item ${i}: want a STIX id ("indicator--<uuid>")`;
+    return i < 0 ? null : t('v.stix.item', { i });
   }
-  if (!v || typeof v !== 'object' || v.type !== 'bundle') return 'want a STIX bundle or an array of STIX ids';
-  if (!stixId(v.id) || !v.id.startsWith('bundle--')) return 'the bundle\'s id: want "bundle--<uuid>"';
+  if (!v || typeof v !== 'object' || v.type !== 'bundle') return t('v.stix.shape');
+  if (!stixId(v.id) || !v.id.startsWith('bundle--')) return t('v.stix.bundleid');
   if (v.objects === undefined) return null;
-  if (!Array.isArray(v.objects)) return 'the bundle\'s objects: want an array';
+  if (!Array.isArray(v.objects)) return t('v.stix.objects');
   const i = v.objects.findIndex((o) => !o || typeof o !== 'object' || Array.isArray(o) ||
     typeof o.type !== 'string' || !stixId(o.id));
-  return i < 0 ? null : `object ${i}: want a STIX object with type and id`;
+  return i < 0 ? null : t('v.stix.object', { i });
 }
 
 // ---- cases ----------------------------------------------------------------
@@ -172,37 +175,37 @@ const PARTY_MAX = 64;
 function fieldError(f, v) {
   switch (f.kind) {
     case 'text':
-      return typeof v === 'string' && bytes(v) >= 1 && bytes(v) <= f.max ? null : `1 to ${f.max} bytes`;
+      return typeof v === 'string' && bytes(v) >= 1 && bytes(v) <= f.max ? null : t('v.bytes', { max: f.max });
     case 'time':
-      return validTime(v) ? null : 'want a date and time';
+      return validTime(v) ? null : t('v.time');
     case 'enum':
-      return f.vocab.includes(v) ? null : `want one of ${f.vocab.join(', ')}`;
+      return f.vocab.includes(v) ? null : t('v.enum', { words: f.vocab.join(', ') });
     case 'true':
-      return v === true ? null : 'required: must be confirmed';
+      return v === true ? null : t('v.true');
     case 'bool':
-      return typeof v === 'boolean' ? null : 'want yes or no';
+      return typeof v === 'boolean' ? null : t('v.bool');
     case 'int':
       // past 2^53 - 1 a JavaScript number is no longer exact (2^53 + 1
       // reads as 2^53): such a number is refused here, whatever the limit
       return Number.isSafeInteger(v) && v >= f.min && v <= f.max ? null
-        : `want a whole number from ${f.min} to ${Math.min(f.max, Number.MAX_SAFE_INTEGER)}`;
+        : t('v.int', { min: f.min, max: Math.min(f.max, Number.MAX_SAFE_INTEGER) });
     case 'sha256':
-      return typeof v === 'string' && HEX64.test(v) ? null : 'want 64 lowercase hex digits (SHA-256)';
+      return typeof v === 'string' && HEX64.test(v) ? null : t('v.sha256');
     case 'party':
-      return typeof v === 'string' && v.length <= PARTY_MAX && PARTY.test(v) ? null : 'want a party name (pk.mofa)';
+      return typeof v === 'string' && v.length <= PARTY_MAX && PARTY.test(v) ? null : t('v.partyname');
     case 'parties': case 'texts': {
-      if (!Array.isArray(v) || !v.length || v.length > f.max) return `give 1 to ${f.max}, one a line`;
+      if (!Array.isArray(v) || !v.length || v.length > f.max) return t('v.lines', { max: f.max });
       const i = v.findIndex((s) => typeof s !== 'string' || bytes(s) < 1 || bytes(s) > f.item_max ||
         (f.kind === 'parties' && !PARTY.test(s)));
-      return i < 0 ? null : `line ${i + 1}: ${f.kind === 'parties' ? 'not a party name' : `1 to ${f.item_max} bytes`}`;
+      return i < 0 ? null : f.kind === 'parties' ? t('v.line.party', { n: i + 1 }) : t('v.line.bytes', { n: i + 1, max: f.item_max });
     }
     case 'files':
       // documents carried apart as sealed files (`comity case upload`)
       return Array.isArray(v) && v.length >= 1 && v.length <= f.max &&
         v.every((o) => o && typeof o === 'object' && HEX64.test(o.sha256) && Number.isSafeInteger(o.size) && o.size >= 0)
-        ? null : `give 1 to ${f.max} files, each {sha256, size}`;
+        ? null : t('v.files', { max: f.max });
     default:
-      return `unknown field kind ${f.kind}`;
+      return t('v.kindunknown', { kind: f.kind });
   }
 }
 
@@ -230,12 +233,12 @@ export function checkCaseBody(type, b) {
     if (e) errs[f.name] = e;
   }
   if (type.name === 'consult-propose' && b.date === undefined && b.format === undefined)
-    errs.date = errs.date || 'give another date or format';
+    errs.date = errs.date || t('v.propose');
   if (type.name === 'consult-document' && b.content === undefined && b.sha256 === undefined)
-    errs.content = errs.content || 'give the content, or the SHA-256 of a file carried apart';
+    errs.content = errs.content || t('v.document');
   if (type.name === 'consult-close' && (b.outcome === 'agreed-statement' || b.outcome === 'partial') &&
       b.statement === undefined)
-    errs.statement = errs.statement || `an outcome ${b.outcome} needs the statement`;
+    errs.statement = errs.statement || t('v.close', { outcome: b.outcome });
   return errs;
 }
 
@@ -247,15 +250,15 @@ export function checkCaseOpening(mech, author, requested, thirds, refs) {
   const errs = {};
   const mine = author.split('.')[0];
   const st = (p) => p.split('.')[0];
-  if (!requested) errs.to = 'name the requested state or party';
-  else if (!PARTY.test(requested) || requested.length > PARTY_MAX) errs.to = `'${requested}' is not a party or state name`;
-  else if (st(requested) === mine) errs.to = 'the requested party is of another state than yours';
-  if (thirds.length > mech.third_max) errs.third = mech.third_max ? `at most ${mech.third_max}` : 'none in this kind of case';
+  if (!requested) errs.to = t('v.requested');
+  else if (!PARTY.test(requested) || requested.length > PARTY_MAX) errs.to = t('v.to.bad', { p: requested });
+  else if (st(requested) === mine) errs.to = t('v.requested.state');
+  if (thirds.length > mech.third_max) errs.third = mech.third_max ? t('v.third.max', { n: mech.third_max }) : t('v.third.none');
   for (const p of thirds) {
-    if (!PARTY.test(p) || p.length > PARTY_MAX) errs.third = `'${p}' is not a party name`;
-    else if (st(p) === mine || (requested && st(p) === st(requested))) errs.third = `'${p}' is of one of the two states`;
+    if (!PARTY.test(p) || p.length > PARTY_MAX) errs.third = t('v.notparty', { p });
+    else if (st(p) === mine || (requested && st(p) === st(requested))) errs.third = t('v.third.state', { p });
   }
-  if (mech.name === 'consultation' && !refs.length) errs.refs = 'name at least one incident or message it is about';
-  for (const r of refs) if (!/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(r)) errs.refs = `'${r}' is not a record id`;
+  if (mech.name === 'consultation' && !refs.length) errs.refs = t('v.refs');
+  for (const r of refs) if (!/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(r)) errs.refs = t('v.refs.bad', { r });
   return errs;
 }

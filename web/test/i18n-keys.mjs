@@ -1,6 +1,6 @@
 // i18n-keys.mjs: every catalog key the UI's code uses exists in the English
 // catalog (src/i18n.js), and in French and Arabic for the screens those
-// cover (the shell, inbox, message, compose and cases).  Run by
+// cover (now every screen, and validate.js's messages).  Run by
 // tests/cli/web_ui.sh:
 //
 //   node test/i18n-keys.mjs [CASE_TYPES_JSON]
@@ -44,7 +44,7 @@ for (const f of files) {
 // OPENINGS): quoted strings of the catalogs' key shape
 for (const f of files) {
   const src = readFileSync(f, 'utf8');
-  for (const m of src.matchAll(/'((?:nav|case|cases|act|dir|inbox|msg|rc|ping|pings|log|login)\.[a-z0-9.-]+)'/g))
+  for (const m of src.matchAll(/'((?:nav|case|cases|act|dir|inbox|msg|rc|ping|pings|log|login|alerts|v|files)\.[a-z0-9.-]+)'/g))
     if (!m[1].endsWith('.')) literal.set(m[1], [...(literal.get(m[1]) || []), f]);
 }
 const en = CATALOGS.en;
@@ -69,6 +69,7 @@ const VALUES = {
   'dir.*': ['nominated', 'updated', 'withdrawn'],
   'inbox.*': ['type', 'state', 'severity', 'sector'],
   'case.refs.*': ['mla', 'help'],
+  'files.*': ['sealing', 'sending', 'fetching'],
 };
 for (const [pat, where] of templates) {
   if (!(pat in VALUES)) { bad(`template key ${pat} (${where[0].replace(/.*\/src\//, '')}): list its values in test/i18n-keys.mjs`); continue; }
@@ -80,18 +81,18 @@ for (const [pat, where] of templates) {
   else ok(`${pat}: all ${vals.length} in the English catalog`);
 }
 
-// French and Arabic: every key of the shell, inbox, message, compose and
-// case screens (and the components they share), those built from case
-// data included
-const REQUIRED = /\/src\/(app|ui|api|router)\.js$|\/screens\/(inbox|message|compose|cases|case|case-open|case-form)\.js$/;
+// French and Arabic: every key of every screen (and of the components
+// they share, and validate.js's messages), those built from case data
+// included
+const REQUIRED = /\/src\/(app|ui|api|router|validate|alerts)\.js$|\/screens\/[a-z-]+\.js$/;
 for (const lang of ['fr', 'ar']) {
   const miss = [...literal.entries()].filter(([k, fs]) => fs.some((f) => REQUIRED.test(f)) && !(k in CATALOGS[lang])).map(([k]) => k);
   for (const [pat, where] of templates) {
     if (!where.some((f) => REQUIRED.test(f)) || !VALUES[pat]) continue;
     miss.push(...VALUES[pat].map((v) => pat.replace('*', v)).filter((k) => !(k in CATALOGS[lang])));
   }
-  if (miss.length) bad(`${lang}: keys of the inbox, message, compose and case screens missing: ${miss.join(', ')}`);
-  else ok(`${lang}: every key of the inbox, message, compose and case screens`);
+  if (miss.length) bad(`${lang}: keys of the screens missing: ${miss.join(', ')}`);
+  else ok(`${lang}: every key of every screen`);
 }
 const unknown = unknownKeys();
 if (unknown.length) bad(`catalog keys that English lacks (typos?): ${unknown.join(', ')}`);

@@ -338,6 +338,24 @@ try {
   await heading(cpage, 'إخطار جديد');
   await axe(cpage, 'compose notification (Arabic)');
   await shot(cpage, 'compose-ar-phone');
+  // validate.js's messages in Arabic, next to their fields
+  await cpage.getByRole('button', { name: 'توقيع وإرسال' }).click();
+  await cpage.locator('#severity-err').waitFor();
+  check('Arabic: the browser\'s own checks speak Arabic', (await cpage.textContent('#severity-err')) === 'من 1 إلى 5' &&
+    (await cpage.textContent('#summary-err')) === 'مطلوب', await cpage.textContent('#severity-err'));
+  await shot(cpage, 'compose-ar-errors-phone');
+  // the directory and the log in Arabic
+  await cpage.getByRole('link', { name: 'الدليل' }).click();
+  await heading(cpage, 'الدليل');
+  await cpage.locator('h2', { hasText: 'سجل التغييرات' }).waitFor();
+  await axe(cpage, 'directory (Arabic)');
+  await noOverflow(cpage, 'Arabic directory at 390x844');
+  await shot(cpage, 'directory-ar-phone');
+  await cpage.getByRole('link', { name: 'السجل' }).click();
+  await heading(cpage, 'السجل');
+  await axe(cpage, 'log (Arabic)');
+  await cpage.getByRole('link', { name: 'إخطار جديد' }).click();
+  await heading(cpage, 'إخطار جديد');
   await cpage.locator('#lang').selectOption('fr');
   await heading(cpage, 'Nouvelle notification');
   check('French: <html lang="fr" dir="ltr">', await cpage.evaluate(() =>
@@ -348,8 +366,11 @@ try {
   await axe(cpage, 'inbox (French)');
   const again = await ctxC.newPage();
   await again.goto(`${url}/`);
-  await heading(again, 'Log in');
-  check('the language choice is remembered', await again.evaluate(() => document.documentElement.lang) === 'fr');
+  await heading(again, 'Connexion');
+  check('the language choice is remembered, the login screen in French', await again.evaluate(() => document.documentElement.lang) === 'fr' &&
+    (await again.textContent('label[for="keyfile"]')) === 'Fichier de clé');
+  await axe(again, 'login (French)');
+  await shot(again, 'login-fr-phone');
   await again.close();
   await cpage.locator('#lang').selectOption('en');
   await heading(cpage, 'Inbox');

@@ -9,6 +9,7 @@ import { t } from '../i18n.js';
 import * as V from '../validate.js';
 import { api, S } from '../api.js';
 import { html, Field, Select } from '../ui.js';
+import { FilePick } from './case-files.js';
 
 // The node's case types, fetched once a session: {mechanisms, byType}.
 export async function caseTypes() {
@@ -49,10 +50,13 @@ function help(f) {
 }
 
 // The fields of case type `type` (from caseTypes().byType), with `errs`.
-export function CaseFields({ type, errs }) {
-  // files (sealed documents carried apart) are attached with
-  // `comity case upload`: the form does not upload them yet
-  return type.fields.filter((f) => f.kind !== 'files').map((f) => (f.kind === 'true' || f.kind === 'bool'
+// A `files` field (sealed documents carried apart) is a file picker when
+// the form can upload (`withFiles`: the case screen, case-files.js), else
+// left out (the opening forms: attach files to a later record).
+export function CaseFields({ type, errs, withFiles }) {
+  return type.fields.filter((f) => f.kind !== 'files' || withFiles).map((f) => (f.kind === 'files'
+    ? html`<${FilePick} f=${f} errs=${errs} />`
+    : f.kind === 'true' || f.kind === 'bool'
     ? html`<div class="field check"><input id=${`f-${f.name}`} name=${f.name} type="checkbox"
         aria-invalid=${errs[f.name] ? 'true' : 'false'}
         aria-describedby=${errs[f.name] ? `${f.name}-err` : (help(f) ? `${f.name}-help` : undefined)} />
@@ -67,7 +71,7 @@ export function readCaseFields(type, elements) {
   const body = {};
   for (const f of type.fields) {
     const el = elements[f.name];
-    if (!el) continue;
+    if (!el || f.kind === 'files') continue; // files: case-files.js
     const v = V.caseFieldValue(f, el.value, el.checked);
     if (v !== undefined) body[f.name] = v;
   }

@@ -2,6 +2,9 @@
 // profile, its clocks (due times in your zone, UTC on hover and focus),
 // follow-up actions, documents, the escalation ladder (consultations), the
 // whole thread opened here, and the actions the framework allows you now.
+// Evidence files (case-files.js): a record type that takes `files` gets a
+// file picker (the file sealed here, uploaded, then listed and attached),
+// and every file the thread names can be fetched and opened here.
 // Those actions are the node's answer (`next` of
 // GET /v1/framework/cases/ID, from the mechanism's status table): this
 // screen offers them and nothing else, and draws each one's form from the
@@ -15,6 +18,7 @@ import * as V from '../validate.js';
 import { S, api, send, readRecord } from '../api.js';
 import { html, Time, Screen, Status, RecordHead } from '../ui.js';
 import { caseTypes, CaseFields, readCaseFields } from './case-form.js';
+import { FileEntry, Progress, filesOf, sendWithFile } from './case-files.js';
 
 const short = (id) => id.split('--')[1].slice(0, 8);
 
@@ -25,7 +29,10 @@ function CaseBody({ rec, type }) {
   if (rec.openError) return html`<p class="msg error" role="alert">${t('msg.cannotopen', { why: rec.openError })}</p>`;
   const b = rec.body || {};
   const label = (k) => (t(`cf.${k}`) === `cf.${k}` ? k : t(`cf.${k}`));
-  const text = (v) => (Array.isArray(v) ? v.join('\n') : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  // files carried apart: by name (size), each fetched under Documents
+  const item = (x) => (x && typeof x === 'object' && typeof x.sha256 === 'string'
+    ? `${x.name || x.sha256.slice(0, 16)} (${t('files.size', { n: x.size })})` : typeof x === 'object' ? JSON.stringify(x) : String(x));
+  const text = (v) => (Array.isArray(v) ? v.map(item).join('\n') : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const kind = (k) => ((type && type.fields.find((f) => f.name === k)) || {}).kind;
   return html`<dl class="body">${Object.keys(b).map((k) => html`<dt>${label(k)}</dt>
     <dd>${kind(k) === 'time' && V.validTime(b[k]) ? html`<${Time} t=${b[k]} />` : text(b[k])}</dd>`)}</dl>`;
@@ -57,15 +64,16 @@ function Tasks({ tasks, recs }) {
 }
 
 // Documents: a consultation's documents, and every file carried apart
-// that a record of the thread names by its SHA-256 (evidence answers).
+// that a record of the thread names (its `files`, or the older single
+// SHA-256), each fetched and opened here on demand (case-files.js).
 function Documents({ thread, recs }) {
-  const docs = thread.filter((e) => e.type === 'consult-document' || ((recs[e.id] && recs[e.id].body) || {}).sha256);
+  const docs = thread.filter((e) => e.type === 'consult-document' || filesOf(recs[e.id] && recs[e.id].body).length);
   if (!docs.length) return null;
-  return html`<h2>${t('case.documents')}</h2><ul>${docs.map((e) => {
+  return html`<h2>${t('case.documents')}</h2><ul>${docs.map((e, i) => {
     const b = (recs[e.id] && recs[e.id].body) || {};
     return html`<li><strong>${b.title || (e.type === 'consult-document' ? t('sealed') : t(`act.${e.type}`))}</strong> — ${e.author}, <${Time} t=${e.created} />
-      ${b.sha256 && html`<br /><small>SHA-256 <code>${b.sha256}</code>${b.size !== undefined ? `, ${b.size} bytes` : ''}${b.media_type ? `, ${b.media_type}` : ''}</small>`}
-      ${b.content && html`<p class="doc">${b.content}</p>`}</li>`; })}</ul>`;
+      ${b.content && html`<p class="doc">${b.content}</p>`}
+      <ul class="files">${filesOf(b).map((f, j) => html`<${FileEntry} f=${f} n=${`${i}-${j}`} key=${f.sha256} />`)}</ul></li>`; })}</ul>`;
 }
 
 function Ladder({ ladder }) {
@@ -81,6 +89,7 @@ function Actions({ c, tlp, types, recs, reload }) {
   const [chosen, setChosen] = useState(null);
   const [errs, setErrs] = useState({});
   const [msg, setMsg] = useState(null);
+  const [prog, setProg] = useState(null);
   const form = useRef(null);
   useEffect(() => {
     const first = form.current && form.current.querySelector('[aria-invalid="true"]');
@@ -95,6 +104,9 @@ function Actions({ c, tlp, types, recs, reload }) {
     ev.preventDefault();
     const body = readCaseFields(type, ev.target.elements);
     const e = V.checkCaseBody(type, body);
+    // a file to carry apart: sealed and sent below, then listed in `files`
+    const file = ev.target.elements.files && ev.target.elements.files.files[0];
+    if (file) delete e.files;
     const refs = [c.id];
     if (chosen === 'consult-action-done') {
       const task = ev.target.elements.task.value;
@@ -103,11 +115,14 @@ function Actions({ c, tlp, types, recs, reload }) {
     setErrs(e);
     if (Object.keys(e).length) { setMsg({ error: true, text: t('c.fix', { n: Object.keys(e).length }) }); return; }
     try {
-      const r = await send(chosen, tlp, to, refs, body);
-      setMsg({ text: t('act.sent', { type: chosen, index: r.log_index }) });
+      const r = file ? await sendWithFile(c, chosen, tlp, to, refs, body, file, setProg)
+        : await send(chosen, tlp, to, refs, body);
+      setProg(null);
+      setMsg({ text: file ? t('files.sent', { type: chosen, index: r.log_index, name: r.file.name, size: r.file.size })
+        : t('act.sent', { type: chosen, index: r.log_index }) });
       setChosen(null);
       reload();
-    } catch (err) { setMsg({ error: true, text: t('act.notsent', { why: err.message }) }); }
+    } catch (err) { setProg(null); setMsg({ error: true, text: t('act.notsent', { why: err.message }) }); }
   }
   return html`<h2 id="case-actions">${t('act.title')}</h2>
     ${c.next.length ? html`<ul class="actions" aria-labelledby="case-actions">${c.next.map((n) => html`<li>
@@ -121,8 +136,9 @@ function Actions({ c, tlp, types, recs, reload }) {
           <option value="">${t('c.choose')}</option>
           ${open.map((k) => html`<option value=${k.id}>${k.what || (recs[k.id] && recs[k.id].body && recs[k.id].body.what) || short(k.id)}</option>`)}</select>
         ${errs.task && html`<p id="task-err" class="field-error">${errs.task}</p>`}</div>`}
-      <${CaseFields} type=${type} errs=${errs} />
-      <button type="submit">${t('c.send')}</button>
+      <${CaseFields} type=${type} errs=${errs} withFiles=${true} />
+      <${Progress} p=${prog} id="upload-progress" />
+      <button type="submit" disabled=${!!prog}>${t('c.send')}</button>
       <button type="button" class="secondary" onClick=${() => setChosen(null)}>${t('case.cancel')}</button>
     </form>`}
     <${Status} msg=${msg} />`;

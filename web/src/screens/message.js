@@ -1,30 +1,27 @@
 // message.js: #/message/ID, a message with its whole thread, the actions
-// allowed now, and its receipt checked in this browser.
+// allowed now (the node's `next`: the status machine's rule, never derived
+// here), and its receipt checked in this browser.
 
 import { useEffect, useState } from 'preact/hooks';
 import * as C from '../crypto.js';
 import * as V from '../validate.js';
 import * as R from '../receipt.js';
 import { t } from '../i18n.js';
-import { S, api, send, nodeInfo, readRecord } from '../api.js';
+import { api, send, nodeInfo, readRecord } from '../api.js';
 import { html, Time, Screen, Status, Body, RecordHead } from '../ui.js';
 
 function Actions({ status, msgRec, reload }) {
-  const me = S.party;
   const [msg, setMsg] = useState(null);
   const [outcome, setOutcome] = useState('answered');
   const [errs, setErrs] = useState({});
-  const slot = (status.slots || []).find((s) => s.party === me ||
-    (!s.party.includes('.') && s.party === me.split('.')[0]));
   const p = msgRec.payload;
-  const ping = p.type === 'ping';
-  const mine = p.author === me && !ping; // a ping is not closed
-  const open = status.state !== 'closed';
-  const fresh = open && slot && (slot.state === 'sent' || slot.state === 'delivered');
-  // what the framework allows now (docs/framework.md, the status machine)
-  const canPong = ping && fresh;
-  const canAck = !ping && fresh;
-  const canReply = !ping && open && slot && ['sent', 'delivered', 'acknowledged'].includes(slot.state);
+  // what the framework allows the caller now: the node's `next` (the
+  // status machine's rule, comity_framework_message_next), nothing else
+  const may = (type) => (status.next || []).some((n) => n.type === type);
+  const canPong = may('pong');
+  const canAck = may('ack');
+  const canReply = may('reply');
+  const canClose = may('close');
   async function act(type, body) {
     try {
       const r = await send(type, p.tlp, [p.author], [p.id], body);
@@ -56,7 +53,7 @@ function Actions({ status, msgRec, reload }) {
       <p>${t('act.pinghelp')}</p>
       <button type="button" onClick=${() => act('pong', {})}>${t('act.pong')}</button>
       <${Status} msg=${msg} />`;
-  if (!canAck && !canReply && !(mine && open))
+  if (!canAck && !canReply && !canClose)
     return html`<h2>${t('act.title')}</h2><p class="empty">${t('act.nothing')}</p><${Status} msg=${msg} />`;
   return html`<h2>${t('act.title')}</h2>
     ${canAck && html`<form onSubmit=${onAck} aria-label=${t('act.ack')}>
@@ -74,7 +71,7 @@ function Actions({ status, msgRec, reload }) {
           aria-describedby=${err ? 'replytext-err' : undefined}></textarea>
         ${err && html`<p id="replytext-err" class="field-error">${err}</p>`}</div>
       <button type="submit">${t('act.sendreply')}</button></form>`}
-    ${mine && open && html`<form onSubmit=${onClose} aria-label=${t('act.close')}>
+    ${canClose && html`<form onSubmit=${onClose} aria-label=${t('act.close')}>
       <div class="field"><label for="closereason">${t('act.closereason')}</label>
         <input id="closereason" name="closereason" /></div>
       <button type="submit">${t('act.closebtn')}</button></form>`}
