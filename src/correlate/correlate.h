@@ -232,4 +232,43 @@ comity_err cy_blind_submit(cy_blind_rounds *r, const char *name, const char *par
 comity_err cy_blind_result(cy_blind_rounds *r, const char *name, const char *party, char **json,
                            comity_error *err);
 
+/* ---- the node's index (live.c) -------------------------------------------- */
+
+#define CY_CORR_LOOKUP_BODY_MAX (4 << 20) /* bytes of a lookup request */
+
+/* node.conf's correlation settings: `correlation_common = N`,
+ * `correlation_exclude = KIND:VALUE` (lines add up). */
+typedef struct cy_corr_conf {
+    size_t common; /* 0: CY_CORR_COMMON_DEFAULT */
+    struct {
+        int kind;
+        char *value; /* owned */
+    } exclude[CY_CORR_EXCLUDE_MAX];
+    size_t nexclude;
+} cy_corr_conf;
+/* Reads node.conf text into *conf (zeroed by the caller); other names are
+ * left to other parts of the node.  USAGE naming the line otherwise. */
+comity_err cy_corr_conf_parse(const char *text, size_t len, cy_corr_conf *conf,
+                              comity_error *err);
+void cy_corr_conf_free(cy_corr_conf *conf);
+
+typedef struct comity_store comity_store;
+typedef struct cy_corr_live cy_corr_live;
+/* The node's index over store `st` (borrowed; must outlive it), with
+ * `conf` applied (may be NULL), and the node's blinded rounds.  OUT *out:
+ * cy_corr_live_free. */
+comity_err cy_corr_live_open(comity_store *st, const cy_corr_conf *conf, cy_corr_live **out,
+                             comity_error *err);
+void cy_corr_live_free(cy_corr_live *l);
+/* cy_corr_shared on the node's index, after catching up with the store. */
+comity_err cy_corr_live_shared(cy_corr_live *l, const char *id, const char *viewer, char **json,
+                               comity_error *err);
+/* A lookup request body {"values": [{"type": KIND, "value": V}...]}
+ * (parsed here, at most CY_CORR_LOOKUP_BODY_MAX bytes and
+ * CY_CORR_LOOKUP_MAX values), answered by cy_corr_lookup. */
+comity_err cy_corr_live_lookup(cy_corr_live *l, const char *body, size_t len,
+                               const char *viewer, char **json, comity_error *err);
+/* The node's blinded rounds (owned by l). */
+cy_blind_rounds *cy_corr_live_blind(cy_corr_live *l);
+
 #endif

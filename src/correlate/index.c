@@ -766,7 +766,7 @@ comity_err cy_corr_shared(const cy_corr *c, const char *id, const char *viewer, 
     *json = NULL;
     struct q q = {.c = c};
     cy_record_visibility(viewer, &q.f);
-    uint32_t h;
+    uint32_t h = 0;
     comity_err rc = visible_holder(c, id, &q, &h, err);
     if (rc)
         return rc;
@@ -851,7 +851,7 @@ comity_err cy_corr_values(const cy_corr *c, const char *id, const char *viewer, 
     *json = NULL;
     struct q q = {.c = c};
     cy_record_visibility(viewer, &q.f);
-    uint32_t h;
+    uint32_t h = 0;
     comity_err rc = visible_holder(c, id, &q, &h, err);
     if (rc)
         return rc;
