@@ -5,7 +5,7 @@
  *   comity correlate holder RECORD-ID             what the node finds
  *   comity correlate lookup KIND:VALUE...         who holds these values
  *   comity correlate local RECORD-ID...           sealed records, here
- *   comity correlate blind-key --to P... [-o F]   a round's shared key
+ *   comity correlate blind-key --to P... [--out F]   a round's shared key
  *   comity correlate blind ROUND --secret F.age [--participants P,...] [FILE]
  *
  * `holder` and `lookup` ask the node (GET /v1/framework/correlation,
@@ -100,7 +100,7 @@ static int holder(struct cli_client *cl, int argc, char **argv)
     if (cli_query_add(&q, "holder", argv[0]))
         return CLI_FAIL;
     char path[512];
-    snprintf(path, sizeof path, "/v1/framework/correlation?%s", q + 1);
+    snprintf(path, sizeof path, "/v1/framework/correlation?%s", q[0] == '&' ? q + 1 : q);
     free(q);
     return ask(cl, "GET", path, NULL, NULL);
 }
