@@ -59,6 +59,7 @@
 #define CY_CORR_EXCLUDE_MAX 4096         /* values on the exclusion list */
 #define CY_CORR_JSON_DEPTH 32            /* nesting followed in a body */
 #define CY_CORR_LOOKUP_MAX 10000         /* values in one lookup request */
+#define CY_CORR_LOOKUP_BODY_MAX (4 << 20) /* bytes of a lookup request */
 #define CY_CORR_ID_MAX 128               /* bytes of a holder id */
 
 /* ---- kinds of value ----------------------------------------------------- */
@@ -95,6 +96,10 @@ const char *cy_corr_kind_name(int kind);
 #define CY_CORR_KEY_MAX 4096
 comity_err cy_corr_normalise(int kind, const char *v, size_t len, uint8_t *key, size_t *klen,
                              int *kkind, comity_error *err);
+
+/* A key of cy_corr_normalise as text (IPs written back, "/p" for a range),
+ * NUL-terminated into out[cap]; returns out. */
+const char *cy_corr_key_text(int kind, const uint8_t *key, size_t klen, char *out, size_t cap);
 
 /* ---- the index ---------------------------------------------------------- */
 
@@ -175,6 +180,11 @@ comity_err cy_corr_shared(const cy_corr *c, const char *id, const char *viewer, 
  * CY_CORR_LOOKUP_MAX values (TOOBIG). */
 comity_err cy_corr_lookup(const cy_corr *c, const int *kinds, const char *const *values,
                           size_t n, const char *viewer, char **json, comity_error *err);
+/* A lookup request body {"values": [{"type": KIND, "value": V}...]}
+ * (at most CY_CORR_LOOKUP_BODY_MAX bytes, CY_CORR_LOOKUP_MAX values;
+ * INVALID naming the member otherwise), answered by cy_corr_lookup. */
+comity_err cy_corr_lookup_body(const cy_corr *c, const char *body, size_t len,
+                               const char *viewer, char **json, comity_error *err);
 /* The normalised values of holder `id` as JSON [{"type","value"}...]
  * (the viewer must see it, as above). */
 comity_err cy_corr_values(const cy_corr *c, const char *id, const char *viewer, char **json,
@@ -234,8 +244,6 @@ comity_err cy_blind_result(cy_blind_rounds *r, const char *name, const char *par
 
 /* ---- the node's index (live.c) -------------------------------------------- */
 
-#define CY_CORR_LOOKUP_BODY_MAX (4 << 20) /* bytes of a lookup request */
-
 /* node.conf's correlation settings: `correlation_common = N`,
  * `correlation_exclude = KIND:VALUE` (lines add up). */
 typedef struct cy_corr_conf {
@@ -263,9 +271,7 @@ void cy_corr_live_free(cy_corr_live *l);
 /* cy_corr_shared on the node's index, after catching up with the store. */
 comity_err cy_corr_live_shared(cy_corr_live *l, const char *id, const char *viewer, char **json,
                                comity_error *err);
-/* A lookup request body {"values": [{"type": KIND, "value": V}...]}
- * (parsed here, at most CY_CORR_LOOKUP_BODY_MAX bytes and
- * CY_CORR_LOOKUP_MAX values), answered by cy_corr_lookup. */
+/* cy_corr_lookup_body on the node's index, after catching up. */
 comity_err cy_corr_live_lookup(cy_corr_live *l, const char *body, size_t len,
                                const char *viewer, char **json, comity_error *err);
 /* The node's blinded rounds (owned by l). */

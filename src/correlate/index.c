@@ -179,6 +179,12 @@ comity_err cy_corr_normalise(int kind, const char *v, size_t len, uint8_t *key, 
     return COMITY_OK;
 }
 
+const char *cy_corr_key_text(int kind, const uint8_t *key, size_t klen, char *out, size_t cap)
+{
+    return cy_sw_key_text(kind > 0 && kind < CY_CK_MAX ? kinds[kind].sw : 0, key, klen, out,
+                          cap);
+}
+
 /* ---- life ------------------------------------------------------------------ */
 
 comity_err cy_corr_new(size_t common, cy_corr **out, comity_error *err)
@@ -683,7 +689,7 @@ static json_t *val_text(const cy_corr *c, uint32_t idx)
 {
     const struct val *v = &c->vals[idx];
     char t[CY_CORR_KEY_MAX + 64];
-    cy_sw_key_text(kinds[v->kind].sw, c->arena + v->off, v->len, t, sizeof t);
+    cy_corr_key_text(v->kind, c->arena + v->off, v->len, t, sizeof t);
     return json_string(t);
 }
 
@@ -826,7 +832,7 @@ comity_err cy_corr_lookup(const cy_corr *c, const int *kk, const char *const *va
         }
         if (json_array_size(q.holders)) {
             char t[CY_CORR_KEY_MAX + 64];
-            cy_sw_key_text(kinds[k2].sw, key, klen, t, sizeof t);
+            cy_corr_key_text(k2, key, klen, t, sizeof t);
             json_t *o = json_pack("{s:s, s:s, s:o}", "type", cy_corr_kind_name(k2), "value", t,
                                   "holders", q.holders);
             ok = o && !json_array_append_new(shared, o);
@@ -868,4 +874,60 @@ comity_err cy_corr_values(const cy_corr *c, const char *id, const char *viewer, 
         return cy_fail(err, COMITY_ERR_NOMEM, "correlate: out of memory");
     }
     return dump(a, json, err);
+}
+
+/* The body of a lookup request, parsed, then cy_corr_lookup. */
+comity_err cy_corr_lookup_body(const cy_corr *c, const char *body, size_t len,
+                               const char *viewer, char **json, comity_error *err)
+{
+    *json = NULL;
+    int *kk = NULL;
+    const char **vals = NULL;
+    json_error_t je;
+    json_t *j = len <= CY_CORR_LOOKUP_BODY_MAX
+                    ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)
+                    : NULL;
+    comity_err rc = COMITY_OK;
+    if (len > CY_CORR_LOOKUP_BODY_MAX) {
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "lookup: body larger than %d bytes",
+                     CY_CORR_LOOKUP_BODY_MAX);
+        goto done;
+    }
+    const json_t *vs = json_object_get(j, "values");
+    if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_array(vs)) {
+        rc = cy_fail(err, COMITY_ERR_INVALID,
+                     "lookup: want {\"values\": [{\"type\": ..., \"value\": ...}, ...]}");
+        goto done;
+    }
+    size_t n = json_array_size(vs);
+    if (n > CY_CORR_LOOKUP_MAX) {
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "lookup.values: more than %d values",
+                     CY_CORR_LOOKUP_MAX);
+        goto done;
+    }
+    kk = cy_calloc(n ? n : 1, sizeof *kk);
+    vals = cy_calloc(n ? n : 1, sizeof *vals);
+    if (!kk || !vals) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "lookup: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(vs, i);
+        const char *t = json_string_value(json_object_get(o, "type"));
+        vals[i] = json_string_value(json_object_get(o, "value"));
+        kk[i] = cy_corr_kind_parse(t);
+        if (!json_is_object(o) || json_object_size(o) != 2 || !vals[i] || !kk[i]) {
+            rc = cy_fail(err, COMITY_ERR_INVALID,
+                         "lookup.values[%zu]: want {\"type\": KIND, \"value\": STRING} with a "
+                         "known kind",
+                         i);
+            goto done;
+        }
+    }
+    rc = cy_corr_lookup(c, kk, vals, n, viewer, json, err);
+done:
+    cy_free(kk);
+    cy_free(vals);
+    json_decref(j);
+    return rc;
 }

@@ -211,57 +211,10 @@ comity_err cy_corr_live_lookup(cy_corr_live *l, const char *body, size_t len,
                                const char *viewer, char **json, comity_error *err)
 {
     *json = NULL;
-    int *kinds = NULL;
-    const char **vals = NULL;
-    json_error_t je;
-    json_t *j = len <= CY_CORR_LOOKUP_BODY_MAX
-                    ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)
-                    : NULL;
-    comity_err rc = COMITY_OK;
-    if (len > CY_CORR_LOOKUP_BODY_MAX) {
-        rc = cy_fail(err, COMITY_ERR_TOOBIG, "lookup: body larger than %d bytes",
-                     CY_CORR_LOOKUP_BODY_MAX);
-        goto done;
-    }
-    const json_t *vs = json_object_get(j, "values");
-    if (!json_is_object(j) || json_object_size(j) != 1 || !json_is_array(vs)) {
-        rc = cy_fail(err, COMITY_ERR_INVALID,
-                     "lookup: want {\"values\": [{\"type\": ..., \"value\": ...}, ...]}");
-        goto done;
-    }
-    size_t n = json_array_size(vs);
-    if (n > CY_CORR_LOOKUP_MAX) {
-        rc = cy_fail(err, COMITY_ERR_TOOBIG, "lookup.values: more than %d values",
-                     CY_CORR_LOOKUP_MAX);
-        goto done;
-    }
-    kinds = cy_calloc(n ? n : 1, sizeof *kinds);
-    vals = cy_calloc(n ? n : 1, sizeof *vals);
-    if (!kinds || !vals) {
-        rc = cy_fail(err, COMITY_ERR_NOMEM, "lookup: out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const json_t *o = json_array_get(vs, i);
-        const char *t = json_string_value(json_object_get(o, "type"));
-        vals[i] = json_string_value(json_object_get(o, "value"));
-        kinds[i] = cy_corr_kind_parse(t);
-        if (!json_is_object(o) || json_object_size(o) != 2 || !vals[i] || !kinds[i]) {
-            rc = cy_fail(err, COMITY_ERR_INVALID,
-                         "lookup.values[%zu]: want {\"type\": KIND, \"value\": STRING} with a "
-                         "known kind",
-                         i);
-            goto done;
-        }
-    }
     pthread_mutex_lock(&l->mu);
-    rc = catch_up(l, err);
+    comity_err rc = catch_up(l, err);
     if (!rc)
-        rc = cy_corr_lookup(l->c, kinds, vals, n, viewer, json, err);
+        rc = cy_corr_lookup_body(l->c, body, len, viewer, json, err);
     pthread_mutex_unlock(&l->mu);
-done:
-    cy_free(kinds);
-    cy_free(vals);
-    json_decref(j);
     return rc;
 }
