@@ -174,27 +174,31 @@ static void bench_index(size_t nvalues, size_t nq)
            (double)(r1 - r0) / (double)added, (double)(r1 - r0) / 1048576.0,
            (double)s.bytes / (double)added);
 
-    double *lat = malloc(nq * sizeof *lat);
+    double *lat = malloc(nq * sizeof *lat), *cpu = malloc(nq * sizeof *cpu);
     size_t found = 0;
     for (size_t q = 0; q < nq; q++) {
         char id[80];
         snprintf(id, sizeof id, "notification--%08zx-0000-4000-8000-000000000000",
                  (size_t)(rnd() % reports));
         char *js = NULL;
-        double t0 = now(CLOCK_MONOTONIC);
+        double t0 = now(CLOCK_MONOTONIC), u0 = now(CLOCK_THREAD_CPUTIME_ID);
         if ((rc = cy_corr_shared(c, id, "s07.cert", &js, &e)))
             die(rc, &e, "shared");
         lat[q] = now(CLOCK_MONOTONIC) - t0;
+        cpu[q] = now(CLOCK_THREAD_CPUTIME_ID) - u0;
         if (strstr(js, "\"holders\":[{"))
             found++;
         cy_free(js);
     }
     qsort(lat, nq, sizeof *lat, dcmp);
-    printf("shared infrastructure of a case: %zu queries, p50 %.3f ms, p99 %.3f ms "
-           "(target p50 <= 10 ms: %s); %zu of them found shared values\n",
-           nq, lat[nq / 2] * 1e3, lat[nq * 99 / 100] * 1e3,
-           lat[nq / 2] <= 0.010 ? "met" : "NOT MET", found);
+    qsort(cpu, nq, sizeof *cpu, dcmp);
+    printf("shared infrastructure of a case: %zu queries, p50 %.3f ms wall (%.3f ms cpu), "
+           "p99 %.3f ms wall (%.3f ms cpu) (target p50 <= 10 ms: %s); %zu of them found "
+           "shared values\n",
+           nq, lat[nq / 2] * 1e3, cpu[nq / 2] * 1e3, lat[nq * 99 / 100] * 1e3,
+           cpu[nq * 99 / 100] * 1e3, lat[nq / 2] <= 0.010 ? "met" : "NOT MET", found);
     free(lat);
+    free(cpu);
     free(pool);
     free(pk);
     cy_corr_free(c);
@@ -240,7 +244,7 @@ static void bench_blind(void)
     double t0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
     char *ba = body(key, a, N, "\"participants\":[\"pk\",\"in\"],");
     char *bb = body(key, b, N, "");
-    double t1 = now(CLOCK_MONOTONIC);
+    double t1 = now(CLOCK_MONOTONIC), c1 = now(CLOCK_PROCESS_CPUTIME_ID);
     cy_blind_rounds *r = NULL;
     if ((rc = cy_blind_rounds_new(&r, &e)) ||
         (rc = cy_blind_submit(r, "bench", "pk.cert", ba, strlen(ba), &e)) ||
@@ -252,11 +256,13 @@ static void bench_blind(void)
     double t2 = now(CLOCK_MONOTONIC), c2 = now(CLOCK_PROCESS_CPUTIME_ID);
     const char *cnt = strstr(out, "\"count\":");
     long found = cnt ? strtol(cnt + 8, NULL, 10) : -1;
-    printf("blinded: two sets of %d values, %d in common: hashing both %.3f s, node "
-           "(parse, sort, intersect, answer) %.3f s; total %.3f s wall, %.3f s cpu "
-           "(target <= 1 s: %s); overlap found: %ld of %d\n",
-           N, COMMON, t1 - t0, t2 - t1, t2 - t0, c2 - c0, t2 - t0 <= 1.0 ? "met" : "NOT MET",
-           found, COMMON);
+    printf("blinded: two sets of %d values, %d in common: hashing both %.3f s wall (%.3f s "
+           "cpu), node (parse, sort, intersect, answer) %.3f s wall (%.3f s cpu); total "
+           "%.3f s wall, %.3f s cpu (target <= 1 s: %s wall, %s cpu); overlap found: %ld "
+           "of %d\n",
+           N, COMMON, t1 - t0, c1 - c0, t2 - t1, c2 - c1, t2 - t0, c2 - c0,
+           t2 - t0 <= 1.0 ? "met" : "NOT MET", c2 - c0 <= 1.0 ? "met" : "NOT MET", found,
+           COMMON);
     cy_free(out);
     free(ba);
     free(bb);
