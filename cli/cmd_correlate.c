@@ -4,7 +4,7 @@
  *
  *   comity correlate holder RECORD-ID             what the node finds
  *   comity correlate lookup KIND:VALUE...         who holds these values
- *   comity correlate local RECORD-ID...           sealed records, here
+ *   comity correlate local [--sealed] [RECORD-ID...]  sealed records, here
  *   comity correlate blind-key --to P... [--out F]   a round's shared key
  *   comity correlate blind ROUND --secret F.age [--participants P,...] [FILE]
  *
@@ -15,7 +15,8 @@
  * module the node runs) and prints, per record, what it shares with the
  * other records given and what the node's index holds of its values; the
  * bodies never leave this machine, only their normalised values go to the
- * node's lookup.  `blind-key` draws a key for a blinded round and seals it
+ * node's lookup; --sealed takes every sealed record the node shows the
+ * party (its own sealed cases and what was sealed to it).  `blind-key` draws a key for a blinded round and seals it
  * to the participants (age); `blind` opens it, hashes the values of FILE
  * (KIND:VALUE lines; "-" or none: stdin), submits them to round ROUND and
  * prints which of them each other participant holds too.
@@ -28,15 +29,18 @@
 #include "client.h"
 #include "keys.h"
 
-enum { OPT_TO = 't', OPT_OUT = 'o', OPT_SECRET = 's', OPT_PARTS = 'p', OPT_COMMON = 'c' };
+enum { OPT_TO = 't', OPT_OUT = 'o', OPT_SECRET = 's', OPT_PARTS = 'p', OPT_COMMON = 'c',
+       OPT_SEALED = 'S' };
 
 #define VALUES_MAX 200000     /* KIND:VALUE lines `blind` reads */
 #define VALUES_FILE_MAX (64u << 20)
+#define LOCAL_RECORDS_MAX 10000 /* records `local --sealed` takes */
 
 struct args {
     struct cli_client *cl;
     struct cli_list to;
     const char *out, *secret, *parts, *common;
+    bool sealed;
 };
 
 static int on_opt(void *ctx, int c, const char *arg)
@@ -48,6 +52,7 @@ static int on_opt(void *ctx, int c, const char *arg)
     case OPT_SECRET: a->secret = arg; return CLI_OK;
     case OPT_PARTS: a->parts = arg; return CLI_OK;
     case OPT_COMMON: a->common = arg; return CLI_OK;
+    case OPT_SEALED: a->sealed = true; return CLI_OK;
     default: return cli_usage(a->cl->cmd, "unknown option");
     }
 }
@@ -150,10 +155,71 @@ static int fetch(struct cli_client *cl, const char *id, comity_record **rec)
     return st;
 }
 
+/* The ids of every sealed record the node shows this party (GET
+ * /v1/records, page after page), appended to ids.  At most
+ * LOCAL_RECORDS_MAX (refused past it). */
+static int sealed_ids(struct cli_client *cl, struct cli_list *ids)
+{
+    char next[32] = "";
+    for (;;) {
+        char path[128];
+        snprintf(path, sizeof path, "/v1/records?limit=500%s%s", next[0] ? "&cursor=" : "", next);
+        json_t *page = NULL;
+        int st = cli_client_get_json(cl, path, &page);
+        if (st)
+            return st;
+        size_t i;
+        json_t *r;
+        json_array_foreach(json_object_get(page, "records"), i, r)
+        {
+            const char *id = json_string_value(json_object_get(r, "id"));
+            if (!id || !comity_tlp_sealed(json_string_value(json_object_get(r, "tlp"))))
+                continue;
+            if (ids->n >= LOCAL_RECORDS_MAX) {
+                json_decref(page);
+                fprintf(stderr, "comity %s: more than %d sealed records: name them instead\n",
+                        cl->cmd, LOCAL_RECORDS_MAX);
+                return CLI_USAGE;
+            }
+            char *dup = strdup(id);
+            if (!dup || cli_list_add(ids, dup)) {
+                free(dup);
+                json_decref(page);
+                return CLI_FAIL;
+            }
+        }
+        const char *n = json_string_value(json_object_get(page, "next"));
+        bool more = json_is_true(json_object_get(page, "more")) && n && strlen(n) < sizeof next;
+        if (more)
+            snprintf(next, sizeof next, "%s", n);
+        json_decref(page);
+        if (!more)
+            return CLI_OK;
+    }
+}
+
 static int local(struct cli_client *cl, struct args *a, int argc, char **argv)
 {
-    if (argc < 1)
-        return cli_usage(cl->cmd, "want one or more record ids");
+    struct cli_list all = {0};
+    int st0 = CLI_OK;
+    for (int i = 0; !st0 && i < argc; i++) {
+        char *dup = strdup(argv[i]);
+        st0 = dup && !cli_list_add(&all, dup) ? CLI_OK : CLI_FAIL;
+        if (st0)
+            free(dup);
+    }
+    if (!st0 && a->sealed)
+        st0 = sealed_ids(cl, &all);
+    if (!st0 && all.n < 1)
+        st0 = cli_usage(cl->cmd, "want one or more record ids, or --sealed");
+    if (st0) {
+        for (size_t i = 0; i < all.n; i++)
+            free(all.v[i]);
+        cli_list_free(&all);
+        return st0;
+    }
+    argc = (int)all.n;
+    argv = all.v;
     const char *me = cli_client_party(cl);
     if (!me)
         return CLI_FAIL;
@@ -204,6 +270,9 @@ static int local(struct cli_client *cl, struct args *a, int argc, char **argv)
     json_decref(out);
     comity_corr_free(c);
     comity_identities_free(ids);
+    for (size_t i = 0; i < all.n; i++)
+        free(all.v[i]);
+    cli_list_free(&all);
     return st;
 }
 
@@ -391,6 +460,7 @@ int cmd_correlate(int argc, char **argv)
         {"secret", required_argument, 0, OPT_SECRET},
         {"participants", required_argument, 0, OPT_PARTS},
         {"common", required_argument, 0, OPT_COMMON},
+        {"sealed", no_argument, 0, OPT_SEALED},
         {0, 0, 0, 0},
     };
     struct args a = {.cl = &cl};
