@@ -20,6 +20,7 @@
  * then answering); answers are a few milliseconds (bench_correlate).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,6 +165,8 @@ static int one_row(const cy_record_row *row, void *ctx)
             p->rc = rc;
             if (p->err)
                 *p->err = e;
+        } else if (rc) { /* a cap: the record is indexed in part, and said so */
+            fprintf(stderr, "correlation: record %s indexed in part: %s\n", row->id, e.msg);
         }
         json_decref(j);
     }
