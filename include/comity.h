@@ -1465,6 +1465,75 @@ COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
                                               comity_error *err);
 
+/* ------------------------------------------------------------------------ */
+/* Correlation (src/correlate/, docs/correlation.md)                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * An index from observable values (normalised as the sweep normalises
+ * them) to the records that hold them, answering "which other records
+ * share infrastructure with this one?" only about records the asker may
+ * see.  A node runs one over what it can read; a party's client runs one
+ * over the sealed records it opened, and asks the node about their values
+ * (POST /v1/framework/correlation/lookup).  Kinds of value: domain, ipv4,
+ * ipv6 (or ip), url, email, md5, sha1, sha256, x509-sha1, x509-sha256, or
+ * the STIX paths ("domain-name:value", "file:hashes.'SHA-256'", ...).
+ */
+typedef struct comity_corr comity_corr;
+#define COMITY_CORR_COMMON_DEFAULT 50 /* holders beyond which a value is common */
+
+/* A new index; values held by more than `common` holders (0: the default)
+ * are common and never reported as shared.  OUT *out: comity_corr_free. */
+COMITY_API comity_err comity_corr_new(size_t common, comity_corr **out,
+                                      comity_error *err);
+COMITY_API void comity_corr_free(comity_corr *c);
+/* Never index this value (a resolver, a CDN). */
+COMITY_API comity_err comity_corr_exclude(comity_corr *c, const char *kind,
+                                          const char *value, comity_error *err);
+/* Adds record `rec` (borrowed) as a holder with the values of `body` (its
+ * clear or opened body, JSON text; NULL: the record's clear body): STIX
+ * indicator patterns and observables anywhere in it.  *skipped (may be
+ * NULL) counts values the normaliser refused. */
+COMITY_API comity_err comity_corr_add_record(comity_corr *c, const comity_record *rec,
+                                             const char *body, size_t *skipped,
+                                             comity_error *err);
+/* What holder `id` shares with the other holders `viewer` may see (NULL:
+ * anonymous), as JSON (the shape of GET /v1/framework/correlation).
+ * NOTFOUND for a holder the viewer may not see.  OUT *json: comity_free. */
+COMITY_API comity_err comity_corr_shared(comity_corr *c, const char *id,
+                                         const char *viewer, char **json,
+                                         comity_error *err);
+/* The normalised values of holder `id`: [{"type", "value"}...].  OUT
+ * *json: comity_free. */
+COMITY_API comity_err comity_corr_values(comity_corr *c, const char *id,
+                                         const char *viewer, char **json,
+                                         comity_error *err);
+
+/* Blinded correlation: the keyed hash a participant submits for a value
+ * (normalised first), under the key the participants share.  INVALID
+ * when the value is not one of its kind. */
+#define COMITY_BLIND_KEY_LEN 32
+#define COMITY_BLIND_HASH_LEN 16
+COMITY_API comity_err comity_blind_hash(const uint8_t key[COMITY_BLIND_KEY_LEN],
+                                        const char *kind, const char *value,
+                                        size_t len,
+                                        uint8_t out[COMITY_BLIND_HASH_LEN],
+                                        comity_error *err);
+/* A fresh random round key (to seal to the participants with
+ * comity_seal_mem). */
+COMITY_API void comity_blind_key_new(uint8_t key[COMITY_BLIND_KEY_LEN]);
+/* The body of a submission to POST /v1/framework/correlation/blind/ROUND:
+ * n hashes, and the participants when opening the round (np 0: none).
+ * OUT *json: comity_free. */
+COMITY_API comity_err comity_blind_body(const uint8_t *hashes, size_t n,
+                                        const char *const *participants,
+                                        size_t np, char **json,
+                                        comity_error *err);
+/* A hash as the node's answers write it (base64, NUL-terminated). */
+#define COMITY_BLIND_HASH_B64 25
+COMITY_API void comity_blind_hash_text(const uint8_t h[COMITY_BLIND_HASH_LEN],
+                                       char out[COMITY_BLIND_HASH_B64]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -72,6 +72,7 @@ struct comity_node {
     struct cy_alerts *alerts; /* e-mail alerts (alerts.c), while serving */
     cy_sync *sync;            /* federation pullers (src/sync/), while serving */
     struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
+    struct cy_corr_live *corr; /* the correlation index (src/correlate/live.c), while serving */
 };
 
 /* The retention job (expiry.c): started once intake runs when the table

@@ -84,6 +84,8 @@
 #include "node/files.h"
 #include "node/federation.h"
 #include "node/queries.h"
+#include "node/correlation.h"
+#include "correlate/correlate.h"
 #include "node/records.h"
 #include "node/req.h"
 #include "node/taxii.h"
@@ -260,6 +262,10 @@ static void route_v1(cy_req *r, cy_resp *w)
     }
     if (r->nseg >= 2 && !strcmp(r->segs[1], "files")) {
         cy_files_handle(r, w); /* files.c */
+        return;
+    }
+    if (cy_corr_owns(r)) {
+        cy_corr_handle(r, w); /* correlation.c */
         return;
     }
     if (r->nseg >= 2 && (!strcmp(r->segs[1], "framework") || !strcmp(r->segs[1], "directory"))) {
@@ -749,6 +755,8 @@ static void unstart(comity_node *node)
     node->intake = NULL;
     cy_fw_live_free(node->fw);
     node->fw = NULL;
+    cy_corr_live_free(node->corr);
+    node->corr = NULL;
     cy_session_stop(node);
     comity_log_close(node->log);
     node->log = NULL;
@@ -816,6 +824,11 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     cy_fw_table table;
     if ((rc = cy_node_fw_table(node, o, &table, err)) ||
         (rc = cy_fw_live_open(node->store, &table, &node->fw, err))) {
+        unstart(node);
+        return rc;
+    }
+    /* the correlation index (built from the store on its first query) */
+    if ((rc = cy_node_corr_open(node, err))) {
         unstart(node);
         return rc;
     }

@@ -474,14 +474,16 @@ static inline comity_err append(cy_sw_set *s, int path, const uint8_t *v, size_t
     return COMITY_OK;
 }
 
-static comity_err add_ip(cy_sw_set *s, int path, const char *v, size_t len,
-                         uint32_t ref, comity_error *err)
+/* An IP address or CIDR range as a key: prefix length, then the address
+ * masked to it (4 or 16 bytes).  OUT key[17], *klen, *kpath. */
+static comity_err norm_ip(const char *v, size_t len, uint8_t *key, size_t *klen, int *kpath,
+                          comity_error *err)
 {
     const char *slash = memchr(v, '/', len);
     size_t alen_txt = slash ? (size_t)(slash - v) : len;
-    uint8_t key[17];
     size_t alen;
     unsigned maxp;
+    int path;
     if (cy_sw_parse_ipv4(v, alen_txt, key + 1)) {
         path = CY_SW_IPV4;
         alen = 4;
@@ -513,11 +515,9 @@ static comity_err add_ip(cy_sw_set *s, int path, const char *v, size_t len,
     }
     mask_addr(key + 1, alen, prefix);
     key[0] = (uint8_t)prefix;
-    if (path == CY_SW_IPV4)
-        s->v4_prefix |= 1ULL << prefix;
-    else
-        s->v6_prefix[prefix / 64] |= 1ULL << (prefix % 64);
-    return append(s, path, key, alen + 1, ref, err);
+    *klen = alen + 1;
+    *kpath = path;
+    return COMITY_OK;
 }
 
 static bool is_hex(const char *v, size_t len)
@@ -530,15 +530,16 @@ static bool is_hex(const char *v, size_t len)
     return true;
 }
 
-comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
-                         uint32_t ref, const char **note, comity_error *err)
+comity_err cy_sw_normalise(int path, const char *v, size_t len, uint8_t *buf, size_t *klen,
+                           int *kpath, const char **note, comity_error *err)
 {
     if (note)
         *note = NULL;
-    if (s->built)
-        return cy_fail(err, COMITY_ERR_USAGE, "sweep: set already built");
+    *klen = 0;
+    *kpath = path;
     if (path <= CY_SW_NONE || path >= CY_SW_PATH_MAX)
         return cy_fail(err, COMITY_ERR_USAGE, "sweep: bad path %d", path);
+    pthread_once(&tables_once, tables_init);
     while (len && (v[0] == ' ' || v[0] == '\t'))
         v++, len--;
     while (len && (v[len - 1] == ' ' || v[len - 1] == '\t' || v[len - 1] == '\r'))
@@ -549,12 +550,11 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
         return cy_fail(err, COMITY_ERR_TOOBIG, "sweep: value longer than %u bytes",
                        CY_SW_VALUE_MAX);
     const uint8_t *fold = fold_table();
-    uint8_t buf[CY_SW_VALUE_MAX];
 
     switch (path) {
     case CY_SW_IPV4:
     case CY_SW_IPV6:
-        return add_ip(s, path, v, len, ref, err);
+        return norm_ip(v, len, buf, klen, kpath, err);
     case CY_SW_DOMAIN: {
         /* The common case first, in one pass: a plain host name (letters,
          * digits, '-', '_', UTF-8, dots; a letter somewhere, so not an IP;
@@ -572,8 +572,8 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
                 buf[i] = fold[(uint8_t)v[i]];
             }
             if (i == len && (seen & DC_NAME)) {
-                s->dom_lens[len / 64] |= 1ULL << (len % 64);
-                return append(s, path, buf, len, ref, err);
+                *klen = len;
+                return COMITY_OK;
             }
         }
         const char *sep = NULL;
@@ -591,7 +591,7 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
         if (slash && cy_sw_parse_ipv4(v, (size_t)(slash - v), ip4)) {
             if (note)
                 *note = "IP range given as domain-name: matched as an IP range";
-            return add_ip(s, CY_SW_IPV4, v, len, ref, err);
+            return norm_ip(v, len, buf, klen, kpath, err);
         }
         if (slash) {
             len = (size_t)(slash - v);
@@ -606,7 +606,7 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
         if (cy_sw_parse_ipv4(v, len, ip) || (memchr(v, ':', len) && cy_sw_parse_ipv6(v, len, ip))) {
             if (note)
                 *note = "IP address given as domain-name: matched as an IP";
-            return add_ip(s, CY_SW_IPV4, v, len, ref, err);
+            return norm_ip(v, len, buf, klen, kpath, err);
         }
         if (len > 253)
             return cy_fail(err, COMITY_ERR_INVALID, "sweep: domain name longer than 253 bytes");
@@ -618,8 +618,8 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
                                "sweep: domain name has '%c' at byte %zu", c, i);
             buf[i] = c;
         }
-        s->dom_lens[len / 64] |= 1ULL << (len % 64);
-        return append(s, path, buf, len, ref, err);
+        *klen = len;
+        return COMITY_OK;
     }
     case CY_SW_MD5:
     case CY_SW_SHA1:
@@ -629,7 +629,7 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
                       : path == CY_SW_SHA256 ? 64 : 128;
         if (len != want || !is_hex(v, len))
             return cy_fail(err, COMITY_ERR_INVALID,
-                           "sweep: %s value must be %zu hex digits", cy_sw_path_name(s, path), want);
+                           "sweep: %s value must be %zu hex digits", cy_sw_path_name(NULL, path), want);
         break;
     }
     case CY_SW_EMAIL:
@@ -642,7 +642,30 @@ comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
     const uint8_t *f = cy_sw_path_folds(path) ? fold : ident;
     for (size_t i = 0; i < len; i++)
         buf[i] = f[(uint8_t)v[i]];
-    return append(s, path, buf, len, ref, err);
+    *klen = len;
+    return COMITY_OK;
+}
+
+comity_err cy_sw_set_add(cy_sw_set *s, int path, const char *v, size_t len,
+                         uint32_t ref, const char **note, comity_error *err)
+{
+    if (note)
+        *note = NULL;
+    if (s->built)
+        return cy_fail(err, COMITY_ERR_USAGE, "sweep: set already built");
+    uint8_t buf[CY_SW_KEY_MAX];
+    size_t klen;
+    int kpath;
+    comity_err rc = cy_sw_normalise(path, v, len, buf, &klen, &kpath, note, err);
+    if (rc != COMITY_OK)
+        return rc;
+    if (kpath == CY_SW_DOMAIN)
+        s->dom_lens[klen / 64] |= 1ULL << (klen % 64);
+    else if (kpath == CY_SW_IPV4)
+        s->v4_prefix |= 1ULL << buf[0];
+    else if (kpath == CY_SW_IPV6)
+        s->v6_prefix[buf[0] / 64] |= 1ULL << (buf[0] % 64);
+    return append(s, kpath, buf, klen, ref, err);
 }
 
 comity_err cy_sw_set_add_regex(cy_sw_set *s, int path, const char *v, size_t len,
@@ -858,22 +881,26 @@ bool cy_sw_set_has(const cy_sw_set *s, int path)
     return path > 0 && path < CY_SW_PATH_MAX && (s->paths_present >> path) & 1;
 }
 
-const char *cy_sw_set_value(const cy_sw_set *s, uint32_t entry, char *out, size_t cap)
+const char *cy_sw_key_text(int path, const uint8_t *v, size_t len, char *out, size_t cap)
 {
-    const struct entry *e = &s->ent[entry];
-    const uint8_t *v = s->arena + e->off;
-    if (e->path == CY_SW_IPV4 || e->path == CY_SW_IPV6) {
+    if ((path == CY_SW_IPV4 && len == 5) || (path == CY_SW_IPV6 && len == 17)) {
         char a[INET6_ADDRSTRLEN];
-        inet_ntop(e->path == CY_SW_IPV4 ? AF_INET : AF_INET6, v + 1, a, sizeof a);
-        unsigned maxp = e->path == CY_SW_IPV4 ? 32 : 128;
+        inet_ntop(path == CY_SW_IPV4 ? AF_INET : AF_INET6, v + 1, a, sizeof a);
+        unsigned maxp = path == CY_SW_IPV4 ? 32 : 128;
         if (v[0] == maxp)
             snprintf(out, cap, "%s", a);
         else
             snprintf(out, cap, "%s/%u", a, v[0]);
     } else {
-        snprintf(out, cap, "%.*s", (int)e->len, (const char *)v);
+        snprintf(out, cap, "%.*s", (int)len, (const char *)v);
     }
     return out;
+}
+
+const char *cy_sw_set_value(const cy_sw_set *s, uint32_t entry, char *out, size_t cap)
+{
+    const struct entry *e = &s->ent[entry];
+    return cy_sw_key_text(e->path, s->arena + e->off, e->len, out, cap);
 }
 
 size_t cy_sw_set_refs(const cy_sw_set *s, uint32_t entry, const uint32_t **refs)

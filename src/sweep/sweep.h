@@ -109,6 +109,25 @@ comity_err cy_sw_set_reserve(cy_sw_set *set, size_t values, size_t bytes,
 comity_err cy_sw_set_add(cy_sw_set *set, int path, const char *val,
                          size_t len, uint32_t ref, const char **note,
                          comity_error *err);
+/*
+ * The sweep's normalisation of one value of `path`, without storing it
+ * (cy_sw_set_add is this, then an append; the correlation index of
+ * src/correlate uses it too, so that both agree on what "the same value"
+ * is).  OUT buf[CY_SW_KEY_MAX]: the key (domains, e-mails and hashes folded
+ * to lowercase, a domain's host part only and no trailing dot; IPs and
+ * CIDRs as one byte of prefix length then the address masked to it), its
+ * length *klen, and the path it belongs to *kpath (an IP given as a
+ * domain becomes CY_SW_IPV4 or CY_SW_IPV6).  *note as for cy_sw_set_add.
+ * No allocation.
+ */
+#define CY_SW_KEY_MAX CY_SW_VALUE_MAX
+comity_err cy_sw_normalise(int path, const char *val, size_t len, uint8_t *buf,
+                           size_t *klen, int *kpath, const char **note,
+                           comity_error *err);
+/* A key of cy_sw_normalise as text (IPs written back, "/p" when a range),
+ * NUL-terminated into out[cap]; returns out. */
+const char *cy_sw_key_text(int path, const uint8_t *key, size_t klen, char *out,
+                           size_t cap);
 /* Adds a LIKE (like=true) or MATCHES expression for `path` (rx.c); its
  * matches are hits of a new entry carrying `ref`.  Fails with
  * COMITY_ERR_INVALID when vectorscan cannot compile it. */
