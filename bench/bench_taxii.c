@@ -179,7 +179,7 @@ int main(void)
         }
         /* ten objects share each date_added, as bulk loads do */
         int64_t d = 1704067200000000LL + done / 10;
-        if (cy_store_objects_add(node->store, pub.n, in, (size_t)n, &d, NULL, &e))
+        if (cy_store_objects_add(node->store, pub.n, in, (size_t)n, NULL, 0, &d, NULL, &e))
             die("fill", &e);
         done += n;
     }

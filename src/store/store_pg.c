@@ -69,7 +69,7 @@
  *
  * Schema: MIGRATIONS[k] takes the schema "store" from version k to k+1
  * (pg/db.h).  Version 1 is the layout the SQLite store reached at its
- * version 6, written for PostgreSQL; version 2 adds SQLite's 7.
+ * version 6, written for PostgreSQL; version 2 adds SQLite's 7, version 3 SQLite's 8.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -144,6 +144,14 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE party_home(party text PRIMARY KEY, origin text NOT NULL);"
     "CREATE INDEX party_home_origin ON party_home(origin, party);"
     "CREATE INDEX records_log ON records(log_index);",
+    /* 2 -> 3: an object's owner in its own row (SQLite's migration 8;
+     * pg_objects_add checks it with the version lookup it makes anyway);
+     * object_owner keeps only the owners of ids whose objects are gone */
+    "ALTER TABLE objects ADD COLUMN owner text;"
+    "UPDATE objects o SET owner = w.owner FROM object_owner w"
+    " WHERE w.coll = o.coll AND w.id = o.id AND o.rec IS NULL;"
+    "DELETE FROM object_owner w WHERE EXISTS (SELECT 1 FROM objects o"
+    " WHERE o.coll = w.coll AND o.id = w.id AND o.rec IS NULL);",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -889,8 +897,14 @@ static comity_err lock_colls(struct pgc *c, const int64_t *colls, size_t n, int6
     return rc;
 }
 
+/* An id's owner (store.h, cy_store_objects_add): the owner of its rows,
+ * else the one kept for an id whose objects were deleted, else NULL. */
+#define OWNER_OF "coalesce(max(owner), (SELECT w.owner FROM object_owner w" \
+                 " WHERE w.coll = $1 AND w.id = $2))"
+
 static comity_err pg_objects_add(void *impl, int64_t coll, const cy_obj_in *objs, size_t n,
-                                 int64_t *date_added_io, uint8_t *added, comity_error *err)
+                                 const char *owner, size_t max_held, int64_t *date_added_io,
+                                 uint8_t *added, comity_error *err)
 {
     struct pg *p = impl;
     comity_err rc;
@@ -900,20 +914,30 @@ static comity_err pg_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
     int64_t date = 0;
     if ((rc = exec(c, "BEGIN", err)) || (rc = lock_colls(c, &coll, 1, *date_added_io, &date, err)))
         goto done;
+    size_t nheld = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         const cy_obj_in *o = &objs[i];
         struct args a;
         a_init(&a);
         a_i64(&a, coll);
         a_text(&a, o->id);
-        /* where this version falls among the id's versions */
+        /* where this version falls among the id's versions, and who holds
+         * the id (the collection's row is locked: nobody takes it meanwhile) */
         PGresult *r = NULL;
-        rc = run(c, "SELECT min(version_us), max(version_us), count(*) FROM objects"
-                    " WHERE coll = $1 AND id = $2 AND rec IS NULL",
+        rc = run(c, "SELECT min(version_us), max(version_us), count(*), " OWNER_OF
+                    " FROM objects WHERE coll = $1 AND id = $2 AND rec IS NULL",
                  &a, &r, "reading versions", NULL, err);
         int64_t vmin = rc ? 0 : i64_at(r, 0, 0), vmax = rc ? 0 : i64_at(r, 0, 1);
         int64_t count = rc ? 0 : i64_at(r, 0, 2);
+        bool held = !rc && owner && !PQgetisnull(r, 0, 3) && strcmp(text_at(r, 0, 3), owner);
         PQclear(r);
+        if (held) {
+            if (added)
+                added[i] = CY_OBJ_HELD;
+            nheld++;
+            a_free(&a);
+            continue;
+        }
         bool first = count == 0 || o->version_us < vmin;
         bool last = count == 0 || o->version_us > vmax;
         a_text(&a, o->type);
@@ -925,20 +949,21 @@ static comity_err pg_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
         a_text(&a, first ? "t" : "f");
         a_text(&a, last ? "t" : "f");
         a_textn(&a, o->json, o->json_len);
+        a_text(&a, owner);
         /* only a duplicate (coll, id, version) is skipped; any other
          * failure aborts the whole batch */
         if (!rc)
             rc = run(c, "INSERT INTO objects(coll, id, type, spec_version, version_us, version,"
-                        " date_added, media_type, is_first, is_last, json)"
+                        " date_added, media_type, is_first, is_last, json, owner)"
                         " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9::text::boolean,"
-                        " $10::text::boolean, $11)"
+                        " $10::text::boolean, $11, $12)"
                         " ON CONFLICT (coll, id, version_us) WHERE rec IS NULL DO NOTHING",
                      &a, &r, "adding object", NULL, err);
         bool was_added = !rc && changed(r);
         PQclear(r);
         a_free(&a);
         if (added)
-            added[i] = was_added;
+            added[i] = was_added ? CY_OBJ_ADDED : CY_OBJ_PRESENT;
         if (rc || !was_added || count == 0 || (!first && !last))
             continue;
         a_init(&a);
@@ -952,6 +977,10 @@ static comity_err pg_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
                  &a, NULL, "marking versions", NULL, err);
         a_free(&a);
     }
+    if (!rc && nheld > max_held)
+        rc = cy_fail(err, COMITY_ERR_DENIED,
+                     "store: %zu of %zu objects have ids held by another owner (at most %zu"
+                     " may), nothing stored", nheld, n, max_held);
     if (!rc && !(rc = exec(c, "COMMIT", err)))
         *date_added_io = date;
 done:
@@ -1204,6 +1233,19 @@ static comity_err pg_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     if ((rc = exec(c, "BEGIN", err)) || (rc = lock_colls(c, &qq->coll, 1, 0, &date, err)) ||
         (rc = wrapper_recs(c, &dq, &recs, &nrecs, err)))
         goto done;
+    /* an id's owner outlives its objects (pg_objects_add): kept aside
+     * before they go (an owner never changes, so keeping it while versions
+     * remain is harmless) */
+    a_i64(&a, qq->coll);
+    a_texts(&a, qq->ids, NULL, qq->nids);
+    if ((rc = run(c, "INSERT INTO object_owner(coll, id, owner)"
+                     " SELECT coll, id, max(owner) FROM objects WHERE coll = $1"
+                     " AND id = ANY($2::text[]) AND rec IS NULL AND owner IS NOT NULL"
+                     " GROUP BY coll, id ON CONFLICT (coll, id) DO NOTHING",
+                  &a, NULL, "keeping owners", NULL, err)))
+        goto done;
+    a_free(&a);
+    a_init(&a);
     if (cy_buf_printf(&sql, "DELETE FROM objects o WHERE o.coll = $%d", a_i64(&a, qq->coll))) {
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long");
         goto done;
@@ -1302,51 +1344,6 @@ static comity_err pg_status_get(void *impl, const char *api_root, const char *id
 
 /* ---- object owners ------------------------------------------------------ */
 
-static comity_err pg_objects_claim(void *impl, int64_t coll, const char *const *ids, size_t n,
-                                   const char *owner, char (*owners)[COMITY_PARTY_MAX + 1],
-                                   comity_error *err)
-{
-    struct pg *p = impl;
-    comity_err rc;
-    struct pgc *c = acquire(p, &rc, err);
-    if (!c)
-        return rc;
-    struct args a;
-    a_init(&a);
-    a_i64(&a, coll);
-    a_texts(&a, ids, NULL, n);
-    a_text(&a, owner);
-    PGresult *r = NULL;
-    /* the first claim wins: insert what nobody holds, then read who holds
-     * each id (a new statement, which sees the rows just inserted) */
-    if (!(rc = exec(c, "BEGIN", err)) &&
-        !(rc = run(c, "INSERT INTO object_owner(coll, id, owner)"
-                      " SELECT $1::int8, u.id, $3::text FROM unnest($2::text[]) AS u(id)"
-                      " ON CONFLICT (coll, id) DO NOTHING",
-                   &a, NULL, "claiming objects", NULL, err))) {
-        a.n = 2; /* coll and ids only */
-        rc = run(c, "SELECT w.owner FROM unnest($2::text[]) WITH ORDINALITY AS u(id, k)"
-                    " LEFT JOIN object_owner w ON w.coll = $1 AND w.id = u.id ORDER BY u.k",
-                 &a, &r, "reading object owners", NULL, err);
-        a.n = 3;
-    }
-    if (!rc) {
-        if ((size_t)PQntuples(r) != n)
-            rc = cy_fail(err, COMITY_ERR_INTERNAL, "store: %d owners for %zu ids", PQntuples(r),
-                         n);
-        for (size_t i = 0; !rc && i < n; i++)
-            copy_at(owners[i], COMITY_PARTY_MAX + 1, r, (int)i, 0);
-        if (!rc)
-            rc = exec(c, "COMMIT", err);
-    }
-    if (rc)
-        rollback(c);
-    PQclear(r);
-    a_free(&a);
-    release(p, c);
-    return rc;
-}
-
 static comity_err pg_object_owner(void *impl, int64_t coll, const char *id,
                                   char owner[COMITY_PARTY_MAX + 1], comity_error *err)
 {
@@ -1355,10 +1352,10 @@ static comity_err pg_object_owner(void *impl, int64_t coll, const char *id,
     a_i64(&a, coll);
     a_text(&a, id);
     PGresult *r = NULL;
-    comity_err rc = run1(impl, "SELECT owner FROM object_owner WHERE coll = $1 AND id = $2", &a,
-                         &r, "reading an object's owner", NULL, err);
+    comity_err rc = run1(impl, "SELECT " OWNER_OF " FROM objects WHERE coll = $1 AND id = $2"
+                         " AND rec IS NULL", &a, &r, "reading an object's owner", NULL, err);
     a_free(&a);
-    if (!rc && PQntuples(r) == 0)
+    if (!rc && (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)))
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: nobody holds %s", id);
     else if (!rc)
         copy_at(owner, COMITY_PARTY_MAX + 1, r, 0, 0);
@@ -1384,7 +1381,6 @@ static const cy_store_ops PG_OPS = {
     .objects_delete = pg_objects_delete,
     .status_put = pg_status_put,
     .status_get = pg_status_get,
-    .objects_claim = pg_objects_claim,
     .object_owner = pg_object_owner,
 };
 
