@@ -705,11 +705,18 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
             json_decref(o);
             continue;
         }
-        size_t avail = dump.alloc - dump.len - 1;
-        size_t need = json_dumpb(o, (char *)dump.data + dump.len, avail, JSON_COMPACT);
-        if (need > avail && need <= CY_STIX_OBJECT_MAX && cy_buf_reserve(&dump, need) == 0)
-            need = json_dumpb(o, (char *)dump.data + dump.len, need, JSON_COMPACT);
-        if (need == 0 || need > CY_STIX_OBJECT_MAX || need > dump.alloc - dump.len - 1) {
+        /* its compact text: the body's own bytes when they are that text
+         * already (they are kept until the store has them), else written */
+        size_t need = 0;
+        const char *text = cy_stix_envelope_compact(&env, &need);
+        if (!text) {
+            size_t avail = dump.alloc - dump.len - 1;
+            need = json_dumpb(o, (char *)dump.data + dump.len, avail, JSON_COMPACT);
+            if (need > avail && need <= CY_STIX_OBJECT_MAX && cy_buf_reserve(&dump, need) == 0)
+                need = json_dumpb(o, (char *)dump.data + dump.len, need, JSON_COMPACT);
+        }
+        if (need == 0 || need > CY_STIX_OBJECT_MAX ||
+            (!text && need > dump.alloc - dump.len - 1)) {
             nfail++;
             if (nfail <= CY_STIX_STATUS_FAILURES_MAX)
                 add_detail(failures, info.id, info.version,
@@ -719,21 +726,25 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
             continue;
         }
         keep[good] = o; /* info's strings are borrowed from it */
-        offs[good] = dump.len;
-        dump.len += need;
-        dump.data[dump.len] = 0;
+        offs[good] = text ? SIZE_MAX : dump.len;
+        if (!text) {
+            dump.len += need;
+            dump.data[dump.len] = 0;
+        }
         in[good] = (cy_obj_in){.id = info.id,
                                .type = info.type,
                                .spec_version = info.spec_version,
                                .version = info.version,
                                .version_us = info.version_us,
                                .media_type = CY_MEDIA_STIX,
+                               .json = text,
                                .json_len = need};
         good++;
     }
     cy_stix_envelope_close(&env);
     for (size_t k = 0; k < good; k++) /* the buffer has stopped moving */
-        in[k].json = (const char *)dump.data + offs[k];
+        if (offs[k] != SIZE_MAX)
+            in[k].json = (const char *)dump.data + offs[k];
     /* Owners (stix/envelope.h): the objects are stored under the caller's
      * name, and the store leaves out (CY_OBJ_HELD), in the insert's own
      * transaction, those whose ids another party holds: it stores exactly
