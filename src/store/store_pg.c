@@ -55,8 +55,23 @@
  * (filter_sql), as in the SQLite store: a page never counts a row the
  * reader may not see.
  *
- * Principals are not cached: a lookup is one indexed query on the pool,
- * and every process sees a replaced token as soon as it is committed.
+ * Principals are cached in memory (the node looks one up on every request;
+ * a query for it was a round trip of its own, one per record posted), by
+ * token hash and by name, each a small direct-mapped table; only found
+ * principals are cached.  Other processes write principals too (`comity
+ * party add|token` on the store of a running node), so every write of
+ * principals also bumps the meta row principals_gen and sends a
+ * notification on the channel comity_principals, in the write's own
+ * statement (so at its commit).  The cache keeps a connection of its own
+ * that LISTENs on that channel; a lookup first takes in what that
+ * connection has received (no round trip: the notifications are already
+ * in its socket) and drops every entry on any notification, and reads
+ * principals_gen at least every PCACHE_RECHECK_MS.  Without a listening
+ * connection (it broke, or cannot be had) nothing cached is used.  So a
+ * replaced token is refused once its notification has reached the node
+ * (PostgreSQL sends it at the commit; milliseconds at most on a loaded
+ * machine), and in any case by the first lookup PCACHE_RECHECK_MS after
+ * the commit.  (On SQLite the counter is shared memory: at once.)
  *
  * Federation (store.h's last section): one statement each, committed on
  * its own, so durable on return.  A peer filter (cy_peer_filter) becomes
@@ -74,6 +89,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -90,6 +106,9 @@
 #define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
 #define PRINCIPAL_COLS "name,kind,vkey,recipient,created,token_hash"
 #define COLL_COLS "n,id,api_root,alias,title,description,read_access,write_access"
+#define PCACHE_SLOTS 256       /* principals cached, per key (a power of two) */
+#define PCACHE_RECHECK_MS 1000 /* principals_gen read at least this often */
+#define PRINCIPALS_CHANNEL "comity_principals"
 #define OID_INT8 20
 #define OID_TEXT 25
 
@@ -170,8 +189,27 @@ struct pgc {
     unsigned next_evict, next_id;
 };
 
+/* One cached principal, with the token hash the store holds for it. */
+struct pslot {
+    bool used;
+    char token_hash[CY_TOKEN_HASH_HEX];
+    cy_principal p;
+};
+
+/* The principal cache (see the top).  All under mu. */
+struct pcache {
+    pthread_mutex_t mu;
+    struct pslot by_token[PCACHE_SLOTS], by_name[PCACHE_SLOTS];
+    PGconn *l;          /* LISTENs on PRINCIPALS_CHANNEL; NULL: not (yet) */
+    char gen[32];       /* principals_gen the entries were read under */
+    int64_t checked_ms; /* when principals_gen was last read */
+    int64_t retry_ms;   /* after a failed connection: not before this */
+    uint64_t epoch;     /* bumped whenever the entries are dropped */
+};
+
 struct pg {
     char *conninfo;
+    struct pcache pc;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct pgc *pool[POOL_MAX];
@@ -651,6 +689,8 @@ static void pg_close(void *impl)
     for (size_t i = 0; i < POOL_MAX; i++)
         conn_close(p->pool[i]);
     conn_close(p->ic);
+    PQfinish(p->pc.l);
+    pthread_mutex_destroy(&p->pc.mu);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->imu);
@@ -702,6 +742,103 @@ static void read_principal(const PGresult *r, int row, cy_principal *o)
     o->created = i64_at(r, row, 4);
 }
 
+/* ---- the principal cache (see the top) ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t slot_of(const char *key)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h & (PCACHE_SLOTS - 1);
+}
+
+static void pc_drop(struct pcache *pc)
+{
+    for (size_t i = 0; i < PCACHE_SLOTS; i++)
+        pc->by_token[i].used = pc->by_name[i].used = false;
+    pc->epoch++;
+}
+
+static void pc_unlisten(struct pcache *pc, int64_t now)
+{
+    PQfinish(pc->l);
+    pc->l = NULL;
+    pc->retry_ms = now + PCACHE_RECHECK_MS;
+    pc_drop(pc);
+}
+
+/* Under pc->mu: whether the entries may be used, after taking in what the
+ * listening connection has received (any notification drops them) and,
+ * every PCACHE_RECHECK_MS, comparing principals_gen.  False (nothing
+ * cached is used) while there is no listening connection. */
+static bool pc_fresh(struct pg *p)
+{
+    struct pcache *pc = &p->pc;
+    int64_t now = mono_ms();
+    if (!pc->l) {
+        if (now < pc->retry_ms)
+            return false;
+        if (cy_pg_connect(p->conninfo, &pc->l, NULL) ||
+            cy_pg_exec(pc->l, "LISTEN " PRINCIPALS_CHANNEL, "store", NULL)) {
+            pc_unlisten(pc, now);
+            return false;
+        }
+        pc_drop(pc);
+        pc->checked_ms = now - PCACHE_RECHECK_MS; /* read the generation now */
+    }
+    if (!PQconsumeInput(pc->l) || PQstatus(pc->l) != CONNECTION_OK) {
+        pc_unlisten(pc, now);
+        return false;
+    }
+    if (now - pc->checked_ms >= PCACHE_RECHECK_MS) {
+        PGresult *r = PQexec(pc->l, "SELECT value FROM meta WHERE key = 'principals_gen'");
+        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        const char *g = ok && PQntuples(r) ? PQgetvalue(r, 0, 0) : "";
+        if (ok && strcmp(g, pc->gen)) {
+            pc_drop(pc);
+            snprintf(pc->gen, sizeof pc->gen, "%s", g);
+        }
+        PQclear(r);
+        if (!ok) {
+            pc_unlisten(pc, now);
+            return false;
+        }
+        pc->checked_ms = now;
+    }
+    PGnotify *n;
+    bool any = false;
+    while ((n = PQnotifies(pc->l))) {
+        any = true;
+        PQfreemem(n);
+    }
+    if (any)
+        pc_drop(pc);
+    return true;
+}
+
+/* Under pc->mu, after a write of principals through this handle. */
+static void pc_wrote(struct pg *p)
+{
+    pthread_mutex_lock(&p->pc.mu);
+    pc_drop(&p->pc);
+    pthread_mutex_unlock(&p->pc.mu);
+}
+
+/* Every write of principals bumps principals_gen and notifies the
+ * listeners in its own statement (so on its commit): W is the write, as a
+ * CTE named w returning one row per principal written. */
+#define PRINCIPAL_WRITE(W)                                                                 \
+    "WITH g AS (INSERT INTO meta(key, value) VALUES('principals_gen', '1')"                \
+    " ON CONFLICT (key) DO UPDATE SET value = (meta.value::int8 + 1)::text), w AS (" W ")" \
+    " SELECT (SELECT count(*) FROM w), pg_notify('" PRINCIPALS_CHANNEL "', '')"
+
 static comity_err pg_principal_add(void *impl, const cy_principal *pr, const char *token_hash,
                                    comity_error *err)
 {
@@ -715,10 +852,11 @@ static comity_err pg_principal_add(void *impl, const cy_principal *pr, const cha
     a_text(&a, token_hash);
     char exists[128];
     snprintf(exists, sizeof exists, "'%s' is already registered", pr->name);
-    comity_err rc = run1(impl, "INSERT INTO principals(" PRINCIPAL_COLS ")"
-                               " VALUES($1, $2, $3, $4, $5, $6)",
+    comity_err rc = run1(impl, PRINCIPAL_WRITE("INSERT INTO principals(" PRINCIPAL_COLS ")"
+                                               " VALUES($1, $2, $3, $4, $5, $6) RETURNING 1"),
                          &a, NULL, "adding principal", exists, err);
     a_free(&a);
+    pc_wrote(impl);
     return rc;
 }
 
@@ -732,30 +870,63 @@ static comity_err pg_principal_set_token(void *impl, const char *name, const cha
     PGresult *r = NULL;
     char exists[128];
     snprintf(exists, sizeof exists, "the token of '%s' is another's", name);
-    comity_err rc = run1(impl, "UPDATE principals SET token_hash = $1 WHERE name = $2", &a, &r,
-                         "setting token", exists, err);
+    comity_err rc = run1(impl, PRINCIPAL_WRITE("UPDATE principals SET token_hash = $1"
+                                               " WHERE name = $2 RETURNING 1"),
+                         &a, &r, "setting token", exists, err);
     a_free(&a);
-    if (!rc && !changed(r))
+    pc_wrote(impl);
+    if (!rc && i64_at(r, 0, 0) == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
     PQclear(r);
     return rc;
 }
 
-static comity_err principal_one(struct pg *p, const char *sql, const char *key,
+/* A principal by name or token hash (by_token), from the cache or the
+ * store (then cached when nothing was written meanwhile). */
+static comity_err principal_one(struct pg *p, bool by_token, const char *key,
                                 cy_principal *out, char *token_hash, comity_error *err)
 {
+    struct pcache *pc = &p->pc;
+    size_t slot = slot_of(key);
+    pthread_mutex_lock(&pc->mu);
+    bool use = pc_fresh(p);
+    uint64_t epoch = pc->epoch;
+    struct pslot *e = by_token ? &pc->by_token[slot] : &pc->by_name[slot];
+    if (use && e->used && !strcmp(by_token ? e->token_hash : e->p.name, key)) {
+        *out = e->p;
+        if (token_hash)
+            memcpy(token_hash, e->token_hash, CY_TOKEN_HASH_HEX);
+        pthread_mutex_unlock(&pc->mu);
+        return COMITY_OK;
+    }
+    pthread_mutex_unlock(&pc->mu);
     struct args a;
     a_init(&a);
     a_text(&a, key);
     PGresult *r = NULL;
-    comity_err rc = run1(p, sql, &a, &r, "reading principal", NULL, err);
+    comity_err rc = run1(p, by_token ? "SELECT " PRINCIPAL_COLS " FROM principals WHERE token_hash = $1"
+                                     : "SELECT " PRINCIPAL_COLS " FROM principals WHERE name = $1",
+                         &a, &r, "reading principal", NULL, err);
     a_free(&a);
     if (!rc && PQntuples(r) == 0) {
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no such principal");
     } else if (!rc) {
+        char th[CY_TOKEN_HASH_HEX];
         read_principal(r, 0, out);
+        copy_at(th, sizeof th, r, 0, 5);
         if (token_hash)
-            copy_at(token_hash, CY_TOKEN_HASH_HEX, r, 0, 5);
+            memcpy(token_hash, th, sizeof th);
+        pthread_mutex_lock(&pc->mu);
+        /* a notification taken in since the read drops the entries and
+         * moves the epoch: what was read is not kept then */
+        if (use && pc_fresh(p) && pc->epoch == epoch) {
+            struct pslot *t = &pc->by_token[slot_of(th)], *n = &pc->by_name[slot_of(out->name)];
+            t->used = n->used = true;
+            t->p = n->p = *out;
+            memcpy(t->token_hash, th, sizeof th);
+            memcpy(n->token_hash, th, sizeof th);
+        }
+        pthread_mutex_unlock(&pc->mu);
     }
     PQclear(r);
     return rc;
@@ -764,15 +935,13 @@ static comity_err principal_one(struct pg *p, const char *sql, const char *key,
 static comity_err pg_principal_get(void *impl, const char *name, cy_principal *out,
                                    char token_hash[CY_TOKEN_HASH_HEX], comity_error *err)
 {
-    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE name = $1",
-                         name, out, token_hash, err);
+    return principal_one(impl, false, name, out, token_hash, err);
 }
 
 static comity_err pg_principal_by_token(void *impl, const char *token_hash, cy_principal *out,
                                         comity_error *err)
 {
-    return principal_one(impl, "SELECT " PRINCIPAL_COLS " FROM principals WHERE token_hash = $1",
-                         token_hash, out, NULL, err);
+    return principal_one(impl, true, token_hash, out, NULL, err);
 }
 
 static comity_err pg_principal_list(void *impl, cy_principal_cb cb, void *ctx,
@@ -2241,6 +2410,7 @@ comity_err cy_store_pg_open(const char *conninfo, comity_store **out, comity_err
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     pthread_mutex_init(&p->imu, NULL);
+    pthread_mutex_init(&p->pc.mu, NULL);
     comity_err rc;
     struct pgc *c = acquire(p, &rc, err);
     if (c) {
