@@ -2,9 +2,11 @@
  * fuzz_stix_envelope.c: libFuzzer target for reading a client's TAXII
  * envelope under the node's caps (src/stix/envelope.c).  Input: the body
  * of a POST.  Checks that a body jansson reads as an envelope is read the
- * same way here (same number of objects, each the same JSON value) unless
- * a cap refused it (values, objects, or CY_JSON_MAX_DEPTH nesting), and that a status text is always cut within its cap
- * and on a UTF-8 boundary.
+ * same way here (same number of objects, each the same JSON value, and
+ * the body's bytes given as an object's compact text only when they are
+ * jansson's compact text of it) unless a cap refused it (values, objects,
+ * or CY_JSON_MAX_DEPTH nesting), and that a status text is always cut
+ * within its cap and on a UTF-8 boundary.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_t *o = cy_stix_envelope_next(&e);
             if (!o || !json_equal(o, json_array_get(objs, i)))
                 abort();
+            /* the body's bytes stand for the object only when they are
+             * exactly what jansson writes for it */
+            size_t clen = 0;
+            const char *c = cy_stix_envelope_compact(&e, &clen);
+            if (c) {
+                char *d = json_dumps(o, JSON_COMPACT);
+                if (!d || strlen(d) != clen || memcmp(d, c, clen) != 0)
+                    abort();
+                free(d);
+            }
             cy_stix_info info;
             if (cy_stix_object_check(o, &info, NULL) == COMITY_OK &&
                 strcmp(info.type, "x-comity-record") == 0 &&

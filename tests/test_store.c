@@ -163,8 +163,9 @@ static void test_schema_pg(void **state)
 }
 
 /* PostgreSQL's migration 2 (federation) on a store at version 1 that
- * holds records: the tables and the log index appear, the records stay,
- * and the federation operations work on them. */
+ * holds records (and the migrations after it): the tables and the log
+ * index appear, the records stay, and the federation operations work on
+ * them. */
 static void test_migrate_pg_1_to_2(void **state)
 {
     (void)state;
@@ -181,12 +182,15 @@ static void test_migrate_pg_1_to_2(void **state)
     comity_store_close(st);
     /* back to version 1's layout */
     pg_sql("DROP TABLE peers; DROP TABLE party_home; DROP INDEX records_log;"
+           " ALTER TABLE objects DROP COLUMN owner;"
            " UPDATE comity_schema SET version = 1 WHERE name = 'store'");
     assert_string_equal(pg_sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'records_log'"
                                " AND schemaname = current_schema()"),
                         "0");
     TU_OK(comity_store_open(path, &st, E)); /* migrates */
-    assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), "2");
+    char want[16];
+    snprintf(want, sizeof want, "%d", CY_STORE_PG_SCHEMA_VERSION);
+    assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), want);
     assert_string_equal(pg_sql("SELECT count(*) FROM pg_indexes WHERE indexname = 'records_log'"
                                " AND schemaname = current_schema()"
                                " AND indexdef LIKE '%records USING btree (log_index)'"),
@@ -223,7 +227,7 @@ static void test_ops_complete(void **state)
     comity_store fake = {&ops, st->impl, &rec, &fw, &peer};
     ops.object_owner = NULL; /* the last one */
     assert_false(cy_store_ops_complete(&fake, missing));
-    assert_string_equal(missing, "store 18");
+    assert_string_equal(missing, "store 17");
     ops = *st->ops;
     rec.find = NULL;
     assert_false(cy_store_ops_complete(&fake, missing));
@@ -336,7 +340,7 @@ static void test_paging_same_date(void **state)
         make_obj(&objs[i], ids[i], js[i], i, 1000);
     int64_t date = 5000000;
     static uint8_t added[250];
-    TU_OK(cy_store_objects_add(st, c.n, objs, 250, &date, added, E));
+    TU_OK(cy_store_objects_add(st, c.n, objs, 250, NULL, 0, &date, added, E));
     assert_int_equal(date, 5000000);
     assert_int_equal(added[249], 1);
     static struct collect all;
@@ -362,7 +366,7 @@ static void test_paging_same_date(void **state)
     /* a batch dated earlier than what is there is moved forward */
     make_obj(&objs[0], ids[0], js[0], 999, 1000);
     date = 10;
-    TU_OK(cy_store_objects_add(st, c.n, objs, 1, &date, NULL, E));
+    TU_OK(cy_store_objects_add(st, c.n, objs, 1, NULL, 0, &date, NULL, E));
     assert_int_equal(date, 5000001);
     /* added_after is strict */
     struct collect pg;
@@ -398,11 +402,11 @@ static void test_versions_delete_atomic(void **state)
     for (int i = 0; i < 3; i++) {
         make_obj(&o, id, js, 1, vers[i]);
         int64_t d = 1000 + i;
-        TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+        TU_OK(cy_store_objects_add(st, c.n, &o, 1, NULL, 0, &d, NULL, E));
     }
     uint8_t added = 9;
     int64_t d = 2000;
-    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, &added, E));
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, NULL, 0, &d, &added, E));
     assert_int_equal(added, 0); /* duplicate (id, version) */
     const char *ids[] = {id};
     cy_obj_query q = {.coll = c.n, .ids = ids, .nids = 1};
@@ -449,7 +453,7 @@ static void test_versions_delete_atomic(void **state)
     make_obj(&two[1], id2[1], js2[1], 8, 1);
     two[1].type = NULL; /* violates NOT NULL */
     d = 3000;
-    TU_FAILS(cy_store_objects_add(st, c.n, two, 2, &d, NULL, E), COMITY_ERR_DB, NULL);
+    TU_FAILS(cy_store_objects_add(st, c.n, two, 2, NULL, 0, &d, NULL, E), COMITY_ERR_DB, NULL);
     cy_obj_query all = {.coll = c.n, .vflags = CY_V_ALL};
     assert_int_equal(count(st, all), 0);
     comity_store_close(st);
@@ -472,7 +476,7 @@ static void *worker_run(void *arg)
             make_obj(&objs[i], ids[i], js[i], w->n * 100000 + b * 10 + i, 1);
         int64_t d = 1;
         comity_error e = {0};
-        if (cy_store_objects_add(w->st, w->coll, objs, 10, &d, NULL, &e))
+        if (cy_store_objects_add(w->st, w->coll, objs, 10, NULL, 0, &d, NULL, &e))
             w->failures++;
         struct collect *pg = calloc(1, sizeof *pg);
         bool more;
@@ -572,7 +576,7 @@ static void test_record_wrapper_and_sync(void **state)
     char oid[64], ojs[128];
     make_obj(&o, oid, ojs, 1, 1);
     int64_t d = 1;
-    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, NULL, 0, &d, NULL, E));
     char dig[65];
     memset(dig, 'c', 64), dig[64] = 0;
     const char *env = "{\"payloadType\":\"x\",\"payload\":\"e30=\",\"signatures\":[]}";
@@ -724,7 +728,7 @@ static void test_record_visibility_compiled(void **state)
     char oid[64], ojs[128];
     make_obj(&o, oid, ojs, 1, 1);
     int64_t d = 1;
-    TU_OK(cy_store_objects_add(st, c.n, &o, 1, &d, NULL, E));
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, NULL, 0, &d, NULL, E));
     struct {
         const char *tlp, *author, *to[2];
     } k[] = {
@@ -831,7 +835,7 @@ static comity_store *add_pair(struct pair *p, const char *coll_id, const char *u
     comity_store *st = open_with(coll_id, "public", &p->c);
     make_obj(&p->o, p->oid, p->ojs, 1, 1);
     p->d = 1;
-    TU_OK(cy_store_objects_add(st, p->c.n, &p->o, 1, &p->d, NULL, E));
+    TU_OK(cy_store_objects_add(st, p->c.n, &p->o, 1, NULL, 0, &p->d, NULL, E));
     memset(p->dig, 'd', 64), p->dig[64] = 0;
     snprintf(p->rid, sizeof p->rid, "note--%s", uuid);
     snprintf(p->sid, sizeof p->sid, "x-comity-record--%s", uuid);
@@ -932,7 +936,9 @@ static void test_migrate_objects_4_to_5(void **state)
                      " is_first INTEGER NOT NULL, is_last INTEGER NOT NULL, json TEXT NOT NULL,"
                      " UNIQUE(coll, id, version_us));"
                      "ALTER TABLE o4 ADD COLUMN rec INTEGER;" /* as migration 4 did */
-                     "INSERT INTO o4 SELECT * FROM objects; DROP TABLE objects;"
+                     "INSERT INTO o4 SELECT seq,coll,id,type,spec_version,version_us,version,"
+                     " date_added,media_type,is_first,is_last,json,rec FROM objects;"
+                     "DROP TABLE objects;"
                      "ALTER TABLE o4 RENAME TO objects;"
                      "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
                      "PRAGMA user_version=4; COMMIT;",
@@ -952,10 +958,171 @@ static void test_migrate_objects_4_to_5(void **state)
     assert_int_equal(j.n, 2);
     /* the same version again is skipped, a new one added */
     uint8_t added = 9;
-    TU_OK(cy_store_objects_add(st, p.c.n, &p.o, 1, &p.d, &added, E));
+    TU_OK(cy_store_objects_add(st, p.c.n, &p.o, 1, NULL, 0, &p.d, &added, E));
     assert_int_equal(added, 0);
     comity_store_close(st);
     assert_int_equal(user_version(), CY_STORE_SCHEMA_VERSION);
+}
+
+/* The versions of one id stored in c (any version). */
+static size_t versions_of(comity_store *st, int64_t coll, const char *id)
+{
+    const char *ids[] = {id};
+    cy_obj_query q = {.coll = coll, .ids = ids, .nids = 1, .vflags = CY_V_ALL};
+    return count(st, q);
+}
+
+static void owner_is(comity_store *st, int64_t coll, const char *id, const char *want)
+{
+    char owner[COMITY_PARTY_MAX + 1] = "?";
+    TU_OK(cy_store_object_owner(st, coll, id, owner, E));
+    assert_string_equal(owner, want);
+}
+
+/* Owners, on both backends: the first owner of an id keeps it; another
+ * owner's version is left out (HELD) in the same call that stores the
+ * rest; more held objects than the caller allows store nothing; a claim
+ * outlives its objects; objects stored without an owner hold nothing. */
+static void test_object_owners(void **state)
+{
+    (void)state;
+    cy_collection c;
+    comity_store *st = open_with("d0000000-0000-4000-8000-0000000000c1", "own", &c);
+    cy_obj_in o[2];
+    char id[2][64], js[2][128];
+    make_obj(&o[0], id[0], js[0], 1, 100);
+    uint8_t added[2] = {9, 9};
+    int64_t d = 1000;
+    TU_OK(cy_store_objects_add(st, c.n, o, 1, "pk.mofa", 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_ADDED);
+    owner_is(st, c.n, id[0], "pk.mofa");
+    /* in.cert's later version of pk.mofa's id is held; its new id goes in */
+    make_obj(&o[0], id[0], js[0], 1, 200);
+    make_obj(&o[1], id[1], js[1], 2, 100);
+    TU_OK(cy_store_objects_add(st, c.n, o, 2, "in.cert", 1, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_HELD);
+    assert_int_equal(added[1], CY_OBJ_ADDED);
+    assert_int_equal(versions_of(st, c.n, id[0]), 1);
+    owner_is(st, c.n, id[1], "in.cert");
+    /* more held than allowed: nothing stored, added[] says which */
+    make_obj(&o[1], id[1], js[1], 3, 100);
+    TU_FAILS(cy_store_objects_add(st, c.n, o, 2, "in.cert", 0, &d, added, E), COMITY_ERR_DENIED,
+             "held by another owner");
+    assert_int_equal(added[0], CY_OBJ_HELD);
+    assert_int_equal(versions_of(st, c.n, id[1]), 0); /* indicator ...003 not stored */
+    TU_FAILS(cy_store_object_owner(st, c.n, id[1], (char[COMITY_PARTY_MAX + 1]){0}, E),
+             COMITY_ERR_NOTFOUND, NULL);
+    /* the owner adds a version, and a duplicate is present */
+    TU_OK(cy_store_objects_add(st, c.n, o, 1, "pk.mofa", 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_ADDED);
+    TU_OK(cy_store_objects_add(st, c.n, o, 1, "pk.mofa", 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_PRESENT);
+    assert_int_equal(versions_of(st, c.n, id[0]), 2);
+    /* deleted, the id stays pk.mofa's */
+    const char *ids[] = {id[0]};
+    cy_obj_query dq = {.coll = c.n, .ids = ids, .nids = 1};
+    size_t deleted = 0;
+    TU_OK(cy_store_objects_delete(st, &dq, &deleted, E));
+    assert_int_equal(deleted, 2);
+    assert_int_equal(versions_of(st, c.n, id[0]), 0);
+    owner_is(st, c.n, id[0], "pk.mofa");
+    make_obj(&o[0], id[0], js[0], 1, 300);
+    TU_FAILS(cy_store_objects_add(st, c.n, o, 1, "in.cert", 0, &d, added, E), COMITY_ERR_DENIED,
+             NULL);
+    assert_int_equal(added[0], CY_OBJ_HELD);
+    assert_int_equal(versions_of(st, c.n, id[0]), 0);
+    TU_OK(cy_store_objects_add(st, c.n, o, 1, "pk.mofa", 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_ADDED);
+    owner_is(st, c.n, id[0], "pk.mofa");
+    /* the node's own object (no owner) is held by nobody; a later party
+     * version takes the id */
+    make_obj(&o[0], id[0], js[0], 4, 100);
+    TU_OK(cy_store_objects_add(st, c.n, o, 1, NULL, 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_ADDED);
+    TU_FAILS(cy_store_object_owner(st, c.n, id[0], (char[COMITY_PARTY_MAX + 1]){0}, E),
+             COMITY_ERR_NOTFOUND, "nobody holds");
+    make_obj(&o[0], id[0], js[0], 4, 200);
+    TU_OK(cy_store_objects_add(st, c.n, o, 1, "fr.anssi", 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_ADDED);
+    owner_is(st, c.n, id[0], "fr.anssi");
+    /* an id is held per collection */
+    cy_collection c2 = coll("d0000000-0000-4000-8000-0000000000c2", "own2");
+    TU_OK(cy_store_collection_add(st, &c2, E));
+    TU_OK(cy_store_collection_get(st, "comity", c2.id, &c2, E));
+    make_obj(&o[0], id[0], js[0], 1, 100);
+    TU_OK(cy_store_objects_add(st, c2.n, o, 1, "in.cert", 0, &d, added, E));
+    assert_int_equal(added[0], CY_OBJ_ADDED);
+    comity_store_close(st);
+}
+
+/* The migration that moved owners into the objects' rows (SQLite 7 -> 8,
+ * PostgreSQL 2 -> 3), on both backends: a store laid out as before (owners
+ * only in object_owner, "" for objects stored before owners were kept)
+ * keeps every owner, live or deleted, and refuses another party as
+ * before. */
+static void test_migrate_owners(void **state)
+{
+    (void)state;
+    cy_collection c;
+    comity_store *st = open_with("d0000000-0000-4000-8000-0000000000c3", "mig", &c);
+    cy_obj_in o;
+    char id[3][64], js[3][128];
+    int64_t d = 1000;
+    for (int i = 0; i < 3; i++) {
+        make_obj(&o, id[i], js[i], 10 + i, 100);
+        TU_OK(cy_store_objects_add(st, c.n, &o, 1, NULL, 0, &d, NULL, E));
+    }
+    /* id[2] was posted and deleted by in.cert */
+    const char *ids[] = {id[2]};
+    cy_obj_query dq = {.coll = c.n, .ids = ids, .nids = 1};
+    size_t deleted = 0;
+    TU_OK(cy_store_objects_delete(st, &dq, &deleted, E));
+    comity_store_close(st);
+    /* back to the layout before: no owner column, every claim in
+     * object_owner (id[0] pk.mofa's, id[1] stored before owners were) */
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "BEGIN; ALTER TABLE objects DROP COLUMN owner; DELETE FROM object_owner;"
+             " INSERT INTO object_owner(coll, id, owner) VALUES(%lld, '%s', 'pk.mofa'),"
+             " (%lld, '%s', ''), (%lld, '%s', 'in.cert'); %s",
+             (long long)c.n, id[0], (long long)c.n, id[1],
+             (long long)c.n, id[2],
+             tu_store_pg() ? "UPDATE comity_schema SET version = 2 WHERE name = 'store'; COMMIT;"
+                           : "PRAGMA user_version=7; COMMIT;");
+    if (tu_store_pg()) {
+        pg_sql(sql);
+    } else {
+        sqlite3 *db;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        char *msg = NULL;
+        if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+            fail_msg("%s", msg);
+        sqlite3_close(db);
+    }
+    TU_OK(comity_store_open(path, &st, E)); /* migrates */
+    owner_is(st, c.n, id[0], "pk.mofa");
+    owner_is(st, c.n, id[1], "");
+    owner_is(st, c.n, id[2], "in.cert");
+    uint8_t added = 9;
+    for (int i = 0; i < 3; i++) {
+        make_obj(&o, id[i], js[i], 10 + i, 200);
+        assert_int_equal(cy_store_objects_add(st, c.n, &o, 1, "fr.anssi", 1, &d, &added, E),
+                         COMITY_OK);
+        assert_int_equal(added, CY_OBJ_HELD);
+    }
+    make_obj(&o, id[0], js[0], 10, 200);
+    TU_OK(cy_store_objects_add(st, c.n, &o, 1, "pk.mofa", 0, &d, &added, E));
+    assert_int_equal(added, CY_OBJ_ADDED);
+    assert_int_equal(versions_of(st, c.n, id[0]), 2);
+    comity_store_close(st);
+    /* only the deleted id's owner stays in object_owner */
+    if (tu_store_pg()) {
+        assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), "3");
+        assert_string_equal(pg_sql("SELECT count(*) FROM object_owner"), "1");
+        assert_string_equal(pg_sql("SELECT count(*) FROM objects WHERE owner = 'pk.mofa'"), "2");
+    } else {
+        assert_int_equal(user_version(), CY_STORE_SCHEMA_VERSION);
+    }
 }
 
 static void test_threads(void **state)
@@ -1013,6 +1180,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_meta_principals_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_same_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_delete_atomic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_object_owners, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),

@@ -147,7 +147,11 @@ int main(int argc, char **argv)
                                 json[i], strlen(json[i])};
         }
         int64_t d = 1;
+#if CY_STORE_SCHEMA_VERSION >= 8 /* objects_add takes an owner */
+        if (cy_store_objects_add(st, colls[0], in, 1000, NULL, 0, &d, NULL, &e))
+#else
         if (cy_store_objects_add(st, colls[0], in, 1000, &d, NULL, &e))
+#endif
             die("objects", &e);
     }
     /* records: the store part of intake (counted) */

@@ -705,11 +705,18 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
             json_decref(o);
             continue;
         }
-        size_t avail = dump.alloc - dump.len - 1;
-        size_t need = json_dumpb(o, (char *)dump.data + dump.len, avail, JSON_COMPACT);
-        if (need > avail && need <= CY_STIX_OBJECT_MAX && cy_buf_reserve(&dump, need) == 0)
-            need = json_dumpb(o, (char *)dump.data + dump.len, need, JSON_COMPACT);
-        if (need == 0 || need > CY_STIX_OBJECT_MAX || need > dump.alloc - dump.len - 1) {
+        /* its compact text: the body's own bytes when they are that text
+         * already (they are kept until the store has them), else written */
+        size_t need = 0;
+        const char *text = cy_stix_envelope_compact(&env, &need);
+        if (!text) {
+            size_t avail = dump.alloc - dump.len - 1;
+            need = json_dumpb(o, (char *)dump.data + dump.len, avail, JSON_COMPACT);
+            if (need > avail && need <= CY_STIX_OBJECT_MAX && cy_buf_reserve(&dump, need) == 0)
+                need = json_dumpb(o, (char *)dump.data + dump.len, need, JSON_COMPACT);
+        }
+        if (need == 0 || need > CY_STIX_OBJECT_MAX ||
+            (!text && need > dump.alloc - dump.len - 1)) {
             nfail++;
             if (nfail <= CY_STIX_STATUS_FAILURES_MAX)
                 add_detail(failures, info.id, info.version,
@@ -719,64 +726,66 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
             continue;
         }
         keep[good] = o; /* info's strings are borrowed from it */
-        offs[good] = dump.len;
-        dump.len += need;
-        dump.data[dump.len] = 0;
+        offs[good] = text ? SIZE_MAX : dump.len;
+        if (!text) {
+            dump.len += need;
+            dump.data[dump.len] = 0;
+        }
         in[good] = (cy_obj_in){.id = info.id,
                                .type = info.type,
                                .spec_version = info.spec_version,
                                .version = info.version,
                                .version_us = info.version_us,
                                .media_type = CY_MEDIA_STIX,
+                               .json = text,
                                .json_len = need};
         good++;
     }
     cy_stix_envelope_close(&env);
     for (size_t k = 0; k < good; k++) /* the buffer has stopped moving */
-        in[k].json = (const char *)dump.data + offs[k];
-    /* Owners (stix/envelope.h): the ids are claimed for the caller; an id
-     * another party holds is refused, or, for a caller that cannot read the
-     * collection, answered "added" like a new one and not stored. */
-    size_t nkeep = good, nhidden = 0;
-    cy_obj_in *hidden = NULL;
-    if (good && nfail <= CY_STIX_STATUS_FAILURES_MAX) {
-        const char **ids = cy_arena_alloc(&r->arena, good * sizeof *ids);
-        char(*owners)[COMITY_PARTY_MAX + 1] = cy_arena_alloc(&r->arena, good * sizeof *owners);
-        hidden = cy_arena_alloc(&r->arena, good * sizeof *hidden);
-        comity_error ce = {0};
-        const char *me = r->anon ? "" : r->who.name;
-        if (!ids || !owners || !hidden) {
-            cy_fail(&ce, COMITY_ERR_NOMEM, "out of memory claiming %zu objects", good);
-        } else {
-            for (size_t k = 0; k < good; k++)
-                ids[k] = in[k].id;
-            cy_store_objects_claim(r->node->store, c->n, ids, good, me, owners, &ce);
-        }
-        if (ce.code) {
-            for (size_t k = 0; k < nkeep; k++)
-                json_decref(keep[k]);
-            cy_buf_free(&dump);
-            json_decref(successes);
-            json_decref(failures);
-            cy_resp_error(r, w, true, 500, "store error", "%s", ce.msg);
-            return;
-        }
-        bool can_read = cy_access_allows(c->read, who(r));
-        size_t kept = 0;
+        if (offs[k] != SIZE_MAX)
+            in[k].json = (const char *)dump.data + offs[k];
+    /* Owners (stix/envelope.h): the objects are stored under the caller's
+     * name, and the store leaves out (CY_OBJ_HELD), in the insert's own
+     * transaction, those whose ids another party holds: it stores exactly
+     * the objects whose ids are held by the caller or by nobody, which are
+     * those cy_stix_owner_allows lets a caller that may hold ids post.  A
+     * held id is refused (the message is the rule's for an id held by
+     * someone else), or, for a caller that cannot read the collection,
+     * answered "added" like a new one.  A caller that may hold no id
+     * (anonymous) has every object refused so, without asking the store.
+     * More refusals than one status lists: the store stores nothing. */
+    const char *me = r->anon ? "" : r->who.name;
+    bool can_read = cy_access_allows(c->read, who(r));
+    comity_error oe = {0};
+    bool may_hold = cy_stix_owner_allows(me, me, false, CY_STIX_POST_VERSION, &oe) == COMITY_OK;
+    /* the refusal of an id held by another, in the rule's words ("" is
+     * nobody's name: it never allows) */
+    if (may_hold && cy_stix_owner_allows("", me, false, CY_STIX_POST_VERSION, &oe) == COMITY_OK)
+        may_hold = false;
+    int64_t date_added = now_us();
+    comity_error e = {0};
+    comity_err rc = COMITY_OK;
+    bool go = good && nfail <= CY_STIX_STATUS_FAILURES_MAX;
+    if (go && may_hold)
+        rc = cy_store_objects_add(r->node->store, c->n, in, good, me,
+                                  can_read ? CY_STIX_STATUS_FAILURES_MAX - nfail : SIZE_MAX,
+                                  &date_added, added, &e);
+    else if (go)
+        memset(added, CY_OBJ_HELD, good);
+    size_t nstored = 0, nhidden = 0; /* added or present; held, answered "added" */
+    if (go && (rc == COMITY_OK || rc == COMITY_ERR_DENIED)) {
         for (size_t k = 0; k < good; k++) {
-            comity_error oe = {0};
-            if (cy_stix_owner_allows(owners[k], me, false, CY_STIX_POST_VERSION, &oe) ==
-                COMITY_OK) {
-                in[kept++] = in[k];
-            } else if (!can_read) {
-                hidden[nhidden++] = in[k];
-            } else if (++nfail <= CY_STIX_STATUS_FAILURES_MAX) {
+            if (added[k] != CY_OBJ_HELD)
+                nstored++;
+            else if (!can_read)
+                nhidden++;
+            else if (++nfail <= CY_STIX_STATUS_FAILURES_MAX)
                 add_detail(failures, in[k].id, in[k].version, oe.msg);
-            }
         }
-        good = kept;
+        rc = COMITY_OK; /* DENIED: more refused than a status lists, answered below */
     }
-    if (nfail > CY_STIX_STATUS_FAILURES_MAX || (n > 0 && good == 0 && nhidden == 0)) {
+    if (nfail > CY_STIX_STATUS_FAILURES_MAX || (n > 0 && nstored == 0 && nhidden == 0 && !rc)) {
         /* Nothing in the envelope can be processed (e.g. all STIX 2.0), or
          * more objects are refused than one status lists: 422, nothing
          * stored, with the first reasons in the error's details. */
@@ -794,33 +803,26 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
         json_t *v = json_pack("{s:s, s:s, s:s, s:{s:o}}", "title", "unprocessable objects",
                               "description", desc, "http_status", "422", "details",
                               "failures", failures);
-        for (size_t k = 0; k < nkeep; k++)
+        for (size_t k = 0; k < good; k++)
             json_decref(keep[k]);
         json_decref(successes);
         cy_buf_free(&dump);
         cy_resp_json(r, w, 422, CY_MEDIA_TAXII, v);
         return;
     }
-    int64_t date_added = now_us();
-    comity_error e = {0};
-    comity_err rc = good ? cy_store_objects_add(r->node->store, c->n, in, good, &date_added,
-                                                added, &e)
-                         : COMITY_OK;
     char dtext[CY_STIX_TIME_BUF];
     cy_stix_time_format_us(dtext, date_added);
     for (size_t k = 0; k < good; k++) {
+        const char *ver = in[k].version ? in[k].version : dtext;
         if (rc)
-            add_detail(failures, in[k].id, in[k].version ? in[k].version : dtext,
-                       "not stored: the store failed");
-        else
-            add_detail(successes, in[k].id, in[k].version ? in[k].version : dtext,
-                       added[k] ? "added" : "already present");
+            add_detail(failures, in[k].id, ver, "not stored: the store failed");
+        else if (added[k] != CY_OBJ_HELD)
+            add_detail(successes, in[k].id, ver,
+                       added[k] == CY_OBJ_ADDED ? "added" : "already present");
+        else if (!can_read)
+            add_detail(successes, in[k].id, ver, "added");
     }
-    for (size_t k = 0; k < nhidden; k++)
-        add_detail(rc ? failures : successes, hidden[k].id,
-                   hidden[k].version ? hidden[k].version : dtext,
-                   rc ? "not stored: the store failed" : "added");
-    for (size_t k = 0; k < nkeep; k++)
+    for (size_t k = 0; k < good; k++)
         json_decref(keep[k]);
     cy_buf_free(&dump);
     char sid[CY_UUID_BUF], now[CY_STIX_TIME_BUF];

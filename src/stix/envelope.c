@@ -6,8 +6,11 @@
  * The token reader accepts what jansson with JSON_REJECT_DUPLICATES
  * accepts (base/json.c, checked by fuzz/fuzz_json.c), so reading the
  * envelope in two steps changes no answer for a well-formed body; each
- * object's tree is then built by jansson from the object's own bytes.
+ * object's jansson tree is then built from the tokens (build), the value
+ * json_loadb would give for the object's bytes (checked by
+ * fuzz/fuzz_stix_envelope.c), without reading the bytes a second time.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "stix/envelope.h"
@@ -42,21 +45,126 @@ comity_err cy_stix_envelope_open(cy_stix_envelope *e, const char *text, size_t l
     return COMITY_OK;
 }
 
+/* A string token's text, unescaped when it has escapes: into small
+ * (cap bytes) when it fits, else into a new buffer (*heap, cy_free).
+ * NULL when out of memory.  The reader checked it is UTF-8 without NUL. */
+static const char *str_text(const cy_json *j, uint32_t t, char *small, size_t cap,
+                            size_t *len, char **heap)
+{
+    const cy_json_tok *k = &j->toks[t];
+    *heap = NULL;
+    if (!(k->flags & CY_JSON_F_ESCAPED)) {
+        *len = k->end - k->start;
+        return j->text + k->start;
+    }
+    size_t raw = k->end - k->start;
+    char *out = small;
+    if (raw + 1 > cap && !(out = *heap = cy_malloc(raw + 1)))
+        return NULL;
+    *len = cy_json_unescape(j, t, out, raw + 1);
+    return out;
+}
+
+/* The number token t as jansson reads it: an integer without '.', 'e' or
+ * 'E' (the reader checked it fits in 64 bits), else a real (checked not
+ * to overflow).  *canon stays true only when jansson writes it back as the
+ * same bytes (an integer other than -0). */
+static json_t *number(const cy_json *j, uint32_t t, bool *canon)
+{
+    const cy_json_tok *k = &j->toks[t];
+    size_t n = k->end - k->start;
+    const char *s = j->text + k->start;
+    bool real = memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n);
+    char small[64], *buf = small;
+    if (n >= sizeof small && !(buf = cy_malloc(n + 1)))
+        return NULL;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    json_t *v = real ? json_real(strtod(buf, NULL)) : json_integer(strtoll(buf, NULL, 10));
+    if (real || (n == 2 && s[0] == '-' && s[1] == '0'))
+        *canon = false;
+    if (buf != small)
+        cy_free(buf);
+    return v;
+}
+
+/* The value of token t as a new jansson value (NULL when out of memory),
+ * built from the tokens: each byte of the body is read once.  *canon is
+ * cleared when a string has escapes or a number would be written back
+ * otherwise (see cy_stix_envelope_compact). */
+static json_t *build(const cy_json *j, uint32_t t, bool *canon)
+{
+    const cy_json_tok *k = &j->toks[t];
+    char small[256], *heap;
+    size_t len;
+    switch (k->type) {
+    case CY_JSON_OBJECT: {
+        json_t *o = json_object();
+        for (uint32_t c = t + 1, i = 0; o && i < k->size; i++, c = j->toks[c + 1].next) {
+            const char *key = str_text(j, c, small, sizeof small, &len, &heap);
+            json_t *v = key ? build(j, c + 1, canon) : NULL;
+            if (j->toks[c].flags & CY_JSON_F_ESCAPED)
+                *canon = false;
+            /* keys: UTF-8 without NUL and never twice (the reader's checks) */
+            if (!v || json_object_setn_new_nocheck(o, key, len, v)) {
+                json_decref(o);
+                o = NULL;
+            }
+            cy_free(heap);
+        }
+        return o;
+    }
+    case CY_JSON_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t c = t + 1, i = 0; a && i < k->size; i++, c = j->toks[c].next) {
+            if (json_array_append_new(a, build(j, c, canon))) {
+                json_decref(a);
+                a = NULL;
+            }
+        }
+        return a;
+    }
+    case CY_JSON_STRING: {
+        const char *v = str_text(j, t, small, sizeof small, &len, &heap);
+        if (k->flags & CY_JSON_F_ESCAPED)
+            *canon = false;
+        json_t *s = v ? json_stringn_nocheck(v, len) : NULL;
+        cy_free(heap);
+        return s;
+    }
+    case CY_JSON_NUMBER:
+        return number(j, t, canon);
+    case CY_JSON_TRUE:
+        return json_true();
+    case CY_JSON_FALSE:
+        return json_false();
+    default:
+        return json_null();
+    }
+}
+
 json_t *cy_stix_envelope_next(cy_stix_envelope *e)
 {
+    e->compact = false;
     if (e->next >= e->n)
         return NULL;
-    const cy_json_tok *t = &e->j.toks[e->cursor];
-    size_t start = t->start, end = t->end;
-    if (t->type == CY_JSON_STRING) { /* the token spans the inside of the quotes */
-        start--;
-        end++;
-    }
-    e->cursor = t->next;
+    uint32_t t = e->cursor;
+    e->cursor = e->j.toks[t].next;
     e->next++;
-    json_error_t je;
-    return json_loadb(e->j.text + start, end - start, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                      &je);
+    bool canon = !(e->j.toks[t].flags & CY_JSON_F_SPACE);
+    json_t *v = build(&e->j, t, &canon);
+    e->compact = v && canon && e->j.toks[t].type == CY_JSON_OBJECT;
+    e->last = t;
+    return v;
+}
+
+const char *cy_stix_envelope_compact(const cy_stix_envelope *e, size_t *len)
+{
+    if (!e->compact)
+        return NULL;
+    const cy_json_tok *k = &e->j.toks[e->last];
+    *len = k->end - k->start;
+    return e->j.text + k->start;
 }
 
 void cy_stix_envelope_close(cy_stix_envelope *e) { cy_json_free(&e->j); }

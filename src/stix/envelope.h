@@ -10,7 +10,8 @@
  * cy_stix_object_check.  Memory for one POST is therefore at most the
  * token array (20 bytes a value, 10 MiB at the cap) plus one object's tree,
  * whatever the body holds (an 8 MiB `{"objects":[0,0,...]}` is refused
- * at the value cap, in milliseconds).
+ * at the value cap, in milliseconds).  The trees are built from the
+ * tokens: the body's bytes are read once.
  *
  * The caps (each refused as a whole, never truncated):
  *   CY_STIX_ENVELOPE_OBJECTS_MAX   objects in one envelope (TAXII 413);
@@ -71,6 +72,8 @@ typedef struct cy_stix_envelope {
     uint32_t cursor;  /* token of the next object */
     size_t n, next;   /* objects in all; index of the next one */
     bool json_ok;     /* the body is JSON (a refusal is then about its shape) */
+    uint32_t last;    /* token of the object cy_stix_envelope_next gave last */
+    bool compact;     /* its bytes are its compact text (cy_stix_envelope_compact) */
 } cy_stix_envelope;
 
 /*
@@ -93,6 +96,13 @@ static inline size_t cy_stix_envelope_count(const cy_stix_envelope *e) { return 
  * cy_stix_object_check to refuse.  Call exactly count times.
  */
 json_t *cy_stix_envelope_next(cy_stix_envelope *e);
+
+/* The object cy_stix_envelope_next gave last, as the compact text jansson
+ * writes for it (json_dumpb with JSON_COMPACT), when the body holds it so
+ * byte for byte: no whitespace, no escape in a string, no number written
+ * otherwise (a real, or -0).  Borrowed from the body; *len its length.
+ * NULL otherwise (the caller writes the tree out itself). */
+const char *cy_stix_envelope_compact(const cy_stix_envelope *e, size_t *len);
 
 /* Releases the token array; the envelope may be zeroed and opened again. */
 void cy_stix_envelope_close(cy_stix_envelope *e);

@@ -28,8 +28,9 @@
  *   objects      STIX objects per collection, one row per (id, version),
  *                and record projections (store/records.h)
  *   status       TAXII status resources of past POSTs (JSON), kept 7 days
- *   object_owner who posted each object id of a collection (the first
- *                claim wins; "" for objects stored before owners were)
+ *                Each posted object's row also names its owner (below).
+ *   object_owner the owners of ids whose objects were deleted (a claim
+ *                outlives its objects); read only for an id with no row
  *   records, record_to   accepted records (store/records.h)
  *   delivered    framework "delivered" events (store/delivered.h)
  *
@@ -105,10 +106,11 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 7
+#define CY_STORE_SCHEMA_VERSION 8
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
- * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation). */
-#define CY_STORE_PG_SCHEMA_VERSION 2
+ * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
+ * its version 3 SQLite's 8 (owners in the objects' rows). */
+#define CY_STORE_PG_SCHEMA_VERSION 3
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -225,7 +227,8 @@ typedef struct cy_store_ops {
     comity_err (*collection_list)(void *impl, const char *api_root, cy_collection_cb cb,
                                   void *ctx, comity_error *err);
     comity_err (*objects_add)(void *impl, int64_t coll, const cy_obj_in *objs, size_t n,
-                              int64_t *date_added, uint8_t *added, comity_error *err);
+                              const char *owner, size_t max_held, int64_t *date_added,
+                              uint8_t *added, comity_error *err);
     comity_err (*objects_query)(void *impl, const cy_obj_query *q, cy_obj_cb cb, void *ctx,
                                 bool *more, comity_error *err);
     comity_err (*objects_delete)(void *impl, const cy_obj_query *q, size_t *deleted,
@@ -235,9 +238,6 @@ typedef struct cy_store_ops {
                              comity_error *err);
     comity_err (*status_get)(void *impl, const char *api_root, const char *id, char **json,
                              char owner[COMITY_PARTY_MAX + 1], comity_error *err);
-    comity_err (*objects_claim)(void *impl, int64_t coll, const char *const *ids, size_t n,
-                                const char *owner, char (*owners)[COMITY_PARTY_MAX + 1],
-                                comity_error *err);
     comity_err (*object_owner)(void *impl, int64_t coll, const char *id,
                                char owner[COMITY_PARTY_MAX + 1], comity_error *err);
 } cy_store_ops;
@@ -361,23 +361,46 @@ static inline comity_err cy_store_collection_list(comity_store *st, const char *
 {
     return st->ops->collection_list(st->impl, api_root, cb, ctx, err);
 }
+/* What cy_store_objects_add did with each object (its added[]). */
+enum {
+    CY_OBJ_PRESENT = 0, /* a duplicate: its (id, version) was already stored */
+    CY_OBJ_ADDED = 1,   /* stored */
+    CY_OBJ_HELD = 2     /* not stored: its id is held by another owner */
+};
+
 /* Adds n objects to collection `coll` in one transaction, all with one
  * date_added: either all are stored or none.  *date_added is the wanted
  * time (now) on entry and the time used on return: later than any
  * date_added already in the collection (objects and record projections),
  * so that a client resuming with added_after = the last date it saw never
  * misses a later batch.  Each object gets a seq, increasing in the order
- * of objs[], above every seq already stored.  An object whose (id,
- * version_us) is already in the collection is a duplicate: not stored
- * again, added[i] = 0 (else 1); `added` may be NULL.  The first / last
- * version marks of each id are kept right (cy_obj_query.vflags).  Durable
- * on return. */
+ * of objs[], above every seq already stored.  The first / last version
+ * marks of each id are kept right (cy_obj_query.vflags).
+ *
+ * Owners.  Every id of a collection has at most one owner, kept with its
+ * objects: the owner given when the id was first stored (objects stored
+ * with owner NULL hold none), and it stays after the id's objects are
+ * deleted.  With `owner` non-NULL, an object is stored under it when its
+ * id has no owner yet or has this one; an object whose id is held by
+ * another owner is not stored (added[i] = CY_OBJ_HELD).  Comparing is the
+ * store's part; what a claim allows, and what a refusal says, is the
+ * caller's (stix/envelope.h).  With `owner` NULL (the node's own objects)
+ * nothing is checked and nothing claimed.  The check and the insert are
+ * one transaction: two writers never both take one new id.
+ *
+ * added[i] (may be NULL) says what became of objs[i] (CY_OBJ_*): a
+ * duplicate (id, version) is not stored again (CY_OBJ_PRESENT).  When
+ * more than `max_held` objects are held by another owner, nothing is
+ * stored (the transaction rolls back), added[] still says which were
+ * held, and the call fails with COMITY_ERR_DENIED.  Durable on return. */
 static inline comity_err cy_store_objects_add(comity_store *st, int64_t coll,
                                               const cy_obj_in *objs, size_t n,
+                                              const char *owner, size_t max_held,
                                               int64_t *date_added, uint8_t *added,
                                               comity_error *err)
 {
-    return st->ops->objects_add(st->impl, coll, objs, n, date_added, added, err);
+    return st->ops->objects_add(st->impl, coll, objs, n, owner, max_held, date_added, added,
+                                err);
 }
 /* One page of collection q->coll: the rows the query selects, ordered by
  * (date_added, seq), cb called for at most q->limit of them; *more says
@@ -422,21 +445,9 @@ static inline comity_err cy_store_status_get(comity_store *st, const char *api_r
     return st->ops->status_get(st->impl, api_root, id, json, owner, err);
 }
 
-/* Claims each of ids[0..n) in collection coll for `owner` where nobody
- * has yet, in one transaction, and gives in owners[i] who holds ids[i]
- * afterwards (owner itself, an earlier claimant, or "" for an object
- * stored before owners were kept).  A claim stays after its objects are
- * deleted.  The store records; the caller decides what a claim allows. */
-static inline comity_err cy_store_objects_claim(comity_store *st, int64_t coll,
-                                                const char *const *ids, size_t n,
-                                                const char *owner,
-                                                char (*owners)[COMITY_PARTY_MAX + 1],
-                                                comity_error *err)
-{
-    return st->ops->objects_claim(st->impl, coll, ids, n, owner, owners, err);
-}
-/* Who holds id in coll; COMITY_ERR_NOTFOUND when nobody does (the node's
- * own objects, which no client posted). */
+/* Who holds id in coll (see cy_store_objects_add; "" for objects posted
+ * before owners were kept); COMITY_ERR_NOTFOUND when nobody does (the
+ * node's own objects, which no client posted). */
 static inline comity_err cy_store_object_owner(comity_store *st, int64_t coll, const char *id,
                                                char owner[COMITY_PARTY_MAX + 1],
                                                comity_error *err)

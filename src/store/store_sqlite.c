@@ -142,7 +142,7 @@ static const char *const MIGRATIONS[] = {
     "CREATE UNIQUE INDEX objects_version ON objects(coll, id, version_us) WHERE rec IS NULL;"
     "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
     "CREATE INDEX objects_rec ON objects(rec, coll) WHERE rec IS NOT NULL;",
-    /* 5 -> 6: who posted each object id (sq_objects_claim); objects stored
+    /* 5 -> 6: who posted each object id (a claim table, until 8); objects stored
      * before are held by "" (nobody a party can be) */
     "CREATE TABLE IF NOT EXISTS object_owner(coll INTEGER NOT NULL, id TEXT NOT NULL, owner TEXT NOT NULL,"
     " PRIMARY KEY(coll, id)) WITHOUT ROWID;"
@@ -159,7 +159,18 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE IF NOT EXISTS party_home(party TEXT PRIMARY KEY, origin TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS party_home_origin ON party_home(origin, party);"
     "CREATE INDEX IF NOT EXISTS records_log ON records(log_index);",
+    /* 7 -> 8: an object's owner in its own row (sq_objects_add checks it
+     * with the version lookup it makes anyway, rather than a claim in a
+     * second table); object_owner keeps only the owners of ids whose
+     * objects are gone, since a claim outlives its objects */
+    "ALTER TABLE objects ADD COLUMN owner TEXT;"
+    "UPDATE objects SET owner=(SELECT w.owner FROM object_owner w"
+    " WHERE w.coll=objects.coll AND w.id=objects.id) WHERE rec IS NULL;"
+    "DELETE FROM object_owner WHERE EXISTS(SELECT 1 FROM objects o"
+    " WHERE o.coll=object_owner.coll AND o.id=object_owner.id AND o.rec IS NULL);",
 };
+_Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
+               "one migration per schema version");
 
 static const struct cy_record_ops *sqlite_record_ops(void);
 static const struct cy_fw_store_ops *sqlite_fw_ops(void);
@@ -1023,8 +1034,16 @@ static comity_err sq_collection_list(void *impl, const char *api_root, cy_collec
 
 /* ---- objects ---------------------------------------------------------------- */
 
+/* An object's owner: the owner of its id's rows, else the one kept for an
+ * id whose objects were deleted (object_owner), else NULL (nobody).  The
+ * version lookup reads it in the same statement (the subquery runs only
+ * for an id without an owned row). */
+#define OWNER_OF "coalesce(max(owner),(SELECT w.owner FROM object_owner w" \
+                 " WHERE w.coll=?1 AND w.id=?2))"
+
 static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs, size_t n,
-                                 int64_t *date_added_io, uint8_t *added, comity_error *err)
+                                 const char *owner, size_t max_held, int64_t *date_added_io,
+                                 uint8_t *added, comity_error *err)
 {
     struct sq *q = impl;
     comity_err arc;
@@ -1035,6 +1054,7 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
     if (rc)
         goto out;
     int64_t date_added = *date_added_io;
+    size_t nheld = 0;
     {
         sqlite3_stmt *st = prep(c, "SELECT max(date_added) FROM objects WHERE coll=?", err);
         if (!st) {
@@ -1051,13 +1071,13 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
     }
     /* The statements of the loop, prepared (or found in the cache) once;
      * five fresh cache entries never evict each other (STMT_CACHE > 5). */
-    sqlite3_stmt *sel = prep(c, "SELECT min(version_us), max(version_us), count(*)"
-                                " FROM objects WHERE coll=? AND id=? AND rec IS NULL", err);
+    sqlite3_stmt *sel = prep(c, "SELECT min(version_us), max(version_us), count(*), " OWNER_OF
+                                " FROM objects WHERE coll=?1 AND id=?2 AND rec IS NULL", err);
     /* Only a duplicate (coll, id, version) is skipped; any other
      * constraint failure aborts the whole batch. */
     sqlite3_stmt *ins = sel ? prep(c, "INSERT INTO objects(coll,id,type,spec_version,version_us,"
-                                      "version,date_added,media_type,is_first,is_last,json)"
-                                      " VALUES(?,?,?,?,?,?,?,?,?,?,?)"
+                                      "version,date_added,media_type,is_first,is_last,json,"
+                                      "owner) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"
                                       " ON CONFLICT(coll,id,version_us) WHERE rec IS NULL"
                                       " DO NOTHING", err)
                             : NULL;
@@ -1085,7 +1105,15 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
         }
         int64_t count = sqlite3_column_int64(sel, 2);
         int64_t vmin = sqlite3_column_int64(sel, 0), vmax = sqlite3_column_int64(sel, 1);
+        const char *holder = (const char *)sqlite3_column_text(sel, 3);
+        bool held = owner && holder && strcmp(holder, owner) != 0;
         sqlite3_reset(sel);
+        if (held) {
+            if (added)
+                added[i] = CY_OBJ_HELD;
+            nheld++;
+            continue;
+        }
         bool first = count == 0 || o->version_us < vmin;
         bool last = count == 0 || o->version_us > vmax;
 
@@ -1103,6 +1131,10 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
         sqlite3_bind_int(ins, 9, first);
         sqlite3_bind_int(ins, 10, last);
         sqlite3_bind_text(ins, 11, o->json, (int)o->json_len, SQLITE_STATIC);
+        if (owner)
+            sqlite3_bind_text(ins, 12, owner, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 12);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = dberr(err, c->db, "adding object");
             sqlite3_reset(ins);
@@ -1111,7 +1143,7 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
         sqlite3_reset(ins);
         int changed = sqlite3_changes(c->db);
         if (added)
-            added[i] = changed ? 1 : 0;
+            added[i] = changed ? CY_OBJ_ADDED : CY_OBJ_PRESENT;
         if (!changed || count == 0 || (!first && !last))
             continue;
         sqlite3_stmt *st = first ? unfirst : unlast;
@@ -1124,6 +1156,12 @@ static comity_err sq_objects_add(void *impl, int64_t coll, const cy_obj_in *objs
             goto rollback;
         }
         sqlite3_reset(st);
+    }
+    if (nheld > max_held) {
+        rc = cy_fail(err, COMITY_ERR_DENIED,
+                     "store: %zu of %zu objects have ids held by another owner (at most %zu"
+                     " may), nothing stored", nheld, n, max_held);
+        goto rollback;
     }
     rc = exec(c->db, "COMMIT", err);
     if (rc == COMITY_OK) {
@@ -1528,6 +1566,27 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     cy_free(recs);
     if (rc)
         goto rollback;
+    /* an id's owner outlives its objects (sq_objects_add): kept aside
+     * before they go (an owner never changes, so keeping it while versions
+     * remain is harmless) */
+    for (size_t i = 0; i < qq->nids; i++) {
+        sqlite3_stmt *keep = prep(c, "INSERT OR IGNORE INTO object_owner(coll,id,owner)"
+                                     " SELECT coll,id,max(owner) FROM objects WHERE coll=?1"
+                                     " AND id=?2 AND rec IS NULL AND owner IS NOT NULL"
+                                     " GROUP BY coll,id", err);
+        if (!keep) {
+            rc = c->prep_rc;
+            goto rollback;
+        }
+        sqlite3_bind_int64(keep, 1, qq->coll);
+        sqlite3_bind_text(keep, 2, qq->ids[i], -1, SQLITE_STATIC);
+        int s = sqlite3_step(keep);
+        sqlite3_reset(keep);
+        if (s != SQLITE_DONE) {
+            rc = dberr(err, c->db, "keeping owners");
+            goto rollback;
+        }
+    }
     sqlite3_stmt *st = prep(c, (const char *)sql.data, err);
     if (!st) {
         rc = COMITY_ERR_DB;
@@ -1541,7 +1600,7 @@ static comity_err sq_objects_delete(void *impl, const cy_obj_query *qq, size_t *
     }
     sqlite3_reset(st);
     *deleted = (size_t)sqlite3_changes(c->db);
-    for (size_t i = 0; i < qq->nids; i++) {
+    for (size_t i = 0; i < qq->nids && *deleted; i++) {
         st = prep(c, "UPDATE objects SET"
                      " is_first=(version_us=(SELECT min(version_us) FROM objects o"
                      "  WHERE o.coll=objects.coll AND o.id=objects.id AND o.rec IS NULL)),"
@@ -1628,82 +1687,22 @@ static comity_err sq_status_get(void *impl, const char *api_root, const char *id
     return frame_done(&f, rc);
 }
 
-/* ---- object owners (only these two functions and migration 6 touch the
- * object_owner table) ------------------------------------------------------ */
-
-static comity_err sq_objects_claim(void *impl, int64_t coll, const char *const *ids, size_t n,
-                                   const char *owner, char (*owners)[COMITY_PARTY_MAX + 1],
-                                   comity_error *err)
-{
-    struct sq *q = impl;
-    comity_err rc;
-    struct conn *c = acquire(q, &rc, err);
-    if (!c)
-        return rc;
-    rc = exec(c->db, "BEGIN IMMEDIATE", err);
-    if (rc)
-        goto done;
-    sqlite3_stmt *ins = prep(c, "INSERT OR IGNORE INTO object_owner(coll,id,owner) VALUES(?,?,?)",
-                             err);
-    sqlite3_stmt *get = ins ? prep(c, "SELECT owner FROM object_owner WHERE coll=? AND id=?", err)
-                            : NULL;
-    if (!ins || !get) {
-        rc = c->prep_rc;
-        goto rollback;
-    }
-    for (size_t i = 0; i < n; i++) {
-        sqlite3_bind_int64(ins, 1, coll);
-        sqlite3_bind_text(ins, 2, ids[i], -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, owner, -1, SQLITE_STATIC);
-        int s = sqlite3_step(ins);
-        sqlite3_reset(ins);
-        if (s != SQLITE_DONE) {
-            rc = dberr(err, c->db, "claiming objects");
-            goto rollback;
-        }
-        if (sqlite3_changes(c->db) == 1) { /* a new id: now the caller's */
-            size_t ol = strlen(owner);
-            if (ol > COMITY_PARTY_MAX)
-                ol = COMITY_PARTY_MAX;
-            memcpy(owners[i], owner, ol);
-            owners[i][ol] = 0;
-            continue;
-        }
-        sqlite3_bind_int64(get, 1, coll);
-        sqlite3_bind_text(get, 2, ids[i], -1, SQLITE_STATIC);
-        s = sqlite3_step(get);
-        if (s == SQLITE_ROW)
-            copy_text(owners[i], COMITY_PARTY_MAX + 1, get, 0);
-        sqlite3_reset(get);
-        if (s != SQLITE_ROW) {
-            rc = dberr(err, c->db, "reading object owners");
-            goto rollback;
-        }
-    }
-    rc = exec(c->db, "COMMIT", err);
-    if (rc == COMITY_OK)
-        goto done;
-rollback:
-    exec(c->db, "ROLLBACK", NULL);
-done:
-    release(q, c);
-    return rc;
-}
+/* ---- object owners (kept by sq_objects_add and sq_objects_delete) ---- */
 
 static comity_err sq_object_owner(void *impl, int64_t coll, const char *id,
                                   char owner[COMITY_PARTY_MAX + 1], comity_error *err)
 {
     struct frame f;
-    comity_err rc = frame_open(&f, impl, "SELECT owner FROM object_owner WHERE coll=? AND id=?",
-                               false, err);
+    comity_err rc = frame_open(&f, impl, "SELECT " OWNER_OF " FROM objects"
+                                         " WHERE coll=?1 AND id=?2 AND rec IS NULL", false, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(f.st, 1, coll);
     sqlite3_bind_text(f.st, 2, id, -1, SQLITE_STATIC);
     int s = sqlite3_step(f.st);
-    if (s == SQLITE_ROW)
+    if (s == SQLITE_ROW && sqlite3_column_type(f.st, 0) != SQLITE_NULL)
         copy_text(owner, COMITY_PARTY_MAX + 1, f.st, 0);
-    else if (s == SQLITE_DONE)
+    else if (s == SQLITE_ROW)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: nobody holds %s", id);
     else
         rc = frame_check(&f, s, "reading an object's owner", err);
@@ -1728,7 +1727,6 @@ static const cy_store_ops SQLITE_OPS = {
     .objects_delete = sq_objects_delete,
     .status_put = sq_status_put,
     .status_get = sq_status_get,
-    .objects_claim = sq_objects_claim,
     .object_owner = sq_object_owner,
 };
 
