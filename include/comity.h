@@ -1441,6 +1441,16 @@ COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
                                               comity_error *err);
 
+/* Checks an equivocation offline (docs/federation.md, section 9): a note,
+ * signed by the node that caught it, holding two checkpoints of one
+ * origin; it proves a split view when both verify under that origin's log
+ * key `log`, have the same size and different roots.  OUT origin: the
+ * accused origin.  COMITY_ERR_VERIFY when it proves nothing, INVALID when
+ * malformed. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_equivocation_verify(const char *note, size_t len, const comity_vkey *log,
+                           char origin[256], comity_error *err);
+
 /* The roster (docs/federation.md, section 1): the federation's states and
  * offices, folded from signed `admission` and `party` records under the
  * operator's roster policy, so that two nodes holding the same records

@@ -9,6 +9,7 @@
  *   GET /federation/collections/{id}/                 it
  *   GET /federation/collections/{id}/objects/?limit=&next=
  *   GET /federation/consistency/{old}/{size}          RFC 6962 proof lines
+ *   GET /federation/equivocations                     split views kept here
  *
  * Only a peer may read (a principal of kind "peer", logged in by the
  * node's one login mechanism, session.c, with its node key, and still in
@@ -338,6 +339,27 @@ static void consistency(cy_req *r, cy_resp *w)
     w->ctype = "text/plain; charset=utf-8";
 }
 
+/* GET /federation/equivocations: the proofs this node keeps (src/sync's
+ * equivocation.c), a JSON array of signed notes, for peers to check. */
+static void equivocations(cy_req *r, cy_resp *w)
+{
+    char *json = NULL;
+    comity_error e = {0};
+    if (cy_equiv_list(r->node->dir, &json, &e)) {
+        cy_resp_error(r, w, true, 500, "equivocations", "%s", e.msg);
+        return;
+    }
+    cy_buf_reset(&w->body);
+    comity_err rc = cy_buf_puts(&w->body, json);
+    cy_free(json);
+    if (rc) {
+        cy_resp_error(r, w, true, 500, "out of memory", "equivocations");
+        return;
+    }
+    w->status = 200;
+    w->ctype = "application/json";
+}
+
 bool cy_federation_owns(cy_req *r)
 {
     return r->nseg >= 1 && !strcmp(r->segs[0], FED_ROOT);
@@ -373,6 +395,8 @@ void cy_federation_handle(cy_req *r, cy_resp *w)
         objects(r, w, peer);
     } else if (r->nseg == 4 && !strcmp(r->segs[1], "consistency")) {
         consistency(r, w);
+    } else if (r->nseg == 2 && !strcmp(r->segs[1], "equivocations")) {
+        equivocations(r, w);
     } else {
         cy_resp_error(r, w, true, 404, "not found", "no such federation resource");
     }

@@ -16,6 +16,11 @@
  *      all their callbacks (each record durable here, or refused);
  *   5. in one store write: the cursor (the page's next, or the index of
  *      the first record refused), the page's checkpoint, the count.
+ * A page whose checkpoint proves a split view (the same size as the last
+ * one accepted, another root) leaves an equivocation (equivocation.c)
+ * and no more pulls from that origin; while idle, a worker asks its peer
+ * every CY_SYNC_GOSSIP_MS for the equivocations it keeps and keeps those
+ * that prove a split view of an origin this node follows.
  * An error is written to the peer's row (`comity peer list`) and the pull
  * retried after a back-off doubling from CY_SYNC_BACKOFF_MIN_MS to
  * CY_SYNC_BACKOFF_MAX_MS; an origin with nothing new is asked again after
@@ -310,6 +315,32 @@ static void on_done(void *ctx, const cy_intake_result *res)
     pthread_mutex_unlock(&o->mu);
 }
 
+/* A page whose checkpoint is not consistent with the last one accepted:
+ * when the two prove a split view (equivocation.c), keep the proof (the
+ * worker then pulls nothing more from that origin) and say so in err. */
+static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vkey *vk,
+                             const cy_pull_page *pg, comity_error *err)
+{
+    struct cy_sync *s = w->s;
+    cy_tlog_proof *pr = cy_malloc(sizeof *pr);
+    char *eq = NULL, origin[CY_ORIGIN_MAX + 1];
+    size_t eq_len = 0;
+    comity_error e = {0};
+    if (pr && s->o.dir &&
+        cy_tlog_proof_parse(pg->items[0].receipt, pg->items[0].receipt_len, pr, NULL) ==
+            COMITY_OK &&
+        cy_equiv_make(s->o.key, p->origin, p->checkpoint, strlen(p->checkpoint), pr->note,
+                      pr->note_len, &eq, &eq_len, &e) == COMITY_OK &&
+        cy_equiv_check(eq, eq_len, vk, origin, &e) == COMITY_OK &&
+        cy_equiv_keep(s->o.dir, eq, eq_len, &e) == COMITY_OK && err) {
+        size_t l = strlen(err->msg);
+        snprintf(err->msg + l, sizeof err->msg - l, " (equivocation proven and kept in "
+                 "equivocations/: no more pulls from %s until the operator decides)", p->origin);
+    }
+    comity_free(eq);
+    cy_free(pr);
+}
+
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
                             bool *idle, comity_error *err)
@@ -346,6 +377,8 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     if (!rc)
         rc = cy_sync_verify_page(&pg, &ov, p->cursor, fetch_consistency, &cc, &note, &note_len,
                                  err);
+    if (rc == COMITY_ERR_CONFLICT && pg.n > 0 && p->checkpoint[0])
+        catch_split_view(w, p, vk, &pg, err);
     if (!rc && note_len >= CY_PEER_CKPT_MAX)
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "the checkpoint of %s is over %d bytes", p->origin,
                      CY_PEER_CKPT_MAX);
@@ -415,6 +448,47 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     return rc;
 }
 
+/* Asks the peer for the equivocations it keeps; each one against an
+ * origin this node pins that proves a split view under the log key
+ * pinned here is kept too (so this node stops pulling from that origin
+ * even when its own view was never split). */
+static void gossip(struct worker *w, const cy_peer *p)
+{
+    struct cy_sync *s = w->s;
+    char path[CY_PEER_URL_MAX + 64];
+    snprintf(path, sizeof path, "%s/federation/equivocations", p->url);
+    struct body bd;
+    long st = 0;
+    comity_error e = {0};
+    if (http(w, "GET", path, NULL, false, (size_t)CY_EQUIV_KEPT_MAX * CY_EQUIV_MAX / 16, &st,
+             &bd, &e) != COMITY_OK)
+        return;
+    json_t *a = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
+    cy_buf_free(&bd.b);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        const char *note = json_string_value(v);
+        size_t len = json_string_length(v);
+        size_t hl = sizeof "comity equivocation v1\n" - 1;
+        const char *nl = note && len > hl ? memchr(note + hl, '\n', len - hl) : NULL;
+        char origin[CY_PEER_ORIGIN_MAX + 1], checked[CY_ORIGIN_MAX + 1];
+        if (!nl || (size_t)(nl - note - hl) > CY_PEER_ORIGIN_MAX)
+            continue;
+        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note - hl), note + hl);
+        cy_peer accused;
+        comity_vkey *vk = NULL;
+        if (cy_store_peer_get(s->o.store, origin, &accused, NULL) != COMITY_OK ||
+            comity_vkey_parse(accused.vkey, strlen(accused.vkey), &vk, NULL) != COMITY_OK)
+            continue; /* not an origin this node follows */
+        if (cy_equiv_check(note, len, vk, checked, NULL) == COMITY_OK &&
+            !strcmp(checked, origin))
+            (void)cy_equiv_keep(s->o.dir, note, len, NULL);
+        comity_vkey_free(vk);
+    }
+    json_decref(a);
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 static void *worker_main(void *arg)
@@ -423,6 +497,7 @@ static void *worker_main(void *arg)
     struct cy_sync *s = w->s;
     pthread_setname_np(pthread_self(), "comity-pull");
     long backoff = 0;
+    int64_t next_gossip = 0;
     w->curl = curl_easy_init();
     if (w->curl) {
         curl_easy_setopt(w->curl, CURLOPT_COOKIEFILE, ""); /* the session cookie, in memory */
@@ -444,9 +519,16 @@ static void *worker_main(void *arg)
         bool idle = false;
         comity_err rc = e.code ? e.code
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
+        if (!rc && s->o.dir && cy_equiv_against(s->o.dir, p.origin))
+            rc = cy_fail(&e, COMITY_ERR_CONFLICT, "split view of %s proven (equivocations/): "
+                         "no more pulls from it until the operator decides", p.origin);
         if (!rc)
             rc = pull_page(w, &p, vk, &idle, &e);
         comity_vkey_free(vk);
+        if (!e.code && s->o.dir && (idle || rc) && cy_now_ms() >= next_gossip) {
+            gossip(w, &p);
+            next_gossip = cy_now_ms() + CY_SYNC_GOSSIP_MS;
+        }
         if (atomic_load(&s->stop))
             break;
         if (rc) {

@@ -9,6 +9,8 @@
  *   verify.c   a page's checkpoint, consistency and receipts
  *   puller.c   one thread per peer: log in, pull, verify, submit to
  *              intake, move the cursor; back-off; clean stop
+ *   equivocation.c  split views: two signed checkpoints of one origin and
+ *              size with different roots, kept as a signed proof
  *   roster.c   the states and offices of the federation, folded from
  *              signed admission and party records under the roster policy
  *
@@ -24,6 +26,7 @@
 #include "base/base.h"
 #include "intake/intake.h"
 #include "store/store.h"
+#include "tlog/tlog.h"
 
 #define CY_PEER_PREFIX "peer:"          /* a peer's login name: "peer:<origin>" */
 #define CY_FED_PAGE_MAX 1000            /* records in one federation page */
@@ -168,6 +171,29 @@ comity_err cy_roster_show(const char *dir, char **json, comity_error *err);
 comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
                            const char *self_origin, char **report, comity_error *err);
 
+/* ---- equivocation.c ------------------------------------------------------- */
+
+#define CY_EQUIV_MAX (64u << 10) /* bytes of one equivocation note */
+#define CY_EQUIV_KEPT_MAX 1024   /* equivocations a node keeps and serves */
+#define CY_SYNC_GOSSIP_MS 5000   /* a peer's equivocations asked again after this */
+
+/* Makes the equivocation note of two checkpoints (whole signed notes) of
+ * `origin`, signed by the reporter's node key.  OUT *out (comity_free). */
+comity_err cy_equiv_make(const comity_nkey *reporter, const char *origin, const char *a,
+                         size_t alen, const char *b, size_t blen, char **out, size_t *len,
+                         comity_error *err);
+/* Checks one offline: both checkpoints signed by `log`, of the origin the
+ * note names (OUT origin), the same size, different roots.
+ * COMITY_ERR_VERIFY (not a proof), INVALID (malformed), naming why. */
+comity_err cy_equiv_check(const char *note, size_t len, const comity_vkey *log,
+                          char origin[CY_ORIGIN_MAX + 1], comity_error *err);
+/* Keeps a checked one in DIR/equivocations (the same one again: a no-op). */
+comity_err cy_equiv_keep(const char *dir, const char *note, size_t len, comity_error *err);
+/* Whether DIR keeps one against `origin`. */
+bool cy_equiv_against(const char *dir, const char *origin);
+/* The kept ones as a JSON array of strings.  OUT *json: cy_free. */
+comity_err cy_equiv_list(const char *dir, char **json, comity_error *err);
+
 /* ---- puller.c ------------------------------------------------------------ */
 
 typedef struct cy_sync cy_sync;
@@ -177,6 +203,7 @@ typedef struct cy_sync_opts {
     cy_intake *intake;        /* running; outlives the sync */
     const comity_nkey *key;   /* this node's key: its login at peers */
     const char *origin;       /* this node's origin */
+    const char *dir;          /* the node's directory (its equivocations) */
 } cy_sync_opts;
 
 /* Starts one puller thread per stored peer (and a watcher that starts
