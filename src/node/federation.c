@@ -10,6 +10,7 @@
  *   GET /federation/collections/{id}/objects/?limit=&next=
  *   GET /federation/consistency/{old}/{size}          RFC 6962 proof lines
  *   GET /federation/equivocations                     split views kept here
+ *   POST /federation/hint?origin=O&size=N             a push hint: pull O now
  *
  * Only a peer may read (a principal of kind "peer", logged in by the
  * node's one login mechanism, session.c, with its node key, and still in
@@ -360,6 +361,34 @@ static void equivocations(cy_req *r, cy_resp *w)
     w->ctype = "application/json";
 }
 
+struct hint_args {
+    const char *origin;
+};
+
+static int hint_arg(void *ctx, const char *key, const char *value)
+{
+    struct hint_args *h = ctx;
+    if (!strcmp(key, "origin") && value)
+        h->origin = value;
+    return 0; /* size and anything else: informative only */
+}
+
+/* POST /federation/hint?origin=O: a pinned peer's "new records up to N".
+ * Anonymous: it only moves that peer's next pull earlier (hints during a
+ * pull fold into one more pull), and an origin no puller follows is 404. */
+static void hint(cy_req *r, cy_resp *w)
+{
+    struct hint_args h = {0};
+    (void)cy_req_args(r, hint_arg, &h);
+    if (!h.origin || !r->node->sync || cy_sync_hint(r->node->sync, h.origin) != COMITY_OK) {
+        cy_resp_error(r, w, true, 404, "not found", "no pull from that origin here");
+        return;
+    }
+    cy_buf_reset(&w->body);
+    w->status = 202;
+    w->ctype = "text/plain; charset=utf-8";
+}
+
 bool cy_federation_owns(cy_req *r)
 {
     return r->nseg >= 1 && !strcmp(r->segs[0], FED_ROOT);
@@ -367,6 +396,15 @@ bool cy_federation_owns(cy_req *r)
 
 void cy_federation_handle(cy_req *r, cy_resp *w)
 {
+    if (r->nseg == 2 && !strcmp(r->segs[1], "hint")) {
+        if (strcmp(r->method, "POST") != 0) {
+            w->allow = "POST";
+            cy_resp_error(r, w, true, 405, "method not allowed", "a hint is posted");
+            return;
+        }
+        hint(r, w);
+        return;
+    }
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
         w->allow = "GET, HEAD";
         cy_resp_error(r, w, true, 405, "method not allowed", "peers only read here");

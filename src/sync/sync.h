@@ -36,6 +36,8 @@
 #define CY_SYNC_BACKOFF_MAX_MS 30000
 #define CY_SYNC_POLL_MS 1000            /* an idle origin is asked again after this */
 #define CY_SYNC_RESCAN_MS 10000         /* peers added while serving are found within this */
+#define CY_SYNC_HINT_CHECK_MS 50        /* the log's checkpoint looked at for hints */
+#define CY_SYNC_HINT_TIMEOUT_MS 1000    /* one push hint to one peer */
 
 /* ---- page.c: the pull answer --------------------------------------------- */
 
@@ -204,12 +206,16 @@ typedef struct cy_sync_opts {
     const comity_nkey *key;   /* this node's key: its login at peers */
     const char *origin;       /* this node's origin */
     const char *dir;          /* the node's directory (its equivocations) */
+    comity_log *log;          /* this node's log: its growth hints peers (NULL: no hints) */
 } cy_sync_opts;
 
 /* Starts one puller thread per stored peer (and a watcher that starts
  * threads for peers added later).  Every pointer borrowed until
  * cy_sync_stop.  OUT *out: cy_sync_stop. */
 comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err);
+/* A push hint from the peer `origin` ("new records"): its worker pulls
+ * now.  NOTFOUND when no worker pulls from that origin. */
+comity_err cy_sync_hint(cy_sync *s, const char *origin);
 /* Stops every thread: a pull in hand is aborted, a page being submitted
  * is waited for (its records are durable, its cursor stored).  NULL is a
  * no-op. */

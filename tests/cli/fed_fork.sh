@@ -11,7 +11,8 @@
 # pulling from A, and the proof checks offline under A's log key (not
 # under another key, not tampered).  C, which only ever saw A2 (its view
 # is not split), pins A and B: it fetches B's equivocations, keeps the one
-# against A and stops pulling from A too.
+# against A and stops pulling from A too.  Push hints: 202 for an origin
+# B pulls, 404 for another, 405 for GET.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -40,7 +41,7 @@ start() { # start NAME DIR
   echo "node $n did not start"; cat "$T/$2.err"; exit 1
 }
 stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
-until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
 
 for n in A B C; do
   "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
@@ -69,8 +70,12 @@ post() { "$C" record post --url "$U_A" --token "$1" "$2" >/dev/null; }
 note pk.key "one" a1.json; note fr.key "two" a2.json
 note pk.key "other one" f1.json; note pk.key "other two" f2.json
 
-start A A; start B B
+start A A
 post "$T_PK" a1.json && post "$T_FR" a2.json || bad "posts on A"
+# B starts once A's checkpoint covers both: its first page holds them both
+size_a() { [ "$(curl -s --noproxy '*' "$U_A/log/checkpoint" | sed -n 2p)" = 2 ]; }
+until_ok 20 size_a || bad "A's checkpoint never reached 2"
+start B B
 size_b() { "$C" peer list "$T/B" | python3 -c 'import json,sys; p=[x for x in json.load(sys.stdin) if x["origin"]=="comity.a.test"][0]; sys.exit(0 if p.get("checkpoint_size")==2 and p["cursor"]==1 else 1)'; }
 until_ok 40 size_b && ok "B holds A's checkpoint of size 2, its cursor at 1 (fr.anssi unknown to B)" ||
   bad "B: $("$C" peer list "$T/B")"
@@ -102,5 +107,10 @@ until_ok 60 kept C && ok "C fetched B's equivocation against A and kept it" ||
   bad "no equivocation on C: $("$C" peer list "$T/C")"
 stopped_c() { "$C" peer list "$T/C" | grep -q "split view of comity.a.test"; }
 until_ok 20 stopped_c && ok "C stops pulling from A" || bad "C: $("$C" peer list "$T/C")"
+# push hints (section 5): anonymous, they only move a pull earlier
+hint() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -X "$1" "$U_B/federation/hint?origin=$2&size=9"; }
+check "a hint for an origin B pulls: 202" 202 "$(hint POST comity.a.test)"
+check "a hint for an origin B does not pull: 404" 404 "$(hint POST comity.x.test)"
+check "a hint is posted: GET 405" 405 "$(hint GET comity.a.test)"
 stop A; stop B; stop C
 finish
