@@ -251,7 +251,7 @@ comity_err cy_roster_admission_check(const char *body, size_t len, comity_error 
 static comity_err user_check(json_t *u, size_t i, const char *office, comity_error *err)
 {
     static const char *const known[] = {"name", "vkey", "valid_from", "revoked", NULL};
-    const char *name, *vkey, *from, *rev, *k;
+    const char *name = NULL, *vkey = NULL, *from = NULL, *rev = NULL, *k = NULL;
     if (!json_is_object(u))
         return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: not an object", i);
     if ((k = unknown_key(u, known)))
@@ -274,8 +274,9 @@ comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err
                                         "valid_from", "users", "revoked", NULL};
     static const char *const home_known[] = {"log_vkey", "url", NULL};
     json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    const char *office = NULL, *vkey, *recip, *from, *rev, *lv, *url, *k;
-    json_t *roles, *home, *users;
+    const char *office = NULL, *vkey = NULL, *recip = NULL, *from = NULL, *rev = NULL;
+    const char *lv = NULL, *url = NULL, *k = NULL;
+    json_t *roles = NULL, *home = NULL, *users = NULL;
     comity_err rc = COMITY_OK;
     if (!json_is_object(o)) {
         rc = cy_fail(err, COMITY_ERR_INVALID, "party: the body is not a JSON object");
