@@ -1,7 +1,9 @@
 /*
  * cmd_peer.c: `comity peer add|list|remove DIR ...`: the node's pinned peer
  * nodes (docs/federation.md), edited by the operator on the node's machine
- * (also while it serves: its pullers pick a new peer up within 10 s).
+ * (also while it serves: its pullers pick a new peer up within 10 s); and
+ * `comity peer equivocation FILE --log-vkey VKEY`, the offline check of a
+ * split view a node caught.
  * Argument parsing only; the rules are the library's.
  */
 #include <stdlib.h>
@@ -9,8 +11,33 @@
 
 #include "cli.h"
 
+/* `comity peer equivocation FILE --log-vkey VKEY`: the offline check. */
+static int equivocation(int argc, char **argv)
+{
+    if (argc != 5 || strcmp(argv[3], "--log-vkey"))
+        return cli_usage("peer", "want: peer equivocation FILE --log-vkey VKEY");
+    comity_error e = {0};
+    comity_vkey *vk = NULL;
+    char *text = NULL, origin[256];
+    size_t len = 0;
+    int status = CLI_OK;
+    if (comity_vkey_parse(argv[4], strlen(argv[4]), &vk, &e) ||
+        comity_read_file(argv[2], 1u << 20, &text, &len, &e))
+        status = cli_error("peer", &e);
+    else if (comity_equivocation_verify(text, len, vk, origin, &e))
+        status = cli_error("peer", &e);
+    else
+        printf("split view of %s proven: two checkpoints of one size, signed by its log key, "
+               "with different roots\n", origin);
+    comity_free(text);
+    comity_vkey_free(vk);
+    return cli_finish(status);
+}
+
 int cmd_peer(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "equivocation"))
+        return equivocation(argc, argv);
     if (argc < 3)
         return cli_usage("peer", "want: peer add|list|remove DIR ...");
     const char *sub = argv[1], *dir = argv[2];

@@ -29,6 +29,7 @@ int cmd_init(int, char **) WEAK;
 int cmd_serve(int, char **) WEAK;
 int cmd_party(int, char **) WEAK;
 int cmd_peer(int, char **) WEAK;
+int cmd_roster(int, char **) WEAK;
 int cmd_directory(int, char **) WEAK;
 int cmd_notify(int, char **) WEAK;
 int cmd_request(int, char **) WEAK;
@@ -62,6 +63,7 @@ static const struct cli_command commands[] = {
     {"serve", cmd_serve, "run a node", HELP_SERVE},
     {"party", cmd_party, "register parties on a node", HELP_PARTY},
     {"peer", cmd_peer, "pin the peer nodes a node federates with", HELP_PEER},
+    {"roster", cmd_roster, "the federation's states and offices, from signed records", HELP_ROSTER},
     {"directory", cmd_directory, "list, show, set and withdraw points of contact", HELP_DIRECTORY},
     {"notify", cmd_notify, "notify states of an incident", HELP_NOTIFY},
     {"request", cmd_request, "ask for information, assistance or mitigation", HELP_REQUEST},

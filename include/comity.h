@@ -1465,6 +1465,37 @@ COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
                                               comity_error *err);
 
+/* Checks an equivocation offline (docs/federation.md, section 9): a note,
+ * signed by the node that caught it, holding two checkpoints of one
+ * origin; it proves a split view when both verify under that origin's log
+ * key `log`, have the same size and different roots.  OUT origin: the
+ * accused origin.  COMITY_ERR_VERIFY when it proves nothing, INVALID when
+ * malformed. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_equivocation_verify(const char *note, size_t len, const comity_vkey *log,
+                           char origin[256], comity_error *err);
+
+/* The roster (docs/federation.md, section 1): the federation's states and
+ * offices, folded from signed `admission` and `party` records under the
+ * operator's roster policy, so that two nodes holding the same records
+ * and policy show the same roster.  import: keeps one record (a party or
+ * admission record, clear or green, its body valid); OUT *id
+ * (comity_free).  policy: checks and replaces the policy text.  show: the
+ * roster as JSON (OUT *json: comity_free). */
+COMITY_API comity_err comity_node_roster_import(comity_node *node, const char *envelope,
+                                                size_t len, char **id, comity_error *err);
+COMITY_API comity_err comity_node_roster_policy(comity_node *node, const char *text,
+                                                size_t len, comity_error *err);
+COMITY_API comity_err comity_node_roster_show(comity_node *node, char **json,
+                                              comity_error *err);
+/* Makes the node's key directory follow the roster: each office homed at
+ * another node is known here as a party homed at that peer (which is
+ * pinned at the URL of the office's entry); an office homed here must be
+ * registered (`comity party add`) with its entry's keys.  OUT *json: what
+ * was done, and what was refused and why (comity_free). */
+COMITY_API comity_err comity_node_roster_apply(comity_node *node, char **json,
+                                               comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Correlation (src/correlate/, docs/correlation.md)                        */
 /* ------------------------------------------------------------------------ */

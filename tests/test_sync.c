@@ -466,6 +466,107 @@ static void test_verify_page(void **state)
     fixture_free(&f);
 }
 
+/* ---- the roster ---------------------------------------------------------------- */
+
+static void test_roster_policy(void **state)
+{
+    (void)state;
+    comity_key *a = NULL, *b = NULL, *st = NULL, *off = NULL;
+    assert_int_equal(comity_key_generate("un.sec", &a, NULL), COMITY_OK);
+    assert_int_equal(comity_key_generate("ch.fdfa", &b, NULL), COMITY_OK);
+    assert_int_equal(comity_key_generate("pk", &st, NULL), COMITY_OK);
+    assert_int_equal(comity_key_generate("pk.mofa", &off, NULL), COMITY_OK);
+    char good[2048], t[2048];
+    snprintf(good, sizeof good, "# roster\nadmitter %s\nadmitter %s  # the second\nquorum 2\n"
+             "state %s\n", comity_key_vkey(a), comity_key_vkey(b), comity_key_vkey(st));
+    cy_roster_policy *p = NULL;
+    assert_int_equal(cy_roster_policy_parse(good, strlen(good), &p, NULL), COMITY_OK);
+    cy_roster_policy_free(p);
+    const char *bad[] = {"quorum 0\n", "quorum 1\n", "bogus x\n", "state\n",
+                         "admitter %s\n", /* no quorum */
+                         "admitter %s\nadmitter %s\nquorum 1\n", /* the same admitter twice */
+                         "state %s\n", /* an office key, not a state's */
+                         "quorum 1 2\n"};
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++) {
+        /* each %s is the office's key */
+        size_t o = 0;
+        for (const char *c = bad[i]; *c && o + 200 < sizeof t; c++)
+            if (c[0] == '%' && c[1] == 's') {
+                o += (size_t)snprintf(t + o, sizeof t - o, "%s", comity_key_vkey(off));
+                c++;
+            } else {
+                t[o++] = *c;
+            }
+        t[o] = '\0';
+        comity_error e = {0};
+        p = NULL;
+        assert_int_not_equal(cy_roster_policy_parse(t, strlen(t), &p, &e), COMITY_OK);
+        assert_null(p);
+        assert_non_null(strstr(e.msg, "roster policy"));
+    }
+    assert_int_not_equal(cy_roster_policy_parse("quorum 1\0", 9, &p, NULL), COMITY_OK);
+
+    /* the fold: the same records in any order give the same roster */
+    assert_int_equal(cy_roster_policy_parse(good, strlen(good), &p, NULL), COMITY_OK);
+    comity_key *signers[4] = {a, b, st, st};
+    char body[4][1024];
+    const char *types[4] = {"admission", "admission", "party", "party"};
+    comity_key *pk2 = NULL;
+    assert_int_equal(comity_key_generate("pk", &pk2, NULL), COMITY_OK);
+    for (int i = 0; i < 2; i++)
+        snprintf(body[i], sizeof body[i], "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\"}",
+                 comity_key_vkey(pk2));
+    for (int i = 2; i < 4; i++)
+        snprintf(body[i], sizeof body[i], "{\"office\":\"pk.mofa\",\"vkey\":\"%s\",\"recipient\":"
+                 "\"%s\",\"home\":{\"log_vkey\":\"%s\",\"url\":\"https://n.pk\"}%s}",
+                 comity_key_vkey(off), comity_key_recipient(off), comity_key_vkey(st),
+                 i == 3 ? ",\"roles\":[\"poc\"]" : "");
+    signers[3] = pk2; /* by the admitted key (the pinned one signs the other) */
+    char *env[4];
+    size_t len[4];
+    for (int i = 0; i < 4; i++) {
+        comity_record_params rp = {.type = types[i], .tlp = "clear"};
+        assert_int_equal(comity_record_sign(signers[i], &rp, body[i], strlen(body[i]), &env[i],
+                                            &len[i], NULL), COMITY_OK);
+    }
+    char *first = NULL;
+    const char *e0[4] = {env[0], env[1], env[2], env[3]};
+    size_t l0[4] = {len[0], len[1], len[2], len[3]};
+    assert_int_equal(cy_roster_build(p, e0, l0, 4, &first, NULL), COMITY_OK);
+    assert_non_null(strstr(first, "\"party\": \"pk.mofa\""));
+    static const int orders[3][4] = {{3, 2, 1, 0}, {2, 0, 3, 1}, {1, 3, 0, 2}};
+    for (int o = 0; o < 3; o++) {
+        const char *ev[4];
+        size_t lv[4];
+        for (int i = 0; i < 4; i++) {
+            ev[i] = env[orders[o][i]];
+            lv[i] = len[orders[o][i]];
+        }
+        char *other = NULL;
+        assert_int_equal(cy_roster_build(p, ev, lv, 4, &other, NULL), COMITY_OK);
+        assert_string_equal(first, other);
+        cy_free(other);
+    }
+    /* under a policy without the admitters, only the pinned key counts */
+    char *pinned = NULL;
+    snprintf(t, sizeof t, "state %s\n", comity_key_vkey(st));
+    cy_roster_policy *q = NULL;
+    assert_int_equal(cy_roster_policy_parse(t, strlen(t), &q, NULL), COMITY_OK);
+    assert_int_equal(cy_roster_build(q, e0, l0, 4, &pinned, NULL), COMITY_OK);
+    assert_non_null(strstr(pinned, "no admitter of the roster policy"));
+    cy_free(pinned);
+    cy_roster_policy_free(q);
+    cy_free(first);
+    for (int i = 0; i < 4; i++)
+        comity_free(env[i]);
+    cy_roster_policy_free(p);
+    comity_key_free(a);
+    comity_key_free(b);
+    comity_key_free(st);
+    comity_key_free(off);
+    comity_key_free(pk2);
+}
+
 int main(void)
 {
     int skip_all = tu_store_skip();
@@ -476,6 +577,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fed_page_filter, setup, teardown),
         cmocka_unit_test(test_peer_visibility_cap),
         cmocka_unit_test(test_page_parse),
+        cmocka_unit_test(test_roster_policy),
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,8 @@
  *   GET /federation/collections/{id}/                 it
  *   GET /federation/collections/{id}/objects/?limit=&next=
  *   GET /federation/consistency/{old}/{size}          RFC 6962 proof lines
+ *   GET /federation/equivocations                     split views kept here
+ *   POST /federation/hint?origin=O&size=N             a push hint: pull O now
  *
  * Only a peer may read (a principal of kind "peer", logged in by the
  * node's one login mechanism, session.c, with its node key, and still in
@@ -338,6 +340,55 @@ static void consistency(cy_req *r, cy_resp *w)
     w->ctype = "text/plain; charset=utf-8";
 }
 
+/* GET /federation/equivocations: the proofs this node keeps (src/sync's
+ * equivocation.c), a JSON array of signed notes, for peers to check. */
+static void equivocations(cy_req *r, cy_resp *w)
+{
+    char *json = NULL;
+    comity_error e = {0};
+    if (cy_equiv_list(r->node->dir, &json, &e)) {
+        cy_resp_error(r, w, true, 500, "equivocations", "%s", e.msg);
+        return;
+    }
+    cy_buf_reset(&w->body);
+    comity_err rc = cy_buf_puts(&w->body, json);
+    cy_free(json);
+    if (rc) {
+        cy_resp_error(r, w, true, 500, "out of memory", "equivocations");
+        return;
+    }
+    w->status = 200;
+    w->ctype = "application/json";
+}
+
+struct hint_args {
+    const char *origin;
+};
+
+static int hint_arg(void *ctx, const char *key, const char *value)
+{
+    struct hint_args *h = ctx;
+    if (!strcmp(key, "origin") && value)
+        h->origin = value;
+    return 0; /* size and anything else: informative only */
+}
+
+/* POST /federation/hint?origin=O: a pinned peer's "new records up to N".
+ * Anonymous: it only moves that peer's next pull earlier (hints during a
+ * pull fold into one more pull), and an origin no puller follows is 404. */
+static void hint(cy_req *r, cy_resp *w)
+{
+    struct hint_args h = {0};
+    (void)cy_req_args(r, hint_arg, &h);
+    if (!h.origin || !r->node->sync || cy_sync_hint(r->node->sync, h.origin) != COMITY_OK) {
+        cy_resp_error(r, w, true, 404, "not found", "no pull from that origin here");
+        return;
+    }
+    cy_buf_reset(&w->body);
+    w->status = 202;
+    w->ctype = "text/plain; charset=utf-8";
+}
+
 bool cy_federation_owns(cy_req *r)
 {
     return r->nseg >= 1 && !strcmp(r->segs[0], FED_ROOT);
@@ -345,6 +396,15 @@ bool cy_federation_owns(cy_req *r)
 
 void cy_federation_handle(cy_req *r, cy_resp *w)
 {
+    if (r->nseg == 2 && !strcmp(r->segs[1], "hint")) {
+        if (strcmp(r->method, "POST") != 0) {
+            w->allow = "POST";
+            cy_resp_error(r, w, true, 405, "method not allowed", "a hint is posted");
+            return;
+        }
+        hint(r, w);
+        return;
+    }
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
         w->allow = "GET, HEAD";
         cy_resp_error(r, w, true, 405, "method not allowed", "peers only read here");
@@ -373,6 +433,8 @@ void cy_federation_handle(cy_req *r, cy_resp *w)
         objects(r, w, peer);
     } else if (r->nseg == 4 && !strcmp(r->segs[1], "consistency")) {
         consistency(r, w);
+    } else if (r->nseg == 2 && !strcmp(r->segs[1], "equivocations")) {
+        equivocations(r, w);
     } else {
         cy_resp_error(r, w, true, 404, "not found", "no such federation resource");
     }

@@ -1,7 +1,7 @@
 /*
  * peers.c: the public API of the operator's pinned peers (comity.h,
- * "Federation"): thin wrappers over src/sync/peers.c, which holds the
- * rules, on the node's store.  No HTTP here.
+ * "Federation"): thin wrappers over src/sync/peers.c and roster.c, which
+ * hold the rules, on the node's store and directory.  No HTTP here.
  */
 #include "node/node.h"
 
@@ -21,4 +21,27 @@ comity_err comity_node_peer_list(comity_node *node, char **json, comity_error *e
 comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity_error *err)
 {
     return cy_sync_peer_remove(node->store, origin, err);
+}
+
+comity_err comity_node_roster_import(comity_node *node, const char *envelope, size_t len,
+                                     char **id, comity_error *err)
+{
+    return cy_roster_import(node->dir, envelope, len, id, err);
+}
+
+comity_err comity_node_roster_policy(comity_node *node, const char *text, size_t len,
+                                     comity_error *err)
+{
+    return cy_roster_set_policy(node->dir, text, len, err);
+}
+
+comity_err comity_node_roster_show(comity_node *node, char **json, comity_error *err)
+{
+    return cy_roster_show(node->dir, json, err);
+}
+
+comity_err comity_node_roster_apply(comity_node *node, char **json, comity_error *err)
+{
+    return cy_roster_apply(node->store, node->dir, comity_nkey_vkey(node->key), node->origin,
+                           json, err);
 }

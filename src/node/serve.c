@@ -855,7 +855,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     }
     /* federation: one puller per peer (src/sync/), submitting to intake */
     cy_sync_opts so = {.store = node->store, .intake = node->intake, .key = node->key,
-                       .origin = node->origin};
+                       .origin = node->origin, .dir = node->dir, .log = node->log};
     if ((rc = cy_sync_start(&so, &node->sync, err))) {
         unstart(node);
         return rc;

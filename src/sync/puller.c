@@ -16,6 +16,19 @@
  *      all their callbacks (each record durable here, or refused);
  *   5. in one store write: the cursor (the page's next, or the index of
  *      the first record refused), the page's checkpoint, the count.
+ * A page whose checkpoint proves a split view (the same size as the last
+ * one accepted, another root) leaves an equivocation (equivocation.c)
+ * and no more pulls from that origin; while idle, a worker asks its peer
+ * every CY_SYNC_GOSSIP_MS for the equivocations it keeps and keeps those
+ * that prove a split view of an origin this node follows.
+ *
+ * Push hints (docs/federation.md, section 5): a hinter thread watches
+ * this node's published checkpoint and, when it grows, POSTs
+ * /federation/hint?origin=<us>&size=N to every peer (short timeouts, one
+ * peer after another); a peer's cy_sync_hint wakes the worker of that
+ * origin, which pulls at once instead of at the end of its poll interval.
+ * Hints only move a pull earlier: pulling stays the source of truth, and
+ * hints arriving during a pull fold into one more pull.
  * An error is written to the peer's row (`comity peer list`) and the pull
  * retried after a back-off doubling from CY_SYNC_BACKOFF_MIN_MS to
  * CY_SYNC_BACKOFF_MAX_MS; an origin with nothing new is asked again after
@@ -61,6 +74,7 @@ struct worker {
     char origin[CY_PEER_ORIGIN_MAX + 1];
     pthread_t thr;
     bool started, ended;
+    atomic_bool hinted; /* the origin said "new records": pull now */
     CURL *curl;
     char login_url[CY_PEER_URL_MAX + 64];
 };
@@ -75,6 +89,8 @@ struct cy_sync {
     size_t nw;
     pthread_t watcher;
     bool watching;
+    pthread_t hinter;
+    bool hinting;
 };
 
 /* Waits ms or until stop; returns whether stopping. */
@@ -90,6 +106,26 @@ static bool nap(struct cy_sync *s, long ms)
     }
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->stop))
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &t) != 0)
+            break;
+    pthread_mutex_unlock(&s->mu);
+    return atomic_load(&s->stop);
+}
+
+/* nap() for a worker: also ends when its origin hints. */
+static bool nap_w(struct worker *w, long ms)
+{
+    struct cy_sync *s = w->s;
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->mu);
+    while (!atomic_load(&s->stop) && !atomic_load(&w->hinted))
         if (pthread_cond_timedwait(&s->cv, &s->mu, &t) != 0)
             break;
     pthread_mutex_unlock(&s->mu);
@@ -310,6 +346,32 @@ static void on_done(void *ctx, const cy_intake_result *res)
     pthread_mutex_unlock(&o->mu);
 }
 
+/* A page whose checkpoint is not consistent with the last one accepted:
+ * when the two prove a split view (equivocation.c), keep the proof (the
+ * worker then pulls nothing more from that origin) and say so in err. */
+static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vkey *vk,
+                             const cy_pull_page *pg, comity_error *err)
+{
+    struct cy_sync *s = w->s;
+    cy_tlog_proof *pr = cy_malloc(sizeof *pr);
+    char *eq = NULL, origin[CY_ORIGIN_MAX + 1];
+    size_t eq_len = 0;
+    comity_error e = {0};
+    if (pr && s->o.dir &&
+        cy_tlog_proof_parse(pg->items[0].receipt, pg->items[0].receipt_len, pr, NULL) ==
+            COMITY_OK &&
+        cy_equiv_make(s->o.key, p->origin, p->checkpoint, strlen(p->checkpoint), pr->note,
+                      pr->note_len, &eq, &eq_len, &e) == COMITY_OK &&
+        cy_equiv_check(eq, eq_len, vk, origin, &e) == COMITY_OK &&
+        cy_equiv_keep(s->o.dir, eq, eq_len, &e) == COMITY_OK && err) {
+        size_t l = strlen(err->msg);
+        snprintf(err->msg + l, sizeof err->msg - l, " (equivocation proven and kept in "
+                 "equivocations/: no more pulls from %s until the operator decides)", p->origin);
+    }
+    comity_free(eq);
+    cy_free(pr);
+}
+
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
                             bool *idle, comity_error *err)
@@ -346,6 +408,8 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     if (!rc)
         rc = cy_sync_verify_page(&pg, &ov, p->cursor, fetch_consistency, &cc, &note, &note_len,
                                  err);
+    if (rc == COMITY_ERR_CONFLICT && pg.n > 0 && p->checkpoint[0])
+        catch_split_view(w, p, vk, &pg, err);
     if (!rc && note_len >= CY_PEER_CKPT_MAX)
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "the checkpoint of %s is over %d bytes", p->origin,
                      CY_PEER_CKPT_MAX);
@@ -415,6 +479,47 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     return rc;
 }
 
+/* Asks the peer for the equivocations it keeps; each one against an
+ * origin this node pins that proves a split view under the log key
+ * pinned here is kept too (so this node stops pulling from that origin
+ * even when its own view was never split). */
+static void gossip(struct worker *w, const cy_peer *p)
+{
+    struct cy_sync *s = w->s;
+    char path[CY_PEER_URL_MAX + 64];
+    snprintf(path, sizeof path, "%s/federation/equivocations", p->url);
+    struct body bd;
+    long st = 0;
+    comity_error e = {0};
+    if (http(w, "GET", path, NULL, false, (size_t)CY_EQUIV_KEPT_MAX * CY_EQUIV_MAX / 16, &st,
+             &bd, &e) != COMITY_OK)
+        return;
+    json_t *a = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
+    cy_buf_free(&bd.b);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        const char *note = json_string_value(v);
+        size_t len = json_string_length(v);
+        size_t hl = sizeof "comity equivocation v1\n" - 1;
+        const char *nl = note && len > hl ? memchr(note + hl, '\n', len - hl) : NULL;
+        char origin[CY_PEER_ORIGIN_MAX + 1], checked[CY_ORIGIN_MAX + 1];
+        if (!nl || (size_t)(nl - note - hl) > CY_PEER_ORIGIN_MAX)
+            continue;
+        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note - hl), note + hl);
+        cy_peer accused;
+        comity_vkey *vk = NULL;
+        if (cy_store_peer_get(s->o.store, origin, &accused, NULL) != COMITY_OK ||
+            comity_vkey_parse(accused.vkey, strlen(accused.vkey), &vk, NULL) != COMITY_OK)
+            continue; /* not an origin this node follows */
+        if (cy_equiv_check(note, len, vk, checked, NULL) == COMITY_OK &&
+            !strcmp(checked, origin))
+            (void)cy_equiv_keep(s->o.dir, note, len, NULL);
+        comity_vkey_free(vk);
+    }
+    json_decref(a);
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 static void *worker_main(void *arg)
@@ -423,6 +528,7 @@ static void *worker_main(void *arg)
     struct cy_sync *s = w->s;
     pthread_setname_np(pthread_self(), "comity-pull");
     long backoff = 0;
+    int64_t next_gossip = 0;
     w->curl = curl_easy_init();
     if (w->curl) {
         curl_easy_setopt(w->curl, CURLOPT_COOKIEFILE, ""); /* the session cookie, in memory */
@@ -436,6 +542,7 @@ static void *worker_main(void *arg)
         curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "comity-sync");
     }
     while (w->curl && !atomic_load(&s->stop)) {
+        atomic_store(&w->hinted, false); /* this pull answers every hint so far */
         cy_peer p;
         comity_error e = {0};
         if (cy_store_peer_get(s->o.store, w->origin, &p, &e) == COMITY_ERR_NOTFOUND)
@@ -444,9 +551,16 @@ static void *worker_main(void *arg)
         bool idle = false;
         comity_err rc = e.code ? e.code
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
+        if (!rc && s->o.dir && cy_equiv_against(s->o.dir, p.origin))
+            rc = cy_fail(&e, COMITY_ERR_CONFLICT, "split view of %s proven (equivocations/): "
+                         "no more pulls from it until the operator decides", p.origin);
         if (!rc)
             rc = pull_page(w, &p, vk, &idle, &e);
         comity_vkey_free(vk);
+        if (!e.code && s->o.dir && (idle || rc) && cy_now_ms() >= next_gossip) {
+            gossip(w, &p);
+            next_gossip = cy_now_ms() + CY_SYNC_GOSSIP_MS;
+        }
         if (atomic_load(&s->stop))
             break;
         if (rc) {
@@ -459,7 +573,7 @@ static void *worker_main(void *arg)
             continue;
         }
         backoff = 0;
-        if (idle && nap(s, CY_SYNC_POLL_MS))
+        if (idle && nap_w(w, CY_SYNC_POLL_MS))
             break;
     }
     if (w->curl)
@@ -509,6 +623,107 @@ static void *watcher_main(void *arg)
     return NULL;
 }
 
+/* The syncs running in this process: a hint (an HTTP handler) may race
+ * with cy_sync_stop, so it touches a sync only while it is listed here. */
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct cy_sync *live[8];
+
+static void live_set(struct cy_sync *s, bool on)
+{
+    pthread_mutex_lock(&live_mu);
+    for (size_t i = 0; i < CY_ARRAY_LEN(live); i++)
+        if (on ? !live[i] : live[i] == s) {
+            live[i] = on ? s : NULL;
+            break;
+        }
+    pthread_mutex_unlock(&live_mu);
+}
+
+comity_err cy_sync_hint(cy_sync *s, const char *origin)
+{
+    comity_err rc = COMITY_ERR_NOTFOUND;
+    pthread_mutex_lock(&live_mu);
+    bool alive = false;
+    for (size_t i = 0; s && i < CY_ARRAY_LEN(live); i++)
+        alive |= live[i] == s;
+    if (!alive) {
+        pthread_mutex_unlock(&live_mu);
+        return rc;
+    }
+    pthread_mutex_lock(&s->mu);
+    for (size_t i = 0; i < s->nw; i++)
+        if (!s->w[i].ended && !strcmp(s->w[i].origin, origin)) {
+            atomic_store(&s->w[i].hinted, true);
+            pthread_cond_broadcast(&s->cv);
+            rc = COMITY_OK;
+        }
+    pthread_mutex_unlock(&s->mu);
+    pthread_mutex_unlock(&live_mu);
+    return rc;
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return sz * n;
+}
+
+struct hint_ctx {
+    CURL *c;
+    const char *origin;
+    uint64_t size;
+};
+
+static int hint_one(const cy_peer *p, void *ctx)
+{
+    struct hint_ctx *h = ctx;
+    char url[CY_PEER_URL_MAX + 256];
+    snprintf(url, sizeof url, "%s/federation/hint?origin=%s&size=%llu", p->url, h->origin,
+             (unsigned long long)h->size);
+    curl_easy_setopt(h->c, CURLOPT_URL, url);
+    (void)curl_easy_perform(h->c); /* a hint lost is a pull a poll later */
+    return 0;
+}
+
+/* Tells every peer "new records up to N" when this node's published
+ * checkpoint grows (checked every CY_SYNC_HINT_CHECK_MS). */
+static void *hinter_main(void *arg)
+{
+    struct cy_sync *s = arg;
+    pthread_setname_np(pthread_self(), "comity-hint");
+    CURL *c = curl_easy_init();
+    uint64_t last = 0;
+    bool first = true;
+    if (c) {
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)CY_SYNC_HINT_TIMEOUT_MS);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)CY_SYNC_HINT_TIMEOUT_MS);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "comity-sync");
+    }
+    while (c && !nap(s, CY_SYNC_HINT_CHECK_MS)) {
+        uint64_t size = 0;
+        if (comity_log_read_checkpoint(s->o.log, NULL, NULL, &size, NULL, NULL) != COMITY_OK)
+            continue;
+        if (first || size <= last) { /* peers pull what was there at start by themselves */
+            first = false;
+            last = size > last ? size : last;
+            continue;
+        }
+        last = size;
+        struct hint_ctx h = {c, s->origin, size};
+        (void)cy_store_peer_list(s->o.store, hint_one, &h, NULL);
+    }
+    if (c)
+        curl_easy_cleanup(c);
+    return NULL;
+}
+
 comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err)
 {
     if (!o->store || !o->intake || !o->key || !o->origin)
@@ -533,6 +748,9 @@ comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err
         return cy_fail(err, COMITY_ERR_INTERNAL, "sync: cannot start a thread");
     }
     s->watching = true;
+    if (o->log)
+        s->hinting = pthread_create(&s->hinter, NULL, hinter_main, s) == 0;
+    live_set(s, true); /* more than 8 syncs at once in a process: no hints for the 9th */
     *out = s;
     return COMITY_OK;
 }
@@ -541,12 +759,15 @@ void cy_sync_stop(cy_sync *s)
 {
     if (!s)
         return;
+    live_set(s, false); /* no hint touches it from here */
     pthread_mutex_lock(&s->mu);
     atomic_store(&s->stop, true);
     pthread_cond_broadcast(&s->cv);
     pthread_mutex_unlock(&s->mu);
     if (s->watching)
         pthread_join(s->watcher, NULL); /* no worker starts after this */
+    if (s->hinting)
+        pthread_join(s->hinter, NULL);
     for (size_t i = 0; i < s->nw; i++)
         if (s->w[i].started)
             pthread_join(s->w[i].thr, NULL);

@@ -9,6 +9,10 @@
  *   verify.c   a page's checkpoint, consistency and receipts
  *   puller.c   one thread per peer: log in, pull, verify, submit to
  *              intake, move the cursor; back-off; clean stop
+ *   equivocation.c  split views: two signed checkpoints of one origin and
+ *              size with different roots, kept as a signed proof
+ *   roster.c   the states and offices of the federation, folded from
+ *              signed admission and party records under the roster policy
  *
  * The constants below are the contract between an origin
  * (src/node/federation.c) and its pullers.
@@ -22,6 +26,7 @@
 #include "base/base.h"
 #include "intake/intake.h"
 #include "store/store.h"
+#include "tlog/tlog.h"
 
 #define CY_PEER_PREFIX "peer:"          /* a peer's login name: "peer:<origin>" */
 #define CY_FED_PAGE_MAX 1000            /* records in one federation page */
@@ -31,6 +36,8 @@
 #define CY_SYNC_BACKOFF_MAX_MS 30000
 #define CY_SYNC_POLL_MS 1000            /* an idle origin is asked again after this */
 #define CY_SYNC_RESCAN_MS 10000         /* peers added while serving are found within this */
+#define CY_SYNC_HINT_CHECK_MS 50        /* the log's checkpoint looked at for hints */
+#define CY_SYNC_HINT_TIMEOUT_MS 1000    /* one push hint to one peer */
 
 /* ---- page.c: the pull answer --------------------------------------------- */
 
@@ -111,6 +118,84 @@ comity_err cy_sync_peer_list(comity_store *st, char **json, comity_error *err);
  * stay known, their records valid).  NOTFOUND when unknown. */
 comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_error *err);
 
+/* ---- roster.c ------------------------------------------------------------ */
+
+#define CY_ROSTER_POLICY_MAX (64u << 10) /* bytes of a roster policy */
+#define CY_ROSTER_ADMITTERS_MAX 32       /* admitting keys in a policy */
+#define CY_ROSTER_STATES_MAX 256         /* pinned state keys in a policy */
+#define CY_ROSTER_RECORDS_MAX 65536      /* admission and party records folded */
+#define CY_ROSTER_USERS_MAX 64           /* users listed in one party record */
+#define CY_ROSTER_ROLES_MAX 16           /* roles of one office */
+#define CY_ROSTER_TEXT_MAX 200           /* a role, a user's name, a reason */
+
+typedef struct cy_roster_policy cy_roster_policy;
+
+/* Parses a roster policy (docs/federation.md, section 1): lines `state
+ * VKEY` (a state key pinned: its name is the state code), `admitter VKEY`
+ * (an admitting key named after a party), `quorum K` (admissions needed,
+ * 1..admitters), '#' comments.  COMITY_ERR_INVALID / TOOBIG naming the
+ * line.  OUT *out: cy_roster_policy_free. */
+comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy **out,
+                                  comity_error *err);
+void cy_roster_policy_free(cy_roster_policy *p);
+
+/* The body rules of the two roster record types (fuzzed), on the body's
+ * JSON text: COMITY_ERR_INVALID naming the field. */
+comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err);
+comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err);
+
+/* Folds the envelopes (any order; unparseable ones and other types are
+ * skipped) under the policy (NULL: an empty one) into the roster, as JSON
+ * with sorted keys: quorum, admitters, states (the state keys admitted or
+ * pinned), parties (each office's entry from its latest valid party
+ * record), ignored (records the rules refused at their point, with why).
+ * The same records and policy give the same bytes.  OUT *json: cy_free. */
+comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
+                           const size_t *lens, size_t n, char **json, comity_error *err);
+
+/* A node directory's roster: DIR/roster.policy and DIR/roster/<digest>.json.
+ * import: checks the envelope (a party or admission record, clear or
+ * green, its body valid; not its signature, which the fold weighs) and
+ * keeps it (the same record again is harmless); OUT *id (cy_free).
+ * set_policy: checks and replaces the policy.  show: the roster of what
+ * is there (cy_roster_build); OUT *json: cy_free. */
+comity_err cy_roster_import(const char *dir, const char *env, size_t len, char **id,
+                            comity_error *err);
+comity_err cy_roster_set_policy(const char *dir, const char *text, size_t len, comity_error *err);
+comity_err cy_roster_show(const char *dir, char **json, comity_error *err);
+/* Makes the store's key directory follow the roster: each office homed at
+ * another node (by the log key of its entry; not `self_vkey`) is pinned as
+ * a party homed at that peer, pinning the peer at its URL too
+ * (cy_sync_peer_add: a name held by other keys is refused, never
+ * overwritten); an office homed here must be registered with its entry's
+ * keys.  OUT *report: JSON {homed_at_peers, local, revoked, refused: [{party,
+ * why}]} (cy_free).  Revoked offices are reported, not yet removed. */
+comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
+                           const char *self_origin, char **report, comity_error *err);
+
+/* ---- equivocation.c ------------------------------------------------------- */
+
+#define CY_EQUIV_MAX (64u << 10) /* bytes of one equivocation note */
+#define CY_EQUIV_KEPT_MAX 1024   /* equivocations a node keeps and serves */
+#define CY_SYNC_GOSSIP_MS 5000   /* a peer's equivocations asked again after this */
+
+/* Makes the equivocation note of two checkpoints (whole signed notes) of
+ * `origin`, signed by the reporter's node key.  OUT *out (comity_free). */
+comity_err cy_equiv_make(const comity_nkey *reporter, const char *origin, const char *a,
+                         size_t alen, const char *b, size_t blen, char **out, size_t *len,
+                         comity_error *err);
+/* Checks one offline: both checkpoints signed by `log`, of the origin the
+ * note names (OUT origin), the same size, different roots.
+ * COMITY_ERR_VERIFY (not a proof), INVALID (malformed), naming why. */
+comity_err cy_equiv_check(const char *note, size_t len, const comity_vkey *log,
+                          char origin[CY_ORIGIN_MAX + 1], comity_error *err);
+/* Keeps a checked one in DIR/equivocations (the same one again: a no-op). */
+comity_err cy_equiv_keep(const char *dir, const char *note, size_t len, comity_error *err);
+/* Whether DIR keeps one against `origin`. */
+bool cy_equiv_against(const char *dir, const char *origin);
+/* The kept ones as a JSON array of strings.  OUT *json: cy_free. */
+comity_err cy_equiv_list(const char *dir, char **json, comity_error *err);
+
 /* ---- puller.c ------------------------------------------------------------ */
 
 typedef struct cy_sync cy_sync;
@@ -120,12 +205,17 @@ typedef struct cy_sync_opts {
     cy_intake *intake;        /* running; outlives the sync */
     const comity_nkey *key;   /* this node's key: its login at peers */
     const char *origin;       /* this node's origin */
+    const char *dir;          /* the node's directory (its equivocations) */
+    comity_log *log;          /* this node's log: its growth hints peers (NULL: no hints) */
 } cy_sync_opts;
 
 /* Starts one puller thread per stored peer (and a watcher that starts
  * threads for peers added later).  Every pointer borrowed until
  * cy_sync_stop.  OUT *out: cy_sync_stop. */
 comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err);
+/* A push hint from the peer `origin` ("new records"): its worker pulls
+ * now.  NOTFOUND when no worker pulls from that origin. */
+comity_err cy_sync_hint(cy_sync *s, const char *origin);
 /* Stops every thread: a pull in hand is aborted, a page being submitted
  * is waited for (its records are durable, its cursor stored).  NULL is a
  * no-op. */

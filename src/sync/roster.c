@@ -1,0 +1,845 @@
+/*
+ * roster.c: who the federation's states and offices are, derived from
+ * signed records alone (docs/federation.md, section 1; sync.h).
+ *
+ * Three inputs, and nothing else:
+ *   - the operator's roster policy (DIR/roster.policy, one keyword a line
+ *     in the c2sp.org/tlog-policy style): the state keys pinned one by one
+ *     (`state VKEY`), the admitting keys (`admitter VKEY`) and how many of
+ *     them admit a state key (`quorum K`);
+ *   - `admission` records, each authored by one admitting key: "admit"
+ *     (or "revoke") this state key;
+ *   - `party` records, each authored by a state key: this office, its
+ *     keys, roles, users and home node (or its revocation).
+ * The roster is a fold over the records in an order derived from the
+ * records themselves (created, then id), so two nodes holding the same
+ * records and the same policy print the same roster byte for byte,
+ * whatever order the records arrived in.  A record the rules do not
+ * admit at its point in the fold is listed under "ignored" with the
+ * reason, and has no other effect.
+ *
+ * The rules, once:
+ *   - a state key is valid from the created time of the record that made
+ *     a quorum of distinct admitters admit it (a pinned key: always),
+ *     until the created time of the record that made a quorum revoke it;
+ *   - a party record counts when its author is a state code, its office
+ *     is an office of that state, its key is named after the office, and
+ *     its signature verifies under a key of that state valid at its
+ *     created time; the latest such record of an office (in fold order)
+ *     is the office's entry; one with "revoked" revokes the office (its
+ *     earlier records stay valid: they were signed before);
+ *   - a user revoked in an office's entry leaves its other users and its
+ *     past records alone.
+ * No allocation outlives a call but the answers the callers free.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "sync/sync.h"
+#include "tlog/tlog.h"
+
+/* ---- the policy ------------------------------------------------------------ */
+
+struct cy_roster_policy {
+    comity_vkey *admitters[CY_ROSTER_ADMITTERS_MAX];
+    size_t nadmitters;
+    comity_vkey *states[CY_ROSTER_STATES_MAX];
+    size_t nstates;
+    size_t quorum;
+};
+
+void cy_roster_policy_free(cy_roster_policy *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nadmitters; i++)
+        comity_vkey_free(p->admitters[i]);
+    for (size_t i = 0; i < p->nstates; i++)
+        comity_vkey_free(p->states[i]);
+    cy_free(p);
+}
+
+/* Whether a name has no dot: a state code. */
+static bool is_state(const char *name)
+{
+    return comity_party_valid(name, NULL) && !strchr(name, '.');
+}
+
+static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *arg, size_t line,
+                              comity_error *err)
+{
+    if (!strcmp(kw, "quorum")) {
+        uint64_t k;
+        if (!arg || !cy_parse_u64(arg, strlen(arg), &k) || k == 0 ||
+            k > CY_ROSTER_ADMITTERS_MAX)
+            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: quorum wants 1 to %d",
+                           line, CY_ROSTER_ADMITTERS_MAX);
+        if (p->quorum)
+            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: a second quorum",
+                           line);
+        p->quorum = (size_t)k;
+        return COMITY_OK;
+    }
+    bool adm = !strcmp(kw, "admitter");
+    if (!adm && strcmp(kw, "state") != 0)
+        return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: unknown keyword '%.32s' "
+                       "(want state, admitter or quorum)", line, kw);
+    if (!arg)
+        return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: %s wants a key", line,
+                       kw);
+    if ((adm ? p->nadmitters : p->nstates) == (adm ? CY_ROSTER_ADMITTERS_MAX
+                                                   : CY_ROSTER_STATES_MAX))
+        return cy_fail(err, COMITY_ERR_TOOBIG, "roster policy line %zu: more than %d %ss", line,
+                       adm ? CY_ROSTER_ADMITTERS_MAX : CY_ROSTER_STATES_MAX, kw);
+    comity_vkey *k = NULL;
+    if (comity_vkey_parse(arg, strlen(arg), &k, err))
+        return cy_wrap(err, "roster policy line %zu", line);
+    const char *name = comity_vkey_name(k);
+    comity_vkey **v = adm ? p->admitters : p->states;
+    size_t n = adm ? p->nadmitters : p->nstates;
+    const char *why = comity_vkey_type(k) != COMITY_NOTE_ED25519 ? "not an Ed25519 key"
+                      : adm && !comity_party_valid(name, NULL) ? "not named after a party"
+                      : !adm && !is_state(name)               ? "not named after a state code"
+                                                              : NULL;
+    for (size_t i = 0; !why && i < n; i++)
+        if (!strcmp(comity_vkey_name(v[i]), name) && adm)
+            why = "a second admitter of that name";
+    if (why) {
+        comity_vkey_free(k);
+        return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: %s key: %s", line, kw,
+                       why);
+    }
+    v[n] = k;
+    if (adm)
+        p->nadmitters++;
+    else
+        p->nstates++;
+    return COMITY_OK;
+}
+
+comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy **out,
+                                  comity_error *err)
+{
+    *out = NULL;
+    if (len > CY_ROSTER_POLICY_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "roster policy: over %u bytes",
+                       CY_ROSTER_POLICY_MAX);
+    cy_roster_policy *p = cy_calloc(1, sizeof *p);
+    char *copy = cy_strndup(text, len);
+    if (!p || !copy) {
+        cy_free(p);
+        cy_free(copy);
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    comity_err rc = COMITY_OK;
+    size_t line = 0;
+    for (char *s = copy, *nl; !rc && s && *s; s = nl) {
+        line++;
+        nl = strchr(s, '\n');
+        if (nl)
+            *nl++ = '\0';
+        for (char *c = s; *c && !rc; c++)
+            if ((unsigned char)*c < 0x20 && *c != '\t' && !(*c == '\r' && !c[1]))
+                rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: a control byte",
+                             line);
+        if (rc)
+            break;
+        char *hash = strchr(s, '#');
+        if (hash)
+            *hash = '\0';
+        char *save = NULL, *kw = strtok_r(s, " \t\r", &save);
+        if (!kw)
+            continue;
+        char *arg = strtok_r(NULL, " \t\r", &save);
+        if (strtok_r(NULL, " \t\r", &save))
+            rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: too many words", line);
+        else
+            rc = policy_line(p, kw, arg, line, err);
+    }
+    if (len && memchr(text, '\0', len))
+        rc = rc ? rc : cy_fail(err, COMITY_ERR_INVALID, "roster policy: a NUL byte");
+    if (!rc && p->nadmitters && !p->quorum)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy: admitters without a quorum");
+    if (!rc && p->quorum > p->nadmitters)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy: quorum %zu of %zu admitters",
+                     p->quorum, p->nadmitters);
+    cy_free(copy);
+    if (rc) {
+        cy_roster_policy_free(p);
+        return rc;
+    }
+    *out = p;
+    return COMITY_OK;
+}
+
+/* ---- record bodies ------------------------------------------------------------ */
+
+/* An optional string field; false when present and not a string. */
+static bool opt_str(json_t *o, const char *k, const char **out)
+{
+    json_t *v = json_object_get(o, k);
+    *out = json_string_value(v);
+    return !v || *out;
+}
+
+/* Every key of o is in the NULL-terminated list. */
+static const char *unknown_key(json_t *o, const char *const *known)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v) {
+        size_t i = 0;
+        while (known[i] && strcmp(known[i], k))
+            i++;
+        if (!known[i])
+            return k;
+    }
+    return NULL;
+}
+
+/* A vkey named `name` (or, with name NULL, after any party); false otherwise. */
+static bool vkey_named(const char *text, const char *name)
+{
+    comity_vkey *k = NULL;
+    if (!text || strlen(text) >= CY_VKEY_MAX || comity_vkey_parse(text, strlen(text), &k, NULL))
+        return false;
+    bool ok = comity_vkey_type(k) == COMITY_NOTE_ED25519 &&
+              (name ? !strcmp(comity_vkey_name(k), name)
+                    : comity_party_valid(comity_vkey_name(k), NULL) != 0);
+    comity_vkey_free(k);
+    return ok;
+}
+
+static bool time_ok(const char *s)
+{
+    int64_t ms;
+    return !s || comity_time_parse(s, &ms, NULL) == COMITY_OK;
+}
+
+comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err)
+{
+    static const char *const known[] = {"state", "vkey", "action", "reason", NULL};
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    const char *state = NULL, *vkey = NULL, *action = NULL, *reason = NULL, *k;
+    comity_err rc = COMITY_OK;
+    if (!json_is_object(o))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "admission: the body is not a JSON object");
+    else if ((k = unknown_key(o, known)))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "admission: unknown field '%.32s'", k);
+    else if (!opt_str(o, "state", &state) || !state || !is_state(state))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.state: want a state code");
+    else if (!opt_str(o, "vkey", &vkey) || !vkey_named(vkey, state))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.vkey: want an Ed25519 key named %s",
+                     state);
+    else if (!opt_str(o, "action", &action) || !action ||
+             (strcmp(action, "admit") && strcmp(action, "revoke")))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.action: want admit or revoke");
+    else if (!opt_str(o, "reason", &reason) || (reason && strlen(reason) > CY_ROSTER_TEXT_MAX))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.reason: want a string of at most %d "
+                     "bytes", CY_ROSTER_TEXT_MAX);
+    json_decref(o);
+    return rc;
+}
+
+static comity_err user_check(json_t *u, size_t i, const char *office, comity_error *err)
+{
+    static const char *const known[] = {"name", "vkey", "valid_from", "revoked", NULL};
+    const char *name = NULL, *vkey = NULL, *from = NULL, *rev = NULL, *k = NULL;
+    if (!json_is_object(u))
+        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: not an object", i);
+    if ((k = unknown_key(u, known)))
+        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: unknown field '%.32s'", i, k);
+    if (!opt_str(u, "name", &name) || !name || !*name || strlen(name) > CY_ROSTER_TEXT_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].name: want a short string", i);
+    if (!opt_str(u, "vkey", &vkey) || !vkey_named(vkey, office))
+        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].vkey: want an Ed25519 key "
+                       "named %s", i, office);
+    if (!opt_str(u, "valid_from", &from) || !time_ok(from))
+        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].valid_from: want a time", i);
+    if (!opt_str(u, "revoked", &rev) || (rev && strlen(rev) > CY_ROSTER_TEXT_MAX))
+        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].revoked: want a reason", i);
+    return COMITY_OK;
+}
+
+comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err)
+{
+    static const char *const known[] = {"office", "vkey", "recipient", "roles", "home",
+                                        "valid_from", "users", "revoked", NULL};
+    static const char *const home_known[] = {"log_vkey", "url", NULL};
+    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+    const char *office = NULL, *vkey = NULL, *recip = NULL, *from = NULL, *rev = NULL;
+    const char *lv = NULL, *url = NULL, *k = NULL;
+    json_t *roles = NULL, *home = NULL, *users = NULL;
+    comity_err rc = COMITY_OK;
+    if (!json_is_object(o)) {
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party: the body is not a JSON object");
+        goto out;
+    }
+    roles = json_object_get(o, "roles");
+    home = json_object_get(o, "home");
+    users = json_object_get(o, "users");
+    if ((k = unknown_key(o, known)))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party: unknown field '%.32s'", k);
+    else if (!opt_str(o, "office", &office) || !office || !comity_party_valid(office, NULL) ||
+             is_state(office))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.office: want an office (state.office)");
+    else if (!opt_str(o, "revoked", &rev) || (rev && strlen(rev) > CY_ROSTER_TEXT_MAX))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.revoked: want a reason of at most %d bytes",
+                     CY_ROSTER_TEXT_MAX);
+    else if (!opt_str(o, "valid_from", &from) || !time_ok(from))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.valid_from: want an RFC 3339 time");
+    if (rc || rev)
+        goto out; /* a revocation needs nothing else */
+    if (!opt_str(o, "vkey", &vkey) || !vkey_named(vkey, office))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.vkey: want an Ed25519 key named %s", office);
+    else if (!opt_str(o, "recipient", &recip) || !recip || !comity_recipient_valid(recip, NULL))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.recipient: want an age recipient");
+    else if (!json_is_object(home) || (k = unknown_key(home, home_known)) ||
+             !opt_str(home, "log_vkey", &lv) || !opt_str(home, "url", &url) || !lv || !url ||
+             strlen(url) >= CY_PEER_URL_MAX || strlen(lv) >= CY_VKEY_MAX ||
+             (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.home: want {log_vkey, url (http/https)}");
+    else if (roles && (!json_is_array(roles) || json_array_size(roles) > CY_ROSTER_ROLES_MAX))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.roles: want at most %d strings",
+                     CY_ROSTER_ROLES_MAX);
+    else if (users && (!json_is_array(users) || json_array_size(users) > CY_ROSTER_USERS_MAX))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.users: want at most %d users",
+                     CY_ROSTER_USERS_MAX);
+    if (rc)
+        goto out;
+    comity_vkey *hk = NULL;
+    if (comity_vkey_parse(lv, strlen(lv), &hk, NULL) || comity_vkey_type(hk) != COMITY_NOTE_ED25519)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party.home.log_vkey: not an Ed25519 note key");
+    comity_vkey_free(hk);
+    for (size_t i = 0; !rc && i < json_array_size(roles); i++) {
+        const char *r = json_string_value(json_array_get(roles, i));
+        if (!r || !*r || strlen(r) > CY_ROSTER_TEXT_MAX)
+            rc = cy_fail(err, COMITY_ERR_INVALID, "party.roles[%zu]: want a short string", i);
+    }
+    for (size_t i = 0; !rc && i < json_array_size(users); i++)
+        rc = user_check(json_array_get(users, i), i, office, err);
+out:
+    json_decref(o);
+    return rc;
+}
+
+/* ---- the fold ------------------------------------------------------------------ */
+
+struct rec {
+    comity_record *r;
+    const char *type;
+};
+
+static int rec_order(const void *a, const void *b)
+{
+    const comity_record *x = ((const struct rec *)a)->r, *y = ((const struct rec *)b)->r;
+    int64_t cx = comity_record_created_ms(x), cyv = comity_record_created_ms(y);
+    if (cx != cyv)
+        return cx < cyv ? -1 : 1;
+    return strcmp(comity_record_id(x), comity_record_id(y));
+}
+
+/* A state key met in admissions (or pinned). */
+struct skey {
+    char state[COMITY_PARTY_MAX + 1];
+    comity_vkey *k;
+    uint32_t admit, revoke; /* bit i: admitter i's latest word */
+    int64_t from, until;    /* valid in [from, until); -1: not yet / never */
+    bool pinned;
+    const char *admitted_by, *revoked_by; /* ids of the records that made the quorum */
+};
+
+struct fold {
+    const cy_roster_policy *p;
+    struct skey *keys;
+    size_t nkeys, capkeys;
+    json_t *offices; /* office name -> its entry */
+    json_t *ignored;
+};
+
+static void ignore(struct fold *f, const comity_record *r, const char *why)
+{
+    json_array_append_new(f->ignored, json_pack("{s:s, s:s, s:s}", "id", comity_record_id(r),
+                                                "author", comity_record_author(r), "why", why));
+}
+
+static size_t popcount(uint32_t v)
+{
+    size_t n = 0;
+    for (; v; v &= v - 1)
+        n++;
+    return n;
+}
+
+static struct skey *skey_find(struct fold *f, const char *vkey)
+{
+    for (size_t i = 0; i < f->nkeys; i++)
+        if (!strcmp(comity_vkey_text(f->keys[i].k), vkey))
+            return &f->keys[i];
+    return NULL;
+}
+
+static struct skey *skey_add(struct fold *f, const char *state, const char *vkey)
+{
+    if (f->nkeys == f->capkeys) {
+        if (f->capkeys == CY_ROSTER_STATES_MAX * 4)
+            return NULL;
+        size_t cap = f->capkeys ? f->capkeys * 2 : 16;
+        struct skey *k = cy_realloc(f->keys, cap * sizeof *k);
+        if (!k)
+            return NULL;
+        f->keys = k;
+        f->capkeys = cap;
+    }
+    struct skey *s = &f->keys[f->nkeys];
+    memset(s, 0, sizeof *s);
+    if (comity_vkey_parse(vkey, strlen(vkey), &s->k, NULL))
+        return NULL;
+    snprintf(s->state, sizeof s->state, "%s", state);
+    s->from = s->until = -1;
+    f->nkeys++;
+    return s;
+}
+
+static void fold_admission(struct fold *f, const comity_record *r)
+{
+    const cy_roster_policy *p = f->p;
+    size_t a = 0;
+    while (a < p->nadmitters && strcmp(comity_vkey_name(p->admitters[a]), comity_record_author(r)))
+        a++;
+    if (a == p->nadmitters) {
+        ignore(f, r, "the author is no admitter of the roster policy");
+        return;
+    }
+    const comity_vkey *ks[1] = {p->admitters[a]};
+    if (comity_record_verify_parsed(r, ks, 1, NULL) != COMITY_OK) {
+        ignore(f, r, "the signature does not verify under the admitter's key");
+        return;
+    }
+    json_t *b = json_loads(comity_record_body(r), 0, NULL);
+    const char *state = json_string_value(json_object_get(b, "state"));
+    const char *vkey = json_string_value(json_object_get(b, "vkey"));
+    bool admit = !strcmp(json_string_value(json_object_get(b, "action")), "admit");
+    struct skey *s = skey_find(f, vkey);
+    if (s && s->pinned) {
+        ignore(f, r, "the state key is pinned by the roster policy");
+        json_decref(b);
+        return;
+    }
+    if (!s && !(s = skey_add(f, state, vkey))) {
+        ignore(f, r, "too many state keys");
+        json_decref(b);
+        return;
+    }
+    int64_t at = comity_record_created_ms(r);
+    if (admit) {
+        s->admit |= 1u << a;
+        s->revoke &= ~(1u << a);
+        if (s->from < 0 && s->until < 0 && popcount(s->admit) >= p->quorum) {
+            s->from = at;
+            s->admitted_by = comity_record_id(r);
+        }
+    } else {
+        s->revoke |= 1u << a;
+        s->admit &= ~(1u << a);
+        if (s->until < 0 && popcount(s->revoke) >= p->quorum) {
+            s->until = at;
+            s->revoked_by = comity_record_id(r);
+        }
+    }
+    json_decref(b);
+}
+
+static void fold_party(struct fold *f, const comity_record *r)
+{
+    const char *author = comity_record_author(r);
+    if (!is_state(author)) {
+        ignore(f, r, "a party record is authored by a state key");
+        return;
+    }
+    json_t *b = json_loads(comity_record_body(r), 0, NULL);
+    const char *office = json_string_value(json_object_get(b, "office"));
+    size_t sl = strlen(author);
+    int64_t at = comity_record_created_ms(r);
+    const comity_vkey *ks[CY_ROSTER_STATES_MAX * 4];
+    size_t nk = 0;
+    for (size_t i = 0; i < f->nkeys; i++) {
+        const struct skey *s = &f->keys[i];
+        if (!strcmp(s->state, author) && (s->pinned || (s->from >= 0 && s->from <= at)) &&
+            (s->until < 0 || at < s->until))
+            ks[nk++] = s->k;
+    }
+    if (strncmp(office, author, sl) != 0 || office[sl] != '.')
+        ignore(f, r, "the office is not one of the author's state");
+    else if (!nk)
+        ignore(f, r, "no key of the author's state is admitted at the record's created time");
+    else if (comity_record_verify_parsed(r, ks, nk, NULL) != COMITY_OK)
+        ignore(f, r, "the signature verifies under no admitted key of the author's state");
+    else {
+        json_t *e = json_object();
+        json_t *prev = json_object_get(f->offices, office);
+        json_object_set_new(e, "party", json_string(office));
+        json_object_set_new(e, "state", json_string(author));
+        json_object_set_new(e, "record", json_string(comity_record_id(r)));
+        json_object_set_new(e, "since", json_string(comity_record_created(r)));
+        const char *rev = json_string_value(json_object_get(b, "revoked"));
+        if (rev) {
+            /* the office's last keys stay shown, marked revoked */
+            if (prev)
+                json_object_update_missing(e, prev);
+            json_object_set_new(e, "revoked", json_string(rev));
+        } else {
+            static const char *const copy[] = {"vkey", "recipient", "roles", "valid_from",
+                                               "users", NULL};
+            for (size_t i = 0; copy[i]; i++)
+                if (json_object_get(b, copy[i]))
+                    json_object_set(e, copy[i], json_object_get(b, copy[i]));
+            json_t *home = json_object_get(b, "home");
+            const char *lv = json_string_value(json_object_get(home, "log_vkey"));
+            comity_vkey *hk = NULL;
+            if (comity_vkey_parse(lv, strlen(lv), &hk, NULL) == COMITY_OK)
+                json_object_set_new(home, "origin", json_string(comity_vkey_name(hk)));
+            comity_vkey_free(hk);
+            json_object_set(e, "home", home);
+        }
+        json_object_set_new(f->offices, office, e);
+    }
+    json_decref(b);
+}
+
+static int name_order(const void *a, const void *b)
+{
+    const char *x = json_string_value(json_object_get(*(json_t *const *)a, "key"));
+    const char *y = json_string_value(json_object_get(*(json_t *const *)b, "key"));
+    return strcmp(x, y);
+}
+
+comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
+                           const size_t *lens, size_t n, char **out, comity_error *err)
+{
+    static const cy_roster_policy empty;
+    if (!p)
+        p = &empty;
+    *out = NULL;
+    if (n > CY_ROSTER_RECORDS_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "roster: more than %d records",
+                       CY_ROSTER_RECORDS_MAX);
+    struct fold f = {.p = p, .offices = json_object(), .ignored = json_array()};
+    struct rec *rs = cy_calloc(n ? n : 1, sizeof *rs);
+    json_t *root = json_object(), *states = json_array(), *parties = json_array();
+    comity_err rc = COMITY_OK;
+    size_t m = 0;
+    if (!rs || !f.offices || !f.ignored || !root || !states || !parties) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    /* pinned state keys: valid always, whatever admissions say */
+    for (size_t i = 0; i < p->nstates; i++) {
+        struct skey *s = skey_add(&f, comity_vkey_name(p->states[i]),
+                                  comity_vkey_text(p->states[i]));
+        if (!s) {
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        s->pinned = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        comity_record *r = NULL;
+        if (comity_record_parse(envs[i], lens[i], &r, NULL) != COMITY_OK)
+            continue; /* the importer refuses these; a file edited by hand is skipped */
+        const char *t = comity_record_type(r);
+        const char *body = comity_record_body(r);
+        if (!body || (strcmp(t, "party") && strcmp(t, "admission")) ||
+            (!strcmp(t, "party") ? cy_roster_party_check(body, strlen(body), NULL)
+                                 : cy_roster_admission_check(body, strlen(body), NULL))) {
+            comity_record_free(r);
+            continue;
+        }
+        rs[m++] = (struct rec){r, t};
+    }
+    qsort(rs, m, sizeof *rs, rec_order);
+    for (size_t i = 0; i < m; i++) /* the same record imported twice counts once */
+        if (i && !strcmp(comity_record_id(rs[i].r), comity_record_id(rs[i - 1].r)))
+            continue;
+        else if (!strcmp(rs[i].type, "admission"))
+            fold_admission(&f, rs[i].r);
+        else
+            fold_party(&f, rs[i].r);
+    for (size_t i = 0; i < f.nkeys; i++) {
+        const struct skey *s = &f.keys[i];
+        if (s->from < 0 && !s->pinned)
+            continue; /* admitted by fewer than the quorum */
+        char t[COMITY_TIME_BUF];
+        json_t *o = json_pack("{s:s, s:s, s:s}", "key", comity_vkey_text(s->k), "state",
+                              s->state, "vkey", comity_vkey_text(s->k));
+        if (s->pinned) {
+            json_object_set_new(o, "admitted", json_string("pinned"));
+        } else {
+            comity_time_format(t, s->from);
+            json_object_set_new(o, "since", json_string(t));
+            json_object_set_new(o, "admitted", json_string(s->admitted_by));
+        }
+        if (s->until >= 0) {
+            comity_time_format(t, s->until);
+            json_object_set_new(o, "revoked", json_string(t));
+            json_object_set_new(o, "revoked_by", json_string(s->revoked_by));
+        }
+        json_array_append_new(states, o);
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(f.offices, k, v)
+        json_array_append_new(parties, json_pack("{s:s, s:O}", "key", k, "v", v));
+    /* jansson arrays are not sortable in place: rebuild sorted */
+    json_t *arrays[2] = {states, parties};
+    for (int a = 0; a < 2; a++) {
+        size_t na = json_array_size(arrays[a]);
+        json_t **tmp = cy_calloc(na ? na : 1, sizeof *tmp);
+        if (!tmp) {
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < na; i++)
+            tmp[i] = json_incref(json_array_get(arrays[a], i));
+        qsort(tmp, na, sizeof *tmp, name_order);
+        json_array_clear(arrays[a]);
+        for (size_t i = 0; i < na; i++) {
+            json_t *val = a ? json_incref(json_object_get(tmp[i], "v")) : json_incref(tmp[i]);
+            if (!a)
+                json_object_del(val, "key");
+            json_array_append_new(arrays[a], val);
+            json_decref(tmp[i]);
+        }
+        cy_free(tmp);
+    }
+    json_object_set_new(root, "quorum", json_integer((json_int_t)p->quorum));
+    json_t *adm = json_array();
+    for (size_t i = 0; i < p->nadmitters; i++)
+        json_array_append_new(adm, json_string(comity_vkey_name(p->admitters[i])));
+    json_object_set_new(root, "admitters", adm);
+    json_object_set(root, "states", states);
+    json_object_set(root, "parties", parties);
+    json_object_set(root, "ignored", f.ignored);
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS);
+    *out = s ? cy_strdup(s) : NULL;
+    free(s);
+    if (!*out)
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+out:
+    for (size_t i = 0; rs && i < m; i++)
+        comity_record_free(rs[i].r);
+    cy_free(rs);
+    for (size_t i = 0; i < f.nkeys; i++)
+        comity_vkey_free(f.keys[i].k);
+    cy_free(f.keys);
+    json_decref(f.offices);
+    json_decref(f.ignored);
+    json_decref(states);
+    json_decref(parties);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- the node's roster directory ------------------------------------------------ */
+
+#define ROSTER_DIR "roster"
+#define ROSTER_POLICY "roster.policy"
+
+comity_err cy_roster_import(const char *dir, const char *env, size_t len, char **id,
+                            comity_error *err)
+{
+    comity_record *r = NULL;
+    *id = NULL;
+    if (comity_record_parse(env, len, &r, err))
+        return cy_wrap(err, "roster");
+    const char *t = comity_record_type(r), *body = comity_record_body(r);
+    comity_err rc = COMITY_OK;
+    if (strcmp(t, "party") && strcmp(t, "admission"))
+        rc = cy_fail(err, COMITY_ERR_INVALID, "roster: a %.48s record (want party or admission)",
+                     t);
+    else if (!body)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "roster: a sealed record (the roster is public: "
+                     "tlp clear or green)");
+    else if (!strcmp(t, "party"))
+        rc = cy_roster_party_check(body, strlen(body), err);
+    else
+        rc = cy_roster_admission_check(body, strlen(body), err);
+    char path[4096];
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/" ROSTER_DIR, dir);
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            rc = cy_fail(err, COMITY_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/" ROSTER_DIR "/%s.json", dir, comity_record_digest(r));
+        rc = comity_write_file(path, env, len, 0644, 1, err);
+        if (rc == COMITY_ERR_EXISTS)
+            cy_err_clear(err); /* imported before: the same signed bytes */
+        rc = rc == COMITY_ERR_EXISTS ? COMITY_OK : rc;
+    }
+    if (!rc && !(*id = cy_strdup(comity_record_id(r))))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    comity_record_free(r);
+    return rc;
+}
+
+comity_err cy_roster_set_policy(const char *dir, const char *text, size_t len, comity_error *err)
+{
+    cy_roster_policy *p = NULL;
+    comity_err rc = cy_roster_policy_parse(text, len, &p, err);
+    cy_roster_policy_free(p);
+    if (rc)
+        return rc;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" ROSTER_POLICY, dir);
+    return comity_write_file(path, text, len, 0644, 0, err);
+}
+
+struct files {
+    char **v;
+    size_t *len;
+    size_t n;
+};
+
+static void files_free(struct files *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        cy_free(fs->v[i]);
+    cy_free(fs->v);
+    cy_free(fs->len);
+}
+
+/* Every DIR/roster/<digest>.json (in no particular order: the fold orders). */
+static comity_err read_records(const char *dir, struct files *fs, comity_error *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/" ROSTER_DIR, dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? COMITY_OK
+                               : cy_fail(err, COMITY_ERR_IO, "%s: %s", path, strerror(errno));
+    comity_err rc = COMITY_OK;
+    size_t cap = 0;
+    struct dirent *de;
+    while (!rc && (de = readdir(d))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 6 || strcmp(de->d_name + nl - 5, ".json"))
+            continue;
+        if (fs->n == CY_ROSTER_RECORDS_MAX) {
+            rc = cy_fail(err, COMITY_ERR_TOOBIG, "%s: more than %d records", path,
+                         CY_ROSTER_RECORDS_MAX);
+            break;
+        }
+        if (fs->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **v = cy_realloc(fs->v, cap * sizeof *v);
+            size_t *l = v ? cy_realloc(fs->len, cap * sizeof *l) : NULL;
+            if (v)
+                fs->v = v;
+            if (l)
+                fs->len = l;
+            if (!v || !l) {
+                rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+                break;
+            }
+        }
+        char f[4400];
+        snprintf(f, sizeof f, "%s/%s", path, de->d_name);
+        if ((rc = comity_read_file(f, COMITY_DSSE_MAX, &fs->v[fs->n], &fs->len[fs->n], err)))
+            break;
+        fs->n++;
+    }
+    closedir(d);
+    return rc;
+}
+
+comity_err cy_roster_show(const char *dir, char **json, comity_error *err)
+{
+    *json = NULL;
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/" ROSTER_POLICY, dir);
+    comity_err rc = comity_read_file(path, CY_ROSTER_POLICY_MAX, &text, &len, err);
+    if (rc == COMITY_ERR_NOTFOUND || (rc == COMITY_ERR_IO && access(path, F_OK) != 0)) {
+        cy_err_clear(err);
+        rc = COMITY_OK; /* no policy: no state admitted, every record ignored */
+    }
+    cy_roster_policy *p = NULL;
+    if (!rc)
+        rc = cy_roster_policy_parse(text ? text : "", len, &p, err);
+    comity_free(text);
+    struct files fs = {0};
+    if (!rc)
+        rc = read_records(dir, &fs, err);
+    if (!rc)
+        rc = cy_roster_build(p, (const char *const *)fs.v, fs.len, fs.n, json, err);
+    files_free(&fs);
+    cy_roster_policy_free(p);
+    return rc;
+}
+
+comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
+                           const char *self_origin, char **report, comity_error *err)
+{
+    *report = NULL;
+    char *text = NULL;
+    comity_err rc = cy_roster_show(dir, &text, err);
+    json_t *r = rc ? NULL : json_loads(text, 0, NULL);
+    cy_free(text);
+    if (rc)
+        return rc;
+    json_t *out = json_pack("{s:[], s:[], s:[], s:[]}", "homed_at_peers", "local", "revoked",
+                            "refused");
+    if (!r || !out) {
+        json_decref(r);
+        json_decref(out);
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(r, "parties"), i, e) {
+        const char *office = json_string_value(json_object_get(e, "party"));
+        json_t *home = json_object_get(e, "home");
+        const char *lv = json_string_value(json_object_get(home, "log_vkey"));
+        const char *url = json_string_value(json_object_get(home, "url"));
+        const char *vkey = json_string_value(json_object_get(e, "vkey"));
+        const char *recip = json_string_value(json_object_get(e, "recipient"));
+        if (json_object_get(e, "revoked")) {
+            json_array_append_new(json_object_get(out, "revoked"), json_string(office));
+            continue;
+        }
+        if (!strcmp(lv, self_vkey)) {
+            /* homed here: registered by the operator (`comity party add`,
+             * which hands out the office's login) with these keys */
+            cy_principal have;
+            bool same = cy_store_principal_get(st, office, &have, NULL, NULL) == COMITY_OK &&
+                        !strcmp(have.vkey, vkey) && !strcmp(have.recipient, recip);
+            json_array_append_new(json_object_get(out, same ? "local" : "refused"),
+                                  same ? json_string(office)
+                                       : json_pack("{s:s, s:s}", "party", office, "why",
+                                                   "homed here: register it with `comity party "
+                                                   "add` and the keys of its party record"));
+            continue;
+        }
+        comity_error pe = {0};
+        const char *vk[1] = {vkey}, *rp[1] = {recip};
+        if (cy_sync_peer_add(st, self_origin, url, lv, vk, rp, 1, &pe) == COMITY_OK)
+            json_array_append_new(json_object_get(out, "homed_at_peers"), json_string(office));
+        else
+            json_array_append_new(json_object_get(out, "refused"),
+                                  json_pack("{s:s, s:s}", "party", office, "why", pe.msg));
+    }
+    char *s = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+    *report = s ? cy_strdup(s) : NULL;
+    free(s);
+    json_decref(out);
+    json_decref(r);
+    return *report ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+}

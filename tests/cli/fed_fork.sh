@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# fed_fork.sh: a forking origin caught, proven and gossiped
+# (docs/federation.md, section 9).
+#
+# Node A (pk's) forks: its directory is copied before it serves (A2, the
+# same log key), and A2 later serves on A's port a history of the same
+# size as A's with another root.  B pulls A: it accepts A's checkpoint of
+# size 2 while its cursor waits at 1 (A's second record is by a party B
+# does not know, refused), so its next pull from A2 is at that size with
+# another root: a split view.  B keeps a signed equivocation, stops
+# pulling from A, and the proof checks offline under A's log key (not
+# under another key, not tampered).  C, which only ever saw A2 (its view
+# is not split), pins A and B: it fetches B's equivocations, keeps the one
+# against A and stops pulling from A too.  Push hints: 202 for an origin
+# B pulls, 404 for another, 405 for GET.
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/node_lib.bash"
+C=$COMITY_BIN
+cd "$T"
+PIDS=()
+cleanup_all() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup_all EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
+keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; "$C" key show "$2" >"$2.pub"; }
+kv() { cut -d' ' -f1 "$1.pub"; }
+kr() { cut -d' ' -f2 "$1.pub"; }
+start() { # start NAME DIR
+  local n=$1 p
+  p=$(eval echo "\$P_$n")
+  "$C" serve "$T/$2" --listen "127.0.0.1:$p" --insecure-http >"$T/$2.out" 2>"$T/$2.err" &
+  eval "PID_$n=$!"
+  PIDS+=("$!")
+  for _ in $(seq 100); do
+    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "node $n did not start"; cat "$T/$2.err"; exit 1
+}
+stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
+until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
+
+for n in A B C; do
+  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
+  eval "P_$n=$(port)"
+done
+VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init); VK_C=$(vkey_of C.init)
+U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"; U_C="http://127.0.0.1:$P_C"
+keyfile pk.mofa pk.key; keyfile fr.anssi fr.key; keyfile in.mea in.key; keyfile un.unoda un.key
+tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
+T_PK=$(tok A pk.mofa pk.key); T_FR=$(tok A fr.anssi fr.key); tok B in.mea in.key >/dev/null
+tok C un.unoda un.key >/dev/null
+"$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" >/dev/null
+"$C" peer add "$T/A" "$U_C" --log-vkey "$VK_C" --party "$(kv un.key),$(kr un.key)" >/dev/null
+"$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" >/dev/null
+"$C" peer add "$T/B" "$U_C" --log-vkey "$VK_C" --party "$(kv un.key),$(kr un.key)" >/dev/null
+"$C" peer add "$T/C" "$U_A" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" \
+  --party "$(kv fr.key),$(kr fr.key)" >/dev/null
+"$C" peer add "$T/C" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" >/dev/null
+cp -a "$T/A" "$T/A2" # the fork: the same key, another history from here
+
+note() { # note KEY SUMMARY OUT
+  echo "{\"severity\":1,\"sector\":\"energy\",\"summary\":\"$2\"}" |
+    "$C" record sign --key "$1" --type notification --tlp green --to in.mea >"$3"
+}
+post() { "$C" record post --url "$U_A" --token "$1" "$2" >/dev/null; }
+note pk.key "one" a1.json; note fr.key "two" a2.json
+note pk.key "other one" f1.json; note pk.key "other two" f2.json
+
+start A A
+post "$T_PK" a1.json && post "$T_FR" a2.json || bad "posts on A"
+# B starts once A's checkpoint covers both: its first page holds them both
+size_a() { [ "$(curl -s --noproxy '*' "$U_A/log/checkpoint" | sed -n 2p)" = 2 ]; }
+until_ok 20 size_a || bad "A's checkpoint never reached 2"
+start B B
+size_b() { "$C" peer list "$T/B" | python3 -c 'import json,sys; p=[x for x in json.load(sys.stdin) if x["origin"]=="comity.a.test"][0]; sys.exit(0 if p.get("checkpoint_size")==2 and p["cursor"]==1 else 1)'; }
+until_ok 40 size_b && ok "B holds A's checkpoint of size 2, its cursor at 1 (fr.anssi unknown to B)" ||
+  bad "B: $("$C" peer list "$T/B")"
+stop A
+start A A2 # the fork, on A's port
+post "$T_PK" f1.json && post "$T_PK" f2.json || bad "posts on A2"
+kept() { ls "$T/$1"/equivocations/*.note >/dev/null 2>&1; }
+until_ok 60 kept B && ok "B caught the split view and kept an equivocation" ||
+  bad "no equivocation on B: $("$C" peer list "$T/B")"
+EQ=$(ls "$T"/B/equivocations/*.note | head -1)
+"$C" peer list "$T/B" | grep -q "split view of comity.a.test\|equivocation proven" &&
+  ok "B's peer list says why it stopped pulling A" || bad "peer list B: $("$C" peer list "$T/B")"
+out=$("$C" peer equivocation "$EQ" --log-vkey "$VK_A") && echo "$out" | grep -q "split view of comity.a.test proven" &&
+  ok "the equivocation verifies offline under A's log key" || bad "offline check: $out"
+rc=0; "$C" peer equivocation "$EQ" --log-vkey "$VK_B" 2>/dev/null || rc=$?
+check "under another log key it proves nothing" 1 "$rc"
+python3 - "$EQ" eq.bad <<'PY'
+import sys
+lines = open(sys.argv[1]).read().split("\n")
+l = lines[3]  # the second checkpoint, base64: one digit swapped
+lines[3] = l[:10] + ("A" if l[10] != "A" else "B") + l[11:]
+open(sys.argv[2], "w").write("\n".join(lines))
+PY
+rc=0; "$C" peer equivocation eq.bad --log-vkey "$VK_A" 2>/dev/null || rc=$?
+[ "$rc" -ne 0 ] && ok "a tampered equivocation is refused" || bad "tampered equivocation passed"
+# C never saw A's side: it learns of the split view from B
+start C C
+until_ok 60 kept C && ok "C fetched B's equivocation against A and kept it" ||
+  bad "no equivocation on C: $("$C" peer list "$T/C")"
+stopped_c() { "$C" peer list "$T/C" | grep -q "split view of comity.a.test"; }
+until_ok 20 stopped_c && ok "C stops pulling from A" || bad "C: $("$C" peer list "$T/C")"
+# push hints (section 5): anonymous, they only move a pull earlier
+hint() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -X "$1" "$U_B/federation/hint?origin=$2&size=9"; }
+check "a hint for an origin B pulls: 202" 202 "$(hint POST comity.a.test)"
+check "a hint for an origin B does not pull: 404" 404 "$(hint POST comity.x.test)"
+check "a hint is posted: GET 405" 405 "$(hint GET comity.a.test)"
+stop A; stop B; stop C
+finish
