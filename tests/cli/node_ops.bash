@@ -17,6 +17,7 @@ cd "$T"
 
 "$C" init "$D" --origin ops.example/node ${STORE:+--store "$STORE"} >"$T/init.out"
 LOGVK=$(sed -n 's/^node key (signs its log): //p' "$T/init.out")
+OPTOKEN=$(sed -n 's/^operator token.*: //p' "$T/init.out")
 rc=0; "$C" doctor "$D" >doc.txt 2>&1 || rc=$?
 check "doctor: a fresh node has no problem" 0 "$rc"
 grep -q '^ok *log .*audits clean' doc.txt && ok "doctor: the log audited" || bad "doctor said: $(cat doc.txt)"
@@ -50,6 +51,24 @@ check "the manifest is there" "comity-backup 1" "$(head -1 "$T/bk/BACKUP")"
 check "the backup keeps the keys secret" 600 "$(stat -c %a "$T/bk/node.key")"
 check "every record posted meanwhile acknowledged" "$N2" "$(cat acks.* | grep -c '^201$')"
 "$C" doctor "$D" --quiet >doc.txt 2>&1 && ok "doctor on the serving node" || bad "doctor while serving: $(cat doc.txt)"
+# /metrics: the operator's only, Prometheus's text format
+check "a record that is no envelope is refused" 400 \
+  "$(req POST /v1/records -H "Authorization: Token $TA" --data-binary '{"x":1}')"
+check "/metrics: anonymous 401" 401 "$(req GET /metrics)"
+check "/metrics: a party 403" 403 "$(req GET /metrics -H "Authorization: Token $TA")"
+check "/metrics: the operator 200" 200 "$(req GET /metrics -H "Authorization: Token $OPTOKEN")"
+check "/metrics: Prometheus's text format" "text/plain; version=0.0.4; charset=utf-8" "$(hdr Content-Type)"
+m() { sed -n "s/^$1 //p" "$T/body"; }
+check "/metrics: records stored" $((N1 + N2)) "$(m 'comity_records_total{outcome="stored"}')"
+check "/metrics: refused by the envelope rule" 1 "$(m 'comity_records_refused_total{rule="envelope"}')"
+for _ in $(seq 50); do # a checkpoint covers new entries within a second
+  [ "$(m comity_log_size)" = $((N1 + N2)) ] && break
+  sleep 0.1; req GET /metrics -H "Authorization: Token $OPTOKEN" >/dev/null
+done
+check "/metrics: the log's size" $((N1 + N2)) "$(m comity_log_size)"
+check "/metrics: nothing queued" 0 "$(m 'comity_intake_queue{stage="inflight"}')"
+check "/metrics: the store answers" 1 "$(m comity_store_up)"
+grep -q '^# TYPE comity_records_refused_total counter$' "$T/body" && ok "/metrics: typed" || bad "/metrics: $(head -5 "$T/body")"
 stop_node && ok "clean stop" || bad "stop"
 
 # restore: refusals first
