@@ -330,7 +330,7 @@ comity_err comity_node_doctor(const char *dir, comity_finding_fn fn, void *ctx,
     else if (cy_pg_conninfo(loc))
         check_pg(&d, cy_pg_conninfo(loc));
     else
-        check_sqlite(&d, loc);
+        check_sqlite(&d, !strncmp(loc, "sqlite:", 7) ? loc + 7 : loc);
     if (key)
         check_log(&d, key);
     comity_nkey_free(key);
