@@ -44,6 +44,9 @@ int cmd_timeline(int, char **) WEAK;
 int cmd_case(int, char **) WEAK;
 int cmd_alerts(int, char **) WEAK;
 int cmd_correlate(int, char **) WEAK;
+int cmd_doctor(int, char **) WEAK;
+int cmd_backup(int, char **) WEAK;
+int cmd_restore(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -78,6 +81,9 @@ static const struct cli_command commands[] = {
     {"case", cmd_case, "open, advance and list cases; upload and fetch files", HELP_CASE},
     {"alerts", cmd_alerts, "e-mail alerts: told that something awaits, never what", HELP_ALERTS},
     {"correlate", cmd_correlate, "shared infrastructure across records and states", HELP_CORRELATE},
+    {"doctor", cmd_doctor, "check a node's keys, store, log, certificate and disk", HELP_DOCTOR},
+    {"backup", cmd_backup, "copy a node, while it serves, for restore", HELP_BACKUP},
+    {"restore", cmd_restore, "put a node back from a backup and check it", HELP_RESTORE},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

@@ -1353,6 +1353,70 @@ COMITY_API comity_err comity_node_open(const char *dir, comity_node **node,
 /* Stops serving (if started) and releases the node. */
 COMITY_API void comity_node_close(comity_node *node);
 
+/* --- operating a node: doctor, backup, restore (docs/operations.md) --- */
+
+/* How serious a finding of comity_node_doctor is. */
+#define COMITY_FINDING_OK 0      /* checked, fine */
+#define COMITY_FINDING_NOTE 1    /* worth knowing, nothing to fix */
+#define COMITY_FINDING_WARN 2    /* fix it soon (a certificate near expiry) */
+#define COMITY_FINDING_PROBLEM 3 /* fix it now: the node is or will be unsafe */
+
+typedef struct comity_finding {
+    int level;         /* COMITY_FINDING_* */
+    const char *check; /* "dir", "keys", "store", "log", "witness", "tls", "disk" */
+    const char *what;  /* what was found, naming the file or setting */
+    const char *todo;  /* what to do about it ("" when nothing) */
+} comity_finding;
+typedef void (*comity_finding_fn)(void *ctx, const comity_finding *f);
+
+/* Checks the node in `dir` without changing anything (it may be serving):
+ * the directory and its key files (present, readable, mode 0600, the
+ * node's key parses), the store (reachable, its schema version against
+ * this build's, SQLite's quick_check or PostgreSQL's durability and
+ * standbys), the log (comity_log_audit under the node's key), the
+ * witness state, the TLS certificate's expiry and the free disk space.
+ * Each finding goes to fn (its strings valid during the call); OUT
+ * *problems: the number at COMITY_FINDING_PROBLEM.  An error only when
+ * the checks could not run at all (dir missing: NOTFOUND). */
+COMITY_API comity_err comity_node_doctor(const char *dir, comity_finding_fn fn, void *ctx,
+                                         unsigned *problems, comity_error *err);
+
+/* What comity_node_backup wrote or comity_node_restore put back. */
+typedef struct comity_backup_report {
+    char origin[128];
+    char store[16];          /* "sqlite" or "postgresql" */
+    uint64_t log_size;       /* entries under the log's checkpoint */
+    uint64_t files;          /* files copied (the store's dump counts one) */
+    uint64_t bytes;          /* their bytes */
+    uint64_t records;        /* restore: record rows in the store */
+    uint64_t records_ahead;  /* restore: rows newer than the log copy,
+                                logged again when the node starts */
+} comity_backup_report;
+
+/* Backs the node in `dir` up into the new directory `out`, while it may
+ * be serving: first its log (checkpoint, sequencer state, tiles), then its
+ * store (SQLite's online backup API, or pg_dump of its schema), then its
+ * keys, settings, witness state, certificates and evidence files, and
+ * last a manifest (out/BACKUP) that marks the backup complete.  Store
+ * after log: every record the log copy holds is in the store copy, and
+ * the store's newer rows are logged again when a restored node starts, at
+ * the same indexes.  The copy holds the node's secret keys: keep it as
+ * such.  OUT *r (may be NULL). */
+COMITY_API comity_err comity_node_backup(const char *dir, const char *out,
+                                         comity_backup_report *r, comity_error *err);
+
+/* Restores a backup made by comity_node_backup into `dir` (must not exist
+ * or be empty).  `store`: for a PostgreSQL backup, the database to
+ * restore into (NULL: the one the backup names); its current schema must
+ * be the backed-up one and hold no node.  Then checks what came back
+ * before anything may serve it: the log audits clean under the node's
+ * key, every record row within the log's size is the log's entry at its
+ * index, and rows beyond it are only newer ones (COMITY_ERR_VERIFY
+ * naming the first that is not).  OUT *r (may be NULL). */
+COMITY_API comity_err comity_node_restore(const char *backup, const char *dir,
+                                          const char *store, comity_backup_report *r,
+                                          comity_error *err);
+
 /* What is due for destruction at `now_ms` under the node's retention
  * settings (DIR/node.conf retention.*): comity_framework_retention_due on
  * the node's state and its file store (while it serves), or on a replay of

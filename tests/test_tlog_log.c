@@ -20,6 +20,7 @@
 
 #include <sqlite3.h>
 
+#include "sqlite/ops.h"
 #include "tlog/tlog.h"
 #include "util/testutil.h"
 
@@ -621,6 +622,75 @@ static void set_file_version(const char *path, int v)
 /* A log made by d514d87, before log.db had a schema version
  * (tests/data/legacy-d514d87): this build opens it as version 1, reads
  * its entries, appends to it; a log.db newer than this build is refused. */
+/* A backup's copy of a log is cut at the size its log.db snapshot holds,
+ * though tiles of a larger tree were written after that snapshot was read
+ * (a writer running during the copy): the copy audits at that size, and a
+ * node restored from it can log other entries past it without meeting
+ * the tiles of the tree it never had. */
+static void test_copy_cut(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *dir = new_log(&key);
+    comity_log *log;
+    uint64_t idx;
+    char e[64], old[4200], db[4200], dst[4200];
+    size_t el;
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    for (uint64_t i = 0; i < 300; i++) {
+        entry_of(i, e, &el);
+        TU_OK(comity_log_append(log, e, el, 0, &idx, E));
+    }
+    TU_OK(comity_log_checkpoint(log, NULL, NULL, E));
+    comity_log_close(log);
+    snprintf(db, sizeof db, "%s/log.db", dir);
+    snprintf(old, sizeof old, "%s.old.db", dir);
+    TU_OK(cy_sqlite_copy(db, old, E));
+    /* the writer goes on to 500 */
+    TU_OK(comity_log_open(dir, COMITY_LOG_WRITE, key, &log, E));
+    for (uint64_t i = 300; i < 500; i++) {
+        entry_of(i, e, &el);
+        TU_OK(comity_log_append(log, e, el, 0, &idx, E));
+    }
+    TU_OK(comity_log_checkpoint(log, NULL, NULL, E));
+    comity_log_close(log);
+    assert_true(exists(dir, "tile/entries/001.p/244"));
+    /* what a copy sees when it read log.db before that: state at 300 */
+    assert_int_equal(rename(old, db), 0);
+    char side[4300];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+    snprintf(dst, sizeof dst, "%s.copy", dir);
+    uint64_t size = 0, files = 0, bytes = 0;
+    TU_OK(cy_tlog_copy(dir, dst, &size, &files, &bytes, E));
+    assert_int_equal(size, 300);
+    assert_true(exists(dst, "tile/entries/001.p/44"));
+    assert_true(exists(dst, "tile/0/001.p/44"));
+    assert_false(exists(dst, "tile/entries/001.p/244"));
+    assert_false(exists(dst, "tile/0/001.p/244"));
+    comity_vkey *vk;
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(key), strlen(comity_nkey_vkey(key)), &vk, E));
+    comity_log_audit_report rep;
+    TU_OK(comity_log_audit(dst, vk, &rep, E));
+    assert_int_equal(rep.size, 300);
+    /* other entries past 300, as a restored node logs its own */
+    TU_OK(comity_log_open(dst, COMITY_LOG_WRITE, key, &log, E));
+    for (uint64_t i = 300; i < 500; i++) {
+        el = (size_t)snprintf(e, sizeof e, "other %llu", (unsigned long long)i);
+        TU_OK(comity_log_append(log, e, el, 0, &idx, E));
+        assert_int_equal(idx, i);
+    }
+    TU_OK(comity_log_checkpoint(log, NULL, NULL, E));
+    comity_log_close(log);
+    TU_OK(comity_log_audit(dst, vk, &rep, E));
+    assert_int_equal(rep.size, 500);
+    comity_vkey_free(vk);
+    comity_nkey_free(key);
+    rm_log(dir);
+}
+
 static void test_legacy_log(void **state)
 {
     (void)state;
@@ -674,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_create_checks),
         cmocka_unit_test(test_legacy_log),
+        cmocka_unit_test(test_copy_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

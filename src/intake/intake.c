@@ -92,6 +92,7 @@
 enum outcome { ST_NONE = 0, ST_STORED, ST_EXISTED, ST_REFUSED };
 
 struct item {
+    struct cy_intake *owner; /* for its outcome's count */
     comity_record *rec;
     cy_record_in in;
     char *env; /* the envelope (owned) */
@@ -170,6 +171,8 @@ struct cy_intake {
      * record from then on until the node is restarted */
     bool broken;
     char broken_msg[COMITY_ERRMSG_MAX];
+    /* outcomes so far (count()) */
+    atomic_uint_fast64_t n_stored, n_existed, n_refused[CY_INTAKE_RULES];
 
     /* parsed verifier keys (vkey_get), guarded by vmu */
     pthread_mutex_t vmu;
@@ -300,6 +303,45 @@ static const char *refusal_title(const char *rule)
 }
 
 
+/* ---- counters (cy_intake_stats_get, the node's /metrics) --------------------- */
+
+const char *const cy_intake_rules[CY_INTAKE_RULES] = {
+    "size",      "envelope", "payload", "author", "signature", "authenticated", "origin",
+    "type",      "created",  "conflict", "framework", "store",   "log",          "internal",
+    "other"};
+
+/* Counts one outcome (relaxed atomics: figures for an operator, not a
+ * ledger). */
+static void count(cy_intake *in, const cy_intake_result *res)
+{
+    if (!in)
+        return;
+    if (!res->rule) {
+        atomic_fetch_add_explicit(res->existed ? &in->n_existed : &in->n_stored, 1,
+                                  memory_order_relaxed);
+        return;
+    }
+    size_t k = 0;
+    while (k < CY_INTAKE_RULES - 1 && strcmp(cy_intake_rules[k], res->rule) != 0)
+        k++;
+    atomic_fetch_add_explicit(&in->n_refused[k], 1, memory_order_relaxed);
+}
+
+void cy_intake_stats_get(cy_intake *in, cy_intake_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->stored = atomic_load_explicit(&in->n_stored, memory_order_relaxed);
+    s->existed = atomic_load_explicit(&in->n_existed, memory_order_relaxed);
+    for (size_t k = 0; k < CY_INTAKE_RULES; k++)
+        s->refused[k] = atomic_load_explicit(&in->n_refused[k], memory_order_relaxed);
+    pthread_mutex_lock(&in->mu);
+    s->queued = in->queued;
+    s->inflight = in->inflight;
+    s->syncing = in->syncing;
+    s->broken = in->broken;
+    pthread_mutex_unlock(&in->mu);
+}
+
 /* Hands the submitter its outcome, then frees the item. */
 static void finish(struct item *it)
 {
@@ -315,6 +357,7 @@ static void finish(struct item *it)
         .msg = ok ? "" : it->msg,
     };
     res.title = res.rule ? refusal_title(res.rule) : "stored";
+    count(it->owner, &res);
     it->done(it->ctx, &res);
     json_decref(it->fwbody);
     comity_record_free(it->rec);
@@ -327,10 +370,11 @@ static void finish(struct item *it)
 }
 
 /* A refusal before the item exists: the callback, then the envelope freed. */
-static void refuse_early(char *env, cy_intake_done done, void *ctx, const char *rule,
-                         comity_err code, const char *fmt, ...) CY_PRINTF(6, 7);
-static void refuse_early(char *env, cy_intake_done done, void *ctx, const char *rule,
-                         comity_err code, const char *fmt, ...)
+static void refuse_early(cy_intake *in, char *env, cy_intake_done done, void *ctx,
+                         const char *rule, comity_err code, const char *fmt, ...)
+    CY_PRINTF(7, 8);
+static void refuse_early(cy_intake *in, char *env, cy_intake_done done, void *ctx,
+                         const char *rule, comity_err code, const char *fmt, ...)
 {
     char msg[COMITY_ERRMSG_MAX + 64];
     va_list ap;
@@ -338,6 +382,7 @@ static void refuse_early(char *env, cy_intake_done done, void *ctx, const char *
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cy_intake_result res = {.code = code, .rule = rule, .title = refusal_title(rule), .msg = msg};
+    count(in, &res);
     done(ctx, &res);
     cy_free(env);
 }
@@ -1088,7 +1133,7 @@ static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who
 {
     comity_error e = {0};
     if (len > COMITY_DSSE_MAX) {
-        refuse_early(env, done, ctx, "size", COMITY_ERR_TOOBIG,
+        refuse_early(in, env, done, ctx, "size", COMITY_ERR_TOOBIG,
                      "the envelope is %zu bytes; records are at most %u", len, COMITY_DSSE_MAX);
         return;
     }
@@ -1102,22 +1147,23 @@ static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who
         bool type_ok = env_ok && strcmp(d.payload_type, COMITY_RECORD_PAYLOAD_TYPE) == 0;
         cy_dsse_clear(&d);
         if (!env_ok)
-            refuse_early(env, done, ctx, "envelope", COMITY_ERR_INVALID, "%s", de.msg);
+            refuse_early(in, env, done, ctx, "envelope", COMITY_ERR_INVALID, "%s", de.msg);
         else if (!type_ok)
-            refuse_early(env, done, ctx, "envelope", COMITY_ERR_INVALID, "%s", e.msg);
+            refuse_early(in, env, done, ctx, "envelope", COMITY_ERR_INVALID, "%s", e.msg);
         else if (e.code == COMITY_ERR_TOOBIG)
-            refuse_early(env, done, ctx, "size", COMITY_ERR_TOOBIG, "%s", e.msg);
+            refuse_early(in, env, done, ctx, "size", COMITY_ERR_TOOBIG, "%s", e.msg);
         else
-            refuse_early(env, done, ctx, "payload", COMITY_ERR_INVALID, "%s", e.msg);
+            refuse_early(in, env, done, ctx, "payload", COMITY_ERR_INVALID, "%s", e.msg);
         return;
     }
     struct item *it = cy_calloc(1, sizeof *it);
     if (!it) {
         comity_record_free(rec);
-        refuse_early(env, done, ctx, "internal", COMITY_ERR_NOMEM, "out of memory");
+        refuse_early(in, env, done, ctx, "internal", COMITY_ERR_NOMEM, "out of memory");
         return;
     }
     it->rec = rec;
+    it->owner = in;
     it->env = env; /* rec's strings point into its own copy; env is kept for the row */
     it->done = done;
     it->ctx = ctx;

@@ -124,6 +124,22 @@ void cy_intake_drain(cy_intake *in);
  * only what comes after).  NULL is a no-op.  Call once nobody submits. */
 void cy_intake_stop(cy_intake *in);
 
+/* What intake did since it started, for an operator (the node's /metrics):
+ * outcomes by rule (cy_intake_rules[k]; "other" last for a rule not
+ * listed) and what waits now.  Counters are read without a lock and may
+ * lag a concurrent outcome by one. */
+#define CY_INTAKE_RULES 15
+extern const char *const cy_intake_rules[CY_INTAKE_RULES];
+typedef struct cy_intake_stats {
+    uint64_t stored, existed;          /* 201s and 200s (stored before) */
+    uint64_t refused[CY_INTAKE_RULES]; /* by rule */
+    size_t queued;   /* waiting for the committer */
+    size_t inflight; /* queued or committing, not yet answered */
+    size_t syncing;  /* committed, waiting for the store's sync */
+    bool broken;     /* a sync failed: refusing everything until a restart */
+} cy_intake_stats;
+void cy_intake_stats_get(cy_intake *in, cy_intake_stats *s);
+
 /* Parsed verifier keys: how many lookups hit and missed the cache since
  * start (bench, tests). */
 void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses);

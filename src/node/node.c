@@ -109,12 +109,9 @@ static comity_err add_collection(comity_store *st, const char *origin, const cha
     return rc;
 }
 
-/* The node's store location: `given` (from init's opts->store) when set,
- * else the location kept in DIR/store, else SQLite in DIR/node.db.  OUT
- * out[cap]. */
-#define STORE_FILE "store"          /* DIR/store: a store not in DIR/node.db */
+#define STORE_FILE CY_NODE_STORE_FILE
 #define STORE_LOCATION_MAX 4096     /* its size cap */
-static comity_err store_location(const char *dir, const char *given, char *out, size_t cap,
+comity_err cy_node_store_location(const char *dir, const char *given, char *out, size_t cap,
                                  comity_error *err)
 {
     if (given) {
@@ -160,7 +157,7 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
                        COMITY_PARTY_MAX);
     if ((rc = comity_init(err)) || (rc = dir_prepare(dir, err)))
         return rc;
-    if ((rc = store_location(dir, opts->store, path, sizeof path, err)) ||
+    if ((rc = cy_node_store_location(dir, opts->store, path, sizeof path, err)) ||
         (rc = comity_store_open(path, &st, err)))
         goto done;
     char *held = NULL;
@@ -603,7 +600,7 @@ comity_err comity_node_open(const char *dir, comity_node **out, comity_error *er
     if (stat(path, &sb) != 0)
         return cy_fail(err, COMITY_ERR_NOTFOUND, "node: no node in %s (run 'comity init %s')",
                        dir, dir);
-    if ((rc = store_location(dir, NULL, path, sizeof path, err)))
+    if ((rc = cy_node_store_location(dir, NULL, path, sizeof path, err)))
         return rc;
     comity_node *n = cy_calloc(1, sizeof *n);
     if (!n || !(n->dir = cy_strdup(dir))) {

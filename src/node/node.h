@@ -75,6 +75,13 @@ struct comity_node {
     struct cy_corr_live *corr; /* the correlation index (src/correlate/live.c), while serving */
 };
 
+/* The node's store location: `given` (init's --store) when set, else
+ * the location kept in DIR/CY_NODE_STORE_FILE, else SQLite in
+ * DIR/node.db.  OUT out[cap]. */
+#define CY_NODE_STORE_FILE "store" /* DIR/store: a store not in DIR/node.db */
+comity_err cy_node_store_location(const char *dir, const char *given, char *out, size_t cap,
+                                  comity_error *err);
+
 /* The retention job (expiry.c): started once intake runs when the table
  * names a custodian (its key must load: USAGE otherwise), stopped before
  * intake stops.  Stop tolerates a job never started. */

@@ -82,6 +82,7 @@
 #include "node/alerts.h"
 #include "node/conns.h"
 #include "node/files.h"
+#include "node/metrics.h"
 #include "node/federation.h"
 #include "node/queries.h"
 #include "node/correlation.h"
@@ -302,6 +303,8 @@ static void route(cy_req *r, cy_resp *w, bool path_ok)
         cy_tiles_handle(r, w);
     else if (strcmp(r->segs[0], "witness") == 0)
         cy_witness_handle(r, w);
+    else if (r->nseg == 1 && strcmp(r->segs[0], "metrics") == 0)
+        cy_metrics_handle(r, w); /* metrics.c: the operator's figures */
     else if (cy_federation_owns(r))
         cy_federation_handle(r, w); /* federation.c: peers pull here */
     else

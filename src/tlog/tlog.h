@@ -89,6 +89,15 @@ comity_err cy_tlog_verify_consistency(uint64_t old, uint64_t size,
                                       const uint8_t (*proof)[CY_HASH], size_t n,
                                       comity_error *err) CY_MUST_CHECK;
 
+/* ---- backup.c ---------------------------------------------------------- */
+
+/* Copies the log in `src` (its writer may be running) into `dst` cut at
+ * one size: log.db's snapshot (OUT *size), the checkpoint of that size,
+ * and the tiles and bundles of trees no larger (see backup.c).  Adds the
+ * files and bytes copied to *files and *bytes. */
+comity_err cy_tlog_copy(const char *src, const char *dst, uint64_t *size, uint64_t *files,
+                        uint64_t *bytes, comity_error *err);
+
 /* ---- tile.c ------------------------------------------------------------ */
 
 /* "tile/<L>/<N>[.p/<W>]" (w == 0 or 256: full) or, for level -1, the entry

@@ -1,0 +1,123 @@
+# node_ops.bash: the body of node_ops.sh (SQLite) and node_ops_pg.sh
+# (PostgreSQL): the operator's tools on a node made and served by the
+# comity command.  Not a test itself (ctest runs only *.sh).  The caller
+# sets STORE ("" for SQLite, else a postgresql:// URI) before sourcing.
+#
+#   doctor     a fresh node: no problem, exit 0; a key file opened to
+#              others, a tampered tile: a PROBLEM naming it, exit 1
+#   backup     taken while four clients post: every record acknowledged
+#              before it began is in the restored node, the restored log
+#              audits clean, restored node serves them and logs the newer
+#              rows again at their indexes
+#   restore    refuses a backup without its manifest, a non-empty DIR, and
+#              a backup whose log was tampered with (exit 1, naming it)
+C=$COMITY_BIN
+D="$T/node"
+cd "$T"
+
+"$C" init "$D" --origin ops.example/node ${STORE:+--store "$STORE"} >"$T/init.out"
+LOGVK=$(sed -n 's/^node key (signs its log): //p' "$T/init.out")
+OPTOKEN=$(sed -n 's/^operator token.*: //p' "$T/init.out")
+rc=0; "$C" doctor "$D" >doc.txt 2>&1 || rc=$?
+check "doctor: a fresh node has no problem" 0 "$rc"
+grep -q '^ok *log .*audits clean' doc.txt && ok "doctor: the log audited" || bad "doctor said: $(cat doc.txt)"
+grep -q '^ok *store ' doc.txt && ok "doctor: the store at its version" || bad "doctor said: $(cat doc.txt)"
+chmod 640 "$D/witness.key"
+rc=0; "$C" doctor "$D" --quiet >doc.txt 2>&1 || rc=$?
+check "doctor: a key open to the group is a problem (exit 1)" 1 "$rc"
+grep -q "^PROBLEM keys .*witness.key is open to group" doc.txt && grep -q "do: chmod 600 .*witness.key" doc.txt &&
+  ok "doctor: names the key and what to do" || bad "doctor said: $(cat doc.txt)"
+chmod 600 "$D/witness.key"
+
+"$C" keygen --party ops.mofa --out a.key >/dev/null 2>&1
+TA=$("$C" party add "$D" ops.mofa --vkey "$("$C" key show a.key | cut -d' ' -f1)" \
+  --recipient "$("$C" key show a.key | cut -d' ' -f2)" | sed -n 's/^token (shown once): //p')
+N1=8 N2=24
+seq 1 $((N1 + N2)) | xargs -P 8 -I{} sh -c \
+  "echo '{\"n\":{}}' | '$C' record sign --key a.key --type note --tlp clear >r{}.json"
+serve "$D" --insecure-http
+post() { curl -s --noproxy '*' -o "$2" -w "%{http_code}" -H "Authorization: Token $TA" \
+  --data-binary @"$1" "$URL/v1/records"; }
+for i in $(seq 1 $N1); do [ "$(post r$i.json a$i.json)" = 201 ] || bad "post $i"; done
+before=$(for i in $(seq 1 $N1); do jq -r .id a$i.json; done | sort)
+# four clients post the rest while the backup runs
+poster() { for i in $(seq "$1" 4 $((N1 + N2))); do post r$i.json a$i.json >>"acks.$1"; echo >>"acks.$1"; done; }
+pids=()
+for k in 1 2 3 4; do poster $((N1 + k)) & pids+=($!); done
+rc=0; "$C" backup "$D" "$T/bk" >bk.txt 2>&1 || rc=$?
+wait "${pids[@]}"
+check "backup while clients post" 0 "$rc"
+check "the manifest is there" "comity-backup 1" "$(head -1 "$T/bk/BACKUP")"
+check "the backup keeps the keys secret" 600 "$(stat -c %a "$T/bk/node.key")"
+check "every record posted meanwhile acknowledged" "$N2" "$(cat acks.* | grep -c '^201$')"
+"$C" doctor "$D" --quiet >doc.txt 2>&1 && ok "doctor on the serving node" || bad "doctor while serving: $(cat doc.txt)"
+# /metrics: the operator's only, Prometheus's text format
+check "a record that is no envelope is refused" 400 \
+  "$(req POST /v1/records -H "Authorization: Token $TA" --data-binary '{"x":1}')"
+check "/metrics: anonymous 401" 401 "$(req GET /metrics)"
+check "/metrics: a party 403" 403 "$(req GET /metrics -H "Authorization: Token $TA")"
+check "/metrics: the operator 200" 200 "$(req GET /metrics -H "Authorization: Token $OPTOKEN")"
+check "/metrics: Prometheus's text format" "text/plain; version=0.0.4; charset=utf-8" "$(hdr Content-Type)"
+m() { sed -n "s/^$1 //p" "$T/body"; }
+check "/metrics: records stored" $((N1 + N2)) "$(m 'comity_records_total{outcome="stored"}')"
+check "/metrics: refused by the envelope rule" 1 "$(m 'comity_records_refused_total{rule="envelope"}')"
+for _ in $(seq 50); do # a checkpoint covers new entries within a second
+  [ "$(m comity_log_size)" = $((N1 + N2)) ] && break
+  sleep 0.1; req GET /metrics -H "Authorization: Token $OPTOKEN" >/dev/null
+done
+check "/metrics: the log's size" $((N1 + N2)) "$(m comity_log_size)"
+check "/metrics: nothing queued" 0 "$(m 'comity_intake_queue{stage="inflight"}')"
+check "/metrics: the store answers" 1 "$(m comity_store_up)"
+grep -q '^# TYPE comity_records_refused_total counter$' "$T/body" && ok "/metrics: typed" || bad "/metrics: $(head -5 "$T/body")"
+stop_node && ok "clean stop" || bad "stop"
+
+# restore: refusals first
+mkdir -p "$T/partial" && cp -r "$T/bk/log" "$T/partial/"
+rc=0; "$C" restore "$T/partial" "$T/x1" >r.txt 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && grep -q "has no BACKUP" r.txt && ok "restore refuses a backup without its manifest" ||
+  bad "restore of a partial backup: rc $rc, $(cat r.txt)"
+mkdir -p "$T/full" && touch "$T/full/x"
+rc=0; "$C" restore "$T/bk" "$T/full" >r.txt 2>&1 || rc=$?
+check "restore refuses a non-empty DIR (exit 2)" 2 "$rc"
+
+R="$T/restored"
+if [ -n "$STORE" ]; then # into a schema of its own (the original still holds the node)
+  psql -q -X "$PGURI" -c "CREATE DATABASE ${schema}_r" >/dev/null
+  RSTORE="${PGURI/\/postgres\?//${schema}_r?}&options=-csearch_path%3D$schema"
+  rc=0; "$C" restore "$T/bk" "$R" --store "$RSTORE" >r.txt 2>&1 || rc=$?
+else
+  rc=0; "$C" restore "$T/bk" "$R" >r.txt 2>&1 || rc=$?
+fi
+check "restore" 0 "$rc"
+[ "$rc" = 0 ] || cat r.txt
+grep -q "log audits clean" r.txt && ok "restore: the log audited" || bad "restore said: $(cat r.txt)"
+"$C" doctor "$R" --quiet >doc.txt 2>&1 && ok "doctor: the restored node has no problem" ||
+  bad "doctor on the restored node: $(cat doc.txt)"
+serve "$R" --insecure-http
+req GET "/v1/records?limit=1000" -H "Authorization: Token $TA" >/dev/null
+jq -r '.records[].id' "$T/body" | sort >got.txt
+check "every record acknowledged before the backup is restored" "" \
+  "$(comm -23 <(echo "$before") got.txt | head -3)"
+n=$(wc -l <got.txt)
+[ "$n" -ge "$N1" ] && [ "$n" -le $((N1 + N2)) ] && ok "restored $n records ($N1 before the backup)" ||
+  bad "restored $n records"
+# the restored records hold the log indexes 0..n-1, each once
+check "restored records at the log indexes 0..n-1" "$(seq 0 $((n - 1)) | tr '\n' ' ')" \
+  "$(jq -r '.records[].log_index' "$T/body" | sort -n | tr '\n' ' ')"
+echo '{"n":"after"}' | "$C" record sign --key a.key --type note --tlp clear >after.json
+check "the restored node takes a new record" 201 "$(post after.json after.out)"
+stop_node && ok "clean stop of the restored node" || bad "stop"
+rc=0; "$C" log audit "$R/log" --vkey "$LOGVK" >audit.txt 2>&1 || rc=$?
+check "the restored node's log audits clean" 0 "$rc"
+check "its size: every restored record and the new one" $((n + 1)) \
+  "$(sed -n 's/^audit ok: \([0-9]*\) entries.*/\1/p' audit.txt)"
+
+# a backup whose log was tampered with is refused
+cp -r "$T/bk" "$T/bad"
+for tile in $(find "$T/bad/log/tile/entries" -type f); do
+  printf 'X' | dd of="$tile" bs=1 seek=10 conv=notrunc 2>/dev/null
+done
+rc=0; "$C" restore "$T/bad" "$T/x2" ${STORE:+--store "$RSTORE"} >r.txt 2>&1 || rc=$?
+check "restore refuses a tampered log (exit 1)" 1 "$rc"
+grep -q "log does not audit" r.txt && ok "says the log does not audit" || bad "said: $(cat r.txt)"
+finish
