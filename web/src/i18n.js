@@ -158,6 +158,23 @@ const en = {
   'cf.respond_by': 'Respond by', 'cf.sha256': 'SHA-256 of a file carried apart', 'cf.size': 'Size (bytes)',
   'cf.statement': 'Statement', 'cf.subject': 'Subject', 'cf.summary': 'Summary', 'cf.text': 'Text', 'cf.title': 'Title',
   'cf.what': 'What is to be done',
+  // ---- attribution (docs/attribution.md) ----
+  'mech.attribution': 'Attribution case',
+  'case.new.attribution': 'Open an attribution case',
+  'case.new.attribution.help': 'About one or more incidents (refs). The first recipient is the state the case concerns: it has the right of reply. The others bring evidence or sit on a review panel. Sealed by default; nothing is published unless a state decides to.',
+  'role.opener': 'opener', 'role.named': 'named state', 'role.party': 'party',
+  'act.attribution-open': 'Open the case', 'act.attribution-evidence': 'Add evidence', 'act.attribution-rating': 'Rate evidence',
+  'act.attribution-actor': 'Add an actor', 'act.attribution-claim': 'Make a claim', 'act.attribution-reply': 'Reply to a claim',
+  'act.attribution-panel': 'Propose a review panel', 'act.attribution-panel-agree': 'Agree to the panel',
+  'act.attribution-vote': 'Vote on a claim', 'act.attribution-publish': 'Record that you publish', 'act.attribution-close': 'Close the case',
+  'cf.observed_by': 'Observed by (the source)', 'cf.observed_at': 'Observed at', 'cf.method': 'How it was obtained', 'cf.how': 'How, in words',
+  'cf.reliability': 'Reliability of the source (Admiralty A-F)', 'cf.credibility': 'Credibility of the information (Admiralty 1-6)',
+  'cf.stix': 'STIX objects', 'cf.name': 'Name', 'cf.synonyms': 'Synonyms', 'cf.country': 'Country', 'cf.description': 'Description',
+  'cf.kind': 'Kind of claim', 'cf.incident': 'Incident (record id)', 'cf.actor': 'Actor', 'cf.actor_id': 'Actor id',
+  'cf.state': 'State (code)', 'cf.confidence': 'Confidence (STIX, 0-100)', 'cf.likelihood': 'Likelihood (ICD 203)',
+  'cf.basis': 'Basis of the claim', 'cf.reply_by': 'Reply by', 'cf.answer': 'Answer', 'cf.members': 'Panel members',
+  'cf.mandate': 'Mandate', 'cf.vote': 'Vote', 'cf.opinion': 'Opinion (STIX)', 'cf.reasons': 'Reasons', 'cf.at': 'When',
+  'cf.where': 'Where',
 };
 
 const fr = {
@@ -273,6 +290,23 @@ const fr = {
   'cf.respond_by': 'Répondre avant', 'cf.sha256': 'SHA-256 d\'un fichier transmis à part', 'cf.size': 'Taille (octets)',
   'cf.statement': 'Déclaration', 'cf.subject': 'Objet', 'cf.summary': 'Résumé', 'cf.text': 'Texte', 'cf.title': 'Titre',
   'cf.what': 'Ce qui doit être fait',
+  // ---- attribution (docs/attribution.md) ----
+  'mech.attribution': 'Dossier d\'attribution',
+  'case.new.attribution': 'Ouvrir un dossier d\'attribution',
+  'case.new.attribution.help': 'Sur un ou plusieurs incidents (références). Le premier destinataire est l\'État visé : il a un droit de réponse. Les autres apportent des preuves ou siègent dans un comité d\'examen. Scellé par défaut ; rien n\'est publié sans la décision d\'un État.',
+  'role.opener': 'ouvreur', 'role.named': 'État visé', 'role.party': 'partie',
+  'act.attribution-open': 'Ouvrir le dossier', 'act.attribution-evidence': 'Ajouter une preuve', 'act.attribution-rating': 'Évaluer une preuve',
+  'act.attribution-actor': 'Ajouter un acteur', 'act.attribution-claim': 'Formuler une attribution', 'act.attribution-reply': 'Répondre à une attribution',
+  'act.attribution-panel': 'Proposer un comité d\'examen', 'act.attribution-panel-agree': 'Accepter le comité',
+  'act.attribution-vote': 'Voter sur une attribution', 'act.attribution-publish': 'Indiquer une publication', 'act.attribution-close': 'Clore le dossier',
+  'cf.observed_by': 'Observé par (la source)', 'cf.observed_at': 'Observé le', 'cf.method': 'Mode d\'obtention', 'cf.how': 'Comment, en mots',
+  'cf.reliability': 'Fiabilité de la source (Amirauté A-F)', 'cf.credibility': 'Crédibilité de l\'information (Amirauté 1-6)',
+  'cf.stix': 'Objets STIX', 'cf.name': 'Nom', 'cf.synonyms': 'Synonymes', 'cf.country': 'Pays', 'cf.description': 'Description',
+  'cf.kind': 'Type d\'attribution', 'cf.incident': 'Incident (identifiant)', 'cf.actor': 'Acteur', 'cf.actor_id': 'Identifiant de l\'acteur',
+  'cf.state': 'État (code)', 'cf.confidence': 'Confiance (STIX, 0-100)', 'cf.likelihood': 'Probabilité (ICD 203)',
+  'cf.basis': 'Fondement', 'cf.reply_by': 'Répondre avant', 'cf.answer': 'Réponse', 'cf.members': 'Membres du comité',
+  'cf.mandate': 'Mandat', 'cf.vote': 'Vote', 'cf.opinion': 'Avis (STIX)', 'cf.reasons': 'Motifs', 'cf.at': 'Date',
+  'cf.where': 'Lieu',
 };
 
 const ar = {
@@ -387,6 +421,23 @@ const ar = {
   'cf.respond_by': 'الرد قبل', 'cf.sha256': 'SHA-256 لملف منقول على حدة', 'cf.size': 'الحجم (بايت)',
   'cf.statement': 'البيان', 'cf.subject': 'الموضوع', 'cf.summary': 'الملخص', 'cf.text': 'النص', 'cf.title': 'العنوان',
   'cf.what': 'ما يجب فعله',
+  // ---- attribution (docs/attribution.md) ----
+  'mech.attribution': 'ملف إسناد',
+  'case.new.attribution': 'فتح ملف إسناد',
+  'case.new.attribution.help': 'بشأن حادث أو أكثر (مراجع). المستلم الأول هو الدولة المعنية: لها حق الرد. يقدم الآخرون أدلة أو يشاركون في لجنة مراجعة. مختوم افتراضيا؛ لا ينشر شيء إلا بقرار دولة.',
+  'role.opener': 'الفاتح', 'role.named': 'الدولة المعنية', 'role.party': 'طرف',
+  'act.attribution-open': 'فتح الملف', 'act.attribution-evidence': 'إضافة دليل', 'act.attribution-rating': 'تقييم دليل',
+  'act.attribution-actor': 'إضافة جهة فاعلة', 'act.attribution-claim': 'تقديم إسناد', 'act.attribution-reply': 'الرد على إسناد',
+  'act.attribution-panel': 'اقتراح لجنة مراجعة', 'act.attribution-panel-agree': 'الموافقة على اللجنة',
+  'act.attribution-vote': 'التصويت على إسناد', 'act.attribution-publish': 'تسجيل النشر', 'act.attribution-close': 'إغلاق الملف',
+  'cf.observed_by': 'رصده (المصدر)', 'cf.observed_at': 'تاريخ الرصد', 'cf.method': 'طريقة الحصول عليه', 'cf.how': 'الطريقة بالكلمات',
+  'cf.reliability': 'موثوقية المصدر (سلم الأميرالية A-F)', 'cf.credibility': 'مصداقية المعلومة (سلم الأميرالية 1-6)',
+  'cf.stix': 'كائنات STIX', 'cf.name': 'الاسم', 'cf.synonyms': 'الأسماء الأخرى', 'cf.country': 'البلد', 'cf.description': 'الوصف',
+  'cf.kind': 'نوع الإسناد', 'cf.incident': 'الحادث (المعرف)', 'cf.actor': 'الجهة الفاعلة', 'cf.actor_id': 'معرف الجهة الفاعلة',
+  'cf.state': 'الدولة (الرمز)', 'cf.confidence': 'الثقة (STIX، 0-100)', 'cf.likelihood': 'الاحتمال (ICD 203)',
+  'cf.basis': 'الأساس', 'cf.reply_by': 'الرد قبل', 'cf.answer': 'الجواب', 'cf.members': 'أعضاء اللجنة',
+  'cf.mandate': 'الولاية', 'cf.vote': 'التصويت', 'cf.opinion': 'الرأي (STIX)', 'cf.reasons': 'الأسباب', 'cf.at': 'التاريخ',
+  'cf.where': 'المكان',
 };
 
 export const CATALOGS = { en, fr, ar };

@@ -201,6 +201,11 @@ function fieldError(f, v) {
       return Array.isArray(v) && v.length >= 1 && v.length <= f.max &&
         v.every((o) => o && typeof o === 'object' && HEX64.test(o.sha256) && Number.isSafeInteger(o.size) && o.size >= 0)
         ? null : `give 1 to ${f.max} files, each {sha256, size}`;
+    case 'objects':
+      // JSON objects (an evidence item's STIX objects), checked further by the node
+      return Array.isArray(v) && v.length >= 1 && v.length <= f.max &&
+        v.every((o) => o && typeof o === 'object' && !Array.isArray(o))
+        ? null : `give 1 to ${f.max} JSON objects`;
     default:
       return `unknown field kind ${f.kind}`;
   }

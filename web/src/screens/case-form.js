@@ -51,8 +51,9 @@ function help(f) {
 // The fields of case type `type` (from caseTypes().byType), with `errs`.
 export function CaseFields({ type, errs }) {
   // files (sealed documents carried apart) are attached with
-  // `comity case upload`: the form does not upload them yet
-  return type.fields.filter((f) => f.kind !== 'files').map((f) => (f.kind === 'true' || f.kind === 'bool'
+  // `comity case upload`, STIX objects with `comity attribution evidence
+  // --stix`: the form does not take them yet
+  return type.fields.filter((f) => f.kind !== 'files' && f.kind !== 'objects').map((f) => (f.kind === 'true' || f.kind === 'bool'
     ? html`<div class="field check"><input id=${`f-${f.name}`} name=${f.name} type="checkbox"
         aria-invalid=${errs[f.name] ? 'true' : 'false'}
         aria-describedby=${errs[f.name] ? `${f.name}-err` : (help(f) ? `${f.name}-help` : undefined)} />
