@@ -719,6 +719,75 @@ static void test_sealed(void **state)
     fw = fw2 = NULL;
 }
 
+/* Every record refused for lack of memory at any allocation leaves no
+ * trace: fed again, it is taken, and the case ends as it would have. */
+static void test_alloc_failures(void **state)
+{
+    (void)state;
+    TU_OK(comity_framework_new(&fw, E));
+    char c[128], e1[128], cl[128], p[128], r[400];
+    comity_record *rs[16];
+    size_t n = 0;
+    rs[n++] = mk(FR, "attribution-open", "2026-12-01T00:00:00.000Z", ALL_BUT(FR), NOID, B_OPEN, false);
+    snprintf(c, sizeof c, "%s", comity_record_id(rs[0]));
+    rs[n++] = mk(FR, "attribution-evidence", "2026-12-02T00:00:00.000Z", ALL_BUT(FR), c, B_EV, false);
+    snprintf(e1, sizeof e1, "%s", comity_record_id(rs[1]));
+    snprintf(r, sizeof r, "%s,%s", c, e1);
+    rs[n++] = mk(DE, "attribution-rating", "2026-12-03T00:00:00.000Z", ALL_BUT(DE), r, B_RATE, false);
+    rs[n++] = mk(FR, "attribution-claim", "2026-12-04T00:00:00.000Z", ALL_BUT(FR), r, B_CLAIM_AS, false);
+    snprintf(cl, sizeof cl, "%s", comity_record_id(rs[3]));
+    snprintf(r, sizeof r, "%s,%s", c, cl);
+    rs[n++] = mk(RU, "attribution-reply", "2026-12-05T00:00:00.000Z", ALL_BUT(RU), r, B_DENY, false);
+    rs[n++] = mk(FR, "attribution-panel", "2026-12-06T00:00:00.000Z", ALL_BUT(FR), c, B_PANEL, false);
+    snprintf(p, sizeof p, "%s", comity_record_id(rs[5]));
+    snprintf(r, sizeof r, "%s,%s", c, p);
+    for (int k = RU; k <= JP; k++)
+        rs[n++] = mk(k, "attribution-panel-agree", "2026-12-07T00:00:00.000Z", ALL_BUT(k), r, B_AGREE, false);
+    snprintf(r, sizeof r, "%s,%s", c, cl);
+    rs[n++] = mk(CH, "attribution-vote", "2026-12-08T00:00:00.000Z", ALL_BUT(CH), r, B_CONCUR, false);
+    rs[n++] = mk(FR, "attribution-close", "2026-12-09T00:00:00.000Z", ALL_BUT(FR), c, B_CLOSE, false);
+    for (size_t i = 0; i < n; i++) {
+        long k;
+        for (k = 1; k < 600; k++) {
+            cy_alloc_fail_after(k);
+            comity_err rc = comity_framework_add(fw, rs[i], NULL, 0, E);
+            cy_alloc_fail_after(0);
+            if (rc == COMITY_OK)
+                break;
+            if (rc != COMITY_ERR_NOMEM)
+                fail_msg("record %zu, failing allocation %ld: %s", i, k, tu_last_err.msg);
+        }
+        assert_true(k > 1 && k < 600);
+        comity_record_free(rs[i]);
+    }
+    json_t *j = view_of(fw, c, "fr.anssi", 0);
+    assert_string_equal(json_string_value(json_object_get(j, "state")), "closed");
+    json_t *a = json_object_get(j, "attribution");
+    json_t *x = json_array_get(json_object_get(a, "claims"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "thread")), (json_int_t)n);
+    assert_int_equal(json_array_size(json_object_get(x, "replies")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(x, "tally"), "concur")), 1);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(a, "panel"), "agreed")), 7);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(json_object_get(a, "evidence"), 0), "ratings")), 1);
+    json_decref(j);
+    long k;
+    for (k = 1; k < 600; k++) {
+        char *json = NULL;
+        cy_alloc_fail_after(k);
+        comity_err rc = comity_framework_case(fw, c, "ch.ncsc", 0, &json, E);
+        cy_alloc_fail_after(0);
+        if (rc == COMITY_OK) {
+            comity_free(json);
+            break;
+        }
+        assert_int_equal(rc, COMITY_ERR_NOMEM);
+        assert_null(json);
+    }
+    assert_true(k > 1 && k < 600);
+    comity_framework_free(fw);
+    fw = NULL;
+}
+
 /* ---- the actor vocabulary -------------------------------------------------------------- */
 
 static json_t *find(comity_actors *a, const char *q, int exact)
@@ -790,6 +859,7 @@ int main(void)
         cmocka_unit_test(test_panel_votes_close),
         cmocka_unit_test(test_transitions),
         cmocka_unit_test(test_sealed),
+        cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_actors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
