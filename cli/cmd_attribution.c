@@ -22,7 +22,8 @@
  * (the opening: amber unless --tlp).  Every rule is the library's: bodies
  * are checked before signing, the node applies the status table, and
  * `show` of a sealed case fetches the thread, opens each record with the
- * party's own key and replays it on a handle of its own, so that the body
+ * party's own key (checking each signature against --keys when given) and
+ * replays it on a handle of its own, so that the body
  * rules (a voter is a panel member...) apply there and the claims, replies
  * and tally are shown in the clear on the party's machine alone.  A claim's
  * actor is resolved in the vocabulary (--galaxy FILE or $COMITY_GALAXY,
@@ -34,6 +35,7 @@
 #include <string.h>
 
 #include "case_files.h"
+#include "keys.h"
 
 enum {
     O_TO = 1, O_REF, O_TITLE, O_SUMMARY, O_TLP, O_WHAT, O_BY, O_AT, O_METHOD, O_HOW,
@@ -278,8 +280,10 @@ static int do_actors(struct attr_args *a)
 
 /* ---- show: the node's view, or a sealed case replayed with our key ---------------------- */
 
-/* GET /v1/records/ID, parsed.  OUT *rec. */
-static int fetch_record(struct cli_client *cl, const char *id, comity_record **rec)
+/* GET /v1/records/ID, parsed, and its signature verified when keys are
+ * given (--keys).  OUT *rec. */
+static int fetch_record(struct cli_client *cl, const struct cli_keys *keys, const char *id,
+                        comity_record **rec)
 {
     char path[256];
     snprintf(path, sizeof path, "/v1/records/%s", id);
@@ -288,7 +292,10 @@ static int fetch_record(struct cli_client *cl, const char *id, comity_record **r
     if (!st && r.status != 200)
         st = cli_client_answer(cl, &r) ? CLI_NO : CLI_FAIL;
     comity_error e = {0};
-    if (!st && comity_record_parse(r.data, r.len, rec, &e))
+    if (!st && (keys->n ? comity_record_verify(r.data, r.len,
+                                               (const comity_vkey *const *)keys->vkeys,
+                                               keys->n, rec, &e)
+                        : comity_record_parse(r.data, r.len, rec, &e)))
         st = cli_error(cl->cmd, &e);
     free(r.data);
     return st;
@@ -296,20 +303,20 @@ static int fetch_record(struct cli_client *cl, const char *id, comity_record **r
 
 /* Feeds record `id` to fw with its body opened by ids.  A record the
  * library refuses on its body is reported and left out (1). */
-static int replay_one(struct cli_client *cl, comity_identities *ids, comity_framework *fw,
-                      const char *id)
+static int replay_one(struct cli_client *cl, const struct cli_keys *keys,
+                      comity_identities *ids, comity_framework *fw, const char *id)
 {
     comity_record *rec = NULL;
     comity_error e = {0};
     char *body = NULL;
     size_t bl = 0;
-    int st = fetch_record(cl, id, &rec);
+    int st = fetch_record(cl, keys, id, &rec);
     if (st)
         return st;
     /* a reply offering consultations names the consultation case first */
     if (!strcmp(comity_record_type(rec), "attribution-reply") &&
         comity_record_refs_count(rec) > 2)
-        replay_one(cl, ids, fw, comity_record_ref(rec, 2));
+        replay_one(cl, keys, ids, fw, comity_record_ref(rec, 2));
     if (comity_record_is_sealed(rec) && comity_record_open(rec, ids, &body, &bl, &e)) {
         fprintf(stderr, "comity %s: %s: cannot open it (%s); shown sealed\n", cl->cmd, id,
                 e.msg);
@@ -329,15 +336,16 @@ static int replay(struct cli_client *cl, const char *id, json_t *view, json_t **
     comity_error e = {0};
     comity_identities *ids = NULL;
     comity_framework *fw = NULL;
-    int st = CLI_OK;
-    if (comity_identities_load(cl->key, &ids, &e) || comity_framework_new(&fw, &e))
+    struct cli_keys keys = {0};
+    int st = cl->keys ? cli_keys_add(&keys, cl->keys) : CLI_OK;
+    if (!st && (comity_identities_load(cl->key, &ids, &e) || comity_framework_new(&fw, &e)))
         st = cli_error(cl->cmd, &e);
     json_t *t;
     size_t i;
     json_array_foreach(json_object_get(view, "thread"), i, t) {
         if (st)
             break;
-        st = replay_one(cl, ids, fw, s_(t, "id"));
+        st = replay_one(cl, &keys, ids, fw, s_(t, "id"));
     }
     char *json = NULL;
     const char *me = st ? NULL : cli_client_party(cl);
@@ -349,6 +357,7 @@ static int replay(struct cli_client *cl, const char *id, json_t *view, json_t **
     comity_free(json);
     comity_framework_free(fw);
     comity_identities_free(ids);
+    cli_keys_free(&keys);
     return st;
 }
 
