@@ -175,6 +175,16 @@ const en = {
   'cf.basis': 'Basis of the claim', 'cf.reply_by': 'Reply by', 'cf.answer': 'Answer', 'cf.members': 'Panel members',
   'cf.mandate': 'Mandate', 'cf.vote': 'Vote', 'cf.opinion': 'Opinion (STIX)', 'cf.reasons': 'Reasons', 'cf.at': 'When',
   'cf.where': 'Where',
+  'attribution.view': 'Evidence, claims, replies and votes', 'attribution.tocase': 'The case: clocks, thread and actions',
+  'attribution.evidence': 'Evidence', 'attribution.claims': 'Claims', 'attribution.panel': 'Review panel',
+  'attribution.noevidence': 'No evidence yet.', 'attribution.noclaim': 'No claim yet.', 'attribution.noreply': 'No reply yet.',
+  'attribution.sealed': 'Sealed: you could not open it.', 'attribution.replies': 'Replies of the named state',
+  'attribution.ratedby': 'rated by {by}: reliability {reliability}, credibility {credibility}',
+  'attribution.incidentactor': 'Incident {incident} is attributed to actor {actor}',
+  'attribution.actorstate': 'Actor {actor} acts on behalf of state {state}',
+  'attribution.consultation': 'the consultation it opened',
+  'attribution.tally': 'Panel: {concur} concur, {dissent} dissent, {abstain} abstain',
+  'attribution.agreed': 'agreed by every party', 'attribution.awaiting': 'awaiting agreement ({n} so far)',
 };
 
 const fr = {
@@ -307,6 +317,7 @@ const fr = {
   'cf.basis': 'Fondement', 'cf.reply_by': 'Répondre avant', 'cf.answer': 'Réponse', 'cf.members': 'Membres du comité',
   'cf.mandate': 'Mandat', 'cf.vote': 'Vote', 'cf.opinion': 'Avis (STIX)', 'cf.reasons': 'Motifs', 'cf.at': 'Date',
   'cf.where': 'Lieu',
+  'attribution.view': 'Preuves, attributions, réponses et votes',
 };
 
 const ar = {
@@ -438,6 +449,7 @@ const ar = {
   'cf.basis': 'الأساس', 'cf.reply_by': 'الرد قبل', 'cf.answer': 'الجواب', 'cf.members': 'أعضاء اللجنة',
   'cf.mandate': 'الولاية', 'cf.vote': 'التصويت', 'cf.opinion': 'الرأي (STIX)', 'cf.reasons': 'الأسباب', 'cf.at': 'التاريخ',
   'cf.where': 'المكان',
+  'attribution.view': 'الأدلة والإسنادات والردود والأصوات',
 };
 
 export const CATALOGS = { en, fr, ar };
