@@ -42,7 +42,7 @@ enum {
     O_REL, O_CRED, O_STIX, O_FILE, O_NOTE, O_KIND, O_INCIDENT, O_ACTOR, O_STATE, O_CONF,
     O_LIKE, O_EVID, O_BASIS, O_REPLYBY, O_ANSWER, O_STATEMENT, O_VOTE, O_OPINION,
     O_REASONS, O_CLAIM, O_OUTCOME, O_MEMBER, O_MANDATE, O_GALAXY, O_SEARCH, O_EXACT,
-    O_JSON, O_NAME, O_SYN, O_COUNTRY, O_WHERE, O_N
+    O_JSON, O_NAME, O_SYN, O_COUNTRY, O_WHERE, O_CASE, O_N
 };
 
 struct attr_args {
@@ -162,6 +162,26 @@ static int send_in(struct attr_args *a, const char *id, const char *type,
     return st;
 }
 
+static int replay(struct cli_client *cl, const char *id, json_t *view, json_t **out);
+
+/* The case view with its bodies: the node's, or for a sealed case the one
+ * replayed here with our key.  OUT *view. */
+static int opened_view(struct cli_client *cl, const char *id, json_t **view)
+{
+    json_t *v = NULL, *open = NULL;
+    int st = case_view(cl, id, &v);
+    if (!st && json_is_true(json_object_get(v, "sealed")))
+        st = replay(cl, id, v, &open);
+    if (open) {
+        json_decref(v);
+        v = open;
+    }
+    if (st)
+        json_decref(v), v = NULL;
+    *view = v;
+    return st;
+}
+
 /* ---- the vocabulary of actors ------------------------------------------------------- */
 
 /* The galaxy (--galaxy or $COMITY_GALAXY, when either is set) and the
@@ -242,7 +262,7 @@ static int do_actors(struct attr_args *a)
     if (!a->v[O_SEARCH])
         return cli_usage(a->cl->cmd, "want --search NAME");
     json_t *view = NULL;
-    int st = a->v[O_REF] ? case_view(a->cl, a->v[O_REF], &view) : CLI_OK;
+    int st = a->v[O_CASE] ? opened_view(a->cl, a->v[O_CASE], &view) : CLI_OK;
     comity_actors *voc = NULL;
     if (!st)
         st = load_actors(a, view, &voc);
@@ -604,7 +624,7 @@ static int do_write(struct attr_args *a, const char *sub, int npos, char **pos)
                               "--likelihood WORD --evidence ID...");
         if (!st && !a->v[O_ACTOR])
             st = cli_usage(cl->cmd, "want --actor NAME");
-        if (!st && !(st = case_view(cl, pos[0], &view)))
+        if (!st && !(st = opened_view(cl, pos[0], &view)))
             st = resolve_actor(a, view, a->v[O_ACTOR], &actor, &actor_id);
         cli_json_str(body, "kind", a->v[O_KIND]);
         cli_json_str(body, "incident", a->v[O_INCIDENT]);
@@ -773,7 +793,7 @@ int cmd_attribution(int argc, char **argv)
         {"exact", no_argument, 0, O_EXACT},         {"json", no_argument, 0, O_JSON},
         {"name", required_argument, 0, O_NAME},     {"synonym", required_argument, 0, O_SYN},
         {"country", required_argument, 0, O_COUNTRY},
-        {"where", required_argument, 0, O_WHERE},   {"case", required_argument, 0, O_REF},
+        {"where", required_argument, 0, O_WHERE},   {"case", required_argument, 0, O_CASE},
         {0, 0, 0, 0}};
     static const char *const subs[] = {"open", "evidence", "rate", "actor", "claim", "reply",
                                        "panel", "agree", "vote", "publish", "close", "show",
@@ -802,14 +822,15 @@ int cmd_attribution(int argc, char **argv)
     char **pos = argv + 1 + optind;
     bool actors = !strcmp(sub, "actors");
     bool reads = actors || !strcmp(sub, "show") || !strcmp(sub, "list");
-    if (!st && actors && !a.v[O_REF] && npos == 0) {
+    if (!st && actors && !a.v[O_CASE] && npos == 0) {
         /* the vocabulary alone needs no node */
         st = do_actors(&a);
         goto out;
     }
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN |
-                                       (!reads || !strcmp(sub, "show") ? CLI_NEED_KEY : 0));
+                                       (!reads || !strcmp(sub, "show") || actors ? CLI_NEED_KEY
+                                                                                 : 0));
     if (st) {
     } else if (actors) {
         st = do_actors(&a);

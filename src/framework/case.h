@@ -3,8 +3,8 @@
  *
  * A case is a thread of records among a few parties, with a status, clocks
  * and an outcome: consultations (consult.c) and evidence requests
- * (evidence.c) today; attribution, norm complaints and spyware misuse
- * later.  The core (case.c) owns what every case has in common:
+ * (evidence.c), attribution (attribution.c); norm complaints and spyware
+ * misuse later.  The core (case.c) owns what every case has in common:
  *
  *   - it is opened by a record of the mechanism's opening type; the
  *     opening's author is the requester, `to[0]` the requested party (a

@@ -82,6 +82,12 @@ run fr.anssi attribution claim "$A" --kind incident-actor --incident "$N_fr" --a
   --confidence 70 --likelihood probable --evidence "${EV[0]}" --evidence "${EV[1]}" --evidence "${EV[2]}"
 check "France claims: incident -> actor, likely / 70" 0 "$rc"
 CL=$(first)
+# the case's own vocabulary: an actor record, found by a synonym (opened
+# on the party's machine: the node cannot read the sealed record)
+run nl.ncsc attribution actor "$A" --name GRIDLOCK --synonym Storm-9999
+check "an actor added to the case's vocabulary" 0 "$rc"
+run de.bsi attribution actors --search storm-9999 --exact --case "$A"
+grep -q '^GRIDLOCK ' out && ok "... found by its synonym" || bad "actors --case: $(cat out) $(cat err)"
 run ru.mid attribution claim "$A" --kind actor-state --actor Sandworm --state ru --confidence 10 \
   --likelihood unlikely --evidence "${EV[0]}"
 check "the named state makes no claim in its own case (exit 1)" 1 "$rc"
@@ -139,7 +145,7 @@ check "France decides to publish its own statement" 0 "$rc"
 TB=$TOK_br_gsi
 run fr.anssi attribution show "$A" --json
 IDS=$(jq -r '.thread[].id' out)
-check "every record of the case is checked below" 20 "$(echo "$IDS" | wc -l)"
+check "every record of the case is checked below" 21 "$(echo "$IDS" | wc -l)"
 leak=0; shown=0
 for id in $IDS; do
   for who in "$TB" "" "$OPTOKEN"; do
