@@ -161,8 +161,19 @@ check "non-party: /v1/framework/cases/ID is the unknown id's 404" 404 "$(req GET
 check "... as for an id that does not exist" 404 "$(req GET "/v1/framework/cases/attribution-open--00000000-0000-4000-8000-000000000000" -H "Authorization: Token $TB")"
 st=$(req GET "/v1/framework/cases/$A"); [ "$st" = 401 ] && ok "anonymous: /v1/framework/cases/ID 401" || bad "anonymous got $st"
 check "non-party: no case in its list" 0 "$(req GET /v1/framework/cases -H "Authorization: Token $TB" >/dev/null; jbody '.cases | length')"
-req GET "/v1/framework/inbox" -H "Authorization: Token $TB" >/dev/null || true
-grep -q "$A" "$T/body" && bad "the non-party's inbox names the case" || ok "non-party: the inbox does not name the case"
+check "non-party: the case's chain of custody is the unknown id's 404" 404 "$(req GET "/v1/framework/cases/$A/custody" -H "Authorization: Token $TB")"
+# every framework query, as the non-party, anonymous and the operator
+for q in inbox "inbox?party=fr.anssi" overdue pings "messages/$CL" "cases?party=fr.anssi" "cases/$A/custody" retention; do
+  for who in "$TB" "" "$OPTOKEN"; do
+    h=(); [ -n "$who" ] && h=(-H "Authorization: Token $who")
+    req GET "/v1/framework/$q" "${h[@]}" >/dev/null || true
+    if grep -q "$SECRET\|Sandworm\|no state involvement\|likely" "$T/body" ||
+       { [ "$who" != "$OPTOKEN" ] && grep -q "$A" "$T/body"; }; then
+      bad "/v1/framework/$q shows the case to $([ -n "$who" ] && echo "${who:0:6}..." || echo anonymous)"
+    fi
+  done
+done
+ok "every /v1/framework query checked as the non-party, anonymous and the operator"
 req GET "/v1/framework/cases/$A" -H "Authorization: Token $OPTOKEN" >/dev/null
 grep -q "$SECRET\|Sandworm\|no state involvement\|likely" "$T/body" && bad "operator read sealed content in the case view" || ok "operator: no sealed content in the case view"
 for tok in "$TB" "$OPTOKEN" ""; do
