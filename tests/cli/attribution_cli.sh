@@ -162,13 +162,14 @@ check "... as for an id that does not exist" 404 "$(req GET "/v1/framework/cases
 st=$(req GET "/v1/framework/cases/$A"); [ "$st" = 401 ] && ok "anonymous: /v1/framework/cases/ID 401" || bad "anonymous got $st"
 check "non-party: no case in its list" 0 "$(req GET /v1/framework/cases -H "Authorization: Token $TB" >/dev/null; jbody '.cases | length')"
 check "non-party: the case's chain of custody is the unknown id's 404" 404 "$(req GET "/v1/framework/cases/$A/custody" -H "Authorization: Token $TB")"
-# every framework query, as the non-party, anonymous and the operator
+# every framework query, as the non-party, anonymous and the operator (a
+# refusal may name the id that was asked for; nothing else may name the case)
 for q in inbox "inbox?party=fr.anssi" overdue pings "messages/$CL" "cases?party=fr.anssi" "cases/$A/custody" retention; do
   for who in "$TB" "" "$OPTOKEN"; do
     h=(); [ -n "$who" ] && h=(-H "Authorization: Token $who")
     req GET "/v1/framework/$q" "${h[@]}" >/dev/null || true
     if grep -q "$SECRET\|Sandworm\|no state involvement\|likely" "$T/body" ||
-       { [ "$who" != "$OPTOKEN" ] && grep -q "$A" "$T/body"; }; then
+       { [ "$who" != "$OPTOKEN" ] && [ "${q#*$A}" = "$q" ] && grep -q "$A" "$T/body"; }; then
       bad "/v1/framework/$q shows the case to $([ -n "$who" ] && echo "${who:0:6}..." || echo anonymous)"
     fi
   done
