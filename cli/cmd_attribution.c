@@ -574,7 +574,8 @@ static int do_write(struct attr_args *a, const char *sub, int npos, char **pos)
         cli_json_str(body, "summary", a->v[O_SUMMARY]);
         if (!st) {
             struct cli_msg m = {.type = type,
-                                .tlp = a->v[O_TLP] ? a->v[O_TLP] : "amber",
+                                .tlp = a->v[O_TLP] ? a->v[O_TLP]
+                                                : comity_framework_default_tlp(type),
                                 .to = (const char *const *)a->to.v,
                                 .nto = a->to.n,
                                 .refs = (const char *const *)a->refs.v,

@@ -321,6 +321,10 @@ static void open_case(bool sealed, char *c, char *inc)
 static void test_opening(void **state)
 {
     (void)state;
+    /* sealed by default: what a client proposes for a new case */
+    assert_string_equal(comity_framework_default_tlp("attribution-open"), "amber");
+    assert_null(comity_framework_default_tlp("attribution-claim"));
+    assert_null(comity_framework_default_tlp("consult-request"));
     TU_OK(comity_framework_new(&fw, E));
     char c[128];
     /* about something: refs wanted */

@@ -648,6 +648,7 @@ const cy_mech cy_mech_attribution = {
     .third_max = ATTR_THIRD_MAX,
     .profiled = false,
     .role_names = role_names,
+    .default_tlp = "amber", /* sealed by default: the parties alone read it */
     .hook = hook,
     .view = view,
     .defaults = defaults,

@@ -1302,6 +1302,12 @@ json_t *cy_case_schemas(const cy_mech *const *mechs, size_t n)
     return a;
 }
 
+const char *comity_framework_default_tlp(const char *type)
+{
+    const cy_mech *m = cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL);
+    return m && !strcmp(m->opens, type) ? m->default_tlp : NULL;
+}
+
 /* ---- the descriptor ------------------------------------------------------------- */
 
 const cy_fw_mech cy_fw_mech_cases = {

@@ -158,6 +158,9 @@ struct cy_mech {
     size_t nclocks;
     size_t third_max;            /* third parties allowed in `to` (0: none) */
     bool profiled;               /* deadlines depend on the case's profile */
+    /* The sharing level a client proposes for a new case of this
+     * mechanism (comity_framework_default_tlp); NULL: the client's own. */
+    const char *default_tlp;
     /* Names of the three roles (requester, requested, third) as views and
      * messages show them; NULL: "requester", "requested", "secretariat". */
     const char *const *role_names;
