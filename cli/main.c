@@ -47,6 +47,7 @@ int cmd_correlate(int, char **) WEAK;
 int cmd_doctor(int, char **) WEAK;
 int cmd_backup(int, char **) WEAK;
 int cmd_restore(int, char **) WEAK;
+int cmd_attribution(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -84,6 +85,7 @@ static const struct cli_command commands[] = {
     {"doctor", cmd_doctor, "check a node's keys, store, log, certificate and disk", HELP_DOCTOR},
     {"backup", cmd_backup, "copy a node, while it serves, for restore", HELP_BACKUP},
     {"restore", cmd_restore, "put a node back from a backup and check it", HELP_RESTORE},
+    {"attribution", cmd_attribution, "attribution cases: evidence, claims, replies, review", HELP_ATTRIBUTION},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

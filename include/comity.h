@@ -1215,9 +1215,37 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
  *     [,"max"][,"min"][,"item_max"][,"vocab"]}]}]}]}
  * kind: text (1..max bytes), time (RFC 3339), enum (one of vocab), true,
  * bool, int (min..max), parties / texts (arrays of 1..max items of at most
- * item_max bytes), sha256 (64 lowercase hex), party.  "more_rules": the
+ * item_max bytes), sha256 (64 lowercase hex), party, files, objects
+ * (1..max JSON objects, e.g. STIX).  "more_rules": the
  * type has a rule across its fields too (docs/framework.md). */
 COMITY_API comity_err comity_framework_case_types(char **json, comity_error *err);
+/* The sharing level a client proposes for a new case opened by `type`
+ * ("amber" for attribution-open: sealed by default), or NULL (none
+ * proposed: the client's own default).  Static. */
+COMITY_API const char *comity_framework_default_tlp(const char *type);
+
+/* ---- Attribution: the vocabulary of threat actors (docs/attribution.md) ----
+ *
+ * Claims name actors from a vocabulary: a MISP galaxy cluster
+ * (threat-actor.json) and attribution-actor records; any synonym resolves
+ * to its actor, ASCII case folded.  For clients, before signing a claim.
+ * Caps: 100,000 actors, 512 names each, 256 bytes a name, 64 MiB a
+ * document (COMITY_ERR_TOOBIG). */
+typedef struct comity_actors comity_actors;
+/* OUT *out: comity_actors_free. */
+COMITY_API comity_err comity_actors_new(comity_actors **out, comity_error *err);
+COMITY_API void comity_actors_free(comity_actors *a);
+/* Imports a galaxy cluster ({"values":[{"value","uuid","meta":{"synonyms",
+ * "country","cfr-suspected-state-sponsor","name-attribution"}}]}), or one
+ * attribution-actor body ({"name","synonyms","country"}) whose id is
+ * `source` (the record's id; may be NULL). */
+COMITY_API comity_err comity_actors_import(comity_actors *a, const char *json, size_t len,
+                                           const char *source, comity_error *err);
+/* The actors whose name or a synonym is `query` (exact) or contains it,
+ * at most `max`: OUT *json (comity_free) {"query","exact","count","known",
+ * "actors":[{"name","id","country","sponsor","source","synonyms"}]}. */
+COMITY_API comity_err comity_actors_find(const comity_actors *a, const char *query, int exact,
+                                         size_t max, char **json, comity_error *err);
 
 /* ---- Cases: chain of custody and retention ---------------------------------
  *

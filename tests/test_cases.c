@@ -339,8 +339,11 @@ static void test_schemas_published(void **state)
     json_array_foreach(json_object_get(j, "mechanisms"), i, m) {
         json_array_foreach(json_object_get(m, "types"), k, t) {
             const char *type = json_string_value(json_object_get(t, "name"));
+            const char *mn = json_string_value(json_object_get(m, "name"));
             assert_int_equal(comity_framework_handles(type), 1);
-            types++;
+            /* counted: this file's mechanisms (others are checked all the same) */
+            types += !strcmp(mn, "consultation") || !strcmp(mn, "preservation") ||
+                     !strcmp(mn, "mla") || !strcmp(mn, "emergency");
             json_t *body = json_object();
             json_array_foreach(json_object_get(t, "fields"), n, f)
                 if (json_is_true(json_object_get(f, "required")))

@@ -37,16 +37,22 @@ const char *const cy_profile_names[CY_PROFILE_COUNT] = {
 const char *const cy_ck_names[CY_CK_COUNT] = {
     "consult-answer",   "preservation-answer", "preservation",
     "extension",        "mla-answer",          "more-info",
-    "emergency-answer", "emergency-confirmation"};
+    "emergency-answer", "emergency-confirmation", "attribution-reply"};
 
-static const char *const role_names[] = {"requester", "requested",
-                                         "secretariat"};
+static const char *const default_role_names[] = {"requester", "requested",
+                                                 "secretariat"};
 
-static const char *role_name(unsigned roles)
+/* The name of role slot b (0 requester, 1 requested, 2 third) in m. */
+static const char *rname(const cy_mech *m, unsigned b)
 {
-    return roles & CY_ROLE_REQUESTER   ? role_names[0]
-           : roles & CY_ROLE_REQUESTED ? role_names[1]
-                                       : role_names[2];
+    return (m->role_names ? m->role_names : default_role_names)[b < 2 ? b : 2];
+}
+
+static const char *role_name(const cy_mech *m, unsigned roles)
+{
+    return rname(m, roles & CY_ROLE_REQUESTER   ? 0
+                    : roles & CY_ROLE_REQUESTED ? 1
+                                                : 2);
 }
 
 /* ---- the handle's part ------------------------------------------------------ */
@@ -353,6 +359,20 @@ static comity_err field_check(const char *t, const cy_field *f, json_t *v,
         return COMITY_OK;
     case CY_FK_FILES:
         return files_check(t, f, v, err);
+    case CY_FK_OBJECTS: {
+        max = f->max ? (size_t)f->max : CY_CASE_OBJECTS_MAX;
+        size_t i;
+        json_t *o;
+        if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > max)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.body.%s: want an array of 1-%zu objects", t, f->name, max);
+        json_array_foreach(v, i, o) {
+            if (!json_is_object(o))
+                return cy_fail(err, COMITY_ERR_INVALID,
+                               "%s.body.%s[%zu]: want an object", t, f->name, i);
+        }
+        return COMITY_OK;
+    }
     case CY_FK_PARTIES:
     case CY_FK_TEXTS: {
         bool parties = f->kind == CY_FK_PARTIES;
@@ -426,8 +446,7 @@ unsigned cy_case_roles(const cy_case *c, const char *party)
     return roles;
 }
 
-/* The party slots of c that `party` answers for, as a bit per slot. */
-static unsigned slots_of(const cy_case *c, const char *party)
+unsigned cy_case_slots(const cy_case *c, const char *party)
 {
     char st[COMITY_PARTY_MAX + 1];
     cy_fw_state_of(party, st);
@@ -452,7 +471,7 @@ static const char *roles_text(const cy_case *c, unsigned who, char *buf,
         const char *p = b < 2 ? c->parties[b]
                         : c->nparties > 2 ? c->parties[2] : "none named";
         int w = snprintf(buf + used, cap - used, "%sthe %s (%s)",
-                         used ? " or " : "", role_names[b], p);
+                         used ? " or " : "", rname(c->m, b), p);
         if (w < 0 || (size_t)w >= cap - used)
             break;
         used += (size_t)w;
@@ -737,11 +756,11 @@ comity_err cy_case_envelope(const comity_framework *fw, const char *type,
         return cy_fail(err, COMITY_ERR_INVALID,
                        "%s.created: before case %.100s was opened", type, ref);
     /* to: every other party of the case, and no one else */
-    unsigned mine = roles ? slots_of(c, author) : 0, covered = mine;
+    unsigned mine = roles ? cy_case_slots(c, author) : 0, covered = mine;
     size_t nto = comity_record_to_count(rec);
     for (size_t i = 0; i < nto; i++) {
         const char *x = comity_record_to(rec, i);
-        unsigned s = slots_of(c, x);
+        unsigned s = cy_case_slots(c, x);
         if (!s || (s & ~mine) == 0)
             return cy_fail(err, COMITY_ERR_INVALID,
                            "%s.to[%zu]: %s is not another party of case %.100s; "
@@ -895,7 +914,7 @@ static json_t *parties_json(const cy_case *c)
     json_t *a = json_array();
     for (size_t i = 0; a && i < c->nparties; i++) {
         json_t *o = json_pack("{s:s, s:s}", "party", c->parties[i], "role",
-                              role_names[i < 2 ? i : 2]);
+                              rname(c->m, (unsigned)i));
         if (!o || json_array_append_new(a, o)) {
             json_decref(a);
             return NULL;
@@ -969,10 +988,10 @@ static comity_err put_item(const comity_framework *fw, cy_buf *b,
     comity_err rc = cy_buf_printf(
         b, "{\"id\":\"%s\",\"mechanism\":\"%s\",\"type\":\"%s\",\"state\":\"%s\","
            "\"role\":\"%s\",\"parties\":[", c->id, c->m->name, c->m->opens,
-        c->m->states[c->state], role_name(it->roles));
+        c->m->states[c->state], role_name(c->m, it->roles));
     for (size_t i = 0; !rc && i < c->nparties; i++)
         rc = cy_buf_printf(b, "%s{\"party\":\"%s\",\"role\":\"%s\"}", i ? "," : "",
-                           c->parties[i], role_names[i < 2 ? i : 2]);
+                           c->parties[i], rname(c->m, (unsigned)i));
     if (!rc && !(rc = cy_buf_puts(b, "],")) && !(rc = put_time(b, "opened", c->opened)))
         rc = c->m->profiled ? cy_buf_printf(b, ",\"profile\":\"%s\",",
                                             cy_profile_names[c->profile])
@@ -1093,7 +1112,7 @@ static json_t *next_json(const cy_case *c, unsigned roles)
                 who |= m->rows[j].who & roles;
         json_t *w = json_array();
         for (unsigned b = 0; w && b < 3; b++)
-            if (who & (1u << b) && json_array_append_new(w, json_string(role_names[b])))
+            if (who & (1u << b) && json_array_append_new(w, json_string(rname(m, b))))
                 json_decref(w), w = NULL;
         json_t *o = w ? json_pack("{s:s, s:o}", "type", r->type, "who", w) : NULL;
         if (!o || json_array_append_new(a, o)) {
@@ -1167,7 +1186,7 @@ comity_err comity_framework_case(const comity_framework *fw, const char *id,
         json_decref(tasks);
         json_decref(thread);
     }
-    if (o && party && json_object_set_new(o, "role", json_string(role_name(roles))))
+    if (o && party && json_object_set_new(o, "role", json_string(role_name(c->m, roles))))
         oom = true;
     if (o && json_object_set_new(o, "next", next_json(c, roles)))
         oom = true;
@@ -1188,7 +1207,8 @@ static const char *const kind_names[] = {
     [CY_FK_TEXT] = "text",       [CY_FK_TIME] = "time",   [CY_FK_ENUM] = "enum",
     [CY_FK_TRUE] = "true",       [CY_FK_BOOL] = "bool",   [CY_FK_INT] = "int",
     [CY_FK_PARTIES] = "parties", [CY_FK_TEXTS] = "texts", [CY_FK_SHA256] = "sha256",
-    [CY_FK_PARTY] = "party",     [CY_FK_FILES] = "files"};
+    [CY_FK_PARTY] = "party",     [CY_FK_FILES] = "files",
+    [CY_FK_OBJECTS] = "objects"};
 
 /* One field as field_check() reads it: the kind, whether required, and the
  * limits with their defaults filled in (bytes of a text; items of an
@@ -1219,6 +1239,9 @@ static json_t *field_json(const cy_field *f)
         break;
     case CY_FK_FILES:
         bad = json_object_set_new(o, "max", json_integer(f->max ? f->max : CY_CASE_FILES_MAX));
+        break;
+    case CY_FK_OBJECTS:
+        bad = json_object_set_new(o, "max", json_integer(f->max ? f->max : CY_CASE_OBJECTS_MAX));
         break;
     case CY_FK_ENUM: {
         json_t *v = json_array();
@@ -1277,6 +1300,12 @@ json_t *cy_case_schemas(const cy_mech *const *mechs, size_t n)
         }
     }
     return a;
+}
+
+const char *comity_framework_default_tlp(const char *type)
+{
+    const cy_mech *m = cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL);
+    return m && !strcmp(m->opens, type) ? m->default_tlp : NULL;
 }
 
 /* ---- the descriptor ------------------------------------------------------------- */

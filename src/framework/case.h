@@ -3,8 +3,8 @@
  *
  * A case is a thread of records among a few parties, with a status, clocks
  * and an outcome: consultations (consult.c) and evidence requests
- * (evidence.c) today; attribution, norm complaints and spyware misuse
- * later.  The core (case.c) owns what every case has in common:
+ * (evidence.c), attribution (attribution.c); norm complaints and spyware
+ * misuse later.  The core (case.c) owns what every case has in common:
  *
  *   - it is opened by a record of the mechanism's opening type; the
  *     opening's author is the requester, `to[0]` the requested party (a
@@ -63,15 +63,19 @@ typedef enum cy_fk {
     CY_FK_TEXTS,   /* an array of 1..max texts of at most CY_CASE_TEXT_MAX */
     CY_FK_SHA256,  /* 64 lowercase hex digits */
     CY_FK_PARTY,   /* a party name */
-    CY_FK_FILES    /* documents carried apart as sealed files: an array of
+    CY_FK_FILES,   /* documents carried apart as sealed files: an array of
                       1..max (0: CY_CASE_FILES_MAX) objects {sha256, size,
                       name?, media_type?} (the file store's hash: SHA-256
                       of the age file; its size in bytes) */
+    CY_FK_OBJECTS  /* an array of 1..max (0: CY_CASE_OBJECTS_MAX) JSON
+                      objects, each checked further by the type's `check`
+                      (STIX objects attached to a record) */
 } cy_fk;
 
 #define CY_CASE_TEXT_MAX 4096       /* bytes in a short text field */
 #define CY_CASE_LONG_TEXT_MAX 65536 /* statements, minutes, answers */
 #define CY_CASE_FILES_MAX 64        /* files referenced by one record */
+#define CY_CASE_OBJECTS_MAX 256     /* objects in a CY_FK_OBJECTS field */
 #define CY_CASE_FILE_SIZE_MAX ((int64_t)1 << 53) /* a file's size field */
 
 typedef struct cy_field {
@@ -116,6 +120,7 @@ enum cy_ck {
     CY_CK_MORE_INFO,
     CY_CK_EMERGENCY_ANSWER,
     CY_CK_EMERGENCY_CONFIRM,
+    CY_CK_ATTRIBUTION_REPLY, /* the accused state's reply to a claim */
     CY_CK_COUNT
 };
 
@@ -153,6 +158,12 @@ struct cy_mech {
     size_t nclocks;
     size_t third_max;            /* third parties allowed in `to` (0: none) */
     bool profiled;               /* deadlines depend on the case's profile */
+    /* The sharing level a client proposes for a new case of this
+     * mechanism (comity_framework_default_tlp); NULL: the client's own. */
+    const char *default_tlp;
+    /* Names of the three roles (requester, requested, third) as views and
+     * messages show them; NULL: "requester", "requested", "secretariat". */
+    const char *const *role_names;
     /* Extra rules and effects, each may be NULL.  Called with dry true
      * before anything changes (refuse here), then, when the record is
      * taken, with dry false after the core has applied the row (record
@@ -273,6 +284,11 @@ comity_err cy_case_envelope(const comity_framework *fw, const char *type,
                             const comity_record *rec, int64_t created,
                             bool outsider, cy_case **out, comity_error *err);
 
+/* The party slots of case c (CY_BIT of the index in c->parties) that
+ * `party` answers for: its own name, or an office of a bare state named
+ * there. */
+unsigned cy_case_slots(const cy_case *c, const char *party);
+
 /* Whether case c is in one of its mechanism's open states. */
 bool cy_case_is_open(const cy_case *c);
 
@@ -287,12 +303,13 @@ comity_err cy_case_task_add(cy_case *c, const char *id, const char *owner,
  * OOM.  For clients that check a body before sealing it. */
 json_t *cy_case_schemas(const cy_mech *const *mechs, size_t n);
 
-/* The mechanisms' descriptors (consult.c, evidence.c), listed by
+/* The mechanisms' descriptors (consult.c, evidence.c, ...), listed by
  * registry.c; case.c never names them. */
 extern const cy_mech cy_mech_consultation;
 extern const cy_mech cy_mech_preservation;
 extern const cy_mech cy_mech_mla;
 extern const cy_mech cy_mech_emergency;
+extern const cy_mech cy_mech_attribution; /* attribution.c */
 
 /* Names of profiles and deadline columns, for the public setters. */
 extern const char *const cy_profile_names[CY_PROFILE_COUNT];

@@ -42,13 +42,13 @@ static const int64_t default_h[CY_PROFILE_COUNT][CY_CK_COUNT] = {
     {0, 24, 60 * 24, 30 * 24, 10 * 24, 30 * 24, 8, 72},
 };
 
-/* The columns of the deadline table evidence requests own (every one but
- * the consultations' answer). */
+/* The columns of the deadline table evidence requests own (preservation
+ * answer to emergency confirmation). */
 static void defaults(int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT])
 {
     for (int p = 0; p < CY_PROFILE_COUNT; p++)
         for (int k = 0; k < CY_CK_COUNT; k++)
-            if (k != CY_CK_CONSULT_ANSWER)
+            if (k >= CY_CK_PRESERVATION_ANSWER && k <= CY_CK_EMERGENCY_CONFIRM)
                 dur[p][k] = default_h[p][k] * HOUR_MS;
 }
 

@@ -27,7 +27,8 @@ const size_t cy_fw_nmechs = CY_ARRAY_LEN(cy_fw_mechs);
 
 const cy_mech *const cy_case_mechs[] = {&cy_mech_consultation,
                                         &cy_mech_preservation, &cy_mech_mla,
-                                        &cy_mech_emergency};
+                                        &cy_mech_emergency,
+                                        &cy_mech_attribution};
 const size_t cy_case_nmechs = CY_ARRAY_LEN(cy_case_mechs);
 
 enum cy_fw_type cy_fw_type_of(const char *type)

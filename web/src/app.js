@@ -35,6 +35,7 @@ import { Log } from './screens/log.js';
 import { Cases } from './screens/cases.js';
 import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
+import { Attribution } from './screens/attribution.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -54,6 +55,7 @@ const SCREENS = {
   case: (arg) => html`<${Case} id=${arg} key=${arg} />`,
   'case-new': (arg) => html`<${CaseOpen} mech=${arg} key=${arg} />`,
   alerts: () => html`<${Alerts} api=${api} Screen=${Screen} Status=${Status} />`,
+  attribution: (arg) => html`<${Attribution} id=${arg} key=${arg} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.

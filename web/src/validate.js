@@ -204,6 +204,11 @@ function fieldError(f, v) {
       return Array.isArray(v) && v.length >= 1 && v.length <= f.max &&
         v.every((o) => o && typeof o === 'object' && HEX64.test(o.sha256) && Number.isSafeInteger(o.size) && o.size >= 0)
         ? null : t('v.files', { max: f.max });
+    case 'objects':
+      // JSON objects (an evidence item's STIX objects), checked further by the node
+      return Array.isArray(v) && v.length >= 1 && v.length <= f.max &&
+        v.every((o) => o && typeof o === 'object' && !Array.isArray(o))
+        ? null : t('v.objects', { max: f.max });
     default:
       return t('v.kindunknown', { kind: f.kind });
   }

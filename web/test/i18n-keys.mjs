@@ -64,7 +64,7 @@ const VALUES = {
   'mech.*': mechs,
   'case.new.*': mechs,
   'case.new.*.help': mechs,
-  'role.*': ['requester', 'requested', 'secretariat'],
+  'role.*': ['requester', 'requested', 'secretariat', 'opener', 'named', 'party'],
   'rung.*': ['technical-contact', 'diplomatic-contact', 'consultations', 'good-offices'],
   'dir.*': ['nominated', 'updated', 'withdrawn'],
   'inbox.*': ['type', 'state', 'severity', 'sector'],

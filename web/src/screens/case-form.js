@@ -52,9 +52,11 @@ function help(f) {
 // The fields of case type `type` (from caseTypes().byType), with `errs`.
 // A `files` field (sealed documents carried apart) is a file picker when
 // the form can upload (`withFiles`: the case screen, case-files.js), else
-// left out (the opening forms: attach files to a later record).
+// left out (the opening forms: attach files to a later record).  STIX
+// objects (an `objects` field) are sent with `comity attribution evidence
+// --stix`: the form does not take them yet.
 export function CaseFields({ type, errs, withFiles }) {
-  return type.fields.filter((f) => f.kind !== 'files' || withFiles).map((f) => (f.kind === 'files'
+  return type.fields.filter((f) => (f.kind !== 'files' || withFiles) && f.kind !== 'objects').map((f) => (f.kind === 'files'
     ? html`<${FilePick} f=${f} errs=${errs} />`
     : f.kind === 'true' || f.kind === 'bool'
     ? html`<div class="field check"><input id=${`f-${f.name}`} name=${f.name} type="checkbox"

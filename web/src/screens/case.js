@@ -177,6 +177,7 @@ export function Case({ id }) {
       <${Clocks} clocks=${c.clocks} />
       <${Tasks} tasks=${c.tasks} recs=${st.recs} />
       <${Ladder} ladder=${c.ladder} />
+      ${c.mechanism === 'attribution' && html`<p><a href=${`#/attribution/${id}`}>${t('attribution.view')}</a></p>`}
       <${Documents} thread=${c.thread} recs=${st.recs} />
       <h2>${t('msg.thread')}</h2>
       <ol class="thread">${c.thread.map((e) => html`<li>

@@ -14,6 +14,7 @@ export const OPENINGS = [
   ['preservation', 'case.new.preservation'],
   ['mla', 'case.new.mla'],
   ['emergency', 'case.new.emergency'],
+  ['attribution', 'case.new.attribution'],
 ];
 
 const due = (c) => (c.due ? Date.parse(c.due) : Infinity);
