@@ -67,8 +67,10 @@ static const cy_field f_report[] = {
     {"files", CY_FK_FILES, false, NULL, 0, 0},
     END};
 static const cy_field f_ack[] = {TEXT("note", false), CVES, END};
-static const cy_field f_fix[] = {TEXT("fix", true), CVES, TEXT("advisory", false), END};
-static const cy_field f_exploited[] = {LONG("evidence", true), END};
+static const cy_field f_fix[] = {TEXT("fix", true), CVES, TEXT("advisory", false),
+                                  {"files", CY_FK_FILES, false, NULL, 0, 0}, END};
+static const cy_field f_exploited[] = {LONG("evidence", true),
+                                        {"files", CY_FK_FILES, false, NULL, 0, 0}, END};
 static const cy_field f_publish[] = {TEXT("advisory", true), CVES, END};
 static const cy_field f_close[] = {TEXT("reason", true), END};
 

@@ -13,6 +13,9 @@
  *                                rule of who may see it)
  *   /v1/framework/retention      what is due for destruction (operator)
  *                                now (a non-party: as for an unknown id)
+ *   /v1/framework/norms          the norm catalogue; /norms/declarations
+ *                                (?state=S) the declarations the caller
+ *                                may see (docs/norms.md)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
  *   /v1/directory                the points-of-contact directory
@@ -622,6 +625,46 @@ static void retention(cy_req *r, cy_resp *w)
     lib_answer(r, w, rc, text, &e);
 }
 
+/* ---- /v1/framework/norms ----------------------------------------------------------- */
+
+static int state_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx; /* [0] state, [1] the unknown key */
+    if (!strcmp(key, "state") && !a[0] && state_valid(value))
+        a[0] = value;
+    else
+        a[1] = key;
+    return a[1] ? 1 : 0;
+}
+
+/* The norm catalogue (public to every party), or the declarations of
+ * protected infrastructure (?state=S) the caller may see: the library
+ * lists public ones, those sealed to the caller or its state, and those
+ * re-sealed to it (docs/norms.md); the operator sees every envelope. */
+static void norms(cy_req *r, cy_resp *w)
+{
+    bool decl = r->nseg == 4 && !strcmp(r->segs[3], "declarations");
+    if (r->nseg != 3 && !decl) {
+        fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
+        return;
+    }
+    const char *a[2] = {NULL, NULL};
+    if (cy_req_args(r, decl ? state_arg : no_arg, decl ? (void *)a : (void *)&a[1]) || a[1]) {
+        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or not a state",
+                 a[1] ? a[1] : "?");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+    comity_err rc = decl ? comity_framework_norm_declarations(
+                               fw, a[0], is_operator(r) ? NULL : r->who.name, cy_now_ms(),
+                               &text, &e)
+                         : comity_framework_norms(fw, &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -643,6 +686,10 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
     const char *s1 = r->segs[1];
     if (!strcmp(s1, "directory") && r->nseg == 2) {
         directory(r, w);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg >= 3 && !strcmp(r->segs[2], "norms")) {
+        norms(r, w); /* the catalogue and declarations (docs/norms.md) */
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 3) {
