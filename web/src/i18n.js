@@ -158,6 +158,23 @@ const en = {
   'cf.respond_by': 'Respond by', 'cf.sha256': 'SHA-256 of a file carried apart', 'cf.size': 'Size (bytes)',
   'cf.statement': 'Statement', 'cf.subject': 'Subject', 'cf.summary': 'Summary', 'cf.text': 'Text', 'cf.title': 'Title',
   'cf.what': 'What is to be done',
+  // norms (prohibitions and norms: complaints, disclosures; docs/norms.md)
+  'mech.norm-complaint': 'Norm complaint', 'mech.norm-disclosure': 'Vulnerability disclosure',
+  'case.new.norm-complaint': 'Complain of a norm violation',
+  'case.new.norm-complaint.help': 'Name the norm (13f: critical infrastructure...) and the state you hold responsible, or ask the territorial state to act under 13(c). It acknowledges within 72 hours and replies within 30 days.',
+  'case.new.norm-disclosure': 'Disclose a vulnerability',
+  'case.new.norm-disclosure.help': 'Report a vulnerability (13j) or a harmful hidden function (13i) to the vendor\'s state or its CERT, sealed, under an embargo of 90 days unless you give another.',
+  'act.norm-complaint': 'Complain of a norm violation', 'act.norm-complaint-ack': 'Acknowledge the complaint',
+  'act.norm-complaint-reply': 'Reply to the complaint', 'act.norm-complaint-consult': 'Link consultations',
+  'act.norm-complaint-close': 'Close the complaint', 'act.norm-disclosure': 'Disclose a vulnerability',
+  'act.norm-disclosure-ack': 'Acknowledge the report', 'act.norm-disclosure-fix': 'A fix is available',
+  'act.norm-disclosure-exploited': 'Exploited in the wild', 'act.norm-disclosure-publish': 'Publish the advisory',
+  'act.norm-disclosure-close': 'Close the disclosure',
+  'cf.norm': 'Norm (13a-13k, or a catalogued provision)', 'cf.basis': 'Basis', 'cf.activity_from': 'Activity from',
+  'cf.activity_until': 'Activity until', 'cf.sectors': 'Sectors', 'cf.answer': 'Answer', 'cf.actions': 'Actions taken',
+  'cf.kind': 'Kind', 'cf.product': 'Product', 'cf.vendor': 'Vendor', 'cf.versions': 'Versions affected',
+  'cf.cves': 'CVE ids', 'cf.embargo_days': 'Embargo (days)', 'cf.exploited': 'Exploited in the wild',
+  'cf.fix': 'Fix (version or patch)', 'cf.advisory': 'Advisory', 'cf.evidence': 'Evidence of exploitation',
 };
 
 const fr = {
@@ -273,6 +290,23 @@ const fr = {
   'cf.respond_by': 'Répondre avant', 'cf.sha256': 'SHA-256 d\'un fichier transmis à part', 'cf.size': 'Taille (octets)',
   'cf.statement': 'Déclaration', 'cf.subject': 'Objet', 'cf.summary': 'Résumé', 'cf.text': 'Texte', 'cf.title': 'Titre',
   'cf.what': 'Ce qui doit être fait',
+  // norms (prohibitions and norms: complaints, disclosures; docs/norms.md)
+  'mech.norm-complaint': 'Plainte pour violation d\'une norme', 'mech.norm-disclosure': 'Divulgation de vulnérabilité',
+  'case.new.norm-complaint': 'Se plaindre d\'une violation de norme',
+  'case.new.norm-complaint.help': 'Nommez la norme (13f : infrastructures critiques...) et l\'État tenu pour responsable, ou demandez à l\'État territorial d\'agir au titre de 13(c). Il accuse réception sous 72 heures et répond sous 30 jours.',
+  'case.new.norm-disclosure': 'Divulguer une vulnérabilité',
+  'case.new.norm-disclosure.help': 'Signalez une vulnérabilité (13j) ou une fonction cachée nuisible (13i) à l\'État du fournisseur ou à son CERT, sous scellé, avec un embargo de 90 jours sauf autre durée.',
+  'act.norm-complaint': 'Se plaindre d\'une violation de norme', 'act.norm-complaint-ack': 'Accuser réception de la plainte',
+  'act.norm-complaint-reply': 'Répondre à la plainte', 'act.norm-complaint-consult': 'Lier des consultations',
+  'act.norm-complaint-close': 'Clore la plainte', 'act.norm-disclosure': 'Divulguer une vulnérabilité',
+  'act.norm-disclosure-ack': 'Accuser réception du signalement', 'act.norm-disclosure-fix': 'Un correctif est disponible',
+  'act.norm-disclosure-exploited': 'Exploitée dans la nature', 'act.norm-disclosure-publish': 'Publier l\'avis',
+  'act.norm-disclosure-close': 'Clore la divulgation',
+  'cf.norm': 'Norme (13a-13k, ou une disposition cataloguée)', 'cf.basis': 'Fondement', 'cf.activity_from': 'Activité depuis',
+  'cf.activity_until': 'Activité jusqu\'au', 'cf.sectors': 'Secteurs', 'cf.answer': 'Réponse', 'cf.actions': 'Mesures prises',
+  'cf.kind': 'Nature', 'cf.product': 'Produit', 'cf.vendor': 'Fournisseur', 'cf.versions': 'Versions concernées',
+  'cf.cves': 'Identifiants CVE', 'cf.embargo_days': 'Embargo (jours)', 'cf.exploited': 'Exploitée dans la nature',
+  'cf.fix': 'Correctif (version ou patch)', 'cf.advisory': 'Avis', 'cf.evidence': 'Preuves d\'exploitation',
 };
 
 const ar = {
@@ -387,6 +421,23 @@ const ar = {
   'cf.respond_by': 'الرد قبل', 'cf.sha256': 'SHA-256 لملف منقول على حدة', 'cf.size': 'الحجم (بايت)',
   'cf.statement': 'البيان', 'cf.subject': 'الموضوع', 'cf.summary': 'الملخص', 'cf.text': 'النص', 'cf.title': 'العنوان',
   'cf.what': 'ما يجب فعله',
+  // norms (prohibitions and norms: complaints, disclosures; docs/norms.md)
+  'mech.norm-complaint': 'شكوى انتهاك قاعدة', 'mech.norm-disclosure': 'إفصاح عن ثغرة',
+  'case.new.norm-complaint': 'تقديم شكوى بشأن انتهاك قاعدة',
+  'case.new.norm-complaint.help': 'اذكر القاعدة (13و: البنية التحتية الحيوية...) والدولة التي تحمّلها المسؤولية، أو اطلب من دولة الإقليم التصرف بموجب 13(ج). تقر بالاستلام خلال 72 ساعة وترد خلال 30 يومًا.',
+  'case.new.norm-disclosure': 'الإفصاح عن ثغرة',
+  'case.new.norm-disclosure.help': 'أبلغ عن ثغرة (13ي) أو وظيفة خفية ضارة (13ط) إلى دولة المورّد أو فريق الاستجابة لديها، مختومًا، مع حظر نشر لمدة 90 يومًا ما لم تحدد مدة أخرى.',
+  'act.norm-complaint': 'تقديم شكوى بشأن انتهاك قاعدة', 'act.norm-complaint-ack': 'الإقرار باستلام الشكوى',
+  'act.norm-complaint-reply': 'الرد على الشكوى', 'act.norm-complaint-consult': 'ربط المشاورات',
+  'act.norm-complaint-close': 'إغلاق الشكوى', 'act.norm-disclosure': 'الإفصاح عن ثغرة',
+  'act.norm-disclosure-ack': 'الإقرار باستلام البلاغ', 'act.norm-disclosure-fix': 'يتوفر إصلاح',
+  'act.norm-disclosure-exploited': 'مستغلة فعليًا', 'act.norm-disclosure-publish': 'نشر النشرة الأمنية',
+  'act.norm-disclosure-close': 'إغلاق الإفصاح',
+  'cf.norm': 'القاعدة (13أ-13ك، أو حكم مدرج)', 'cf.basis': 'الأساس', 'cf.activity_from': 'النشاط من',
+  'cf.activity_until': 'النشاط حتى', 'cf.sectors': 'القطاعات', 'cf.answer': 'الجواب', 'cf.actions': 'الإجراءات المتخذة',
+  'cf.kind': 'النوع', 'cf.product': 'المنتج', 'cf.vendor': 'المورّد', 'cf.versions': 'الإصدارات المتأثرة',
+  'cf.cves': 'معرّفات CVE', 'cf.embargo_days': 'حظر النشر (أيام)', 'cf.exploited': 'مستغلة فعليًا',
+  'cf.fix': 'الإصلاح (إصدار أو رقعة)', 'cf.advisory': 'النشرة الأمنية', 'cf.evidence': 'أدلة الاستغلال',
 };
 
 export const CATALOGS = { en, fr, ar };
