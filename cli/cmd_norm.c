@@ -11,6 +11,8 @@
  *   comity norm complain --to S [--ref ID]... BODY
  *   comity norm ack|reply|consult|close|fix|exploited|publish|alert CASE ...
  *   comity norm disclose --to PARTY BODY
+ *   comity norm report BODY                     a section of a report
+ *   comity norm report compare|match PERIOD [--norm N]
  *   comity norm list, comity norm show CASE
  *
  * BODY is --body FILE and/or --set FIELD=VALUE, as for `comity case`.  The
@@ -120,12 +122,12 @@ static int step(const char *st, int argc, char **argv)
 struct norm_args {
     struct cli_client *cl;
     struct cli_list to, set;
-    const char *body, *tlp, *supersedes, *reseal;
+    const char *body, *tlp, *supersedes, *reseal, *norm;
     bool json;
 };
 
 enum { OPT_TO = 't', OPT_SET = 's', OPT_BODY = 'b', OPT_TLP = 'l', OPT_SUP = 'u',
-       OPT_RESEAL = 'r', OPT_JSON = 'j' };
+       OPT_RESEAL = 'r', OPT_JSON = 'j', OPT_NORM = 'n' };
 
 static int on_opt(void *ctx, int c, const char *arg)
 {
@@ -144,6 +146,7 @@ static int on_opt(void *ctx, int c, const char *arg)
     case OPT_SUP: a->supersedes = arg; return CLI_OK;
     case OPT_RESEAL: a->reseal = arg; return CLI_OK;
     case OPT_JSON: a->json = true; return CLI_OK;
+    case OPT_NORM: a->norm = arg; return CLI_OK;
     default: return cli_usage(a->cl->cmd, "unknown option");
     }
 }
@@ -400,6 +403,98 @@ static int do_declarations(struct norm_args *a, const char *state)
     return st;
 }
 
+/* GET /v1/framework/norms/reports?period=P[&norm=N].  OUT *out. */
+static int get_reports(struct norm_args *a, const char *period, const char *norm, json_t **out)
+{
+    char *q = NULL;
+    if (cli_query_add(&q, "period", period) || (norm && cli_query_add(&q, "norm", norm))) {
+        free(q);
+        return CLI_FAIL;
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/norms/reports?%s", q);
+    free(q);
+    return cli_client_get_json(a->cl, path, out);
+}
+
+static void print_list(const char *label, json_t *l)
+{
+    if (!json_array_size(l))
+        return;
+    char *t = json_dumps(l, JSON_COMPACT);
+    printf("      %-12s %s\n", label, t ? t : "");
+    free(t);
+}
+
+/* `report BODY`: a section (naming the current version of ours, if any);
+ * `report compare PERIOD [--norm N]`; `report match PERIOD`. */
+static int do_report(struct norm_args *a, int npos, char **pos)
+{
+    json_t *j = NULL;
+    int st;
+    if (npos == 0) {
+        json_t *b = NULL;
+        if ((st = build_body(a, &b)))
+            return st;
+        const char *period = json_string_value(json_object_get(b, "period"));
+        const char *norm = json_string_value(json_object_get(b, "norm"));
+        const char *me = cli_client_party(a->cl);
+        char *cur = NULL;
+        if (period && norm && me && get_reports(a, period, norm, &j) == CLI_OK) {
+            char mine[COMITY_PARTY_MAX + 1];
+            size_t n = strcspn(me, ".");
+            snprintf(mine, sizeof mine, "%.*s", (int)n, me);
+            size_t i;
+            json_t *s;
+            json_array_foreach(json_object_get(json_array_get(json_object_get(j, "norms"), 0),
+                                               "states"), i, s) {
+                if (!strcmp(s_(s, "state"), mine))
+                    cur = strdup(s_(s, "record"));
+            }
+        }
+        json_decref(j);
+        const char *refs[1] = {cur};
+        struct cli_msg m = {.type = "norm-report", .refs = refs, .nrefs = cur ? 1 : 0};
+        st = cli_client_send(a->cl, &m, b, NULL);
+        free(cur);
+        return st;
+    }
+    bool match = !strcmp(pos[0], "match");
+    if ((strcmp(pos[0], "compare") && !match) || npos != 2)
+        return cli_usage(a->cl->cmd, "report: want BODY, compare PERIOD or match PERIOD");
+    if ((st = get_reports(a, pos[1], match ? NULL : a->norm, &j)))
+        return st;
+    if (a->json) {
+        st = print_json(j);
+    } else if (!match) {
+        size_t i, k;
+        json_t *e, *s;
+        json_array_foreach(json_object_get(j, "norms"), i, e) {
+            printf("%s\n", s_(e, "norm"));
+            json_array_foreach(json_object_get(e, "states"), k, s) {
+                printf("  %-6s v%lld  %s\n", s_(s, "state"),
+                       (long long)json_integer_value(json_object_get(s, "version")), s_(s, "done"));
+                print_list("laws", json_object_get(s, "laws"));
+                print_list("institutions", json_object_get(s, "institutions"));
+                print_list("needs", json_object_get(s, "needs"));
+                print_list("offers", json_object_get(s, "offers"));
+            }
+        }
+    } else {
+        size_t i, k;
+        json_t *nd, *o;
+        json_array_foreach(json_object_get(j, "needs"), i, nd) {
+            printf("%s needs %s (%s):", s_(nd, "state"), s_(nd, "topic"), s_(nd, "norm"));
+            json_array_foreach(json_object_get(nd, "offered_by"), k, o)
+                printf(" %s%s", s_(o, "state"),
+                       json_is_true(json_object_get(o, "same_norm")) ? "" : "*");
+            printf("%s\n", json_array_size(json_object_get(nd, "offered_by")) ? "" : " no offer");
+        }
+    }
+    json_decref(j);
+    return st;
+}
+
 static int do_list(struct norm_args *a)
 {
     json_t *j = NULL;
@@ -456,24 +551,27 @@ int cmd_norm(int argc, char **argv)
         return argc < 3 ? cli_usage("norm", "show: want a case id")
                         : via_case("show", NULL, argv[2], NULL, argc - 3, argv + 3);
     if (strcmp(sub, "catalogue") && strcmp(sub, "declare") && strcmp(sub, "declarations") &&
-        strcmp(sub, "list"))
+        strcmp(sub, "list") && strcmp(sub, "report"))
         return cli_finish(step(sub, argc - 2, argv + 2));
     static const struct option opts[] = {
         {"to", required_argument, 0, OPT_TO},     {"set", required_argument, 0, OPT_SET},
         {"body", required_argument, 0, OPT_BODY}, {"tlp", required_argument, 0, OPT_TLP},
         {"supersedes", required_argument, 0, OPT_SUP},
         {"reseal", required_argument, 0, OPT_RESEAL},
-        {"json", no_argument, 0, OPT_JSON},       {0, 0, 0, 0}};
+        {"json", no_argument, 0, OPT_JSON},       {"norm", required_argument, 0, OPT_NORM},
+        {0, 0, 0, 0}};
     struct cli_client cl;
     cli_client_init(&cl, !strcmp(sub, "catalogue") ? "norm catalogue"
                          : !strcmp(sub, "declare") ? "norm declare"
                          : !strcmp(sub, "list")    ? "norm list"
+                         : !strcmp(sub, "report")  ? "norm report"
                                                    : "norm declarations");
     struct norm_args a = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
     int npos = argc - 1 - optind;
     char **pos = argv + 1 + optind;
-    bool writes = !strcmp(sub, "declare") || (!strcmp(sub, "catalogue") && npos > 0);
+    bool writes = !strcmp(sub, "declare") || (!strcmp(sub, "catalogue") && npos > 0) ||
+                  (!strcmp(sub, "report") && npos == 0);
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN | (writes ? CLI_NEED_KEY : 0) |
                                        (!strcmp(sub, "declarations") && cl.key ? CLI_NEED_KEY : 0));
@@ -482,6 +580,8 @@ int cmd_norm(int argc, char **argv)
     else if (!st && !strcmp(sub, "declare"))
         st = npos ? cli_usage(cl.cmd, "'%s': BODY is --body FILE or --set F=V", pos[0])
                   : do_declare(&a);
+    else if (!st && !strcmp(sub, "report"))
+        st = do_report(&a, npos, pos);
     else if (!st && !strcmp(sub, "declarations"))
         st = do_declarations(&a, npos ? pos[0] : NULL);
     else if (!st)

@@ -20,7 +20,8 @@ static const char *const types[] = {
     "norm-alert",           "norm-complaint",        "norm-complaint-ack",
     "norm-complaint-reply", "norm-complaint-consult", "norm-complaint-close",
     "norm-disclosure",      "norm-disclosure-ack",   "norm-disclosure-fix",
-    "norm-disclosure-exploited", "norm-disclosure-publish", "norm-disclosure-close"};
+    "norm-disclosure-exploited", "norm-disclosure-publish", "norm-disclosure-close",
+    "norm-report"};
 #define NTYPES (sizeof types / sizeof types[0])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1294,6 +1294,8 @@ COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
  *   norm-reseal       a sealed declaration sealed again to states that
  *                     joined later
  *   norm-alert        a supply-chain alert about a disclosure case
+ *   norm-report       a section (one norm, one period) of a state's
+ *                     implementation report, clear or green
  * and two case mechanisms (comity_framework_cases, _case): norm-complaint
  * and norm-disclosure, with their steps. */
 
@@ -1325,6 +1327,21 @@ COMITY_API comity_err comity_framework_norm_declarations(const comity_framework 
                                                          const char *state,
                                                          const char *viewer, int64_t at_ms,
                                                          char **json, comity_error *err);
+
+/* Implementation reports of `period` ("2026", "2026-H1", "2026-Q3")
+ * compared norm by norm (NULL norm: every norm reported on), with
+ * capacity-building needs matched with the offers of other states (the
+ * same norm first):
+ *   {"period","norm","norms":[{"norm","states":[{"state","record",
+ *     "version","created","done","laws","institutions","contacts","needs",
+ *     "offers"}]}],
+ *    "needs":[{"state","norm","topic","offered_by":[{"state","norm",
+ *     "same_norm"}]}]}
+ * Each state's current section only.  COMITY_ERR_USAGE for a malformed
+ * period.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norm_reports(const comity_framework *fw,
+                                                    const char *period, const char *norm,
+                                                    char **json, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */

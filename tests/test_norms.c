@@ -752,6 +752,101 @@ static void test_disclosure(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- implementation reports ---------------------------------------------------------------- */
+
+#define B_SEC(period, norm, extra) \
+    "{\"period\":\"" period "\",\"norm\":\"" norm "\",\"done\":\"x\"" extra "}"
+
+static json_t *reports(comity_framework *fw, const char *period, const char *norm)
+{
+    char *json;
+    TU_OK(comity_framework_norm_reports(fw, period, norm, &json, E));
+    return parse(json);
+}
+
+static void test_reports(void **state)
+{
+    (void)state;
+    const char *ok = B_SEC("2026-H1", "13k", ",\"laws\":[\"CERT Act 2026\"],"
+                                             "\"contacts\":[\"pk.pkcert\"],\"needs\":[\"forensics\"]");
+    TU_OK(comity_framework_check_body("norm-report", ok, strlen(ok), E));
+    static const struct { const char *body, *needle; } bad[] = {
+        {B_SEC("2026-H3", "13k", ""), "norm-report.body.period"},
+        {B_SEC("26", "13k", ""), "norm-report.body.period"},
+        {B_SEC("2026-Q5", "13k", ""), "norm-report.body.period"},
+        {B_SEC("2026", "13k", ",\"needs\":[\"money\"]"), "norm-report.body.needs[0]: want one of"},
+        {B_SEC("2026", "13k", ",\"offers\":[\"x\"]"), "norm-report.body.offers[0]"},
+        {"{\"period\":\"2026\",\"norm\":\"13k\"}", "norm-report.body.done: missing"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        TU_FAILS(comity_framework_check_body("norm-report", bad[i].body, strlen(bad[i].body), E),
+                 COMITY_ERR_INVALID, bad[i].needle);
+
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char p1[128], p2[128];
+    TU_FAILS(ADDS(PK_MOFA, "norm-report", "2026-07-01T00:00:00Z", "in", NULL, ok, NULL),
+             COMITY_ERR_INVALID, "want tlp clear or green");
+    TU_FAILS(ADD(PK_MOFA, "norm-report", "2026-07-01T00:00:00Z", NULL, NULL,
+                 B_SEC("2026", "tr.x", ""), NULL),
+             COMITY_ERR_NOTFOUND, "not in the norm catalogue");
+    TU_FAILS(ADD(PK_MOFA, "norm-report", "2026-07-01T00:00:00Z", NULL, NULL,
+                 B_SEC("2026", "13k", ",\"contacts\":[\"in.mea\"]"), NULL),
+             COMITY_ERR_INVALID, "in.mea is not an office of pk");
+    TU_OK(ADD(PK_MOFA, "norm-report", "2026-07-01T00:00:00Z", NULL, NULL, ok, p1));
+    TU_FAILS(ADD(PK_CERT, "norm-report", "2026-07-02T00:00:00Z", NULL, NULL, ok, NULL),
+             COMITY_ERR_CONFLICT, "is at version 1"); /* another office of pk: same section */
+    TU_FAILS(ADD(PK_MOFA, "norm-report", "2026-07-02T00:00:00Z", NULL, p1,
+                 B_SEC("2026-H1", "13f", ""), NULL),
+             COMITY_ERR_CONFLICT, "no section on 13f");
+    TU_OK(ADD(PK_CERT, "norm-report", "2026-07-02T00:00:00Z", NULL, p1,
+              B_SEC("2026-H1", "13k", ",\"needs\":[\"forensics\",\"legislation\"]"), p2));
+    TU_OK(ADD(IN_MEA, "norm-report", "2026-07-03T00:00:00Z", NULL, NULL,
+              B_SEC("2026-H1", "13k", ",\"offers\":[\"legislation\"]"), NULL));
+    TU_OK(ADD(US, "norm-report", "2026-07-03T00:00:00Z", NULL, NULL,
+              B_SEC("2026-H1", "13f", ",\"offers\":[\"forensics\",\"legislation\"]"), NULL));
+    TU_OK(ADD(FR_ANSSI, "norm-report", "2026-07-03T00:00:00Z", NULL, NULL,
+              B_SEC("2026", "13k", ",\"offers\":[\"forensics\"]"), NULL)); /* another period */
+
+    /* compared norm by norm: each state's current section */
+    json_t *j = reports(fw, "2026-H1", "13k");
+    json_t *n0 = json_array_get(json_object_get(j, "norms"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "norms")), 1);
+    assert_string_equal(json_string_value(json_object_get(n0, "norm")), "13k");
+    json_t *sts = json_object_get(n0, "states");
+    assert_int_equal(json_array_size(sts), 2);
+    json_t *pk = json_array_get(sts, 0);
+    assert_string_equal(json_string_value(json_object_get(pk, "state")), "pk");
+    assert_string_equal(json_string_value(json_object_get(pk, "record")), p2);
+    assert_int_equal(json_integer_value(json_object_get(pk, "version")), 2);
+    json_decref(j);
+    j = reports(fw, "2026-H1", NULL);
+    assert_int_equal(json_array_size(json_object_get(j, "norms")), 2);
+    /* needs matched: pk's forensics by us (another norm); legislation by
+     * in (same norm) first, then us */
+    json_t *needs = json_object_get(j, "needs"), *nd;
+    size_t i;
+    assert_int_equal(json_array_size(needs), 2);
+    json_array_foreach(needs, i, nd) {
+        const char *topic = json_string_value(json_object_get(nd, "topic"));
+        json_t *by = json_object_get(nd, "offered_by");
+        if (!strcmp(topic, "forensics")) {
+            assert_int_equal(json_array_size(by), 1); /* not fr: another period */
+            assert_string_equal(json_string_value(json_object_get(json_array_get(by, 0), "state")), "us");
+            assert_false(json_is_true(json_object_get(json_array_get(by, 0), "same_norm")));
+        } else {
+            assert_string_equal(topic, "legislation");
+            assert_int_equal(json_array_size(by), 2);
+            assert_string_equal(json_string_value(json_object_get(json_array_get(by, 0), "state")), "in");
+            assert_true(json_is_true(json_object_get(json_array_get(by, 0), "same_norm")));
+        }
+    }
+    json_decref(j);
+    char *json;
+    TU_FAILS(comity_framework_norm_reports(fw, "H1", NULL, &json, E), COMITY_ERR_USAGE, "period");
+    comity_framework_free(fw);
+}
+
 /* ---- non-parties ------------------------------------------------------------------------------ */
 
 static void test_hidden(void **state)
@@ -788,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_schemas),     cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_declarations), cmocka_unit_test(test_complaint),
         cmocka_unit_test(test_disclosure),  cmocka_unit_test(test_hidden),
+        cmocka_unit_test(test_reports),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,6 +9,8 @@
  *                     later (both norm_declare.c)
  *   norm-alert        a supply-chain alert about a disclosure case
  *                     (norm_disclosure.c), here
+ *   norm-report       a section of a state's implementation report
+ *                     (norm_report.c)
  *
  * A norm-alert names the disclosure case as refs[0], comes from one of
  * its two parties and goes (`to`) to the participating states the author
@@ -47,7 +49,8 @@ const cy_case_type cy_norm_alert_type = {"norm-alert", f_alert, check_alert};
 const cy_case_type *cy_norm_type(const char *type)
 {
     const cy_case_type *all[] = {&cy_norm_entry_type, &cy_norm_decl_type,
-                                 &cy_norm_reseal_type, &cy_norm_alert_type};
+                                 &cy_norm_reseal_type, &cy_norm_alert_type,
+                                 &cy_norm_report_type};
     for (size_t i = 0; type && i < CY_ARRAY_LEN(all); i++)
         if (!strcmp(all[i]->name, type))
             return all[i];
@@ -137,6 +140,7 @@ static void norms_clear(comity_framework *fw)
         return;
     cy_norm_catalogue_clear(n);
     cy_norm_declare_clear(n);
+    cy_norm_report_clear(n);
     for (size_t i = 0; i < n->na; i++)
         alert_free(&n->a[i]);
     cy_free(n->a);
@@ -159,6 +163,8 @@ static comity_err norms_add(comity_framework *fw, enum cy_fw_type ft, const comi
         return cy_norm_entry_add(fw, rec, body, created, dry, err);
     if (t == &cy_norm_alert_type)
         return alert_add(fw, rec, body, created, dry, err);
+    if (t == &cy_norm_report_type)
+        return cy_norm_report_add(fw, rec, body, created, dry, err);
     return cy_norm_decl_add(fw, rec, body, created, dry, err);
 }
 

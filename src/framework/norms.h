@@ -24,6 +24,7 @@
 #define CY_NORM_ENTRIES_MAX 100000 /* catalogue records one handle holds */
 #define CY_NORM_DECLS_MAX 1000000  /* declaration records one handle holds */
 #define CY_NORM_EMBARGO_DAYS 90  /* a disclosure's embargo by default */
+#define CY_NORM_SECTIONS_MAX 1000000 /* report sections one handle holds */
 
 /* One version of a catalogue entry. */
 typedef struct cy_norm_entry {
@@ -57,6 +58,15 @@ typedef struct cy_norm_alert {
     json_t *to, *body; /* owned; body NULL when sealed and not given */
 } cy_norm_alert;
 
+/* One section of a state's implementation report: a norm, a period. */
+typedef struct cy_norm_section {
+    char *id, *author, *state, *period, *norm;
+    int64_t created;
+    int version;     /* 1, 2, ... per (state, period, norm) */
+    bool current;
+    json_t *body;    /* owned; NULL when sealed and not given */
+} cy_norm_section;
+
 struct cy_norms {
     cy_norm_entry *e;
     size_t ne, cape;
@@ -64,6 +74,8 @@ struct cy_norms {
     size_t nd, capd;
     cy_norm_alert *a;
     size_t na, capa;
+    cy_norm_section *s;
+    size_t ns, caps;
 };
 
 /* The norm type named `type` (catalogue, declarations, re-seals, alerts:
@@ -90,6 +102,14 @@ comity_err cy_norm_decl_add(comity_framework *fw, const comity_record *rec,
                             const json_t *body, int64_t created, bool dry,
                             comity_error *err);
 void cy_norm_declare_clear(struct cy_norms *n);
+
+/* ---- norm_report.c ------------------------------------------------------------ */
+
+extern const cy_case_type cy_norm_report_type;
+comity_err cy_norm_report_add(comity_framework *fw, const comity_record *rec,
+                              const json_t *body, int64_t created, bool dry,
+                              comity_error *err);
+void cy_norm_report_clear(struct cy_norms *n);
 
 /* ---- norm_disclosure.c ------------------------------------------------------- */
 

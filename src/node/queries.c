@@ -15,7 +15,9 @@
  *                                now (a non-party: as for an unknown id)
  *   /v1/framework/norms          the norm catalogue; /norms/declarations
  *                                (?state=S) the declarations the caller
- *                                may see (docs/norms.md)
+ *                                may see; /norms/reports?period=P[&norm=N]
+ *                                implementation reports compared, needs
+ *                                matched with offers (docs/norms.md)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
  *   /v1/directory                the points-of-contact directory
@@ -637,6 +639,18 @@ static int state_arg(void *ctx, const char *key, const char *value)
     return a[1] ? 1 : 0;
 }
 
+static int report_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx; /* [0] period, [1] the unknown key, [2] norm */
+    if (!strcmp(key, "period") && !a[0] && value && *value)
+        a[0] = value;
+    else if (!strcmp(key, "norm") && !a[2] && value && *value)
+        a[2] = value;
+    else
+        a[1] = key;
+    return a[1] ? 1 : 0;
+}
+
 /* The norm catalogue (public to every party), or the declarations of
  * protected infrastructure (?state=S) the caller may see: the library
  * lists public ones, those sealed to the caller or its state, and those
@@ -644,14 +658,20 @@ static int state_arg(void *ctx, const char *key, const char *value)
 static void norms(cy_req *r, cy_resp *w)
 {
     bool decl = r->nseg == 4 && !strcmp(r->segs[3], "declarations");
-    if (r->nseg != 3 && !decl) {
+    bool rep = r->nseg == 4 && !strcmp(r->segs[3], "reports");
+    if (r->nseg != 3 && !decl && !rep) {
         fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
         return;
     }
-    const char *a[2] = {NULL, NULL};
-    if (cy_req_args(r, decl ? state_arg : no_arg, decl ? (void *)a : (void *)&a[1]) || a[1]) {
-        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or not a state",
+    const char *a[3] = {NULL, NULL, NULL};
+    if (cy_req_args(r, decl ? state_arg : rep ? report_arg : no_arg,
+                    decl || rep ? (void *)a : (void *)&a[1]) || a[1]) {
+        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or malformed",
                  a[1] ? a[1] : "?");
+        return;
+    }
+    if (rep && !a[0]) {
+        fw_error(r, w, 400, "query", "want ?period= (2026, 2026-H1, 2026-Q3)");
         return;
     }
     char *text = NULL;
@@ -660,7 +680,8 @@ static void norms(cy_req *r, cy_resp *w)
     comity_err rc = decl ? comity_framework_norm_declarations(
                                fw, a[0], is_operator(r) ? NULL : r->who.name, cy_now_ms(),
                                &text, &e)
-                         : comity_framework_norms(fw, &text, &e);
+                    : rep ? comity_framework_norm_reports(fw, a[0], a[2], &text, &e)
+                          : comity_framework_norms(fw, &text, &e);
     cy_fw_live_unlock(r->node->fw);
     lib_answer(r, w, rc, text, &e);
 }

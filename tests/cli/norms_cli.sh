@@ -179,6 +179,27 @@ ALERT=$(cut -d' ' -f1 out)
 check "us reads the alert" 200 "$(req GET "/v1/records/$ALERT" -H "Authorization: Token $TOK_us_cisa")"
 jq -r .payload "$T/body" | base64 -d | grep -q 'CVE-2026-41234' && ok "... with the CVE id" || bad "alert: $(cat "$T/body")"
 
+# ---- implementation reports: two states compared, needs matched with offers ------------------------
+run pk.mofa norm report --set period=2026-H1 --set norm=13k --set done='CERT mandate in law' \
+  --set 'laws=["CERT Act 2026"]' --set 'contacts=["pk.pkcert"]' --set 'needs=["forensics"]'
+check "Pakistan files its section on 13(k)" 0 "$rc"
+run pk.mofa norm report --set period=2026-H1 --set norm=13k --set done='CERT mandate in law; 24/7 desk' \
+  --set 'needs=["forensics","legislation"]'
+check "... and a second version of it (naming the first by itself)" 0 "$rc"
+run in.mea norm report --set period=2026-H1 --set norm=13k --set done='CERT-In protected by statute' \
+  --set 'offers=["legislation"]'
+check "India files its section on 13(k)" 0 "$rc"
+run in.mea norm report --set period=2026-H1 --set norm=13f --set done='grid CERT' --set 'offers=["forensics"]'
+check "... and on 13(f)" 0 "$rc"
+run pk.mofa norm report --set period=2026-H5 --set norm=13k --set done='x'
+check "a malformed period: exit 2" 2 "$rc"
+run us.cisa norm report compare 2026-H1 --norm 13k --json
+check "two states compared on 13(k)" "pk in" "$(jq -r '[.norms[0].states[].state] | join(" ")' out)"
+check "... Pakistan's current version" 2 "$(jq -r '.norms[0].states[] | select(.state=="pk") | .version' out)"
+run us.cisa norm report match 2026-H1
+grep -q 'pk needs legislation (13k): in$' out && ok "legislation matched with India's offer" || bad "match: $(cat out)"
+grep -q 'pk needs forensics (13k): in\*' out && ok "forensics matched under another norm" || bad "match: $(cat out)"
+
 # ---- the standing rule: sealed content to a non-party and an anonymous client ----------------------------
 TF=$TOK_fr_anssi
 for who in fr anon; do
