@@ -13,6 +13,7 @@
  *   comity norm disclose --to PARTY BODY
  *   comity norm report BODY                     a section of a report
  *   comity norm report compare|match PERIOD [--norm N]
+ *   comity norm position draft|comment|delegate|publish|compare ...
  *   comity norm list, comity norm show CASE
  *
  * BODY is --body FILE and/or --set FIELD=VALUE, as for `comity case`.  The
@@ -495,6 +496,105 @@ static int do_report(struct norm_args *a, int npos, char **pos)
     return st;
 }
 
+/* `position draft|comment|delegate|publish|compare ...`. */
+static int do_position(struct norm_args *a, int npos, char **pos)
+{
+    if (npos < 1)
+        return cli_usage(a->cl->cmd, "position: want draft, comment, delegate, publish or compare");
+    const char *what = pos[0];
+    json_t *j = NULL;
+    int st;
+    if (!strcmp(what, "compare")) {
+        char *q = NULL;
+        if (npos > 1 && cli_query_add(&q, "topic", pos[1]))
+            return CLI_FAIL;
+        char path[256];
+        snprintf(path, sizeof path, "/v1/framework/norms/positions%s%s", q ? "?" : "", q ? q : "");
+        free(q);
+        if ((st = cli_client_get_json(a->cl, path, &j)))
+            return st;
+        if (a->json) {
+            st = print_json(j);
+        } else {
+            size_t i, k;
+            json_t *t, *s;
+            json_array_foreach(json_object_get(j, "topics"), i, t) {
+                if (!json_array_size(json_object_get(t, "states")))
+                    continue;
+                printf("%s\n", s_(t, "topic"));
+                json_array_foreach(json_object_get(t, "states"), k, s)
+                    printf("  %-6s v%lld  %s\n", s_(s, "state"),
+                           (long long)json_integer_value(json_object_get(s, "version")),
+                           s_(s, "text"));
+            }
+        }
+        json_decref(j);
+        return st;
+    }
+    const char *me = cli_client_party(a->cl);
+    if (!me)
+        return CLI_FAIL;
+    char mine[COMITY_PARTY_MAX + 1];
+    snprintf(mine, sizeof mine, "%.*s", (int)strcspn(me, "."), me);
+    json_t *b = NULL;
+    if (!strcmp(what, "delegate")) {
+        if (npos != 2)
+            return cli_usage(a->cl->cmd, "position delegate: want the office");
+        if (!(b = json_pack("{s:s}", "office", pos[1])))
+            return CLI_FAIL;
+    }
+    if (!b && (st = build_body(a, &b)))
+        return st;
+    if (!strcmp(what, "delegate")) {
+        if (!json_object_get(b, "valid_from")) {
+            char t[32];
+            cli_time_arg("now", t, NULL);
+            json_object_set_new(b, "valid_from", json_string(t));
+        }
+        struct cli_msg m = {.type = "norm-position-delegation"};
+        return cli_client_send(a->cl, &m, b, NULL);
+    }
+    if (!strcmp(what, "draft") || !strcmp(what, "comment")) {
+        bool comment = !strcmp(what, "comment");
+        if (comment && npos != 2) {
+            json_decref(b);
+            return cli_usage(a->cl->cmd, "position comment: want the draft");
+        }
+        const char *to[1] = {mine};
+        const char *refs[1] = {comment ? pos[1] : a->supersedes};
+        struct cli_msg m = {.type = comment ? "norm-position-comment" : "norm-position-draft",
+                            .tlp = a->tlp ? a->tlp : "amber", .to = to, .nto = 1,
+                            .refs = refs, .nrefs = refs[0] ? 1 : 0};
+        return cli_client_send(a->cl, &m, b, NULL);
+    }
+    if (!strcmp(what, "publish")) {
+        /* refs: the current version of ours on the topic, then the drafts named */
+        const char *topic = json_string_value(json_object_get(b, "topic"));
+        char *cur = NULL;
+        char path[256];
+        snprintf(path, sizeof path, "/v1/framework/norms/positions?topic=%s", topic ? topic : "");
+        if (topic && cli_client_get_json(a->cl, path, &j) == CLI_OK) {
+            size_t i;
+            json_t *s;
+            json_array_foreach(json_object_get(json_array_get(json_object_get(j, "topics"), 0),
+                                               "states"), i, s) {
+                if (!strcmp(s_(s, "state"), mine))
+                    cur = strdup(s_(s, "record"));
+            }
+        }
+        json_decref(j);
+        const char *refs[2] = {cur ? cur : a->supersedes, cur ? a->supersedes : NULL};
+        struct cli_msg m = {.type = "norm-position", .refs = refs,
+                            .nrefs = refs[1] ? 2 : refs[0] ? 1 : 0};
+        st = cli_client_send(a->cl, &m, b, NULL);
+        free(cur);
+        return st;
+    }
+    json_decref(b);
+    return cli_usage(a->cl->cmd, "position '%s': want draft, comment, delegate, publish or compare",
+                     what);
+}
+
 static int do_list(struct norm_args *a)
 {
     json_t *j = NULL;
@@ -551,7 +651,7 @@ int cmd_norm(int argc, char **argv)
         return argc < 3 ? cli_usage("norm", "show: want a case id")
                         : via_case("show", NULL, argv[2], NULL, argc - 3, argv + 3);
     if (strcmp(sub, "catalogue") && strcmp(sub, "declare") && strcmp(sub, "declarations") &&
-        strcmp(sub, "list") && strcmp(sub, "report"))
+        strcmp(sub, "list") && strcmp(sub, "report") && strcmp(sub, "position"))
         return cli_finish(step(sub, argc - 2, argv + 2));
     static const struct option opts[] = {
         {"to", required_argument, 0, OPT_TO},     {"set", required_argument, 0, OPT_SET},
@@ -565,13 +665,15 @@ int cmd_norm(int argc, char **argv)
                          : !strcmp(sub, "declare") ? "norm declare"
                          : !strcmp(sub, "list")    ? "norm list"
                          : !strcmp(sub, "report")  ? "norm report"
+                         : !strcmp(sub, "position") ? "norm position"
                                                    : "norm declarations");
     struct norm_args a = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
     int npos = argc - 1 - optind;
     char **pos = argv + 1 + optind;
     bool writes = !strcmp(sub, "declare") || (!strcmp(sub, "catalogue") && npos > 0) ||
-                  (!strcmp(sub, "report") && npos == 0);
+                  (!strcmp(sub, "report") && npos == 0) ||
+                  (!strcmp(sub, "position") && npos > 0 && strcmp(pos[0], "compare"));
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN | (writes ? CLI_NEED_KEY : 0) |
                                        (!strcmp(sub, "declarations") && cl.key ? CLI_NEED_KEY : 0));
@@ -580,6 +682,8 @@ int cmd_norm(int argc, char **argv)
     else if (!st && !strcmp(sub, "declare"))
         st = npos ? cli_usage(cl.cmd, "'%s': BODY is --body FILE or --set F=V", pos[0])
                   : do_declare(&a);
+    else if (!st && !strcmp(sub, "position"))
+        st = do_position(&a, npos, pos);
     else if (!st && !strcmp(sub, "report"))
         st = do_report(&a, npos, pos);
     else if (!st && !strcmp(sub, "declarations"))

@@ -21,7 +21,8 @@ static const char *const types[] = {
     "norm-complaint-reply", "norm-complaint-consult", "norm-complaint-close",
     "norm-disclosure",      "norm-disclosure-ack",   "norm-disclosure-fix",
     "norm-disclosure-exploited", "norm-disclosure-publish", "norm-disclosure-close",
-    "norm-report"};
+    "norm-report", "norm-position-draft", "norm-position-comment",
+    "norm-position-delegation", "norm-position"};
 #define NTYPES (sizeof types / sizeof types[0])
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1296,6 +1296,10 @@ COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
  *   norm-alert        a supply-chain alert about a disclosure case
  *   norm-report       a section (one norm, one period) of a state's
  *                     implementation report, clear or green
+ *   norm-position-draft, norm-position-comment   a national position's
+ *                     drafting, sealed to the state's own offices
+ *   norm-position-delegation   the state key names the office that
+ *                     publishes; norm-position   a published version
  * and two case mechanisms (comity_framework_cases, _case): norm-complaint
  * and norm-disclosure, with their steps. */
 
@@ -1342,6 +1346,23 @@ COMITY_API comity_err comity_framework_norm_declarations(const comity_framework 
 COMITY_API comity_err comity_framework_norm_reports(const comity_framework *fw,
                                                     const char *period, const char *norm,
                                                     char **json, comity_error *err);
+
+/* National positions on international law, compared topic by topic
+ * (`topic` NULL: every topic: sovereignty, non-intervention, use-of-force,
+ * peaceful-settlement, due-diligence, state-responsibility,
+ * ihl-distinction, ihl-proportionality, ihl-precaution, human-rights):
+ * each state's current published version with every version; the state
+ * keys' delegations; and the drafts and comments of the viewer's own state
+ * (envelopes; NULL viewer: none):
+ *   {"topic","topics":[{"topic","states":[{"state","version","record",
+ *     "author","text","sources","versions":[{"version","record","author",
+ *     "created"}]}]}],
+ *    "delegations":[{"record","state","office","valid_from"}],
+ *    "drafts":[{"record","type","author","created"}]}
+ * COMITY_ERR_USAGE for an unknown topic.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norm_positions(const comity_framework *fw,
+                                                      const char *topic, const char *viewer,
+                                                      char **json, comity_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */

@@ -21,9 +21,10 @@
 #include "base/base.h"
 #include "util/testutil.h"
 
-enum { PK_MOFA, IN_MEA, UN, US, PK_CERT, IN_CERT, FR_ANSSI, NK };
+enum { PK_MOFA, IN_MEA, UN, US, PK_CERT, IN_CERT, FR_ANSSI, PK, IN, PK_MOITT, NK };
 static const char *const names[NK] = {"pk.mofa",   "in.mea",     "un.unoda", "us.cisa",
-                                      "pk.pkcert", "in.cert-in", "fr.anssi"};
+                                      "pk.pkcert", "in.cert-in", "fr.anssi", "pk",
+                                      "in",        "pk.moitt"};
 static comity_key *keys[NK];
 static comity_vkey *vkeys[NK];
 
@@ -847,6 +848,86 @@ static void test_reports(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- national positions ------------------------------------------------------------------------ */
+
+static void test_positions(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    const char *draft = "{\"topic\":\"sovereignty\",\"text\":\"a rule, not a principle\"}";
+    const char *pub = "{\"topic\":\"sovereignty\",\"text\":\"Sovereignty is a rule.\","
+                      "\"sources\":[\"UN Charter Art. 2(1)\"]}";
+    const char *dele = "{\"office\":\"pk.mofa\",\"valid_from\":\"2026-01-01T00:00:00Z\","
+                       "\"valid_until\":\"2027-01-01T00:00:00Z\"}";
+    const char *b1 = "{\"topic\":\"war\",\"text\":\"x\"}";
+    const char *b2 = "{\"office\":\"pk\",\"valid_from\":\"2026-01-01T00:00:00Z\"}";
+    TU_FAILS(comity_framework_check_body("norm-position", b1, strlen(b1), E), COMITY_ERR_INVALID,
+             "norm-position.body.topic");
+    TU_FAILS(comity_framework_check_body("norm-position-delegation", b2, strlen(b2), E),
+             COMITY_ERR_INVALID, "want an office");
+    char d1[128], d2[128], p1[128];
+    /* drafting stays inside the state, by three offices */
+    TU_FAILS(ADD(PK_MOFA, "norm-position-draft", "2026-02-01T00:00:00Z", NULL, NULL, draft, NULL),
+             COMITY_ERR_INVALID, "stay inside the state");
+    TU_FAILS(ADDS(PK_MOFA, "norm-position-draft", "2026-02-01T00:00:00Z", "pk,in", NULL, draft,
+                  NULL),
+             COMITY_ERR_INVALID, "sealed to pk");
+    TU_OK(ADDO(PK_MOFA, "norm-position-draft", "2026-02-01T00:00:00Z", "pk", NULL, draft, d1));
+    TU_OK(ADDS(PK_CERT, "norm-position-comment", "2026-02-02T00:00:00Z", "pk", d1,
+               "{\"text\":\"add due diligence\"}", NULL));
+    TU_FAILS(ADDS(IN_MEA, "norm-position-comment", "2026-02-02T00:00:00Z", "in", d1,
+                  "{\"text\":\"x\"}", NULL),
+             COMITY_ERR_NOTFOUND, "want a draft of in");
+    TU_OK(ADDS(PK_MOITT, "norm-position-draft", "2026-02-03T00:00:00Z", "pk", d1, draft, d2));
+    /* only the state key delegates, in clear, to its own office */
+    TU_FAILS(ADD(PK_MOFA, "norm-position-delegation", "2026-01-01T00:00:00Z", NULL, NULL, dele, NULL),
+             COMITY_ERR_DENIED, "only the state key (pk)");
+    TU_FAILS(ADD(IN, "norm-position-delegation", "2026-01-01T00:00:00Z", NULL, NULL, dele, NULL),
+             COMITY_ERR_INVALID, "not an office of in");
+    TU_FAILS(ADDS(PK, "norm-position-delegation", "2026-01-01T00:00:00Z", "pk", NULL, dele, NULL),
+             COMITY_ERR_INVALID, "want tlp clear or green");
+    /* publishing: a delegated office, at a time its delegation covers */
+    TU_FAILS(ADD(PK_MOFA, "norm-position", "2026-03-01T00:00:00Z", NULL, d2, pub, NULL),
+             COMITY_ERR_DENIED, "holds no delegation");
+    TU_OK(ADD(PK, "norm-position-delegation", "2026-01-01T00:00:00Z", NULL, NULL, dele, NULL));
+    TU_FAILS(ADD(PK_CERT, "norm-position", "2026-03-01T00:00:00Z", NULL, d2, pub, NULL),
+             COMITY_ERR_DENIED, "pk.pkcert holds no delegation");
+    TU_FAILS(ADD(PK_MOFA, "norm-position", "2027-03-01T00:00:00Z", NULL, d2, pub, NULL),
+             COMITY_ERR_DENIED, "holds no delegation"); /* expired */
+    TU_FAILS(ADDS(PK_MOFA, "norm-position", "2026-03-01T00:00:00Z", "pk", d2, pub, NULL),
+             COMITY_ERR_INVALID, "is public");
+    TU_OK(ADD(PK_MOFA, "norm-position", "2026-03-01T00:00:00Z", NULL, d2, pub, p1));
+    TU_FAILS(ADD(PK_MOFA, "norm-position", "2026-04-01T00:00:00Z", NULL, NULL, pub, NULL),
+             COMITY_ERR_CONFLICT, "is at version 1");
+    TU_OK(ADD(PK_MOFA, "norm-position", "2026-04-01T00:00:00Z", NULL, p1,
+              "{\"topic\":\"sovereignty\",\"text\":\"Sovereignty is a rule (v2).\"}", NULL));
+    /* another state's, compared topic by topic */
+    TU_OK(ADD(IN, "norm-position-delegation", "2026-01-01T00:00:00Z", NULL, NULL,
+              "{\"office\":\"in.mea\",\"valid_from\":\"2026-01-01T00:00:00Z\"}", NULL));
+    TU_OK(ADD(IN_MEA, "norm-position", "2026-05-01T00:00:00Z", NULL, NULL,
+              "{\"topic\":\"sovereignty\",\"text\":\"Sovereignty is a principle.\"}", NULL));
+    char *json;
+    TU_OK(comity_framework_norm_positions(fw, "sovereignty", "us.cisa", &json, E));
+    json_t *j = parse(json);
+    json_t *sts = json_object_get(json_array_get(json_object_get(j, "topics"), 0), "states");
+    assert_int_equal(json_array_size(sts), 2);
+    json_t *pk = json_array_get(sts, 0);
+    assert_string_equal(json_string_value(json_object_get(pk, "state")), "pk");
+    assert_int_equal(json_integer_value(json_object_get(pk, "version")), 2);
+    assert_int_equal(json_array_size(json_object_get(pk, "versions")), 2);
+    assert_int_equal(json_array_size(json_object_get(j, "delegations")), 2);
+    assert_int_equal(json_array_size(json_object_get(j, "drafts")), 0); /* not us's */
+    json_decref(j);
+    TU_OK(comity_framework_norm_positions(fw, NULL, "pk.pkcert", &json, E));
+    j = parse(json);
+    assert_int_equal(json_array_size(json_object_get(j, "topics")), 10);
+    assert_int_equal(json_array_size(json_object_get(j, "drafts")), 3); /* two drafts, a comment */
+    json_decref(j);
+    TU_FAILS(comity_framework_norm_positions(fw, "war", NULL, &json, E), COMITY_ERR_USAGE, "topic");
+    comity_framework_free(fw);
+}
+
 /* ---- non-parties ------------------------------------------------------------------------------ */
 
 static void test_hidden(void **state)
@@ -883,7 +964,7 @@ int main(void)
         cmocka_unit_test(test_schemas),     cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_declarations), cmocka_unit_test(test_complaint),
         cmocka_unit_test(test_disclosure),  cmocka_unit_test(test_hidden),
-        cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_reports),     cmocka_unit_test(test_positions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

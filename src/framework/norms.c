@@ -11,6 +11,9 @@
  *                     (norm_disclosure.c), here
  *   norm-report       a section of a state's implementation report
  *                     (norm_report.c)
+ *   norm-position-draft, -comment, -delegation, norm-position
+ *                     national positions on international law
+ *                     (norm_position.c)
  *
  * A norm-alert names the disclosure case as refs[0], comes from one of
  * its two parties and goes (`to`) to the participating states the author
@@ -54,6 +57,9 @@ const cy_case_type *cy_norm_type(const char *type)
     for (size_t i = 0; type && i < CY_ARRAY_LEN(all); i++)
         if (!strcmp(all[i]->name, type))
             return all[i];
+    for (size_t i = 0; type && i < CY_ARRAY_LEN(cy_norm_position_types); i++)
+        if (!strcmp(cy_norm_position_types[i].name, type))
+            return &cy_norm_position_types[i];
     return NULL;
 }
 
@@ -141,6 +147,7 @@ static void norms_clear(comity_framework *fw)
     cy_norm_catalogue_clear(n);
     cy_norm_declare_clear(n);
     cy_norm_report_clear(n);
+    cy_norm_position_clear(n);
     for (size_t i = 0; i < n->na; i++)
         alert_free(&n->a[i]);
     cy_free(n->a);
@@ -165,6 +172,9 @@ static comity_err norms_add(comity_framework *fw, enum cy_fw_type ft, const comi
         return alert_add(fw, rec, body, created, dry, err);
     if (t == &cy_norm_report_type)
         return cy_norm_report_add(fw, rec, body, created, dry, err);
+    if (t >= cy_norm_position_types &&
+        t < cy_norm_position_types + CY_ARRAY_LEN(cy_norm_position_types))
+        return cy_norm_position_add(fw, rec, body, created, dry, err);
     return cy_norm_decl_add(fw, rec, body, created, dry, err);
 }
 

@@ -67,6 +67,17 @@ typedef struct cy_norm_section {
     json_t *body;    /* owned; NULL when sealed and not given */
 } cy_norm_section;
 
+/* A record of a national position: a draft, a comment, a delegation or a
+ * published version (norm_position.c). */
+typedef struct cy_norm_pos {
+    char *id, *type, *author, *state;
+    char *topic;     /* drafts (when readable) and published versions */
+    int64_t created;
+    int version;     /* published versions: 1, 2, ... per (state, topic); else 0 */
+    bool current;
+    json_t *body;    /* owned; NULL when sealed and not given */
+} cy_norm_pos;
+
 struct cy_norms {
     cy_norm_entry *e;
     size_t ne, cape;
@@ -76,6 +87,8 @@ struct cy_norms {
     size_t na, capa;
     cy_norm_section *s;
     size_t ns, caps;
+    cy_norm_pos *p;
+    size_t np, capp;
 };
 
 /* The norm type named `type` (catalogue, declarations, re-seals, alerts:
@@ -110,6 +123,14 @@ comity_err cy_norm_report_add(comity_framework *fw, const comity_record *rec,
                               const json_t *body, int64_t created, bool dry,
                               comity_error *err);
 void cy_norm_report_clear(struct cy_norms *n);
+
+/* ---- norm_position.c ------------------------------------------------------------ */
+
+extern const cy_case_type cy_norm_position_types[4];
+comity_err cy_norm_position_add(comity_framework *fw, const comity_record *rec,
+                                const json_t *body, int64_t created, bool dry,
+                                comity_error *err);
+void cy_norm_position_clear(struct cy_norms *n);
 
 /* ---- norm_disclosure.c ------------------------------------------------------- */
 

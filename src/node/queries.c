@@ -17,7 +17,9 @@
  *                                (?state=S) the declarations the caller
  *                                may see; /norms/reports?period=P[&norm=N]
  *                                implementation reports compared, needs
- *                                matched with offers (docs/norms.md)
+ *                                matched with offers; /norms/positions
+ *                                (?topic=T) national positions compared
+ *                                (docs/norms.md)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
  *   /v1/directory                the points-of-contact directory
@@ -639,6 +641,16 @@ static int state_arg(void *ctx, const char *key, const char *value)
     return a[1] ? 1 : 0;
 }
 
+static int topic_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx; /* [0] topic, [1] the unknown key */
+    if (!strcmp(key, "topic") && !a[0] && value && *value)
+        a[0] = value;
+    else
+        a[1] = key;
+    return a[1] ? 1 : 0;
+}
+
 static int report_arg(void *ctx, const char *key, const char *value)
 {
     const char **a = ctx; /* [0] period, [1] the unknown key, [2] norm */
@@ -659,13 +671,14 @@ static void norms(cy_req *r, cy_resp *w)
 {
     bool decl = r->nseg == 4 && !strcmp(r->segs[3], "declarations");
     bool rep = r->nseg == 4 && !strcmp(r->segs[3], "reports");
-    if (r->nseg != 3 && !decl && !rep) {
+    bool pos = r->nseg == 4 && !strcmp(r->segs[3], "positions");
+    if (r->nseg != 3 && !decl && !rep && !pos) {
         fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
         return;
     }
     const char *a[3] = {NULL, NULL, NULL};
-    if (cy_req_args(r, decl ? state_arg : rep ? report_arg : no_arg,
-                    decl || rep ? (void *)a : (void *)&a[1]) || a[1]) {
+    if (cy_req_args(r, decl ? state_arg : rep ? report_arg : pos ? topic_arg : no_arg,
+                    decl || rep || pos ? (void *)a : (void *)&a[1]) || a[1]) {
         fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or malformed",
                  a[1] ? a[1] : "?");
         return;
@@ -681,6 +694,8 @@ static void norms(cy_req *r, cy_resp *w)
                                fw, a[0], is_operator(r) ? NULL : r->who.name, cy_now_ms(),
                                &text, &e)
                     : rep ? comity_framework_norm_reports(fw, a[0], a[2], &text, &e)
+                    : pos ? comity_framework_norm_positions(
+                                fw, a[0], is_operator(r) ? NULL : r->who.name, &text, &e)
                           : comity_framework_norms(fw, &text, &e);
     cy_fw_live_unlock(r->node->fw);
     lib_answer(r, w, rc, text, &e);

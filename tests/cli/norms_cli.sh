@@ -20,10 +20,13 @@ D="$T/node"
 cd "$T"
 init_node "$D" hub.example/node
 printf 'case_deadline.norm-acknowledge = 3s\n' >"$D/node.conf"
-PARTIES="un.unoda pk.mofa pk.pkcert in.mea in.cert-in us.cisa fr.anssi"
+# the state keys pk and in (kept offline; they sign delegations) are not
+# in peers.keys: a record sealed to a bare state "pk" would then be sealed
+# to the state key alone (comity_record_seal_recipients), not its offices
+PARTIES="un.unoda pk.mofa pk.pkcert in.mea in.cert-in us.cisa fr.anssi pk.moitt pk in"
 for p in $PARTIES; do
   "$C" keygen --party "$p" --out "$p.key" >/dev/null 2>&1
-  "$C" key show "$p.key" >>peers.keys
+  case $p in *.*) "$C" key show "$p.key" >>peers.keys ;; esac
 done
 serve "$D" --insecure-http
 mkdir -p conf
@@ -200,6 +203,40 @@ run us.cisa norm report match 2026-H1
 grep -q 'pk needs legislation (13k): in$' out && ok "legislation matched with India's offer" || bad "match: $(cat out)"
 grep -q 'pk needs forensics (13k): in\*' out && ok "forensics matched under another norm" || bad "match: $(cat out)"
 
+# ---- national positions: drafted by three offices, published by the delegated one -------------------
+run pk.mofa norm position draft --set topic=sovereignty --set text='DRAFT-MARKER sovereignty is a rule'
+check "the foreign ministry drafts, sealed to its state" 0 "$rc"
+DR=$(cut -d' ' -f1 out)
+run pk.pkcert norm position comment "$DR" --set text='add the CERT view'
+check "the CERT comments" 0 "$rc"
+run pk.moitt norm position draft --set topic=sovereignty --set text='sovereignty is a rule, with due diligence' \
+  --supersedes "$DR"
+check "the IT ministry revises it" 0 "$rc"
+DR2=$(cut -d' ' -f1 out)
+run pk.mofa norm position publish --set topic=sovereignty --set text='Sovereignty is a rule of international law.'
+check "publishing without the state key's delegation: refused (exit 1)" 1 "$rc"
+grep -q 'holds no delegation' err && ok "... with the rule" || bad "said: $(cat err)"
+run pk.mofa norm position delegate pk.mofa
+check "an office cannot delegate (exit 1)" 1 "$rc"
+run pk norm position delegate pk.mofa
+check "the state key delegates publication to the foreign ministry" 0 "$rc"
+run pk.mofa norm position publish --set topic=sovereignty --set text='Sovereignty is a rule of international law.' \
+  --supersedes "$DR2"
+check "the foreign ministry publishes" 0 "$rc"
+run pk.mofa norm position publish --set topic=sovereignty --set text='Sovereignty is a rule (second version).'
+check "... and a second version" 0 "$rc"
+run in norm position delegate in.mea
+run in.mea norm position publish --set topic=sovereignty --set text='Sovereignty is a principle.'
+check "India publishes its own" 0 "$rc"
+run us.cisa norm position compare sovereignty --json
+check "two states compared on sovereignty" "pk in" "$(jq -r '[.topics[0].states[].state] | join(" ")' out)"
+check "... Pakistan at version 2, every version kept" "2 2" "$(jq -r '.topics[0].states[0] | "\(.version) \(.versions | length)"' out)"
+check "... no drafts of Pakistan shown to us" 0 "$(jq '.drafts | length' out)"
+run pk.pkcert norm position compare --json
+check "Pakistan's offices see their drafts and comment" 3 "$(jq '.drafts | length' out)"
+st=$(req GET "/v1/records/$DR" -H "Authorization: Token $TOK_in_mea")
+[ "$st" = 404 ] || [ "$st" = 403 ] && ok "India cannot read Pakistan's draft ($st)" || bad "India read the draft: $st"
+
 # ---- the standing rule: sealed content to a non-party and an anonymous client ----------------------------
 TF=$TOK_fr_anssi
 for who in fr anon; do
@@ -222,7 +259,7 @@ for who in fr anon; do
   leak=0
   for c in $ids; do
     curl -s --noproxy '*' -H "Accept: $TAXII" "${H_[@]}" "$URL/comity/collections/$c/objects/" >coll.json
-    grep -q -e 'SEALED-MARKER' -e 'Secret Substation' -e "$DSC" coll.json && leak=1
+    grep -q -e 'SEALED-MARKER' -e 'Secret Substation' -e 'DRAFT-MARKER' -e "$DSC" coll.json && leak=1
   done
   check "$who: TAXII collections carry no sealed content" 0 "$leak"
 done
