@@ -563,7 +563,7 @@ static int do_position(struct norm_args *a, int npos, char **pos)
         const char *to[1] = {mine};
         const char *refs[1] = {comment ? pos[1] : a->supersedes};
         struct cli_msg m = {.type = comment ? "norm-position-comment" : "norm-position-draft",
-                            .tlp = a->tlp ? a->tlp : "amber", .to = to, .nto = 1,
+                            .tlp = a->tlp, .to = to, .nto = 1, /* sealed: --tlp */
                             .refs = refs, .nrefs = refs[0] ? 1 : 0};
         return cli_client_send(a->cl, &m, b, NULL);
     }
@@ -629,24 +629,8 @@ int cmd_norm(int argc, char **argv)
     const char *sub = argv[1];
     if (!strcmp(sub, "complain"))
         return via_case("open", NULL, "norm-complaint", NULL, argc - 2, argv + 2);
-    if (!strcmp(sub, "disclose")) {
-        bool tlp = false;
-        for (int i = 2; i < argc; i++)
-            tlp |= !strcmp(argv[i], "--tlp") || prefix(argv[i], "--tlp=");
-        /* sealed to the vendor's state unless --tlp says amber+strict or red */
-        char *v[] = {"--tlp", "amber"};
-        char **all = calloc((size_t)argc + 2, sizeof *all);
-        if (!all)
-            return CLI_FAIL;
-        int n = 0;
-        for (int i = 2; i < argc; i++)
-            all[n++] = argv[i];
-        if (!tlp)
-            all[n++] = v[0], all[n++] = v[1];
-        int st = via_case("open", NULL, "norm-disclosure", NULL, n, all);
-        free(all);
-        return st;
-    }
+    if (!strcmp(sub, "disclose")) /* sealed: --tlp (the framework refuses it in clear) */
+        return via_case("open", NULL, "norm-disclosure", NULL, argc - 2, argv + 2);
     if (!strcmp(sub, "show"))
         return argc < 3 ? cli_usage("norm", "show: want a case id")
                         : via_case("show", NULL, argv[2], NULL, argc - 3, argv + 3);

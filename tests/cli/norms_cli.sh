@@ -151,7 +151,7 @@ DISC=(--set kind=vulnerability --set product='GridOS 4' --set vendor='Acme Contr
 run pk.pkcert norm disclose --to in.cert-in "${DISC[@]}" --tlp green
 check "a disclosure in clear: refused (exit 1)" 1 "$rc"
 grep -q 'sealed to the vendor' err && ok "... with the rule" || bad "said: $(cat err)"
-run pk.pkcert norm disclose --to in.cert-in "${DISC[@]}"
+run pk.pkcert norm disclose --to in.cert-in "${DISC[@]}" --tlp amber
 check "Pakistan's CERT discloses to India's, sealed" 0 "$rc"
 DSC=$(cut -d' ' -f1 out)
 run in.cert-in norm show "$DSC"
@@ -204,12 +204,12 @@ grep -q 'pk needs legislation (13k): in$' out && ok "legislation matched with In
 grep -q 'pk needs forensics (13k): in\*' out && ok "forensics matched under another norm" || bad "match: $(cat out)"
 
 # ---- national positions: drafted by three offices, published by the delegated one -------------------
-run pk.mofa norm position draft --set topic=sovereignty --set text='DRAFT-MARKER sovereignty is a rule'
+run pk.mofa norm position draft --tlp amber --set topic=sovereignty --set text='DRAFT-MARKER sovereignty is a rule'
 check "the foreign ministry drafts, sealed to its state" 0 "$rc"
 DR=$(cut -d' ' -f1 out)
-run pk.pkcert norm position comment "$DR" --set text='add the CERT view'
+run pk.pkcert norm position comment "$DR" --tlp amber --set text='add the CERT view'
 check "the CERT comments" 0 "$rc"
-run pk.moitt norm position draft --set topic=sovereignty --set text='sovereignty is a rule, with due diligence' \
+run pk.moitt norm position draft --tlp amber --set topic=sovereignty --set text='sovereignty is a rule, with due diligence' \
   --supersedes "$DR"
 check "the IT ministry revises it" 0 "$rc"
 DR2=$(cut -d' ' -f1 out)
