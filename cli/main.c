@@ -48,6 +48,7 @@ int cmd_doctor(int, char **) WEAK;
 int cmd_backup(int, char **) WEAK;
 int cmd_restore(int, char **) WEAK;
 int cmd_attribution(int, char **) WEAK;
+int cmd_norm(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -86,6 +87,7 @@ static const struct cli_command commands[] = {
     {"backup", cmd_backup, "copy a node, while it serves, for restore", HELP_BACKUP},
     {"restore", cmd_restore, "put a node back from a backup and check it", HELP_RESTORE},
     {"attribution", cmd_attribution, "attribution cases: evidence, claims, replies, review", HELP_ATTRIBUTION},
+    {"norm", cmd_norm, "norm catalogue, declarations, complaints, disclosures", HELP_NORM},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

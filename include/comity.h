@@ -1334,6 +1334,88 @@ COMITY_API comity_err comity_framework_destroyed(const comity_framework *fw,
                                                  const char *party, char **json,
                                                  comity_error *err);
 
+/* ---- Prohibitions and norms (docs/norms.md) --------------------------------
+ *
+ * Records (their bodies checked by comity_framework_check_body):
+ *   norm-entry        a catalogue entry, by the secretariat (an office of
+ *                     "un"), clear or green; a later version names the
+ *                     current one as refs[0]
+ *   norm-declaration  a state's protected sectors, named services and
+ *                     CERTs (13(k)), public or sealed; refs[0] the version
+ *                     it supersedes
+ *   norm-reseal       a sealed declaration sealed again to states that
+ *                     joined later
+ *   norm-alert        a supply-chain alert about a disclosure case
+ *   norm-report       a section (one norm, one period) of a state's
+ *                     implementation report, clear or green
+ *   norm-position-draft, norm-position-comment   a national position's
+ *                     drafting, sealed to the state's own offices
+ *   norm-position-delegation   the state key names the office that
+ *                     publishes; norm-position   a published version
+ * and two case mechanisms (comity_framework_cases, _case): norm-complaint
+ * and norm-disclosure, with their steps. */
+
+/* The catalogue: the eleven norms of the UN GGE 2015 report (13a-13k,
+ * built in as version 0 until the secretariat records them) and every
+ * entry recorded, each with its current text and every version:
+ *   {"norms":[{"norm","kind","title","text","source","version","builtin",
+ *     "withdrawn","versions":[{"version","record","author","created",
+ *     "body"}]}]}
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norms(const comity_framework *fw, char **json,
+                                             comity_error *err);
+/* The built-in body of one of the eleven ("13f"), as a norm-entry body the
+ * secretariat may publish; COMITY_ERR_NOTFOUND for any other id.
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norm_builtin(const char *norm, char **json,
+                                                    comity_error *err);
+/* The declarations of `state` (NULL: every state) that `viewer` may see
+ * (NULL: the operator, every envelope): public ones, those sealed to the
+ * viewer or its state, and those re-sealed to it; any other does not
+ * show.  Each version: {"record","series","version","current","state",
+ * "author","visibility" (public, participating, self),"created","to",
+ * "open_with" (the record the viewer opens: itself or a re-seal),"body"
+ * (null when sealed and not given),"in_force" (null when unreadable),
+ * "reseals":[{"record","created","to"}]}, in log order:
+ *   {"state","at","declarations":[...]}
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norm_declarations(const comity_framework *fw,
+                                                         const char *state,
+                                                         const char *viewer, int64_t at_ms,
+                                                         char **json, comity_error *err);
+
+/* Implementation reports of `period` ("2026", "2026-H1", "2026-Q3")
+ * compared norm by norm (NULL norm: every norm reported on), with
+ * capacity-building needs matched with the offers of other states (the
+ * same norm first):
+ *   {"period","norm","norms":[{"norm","states":[{"state","record",
+ *     "version","created","done","laws","institutions","contacts","needs",
+ *     "offers"}]}],
+ *    "needs":[{"state","norm","topic","offered_by":[{"state","norm",
+ *     "same_norm"}]}]}
+ * Each state's current section only.  COMITY_ERR_USAGE for a malformed
+ * period.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norm_reports(const comity_framework *fw,
+                                                    const char *period, const char *norm,
+                                                    char **json, comity_error *err);
+
+/* National positions on international law, compared topic by topic
+ * (`topic` NULL: every topic: sovereignty, non-intervention, use-of-force,
+ * peaceful-settlement, due-diligence, state-responsibility,
+ * ihl-distinction, ihl-proportionality, ihl-precaution, human-rights):
+ * each state's current published version with every version; the state
+ * keys' delegations; and the drafts and comments of the viewer's own state
+ * (envelopes; NULL viewer: none):
+ *   {"topic","topics":[{"topic","states":[{"state","version","record",
+ *     "author","text","sources","versions":[{"version","record","author",
+ *     "created"}]}]}],
+ *    "delegations":[{"record","state","office","valid_from"}],
+ *    "drafts":[{"record","type","author","created"}]}
+ * COMITY_ERR_USAGE for an unknown topic.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_norm_positions(const comity_framework *fw,
+                                                      const char *topic, const char *viewer,
+                                                      char **json, comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Node and store (src/store/, src/node/)                                   */
 /* ------------------------------------------------------------------------ */

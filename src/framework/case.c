@@ -37,7 +37,8 @@ const char *const cy_profile_names[CY_PROFILE_COUNT] = {
 const char *const cy_ck_names[CY_CK_COUNT] = {
     "consult-answer",   "preservation-answer", "preservation",
     "extension",        "mla-answer",          "more-info",
-    "emergency-answer", "emergency-confirmation", "attribution-reply"};
+    "emergency-answer", "emergency-confirmation", "attribution-reply",
+    "norm-acknowledge", "norm-reply", "disclosure-acknowledge", "embargo"};
 
 static const char *const default_role_names[] = {"requester", "requested",
                                                  "secretariat"};

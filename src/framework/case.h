@@ -121,6 +121,7 @@ enum cy_ck {
     CY_CK_EMERGENCY_ANSWER,
     CY_CK_EMERGENCY_CONFIRM,
     CY_CK_ATTRIBUTION_REPLY, /* the accused state's reply to a claim */
+    CY_CK_NORM_ACK, CY_CK_NORM_REPLY, CY_CK_DISCLOSURE_ACK, CY_CK_EMBARGO, /* norm_*.c */
     CY_CK_COUNT
 };
 
@@ -310,6 +311,7 @@ extern const cy_mech cy_mech_preservation;
 extern const cy_mech cy_mech_mla;
 extern const cy_mech cy_mech_emergency;
 extern const cy_mech cy_mech_attribution; /* attribution.c */
+extern const cy_mech cy_mech_norm_complaint, cy_mech_norm_disclosure; /* norm_*.c */
 
 /* Names of profiles and deadline columns, for the public setters. */
 extern const char *const cy_profile_names[CY_PROFILE_COUNT];

@@ -90,6 +90,7 @@ struct comity_framework {
     struct cy_custody *custody;     /* owned: custody records (custody.c) */
     struct cy_retention *retention; /* owned: retention, destructions
                                        (retention.c) */
+    struct cy_norms *norms;  /* owned: catalogue, declarations (norms.c) */
     /* The case mechanisms (registry.c), set by core.c before any init. */
     const struct cy_mech *const *case_mechs;
     size_t ncase_mechs;
@@ -137,6 +138,7 @@ extern const cy_fw_mech cy_fw_mech_messages;  /* messages.c */
 extern const cy_fw_mech cy_fw_mech_cases;     /* case.c */
 extern const cy_fw_mech cy_fw_mech_custody;   /* custody.c */
 extern const cy_fw_mech cy_fw_mech_retention; /* retention.c */
+extern const cy_fw_mech cy_fw_mech_norms;     /* norms.c */
 
 /* registry.c: the mechanisms, and the case mechanisms. */
 extern const cy_fw_mech *const cy_fw_mechs[];

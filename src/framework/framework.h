@@ -27,7 +27,8 @@ enum cy_fw_type {
     CY_FW_PONG,
     CY_FW_CASE,       /* a case mechanism's type (case.c) */
     CY_FW_CUSTODY,    /* chain of custody of a case's items (custody.c) */
-    CY_FW_DESTRUCTION /* a destruction record (retention.c) */
+    CY_FW_DESTRUCTION, /* a destruction record (retention.c) */
+    CY_FW_NORM         /* the norm catalogue and declarations (norms.c) */
 };
 
 /* The type for a record type name, CY_FW_NONE if not ruled here: the
@@ -43,6 +44,10 @@ const char *cy_fw_vocab_text(char *buf, size_t cap, const char *const *list);
 
 /* Contact kinds of the directory, NULL-terminated. */
 extern const char *const cy_fw_poc_kinds[];
+/* Critical-infrastructure sectors and the UN GGE 2015 norms (13a-13k) of
+ * notifications and requests, NULL-terminated (schema.c). */
+extern const char *const cy_fw_sectors[];
+extern const char *const cy_fw_norms[];
 
 /* Parses body[0..len) as a JSON object: at most COMITY_FW_BODY_MAX bytes,
  * nesting at most COMITY_FW_DEPTH_MAX, duplicate keys refused.  `type`

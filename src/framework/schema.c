@@ -22,13 +22,13 @@ const char *const cy_fw_poc_kinds[] = {"diplomatic", "technical", "le-24x7",
 
 /* Critical-infrastructure sectors: the brief's list (close to the EU NIS2
  * and US PPD-21 sector lists), see docs/framework.md. */
-static const char *const sectors[] = {
+const char *const cy_fw_sectors[] = {
     "energy", "water", "health", "finance", "transport", "communications",
     "government", "food", "chemical", "nuclear", "space",
     "digital-infrastructure", "manufacturing", "emergency-services", NULL};
 
 /* The eleven norms of the UN GGE 2015 report, para 13(a)-(k). */
-static const char *const norms[] = {"13a", "13b", "13c", "13d", "13e", "13f",
+const char *const cy_fw_norms[] = {"13a", "13b", "13c", "13d", "13e", "13f",
                                     "13g", "13h", "13i", "13j", "13k", NULL};
 static const char *const request_norms[] = {"13c", "13h", NULL};
 static const char *const request_kinds[] = {"information", "assistance",
@@ -473,10 +473,10 @@ static comity_err check_notification(const char *t, const json_t *b,
     const char *s;
     int64_t ms;
     if ((rc = only_fields(t, b, all, err)) || (rc = severity(t, b, true, err)) ||
-        (rc = one_of(t, b, "sector", sectors, true, err)) ||
+        (rc = one_of(t, b, "sector", cy_fw_sectors, true, err)) ||
         (rc = text(t, b, "summary", TEXT_MAX, true, &s, err)) ||
         (rc = indicators(t, b, err)) ||
-        (rc = one_of(t, b, "norm", norms, false, err)) ||
+        (rc = one_of(t, b, "norm", cy_fw_norms, false, err)) ||
         (rc = text(t, b, "requested_action", TEXT_MAX, false, &s, err)) ||
         (rc = time_field(t, b, "respond_by", false, &ms, err)) ||
         (rc = text(t, b, "case", 128, false, &s, err)))
@@ -498,7 +498,7 @@ static comity_err check_request(const char *t, const json_t *b,
         (rc = one_of(t, b, "norm", request_norms, true, err)) ||
         (rc = text(t, b, "asked", TEXT_MAX, true, &s, err)) ||
         (rc = severity(t, b, false, err)) ||
-        (rc = one_of(t, b, "sector", sectors, false, err)) ||
+        (rc = one_of(t, b, "sector", cy_fw_sectors, false, err)) ||
         (rc = indicators(t, b, err)) ||
         (rc = time_field(t, b, "respond_by", false, &ms, err)) ||
         (rc = text(t, b, "case", 128, false, &s, err)))
@@ -568,7 +568,8 @@ comity_err cy_fw_check(enum cy_fw_type ty, const json_t *b, comity_error *err)
     case CY_FW_PONG: return check_note_only(t, b, "note", err);
     case CY_FW_CASE:        /* case.c checks its own types, */
     case CY_FW_CUSTODY:     /* custody.c its own */
-    case CY_FW_DESTRUCTION: /* and retention.c its own */
+    case CY_FW_DESTRUCTION: /* and retention.c its own, */
+    case CY_FW_NORM:        /* and the norm files theirs */
         return COMITY_OK;
     case CY_FW_NONE: break;
     }

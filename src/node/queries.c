@@ -13,6 +13,13 @@
  *                                rule of who may see it)
  *   /v1/framework/retention      what is due for destruction (operator)
  *                                now (a non-party: as for an unknown id)
+ *   /v1/framework/norms          the norm catalogue; /norms/declarations
+ *                                (?state=S) the declarations the caller
+ *                                may see; /norms/reports?period=P[&norm=N]
+ *                                implementation reports compared, needs
+ *                                matched with offers; /norms/positions
+ *                                (?topic=T) national positions compared
+ *                                (docs/norms.md)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
  *   /v1/directory                the points-of-contact directory
@@ -630,6 +637,78 @@ static void retention(cy_req *r, cy_resp *w)
     lib_answer(r, w, rc, text, &e);
 }
 
+/* ---- /v1/framework/norms ----------------------------------------------------------- */
+
+static int state_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx; /* [0] state, [1] the unknown key */
+    if (!strcmp(key, "state") && !a[0] && state_valid(value))
+        a[0] = value;
+    else
+        a[1] = key;
+    return a[1] ? 1 : 0;
+}
+
+static int topic_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx; /* [0] topic, [1] the unknown key */
+    if (!strcmp(key, "topic") && !a[0] && value && *value)
+        a[0] = value;
+    else
+        a[1] = key;
+    return a[1] ? 1 : 0;
+}
+
+static int report_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx; /* [0] period, [1] the unknown key, [2] norm */
+    if (!strcmp(key, "period") && !a[0] && value && *value)
+        a[0] = value;
+    else if (!strcmp(key, "norm") && !a[2] && value && *value)
+        a[2] = value;
+    else
+        a[1] = key;
+    return a[1] ? 1 : 0;
+}
+
+/* The norm catalogue (public to every party), or the declarations of
+ * protected infrastructure (?state=S) the caller may see: the library
+ * lists public ones, those sealed to the caller or its state, and those
+ * re-sealed to it (docs/norms.md); the operator sees every envelope. */
+static void norms(cy_req *r, cy_resp *w)
+{
+    bool decl = r->nseg == 4 && !strcmp(r->segs[3], "declarations");
+    bool rep = r->nseg == 4 && !strcmp(r->segs[3], "reports");
+    bool pos = r->nseg == 4 && !strcmp(r->segs[3], "positions");
+    if (r->nseg != 3 && !decl && !rep && !pos) {
+        fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
+        return;
+    }
+    const char *a[3] = {NULL, NULL, NULL};
+    if (cy_req_args(r, decl ? state_arg : rep ? report_arg : pos ? topic_arg : no_arg,
+                    decl || rep || pos ? (void *)a : (void *)&a[1]) || a[1]) {
+        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or malformed",
+                 a[1] ? a[1] : "?");
+        return;
+    }
+    if (rep && !a[0]) {
+        fw_error(r, w, 400, "query", "want ?period= (2026, 2026-H1, 2026-Q3)");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+    comity_err rc = decl ? comity_framework_norm_declarations(
+                               fw, a[0], is_operator(r) ? NULL : r->who.name, cy_now_ms(),
+                               &text, &e)
+                    : rep ? comity_framework_norm_reports(fw, a[0], a[2], &text, &e)
+                    : pos ? comity_framework_norm_positions(
+                                fw, a[0], is_operator(r) ? NULL : r->who.name, &text, &e)
+                          : comity_framework_norms(fw, &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -651,6 +730,10 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
     const char *s1 = r->segs[1];
     if (!strcmp(s1, "directory") && r->nseg == 2) {
         directory(r, w);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg >= 3 && !strcmp(r->segs[2], "norms")) {
+        norms(r, w); /* the catalogue and declarations (docs/norms.md) */
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 3) {

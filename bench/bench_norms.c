@@ -1,0 +1,269 @@
+/*
+ * bench_norms.c: the two queries of prohibitions and norms the issue sets a
+ * target for (issue 19, point 9; docs/norms.md), each p50 <= 10 ms:
+ *
+ *   - the comparison of 200 states' implementation reports: 200 states
+ *     each file a section on each of the eleven norms for one period (2,200
+ *     sections, with laws, institutions, needs and offers), then
+ *     comity_framework_norm_reports for the period (every norm, needs
+ *     matched with offers) and for one norm, QUERIES times each;
+ *   - a state's open complaints and disclosures with their clocks: CASES
+ *     norm cases (complaints in clear, disclosures sealed as a node holds
+ *     them, between two offices of each of 100 states; half acknowledged,
+ *     a sixth closed) fed to one handle, then comity_framework_cases for
+ *     QUERIES parties, and for a busy party in a tenth of all cases.
+ *
+ * Times are CPU time of the querying thread (the machine is shared), with
+ * wall time beside.  Run: build-release/bench_norms.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "comity.h"
+
+#define STATES 200
+#define CASES 100000
+#define CASE_PARTIES 200 /* two offices of 100 states */
+#define QUERIES 100
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int dcmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Signs and parses one record (green, or amber sealed to `seal`). */
+static comity_record *make(const comity_key *k, const char *type, const char *to,
+                           const char *ref, const char *body, const char *seal)
+{
+    comity_record_params p = {.type = type, .tlp = seal ? "amber" : "green", .to = &to,
+                              .nto = to ? 1 : 0, .refs = &ref, .nrefs = ref ? 1 : 0};
+    if (seal) {
+        p.seal_to = &seal;
+        p.nseal_to = 1;
+    }
+    char *env;
+    size_t el;
+    comity_record *r = NULL;
+    comity_error e;
+    if (comity_record_sign(k, &p, body, strlen(body), &env, &el, &e)) {
+        fprintf(stderr, "sign %s: %s\n", type, e.msg);
+        return NULL;
+    }
+    if (comity_record_parse(env, el, &r, NULL))
+        r = NULL;
+    comity_free(env);
+    return r;
+}
+
+static int feed(comity_framework *fw, comity_record *r)
+{
+    comity_error e;
+    if (!r || comity_framework_add(fw, r, NULL, 0, &e)) {
+        fprintf(stderr, "add: %s\n", r ? e.msg : "sign");
+        comity_record_free(r);
+        return -1;
+    }
+    comity_record_free(r);
+    return 0;
+}
+
+static void report(const char *what, double *lat, double *wall, int n, const char *extra)
+{
+    qsort(lat, (size_t)n, sizeof *lat, dcmp);
+    qsort(wall, (size_t)n, sizeof *wall, dcmp);
+    printf("%-36s p50 %7.2f ms, p90 %7.2f ms CPU; p50 %7.2f ms wall   %s\n", what,
+           lat[n / 2] * 1e3, lat[n * 9 / 10] * 1e3, wall[n / 2] * 1e3, extra);
+}
+
+static int bench_reports(void)
+{
+    static const char *const topics[] = {"incident-response", "cert-development",
+                                         "ci-protection", "legislation", "forensics",
+                                         "vulnerability-disclosure"};
+    comity_framework *fw;
+    if (comity_framework_new(&fw, NULL))
+        return 3;
+    double t0 = now();
+    for (int s = 0; s < STATES; s++) {
+        char name[32];
+        snprintf(name, sizeof name, "%c%c.mofa", 'a' + s / 26 % 26, 'a' + s % 26);
+        comity_key *k;
+        if (comity_key_generate(name, &k, NULL))
+            return 3;
+        for (int n = 0; n < 11; n++) {
+            char body[1024];
+            snprintf(body, sizeof body,
+                     "{\"period\":\"2026\",\"norm\":\"13%c\",\"done\":\"State %d put in place "
+                     "measures on norm %c: a national strategy, a CERT with a legal mandate, "
+                     "and a point of contact.\",\"laws\":[\"Cyber Act %d\",\"CERT Order\"],"
+                     "\"institutions\":[\"National CERT\",\"Ministry of Foreign Affairs\"],"
+                     "\"needs\":[\"%s\"],\"offers\":[\"%s\"]}",
+                     'a' + n, s, 'a' + n, 2020 + s % 6, topics[(s + n) % 6],
+                     topics[(s + n + 3) % 6]);
+            setenv("COMITY_FAKE_NOW", "2026-07-01T00:00:00Z", 1);
+            if (feed(fw, make(k, "norm-report", NULL, NULL, body, NULL)))
+                return 3;
+        }
+        comity_key_free(k);
+    }
+    unsetenv("COMITY_FAKE_NOW");
+    double t1 = now();
+    double lat[QUERIES], wall[QUERIES], lat1[QUERIES], wall1[QUERIES];
+    size_t bytes = 0;
+    for (int q = 0; q < QUERIES; q++) {
+        char *json;
+        comity_error e;
+        double c = cpu(), w = now();
+        if (comity_framework_norm_reports(fw, "2026", NULL, &json, &e)) {
+            fprintf(stderr, "reports: %s\n", e.msg);
+            return 3;
+        }
+        lat[q] = cpu() - c;
+        wall[q] = now() - w;
+        bytes = strlen(json);
+        comity_free(json);
+        c = cpu(), w = now();
+        if (comity_framework_norm_reports(fw, "2026", "13f", &json, &e))
+            return 3;
+        lat1[q] = cpu() - c;
+        wall1[q] = now() - w;
+        comity_free(json);
+    }
+    printf("reports: %d states x 11 norms = %d sections (signed, parsed and fed in %.1f s)\n",
+           STATES, STATES * 11, t1 - t0);
+    char extra[96];
+    snprintf(extra, sizeof extra, "(%zu KiB of JSON) target p50 <= 10 ms", bytes >> 10);
+    report("comparison, every norm + matching:", lat, wall, QUERIES, extra);
+    report("comparison, one norm (13f):", lat1, wall1, QUERIES, "target p50 <= 10 ms");
+    comity_framework_free(fw);
+    return 0;
+}
+
+static int bench_cases(void)
+{
+    char names[CASE_PARTIES][32];
+    comity_key **keys = calloc(CASE_PARTIES, sizeof *keys);
+    if (!keys)
+        return 3;
+    for (int i = 0; i < CASE_PARTIES; i++) {
+        snprintf(names[i], sizeof names[i], "%c%c.%s", 'a' + (i / 2) / 10 % 26,
+                 'a' + (i / 2) % 10, i % 2 ? "mofa" : "cert");
+        if (comity_key_generate(names[i], &keys[i], NULL))
+            return 3;
+    }
+    comity_framework *fw;
+    if (comity_framework_new(&fw, NULL))
+        return 3;
+    double t0 = now();
+    size_t fed = 0;
+    static const char complaint[] =
+        "{\"norm\":\"13f\",\"basis\":\"responsibility\",\"subject\":\"s\",\"summary\":\"x\"}";
+    static const char disclosure[] =
+        "{\"kind\":\"vulnerability\",\"product\":\"p\",\"vendor\":\"v\",\"summary\":\"s\"}";
+    for (int i = 0; i < CASES; i++) {
+        char at[32];
+        snprintf(at, sizeof at, "2026-%02d-%02dT%02d:%02d:00.000Z", 1 + i / 8640 % 12,
+                 1 + i / 288 % 28, i / 12 % 24, i % 12 * 5);
+        setenv("COMITY_FAKE_NOW", at, 1);
+        /* party 0 (aa.cert) is the busy one: in every tenth case */
+        int a = i % 10 == 0 ? 0 : (int)((unsigned)i * 2654435761u % CASE_PARTIES);
+        int b = (a + 2 + (int)((unsigned)i * 40503u % (CASE_PARTIES - 4))) % CASE_PARTIES;
+        if (b / 2 == a / 2)
+            b = (b + 2) % CASE_PARTIES;
+        bool disc = i % 2;
+        const char *seal = disc ? comity_key_recipient(keys[b]) : NULL;
+        comity_record *r = make(keys[a], disc ? "norm-disclosure" : "norm-complaint", names[b],
+                                NULL, disc ? disclosure : complaint, seal);
+        if (!r)
+            return 3;
+        char id[160];
+        snprintf(id, sizeof id, "%s", comity_record_id(r));
+        if (feed(fw, r))
+            return 3;
+        fed++;
+        if (i % 4 < 2) { /* half acknowledged */
+            const char *rs = disc ? comity_key_recipient(keys[a]) : NULL;
+            if (feed(fw, make(keys[b], disc ? "norm-disclosure-ack" : "norm-complaint-ack",
+                              names[a], id, "{}", rs)))
+                return 3;
+            fed++;
+            if (i % 12 == 0) { /* a sixth closed */
+                if (feed(fw, make(keys[a], disc ? "norm-disclosure-close" : "norm-complaint-close",
+                                  names[b], id,
+                                  disc ? "{\"reason\":\"r\"}" : "{\"outcome\":\"resolved\"}",
+                                  disc ? comity_key_recipient(keys[b]) : NULL)))
+                    return 3;
+                fed++;
+            }
+        }
+    }
+    unsetenv("COMITY_FAKE_NOW");
+    double t1 = now();
+    double lat[QUERIES], wall[QUERIES], blat[15], bwall[15];
+    size_t items = 0, busy_items = 0;
+    int64_t qnow = 1790000000000LL; /* 2026-09-21 */
+    comity_error e;
+    for (int q = 0; q < QUERIES; q++) {
+        char *json;
+        double c = cpu(), w = now();
+        if (comity_framework_cases(fw, names[2 + q * (CASE_PARTIES - 2) / QUERIES], qnow, &json,
+                                   &e)) {
+            fprintf(stderr, "cases: %s\n", e.msg);
+            return 3;
+        }
+        lat[q] = cpu() - c;
+        wall[q] = now() - w;
+        for (const char *p = json; (p = strstr(p, "\"mechanism\"")); p++)
+            items++;
+        comity_free(json);
+    }
+    for (int q = 0; q < 15; q++) {
+        char *json;
+        double c = cpu(), w = now();
+        if (comity_framework_cases(fw, names[0], qnow, &json, &e))
+            return 3;
+        blat[q] = cpu() - c;
+        bwall[q] = now() - w;
+        if (q == 0)
+            for (const char *p = json; (p = strstr(p, "\"mechanism\"")); p++)
+                busy_items++;
+        comity_free(json);
+    }
+    printf("cases: %d complaints and disclosures, %zu records (signed, sealed, parsed and fed "
+           "in %.1f s)\n", CASES, fed, t1 - t0);
+    char extra[96];
+    snprintf(extra, sizeof extra, "(%.0f open cases per party) target p50 <= 10 ms",
+             (double)items / QUERIES);
+    report("a state's open cases with clocks:", lat, wall, QUERIES, extra);
+    snprintf(extra, sizeof extra, "(one party with %zu open cases)", busy_items);
+    report("... the busy party:", blat, bwall, 15, extra);
+    comity_framework_free(fw);
+    for (int i = 0; i < CASE_PARTIES; i++)
+        comity_key_free(keys[i]);
+    free(keys);
+    return 0;
+}
+
+int main(void)
+{
+    int rc = bench_reports();
+    return rc ? rc : bench_cases();
+}
