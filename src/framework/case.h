@@ -293,6 +293,7 @@ extern const cy_mech cy_mech_consultation;
 extern const cy_mech cy_mech_preservation;
 extern const cy_mech cy_mech_mla;
 extern const cy_mech cy_mech_emergency;
+extern const cy_mech cy_mech_spyware_misuse; /* spyware_misuse.c */
 
 /* Names of profiles and deadline columns, for the public setters. */
 extern const char *const cy_profile_names[CY_PROFILE_COUNT];

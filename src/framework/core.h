@@ -90,6 +90,8 @@ struct comity_framework {
     struct cy_custody *custody;     /* owned: custody records (custody.c) */
     struct cy_retention *retention; /* owned: retention, destructions
                                        (retention.c) */
+    struct cy_spyware *spyware;     /* owned: the spyware registry
+                                       (spyware.c) */
     /* The case mechanisms (registry.c), set by core.c before any init. */
     const struct cy_mech *const *case_mechs;
     size_t ncase_mechs;
@@ -137,6 +139,7 @@ extern const cy_fw_mech cy_fw_mech_messages;  /* messages.c */
 extern const cy_fw_mech cy_fw_mech_cases;     /* case.c */
 extern const cy_fw_mech cy_fw_mech_custody;   /* custody.c */
 extern const cy_fw_mech cy_fw_mech_retention; /* retention.c */
+extern const cy_fw_mech cy_fw_mech_spyware;   /* spyware.c */
 
 /* registry.c: the mechanisms, and the case mechanisms. */
 extern const cy_fw_mech *const cy_fw_mechs[];
