@@ -42,6 +42,7 @@ int cmd_stats(int, char **) WEAK;
 int cmd_timeline(int, char **) WEAK;
 int cmd_case(int, char **) WEAK;
 int cmd_alerts(int, char **) WEAK;
+int cmd_spyware(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -74,6 +75,7 @@ static const struct cli_command commands[] = {
     {"timeline", cmd_timeline, "records in log order with their status", HELP_TIMELINE},
     {"case", cmd_case, "open, advance and list cases; upload and fetch files", HELP_CASE},
     {"alerts", cmd_alerts, "e-mail alerts: told that something awaits, never what", HELP_ALERTS},
+    {"spyware", cmd_spyware, "the spyware registry: vendors, licences, listings, misuse", HELP_SPYWARE},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

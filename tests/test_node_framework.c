@@ -700,7 +700,7 @@ static void case_queries(void **state)
     json_decref(j);
     /* the case types and their schemas, for clients that seal bodies */
     assert_int_equal(get(f, IN_MEA, "/v1/framework/case-types", &j), 200);
-    assert_true(json_array_size(json_object_get(j, "mechanisms")) == 4);
+    assert_true(json_array_size(json_object_get(j, "mechanisms")) == 5);
     assert_string_equal(str(json_array_get(json_object_get(j, "mechanisms"), 1), "opens"),
                         "preservation-request");
     json_decref(j);

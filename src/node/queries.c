@@ -15,6 +15,9 @@
  *                                now (a non-party: as for an unknown id)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
+ *   /v1/framework/spyware/vendors?name=N   the registry's vendors bearing a
+ *                                name (docs/spyware.md); /vendors/{id} one
+ *                                with its history (public records only)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
  * rules (who may read which inbox, what a message is); this file reads
@@ -622,6 +625,35 @@ static void retention(cy_req *r, cy_resp *w)
     lib_answer(r, w, rc, text, &e);
 }
 
+/* ---- /v1/framework/spyware/vendors -------------------------------------------------- */
+
+static int name_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx;
+    if (strcmp(key, "name") != 0 || a[0] || !value)
+        return a[1] = key, 1;
+    a[0] = value;
+    return 0;
+}
+
+/* The spyware registry: lookup by name (?name=), or one vendor (id). */
+static void spyware_vendors(cy_req *r, cy_resp *w, const char *id)
+{
+    const char *a[2] = {NULL, NULL}; /* name, a bad argument */
+    if (cy_req_args(r, name_arg, a) || a[1] || (!id && !a[0]) || (id && a[0])) {
+        fw_error(r, w, 400, "query", "parameter '%.64s': want name=NAME (or a vendor id "
+                 "in the path, and no parameter)", a[1] ? a[1] : "name");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+    comity_err rc = id ? comity_framework_spyware_vendor(fw, id, &text, &e)
+                       : comity_framework_spyware_lookup(fw, a[0], &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -661,6 +693,11 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             retention(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
+        return;
+    }
+    if (!strcmp(s1, "framework") && (r->nseg == 4 || r->nseg == 5) &&
+        !strcmp(r->segs[2], "spyware") && !strcmp(r->segs[3], "vendors")) {
+        spyware_vendors(r, w, r->nseg == 5 ? r->segs[4] : NULL);
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "messages")) {
