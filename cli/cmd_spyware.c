@@ -14,6 +14,7 @@
  *   comity spyware misuse check [--join]
  *   comity spyware misuse open NOTICE-ID --to PARTY [--ref ID]... [--targets N]
  *          [--evidence K] [--first-seen T] [--last-seen T]
+ *   comity spyware report [--state ST] [--year Y] [--json] [--html FILE]
  *
  * Every rule is the library's.  What needs sealed bodies runs here, on a
  * framework handle of the command's own fed with the records the party
@@ -22,7 +23,10 @@
  * `misuse check`, the notices sent to it against its own licences.  A
  * vendor named by name is resolved to its registry id first (a name that
  * several vendors bear is refused, listing them), so that licences and
- * listings name vendors by id.
+ * listings name vendors by id.  `report` prints the library's transparency
+ * report (the node's GET /v1/framework/spyware/report) as a table, JSON,
+ * or an HTML page with a print stylesheet, each figure linking the
+ * records it counts and their receipts.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,7 @@ enum { O_SET = 's', O_BODY = 'b', O_TO = 't', O_REF = 'r', O_TLP = 'l', O_JSON =
        O_REASON = 'R', O_FORCE = 'f', O_JOIN = 'J', O_VENDOR = 0x200, O_PRODUCT,
        O_CATEGORY, O_DEST, O_END_USER, O_DATE, O_REFERENCE, O_LISTED_BY, O_REGIME,
        O_ENTITY, O_BASIS, O_SECTOR, O_KIND, O_TARGETS, O_EVIDENCE, O_FIRST, O_LAST,
-       O_COUNTRY, O_SOURCE };
+       O_COUNTRY, O_STATE, O_YEAR, O_HTML, O_SOURCE };
 
 struct spy_args {
     struct cli_client *cl;
@@ -680,6 +684,160 @@ static int do_open(struct spy_args *a, const char *notice)
     return st;
 }
 
+/* ---- the transparency report -------------------------------------------------------- */
+
+static void html_esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+/* One figure as a table row: its count, and the records it counts, each
+ * linked to its envelope and receipt on the node. */
+static void html_row(FILE *f, const char *url, const char *label, const json_t *fig)
+{
+    fputs("<tr><th>", f);
+    html_esc(f, label);
+    fprintf(f, "</th><td class=n>%lld</td><td>",
+            (long long)json_integer_value(json_object_get(fig, "count")));
+    if (json_array_size(json_object_get(fig, "records"))) {
+        fputs("<details><summary>records</summary><ol>", f);
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(fig, "records"), i, v) {
+            fputs("<li><a href=\"", f);
+            html_esc(f, url);
+            fputs("/v1/records/", f);
+            html_esc(f, json_string_value(v));
+            fputs("\">", f);
+            html_esc(f, json_string_value(v));
+            fputs("</a> <a class=r href=\"", f);
+            html_esc(f, url);
+            fputs("/v1/records/", f);
+            html_esc(f, json_string_value(v));
+            fputs("/receipt\">receipt</a></li>", f);
+        }
+        fputs("</ol></details>", f);
+    }
+    fputs("</td></tr>\n", f);
+}
+
+static void html_split(FILE *f, const char *url, const char *what, const json_t *by)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)by, k, v) {
+        for (int d = 0; d < 2; d++) {
+            const json_t *fig = json_object_get(v, d ? "denied" : "granted");
+            if (!fig)
+                continue;
+            char label[256];
+            snprintf(label, sizeof label, "%s %s: %s", d ? "denied" : "granted", what, k);
+            html_row(f, url, label, fig);
+        }
+    }
+}
+
+static int write_html(const char *path, const char *url, const json_t *rep)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "comity spyware report: %s: cannot write\n", path);
+        return CLI_USAGE;
+    }
+    fputs("<!doctype html>\n<html lang=en><head><meta charset=utf-8>\n"
+          "<title>Commercial spyware registry: transparency report</title>\n<style>\n"
+          "body{font:15px/1.45 system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+          "padding:0 1rem;color:#111}\n"
+          "table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem}\n"
+          "th,td{border-bottom:1px solid #ccc;padding:.3rem .5rem;text-align:left;"
+          "vertical-align:top}\n"
+          "td.n{text-align:right;font-variant-numeric:tabular-nums;width:5rem}\n"
+          "ol{margin:.2rem 0;padding-left:1.5rem;font:12px ui-monospace,monospace}\n"
+          "a.r{color:#555}\n"
+          "@media print{body{margin:0;max-width:none;font-size:10pt}"
+          "details>summary{display:none}details{display:block}"
+          "h2{break-before:page}h2:first-of-type{break-before:auto}"
+          "tr{break-inside:avoid}a{color:#000;text-decoration:none}"
+          "a.r::after{content:\" (\" attr(href) \")\"}}\n"
+          "</style></head><body>\n"
+          "<h1>Commercial spyware registry: transparency report</h1>\n<p>",
+          f);
+    html_esc(f, s_(rep, "source"));
+    fprintf(f, ". %lld records counted; node: ",
+            (long long)json_integer_value(json_object_get(rep, "records_counted")));
+    html_esc(f, url);
+    fputs(". Verify a record's receipt offline with <code>comity record verify --receipt "
+          "PROOF --log-vkey VKEY ENVELOPE</code>.</p>\n",
+          f);
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(rep, "groups"), i, g) {
+        json_t *l = json_object_get(g, "licences"), *m = json_object_get(g, "misuse_cases");
+        fputs("<h2>", f);
+        html_esc(f, s_(g, "state"));
+        fprintf(f, ", %lld</h2>\n<table>\n",
+                (long long)json_integer_value(json_object_get(g, "year")));
+        html_row(f, url, "licences granted", json_object_get(l, "granted"));
+        html_row(f, url, "licences denied", json_object_get(l, "denied"));
+        html_split(f, url, "by category", json_object_get(l, "by_category"));
+        html_split(f, url, "to", json_object_get(l, "by_destination"));
+        html_row(f, url, "entities listed", json_object_get(g, "listings"));
+        html_row(f, url, "misuse cases opened", json_object_get(m, "opened"));
+        html_row(f, url, "misuse cases closed", json_object_get(m, "closed"));
+        fputs("</table>\n", f);
+    }
+    fputs("</body></html>\n", f);
+    if (fclose(f)) {
+        fprintf(stderr, "comity spyware report: %s: write failed\n", path);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int do_report(struct spy_args *a)
+{
+    struct cli_client *cl = a->cl;
+    char *q = NULL;
+    if ((OPT(O_STATE) && cli_query_add(&q, "state", OPT(O_STATE))) ||
+        (OPT(O_YEAR) && cli_query_add(&q, "year", OPT(O_YEAR))))
+        return CLI_FAIL;
+    char path[512];
+    snprintf(path, sizeof path, "/v1/framework/spyware/report%s%s", q ? "?" : "", q ? q : "");
+    free(q);
+    json_t *rep = NULL;
+    int st = cli_client_get_json(cl, path, &rep);
+    if (!st && OPT(O_HTML))
+        st = write_html(OPT(O_HTML), cl->url, rep);
+    if (!st && a->json)
+        st = print_json(rep);
+    else if (!st && !OPT(O_HTML)) {
+        size_t i;
+        json_t *g;
+        printf("%-8s %4s %8s %7s %8s %7s %7s   (clear records only)\n", "STATE", "YEAR",
+               "GRANTED", "DENIED", "LISTED", "OPENED", "CLOSED");
+        json_array_foreach(json_object_get(rep, "groups"), i, g) {
+            json_t *l = json_object_get(g, "licences"), *m = json_object_get(g, "misuse_cases");
+#define CNT(x) (long long)json_integer_value(json_object_get((x), "count"))
+            printf("%-8s %4lld %8lld %7lld %8lld %7lld %7lld\n", s_(g, "state"),
+                   (long long)json_integer_value(json_object_get(g, "year")),
+                   CNT(json_object_get(l, "granted")), CNT(json_object_get(l, "denied")),
+                   CNT(json_object_get(g, "listings")), CNT(json_object_get(m, "opened")),
+                   CNT(json_object_get(m, "closed")));
+#undef CNT
+        }
+    }
+    json_decref(rep);
+    return st;
+}
+
 int cmd_spyware(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -711,6 +869,9 @@ int cmd_spyware(int argc, char **argv)
         {"last-seen", required_argument, 0, O_LAST},
         {"country", required_argument, 0, O_COUNTRY},
         {"source", required_argument, 0, O_SOURCE},
+        {"state", required_argument, 0, O_STATE},
+        {"year", required_argument, 0, O_YEAR},
+        {"html", required_argument, 0, O_HTML},
         {0, 0, 0, 0}};
     if (argc < 2)
         return cli_usage("spyware", "want import, vendor, licence, listing or misuse "
@@ -721,13 +882,15 @@ int cmd_spyware(int argc, char **argv)
                          : !strcmp(sub, "vendor")  ? "spyware vendor"
                          : !strcmp(sub, "licence") ? "spyware licence"
                          : !strcmp(sub, "listing") ? "spyware listing"
+                         : !strcmp(sub, "report")  ? "spyware report"
                                                    : "spyware misuse");
     struct spy_args a = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
     int npos = argc - 1 - optind;
     char **pos = argv + 1 + optind;
-    bool reads = !strcmp(sub, "vendor") && npos >= 1 &&
-                 (!strcmp(pos[0], "find") || !strcmp(pos[0], "show"));
+    bool reads = (!strcmp(sub, "vendor") && npos >= 1 &&
+                  (!strcmp(pos[0], "find") || !strcmp(pos[0], "show"))) ||
+                 !strcmp(sub, "report");
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN | (reads ? 0 : CLI_NEED_KEY));
     if (st)
@@ -740,6 +903,8 @@ int cmd_spyware(int argc, char **argv)
         st = npos == 1 && (!strcmp(pos[0], "grant") || !strcmp(pos[0], "deny"))
                  ? do_licence(&a, !strcmp(pos[0], "grant") ? "granted" : "denied")
                  : cli_usage(cl.cmd, "want grant or deny");
+    else if (!strcmp(sub, "report"))
+        st = npos == 0 ? do_report(&a) : cli_usage(cl.cmd, "takes options only");
     else if (!strcmp(sub, "listing"))
         st = npos == 0 ? do_listing(&a) : cli_usage(cl.cmd, "takes options only");
     else if (!strcmp(sub, "misuse") && npos == 1 && !strcmp(pos[0], "notice"))

@@ -1277,6 +1277,18 @@ COMITY_API comity_err comity_framework_spyware_undercut(const comity_framework *
 COMITY_API comity_err comity_framework_spyware_matches(const comity_framework *fw,
                                                        const char *party, char **json,
                                                        comity_error *err);
+/* The public transparency report, from clear records only: per state (of
+ * the author; of the requester for misuse cases) and year (of a decision's
+ * or listing's date; of a case's opening or closing), licences granted
+ * and denied (in all, by category, by destination), listings, misuse
+ * cases opened and closed.  Each figure is {"count", "records": [ids]}: the
+ * records it counts, whose receipts anyone can verify.  `state` NULL and
+ * `year` 0 take all.  {"source", "state", "year", "records_counted",
+ * "groups": [{state, year, licences, listings, misuse_cases}]} sorted by
+ * state then year.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_spyware_report(const comity_framework *fw,
+                                                      const char *state, int year, char **json,
+                                                      comity_error *err);
 
 /* The retention period of a kind of case after its closing: `kind` is
  * "consultation", "preservation", "disclosure" (a preservation case whose

@@ -532,6 +532,158 @@ static void test_misuse(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- the transparency report ------------------------------------------------------------ */
+
+/* The figure at path a.b.c of group g (NULL when absent). */
+static json_t *fig_at(json_t *g, const char *a, const char *b, const char *c)
+{
+    json_t *x = json_object_get(g, a);
+    if (b)
+        x = json_object_get(x, b);
+    if (c)
+        x = json_object_get(x, c);
+    return x;
+}
+
+static json_t *group_of(json_t *rep, const char *state, int year)
+{
+    size_t i;
+    json_t *g;
+    json_array_foreach(json_object_get(rep, "groups"), i, g) {
+        if (!strcmp(s_(g, "state"), state) && json_integer_value(json_object_get(g, "year")) == year)
+            return g;
+    }
+    return NULL;
+}
+
+/* Whether figure f counts exactly the ids of want (n of them). */
+static void same_records(json_t *f, char (*want)[128], size_t n, const char *what)
+{
+    if ((size_t)json_integer_value(json_object_get(f, "count")) != n ||
+        json_array_size(json_object_get(f, "records")) != n)
+        fail_msg("%s: want %zu, got %lld", what, n,
+                 (long long)json_integer_value(json_object_get(f, "count")));
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_object_get(f, "records"), k, v)
+            found |= !strcmp(json_string_value(v), want[i]);
+        if (!found)
+            fail_msg("%s: record %s not listed", what, want[i]);
+    }
+}
+
+static void test_report(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    static const int who[] = {FR, DE, IT};
+    static const char *const st[] = {"fr", "de", "it"};
+    static const char *const cats[] = {"wassenaar-4.A.5", "wassenaar-4.D.4", "national"};
+    static const char *const dests[] = {"ae", "sa", "mx"};
+    /* the count done here: [state][year 2025/2026][granted/denied][category] */
+    enum { N = 120 };
+    static char ids[N][128];
+    int kind[N][5]; /* state, year index, denied, category, destination */
+    uint32_t r = 12345;
+    for (int i = 0; i < N; i++) {
+        r = r * 1103515245u + 12345u;
+        int w = (int)(r >> 8) % 3, y = (int)(r >> 12) % 2, d = (int)(r >> 16) % 2,
+            c = (int)(r >> 20) % 3, x = (int)(r >> 24) % 3;
+        char body[512];
+        snprintf(body, sizeof body,
+                 "{\"decision\":\"%s\",\"category\":\"%s\",\"vendor\":\"V%d\","
+                 "\"product\":\"P\",\"destination\":\"%s\",\"end_user\":\"U\","
+                 "\"date\":\"%d-06-01T00:00:00Z\"%s}", d ? "denied" : "granted", cats[c], i,
+                 dests[x], 2025 + y, d ? ",\"reasons\":[\"r\"]" : "");
+        TU_OK(ADD(who[w], "spyware-licence", "2026-07-01T00:00:00Z", NULL, NULL, body, ids[i]));
+        int k[5] = {w, y, d, c, x};
+        memcpy(kind[i], k, sizeof k);
+    }
+    /* sealed licences are never counted, even where opened */
+    const char *sb = "{\"decision\":\"granted\",\"category\":\"national\",\"vendor\":\"V\","
+                     "\"product\":\"P\",\"destination\":\"ae\",\"end_user\":\"U\","
+                     "\"date\":\"2026-06-01T00:00:00Z\"}";
+    TU_OK(SEALED(FR, "spyware-licence", "2026-07-01T00:00:00Z", "fr.sgdsn", NULL, sb, sb, NULL));
+    char lis[2][128];
+    TU_OK(ADD(US, "spyware-listing", "2026-07-01T00:00:00Z", NULL, NULL, "{" LISTING_OK "}",
+              lis[0]));
+    TU_OK(ADD(US, "spyware-listing", "2026-07-01T00:00:00Z", NULL, NULL,
+              "{\"listed_by\":\"us\",\"regime\":\"us-entity-list\",\"entity\":\"Cytrox AD\","
+              "\"legal_basis\":\"EAR\",\"reason\":\"r\",\"date\":\"2023-07-18T00:00:00Z\"}",
+              lis[1]));
+    /* a misuse case opened in clear is counted; a sealed one is not */
+    char n[128], k1[128], k2[128];
+    TU_OK(SEALED(PK_MOFA, "spyware-misuse-notice", "2026-04-01T00:00:00Z", "fr", NULL,
+                 "{" NOTICE_OK "}", "{" NOTICE_OK "}", n));
+    TU_OK(ADD(PK_MOFA, "spyware-misuse", "2026-04-03T00:00:00Z", "un.unoda", n, "{" NOTICE_OK "}",
+              k1));
+    TU_OK(ADD(PK_MOFA, "spyware-misuse-close", "2026-05-03T00:00:00Z", "un.unoda", k1,
+              "{\"outcome\":\"confirmed\"}", NULL));
+    TU_OK(SEALED(PK_MOFA, "spyware-misuse", "2026-04-04T00:00:00Z", "un.unoda", n,
+                 "{" NOTICE_OK "}", NULL, k2));
+    char *out;
+    TU_OK(comity_framework_spyware_report(fw, NULL, 0, &out, E));
+    json_t *rep = parse(out);
+    assert_int_equal(json_integer_value(json_object_get(rep, "records_counted")), N + 2 + 2);
+    for (int w = 0; w < 3; w++)
+        for (int y = 0; y < 2; y++) {
+            json_t *g = group_of(rep, st[w], 2025 + y);
+            assert_non_null(g);
+            for (int d = 0; d < 2; d++) {
+                const char *dn = d ? "denied" : "granted";
+                char want[N][128];
+                size_t nw = 0;
+                for (int i = 0; i < N; i++)
+                    if (kind[i][0] == w && kind[i][1] == y && kind[i][2] == d)
+                        memcpy(want[nw++], ids[i], 128);
+                same_records(fig_at(g, "licences", dn, NULL), want, nw, dn);
+                for (int c = 0; c < 3; c++) {
+                    nw = 0;
+                    for (int i = 0; i < N; i++)
+                        if (kind[i][0] == w && kind[i][1] == y && kind[i][2] == d &&
+                            kind[i][3] == c)
+                            memcpy(want[nw++], ids[i], 128);
+                    json_t *f = fig_at(g, "licences", "by_category", cats[c]);
+                    if (nw)
+                        same_records(json_object_get(f, dn), want, nw, cats[c]);
+                    else
+                        assert_int_equal(json_integer_value(
+                                             json_object_get(json_object_get(f, dn), "count")), 0);
+                    nw = 0;
+                    for (int i = 0; i < N; i++)
+                        if (kind[i][0] == w && kind[i][1] == y && kind[i][2] == d &&
+                            kind[i][4] == c)
+                            memcpy(want[nw++], ids[i], 128);
+                    f = fig_at(g, "licences", "by_destination", dests[c]);
+                    if (nw)
+                        same_records(json_object_get(f, dn), want, nw, dests[c]);
+                }
+            }
+        }
+    json_t *g = group_of(rep, "us", 2021);
+    same_records(fig_at(g, "listings", NULL, NULL), lis, 1, "listings 2021");
+    same_records(fig_at(group_of(rep, "us", 2023), "listings", NULL, NULL), lis + 1, 1,
+                 "listings 2023");
+    g = group_of(rep, "pk", 2026);
+    char one[1][128];
+    memcpy(one[0], k1, 128);
+    same_records(fig_at(g, "misuse_cases", "opened", NULL), one, 1, "opened");
+    same_records(fig_at(g, "misuse_cases", "closed", NULL), one, 1, "closed");
+    assert_null(strstr(out = json_dumps(rep, 0), k2));
+    free(out);
+    json_decref(rep);
+    /* one state, one year */
+    TU_OK(comity_framework_spyware_report(fw, "us", 2023, &out, E));
+    rep = parse(out);
+    assert_int_equal(json_array_size(json_object_get(rep, "groups")), 1);
+    assert_int_equal(json_integer_value(json_object_get(rep, "records_counted")), 1);
+    json_decref(rep);
+    comity_framework_free(fw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -541,6 +693,7 @@ int main(void)
         cmocka_unit_test(test_corrections_and_listings),
         cmocka_unit_test(test_licence_undercut),
         cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_report),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

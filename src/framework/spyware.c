@@ -50,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "framework/spyware.h"
 
@@ -911,4 +912,150 @@ comity_err comity_spyware_galaxy_bodies(const char *text, size_t len, char **jso
         return rc;
     }
     return cy_fw_dump(out, json, err);
+}
+
+/* ---- the public transparency report ------------------------------------------------- */
+
+/* The UTC year of ms. */
+static int year_of(int64_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    return gmtime_r(&t, &tm) ? tm.tm_year + 1900 : 0;
+}
+
+/* A figure: {"count": n, "records": [ids]}, made under parent[k] when
+ * absent.  NULL on OOM. */
+static json_t *figure(json_t *parent, const char *k)
+{
+    json_t *f = json_object_get(parent, k);
+    if (f)
+        return f;
+    f = json_pack("{s:i, s:[]}", "count", 0, "records");
+    return f && !json_object_set_new(parent, k, f) ? f : NULL;
+}
+
+static int count_in(json_t *f, const char *id)
+{
+    return !f || json_integer_set(json_object_get(f, "count"),
+                                  json_integer_value(json_object_get(f, "count")) + 1) ||
+                   json_array_append_new(json_object_get(f, "records"), json_string(id))
+               ? -1
+               : 0;
+}
+
+/* The group of (state, year) in groups, made when absent. */
+static json_t *group(json_t *groups, const char *state, int year)
+{
+    char key[COMITY_PARTY_MAX + 16];
+    snprintf(key, sizeof key, "%s %04d", state, year);
+    json_t *g = json_object_get(groups, key);
+    if (g)
+        return g;
+    g = json_pack("{s:s, s:i, s:{s:{}, s:{}}, s:{}}", "state", state, "year", year,
+                  "licences", "by_category", "by_destination", "misuse_cases");
+    if (!g || json_object_set_new(groups, key, g))
+        return NULL;
+    json_t *l = json_object_get(g, "licences"), *m = json_object_get(g, "misuse_cases");
+    return figure(l, "granted") && figure(l, "denied") && figure(g, "listings") &&
+                   figure(m, "opened") && figure(m, "closed")
+               ? g
+               : NULL;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+comity_err comity_framework_spyware_report(const comity_framework *fw, const char *state,
+                                           int year, char **json, comity_error *err)
+{
+    *json = NULL;
+    const struct cy_spyware *s = fw->spyware;
+    json_t *groups = json_object();
+    bool oom = !groups;
+    size_t counted = 0;
+    char st[COMITY_PARTY_MAX + 1];
+    for (size_t i = 0; i < s->ne && !oom; i++) {
+        const spy_entry *e = &s->e[i];
+        if ((e->kind != T_LICENCE && e->kind != T_LISTING) || !readable_clear(e))
+            continue;
+        cy_fw_state_of(e->author, st);
+        int y = year_of(cy_fw_time(str(e->body, "date")));
+        if ((state && strcmp(state, st) != 0) || (year && year != y))
+            continue;
+        json_t *g = group(groups, st, y);
+        if (!g) {
+            oom = true;
+            break;
+        }
+        counted++;
+        if (e->kind == T_LISTING) {
+            oom = count_in(json_object_get(g, "listings"), e->id) != 0;
+            continue;
+        }
+        const char *d = str(e->body, "decision");
+        json_t *l = json_object_get(g, "licences");
+        json_t *bc = json_object_get(l, "by_category"), *bd = json_object_get(l, "by_destination");
+        json_t *c = json_object_get(bc, str(e->body, "category"));
+        json_t *x = json_object_get(bd, str(e->body, "destination"));
+        if (!c && (!(c = json_object()) || json_object_set_new(bc, str(e->body, "category"), c)))
+            c = NULL;
+        if (!x && (!(x = json_object()) || json_object_set_new(bd, str(e->body, "destination"), x)))
+            x = NULL;
+        oom = !c || !x || count_in(figure(l, d), e->id) || count_in(figure(c, d), e->id) ||
+              count_in(figure(x, d), e->id);
+    }
+    /* misuse cases opened in clear (a sealed case's existence is its
+     * parties' alone), by the requester's state */
+    const cy_cases *cs = fw->cases;
+    for (size_t i = 0; cs && i < cs->n && !oom; i++) {
+        const cy_case *c = cs->c[i];
+        if (c->m != &cy_mech_spyware_misuse || c->sealed)
+            continue;
+        cy_fw_state_of(c->parties[0], st);
+        if (state && strcmp(state, st) != 0)
+            continue;
+        for (int k = 0; k < 2 && !oom; k++) {
+            int64_t at = k ? c->closed : c->opened;
+            if (at < 0 || (year && year != year_of(at)))
+                continue;
+            json_t *g = group(groups, st, year_of(at));
+            oom = !g || count_in(json_object_get(json_object_get(g, "misuse_cases"),
+                                                 k ? "closed" : "opened"), c->id);
+            counted++;
+        }
+    }
+    /* the groups by state then year */
+    size_t n = json_object_size(groups), k = 0;
+    const char **keys = oom ? NULL : cy_calloc(n + 1, sizeof *keys);
+    json_t *arr = keys ? json_array() : NULL;
+    oom = !arr;
+    const char *key;
+    json_t *g;
+    json_object_foreach(groups, key, g) {
+        if (!oom)
+            keys[k++] = key;
+    }
+    if (!oom && k)
+        qsort(keys, k, sizeof *keys, key_cmp);
+    for (size_t i = 0; i < k && !oom; i++)
+        oom = json_array_append(arr, json_object_get(groups, keys[i])) != 0;
+    cy_free(keys);
+    json_t *o = oom ? NULL
+                    : json_pack("{s:s, s:o, s:o, s:I, s:o}", "source",
+                                "clear records only: each figure lists the records it "
+                                "counts, whose receipts verify offline",
+                                "state", state ? json_string(state) : json_null(), "year",
+                                year ? json_integer(year) : json_null(), "records_counted",
+                                (json_int_t)counted, "groups", arr);
+    json_decref(groups);
+    if (!o) {
+        if (!oom)
+            arr = NULL;
+        json_decref(arr);
+        return cy_fw_nomem(err);
+    }
+    return cy_fw_dump(o, json, err);
 }

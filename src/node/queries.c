@@ -18,6 +18,8 @@
  *   /v1/framework/spyware/vendors?name=N   the registry's vendors bearing a
  *                                name (docs/spyware.md); /vendors/{id} one
  *                                with its history (public records only)
+ *   /v1/framework/spyware/report?state=S&year=Y   the transparency report
+ *                                (clear records only)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
  * rules (who may read which inbox, what a message is); this file reads
@@ -654,6 +656,42 @@ static void spyware_vendors(cy_req *r, cy_resp *w, const char *id)
     lib_answer(r, w, rc, text, &e);
 }
 
+struct report_args {
+    const char *state, *bad;
+    int year;
+};
+
+static int report_arg(void *ctx, const char *key, const char *value)
+{
+    struct report_args *a = ctx;
+    char *end = NULL;
+    long y = value ? strtol(value, &end, 10) : 0;
+    if (!strcmp(key, "state") && !a->state && state_valid(value))
+        a->state = value;
+    else if (!strcmp(key, "year") && !a->year && end && !*end && y >= 1970 && y <= 9999)
+        a->year = (int)y;
+    else
+        a->bad = key;
+    return a->bad ? 1 : 0;
+}
+
+/* The spyware registry's transparency report (the library's figures). */
+static void spyware_report(cy_req *r, cy_resp *w)
+{
+    struct report_args a = {0};
+    if (cy_req_args(r, report_arg, &a) || a.bad) {
+        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or malformed "
+                 "(state=XX, year=YYYY)", a.bad ? a.bad : "?");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = comity_framework_spyware_report(cy_fw_live_lock(r->node->fw), a.state,
+                                                    a.year, &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -693,6 +731,11 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             retention(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "spyware") &&
+        !strcmp(r->segs[3], "report")) {
+        spyware_report(r, w);
         return;
     }
     if (!strcmp(s1, "framework") && (r->nseg == 4 || r->nseg == 5) &&

@@ -203,6 +203,48 @@ check "... and replies" 0 "$rc"
 run pk.mofa case send "$CASE" spyware-misuse-close --set outcome=confirmed
 check "Pakistan closes the case: confirmed" 0 "$rc"
 
+# ---- the transparency report: clear records only, each figure's records verify ------------
+run de.bafa spyware licence deny --vendor Candiru --product DevilsTongue --category national --destination sa \
+  --end-user "Presidency Guard" --date 2026-03-01T00:00:00Z --reason "human-rights risk" --tlp clear --to fr
+check "Germany publishes a denial in clear" 0 "$rc"
+run it.uama spyware report --json
+check "the report" 0 "$rc"
+cp out report.json
+# the count done here, from the records themselves: clear licences and listings by state and year
+for ty in spyware-licence spyware-listing; do
+  req GET "/v1/records?type=$ty&limit=1000" -H "Authorization: Token $TOK_it_uama" >/dev/null
+  jq -c '.records[] | select(.tlp == "clear" or .tlp == "green")' "$T/body"
+done >clear.jsonl
+want=$(while read -r row; do
+  jq -r '.envelope.payload' <<<"$row" | base64 -d | jq -r '[(.author | split(".")[0]), (.body.date[0:4]), .type, (.body.decision // "listed")] | @tsv'
+done <clear.jsonl | sort | uniq -c | awk '{print $2, $3, $4, $5, $1}' | sort)
+got=$(jq -r '.groups[] | .state as $s | (.year|tostring) as $y |
+  (if .licences.granted.count > 0 then "\($s) \($y) spyware-licence granted \(.licences.granted.count)" else empty end),
+  (if .licences.denied.count > 0 then "\($s) \($y) spyware-licence denied \(.licences.denied.count)" else empty end),
+  (if .listings.count > 0 then "\($s) \($y) spyware-listing listed \(.listings.count)" else empty end)' report.json | sort)
+check "the report's figures equal the count done from the clear records" "$want" "$got"
+[ -n "$got" ] && ok "... ($(echo "$got" | wc -l) figures)" || bad "empty report"
+check "no sealed licence is counted (the grants and the sealed denial)" 0 \
+  "$(jq '[.groups[] | select(.state == "fr" or .state == "it")] | length' report.json)"
+LOGVK=$(sed -n 's/^node key (signs its log): //p' "$T/init.out")
+nver=0; nbad=0
+for id in $(jq -r '[.. | objects | .records? // empty | .[]] | unique | .[]' report.json); do
+  req GET "/v1/records/$id" -H "Authorization: Token $TOK_it_uama" >/dev/null; cp "$T/body" env.json
+  req GET "/v1/records/$id/receipt" -H "Authorization: Token $TOK_it_uama" >/dev/null; cp "$T/body" r.proof
+  if "$C" record verify --receipt r.proof --log-vkey "$LOGVK" --vkey peers.keys env.json >/dev/null 2>&1; then
+    nver=$((nver + 1)); else nbad=$((nbad + 1)); fi
+done
+check "every record a figure links has a receipt that verifies offline" 0 "$nbad"
+[ "$nver" -ge 5 ] && ok "... $nver records" || bad "only $nver records verified"
+run it.uama spyware report --year 2023 --state us --html report.html
+check "the report as an HTML page" 0 "$rc"
+grep -q '@media print' report.html && ok "... with a print stylesheet" || bad "no print stylesheet"
+n=$(jq -r '.groups[] | select(.state=="us" and .year==2023) | .listings.records[]' report.json | while read -r id; do
+  grep -q "href=\"$URL/v1/records/$id/receipt\"" report.html && echo y; done | wc -l)
+check "... each 2023 US listing linked with its receipt" 2 "$n"
+run it.uama spyware report
+grep -Eq '^us +2021 +0 +0 +2' out && ok "... and as a table" || bad "table: $(cat out)"
+
 # ---- sealed records unreadable to non-parties, through every endpoint ----------------------
 # what only sealed bodies hold (the body keys of licences and notices,
 # an end user, a reason, swept domains, an answer)
