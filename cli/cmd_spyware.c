@@ -15,6 +15,7 @@
  *   comity spyware misuse open NOTICE-ID --to PARTY [--ref ID]... [--targets N]
  *          [--evidence K] [--first-seen T] [--last-seen T]
  *   comity spyware report [--state ST] [--year Y] [--json] [--html FILE]
+ *   comity spyware authorise --to OVERSEER BODY;  comity spyware signoff AUTH-ID BODY
  *
  * Every rule is the library's.  What needs sealed bodies runs here, on a
  * framework handle of the command's own fed with the records the party
@@ -684,6 +685,44 @@ static int do_open(struct spy_args *a, const char *notice)
     return st;
 }
 
+/* ---- government use under oversight ---------------------------------------------------- */
+
+/* `authorise --overseer P BODY`: sealed (amber+strict) to the overseer;
+ * `signoff AUTH-ID --set decision=approved`: sealed to its author. */
+static int do_oversight(struct spy_args *a, bool signoff, const char *auth)
+{
+    struct cli_client *cl = a->cl;
+    json_t *body = NULL;
+    char author[COMITY_PARTY_MAX + 1] = "";
+    if (!signoff && a->to.n != 1)
+        return cli_usage(cl->cmd, "want --to OVERSEER: the office of your state that oversees");
+    if (signoff) {
+        if (!cli_id_ok(auth))
+            return cli_usage(cl->cmd, "'%s' is not an authorisation id", auth);
+        char path[256];
+        snprintf(path, sizeof path, "/v1/records/%s", auth);
+        struct cli_resp r = {0};
+        comity_record *rec = NULL;
+        int st = cli_client_http(cl, "GET", path, NULL, 0, &r);
+        if (!st && r.status != 200)
+            st = cli_client_answer(cl, &r);
+        if (!st && comity_record_parse(r.data, r.len, &rec, NULL) == COMITY_OK)
+            snprintf(author, sizeof author, "%s", comity_record_author(rec));
+        comity_record_free(rec);
+        free(r.data);
+        if (st)
+            return st;
+    }
+    int st = build_body(a, NULL, &body);
+    if (st)
+        return st;
+    const char *to[1] = {signoff ? author : a->to.v[0]}, *refs[1] = {auth};
+    struct cli_msg m = {.type = signoff ? "spyware-authorisation-signoff" : "spyware-authorisation",
+                        .tlp = a->tlp ? a->tlp : "amber+strict", .to = to, .nto = 1,
+                        .refs = refs, .nrefs = signoff ? 1 : 0};
+    return cli_client_send(cl, &m, body, NULL);
+}
+
 /* ---- the transparency report -------------------------------------------------------- */
 
 static void html_esc(FILE *f, const char *s)
@@ -883,6 +922,8 @@ int cmd_spyware(int argc, char **argv)
                          : !strcmp(sub, "licence") ? "spyware licence"
                          : !strcmp(sub, "listing") ? "spyware listing"
                          : !strcmp(sub, "report")  ? "spyware report"
+                         : !strcmp(sub, "authorise") ? "spyware authorise"
+                         : !strcmp(sub, "signoff") ? "spyware signoff"
                                                    : "spyware misuse");
     struct spy_args a = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
@@ -903,6 +944,11 @@ int cmd_spyware(int argc, char **argv)
         st = npos == 1 && (!strcmp(pos[0], "grant") || !strcmp(pos[0], "deny"))
                  ? do_licence(&a, !strcmp(pos[0], "grant") ? "granted" : "denied")
                  : cli_usage(cl.cmd, "want grant or deny");
+    else if (!strcmp(sub, "authorise"))
+        st = npos == 0 ? do_oversight(&a, false, NULL) : cli_usage(cl.cmd, "takes options only");
+    else if (!strcmp(sub, "signoff"))
+        st = npos == 1 ? do_oversight(&a, true, pos[0])
+                       : cli_usage(cl.cmd, "want the authorisation's id");
     else if (!strcmp(sub, "report"))
         st = npos == 0 ? do_report(&a) : cli_usage(cl.cmd, "takes options only");
     else if (!strcmp(sub, "listing"))

@@ -19,7 +19,7 @@ static const char *const types[] = {
     "spyware-vendor",         "spyware-licence",       "spyware-listing",
     "spyware-misuse-notice",  "spyware-misuse-join",   "spyware-misuse",
     "spyware-misuse-evidence", "spyware-misuse-answer", "spyware-misuse-close",
-    NULL /* the galaxy reader */};
+    "spyware-authorisation",  "spyware-authorisation-signoff", NULL /* the galaxy reader */};
 #define NTYPES (sizeof types / sizeof types[0])
 
 static void galaxy(const char *in, size_t len)

@@ -684,6 +684,69 @@ static void test_report(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- government use under oversight ---------------------------------------------------- */
+
+#define AUTH_OK                                                                            \
+    "{\"capability\":\"Pegasus\",\"basis\":\"Intelligence Act art. 12\",\"necessity\":" \
+    "\"n\",\"proportionality\":\"p\",\"from\":\"2026-01-01T00:00:00Z\",\"until\":"         \
+    "\"2026-03-01T00:00:00Z\"}"
+
+static void test_oversight(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    const char *bad = "{\"capability\":\"c\",\"basis\":\"b\",\"necessity\":\"n\","
+                      "\"proportionality\":\"p\",\"from\":\"2026-03-01T00:00:00Z\","
+                      "\"until\":\"2026-01-01T00:00:00Z\"}";
+    TU_FAILS(comity_framework_check_body("spyware-authorisation", bad, strlen(bad), E),
+             COMITY_ERR_INVALID, "until");
+    /* France's services (fr.sgdsn) authorise, sealed to the overseer: an
+     * office of France; pk.mofa is no overseer of France */
+    TU_FAILS(ADD(FR, "spyware-authorisation", "2026-01-01T00:00:00Z", "fr.sgdsn", NULL, AUTH_OK,
+                 NULL), COMITY_ERR_INVALID, "sealed");
+    TU_FAILS(SEALED(FR, "spyware-authorisation", "2026-01-01T00:00:00Z", "pk.mofa", NULL,
+                    AUTH_OK, NULL, NULL), COMITY_ERR_INVALID, "overseer");
+    TU_FAILS(SEALED(FR, "spyware-authorisation", "2026-01-01T00:00:00Z", "fr", NULL,
+                    AUTH_OK, NULL, NULL), COMITY_ERR_INVALID, "overseer");
+    comity_key *ov;
+    TU_OK(comity_key_generate("fr.cnctr", &ov, E));
+    /* the overseer's key is not among the test's: sign its records here */
+    comity_record_params p = {.type = "spyware-authorisation", .tlp = "amber+strict",
+                              .to = (const char *[]){"fr.cnctr"}, .nto = 1,
+                              .seal_to = (const char *[]){comity_key_recipient(ov)},
+                              .nseal_to = 1};
+    char *env, a[128];
+    size_t el;
+    comity_record *r;
+    TU_OK(comity_record_sign(keys[FR], &p, AUTH_OK, strlen(AUTH_OK), &env, &el, E));
+    TU_OK(comity_record_parse(env, el, &r, E));
+    comity_free(env);
+    TU_OK(feed(fw, r, NULL, a)); /* the node: envelope only */
+    const char *so = "{\"decision\":\"approved\"}";
+    p = (comity_record_params){.type = "spyware-authorisation-signoff", .tlp = "amber+strict",
+                               .to = (const char *[]){"fr.sgdsn"}, .nto = 1,
+                               .refs = (const char *[]){a}, .nrefs = 1,
+                               .seal_to = (const char *[]){comity_key_recipient(keys[FR])},
+                               .nseal_to = 1};
+    /* only the overseer signs off, once */
+    TU_FAILS(SEALED(FR, "spyware-authorisation-signoff", "2026-01-02T00:00:00Z", "fr.sgdsn", a,
+                    so, NULL, NULL), COMITY_ERR_DENIED, "only the overseer");
+    TU_FAILS(SEALED(DE, "spyware-authorisation-signoff", "2026-01-02T00:00:00Z", "fr.sgdsn", a,
+                    so, NULL, NULL), COMITY_ERR_NOTFOUND, NULL);
+    for (int i = 0; i < 2; i++) {
+        TU_OK(comity_record_sign(ov, &p, so, strlen(so), &env, &el, E));
+        TU_OK(comity_record_parse(env, el, &r, E));
+        comity_free(env);
+        if (i == 0)
+            TU_OK(feed(fw, r, NULL, NULL));
+        else
+            TU_FAILS(feed(fw, r, NULL, NULL), COMITY_ERR_CONFLICT, "already signed off");
+    }
+    comity_key_free(ov);
+    comity_framework_free(fw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_licence_undercut),
         cmocka_unit_test(test_misuse),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_oversight),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

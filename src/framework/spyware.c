@@ -4,7 +4,7 @@
  * misuse notices by which a misuse case finds the states that licensed
  * the product it names.  A non-case mechanism (struct cy_fw_mech, core.h).
  *
- * Five record types:
+ * Seven record types:
  *
  *   spyware-vendor        a vendor (name, synonyms, products, references);
  *                         with refs[0] naming a vendor, a correction: a new
@@ -30,6 +30,10 @@
  *   spyware-misuse-join   a state that licensed the product asks to join
  *                         (to the notice's author, refs[0] the notice); the
  *                         misuse case (spyware_misuse.c) may then name it.
+ *   spyware-authorisation, spyware-authorisation-signoff   government use
+ *                         under oversight (Pall Mall): an authorisation
+ *                         sealed to its overseer, and the overseer's
+ *                         sign-off; their receipts prove they existed.
  *
  * The registry's lookup compares names after a normalisation
  * (comity_spyware_normalise: ASCII letters lowered, every other ASCII byte
@@ -94,6 +98,13 @@ static const cy_field f_notice[] = {
     TEXT("vendor", true, CY_SPY_NAME_MAX), TEXT("product", false, CY_SPY_NAME_MAX),
     ENUM("sector", true, cy_spy_sectors), ENUM("target_kind", true, cy_spy_target_kinds),
     END};
+static const char *const signoffs[] = {"approved", "refused", NULL};
+static const cy_field f_authorisation[] = {
+    TEXT("capability", true, CY_SPY_NAME_MAX), TEXT("vendor", false, CY_SPY_NAME_MAX),
+    TEXT("basis", true, 0), LONG("necessity", true), LONG("proportionality", true),
+    TIME("from", true), TIME("until", true), TEXT("reference", false, 128), END};
+static const cy_field f_signoff[] = {ENUM("decision", true, signoffs), TEXT("note", false, 0),
+                                     END};
 static const cy_field f_join[] = {{"licensed", CY_FK_TRUE, true, NULL, 0, 0},
                                   TEXT("licence", false, 128), END};
 
@@ -165,12 +176,22 @@ static comity_err check_listing(const char *t, const json_t *b, comity_error *er
     return COMITY_OK;
 }
 
+static comity_err check_authorisation(const char *t, const json_t *b, comity_error *err)
+{
+    if (cy_fw_time(json_string_value(json_object_get(b, "until"))) <=
+        cy_fw_time(json_string_value(json_object_get(b, "from"))))
+        return cy_fail(err, COMITY_ERR_INVALID, "%s.body.until: want a time after from", t);
+    return COMITY_OK;
+}
+
 const cy_case_type cy_spy_types[] = {
     {"spyware-vendor", f_vendor, check_vendor},
     {"spyware-licence", f_licence, check_licence},
     {"spyware-listing", f_listing, check_listing},
     {"spyware-misuse-notice", f_notice, NULL},
     {"spyware-misuse-join", f_join, NULL},
+    {"spyware-authorisation", f_authorisation, check_authorisation},
+    {"spyware-authorisation-signoff", f_signoff, NULL},
 };
 const size_t cy_spy_ntypes = CY_ARRAY_LEN(cy_spy_types);
 
@@ -187,16 +208,18 @@ const cy_case_type *cy_spy_type(const char *type)
 /* "<notice id>\n<state>": a record id is a type, "--" and a UUID */
 #define SPY_KEY_MAX (COMITY_RECORD_TYPE_MAX + 40 + COMITY_PARTY_MAX + 2)
 
-enum { T_VENDOR, T_LICENCE, T_LISTING, T_NOTICE, T_JOIN };
+enum { T_VENDOR, T_LICENCE, T_LISTING, T_NOTICE, T_JOIN, T_AUTH, T_SIGNOFF };
 
-typedef struct spy_entry { /* a licence, listing, notice or join */
+typedef struct spy_entry { /* all but vendors */
     int kind;              /* T_LICENCE.. */
     char *id, *author;
     int64_t created;
     bool sealed;
     json_t *body;          /* owned; NULL when sealed and not given */
     json_t *to;            /* owned array: the record's recipients */
-    int64_t vendor;        /* licences, listings: the vendor index, -1 none */
+    int64_t vendor;        /* licences, listings: the vendor index;
+                              authorisations: their sign-off's entry
+                              index; -1 none */
 } spy_entry;
 
 typedef struct spy_vendor {
@@ -217,6 +240,7 @@ struct cy_spyware {
     json_t *by_uuid;       /* source_uuid -> vendor index */
     json_t *notices;       /* notice id -> entry index */
     json_t *joins;         /* "<notice>\n<state>" -> join entry index */
+    json_t *auths;         /* authorisation id -> entry index */
 };
 
 static comity_err spy_init(comity_framework *fw, comity_error *err)
@@ -224,8 +248,9 @@ static comity_err spy_init(comity_framework *fw, comity_error *err)
     struct cy_spyware *s = cy_calloc(1, sizeof *s);
     if (!s || !(s->by_id = json_object()) || !(s->by_name = json_object()) ||
         !(s->by_uuid = json_object()) || !(s->notices = json_object()) ||
-        !(s->joins = json_object())) {
+        !(s->joins = json_object()) || !(s->auths = json_object())) {
         if (s) {
+            json_decref(s->joins);
             json_decref(s->by_id);
             json_decref(s->by_name);
             json_decref(s->by_uuid);
@@ -265,6 +290,7 @@ static void spy_clear(comity_framework *fw)
     json_decref(s->by_uuid);
     json_decref(s->notices);
     json_decref(s->joins);
+    json_decref(s->auths);
     cy_free(s);
     fw->spyware = NULL;
 }
@@ -559,6 +585,70 @@ static comity_err add_join(comity_framework *fw, const comity_record *rec, json_
     return rc;
 }
 
+/* Government use under oversight (Pall Mall): an authorisation to use such
+ * a capability, sealed to the authorising office and its overseer (an
+ * office of the same state, to[0]), and the overseer's sign-off.  Only the
+ * envelopes are needed for the rules; the log's receipt of the sealed
+ * record proves later that it existed at that time without showing it. */
+static comity_err add_auth(comity_framework *fw, const comity_record *rec, json_t *body,
+                           int64_t created, bool dry, comity_error *err)
+{
+    struct cy_spyware *s = fw->spyware;
+    const char *author = comity_record_author(rec);
+    char ast[COMITY_PARTY_MAX + 1], ost[COMITY_PARTY_MAX + 1];
+    cy_fw_state_of(author, ast);
+    if (!comity_record_is_sealed(rec))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "spyware-authorisation: sealed to its state and overseer (tlp amber+strict "
+                       "or red): only its receipt is ever shown");
+    if (comity_record_to_count(rec) != 1 || !strchr(comity_record_to(rec, 0), '.') ||
+        strcmp(cy_fw_state_of(comity_record_to(rec, 0), ost), ast) != 0 ||
+        !strcmp(comity_record_to(rec, 0), author))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "spyware-authorisation.to: want its overseer alone: another office of %s",
+                       ast);
+    if (dry)
+        return COMITY_OK;
+    if (json_object_set_new(s->auths, comity_record_id(rec), json_integer((json_int_t)s->ne)))
+        return cy_fw_nomem(err);
+    comity_err rc = add_entry(fw, T_AUTH, rec, body, created, -1, err);
+    if (rc)
+        json_object_del(s->auths, comity_record_id(rec));
+    return rc;
+}
+
+static comity_err add_signoff(comity_framework *fw, const comity_record *rec, json_t *body,
+                              int64_t created, bool dry, comity_error *err)
+{
+    struct cy_spyware *s = fw->spyware;
+    const char *ref = comity_record_refs_count(rec) ? comity_record_ref(rec, 0) : NULL;
+    json_t *x = ref ? json_object_get(s->auths, ref) : NULL;
+    spy_entry *a = x ? &s->e[json_integer_value(x)] : NULL;
+    const char *overseer = a ? json_string_value(json_array_get(a->to, 0)) : NULL;
+    if (!a || (strcmp(overseer, comity_record_author(rec)) != 0 &&
+               strcmp(a->author, comity_record_author(rec)) != 0))
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "spyware-authorisation-signoff.refs[0]: no authorisation %.100s overseen "
+                       "by %s", ref ? ref : "(none)", comity_record_author(rec));
+    if (strcmp(overseer, comity_record_author(rec)) != 0)
+        return cy_fail(err, COMITY_ERR_DENIED,
+                       "spyware-authorisation-signoff: only the overseer %s signs off", overseer);
+    if (!comity_record_is_sealed(rec) || comity_record_to_count(rec) != 1 ||
+        strcmp(comity_record_to(rec, 0), a->author) != 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "spyware-authorisation-signoff: sealed, to %s alone", a->author);
+    if (a->vendor >= 0) /* signed off before */
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "spyware-authorisation-signoff: %.100s is already signed off", a->id);
+    if (dry)
+        return COMITY_OK;
+    int64_t ai = (int64_t)json_integer_value(x);
+    comity_err rc = add_entry(fw, T_SIGNOFF, rec, body, created, -1, err);
+    if (!rc)
+        s->e[ai].vendor = (int64_t)s->ne - 1;
+    return rc;
+}
+
 const char *cy_spy_notice_author(const comity_framework *fw, const char *id)
 {
     const spy_entry *n = notice_of(fw->spyware, id);
@@ -589,6 +679,8 @@ static comity_err spy_add(comity_framework *fw, enum cy_fw_type t, const comity_
     case T_LICENCE: return add_licence(fw, rec, body, created, dry, err);
     case T_LISTING: return add_listing(fw, rec, body, created, dry, err);
     case T_NOTICE: return add_notice(fw, rec, body, created, dry, err);
+    case T_AUTH: return add_auth(fw, rec, body, created, dry, err);
+    case T_SIGNOFF: return add_signoff(fw, rec, body, created, dry, err);
     default: return add_join(fw, rec, body, created, dry, err);
     }
 }

@@ -27,7 +27,7 @@ GAL="$COMITY_SHARED/data/galaxy/surveillance-vendor.json"
 PEG="$COMITY_SHARED/data/ioc/amnesty/pegasus.stix2"
 cd "$T"
 init_node "$D" hub.example/node
-PARTIES="pk.pkcert pk.mofa fr.sgdsn de.bafa it.uama us.bis un.unoda nl.ncsc"
+PARTIES="pk.pkcert pk.mofa fr.sgdsn fr.cnctr de.bafa it.uama us.bis un.unoda nl.ncsc"
 for p in $PARTIES; do
   "$C" keygen --party "$p" --out "$p.key" >/dev/null 2>&1
   "$C" key show "$p.key" >>peers.keys
@@ -245,10 +245,27 @@ check "... each 2023 US listing linked with its receipt" 2 "$n"
 run it.uama spyware report
 grep -Eq '^us +2021 +0 +0 +2' out && ok "... and as a table" || bad "table: $(cat out)"
 
+# ---- government use under oversight: sealed to the overseer, provable by its receipt ---------
+run fr.sgdsn spyware authorise --to fr.cnctr --set capability=Pegasus --set 'basis=Code de la securite interieure L.853-2' \
+  --set necessity='no other means' --set proportionality='two months, one device' \
+  --set from=2026-01-01T00:00:00Z --set until=2026-03-01T00:00:00Z
+check "France's services record an authorisation, sealed to their overseer" 0 "$rc"
+AUTH=$(cut -d' ' -f1 out)
+run fr.sgdsn spyware signoff "$AUTH" --set decision=approved
+check "... which they may not sign off themselves (exit 1)" 1 "$rc"
+run fr.cnctr spyware signoff "$AUTH" --set decision=approved
+check "the overseer signs it off" 0 "$rc"
+req GET "/v1/records/$AUTH" -H "Authorization: Token $TOK_fr_sgdsn" >/dev/null; cp "$T/body" auth.json
+req GET "/v1/records/$AUTH/receipt" -H "Authorization: Token $TOK_fr_sgdsn" >/dev/null; cp "$T/body" auth.proof
+rc=0; "$C" record verify --receipt auth.proof --log-vkey "$(sed -n 's/^node key (signs its log): //p' "$T/init.out")" \
+  --vkey peers.keys auth.json >/dev/null 2>&1 || rc=$?
+check "its receipt proves offline that it existed when logged" 0 "$rc"
+grep -q 'proportionality' auth.json && bad "the envelope shows the authorisation" || ok "... without showing it"
+
 # ---- sealed records unreadable to non-parties, through every endpoint ----------------------
 # what only sealed bodies hold (the body keys of licences and notices,
 # an end user, a reason, swept domains, an answer)
-NEEDLES='Interior Ministry|"end_user"|"target_kind"|risk of internal|1minto-start|123tramites|licence-suspended'
+NEEDLES='Interior Ministry|"end_user"|"target_kind"|risk of internal|1minto-start|123tramites|licence-suspended|proportionality'
 leaks=0
 leak() { if grep -Eq "$NEEDLES" "$1"; then bad "$2: sealed content"; leaks=$((leaks + 1)); fi; }
 for who in us.bis anon operator; do
@@ -257,10 +274,10 @@ for who in us.bis anon operator; do
     operator) H=(-H "Authorization: Token $OPTOKEN") ;;
     *) H=(-H "Authorization: Token $TOK_us_bis") ;;
   esac
-  for id in "$GRANT" "$DENY" "$NOTICE" "$CASE" "$SIGHT"; do
+  for id in "$GRANT" "$DENY" "$NOTICE" "$CASE" "$SIGHT" "$AUTH"; do
     req GET "/v1/records/$id" "${H[@]}" >/dev/null; leak "$T/body" "$who /v1/records/$id"
   done
-  for ty in spyware-licence spyware-misuse-notice spyware-misuse sighting spyware-misuse-join; do
+  for ty in spyware-licence spyware-misuse-notice spyware-misuse sighting spyware-misuse-join spyware-authorisation; do
     req GET "/v1/records?type=$ty" "${H[@]}" >/dev/null; leak "$T/body" "$who /v1/records?type=$ty"
   done
   for p in "/v1/framework/cases/$CASE" /v1/framework/cases "/v1/framework/spyware/vendors?name=nso%20group" \

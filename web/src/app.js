@@ -35,6 +35,7 @@ import { Log } from './screens/log.js';
 import { Cases } from './screens/cases.js';
 import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
+import { Spyware, SpywareVendor } from './screens/spyware.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -54,6 +55,8 @@ const SCREENS = {
   case: (arg) => html`<${Case} id=${arg} key=${arg} />`,
   'case-new': (arg) => html`<${CaseOpen} mech=${arg} key=${arg} />`,
   alerts: () => html`<${Alerts} api=${api} Screen=${Screen} Status=${Status} />`,
+  spyware: () => html`<${Spyware} />`,
+  'spyware-vendor': (arg) => html`<${SpywareVendor} id=${arg} key=${arg} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.
@@ -67,6 +70,7 @@ const NAV = [
   ['#/directory', 'nav.directory', (r) => r.name === 'directory'],
   ['#/log', 'nav.log', (r) => r.name === 'log'],
   ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
+  ['#/spyware', 'nav.spyware', (r) => r.name === 'spyware' || r.name === 'spyware-vendor'],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every
