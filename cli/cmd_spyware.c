@@ -240,7 +240,8 @@ static int do_vendor(struct spy_args *a, int npos, char **pos)
             print_vendor(j, true);
     } else if (!strcmp(sub, "add") && npos == 1) {
         if (!(st = build_body(a, NULL, &body))) {
-            struct cli_msg m = {.type = "spyware-vendor", .tlp = "clear"};
+            struct cli_msg m = {.type = "spyware-vendor",
+                                .tlp = comity_spyware_tlp("spyware-vendor")};
             st = cli_client_send(cl, &m, body, NULL);
         }
     } else if (!strcmp(sub, "correct") && npos == 2) {
@@ -261,7 +262,8 @@ static int do_vendor(struct spy_args *a, int npos, char **pos)
         else if (!(st = build_body(a, cur, &body))) {
             json_object_set_new(body, "reason", json_string(a->reasons.v[0]));
             const char *refs[1] = {pos[1]};
-            struct cli_msg m = {.type = "spyware-vendor", .tlp = "clear", .refs = refs,
+            struct cli_msg m = {.type = "spyware-vendor",
+                                .tlp = comity_spyware_tlp("spyware-vendor"), .refs = refs,
                                 .nrefs = 1};
             st = cli_client_send(cl, &m, body, NULL);
         }
@@ -278,7 +280,7 @@ static int do_vendor(struct spy_args *a, int npos, char **pos)
 static int post_clear(struct cli_client *cl, const comity_key *k, const char *type,
                       const char *body, long *status)
 {
-    comity_record_params p = {.type = type, .tlp = "clear"};
+    comity_record_params p = {.type = type, .tlp = comity_spyware_tlp(type)};
     comity_error e = {0};
     char *env = NULL;
     size_t el;
@@ -481,7 +483,7 @@ static int do_licence(struct spy_args *a, const char *decision)
     }
     const char *self[1] = {me};
     struct cli_msg m = {.type = "spyware-licence",
-                        .tlp = a->tlp ? a->tlp : "amber",
+                        .tlp = a->tlp ? a->tlp : comity_spyware_tlp("spyware-licence"),
                         .to = a->to.n ? (const char *const *)a->to.v : self,
                         .nto = a->to.n ? a->to.n : 1};
     return cli_client_send(cl, &m, body, NULL);
@@ -513,7 +515,8 @@ static int do_listing(struct spy_args *a)
         json_decref(body);
         return st;
     }
-    struct cli_msg m = {.type = "spyware-listing", .tlp = "clear"};
+    struct cli_msg m = {.type = "spyware-listing",
+                        .tlp = comity_spyware_tlp("spyware-listing")};
     return cli_client_send(cl, &m, body, NULL);
 }
 
@@ -534,7 +537,8 @@ static int do_notice(struct spy_args *a)
     if (!body)
         return CLI_FAIL;
     cli_json_str(body, "product", OPT(O_PRODUCT));
-    struct cli_msg m = {.type = "spyware-misuse-notice", .tlp = a->tlp ? a->tlp : "amber",
+    struct cli_msg m = {.type = "spyware-misuse-notice",
+                        .tlp = a->tlp ? a->tlp : comity_spyware_tlp("spyware-misuse-notice"),
                         .to = (const char *const *)a->to.v, .nto = a->to.n};
     return cli_client_send(cl, &m, body, NULL);
 }
@@ -579,7 +583,8 @@ static int do_check(struct spy_args *a)
             const char *to[1] = {s_(m, "author")}, *refs[1] = {s_(m, "id")};
             json_t *lic = json_array_get(json_object_get(m, "licences"), 0);
             json_t *jb = json_pack("{s:b, s:s}", "licensed", 1, "licence", s_(lic, "id"));
-            struct cli_msg msg = {.type = "spyware-misuse-join", .tlp = "amber", .to = to,
+            struct cli_msg msg = {.type = "spyware-misuse-join",
+                                  .tlp = comity_spyware_tlp("spyware-misuse-join"), .to = to,
                                   .nto = 1, .refs = refs, .nrefs = 1};
             st = jb ? cli_client_send(cl, &msg, jb, NULL) : CLI_FAIL;
         }
@@ -671,7 +676,8 @@ static int do_open(struct spy_args *a, const char *notice)
     if (!st) {
         for (size_t k = 1; k < to.n; k++)
             fprintf(stderr, "comity %s: %s asked to join: it sees the case\n", cl->cmd, to.v[k]);
-        struct cli_msg m = {.type = "spyware-misuse", .tlp = a->tlp ? a->tlp : "amber",
+        struct cli_msg m = {.type = "spyware-misuse",
+                            .tlp = a->tlp ? a->tlp : comity_spyware_tlp("spyware-misuse"),
                             .to = (const char *const *)to.v, .nto = to.n,
                             .refs = (const char *const *)refs.v, .nrefs = refs.n};
         st = cli_client_send(cl, &m, body, NULL);
@@ -717,8 +723,9 @@ static int do_oversight(struct spy_args *a, bool signoff, const char *auth)
     if (st)
         return st;
     const char *to[1] = {signoff ? author : a->to.v[0]}, *refs[1] = {auth};
-    struct cli_msg m = {.type = signoff ? "spyware-authorisation-signoff" : "spyware-authorisation",
-                        .tlp = a->tlp ? a->tlp : "amber+strict", .to = to, .nto = 1,
+    const char *m_type = signoff ? "spyware-authorisation-signoff" : "spyware-authorisation";
+    struct cli_msg m = {.type = m_type,
+                        .tlp = a->tlp ? a->tlp : comity_spyware_tlp(m_type), .to = to, .nto = 1,
                         .refs = refs, .nrefs = signoff ? 1 : 0};
     return cli_client_send(cl, &m, body, NULL);
 }

@@ -1238,6 +1238,13 @@ COMITY_API comity_err comity_framework_custody(const comity_framework *fw,
  * at most cap-1 bytes and a NUL into out; returns the length. */
 COMITY_API size_t comity_spyware_normalise(const char *name, char *out, size_t cap);
 
+/* The sharing level a spyware registry record of `type` takes unless its
+ * author says otherwise: "clear" for vendors and listings (public),
+ * "amber+strict" for oversight records (a state and its overseer),
+ * "amber" for licences, misuse notices, joins and misuse cases.  NULL for
+ * a type not of the registry (docs/spyware.md). */
+COMITY_API const char *comity_spyware_tlp(const char *type);
+
 /* The vendors of a MISP galaxy cluster (text[0..len), like
  * surveillance-vendor.json) as spyware-vendor bodies, each checked against
  * the type's schema: name, synonyms, products, refs, description,

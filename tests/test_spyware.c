@@ -209,6 +209,14 @@ static void test_normalise(void **state)
     assert_string_equal(a, "zerodium\xc3\xa9");
     assert_int_equal(comity_spyware_normalise("abcdef", a, 4), 3);
     assert_string_equal(a, "abc");
+    /* the sharing level each type takes by default */
+    assert_string_equal(comity_spyware_tlp("spyware-vendor"), "clear");
+    assert_string_equal(comity_spyware_tlp("spyware-listing"), "clear");
+    assert_string_equal(comity_spyware_tlp("spyware-licence"), "amber");
+    assert_string_equal(comity_spyware_tlp("spyware-misuse"), "amber");
+    assert_string_equal(comity_spyware_tlp("spyware-authorisation-signoff"), "amber+strict");
+    assert_null(comity_spyware_tlp("spyware-misuse-close"));
+    assert_null(comity_spyware_tlp("notification"));
 }
 
 /* ---- the galaxy's 615 vendors ------------------------------------------------------ */

@@ -195,6 +195,18 @@ const cy_case_type cy_spy_types[] = {
 };
 const size_t cy_spy_ntypes = CY_ARRAY_LEN(cy_spy_types);
 
+const char *comity_spyware_tlp(const char *type)
+{
+    if (!type || strncmp(type, "spyware-", 8) != 0 ||
+        (!cy_spy_type(type) && strcmp(type, "spyware-misuse") != 0))
+        return NULL;
+    if (!strcmp(type, "spyware-vendor") || !strcmp(type, "spyware-listing"))
+        return "clear"; /* the registry and the lists are public */
+    if (!strncmp(type, "spyware-authorisation", 21))
+        return "amber+strict"; /* the state and its overseer alone */
+    return "amber"; /* licences, notices, joins, misuse cases */
+}
+
 const cy_case_type *cy_spy_type(const char *type)
 {
     for (size_t i = 0; type && i < cy_spy_ntypes; i++)
