@@ -1,7 +1,7 @@
 # The front door.  Two commands matter to a newcomer:
 #   make run    install what is needed, build, and show comity working
 #   make test   install what is needed, build with ASan+UBSan, run every test
-# Others: make build, make web, make demo, make demo-cases, make demo-federation, make demo-attribution, make demo-norms, make bench, make fuzz [FUZZ_SECONDS=N], make clean.
+# Others: make build, make web, make demo, make demo-cases, make demo-federation, make demo-attribution, make demo-norms, make demo-spyware, make bench, make fuzz [FUZZ_SECONDS=N], make clean.
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 20
 
@@ -25,7 +25,7 @@ run: build web
 	@scripts/run
 
 # the framework scenario on one machine (hub, two states, the secretariat)
-.PHONY: demo demo-cases demo-federation demo-attribution demo-norms
+.PHONY: demo demo-cases demo-federation demo-attribution demo-norms demo-spyware
 demo: build
 	@scripts/demo
 demo-cases: build
@@ -36,6 +36,8 @@ demo-attribution: build
 	@scripts/demo-attribution
 demo-norms: build
 	@scripts/demo-norms
+demo-spyware: build
+	@scripts/demo-spyware
 
 test: deps
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCOMITY_SANITIZE=ON -DCOMITY_BENCH=OFF >/dev/null

@@ -49,6 +49,7 @@ int cmd_backup(int, char **) WEAK;
 int cmd_restore(int, char **) WEAK;
 int cmd_attribution(int, char **) WEAK;
 int cmd_norm(int, char **) WEAK;
+int cmd_spyware(int, char **) WEAK;
 static int cmd_help(int, char **);
 
 #include "help.inc"
@@ -88,6 +89,7 @@ static const struct cli_command commands[] = {
     {"restore", cmd_restore, "put a node back from a backup and check it", HELP_RESTORE},
     {"attribution", cmd_attribution, "attribution cases: evidence, claims, replies, review", HELP_ATTRIBUTION},
     {"norm", cmd_norm, "norm catalogue, declarations, complaints, disclosures", HELP_NORM},
+    {"spyware", cmd_spyware, "the spyware registry: vendors, licences, listings, misuse", HELP_SPYWARE},
     {"help", cmd_help, "show help for a command", HELP_HELP},
 };
 

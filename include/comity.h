@@ -1281,6 +1281,73 @@ COMITY_API comity_err comity_framework_custody(const comity_framework *fw,
                                                const char *party, char **json,
                                                comity_error *err);
 
+/* ---- the commercial spyware registry (docs/spyware.md) ------------------- */
+
+/* A vendor or product name as the registry compares it: ASCII letters
+ * lowered, every other ASCII byte (spaces, punctuation) dropped, the bytes
+ * of UTF-8 sequences kept ("Q-Cyber" and "q cyber" give "qcyber").  Writes
+ * at most cap-1 bytes and a NUL into out; returns the length. */
+COMITY_API size_t comity_spyware_normalise(const char *name, char *out, size_t cap);
+
+/* The sharing level a spyware registry record of `type` takes unless its
+ * author says otherwise: "clear" for vendors and listings (public),
+ * "amber+strict" for oversight records (a state and its overseer),
+ * "amber" for licences, misuse notices, joins and misuse cases.  NULL for
+ * a type not of the registry (docs/spyware.md). */
+COMITY_API const char *comity_spyware_tlp(const char *type);
+
+/* The vendors of a MISP galaxy cluster (text[0..len), like
+ * surveillance-vendor.json) as spyware-vendor bodies, each checked against
+ * the type's schema: name, synonyms, products, refs, description,
+ * source, source_uuid.  OUT *json: a JSON array (comity_free). */
+COMITY_API comity_err comity_spyware_galaxy_bodies(const char *text, size_t len,
+                                                   char **json, comity_error *err);
+
+/* The vendors bearing `name` (as name or synonym, after
+ * comity_spyware_normalise), each with its current fields, who made and
+ * last changed it, and its public listings and licences:
+ * {"name", "normalised", "vendors": [...]}.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_spyware_lookup(const comity_framework *fw,
+                                                      const char *name, char **json,
+                                                      comity_error *err);
+/* One vendor (its id: its first record's), with its whole history of
+ * versions (author, time, body).  NOTFOUND when none.  OUT *json. */
+COMITY_API comity_err comity_framework_spyware_vendor(const comity_framework *fw,
+                                                      const char *id, char **json,
+                                                      comity_error *err);
+/* The number of vendors in the registry. */
+COMITY_API size_t comity_framework_spyware_count(const comity_framework *fw);
+
+/* No undercut: the denials readable in this handle (a party's client feeds
+ * the ones it opened) by a state other than `party`'s of the same vendor's
+ * product to the same end user: {"denials": [{id, author, state, created,
+ * body}]}.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_spyware_undercut(const comity_framework *fw,
+                                                        const char *party,
+                                                        const char *vendor,
+                                                        const char *product,
+                                                        const char *end_user, char **json,
+                                                        comity_error *err);
+/* The misuse notices readable in this handle, sent to `party` by another
+ * state, that name a product `party`'s state licensed (granted licences
+ * readable here): {"matches": [{id, author, created, body, licences,
+ * joined}]}.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_spyware_matches(const comity_framework *fw,
+                                                       const char *party, char **json,
+                                                       comity_error *err);
+/* The public transparency report, from clear records only: per state (of
+ * the author; of the requester for misuse cases) and year (of a decision's
+ * or listing's date; of a case's opening or closing), licences granted
+ * and denied (in all, by category, by destination), listings, misuse
+ * cases opened and closed.  Each figure is {"count", "records": [ids]}: the
+ * records it counts, whose receipts anyone can verify.  `state` NULL and
+ * `year` 0 take all.  {"source", "state", "year", "records_counted",
+ * "groups": [{state, year, licences, listings, misuse_cases}]} sorted by
+ * state then year.  OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_spyware_report(const comity_framework *fw,
+                                                      const char *state, int year, char **json,
+                                                      comity_error *err);
+
 /* The retention period of a kind of case after its closing: `kind` is
  * "consultation", "preservation", "disclosure" (a preservation case whose
  * data was disclosed), "mla" or "emergency"; `period` is years ("5y",

@@ -701,8 +701,8 @@ static void case_queries(void **state)
     /* the case types and their schemas, for clients that seal bodies */
     assert_int_equal(get(f, IN_MEA, "/v1/framework/case-types", &j), 200);
     /* consultation, preservation, mla, emergency, attribution,
-     * norm-complaint, norm-disclosure */
-    assert_true(json_array_size(json_object_get(j, "mechanisms")) == 7);
+     * norm-complaint, norm-disclosure, spyware-misuse */
+    assert_true(json_array_size(json_object_get(j, "mechanisms")) == 8);
     assert_string_equal(str(json_array_get(json_object_get(j, "mechanisms"), 1), "opens"),
                         "preservation-request");
     json_decref(j);

@@ -312,6 +312,7 @@ extern const cy_mech cy_mech_mla;
 extern const cy_mech cy_mech_emergency;
 extern const cy_mech cy_mech_attribution; /* attribution.c */
 extern const cy_mech cy_mech_norm_complaint, cy_mech_norm_disclosure; /* norm_*.c */
+extern const cy_mech cy_mech_spyware_misuse; /* spyware_misuse.c */
 
 /* Names of profiles and deadline columns, for the public setters. */
 extern const char *const cy_profile_names[CY_PROFILE_COUNT];

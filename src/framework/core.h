@@ -91,6 +91,8 @@ struct comity_framework {
     struct cy_retention *retention; /* owned: retention, destructions
                                        (retention.c) */
     struct cy_norms *norms;  /* owned: catalogue, declarations (norms.c) */
+    struct cy_spyware *spyware;     /* owned: the spyware registry
+                                       (spyware.c) */
     /* The case mechanisms (registry.c), set by core.c before any init. */
     const struct cy_mech *const *case_mechs;
     size_t ncase_mechs;
@@ -139,6 +141,7 @@ extern const cy_fw_mech cy_fw_mech_cases;     /* case.c */
 extern const cy_fw_mech cy_fw_mech_custody;   /* custody.c */
 extern const cy_fw_mech cy_fw_mech_retention; /* retention.c */
 extern const cy_fw_mech cy_fw_mech_norms;     /* norms.c */
+extern const cy_fw_mech cy_fw_mech_spyware;   /* spyware.c */
 
 /* registry.c: the mechanisms, and the case mechanisms. */
 extern const cy_fw_mech *const cy_fw_mechs[];

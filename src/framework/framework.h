@@ -28,7 +28,8 @@ enum cy_fw_type {
     CY_FW_CASE,       /* a case mechanism's type (case.c) */
     CY_FW_CUSTODY,    /* chain of custody of a case's items (custody.c) */
     CY_FW_DESTRUCTION, /* a destruction record (retention.c) */
-    CY_FW_NORM         /* the norm catalogue and declarations (norms.c) */
+    CY_FW_NORM,        /* the norm catalogue and declarations (norms.c) */
+    CY_FW_SPYWARE      /* the spyware registry's records (spyware.c) */
 };
 
 /* The type for a record type name, CY_FW_NONE if not ruled here: the

@@ -18,20 +18,23 @@
 
 #include "framework/custody.h"
 #include "framework/norms.h"
+#include "framework/spyware.h"
 
 const cy_fw_mech *const cy_fw_mechs[] = {&cy_fw_mech_directory,
                                          &cy_fw_mech_messages,
                                          &cy_fw_mech_cases,
                                          &cy_fw_mech_custody,
                                          &cy_fw_mech_retention,
-                                         &cy_fw_mech_norms};
+                                         &cy_fw_mech_norms,
+                                         &cy_fw_mech_spyware};
 const size_t cy_fw_nmechs = CY_ARRAY_LEN(cy_fw_mechs);
 
 const cy_mech *const cy_case_mechs[] = {&cy_mech_consultation,
                                         &cy_mech_preservation, &cy_mech_mla,
                                         &cy_mech_emergency,
                                         &cy_mech_attribution,
-                                        &cy_mech_norm_complaint, &cy_mech_norm_disclosure};
+                                        &cy_mech_norm_complaint, &cy_mech_norm_disclosure,
+                                        &cy_mech_spyware_misuse};
 const size_t cy_case_nmechs = CY_ARRAY_LEN(cy_case_mechs);
 
 enum cy_fw_type cy_fw_type_of(const char *type)
@@ -45,6 +48,8 @@ enum cy_fw_type cy_fw_type_of(const char *type)
         return CY_FW_DESTRUCTION;
     if (cy_norm_type(type))
         return CY_FW_NORM;
+    if (cy_spy_type(type))
+        return CY_FW_SPYWARE;
     return cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL)
                ? CY_FW_CASE
                : CY_FW_NONE;
@@ -77,6 +82,8 @@ comity_err comity_framework_check_body(const char *type, const char *body,
         rc = cy_case_check_body(&cy_destruction_type, j, err);
     } else if (t == CY_FW_NORM) {
         rc = cy_case_check_body(cy_norm_type(type), j, err);
+    } else if (t == CY_FW_SPYWARE) {
+        rc = cy_case_check_body(cy_spy_type(type), j, err);
     } else {
         rc = cy_fw_check(t, j, err);
     }

@@ -569,7 +569,8 @@ comity_err cy_fw_check(enum cy_fw_type ty, const json_t *b, comity_error *err)
     case CY_FW_CASE:        /* case.c checks its own types, */
     case CY_FW_CUSTODY:     /* custody.c its own */
     case CY_FW_DESTRUCTION: /* and retention.c its own, */
-    case CY_FW_NORM:        /* and the norm files theirs */
+    case CY_FW_NORM:        /* the norm files theirs, */
+    case CY_FW_SPYWARE:     /* spyware.c its own */
         return COMITY_OK;
     case CY_FW_NONE: break;
     }

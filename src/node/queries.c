@@ -22,6 +22,11 @@
  *                                (docs/norms.md)
  *   /v1/framework/case-types     the case record types and their body
  *                                schemas (for clients that seal bodies)
+ *   /v1/framework/spyware/vendors?name=N   the registry's vendors bearing a
+ *                                name (docs/spyware.md); /vendors/{id} one
+ *                                with its history (public records only)
+ *   /v1/framework/spyware/report?state=S&year=Y   the transparency report
+ *                                (clear records only)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
  * rules (who may read which inbox, what a message is); this file reads
@@ -709,6 +714,71 @@ static void norms(cy_req *r, cy_resp *w)
     lib_answer(r, w, rc, text, &e);
 }
 
+/* ---- /v1/framework/spyware/vendors -------------------------------------------------- */
+
+static int name_arg(void *ctx, const char *key, const char *value)
+{
+    const char **a = ctx;
+    if (strcmp(key, "name") != 0 || a[0] || !value)
+        return a[1] = key, 1;
+    a[0] = value;
+    return 0;
+}
+
+/* The spyware registry: lookup by name (?name=), or one vendor (id). */
+static void spyware_vendors(cy_req *r, cy_resp *w, const char *id)
+{
+    const char *a[2] = {NULL, NULL}; /* name, a bad argument */
+    if (cy_req_args(r, name_arg, a) || a[1] || (!id && !a[0]) || (id && a[0])) {
+        fw_error(r, w, 400, "query", "parameter '%.64s': want name=NAME (or a vendor id "
+                 "in the path, and no parameter)", a[1] ? a[1] : "name");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+    comity_err rc = id ? comity_framework_spyware_vendor(fw, id, &text, &e)
+                       : comity_framework_spyware_lookup(fw, a[0], &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
+struct spy_report_args {
+    const char *state, *bad;
+    int year;
+};
+
+static int spy_report_arg(void *ctx, const char *key, const char *value)
+{
+    struct spy_report_args *a = ctx;
+    char *end = NULL;
+    long y = value ? strtol(value, &end, 10) : 0;
+    if (!strcmp(key, "state") && !a->state && state_valid(value))
+        a->state = value;
+    else if (!strcmp(key, "year") && !a->year && end && !*end && y >= 1970 && y <= 9999)
+        a->year = (int)y;
+    else
+        a->bad = key;
+    return a->bad ? 1 : 0;
+}
+
+/* The spyware registry's transparency report (the library's figures). */
+static void spyware_report(cy_req *r, cy_resp *w)
+{
+    struct spy_report_args a = {0};
+    if (cy_req_args(r, spy_report_arg, &a) || a.bad) {
+        fw_error(r, w, 400, "query", "parameter '%.64s' is unknown, repeated or malformed "
+                 "(state=XX, year=YYYY)", a.bad ? a.bad : "?");
+        return;
+    }
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = comity_framework_spyware_report(cy_fw_live_lock(r->node->fw), a.state,
+                                                    a.year, &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -752,6 +822,16 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
             retention(r, w);
         else
             fw_error(r, w, 404, "path", "no such endpoint: %s", r->url);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "spyware") &&
+        !strcmp(r->segs[3], "report")) {
+        spyware_report(r, w);
+        return;
+    }
+    if (!strcmp(s1, "framework") && (r->nseg == 4 || r->nseg == 5) &&
+        !strcmp(r->segs[2], "spyware") && !strcmp(r->segs[3], "vendors")) {
+        spyware_vendors(r, w, r->nseg == 5 ? r->segs[4] : NULL);
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "messages")) {

@@ -36,6 +36,7 @@ import { Cases } from './screens/cases.js';
 import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
 import { Attribution } from './screens/attribution.js';
+import { Spyware, SpywareVendor } from './screens/spyware.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -56,6 +57,8 @@ const SCREENS = {
   'case-new': (arg) => html`<${CaseOpen} mech=${arg} key=${arg} />`,
   alerts: () => html`<${Alerts} api=${api} Screen=${Screen} Status=${Status} />`,
   attribution: (arg) => html`<${Attribution} id=${arg} key=${arg} />`,
+  spyware: () => html`<${Spyware} />`,
+  'spyware-vendor': (arg) => html`<${SpywareVendor} id=${arg} key=${arg} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.
@@ -69,6 +72,7 @@ const NAV = [
   ['#/directory', 'nav.directory', (r) => r.name === 'directory'],
   ['#/log', 'nav.log', (r) => r.name === 'log'],
   ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
+  ['#/spyware', 'nav.spyware', (r) => r.name === 'spyware' || r.name === 'spyware-vendor'],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every

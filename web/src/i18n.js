@@ -204,7 +204,25 @@ const en = {
   'cf.activity_until': 'Activity until', 'cf.sectors': 'Sectors', 'cf.actions': 'Actions taken',
   'cf.product': 'Product', 'cf.vendor': 'Vendor', 'cf.versions': 'Versions affected',
   'cf.cves': 'CVE ids', 'cf.embargo_days': 'Embargo (days)', 'cf.exploited': 'Exploited in the wild',
-  'cf.fix': 'Fix (version or patch)', 'cf.advisory': 'Advisory', 'cf.evidence': 'Evidence of exploitation',
+  'cf.fix': 'Fix (version or patch)', 'cf.advisory': 'Advisory', 'cf.evidence': 'Evidence',
+  // spyware registry (docs/spyware.md): the misuse case's forms
+  'mech.spyware-misuse': 'Spyware misuse case', 'case.new.spyware-misuse': 'Report spyware misuse',
+  'case.new.spyware-misuse.help': 'Names the vendor and product, the sector and the kind of target; no one\'s name. refs[0] is the misuse notice your state sent; the states that asked to join it go in To after the requested party.',
+  'act.spyware-misuse': 'Open the misuse case', 'act.spyware-misuse-evidence': 'Add evidence',
+  'act.spyware-misuse-answer': 'Answer (measure taken)', 'act.spyware-misuse-close': 'Close the case',
+  'cf.sector': 'Sector',
+  'cf.target_kind': 'Kind of target', 'cf.targets': 'Number of targets', 'cf.first_seen': 'First seen',
+  'cf.last_seen': 'Last seen', 'cf.indicators': 'Indicators (count)',
+  'cf.sightings': 'Sightings (count)', 'cf.measure': 'Measure taken',
+  'nav.spyware': 'Spyware registry', 'spyware.title': 'Commercial spyware registry',
+  'spyware.help': 'Vendors and products, entities listed by states and regimes, licences published in clear. Every entry is a signed record; a correction is a new version with its author.',
+  'spyware.search': 'Any name or synonym of a vendor', 'spyware.find': 'Find',
+  'spyware.found': '{n} vendor(s) bear this name (compared as "{norm}").',
+  'spyware.synonyms': 'Also known as', 'spyware.products': 'Products', 'spyware.listings': 'Listings',
+  'spyware.licences': 'Licences published in clear', 'spyware.history': 'Versions',
+  'spyware.made': 'Entered by', 'spyware.changed': 'Last changed by', 'spyware.versions': '{n} version(s)',
+  'spyware.listed': 'listed by {by} ({regime}) as {entity} on', 'spyware.nolistings': 'Not listed.',
+  'spyware.nolicences': 'No licence published in clear.',
 };
 
 const fr = {
@@ -354,7 +372,17 @@ const fr = {
   'cf.activity_until': 'Activité jusqu\'au', 'cf.sectors': 'Secteurs', 'cf.actions': 'Mesures prises',
   'cf.product': 'Produit', 'cf.vendor': 'Fournisseur', 'cf.versions': 'Versions concernées',
   'cf.cves': 'Identifiants CVE', 'cf.embargo_days': 'Embargo (jours)', 'cf.exploited': 'Exploitée dans la nature',
-  'cf.fix': 'Correctif (version ou patch)', 'cf.advisory': 'Avis', 'cf.evidence': 'Preuves d\'exploitation',
+  'cf.fix': 'Correctif (version ou patch)', 'cf.advisory': 'Avis', 'cf.evidence': 'Preuves',
+  // spyware registry (docs/spyware.md)
+  'mech.spyware-misuse': 'Usage abusif de logiciel espion', 'case.new.spyware-misuse': 'Signaler un usage abusif de logiciel espion',
+  'case.new.spyware-misuse.help': 'Nomme le fournisseur et le produit, le secteur et le type de cible ; aucun nom de personne. refs[0] est l\'avis envoyé par votre État ; les États qui ont demandé à le rejoindre suivent la partie sollicitée dans À.',
+  'act.spyware-misuse': 'Ouvrir le dossier', 'act.spyware-misuse-evidence': 'Ajouter une preuve',
+  'act.spyware-misuse-answer': 'Répondre (mesure prise)', 'act.spyware-misuse-close': 'Clore le dossier',
+  'cf.sector': 'Secteur',
+  'cf.target_kind': 'Type de cible', 'cf.targets': 'Nombre de cibles', 'cf.first_seen': 'Vu pour la première fois',
+  'cf.last_seen': 'Vu pour la dernière fois', 'cf.indicators': 'Indicateurs (nombre)',
+  'cf.sightings': 'Observations (nombre)', 'cf.measure': 'Mesure prise',
+  'nav.spyware': 'Registre des logiciels espions',
 };
 
 const ar = {
@@ -503,7 +531,17 @@ const ar = {
   'cf.activity_until': 'النشاط حتى', 'cf.sectors': 'القطاعات', 'cf.actions': 'الإجراءات المتخذة',
   'cf.product': 'المنتج', 'cf.vendor': 'المورّد', 'cf.versions': 'الإصدارات المتأثرة',
   'cf.cves': 'معرّفات CVE', 'cf.embargo_days': 'حظر النشر (أيام)', 'cf.exploited': 'مستغلة فعليًا',
-  'cf.fix': 'الإصلاح (إصدار أو رقعة)', 'cf.advisory': 'النشرة الأمنية', 'cf.evidence': 'أدلة الاستغلال',
+  'cf.fix': 'الإصلاح (إصدار أو رقعة)', 'cf.advisory': 'النشرة الأمنية', 'cf.evidence': 'الأدلة',
+  // spyware registry (docs/spyware.md)
+  'mech.spyware-misuse': 'إساءة استخدام برامج التجسس', 'case.new.spyware-misuse': 'الإبلاغ عن إساءة استخدام برنامج تجسس',
+  'case.new.spyware-misuse.help': 'يذكر المورّد والمنتج والقطاع ونوع الهدف، دون أي اسم شخص. refs[0] هو الإشعار الذي أرسلته دولتك؛ وتُضاف الدول التي طلبت الانضمام بعد الطرف المطلوب في خانة إلى.',
+  'act.spyware-misuse': 'فتح الملف', 'act.spyware-misuse-evidence': 'إضافة دليل',
+  'act.spyware-misuse-answer': 'الرد (الإجراء المتخذ)', 'act.spyware-misuse-close': 'إغلاق الملف',
+  'cf.sector': 'القطاع',
+  'cf.target_kind': 'نوع الهدف', 'cf.targets': 'عدد الأهداف', 'cf.first_seen': 'أول رصد',
+  'cf.last_seen': 'آخر رصد', 'cf.indicators': 'المؤشرات (العدد)',
+  'cf.sightings': 'عمليات الرصد (العدد)', 'cf.measure': 'الإجراء المتخذ',
+  'nav.spyware': 'سجل برامج التجسس',
 };
 
 export const CATALOGS = { en, fr, ar };
