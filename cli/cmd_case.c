@@ -196,7 +196,7 @@ static int do_list(struct case_args *a)
     if (a->party && cli_query_add(&q, "party", a->party))
         return CLI_FAIL;
     char path[512];
-    snprintf(path, sizeof path, "/v1/framework/cases%s%s", q ? "?" : "", q ? q + 1 : "");
+    snprintf(path, sizeof path, "/v1/framework/cases%s%s", q ? "?" : "", q ? q : "");
     free(q);
     json_t *j = NULL;
     int st = cli_client_get_json(a->cl, path, &j);

@@ -76,6 +76,10 @@ grep "$P2" out | grep -q OVERDUE && ok "the unconfirmed request is overdue in th
 run pk.fia case list
 grep -A3 "$P2" out | grep answer | grep -q OVERDUE && ok "... and in the requested state's, on its answer clock" || bad "list: $(cat out)"
 grep -A3 "$P1" out | grep -q 'mla-request' && ok "the confirmed one shows the MLA clock" || bad "list: $(cat out)"
+printf 'url = %s\ntoken = %s\nkeys = ../peers.keys\n' "$URL" "$OPTOKEN" >conf/operator.conf
+run operator case list --party pk.fia
+check "the operator lists a party's cases (--party)" 0 "$rc"
+grep -q "$P1" out && ok "... the party's case is listed" || bad "list --party: $(cat out) $(cat err)"
 
 # ---- the standing rule: sealed case content to a third party and the operator -------------
 TU=$TOK_un_oda
