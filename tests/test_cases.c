@@ -372,8 +372,7 @@ static void test_schemas_published(void **state)
             json_decref(body);
         }
     }
-    assert_int_equal(types, 33); /* 11 + 6 + 7 + 5: evidence-close in each evidence mechanism;
-                                    4: spyware misuse */
+    assert_int_equal(types, 29); /* 11 + 6 + 7 + 5: evidence-close in each evidence mechanism */
     assert_int_equal(six, 6);
     json_decref(j);
 }
