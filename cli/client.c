@@ -243,6 +243,50 @@ int cli_client_get_json(const struct cli_client *cl, const char *path, json_t **
     return st;
 }
 
+int cli_body_build(const char *cmd, const char *body_file, json_t *start,
+                   const struct cli_list *sets, json_t **out)
+{
+    json_t *b = start;
+    if (!b && body_file) {
+        comity_error e = {0};
+        char *text;
+        size_t len;
+        if (comity_read_file(body_file, COMITY_RECORD_MAX, &text, &len, &e))
+            return cli_error(cmd, &e);
+        json_error_t je;
+        b = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+        free(text);
+        if (!json_is_object(b)) {
+            json_decref(b);
+            return cli_usage(cmd, "--body %s: want a JSON object (line %d: %s)", body_file,
+                             je.line, je.text);
+        }
+    } else if (!b && !(b = json_object())) {
+        return CLI_FAIL;
+    }
+    for (size_t i = 0; i < sets->n; i++) {
+        const char *eq = strchr(sets->v[i], '=');
+        if (!eq || eq == sets->v[i]) {
+            json_decref(b);
+            return cli_usage(cmd, "--set %s: want FIELD=VALUE", sets->v[i]);
+        }
+        char *key = strndup(sets->v[i], (size_t)(eq - sets->v[i]));
+        json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
+        if (!v || json_is_string(v)) {
+            json_decref(v);
+            v = json_string(eq + 1);
+        }
+        if (!key || !v || json_object_set_new(b, key, v)) {
+            free(key);
+            json_decref(b);
+            return CLI_FAIL;
+        }
+        free(key);
+    }
+    *out = b;
+    return CLI_OK;
+}
+
 int cli_query_add(char **q, const char *key, const char *value)
 {
     CURL *c = curl_easy_init();

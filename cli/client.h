@@ -87,6 +87,15 @@ int cli_client_get_json(const struct cli_client *cl, const char *path, json_t **
  * may start NULL).  Returns 0 or CLI_FAIL. */
 int cli_query_add(char **q, const char *key, const char *value);
 
+/* A record body from --body FILE (a JSON object of at most
+ * COMITY_RECORD_MAX bytes, duplicate keys refused), or `start` (taken) when
+ * given, or {}; then each --set FIELD=VALUE of `sets`, a VALUE that reads
+ * as JSON (a number, true, an array...) taken as such, else as a string.
+ * `cmd` names the command in errors.  OUT *out: a new reference
+ * (json_decref).  The one copy for `comity case`, `norm` and `spyware`. */
+int cli_body_build(const char *cmd, const char *body_file, json_t *start,
+                   const struct cli_list *sets, json_t **out);
+
 /* Signs body (a JSON object) as a record with params p by `key`; when p's
  * TLP seals (comity_tlp_sealed), seals to the age recipients that
  * comity_record_seal_recipients resolves for p's `to` from keys (a bare

@@ -80,40 +80,7 @@ static int on_opt(void *ctx, int c, const char *arg)
 /* The body from --body FILE then --set FIELD=VALUE.  OUT *out. */
 static int build_body(struct case_args *a, json_t **out)
 {
-    json_t *b = NULL;
-    if (a->body) {
-        comity_error e = {0};
-        char *text;
-        size_t len;
-        if (comity_read_file(a->body, COMITY_RECORD_MAX, &text, &len, &e))
-            return cli_error("case: --body", &e);
-        json_error_t je;
-        b = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-        free(text);
-        if (!json_is_object(b)) {
-            json_decref(b);
-            return cli_usage(a->cl->cmd, "--body %s: want a JSON object (line %d: %s)", a->body,
-                             je.line, je.text);
-        }
-    } else if (!(b = json_object())) {
-        return CLI_FAIL;
-    }
-    for (size_t i = 0; i < a->set.n; i++) {
-        char *eq = strchr(a->set.v[i], '=');
-        if (!eq || eq == a->set.v[i]) {
-            json_decref(b);
-            return cli_usage(a->cl->cmd, "--set %s: want FIELD=VALUE", a->set.v[i]);
-        }
-        *eq = 0;
-        json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-        if (!v || json_is_string(v)) {
-            json_decref(v);
-            v = json_string(eq + 1);
-        }
-        json_object_set_new(b, a->set.v[i], v);
-    }
-    *out = b;
-    return CLI_OK;
+    return cli_body_build(a->cl->cmd, a->body, NULL, &a->set, out);
 }
 
 /* The state a party belongs to (its first label), into st. */

@@ -163,38 +163,7 @@ static void list_free(struct cli_list *l)
  * JSON is taken as such).  OUT *out. */
 static int build_body(struct norm_args *a, json_t **out)
 {
-    json_t *b = NULL;
-    if (a->body) {
-        comity_error e = {0};
-        char *text;
-        size_t len;
-        if (comity_read_file(a->body, COMITY_RECORD_MAX, &text, &len, &e))
-            return cli_error(a->cl->cmd, &e);
-        b = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
-        free(text);
-        if (!json_is_object(b)) {
-            json_decref(b);
-            return cli_usage(a->cl->cmd, "--body %s: want a JSON object", a->body);
-        }
-    } else if (!(b = json_object())) {
-        return CLI_FAIL;
-    }
-    for (size_t i = 0; i < a->set.n; i++) {
-        char *eq = strchr(a->set.v[i], '=');
-        if (!eq || eq == a->set.v[i]) {
-            json_decref(b);
-            return cli_usage(a->cl->cmd, "--set %s: want FIELD=VALUE", a->set.v[i]);
-        }
-        *eq = 0;
-        json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-        if (!v || json_is_string(v)) {
-            json_decref(v);
-            v = json_string(eq + 1);
-        }
-        json_object_set_new(b, a->set.v[i], v);
-    }
-    *out = b;
-    return CLI_OK;
+    return cli_body_build(a->cl->cmd, a->body, NULL, &a->set, out);
 }
 
 static const char *s_(json_t *o, const char *k)

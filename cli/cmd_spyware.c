@@ -85,35 +85,7 @@ static const char *s_(const json_t *o, const char *k)
  * JSON is taken as such).  OUT *out (json_decref). */
 static int build_body(struct spy_args *a, json_t *start, json_t **out)
 {
-    json_t *b = start;
-    if (!b && a->body) {
-        json_error_t je;
-        b = json_load_file(a->body, JSON_REJECT_DUPLICATES, &je);
-        if (!json_is_object(b)) {
-            json_decref(b);
-            return cli_usage(a->cl->cmd, "--body %s: want a JSON object (line %d: %s)",
-                             a->body, je.line, je.text);
-        }
-    } else if (!b && !(b = json_object())) {
-        return CLI_FAIL;
-    }
-    for (size_t i = 0; i < a->set.n; i++) {
-        const char *eq = strchr(a->set.v[i], '=');
-        if (!eq || eq == a->set.v[i]) {
-            json_decref(b);
-            return cli_usage(a->cl->cmd, "--set %s: want FIELD=VALUE", a->set.v[i]);
-        }
-        char key[128];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - a->set.v[i]), a->set.v[i]);
-        json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
-        if (!v || json_is_string(v)) {
-            json_decref(v);
-            v = json_string(eq + 1);
-        }
-        json_object_set_new(b, key, v);
-    }
-    *out = b;
-    return CLI_OK;
+    return cli_body_build(a->cl->cmd, a->body, start, &a->set, out);
 }
 
 /* GET /v1/framework/spyware/vendors?name=NAME.  OUT *out. */
