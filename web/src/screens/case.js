@@ -40,7 +40,7 @@ function CaseBody({ rec, type }) {
 
 function Clocks({ clocks }) {
   if (!clocks.length) return html`<p class="empty">${t('case.noclock')}</p>`;
-  return html`<div class="table-wrap"><table aria-label=${t('case.clocks')}><thead><tr>
+  return html`<div class="table-wrap" role="region" tabindex="0" aria-label=${t('case.clocks')}><table aria-label=${t('case.clocks')}><thead><tr>
     <th scope="col">${t('case.clock')}</th><th scope="col">${t('case.who')}</th>
     <th scope="col">${t('case.started')}</th><th scope="col">${t('col.due')}</th>
     <th scope="col">${t('col.state')}</th></tr></thead>
@@ -54,7 +54,7 @@ function Clocks({ clocks }) {
 // record opened here when the case is sealed.
 function Tasks({ tasks, recs }) {
   if (!tasks.length) return null;
-  return html`<h2>${t('case.tasks')}</h2><div class="table-wrap"><table aria-label=${t('case.tasks')}><thead><tr>
+  return html`<h2>${t('case.tasks')}</h2><div class="table-wrap" role="region" tabindex="0" aria-label=${t('case.tasks')}><table aria-label=${t('case.tasks')}><thead><tr>
     <th scope="col">${t('cf.what')}</th><th scope="col">${t('cf.owner')}</th><th scope="col">${t('col.due')}</th>
     <th scope="col">${t('col.state')}</th></tr></thead>
     <tbody>${tasks.map((k) => { const b = (recs[k.id] && recs[k.id].body) || {};

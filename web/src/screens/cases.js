@@ -37,7 +37,7 @@ export function Cases() {
     <nav aria-label=${t('cases.open')}><ul class="actions">
       ${OPENINGS.map(([m, k]) => html`<li><a href=${`#/case-new/${m}`}>${t(k)}</a></li>`)}</ul></nav>
     <${Status} msg=${msg} />
-    ${data ? (rows.length ? html`<div class="table-wrap"><table class="cases" aria-label=${t('cases.caption')}><thead><tr>
+    ${data ? (rows.length ? html`<div class="table-wrap" role="region" tabindex="0" aria-label=${t('cases.caption')}><table class="cases" aria-label=${t('cases.caption')}><thead><tr>
         <th scope="col">${t('col.due')}</th><th scope="col">${t('cases.col.case')}</th>
         <th scope="col">${t('col.state')}</th><th scope="col">${t('cases.col.role')}</th>
         <th scope="col">${t('cases.col.parties')}</th><th scope="col">${t('cases.col.clock')}</th></tr></thead>

@@ -82,7 +82,7 @@ function History({ entries, states }) {
     <div class="field"><label for="dir-state">${t('dir.state')}</label>
       <select id="dir-state" value=${state} onChange=${(ev) => setState(ev.target.value)}>
         <option value="">${t('all')}</option>${states.map((s) => html`<option value=${s}>${s}</option>`)}</select></div>
-    ${items.length ? html`<div class="table-wrap"><table aria-labelledby="dir-history"><thead><tr>
+    ${items.length ? html`<div class="table-wrap" role="region" tabindex="0" aria-labelledby="dir-history"><table aria-labelledby="dir-history"><thead><tr>
       <th scope="col">${t('dir.when')}</th><th scope="col">${t('dir.col.state')}</th><th scope="col">${t('dir.kind')}</th>
       <th scope="col">${t('dir.change')}</th><th scope="col">${t('dir.by')}</th></tr></thead>
       <tbody>${items.map(({ e, h, c }) => html`<tr><td><${Time} t=${h.created} /></td><td>${e.state}</td><td>${e.kind}</td>

@@ -31,7 +31,7 @@ function Items({ id, caption, items, empty, loaded, total, more }) {
   if (!items.length) return html`<h2 id=${id}>${caption}</h2><p class="empty">${empty}</p>${button}`;
   const rows = sortItems(items);
   return html`<h2 id=${id}>${caption}</h2>
-    <div class="table-wrap"><table class="inbox" aria-labelledby=${id}><thead><tr>
+    <div class="table-wrap" role="region" tabindex="0" aria-labelledby=${id}><table class="inbox" aria-labelledby=${id}><thead><tr>
       <th scope="col">${t('col.due')}</th><th scope="col">${t('col.message')}</th><th scope="col">${t('col.from')}</th>
       <th scope="col">${t('col.to')}</th><th scope="col">${t('col.state')}</th><th scope="col">${t('col.expects')}</th>
       <th scope="col">${t('col.severity')}</th><th scope="col">${t('col.sector')}</th></tr></thead>

@@ -62,7 +62,7 @@ function Chart({ id, label, unit, w, series, range }) {
     <figcaption id=${`${id}-cap`}>${label}</figcaption>
     <div ref=${box} role="img" aria-labelledby=${`${id}-cap`} aria-describedby=${`${id}-data`}></div>
     <details><summary>${t('pings.data')}</summary>
-      <div class="table-wrap"><table id=${`${id}-data`} aria-label=${label}><thead><tr><th scope="col">${t('pings.weekto')}</th>
+      <div class="table-wrap" role="region" tabindex="0" aria-label=${label}><table id=${`${id}-data`} aria-label=${label}><thead><tr><th scope="col">${t('pings.weekto')}</th>
         ${w.names.map((n) => html`<th scope="col">${n}</th>`)}</tr></thead>
       <tbody>${w.ends.map((e, i) => html`<tr><td><${Time} t=${new Date(e).toISOString()} /></td>
         ${w.names.map((n) => html`<td>${series[n][i] === null ? '—' : `${series[n][i].toFixed(series[n][i] % 1 ? 1 : 0)} ${unit}`}</td>`)}</tr>`)}</tbody></table></div>
@@ -82,7 +82,7 @@ export function Pings() {
   return html`<${Screen} title=${t('pings.title')}>
     <${Status} msg=${msg} />
     ${data && html`<p>${t('pings.period')} <${Time} t=${data.from} /> – <${Time} t=${data.to} />.</p>
-      ${data.rows.length ? html`<div class="table-wrap"><table aria-label=${t('pings.caption')}><thead><tr>
+      ${data.rows.length ? html`<div class="table-wrap" role="region" tabindex="0" aria-label=${t('pings.caption')}><table aria-label=${t('pings.caption')}><thead><tr>
         <th scope="col">${t('pings.contact')}</th><th scope="col">${t('pings.kind')}</th><th scope="col">${t('pings.count')}</th>
         <th scope="col">${t('pings.answered')}</th><th scope="col">${t('pings.p50')}</th><th scope="col">${t('pings.p90')}</th>
         <th scope="col">${t('pings.unanswered')}</th></tr></thead>
