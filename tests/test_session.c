@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "node/enrol.h"
 #include "node/session.h"
 #include "node/web.h"
 #include "util/testutil.h"
@@ -25,6 +26,7 @@ static comity_node *node;
 static char base[128];
 static comity_key *key_a, *key_b;
 static char set_cookie[512];
+static char op_token[128];
 
 static void clock_at(const char *t) { setenv("COMITY_FAKE_NOW", t, 1); }
 
@@ -131,6 +133,7 @@ static int setup(void **state)
     comity_error e = {0};
     if (comity_node_init(dir, &o, &made, &e) || comity_node_open(dir, &node, &e))
         fail_msg("%s", e.msg);
+    snprintf(op_token, sizeof op_token, "%s", made.operator_token);
     comity_node_created_free(&made);
     if (comity_key_generate("pk.mofa", &key_a, &e) || comity_key_generate("in.mea", &key_b, &e))
         fail_msg("%s", e.msg);
@@ -342,6 +345,371 @@ static void test_static(void **state)
     assert_int_equal(http("DELETE", "/index.html", NULL, NULL, false, NULL, NULL), 404);
 }
 
+/* ---- the operator's login, registration requests ---- */
+
+/* Logs the operator in with `tok`; OUT cookie and csrf.  The status. */
+static long login_operator(const char *tok, char cookie[256], char csrf[128])
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", tok);
+    json_t *v = NULL;
+    long st = http("POST", "/v1/session/operator", NULL, NULL, true, body, &v);
+    if (st == 201) {
+        snprintf(cookie, 256, "%.*s", (int)strcspn(set_cookie, ";"), set_cookie);
+        snprintf(csrf, 128, "%s", json_string_value(json_object_get(v, "csrf")));
+        assert_string_equal(json_string_value(json_object_get(v, "role")), "operator");
+    }
+    json_decref(v);
+    return st;
+}
+
+/* A registration request by k (fields overridable: NULL keeps k's own),
+ * signed over the text for `origin`, as the browser makes it.  OUT q. */
+static void make_req(cy_enrol_req *q, const comity_key *k, const char *origin,
+                     const char *party, const char *note, const char *created)
+{
+    memset(q, 0, sizeof *q);
+    snprintf(q->party, sizeof q->party, "%s", party ? party : comity_key_party(k));
+    snprintf(q->vkey, sizeof q->vkey, "%s", comity_key_vkey(k));
+    snprintf(q->recipient, sizeof q->recipient, "%s", comity_key_recipient(k));
+    snprintf(q->note, sizeof q->note, "%s", note ? note : "");
+    if (created)
+        snprintf(q->created, sizeof q->created, "%s", created);
+    else
+        cy_time_format_ms(q->created, cy_now_ms());
+    cy_buf b;
+    cy_buf_init(&b, 4096);
+    assert_int_equal(cy_enrol_text(origin, q, &b, NULL), 0);
+    char sig[128];
+    sign_text(k, (const char *)b.data, sig);
+    cy_buf_free(&b);
+    size_t n = 0;
+    assert_int_equal(cy_b64_decode(q->sig, sizeof q->sig, &n, sig, strlen(sig), CY_B64_STD, NULL),
+                     0);
+}
+
+/* The request as the JSON body the browser posts. */
+static char *req_json(const cy_enrol_req *q)
+{
+    char sig[128];
+    cy_b64_encode(sig, sizeof sig, q->sig, 64, CY_B64_STD);
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "party", q->party, "vkey", q->vkey,
+                          "recipient", q->recipient, "note", q->note, "created", q->created,
+                          "signature", sig);
+    char *out = json_dumps(v, JSON_COMPACT);
+    json_decref(v);
+    return out;
+}
+
+/* Submits q from addr; the error code, message in e. */
+static comity_err submit(const cy_enrol_req *q, const char *addr, comity_error *e)
+{
+    memset(e, 0, sizeof *e);
+    return cy_enrol_submit(node, q, addr, e);
+}
+
+static void test_operator_login(void **state)
+{
+    (void)state;
+    clock_at("2026-12-01T12:00:00.000Z");
+    char cookie[256], csrf[128];
+    assert_int_equal(login_operator("not-the-token", cookie, csrf), 403);
+    /* a party's token is not the operator's */
+    char *ptok = NULL;
+    comity_error e = {0};
+    assert_int_equal(comity_node_party_token(node, "in.mea", &ptok, &e), 0);
+    assert_int_equal(login_operator(ptok, cookie, csrf), 403);
+    comity_free(ptok);
+    assert_int_equal(http("POST", "/v1/session/operator", NULL, NULL, false,
+                          "{\"token\":\"x\"}", NULL),
+                     400); /* the UI header */
+    assert_int_equal(http("POST", "/v1/session/operator", NULL, NULL, true,
+                          "{\"token\":\"x\",\"party\":\"operator\"}", NULL),
+                     400);
+    assert_int_equal(login_operator(op_token, cookie, csrf), 201);
+    json_t *v = NULL;
+    assert_int_equal(http("GET", "/v1/session", cookie, NULL, false, NULL, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "role")), "operator");
+    json_decref(v);
+    assert_int_equal(http("GET", "/v1/registrations", cookie, NULL, false, NULL, NULL), 200);
+    /* a party's session is not the operator's */
+    char pc[256], pcsrf[128];
+    assert_int_equal(login(key_a, pc, pcsrf), 201);
+    assert_int_equal(http("GET", "/v1/registrations", pc, NULL, false, NULL, NULL), 403);
+    assert_int_equal(http("GET", "/v1/registrations", NULL, NULL, true, NULL, NULL), 401);
+    /* a replaced operator token ends the operator's session */
+    char *newtok = NULL;
+    assert_int_equal(comity_node_party_token(node, "operator", &newtok, &e), 0);
+    assert_int_equal(http("GET", "/v1/registrations", cookie, NULL, false, NULL, NULL), 401);
+    snprintf(op_token, sizeof op_token, "%s", newtok);
+    comity_free(newtok);
+    assert_int_equal(login_operator(op_token, cookie, csrf), 201);
+}
+
+/* Every way a request can be wrong, each refused with its own message
+ * (through enrol.c directly, from distinct addresses: the rate limit is
+ * tested over HTTP below). */
+static void test_enrol_refusals(void **state)
+{
+    (void)state;
+    clock_at("2026-12-01T13:00:00.000Z");
+    comity_key *k = NULL, *other = NULL;
+    comity_error e = {0};
+    assert_int_equal(comity_key_generate("fr.mfa", &k, &e), 0);
+    assert_int_equal(comity_key_generate("de.aa", &other, &e), 0);
+    cy_enrol_req q;
+    int a = 0;
+    char addr[32];
+#define ADDR() (snprintf(addr, sizeof addr, "10.0.0.%d", ++a), addr)
+    /* the JSON: not an object, an unknown field, a missing one, a long
+     * one, a bad signature encoding */
+    json_t *j = json_loads("[]", 0, NULL);
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_INVALID);
+    json_decref(j);
+    make_req(&q, k, "test.example", NULL, "hello", NULL);
+    char *body = req_json(&q);
+    j = json_loads(body, 0, NULL);
+    free(body);
+    json_object_set_new(j, "extra", json_true());
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "unknown field \"extra\""));
+    json_object_del(j, "extra");
+    json_t *party = json_incref(json_object_get(j, "party"));
+    json_object_del(j, "party");
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "\"party\" missing"));
+    json_object_set_new(j, "party", json_integer(1));
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_INVALID);
+    json_object_set_new(j, "party", party);
+    char longnote[CY_ENROL_NOTE_MAX + 2];
+    memset(longnote, 'x', sizeof longnote - 1);
+    longnote[sizeof longnote - 1] = 0;
+    json_object_set_new(j, "note", json_string(longnote));
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_TOOBIG);
+    assert_non_null(strstr(e.msg, "\"note\" longer than 280 bytes"));
+    json_object_set_new(j, "note", json_string("hello"));
+    json_object_set_new(j, "signature", json_string("AAAA"));
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "64 bytes"));
+    json_object_set_new(j, "signature", json_string("!!not base64!!"));
+    assert_int_equal(cy_enrol_from_json(j, &q, &e), COMITY_ERR_INVALID);
+    json_decref(j);
+    /* a well-formed request passes (and is queued: refused after) */
+    make_req(&q, k, "test.example", NULL, "Ministère, desk 2", NULL);
+    assert_int_equal(submit(&q, ADDR(), &e), 0);
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_EXISTS);
+    assert_non_null(strstr(e.msg, "already awaits"));
+    assert_int_equal(cy_enrol_decide(node, "fr.mfa", q.vkey, false, &e), 0);
+    /* an invalid party name; a key named for another party */
+    make_req(&q, k, "test.example", "Not_A_Party", NULL, NULL);
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    make_req(&q, k, "test.example", "fr.other", NULL, NULL);
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "verifier key is not named"));
+    /* a bad recipient (after signing: the check comes before the signature) */
+    make_req(&q, k, "test.example", NULL, NULL, NULL);
+    snprintf(q.recipient, sizeof q.recipient, "age1notarecipient");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "age recipient"));
+    /* a note on two lines, with a control byte, not UTF-8 */
+    /* (signed over a clean note: no signer signs these; the note's check
+     * comes first) */
+    make_req(&q, k, "test.example", NULL, "x", NULL);
+    snprintf(q.note, sizeof q.note, "line one\nline two");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "one line"));
+    snprintf(q.note, sizeof q.note, "bell\x07");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    snprintf(q.note, sizeof q.note, "bad \xc3\x28");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "not UTF-8"));
+    /* created: malformed, too old, too far ahead; at the edge: accepted */
+    make_req(&q, k, "test.example", NULL, NULL, "yesterday");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    make_req(&q, k, "test.example", NULL, NULL, "2026-12-01T12:49:59.999Z");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "minutes from the node's clock"));
+    make_req(&q, k, "test.example", NULL, NULL, "2026-12-01T13:10:00.001Z");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_INVALID);
+    /* the signature: by another key, over another node's text, over
+     * another note than the one sent */
+    make_req(&q, other, "test.example", NULL, NULL, NULL);
+    cy_enrol_req q2;
+    make_req(&q2, k, "test.example", NULL, NULL, NULL);
+    memcpy(q2.sig, q.sig, 64);
+    assert_int_equal(submit(&q2, ADDR(), &e), COMITY_ERR_VERIFY);
+    make_req(&q, k, "other.example", NULL, NULL, NULL);
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_VERIFY);
+    assert_non_null(strstr(e.msg, "does not verify"));
+    make_req(&q, k, "test.example", NULL, "what I signed", NULL);
+    snprintf(q.note, sizeof q.note, "what I did not sign");
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_VERIFY);
+    /* a registered name */
+    make_req(&q, key_a, "test.example", NULL, NULL, NULL);
+    assert_int_equal(submit(&q, ADDR(), &e), COMITY_ERR_EXISTS);
+    assert_non_null(strstr(e.msg, "already registered"));
+    /* the edges of created are inside the window */
+    make_req(&q, k, "test.example", NULL, NULL, "2026-12-01T12:50:00.000Z");
+    assert_int_equal(submit(&q, ADDR(), &e), 0);
+    assert_int_equal(cy_enrol_decide(node, "fr.mfa", q.vkey, false, &e), 0);
+    /* deciding what does not await */
+    assert_int_equal(cy_enrol_decide(node, "fr.mfa", q.vkey, true, &e), COMITY_ERR_NOTFOUND);
+#undef ADDR
+    comity_key_free(k);
+    comity_key_free(other);
+}
+
+/* The caps: pending requests, addresses tracked. */
+static void test_enrol_caps(void **state)
+{
+    (void)state;
+    clock_at("2026-12-01T14:00:00.000Z");
+    comity_error e = {0};
+    comity_key *ks[CY_ENROL_PENDING_MAX + 1];
+    cy_enrol_req q;
+    char addr[32], name[32];
+    for (int i = 0; i <= CY_ENROL_PENDING_MAX; i++) {
+        snprintf(name, sizeof name, "zz.o%d", i);
+        assert_int_equal(comity_key_generate(name, &ks[i], &e), 0);
+        make_req(&q, ks[i], "test.example", NULL, NULL, NULL);
+        snprintf(addr, sizeof addr, "10.1.%d.%d", i / 200, i % 200);
+        comity_err rc = submit(&q, addr, &e);
+        assert_int_equal(rc, i < CY_ENROL_PENDING_MAX ? COMITY_OK : COMITY_ERR_TOOBIG);
+    }
+    assert_non_null(strstr(e.msg, "await the operator (the cap)"));
+    json_t *l = cy_enrol_list(node);
+    assert_int_equal(json_array_size(l), CY_ENROL_PENDING_MAX);
+    json_decref(l);
+    for (int i = 0; i <= CY_ENROL_PENDING_MAX; i++) {
+        if (i < CY_ENROL_PENDING_MAX)
+            assert_int_equal(cy_enrol_decide(node, comity_key_party(ks[i]),
+                                             comity_key_vkey(ks[i]), false, &e),
+                             0);
+        comity_key_free(ks[i]);
+    }
+    /* the addresses tracked: CY_ENROL_ADDRS at once, then refused until
+     * the window passes (the requests themselves may be wrong: each
+     * counts) */
+    clock_at("2026-12-01T16:00:00.000Z");
+    memset(&q, 0, sizeof q);
+    int i;
+    comity_err rc = 0;
+    for (i = 0; i <= CY_ENROL_ADDRS; i++) {
+        snprintf(addr, sizeof addr, "10.2.%d.%d", i / 250, i % 250);
+        rc = submit(&q, addr, &e);
+        if (rc != COMITY_ERR_INVALID)
+            break;
+    }
+    assert_int_equal(i, CY_ENROL_ADDRS);
+    assert_int_equal(rc, COMITY_ERR_TOOBIG);
+    assert_non_null(strstr(e.msg, "addresses"));
+    clock_at("2026-12-01T17:00:00.000Z");
+    assert_int_equal(submit(&q, addr, &e), COMITY_ERR_INVALID);
+}
+
+/* The whole path over HTTP: a newcomer's request, the rate limit, the
+ * body cap, the operator's list and decisions, the newcomer's login. */
+static void test_enrol_http(void **state)
+{
+    (void)state;
+    clock_at("2026-12-01T20:00:00.000Z");
+    comity_error e = {0};
+    comity_key *k = NULL, *k2 = NULL;
+    assert_int_equal(comity_key_generate("jp.mofa", &k, &e), 0);
+    assert_int_equal(comity_key_generate("jp.nisc", &k2, &e), 0);
+    char cookie[256], csrf[128];
+    /* not registered: no login yet */
+    assert_int_equal(http("POST", "/v1/session/challenge", NULL, NULL, true,
+                          "{\"party\":\"jp.mofa\"}", NULL),
+                     404);
+    cy_enrol_req q;
+    make_req(&q, k, "test.example", NULL, "Tokyo, cyber desk", NULL);
+    char *body = req_json(&q);
+    json_t *v = NULL;
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, body, &v), 202);
+    assert_string_equal(json_string_value(json_object_get(v, "status")), "pending");
+    json_decref(v);
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, body, &v), 409);
+    json_decref(v);
+    free(body);
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, "not json", NULL), 400);
+    /* the body cap (the body is not read) */
+    char big[CY_ENROL_BODY_MAX + 64];
+    memset(big, ' ', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    big[0] = '{';
+    big[sizeof big - 2] = '}';
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, big, NULL), 413);
+    make_req(&q, k2, "test.example", NULL, NULL, NULL);
+    body = req_json(&q);
+    /* the per-address rate: two counted above (the request, its repeat) */
+    long st = 0;
+    int n = 2;
+    snprintf(q.note, sizeof q.note, "unsigned");
+    char *bad = req_json(&q);
+    while ((st = http("POST", "/v1/registrations", NULL, NULL, false, bad, NULL)) == 400)
+        n++;
+    assert_int_equal(n, CY_ENROL_PER_ADDR);
+    assert_int_equal(st, 429);
+    free(bad);
+    clock_at("2026-12-01T21:00:00.000Z"); /* a new window; created: now */
+    make_req(&q, k2, "test.example", NULL, NULL, NULL);
+    free(body);
+    body = req_json(&q);
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, body, NULL), 202);
+    free(body);
+    /* the operator's list, oldest first */
+    assert_int_equal(login_operator(op_token, cookie, csrf), 201);
+    assert_int_equal(http("GET", "/v1/registrations", cookie, NULL, false, NULL, &v), 200);
+    json_t *a = json_object_get(v, "registrations");
+    assert_int_equal(json_array_size(a), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "party")),
+                        "jp.mofa");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "note")),
+                        "Tokyo, cyber desk");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "address")),
+                        "127.0.0.1");
+    json_decref(v);
+    /* decisions: CSRF, the body's shape, the key the operator saw */
+    char path[64], dec[512];
+    snprintf(path, sizeof path, "/v1/registrations/jp.mofa");
+    snprintf(dec, sizeof dec, "{\"decision\":\"approve\",\"vkey\":\"%s\"}", comity_key_vkey(k));
+    assert_int_equal(http("POST", path, cookie, NULL, false, dec, NULL), 401);
+    assert_int_equal(http("POST", path, cookie, csrf, false, "{\"decision\":\"maybe\",\"vkey\":\"x\"}",
+                          NULL),
+                     400);
+    char wrong[512];
+    snprintf(wrong, sizeof wrong, "{\"decision\":\"approve\",\"vkey\":\"%s\"}",
+             comity_key_vkey(k2));
+    assert_int_equal(http("POST", path, cookie, csrf, false, wrong, NULL), 404);
+    assert_int_equal(http("POST", path, cookie, csrf, false, dec, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "decision")), "approved");
+    json_decref(v);
+    assert_int_equal(http("POST", path, cookie, csrf, false, dec, NULL), 404);
+    /* approved: registered as `party add` registers (principal, inbox,
+     * the state's collection) and logs in with its key */
+    char pc[256], pcsrf[128];
+    assert_int_equal(login(k, pc, pcsrf), 201);
+    assert_int_equal(http("GET", "/v1/framework/inbox", pc, NULL, false, NULL, NULL), 200);
+    cy_principal p;
+    assert_int_equal(cy_store_principal_get(node->store, "jp.mofa", &p, NULL, NULL), 0);
+    assert_string_equal(p.kind, "party");
+    assert_string_equal(p.recipient, comity_key_recipient(k));
+    /* refused: not registered, gone from the list */
+    snprintf(dec, sizeof dec, "{\"decision\":\"refuse\",\"vkey\":\"%s\"}", comity_key_vkey(k2));
+    assert_int_equal(http("POST", "/v1/registrations/jp.nisc", cookie, csrf, false, dec, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "decision")), "refused");
+    json_decref(v);
+    assert_int_not_equal(cy_store_principal_get(node->store, "jp.nisc", &p, NULL, NULL), 0);
+    assert_int_equal(http("GET", "/v1/registrations", cookie, NULL, false, NULL, &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "registrations")), 0);
+    json_decref(v);
+    /* a party may not decide */
+    assert_int_equal(http("POST", "/v1/registrations/jp.nisc", pc, pcsrf, false, dec, NULL), 403);
+    comity_key_free(k);
+    comity_key_free(k2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +717,10 @@ int main(void)
         cmocka_unit_test(test_challenge_rules),
         cmocka_unit_test(test_challenge_cap),
         cmocka_unit_test(test_static),
+        cmocka_unit_test(test_operator_login),
+        cmocka_unit_test(test_enrol_refusals),
+        cmocka_unit_test(test_enrol_caps),
+        cmocka_unit_test(test_enrol_http),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -673,9 +673,11 @@ void cy_node_free(comity_node *node)
     cy_free(node);
 }
 
-static comity_err check_party_keys(const char *name, const char *vkey, const char *recipient,
-                                   comity_error *err)
+comity_err cy_node_party_check(const char *name, const char *vkey, const char *recipient,
+                                comity_error *err)
 {
+    if (!comity_party_valid(name, err))
+        return COMITY_ERR_INVALID;
     size_t nl = strlen(name);
     if (!vkey || strlen(vkey) >= CY_VKEY_MAX)
         return cy_fail(err, COMITY_ERR_INVALID, "party %s: verifier key missing or too long", name);
@@ -701,9 +703,7 @@ comity_err comity_node_party_add(comity_node *node, const char *name, const char
                                  const char *recipient, char **token, comity_error *err)
 {
     comity_err rc;
-    if (!comity_party_valid(name, err))
-        return COMITY_ERR_INVALID;
-    if ((rc = check_party_keys(name, vkey, recipient, err)))
+    if ((rc = cy_node_party_check(name, vkey, recipient, err)))
         return rc;
     cy_principal p;
     memset(&p, 0, sizeof p);

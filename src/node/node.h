@@ -66,6 +66,7 @@ struct comity_node {
     cy_fw_live *fw;           /* the framework's state (src/framework/live.c), while serving */
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
+    struct cy_enrol *enrol;   /* registration requests (enrol.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */
     cy_conns *conns;          /* per-address counts, header deadline (conns.c), while serving */
     struct cy_files *files;   /* DIR/files: sealed evidence files (src/files/), while serving */
@@ -101,6 +102,11 @@ bool cy_access_rule_valid(const char *rule);
 /* Tokens (node.c): a fresh random token (OUT *token, cy_free) and its hash. */
 comity_err cy_token_new(char **token, char hash[CY_TOKEN_HASH_HEX], comity_error *err);
 void cy_token_hash(const char *token, size_t len, char hash[CY_TOKEN_HASH_HEX]);
+/* What a party's registration needs (node.c; comity_node_party_add and
+ * the registration requests of enrol.c apply it): a valid party name, a
+ * verifier key named for it, a valid age recipient.  INVALID naming what. */
+comity_err cy_node_party_check(const char *name, const char *vkey, const char *recipient,
+                               comity_error *err);
 /* Frees what comity_node_open made (node.c); the node must not serve. */
 void cy_node_free(comity_node *node);
 /* DIR/node.conf, when it exists, through `parse` (node.c); none: OK. */

@@ -65,6 +65,9 @@ typedef struct cy_park_ops {
 
 /* Header (case-insensitive) or query argument of the request; NULL if absent. */
 const char *cy_req_header(cy_req *r, const char *name);
+/* The client's address as text (IPv4 dotted, IPv6 as inet_ntop writes
+ * it; "unknown" if none), into out[cap]. */
+void cy_req_addr(cy_req *r, char *out, size_t cap);
 /* Hands the request body over to the caller instead of copying it: OUT the
  * body (NUL-terminated, *len bytes), caller frees (cy_free); r->body keeps
  * pointing at it.  NULL when there is no body buffer to take (then copy

@@ -52,6 +52,7 @@
  *                              it arrives (cy_upload_*), capped by the
  *                              node's max_file, not max_body
  *   /v1/alerts                 a party's e-mail alerts (alerts.c)
+ *   /v1/registrations          newcomers' registration requests, the operator's decisions (enrol_api.c)
  * Every error has a JSON body: a TAXII error resource on TAXII paths,
  * {"error": ..} elsewhere.
  *
@@ -80,6 +81,8 @@
 
 #include "files/files.h"
 #include "node/alerts.h"
+#include "node/enrol.h"
+#include "node/enrol_api.h"
 #include "node/conns.h"
 #include "node/files.h"
 #include "node/metrics.h"
@@ -275,6 +278,10 @@ static void route_v1(cy_req *r, cy_resp *w)
     }
     if (cy_alerts_owns(r)) {
         cy_alerts_handle(r, w); /* alerts.c */
+        return;
+    }
+    if (cy_enrol_owns(r)) {
+        cy_enrol_handle(r, w); /* enrol_api.c */
         return;
     }
     cy_resp_error(r, w, false, 404, "not found", "no such endpoint: %s", r->url);
@@ -510,18 +517,22 @@ static bool on_headers(comity_node *node, struct conn_state *cs, cy_req *r, cy_r
     bool body = f.transfer_encoding || (cl && strcmp(cl, "0"));
     cs->body_cap = node->opts.max_body;
     if (r->anon && body) {
-        /* the two open doors that take a body: a peer's checkpoint to
-         * cosign, and a browser's signed login challenge; each capped */
+        /* the three open doors that take a body: a peer's checkpoint to
+         * cosign, a browser's signed login challenge, and a newcomer's
+         * signed registration request; each capped */
         bool witness = r->nseg == 2 && !strcmp(r->segs[0], "witness") &&
                        !strcmp(r->method, "POST");
         bool login = cy_session_login(r);
-        if (!witness && !login) {
+        bool enrol = cy_enrol_open_door(r);
+        if (!witness && !login && !enrol) {
             refuse_auth(r, w, taxii,
                         "this request needs credentials (HTTP Basic with party name and "
                         "token, or 'Authorization: Token ...'); its body was not read");
             return true;
         }
-        size_t cap = witness ? COMITY_WITNESS_BODY_MAX : CY_SESSION_BODY_MAX;
+        size_t cap = witness ? COMITY_WITNESS_BODY_MAX
+                     : enrol ? CY_ENROL_BODY_MAX
+                             : CY_SESSION_BODY_MAX;
         if (cs->body_cap > cap)
             cs->body_cap = cap;
     }
@@ -761,6 +772,7 @@ static void unstart(comity_node *node)
     cy_corr_live_free(node->corr);
     node->corr = NULL;
     cy_session_stop(node);
+    cy_enrol_stop(node);
     comity_log_close(node->log);
     node->log = NULL;
 }
@@ -820,9 +832,13 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
                                    err)))
             return cy_wrap(err, "TLS (give --cert/--key, or --insecure-http for local use)");
     }
-    /* browser sessions (session.c) */
+    /* browser sessions (session.c), registration requests (enrol.c) */
     if ((rc = cy_session_start(node, err)))
         return rc;
+    if ((rc = cy_enrol_start(node, err))) {
+        unstart(node);
+        return rc;
+    }
     /* the framework's state: deadlines, then the store replayed */
     cy_fw_table table;
     if ((rc = cy_node_fw_table(node, o, &table, err)) ||

@@ -40,6 +40,16 @@
  * verifier key and age recipient (parties homed at a peer node included):
  * what a client needs to seal to recipients and to check their signatures.
  *
+ * The node's operator logs in with the operator's token instead (it has
+ * no signing key): POST /v1/session/operator {"token"} (with X-Comity-UI)
+ * -> 201 {"party", "role": "operator", "csrf", "expires"} and the same
+ * cookie.  The token is what `comity init` printed (or `comity party
+ * token OPERATOR` gave since); the node compares its SHA-256 with the
+ * stored hash, as for an Authorization header, and keeps that hash in
+ * the session: a token replaced since ends the session.  Party tokens
+ * are refused here (parties log in with their keys).  Every answer names
+ * the session's role ("party" or "operator").
+ *
  * Peer nodes log in the same way (docs/federation.md, section 4): the
  * name is "peer:<origin>", the key the node key its operator pinned, and
  * the session cookie then reads /federation/.
@@ -62,7 +72,7 @@ struct sess {
     bool live;
     uint8_t hash[crypto_hash_sha256_BYTES]; /* SHA-256 of the cookie's id */
     char party[COMITY_PARTY_MAX + 1];
-    char vkey[CY_VKEY_MAX]; /* the party's key at login */
+    char vkey[CY_VKEY_MAX]; /* the party's key at login; the operator: "token:" + its hash */
     char csrf[TOKEN_B64];
     int64_t expires;
 };
@@ -140,6 +150,28 @@ static bool find(struct cy_sessions *t, const char *sid, struct sess *out)
     return found;
 }
 
+/* What a session holds of its principal's credential at login: the
+ * verifier key of a party or peer, "token:" and the token's hash for the
+ * operator.  A session whose principal no longer matches it ends. */
+struct held {
+    char v[CY_VKEY_MAX];
+};
+
+static struct held held_key(const cy_principal *p, const char *hash)
+{
+    struct held h;
+    if (!strcmp(p->kind, "operator"))
+        snprintf(h.v, sizeof h.v, "token:%s", hash);
+    else
+        snprintf(h.v, sizeof h.v, "%s", p->vkey);
+    return h;
+}
+
+static const char *role(const char *vkey)
+{
+    return strncmp(vkey, "token:", 6) == 0 ? "operator" : "party";
+}
+
 /* Login endpoints ignore any cookie: a stale one must not block a new login. */
 static bool login_path(const cy_req *r)
 {
@@ -162,8 +194,9 @@ int cy_session_auth(cy_req *r)
     if (!find(t, sid, &s))
         return 0; /* expired or unknown: anonymous, handlers answer 401 */
     cy_principal p;
-    if (cy_store_principal_get(r->node->store, s.party, &p, NULL, NULL) != COMITY_OK ||
-        strcmp(p.vkey, s.vkey) != 0) {
+    char hash[CY_TOKEN_HASH_HEX];
+    if (cy_store_principal_get(r->node->store, s.party, &p, hash, NULL) != COMITY_OK ||
+        strcmp(held_key(&p, hash).v, s.vkey) != 0) {
         sodium_memzero(&s, sizeof s);
         return 0; /* the party is gone or has another key now */
     }
@@ -352,6 +385,73 @@ static bool sig_ok(const struct chal *c, const char *vkey_text, const uint8_t *s
     return ok;
 }
 
+/* Opens a session for p (hash: the operator's token hash, else NULL) and
+ * answers 201 with its cookie, or 503 when the table is full. */
+static void open_session(cy_req *r, cy_resp *w, const cy_principal *p, const char *hash)
+{
+    struct cy_sessions *t = r->node->sessions;
+    struct sess s = {.live = true};
+    char sid[TOKEN_B64];
+    rand_b64(sid, SID_BYTES);
+    sid_hash(sid, s.hash);
+    rand_b64(s.csrf, SID_BYTES);
+    snprintf(s.party, sizeof s.party, "%s", p->name);
+    snprintf(s.vkey, sizeof s.vkey, "%s", held_key(p, hash ? hash : "").v);
+    int64_t now = cy_now_ms();
+    s.expires = now + CY_SESSION_TTL_MS;
+    bool stored = false;
+    pthread_mutex_lock(&t->mu);
+    for (size_t i = 0; i < CY_SESSIONS_MAX && !stored; i++)
+        if (!t->s[i].live || t->s[i].expires <= now) {
+            t->s[i] = s;
+            stored = true;
+        }
+    pthread_mutex_unlock(&t->mu);
+    if (!stored) {
+        sodium_memzero(sid, sizeof sid);
+        sodium_memzero(&s, sizeof s);
+        w->retry_after = "60";
+        cy_resp_rule(r, w, 503, "busy", "session",
+                     "%d sessions are open (the cap); retry later", CY_SESSIONS_MAX);
+        return;
+    }
+    set_cookie(r, w, sid, CY_SESSION_TTL_MS / 1000);
+    sodium_memzero(sid, sizeof sid);
+    char exp[CY_TIME_BUF];
+    cy_time_format_ms(exp, s.expires);
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "party", s.party, "role", role(s.vkey), "csrf",
+                          s.csrf, "expires", exp);
+    sodium_memzero(&s, sizeof s);
+    cy_resp_json(r, w, 201, "application/json", v);
+}
+
+/* POST /v1/session/operator {"token"}: the operator's login by its token. */
+static void login_operator(cy_req *r, cy_resp *w)
+{
+    if (!from_ui(r, w))
+        return;
+    json_t *b = body_object(r, w);
+    if (!b)
+        return;
+    const char *tok = json_string_value(json_object_get(b, "token"));
+    if (!tok || json_object_size(b) != 1 || !*tok || strlen(tok) > 2 * TOKEN_B64) {
+        json_decref(b);
+        cy_resp_rule(r, w, 400, "bad request", "session", "want {\"token\": the operator's token}");
+        return;
+    }
+    char hash[CY_TOKEN_HASH_HEX];
+    cy_token_hash(tok, strlen(tok), hash);
+    json_decref(b);
+    cy_principal p;
+    if (cy_store_principal_by_token(r->node->store, hash, &p, NULL) != COMITY_OK ||
+        strcmp(p.kind, "operator") != 0) {
+        cy_resp_rule(r, w, 403, "forbidden", "session",
+                     "login refused: that is not this node's operator token");
+        return;
+    }
+    open_session(r, w, &p, hash);
+}
+
 /* POST /v1/session {"party", "nonce", "signature"} */
 static void login(cy_req *r, cy_resp *w)
 {
@@ -386,38 +486,7 @@ static void login(cy_req *r, cy_resp *w)
                      "signature is not by the party's registered key");
         return;
     }
-    struct sess s = {.live = true};
-    char sid[TOKEN_B64];
-    rand_b64(sid, SID_BYTES);
-    sid_hash(sid, s.hash);
-    rand_b64(s.csrf, SID_BYTES);
-    snprintf(s.party, sizeof s.party, "%s", p.name);
-    snprintf(s.vkey, sizeof s.vkey, "%s", p.vkey);
-    int64_t now = cy_now_ms();
-    s.expires = now + CY_SESSION_TTL_MS;
-    bool stored = false;
-    pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < CY_SESSIONS_MAX && !stored; i++)
-        if (!t->s[i].live || t->s[i].expires <= now) {
-            t->s[i] = s;
-            stored = true;
-        }
-    pthread_mutex_unlock(&t->mu);
-    if (!stored) {
-        sodium_memzero(sid, sizeof sid);
-        sodium_memzero(&s, sizeof s);
-        w->retry_after = "60";
-        cy_resp_rule(r, w, 503, "busy", "session",
-                     "%d sessions are open (the cap); retry later", CY_SESSIONS_MAX);
-        return;
-    }
-    set_cookie(r, w, sid, CY_SESSION_TTL_MS / 1000);
-    sodium_memzero(sid, sizeof sid);
-    char exp[CY_TIME_BUF];
-    cy_time_format_ms(exp, s.expires);
-    json_t *v = json_pack("{s:s, s:s, s:s}", "party", s.party, "csrf", s.csrf, "expires", exp);
-    sodium_memzero(&s, sizeof s);
-    cy_resp_json(r, w, 201, "application/json", v);
+    open_session(r, w, &p, NULL);
 }
 
 /* GET /v1/session: the caller's session again (after a reload). */
@@ -430,7 +499,8 @@ static void whoami(cy_req *r, cy_resp *w)
     }
     char exp[CY_TIME_BUF];
     cy_time_format_ms(exp, s.expires);
-    json_t *v = json_pack("{s:s, s:s, s:s}", "party", s.party, "csrf", s.csrf, "expires", exp);
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "party", s.party, "role", role(s.vkey), "csrf",
+                          s.csrf, "expires", exp);
     sodium_memzero(&s, sizeof s);
     cy_resp_json(r, w, 200, "application/json", v);
 }
@@ -502,6 +572,15 @@ void cy_session_handle(cy_req *r, cy_resp *w)
         else {
             w->allow = "GET, HEAD";
             cy_resp_error(r, w, false, 405, "method not allowed", "only GET is served here");
+        }
+        return;
+    }
+    if (!strcmp(r->segs[1], "session") && r->nseg == 3 && !strcmp(r->segs[2], "operator")) {
+        if (!strcmp(r->method, "POST"))
+            login_operator(r, w);
+        else {
+            w->allow = "POST";
+            cy_resp_error(r, w, false, 405, "method not allowed", "POST the operator's token");
         }
         return;
     }
