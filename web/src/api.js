@@ -8,7 +8,7 @@
 import * as C from './crypto.js';
 import { go } from './router.js';
 
-export const S = { key: null, party: null, csrf: null, parties: null, node: null, caseTypes: null };
+export const S = { key: null, party: null, role: null, csrf: null, parties: null, node: null, caseTypes: null };
 
 export class ApiError extends Error {
   constructor(status, body) {

@@ -14,6 +14,8 @@
 //   #/case/ID          a case: status, clocks, thread, the actions allowed now
 //   #/case-new/MECH    open a consultation or an evidence request
 //   #/alerts           e-mail alerts: told that something awaits, never what
+//   #/register         a newcomer: make or load a key, ask to be registered
+//   #/operator         the node's operator: registration requests to decide
 // Text comes from the catalogs of i18n.js.  Every control has a label and
 // works from the keyboard; each screen focuses its heading when shown, and
 // messages go to a live region.
@@ -37,6 +39,8 @@ import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
 import { Attribution } from './screens/attribution.js';
 import { Spyware, SpywareVendor } from './screens/spyware.js';
+import { Register } from './screens/register.js';
+import { Operator } from './screens/operator.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -59,7 +63,17 @@ const SCREENS = {
   attribution: (arg) => html`<${Attribution} id=${arg} key=${arg} />`,
   spyware: () => html`<${Spyware} />`,
   'spyware-vendor': (arg) => html`<${SpywareVendor} id=${arg} key=${arg} />`,
+  register: () => html`<${Register} />`,
+  operator: () => html`<${Operator} />`,
 };
+
+// The operator's session (no key: no records to sign or open) has its own
+// screens and navigation; a party's has no operator screen.
+const OPERATOR_SCREENS = ['operator', 'log'];
+const OPERATOR_NAV = [
+  ['#/operator', 'nav.operator', (r) => r.name === 'operator'],
+  ['#/log', 'nav.log', (r) => r.name === 'log'],
+];
 
 // The navigation: link, catalog key, and when it is the current page.
 const NAV = [
@@ -91,15 +105,22 @@ function App() {
     const on = () => setR(route());
     window.addEventListener('hashchange', on);
     // a reloaded page keeps its session but not the key: log in again
-    api('GET', '/v1/session').then((s) => { S.csrf = s.csrf; }, () => {}).finally(() => setReady(true));
+    api('GET', '/v1/session').then((s) => {
+      S.csrf = s.csrf;
+      if (s.role === 'operator') Object.assign(S, { party: s.party, role: s.role }); // it needs no key
+    }, () => {}).finally(() => setReady(true));
     return () => window.removeEventListener('hashchange', on);
   }, []);
   if (!ready) return html`<main id="main"><p>${t('loading')}</p></main>`;
-  const logged = S.key && S.csrf;
-  const name = logged ? r.name : 'login';
+  const operator = S.role === 'operator' && S.csrf;
+  const logged = (S.key && S.csrf) || operator;
+  let name = logged ? r.name : r.name === 'register' ? 'register' : 'login';
+  if (operator && !OPERATOR_SCREENS.includes(name)) name = 'operator';
+  if (!operator && name === 'operator') name = 'inbox';
+  const nav = operator ? OPERATOR_NAV : NAV;
   async function logout() {
     try { await api('DELETE', '/v1/session'); } catch { /* already gone */ }
-    Object.assign(S, { key: null, party: null, csrf: null, parties: null, caseTypes: null });
+    Object.assign(S, { key: null, party: null, role: null, csrf: null, parties: null, caseTypes: null });
     go('#/login');
   }
   const screen = (SCREENS[name] || SCREENS.inbox)(r.arg);
@@ -107,7 +128,7 @@ function App() {
     <a class="skip" href="#main" onClick=${(e) => { e.preventDefault(); document.getElementById('screen-title')?.focus(); }}>${t('skip')}</a>
     <header><p class="brand">comity</p>
       ${logged && html`<nav aria-label=${t('nav.main')}><ul>
-        ${NAV.map(([href, key, cur]) => html`<li><a href=${href} aria-current=${cur({ name, arg: r.arg }) ? 'page' : undefined}>${t(key)}</a></li>`)}
+        ${nav.map(([href, key, cur]) => html`<li><a href=${href} aria-current=${cur({ name, arg: r.arg }) ? 'page' : undefined}>${t(key)}</a></li>`)}
       </ul></nav>
       <p class="who">${t('who')} <strong>${S.party}</strong> <button type="button" onClick=${logout}>${t('logout')}</button></p>`}
       <${LangChooser} onChange=${() => setLangTick((n) => n + 1)} />

@@ -13,12 +13,15 @@
 //   sealed body   a binary age file (standard base64) to every recipient and
 //                 the author
 //   login         a signed-note signature over the node's challenge text
+//   registration  a signed-note signature over a text made here from the
+//                 newcomer's own request (src/node/enrol.h)
+//   new key       a key file as `comity keygen` writes it, made here
 //
 // The key object lives in memory only: it is never stored, never sent.
 
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Encrypter, Decrypter, identityToRecipient, armor } from 'age-encryption';
+import { Encrypter, Decrypter, identityToRecipient, generateX25519Identity, armor } from 'age-encryption';
 
 export const PAYLOAD_TYPE = 'application/vnd.comity.record+json';
 const te = new TextEncoder();
@@ -211,4 +214,48 @@ export function newId(type, author) {
   u[8] = (u[8] & 0x3f) | 0x80;
   const hex = Array.from(u, (b) => b.toString(16).padStart(2, '0')).join('');
   return `${type}--${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// A new key for `party`, made here (Ed25519 seed and X25519 identity from
+// the browser's CSPRNG, through the two libraries): {key, text}, where key
+// is what parseKeyFile returns and text the key file `comity keygen`
+// writes (src/crypto/key.c), to be saved by the user.
+export async function newKeyFile(party) {
+  const seed = ed25519.utils.randomSecretKey();
+  const pk = ed25519.getPublicKey(seed);
+  const identity = await generateX25519Identity();
+  const recipient = await identityToRecipient(identity);
+  const keyid = keyId(party, pk);
+  const text = `# comity party key for ${party}, created ${new Date().toISOString()}\n`
+    + `# public key: ${vkeyText(party, pk)}\n# recipient: ${recipient}\n`
+    + `# signing key: PRIVATE+KEY+${party}+${keyid}+${b64encode(concat(Uint8Array.of(1), seed))}\n`
+    + `${identity}\n`;
+  seed.fill(0);
+  return { text, key: await parseKeyFile(text) };
+}
+
+// The key file's text protected with a passphrase: an armored age scrypt
+// file, which keyFileText opens (as `age -p -a` writes).
+export async function protectKeyFile(text, passphrase) {
+  const e = new Encrypter();
+  e.setPassphrase(passphrase);
+  return armor.encode(await e.encrypt(text));
+}
+
+// The registration request's text, exactly as the node rebuilds it
+// (src/node/enrol.h): the key signs only what this function makes from
+// its own fields, never text the node chose.
+export function registrationText(origin, req) {
+  return `comity registration v1\nnode: ${origin}\nparty: ${req.party}\nvkey: ${req.vkey}\n`
+    + `recipient: ${req.recipient}\ncreated: ${req.created}\nnote: ${req.note}\n`;
+}
+
+// A signed registration request for the node `origin`: the body of POST
+// /v1/registrations.  The note is one line (control characters refused
+// here as the node refuses them).
+export function signRegistration(key, origin, note) {
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(note)) throw new Error('the note must be one line of text');
+  const req = { party: key.party, vkey: key.vkey, recipient: key.recipient, created: new Date().toISOString(), note };
+  const signature = b64encode(ed25519.sign(te.encode(registrationText(origin, req)), key.seed));
+  return { ...req, signature };
 }

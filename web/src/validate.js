@@ -267,3 +267,17 @@ export function checkCaseOpening(mech, author, requested, thirds, refs) {
   for (const r of refs) if (!/^[a-z0-9-]+--[0-9a-f-]{36}$/.test(r)) errs.refs = t('v.refs.bad', { r });
   return errs;
 }
+
+// A new party's name and registration note, as the node checks them
+// (comity_party_valid, src/base/party.c; the note: src/node/enrol.c):
+// errors by field (party, note).
+const NEW_PARTY = /^[a-z]{2,8}(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
+export const REG_NOTE_MAX = 280;
+export function checkRegistration(party, note) {
+  const errs = {};
+  if (!party) errs.party = t('v.required');
+  else if (party.length > PARTY_MAX || !NEW_PARTY.test(party)) errs.party = t('register.v.party');
+  if (new TextEncoder().encode(note).length > REG_NOTE_MAX) errs.note = t('v.bytes', { max: REG_NOTE_MAX });
+  else if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(note)) errs.note = t('register.v.note');
+  return errs;
+}

@@ -1,5 +1,9 @@
 // login.js: #/login, the key file loaded here (opened with its passphrase
 // when protected), a challenge signed here, a session cookie from the node.
+// The node's operator logs in with the operator's token instead (POST
+// /v1/session/operator; the operator has no signing key): the session
+// then has the role "operator" and shows the operator's screens.  A
+// newcomer without a registered key goes to #/register.
 
 import { useState } from 'preact/hooks';
 import * as C from '../crypto.js';
@@ -23,8 +27,22 @@ export function Login() {
       const ch = await api('POST', '/v1/session/challenge', { party: key.party });
       const signature = C.signChallenge(key, ch.challenge);
       const s = await api('POST', '/v1/session', { party: key.party, nonce: ch.nonce, signature });
-      Object.assign(S, { key, party: s.party, csrf: s.csrf, parties: null });
+      Object.assign(S, { key, party: s.party, role: s.role, csrf: s.csrf, parties: null });
       go('#/inbox');
+    } catch (e) {
+      setMsg({ error: true, text: t('login.failed', { why: e.message }) });
+    } finally { setBusy(false); }
+  }
+  async function submitOperator(ev) {
+    ev.preventDefault();
+    const tok = ev.target.elements.optoken.value.trim();
+    ev.target.elements.optoken.value = '';
+    if (!tok) { setMsg({ error: true, text: t('operator.login.empty') }); return; }
+    setBusy(true);
+    try {
+      const s = await api('POST', '/v1/session/operator', { token: tok });
+      Object.assign(S, { key: null, party: s.party, role: s.role, csrf: s.csrf, parties: null });
+      go('#/operator');
     } catch (e) {
       setMsg({ error: true, text: t('login.failed', { why: e.message }) });
     } finally { setBusy(false); }
@@ -42,5 +60,13 @@ export function Login() {
       <button type="submit" disabled=${busy}>${t('login.button')}</button>
     </form>
     <${Status} msg=${msg} />
+    <p><a href="#/register">${t('register.link')}</a></p>
+    <details><summary>${t('operator.login')}</summary>
+      <form onSubmit=${submitOperator}>
+        <div class="field"><label for="optoken">${t('operator.token')}</label>
+          <input id="optoken" name="optoken" type="password" autocomplete="off" aria-describedby="optoken-help" />
+          <p id="optoken-help" class="help">${t('operator.token.help', { cmd: 'comity init' })}</p></div>
+        <button type="submit" disabled=${busy}>${t('operator.login.button')}</button>
+      </form></details>
   <//>`;
 }
