@@ -1101,6 +1101,19 @@ COMITY_API comity_err comity_framework_ping_report_as(const comity_framework *fw
                                                       const char *viewer,
                                                       int64_t from_ms, int64_t to_ms,
                                                       char **json, comity_error *err);
+/* The same statistics per state or per region (`by`: "state" or "region"),
+ * over the pings `viewer` may see, of contact kind `kind` (NULL: all):
+ * an array sorted by key of {"state": "pk", "region": "142" (absent when
+ * the state has none)} or {"region": "142" or "none", "name": "Asia"
+ * (absent for none)}, each with "count", "answered", "p50_ms", "p90_ms",
+ * "unanswered".  A region is the UN M49 region of the state's ISO 3166-1
+ * alpha-2 code (src/framework/m49.c names the source); a state code M49
+ * does not list is in "none".  USAGE for another `by`. */
+COMITY_API comity_err comity_framework_ping_groups_as(const comity_framework *fw,
+                                                      const char *viewer, const char *by,
+                                                      const char *kind, int64_t from_ms,
+                                                      int64_t to_ms, char **json,
+                                                      comity_error *err);
 
 /* ---- Cases: consultations and evidence requests ---------------------------
  *

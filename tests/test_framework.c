@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "framework/regions.h"
 #include "util/testutil.h"
 
 enum { PK_MOFA, PK_CERT, IN_MEA, IN_CERT, UN, US, NK };
@@ -810,6 +811,47 @@ static void test_message_next(void **state)
     comity_framework_free(fw);
 }
 
+/* ---- UN M49 regions ------------------------------------------------------ */
+
+static void test_m49(void **state)
+{
+    (void)state;
+    /* sorted and unique (the lookup is a binary search) */
+    for (size_t i = 1; i < cy_m49_nrows; i++)
+        assert_true(strcmp(cy_m49_rows[i - 1].code, cy_m49_rows[i].code) < 0);
+    assert_int_equal(cy_m49_nrows, 247);
+    /* every row's region and sub-region are named, and agree */
+    for (size_t i = 0; i < cy_m49_nrows; i++) {
+        assert_non_null(cy_m49_name(cy_m49_rows[i].region));
+        bool found = false;
+        for (size_t j = 0; j < cy_m49_nsubregions; j++)
+            if (cy_m49_subregions[j].code == cy_m49_rows[i].subregion) {
+                assert_int_equal(cy_m49_subregions[j].parent, cy_m49_rows[i].region);
+                found = true;
+            }
+        assert_true(found);
+    }
+    static const struct { const char *st; unsigned region, sub; } facts[] = {
+        {"pk", 142, 34}, {"in", 142, 34}, {"fr", 150, 155}, {"ke", 2, 202}, {"eg", 2, 15},
+        {"br", 19, 419}, {"us", 19, 21}, {"au", 9, 53}, {"fj", 9, 54}, {"ru", 150, 151},
+        {"tr", 142, 145}, {"ad", 150, 39}, {"zw", 2, 202},
+    };
+    for (size_t i = 0; i < sizeof facts / sizeof *facts; i++) {
+        const cy_m49_row *r = cy_m49_of(facts[i].st);
+        assert_non_null(r);
+        assert_int_equal(r->region, facts[i].region);
+        assert_int_equal(r->subregion, facts[i].sub);
+    }
+    assert_string_equal(cy_m49_name(142), "Asia");
+    assert_string_equal(cy_m49_name(419), "Latin America and the Caribbean");
+    assert_null(cy_m49_of("un")); /* not a country code */
+    assert_null(cy_m49_of("aq")); /* in no M49 region */
+    assert_null(cy_m49_of("tw")); /* not listed by M49 */
+    assert_null(cy_m49_of("pak"));
+    assert_null(cy_m49_of(""));
+    assert_null(cy_m49_name(1));
+}
+
 /* ---- pings ------------------------------------------------------------- */
 
 static void test_pings(void **state)
@@ -902,6 +944,56 @@ static void test_pings(void **state)
     assert_true(json_is_null(json_object_get(e3, "p90_ms")));
     assert_true(json_real_value(json_object_get(e3, "unanswered")) == 1.0);
     json_decref(a);
+
+    /* per state and per UN M49 region (pk and in: Asia, 142; us: the
+     * Americas, 019), computed from the response times themselves, over
+     * what a party sees (the pings are green) */
+    TU_OK(comity_framework_ping_groups_as(fw, "in.mea", "state", NULL, 0, T("2027-01-01T00:00:00Z"),
+                                          &json, E));
+    a = parse(json);
+    assert_int_equal(json_array_size(a), 3);
+    e0 = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(e0, "state")), "in");
+    assert_string_equal(json_string_value(json_object_get(e0, "region")), "142");
+    json_t *e1 = json_array_get(a, 1);
+    assert_string_equal(json_string_value(json_object_get(e1, "state")), "pk");
+    assert_int_equal(json_integer_value(json_object_get(e1, "count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(e1, "answered")), 3);
+    assert_int_equal(json_integer_value(json_object_get(e1, "p50_ms")), 10 * 60 * 1000);
+    json_decref(a);
+    TU_OK(comity_framework_ping_groups_as(fw, "in.mea", "region", NULL, 0, T("2027-01-01T00:00:00Z"),
+                                          &json, E));
+    a = parse(json);
+    assert_int_equal(json_array_size(a), 2);
+    e0 = json_array_get(a, 0);
+    e1 = json_array_get(a, 1);
+    assert_string_equal(json_string_value(json_object_get(e0, "region")), "019");
+    assert_string_equal(json_string_value(json_object_get(e0, "name")), "Americas");
+    assert_int_equal(json_integer_value(json_object_get(e0, "count")), 1);
+    assert_true(json_is_null(json_object_get(e0, "p50_ms")));
+    assert_string_equal(json_string_value(json_object_get(e1, "region")), "142");
+    assert_string_equal(json_string_value(json_object_get(e1, "name")), "Asia");
+    assert_int_equal(json_integer_value(json_object_get(e1, "count")), 5);
+    assert_int_equal(json_integer_value(json_object_get(e1, "answered")), 4);
+    assert_int_equal(json_integer_value(json_object_get(e1, "p50_ms")), 10 * 60 * 1000);
+    assert_int_equal(json_integer_value(json_object_get(e1, "p90_ms")), 2 * 3600 * 1000);
+    json_decref(a);
+    /* a kind narrows it (the one diplomatic-kind ping to pk.pkcert and
+     * in.mea's); another `by` is refused */
+    TU_OK(comity_framework_ping_groups_as(fw, "in.mea", "region", "diplomatic", 0,
+                                          T("2027-01-01T00:00:00Z"), &json, E));
+    a = parse(json);
+    assert_int_equal(json_array_size(a), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "count")), 2);
+    json_decref(a);
+    TU_FAILS(comity_framework_ping_groups_as(fw, "in.mea", "kind", NULL, 0, T("2027-01-01T00:00:00Z"),
+                                             &json, E),
+             COMITY_ERR_USAGE, "by must be");
+    /* anonymous: no green ping counts */
+    TU_OK(comity_framework_ping_groups_as(fw, NULL, "state", NULL, 0, T("2027-01-01T00:00:00Z"),
+                                          &json, E));
+    assert_string_equal(json, "[]");
+    comity_free(json);
 
     /* a ping to the bare state "in", answered by one of its offices: its own
      * row in the report, not merged with in.mea's */
@@ -997,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_sealed),
         cmocka_unit_test(test_state_recipient_and_inbox),
         cmocka_unit_test(test_message_next),
+        cmocka_unit_test(test_m49),
         cmocka_unit_test(test_pings),
         cmocka_unit_test(test_alloc_failures),
     };

@@ -846,6 +846,23 @@ static void ping_round(void **state)
     }
     assert_int_equal(seen, 2);
     json_decref(j);
+    /* per state and per UN M49 region (in: Asia, 142), on the node */
+    assert_int_equal(get(f, PK_MOFA, "/v1/framework/pings?by=state", &j), 200);
+    assert_string_equal(str(j, "by"), "state");
+    rows = json_object_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(str(json_array_get(rows, 0), "state"), "in");
+    assert_string_equal(str(json_array_get(rows, 0), "region"), "142");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "count")), 2);
+    json_decref(j);
+    assert_int_equal(get(f, PK_MOFA, "/v1/framework/pings?by=region&kind=technical", &j), 200);
+    rows = json_object_get(j, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(str(json_array_get(rows, 0), "name"), "Asia");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "count")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "p50_ms")),
+                     300000);
+    json_decref(j);
 
     /* query checks: 400 with a JSON error naming the parameter */
     static const char *const bad[] = {
@@ -856,6 +873,9 @@ static void ping_round(void **state)
         "/v1/framework/pings?state=in.mea",
         "/v1/framework/pings?kind=technical&kind=diplomatic",
         "/v1/framework/pings?color=blue",
+        "/v1/framework/pings?by=kind",
+        "/v1/framework/pings?by=state&by=region",
+        "/v1/framework/pings?by=state&state=in",
         "/v1/framework/pings?from=2026-11-24T00:00:00Z&to=2026-11-23T00:00:00Z",
         "/v1/directory?at=noon",
         "/v1/directory?state=PK",

@@ -16,6 +16,8 @@
  *   case.c       the case core; it knows case mechanisms only through the
  *                descriptors (struct cy_mech) it is handed
  *   pings.c, messages.c, directory.c   the message mechanisms and queries
+ *   regions.c, m49.c   the UN M49 regions of states (a table, its lookups),
+ *                calling no other file here
  *   schema.c     the fixed types' body schemas
  *   util.c       helpers, calling no other file here
  *

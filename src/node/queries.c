@@ -5,7 +5,7 @@
  *                                whole, or a page (?limit=N&after=CURSOR)
  *   /v1/framework/messages/{id}  a message's status, per recipient slot
  *   /v1/framework/overdue        every late slot (operator only)
- *   /v1/framework/pings          ping statistics or the per-party report
+ *   /v1/framework/pings          ping statistics, the per-party report, or by=state / by=region
  *   /v1/framework/cases          a party's open cases with their clocks
  *                                (the operator: ?party=P)
  *   /v1/framework/cases/{id}     one case: thread, clocks, actions allowed
@@ -448,6 +448,7 @@ struct ping_args {
     const char *sel[FW_PARTIES_MAX];
     size_t nsel;
     const char *kind;
+    const char *by; /* "state" or "region": grouped statistics */
     int64_t from, to;
     bool has_from, has_to, too_many;
     const char *bad;
@@ -479,6 +480,9 @@ static int ping_arg(void *ctx, const char *key, const char *value)
             a->sel[a->nsel++] = value;
     } else if (!strcmp(key, "kind") && !a->kind && kind_valid(value)) {
         a->kind = value;
+    } else if (!strcmp(key, "by") && !a->by && value &&
+               (!strcmp(value, "state") || !strcmp(value, "region"))) {
+        a->by = value;
     } else if (!strcmp(key, "from") && !a->has_from && time_arg(value, &a->from)) {
         a->has_from = true;
     } else if (!strcmp(key, "to") && !a->has_to && time_arg(value, &a->to)) {
@@ -500,8 +504,13 @@ static void pings(cy_req *r, cy_resp *w)
         else
             fw_error(r, w, 400, "query",
                      "parameter '%s' is unknown, repeated or malformed (from=, to= RFC 3339; "
-                     "party=NAME, state=XX, repeatable; kind=a contact kind or unknown)",
+                     "party=NAME, state=XX, repeatable; kind=a contact kind or unknown; "
+                     "by=state or by=region)",
                      a.bad ? a.bad : "?");
+        return;
+    }
+    if (a.by && a.nsel) {
+        fw_error(r, w, 400, "query", "by= groups every state or region: give no party= or state=");
         return;
     }
     int64_t now = cy_now_ms();
@@ -515,7 +524,16 @@ static void pings(cy_req *r, cy_resp *w)
     comity_error e = {0};
     comity_err rc;
     json_t *v = NULL;
-    if (a.nsel || a.kind) {
+    if (a.by) {
+        char *text = NULL;
+        rc = comity_framework_ping_groups_as(cy_fw_live_lock(f), r->anon ? NULL : r->who.name,
+                                             a.by, a.kind, from, to, &text, &e);
+        cy_fw_live_unlock(f);
+        json_t *rows = rc ? NULL : lib_json(text);
+        if (rows)
+            v = json_pack("{s:o, s:o, s:s, s:s?, s:o}", "from", time_json(from), "to",
+                          time_json(to), "by", a.by, "kind", a.kind, "rows", rows);
+    } else if (a.nsel || a.kind) {
         comity_ping_stats s;
         rc = comity_framework_ping_stats_as(cy_fw_live_lock(f), r->anon ? NULL : r->who.name,
                                             a.sel, a.nsel, a.kind, from, to, &s, &e);
