@@ -1051,6 +1051,26 @@ COMITY_API comity_err comity_framework_inbox_page(const comity_framework *fw,
                                                   const char *party, int64_t now_ms,
                                                   size_t limit, const char *after,
                                                   char **json, comity_error *err);
+/* The same page of the inbox narrowed by `filter` (NULL: none), on the
+ * node: "total_*" and the cursors count what passes.  Each field NULL or
+ * 0 means any: type (notification, request, ping), state (a message state
+ * name), severity (1-5), sector (a sector of the framework's list), q (a
+ * case-insensitive substring of the message id, its author or its
+ * recipient; at most COMITY_FW_INBOX_QUERY_MAX bytes).  Severity and
+ * sector travel sealed in amber and red messages: a sealed item whose
+ * value is unknown here passes those two (its reader narrows it after
+ * opening it); each item says "sealed".  A bad field is
+ * COMITY_ERR_INVALID naming it. */
+#define COMITY_FW_INBOX_QUERY_MAX 64
+typedef struct comity_inbox_filter {
+    const char *type, *state, *sector, *q;
+    int severity;
+} comity_inbox_filter;
+COMITY_API comity_err comity_framework_inbox_find(const comity_framework *fw, const char *party,
+                                                  int64_t now_ms, size_t limit,
+                                                  const char *after,
+                                                  const comity_inbox_filter *filter,
+                                                  char **json, comity_error *err);
 /* The directory at `at_ms`: an array of {"state","kind","current","history"}
  * sorted by state then kind; "current" is the latest entry valid at `at_ms`
  * (null when withdrawn or none valid), "history" every entry fed so far, in

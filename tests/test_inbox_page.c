@@ -291,6 +291,133 @@ static void test_refusals(void **state)
 }
 
 /* The alert counts: new since a sequence, fell due in a span. */
+/* Filters on the node: every page of a filtered inbox, put together, is
+ * the whole inbox with the same filter applied here; totals count what
+ * passes; a sealed message passes severity and sector (unknown here),
+ * not type, state or search; bad filters are refused naming them. */
+static void keep_json(const json_t *whole, const char *box, int sev, const char *q, json_t *out)
+{
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(whole, box), i, it)
+    {
+        json_t *s = json_object_get(it, "severity");
+        bool ok = !sev || (json_is_integer(s) && json_integer_value(s) == sev) ||
+                  (json_is_true(json_object_get(it, "sealed")) && json_is_null(s));
+        if (q)
+            ok = ok && (strstr(json_string_value(json_object_get(it, "id")), q) ||
+                        strstr(json_string_value(json_object_get(it, "from")), q) ||
+                        strstr(json_string_value(json_object_get(it, "to")), q));
+        if (ok)
+            json_array_append(out, it);
+    }
+}
+
+static void test_filters(void **state)
+{
+    (void)state;
+    char first[128];
+    comity_framework *fw = fill(first);
+    /* a sealed notification to in.mea: its severity (5) and sector are
+     * sealed, unknown to the framework */
+    const char *to[] = {"in.mea"};
+    comity_record_params p = {.type = "notification", .to = to, .nto = 1, .tlp = "amber",
+                              .seal_to = NULL, .nseal_to = 0};
+    const char *rcpt = comity_key_recipient(keys[IN_MEA]);
+    p.seal_to = &rcpt;
+    p.nseal_to = 1;
+    setenv("COMITY_FAKE_NOW", "2026-12-01T03:00:00.000Z", 1);
+    char *env;
+    size_t el;
+    const char *body = "{\"severity\":5,\"sector\":\"water\",\"summary\":\"sealed\"}";
+    TU_OK(comity_record_sign(keys[PK_MOFA], &p, body, strlen(body), &env, &el, E));
+    unsetenv("COMITY_FAKE_NOW");
+    comity_record *r;
+    TU_OK(comity_record_verify(env, el, (const comity_vkey *const *)vkeys, NK, &r, E));
+    comity_free(env);
+    char sealed_id[128];
+    snprintf(sealed_id, sizeof sealed_id, "%s", comity_record_id(r));
+    TU_OK(comity_framework_add(fw, r, NULL, 0, E));
+    comity_record_free(r);
+
+    char *json;
+    TU_OK(comity_framework_inbox(fw, "in.mea", T(NOW), &json, E));
+    json_t *whole = parse(json);
+    static const struct { int sev; const char *q; } cases[] = {{3, NULL}, {0, "fr.anssi"},
+                                                               {2, "pk"}, {0, "ZZZ-none"}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        comity_inbox_filter f = {.severity = cases[c].sev, .q = cases[c].q};
+        for (int box = 0; box < 2; box++) {
+            const char *b = box ? "awaiting_others" : "awaiting_me";
+            json_t *want = json_array(), *got = json_array();
+            keep_json(whole, b, cases[c].sev, cases[c].q, want);
+            char after[COMITY_FW_INBOX_CURSOR_MAX + 1] = "";
+            json_int_t total = -1;
+            for (int guard = 0; guard < 100; guard++) {
+                TU_OK(comity_framework_inbox_find(fw, "in.mea", T(NOW), 7, *after ? after : NULL,
+                                                  &f, &json, E));
+                json_t *pg = parse(json);
+                json_array_extend(got, json_object_get(pg, b));
+                total = json_integer_value(json_object_get(pg, box ? "total_others" : "total_me"));
+                const char *next = json_string_value(
+                    json_object_get(pg, box ? "next_others" : "next_me"));
+                snprintf(after, sizeof after, "%s", next ? next : "");
+                json_decref(pg);
+                if (!*after)
+                    break;
+            }
+            if (!json_equal(want, got))
+                fail_msg("filter %zu, %s: pages differ from the whole inbox filtered", c, b);
+            assert_int_equal(total, (json_int_t)json_array_size(want));
+            if (c == 0 && !box) {
+                /* severity 3 keeps the sealed one (unknown), marked sealed */
+                bool seen = false;
+                size_t i;
+                json_t *it;
+                json_array_foreach(got, i, it)
+                    seen = seen || !strcmp(json_string_value(json_object_get(it, "id")), sealed_id);
+                assert_true(seen);
+                assert_true(json_array_size(got) > 1);
+            }
+            json_decref(want);
+            json_decref(got);
+        }
+    }
+    json_decref(whole);
+    /* sector: clear ones by their value, sealed ones pass; type and state
+     * are clear: a sealed notification is one */
+    comity_inbox_filter f = {.sector = "water"};
+    TU_OK(comity_framework_inbox_find(fw, "in.mea", T(NOW), 500, NULL, &f, &json, E));
+    json_t *pg = parse(json);
+    assert_int_equal(json_array_size(json_object_get(pg, "awaiting_me")), 1); /* only the sealed */
+    assert_true(json_is_true(json_object_get(json_array_get(json_object_get(pg, "awaiting_me"), 0),
+                                             "sealed")));
+    json_decref(pg);
+    f = (comity_inbox_filter){.sector = "energy", .type = "request"};
+    TU_OK(comity_framework_inbox_find(fw, "in.mea", T(NOW), 500, NULL, &f, &json, E));
+    pg = parse(json);
+    assert_int_equal(json_integer_value(json_object_get(pg, "total_me")), 0);
+    json_decref(pg);
+    f = (comity_inbox_filter){.sector = "energy", .state = "sent"};
+    TU_OK(comity_framework_inbox_find(fw, "in.mea", T(NOW), 500, NULL, &f, &json, E));
+    pg = parse(json);
+    assert_true(json_integer_value(json_object_get(pg, "total_me")) > 1);
+    json_decref(pg);
+    /* refusals name the filter */
+    static const struct { comity_inbox_filter f; const char *msg; } bad[] = {
+        {{.type = "memo"}, "type 'memo'"},
+        {{.state = "lost"}, "state 'lost'"},
+        {{.severity = 6}, "severity 6"},
+        {{.sector = "fishing"}, "sector 'fishing'"},
+        {{.q = "0123456789012345678901234567890123456789012345678901234567890123456789"},
+         "search text longer than 64"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        TU_FAILS(comity_framework_inbox_find(fw, "in.mea", T(NOW), 5, NULL, &bad[i].f, &json, E),
+                 COMITY_ERR_INVALID, bad[i].msg);
+    comity_framework_free(fw);
+}
+
 static void test_awaiting_counts(void **state)
 {
     (void)state;
@@ -334,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_pages_are_the_whole_inbox),
         cmocka_unit_test(test_cursor_keeps_its_place),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_awaiting_counts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

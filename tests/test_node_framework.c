@@ -864,6 +864,12 @@ static void ping_round(void **state)
                      300000);
     json_decref(j);
 
+    /* the inbox's filters on the node (the same query, well formed: 200) */
+    assert_int_equal(get(f, OPERATOR, "/v1/framework/inbox?party=in.mea&limit=5&severity=2&"
+                                      "type=notification&state=sent&sector=energy&q=pk",
+                         &j),
+                     200);
+    json_decref(j);
     /* query checks: 400 with a JSON error naming the parameter */
     static const char *const bad[] = {
         "/v1/framework/pings?kind=bogus",
@@ -880,6 +886,11 @@ static void ping_round(void **state)
         "/v1/directory?at=noon",
         "/v1/directory?state=PK",
         "/v1/framework/inbox?x=1",
+        "/v1/framework/inbox?party=in.mea&severity=2",
+        "/v1/framework/inbox?party=in.mea&limit=5&severity=9",
+        "/v1/framework/inbox?party=in.mea&limit=5&type=memo",
+        "/v1/framework/inbox?party=in.mea&limit=5&sector=fishing",
+        "/v1/framework/inbox?party=in.mea&limit=5&q=a&q=b",
         "/v1/framework/overdue?party=in.mea",
     };
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {

@@ -45,6 +45,8 @@ typedef struct msg {
     char *id, *author;
     int64_t created_ms;
     int severity;            /* 1-5, 0 unknown */
+    signed char sector;      /* index in cy_fw_sectors; -1 unknown or none */
+    bool sealed;             /* its body travelled sealed (the node cannot read it) */
     int64_t respond_by_ms;   /* -1: none given */
     bool answer_expected;
     bool announced;          /* pings */

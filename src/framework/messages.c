@@ -9,6 +9,7 @@
  * query asks; the queries here are a message's status, the overdue list
  * and a party's inbox.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,9 +210,15 @@ static comity_err add_message(comity_framework *fw, enum cy_fw_type t,
     m.created_ms = created;
     m.respond_by_ms = -1;
     m.answer_expected = t == CY_FW_REQUEST;
+    m.sector = -1;
+    m.sealed = comity_record_body(rec) == NULL;
     if (body) {
         json_t *sev = json_object_get(body, "severity");
         m.severity = sev ? (int)json_integer_value(sev) : 0;
+        const char *sec = json_string_value(json_object_get(body, "sector"));
+        for (int i = 0; sec && cy_fw_sectors[i]; i++)
+            if (!strcmp(sec, cy_fw_sectors[i]))
+                m.sector = (signed char)i;
         const char *rb = json_string_value(json_object_get(body, "respond_by"));
         if (rb && (m.respond_by_ms = cy_fw_time(rb)) <= created)
             return cy_fail(err, COMITY_ERR_INVALID,
@@ -487,12 +494,14 @@ static int items_json(json_t *a, item *it, size_t n, int64_t now)
                                          [CY_FW_REQUEST] = "request",
                                          [CY_FW_PING] = "ping"};
         json_t *o = json_pack(
-            "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:b, s:o}", "id", m->id,
+            "{s:s, s:s, s:s, s:s, s:s, s:s?, s:o, s:b, s:o, s:o, s:b}", "id", m->id,
             "type", tn[m->type], "from", m->author, "to", it[i].r->party,
             "state", comity_msg_state_name(m->closed ? COMITY_MSG_CLOSED : it[i].r->state),
             "expects", it[i].expects, "due", cy_fw_time_json(it[i].due), "overdue",
             it[i].expects && now > it[i].due,
-            "severity", m->severity ? json_integer(m->severity) : json_null());
+            "severity", m->severity ? json_integer(m->severity) : json_null(), "sector",
+            m->sector >= 0 ? json_string(cy_fw_sectors[m->sector]) : json_null(), "sealed",
+            m->sealed);
         if (!o || json_array_append_new(a, o))
             return -1;
     }
@@ -730,9 +739,95 @@ static int page_json(json_t *o, char b, items *a, const cursor *c, size_t limit,
     return 0;
 }
 
+/* ---- a page of the inbox: the filters ------------------------------------------ */
+
+/* Case-insensitive (ASCII) substring. */
+static bool has_ci(const char *s, const char *q)
+{
+    size_t n = strlen(q);
+    for (; *s; s++) {
+        size_t k = 0;
+        while (k < n && s[k] && tolower((unsigned char)s[k]) == tolower((unsigned char)q[k]))
+            k++;
+        if (k == n)
+            return true;
+    }
+    return n == 0;
+}
+
+static comity_err filter_check(const comity_inbox_filter *f, comity_error *err)
+{
+    if (f->type && strcmp(f->type, "notification") && strcmp(f->type, "request") &&
+        strcmp(f->type, "ping"))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "inbox: type '%.30s': want notification, request or ping", f->type);
+    if (f->state) {
+        bool ok = false;
+        for (int s = COMITY_MSG_SENT; s <= COMITY_MSG_CLOSED && !ok; s++)
+            ok = !strcmp(f->state, comity_msg_state_name((comity_msg_state)s));
+        if (!ok)
+            return cy_fail(err, COMITY_ERR_INVALID, "inbox: state '%.30s': not a message state",
+                           f->state);
+    }
+    if (f->severity < 0 || f->severity > 5)
+        return cy_fail(err, COMITY_ERR_INVALID, "inbox: severity %d: want 1-5", f->severity);
+    if (f->sector) {
+        bool ok = false;
+        for (int i = 0; cy_fw_sectors[i] && !ok; i++)
+            ok = !strcmp(f->sector, cy_fw_sectors[i]);
+        if (!ok)
+            return cy_fail(err, COMITY_ERR_INVALID, "inbox: sector '%.30s': not a sector",
+                           f->sector);
+    }
+    if (f->q && strlen(f->q) > COMITY_FW_INBOX_QUERY_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID, "inbox: search text longer than %d bytes",
+                       COMITY_FW_INBOX_QUERY_MAX);
+    return COMITY_OK;
+}
+
+/* Whether item it passes f.  Severity and sector are known only of clear
+ * bodies: a sealed item whose value the framework does not know passes
+ * (the reader narrows it after opening it). */
+static bool filter_keeps(const comity_inbox_filter *f, const item *it)
+{
+    static const char *const tn[] = {[CY_FW_NOTIFICATION] = "notification",
+                                     [CY_FW_REQUEST] = "request", [CY_FW_PING] = "ping"};
+    const msg *m = it->m;
+    if (f->type && strcmp(f->type, tn[m->type]))
+        return false;
+    if (f->state &&
+        strcmp(f->state, comity_msg_state_name(m->closed ? COMITY_MSG_CLOSED : it->r->state)))
+        return false;
+    if (f->severity && m->severity != f->severity && !(m->sealed && !m->severity))
+        return false;
+    if (f->sector && (m->sector < 0 ? !m->sealed : strcmp(f->sector, cy_fw_sectors[m->sector])))
+        return false;
+    if (f->q && *f->q && !has_ci(m->id, f->q) && !has_ci(m->author, f->q) &&
+        !has_ci(it->r->party, f->q))
+        return false;
+    return true;
+}
+
+static void filter_items(const comity_inbox_filter *f, items *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (filter_keeps(f, &a->v[i]))
+            a->v[n++] = a->v[i];
+    a->n = n;
+}
+
 comity_err comity_framework_inbox_page(const comity_framework *fw, const char *party,
                                        int64_t now_ms, size_t limit, const char *after,
                                        char **json, comity_error *err)
+{
+    return comity_framework_inbox_find(fw, party, now_ms, limit, after, NULL, json, err);
+}
+
+comity_err comity_framework_inbox_find(const comity_framework *fw, const char *party,
+                                       int64_t now_ms, size_t limit, const char *after,
+                                       const comity_inbox_filter *filter, char **json,
+                                       comity_error *err)
 {
     *json = NULL;
     if (!comity_party_valid(party, err))
@@ -744,9 +839,15 @@ comity_err comity_framework_inbox_page(const comity_framework *fw, const char *p
     comity_err rc;
     if (after && (rc = cursor_parse(after, &c, err)))
         return rc;
+    if (filter && (rc = filter_check(filter, err)))
+        return rc;
     items mine, sent;
     if ((rc = party_items(fw, party, &mine, &sent, err)))
         return rc;
+    if (filter) {
+        filter_items(filter, &mine);
+        filter_items(filter, &sent);
+    }
     json_t *o = json_object();
     if (o && (!after || c.box == 'm') && page_json(o, 'm', &mine, after ? &c : NULL, limit, now_ms))
         json_decref(o), o = NULL;

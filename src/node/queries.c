@@ -138,10 +138,20 @@ static bool time_arg(const char *v, int64_t *ms)
 
 struct inbox_args {
     const char *party;
-    bool paging;       /* limit= and after= are taken (the inbox) */
+    bool paging;       /* limit=, after= and the filters are taken (the inbox) */
     const char *limit, *after;
+    const char *type, *state, *severity, *sector, *q; /* the filters */
     const char *bad;
 };
+
+/* *slot = value when the key is not given yet; else the key is bad. */
+static bool once(const char **slot, const char *value)
+{
+    if (*slot || !value)
+        return false;
+    *slot = value;
+    return true;
+}
 
 static int inbox_arg(void *ctx, const char *key, const char *value)
 {
@@ -152,6 +162,16 @@ static int inbox_arg(void *ctx, const char *key, const char *value)
         a->limit = value;
     else if (a->paging && !strcmp(key, "after") && !a->after && value && *value)
         a->after = value;
+    else if (a->paging && !strcmp(key, "type") && once(&a->type, value))
+        ;
+    else if (a->paging && !strcmp(key, "state") && once(&a->state, value))
+        ;
+    else if (a->paging && !strcmp(key, "severity") && once(&a->severity, value))
+        ;
+    else if (a->paging && !strcmp(key, "sector") && once(&a->sector, value))
+        ;
+    else if (a->paging && !strcmp(key, "q") && once(&a->q, value))
+        ;
     else
         a->bad = key;
     return a->bad ? 1 : 0;
@@ -166,7 +186,8 @@ static bool reader_party(cy_req *r, cy_resp *w, struct inbox_args *a, const char
 {
     if (cy_req_args(r, inbox_arg, a) || a->bad) {
         fw_error(r, w, 400, "query", "parameter '%s' is unknown, repeated or empty (%s)",
-                 a->bad ? a->bad : "?", a->paging ? "party, limit, after" : "party");
+                 a->bad ? a->bad : "?",
+                 a->paging ? "party, limit, after, type, state, severity, sector, q" : "party");
         return false;
     }
     comity_error e = {0};
@@ -182,8 +203,10 @@ static bool reader_party(cy_req *r, cy_resp *w, struct inbox_args *a, const char
 }
 
 /* The inbox: whole without limit= (as the CLI reads it), else one page
- * (comity_framework_inbox_page: limit=1-COMITY_FW_INBOX_PAGE_MAX, and
- * after= a next_me or next_others cursor of an earlier page). */
+ * (comity_framework_inbox_find: limit=1-COMITY_FW_INBOX_PAGE_MAX, and
+ * after= a next_me or next_others cursor of an earlier page), narrowed by
+ * type=, state=, severity=, sector= and q= (the framework's filter and
+ * its rule for sealed messages; they need limit=). */
 static void inbox(cy_req *r, cy_resp *w)
 {
     struct inbox_args a = {.paging = true};
@@ -200,17 +223,27 @@ static void inbox(cy_req *r, cy_resp *w)
                      COMITY_FW_INBOX_PAGE_MAX);
             return;
         }
-    } else if (a.after) {
-        fw_error(r, w, 400, "query", "after= needs limit= (a page size)");
+    } else if (a.after || a.type || a.state || a.severity || a.sector || a.q) {
+        fw_error(r, w, 400, "query", "after= and the filters need limit= (a page size)");
         return;
     }
+    comity_inbox_filter flt = {.type = a.type, .state = a.state, .sector = a.sector, .q = a.q};
+    if (a.severity) {
+        if (strlen(a.severity) != 1 || a.severity[0] < '1' || a.severity[0] > '5') {
+            fw_error(r, w, 400, "query", "severity '%.20s': want 1-5", a.severity);
+            return;
+        }
+        flt.severity = a.severity[0] - '0';
+    }
+    bool filtered = a.type || a.state || a.severity || a.sector || a.q;
     comity_error e = {0};
     comity_err rc;
     int64_t now = cy_now_ms();
     char *text = NULL;
     const comity_framework *fw = cy_fw_live_lock(r->node->fw);
     if (limit)
-        rc = comity_framework_inbox_page(fw, party, now, limit, a.after, &text, &e);
+        rc = comity_framework_inbox_find(fw, party, now, limit, a.after, filtered ? &flt : NULL,
+                                         &text, &e);
     else
         rc = comity_framework_inbox(fw, party, now, &text, &e);
     cy_fw_live_unlock(r->node->fw);

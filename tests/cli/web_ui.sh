@@ -104,7 +104,7 @@ CLIID=$(awk '{print $1}' "$T/cli.out")
 PASS="correct horse $RANDOM$RANDOM"
 (cd "$WEB" && node test/protect-key.mjs "$T/pk.mofa.key" "$T/pk.mofa.key.age" "$PASS") || bad "protect-key"
 rm -rf "$SHOTS"; mkdir -p "$SHOTS"
-(cd "$WEB" && timeout 300 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK" "$PASS") | tee "$T/ui.out"
+(cd "$WEB" && timeout 600 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK" "$PASS") | tee "$T/ui.out"
 [ "${PIPESTATUS[0]}" = 0 ] || bad "browser test (web/test/ui.mjs)"
 
 # interop: what the browsers signed and sealed, checked by the CLI

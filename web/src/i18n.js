@@ -275,6 +275,15 @@ const en = {
   'operator.approved': '{party} is registered: it can log in with its key.',
   'operator.refused': 'The request of {party} was refused.',
   'operator.failed': 'The decision failed: {why}',
+  // pings per state and region (pings.js)
+  'pings.noregion': 'No M49 region',
+  'pings.bystate': 'Per state, over {n} weeks',
+  'pings.byregion': 'Per region, over {n} weeks',
+  'pings.region.help': 'Regions of the UN M49 standard (United Nations Statistics Division), by the state\'s ISO 3166 code; a state code M49 does not list counts as "No M49 region".',
+  'pings.chart.state.p50': 'Median time to answer per state, week by week (minutes)',
+  'pings.chart.state.answered': 'Share of pings answered per state, week by week (%)',
+  'pings.chart.region.p50': 'Median time to answer per region, week by week (minutes)',
+  'pings.chart.region.answered': 'Share of pings answered per region, week by week (%)',
 };
 
 const fr = {
@@ -506,6 +515,15 @@ const fr = {
   'operator.approved': '{party} est inscrit : il peut se connecter avec sa clé.',
   'operator.refused': 'La demande de {party} a été refusée.',
   'operator.failed': 'La décision a échoué : {why}',
+  // pings per state and region (pings.js)
+  'pings.noregion': 'Sans région M49',
+  'pings.bystate': 'Par État, sur {n} semaines',
+  'pings.byregion': 'Par région, sur {n} semaines',
+  'pings.region.help': 'Régions de la norme M49 de l\'ONU (Division de statistique des Nations unies), d\'après le code ISO 3166 de l\'État ; un code d\'État que M49 ne répertorie pas compte comme « Sans région M49 ».',
+  'pings.chart.state.p50': 'Délai médian de réponse par État, semaine par semaine (minutes)',
+  'pings.chart.state.answered': 'Part des pings répondus par État, semaine par semaine (%)',
+  'pings.chart.region.p50': 'Délai médian de réponse par région, semaine par semaine (minutes)',
+  'pings.chart.region.answered': 'Part des pings répondus par région, semaine par semaine (%)',
 };
 
 const ar = {
@@ -736,6 +754,15 @@ const ar = {
   'operator.approved': 'سُجّل {party}: يمكنه تسجيل الدخول بمفتاحه.',
   'operator.refused': 'رُفض طلب {party}.',
   'operator.failed': 'فشل القرار: {why}',
+  // pings per state and region (pings.js)
+  'pings.noregion': 'بلا منطقة في M49',
+  'pings.bystate': 'لكل دولة، على مدى {n} أسابيع',
+  'pings.byregion': 'لكل منطقة، على مدى {n} أسابيع',
+  'pings.region.help': 'مناطق معيار M49 للأمم المتحدة (شعبة الإحصاءات في الأمم المتحدة)، بحسب رمز ISO 3166 للدولة؛ ورمز الدولة الذي لا يدرجه M49 يُحسب ضمن «بلا منطقة في M49».',
+  'pings.chart.state.p50': 'الوقت الوسيط للرد لكل دولة، أسبوعًا بأسبوع (دقائق)',
+  'pings.chart.state.answered': 'نسبة الاختبارات التي رُدّ عليها لكل دولة، أسبوعًا بأسبوع (%)',
+  'pings.chart.region.p50': 'الوقت الوسيط للرد لكل منطقة، أسبوعًا بأسبوع (دقائق)',
+  'pings.chart.region.answered': 'نسبة الاختبارات التي رُدّ عليها لكل منطقة، أسبوعًا بأسبوع (%)',
 };
 
 export const CATALOGS = { en, fr, ar };

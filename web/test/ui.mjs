@@ -283,12 +283,23 @@ try {
   await axe(b, 'inbox (awaiting you)');
   await shot(b, 'inbox');
   // filters: a type with nothing to show, then back
+  // (applied on the node: the page asks for them)
+  const byType = b.waitForRequest((r) => /\/v1\/framework\/inbox\?limit=50&type=ping$/.test(r.url()));
   await b.getByLabel('Type').selectOption('ping');
-  await b.locator('p', { hasText: 'Nothing matches the filters.' }).first().waitFor();
+  await byType;
+  await b.locator('p', { hasText: 'Nothing matches the filters.' }).nth(1).waitFor();
+  ok('inbox: the type filter is applied on the node');
   await b.getByLabel('Type').selectOption('');
+  await b.locator(`a[href="#/message/${ids.request}"]`).waitFor();
+  const bySearch = b.waitForRequest((r) => /\/v1\/framework\/inbox\?limit=50&q=zz-none$/.test(r.url()));
+  await b.getByLabel('Search (id, from, to)').fill('zz-none');
+  await bySearch;
+  await b.locator(`a[href="#/message/${ids.request}"]`).waitFor({ state: 'detached' });
   await b.getByLabel('Search (id, from, to)').fill('pk.mofa');
-  check('inbox search keeps the request', await b.locator(`a[href="#/message/${ids.request}"]`).count() === 1);
+  await b.locator(`a[href="#/message/${ids.request}"]`).waitFor();
+  ok('inbox search, on the node: nothing for zz-none, the request for pk.mofa');
   await b.getByLabel('Search (id, from, to)').fill('');
+  await b.locator('#awaiting-me').waitFor();
   const reached = await tabTo(b, (id) => document.activeElement.getAttribute('href') === `#/message/${id}`, ids.request);
   check('keyboard: Tab reaches the request in the inbox', reached);
   await b.keyboard.press('Enter');
@@ -439,10 +450,15 @@ try {
     !cpage.assets.some((r) => /\/pings-[A-Z0-9]+\.js$/.test(r.url())));
   await cpage.getByRole('link', { name: 'Pings' }).click();
   await heading(cpage, 'Pings');
-  await cpage.locator('figure.chart canvas').nth(1).waitFor({ timeout: 15000 });
+  await cpage.locator('figure.chart canvas').nth(5).waitFor({ timeout: 15000 });
   check('the statistics screen fetched the charts\' chunk when it opened',
     cpage.assets.some((r) => /\/pings-[A-Z0-9]+\.js$/.test(r.url())));
-  check('two charts over time, each with its figures as a table', await cpage.locator('figure.chart details table').count() === 2);
+  check('six charts over time (per contact, per state, per region), each with its figures as a table',
+    await cpage.locator('figure.chart details table').count() === 6);
+  const perState = await cpage.locator('table[aria-label="Share of pings answered per state, week by week (%)"]').textContent();
+  check('per state: in, answered in full in the last week', /^Week to\s*in/.test(perState) && perState.trim().endsWith('100 %'), perState);
+  const perRegion = await cpage.locator('table[aria-label="Share of pings answered per region, week by week (%)"]').textContent();
+  check('per region: in is in Asia (UN M49)', /^Week to\s*Asia/.test(perRegion) && perRegion.trim().endsWith('100 %'), perRegion);
   const row = cpage.locator('table[aria-label="Answers to pings per contact"] tr', { hasText: 'in.mea' });
   await row.waitFor();
   check('ping statistics: in.mea, 1 sent, 1 answered', (await row.textContent()).includes('diplomatic11'), await row.textContent());

@@ -1,7 +1,11 @@
 // inbox.js: #/inbox, awaiting you / awaiting others, overdue then due
-// first, filters and search over the rows loaded, 50 rows a page from
-// the node (paged: ?limit=, after=); sealed messages show what
-// this browser opened of them.
+// first, 50 rows a page from the node (paged: ?limit=, after=), the
+// filters and the search applied on the node (?type= &state= &severity=
+// &sector= &q=: every page and total counts what passes).  The node reads
+// only clear fields: a sealed message passes its severity and sector
+// filters there (marked "sealed"), and is narrowed here by what this
+// browser opened of it (one not opened is left out: its values are
+// unknown).
 
 import { useEffect, useState } from 'preact/hooks';
 import * as V from '../validate.js';
@@ -22,7 +26,7 @@ function SealedCell({ v }) {
 }
 
 // A page of PAGE rows at a time from the node (?limit=PAGE, then after= the
-// list's cursor): the filters and the search apply to the rows loaded.
+// list's cursor), with the filters.
 const PAGE = 50;
 
 function Items({ id, caption, items, empty, loaded, total, more }) {
@@ -44,16 +48,22 @@ function Items({ id, caption, items, empty, loaded, total, more }) {
     ${button}`;
 }
 
-// The node's items, with what this browser opened of sealed ones: an item
-// of a type whose severity is required (notification) or that this
-// browser opened sealed, and without a clear severity, is sealed.
+// The node's items, with what this browser opened of sealed ones (the
+// node says which are sealed).
 function withSealed(items, opened) {
   return items.map((it) => {
     const o = opened[it.id];
     if (o) return { ...it, sealed: true, severity: o.severity, sector: o.sector };
-    if (!it.severity && it.type === 'notification') return { ...it, sealed: true, severity: undefined, sector: undefined };
+    if (it.sealed) return { ...it, severity: undefined, sector: undefined };
     return it;
   });
+}
+
+// The node's query for the filters f (only those set).
+function query(f) {
+  const q = [['type', f.type], ['state', f.state], ['severity', f.severity], ['sector', f.sector], ['q', f.q.trim()]]
+    .filter(([, v]) => v).map(([k, v]) => `&${k}=${encodeURIComponent(v)}`);
+  return q.join('');
 }
 
 const STATES = ['sent', 'delivered', 'acknowledged', 'answered', 'declined', 'closed'];
@@ -62,19 +72,27 @@ export function Inbox() {
   const [data, setData] = useState(null);
   const [msg, setMsg] = useState(null);
   const [f, setF] = useState({ type: '', state: '', severity: '', sector: '', q: '' });
+  const qs = query(f);
+  // the first page with the filters, again when they change (the search:
+  // once typing pauses); a late answer to older filters is dropped
   useEffect(() => {
-    api('GET', `/v1/framework/inbox?limit=${PAGE}`).then(setData, (e) => setMsg({ error: true, text: e.message }));
-  }, []);
+    let live = true;
+    const timer = setTimeout(() => {
+      api('GET', `/v1/framework/inbox?limit=${PAGE}${qs}`).then((d) => { if (live) { setData(d); setMsg(null); } },
+        (e) => live && setMsg({ error: true, text: e.message }));
+    }, data ? 250 : 0);
+    return () => { live = false; clearTimeout(timer); };
+  }, [qs]);
   // the next page of one list ('me' or 'others'), after its cursor
   const more = (box) => data && data[`next_${box}`] && (() =>
-    api('GET', `/v1/framework/inbox?limit=${PAGE}&after=${encodeURIComponent(data[`next_${box}`])}`).then(
+    api('GET', `/v1/framework/inbox?limit=${PAGE}${qs}&after=${encodeURIComponent(data[`next_${box}`])}`).then(
       (p) => setData((d) => ({ ...d, [`awaiting_${box}`]: [...d[`awaiting_${box}`], ...p[`awaiting_${box}`]],
         [`next_${box}`]: p[`next_${box}`], [`total_${box}`]: p[`total_${box}`] })),
       (e) => setMsg({ error: true, text: e.message })));
-  const q = f.q.trim().toLowerCase();
-  const keep = (it) => (!f.type || it.type === f.type) && (!f.state || it.state === f.state) &&
-    (!f.severity || String(it.severity) === f.severity) && (!f.sector || it.sector === f.sector) &&
-    (!q || [it.id, it.from, it.to].some((x) => x && x.toLowerCase().includes(q)));
+  // the node applied every filter; sealed items passed severity and
+  // sector there, unknown: narrowed here by what this browser opened
+  const keep = (it) => !it.sealed || ((!f.severity || String(it.severity) === f.severity) &&
+    (!f.sector || it.sector === f.sector));
   const opened = sealedFields();
   const me = data ? withSealed(data.awaiting_me, opened) : [];
   const others = data ? withSealed(data.awaiting_others, opened) : [];
@@ -94,10 +112,10 @@ export function Inbox() {
     <${Status} msg=${msg} />
     ${data ? html`
       <${Items} id="awaiting-me" caption=${t('inbox.me')} items=${me.filter(keep)}
-        empty=${me.length ? t('inbox.nomatch') : t('inbox.empty.me')}
+        empty=${me.length || qs ? t('inbox.nomatch') : t('inbox.empty.me')}
         loaded=${me.length} total=${data.total_me} more=${more('me')} />
       <${Items} id="awaiting-others" caption=${t('inbox.others')} items=${others.filter(keep)}
-        empty=${others.length ? t('inbox.nomatch') : t('inbox.empty.others')}
+        empty=${others.length || qs ? t('inbox.nomatch') : t('inbox.empty.others')}
         loaded=${others.length} total=${data.total_others} more=${more('others')} />` : !msg && html`<p>${t('loading')}</p>`}
   <//>`;
 }

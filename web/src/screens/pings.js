@@ -1,6 +1,9 @@
 // pings.js: #/pings, answers to pings per contact: the table of the last
 // 30 days (the node's report, GET /v1/framework/pings), and the same
-// figures over the last WEEKS weeks as charts (uPlot), one report a week.
+// figures over the last WEEKS weeks as charts (uPlot), one report a week:
+// per contact, per state and per UN M49 region of the state (the node
+// groups them, ?by=state and ?by=region: percentiles need the response
+// times, which only the node has).
 // This module and uPlot are a chunk of their own, fetched only when the
 // screen opens (app.js declares it with lazy()); the inbox never loads it.
 // Each chart is a canvas with a label, and its figures are also a table
@@ -21,19 +24,24 @@ const ms = (v) => (v === null || v === undefined ? '—' : v < 60000 ? `${Math.r
   : v < 3600000 ? `${Math.round(v / 60000)} min` : `${(v / 3600000).toFixed(1)} h`);
 const contact = (r) => `${r.party} (${r.kind})`;
 
-// The report of each of the last WEEKS weeks, oldest first:
-// {ends: [week end, ms], names: [contact], p50: {name: [min|null]}, answered: {name: [%|null]}}.
-async function weekly(to) {
+// A state's row: its code and its region's name; a region's: its name.
+const stateName = (r) => r.state;
+const regionName = (r) => (r.region === 'none' ? t('pings.noregion') : r.name);
+
+// The report of each of the last WEEKS weeks, oldest first, grouped by
+// `by` ('' per contact, 'state', 'region'), each row named by `name`:
+// {ends: [week end, ms], names: [name], p50: {name: [min|null]}, answered: {name: [%|null]}}.
+async function weekly(to, by, name) {
   const ends = [];
   for (let i = WEEKS - 1; i >= 0; i--) ends.push(to - i * WEEK_MS);
   const reports = await Promise.all(ends.map((end) => api('GET',
-    `/v1/framework/pings?from=${encodeURIComponent(new Date(end - WEEK_MS).toISOString())}&to=${encodeURIComponent(new Date(end).toISOString())}`)));
-  const names = [...new Set(reports.flatMap((r) => r.rows.map(contact)))].sort();
+    `/v1/framework/pings?from=${encodeURIComponent(new Date(end - WEEK_MS).toISOString())}&to=${encodeURIComponent(new Date(end).toISOString())}${by ? `&by=${by}` : ''}`)));
+  const names = [...new Set(reports.flatMap((r) => r.rows.map(name)))].sort();
   const p50 = {}, answered = {};
   for (const n of names) { p50[n] = []; answered[n] = []; }
   reports.forEach((r) => {
     for (const n of names) {
-      const row = r.rows.find((x) => contact(x) === n);
+      const row = r.rows.find((x) => name(x) === n);
       p50[n].push(row && row.p50_ms !== null ? row.p50_ms / 60000 : null);
       answered[n].push(row && row.count ? Math.round((row.answered / row.count) * 100) : null);
     }
@@ -76,8 +84,9 @@ export function Pings() {
   useEffect(() => {
     api('GET', '/v1/framework/pings').then((d) => {
       setData(d);
-      return weekly(Date.parse(d.to));
-    }).then(setW, (e) => setMsg({ error: true, text: e.message }));
+      const to = Date.parse(d.to);
+      return Promise.all([weekly(to, '', contact), weekly(to, 'state', stateName), weekly(to, 'region', regionName)]);
+    }).then(([c, st, rg]) => setW({ c, st, rg }), (e) => setMsg({ error: true, text: e.message }));
   }, []);
   return html`<${Screen} title=${t('pings.title')}>
     <${Status} msg=${msg} />
@@ -90,8 +99,15 @@ export function Pings() {
           <td>${r.answered}</td><td>${ms(r.p50_ms)}</td><td>${ms(r.p90_ms)}</td>
           <td>${Math.round(r.unanswered * 100)}%</td></tr>`)}</tbody></table></div>`
         : html`<p class="empty">${t('pings.none')}</p>`}`}
-    ${w && w.names.length > 0 && html`<h2>${t('pings.overtime', { n: WEEKS })}</h2>
-      <${Chart} id="chart-p50" label=${t('pings.chart.p50')} unit="min" w=${w} series=${w.p50} />
-      <${Chart} id="chart-answered" label=${t('pings.chart.answered')} unit="%" w=${w} series=${w.answered} range=${[0, 100]} />`}
+    ${w && w.c.names.length > 0 && html`<h2>${t('pings.overtime', { n: WEEKS })}</h2>
+      <${Chart} id="chart-p50" label=${t('pings.chart.p50')} unit="min" w=${w.c} series=${w.c.p50} />
+      <${Chart} id="chart-answered" label=${t('pings.chart.answered')} unit="%" w=${w.c} series=${w.c.answered} range=${[0, 100]} />
+      <h2>${t('pings.bystate', { n: WEEKS })}</h2>
+      <${Chart} id="chart-state-p50" label=${t('pings.chart.state.p50')} unit="min" w=${w.st} series=${w.st.p50} />
+      <${Chart} id="chart-state-answered" label=${t('pings.chart.state.answered')} unit="%" w=${w.st} series=${w.st.answered} range=${[0, 100]} />
+      <h2>${t('pings.byregion', { n: WEEKS })}</h2>
+      <p class="help">${t('pings.region.help')}</p>
+      <${Chart} id="chart-region-p50" label=${t('pings.chart.region.p50')} unit="min" w=${w.rg} series=${w.rg.p50} />
+      <${Chart} id="chart-region-answered" label=${t('pings.chart.region.answered')} unit="%" w=${w.rg} series=${w.rg.answered} range=${[0, 100]} />`}
   <//>`;
 }
