@@ -16,24 +16,11 @@
 #
 # Skips (77) only when chromium cannot start or the npm packages are not
 # installed (scripts/install-deps installs both).
-source "$(dirname "$0")/node_lib.bash"
-SRC=${COMITY_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-WEB=$SRC/web
-C=$COMITY_BIN
-BUILD=$(cd "$(dirname "$C")" && pwd)
+source "$(dirname "$0")/web_lib.bash"
 SHOTS=$BUILD/web-screenshots-files # apart from web_ui.sh's, which may run at once
-
-if [ ! -x /usr/bin/chromium ] || [ ! -d "$WEB/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
-  echo "skip: chromium or web/node_modules missing (run scripts/install-deps)"; exit 77
-fi
-if ! timeout 30 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run \
-      --disable-background-networking --disable-component-update --disable-sync \
-      --user-data-dir="$T/probe" --dump-dom about:blank >/dev/null 2>"$T/probe.err"; then
-  echo "skip: chromium cannot start here:"; tail -3 "$T/probe.err"; exit 77
-fi
+web_ready
 # the UI built from this source tree, while the node is set up
-(cd "$WEB" && node build.mjs "$T/web") >"$T/build.out" 2>&1 &
-BUILDING=$!
+web_build
 
 D=$T/node
 init_node "$D" web.test
@@ -49,7 +36,7 @@ for p in pk.mofa in.mea fr.anssi un.hub; do
   "$C" party add "$D" "$p" --vkey "$vk" --recipient "$rc" |
     sed -n 's/^token (shown once): //p' >"$T/$p.token"
 done
-wait $BUILDING || { cat "$T/build.out"; echo "FAIL web build"; exit 1; }
+web_built
 serve "$D" --insecure-http --web "$T/web"
 for p in pk.mofa in.mea; do
   printf 'url = %s\ntoken = %s\nkey = %s/%s.key\nkeys = %s/peers.keys\n' "$URL" "$(cat "$T/$p.token")" "$T" "$p" "$T" >"$T/$p.conf"

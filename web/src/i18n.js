@@ -284,6 +284,12 @@ const en = {
   'pings.chart.state.answered': 'Share of pings answered per state, week by week (%)',
   'pings.chart.region.p50': 'Median time to answer per region, week by week (minutes)',
   'pings.chart.region.answered': 'Share of pings answered per region, week by week (%)',
+  // the contact form's validity (directory.js)
+  'dir.valid.from': 'Valid from (optional)',
+  'dir.valid.from.help': 'RFC 3339, like 2026-12-07T09:00:00Z; empty: from now.',
+  'dir.valid.until': 'Valid until (optional)',
+  'dir.valid.until.help': 'RFC 3339; empty: until replaced or withdrawn.',
+  'dir.valid.after': 'must be later than valid from',
 };
 
 const fr = {
@@ -524,6 +530,12 @@ const fr = {
   'pings.chart.state.answered': 'Part des pings répondus par État, semaine par semaine (%)',
   'pings.chart.region.p50': 'Délai médian de réponse par région, semaine par semaine (minutes)',
   'pings.chart.region.answered': 'Part des pings répondus par région, semaine par semaine (%)',
+  // the contact form's validity (directory.js)
+  'dir.valid.from': 'Valable à partir de (facultatif)',
+  'dir.valid.from.help': 'RFC 3339, par exemple 2026-12-07T09:00:00Z ; vide : dès maintenant.',
+  'dir.valid.until': 'Valable jusqu\'au (facultatif)',
+  'dir.valid.until.help': 'RFC 3339 ; vide : jusqu\'à remplacement ou retrait.',
+  'dir.valid.after': 'doit être postérieur au début de validité',
 };
 
 const ar = {
@@ -763,6 +775,12 @@ const ar = {
   'pings.chart.state.answered': 'نسبة الاختبارات التي رُدّ عليها لكل دولة، أسبوعًا بأسبوع (%)',
   'pings.chart.region.p50': 'الوقت الوسيط للرد لكل منطقة، أسبوعًا بأسبوع (دقائق)',
   'pings.chart.region.answered': 'نسبة الاختبارات التي رُدّ عليها لكل منطقة، أسبوعًا بأسبوع (%)',
+  // the contact form's validity (directory.js)
+  'dir.valid.from': 'صالح اعتبارًا من (اختياري)',
+  'dir.valid.from.help': 'بصيغة RFC 3339 مثل 2026-12-07T09:00:00Z؛ فارغ: من الآن.',
+  'dir.valid.until': 'صالح حتى (اختياري)',
+  'dir.valid.until.help': 'بصيغة RFC 3339؛ فارغ: حتى الاستبدال أو السحب.',
+  'dir.valid.after': 'يجب أن يكون بعد بداية الصلاحية',
 };
 
 export const CATALOGS = { en, fr, ar };

@@ -130,6 +130,13 @@ export function checkPoc(b) {
   if (!b.languages.length || b.languages.length > 16) errs.languages = t('v.langs');
   for (const l of b.languages) if (!LANG.test(l)) errs.languages = t('v.lang', { l });
   if (b.party !== undefined && !PARTY.test(b.party)) errs.party = t('v.party');
+  // valid_from (required by the schema; the form fills in now when left
+  // empty) and valid_until (optional, after valid_from), as schema.c
+  if (!validTime(b.valid_from)) errs.valid_from = t('v.time3339');
+  if (b.valid_until !== undefined) {
+    if (!validTime(b.valid_until)) errs.valid_until = t('v.time3339');
+    else if (!errs.valid_from && Date.parse(b.valid_until) <= Date.parse(b.valid_from)) errs.valid_until = t('dir.valid.after');
+  }
   return errs;
 }
 

@@ -10,71 +10,42 @@
 // (the CLI fetched it and uploaded its own), saves the download of the
 // CLI's file to DIR/got-cli.bin, writes DIR/ui.fetched, and waits for
 // DIR/closed (the case closed and its files destroyed).
-// Prints "ok ..." / "FAIL ..." lines; exits 1 if any check failed.
-import { chromium } from 'playwright-core';
+// The harness (harness.mjs) launches chromium, logs in, watches every
+// request for secrets, runs axe and writes the screenshots.  Prints
+// "ok ..." / "FAIL ..." lines; exits 1 if any check failed.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { harness } from './harness.mjs';
 
 const [url, dir, shots] = process.argv.slice(2);
-const t0 = Date.now();
-const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const { case: CASE, mark: MARK } = JSON.parse(readFileSync(`${dir}/case.json`, 'utf8'));
 
-let fails = 0;
-const ok = (m) => console.log(`ok   ${m} [${stamp()}]`);
-const bad = (m) => { console.log(`FAIL ${m}`); fails++; };
-const check = (m, cond, detail = '') => (cond ? ok(m) : bad(`${m} ${detail}`));
+// what must never leave a browser: the parties' secret keys (the harness
+// adds them at login) and the plaintext of the file sealed in the browser
+// (its first line)
+const h = harness({ url, shots, secrets: [MARK] });
+const { ok, bad, check } = h;
+const axe = (page, name) => h.axe(page, name);
+const shot = (page, name) => h.shot(page, name);
 
-// what must never leave a browser: the parties' secret keys and the
-// plaintext of the file sealed in the browser (its first line)
-const secrets = [MARK];
-for (const p of ['pk.mofa', 'in.mea', 'fr.anssi']) {
-  const text = readFileSync(`${dir}/${p}.key`, 'utf8');
-  secrets.push(/# signing key: (\S+)/.exec(text)[1], /^AGE-SECRET-KEY-1\S+/m.exec(text)[0]);
-}
+// Besides the harness's watch: every upload is an age file named by its
+// SHA-256, and they are counted.
 let uploads = 0;
-function watch(page, who) {
+function watchUploads(page, who) {
   page.on('request', (req) => {
+    if (!req.url().includes('/v1/files?case=')) return;
+    uploads++;
+    // (a Blob body is not shown to playwright: the CLI checks the stored
+    // file instead, web_files.sh)
     const body = req.postDataBuffer();
-    if (req.url().includes('/v1/files?case=')) {
-      uploads++;
-      // (a Blob body is not shown to playwright: the CLI checks the stored
-      // file instead, web_files.sh)
-      if (body && !body.subarray(0, 22).toString('latin1').startsWith('age-encryption.org/v1'))
-        bad(`${who}: the upload is not an age file`);
-      if (!/^[0-9a-f]{64}$/.test(req.headers()['comity-sha256'] || '')) bad(`${who}: the upload names no SHA-256`);
-    }
-    const all = [req.url(), JSON.stringify(req.headers()), body ? body.toString('latin1') : ''].join('\n');
-    secrets.forEach((s, i) => { if (all.includes(s)) bad(`${who}: ${req.method()} ${req.url()} carries secret #${i}`); });
+    if (body && !body.subarray(0, 22).toString('latin1').startsWith('age-encryption.org/v1'))
+      bad(`${who}: the upload is not an age file`);
+    if (!/^[0-9a-f]{64}$/.test(req.headers()['comity-sha256'] || '')) bad(`${who}: the upload names no SHA-256`);
   });
 }
-
-async function axe(page, name) {
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
-  const r = await page.evaluate(async () => {
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return res.violations.map((v) => `${v.id}: ${v.nodes.length} node(s) ${v.nodes[0].target}`);
-  });
-  check(`axe: no violations on ${name}`, r.length === 0, JSON.stringify(r));
-}
-const shot = (page, name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 
 async function login(browser, party) {
-  const ctx = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(20000);
-  watch(page, party);
-  page.on('pageerror', (e) => bad(`${party}: page error ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 40[134]|status of 410/.test(m.text())) bad(`${party}: console error ${m.text()}`);
-  });
-  await page.goto(`${url}/`);
-  await page.locator('h1', { hasText: 'Log in' }).waitFor();
-  await page.setInputFiles('#keyfile', `${dir}/${party}.key`);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('h1', { hasText: 'Inbox' }).waitFor();
+  const page = await h.login(browser, party, `${dir}/${party}.key`);
+  watchUploads(page, party);
   return page;
 }
 
@@ -110,12 +81,7 @@ async function waitFile(name, secs = 120) {
 // The file entry named `name` in the documents list.
 const entry = (page, name) => page.locator('li.file', { hasText: name });
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await h.launch();
 try {
   // the three log in at once
   const [a, b, c] = await Promise.all(['pk.mofa', 'in.mea', 'fr.anssi'].map((p) => login(browser, p)));
@@ -197,5 +163,4 @@ try {
 } finally {
   await browser.close();
 }
-console.log(fails ? `${fails} browser check(s) failed` : 'all browser checks passed');
-process.exit(fails ? 1 : 0);
+h.exit();

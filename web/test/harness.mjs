@@ -92,9 +92,11 @@ export function harness({ url, shots, secrets = [] }) {
     heading: (page, re, timeout = 15000) => page.locator('h1', { hasText: re }).waitFor({ timeout }),
 
     // A new context and page logged in as `party` with its key file; the
-    // page's errors and console errors fail the test.  Allocates a
-    // browser context the caller may close (page.context().close()).
-    async login(browser, party, keyfile, { viewport = { width: 1100, height: 900 } } = {}) {
+    // page's errors and console errors fail the test, but for the HTTP
+    // statuses a test provokes on purpose (401, 403, 404, 410, and those
+    // in `allow`, e.g. [400] for a refusal the node must show).  Allocates
+    // a browser context the caller may close (page.context().close()).
+    async login(browser, party, keyfile, { viewport = { width: 1100, height: 900 }, allow = [] } = {}) {
       h.secrets.push(...keySecrets(keyfile));
       const ctx = await browser.newContext({ viewport, acceptDownloads: true });
       const page = await ctx.newPage();
@@ -102,7 +104,8 @@ export function harness({ url, shots, secrets = [] }) {
       h.watch(page, party);
       page.on('pageerror', (e) => h.bad(`${party}: page error ${e.message}`));
       page.on('console', (m) => {
-        if (m.type() === 'error' && !/status of 40[134]|status of 410|Content Security Policy/.test(m.text()))
+        const expected = ['401', '403', '404', '410', ...allow.map(String)].some((c) => m.text().includes(`status of ${c}`));
+        if (m.type() === 'error' && !expected && !/Content Security Policy/.test(m.text()))
           h.bad(`${party}: console error ${m.text()}`);
       });
       await page.goto(`${url}/`);

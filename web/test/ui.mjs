@@ -399,14 +399,24 @@ try {
   await cpage.getByLabel('Channels, one a line (type:value)').fill('email:not an address\nphone:+33 1 71 75 84 68');
   await cpage.getByLabel('Time zone').fill('Europe/Paris');
   await cpage.getByLabel('Languages').fill('fr, en');
+  await cpage.getByLabel('Valid until (optional)').fill('2020-01-01T00:00:00Z');
   await cpage.getByRole('button', { name: 'Sign and publish' }).click();
   await cpage.locator('#channels-err').waitFor();
   ok('a bad channel is refused next to its field');
+  check('a valid_until before valid_from (now) is refused next to its field',
+    (await cpage.locator('#valid_until-err').textContent()).includes('later than valid from'));
   await axe(cpage, 'directory form with an error');
   await cpage.getByLabel('Channels, one a line (type:value)').fill('email:cert-fr@example.fr\nphone:+33 1 71 75 84 68');
+  await cpage.getByLabel('Valid until (optional)').fill('2099-01-01T00:00:00Z');
   await cpage.getByRole('button', { name: 'Sign and publish' }).click();
   await cpage.locator('[aria-label="Points of contact"] td', { hasText: 'ANSSI CERT-FR' }).waitFor();
   ok('fr.anssi nominated its technical contact');
+  const until = await cpage.evaluate(async () => {
+    const d = await (await fetch('/v1/directory', { headers: { 'X-Comity-UI': '1' } })).json();
+    const e = d.entries.find((x) => x.state === 'fr' && x.kind === 'technical');
+    return e && e.current && e.current.body.valid_until;
+  });
+  check('the published contact is valid until the time given', until === '2099-01-01T00:00:00Z', String(until));
   await shot(cpage, 'directory-phone');
   check('no withdraw button for another state', await cpage.getByRole('button', { name: 'Withdraw the diplomatic contact of in' }).count() === 0);
   await cpage.getByRole('button', { name: 'Withdraw the technical contact of fr' }).click();

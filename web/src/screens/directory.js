@@ -27,7 +27,8 @@ function PocForm({ done }) {
       time_zone: v('time_zone'),
       languages: (f.languages.value || '').split(/[\s,]+/).filter(Boolean),
       party: v('party'),
-      valid_from: new Date().toISOString(),
+      valid_from: v('valid_from') || new Date().toISOString(),
+      valid_until: v('valid_until'),
     };
     for (const k of Object.keys(body)) if (body[k] === undefined) delete body[k];
     const e = V.checkPoc(body);
@@ -52,6 +53,8 @@ function PocForm({ done }) {
       <${Field} id="time_zone" label=${t('dir.tz')} errs=${errs} help=${t('dir.tz.help')}>${(a) => html`<input ...${a} />`}<//>
       <${Field} id="languages" label=${t('dir.langs')} errs=${errs} help=${t('dir.langs.help')}>${(a) => html`<input ...${a} />`}<//>
       <${Field} id="party" label=${t('dir.party')} errs=${errs}>${(a) => html`<input ...${a} />`}<//>
+      <${Field} id="valid_from" label=${t('dir.valid.from')} errs=${errs} help=${t('dir.valid.from.help')}>${(a) => html`<input ...${a} />`}<//>
+      <${Field} id="valid_until" label=${t('dir.valid.until')} errs=${errs} help=${t('dir.valid.until.help')}>${(a) => html`<input ...${a} />`}<//>
       <button type="submit">${t('dir.publish')}</button>
     </form>
     <${Status} msg=${msg} />`;
