@@ -2,7 +2,8 @@
  * cmd_attribution.c: `comity attribution`: attribution cases
  * (docs/attribution.md): open one about incidents, add evidence, rate
  * it, claim, reply, agree a review panel, vote, publish, close, show,
- * list, and search the vocabulary of threat actors.
+ * list, correlate (which other reports share the case's infrastructure),
+ * and search the vocabulary of threat actors.
  *
  *   comity attribution open --to NAMED [--to PARTY]... --ref INCIDENT... --title T --summary S
  *   comity attribution evidence CASE --what W --by SOURCE --at TIME --method M
@@ -17,6 +18,7 @@
  *   comity attribution publish CASE [--claim ID]... --statement T
  *   comity attribution close CASE --outcome O
  *   comity attribution show CASE [--json] | list | actors --search NAME
+ *   comity attribution correlate CASE [--json]
  *
  * Each record goes to every other party of the case at the opening's TLP
  * (the opening: amber unless --tlp).  Every rule is the library's: bodies
@@ -963,7 +965,7 @@ int cmd_attribution(int argc, char **argv)
                                        "list", "actors", "correlate", NULL};
     if (argc < 2)
         return cli_usage("attribution", "want open, evidence, rate, claim, reply, panel, agree, "
-                                        "vote, publish, close, show, list or actors (comity "
+                                        "vote, publish, close, show, list, correlate or actors (comity "
                                         "help attribution)");
     const char *sub = argv[1];
     size_t si = 0;
@@ -971,7 +973,7 @@ int cmd_attribution(int argc, char **argv)
         si++;
     if (!subs[si])
         return cli_usage("attribution", "'%s': want open, evidence, rate, actor, claim, reply, "
-                                        "panel, agree, vote, publish, close, show, list or "
+                                        "panel, agree, vote, publish, close, show, list, correlate or "
                                         "actors", sub);
     static char cmdname[64];
     snprintf(cmdname, sizeof cmdname, "attribution %s", sub);
