@@ -2,7 +2,8 @@
  * cmd_attribution.c: `comity attribution`: attribution cases
  * (docs/attribution.md): open one about incidents, add evidence, rate
  * it, claim, reply, agree a review panel, vote, publish, close, show,
- * list, and search the vocabulary of threat actors.
+ * list, correlate (which other reports share the case's infrastructure),
+ * and search the vocabulary of threat actors.
  *
  *   comity attribution open --to NAMED [--to PARTY]... --ref INCIDENT... --title T --summary S
  *   comity attribution evidence CASE --what W --by SOURCE --at TIME --method M
@@ -17,6 +18,7 @@
  *   comity attribution publish CASE [--claim ID]... --statement T
  *   comity attribution close CASE --outcome O
  *   comity attribution show CASE [--json] | list | actors --search NAME
+ *   comity attribution correlate CASE [--json]
  *
  * Each record goes to every other party of the case at the opening's TLP
  * (the opening: amber unless --tlp).  Every rule is the library's: bodies
@@ -35,6 +37,7 @@
 #include <string.h>
 
 #include "case_files.h"
+#include "corr_local.h"
 #include "keys.h"
 
 enum {
@@ -484,6 +487,167 @@ static int do_show(struct attr_args *a, const char *id)
     return st;
 }
 
+/* ---- correlate: which other reports share infrastructure with the case ------------ */
+
+#define CORR_KEY_MAX 4400 /* "TYPE VALUE": a kind's path and a normalised value */
+
+static bool in_list(const struct cli_list *l, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n && i < l->n; i++)
+        if (!strcmp(l->v[i], id))
+            return true;
+    return false;
+}
+
+/* Adds the holders of one shared value (`e`: {"type","value","holders"})
+ * held by case record `rid` to `by` (keyed "TYPE VALUE"), leaving out the
+ * case's own records (the first ncase of ids) and repeats. */
+static void merge_shared(json_t *by, const json_t *e, const char *rid,
+                         const struct cli_list *ids, size_t ncase)
+{
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *value = json_string_value(json_object_get(e, "value"));
+    if (!type || !value)
+        return;
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(e, "holders"), i, h)
+    {
+        const char *hid = json_string_value(json_object_get(h, "id"));
+        if (!hid || in_list(ids, ncase, hid))
+            continue; /* the case's own records share with each other */
+        char key[CORR_KEY_MAX];
+        snprintf(key, sizeof key, "%s %s", type, value);
+        json_t *v = json_object_get(by, key);
+        if (!v) {
+            v = json_pack("{s:s, s:s, s:[], s:{}}", "type", type, "value", value, "in",
+                          "holders");
+            json_object_set_new(by, key, v);
+        }
+        json_t *in = json_object_get(v, "in");
+        bool seen = false;
+        size_t k;
+        json_t *x;
+        json_array_foreach(in, k, x) seen = seen || !strcmp(json_string_value(x), rid);
+        if (!seen)
+            json_array_append_new(in, json_string(rid));
+        json_object_set(json_object_get(v, "holders"), hid, h);
+    }
+}
+
+static void print_correlation(const json_t *j)
+{
+    const json_t *sh = json_object_get(j, "shared");
+    printf("case %s: %lld record(s) correlated on this machine\n",
+           json_string_value(json_object_get(j, "case")),
+           (long long)json_integer_value(json_object_get(j, "records")));
+    if (!json_array_size(sh))
+        printf("no other report you may see shares infrastructure with this case\n");
+    size_t i, k;
+    json_t *v, *h;
+    json_array_foreach(sh, i, v)
+    {
+        printf("%s %s\n  in:", s_(v, "type"), s_(v, "value"));
+        json_array_foreach(json_object_get(v, "in"), k, h) printf(" %s", json_string_value(h));
+        printf("\n");
+        json_array_foreach(json_object_get(v, "holders"), k, h)
+            printf("  %s %s of %s (state %s): %s\n", s_(h, "kind"), s_(h, "id"), s_(h, "author"),
+                   s_(h, "state"), s_(h, "value"));
+    }
+    json_array_foreach(json_object_get(j, "common"), i, v)
+        printf("common (held by too many to say anything): %s %s\n", s_(v, "type"),
+               s_(v, "value"));
+}
+
+/* The case's records (its thread and the incidents it is about, those this
+ * party is shown) correlated where they are opened, then against the
+ * party's other sealed records and the node's index. */
+static int do_correlate(struct attr_args *a, const char *id)
+{
+    json_t *view = NULL, *res = NULL;
+    struct cli_list ids = {0};
+    int st = case_view(a->cl, id, &view);
+    if (!st && strcmp(s_(view, "mechanism"), "attribution") != 0)
+        st = cli_usage(a->cl->cmd, "%s is a %s case, not an attribution case", id,
+                       s_(view, "mechanism"));
+    size_t i;
+    json_t *t;
+    json_t *about = json_object_get(json_object_get(view, "facts"), "about");
+    json_array_foreach(json_object_get(view, "thread"), i, t)
+    {
+        char *d = st ? NULL : strdup(s_(t, "id"));
+        if (!st && (!d || cli_list_add(&ids, d)))
+            free(d), st = CLI_FAIL;
+    }
+    json_array_foreach(about, i, t)
+    {
+        const char *x = json_string_value(t);
+        char *d = st || !x || in_list(&ids, ids.n, x) ? NULL : strdup(x);
+        if (d && cli_list_add(&ids, d))
+            free(d), st = CLI_FAIL;
+    }
+    size_t ncase = ids.n;
+    if (!st)
+        st = cli_corr_sealed_ids(a->cl, &ids); /* the party's own sealed reports */
+    if (!st)
+        st = cli_corr_local(a->cl, ids.v, ids.n, ncase, 0, false, &res);
+    json_t *by = json_object(), *common = json_object();
+    json_array_foreach(res, i, t)
+    {
+        const char *rid = s_(t, "id");
+        size_t k;
+        json_t *e;
+        json_array_foreach(json_object_get(json_object_get(t, "local"), "shared"), k, e)
+            merge_shared(by, e, rid, &ids, ncase);
+        json_array_foreach(json_object_get(json_object_get(t, "node"), "shared"), k, e)
+            merge_shared(by, e, rid, &ids, ncase);
+        json_array_foreach(json_object_get(json_object_get(t, "local"), "common"), k, e)
+        {
+            char key[CORR_KEY_MAX];
+            snprintf(key, sizeof key, "%s %s", s_(e, "type"), s_(e, "value"));
+            json_object_set(common, key, e);
+        }
+        json_array_foreach(json_object_get(json_object_get(t, "node"), "common"), k, e)
+        {
+            char key[CORR_KEY_MAX];
+            snprintf(key, sizeof key, "%s %s", s_(e, "type"), s_(e, "value"));
+            json_object_set(common, key, e);
+        }
+    }
+    json_t *shared = json_array(), *commons = json_array();
+    const char *key;
+    json_t *v;
+    json_object_foreach(by, key, v)
+    {
+        json_t *hs = json_array();
+        const char *hk;
+        json_t *h;
+        json_object_foreach(json_object_get(v, "holders"), hk, h) json_array_append(hs, h);
+        json_object_set_new(v, "holders", hs);
+        json_array_append(shared, v);
+    }
+    json_object_foreach(common, key, v) json_array_append(commons, v);
+    json_t *out = json_pack("{s:s, s:I, s:o, s:o}", "case", id, "records",
+                            (json_int_t)json_array_size(res), "shared", shared, "common",
+                            commons);
+    if (!st && a->json) {
+        char *txt = out ? json_dumps(out, JSON_INDENT(2)) : NULL;
+        printf("%s\n", txt ? txt : "");
+        free(txt);
+    } else if (!st && out) {
+        print_correlation(out);
+    }
+    json_decref(out);
+    json_decref(by);
+    json_decref(common);
+    json_decref(res);
+    json_decref(view);
+    for (size_t x = 0; x < ids.n; x++)
+        free(ids.v[x]);
+    cli_list_free(&ids);
+    return st;
+}
+
 static int do_list(struct attr_args *a)
 {
     json_t *j = NULL;
@@ -801,7 +965,7 @@ int cmd_attribution(int argc, char **argv)
                                        "list", "actors", "correlate", NULL};
     if (argc < 2)
         return cli_usage("attribution", "want open, evidence, rate, claim, reply, panel, agree, "
-                                        "vote, publish, close, show, list or actors (comity "
+                                        "vote, publish, close, show, list, correlate or actors (comity "
                                         "help attribution)");
     const char *sub = argv[1];
     size_t si = 0;
@@ -809,12 +973,10 @@ int cmd_attribution(int argc, char **argv)
         si++;
     if (!subs[si])
         return cli_usage("attribution", "'%s': want open, evidence, rate, actor, claim, reply, "
-                                        "panel, agree, vote, publish, close, show, list or "
+                                        "panel, agree, vote, publish, close, show, list, correlate or "
                                         "actors", sub);
     static char cmdname[64];
     snprintf(cmdname, sizeof cmdname, "attribution %s", sub);
-    if (!strcmp(sub, "correlate"))
-        return cli_usage(cmdname, "correlation is not in this build yet (docs/attribution.md)");
     struct cli_client cl;
     cli_client_init(&cl, cmdname);
     struct attr_args a = {.cl = &cl};
@@ -822,7 +984,8 @@ int cmd_attribution(int argc, char **argv)
     int npos = argc - 1 - optind;
     char **pos = argv + 1 + optind;
     bool actors = !strcmp(sub, "actors");
-    bool reads = actors || !strcmp(sub, "show") || !strcmp(sub, "list");
+    bool corr = !strcmp(sub, "correlate");
+    bool reads = actors || corr || !strcmp(sub, "show") || !strcmp(sub, "list");
     if (!st && actors && !a.v[O_CASE] && npos == 0) {
         /* the vocabulary alone needs no node */
         st = do_actors(&a);
@@ -830,7 +993,8 @@ int cmd_attribution(int argc, char **argv)
     }
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN |
-                                       (!reads || !strcmp(sub, "show") || actors ? CLI_NEED_KEY
+                                       (!reads || !strcmp(sub, "show") || actors || corr
+                                            ? CLI_NEED_KEY
                                                                                  : 0));
     if (st) {
     } else if (actors) {
@@ -839,6 +1003,10 @@ int cmd_attribution(int argc, char **argv)
         st = need(&a, npos, 1, "attribution show CASE [--json]");
         if (!st)
             st = do_show(&a, pos[0]);
+    } else if (corr) {
+        st = need(&a, npos, 1, "attribution correlate CASE [--json]");
+        if (!st)
+            st = do_correlate(&a, pos[0]);
     } else if (!strcmp(sub, "list")) {
         st = need(&a, npos, 0, "attribution list");
         if (!st)

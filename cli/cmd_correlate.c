@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "client.h"
+#include "corr_local.h"
 #include "keys.h"
 
 enum { OPT_TO = 't', OPT_OUT = 'o', OPT_SECRET = 's', OPT_PARTS = 'p', OPT_COMMON = 'c',
@@ -34,7 +35,6 @@ enum { OPT_TO = 't', OPT_OUT = 'o', OPT_SECRET = 's', OPT_PARTS = 'p', OPT_COMMO
 
 #define VALUES_MAX 200000     /* KIND:VALUE lines `blind` reads */
 #define VALUES_FILE_MAX (64u << 20)
-#define LOCAL_RECORDS_MAX 10000 /* records `local --sealed` takes */
 
 struct args {
     struct cli_client *cl;
@@ -138,138 +138,29 @@ static int lookup(struct cli_client *cl, int argc, char **argv)
     return lookup_values(cl, vs, NULL);
 }
 
-/* GET /v1/records/ID, parsed.  OUT *rec. */
-static int fetch(struct cli_client *cl, const char *id, comity_record **rec)
-{
-    char path[256];
-    snprintf(path, sizeof path, "/v1/records/%s", id);
-    struct cli_resp r;
-    int st = cli_client_http(cl, "GET", path, NULL, 0, &r);
-    if (!st && r.status != 200)
-        st = cli_client_answer(cl, &r) ? CLI_NO : CLI_FAIL;
-    comity_error e = {0};
-    if (!st && comity_record_parse(r.data, r.len, rec, &e))
-        st = cli_error(cl->cmd, &e);
-    if (r.status)
-        free(r.data);
-    return st;
-}
-
-/* The ids of every sealed record the node shows this party (GET
- * /v1/records, page after page), appended to ids.  At most
- * LOCAL_RECORDS_MAX (refused past it). */
-static int sealed_ids(struct cli_client *cl, struct cli_list *ids)
-{
-    char next[32] = "";
-    for (;;) {
-        char path[128];
-        snprintf(path, sizeof path, "/v1/records?limit=500%s%s", next[0] ? "&cursor=" : "", next);
-        json_t *page = NULL;
-        int st = cli_client_get_json(cl, path, &page);
-        if (st)
-            return st;
-        size_t i;
-        json_t *r;
-        json_array_foreach(json_object_get(page, "records"), i, r)
-        {
-            const char *id = json_string_value(json_object_get(r, "id"));
-            if (!id || !comity_tlp_sealed(json_string_value(json_object_get(r, "tlp"))))
-                continue;
-            if (ids->n >= LOCAL_RECORDS_MAX) {
-                json_decref(page);
-                fprintf(stderr, "comity %s: more than %d sealed records: name them instead\n",
-                        cl->cmd, LOCAL_RECORDS_MAX);
-                return CLI_USAGE;
-            }
-            char *dup = strdup(id);
-            if (!dup || cli_list_add(ids, dup)) {
-                free(dup);
-                json_decref(page);
-                return CLI_FAIL;
-            }
-        }
-        const char *n = json_string_value(json_object_get(page, "next"));
-        bool more = json_is_true(json_object_get(page, "more")) && n && strlen(n) < sizeof next;
-        if (more)
-            snprintf(next, sizeof next, "%s", n);
-        json_decref(page);
-        if (!more)
-            return CLI_OK;
-    }
-}
-
 static int local(struct cli_client *cl, struct args *a, int argc, char **argv)
 {
     struct cli_list all = {0};
-    int st0 = CLI_OK;
-    for (int i = 0; !st0 && i < argc; i++) {
+    int st = CLI_OK;
+    for (int i = 0; !st && i < argc; i++) {
         char *dup = strdup(argv[i]);
-        st0 = dup && !cli_list_add(&all, dup) ? CLI_OK : CLI_FAIL;
-        if (st0)
+        st = dup && !cli_list_add(&all, dup) ? CLI_OK : CLI_FAIL;
+        if (st)
             free(dup);
     }
-    if (!st0 && a->sealed)
-        st0 = sealed_ids(cl, &all);
-    if (!st0 && all.n < 1)
-        st0 = cli_usage(cl->cmd, "want one or more record ids, or --sealed");
-    if (st0) {
-        for (size_t i = 0; i < all.n; i++)
-            free(all.v[i]);
-        cli_list_free(&all);
-        return st0;
-    }
-    argc = (int)all.n;
-    argv = all.v;
-    const char *me = cli_client_party(cl);
-    if (!me)
-        return CLI_FAIL;
-    comity_error e = {0};
-    comity_identities *ids = NULL;
-    comity_corr *c = NULL;
-    json_t *out = json_array();
-    int st = CLI_OK;
+    if (!st && a->sealed)
+        st = cli_corr_sealed_ids(cl, &all);
+    if (!st && all.n < 1)
+        st = cli_usage(cl->cmd, "want one or more record ids, or --sealed");
+    json_t *out = NULL;
     size_t common = a->common ? (size_t)strtoul(a->common, NULL, 10) : 0;
-    if (comity_identities_load(cl->key, &ids, &e) || comity_corr_new(common, &c, &e))
-        st = cli_error(cl->cmd, &e);
-    for (int i = 0; !st && i < argc; i++) {
-        comity_record *rec = NULL;
-        char *body = NULL;
-        size_t bl = 0;
-        if (!cli_id_ok(argv[i]))
-            st = cli_usage(cl->cmd, "'%s' is not a record id", argv[i]);
-        if (!st)
-            st = fetch(cl, argv[i], &rec);
-        if (!st && comity_record_is_sealed(rec) && comity_record_open(rec, ids, &body, &bl, &e))
-            st = cli_error(cl->cmd, &e);
-        if (!st && comity_corr_add_record(c, rec, body, NULL, &e))
-            st = cli_error(cl->cmd, &e);
-        comity_free_secret(body, bl);
-        comity_record_free(rec);
-    }
-    for (int i = 0; !st && i < argc; i++) {
-        char *shared = NULL, *values = NULL, *node = NULL;
-        if (comity_corr_shared(c, argv[i], me, &shared, &e) ||
-            comity_corr_values(c, argv[i], me, &values, &e))
-            st = cli_error(cl->cmd, &e);
-        json_t *vs = values ? json_loads(values, 0, NULL) : NULL;
-        if (!st && json_array_size(vs))
-            st = lookup_values(cl, json_incref(vs), &node);
-        json_t *o = json_pack("{s:s, s:o?, s:o?}", "id", argv[i], "local",
-                              shared ? json_loads(shared, 0, NULL) : NULL, "node",
-                              node ? json_loads(node, 0, NULL) : NULL);
-        json_array_append_new(out, o);
-        json_decref(vs);
-        comity_free(shared);
-        comity_free(values);
-        free(node);
-    }
+    if (!st)
+        st = cli_corr_local(cl, all.v, all.n, all.n, common, true, &out);
     if (!st) {
         json_dumpf(out, stdout, JSON_INDENT(2));
         fputc('\n', stdout);
     }
     json_decref(out);
-    comity_corr_free(c);
-    comity_identities_free(ids);
     for (size_t i = 0; i < all.n; i++)
         free(all.v[i]);
     cli_list_free(&all);

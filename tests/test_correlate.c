@@ -417,6 +417,74 @@ static void test_visibility(void **state)
     cy_corr_free(c);
 }
 
+/* A gate as a node's would be: "who" is a reader's name; the rule
+ * "only:NAME" lets that one reader in, "anyone" everybody (anonymous too). */
+static bool test_gate(const char *rule, const void *who)
+{
+    if (!strcmp(rule, "anyone"))
+        return true;
+    return who && !strncmp(rule, "only:", 5) && !strcmp(rule + 5, (const char *)who);
+}
+
+static void test_gated(void **state)
+{
+    (void)state;
+    cy_corr *c = three();
+    const char *G = "indicator--eeeeeeee-0000-4000-8000-000000000000";
+    const char *P = "indicator--ffffffff-0000-4000-8000-000000000000";
+    uint32_t g, p;
+    TU_OK(cy_corr_holder_gated(c, G, "indicator", "pk.cert", "only:pk.cert", &g, E));
+    TU_OK(cy_corr_holder_gated(c, P, "indicator", "", "anyone", &p, E));
+    TU_OK(cy_corr_add(c, g, CY_CK_DOMAIN, "c2.evil.example", 15, NULL, E));
+    TU_OK(cy_corr_add(c, p, CY_CK_DOMAIN, "evil.example", 12, NULL, E));
+    /* a second description of a known holder changes nothing */
+    TU_OK(cy_corr_holder_gated(c, G, "indicator", "x", "anyone", &p, E));
+    assert_int_equal(p, g);
+    TU_FAILS(cy_corr_holder_gated(c, "indicator--1", "indicator", "", "", &p, E),
+             COMITY_ERR_USAGE, "read rule");
+    TU_OK(cy_corr_prepare(c, E));
+    char *out = NULL;
+    /* without a gate nobody sees a gated holder, not even its owner */
+    TU_OK(cy_corr_shared(c, A, "pk.cert", &out, E));
+    assert_null(strstr(out, G));
+    assert_null(strstr(out, P));
+    cy_free(out);
+    cy_corr_set_gate(c, test_gate);
+    /* the rule's reader sees it (its author's name plays no part) */
+    TU_OK(cy_corr_shared_as(c, A, "pk.cert", "pk.cert", &out, E));
+    assert_non_null(strstr(out, G));
+    assert_non_null(strstr(out, P));
+    cy_free(out);
+    TU_OK(cy_corr_shared_as(c, A, "in.cert", "in.cert", &out, E));
+    assert_null(strstr(out, G));
+    assert_non_null(strstr(out, P));
+    cy_free(out);
+    /* the owner as a viewer name but another reader for the gate: not shown */
+    TU_OK(cy_corr_shared_as(c, A, "pk.cert", "in.cert", &out, E));
+    assert_null(strstr(out, G));
+    cy_free(out);
+    /* asked about directly: unknown to those the rule keeps out */
+    TU_FAILS(cy_corr_shared_as(c, G, "in.cert", "in.cert", &out, E), COMITY_ERR_NOTFOUND,
+             "no holder");
+    TU_OK(cy_corr_shared_as(c, G, "pk.cert", "pk.cert", &out, E));
+    assert_non_null(strstr(out, A));
+    cy_free(out);
+    /* lookups obey the gate as well; anonymous reaches only "anyone" */
+    const char *body = "{\"values\":[{\"type\":\"domain\",\"value\":\"www.c2.evil.example\"}]}";
+    TU_OK(cy_corr_lookup_body_as(c, body, strlen(body), "in.cert", "in.cert", &out, E));
+    assert_null(strstr(out, G));
+    assert_non_null(strstr(out, P));
+    cy_free(out);
+    TU_OK(cy_corr_lookup_body_as(c, body, strlen(body), "pk.cert", "pk.cert", &out, E));
+    assert_non_null(strstr(out, G));
+    cy_free(out);
+    TU_OK(cy_corr_lookup_body_as(c, body, strlen(body), NULL, NULL, &out, E));
+    assert_null(strstr(out, G));
+    assert_non_null(strstr(out, P));
+    cy_free(out);
+    cy_corr_free(c);
+}
+
 /* ---- bodies ------------------------------------------------------------------ */
 
 static void test_feed_json(void **state)
@@ -606,6 +674,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_planted_exact),
         cmocka_unit_test(test_visibility),
+        cmocka_unit_test(test_gated),
         cmocka_unit_test(test_feed_json),
         cmocka_unit_test(test_blind),
     };

@@ -13,7 +13,23 @@
  * The rounds live in memory behind one mutex (a submit sorts its set
  * before taking the lock; a result intersects under it, O(na + nb) per
  * other participant).  Caps: CY_BLIND_* in correlate.h, each refused with
- * an error naming it.  A restart forgets every round.
+ * an error naming it.
+ *
+ * Durability: with a store (cy_blind_rounds_persist, as the node runs
+ * them) every accepted submission is written to the store's settings
+ * before it is answered, and the rounds are read back when the node
+ * starts, so a restart keeps each round, its participants and their
+ * latest sets.  Keys (meta, store.h):
+ *   blind.rounds           JSON array of the round names
+ *   blind.round.NAME       JSON {"participants": [...]} (sorted)
+ *   blind.set.NAME.PARTY   base64 of PARTY's sorted set (PARTY the
+ *                          participant entry: a bare state for its offices)
+ * A submission writes its set (meta_set is durable on return), then, for
+ * a new round, the round and the list, all under the rounds' mutex; a
+ * write that fails leaves memory as it was and the submission refused.
+ * A round written without its list entry (a crash between the two) is
+ * not read back: its participants submit again.  Only keyed hashes are
+ * stored, as the node already held them in memory.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +39,7 @@
 #include <sodium.h>
 
 #include "correlate/correlate.h"
+#include "store/store.h"
 
 #define BLIND_BODY_MAX ((size_t)CY_BLIND_SET_MAX * CY_BLIND_HASH_LEN * 4 / 3 + 4096)
 
@@ -94,6 +111,7 @@ struct cy_blind_rounds {
     pthread_mutex_t mu;
     struct round *r[CY_BLIND_ROUNDS_MAX];
     size_t n;
+    comity_store *st; /* where rounds are kept (NULL: memory only) */
 };
 
 comity_err cy_blind_rounds_new(cy_blind_rounds **out, comity_error *err)
@@ -186,6 +204,127 @@ static comity_err parts_parse(const json_t *a, struct round *r, comity_error *er
     return COMITY_OK;
 }
 
+/* ---- durability ----------------------------------------------------------- */
+
+/* Writes participant p's set of round r (under the mutex). */
+static comity_err save_set(cy_blind_rounds *b, const struct round *r, const char *pname,
+                           const uint8_t *set, size_t n, comity_error *err)
+{
+    char key[CY_BLIND_ROUND_NAME_MAX + COMITY_PARTY_MAX + 32];
+    snprintf(key, sizeof key, "blind.set.%s.%s", r->name, pname);
+    char *b64 = cy_b64_encode_alloc(set, n * CY_BLIND_HASH_LEN, CY_B64_STD);
+    if (!b64)
+        return cy_fail(err, COMITY_ERR_NOMEM, "blind: out of memory");
+    comity_err rc = cy_store_meta_set(b->st, key, b64, err);
+    cy_free(b64);
+    return rc;
+}
+
+/* Writes round r's participants and the list of rounds (r included). */
+static comity_err save_round(cy_blind_rounds *b, const struct round *r, comity_error *err)
+{
+    json_t *ps = json_array(), *names = json_array();
+    for (size_t i = 0; ps && i < r->nparts; i++)
+        json_array_append_new(ps, json_string(r->parts[i].name));
+    for (size_t i = 0; names && i < b->n; i++)
+        json_array_append_new(names, json_string(b->r[i]->name));
+    if (names && !find(b, r->name))
+        json_array_append_new(names, json_string(r->name));
+    json_t *o = ps ? json_pack("{s:O}", "participants", ps) : NULL;
+    char *t1 = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *t2 = names ? json_dumps(names, JSON_COMPACT) : NULL;
+    json_decref(o);
+    json_decref(ps);
+    json_decref(names);
+    char key[CY_BLIND_ROUND_NAME_MAX + 32];
+    snprintf(key, sizeof key, "blind.round.%s", r->name);
+    comity_err rc = !t1 || !t2 ? cy_fail(err, COMITY_ERR_NOMEM, "blind: out of memory")
+                               : cy_store_meta_set(b->st, key, t1, err);
+    if (!rc)
+        rc = cy_store_meta_set(b->st, "blind.rounds", t2, err);
+    free(t1);
+    free(t2);
+    return rc;
+}
+
+/* Reads round `name` back from the store into b. */
+static comity_err load_round(cy_blind_rounds *b, const char *name, comity_error *err)
+{
+    char key[CY_BLIND_ROUND_NAME_MAX + COMITY_PARTY_MAX + 32];
+    char *text = NULL;
+    if (!name_ok(name) || find(b, name) || b->n >= CY_BLIND_ROUNDS_MAX)
+        return COMITY_OK; /* not a round this node could have written */
+    snprintf(key, sizeof key, "blind.round.%s", name);
+    comity_err rc = cy_store_meta_get(b->st, key, &text, err);
+    if (rc == COMITY_ERR_NOTFOUND)
+        return COMITY_OK;
+    if (rc)
+        return rc;
+    json_t *j = json_loads(text, 0, NULL);
+    cy_free(text);
+    struct round *r = cy_calloc(1, sizeof *r);
+    if (!r) {
+        json_decref(j);
+        return cy_fail(err, COMITY_ERR_NOMEM, "blind: out of memory");
+    }
+    snprintf(r->name, sizeof r->name, "%s", name);
+    rc = parts_parse(json_object_get(j, "participants"), r, err);
+    json_decref(j);
+    for (size_t i = 0; !rc && i < r->nparts; i++) {
+        struct part *p = &r->parts[i];
+        snprintf(key, sizeof key, "blind.set.%s.%s", name, p->name);
+        comity_err g = cy_store_meta_get(b->st, key, &text, err);
+        if (g == COMITY_ERR_NOTFOUND)
+            continue;
+        if (g) {
+            rc = g;
+            break;
+        }
+        size_t n = 0;
+        if (*text)
+            rc = cy_b64_decode_any_alloc(&p->set, &n, text, strlen(text),
+                                         (size_t)CY_BLIND_SET_MAX * CY_BLIND_HASH_LEN, err);
+        cy_free(text);
+        if (!rc && n % CY_BLIND_HASH_LEN)
+            rc = cy_fail(err, COMITY_ERR_INVALID, "blind: stored set %s is not whole hashes", key);
+        p->n = n / CY_BLIND_HASH_LEN;
+        p->submitted = !rc;
+    }
+    if (rc) {
+        round_free(r);
+        cy_wrap(err, "blind: round '%s' as stored", name);
+        return rc;
+    }
+    b->r[b->n++] = r;
+    return COMITY_OK;
+}
+
+comity_err cy_blind_rounds_persist(cy_blind_rounds *b, comity_store *st, comity_error *err)
+{
+    char *text = NULL;
+    pthread_mutex_lock(&b->mu);
+    b->st = st;
+    comity_err rc = cy_store_meta_get(st, "blind.rounds", &text, err);
+    if (rc == COMITY_ERR_NOTFOUND) {
+        pthread_mutex_unlock(&b->mu);
+        return COMITY_OK;
+    }
+    json_t *names = rc ? NULL : json_loads(text, 0, NULL);
+    cy_free(text);
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        if (rc)
+            break;
+        if (json_is_string(v))
+            rc = load_round(b, json_string_value(v), err);
+    }
+    json_decref(names);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
 comity_err cy_blind_submit(cy_blind_rounds *b, const char *name, const char *party,
                            const char *body, size_t len, comity_error *err)
 {
@@ -244,6 +383,7 @@ comity_err cy_blind_submit(cy_blind_rounds *b, const char *name, const char *par
     n = cy_blind_sort(set, n / CY_BLIND_HASH_LEN);
 
     pthread_mutex_lock(&b->mu);
+    bool saved = false;
     struct round *r = find(b, name);
     if (!r) {
         if (!ps) {
@@ -256,8 +396,15 @@ comity_err cy_blind_submit(cy_blind_rounds *b, const char *name, const char *par
                          CY_BLIND_ROUNDS_MAX);
         } else {
             snprintf(fresh->name, sizeof fresh->name, "%s", name);
-            r = b->r[b->n++] = fresh;
-            fresh = NULL;
+            struct part *fp = part_of(fresh, party);
+            if (b->st && ((rc = save_set(b, fresh, fp->name, set, n, err)) ||
+                          (rc = save_round(b, fresh, err)))) {
+                /* refused: memory stays as it was */
+            } else {
+                saved = true;
+                r = b->r[b->n++] = fresh;
+                fresh = NULL;
+            }
         }
     } else if (ps) {
         bool same = fresh->nparts == r->nparts;
@@ -271,6 +418,8 @@ comity_err cy_blind_submit(cy_blind_rounds *b, const char *name, const char *par
     if (!rc && !p) /* the same answer as for an unknown round */
         rc = cy_fail(err, COMITY_ERR_NOTFOUND,
                      "blind: no round '%s' (the first submit names the participants)", name);
+    if (!rc && b->st && !saved)
+        rc = save_set(b, r, p->name, set, n, err);
     if (!rc) {
         cy_free(p->set);
         p->set = set;

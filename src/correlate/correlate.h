@@ -126,6 +126,24 @@ comity_err cy_corr_exclude(cy_corr *c, int kind, const char *v, size_t len, comi
 comity_err cy_corr_holder(cy_corr *c, const char *id, const char *kind, const char *author,
                           const char *tlp, const char *const *to, size_t nto, uint32_t *h,
                           comity_error *err);
+/*
+ * Gated holders: content the node reads that is no record, such as a
+ * plain STIX object posted to a TAXII collection, whose readers are named
+ * by a rule string (the collection's read rule) that this module does not
+ * interpret.  The index's gate decides: gate(rule, who) says whether the
+ * asker `who` (what the caller passed to the *_as queries; NULL for an
+ * anonymous asker or a query without it) may read what the rule guards.
+ * The node sets the gate of src/node/access.c; an index without a gate
+ * shows gated holders to nobody.
+ */
+typedef bool (*cy_corr_gate)(const char *rule, const void *who);
+void cy_corr_set_gate(cy_corr *c, cy_corr_gate gate);
+/* The holder `id` guarded by `rule` (copied): `kind` what it is (the STIX
+ * type), `owner` who posted it ("" when unknown); made on first use, a
+ * holder already known keeps its first description (and rule).  OUT *h. */
+comity_err cy_corr_holder_gated(cy_corr *c, const char *id, const char *kind, const char *owner,
+                                const char *rule, uint32_t *h, comity_error *err);
+
 /* The number of holder `id`; false when unknown. */
 bool cy_corr_find_holder(const cy_corr *c, const char *id, uint32_t *h);
 
@@ -173,6 +191,9 @@ void cy_corr_stats_get(const cy_corr *c, cy_corr_stats *st);
  */
 comity_err cy_corr_shared(const cy_corr *c, const char *id, const char *viewer, char **json,
                           comity_error *err);
+/* The same, with `who` handed to the gate for gated holders. */
+comity_err cy_corr_shared_as(const cy_corr *c, const char *id, const char *viewer,
+                             const void *who, char **json, comity_error *err);
 /* The same for loose values (a client correlating its sealed content
  * against a node): values[i] of kinds[i], normalised here; the answer
  * lists, per value, the holders the viewer may see ("shared" as above,
@@ -185,6 +206,10 @@ comity_err cy_corr_lookup(const cy_corr *c, const int *kinds, const char *const 
  * INVALID naming the member otherwise), answered by cy_corr_lookup. */
 comity_err cy_corr_lookup_body(const cy_corr *c, const char *body, size_t len,
                                const char *viewer, char **json, comity_error *err);
+/* The same, with `who` handed to the gate for gated holders. */
+comity_err cy_corr_lookup_body_as(const cy_corr *c, const char *body, size_t len,
+                                  const char *viewer, const void *who, char **json,
+                                  comity_error *err);
 /* The normalised values of holder `id` as JSON [{"type","value"}...]
  * (the viewer must see it, as above). */
 comity_err cy_corr_values(const cy_corr *c, const char *id, const char *viewer, char **json,
@@ -217,12 +242,18 @@ size_t cy_blind_intersect(const uint8_t *a, size_t na, const uint8_t *b, size_t 
  * holds each participant's latest submitted set.  A participant learns,
  * for each other participant that submitted, the hashes their sets share;
  * nobody else learns anything (a non-participant's read is NOTFOUND, as for
- * an unknown round).  Held in memory only: a restart forgets the rounds,
- * the participants submit again.
+ * an unknown round).  Held in memory, and, once cy_blind_rounds_persist
+ * named a store, in the store too (a restart keeps them).
  */
 typedef struct cy_blind_rounds cy_blind_rounds;
 comity_err cy_blind_rounds_new(cy_blind_rounds **out, comity_error *err);
 void cy_blind_rounds_free(cy_blind_rounds *r);
+typedef struct comity_store comity_store;
+/* Reads back the rounds kept in `st` (borrowed; must outlive r) and keeps
+ * every later accepted submission there before answering it (blind.c,
+ * "Durability").  Errors of the store, or INVALID for a stored set that is
+ * not whole hashes. */
+comity_err cy_blind_rounds_persist(cy_blind_rounds *r, comity_store *st, comity_error *err);
 /*
  * Submits `party`'s set to round `name`: the request body, JSON
  *   {"participants": ["pk", "in.cert", ...],   (to open the round; when
@@ -260,20 +291,22 @@ comity_err cy_corr_conf_parse(const char *text, size_t len, cy_corr_conf *conf,
                               comity_error *err);
 void cy_corr_conf_free(cy_corr_conf *conf);
 
-typedef struct comity_store comity_store;
 typedef struct cy_corr_live cy_corr_live;
 /* The node's index over store `st` (borrowed; must outlive it), with
- * `conf` applied (may be NULL), and the node's blinded rounds.  OUT *out:
- * cy_corr_live_free. */
-comity_err cy_corr_live_open(comity_store *st, const cy_corr_conf *conf, cy_corr_live **out,
-                             comity_error *err);
+ * `conf` applied (may be NULL), and the node's blinded rounds.  The plain
+ * objects of the TAXII collections of `api_root` (NULL: none) are indexed
+ * as gated holders under their collection's read rule, decided by `gate`.
+ * OUT *out: cy_corr_live_free. */
+comity_err cy_corr_live_open(comity_store *st, const cy_corr_conf *conf, const char *api_root,
+                             cy_corr_gate gate, cy_corr_live **out, comity_error *err);
 void cy_corr_live_free(cy_corr_live *l);
 /* cy_corr_shared on the node's index, after catching up with the store. */
-comity_err cy_corr_live_shared(cy_corr_live *l, const char *id, const char *viewer, char **json,
-                               comity_error *err);
+comity_err cy_corr_live_shared(cy_corr_live *l, const char *id, const char *viewer,
+                               const void *who, char **json, comity_error *err);
 /* cy_corr_lookup_body on the node's index, after catching up. */
 comity_err cy_corr_live_lookup(cy_corr_live *l, const char *body, size_t len,
-                               const char *viewer, char **json, comity_error *err);
+                               const char *viewer, const void *who, char **json,
+                               comity_error *err);
 /* The node's blinded rounds (owned by l). */
 cy_blind_rounds *cy_corr_live_blind(cy_corr_live *l);
 

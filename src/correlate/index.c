@@ -54,6 +54,7 @@ struct link {
 
 struct holder {
     char *id, *kind, *author, *tlp;
+    char *rule; /* a gated holder's read rule (cy_corr_holder_gated); NULL: a record's */
     char **to;
     size_t nto;
     uint32_t vhead; /* first value link + 1 */
@@ -90,6 +91,7 @@ struct cy_corr {
     uint64_t v6p[3]; /* bits 0..128 */
     bool dirty;
     size_t nexcluded, excluded_skipped;
+    cy_corr_gate gate; /* decides gated holders; NULL: nobody sees them */
 };
 
 /* ---- kinds ---------------------------------------------------------------- */
@@ -215,6 +217,7 @@ void cy_corr_free(cy_corr *c)
         cy_free(h->kind);
         cy_free(h->author);
         cy_free(h->tlp);
+        cy_free(h->rule);
         for (size_t j = 0; j < h->nto; j++)
             cy_free(h->to[j]);
         cy_free(h->to);
@@ -443,6 +446,28 @@ comity_err cy_corr_holder(cy_corr *c, const char *id, const char *kind, const ch
         c->hslots[i] = (uint32_t)c->nh;
     }
     *h = (uint32_t)c->nh - 1;
+    return COMITY_OK;
+}
+
+void cy_corr_set_gate(cy_corr *c, cy_corr_gate gate)
+{
+    c->gate = gate;
+}
+
+comity_err cy_corr_holder_gated(cy_corr *c, const char *id, const char *kind, const char *owner,
+                                const char *rule, uint32_t *h, comity_error *err)
+{
+    if (!rule || !*rule)
+        return cy_fail(err, COMITY_ERR_USAGE, "correlate: holder %.*s without a read rule",
+                       CY_CORR_ID_MAX, id ? id : "");
+    bool known = id && cy_corr_find_holder(c, id, h);
+    /* red: nobody but the rule's readers and recipients (there are none) */
+    comity_err rc = cy_corr_holder(c, id, kind, owner, "red", NULL, 0, h, err);
+    if (rc || known)
+        return rc; /* a holder already known keeps its first description */
+    struct holder *x = &c->holders[*h];
+    if (!(x->rule = cy_strdup(rule)))
+        return cy_fail(err, COMITY_ERR_NOMEM, "correlate: out of memory");
     return COMITY_OK;
 }
 
@@ -675,6 +700,7 @@ static void related(const cy_corr *c, int kind, const uint8_t *k, size_t len, ui
 struct q {
     const cy_corr *c;
     cy_record_filter f;
+    const void *who;  /* the asker as the gate knows it (NULL: anonymous) */
     uint32_t self;    /* the asking holder, or UINT32_MAX */
     json_t *holders;  /* of the current value */
     bool failed;
@@ -682,6 +708,8 @@ struct q {
 
 static bool may_see(const struct q *q, const struct holder *h)
 {
+    if (h->rule)
+        return q->c->gate && q->c->gate(h->rule, q->who);
     return cy_record_filter_passes(&q->f, h->tlp, h->author, (const char *const *)h->to, h->nto);
 }
 
@@ -769,8 +797,14 @@ static comity_err visible_holder(const cy_corr *c, const char *id, const struct 
 comity_err cy_corr_shared(const cy_corr *c, const char *id, const char *viewer, char **json,
                           comity_error *err)
 {
+    return cy_corr_shared_as(c, id, viewer, NULL, json, err);
+}
+
+comity_err cy_corr_shared_as(const cy_corr *c, const char *id, const char *viewer,
+                             const void *who, char **json, comity_error *err)
+{
     *json = NULL;
-    struct q q = {.c = c};
+    struct q q = {.c = c, .who = who};
     cy_record_visibility(viewer, &q.f);
     uint32_t h = 0;
     comity_err rc = visible_holder(c, id, &q, &h, err);
@@ -792,14 +826,25 @@ comity_err cy_corr_shared(const cy_corr *c, const char *id, const char *viewer, 
     return dump(o, json, err);
 }
 
+static comity_err lookup_as(const cy_corr *c, const int *kk, const char *const *values,
+                            size_t n, const char *viewer, const void *who, char **json,
+                            comity_error *err);
+
 comity_err cy_corr_lookup(const cy_corr *c, const int *kk, const char *const *values, size_t n,
                           const char *viewer, char **json, comity_error *err)
+{
+    return lookup_as(c, kk, values, n, viewer, NULL, json, err);
+}
+
+static comity_err lookup_as(const cy_corr *c, const int *kk, const char *const *values,
+                            size_t n, const char *viewer, const void *who, char **json,
+                            comity_error *err)
 {
     *json = NULL;
     if (n > CY_CORR_LOOKUP_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "correlate: more than %d values in one lookup",
                        CY_CORR_LOOKUP_MAX);
-    struct q q = {.c = c, .self = UINT32_MAX};
+    struct q q = {.c = c, .self = UINT32_MAX, .who = who};
     cy_record_visibility(viewer, &q.f);
     json_t *shared = json_array(), *common = json_array(), *invalid = json_array();
     bool ok = shared && common && invalid;
@@ -880,6 +925,13 @@ comity_err cy_corr_values(const cy_corr *c, const char *id, const char *viewer, 
 comity_err cy_corr_lookup_body(const cy_corr *c, const char *body, size_t len,
                                const char *viewer, char **json, comity_error *err)
 {
+    return cy_corr_lookup_body_as(c, body, len, viewer, NULL, json, err);
+}
+
+comity_err cy_corr_lookup_body_as(const cy_corr *c, const char *body, size_t len,
+                                  const char *viewer, const void *who, char **json,
+                                  comity_error *err)
+{
     *json = NULL;
     int *kk = NULL;
     const char **vals = NULL;
@@ -924,7 +976,7 @@ comity_err cy_corr_lookup_body(const cy_corr *c, const char *body, size_t len,
             goto done;
         }
     }
-    rc = cy_corr_lookup(c, kk, vals, n, viewer, json, err);
+    rc = lookup_as(c, kk, vals, n, viewer, who, json, err);
 done:
     cy_free(kk);
     cy_free(vals);

@@ -34,6 +34,11 @@ bool cy_access_allows(const char *rule, const cy_principal *who)
     return false;
 }
 
+bool cy_access_gate(const char *rule, const void *who)
+{
+    return cy_access_allows(rule, who);
+}
+
 bool cy_access_rule_valid(const char *rule)
 {
     if (!strcmp(rule, "public") || !strcmp(rule, "parties") || !strcmp(rule, "operator"))

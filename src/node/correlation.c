@@ -58,7 +58,8 @@ comity_err cy_node_corr_open(comity_node *node, comity_error *err)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     comity_err rc = cy_node_read_conf(node, corr_conf, conf, err);
     if (!rc)
-        rc = cy_corr_live_open(node->store, conf, &node->corr, err);
+        rc = cy_corr_live_open(node->store, conf, node->api_root, cy_access_gate, &node->corr,
+                               err);
     cy_corr_conf_free(conf);
     cy_free(conf);
     return rc;
@@ -82,6 +83,7 @@ void cy_corr_handle(cy_req *r, cy_resp *w)
 {
     cy_corr_live *l = r->node->corr;
     const char *viewer = r->anon ? NULL : r->who.name;
+    const void *who = r->anon ? NULL : &r->who; /* for collections' objects (access.c) */
     bool get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
     bool post = !strcmp(r->method, "POST");
     char *text = NULL;
@@ -98,13 +100,13 @@ void cy_corr_handle(cy_req *r, cy_resp *w)
                          a.bad ? a.bad : "holder");
             return;
         }
-        comity_err rc = cy_corr_live_shared(l, a.holder, viewer, &text, &e);
+        comity_err rc = cy_corr_live_shared(l, a.holder, viewer, who, &text, &e);
         answer(r, w, rc, text, &e);
         return;
     }
     if (r->nseg == 4 && !strcmp(r->segs[3], "lookup") && post) {
-        comity_err rc = cy_corr_live_lookup(l, (const char *)r->body, r->body_len, viewer, &text,
-                                            &e);
+        comity_err rc = cy_corr_live_lookup(l, (const char *)r->body, r->body_len, viewer, who,
+                                            &text, &e);
         answer(r, w, rc, text, &e);
         return;
     }

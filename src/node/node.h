@@ -97,6 +97,10 @@ void cy_expiry_stop(comity_node *node);
  *   "operator"      only the operator
  * The operator passes every rule.  who == NULL means anonymous. */
 bool cy_access_allows(const char *rule, const cy_principal *who);
+/* The same rule as the correlation index's gate (correlate.h,
+ * cy_corr_gate): who is a const cy_principal * or NULL.  So an object of a
+ * collection is correlated for exactly those who may read the collection. */
+bool cy_access_gate(const char *rule, const void *who);
 bool cy_access_rule_valid(const char *rule);
 
 /* Tokens (node.c): a fresh random token (OUT *token, cy_free) and its hash. */

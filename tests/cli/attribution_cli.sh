@@ -8,7 +8,9 @@
 # consultation case, and the standing rule: the sealed case is unreadable
 # to a non-party, to an anonymous client and to the operator through
 # /v1/records, the TAXII collections and objects, /v1/framework queries
-# and /v1/files.
+# and /v1/files; `attribution correlate`: which other states' reports share
+# the case's infrastructure, its sealed evidence opened on the party's
+# machine, each report shown only to those who may see it.
 source "$(dirname "$0")/node_lib.bash"
 C=$COMITY_BIN
 D="$T/node"
@@ -200,6 +202,45 @@ check "comity attribution show by the non-party: exit 1" 1 "$rc"
 # the web UI draws its forms from the case types: attribution's are there
 req GET /v1/framework/case-types -H "Authorization: Token $TB" >/dev/null
 check "the case types list attribution (the UI's forms)" attribution-open "$(jbody '.mechanisms[] | select(.name=="attribution") | .opens')"
+
+# ---- correlate: the other states' reports sharing the case's infrastructure -------------------
+ind() { # ind FILE PATTERN: a bundle of one indicator
+  jq -nc --arg p "$2" '{type:"bundle",id:"bundle--6f1f3d6e-1b7b-4c55-9a43-0d3c1e1a7b01",objects:[{type:"indicator",
+    spec_version:"2.1",id:"indicator--0c7a9a52-63c5-4d8e-9a55-1b3c5d7e9f11",created:"2026-12-02T08:00:00.000Z",
+    modified:"2026-12-02T08:00:00.000Z",pattern:$p,pattern_type:"stix",valid_from:"2026-12-02T08:00:00Z"}]}' >"$1"
+}
+ind range.json "[ipv4-addr:value = '203.0.113.0/24']"
+run br.gsi notify --to jp --tlp green --severity 3 --sector energy --summary 'scanning from a /24' --indicators range.json
+check "Brazil (no party of the case) reports the C2's /24 in green" 0 "$rc"; NB=$(first)
+ind exact.json "[ipv4-addr:value = '$SECRET']"
+run ch.ncsc notify --to fr.anssi --tlp amber --severity 3 --sector energy --summary 'the same C2, to France only' --indicators exact.json
+check "Switzerland reports the same C2 to France alone, sealed" 0 "$rc"; NS=$(first)
+ind other.json "[domain-name:value = 'unrelated.example']"
+run no.nsm notify --to jp --tlp green --severity 2 --sector energy --summary 'nothing in common' --indicators other.json
+NO=$(first)
+run fr.anssi attribution correlate "$A" --json
+check "France correlates its case: exit 0" 0 "$rc"; [ "$rc" = 0 ] || cat err
+check "... the case's own records, the sealed evidence opened here" yes \
+  "$(jq -r 'if .records >= 21 then "yes" else .records end' out)"
+check "... the C2 is shared: Brazil's green report holds its /24, Switzerland's sealed one the address" \
+  "$(printf '%s\n' "$NB" "$NS" | sort | tr '\n' ' ')" \
+  "$(jq -r '.shared[] | select(.value=="'"$SECRET"'") | .holders[].id' out | sort | tr '\n' ' ')"
+check "... whose reports they are" "br.gsi br 203.0.113.0/24" \
+  "$(jq -r '.shared[].holders[] | select(.id=="'"$NB"'") | "\(.author) \(.state) \(.value)"' out)"
+check "... and which of the case's records hold it (the three evidence items)" 3 \
+  "$(jq '[.shared[] | select(.value=="'"$SECRET"'") | .in[] | select(startswith("attribution-evidence"))] | length' out)"
+grep -q "$NO" out && bad "a report sharing nothing was listed" || ok "... nothing invented (a report sharing nothing is absent)"
+grep -q '"attribution-' <(jq -c '.shared[].holders[]' out) && bad "the case's own records listed as others" || ok "... the case's own records are not listed as other reports"
+run de.bsi attribution correlate "$A" --json
+check "Germany, a party, correlates too" 0 "$rc"
+check "... it sees Brazil's green report, not the one sealed to France" "$NB" \
+  "$(jq -r '.shared[] | select(.value=="'"$SECRET"'") | .holders[].id' out | tr '\n' ' ' | sed 's/ $//')"
+run de.bsi attribution correlate "$A"
+grep -q "ipv4-addr:value $SECRET" out && grep -q "notification $NB of br.gsi (state br)" out &&
+  ok "... printed: the value and whose report it is" || bad "correlate text: $(cat out)"
+run br.gsi attribution correlate "$A"
+check "a non-party cannot correlate the sealed case (exit 1)" 1 "$rc"
+grep -q "$SECRET" out err && bad "the non-party learned the C2" || ok "... and learns nothing of it"
 
 run fr.anssi attribution close "$A" --outcome attributed
 check "France closes the case" 0 "$rc"

@@ -6,7 +6,10 @@
 # correlated by its recipient's client (`local`); what a non-party and an
 # anonymous caller get from the correlation endpoints (nothing of what they
 # may not see); a blinded round between two states whose overlap is exact
-# and which a third state cannot read; node.conf's exclusion list.
+# and which a third state cannot read; node.conf's exclusion list; a plain
+# STIX object posted through TAXII, correlated for the parties that may
+# read its collection and for no one else; blinded rounds kept across a
+# restart of the node.
 source "$(dirname "$0")/node_lib.bash"
 C=$COMITY_BIN
 D="$T/node"
@@ -145,4 +148,50 @@ check "anonymous: refused" 403 "$st"
 st=$(req GET "/v1/framework/correlation/blind/apt-q3" -H "Authorization: Token $OPTOKEN")
 check "the operator: refused (rounds are between parties)" 403 "$st"
 grep -q 'c2.evil' "$T/body" && bad "leak" || true
+# ---- plain TAXII objects: indexed under their collection's read rule -----------------------
+tokof() { sed -n 's/^token = //p' "conf/$1.conf"; }
+TX=(-H "Accept: application/taxii+json;version=2.1")
+st=$(req GET /comity/collections/ "${TX[@]}" -H "Authorization: Token $OPTOKEN")
+SPK=$(jq -r '.collections[] | select(.alias=="state.pk") | .id' "$T/body")
+[ -n "$SPK" ] && ok "the node has pk's state collection" || bad "no state.pk collection: $(cat "$T/body")"
+OBJ=indicator--5d0c8a8e-3e9c-4f0e-9d55-7f4b7c2a9e01
+OBJS=$(jq -nc --arg id "$OBJ" '{objects:[{type:"indicator",spec_version:"2.1",id:$id,
+  created:"2026-12-01T08:00:00.000Z",modified:"2026-12-01T08:00:00.000Z",pattern_type:"stix",
+  valid_from:"2026-12-01T08:00:00Z",
+  pattern:"[domain-name:value = '"'"'taxii-c2.example'"'"'] OR [ipv4-addr:value = '"'"'192.0.2.77'"'"']"}]}')
+st=$(req POST "/comity/collections/$SPK/objects/" "${TX[@]}" -H "Content-Type: application/taxii+json;version=2.1" \
+  -H "Authorization: Token $(tokof pk.cert)" --data "$OBJS")
+check "pk.cert posts an indicator to state.pk over TAXII" 202 "$st"
+run pk.cert correlate lookup domain:www.taxii-c2.example ip:192.0.2.0/24
+check "a party of pk, which may read state.pk, finds the object's values" "$OBJ $OBJ" \
+  "$(jq -r '[.shared[].holders[] | select(.id=="'"$OBJ"'") | .id] | join(" ")' out)"
+check "... with its kind and its owner" "indicator pk.cert pk" \
+  "$(jq -r '[.shared[].holders[] | select(.id=="'"$OBJ"'")][0] | "\(.kind) \(.author) \(.state)"' out)"
+run in.cert correlate lookup domain:www.taxii-c2.example ip:192.0.2.0/24
+check "in.cert, which may not read state.pk, finds nothing" 0 "$(jq '[.shared[].holders[]] | length' out)"
+st=$(req GET "/v1/framework/correlation?holder=$OBJ")
+check "anonymous asking about it: unknown (404)" 404 "$st"
+st=$(req GET "/v1/framework/correlation?holder=$OBJ" -H "Authorization: Token $(tokof in.cert)")
+check "in.cert asking about the object: unknown (404)" 404 "$st"
+st=$(req GET "/v1/framework/correlation?holder=$OBJ" -H "Authorization: Token $(tokof pk.cert)")
+check "pk.cert asking about it: 200" 200 "$st"
+st=$(req GET "/v1/framework/correlation?holder=$OBJ" -H "Authorization: Token $OPTOKEN")
+check "the operator, who reads every collection: 200" 200 "$st"
+
+# ---- blinded rounds survive a restart of the node ---------------------------------------------
+run pk.cert correlate blind apt-r --secret round.key.age --participants pk.cert,in.cert pk.txt
+check "pk opens round apt-r and submits before the restart" 0 "$rc"
+stop_node && ok "the node stops cleanly" || bad "the node did not stop cleanly"
+serve "$D" --insecure-http
+for p in $PARTIES; do sed -i "s|^url = .*|url = $URL|" "conf/$p.conf"; done
+st=$(req GET "/v1/framework/correlation/blind/apt-q3" -H "Authorization: Token $(tokof pk.cert)")
+check "after the restart round apt-q3 is still there, both sets submitted" "200 2 2" \
+  "$st $(jq '.submitted | length' "$T/body") $(jq '.overlaps[0].count' "$T/body")"
+run in.cert correlate blind apt-r --secret round.key.age in.txt
+check "in submits to apt-r after the restart" 0 "$rc"; [ "$rc" = 0 ] || cat err
+check "... and meets pk's set submitted before it" \
+  "domain:C2.EVIL.EXAMPLE. sha256:$(printf 'B%.0s' $(seq 64)) " \
+  "$(jq -r '.overlaps[0].values[]' out | sort | tr '\n' ' ')"
+st=$(req GET "/v1/framework/correlation/blind/apt-r" -H "Authorization: Token $(tokof de.cert)")
+check "a third state still cannot read it (404)" 404 "$st"
 finish
