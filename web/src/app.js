@@ -36,7 +36,7 @@ import { Cases } from './screens/cases.js';
 import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
 import { Attribution } from './screens/attribution.js';
-import { Spyware, SpywareVendor } from './screens/spyware.js';
+import { Spyware, SpywareVendor, SpywareReport } from './screens/spyware.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -59,6 +59,7 @@ const SCREENS = {
   attribution: (arg) => html`<${Attribution} id=${arg} key=${arg} />`,
   spyware: () => html`<${Spyware} />`,
   'spyware-vendor': (arg) => html`<${SpywareVendor} id=${arg} key=${arg} />`,
+  'spyware-report': () => html`<${SpywareReport} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.
@@ -72,7 +73,7 @@ const NAV = [
   ['#/directory', 'nav.directory', (r) => r.name === 'directory'],
   ['#/log', 'nav.log', (r) => r.name === 'log'],
   ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
-  ['#/spyware', 'nav.spyware', (r) => r.name === 'spyware' || r.name === 'spyware-vendor'],
+  ['#/spyware', 'nav.spyware', (r) => r.name.startsWith('spyware')],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every

@@ -223,6 +223,17 @@ const en = {
   'spyware.made': 'Entered by', 'spyware.changed': 'Last changed by', 'spyware.versions': '{n} version(s)',
   'spyware.listed': 'listed by {by} ({regime}) as {entity} on', 'spyware.nolistings': 'Not listed.',
   'spyware.nolicences': 'No licence published in clear.',
+  'spyware.decision.granted': 'granted', 'spyware.decision.denied': 'denied',
+  'spyware.mylicences': 'Licences sealed to {party}', 'spyware.sealedtoyou': 'sealed: opened in this browser',
+  'spyware.nomylicences': 'No licence sealed to you names this vendor.',
+  'spyware.cases': 'Your misuse cases about this vendor', 'spyware.nocases': 'None of your misuse cases names this vendor.',
+  'spyware.receipt': 'receipt', 'spyware.report.title': 'Transparency report',
+  'spyware.report.help': 'From clear records only, per state and year. Each figure opens onto the records it counts; each record\'s receipt verifies offline (comity record verify --receipt).',
+  'spyware.report.year': 'Year', 'spyware.report.state': 'State', 'spyware.report.show': 'Show',
+  'spyware.report.counted': '{n} record(s) counted.', 'spyware.report.granted': 'Licences granted',
+  'spyware.report.denied': 'Licences denied', 'spyware.report.listings': 'Entities listed',
+  'spyware.report.figures': 'Figures by state and year',
+  'spyware.report.opened': 'Misuse cases opened', 'spyware.report.closed': 'Misuse cases closed',
 };
 
 const fr = {
@@ -402,6 +413,17 @@ const fr = {
   'spyware.made': 'Saisi par', 'spyware.changed': 'Dernière modification par', 'spyware.versions': '{n} version(s)',
   'spyware.listed': 'inscrit par {by} ({regime}) comme {entity} le', 'spyware.nolistings': 'Non inscrit.',
   'spyware.nolicences': 'Aucune licence publiée en clair.',
+  'spyware.decision.granted': 'accordée', 'spyware.decision.denied': 'refusée',
+  'spyware.mylicences': 'Licences scellées pour {party}', 'spyware.sealedtoyou': 'scellée : ouverte dans ce navigateur',
+  'spyware.nomylicences': 'Aucune licence scellée pour vous ne nomme ce fournisseur.',
+  'spyware.cases': 'Vos dossiers d\'usage abusif concernant ce fournisseur', 'spyware.nocases': 'Aucun de vos dossiers d\'usage abusif ne nomme ce fournisseur.',
+  'spyware.receipt': 'reçu', 'spyware.report.title': 'Rapport de transparence',
+  'spyware.report.help': 'À partir des seuls enregistrements en clair, par État et par année. Chaque chiffre s\'ouvre sur les enregistrements qu\'il compte ; le reçu de chacun se vérifie hors ligne (comity record verify --receipt).',
+  'spyware.report.year': 'Année', 'spyware.report.state': 'État', 'spyware.report.show': 'Afficher',
+  'spyware.report.counted': '{n} enregistrement(s) comptés.', 'spyware.report.granted': 'Licences accordées',
+  'spyware.report.denied': 'Licences refusées', 'spyware.report.listings': 'Entités inscrites',
+  'spyware.report.figures': 'Chiffres par État et par année',
+  'spyware.report.opened': 'Dossiers d\'usage abusif ouverts', 'spyware.report.closed': 'Dossiers d\'usage abusif clos',
 };
 
 const ar = {
@@ -580,6 +602,17 @@ const ar = {
   'spyware.made': 'أدخله', 'spyware.changed': 'آخر تعديل بواسطة', 'spyware.versions': '{n} إصدار',
   'spyware.listed': 'أدرجه {by} ({regime}) بصفة {entity} في', 'spyware.nolistings': 'غير مدرج.',
   'spyware.nolicences': 'لا ترخيص منشورًا علنًا.',
+  'spyware.decision.granted': 'مُنح', 'spyware.decision.denied': 'رُفض',
+  'spyware.mylicences': 'التراخيص المختومة لـ {party}', 'spyware.sealedtoyou': 'مختوم: فُتح في هذا المتصفح',
+  'spyware.nomylicences': 'لا يذكر أي ترخيص مختوم لك هذا المورّد.',
+  'spyware.cases': 'ملفات إساءة الاستخدام الخاصة بك عن هذا المورّد', 'spyware.nocases': 'لا يذكر أي من ملفات إساءة الاستخدام الخاصة بك هذا المورّد.',
+  'spyware.receipt': 'الإيصال', 'spyware.report.title': 'تقرير الشفافية',
+  'spyware.report.help': 'من السجلات العلنية وحدها، لكل دولة وسنة. يفتح كل رقم على السجلات التي يعدّها؛ ويُتحقق من إيصال كل سجل دون اتصال (comity record verify --receipt).',
+  'spyware.report.year': 'السنة', 'spyware.report.state': 'الدولة', 'spyware.report.show': 'عرض',
+  'spyware.report.counted': 'عُدّ {n} سجل.', 'spyware.report.granted': 'التراخيص الممنوحة',
+  'spyware.report.denied': 'التراخيص المرفوضة', 'spyware.report.listings': 'الكيانات المدرجة',
+  'spyware.report.figures': 'الأرقام حسب الدولة والسنة',
+  'spyware.report.opened': 'ملفات إساءة الاستخدام المفتوحة', 'spyware.report.closed': 'ملفات إساءة الاستخدام المغلقة',
 };
 
 export const CATALOGS = { en, fr, ar };
