@@ -200,13 +200,19 @@ static void report_bench(const comity_key *k)
     if (comity_framework_spyware_report(fw, NULL, 2026, &out, &e))
         die("report", &e);
     double t = now_s() - a, ct = cpu_s() - ca;
-    json_t *j = json_loads(out, 0, NULL);
+    /* the answer is large (about 190 bytes a record): read its two
+     * totals off the text rather than parse it */
+    const char *rc = strstr(out, "\"records_counted\":");
+    size_t groups = 0;
+    for (const char *p = out; (p = strstr(p, "{\"state\":")) != NULL; p++)
+        groups++;
     printf("report: 200 states, year 2026, %lld records counted, %zu groups, %zu bytes: %.2f s "
            "wall, %.2f s CPU (target <= 10 s for 1,000,000 records: %s)\n",
-           (long long)json_integer_value(json_object_get(j, "records_counted")),
-           json_array_size(json_object_get(j, "groups")), strlen(out), t, ct,
-           n >= 1000000 ? (ct <= 10 ? "met on CPU time" : "not met") : "scaled run, not judged");
-    json_decref(j);
+           rc ? atoll(rc + 18) : -1LL, groups, strlen(out), t, ct,
+           n < 1000000 ? "scaled run, not judged"
+           : t <= 10   ? "met"
+           : ct <= 10  ? "met on CPU time, not on wall time"
+                       : "not met");
     comity_free(out);
     for (int s = 0; s < 200; s++)
         comity_key_free(keys[s]);

@@ -14,8 +14,11 @@
  *   comity spyware misuse check [--join]
  *   comity spyware misuse open NOTICE-ID --to PARTY [--ref ID]... [--targets N]
  *          [--evidence K] [--first-seen T] [--last-seen T]
+ *   comity spyware misuse join CASE-ID --to REQUESTER [--ref JOIN-ID]
+ *   comity spyware misuse admit CASE-ID REQUEST-ID
  *   comity spyware report [--state ST] [--year Y] [--json] [--html FILE]
  *   comity spyware authorise --to OVERSEER BODY;  comity spyware signoff AUTH-ID BODY
+ *   comity spyware authorisations [--json]     ours, as author or overseer
  *
  * Every rule is the library's.  What needs sealed bodies runs here, on a
  * framework handle of the command's own fed with the records the party
@@ -663,7 +666,115 @@ static int do_open(struct spy_args *a, const char *notice)
     return st;
 }
 
+/* `misuse join CASE --to REQUESTER [--ref JOIN-ID]`: a state that asked to
+ * join the case's notice after the case opened asks to join the case
+ * itself (the core's case-join, basis "licensed"), sealed to the
+ * requester; the requester admits it with `misuse admit`. */
+static int do_join_case(struct spy_args *a, const char *id)
+{
+    struct cli_client *cl = a->cl;
+    if (!cli_id_ok(id))
+        return cli_usage(cl->cmd, "'%s' is not a case id", id);
+    if (a->to.n != 1)
+        return cli_usage(cl->cmd, "want --to PARTY: the case's requester, who admits new parties");
+    json_t *body = NULL;
+    int st = build_body(a, json_pack("{s:s}", "basis", "licensed"), &body);
+    if (st)
+        return st;
+    struct cli_list refs = {0};
+    cli_list_add(&refs, (char *)id);
+    for (size_t k = 0; k < a->refs.n; k++)
+        cli_list_add(&refs, a->refs.v[k]);
+    struct cli_msg m = {.type = "case-join", .tlp = a->tlp ? a->tlp : "amber",
+                        .to = (const char *const *)a->to.v, .nto = 1,
+                        .refs = (const char *const *)refs.v, .nrefs = refs.n};
+    st = cli_client_send(cl, &m, body, NULL);
+    cli_list_free(&refs);
+    return st;
+}
+
+/* `misuse admit CASE REQUEST`: the requester admits the author of a
+ * case-join: to every other party of the case (as the node shows it to
+ * us) and the newcomer; sealed as the case is. */
+static int do_admit(struct spy_args *a, const char *id, const char *req)
+{
+    struct cli_client *cl = a->cl;
+    if (!cli_id_ok(id) || !cli_id_ok(req))
+        return cli_usage(cl->cmd, "want a case id and a request's id (case-join--<uuid>)");
+    const char *me = cli_client_party(cl);
+    if (!me)
+        return CLI_FAIL;
+    char path[256];
+    snprintf(path, sizeof path, "/v1/framework/cases/%s", id);
+    json_t *c = NULL;
+    int st = cli_client_get_json(cl, path, &c);
+    if (st)
+        return st;
+    const char *who = NULL;
+    json_t *x;
+    size_t i;
+    json_array_foreach(json_object_get(c, "thread"), i, x) {
+        if (!strcmp(s_(x, "id") ? s_(x, "id") : "", req) && !strcmp(s_(x, "type"), "case-join"))
+            who = s_(x, "author");
+    }
+    if (!who) {
+        json_decref(c);
+        fprintf(stderr, "comity %s: %s is no request to join case %s\n", cl->cmd, req, id);
+        return CLI_FAIL;
+    }
+    char mine[COMITY_PARTY_MAX + 1];
+    snprintf(mine, sizeof mine, "%.*s", (int)strcspn(me, "."), me);
+    struct cli_list to = {0};
+    json_array_foreach(json_object_get(c, "parties"), i, x) {
+        const char *n = s_(x, "party");
+        if (n && strcmp(n, me) && strcmp(n, mine))
+            cli_list_add(&to, (char *)n);
+    }
+    cli_list_add(&to, (char *)who);
+    const char *refs[2] = {id, req};
+    struct cli_msg m = {.type = "case-admit",
+                        .tlp = a->tlp ? a->tlp
+                               : json_is_true(json_object_get(c, "sealed")) ? "amber"
+                                                                              : "green",
+                        .to = (const char *const *)to.v, .nto = to.n, .refs = refs, .nrefs = 2};
+    json_t *body = json_object();
+    st = body ? cli_client_send(cl, &m, body, NULL) : CLI_FAIL;
+    if (!st)
+        fprintf(stderr, "comity %s: %s is a party of case %s from now on\n", cl->cmd, who, id);
+    cli_list_free(&to);
+    json_decref(c);
+    return st;
+}
+
 /* ---- government use under oversight ---------------------------------------------------- */
+
+/* `authorisations`: ours, as author or overseer, from the node's query
+ * (envelopes only: ids, times, whether signed off, the receipt's path). */
+static int do_auth_list(struct spy_args *a)
+{
+    json_t *r = NULL;
+    int st = cli_client_get_json(a->cl, "/v1/framework/spyware/authorisations", &r);
+    if (st)
+        return st;
+    if (a->json) {
+        st = print_json(r);
+        json_decref(r);
+        return st;
+    }
+    json_t *x;
+    size_t i;
+    json_array_foreach(json_object_get(r, "authorisations"), i, x) {
+        json_t *so = json_object_get(x, "signoff");
+        printf("%s  %s  by %s, overseen by %s  %s%s\n", s_(x, "id"), s_(x, "created"),
+               s_(x, "author"), s_(x, "overseer"),
+               json_is_object(so) ? "signed off " : "awaiting sign-off",
+               json_is_object(so) ? s_(so, "created") : "");
+    }
+    if (!json_array_size(json_object_get(r, "authorisations")))
+        printf("no authorisation written or overseen by %s\n", s_(r, "party"));
+    json_decref(r);
+    return CLI_OK;
+}
 
 /* `authorise --overseer P BODY`: sealed (amber+strict) to the overseer;
  * `signoff AUTH-ID --set decision=approved`: sealed to its author. */
@@ -903,6 +1014,7 @@ int cmd_spyware(int argc, char **argv)
                          : !strcmp(sub, "report")  ? "spyware report"
                          : !strcmp(sub, "authorise") ? "spyware authorise"
                          : !strcmp(sub, "signoff") ? "spyware signoff"
+                         : !strcmp(sub, "authorisations") ? "spyware authorisations"
                                                    : "spyware misuse");
     struct spy_args a = {.cl = &cl};
     int st = cli_client_args(&cl, argc - 1, argv + 1, opts, on_opt, &a);
@@ -910,7 +1022,7 @@ int cmd_spyware(int argc, char **argv)
     char **pos = argv + 1 + optind;
     bool reads = (!strcmp(sub, "vendor") && npos >= 1 &&
                   (!strcmp(pos[0], "find") || !strcmp(pos[0], "show"))) ||
-                 !strcmp(sub, "report");
+                 !strcmp(sub, "report") || !strcmp(sub, "authorisations");
     if (!st)
         st = cli_client_setup(&cl, CLI_NEED_URL | CLI_NEED_TOKEN | (reads ? 0 : CLI_NEED_KEY));
     if (st)
@@ -925,6 +1037,8 @@ int cmd_spyware(int argc, char **argv)
                  : cli_usage(cl.cmd, "want grant or deny");
     else if (!strcmp(sub, "authorise"))
         st = npos == 0 ? do_oversight(&a, false, NULL) : cli_usage(cl.cmd, "takes options only");
+    else if (!strcmp(sub, "authorisations"))
+        st = npos == 0 ? do_auth_list(&a) : cli_usage(cl.cmd, "takes options only");
     else if (!strcmp(sub, "signoff"))
         st = npos == 1 ? do_oversight(&a, true, pos[0])
                        : cli_usage(cl.cmd, "want the authorisation's id");
@@ -938,9 +1052,13 @@ int cmd_spyware(int argc, char **argv)
         st = do_check(&a);
     else if (!strcmp(sub, "misuse") && npos == 2 && !strcmp(pos[0], "open"))
         st = do_open(&a, pos[1]);
+    else if (!strcmp(sub, "misuse") && npos == 2 && !strcmp(pos[0], "join"))
+        st = do_join_case(&a, pos[1]);
+    else if (!strcmp(sub, "misuse") && npos == 3 && !strcmp(pos[0], "admit"))
+        st = do_admit(&a, pos[1], pos[2]);
     else
         st = cli_usage("spyware", "'%s': want import, vendor, licence, listing, or misuse "
-                                  "notice|check|open", sub);
+                                  "notice|check|open|join|admit", sub);
     cli_list_free(&a.set);
     cli_list_free(&a.to);
     cli_list_free(&a.refs);

@@ -1368,6 +1368,16 @@ COMITY_API comity_err comity_framework_spyware_undercut(const comity_framework *
 COMITY_API comity_err comity_framework_spyware_matches(const comity_framework *fw,
                                                        const char *party, char **json,
                                                        comity_error *err);
+/* Government use under oversight: the authorisations `party` wrote or
+ * oversees (exactly that party: another office of its state sees none),
+ * from their envelopes alone, in log order: {"party", "authorisations":
+ * [{id, author, overseer, role ("author" or "overseer"), created,
+ * signoff: {id, created} or null, receipt: the path of its receipt}]}.
+ * Neither body is ever shown (the decision is in the sealed sign-off).
+ * OUT *json (comity_free). */
+COMITY_API comity_err comity_framework_spyware_authorisations(const comity_framework *fw,
+                                                              const char *party, char **json,
+                                                              comity_error *err);
 /* The public transparency report, from clear records only: per state (of
  * the author; of the requester for misuse cases) and year (of a decision's
  * or listing's date; of a case's opening or closing), licences granted

@@ -1037,6 +1037,49 @@ static void test_consultation_story(void **state)
 
 /* ---- who sees what ---------------------------------------------------------------------- */
 
+/* The core's late parties (case-join, case-admit): a mechanism that does
+ * not let anyone join (no may_join: consultations) answers a request as
+ * it answers one about a case that does not exist, and an admission needs
+ * a pending request.  The transitions themselves are tested with the
+ * mechanism that takes late parties (test_spyware.c, test_late_join). */
+static void test_late_party_refused(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char c[128], fake[128], refs[300], msg1[COMITY_ERRMSG_MAX];
+    TU_OK(ADDS(PK_MOFA, "consult-request", "2026-12-01T00:00:00.000Z", "in.mea,un.unoda",
+               "notification--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", B_CREQ, c));
+    TU_FAILS(ADDS(US, "case-join", "2026-12-02T00:00:00.000Z", "pk.mofa", c,
+                  "{\"basis\":\"affected\"}", NULL),
+             COMITY_ERR_NOTFOUND, "no case");
+    snprintf(msg1, sizeof msg1, "%s", tu_last_err.msg);
+    snprintf(fake, sizeof fake, "%s", c);
+    fake[strlen(fake) - 1] = fake[strlen(fake) - 1] == '0' ? '1' : '0';
+    TU_FAILS(ADDS(US, "case-join", "2026-12-02T00:00:00.000Z", "pk.mofa", fake,
+                  "{\"basis\":\"affected\"}", NULL),
+             COMITY_ERR_NOTFOUND, "no case");
+    /* the same words but the id */
+    assert_int_equal(strlen(msg1), strlen(tu_last_err.msg));
+    assert_memory_equal(msg1, tu_last_err.msg, strlen("case-join.refs[0]: no case "));
+    /* a party cannot ask to join its own case; no request, no admission */
+    TU_FAILS(ADDS(IN_MEA, "case-join", "2026-12-02T00:00:00.000Z", "pk.mofa", c,
+                  "{\"basis\":\"affected\"}", NULL),
+             COMITY_ERR_INVALID, "already a party");
+    snprintf(refs, sizeof refs, "%s,%s", c, "case-join--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+    TU_FAILS(ADDS(PK_MOFA, "case-admit", "2026-12-02T00:00:00.000Z", "in.mea,un.unoda,us.cisa",
+                  refs, "{}", NULL),
+             COMITY_ERR_NOTFOUND, "no request to join");
+    /* the schemas: a closed vocabulary of bases, nothing else */
+    TU_OK(comity_framework_check_body("case-join", "{\"basis\":\"licensed\"}", strlen("{\"basis\":\"licensed\"}"), E));
+    TU_FAILS(comity_framework_check_body("case-join", "{\"basis\":\"x\"}", strlen("{\"basis\":\"x\"}"), E),
+             COMITY_ERR_INVALID, "basis");
+    TU_FAILS(comity_framework_check_body("case-join", "{}", strlen("{}"), E), COMITY_ERR_INVALID, "basis");
+    TU_FAILS(comity_framework_check_body("case-admit", "{\"party\":\"x\"}", strlen("{\"party\":\"x\"}"), E),
+             COMITY_ERR_INVALID, "unknown field");
+    comity_framework_free(fw);
+}
+
 static void test_sealed_case_hidden(void **state)
 {
     (void)state;
@@ -1900,6 +1943,7 @@ int main(void)
         cmocka_unit_test(test_custody_alloc_failures),
         cmocka_unit_test(test_files_schema),
         cmocka_unit_test(test_files_attach_and_visible),
+        cmocka_unit_test(test_late_party_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

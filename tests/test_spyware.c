@@ -69,8 +69,17 @@ static comity_record *mk(int who, const char *type, const char *at, const char *
                     seal[nseal++] = comity_key_recipient(keys[i]);
         }
     }
-    comity_record_params p = {.type = type, .to = tov, .nto = nto, .refs = &ref,
-                              .nrefs = ref ? 1 : 0, .tlp = sealed ? "amber" : "green"};
+    /* ref: one id, or several separated by commas */
+    char refbuf[512];
+    const char *refv[8];
+    size_t nref = 0;
+    if (ref) {
+        snprintf(refbuf, sizeof refbuf, "%s", ref);
+        for (char *s = strtok(refbuf, ","); s && nref < 8; s = strtok(NULL, ","))
+            refv[nref++] = s;
+    }
+    comity_record_params p = {.type = type, .to = tov, .nto = nto, .refs = refv,
+                              .nrefs = nref, .tlp = sealed ? "amber" : "green"};
     if (sealed) {
         p.seal_to = seal;
         p.nseal_to = nseal;
@@ -540,6 +549,136 @@ static void test_misuse(void **state)
     comity_framework_free(fw);
 }
 
+/* A state that licensed the product asks to join a misuse case after it
+ * opened (the core's case-join), and the requester admits it (case-admit):
+ * every refusal and transition. */
+static void test_late_join(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char n[128], k[128], k2[128], jq[128], jd[128], refs[300], bogus[300];
+    const char *jb = "{\"basis\":\"licensed\"}";
+    TU_OK(SEALED(PK_MOFA, "spyware-misuse-notice", "2026-04-01T00:00:00Z", "fr,de,it", NULL,
+                 "{" NOTICE_OK "}", NULL, n));
+    TU_OK(SEALED(FR, "spyware-misuse-join", "2026-04-02T00:00:00Z", "pk.mofa", n,
+                 "{\"licensed\":true}", NULL, NULL));
+    const char *cb = "{" NOTICE_OK "}";
+    TU_OK(SEALED(PK_MOFA, "spyware-misuse", "2026-04-03T00:00:00Z", "un.unoda,fr.sgdsn", n, cb,
+                 NULL, k));
+    /* a newer case naming Germany, so that its list of cases must take the
+     * older one in order when it is admitted */
+    TU_OK(SEALED(PK_MOFA, "spyware-misuse", "2026-04-03T01:00:00Z", "de.bafa", n, cb, NULL,
+                 k2));
+    /* a state that did not ask to join the notice learns nothing */
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-04T00:00:00Z", "pk.mofa", k, jb, jb, NULL),
+             COMITY_ERR_NOTFOUND, "no case");
+    TU_OK(SEALED(DE, "spyware-misuse-join", "2026-04-04T00:00:00Z", "pk.mofa", n,
+                 "{\"licensed\":true}", NULL, NULL));
+    TU_FAILS(SEALED(IT, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", k, jb, jb, NULL),
+             COMITY_ERR_NOTFOUND, "no case");
+    /* refusals that name the rule, for one that may ask */
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", NULL, jb, jb, NULL),
+             COMITY_ERR_INVALID, "want the case");
+    TU_FAILS(ADD(DE, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", k, jb, NULL),
+             COMITY_ERR_INVALID, "sealed");
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-04T01:00:00Z", "un.unoda", k, jb, jb, NULL),
+             COMITY_ERR_INVALID, "requester (pk.mofa) alone");
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", k,
+                    "{\"basis\":\"curious\"}", "{\"basis\":\"curious\"}", NULL),
+             COMITY_ERR_INVALID, "basis");
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", k,
+                    "{\"basis\":\"other\",\"name\":\"a journalist\"}",
+                    "{\"basis\":\"other\",\"name\":\"a journalist\"}", NULL),
+             COMITY_ERR_INVALID, "unknown field");
+    TU_FAILS(SEALED(FR, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", k, jb, jb, NULL),
+             COMITY_ERR_INVALID, "already a party");
+    TU_OK(SEALED(DE, "case-join", "2026-04-04T01:00:00Z", "pk.mofa", k, jb, NULL, jd));
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-04T02:00:00Z", "pk.mofa", k, jb, NULL, NULL),
+             COMITY_ERR_CONFLICT, "already asked");
+    /* not a party until admitted */
+    char *out;
+    TU_FAILS(comity_framework_case(fw, k, "de.bafa", 0, &out, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_FAILS(SEALED(DE, "spyware-misuse-answer", "2026-04-04T03:00:00Z", "pk.mofa,un.unoda,fr",
+                    k, "{\"measure\":\"no-action\"}", NULL, NULL),
+             COMITY_ERR_NOTFOUND, NULL);
+    /* the admission: by the requester, to every party and the newcomer */
+    snprintf(refs, sizeof refs, "%s,%s", k, jd);
+    snprintf(bogus, sizeof bogus, "%s,%s", k, n);
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa", k, "{}", NULL, NULL),
+             COMITY_ERR_INVALID, "then the request");
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa", bogus, "{}", NULL, NULL),
+             COMITY_ERR_NOTFOUND, "no request to join");
+    TU_FAILS(SEALED(IT, "case-admit", "2026-04-05T00:00:00Z", "pk.mofa,un.unoda,fr.sgdsn,de.bafa",
+                    refs, "{}", NULL, NULL),
+             COMITY_ERR_NOTFOUND, "no case");
+    TU_FAILS(SEALED(FR, "case-admit", "2026-04-05T00:00:00Z", "pk.mofa,un.unoda,de.bafa", refs,
+                    "{}", NULL, NULL),
+             COMITY_ERR_DENIED, "only the requester");
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z", "un.unoda,fr.sgdsn", refs,
+                    "{}", NULL, NULL),
+             COMITY_ERR_INVALID, "de.bafa, the party admitted");
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z", "fr.sgdsn,de.bafa", refs,
+                    "{}", NULL, NULL),
+             COMITY_ERR_INVALID, "must name un.unoda");
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa,it.uama", refs, "{}", NULL, NULL),
+             COMITY_ERR_INVALID, "it.uama is neither");
+    TU_FAILS(ADD(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z", "un.unoda,fr.sgdsn,de.bafa",
+                 refs, "{}", NULL),
+             COMITY_ERR_INVALID, "sealed");
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-04T00:30:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa", refs, "{}", NULL, NULL),
+             COMITY_ERR_INVALID, "before the request");
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa", refs, "{\"party\":\"de.bafa\"}",
+                    "{\"party\":\"de.bafa\"}", NULL),
+             COMITY_ERR_INVALID, "unknown field");
+    TU_OK(SEALED(PK_MOFA, "case-admit", "2026-04-05T00:00:00Z", "un.unoda,fr.sgdsn,de.bafa",
+                 refs, "{}", NULL, NULL));
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-05T01:00:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa", refs, "{}", NULL, NULL),
+             COMITY_ERR_CONFLICT, "admitted to case");
+    /* Germany is a party now: it sees the case and its thread (envelopes;
+     * what was sealed before its admission was not sealed to it) */
+    TU_OK(comity_framework_case(fw, k, "de.bafa", 0, &out, E));
+    json_t *c = parse(out);
+    TU_OK(comity_framework_case(fw, k, "fr.sgdsn", 0, &out, E));
+    json_t *cf = parse(out);
+    assert_string_equal(s_(c, "role"), s_(cf, "role")); /* a third party, as France */
+    json_decref(cf);
+    assert_int_equal(json_array_size(json_object_get(c, "parties")), 4);
+    assert_int_equal(json_array_size(json_object_get(c, "thread")), 3);
+    json_decref(c);
+    TU_OK(comity_framework_cases(fw, "de.bafa", 0, &out, E));
+    assert_non_null(strstr(out, k));
+    assert_non_null(strstr(out, k2));
+    assert_null(strstr(strstr(out, k) + 1, k)); /* once each */
+    assert_null(strstr(strstr(out, k2) + 1, k2));
+    comity_free(out);
+    /* and every later record names it, so that it is sealed to it too */
+    TU_FAILS(SEALED(PK_MOFA, "spyware-misuse-evidence", "2026-04-06T00:00:00Z",
+                    "un.unoda,fr.sgdsn", k, "{\"evidence\":\"sightings\"}", NULL, NULL),
+             COMITY_ERR_INVALID, "must name de.bafa");
+    TU_OK(SEALED(DE, "spyware-misuse-answer", "2026-04-06T00:00:00Z",
+                 "pk.mofa,un.unoda,fr.sgdsn", k, "{\"measure\":\"licence-revoked\"}", NULL, NULL));
+    TU_FAILS(SEALED(DE, "case-join", "2026-04-06T01:00:00Z", "pk.mofa", k, jb, NULL, NULL),
+             COMITY_ERR_INVALID, "already a party");
+    /* a closed case takes no one */
+    TU_OK(SEALED(IT, "spyware-misuse-join", "2026-04-06T02:00:00Z", "pk.mofa", n,
+                 "{\"licensed\":true}", NULL, NULL));
+    TU_OK(SEALED(IT, "case-join", "2026-04-06T03:00:00Z", "pk.mofa", k, jb, NULL, jq));
+    TU_OK(SEALED(PK_MOFA, "spyware-misuse-close", "2026-04-07T00:00:00Z",
+                 "un.unoda,fr.sgdsn,de.bafa", k, "{\"outcome\":\"confirmed\"}", NULL, NULL));
+    snprintf(refs, sizeof refs, "%s,%s", k, jq);
+    TU_FAILS(SEALED(PK_MOFA, "case-admit", "2026-04-08T00:00:00Z",
+                    "un.unoda,fr.sgdsn,de.bafa,it.uama", refs, "{}", NULL, NULL),
+             COMITY_ERR_CONFLICT, "only an open case");
+    comity_framework_free(fw);
+}
+
 /* ---- the transparency report ------------------------------------------------------------ */
 
 /* The figure at path a.b.c of group g (NULL when absent). */
@@ -764,6 +903,7 @@ int main(void)
         cmocka_unit_test(test_corrections_and_listings),
         cmocka_unit_test(test_licence_undercut),
         cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_late_join),
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_oversight),
     };

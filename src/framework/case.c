@@ -19,6 +19,16 @@
  * party, so that a party's open cases are found without walking every
  * case (bench/bench_framework.c: 100,000 cases).  That list is written
  * with a bounded buffer rather than jansson, for speed.
+ *
+ * Late parties: the core's own types case-join (a party asks the
+ * requester to join an open case, where the mechanism's may_join lets it)
+ * and case-admit (the requester, or the roles the mechanism names, admits
+ * it; the admission is addressed to every party and the newcomer).  From
+ * then on the newcomer is a third party: every later record names it in
+ * `to`, so that sealed records are sealed to it too.  Records sealed
+ * before the admission stay sealed to those they were sent to: a node
+ * cannot open them to seal them again (docs/framework.md, "Joining a
+ * case after it opened").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +103,12 @@ static void case_free(cy_case *c)
         cy_free(c->tasks[i].what);
     }
     cy_free(c->tasks);
+    for (size_t i = 0; i < c->njoins; i++) {
+        cy_free(c->joins[i].id);
+        cy_free(c->joins[i].party);
+        cy_free(c->joins[i].admitted);
+    }
+    cy_free(c->joins);
     json_decref(c->facts);
     cy_free(c);
 }
@@ -864,6 +880,223 @@ static comity_err advance(comity_framework *fw, const cy_case_type *t,
     return COMITY_OK;
 }
 
+/* ---- late parties: case-join and case-admit ------------------------------------ */
+
+/* Why a party asks to join: a closed vocabulary, so that no free text (and
+ * no one's name) enters a case this way; the records that support it go
+ * in refs[1..]. */
+static const char *const join_bases[] = {"licensed", "affected", "jurisdiction",
+                                         "mandate", "other", NULL};
+static const cy_field f_join[] = {{"basis", CY_FK_ENUM, true, join_bases, 0, 0},
+                                  {NULL, CY_FK_TEXT, false, NULL, 0, 0}};
+static const cy_field f_admit[] = {{NULL, CY_FK_TEXT, false, NULL, 0, 0}};
+
+const cy_case_type cy_case_core_types[] = {{"case-join", f_join, NULL},
+                                           {"case-admit", f_admit, NULL}};
+const size_t cy_case_ncore_types = CY_ARRAY_LEN(cy_case_core_types);
+
+const cy_case_type *cy_case_core_type(const char *name)
+{
+    for (size_t i = 0; name && i < cy_case_ncore_types; i++)
+        if (!strcmp(cy_case_core_types[i].name, name))
+            return &cy_case_core_types[i];
+    return NULL;
+}
+
+/* Inserts case index ci into the (ascending) list of `party`, once; room
+ * was reserved.  A late party's list gets an older case: not at the end. */
+static void index_insert(cy_cases *cs, const char *party, size_t ci)
+{
+    struct cy_plist *l =
+        &cs->plists[json_integer_value(json_object_get(cs->by_party, party))];
+    size_t at = l->n;
+    while (at > 0 && l->v[at - 1] > ci)
+        at--;
+    if (at > 0 && l->v[at - 1] == ci)
+        return;
+    memmove(l->v + at + 1, l->v + at, (l->n - at) * sizeof *l->v);
+    l->v[at] = ci;
+    l->n++;
+}
+
+/* Third parties of c (those after the requester and the requested). */
+static size_t thirds(const cy_case *c)
+{
+    return c->nparties > 2 ? c->nparties - 2 : 0;
+}
+
+/* The rules case-join and case-admit share: an open case, sealed records
+ * in a sealed case, not before the opening, room for one more party. */
+static comity_err late_rules(const cy_case *c, const char *type, const comity_record *rec,
+                             int64_t created, comity_error *err)
+{
+    if (!cy_case_is_open(c))
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "%s: case %.100s is %s; only an open case takes a new party", type,
+                       c->id, c->m->states[c->state]);
+    if (c->sealed && !comity_record_is_sealed(rec))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.tlp: case %.100s is sealed; its records must be sealed too "
+                       "(amber, amber+strict or red)", type, c->id);
+    if (created < c->opened)
+        return cy_fail(err, COMITY_ERR_INVALID, "%s.created: before case %.100s was opened",
+                       type, c->id);
+    if (thirds(c) >= c->m->third_max)
+        return cy_fail(err, COMITY_ERR_TOOBIG,
+                       "%s: case %.100s has %zu third parties, the most a %s case takes", type,
+                       c->id, thirds(c), c->m->name);
+    return COMITY_OK;
+}
+
+/* Records a case record of c (the thread, the record indexes): the last
+ * step that may fail, so that a refusal for memory leaves no trace. */
+static comity_err late_entry(comity_framework *fw, cy_case *c, const comity_record *rec,
+                             json_t *body, int64_t created, comity_error *err)
+{
+    const char *rid = comity_record_id(rec);
+    json_t *ci = json_object_get(fw->cases->ids, c->id);
+    if (add_entry(c, rec, body, created))
+        return cy_fw_nomem(err);
+    if (json_object_set_new(fw->ids, rid, json_integer(-1))) {
+        entry_drop(c);
+        return cy_fw_nomem(err);
+    }
+    if (json_object_set_new(fw->cases->recs, rid, json_integer(json_integer_value(ci)))) {
+        json_object_del(fw->ids, rid);
+        entry_drop(c);
+        return cy_fw_nomem(err);
+    }
+    return COMITY_OK;
+}
+
+/* case-join: refs[0] the case, to its requester alone, from a party that
+ * is not in it and that the mechanism lets ask. */
+static comity_err join_add(comity_framework *fw, const cy_case_type *t,
+                           const comity_record *rec, json_t *body, int64_t created,
+                           bool dry, comity_error *err)
+{
+    const char *type = t->name, *author = comity_record_author(rec);
+    if (comity_record_refs_count(rec) == 0)
+        return cy_fail(err, COMITY_ERR_INVALID, "%s.refs: want the case to join first", type);
+    const char *ref = comity_record_ref(rec, 0);
+    cy_case *c = cy_case_find(fw, ref);
+    if (c && cy_case_roles(c, author))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs[0]: %s is already a party of case %.100s", type, author, ref);
+    /* one the mechanism does not let ask learns nothing of the case */
+    if (!c || !c->m->may_join || !c->m->may_join(fw, c, author))
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "%s.refs[0]: no case %.100s is known to %s",
+                       type, ref, author);
+    comity_err rc = late_rules(c, type, rec, created, err);
+    if (rc)
+        return rc;
+    if (comity_record_to_count(rec) != 1 || strcmp(comity_record_to(rec, 0), c->parties[0]))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.to: want the case's requester (%s) alone: it admits new parties",
+                       type, c->parties[0]);
+    for (size_t i = 0; i < c->njoins; i++)
+        if (!c->joins[i].admitted && !strcmp(c->joins[i].party, author))
+            return cy_fail(err, COMITY_ERR_CONFLICT,
+                           "%s: %s already asked to join case %.100s (%s), not yet admitted",
+                           type, author, ref, c->joins[i].id);
+    if (dry)
+        return COMITY_OK;
+    if (cy_fw_grow((void **)&c->joins, &c->capjoins, c->njoins, sizeof *c->joins))
+        return cy_fw_nomem(err);
+    cy_case_join j = {cy_strdup(comity_record_id(rec)), cy_strdup(author), created, NULL};
+    if (!j.id || !j.party || (rc = late_entry(fw, c, rec, body, created, err))) {
+        cy_free(j.id);
+        cy_free(j.party);
+        return rc ? rc : cy_fw_nomem(err);
+    }
+    c->joins[c->njoins++] = j;
+    return COMITY_OK;
+}
+
+/* case-admit: refs[0] the case, refs[1] the pending request; from the
+ * roles that admit; to every other party and the newcomer. */
+static comity_err admit_add(comity_framework *fw, const cy_case_type *t,
+                            const comity_record *rec, json_t *body, int64_t created,
+                            bool dry, comity_error *err)
+{
+    const char *type = t->name, *author = comity_record_author(rec);
+    if (comity_record_refs_count(rec) < 2)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s.refs: want the case, then the request to join it (case-join)", type);
+    const char *ref = comity_record_ref(rec, 0), *req = comity_record_ref(rec, 1);
+    cy_case *c = cy_case_find(fw, ref);
+    unsigned roles = c ? cy_case_roles(c, author) : 0;
+    if (!c || !roles)
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "%s.refs[0]: no case %.100s is known to %s",
+                       type, ref, author);
+    cy_case_join *j = NULL;
+    for (size_t i = 0; i < c->njoins && !j; i++)
+        if (!strcmp(c->joins[i].id, req))
+            j = &c->joins[i];
+    if (!j)
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "%s.refs[1]: %.100s is no request to join case %.100s", type, req, ref);
+    if (j->admitted)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "%s.refs[1]: %s was admitted to case %.100s already (%s)", type,
+                       j->party, ref, j->admitted);
+    unsigned who = c->m->admits ? c->m->admits : CY_ROLE_REQUESTER;
+    char rb[256];
+    if (!(roles & who))
+        return cy_fail(err, COMITY_ERR_DENIED, "%s: only %s admits a new party to case %.100s",
+                       type, roles_text(c, who, rb, sizeof rb), ref);
+    if (cy_case_roles(c, j->party))
+        return cy_fail(err, COMITY_ERR_CONFLICT, "%s: %s is already a party of case %.100s",
+                       type, j->party, ref);
+    comity_err rc = late_rules(c, type, rec, created, err);
+    if (rc)
+        return rc;
+    if (created < j->at)
+        return cy_fail(err, COMITY_ERR_INVALID, "%s.created: before the request %s", type,
+                       j->id);
+    /* to: every other party and the newcomer, no one else */
+    unsigned mine = cy_case_slots(c, author), covered = mine;
+    bool newcomer = false;
+    for (size_t i = 0; i < comity_record_to_count(rec); i++) {
+        const char *x = comity_record_to(rec, i);
+        unsigned sl = cy_case_slots(c, x);
+        if (!strcmp(x, j->party)) {
+            newcomer = true;
+            continue;
+        }
+        if (!sl || (sl & ~mine) == 0)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "%s.to[%zu]: %s is neither another party of case %.100s nor %s, "
+                           "the party admitted", type, i, x, ref, j->party);
+        covered |= sl;
+    }
+    for (size_t i = 0; i < c->nparties; i++)
+        if (!(covered & CY_BIT(i)))
+            return cy_fail(err, COMITY_ERR_INVALID, "%s.to: must name %s, a party of case %.100s",
+                           type, c->parties[i], ref);
+    if (!newcomer)
+        return cy_fail(err, COMITY_ERR_INVALID, "%s.to: must name %s, the party admitted", type,
+                       j->party);
+    if (dry)
+        return COMITY_OK;
+    /* what may fail first */
+    char **np = cy_realloc(c->parties, (c->nparties + 2) * sizeof *np);
+    if (!np)
+        return cy_fw_nomem(err);
+    c->parties = np;
+    char *p = cy_strdup(j->party), *aid = cy_strdup(comity_record_id(rec));
+    if (!p || !aid || index_reserve(fw->cases, p) ||
+        (rc = late_entry(fw, c, rec, body, created, err))) {
+        cy_free(p);
+        cy_free(aid);
+        return rc ? rc : cy_fw_nomem(err);
+    }
+    c->parties[c->nparties++] = p;
+    j->admitted = aid;
+    index_insert(fw->cases, p, (size_t)json_integer_value(json_object_get(fw->cases->ids, c->id)));
+    return COMITY_OK;
+}
+
 /* A record of a case type: the core's rules, the mechanism's table and
  * hooks; unless dry, its effects.  body: borrowed, NULL when unreadable. */
 static comity_err case_add(comity_framework *fw, enum cy_fw_type ft,
@@ -872,12 +1105,18 @@ static comity_err case_add(comity_framework *fw, enum cy_fw_type ft,
 {
     (void)ft;
     const char *type = comity_record_type(rec);
-    const cy_case_type *t = NULL;
+    const cy_case_type *t = cy_case_core_type(type);
+    comity_err rc;
+    if (t) {
+        if (body && (rc = cy_case_check_body(t, body, err)))
+            return rc;
+        return (t == &cy_case_core_types[0] ? join_add : admit_add)(fw, t, rec, body, created,
+                                                                    dry, err);
+    }
     const cy_mech *m =
         cy_case_mech_in(fw->case_mechs, fw->ncase_mechs, type, &t);
     if (!m)
         return cy_fail(err, COMITY_ERR_INTERNAL, "%s: not a case type", type);
-    comity_err rc;
     if (body && (rc = cy_case_check_body(t, body, err)))
         return rc;
     if (strcmp(m->opens, type) == 0)
@@ -1192,6 +1431,19 @@ comity_err comity_framework_case(const comity_framework *fw, const char *id,
     if (o && json_object_set_new(o, "next", next_json(c, roles)))
         oom = true;
     if (o && json_object_set_new(o, "closed", cy_fw_time_json(c->closed)))
+        oom = true;
+    /* requests to join after the opening: pending (admitted null) or not */
+    json_t *joins = o ? json_array() : NULL;
+    for (size_t i = 0; joins && i < c->njoins; i++) {
+        const cy_case_join *j = &c->joins[i];
+        if (json_array_append_new(joins, json_pack("{s:s, s:s, s:o, s:o}", "request", j->id,
+                                                   "party", j->party, "at",
+                                                   cy_fw_time_json(j->at), "admitted",
+                                                   j->admitted ? json_string(j->admitted)
+                                                               : json_null())))
+            json_decref(joins), joins = NULL;
+    }
+    if (o && json_object_set_new(o, "joins", joins))
         oom = true;
     if (o && c->m->view && c->m->view(fw, c, o))
         oom = true;

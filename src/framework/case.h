@@ -180,6 +180,14 @@ struct cy_mech {
     /* Writes the default durations (ms) of the deadline table's columns
      * this mechanism owns, for every profile; may be NULL. */
     void (*defaults)(int64_t dur[CY_PROFILE_COUNT][CY_CK_COUNT]);
+    /* Late parties (the core's case-join and case-admit, case.c): whether
+     * `party`, not a party of open case c, may ask to join it and be
+     * admitted (e.g. spyware misuse: its state asked to join the case's
+     * notice).  NULL: the mechanism's cases take no late party.  A party
+     * it refuses is told what an unknown case would tell it. */
+    bool (*may_join)(const comity_framework *fw, const cy_case *c, const char *party);
+    /* The roles that admit a late party (0: the requester). */
+    unsigned admits;
 };
 
 /* ---- a case ---------------------------------------------------------------- */
@@ -196,6 +204,14 @@ typedef struct cy_case_clk {
     int64_t fixed_due; /* -1: start + the table's duration */
     int64_t extra;     /* added to the due time (extensions) */
 } cy_case_clk;
+
+/* A request to join a case after it opened (a case-join record). */
+typedef struct cy_case_join {
+    char *id;          /* the case-join record */
+    char *party;       /* its author: who asks */
+    int64_t at;        /* its created time */
+    char *admitted;    /* the case-admit record; NULL while pending */
+} cy_case_join;
 
 typedef struct cy_case_task {
     char *id;          /* the record that set it */
@@ -222,6 +238,9 @@ struct cy_case {
     size_t ntasks, captasks;
     json_t *facts;           /* owned object: what the mechanism derived
                                 from bodies (outcome, period, links) */
+    cy_case_join *joins;     /* requests to join, in log order; an
+                                admitted party is then in parties[] */
+    size_t njoins, capjoins;
 };
 
 /* All the cases of a handle; lives in struct comity_framework. */
@@ -253,6 +272,13 @@ const cy_mech *cy_case_mech_in(const cy_mech *const *mechs, size_t n,
 /* Checks a parsed body (borrowed) against the schema of case type t. */
 comity_err cy_case_check_body(const cy_case_type *t, const json_t *body,
                               comity_error *err);
+
+/* The core's own record types, common to every case mechanism:
+ * "case-join" (a party asks to join an open case) and "case-admit" (it is
+ * admitted), or NULL for any other name. */
+const cy_case_type *cy_case_core_type(const char *name);
+extern const cy_case_type cy_case_core_types[];
+extern const size_t cy_case_ncore_types;
 
 /* The case `id`, or NULL. */
 cy_case *cy_case_find(const comity_framework *fw, const char *id);

@@ -50,7 +50,7 @@ enum cy_fw_type cy_fw_type_of(const char *type)
         return CY_FW_NORM;
     if (cy_spy_type(type))
         return CY_FW_SPYWARE;
-    return cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL)
+    return cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL) || cy_case_core_type(type)
                ? CY_FW_CASE
                : CY_FW_NONE;
 }
@@ -74,7 +74,8 @@ comity_err comity_framework_check_body(const char *type, const char *body,
         return rc;
     const cy_case_type *ct = NULL;
     if (t == CY_FW_CASE) {
-        cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, &ct);
+        if (!(ct = cy_case_core_type(type)))
+            cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, &ct);
         rc = cy_case_check_body(ct, j, err);
     } else if (t == CY_FW_CUSTODY) {
         rc = cy_case_check_body(cy_custody_type(type), j, err);

@@ -1018,6 +1018,46 @@ comity_err comity_spyware_galaxy_bodies(const char *text, size_t len, char **jso
     return cy_fw_dump(out, json, err);
 }
 
+/* ---- government use under oversight: a party's own ------------------------------------ */
+
+comity_err comity_framework_spyware_authorisations(const comity_framework *fw,
+                                                   const char *party, char **json,
+                                                   comity_error *err)
+{
+    *json = NULL;
+    if (!party || !comity_party_valid(party, err))
+        return party ? cy_wrap(err, "spyware authorisations")
+                     : cy_fail(err, COMITY_ERR_USAGE, "spyware authorisations: want a party");
+    const struct cy_spyware *s = fw->spyware;
+    json_t *a = json_array();
+    bool oom = !a;
+    for (size_t i = 0; i < s->ne && !oom; i++) {
+        const spy_entry *e = &s->e[i];
+        if (e->kind != T_AUTH)
+            continue;
+        const char *overseer = json_string_value(json_array_get(e->to, 0));
+        bool mine = !strcmp(e->author, party);
+        if (!mine && strcmp(overseer, party) != 0)
+            continue; /* neither its author nor its overseer: not even its existence */
+        const spy_entry *so = e->vendor >= 0 ? &s->e[e->vendor] : NULL;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:s, s:o, s:o}", "id", e->id, "author",
+                              e->author, "overseer", overseer, "created",
+                              cy_fw_time_json(e->created), "role", mine ? "author" : "overseer",
+                              "signoff", so ? json_pack("{s:s, s:o}", "id", so->id, "created",
+                                                        cy_fw_time_json(so->created))
+                                            : json_null(),
+                              "receipt", json_sprintf("/v1/records/%s/receipt", e->id));
+        oom = !o || json_array_append_new(a, o);
+    }
+    json_t *o = oom ? NULL : json_pack("{s:s, s:o}", "party", party, "authorisations", a);
+    if (!o) {
+        if (oom)
+            json_decref(a);
+        return cy_fw_nomem(err);
+    }
+    return cy_fw_dump(o, json, err);
+}
+
 /* ---- the public transparency report ------------------------------------------------- */
 
 /* The UTC year of ms. */
@@ -1028,48 +1068,212 @@ static int year_of(int64_t ms)
     return gmtime_r(&t, &tm) ? tm.tm_year + 1900 : 0;
 }
 
-/* A figure: {"count": n, "records": [ids]}, made under parent[k] when
- * absent.  NULL on OOM. */
-static json_t *figure(json_t *parent, const char *k)
-{
-    json_t *f = json_object_get(parent, k);
-    if (f)
-        return f;
-    f = json_pack("{s:i, s:[]}", "count", 0, "records");
-    return f && !json_object_set_new(parent, k, f) ? f : NULL;
-}
+/*
+ * The report is written as text from arrays, not built as a jansson tree:
+ * at 1,000,000 records a tree of figures costs several allocations per
+ * record id (three figures name each licence), which was most of the
+ * time.  Each counted record or case becomes an item; items are put in
+ * their group's bucket (a counting sort by the group's rank, which keeps
+ * the registry's order inside a bucket), and each group is written from
+ * its bucket: the categories by a pass each, the destinations after a
+ * sort of the group's licences by destination.
+ */
+enum { R_GRANTED, R_DENIED, R_LISTING, R_OPENED, R_CLOSED };
 
-static int count_in(json_t *f, const char *id)
-{
-    return !f || json_integer_set(json_object_get(f, "count"),
-                                  json_integer_value(json_object_get(f, "count")) + 1) ||
-                   json_array_append_new(json_object_get(f, "records"), json_string(id))
-               ? -1
-               : 0;
-}
+typedef struct rep_item {
+    uint32_t g;       /* the group's index */
+    uint8_t what;     /* R_* */
+    uint8_t cat;      /* licences: the index in categories[] */
+    const char *dest; /* licences: the destination (borrowed) */
+    const char *id;   /* the record's or case's id (borrowed) */
+} rep_item;
 
-/* The group of (state, year) in groups, made when absent. */
-static json_t *group(json_t *groups, const char *state, int year)
+typedef struct rep_group {
+    char key[COMITY_PARTY_MAX + 16]; /* "state yyyy": the order of groups */
+    size_t state_len;                /* the state is key[0..state_len) */
+    int year;
+} rep_group;
+
+typedef struct rep {
+    rep_item *it;
+    size_t n, cap;
+    rep_group *g;
+    size_t ng, capg;
+    json_t *by_key; /* "state yyyy" -> group index */
+} rep;
+
+/* Adds an item to the group of (state, year), made when absent; -1 on OOM
+ * or when there are more than 2^32 groups. */
+static int rep_add(rep *r, const char *state, int year, int what, int cat, const char *dest,
+                   const char *id)
 {
     char key[COMITY_PARTY_MAX + 16];
     snprintf(key, sizeof key, "%s %04d", state, year);
-    json_t *g = json_object_get(groups, key);
-    if (g)
-        return g;
-    g = json_pack("{s:s, s:i, s:{s:{}, s:{}}, s:{}}", "state", state, "year", year,
-                  "licences", "by_category", "by_destination", "misuse_cases");
-    if (!g || json_object_set_new(groups, key, g))
-        return NULL;
-    json_t *l = json_object_get(g, "licences"), *m = json_object_get(g, "misuse_cases");
-    return figure(l, "granted") && figure(l, "denied") && figure(g, "listings") &&
-                   figure(m, "opened") && figure(m, "closed")
-               ? g
-               : NULL;
+    json_t *gi = json_object_get(r->by_key, key);
+    size_t g;
+    if (gi) {
+        g = (size_t)json_integer_value(gi);
+    } else {
+        if (r->ng >= UINT32_MAX || cy_fw_grow((void **)&r->g, &r->capg, r->ng, sizeof *r->g) ||
+            json_object_set_new(r->by_key, key, json_integer((json_int_t)r->ng)))
+            return -1;
+        g = r->ng++;
+        snprintf(r->g[g].key, sizeof r->g[g].key, "%s", key);
+        r->g[g].state_len = strlen(state);
+        r->g[g].year = year;
+    }
+    if (cy_fw_grow((void **)&r->it, &r->cap, r->n, sizeof *r->it))
+        return -1;
+    r->it[r->n++] = (rep_item){(uint32_t)g, (uint8_t)what, (uint8_t)cat, dest, id};
+    return 0;
 }
 
-static int key_cmp(const void *a, const void *b)
+static int group_cmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp((*(const rep_group *const *)a)->key, (*(const rep_group *const *)b)->key);
+}
+
+/* By destination, then the registry's order (items sit in an array in
+ * that order, so their addresses give it). */
+static int dest_cmp(const void *a, const void *b)
+{
+    const rep_item *x = *(const rep_item *const *)a, *y = *(const rep_item *const *)b;
+    int c = strcmp(x->dest, y->dest);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* s as a JSON string (quotes, backslashes and control bytes escaped; the
+ * rest is UTF-8 checked on the way in). */
+static comity_err put_str(cy_buf *b, const char *s, size_t n)
+{
+    comity_err rc = cy_buf_puts(b, "\"");
+    size_t from = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[8];
+        snprintf(esc, sizeof esc, "\\u%04x", c);
+        rc = cy_buf_append(b, s + from, i - from);
+        if (!rc)
+            rc = cy_buf_puts(b, esc);
+        from = i + 1;
+    }
+    if (!rc)
+        rc = cy_buf_append(b, s + from, n - from);
+    return rc ? rc : cy_buf_puts(b, "\"");
+}
+
+/* `"name":{"count":n,"records":[ids]}` for the items of v[0..n) that are
+ * `what`, after a comma when comma. */
+static comity_err put_fig(cy_buf *b, bool comma, const char *name, rep_item *const *v, size_t n,
+                          int what)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += v[i]->what == what;
+    comity_err rc = cy_buf_printf(b, "%s\"%s\":{\"count\":%zu,\"records\":[", comma ? "," : "",
+                                  name, c);
+    bool first = true;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (v[i]->what != what)
+            continue;
+        rc = first ? COMITY_OK : cy_buf_puts(b, ",");
+        if (!rc)
+            rc = put_str(b, v[i]->id, strlen(v[i]->id));
+        first = false;
+    }
+    return rc ? rc : cy_buf_puts(b, "]}");
+}
+
+/* `name:{"granted":F,"denied":F}` with the decisions v[0..n) holds only
+ * (a split lists what it saw). */
+static comity_err put_split(cy_buf *b, bool comma, const char *name, rep_item *const *v,
+                            size_t n)
+{
+    bool has[2] = {false, false};
+    for (size_t i = 0; i < n; i++)
+        has[v[i]->what == R_DENIED] = true;
+    comity_err rc = comma ? cy_buf_puts(b, ",") : COMITY_OK;
+    if (!rc)
+        rc = put_str(b, name, strlen(name));
+    if (!rc)
+        rc = cy_buf_puts(b, ":{");
+    if (!rc && has[0])
+        rc = put_fig(b, false, "granted", v, n, R_GRANTED);
+    if (!rc && has[1])
+        rc = put_fig(b, has[0], "denied", v, n, R_DENIED);
+    return rc ? rc : cy_buf_puts(b, "}");
+}
+
+/* One group from its bucket v[0..n); tmp has room for n pointers. */
+static comity_err put_group(cy_buf *b, const rep_group *g, rep_item **v, size_t n,
+                            rep_item **tmp)
+{
+    comity_err rc = cy_buf_puts(b, "{\"state\":");
+    if (!rc)
+        rc = put_str(b, g->key, g->state_len);
+    if (!rc)
+        rc = cy_buf_printf(b, ",\"year\":%d,\"licences\":{", g->year);
+    if (!rc)
+        rc = put_fig(b, false, "granted", v, n, R_GRANTED);
+    if (!rc)
+        rc = put_fig(b, true, "denied", v, n, R_DENIED);
+    if (!rc)
+        rc = cy_buf_puts(b, ",\"by_category\":{");
+    bool comma = false;
+    for (uint8_t c = 0; categories[c] && !rc; c++) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (v[i]->what <= R_DENIED && v[i]->cat == c)
+                tmp[k++] = v[i];
+        if (k) {
+            rc = put_split(b, comma, categories[c], tmp, k);
+            comma = true;
+        }
+    }
+    if (!rc)
+        rc = cy_buf_puts(b, "},\"by_destination\":{");
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i]->what <= R_DENIED)
+            tmp[k++] = v[i];
+    if (k)
+        qsort(tmp, k, sizeof *tmp, dest_cmp);
+    for (size_t i = 0, j; i < k && !rc; i = j) {
+        for (j = i + 1; j < k && !strcmp(tmp[j]->dest, tmp[i]->dest); j++)
+            ;
+        rc = put_split(b, i > 0, tmp[i]->dest, tmp + i, j - i);
+    }
+    if (!rc)
+        rc = cy_buf_puts(b, "}}");
+    if (!rc)
+        rc = put_fig(b, true, "listings", v, n, R_LISTING);
+    if (!rc)
+        rc = cy_buf_puts(b, ",\"misuse_cases\":{");
+    if (!rc)
+        rc = put_fig(b, false, "opened", v, n, R_OPENED);
+    if (!rc)
+        rc = put_fig(b, true, "closed", v, n, R_CLOSED);
+    return rc ? rc : cy_buf_puts(b, "}}");
+}
+
+static int cat_index(const char *c)
+{
+    for (int i = 0; c && categories[i]; i++)
+        if (!strcmp(categories[i], c))
+            return i;
+    return -1;
+}
+
+static comity_err rep_fail(comity_err rc, comity_error *err)
+{
+    if (rc == COMITY_ERR_TOOBIG)
+        return cy_fail(err, COMITY_ERR_TOOBIG,
+                       "spyware report: longer than %zu bytes (CY_SPY_REPORT_MAX): ask for "
+                       "one state or one year",
+                       (size_t)CY_SPY_REPORT_MAX);
+    return cy_fw_nomem(err);
 }
 
 comity_err comity_framework_spyware_report(const comity_framework *fw, const char *state,
@@ -1077,39 +1281,29 @@ comity_err comity_framework_spyware_report(const comity_framework *fw, const cha
 {
     *json = NULL;
     const struct cy_spyware *s = fw->spyware;
-    json_t *groups = json_object();
-    bool oom = !groups;
-    size_t counted = 0;
+    rep r = {.by_key = json_object()};
+    bool oom = !r.by_key;
     char st[COMITY_PARTY_MAX + 1];
     for (size_t i = 0; i < s->ne && !oom; i++) {
         const spy_entry *e = &s->e[i];
         if ((e->kind != T_LICENCE && e->kind != T_LISTING) || !readable_clear(e))
             continue;
         cy_fw_state_of(e->author, st);
+        if (state && strcmp(state, st) != 0)
+            continue;
         int y = year_of(cy_fw_time(str(e->body, "date")));
-        if ((state && strcmp(state, st) != 0) || (year && year != y))
+        if (year && year != y)
             continue;
-        json_t *g = group(groups, st, y);
-        if (!g) {
-            oom = true;
-            break;
-        }
-        counted++;
         if (e->kind == T_LISTING) {
-            oom = count_in(json_object_get(g, "listings"), e->id) != 0;
+            oom = rep_add(&r, st, y, R_LISTING, 0, NULL, e->id) != 0;
             continue;
         }
-        const char *d = str(e->body, "decision");
-        json_t *l = json_object_get(g, "licences");
-        json_t *bc = json_object_get(l, "by_category"), *bd = json_object_get(l, "by_destination");
-        json_t *c = json_object_get(bc, str(e->body, "category"));
-        json_t *x = json_object_get(bd, str(e->body, "destination"));
-        if (!c && (!(c = json_object()) || json_object_set_new(bc, str(e->body, "category"), c)))
-            c = NULL;
-        if (!x && (!(x = json_object()) || json_object_set_new(bd, str(e->body, "destination"), x)))
-            x = NULL;
-        oom = !c || !x || count_in(figure(l, d), e->id) || count_in(figure(c, d), e->id) ||
-              count_in(figure(x, d), e->id);
+        int c = cat_index(str(e->body, "category"));
+        const char *d = str(e->body, "destination");
+        if (c < 0 || !d) /* the schema requires both: not a licence it let in */
+            continue;
+        oom = rep_add(&r, st, y, strcmp(str(e->body, "decision"), "denied") ? R_GRANTED : R_DENIED,
+                      c, d, e->id) != 0;
     }
     /* misuse cases opened in clear (a sealed case's existence is its
      * parties' alone), by the requester's state */
@@ -1125,41 +1319,70 @@ comity_err comity_framework_spyware_report(const comity_framework *fw, const cha
             int64_t at = k ? c->closed : c->opened;
             if (at < 0 || (year && year != year_of(at)))
                 continue;
-            json_t *g = group(groups, st, year_of(at));
-            oom = !g || count_in(json_object_get(json_object_get(g, "misuse_cases"),
-                                                 k ? "closed" : "opened"), c->id);
-            counted++;
+            oom = rep_add(&r, st, year_of(at), k ? R_CLOSED : R_OPENED, 0, NULL, c->id) != 0;
         }
     }
-    /* the groups by state then year */
-    size_t n = json_object_size(groups), k = 0;
-    const char **keys = oom ? NULL : cy_calloc(n + 1, sizeof *keys);
-    json_t *arr = keys ? json_array() : NULL;
-    oom = !arr;
-    const char *key;
-    json_t *g;
-    json_object_foreach(groups, key, g) {
-        if (!oom)
-            keys[k++] = key;
+    /* the groups by state then year; the items by group, a counting sort */
+    rep_group **order = oom ? NULL : cy_calloc(r.ng + 1, sizeof *order);
+    size_t *start = order ? cy_calloc(r.ng + 1, sizeof *start) : NULL;
+    rep_item **v = start ? cy_calloc(r.n + 1, sizeof *v) : NULL;
+    rep_item **tmp = v ? cy_calloc(r.n + 1, sizeof *tmp) : NULL;
+    comity_err rc = tmp ? COMITY_OK : COMITY_ERR_NOMEM;
+    cy_buf b;
+    cy_buf_init(&b, CY_SPY_REPORT_MAX);
+    if (!rc) {
+        for (size_t g = 0; g < r.ng; g++)
+            order[g] = &r.g[g];
+        qsort(order, r.ng, sizeof *order, group_cmp);
+        /* start[g]: the size of group g's bucket */
+        for (size_t i = 0; i < r.n; i++)
+            start[r.it[i].g]++;
+        size_t at = 0;
+        size_t *rank_start = cy_calloc(r.ng + 1, sizeof *rank_start);
+        if (!rank_start) {
+            rc = COMITY_ERR_NOMEM;
+        } else {
+            for (uint32_t k = 0; k < r.ng; k++) {
+                size_t g = (size_t)(order[k] - r.g), c = start[g];
+                rank_start[g] = at;
+                at += c;
+            }
+            for (size_t i = 0; i < r.n; i++)
+                v[rank_start[r.it[i].g]++] = &r.it[i];
+            cy_free(rank_start);
+        }
+        rc = rc ? rc
+                : cy_buf_printf(&b, "{\"source\":\"clear records only: each figure lists the "
+                                    "records it counts, whose receipts verify offline\","
+                                    "\"state\":");
+        if (!rc)
+            rc = state ? put_str(&b, state, strlen(state)) : cy_buf_puts(&b, "null");
+        if (!rc)
+            rc = year ? cy_buf_printf(&b, ",\"year\":%d", year) : cy_buf_puts(&b, ",\"year\":null");
+        if (!rc)
+            rc = cy_buf_printf(&b, ",\"records_counted\":%zu,\"groups\":[", r.n);
+        at = 0;
+        for (uint32_t k = 0; k < r.ng && !rc; k++) {
+            size_t c = start[order[k] - r.g];
+            rc = k ? cy_buf_puts(&b, ",") : COMITY_OK;
+            if (!rc)
+                rc = put_group(&b, order[k], v + at, c, tmp);
+            at += c;
+        }
+        if (!rc)
+            rc = cy_buf_puts(&b, "]}");
     }
-    if (!oom && k)
-        qsort(keys, k, sizeof *keys, key_cmp);
-    for (size_t i = 0; i < k && !oom; i++)
-        oom = json_array_append(arr, json_object_get(groups, keys[i])) != 0;
-    cy_free(keys);
-    json_t *o = oom ? NULL
-                    : json_pack("{s:s, s:o, s:o, s:I, s:o}", "source",
-                                "clear records only: each figure lists the records it "
-                                "counts, whose receipts verify offline",
-                                "state", state ? json_string(state) : json_null(), "year",
-                                year ? json_integer(year) : json_null(), "records_counted",
-                                (json_int_t)counted, "groups", arr);
-    json_decref(groups);
-    if (!o) {
-        if (!oom)
-            arr = NULL;
-        json_decref(arr);
-        return cy_fw_nomem(err);
+    cy_free(order);
+    cy_free(start);
+    cy_free(v);
+    cy_free(tmp);
+    cy_free(r.it);
+    cy_free(r.g);
+    json_decref(r.by_key);
+    if (rc || oom) {
+        cy_buf_free(&b);
+        return rep_fail(oom ? COMITY_ERR_NOMEM : rc, err);
     }
-    return cy_fw_dump(o, json, err);
+    *json = (char *)cy_buf_detach(&b, NULL);
+    return COMITY_OK;
 }

@@ -20,6 +20,7 @@
 #define CY_SPY_NAME_MAX 256         /* bytes in one name */
 #define CY_SPY_JOINERS_MAX 16       /* licensing states joined to one case */
 #define CY_SPY_LOOKUP_MAX 1000      /* vendors one lookup answers */
+#define CY_SPY_REPORT_MAX ((size_t)1 << 30) /* bytes of one transparency report */
 
 /* The registry's record types (spyware.c): their body schemas, for
  * comity_framework_check_body. */

@@ -114,7 +114,13 @@ static comity_err hook(comity_framework *fw, cy_case *c, const cy_case_row *row,
                            "spyware-misuse.to[%zu]: %s did not ask to join notice %.100s "
                            "(spyware-misuse-join)", i, p, notice);
     }
-    if (dry || !body)
+    if (dry)
+        return COMITY_OK;
+    /* the notice is the envelope's: kept even when the body is sealed,
+     * for a state that asks to join later (may_join) */
+    if (json_object_set_new(c->facts, "notice", json_string(notice)))
+        return cy_fw_nomem(err);
+    if (!body)
         return COMITY_OK;
     json_t *f = json_pack("{s:s, s:O, s:O*, s:O, s:O}", "notice", notice, "vendor",
                           json_object_get(body, "vendor"), "product",
@@ -127,6 +133,15 @@ static comity_err hook(comity_framework *fw, cy_case *c, const cy_case_row *row,
     }
     json_decref(f);
     return COMITY_OK;
+}
+
+/* A state may join an open case late (case-join, case.c) once it asked to
+ * join the case's notice (spyware-misuse-join), as those named at the
+ * opening did: its client matched the notice against its own licences. */
+static bool may_join(const comity_framework *fw, const cy_case *c, const char *party)
+{
+    const char *notice = json_string_value(json_object_get(c->facts, "notice"));
+    return notice && cy_spy_joined(fw, notice, party);
 }
 
 const cy_mech cy_mech_spyware_misuse = {
@@ -148,4 +163,6 @@ const cy_mech cy_mech_spyware_misuse = {
     .hook = hook,
     .view = NULL,
     .defaults = NULL,
+    .may_join = may_join,
+    .admits = CY_ROLE_REQUESTER,
 };

@@ -26,6 +26,7 @@
  *                                name (docs/spyware.md); /vendors/{id} one
  *                                with its history (public records only)
  *   /v1/framework/spyware/report?state=S&year=Y   the transparency report
+ *   /v1/framework/spyware/authorisations   the caller's oversight records
  *                                (clear records only)
  *   /v1/directory                the points-of-contact directory
  * The state is the framework's (src/framework/live.c), and so are its
@@ -830,6 +831,22 @@ static void spyware_report(cy_req *r, cy_resp *w)
     lib_answer(r, w, rc, text, &e);
 }
 
+/* Government use under oversight: the caller's authorisations, as
+ * author or overseer (the operator names a party with ?party=). */
+static void spyware_authorisations(cy_req *r, cy_resp *w)
+{
+    struct inbox_args a = {0};
+    const char *party = NULL;
+    if (!reader_party(r, w, &a, &party))
+        return;
+    char *text = NULL;
+    comity_error e = {0};
+    comity_err rc = comity_framework_spyware_authorisations(cy_fw_live_lock(r->node->fw), party,
+                                                            &text, &e);
+    cy_fw_live_unlock(r->node->fw);
+    lib_answer(r, w, rc, text, &e);
+}
+
 /* ---- routing -------------------------------------------------------------------------- */
 
 void cy_fw_handle(cy_req *r, cy_resp *w)
@@ -878,6 +895,11 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "spyware") &&
         !strcmp(r->segs[3], "report")) {
         spyware_report(r, w);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "spyware") &&
+        !strcmp(r->segs[3], "authorisations")) {
+        spyware_authorisations(r, w);
         return;
     }
     if (!strcmp(s1, "framework") && (r->nseg == 4 || r->nseg == 5) &&

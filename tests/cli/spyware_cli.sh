@@ -191,6 +191,38 @@ check "France answers: licence suspended" 0 "$rc"
 run fr.sgdsn case send "$CASE" spyware-misuse-close --set outcome=confirmed
 check "only the requester closes it (exit 1)" 1 "$rc"
 
+# ---- a licensing state joins after the case opened (case-join, case-admit) ----------------
+run de.bafa spyware misuse join "$CASE" --to pk.mofa
+check "Germany, which licensed nothing yet, cannot ask to join the case (exit 1)" 1 "$rc"
+grep -q "no case $CASE is known to de.bafa" err && ok "... told what an unknown case would tell it" || bad "join: $(cat err)"
+run de.bafa spyware licence grant "${LIC[@]}" --end-user "Federal Police"
+check "Germany licenses Pegasus to another end user" 0 "$rc"
+run de.bafa spyware misuse check --join
+check "its client now matches the notice and asks to join it" 0 "$rc"
+run de.bafa spyware misuse join "$CASE" --to pk.mofa
+check "Germany asks to join the open case" 0 "$rc"
+JREQ=$(cut -d' ' -f1 out)
+run de.bafa case show "$CASE"
+check "... not a party until admitted (exit 1)" 1 "$rc"
+run it.uama spyware misuse admit "$CASE" "$JREQ"
+check "Italy may not admit it (exit 1)" 1 "$rc"
+grep -q 'only the requester (pk.mofa) admits' err && ok "... the refusal names the rule" || bad "admit: $(cat err)"
+run pk.mofa case show "$CASE"
+check "the requester sees the pending request" "$JREQ de.bafa null" "$(jq -r '.joins[0] | "\(.request) \(.party) \(.admitted)"' out)"
+run pk.mofa spyware misuse admit "$CASE" "$JREQ"
+check "Pakistan admits Germany" 0 "$rc"
+run de.bafa case show "$CASE"
+check "Germany sees the case now" 0 "$rc"
+check "... as a party" 1 "$(jq '[.parties[] | select(.party == "de.bafa")] | length' out)"
+st=$(req GET "/v1/records/$CASE" -H "Authorization: Token $TOK_de_bafa")
+check "... but not the opening, sealed before it joined (404)" 404 "$st"
+run pk.mofa case send "$CASE" spyware-misuse-evidence --set evidence=forensic-report
+check "a later record goes to Germany too" 0 "$rc"
+LATER=$(cut -d' ' -f1 out)
+req GET "/v1/records/$LATER" -H "Authorization: Token $TOK_de_bafa" >/dev/null; cp "$T/body" later.json
+"$C" record open --key de.bafa.key --vkey peers.keys later.json >later.body 2>err && grep -q forensic-report later.body &&
+  ok "... sealed to it: Germany opens it" || bad "Germany cannot open the later record: $(cat err)"
+
 # norm 13(c): the C2 servers are in the Netherlands
 run pk.mofa request --to nl.ncsc --kind mitigation --norm 13c --asked 'take down the Pegasus C2 servers' \
   --severity 4 --respond-by +3d --tlp amber
@@ -261,6 +293,17 @@ rc=0; "$C" record verify --receipt auth.proof --log-vkey "$(sed -n 's/^node key 
   --vkey peers.keys auth.json >/dev/null 2>&1 || rc=$?
 check "its receipt proves offline that it existed when logged" 0 "$rc"
 grep -q 'proportionality' auth.json && bad "the envelope shows the authorisation" || ok "... without showing it"
+run fr.sgdsn spyware authorisations --json
+check "the authorising office lists its authorisation" "$AUTH author true" \
+  "$(jq -r '.authorisations[] | "\(.id) \(.role) \(.signoff != null)"' out)"
+run fr.cnctr spyware authorisations --json
+check "the overseer lists it as overseer" "$AUTH overseer" "$(jq -r '.authorisations[] | "\(.id) \(.role)"' out)"
+run fr.cnctr spyware authorisations
+grep -q "^$AUTH .*overseen by fr.cnctr  signed off" out && ok "... and as text" || bad "authorisations: $(cat out err)"
+run de.bafa spyware authorisations --json
+check "another state lists none" 0 "$(jq '.authorisations | length' out)"
+st=$(req GET /v1/framework/spyware/authorisations)
+check "anonymous: 401" 401 "$st"
 
 # ---- sealed records unreadable to non-parties, through every endpoint ----------------------
 # what only sealed bodies hold (the body keys of licences and notices,
@@ -281,7 +324,7 @@ for who in us.bis anon operator; do
     req GET "/v1/records?type=$ty" "${H[@]}" >/dev/null; leak "$T/body" "$who /v1/records?type=$ty"
   done
   for p in "/v1/framework/cases/$CASE" /v1/framework/cases "/v1/framework/spyware/vendors?name=nso%20group" \
-           "/v1/framework/spyware/vendors/$NSO" /v1/framework/inbox; do
+           "/v1/framework/spyware/vendors/$NSO" /v1/framework/inbox /v1/framework/spyware/authorisations; do
     req GET "$p" "${H[@]}" >/dev/null; leak "$T/body" "$who $p"
   done
   ids=$(curl -s --noproxy '*' -H "Accept: $TAXII" "${H[@]}" "$URL/comity/collections/" | jq -r '.collections[]?.id' || true)
@@ -298,6 +341,6 @@ for who in us.bis anon operator; do
 done
 check "no sealed content through /v1/records, TAXII, /v1/framework or /v1/files (non-party, anonymous, operator)" 0 "$leaks"
 [ -n "$SHA" ] && ok "the case file's hash was found ($SHA)" || bad "no case file hash in the case view"
-st=$(req GET "/v1/framework/cases/$CASE" -H "Authorization: Token $TOK_de_bafa")
-check "Germany: the case is the unknown id's 404" 404 "$st"
+st=$(req GET "/v1/framework/cases/$CASE" -H "Authorization: Token $TOK_us_bis")
+check "the US: the case is the unknown id's 404" 404 "$st"
 finish

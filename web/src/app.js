@@ -38,7 +38,7 @@ import { Cases } from './screens/cases.js';
 import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
 import { Attribution } from './screens/attribution.js';
-import { Spyware, SpywareVendor } from './screens/spyware.js';
+import { Spyware, SpywareVendor, SpywareReport } from './screens/spyware.js';
 import { Register } from './screens/register.js';
 import { Operator } from './screens/operator.js';
 
@@ -65,6 +65,7 @@ const SCREENS = {
   'spyware-vendor': (arg) => html`<${SpywareVendor} id=${arg} key=${arg} />`,
   register: () => html`<${Register} />`,
   operator: () => html`<${Operator} />`,
+  'spyware-report': () => html`<${SpywareReport} />`,
 };
 
 // The operator's session (no key: no records to sign or open) has its own
@@ -86,7 +87,7 @@ const NAV = [
   ['#/directory', 'nav.directory', (r) => r.name === 'directory'],
   ['#/log', 'nav.log', (r) => r.name === 'log'],
   ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
-  ['#/spyware', 'nav.spyware', (r) => r.name === 'spyware' || r.name === 'spyware-vendor'],
+  ['#/spyware', 'nav.spyware', (r) => r.name.startsWith('spyware')],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every

@@ -310,6 +310,17 @@ const en = {
   'attribution.shared.report': '{author} ({state}): {kind} {id}, as {value}',
   'attribution.shared.none': 'No other report you may read shares infrastructure with this case.',
   'attribution.common': 'Common, held by too many reports to say anything: {values}',
+  'spyware.decision.granted': 'granted', 'spyware.decision.denied': 'denied',
+  'spyware.mylicences': 'Licences sealed to {party}', 'spyware.sealedtoyou': 'sealed: opened in this browser',
+  'spyware.nomylicences': 'No licence sealed to you names this vendor.',
+  'spyware.cases': 'Your misuse cases about this vendor', 'spyware.nocases': 'None of your misuse cases names this vendor.',
+  'spyware.receipt': 'receipt', 'spyware.report.title': 'Transparency report',
+  'spyware.report.help': 'From clear records only, per state and year. Each figure opens onto the records it counts; each record\'s receipt verifies offline (comity record verify --receipt).',
+  'spyware.report.year': 'Year', 'spyware.report.state': 'State', 'spyware.report.show': 'Show',
+  'spyware.report.counted': '{n} record(s) counted.', 'spyware.report.granted': 'Licences granted',
+  'spyware.report.denied': 'Licences denied', 'spyware.report.listings': 'Entities listed',
+  'spyware.report.figures': 'Figures by state and year',
+  'spyware.report.opened': 'Misuse cases opened', 'spyware.report.closed': 'Misuse cases closed',
 };
 
 const fr = {
@@ -576,6 +587,17 @@ const fr = {
   'attribution.shared.report': '{author} ({state}) : {kind} {id}, sous la forme {value}',
   'attribution.shared.none': 'Aucun autre rapport que vous pouvez lire ne partage d\'infrastructure avec ce dossier.',
   'attribution.common': 'Courantes, présentes dans trop de rapports pour être significatives : {values}',
+  'spyware.decision.granted': 'accordée', 'spyware.decision.denied': 'refusée',
+  'spyware.mylicences': 'Licences scellées pour {party}', 'spyware.sealedtoyou': 'scellée : ouverte dans ce navigateur',
+  'spyware.nomylicences': 'Aucune licence scellée pour vous ne nomme ce fournisseur.',
+  'spyware.cases': 'Vos dossiers d\'usage abusif concernant ce fournisseur', 'spyware.nocases': 'Aucun de vos dossiers d\'usage abusif ne nomme ce fournisseur.',
+  'spyware.receipt': 'reçu', 'spyware.report.title': 'Rapport de transparence',
+  'spyware.report.help': 'À partir des seuls enregistrements en clair, par État et par année. Chaque chiffre s\'ouvre sur les enregistrements qu\'il compte ; le reçu de chacun se vérifie hors ligne (comity record verify --receipt).',
+  'spyware.report.year': 'Année', 'spyware.report.state': 'État', 'spyware.report.show': 'Afficher',
+  'spyware.report.counted': '{n} enregistrement(s) comptés.', 'spyware.report.granted': 'Licences accordées',
+  'spyware.report.denied': 'Licences refusées', 'spyware.report.listings': 'Entités inscrites',
+  'spyware.report.figures': 'Chiffres par État et par année',
+  'spyware.report.opened': 'Dossiers d\'usage abusif ouverts', 'spyware.report.closed': 'Dossiers d\'usage abusif clos',
 };
 
 const ar = {
@@ -841,6 +863,17 @@ const ar = {
   'attribution.shared.report': '{author} ({state}): {kind} {id}، بصيغة {value}',
   'attribution.shared.none': 'لا يشترك أي تقرير آخر يحق لك قراءته في بنية تحتية مع هذا الملف.',
   'attribution.common': 'شائعة، موجودة في تقارير كثيرة جدا بحيث لا تدل على شيء: {values}',
+  'spyware.decision.granted': 'مُنح', 'spyware.decision.denied': 'رُفض',
+  'spyware.mylicences': 'التراخيص المختومة لـ {party}', 'spyware.sealedtoyou': 'مختوم: فُتح في هذا المتصفح',
+  'spyware.nomylicences': 'لا يذكر أي ترخيص مختوم لك هذا المورّد.',
+  'spyware.cases': 'ملفات إساءة الاستخدام الخاصة بك عن هذا المورّد', 'spyware.nocases': 'لا يذكر أي من ملفات إساءة الاستخدام الخاصة بك هذا المورّد.',
+  'spyware.receipt': 'الإيصال', 'spyware.report.title': 'تقرير الشفافية',
+  'spyware.report.help': 'من السجلات العلنية وحدها، لكل دولة وسنة. يفتح كل رقم على السجلات التي يعدّها؛ ويُتحقق من إيصال كل سجل دون اتصال (comity record verify --receipt).',
+  'spyware.report.year': 'السنة', 'spyware.report.state': 'الدولة', 'spyware.report.show': 'عرض',
+  'spyware.report.counted': 'عُدّ {n} سجل.', 'spyware.report.granted': 'التراخيص الممنوحة',
+  'spyware.report.denied': 'التراخيص المرفوضة', 'spyware.report.listings': 'الكيانات المدرجة',
+  'spyware.report.figures': 'الأرقام حسب الدولة والسنة',
+  'spyware.report.opened': 'ملفات إساءة الاستخدام المفتوحة', 'spyware.report.closed': 'ملفات إساءة الاستخدام المغلقة',
 };
 
 export const CATALOGS = { en, fr, ar };
