@@ -14,6 +14,7 @@
 //   #/case/ID          a case: status, clocks, thread, the actions allowed now
 //   #/case-new/MECH    open a consultation or an evidence request
 //   #/alerts           e-mail alerts: told that something awaits, never what
+//   #/norms...         norms: catalogue, declarations, reports, positions (norms.js)
 // Text comes from the catalogs of i18n.js.  Every control has a label and
 // works from the keyboard; each screen focuses its heading when shown, and
 // messages go to a live region.
@@ -37,6 +38,7 @@ import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
 import { Attribution } from './screens/attribution.js';
 import { Spyware, SpywareVendor } from './screens/spyware.js';
+import { Norms, NormsDeclarations, NormsReports, NormsPositions } from './screens/norms.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -59,6 +61,10 @@ const SCREENS = {
   attribution: (arg) => html`<${Attribution} id=${arg} key=${arg} />`,
   spyware: () => html`<${Spyware} />`,
   'spyware-vendor': (arg) => html`<${SpywareVendor} id=${arg} key=${arg} />`,
+  norms: () => html`<${Norms} />`,
+  'norms-declarations': (arg) => html`<${NormsDeclarations} state=${arg} key=${arg} />`,
+  'norms-reports': (arg) => html`<${NormsReports} arg=${arg} key=${arg} />`,
+  'norms-positions': (arg) => html`<${NormsPositions} topic=${arg} key=${arg} />`,
 };
 
 // The navigation: link, catalog key, and when it is the current page.
@@ -73,6 +79,7 @@ const NAV = [
   ['#/log', 'nav.log', (r) => r.name === 'log'],
   ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
   ['#/spyware', 'nav.spyware', (r) => r.name === 'spyware' || r.name === 'spyware-vendor'],
+  ['#/norms', 'nav.norms', (r) => r.name === 'norms' || r.name.startsWith('norms-')],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every
