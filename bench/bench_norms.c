@@ -167,6 +167,121 @@ static int bench_reports(comity_framework *fw)
     return 0;
 }
 
+/* Signs and parses a record to several names, sealed to `seal` (age
+ * recipients) when nseal. */
+static comity_record *make_to(const comity_key *k, const char *type, const char **to, size_t nto,
+                              const char *ref, const char *body, const char **seal, size_t nseal)
+{
+    comity_record_params p = {.type = type, .tlp = nseal ? "amber" : "green", .to = to,
+                              .nto = nto, .refs = &ref, .nrefs = ref ? 1 : 0,
+                              .seal_to = seal, .nseal_to = nseal};
+    char *env;
+    size_t el;
+    comity_record *r = NULL;
+    comity_error e;
+    if (comity_record_sign(k, &p, body, strlen(body), &env, &el, &e)) {
+        fprintf(stderr, "sign %s: %s\n", type, e.msg);
+        return NULL;
+    }
+    if (comity_record_parse(env, el, &r, NULL))
+        r = NULL;
+    comity_free(env);
+    return r;
+}
+
+/* Declarations at scale, on the same handle: each of 200 states records
+ * DECL_VERSIONS public versions of its declaration and DECL_SEALED
+ * declarations sealed to itself and its neighbour, each re-sealed to a
+ * third state; then a state's declarations as the third state's office
+ * sees them (the public versions and the re-sealed ones). */
+#define DECL_VERSIONS 40
+#define DECL_SEALED 10
+static int bench_declarations(comity_framework *fw)
+{
+    comity_key **k = calloc(STATES, sizeof *k);
+    char (*names)[32] = calloc(STATES, sizeof *names);
+    if (!k || !names)
+        return 3;
+    for (int s = 0; s < STATES; s++) {
+        snprintf(names[s], sizeof names[s], "d%c%c.mofa", 'a' + s / 26 % 26, 'a' + s % 26);
+        if (comity_key_generate(names[s], &k[s], NULL))
+            return 3;
+    }
+    double t0 = now();
+    size_t fed = 0;
+    setenv("COMITY_FAKE_NOW", "2026-08-01T00:00:00Z", 1);
+    for (int s = 0; s < STATES; s++) {
+        char st[32], nb[32], third[32], prev[160] = "", body[256];
+        snprintf(st, sizeof st, "%.*s", (int)strcspn(names[s], "."), names[s]);
+        snprintf(nb, sizeof nb, "%.*s", (int)strcspn(names[(s + 1) % STATES], "."),
+                 names[(s + 1) % STATES]);
+        snprintf(third, sizeof third, "%.*s", (int)strcspn(names[(s + 2) % STATES], "."),
+                 names[(s + 2) % STATES]);
+        for (int v = 0; v < DECL_VERSIONS; v++) {
+            snprintf(body, sizeof body, "{\"valid_from\":\"2026-01-01T00:00:00Z\",\"sectors\":"
+                     "[\"energy\",\"water\"],\"services\":[\"energy/Grid control %d\"]}", v);
+            comity_record *r = make_to(k[s], "norm-declaration", NULL, 0, *prev ? prev : NULL,
+                                       body, NULL, 0);
+            if (!r)
+                return 3;
+            snprintf(prev, sizeof prev, "%s", comity_record_id(r));
+            if (feed(fw, r))
+                return 3;
+            fed++;
+        }
+        for (int v = 0; v < DECL_SEALED; v++) {
+            snprintf(body, sizeof body, "{\"valid_from\":\"2026-01-01T00:00:00Z\",\"services\":"
+                     "[\"energy/Substation %d\"]}", v);
+            const char *to[3] = {st, nb, third};
+            const char *seal[3] = {comity_key_recipient(k[(s + 1) % STATES]),
+                                   comity_key_recipient(k[(s + 2) % STATES])};
+            comity_record *r = make_to(k[s], "norm-declaration", to, 2, NULL, body, seal, 1);
+            if (!r)
+                return 3;
+            char id[160];
+            snprintf(id, sizeof id, "%s", comity_record_id(r));
+            if (feed(fw, r) ||
+                feed(fw, make_to(k[s], "norm-reseal", to, 3, id, body, seal, 2)))
+                return 3;
+            fed += 2;
+        }
+    }
+    unsetenv("COMITY_FAKE_NOW");
+    double t1 = now();
+    double lat[QUERIES], wall[QUERIES];
+    size_t shown = 0;
+    for (int q = 0; q < QUERIES; q++) {
+        int s = q * STATES / QUERIES;
+        char st[32];
+        snprintf(st, sizeof st, "%.*s", (int)strcspn(names[s], "."), names[s]);
+        char *json;
+        comity_error e;
+        double c = cpu(), w = now();
+        if (comity_framework_norm_declarations(fw, st, names[(s + 2) % STATES],
+                                               1790000000000LL, &json, &e)) {
+            fprintf(stderr, "declarations: %s\n", e.msg);
+            return 3;
+        }
+        lat[q] = cpu() - c;
+        wall[q] = now() - w;
+        if (q == 0)
+            for (const char *p = json; (p = strstr(p, "\"series\"")); p++)
+                shown++;
+        comity_free(json);
+    }
+    printf("declarations: %d states x (%d public versions + %d sealed, each re-sealed) = %zu "
+           "records (signed, parsed and fed in %.1f s)\n", STATES, DECL_VERSIONS, DECL_SEALED,
+           fed, t1 - t0);
+    char extra[96];
+    snprintf(extra, sizeof extra, "(%zu versions shown)", shown);
+    report("a state's declarations, a 3rd state:", lat, wall, QUERIES, extra, 0);
+    for (int s = 0; s < STATES; s++)
+        comity_key_free(k[s]);
+    free(k);
+    free(names);
+    return 0;
+}
+
 /* Feeds CASES cases to fw and queries them. */
 static int bench_cases(comity_framework *fw)
 {
@@ -276,6 +391,8 @@ int main(void)
     int rc = bench_cases(fw);
     if (!rc)
         rc = bench_reports(fw);
+    if (!rc)
+        rc = bench_declarations(fw);
     comity_framework_free(fw);
     return rc;
 }

@@ -64,7 +64,7 @@ run in.mea norm position publish --set topic=sovereignty --set 'text=Sovereignty
 printf '{"sealed":"%s","draft":"%s","mark":"%s","dmark":"%s"}\n' "$SEALED" "$DRAFT" "$MARK" "$DMARK" >"$T/norms.json"
 echo "# node and records ready [${SECONDS}s]"
 
-web_run norms 120
+web_run norms 300
 stop_node || bad "node stopped cleanly"
 echo "# took ${SECONDS}s"
 finish

@@ -22,10 +22,12 @@ const h = harness({ url, shots, secrets: [R.mark, R.dmark] });
 const browser = await h.launch();
 const text = (page) => page.locator('main').innerText();
 
-async function screen(page, hash, heading, name) {
+// Opens a screen, waits for its data (the `ready` selector), checks it
+// with axe and photographs it.
+async function screen(page, hash, heading, name, ready) {
   await page.goto(`${url}/${hash}`);
   await h.heading(page, heading);
-  await page.waitForLoadState('networkidle');
+  await page.locator(ready).first().waitFor();
   await h.axe(page, name);
   await h.shot(page, name);
 }
@@ -41,8 +43,12 @@ try {
   h.check('... each with its text and source', (await text(pin)).includes('A/70/174'));
   await h.axe(pin, 'catalogue');
   await h.shot(pin, 'catalogue');
+  await pin.getByRole('navigation', { name: 'Norms' }).getByRole('link', { name: 'Complain of a violation' }).click();
+  await h.heading(pin, 'Complain of a norm violation');
+  h.check("the complaint's form is the case screens' (from the case types)",
+    await pin.locator('#f-norm').waitFor({ timeout: 20000 }).then(() => true, () => false), 'no norm field');
 
-  await screen(pin, '#/norms-declarations/pk', 'Protected infrastructure declared by pk', 'declarations');
+  await screen(pin, '#/norms-declarations/pk', 'Protected infrastructure declared by pk', 'declarations', 'article.decl');
   await pin.getByText(R.mark).waitFor({ timeout: 15000 });
   const decl = await text(pin);
   h.check('two declarations of pk: the public one and the one sealed to pk and in',
@@ -54,7 +60,8 @@ try {
   // the reports, by keyboard alone: the period field, Enter, the 13k link, Enter
   await pin.goto(`${url}/#/norms-reports/2026`);
   await h.heading(pin, 'Implementation reports, 2026');
-  h.check('2026: no state reported', (await text(pin)).includes('No state has reported for this period.'));
+  h.check('2026: no state reported', await pin.getByText('No state has reported for this period.').waitFor()
+    .then(() => true, () => false));
   await pin.keyboard.press('Tab'); // from the focused heading onwards to the period field
   for (let i = 0; i < 12 && (await pin.evaluate(() => document.activeElement.id)) !== 'norms-period'; i++)
     await pin.keyboard.press('Tab');
@@ -81,7 +88,7 @@ try {
   await h.axe(pin, 'reports, 13k compared');
   await h.shot(pin, 'reports-13k');
 
-  await screen(pin, '#/norms-positions', 'National positions on international law', 'positions');
+  await screen(pin, '#/norms-positions', 'National positions on international law', 'positions', 'text=Delegations by the state keys');
   const pos = await text(pin);
   h.check('sovereignty compared: pk and in', pos.includes('in its own right') && pos.includes('Sovereignty is a principle.'));
   h.check('the delegations listed', pos.includes('pk delegated publishing to pk.mofa'));
@@ -96,10 +103,10 @@ try {
   h.check("pk.mofa reads its state's sealed draft, opened in this browser", (await text(ppk)).includes(R.dmark));
   await h.axe(ppk, 'positions on a phone');
   await h.shot(ppk, 'positions-phone');
-  for (const [hash, heading, name] of [['#/norms', 'The norm catalogue', 'catalogue-phone'],
-    ['#/norms-reports/2026-H1/13k', '13k compared', 'reports-13k-phone'],
-    ['#/norms-declarations/pk', 'Protected infrastructure declared by pk', 'declarations-phone']]) {
-    await screen(ppk, hash, heading, name);
+  for (const [hash, heading, name, ready] of [['#/norms', 'The norm catalogue', 'catalogue-phone', 'article.norm'],
+    ['#/norms-reports/2026-H1/13k', '13k compared', 'reports-13k-phone', 'table'],
+    ['#/norms-declarations/pk', 'Protected infrastructure declared by pk', 'declarations-phone', 'article.decl']]) {
+    await screen(ppk, hash, heading, name, ready);
     const wide = await ppk.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     h.check(`${name}: the page is no wider than the phone (tables scroll inside)`, wide <= 1, `${wide}px too wide`);
   }
@@ -107,11 +114,10 @@ try {
 
   // ---- fr.anssi: no party to the sealed records ---------------------------------------
   const pfr = await h.login(browser, 'fr.anssi', `${dir}/fr.anssi.key`);
-  await screen(pfr, '#/norms-declarations/pk', 'Protected infrastructure declared by pk', 'declarations-nonparty');
-  await pfr.waitForSelector('article.decl');
+  await screen(pfr, '#/norms-declarations/pk', 'Protected infrastructure declared by pk', 'declarations-nonparty', 'article.decl');
   const frd = await text(pfr);
   h.check('France sees only the public declaration', (await pfr.locator('article.decl').count()) === 1 && !frd.includes(R.mark));
-  await screen(pfr, '#/norms-positions', 'National positions on international law', 'positions-nonparty');
+  await screen(pfr, '#/norms-positions', 'National positions on international law', 'positions-nonparty', 'text=Delegations by the state keys');
   h.check("France sees none of Pakistan's drafts", !(await text(pfr)).includes(R.dmark));
   const got = await pfr.evaluate(async (ids) => {
     const out = [];
