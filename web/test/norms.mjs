@@ -18,7 +18,8 @@ import { harness } from './harness.mjs';
 
 const [url, dir, shots] = process.argv.slice(2);
 const R = JSON.parse(readFileSync(`${dir}/norms.json`, 'utf8'));
-const h = harness({ url, shots, secrets: [R.mark, R.dmark] });
+const CMARK = `complaint-summary-${Date.now()}`; // sealed in pk.mofa's browser
+const h = harness({ url, shots, secrets: [R.mark, R.dmark, CMARK] });
 const browser = await h.launch();
 const text = (page) => page.locator('main').innerText();
 
@@ -110,6 +111,25 @@ try {
     const wide = await ppk.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     h.check(`${name}: the page is no wider than the phone (tables scroll inside)`, wide <= 1, `${wide}px too wide`);
   }
+  // story 2's complaint under 13(f), opened on the phone (the case screens' form), sealed here
+  await ppk.goto(`${url}/#/case-new/norm-complaint`);
+  await h.heading(ppk, 'Complain of a norm violation');
+  await ppk.locator('#f-norm').waitFor();
+  const set = async (sel, v) => ((await ppk.locator(sel).evaluate((e) => e.tagName)) === 'SELECT'
+    ? ppk.locator(sel).selectOption(v) : ppk.locator(sel).fill(v));
+  await set('#f-to', 'in');
+  await set('#f-norm', '13f');
+  await set('#f-basis', 'responsibility');
+  await set('#f-subject', 'Power grid outage of 2 December');
+  await set('#f-summary', CMARK);
+  await h.axe(ppk, 'complaint form on a phone');
+  await ppk.locator('form button[type=submit]').click();
+  await ppk.waitForURL(/#\/case\/norm-complaint--/, { timeout: 30000 });
+  const complaint = decodeURIComponent(ppk.url().split('#/case/')[1]);
+  await ppk.getByText(CMARK).first().waitFor({ timeout: 20000 }).catch(() => {});
+  h.check('pk.mofa complained under 13(f) from its browser, sealed; the case reads it there',
+    (await text(ppk)).includes(CMARK), complaint);
+  await h.shot(ppk, 'complaint-phone');
   await ppk.context().close();
 
   // ---- fr.anssi: no party to the sealed records ---------------------------------------
@@ -126,9 +146,13 @@ try {
       out.push([r.status, await r.text()]);
     }
     return out;
-  }, [R.sealed, R.draft]);
+  }, [R.sealed, R.draft, complaint]);
   h.check('the sealed declaration is refused to France', got[0][0] >= 400 && !got[0][1].includes('"payload"'), JSON.stringify(got[0]));
   h.check('the sealed draft is refused to France', got[1][0] >= 400 && !got[1][1].includes('"payload"'), JSON.stringify(got[1]));
+  h.check("the browser's sealed complaint is refused to France", got[2][0] >= 400 && !got[2][1].includes('"payload"'), JSON.stringify(got[2]));
+  const fcase = await pfr.evaluate(async (id) => (await fetch(`/v1/framework/cases/${encodeURIComponent(id)}`,
+    { headers: { 'X-Comity-UI': '1' }, credentials: 'same-origin' })).status, complaint);
+  h.check('... and its case is unknown to France (404)', fcase === 404, String(fcase));
   await pfr.context().close();
 } catch (e) {
   h.bad(`browser: ${e.stack || e.message}`);
