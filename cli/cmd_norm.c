@@ -396,8 +396,41 @@ static void print_list(const char *label, json_t *l)
     free(t);
 }
 
+/* "  needs: forensics 2, legislation 1" from {topic: count}. */
+static void print_counts(const char *label, json_t *o)
+{
+    const char *k;
+    json_t *v;
+    bool first = true;
+    json_object_foreach(o, k, v) {
+        printf(first ? "  %s: %s %lld" : ", %.0s%s %lld", label, k,
+               (long long)json_integer_value(v));
+        first = false;
+    }
+}
+
+/* Each need of a one-norm answer: "pk needs forensics (13k): in us* (+3)"
+ * (* offered under another norm; +N: the states counted, not listed). */
+static void print_needs(json_t *j)
+{
+    size_t i, k;
+    json_t *nd, *o;
+    json_array_foreach(json_object_get(j, "needs"), i, nd) {
+        printf("%s needs %s (%s):", s_(nd, "state"), s_(nd, "topic"), s_(nd, "norm"));
+        json_t *by = json_object_get(nd, "offered_by");
+        json_array_foreach(by, k, o)
+            printf(" %s%s", s_(o, "state"), json_is_true(json_object_get(o, "same_norm")) ? "" : "*");
+        long long more = (long long)json_integer_value(json_object_get(nd, "offers")) -
+                         (long long)json_array_size(by);
+        if (more > 0)
+            printf(" (+%lld)", more);
+        printf("%s\n", json_array_size(by) ? "" : " no offer");
+    }
+}
+
 /* `report BODY`: a section (naming the current version of ours, if any);
- * `report compare PERIOD [--norm N]`; `report match PERIOD`. */
+ * `report compare PERIOD [--norm N]`: the table of norms, or one norm
+ * state by state; `report match PERIOD [--norm N]`: needs matched. */
 static int do_report(struct norm_args *a, int npos, char **pos)
 {
     json_t *j = NULL;
@@ -432,10 +465,28 @@ static int do_report(struct norm_args *a, int npos, char **pos)
     bool match = !strcmp(pos[0], "match");
     if ((strcmp(pos[0], "compare") && !match) || npos != 2)
         return cli_usage(a->cl->cmd, "report: want BODY, compare PERIOD or match PERIOD");
-    if ((st = get_reports(a, pos[1], match ? NULL : a->norm, &j)))
+    if ((st = get_reports(a, pos[1], a->norm, &j)))
         return st;
     if (a->json) {
         st = print_json(j);
+    } else if (!a->norm) { /* the table of norms: counted */
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(j, "norms"), i, e) {
+            printf("%-8s %3lld states", s_(e, "norm"),
+                   (long long)json_integer_value(json_object_get(e, "reported")));
+            print_counts("needs", json_object_get(e, "needs"));
+            print_counts("offers", json_object_get(e, "offers"));
+            printf("\n");
+        }
+        if (match) /* each norm's needs, matched */
+            json_array_foreach(json_object_get(j, "norms"), i, e) {
+                json_t *one = NULL;
+                if ((st = get_reports(a, pos[1], s_(e, "norm"), &one)))
+                    break;
+                print_needs(one);
+                json_decref(one);
+            }
     } else if (!match) {
         size_t i, k;
         json_t *e, *s;
@@ -451,15 +502,7 @@ static int do_report(struct norm_args *a, int npos, char **pos)
             }
         }
     } else {
-        size_t i, k;
-        json_t *nd, *o;
-        json_array_foreach(json_object_get(j, "needs"), i, nd) {
-            printf("%s needs %s (%s):", s_(nd, "state"), s_(nd, "topic"), s_(nd, "norm"));
-            json_array_foreach(json_object_get(nd, "offered_by"), k, o)
-                printf(" %s%s", s_(o, "state"),
-                       json_is_true(json_object_get(o, "same_norm")) ? "" : "*");
-            printf("%s\n", json_array_size(json_object_get(nd, "offered_by")) ? "" : " no offer");
-        }
+        print_needs(j);
     }
     json_decref(j);
     return st;

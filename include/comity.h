@@ -1495,16 +1495,24 @@ COMITY_API comity_err comity_framework_norm_declarations(const comity_framework 
                                                          char **json, comity_error *err);
 
 /* Implementation reports of `period` ("2026", "2026-H1", "2026-Q3")
- * compared norm by norm (NULL norm: every norm reported on), with
- * capacity-building needs matched with the offers of other states (the
- * same norm first):
- *   {"period","norm","norms":[{"norm","states":[{"state","record",
- *     "version","created","done","laws","institutions","contacts","needs",
- *     "offers"}]}],
- *    "needs":[{"state","norm","topic","offered_by":[{"state","norm",
- *     "same_norm"}]}]}
- * Each state's current section only.  COMITY_ERR_USAGE for a malformed
- * period.  OUT *json (comity_free). */
+ * compared across states.  With `norm` NULL, every norm reported on,
+ * counted, no section listed (a table of norms):
+ *   {"period","norm":null,"norms":[{"norm","reported" (states),
+ *     "needs":{TOPIC:sections},"offers":{TOPIC:sections}}],
+ *    "topics":[{"topic","needed" (sections),"offering_states"}]}
+ * With `norm`, that norm compared state by state, and each of its
+ * capacity-building needs matched with the states offering the topic in
+ * the period (the needing state left out): how many ("offers", and
+ * "offers_same_norm"), and the first 8 of them, those offering it under
+ * the same norm first ("norm" null for the others):
+ *   {"period","norm","norms":[{"norm","reported","states":[{"state",
+ *     "record","version","created","done","laws","institutions",
+ *     "contacts","needs","offers"}]}],
+ *    "needs":[{"state","norm","topic","offers","offers_same_norm",
+ *     "offered_by":[{"state","norm","same_norm"}]}]}
+ * Each state's current section only; "norms" is empty when no state
+ * reported on `norm`.  COMITY_ERR_USAGE for a malformed period.  OUT
+ * *json (comity_free). */
 COMITY_API comity_err comity_framework_norm_reports(const comity_framework *fw,
                                                     const char *period, const char *norm,
                                                     char **json, comity_error *err);

@@ -804,7 +804,11 @@ static void test_reports(void **state)
               B_SEC("2026-H1", "13k", ",\"needs\":[\"forensics\",\"legislation\"]"), p2));
     TU_OK(ADD(IN_MEA, "norm-report", "2026-07-03T00:00:00Z", NULL, NULL,
               B_SEC("2026-H1", "13k", ",\"offers\":[\"legislation\"]"), NULL));
+    char u1[128];
     TU_OK(ADD(US, "norm-report", "2026-07-03T00:00:00Z", NULL, NULL,
+              B_SEC("2026-H1", "13f", ",\"offers\":[\"forensics\"]"), u1));
+    /* a new version: its offers replace the old one's in the matching */
+    TU_OK(ADD(US, "norm-report", "2026-07-03T01:00:00Z", NULL, u1,
               B_SEC("2026-H1", "13f", ",\"offers\":[\"forensics\",\"legislation\"]"), NULL));
     TU_OK(ADD(FR_ANSSI, "norm-report", "2026-07-03T00:00:00Z", NULL, NULL,
               B_SEC("2026", "13k", ",\"offers\":[\"forensics\"]"), NULL)); /* another period */
@@ -820,9 +824,6 @@ static void test_reports(void **state)
     assert_string_equal(json_string_value(json_object_get(pk, "state")), "pk");
     assert_string_equal(json_string_value(json_object_get(pk, "record")), p2);
     assert_int_equal(json_integer_value(json_object_get(pk, "version")), 2);
-    json_decref(j);
-    j = reports(fw, "2026-H1", NULL);
-    assert_int_equal(json_array_size(json_object_get(j, "norms")), 2);
     /* needs matched: pk's forensics by us (another norm); legislation by
      * in (same norm) first, then us */
     json_t *needs = json_object_get(j, "needs"), *nd;
@@ -833,18 +834,114 @@ static void test_reports(void **state)
         json_t *by = json_object_get(nd, "offered_by");
         if (!strcmp(topic, "forensics")) {
             assert_int_equal(json_array_size(by), 1); /* not fr: another period */
+            assert_int_equal(json_integer_value(json_object_get(nd, "offers")), 1);
+            assert_int_equal(json_integer_value(json_object_get(nd, "offers_same_norm")), 0);
             assert_string_equal(json_string_value(json_object_get(json_array_get(by, 0), "state")), "us");
             assert_false(json_is_true(json_object_get(json_array_get(by, 0), "same_norm")));
         } else {
             assert_string_equal(topic, "legislation");
             assert_int_equal(json_array_size(by), 2);
+            assert_int_equal(json_integer_value(json_object_get(nd, "offers")), 2);
+            assert_int_equal(json_integer_value(json_object_get(nd, "offers_same_norm")), 1);
             assert_string_equal(json_string_value(json_object_get(json_array_get(by, 0), "state")), "in");
             assert_true(json_is_true(json_object_get(json_array_get(by, 0), "same_norm")));
+            assert_string_equal(json_string_value(json_object_get(json_array_get(by, 1), "state")), "us");
+        }
+    }
+    json_decref(j);
+    /* every norm: counted, no section listed */
+    j = reports(fw, "2026-H1", NULL);
+    json_t *ns = json_object_get(j, "norms");
+    assert_int_equal(json_array_size(ns), 2);
+    assert_true(json_is_null(json_object_get(j, "norm")));
+    json_array_foreach(ns, i, nd) {
+        assert_null(json_object_get(nd, "states"));
+        const char *nm = json_string_value(json_object_get(nd, "norm"));
+        assert_int_equal(json_integer_value(json_object_get(nd, "reported")), !strcmp(nm, "13k") ? 2 : 1);
+        if (!strcmp(nm, "13k")) {
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(nd, "needs"), "forensics")), 1);
+            assert_int_equal(json_integer_value(json_object_get(json_object_get(nd, "offers"), "legislation")), 1);
+        }
+    }
+    json_t *tp;
+    int seen = 0;
+    json_array_foreach(json_object_get(j, "topics"), i, tp) {
+        const char *topic = json_string_value(json_object_get(tp, "topic"));
+        if (!strcmp(topic, "legislation")) { /* needed by pk; offered by in and us */
+            assert_int_equal(json_integer_value(json_object_get(tp, "needed")), 1);
+            assert_int_equal(json_integer_value(json_object_get(tp, "offering_states")), 2);
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 1);
+    json_decref(j);
+    j = reports(fw, "2026-H1", "13a"); /* no one reported on it */
+    assert_int_equal(json_array_size(json_object_get(j, "norms")), 0);
+    json_decref(j);
+    /* us drops forensics: pk's need is matched by no one */
+    TU_FAILS(ADD(US, "norm-report", "2026-07-04T00:00:00Z", NULL, NULL,
+                 B_SEC("2026-H1", "13f", ",\"offers\":[\"legislation\"]"), NULL),
+             COMITY_ERR_CONFLICT, "is at version 2");
+    j = reports(fw, "2026-H1", "13f");
+    const char *v2 = json_string_value(json_object_get(
+        json_array_get(json_object_get(json_array_get(json_object_get(j, "norms"), 0), "states"), 0),
+        "record"));
+    char v2id[128];
+    snprintf(v2id, sizeof v2id, "%s", v2);
+    json_decref(j);
+    TU_OK(ADD(US, "norm-report", "2026-07-04T00:00:00Z", NULL, v2id,
+              B_SEC("2026-H1", "13f", ",\"offers\":[\"legislation\"]"), NULL));
+    j = reports(fw, "2026-H1", "13k");
+    json_array_foreach(json_object_get(j, "needs"), i, nd) {
+        if (!strcmp(json_string_value(json_object_get(nd, "topic")), "forensics")) {
+            assert_int_equal(json_integer_value(json_object_get(nd, "offers")), 0);
+            assert_int_equal(json_array_size(json_object_get(nd, "offered_by")), 0);
         }
     }
     json_decref(j);
     char *json;
     TU_FAILS(comity_framework_norm_reports(fw, "H1", NULL, &json, E), COMITY_ERR_USAGE, "period");
+    comity_framework_free(fw);
+}
+
+/* Many states offering a need's topic: they are counted, and the first
+ * CY_NORM_MATCH_SHOWN (8) listed, the same norm first. */
+static void test_reports_cap(void **state)
+{
+    (void)state;
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    setenv("COMITY_FAKE_NOW", "2026-07-01T00:00:00Z", 1);
+    for (int i = 0; i < 13; i++) {
+        char name[32], body[256];
+        snprintf(name, sizeof name, "s%c.mofa", 'a' + i);
+        /* sa needs; sb-sf offer under 13a, sg-sm under 13b */
+        snprintf(body, sizeof body, "{\"period\":\"2026\",\"norm\":\"13%c\",\"done\":\"x\",\"%s\":[\"forensics\"]}",
+                 i < 6 ? 'a' : 'b', i ? "offers" : "needs");
+        comity_key *k;
+        TU_OK(comity_key_generate(name, &k, E));
+        comity_record_params p = {.type = "norm-report", .tlp = "green"};
+        char *env;
+        size_t el;
+        comity_record *r;
+        TU_OK(comity_record_sign(k, &p, body, strlen(body), &env, &el, E));
+        TU_OK(comity_record_parse(env, el, &r, E));
+        TU_OK(comity_framework_add(fw, r, NULL, 0, E));
+        comity_record_free(r);
+        comity_free(env);
+        comity_key_free(k);
+    }
+    unsetenv("COMITY_FAKE_NOW");
+    json_t *j = reports(fw, "2026", "13a");
+    json_t *nd = json_array_get(json_object_get(j, "needs"), 0);
+    assert_int_equal(json_array_size(json_object_get(j, "needs")), 1);
+    assert_int_equal(json_integer_value(json_object_get(nd, "offers")), 12);
+    assert_int_equal(json_integer_value(json_object_get(nd, "offers_same_norm")), 5);
+    json_t *by = json_object_get(nd, "offered_by");
+    assert_int_equal(json_array_size(by), 8);
+    for (size_t i = 0; i < 8; i++)
+        assert_int_equal(json_is_true(json_object_get(json_array_get(by, i), "same_norm")), i < 5);
+    json_decref(j);
     comity_framework_free(fw);
 }
 
@@ -964,7 +1061,7 @@ int main(void)
         cmocka_unit_test(test_schemas),     cmocka_unit_test(test_catalogue),
         cmocka_unit_test(test_declarations), cmocka_unit_test(test_complaint),
         cmocka_unit_test(test_disclosure),  cmocka_unit_test(test_hidden),
-        cmocka_unit_test(test_reports),     cmocka_unit_test(test_positions),
+        cmocka_unit_test(test_reports),     cmocka_unit_test(test_reports_cap),     cmocka_unit_test(test_positions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

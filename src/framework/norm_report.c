@@ -106,18 +106,104 @@ void cy_norm_report_clear(struct cy_norms *n)
     cy_free(n->s);
     n->s = NULL;
     n->ns = n->caps = 0;
+    json_decref(n->ridx);
+    n->ridx = NULL;
 }
 
-static cy_norm_section *current(struct cy_norms *n, const char *state, const char *period,
-                                const char *norm)
+/* ---- the index ----------------------------------------------------------------------- */
+
+#define SEP "\x1f"
+#define KEY_MAX (2 * COMITY_PARTY_MAX + CY_NORM_ID_MAX + 64)
+
+static const char *ckey(char *k, const char *state, const char *period, const char *norm)
 {
-    for (size_t i = n->ns; i-- > 0;) {
-        cy_norm_section *s = &n->s[i];
-        if (s->current && !strcmp(s->state, state) && !strcmp(s->period, period) &&
-            !strcmp(s->norm, norm))
-            return s;
+    snprintf(k, KEY_MAX, "c" SEP "%s" SEP "%s" SEP "%s", state, period, norm);
+    return k;
+}
+
+/* The container at key k of o (an object when obj, else an array),
+ * created empty when absent; NULL on allocation failure. */
+static json_t *slot(json_t *o, const char *k, bool obj)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v && (!(v = obj ? json_object() : json_array()) || json_object_set_new(o, k, v)))
+        return NULL;
+    return v;
+}
+
+/* Adds d to the count of `state` offering each topic of section s. */
+static int offers_count(json_t *ix, const cy_norm_section *s, int d)
+{
+    size_t k;
+    json_t *v;
+    json_array_foreach(json_object_get(s->body, "offers"), k, v) {
+        char key[KEY_MAX];
+        snprintf(key, sizeof key, "o" SEP "%s" SEP "%s", s->period, json_string_value(v));
+        json_t *o = slot(ix, key, true);
+        if (!o)
+            return -1;
+        json_int_t c = json_integer_value(json_object_get(o, s->state)) + d;
+        if (c <= 0 ? json_object_del(o, s->state) : json_object_set_new(o, s->state,
+                                                                          json_integer(c)))
+            return -1;
     }
-    return NULL;
+    return 0;
+}
+
+/* Section i becomes current in the index, in place of section old (-1:
+ * none).  -1 on allocation failure (the caller drops the index). */
+static int index_put(struct cy_norms *n, size_t i, long old)
+{
+    json_t *ix = n->ridx;
+    const cy_norm_section *s = &n->s[i];
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "p" SEP "%s", s->period);
+    json_t *p = slot(ix, key, true), *l = p ? slot(p, s->norm, false) : NULL;
+    if (!l)
+        return -1;
+    if (old >= 0) {
+        size_t k;
+        json_t *v;
+        json_array_foreach(l, k, v) {
+            if (json_integer_value(v) == old)
+                break;
+        }
+        if (k == json_array_size(l) || json_array_set_new(l, k, json_integer((json_int_t)i)) ||
+            offers_count(ix, &n->s[old], -1))
+            return -1;
+    } else if (json_array_append_new(l, json_integer((json_int_t)i))) {
+        return -1;
+    }
+    if (offers_count(ix, s, +1) ||
+        json_object_set_new(ix, ckey(key, s->state, s->period, s->norm),
+                            json_integer((json_int_t)i)))
+        return -1;
+    return 0;
+}
+
+/* Builds the index from the array anew; -1 on allocation failure (the
+ * index stays NULL, to be built again at the next section). */
+static int index_rebuild(struct cy_norms *n)
+{
+    json_decref(n->ridx);
+    if (!(n->ridx = json_object()))
+        return -1;
+    for (size_t i = 0; i < n->ns; i++) {
+        if (n->s[i].current && index_put(n, i, -1)) {
+            json_decref(n->ridx);
+            n->ridx = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static const cy_norm_section *current(const struct cy_norms *n, const char *state,
+                                      const char *period, const char *norm)
+{
+    char key[KEY_MAX];
+    json_t *v = json_object_get(n->ridx, ckey(key, state, period, norm));
+    return v ? &n->s[json_integer_value(v)] : NULL;
 }
 
 comity_err cy_norm_report_add(comity_framework *fw, const comity_record *rec,
@@ -146,7 +232,9 @@ comity_err cy_norm_report_add(comity_framework *fw, const comity_record *rec,
                            "norm-report.body.contacts[%zu]: %s is not an office of %s", i,
                            json_string_value(v), st);
     }
-    cy_norm_section *cur = current(n, st, period, norm);
+    if (!n->ridx && index_rebuild(n))
+        return cy_fw_nomem(err);
+    const cy_norm_section *cur = current(n, st, period, norm);
     const char *ref = comity_record_refs_count(rec) ? comity_record_ref(rec, 0) : NULL;
     if (cur && (!ref || strcmp(ref, cur->id) != 0))
         return cy_fail(err, COMITY_ERR_CONFLICT,
@@ -162,23 +250,28 @@ comity_err cy_norm_report_add(comity_framework *fw, const comity_record *rec,
                        CY_NORM_SECTIONS_MAX);
     if (dry)
         return COMITY_OK;
-    size_t ci = cur ? (size_t)(cur - n->s) : 0;
+    long ci = cur ? (long)(cur - n->s) : -1;
+    int version = cur ? cur->version + 1 : 1;
     if (cy_fw_grow((void **)&n->s, &n->caps, n->ns, sizeof *n->s))
         return cy_fw_nomem(err);
-    cur = cur ? &n->s[ci] : NULL;
     cy_norm_section s = {.id = cy_strdup(comity_record_id(rec)), .author = cy_strdup(author),
                          .state = cy_strdup(st), .period = cy_strdup(period),
-                         .norm = cy_strdup(norm), .created = created,
-                         .version = cur ? cur->version + 1 : 1, .current = true,
-                         .body = json_incref((json_t *)body)};
+                         .norm = cy_strdup(norm), .created = created, .version = version,
+                         .current = true, .body = json_incref((json_t *)body)};
     if (!s.id || !s.author || !s.state || !s.period || !s.norm ||
         json_object_set_new(fw->ids, s.id, json_integer(-1))) {
         section_free(&s);
         return cy_fw_nomem(err);
     }
-    if (cur)
-        cur->current = false;
+    if (ci >= 0)
+        n->s[ci].current = false;
     n->s[n->ns++] = s;
+    if (index_put(n, n->ns - 1, ci)) { /* the section stands; the index is built anew */
+        json_decref(n->ridx);
+        n->ridx = NULL;
+        if (index_rebuild(n))
+            return cy_fw_nomem(err);
+    }
     return COMITY_OK;
 }
 
@@ -199,6 +292,179 @@ static json_t *section_json(const cy_norm_section *s)
     return o;
 }
 
+static bool has_text(const json_t *a, const char *s)
+{
+    size_t k;
+    json_t *v;
+    json_array_foreach(a, k, v) {
+        if (!strcmp(json_string_value(v), s))
+            return true;
+    }
+    return false;
+}
+
+/* Adds 1 to counts[topic] for each topic of the array. */
+static int count_topics(json_t *counts, const json_t *a)
+{
+    size_t k;
+    json_t *v;
+    json_array_foreach(a, k, v) {
+        const char *t = json_string_value(v);
+        if (json_object_set_new(counts, t,
+                                json_integer(json_integer_value(json_object_get(counts, t)) + 1)))
+            return -1;
+    }
+    return 0;
+}
+
+/* Every norm reported on in the period: for each, how many states
+ * reported and how many sections need and offer each topic; for each
+ * topic, how many sections need it and how many states offer it.  No
+ * section listed (the one-norm comparison lists them). */
+static json_t *overview(const struct cy_norms *n, const char *period)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "p" SEP "%s", period);
+    json_t *norms = json_array(), *tneeds = json_object(), *tops = json_array();
+    bool oom = !norms || !tneeds || !tops;
+    const char *nm;
+    json_t *l;
+    json_object_foreach(json_object_get(n->ridx, key), nm, l) {
+        json_t *needs = json_object(), *offers = json_object();
+        json_t *e = needs && offers ? json_pack("{s:s, s:I, s:O, s:O}", "norm", nm, "reported",
+                                                (json_int_t)json_array_size(l), "needs", needs,
+                                                "offers", offers)
+                                    : NULL;
+        size_t k;
+        json_t *v;
+        json_array_foreach(l, k, v) {
+            const json_t *b = n->s[json_integer_value(v)].body;
+            if (count_topics(needs, json_object_get(b, "needs")) ||
+                count_topics(offers, json_object_get(b, "offers")) ||
+                count_topics(tneeds, json_object_get(b, "needs")))
+                oom = true;
+        }
+        json_decref(needs);
+        json_decref(offers);
+        if (!e || json_array_append_new(norms, e))
+            oom = true;
+        if (oom)
+            break;
+    }
+    for (size_t t = 0; !oom && topics[t]; t++) {
+        snprintf(key, sizeof key, "o" SEP "%s" SEP "%s", period, topics[t]);
+        json_int_t need = json_integer_value(json_object_get(tneeds, topics[t]));
+        size_t offering = json_object_size(json_object_get(n->ridx, key));
+        if ((need || offering) &&
+            json_array_append_new(tops, json_pack("{s:s, s:I, s:I}", "topic", topics[t],
+                                                  "needed", need, "offering_states",
+                                                  (json_int_t)offering)))
+            oom = true;
+    }
+    json_t *ans = oom ? NULL
+                      : json_pack("{s:s, s:n, s:O, s:O}", "period", period, "norm", "norms",
+                                  norms, "topics", tops);
+    json_decref(norms);
+    json_decref(tneeds);
+    json_decref(tops);
+    return ans;
+}
+
+/* Whether `state` offers `topic` under `norm` in the period (its current
+ * section). */
+static bool offers_under(const struct cy_norms *n, const char *state, const char *period,
+                         const char *norm, const char *topic)
+{
+    const cy_norm_section *s = current(n, state, period, norm);
+    return s && has_text(json_object_get(s->body, "offers"), topic);
+}
+
+/* One need: how many other states offer its topic in the period (under
+ * the same norm, and in all), and the first CY_NORM_MATCH_SHOWN of them,
+ * the same norm first.  `same` lists the states offering each topic under
+ * the need's norm (topic -> [state]). */
+static json_t *need_json(const struct cy_norms *n, const char *period, const char *norm,
+                         const char *state, const char *topic, const json_t *same)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "o" SEP "%s" SEP "%s", period, topic);
+    const json_t *all = json_object_get(n->ridx, key); /* state -> count */
+    const json_t *sl = json_object_get(same, topic);
+    size_t nall = json_object_size(all) - (json_object_get(all, state) ? 1 : 0);
+    size_t nsame = json_array_size(sl) - (has_text(sl, state) ? 1 : 0);
+    json_t *by = json_array();
+    bool oom = !by;
+    size_t k;
+    json_t *v;
+    json_array_foreach(sl, k, v) {
+        if (oom || json_array_size(by) >= CY_NORM_MATCH_SHOWN)
+            break;
+        if (strcmp(json_string_value(v), state) != 0 &&
+            json_array_append_new(by, json_pack("{s:O, s:s, s:b}", "state", v, "norm", norm,
+                                                "same_norm", 1)))
+            oom = true;
+    }
+    const char *os;
+    json_object_foreach((json_t *)all, os, v) {
+        if (oom || json_array_size(by) >= CY_NORM_MATCH_SHOWN)
+            break;
+        if (strcmp(os, state) != 0 && !offers_under(n, os, period, norm, topic) &&
+            json_array_append_new(by, json_pack("{s:s, s:n, s:b}", "state", os, "norm",
+                                                "same_norm", 0)))
+            oom = true;
+    }
+    json_t *o = oom ? NULL
+                    : json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}", "state", state, "norm", norm,
+                                "topic", topic, "offers", (json_int_t)nall, "offers_same_norm",
+                                (json_int_t)nsame, "offered_by", by);
+    json_decref(by);
+    return o;
+}
+
+/* One norm compared: each state's current section, and each need with
+ * the offers that match it. */
+static json_t *one_norm(const struct cy_norms *n, const char *period, const char *norm)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof key, "p" SEP "%s", period);
+    const json_t *l = json_object_get(json_object_get(n->ridx, key), norm);
+    json_t *states = json_array(), *needs = json_array(), *same = json_object();
+    bool oom = !states || !needs || !same;
+    size_t k, j;
+    json_t *v, *t;
+    json_array_foreach(l, k, v) { /* topic -> the states offering it under this norm */
+        const cy_norm_section *s = &n->s[json_integer_value(v)];
+        json_array_foreach(json_object_get(s->body, "offers"), j, t) {
+            json_t *sl = oom ? NULL : slot(same, json_string_value(t), false);
+            if (!sl || json_array_append_new(sl, json_string(s->state)))
+                oom = true;
+        }
+    }
+    json_array_foreach(l, k, v) {
+        if (oom)
+            break;
+        const cy_norm_section *s = &n->s[json_integer_value(v)];
+        if (json_array_append_new(states, section_json(s)))
+            oom = true;
+        json_array_foreach(json_object_get(s->body, "needs"), j, t) {
+            if (oom || json_array_append_new(needs, need_json(n, period, norm, s->state,
+                                                              json_string_value(t), same)))
+                oom = true;
+        }
+    }
+    json_t *ans = oom ? NULL
+                      : json_pack("{s:s, s:s, s:[{s:s, s:I, s:O}], s:O}", "period", period,
+                                  "norm", norm, "norms", "norm", norm, "reported",
+                                  (json_int_t)json_array_size(l), "states", states, "needs",
+                                  needs);
+    if (ans && !json_array_size(l)) /* nothing reported on it: no entry */
+        json_array_clear(json_object_get(ans, "norms"));
+    json_decref(states);
+    json_decref(needs);
+    json_decref(same);
+    return ans;
+}
+
 comity_err comity_framework_norm_reports(const comity_framework *fw, const char *period,
                                          const char *norm, char **json, comity_error *err)
 {
@@ -207,76 +473,13 @@ comity_err comity_framework_norm_reports(const comity_framework *fw, const char 
         return cy_fail(err, COMITY_ERR_USAGE,
                        "norms: period \"%.16s\": want 2026, 2026-H1 or 2026-Q3",
                        period ? period : "(null)");
+    if (norm && strlen(norm) > CY_NORM_ID_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "norms: norm \"%.64s...\": at most %d bytes", norm,
+                       CY_NORM_ID_MAX);
     const struct cy_norms *n = fw->norms;
-    /* norm -> {"norm", "states": [...]}, in the order norms first appear;
-     * needs matched with offers as they come */
-    json_t *by = json_object(), *order = json_array(), *needs = json_array();
-    json_t *offers = json_object(); /* topic -> [{"state","norm"}] */
-    bool oom = !by || !order || !needs || !offers;
-    for (size_t i = 0; !oom && i < n->ns; i++) {
-        const cy_norm_section *s = &n->s[i];
-        if (!s->current || strcmp(s->period, period) != 0)
-            continue;
-        size_t k;
-        json_t *v;
-        json_array_foreach(json_object_get(s->body, "offers"), k, v) {
-            json_t *l = json_object_get(offers, json_string_value(v));
-            if (!l && (!(l = json_array()) ||
-                       json_object_set_new(offers, json_string_value(v), l)))
-                oom = true;
-            if (!oom && json_array_append_new(l, json_pack("{s:s, s:s}", "state", s->state,
-                                                           "norm", s->norm)))
-                oom = true;
-        }
-        if (norm && strcmp(s->norm, norm) != 0)
-            continue;
-        json_t *e = json_object_get(by, s->norm);
-        if (!e) {
-            e = json_pack("{s:s, s:[]}", "norm", s->norm, "states");
-            if (!e || json_object_set_new(by, s->norm, e) || json_array_append(order, e)) {
-                oom = true;
-                break;
-            }
-        }
-        if (json_array_append_new(json_object_get(e, "states"), section_json(s)))
-            oom = true;
-        json_array_foreach(json_object_get(s->body, "needs"), k, v) {
-            if (json_array_append_new(needs, json_pack("{s:s, s:s, s:O, s:[]}", "state",
-                                                       s->state, "norm", s->norm, "topic", v,
-                                                       "offered_by")))
-                oom = true;
-        }
-    }
-    /* each need: the states offering its topic, the same norm first */
-    size_t i;
-    json_t *need;
-    json_array_foreach(needs, i, need) {
-        if (oom)
-            break;
-        json_t *l = json_object_get(offers, json_string_value(json_object_get(need, "topic")));
-        json_t *out = json_object_get(need, "offered_by");
-        for (int pass = 0; pass < 2 && !oom; pass++) {
-            size_t k;
-            json_t *o;
-            json_array_foreach(l, k, o) {
-                const char *os = json_string_value(json_object_get(o, "state"));
-                bool same = json_equal(json_object_get(o, "norm"), json_object_get(need, "norm"));
-                if (!strcmp(os, json_string_value(json_object_get(need, "state"))) ||
-                    same != (pass == 0))
-                    continue;
-                oom = json_array_append_new(out, json_pack("{s:s, s:O, s:b}", "state", os, "norm",
-                                                           json_object_get(o, "norm"),
-                                                           "same_norm", same)) != 0;
-            }
-        }
-    }
-    json_t *ans = oom ? NULL
-                      : json_pack("{s:s, s:s?, s:O, s:O}", "period", period, "norm", norm,
-                                  "norms", order, "needs", needs);
-    json_decref(by);
-    json_decref(order);
-    json_decref(needs);
-    json_decref(offers);
+    if (!n->ridx && n->ns) /* lost to an allocation failure: rebuilt at the next section */
+        return cy_fw_nomem(err);
+    json_t *ans = norm ? one_norm(n, period, norm) : overview(n, period);
     if (!ans)
         return cy_fw_nomem(err);
     return cy_fw_dump(ans, json, err);

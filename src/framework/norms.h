@@ -25,6 +25,7 @@
 #define CY_NORM_DECLS_MAX 1000000  /* declaration records one handle holds */
 #define CY_NORM_EMBARGO_DAYS 90  /* a disclosure's embargo by default */
 #define CY_NORM_SECTIONS_MAX 1000000 /* report sections one handle holds */
+#define CY_NORM_MATCH_SHOWN 8 /* offering states listed per need (the rest counted) */
 
 /* One version of a catalogue entry. */
 typedef struct cy_norm_entry {
@@ -87,6 +88,7 @@ struct cy_norms {
     size_t na, capa;
     cy_norm_section *s;
     size_t ns, caps;
+    json_t *ridx;    /* the sections' index (norm_report.c); NULL: to rebuild */
     cy_norm_pos *p;
     size_t np, capp;
 };

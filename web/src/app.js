@@ -16,6 +16,7 @@
 //   #/alerts           e-mail alerts: told that something awaits, never what
 //   #/register         a newcomer: make or load a key, ask to be registered
 //   #/operator         the node's operator: registration requests to decide
+//   #/norms...         norms: catalogue, declarations, reports, positions (norms.js)
 // Text comes from the catalogs of i18n.js.  Every control has a label and
 // works from the keyboard; each screen focuses its heading when shown, and
 // messages go to a live region.
@@ -41,6 +42,7 @@ import { Attribution } from './screens/attribution.js';
 import { Spyware, SpywareVendor, SpywareReport } from './screens/spyware.js';
 import { Register } from './screens/register.js';
 import { Operator } from './screens/operator.js';
+import { Norms, NormsDeclarations, NormsReports, NormsPositions } from './screens/norms.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
@@ -66,6 +68,10 @@ const SCREENS = {
   register: () => html`<${Register} />`,
   operator: () => html`<${Operator} />`,
   'spyware-report': () => html`<${SpywareReport} />`,
+  norms: () => html`<${Norms} />`,
+  'norms-declarations': (arg) => html`<${NormsDeclarations} state=${arg} key=${arg} />`,
+  'norms-reports': (arg) => html`<${NormsReports} arg=${arg} key=${arg} />`,
+  'norms-positions': (arg) => html`<${NormsPositions} topic=${arg} key=${arg} />`,
 };
 
 // The operator's session (no key: no records to sign or open) has its own
@@ -88,6 +94,7 @@ const NAV = [
   ['#/log', 'nav.log', (r) => r.name === 'log'],
   ['#/alerts', 'nav.alerts', (r) => r.name === 'alerts'],
   ['#/spyware', 'nav.spyware', (r) => r.name.startsWith('spyware')],
+  ['#/norms', 'nav.norms', (r) => r.name === 'norms' || r.name.startsWith('norms-')],
 ];
 
 // The language chooser: the choice is remembered (i18n.js) and every
