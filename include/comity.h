@@ -139,6 +139,18 @@ COMITY_API comity_err comity_time_parse(const char *s, int64_t *ms,
 COMITY_API void comity_time_format(char out[COMITY_TIME_BUF], int64_t ms);
 COMITY_API int64_t comity_now_ms(void);
 
+/* The node's log lines on stderr (src/base/log.c): on = 1 makes each one
+ * JSON object a line ({"time", "level", "event", "msg", then the event's
+ * fields}: docs/operations.md, "Log lines"); 0, the default, is text.
+ * Process-wide; set it before a node starts. */
+COMITY_API void comity_logline_json(int on);
+/* Whether lines are JSON (comity_logline_json). */
+COMITY_API int comity_logline_is_json(void);
+/* Writes one such line (level 0 info, 1 warn, 2 error; event a fixed
+ * dotted name; msg the words): for a program that runs a node and says
+ * things of its own beside it (comity serve). */
+COMITY_API void comity_logline(int level, const char *event, const char *msg);
+
 /* Secret wiping: comity_wipe zeroes `len` bytes at p in a way the compiler
  * keeps (NULL is a no-op); comity_free_secret wipes `len` bytes, then
  * releases p like comity_free (for secrets a comity function returned,

@@ -417,8 +417,15 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         for (char *p = url; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 *p = '?';
-        fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon && r->who.name[0] ? r->who.name : "-",
-                r ? r->method : "?", url, w->status, len);
+        const char *who = r && !r->anon && r->who.name[0] ? r->who.name : "-";
+        const char *m = r ? r->method : "?";
+        if (cy_log_is_json())
+            cy_log(CY_LOG_INFO, "http.request",
+                   (cy_log_kv[]){CY_KV_S("who", who), CY_KV_S("method", m), CY_KV_S("path", url),
+                                 CY_KV_N("status", w->status), CY_KV_N("bytes", len)},
+                   5, "%s %s %u", m, url, w->status);
+        else
+            fprintf(stderr, "%s %s %s %u %zu\n", who, m, url, w->status, len);
     }
     return ok;
 }

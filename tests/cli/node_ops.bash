@@ -154,7 +154,7 @@ check "restore" 0 "$rc"
 grep -q "log audits clean" r.txt && ok "restore: the log audited" || bad "restore said: $(cat r.txt)"
 "$C" doctor "$R" --quiet >doc.txt 2>&1 && ok "doctor: the restored node has no problem" ||
   bad "doctor on the restored node: $(cat doc.txt)"
-serve "$R" --insecure-http
+serve "$R" --insecure-http --log-json --access-log
 req GET "/v1/records?limit=1000" -H "Authorization: Token $TA" >/dev/null
 jq -r '.records[].id' "$T/body" | sort >got.txt
 check "every record acknowledged before the backup is restored" "" \
@@ -168,6 +168,19 @@ check "restored records at the log indexes 0..n-1" "$(seq 0 $((n - 1)) | tr '\n'
 echo '{"n":"after"}' | "$C" record sign --key a.key --type note --tlp clear >after.json
 check "the restored node takes a new record" 201 "$(post after.json after.out)"
 stop_node && ok "clean stop of the restored node" || bad "stop"
+# --log-json: every stderr line one JSON object, time level event msg first
+jq -e -s 'length > 0 and all(.[]; (keys_unsorted[0:4] == ["time","level","event","msg"])
+  and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z$"))
+  and (.level | IN("info","warn","error")))' "$T/serve.err" >/dev/null &&
+  ok "--log-json: each line a JSON object (time, level, event, msg)" ||
+  bad "--log-json: $(head -3 "$T/serve.err")"
+check "--log-json: the new record's post, with its fields" 1 \
+  "$(jq -c 'select(.event == "http.request" and .method == "POST" and .path == "/v1/records"
+    and .status == 201 and .who == "ops.mofa" and (.bytes | type) == "number")' "$T/serve.err" | wc -l)"
+check "--log-json: the restart's check against the log, counted" "$n" \
+  "$(jq -r 'select(.event == "intake.rechecked") | .checked + 0' "$T/serve.err" | head -1)"
+jq -e -s 'any(.[]; .event == "serve.stopping" and .msg == "SIGTERM: finishing open requests, then stopping")' \
+  "$T/serve.err" >/dev/null && ok "--log-json: comity serve's own lines too" || bad "no serve.stopping line"
 rc=0; "$C" log audit "$R/log" --vkey "$LOGVK" >audit.txt 2>&1 || rc=$?
 check "the restored node's log audits clean" 0 "$rc"
 check "its size: every restored record and the new one" $((n + 1)) \
