@@ -1606,6 +1606,27 @@ COMITY_API comity_err comity_node_restore(const char *backup, const char *dir,
                                           const char *store, comity_backup_report *r,
                                           comity_error *err);
 
+/* Key custody (src/node/keyvault.c, docs/operations.md "Key custody"):
+ * seals the secret files of the node in `dir` (NULL: none; node.key must
+ * be there, and witness.key, retention.key, tls/key.pem and DIR/store are
+ * taken when present) and the party key files `party_keys`, each checked
+ * to load, to the `nrec` age recipients, into the new file `out` (mode
+ * 0600, armored; EXISTS if it is there).  OUT *nkeys (may be NULL): the
+ * files sealed. */
+COMITY_API comity_err comity_keys_backup(const char *dir, const char *const *party_keys,
+                                         size_t nparty, const char *const *recipients,
+                                         size_t nrec, const char *out, size_t *nkeys,
+                                         comity_error *err);
+/* Opens a key backup with `ids`, checks every key in it (each parses, its
+ * public key is the one recorded when it was sealed, a party's key file
+ * is that party's) before writing anything, then writes the files under
+ * the new directory `outdir` (mode 0700; files 0600; a party's key as
+ * parties/NAME.key).  OUT *listing: JSON {"created", "keys": [{"path",
+ * "vkey"?}]}, comity_free. */
+COMITY_API comity_err comity_keys_restore(const char *in, const comity_identities *ids,
+                                          const char *outdir, char **listing,
+                                          comity_error *err);
+
 /* What is due for destruction at `now_ms` under the node's retention
  * settings (DIR/node.conf retention.*): comity_framework_retention_due on
  * the node's state and its file store (while it serves), or on a replay of
