@@ -6,8 +6,10 @@
  * it checks them when it starts, as it does DIR/node.conf.
  *
  * The web UI (docs/ui.md): --web DIR, else a 'web' directory beside the
- * binary (an installed layout), else '../web/dist' from it (the binary
- * in a build directory of the source tree), whichever holds index.html;
+ * binary (an installed layout), else '../share/comity/web' from it (the
+ * Debian package: /usr/bin and /usr/share/comity/web), else '../web/dist'
+ * from it (the binary in a build directory of the source tree),
+ * whichever holds index.html;
  * --no-web serves none.
  *
  * The signals are blocked before the server's threads start (so they
@@ -24,6 +26,7 @@
 #include "cli.h"
 
 #define GRACE_MS 10000
+#define CY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int num(const char *s, unsigned long max, unsigned long *out)
 {
@@ -64,8 +67,8 @@ static bool default_web(char *out, size_t cap)
     if (!slash)
         return false;
     *slash = 0;
-    static const char *const rel[] = {"web", "../web/dist"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const rel[] = {"web", "../share/comity/web", "../web/dist"};
+    for (size_t i = 0; i < CY_LEN(rel); i++) {
         char idx[PATH_MAX + 32];
         snprintf(out, cap, "%s/%s", exe, rel[i]);
         snprintf(idx, sizeof idx, "%s/index.html", out);
