@@ -49,10 +49,79 @@ int cmd_keygen(int argc, char **argv)
     return cli_finish(CLI_OK);
 }
 
+/* comity key backup OUT --to AGE1... [--node DIR] [KEYFILE...] */
+static int key_backup(int argc, char **argv)
+{
+    const char *out = NULL, *dir = NULL;
+    const char *to[16], *files[256];
+    size_t nto = 0, nfiles = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--to") && i + 1 < argc) {
+            if (nto == 16)
+                return cli_usage("key", "backup: at most 16 --to");
+            to[nto++] = argv[++i];
+        } else if (!strcmp(argv[i], "--node") && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (argv[i][0] == '-') {
+            return cli_usage("key", "backup: unknown or incomplete option %s", argv[i]);
+        } else if (!out) {
+            out = argv[i];
+        } else {
+            if (nfiles == 256)
+                return cli_usage("key", "backup: at most 256 key files");
+            files[nfiles++] = argv[i];
+        }
+    }
+    if (!out || !nto || (!dir && !nfiles))
+        return cli_usage("key", "want 'comity key backup OUT --to AGE1... [--node DIR]"
+                                " [KEYFILE...]'");
+    size_t n = 0;
+    comity_error e = {0};
+    if (comity_keys_backup(dir, files, nfiles, to, nto, out, &n, &e))
+        return cli_error("key backup", &e);
+    printf("sealed %zu key file(s) to %zu recipient(s) in %s\n", n, nto, out);
+    return cli_finish(CLI_OK);
+}
+
+/* comity key restore IN OUTDIR --identity FILE */
+static int key_restore(int argc, char **argv)
+{
+    const char *a[2] = {NULL, NULL}, *idf = NULL;
+    int n = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--identity") && i + 1 < argc)
+            idf = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1])
+            return cli_usage("key", "restore: unknown or incomplete option %s", argv[i]);
+        else if (n == 2)
+            return cli_usage("key", "restore: two arguments, IN and OUTDIR");
+        else
+            a[n++] = argv[i];
+    }
+    if (n != 2 || !idf)
+        return cli_usage("key", "want 'comity key restore IN OUTDIR --identity FILE'");
+    comity_error e = {0};
+    comity_identities *ids = NULL;
+    char *listing = NULL;
+    if (comity_identities_load(idf, &ids, &e) || comity_keys_restore(a[0], ids, a[1], &listing,
+                                                                     &e)) {
+        comity_identities_free(ids);
+        return cli_error("key restore", &e);
+    }
+    comity_identities_free(ids);
+    printf("%s\n", listing);
+    comity_free(listing);
+    return cli_finish(CLI_OK);
+}
+
 int cmd_key(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "backup"))
+        return key_backup(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "restore"))
+        return key_restore(argc, argv);
     if (argc < 2 || strcmp(argv[1], "show") != 0)
-        return cli_usage("key", "want 'comity key show [KEYFILE]'");
+        return cli_usage("key", "want 'comity key show|backup|restore ...'");
     if (argc > 3)
         return cli_usage("key", "unexpected argument '%s'", argv[3]);
     const char *path = argc == 3 ? argv[2] : "-";

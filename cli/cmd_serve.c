@@ -6,8 +6,10 @@
  * it checks them when it starts, as it does DIR/node.conf.
  *
  * The web UI (docs/ui.md): --web DIR, else a 'web' directory beside the
- * binary (an installed layout), else '../web/dist' from it (the binary
- * in a build directory of the source tree), whichever holds index.html;
+ * binary (an installed layout), else '../share/comity/web' from it (the
+ * Debian package: /usr/bin and /usr/share/comity/web), else '../web/dist'
+ * from it (the binary in a build directory of the source tree),
+ * whichever holds index.html;
  * --no-web serves none.
  *
  * The signals are blocked before the server's threads start (so they
@@ -16,6 +18,7 @@
  */
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,6 +26,7 @@
 #include "cli.h"
 
 #define GRACE_MS 10000
+#define CY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 static int num(const char *s, unsigned long max, unsigned long *out)
 {
@@ -32,6 +36,23 @@ static int num(const char *s, unsigned long max, unsigned long *out)
         return -1;
     *out = v;
     return 0;
+}
+
+/* A line of this command's own on stderr: "comity serve: MSG", or a JSON
+ * line under --log-json (level as comity_log's). */
+static void say(int level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(int level, const char *event, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (comity_logline_is_json())
+        comity_logline(level, event, msg);
+    else
+        fprintf(stderr, "comity serve: %s\n", msg);
 }
 
 /* The default web directory (see above) into out; false when none. */
@@ -46,8 +67,8 @@ static bool default_web(char *out, size_t cap)
     if (!slash)
         return false;
     *slash = 0;
-    static const char *const rel[] = {"web", "../web/dist"};
-    for (size_t i = 0; i < 2; i++) {
+    static const char *const rel[] = {"web", "../share/comity/web", "../web/dist"};
+    for (size_t i = 0; i < CY_LEN(rel); i++) {
         char idx[PATH_MAX + 32];
         snprintf(out, cap, "%s/%s", exe, rel[i]);
         snprintf(idx, sizeof idx, "%s/index.html", out);
@@ -79,6 +100,8 @@ int cmd_serve(int argc, char **argv)
             o.insecure_http = 1;
         else if (!strcmp(a, "--access-log"))
             o.access_log = 1;
+        else if (!strcmp(a, "--log-json"))
+            comity_logline_json(1);
         else if (!strcmp(a, "--threads") && has && !num(argv[i + 1], 256, &v))
             o.threads = (unsigned)v, i++;
         else if (!strcmp(a, "--max-body") && has && !num(argv[i + 1], 1ul << 30, &v))
@@ -145,8 +168,8 @@ int cmd_serve(int argc, char **argv)
     if (o.insecure_http && o.cert_file)
         return cli_usage("serve", "--insecure-http and --cert exclude each other");
     if (o.insecure_http && strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0)
-        fprintf(stderr, "comity serve: warning: plain HTTP on %s, not a loopback address: "
-                        "tokens and content travel unencrypted\n", o.listen);
+        say(1, "serve.plain_http", "warning: plain HTTP on %s, not a loopback address: tokens"
+                                   " and content travel unencrypted", o.listen);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -178,8 +201,8 @@ int cmd_serve(int argc, char **argv)
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
-    fprintf(stderr, "comity serve: %s: finishing open requests, then stopping\n",
-            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    say(0, "serve.stopping", "%s: finishing open requests, then stopping",
+        sig == SIGTERM ? "SIGTERM" : "SIGINT");
     comity_node_stop(node, GRACE_MS);
     comity_node_close(node);
     return cli_finish(CLI_OK);

@@ -56,7 +56,7 @@ static int cmd_help(int, char **);
 
 static const struct cli_command commands[] = {
     {"keygen", cmd_keygen, "make a party's key file (signing + sealing)", HELP_KEYGEN},
-    {"key", cmd_key, "show the public identity of a key file", HELP_KEY},
+    {"key", cmd_key, "show a key file's identity; seal and restore keys", HELP_KEY},
     {"record", cmd_record, "sign, verify, open and digest signed records", HELP_RECORD},
     {"seal", cmd_seal, "encrypt a file to age recipients", HELP_SEAL},
     {"open", cmd_open, "decrypt an age file with a key or identity file", HELP_OPEN},

@@ -139,6 +139,18 @@ COMITY_API comity_err comity_time_parse(const char *s, int64_t *ms,
 COMITY_API void comity_time_format(char out[COMITY_TIME_BUF], int64_t ms);
 COMITY_API int64_t comity_now_ms(void);
 
+/* The node's log lines on stderr (src/base/log.c): on = 1 makes each one
+ * JSON object a line ({"time", "level", "event", "msg", then the event's
+ * fields}: docs/operations.md, "Log lines"); 0, the default, is text.
+ * Process-wide; set it before a node starts. */
+COMITY_API void comity_logline_json(int on);
+/* Whether lines are JSON (comity_logline_json). */
+COMITY_API int comity_logline_is_json(void);
+/* Writes one such line (level 0 info, 1 warn, 2 error; event a fixed
+ * dotted name; msg the words): for a program that runs a node and says
+ * things of its own beside it (comity serve). */
+COMITY_API void comity_logline(int level, const char *event, const char *msg);
+
 /* Secret wiping: comity_wipe zeroes `len` bytes at p in a way the compiler
  * keeps (NULL is a no-op); comity_free_secret wipes `len` bytes, then
  * releases p like comity_free (for secrets a comity function returned,
@@ -1643,6 +1655,27 @@ COMITY_API comity_err comity_node_backup(const char *dir, const char *out,
  * naming the first that is not).  OUT *r (may be NULL). */
 COMITY_API comity_err comity_node_restore(const char *backup, const char *dir,
                                           const char *store, comity_backup_report *r,
+                                          comity_error *err);
+
+/* Key custody (src/node/keyvault.c, docs/operations.md "Key custody"):
+ * seals the secret files of the node in `dir` (NULL: none; node.key must
+ * be there, and witness.key, retention.key, tls/key.pem and DIR/store are
+ * taken when present) and the party key files `party_keys`, each checked
+ * to load, to the `nrec` age recipients, into the new file `out` (mode
+ * 0600, armored; EXISTS if it is there).  OUT *nkeys (may be NULL): the
+ * files sealed. */
+COMITY_API comity_err comity_keys_backup(const char *dir, const char *const *party_keys,
+                                         size_t nparty, const char *const *recipients,
+                                         size_t nrec, const char *out, size_t *nkeys,
+                                         comity_error *err);
+/* Opens a key backup with `ids`, checks every key in it (each parses, its
+ * public key is the one recorded when it was sealed, a party's key file
+ * is that party's) before writing anything, then writes the files under
+ * the new directory `outdir` (mode 0700; files 0600; a party's key as
+ * parties/NAME.key).  OUT *listing: JSON {"created", "keys": [{"path",
+ * "vkey"?}]}, comity_free. */
+COMITY_API comity_err comity_keys_restore(const char *in, const comity_identities *ids,
+                                          const char *outdir, char **listing,
                                           comity_error *err);
 
 /* What is due for destruction at `now_ms` under the node's retention

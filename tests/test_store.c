@@ -225,7 +225,11 @@ static void test_ops_complete(void **state)
     cy_fw_store_ops fw = *st->fw;
     cy_peer_ops peer = *st->peer;
     comity_store fake = {&ops, st->impl, &rec, &fw, &peer};
-    ops.object_owner = NULL; /* the last one */
+    ops.size_bytes = NULL; /* the last one */
+    assert_false(cy_store_ops_complete(&fake, missing));
+    assert_string_equal(missing, "store 18");
+    ops = *st->ops;
+    ops.object_owner = NULL;
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "store 17");
     ops = *st->ops;
@@ -243,6 +247,34 @@ static void test_ops_complete(void **state)
     fake.peer = NULL; /* a backend without the federation table */
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "peer 0");
+    comity_store_close(st);
+}
+
+/* The store's size grows with what it holds (the operator's metric). */
+static void test_size_bytes(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    uint64_t before = 0, after = 0;
+    TU_OK(cy_store_size_bytes(st, &before, E));
+    assert_true(before > 0);
+    char *big = cy_calloc(1, 300001);
+    assert_non_null(big);
+    uint32_t x = 1; /* letters that do not compress away (TOAST would) */
+    for (size_t i = 0; i < 300000; i++) {
+        x = x * 1103515245u + 12345u;
+        big[i] = (char)('a' + (x >> 16) % 26);
+    }
+    for (int i = 0; i < 4; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "big%d", i);
+        big[i] = 'Z';
+        TU_OK(cy_store_meta_set(st, key, big, E));
+    }
+    cy_free(big);
+    TU_OK(cy_store_size_bytes(st, &after, E));
+    assert_true(after > before);
     comity_store_close(st);
 }
 
@@ -1177,6 +1209,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_pg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_pg_1_to_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ops_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_principals_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_same_date, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_delete_atomic, setup, teardown),

@@ -210,4 +210,24 @@ bool cy_uuid4_valid(const char *s, size_t len);
 /* 1 when s is any lowercase RFC 4122 UUID (STIX ids allow v5 too). */
 bool cy_uuid_valid(const char *s, size_t len);
 
+/* ---- log lines (log.c) --------------------------------------------------- */
+
+typedef enum { CY_LOG_INFO, CY_LOG_WARN, CY_LOG_ERROR } cy_log_level;
+/* One field of a log line: a string (NULL: null) or an integer (is_num). */
+typedef struct cy_log_kv {
+    const char *key;
+    const char *str;
+    long long num;
+    bool is_num;
+} cy_log_kv;
+#define CY_KV_S(k, v) ((cy_log_kv){(k), (v), 0, false})
+#define CY_KV_N(k, v) ((cy_log_kv){(k), NULL, (long long)(v), true})
+/* Writes one line on stderr: "comity node: MSG" as text, or, after
+ * comity_log_json(1), a JSON object with time, level, event (a fixed
+ * dotted name), msg and the n fields kv (see log.c). */
+void cy_log(cy_log_level level, const char *event, const cy_log_kv *kv, size_t n,
+            const char *fmt, ...) CY_PRINTF(5, 6);
+/* Whether lines are JSON (for a caller with a text format of its own). */
+bool cy_log_is_json(void);
+
 #endif /* COMITY_BASE_H */

@@ -196,7 +196,8 @@ static int one_row(const cy_record_row *row, void *ctx)
             if (p->err)
                 *p->err = e;
         } else if (rc) { /* a cap: the record is indexed in part, and said so */
-            fprintf(stderr, "correlation: record %s indexed in part: %s\n", row->id, e.msg);
+            cy_log(CY_LOG_WARN, "correlation.partial", (cy_log_kv[]){CY_KV_S("record", row->id)},
+                   1, "correlation: record %s indexed in part: %s", row->id, e.msg);
         }
         json_decref(j);
     }

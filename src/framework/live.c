@@ -76,8 +76,9 @@ static int replay_record(const cy_record_row *row, void *ctx)
     if (rc || comity_framework_add(p->fw, rec, body, blen, &e) != COMITY_OK) {
         /* e.g. stored before this node applied the framework rules */
         if (p->refused++ < 5)
-            fprintf(stderr, "comity node: framework: stored record %s not replayed: %s\n",
-                    row->id, e.msg);
+            cy_log(CY_LOG_WARN, "framework.not_replayed",
+                   (cy_log_kv[]){CY_KV_S("record", row->id)}, 1,
+                   "framework: stored record %s not replayed: %s", row->id, e.msg);
     } else {
         p->records++;
     }
@@ -157,8 +158,11 @@ comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **
     }
     pthread_mutex_init(&f->mu, NULL);
     if (p.records || p.refused)
-        fprintf(stderr, "comity node: framework: %zu record(s) and %zu delivered event(s) "
-                        "replayed, %zu refused\n", p.records, p.events, p.refused);
+        cy_log(CY_LOG_INFO, "framework.replayed",
+               (cy_log_kv[]){CY_KV_N("records", p.records), CY_KV_N("events", p.events),
+                             CY_KV_N("refused", p.refused)},
+               3, "framework: %zu record(s) and %zu delivered event(s) replayed, %zu refused",
+               p.records, p.events, p.refused);
     *out = f;
     return COMITY_OK;
 }
@@ -185,8 +189,9 @@ void cy_fw_live_rebuild(cy_fw_live *f)
         comity_framework_free(f->fw);
         f->fw = fw;
     } else {
-        fprintf(stderr, "comity node: framework: rebuild failed, state may be ahead of the "
-                        "store until restart: %s\n", e.msg);
+        cy_log(CY_LOG_ERROR, "framework.rebuild_failed", NULL, 0,
+               "framework: rebuild failed, state may be ahead of the store until restart: %s",
+               e.msg);
     }
     pthread_mutex_unlock(&f->mu);
 }
@@ -271,8 +276,9 @@ void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const c
     bool added = false;
     comity_error e = {0};
     if (cy_store_delivered_add(f->st, id, party, now, &added, &e)) {
-        fprintf(stderr, "comity node: framework: delivered event of %s to %s not stored: %s\n",
-                id, party, e.msg);
+        cy_log(CY_LOG_ERROR, "framework.delivered_not_stored",
+               (cy_log_kv[]){CY_KV_S("record", id), CY_KV_S("party", party)}, 2,
+               "framework: delivered event of %s to %s not stored: %s", id, party, e.msg);
         return;
     }
     pthread_mutex_lock(&f->mu);

@@ -236,8 +236,10 @@ static int recheck_one(const cy_record_row *row, void *ctx)
         (c->rc = cy_store_record_set_index(c->st, row->seq, idx, c->err)))
         return 1;
     if (c->fixed < 5) /* after a crash there may be thousands: the count follows */
-        fprintf(stderr, "comity node: record %s was missing from the log: logged again at %llu\n",
-                row->id, (unsigned long long)idx);
+        cy_log(CY_LOG_WARN, "intake.relogged",
+               (cy_log_kv[]){CY_KV_S("record", row->id), CY_KV_N("index", idx)}, 2,
+               "record %s was missing from the log: logged again at %llu", row->id,
+               (unsigned long long)idx);
     c->fixed++;
     return 0;
 }
@@ -259,8 +261,10 @@ static comity_err recheck(struct cy_intake *in, comity_error *err)
     if (!rc && c.fixed && (rc = comity_log_checkpoint(in->log, NULL, NULL, err)))
         return rc;
     if (!rc && c.checked)
-        fprintf(stderr, "comity node: %zu record(s) since the last clean stop checked against "
-                        "the log, %zu re-logged\n", c.checked, c.fixed);
+        cy_log(CY_LOG_INFO, "intake.rechecked",
+               (cy_log_kv[]){CY_KV_N("checked", c.checked), CY_KV_N("relogged", c.fixed)}, 2,
+               "%zu record(s) since the last clean stop checked against the log, %zu re-logged",
+               c.checked, c.fixed);
     return rc;
 }
 
@@ -584,7 +588,8 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
     }
     comity_error pe = {0};
     if (cy_store_records_prepare(in->st, &pe) != COMITY_OK)
-        fprintf(stderr, "comity node: %s (record intake goes on, with slower syncs)\n", pe.msg);
+        cy_log(CY_LOG_WARN, "intake.slow_syncs", NULL, 0,
+               "%s (record intake goes on, with slower syncs)", pe.msg);
     if (pthread_create(&in->sthr, NULL, syncer_main, in) != 0) {
         intake_free(in);
         return cy_fail(err, COMITY_ERR_INTERNAL, "intake: cannot start the syncer thread");
@@ -647,7 +652,7 @@ static void set_broken(struct cy_intake *in, const char *why)
         in->broken = true;
     }
     pthread_mutex_unlock(&in->mu);
-    fprintf(stderr, "comity node: record intake stopped: %s\n", why);
+    cy_log(CY_LOG_ERROR, "intake.stopped", NULL, 0, "record intake stopped: %s", why);
 }
 
 /* What a committed batch needs before its answers may go out. */

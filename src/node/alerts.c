@@ -415,8 +415,9 @@ static bool send_mail(struct cy_alerts *a, const char *to)
         CURLcode rc = curl_easy_perform(c);
         ok = rc == CURLE_OK;
         if (!ok && !atomic_load(&a->stop))
-            fprintf(stderr, "comity: alerts: the SMTP relay %s refused or failed: %s\n",
-                    conf->url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
+            cy_log(CY_LOG_WARN, "alerts.relay_failed", (cy_log_kv[]){CY_KV_S("relay", conf->url)},
+                   1, "alerts: the SMTP relay %s refused or failed: %s", conf->url,
+                   errbuf[0] ? errbuf : curl_easy_strerror(rc));
     }
     sodium_memzero(password, sizeof password);
     curl_slist_free_all(rl);

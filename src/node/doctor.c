@@ -9,7 +9,15 @@
  * node's origin and log key come from DIR/node.key, so a doctor can run
  * beside a serving node.  The rules it applies (which files are secret,
  * how much free space is enough, how near a certificate's expiry is too
- * near) are named below.
+ * near, how far a peer's clock may be from ours) are named below.
+ *
+ * Peers (check_peers): each pinned peer is asked for its log's
+ * checkpoint (GET URL/log/checkpoint, public by c2sp.org/tlog-tiles),
+ * which must verify under the pinned log key; its HTTP Date, against this
+ * machine's clock at the request's middle, gives the skew (to the second:
+ * Date has no finer grain).  The peer list is read through the store only
+ * when the store is at this build's schema (opening it then migrates
+ * nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -37,6 +46,14 @@
 #define DOCTOR_DISK_WARN_PERCENT 10
 /* A certificate expiring within this many days is a warning. */
 #define DOCTOR_CERT_WARN_DAYS 30
+/* A peer's clock this many seconds off ours is a warning, and past the
+ * second a problem: the framework's deadlines and a record's `created`
+ * (node.conf created_ahead) are judged on each node's own clock. */
+#define DOCTOR_SKEW_WARN_S 30
+#define DOCTOR_SKEW_PROBLEM_S 300
+/* How long a peer may take to answer, and the most read of its answer. */
+#define DOCTOR_PEER_TIMEOUT_S 10
+#define DOCTOR_PEER_BODY_MAX (64u << 10)
 
 struct doc {
     const char *dir;
@@ -114,7 +131,9 @@ static void check_dir(struct doc *d)
             (unsigned)(sb.st_mode & 0777));
 }
 
-static void check_sqlite(struct doc *d, const char *path)
+/* Returns whether the store is at this build's schema (so opening it
+ * migrates nothing). */
+static bool check_sqlite(struct doc *d, const char *path)
 {
     int ver;
     char check[256];
@@ -122,7 +141,7 @@ static void check_sqlite(struct doc *d, const char *path)
     if (cy_sqlite_inspect(path, &ver, check, sizeof check, &e)) {
         say(d, COMITY_FINDING_PROBLEM, "store", "restore the store from a backup (comity restore)",
             "cannot read the store: %s", e.msg);
-        return;
+        return false;
     }
     if (ver > CY_STORE_SCHEMA_VERSION)
         say(d, COMITY_FINDING_PROBLEM, "store", "run the comity that made it, or a newer one",
@@ -139,9 +158,11 @@ static void check_sqlite(struct doc *d, const char *path)
             " backup (comity restore)", "%s fails SQLite's quick_check: %s", path, check);
     else
         say(d, COMITY_FINDING_OK, "store", NULL, "%s passes SQLite's quick_check", path);
+    return ver == CY_STORE_SCHEMA_VERSION;
 }
 
-static void check_pg(struct doc *d, const char *conninfo)
+/* As check_sqlite: whether the schema is at this build's version. */
+static bool check_pg(struct doc *d, const char *conninfo)
 {
     cy_pg_facts f;
     comity_error e = {0};
@@ -150,7 +171,7 @@ static void check_pg(struct doc *d, const char *conninfo)
         snprintf(todo, sizeof todo, "check that the server runs and that %s/%s names it", d->dir,
                  CY_NODE_STORE_FILE);
         say(d, COMITY_FINDING_PROBLEM, "store", todo, "%s", e.msg);
-        return;
+        return false;
     }
     if (f.in_recovery)
         say(d, COMITY_FINDING_PROBLEM, "store", "point the store at the primary, or list every"
@@ -182,6 +203,137 @@ static void check_pg(struct doc *d, const char *conninfo)
     else
         say(d, COMITY_FINDING_OK, "store", NULL, "%d standby(s) streaming (synchronous: %s)",
             f.standbys, f.sync_standbys);
+    return f.version == CY_STORE_PG_SCHEMA_VERSION && !f.in_recovery;
+}
+
+struct answer {
+    cy_buf b;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    struct answer *a = ctx;
+    return cy_buf_append(&a->b, p, size * n) == COMITY_OK ? size * n : 0;
+}
+
+/* One peer: reachable, its checkpoint under the pinned key, its clock. */
+static void check_peer(struct doc *d, CURL *c, const char *origin, const char *url,
+                       const char *vkey)
+{
+    char u[2200], todo[2600];
+    snprintf(u, sizeof u, "%s%slog/checkpoint", url,
+             url[0] && url[strlen(url) - 1] == '/' ? "" : "/");
+    struct answer a;
+    cy_buf_init(&a.b, DOCTOR_PEER_BODY_MAX);
+    curl_easy_setopt(c, CURLOPT_URL, u);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &a);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    CURLcode cc = curl_easy_perform(c);
+    clock_gettime(CLOCK_REALTIME, &t1);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (cc != CURLE_OK || status != 200) {
+        snprintf(todo, sizeof todo, "check the URL (comity peer list), the network and that %s"
+                 " serves; its records wait meanwhile", origin);
+        if (cc != CURLE_OK)
+            say(d, COMITY_FINDING_WARN, "peers", todo, "%s at %s cannot be reached: %s", origin,
+                u, curl_easy_strerror(cc));
+        else
+            say(d, COMITY_FINDING_WARN, "peers", todo, "%s answered %ld to %s", origin, status,
+                u);
+        cy_buf_free(&a.b);
+        return;
+    }
+    comity_vkey *vk = NULL;
+    comity_checkpoint cp;
+    comity_error e = {0};
+    if (comity_vkey_parse(vkey, strlen(vkey), &vk, &e) ||
+        comity_checkpoint_verify((const char *)a.b.data, a.b.len,
+                                 (const comity_vkey *const *)&vk, 1, &cp, &e)) {
+        snprintf(todo, sizeof todo, "ask %s's operator whether its log key changed (a log"
+                 " succession, docs/operations.md), and check the pinned URL", origin);
+        say(d, COMITY_FINDING_PROBLEM, "peers", todo, "%s: its checkpoint at %s does not"
+            " verify under the pinned log key: %s", origin, u, e.msg);
+        comity_vkey_free(vk);
+        cy_buf_free(&a.b);
+        return;
+    }
+    comity_vkey_free(vk);
+    cy_buf_free(&a.b);
+    struct curl_header *h = NULL;
+    time_t theirs = -1;
+    if (curl_easy_header(c, "Date", 0, CURLH_HEADER, -1, &h) == CURLHE_OK)
+        theirs = curl_getdate(h->value, NULL);
+    if (theirs == (time_t)-1) {
+        say(d, COMITY_FINDING_NOTE, "peers", "", "%s reachable, checkpoint of %llu entries"
+            " verifies; no Date header to compare clocks with", origin,
+            (unsigned long long)cp.size);
+        return;
+    }
+    /* our time at the request's middle, to the second */
+    double ours = ((double)t0.tv_sec + (double)t1.tv_sec) / 2 +
+                  ((double)t0.tv_nsec + (double)t1.tv_nsec) / 2e9;
+    long long skew = (long long)((double)theirs - ours + ((double)theirs >= ours ? 0.5 : -0.5));
+    long long mag = skew < 0 ? -skew : skew;
+    const char *clock_todo = "keep both clocks on NTP (systemd-timesyncd or chrony): deadlines"
+                             " and a record's created time are judged on each node's clock";
+    if (mag > DOCTOR_SKEW_PROBLEM_S)
+        say(d, COMITY_FINDING_PROBLEM, "peers", clock_todo, "%s's clock is %+lld s from this"
+            " machine's (more than %d s)", origin, skew, DOCTOR_SKEW_PROBLEM_S);
+    else if (mag > DOCTOR_SKEW_WARN_S)
+        say(d, COMITY_FINDING_WARN, "peers", clock_todo, "%s's clock is %+lld s from this"
+            " machine's (more than %d s)", origin, skew, DOCTOR_SKEW_WARN_S);
+    else
+        say(d, COMITY_FINDING_OK, "peers", NULL, "%s reachable, checkpoint of %llu entries"
+            " verifies, clock %+lld s from ours", origin, (unsigned long long)cp.size, skew);
+}
+
+/* Every pinned peer (see the top), read from the store at `loc`. */
+static void check_peers(struct doc *d, const char *loc)
+{
+    comity_store *st = NULL;
+    comity_error e = {0};
+    char *text = NULL;
+    if (comity_store_open(loc, &st, &e) || cy_sync_peer_list(st, &text, &e)) {
+        say(d, COMITY_FINDING_WARN, "peers", "", "cannot list the peers: %s", e.msg);
+        comity_store_close(st);
+        return;
+    }
+    comity_store_close(st);
+    json_t *v = json_loads(text, 0, NULL);
+    cy_free(text);
+    json_t *list = json_is_array(v) ? v : json_object_get(v, "peers");
+    if (!json_array_size(list)) {
+        say(d, COMITY_FINDING_NOTE, "peers", "", "no peer pinned (comity peer add)");
+        json_decref(v);
+        return;
+    }
+    CURL *c = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? curl_easy_init() : NULL;
+    if (!c) {
+        say(d, COMITY_FINDING_WARN, "peers", "", "cannot check the peers: libcurl failed");
+        json_decref(v);
+        curl_global_cleanup();
+        return;
+    }
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*"); /* as the pullers (src/sync/puller.c) */
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)DOCTOR_PEER_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "comity-doctor");
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p) {
+        const char *origin = json_string_value(json_object_get(p, "origin"));
+        const char *url = json_string_value(json_object_get(p, "url"));
+        const char *vkey = json_string_value(json_object_get(p, "log_vkey"));
+        if (origin && url && vkey)
+            check_peer(d, c, origin, url, vkey);
+    }
+    curl_easy_cleanup(c);
+    curl_global_cleanup();
+    json_decref(v);
 }
 
 static void check_log(struct doc *d, const comity_nkey *key)
@@ -327,10 +479,9 @@ comity_err comity_node_doctor(const char *dir, comity_finding_fn fn, void *ctx,
     char loc[4096];
     if (cy_node_store_location(dir, NULL, loc, sizeof loc, &e))
         say(&d, COMITY_FINDING_PROBLEM, "store", "", "%s", e.msg);
-    else if (cy_pg_conninfo(loc))
-        check_pg(&d, cy_pg_conninfo(loc));
-    else
-        check_sqlite(&d, !strncmp(loc, "sqlite:", 7) ? loc + 7 : loc);
+    else if (cy_pg_conninfo(loc) ? check_pg(&d, cy_pg_conninfo(loc))
+                                 : check_sqlite(&d, !strncmp(loc, "sqlite:", 7) ? loc + 7 : loc))
+        check_peers(&d, loc);
     if (key)
         check_log(&d, key);
     comity_nkey_free(key);

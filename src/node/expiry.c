@@ -266,15 +266,15 @@ static void destroy_case(struct cy_expiry *x, const json_t *d)
     dir_free(&dir);
     free(text);
     if (rc) {
-        fprintf(stderr, "comity node: retention: case %s: the destruction record could not be "
-                        "made: %s\n", cid, e.msg);
+        cy_log(CY_LOG_ERROR, "retention.record_failed", (cy_log_kv[]){CY_KV_S("case", cid)}, 1,
+               "retention: case %s: the destruction record could not be made: %s", cid, e.msg);
         return;
     }
     cy_principal who;
     if (cy_store_principal_get(node->store, me, &who, NULL, &e)) {
         comity_free(env);
-        fprintf(stderr, "comity node: retention: %s is not a party of this node: %s\n", me,
-                e.msg);
+        cy_log(CY_LOG_ERROR, "retention.custodian_unknown", (cy_log_kv[]){CY_KV_S("party", me)},
+               1, "retention: %s is not a party of this node: %s", me, e.msg);
         return;
     }
     struct wait w = {.done = false};
@@ -288,8 +288,8 @@ static void destroy_case(struct cy_expiry *x, const json_t *d)
     pthread_cond_destroy(&w.cv);
     pthread_mutex_destroy(&w.mu);
     if (w.code) {
-        fprintf(stderr, "comity node: retention: case %s: the destruction record was refused: "
-                        "%s\n", cid, w.msg);
+        cy_log(CY_LOG_ERROR, "retention.record_refused", (cy_log_kv[]){CY_KV_S("case", cid)}, 1,
+               "retention: case %s: the destruction record was refused: %s", cid, w.msg);
         return;
     }
     /* the record is stored: now the files */
@@ -299,13 +299,17 @@ static void destroy_case(struct cy_expiry *x, const json_t *d)
         const char *h = json_string_value(json_object_get(f, "sha256"));
         comity_err drc = cy_files_destroy(node->files, h, &e);
         if (drc && drc != COMITY_ERR_NOTFOUND)
-            fprintf(stderr, "comity node: retention: case %s: file %s not destroyed (the next "
-                            "run tries again): %s\n", cid, h, e.msg);
+            cy_log(CY_LOG_WARN, "retention.file_kept",
+                   (cy_log_kv[]){CY_KV_S("case", cid), CY_KV_S("sha256", h)}, 2,
+                   "retention: case %s: file %s not destroyed (the next run tries again): %s",
+                   cid, h, e.msg);
         else
             gone++;
     }
-    fprintf(stderr, "comity node: retention: case %s: %zu file(s) destroyed under %s\n", cid,
-            gone, json_string_value(json_object_get(d, "rule")));
+    const char *rule = json_string_value(json_object_get(d, "rule"));
+    cy_log(CY_LOG_INFO, "retention.destroyed",
+           (cy_log_kv[]){CY_KV_S("case", cid), CY_KV_N("files", gone), CY_KV_S("rule", rule)}, 3,
+           "retention: case %s: %zu file(s) destroyed under %s", cid, gone, rule);
 }
 
 /* One pass: what is due now, each case in turn; then what a crash left. */
@@ -324,7 +328,8 @@ static void run_once(struct cy_expiry *x)
     json_t *j = rc ? NULL : json_loads(json, 0, NULL);
     comity_free(json);
     if (!j) {
-        fprintf(stderr, "comity node: retention: %s\n", rc ? e.msg : "out of memory");
+        cy_log(CY_LOG_ERROR, "retention.failed", NULL, 0, "retention: %s",
+               rc ? e.msg : "out of memory");
         return;
     }
     size_t i;
@@ -340,8 +345,10 @@ static void run_once(struct cy_expiry *x)
     json_array_foreach(json_object_get(j, "leftover"), i, d) {
         comity_err drc = cy_files_destroy(x->node->files, json_string_value(d), &e);
         if (drc && drc != COMITY_ERR_NOTFOUND)
-            fprintf(stderr, "comity node: retention: file %s (recorded destroyed) not "
-                            "destroyed: %s\n", json_string_value(d), e.msg);
+            cy_log(CY_LOG_WARN, "retention.file_kept",
+                   (cy_log_kv[]){CY_KV_S("sha256", json_string_value(d))}, 1,
+                   "retention: file %s (recorded destroyed) not destroyed: %s",
+                   json_string_value(d), e.msg);
     }
     json_decref(j);
 }

@@ -11,12 +11,25 @@
  *   comity_log_checkpoint_age_seconds                    since the file changed
  *   comity_store_probe_seconds                           one store read, timed
  *   comity_peer_lag_entries{peer=...}, comity_peer_lag_seconds{peer=...}
+ *   comity_store_bytes                                   the store's size on disk
+ *   comity_http_requests_total{route=...,status=...}     answers since start
+ *   comity_intake_seconds                                histogram of record posts
+ *
+ * The last two are counted as requests are answered (serve.c calls
+ * cy_metrics_answered and cy_metrics_intake): relaxed atomic counters, no
+ * lock, in one block allocated when the node starts.  The route label is
+ * one of a fixed set (ROUTES below), never the client's path, so that no
+ * client can grow the series; the status is the code answered (100-599),
+ * of which only those seen are written out.  The intake latency is a
+ * record post's, from its headers' arrival to its answer (the commit it
+ * waited for included): what a client sees.
  *
  * Who may read it: the operator's token (a party, a peer or an anonymous
  * client gets 403/401): the figures say how busy the node is and which
  * rules refuse, which is the operator's business.  A scraper is given the
  * operator's token (or a reverse proxy on loopback adds it).
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +39,128 @@
 #include "node/metrics.h"
 
 #define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* The route labels, by the first path segments (cy_metrics_route). */
+static const char *const ROUTES[] = {
+    "other", "/", "/v1/node", "/v1/records", "/v1/files", "/v1/framework",
+    "/v1/directory", "/v1/session", "/v1/alerts", "/v1/other", "taxii", "/log",
+    "/witness", "/metrics", "/federation", "web",
+};
+#define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
+enum { R_OTHER, R_ROOT, R_NODE, R_RECORDS, R_FILES, R_FRAMEWORK, R_DIRECTORY, R_SESSION,
+       R_ALERTS, R_V1_OTHER, R_TAXII, R_LOG, R_WITNESS, R_METRICS, R_FEDERATION, R_WEB };
+#define STATUS_MIN 100u
+#define NSTATUS 501u /* 100..599, and the last slot for anything else */
+/* The intake histogram's upper bounds in seconds (+Inf implied). */
+static const double BUCKETS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                 0.25,  0.5,    1,     2.5,  5,    10};
+#define NBUCKETS (sizeof BUCKETS / sizeof BUCKETS[0])
+
+struct cy_metrics {
+    atomic_uint_fast64_t answered[NROUTES][NSTATUS];
+    atomic_uint_fast64_t bucket[NBUCKETS + 1]; /* not cumulative; last: above all */
+    atomic_uint_fast64_t sum_us, count;
+};
+
+comity_err cy_metrics_new(cy_metrics **m, comity_error *err)
+{
+    *m = cy_calloc(1, sizeof **m); /* zeroed atomics are valid zeros */
+    return *m ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "metrics: out of memory");
+}
+
+void cy_metrics_free(cy_metrics *m)
+{
+    cy_free(m);
+}
+
+unsigned cy_metrics_route(const cy_req *r)
+{
+    if (!r)
+        return R_OTHER;
+    if (r->nseg == 0)
+        return r->node && r->node->web_dir ? R_WEB : R_ROOT;
+    const char *s0 = r->segs[0];
+    if (!strcmp(s0, "v1")) {
+        static const struct { const char *name; unsigned route; } V1[] = {
+            {"node", R_NODE}, {"records", R_RECORDS}, {"files", R_FILES},
+            {"framework", R_FRAMEWORK}, {"directory", R_DIRECTORY}, {"session", R_SESSION},
+            {"parties", R_SESSION}, {"alerts", R_ALERTS},
+        };
+        for (size_t k = 0; r->nseg >= 2 && k < sizeof V1 / sizeof V1[0]; k++)
+            if (!strcmp(r->segs[1], V1[k].name))
+                return V1[k].route;
+        return R_V1_OTHER;
+    }
+    if (!strcmp(s0, "taxii2") || (r->node && !strcmp(s0, r->node->api_root)))
+        return R_TAXII;
+    if (!strcmp(s0, "log"))
+        return R_LOG;
+    if (!strcmp(s0, "witness"))
+        return R_WITNESS;
+    if (!strcmp(s0, "metrics"))
+        return R_METRICS;
+    if (!strcmp(s0, "federation"))
+        return R_FEDERATION;
+    return r->node && r->node->web_dir ? R_WEB : R_OTHER;
+}
+
+void cy_metrics_answered(cy_metrics *m, unsigned route, unsigned status)
+{
+    if (!m)
+        return;
+    unsigned k = status >= STATUS_MIN && status < STATUS_MIN + NSTATUS - 1 ? status - STATUS_MIN
+                                                                          : NSTATUS - 1;
+    atomic_fetch_add_explicit(&m->answered[route < NROUTES ? route : R_OTHER][k], 1,
+                              memory_order_relaxed);
+}
+
+void cy_metrics_intake(cy_metrics *m, double seconds)
+{
+    if (!m)
+        return;
+    size_t k = 0;
+    while (k < NBUCKETS && seconds > BUCKETS[k])
+        k++;
+    atomic_fetch_add_explicit(&m->bucket[k], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->sum_us, (uint_fast64_t)(seconds * 1e6 + 0.5),
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
+}
+
+/* The answers and the intake histogram, as counted so far. */
+static void counted(const cy_metrics *m, cy_buf *b)
+{
+    cy_buf_puts(b, "# HELP comity_http_requests_total Requests answered since the node started,"
+                   " by route and status.\n# TYPE comity_http_requests_total counter\n");
+    for (size_t r = 0; r < NROUTES; r++)
+        for (size_t k = 0; k < NSTATUS; k++) {
+            uint64_t n = atomic_load_explicit(&m->answered[r][k], memory_order_relaxed);
+            if (!n)
+                continue;
+            cy_buf_printf(b, "comity_http_requests_total{route=\"%s\",status=\"", ROUTES[r]);
+            if (k == NSTATUS - 1)
+                cy_buf_puts(b, "other");
+            else
+                cy_buf_printf(b, "%zu", k + STATUS_MIN);
+            cy_buf_printf(b, "\"} %llu\n", (unsigned long long)n);
+        }
+    cy_buf_puts(b, "# HELP comity_intake_seconds Record posts, from their headers' arrival to"
+                   " their answer.\n# TYPE comity_intake_seconds histogram\n");
+    uint64_t cum = 0;
+    for (size_t k = 0; k <= NBUCKETS; k++) {
+        cum += atomic_load_explicit(&m->bucket[k], memory_order_relaxed);
+        if (k < NBUCKETS)
+            cy_buf_printf(b, "comity_intake_seconds_bucket{le=\"%g\"} %llu\n", BUCKETS[k],
+                          (unsigned long long)cum);
+        else
+            cy_buf_printf(b, "comity_intake_seconds_bucket{le=\"+Inf\"} %llu\n",
+                          (unsigned long long)cum);
+    }
+    /* the count is the +Inf bucket's (read once, so that they agree) */
+    cy_buf_printf(b, "comity_intake_seconds_sum %.6f\ncomity_intake_seconds_count %llu\n",
+                  (double)atomic_load_explicit(&m->sum_us, memory_order_relaxed) / 1e6,
+                  (unsigned long long)cum);
+}
 
 /* A label value with \, " and newlines escaped (the format's rule). */
 static void label(cy_buf *b, const char *v)
@@ -154,7 +289,15 @@ void cy_metrics_handle(cy_req *r, cy_resp *w)
                      "# HELP comity_store_up 1 when that read succeeded.\n"
                      "# TYPE comity_store_up gauge\ncomity_store_up %d\n",
                   secs, rc == COMITY_OK ? 1 : 0);
+    uint64_t bytes = 0;
+    if (cy_store_size_bytes(node->store, &bytes, NULL) == COMITY_OK)
+        cy_buf_printf(b, "# HELP comity_store_bytes The store's size on disk (SQLite: its"
+                         " database file; PostgreSQL: the node's tables and indexes).\n"
+                         "# TYPE comity_store_bytes gauge\ncomity_store_bytes %llu\n",
+                      (unsigned long long)bytes);
     peers(node, b);
+    if (node->metrics)
+        counted(node->metrics, b);
     w->status = 200;
     w->ctype = METRICS_CTYPE;
     w->cache = "no-store";

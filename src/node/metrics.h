@@ -9,4 +9,19 @@
 
 void cy_metrics_handle(cy_req *r, cy_resp *w);
 
+/* The counters /metrics reads that the server feeds (serve.c): answers
+ * by route and status, and the intake latency histogram.  Lock-free
+ * (relaxed atomics): any worker thread counts at once. */
+typedef struct cy_metrics cy_metrics;
+/* OUT *m: a zeroed set, freed by cy_metrics_free (NULL tolerated). */
+comity_err cy_metrics_new(cy_metrics **m, comity_error *err);
+void cy_metrics_free(cy_metrics *m);
+/* The route label of a request (a fixed set, never the client's path):
+ * an index for cy_metrics_answered.  r may be NULL ("other"). */
+unsigned cy_metrics_route(const cy_req *r);
+/* One answer given: its route and HTTP status (100-599; else "other"). */
+void cy_metrics_answered(cy_metrics *m, unsigned route, unsigned status);
+/* A record post answered after `seconds` from its headers' arrival. */
+void cy_metrics_intake(cy_metrics *m, double seconds);
+
 #endif

@@ -74,6 +74,7 @@ struct comity_node {
     cy_sync *sync;            /* federation pullers (src/sync/), while serving */
     struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
     struct cy_corr_live *corr; /* the correlation index (src/correlate/live.c), while serving */
+    struct cy_metrics *metrics; /* answers counted for /metrics (metrics.c), while serving */
 };
 
 /* The node's store location: `given` (init's --store) when set, else

@@ -349,6 +349,7 @@ struct conn_state {
     size_t body_cap; /* this request's body cap (on_headers) */
     bool too_big;
     time_t started;  /* when the request's headers were complete */
+    struct timespec t0; /* the same, on the monotonic clock (the intake histogram) */
     bool anon;       /* the principal, from the headers (on_headers) */
     cy_principal who;
     void *parked;    /* a handler's parked work (cy_resp.park), and its ops */
@@ -415,6 +416,7 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ok = MHD_queue_response(c, w->status, resp);
     MHD_destroy_response(resp);
+    cy_metrics_answered(node->metrics, cy_metrics_route(r), w->status);
     if (node->opts.access_log) {
         /* the decoded path may hold control bytes: never let it forge lines */
         char url[256];
@@ -422,8 +424,15 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
         for (char *p = url; *p; p++)
             if ((unsigned char)*p < 0x20 || *p == 0x7f)
                 *p = '?';
-        fprintf(stderr, "%s %s %s %u %zu\n", r && !r->anon && r->who.name[0] ? r->who.name : "-",
-                r ? r->method : "?", url, w->status, len);
+        const char *who = r && !r->anon && r->who.name[0] ? r->who.name : "-";
+        const char *m = r ? r->method : "?";
+        if (cy_log_is_json())
+            cy_log(CY_LOG_INFO, "http.request",
+                   (cy_log_kv[]){CY_KV_S("who", who), CY_KV_S("method", m), CY_KV_S("path", url),
+                                 CY_KV_N("status", w->status), CY_KV_N("bytes", len)},
+                   5, "%s %s %u", m, url, w->status);
+        else
+            fprintf(stderr, "%s %s %s %u %zu\n", who, m, url, w->status, len);
     }
     return ok;
 }
@@ -573,6 +582,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!cs)
             return MHD_NO;
         cs->started = time(NULL);
+        clock_gettime(CLOCK_MONOTONIC, &cs->t0);
         *state = cs;
         cy_conns_request_began(conn_entry(c)); /* the header deadline stops */
         cy_req r = {.node = node, .conn = c, .method = method, .url = url};
@@ -644,6 +654,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
     }
     enum MHD_Result ok = send_resp(node, c, &r, &w, false);
+    if (!strcmp(r.method, "POST") && r.nseg == 2 && !strcmp(r.segs[0], "v1") &&
+        !strcmp(r.segs[1], "records")) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        cy_metrics_intake(node->metrics, (double)(t1.tv_sec - cs->t0.tv_sec) +
+                                             (double)(t1.tv_nsec - cs->t0.tv_nsec) / 1e9);
+    }
     cy_buf_free(&w.body);
     cy_arena_free(&r.arena);
     sodium_memzero(&r.who, sizeof r.who);
@@ -762,6 +779,8 @@ static void unstart(comity_node *node)
     node->sync = NULL;
     cy_conns_free(node->conns);
     node->conns = NULL;
+    cy_metrics_free(node->metrics);
+    node->metrics = NULL;
     cy_alerts_stop(node);
     cy_expiry_stop(node);
     cy_node_files_stop(node);
@@ -884,7 +903,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
      * destroys through the file store; e-mail alerts (alerts.c): on the
      * framework's state, beside intake */
     if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_expiry_start(node, &table, err)) ||
-        (rc = cy_alerts_start(node, err)) || (rc = cy_conns_new(&limits, &node->conns, err))) {
+        (rc = cy_alerts_start(node, err)) || (rc = cy_conns_new(&limits, &node->conns, err)) ||
+        (rc = cy_metrics_new(&node->metrics, err))) {
         unstart(node);
         return rc;
     }

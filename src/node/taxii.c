@@ -953,9 +953,11 @@ static void object(cy_req *r, cy_resp *w, bool versions)
             orc = cy_stix_owner_allows(orc ? NULL : owner, r->anon ? "" : r->who.name, op,
                                        CY_STIX_DELETE, &e);
             if (!orc && op && strcmp(owner, r->who.name))
-                fprintf(stderr, "comity node: operator %s deletes %s (posted by %s) from "
-                                "collection %s\n",
-                        r->who.name, oid, owner[0] ? owner : "an unknown party", c.id);
+                cy_log(CY_LOG_INFO, "taxii.operator_delete",
+                       (cy_log_kv[]){CY_KV_S("operator", r->who.name), CY_KV_S("object", oid),
+                                     CY_KV_S("owner", owner), CY_KV_S("collection", c.id)},
+                       4, "operator %s deletes %s (posted by %s) from collection %s",
+                       r->who.name, oid, owner[0] ? owner : "an unknown party", c.id);
         }
         if (orc) {
             cy_resp_error(r, w, true, 403, "forbidden", "%s", e.msg);

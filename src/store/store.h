@@ -240,6 +240,7 @@ typedef struct cy_store_ops {
                              char owner[COMITY_PARTY_MAX + 1], comity_error *err);
     comity_err (*object_owner)(void *impl, int64_t coll, const char *id,
                                char owner[COMITY_PARTY_MAX + 1], comity_error *err);
+    comity_err (*size_bytes)(void *impl, uint64_t *bytes, comity_error *err);
 } cy_store_ops;
 
 struct cy_record_ops;
@@ -291,6 +292,15 @@ static inline comity_err cy_store_meta_get(comity_store *st, const char *key, ch
                                            comity_error *err)
 {
     return st->ops->meta_get(st->impl, key, val, err);
+}
+/* The bytes the store takes on its disk (OUT *bytes): SQLite, the pages
+ * of its database file (the WAL not counted); PostgreSQL, the node's
+ * tables with their indexes and TOAST in the connection's schema.  For
+ * the operator (/metrics), read when asked. */
+static inline comity_err cy_store_size_bytes(comity_store *st, uint64_t *bytes,
+                                             comity_error *err)
+{
+    return st->ops->size_bytes(st->impl, bytes, err);
 }
 /* Sets (inserts or replaces) a setting; durable on return. */
 static inline comity_err cy_store_meta_set(comity_store *st, const char *key,

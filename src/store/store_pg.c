@@ -723,6 +723,24 @@ static comity_err pg_meta_get(void *impl, const char *key, char **val, comity_er
     return rc;
 }
 
+static comity_err pg_size_bytes(void *impl, uint64_t *bytes, comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint"
+                               " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                               " WHERE n.nspname = current_schema() AND c.relkind = 'r'",
+                         &a, &r, "reading the store's size", NULL, err);
+    a_free(&a);
+    if (!rc && PQntuples(r) == 1)
+        *bytes = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    else if (!rc)
+        rc = cy_fail(err, COMITY_ERR_DB, "store: no size from the server");
+    PQclear(r);
+    return rc;
+}
+
 static comity_err pg_meta_set(void *impl, const char *key, const char *val, comity_error *err)
 {
     struct args a;
@@ -1557,6 +1575,7 @@ static const cy_store_ops PG_OPS = {
     .status_put = pg_status_put,
     .status_get = pg_status_get,
     .object_owner = pg_object_owner,
+    .size_bytes = pg_size_bytes,
 };
 
 /* ======================================================================== */

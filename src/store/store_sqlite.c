@@ -625,6 +625,22 @@ static comity_err sq_meta_get(void *impl, const char *key, char **val, comity_er
     return frame_done(&f, rc);
 }
 
+static comity_err sq_size_bytes(void *impl, uint64_t *bytes, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT page_count * page_size"
+                                         " FROM pragma_page_count(), pragma_page_size()",
+                               false, err);
+    if (rc)
+        return rc;
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW)
+        *bytes = (uint64_t)sqlite3_column_int64(f.st, 0);
+    else
+        rc = frame_check(&f, s, "reading the store's size", err);
+    return frame_done(&f, rc);
+}
+
 static comity_err sq_meta_set(void *impl, const char *key, const char *val, comity_error *err)
 {
     struct frame f;
@@ -1728,6 +1744,7 @@ static const cy_store_ops SQLITE_OPS = {
     .status_put = sq_status_put,
     .status_get = sq_status_get,
     .object_owner = sq_object_owner,
+    .size_bytes = sq_size_bytes,
 };
 
 /* The store's schema (sqlite/db.h): MIGRATIONS[k] takes it from version

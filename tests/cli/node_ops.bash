@@ -29,6 +29,49 @@ grep -q "^PROBLEM keys .*witness.key is open to group" doc.txt && grep -q "do: c
   ok "doctor: names the key and what to do" || bad "doctor said: $(cat doc.txt)"
 chmod 600 "$D/witness.key"
 
+# doctor and peers: one in step, one whose clock is 10 minutes ahead (a
+# stand-in serving a real node's checkpoint with its Date moved), one
+# that does not answer; each peer is another node's log key
+fake_peer() { # fake_peer DIR SKEW: serves DIR/log/checkpoint, prints its port
+  python3 -u - "$1" "$2" <<'PY' &
+import http.server, sys, time, email.utils
+d, skew = sys.argv[1], int(sys.argv[2])
+class H(http.server.BaseHTTPRequestHandler):
+    def date_time_string(self, t=None):
+        return email.utils.formatdate(time.time() + skew, usegmt=True)
+    def do_GET(self):
+        body = open(d + "/log/checkpoint", "rb").read()
+        self.send_response(200); self.send_header("Content-Length", str(len(body)))
+        self.end_headers(); self.wfile.write(body)
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+}
+for p in p1 p2 p3; do
+  "$C" init "$T/$p" --origin "$p.ops.example/node" >"$T/$p.out"
+  eval "${p}vk=\$(sed -n 's/^node key (signs its log): //p' \"\$T/$p.out\")"
+done
+fake_peer "$T/p1" 0 >p1.port; P1PID=$!
+fake_peer "$T/p2" 600 >p2.port; P2PID=$!
+for _ in $(seq 50); do [ -s p1.port ] && [ -s p2.port ] && break; sleep 0.1; done
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$C" peer add "$D" "http://127.0.0.1:$(cat p1.port)" --log-vkey "$p1vk" >/dev/null
+"$C" peer add "$D" "http://127.0.0.1:$(cat p2.port)" --log-vkey "$p2vk" >/dev/null
+"$C" peer add "$D" "http://127.0.0.1:$dead" --log-vkey "$p3vk" >/dev/null
+rc=0; "$C" doctor "$D" >doc.txt 2>&1 || rc=$?
+kill "$P1PID" "$P2PID"; wait "$P1PID" "$P2PID" 2>/dev/null || true
+check "doctor: a peer's clock 10 minutes off is a problem (exit 1)" 1 "$rc"
+grep -q '^ok *peers *p1.ops.example/node reachable, checkpoint of 0 entries verifies, clock [+-][01] s' doc.txt &&
+  ok "doctor: a peer in step, its checkpoint verified" || bad "doctor said: $(cat doc.txt)"
+grep -q '^PROBLEM peers *p2.ops.example/node.s clock is +\(599\|600\|601\) s from this machine' doc.txt &&
+  grep -A1 'p2.ops.example/node.s clock' doc.txt | grep -q 'do: keep both clocks on NTP' &&
+  ok "doctor: the skewed peer's clock, and what to do" || bad "doctor said: $(cat doc.txt)"
+grep -q "^WARN *peers *p3.ops.example/node at http://127.0.0.1:$dead/log/checkpoint cannot be reached" doc.txt &&
+  ok "doctor: the peer that does not answer" || bad "doctor said: $(cat doc.txt)"
+for p in p1 p2 p3; do "$C" peer remove "$D" "$p.ops.example/node" >/dev/null; done
+
 "$C" keygen --party ops.mofa --out a.key >/dev/null 2>&1
 TA=$("$C" party add "$D" ops.mofa --vkey "$("$C" key show a.key | cut -d' ' -f1)" \
   --recipient "$("$C" key show a.key | cut -d' ' -f2)" | sed -n 's/^token (shown once): //p')
@@ -69,6 +112,24 @@ check "/metrics: the log's size" $((N1 + N2)) "$(m comity_log_size)"
 check "/metrics: nothing queued" 0 "$(m 'comity_intake_queue{stage="inflight"}')"
 check "/metrics: the store answers" 1 "$(m comity_store_up)"
 grep -q '^# TYPE comity_records_refused_total counter$' "$T/body" && ok "/metrics: typed" || bad "/metrics: $(head -5 "$T/body")"
+# the series counted as requests are answered (a series name holds / here)
+mm() { awk -v k="$1" '$1 == k { print $2 }' "$T/body"; }
+check "/metrics: record posts answered 201" $((N1 + N2)) \
+  "$(mm 'comity_http_requests_total{route="/v1/records",status="201"}')"
+check "/metrics: the refused post answered 400" 1 \
+  "$(mm 'comity_http_requests_total{route="/v1/records",status="400"}')"
+check "/metrics: its own 401 and 403 counted" "1 1" \
+  "$(mm 'comity_http_requests_total{route="/metrics",status="401"}') $(mm 'comity_http_requests_total{route="/metrics",status="403"}')"
+check "/metrics: every record post in the intake histogram" $((N1 + N2 + 1)) \
+  "$(mm comity_intake_seconds_count)"
+check "/metrics: the histogram's +Inf bucket is its count" "$(mm comity_intake_seconds_count)" \
+  "$(mm 'comity_intake_seconds_bucket{le="+Inf"}')"
+grep -q '^# TYPE comity_intake_seconds histogram$' "$T/body" && ok "/metrics: a histogram" ||
+  bad "/metrics: no histogram"
+awk '/^comity_intake_seconds_bucket/ { if ($2 < last) bad = 1; last = $2 } END { exit bad }' "$T/body" &&
+  ok "/metrics: buckets cumulative" || bad "/metrics: buckets not cumulative"
+sb=$(mm comity_store_bytes)
+[ -n "$sb" ] && [ "$sb" -gt 0 ] && ok "/metrics: the store's size ($sb bytes)" || bad "/metrics: store bytes '$sb'"
 stop_node && ok "clean stop" || bad "stop"
 
 # restore: refusals first
@@ -93,7 +154,7 @@ check "restore" 0 "$rc"
 grep -q "log audits clean" r.txt && ok "restore: the log audited" || bad "restore said: $(cat r.txt)"
 "$C" doctor "$R" --quiet >doc.txt 2>&1 && ok "doctor: the restored node has no problem" ||
   bad "doctor on the restored node: $(cat doc.txt)"
-serve "$R" --insecure-http
+serve "$R" --insecure-http --log-json --access-log
 req GET "/v1/records?limit=1000" -H "Authorization: Token $TA" >/dev/null
 jq -r '.records[].id' "$T/body" | sort >got.txt
 check "every record acknowledged before the backup is restored" "" \
@@ -107,6 +168,19 @@ check "restored records at the log indexes 0..n-1" "$(seq 0 $((n - 1)) | tr '\n'
 echo '{"n":"after"}' | "$C" record sign --key a.key --type note --tlp clear >after.json
 check "the restored node takes a new record" 201 "$(post after.json after.out)"
 stop_node && ok "clean stop of the restored node" || bad "stop"
+# --log-json: every stderr line one JSON object, time level event msg first
+jq -e -s 'length > 0 and all(.[]; (keys_unsorted[0:4] == ["time","level","event","msg"])
+  and (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z$"))
+  and (.level | IN("info","warn","error")))' "$T/serve.err" >/dev/null &&
+  ok "--log-json: each line a JSON object (time, level, event, msg)" ||
+  bad "--log-json: $(head -3 "$T/serve.err")"
+check "--log-json: the new record's post, with its fields" 1 \
+  "$(jq -c 'select(.event == "http.request" and .method == "POST" and .path == "/v1/records"
+    and .status == 201 and .who == "ops.mofa" and (.bytes | type) == "number")' "$T/serve.err" | wc -l)"
+check "--log-json: the restart's check against the log, counted" "$n" \
+  "$(jq -r 'select(.event == "intake.rechecked") | .checked + 0' "$T/serve.err" | head -1)"
+jq -e -s 'any(.[]; .event == "serve.stopping" and .msg == "SIGTERM: finishing open requests, then stopping")' \
+  "$T/serve.err" >/dev/null && ok "--log-json: comity serve's own lines too" || bad "no serve.stopping line"
 rc=0; "$C" log audit "$R/log" --vkey "$LOGVK" >audit.txt 2>&1 || rc=$?
 check "the restored node's log audits clean" 0 "$rc"
 check "its size: every restored record and the new one" $((n + 1)) \
