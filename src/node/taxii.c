@@ -843,13 +843,24 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                                      &se)) {
         free(text);
         json_decref(st);
-        cy_resp_error(r, w, true, 500, "store error", "%s", rc ? e.msg : se.msg);
+        /* a store that cannot write now is 503, so the client posts again
+         * (objects stored before the status failed are then "already
+         * present") */
+        comity_err code = rc ? e.code : se.code ? se.code : COMITY_ERR_NOMEM;
+        if (rc)
+            cy_resp_error(r, w, true, cy_resp_store_status(code), "store error",
+                          "nothing was stored: %s", e.msg);
+        else
+            cy_resp_error(r, w, true, cy_resp_store_status(code), "store error",
+                          "the objects were stored, their status resource was not: %s",
+                          se.code ? se.msg : "out of memory");
         return;
     }
     json_decref(st);
     if (rc) {
         free(text);
-        cy_resp_error(r, w, true, 500, "store error", "nothing was stored: %s", e.msg);
+        cy_resp_error(r, w, true, cy_resp_store_status(e.code), "store error",
+                      "nothing was stored: %s", e.msg);
         return;
     }
     /* the text just stored is the answer: serialised once */
