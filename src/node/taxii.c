@@ -32,7 +32,10 @@
  * answer is 202 with a status resource that is already "complete" and
  * lists each refused object with its reason.  When no object of a
  * non-empty envelope can be stored (e.g. all are STIX 2.0), the answer is
- * 422 with the reasons in the error's details.
+ * 422 with the reasons in the error's details.  A store that cannot write
+ * now (a full disk, an I/O error, a lost database server: COMITY_ERR_IO)
+ * is 503 and nothing of the envelope is stored (cy_resp_store_status);
+ * the client posts it again.
  */
 #include <inttypes.h>
 #include <stdarg.h>
