@@ -818,9 +818,11 @@ static void set_fatal(comity_log *log, const comity_error *e)
 {
     pthread_mutex_lock(&log->mu);
     if (!log->fatal.code) {
-        log->fatal = *e;
-        if (!log->fatal.code)
-            log->fatal.code = COMITY_ERR_INTERNAL;
+        /* every later call answers this, also once its cause is gone (a
+         * disk with space again): say what the way out is */
+        log->fatal.code = e->code ? e->code : COMITY_ERR_INTERNAL;
+        snprintf(log->fatal.msg, sizeof log->fatal.msg,
+                 "%.190s (the log stopped: restart the node once this is fixed)", e->msg);
     }
     log->committing = false;
     pthread_cond_broadcast(&log->done);
