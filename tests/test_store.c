@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "record/visible.h"
+#include "sqlite/db.h"
 #include "stix/wrapper.h"
 #include "store/store.h"
 #include "util/testutil.h"
@@ -1199,6 +1200,33 @@ static void test_threads(void **state)
     comity_store_close(st);
 }
 
+/* A full disk or a failed write is COMITY_ERR_IO ("cannot store now": the
+ * node answers 503), not COMITY_ERR_DB (a bug: 500).  The disk is made
+ * full by max_page_count, which makes SQLite fail as on ENOSPC
+ * (SQLITE_FULL). */
+static void test_full_is_io(void **state)
+{
+    (void)state;
+    ON_SQLITE_ONLY();
+    char f[1400];
+    snprintf(f, sizeof f, "%s/full.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(b); PRAGMA max_page_count=3", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    int rc = sqlite3_exec(db, "INSERT INTO t VALUES(zeroblob(100000))", NULL, NULL, NULL);
+    assert_int_equal(rc & 0xff, SQLITE_FULL);
+    comity_error e = {0};
+    assert_int_equal(cy_sqlite_fail(db, "store: adding", &e), COMITY_ERR_IO);
+    assert_non_null(strstr(e.msg, "store: adding: database or disk is full"));
+    /* a statement that is wrong stays a DB error */
+    assert_int_not_equal(sqlite3_exec(db, "INSERT INTO nothing VALUES(1)", NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(cy_sqlite_fail(db, "store: adding", &e), COMITY_ERR_DB);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     int skip_all = tu_store_skip();
@@ -1222,6 +1250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_records_add_many_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_visibility_compiled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_is_io, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_objects_4_to_5, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

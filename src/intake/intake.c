@@ -745,7 +745,9 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         size_t at = m++; /* ids[at] is this item's id */
         const char *id = it->in.id, *digest = it->in.digest;
         if (frc) {
-            fail(it, "store", e.code ? e.code : COMITY_ERR_DB, false, "%s", e.msg);
+            /* retry (503) when the store cannot answer now */
+            fail(it, "store", e.code ? e.code : COMITY_ERR_DB,
+                 e.code == COMITY_ERR_IO || e.code == COMITY_ERR_LOCKED, "%s", e.msg);
             continue;
         }
         if (stored[at]) {

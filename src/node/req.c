@@ -129,4 +129,9 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
         w->www_auth = true;
 }
 
+unsigned cy_resp_store_status(comity_err code)
+{
+    return code == COMITY_ERR_IO || code == COMITY_ERR_LOCKED ? 503 : 500;
+}
+
 void cy_req_resume(struct MHD_Connection *conn) { MHD_resume_connection(conn); }

@@ -88,6 +88,11 @@ void cy_resp_error(cy_req *r, cy_resp *w, bool taxii, unsigned status, const cha
  * credentials. */
 void cy_resp_rule(cy_req *r, cy_resp *w, unsigned status, const char *title, const char *rule,
                   const char *fmt, ...) CY_PRINTF(6, 7);
+/* The HTTP status of a store or log failure of code `code`: 503 when the
+ * node cannot store now and a retry may succeed (COMITY_ERR_IO: a file,
+ * the disk or the database server failed; COMITY_ERR_LOCKED: another
+ * writer), 500 otherwise (COMITY_ERR_DB, _INTERNAL: a bug). */
+unsigned cy_resp_store_status(comity_err code);
 /* Sets a JSON body from a jansson value (steals the reference). */
 void cy_resp_json(cy_req *r, cy_resp *w, unsigned status, const char *ctype, json_t *v);
 

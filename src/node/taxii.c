@@ -32,7 +32,10 @@
  * answer is 202 with a status resource that is already "complete" and
  * lists each refused object with its reason.  When no object of a
  * non-empty envelope can be stored (e.g. all are STIX 2.0), the answer is
- * 422 with the reasons in the error's details.
+ * 422 with the reasons in the error's details.  A store that cannot write
+ * now (a full disk, an I/O error, a lost database server: COMITY_ERR_IO)
+ * is 503 and nothing of the envelope is stored (cy_resp_store_status);
+ * the client posts it again.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -843,13 +846,24 @@ static void add_objects(cy_req *r, cy_resp *w, const cy_collection *c)
                                      &se)) {
         free(text);
         json_decref(st);
-        cy_resp_error(r, w, true, 500, "store error", "%s", rc ? e.msg : se.msg);
+        /* a store that cannot write now is 503, so the client posts again
+         * (objects stored before the status failed are then "already
+         * present") */
+        comity_err code = rc ? e.code : se.code ? se.code : COMITY_ERR_NOMEM;
+        if (rc)
+            cy_resp_error(r, w, true, cy_resp_store_status(code), "store error",
+                          "nothing was stored: %s", e.msg);
+        else
+            cy_resp_error(r, w, true, cy_resp_store_status(code), "store error",
+                          "the objects were stored, their status resource was not: %s",
+                          se.code ? se.msg : "out of memory");
         return;
     }
     json_decref(st);
     if (rc) {
         free(text);
-        cy_resp_error(r, w, true, 500, "store error", "nothing was stored: %s", e.msg);
+        cy_resp_error(r, w, true, cy_resp_store_status(e.code), "store error",
+                      "nothing was stored: %s", e.msg);
         return;
     }
     /* the text just stored is the answer: serialised once */

@@ -51,8 +51,14 @@ comity_err cy_pg_fail(PGconn *c, const PGresult *r, const char *what, comity_err
     comity_err code = !strcmp(st, "55P03") || !strcmp(st, "40P01") || !strcmp(st, "40001")
                           ? COMITY_ERR_LOCKED
                           : COMITY_ERR_DB;
+    /* the server's disk or files failed, not the statement: class 53
+     * (insufficient resources: disk_full 53100, out_of_memory,
+     * too_many_connections), 58030 io_error, or the connection lost (the
+     * node answers 503, "cannot store now", rather than 500) */
+    if (!strncmp(st, "53", 2) || !strcmp(st, "58030"))
+        code = COMITY_ERR_IO;
     if (c && PQstatus(c) == CONNECTION_BAD)
-        return cy_fail(err, code, "%s: connection to PostgreSQL lost: %s", what, msg);
+        return cy_fail(err, COMITY_ERR_IO, "%s: connection to PostgreSQL lost: %s", what, msg);
     return cy_fail(err, code, "%s: %s%s%s", what, msg, *detail ? " " : "", detail);
 }
 

@@ -75,7 +75,9 @@ comity_err cy_pg_exec(PGconn *c, const char *sql, const char *what, comity_error
 
 /* The comity error for a failed call (r may be NULL: then the
  * connection's message): COMITY_ERR_LOCKED for a lock wait that timed out,
- * a deadlock or a serialization failure; COMITY_ERR_DB otherwise.  The
+ * a deadlock or a serialization failure; COMITY_ERR_IO for a full disk or
+ * another shortage of the server's (SQLSTATE class 53), an I/O error
+ * (58030) or a lost connection; COMITY_ERR_DB otherwise.  The
  * message names `what`, then PostgreSQL's message and detail. */
 comity_err cy_pg_fail(PGconn *c, const PGresult *r, const char *what, comity_error *err);
 

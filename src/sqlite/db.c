@@ -11,6 +11,10 @@ comity_err cy_sqlite_fail(sqlite3 *db, const char *what, comity_error *err)
     const char *msg = db ? sqlite3_errmsg(db) : "no database";
     if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
         return cy_fail(err, COMITY_ERR_LOCKED, "%s: %s", what, msg);
+    /* the file failed, not the statement: an I/O error or a full disk
+     * (the node answers 503, "cannot store now", rather than 500) */
+    if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL)
+        return cy_fail(err, COMITY_ERR_IO, "%s: %s", what, msg);
     return cy_fail(err, COMITY_ERR_DB, "%s: %s", what, msg);
 }
 

@@ -67,7 +67,8 @@ comity_err cy_sqlite_migrate(sqlite3 *db, const cy_sqlite_schema *s, int *was,
 comity_err cy_sqlite_exec(sqlite3 *db, const char *sql, const char *what, comity_error *err);
 
 /* The comity error for a failed SQLite call on db: COMITY_ERR_LOCKED for
- * BUSY / LOCKED, COMITY_ERR_DB otherwise; the message names `what`. */
+ * BUSY / LOCKED, COMITY_ERR_IO for an I/O error or a full disk (IOERR,
+ * FULL), COMITY_ERR_DB otherwise; the message names `what`. */
 comity_err cy_sqlite_fail(sqlite3 *db, const char *what, comity_error *err);
 
 /* PRAGMA user_version of db, or -1 when it cannot be read. */

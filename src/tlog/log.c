@@ -29,7 +29,9 @@
  * redoing it rewrites identical files) or the new size with every tile in
  * place; reopening finishes the job.  A tile file that exists with other
  * content than the sequencer computes is never overwritten: that is a second
- * writer or corruption, and the sequencer stops.
+ * writer or corruption, and the sequencer stops.  (Opened REPLAYABLE, the
+ * entries past the committed size may come back other than they were, so
+ * a tile left there by an interrupted integration is replaced: fb_write.)
  *
  * Threads.  `mu` guards the staging buffer, the counters and the published
  * checkpoint; `cmt` serialises commits (so batches reach SQLite in index
@@ -338,11 +340,22 @@ static comity_err fb_write(comity_log *log, struct fbatch *fb, const char *path,
         bool same = !rc && olen == len && memcmp(old, data, len) == 0;
         if (!rc)
             cy_free(old);
-        if (!same)
+        /* Opened REPLAYABLE, the entries past the committed size are not
+         * durable here: a crash after an integration's renames but before
+         * its commit leaves tiles holding entries the crash then took, and
+         * the caller appends others at those indexes (the node re-logs
+         * only the records it stored).  Such a tile holds an index at or
+         * past log->size (everything below is committed and rewrites the
+         * same), was never in a published checkpoint (published only after
+         * the commit), and the lock keeps out a second writer: it is
+         * replaced.  Otherwise every index a tile holds is durable, and
+         * other content is damage or another writer. */
+        if (!same && !(log->flags & COMITY_LOG_REPLAYABLE))
             return cy_fail(err, COMITY_ERR_CONFLICT,
                            "%s exists with other content: another writer, or the "
                            "log was altered; refusing to overwrite", path);
-        return fb_add(fb, path, true, err);
+        if (same)
+            return fb_add(fb, path, true, err);
     }
     comity_err rc = mkdirs_for(log->dirfd, path, err);
     if (rc)
@@ -805,9 +818,11 @@ static void set_fatal(comity_log *log, const comity_error *e)
 {
     pthread_mutex_lock(&log->mu);
     if (!log->fatal.code) {
-        log->fatal = *e;
-        if (!log->fatal.code)
-            log->fatal.code = COMITY_ERR_INTERNAL;
+        /* every later call answers this, also once its cause is gone (a
+         * disk with space again): say what the way out is */
+        log->fatal.code = e->code ? e->code : COMITY_ERR_INTERNAL;
+        snprintf(log->fatal.msg, sizeof log->fatal.msg,
+                 "%.190s (the log stopped: restart the node once this is fixed)", e->msg);
     }
     log->committing = false;
     pthread_cond_broadcast(&log->done);
