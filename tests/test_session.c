@@ -343,6 +343,14 @@ static void test_static(void **state)
     assert_int_equal(http("GET", "/.hidden.txt", NULL, NULL, false, NULL, NULL), 404);
     assert_int_equal(http("GET", "/index", NULL, NULL, false, NULL, NULL), 404);
     assert_int_equal(http("DELETE", "/index.html", NULL, NULL, false, NULL, NULL), 404);
+    /* the node's own GET paths outside /v1/ stay the node's when it serves
+     * the UI: the operator's /metrics (401 anonymous, not the file
+     * handler's 404) and the federation pull paths */
+    json_t *v = NULL;
+    assert_int_equal(http("GET", "/metrics", NULL, NULL, false, NULL, &v), 401);
+    json_decref(v);
+    assert_int_not_equal(http("GET", "/federation/collections", NULL, NULL, false, NULL, &v), 404);
+    json_decref(v);
 }
 
 /* ---- the operator's login, registration requests ---- */

@@ -296,7 +296,11 @@ static void route(cy_req *r, cy_resp *w, bool path_ok)
         return;
     }
     taxii_path = cy_taxii_owns(r); /* r->who: on_headers */
-    if (!taxii_path && cy_web_owns(r)) {
+    /* the node's own GET paths outside /v1/, /log/ and /witness/ are never
+     * the UI's files: /metrics and the federation's pull paths */
+    bool node_path = taxii_path || cy_federation_owns(r) ||
+                     (r->nseg == 1 && strcmp(r->segs[0], "metrics") == 0);
+    if (!node_path && cy_web_owns(r)) {
         cy_web_handle(r, w); /* the UI's static files (web.c) */
         return;
     }

@@ -4,9 +4,10 @@
  * named by `comity serve --web DIR`), and the security headers of every
  * answer the node gives.
  *
- * Only GET and HEAD of paths outside /v1/, /log/, /witness/ and TAXII come
- * here.  "/" is index.html.  A path maps to a file only if every segment
- * is 1-CY_WEB_SEG_MAX bytes of [A-Za-z0-9._-] not starting with '.' (so no
+ * Only GET and HEAD of paths outside /v1/, /log/, /witness/, /metrics,
+ * /federation/ and TAXII come here.  "/" is index.html.  A path maps to
+ * a file only if every segment is 1-CY_WEB_SEG_MAX bytes of [A-Za-z0-9._-]
+ * not starting with '.' (so no
  * "..", no hidden files, no encoded slashes: the router has already
  * decoded and split the path) and the last one has an extension of the
  * table below (which gives the Content-Type; anything else is 404).  The
@@ -59,7 +60,7 @@ bool cy_web_owns(cy_req *r)
     if (r->nseg == 0)
         return true;
     const char *s = r->segs[0];
-    /* the router asked TAXII first (its API root is a top-level name) */
+    /* the router asked TAXII, /metrics and the federation first (serve.c) */
     return strcmp(s, "v1") && strcmp(s, "log") && strcmp(s, "witness");
 }
 
