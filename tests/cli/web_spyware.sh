@@ -60,6 +60,6 @@ check "France's client matches the notice and asks to join" 0 "$rc"
 run pk.mofa spyware misuse open "$NOTICE" --to un.unoda --targets 3 --evidence sightings
 check "Pakistan opens the misuse case, sealed" 0 "$rc"
 CASE=$(cut -d' ' -f1 out)
-web_run spyware 120 "$NSO" "$CASE" "$YEAR"
+web_run spyware 300 "$NSO" "$CASE" "$YEAR"
 stop_node
 finish
