@@ -1729,6 +1729,13 @@ COMITY_API comity_err comity_node_roster_policy(comity_node *node, const char *t
                                                 size_t len, comity_error *err);
 COMITY_API comity_err comity_node_roster_show(comity_node *node, char **json,
                                               comity_error *err);
+/* The node's witness policy (docs/federation.md, section 8): a
+ * c2sp.org/tlog-policy text whose witness quorum every checkpoint of a
+ * peer must meet before its pullers take the records it covers; checked
+ * and kept as DIR/witness.policy.  len 0 removes it (NOTFOUND when there
+ * is none). */
+COMITY_API comity_err comity_node_witness_policy(comity_node *node, const char *text,
+                                                 size_t len, comity_error *err);
 /* Makes the node's key directory follow the roster: each office homed at
  * another node is known here as a party homed at that peer (which is
  * pinned at the URL of the office's entry); an office homed here must be

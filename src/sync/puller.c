@@ -22,6 +22,15 @@
  * every CY_SYNC_GOSSIP_MS for the equivocations it keeps and keeps those
  * that prove a split view of an origin this node follows.
  *
+ * Witnesses (docs/federation.md, section 8): with a witness policy
+ * (DIR/witness.policy, witnessed.c), a page whose checkpoint lacks the
+ * quorum is not taken: the worker asks again after CY_SYNC_WITNESS_WAIT_MS
+ * (doubling to 5 polls; a hint wakes it), and a record claiming a
+ * `created` after the witnesses' time stops the cursor like a refusal.
+ * The watcher makes this node's witness follow each peer's log; the
+ * hinter, when this node's checkpoint grows, first asks the peers'
+ * witnesses to cosign it (cosign.c), then hints.
+ *
  * Push hints (docs/federation.md, section 5): a hinter thread watches
  * this node's published checkpoint and, when it grows, POSTs
  * /federation/hint?origin=<us>&size=N to every peer (short timeouts, one
@@ -374,7 +383,8 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
 
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
-                            bool *idle, comity_error *err)
+                            const comity_policy *wpol, bool *idle, bool *unwitnessed,
+                            comity_error *err)
 {
     struct cy_sync *s = w->s;
     char coll[CY_UUID_BUF], path[CY_PEER_URL_MAX + 160];
@@ -413,6 +423,12 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     if (!rc && note_len >= CY_PEER_CKPT_MAX)
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "the checkpoint of %s is over %d bytes", p->origin,
                      CY_PEER_CKPT_MAX);
+    /* the witness quorum of this node's policy on the page's checkpoint
+     * (witnessed.c); not met yet: the page waits, nothing is taken */
+    int64_t witnessed_ms = 0;
+    if (!rc && wpol && note && pg.n > 0 &&
+        (rc = cy_witness_check(wpol, note, note_len, &witnessed_ms, err)) == COMITY_ERR_VERIFY)
+        *unwitnessed = true;
     if (rc) {
         cy_pull_page_free(&pg);
         return rc;
@@ -427,6 +443,18 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     }
     for (size_t i = 0; !rc && i < pg.n; i++) {
         subs[i] = (struct sub){&o, pg.items[i].log_index, false};
+        comity_error ce = {0};
+        if (wpol && cy_witness_created_check(pg.items[i].envelope, pg.items[i].envelope_len,
+                                             witnessed_ms, &ce) != COMITY_OK) {
+            /* refused here as intake would refuse it: the cursor stops at it */
+            pthread_mutex_lock(&o.mu);
+            o.pending -= pg.n - i; /* the rest are not submitted */
+            o.first_refused = pg.items[i].log_index;
+            snprintf(o.why, sizeof o.why, "record at index %llu refused (witnessed-time): %s",
+                     (unsigned long long)pg.items[i].log_index, ce.msg);
+            pthread_mutex_unlock(&o.mu);
+            break;
+        }
         char *env = cy_malloc(pg.items[i].envelope_len + 1);
         if (!env) {
             pthread_mutex_lock(&o.mu);
@@ -527,7 +555,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct cy_sync *s = w->s;
     pthread_setname_np(pthread_self(), "comity-pull");
-    long backoff = 0;
+    long backoff = 0, wwait = 0;
     int64_t next_gossip = 0;
     w->curl = curl_easy_init();
     if (w->curl) {
@@ -548,21 +576,37 @@ static void *worker_main(void *arg)
         if (cy_store_peer_get(s->o.store, w->origin, &p, &e) == COMITY_ERR_NOTFOUND)
             break; /* removed */
         comity_vkey *vk = NULL;
-        bool idle = false;
+        comity_policy *wpol = NULL;
+        bool idle = false, unwitnessed = false;
         comity_err rc = e.code ? e.code
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
+        if (!rc && s->o.dir)
+            rc = cy_witness_policy_load(s->o.dir, &wpol, &e);
         if (!rc && s->o.dir && cy_equiv_against(s->o.dir, p.origin))
             rc = cy_fail(&e, COMITY_ERR_CONFLICT, "split view of %s proven (equivocations/): "
                          "no more pulls from it until the operator decides", p.origin);
         if (!rc)
-            rc = pull_page(w, &p, vk, &idle, &e);
+            rc = pull_page(w, &p, vk, wpol, &idle, &unwitnessed, &e);
         comity_vkey_free(vk);
+        comity_policy_free(wpol);
         if (!e.code && s->o.dir && (idle || rc) && cy_now_ms() >= next_gossip) {
             gossip(w, &p);
             next_gossip = cy_now_ms() + CY_SYNC_GOSSIP_MS;
         }
         if (atomic_load(&s->stop))
             break;
+        if (rc && unwitnessed) {
+            /* the origin asks its witnesses after each checkpoint and hints
+             * once they answered: wait for that, shortly, not in back-off */
+            (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
+            wwait = wwait ? wwait * 2 : CY_SYNC_WITNESS_WAIT_MS;
+            if (wwait > CY_SYNC_POLL_MS * 5)
+                wwait = CY_SYNC_POLL_MS * 5;
+            if (nap_w(w, wwait))
+                break;
+            continue;
+        }
+        wwait = 0;
         if (rc) {
             (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
             backoff = backoff ? backoff * 2 : CY_SYNC_BACKOFF_MIN_MS;
@@ -602,6 +646,8 @@ static int start_one(const cy_peer *p, void *ctx)
         }
     if (!w && s->nw < CY_PEERS_MAX)
         w = &s->w[s->nw++];
+    if (w && s->o.witness) /* this node witnesses its peer's log (tlog-witness) */
+        (void)comity_witness_add_log(s->o.witness, p->vkey, NULL);
     if (w) {
         memset(w, 0, sizeof *w);
         w->s = s;
@@ -695,6 +741,9 @@ static void *hinter_main(void *arg)
     CURL *c = curl_easy_init();
     uint64_t last = 0;
     bool first = true;
+    cy_cosigner *cs = NULL;
+    int64_t next_round = 0;
+    (void)cy_cosigner_new(s->o.store, s->o.log, &cs, NULL);
     if (c) {
         curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -710,6 +759,13 @@ static void *hinter_main(void *arg)
         uint64_t size = 0;
         if (comity_log_read_checkpoint(s->o.log, NULL, NULL, &size, NULL, NULL) != COMITY_OK)
             continue;
+        /* the peers' witnesses cosign first (cosign.c), so that a hint
+         * brings pullers to a checkpoint that meets their quorum; witnesses
+         * that failed are asked again after their back-off */
+        if (cs && (size > last || cy_now_ms() >= next_round)) {
+            (void)cy_cosigner_round(cs, &s->stop);
+            next_round = cy_now_ms() + CY_COSIGN_BACKOFF_MIN_MS;
+        }
         if (first || size <= last) { /* peers pull what was there at start by themselves */
             first = false;
             last = size > last ? size : last;
@@ -721,6 +777,7 @@ static void *hinter_main(void *arg)
     }
     if (c)
         curl_easy_cleanup(c);
+    cy_cosigner_free(cs);
     return NULL;
 }
 

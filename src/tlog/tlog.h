@@ -195,6 +195,12 @@ comity_err cy_tlog_proof_format(uint64_t index, const uint8_t (*proof)[CY_HASH],
 
 /* How many logs a policy lists (a policy may list none). */
 size_t cy_policy_nlogs(const comity_policy *p);
+/* comity_policy_check, and OUT *t_min, *t_max (each may be NULL): the
+ * earliest and latest timestamps (POSIX seconds) of the cosignatures by
+ * the policy's witnesses that verified on the note (0 when none). */
+comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_t len,
+                                 comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
+                                 comity_error *err) CY_MUST_CHECK;
 
 /* ---- parse helpers shared by the text formats -------------------------- */
 
