@@ -28,8 +28,8 @@ static int equivocation(int argc, char **argv)
     else if (comity_equivocation_verify(text, len, vk, origin, &e))
         status = cli_error("peer", &e);
     else
-        printf("split view of %s proven: two checkpoints of one size, signed by its log key, "
-               "with different roots\n", origin);
+        printf("split view of %s proven: two checkpoints signed by its log key, "
+               "that no one log holds both of\n", origin);
     comity_free(text);
     comity_vkey_free(vk);
     return cli_finish(status);

@@ -1709,7 +1709,9 @@ COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *ori
 /* Checks an equivocation offline (docs/federation.md, section 9): a note,
  * signed by the node that caught it, holding two checkpoints of one
  * origin; it proves a split view when both verify under that origin's log
- * key `log`, have the same size and different roots.  OUT origin: the
+ * key `log` and either have the same size and different roots, or have
+ * different sizes and the note's hashes of the larger tree show that it
+ * does not extend the smaller.  OUT origin: the
  * accused origin.  COMITY_ERR_VERIFY when it proves nothing, INVALID when
  * malformed. */
 COMITY_API COMITY_MUST_CHECK comity_err

@@ -323,6 +323,59 @@ static comity_err fetch_consistency(void *ctx, uint64_t old, uint64_t size, uint
     return COMITY_OK;
 }
 
+/* GET URL/federation/root/SIZE: the origin's hash of its first SIZE
+ * leaves, one base64 line. */
+static comity_err fetch_root(struct worker *w, const char *url, uint64_t size,
+                             uint8_t out[CY_HASH], comity_error *err)
+{
+    char path[CY_PEER_URL_MAX + 64];
+    snprintf(path, sizeof path, "%s/federation/root/%llu", url, (unsigned long long)size);
+    struct body bd;
+    long st = 0;
+    comity_err rc = http(w, "GET", path, NULL, false, 128, &st, &bd, err);
+    if (rc)
+        return rc;
+    const char *d = (const char *)bd.b.data;
+    size_t n = bd.b.len;
+    if (n && d[n - 1] == '\n')
+        n--;
+    if (st != 200 || !cy_parse_hash(d, n, out))
+        rc = cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld, not one hash", path, st);
+    cy_buf_free(&bd.b);
+    return rc;
+}
+
+/* Proves a split view between `small` and `big`, two signed checkpoints of
+ * `origin` (sizes m < n), with the tree of `big` that the origin serves at
+ * `url`: its hash of its first m leaves and its consistency proof from m
+ * to n (equivocation.c).  Keeps the proof; true when kept. */
+static bool prove_split(struct worker *w, const char *origin, const char *url,
+                        const comity_vkey *vk, const char *small, size_t slen, const char *big,
+                        size_t blen)
+{
+    struct cy_sync *s = w->s;
+    comity_checkpoint a, b;
+    const comity_vkey *logs[1] = {vk};
+    uint8_t sub[CY_HASH], *hashes = NULL;
+    size_t nh = 0;
+    char *eq = NULL, checked[CY_ORIGIN_MAX + 1];
+    size_t eq_len = 0;
+    struct cons_ctx cc = {w, url};
+    bool kept = s->o.dir && comity_checkpoint_verify(small, slen, logs, 1, &a, NULL) == COMITY_OK &&
+                comity_checkpoint_verify(big, blen, logs, 1, &b, NULL) == COMITY_OK &&
+                a.size > 0 && a.size < b.size && !strcmp(a.origin, origin) &&
+                fetch_root(w, url, a.size, sub, NULL) == COMITY_OK &&
+                memcmp(sub, a.root, CY_HASH) != 0 &&
+                fetch_consistency(&cc, a.size, b.size, &hashes, &nh, NULL) == COMITY_OK &&
+                cy_equiv_make(s->o.key, origin, small, slen, big, blen, sub, hashes, nh, &eq,
+                              &eq_len, NULL) == COMITY_OK &&
+                cy_equiv_check(eq, eq_len, vk, checked, NULL) == COMITY_OK &&
+                cy_equiv_keep(s->o.dir, eq, eq_len, NULL) == COMITY_OK;
+    cy_free(hashes);
+    comity_free(eq);
+    return kept;
+}
+
 /* Intake's answers for one page. */
 struct outcome {
     pthread_mutex_t mu;
@@ -366,13 +419,21 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
     char *eq = NULL, origin[CY_ORIGIN_MAX + 1];
     size_t eq_len = 0;
     comity_error e = {0};
-    if (pr && s->o.dir &&
-        cy_tlog_proof_parse(pg->items[0].receipt, pg->items[0].receipt_len, pr, NULL) ==
-            COMITY_OK &&
-        cy_equiv_make(s->o.key, p->origin, p->checkpoint, strlen(p->checkpoint), pr->note,
-                      pr->note_len, &eq, &eq_len, &e) == COMITY_OK &&
-        cy_equiv_check(eq, eq_len, vk, origin, &e) == COMITY_OK &&
-        cy_equiv_keep(s->o.dir, eq, eq_len, &e) == COMITY_OK && err) {
+    bool parsed = pr && s->o.dir &&
+                  cy_tlog_proof_parse(pg->items[0].receipt, pg->items[0].receipt_len, pr,
+                                      NULL) == COMITY_OK;
+    /* of one size: the pair proves it; the page's tree larger: with its
+     * nodes (prove_split); smaller: not provable from here */
+    bool kept = parsed &&
+                cy_equiv_make(s->o.key, p->origin, p->checkpoint, strlen(p->checkpoint),
+                              pr->note, pr->note_len, NULL, NULL, 0, &eq, &eq_len,
+                              &e) == COMITY_OK &&
+                cy_equiv_check(eq, eq_len, vk, origin, &e) == COMITY_OK &&
+                cy_equiv_keep(s->o.dir, eq, eq_len, &e) == COMITY_OK;
+    if (parsed && !kept)
+        kept = prove_split(w, p->origin, p->url, vk, p->checkpoint, strlen(p->checkpoint),
+                           pr->note, pr->note_len);
+    if (kept && err) {
         size_t l = strlen(err->msg);
         snprintf(err->msg + l, sizeof err->msg - l, " (equivocation proven and kept in "
                  "equivocations/: no more pulls from %s until the operator decides)", p->origin);
@@ -507,6 +568,64 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     return rc;
 }
 
+/* Asks the peer for the latest checkpoint it holds of each origin
+ * (GET /federation/checkpoints: its own and the last it accepted of each
+ * of its peers) and compares each one of an origin this node follows,
+ * signed by the log key pinned here, with the last this node accepted of
+ * it: the same size with another root is kept as an equivocation at once;
+ * a smaller one that this node's larger view does not extend is proven
+ * with the origin's own hashes (prove_split) and kept; a larger one is
+ * left to the nodes whose view it is (they get ours the same way). */
+static void gossip_checkpoints(struct worker *w, const cy_peer *p)
+{
+    struct cy_sync *s = w->s;
+    char path[CY_PEER_URL_MAX + 64];
+    snprintf(path, sizeof path, "%s/federation/checkpoints", p->url);
+    struct body bd;
+    long st = 0;
+    if (http(w, "GET", path, NULL, false, (size_t)(CY_PEERS_MAX + 1) * CY_PEER_CKPT_MAX * 2,
+             &st, &bd, NULL) != COMITY_OK)
+        return;
+    json_t *a = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
+    cy_buf_free(&bd.b);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        const char *note = json_string_value(v);
+        size_t len = json_string_length(v);
+        const char *nl = note ? memchr(note, '\n', len) : NULL;
+        char origin[CY_PEER_ORIGIN_MAX + 1];
+        if (!nl || (size_t)(nl - note) > CY_PEER_ORIGIN_MAX || nl == note)
+            continue;
+        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note), note);
+        if (!strcmp(origin, s->origin))
+            continue; /* our own log: our witness and our pullers' peers watch it */
+        cy_peer o;
+        comity_vkey *vk = NULL;
+        comity_checkpoint g, mine;
+        if (cy_store_peer_get(s->o.store, origin, &o, NULL) != COMITY_OK || !o.checkpoint[0] ||
+            comity_vkey_parse(o.vkey, strlen(o.vkey), &vk, NULL) != COMITY_OK)
+            continue; /* not followed here, or nothing accepted of it yet */
+        const comity_vkey *logs[1] = {vk};
+        size_t mlen = strlen(o.checkpoint);
+        if (comity_checkpoint_verify(note, len, logs, 1, &g, NULL) == COMITY_OK &&
+            comity_checkpoint_verify(o.checkpoint, mlen, logs, 1, &mine, NULL) == COMITY_OK) {
+            char *eq = NULL, checked[CY_ORIGIN_MAX + 1];
+            size_t eq_len = 0;
+            if (g.size == mine.size && memcmp(g.root, mine.root, CY_HASH) &&
+                cy_equiv_make(s->o.key, origin, o.checkpoint, mlen, note, len, NULL, NULL, 0,
+                              &eq, &eq_len, NULL) == COMITY_OK &&
+                cy_equiv_check(eq, eq_len, vk, checked, NULL) == COMITY_OK)
+                (void)cy_equiv_keep(s->o.dir, eq, eq_len, NULL);
+            else if (g.size < mine.size)
+                (void)prove_split(w, origin, o.url, vk, note, len, o.checkpoint, mlen);
+            comity_free(eq);
+        }
+        comity_vkey_free(vk);
+    }
+    json_decref(a);
+}
+
 /* Asks the peer for the equivocations it keeps; each one against an
  * origin this node pins that proves a split view under the log key
  * pinned here is kept too (so this node stops pulling from that origin
@@ -546,6 +665,7 @@ static void gossip(struct worker *w, const cy_peer *p)
         comity_vkey_free(vk);
     }
     json_decref(a);
+    gossip_checkpoints(w, p);
 }
 
 /* ---- threads ------------------------------------------------------------------ */

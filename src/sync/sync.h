@@ -184,12 +184,18 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
 #define CY_SYNC_GOSSIP_MS 5000   /* a peer's equivocations asked again after this */
 
 /* Makes the equivocation note of two checkpoints (whole signed notes) of
- * `origin`, signed by the reporter's node key.  OUT *out (comity_free). */
+ * `origin`, signed by the reporter's node key.  Of different sizes: a the
+ * smaller, b the larger, with the larger tree's hash of its first leaves
+ * (subroot) and its consistency proof from a's size (nproof * 32 bytes);
+ * of one size: subroot NULL.  OUT *out (comity_free). */
 comity_err cy_equiv_make(const comity_nkey *reporter, const char *origin, const char *a,
-                         size_t alen, const char *b, size_t blen, char **out, size_t *len,
+                         size_t alen, const char *b, size_t blen, const uint8_t *subroot,
+                         const uint8_t *proof, size_t nproof, char **out, size_t *len,
                          comity_error *err);
 /* Checks one offline: both checkpoints signed by `log`, of the origin the
- * note names (OUT origin), the same size, different roots.
+ * note names (OUT origin), and either of one size with different roots or
+ * of different sizes with the larger tree's hashes proving that it does
+ * not extend the smaller (cy_tlog_verify_split).
  * COMITY_ERR_VERIFY (not a proof), INVALID (malformed), naming why. */
 comity_err cy_equiv_check(const char *note, size_t len, const comity_vkey *log,
                           char origin[CY_ORIGIN_MAX + 1], comity_error *err);

@@ -89,6 +89,15 @@ comity_err cy_tlog_verify_consistency(uint64_t old, uint64_t size,
                                       const uint8_t (*proof)[CY_HASH], size_t n,
                                       comity_error *err) CY_MUST_CHECK;
 
+/* That the tree of `size` (root) does not extend the tree of `old`
+ * (old_root), from the larger tree's consistency proof from old to size
+ * and its hash of its first `old` leaves (subroot; merkle.c says why that
+ * proves it).  COMITY_OK when proven, COMITY_ERR_VERIFY naming why not. */
+comity_err cy_tlog_verify_split(uint64_t old, uint64_t size, const uint8_t old_root[CY_HASH],
+                                const uint8_t root[CY_HASH], const uint8_t subroot[CY_HASH],
+                                const uint8_t (*proof)[CY_HASH], size_t n,
+                                comity_error *err) CY_MUST_CHECK;
+
 /* ---- backup.c ---------------------------------------------------------- */
 
 /* Copies the log in `src` (its writer may be running) into `dst` cut at

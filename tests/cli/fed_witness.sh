@@ -128,7 +128,6 @@ got_on B "$T_IN" "$ID2" && bad "B holds the record from the future" || ok "B doe
 until_ok 30 got_on C "$T_UN" "$ID2" && ok "C, with no witness policy, takes it" || bad "C: $(c_err)"
 
 # ---- the witnesses' state: durable, and each follows A --------------------
-stop A; stop B; stop C
 wsize() { "$C" witness size "$T/$1/witness" comity.a.test 2>/dev/null; }
 [ "$(wsize B)" -ge 2 ] && ok "B's witness cosigned A up to $(wsize B)" || bad "B witness size: $(wsize B)"
 [ "$(wsize C)" -ge 2 ] && ok "C's witness cosigned A up to $(wsize C)" || bad "C witness size: $(wsize C)"
