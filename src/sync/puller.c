@@ -498,7 +498,9 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     pthread_mutex_init(&o.mu, NULL);
     pthread_cond_init(&o.cv, NULL);
     struct sub *subs = cy_calloc(pg.n ? pg.n : 1, sizeof *subs);
-    if (!subs) {
+    const char **taken_ids = cy_calloc(pg.n ? pg.n : 1, sizeof *taken_ids);
+    size_t ntaken = 0;
+    if (!subs || !taken_ids) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         o.pending = 0;
     }
@@ -516,6 +518,27 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
             pthread_mutex_unlock(&o.mu);
             break;
         }
+        /* a record naming one not here yet waits for it (waiting.c) */
+        if (s->o.dir && !cy_waiting_refs_here(s->o.store, pg.items[i].envelope,
+                                              pg.items[i].envelope_len, taken_ids, ntaken)) {
+            comity_err prc = cy_waiting_park(s->o.dir, p->origin, pg.items[i].log_index,
+                                             pg.items[i].envelope, pg.items[i].envelope_len,
+                                             &ce);
+            pthread_mutex_lock(&o.mu);
+            if (prc) { /* over the cap, or not kept: the cursor stops here */
+                o.pending -= pg.n - i;
+                o.first_refused = pg.items[i].log_index;
+                snprintf(o.why, sizeof o.why, "record at index %llu waits for its refs but "
+                         "cannot: %s", (unsigned long long)pg.items[i].log_index, ce.msg);
+            } else {
+                o.pending--;
+            }
+            pthread_mutex_unlock(&o.mu);
+            if (prc)
+                break;
+            continue;
+        }
+        taken_ids[ntaken++] = pg.items[i].record_id;
         char *env = cy_malloc(pg.items[i].envelope_len + 1);
         if (!env) {
             pthread_mutex_lock(&o.mu);
@@ -562,6 +585,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     cy_free(cp);
     *idle = !pg.more && pg.n == 0;
     cy_free(subs);
+    cy_free(taken_ids);
     pthread_cond_destroy(&o.cv);
     pthread_mutex_destroy(&o.mu);
     cy_pull_page_free(&pg);
@@ -668,6 +692,59 @@ static void gossip(struct worker *w, const cy_peer *p)
     gossip_checkpoints(w, p);
 }
 
+/* ---- records waiting for their refs (waiting.c) -------------------------------- */
+
+struct release {
+    struct worker *w;
+    const char *origin;
+    size_t released;
+    char error[COMITY_ERRMSG_MAX + 512];
+};
+
+/* Submits one waiting record once its refs are here (or it waited long
+ * enough), waits for intake's answer, and forgets the file once taken. */
+static int release_one(void *ctx, const char *path, const char *env, size_t len, int64_t waited)
+{
+    struct release *r = ctx;
+    struct cy_sync *s = r->w->s;
+    if (atomic_load(&s->stop))
+        return 1;
+    if (waited < CY_SYNC_REFS_WAIT_MS && !cy_waiting_refs_here(s->o.store, env, len, NULL, 0))
+        return 0;
+    char *copy = cy_malloc(len + 1);
+    if (!copy)
+        return 1;
+    memcpy(copy, env, len);
+    copy[len] = '\0';
+    struct outcome o = {.pending = 1, .first_refused = UINT64_MAX};
+    pthread_mutex_init(&o.mu, NULL);
+    pthread_cond_init(&o.cv, NULL);
+    struct sub sb = {&o, 0, false};
+    cy_intake_submit_relayed(s->o.intake, copy, len, r->origin, on_done, &sb);
+    pthread_mutex_lock(&o.mu);
+    while (o.pending > 0)
+        pthread_cond_wait(&o.cv, &o.mu);
+    pthread_mutex_unlock(&o.mu);
+    pthread_cond_destroy(&o.cv);
+    pthread_mutex_destroy(&o.mu);
+    if (o.first_refused == UINT64_MAX) {
+        (void)remove(path); /* durable here now: the file's job is done */
+        r->released++;
+    } else {
+        snprintf(r->error, sizeof r->error, "a record waiting for its refs was refused "
+                 "(%.150s): kept in %.300s", o.why, path);
+    }
+    return 0;
+}
+
+static void release_waiting(struct worker *w, const cy_peer *p)
+{
+    struct release r = {w, p->origin, 0, ""};
+    (void)cy_waiting_each(w->s->o.dir, p->origin, release_one, &r, NULL, NULL);
+    if (r.error[0])
+        (void)cy_store_peer_note(w->s->o.store, p->origin, r.error, cy_now_ms() * 1000, NULL);
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 static void *worker_main(void *arg)
@@ -702,6 +779,8 @@ static void *worker_main(void *arg)
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
         if (!rc && s->o.dir)
             rc = cy_witness_policy_load(s->o.dir, &wpol, &e);
+        if (!rc && s->o.dir)
+            release_waiting(w, &p);
         if (!rc && s->o.dir && cy_equiv_against(s->o.dir, p.origin))
             rc = cy_fail(&e, COMITY_ERR_CONFLICT, "split view of %s proven (equivocations/): "
                          "no more pulls from it until the operator decides", p.origin);

@@ -14,6 +14,7 @@
  *   roster.c   the states and offices of the federation, folded from
  *              signed admission and party records under the roster policy
  *   cosign.c   this node's checkpoints cosigned by its peers' witnesses
+ *   waiting.c  records whose refs are not here yet, kept until they are
  *   witnessed.c  the puller's witness policy (DIR/witness.policy) and the
  *              bound on a record's `created` by the time witnesses saw it
  *
@@ -252,6 +253,28 @@ comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len
  * than CY_SYNC_CREATED_AHEAD_MS after it; INVALID when it does not parse. */
 comity_err cy_witness_created_check(const char *env, size_t len, int64_t witnessed_ms,
                                     comity_error *err);
+
+/* ---- waiting.c -------------------------------------------------------------- */
+
+#define CY_SYNC_WAITING_MAX 4096          /* records waiting for their refs, per node */
+#define CY_SYNC_REFS_WAIT_MS (10 * 60 * 1000) /* then taken without them */
+
+/* Whether every ref of the envelope's record is stored here or among
+ * `also` (record ids about to be; n of them).  A record that does not
+ * parse has no refs to wait for (intake refuses it). */
+bool cy_waiting_refs_here(comity_store *st, const char *env, size_t len,
+                          const char *const *also, size_t n);
+/* Keeps a record pulled from `origin` at `log_index` in DIR/waiting/
+ * (durable before it returns).  TOOBIG past CY_SYNC_WAITING_MAX. */
+comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_index,
+                           const char *env, size_t len, comity_error *err);
+/* Calls fn for each record waiting from `origin`, in log order, with the
+ * file's path and how long it has waited (ms); fn's non-zero stops the
+ * walk.  OUT *count (may be NULL): how many wait from every origin. */
+comity_err cy_waiting_each(const char *dir, const char *origin,
+                           int (*fn)(void *ctx, const char *path, const char *env, size_t len,
+                                     int64_t waited_ms),
+                           void *ctx, size_t *count, comity_error *err);
 
 /* ---- puller.c ------------------------------------------------------------ */
 
