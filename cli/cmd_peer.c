@@ -3,7 +3,8 @@
  * nodes (docs/federation.md), edited by the operator on the node's machine
  * (also while it serves: its pullers pick a new peer up within 10 s); and
  * `comity peer equivocation FILE --log-vkey VKEY`, the offline check of a
- * split view a node caught.
+ * split view a node caught; `comity peer witnesses DIR FILE|--none`, the
+ * witness quorum every peer checkpoint must meet.
  * Argument parsing only; the rules are the library's.
  */
 #include <stdlib.h>
@@ -27,10 +28,37 @@ static int equivocation(int argc, char **argv)
     else if (comity_equivocation_verify(text, len, vk, origin, &e))
         status = cli_error("peer", &e);
     else
-        printf("split view of %s proven: two checkpoints of one size, signed by its log key, "
-               "with different roots\n", origin);
+        printf("split view of %s proven: two checkpoints signed by its log key, "
+               "that no one log holds both of\n", origin);
     comity_free(text);
     comity_vkey_free(vk);
+    return cli_finish(status);
+}
+
+/* `comity peer witnesses DIR FILE|--none`: the witness policy. */
+static int witnesses(int argc, char **argv)
+{
+    if (argc != 4)
+        return cli_usage("peer", "want: peer witnesses DIR FILE|--none");
+    comity_error e = {0};
+    comity_node *node = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int status = CLI_OK;
+    bool none = !strcmp(argv[3], "--none");
+    if (!none && comity_read_file(argv[3], COMITY_POLICY_MAX, &text, &len, &e))
+        status = cli_error("peer", &e);
+    else if (!none && len == 0)
+        status = cli_usage("peer", "%s is empty (--none removes the policy)", argv[3]);
+    else if (comity_node_open(argv[2], &node, &e) ||
+             comity_node_witness_policy(node, none ? "" : text, none ? 0 : len, &e))
+        status = cli_error("peer", &e);
+    else if (none)
+        printf("witness policy removed: checkpoints of peers need no cosignature\n");
+    else
+        printf("witness policy kept: every peer checkpoint needs its quorum from now on\n");
+    comity_free(text);
+    comity_node_close(node);
     return cli_finish(status);
 }
 
@@ -38,6 +66,8 @@ int cmd_peer(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "equivocation"))
         return equivocation(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "witnesses"))
+        return witnesses(argc, argv);
     if (argc < 3)
         return cli_usage("peer", "want: peer add|list|remove DIR ...");
     const char *sub = argv[1], *dir = argv[2];

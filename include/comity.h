@@ -1793,7 +1793,9 @@ COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *ori
 /* Checks an equivocation offline (docs/federation.md, section 9): a note,
  * signed by the node that caught it, holding two checkpoints of one
  * origin; it proves a split view when both verify under that origin's log
- * key `log`, have the same size and different roots.  OUT origin: the
+ * key `log` and either have the same size and different roots, or have
+ * different sizes and the note's hashes of the larger tree show that it
+ * does not extend the smaller.  OUT origin: the
  * accused origin.  COMITY_ERR_VERIFY when it proves nothing, INVALID when
  * malformed. */
 COMITY_API COMITY_MUST_CHECK comity_err
@@ -1813,6 +1815,13 @@ COMITY_API comity_err comity_node_roster_policy(comity_node *node, const char *t
                                                 size_t len, comity_error *err);
 COMITY_API comity_err comity_node_roster_show(comity_node *node, char **json,
                                               comity_error *err);
+/* The node's witness policy (docs/federation.md, section 8): a
+ * c2sp.org/tlog-policy text whose witness quorum every checkpoint of a
+ * peer must meet before its pullers take the records it covers; checked
+ * and kept as DIR/witness.policy.  len 0 removes it (NOTFOUND when there
+ * is none). */
+COMITY_API comity_err comity_node_witness_policy(comity_node *node, const char *text,
+                                                 size_t len, comity_error *err);
 /* Makes the node's key directory follow the roster: each office homed at
  * another node is known here as a party homed at that peer (which is
  * pinned at the URL of the office's entry); an office homed here must be

@@ -466,6 +466,127 @@ static void test_verify_page(void **state)
     fixture_free(&f);
 }
 
+/* ---- split views of two sizes, witnesses ----------------------------------------- */
+
+/* A log in DIR/NAME under key k with entries "<tag><i>" for i < n. */
+static comity_log *log_of(const comity_nkey *k, const char *name, const char *tag, size_t n)
+{
+    char ld[1100];
+    snprintf(ld, sizeof ld, "%s/%s", dir, name);
+    comity_log *l;
+    TU_OK(comity_log_create(ld, "comity.pk.test", k, NULL, E));
+    TU_OK(comity_log_open(ld, COMITY_LOG_WRITE, k, &l, E));
+    for (size_t i = 0; i < n; i++) {
+        char e[32];
+        uint64_t idx;
+        snprintf(e, sizeof e, "%s%zu", tag, i);
+        TU_OK(comity_log_append(l, e, strlen(e), 1, &idx, E));
+    }
+    TU_OK(comity_log_checkpoint(l, NULL, NULL, E));
+    return l;
+}
+
+/* The equivocation of `small` (its checkpoint) against `big`'s tree. */
+static comity_err split_note(const comity_nkey *k, const comity_vkey *v, comity_log *small,
+                             comity_log *big, bool tamper, comity_error *err)
+{
+    char *a, *b, *eq = NULL, origin[CY_ORIGIN_MAX + 1];
+    size_t al, bl, eql, nh;
+    uint64_t m, n;
+    uint8_t sub[32], *h;
+    TU_OK(comity_log_read_checkpoint(small, &a, &al, &m, NULL, E));
+    TU_OK(comity_log_read_checkpoint(big, &b, &bl, &n, NULL, E));
+    TU_OK(comity_log_root(big, m, sub, E));
+    TU_OK(comity_log_consistency(big, m, n, &h, &nh, E));
+    if (tamper)
+        sub[0] ^= 1;
+    TU_OK(cy_equiv_make(k, "comity.pk.test", a, al, b, bl, sub, h, nh, &eq, &eql, E));
+    comity_err rc = cy_equiv_check(eq, eql, v, origin, err);
+    comity_free(eq);
+    cy_free(h);
+    comity_free(a);
+    comity_free(b);
+    return rc;
+}
+
+static void test_split_sizes(void **state)
+{
+    (void)state;
+    comity_nkey *k;
+    comity_vkey *v;
+    TU_OK(comity_nkey_generate("comity.pk.test", COMITY_NOTE_ED25519, &k, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(k), strlen(comity_nkey_vkey(k)), &v, E));
+    comity_log *a2 = log_of(k, "a2", "a", 2), *a3 = log_of(k, "a3", "a", 3);
+    comity_log *f5 = log_of(k, "f5", "f", 5), *a5 = log_of(k, "a5", "a", 5);
+    /* a fork: sizes 2 (a power of two: the subroot carries it) and 3 */
+    TU_OK(split_note(k, v, a2, f5, false, E));
+    TU_OK(split_note(k, v, a3, f5, false, E));
+    /* the same history grown: no split */
+    TU_FAILS(split_note(k, v, a2, a5, false, E), COMITY_ERR_VERIFY, "extends");
+    TU_FAILS(split_note(k, v, a3, a5, false, E), COMITY_ERR_VERIFY, "extends");
+    /* a hash that is not the larger tree's: it proves nothing */
+    TU_FAILS(split_note(k, v, a2, f5, true, E), COMITY_ERR_VERIFY, "does not lead");
+    TU_FAILS(split_note(k, v, a3, f5, true, E), COMITY_ERR_VERIFY, "disagree");
+    comity_log_close(a2);
+    comity_log_close(a3);
+    comity_log_close(f5);
+    comity_log_close(a5);
+    comity_vkey_free(v);
+    comity_nkey_free(k);
+}
+
+static void test_witness_policy(void **state)
+{
+    (void)state;
+    comity_nkey *lk, *wk;
+    TU_OK(comity_nkey_generate("comity.pk.test", COMITY_NOTE_ED25519, &lk, E));
+    TU_OK(comity_nkey_generate("comity.in.test", COMITY_NOTE_COSIG_V1, &wk, E));
+    char pol[512];
+    snprintf(pol, sizeof pol, "witness in %s\nquorum in\n", comity_nkey_vkey(wk));
+    TU_OK(cy_witness_policy_set(dir, pol, strlen(pol), E));
+    comity_policy *p = NULL;
+    TU_OK(cy_witness_policy_load(dir, &p, E));
+    assert_non_null(p);
+    comity_log *l = log_of(lk, "w", "x", 3);
+    char *cp, *line;
+    size_t cl;
+    TU_OK(comity_log_read_checkpoint(l, &cp, &cl, NULL, NULL, E));
+    int64_t t = 0;
+    TU_FAILS(cy_witness_check(p, cp, cl, &t, E), COMITY_ERR_VERIFY, "quorum");
+    const uint64_t when = 1800000000; /* 2027-01-15 */
+    TU_OK(comity_cosign(wk, cp, cl, when, &line, E));
+    char *both = cy_malloc(cl + strlen(line) + 1);
+    memcpy(both, cp, cl);
+    strcpy(both + cl, line);
+    TU_OK(cy_witness_check(p, both, strlen(both), &t, E));
+    assert_int_equal(t, (int64_t)when * 1000);
+    /* a record created now, against a witness time an hour before or after */
+    comity_key *author;
+    TU_OK(comity_key_generate("pk.mofa", &author, E));
+    comity_record_params rp = {.type = "note", .tlp = "green"};
+    char *env;
+    size_t el;
+    TU_OK(comity_record_sign(author, &rp, "{}", 2, &env, &el, E));
+    TU_OK(cy_witness_created_check(env, el, cy_now_ms() + 3600 * 1000, E));
+    TU_OK(cy_witness_created_check(env, el, cy_now_ms() - 60 * 1000, E));
+    TU_FAILS(cy_witness_created_check(env, el, cy_now_ms() - 3600 * 1000, E), COMITY_ERR_DENIED,
+             "after the witnesses");
+    /* a policy without a quorum is refused, none removes it */
+    TU_FAILS(cy_witness_policy_set(dir, "quorum\n", 7, E), COMITY_ERR_INVALID, NULL);
+    TU_OK(cy_witness_policy_set(dir, "", 0, E));
+    comity_policy_free(p);
+    TU_OK(cy_witness_policy_load(dir, &p, E));
+    assert_null(p);
+    comity_free(env);
+    comity_key_free(author);
+    cy_free(both);
+    comity_free(line);
+    comity_free(cp);
+    comity_log_close(l);
+    comity_nkey_free(wk);
+    comity_nkey_free(lk);
+}
+
 /* ---- the roster ---------------------------------------------------------------- */
 
 static void test_roster_policy(void **state)
@@ -579,6 +700,8 @@ int main(void)
         cmocka_unit_test(test_page_parse),
         cmocka_unit_test(test_roster_policy),
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_sizes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_witness_policy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,9 +10,13 @@
  *   GET /federation/collections/{id}/objects/?limit=&next=
  *   GET /federation/consistency/{old}/{size}          RFC 6962 proof lines
  *   GET /federation/equivocations                     split views kept here
+ *   GET /federation/root/{size}                       this log's hash of its first size leaves
+ *   GET /federation/checkpoints                       the latest checkpoint of each log known here
  *   POST /federation/hint?origin=O&size=N             a push hint: pull O now
  *
- * Only a peer may read (a principal of kind "peer", logged in by the
+ * root, consistency and checkpoints are open to anyone: they say nothing
+ * the log's public tiles (GET /log/...) and its peers' do not say.  The
+ * rest only a peer may read (a principal of kind "peer", logged in by the
  * node's one login mechanism, session.c, with its node key, and still in
  * the store's peers): anonymous 401, anyone else 403.  What it may see is
  * src/record's rule (cy_record_peer_visibility) over the parties the
@@ -340,6 +344,63 @@ static void consistency(cy_req *r, cy_resp *w)
     w->ctype = "text/plain; charset=utf-8";
 }
 
+/* GET /federation/root/{size}: the hash of the first `size` leaves of this
+ * log's published tree, one base64 line (with a consistency proof, what a
+ * peer needs to prove a split view of two sizes: src/sync/equivocation.c). */
+static void root_at(cy_req *r, cy_resp *w)
+{
+    uint64_t size;
+    if (!cy_parse_u64(r->segs[2], strlen(r->segs[2]), &size)) {
+        cy_resp_error(r, w, true, 400, "bad request", "want /federation/root/SIZE");
+        return;
+    }
+    uint8_t h[COMITY_TLOG_HASH];
+    comity_error e = {0};
+    if (!r->node->log || comity_log_root(r->node->log, size, h, &e)) {
+        cy_resp_error(r, w, true, e.code == COMITY_ERR_NOTFOUND || e.code == COMITY_ERR_USAGE
+                      ? 404 : 503, "no root", "%s", e.msg);
+        return;
+    }
+    char b64[COMITY_TLOG_HASH_B64];
+    comity_tlog_hash_b64(h, b64);
+    cy_buf_reset(&w->body);
+    if (cy_buf_printf(&w->body, "%s\n", b64)) {
+        cy_resp_error(r, w, true, 500, "out of memory", "root");
+        return;
+    }
+    w->status = 200;
+    w->ctype = "text/plain; charset=utf-8";
+}
+
+static int add_checkpoint(const cy_peer *p, void *ctx)
+{
+    if (p->checkpoint[0])
+        json_array_append_new(ctx, json_string(p->checkpoint));
+    return 0;
+}
+
+/* GET /federation/checkpoints: gossip (docs/federation.md, section 9): a
+ * JSON array of signed checkpoint notes, this node's latest and the last
+ * one it accepted of each of its peers, for pullers to compare with what
+ * they were shown. */
+static void checkpoints(cy_req *r, cy_resp *w)
+{
+    json_t *a = json_array();
+    char *note = NULL;
+    size_t len = 0;
+    comity_error e = {0};
+    if (a && r->node->log &&
+        comity_log_read_checkpoint(r->node->log, &note, &len, NULL, NULL, NULL) == COMITY_OK)
+        json_array_append_new(a, json_stringn(note, len));
+    comity_free(note);
+    if (!a || cy_store_peer_list(r->node->store, add_checkpoint, a, &e)) {
+        json_decref(a);
+        cy_resp_error(r, w, true, 500, "checkpoints", "%s", e.msg);
+        return;
+    }
+    cy_resp_json(r, w, 200, "application/json", a);
+}
+
 /* GET /federation/equivocations: the proofs this node keeps (src/sync's
  * equivocation.c), a JSON array of signed notes, for peers to check. */
 static void equivocations(cy_req *r, cy_resp *w)
@@ -410,6 +471,19 @@ void cy_federation_handle(cy_req *r, cy_resp *w)
         cy_resp_error(r, w, true, 405, "method not allowed", "peers only read here");
         return;
     }
+    /* open: what the log's tiles say anyway */
+    if (r->nseg == 4 && !strcmp(r->segs[1], "consistency")) {
+        consistency(r, w);
+        return;
+    }
+    if (r->nseg == 3 && !strcmp(r->segs[1], "root")) {
+        root_at(r, w);
+        return;
+    }
+    if (r->nseg == 2 && !strcmp(r->segs[1], "checkpoints")) {
+        checkpoints(r, w);
+        return;
+    }
     cy_peer p;
     const char *peer = caller_peer(r, w, &p);
     if (!peer)
@@ -431,8 +505,6 @@ void cy_federation_handle(cy_req *r, cy_resp *w)
     } else if (r->nseg == 4 && !strcmp(r->segs[1], "collections") &&
                !strcmp(r->segs[3], "objects")) {
         objects(r, w, peer);
-    } else if (r->nseg == 4 && !strcmp(r->segs[1], "consistency")) {
-        consistency(r, w);
     } else if (r->nseg == 2 && !strcmp(r->segs[1], "equivocations")) {
         equivocations(r, w);
     } else {

@@ -45,3 +45,9 @@ comity_err comity_node_roster_apply(comity_node *node, char **json, comity_error
     return cy_roster_apply(node->store, node->dir, comity_nkey_vkey(node->key), node->origin,
                            json, err);
 }
+
+comity_err comity_node_witness_policy(comity_node *node, const char *text, size_t len,
+                                      comity_error *err)
+{
+    return cy_witness_policy_set(node->dir, text, len, err);
+}

@@ -897,7 +897,8 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     }
     /* federation: one puller per peer (src/sync/), submitting to intake */
     cy_sync_opts so = {.store = node->store, .intake = node->intake, .key = node->key,
-                       .origin = node->origin, .dir = node->dir, .log = node->log};
+                       .origin = node->origin, .dir = node->dir, .log = node->log,
+                       .witness = node->witness};
     if ((rc = cy_sync_start(&so, &node->sync, err))) {
         unstart(node);
         return rc;

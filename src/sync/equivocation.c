@@ -13,10 +13,24 @@
  *
  * Anyone holding the accused origin's log key checks it offline: both
  * checkpoints verify under that key, name that origin, have the same size
- * and different roots.  No other pair proves a split view by itself (a
- * smaller checkpoint, or a growth whose consistency proof fails, needs the
- * log's entries to be shown inconsistent), so only proven pairs are kept;
- * the others stop the pull all the same (puller.c) and show as its error.
+ * and different roots.
+ *
+ * Two checkpoints of different sizes prove nothing by themselves; with
+ * the larger tree's own nodes they do.  Then the first checkpoint is the
+ * smaller (size m), the second the larger (size n), and the text goes on:
+ *
+ *     <base64 of the larger tree's hash of its first m leaves>
+ *     <base64 of each hash of its consistency proof from m to n>...
+ *
+ * The path must lead to the larger checkpoint's root (so its nodes are
+ * that tree's, short of a SHA-256 collision) and to a hash of the first m
+ * leaves other than the smaller checkpoint's root (cy_tlog_verify_split):
+ * no log holds both trees.  The accused origin itself serves those hashes
+ * (GET /federation/root/M and /federation/consistency/M/N) to whoever
+ * pulls from it, so the node whose view is the larger tree makes the
+ * proof.  A pair that is not proven (a smaller checkpoint with nothing
+ * more, a proof that fails) stops the pull all the same (puller.c) and
+ * shows as its error, but is not kept.
  * The reporter's signature says who raised it; the proof does not rest on
  * it.  Kept as DIR/equivocations/<sha256 of the note>.note: the same
  * proof again is one file.  A node that holds one against an origin pulls
@@ -40,7 +54,8 @@
 #define EQUIV_HEAD "comity equivocation v1\n"
 
 comity_err cy_equiv_make(const comity_nkey *reporter, const char *origin, const char *a,
-                         size_t alen, const char *b, size_t blen, char **out, size_t *len,
+                         size_t alen, const char *b, size_t blen, const uint8_t *subroot,
+                         const uint8_t *proof, size_t nproof, char **out, size_t *len,
                          comity_error *err)
 {
     *out = NULL;
@@ -49,8 +64,13 @@ comity_err cy_equiv_make(const comity_nkey *reporter, const char *origin, const 
     cy_buf t;
     cy_buf_init(&t, CY_EQUIV_MAX);
     comity_err rc = ea && eb ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    if (!rc && (cy_buf_printf(&t, EQUIV_HEAD "%s\n%s\n%s\n", origin, ea, eb) ||
-                cy_buf_append(&t, "", 1)))
+    comity_err w = rc ? COMITY_OK : cy_buf_printf(&t, EQUIV_HEAD "%s\n%s\n%s\n", origin, ea, eb);
+    for (size_t i = 0; subroot && !rc && !w && i <= nproof; i++) {
+        char h[COMITY_TLOG_HASH_B64];
+        comity_tlog_hash_b64(i == 0 ? subroot : proof + (i - 1) * CY_HASH, h);
+        w = cy_buf_printf(&t, "%s\n", h);
+    }
+    if (!rc && (w || cy_buf_append(&t, "", 1)))
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "equivocation: over %u bytes", CY_EQUIV_MAX);
     cy_free(ea);
     cy_free(eb);
@@ -112,8 +132,20 @@ comity_err cy_equiv_check(const char *note, size_t len, const comity_vkey *log,
         rc = line_note(&p, end, &ca, &la, err);
     if (!rc)
         rc = line_note(&p, end, &cb, &lb, err);
-    if (!rc && p != end)
-        rc = cy_fail(err, COMITY_ERR_INVALID, "equivocation: text after the two checkpoints");
+    /* the larger tree's hashes, when the sizes differ */
+    uint8_t(*h)[CY_HASH] = rc ? NULL : cy_calloc(CY_TLOG_PROOF_MAX, CY_HASH);
+    size_t nh = 0;
+    if (!rc && !h)
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    while (!rc && p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        if (!e || nh == CY_TLOG_PROOF_MAX || !cy_parse_hash(p, (size_t)(e - p), h[nh]))
+            rc = cy_fail(err, COMITY_ERR_INVALID, "equivocation: after the two checkpoints, "
+                         "want at most %d base64 hash lines", CY_TLOG_PROOF_MAX);
+        else
+            nh++;
+        p = e ? e + 1 : end;
+    }
     comity_checkpoint a, b;
     const comity_vkey *logs[1] = {log};
     if (!rc && (rc = comity_checkpoint_verify(ca, la, logs, 1, &a, err)))
@@ -123,11 +155,22 @@ comity_err cy_equiv_check(const char *note, size_t len, const comity_vkey *log,
     if (!rc && (strcmp(a.origin, origin) || strcmp(b.origin, origin)))
         rc = cy_fail(err, COMITY_ERR_VERIFY, "equivocation: the checkpoints are not of %s",
                      origin);
-    else if (!rc && a.size != b.size)
+    else if (!rc && a.size != b.size && nh == 0)
         rc = cy_fail(err, COMITY_ERR_VERIFY, "equivocation: sizes %llu and %llu differ: not a "
                      "proof by itself", (unsigned long long)a.size, (unsigned long long)b.size);
-    else if (!rc && !memcmp(a.root, b.root, sizeof a.root))
+    else if (!rc && a.size != b.size && a.size > b.size)
+        rc = cy_fail(err, COMITY_ERR_VERIFY, "equivocation: the smaller checkpoint comes first");
+    else if (!rc && a.size != b.size &&
+             cy_tlog_verify_split(a.size, b.size, a.root, b.root, h[0],
+                                  (const uint8_t(*)[CY_HASH])h + 1, nh - 1, err) != COMITY_OK)
+        rc = cy_wrap(err, "equivocation: sizes %llu and %llu", (unsigned long long)a.size,
+                     (unsigned long long)b.size);
+    else if (!rc && a.size == b.size && nh)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "equivocation: text after two checkpoints of "
+                     "one size");
+    else if (!rc && a.size == b.size && !memcmp(a.root, b.root, sizeof a.root))
         rc = cy_fail(err, COMITY_ERR_VERIFY, "equivocation: the same tree twice");
+    cy_free(h);
     cy_free(ca);
     cy_free(cb);
     cy_free(n);

@@ -22,6 +22,15 @@
  * every CY_SYNC_GOSSIP_MS for the equivocations it keeps and keeps those
  * that prove a split view of an origin this node follows.
  *
+ * Witnesses (docs/federation.md, section 8): with a witness policy
+ * (DIR/witness.policy, witnessed.c), a page whose checkpoint lacks the
+ * quorum is not taken: the worker asks again after CY_SYNC_WITNESS_WAIT_MS
+ * (doubling to 5 polls; a hint wakes it), and a record claiming a
+ * `created` after the witnesses' time stops the cursor like a refusal.
+ * The watcher makes this node's witness follow each peer's log; the
+ * hinter, when this node's checkpoint grows, first asks the peers'
+ * witnesses to cosign it (cosign.c), then hints.
+ *
  * Push hints (docs/federation.md, section 5): a hinter thread watches
  * this node's published checkpoint and, when it grows, POSTs
  * /federation/hint?origin=<us>&size=N to every peer (short timeouts, one
@@ -314,6 +323,59 @@ static comity_err fetch_consistency(void *ctx, uint64_t old, uint64_t size, uint
     return COMITY_OK;
 }
 
+/* GET URL/federation/root/SIZE: the origin's hash of its first SIZE
+ * leaves, one base64 line. */
+static comity_err fetch_root(struct worker *w, const char *url, uint64_t size,
+                             uint8_t out[CY_HASH], comity_error *err)
+{
+    char path[CY_PEER_URL_MAX + 64];
+    snprintf(path, sizeof path, "%s/federation/root/%llu", url, (unsigned long long)size);
+    struct body bd;
+    long st = 0;
+    comity_err rc = http(w, "GET", path, NULL, false, 128, &st, &bd, err);
+    if (rc)
+        return rc;
+    const char *d = (const char *)bd.b.data;
+    size_t n = bd.b.len;
+    if (n && d[n - 1] == '\n')
+        n--;
+    if (st != 200 || !cy_parse_hash(d, n, out))
+        rc = cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld, not one hash", path, st);
+    cy_buf_free(&bd.b);
+    return rc;
+}
+
+/* Proves a split view between `small` and `big`, two signed checkpoints of
+ * `origin` (sizes m < n), with the tree of `big` that the origin serves at
+ * `url`: its hash of its first m leaves and its consistency proof from m
+ * to n (equivocation.c).  Keeps the proof; true when kept. */
+static bool prove_split(struct worker *w, const char *origin, const char *url,
+                        const comity_vkey *vk, const char *small, size_t slen, const char *big,
+                        size_t blen)
+{
+    struct cy_sync *s = w->s;
+    comity_checkpoint a, b;
+    const comity_vkey *logs[1] = {vk};
+    uint8_t sub[CY_HASH], *hashes = NULL;
+    size_t nh = 0;
+    char *eq = NULL, checked[CY_ORIGIN_MAX + 1];
+    size_t eq_len = 0;
+    struct cons_ctx cc = {w, url};
+    bool kept = s->o.dir && comity_checkpoint_verify(small, slen, logs, 1, &a, NULL) == COMITY_OK &&
+                comity_checkpoint_verify(big, blen, logs, 1, &b, NULL) == COMITY_OK &&
+                a.size > 0 && a.size < b.size && !strcmp(a.origin, origin) &&
+                fetch_root(w, url, a.size, sub, NULL) == COMITY_OK &&
+                memcmp(sub, a.root, CY_HASH) != 0 &&
+                fetch_consistency(&cc, a.size, b.size, &hashes, &nh, NULL) == COMITY_OK &&
+                cy_equiv_make(s->o.key, origin, small, slen, big, blen, sub, hashes, nh, &eq,
+                              &eq_len, NULL) == COMITY_OK &&
+                cy_equiv_check(eq, eq_len, vk, checked, NULL) == COMITY_OK &&
+                cy_equiv_keep(s->o.dir, eq, eq_len, NULL) == COMITY_OK;
+    cy_free(hashes);
+    comity_free(eq);
+    return kept;
+}
+
 /* Intake's answers for one page. */
 struct outcome {
     pthread_mutex_t mu;
@@ -357,13 +419,21 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
     char *eq = NULL, origin[CY_ORIGIN_MAX + 1];
     size_t eq_len = 0;
     comity_error e = {0};
-    if (pr && s->o.dir &&
-        cy_tlog_proof_parse(pg->items[0].receipt, pg->items[0].receipt_len, pr, NULL) ==
-            COMITY_OK &&
-        cy_equiv_make(s->o.key, p->origin, p->checkpoint, strlen(p->checkpoint), pr->note,
-                      pr->note_len, &eq, &eq_len, &e) == COMITY_OK &&
-        cy_equiv_check(eq, eq_len, vk, origin, &e) == COMITY_OK &&
-        cy_equiv_keep(s->o.dir, eq, eq_len, &e) == COMITY_OK && err) {
+    bool parsed = pr && s->o.dir &&
+                  cy_tlog_proof_parse(pg->items[0].receipt, pg->items[0].receipt_len, pr,
+                                      NULL) == COMITY_OK;
+    /* of one size: the pair proves it; the page's tree larger: with its
+     * nodes (prove_split); smaller: not provable from here */
+    bool kept = parsed &&
+                cy_equiv_make(s->o.key, p->origin, p->checkpoint, strlen(p->checkpoint),
+                              pr->note, pr->note_len, NULL, NULL, 0, &eq, &eq_len,
+                              &e) == COMITY_OK &&
+                cy_equiv_check(eq, eq_len, vk, origin, &e) == COMITY_OK &&
+                cy_equiv_keep(s->o.dir, eq, eq_len, &e) == COMITY_OK;
+    if (parsed && !kept)
+        kept = prove_split(w, p->origin, p->url, vk, p->checkpoint, strlen(p->checkpoint),
+                           pr->note, pr->note_len);
+    if (kept && err) {
         size_t l = strlen(err->msg);
         snprintf(err->msg + l, sizeof err->msg - l, " (equivocation proven and kept in "
                  "equivocations/: no more pulls from %s until the operator decides)", p->origin);
@@ -374,7 +444,8 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
 
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
-                            bool *idle, comity_error *err)
+                            const comity_policy *wpol, bool *idle, bool *unwitnessed,
+                            comity_error *err)
 {
     struct cy_sync *s = w->s;
     char coll[CY_UUID_BUF], path[CY_PEER_URL_MAX + 160];
@@ -413,6 +484,12 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     if (!rc && note_len >= CY_PEER_CKPT_MAX)
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "the checkpoint of %s is over %d bytes", p->origin,
                      CY_PEER_CKPT_MAX);
+    /* the witness quorum of this node's policy on the page's checkpoint
+     * (witnessed.c); not met yet: the page waits, nothing is taken */
+    int64_t witnessed_ms = 0;
+    if (!rc && wpol && note && pg.n > 0 &&
+        (rc = cy_witness_check(wpol, note, note_len, &witnessed_ms, err)) == COMITY_ERR_VERIFY)
+        *unwitnessed = true;
     if (rc) {
         cy_pull_page_free(&pg);
         return rc;
@@ -421,12 +498,47 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     pthread_mutex_init(&o.mu, NULL);
     pthread_cond_init(&o.cv, NULL);
     struct sub *subs = cy_calloc(pg.n ? pg.n : 1, sizeof *subs);
-    if (!subs) {
+    const char **taken_ids = cy_calloc(pg.n ? pg.n : 1, sizeof *taken_ids);
+    size_t ntaken = 0;
+    if (!subs || !taken_ids) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         o.pending = 0;
     }
     for (size_t i = 0; !rc && i < pg.n; i++) {
         subs[i] = (struct sub){&o, pg.items[i].log_index, false};
+        comity_error ce = {0};
+        if (wpol && cy_witness_created_check(pg.items[i].envelope, pg.items[i].envelope_len,
+                                             witnessed_ms, &ce) != COMITY_OK) {
+            /* refused here as intake would refuse it: the cursor stops at it */
+            pthread_mutex_lock(&o.mu);
+            o.pending -= pg.n - i; /* the rest are not submitted */
+            o.first_refused = pg.items[i].log_index;
+            snprintf(o.why, sizeof o.why, "record at index %llu refused (witnessed-time): %s",
+                     (unsigned long long)pg.items[i].log_index, ce.msg);
+            pthread_mutex_unlock(&o.mu);
+            break;
+        }
+        /* a record naming one not here yet waits for it (waiting.c) */
+        if (s->o.dir && !cy_waiting_refs_here(s->o.store, pg.items[i].envelope,
+                                              pg.items[i].envelope_len, taken_ids, ntaken)) {
+            comity_err prc = cy_waiting_park(s->o.dir, p->origin, pg.items[i].log_index,
+                                             pg.items[i].envelope, pg.items[i].envelope_len,
+                                             &ce);
+            pthread_mutex_lock(&o.mu);
+            if (prc) { /* over the cap, or not kept: the cursor stops here */
+                o.pending -= pg.n - i;
+                o.first_refused = pg.items[i].log_index;
+                snprintf(o.why, sizeof o.why, "record at index %llu waits for its refs but "
+                         "cannot: %s", (unsigned long long)pg.items[i].log_index, ce.msg);
+            } else {
+                o.pending--;
+            }
+            pthread_mutex_unlock(&o.mu);
+            if (prc)
+                break;
+            continue;
+        }
+        taken_ids[ntaken++] = pg.items[i].record_id;
         char *env = cy_malloc(pg.items[i].envelope_len + 1);
         if (!env) {
             pthread_mutex_lock(&o.mu);
@@ -473,10 +585,69 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     cy_free(cp);
     *idle = !pg.more && pg.n == 0;
     cy_free(subs);
+    cy_free(taken_ids);
     pthread_cond_destroy(&o.cv);
     pthread_mutex_destroy(&o.mu);
     cy_pull_page_free(&pg);
     return rc;
+}
+
+/* Asks the peer for the latest checkpoint it holds of each origin
+ * (GET /federation/checkpoints: its own and the last it accepted of each
+ * of its peers) and compares each one of an origin this node follows,
+ * signed by the log key pinned here, with the last this node accepted of
+ * it: the same size with another root is kept as an equivocation at once;
+ * a smaller one that this node's larger view does not extend is proven
+ * with the origin's own hashes (prove_split) and kept; a larger one is
+ * left to the nodes whose view it is (they get ours the same way). */
+static void gossip_checkpoints(struct worker *w, const cy_peer *p)
+{
+    struct cy_sync *s = w->s;
+    char path[CY_PEER_URL_MAX + 64];
+    snprintf(path, sizeof path, "%s/federation/checkpoints", p->url);
+    struct body bd;
+    long st = 0;
+    if (http(w, "GET", path, NULL, false, (size_t)(CY_PEERS_MAX + 1) * CY_PEER_CKPT_MAX * 2,
+             &st, &bd, NULL) != COMITY_OK)
+        return;
+    json_t *a = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
+    cy_buf_free(&bd.b);
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) {
+        const char *note = json_string_value(v);
+        size_t len = json_string_length(v);
+        const char *nl = note ? memchr(note, '\n', len) : NULL;
+        char origin[CY_PEER_ORIGIN_MAX + 1];
+        if (!nl || (size_t)(nl - note) > CY_PEER_ORIGIN_MAX || nl == note)
+            continue;
+        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note), note);
+        if (!strcmp(origin, s->origin))
+            continue; /* our own log: our witness and our pullers' peers watch it */
+        cy_peer o;
+        comity_vkey *vk = NULL;
+        comity_checkpoint g, mine;
+        if (cy_store_peer_get(s->o.store, origin, &o, NULL) != COMITY_OK || !o.checkpoint[0] ||
+            comity_vkey_parse(o.vkey, strlen(o.vkey), &vk, NULL) != COMITY_OK)
+            continue; /* not followed here, or nothing accepted of it yet */
+        const comity_vkey *logs[1] = {vk};
+        size_t mlen = strlen(o.checkpoint);
+        if (comity_checkpoint_verify(note, len, logs, 1, &g, NULL) == COMITY_OK &&
+            comity_checkpoint_verify(o.checkpoint, mlen, logs, 1, &mine, NULL) == COMITY_OK) {
+            char *eq = NULL, checked[CY_ORIGIN_MAX + 1];
+            size_t eq_len = 0;
+            if (g.size == mine.size && memcmp(g.root, mine.root, CY_HASH) &&
+                cy_equiv_make(s->o.key, origin, o.checkpoint, mlen, note, len, NULL, NULL, 0,
+                              &eq, &eq_len, NULL) == COMITY_OK &&
+                cy_equiv_check(eq, eq_len, vk, checked, NULL) == COMITY_OK)
+                (void)cy_equiv_keep(s->o.dir, eq, eq_len, NULL);
+            else if (g.size < mine.size)
+                (void)prove_split(w, origin, o.url, vk, note, len, o.checkpoint, mlen);
+            comity_free(eq);
+        }
+        comity_vkey_free(vk);
+    }
+    json_decref(a);
 }
 
 /* Asks the peer for the equivocations it keeps; each one against an
@@ -518,6 +689,60 @@ static void gossip(struct worker *w, const cy_peer *p)
         comity_vkey_free(vk);
     }
     json_decref(a);
+    gossip_checkpoints(w, p);
+}
+
+/* ---- records waiting for their refs (waiting.c) -------------------------------- */
+
+struct release {
+    struct worker *w;
+    const char *origin;
+    size_t released;
+    char error[COMITY_ERRMSG_MAX + 512];
+};
+
+/* Submits one waiting record once its refs are here (or it waited long
+ * enough), waits for intake's answer, and forgets the file once taken. */
+static int release_one(void *ctx, const char *path, const char *env, size_t len, int64_t waited)
+{
+    struct release *r = ctx;
+    struct cy_sync *s = r->w->s;
+    if (atomic_load(&s->stop))
+        return 1;
+    if (waited < CY_SYNC_REFS_WAIT_MS && !cy_waiting_refs_here(s->o.store, env, len, NULL, 0))
+        return 0;
+    char *copy = cy_malloc(len + 1);
+    if (!copy)
+        return 1;
+    memcpy(copy, env, len);
+    copy[len] = '\0';
+    struct outcome o = {.pending = 1, .first_refused = UINT64_MAX};
+    pthread_mutex_init(&o.mu, NULL);
+    pthread_cond_init(&o.cv, NULL);
+    struct sub sb = {&o, 0, false};
+    cy_intake_submit_relayed(s->o.intake, copy, len, r->origin, on_done, &sb);
+    pthread_mutex_lock(&o.mu);
+    while (o.pending > 0)
+        pthread_cond_wait(&o.cv, &o.mu);
+    pthread_mutex_unlock(&o.mu);
+    pthread_cond_destroy(&o.cv);
+    pthread_mutex_destroy(&o.mu);
+    if (o.first_refused == UINT64_MAX) {
+        (void)remove(path); /* durable here now: the file's job is done */
+        r->released++;
+    } else {
+        snprintf(r->error, sizeof r->error, "a record waiting for its refs was refused "
+                 "(%.150s): kept in %.300s", o.why, path);
+    }
+    return 0;
+}
+
+static void release_waiting(struct worker *w, const cy_peer *p)
+{
+    struct release r = {w, p->origin, 0, ""};
+    (void)cy_waiting_each(w->s->o.dir, p->origin, release_one, &r, NULL, NULL);
+    if (r.error[0])
+        (void)cy_store_peer_note(w->s->o.store, p->origin, r.error, cy_now_ms() * 1000, NULL);
 }
 
 /* ---- threads ------------------------------------------------------------------ */
@@ -527,7 +752,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     struct cy_sync *s = w->s;
     pthread_setname_np(pthread_self(), "comity-pull");
-    long backoff = 0;
+    long backoff = 0, wwait = 0;
     int64_t next_gossip = 0;
     w->curl = curl_easy_init();
     if (w->curl) {
@@ -548,21 +773,39 @@ static void *worker_main(void *arg)
         if (cy_store_peer_get(s->o.store, w->origin, &p, &e) == COMITY_ERR_NOTFOUND)
             break; /* removed */
         comity_vkey *vk = NULL;
-        bool idle = false;
+        comity_policy *wpol = NULL;
+        bool idle = false, unwitnessed = false;
         comity_err rc = e.code ? e.code
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
+        if (!rc && s->o.dir)
+            rc = cy_witness_policy_load(s->o.dir, &wpol, &e);
+        if (!rc && s->o.dir)
+            release_waiting(w, &p);
         if (!rc && s->o.dir && cy_equiv_against(s->o.dir, p.origin))
             rc = cy_fail(&e, COMITY_ERR_CONFLICT, "split view of %s proven (equivocations/): "
                          "no more pulls from it until the operator decides", p.origin);
         if (!rc)
-            rc = pull_page(w, &p, vk, &idle, &e);
+            rc = pull_page(w, &p, vk, wpol, &idle, &unwitnessed, &e);
         comity_vkey_free(vk);
+        comity_policy_free(wpol);
         if (!e.code && s->o.dir && (idle || rc) && cy_now_ms() >= next_gossip) {
             gossip(w, &p);
             next_gossip = cy_now_ms() + CY_SYNC_GOSSIP_MS;
         }
         if (atomic_load(&s->stop))
             break;
+        if (rc && unwitnessed) {
+            /* the origin asks its witnesses after each checkpoint and hints
+             * once they answered: wait for that, shortly, not in back-off */
+            (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
+            wwait = wwait ? wwait * 2 : CY_SYNC_WITNESS_WAIT_MS;
+            if (wwait > CY_SYNC_POLL_MS * 5)
+                wwait = CY_SYNC_POLL_MS * 5;
+            if (nap_w(w, wwait))
+                break;
+            continue;
+        }
+        wwait = 0;
         if (rc) {
             (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
             backoff = backoff ? backoff * 2 : CY_SYNC_BACKOFF_MIN_MS;
@@ -602,6 +845,8 @@ static int start_one(const cy_peer *p, void *ctx)
         }
     if (!w && s->nw < CY_PEERS_MAX)
         w = &s->w[s->nw++];
+    if (w && s->o.witness) /* this node witnesses its peer's log (tlog-witness) */
+        (void)comity_witness_add_log(s->o.witness, p->vkey, NULL);
     if (w) {
         memset(w, 0, sizeof *w);
         w->s = s;
@@ -695,6 +940,9 @@ static void *hinter_main(void *arg)
     CURL *c = curl_easy_init();
     uint64_t last = 0;
     bool first = true;
+    cy_cosigner *cs = NULL;
+    int64_t next_round = 0;
+    (void)cy_cosigner_new(s->o.store, s->o.log, &cs, NULL);
     if (c) {
         curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -710,6 +958,13 @@ static void *hinter_main(void *arg)
         uint64_t size = 0;
         if (comity_log_read_checkpoint(s->o.log, NULL, NULL, &size, NULL, NULL) != COMITY_OK)
             continue;
+        /* the peers' witnesses cosign first (cosign.c), so that a hint
+         * brings pullers to a checkpoint that meets their quorum; witnesses
+         * that failed are asked again after their back-off */
+        if (cs && (size > last || cy_now_ms() >= next_round)) {
+            (void)cy_cosigner_round(cs, &s->stop);
+            next_round = cy_now_ms() + CY_COSIGN_BACKOFF_MIN_MS;
+        }
         if (first || size <= last) { /* peers pull what was there at start by themselves */
             first = false;
             last = size > last ? size : last;
@@ -721,6 +976,7 @@ static void *hinter_main(void *arg)
     }
     if (c)
         curl_easy_cleanup(c);
+    cy_cosigner_free(cs);
     return NULL;
 }
 

@@ -13,6 +13,10 @@
  *              size with different roots, kept as a signed proof
  *   roster.c   the states and offices of the federation, folded from
  *              signed admission and party records under the roster policy
+ *   cosign.c   this node's checkpoints cosigned by its peers' witnesses
+ *   waiting.c  records whose refs are not here yet, kept until they are
+ *   witnessed.c  the puller's witness policy (DIR/witness.policy) and the
+ *              bound on a record's `created` by the time witnesses saw it
  *
  * The constants below are the contract between an origin
  * (src/node/federation.c) and its pullers.
@@ -20,6 +24,7 @@
 #ifndef COMITY_SYNC_H
 #define COMITY_SYNC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -180,12 +185,18 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
 #define CY_SYNC_GOSSIP_MS 5000   /* a peer's equivocations asked again after this */
 
 /* Makes the equivocation note of two checkpoints (whole signed notes) of
- * `origin`, signed by the reporter's node key.  OUT *out (comity_free). */
+ * `origin`, signed by the reporter's node key.  Of different sizes: a the
+ * smaller, b the larger, with the larger tree's hash of its first leaves
+ * (subroot) and its consistency proof from a's size (nproof * 32 bytes);
+ * of one size: subroot NULL.  OUT *out (comity_free). */
 comity_err cy_equiv_make(const comity_nkey *reporter, const char *origin, const char *a,
-                         size_t alen, const char *b, size_t blen, char **out, size_t *len,
+                         size_t alen, const char *b, size_t blen, const uint8_t *subroot,
+                         const uint8_t *proof, size_t nproof, char **out, size_t *len,
                          comity_error *err);
 /* Checks one offline: both checkpoints signed by `log`, of the origin the
- * note names (OUT origin), the same size, different roots.
+ * note names (OUT origin), and either of one size with different roots or
+ * of different sizes with the larger tree's hashes proving that it does
+ * not extend the smaller (cy_tlog_verify_split).
  * COMITY_ERR_VERIFY (not a proof), INVALID (malformed), naming why. */
 comity_err cy_equiv_check(const char *note, size_t len, const comity_vkey *log,
                           char origin[CY_ORIGIN_MAX + 1], comity_error *err);
@@ -195,6 +206,75 @@ comity_err cy_equiv_keep(const char *dir, const char *note, size_t len, comity_e
 bool cy_equiv_against(const char *dir, const char *origin);
 /* The kept ones as a JSON array of strings.  OUT *json: cy_free. */
 comity_err cy_equiv_list(const char *dir, char **json, comity_error *err);
+
+/* ---- cosign.c ------------------------------------------------------------- */
+
+#define CY_COSIGN_TIMEOUT_MS 1000       /* one add-checkpoint request to one witness */
+#define CY_COSIGN_BACKOFF_MIN_MS 1000   /* a witness that failed is asked again after this */
+
+typedef struct cy_cosigner cy_cosigner;
+
+/* A cosigner of `log`'s checkpoints by the witnesses of the peers in
+ * `st` (both borrowed).  OUT *out: cy_cosigner_free. */
+comity_err cy_cosigner_new(comity_store *st, comity_log *log, cy_cosigner **out,
+                           comity_error *err);
+/* One round: each peer whose witness has not cosigned the log's latest
+ * checkpoint (and is not in back-off) is asked to; the cosignatures that
+ * verify join the log's published checkpoint.  Returns how many joined. */
+size_t cy_cosigner_round(cy_cosigner *c, const atomic_bool *stop);
+void cy_cosigner_free(cy_cosigner *c);
+
+/* ---- witnessed.c ----------------------------------------------------------- */
+
+#define CY_WITNESS_POLICY_FILE "witness.policy" /* in the node's directory */
+#define CY_SYNC_WITNESS_WAIT_MS 250  /* a page not yet cosigned by a quorum: asked again */
+/* `created` may be at most this far after the time the witnesses cosigned
+ * a checkpoint covering the record (the origin's own bound on created,
+ * COMITY_RECORD_CREATED_AHEAD_MS, plus a minute of the witnesses' clocks) */
+#define CY_SYNC_CREATED_AHEAD_MS (COMITY_RECORD_CREATED_AHEAD_MS + 60 * 1000)
+
+/* Loads DIR/witness.policy (c2sp.org/tlog-policy: witness lines, groups,
+ * a quorum; log lines are ignored here, the log key is the peer's pinned
+ * one).  OUT *p: NULL when the file does not exist (no witness policy),
+ * else comity_policy_free.  INVALID / TOOBIG naming the file. */
+comity_err cy_witness_policy_load(const char *dir, comity_policy **p, comity_error *err);
+/* Installs a policy as DIR/witness.policy after parsing it (atomic
+ * replace); len 0 removes the file. */
+comity_err cy_witness_policy_set(const char *dir, const char *text, size_t len,
+                                 comity_error *err);
+/* Checks a page's checkpoint against the policy's witness quorum.  OUT
+ * *witnessed_ms: the latest time (ms) a policy witness cosigned it.
+ * COMITY_ERR_VERIFY when the quorum is not met (yet), naming the origin. */
+comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len,
+                            int64_t *witnessed_ms, comity_error *err);
+/* The bound on `created` for a record in a page whose checkpoint the
+ * witnesses cosigned at witnessed_ms: COMITY_ERR_DENIED (rule
+ * "witnessed-time") when the envelope's record claims a `created` more
+ * than CY_SYNC_CREATED_AHEAD_MS after it; INVALID when it does not parse. */
+comity_err cy_witness_created_check(const char *env, size_t len, int64_t witnessed_ms,
+                                    comity_error *err);
+
+/* ---- waiting.c -------------------------------------------------------------- */
+
+#define CY_SYNC_WAITING_MAX 4096          /* records waiting for their refs, per node */
+#define CY_SYNC_REFS_WAIT_MS (10 * 60 * 1000) /* then taken without them */
+
+/* Whether every ref of the envelope's record is stored here or among
+ * `also` (record ids about to be; n of them).  A record that does not
+ * parse has no refs to wait for (intake refuses it). */
+bool cy_waiting_refs_here(comity_store *st, const char *env, size_t len,
+                          const char *const *also, size_t n);
+/* Keeps a record pulled from `origin` at `log_index` in DIR/waiting/
+ * (durable before it returns).  TOOBIG past CY_SYNC_WAITING_MAX. */
+comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_index,
+                           const char *env, size_t len, comity_error *err);
+/* Calls fn for each record waiting from `origin`, in log order, with the
+ * file's path and how long it has waited (ms); fn's non-zero stops the
+ * walk.  OUT *count (may be NULL): how many wait from every origin. */
+comity_err cy_waiting_each(const char *dir, const char *origin,
+                           int (*fn)(void *ctx, const char *path, const char *env, size_t len,
+                                     int64_t waited_ms),
+                           void *ctx, size_t *count, comity_error *err);
 
 /* ---- puller.c ------------------------------------------------------------ */
 
@@ -206,7 +286,10 @@ typedef struct cy_sync_opts {
     const comity_nkey *key;   /* this node's key: its login at peers */
     const char *origin;       /* this node's origin */
     const char *dir;          /* the node's directory (its equivocations) */
-    comity_log *log;          /* this node's log: its growth hints peers (NULL: no hints) */
+    comity_log *log;          /* this node's log: its growth hints peers and is cosigned
+                               * by their witnesses (NULL: neither) */
+    comity_witness *witness;  /* this node's witness: made to follow every peer's log
+                               * (NULL: none) */
 } cy_sync_opts;
 
 /* Starts one puller thread per stored peer (and a watcher that starts

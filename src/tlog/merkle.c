@@ -286,3 +286,69 @@ comity_err cy_tlog_verify_consistency(uint64_t old, uint64_t size,
                        (unsigned long long)size);
     return COMITY_OK;
 }
+
+/*
+ * A proof that the tree of `size` does not extend the tree of `old`
+ * (old < size): the RFC 6962 consistency proof from old to size taken from
+ * the larger tree, with `subroot`, that tree's hash of its first `old`
+ * leaves (needed when old is a power of two, where the proof leaves it
+ * out).  The path is folded as RFC 9162 2.1.4.2 folds it; when it leads to
+ * `root`, its nodes are the larger tree's own (short of a SHA-256
+ * collision), so the old-size hash it leads to is what the larger tree
+ * holds of its first `old` leaves.  That hash differing from `old_root`
+ * proves that no log holds both trees.  COMITY_OK when proven.
+ */
+comity_err cy_tlog_verify_split(uint64_t old, uint64_t size, const uint8_t old_root[CY_HASH],
+                                const uint8_t root[CY_HASH], const uint8_t subroot[CY_HASH],
+                                const uint8_t (*proof)[CY_HASH], size_t n, comity_error *err)
+{
+    if (old == 0 || old >= size)
+        return cy_fail(err, COMITY_ERR_VERIFY, "split: want 0 < old size < new size");
+    if (n > CY_TLOG_PROOF_MAX - 1)
+        return cy_fail(err, COMITY_ERR_VERIFY, "split: proof of %zu hashes is too long", n);
+    const uint8_t *first = subroot;
+    size_t i = 0;
+    if (!is_pow2(old)) {
+        if (n == 0)
+            return cy_fail(err, COMITY_ERR_VERIFY, "split: empty proof");
+        first = proof[0];
+        i = 1;
+    }
+    uint64_t fn = old - 1, sn = size - 1;
+    while (fn & 1) {
+        fn >>= 1;
+        sn >>= 1;
+    }
+    uint8_t fr[CY_HASH], sr[CY_HASH];
+    memcpy(fr, first, CY_HASH);
+    memcpy(sr, first, CY_HASH);
+    for (; i < n; i++) {
+        if (sn == 0)
+            return cy_fail(err, COMITY_ERR_VERIFY, "split: proof is too long");
+        if ((fn & 1) || fn == sn) {
+            cy_tlog_node_hash(proof[i], fr, fr);
+            cy_tlog_node_hash(proof[i], sr, sr);
+            if (!(fn & 1))
+                while (!(fn & 1) && fn != 0) {
+                    fn >>= 1;
+                    sn >>= 1;
+                }
+        } else {
+            cy_tlog_node_hash(sr, proof[i], sr);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    if (sn != 0)
+        return cy_fail(err, COMITY_ERR_VERIFY, "split: proof is too short");
+    if (sodium_memcmp(sr, root, CY_HASH) != 0)
+        return cy_fail(err, COMITY_ERR_VERIFY, "split: the path does not lead to the root of "
+                       "size %llu: it shows nothing", (unsigned long long)size);
+    if (sodium_memcmp(fr, subroot, CY_HASH) != 0)
+        return cy_fail(err, COMITY_ERR_VERIFY, "split: the path and the stated hash of the "
+                       "first %llu leaves disagree", (unsigned long long)old);
+    if (sodium_memcmp(fr, old_root, CY_HASH) == 0)
+        return cy_fail(err, COMITY_ERR_VERIFY, "split: the larger tree extends the smaller "
+                       "(consistent)");
+    return COMITY_OK;
+}

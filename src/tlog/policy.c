@@ -308,6 +308,13 @@ size_t cy_policy_nlogs(const comity_policy *p) { return p->nlogs; }
 comity_err comity_policy_check(const comity_policy *p, const char *note, size_t len,
                                comity_checkpoint *out, comity_error *err)
 {
+    return cy_policy_check_times(p, note, len, out, NULL, NULL, err);
+}
+
+comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_t len,
+                                 comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
+                                 comity_error *err)
+{
     comity_err rc = comity_init(err);
     if (rc)
         return rc;
@@ -345,6 +352,28 @@ comity_err comity_policy_check(const comity_policy *p, const char *note, size_t 
     rc = cy_tlog_note_check(note, len, keys, nk, by, n, err);
     if (rc)
         goto done;
+    /* the times of the verified cosignatures by the policy's witnesses
+     * (a type 0x04 signature is timestamp || Ed25519 signature) */
+    uint64_t lo = 0, hi = 0;
+    for (size_t i = 0; i < n->nsigs; i++) {
+        const cy_note_sig *s = &n->sigs[i];
+        for (size_t j = 0; j < p->nwitnesses; j++) {
+            const comity_vkey *k = p->witnesses[j];
+            if (!by[p->nlogs + j] || k->type != COMITY_NOTE_COSIG_V1 || k->id != s->id ||
+                strlen(k->name) != s->name_len || memcmp(k->name, s->name, s->name_len) ||
+                s->sig_len < 8)
+                continue;
+            uint64_t t = 0;
+            for (int b = 0; b < 8; b++)
+                t = t << 8 | s->sig[b];
+            lo = lo == 0 || t < lo ? t : lo;
+            hi = t > hi ? t : hi;
+        }
+    }
+    if (t_min)
+        *t_min = lo;
+    if (t_max)
+        *t_max = hi;
     for (size_t i = 0; i < p->nnames; i++) {
         const struct pname *nm = &p->names[i];
         if (!nm->group) {

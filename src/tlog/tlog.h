@@ -89,6 +89,15 @@ comity_err cy_tlog_verify_consistency(uint64_t old, uint64_t size,
                                       const uint8_t (*proof)[CY_HASH], size_t n,
                                       comity_error *err) CY_MUST_CHECK;
 
+/* That the tree of `size` (root) does not extend the tree of `old`
+ * (old_root), from the larger tree's consistency proof from old to size
+ * and its hash of its first `old` leaves (subroot; merkle.c says why that
+ * proves it).  COMITY_OK when proven, COMITY_ERR_VERIFY naming why not. */
+comity_err cy_tlog_verify_split(uint64_t old, uint64_t size, const uint8_t old_root[CY_HASH],
+                                const uint8_t root[CY_HASH], const uint8_t subroot[CY_HASH],
+                                const uint8_t (*proof)[CY_HASH], size_t n,
+                                comity_error *err) CY_MUST_CHECK;
+
 /* ---- backup.c ---------------------------------------------------------- */
 
 /* Copies the log in `src` (its writer may be running) into `dst` cut at
@@ -195,6 +204,12 @@ comity_err cy_tlog_proof_format(uint64_t index, const uint8_t (*proof)[CY_HASH],
 
 /* How many logs a policy lists (a policy may list none). */
 size_t cy_policy_nlogs(const comity_policy *p);
+/* comity_policy_check, and OUT *t_min, *t_max (each may be NULL): the
+ * earliest and latest timestamps (POSIX seconds) of the cosignatures by
+ * the policy's witnesses that verified on the note (0 when none). */
+comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_t len,
+                                 comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
+                                 comity_error *err) CY_MUST_CHECK;
 
 /* ---- parse helpers shared by the text formats -------------------------- */
 

@@ -1,0 +1,161 @@
+/*
+ * waiting.c: records whose refs are not here yet (docs/federation.md,
+ * section 6).
+ *
+ * A record pulled from one origin may name a record that comes from
+ * another (an acknowledgement pulled before its notification).  Taken at
+ * once it would be logged without effect on the framework, and the nodes
+ * that got the two in the other order would show another status.  So the
+ * puller keeps it aside, durably, and moves its cursor on; it submits it
+ * once every ref is stored here (the puller looks at each loop, at least
+ * every poll), or after CY_SYNC_REFS_WAIT_MS whatever happens (a ref this
+ * node may never see: a reply to a red message sent to others), when it
+ * is logged as before.  At most CY_SYNC_WAITING_MAX wait on a node; past
+ * that the puller's cursor stops at the record, with the cap named.
+ *
+ * Files: DIR/waiting/<16 hex of sha256(origin)>-<20-digit log index>.env,
+ * the envelope, written with comity_write_file (fsync'ed, renamed) before
+ * the cursor passes it; its mtime is when it began to wait.  Sorted names
+ * give one origin's records in its log order.  One puller thread per
+ * origin touches its origin's files only.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "sync/sync.h"
+#include "store/records.h"
+
+#define WAIT_DIR "waiting"
+
+bool cy_waiting_refs_here(comity_store *st, const char *env, size_t len,
+                          const char *const *also, size_t n)
+{
+    comity_record *rec = NULL;
+    if (comity_record_parse(env, len, &rec, NULL) != COMITY_OK)
+        return true;
+    bool here = true;
+    for (size_t i = 0; here && i < comity_record_refs_count(rec); i++) {
+        const char *id = comity_record_ref(rec, i);
+        bool near = false;
+        for (size_t j = 0; j < n && !near; j++)
+            near = also[j] && !strcmp(also[j], id);
+        char digest[65];
+        uint64_t idx;
+        here = near || cy_store_record_find(st, id, digest, &idx, NULL) == COMITY_OK;
+    }
+    comity_record_free(rec);
+    return here;
+}
+
+static void origin_tag(const char *origin, char out[17])
+{
+    uint8_t h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const uint8_t *)origin, strlen(origin));
+    sodium_bin2hex(out, 17, h, 8);
+}
+
+static size_t count_files(const char *d)
+{
+    DIR *dh = opendir(d);
+    size_t n = 0;
+    struct dirent *de;
+    while (dh && (de = readdir(dh)))
+        n += strlen(de->d_name) == 41 && !strcmp(de->d_name + 37, ".env");
+    if (dh)
+        closedir(dh);
+    return n;
+}
+
+comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_index,
+                           const char *env, size_t len, comity_error *err)
+{
+    char d[4096], path[4200], tag[17];
+    snprintf(d, sizeof d, "%s/" WAIT_DIR, dir);
+    if (mkdir(d, 0700) != 0 && errno != EEXIST)
+        return cy_fail(err, COMITY_ERR_IO, "%s: %s", d, strerror(errno));
+    origin_tag(origin, tag);
+    snprintf(path, sizeof path, "%s/%s-%020llu.env", d, tag, (unsigned long long)log_index);
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        return COMITY_OK; /* pulled again after a crash: already waiting */
+    if (count_files(d) >= CY_SYNC_WAITING_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "%d records already wait for their refs "
+                       "(CY_SYNC_WAITING_MAX): the cursor stops here", CY_SYNC_WAITING_MAX);
+    return comity_write_file(path, env, len, 0600, 0, err);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+comity_err cy_waiting_each(const char *dir, const char *origin,
+                           int (*fn)(void *ctx, const char *path, const char *env, size_t len,
+                                     int64_t waited_ms),
+                           void *ctx, size_t *count, comity_error *err)
+{
+    char d[4096], tag[17];
+    snprintf(d, sizeof d, "%s/" WAIT_DIR, dir);
+    origin_tag(origin, tag);
+    if (count)
+        *count = 0;
+    DIR *dh = opendir(d);
+    if (!dh)
+        return COMITY_OK; /* nothing ever waited */
+    char **names = NULL;
+    size_t n = 0, cap = 0, all = 0;
+    comity_err rc = COMITY_OK;
+    struct dirent *de;
+    while (!rc && (de = readdir(dh))) {
+        if (strlen(de->d_name) != 41 || strcmp(de->d_name + 37, ".env"))
+            continue;
+        all++;
+        if (strncmp(de->d_name, tag, 16) != 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **nn = cy_realloc(names, nc * sizeof *nn);
+            if (!nn) {
+                rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+                break;
+            }
+            names = nn;
+            cap = nc;
+        }
+        if (!(names[n] = cy_strdup(de->d_name)))
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        else
+            n++;
+    }
+    closedir(dh);
+    if (count)
+        *count = all;
+    if (!rc && n)
+        qsort(names, n, sizeof *names, by_name);
+    int64_t now = cy_now_ms();
+    for (size_t i = 0; !rc && i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", d, names[i]);
+        struct stat sb;
+        char *env = NULL;
+        size_t len = 0;
+        if (stat(path, &sb) != 0 ||
+            comity_read_file(path, COMITY_DSSE_MAX, &env, &len, NULL) != COMITY_OK)
+            continue;
+        int64_t waited = now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000);
+        int stop = fn(ctx, path, env, len, waited < 0 ? 0 : waited);
+        comity_free(env);
+        if (stop)
+            break;
+    }
+    for (size_t i = 0; i < n; i++)
+        cy_free(names[i]);
+    cy_free(names);
+    return rc;
+}

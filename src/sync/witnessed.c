@@ -1,0 +1,102 @@
+/*
+ * witnessed.c: what a puller asks of the witnesses (docs/federation.md,
+ * sections 6 and 8).
+ *
+ * The operator's witness policy, DIR/witness.policy, is a
+ * c2sp.org/tlog-policy file (src/tlog/policy.c parses it): the witness
+ * keys the node trusts (typically its peers' nodes' witness keys, which
+ * each node serves at GET /v1/node) and the quorum of them that must
+ * cosign a checkpoint of any origin before the puller takes a record it
+ * covers.  Without the file, no quorum is asked (as before witnessing).
+ *
+ * The time: a type 0x04 cosignature carries the time its witness signed.
+ * A record in a page whose checkpoint the witnesses cosigned at T existed
+ * at T, so a record claiming a `created` later than T (beyond the origin's
+ * own bound on created and a minute of clock skew) claims a time it cannot
+ * have: it is refused, rule "witnessed-time".
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "sync/sync.h"
+#include "tlog/tlog.h"
+
+static void policy_path(const char *dir, char *out, size_t n)
+{
+    snprintf(out, n, "%s/" CY_WITNESS_POLICY_FILE, dir);
+}
+
+comity_err cy_witness_policy_load(const char *dir, comity_policy **p, comity_error *err)
+{
+    *p = NULL;
+    char path[4096];
+    policy_path(dir, path, sizeof path);
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return COMITY_OK; /* no policy */
+    char *text = NULL;
+    size_t len = 0;
+    comity_err rc = comity_read_file(path, COMITY_POLICY_MAX, &text, &len, err);
+    if (!rc && (rc = comity_policy_parse(text, len, p, err)))
+        cy_fail(err, rc, "%s: %s", path, err ? err->msg : "");
+    comity_free(text);
+    return rc;
+}
+
+comity_err cy_witness_policy_set(const char *dir, const char *text, size_t len,
+                                 comity_error *err)
+{
+    char path[4096];
+    policy_path(dir, path, sizeof path);
+    if (len == 0) {
+        if (remove(path) != 0)
+            return cy_fail(err, COMITY_ERR_NOTFOUND, "%s: no witness policy to remove", path);
+        return COMITY_OK;
+    }
+    comity_policy *p = NULL;
+    comity_err rc = comity_policy_parse(text, len, &p, err);
+    comity_policy_free(p);
+    if (rc)
+        return rc;
+    return comity_write_file(path, text, len, 0644, 0, err);
+}
+
+comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len,
+                            int64_t *witnessed_ms, comity_error *err)
+{
+    uint64_t lo = 0, hi = 0;
+    comity_checkpoint cp;
+    *witnessed_ms = 0;
+    comity_err rc = cy_policy_check_times(p, note, len, &cp, &lo, &hi, err);
+    if (rc)
+        return rc;
+    if (hi > (uint64_t)(INT64_MAX / 1000))
+        return cy_fail(err, COMITY_ERR_INVALID, "a cosignature of %s has an impossible time",
+                       cp.origin);
+    *witnessed_ms = (int64_t)hi * 1000;
+    return COMITY_OK;
+}
+
+comity_err cy_witness_created_check(const char *env, size_t len, int64_t witnessed_ms,
+                                    comity_error *err)
+{
+    if (witnessed_ms <= 0)
+        return COMITY_OK; /* no cosignature with a time: nothing to bound */
+    comity_record *rec = NULL;
+    comity_err rc = comity_record_parse(env, len, &rec, err);
+    if (rc)
+        return rc;
+    int64_t created = comity_record_created_ms(rec);
+    if (created > witnessed_ms + CY_SYNC_CREATED_AHEAD_MS) {
+        char w[CY_TIME_BUF];
+        cy_time_format_ms(w, witnessed_ms);
+        rc = cy_fail(err, COMITY_ERR_DENIED, "record %s claims created %s, %lld s after the "
+                     "witnesses cosigned a checkpoint covering it (%s; at most %lld s)",
+                     comity_record_id(rec), comity_record_created(rec),
+                     (long long)((created - witnessed_ms) / 1000), w,
+                     (long long)(CY_SYNC_CREATED_AHEAD_MS / 1000));
+    }
+    comity_record_free(rec);
+    return rc;
+}
