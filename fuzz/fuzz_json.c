@@ -109,7 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         same(&j, 0, v);
     } else {
         check(e.msg[0] != 0);
-        bool too_deep = rc == COMITY_ERR_TOOBIG && strstr(e.msg, "nested deeper");
+        bool too_deep = rc == COMITY_ERR_INVALID && strstr(e.msg, "nested deeper");
         bool nul_after_number = false;
         for (size_t i = 1; i < size; i++)
             if (data[i] == 0 && ((data[i - 1] >= '0' && data[i - 1] <= '9') ||
