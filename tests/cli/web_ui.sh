@@ -26,7 +26,7 @@ SHOTS=$BUILD/web-screenshots
 if [ ! -x /usr/bin/chromium ] || [ ! -d "$WEB/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
   echo "skip: chromium or web/node_modules missing (run scripts/install-deps)"; exit 77
 fi
-if ! timeout 30 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run \
+if ! timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run \
       --disable-background-networking --disable-component-update --disable-sync \
       --user-data-dir="$T/probe" --dump-dom about:blank >/dev/null 2>"$T/probe.err"; then
   echo "skip: chromium cannot start here:"; tail -3 "$T/probe.err"; exit 77
