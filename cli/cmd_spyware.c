@@ -685,7 +685,7 @@ static int do_join_case(struct spy_args *a, const char *id)
     cli_list_add(&refs, (char *)id);
     for (size_t k = 0; k < a->refs.n; k++)
         cli_list_add(&refs, a->refs.v[k]);
-    struct cli_msg m = {.type = "case-join", .tlp = a->tlp ? a->tlp : "amber",
+    struct cli_msg m = {.type = "case-join", .tlp = a->tlp ? a->tlp : comity_framework_default_tlp("case-join"),
                         .to = (const char *const *)a->to.v, .nto = 1,
                         .refs = (const char *const *)refs.v, .nrefs = refs.n};
     st = cli_client_send(cl, &m, body, NULL);
@@ -695,7 +695,7 @@ static int do_join_case(struct spy_args *a, const char *id)
 
 /* `misuse admit CASE REQUEST`: the requester admits the author of a
  * case-join: to every other party of the case (as the node shows it to
- * us) and the newcomer; sealed as the case is. */
+ * us) and the newcomer; amber unless --tlp (the library proposes it). */
 static int do_admit(struct spy_args *a, const char *id, const char *req)
 {
     struct cli_client *cl = a->cl;
@@ -733,9 +733,7 @@ static int do_admit(struct spy_args *a, const char *id, const char *req)
     cli_list_add(&to, (char *)who);
     const char *refs[2] = {id, req};
     struct cli_msg m = {.type = "case-admit",
-                        .tlp = a->tlp ? a->tlp
-                               : json_is_true(json_object_get(c, "sealed")) ? "amber"
-                                                                              : "green",
+                        .tlp = a->tlp ? a->tlp : comity_framework_default_tlp("case-admit"),
                         .to = (const char *const *)to.v, .nto = to.n, .refs = refs, .nrefs = 2};
     json_t *body = json_object();
     st = body ? cli_client_send(cl, &m, body, NULL) : CLI_FAIL;

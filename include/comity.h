@@ -1264,9 +1264,11 @@ COMITY_API comity_err comity_framework_case(const comity_framework *fw,
  * (1..max JSON objects, e.g. STIX).  "more_rules": the
  * type has a rule across its fields too (docs/framework.md). */
 COMITY_API comity_err comity_framework_case_types(char **json, comity_error *err);
-/* The sharing level a client proposes for a new case opened by `type`
- * ("amber" for attribution-open: sealed by default), or NULL (none
- * proposed: the client's own default).  Static. */
+/* The sharing level a client proposes for a record of `type`: for a
+ * case's opening ("amber" for attribution-open: sealed by default), and
+ * "amber" for the core's case-join and case-admit (a request to join
+ * tells of a state's interest, and a sealed case takes only sealed
+ * ones); NULL when none is proposed (the client's own default).  Static. */
 COMITY_API const char *comity_framework_default_tlp(const char *type);
 
 /* ---- Attribution: the vocabulary of threat actors (docs/attribution.md) ----

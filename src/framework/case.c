@@ -1557,6 +1557,9 @@ json_t *cy_case_schemas(const cy_mech *const *mechs, size_t n)
 
 const char *comity_framework_default_tlp(const char *type)
 {
+    for (size_t k = 0; type && k < cy_case_ncore_types; k++)
+        if (!strcmp(type, cy_case_core_types[k].name))
+            return "amber";
     const cy_mech *m = cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL);
     return m && !strcmp(m->opens, type) ? m->default_tlp : NULL;
 }

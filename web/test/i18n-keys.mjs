@@ -70,6 +70,8 @@ const VALUES = {
   'inbox.*': ['type', 'state', 'severity', 'sector'],
   'case.refs.*': ['mla', 'help'],
   'files.*': ['sealing', 'sending', 'fetching'],
+  'attribution.target.*': ['evidence', 'claims'],
+  'attribution.kind.*': ['case', 'incident', 'evidence', 'indicator', 'actor', 'state', 'report'],
 };
 for (const [pat, where] of templates) {
   if (!(pat in VALUES)) { bad(`template key ${pat} (${where[0].replace(/.*\/src\//, '')}): list its values in test/i18n-keys.mjs`); continue; }
