@@ -142,8 +142,6 @@ void cli_duration_format(char out[32], int64_t ms);
 /* A record id (<type>--<uuid>) safe as a path segment. */
 int cli_id_ok(const char *id);
 
-#endif
-
 /* Parses argv with the client options plus `extra` (a {0}-terminated
  * table; codes below 0x1000), handing each extra option to on(ctx, c, arg)
  * (which returns an exit status).  Positional arguments are left in
@@ -208,3 +206,5 @@ int cli_message_command(int argc, char **argv, const char *cmd, const char *type
  * client options.  Returns an exit status. */
 int cli_answer_command(int argc, char **argv, const char *cmd, const char *type,
                        const char *opt);
+
+#endif
