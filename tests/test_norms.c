@@ -565,6 +565,19 @@ static void test_complaint(void **state)
     json_t *link = fact_of(fw, c, "consultation");
     assert_string_equal(json_string_value(link), k);
     json_decref(link);
+    /* ... and the consultation names the complaint back (its `about`, from
+     * its opening's refs), as both states read the consultation */
+    const char *const sides[] = {"pk.mofa", "in.mea"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *kview = case_view(fw, k, sides[i], 0);
+        json_t *about = json_object_get(json_object_get(kview, "facts"), "about");
+        bool back = false;
+        for (size_t a = 0; a < json_array_size(about); a++)
+            back |= !strcmp(json_string_value(json_array_get(about, a)), c);
+        if (!back)
+            fail_msg("consultation %s, as %s reads it, does not name complaint %s", k, sides[i], c);
+        json_decref(kview);
+    }
     TU_FAILS(ADD(PK_MOFA, "norm-complaint-consult", "2026-12-22T01:00:00Z", "in.mea,un.unoda",
                  refs, B_NOTE, NULL),
              COMITY_ERR_CONFLICT, "is consultations");
