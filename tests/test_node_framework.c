@@ -124,25 +124,6 @@ static int teardown(void **state)
 
 static void at(const char *t) { setenv("COMITY_FAKE_NOW", t, 1); }
 
-struct sink {
-    char *buf;
-    size_t len;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
-{
-    struct sink *s = ctx;
-    size_t k = sz * n;
-    char *nb = realloc(s->buf, s->len + k + 1);
-    if (!nb)
-        return 0;
-    s->buf = nb;
-    memcpy(s->buf + s->len, p, k);
-    s->len += k;
-    s->buf[s->len] = 0;
-    return k;
-}
-
 /* One request; token NULL: anonymous.  Returns the status; *out the body
  * parsed as JSON (json_decref), when out is not NULL. */
 static long http(struct fixture *f, const char *method, const char *path, const char *token,
@@ -150,7 +131,7 @@ static long http(struct fixture *f, const char *method, const char *path, const 
 {
     char url[2048], auth[300];
     snprintf(url, sizeof url, "%s%s", f->base, path);
-    struct sink s = {0};
+    tu_sink s = {0};
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     if (token) {
@@ -168,7 +149,7 @@ static long http(struct fixture *f, const char *method, const char *path, const 
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     long status = 0;
