@@ -1804,6 +1804,79 @@ COMITY_API COMITY_MUST_CHECK comity_err
 comity_equivocation_verify(const char *note, size_t len, const comity_vkey *log,
                            char origin[256], comity_error *err);
 
+/* ---- Log succession (docs/federation.md, section 11; src/record/succession.c)
+ *
+ * When a node's log key is lost or compromised, its state announces a new
+ * log with a record of type "log-succession" (tlp clear or green, authored
+ * by the state key, a state code) whose body is
+ *   {"old_log_vkey", "new_log_vkey", "url" (the new log's), "checkpoint"
+ *    (the old log's last checkpoint the state stands by: the cut), "reason"?}
+ * The rule: a checkpoint signed by the old log key stands when it is the
+ * cut or below it and consistent with it; one beyond the cut, or not
+ * consistent with it, is refused (COMITY_ERR_DENIED, "log-succession"). */
+#define COMITY_SUCCESSION_TYPE "log-succession"
+#define COMITY_SUCCESSION_CKPT_MAX 8192   /* bytes of the cut's note */
+#define COMITY_SUCCESSION_VKEY_MAX 256    /* bytes of a log key */
+#define COMITY_SUCCESSION_URL_MAX 512
+#define COMITY_SUCCESSION_REASON_MAX 200
+typedef struct comity_succession comity_succession;
+
+/* The body rules alone (fuzzed): fields, keys, URL, and the checkpoint
+ * signed by the old key.  COMITY_ERR_INVALID naming the field. */
+COMITY_API comity_err comity_succession_check_body(const char *body, size_t len,
+                                                   comity_error *err);
+/* Makes a body (reason may be NULL), checked as above.  OUT *json:
+ * comity_free. */
+COMITY_API comity_err comity_succession_body(const char *old_vkey, const char *new_vkey,
+                                             const char *url, const char *checkpoint,
+                                             const char *reason, char **json,
+                                             comity_error *err);
+/* Parses a succession record: its type, author (a state code), tlp and
+ * body; with nkeys > 0 its signature under those of `state_keys` named
+ * after the author (NOKEY / VERIFY otherwise).  OUT *out:
+ * comity_succession_free. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_succession_parse(const char *envelope, size_t len, const comity_vkey *const *state_keys,
+                        size_t nkeys, comity_succession **out, comity_error *err);
+COMITY_API void comity_succession_free(comity_succession *s);
+/* A field, borrowed: "id", "state", "created", "old_log_vkey",
+ * "new_log_vkey", "url", "checkpoint", "reason" (NULL when absent). */
+COMITY_API const char *comity_succession_get(const comity_succession *s, const char *field);
+/* The size of the cut. */
+COMITY_API uint64_t comity_succession_size(const comity_succession *s);
+/* Judges a checkpoint already verified under the old log key (cp): the
+ * cut's size and root, "at"; a smaller size, "before" (with `proof`, the
+ * consistency proof from cp's size to the cut's, nproof hashes, checked;
+ * without, the status says it was not).  COMITY_ERR_DENIED, naming the
+ * rule and "beyond" or "not-consistent"; USAGE for another log's.  OUT
+ * *status: a static string. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_succession_judge(const comity_succession *s, const comity_checkpoint *cp,
+                        const uint8_t *proof, size_t nproof, const char **status,
+                        comity_error *err);
+/* Verifies a receipt (c2sp.org/tlog-proof) for `entry` under the old log
+ * key (and `policy`'s quorum when given), then judges its checkpoint.
+ * COMITY_ERR_NOKEY when it is a receipt under the new log key instead
+ * (check it as any receipt of the new log).  OUT *status, *index, *cp
+ * (may be NULL). */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_succession_receipt(const comity_succession *s, const char *proof, size_t len,
+                          const void *entry, size_t entry_len, const comity_policy *policy,
+                          const char **status, uint64_t *index, comity_checkpoint *cp,
+                          comity_error *err);
+
+/* Follows a log succession record on this node (docs/federation.md,
+ * section 11): its signature under a key of its state that the node's
+ * roster admits; the old log key a pinned peer's, whose last checkpoint
+ * accepted here the rule does not refuse (CONFLICT otherwise: nothing
+ * changes); then the record is kept (DIR/successions/), the new log is
+ * pinned at the record's URL, the state's parties homed at the old log
+ * are homed at the new one, and the old peer is unpinned when nobody is
+ * homed there any more (else its pulls stop at the cut).  OUT *json: what
+ * was done (comity_free). */
+COMITY_API comity_err comity_node_succession_follow(comity_node *node, const char *envelope,
+                                                    size_t len, char **json,
+                                                    comity_error *err);
 /* The roster (docs/federation.md, section 1): the federation's states and
  * offices, folded from signed `admission` and `party` records under the
  * operator's roster policy, so that two nodes holding the same records
