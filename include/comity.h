@@ -386,6 +386,33 @@ COMITY_API COMITY_MUST_CHECK comity_err
 comity_open_mem(const void *in, size_t len, const comity_identities *ids,
                 uint8_t **out, size_t *out_len, comity_error *err);
 
+/*
+ * A passphrase instead of recipients: age's scrypt stanza (c2sp.org/age,
+ * "The scrypt recipient type"), alone in its header.  The wrap key is
+ * scrypt(passphrase, "age-encryption.org/v1/scrypt" || 16-byte salt,
+ * N = 2^log_n, r = 8, p = 1, 32 bytes) (libsodium's scryptsalsa208sha256_ll),
+ * which seals the file key with ChaCha20-Poly1305.  Sealing uses log_n
+ * (0: COMITY_AGE_SCRYPT_LOGN, age's own; 1..COMITY_AGE_SCRYPT_LOGN_MAX);
+ * opening refuses a stanza whose work factor is above max_log_n (0 or
+ * above the cap: the cap), COMITY_ERR_TOOBIG, before any work: scrypt at
+ * 2^log_n takes 2^log_n KiB of memory.  A wrong passphrase is
+ * COMITY_ERR_NOKEY; a file with other stanzas, NOKEY naming them.  An
+ * empty passphrase, or one over COMITY_AGE_PASSPHRASE_MAX bytes, is
+ * COMITY_ERR_USAGE.  OUT *out: comity_free (the plaintext wiped first on
+ * failure).
+ */
+#define COMITY_AGE_SCRYPT_LOGN 18     /* work factor comity seals with (age's) */
+#define COMITY_AGE_SCRYPT_LOGN_MAX 22 /* above it a file is refused (age's cap) */
+#define COMITY_AGE_PASSPHRASE_MAX 1024
+COMITY_API comity_err comity_seal_passphrase_mem(const void *in, size_t len, const char *pass,
+                                                 size_t pass_len, unsigned log_n, int armor,
+                                                 uint8_t **out, size_t *out_len,
+                                                 comity_error *err);
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_open_passphrase_mem(const void *in, size_t len, const char *pass, size_t pass_len,
+                           unsigned max_log_n, uint8_t **out, size_t *out_len,
+                           comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Records (src/record/)                                                    */
 /* ------------------------------------------------------------------------ */
@@ -1679,6 +1706,20 @@ COMITY_API comity_err comity_keys_backup(const char *dir, const char *const *par
 COMITY_API comity_err comity_keys_restore(const char *in, const comity_identities *ids,
                                           const char *outdir, char **listing,
                                           comity_error *err);
+/* The same two with a passphrase instead of recipients and identities:
+ * age's scrypt stanza (comity_seal_passphrase_mem, work factor
+ * COMITY_AGE_SCRYPT_LOGN; opening refuses one above
+ * COMITY_AGE_SCRYPT_LOGN_MAX), so `age -d` opens the backup with the
+ * passphrase, and a backup `age -p` made of the same plaintext opens
+ * here.  A wrong passphrase is COMITY_ERR_NOKEY. */
+COMITY_API comity_err comity_keys_backup_passphrase(const char *dir,
+                                                    const char *const *party_keys,
+                                                    size_t nparty, const char *pass,
+                                                    size_t pass_len, const char *out,
+                                                    size_t *nkeys, comity_error *err);
+COMITY_API comity_err comity_keys_restore_passphrase(const char *in, const char *pass,
+                                                     size_t pass_len, const char *outdir,
+                                                     char **listing, comity_error *err);
 
 /* What is due for destruction at `now_ms` under the node's retention
  * settings (DIR/node.conf retention.*): comity_framework_retention_due on
