@@ -1908,9 +1908,10 @@ comity_succession_receipt(const comity_succession *s, const char *proof, size_t 
 
 /* Follows a log succession record on this node (docs/federation.md,
  * section 11): its signature under a key of its state that the node's
- * roster admits; the old log key a pinned peer's, whose last checkpoint
- * accepted here the rule does not refuse (CONFLICT otherwise: nothing
- * changes); then the record is kept (DIR/successions/), the new log is
+ * roster admits; the old log key a pinned peer's, at which a party of
+ * that state is homed (DENIED otherwise), whose last checkpoint accepted
+ * here the rule does not refuse (CONFLICT otherwise: nothing changes);
+ * then the record is kept (DIR/successions/), the new log is
  * pinned at the record's URL, the state's parties homed at the old log
  * are homed at the new one, and the old peer is unpinned when nobody is
  * homed there any more (else its pulls stop at the cut).  OUT *json: what

@@ -7,7 +7,8 @@
  * leaves nothing a second run would not finish:
  *   1. checks the record: its signature under a key of the author's state
  *      that the roster (roster.c) admits at the record's created time;
- *      the old log key is a pinned peer's; the last checkpoint this node
+ *      the old log key is a pinned peer's at which a party of that state
+ *      is homed (another state cannot cap it); the last checkpoint this node
  *      accepted of that peer stands under the rule (not beyond the cut,
  *      not another root at its size): else nothing changes, and the
  *      operator decides;
@@ -188,6 +189,11 @@ comity_err cy_succession_follow(comity_store *st, const char *dir, const char *s
     size_t nmove = 0;
     for (size_t i = 0; i < ns.n; i++)
         nmove += of_state(ns.v[i], state);
+    if (nmove == 0) { /* only a state whose offices the old log serves speaks for it */
+        rc = cy_fail(err, COMITY_ERR_DENIED, "log-succession: no party of %s is homed at %s "
+                     "here: %s cannot announce that log's succession", state, oo, state);
+        goto out;
+    }
     if (have.n + nmove > CY_PEER_FILTER_MAX) {
         rc = cy_fail(err, COMITY_ERR_TOOBIG, "log-succession: more than %d parties would be "
                      "homed at %s", CY_PEER_FILTER_MAX, no);

@@ -9,8 +9,8 @@
 # is then "compromised": r3 is logged on A beyond the cut.  A new node A2
 # (comity.a2.test) takes over pk.mofa; the state pk signs the succession.
 # On B: a succession signed by a key the roster does not admit is
-# refused, one whose cut is below what B accepted is refused (nothing
-# changed), the real one is followed: pk.mofa is homed at A2, A stays
+# refused, one by another admitted state with no office at A is refused,
+# one whose cut is below what B accepted is refused (nothing changed), the real one is followed: pk.mofa is homed at A2, A stays
 # pinned for xx.ops.  B then pulls r4 from A2, and refuses A's page beyond
 # the cut (its error names the rule) without taking r3.  Offline: r1's
 # receipt from A at the cut verifies by the succession, r3's (beyond) is
@@ -52,7 +52,7 @@ for n in A A2 B; do
 done
 VK_A=$(vkey_of A.init); VK_A2=$(vkey_of A2.init); VK_B=$(vkey_of B.init)
 U_A="http://127.0.0.1:$P_A"; U_A2="http://127.0.0.1:$P_A2"; U_B="http://127.0.0.1:$P_B"
-keyfile pk pk-state.key; keyfile pk other-state.key
+keyfile pk pk-state.key; keyfile pk other-state.key; keyfile zz zz-state.key
 keyfile pk.mofa pk.key; keyfile in.mea in.key; keyfile xx.ops xx.key
 tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
 T_PK=$(tok A pk.mofa pk.key); T_XX=$(tok A xx.ops xx.key); T_IN=$(tok B in.mea in.key)
@@ -62,7 +62,7 @@ PA="$(kv pk.key),$(kr pk.key)"; PX="$(kv xx.key),$(kr xx.key)"; PB="$(kv in.key)
 "$C" peer add "$T/A2" "$U_B" --log-vkey "$VK_B" --party "$PB" >/dev/null
 "$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$PA" --party "$PX" >/dev/null
 # B's roster pins pk's state key: the key a succession of pk's must be signed by
-printf 'state %s\n' "$(kv pk-state.key)" >roster.policy
+printf 'state %s\nstate %s\n' "$(kv pk-state.key)" "$(kv zz-state.key)" >roster.policy
 "$C" roster policy "$T/B" roster.policy >/dev/null
 
 start A; start B
@@ -103,11 +103,16 @@ rc=0; "$C" log succeed --key pk-state.key --old-vkey "$VK_A" --new-vkey "$VK_A2"
   --checkpoint cut.txt -o forged.json
 "$C" log succeed --key pk-state.key --old-vkey "$VK_A" --new-vkey "$VK_A2" --url "$U_A2" \
   --checkpoint cut1.txt -o early.json
+"$C" log succeed --key zz-state.key --old-vkey "$VK_A" --new-vkey "$VK_A2" --url "$U_A2" \
+  --checkpoint cut.txt -o zz.json
 
 # ---- B follows it --------------------------------------------------------------
 rc=0; "$C" peer follow "$T/B" forged.json >/dev/null 2>err.txt || rc=$?
 [ "$rc" -ne 0 ] && grep -q "signature" err.txt && ok "a succession under a key the roster does not admit is refused" ||
   bad "forged: rc $rc, $(cat err.txt)"
+rc=0; "$C" peer follow "$T/B" zz.json >/dev/null 2>err.txt || rc=$?
+[ "$rc" -ne 0 ] && grep -q "no party of zz is homed at comity.a.test" err.txt &&
+  ok "a state with no office at A (zz, admitted) cannot cap A's log" || bad "zz: rc $rc, $(cat err.txt)"
 rc=0; "$C" peer follow "$T/B" early.json >/dev/null 2>err.txt || rc=$?
 [ "$rc" -ne 0 ] && grep -q "log-succession (beyond)" err.txt && ok "a cut below what B accepted is refused: $(cut -c1-80 err.txt)" ||
   bad "early: rc $rc, $(cat err.txt)"
