@@ -4,7 +4,8 @@
  * (also while it serves: its pullers pick a new peer up within 10 s); and
  * `comity peer equivocation FILE --log-vkey VKEY`, the offline check of a
  * split view a node caught; `comity peer witnesses DIR FILE|--none`, the
- * witness quorum every peer checkpoint must meet.
+ * witness quorum every peer checkpoint must meet; `comity peer follow DIR
+ * FILE`, a log succession (docs/federation.md, section 11) followed.
  * Argument parsing only; the rules are the library's.
  */
 #include <stdlib.h>
@@ -62,8 +63,32 @@ static int witnesses(int argc, char **argv)
     return cli_finish(status);
 }
 
+/* `comity peer follow DIR FILE`: a log succession record followed. */
+static int follow(int argc, char **argv)
+{
+    if (argc != 4)
+        return cli_usage("peer", "want: peer follow DIR FILE");
+    comity_error e = {0};
+    comity_node *node = NULL;
+    char *text = NULL, *out = NULL;
+    size_t len = 0;
+    int status = CLI_OK;
+    if (comity_read_file(argv[3], COMITY_DSSE_MAX, &text, &len, &e) ||
+        comity_node_open(argv[2], &node, &e) ||
+        comity_node_succession_follow(node, text, len, &out, &e))
+        status = cli_error("peer follow", &e);
+    else
+        printf("%s\n", out);
+    comity_free(out);
+    comity_free(text);
+    comity_node_close(node);
+    return cli_finish(status);
+}
+
 int cmd_peer(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "follow"))
+        return follow(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "equivocation"))
         return equivocation(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "witnesses"))

@@ -242,9 +242,9 @@ static void test_ops_complete(void **state)
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "fw 4");
     fw = *st->fw;
-    peer.fed_page = NULL; /* the last one */
+    peer.home_move = NULL; /* the last one */
     assert_false(cy_store_ops_complete(&fake, missing));
-    assert_string_equal(missing, "peer 11");
+    assert_string_equal(missing, "peer 12");
     fake.peer = NULL; /* a backend without the federation table */
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "peer 0");

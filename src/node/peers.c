@@ -51,3 +51,9 @@ comity_err comity_node_witness_policy(comity_node *node, const char *text, size_
 {
     return cy_witness_policy_set(node->dir, text, len, err);
 }
+
+comity_err comity_node_succession_follow(comity_node *node, const char *envelope, size_t len,
+                                         char **json, comity_error *err)
+{
+    return cy_succession_follow(node->store, node->dir, node->origin, envelope, len, json, err);
+}

@@ -547,6 +547,8 @@ typedef struct cy_peer_ops {
                                bool *found, comity_error *err);
     comity_err (*fed_page)(void *impl, const cy_fed_query *q, cy_record_cb cb, void *ctx,
                            bool *more, comity_error *err);
+    comity_err (*home_move)(void *impl, const char *party, const char *from, const char *to,
+                            comity_error *err);
 } cy_peer_ops;
 
 /* Adds a peer (cursor 0, no checkpoint, no error; p->added_us kept).
@@ -612,6 +614,15 @@ static inline comity_err cy_store_home_list(comity_store *st, const char *origin
                                             cy_name_cb cb, void *ctx, comity_error *err)
 {
     return st->peer->home_list(st->impl, origin, cb, ctx, err);
+}
+/* Moves `party`'s home from peer `from` to peer `to` (a log succession,
+ * src/sync/succession.c, decides when).  NOTFOUND when it is not homed at
+ * `from`. */
+static inline comity_err cy_store_home_move(comity_store *st, const char *party,
+                                            const char *from, const char *to,
+                                            comity_error *err)
+{
+    return st->peer->home_move(st->impl, party, from, to, err);
 }
 /* The stored record with the largest log index: its index and received
  * time; *found false when there is none. */

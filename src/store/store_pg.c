@@ -2423,6 +2423,25 @@ static comity_err pg_home_set(void *impl, const char *party, const char *origin,
     return COMITY_OK;
 }
 
+static comity_err pg_home_move(void *impl, const char *party, const char *from, const char *to,
+                               comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, to);
+    a_text(&a, party);
+    a_text(&a, from);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "UPDATE party_home SET origin = $1 WHERE party = $2"
+                               " AND origin = $3",
+                         &a, &r, "moving a party's home", NULL, err);
+    a_free(&a);
+    if (!rc && !changed(r))
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: %s is not homed at %s", party, from);
+    PQclear(r);
+    return rc;
+}
+
 /* The parties of one peer, in one result; cb runs with no connection
  * held. */
 static comity_err pg_home_list(void *impl, const char *origin, cy_name_cb cb, void *ctx,
@@ -2531,6 +2550,7 @@ static const cy_peer_ops PG_PEER_OPS = {
     .home_set = pg_home_set,
     .home_get = pg_home_get,
     .home_list = pg_home_list,
+    .home_move = pg_home_move,
     .records_last = pg_records_last,
     .fed_page = pg_fed_page,
 };

@@ -2558,6 +2558,23 @@ static comity_err sq_home_set(void *impl, const char *party, const char *origin,
     return COMITY_OK;
 }
 
+static comity_err sq_home_move(void *impl, const char *party, const char *from, const char *to,
+                               comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "UPDATE party_home SET origin=? WHERE party=? AND "
+                                         "origin=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, from, -1, SQLITE_STATIC);
+    rc = frame_check(&f, sqlite3_step(f.st), "moving a party's home", err);
+    if (!rc && sqlite3_changes(f.c->db) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: %s is not homed at %s", party, from);
+    return frame_done(&f, rc);
+}
+
 static comity_err sq_home_list(void *impl, const char *origin, cy_name_cb cb, void *ctx,
                                comity_error *err)
 {
@@ -2670,6 +2687,7 @@ static const cy_peer_ops SQLITE_PEER_OPS = {
     .home_set = sq_home_set,
     .home_get = sq_home_get,
     .home_list = sq_home_list,
+    .home_move = sq_home_move,
     .records_last = sq_records_last,
     .fed_page = sq_fed_page,
 };

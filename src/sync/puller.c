@@ -475,10 +475,15 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     const char *note = NULL;
     size_t note_len = 0;
     struct cons_ctx cc = {w, p->url};
-    cy_origin_view ov = {vk, p->checkpoint, strlen(p->checkpoint)};
+    /* a log succession followed here caps what is taken of this log (succession.c) */
+    comity_succession *succ = NULL;
+    if (s->o.dir)
+        (void)cy_succession_find(s->o.dir, p->vkey, &succ);
+    cy_origin_view ov = {vk, p->checkpoint, strlen(p->checkpoint), succ};
     if (!rc)
         rc = cy_sync_verify_page(&pg, &ov, p->cursor, fetch_consistency, &cc, &note, &note_len,
                                  err);
+    comity_succession_free(succ);
     if (rc == COMITY_ERR_CONFLICT && pg.n > 0 && p->checkpoint[0])
         catch_split_view(w, p, vk, &pg, err);
     if (!rc && note_len >= CY_PEER_CKPT_MAX)

@@ -17,6 +17,8 @@
  *   waiting.c  records whose refs are not here yet, kept until they are
  *   witnessed.c  the puller's witness policy (DIR/witness.policy) and the
  *              bound on a record's `created` by the time witnesses saw it
+ *   succession.c  following a log succession: the new log pinned, the
+ *              state's parties moved to it, the old log capped at the cut
  *
  * The constants below are the contract between an origin
  * (src/node/federation.c) and its pullers.
@@ -82,6 +84,9 @@ typedef struct cy_origin_view {
     const comity_vkey *log;   /* the origin's pinned log key */
     const char *last_note;    /* the last checkpoint accepted ("" or NULL: none) */
     size_t last_note_len;
+    const comity_succession *succession; /* a log succession of this log key that the
+                                          * node follows (NULL: none): every page's
+                                          * checkpoint is judged by it */
 } cy_origin_view;
 
 /* Fetches the consistency proof between two sizes (the puller's HTTP);
@@ -275,6 +280,21 @@ comity_err cy_waiting_each(const char *dir, const char *origin,
                            int (*fn)(void *ctx, const char *path, const char *env, size_t len,
                                      int64_t waited_ms),
                            void *ctx, size_t *count, comity_error *err);
+
+/* ---- succession.c ------------------------------------------------------------ */
+
+/* Follows a log succession record (the steps atop succession.c): checks
+ * it (signature under a key of its state the roster of `dir` admits; the
+ * old log key a pinned peer's; what this node accepted of it not refused
+ * by the rule: CONFLICT), keeps it in DIR/successions/, pins the new log,
+ * moves the state's parties homed at the old log to it, and unpins the old
+ * peer when nobody is homed there any more.  OUT *report: JSON (cy_free). */
+comity_err cy_succession_follow(comity_store *st, const char *dir, const char *self,
+                                const char *env, size_t len, char **report, comity_error *err);
+/* The succession DIR follows whose old log key is `log_vkey` (*out NULL:
+ * none).  OUT *out: comity_succession_free.  IO when the directory cannot
+ * be read. */
+comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out);
 
 /* ---- puller.c ------------------------------------------------------------ */
 
