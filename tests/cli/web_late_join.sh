@@ -34,7 +34,6 @@ run() { local p=$1; shift; rc=0; "$C" "$@" --config "$T/$p.conf" >out 2>err || r
 
 jq '{name, values: [.values[] | select(.value == "NSO group")]}' "$GAL" >nso.json
 run un.unoda spyware import nso.json
-NSO=$(jq -r '.values[0].uuid' nso.json)
 run un.unoda spyware vendor find "NSO group"
 NSO=$(head -1 out | cut -d' ' -f1)
 LIC=(--vendor "$NSO" --product Pegasus --category wassenaar-4.A.5)
