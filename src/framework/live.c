@@ -13,6 +13,13 @@
  * that no delivered event lands in the old handle between the replay and
  * the swap.
  *
+ * Threads: every stored record whose refs name a message joins that
+ * message's thread (cy_fw_thread_note), the records the framework rules
+ * when it takes them and the others (notes, sightings, evidence) as
+ * intake hands them over; the replay notes every stored one.  The node's
+ * thread endpoint reads the ids and then each record through the
+ * reader's visibility, as if read one by one.
+ *
  * Deliveries: a recipient's fetch of a message is its delivery.  The
  * event is stored first (once per message and party), then fed in; a node
  * restarted later replays it from the store.
@@ -23,6 +30,7 @@
 
 #include "framework/core.h"
 #include "framework/live.h"
+#include "record/types.h"
 
 struct cy_fw_live {
     pthread_mutex_t mu;
@@ -60,10 +68,17 @@ struct replay {
     size_t records, refused, events;
 };
 
+/* Whether a stored record of `type` matters to the state: one the
+ * framework rules, or one whose refs may name a message (its thread). */
+static bool replayed(const char *type)
+{
+    return comity_framework_handles(type) || cy_record_type_known(type);
+}
+
 static int replay_record(const cy_record_row *row, void *ctx)
 {
     struct replay *p = ctx;
-    if (!comity_framework_handles(row->type) || !row->envelope)
+    if (!replayed(row->type) || !row->envelope)
         return 0;
     /* verified when it was received; parsing is enough here */
     comity_record *rec = NULL;
@@ -71,6 +86,14 @@ static int replay_record(const cy_record_row *row, void *ctx)
     char *body = NULL;
     size_t blen = 0;
     comity_err rc = comity_record_parse(row->envelope, row->envelope_len, &rec, &e);
+    /* every stored record joins the threads its refs name, whatever the
+     * rules below make of it (it is stored, and readable as such) */
+    if (!rc && comity_record_refs_count(rec))
+        (void)cy_fw_thread_note(p->fw, rec);
+    if (!rc && !comity_framework_handles(row->type)) {
+        comity_record_free(rec);
+        return 0;
+    }
     if (!rc)
         own_body(p->t, p->ids, rec, &body, &blen);
     if (rc || comity_framework_add(p->fw, rec, body, blen, &e) != COMITY_OK) {
@@ -236,8 +259,17 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
                           comity_error *err)
 {
     *added = false;
-    if (!f || !comity_framework_handles(comity_record_type(rec)))
+    if (!f)
         return COMITY_OK;
+    if (!comity_framework_handles(comity_record_type(rec))) {
+        /* not ruled here, but it may answer a message: its thread */
+        if (comity_record_refs_count(rec)) {
+            pthread_mutex_lock(&f->mu);
+            (void)cy_fw_thread_note(f->fw, rec);
+            pthread_mutex_unlock(&f->mu);
+        }
+        return COMITY_OK;
+    }
     /* the custodian's own sealed records are fed opened (own_body) */
     char *opened = NULL;
     size_t olen = 0;
@@ -246,6 +278,8 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
     comity_err rc = opened ? comity_framework_add(f->fw, rec, opened, olen, err)
                     : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
                            : comity_framework_add(f->fw, rec, NULL, 0, err);
+    if (!rc && comity_record_refs_count(rec))
+        (void)cy_fw_thread_note(f->fw, rec);
     pthread_mutex_unlock(&f->mu);
     comity_free(opened);
     *added = rc == COMITY_OK;

@@ -364,6 +364,8 @@ const en = {
   'norms.pos.delegated': '{state} delegated publishing to {office} from', 'norms.pos.nodelegations': 'No delegation recorded.',
   'norms.pos.drafts': 'Drafts and comments of {state}', 'norms.pos.nodrafts': 'No draft or comment of your state.',
   'norms.pos.draft': 'Draft', 'norms.pos.comment': 'Comment',
+  // weba: the case screen's records sealed before the reader joined
+  'weba_case.sealedbefore': 'Sealed before you joined the case: sent by {author} to the parties of that time; this record is not yours to read.',
 };
 
 const fr = {
@@ -684,6 +686,8 @@ const fr = {
   'norms.pos.delegated': '{state} a délégué la publication à {office} depuis le', 'norms.pos.nodelegations': 'Aucune délégation enregistrée.',
   'norms.pos.drafts': 'Projets et commentaires de {state}', 'norms.pos.nodrafts': 'Aucun projet ni commentaire de votre État.',
   'norms.pos.draft': 'Projet', 'norms.pos.comment': 'Commentaire',
+  // weba: the case screen's records sealed before the reader joined
+  'weba_case.sealedbefore': 'Scellé avant que vous ne rejoigniez l\'affaire : envoyé par {author} aux parties d\'alors ; cet enregistrement ne vous est pas lisible.',
 };
 
 const ar = {
@@ -1003,6 +1007,8 @@ const ar = {
   'norms.pos.delegated': 'فوّضت {state} النشر إلى {office} اعتبارًا من', 'norms.pos.nodelegations': 'لا تفويض مسجّل.',
   'norms.pos.drafts': 'مسودات {state} وتعليقاتها', 'norms.pos.nodrafts': 'لا مسودة ولا تعليق لدولتك.',
   'norms.pos.draft': 'مسودة', 'norms.pos.comment': 'تعليق',
+  // weba: the case screen's records sealed before the reader joined
+  'weba_case.sealedbefore': 'مختوم قبل انضمامك إلى القضية: أرسله {author} إلى أطرافها آنذاك؛ وليس لك أن تقرأ هذا السجل.',
 };
 
 export const CATALOGS = { en, fr, ar };

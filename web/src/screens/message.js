@@ -3,7 +3,6 @@
 // here), and its receipt checked in this browser.
 
 import { useEffect, useState } from 'preact/hooks';
-import * as C from '../crypto.js';
 import * as V from '../validate.js';
 import * as R from '../receipt.js';
 import { t } from '../i18n.js';
@@ -111,13 +110,18 @@ export function Message({ id }) {
       const envelope = await api('GET', `/v1/records/${encodeURIComponent(id)}`);
       const rec = await readRecord(envelope);
       rec.envelope = envelope;
-      // the thread: visible records whose refs start with this message
-      const list = await api('GET', '/v1/records?limit=1000');
+      // the thread: the node's index of the records whose refs name this
+      // message, those this party may read, page after page
       const thread = [];
-      for (const row of list.records) {
-        if (!row.envelope || row.id === id) continue;
-        const head = JSON.parse(new TextDecoder().decode(C.b64decode(row.envelope.payload)));
-        if (head.refs && head.refs[0] === id) thread.push(await readRecord(row.envelope));
+      let after = null;
+      for (;;) {
+        const q = after === null ? '' : `&after=${encodeURIComponent(after)}`;
+        const page = await api('GET', `/v1/framework/messages/${encodeURIComponent(id)}/thread?limit=500${q}`);
+        for (const row of page.records) {
+          if (row.envelope && row.id !== id) thread.push(await readRecord(row.envelope));
+        }
+        if (!page.more) break;
+        after = page.next;
       }
       thread.sort((a, b) => Date.parse(a.payload.created) - Date.parse(b.payload.created));
       setState({ status, rec, thread });
