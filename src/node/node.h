@@ -153,5 +153,8 @@ comity_err cy_tls_selfsigned(const char *cn, char **cert_pem, char **key_pem,
                              char fp[CY_FP_BUF], comity_error *err);
 /* SHA-256 fingerprint "AB:CD:..." of the first certificate in a PEM text. */
 comity_err cy_tls_fingerprint(const char *cert_pem, char fp[CY_FP_BUF], comity_error *err);
+/* The certificate's public key pin, "sha256//BASE64" of the SHA-256 of its
+ * SubjectPublicKeyInfo (what a peer gives `peer add --tls-pin`). */
+comity_err cy_tls_pin(const char *cert_pem, char pin[CY_FP_BUF], comity_error *err);
 
 #endif
