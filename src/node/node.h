@@ -65,6 +65,8 @@ struct comity_node {
     cy_intake *intake;        /* record intake (src/intake/), while serving */
     cy_fw_live *fw;           /* the framework's state (src/framework/live.c), while serving */
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
+    atomic_uint requests;     /* requests begun and not yet completed (serve.c):
+                               * what a stop's grace period waits for */
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
     struct cy_enrol *enrol;   /* registration requests (enrol.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */

@@ -11,7 +11,9 @@
 # pin: refused before anything is sent, its `peer list` naming the pin
 # mismatch, nothing pulled.  D pins A over https without a pin: refused,
 # the certificate untrusted, the message naming --tls-pin.  A malformed
-# pin, and a pin for an http:// URL, are refused by `peer add`.
+# pin, and a pin for an http:// URL, are refused by `peer add`.  Then A
+# stops while B's puller holds a connection to it: at once, not after its
+# whole grace period.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -91,4 +93,13 @@ check "D pulled nothing" 0 "$("$C" peer list "$T/D" | jq -r '.[0].pulled')"
 "$C" peer remove "$T/B" comity.a.test >/dev/null
 [ -z "$(grep comity.a.test "$T/B/peers.pins" || true)" ] && ok "peer remove forgets the pin" || bad "pins: $(cat "$T/B/peers.pins")"
 [ -n "$ID" ] || bad "no record id"
+# A stops while B's puller (pinned again) holds a keep-alive connection to
+# it: the grace period (10 s) waits for requests in progress, not for
+# idle connections (it waited the whole 10 s before)
+"$C" peer add "$T/B" "$U_A" --log-vkey "$(vk A)" --party "$(kv pk.key),$(kr pk.key)" --tls-pin "$PIN_A" >/dev/null
+conn_b() { ss -tn state established "( dport = :$P_A )" 2>/dev/null | grep -q 127.0.0.1; }
+until_ok 60 conn_b && ok "B holds a connection to A" || bad "no connection to A: $(ss -tn 2>&1 | head -5)"
+t0=$(date +%s%N); kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$ms" -lt 8000 ] && ok "A stopped in ${ms} ms (grace period 10 s)" || bad "A took ${ms} ms to stop"
 finish
