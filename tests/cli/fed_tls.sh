@@ -47,7 +47,7 @@ check "the pin is the SHA-256 of the certificate's SubjectPublicKeyInfo" "sha256
 U_A="https://127.0.0.1:$P_A"; U_B="https://127.0.0.1:$P_B"
 keyfile pk.mofa pk.key; keyfile in.mea in.key
 T_PK=$("$C" party add "$T/A" pk.mofa --vkey "$(kv pk.key)" --recipient "$(kr pk.key)" | sed -n 's/^token (shown once): //p')
-"$C" party add "$T/B" in.mea --vkey "$(kv in.key)" --recipient "$(kr in.key)" >/dev/null
+T_IN=$("$C" party add "$T/B" in.mea --vkey "$(kv in.key)" --recipient "$(kr in.key)" | sed -n 's/^token (shown once): //p')
 
 out=$("$C" peer add "$T/B" "$U_A" --log-vkey "$(vk A)" --party "$(kv pk.key),$(kr pk.key)" --tls-pin "$PIN_A")
 check "B pins A over https with its key pin" "peer $U_A pinned with 1 party homed at it, its TLS key pinned" "$out"
@@ -93,12 +93,17 @@ check "D pulled nothing" 0 "$("$C" peer list "$T/D" | jq -r '.[0].pulled')"
 "$C" peer remove "$T/B" comity.a.test >/dev/null
 [ -z "$(grep comity.a.test "$T/B/peers.pins" || true)" ] && ok "peer remove forgets the pin" || bad "pins: $(cat "$T/B/peers.pins")"
 [ -n "$ID" ] || bad "no record id"
-# A stops while B's puller (pinned again) holds a keep-alive connection to
-# it: the grace period (10 s) waits for requests in progress, not for
-# idle connections (it waited the whole 10 s before)
+# A stops while B holds keep-alive connections to it: B's puller (pinned
+# again), and B's hinter and cosigner, which called A when B's log grew
+# and stay idle.  The grace period (10 s) waits for requests in progress,
+# not for idle connections (it waited the whole 10 s before: 15 s here)
 "$C" peer add "$T/B" "$U_A" --log-vkey "$(vk A)" --party "$(kv pk.key),$(kr pk.key)" --tls-pin "$PIN_A" >/dev/null
-conn_b() { ss -tn state established "( dport = :$P_A )" 2>/dev/null | grep -q 127.0.0.1; }
-until_ok 60 conn_b && ok "B holds a connection to A" || bad "no connection to A: $(ss -tn 2>&1 | head -5)"
+echo '{"severity":1,"sector":"energy","summary":"from B"}' |
+  "$C" record sign --key in.key --type notification --tlp green --to pk.mofa >b1.json
+"$C" record post --url "$U_B" --token "$T_IN" --cacert "$T/B/tls/cert.pem" b1.json >/dev/null || bad "post on B"
+conns_b() { [ "$(ss -tn state established "( dport = :$P_A )" 2>/dev/null | grep -c 127.0.0.1)" -ge 2 ]; }
+until_ok 60 conns_b && ok "B holds connections to A (its puller, its hinter or cosigner)" ||
+  bad "connections to A: $(ss -tn 2>&1 | grep ":$P_A" | head -5)"
 t0=$(date +%s%N); kill -TERM "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true; t1=$(date +%s%N)
 ms=$(( (t1 - t0) / 1000000 ))
 [ "$ms" -lt 8000 ] && ok "A stopped in ${ms} ms (grace period 10 s)" || bad "A took ${ms} ms to stop"
