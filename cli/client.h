@@ -160,7 +160,10 @@ int cli_json_time(struct cli_client *cl, json_t *body, const char *key, const ch
 
 /* Sends an answer (ack, reply, close, pong) to message `id`: refs [id],
  * to the message's author, at the message's tlp, both read from the node
- * (GET /v1/records/{id}); `tlp` and `to` (may be NULL) override them.  A
+ * (GET /v1/records/{id}); when the answerer is that author (a close), to
+ * the message's recipients instead, so that an amber answer is sealed to
+ * them and travels to their nodes (docs/federation.md, section 3).  `tlp`
+ * and `to` (may be NULL) override them.  A
  * message the node does not show needs `tlp` given: the answer never
  * guesses its sharing level.  Takes the reference of body.  Returns an
  * exit status. */

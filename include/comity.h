@@ -1607,6 +1607,8 @@ typedef struct comity_node_created {
     char *node_vkey;       /* node signing key's verifier key (also the log's) */
     char *witness_vkey;    /* the node's witness cosigning key (type 0x04) */
     char cert_sha256[96];  /* "AB:CD:..." of the certificate, or "" */
+    char tls_pin[64];      /* "sha256//BASE64" of its public key (peer add
+                            * --tls-pin), or "" */
 } comity_node_created;
 
 /* Creates a node in `dir` (which must not exist or be empty). */
@@ -1825,13 +1827,22 @@ COMITY_API comity_err comity_node_peer_add(comity_node *node, const char *url,
                                            size_t nparties, comity_error *err);
 /* The peers as a JSON array: origin, url, log_vkey, cursor, pulled,
  * checkpoint (the last accepted) and its size, lag_entries, last_ok,
- * lag_seconds, last_try, error, parties.  OUT *json: comity_free. */
+ * lag_seconds, last_try, error, parties, tls_pin ("" when none).  OUT
+ * *json: comity_free. */
 COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
                                             comity_error *err);
 /* Unpins a peer by origin: no more pulls from it, its login here refused;
  * its parties' keys and records stay.  NOTFOUND when unknown. */
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
                                               comity_error *err);
+/* Pins the TLS key of the peer whose log key is `log_vkey`: `pin` is
+ * "sha256//BASE64" (the SHA-256 of its certificate's SubjectPublicKeyInfo,
+ * as `comity init` prints it), kept in DIR/peers.pins; every call to that
+ * peer then trusts that key and no other, whatever its certificate's
+ * chain (a node's self-signed certificate works).  `pin` NULL removes it.
+ * USAGE for a malformed pin or key. */
+COMITY_API comity_err comity_node_peer_tls_pin(comity_node *node, const char *log_vkey,
+                                               const char *pin, comity_error *err);
 
 /* Checks an equivocation offline (docs/federation.md, section 9): a note,
  * signed by the node that caught it, holding two checkpoints of one

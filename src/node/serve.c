@@ -588,6 +588,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs->started = time(NULL);
         clock_gettime(CLOCK_MONOTONIC, &cs->t0);
         *state = cs;
+        atomic_fetch_add(&node->requests, 1); /* until on_completed */
         cy_conns_request_began(conn_entry(c)); /* the header deadline stops */
         cy_req r = {.node = node, .conn = c, .method = method, .url = url};
         cy_resp w = {0};
@@ -674,12 +675,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    comity_node *node = cls;
     (void)toe;
     cy_conns_request_ended(conn_entry(c)); /* the next request's headers: a deadline */
     struct conn_state *cs = *state;
     if (!cs)
         return;
+    atomic_fetch_sub(&node->requests, 1);
     if (cs->parked)
         cs->park_ops->free(cs->parked);
     cy_upload_abort(cs->upload); /* an upload cut short: nothing kept */
@@ -805,6 +807,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     if (node->mhd)
         return cy_fail(err, COMITY_ERR_USAGE, "node: already serving");
     atomic_store(&node->stopping, false);
+    atomic_store(&node->requests, 0);
     comity_serve_opts d;
     comity_serve_opts_default(&d);
     node->opts = *o;
@@ -961,10 +964,12 @@ void comity_node_stop(comity_node *node, unsigned grace_ms)
     if (!node || !node->mhd)
         return;
     atomic_store(&node->stopping, true);
+    /* the grace period waits for the requests in progress (an intake
+     * commit, a page being sent), not for idle keep-alive connections:
+     * peers' pullers and browsers hold those open, and MHD_stop_daemon
+     * below closes them */
     for (unsigned waited = 0; waited < grace_ms; waited += 20) {
-        const union MHD_DaemonInfo *i =
-            MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!i || i->num_connections == 0)
+        if (atomic_load(&node->requests) == 0)
             break;
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);

@@ -4,7 +4,9 @@
  * `comity init` makes an ECDSA P-256 key and an X.509 v3 certificate for
  * the node (CN = origin; SANs localhost and 127.0.0.1, plus the origin when
  * it looks like a host name), valid five years, and prints its SHA-256
- * fingerprint so that clients can pin it.  No openssl command is involved.
+ * fingerprint so that clients can pin it, and its public key's pin
+ * (sha256//BASE64 of its SubjectPublicKeyInfo) for peers' `peer add
+ * --tls-pin`.  No openssl command is involved.
  */
 #include <string.h>
 #include <time.h>
@@ -151,6 +153,28 @@ comity_err cy_tls_fingerprint(const char *cert_pem, char fp[CY_FP_BUF], comity_e
         rc = cy_fail(err, COMITY_ERR_INVALID, "tls: certificate is not PEM X.509");
     else
         rc = crt_fp(crt, fp, err);
+    gnutls_x509_crt_deinit(crt);
+    return rc;
+}
+
+comity_err cy_tls_pin(const char *cert_pem, char pin[CY_FP_BUF], comity_error *err)
+{
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t d = {(unsigned char *)(uintptr_t)cert_pem, (unsigned)strlen(cert_pem)};
+    unsigned char id[32];
+    size_t n = sizeof id;
+    comity_err rc = COMITY_OK;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return cy_fail(err, COMITY_ERR_NOMEM, "tls: out of memory");
+    if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "tls: certificate is not PEM X.509");
+    /* GnuTLS's key id with SHA-256: the hash of the DER SubjectPublicKeyInfo */
+    else if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id, &n) < 0 || n != 32)
+        rc = cy_fail(err, COMITY_ERR_INTERNAL, "tls: cannot hash the certificate's key");
+    else {
+        memcpy(pin, "sha256//", 8);
+        sodium_bin2base64(pin + 8, CY_FP_BUF - 8, id, n, sodium_base64_VARIANT_ORIGINAL);
+    }
     gnutls_x509_crt_deinit(crt);
     return rc;
 }

@@ -124,9 +124,34 @@ comity_err cy_sync_peer_add(comity_store *st, const char *self, const char *url,
  * unknown here: lag is what the last checkpoint accepted says).  OUT
  * *json: cy_free. */
 comity_err cy_sync_peer_list(comity_store *st, char **json, comity_error *err);
+/* The same, each peer with its TLS pin (`tls_pin`, "" when none) from
+ * DIR/peers.pins.  OUT *json: cy_free. */
+comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **json,
+                                 comity_error *err);
 /* Forgets a peer: no more pulls from it, its login refused (its parties
  * stay known, their records valid).  NOTFOUND when unknown. */
 comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_error *err);
+
+/* ---- tlspin.c ------------------------------------------------------------ */
+
+#define CY_TLS_PIN_BUF 64 /* "sha256//" + 44 base64 digits + NUL */
+
+/* A TLS key pin as given to `peer add --tls-pin`: "sha256//" (or
+ * "sha256/") and the base64 of a SHA-256; OUT out = the canonical
+ * "sha256//BASE64".  False (USAGE in err) for anything else. */
+bool cy_tls_pin_parse(const char *in, char out[CY_TLS_PIN_BUF], comity_error *err);
+/* Keeps `pin` for the peer `origin` in DIR/peers.pins (replacing its
+ * pin); `pin` NULL removes it.  Durable on return. */
+comity_err cy_sync_pin_set(const char *dir, const char *origin, const char *pin,
+                           comity_error *err);
+/* The pin kept for `origin` (true), or "" (false: none, or no dir). */
+bool cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BUF]);
+/* Sets a libcurl handle (a CURL *) to check the peer's TLS key against
+ * `pin` alone, or, with `pin` NULL or "", to the system's trust store. */
+void cy_sync_curl_tls(void *curl, const char *pin);
+/* A libcurl error (a CURLcode) as a peer's error says it: a pin that does
+ * not match and an untrusted certificate are named. */
+const char *cy_sync_curl_why(int curl_code);
 
 /* ---- roster.c ------------------------------------------------------------ */
 
@@ -220,8 +245,10 @@ comity_err cy_equiv_list(const char *dir, char **json, comity_error *err);
 typedef struct cy_cosigner cy_cosigner;
 
 /* A cosigner of `log`'s checkpoints by the witnesses of the peers in
- * `st` (both borrowed).  OUT *out: cy_cosigner_free. */
-comity_err cy_cosigner_new(comity_store *st, comity_log *log, cy_cosigner **out,
+ * `st` (both borrowed; `dir`, borrowed too and may be NULL, holds the
+ * peers' TLS pins).  OUT *out: cy_cosigner_free. */
+comity_err cy_cosigner_new(comity_store *st, comity_log *log, const char *dir,
+                           cy_cosigner **out,
                            comity_error *err);
 /* One round: each peer whose witness has not cosigned the log's latest
  * checkpoint (and is not in back-off) is asked to; the cosignatures that
