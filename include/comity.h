@@ -1767,6 +1767,12 @@ typedef struct comity_serve_opts {
     /* The cap on one evidence file uploaded to /v1/files (bytes); 0: 4 GiB
      * (COMITY_FILE_MAX_DEFAULT in docs/framework.md). */
     uint64_t max_file;
+    /* "ADDR:PORT" of a listener of its own, plain HTTP, that answers GET
+     * /metrics without a token and nothing else (docs/operations.md,
+     * "Metrics"); meant for loopback or a monitoring network; port 0 =
+     * any; NULL: none (then /metrics is on the node's listener only, to
+     * the operator's token). */
+    const char *metrics_listen;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);
@@ -1780,6 +1786,9 @@ COMITY_API void comity_node_tls_fingerprint(const comity_node *node,
                                             char out[96]);
 /* The bound port (useful with port 0), 0 when not serving. */
 COMITY_API unsigned comity_node_port(const comity_node *node);
+/* The metrics listener's bound port (comity_serve_opts.metrics_listen),
+ * 0 when there is none. */
+COMITY_API unsigned comity_node_metrics_port(const comity_node *node);
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), stops. */
 COMITY_API void comity_node_stop(comity_node *node, unsigned grace_ms);
 

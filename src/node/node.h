@@ -77,6 +77,8 @@ struct comity_node {
     struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
     struct cy_corr_live *corr; /* the correlation index (src/correlate/live.c), while serving */
     struct cy_metrics *metrics; /* answers counted for /metrics (metrics.c), while serving */
+    struct MHD_Daemon *metrics_mhd; /* --metrics-listen's own listener (serve.c), or NULL */
+    unsigned metrics_port;          /* its bound port */
 };
 
 /* The node's store location: `given` (init's --store) when set, else

@@ -21,16 +21,26 @@
 
 /*
  * What the node's TLS offers (a GnuTLS priority string, given to
- * libmicrohttpd by http.c): TLS 1.3, and TLS 1.2 with ECDHE and an AEAD
+ * libmicrohttpd by serve.c): TLS 1.3, and TLS 1.2 with ECDHE and an AEAD
  * cipher only (AES-GCM, ChaCha20-Poly1305), as TAXII 2.1 section 8.2.2
  * asks.  Not offered: CBC ciphers and their SHA-1/SHA-2 HMACs, RSA and
  * DHE key exchange (no forward secrecy or slow), SSL 3.0 to TLS 1.1, and
- * SHA-1 signatures.  tests/cli/node_tls.sh checks it with gnutls-cli.
+ * SHA-1 signatures.  Key exchange is on elliptic curves only, in both
+ * versions: the groups are X25519, P-256, P-384 and P-521, so TLS 1.3's
+ * finite-field groups (ffdhe2048-8192, which NORMAL keeps even with DHE
+ * gone from TLS 1.2) are refused; they are not weak, but each handshake
+ * costs the server a large modular exponentiation.  %SERVER_PRECEDENCE:
+ * the node's order of ciphers and groups wins over the client's (AES-256-
+ * GCM first, then AES-128-GCM, then ChaCha20-Poly1305; X25519 first).
+ * tests/cli/node_tls.sh checks all of it with gnutls-cli; the testssl.sh
+ * scan is in docs/reliability.md, "TLS".
  */
 const char cy_tls_priorities[] =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+    "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
     ":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
-    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1";
+    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+    ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"
+    ":-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1";
 
 static void fp_text(const unsigned char *d, size_t n, char fp[CY_FP_BUF])
 {
