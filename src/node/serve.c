@@ -215,7 +215,11 @@ static void route_root(cy_req *r, cy_resp *w)
 }
 
 /* GET /v1/node: who this node is (origin, signing key, TAXII root, the cap
- * on an evidence file). */
+ * on an evidence file), and its witness policy as the operator wrote it
+ * (DIR/witness.policy, c2sp.org/tlog-policy text) so that a client checks
+ * a receipt's cosignatures and quorum itself; the rule is the policy's
+ * (src/tlog/policy.c), served here as configuration only.  A file that
+ * does not parse is left out (the puller reports it). */
 static void node_info(cy_req *r, cy_resp *w)
 {
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
@@ -244,6 +248,12 @@ static void node_info(cy_req *r, cy_resp *w)
     if (v && r->node->files)
         json_object_set_new(v, "max_file",
                             json_integer((json_int_t)cy_files_max_size(r->node->files)));
+    char *policy = NULL;
+    if (cy_witness_policy_text(r->node->dir, &policy, NULL) != COMITY_OK)
+        policy = NULL;
+    if (v && policy)
+        json_object_set_new(v, "witness_policy", json_string(policy));
+    comity_free(policy);
     cy_free(vkey);
     cy_free(wvkey);
     comity_free(cp);

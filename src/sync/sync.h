@@ -274,6 +274,11 @@ comity_err cy_witness_policy_load(const char *dir, comity_policy **p, comity_err
  * replace); len 0 removes the file. */
 comity_err cy_witness_policy_set(const char *dir, const char *text, size_t len,
                                  comity_error *err);
+/* The text of DIR/witness.policy, checked by the policy parser, for
+ * clients that check receipts themselves (GET /v1/node's witness_policy).
+ * OUT *text: NULL when there is no policy, else a NUL-terminated copy the
+ * caller frees with comity_free.  INVALID / TOOBIG naming the file. */
+comity_err cy_witness_policy_text(const char *dir, char **text, comity_error *err);
 /* Checks a page's checkpoint against the policy's witness quorum.  OUT
  * *witnessed_ms: the latest time (ms) a policy witness cosigned it.
  * COMITY_ERR_VERIFY when the quorum is not met (yet), naming the origin. */
