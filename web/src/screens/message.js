@@ -6,8 +6,9 @@ import { useEffect, useState } from 'preact/hooks';
 import * as V from '../validate.js';
 import * as R from '../receipt.js';
 import { t } from '../i18n.js';
-import { api, send, nodeInfo, readRecord } from '../api.js';
+import { api, send, nodeInfo, readRecord, S } from '../api.js';
 import { html, Time, Screen, Status, Body, RecordHead } from '../ui.js';
+import { Witnesses } from './record.js';
 
 function Actions({ status, msgRec, reload }) {
   const [msg, setMsg] = useState(null);
@@ -82,9 +83,10 @@ function Receipt({ id, envelope }) {
   const [msg, setMsg] = useState(null);
   async function checkIt() {
     try {
+      S.node = null; // the checkpoint and the witness policy move: ask again
       const n = await nodeInfo();
       const proof = await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
-      const r = R.checkReceipt(proof, envelope, n.vkey);
+      const r = R.checkReceipt(proof, envelope, n.vkey, n.witness_policy);
       const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
       setRes({ ...r, url });
       setMsg({ text: t('rc.ok', r) });
@@ -96,7 +98,7 @@ function Receipt({ id, envelope }) {
     <${Status} msg=${msg} />
     ${res && html`<dl class="body"><dt>${t('rc.digest')}</dt><dd><code>${res.digest}</code></dd>
       <dt>${t('rc.entry')}</dt><dd>${t('rc.entryof', res)}</dd>
-      <dt>${t('rc.witnesses')}</dt><dd>${res.cosigners.length ? res.cosigners.join(', ') : t('none')}</dd></dl>
+      <${Witnesses} w=${res.witnesses} cosigners=${res.cosigners} /></dl>
       <p><a href=${res.url} download=${`${id}.proof`}>${t('rc.download')}</a> ${t('rc.offline', { cmd: 'comity record verify --receipt' })}</p>`}`;
 }
 
