@@ -38,7 +38,7 @@ printf 'witness b %s\n' "$WK_B" >bad.policy
 rc=0; "$C" peer witnesses "$T/B" bad.policy >/dev/null 2>bad.err || rc=$?
 check "peer witnesses: a policy without quorum refused" 2 "$rc"
 grep -q "quorum" bad.err && ok "  ... says why: $(head -c 80 bad.err)" || bad "  said $(cat bad.err)"
-"$C" help peer | grep -q "comity peer witnesses DIR" && ok "comity help peer: witnesses" || bad "help"
+grep -q "comity peer witnesses DIR" <<<"$("$C" help peer)" && ok "comity help peer: witnesses" || bad "help"
 
 node_start A; node_start B; node_start C
 got_on() { # got_on NODE TOKEN ID

@@ -36,7 +36,7 @@ rc=0; "$C" peer add "$T/A" "$U_C" --log-vkey "$VK_C" --party "$(kv pk.key),$(kr 
 [ "$rc" -ne 0 ] && grep -q "registered on this node" pa.err && ok "peer add: a local party cannot be homed at a peer" || bad "local party homed elsewhere: rc $rc $(cat pa.err)"
 rc=0; "$C" peer add "$T/A" ftp://x --log-vkey "$VK_B" 2>/dev/null || rc=$?
 check "peer add: a bad URL refused" 2 "$rc"
-"$C" help peer | grep -q "comity peer add DIR URL --log-vkey" && ok "comity help peer" || bad "help peer"
+grep -q "comity peer add DIR URL --log-vkey" <<<"$("$C" help peer)" && ok "comity help peer" || bad "help peer"
 
 node_start A; node_start B; node_start C
 "$C" key show in.key >keys.txt; "$C" key show pk.key >>keys.txt; "$C" key show un.key >>keys.txt

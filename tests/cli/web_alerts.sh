@@ -180,7 +180,7 @@ check "the choice survives a restart" "cert-in@in.example" "$(req GET /v1/alerts
 check "DELETE the choice" 200 "$(req DELETE /v1/alerts "${AUTH_B[@]}")"
 check "  gone" null "$(jbody .email)"
 check "  gone from alerts.json" null "$(jq -r '.parties["in.cert-in"]' "$D/alerts.json")"
-"$C" help alerts | grep -q "never what" && ok "comity help alerts" || bad "comity help alerts"
+grep -q "never what" <<<"$("$C" help alerts)" && ok "comity help alerts" || bad "comity help alerts"
 cl() { COMITY_URL=$URL COMITY_TOKEN=$TC "$C" alerts "$@"; }
 check "comity alerts: off" "alerts for fr.anssi: off" "$(cl show)"
 cl on duty@anssi.example --overdue >cli.out
