@@ -39,7 +39,7 @@ has "... and from its recipient's node" "from B, its recipient's node: notificat
 has "every receipt verified offline" "21 receipts: good signature and good receipt"
 has "B's receipt is not A's" "does not verify under A's log key"
 has "B caught the fork" "B caught it and kept an equivocation"
-has "B's peer list says why it stopped" "B's peer list, comity\.pk\.demo: split view of comity\.pk\.demo proven"
+has "B's peer list says why it stopped" "B's peer list, comity\.pk\.demo: split view"
 has "the equivocation verifies offline under A's key" "offline, under A's log key: split view of comity\.pk\.demo proven"
 has "C holds a proof too" "C holds a proof too"
 for n in "A " A2 "B " "C "; do has "$n's log audits" "^   $n +audit ok: "; done
