@@ -47,6 +47,7 @@ if [ "$standby" = 1 ]; then
   [ "$st" = sync ] || { echo "bench/pg.sh: the standby does not stream synchronously" >&2; exit 1; }
   echo "pg: the primary's commits wait for standby1 (sync_state = sync, streaming)"
 fi
+[ "$standby" = 1 ] && export BENCH_INTAKE_PG_TARGET=50
 BENCH_INTAKE_PG="$uri" BENCH_INTAKE_GEN=${BENCH_INTAKE_GEN:-none} \
   BENCH_INTAKE_AUTHORS=${BENCH_INTAKE_AUTHORS:-0} BENCH_INTAKE_NO_BASELINE=1 \
   BENCH_INTAKE_ROUNDS=${BENCH_INTAKE_ROUNDS:-7} "$build/bench_intake"
