@@ -20,7 +20,10 @@
  * allows only this origin's scripts, styles, images and connections, no
  * inline script, no eval, no framing, no plugins; Referrer-Policy
  * no-referrer; X-Frame-Options DENY; Cross-Origin-Opener-Policy and
- * -Resource-Policy same-origin.
+ * -Resource-Policy same-origin; over TLS, Strict-Transport-Security for a
+ * year (RFC 6797: a browser that reached the node once over HTTPS does not
+ * fall back to plain HTTP, where a login token could be read; not
+ * includeSubDomains, since other services may share the node's domain).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -163,13 +166,14 @@ void cy_web_handle(cy_req *r, cy_resp *w)
 
 void cy_web_headers(cy_req *r, cy_resp *w, void *resp)
 {
-    (void)r;
     struct MHD_Response *m = resp;
     MHD_add_response_header(m, "Content-Security-Policy", CSP);
     MHD_add_response_header(m, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(m, "X-Frame-Options", "DENY");
     MHD_add_response_header(m, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(m, "Cross-Origin-Resource-Policy", "same-origin");
+    if (r->node->tls)
+        MHD_add_response_header(m, "Strict-Transport-Security", "max-age=31536000");
     if (w->set_cookie)
         MHD_add_response_header(m, MHD_HTTP_HEADER_SET_COOKIE, w->set_cookie);
 }

@@ -6,7 +6,8 @@
 # refused (TAXII 2.1 section 8.2.2).  The node's order wins over the
 # client's (%SERVER_PRECEDENCE: a client preferring ChaCha20 or P-384 gets
 # AES-GCM and X25519), and TLS 1.3's finite-field groups are refused
-# (ECDHE only).
+# (ECDHE only).  Every answer over TLS carries Strict-Transport-Security
+# (src/node/web.c), which testssl.sh asked for.
 source "$(dirname "$0")/node_lib.bash"
 if ! command -v gnutls-cli >/dev/null; then
   echo "gnutls-cli not installed (scripts/install-deps installs gnutls-bin)"; exit 77
@@ -26,6 +27,11 @@ offers() {
       sed -n 's/^- Description: //p' | head -1)
   echo "${d:-refused}"
 }
+hdrs=$(curl -ksS -D - -o /dev/null "$URL/taxii2/" | tr -d '\r')
+case "$hdrs" in
+  *$'\n'"Strict-Transport-Security: max-age=31536000"*) ok "HSTS on an answer over TLS";;
+  *) bad "no HSTS header over TLS: $hdrs";;
+esac
 V12='NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:-MAC-ALL'
 got=$(offers 'NORMAL:-VERS-ALL:+VERS-TLS1.3')
 case "$got" in "(TLS1.3-X.509)"*) ok "TLS 1.3 ($got)";; *) bad "TLS 1.3: got '$got'";; esac
