@@ -1,24 +1,49 @@
 /*
  * live.c: the framework as a node runs it (see live.h).
  *
- * One comity_framework handle behind a mutex.  It is built from the
- * configured deadline table and a replay of the store: every record in
- * log order, then every delivered event.  Intake asks it twice per record:
- * a dry run to refuse early (cy_fw_live_precheck), then the final
- * comity_framework_add in log order, before the record's log entry is
- * appended (cy_fw_live_add); the record's body is parsed once, by the dry
- * run outside the mutex, and the final decision reuses it.  When records
- * it took are not stored after
- * all (a failed commit), it is rebuilt from the store under the mutex, so
- * that no delivered event lands in the old handle between the replay and
- * the swap.
+ * One comity_framework handle behind a mutex.  It is the fold of the
+ * stored records the framework rules, in the fold order of
+ * docs/federation.md section 7: by `created`, then by id; the records of
+ * one `created` (to the millisecond) are tried in id order, and those
+ * refused are tried again, in id order, while a pass takes any (a record
+ * answering another of the same millisecond takes effect whatever their
+ * ids); a record refused at its place has no effect.  Then every delivered
+ * event.  So two nodes holding the same records hold the same state,
+ * whatever order the records arrived in.
+ *
+ * The fold at start (build) walks the store twice in log order: the first
+ * walk reads each record's `created`, the second parses the records and
+ * keeps in a heap only those that a later record of the log precedes in
+ * the fold order (the log is nearly in that order, so the heap stays
+ * small); a group of one `created` is folded once no record left in the
+ * walk can join it.
+ *
+ * Intake asks twice per record: a dry run to refuse early
+ * (cy_fw_live_precheck), then the final decision in log order, before the
+ * record's log entry is appended (cy_fw_live_add); the record's body is
+ * parsed once, by the dry run outside the mutex, and the final decision
+ * reuses it.  A record that sorts after everything folded (the common
+ * case) is added on top.  One that sorts before (a relayed record older
+ * than what this node folded; a local one whose `created` lags the
+ * clocks of others): a local record is checked by the rules against the
+ * state as it is (the rules at the origin) and added; a relayed one is
+ * not added at all; either way the state is marked for a re-fold, done
+ * once the committer's batch is stored (cy_fw_live_done), lazily: by the
+ * first reader, intake check or local record after that, so that a whole
+ * pull of out-of-order records costs one re-fold.  A re-fold never runs
+ * while the committer has records in flight (added but not yet stored),
+ * which the store would not show yet.  When records it took are not
+ * stored after all (a failed commit), it is rebuilt from the store.
  *
  * Deliveries: a recipient's fetch of a message is its delivery.  The
  * event is stored first (once per message and party), then fed in; a node
- * restarted later replays it from the store.
+ * restarted later replays it from the store.  Delivered events are local
+ * (unsigned, this node's clock): the one part of the state two nodes do
+ * not share (docs/federation.md section 7).
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "framework/core.h"
@@ -30,6 +55,17 @@ struct cy_fw_live {
     comity_store *st; /* borrowed */
     cy_fw_table t;    /* the configured table, applied to every handle built */
     comity_identities *ids; /* the custodian's, or NULL (see below) */
+    /* The fold's end (the top): the last group folded, its `created`, its
+     * greatest id, whether a record of it was refused (then one more of
+     * that group means a re-fold: a refused one may take effect now). */
+    bool any;
+    int64_t tail_ms;
+    char tail_id[CY_RECORD_ID_MAX + 1];
+    bool tail_refused;
+    bool want;     /* a record of the committer's batch is out of order */
+    bool dirty;    /* stored records are not folded in their place */
+    size_t inflight; /* records the committer added, not yet stored */
+    uint64_t refolds;
 };
 
 const char *const cy_fw_retention_kinds[CY_FW_CONF_KINDS] = {
@@ -51,40 +87,218 @@ static void own_body(const cy_fw_table *t, comity_identities *ids, const comity_
         *body = NULL;
 }
 
-/* ---- replay -------------------------------------------------------------------- */
+/* ---- the fold ------------------------------------------------------------------- */
+
+/* One record waiting for its place in the fold. */
+struct pend {
+    int64_t ms;
+    comity_record *rec; /* owned */
+    char *body;         /* own_body's, owned (comity_free), or NULL */
+    size_t blen;
+};
 
 struct replay {
     comity_framework *fw;
     const cy_fw_table *t;
     comity_identities *ids;
     size_t records, refused, events;
+    bool quiet; /* a re-fold: what has no effect was said at start */
+    /* the first walk's `created` of each record ruled here, then their
+     * minimum from each one to the end */
+    int64_t *after;
+    size_t n, cap, k;
+    /* the heap of records waiting, by (created, id) */
+    struct pend *h;
+    size_t nh, caph;
+    struct pend *group; /* one group being folded */
+    size_t capg;
+    bool *took;
+    /* the fold's end, as in struct cy_fw_live */
+    bool any, tail_refused;
+    int64_t tail_ms;
+    char tail_id[CY_RECORD_ID_MAX + 1];
+    bool nomem;
 };
 
-static int replay_record(const cy_record_row *row, void *ctx)
+static bool pend_less(const struct pend *a, const struct pend *b)
+{
+    if (a->ms != b->ms)
+        return a->ms < b->ms;
+    return strcmp(comity_record_id(a->rec), comity_record_id(b->rec)) < 0;
+}
+
+static void heap_push(struct replay *p, struct pend x)
+{
+    size_t i = p->nh++;
+    p->h[i] = x;
+    while (i && pend_less(&p->h[i], &p->h[(i - 1) / 2])) {
+        struct pend t = p->h[i];
+        p->h[i] = p->h[(i - 1) / 2];
+        p->h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static struct pend heap_pop(struct replay *p)
+{
+    struct pend top = p->h[0];
+    p->h[0] = p->h[--p->nh];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < p->nh && pend_less(&p->h[l], &p->h[m]))
+            m = l;
+        if (r < p->nh && pend_less(&p->h[r], &p->h[m]))
+            m = r;
+        if (m == i)
+            break;
+        struct pend t = p->h[i];
+        p->h[i] = p->h[m];
+        p->h[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+static void refused_note(struct replay *p, const char *id, const char *why)
+{
+    /* e.g. a relayed record the rules refuse at its place, or one stored
+     * before this node applied the framework rules */
+    if (p->refused++ < 5 && !p->quiet)
+        cy_log(CY_LOG_WARN, "framework.not_replayed", (cy_log_kv[]){CY_KV_S("record", id)}, 1,
+               "framework: stored record %s has no effect: %s", id, why);
+}
+
+/* Folds the heap's first group (one `created`; popped in id order): tried
+ * in id order, those refused tried again while a pass takes any. */
+static void fold_group(struct replay *p)
+{
+    size_t ng = 0;
+    int64_t ms = p->h[0].ms;
+    while (p->nh && p->h[0].ms == ms)
+        p->group[ng++] = heap_pop(p);
+    comity_error e = {0};
+    memset(p->took, 0, ng * sizeof *p->took);
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t i = 0; i < ng; i++) {
+            struct pend *g = &p->group[i];
+            if (p->took[i])
+                continue;
+            cy_err_clear(&e);
+            if (comity_framework_add(p->fw, g->rec, g->body, g->blen, &e) == COMITY_OK)
+                p->took[i] = more = true;
+        }
+    }
+    bool refused = false;
+    for (size_t i = 0; i < ng; i++) {
+        struct pend *g = &p->group[i];
+        if (p->took[i]) {
+            p->records++;
+        } else {
+            refused = true;
+            cy_err_clear(&e);
+            (void)comity_framework_add(p->fw, g->rec, g->body, g->blen, &e);
+            refused_note(p, comity_record_id(g->rec), e.msg);
+        }
+    }
+    p->any = true;
+    p->tail_ms = ms;
+    snprintf(p->tail_id, sizeof p->tail_id, "%s", comity_record_id(p->group[ng - 1].rec));
+    p->tail_refused = refused;
+    for (size_t i = 0; i < ng; i++) {
+        comity_free(p->group[i].body);
+        comity_record_free(p->group[i].rec);
+    }
+}
+
+static int64_t row_ms(const cy_record_row *row)
+{
+    int64_t ms;
+    return row->created && cy_time_parse(row->created, strlen(row->created), true, &ms, NULL) ==
+                               COMITY_OK
+               ? ms
+               : INT64_MIN;
+}
+
+/* The first walk: each ruled record's `created`, in log order. */
+static int walk_times(const cy_record_row *row, void *ctx)
 {
     struct replay *p = ctx;
     if (!comity_framework_handles(row->type) || !row->envelope)
         return 0;
+    if (cy_fw_grow((void **)&p->after, &p->cap, p->n, sizeof *p->after)) {
+        p->nomem = true;
+        return 1;
+    }
+    p->after[p->n++] = row_ms(row);
+    return 0;
+}
+
+/* The second walk: each ruled record into the heap, then every group no
+ * record left can join folded. */
+static int walk_fold(const cy_record_row *row, void *ctx)
+{
+    struct replay *p = ctx;
+    if (!comity_framework_handles(row->type) || !row->envelope)
+        return 0;
+    size_t k = p->k++;
     /* verified when it was received; parsing is enough here */
     comity_record *rec = NULL;
     comity_error e = {0};
-    char *body = NULL;
-    size_t blen = 0;
-    comity_err rc = comity_record_parse(row->envelope, row->envelope_len, &rec, &e);
-    if (!rc)
-        own_body(p->t, p->ids, rec, &body, &blen);
-    if (rc || comity_framework_add(p->fw, rec, body, blen, &e) != COMITY_OK) {
-        /* e.g. stored before this node applied the framework rules */
-        if (p->refused++ < 5)
-            cy_log(CY_LOG_WARN, "framework.not_replayed",
-                   (cy_log_kv[]){CY_KV_S("record", row->id)}, 1,
-                   "framework: stored record %s not replayed: %s", row->id, e.msg);
+    if (comity_record_parse(row->envelope, row->envelope_len, &rec, &e)) {
+        refused_note(p, row->id, e.msg);
     } else {
-        p->records++;
+        struct pend x = {comity_record_created_ms(rec), rec, NULL, 0};
+        own_body(p->t, p->ids, rec, &x.body, &x.blen);
+        if (p->nh == p->caph &&
+            (cy_fw_grow((void **)&p->h, &p->caph, p->nh, sizeof *p->h) ||
+             cy_fw_grow((void **)&p->group, &p->capg, p->caph - 1, sizeof *p->group) ||
+             !(p->took = cy_realloc(p->took, p->capg * sizeof *p->took)))) {
+            comity_free(x.body);
+            comity_record_free(rec);
+            p->nomem = true;
+            return 1;
+        }
+        heap_push(p, x);
     }
-    comity_free(body);
-    comity_record_free(rec);
+    /* past the first walk's rows (none, unless the store grew between the
+     * walks): everything waits for the end */
+    if (k + 1 >= p->n)
+        return 0;
+    while (p->nh && p->h[0].ms < p->after[k + 1])
+        fold_group(p);
     return 0;
+}
+
+static void replay_free(struct replay *p)
+{
+    while (p->nh) {
+        struct pend x = heap_pop(p);
+        comity_free(x.body);
+        comity_record_free(x.rec);
+    }
+    cy_free(p->after);
+    cy_free(p->h);
+    cy_free(p->group);
+    cy_free(p->took);
+}
+
+/* Folds the stored records into p->fw in the fold order (the top). */
+static comity_err fold_store(comity_store *st, struct replay *p, comity_error *err)
+{
+    comity_err rc = cy_store_fw_replay(st, walk_times, p, err);
+    if (!rc && p->nomem)
+        rc = cy_fw_nomem(err);
+    for (size_t i = p->n; i-- > 1 && !rc;)
+        if (p->after[i] < p->after[i - 1])
+            p->after[i - 1] = p->after[i];
+    if (!rc)
+        rc = cy_store_fw_replay(st, walk_fold, p, err);
+    if (!rc && p->nomem)
+        rc = cy_fw_nomem(err);
+    while (!rc && p->nh)
+        fold_group(p);
+    return rc;
 }
 
 static int replay_event(const cy_delivered_row *row, void *ctx)
@@ -95,10 +309,10 @@ static int replay_event(const cy_delivered_row *row, void *ctx)
     return 0;
 }
 
-/* A new handle: the table, then the store replayed.  OUT *out:
+/* A new handle: the table, then the store folded.  OUT *out:
  * comity_framework_free. */
 static comity_err build(comity_store *st, const cy_fw_table *t, comity_identities *ids,
-                        comity_framework **out, struct replay *p, comity_error *err)
+                        bool quiet, comity_framework **out, struct replay *p, comity_error *err)
 {
     comity_framework *fw = NULL;
     comity_err rc = comity_framework_new(&fw, err);
@@ -124,16 +338,58 @@ static comity_err build(comity_store *st, const cy_fw_table *t, comity_identitie
     p->fw = fw;
     p->t = t;
     p->ids = ids;
+    p->quiet = quiet;
     if (!rc)
-        rc = cy_store_fw_replay(st, replay_record, p, err);
+        rc = fold_store(st, p, err);
     if (!rc)
         rc = cy_store_delivered_list(st, replay_event, p, err);
+    replay_free(p);
     if (rc) {
         comity_framework_free(fw);
         return cy_wrap(err, "framework: replay");
     }
     *out = fw;
     return COMITY_OK;
+}
+
+/* Takes the fold's end from a build. */
+static void take_tail(cy_fw_live *f, const struct replay *p)
+{
+    f->any = p->any;
+    f->tail_ms = p->tail_ms;
+    memcpy(f->tail_id, p->tail_id, sizeof f->tail_id);
+    f->tail_refused = p->tail_refused;
+    f->want = f->dirty = false;
+    f->inflight = 0;
+}
+
+/* Rebuilds the handle from the store, with f->mu held; on failure the old
+ * one stays (and stays dirty). */
+static comity_err refold(cy_fw_live *f, comity_error *err)
+{
+    comity_framework *fw = NULL;
+    struct replay p;
+    comity_err rc = build(f->st, &f->t, f->ids, true, &fw, &p, err);
+    if (rc)
+        return rc;
+    comity_framework_free(f->fw);
+    f->fw = fw;
+    take_tail(f, &p);
+    f->refolds++;
+    return COMITY_OK;
+}
+
+/* With f->mu held: the lazy re-fold, when one is due and nothing is in
+ * flight.  A failure leaves the state as it was, and is logged. */
+static void settle(cy_fw_live *f)
+{
+    if (!f->dirty || f->inflight)
+        return;
+    comity_error e = {0};
+    if (refold(f, &e))
+        cy_log(CY_LOG_ERROR, "framework.refold_failed", NULL, 0,
+               "framework: re-fold failed, records may be out of their place until the next: %s",
+               e.msg);
 }
 
 comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
@@ -150,12 +406,13 @@ comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **
         comity_identities_load(t->custodian_key, &f->ids, NULL) != COMITY_OK)
         f->ids = NULL;
     struct replay p;
-    comity_err rc = build(st, &f->t, f->ids, &f->fw, &p, err);
+    comity_err rc = build(st, &f->t, f->ids, false, &f->fw, &p, err);
     if (rc) {
         comity_identities_free(f->ids);
         cy_free(f);
         return rc;
     }
+    take_tail(f, &p);
     pthread_mutex_init(&f->mu, NULL);
     if (p.records || p.refused)
         cy_log(CY_LOG_INFO, "framework.replayed",
@@ -182,13 +439,10 @@ void cy_fw_live_rebuild(cy_fw_live *f)
     if (!f)
         return;
     pthread_mutex_lock(&f->mu);
-    comity_framework *fw = NULL;
-    struct replay p;
     comity_error e = {0};
-    if (build(f->st, &f->t, f->ids, &fw, &p, &e) == COMITY_OK) {
-        comity_framework_free(f->fw);
-        f->fw = fw;
-    } else {
+    f->inflight = 0;
+    if (refold(f, &e) != COMITY_OK) {
+        f->dirty = true; /* tried again by the next reader */
         cy_log(CY_LOG_ERROR, "framework.rebuild_failed", NULL, 0,
                "framework: rebuild failed, state may be ahead of the store until restart: %s",
                e.msg);
@@ -213,6 +467,7 @@ comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t *
     if (rc)
         return rc;
     pthread_mutex_lock(&f->mu);
+    settle(f);
     rc = cy_fw_feed_parsed(f->fw, rec, j, true, err);
     pthread_mutex_unlock(&f->mu);
     if (rc == COMITY_ERR_EXISTS) { /* a re-post: the committer answers it */
@@ -232,8 +487,33 @@ comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t *
     return rc;
 }
 
-comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool *added,
-                          comity_error *err)
+/* Whether rec sorts after everything folded, so that adding it on top is
+ * what a fold from scratch would do (with f->mu held). */
+static bool in_order(const cy_fw_live *f, const comity_record *rec)
+{
+    if (f->dirty || f->want)
+        return false;
+    if (!f->any)
+        return true;
+    int64_t ms = comity_record_created_ms(rec);
+    if (ms != f->tail_ms)
+        return ms > f->tail_ms;
+    /* the same group: after its last id, and none of it refused (a
+     * record added now might let a refused one take effect) */
+    return !f->tail_refused && strcmp(comity_record_id(rec), f->tail_id) > 0;
+}
+
+static void tail_to(cy_fw_live *f, const comity_record *rec, bool refused)
+{
+    int64_t ms = comity_record_created_ms(rec);
+    f->tail_refused = (f->any && ms == f->tail_ms && f->tail_refused) || refused;
+    f->any = true;
+    f->tail_ms = ms;
+    snprintf(f->tail_id, sizeof f->tail_id, "%s", comity_record_id(rec));
+}
+
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool relayed,
+                          bool *added, comity_error *err)
 {
     *added = false;
     if (!f || !comity_framework_handles(comity_record_type(rec)))
@@ -243,13 +523,50 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
     size_t olen = 0;
     own_body(&f->t, f->ids, rec, &opened, &olen);
     pthread_mutex_lock(&f->mu);
-    comity_err rc = opened ? comity_framework_add(f->fw, rec, opened, olen, err)
-                    : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
-                           : comity_framework_add(f->fw, rec, NULL, 0, err);
+    comity_err rc = COMITY_OK;
+    if (!relayed)
+        settle(f); /* the rules at the origin see the fold as it is */
+    bool place = in_order(f, rec);
+    if (relayed && !place) {
+        /* its place is before records folded: the re-fold decides */
+        f->want = true;
+        f->inflight++;
+    } else {
+        rc = opened ? comity_framework_add(f->fw, rec, opened, olen, err)
+             : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
+                    : comity_framework_add(f->fw, rec, NULL, 0, err);
+        if (!rc || relayed) { /* it will be stored */
+            f->inflight++;
+            if (!place)
+                f->want = true; /* a local record checked here, placed by the re-fold */
+            else
+                tail_to(f, rec, rc != COMITY_OK);
+        }
+    }
     pthread_mutex_unlock(&f->mu);
     comity_free(opened);
-    *added = rc == COMITY_OK;
+    *added = rc == COMITY_OK && (place || !relayed);
     return rc;
+}
+
+void cy_fw_live_done(cy_fw_live *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->inflight = 0;
+    if (f->want)
+        f->dirty = true;
+    f->want = false;
+    pthread_mutex_unlock(&f->mu);
+}
+
+uint64_t cy_fw_live_refolds(cy_fw_live *f)
+{
+    pthread_mutex_lock(&f->mu);
+    uint64_t n = f->refolds;
+    pthread_mutex_unlock(&f->mu);
+    return n;
 }
 
 /* ---- reading ---------------------------------------------------------------------- */
@@ -266,6 +583,7 @@ void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const c
         return;
     comity_msg_status s;
     pthread_mutex_lock(&f->mu);
+    settle(f);
     comity_err rc = comity_framework_status(f->fw, id, party, 0, &s, NULL);
     pthread_mutex_unlock(&f->mu);
     /* not a recipient, or already past "sent" (delivered, answered,
@@ -306,6 +624,7 @@ comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *
 const comity_framework *cy_fw_live_lock(cy_fw_live *f)
 {
     pthread_mutex_lock(&f->mu);
+    settle(f);
     return f->fw;
 }
 

@@ -73,7 +73,8 @@ typedef struct cy_fw_table {
 typedef struct cy_fw_live cy_fw_live;
 
 /* Builds the live framework: table `t` (copied), then every stored record
- * in log order and every stored delivered event replayed from `st`
+ * folded in the fold order (by created, then id; docs/federation.md
+ * section 7) and every stored delivered event replayed from `st`
  * (borrowed: it must outlive the handle).  OUT *out: cy_fw_live_free. */
 comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
                            comity_error *err);
@@ -88,14 +89,28 @@ void cy_fw_live_free(cy_fw_live *f);
  * reference (json_decref) or NULL (no clear body, or refused). */
 comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t **body,
                                comity_error *err);
-/* The final decision, in log order: comity_framework_add, with the body
- * the precheck of this very record handed out (borrowed), or NULL (then
- * parsed here).  *added is true when the state changed (the type is one
- * the framework rules). */
-comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool *added,
-                          comity_error *err);
+/* The final decision, in log order, by intake's committer alone: with
+ * the body the precheck of this very record handed out (borrowed), or
+ * NULL (then parsed here).  A local record (`relayed` false) is checked
+ * by the rules against the state as it is: a refusal is returned and
+ * changes nothing.  A relayed record is never refused for the rules: the
+ * return is the rules' answer, but it is stored all the same and has no
+ * effect where they refuse it.  A record whose place in the fold order is
+ * before records already folded marks the state for a re-fold once the
+ * batch is stored (cy_fw_live_done).  *added is true when the state
+ * changed now. */
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool relayed,
+                          bool *added, comity_error *err);
+/* Intake's committer, after the rows of the records it added since the
+ * last call are stored: a re-fold they need is due, run lazily by the
+ * next reader, precheck or local record (one re-fold for any number of
+ * batches meanwhile).  NULL is a no-op. */
+void cy_fw_live_done(cy_fw_live *f);
+/* Re-folds run since the handle was opened (tests, bench). */
+uint64_t cy_fw_live_refolds(cy_fw_live *f);
 /* After records added here failed to be stored: rebuilds the state from
- * the store (which does not hold them).  A failure is reported on stderr
+ * the store (which does not hold them), by the committer, in place of
+ * cy_fw_live_done.  A failure is reported on stderr
  * and leaves the old state. */
 void cy_fw_live_rebuild(cy_fw_live *f);
 
@@ -120,7 +135,8 @@ comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *
                               const char **party, comity_error *err);
 
 /* The handle, locked, for read-only queries (comity_framework_inbox,
- * _status, ...); release with cy_fw_live_unlock as soon as possible. */
+ * _status, ...); release with cy_fw_live_unlock as soon as possible.  A
+ * re-fold that is due runs first (its cost: docs/federation.md). */
 const comity_framework *cy_fw_live_lock(cy_fw_live *f);
 void cy_fw_live_unlock(cy_fw_live *f);
 
