@@ -446,6 +446,7 @@ static void test_fold_as_relayed(void **state)
             if (i % 5 == 4)
                 cy_fw_live_unlock((cy_fw_live_lock(f), f)); /* a reader: re-folds if due */
         }
+        cy_fw_live_settle(f); /* the re-fold due, without waiting for its gap */
         char *d = dump_live(f);
         if (k == 1) /* reversed: nothing arrives in its place */
             assert_true(cy_fw_live_refolds(f) >= 1);

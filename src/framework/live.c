@@ -25,15 +25,20 @@
  * reuses it.  A record that sorts after everything folded (the common
  * case) is added on top.  One that sorts before (a relayed record older
  * than what this node folded; a local one whose `created` lags the
- * clocks of others): a local record is checked by the rules against the
- * state as it is (the rules at the origin) and added; a relayed one is
- * not added at all; either way the state is marked for a re-fold, done
- * once the committer's batch is stored (cy_fw_live_done), lazily: by the
- * first reader, intake check or local record after that, so that a whole
- * pull of out-of-order records costs one re-fold.  A re-fold never runs
- * while the committer has records in flight (added but not yet stored),
- * which the store would not show yet.  When records it took are not
- * stored after all (a failed commit), it is rebuilt from the store.
+ * clocks of others) is added on top all the same (a local one under the
+ * rules: the rules at the origin see the state as it is; a relayed one
+ * has no effect where they refuse it), which is the fold's answer but for
+ * order, and the state is marked for a re-fold once the committer's batch
+ * is stored (cy_fw_live_done).  The re-fold is lazy: run by the next
+ * reader, intake check or local record, at most once in
+ * CY_FW_REFOLD_GAP_MS and then only after CY_FW_REFOLD_FACTOR times as
+ * long as the last one took (a pull of many pages out of order costs one
+ * re-fold; a stream of them a bounded share of the time), so that a
+ * state read just after such a record may show it on top for a moment.
+ * A re-fold never runs while the committer has records in flight (added
+ * but not yet stored), which the store would not show yet.  When records
+ * it took are not stored after all (a failed commit), it is rebuilt from
+ * the store.
  *
  * Deliveries: a recipient's fetch of a message is its delivery.  The
  * event is stored first (once per message and party), then fed in; a node
@@ -45,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "framework/core.h"
 #include "framework/live.h"
@@ -66,6 +72,7 @@ struct cy_fw_live {
     bool dirty;    /* stored records are not folded in their place */
     size_t inflight; /* records the committer added, not yet stored */
     uint64_t refolds;
+    int64_t next_refold_ms; /* monotonic: no lazy re-fold before (settle) */
 };
 
 const char *const cy_fw_retention_kinds[CY_FW_CONF_KINDS] = {
@@ -379,17 +386,32 @@ static comity_err refold(cy_fw_live *f, comity_error *err)
     return COMITY_OK;
 }
 
-/* With f->mu held: the lazy re-fold, when one is due and nothing is in
- * flight.  A failure leaves the state as it was, and is logged. */
-static void settle(cy_fw_live *f)
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* With f->mu held: the re-fold, when one is due and nothing is in flight;
+ * unless `force`, at most once in CY_FW_REFOLD_GAP_MS and then after
+ * CY_FW_REFOLD_FACTOR times as long as the last one took, so that a
+ * stream of records out of their place costs a bounded share of the time.
+ * A failure leaves the state as it was, and is logged. */
+static void settle(cy_fw_live *f, bool force)
 {
     if (!f->dirty || f->inflight)
+        return;
+    int64_t t0 = mono_ms();
+    if (!force && t0 < f->next_refold_ms)
         return;
     comity_error e = {0};
     if (refold(f, &e))
         cy_log(CY_LOG_ERROR, "framework.refold_failed", NULL, 0,
                "framework: re-fold failed, records may be out of their place until the next: %s",
                e.msg);
+    int64_t t1 = mono_ms(), gap = (t1 - t0) * CY_FW_REFOLD_FACTOR;
+    f->next_refold_ms = t1 + (gap > CY_FW_REFOLD_GAP_MS ? gap : CY_FW_REFOLD_GAP_MS);
 }
 
 comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
@@ -467,7 +489,7 @@ comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t *
     if (rc)
         return rc;
     pthread_mutex_lock(&f->mu);
-    settle(f);
+    settle(f, false);
     rc = cy_fw_feed_parsed(f->fw, rec, j, true, err);
     pthread_mutex_unlock(&f->mu);
     if (rc == COMITY_ERR_EXISTS) { /* a re-post: the committer answers it */
@@ -523,29 +545,25 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
     size_t olen = 0;
     own_body(&f->t, f->ids, rec, &opened, &olen);
     pthread_mutex_lock(&f->mu);
-    comity_err rc = COMITY_OK;
     if (!relayed)
-        settle(f); /* the rules at the origin see the fold as it is */
+        settle(f, false); /* the rules at the origin see the fold as it is */
     bool place = in_order(f, rec);
-    if (relayed && !place) {
-        /* its place is before records folded: the re-fold decides */
-        f->want = true;
+    /* on top of the state: a local record under the rules (a refusal
+     * changes nothing and is not stored); a relayed one has no effect
+     * where they refuse it */
+    comity_err rc = opened ? comity_framework_add(f->fw, rec, opened, olen, err)
+                    : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
+                           : comity_framework_add(f->fw, rec, NULL, 0, err);
+    if (!rc || relayed) { /* it will be stored */
         f->inflight++;
-    } else {
-        rc = opened ? comity_framework_add(f->fw, rec, opened, olen, err)
-             : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
-                    : comity_framework_add(f->fw, rec, NULL, 0, err);
-        if (!rc || relayed) { /* it will be stored */
-            f->inflight++;
-            if (!place)
-                f->want = true; /* a local record checked here, placed by the re-fold */
-            else
-                tail_to(f, rec, rc != COMITY_OK);
-        }
+        if (!place)
+            f->want = true; /* its place is before records folded: re-fold */
+        else
+            tail_to(f, rec, rc != COMITY_OK);
     }
     pthread_mutex_unlock(&f->mu);
     comity_free(opened);
-    *added = rc == COMITY_OK && (place || !relayed);
+    *added = rc == COMITY_OK;
     return rc;
 }
 
@@ -558,6 +576,13 @@ void cy_fw_live_done(cy_fw_live *f)
     if (f->want)
         f->dirty = true;
     f->want = false;
+    pthread_mutex_unlock(&f->mu);
+}
+
+void cy_fw_live_settle(cy_fw_live *f)
+{
+    pthread_mutex_lock(&f->mu);
+    settle(f, true);
     pthread_mutex_unlock(&f->mu);
 }
 
@@ -583,7 +608,7 @@ void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const c
         return;
     comity_msg_status s;
     pthread_mutex_lock(&f->mu);
-    settle(f);
+    settle(f, false);
     comity_err rc = comity_framework_status(f->fw, id, party, 0, &s, NULL);
     pthread_mutex_unlock(&f->mu);
     /* not a recipient, or already past "sent" (delivered, answered,
@@ -624,7 +649,7 @@ comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *
 const comity_framework *cy_fw_live_lock(cy_fw_live *f)
 {
     pthread_mutex_lock(&f->mu);
-    settle(f);
+    settle(f, false);
     return f->fw;
 }
 

@@ -29,6 +29,10 @@
 #define CY_FW_CONF_STATE_MAX 15     /* bytes of a state code in a treaty */
 #define CY_FW_CONF_KINDS 5          /* kinds of case with a retention period */
 #define CY_FW_RETENTION_EVERY_MS (3600 * (int64_t)1000) /* the job's period */
+/* Lazy re-folds (live.c): at most one in this many ms, and then only
+ * after this many times as long as the last one took. */
+#define CY_FW_REFOLD_GAP_MS 1000
+#define CY_FW_REFOLD_FACTOR 10
 
 /* The kinds of case with a retention period, in the order of
  * cy_fw_table.retention. */
@@ -95,17 +99,20 @@ comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t *
  * by the rules against the state as it is: a refusal is returned and
  * changes nothing.  A relayed record is never refused for the rules: the
  * return is the rules' answer, but it is stored all the same and has no
- * effect where they refuse it.  A record whose place in the fold order is
- * before records already folded marks the state for a re-fold once the
- * batch is stored (cy_fw_live_done).  *added is true when the state
- * changed now. */
+ * effect where they refuse it.  Either is added on top of the state; one
+ * whose place in the fold order is before records already folded also
+ * marks the state for a re-fold once the batch is stored
+ * (cy_fw_live_done).  *added is true when the state changed. */
 comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool relayed,
                           bool *added, comity_error *err);
 /* Intake's committer, after the rows of the records it added since the
  * last call are stored: a re-fold they need is due, run lazily by the
  * next reader, precheck or local record (one re-fold for any number of
- * batches meanwhile).  NULL is a no-op. */
+ * batches meanwhile; CY_FW_REFOLD_GAP_MS).  NULL is a no-op. */
 void cy_fw_live_done(cy_fw_live *f);
+/* Runs a re-fold that is due now, whatever the time since the last one
+ * (tests, bench). */
+void cy_fw_live_settle(cy_fw_live *f);
 /* Re-folds run since the handle was opened (tests, bench). */
 uint64_t cy_fw_live_refolds(cy_fw_live *f);
 /* After records added here failed to be stored: rebuilds the state from
