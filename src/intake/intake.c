@@ -7,7 +7,8 @@
  * with cy_intake_submit_relayed: the author must be homed at that peer
  * (rule origin), created bounds are the origin's, and a framework refusal
  * only means the record has no effect on the framework (it is logged and
- * stored all the same, as a replay would take it).
+ * stored all the same; its effect is decided at its place in the fold
+ * order, framework/live.c).
  *
  * The checks run on the submitter's thread; the first failure is the
  * outcome, handed to the callback before cy_intake_submit returns.
