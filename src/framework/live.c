@@ -97,11 +97,14 @@ static void own_body(const cy_fw_table *t, comity_identities *ids, const comity_
 /* ---- the fold ------------------------------------------------------------------- */
 
 /* One record waiting for its place in the fold. */
+/* Its envelope alone is kept (one allocation: the envelope, then its
+ * id), and parsed when its group is folded, so that a large window (many
+ * records of one millisecond) costs its bytes, not parsed records. */
 struct pend {
     int64_t ms;
-    comity_record *rec; /* owned */
-    char *body;         /* own_body's, owned (comity_free), or NULL */
-    size_t blen;
+    char *env; /* owned (cy_free): len bytes, a NUL, then the id */
+    size_t len;
+    const char *id; /* in env's allocation */
 };
 
 struct replay {
@@ -131,7 +134,7 @@ static bool pend_less(const struct pend *a, const struct pend *b)
 {
     if (a->ms != b->ms)
         return a->ms < b->ms;
-    return strcmp(comity_record_id(a->rec), comity_record_id(b->rec)) < 0;
+    return strcmp(a->id, b->id) < 0;
 }
 
 static void heap_push(struct replay *p, struct pend x)
@@ -175,6 +178,23 @@ static void refused_note(struct replay *p, const char *id, const char *why)
                "framework: stored record %s has no effect: %s", id, why);
 }
 
+/* One try of a waiting record: parsed (its own body opened for the
+ * custodian), fed, freed.  The framework's answer; err says why not. */
+static comity_err try_one(struct replay *p, const struct pend *g, comity_error *err)
+{
+    comity_record *rec = NULL;
+    char *body = NULL;
+    size_t blen = 0;
+    comity_err rc = comity_record_parse(g->env, g->len, &rec, err);
+    if (!rc) {
+        own_body(p->t, p->ids, rec, &body, &blen);
+        rc = comity_framework_add(p->fw, rec, body, blen, err);
+    }
+    comity_free(body);
+    comity_record_free(rec);
+    return rc;
+}
+
 /* Folds the heap's first group (one `created`; popped in id order): tried
  * in id order, those refused tried again while a pass takes any. */
 static void fold_group(struct replay *p)
@@ -188,11 +208,10 @@ static void fold_group(struct replay *p)
     for (bool more = true; more;) {
         more = false;
         for (size_t i = 0; i < ng; i++) {
-            struct pend *g = &p->group[i];
             if (p->took[i])
                 continue;
             cy_err_clear(&e);
-            if (comity_framework_add(p->fw, g->rec, g->body, g->blen, &e) == COMITY_OK)
+            if (try_one(p, &p->group[i], &e) == COMITY_OK)
                 p->took[i] = more = true;
         }
     }
@@ -204,18 +223,17 @@ static void fold_group(struct replay *p)
         } else {
             refused = true;
             cy_err_clear(&e);
-            (void)comity_framework_add(p->fw, g->rec, g->body, g->blen, &e);
-            refused_note(p, comity_record_id(g->rec), e.msg);
+            if (p->refused < 5 && !p->quiet) /* again, for its reason */
+                (void)try_one(p, g, &e);
+            refused_note(p, g->id, e.msg);
         }
     }
     p->any = true;
     p->tail_ms = ms;
-    snprintf(p->tail_id, sizeof p->tail_id, "%s", comity_record_id(p->group[ng - 1].rec));
+    snprintf(p->tail_id, sizeof p->tail_id, "%s", p->group[ng - 1].id);
     p->tail_refused = refused;
-    for (size_t i = 0; i < ng; i++) {
-        comity_free(p->group[i].body);
-        comity_record_free(p->group[i].rec);
-    }
+    for (size_t i = 0; i < ng; i++)
+        cy_free(p->group[i].env);
 }
 
 static int64_t row_ms(const cy_record_row *row)
@@ -249,25 +267,23 @@ static int walk_fold(const cy_record_row *row, void *ctx)
     if (!comity_framework_handles(row->type) || !row->envelope)
         return 0;
     size_t k = p->k++;
-    /* verified when it was received; parsing is enough here */
-    comity_record *rec = NULL;
-    comity_error e = {0};
-    if (comity_record_parse(row->envelope, row->envelope_len, &rec, &e)) {
-        refused_note(p, row->id, e.msg);
-    } else {
-        struct pend x = {comity_record_created_ms(rec), rec, NULL, 0};
-        own_body(p->t, p->ids, rec, &x.body, &x.blen);
-        if (p->nh == p->caph &&
-            (cy_fw_grow((void **)&p->h, &p->caph, p->nh, sizeof *p->h) ||
-             cy_fw_grow((void **)&p->group, &p->capg, p->caph - 1, sizeof *p->group) ||
-             !(p->took = cy_realloc(p->took, p->capg * sizeof *p->took)))) {
-            comity_free(x.body);
-            comity_record_free(rec);
-            p->nomem = true;
-            return 1;
-        }
-        heap_push(p, x);
+    /* verified when it was received; parsed when its group is folded */
+    size_t idlen = strlen(row->id);
+    struct pend x = {row_ms(row), cy_malloc(row->envelope_len + idlen + 2), row->envelope_len,
+                     NULL};
+    if (!x.env || (p->nh == p->caph &&
+                   (cy_fw_grow((void **)&p->h, &p->caph, p->nh, sizeof *p->h) ||
+                    cy_fw_grow((void **)&p->group, &p->capg, p->caph - 1, sizeof *p->group) ||
+                    !(p->took = cy_realloc(p->took, p->capg * sizeof *p->took))))) {
+        cy_free(x.env);
+        p->nomem = true;
+        return 1;
     }
+    memcpy(x.env, row->envelope, x.len);
+    x.env[x.len] = 0;
+    memcpy(x.env + x.len + 1, row->id, idlen + 1);
+    x.id = x.env + x.len + 1;
+    heap_push(p, x);
     /* past the first walk's rows (none, unless the store grew between the
      * walks): everything waits for the end */
     if (k + 1 >= p->n)
@@ -279,11 +295,8 @@ static int walk_fold(const cy_record_row *row, void *ctx)
 
 static void replay_free(struct replay *p)
 {
-    while (p->nh) {
-        struct pend x = heap_pop(p);
-        comity_free(x.body);
-        comity_record_free(x.rec);
-    }
+    while (p->nh)
+        cy_free(heap_pop(p).env);
     cy_free(p->after);
     cy_free(p->h);
     cy_free(p->group);
