@@ -62,7 +62,9 @@
  * durability (a 201 once the store's commit is flushed: SQLite's WAL
  * fdatasync, PostgreSQL's WAL flush with fsync=on and
  * synchronous_commit=on), the median rate of the rounds of each (target:
- * PostgreSQL >= 70% of SQLite).  BENCH_INTAKE_GEN=none leaves the other
+ * PostgreSQL >= 70% of SQLite; BENCH_INTAKE_PG_TARGET=50 when the
+ * PostgreSQL server waits for a synchronous standby, as bench/pg.sh
+ * --standby sets it: >= 50%).  BENCH_INTAKE_GEN=none leaves the other
  * rows out.
  */
 #define _GNU_SOURCE /* pthread_setname_np */
@@ -983,10 +985,12 @@ int main(void)
         qsort(sq, (size_t)rounds, sizeof *sq, cmp_rate);
         qsort(pq, (size_t)rounds, sizeof *pq, cmp_rate);
         double ms = sq[rounds / 2].rate, mp = pq[rounds / 2].rate;
+        const char *tv = getenv("BENCH_INTAKE_PG_TARGET");
+        int target = tv && atoi(tv) > 0 && atoi(tv) <= 100 ? atoi(tv) : 70;
         printf("  stores   median of %d: SQLite %.0f records/s (p50 %.2f ms), PostgreSQL %.0f"
-               " records/s (p50 %.2f ms): %.1f%% (target >= 70%%: %s)\n",
-               rounds, ms, sq[rounds / 2].p50, mp, pq[rounds / 2].p50, 100.0 * mp / ms,
-               mp >= 0.7 * ms ? "met" : "NOT met");
+               " records/s (p50 %.2f ms): %.1f%% (target >= %d%%: %s)\n",
+               rounds, ms, sq[rounds / 2].p50, mp, pq[rounds / 2].p50, 100.0 * mp / ms, target,
+               mp >= target / 100.0 * ms ? "met" : "NOT met");
         free(sq);
         free(pq);
     }

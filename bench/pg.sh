@@ -2,7 +2,14 @@
 # bench/pg.sh: record intake on a PostgreSQL store against intake on SQLite,
 # side by side in one run (bench_intake's "stores" rows; docs/operations.md).
 #
-#   bench/pg.sh [BUILD]     BUILD: a Release build (default build-release)
+#   bench/pg.sh [BUILD] [--standby]
+#                           BUILD: a Release build (default build-release)
+#
+# With --standby, the primary's commits wait for a synchronous streaming
+# standby (synchronous_standby_names = 'standby1', a second cluster made by
+# pg_basebackup, tests/pg/cluster standby), both on this machine: issue 20's
+# ">= 50% of SQLite's rate with the synchronous standby streaming".  The
+# script checks that the standby streams synchronously before it measures.
 #
 # Starts a throw-away PostgreSQL cluster (tests/pg/cluster: fsync=on,
 # synchronous_commit=on, a Unix socket, as the unprivileged comity-pg when
@@ -10,12 +17,37 @@
 # (BENCH_INTAKE_ROUNDS, default 7, alternated), and removes the cluster.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-build-release}
+build=build-release standby=0
+for a in "$@"; do
+  case $a in
+    --standby) standby=1 ;;
+    -*) echo "bench/pg.sh: unknown option $a (bench/pg.sh [BUILD] [--standby])" >&2; exit 2 ;;
+    *) build=$a ;;
+  esac
+done
 state=$(mktemp -d)
-trap '"$here/tests/pg/cluster" stop "$state"; rm -rf "$state"' EXIT
-"$here/tests/pg/cluster" start "$state"
+trap '"$here/tests/pg/cluster" stop "$state/s" 2>/dev/null || true
+      "$here/tests/pg/cluster" stop "$state"; rm -rf "$state"' EXIT
+if [ "$standby" = 1 ]; then
+  COMITY_PG_CONF="synchronous_standby_names = 'standby1'" "$here/tests/pg/cluster" start "$state"
+else
+  "$here/tests/pg/cluster" start "$state"
+fi
 uri=$(cat "$state/uri")
 [ "$uri" != none ] || { echo "bench/pg.sh: no PostgreSQL (scripts/install-deps)" >&2; exit 1; }
+if [ "$standby" = 1 ]; then
+  "$here/tests/pg/cluster" standby "$state" "$state/s"
+  st=""
+  for _ in $(seq 100); do
+    st=$(psql -X -At "$uri" -c "SELECT sync_state FROM pg_stat_replication
+           WHERE application_name = 'standby1' AND state = 'streaming'")
+    [ "$st" = sync ] && break
+    sleep 0.1
+  done
+  [ "$st" = sync ] || { echo "bench/pg.sh: the standby does not stream synchronously" >&2; exit 1; }
+  echo "pg: the primary's commits wait for standby1 (sync_state = sync, streaming)"
+fi
+[ "$standby" = 1 ] && export BENCH_INTAKE_PG_TARGET=50
 BENCH_INTAKE_PG="$uri" BENCH_INTAKE_GEN=${BENCH_INTAKE_GEN:-none} \
   BENCH_INTAKE_AUTHORS=${BENCH_INTAKE_AUTHORS:-0} BENCH_INTAKE_NO_BASELINE=1 \
   BENCH_INTAKE_ROUNDS=${BENCH_INTAKE_ROUNDS:-7} "$build/bench_intake"

@@ -557,6 +557,14 @@ int cli_json_time(struct cli_client *cl, json_t *body, const char *key, const ch
     return CLI_OK;
 }
 
+/* Frees a list of strings this file copied, and the list. */
+static void answer_recips_free(struct cli_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    cli_list_free(l);
+}
+
 int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *id,
                           const char *tlp, const char *to, json_t *body)
 {
@@ -564,9 +572,16 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
         json_decref(body);
         return cli_usage(cl->cmd, "'%s' is not a record id (<type>--<uuid>)", id);
     }
-    char path[256], author[256] = "", mtlp[32] = "";
+    char path[256], author[256] = "", mtlp[32] = "", self[COMITY_PARTY_MAX + 1] = "";
+    /* the answerer: when it is the message's author (a close), the answer
+     * goes to the message's recipients, so that it reaches their nodes */
+    comity_key *k = NULL;
+    if (cl->key && comity_key_load(cl->key, &k, NULL) == COMITY_OK)
+        snprintf(self, sizeof self, "%s", comity_key_party(k));
+    comity_key_free(k);
     snprintf(path, sizeof path, "/v1/records/%s", id);
     struct cli_resp r;
+    struct cli_list recips = {0};
     /* who sent it and how it was shared: the answer goes back the same way */
     int st = cli_client_http(cl, "GET", path, NULL, 0, &r);
     if (st == CLI_OK && r.status == 200) {
@@ -575,6 +590,15 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
         if (comity_record_parse(r.data, r.len, &rec, &e) == COMITY_OK) {
             snprintf(author, sizeof author, "%s", comity_record_author(rec));
             snprintf(mtlp, sizeof mtlp, "%s", comity_record_tlp(rec));
+            for (size_t i = 0; self[0] && !strcmp(author, self) &&
+                               i < comity_record_to_count(rec) && st == CLI_OK; i++)
+            {
+                char *dup = strdup(comity_record_to(rec, i));
+                if (!dup || cli_list_add(&recips, dup)) {
+                    free(dup);
+                    st = CLI_FAIL;
+                }
+            }
             comity_record_free(rec);
         }
     }
@@ -582,11 +606,13 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
     free(r.data);
     if (st) {
         json_decref(body);
+        answer_recips_free(&recips);
         return st;
     }
     if (!mtlp[0] && !tlp) {
         /* never guess how to share an answer to a message we cannot read */
         json_decref(body);
+        answer_recips_free(&recips);
         fprintf(stderr, "comity %s: cannot read %s on the node (HTTP %ld), so the answer "
                         "cannot follow its sharing level: give --tlp LEVEL (and --to AUTHOR "
                         "for amber or red)\n", cl->cmd, id, status);
@@ -598,7 +624,13 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
     const char *refs[1] = {id};
     struct cli_msg m = {.type = type, .tlp = tlp ? tlp : mtlp,
                         .to = tov, .nto = author[0] ? 1 : 0, .refs = refs, .nrefs = 1};
-    return cli_client_send(cl, &m, body, NULL);
+    if (!to && recips.n) {
+        m.to = (const char *const *)recips.v;
+        m.nto = recips.n;
+    }
+    st = cli_client_send(cl, &m, body, NULL);
+    answer_recips_free(&recips);
+    return st;
 }
 
 int cli_json_file(struct cli_client *cl, json_t *body, const char *key, const char *opt,

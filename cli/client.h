@@ -142,8 +142,6 @@ void cli_duration_format(char out[32], int64_t ms);
 /* A record id (<type>--<uuid>) safe as a path segment. */
 int cli_id_ok(const char *id);
 
-#endif
-
 /* Parses argv with the client options plus `extra` (a {0}-terminated
  * table; codes below 0x1000), handing each extra option to on(ctx, c, arg)
  * (which returns an exit status).  Positional arguments are left in
@@ -162,7 +160,10 @@ int cli_json_time(struct cli_client *cl, json_t *body, const char *key, const ch
 
 /* Sends an answer (ack, reply, close, pong) to message `id`: refs [id],
  * to the message's author, at the message's tlp, both read from the node
- * (GET /v1/records/{id}); `tlp` and `to` (may be NULL) override them.  A
+ * (GET /v1/records/{id}); when the answerer is that author (a close), to
+ * the message's recipients instead, so that an amber answer is sealed to
+ * them and travels to their nodes (docs/federation.md, section 3).  `tlp`
+ * and `to` (may be NULL) override them.  A
  * message the node does not show needs `tlp` given: the answer never
  * guesses its sharing level.  Takes the reference of body.  Returns an
  * exit status. */
@@ -208,3 +209,5 @@ int cli_message_command(int argc, char **argv, const char *cmd, const char *type
  * client options.  Returns an exit status. */
 int cli_answer_command(int argc, char **argv, const char *cmd, const char *type,
                        const char *opt);
+
+#endif

@@ -46,6 +46,8 @@ int cmd_init(int argc, char **argv)
     printf("witness key (cosigns peers' logs): %s\n", c.witness_vkey);
     if (c.cert_sha256[0])
         printf("TLS certificate SHA-256 fingerprint: %s\n", c.cert_sha256);
+    if (c.tls_pin[0])
+        printf("TLS public key pin (for peers' peer add --tls-pin): %s\n", c.tls_pin);
     printf("operator: %s\n", o.operator_name ? o.operator_name : "operator");
     printf("operator token (shown once, keep it safe): %s\n", c.operator_token);
     comity_node_created_free(&c);

@@ -12,6 +12,9 @@
  *   comity log request DIR --old N                    (a tlog-witness request body)
  *   comity log cosigned DIR --witness VKEY [--key FILE] RESPONSE
  *   comity log get DIR --index N [--count C]           (entries, one a line)
+ *   comity log succeed --key STATE.key --old-vkey V --new-vkey V --url URL
+ *                      --checkpoint FILE [--reason TEXT] [-o OUT]
+ *                      (a log succession record, docs/federation.md section 11)
  *
  * Everything is done by libcomity; this file only reads arguments and files
  * and maps errors to exit statuses.  `append` prints each entry's index once
@@ -542,11 +545,59 @@ static int do_get(struct opts *o)
     return cli_finish(st);
 }
 
+/* `comity log succeed`: the log succession record a state signs when a
+ * node's log key is lost or compromised (the body's rules are the
+ * library's: comity_succession_body). */
+static int do_succeed(int argc, char **argv)
+{
+    const char *key = NULL, *ov = NULL, *nv = NULL, *url = NULL, *cpf = NULL, *reason = NULL;
+    const char *out = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char **slot = !strcmp(argv[i], "--key")          ? &key
+                            : !strcmp(argv[i], "--old-vkey")   ? &ov
+                            : !strcmp(argv[i], "--new-vkey")   ? &nv
+                            : !strcmp(argv[i], "--url")        ? &url
+                            : !strcmp(argv[i], "--checkpoint") ? &cpf
+                            : !strcmp(argv[i], "--reason")     ? &reason
+                            : !strcmp(argv[i], "-o")           ? &out
+                                                               : NULL;
+        if (!slot || i + 1 == argc)
+            return cli_usage(CMD, "succeed: unknown option or missing value: %s", argv[i]);
+        *slot = argv[++i];
+    }
+    if (!key || !ov || !nv || !url || !cpf)
+        return cli_usage(CMD, "succeed needs --key STATE.key --old-vkey VKEY --new-vkey VKEY "
+                              "--url URL --checkpoint FILE");
+    comity_error e = {0};
+    comity_key *k = NULL;
+    char *cp = NULL, *body = NULL, *env = NULL;
+    size_t cl = 0, el = 0;
+    int st = CLI_OK;
+    if (comity_key_load(key, &k, &e) ||
+        comity_read_file(cpf, COMITY_SUCCESSION_CKPT_MAX, &cp, &cl, &e) ||
+        comity_succession_body(ov, nv, url, cp, reason, &body, &e)) {
+        st = cli_error("log succeed", &e);
+    } else {
+        comity_record_params p = {.type = COMITY_SUCCESSION_TYPE, .tlp = "green"};
+        if (comity_record_sign(k, &p, body, strlen(body), &env, &el, &e))
+            st = cli_error("log succeed", &e);
+        else if (!(st = cli_output(out, env, el)) && (!out || !strcmp(out, "-")))
+            putchar('\n');
+    }
+    comity_free(env);
+    comity_free(body);
+    comity_free(cp);
+    comity_key_free(k);
+    return cli_finish(st);
+}
+
 int cmd_log(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "succeed"))
+        return do_succeed(argc, argv);
     if (argc < 2)
         return cli_usage(CMD, "which action? init, append, checkpoint, prove, verify, "
-                              "consistency, audit, request, cosigned, get");
+                              "consistency, audit, request, cosigned, get, succeed");
     struct opts o;
     int st = scan(argc, argv, &o);
     const char *a = argv[1];

@@ -4,7 +4,8 @@
  * (also while it serves: its pullers pick a new peer up within 10 s); and
  * `comity peer equivocation FILE --log-vkey VKEY`, the offline check of a
  * split view a node caught; `comity peer witnesses DIR FILE|--none`, the
- * witness quorum every peer checkpoint must meet.
+ * witness quorum every peer checkpoint must meet; `comity peer follow DIR
+ * FILE`, a log succession (docs/federation.md, section 11) followed.
  * Argument parsing only; the rules are the library's.
  */
 #include <stdlib.h>
@@ -62,8 +63,32 @@ static int witnesses(int argc, char **argv)
     return cli_finish(status);
 }
 
+/* `comity peer follow DIR FILE`: a log succession record followed. */
+static int follow(int argc, char **argv)
+{
+    if (argc != 4)
+        return cli_usage("peer", "want: peer follow DIR FILE");
+    comity_error e = {0};
+    comity_node *node = NULL;
+    char *text = NULL, *out = NULL;
+    size_t len = 0;
+    int status = CLI_OK;
+    if (comity_read_file(argv[3], COMITY_DSSE_MAX, &text, &len, &e) ||
+        comity_node_open(argv[2], &node, &e) ||
+        comity_node_succession_follow(node, text, len, &out, &e))
+        status = cli_error("peer follow", &e);
+    else
+        printf("%s\n", out);
+    comity_free(out);
+    comity_free(text);
+    comity_node_close(node);
+    return cli_finish(status);
+}
+
 int cmd_peer(int argc, char **argv)
 {
+    if (argc >= 2 && !strcmp(argv[1], "follow"))
+        return follow(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "equivocation"))
         return equivocation(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "witnesses"))
@@ -71,12 +96,14 @@ int cmd_peer(int argc, char **argv)
     if (argc < 3)
         return cli_usage("peer", "want: peer add|list|remove DIR ...");
     const char *sub = argv[1], *dir = argv[2];
-    const char *url = NULL, *log_vkey = NULL;
+    const char *url = NULL, *log_vkey = NULL, *tls_pin = NULL;
     struct cli_list vkeys = {0}, recips = {0};
     int status = CLI_OK;
     for (int i = 3; i < argc && status == CLI_OK; i++) {
         if (!strcmp(argv[i], "--log-vkey") && i + 1 < argc) {
             log_vkey = argv[++i];
+        } else if (!strcmp(argv[i], "--tls-pin") && i + 1 < argc) {
+            tls_pin = argv[++i];
         } else if (!strcmp(argv[i], "--party") && i + 1 < argc) {
             /* VKEY,AGE1: base64 and bech32 hold no comma */
             char *v = argv[++i], *comma = strchr(v, ',');
@@ -100,8 +127,10 @@ int cmd_peer(int argc, char **argv)
         status = cli_usage("peer", "add needs URL and --log-vkey");
     if (status == CLI_OK && !strcmp(sub, "remove") && !url)
         status = cli_usage("peer", "remove needs the peer's origin");
-    if (status == CLI_OK && strcmp(sub, "add") && (log_vkey || vkeys.n))
-        status = cli_usage("peer", "--log-vkey and --party are for add");
+    if (status == CLI_OK && tls_pin && url && strncmp(url, "https://", 8))
+        status = cli_usage("peer", "--tls-pin is for an https:// URL (got %s)", url);
+    if (status == CLI_OK && strcmp(sub, "add") && (log_vkey || vkeys.n || tls_pin))
+        status = cli_usage("peer", "--log-vkey, --party and --tls-pin are for add");
     comity_error e = {0};
     comity_node *node = NULL;
     if (status == CLI_OK && comity_node_open(dir, &node, &e))
@@ -109,9 +138,17 @@ int cmd_peer(int argc, char **argv)
     char *out = NULL;
     if (status == CLI_OK) {
         comity_err rc;
-        if (!strcmp(sub, "add"))
-            rc = comity_node_peer_add(node, url, log_vkey, (const char *const *)vkeys.v,
-                                      (const char *const *)recips.v, vkeys.n, &e);
+        if (!strcmp(sub, "add")) {
+            /* the pin first, so that no pull of the peer goes without it;
+             * dropped again if the peer is refused */
+            rc = tls_pin ? comity_node_peer_tls_pin(node, log_vkey, tls_pin, &e) : COMITY_OK;
+            bool pinned = tls_pin && !rc;
+            if (!rc)
+                rc = comity_node_peer_add(node, url, log_vkey, (const char *const *)vkeys.v,
+                                          (const char *const *)recips.v, vkeys.n, &e);
+            if (rc && pinned)
+                (void)comity_node_peer_tls_pin(node, log_vkey, NULL, NULL);
+        }
         else if (!strcmp(sub, "remove"))
             rc = comity_node_peer_remove(node, url, &e);
         else
@@ -121,8 +158,8 @@ int cmd_peer(int argc, char **argv)
         else if (!strcmp(sub, "list"))
             printf("%s\n", out);
         else if (!strcmp(sub, "add"))
-            printf("peer %s pinned with %zu part%s homed at it\n", url, vkeys.n,
-                   vkeys.n == 1 ? "y" : "ies");
+            printf("peer %s pinned with %zu part%s homed at it%s\n", url, vkeys.n,
+                   vkeys.n == 1 ? "y" : "ies", tls_pin ? ", its TLS key pinned" : "");
         else
             printf("peer %s removed: no more pulls from it, its login refused\n", url);
     }

@@ -106,11 +106,36 @@ static void print_record(const comity_record *r)
     json_decref(j);
 }
 
+/* A log succession record (docs/federation.md, section 11) read for
+ * judging receipts; its signature checked under `state_vkey` when given.
+ * OUT *s: comity_succession_free. */
+static int load_succession(const char *path, const char *state_vkey, comity_succession **s)
+{
+    comity_error e = {0};
+    char *text = NULL;
+    size_t len = 0;
+    comity_vkey *sk = NULL;
+    int status = CLI_OK;
+    if (comity_read_file(path, COMITY_DSSE_MAX, &text, &len, &e) ||
+        (state_vkey && comity_vkey_parse(state_vkey, strlen(state_vkey), &sk, &e)))
+        status = cli_error("record verify: succession", &e);
+    else if (comity_succession_parse(text, len, (const comity_vkey *const *)&sk, sk ? 1 : 0, s,
+                                     &e))
+        status = cli_error("record verify: succession", &e);
+    else if (!sk)
+        fprintf(stderr, "note: the succession's signature was not checked (give --state-vkey)\n");
+    comity_vkey_free(sk);
+    comity_free(text);
+    return status;
+}
+
 /* Checks a receipt (c2sp.org/tlog-proof) for the record offline: envelope
  * -> digest -> entry -> leaf hash -> inclusion -> checkpoint signature under
- * the log key, and the witness quorum of a policy when one is given. */
-static int check_receipt(const comity_record *r, const char *path, const struct cli_keys *logs,
-                         const char *policy_path)
+ * the log key, and the witness quorum of a policy when one is given.  With
+ * a log succession, a receipt under its old log key is judged by it, and
+ * one under its new key is checked as any. */
+static int check_receipt(const comity_record *r, const char *path, struct cli_keys *logs,
+                         const char *policy_path, const comity_succession *succ)
 {
     comity_error e = {0};
     char *proof = NULL, *ptext = NULL;
@@ -129,6 +154,25 @@ static int check_receipt(const comity_record *r, const char *path, const struct 
     const char *entry = comity_record_entry(r);
     uint64_t index = 0;
     comity_checkpoint cp;
+    if (succ) {
+        const char *st = NULL;
+        comity_err rc = comity_succession_receipt(succ, proof, plen, entry, strlen(entry), pol,
+                                                  &st, &index, &cp, &e);
+        if (rc == COMITY_OK) {
+            fprintf(stderr, "good receipt under the old log key: %s is entry %llu of %s, in "
+                    "the checkpoint of size %llu, %s the succession's (size %llu)\n",
+                    comity_record_id(r), (unsigned long long)index, cp.origin,
+                    (unsigned long long)cp.size, st, (unsigned long long)comity_succession_size(succ));
+            goto out;
+        }
+        if (rc != COMITY_ERR_NOKEY) {
+            status = cli_error("record verify: receipt", &e);
+            goto out;
+        }
+        const char *nv = comity_succession_get(succ, "new_log_vkey");
+        if ((status = cli_keys_add(logs, nv)))
+            goto out;
+    }
     if (comity_tlog_proof_verify(proof, plen, entry, strlen(entry),
                                  (const comity_vkey *const *)logs->vkeys, logs->n, pol, &index,
                                  &cp, &e)) {
@@ -147,16 +191,23 @@ out:
 
 static int verify_or_open(int argc, char **argv, bool open)
 {
-    const char *keyfile = NULL, *receipt = NULL, *policy = NULL;
+    const char *keyfile = NULL, *receipt = NULL, *policy = NULL, *succ_path = NULL;
+    const char *state_vkey = NULL;
+    comity_succession *succ = NULL;
     struct cli_keys keys = {0}, logs = {0};
     static const struct option opts[] = {
         {"vkey", required_argument, 0, 'v'},     {"key", required_argument, 0, 'k'},
         {"receipt", required_argument, 0, 'r'},  {"log-vkey", required_argument, 0, 'l'},
-        {"policy", required_argument, 0, 'p'},   {0, 0, 0, 0}};
+        {"policy", required_argument, 0, 'p'},   {"succession", required_argument, 0, 'S'},
+        {"state-vkey", required_argument, 0, 'V'}, {0, 0, 0, 0}};
     int c, status = CLI_OK;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "v:k:r:l:p:", opts, NULL)) != -1) {
-        if (c == 'v') {
+    while ((c = getopt_long(argc, argv, "v:k:r:l:p:S:V:", opts, NULL)) != -1) {
+        if (c == 'S') {
+            succ_path = optarg;
+        } else if (c == 'V') {
+            state_vkey = optarg;
+        } else if (c == 'v') {
             if ((status = cli_keys_add(&keys, optarg)))
                 goto done;
         } else if (c == 'l') {
@@ -182,7 +233,11 @@ static int verify_or_open(int argc, char **argv, bool open)
         status = cli_usage("record", "--receipt, --log-vkey and --policy go with verify");
         goto done;
     }
-    if (receipt && !logs.n && !policy) {
+    if ((succ_path || state_vkey) && (!receipt || !succ_path)) {
+        status = cli_usage("record", "--succession FILE [--state-vkey VKEY] judges a --receipt");
+        goto done;
+    }
+    if (receipt && !logs.n && !policy && !succ_path) {
         status = cli_usage("record", "--receipt needs the node's log key: --log-vkey VKEY "
                                      "(or --policy FILE)");
         goto done;
@@ -215,7 +270,8 @@ static int verify_or_open(int argc, char **argv, bool open)
         goto done;
     }
     if (!open && receipt) {
-        if ((status = check_receipt(r, receipt, &logs, policy)))
+        if ((succ_path && (status = load_succession(succ_path, state_vkey, &succ))) ||
+            (status = check_receipt(r, receipt, &logs, policy, succ)))
             goto free_rec;
         if (!keys.n)
             fprintf(stderr, "note: the author's signature was not checked (give --vkey)\n");
@@ -250,6 +306,7 @@ static int verify_or_open(int argc, char **argv, bool open)
 free_rec:
     comity_record_free(r);
 done:
+    comity_succession_free(succ);
     cli_keys_free(&keys);
     cli_keys_free(&logs);
     return cli_finish(status);

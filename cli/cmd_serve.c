@@ -5,6 +5,9 @@
  * allow-list (--allow-many ADDR[/BITS], repeatable) go to the node as text;
  * it checks them when it starts, as it does DIR/node.conf.
  *
+ * --metrics-listen ADDR:PORT: GET /metrics, without a token, on a plain-HTTP
+ * listener of its own (serve.c; a warning when ADDR is not loopback).
+ *
  * The web UI (docs/ui.md): --web DIR, else a 'web' directory beside the
  * binary (an installed layout), else '../share/comity/web' from it (the
  * Debian package: /usr/bin and /usr/share/comity/web), else '../web/dist'
@@ -139,6 +142,8 @@ int cmd_serve(int argc, char **argv)
             o.deadline[d[0] - '0'] = d + 2;
         } else if (!strcmp(a, "--ping-deadline") && has)
             o.ping_deadline = argv[++i];
+        else if (!strcmp(a, "--metrics-listen") && has)
+            o.metrics_listen = argv[++i];
         else if (!strcmp(a, "--web") && has)
             o.web_dir = argv[++i];
         else if (!strcmp(a, "--no-web"))
@@ -170,6 +175,11 @@ int cmd_serve(int argc, char **argv)
     if (o.insecure_http && strncmp(o.listen, "127.", 4) != 0 && strncmp(o.listen, "[::1]", 5) != 0)
         say(1, "serve.plain_http", "warning: plain HTTP on %s, not a loopback address: tokens"
                                    " and content travel unencrypted", o.listen);
+    if (o.metrics_listen && strncmp(o.metrics_listen, "127.", 4) != 0 &&
+        strncmp(o.metrics_listen, "[::1]", 5) != 0)
+        say(1, "serve.metrics_open", "warning: /metrics on %s, not a loopback address, without"
+                                     " a token: whoever reaches it reads the node's figures",
+            o.metrics_listen);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -194,6 +204,11 @@ int cmd_serve(int argc, char **argv)
     if (o.web_dir)
         printf("web UI: %s://%s:%u/ (files from %s)\n", o.insecure_http ? "http" : "https",
                host, comity_node_port(node), o.web_dir);
+    if (o.metrics_listen) {
+        const char *ml = o.metrics_listen, *mc = strrchr(ml, ':');
+        printf("metrics: http://%.*s:%u/metrics (no token)\n", (int)(mc - ml), ml,
+               comity_node_metrics_port(node));
+    }
     char fp[96];
     comity_node_tls_fingerprint(node, fp);
     if (fp[0])

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (i && pg.items[i].log_index <= pg.items[i - 1].log_index) ||
                 strlen(pg.items[i].envelope) != pg.items[i].envelope_len)
                 abort();
-        cy_origin_view o = {vk, NULL, 0};
+        cy_origin_view o = {vk, NULL, 0, NULL};
         const char *note;
         size_t nl;
         if (cy_sync_verify_page(&pg, &o, 0, no_proof, NULL, &note, &nl, NULL) == COMITY_OK &&

@@ -386,6 +386,33 @@ COMITY_API COMITY_MUST_CHECK comity_err
 comity_open_mem(const void *in, size_t len, const comity_identities *ids,
                 uint8_t **out, size_t *out_len, comity_error *err);
 
+/*
+ * A passphrase instead of recipients: age's scrypt stanza (c2sp.org/age,
+ * "The scrypt recipient type"), alone in its header.  The wrap key is
+ * scrypt(passphrase, "age-encryption.org/v1/scrypt" || 16-byte salt,
+ * N = 2^log_n, r = 8, p = 1, 32 bytes) (libsodium's scryptsalsa208sha256_ll),
+ * which seals the file key with ChaCha20-Poly1305.  Sealing uses log_n
+ * (0: COMITY_AGE_SCRYPT_LOGN, age's own; 1..COMITY_AGE_SCRYPT_LOGN_MAX);
+ * opening refuses a stanza whose work factor is above max_log_n (0 or
+ * above the cap: the cap), COMITY_ERR_TOOBIG, before any work: scrypt at
+ * 2^log_n takes 2^log_n KiB of memory.  A wrong passphrase is
+ * COMITY_ERR_NOKEY; a file with other stanzas, NOKEY naming them.  An
+ * empty passphrase, or one over COMITY_AGE_PASSPHRASE_MAX bytes, is
+ * COMITY_ERR_USAGE.  OUT *out: comity_free (the plaintext wiped first on
+ * failure).
+ */
+#define COMITY_AGE_SCRYPT_LOGN 18     /* work factor comity seals with (age's) */
+#define COMITY_AGE_SCRYPT_LOGN_MAX 22 /* above it a file is refused (age's cap) */
+#define COMITY_AGE_PASSPHRASE_MAX 1024
+COMITY_API comity_err comity_seal_passphrase_mem(const void *in, size_t len, const char *pass,
+                                                 size_t pass_len, unsigned log_n, int armor,
+                                                 uint8_t **out, size_t *out_len,
+                                                 comity_error *err);
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_open_passphrase_mem(const void *in, size_t len, const char *pass, size_t pass_len,
+                           unsigned max_log_n, uint8_t **out, size_t *out_len,
+                           comity_error *err);
+
 /* ------------------------------------------------------------------------ */
 /* Records (src/record/)                                                    */
 /* ------------------------------------------------------------------------ */
@@ -1580,6 +1607,8 @@ typedef struct comity_node_created {
     char *node_vkey;       /* node signing key's verifier key (also the log's) */
     char *witness_vkey;    /* the node's witness cosigning key (type 0x04) */
     char cert_sha256[96];  /* "AB:CD:..." of the certificate, or "" */
+    char tls_pin[64];      /* "sha256//BASE64" of its public key (peer add
+                            * --tls-pin), or "" */
 } comity_node_created;
 
 /* Creates a node in `dir` (which must not exist or be empty). */
@@ -1679,6 +1708,20 @@ COMITY_API comity_err comity_keys_backup(const char *dir, const char *const *par
 COMITY_API comity_err comity_keys_restore(const char *in, const comity_identities *ids,
                                           const char *outdir, char **listing,
                                           comity_error *err);
+/* The same two with a passphrase instead of recipients and identities:
+ * age's scrypt stanza (comity_seal_passphrase_mem, work factor
+ * COMITY_AGE_SCRYPT_LOGN; opening refuses one above
+ * COMITY_AGE_SCRYPT_LOGN_MAX), so `age -d` opens the backup with the
+ * passphrase, and a backup `age -p` made of the same plaintext opens
+ * here.  A wrong passphrase is COMITY_ERR_NOKEY. */
+COMITY_API comity_err comity_keys_backup_passphrase(const char *dir,
+                                                    const char *const *party_keys,
+                                                    size_t nparty, const char *pass,
+                                                    size_t pass_len, const char *out,
+                                                    size_t *nkeys, comity_error *err);
+COMITY_API comity_err comity_keys_restore_passphrase(const char *in, const char *pass,
+                                                     size_t pass_len, const char *outdir,
+                                                     char **listing, comity_error *err);
 
 /* What is due for destruction at `now_ms` under the node's retention
  * settings (DIR/node.conf retention.*): comity_framework_retention_due on
@@ -1724,6 +1767,12 @@ typedef struct comity_serve_opts {
     /* The cap on one evidence file uploaded to /v1/files (bytes); 0: 4 GiB
      * (COMITY_FILE_MAX_DEFAULT in docs/framework.md). */
     uint64_t max_file;
+    /* "ADDR:PORT" of a listener of its own, plain HTTP, that answers GET
+     * /metrics without a token and nothing else (docs/operations.md,
+     * "Metrics"); meant for loopback or a monitoring network; port 0 =
+     * any; NULL: none (then /metrics is on the node's listener only, to
+     * the operator's token). */
+    const char *metrics_listen;
 } comity_serve_opts;
 
 COMITY_API void comity_serve_opts_default(comity_serve_opts *o);
@@ -1737,6 +1786,9 @@ COMITY_API void comity_node_tls_fingerprint(const comity_node *node,
                                             char out[96]);
 /* The bound port (useful with port 0), 0 when not serving. */
 COMITY_API unsigned comity_node_port(const comity_node *node);
+/* The metrics listener's bound port (comity_serve_opts.metrics_listen),
+ * 0 when there is none. */
+COMITY_API unsigned comity_node_metrics_port(const comity_node *node);
 /* Stops accepting, lets in-flight requests finish (up to grace_ms), stops. */
 COMITY_API void comity_node_stop(comity_node *node, unsigned grace_ms);
 
@@ -1784,13 +1836,22 @@ COMITY_API comity_err comity_node_peer_add(comity_node *node, const char *url,
                                            size_t nparties, comity_error *err);
 /* The peers as a JSON array: origin, url, log_vkey, cursor, pulled,
  * checkpoint (the last accepted) and its size, lag_entries, last_ok,
- * lag_seconds, last_try, error, parties.  OUT *json: comity_free. */
+ * lag_seconds, last_try, error, parties, tls_pin ("" when none).  OUT
+ * *json: comity_free. */
 COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
                                             comity_error *err);
 /* Unpins a peer by origin: no more pulls from it, its login here refused;
  * its parties' keys and records stay.  NOTFOUND when unknown. */
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
                                               comity_error *err);
+/* Pins the TLS key of the peer whose log key is `log_vkey`: `pin` is
+ * "sha256//BASE64" (the SHA-256 of its certificate's SubjectPublicKeyInfo,
+ * as `comity init` prints it), kept in DIR/peers.pins; every call to that
+ * peer then trusts that key and no other, whatever its certificate's
+ * chain (a node's self-signed certificate works).  `pin` NULL removes it.
+ * USAGE for a malformed pin or key. */
+COMITY_API comity_err comity_node_peer_tls_pin(comity_node *node, const char *log_vkey,
+                                               const char *pin, comity_error *err);
 
 /* Checks an equivocation offline (docs/federation.md, section 9): a note,
  * signed by the node that caught it, holding two checkpoints of one
@@ -1804,6 +1865,80 @@ COMITY_API COMITY_MUST_CHECK comity_err
 comity_equivocation_verify(const char *note, size_t len, const comity_vkey *log,
                            char origin[256], comity_error *err);
 
+/* ---- Log succession (docs/federation.md, section 11; src/record/succession.c)
+ *
+ * When a node's log key is lost or compromised, its state announces a new
+ * log with a record of type "log-succession" (tlp clear or green, authored
+ * by the state key, a state code) whose body is
+ *   {"old_log_vkey", "new_log_vkey", "url" (the new log's), "checkpoint"
+ *    (the old log's last checkpoint the state stands by: the cut), "reason"?}
+ * The rule: a checkpoint signed by the old log key stands when it is the
+ * cut or below it and consistent with it; one beyond the cut, or not
+ * consistent with it, is refused (COMITY_ERR_DENIED, "log-succession"). */
+#define COMITY_SUCCESSION_TYPE "log-succession"
+#define COMITY_SUCCESSION_CKPT_MAX 8192   /* bytes of the cut's note */
+#define COMITY_SUCCESSION_VKEY_MAX 256    /* bytes of a log key */
+#define COMITY_SUCCESSION_URL_MAX 512
+#define COMITY_SUCCESSION_REASON_MAX 200
+typedef struct comity_succession comity_succession;
+
+/* The body rules alone (fuzzed): fields, keys, URL, and the checkpoint
+ * signed by the old key.  COMITY_ERR_INVALID naming the field. */
+COMITY_API comity_err comity_succession_check_body(const char *body, size_t len,
+                                                   comity_error *err);
+/* Makes a body (reason may be NULL), checked as above.  OUT *json:
+ * comity_free. */
+COMITY_API comity_err comity_succession_body(const char *old_vkey, const char *new_vkey,
+                                             const char *url, const char *checkpoint,
+                                             const char *reason, char **json,
+                                             comity_error *err);
+/* Parses a succession record: its type, author (a state code), tlp and
+ * body; with nkeys > 0 its signature under those of `state_keys` named
+ * after the author (NOKEY / VERIFY otherwise).  OUT *out:
+ * comity_succession_free. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_succession_parse(const char *envelope, size_t len, const comity_vkey *const *state_keys,
+                        size_t nkeys, comity_succession **out, comity_error *err);
+COMITY_API void comity_succession_free(comity_succession *s);
+/* A field, borrowed: "id", "state", "created", "old_log_vkey",
+ * "new_log_vkey", "url", "checkpoint", "reason" (NULL when absent). */
+COMITY_API const char *comity_succession_get(const comity_succession *s, const char *field);
+/* The size of the cut. */
+COMITY_API uint64_t comity_succession_size(const comity_succession *s);
+/* Judges a checkpoint already verified under the old log key (cp): the
+ * cut's size and root, "at"; a smaller size, "before" (with `proof`, the
+ * consistency proof from cp's size to the cut's, nproof hashes, checked;
+ * without, the status says it was not).  COMITY_ERR_DENIED, naming the
+ * rule and "beyond" or "not-consistent"; USAGE for another log's.  OUT
+ * *status: a static string. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_succession_judge(const comity_succession *s, const comity_checkpoint *cp,
+                        const uint8_t *proof, size_t nproof, const char **status,
+                        comity_error *err);
+/* Verifies a receipt (c2sp.org/tlog-proof) for `entry` under the old log
+ * key (and `policy`'s quorum when given), then judges its checkpoint.
+ * COMITY_ERR_NOKEY when it is a receipt under the new log key instead
+ * (check it as any receipt of the new log).  OUT *status, *index, *cp
+ * (may be NULL). */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_succession_receipt(const comity_succession *s, const char *proof, size_t len,
+                          const void *entry, size_t entry_len, const comity_policy *policy,
+                          const char **status, uint64_t *index, comity_checkpoint *cp,
+                          comity_error *err);
+
+/* Follows a log succession record on this node (docs/federation.md,
+ * section 11): its signature under a key of its state that the node's
+ * roster admits; the old log key a pinned peer's, at which a party of
+ * that state is homed (DENIED otherwise), whose last checkpoint accepted
+ * here the rule does not refuse (CONFLICT otherwise: nothing changes);
+ * then the record is kept (DIR/successions/), the new log is
+ * pinned at the record's URL, the state's parties homed at the old log
+ * are homed at the new one, and the old peer is unpinned when nobody is
+ * homed there any more (else its pulls stop at the cut).  OUT *json: what
+ * was done (comity_free). */
+COMITY_API comity_err comity_node_succession_follow(comity_node *node, const char *envelope,
+                                                    size_t len, char **json,
+                                                    comity_error *err);
 /* The roster (docs/federation.md, section 1): the federation's states and
  * offices, folded from signed `admission` and `party` records under the
  * operator's roster policy, so that two nodes holding the same records

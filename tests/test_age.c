@@ -1050,6 +1050,95 @@ static void test_oom(void **state)
     comity_identities_free(ids);
 }
 
+/* ---- a passphrase: the scrypt stanza ------------------------------------- */
+
+/* Made by Debian's age 1.1.1: `age -p -a` of "hello from age\n" with the
+ * passphrase "comity test vector" (work factor 2^18). */
+static const char AGE_SCRYPT_VECTOR[] =
+    "-----BEGIN AGE ENCRYPTED FILE-----\n"
+    "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IHNjcnlwdCBPZExUVXZ6SGlCbUIzbmd1\n"
+    "aGlrTXZnIDE4Clptald4a3VGMzJJRC8xUDR1azdiQ2czdFFCaDZwMEdjdDJKZDJC\n"
+    "WExJR3cKLS0tIEZ4bFg4SUM2RWhrd0t3QjY1Tm13Z0R1U1BhZVZxVERzVnJCSENx\n"
+    "Q3FBdW8K4OoJhO9bGf6umAvTHgSJZ5Gde1don5a2gTOmfYsGkgLEOqGD/Ox1wS7e\n"
+    "TOdUuq4=\n"
+    "-----END AGE ENCRYPTED FILE-----\n";
+
+/* A binary file's header with its scrypt line replaced by `line`. */
+static void with_stanza_line(const uint8_t *file, size_t len, const char *line, cy_buf *b)
+{
+    const uint8_t *a = memchr(file, '\n', len) + 1, *z = memchr(a, '\n', len - (size_t)(a - file));
+    cy_buf_init(b, 1u << 20);
+    TU_OK(cy_buf_append(b, file, (size_t)(a - file)));
+    TU_OK(cy_buf_puts(b, line));
+    TU_OK(cy_buf_append(b, z, len - (size_t)(z - file)));
+}
+
+static void test_scrypt(void **state)
+{
+    (void)state;
+    const char pw[] = "comity test vector", msg[] = "hello from age\n";
+    uint8_t *out = NULL, *sealed = NULL;
+    size_t ol = 0, sl = 0;
+    /* age's own file opens */
+    TU_OK(comity_open_passphrase_mem(AGE_SCRYPT_VECTOR, strlen(AGE_SCRYPT_VECTOR), pw,
+                                     strlen(pw), 0, &out, &ol, E));
+    assert_int_equal(ol, strlen(msg));
+    assert_memory_equal(out, msg, ol);
+    comity_free(out);
+    TU_FAILS(comity_open_passphrase_mem(AGE_SCRYPT_VECTOR, strlen(AGE_SCRYPT_VECTOR), "other", 5,
+                                        0, &out, &ol, E), COMITY_ERR_NOKEY, "wrong passphrase");
+    /* a cap below its work factor: refused before any work */
+    TU_FAILS(comity_open_passphrase_mem(AGE_SCRYPT_VECTOR, strlen(AGE_SCRYPT_VECTOR), pw,
+                                        strlen(pw), 17, &out, &ol, E), COMITY_ERR_TOOBIG,
+             "work factor 2^18 above the cap 2^17");
+    /* ours, at a small work factor, round trips; its stanza is age's */
+    TU_OK(comity_seal_passphrase_mem(msg, strlen(msg), pw, strlen(pw), 10, 0, &sealed, &sl, E));
+    assert_non_null(strstr((const char *)sealed, "\n-> scrypt "));
+    assert_non_null(strstr((const char *)sealed, " 10\n"));
+    TU_OK(comity_open_passphrase_mem(sealed, sl, pw, strlen(pw), 10, &out, &ol, E));
+    assert_memory_equal(out, msg, ol);
+    comity_free(out);
+    /* an identity does not open it, a passphrase does not open X25519 */
+    comity_identities *ids = ids_of(idtext1);
+    TU_FAILS(comity_open_mem(sealed, sl, ids, &out, &ol, E), COMITY_ERR_NOKEY,
+             "open it with the passphrase");
+    uint8_t *x = NULL;
+    size_t xl = 0;
+    const char *rs[1] = {r1};
+    TU_OK(comity_seal_mem(msg, strlen(msg), rs, 1, 0, &x, &xl, E));
+    TU_FAILS(comity_open_passphrase_mem(x, xl, pw, strlen(pw), 0, &out, &ol, E),
+             COMITY_ERR_NOKEY, "not sealed with a passphrase");
+    comity_free(x);
+    comity_identities_free(ids);
+    /* malformed stanzas, each named */
+    static const struct {
+        const char *line, *why;
+    } bad[] = {
+        {"-> scrypt AAAAAAAAAAAAAAAAAAAAAA 010", "without leading zeros"},
+        {"-> scrypt AAAAAAAAAAAAAAAAAAAAAA 1x", "without leading zeros"},
+        {"-> scrypt AAAAAAAAAAAAAAAAAAAAAA 23", "work factor 2^23 above the cap 2^22"},
+        {"-> scrypt AAAAAAAAAAAAAAAAAAAAA 10", "the salt"},
+        {"-> scrypt AAAAAAAAAAAAAAAAAAAAAA", "3 arguments"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cy_buf b;
+        with_stanza_line(sealed, sl, bad[i].line, &b);
+        TU_FAILS(comity_open_passphrase_mem(b.data, b.len, pw, strlen(pw), 0, &out, &ol, E),
+                 i == 2 ? COMITY_ERR_TOOBIG : COMITY_ERR_INVALID, bad[i].why);
+        cy_buf_free(&b);
+    }
+    comity_free(sealed);
+    /* sealing: the cap, an empty passphrase, one too long */
+    TU_FAILS(comity_seal_passphrase_mem(msg, 1, pw, strlen(pw), COMITY_AGE_SCRYPT_LOGN_MAX + 1, 0,
+                                        &sealed, &sl, E), COMITY_ERR_USAGE, "above the cap");
+    TU_FAILS(comity_seal_passphrase_mem(msg, 1, "", 0, 10, 0, &sealed, &sl, E), COMITY_ERR_USAGE,
+             "an empty passphrase");
+    char longpw[COMITY_AGE_PASSPHRASE_MAX + 1];
+    memset(longpw, 'p', sizeof longpw);
+    TU_FAILS(comity_seal_passphrase_mem(msg, 1, longpw, sizeof longpw, 10, 0, &sealed, &sl, E),
+             COMITY_ERR_USAGE, "over 1024 bytes");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1060,6 +1149,7 @@ int main(void)
         cmocka_unit_test(test_header_caps),     cmocka_unit_test(test_chunk_layouts),
         cmocka_unit_test(test_payload_tampering), cmocka_unit_test(test_armor),
         cmocka_unit_test(test_age_command_keys), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_scrypt),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

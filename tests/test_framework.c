@@ -15,45 +15,29 @@
 
 #include "base/base.h"
 #include "framework/regions.h"
-#include "util/testutil.h"
+#include "util/parties.h"
 
 enum { PK_MOFA, PK_CERT, IN_MEA, IN_CERT, UN, US, NK };
 static const char *const names[NK] = {"pk.mofa", "pk.pkcert", "in.mea",
                                       "in.cert-in", "un.unoda", "us.cisa"};
 static comity_key *keys[NK];
 static comity_vkey *vkeys[NK];
+static tu_parties cast = {names, keys, vkeys, NK, false};
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        if (comity_key_generate(names[i], &keys[i], NULL))
-            return -1;
-        const char *v = comity_key_vkey(keys[i]);
-        if (comity_vkey_parse(v, strlen(v), &vkeys[i], NULL))
-            return -1;
-    }
-    return 0;
+    return tu_parties_make(&cast);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        comity_key_free(keys[i]);
-        comity_vkey_free(vkeys[i]);
-    }
-    unsetenv("COMITY_FAKE_NOW");
+    tu_parties_free(&cast);
     return 0;
 }
 
-static int64_t T(const char *s)
-{
-    int64_t ms;
-    if (cy_time_parse(s, strlen(s), false, &ms, NULL))
-        fail_msg("bad time %s", s);
-    return ms;
-}
+static int64_t T(const char *s) { return tu_time(s); }
 
 /* Signs `body` as `who` at time `at`, to the comma-separated parties in
  * `to` (may be NULL), referring to `ref` (may be NULL); sealed (amber) to
@@ -62,35 +46,7 @@ static comity_record *mk(int who, const char *type, const char *at,
                          const char *to, const char *ref, const char *body,
                          bool sealed)
 {
-    char tobuf[256];
-    const char *tov[8], *seal[8];
-    size_t nto = 0, nseal = 0;
-    if (to) {
-        snprintf(tobuf, sizeof tobuf, "%s", to);
-        for (char *s = strtok(tobuf, ","); s; s = strtok(NULL, ",")) {
-            tov[nto++] = s;
-            for (int i = 0; i < NK; i++)
-                if (strcmp(names[i], s) == 0)
-                    seal[nseal++] = comity_key_recipient(keys[i]);
-        }
-    }
-    comity_record_params p = {.type = type, .to = tov, .nto = nto,
-                              .refs = &ref, .nrefs = ref ? 1 : 0,
-                              .tlp = sealed ? "amber" : "green"};
-    if (sealed) {
-        p.seal_to = seal;
-        p.nseal_to = nseal;
-    }
-    setenv("COMITY_FAKE_NOW", at, 1);
-    char *env;
-    size_t el;
-    TU_OK(comity_record_sign(keys[who], &p, body, strlen(body), &env, &el, E));
-    unsetenv("COMITY_FAKE_NOW");
-    const comity_vkey *const *vk = (const comity_vkey *const *)vkeys;
-    comity_record *r;
-    TU_OK(comity_record_verify(env, el, vk, NK, &r, E));
-    comity_free(env);
-    return r;
+    return tu_record(&cast, who, type, at, to, ref, body, sealed);
 }
 
 /* Feeds r (then frees it); copies its id into id (may be NULL). */

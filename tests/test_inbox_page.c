@@ -18,44 +18,28 @@
 
 #include "base/base.h"
 #include "framework/framework.h"
-#include "util/testutil.h"
+#include "util/parties.h"
 
 enum { IN_MEA, IN_CERT, PK_MOFA, FR, NK };
 static const char *const names[NK] = {"in.mea", "in.cert-in", "pk.mofa", "fr.anssi"};
 static comity_key *keys[NK];
 static comity_vkey *vkeys[NK];
+static tu_parties cast = {names, keys, vkeys, NK, false};
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        if (comity_key_generate(names[i], &keys[i], NULL))
-            return -1;
-        const char *v = comity_key_vkey(keys[i]);
-        if (comity_vkey_parse(v, strlen(v), &vkeys[i], NULL))
-            return -1;
-    }
-    return 0;
+    return tu_parties_make(&cast);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        comity_key_free(keys[i]);
-        comity_vkey_free(vkeys[i]);
-    }
-    unsetenv("COMITY_FAKE_NOW");
+    tu_parties_free(&cast);
     return 0;
 }
 
-static int64_t T(const char *s)
-{
-    int64_t ms;
-    if (cy_time_parse(s, strlen(s), false, &ms, NULL))
-        fail_msg("bad time %s", s);
-    return ms;
-}
+static int64_t T(const char *s) { return tu_time(s); }
 
 /* Signs and feeds a record of `who` at `at` to the comma-separated `to`
  * (may be NULL), answering `ref` (may be NULL); its id into id (may be
@@ -63,24 +47,7 @@ static int64_t T(const char *s)
 static void add(comity_framework *fw, int who, const char *type, const char *at, const char *to,
                 const char *ref, const char *body, char *id)
 {
-    char tobuf[128];
-    const char *tov[4];
-    size_t nto = 0;
-    if (to) {
-        snprintf(tobuf, sizeof tobuf, "%s", to);
-        for (char *s = strtok(tobuf, ","); s; s = strtok(NULL, ","))
-            tov[nto++] = s;
-    }
-    comity_record_params p = {.type = type, .to = tov, .nto = nto, .refs = &ref,
-                              .nrefs = ref ? 1 : 0, .tlp = "green"};
-    setenv("COMITY_FAKE_NOW", at, 1);
-    char *env;
-    size_t el;
-    TU_OK(comity_record_sign(keys[who], &p, body, strlen(body), &env, &el, E));
-    unsetenv("COMITY_FAKE_NOW");
-    comity_record *r;
-    TU_OK(comity_record_verify(env, el, (const comity_vkey *const *)vkeys, NK, &r, E));
-    comity_free(env);
+    comity_record *r = tu_record(&cast, who, type, at, to, ref, body, false);
     if (id)
         snprintf(id, 128, "%s", comity_record_id(r));
     TU_OK(comity_framework_add(fw, r, NULL, 0, E));

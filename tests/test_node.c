@@ -43,31 +43,12 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ctx)
     return k;
 }
 
-struct sink {
-    char *buf;
-    size_t len;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
-{
-    struct sink *s = ctx;
-    size_t k = sz * n;
-    char *nb = realloc(s->buf, s->len + k + 1);
-    if (!nb)
-        return 0;
-    s->buf = nb;
-    memcpy(s->buf + s->len, p, k);
-    s->len += k;
-    s->buf[s->len] = 0;
-    return k;
-}
-
 /* One HTTP request; returns the status, *out the body (caller frees). */
 static long http(const char *method, const char *path, const char *userpwd, const char *body,
                  char **out)
 {
     CURL *c = curl_easy_init();
-    struct sink s = {0};
+    tu_sink s = {0};
     char url[512];
     snprintf(url, sizeof url, "%s%s", base, path);
     struct curl_slist *h = curl_slist_append(NULL, "Accept: " CY_MEDIA_TAXII);
@@ -76,7 +57,7 @@ static long http(const char *method, const char *path, const char *userpwd, cons
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     if (userpwd)

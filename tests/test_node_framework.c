@@ -124,25 +124,6 @@ static int teardown(void **state)
 
 static void at(const char *t) { setenv("COMITY_FAKE_NOW", t, 1); }
 
-struct sink {
-    char *buf;
-    size_t len;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *ctx)
-{
-    struct sink *s = ctx;
-    size_t k = sz * n;
-    char *nb = realloc(s->buf, s->len + k + 1);
-    if (!nb)
-        return 0;
-    s->buf = nb;
-    memcpy(s->buf + s->len, p, k);
-    s->len += k;
-    s->buf[s->len] = 0;
-    return k;
-}
-
 /* One request; token NULL: anonymous.  Returns the status; *out the body
  * parsed as JSON (json_decref), when out is not NULL. */
 static long http(struct fixture *f, const char *method, const char *path, const char *token,
@@ -150,7 +131,7 @@ static long http(struct fixture *f, const char *method, const char *path, const 
 {
     char url[2048], auth[300];
     snprintf(url, sizeof url, "%s%s", f->base, path);
-    struct sink s = {0};
+    tu_sink s = {0};
     CURL *c = curl_easy_init();
     struct curl_slist *h = NULL;
     if (token) {
@@ -168,7 +149,7 @@ static long http(struct fixture *f, const char *method, const char *path, const 
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     }
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
     assert_int_equal(curl_easy_perform(c), CURLE_OK);
     long status = 0;
@@ -1013,6 +994,177 @@ static void message_access(void **state)
     json_decref(j);
 }
 
+/* ---- a message's thread ---------------------------------------------------------------- */
+
+struct fill {
+    struct fixture *f;
+    int n, created;
+};
+
+/* Posts n green notifications from pk.mofa to in.mea, one after another. */
+static void *fill_job(void *arg)
+{
+    struct fill *j = arg;
+    for (int i = 0; i < j->n; i++) {
+        size_t len;
+        char *env = sign(j->f, PK_MOFA, "notification", "in.mea", NULL, NOTIF4, NULL, &len);
+        j->created += http(j->f, "POST", "/v1/records", j->f->token[PK_MOFA], env, len, NULL) ==
+                      201;
+        comity_free(env);
+    }
+    return NULL;
+}
+
+/* A record by `who` to pk.pkcert, sealed (amber) to it, refs[0] = ref. */
+static long post_sealed(struct fixture *f, int who, const char *type, const char *ref,
+                        const char *body, char *id)
+{
+    const char *to[1] = {"pk.pkcert"}, *seal[1] = {comity_key_recipient(f->key[PK_CERT])};
+    comity_record_params p = {.type = type, .tlp = "amber", .to = to, .nto = 1, .refs = &ref,
+                              .nrefs = 1, .seal_to = seal, .nseal_to = 1};
+    char *env = NULL;
+    size_t len;
+    TU_OK(comity_record_sign(f->key[who], &p, body, strlen(body), &env, &len, E));
+    comity_record *r = NULL;
+    TU_OK(comity_record_parse(env, len, &r, E));
+    snprintf(id, 128, "%s", comity_record_id(r));
+    comity_record_free(r);
+    long st = http(f, "POST", "/v1/records", f->token[who], env, len, NULL);
+    comity_free(env);
+    return st;
+}
+
+/* Every page of the thread of `id` as `who` reads it, limit= per page: the
+ * ids of its records in order (comma-separated into out[4096]); returns
+ * the last status (200 when every page was). */
+static long thread_ids(struct fixture *f, int who, const char *id, int limit, char *out,
+                       int *pages)
+{
+    char path[512], next[32] = "";
+    out[0] = 0;
+    *pages = 0;
+    for (;;) {
+        snprintf(path, sizeof path, "/v1/framework/messages/%s/thread?limit=%d%s%s", id, limit,
+                 next[0] ? "&after=" : "", next);
+        json_t *j = NULL;
+        long st = get(f, who, path, &j);
+        if (st != 200) {
+            json_decref(j);
+            return st;
+        }
+        (*pages)++;
+        assert_string_equal(str(json_object_get(j, "message"), "id"), id);
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(j, "records"), i, v) {
+            strcat(out, out[0] ? "," : "");
+            strcat(out, str(v, "id"));
+            assert_non_null(json_object_get(v, "envelope"));
+        }
+        bool more = json_is_true(json_object_get(j, "more"));
+        snprintf(next, sizeof next, "%s", more ? str(j, "next") : "");
+        json_decref(j);
+        if (!more)
+            return st;
+    }
+}
+
+/* GET /v1/framework/messages/{id}/thread: the records whose refs name the
+ * message, found past 1,000 records in the node (where the message
+ * screen's old listing of the first 1,000 visible records stopped), each
+ * as its reader may read it alone: a non-party sees the clear ones only,
+ * nothing sealed; paged; the same after a restart (the replay). */
+static void message_thread(void **state)
+{
+    struct fixture *f = *state;
+    char m[128], ack[128], reply[128], note[128], rule[64], path[512], ids[4096], want[512];
+    int pages = 0;
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, m, rule), 201);
+    enum { FILLERS = 1004, JOBS = 4 };
+    struct fill fj[JOBS];
+    pthread_t th[JOBS];
+    for (int i = 0; i < JOBS; i++) {
+        fj[i] = (struct fill){.f = f, .n = FILLERS / JOBS};
+        pthread_create(&th[i], NULL, fill_job, &fj[i]);
+    }
+    int filled = 0;
+    for (int i = 0; i < JOBS; i++) {
+        pthread_join(th[i], NULL);
+        filled += fj[i].created;
+    }
+    assert_int_equal(filled, FILLERS);
+    at("2026-11-23T09:10:00.000Z");
+    /* a thread is in the fold order (by created, then id: docs/federation.md
+     * section 7), the same on every node and after a restart: one
+     * millisecond apart, that is the order they are posted in */
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, m, "{}", ack, rule), 201);
+    at("2026-11-23T09:10:00.001Z");
+    assert_int_equal(post_sealed(f, IN_CERT, "reply", m,
+                                 "{\"outcome\":\"answered\",\"text\":\"isolated\"}", reply),
+                     201);
+    at("2026-11-23T09:10:00.002Z");
+    assert_int_equal(post_sealed(f, IN_CERT, "note", m, "{\"text\":\"sealed aside\"}", note),
+                     201);
+    at("2026-11-23T09:10:00.003Z");
+
+    snprintf(want, sizeof want, "%s,%s,%s", ack, reply, note);
+    assert_int_equal(thread_ids(f, PK_CERT, m, 100, ids, &pages), 200);
+    assert_string_equal(ids, want);
+    assert_int_equal(pages, 1);
+    assert_int_equal(thread_ids(f, IN_CERT, m, 1, ids, &pages), 200); /* page by page */
+    assert_string_equal(ids, want);
+    assert_int_equal(pages, 3);
+    /* pk.mofa, no party to the sealed answers: the clear ack only, and no
+     * trace of the others (nor a page that counts them) */
+    assert_int_equal(thread_ids(f, PK_MOFA, m, 100, ids, &pages), 200);
+    assert_string_equal(ids, ack);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s/thread", m);
+    assert_int_equal(get(f, PK_MOFA, path, &j), 200);
+    char *text = json_dumps(j, 0);
+    assert_null(strstr(text, reply));
+    assert_null(strstr(text, note));
+    assert_null(strstr(text, "amber"));
+    free(text);
+    json_decref(j);
+    assert_int_equal(get(f, ANON, path, &j), 401);
+    json_decref(j);
+    /* a sealed message (which names m: it joins m's thread too): 404 to a
+     * non-party, as the record itself is */
+    char sealed[128];
+    assert_int_equal(post_sealed(f, IN_CERT, "notification", m,
+                                 "{\"severity\":2,\"sector\":\"energy\",\"summary\":\"s\"}",
+                                 sealed),
+                     201);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s/thread", sealed);
+    assert_int_equal(get(f, PK_MOFA, path, &j), 404);
+    json_decref(j);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    json_decref(j);
+    /* not a message; the query's checks */
+    snprintf(path, sizeof path, "/v1/framework/messages/%s/thread", ack);
+    assert_int_equal(get(f, PK_CERT, path, &j), 404);
+    json_decref(j);
+    const char *const badq[] = {"limit=0", "limit=501", "limit=x", "after=-1", "who=x",
+                                "limit=1&limit=2"};
+    for (size_t i = 0; i < CY_ARRAY_LEN(badq); i++) {
+        snprintf(path, sizeof path, "/v1/framework/messages/%s/thread?%s", m, badq[i]);
+        assert_int_equal(get(f, PK_CERT, path, &j), 400);
+        json_decref(j);
+    }
+    /* the same thread after a restart (the replay notes every record) */
+    snprintf(want + strlen(want), sizeof want - strlen(want), ",%s", sealed);
+    assert_int_equal(thread_ids(f, PK_CERT, m, 2, ids, &pages), 200);
+    assert_string_equal(ids, want);
+    stop(f);
+    start(f);
+    assert_int_equal(thread_ids(f, PK_CERT, m, 2, ids, &pages), 200);
+    assert_string_equal(ids, want);
+    assert_int_equal(pages, 2);
+    assert_int_equal(thread_ids(f, PK_MOFA, m, 2, ids, &pages), 200);
+    assert_string_equal(ids, ack);
+}
+
 /* ---- restart ------------------------------------------------------------------------- */
 
 static char *dump(json_t *j)
@@ -1162,6 +1314,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(ping_round, setup, teardown),
         cmocka_unit_test_setup_teardown(directory, setup, teardown),
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
+        cmocka_unit_test_setup_teardown(message_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
         cmocka_unit_test_setup_teardown(case_queries, setup, teardown),
         cmocka_unit_test(configured_case_deadlines),

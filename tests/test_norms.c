@@ -19,7 +19,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
-#include "util/testutil.h"
+#include "util/parties.h"
 
 enum { PK_MOFA, IN_MEA, UN, US, PK_CERT, IN_CERT, FR_ANSSI, PK, IN, PK_MOITT, NK };
 static const char *const names[NK] = {"pk.mofa",   "in.mea",     "un.unoda", "us.cisa",
@@ -27,38 +27,22 @@ static const char *const names[NK] = {"pk.mofa",   "in.mea",     "un.unoda", "us
                                       "in",        "pk.moitt"};
 static comity_key *keys[NK];
 static comity_vkey *vkeys[NK];
+static tu_parties cast = {names, keys, vkeys, NK, true};
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        if (comity_key_generate(names[i], &keys[i], NULL))
-            return -1;
-        const char *v = comity_key_vkey(keys[i]);
-        if (comity_vkey_parse(v, strlen(v), &vkeys[i], NULL))
-            return -1;
-    }
-    return 0;
+    return tu_parties_make(&cast);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        comity_key_free(keys[i]);
-        comity_vkey_free(vkeys[i]);
-    }
-    unsetenv("COMITY_FAKE_NOW");
+    tu_parties_free(&cast);
     return 0;
 }
 
-static int64_t T(const char *s)
-{
-    int64_t ms;
-    if (cy_time_parse(s, strlen(s), false, &ms, NULL))
-        fail_msg("bad time %s", s);
-    return ms;
-}
+static int64_t T(const char *s) { return tu_time(s); }
 
 #define HOUR (3600 * (int64_t)1000)
 #define DAY (24 * HOUR)
@@ -70,43 +54,7 @@ static int64_t T(const char *s)
 static comity_record *mk(int who, const char *type, const char *at, const char *to,
                          const char *refs, const char *body, bool sealed)
 {
-    char tobuf[512], refbuf[1024];
-    const char *tov[8], *refv[8], *seal[NK];
-    size_t nto = 0, nrefs = 0, nseal = 0;
-    if (to) {
-        snprintf(tobuf, sizeof tobuf, "%s", to);
-        for (char *s = strtok(tobuf, ","); s; s = strtok(NULL, ","))
-            tov[nto++] = s;
-        for (int i = 0; i < NK; i++)
-            for (size_t k = 0; k < nto; k++) {
-                size_t n = strlen(tov[k]);
-                if (!strcmp(names[i], tov[k]) ||
-                    (!strncmp(names[i], tov[k], n) && names[i][n] == '.')) {
-                    seal[nseal++] = comity_key_recipient(keys[i]);
-                    break;
-                }
-            }
-    }
-    if (refs) {
-        snprintf(refbuf, sizeof refbuf, "%s", refs);
-        for (char *s = strtok(refbuf, ","); s; s = strtok(NULL, ","))
-            refv[nrefs++] = s;
-    }
-    comity_record_params p = {.type = type, .to = tov, .nto = nto, .refs = refv,
-                              .nrefs = nrefs, .tlp = sealed ? "amber" : "green"};
-    if (sealed) {
-        p.seal_to = seal;
-        p.nseal_to = nseal;
-    }
-    setenv("COMITY_FAKE_NOW", at, 1);
-    char *env;
-    size_t el;
-    TU_OK(comity_record_sign(keys[who], &p, body, strlen(body), &env, &el, E));
-    unsetenv("COMITY_FAKE_NOW");
-    comity_record *r;
-    TU_OK(comity_record_verify(env, el, (const comity_vkey *const *)vkeys, NK, &r, E));
-    comity_free(env);
-    return r;
+    return tu_record(&cast, who, type, at, to, refs, body, sealed);
 }
 
 /* Feeds r (then frees it), the sealed body given opened when `opened`,
@@ -617,6 +565,19 @@ static void test_complaint(void **state)
     json_t *link = fact_of(fw, c, "consultation");
     assert_string_equal(json_string_value(link), k);
     json_decref(link);
+    /* ... and the consultation names the complaint back (its `about`, from
+     * its opening's refs), as both states read the consultation */
+    const char *const sides[] = {"pk.mofa", "in.mea"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *kview = case_view(fw, k, sides[i], 0);
+        json_t *about = json_object_get(json_object_get(kview, "facts"), "about");
+        bool back = false;
+        for (size_t a = 0; a < json_array_size(about); a++)
+            back |= !strcmp(json_string_value(json_array_get(about, a)), c);
+        if (!back)
+            fail_msg("consultation %s, as %s reads it, does not name complaint %s", k, sides[i], c);
+        json_decref(kview);
+    }
     TU_FAILS(ADD(PK_MOFA, "norm-complaint-consult", "2026-12-22T01:00:00Z", "in.mea,un.unoda",
                  refs, B_NOTE, NULL),
              COMITY_ERR_CONFLICT, "is consultations");

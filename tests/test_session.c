@@ -27,6 +27,7 @@ static char base[128];
 static comity_key *key_a, *key_b;
 static char set_cookie[512];
 static char op_token[128];
+static char node_dir[1024], web_dir[1024];
 
 static void clock_at(const char *t) { setenv("COMITY_FAKE_NOW", t, 1); }
 
@@ -106,6 +107,20 @@ static long http(const char *method, const char *path, const char *cookie, const
     return code;
 }
 
+/* Starts serving the open node (node_dir) on a new loopback port. */
+static void serve_node(void)
+{
+    comity_serve_opts so;
+    comity_serve_opts_default(&so);
+    so.listen = "127.0.0.1:0";
+    so.insecure_http = 1;
+    so.web_dir = web_dir;
+    comity_error e = {0};
+    if (comity_node_start(node, &so, &e))
+        fail_msg("%s", e.msg);
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", comity_node_port(node));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -145,14 +160,9 @@ static int setup(void **state)
             fail_msg("%s", e.msg);
         comity_free(tok);
     }
-    comity_serve_opts so;
-    comity_serve_opts_default(&so);
-    so.listen = "127.0.0.1:0";
-    so.insecure_http = 1;
-    so.web_dir = web;
-    if (comity_node_start(node, &so, &e))
-        fail_msg("%s", e.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", comity_node_port(node));
+    snprintf(node_dir, sizeof node_dir, "%s", dir);
+    snprintf(web_dir, sizeof web_dir, "%s", web);
+    serve_node();
     return 0;
 }
 
@@ -585,7 +595,7 @@ static void test_enrol_caps(void **state)
         assert_int_equal(rc, i < CY_ENROL_PENDING_MAX ? COMITY_OK : COMITY_ERR_TOOBIG);
     }
     assert_non_null(strstr(e.msg, "await the operator (the cap)"));
-    json_t *l = cy_enrol_list(node);
+    json_t *l = cy_enrol_list(node, NULL);
     assert_int_equal(json_array_size(l), CY_ENROL_PENDING_MAX);
     json_decref(l);
     for (int i = 0; i <= CY_ENROL_PENDING_MAX; i++) {
@@ -718,6 +728,59 @@ static void test_enrol_http(void **state)
     comity_key_free(k2);
 }
 
+/* A request sent before a restart is listed and decided after it (the
+ * store keeps it), and the newcomer then logs in. */
+static void test_enrol_restart(void **state)
+{
+    (void)state;
+    clock_at("2026-12-02T09:00:00.000Z");
+    comity_error e = {0};
+    comity_key *k = NULL;
+    assert_int_equal(comity_key_generate("br.gsi", &k, &e), 0);
+    cy_enrol_req q;
+    make_req(&q, k, "test.example", NULL, "Brasília, CTIR desk", NULL);
+    char *body = req_json(&q);
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, body, NULL), 202);
+    free(body);
+    /* the node stops and starts again */
+    comity_node_close(node);
+    node = NULL;
+    clock_at("2026-12-02T11:00:00.000Z");
+    if (comity_node_open(node_dir, &node, &e))
+        fail_msg("%s", e.msg);
+    serve_node();
+    char cookie[256], csrf[128];
+    assert_int_equal(login_operator(op_token, cookie, csrf), 201);
+    json_t *v = NULL;
+    assert_int_equal(http("GET", "/v1/registrations", cookie, NULL, false, NULL, &v), 200);
+    json_t *a = json_object_get(v, "registrations");
+    assert_int_equal(json_array_size(a), 1);
+    json_t *one = json_array_get(a, 0);
+    assert_string_equal(json_string_value(json_object_get(one, "party")), "br.gsi");
+    assert_string_equal(json_string_value(json_object_get(one, "note")), "Brasília, CTIR desk");
+    assert_string_equal(json_string_value(json_object_get(one, "vkey")), comity_key_vkey(k));
+    assert_string_equal(json_string_value(json_object_get(one, "received")),
+                        "2026-12-02T09:00:00.000Z");
+    assert_string_equal(json_string_value(json_object_get(one, "address")), "127.0.0.1");
+    json_decref(v);
+    /* still one: the same name is refused as before the restart */
+    make_req(&q, k, "test.example", NULL, NULL, NULL);
+    body = req_json(&q);
+    assert_int_equal(http("POST", "/v1/registrations", NULL, NULL, false, body, NULL), 409);
+    free(body);
+    char dec[512];
+    snprintf(dec, sizeof dec, "{\"decision\":\"approve\",\"vkey\":\"%s\"}", comity_key_vkey(k));
+    assert_int_equal(http("POST", "/v1/registrations/br.gsi", cookie, csrf, false, dec, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "decision")), "approved");
+    json_decref(v);
+    char pc[256], pcsrf[128];
+    assert_int_equal(login(k, pc, pcsrf), 201);
+    assert_int_equal(http("GET", "/v1/registrations", cookie, NULL, false, NULL, &v), 200);
+    assert_int_equal(json_array_size(json_object_get(v, "registrations")), 0);
+    json_decref(v);
+    comity_key_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -729,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_enrol_refusals),
         cmocka_unit_test(test_enrol_caps),
         cmocka_unit_test(test_enrol_http),
+        cmocka_unit_test(test_enrol_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -17,35 +17,25 @@
 #include <jansson.h>
 
 #include "base/base.h"
-#include "util/testutil.h"
+#include "util/parties.h"
 
 enum { PK_MOFA, PK_CERT, FR, DE, IT, US, UN, NK };
 static const char *const names[NK] = {"pk.mofa", "pk.pkcert", "fr.sgdsn", "de.bafa",
                                       "it.uama", "us.bis",    "un.unoda"};
 static comity_key *keys[NK];
 static comity_vkey *vkeys[NK];
+static tu_parties cast = {names, keys, vkeys, NK, true};
 
 static int setup(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        if (comity_key_generate(names[i], &keys[i], NULL))
-            return -1;
-        const char *v = comity_key_vkey(keys[i]);
-        if (comity_vkey_parse(v, strlen(v), &vkeys[i], NULL))
-            return -1;
-    }
-    return 0;
+    return tu_parties_make(&cast);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    for (int i = 0; i < NK; i++) {
-        comity_key_free(keys[i]);
-        comity_vkey_free(vkeys[i]);
-    }
-    unsetenv("COMITY_FAKE_NOW");
+    tu_parties_free(&cast);
     return 0;
 }
 
@@ -55,44 +45,7 @@ static int teardown(void **state)
 static comity_record *mk(int who, const char *type, const char *at, const char *to,
                          const char *ref, const char *body, bool sealed)
 {
-    char tobuf[256];
-    const char *tov[16], *seal[16];
-    size_t nto = 0, nseal = 0;
-    if (to) {
-        snprintf(tobuf, sizeof tobuf, "%s", to);
-        for (char *s = strtok(tobuf, ","); s; s = strtok(NULL, ",")) {
-            tov[nto++] = s;
-            for (int i = 0; i < NK; i++)
-                if (!strcmp(names[i], s) ||
-                    (!strchr(s, '.') && !strncmp(names[i], s, strlen(s)) &&
-                     names[i][strlen(s)] == '.'))
-                    seal[nseal++] = comity_key_recipient(keys[i]);
-        }
-    }
-    /* ref: one id, or several separated by commas */
-    char refbuf[512];
-    const char *refv[8];
-    size_t nref = 0;
-    if (ref) {
-        snprintf(refbuf, sizeof refbuf, "%s", ref);
-        for (char *s = strtok(refbuf, ","); s && nref < 8; s = strtok(NULL, ","))
-            refv[nref++] = s;
-    }
-    comity_record_params p = {.type = type, .to = tov, .nto = nto, .refs = refv,
-                              .nrefs = nref, .tlp = sealed ? "amber" : "green"};
-    if (sealed) {
-        p.seal_to = seal;
-        p.nseal_to = nseal;
-    }
-    setenv("COMITY_FAKE_NOW", at, 1);
-    char *env;
-    size_t el;
-    TU_OK(comity_record_sign(keys[who], &p, body, strlen(body), &env, &el, E));
-    unsetenv("COMITY_FAKE_NOW");
-    comity_record *r;
-    TU_OK(comity_record_verify(env, el, (const comity_vkey *const *)vkeys, NK, &r, E));
-    comity_free(env);
-    return r;
+    return tu_record(&cast, who, type, at, to, ref, body, sealed);
 }
 
 /* Feeds r (then frees it) with its body when `opened` (as a client that

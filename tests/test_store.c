@@ -242,9 +242,9 @@ static void test_ops_complete(void **state)
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "fw 4");
     fw = *st->fw;
-    peer.fed_page = NULL; /* the last one */
+    peer.home_move = NULL; /* the last one */
     assert_false(cy_store_ops_complete(&fake, missing));
-    assert_string_equal(missing, "peer 11");
+    assert_string_equal(missing, "peer 12");
     fake.peer = NULL; /* a backend without the federation table */
     assert_false(cy_store_ops_complete(&fake, missing));
     assert_string_equal(missing, "peer 0");
@@ -1150,12 +1150,133 @@ static void test_migrate_owners(void **state)
     comity_store_close(st);
     /* only the deleted id's owner stays in object_owner */
     if (tu_store_pg()) {
-        assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), "3");
+        char want[16];
+        snprintf(want, sizeof want, "%d", CY_STORE_PG_SCHEMA_VERSION);
+        assert_string_equal(pg_sql("SELECT version FROM comity_schema WHERE name = 'store'"), want);
         assert_string_equal(pg_sql("SELECT count(*) FROM object_owner"), "1");
         assert_string_equal(pg_sql("SELECT count(*) FROM objects WHERE owner = 'pk.mofa'"), "2");
     } else {
         assert_int_equal(user_version(), CY_STORE_SCHEMA_VERSION);
     }
+}
+
+/* ---- registration requests ---- */
+
+struct regs {
+    int n;
+    char party[4][COMITY_PARTY_MAX + 1];
+    cy_registration first;
+};
+
+static int reg_row(const cy_registration *g, void *ctx)
+{
+    struct regs *r = ctx;
+    if (r->n == 0)
+        r->first = *g;
+    if (r->n < 4)
+        snprintf(r->party[r->n], sizeof r->party[0], "%s", g->party);
+    r->n++;
+    return 0;
+}
+
+static cy_registration reg(const char *party, const char *vkey, int64_t received)
+{
+    cy_registration g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.party, sizeof g.party, "%s", party);
+    snprintf(g.vkey, sizeof g.vkey, "%s", vkey);
+    snprintf(g.recipient, sizeof g.recipient, "age1%s", party);
+    snprintf(g.note, sizeof g.note, "Ministère, desk 2");
+    snprintf(g.created, sizeof g.created, "2026-12-06T10:00:00.000Z");
+    memset(g.signature, 'A', 86);
+    memcpy(g.signature + 86, "==", 3);
+    g.received_us = received;
+    snprintf(g.address, sizeof g.address, "2001:db8::1");
+    return g;
+}
+
+/* Kept as given, oldest first, across a close and an open; the name is
+ * unique, the cap is the caller's and holds, a removal names the key. */
+static void test_registrations(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_registration a = reg("ke.cert", "ke.cert+01+AAAA", 2000), b = reg("tz.nisc", "tz+02", 1000),
+                    c = reg("fr.mfa", "fr+03", 3000);
+    TU_OK(cy_store_reg_add(st, &a, 3, E));
+    TU_OK(cy_store_reg_add(st, &b, 3, E));
+    cy_registration a2 = reg("ke.cert", "ke.cert+09+BBBB", 2500);
+    assert_int_equal(cy_store_reg_add(st, &a2, 3, NULL), COMITY_ERR_EXISTS);
+    assert_int_equal(cy_store_reg_add(st, &c, 2, NULL), COMITY_ERR_TOOBIG); /* the cap */
+    TU_OK(cy_store_reg_add(st, &c, 3, E));
+    comity_store_close(st);
+    TU_OK(comity_store_open(path, &st, E)); /* a restart */
+    struct regs r = {0};
+    TU_OK(cy_store_reg_list(st, reg_row, &r, E));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.party[0], "tz.nisc");
+    assert_string_equal(r.party[1], "ke.cert");
+    assert_string_equal(r.party[2], "fr.mfa");
+    assert_memory_equal(&r.first, &b, sizeof b); /* every field as given */
+    /* the removal names the key the operator saw */
+    assert_int_equal(cy_store_reg_remove(st, "ke.cert", "ke.cert+09+BBBB", NULL),
+                     COMITY_ERR_NOTFOUND);
+    TU_OK(cy_store_reg_remove(st, "ke.cert", "ke.cert+01+AAAA", E));
+    assert_int_equal(cy_store_reg_remove(st, "ke.cert", "ke.cert+01+AAAA", NULL),
+                     COMITY_ERR_NOTFOUND);
+    TU_OK(cy_store_reg_add(st, &a2, 3, E)); /* room again, and the name free */
+    r = (struct regs){0};
+    TU_OK(cy_store_reg_list(st, reg_row, &r, E));
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.party[1], "ke.cert");
+    comity_store_close(st);
+}
+
+/* Writers at once never keep more than the cap. */
+struct reg_worker {
+    comity_store *st;
+    int i, added, full;
+};
+
+static void *reg_run(void *arg)
+{
+    struct reg_worker *w = arg;
+    for (int k = 0; k < 10; k++) {
+        char name[32];
+        snprintf(name, sizeof name, "zz.w%dr%d", w->i, k);
+        cy_registration g = reg(name, name, w->i * 100 + k);
+        comity_err rc = cy_store_reg_add(w->st, &g, 16, NULL);
+        w->added += rc == COMITY_OK;
+        w->full += rc == COMITY_ERR_TOOBIG;
+    }
+    return NULL;
+}
+
+static void test_registrations_cap_threads(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    enum { NT = 4 };
+    pthread_t th[NT];
+    struct reg_worker w[NT];
+    for (int i = 0; i < NT; i++) {
+        w[i] = (struct reg_worker){.st = st, .i = i};
+        pthread_create(&th[i], NULL, reg_run, &w[i]);
+    }
+    int added = 0, full = 0;
+    for (int i = 0; i < NT; i++) {
+        pthread_join(th[i], NULL);
+        added += w[i].added;
+        full += w[i].full;
+    }
+    assert_int_equal(added, 16);
+    assert_int_equal(full, NT * 10 - 16);
+    struct regs r = {0};
+    TU_OK(cy_store_reg_list(st, reg_row, &r, E));
+    assert_int_equal(r.n, 16);
+    comity_store_close(st);
 }
 
 static void test_threads(void **state)
@@ -1244,6 +1365,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_object_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registrations_cap_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_delete, setup, teardown),

@@ -378,7 +378,7 @@ static comity_err verify_text(struct fixture *f, const char *text, const char *l
 {
     cy_pull_page pg;
     comity_err rc = cy_pull_page_parse(text, strlen(text), &pg, err);
-    cy_origin_view o = {f->lv, last, last ? strlen(last) : 0};
+    cy_origin_view o = {f->lv, last, last ? strlen(last) : 0, NULL};
     const char *note;
     size_t nl;
     if (!rc)

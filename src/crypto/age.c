@@ -1,5 +1,6 @@
 /*
- * age.c: age v1 sealing with X25519 recipients (c2sp.org/age).
+ * age.c: age v1 sealing with X25519 recipients, or with a passphrase (the
+ * scrypt recipient type), per c2sp.org/age.
  *
  * An age file is a text header that wraps a random 16-byte file key for
  * each recipient, a MAC over that header, then a 16-byte nonce and the
@@ -27,11 +28,17 @@
  *   - Every key (file key, wrap keys, payload key, shared secrets, ephemeral
  *     secrets) lives on the stack and is wiped with sodium_memzero before the
  *     function returns; plaintext buffers are wiped before they are freed.
+ *   - A passphrase wraps the file key in one scrypt stanza, alone in its
+ *     header (age's rule): scrypt is libsodium's scryptsalsa208sha256_ll,
+ *     with age's salt label, r = 8, p = 1; a stanza's work factor is
+ *     checked against the caller's cap before any work is done (scrypt's
+ *     memory is 2^logN KiB).
  *   - HKDF-SHA-256 is built from libsodium's HMAC-SHA-256 (libsodium 1.0.18
  *     has no HKDF); with a 32-byte output it is one extract and one expand
  *     block (RFC 5869).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -42,6 +49,11 @@
 #define VERSION_LINE "age-encryption.org/v1"
 #define VERSION_PREFIX "age-encryption.org/"
 #define X25519_INFO "age-encryption.org/v1/X25519"
+#define SCRYPT_LABEL "age-encryption.org/v1/scrypt"
+#define SCRYPT_SALT 16
+#define SCRYPT_SALT_B64 22 /* unpadded base64 of 16 bytes */
+#define SCRYPT_R 8
+#define SCRYPT_P 1
 #define ARMOR_BEGIN "-----BEGIN AGE ENCRYPTED FILE-----"
 #define ARMOR_END "-----END AGE ENCRYPTED FILE-----"
 #define ARMOR_COLS 64      /* base64 characters per armor line */
@@ -1078,6 +1090,90 @@ done:
 }
 
 /* ===================================================================== */
+/* scrypt stanzas (a passphrase)                                         */
+/* ===================================================================== */
+
+/* A passphrase for sealing or opening (borrowed). */
+typedef struct passphrase {
+    const uint8_t *p;
+    size_t n;
+    unsigned log_n; /* seal: the work factor; open: the largest accepted */
+} passphrase;
+
+/* The wrap key: scrypt(pass, label || salt, 2^log_n, r, p). */
+static comity_err scrypt_key(uint8_t key[32], const passphrase *pw, const uint8_t salt[SCRYPT_SALT],
+                             unsigned log_n, comity_error *err)
+{
+    uint8_t s[sizeof SCRYPT_LABEL - 1 + SCRYPT_SALT];
+    memcpy(s, SCRYPT_LABEL, sizeof SCRYPT_LABEL - 1);
+    memcpy(s + sizeof SCRYPT_LABEL - 1, salt, SCRYPT_SALT);
+    if (crypto_pwhash_scryptsalsa208sha256_ll(pw->p, pw->n, s, sizeof s, (uint64_t)1 << log_n,
+                                              SCRYPT_R, SCRYPT_P, key, 32) != 0)
+        return cy_fail(err, COMITY_ERR_NOMEM, "scrypt at work factor 2^%u: out of memory",
+                       log_n);
+    return COMITY_OK;
+}
+
+/* Opens the one scrypt stanza with the passphrase.  A wrong passphrase
+ * leaves *found false. */
+static comity_err scrypt_unwrap(const stanza *s, const passphrase *pw,
+                                uint8_t file_key[FILE_KEY], bool *found, comity_error *err)
+{
+    uint8_t salt[SCRYPT_SALT], wrap[32];
+    size_t n = 0;
+    comity_error e2 = {0};
+    if (s->nargs != 3)
+        return cy_fail(err, COMITY_ERR_INVALID, "scrypt stanza (header line %zu): 3 arguments, "
+                       "not %zu", s->line, s->nargs);
+    if (strlen(s->args[1]) != SCRYPT_SALT_B64 ||
+        cy_b64_decode(salt, sizeof salt, &n, s->args[1], SCRYPT_SALT_B64, CY_B64_STD_NOPAD,
+                      &e2) || n != SCRYPT_SALT)
+        return cy_fail(err, COMITY_ERR_INVALID, "scrypt stanza (header line %zu): the salt is "
+                       "not canonical unpadded base64 of 16 bytes", s->line);
+    const char *w = s->args[2];
+    size_t wl = strlen(w);
+    if (wl == 0 || wl > 2 || w[0] == '0' || strspn(w, "0123456789") != wl)
+        return cy_fail(err, COMITY_ERR_INVALID, "scrypt stanza (header line %zu): the work "
+                       "factor '%.8s' is not a decimal from 1 to 99 without leading zeros",
+                       s->line, w);
+    unsigned log_n = (unsigned)strtoul(w, NULL, 10);
+    if (log_n > pw->log_n)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "scrypt stanza (header line %zu): work factor "
+                       "2^%u above the cap 2^%u (COMITY_AGE_SCRYPT_LOGN_MAX %d)", s->line, log_n,
+                       pw->log_n, COMITY_AGE_SCRYPT_LOGN_MAX);
+    if (s->body_len != FILE_KEY + TAG)
+        return cy_fail(err, COMITY_ERR_INVALID, "scrypt stanza (header line %zu): body is %zu "
+                       "bytes, not 32", s->line, s->body_len);
+    comity_err rc = scrypt_key(wrap, pw, salt, log_n, err);
+    if (!rc && crypto_aead_chacha20poly1305_ietf_decrypt(file_key, NULL, NULL, s->body,
+                                                         s->body_len, NULL, 0, zero_nonce,
+                                                         wrap) == 0)
+        *found = true;
+    sodium_memzero(wrap, sizeof wrap);
+    return rc;
+}
+
+/* Appends the scrypt stanza wrapping file_key. */
+static comity_err scrypt_wrap(cy_buf *hb, const passphrase *pw, const uint8_t file_key[FILE_KEY],
+                              comity_error *err)
+{
+    uint8_t salt[SCRYPT_SALT], wrap[32], body[FILE_KEY + TAG];
+    char s64[SCRYPT_SALT_B64 + 1], b64[MAC_B64 + 1];
+    randombytes_buf(salt, sizeof salt);
+    comity_err rc = scrypt_key(wrap, pw, salt, pw->log_n, err);
+    if (!rc) {
+        crypto_aead_chacha20poly1305_ietf_encrypt(body, NULL, file_key, FILE_KEY, NULL, 0, NULL,
+                                                  zero_nonce, wrap);
+        cy_b64_encode(s64, sizeof s64, salt, sizeof salt, CY_B64_STD_NOPAD);
+        cy_b64_encode(b64, sizeof b64, body, sizeof body, CY_B64_STD_NOPAD);
+        if ((rc = cy_buf_printf(hb, "-> scrypt %s %u\n%s\n", s64, pw->log_n, b64)))
+            rc = header_grow_fail(err, rc);
+    }
+    sodium_memzero(wrap, sizeof wrap);
+    return rc;
+}
+
+/* ===================================================================== */
 /* Batches of chunks                                                     */
 /* ===================================================================== */
 
@@ -1147,7 +1243,7 @@ static void batch_run(batch *b)
 /* ===================================================================== */
 
 static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
-                            size_t n, comity_error *err)
+                            size_t n, const passphrase *pw, comity_error *err)
 {
     uint8_t file_key[FILE_KEY], nonce[PAYLOAD_NONCE], pkey[32], mac[32];
     char mac64[MAC_B64 + 1];
@@ -1155,12 +1251,12 @@ static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
     cy_buf hb;
     cy_buf_init(&hb, COMITY_AGE_HEADER_MAX);
     comity_err rc = COMITY_OK;
-    if (n == 0)
+    if (n == 0 && !pw)
         return cy_fail(err, COMITY_ERR_USAGE, "no recipients to seal to");
     if (n > COMITY_AGE_STANZAS_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "more than %d recipients",
                        COMITY_AGE_STANZAS_MAX);
-    pks = cy_malloc(n * 32);
+    pks = cy_malloc(n ? n * 32 : 1);
     if (src->f)
         in = cy_malloc(BATCH * CHUNK + 1);
     if (!pks || (src->f && !in)) {
@@ -1182,7 +1278,9 @@ static comity_err seal_core(rawin *src, sink *out, const char *const *rcpt,
         rc = header_grow_fail(err, rc);
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
+    if (pw && (rc = scrypt_wrap(&hb, pw, file_key, err)))
+        goto done;
+    for (size_t i = 0; !pw && i < n; i++)
         if ((rc = x25519_wrap(&hb, pks + 32 * i, i + 1, file_key, err)))
             goto done;
     if ((rc = cy_buf_puts(&hb, "---"))) {
@@ -1380,12 +1478,12 @@ done:
 }
 
 static comity_err open_core(agein *in, sink *out, const comity_identities *ids,
-                            comity_error *err)
+                            const passphrase *pw, comity_error *err)
 {
     uint8_t file_key[FILE_KEY], mac[32];
     bool found = false;
     size_t nx = 0, nscrypt = 0;
-    if (!ids || ids->n == 0)
+    if (!pw && (!ids || ids->n == 0))
         return cy_fail(err, COMITY_ERR_USAGE, "no identities to open with");
     hdr *h = hdr_new();
     if (!h)
@@ -1400,7 +1498,19 @@ static comity_err open_core(agein *in, sink *out, const comity_identities *ids,
             rc = cy_fail(err, COMITY_ERR_INVALID,
                          "stanza %zu (header line %zu): an scrypt stanza must be the "
                          "only stanza in the header", i + 1, h->st[i].line);
-    for (size_t i = 0; !rc && !found && i < h->n; i++) {
+    if (!rc && pw) {
+        if (h->n == 1 && strcmp(h->st[0].args[0], "scrypt") == 0) {
+            rc = scrypt_unwrap(&h->st[0], pw, file_key, &found, err);
+            if (!rc && !found)
+                rc = cy_fail(err, COMITY_ERR_NOKEY, "wrong passphrase: the scrypt stanza does "
+                             "not open with it");
+        } else {
+            rc = cy_fail(err, COMITY_ERR_NOKEY, "not sealed with a passphrase: its %zu stanza(s) "
+                         "are for recipients ('%.16s'...): open it with an identity", h->n,
+                         h->st[0].args[0]);
+        }
+    }
+    for (size_t i = 0; !rc && !pw && !found && i < h->n; i++) {
         if (strcmp(h->st[i].args[0], "X25519") == 0) {
             nx++;
             rc = x25519_unwrap(&h->st[i], i + 1, ids, file_key, &found, err);
@@ -1411,7 +1521,8 @@ static comity_err open_core(agein *in, sink *out, const comity_identities *ids,
     if (!rc && !found) {
         if (nx == 0 && nscrypt)
             rc = cy_fail(err, COMITY_ERR_NOKEY,
-                         "sealed with a passphrase (scrypt), which comity cannot open");
+                         "sealed with a passphrase (scrypt): open it with the passphrase, "
+                         "not an identity");
         else if (nx == 0)
             rc = cy_fail(err, COMITY_ERR_NOKEY,
                          "no X25519 stanza among the %zu recipient stanzas (other "
@@ -1454,7 +1565,7 @@ comity_err comity_seal_stream(FILE *in, FILE *out, const char *const *recipients
     if ((rc = raw_init_file(&src, in, err)))
         return rc;
     if (!(rc = sink_init(&snk, out, NULL, armor != 0, err)))
-        rc = seal_core(&src, &snk, recipients, n, err);
+        rc = seal_core(&src, &snk, recipients, n, NULL, err);
     sink_free(&snk);
     raw_free(&src);
     return rc;
@@ -1474,7 +1585,7 @@ comity_err comity_open_stream(FILE *in, FILE *out, const comity_identities *ids,
     if ((rc = raw_init_file(&src.raw, in, err)))
         return rc;
     if (!(rc = sink_init(&snk, out, NULL, false, err)))
-        rc = open_core(&src, &snk, ids, err);
+        rc = open_core(&src, &snk, ids, NULL, err);
     sink_free(&snk);
     raw_free(&src.raw);
     return rc;
@@ -1499,7 +1610,7 @@ comity_err comity_seal_mem(const void *in, size_t len, const char *const *recipi
     if (!armor && est > len && cy_buf_reserve(&buf, est))
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     if (!(rc = sink_init(&snk, NULL, &buf, armor != 0, err)))
-        rc = seal_core(&src, &snk, recipients, n, err);
+        rc = seal_core(&src, &snk, recipients, n, NULL, err);
     sink_free(&snk);
     if (rc) {
         cy_buf_free(&buf);
@@ -1529,7 +1640,7 @@ comity_err comity_open_mem(const void *in, size_t len, const comity_identities *
     if (cy_buf_reserve(&buf, len))
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     if (!(rc = sink_init(&snk, NULL, &buf, false, err)))
-        rc = open_core(&src, &snk, ids, err);
+        rc = open_core(&src, &snk, ids, NULL, err);
     sink_free(&snk);
     if (rc) {
         cy_buf_free_secret(&buf);
@@ -1539,6 +1650,79 @@ comity_err comity_open_mem(const void *in, size_t len, const comity_identities *
     if (!*out)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     return COMITY_OK;
+}
+
+/* A passphrase's bounds (both directions). */
+static comity_err pass_check(const char *pass, size_t len, comity_error *err)
+{
+    if (!pass || len == 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "an empty passphrase");
+    if (len > COMITY_AGE_PASSPHRASE_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "a passphrase over %d bytes",
+                       COMITY_AGE_PASSPHRASE_MAX);
+    return COMITY_OK;
+}
+
+comity_err comity_seal_passphrase_mem(const void *in, size_t len, const char *pass,
+                                      size_t pass_len, unsigned log_n, int armor, uint8_t **out,
+                                      size_t *out_len, comity_error *err)
+{
+    rawin src;
+    sink snk;
+    cy_buf buf;
+    comity_err rc = comity_init(err);
+    if (rc || (rc = pass_check(pass, pass_len, err)))
+        return rc;
+    if ((!in && len) || !out)
+        return cy_fail(err, COMITY_ERR_USAGE, "seal: missing input or output");
+    if (log_n == 0)
+        log_n = COMITY_AGE_SCRYPT_LOGN;
+    if (log_n > COMITY_AGE_SCRYPT_LOGN_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "seal: scrypt work factor 2^%u above the cap 2^%d",
+                       log_n, COMITY_AGE_SCRYPT_LOGN_MAX);
+    passphrase pw = {(const uint8_t *)pass, pass_len, log_n};
+    raw_init_mem(&src, len ? in : empty_input, len);
+    cy_buf_init(&buf, SIZE_MAX - 1);
+    if (!(rc = sink_init(&snk, NULL, &buf, armor != 0, err)))
+        rc = seal_core(&src, &snk, NULL, 0, &pw, err);
+    sink_free(&snk);
+    if (rc) {
+        cy_buf_free(&buf);
+        return rc;
+    }
+    *out = cy_buf_detach(&buf, out_len);
+    return *out ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+}
+
+comity_err comity_open_passphrase_mem(const void *in, size_t len, const char *pass,
+                                      size_t pass_len, unsigned max_log_n, uint8_t **out,
+                                      size_t *out_len, comity_error *err)
+{
+    agein src;
+    sink snk;
+    cy_buf buf;
+    comity_err rc = comity_init(err);
+    if (rc || (rc = pass_check(pass, pass_len, err)))
+        return rc;
+    if ((!in && len) || !out)
+        return cy_fail(err, COMITY_ERR_USAGE, "open: missing input or output");
+    if (max_log_n == 0 || max_log_n > COMITY_AGE_SCRYPT_LOGN_MAX)
+        max_log_n = COMITY_AGE_SCRYPT_LOGN_MAX;
+    passphrase pw = {(const uint8_t *)pass, pass_len, max_log_n};
+    memset(&src, 0, sizeof src);
+    raw_init_mem(&src.raw, len ? in : empty_input, len);
+    cy_buf_init(&buf, len);
+    if (cy_buf_reserve(&buf, len))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (!(rc = sink_init(&snk, NULL, &buf, false, err)))
+        rc = open_core(&src, &snk, NULL, &pw, err);
+    sink_free(&snk);
+    if (rc) {
+        cy_buf_free_secret(&buf);
+        return rc;
+    }
+    *out = cy_buf_detach(&buf, out_len);
+    return *out ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
 }
 
 comity_err cy_age_header_check(const uint8_t *data, size_t len, size_t *nstanzas,

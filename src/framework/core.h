@@ -55,6 +55,10 @@ typedef struct msg {
     char tlp[16];            /* its TLP, for cy_fw_may_see */
     rcpt *r;
     size_t nr;
+    /* the ids of the records whose refs name it, in the order the handle
+     * took them (cy_fw_thread_note; owned) */
+    char **thread;
+    size_t nthread, capthread;
 } msg;
 
 typedef struct poc {

@@ -69,6 +69,18 @@ comity_err cy_fw_check(enum cy_fw_type t, const json_t *body,
 void cy_fw_awaiting(const comity_framework *fw, const char *party, size_t since,
                     int64_t from_ms, int64_t to_ms, size_t *n_new, size_t *n_due, size_t *seq);
 
+/* messages.c, for the node's thread endpoint (GET /v1/framework/
+ * messages/{id}/thread): notes that record `rec` (any type, borrowed) is
+ * stored: its id joins the thread of every message its refs name (each
+ * once; refs naming no message are ignored).  NOMEM only (the thread then
+ * lacks it until the state is rebuilt). */
+comity_err cy_fw_thread_note(comity_framework *fw, const comity_record *rec);
+/* The ids of the records whose refs name message `id`, in the order they
+ * were noted: OUT *ids (borrowed from fw: read under cy_fw_live_lock) and
+ * *n.  NOTFOUND when `id` is no message of the state. */
+comity_err cy_fw_thread(const comity_framework *fw, const char *id, const char *const **ids,
+                        size_t *n, comity_error *err);
+
 /* util.c: an RFC 3339 time (any fraction, Z or offset) as ms; -1 if not
  * one. */
 int64_t cy_fw_time(const char *s);

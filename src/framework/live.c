@@ -40,6 +40,14 @@
  * it took are not stored after all (a failed commit), it is rebuilt from
  * the store.
  *
+ * Threads: every stored record whose refs name a message joins that
+ * message's thread (cy_fw_thread_note), whatever the rules make of it,
+ * in the fold order: the records the framework rules and the others
+ * (notes, sightings, evidence) alike, so that a thread too reads the same
+ * on every node (one out of its place marks a re-fold).  The node's
+ * thread endpoint reads the ids and then each record through the
+ * reader's visibility, as if read one by one.
+ *
  * Deliveries: a recipient's fetch of a message is its delivery.  The
  * event is stored first (once per message and party), then fed in; a node
  * restarted later replays it from the store.  Delivered events are local
@@ -54,6 +62,7 @@
 
 #include "framework/core.h"
 #include "framework/live.h"
+#include "record/types.h"
 
 struct cy_fw_live {
     pthread_mutex_t mu;
@@ -105,6 +114,7 @@ struct pend {
     char *env; /* owned (cy_free): len bytes, a NUL, then the id */
     size_t len;
     const char *id; /* in env's allocation */
+    bool ruled;     /* of a type the framework rules (else: its thread only) */
 };
 
 struct replay {
@@ -129,6 +139,13 @@ struct replay {
     char tail_id[CY_RECORD_ID_MAX + 1];
     bool nomem;
 };
+
+/* Whether a stored record of `type` matters to the state: one the
+ * framework rules, or one whose refs may name a message (its thread). */
+static bool replayed(const char *type)
+{
+    return comity_framework_handles(type) || cy_record_type_known(type);
+}
 
 static bool pend_less(const struct pend *a, const struct pend *b)
 {
@@ -179,17 +196,22 @@ static void refused_note(struct replay *p, const char *id, const char *why)
 }
 
 /* One try of a waiting record: parsed (its own body opened for the
- * custodian), fed, freed.  The framework's answer; err says why not. */
-static comity_err try_one(struct replay *p, const struct pend *g, comity_error *err)
+ * custodian), fed, freed.  The framework's answer; err says why not.  A
+ * record joins the threads its refs name when it takes effect, or when
+ * `last` (its place is final, whatever the rules make of it: it is
+ * stored, and readable as such). */
+static comity_err try_one(struct replay *p, const struct pend *g, bool last, comity_error *err)
 {
     comity_record *rec = NULL;
     char *body = NULL;
     size_t blen = 0;
     comity_err rc = comity_record_parse(g->env, g->len, &rec, err);
-    if (!rc) {
+    if (!rc && g->ruled) {
         own_body(p->t, p->ids, rec, &body, &blen);
         rc = comity_framework_add(p->fw, rec, body, blen, err);
     }
+    if (rec && (!rc || last) && comity_record_refs_count(rec))
+        (void)cy_fw_thread_note(p->fw, rec);
     comity_free(body);
     comity_record_free(rec);
     return rc;
@@ -211,7 +233,7 @@ static void fold_group(struct replay *p)
             if (p->took[i])
                 continue;
             cy_err_clear(&e);
-            if (try_one(p, &p->group[i], &e) == COMITY_OK)
+            if (try_one(p, &p->group[i], false, &e) == COMITY_OK)
                 p->took[i] = more = true;
         }
     }
@@ -219,12 +241,11 @@ static void fold_group(struct replay *p)
     for (size_t i = 0; i < ng; i++) {
         struct pend *g = &p->group[i];
         if (p->took[i]) {
-            p->records++;
+            p->records += g->ruled;
         } else {
             refused = true;
             cy_err_clear(&e);
-            if (p->refused < 5 && !p->quiet) /* again, for its reason */
-                (void)try_one(p, g, &e);
+            (void)try_one(p, g, true, &e); /* again: its reason, its threads */
             refused_note(p, g->id, e.msg);
         }
     }
@@ -249,7 +270,7 @@ static int64_t row_ms(const cy_record_row *row)
 static int walk_times(const cy_record_row *row, void *ctx)
 {
     struct replay *p = ctx;
-    if (!comity_framework_handles(row->type) || !row->envelope)
+    if (!replayed(row->type) || !row->envelope)
         return 0;
     if (cy_fw_grow((void **)&p->after, &p->cap, p->n, sizeof *p->after)) {
         p->nomem = true;
@@ -264,13 +285,13 @@ static int walk_times(const cy_record_row *row, void *ctx)
 static int walk_fold(const cy_record_row *row, void *ctx)
 {
     struct replay *p = ctx;
-    if (!comity_framework_handles(row->type) || !row->envelope)
+    if (!replayed(row->type) || !row->envelope)
         return 0;
     size_t k = p->k++;
     /* verified when it was received; parsed when its group is folded */
     size_t idlen = strlen(row->id);
     struct pend x = {row_ms(row), cy_malloc(row->envelope_len + idlen + 2), row->envelope_len,
-                     NULL};
+                     NULL, comity_framework_handles(row->type)};
     if (!x.env || (p->nh == p->caph &&
                    (cy_fw_grow((void **)&p->h, &p->caph, p->nh, sizeof *p->h) ||
                     cy_fw_grow((void **)&p->group, &p->capg, p->caph - 1, sizeof *p->group) ||
@@ -551,8 +572,24 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
                           bool *added, comity_error *err)
 {
     *added = false;
-    if (!f || !comity_framework_handles(comity_record_type(rec)))
+    if (!f)
         return COMITY_OK;
+    if (!comity_framework_handles(comity_record_type(rec))) {
+        /* not ruled here, but it may answer a message: its thread, in the
+         * fold order like the rest (out of its place: a re-fold) */
+        if (comity_record_refs_count(rec)) {
+            pthread_mutex_lock(&f->mu);
+            bool place = in_order(f, rec);
+            (void)cy_fw_thread_note(f->fw, rec);
+            f->inflight++;
+            if (!place)
+                f->want = true;
+            else
+                tail_to(f, rec, false);
+            pthread_mutex_unlock(&f->mu);
+        }
+        return COMITY_OK;
+    }
     /* the custodian's own sealed records are fed opened (own_body) */
     char *opened = NULL;
     size_t olen = 0;
@@ -568,6 +605,8 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
                     : body ? cy_fw_feed_parsed(f->fw, rec, body, false, err)
                            : comity_framework_add(f->fw, rec, NULL, 0, err);
     if (!rc || relayed) { /* it will be stored */
+        if (comity_record_refs_count(rec))
+            (void)cy_fw_thread_note(f->fw, rec);
         f->inflight++;
         if (!place)
             f->want = true; /* its place is before records folded: re-fold */

@@ -33,6 +33,9 @@ static void msg_clear(msg *m)
     cy_free(m->r);
     cy_free(m->id);
     cy_free(m->author);
+    for (size_t i = 0; i < m->nthread; i++)
+        cy_free(m->thread[i]);
+    cy_free(m->thread);
 }
 
 /* The slot of message m that `party` answers for: its own name in `to`, or
@@ -856,6 +859,42 @@ comity_err comity_framework_inbox_find(const comity_framework *fw, const char *p
     cy_free(mine.v);
     cy_free(sent.v);
     return cy_fw_dump(o, json, err);
+}
+
+/* ---- threads: the records that name a message ------------------------------------ */
+
+comity_err cy_fw_thread_note(comity_framework *fw, const comity_record *rec)
+{
+    const char *id = comity_record_id(rec);
+    size_t n = comity_record_refs_count(rec);
+    for (size_t i = 0; i < n; i++) {
+        msg *m = find_msg(fw, comity_record_ref(rec, i));
+        bool dup = !m || !strcmp(m->id, id);
+        for (size_t k = 0; k < i && !dup; k++) /* a message named twice: once */
+            dup = !strcmp(comity_record_ref(rec, k), comity_record_ref(rec, i));
+        if (dup)
+            continue;
+        char *copy = cy_strdup(id);
+        if (!copy || (m->nthread == m->capthread &&
+                      cy_fw_grow((void **)&m->thread, &m->capthread, m->nthread,
+                                 sizeof *m->thread))) {
+            cy_free(copy);
+            return COMITY_ERR_NOMEM;
+        }
+        m->thread[m->nthread++] = copy;
+    }
+    return COMITY_OK;
+}
+
+comity_err cy_fw_thread(const comity_framework *fw, const char *id, const char *const **ids,
+                        size_t *n, comity_error *err)
+{
+    const msg *m = find_msg(fw, id);
+    if (!m)
+        return cy_fail(err, COMITY_ERR_NOTFOUND, "framework: no message %.100s", id);
+    *ids = (const char *const *)m->thread;
+    *n = m->nthread;
+    return COMITY_OK;
 }
 
 /* ---- alerts: what is new or fell due for a party ------------------------------ */

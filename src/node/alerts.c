@@ -22,9 +22,14 @@
  *             (so the next try still counts what it missed) and makes the
  *             thread wait, doubling from one interval up to
  *             CY_ALERTS_BACKOFF_MAX_MS, before it tries the relay again.
- *             Marks live in memory: a node starting (and a party opting in)
- *             counts from that moment, and tells nobody of what was there
- *             before.
+ *             The marks are kept in alerts.json with the choices, written
+ *             after every round that moved one: a node that restarts counts
+ *             from where it stopped, so what arrived or fell overdue while
+ *             it was down is told in its first round, once (a crash between
+ *             a mail and the write that follows it may tell it twice; never
+ *             not at all).  A party opting in counts from that moment, and
+ *             is told nothing of what was there before; a file written
+ *             before marks were kept counts from the start, as then.
  *
  * What a mail says: a fixed subject and text naming only the node's URL
  * (public_url).  It carries nothing of a record: no type, id, sender,
@@ -235,8 +240,10 @@ static comity_err save(struct cy_alerts *a, comity_error *err)
     json_t *parties = json_object(), *o = json_pack("{s:i, s:o}", "version", 1, "parties", parties);
     for (size_t i = 0; o && i < a->n; i++)
         if (json_object_set_new(parties, a->c[i].party,
-                                json_pack("{s:s, s:b, s:b}", "email", a->c[i].email, "new",
-                                          a->c[i].on_new, "overdue", a->c[i].on_overdue))) {
+                                json_pack("{s:s, s:b, s:b, s:I, s:I}", "email", a->c[i].email,
+                                          "new", a->c[i].on_new, "overdue", a->c[i].on_overdue,
+                                          "seq", (json_int_t)a->c[i].seq, "due_from",
+                                          (json_int_t)a->c[i].due_from))) {
             json_decref(o);
             o = NULL;
         }
@@ -280,7 +287,19 @@ static comity_err load(struct cy_alerts *a, comity_error *err)
         snprintf(c.email, sizeof c.email, "%s", email);
         c.on_new = json_is_true(json_object_get(v, "new"));
         c.on_overdue = json_is_true(json_object_get(v, "overdue"));
-        mark_now(a, &c);
+        /* the marks it had when the node stopped; a file without them
+         * (written before they were kept) counts from now */
+        json_t *seq = json_object_get(v, "seq"), *due = json_object_get(v, "due_from");
+        if (json_is_integer(seq) && json_is_integer(due) && json_integer_value(seq) >= 0 &&
+            json_integer_value(due) >= 0) {
+            c.seq = (size_t)json_integer_value(seq);
+            c.due_from = (int64_t)json_integer_value(due);
+        } else if (seq || due) {
+            bad = "a party's marks (seq, due_from) are malformed";
+            break;
+        } else {
+            mark_now(a, &c);
+        }
         if ((rc = put_choice(a, &c, err))) {
             json_decref(o);
             return cy_wrap(err, "%s", a->path);
@@ -438,7 +457,7 @@ static bool round_once(struct cy_alerts *a)
     if (cs)
         memcpy(cs, a->c, n * sizeof *cs);
     pthread_mutex_unlock(&a->mu);
-    bool ok = true;
+    bool ok = true, moved = false;
     for (size_t i = 0; cs && i < n && ok && !atomic_load(&a->stop); i++) {
         struct choice *c = &cs[i];
         int64_t now = cy_now_ms();
@@ -457,12 +476,22 @@ static bool round_once(struct cy_alerts *a)
         struct choice *live = find(a, c->party);
         if (live && !strcmp(live->email, c->email) && live->seq == c->seq &&
             live->due_from == c->due_from) {
+            moved = moved || live->seq != seq || live->due_from < now;
             live->seq = seq;
             live->due_from = now > c->due_from ? now : c->due_from;
         }
         pthread_mutex_unlock(&a->mu);
     }
     cy_free(cs);
+    /* the marks kept, so that a restart neither repeats nor loses what
+     * was told (a failure is said; the marks in memory stay right) */
+    comity_error e = {0};
+    pthread_mutex_lock(&a->mu);
+    comity_err rc = moved ? save(a, &e) : COMITY_OK;
+    pthread_mutex_unlock(&a->mu);
+    if (rc)
+        cy_log(CY_LOG_WARN, "alerts.marks_not_saved", NULL, 0,
+               "alerts: the marks were not written: %s", e.msg);
     return ok;
 }
 

@@ -8,8 +8,9 @@
  *   GET  /v1/framework/correlation/blind/R     what it learns of round R
  * The index, its visibility rule, the body formats and the rounds' rules
  * are src/correlate's; this file reads the request, asks, and writes the
- * answer.  Anonymous callers may ask the first two (they see clear holders
- * only); rounds are for parties.
+ * answer.  Anonymous callers may ask the first (they see clear holders
+ * only); the lookup has a body, so serve.c refuses it anonymous (401) on
+ * its headers, as every anonymous body; rounds are for parties.
  */
 #include <string.h>
 

@@ -17,14 +17,18 @@
  * cannot be mistaken for anything else a party signs: records are DSSE
  * ("DSSEv1 ..."), logins start "comity login v1".
  *
- * State: one table of CY_ENROL_PENDING_MAX requests and CY_ENROL_ADDRS
- * per-address counters behind one mutex, allocated when the node starts
- * serving.  A counter counts the requests an address sent (accepted or
- * not past the parsing) in the current window of CY_ENROL_WINDOW_MS,
- * starting at its first; an expired counter's slot is reused.  Nothing
- * is evicted to make room: a full table refuses (TOOBIG).  The decision
- * calls comity_node_party_add outside the lock (it writes to the store);
- * the request is removed only once the store has the party.
+ * State: the pending requests are kept in the store (its registrations
+ * table, cy_store_reg_*), so a restart forgets none: a request sent before
+ * it is listed and decided after it.  The store adds one only while fewer
+ * than CY_ENROL_PENDING_MAX are kept (the count and the insert are one
+ * transaction); nothing is evicted to make room: a full table refuses
+ * (TOOBIG).  The rate limit's CY_ENROL_ADDRS per-address counters live in
+ * memory behind one mutex, allocated when the node starts serving (a
+ * restart starts them again).  A counter counts the requests an address
+ * sent (accepted or not past the parsing) in the current window of
+ * CY_ENROL_WINDOW_MS, starting at its first; an expired counter's slot is
+ * reused.  The decision reads the request from the store, registers the
+ * party (comity_node_party_add), and only then removes the request.
  */
 #include <pthread.h>
 #include <string.h>
@@ -34,12 +38,8 @@
 #include "crypto/note.h"
 #include "node/enrol.h"
 
-struct pending {
-    bool live;
-    cy_enrol_req q;
-    int64_t received;
-    char addr[CY_ENROL_ADDR_BUF];
-};
+_Static_assert(CY_ENROL_NOTE_MAX < CY_REG_NOTE_MAX, "the store keeps a whole note");
+_Static_assert(CY_ENROL_ADDR_BUF <= CY_REG_ADDR_MAX, "the store keeps a whole address");
 
 struct counter {
     char addr[CY_ENROL_ADDR_BUF];
@@ -49,7 +49,6 @@ struct counter {
 
 struct cy_enrol {
     pthread_mutex_t mu;
-    struct pending p[CY_ENROL_PENDING_MAX];
     struct counter c[CY_ENROL_ADDRS];
 };
 
@@ -254,104 +253,93 @@ comity_err cy_enrol_submit(comity_node *node, const cy_enrol_req *q, const char 
     if (cy_store_principal_get(node->store, q->party, &p, NULL, NULL) == COMITY_OK)
         return cy_fail(err, COMITY_ERR_EXISTS,
                        "registration: the name %s is already registered on this node", q->party);
-    pthread_mutex_lock(&t->mu);
-    struct pending *slot = NULL;
-    for (size_t i = 0; i < CY_ENROL_PENDING_MAX && !rc; i++) {
-        struct pending *e = &t->p[i];
-        if (e->live && !strcmp(e->q.party, q->party))
-            rc = cy_fail(err, COMITY_ERR_EXISTS,
-                         "registration: a request for %s already awaits the operator",
-                         q->party);
-        else if (!e->live && !slot)
-            slot = e;
-    }
-    if (!rc && !slot)
-        rc = cy_fail(err, COMITY_ERR_TOOBIG,
-                     "registration: %d requests await the operator (the cap); try again later",
-                     CY_ENROL_PENDING_MAX);
-    if (!rc) {
-        slot->live = true;
-        slot->q = *q;
-        slot->received = now;
-        snprintf(slot->addr, sizeof slot->addr, "%s", addr);
-    }
-    pthread_mutex_unlock(&t->mu);
-    return rc;
+    cy_registration g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.party, sizeof g.party, "%s", q->party);
+    snprintf(g.vkey, sizeof g.vkey, "%s", q->vkey);
+    snprintf(g.recipient, sizeof g.recipient, "%s", q->recipient);
+    snprintf(g.note, sizeof g.note, "%s", q->note);
+    snprintf(g.created, sizeof g.created, "%s", q->created);
+    cy_b64_encode(g.signature, sizeof g.signature, q->sig, sizeof q->sig, CY_B64_STD);
+    g.received_us = now * 1000;
+    snprintf(g.address, sizeof g.address, "%s", addr);
+    rc = cy_store_reg_add(node->store, &g, CY_ENROL_PENDING_MAX, err);
+    if (rc == COMITY_ERR_EXISTS)
+        return cy_fail(err, COMITY_ERR_EXISTS,
+                       "registration: a request for %s already awaits the operator", q->party);
+    if (rc == COMITY_ERR_TOOBIG)
+        return cy_fail(err, COMITY_ERR_TOOBIG,
+                       "registration: %d requests await the operator (the cap); try again later",
+                       CY_ENROL_PENDING_MAX);
+    return rc ? cy_wrap(err, "registration: keeping the request") : COMITY_OK;
 }
 
-json_t *cy_enrol_list(comity_node *node)
+static int list_row(const cy_registration *g, void *ctx)
 {
-    struct cy_enrol *t = node->enrol;
+    char recv[CY_TIME_BUF];
+    cy_time_format_ms(recv, g->received_us / 1000);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "party", g->party, "vkey",
+                          g->vkey, "recipient", g->recipient, "note", g->note, "created",
+                          g->created, "received", recv, "address", g->address);
+    return !o || json_array_append_new(ctx, o) ? 1 : 0;
+}
+
+json_t *cy_enrol_list(comity_node *node, comity_error *err)
+{
     json_t *a = json_array();
-    if (!t || !a)
-        return a;
-    /* copied out under the lock, sorted by arrival outside it */
-    struct pending *all = cy_calloc(CY_ENROL_PENDING_MAX, sizeof *all);
-    if (!all) {
+    if (!a) {
+        cy_fail(err, COMITY_ERR_NOMEM, "registration: out of memory");
+        return NULL;
+    }
+    if (cy_store_reg_list(node->store, list_row, a, err) != COMITY_OK) {
         json_decref(a);
         return NULL;
     }
-    size_t n = 0;
-    pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < CY_ENROL_PENDING_MAX; i++)
-        if (t->p[i].live)
-            all[n++] = t->p[i];
-    pthread_mutex_unlock(&t->mu);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && all[j].received < all[j - 1].received; j--) {
-            struct pending x = all[j];
-            all[j] = all[j - 1];
-            all[j - 1] = x;
-        }
-    for (size_t i = 0; i < n; i++) {
-        char recv[CY_TIME_BUF];
-        cy_time_format_ms(recv, all[i].received);
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "party", all[i].q.party, "vkey",
-                         all[i].q.vkey, "recipient", all[i].q.recipient, "note", all[i].q.note,
-                         "created", all[i].q.created, "received", recv, "address",
-                         all[i].addr));
-    }
-    cy_free(all);
     return a;
 }
 
-/* The index of the live request for (party, vkey), or -1.  Lock held. */
-static int find(struct cy_enrol *t, const char *party, const char *vkey)
+struct find_ctx {
+    const char *party, *vkey;
+    cy_registration g;
+    bool found;
+};
+
+static int find_row(const cy_registration *g, void *ctx)
 {
-    for (int i = 0; i < CY_ENROL_PENDING_MAX; i++)
-        if (t->p[i].live && !strcmp(t->p[i].q.party, party) && !strcmp(t->p[i].q.vkey, vkey))
-            return i;
-    return -1;
+    struct find_ctx *f = ctx;
+    if (!strcmp(g->party, f->party) && !strcmp(g->vkey, f->vkey)) {
+        f->g = *g;
+        f->found = true;
+        return 1;
+    }
+    return 0;
 }
 
 comity_err cy_enrol_decide(comity_node *node, const char *party, const char *vkey, bool approve,
                            comity_error *err)
 {
-    struct cy_enrol *t = node->enrol;
-    if (!t)
+    if (!node->enrol)
         return cy_fail(err, COMITY_ERR_USAGE, "registration: the node is not serving");
-    cy_enrol_req q;
-    pthread_mutex_lock(&t->mu);
-    int i = find(t, party, vkey);
-    if (i >= 0)
-        q = t->p[i].q;
-    pthread_mutex_unlock(&t->mu);
-    if (i < 0)
+    struct find_ctx f = {.party = party, .vkey = vkey};
+    comity_err rc = cy_store_reg_list(node->store, find_row, &f, err);
+    if (rc)
+        return cy_wrap(err, "registration: reading the requests");
+    if (!f.found)
         return cy_fail(err, COMITY_ERR_NOTFOUND,
                        "registration: no request for %.64s with that key awaits the operator",
                        party);
     if (approve) {
         char *token = NULL;
-        comity_err rc = comity_node_party_add(node, q.party, q.vkey, q.recipient, &token, err);
+        rc = comity_node_party_add(node, f.g.party, f.g.vkey, f.g.recipient, &token, err);
         if (rc)
-            return cy_wrap(err, "approving the registration of %s", q.party);
+            return cy_wrap(err, "approving the registration of %s", f.g.party);
         cy_free_secret(token, strlen(token));
     }
-    pthread_mutex_lock(&t->mu);
-    i = find(t, party, vkey);
-    if (i >= 0)
-        memset(&t->p[i], 0, sizeof t->p[i]);
-    pthread_mutex_unlock(&t->mu);
-    return COMITY_OK;
+    /* gone already: another decision of the same request came first */
+    rc = cy_store_reg_remove(node->store, party, vkey, err);
+    if (rc == COMITY_ERR_NOTFOUND) {
+        cy_err_clear(err);
+        rc = COMITY_OK;
+    }
+    return rc ? cy_wrap(err, "registration: removing the request of %s", party) : COMITY_OK;
 }

@@ -17,9 +17,9 @@
  *   created: <RFC 3339, comity form: 2026-12-06T10:00:00.000Z>
  *   note: <one line of UTF-8, at most CY_ENROL_NOTE_MAX bytes, may be empty>
  *
- * Pending requests live in memory (a restart forgets them: the newcomer
- * sends again), in a fixed table behind one mutex, with the per-address
- * counts of the rate limit.
+ * Pending requests are kept in the store (cy_store_reg_*: a restart
+ * forgets none); the per-address counts of the rate limit live in memory
+ * behind one mutex.
  */
 #ifndef COMITY_NODE_ENROL_H
 #define COMITY_NODE_ENROL_H
@@ -48,8 +48,8 @@ typedef struct cy_enrol_req {
     uint8_t sig[64];
 } cy_enrol_req;
 
-/* The table: made at comity_node_start, freed at stop (either tolerates a
- * table never made). */
+/* The rate limit's counters: made at comity_node_start, freed at stop
+ * (either tolerates a table never made). */
 comity_err cy_enrol_start(comity_node *node, comity_error *err);
 void cy_enrol_stop(comity_node *node);
 
@@ -73,16 +73,18 @@ comity_err cy_enrol_submit(comity_node *node, const cy_enrol_req *q, const char 
                            comity_error *err);
 
 /* The pending requests, oldest first: OUT a new JSON array of {"party",
- * "vkey", "recipient", "note", "created", "received", "address"}. */
-json_t *cy_enrol_list(comity_node *node);
+ * "vkey", "recipient", "note", "created", "received", "address"}; NULL
+ * with *err set when the store cannot be read. */
+json_t *cy_enrol_list(comity_node *node, comity_error *err);
 
 /* The operator's decision on the pending request of `party` whose key is
  * `vkey` (the one the operator saw: a request sent again with another key
  * is not decided unseen).  approve: registers the party exactly as `comity
  * party add` does (comity_node_party_add; its token is not kept: the party
  * logs in with its key, and `comity party token` gives it a TAXII token).
- * Either way the request leaves the table.  NOTFOUND when no such request
- * awaits; errors of comity_node_party_add otherwise (the request stays). */
+ * Either way the request then leaves the store.  NOTFOUND when no such
+ * request awaits; errors of comity_node_party_add otherwise (the request
+ * stays). */
 comity_err cy_enrol_decide(comity_node *node, const char *party, const char *vkey, bool approve,
                            comity_error *err);
 

@@ -107,9 +107,10 @@ static bool operator(cy_req *r, cy_resp *w)
 
 static void list(cy_req *r, cy_resp *w)
 {
-    json_t *a = cy_enrol_list(r->node);
+    comity_error e = {0};
+    json_t *a = cy_enrol_list(r->node, &e);
     if (!a) {
-        cy_resp_rule(r, w, 500, "internal", "registration", "out of memory");
+        cy_resp_rule(r, w, 500, "internal", "registration", "%s", e.msg);
         return;
     }
     cy_resp_json(r, w, 200, "application/json",

@@ -2,7 +2,8 @@
  * keyvault.c: the key custody backup (comity_keys_backup,
  * comity_keys_restore; docs/operations.md, "Key custody"): a node's
  * secret files and parties' key files, sealed with age to one or more
- * recipients (an offline custodian's key, a hardware-held one), in one
+ * recipients (an offline custodian's key, a hardware-held one), or with a
+ * passphrase (age's scrypt stanza: comity_keys_backup_passphrase), in one
  * file apart from the node's backup, so that the keys can be kept where
  * the data is not.
  *
@@ -235,15 +236,14 @@ static comity_err add_file(json_t *keys, const char *path, const char *file, cha
     return rc;
 }
 
-comity_err comity_keys_backup(const char *dir, const char *const *party_keys, size_t nparty,
-                              const char *const *recipients, size_t nrec, const char *out,
-                              size_t *nkeys, comity_error *err)
+/* The plaintext of a backup: the node's secret files and the party key
+ * files, each checked, as what a restore accepts.  OUT *plain (jansson's
+ * malloc: wipe and free()), *nkeys (may be NULL). */
+static comity_err bundle_make(const char *dir, const char *const *party_keys, size_t nparty,
+                              char **plain, size_t *nkeys, comity_error *err)
 {
-    comity_err rc = comity_init(err);
-    if (rc)
-        return rc;
-    if (!nrec)
-        return cy_fail(err, COMITY_ERR_USAGE, "key backup: no recipient to seal to");
+    comity_err rc = COMITY_OK;
+    *plain = NULL;
     if (!dir && !nparty)
         return cy_fail(err, COMITY_ERR_USAGE, "key backup: no node directory and no key file");
     json_t *keys = json_array();
@@ -276,27 +276,72 @@ comity_err comity_keys_backup(const char *dir, const char *const *party_keys, si
         json_object_set(v, "keys", keys);
     }
     json_decref(keys);
-    char *plain = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(v);
-    if (!rc && !plain)
+    if (!rc && !text)
         rc = cy_fail(err, COMITY_ERR_NOMEM, "key backup: out of memory");
     /* what a restore will accept, checked before sealing */
     cy_keys_bundle *b = NULL;
-    if (!rc && !(rc = cy_keys_bundle_parse(plain, strlen(plain), &b, err)) && nkeys)
+    if (!rc && !(rc = cy_keys_bundle_parse(text, strlen(text), &b, err)) && nkeys)
         *nkeys = b->n;
     cy_keys_bundle_free(b);
+    if (rc && text) {
+        sodium_memzero(text, strlen(text));
+        free(text);
+        text = NULL;
+    }
+    *plain = text;
+    return rc;
+}
+
+/* Seals the plaintext (to recipients, or with a passphrase when pass is
+ * given), wipes and frees it, and writes the new file `out` (0600). */
+static comity_err seal_write(char *plain, const char *const *recipients, size_t nrec,
+                             const char *pass, size_t pass_len, const char *out,
+                             comity_error *err)
+{
     uint8_t *sealed = NULL;
     size_t sl = 0;
-    if (!rc)
-        rc = comity_seal_mem(plain, strlen(plain), recipients, nrec, 1, &sealed, &sl, err);
-    if (plain) {
-        sodium_memzero(plain, strlen(plain));
-        free(plain); /* jansson's malloc */
-    }
+    comity_err rc = pass ? comity_seal_passphrase_mem(plain, strlen(plain), pass, pass_len, 0, 1,
+                                                      &sealed, &sl, err)
+                         : comity_seal_mem(plain, strlen(plain), recipients, nrec, 1, &sealed,
+                                           &sl, err);
+    sodium_memzero(plain, strlen(plain));
+    free(plain); /* jansson's malloc */
     if (!rc)
         rc = comity_write_file(out, sealed, sl, 0600, 1, err);
     comity_free(sealed);
     return rc;
+}
+
+comity_err comity_keys_backup(const char *dir, const char *const *party_keys, size_t nparty,
+                              const char *const *recipients, size_t nrec, const char *out,
+                              size_t *nkeys, comity_error *err)
+{
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if (!nrec)
+        return cy_fail(err, COMITY_ERR_USAGE, "key backup: no recipient to seal to");
+    char *plain = NULL;
+    if ((rc = bundle_make(dir, party_keys, nparty, &plain, nkeys, err)))
+        return rc;
+    return seal_write(plain, recipients, nrec, NULL, 0, out, err);
+}
+
+comity_err comity_keys_backup_passphrase(const char *dir, const char *const *party_keys,
+                                         size_t nparty, const char *pass, size_t pass_len,
+                                         const char *out, size_t *nkeys, comity_error *err)
+{
+    comity_err rc = comity_init(err);
+    if (rc)
+        return rc;
+    if (!pass || !pass_len)
+        return cy_fail(err, COMITY_ERR_USAGE, "key backup: an empty passphrase");
+    char *plain = NULL;
+    if ((rc = bundle_make(dir, party_keys, nparty, &plain, nkeys, err)))
+        return rc;
+    return seal_write(plain, NULL, 0, pass, pass_len, out, err);
 }
 
 /* mkdir -m 0700 for each directory of `path` below `root` (exists: fine). */
@@ -313,8 +358,11 @@ static comity_err mkdirs(const char *root, const char *path, comity_error *err)
     return COMITY_OK;
 }
 
-comity_err comity_keys_restore(const char *in, const comity_identities *ids, const char *outdir,
-                               char **listing, comity_error *err)
+/* Opens a backup with identities or a passphrase (pass non-NULL), checks
+ * and writes it (comity_keys_restore's contract). */
+static comity_err restore_core(const char *in, const comity_identities *ids, const char *pass,
+                               size_t pass_len, const char *outdir, char **listing,
+                               comity_error *err)
 {
     *listing = NULL;
     comity_err rc = comity_init(err);
@@ -327,7 +375,8 @@ comity_err comity_keys_restore(const char *in, const comity_identities *ids, con
     if ((rc = comity_read_file(in, CY_KEYS_BUNDLE_MAX * 2 + COMITY_AGE_HEADER_MAX, &sealed, &sl,
                                err)))
         return rc;
-    rc = comity_open_mem(sealed, sl, ids, &plain, &pl, err);
+    rc = pass ? comity_open_passphrase_mem(sealed, sl, pass, pass_len, 0, &plain, &pl, err)
+              : comity_open_mem(sealed, sl, ids, &plain, &pl, err);
     cy_free(sealed);
     if (rc)
         return rc;
@@ -355,4 +404,20 @@ comity_err comity_keys_restore(const char *in, const comity_identities *ids, con
         rc = cy_fail(err, COMITY_ERR_NOMEM, "key restore: out of memory");
     json_decref(v);
     return rc;
+}
+
+comity_err comity_keys_restore(const char *in, const comity_identities *ids, const char *outdir,
+                               char **listing, comity_error *err)
+{
+    return restore_core(in, ids, NULL, 0, outdir, listing, err);
+}
+
+comity_err comity_keys_restore_passphrase(const char *in, const char *pass, size_t pass_len,
+                                          const char *outdir, char **listing, comity_error *err)
+{
+    if (!pass || !pass_len) {
+        *listing = NULL;
+        return cy_fail(err, COMITY_ERR_USAGE, "key restore: an empty passphrase");
+    }
+    return restore_core(in, NULL, pass, pass_len, outdir, listing, err);
 }

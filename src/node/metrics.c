@@ -24,10 +24,14 @@
  * record post's, from its headers' arrival to its answer (the commit it
  * waited for included): what a client sees.
  *
- * Who may read it: the operator's token (a party, a peer or an anonymous
- * client gets 403/401): the figures say how busy the node is and which
- * rules refuse, which is the operator's business.  A scraper is given the
- * operator's token (or a reverse proxy on loopback adds it).
+ * Who may read it: on the node's own listener, the operator's token (a
+ * party, a peer or an anonymous client gets 403/401): the figures say how
+ * busy the node is and which rules refuse, which is the operator's
+ * business.  A scraper is given the operator's token, or reads the same
+ * text without one from the metrics listener (`comity serve
+ * --metrics-listen ADDR:PORT`, serve.c), a plain-HTTP address of its own
+ * that serves GET /metrics and nothing else, for loopback or a monitoring
+ * network.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -38,7 +42,7 @@
 #include "node/node.h"
 #include "node/metrics.h"
 
-#define METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
+#define METRICS_CTYPE CY_METRICS_CTYPE
 
 /* The route labels, by the first path segments (cy_metrics_route). */
 static const char *const ROUTES[] = {
@@ -229,9 +233,15 @@ void cy_metrics_handle(cy_req *r, cy_resp *w)
         cy_resp_error(r, w, false, 403, "forbidden", "/metrics is the operator's only");
         return;
     }
-    comity_node *node = r->node;
-    cy_buf *b = &w->body;
-    cy_buf_reset(b);
+    cy_buf_reset(&w->body);
+    cy_metrics_text(r->node, &w->body);
+    w->status = 200;
+    w->ctype = METRICS_CTYPE;
+    w->cache = "no-store";
+}
+
+void cy_metrics_text(comity_node *node, cy_buf *b)
+{
     if (node->intake) {
         cy_intake_stats s;
         cy_intake_stats_get(node->intake, &s);
@@ -298,7 +308,4 @@ void cy_metrics_handle(cy_req *r, cy_resp *w)
     peers(node, b);
     if (node->metrics)
         counted(node->metrics, b);
-    w->status = 200;
-    w->ctype = METRICS_CTYPE;
-    w->cache = "no-store";
 }

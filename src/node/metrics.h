@@ -8,6 +8,10 @@
 #include "node/req.h"
 
 void cy_metrics_handle(cy_req *r, cy_resp *w);
+/* The figures as the text format's lines, appended to b: what GET /metrics
+ * answers, without the check on who asks (the metrics listener's, serve.c). */
+void cy_metrics_text(comity_node *node, cy_buf *b);
+#define CY_METRICS_CTYPE "text/plain; version=0.0.4; charset=utf-8"
 
 /* The counters /metrics reads that the server feeds (serve.c): answers
  * by route and status, and the intake latency histogram.  Lock-free

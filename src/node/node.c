@@ -245,12 +245,15 @@ comity_err comity_node_init(const char *dir, const comity_node_init_opts *opts,
             rc = cy_fail(err, COMITY_ERR_IO, "node: cannot create %s: %s", path, strerror(errno));
             goto done;
         }
+        char pin[CY_FP_BUF];
         if ((rc = cy_tls_selfsigned(opts->origin, &cert, &key, out->cert_sha256, err)) ||
+            (rc = cy_tls_pin(cert, pin, err)) ||
             (rc = path_join(path, sizeof path, dir, "tls/cert.pem", err)) ||
             (rc = comity_write_file(path, cert, strlen(cert), 0644, 1, err)) ||
             (rc = path_join(path, sizeof path, dir, "tls/key.pem", err)) ||
             (rc = comity_write_file(path, key, strlen(key), 0600, 1, err)))
             goto done;
+        snprintf(out->tls_pin, sizeof out->tls_pin, "%.60s", pin); /* 52 bytes */
     }
 
     cy_principal op;

@@ -65,6 +65,8 @@ struct comity_node {
     cy_intake *intake;        /* record intake (src/intake/), while serving */
     cy_fw_live *fw;           /* the framework's state (src/framework/live.c), while serving */
     atomic_bool stopping;     /* comity_node_stop: new requests get 503 */
+    atomic_uint requests;     /* requests begun and not yet completed (serve.c):
+                               * what a stop's grace period waits for */
     struct cy_sessions *sessions; /* browser logins (session.c), while serving */
     struct cy_enrol *enrol;   /* registration requests (enrol.c), while serving */
     char *web_dir;            /* the UI's static files (web.c), or NULL */
@@ -75,6 +77,8 @@ struct comity_node {
     struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
     struct cy_corr_live *corr; /* the correlation index (src/correlate/live.c), while serving */
     struct cy_metrics *metrics; /* answers counted for /metrics (metrics.c), while serving */
+    struct MHD_Daemon *metrics_mhd; /* --metrics-listen's own listener (serve.c), or NULL */
+    unsigned metrics_port;          /* its bound port */
 };
 
 /* The node's store location: `given` (init's --store) when set, else
@@ -153,5 +157,8 @@ comity_err cy_tls_selfsigned(const char *cn, char **cert_pem, char **key_pem,
                              char fp[CY_FP_BUF], comity_error *err);
 /* SHA-256 fingerprint "AB:CD:..." of the first certificate in a PEM text. */
 comity_err cy_tls_fingerprint(const char *cert_pem, char fp[CY_FP_BUF], comity_error *err);
+/* The certificate's public key pin, "sha256//BASE64" of the SHA-256 of its
+ * SubjectPublicKeyInfo (what a peer gives `peer add --tls-pin`). */
+comity_err cy_tls_pin(const char *cert_pem, char pin[CY_FP_BUF], comity_error *err);
 
 #endif

@@ -3,6 +3,8 @@
  * "Federation"): thin wrappers over src/sync/peers.c and roster.c, which
  * hold the rules, on the node's store and directory.  No HTTP here.
  */
+#include <string.h>
+
 #include "node/node.h"
 
 comity_err comity_node_peer_add(comity_node *node, const char *url, const char *log_vkey,
@@ -15,12 +17,25 @@ comity_err comity_node_peer_add(comity_node *node, const char *url, const char *
 
 comity_err comity_node_peer_list(comity_node *node, char **json, comity_error *err)
 {
-    return cy_sync_peer_list(node->store, json, err);
+    return cy_sync_peer_list_dir(node->store, node->dir, json, err);
 }
 
 comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity_error *err)
 {
-    return cy_sync_peer_remove(node->store, origin, err);
+    comity_err rc = cy_sync_peer_remove(node->store, origin, err);
+    return rc ? rc : cy_sync_pin_set(node->dir, origin, NULL, err);
+}
+
+comity_err comity_node_peer_tls_pin(comity_node *node, const char *log_vkey, const char *pin,
+                                    comity_error *err)
+{
+    comity_vkey *vk = NULL;
+    comity_err rc = comity_vkey_parse(log_vkey, strlen(log_vkey), &vk, err);
+    if (rc)
+        return cy_wrap(err, "peer: --log-vkey");
+    rc = cy_sync_pin_set(node->dir, comity_vkey_name(vk), pin, err);
+    comity_vkey_free(vk);
+    return rc;
 }
 
 comity_err comity_node_roster_import(comity_node *node, const char *envelope, size_t len,
@@ -50,4 +65,10 @@ comity_err comity_node_witness_policy(comity_node *node, const char *text, size_
                                       comity_error *err)
 {
     return cy_witness_policy_set(node->dir, text, len, err);
+}
+
+comity_err comity_node_succession_follow(comity_node *node, const char *envelope, size_t len,
+                                         char **json, comity_error *err)
+{
+    return cy_succession_follow(node->store, node->dir, node->origin, envelope, len, json, err);
 }

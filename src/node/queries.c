@@ -4,6 +4,9 @@
  *   /v1/framework/inbox          a party's inbox (the operator: ?party=P),
  *                                whole, or a page (?limit=N&after=CURSOR)
  *   /v1/framework/messages/{id}  a message's status, per recipient slot
+ *   /v1/framework/messages/{id}/thread   the message and the records whose
+ *                                refs name it, those the caller may read, a
+ *                                page at a time (?limit=N&after=POSITION)
  *   /v1/framework/overdue        every late slot (operator only)
  *   /v1/framework/pings          ping statistics, the per-party report, or by=state / by=region
  *   /v1/framework/cases          a party's open cases with their clocks
@@ -45,6 +48,7 @@
 
 #include "framework/framework.h"
 #include "node/queries.h"
+#include "record/visible.h"
 
 #define FW_PARTIES_MAX 64       /* party= and state= values of one ping query */
 #define FW_DEFAULT_PERIOD_MS (30LL * 24 * 3600 * 1000)
@@ -381,6 +385,184 @@ static void message(cy_req *r, cy_resp *w, const char *id)
     comity_free(next);
     json_decref(slots);
     comity_record_free(rec);
+}
+
+/* ---- /v1/framework/messages/{id}/thread ----------------------------------------------- */
+
+struct thread_args {
+    size_t limit;
+    size_t after;
+    const char *bad;
+    bool seen_limit, seen_after;
+};
+
+static bool digits(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+static int thread_arg(void *ctx, const char *key, const char *value)
+{
+    struct thread_args *a = ctx;
+    if (!strcmp(key, "limit") && !a->seen_limit && digits(value, 6)) {
+        a->seen_limit = true;
+        a->limit = (size_t)strtoul(value, NULL, 10);
+        if (a->limit == 0 || a->limit > CY_THREAD_PAGE_MAX)
+            a->bad = key;
+    } else if (!strcmp(key, "after") && !a->seen_after && digits(value, 9)) {
+        a->seen_after = true;
+        a->after = (size_t)strtoul(value, NULL, 10);
+    } else {
+        a->bad = key;
+    }
+    return a->bad ? 1 : 0;
+}
+
+/* One record row of a thread page, as GET /v1/records lists it. */
+struct thread_row {
+    json_t *row;
+    size_t bytes;
+};
+
+static int thread_cb(const cy_record_row *row, void *ctx)
+{
+    struct thread_row *t = ctx;
+    json_t *env = row->envelope ? json_loadb(row->envelope, row->envelope_len, 0, NULL) : NULL;
+    t->bytes = row->envelope_len + CY_RECORDS_PAGE_ROW;
+    t->row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o?}", "id", row->id, "type",
+                       row->type, "author", row->author, "tlp", row->tlp, "created",
+                       row->created, "digest", row->digest, "log_index",
+                       (json_int_t)row->log_index, "envelope", env);
+    return 1;
+}
+
+/* The record `id` as the caller may read it (the visibility rule of
+ * record/visible.h, as GET /v1/records/{id} applies it), or NULL. */
+static json_t *thread_read(cy_req *r, const cy_record_filter *vis, const char *id,
+                           size_t *bytes, comity_error *err)
+{
+    struct thread_row t = {0};
+    cy_record_query q = {.id = id, .limit = 1, .visible = vis, .with_envelope = true};
+    bool more;
+    if (cy_store_records_query(r->node->store, &q, thread_cb, &t, &more, err) != COMITY_OK) {
+        json_decref(t.row);
+        return NULL;
+    }
+    *bytes = t.bytes;
+    return t.row;
+}
+
+/* A message's thread: the message, then the records whose refs name it
+ * (the framework's index of them: cy_fw_thread), each read as the caller
+ * reads it alone, those it may not read left out as if absent.  A page
+ * walks at most CY_THREAD_SCAN_MAX ids of the thread from position
+ * `after` and answers at most `limit` records (and not past
+ * CY_RECORDS_PAGE_BYTES of envelopes); `next` is the position to go on
+ * from. */
+static void thread(cy_req *r, cy_resp *w, const char *id)
+{
+    struct thread_args a = {.limit = CY_THREAD_PAGE_DEFAULT};
+    if (cy_req_args(r, thread_arg, &a) || a.bad) {
+        fw_error(r, w, 400, "query",
+                 "parameter '%s' is unknown, repeated or malformed (limit=1..%d, "
+                 "after=POSITION from next)",
+                 a.bad ? a.bad : "?", CY_THREAD_PAGE_MAX);
+        return;
+    }
+    cy_record_filter vis;
+    cy_record_visibility(r->anon ? NULL : r->who.name, &vis);
+    size_t mbytes = 0;
+    comity_error e = {0};
+    json_t *message =
+        strlen(id) < CY_RECORD_ID_MAX ? thread_read(r, &vis, id, &mbytes, &e) : NULL;
+    if (e.code) {
+        fw_error(r, w, 500, "store", "%s", e.msg);
+        return;
+    }
+    const char *mtype = json_string_value(json_object_get(message, "type"));
+    /* the ids of this page, copied out under the framework's lock */
+    char **ids = NULL;
+    size_t n = 0, total = 0;
+    comity_err rc = COMITY_ERR_NOTFOUND;
+    if (message && cy_fw_is_message(mtype)) {
+        const comity_framework *fw = cy_fw_live_lock(r->node->fw);
+        const char *const *all = NULL;
+        rc = cy_fw_thread(fw, id, &all, &total, NULL);
+        if (!rc && a.after < total) {
+            n = total - a.after < CY_THREAD_SCAN_MAX ? total - a.after : CY_THREAD_SCAN_MAX;
+            if (!(ids = cy_calloc(n, sizeof *ids)))
+                rc = COMITY_ERR_NOMEM;
+            for (size_t i = 0; !rc && i < n; i++)
+                if (!(ids[i] = cy_strdup(all[a.after + i])))
+                    rc = COMITY_ERR_NOMEM;
+        }
+        cy_fw_live_unlock(r->node->fw);
+    }
+    if (rc) {
+        for (size_t i = 0; ids && i < n; i++)
+            cy_free(ids[i]);
+        cy_free(ids);
+        json_decref(message);
+        if (rc == COMITY_ERR_NOMEM)
+            fw_error(r, w, 500, "internal", "out of memory");
+        else
+            fw_error(r, w, 404, "framework", "no message %.100s visible to you", id);
+        return;
+    }
+    json_t *recs = json_array();
+    size_t pos = a.after, bytes = mbytes;
+    for (size_t i = 0; i < n && json_array_size(recs) < a.limit; i++) {
+        size_t b = 0;
+        json_t *row = thread_read(r, &vis, ids[i], &b, &e);
+        if (e.code)
+            break;
+        if (row && json_array_size(recs) && bytes + b > CY_RECORDS_PAGE_BYTES) {
+            json_decref(row);
+            break;
+        }
+        pos = a.after + i + 1;
+        if (row) {
+            bytes += b;
+            json_array_append_new(recs, row);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        cy_free(ids[i]);
+    cy_free(ids);
+    if (e.code) {
+        json_decref(recs);
+        json_decref(message);
+        fw_error(r, w, 500, "store", "%s", e.msg);
+        return;
+    }
+    /* what was handed over is fetched: a message to one of its recipients
+     * is delivered (the framework's rule; HEAD hands nothing over) */
+    if (!r->anon && !strcmp(r->method, "GET")) {
+        cy_fw_live_fetched(r->node->fw, id, mtype, r->who.name);
+        size_t i;
+        json_t *row;
+        json_array_foreach(recs, i, row)
+            cy_fw_live_fetched(r->node->fw, json_string_value(json_object_get(row, "id")),
+                               json_string_value(json_object_get(row, "type")), r->who.name);
+    }
+    bool more = pos < total;
+    json_t *v = json_pack("{s:s, s:o, s:o, s:b}", "id", id, "message", message, "records", recs,
+                          "more", more);
+    if (v && more) {
+        char next[32];
+        snprintf(next, sizeof next, "%zu", pos);
+        json_object_set_new(v, "next", json_string(next));
+    }
+    if (!v)
+        fw_error(r, w, 500, "internal", "out of memory");
+    else
+        cy_resp_json(r, w, 200, "application/json", v);
 }
 
 /* ---- /v1/framework/overdue ----------------------------------------------------------- */
@@ -909,6 +1091,11 @@ void cy_fw_handle(cy_req *r, cy_resp *w)
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "messages")) {
         message(r, w, r->segs[3]);
+        return;
+    }
+    if (!strcmp(s1, "framework") && r->nseg == 5 && !strcmp(r->segs[2], "messages") &&
+        !strcmp(r->segs[4], "thread")) {
+        thread(r, w, r->segs[3]);
         return;
     }
     if (!strcmp(s1, "framework") && r->nseg == 4 && !strcmp(r->segs[2], "cases")) {

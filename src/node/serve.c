@@ -215,7 +215,11 @@ static void route_root(cy_req *r, cy_resp *w)
 }
 
 /* GET /v1/node: who this node is (origin, signing key, TAXII root, the cap
- * on an evidence file). */
+ * on an evidence file), and its witness policy as the operator wrote it
+ * (DIR/witness.policy, c2sp.org/tlog-policy text) so that a client checks
+ * a receipt's cosignatures and quorum itself; the rule is the policy's
+ * (src/tlog/policy.c), served here as configuration only.  A file that
+ * does not parse is left out (the puller reports it). */
 static void node_info(cy_req *r, cy_resp *w)
 {
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) {
@@ -244,6 +248,12 @@ static void node_info(cy_req *r, cy_resp *w)
     if (v && r->node->files)
         json_object_set_new(v, "max_file",
                             json_integer((json_int_t)cy_files_max_size(r->node->files)));
+    char *policy = NULL;
+    if (cy_witness_policy_text(r->node->dir, &policy, NULL) != COMITY_OK)
+        policy = NULL;
+    if (v && policy)
+        json_object_set_new(v, "witness_policy", json_string(policy));
+    comity_free(policy);
     cy_free(vkey);
     cy_free(wvkey);
     comity_free(cp);
@@ -588,6 +598,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs->started = time(NULL);
         clock_gettime(CLOCK_MONOTONIC, &cs->t0);
         *state = cs;
+        atomic_fetch_add(&node->requests, 1); /* until on_completed */
         cy_conns_request_began(conn_entry(c)); /* the header deadline stops */
         cy_req r = {.node = node, .conn = c, .method = method, .url = url};
         cy_resp w = {0};
@@ -674,12 +685,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    comity_node *node = cls;
     (void)toe;
     cy_conns_request_ended(conn_entry(c)); /* the next request's headers: a deadline */
     struct conn_state *cs = *state;
     if (!cs)
         return;
+    atomic_fetch_sub(&node->requests, 1);
     if (cs->parked)
         cs->park_ops->free(cs->parked);
     cy_upload_abort(cs->upload); /* an upload cut short: nothing kept */
@@ -715,6 +727,79 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     } else {
         cy_conns_closed(node->conns, socket_context);
     }
+}
+
+/* ---- the metrics listener ------------------------------------------------------ */
+
+/* `--metrics-listen ADDR:PORT` (comity_serve_opts.metrics_listen): a second
+ * libmicrohttpd daemon, plain HTTP, one thread, that answers GET (or HEAD)
+ * /metrics with metrics.c's text to anyone who reaches it, and 404 or 405
+ * to everything else; no token is asked there (the node's own listener
+ * keeps the operator-token rule).  It is meant for loopback or a
+ * monitoring network: whoever can connect reads how busy the node is.  A
+ * request body is never read (the answer closes the connection).  Caps:
+ * METRICS_CONNECTIONS open connections, METRICS_TIMEOUT_S idle. */
+#define METRICS_CONNECTIONS 8
+#define METRICS_TIMEOUT_S 10
+
+static enum MHD_Result metrics_plain(struct MHD_Connection *c, unsigned status, const char *msg,
+                                     bool close)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        strlen(msg), (void *)(uintptr_t)msg, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (status == 405)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (close)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ok;
+}
+
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *c, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload_data, size_t *upload_data_size,
+                                          void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    comity_node *node = cls;
+    /* answered on the headers alone: a body, if any, is not read */
+    bool body = *con_cls != NULL || *upload_data_size != 0 ||
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                            MHD_HTTP_HEADER_CONTENT_LENGTH) != NULL ||
+                MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                            MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+    *con_cls = node;
+    if (strcmp(url, "/metrics") != 0)
+        return metrics_plain(c, 404, "not found: this address serves GET /metrics only\n", body);
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return metrics_plain(c, 405, "method not allowed: GET /metrics only\n", true);
+    if (atomic_load(&node->stopping))
+        return metrics_plain(c, 503, "the node is stopping\n", true);
+    cy_buf b;
+    cy_buf_init(&b, SIZE_MAX / 2);
+    cy_metrics_text(node, &b);
+    size_t len = 0;
+    uint8_t *data = cy_buf_detach(&b, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(len, data, free_body);
+    if (!resp) {
+        cy_free(data);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, CY_METRICS_CTYPE);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (body)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ok = MHD_queue_response(c, 200, resp);
+    MHD_destroy_response(resp);
+    return ok;
 }
 
 /* ---- start / stop --------------------------------------------------------------- */
@@ -771,6 +856,36 @@ static comity_err parse_listen(const char *s, struct sockaddr_storage *ss, sockl
     return COMITY_OK;
 }
 
+/* Starts the metrics listener on ss, which is addr parsed (OUT
+ * node->metrics_mhd, stopped by metrics_stop); IO when it cannot listen. */
+static comity_err metrics_start(comity_node *node, const struct sockaddr_storage *ss,
+                                const char *addr, comity_error *err)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC;
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    node->metrics_mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_metrics_request, node, MHD_OPTION_SOCK_ADDR,
+        (const struct sockaddr *)ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)METRICS_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)METRICS_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT, MHD_OPTION_END);
+    if (!node->metrics_mhd)
+        return cy_fail(err, COMITY_ERR_IO, "node: cannot listen on %s for /metrics (in use?)",
+                       addr);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(node->metrics_mhd, MHD_DAEMON_INFO_BIND_PORT);
+    node->metrics_port = info ? info->port : 0;
+    return COMITY_OK;
+}
+
+static void metrics_stop(comity_node *node)
+{
+    if (node->metrics_mhd)
+        MHD_stop_daemon(node->metrics_mhd);
+    node->metrics_mhd = NULL;
+    node->metrics_port = 0;
+}
+
 /* Stops what comity_node_start started, in the reverse order, whatever
  * part of it did start (each stop takes a part never started): the
  * pullers (nobody else submits), connection counts, alerts, the retention
@@ -805,6 +920,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     if (node->mhd)
         return cy_fail(err, COMITY_ERR_USAGE, "node: already serving");
     atomic_store(&node->stopping, false);
+    atomic_store(&node->requests, 0);
     comity_serve_opts d;
     comity_serve_opts_default(&d);
     node->opts = *o;
@@ -830,6 +946,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     if (o->web_dir && !node->web_dir)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     node->opts.allow_many = NULL;
+    node->opts.metrics_listen = NULL;
     /* who may hold connections: node.conf, then the options */
     cy_conn_limits limits;
     comity_err rc = cy_node_conn_limits(node, o, &limits, err);
@@ -843,6 +960,10 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     rc = parse_listen(o->listen ? o->listen : d.listen, &ss, &sl, err);
     if (rc)
         return rc;
+    struct sockaddr_storage mss; /* --metrics-listen's, checked before anything starts */
+    socklen_t msl = 0;
+    if (o->metrics_listen && (rc = parse_listen(o->metrics_listen, &mss, &msl, err)))
+        return cy_wrap(err, "--metrics-listen");
     node->tls = !o->insecure_http;
     if (node->tls) {
         char cp[4096], kp[4096];
@@ -943,6 +1064,10 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_BIND_PORT);
     node->port = info ? info->port : 0;
+    if (o->metrics_listen && (rc = metrics_start(node, &mss, o->metrics_listen, err))) {
+        comity_node_stop(node, 0); /* nothing answered yet; err kept */
+        return rc;
+    }
     return COMITY_OK;
 }
 
@@ -956,15 +1081,23 @@ void comity_node_tls_fingerprint(const comity_node *node, char out[96])
 
 unsigned comity_node_port(const comity_node *node) { return node && node->mhd ? node->port : 0; }
 
+unsigned comity_node_metrics_port(const comity_node *node)
+{
+    return node && node->metrics_mhd ? node->metrics_port : 0;
+}
+
 void comity_node_stop(comity_node *node, unsigned grace_ms)
 {
     if (!node || !node->mhd)
         return;
     atomic_store(&node->stopping, true);
+    metrics_stop(node); /* it reads intake, the log and the store: gone first */
+    /* the grace period waits for the requests in progress (an intake
+     * commit, a page being sent), not for idle keep-alive connections:
+     * peers' pullers and browsers hold those open, and MHD_stop_daemon
+     * below closes them */
     for (unsigned waited = 0; waited < grace_ms; waited += 20) {
-        const union MHD_DaemonInfo *i =
-            MHD_get_daemon_info(node->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!i || i->num_connections == 0)
+        if (atomic_load(&node->requests) == 0)
             break;
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);

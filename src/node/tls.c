@@ -4,7 +4,9 @@
  * `comity init` makes an ECDSA P-256 key and an X.509 v3 certificate for
  * the node (CN = origin; SANs localhost and 127.0.0.1, plus the origin when
  * it looks like a host name), valid five years, and prints its SHA-256
- * fingerprint so that clients can pin it.  No openssl command is involved.
+ * fingerprint so that clients can pin it, and its public key's pin
+ * (sha256//BASE64 of its SubjectPublicKeyInfo) for peers' `peer add
+ * --tls-pin`.  No openssl command is involved.
  */
 #include <string.h>
 #include <time.h>
@@ -19,16 +21,26 @@
 
 /*
  * What the node's TLS offers (a GnuTLS priority string, given to
- * libmicrohttpd by http.c): TLS 1.3, and TLS 1.2 with ECDHE and an AEAD
+ * libmicrohttpd by serve.c): TLS 1.3, and TLS 1.2 with ECDHE and an AEAD
  * cipher only (AES-GCM, ChaCha20-Poly1305), as TAXII 2.1 section 8.2.2
  * asks.  Not offered: CBC ciphers and their SHA-1/SHA-2 HMACs, RSA and
  * DHE key exchange (no forward secrecy or slow), SSL 3.0 to TLS 1.1, and
- * SHA-1 signatures.  tests/cli/node_tls.sh checks it with gnutls-cli.
+ * SHA-1 signatures.  Key exchange is on elliptic curves only, in both
+ * versions: the groups are X25519, P-256, P-384 and P-521, so TLS 1.3's
+ * finite-field groups (ffdhe2048-8192, which NORMAL keeps even with DHE
+ * gone from TLS 1.2) are refused; they are not weak, but each handshake
+ * costs the server a large modular exponentiation.  %SERVER_PRECEDENCE:
+ * the node's order of ciphers and groups wins over the client's (AES-256-
+ * GCM first, then AES-128-GCM, then ChaCha20-Poly1305; X25519 first).
+ * tests/cli/node_tls.sh checks all of it with gnutls-cli; the testssl.sh
+ * scan is in docs/reliability.md, "TLS".
  */
 const char cy_tls_priorities[] =
-    "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+    "NORMAL:%SERVER_PRECEDENCE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
     ":-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD"
-    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1";
+    ":-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
+    ":-GROUP-ALL:+GROUP-X25519:+GROUP-SECP256R1:+GROUP-SECP384R1:+GROUP-SECP521R1"
+    ":-SIGN-RSA-SHA1:-SIGN-ECDSA-SHA1";
 
 static void fp_text(const unsigned char *d, size_t n, char fp[CY_FP_BUF])
 {
@@ -151,6 +163,28 @@ comity_err cy_tls_fingerprint(const char *cert_pem, char fp[CY_FP_BUF], comity_e
         rc = cy_fail(err, COMITY_ERR_INVALID, "tls: certificate is not PEM X.509");
     else
         rc = crt_fp(crt, fp, err);
+    gnutls_x509_crt_deinit(crt);
+    return rc;
+}
+
+comity_err cy_tls_pin(const char *cert_pem, char pin[CY_FP_BUF], comity_error *err)
+{
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_datum_t d = {(unsigned char *)(uintptr_t)cert_pem, (unsigned)strlen(cert_pem)};
+    unsigned char id[32];
+    size_t n = sizeof id;
+    comity_err rc = COMITY_OK;
+    if (gnutls_x509_crt_init(&crt) < 0)
+        return cy_fail(err, COMITY_ERR_NOMEM, "tls: out of memory");
+    if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "tls: certificate is not PEM X.509");
+    /* GnuTLS's key id with SHA-256: the hash of the DER SubjectPublicKeyInfo */
+    else if (gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, id, &n) < 0 || n != 32)
+        rc = cy_fail(err, COMITY_ERR_INTERNAL, "tls: cannot hash the certificate's key");
+    else {
+        memcpy(pin, "sha256//", 8);
+        sodium_bin2base64(pin + 8, CY_FP_BUF - 8, id, n, sodium_base64_VARIANT_ORIGINAL);
+    }
     gnutls_x509_crt_deinit(crt);
     return rc;
 }

@@ -31,6 +31,7 @@
  *                Each posted object's row also names its owner (below).
  *   object_owner the owners of ids whose objects were deleted (a claim
  *                outlives its objects); read only for an id with no row
+ *   registrations  registration requests awaiting the operator
  *   records, record_to   accepted records (store/records.h)
  *   delivered    framework "delivered" events (store/delivered.h)
  *
@@ -106,11 +107,12 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 8
+#define CY_STORE_SCHEMA_VERSION 9
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
  * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
- * its version 3 SQLite's 8 (owners in the objects' rows). */
-#define CY_STORE_PG_SCHEMA_VERSION 3
+ * its version 3 SQLite's 8 (owners in the objects' rows), its version 4
+ * SQLite's 9 (registration requests). */
+#define CY_STORE_PG_SCHEMA_VERSION 4
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -119,6 +121,22 @@ typedef struct cy_principal {
     char recipient[CY_RECIPIENT_MAX];
     int64_t created;
 } cy_principal;
+
+/* A registration request awaiting the operator (node/enrol.c decides what
+ * one must hold and prove; the store keeps it as given).  Plain data. */
+#define CY_REG_NOTE_MAX 1024 /* bytes of a note kept, NUL included */
+#define CY_REG_SIG_MAX 100   /* base64 of the 64-byte signature, NUL included */
+#define CY_REG_ADDR_MAX 64   /* the client address it came from, NUL included */
+typedef struct cy_registration {
+    char party[COMITY_PARTY_MAX + 1];
+    char vkey[CY_VKEY_MAX];
+    char recipient[CY_RECIPIENT_MAX];
+    char note[CY_REG_NOTE_MAX];
+    char created[CY_TIME_BUF]; /* as the newcomer signed it */
+    char signature[CY_REG_SIG_MAX];
+    int64_t received_us;
+    char address[CY_REG_ADDR_MAX];
+} cy_registration;
 
 typedef struct cy_collection {
     int64_t n; /* store key, used in object rows */
@@ -202,6 +220,7 @@ typedef struct cy_obj_query {
 typedef int (*cy_obj_cb)(const cy_obj_row *row, void *ctx);
 typedef int (*cy_principal_cb)(const cy_principal *p, void *ctx);
 typedef int (*cy_collection_cb)(const cy_collection *c, void *ctx);
+typedef int (*cy_registration_cb)(const cy_registration *g, void *ctx);
 
 /* A backend's operations on collections, objects, principals, settings
  * and status resources: each has the contract of its cy_store_* wrapper
@@ -241,6 +260,10 @@ typedef struct cy_store_ops {
     comity_err (*object_owner)(void *impl, int64_t coll, const char *id,
                                char owner[COMITY_PARTY_MAX + 1], comity_error *err);
     comity_err (*size_bytes)(void *impl, uint64_t *bytes, comity_error *err);
+    comity_err (*reg_add)(void *impl, const cy_registration *g, size_t max, comity_error *err);
+    comity_err (*reg_list)(void *impl, cy_registration_cb cb, void *ctx, comity_error *err);
+    comity_err (*reg_remove)(void *impl, const char *party, const char *vkey,
+                             comity_error *err);
 } cy_store_ops;
 
 struct cy_record_ops;
@@ -465,6 +488,34 @@ static inline comity_err cy_store_object_owner(comity_store *st, int64_t coll, c
     return st->ops->object_owner(st->impl, coll, id, owner, err);
 }
 
+/* Registration requests awaiting the operator (node/enrol.c; SQLite's
+ * table registrations, migration 9; PostgreSQL's migration 4), kept so
+ * that a restart does not forget them.  Each call is one transaction,
+ * durable on return.
+ *
+ * Adds g unless a request for g->party is kept (EXISTS) or `max` are kept
+ * already (TOOBIG); the count and the insert are one transaction, so that
+ * writers at once never keep more than `max`. */
+static inline comity_err cy_store_reg_add(comity_store *st, const cy_registration *g,
+                                          size_t max, comity_error *err)
+{
+    return st->ops->reg_add(st->impl, g, max, err);
+}
+/* Every kept request, oldest received first (then by party); cb may not
+ * call the store. */
+static inline comity_err cy_store_reg_list(comity_store *st, cy_registration_cb cb, void *ctx,
+                                           comity_error *err)
+{
+    return st->ops->reg_list(st->impl, cb, ctx, err);
+}
+/* Removes the request of `party` whose key is `vkey`.  NOTFOUND when no
+ * such request is kept. */
+static inline comity_err cy_store_reg_remove(comity_store *st, const char *party,
+                                             const char *vkey, comity_error *err)
+{
+    return st->ops->reg_remove(st->impl, party, vkey, err);
+}
+
 #include "store/records.h"
 #include "store/delivered.h"
 
@@ -547,6 +598,8 @@ typedef struct cy_peer_ops {
                                bool *found, comity_error *err);
     comity_err (*fed_page)(void *impl, const cy_fed_query *q, cy_record_cb cb, void *ctx,
                            bool *more, comity_error *err);
+    comity_err (*home_move)(void *impl, const char *party, const char *from, const char *to,
+                            comity_error *err);
 } cy_peer_ops;
 
 /* Adds a peer (cursor 0, no checkpoint, no error; p->added_us kept).
@@ -612,6 +665,15 @@ static inline comity_err cy_store_home_list(comity_store *st, const char *origin
                                             cy_name_cb cb, void *ctx, comity_error *err)
 {
     return st->peer->home_list(st->impl, origin, cb, ctx, err);
+}
+/* Moves `party`'s home from peer `from` to peer `to` (a log succession,
+ * src/sync/succession.c, decides when).  NOTFOUND when it is not homed at
+ * `from`. */
+static inline comity_err cy_store_home_move(comity_store *st, const char *party,
+                                            const char *from, const char *to,
+                                            comity_error *err)
+{
+    return st->peer->home_move(st->impl, party, from, to, err);
 }
 /* The stored record with the largest log index: its index and received
  * time; *found false when there is none. */

@@ -84,7 +84,8 @@
  *
  * Schema: MIGRATIONS[k] takes the schema "store" from version k to k+1
  * (pg/db.h).  Version 1 is the layout the SQLite store reached at its
- * version 6, written for PostgreSQL; version 2 adds SQLite's 7, version 3 SQLite's 8.
+ * version 6, written for PostgreSQL; version 2 adds SQLite's 7, version 3
+ * SQLite's 8, version 4 SQLite's 9.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -177,6 +178,11 @@ static const char *const MIGRATIONS[] = {
      * locked the collection's row it writes to, and collections are never
      * deleted (as on SQLite, where the key is not enforced) */
     "ALTER TABLE objects DROP CONSTRAINT IF EXISTS objects_coll_fkey;",
+    /* 3 -> 4: registration requests awaiting the operator (SQLite's
+     * migration 9; node/enrol.c), kept across restarts */
+    "CREATE TABLE IF NOT EXISTS registrations(party text PRIMARY KEY, vkey text NOT NULL,"
+    " recipient text NOT NULL, note text NOT NULL, created text NOT NULL,"
+    " signature text NOT NULL, received bigint NOT NULL, address text NOT NULL);",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -1672,6 +1678,92 @@ static comity_err pg_object_owner(void *impl, int64_t coll, const char *id,
     return rc;
 }
 
+/* ---- registration requests ---------------------------------------------------- */
+
+#define REG_COLS "party,vkey,recipient,note,created,signature,received,address"
+
+/* The count and the insert under a lock that writers of the table take
+ * one at a time (readers do not wait), in one transaction and one round
+ * trip: no two writers both see room for one more. */
+static comity_err pg_reg_add(void *impl, const cy_registration *g, size_t max,
+                             comity_error *err)
+{
+    struct pg *p = impl;
+    comity_err rc;
+    struct pgc *c = acquire(p, &rc, err);
+    if (!c)
+        return rc;
+    struct args a;
+    a_init(&a);
+    a_text(&a, g->party);
+    a_text(&a, g->vkey);
+    a_text(&a, g->recipient);
+    a_text(&a, g->note);
+    a_text(&a, g->created);
+    a_text(&a, g->signature);
+    a_i64(&a, g->received_us);
+    a_text(&a, g->address);
+    a_i64(&a, max > INT64_MAX ? INT64_MAX : (int64_t)max);
+    struct pipe pp = {.keep = 3};
+    pipe_add(&pp, "BEGIN", NULL, "beginning", NULL);
+    pipe_add(&pp, "LOCK TABLE registrations IN SHARE ROW EXCLUSIVE MODE", NULL,
+             "locking registration requests", NULL);
+    pipe_add(&pp, "INSERT INTO registrations(" REG_COLS ")"
+                  " SELECT $1, $2, $3, $4, $5, $6, $7, $8"
+                  " WHERE (SELECT count(*) FROM registrations) < $9 RETURNING party",
+             &a, "adding a registration request", "a registration request is kept");
+    pipe_add(&pp, "COMMIT", NULL, "committing", NULL);
+    rc = pipe_run(c, &pp, err);
+    if (!rc && (!pp.kept || PQntuples(pp.kept) == 0))
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: %zu registration requests are kept", max);
+    PQclear(pp.kept);
+    if (rc)
+        rollback(c);
+    a_free(&a);
+    release(p, c);
+    return rc;
+}
+
+static comity_err pg_reg_list(void *impl, cy_registration_cb cb, void *ctx, comity_error *err)
+{
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT " REG_COLS " FROM registrations ORDER BY received, party",
+                         NULL, &r, "listing registration requests", NULL, err);
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        cy_registration g;
+        memset(&g, 0, sizeof g);
+        copy_at(g.party, sizeof g.party, r, i, 0);
+        copy_at(g.vkey, sizeof g.vkey, r, i, 1);
+        copy_at(g.recipient, sizeof g.recipient, r, i, 2);
+        copy_at(g.note, sizeof g.note, r, i, 3);
+        copy_at(g.created, sizeof g.created, r, i, 4);
+        copy_at(g.signature, sizeof g.signature, r, i, 5);
+        g.received_us = i64_at(r, i, 6);
+        copy_at(g.address, sizeof g.address, r, i, 7);
+        if (cb(&g, ctx))
+            break;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static comity_err pg_reg_remove(void *impl, const char *party, const char *vkey,
+                                comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, party);
+    a_text(&a, vkey);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "DELETE FROM registrations WHERE party = $1 AND vkey = $2", &a,
+                         &r, "removing a registration request", NULL, err);
+    a_free(&a);
+    if (!rc && !changed(r))
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no registration request for %s", party);
+    PQclear(r);
+    return rc;
+}
+
 static const cy_store_ops PG_OPS = {
     .name = "postgres",
     .close = pg_close,
@@ -1692,6 +1784,9 @@ static const cy_store_ops PG_OPS = {
     .status_get = pg_status_get,
     .object_owner = pg_object_owner,
     .size_bytes = pg_size_bytes,
+    .reg_add = pg_reg_add,
+    .reg_list = pg_reg_list,
+    .reg_remove = pg_reg_remove,
 };
 
 /* ======================================================================== */
@@ -2423,6 +2518,25 @@ static comity_err pg_home_set(void *impl, const char *party, const char *origin,
     return COMITY_OK;
 }
 
+static comity_err pg_home_move(void *impl, const char *party, const char *from, const char *to,
+                               comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, to);
+    a_text(&a, party);
+    a_text(&a, from);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "UPDATE party_home SET origin = $1 WHERE party = $2"
+                               " AND origin = $3",
+                         &a, &r, "moving a party's home", NULL, err);
+    a_free(&a);
+    if (!rc && !changed(r))
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: %s is not homed at %s", party, from);
+    PQclear(r);
+    return rc;
+}
+
 /* The parties of one peer, in one result; cb runs with no connection
  * held. */
 static comity_err pg_home_list(void *impl, const char *origin, cy_name_cb cb, void *ctx,
@@ -2531,6 +2645,7 @@ static const cy_peer_ops PG_PEER_OPS = {
     .home_set = pg_home_set,
     .home_get = pg_home_get,
     .home_list = pg_home_list,
+    .home_move = pg_home_move,
     .records_last = pg_records_last,
     .fed_page = pg_fed_page,
 };

@@ -168,6 +168,11 @@ static const char *const MIGRATIONS[] = {
     " WHERE w.coll=objects.coll AND w.id=objects.id) WHERE rec IS NULL;"
     "DELETE FROM object_owner WHERE EXISTS(SELECT 1 FROM objects o"
     " WHERE o.coll=object_owner.coll AND o.id=object_owner.id AND o.rec IS NULL);",
+    /* 8 -> 9: registration requests awaiting the operator (node/enrol.c),
+     * kept across restarts */
+    "CREATE TABLE IF NOT EXISTS registrations(party TEXT PRIMARY KEY, vkey TEXT NOT NULL,"
+    " recipient TEXT NOT NULL, note TEXT NOT NULL, created TEXT NOT NULL,"
+    " signature TEXT NOT NULL, received INTEGER NOT NULL, address TEXT NOT NULL);",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -1725,6 +1730,87 @@ static comity_err sq_object_owner(void *impl, int64_t coll, const char *id,
     return frame_done(&f, rc);
 }
 
+/* ---- registration requests ---------------------------------------------------- */
+
+#define REG_COLS "party,vkey,recipient,note,created,signature,received,address"
+
+/* The count and the insert in one IMMEDIATE transaction: no other writer
+ * between them. */
+static comity_err sq_reg_add(void *impl, const cy_registration *g, size_t max,
+                             comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT INTO registrations(" REG_COLS ")"
+                                         " SELECT ?,?,?,?,?,?,?,?"
+                                         " WHERE (SELECT count(*) FROM registrations) < ?",
+                               false, err);
+    if (rc)
+        return rc;
+    const char *t[] = {g->party, g->vkey, g->recipient, g->note, g->created, g->signature};
+    for (int i = 0; i < 6; i++)
+        sqlite3_bind_text(f.st, i + 1, t[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 7, g->received_us);
+    sqlite3_bind_text(f.st, 8, g->address, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 9, max > INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+    if ((rc = exec(f.c->db, "BEGIN IMMEDIATE", err)))
+        return frame_done(&f, rc);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_CONSTRAINT)
+        rc = cy_fail(err, COMITY_ERR_EXISTS, "store: a registration request for %s is kept",
+                     g->party);
+    else if (s != SQLITE_DONE)
+        rc = dberr(err, f.c->db, "adding a registration request");
+    else if (sqlite3_changes(f.c->db) == 0)
+        rc = cy_fail(err, COMITY_ERR_TOOBIG, "store: %zu registration requests are kept", max);
+    sqlite3_reset(f.st);
+    if (!rc)
+        rc = exec(f.c->db, "COMMIT", err);
+    if (rc)
+        exec(f.c->db, "ROLLBACK", NULL);
+    return frame_done(&f, rc);
+}
+
+static comity_err sq_reg_list(void *impl, cy_registration_cb cb, void *ctx, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " REG_COLS " FROM registrations"
+                                         " ORDER BY received, party", false, err);
+    if (rc)
+        return rc;
+    int s;
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
+        cy_registration g;
+        memset(&g, 0, sizeof g);
+        copy_text(g.party, sizeof g.party, f.st, 0);
+        copy_text(g.vkey, sizeof g.vkey, f.st, 1);
+        copy_text(g.recipient, sizeof g.recipient, f.st, 2);
+        copy_text(g.note, sizeof g.note, f.st, 3);
+        copy_text(g.created, sizeof g.created, f.st, 4);
+        copy_text(g.signature, sizeof g.signature, f.st, 5);
+        g.received_us = sqlite3_column_int64(f.st, 6);
+        copy_text(g.address, sizeof g.address, f.st, 7);
+        if (cb(&g, ctx))
+            break;
+    }
+    return frame_done(&f, frame_check(&f, s, "listing registration requests", err));
+}
+
+static comity_err sq_reg_remove(void *impl, const char *party, const char *vkey,
+                                comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "DELETE FROM registrations WHERE party=? AND vkey=?",
+                               false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, vkey, -1, SQLITE_STATIC);
+    rc = frame_check(&f, sqlite3_step(f.st), "removing a registration request", err);
+    if (!rc && sqlite3_changes(f.c->db) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no registration request for %s", party);
+    return frame_done(&f, rc);
+}
+
 static const cy_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1745,6 +1831,9 @@ static const cy_store_ops SQLITE_OPS = {
     .status_get = sq_status_get,
     .object_owner = sq_object_owner,
     .size_bytes = sq_size_bytes,
+    .reg_add = sq_reg_add,
+    .reg_list = sq_reg_list,
+    .reg_remove = sq_reg_remove,
 };
 
 /* The store's schema (sqlite/db.h): MIGRATIONS[k] takes it from version
@@ -2558,6 +2647,23 @@ static comity_err sq_home_set(void *impl, const char *party, const char *origin,
     return COMITY_OK;
 }
 
+static comity_err sq_home_move(void *impl, const char *party, const char *from, const char *to,
+                               comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "UPDATE party_home SET origin=? WHERE party=? AND "
+                                         "origin=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, from, -1, SQLITE_STATIC);
+    rc = frame_check(&f, sqlite3_step(f.st), "moving a party's home", err);
+    if (!rc && sqlite3_changes(f.c->db) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: %s is not homed at %s", party, from);
+    return frame_done(&f, rc);
+}
+
 static comity_err sq_home_list(void *impl, const char *origin, cy_name_cb cb, void *ctx,
                                comity_error *err)
 {
@@ -2670,6 +2776,7 @@ static const cy_peer_ops SQLITE_PEER_OPS = {
     .home_set = sq_home_set,
     .home_get = sq_home_get,
     .home_list = sq_home_list,
+    .home_move = sq_home_move,
     .records_last = sq_records_last,
     .fed_page = sq_fed_page,
 };

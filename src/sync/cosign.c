@@ -53,6 +53,7 @@ struct wpeer {
 struct cy_cosigner {
     comity_log *log;
     comity_store *store;
+    const char *dir; /* the node's directory: its peers' TLS pins (tlspin.c); may be NULL */
     CURL *curl;
     struct wpeer p[CY_PEERS_MAX];
     size_t n;
@@ -100,7 +101,7 @@ static comity_err http(cy_cosigner *c, const char *url, const char *body, size_t
     if (cc != CURLE_OK) {
         cy_buf_free(&bd->b);
         return cy_fail(err, bd->over ? COMITY_ERR_TOOBIG : COMITY_ERR_IO, "%s: %s", url,
-                       bd->over ? "answer too large" : curl_easy_strerror(cc));
+                       bd->over ? "answer too large" : cy_sync_curl_why(cc));
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, status);
     if (cy_buf_append(&bd->b, "", 1) == COMITY_OK) /* a NUL, not counted */
@@ -108,8 +109,8 @@ static comity_err http(cy_cosigner *c, const char *url, const char *body, size_t
     return COMITY_OK;
 }
 
-comity_err cy_cosigner_new(comity_store *st, comity_log *log, cy_cosigner **out,
-                           comity_error *err)
+comity_err cy_cosigner_new(comity_store *st, comity_log *log, const char *dir,
+                           cy_cosigner **out, comity_error *err)
 {
     *out = NULL;
     cy_cosigner *c = cy_calloc(1, sizeof *c);
@@ -117,6 +118,7 @@ comity_err cy_cosigner_new(comity_store *st, comity_log *log, cy_cosigner **out,
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     c->log = log;
     c->store = st;
+    c->dir = dir;
     c->curl = curl_easy_init();
     if (!c->curl) {
         cy_free(c);
@@ -290,6 +292,9 @@ size_t cy_cosigner_round(cy_cosigner *c, const atomic_bool *stop)
             continue;
         comity_error e = {0};
         bool got = false;
+        char pin[CY_TLS_PIN_BUF];
+        (void)cy_sync_pin_get(c->dir, w->origin, pin);
+        cy_sync_curl_tls(c->curl, pin);
         comity_err rc = witness_key(c, w, &e);
         if (!rc)
             rc = ask(c, w, &got, &e);

@@ -260,14 +260,24 @@ static int list_one(const cy_peer *p, void *ctx)
 
 comity_err cy_sync_peer_list(comity_store *st, char **out, comity_error *err)
 {
+    return cy_sync_peer_list_dir(st, NULL, out, err);
+}
+
+comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
+                                 comity_error *err)
+{
     struct listing l = {json_array(), err};
     if (!l.a)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     comity_err rc = cy_store_peer_list(st, list_one, &l, err);
     for (size_t i = 0; !rc && i < json_array_size(l.a); i++) {
         json_t *o = json_array_get(l.a, i);
-        rc = cy_store_home_list(st, json_string_value(json_object_get(o, "origin")), list_home,
-                                json_object_get(o, "parties"), err);
+        const char *origin = json_string_value(json_object_get(o, "origin"));
+        rc = cy_store_home_list(st, origin, list_home, json_object_get(o, "parties"), err);
+        char pin[CY_TLS_PIN_BUF];
+        if (dir)
+            json_object_set_new(o, "tls_pin",
+                                json_string(cy_sync_pin_get(dir, origin, pin) ? pin : ""));
     }
     if (!rc) {
         char *s = json_dumps(l.a, JSON_INDENT(2));

@@ -198,7 +198,7 @@ static comity_err http(struct worker *w, const char *method, const char *url, co
         if (bd->over)
             return cy_fail(err, COMITY_ERR_TOOBIG, "%s: the answer is larger than %zu bytes",
                            url, cap);
-        return cy_fail(err, COMITY_ERR_IO, "%s: %s", url, curl_easy_strerror(cc));
+        return cy_fail(err, COMITY_ERR_IO, "%s: %s", url, cy_sync_curl_why(cc));
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     /* a NUL after the answer (not counted), for messages that quote it */
@@ -475,10 +475,15 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     const char *note = NULL;
     size_t note_len = 0;
     struct cons_ctx cc = {w, p->url};
-    cy_origin_view ov = {vk, p->checkpoint, strlen(p->checkpoint)};
+    /* a log succession followed here caps what is taken of this log (succession.c) */
+    comity_succession *succ = NULL;
+    if (s->o.dir)
+        (void)cy_succession_find(s->o.dir, p->vkey, &succ);
+    cy_origin_view ov = {vk, p->checkpoint, strlen(p->checkpoint), succ};
     if (!rc)
         rc = cy_sync_verify_page(&pg, &ov, p->cursor, fetch_consistency, &cc, &note, &note_len,
                                  err);
+    comity_succession_free(succ);
     if (rc == COMITY_ERR_CONFLICT && pg.n > 0 && p->checkpoint[0])
         catch_split_view(w, p, vk, &pg, err);
     if (!rc && note_len >= CY_PEER_CKPT_MAX)
@@ -777,6 +782,9 @@ static void *worker_main(void *arg)
         bool idle = false, unwitnessed = false;
         comity_err rc = e.code ? e.code
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
+        char pin[CY_TLS_PIN_BUF]; /* the peer's TLS key pin, read again each pull (tlspin.c) */
+        (void)cy_sync_pin_get(s->o.dir, p.origin, pin);
+        cy_sync_curl_tls(w->curl, pin);
         if (!rc && s->o.dir)
             rc = cy_witness_policy_load(s->o.dir, &wpol, &e);
         if (!rc && s->o.dir)
@@ -916,6 +924,7 @@ static size_t discard(char *p, size_t sz, size_t n, void *ctx)
 
 struct hint_ctx {
     CURL *c;
+    const char *dir;
     const char *origin;
     uint64_t size;
 };
@@ -926,6 +935,9 @@ static int hint_one(const cy_peer *p, void *ctx)
     char url[CY_PEER_URL_MAX + 256];
     snprintf(url, sizeof url, "%s/federation/hint?origin=%s&size=%llu", p->url, h->origin,
              (unsigned long long)h->size);
+    char pin[CY_TLS_PIN_BUF];
+    (void)cy_sync_pin_get(h->dir, p->origin, pin);
+    cy_sync_curl_tls(h->c, pin);
     curl_easy_setopt(h->c, CURLOPT_URL, url);
     (void)curl_easy_perform(h->c); /* a hint lost is a pull a poll later */
     return 0;
@@ -942,7 +954,7 @@ static void *hinter_main(void *arg)
     bool first = true;
     cy_cosigner *cs = NULL;
     int64_t next_round = 0;
-    (void)cy_cosigner_new(s->o.store, s->o.log, &cs, NULL);
+    (void)cy_cosigner_new(s->o.store, s->o.log, s->o.dir, &cs, NULL);
     if (c) {
         curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -971,7 +983,7 @@ static void *hinter_main(void *arg)
             continue;
         }
         last = size;
-        struct hint_ctx h = {c, s->origin, size};
+        struct hint_ctx h = {c, s->o.dir, s->origin, size};
         (void)cy_store_peer_list(s->o.store, hint_one, &h, NULL);
     }
     if (c)

@@ -17,6 +17,8 @@
  *   waiting.c  records whose refs are not here yet, kept until they are
  *   witnessed.c  the puller's witness policy (DIR/witness.policy) and the
  *              bound on a record's `created` by the time witnesses saw it
+ *   succession.c  following a log succession: the new log pinned, the
+ *              state's parties moved to it, the old log capped at the cut
  *
  * The constants below are the contract between an origin
  * (src/node/federation.c) and its pullers.
@@ -82,6 +84,9 @@ typedef struct cy_origin_view {
     const comity_vkey *log;   /* the origin's pinned log key */
     const char *last_note;    /* the last checkpoint accepted ("" or NULL: none) */
     size_t last_note_len;
+    const comity_succession *succession; /* a log succession of this log key that the
+                                          * node follows (NULL: none): every page's
+                                          * checkpoint is judged by it */
 } cy_origin_view;
 
 /* Fetches the consistency proof between two sizes (the puller's HTTP);
@@ -119,9 +124,34 @@ comity_err cy_sync_peer_add(comity_store *st, const char *self, const char *url,
  * unknown here: lag is what the last checkpoint accepted says).  OUT
  * *json: cy_free. */
 comity_err cy_sync_peer_list(comity_store *st, char **json, comity_error *err);
+/* The same, each peer with its TLS pin (`tls_pin`, "" when none) from
+ * DIR/peers.pins.  OUT *json: cy_free. */
+comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **json,
+                                 comity_error *err);
 /* Forgets a peer: no more pulls from it, its login refused (its parties
  * stay known, their records valid).  NOTFOUND when unknown. */
 comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_error *err);
+
+/* ---- tlspin.c ------------------------------------------------------------ */
+
+#define CY_TLS_PIN_BUF 64 /* "sha256//" + 44 base64 digits + NUL */
+
+/* A TLS key pin as given to `peer add --tls-pin`: "sha256//" (or
+ * "sha256/") and the base64 of a SHA-256; OUT out = the canonical
+ * "sha256//BASE64".  False (USAGE in err) for anything else. */
+bool cy_tls_pin_parse(const char *in, char out[CY_TLS_PIN_BUF], comity_error *err);
+/* Keeps `pin` for the peer `origin` in DIR/peers.pins (replacing its
+ * pin); `pin` NULL removes it.  Durable on return. */
+comity_err cy_sync_pin_set(const char *dir, const char *origin, const char *pin,
+                           comity_error *err);
+/* The pin kept for `origin` (true), or "" (false: none, or no dir). */
+bool cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BUF]);
+/* Sets a libcurl handle (a CURL *) to check the peer's TLS key against
+ * `pin` alone, or, with `pin` NULL or "", to the system's trust store. */
+void cy_sync_curl_tls(void *curl, const char *pin);
+/* A libcurl error (a CURLcode) as a peer's error says it: a pin that does
+ * not match and an untrusted certificate are named. */
+const char *cy_sync_curl_why(int curl_code);
 
 /* ---- roster.c ------------------------------------------------------------ */
 
@@ -215,8 +245,10 @@ comity_err cy_equiv_list(const char *dir, char **json, comity_error *err);
 typedef struct cy_cosigner cy_cosigner;
 
 /* A cosigner of `log`'s checkpoints by the witnesses of the peers in
- * `st` (both borrowed).  OUT *out: cy_cosigner_free. */
-comity_err cy_cosigner_new(comity_store *st, comity_log *log, cy_cosigner **out,
+ * `st` (both borrowed; `dir`, borrowed too and may be NULL, holds the
+ * peers' TLS pins).  OUT *out: cy_cosigner_free. */
+comity_err cy_cosigner_new(comity_store *st, comity_log *log, const char *dir,
+                           cy_cosigner **out,
                            comity_error *err);
 /* One round: each peer whose witness has not cosigned the log's latest
  * checkpoint (and is not in back-off) is asked to; the cosignatures that
@@ -242,6 +274,11 @@ comity_err cy_witness_policy_load(const char *dir, comity_policy **p, comity_err
  * replace); len 0 removes the file. */
 comity_err cy_witness_policy_set(const char *dir, const char *text, size_t len,
                                  comity_error *err);
+/* The text of DIR/witness.policy, checked by the policy parser, for
+ * clients that check receipts themselves (GET /v1/node's witness_policy).
+ * OUT *text: NULL when there is no policy, else a NUL-terminated copy the
+ * caller frees with comity_free.  INVALID / TOOBIG naming the file. */
+comity_err cy_witness_policy_text(const char *dir, char **text, comity_error *err);
 /* Checks a page's checkpoint against the policy's witness quorum.  OUT
  * *witnessed_ms: the latest time (ms) a policy witness cosigned it.
  * COMITY_ERR_VERIFY when the quorum is not met (yet), naming the origin. */
@@ -275,6 +312,21 @@ comity_err cy_waiting_each(const char *dir, const char *origin,
                            int (*fn)(void *ctx, const char *path, const char *env, size_t len,
                                      int64_t waited_ms),
                            void *ctx, size_t *count, comity_error *err);
+
+/* ---- succession.c ------------------------------------------------------------ */
+
+/* Follows a log succession record (the steps atop succession.c): checks
+ * it (signature under a key of its state the roster of `dir` admits; the
+ * old log key a pinned peer's; what this node accepted of it not refused
+ * by the rule: CONFLICT), keeps it in DIR/successions/, pins the new log,
+ * moves the state's parties homed at the old log to it, and unpins the old
+ * peer when nobody is homed there any more.  OUT *report: JSON (cy_free). */
+comity_err cy_succession_follow(comity_store *st, const char *dir, const char *self,
+                                const char *env, size_t len, char **report, comity_error *err);
+/* The succession DIR follows whose old log key is `log_vkey` (*out NULL:
+ * none).  OUT *out: comity_succession_free.  IO when the directory cannot
+ * be read. */
+comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out);
 
 /* ---- puller.c ------------------------------------------------------------ */
 

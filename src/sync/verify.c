@@ -53,6 +53,26 @@ static comity_err consistent(const cy_origin_view *o, const comity_checkpoint *c
     return COMITY_OK;
 }
 
+/* A log succession the node follows caps what it takes of the old log
+ * (src/record/succession.c has the rule): the page's checkpoint must be
+ * the cut or below it and lead to it (the proof fetched from the origin). */
+static comity_err succession_cut(const comity_succession *s, const comity_checkpoint *cp,
+                                 cy_consistency_fn fn, void *ctx, comity_error *err)
+{
+    uint8_t *h = NULL;
+    size_t n = 0;
+    uint64_t cut = comity_succession_size(s);
+    const char *status = NULL;
+    if (cp->size < cut && fn(ctx, cp->size, cut, &h, &n, err) != COMITY_OK)
+        return cy_wrap(err, "consistency proof %llu -> %llu (the succession's checkpoint)",
+                       (unsigned long long)cp->size, (unsigned long long)cut);
+    static const uint8_t none[1];
+    comity_err rc = comity_succession_judge(s, cp, cp->size < cut ? (h ? h : none) : NULL, n,
+                                            &status, err);
+    cy_free(h);
+    return rc;
+}
+
 comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
                                cy_consistency_fn fn, void *ctx, const char **note,
                                size_t *note_len, comity_error *err)
@@ -94,7 +114,8 @@ comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, 
                 cy_wrap(err, "record %s: the receipt's checkpoint", it->record_id);
                 break;
             }
-            if ((rc = consistent(o, &cp, fn, ctx, err)))
+            if ((rc = consistent(o, &cp, fn, ctx, err)) ||
+                (o->succession && (rc = succession_cut(o->succession, &cp, fn, ctx, err))))
                 break;
         } else if (p->note_len != first_len || memcmp(p->note, first, first_len) != 0) {
             rc = cy_fail(err, COMITY_ERR_INVALID,

@@ -44,6 +44,29 @@ comity_err cy_witness_policy_load(const char *dir, comity_policy **p, comity_err
     return rc;
 }
 
+comity_err cy_witness_policy_text(const char *dir, char **text, comity_error *err)
+{
+    *text = NULL;
+    char path[4096];
+    policy_path(dir, path, sizeof path);
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return COMITY_OK; /* no policy */
+    char *t = NULL;
+    size_t len = 0;
+    comity_policy *p = NULL;
+    comity_err rc = comity_read_file(path, COMITY_POLICY_MAX, &t, &len, err);
+    if (!rc && (rc = comity_policy_parse(t, len, &p, err)))
+        cy_fail(err, rc, "%s: %s", path, err ? err->msg : "");
+    comity_policy_free(p);
+    if (rc) {
+        comity_free(t);
+        return rc;
+    }
+    *text = t;
+    return COMITY_OK;
+}
+
 comity_err cy_witness_policy_set(const char *dir, const char *text, size_t len,
                                  comity_error *err)
 {

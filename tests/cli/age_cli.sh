@@ -20,7 +20,7 @@ R1=$(age-keygen -y k1.txt)
 echo "hello" > p
 
 "$COMITY_BIN" seal --help | grep -q "usage: comity seal" || fail "seal --help"
-"$COMITY_BIN" help open | grep -q "usage: comity open" || fail "help open"
+grep -q "usage: comity open" <<<"$("$COMITY_BIN" help open)" || fail "help open"
 
 # seal usage errors
 status 2 "no recipient" "$COMITY_BIN" seal -o c.age p

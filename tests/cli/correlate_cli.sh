@@ -89,6 +89,10 @@ check "anonymous: a green holder is unknown (404)" 404 "$st"
 st=$(req GET "/v1/framework/correlation?holder=$N3")
 check "anonymous: the clear holder answers" 200 "$st"
 grep -q "$N1\|$N2" "$T/body" && bad "anonymous learned of green holders: $(cat "$T/body")" || ok "... naming no green holder"
+st=$(req POST "/v1/framework/correlation/lookup" -H 'Content-Type: application/json' \
+  -d '{"values":[{"type":"domain-name","value":"c2.evil.example"}]}')
+check "anonymous lookup: 401 (a body without credentials, unread)" 401 "$st"
+grep -q "$N3\|$N1" "$T/body" && bad "the anonymous lookup answered: $(cat "$T/body")" || ok "... answering no holder"
 st=$(req GET "/v1/framework/correlation?holder=$N4" -H "Authorization: Token $OPTOKEN")
 check "the sealed record, asked by the operator: unknown (404)" 404 "$st"
 st=$(req GET "/v1/framework/correlation?holder=notification--00000000-0000-4000-8000-000000000000" -H "Authorization: Token $OPTOKEN")

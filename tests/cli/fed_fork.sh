@@ -26,42 +26,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
-PIDS=()
-cleanup_all() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup_all EXIT
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
-keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; "$C" key show "$2" >"$2.pub"; }
-kv() { cut -d' ' -f1 "$1.pub"; }
-kr() { cut -d' ' -f2 "$1.pub"; }
-start() { # start NAME DIR
-  local n=$1 p
-  p=$(eval echo "\$P_$n")
-  "$C" serve "$T/$2" --listen "127.0.0.1:$p" --insecure-http >"$T/$2.out" 2>"$T/$2.err" &
-  eval "PID_$n=$!"
-  PIDS+=("$!")
-  for _ in $(seq 100); do
-    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "node $n did not start"; cat "$T/$2.err"; exit 1
-}
-stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
-until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done; return 1; }
 
-for n in A B C D; do
-  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
-  eval "P_$n=$(port)"
-done
-VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init); VK_C=$(vkey_of C.init)
-U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"; U_C="http://127.0.0.1:$P_C"
-keyfile pk.mofa pk.key; keyfile fr.anssi fr.key; keyfile in.mea in.key; keyfile un.unoda un.key
-tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
-T_PK=$(tok A pk.mofa pk.key); T_FR=$(tok A fr.anssi fr.key); tok B in.mea in.key >/dev/null
-tok C un.unoda un.key >/dev/null
+nodes_init A B C D
+party_key pk.mofa pk.key; party_key fr.anssi fr.key; party_key in.mea in.key; party_key un.unoda un.key
+T_PK=$(party_token A pk.mofa pk.key); T_FR=$(party_token A fr.anssi fr.key); party_token B in.mea in.key >/dev/null
+party_token C un.unoda un.key >/dev/null
 "$C" peer add "$T/D" "$U_A" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" \
   --party "$(kv fr.key),$(kr fr.key)" >/dev/null
 "$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" >/dev/null
@@ -71,7 +40,6 @@ tok C un.unoda un.key >/dev/null
 "$C" peer add "$T/C" "$U_A" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" \
   --party "$(kv fr.key),$(kr fr.key)" >/dev/null
 "$C" peer add "$T/C" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" >/dev/null
-U_D="http://127.0.0.1:$P_D"
 "$C" peer add "$T/A" "$U_D" --log-vkey "$(vkey_of D.init)" >/dev/null
 cp -a "$T/A" "$T/A2" # the fork: the same key, another history from here
 
@@ -83,21 +51,21 @@ post() { "$C" record post --url "$U_A" --token "$1" "$2" >/dev/null; }
 note pk.key "one" a1.json; note fr.key "two" a2.json
 note pk.key "other one" f1.json; note pk.key "other two" f2.json; note pk.key "other three" f3.json
 
-start A A
+node_start A A
 post "$T_PK" a1.json && post "$T_FR" a2.json || bad "posts on A"
 # B starts once A's checkpoint covers both: its first page holds them both
 size_a() { [ "$(curl -s --noproxy '*' "$U_A/log/checkpoint" | sed -n 2p)" = 2 ]; }
 until_ok 20 size_a || bad "A's checkpoint never reached 2"
-start B B
+node_start B B
 size_b() { "$C" peer list "$T/B" | python3 -c 'import json,sys; p=[x for x in json.load(sys.stdin) if x["origin"]=="comity.a.test"][0]; sys.exit(0 if p.get("checkpoint_size")==2 and p["cursor"]==1 else 1)'; }
 until_ok 40 size_b && ok "B holds A's checkpoint of size 2, its cursor at 1 (fr.anssi unknown to B)" ||
   bad "B: $("$C" peer list "$T/B")"
-start D D
+node_start D D
 size_d() { [ "$("$C" peer list "$T/D" | jq -r '.[0].checkpoint_size')" = 2 ]; }
 until_ok 40 size_d && ok "D holds A's checkpoint of size 2" || bad "D: $("$C" peer list "$T/D")"
-stop D
-stop A
-start A A2 # the fork, on A's port
+node_stop D
+node_stop A
+node_start A A2 # the fork, on A's port
 post "$T_PK" f1.json && post "$T_PK" f2.json || bad "posts on A2"
 kept() { ls "$T/$1"/equivocations/*.note >/dev/null 2>&1; }
 until_ok 60 kept B && ok "B caught the split view and kept an equivocation" ||
@@ -133,7 +101,7 @@ for f in sys.argv[3:]:
 sys.exit(1)
 PY
 }
-start D D
+node_start D D
 kept_23() { sizes 2 3 "$T"/$1/equivocations/*.note >/dev/null 2>&1; }
 until_ok 60 kept_23 D && ok "D met size 3 after 2 not extending it, proved it and kept it" ||
   bad "no 2-3 equivocation on D: $("$C" peer list "$T/D")"
@@ -150,10 +118,10 @@ open(sys.argv[2], "w").write("\n".join(lines))
 PY
 rc=0; "$C" peer equivocation eq3.bad --log-vkey "$VK_A" 2>eq3.err || rc=$?
 [ "$rc" -ne 0 ] && ok "a hash line altered: refused ($(head -c 70 eq3.err))" || bad "altered 2-3 proof passed"
-stop D
+node_stop D
 # C never saw A's side: it learns of the split view from B (B's
 # equivocation, and by itself from B's checkpoint of A, by gossip)
-start C C
+node_start C C
 until_ok 60 kept_23 C && ok "C proved the split from B's gossiped checkpoint (sizes 2 and 3)" ||
   bad "no 2-3 equivocation on C: $(ls "$T"/C/equivocations/ 2>&1)"
 checkpoints() { curl -s --noproxy '*' "$U_B/federation/checkpoints"; }
@@ -168,5 +136,5 @@ hint() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -X "$1" "$U_B/fede
 check "a hint for an origin B pulls: 202" 202 "$(hint POST comity.a.test)"
 check "a hint for an origin B does not pull: 404" 404 "$(hint POST comity.x.test)"
 check "a hint is posted: GET 405" 405 "$(hint GET comity.a.test)"
-stop A; stop B; stop C
+node_stop A; node_stop B; node_stop C
 finish

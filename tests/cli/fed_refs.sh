@@ -15,43 +15,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
-PIDS=()
-cleanup_all() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup_all EXIT
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
-optok() { sed -n 's/^operator token (shown once, keep it safe): //p' "$1"; }
-keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; }
-kv() { "$C" key show "$1" | cut -d' ' -f1; }
-kr() { "$C" key show "$1" | cut -d' ' -f2; }
-start() {
-  local n=$1 p
-  p=$(eval echo "\$P_$n")
-  "$C" serve "$T/$n" --listen "127.0.0.1:$p" --insecure-http >"$T/$n.out" 2>"$T/$n.err" &
-  eval "PID_$n=$!"
-  PIDS+=("$!")
-  for _ in $(seq 100); do
-    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "node $n did not start"; cat "$T/$n.err"; exit 1
-}
-stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
-until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
-
-for n in A B C; do
-  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
-  eval "P_$n=$(port)"
-done
-VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init); VK_C=$(vkey_of C.init)
-U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"; U_C="http://127.0.0.1:$P_C"
-keyfile pk.mofa pk.key; keyfile in.mea in.key; keyfile un.unoda un.key
-tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
-T_PK=$(tok A pk.mofa pk.key); T_IN=$(tok B in.mea in.key); tok C un.unoda un.key >/dev/null
+nodes_init A B C
+party_key pk.mofa pk.key; party_key in.mea in.key; party_key un.unoda un.key
+T_PK=$(party_token A pk.mofa pk.key); T_IN=$(party_token B in.mea in.key); party_token C un.unoda un.key >/dev/null
 PA="$(kv pk.key),$(kr pk.key)"; PB="$(kv in.key),$(kr in.key)"; PC="$(kv un.key),$(kr un.key)"
 "$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$PB" >/dev/null
 "$C" peer add "$T/A" "$U_C" --log-vkey "$VK_C" --party "$PC" >/dev/null
@@ -61,7 +28,7 @@ PA="$(kv pk.key),$(kr pk.key)"; PB="$(kv in.key),$(kr in.key)"; PC="$(kv un.key)
 # C knows pk.mofa's key (to check the notification later) but pins A later
 for n in A B C; do printf 'url = %s\ntoken = %s\n' "$(eval echo "\$U_$n")" "$(optok $n.init)" >op-$n.conf; done
 
-start A; start B
+node_start A; node_start B
 echo '{"severity":3,"sector":"energy","summary":"scanning from 203.0.113.7"}' |
   "$C" record sign --key pk.key --type notification --tlp green --to in.mea --to un.unoda >n1.json
 "$C" record post --url "$U_A" --token "$T_PK" n1.json >n1.post || bad "post the notification"
@@ -71,7 +38,7 @@ until_ok 40 seen B "$N1" && ok "the notification reached B" || bad "B never got 
 ACK=$("$C" ack "$N1" --url "$U_B" --token "$T_IN" --key in.key | cut -d" " -f1)
 case "$ACK" in ack--*) ok "in.mea acknowledged on B";; *) bad "ack: $ACK";; esac
 
-start C
+node_start C
 waiting() { [ "$(ls "$T/C/waiting"/*.env 2>/dev/null | wc -l)" = "$1" ]; }
 until_ok 40 waiting 1 && ok "C pulled the acknowledgement first: it waits for its notification" ||
   bad "nothing waits on C: $("$C" peer list "$T/C" | jq -c '.[] | {origin, cursor, error}')"
@@ -86,7 +53,7 @@ status() { "$C" timeline --json --config "op-$1.conf" |
   jq -c --arg id "$N1" '[.[] | select(.id == $id) | .status | del(.now)]'; }
 check "C shows the notification as B does, byte for byte" "$(status B)" "$(status C)"
 status C | grep -q "acknowledged" && ok "  ... acknowledged: $(status C | cut -c1-80)" || bad "  C: $(status C)"
-stop A; stop B; stop C
+node_stop A; node_stop B; node_stop C
 rc=0; "$C" log audit "$T/C/log" --vkey "$VK_C" >/dev/null 2>&1 || rc=$?
 check "C's log audits" 0 "$rc"
 finish

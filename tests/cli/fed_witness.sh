@@ -16,44 +16,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
-PIDS=()
-cleanup_all() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup_all EXIT
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
-wkey_of() { sed -n 's/^witness key (cosigns peers. logs): //p' "$1"; }
-keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; }
-kv() { "$C" key show "$1" | cut -d' ' -f1; }
-kr() { "$C" key show "$1" | cut -d' ' -f2; }
-start() {
-  local n=$1 p
-  p=$(eval echo "\$P_$n")
-  "$C" serve "$T/$n" --listen "127.0.0.1:$p" --insecure-http >"$T/$n.out" 2>"$T/$n.err" &
-  eval "PID_$n=$!"
-  PIDS+=("$!")
-  for _ in $(seq 100); do
-    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "node $n did not start"; cat "$T/$n.err"; exit 1
-}
-stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
-until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
-
-for n in A B C; do
-  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
-  eval "P_$n=$(port)"
-done
-VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init); VK_C=$(vkey_of C.init)
-WK_B=$(wkey_of B.init); WK_C=$(wkey_of C.init)
-U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"; U_C="http://127.0.0.1:$P_C"
-keyfile pk.mofa pk.key; keyfile in.mea in.key; keyfile un.unoda un.key
-tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
-T_PK=$(tok A pk.mofa pk.key); T_IN=$(tok B in.mea in.key); T_UN=$(tok C un.unoda un.key)
+nodes_init A B C
+party_key pk.mofa pk.key; party_key in.mea in.key; party_key un.unoda un.key
+T_PK=$(party_token A pk.mofa pk.key); T_IN=$(party_token B in.mea in.key); T_UN=$(party_token C un.unoda un.key)
 "$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" >/dev/null
 "$C" peer add "$T/A" "$U_C" --log-vkey "$VK_C" --party "$(kv un.key),$(kr un.key)" >/dev/null
 "$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" >/dev/null
@@ -72,9 +38,9 @@ printf 'witness b %s\n' "$WK_B" >bad.policy
 rc=0; "$C" peer witnesses "$T/B" bad.policy >/dev/null 2>bad.err || rc=$?
 check "peer witnesses: a policy without quorum refused" 2 "$rc"
 grep -q "quorum" bad.err && ok "  ... says why: $(head -c 80 bad.err)" || bad "  said $(cat bad.err)"
-"$C" help peer | grep -q "comity peer witnesses DIR" && ok "comity help peer: witnesses" || bad "help"
+grep -q "comity peer witnesses DIR" <<<"$("$C" help peer)" && ok "comity help peer: witnesses" || bad "help"
 
-start A; start B; start C
+node_start A; node_start B; node_start C
 got_on() { # got_on NODE TOKEN ID
   curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -H "Authorization: Token $2" \
     "$(eval echo "\$U_$1")/v1/records/$3" | grep -q 200

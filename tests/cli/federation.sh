@@ -15,48 +15,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
-PIDS=()
-cleanup_all() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup_all EXIT
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
-keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; }
-kv() { "$C" key show "$1" | cut -d' ' -f1; }
-kr() { "$C" key show "$1" | cut -d' ' -f2; }
-# start NAME: serves node NAME on its port; sets PID_NAME
-start() {
-  local n=$1 p
-  p=$(eval echo "\$P_$n")
-  "$C" serve "$T/$n" --listen "127.0.0.1:$p" --insecure-http >"$T/$n.out" 2>"$T/$n.err" &
-  eval "PID_$n=$!"
-  PIDS+=("$!")
-  for _ in $(seq 100); do
-    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "node $n did not start"; cat "$T/$n.err"; exit 1
-}
-stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
-# until SECONDS CMD...: retries CMD until it succeeds
-until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+nodes_init A B C
 
-for n in A B C; do
-  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
-  eval "P_$n=$(port)"
-done
-VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init); VK_C=$(vkey_of C.init)
-U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"; U_C="http://127.0.0.1:$P_C"
-
-keyfile pk.mofa pk.key; keyfile in.mea in.key; keyfile un.unoda un.key; keyfile fr.anssi fr.key
-tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
-T_PK=$(tok A pk.mofa pk.key)
-T_FR=$(tok A fr.anssi fr.key)
-T_IN=$(tok B in.mea in.key)
-T_UN=$(tok C un.unoda un.key)
+party_key pk.mofa pk.key; party_key in.mea in.key; party_key un.unoda un.key; party_key fr.anssi fr.key
+T_PK=$(party_token A pk.mofa pk.key)
+T_FR=$(party_token A fr.anssi fr.key)
+T_IN=$(party_token B in.mea in.key)
+T_UN=$(party_token C un.unoda un.key)
 "$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" >/dev/null &&
   ok "peer add A -> B" || bad "peer add A -> B"
 "$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" \
@@ -70,9 +36,9 @@ rc=0; "$C" peer add "$T/A" "$U_C" --log-vkey "$VK_C" --party "$(kv pk.key),$(kr 
 [ "$rc" -ne 0 ] && grep -q "registered on this node" pa.err && ok "peer add: a local party cannot be homed at a peer" || bad "local party homed elsewhere: rc $rc $(cat pa.err)"
 rc=0; "$C" peer add "$T/A" ftp://x --log-vkey "$VK_B" 2>/dev/null || rc=$?
 check "peer add: a bad URL refused" 2 "$rc"
-"$C" help peer | grep -q "comity peer add DIR URL --log-vkey" && ok "comity help peer" || bad "help peer"
+grep -q "comity peer add DIR URL --log-vkey" <<<"$("$C" help peer)" && ok "comity help peer" || bad "help peer"
 
-start A; start B; start C
+node_start A; node_start B; node_start C
 "$C" key show in.key >keys.txt; "$C" key show pk.key >>keys.txt; "$C" key show un.key >>keys.txt
 
 # ---- a record from A to in.mea (home B) reaches B --------------------------
@@ -137,21 +103,20 @@ grep -q "rule origin" w.err && ok "  ... rule origin, 403" || bad "wrong-node po
 # relay to D swaps a digit of a receipt's proof; the relay to E passes
 # A's genuine pages, but E has pk.mofa homed at another peer (C), so every
 # record of pk.mofa comes from the wrong origin.
-P_FD=$(port); P_FE=$(port)
+P_FD=$(free_port); P_FE=$(free_port)
+nodes_init D E
 for n in D E; do
-  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
-  eval "P_$n=$(port)"
-  "$C" peer add "$T/A" "http://127.0.0.1:$(eval echo "\$P_$n")" --log-vkey "$(vkey_of $n.init)" >/dev/null
+  "$C" peer add "$T/A" "$(eval echo "\$U_$n")" --log-vkey "$(eval echo "\$VK_$n")" >/dev/null
 done
 "$C" peer add "$T/D" "http://127.0.0.1:$P_FD" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" >/dev/null
 "$C" peer add "$T/E" "http://127.0.0.1:$P_FE" --log-vkey "$VK_A" >/dev/null
 "$C" peer add "$T/E" "$U_C" --log-vkey "$VK_C" --party "$(kv pk.key),$(kr pk.key)" >/dev/null
 python3 "$HERE/fed_fake_origin.py" "$P_FD" "$U_A" tamper 2>FD.log &
-PIDS+=("$!")
+NODE_PIDS+=("$!")
 python3 "$HERE/fed_fake_origin.py" "$P_FE" "$U_A" pass 2>FE.log &
-PIDS+=("$!")
+NODE_PIDS+=("$!")
 sleep 0.3
-start D; start E
+node_start D; node_start E
 peer_err() { "$C" peer list "$T/$1" | jq -r --arg o comity.a.test '.[] | select(.origin == $o) | .error'; }
 has_err() { peer_err "$1" | grep -q "$2"; }
 until_ok 30 has_err D "receipt" && ok "a tampered receipt is refused: $(peer_err D | cut -c1-90)" ||
@@ -160,25 +125,25 @@ until_ok 30 has_err E "origin" && ok "a record from the wrong origin is refused:
   bad "wrong origin not refused: $(peer_err E)"
 check "D took nothing from the tampered pages" 0 "$("$C" peer list "$T/D" | jq -r '.[0].pulled')"
 check "D's log is empty" 0 "$(curl -s --noproxy '*' "http://127.0.0.1:$P_D/v1/node" | jq -r .checkpoint | sed -n 2p)"
-stop D; stop E
+node_stop D; node_stop E
 
 # ---- restart mid-pull: no miss, no repeat ----------------------------------
-stop B
+node_stop B
 NB=20
 for i in $(seq 1 $NB); do
   echo "{\"severity\":1,\"sector\":\"energy\",\"summary\":\"burst $i\"}" |
     "$C" record sign --key pk.key --type notification --tlp green --to in.mea >b$i.json
   post "$T_PK" b$i.json >/dev/null || bad "post burst $i"
 done
-start B
+node_start B
 sleep 0.3
 kill -KILL "$PID_B"; wait "$PID_B" 2>/dev/null || true   # mid-pull, perhaps mid-page
-start B
+node_start B
 until_ok 30 bash -c "[ \"\$(curl -s --noproxy '*' -H 'Authorization: Token $T_IN' '$U_B/v1/records?limit=1000' | jq '.records | length')\" = $((NB + 2)) ]" &&
   ok "after a kill -9 mid-pull B holds all $((NB + 2)) of A's records it may see" || bad "B holds $(count_b), want $((NB + 2))"
 "$C" peer list "$T/B" >pl2.json
 check "B's cursor at A's log end" $((NB + 3)) "$(jq -r '.[0].cursor' pl2.json)"
-stop B
+node_stop B
 rc=0; "$C" log audit "$T/B/log" --vkey "$VK_B" >/dev/null 2>&1 || rc=$?
 check "B's log audits" 0 "$rc"
 # no repeat: B's log has exactly one entry per record it holds

@@ -3,7 +3,9 @@
 # way"): no two files of src/ call each other (scripts/check-circles), no
 # handler of src/node/ includes another, intake holds no HTTP, and the
 # public header hands out neither a node's log nor its store (a caller
-# could append entries with no record behind them).
+# could append entries with no record behind them), and every header's
+# include guard encloses the whole header (code after its #endif would be
+# declared twice when the header is included twice).
 set -u
 cd "${COMITY_SRC:?}" || exit 1
 fail=0
@@ -21,5 +23,12 @@ for h in records taxii tiles queries; do
   done
 done
 grep -q 'comity_node_stop\|cy_.*_handle' src/node/node.c && bad "node.c calls up into the server"
+for h in $(git ls-files 'include/*.h' 'src/*.h' 'cli/*.h' 'tests/*.h' 'fuzz/*.h' 2>/dev/null); do
+  awk -v f="$h" '
+    /^[ \t]*#[ \t]*if/ { depth++ }
+    /^[ \t]*#[ \t]*endif/ { if (--depth == 0) closed = NR; next }
+    closed && !/^[ \t]*$/ && !/^[ \t]*(\/\*|\*|\/\/)/ { print f ":" NR ": after the include guard closes at line " closed; bad = 1; exit }
+    END { exit bad }' "$h" || bad "$h: its include guard closes before its end"
+done
 [ $fail = 0 ] && echo "ok: layers"
 exit $fail

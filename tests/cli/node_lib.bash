@@ -82,3 +82,63 @@ req() {
 }
 hdr() { tr -d '\r' <"$T/hdr" | sed -n "s/^$1: //Ip" | head -1; }
 jbody() { jq -r "$1" "$T/body"; }
+
+# ---- several nodes at once: the federation tests (fed_*.sh, federation.sh) ---
+# Node NAME lives in $T/NAME, made by nodes_init with the origin
+# comity.NAME.test (lower case) and init's output in $T/NAME.init; it gets
+# a free loopback port P_NAME, its URL U_NAME, its log key VK_NAME and its
+# witness key WK_NAME.  node_start runs it (PID_NAME); every node started
+# so is killed when the test exits (cleanup, above).
+NODE_PIDS=()
+cleanup_nodes() {
+  local p
+  for p in "${NODE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  cleanup
+}
+trap cleanup_nodes EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }     # vkey_of INIT-OUTPUT
+wkey_of() { sed -n 's/^witness key (cosigns peers. logs): //p' "$1"; }
+optok() { sed -n 's/^operator token (shown once, keep it safe): //p' "$1"; }
+
+# nodes_init NAME...: creates each node (in $T, from $T) and sets its
+# P_, U_, VK_ and WK_ variables.
+nodes_init() {
+  local n
+  for n in "$@"; do
+    "$COMITY_BIN" init "$T/$n" --origin "comity.$(echo "$n" | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
+    eval "P_$n=$(free_port)"
+    eval "U_$n=http://127.0.0.1:\$P_$n"
+    eval "VK_$n=\$(vkey_of \"\$T/$n.init\")"
+    eval "WK_$n=\$(wkey_of \"\$T/$n.init\")"
+  done
+}
+
+# party_key PARTY FILE: a new key of PARTY in FILE, its public line in FILE.pub;
+# kv FILE, kr FILE: its verifying key and its age recipient.
+party_key() { "$COMITY_BIN" keygen --party "$1" --out "$2" >/dev/null 2>&1; "$COMITY_BIN" key show "$2" >"$2.pub"; }
+kv() { cut -d' ' -f1 "$1.pub"; }
+kr() { cut -d' ' -f2 "$1.pub"; }
+# party_token NODE PARTY FILE: registers PARTY (key FILE) on NODE; prints its token.
+party_token() {
+  "$COMITY_BIN" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" |
+    sed -n 's/^token (shown once): //p'
+}
+
+# node_start NAME [DIR]: serves $T/DIR (default NAME) on P_NAME; sets PID_NAME.
+node_start() {
+  local n=$1 d=${2:-$1} p
+  p=$(eval echo "\$P_$n")
+  "$COMITY_BIN" serve "$T/$d" --listen "127.0.0.1:$p" --insecure-http >"$T/$d.out" 2>"$T/$d.err" &
+  eval "PID_$n=$!"
+  NODE_PIDS+=("$!")
+  for _ in $(seq 100); do
+    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "node $n did not start"; cat "$T/$d.err"; exit 1
+}
+node_stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
+# until_ok SECONDS CMD...: retries CMD (every 0.1 s, SECONDS*10 times) until it succeeds
+until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }

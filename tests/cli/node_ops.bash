@@ -78,7 +78,8 @@ TA=$("$C" party add "$D" ops.mofa --vkey "$("$C" key show a.key | cut -d' ' -f1)
 N1=8 N2=24
 seq 1 $((N1 + N2)) | xargs -P 8 -I{} sh -c \
   "echo '{\"n\":{}}' | '$C' record sign --key a.key --type note --tlp clear >r{}.json"
-serve "$D" --insecure-http
+serve "$D" --insecure-http --metrics-listen 127.0.0.1:0
+MURL=$(sed -n 's|^metrics: \(http://127.0.0.1:[0-9]*\)/metrics (no token)$|\1|p' "$T/serve.out")
 post() { curl -s --noproxy '*' -o "$2" -w "%{http_code}" -H "Authorization: Token $TA" \
   --data-binary @"$1" "$URL/v1/records"; }
 for i in $(seq 1 $N1); do [ "$(post r$i.json a$i.json)" = 201 ] || bad "post $i"; done
@@ -130,7 +131,31 @@ awk '/^comity_intake_seconds_bucket/ { if ($2 < last) bad = 1; last = $2 } END {
   ok "/metrics: buckets cumulative" || bad "/metrics: buckets not cumulative"
 sb=$(mm comity_store_bytes)
 [ -n "$sb" ] && [ "$sb" -gt 0 ] && ok "/metrics: the store's size ($sb bytes)" || bad "/metrics: store bytes '$sb'"
+# --metrics-listen: the same text without a token on an address of its own,
+# and nothing else there; the node's listener keeps the operator's rule
+[ -n "$MURL" ] && ok "metrics listener announced ($MURL)" || bad "no metrics line: $(cat "$T/serve.out")"
+mreq() { curl -s -g --noproxy '*' -o "$T/body" -D "$T/hdr" -w '%{http_code}' "$@" || echo curl-failed; }
+check "metrics listener: anonymous 200" 200 "$(mreq "$MURL/metrics")"
+check "metrics listener: Prometheus's text format" "text/plain; version=0.0.4; charset=utf-8" \
+  "$(hdr Content-Type)"
+check "metrics listener: the same records stored" $((N1 + N2)) "$(m 'comity_records_total{outcome="stored"}')"
+check "metrics listener: the same counted answers" $((N1 + N2)) \
+  "$(mm 'comity_http_requests_total{route="/v1/records",status="201"}')"
+check "metrics listener: nothing else served (TAXII 404)" 404 "$(mreq "$MURL/taxii2/")"
+check "metrics listener: nothing else served (records 404)" 404 \
+  "$(mreq "$MURL/v1/records" -H "Authorization: Token $OPTOKEN")"
+check "metrics listener: no POST" 405 "$(mreq "$MURL/metrics" --data-binary x)"
+check "the node's listener: /metrics still needs the operator (401)" 401 "$(req GET /metrics)"
+check "the node's listener: /metrics still refuses a party (403)" 403 \
+  "$(req GET /metrics -H "Authorization: Token $TA")"
 stop_node && ok "clean stop" || bad "stop"
+if curl -s --noproxy '*' -o /dev/null --max-time 5 "$MURL/metrics"; then
+  bad "metrics listener still answers after the stop"
+else ok "metrics listener closed with the node"; fi
+rc=0; "$C" serve "$D" --insecure-http --listen 127.0.0.1:0 --metrics-listen localhost:x \
+  >/dev/null 2>bad.err || rc=$?
+check "a bad --metrics-listen stops the node at start (exit 2)" 2 "$rc"
+grep -q 'metrics-listen' bad.err && ok "it names --metrics-listen" || bad "said: $(cat bad.err)"
 
 # restore: refusals first
 mkdir -p "$T/partial" && cp -r "$T/bk/log" "$T/partial/"

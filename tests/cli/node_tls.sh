@@ -3,7 +3,10 @@
 # cy_tls_priorities), asked with gnutls-cli offering one kind of suite at a
 # time: TLS 1.3 and TLS 1.2 ECDHE with AES-GCM or ChaCha20-Poly1305 are
 # served; TLS 1.2 CBC suites, with an HMAC-SHA-256 or an HMAC-SHA-1, are
-# refused (TAXII 2.1 section 8.2.2).
+# refused (TAXII 2.1 section 8.2.2).  The node's order wins over the
+# client's (%SERVER_PRECEDENCE: a client preferring ChaCha20 or P-384 gets
+# AES-GCM and X25519), and TLS 1.3's finite-field groups are refused
+# (ECDHE only).
 source "$(dirname "$0")/node_lib.bash"
 if ! command -v gnutls-cli >/dev/null; then
   echo "gnutls-cli not installed (scripts/install-deps installs gnutls-bin)"; exit 77
@@ -35,6 +38,21 @@ check "TLS 1.2 AES-128-CBC with HMAC-SHA-256 refused" refused "$(offers "$V12:+A
 check "TLS 1.2 AES-256-CBC with HMAC-SHA-1 refused" refused "$(offers "$V12:+AES-256-CBC:+SHA1")"
 check "TLS 1.2 AES-128-CBC with HMAC-SHA-1 refused" refused "$(offers "$V12:+AES-128-CBC:+SHA1")"
 check "TLS 1.1 refused" refused "$(offers 'NORMAL:-VERS-ALL:+VERS-TLS1.1')"
+# the server's order counts: the client lists ChaCha20 (or P-384) first
+check "TLS 1.2: the node's cipher order wins" \
+  "(TLS1.2-X.509)-(ECDHE-X25519)-(ECDSA-SHA256)-(AES-256-GCM)" \
+  "$(offers "$V12:+CHACHA20-POLY1305:+AES-256-GCM:+AEAD")"
+check "TLS 1.3: the node's cipher order wins" \
+  "(TLS1.3-X.509)-(ECDHE-X25519)-(ECDSA-SECP256R1-SHA256)-(AES-128-GCM)" \
+  "$(offers 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-128-GCM')"
+check "TLS 1.3: the node's group order wins" \
+  "(TLS1.3-X.509)-(ECDHE-X25519)-(ECDSA-SECP256R1-SHA256)-(AES-256-GCM)" \
+  "$(offers 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-SECP384R1:+GROUP-X25519')"
+# ECDHE only: no finite-field group in TLS 1.3
+check "TLS 1.3 ffdhe2048 refused" refused \
+  "$(offers 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-FFDHE2048')"
+check "TLS 1.3 ffdhe4096 refused" refused \
+  "$(offers 'NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-FFDHE4096')"
 # the served page is the node's, over an AEAD suite
 printf 'GET /taxii2/ HTTP/1.0\r\nAccept: %s\r\n\r\n' "$TAXII" |
   timeout 20 gnutls-cli --insecure -p "$PORT" 127.0.0.1 >"$T/page" 2>&1 || true

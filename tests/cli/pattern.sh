@@ -50,5 +50,5 @@ set +e
 "$bin" pattern --bogus "[a:b=1]" > /dev/null 2>&1; [ $? -eq 2 ] || fail "bad option"
 "$bin" pattern -f "$tmp/p" "[a:b=1]" > /dev/null 2>&1; [ $? -eq 2 ] || fail "both"
 set -e
-"$bin" help pattern | grep -q "comity pattern \[--json\] PATTERN" || fail "help"
+grep -q "comity pattern \[--json\] PATTERN" <<<"$("$bin" help pattern)" || fail "help"
 echo ok

@@ -18,12 +18,24 @@ source "$(dirname "$0")/node_lib.bash"
 C=$COMITY_BIN
 CL="$COMITY_SRC/tests/pg/cluster"
 P="$T/primary" S="$T/standby"
-stop_clusters() { bash "$CL" stop "$S" >/dev/null 2>&1 || true; bash "$CL" stop "$P" >/dev/null 2>&1 || true; }
+stop_clusters() { # both at once
+  bash "$CL" stop "$S" >/dev/null 2>&1 & local sp=$!
+  bash "$CL" stop "$P" >/dev/null 2>&1 || true; wait "$sp" || true
+}
 trap 'cleanup_all' EXIT
 cleanup_all() {
+  [ -n "${SIGN_PID:-}" ] && kill "$SIGN_PID" 2>/dev/null || true
   if [ -n "$SERVE_PID" ]; then kill -9 "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""; fi
   stop_clusters; cleanup
 }
+# the party's key and its records need no server: signed while the two
+# clusters are made (initdb and pg_basebackup are most of this test's time)
+cd "$T"
+N=24
+"$C" keygen --party fo.mofa --out a.key >/dev/null 2>&1
+seq 1 $N | xargs -P 8 -I{} sh -c \
+  "echo '{\"n\":{}}' | '$C' record sign --key a.key --type note --tlp clear >r{}.json" &
+SIGN_PID=$!
 COMITY_PG_CONF="synchronous_standby_names = 'standby1'" bash "$CL" start "$P" >/dev/null
 if [ "$(cat "$P/uri")" = none ]; then
   if [ "${CI:-}" = true ]; then echo "FAIL no PostgreSQL (CI=true)"; exit 1; fi
@@ -42,15 +54,12 @@ schema=fo
 psql -q -X "$(cat "$P/uri")" -c "CREATE SCHEMA $schema"
 STORE="postgresql:///postgres?host=$PDIR,$SDIR&user=comity&target_session_attrs=read-write&options=-csearch_path%3D$schema"
 D="$T/node"
-cd "$T"
 "$C" init "$D" --origin fo.example/node --store "$STORE" >init.out
 LOGVK=$(sed -n 's/^node key (signs its log): //p' init.out)
-"$C" keygen --party fo.mofa --out a.key >/dev/null 2>&1
-TA=$("$C" party add "$D" fo.mofa --vkey "$("$C" key show a.key | cut -d' ' -f1)" \
-  --recipient "$("$C" key show a.key | cut -d' ' -f2)" | sed -n 's/^token (shown once): //p')
-N=24
-seq 1 $N | xargs -P 8 -I{} sh -c \
-  "echo '{\"n\":{}}' | '$C' record sign --key a.key --type note --tlp clear >r{}.json"
+read -r VK RCP < <("$C" key show a.key)
+TA=$("$C" party add "$D" fo.mofa --vkey "$VK" --recipient "$RCP" | sed -n 's/^token (shown once): //p')
+wait "$SIGN_PID" || { echo "signing the records failed"; exit 1; }
+SIGN_PID=
 serve "$D" --insecure-http
 echo "node serving ($SECONDS s)"
 # a client posts its share until each is acknowledged; an acknowledged

@@ -14,9 +14,10 @@
 # back-off); with a relay that accepts and never answers, intake still
 # answers and the node still stops.  `comity alerts`, and the Alerts screen
 # in Debian's chromium (web/test/alerts.mjs) when chromium and
-# web/node_modules are there.
-. "$(dirname "$0")/node_lib.bash"
-C=$COMITY_BIN
+# web/node_modules are there (the UI builds meanwhile, web_lib.bash).
+. "$(dirname "$0")/web_lib.bash"
+BROWSER=0 WEB_OPTIONAL=1
+if web_available; then BROWSER=1; web_build; fi
 SINK="$(cd "$(dirname "$0")/.." && pwd)/smtp_sink.py"
 D="$T/node"
 cd "$T"
@@ -173,16 +174,13 @@ SERVE_PID=""
 stop_sink
 
 # ---- DELETE, the CLI, the screen, and the inbox's pages over HTTP ----------------------
-WEB="$(cd "$(dirname "$0")/../../web" && pwd)"
-BROWSER=0
-if [ -x /usr/bin/chromium ] && [ -d "$WEB/node_modules/playwright-core" ] && command -v node >/dev/null &&
-   (cd "$WEB" && node build.mjs "$T/web" >/dev/null); then BROWSER=1; fi
+if [ "$BROWSER" = 1 ] && ! web_built; then BROWSER=0; fi
 if [ "$BROWSER" = 1 ]; then serve "$D" --insecure-http --web "$T/web"; else serve "$D" --insecure-http; fi
 check "the choice survives a restart" "cert-in@in.example" "$(req GET /v1/alerts "${AUTH_B[@]}" >/dev/null; jbody .email)"
 check "DELETE the choice" 200 "$(req DELETE /v1/alerts "${AUTH_B[@]}")"
 check "  gone" null "$(jbody .email)"
 check "  gone from alerts.json" null "$(jq -r '.parties["in.cert-in"]' "$D/alerts.json")"
-"$C" help alerts | grep -q "never what" && ok "comity help alerts" || bad "comity help alerts"
+grep -q "never what" <<<"$("$C" help alerts)" && ok "comity help alerts" || bad "comity help alerts"
 cl() { COMITY_URL=$URL COMITY_TOKEN=$TC "$C" alerts "$@"; }
 check "comity alerts: off" "alerts for fr.anssi: off" "$(cl show)"
 cl on duty@anssi.example --overdue >cli.out
@@ -195,10 +193,7 @@ rc=0; cl show --new 2>/dev/null || rc=$?
 check "comity alerts show --new: usage" 2 "$rc"
 check "comity alerts off" "alerts for fr.anssi: off" "$(cl off)"
 if [ "$BROWSER" = 1 ]; then
-  SHOTS="$(dirname "$COMITY_BIN")/web-screenshots"
-  mkdir -p "$SHOTS"
-  (cd "$WEB" && timeout 180 node test/alerts.mjs "$URL" "$T/b.key" "$SHOTS") | tee "$T/alerts.out"
-  [ "${PIPESTATUS[0]}" = 0 ] && ok "the alerts screen in chromium" || bad "the alerts screen in chromium (web/test/alerts.mjs)"
+  web_run alerts 180
 else
   echo "skip the alerts screen: no chromium or web/node_modules"
 fi

@@ -2,12 +2,19 @@
 # node_lib.bash, which it sources; not a test itself.  A browser test does
 #
 #   source "$(dirname "$0")/web_lib.bash"
-#   web_ready                 # skips (77) without chromium or web/node_modules
+#   web_ready                 # skips (77) without chromium or web/node_modules;
+#                             # starts chromium once in the background to see
+#                             # that it can run here
 #   web_build                 # builds web/ into $T/web in the background
 #   ... init_node, parties ...
-#   web_built                 # waits for the build; fails the test if it failed
+#   web_built                 # waits for both: fails the test if the build
+#                             # failed, skips (77) if chromium could not start
 #   serve "$D" --insecure-http --web "$T/web"
 #   web_run NAME SECS ARGS... # node web/test/NAME.mjs $URL $T $SHOTS ARGS...
+#
+# A test whose browser part is optional calls web_available instead of
+# web_ready (a status, no exit) and sets WEB_OPTIONAL=1: web_built then
+# returns 1 instead of skipping the whole test.
 #
 # Screenshots go to $BUILD/web-screenshots-NAME, apart from the other
 # browser tests', which ctest may run at once.
@@ -17,16 +24,18 @@ WEB=$SRC/web
 C=$COMITY_BIN
 BUILD=$(cd "$(dirname "$C")" && pwd)
 
-web_ready() {
+WEB_PROBE=""
+web_available() {
   if [ ! -x /usr/bin/chromium ] || [ ! -d "$WEB/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
-    echo "skip: chromium or web/node_modules missing (run scripts/install-deps)"; exit 77
+    echo "skip: chromium or web/node_modules missing (run scripts/install-deps)"; return 1
   fi
-  if ! timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$T/probe" --dump-dom about:blank >/dev/null 2>"$T/probe.err"; then
-    echo "skip: chromium cannot start here:"; tail -3 "$T/probe.err"; exit 77
-  fi
+  # the probe runs while the test builds the UI and sets its node up
+  timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$T/probe" --dump-dom about:blank >/dev/null 2>"$T/probe.err" &
+  WEB_PROBE=$!
 }
+web_ready() { web_available || exit 77; }
 
 WEB_BUILDING=""
 web_build() {
@@ -35,6 +44,12 @@ web_build() {
 }
 web_built() {
   wait "$WEB_BUILDING" || { cat "$T/web-build.out"; echo "FAIL web build"; exit 1; }
+  if [ -n "$WEB_PROBE" ] && ! wait "$WEB_PROBE"; then
+    echo "skip: chromium cannot start here:"; tail -3 "$T/probe.err"
+    [ -n "${WEB_OPTIONAL:-}" ] && return 1
+    exit 77
+  fi
+  WEB_PROBE=
 }
 
 # web_run NAME SECS ARGS...: runs web/test/NAME.mjs URL DIR SHOTS ARGS...

@@ -13,37 +13,24 @@
 # verify` and open with `comity record open`; a record the CLI sealed opens
 # in the browser.  web/test/ui.mjs also watches every request the browser
 # sends (no key material, no sealed plaintext), checks CSRF and logout, and
-# runs axe-core on each screen; screenshots go to BUILD/web-screenshots.
+# runs axe-core on each screen; screenshots go to BUILD/web-screenshots-ui.
 #
 # Skips (77) only when chromium cannot start or the npm packages are not
 # installed (scripts/install-deps installs both).
-source "$(dirname "$0")/node_lib.bash"
-SRC=${COMITY_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-WEB=$SRC/web
-BUILD=$(cd "$(dirname "$COMITY_BIN")" && pwd)
-SHOTS=$BUILD/web-screenshots
-
-if [ ! -x /usr/bin/chromium ] || [ ! -d "$WEB/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
-  echo "skip: chromium or web/node_modules missing (run scripts/install-deps)"; exit 77
-fi
-if ! timeout 120 /usr/bin/chromium --headless --no-sandbox --disable-gpu --no-first-run \
-      --disable-background-networking --disable-component-update --disable-sync \
-      --user-data-dir="$T/probe" --dump-dom about:blank >/dev/null 2>"$T/probe.err"; then
-  echo "skip: chromium cannot start here:"; tail -3 "$T/probe.err"; exit 77
-fi
-
-# the UI built from this source tree, beside the binary under test
-(cd "$WEB" && node build.mjs "$T/web") || { echo "FAIL web build"; exit 1; }
+source "$(dirname "$0")/web_lib.bash"
+web_ready
+web_build   # the UI from this source tree, built while the parties are made
 
 D=$T/node
 init_node "$D" web.test
 for p in pk.mofa in.mea fr.anssi; do
-  "$COMITY_BIN" keygen --party "$p" --out "$T/$p.key" >"$T/$p.pub" 2>/dev/null
+  "$C" keygen --party "$p" --out "$T/$p.key" >"$T/$p.pub" 2>/dev/null
   read -r vk rc <"$T/$p.pub"
   cat "$T/$p.pub" >>"$T/peers.keys"
-  "$COMITY_BIN" party add "$D" "$p" --vkey "$vk" --recipient "$rc" |
+  "$C" party add "$D" "$p" --vkey "$vk" --recipient "$rc" |
     sed -n 's/^token (shown once): //p' >"$T/$p.token"
 done
+web_built
 serve "$D" --insecure-http --web "$T/web"
 
 # static files: types, CSP, no traversal, API unchanged
@@ -91,60 +78,58 @@ cp "$T/body" "$T/case-types.json"
 
 # a record the CLI seals for pk.mofa, to be opened in pk.mofa's browser
 CLIMARK="cli-sealed-$RANDOM$RANDOM"
-"$COMITY_BIN" notify --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \
+"$C" notify --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \
   --keys "$T/peers.keys" --to pk.mofa --tlp amber --severity 3 --sector energy \
   --summary "$CLIMARK" >"$T/cli.out" 2>&1 || { cat "$T/cli.out"; bad "CLI notify"; }
 CLIID=$(awk '{print $1}' "$T/cli.out")
 # a contact in the directory, for the directory screen
-"$COMITY_BIN" directory set --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \
+"$C" directory set --url "$URL" --token "$(cat "$T/in.mea.token")" --key "$T/in.mea.key" \
   --kind diplomatic --org "Ministry of External Affairs" --channel email:cyber@mea.example \
   --tz Asia/Kolkata --lang en --lang hi >"$T/dir.out" 2>&1 || { cat "$T/dir.out"; bad "CLI directory set"; }
 
 # pk.mofa keeps its key file protected by a passphrase (as age -p -a does)
 PASS="correct horse $RANDOM$RANDOM"
 (cd "$WEB" && node test/protect-key.mjs "$T/pk.mofa.key" "$T/pk.mofa.key.age" "$PASS") || bad "protect-key"
-rm -rf "$SHOTS"; mkdir -p "$SHOTS"
-(cd "$WEB" && timeout 600 node test/ui.mjs "$URL" "$T" "$SHOTS" "$CLIID" "$CLIMARK" "$PASS") | tee "$T/ui.out"
-[ "${PIPESTATUS[0]}" = 0 ] || bad "browser test (web/test/ui.mjs)"
+web_run ui 600 "$CLIID" "$CLIMARK" "$PASS"
 
 # interop: what the browsers signed and sealed, checked by the CLI
 REQ=$(jq -r .request "$T/ids.json" 2>/dev/null || true)
 REPLY=$(jq -r .reply "$T/ids.json" 2>/dev/null || true)
 MARK=$(jq -r .mark "$T/ids.json" 2>/dev/null || true)
 if [ -n "$REQ" ] && [ "$REQ" != null ]; then
-  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$REQ" --out "$T/req.json"
-  "$COMITY_BIN" record verify --vkey "$T/peers.keys" "$T/req.json" >"$T/req.payload" &&
+  "$C" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$REQ" --out "$T/req.json"
+  "$C" record verify --vkey "$T/peers.keys" "$T/req.json" >"$T/req.payload" &&
     ok "browser request verifies with comity record verify" || bad "record verify"
   check "request is amber, body sealed" "amber false" "$(jq -r '"\(.tlp) \(has("body"))"' "$T/req.payload")"
-  "$COMITY_BIN" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/req.json" >"$T/req.body" &&
+  "$C" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/req.json" >"$T/req.body" &&
     ok "recipient opens it with comity record open" || bad "record open"
   check "opened body" "$MARK" "$(jq -r .asked "$T/req.body")"
-  if "$COMITY_BIN" record open --key "$T/fr.anssi.key" "$T/req.json" >/dev/null 2>&1; then
+  if "$C" record open --key "$T/fr.anssi.key" "$T/req.json" >/dev/null 2>&1; then
     bad "a third party opened it"; else ok "a third party's key cannot open it"; fi
-  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/pk.mofa.token")" "$REPLY" --out "$T/reply.json"
-  "$COMITY_BIN" record open --key "$T/pk.mofa.key" --vkey "$T/peers.keys" "$T/reply.json" >"$T/reply.body" &&
+  "$C" record get --url "$URL" --token "$(cat "$T/pk.mofa.token")" "$REPLY" --out "$T/reply.json"
+  "$C" record open --key "$T/pk.mofa.key" --vkey "$T/peers.keys" "$T/reply.json" >"$T/reply.body" &&
     ok "browser-sealed reply opens with the CLI" || bad "reply open"
   check "reply outcome" answered "$(jq -r .outcome "$T/reply.body")"
   check "third party cannot fetch it" 404 "$(req GET "/v1/records/$REQ" -H "Authorization: Token $(cat "$T/fr.anssi.token")")"
   # the notification the browser sent with STIX indicators from a file
   STIX=$(jq -r .stix "$T/ids.json"); IND=$(jq -r .indicator "$T/ids.json")
-  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$STIX" --out "$T/stix.json"
-  "$COMITY_BIN" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/stix.json" >"$T/stix.body" &&
+  "$C" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$STIX" --out "$T/stix.json"
+  "$C" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/stix.json" >"$T/stix.body" &&
     ok "browser notification with indicators opens with the CLI" || bad "stix open"
   check "its indicators are the bundle's, as --indicators attaches them" "bundle $IND" \
     "$(jq -r '"\(.indicators.type) \(.indicators.objects[0].id)"' "$T/stix.body")"
   # the consultation the browser opened, sealed to in and the author
   CONS=$(jq -r .consult "$T/ids.json")
-  "$COMITY_BIN" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$CONS" --out "$T/cons.json"
-  "$COMITY_BIN" record verify --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.payload" &&
+  "$C" record get --url "$URL" --token "$(cat "$T/in.mea.token")" "$CONS" --out "$T/cons.json"
+  "$C" record verify --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.payload" &&
     ok "browser consultation verifies with comity record verify" || bad "consult verify"
   check "consultation is amber, to in, about the request" "amber false in $REQ" \
     "$(jq -r '"\(.tlp) \(has("body")) \(.to | join(",")) \(.refs[0])"' "$T/cons.payload")"
-  "$COMITY_BIN" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.body" &&
+  "$C" record open --key "$T/in.mea.key" --vkey "$T/peers.keys" "$T/cons.json" >"$T/cons.body" &&
     ok "the requested party opens it with comity record open" || bad "consult open"
   check "its opened body holds the subject, summary and format sent" ok \
     "$(jq -e '.subject and .summary and .format == "video"' "$T/cons.body" >/dev/null && echo ok)"
-  if "$COMITY_BIN" record open --key "$T/fr.anssi.key" "$T/cons.json" >/dev/null 2>&1; then
+  if "$C" record open --key "$T/fr.anssi.key" "$T/cons.json" >/dev/null 2>&1; then
     bad "a third party opened the consultation"; else ok "a third party's key cannot open the consultation"; fi
   check "third party cannot fetch the case" 404 "$(req GET "/v1/framework/cases/$CONS" -H "Authorization: Token $(cat "$T/fr.anssi.token")")"
   check "the case is accepted (node)" accepted "$(req GET "/v1/framework/cases/$CONS" -H "Authorization: Token $(cat "$T/pk.mofa.token")" >/dev/null; jbody .state)"

@@ -157,3 +157,17 @@ void tu_node_sql(const char *nodedir, const char *sqlite_sql, const char *pg_sql
     PQclear(r);
     PQfinish(c);
 }
+
+size_t tu_sink_write(char *p, size_t sz, size_t n, void *sink)
+{
+    tu_sink *s = sink;
+    size_t k = sz * n;
+    char *nb = realloc(s->buf, s->len + k + 1);
+    if (!nb)
+        return 0;
+    s->buf = nb;
+    memcpy(s->buf + s->len, p, k);
+    s->len += k;
+    s->buf[s->len] = 0;
+    return k;
+}

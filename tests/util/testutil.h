@@ -47,6 +47,17 @@ const char *tu_store_fresh(void);
  * test when the SQL fails. */
 void tu_node_sql(const char *nodedir, const char *sqlite_sql, const char *pg_sql);
 
+/* A response body collected by tu_sink_write (libcurl's
+ * CURLOPT_WRITEFUNCTION, with CURLOPT_WRITEDATA the sink): buf is NUL
+ * terminated once anything came, NULL before; the caller frees buf. */
+typedef struct tu_sink {
+    char *buf;
+    size_t len;
+} tu_sink;
+/* Appends sz*n bytes at p to the tu_sink `sink` (grows buf); returns the
+ * bytes taken, 0 when out of memory (which libcurl reports as an error). */
+size_t tu_sink_write(char *p, size_t sz, size_t n, void *sink);
+
 /* Asserts a comity call succeeded, printing its message if not. */
 #define TU_OK(expr)                                                          \
     do {                                                                     \

@@ -4,9 +4,13 @@
 // the UI header and the CSRF token; send() builds, seals, signs and posts a
 // record; readRecord() verifies a record and opens its sealed body here.
 // Severity and sector of opened sealed messages stay in sessionStorage.
+// The parties' keys are pinned on first sight (pins.js): nothing is sealed
+// to a party whose key the node changed until the user accepts the change.
 
 import * as C from './crypto.js';
 import { go } from './router.js';
+import { checkPins, acceptKey } from './pins.js';
+import { t } from './i18n.js';
 
 export const S = { key: null, party: null, role: null, csrf: null, parties: null, node: null, caseTypes: null };
 
@@ -35,9 +39,16 @@ export async function api(method, path, body) {
   return data;
 }
 
+// The node's list of parties, checked against this browser's pins: a
+// party whose key changed carries `changed` (its pin).
 export async function parties() {
-  if (!S.parties) S.parties = (await api('GET', '/v1/parties')).parties;
+  if (!S.parties) S.parties = checkPins((await api('GET', '/v1/parties')).parties);
   return S.parties;
+}
+
+// Accepts the key the node now gives for a party (it becomes the pin).
+export async function acceptPartyKey(name) {
+  acceptKey(name, await parties());
 }
 
 
@@ -63,7 +74,8 @@ export async function readRecord(env) {
   const ps = await parties();
   const author = JSON.parse(new TextDecoder().decode(C.b64decode(env.payload))).author;
   const p = ps.find((x) => x.name === author);
-  const { payload, verified } = C.readEnvelope(env, p && p.vkey);
+  // a changed key is not trusted until accepted: check against the pin
+  const { payload, verified } = C.readEnvelope(env, p && (p.changed ? p.changed.vkey : p.vkey));
   let body = payload.body, opened = false, openError = null;
   if (payload.sealed) {
     try { body = await C.open(S.key, payload.sealed); opened = true; } catch (e) { openError = e.message; }
@@ -77,9 +89,11 @@ export async function readRecord(env) {
 export async function recipientsFor(to) {
   const ps = await parties();
   const rcpts = [S.key.recipient];
-  for (const t of to) {
-    const hits = ps.filter((p) => p.name === t || (!t.includes('.') && p.name.split('.')[0] === t));
-    if (!hits.length) throw new Error(`no registered party ${t} to seal to`);
+  for (const name of to) {
+    const hits = ps.filter((p) => p.name === name || (!name.includes('.') && p.name.split('.')[0] === name));
+    if (!hits.length) throw new Error(`no registered party ${name} to seal to`);
+    const changed = hits.filter((p) => p.changed);
+    if (changed.length) throw new Error(t('webb_pin.refuse', { party: changed.map((p) => p.name).join(', ') }));
     for (const p of hits) rcpts.push(p.recipient);
   }
   return rcpts;

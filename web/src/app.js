@@ -5,6 +5,7 @@
 //   #/login            load the key file, log in (challenge signed here)
 //   #/inbox            awaiting you / awaiting others, overdue then due first
 //   #/message/ID       a message, its thread, the actions allowed now
+//   #/record/ID        any record: its envelope, its receipt and witnesses checked here
 //   #/compose/TYPE     a notification or a request
 //   #/compose/ping     a communication check (ping) to contacts
 //   #/pings            response statistics of pings
@@ -24,7 +25,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { t, LANGS, setLang, current, initLang } from './i18n.js';
-import { S, api } from './api.js';
+import { S, api, parties, acceptPartyKey } from './api.js';
 import { route, go, lazy } from './router.js';
 import { html, Screen, Status } from './ui.js';
 import { Alerts } from './alerts.js';
@@ -40,12 +41,16 @@ import { Case } from './screens/case.js';
 import { CaseOpen } from './screens/case-open.js';
 import { Attribution } from './screens/attribution.js';
 import { Spyware, SpywareVendor, SpywareReport } from './screens/spyware.js';
-import { Register } from './screens/register.js';
-import { Operator } from './screens/operator.js';
+import { Record } from './screens/record.js';
+import { KeyWarnings } from './pins.js';
 import { Norms, NormsDeclarations, NormsReports, NormsPositions } from './screens/norms.js';
 
 // The statistics (charts, uPlot): a chunk of their own, fetched when opened.
 const Pings = lazy(() => import('./screens/pings.js'), 'Pings', () => html`<p>${t('loading')}</p>`);
+// Registration and the operator's screen: opened by newcomers and by the
+// operator, never by a party's inbox, so fetched only when opened too.
+const Register = lazy(() => import('./screens/register.js'), 'Register', () => html`<p>${t('loading')}</p>`);
+const Operator = lazy(() => import('./screens/operator.js'), 'Operator', () => html`<p>${t('loading')}</p>`);
 
 // The screens: route name -> how it is drawn from the route's argument.
 // An unknown name shows the inbox.
@@ -53,6 +58,7 @@ const SCREENS = {
   login: () => html`<${Login} />`,
   inbox: () => html`<${Inbox} />`,
   message: (arg) => html`<${Message} id=${arg} key=${arg} />`,
+  record: (arg) => html`<${Record} id=${arg} key=${arg} />`,
   compose: (arg) => (arg === 'ping' ? html`<${ComposePing} />`
     : html`<${Compose} type=${arg === 'request' ? 'request' : 'notification'} key=${arg} />`),
   pings: () => html`<${Pings} />`,
@@ -141,7 +147,8 @@ function App() {
       <p class="who">${t('who')} <strong>${S.party}</strong> <button type="button" onClick=${logout}>${t('logout')}</button></p>`}
       <${LangChooser} onChange=${() => setLangTick((n) => n + 1)} />
     </header>
-    <main id="main">${screen}</main>`;
+    <main id="main">${!operator && logged && html`<${KeyWarnings} party=${S.party} load=${parties}
+      accept=${(name) => acceptPartyKey(name)} />`}${screen}</main>`;
 }
 
 initLang();

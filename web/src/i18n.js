@@ -364,6 +364,22 @@ const en = {
   'norms.pos.delegated': '{state} delegated publishing to {office} from', 'norms.pos.nodelegations': 'No delegation recorded.',
   'norms.pos.drafts': 'Drafts and comments of {state}', 'norms.pos.nodrafts': 'No draft or comment of your state.',
   'norms.pos.draft': 'Draft', 'norms.pos.comment': 'Comment',
+  // weba: the case screen's records sealed before the reader joined
+  'weba_case.sealedbefore': 'Sealed before you joined the case: sent by {author} to the parties of that time; this record is not yours to read.',
+  // webb_: the record screen, witness quorum, pinned keys
+  'webb_rec.title': 'Record {id}',
+  'webb_rec.help': 'The node\'s log proves this record existed. The check runs in this browser: the proof up to the checkpoint, the checkpoint\'s signature under the node\'s log key, and each witness\'s cosignature under the node\'s witness policy.',
+  'webb_rec.policy': 'Download the witness policy',
+  'webb_w.title': 'Witnesses', 'webb_w.nopolicy': 'The node publishes no witness policy: no quorum is asked.',
+  'webb_w.unchecked': 'Cosigned by {names} (not checked: no policy names them).',
+  'webb_w.quorum': 'Witness quorum', 'webb_w.met': 'Quorum met.', 'webb_w.unmet': 'Quorum not met.',
+  'webb_w.need': '(the policy asks for {need})', 'webb_w.verified': 'Cosignatures verified in this browser',
+  'webb_w.others': 'Other signatures (not in the policy, not checked)',
+  'webb_pin.title': 'A party\'s key has changed',
+  'webb_pin.help': 'The node now gives a different key for a party than the one this browser pinned when it first saw it. It may be a new key of that party, or someone who controls the node impersonating it. Nothing is sealed to that party and its records are checked against the pinned key until you accept the change. Check the new key id with the party by another channel first.',
+  'webb_pin.was': 'pinned key {old}, the node now says {now}', 'webb_pin.rcpt': '(its sealing key changed too)',
+  'webb_pin.since': 'pinned on', 'webb_pin.accept': 'Accept the new key of {party}',
+  'webb_pin.refuse': 'Not sealed: the key of {party} differs from the one this browser pinned. Check it with them, then accept it in the warning above.',
 };
 
 const fr = {
@@ -684,6 +700,22 @@ const fr = {
   'norms.pos.delegated': '{state} a délégué la publication à {office} depuis le', 'norms.pos.nodelegations': 'Aucune délégation enregistrée.',
   'norms.pos.drafts': 'Projets et commentaires de {state}', 'norms.pos.nodrafts': 'Aucun projet ni commentaire de votre État.',
   'norms.pos.draft': 'Projet', 'norms.pos.comment': 'Commentaire',
+  // weba: the case screen's records sealed before the reader joined
+  'weba_case.sealedbefore': 'Scellé avant que vous ne rejoigniez l\'affaire : envoyé par {author} aux parties d\'alors ; cet enregistrement ne vous est pas lisible.',
+  // webb_: the record screen, witness quorum, pinned keys
+  'webb_rec.title': 'Enregistrement {id}',
+  'webb_rec.help': 'Le journal du nœud prouve que cet enregistrement a existé. La vérification se fait dans ce navigateur : la preuve jusqu\'au point de contrôle, sa signature par la clé du journal du nœud, et la cosignature de chaque témoin selon la politique de témoins du nœud.',
+  'webb_rec.policy': 'Télécharger la politique de témoins',
+  'webb_w.title': 'Témoins', 'webb_w.nopolicy': 'Le nœud ne publie aucune politique de témoins : aucun quorum n\'est demandé.',
+  'webb_w.unchecked': 'Cosigné par {names} (non vérifié : aucune politique ne les nomme).',
+  'webb_w.quorum': 'Quorum de témoins', 'webb_w.met': 'Quorum atteint.', 'webb_w.unmet': 'Quorum non atteint.',
+  'webb_w.need': '(la politique demande {need})', 'webb_w.verified': 'Cosignatures vérifiées dans ce navigateur',
+  'webb_w.others': 'Autres signatures (hors politique, non vérifiées)',
+  'webb_pin.title': 'La clé d\'une partie a changé',
+  'webb_pin.help': 'Le nœud donne maintenant pour une partie une autre clé que celle que ce navigateur a épinglée la première fois. Ce peut être une nouvelle clé de cette partie, ou quelqu\'un qui contrôle le nœud et se fait passer pour elle. Rien n\'est scellé pour cette partie et ses enregistrements sont vérifiés avec la clé épinglée tant que vous n\'acceptez pas le changement. Vérifiez d\'abord l\'identifiant de la nouvelle clé avec la partie par un autre canal.',
+  'webb_pin.was': 'clé épinglée {old}, le nœud dit maintenant {now}', 'webb_pin.rcpt': '(sa clé de scellement a aussi changé)',
+  'webb_pin.since': 'épinglée le', 'webb_pin.accept': 'Accepter la nouvelle clé de {party}',
+  'webb_pin.refuse': 'Non scellé : la clé de {party} diffère de celle que ce navigateur a épinglée. Vérifiez-la avec eux, puis acceptez-la dans l\'avertissement ci-dessus.',
 };
 
 const ar = {
@@ -1003,6 +1035,22 @@ const ar = {
   'norms.pos.delegated': 'فوّضت {state} النشر إلى {office} اعتبارًا من', 'norms.pos.nodelegations': 'لا تفويض مسجّل.',
   'norms.pos.drafts': 'مسودات {state} وتعليقاتها', 'norms.pos.nodrafts': 'لا مسودة ولا تعليق لدولتك.',
   'norms.pos.draft': 'مسودة', 'norms.pos.comment': 'تعليق',
+  // weba: the case screen's records sealed before the reader joined
+  'weba_case.sealedbefore': 'مختوم قبل انضمامك إلى القضية: أرسله {author} إلى أطرافها آنذاك؛ وليس لك أن تقرأ هذا السجل.',
+  // webb_: the record screen, witness quorum, pinned keys
+  'webb_rec.title': 'السجل {id}',
+  'webb_rec.help': 'يثبت سجل العقدة أن هذا السجل وُجد. يجري التحقق في هذا المتصفح: الإثبات حتى نقطة التحقق، وتوقيعها بمفتاح سجل العقدة، وتوقيع كل شاهد وفق سياسة الشهود للعقدة.',
+  'webb_rec.policy': 'تنزيل سياسة الشهود',
+  'webb_w.title': 'الشهود', 'webb_w.nopolicy': 'لا تنشر العقدة سياسة شهود: لا يُطلب نصاب.',
+  'webb_w.unchecked': 'وقّعه أيضًا {names} (لم يُتحقق منه: لا تذكرهم أي سياسة).',
+  'webb_w.quorum': 'نصاب الشهود', 'webb_w.met': 'النصاب مكتمل.', 'webb_w.unmet': 'النصاب غير مكتمل.',
+  'webb_w.need': '(تطلب السياسة {need})', 'webb_w.verified': 'التوقيعات المشتركة التي تحقق منها هذا المتصفح',
+  'webb_w.others': 'توقيعات أخرى (خارج السياسة، لم يُتحقق منها)',
+  'webb_pin.title': 'تغيّر مفتاح أحد الأطراف',
+  'webb_pin.help': 'تعطي العقدة الآن لأحد الأطراف مفتاحًا غير الذي ثبّته هذا المتصفح أول مرة رآه. قد يكون مفتاحًا جديدًا لهذا الطرف، أو شخصًا يتحكم في العقدة وينتحل صفته. لا يُختم شيء لهذا الطرف وتُفحص سجلاته بالمفتاح المثبّت حتى تقبل التغيير. تحقق أولًا من معرّف المفتاح الجديد مع الطرف عبر قناة أخرى.',
+  'webb_pin.was': 'المفتاح المثبّت {old}، والعقدة تقول الآن {now}', 'webb_pin.rcpt': '(تغيّر مفتاح الختم أيضًا)',
+  'webb_pin.since': 'ثُبّت في', 'webb_pin.accept': 'قبول المفتاح الجديد لـ {party}',
+  'webb_pin.refuse': 'لم يُختم: مفتاح {party} يختلف عن المفتاح الذي ثبّته هذا المتصفح. تحقق منه معهم ثم اقبله في التحذير أعلاه.',
 };
 
 export const CATALOGS = { en, fr, ar };

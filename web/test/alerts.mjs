@@ -1,9 +1,9 @@
 // alerts.mjs: the e-mail alerts screen (web/src/alerts.js) in Debian's
 // chromium.  Run by tests/cli/web_alerts.sh:
 //
-//   node test/alerts.mjs URL KEYFILE SHOTS
+//   node test/alerts.mjs URL DIR SHOTS
 //
-// Logs in with KEYFILE (a party of a node whose node.conf names a relay),
+// Logs in with DIR/b.key (a party of a node whose node.conf names a relay),
 // reaches #/alerts by keyboard from the navigation, is refused a bad
 // address next to the field (by the browser, then by the node), turns
 // alerts on for overdue items only, checks the node holds that choice,
@@ -13,7 +13,8 @@
 // "ok ..." / "FAIL ..." lines; exits 1 if any check failed.
 import { harness } from './harness.mjs';
 
-const [url, keyfile, shots] = process.argv.slice(2);
+const [url, dir, shots] = process.argv.slice(2);
+const keyfile = `${dir}/b.key`;
 const h = harness({ url, shots });
 const { ok, check } = h;
 

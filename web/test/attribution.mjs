@@ -135,6 +135,10 @@ try {
   const jp = await h.login(browser, 'jp.nisc', `${dir}/jp.nisc.key`);
   await openCase(jp, CASE);
   await jp.getByText('agreed by every party').waitFor();
+  // the case is sealed: the node has no members, jp.nisc's browser opened the proposal
+  const panelLine = await jp.locator('p', { hasText: 'agreed by every party' }).textContent();
+  h.check('the panel\'s members, opened in the browser, are shown beside its agreement',
+    panelLine.includes('ch.ncsc, no.nsm, jp.nisc') && !panelLine.includes('Sealed'), panelLine);
   await jp.locator('ol.thread > li', { hasText: claimText }).getByRole('button', { name: 'Vote on a claim' }).click();
   await set(jp, 'f-vote', 'concur');
   await set(jp, 'f-opinion', 'agree');

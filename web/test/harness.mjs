@@ -23,13 +23,22 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 // The Ed25519 seed and the age identity in a key file from `comity keygen`:
-// what must never leave the browser that loads it.
+// what must never leave the browser that loads it (the signing key line,
+// and its seed alone in base64 and hex, as code could send it).
 export function keySecrets(keyfile) {
   const text = readFileSync(keyfile, 'utf8');
   const out = [];
   const sk = /# signing key: (\S+)/.exec(text);
   const age = /^AGE-SECRET-KEY-1\S+/m.exec(text);
-  if (sk) out.push(sk[1]);
+  if (sk) {
+    out.push(sk[1]);
+    // base64 may hold '+': everything after the key id
+    const seedB64 = /^PRIVATE\+KEY\+[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(sk[1]);
+    if (seedB64) {
+      const seed = Buffer.from(seedB64[1], 'base64').subarray(1);
+      out.push(seedB64[1], seed.toString('base64'), seed.toString('hex'));
+    }
+  }
   if (age) out.push(age[0]);
   return out;
 }
@@ -55,14 +64,21 @@ export function harness({ url, shots, secrets = [] }) {
         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     }),
 
-    // Fails the test on any request of `page` that carries a secret.
+    // Fails the test on any request of `page` that carries a secret;
+    // counts the requests watched (h.watched).
+    watched: 0,
     watch(page, who) {
       page.on('request', (req) => {
+        h.watched++;
         const body = req.postDataBuffer();
         const parts = [req.url(), JSON.stringify(req.headers()), body ? body.toString('latin1') : ''];
-        if (body && req.url().endsWith('/v1/records')) {
+        // a record's payload travels base64-encoded in its envelope: look
+        // inside too (a body that is no envelope, such as a test's refused
+        // '{}', carries nothing to decode)
+        let env = null;
+        try { env = body && JSON.parse(body.toString('utf8')); } catch { /* not JSON */ }
+        if (body && req.url().endsWith('/v1/records') && env && typeof env.payload === 'string') {
           try {
-            const env = JSON.parse(body.toString('utf8'));
             const payload = Buffer.from(env.payload, 'base64').toString('utf8');
             parts.push(payload);
             const p = JSON.parse(payload);

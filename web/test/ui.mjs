@@ -1,40 +1,30 @@
 // ui.mjs: the web UI's workflow in Debian's chromium, driven by
 // playwright-core (never a downloaded browser).  Run by tests/cli/web_ui.sh:
 //
-//   node test/ui.mjs URL DIR SHOTS CLI_ID CLI_MARK
+//   node test/ui.mjs URL DIR SHOTS CLI_ID CLI_MARK PASSPHRASE
 //
+// On harness.mjs: its launch, its watch on every request (secrets and
+// sealed plaintexts), axe and screenshots; the logins are this file's own
+// (pk.mofa's key file is passphrase-protected, and the inbox's weight is
+// measured from the first one).
 // DIR holds pk.mofa.key, in.mea.key, fr.anssi.key (from `comity keygen`);
 // the ids of the records the browsers made go to DIR/ids.json for the
 // CLI's interop checks; screenshots of every screen go to SHOTS.  Prints
 // "ok ..." / "FAIL ..." lines; exits 1 if any check failed.
-import { chromium } from 'playwright-core';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { harness, keySecrets } from './harness.mjs';
 
 const [url, dir, shots, cliId, cliMark, passphrase] = process.argv.slice(2);
-const t0 = Date.now();
-const stamp = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
-let fails = 0;
-const ok = (m) => console.log(`ok   ${m} [${stamp()}]`);
-const bad = (m) => { console.log(`FAIL ${m}`); fails++; };
-const check = (m, cond, detail = '') => (cond ? ok(m) : bad(`${m} ${detail}`));
 
 // ---- what must never leave the browser ----------------------------------
+// each party's key (harness.mjs's keySecrets), the markers of a key file,
+// and the plaintext of every sealed text of the test
 const keys = {};
-const secrets = [];
+const secrets = ['AGE-SECRET-KEY', 'PRIVATE+KEY'];
 for (const p of ['pk.mofa', 'in.mea', 'fr.anssi']) {
-  const text = readFileSync(`${dir}/${p}.key`, 'utf8');
   keys[p] = `${dir}/${p}.key`;
-  const sk = /# signing key: (\S+)/.exec(text)[1];
-  // base64 may hold '+': take everything after the key id
-  const seedB64 = /^PRIVATE\+KEY\+[^+]+\+[0-9a-f]{8}\+(.+)$/.exec(sk)[1];
-  const seed = Buffer.from(seedB64, 'base64').subarray(1);
-  secrets.push(sk, /^AGE-SECRET-KEY-1\S+/m.exec(text)[0], seedB64, seed.toString('base64'),
-    seed.toString('hex'), 'AGE-SECRET-KEY', 'PRIVATE+KEY');
+  secrets.push(...keySecrets(keys[p]));
 }
 for (const x of secrets) if (x.length < 10) throw new Error('a secret to watch for is too short to mean anything');
 const MARK = `sealed-asked-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -43,46 +33,8 @@ const CASE_MARK = `sealed-subject-${Date.now()}`;
 const CASE_SUMMARY = `sealed-summary-${Math.random().toString(36).slice(2)}`;
 const OFFENCE = `sealed-offence-${Math.random().toString(36).slice(2)}`;
 const plaintexts = [MARK, REPLY_MARK, cliMark, passphrase, CASE_MARK, CASE_SUMMARY, OFFENCE];
-let watched = 0;
-
-function watch(page, who) {
-  page.on('request', (req) => {
-    watched++;
-    const body = req.postDataBuffer();
-    const parts = [req.url(), JSON.stringify(req.headers()), body ? body.toString('latin1') : ''];
-    // a record's payload travels base64-encoded in its envelope: look inside too
-    let env = null;
-    try { env = JSON.parse(body.toString('utf8')); } catch { /* not JSON */ }
-    if (body && req.url().endsWith('/v1/records') && env && typeof env.payload === 'string') {
-      try {
-        const payload = Buffer.from(env.payload, 'base64').toString('utf8');
-        parts.push(payload);
-        const p = JSON.parse(payload);
-        if (['amber', 'amber+strict', 'red'].includes(p.tlp) && p.body !== undefined)
-          bad(`${who}: an ${p.tlp} record left the browser with a clear body`);
-      } catch (e) { bad(`${who}: POST /v1/records body is not an envelope: ${e.message}`); }
-    }
-    const all = parts.join('\n');
-    [...secrets, ...plaintexts].forEach((s, i) => {
-      if (all.includes(s)) bad(`${who}: ${req.method()} ${req.url()} carries secret #${i} (${s.length} chars)`);
-    });
-  });
-}
-
-async function axe(page, name) {
-  // evaluated through the DevTools protocol: the page's CSP (no inline
-  // script) stays in force for the UI itself
-  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
-  const r = await page.evaluate(async () => {
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return res.violations.map((v) => `${v.id}: ${v.nodes.length} node(s) ${v.nodes[0].target}`);
-  });
-  check(`axe: no violations on ${name}`, r.length === 0, JSON.stringify(r));
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
-}
+const h = harness({ url, shots, secrets: [...secrets, ...plaintexts] });
+const { ok, bad, check, axe, shot, heading } = h;
 
 // Nothing wider than the viewport: the page never scrolls sideways.
 async function noOverflow(page, name) {
@@ -90,14 +42,10 @@ async function noOverflow(page, name) {
   check(`${name}: nothing overflows horizontally (${sw} <= ${cw})`, sw <= cw);
 }
 
-async function heading(page, re) {
-  await page.locator('h1', { hasText: re }).waitFor({ timeout: 15000 });
-}
-
 async function login(ctx, party, name) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
-  watch(page, party);
+  h.watch(page, party);
   // the scripts and style sheets this page loads, in order
   page.assets = [];
   page.on('response', (r) => { if (/\.(js|css)$/.test(new URL(r.url()).pathname)) page.assets.push(r); });
@@ -153,12 +101,7 @@ async function tabTo(page, pred, arg, n = 40) {
   return false;
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await h.launch();
 const ids = { mark: MARK };
 try {
   const ctxA = await browser.newContext({ viewport: { width: 1100, height: 800 } });
@@ -626,7 +569,7 @@ try {
   await heading(a, 'Log in');
   const after = await a.evaluate(async () => (await fetch('/v1/session', { headers: { 'X-Comity-UI': '1' } })).status);
   check('logged out: the session is gone (401)', after === 401, `got ${after}`);
-  check(`watched every request (${watched})`, watched > 20);
+  check(`watched every request (${h.watched})`, h.watched > 20);
 } catch (e) {
   bad(`browser workflow: ${e.stack || e}`);
   // what each page showed when it failed, for the log reader
@@ -636,5 +579,4 @@ try {
   await browser.close();
   writeFileSync(`${dir}/ids.json`, JSON.stringify(ids));
 }
-console.log(fails ? `${fails} browser check(s) failed` : 'all browser checks passed');
-process.exit(fails ? 1 : 0);
+h.exit();

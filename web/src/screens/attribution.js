@@ -54,7 +54,19 @@ export function attributionItems(c, recs) {
     cl.tally = { concur: 0, dissent: 0, abstain: 0, sealed: 0 };
     for (const v of cl.votes) cl.tally[v.body ? v.body.vote : 'sealed'] += 1;
   }
-  return { evidence, claims, panel: c.attribution && c.attribution.panel };
+  return { evidence, claims, panel: panelOf(c, recs) };
+}
+
+// The panel as the node has it (who proposed, who agreed: envelopes), with
+// its members.  On a sealed case the node cannot read the proposal's body,
+// so it has no members; this browser opened the proposal (it is in the
+// thread) and reads them there.  members stays absent only when this
+// browser could not open it either.
+function panelOf(c, recs) {
+  const p = c.attribution && c.attribution.panel;
+  if (!p || Array.isArray(p.members)) return p;
+  const body = recs[p.record] && recs[p.record].body;
+  return body && Array.isArray(body.members) ? { ...p, members: body.members } : p;
 }
 
 // A button for each of `types` the node offers now, naming item `id`.
@@ -245,7 +257,7 @@ export function Attribution({ id }) {
       ${st.items.claims.length ? html`<ol class="thread">${st.items.claims.map((x) => html`<${Claim} x=${x} next=${next} act=${act} />`)}</ol>`
         : html`<p class="empty">${t('attribution.noclaim')}</p>`}
       ${st.items.panel && html`<h2>${t('attribution.panel')}</h2>
-        <p>${(st.items.panel.members || []).join(', ') || t('attribution.sealed')}
+        <p>${st.items.panel.members ? st.items.panel.members.join(', ') : t('attribution.sealed')}
           — ${st.items.panel.agreed_by_all ? t('attribution.agreed') : t('attribution.awaiting', { n: st.items.panel.agreed.length })}</p>`}
       <${Acts} st=${st} chosen=${chosen} setChosen=${setChosen} reload=${() => setTick(tick + 1)} />
       <${Graph} st=${st} key=${tick} />`}

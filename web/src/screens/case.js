@@ -10,7 +10,11 @@
 // screen offers them and nothing else, and draws each one's form from the
 // published schema (case-form.js).  A record sent from here goes to every
 // other party of the case, refs[0] the case, at the opening's TLP (sealed
-// here when the case is sealed), signed here.
+// here when the case is sealed), signed here.  A party that joined late
+// may not read what was sealed before it joined (the node answers 404,
+// as for any record one may not read): those entries show as sealed
+// before you joined, with what the case view says of them (type,
+// author, time), and the screen works with the rest.
 
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from '../i18n.js';
@@ -151,13 +155,22 @@ export function Case({ id }) {
   useEffect(() => {
     (async () => {
       const [c, types] = await Promise.all([api('GET', `/v1/framework/cases/${encodeURIComponent(id)}`), caseTypes()]);
-      // every record of the thread, verified and (when sealed) opened here
+      // every record of the thread, verified and (when sealed) opened here;
+      // one sealed before this party joined is not its to read (404)
       const recs = {};
       for (const e of c.thread) {
-        const env = await api('GET', `/v1/records/${encodeURIComponent(e.id)}`);
-        recs[e.id] = await readRecord(env);
+        try {
+          const env = await api('GET', `/v1/records/${encodeURIComponent(e.id)}`);
+          recs[e.id] = await readRecord(env);
+        } catch (err) {
+          if (err.status !== 404) throw err;
+          recs[e.id] = { before: true };
+        }
       }
-      setSt({ c, types, recs, tlp: recs[c.id].payload.tlp });
+      // the case's TLP: the opening's, else (not readable) that of the
+      // first record this party may read, all sent at it
+      const known = [c.id, ...c.thread.map((e) => e.id)].map((x) => recs[x]).find((r) => r && r.payload);
+      setSt({ c, types, recs, tlp: known ? known.payload.tlp : c.sealed ? 'amber' : 'green' });
     })().catch((e) => setMsg({ error: true, text: e.message }));
   }, [id, tick]);
   const c = st && st.c;
@@ -181,7 +194,9 @@ export function Case({ id }) {
       <${Documents} thread=${c.thread} recs=${st.recs} />
       <h2>${t('msg.thread')}</h2>
       <ol class="thread">${c.thread.map((e) => html`<li>
-        <h3>${e.type}</h3><${RecordHead} rec=${st.recs[e.id]} /><${CaseBody} rec=${st.recs[e.id]} type=${st.types.byType[e.type]} /></li>`)}</ol>
+        <h3>${e.type}</h3>${st.recs[e.id].before
+          ? html`<p class="meta sealed-before">${t('weba_case.sealedbefore', { author: e.author })} <${Time} t=${e.created} /></p>`
+          : html`<${RecordHead} rec=${st.recs[e.id]} /><${CaseBody} rec=${st.recs[e.id]} type=${st.types.byType[e.type]} />`}</li>`)}</ol>
       <${Actions} c=${c} tlp=${st.tlp} types=${st.types} recs=${st.recs} reload=${() => setTick(tick + 1)} />`}
   <//>`;
 }

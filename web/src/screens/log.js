@@ -1,5 +1,6 @@
 // log.js: #/log, the node's checkpoint, its signature checked here under
-// the log key, with its witnesses' cosignatures.
+// the log key, and its witnesses' cosignatures checked here under the
+// node's witness policy (quorum met or not, who cosigned).
 
 import { useEffect, useState } from 'preact/hooks';
 import * as C from '../crypto.js';
@@ -7,16 +8,18 @@ import * as R from '../receipt.js';
 import { S, nodeInfo } from '../api.js';
 import { t } from '../i18n.js';
 import { html, Screen, Status } from '../ui.js';
+import { Witnesses } from './record.js';
 
 export function Log() {
   const [st, setSt] = useState(null);
   const [msg, setMsg] = useState(null);
   useEffect(() => {
     (async () => {
+      S.node = null; // the checkpoint moves: fetch it again
       const n = await nodeInfo();
-      S.node = null; // the checkpoint moves: fetch it again next time
+      S.node = null;
       if (!n.checkpoint) throw new Error(t('log.nocp'));
-      setSt({ n, cp: R.checkCheckpoint(n.checkpoint, n.vkey) });
+      setSt({ n, cp: R.checkCheckpoint(n.checkpoint, n.vkey, n.witness_policy) });
     })().catch((e) => setMsg({ error: true, text: e.message }));
   }, []);
   return html`<${Screen} title=${t('log.title')}>
@@ -28,6 +31,7 @@ export function Log() {
       <dt>${t('log.key')}</dt><dd><code>${st.n.vkey}</code></dd>
       <dt>${t('log.cp')}</dt><dd>${t('log.cp.ok')}</dd>
       <dt>${t('log.witnesses')}</dt><dd>${st.cp.cosigners.length ? st.cp.cosigners.join(', ') : t('none')}</dd>
+      <${Witnesses} w=${st.cp.witnesses} cosigners=${st.cp.cosigners} />
     </dl>`}
   <//>`;
 }

@@ -3,12 +3,12 @@
 // here), and its receipt checked in this browser.
 
 import { useEffect, useState } from 'preact/hooks';
-import * as C from '../crypto.js';
 import * as V from '../validate.js';
 import * as R from '../receipt.js';
 import { t } from '../i18n.js';
-import { api, send, nodeInfo, readRecord } from '../api.js';
+import { api, send, nodeInfo, readRecord, S } from '../api.js';
 import { html, Time, Screen, Status, Body, RecordHead } from '../ui.js';
+import { Witnesses } from './record.js';
 
 function Actions({ status, msgRec, reload }) {
   const [msg, setMsg] = useState(null);
@@ -83,9 +83,10 @@ function Receipt({ id, envelope }) {
   const [msg, setMsg] = useState(null);
   async function checkIt() {
     try {
+      S.node = null; // the checkpoint and the witness policy move: ask again
       const n = await nodeInfo();
       const proof = await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
-      const r = R.checkReceipt(proof, envelope, n.vkey);
+      const r = R.checkReceipt(proof, envelope, n.vkey, n.witness_policy);
       const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
       setRes({ ...r, url });
       setMsg({ text: t('rc.ok', r) });
@@ -97,7 +98,7 @@ function Receipt({ id, envelope }) {
     <${Status} msg=${msg} />
     ${res && html`<dl class="body"><dt>${t('rc.digest')}</dt><dd><code>${res.digest}</code></dd>
       <dt>${t('rc.entry')}</dt><dd>${t('rc.entryof', res)}</dd>
-      <dt>${t('rc.witnesses')}</dt><dd>${res.cosigners.length ? res.cosigners.join(', ') : t('none')}</dd></dl>
+      <${Witnesses} w=${res.witnesses} cosigners=${res.cosigners} /></dl>
       <p><a href=${res.url} download=${`${id}.proof`}>${t('rc.download')}</a> ${t('rc.offline', { cmd: 'comity record verify --receipt' })}</p>`}`;
 }
 
@@ -111,13 +112,18 @@ export function Message({ id }) {
       const envelope = await api('GET', `/v1/records/${encodeURIComponent(id)}`);
       const rec = await readRecord(envelope);
       rec.envelope = envelope;
-      // the thread: visible records whose refs start with this message
-      const list = await api('GET', '/v1/records?limit=1000');
+      // the thread: the node's index of the records whose refs name this
+      // message, those this party may read, page after page
       const thread = [];
-      for (const row of list.records) {
-        if (!row.envelope || row.id === id) continue;
-        const head = JSON.parse(new TextDecoder().decode(C.b64decode(row.envelope.payload)));
-        if (head.refs && head.refs[0] === id) thread.push(await readRecord(row.envelope));
+      let after = null;
+      for (;;) {
+        const q = after === null ? '' : `&after=${encodeURIComponent(after)}`;
+        const page = await api('GET', `/v1/framework/messages/${encodeURIComponent(id)}/thread?limit=500${q}`);
+        for (const row of page.records) {
+          if (row.envelope && row.id !== id) thread.push(await readRecord(row.envelope));
+        }
+        if (!page.more) break;
+        after = page.next;
       }
       thread.sort((a, b) => Date.parse(a.payload.created) - Date.parse(b.payload.created));
       setState({ status, rec, thread });

@@ -1,0 +1,51 @@
+/*
+ * fuzz_tls_pin.c: a peer's TLS key pin (src/sync/tlspin.c,
+ * docs/federation.md section 4) on arbitrary bytes: the `--tls-pin`
+ * argument's parser, and the reader of DIR/peers.pins given any file.  A
+ * pin that parses must be canonical ("sha256//" and 44 base64 digits) and
+ * parse again to itself; a pin read from any file fits its buffer, and a
+ * pin kept for an origin is read back as kept.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sync/sync.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char dir[] = "/tmp/fuzz_tls_pin.XXXXXX";
+static bool made;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!made) {
+        if (!mkdtemp(dir))
+            abort();
+        made = true;
+    }
+    char *s = malloc(size + 1);
+    if (!s)
+        return 0;
+    memcpy(s, data, size);
+    s[size] = '\0';
+    char pin[CY_TLS_PIN_BUF], again[CY_TLS_PIN_BUF];
+    if (cy_tls_pin_parse(s, pin, NULL)) {
+        if (strlen(pin) != 52 || strncmp(pin, "sha256//", 8) ||
+            !cy_tls_pin_parse(pin, again, NULL) || strcmp(pin, again))
+            abort();
+        /* kept for an origin, read back as kept */
+        if (cy_sync_pin_set(dir, "comity.fuzz.test", pin, NULL) != COMITY_OK ||
+            !cy_sync_pin_get(dir, "comity.fuzz.test", again) || strcmp(pin, again))
+            abort();
+    }
+    /* any bytes as the pins file: a pin read fits and is not empty */
+    char path[sizeof dir + 16];
+    snprintf(path, sizeof path, "%s/peers.pins", dir);
+    if (comity_write_file(path, data, size, 0644, 0, NULL) == COMITY_OK &&
+        cy_sync_pin_get(dir, "comity.fuzz.test", again) &&
+        (again[0] == '\0' || strlen(again) >= CY_TLS_PIN_BUF))
+        abort();
+    free(s);
+    return 0;
+}
