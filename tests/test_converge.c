@@ -22,12 +22,14 @@
  * order) the reversed order showed the notification unanswered and the
  * request unacknowledged.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "base/base.h"
+#include "framework/framework.h"
 #include "framework/live.h"
 #include "store/store.h"
 #include "util/testutil.h"
@@ -209,11 +211,11 @@ static comity_store *store_new(const char *dir)
     return st;
 }
 
-/* Stores record i of the set at log index idx, as intake would (without
- * TAXII copies: the fold reads the records alone). */
-static void store_row(comity_store *st, size_t i, uint64_t idx)
+/* Stores record s at log index idx, as intake would (without TAXII
+ * copies: the fold reads the records alone). */
+static void store_rec(comity_store *st, const struct srec *s, uint64_t idx)
 {
-    const comity_record *r = recs[i].r;
+    const comity_record *r = s->r;
     const char *to[8];
     size_t nto = comity_record_to_count(r);
     for (size_t k = 0; k < nto; k++)
@@ -223,10 +225,13 @@ static void store_row(comity_store *st, size_t i, uint64_t idx)
         .author = comity_record_author(r), .tlp = comity_record_tlp(r),
         .created = comity_record_created(r), .created_ms = comity_record_created_ms(r),
         .digest = comity_record_digest(r), .log_index = idx,
-        .received_us = (int64_t)idx * 1000, .envelope = recs[i].env,
-        .envelope_len = recs[i].len, .to = to, .nto = nto};
+        .received_us = (int64_t)idx * 1000, .envelope = s->env,
+        .envelope_len = s->len, .to = to, .nto = nto};
     TU_OK(cy_store_records_add(st, &in, 1, NULL, E));
 }
+
+/* Record i of the set. */
+static void store_row(comity_store *st, size_t i, uint64_t idx) { store_rec(st, &recs[i], idx); }
 
 /* ---- every query, as one text ------------------------------------------------------- */
 
@@ -500,6 +505,249 @@ static void test_conflict_resolved(void **state)
     free(dir);
 }
 
+/* ---- one millisecond, many records ------------------------------------------------- */
+
+/* A group of one `created`: GN notifications, an ack of each (its id
+ * sorts before the notification's: it names a record of its group after
+ * it), a reply to every third (it names one before it), GC chains
+ * notification <- consult-request <- consult-accept (ids decreasing along
+ * each chain: the order of refs runs against the order of ids twice), and
+ * a chain of GL notes on the last notification, each naming the one
+ * before it (ids at random along it: its thread shows the chain's order). */
+#define GN 120
+#define GC 40
+#define GL 30
+#define GREC (2 * GN + GN / 3 + 1 + 2 * GC + GL)
+static struct srec grp[GREC];
+static size_t ngrp;
+static char gn[GN][128], gc[GC][128], ga[GC][128], gl[GL][128];
+
+static void gsign2(int who, const char *type, const char *to, const char *ref,
+                   const char *ref2, const char *body, char *id)
+{
+    char tobuf[256];
+    const char *tov[4];
+    size_t nto = 0;
+    if (to) {
+        snprintf(tobuf, sizeof tobuf, "%s", to);
+        for (char *x = strtok(tobuf, ","); x; x = strtok(NULL, ","))
+            tov[nto++] = x;
+    }
+    const char *refv[2] = {ref, ref2};
+    comity_record_params p = {.type = type, .to = tov, .nto = nto, .refs = refv,
+                              .nrefs = ref2 ? 2 : ref ? 1 : 0, .tlp = "green"};
+    assert_true(ngrp < GREC);
+    struct srec *g = &grp[ngrp++];
+    setenv("COMITY_FAKE_NOW", "2026-12-02T00:00:00.000Z", 1);
+    TU_OK(comity_record_sign(keys[who], &p, body, strlen(body), &g->env, &g->len, E));
+    unsetenv("COMITY_FAKE_NOW");
+    TU_OK(comity_record_parse(g->env, g->len, &g->r, E));
+    if (id)
+        snprintf(id, 128, "%s", comity_record_id(g->r));
+}
+
+static void gsign(int who, const char *type, const char *to, const char *ref, const char *body,
+                  char *id)
+{
+    gsign2(who, type, to, ref, NULL, body, id);
+}
+
+static void make_group(void)
+{
+    for (size_t i = 0; i < GN; i++)
+        gsign(PK_CERT, "notification", "in.cert-in", NULL,
+              "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"grid\"}", gn[i]);
+    for (size_t i = 0; i < GN; i++)
+        gsign(IN_CERT, "ack", NULL, gn[i], "{}", NULL);
+    for (size_t i = 0; i < GN; i += 3)
+        gsign(IN_CERT, "reply", NULL, gn[i], "{\"outcome\":\"answered\",\"text\":\"done\"}",
+              NULL);
+    for (size_t j = 0; j < GC; j++) {
+        gsign(PK_MOFA, "consult-request", "in.mea,un.unoda", gn[j],
+              "{\"subject\":\"grid incident\",\"summary\":\"talks\",\"format\":\"video\"}",
+              gc[j]);
+        gsign(IN_MEA, "consult-accept", "pk.mofa,un.unoda", gc[j],
+              "{\"date\":\"2026-12-20T10:00:00Z\",\"format\":\"in-person\"}", ga[j]);
+    }
+    for (size_t k = 0; k < GL; k++)
+        gsign2(IN_CERT, "note", NULL, gn[GN - 1], k ? gl[k - 1] : NULL,
+               "{\"text\":\"one more step\"}", gl[k]);
+    /* the poc that gives pk.pkcert's kind, in the same millisecond */
+    gsign(PK_CERT, "poc", NULL, NULL,
+          POC_BODY("technical", "PKCERT", ",\"party\":\"pk.pkcert\""), NULL);
+}
+
+static void group_order(int k, size_t *ord)
+{
+    for (size_t i = 0; i < ngrp; i++)
+        ord[i] = k == 1 ? ngrp - 1 - i : i;
+    uint64_t x = 0x2545f4914f6cdd1dull * (uint64_t)(k + 1);
+    for (size_t i = ngrp - 1; k >= 2 && i > 0; i--) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t j = (size_t)(x % (i + 1)), t = ord[i];
+        ord[i] = ord[j];
+        ord[j] = t;
+    }
+}
+
+/* Every record of the group took effect, in its order. */
+static void group_effects(cy_fw_live *f)
+{
+    const comity_framework *fw = cy_fw_live_lock(f);
+    for (size_t i = 0; i < GN; i++) {
+        comity_msg_status s;
+        TU_OK(comity_framework_status(fw, gn[i], "in.cert-in", 0, &s, E));
+        assert_int_equal(s.state, i % 3 ? COMITY_MSG_ACKNOWLEDGED : COMITY_MSG_ANSWERED);
+        const char *const *th = NULL;
+        size_t n = 0;
+        TU_OK(cy_fw_thread(fw, gn[i], &th, &n, E));
+        /* each record once */
+        assert_int_equal(n, 1 + (i % 3 == 0) + (i < GC) + (i == GN - 1 ? GL : 0));
+        if (i == GN - 1) /* the ack, then the notes in the order they name each other */
+            for (size_t k = 0; k < GL; k++)
+                assert_string_equal(th[1 + k], gl[k]);
+    }
+    for (size_t j = 0; j < GC; j++) {
+        char *json = NULL;
+        TU_OK(comity_framework_case(fw, gc[j], NULL, 0, &json, E));
+        assert_non_null(strstr(json, ga[j])); /* the acceptance took effect */
+        comity_free(json);
+    }
+    cy_fw_live_unlock(f);
+}
+
+/* The group, stored in several orders and folded at start, or fed as a
+ * peer's intake feeds it: one state, every record in effect. */
+static void test_one_ms_group(void **state)
+{
+    (void)state;
+    make_group();
+    cy_fw_table t = {0};
+    char *first = NULL;
+    for (int k = 0; k < 4; k++) {
+        size_t ord[GREC];
+        group_order(k, ord);
+        char *dir = tu_tmpdir();
+        comity_store *st = store_new(dir);
+        for (size_t i = 0; i < ngrp; i++)
+            store_rec(st, &grp[ord[i]], i);
+        cy_fw_live *f = NULL;
+        TU_OK(cy_fw_live_open(st, &t, &f, E));
+        group_effects(f);
+        char *d = dump_live(f);
+        cy_fw_live_free(f);
+        comity_store_close(st);
+        tu_rmrf(dir);
+        free(dir);
+        /* fed: relayed, stored, a reader now and then */
+        dir = tu_tmpdir();
+        st = store_new(dir);
+        TU_OK(cy_fw_live_open(st, &t, &f, E));
+        for (size_t i = 0; i < ngrp; i++) {
+            bool added;
+            comity_error e = {0};
+            (void)cy_fw_live_add(f, grp[ord[i]].r, NULL, true, &added, &e);
+            store_rec(st, &grp[ord[i]], i);
+            cy_fw_live_done(f);
+            if (i % 37 == 0)
+                cy_fw_live_unlock((cy_fw_live_lock(f), f));
+        }
+        cy_fw_live_settle(f);
+        group_effects(f);
+        char *d2 = dump_live(f);
+        assert_string_equal(d, d2);
+        cy_free(d2);
+        cy_fw_live_free(f);
+        comity_store_close(st);
+        tu_rmrf(dir);
+        free(dir);
+        if (!first) {
+            first = d;
+        } else {
+            assert_string_equal(first, d);
+            cy_free(d);
+        }
+    }
+    cy_free(first);
+    for (size_t i = 0; i < ngrp; i++) {
+        comity_free(grp[i].env);
+        comity_record_free(grp[i].r);
+    }
+    ngrp = 0;
+}
+
+/* ---- the re-fold off the lock ------------------------------------------------------ */
+
+struct feeder {
+    cy_fw_live *f;
+    comity_store *st;
+    const size_t *ord;
+    size_t from, to;
+};
+
+/* Feeds records from..to of the order as a committer does. */
+static void *feed_thread(void *arg)
+{
+    struct feeder *fd = arg;
+    for (size_t i = fd->from; i < fd->to; i++) {
+        bool added;
+        comity_error e = {0};
+        (void)cy_fw_live_add(fd->f, grp[fd->ord[i]].r, NULL, true, &added, &e);
+        store_rec(fd->st, &grp[fd->ord[i]], i);
+        cy_fw_live_done(fd->f);
+    }
+    return NULL;
+}
+
+/* Re-folds run while another thread feeds records (the fold from the
+ * store off the lock, then what arrived meanwhile replayed at the swap):
+ * whatever the interleaving, the state once settled is the fold at start
+ * of the same store. */
+static void test_refold_while_fed(void **state)
+{
+    (void)state;
+    make_group();
+    cy_fw_table t = {0};
+    size_t ord[GREC];
+    group_order(1, ord); /* reversed: most records land before the folded */
+    char *dir = tu_tmpdir();
+    comity_store *st = store_new(dir);
+    size_t half = ngrp / 2;
+    for (size_t i = 0; i < half; i++)
+        store_rec(st, &grp[ord[i]], i);
+    cy_fw_live *f = NULL;
+    TU_OK(cy_fw_live_open(st, &t, &f, E));
+    struct feeder fd = {f, st, ord, half, ngrp};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, feed_thread, &fd), 0);
+    uint64_t before = cy_fw_live_refolds(f);
+    for (int i = 0; i < 200; i++) {
+        cy_fw_live_settle(f); /* forced: a re-fold whenever one is due */
+        cy_fw_live_unlock((cy_fw_live_lock(f), f));
+    }
+    pthread_join(th, NULL);
+    cy_fw_live_settle(f);
+    assert_true(cy_fw_live_refolds(f) > before);
+    group_effects(f);
+    char *d = dump_live(f);
+    cy_fw_live *g = NULL;
+    TU_OK(cy_fw_live_open(st, &t, &g, E));
+    char *dg = dump_live(g);
+    assert_string_equal(d, dg);
+    cy_free(d);
+    cy_free(dg);
+    cy_fw_live_free(g);
+    cy_fw_live_free(f);
+    comity_store_close(st);
+    tu_rmrf(dir);
+    free(dir);
+    for (size_t i = 0; i < ngrp; i++) {
+        comity_free(grp[i].env);
+        comity_record_free(grp[i].r);
+    }
+    ngrp = 0;
+}
+
 int main(void)
 {
     int skip = tu_store_skip();
@@ -509,6 +757,8 @@ int main(void)
         cmocka_unit_test(test_fold_at_start),
         cmocka_unit_test(test_fold_as_relayed),
         cmocka_unit_test(test_conflict_resolved),
+        cmocka_unit_test(test_one_ms_group),
+        cmocka_unit_test(test_refold_while_fed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,20 +3,22 @@
  *
  * One comity_framework handle behind a mutex.  It is the fold of the
  * stored records the framework rules, in the fold order of
- * docs/federation.md section 7: by `created`, then by id; the records of
- * one `created` (to the millisecond) are tried in id order, and those
- * refused are tried again, in id order, while a pass takes any (a record
- * answering another of the same millisecond takes effect whatever their
- * ids); a record refused at its place has no effect.  Then every delivered
- * event.  So two nodes holding the same records hold the same state,
- * whatever order the records arrived in.
+ * docs/federation.md section 7: by `created`; the records of one
+ * `created` (to the millisecond) in the order of their refs (a record
+ * after those of its millisecond it names, the least id first among those
+ * ready, the least id left when a cycle leaves none ready), in one pass,
+ * then those refused tried once more in that order; a record refused at
+ * its place has no effect.  Then every delivered event.  So two nodes
+ * holding the same records hold the same state, whatever order the
+ * records arrived in.
  *
  * The fold at start (build) walks the store twice in log order: the first
  * walk reads each record's `created`, the second parses the records and
  * keeps in a heap only those that a later record of the log precedes in
  * the fold order (the log is nearly in that order, so the heap stays
  * small); a group of one `created` is folded once no record left in the
- * walk can join it.
+ * walk can join it (fold_group: O(n log n), its records held as envelopes,
+ * not parsed records).
  *
  * Intake asks twice per record: a dry run to refuse early
  * (cy_fw_live_precheck), then the final decision in log order, before the
@@ -35,10 +37,14 @@
  * long as the last one took (a pull of many pages out of order costs one
  * re-fold; a stream of them a bounded share of the time), so that a
  * state read just after such a record may show it on top for a moment.
- * A re-fold never runs while the committer has records in flight (added
- * but not yet stored), which the store would not show yet.  When records
- * it took are not stored after all (a failed commit), it is rebuilt from
- * the store.
+ * A re-fold never starts while the committer has records in flight
+ * (added but not yet stored), which the store would not show yet.  It
+ * folds the store into a new handle with the mutex released (the old one
+ * serves meanwhile), then, under the mutex and with nothing in flight,
+ * feeds the new one what was stored since its walk and swaps it in
+ * (settle, swap_in): the mutex is held for what arrived meanwhile, not
+ * for the store.  When records it took are not stored after all (a
+ * failed commit), it is rebuilt from the store under the mutex.
  *
  * Threads: every stored record whose refs name a message joins that
  * message's thread (cy_fw_thread_note), whatever the rules make of it,
@@ -82,6 +88,28 @@ struct cy_fw_live {
     size_t inflight; /* records the committer added, not yet stored */
     uint64_t refolds;
     int64_t next_refold_ms; /* monotonic: no lazy re-fold before (settle) */
+    /* The re-fold off the lock (settle): `refolding` while it reads the
+     * store; then the state it built waits in `next` (with the fold's end
+     * and the last store seq it read) until nothing is in flight, and is
+     * swapped in with what was stored meanwhile fed on top (swap_in).
+     * `gen` grows with every rebuild: a re-fold begun before is dropped.
+     * `late`: the delivered events fed meanwhile (owned). */
+    bool refolding;
+    uint64_t gen;
+    comity_framework *next;
+    int64_t next_seq;
+    bool next_any, next_refused;
+    int64_t next_ms;
+    char next_id[CY_RECORD_ID_MAX + 1];
+    struct late_ev *late;
+    size_t nlate, caplate;
+};
+
+/* A delivered event fed while a re-fold was out. */
+struct late_ev {
+    char id[CY_RECORD_ID_MAX + 1];
+    char party[COMITY_PARTY_MAX + 1];
+    int64_t at_ms;
 };
 
 const char *const cy_fw_retention_kinds[CY_FW_CONF_KINDS] = {
@@ -132,12 +160,23 @@ struct replay {
     size_t nh, caph;
     struct pend *group; /* one group being folded */
     size_t capg;
-    bool *took;
+    /* its order (fold_group): each member's state, the edges "a member
+     * waits for the member its refs name", the members ready (a min-heap
+     * of indexes, that is of ids), the order they were folded in */
+    struct member *gs;
+    size_t capgs;
+    struct edge *edges;
+    size_t ne, cape;
+    uint32_t *ready;
+    size_t nready, capready;
+    uint32_t *order;
+    size_t norder, caporder;
     /* the fold's end, as in struct cy_fw_live */
     bool any, tail_refused;
     int64_t tail_ms;
     char tail_id[CY_RECORD_ID_MAX + 1];
     bool nomem;
+    int64_t seq; /* the last store seq the folding walk read */
 };
 
 /* Whether a stored record of `type` matters to the state: one the
@@ -195,63 +234,243 @@ static void refused_note(struct replay *p, const char *id, const char *why)
                "framework: stored record %s has no effect: %s", id, why);
 }
 
-/* One try of a waiting record: parsed (its own body opened for the
- * custodian), fed, freed.  The framework's answer; err says why not.  A
- * record joins the threads its refs name when it takes effect, or when
- * `last` (its place is final, whatever the rules make of it: it is
- * stored, and readable as such). */
-static comity_err try_one(struct replay *p, const struct pend *g, bool last, comity_error *err)
+enum { M_UNSEEN, M_WAITING, M_TAKEN, M_REFUSED };
+#define NO_EDGE UINT32_MAX
+
+struct member {
+    uint32_t wait; /* the members its refs name, not yet folded */
+    uint32_t head; /* the first edge of those waiting for it, or NO_EDGE */
+    unsigned char st;
+};
+
+struct edge {
+    uint32_t waiter, next;
+};
+
+/* A waiting record parsed: OUT (comity_record_free), or NULL with err set
+ * (stored, so it parsed once: it has no effect). */
+static comity_record *parse_pend(const struct pend *g, comity_error *err)
 {
     comity_record *rec = NULL;
+    if (comity_record_parse(g->env, g->len, &rec, err) != COMITY_OK)
+        return NULL;
+    return rec;
+}
+
+/* Feeds a parsed record (its own body opened for the custodian): the
+ * framework's answer; err says why not.  A record joins the threads its
+ * refs name when it takes effect, or when `last` (its place is final,
+ * whatever the rules make of it: it is stored, and readable as such). */
+static comity_err feed_one(struct replay *p, const struct pend *g, const comity_record *rec,
+                           bool last, comity_error *err)
+{
     char *body = NULL;
     size_t blen = 0;
-    comity_err rc = comity_record_parse(g->env, g->len, &rec, err);
-    if (!rc && g->ruled) {
+    comity_err rc = COMITY_OK;
+    if (g->ruled) {
         own_body(p->t, p->ids, rec, &body, &blen);
         rc = comity_framework_add(p->fw, rec, body, blen, err);
     }
-    if (rec && (!rc || last) && comity_record_refs_count(rec))
+    if ((!rc || last) && comity_record_refs_count(rec))
         (void)cy_fw_thread_note(p->fw, rec);
     comity_free(body);
-    comity_record_free(rec);
     return rc;
 }
 
-/* Folds the heap's first group (one `created`; popped in id order): tried
- * in id order, those refused tried again while a pass takes any. */
+/* A single record folded at its place (its group of one). */
+static void fold_single(struct replay *p, const struct pend *g)
+{
+    comity_error e = {0};
+    comity_record *rec = parse_pend(g, &e);
+    comity_err rc = rec ? feed_one(p, g, rec, true, &e) : COMITY_ERR_INVALID;
+    comity_record_free(rec);
+    if (rc)
+        refused_note(p, g->id, e.msg);
+    else
+        p->records += g->ruled;
+    p->tail_refused = rc != COMITY_OK;
+}
+
+static void ready_push(struct replay *p, uint32_t x)
+{
+    size_t i = p->nready++;
+    p->ready[i] = x;
+    while (i && p->ready[i] < p->ready[(i - 1) / 2]) {
+        uint32_t t = p->ready[i];
+        p->ready[i] = p->ready[(i - 1) / 2];
+        p->ready[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static uint32_t ready_pop(struct replay *p)
+{
+    uint32_t top = p->ready[0];
+    p->ready[0] = p->ready[--p->nready];
+    for (size_t i = 0;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < p->nready && p->ready[l] < p->ready[m])
+            m = l;
+        if (r < p->nready && p->ready[r] < p->ready[m])
+            m = r;
+        if (m == i)
+            break;
+        uint32_t t = p->ready[i];
+        p->ready[i] = p->ready[m];
+        p->ready[m] = t;
+        i = m;
+    }
+    return top;
+}
+
+/* The index of `id` in the group (sorted by id), or NO_EDGE. */
+static uint32_t member_of(const struct replay *p, size_t ng, const char *id)
+{
+    size_t lo = 0, hi = ng;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(p->group[mid].id, id);
+        if (!c)
+            return (uint32_t)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NO_EDGE;
+}
+
+/* Member i folded once (rec: it parsed, owned and freed here; NULL: it
+ * did not, refused): its answer kept, and the members waiting for it
+ * made ready when it was the last they waited for. */
+static void fold_member(struct replay *p, uint32_t i, comity_record *rec)
+{
+    comity_error e = {0};
+    comity_err rc = rec ? feed_one(p, &p->group[i], rec, false, &e) : COMITY_ERR_INVALID;
+    comity_record_free(rec);
+    p->gs[i].st = rc ? M_REFUSED : M_TAKEN;
+    p->order[p->norder++] = i;
+    for (uint32_t k = p->gs[i].head; k != NO_EDGE; k = p->edges[k].next) {
+        uint32_t w = p->edges[k].waiter;
+        if (--p->gs[w].wait == 0 && p->gs[w].st == M_WAITING)
+            ready_push(p, w);
+    }
+}
+
+/* Folds the members made ready, least id first (each parsed again: a
+ * waiting member is held as its envelope only). */
+static void drain(struct replay *p)
+{
+    while (p->nready) {
+        uint32_t i = ready_pop(p);
+        if (p->gs[i].st != M_WAITING)
+            continue;
+        comity_error e = {0};
+        fold_member(p, i, parse_pend(&p->group[i], &e));
+    }
+}
+
+/* Room for a group of ng (and its edges as they come). */
+static bool group_room(struct replay *p, size_t ng)
+{
+    while (p->capgs < ng)
+        if (cy_fw_grow((void **)&p->gs, &p->capgs, p->capgs, sizeof *p->gs))
+            return false;
+    while (p->capready < ng)
+        if (cy_fw_grow((void **)&p->ready, &p->capready, p->capready, sizeof *p->ready))
+            return false;
+    while (p->caporder < ng)
+        if (cy_fw_grow((void **)&p->order, &p->caporder, p->caporder, sizeof *p->order))
+            return false;
+    return true;
+}
+
+/* Folds the heap's first group (one `created`; popped in id order) in
+ * one pass, in the order of section 7: a record after the records of its
+ * group its refs name, least id first among those whose named records
+ * are folded (when none is, a cycle: the least id of those left); then
+ * the records the rules refused are tried once more, in the order they
+ * were folded.  Each record is parsed when it is reached in id order and
+ * folded at once if it waits for nothing; a record that waits is kept as
+ * its envelope (and the indexes of what it waits for) and parsed again
+ * when its turn comes.  O(n log n) in the group's records and refs. */
 static void fold_group(struct replay *p)
 {
     size_t ng = 0;
     int64_t ms = p->h[0].ms;
     while (p->nh && p->h[0].ms == ms)
         p->group[ng++] = heap_pop(p);
-    comity_error e = {0};
-    memset(p->took, 0, ng * sizeof *p->took);
-    for (bool more = true; more;) {
-        more = false;
-        for (size_t i = 0; i < ng; i++) {
-            if (p->took[i])
-                continue;
-            cy_err_clear(&e);
-            if (try_one(p, &p->group[i], false, &e) == COMITY_OK)
-                p->took[i] = more = true;
-        }
-    }
-    bool refused = false;
-    for (size_t i = 0; i < ng; i++) {
-        struct pend *g = &p->group[i];
-        if (p->took[i]) {
-            p->records += g->ruled;
-        } else {
-            refused = true;
-            cy_err_clear(&e);
-            (void)try_one(p, g, true, &e); /* again: its reason, its threads */
-            refused_note(p, g->id, e.msg);
-        }
-    }
     p->any = true;
     p->tail_ms = ms;
     snprintf(p->tail_id, sizeof p->tail_id, "%s", p->group[ng - 1].id);
+    if (ng == 1) {
+        fold_single(p, &p->group[0]);
+        cy_free(p->group[0].env);
+        return;
+    }
+    if (ng > UINT32_MAX - 1 || !group_room(p, ng)) {
+        p->nomem = true;
+        for (size_t i = 0; i < ng; i++)
+            cy_free(p->group[i].env);
+        return;
+    }
+    for (size_t i = 0; i < ng; i++)
+        p->gs[i] = (struct member){0, NO_EDGE, M_UNSEEN};
+    p->ne = p->nready = p->norder = 0;
+    for (uint32_t i = 0; i < ng && !p->nomem; i++) {
+        comity_error e = {0};
+        comity_record *rec = parse_pend(&p->group[i], &e);
+        size_t nrefs = rec ? comity_record_refs_count(rec) : 0;
+        for (size_t r = 0; r < nrefs; r++) {
+            uint32_t j = member_of(p, ng, comity_record_ref(rec, r));
+            if (j == NO_EDGE || j == i || p->gs[j].st == M_TAKEN || p->gs[j].st == M_REFUSED)
+                continue;
+            if (cy_fw_grow((void **)&p->edges, &p->cape, p->ne, sizeof *p->edges)) {
+                p->nomem = true;
+                break;
+            }
+            p->edges[p->ne] = (struct edge){i, p->gs[j].head};
+            p->gs[j].head = (uint32_t)p->ne++;
+            p->gs[i].wait++;
+        }
+        if (p->gs[i].wait == 0) {
+            fold_member(p, i, rec);
+            drain(p);
+        } else {
+            p->gs[i].st = M_WAITING;
+            comity_record_free(rec);
+        }
+    }
+    /* what still waits waits in a cycle (ids are chosen by their signers):
+     * the least id first, then what it frees */
+    for (uint32_t i = 0; i < ng && !p->nomem; i++) {
+        if (p->gs[i].st != M_WAITING)
+            continue;
+        comity_error e = {0};
+        fold_member(p, i, parse_pend(&p->group[i], &e));
+        drain(p);
+    }
+    /* the refused once more, in their order: a record whose body names
+     * another of its millisecond (a listing its vendor) takes effect */
+    bool refused = false;
+    for (size_t k = 0; k < p->norder && !p->nomem; k++) {
+        uint32_t i = p->order[k];
+        struct pend *g = &p->group[i];
+        if (p->gs[i].st == M_TAKEN) {
+            p->records += g->ruled;
+            continue;
+        }
+        comity_error e = {0};
+        comity_record *rec = parse_pend(g, &e);
+        comity_err rc = rec ? feed_one(p, g, rec, true, &e) : COMITY_ERR_INVALID;
+        comity_record_free(rec);
+        if (rc) {
+            refused = true;
+            refused_note(p, g->id, e.msg);
+        } else {
+            p->records += g->ruled;
+        }
+    }
     p->tail_refused = refused;
     for (size_t i = 0; i < ng; i++)
         cy_free(p->group[i].env);
@@ -266,11 +485,12 @@ static int64_t row_ms(const cy_record_row *row)
                : INT64_MIN;
 }
 
-/* The first walk: each ruled record's `created`, in log order. */
+/* The first walk: each ruled record's `created`, in log order (rows
+ * without their envelopes). */
 static int walk_times(const cy_record_row *row, void *ctx)
 {
     struct replay *p = ctx;
-    if (!replayed(row->type) || !row->envelope)
+    if (!replayed(row->type))
         return 0;
     if (cy_fw_grow((void **)&p->after, &p->cap, p->n, sizeof *p->after)) {
         p->nomem = true;
@@ -285,17 +505,32 @@ static int walk_times(const cy_record_row *row, void *ctx)
 static int walk_fold(const cy_record_row *row, void *ctx)
 {
     struct replay *p = ctx;
-    if (!replayed(row->type) || !row->envelope)
+    if (row->seq > p->seq)
+        p->seq = row->seq;
+    if (!replayed(row->type))
         return 0;
-    size_t k = p->k++;
+    size_t k = p->k++; /* the first walk's row k */
+    if (!row->envelope)
+        return 0;
+    int64_t ms = row_ms(row);
+    if (!p->nh && k + 1 < p->n && ms < p->after[k + 1]) {
+        /* alone in its group, and in its place (the common case): folded
+         * from the row, without a copy */
+        struct pend x = {ms, (char *)row->envelope, row->envelope_len, row->id,
+                         comity_framework_handles(row->type)};
+        p->any = true;
+        p->tail_ms = ms;
+        snprintf(p->tail_id, sizeof p->tail_id, "%s", row->id);
+        fold_single(p, &x);
+        return 0;
+    }
     /* verified when it was received; parsed when its group is folded */
     size_t idlen = strlen(row->id);
-    struct pend x = {row_ms(row), cy_malloc(row->envelope_len + idlen + 2), row->envelope_len,
-                     NULL, comity_framework_handles(row->type)};
+    struct pend x = {ms, cy_malloc(row->envelope_len + idlen + 2), row->envelope_len, NULL,
+                     comity_framework_handles(row->type)};
     if (!x.env || (p->nh == p->caph &&
                    (cy_fw_grow((void **)&p->h, &p->caph, p->nh, sizeof *p->h) ||
-                    cy_fw_grow((void **)&p->group, &p->capg, p->caph - 1, sizeof *p->group) ||
-                    !(p->took = cy_realloc(p->took, p->capg * sizeof *p->took))))) {
+                    cy_fw_grow((void **)&p->group, &p->capg, p->caph - 1, sizeof *p->group)))) {
         cy_free(x.env);
         p->nomem = true;
         return 1;
@@ -309,9 +544,9 @@ static int walk_fold(const cy_record_row *row, void *ctx)
      * walks): everything waits for the end */
     if (k + 1 >= p->n)
         return 0;
-    while (p->nh && p->h[0].ms < p->after[k + 1])
+    while (p->nh && p->h[0].ms < p->after[k + 1] && !p->nomem)
         fold_group(p);
-    return 0;
+    return p->nomem;
 }
 
 static void replay_free(struct replay *p)
@@ -321,13 +556,16 @@ static void replay_free(struct replay *p)
     cy_free(p->after);
     cy_free(p->h);
     cy_free(p->group);
-    cy_free(p->took);
+    cy_free(p->gs);
+    cy_free(p->edges);
+    cy_free(p->ready);
+    cy_free(p->order);
 }
 
 /* Folds the stored records into p->fw in the fold order (the top). */
 static comity_err fold_store(comity_store *st, struct replay *p, comity_error *err)
 {
-    comity_err rc = cy_store_fw_replay(st, walk_times, p, err);
+    comity_err rc = cy_store_records_tail(st, 0, walk_times, p, err);
     if (!rc && p->nomem)
         rc = cy_fw_nomem(err);
     for (size_t i = p->n; i-- > 1 && !rc;)
@@ -337,8 +575,10 @@ static comity_err fold_store(comity_store *st, struct replay *p, comity_error *e
         rc = cy_store_fw_replay(st, walk_fold, p, err);
     if (!rc && p->nomem)
         rc = cy_fw_nomem(err);
-    while (!rc && p->nh)
+    while (!rc && p->nh && !p->nomem)
         fold_group(p);
+    if (!rc && p->nomem)
+        rc = cy_fw_nomem(err);
     return rc;
 }
 
@@ -427,25 +667,174 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool in_order(const cy_fw_live *f, const comity_record *rec);
+static void tail_to(cy_fw_live *f, const comity_record *rec, bool refused);
+
+static void late_clear(cy_fw_live *f)
+{
+    cy_free(f->late);
+    f->late = NULL;
+    f->nlate = f->caplate = 0;
+}
+
+/* The ids of what was stored after a re-fold's walk (catch_up). */
+struct since {
+    char **ids;
+    size_t n, cap;
+    bool nomem;
+};
+
+static int since_row(const cy_record_row *row, void *ctx)
+{
+    struct since *c = ctx;
+    if (!replayed(row->type))
+        return 0;
+    char *id = cy_strdup(row->id);
+    if (!id || cy_fw_grow((void **)&c->ids, &c->cap, c->n, sizeof *c->ids)) {
+        cy_free(id);
+        c->nomem = true;
+        return 1;
+    }
+    c->ids[c->n++] = id;
+    return 0;
+}
+
+/* One record stored after a re-fold's walk, fed on top of f->fw as intake
+ * fed it to the state it replaces (with f->mu held): in its place, or a
+ * re-fold marked. */
+static int catch_one(const cy_record_row *row, void *ctx)
+{
+    cy_fw_live *f = ctx;
+    comity_record *rec = NULL;
+    if (!row->envelope || comity_record_parse(row->envelope, row->envelope_len, &rec, NULL))
+        return 0;
+    bool place = in_order(f, rec);
+    comity_err rc = COMITY_OK;
+    if (comity_framework_handles(comity_record_type(rec))) {
+        char *body = NULL;
+        size_t blen = 0;
+        own_body(&f->t, f->ids, rec, &body, &blen);
+        rc = comity_framework_add(f->fw, rec, body, blen, NULL);
+        comity_free(body);
+    }
+    if (comity_record_refs_count(rec))
+        (void)cy_fw_thread_note(f->fw, rec);
+    if (place)
+        tail_to(f, rec, rc != COMITY_OK);
+    else
+        f->dirty = true;
+    comity_record_free(rec);
+    return 0;
+}
+
+/* With f->mu held and nothing in flight: the state a re-fold built
+ * (f->next) takes the place of f->fw, once the records stored since its
+ * walk (store seq > f->next_seq: what arrived while it was built, which
+ * the old state took on top) and the delivered events fed meanwhile are
+ * fed into it.  Under the lock, this costs what arrived during the
+ * re-fold, not the store.  A failure keeps the old state, marked dirty.
+ * OUT: the state replaced (comity_framework_free, best outside the lock:
+ * freeing a large state takes time), or NULL. */
+static comity_framework *swap_in(cy_fw_live *f)
+{
+    comity_framework *old = f->fw;
+    struct since c = {0};
+    comity_error e = {0};
+    comity_err rc = cy_store_records_tail(f->st, f->next_seq, since_row, &c, &e);
+    if (!rc && c.nomem)
+        rc = cy_fw_nomem(&e);
+    bool any = f->any, refused = f->tail_refused;
+    int64_t ms = f->tail_ms;
+    char id[sizeof f->tail_id];
+    memcpy(id, f->tail_id, sizeof id);
+    f->fw = f->next;
+    f->any = f->next_any;
+    f->tail_ms = f->next_ms;
+    memcpy(f->tail_id, f->next_id, sizeof f->tail_id);
+    f->tail_refused = f->next_refused;
+    f->dirty = f->want = false;
+    for (size_t i = 0; i < c.n && !rc; i++)
+        rc = cy_store_fw_get(f->st, c.ids[i], catch_one, f, &e);
+    for (size_t i = 0; i < c.n; i++)
+        cy_free(c.ids[i]);
+    cy_free(c.ids);
+    if (rc) {
+        comity_framework_free(f->fw);
+        f->fw = old;
+        f->any = any;
+        f->tail_ms = ms;
+        memcpy(f->tail_id, id, sizeof f->tail_id);
+        f->tail_refused = refused;
+        f->dirty = true;
+        cy_log(CY_LOG_ERROR, "framework.refold_failed", NULL, 0,
+               "framework: re-fold failed, records may be out of their place until the next: %s",
+               e.msg);
+    } else {
+        for (size_t i = 0; i < f->nlate; i++)
+            (void)comity_framework_delivered(f->fw, f->late[i].id, f->late[i].party,
+                                             f->late[i].at_ms, NULL);
+        f->refolds++;
+    }
+    f->next = NULL;
+    late_clear(f);
+    return rc ? NULL : old;
+}
+
 /* With f->mu held: the re-fold, when one is due and nothing is in flight;
  * unless `force`, at most once in CY_FW_REFOLD_GAP_MS and then after
  * CY_FW_REFOLD_FACTOR times as long as the last one took, so that a
  * stream of records out of their place costs a bounded share of the time.
- * A failure leaves the state as it was, and is logged. */
+ * The fold from the store runs with f->mu released (readers and intake
+ * use the state as it is meanwhile; no second re-fold starts), then
+ * swap_in replays under the lock what arrived meanwhile, at once or, when
+ * the committer has records in flight, once they are stored
+ * (cy_fw_live_done).  A failure leaves the state as it was, and is
+ * logged. */
 static void settle(cy_fw_live *f, bool force)
 {
-    if (!f->dirty || f->inflight)
+    if (f->next && !f->inflight) {
+        comity_framework *old = swap_in(f);
+        pthread_mutex_unlock(&f->mu);
+        comity_framework_free(old);
+        pthread_mutex_lock(&f->mu);
+    }
+    if (!f->dirty || f->inflight || f->refolding || f->next)
         return;
     int64_t t0 = mono_ms();
     if (!force && t0 < f->next_refold_ms)
         return;
+    f->refolding = true;
+    uint64_t gen = f->gen;
+    pthread_mutex_unlock(&f->mu);
+    comity_framework *fw = NULL;
+    struct replay p;
     comity_error e = {0};
-    if (refold(f, &e))
+    comity_err rc = build(f->st, &f->t, f->ids, true, &fw, &p, &e);
+    pthread_mutex_lock(&f->mu);
+    f->refolding = false;
+    int64_t t1 = mono_ms(), gap = (t1 - t0) * CY_FW_REFOLD_FACTOR;
+    f->next_refold_ms = t1 + (gap > CY_FW_REFOLD_GAP_MS ? gap : CY_FW_REFOLD_GAP_MS);
+    if (rc)
         cy_log(CY_LOG_ERROR, "framework.refold_failed", NULL, 0,
                "framework: re-fold failed, records may be out of their place until the next: %s",
                e.msg);
-    int64_t t1 = mono_ms(), gap = (t1 - t0) * CY_FW_REFOLD_FACTOR;
-    f->next_refold_ms = t1 + (gap > CY_FW_REFOLD_GAP_MS ? gap : CY_FW_REFOLD_GAP_MS);
+    if (rc || gen != f->gen) { /* failed, or a rebuild came first */
+        comity_framework_free(fw);
+        late_clear(f);
+        return;
+    }
+    f->next = fw;
+    f->next_seq = p.seq;
+    f->next_any = p.any;
+    f->next_ms = p.tail_ms;
+    memcpy(f->next_id, p.tail_id, sizeof f->next_id);
+    f->next_refused = p.tail_refused;
+    if (!f->inflight) {
+        comity_framework *old = swap_in(f);
+        pthread_mutex_unlock(&f->mu);
+        comity_framework_free(old);
+        pthread_mutex_lock(&f->mu);
+    }
 }
 
 comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
@@ -485,6 +874,8 @@ void cy_fw_live_free(cy_fw_live *f)
     if (!f)
         return;
     comity_framework_free(f->fw);
+    comity_framework_free(f->next);
+    late_clear(f);
     comity_identities_free(f->ids);
     pthread_mutex_destroy(&f->mu);
     cy_free(f);
@@ -497,6 +888,10 @@ void cy_fw_live_rebuild(cy_fw_live *f)
     pthread_mutex_lock(&f->mu);
     comity_error e = {0};
     f->inflight = 0;
+    f->gen++; /* a re-fold out now, or built, read what this replaces */
+    comity_framework_free(f->next);
+    f->next = NULL;
+    late_clear(f);
     if (refold(f, &e) != COMITY_OK) {
         f->dirty = true; /* tried again by the next reader */
         cy_log(CY_LOG_ERROR, "framework.rebuild_failed", NULL, 0,
@@ -628,7 +1023,11 @@ void cy_fw_live_done(cy_fw_live *f)
     if (f->want)
         f->dirty = true;
     f->want = false;
+    comity_framework *old = NULL;
+    if (f->next) /* a re-fold built: what it lacks is stored now */
+        old = swap_in(f);
     pthread_mutex_unlock(&f->mu);
+    comity_framework_free(old);
 }
 
 void cy_fw_live_settle(cy_fw_live *f)
@@ -678,6 +1077,15 @@ void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const c
     }
     pthread_mutex_lock(&f->mu);
     (void)comity_framework_delivered(f->fw, id, party, now, NULL);
+    /* a re-fold out may have read the delivered events before this one:
+     * its state takes it at the swap (out of memory: not until restart) */
+    if ((f->refolding || f->next) &&
+        !cy_fw_grow((void **)&f->late, &f->caplate, f->nlate, sizeof *f->late)) {
+        struct late_ev *l = &f->late[f->nlate++];
+        snprintf(l->id, sizeof l->id, "%s", id);
+        snprintf(l->party, sizeof l->party, "%s", party);
+        l->at_ms = now;
+    }
     pthread_mutex_unlock(&f->mu);
 }
 
