@@ -11,7 +11,11 @@
  *
  * Threading: every function may be called from any thread at once; the
  * handle is only touched under the mutex.  cy_fw_live_lock hands the
- * handle out for read-only queries, until cy_fw_live_unlock.
+ * handle out for read-only queries, until cy_fw_live_unlock.  A re-fold
+ * builds its new handle from the store with the mutex released and swaps
+ * it in under the mutex (live.c), so that readers wait for what arrived
+ * meanwhile, not for the store; the caller that finds a re-fold due runs
+ * it in its own thread.
  */
 #ifndef COMITY_FRAMEWORK_LIVE_H
 #define COMITY_FRAMEWORK_LIVE_H
@@ -77,8 +81,9 @@ typedef struct cy_fw_table {
 typedef struct cy_fw_live cy_fw_live;
 
 /* Builds the live framework: table `t` (copied), then every stored record
- * folded in the fold order (by created, then id; docs/federation.md
- * section 7) and every stored delivered event replayed from `st`
+ * folded in the fold order (by created, then the order of refs and ids;
+ * docs/federation.md section 7) and every stored delivered event
+ * replayed from `st`
  * (borrowed: it must outlive the handle).  OUT *out: cy_fw_live_free. */
 comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
                            comity_error *err);
@@ -108,7 +113,8 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
 /* Intake's committer, after the rows of the records it added since the
  * last call are stored: a re-fold they need is due, run lazily by the
  * next reader, precheck or local record (one re-fold for any number of
- * batches meanwhile; CY_FW_REFOLD_GAP_MS).  NULL is a no-op. */
+ * batches meanwhile; CY_FW_REFOLD_GAP_MS); and a re-fold's new state that
+ * waited for this batch to be stored is swapped in.  NULL is a no-op. */
 void cy_fw_live_done(cy_fw_live *f);
 /* Runs a re-fold that is due now, whatever the time since the last one
  * (tests, bench). */
