@@ -7,12 +7,25 @@
  * same records already parsed (what the library costs; the difference is
  * the store read and the parsing).
  *
+ * Then a re-fold under load: one record older than all is relayed in
+ * (so the state must be folded again), a thread runs the re-fold, and
+ * meanwhile the main thread asks for a message's status every
+ * millisecond, as readers do: how long the re-fold took, how many
+ * queries it answered meanwhile, and the longest a query waited for the
+ * framework's lock (a re-fold holding the lock makes that its whole
+ * duration).
+ *
  * The records: N notifications (severity 4, to one party) and an ack of
  * each by its recipient, stored directly in a fresh node's store; N from
- * BENCH_NODE_REPLAY_N (default 30,000).  Best of ROUNDS.
+ * BENCH_NODE_REPLAY_N (default 30,000).  Best of ROUNDS.  All carry one
+ * `created` (the fold order's worst case: one group, every ack's id
+ * sorting before the notification it names), unless
+ * BENCH_NODE_REPLAY_SPREAD=1: then each record has a millisecond of its
+ * own, as records signed one after the other do (the common case).
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +53,102 @@ static void die(const char *what, const comity_error *e)
 {
     fprintf(stderr, "bench_node_replay: %s: %s\n", what, e->msg);
     exit(1);
+}
+
+/* The fake clock at 2026-11-23 09:00 plus ms (less than 15 hours). */
+static void fake_now_plus(int64_t ms)
+{
+    char at[40];
+    snprintf(at, sizeof at, "2026-11-23T%02d:%02d:%02d.%03dZ", 9 + (int)(ms / 3600000),
+             (int)(ms / 60000 % 60), (int)(ms / 1000 % 60), (int)(ms % 1000));
+    setenv("COMITY_FAKE_NOW", at, 1);
+}
+
+struct refold_run {
+    cy_fw_live *live;
+    double took;
+    volatile int done;
+};
+
+static void *refold_thread(void *arg)
+{
+    struct refold_run *r = arg;
+    double t0 = now_s();
+    cy_fw_live_settle(r->live);
+    r->took = now_s() - t0;
+    __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+/* The re-fold under load (see the top). */
+static void refold_under_load(comity_node *node, const comity_serve_opts *so, comity_key *a,
+                              const char *msg_id, size_t index)
+{
+    comity_error e = {0};
+    cy_fw_table table;
+    cy_fw_live *live = NULL;
+    if (cy_node_fw_table(node, so, &table, &e) || cy_fw_live_open(node->store, &table, &live, &e))
+        die("replay", &e);
+    const char *to[] = {"in.cert-in"};
+    const char *body = "{\"severity\":2,\"sector\":\"energy\",\"summary\":\"older\"}";
+    char *env = NULL;
+    size_t len = 0;
+    comity_record *rec = NULL;
+    setenv("COMITY_FAKE_NOW", "2026-11-23T08:00:00.000Z", 1);
+    comity_record_params p = {.type = "notification", .tlp = "green", .to = to, .nto = 1};
+    if (comity_record_sign(a, &p, body, strlen(body), &env, &len, &e) ||
+        comity_record_parse(env, len, &rec, &e))
+        die("sign", &e);
+    unsetenv("COMITY_FAKE_NOW");
+    bool added = false;
+    if (cy_fw_live_add(live, rec, NULL, true, &added, &e))
+        die("add", &e);
+    cy_record_in row = {.id = comity_record_id(rec),
+                        .type = comity_record_type(rec),
+                        .author = comity_record_author(rec),
+                        .tlp = "green",
+                        .created = comity_record_created(rec),
+                        .created_ms = 1,
+                        .digest = comity_record_digest(rec),
+                        .log_index = index,
+                        .received_us = 1,
+                        .envelope = env,
+                        .envelope_len = len,
+                        .to = to,
+                        .nto = 1};
+    if (cy_store_records_add(node->store, &row, 1, NULL, &e))
+        die("store", &e);
+    cy_fw_live_done(live);
+    struct refold_run r = {live, 0, 0};
+    pthread_t th;
+    uint64_t before = cy_fw_live_refolds(live);
+    size_t queries = 0;
+    double worst = 0;
+    if (pthread_create(&th, NULL, refold_thread, &r))
+        die("thread", &e);
+    /* let the thread start the re-fold (a reader finding one due would
+     * run it itself) */
+    nanosleep(&(struct timespec){0, 20000000}, NULL);
+    while (!__atomic_load_n(&r.done, __ATOMIC_ACQUIRE)) {
+        double t0 = now_s();
+        const comity_framework *fw = cy_fw_live_lock(live);
+        comity_msg_status st;
+        (void)comity_framework_status(fw, msg_id, "in.cert-in", 0, &st, NULL);
+        cy_fw_live_unlock(live);
+        double w = now_s() - t0;
+        worst = w > worst ? w : worst;
+        queries++;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    pthread_join(th, NULL);
+    if (cy_fw_live_refolds(live) != before + 1)
+        die("no re-fold ran", &e);
+    printf("  re-fold under load: %.3f s; %zu queries answered meanwhile, the longest waited "
+           "%.1f ms for the lock\n",
+           r.took, queries, worst * 1e3);
+    cy_fw_live_free(live);
+    comity_record_free(rec);
+    comity_free(env);
 }
 
 int main(void)
@@ -72,14 +181,20 @@ int main(void)
     char **envs = calloc(total, sizeof *envs);
     comity_record **recs = calloc(total, sizeof *recs);
     const char *body = "{\"severity\":4,\"sector\":\"energy\",\"summary\":\"grid operator hit\"}";
+    const char *spread_s = getenv("BENCH_NODE_REPLAY_SPREAD");
+    bool spread = spread_s && atoi(spread_s) == 1;
     setenv("COMITY_FAKE_NOW", "2026-11-23T09:00:00.000Z", 1);
     for (size_t i = 0; i < total; i += 2) {
+        if (spread)
+            fake_now_plus((int64_t)i);
         size_t l1, l2;
         comity_record_params p = {.type = "notification", .tlp = "green", .to = to, .nto = 1};
         if (comity_record_sign(a, &p, body, strlen(body), &envs[i], &l1, &e) ||
             comity_record_parse(envs[i], l1, &recs[i], &e))
             die("sign", &e);
         const char *ref = comity_record_id(recs[i]);
+        if (spread)
+            fake_now_plus((int64_t)i + 1);
         comity_record_params q = {.type = "ack", .tlp = "green", .refs = &ref, .nrefs = 1};
         if (comity_record_sign(b, &q, "{}", 2, &envs[i + 1], &l2, &e) ||
             comity_record_parse(envs[i + 1], l2, &recs[i + 1], &e))
@@ -130,14 +245,15 @@ int main(void)
         comity_framework_free(fw);
         best_lib = t < best_lib ? t : best_lib;
     }
-    printf("node framework replay at start, %zu records (%d notifications + %d acks), best of "
-           "%d:\n",
-           total, n, n, ROUNDS);
+    printf("node framework replay at start, %zu records (%d notifications + %d acks, %s), best "
+           "of %d:\n",
+           total, n, n, spread ? "a millisecond each" : "all of one millisecond", ROUNDS);
     printf("  node (store read + parse + add): %.3f s = %.0f records/s (%.1f us each)\n", best,
            total / best, best * 1e6 / total);
     printf("  baseline, same run: comity_framework_add alone on parsed records: %.3f s = %.0f "
            "records/s (%.1f us each)\n",
            best_lib, total / best_lib, best_lib * 1e6 / total);
+    refold_under_load(node, &so, a, comity_record_id(recs[0]), total);
 
     for (size_t i = 0; i < total; i++) {
         comity_record_free(recs[i]);

@@ -1095,12 +1095,18 @@ static void message_thread(void **state)
     }
     assert_int_equal(filled, FILLERS);
     at("2026-11-23T09:10:00.000Z");
+    /* a thread is in the fold order (by created, then id: docs/federation.md
+     * section 7), the same on every node and after a restart: one
+     * millisecond apart, that is the order they are posted in */
     assert_int_equal(post(f, IN_CERT, "ack", NULL, m, "{}", ack, rule), 201);
+    at("2026-11-23T09:10:00.001Z");
     assert_int_equal(post_sealed(f, IN_CERT, "reply", m,
                                  "{\"outcome\":\"answered\",\"text\":\"isolated\"}", reply),
                      201);
+    at("2026-11-23T09:10:00.002Z");
     assert_int_equal(post_sealed(f, IN_CERT, "note", m, "{\"text\":\"sealed aside\"}", note),
                      201);
+    at("2026-11-23T09:10:00.003Z");
 
     snprintf(want, sizeof want, "%s,%s,%s", ack, reply, note);
     assert_int_equal(thread_ids(f, PK_CERT, m, 100, ids, &pages), 200);

@@ -11,7 +11,11 @@
  *
  * Threading: every function may be called from any thread at once; the
  * handle is only touched under the mutex.  cy_fw_live_lock hands the
- * handle out for read-only queries, until cy_fw_live_unlock.
+ * handle out for read-only queries, until cy_fw_live_unlock.  A re-fold
+ * builds its new handle from the store with the mutex released and swaps
+ * it in under the mutex (live.c), so that readers wait for what arrived
+ * meanwhile, not for the store; the caller that finds a re-fold due runs
+ * it in its own thread.
  */
 #ifndef COMITY_FRAMEWORK_LIVE_H
 #define COMITY_FRAMEWORK_LIVE_H
@@ -29,6 +33,10 @@
 #define CY_FW_CONF_STATE_MAX 15     /* bytes of a state code in a treaty */
 #define CY_FW_CONF_KINDS 5          /* kinds of case with a retention period */
 #define CY_FW_RETENTION_EVERY_MS (3600 * (int64_t)1000) /* the job's period */
+/* Lazy re-folds (live.c): at most one in this many ms, and then only
+ * after this many times as long as the last one took. */
+#define CY_FW_REFOLD_GAP_MS 1000
+#define CY_FW_REFOLD_FACTOR 10
 
 /* The kinds of case with a retention period, in the order of
  * cy_fw_table.retention. */
@@ -73,7 +81,9 @@ typedef struct cy_fw_table {
 typedef struct cy_fw_live cy_fw_live;
 
 /* Builds the live framework: table `t` (copied), then every stored record
- * in log order and every stored delivered event replayed from `st`
+ * folded in the fold order (by created, then the order of refs and ids;
+ * docs/federation.md section 7) and every stored delivered event
+ * replayed from `st`
  * (borrowed: it must outlive the handle).  OUT *out: cy_fw_live_free. */
 comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **out,
                            comity_error *err);
@@ -88,14 +98,32 @@ void cy_fw_live_free(cy_fw_live *f);
  * reference (json_decref) or NULL (no clear body, or refused). */
 comity_err cy_fw_live_precheck(cy_fw_live *f, const comity_record *rec, json_t **body,
                                comity_error *err);
-/* The final decision, in log order: comity_framework_add, with the body
- * the precheck of this very record handed out (borrowed), or NULL (then
- * parsed here).  *added is true when the state changed (the type is one
- * the framework rules). */
-comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool *added,
-                          comity_error *err);
+/* The final decision, in log order, by intake's committer alone: with
+ * the body the precheck of this very record handed out (borrowed), or
+ * NULL (then parsed here).  A local record (`relayed` false) is checked
+ * by the rules against the state as it is: a refusal is returned and
+ * changes nothing.  A relayed record is never refused for the rules: the
+ * return is the rules' answer, but it is stored all the same and has no
+ * effect where they refuse it.  Either is added on top of the state; one
+ * whose place in the fold order is before records already folded also
+ * marks the state for a re-fold once the batch is stored
+ * (cy_fw_live_done).  *added is true when the state changed. */
+comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body, bool relayed,
+                          bool *added, comity_error *err);
+/* Intake's committer, after the rows of the records it added since the
+ * last call are stored: a re-fold they need is due, run lazily by the
+ * next reader, precheck or local record (one re-fold for any number of
+ * batches meanwhile; CY_FW_REFOLD_GAP_MS); and a re-fold's new state that
+ * waited for this batch to be stored is swapped in.  NULL is a no-op. */
+void cy_fw_live_done(cy_fw_live *f);
+/* Runs a re-fold that is due now, whatever the time since the last one
+ * (tests, bench). */
+void cy_fw_live_settle(cy_fw_live *f);
+/* Re-folds run since the handle was opened (tests, bench). */
+uint64_t cy_fw_live_refolds(cy_fw_live *f);
 /* After records added here failed to be stored: rebuilds the state from
- * the store (which does not hold them).  A failure is reported on stderr
+ * the store (which does not hold them), by the committer, in place of
+ * cy_fw_live_done.  A failure is reported on stderr
  * and leaves the old state. */
 void cy_fw_live_rebuild(cy_fw_live *f);
 
@@ -120,7 +148,8 @@ comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *
                               const char **party, comity_error *err);
 
 /* The handle, locked, for read-only queries (comity_framework_inbox,
- * _status, ...); release with cy_fw_live_unlock as soon as possible. */
+ * _status, ...); release with cy_fw_live_unlock as soon as possible.  A
+ * re-fold that is due runs first (its cost: docs/federation.md). */
 const comity_framework *cy_fw_live_lock(cy_fw_live *f);
 void cy_fw_live_unlock(cy_fw_live *f);
 

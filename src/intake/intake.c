@@ -7,7 +7,8 @@
  * with cy_intake_submit_relayed: the author must be homed at that peer
  * (rule origin), created bounds are the origin's, and a framework refusal
  * only means the record has no effect on the framework (it is logged and
- * stored all the same, as a replay would take it).
+ * stored all the same; its effect is decided at its place in the fold
+ * order, framework/live.c).
  *
  * The checks run on the submitter's thread; the first failure is the
  * outcome, handed to the callback before cy_intake_submit returns.
@@ -763,7 +764,7 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         comity_err rc;
         /* the framework's rules, in log order; final (framework/live.c) */
         bool added = false;
-        if ((rc = cy_fw_live_add(in->fw, it->rec, it->fwbody, &added, &e))) {
+        if ((rc = cy_fw_live_add(in->fw, it->rec, it->fwbody, it->relayed, &added, &e))) {
             if (!it->relayed) {
                 fail(it, "framework", rc, false, "%s", e.msg);
                 continue;
@@ -836,6 +837,8 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
     }
     if (fw_failed) /* the framework holds records the store does not */
         cy_fw_live_rebuild(in->fw);
+    else /* what it added is stored: a re-fold they need may run */
+        cy_fw_live_done(in->fw);
     for (size_t i = 0; i < n; i++) {
         struct item *d = dups[i];
         if (!d)

@@ -110,7 +110,8 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
  *   created        not checked (the origin applied its bounds)
  *   framework      not a refusal: the record is logged and stored, and
  *                  has no effect on the framework's state when its rules
- *                  refuse it at that point (as on a replay)
+ *                  refuse it at its place in the fold order (by created,
+ *                  then id: docs/federation.md section 7)
  * Arguments as for cy_intake_submit; `origin` is borrowed for the call. */
 void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
                               cy_intake_done done, void *ctx);

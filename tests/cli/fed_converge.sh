@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# fed_converge.sh: two nodes that hold the same records answer every
+# framework query alike, whatever order the records reached them in
+# (docs/federation.md, section 7).
+#
+# A (pk's, and un's) and B (in's) pin each other.  pk.mofa notifies
+# in.mea and asks in.mea (and un.unoda) for consultations on A; once B
+# holds them, A stops.  On B (A away), in.mea replies to the notification
+# and accepts the consultation, in.cert-in publishes its contact and
+# in.mea asks pk.mofa for help; B stops.  A starts again and, B away,
+# pk.mofa closes the notification in the very millisecond of in.mea's
+# reply, and withdraws the consultation in the very millisecond of its
+# acceptance (two concurrent conflicts), pk.pkcert publishes its contact
+# and pings in.mea and in.cert-in.  Then B starts: each node pulls the
+# other's records, so A took each close before the answer it conflicts
+# with and B the answer first.  Both end with the same records, and every
+# /v1/framework query (each party's inbox and cases, every record's
+# message view, the case's view and custody, overdue, pings by party, by
+# state and by region, norms, the spyware report, the directory) answers
+# the same bytes on both (the `now` of an answer aside).  The fold order
+# decides each conflict: "close--" sorts before "reply--" (the reply has
+# no effect), "consult-accept--" before "consult-close--" (accepted, then
+# closed).  On the old code (a fold in arrival order) A refused the
+# acceptance and B took it: the case's thread differed.
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/node_lib.bash"
+C=$COMITY_BIN
+cd "$T"
+PIDS=()
+cleanup_all() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup_all EXIT
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
+optok() { sed -n 's/^operator token (shown once, keep it safe): //p' "$1"; }
+keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; }
+kv() { "$C" key show "$1" | cut -d' ' -f1; }
+kr() { "$C" key show "$1" | cut -d' ' -f2; }
+start() {
+  local n=$1 p
+  p=$(eval echo "\$P_$n")
+  "$C" serve "$T/$n" --listen "127.0.0.1:$p" --insecure-http >>"$T/$n.out" 2>>"$T/$n.err" &
+  eval "PID_$n=$!"
+  PIDS+=("$!")
+  for _ in $(seq 100); do
+    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "node $n did not start"; cat "$T/$n.err"; exit 1
+}
+stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
+until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+# for_s SECONDS CMD...: CMD until it succeeds, once a second, for at most SECONDS
+for_s() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 1; done; }
+
+for n in A B; do
+  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
+  eval "P_$n=$(port)"
+done
+VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init)
+U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"
+keyfile pk.mofa pkm.key; keyfile pk.pkcert pkc.key; keyfile in.mea inm.key; keyfile in.cert-in inc.key
+tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
+T_PKM=$(tok A pk.mofa pkm.key); T_PKC=$(tok A pk.pkcert pkc.key)
+keyfile un.unoda un.key; tok A un.unoda un.key >/dev/null
+T_INM=$(tok B in.mea inm.key); T_INC=$(tok B in.cert-in inc.key)
+"$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv inm.key),$(kr inm.key)" \
+  --party "$(kv inc.key),$(kr inc.key)" >/dev/null
+"$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$(kv pkm.key),$(kr pkm.key)" \
+  --party "$(kv pkc.key),$(kr pkc.key)" --party "$(kv un.key),$(kr un.key)" >/dev/null
+OP_A=$(optok A.init); OP_B=$(optok B.init)
+
+# post NODE-URL TOKEN KEY TYPE [--to P].. [--ref ID].. <<< BODY: prints the id
+post() {
+  local url=$1 token=$2 key=$3 type=$4; shift 4
+  "$C" record sign --key "$key" --type "$type" "$@" >rec.json || return 1
+  "$C" record post --url "$url" --token "$token" rec.json | jq -r .id
+}
+poc() { printf '{"kind":"%s","organisation":"%s","channels":[{"type":"email","value":"poc@x.gov"}],"time_zone":"UTC","languages":["en"],"valid_from":"2026-01-01T00:00:00Z","party":"%s"}' "$@"; }
+ids() { curl -s --noproxy '*' -H "Authorization: Bearer $2" "$1/v1/records?limit=100" | jq -r '[.records[].id] | sort | .[]' 2>/dev/null; }
+has() { ids "$1" "$2" | grep -qx "$3"; }
+
+start A; start B
+N1=$(echo '{"severity":3,"sector":"energy","summary":"scanning from 203.0.113.7","requested_action":"block it"}' |
+  post "$U_A" "$T_PKM" pkm.key notification --to in.mea)
+case "$N1" in notification--*) ok "pk.mofa notified in.mea on A";; *) bad "notification: $N1";; esac
+K1=$(echo '{"subject":"grid incident","summary":"talks on the outage","format":"video"}' |
+  post "$U_A" "$T_PKM" pkm.key consult-request --to in.mea --to un.unoda --ref "$N1")
+case "$K1" in consult-request--*) ok "pk.mofa asked for consultations on A";; *) bad "consult: $K1";; esac
+until_ok 60 has "$U_B" "$OP_B" "$K1" && ok "both reached B" || bad "B never got $K1"
+stop A
+
+# the reply and the close share one `created`, a minute ahead (inside the
+# node's bounds), signed now and posted on each side of the partition
+TC=$(date -u -d '+60 seconds' +%Y-%m-%dT%H:%M:%S.000Z)
+R1=$(echo '{"outcome":"answered","text":"blocked"}' |
+  COMITY_FAKE_NOW=$TC post "$U_B" "$T_INM" inm.key reply --ref "$N1")
+case "$R1" in reply--*) ok "in.mea replied on B, A away";; *) bad "reply: $R1";; esac
+K2=$(echo '{"date":"2026-12-20T10:00:00Z","format":"in-person"}' |
+  COMITY_FAKE_NOW=$TC post "$U_B" "$T_INM" inm.key consult-accept --to pk.mofa --to un.unoda --ref "$K1")
+case "$K2" in consult-accept--*) ok "in.mea accepted the consultations on B";; *) bad "accept: $K2";; esac
+P2=$(poc technical CERT-In in.cert-in | post "$U_B" "$T_INC" inc.key poc)
+Q1=$(echo '{"kind":"assistance","norm":"13h","asked":"share logs","severity":2,"sector":"energy"}' |
+  post "$U_B" "$T_INM" inm.key request --to pk.mofa)
+case "$P2$Q1" in poc--*request--*) ok "in.cert-in's contact and in.mea's request on B";; *) bad "$P2 $Q1";; esac
+stop B
+
+start A
+X1=$(echo '{"reason":"resolved"}' | COMITY_FAKE_NOW=$TC post "$U_A" "$T_PKM" pkm.key close --ref "$N1")
+case "$X1" in close--*) ok "pk.mofa closed the notification on A in the reply's millisecond";; *) bad "close: $X1";; esac
+K3=$(echo '{"outcome":"withdrawn"}' |
+  COMITY_FAKE_NOW=$TC post "$U_A" "$T_PKM" pkm.key consult-close --to in.mea --to un.unoda --ref "$K1")
+case "$K3" in consult-close--*) ok "pk.mofa withdrew the consultations on A in the acceptance's millisecond";; *) bad "withdraw: $K3";; esac
+P1=$(poc technical PKCERT pk.pkcert | post "$U_A" "$T_PKC" pkc.key poc)
+G1=$(echo '{"announced":false,"round":"Q4"}' | post "$U_A" "$T_PKC" pkc.key ping --to in.mea --to in.cert-in)
+case "$P1$G1" in poc--*ping--*) ok "pk.pkcert's contact and ping on A";; *) bad "$P1 $G1";; esac
+start B
+until_ok 60 has "$U_B" "$OP_B" "$G1" || bad "B never got the ping"
+PG=$(echo '{}' | post "$U_B" "$T_INC" inc.key pong --ref "$G1")
+case "$PG" in pong--*) ok "in.cert-in answered the ping on B";; *) bad "pong: $PG";; esac
+same_ids() { [ "$(ids "$U_A" "$OP_A")" = "$(ids "$U_B" "$OP_B")" ] && [ "$(ids "$U_A" "$OP_A" | wc -l)" -eq 11 ]; }
+for_s 90 same_ids && ok "both nodes hold the same 11 records" ||
+  bad "records: A $(ids "$U_A" "$OP_A" | wc -l), B $(ids "$U_B" "$OP_B" | wc -l)"
+
+# every framework query, as the operator of each node (for each party: a
+# party logs in at its home node only)
+# (the times an answer is computed at, from the node's clock, aside: now,
+# at, and the default window of the ping statistics)
+get() {
+  curl -s --noproxy '*' -H "Authorization: Bearer $2" "$1$3" | jq -cS 'walk(if type == "object" then
+    with_entries(select(.key != "now" and .key != "at" and
+      ((.key == "from" or .key == "to") and (.value | type) == "string" and (.value | test("^[0-9]{4}-"))
+       | not))) else . end)'
+}
+answers() {
+  local u=$1 op=$2 p q
+  for p in pk.mofa pk.pkcert in.mea in.cert-in; do
+    for q in "/v1/framework/inbox?party=$p" "/v1/framework/cases?party=$p"; do echo "$q $(get "$u" "$op" "$q")"; done
+  done
+  for id in $N1 $R1 $X1 $Q1 $G1 $PG $P1 $P2; do
+    q="/v1/framework/messages/$id"; echo "$q $(get "$u" "$op" "$q")"
+  done
+  for q in "/v1/framework/cases/$K1" "/v1/framework/cases/$K1/custody"; do echo "$q $(get "$u" "$op" "$q")"; done
+  for q in /v1/framework/overdue /v1/framework/pings "/v1/framework/pings?by=state" \
+           "/v1/framework/pings?by=region" /v1/framework/norms "/v1/framework/norms/declarations?state=pk" \
+           "/v1/framework/spyware/report?state=in&year=2026" /v1/directory "/v1/directory?state=pk"; do
+    echo "$q $(get "$u" "$op" "$q")"
+  done
+}
+alike() {
+  answers "$U_A" "$OP_A" >a.txt; answers "$U_B" "$OP_B" >b.txt
+  cmp -s a.txt b.txt
+}
+# a re-fold is lazy (at most once a second): ask until it ran on both
+if for_s 30 alike; then
+  ok "A and B answer all $(wc -l <a.txt) framework queries byte for byte alike"
+else
+  bad "A and B differ:"; diff a.txt b.txt | cut -c1-1500 | head -20
+fi
+grep -q '"closed"' <(grep "messages/$N1" a.txt) && ok "  ... the notification closed on both" ||
+  bad "  not closed: $(grep "messages/$N1" a.txt | cut -c1-300)"
+thread() { grep -m1 "^/v1/framework/cases/$K1 " a.txt | cut -d' ' -f2- | jq -r '[.. | .type? // empty | select(startswith("consult-"))] | join(",")'; }
+case "$(thread)" in *consult-accept*consult-close*) ok "  ... the consultations accepted, then withdrawn, on both";;
+  *) bad "  case thread: $(thread)";; esac
+stop A; stop B
+for n in A B; do
+  rc=0; "$C" log audit "$T/$n/log" --vkey "$(eval echo "\$VK_$n")" >/dev/null 2>&1 || rc=$?
+  check "$n's log audits" 0 "$rc"
+done
+finish
