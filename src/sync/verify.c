@@ -73,7 +73,7 @@ static comity_err succession_cut(const comity_succession *s, const comity_checkp
     return rc;
 }
 
-comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
+comity_err cy_sync_verify_page(cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
                                cy_consistency_fn fn, void *ctx, const char **note,
                                size_t *note_len, comity_error *err)
 {
@@ -89,7 +89,7 @@ comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, 
     const char *first = NULL;
     size_t first_len = 0;
     for (size_t i = 0; i < pg->n && !rc; i++) {
-        const cy_pull_item *it = &pg->items[i];
+        cy_pull_item *it = &pg->items[i];
         if (it->log_index < cursor) {
             rc = cy_fail(err, COMITY_ERR_INVALID,
                          "record %s: log index %llu is below the cursor %llu", it->record_id,
@@ -123,19 +123,21 @@ comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, 
                          it->record_id);
             break;
         }
-        /* the entry from the envelope's exact signed bytes */
-        comity_record *rec = NULL;
-        if ((rc = comity_record_parse(it->envelope, it->envelope_len, &rec, err))) {
+        /* the entry from the envelope's exact signed bytes; the record is
+         * kept with the page (parsed once for every check after this) */
+        comity_record_free(it->rec);
+        it->rec = NULL;
+        if ((rc = comity_record_parse(it->envelope, it->envelope_len, &it->rec, err))) {
             cy_wrap(err, "record %s", it->record_id);
             break;
         }
+        const comity_record *rec = it->rec;
         if (strcmp(comity_record_id(rec), it->record_id) != 0)
             rc = cy_fail(err, COMITY_ERR_INVALID, "record %s: the envelope holds record %s",
                          it->record_id, comity_record_id(rec));
         uint8_t leaf[COMITY_TLOG_HASH];
         const char *entry = comity_record_entry(rec);
         comity_tlog_leaf_hash(entry, strlen(entry), leaf);
-        comity_record_free(rec);
         if (!rc && (rc = cy_tlog_verify_inclusion(leaf, p->index, cp.size,
                                                   (const uint8_t(*)[CY_HASH])p->proof, p->n,
                                                   cp.root, err)))
