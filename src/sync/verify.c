@@ -82,8 +82,14 @@ comity_err cy_sync_verify_page(cy_pull_page *pg, const cy_origin_view *o, uint64
     if (pg->n == 0)
         return COMITY_OK;
     cy_tlog_proof *p = cy_malloc(sizeof *p);
-    if (!p)
+    /* the page's proofs lead to one root: their shared upper nodes are
+     * hashed once (every sibling is still compared) */
+    cy_tlog_incl_memo *memo = cy_calloc(1, sizeof *memo);
+    if (!p || !memo) {
+        cy_free(p);
+        cy_free(memo);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
     comity_err rc = COMITY_OK;
     comity_checkpoint cp;
     const char *first = NULL;
@@ -138,14 +144,15 @@ comity_err cy_sync_verify_page(cy_pull_page *pg, const cy_origin_view *o, uint64
         uint8_t leaf[COMITY_TLOG_HASH];
         const char *entry = comity_record_entry(rec);
         comity_tlog_leaf_hash(entry, strlen(entry), leaf);
-        if (!rc && (rc = cy_tlog_verify_inclusion(leaf, p->index, cp.size,
-                                                  (const uint8_t(*)[CY_HASH])p->proof, p->n,
-                                                  cp.root, err)))
+        if (!rc && (rc = cy_tlog_verify_inclusion_memo(memo, leaf, p->index, cp.size,
+                                                       (const uint8_t(*)[CY_HASH])p->proof,
+                                                       p->n, cp.root, err)))
             cy_fail(err, COMITY_ERR_VERIFY,
                     "record %s: its receipt does not prove it at index %llu of %s",
                     it->record_id, (unsigned long long)p->index, cp.origin);
     }
     cy_free(p);
+    cy_free(memo);
     if (!rc) {
         *note = first;
         *note_len = first_len;
