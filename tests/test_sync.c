@@ -567,10 +567,13 @@ static void test_witness_policy(void **state)
     char *env;
     size_t el;
     TU_OK(comity_record_sign(author, &rp, "{}", 2, &env, &el, E));
-    TU_OK(cy_witness_created_check(env, el, cy_now_ms() + 3600 * 1000, E));
-    TU_OK(cy_witness_created_check(env, el, cy_now_ms() - 60 * 1000, E));
-    TU_FAILS(cy_witness_created_check(env, el, cy_now_ms() - 3600 * 1000, E), COMITY_ERR_DENIED,
+    comity_record *wrec = NULL;
+    TU_OK(comity_record_parse(env, el, &wrec, E));
+    TU_OK(cy_witness_created_check(wrec, cy_now_ms() + 3600 * 1000, E));
+    TU_OK(cy_witness_created_check(wrec, cy_now_ms() - 60 * 1000, E));
+    TU_FAILS(cy_witness_created_check(wrec, cy_now_ms() - 3600 * 1000, E), COMITY_ERR_DENIED,
              "after the witnesses");
+    comity_record_free(wrec);
     /* a policy without a quorum is refused, none removes it */
     TU_FAILS(cy_witness_policy_set(dir, "quorum\n", 7, E), COMITY_ERR_INVALID, NULL);
     TU_OK(cy_witness_policy_set(dir, "", 0, E));

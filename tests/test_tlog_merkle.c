@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <jansson.h>
@@ -285,6 +286,78 @@ static void test_generated_proofs(void **state)
     }
 }
 
+/* The memo'd inclusion check gives the plain check's answer for every
+ * proof of a tree, in order and out of it, with one memo across trees of
+ * other sizes; a flipped sibling anywhere (also above the node where a
+ * proof meets the previous one's path), a wrong leaf and a short proof
+ * still fail; and neighbours' paths meet (leaf 41 after leaf 40 goes
+ * through the upper nodes the memo holds). */
+static void test_inclusion_memo(void **state)
+{
+    (void)state;
+    enum { N = 70 };
+    uint8_t leaves[N][CY_HASH], roots[N + 1][CY_HASH];
+    for (int i = 0; i < N; i++) {
+        uint8_t e[4] = {(uint8_t)i, 9, 8, 7};
+        cy_tlog_leaf_hash(e, sizeof e, leaves[i]);
+    }
+    struct leaves l = {leaves, N};
+    for (uint64_t n = 0; n <= N; n++)
+        TU_OK(cy_tlog_range_hash(arr_node, NULL, &l, 0, n, roots[n], E));
+    cy_tlog_incl_memo *m = calloc(1, sizeof *m);
+    assert_non_null(m);
+    uint8_t proof[CY_TLOG_PROOF_MAX][CY_HASH];
+    size_t np;
+    for (uint64_t n = 1; n <= N; n++) {
+        l.n = n;
+        for (uint64_t k = 0; k < 2 * n; k++) {
+            uint64_t i = k < n ? k : (k * 37) % n; /* in order, then jumping */
+            TU_OK(cy_tlog_prove_inclusion(arr_node, NULL, &l, i, n, proof, &np, E));
+            TU_OK(cy_tlog_verify_inclusion_memo(m, leaves[i], i, n,
+                                                (const uint8_t(*)[CY_HASH])proof, np, roots[n],
+                                                E));
+            for (size_t j = 0; j < np; j++) { /* prime the memo, then flip sibling j */
+                TU_OK(cy_tlog_verify_inclusion_memo(m, leaves[i], i, n,
+                                                    (const uint8_t(*)[CY_HASH])proof, np,
+                                                    roots[n], E));
+                proof[j][(i + j) % CY_HASH] ^= 4;
+                TU_FAILS(cy_tlog_verify_inclusion_memo(m, leaves[i], i, n,
+                                                       (const uint8_t(*)[CY_HASH])proof, np,
+                                                       roots[n], E),
+                         COMITY_ERR_VERIFY, "inclusion");
+                proof[j][(i + j) % CY_HASH] ^= 4;
+            }
+            if (n > 1) {
+                TU_FAILS(cy_tlog_verify_inclusion_memo(m, leaves[(i + 1) % n], i, n,
+                                                       (const uint8_t(*)[CY_HASH])proof, np,
+                                                       roots[n], E),
+                         COMITY_ERR_VERIFY, "inclusion");
+                TU_FAILS(cy_tlog_verify_inclusion_memo(m, leaves[i], i, n,
+                                                       (const uint8_t(*)[CY_HASH])proof,
+                                                       np - 1, roots[n], E),
+                         COMITY_ERR_VERIFY, "inclusion");
+            }
+        }
+    }
+    /* neighbours share their upper nodes: leaf 41 after leaf 40 of 64 hashes one
+     * node of its own (its parent's), the rest comes from the memo */
+    l.n = 64;
+    TU_OK(cy_tlog_prove_inclusion(arr_node, NULL, &l, 40, 64, proof, &np, E));
+    TU_OK(cy_tlog_verify_inclusion_memo(m, leaves[40], 40, 64,
+                                        (const uint8_t(*)[CY_HASH])proof, np, roots[64], E));
+    cy_tlog_incl_memo before = *m;
+    TU_OK(cy_tlog_prove_inclusion(arr_node, NULL, &l, 41, 64, proof, &np, E));
+    TU_OK(cy_tlog_verify_inclusion_memo(m, leaves[41], 41, 64,
+                                        (const uint8_t(*)[CY_HASH])proof, np, roots[64], E));
+    assert_int_equal(m->n, 6);
+    size_t shared = 0;
+    for (size_t k = 1; k < m->n; k++)
+        shared += memcmp(m->s[k].in, before.s[k].in, CY_HASH) == 0 &&
+                  memcmp(m->s[k].out, before.s[k].out, CY_HASH) == 0;
+    assert_int_equal(shared, 5);
+    free(m);
+}
+
 static void test_tile_paths(void **state)
 {
     (void)state;
@@ -375,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_vectors_consistency),
         cmocka_unit_test(test_rfc6962_8leaf),
         cmocka_unit_test(test_generated_proofs),
+        cmocka_unit_test(test_inclusion_memo),
         cmocka_unit_test(test_tile_paths),
         cmocka_unit_test(test_partial_widths),
         cmocka_unit_test(test_tile_nodes),

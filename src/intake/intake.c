@@ -1096,19 +1096,26 @@ static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t
     return c.over ? COMITY_ERR_TOOBIG : COMITY_OK;
 }
 
-static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
-                   const char *relayed_from, cy_intake_done done, void *ctx);
+static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
+                   const cy_principal *who, const char *relayed_from, cy_intake_done done,
+                   void *ctx);
 
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
                       cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, who, NULL, done, ctx);
+    submit(in, env, len, NULL, who, NULL, done, ctx);
 }
 
 void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
                               cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, NULL, origin ? origin : "", done, ctx);
+    submit(in, env, len, NULL, NULL, origin ? origin : "", done, ctx);
+}
+
+void cy_intake_submit_relayed_parsed(cy_intake *in, char *env, size_t len, comity_record *rec,
+                                     const char *origin, cy_intake_done done, void *ctx)
+{
+    submit(in, env, len, rec, NULL, origin ? origin : "", done, ctx);
 }
 
 /* The author's home against where the record comes from: a local post
@@ -1138,17 +1145,21 @@ static bool origin_ok(struct cy_intake *in, struct item *it, const cy_principal 
     return true;
 }
 
-static void submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
-                   const char *relayed_from, cy_intake_done done, void *ctx)
+/* parsed: the envelope's record when the caller parsed it already
+ * (taken), else NULL: parsed here. */
+static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
+                   const cy_principal *who, const char *relayed_from, cy_intake_done done,
+                   void *ctx)
 {
     comity_error e = {0};
     if (len > COMITY_DSSE_MAX) {
+        comity_record_free(parsed);
         refuse_early(in, env, done, ctx, "size", COMITY_ERR_TOOBIG,
                      "the envelope is %zu bytes; records are at most %u", len, COMITY_DSSE_MAX);
         return;
     }
-    comity_record *rec = NULL;
-    if (comity_record_parse(env ? env : "", len, &rec, &e) != COMITY_OK) {
+    comity_record *rec = parsed;
+    if (!rec && comity_record_parse(env ? env : "", len, &rec, &e) != COMITY_OK) {
         /* which rule: the envelope itself, or the payload inside it? */
         cy_dsse d;
         memset(&d, 0, sizeof d);

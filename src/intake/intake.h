@@ -115,6 +115,11 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
  * Arguments as for cy_intake_submit; `origin` is borrowed for the call. */
 void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
                               cy_intake_done done, void *ctx);
+/* The same, for an envelope its caller has already parsed: rec is
+ * comity_record_parse(env, len) (taken: intake frees it, also on a
+ * refusal), so intake does not parse it again. */
+void cy_intake_submit_relayed_parsed(cy_intake *in, char *env, size_t len, comity_record *rec,
+                                     const char *origin, cy_intake_done done, void *ctx);
 
 /* Waits until every submission has had its callback.  Call before the
  * callers' resources go (e.g. before an HTTP server stops). */

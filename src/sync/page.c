@@ -21,8 +21,10 @@ void cy_pull_page_free(cy_pull_page *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; p->items && i < p->n; i++)
+    for (size_t i = 0; p->items && i < p->n; i++) {
         free(p->items[i].envelope);
+        comity_record_free(p->items[i].rec);
+    }
     cy_free(p->items);
     json_decref(p->root);
     memset(p, 0, sizeof *p);

@@ -12,8 +12,10 @@
  *      sign the challenge text as a signed note with our node key, POST
  *      /v1/session;
  *   3. parse (page.c) and verify (verify.c) the page;
- *   4. submit every record through cy_intake_submit_relayed and wait for
- *      all their callbacks (each record durable here, or refused);
+ *   4. submit every record through cy_intake_submit_relayed_parsed (each
+ *      envelope parsed once, by the check of step 3, and handed to intake
+ *      with its record) and wait for all their callbacks (each record
+ *      durable here, or refused);
  *   5. in one store write: the cursor (the page's next, or the index of
  *      the first record refused), the page's checkpoint, the count.
  * A page whose checkpoint proves a split view (the same size as the last
@@ -512,8 +514,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     for (size_t i = 0; !rc && i < pg.n; i++) {
         subs[i] = (struct sub){&o, pg.items[i].log_index, false};
         comity_error ce = {0};
-        if (wpol && cy_witness_created_check(pg.items[i].envelope, pg.items[i].envelope_len,
-                                             witnessed_ms, &ce) != COMITY_OK) {
+        if (wpol && cy_witness_created_check(pg.items[i].rec, witnessed_ms, &ce) != COMITY_OK) {
             /* refused here as intake would refuse it: the cursor stops at it */
             pthread_mutex_lock(&o.mu);
             o.pending -= pg.n - i; /* the rest are not submitted */
@@ -524,8 +525,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
             break;
         }
         /* a record naming one not here yet waits for it (waiting.c) */
-        if (s->o.dir && !cy_waiting_refs_here(s->o.store, pg.items[i].envelope,
-                                              pg.items[i].envelope_len, taken_ids, ntaken)) {
+        if (s->o.dir && !cy_waiting_refs_here(s->o.store, pg.items[i].rec, taken_ids, ntaken)) {
             comity_err prc = cy_waiting_park(s->o.dir, p->origin, pg.items[i].log_index,
                                              pg.items[i].envelope, pg.items[i].envelope_len,
                                              &ce);
@@ -553,8 +553,11 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
             break;
         }
         memcpy(env, pg.items[i].envelope, pg.items[i].envelope_len + 1);
-        cy_intake_submit_relayed(s->o.intake, env, pg.items[i].envelope_len, p->origin, on_done,
-                                 &subs[i]);
+        /* the record parsed by the check goes to intake with it (taken) */
+        comity_record *rec = pg.items[i].rec;
+        pg.items[i].rec = NULL;
+        cy_intake_submit_relayed_parsed(s->o.intake, env, pg.items[i].envelope_len, rec,
+                                        p->origin, on_done, &subs[i]);
     }
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)
@@ -714,18 +717,28 @@ static int release_one(void *ctx, const char *path, const char *env, size_t len,
     struct cy_sync *s = r->w->s;
     if (atomic_load(&s->stop))
         return 1;
-    if (waited < CY_SYNC_REFS_WAIT_MS && !cy_waiting_refs_here(s->o.store, env, len, NULL, 0))
+    /* one that does not parse has no refs to wait for: intake refuses it */
+    comity_record *rec = NULL;
+    if (comity_record_parse(env, len, &rec, NULL) == COMITY_OK && waited < CY_SYNC_REFS_WAIT_MS &&
+        !cy_waiting_refs_here(s->o.store, rec, NULL, 0)) {
+        comity_record_free(rec);
         return 0;
+    }
     char *copy = cy_malloc(len + 1);
-    if (!copy)
+    if (!copy) {
+        comity_record_free(rec);
         return 1;
+    }
     memcpy(copy, env, len);
     copy[len] = '\0';
     struct outcome o = {.pending = 1, .first_refused = UINT64_MAX};
     pthread_mutex_init(&o.mu, NULL);
     pthread_cond_init(&o.cv, NULL);
     struct sub sb = {&o, 0, false};
-    cy_intake_submit_relayed(s->o.intake, copy, len, r->origin, on_done, &sb);
+    if (rec)
+        cy_intake_submit_relayed_parsed(s->o.intake, copy, len, rec, r->origin, on_done, &sb);
+    else
+        cy_intake_submit_relayed(s->o.intake, copy, len, r->origin, on_done, &sb);
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)
         pthread_cond_wait(&o.cv, &o.mu);

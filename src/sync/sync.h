@@ -56,6 +56,8 @@ typedef struct cy_pull_item {
     uint64_t log_index;
     const char *receipt; /* the tlog-proof text */
     size_t receipt_len;
+    comity_record *rec;  /* the envelope parsed once, by cy_sync_verify_page (owned;
+                          * NULL before, or once handed to intake) */
 } cy_pull_item;
 
 typedef struct cy_pull_page {
@@ -97,12 +99,14 @@ typedef comity_err (*cy_consistency_fn)(void *ctx, uint64_t old, uint64_t size,
 /* Checks a page (section 6, steps 2 and 3): every receipt names one
  * checkpoint, signed by the origin's log key, consistent with the last
  * one accepted (proof fetched through fn when the size grew); each
- * record's entry included at its log index, each index >= cursor.  OUT
- * *note, *note_len: the page's checkpoint (borrowed from the page; NULL
- * for an empty page).  COMITY_ERR_VERIFY (receipt, signature),
+ * record's entry included at its log index, each index >= cursor.  Each
+ * envelope is parsed here once: items[i].rec holds the record (owned by
+ * the page, freed by cy_pull_page_free) for the checks after this one and
+ * intake.  OUT *note, *note_len: the page's checkpoint (borrowed from the
+ * page; NULL for an empty page).  COMITY_ERR_VERIFY (receipt, signature),
  * COMITY_ERR_CONFLICT (a checkpoint inconsistent with the last one: a
  * split view), COMITY_ERR_INVALID (malformed), naming the record. */
-comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
+comity_err cy_sync_verify_page(cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
                                cy_consistency_fn fn, void *ctx, const char **note,
                                size_t *note_len, comity_error *err);
 
@@ -286,9 +290,9 @@ comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len
                             int64_t *witnessed_ms, comity_error *err);
 /* The bound on `created` for a record in a page whose checkpoint the
  * witnesses cosigned at witnessed_ms: COMITY_ERR_DENIED (rule
- * "witnessed-time") when the envelope's record claims a `created` more
- * than CY_SYNC_CREATED_AHEAD_MS after it; INVALID when it does not parse. */
-comity_err cy_witness_created_check(const char *env, size_t len, int64_t witnessed_ms,
+ * "witnessed-time") when the record (parsed, borrowed) claims a `created`
+ * more than CY_SYNC_CREATED_AHEAD_MS after it. */
+comity_err cy_witness_created_check(const comity_record *rec, int64_t witnessed_ms,
                                     comity_error *err);
 
 /* ---- waiting.c -------------------------------------------------------------- */
@@ -296,11 +300,10 @@ comity_err cy_witness_created_check(const char *env, size_t len, int64_t witness
 #define CY_SYNC_WAITING_MAX 4096          /* records waiting for their refs, per node */
 #define CY_SYNC_REFS_WAIT_MS (10 * 60 * 1000) /* then taken without them */
 
-/* Whether every ref of the envelope's record is stored here or among
- * `also` (record ids about to be; n of them).  A record that does not
- * parse has no refs to wait for (intake refuses it). */
-bool cy_waiting_refs_here(comity_store *st, const char *env, size_t len,
-                          const char *const *also, size_t n);
+/* Whether every ref of the record (parsed, borrowed) is stored here or
+ * among `also` (record ids about to be; n of them). */
+bool cy_waiting_refs_here(comity_store *st, const comity_record *rec, const char *const *also,
+                          size_t n);
 /* Keeps a record pulled from `origin` at `log_index` in DIR/waiting/
  * (durable before it returns).  TOOBIG past CY_SYNC_WAITING_MAX. */
 comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_index,

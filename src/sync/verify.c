@@ -73,7 +73,7 @@ static comity_err succession_cut(const comity_succession *s, const comity_checkp
     return rc;
 }
 
-comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
+comity_err cy_sync_verify_page(cy_pull_page *pg, const cy_origin_view *o, uint64_t cursor,
                                cy_consistency_fn fn, void *ctx, const char **note,
                                size_t *note_len, comity_error *err)
 {
@@ -82,14 +82,20 @@ comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, 
     if (pg->n == 0)
         return COMITY_OK;
     cy_tlog_proof *p = cy_malloc(sizeof *p);
-    if (!p)
+    /* the page's proofs lead to one root: their shared upper nodes are
+     * hashed once (every sibling is still compared) */
+    cy_tlog_incl_memo *memo = cy_calloc(1, sizeof *memo);
+    if (!p || !memo) {
+        cy_free(p);
+        cy_free(memo);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
     comity_err rc = COMITY_OK;
     comity_checkpoint cp;
     const char *first = NULL;
     size_t first_len = 0;
     for (size_t i = 0; i < pg->n && !rc; i++) {
-        const cy_pull_item *it = &pg->items[i];
+        cy_pull_item *it = &pg->items[i];
         if (it->log_index < cursor) {
             rc = cy_fail(err, COMITY_ERR_INVALID,
                          "record %s: log index %llu is below the cursor %llu", it->record_id,
@@ -123,27 +129,30 @@ comity_err cy_sync_verify_page(const cy_pull_page *pg, const cy_origin_view *o, 
                          it->record_id);
             break;
         }
-        /* the entry from the envelope's exact signed bytes */
-        comity_record *rec = NULL;
-        if ((rc = comity_record_parse(it->envelope, it->envelope_len, &rec, err))) {
+        /* the entry from the envelope's exact signed bytes; the record is
+         * kept with the page (parsed once for every check after this) */
+        comity_record_free(it->rec);
+        it->rec = NULL;
+        if ((rc = comity_record_parse(it->envelope, it->envelope_len, &it->rec, err))) {
             cy_wrap(err, "record %s", it->record_id);
             break;
         }
+        const comity_record *rec = it->rec;
         if (strcmp(comity_record_id(rec), it->record_id) != 0)
             rc = cy_fail(err, COMITY_ERR_INVALID, "record %s: the envelope holds record %s",
                          it->record_id, comity_record_id(rec));
         uint8_t leaf[COMITY_TLOG_HASH];
         const char *entry = comity_record_entry(rec);
         comity_tlog_leaf_hash(entry, strlen(entry), leaf);
-        comity_record_free(rec);
-        if (!rc && (rc = cy_tlog_verify_inclusion(leaf, p->index, cp.size,
-                                                  (const uint8_t(*)[CY_HASH])p->proof, p->n,
-                                                  cp.root, err)))
+        if (!rc && (rc = cy_tlog_verify_inclusion_memo(memo, leaf, p->index, cp.size,
+                                                       (const uint8_t(*)[CY_HASH])p->proof,
+                                                       p->n, cp.root, err)))
             cy_fail(err, COMITY_ERR_VERIFY,
                     "record %s: its receipt does not prove it at index %llu of %s",
                     it->record_id, (unsigned long long)p->index, cp.origin);
     }
     cy_free(p);
+    cy_free(memo);
     if (!rc) {
         *note = first;
         *note_len = first_len;

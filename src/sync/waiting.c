@@ -33,12 +33,9 @@
 
 #define WAIT_DIR "waiting"
 
-bool cy_waiting_refs_here(comity_store *st, const char *env, size_t len,
-                          const char *const *also, size_t n)
+bool cy_waiting_refs_here(comity_store *st, const comity_record *rec, const char *const *also,
+                          size_t n)
 {
-    comity_record *rec = NULL;
-    if (comity_record_parse(env, len, &rec, NULL) != COMITY_OK)
-        return true;
     bool here = true;
     for (size_t i = 0; here && i < comity_record_refs_count(rec); i++) {
         const char *id = comity_record_ref(rec, i);
@@ -49,7 +46,6 @@ bool cy_waiting_refs_here(comity_store *st, const char *env, size_t len,
         uint64_t idx;
         here = near || cy_store_record_find(st, id, digest, &idx, NULL) == COMITY_OK;
     }
-    comity_record_free(rec);
     return here;
 }
 

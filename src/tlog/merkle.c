@@ -173,10 +173,41 @@ comity_err cy_tlog_prove_consistency(cy_tlog_node_fn fn, const cy_tlog_memo *mem
     return subproof(fn, memo, ctx, old, 0, size, true, proof, n, err);
 }
 
-comity_err cy_tlog_verify_inclusion(const uint8_t leaf[CY_HASH], uint64_t index,
-                                    uint64_t size, const uint8_t (*proof)[CY_HASH],
-                                    size_t n, const uint8_t root[CY_HASH],
-                                    comity_error *err)
+/* One step of an inclusion fold: the hash of the node above r, with
+ * sibling sib on the side that (fn, sn) says.  With a memo, a step that
+ * the memo's last path made with the very same inputs takes its output
+ * from there instead of hashing (the output is a function of the inputs,
+ * so the result is the same); the step is recorded in next. */
+static void fold_step(const cy_tlog_incl_memo *m, cy_tlog_incl_memo *next, uint64_t fn,
+                      uint64_t sn, const uint8_t sib[CY_HASH], uint8_t r[CY_HASH])
+{
+    size_t k = 0;
+    if (m)
+        while (k < m->n && !(m->s[k].fn == fn && m->s[k].sn == sn &&
+                             memcmp(m->s[k].in, r, CY_HASH) == 0 &&
+                             memcmp(m->s[k].sib, sib, CY_HASH) == 0))
+            k++;
+    if (next && next->n < CY_ARRAY_LEN(next->s)) {
+        next->s[next->n].fn = fn;
+        next->s[next->n].sn = sn;
+        memcpy(next->s[next->n].in, r, CY_HASH);
+        memcpy(next->s[next->n].sib, sib, CY_HASH);
+    }
+    if (m && k < m->n)
+        memcpy(r, m->s[k].out, CY_HASH);
+    else if ((fn & 1) || fn == sn)
+        cy_tlog_node_hash(sib, r, r);
+    else
+        cy_tlog_node_hash(r, sib, r);
+    if (next && next->n < CY_ARRAY_LEN(next->s))
+        memcpy(next->s[next->n++].out, r, CY_HASH);
+}
+
+/* RFC 9162 2.1.3.2, with an optional memo (see cy_tlog_verify_inclusion_memo). */
+static comity_err verify_inclusion(cy_tlog_incl_memo *memo, const uint8_t leaf[CY_HASH],
+                                   uint64_t index, uint64_t size,
+                                   const uint8_t (*proof)[CY_HASH], size_t n,
+                                   const uint8_t root[CY_HASH], comity_error *err)
 {
     if (index >= size)
         return cy_fail(err, COMITY_ERR_VERIFY,
@@ -184,34 +215,57 @@ comity_err cy_tlog_verify_inclusion(const uint8_t leaf[CY_HASH], uint64_t index,
                        (unsigned long long)index, (unsigned long long)size);
     if (n > 64)
         return cy_fail(err, COMITY_ERR_VERIFY, "inclusion: proof of %zu hashes is too long", n);
+    cy_tlog_incl_memo *next = memo ? cy_malloc(sizeof *next) : NULL;
+    if (next)
+        next->n = 0;
     uint64_t fn = index, sn = size - 1;
     uint8_t r[CY_HASH];
     memcpy(r, leaf, CY_HASH);
-    for (size_t i = 0; i < n; i++) {
-        if (sn == 0)
-            return cy_fail(err, COMITY_ERR_VERIFY,
-                           "inclusion: proof has %zu hashes, more than the tree needs", n);
-        if ((fn & 1) || fn == sn) {
-            cy_tlog_node_hash(proof[i], r, r);
-            if (!(fn & 1))
-                while (!(fn & 1) && fn != 0) {
-                    fn >>= 1;
-                    sn >>= 1;
-                }
-        } else {
-            cy_tlog_node_hash(r, proof[i], r);
+    comity_err rc = COMITY_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (sn == 0) {
+            rc = cy_fail(err, COMITY_ERR_VERIFY,
+                         "inclusion: proof has %zu hashes, more than the tree needs", n);
+            break;
         }
+        bool right_edge = !(fn & 1) && fn == sn;
+        fold_step(memo, next, fn, sn, proof[i], r);
+        if (right_edge)
+            while (!(fn & 1) && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
         fn >>= 1;
         sn >>= 1;
     }
-    if (sn != 0)
-        return cy_fail(err, COMITY_ERR_VERIFY,
-                       "inclusion: proof has %zu hashes, fewer than the tree needs", n);
-    if (sodium_memcmp(r, root, CY_HASH) != 0)
-        return cy_fail(err, COMITY_ERR_VERIFY,
-                       "inclusion: proof of index %llu does not lead to the root of size %llu",
-                       (unsigned long long)index, (unsigned long long)size);
-    return COMITY_OK;
+    if (!rc && sn != 0)
+        rc = cy_fail(err, COMITY_ERR_VERIFY,
+                     "inclusion: proof has %zu hashes, fewer than the tree needs", n);
+    if (!rc && sodium_memcmp(r, root, CY_HASH) != 0)
+        rc = cy_fail(err, COMITY_ERR_VERIFY,
+                     "inclusion: proof of index %llu does not lead to the root of size %llu",
+                     (unsigned long long)index, (unsigned long long)size);
+    if (next) {
+        memcpy(memo, next, sizeof *next);
+        cy_free(next);
+    }
+    return rc;
+}
+
+comity_err cy_tlog_verify_inclusion(const uint8_t leaf[CY_HASH], uint64_t index,
+                                    uint64_t size, const uint8_t (*proof)[CY_HASH],
+                                    size_t n, const uint8_t root[CY_HASH],
+                                    comity_error *err)
+{
+    return verify_inclusion(NULL, leaf, index, size, proof, n, root, err);
+}
+
+comity_err cy_tlog_verify_inclusion_memo(cy_tlog_incl_memo *memo, const uint8_t leaf[CY_HASH],
+                                         uint64_t index, uint64_t size,
+                                         const uint8_t (*proof)[CY_HASH], size_t n,
+                                         const uint8_t root[CY_HASH], comity_error *err)
+{
+    return verify_inclusion(memo, leaf, index, size, proof, n, root, err);
 }
 
 comity_err cy_tlog_verify_consistency(uint64_t old, uint64_t size,

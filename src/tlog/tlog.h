@@ -83,6 +83,27 @@ comity_err cy_tlog_verify_inclusion(const uint8_t leaf[CY_HASH], uint64_t index,
                                     uint64_t size, const uint8_t (*proof)[CY_HASH],
                                     size_t n, const uint8_t root[CY_HASH],
                                     comity_error *err) CY_MUST_CHECK;
+/* The same check, for many proofs in a row (a page of records whose
+ * paths share their upper nodes): memo (zeroed before the first call,
+ * CY_ARRAY_LEN(s) steps) keeps the last call's steps (node position, the
+ * hash below, the sibling, the hash above), and a step made again with
+ * the very same inputs takes its output from there instead of hashing.
+ * Every sibling of every proof is still compared, so the answer is the
+ * one cy_tlog_verify_inclusion gives for the same arguments.  Allocates
+ * and frees a memo-sized scratch per call (out of memory: the memo is
+ * left as it was, and the answer is the same). */
+typedef struct cy_tlog_incl_memo {
+    size_t n;
+    struct {
+        uint64_t fn, sn;
+        uint8_t in[CY_HASH], sib[CY_HASH], out[CY_HASH];
+    } s[64];
+} cy_tlog_incl_memo;
+comity_err cy_tlog_verify_inclusion_memo(cy_tlog_incl_memo *memo, const uint8_t leaf[CY_HASH],
+                                         uint64_t index, uint64_t size,
+                                         const uint8_t (*proof)[CY_HASH], size_t n,
+                                         const uint8_t root[CY_HASH],
+                                         comity_error *err) CY_MUST_CHECK;
 comity_err cy_tlog_verify_consistency(uint64_t old, uint64_t size,
                                       const uint8_t old_root[CY_HASH],
                                       const uint8_t root[CY_HASH],
