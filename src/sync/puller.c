@@ -443,6 +443,23 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
 }
 
 /* Pulls, checks and submits one page.  *idle: nothing new. */
+/* A roster record taken in this page (a party or admission record new
+ * here, below the cursor): with `apply auto` in the roster policy, the key
+ * directory follows the roster now (roster.c, cy_roster_auto), so that a
+ * new office's records, next in this origin's log, are taken. */
+static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struct sub *subs,
+                          uint64_t cursor)
+{
+    bool any = false;
+    for (size_t i = 0; s->o.dir && subs && i < pg->n && pg->items[i].log_index < cursor; i++)
+        any = any || (subs[i].fresh && cy_roster_record_id(pg->items[i].record_id));
+    bool applied = false;
+    comity_error e = {0};
+    if (any && cy_roster_auto(s->o.store, s->o.dir, comity_nkey_vkey(s->o.key), s->o.origin,
+                              &applied, &e) != COMITY_OK)
+        cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
+}
+
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
                             const comity_policy *wpol, bool *idle, bool *unwitnessed,
                             comity_error *err)
@@ -588,6 +605,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         (void)cy_store_peer_advance(s->o.store, p->origin, cursor, NULL, 0, cy_now_ms() * 1000,
                                     NULL); /* clears an old error, notes the try */
     cy_free(cp);
+    follow_roster(s, &pg, subs, cursor);
     *idle = !pg.more && pg.n == 0;
     cy_free(subs);
     cy_free(taken_ids);

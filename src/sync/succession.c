@@ -40,12 +40,13 @@
 
 /* The keys of `state` the roster admits at `at_ms` (pinned ones always).
  * OUT keys[*n] (comity_vkey_free each). */
-static comity_err state_keys(const char *dir, const char *state, int64_t at_ms,
-                             comity_vkey *keys[SUCC_KEYS_MAX], size_t *n, comity_error *err)
+static comity_err state_keys(comity_store *store, const char *dir, const char *state,
+                             int64_t at_ms, comity_vkey *keys[SUCC_KEYS_MAX], size_t *n,
+                             comity_error *err)
 {
     *n = 0;
     char *text = NULL;
-    comity_err rc = cy_roster_show(dir, &text, err);
+    comity_err rc = cy_roster_show(store, dir, &text, err);
     if (rc)
         return cy_wrap(err, "log-succession: the roster");
     json_t *r = json_loads(text, 0, NULL);
@@ -142,7 +143,7 @@ comity_err cy_succession_follow(comity_store *st, const char *dir, const char *s
     }
     /* 1. the state's signature, under the roster */
     if ((rc = comity_time_parse(comity_succession_get(s, "created"), &at, err)) ||
-        (rc = state_keys(dir, state, at, keys, &nk, err)))
+        (rc = state_keys(st, dir, state, at, keys, &nk, err)))
         goto out;
     comity_succession *checked = NULL;
     if (!nk) {
