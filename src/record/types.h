@@ -4,7 +4,7 @@
  * specs/records.md lists the types a node accepts: those the framework
  * rules (src/framework/, comity_framework_handles: messages, the directory,
  * cases) and the few it does not, listed here (sighting, evidence, note,
- * and the roster's party and admission).
+ * the roster's party and admission, and log-succession).
  * Intake asks both; a record of any other type is refused there.
  */
 #ifndef COMITY_RECORD_TYPES_H

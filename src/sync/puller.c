@@ -443,6 +443,21 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
 }
 
 /* Pulls, checks and submits one page.  *idle: nothing new. */
+/* A log succession record in this page, before it is submitted: followed
+ * now unless the roster policy says `follow manual` (succession.c,
+ * cy_succession_auto), so that its author, moved to the new log, is
+ * taken from there.  Refused by the checks: logged, and intake answers. */
+static void follow_succession(struct cy_sync *s, const cy_pull_item *it)
+{
+    bool followed = false;
+    comity_error e = {0};
+    if (s->o.dir && cy_succession_record_id(it->record_id) &&
+        cy_succession_auto(s->o.store, s->o.dir, s->o.origin, it->envelope, it->envelope_len,
+                           &followed, &e) != COMITY_OK)
+        cy_log(CY_LOG_WARN, "succession.refused", NULL, 0, "log succession %s not followed: %s",
+               it->record_id, e.msg);
+}
+
 /* A roster record taken in this page (a party or admission record new
  * here, below the cursor): with `apply auto` in the roster policy, the key
  * directory follows the roster now (roster.c, cy_roster_auto), so that a
@@ -561,6 +576,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
             continue;
         }
         taken_ids[ntaken++] = pg.items[i].record_id;
+        follow_succession(s, &pg.items[i]);
         char *env = cy_malloc(pg.items[i].envelope_len + 1);
         if (!env) {
             pthread_mutex_lock(&o.mu);

@@ -60,7 +60,8 @@ struct cy_roster_policy {
     comity_vkey *states[CY_ROSTER_STATES_MAX];
     size_t nstates;
     size_t quorum;
-    int apply; /* 0: not said (manual), 1: manual, 2: auto */
+    int apply;  /* 0: not said (manual), 1: manual, 2: auto */
+    int follow; /* 0: not said (auto), 1: manual, 2: auto */
 };
 
 void cy_roster_policy_free(cy_roster_policy *p)
@@ -95,21 +96,22 @@ static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *a
         p->quorum = (size_t)k;
         return COMITY_OK;
     }
-    if (!strcmp(kw, "apply")) {
+    if (!strcmp(kw, "apply") || !strcmp(kw, "follow")) {
         int a = !arg ? 0 : !strcmp(arg, "manual") ? 1 : !strcmp(arg, "auto") ? 2 : 0;
+        int *slot = !strcmp(kw, "apply") ? &p->apply : &p->follow;
         if (!a)
-            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: apply wants auto or "
-                           "manual", line);
-        if (p->apply)
-            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: a second apply",
-                           line);
-        p->apply = a;
+            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: %s wants auto or "
+                           "manual", line, kw);
+        if (*slot)
+            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: a second %s",
+                           line, kw);
+        *slot = a;
         return COMITY_OK;
     }
     bool adm = !strcmp(kw, "admitter");
     if (!adm && strcmp(kw, "state") != 0)
         return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: unknown keyword '%.32s' "
-                       "(want state, admitter, quorum or apply)", line, kw);
+                       "(want state, admitter, quorum, apply or follow)", line, kw);
     if (!arg)
         return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: %s wants a key", line,
                        kw);
@@ -983,6 +985,16 @@ bool cy_roster_record_id(const char *record_id)
 {
     return record_id && (!strncmp(record_id, "party--", 7) ||
                          !strncmp(record_id, "admission--", 11));
+}
+
+bool cy_roster_follow_auto(const char *dir)
+{
+    cy_roster_policy *p = NULL;
+    if (read_policy(dir, &p, NULL) != COMITY_OK)
+        return false;
+    bool on = p->follow != 1;
+    cy_roster_policy_free(p);
+    return on;
 }
 
 /* One apply at a time: the pullers of several peers may each bring a

@@ -231,6 +231,10 @@ comity_err cy_sync_party_retire(comity_store *st, const char *name, bool *alread
 comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *self_vkey,
                                  const char *env, size_t len, char **office, char **vkey,
                                  char **recipient, comity_error *err);
+/* Whether DIR's roster policy lets a log succession pulled from a peer be
+ * followed at once (`follow auto`, the default) or leaves it to the
+ * operator (`follow manual`).  An unreadable policy: manual. */
+bool cy_roster_follow_auto(const char *dir);
 /* Whether a record id is a roster record's ("party--..." or
  * "admission--..."): the puller's cue that the roster may have changed. */
 bool cy_roster_record_id(const char *record_id);
@@ -360,6 +364,17 @@ comity_err cy_succession_follow(comity_store *st, const char *dir, const char *s
  * none).  OUT *out: comity_succession_free.  IO when the directory cannot
  * be read. */
 comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out);
+/* The same, by the new log key (`comity peer list` shows it at that peer). */
+comity_err cy_succession_find_new(const char *dir, const char *log_vkey, comity_succession **out);
+/* Whether a record id is a log succession's ("log-succession--..."). */
+bool cy_succession_record_id(const char *record_id);
+/* A log succession record pulled from a peer (docs/federation.md, section
+ * 11): unless the roster policy says `follow manual`, followed at once
+ * with cy_succession_follow's checks and steps (*followed true; logged as
+ * succession.followed); one already followed for that old log: nothing.
+ * An error of cy_succession_follow is returned, and nothing changed. */
+comity_err cy_succession_auto(comity_store *st, const char *dir, const char *self,
+                              const char *env, size_t len, bool *followed, comity_error *err);
 
 /* ---- puller.c ------------------------------------------------------------ */
 

@@ -15,6 +15,11 @@
 # pk.new is registered at A from its party record (`party add --record`).
 # The state then revokes pk.new: `roster apply` on A removes it (it posts
 # nothing more); on B, where it is homed at A, it is kept.
+# Then A's log key is lost: pk signs a log succession to a new node A2
+# and posts it there; B, which pinned A2, follows it by itself as it pulls
+# it (its parties of pk move to A2, A unpinned, the event in `peer
+# list`); C, whose policy says `follow manual`, leaves the record waiting
+# until its operator runs `comity peer follow`.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -102,5 +107,46 @@ until_ok 40 revoked_on B && ok "B's roster: pk.new revoked" || bad "revocation n
 "$C" roster apply "$T/B" >applyB.json
 jq -r '.revoked[0].now' applyB.json | grep -q "^kept: homed at a peer" && ok "B: pk.new (homed at A) kept, its past records valid" ||
   bad "B's apply: $(cat applyB.json)"
+# ---- A's log key is lost: pk announces its new node A2 ----------------------
+# B and C's operators pin A2 (no parties); B follows the succession by
+# itself when it pulls it from A2; C's policy says `follow manual`: the
+# record waits (refused: pk is homed at A there) until `peer follow`.
+nodes_init A2
+"$C" peer add "$T/A2" "$U_B" --log-vkey "$VK_B" >/dev/null
+"$C" peer add "$T/A2" "$U_C" --log-vkey "$VK_C" >/dev/null
+T_STATE2=$(party_token A2 pk pk-state.key)
+printf 'state %s\nfollow manual\n' "$(kv pk-state.key)" >policy.follow
+"$C" roster policy "$T/C" policy.follow >/dev/null && ok "roster policy with follow manual" || bad "follow manual policy"
+curl -s --noproxy '*' "$U_A/log/checkpoint" >cut.txt
+N=$(sed -n 2p cut.txt)
+cursor_at() { [ "$("$C" peer list "$T/$1" | jq -r --arg o comity.a.test '.[] | select(.origin == $o) | .cursor')" = "$N" ]; }
+until_ok 40 cursor_at B && until_ok 40 cursor_at C && ok "B and C hold A's $N records: the cut" || bad "cursors: $("$C" peer list "$T/C" | jq -c '.[] | {origin, cursor, error}')"
+node_stop A
+"$C" log succeed --key pk-state.key --old-vkey "$VK_A" --new-vkey "$VK_A2" --url "$U_A2" \
+  --checkpoint cut.txt -o succ.json >/dev/null && ok "pk signs the succession" || bad "log succeed"
+node_start A2
+"$C" record post --url "$U_A2" --token "$T_STATE2" succ.json >succ.post && ok "pk posts it at A2" || bad "post succession: $(cat succ.post)"
+SUCC=$(jq -r .id succ.post)
+"$C" peer add "$T/B" "$U_A2" --log-vkey "$VK_A2" >/dev/null
+"$C" peer add "$T/C" "$U_A2" --log-vkey "$VK_A2" >/dev/null
+got_green() { # got_green NODE ID: the record (green: for those logged in) stored there
+  curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -H "Authorization: Token $(optok "$T/$1.init")" \
+    "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200
+}
+until_ok 40 got_green B "$SUCC" && ok "B took the succession from A2" || bad "succession not on B: $("$C" peer list "$T/B" | jq -c '.[] | {origin, error}')"
+"$C" peer list "$T/B" >plB.json
+check "B followed it by itself: pk and pk.new homed at A2" "pk,pk.new" \
+  "$(jq -r --arg o comity.a2.test '.[] | select(.origin == $o) | .parties | sort | join(",")' plB.json)"
+check "B: A unpinned (nobody homed there)" "" "$(jq -r '.[] | select(.origin == "comity.a.test") | .origin' plB.json)"
+check "B's peer list shows the event at A2" "comity.a.test $N" \
+  "$(jq -r --arg o comity.a2.test '.[] | select(.origin == $o) | "\(.succession.old_origin) \(.succession.cut_size)"' plB.json)"
+grep -q "followed a log succession pulled from a peer" "$T/B.err" && ok "B logged the succession it followed" || bad "B's log"
+succ_refused() { "$C" peer list "$T/C" | jq -r --arg o comity.a2.test '.[] | select(.origin == $o) | .error' | grep -q "refused (origin)"; }
+until_ok 40 succ_refused && ok "C (follow manual): the record waits, its author still homed at A" ||
+  bad "C: $("$C" peer list "$T/C" | jq -c '.[] | {origin, error}')"
+check "C: pk still homed at A" "pk" "$("$C" peer list "$T/C" | jq -r '.[] | select(.origin == "comity.a.test") | .parties | index("pk") | if . == null then "" else "pk" end')"
+"$C" peer follow "$T/C" succ.json >followC.json && ok "C's operator follows it" || bad "peer follow on C"
+until_ok 40 got_green C "$SUCC" && ok "C took the succession once followed" || bad "succession not on C"
+grep -q "follow manual" <<<"$("$C" help roster)" && ok "comity help roster names follow manual" || bad "help roster follow"
 grep -q "apply auto" <<<"$("$C" help roster)" && ok "comity help roster names apply auto" || bad "help roster"
 finish
