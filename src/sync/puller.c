@@ -45,6 +45,12 @@
  * so a crash or a stop at any point repeats at most part of one page
  * (intake answers "stored before" for those) and misses nothing.
  *
+ * The federation's own records (docs/federation.md, sections 1 and 11):
+ * a log succession in a page is followed before it is submitted
+ * (follow_succession, unless the roster policy says `follow manual`), and
+ * a page that brought a roster record applies the roster with `apply
+ * auto` (follow_roster).
+ *
  * Memory: one page at a time (CY_SYNC_PAGE_MAX bytes of answer, its parse
  * and at most CY_FED_PAGE_MAX records in intake).  Threads: a watcher that
  * starts a worker for every peer in the store (again every
@@ -442,7 +448,6 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
     cy_free(pr);
 }
 
-/* Pulls, checks and submits one page.  *idle: nothing new. */
 /* A log succession record in this page, before it is submitted: followed
  * now unless the roster policy says `follow manual` (succession.c,
  * cy_succession_auto), so that its author, moved to the new log, is
@@ -475,6 +480,7 @@ static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struc
         cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
 }
 
+/* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
                             const comity_policy *wpol, bool *idle, bool *unwitnessed,
                             comity_error *err)
