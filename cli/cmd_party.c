@@ -1,6 +1,8 @@
 /*
  * cmd_party.c: `comity party add|list|token|remove DIR ...`: the node's
- * directory of parties, edited by the operator on the node's machine.
+ * directory of parties, edited by the operator on the node's machine
+ * (`party add DIR --record FILE`: an office homed here, from its signed
+ * party record, the roster's rules deciding: docs/federation.md, 1).
  *
  * Works on the node's store directly (SQLite allows it while the node is
  * serving); a new party can log in at once.  Tokens are printed once and
@@ -15,9 +17,11 @@ int cmd_party(int argc, char **argv)
     if (argc < 3)
         return cli_usage("party", "want: party add|list|token|remove DIR ...");
     const char *sub = argv[1], *dir = argv[2];
-    const char *name = NULL, *vkey = NULL, *recipient = NULL;
+    const char *name = NULL, *vkey = NULL, *recipient = NULL, *record = NULL;
     for (int i = 3; i < argc; i++) {
-        if (!strcmp(argv[i], "--vkey") && i + 1 < argc)
+        if (!strcmp(argv[i], "--record") && i + 1 < argc)
+            record = argv[++i];
+        else if (!strcmp(argv[i], "--vkey") && i + 1 < argc)
             vkey = argv[++i];
         else if (!strcmp(argv[i], "--recipient") && i + 1 < argc)
             recipient = argv[++i];
@@ -33,16 +37,26 @@ int cmd_party(int argc, char **argv)
     if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "token") &&
         strcmp(sub, "remove"))
         return cli_usage("party", "unknown subcommand %s", sub);
-    if (strcmp(sub, "list") && !name)
+    if (record && (strcmp(sub, "add") || name || vkey || recipient))
+        return cli_usage("party", "--record goes with add alone: party add DIR --record FILE "
+                                  "(the name and keys are the record's)");
+    if (strcmp(sub, "list") && !name && !record)
         return cli_usage("party", "no party name given");
-    if (!strcmp(sub, "add") && (!vkey || !recipient))
-        return cli_usage("party", "add needs --vkey and --recipient");
+    if (!strcmp(sub, "add") && !record && (!vkey || !recipient))
+        return cli_usage("party", "add needs --vkey and --recipient (or --record FILE)");
     if (comity_node_open(dir, &node, &e))
         return cli_error("party", &e);
     int status = CLI_OK;
     char *out = NULL;
     comity_err rc;
-    if (!strcmp(sub, "add"))
+    char *named = NULL, *text = NULL;
+    size_t len = 0;
+    if (record) {
+        rc = comity_read_file(record, COMITY_DSSE_MAX, &text, &len, &e);
+        if (!rc)
+            rc = comity_node_party_add_record(node, text, len, &named, &out, &e);
+        name = named;
+    } else if (!strcmp(sub, "add"))
         rc = comity_node_party_add(node, name, vkey, recipient, &out, &e);
     else if (!strcmp(sub, "token"))
         rc = comity_node_party_token(node, name, &out, &e);
@@ -63,6 +77,8 @@ int cmd_party(int argc, char **argv)
                "'Authorization: Token <token>'\n", name);
     }
     comity_free(out);
+    comity_free(named);
+    comity_free(text);
     comity_node_close(node);
     return cli_finish(status);
 }

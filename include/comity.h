@@ -1800,6 +1800,17 @@ COMITY_API comity_err comity_node_party_add(comity_node *node, const char *name,
                                             const char *vkey,
                                             const char *recipient, char **token,
                                             comity_error *err);
+/* Registers an office homed here from its signed party record
+ * (docs/federation.md, section 1; `comity party add --record`): the record
+ * is kept with the roster's records, must be its office's entry in the
+ * roster (not ignored by its rules: DENIED, saying why; not superseded by
+ * a later record: CONFLICT), not a revocation, and name this node as the
+ * office's home (else DENIED); the name, key and age recipient are the
+ * entry's.  Then as comity_node_party_add.  OUT *name (the office) and
+ * *token: comity_free each. */
+COMITY_API comity_err comity_node_party_add_record(comity_node *node, const char *envelope,
+                                                   size_t len, char **name, char **token,
+                                                   comity_error *err);
 /* Replaces a party's (or the operator's) token; OUT *token as above. */
 COMITY_API comity_err comity_node_party_token(comity_node *node,
                                               const char *name, char **token,

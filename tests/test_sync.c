@@ -606,7 +606,13 @@ static void test_roster_policy(void **state)
     cy_roster_policy *p = NULL;
     assert_int_equal(cy_roster_policy_parse(good, strlen(good), &p, NULL), COMITY_OK);
     cy_roster_policy_free(p);
+    assert_int_equal(cy_roster_policy_parse("apply auto\n", 11, &p, NULL), COMITY_OK);
+    cy_roster_policy_free(p);
+    assert_int_equal(cy_roster_policy_parse("apply manual\n", 13, &p, NULL), COMITY_OK);
+    cy_roster_policy_free(p);
     const char *bad[] = {"quorum 0\n", "quorum 1\n", "bogus x\n", "state\n",
+                         "apply\n", "apply always\n", "apply auto\napply manual\n",
+                         "follow sometimes\n", "follow auto\nfollow auto\n",
                          "admitter %s\n", /* no quorum */
                          "admitter %s\nadmitter %s\nquorum 1\n", /* the same admitter twice */
                          "state %s\n", /* an office key, not a state's */

@@ -770,8 +770,7 @@ comity_err comity_node_party_token(comity_node *node, const char *name, char **t
 comity_err comity_node_party_remove(comity_node *node, const char *name, comity_error *err)
 {
     cy_principal p;
-    char hash[CY_TOKEN_HASH_HEX];
-    comity_err rc = cy_store_principal_get(node->store, name, &p, hash, err);
+    comity_err rc = cy_store_principal_get(node->store, name, &p, NULL, err);
     if (rc)
         return rc;
     if (strcmp(p.kind, "party") != 0)
@@ -779,13 +778,8 @@ comity_err comity_node_party_remove(comity_node *node, const char *name, comity_
                        "node: '%s' is the operator's account, not a party; replace its "
                        "token with `comity party token`",
                        name);
-    if (strncmp(hash, "removed-", 8) == 0)
-        return COMITY_OK;
-    uint8_t rnd[28];
-    randombytes_buf(rnd, sizeof rnd);
-    char gone[CY_TOKEN_HASH_HEX] = "removed-";
-    sodium_bin2hex(gone + 8, sizeof gone - 8, rnd, sizeof rnd);
-    return cy_store_principal_set_token(node->store, name, gone, err);
+    bool already = false;
+    return cy_sync_party_retire(node->store, name, &already, err);
 }
 
 static int list_one(const cy_principal *p, void *ctx)

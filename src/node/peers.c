@@ -52,7 +52,25 @@ comity_err comity_node_roster_policy(comity_node *node, const char *text, size_t
 
 comity_err comity_node_roster_show(comity_node *node, char **json, comity_error *err)
 {
-    return cy_roster_show(node->dir, json, err);
+    return cy_roster_show(node->store, node->dir, json, err);
+}
+
+comity_err comity_node_party_add_record(comity_node *node, const char *envelope, size_t len,
+                                        char **name, char **token, comity_error *err)
+{
+    char *vkey = NULL, *recipient = NULL;
+    *name = *token = NULL;
+    comity_err rc = cy_roster_party_local(node->store, node->dir, comity_nkey_vkey(node->key),
+                                          envelope, len, name, &vkey, &recipient, err);
+    if (!rc)
+        rc = comity_node_party_add(node, *name, vkey, recipient, token, err);
+    cy_free(vkey);
+    cy_free(recipient);
+    if (rc) {
+        cy_free(*name);
+        *name = NULL;
+    }
+    return rc;
 }
 
 comity_err comity_node_roster_apply(comity_node *node, char **json, comity_error *err)

@@ -11,7 +11,13 @@
 #include "base/base.h"
 #include "record/types.h"
 
-static const char *const KNOWN_TYPES[] = {"sighting", "evidence", "note"};
+/* party and admission: the roster's records (docs/federation.md, section
+ * 1), logged at their author's origin and pulled by its peers like any
+ * other record; their bodies are the roster's to weigh (src/sync/roster.c),
+ * a record it does not admit has no effect; log-succession: a state's
+ * announcement of its node's new log (section 11), followed by its peers. */
+static const char *const KNOWN_TYPES[] = {"sighting", "evidence", "note",
+                                          "party",    "admission", "log-succession"};
 
 bool cy_record_type_known(const char *type)
 {

@@ -3,7 +3,8 @@
  *
  * specs/records.md lists the types a node accepts: those the framework
  * rules (src/framework/, comity_framework_handles: messages, the directory,
- * cases) and the few it does not, listed here (sighting, evidence, note).
+ * cases) and the few it does not, listed here (sighting, evidence, note,
+ * the roster's party and admission, and log-succession).
  * Intake asks both; a record of any other type is refused there.
  */
 #ifndef COMITY_RECORD_TYPES_H

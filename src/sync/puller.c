@@ -47,6 +47,12 @@
  * so a crash or a stop at any point repeats at most part of one page
  * (intake answers "stored before" for those) and misses nothing.
  *
+ * The federation's own records (docs/federation.md, sections 1 and 11):
+ * a log succession in a page is followed before it is submitted
+ * (follow_succession, unless the roster policy says `follow manual`), and
+ * a page that brought a roster record applies the roster with `apply
+ * auto` (follow_roster).
+ *
  * Memory: one page at a time (CY_SYNC_PAGE_MAX bytes of answer, its parse
  * and at most CY_FED_PAGE_MAX records in intake).  Threads: a watcher that
  * starts a worker for every peer in the store (again every
@@ -444,6 +450,38 @@ static void catch_split_view(struct worker *w, const cy_peer *p, const comity_vk
     cy_free(pr);
 }
 
+/* A log succession record in this page, before it is submitted: followed
+ * now unless the roster policy says `follow manual` (succession.c,
+ * cy_succession_auto), so that its author, moved to the new log, is
+ * taken from there.  Refused by the checks: logged, and intake answers. */
+static void follow_succession(struct cy_sync *s, const cy_pull_item *it)
+{
+    bool followed = false;
+    comity_error e = {0};
+    if (s->o.dir && cy_succession_record_id(it->record_id) &&
+        cy_succession_auto(s->o.store, s->o.dir, s->o.origin, it->envelope, it->envelope_len,
+                           &followed, &e) != COMITY_OK)
+        cy_log(CY_LOG_WARN, "succession.refused", NULL, 0, "log succession %s not followed: %s",
+               it->record_id, e.msg);
+}
+
+/* A roster record taken in this page (a party or admission record new
+ * here, below the cursor): with `apply auto` in the roster policy, the key
+ * directory follows the roster now (roster.c, cy_roster_auto), so that a
+ * new office's records, next in this origin's log, are taken. */
+static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struct sub *subs,
+                          uint64_t cursor)
+{
+    bool any = false;
+    for (size_t i = 0; s->o.dir && subs && i < pg->n && pg->items[i].log_index < cursor; i++)
+        any = any || (subs[i].fresh && cy_roster_record_id(pg->items[i].record_id));
+    bool applied = false;
+    comity_error e = {0};
+    if (any && cy_roster_auto(s->o.store, s->o.dir, comity_nkey_vkey(s->o.key), s->o.origin,
+                              &applied, &e) != COMITY_OK)
+        cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
+}
+
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
                             const comity_policy *wpol, bool *idle, bool *unwitnessed,
@@ -544,6 +582,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
             continue;
         }
         taken_ids[ntaken++] = pg.items[i].record_id;
+        follow_succession(s, &pg.items[i]);
         char *env = cy_malloc(pg.items[i].envelope_len + 1);
         if (!env) {
             pthread_mutex_lock(&o.mu);
@@ -591,6 +630,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         (void)cy_store_peer_advance(s->o.store, p->origin, cursor, NULL, 0, cy_now_ms() * 1000,
                                     NULL); /* clears an old error, notes the try */
     cy_free(cp);
+    follow_roster(s, &pg, subs, cursor);
     *idle = !pg.more && pg.n == 0;
     cy_free(subs);
     cy_free(taken_ids);

@@ -11,6 +11,11 @@
  *     (or "revoke") this state key;
  *   - `party` records, each authored by a state key: this office, its
  *     keys, roles, users and home node (or its revocation).
+ * The records are those the node's store holds (logged here: posted by
+ * their author at its home, or pulled from that home by the puller) and
+ * those imported by hand into DIR/roster/.  With `apply auto` in the
+ * policy, a puller that takes one applies the roster at once
+ * (cy_roster_auto; one apply at a time, under auto_mu).
  * The roster is a fold over the records in an order derived from the
  * records themselves (created, then id), so two nodes holding the same
  * records and the same policy print the same roster byte for byte,
@@ -34,6 +39,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +47,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "sync/sync.h"
 #include "tlog/tlog.h"
@@ -53,6 +60,8 @@ struct cy_roster_policy {
     comity_vkey *states[CY_ROSTER_STATES_MAX];
     size_t nstates;
     size_t quorum;
+    int apply;  /* 0: not said (manual), 1: manual, 2: auto */
+    int follow; /* 0: not said (auto), 1: manual, 2: auto */
 };
 
 void cy_roster_policy_free(cy_roster_policy *p)
@@ -87,10 +96,22 @@ static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *a
         p->quorum = (size_t)k;
         return COMITY_OK;
     }
+    if (!strcmp(kw, "apply") || !strcmp(kw, "follow")) {
+        int a = !arg ? 0 : !strcmp(arg, "manual") ? 1 : !strcmp(arg, "auto") ? 2 : 0;
+        int *slot = !strcmp(kw, "apply") ? &p->apply : &p->follow;
+        if (!a)
+            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: %s wants auto or "
+                           "manual", line, kw);
+        if (*slot)
+            return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: a second %s",
+                           line, kw);
+        *slot = a;
+        return COMITY_OK;
+    }
     bool adm = !strcmp(kw, "admitter");
     if (!adm && strcmp(kw, "state") != 0)
         return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: unknown keyword '%.32s' "
-                       "(want state, admitter or quorum)", line, kw);
+                       "(want state, admitter, quorum, apply or follow)", line, kw);
     if (!arg)
         return cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: %s wants a key", line,
                        kw);
@@ -343,7 +364,10 @@ static int rec_order(const void *a, const void *b)
     int64_t cx = comity_record_created_ms(x), cyv = comity_record_created_ms(y);
     if (cx != cyv)
         return cx < cyv ? -1 : 1;
-    return strcmp(comity_record_id(x), comity_record_id(y));
+    int c = strcmp(comity_record_id(x), comity_record_id(y));
+    /* two records under one id (one imported, one logged): the same pick
+     * on every node, whatever order they were read in */
+    return c ? c : strcmp(comity_record_digest(x), comity_record_digest(y));
 }
 
 /* A state key met in admissions (or pinned). */
@@ -702,6 +726,25 @@ comity_err cy_roster_set_policy(const char *dir, const char *text, size_t len, c
     return comity_write_file(path, text, len, 0644, 0, err);
 }
 
+/* DIR/roster.policy parsed (none: an empty policy, which admits no state).
+ * OUT *out: cy_roster_policy_free. */
+static comity_err read_policy(const char *dir, cy_roster_policy **out, comity_error *err)
+{
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    *out = NULL;
+    snprintf(path, sizeof path, "%s/" ROSTER_POLICY, dir);
+    comity_err rc = comity_read_file(path, CY_ROSTER_POLICY_MAX, &text, &len, err);
+    if (rc == COMITY_ERR_NOTFOUND || (rc == COMITY_ERR_IO && access(path, F_OK) != 0)) {
+        cy_err_clear(err);
+        rc = COMITY_OK; /* no policy: no state admitted, every record ignored */
+    }
+    if (!rc)
+        rc = cy_roster_policy_parse(text ? text : "", len, out, err);
+    comity_free(text);
+    return rc;
+}
+
 struct files {
     char **v;
     size_t *len;
@@ -716,8 +759,35 @@ static void files_free(struct files *fs)
     cy_free(fs->len);
 }
 
-/* Every DIR/roster/<digest>.json (in no particular order: the fold orders). */
-static comity_err read_records(const char *dir, struct files *fs, comity_error *err)
+/* Appends one envelope to fs (a copy); TOOBIG past CY_ROSTER_RECORDS_MAX. */
+static comity_err files_add(struct files *fs, size_t *cap, const char *env, size_t len,
+                            const char *where, comity_error *err)
+{
+    if (fs->n == CY_ROSTER_RECORDS_MAX)
+        return cy_fail(err, COMITY_ERR_TOOBIG, "%s: more than %d records", where,
+                       CY_ROSTER_RECORDS_MAX);
+    if (fs->n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        char **v = cy_realloc(fs->v, c * sizeof *v);
+        if (v)
+            fs->v = v;
+        size_t *l = v ? cy_realloc(fs->len, c * sizeof *l) : NULL;
+        if (l)
+            fs->len = l;
+        if (!v || !l)
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        *cap = c;
+    }
+    if (!(fs->v[fs->n] = cy_strndup(env, len)))
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    fs->len[fs->n++] = len;
+    return COMITY_OK;
+}
+
+/* Every DIR/roster/<digest>.json (in no particular order: the fold orders),
+ * appended to fs. */
+static comity_err read_records(const char *dir, struct files *fs, size_t *cap,
+                               comity_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/" ROSTER_DIR, dir);
@@ -726,58 +796,77 @@ static comity_err read_records(const char *dir, struct files *fs, comity_error *
         return errno == ENOENT ? COMITY_OK
                                : cy_fail(err, COMITY_ERR_IO, "%s: %s", path, strerror(errno));
     comity_err rc = COMITY_OK;
-    size_t cap = 0;
     struct dirent *de;
     while (!rc && (de = readdir(d))) {
         size_t nl = strlen(de->d_name);
         if (nl < 6 || strcmp(de->d_name + nl - 5, ".json"))
             continue;
-        if (fs->n == CY_ROSTER_RECORDS_MAX) {
-            rc = cy_fail(err, COMITY_ERR_TOOBIG, "%s: more than %d records", path,
-                         CY_ROSTER_RECORDS_MAX);
-            break;
-        }
-        if (fs->n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **v = cy_realloc(fs->v, cap * sizeof *v);
-            size_t *l = v ? cy_realloc(fs->len, cap * sizeof *l) : NULL;
-            if (v)
-                fs->v = v;
-            if (l)
-                fs->len = l;
-            if (!v || !l) {
-                rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-                break;
-            }
-        }
-        char f[4400];
+        char f[4400], *text = NULL;
+        size_t len = 0;
         snprintf(f, sizeof f, "%s/%s", path, de->d_name);
-        if ((rc = comity_read_file(f, COMITY_DSSE_MAX, &fs->v[fs->n], &fs->len[fs->n], err)))
+        if ((rc = comity_read_file(f, COMITY_DSSE_MAX, &text, &len, err)))
             break;
-        fs->n++;
+        rc = files_add(fs, cap, text, len, path, err);
+        comity_free(text);
     }
     closedir(d);
     return rc;
 }
 
-comity_err cy_roster_show(const char *dir, char **json, comity_error *err)
+struct stored {
+    struct files *fs;
+    size_t *cap;
+    int64_t last_seq;
+    comity_err rc;
+    comity_error *err;
+};
+
+static int stored_cb(const cy_record_row *row, void *ctx)
+{
+    struct stored *s = ctx;
+    s->last_seq = row->seq;
+    if (row->envelope &&
+        (s->rc = files_add(s->fs, s->cap, row->envelope, row->envelope_len, "the stored roster",
+                           s->err)))
+        return 1;
+    return 0;
+}
+
+/* Every party and admission record of the store (clear or green: the
+ * roster is public), appended to fs: the records this node logged, posted
+ * here by their author or pulled from the author's origin (section 1). */
+static comity_err read_stored(comity_store *st, struct files *fs, size_t *cap,
+                              comity_error *err)
+{
+    static const char *const types[] = {"party", "admission"};
+    cy_record_filter vis = {.tlps = {"clear", "green"}, .ntlps = 2};
+    for (size_t t = 0; t < 2; t++) {
+        struct stored s = {fs, cap, 0, COMITY_OK, err};
+        bool more = true;
+        while (more) {
+            cy_record_query q = {.type = types[t], .after_seq = s.last_seq, .limit = 1000,
+                                 .visible = &vis, .with_envelope = true};
+            comity_err rc = cy_store_records_query(st, &q, stored_cb, &s, &more, err);
+            if (s.rc)
+                return s.rc;
+            if (rc)
+                return cy_wrap(err, "the stored roster");
+        }
+    }
+    return COMITY_OK;
+}
+
+comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity_error *err)
 {
     *json = NULL;
-    char path[4096], *text = NULL;
-    size_t len = 0;
-    snprintf(path, sizeof path, "%s/" ROSTER_POLICY, dir);
-    comity_err rc = comity_read_file(path, CY_ROSTER_POLICY_MAX, &text, &len, err);
-    if (rc == COMITY_ERR_NOTFOUND || (rc == COMITY_ERR_IO && access(path, F_OK) != 0)) {
-        cy_err_clear(err);
-        rc = COMITY_OK; /* no policy: no state admitted, every record ignored */
-    }
     cy_roster_policy *p = NULL;
-    if (!rc)
-        rc = cy_roster_policy_parse(text ? text : "", len, &p, err);
-    comity_free(text);
+    comity_err rc = read_policy(dir, &p, err);
     struct files fs = {0};
+    size_t cap = 0;
     if (!rc)
-        rc = read_records(dir, &fs, err);
+        rc = read_records(dir, &fs, &cap, err);
+    if (!rc && st)
+        rc = read_stored(st, &fs, &cap, err);
     if (!rc)
         rc = cy_roster_build(p, (const char *const *)fs.v, fs.len, fs.n, json, err);
     files_free(&fs);
@@ -785,12 +874,58 @@ comity_err cy_roster_show(const char *dir, char **json, comity_error *err)
     return rc;
 }
 
+comity_err cy_sync_party_retire(comity_store *st, const char *name, bool *already,
+                                comity_error *err)
+{
+    cy_principal p;
+    char hash[CY_TOKEN_HASH_HEX];
+    *already = false;
+    comity_err rc = cy_store_principal_get(st, name, &p, hash, err);
+    if (rc)
+        return rc;
+    if (strcmp(p.kind, "party") != 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "'%s' is a %s account, not a party of this node",
+                       name, p.kind);
+    if (strncmp(hash, "removed-", 8) == 0) {
+        *already = true;
+        return COMITY_OK;
+    }
+    uint8_t rnd[28];
+    randombytes_buf(rnd, sizeof rnd);
+    char gone[CY_TOKEN_HASH_HEX] = "removed-";
+    sodium_bin2hex(gone + 8, sizeof gone - 8, rnd, sizeof rnd);
+    return cy_store_principal_set_token(st, name, gone, err);
+}
+
+/* What apply does with an office its entry revokes, as one report item:
+ * homed here, it is removed (its token stops working: it posts nothing
+ * more here, its origin, so nothing after the revocation is logged
+ * anywhere); homed at a peer, it stays known (its records signed before
+ * the revocation, not all pulled yet perhaps, must still verify). */
+static json_t *revoke_office(comity_store *st, const char *office)
+{
+    cy_principal p;
+    comity_error e = {0};
+    bool already = false;
+    if (cy_store_principal_get(st, office, &p, NULL, NULL) != COMITY_OK)
+        return json_pack("{s:s, s:s}", "party", office, "now", "not registered here");
+    if (strcmp(p.kind, "remote") == 0)
+        return json_pack("{s:s, s:s}", "party", office, "now",
+                         "kept: homed at a peer, its records signed before the revocation "
+                         "stay valid");
+    if (cy_sync_party_retire(st, office, &already, &e) != COMITY_OK)
+        return json_pack("{s:s, s:s}", "party", office, "now", e.msg);
+    return json_pack("{s:s, s:s}", "party", office, "now",
+                     already ? "removed before"
+                             : "removed: its token no longer works; its records stay valid");
+}
+
 comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
                            const char *self_origin, char **report, comity_error *err)
 {
     *report = NULL;
     char *text = NULL;
-    comity_err rc = cy_roster_show(dir, &text, err);
+    comity_err rc = cy_roster_show(st, dir, &text, err);
     json_t *r = rc ? NULL : json_loads(text, 0, NULL);
     cy_free(text);
     if (rc)
@@ -812,7 +947,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
         const char *vkey = json_string_value(json_object_get(e, "vkey"));
         const char *recip = json_string_value(json_object_get(e, "recipient"));
         if (json_object_get(e, "revoked")) {
-            json_array_append_new(json_object_get(out, "revoked"), json_string(office));
+            json_array_append_new(json_object_get(out, "revoked"), revoke_office(st, office));
             continue;
         }
         if (!strcmp(lv, self_vkey)) {
@@ -825,7 +960,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
                                   same ? json_string(office)
                                        : json_pack("{s:s, s:s}", "party", office, "why",
                                                    "homed here: register it with `comity party "
-                                                   "add` and the keys of its party record"));
+                                                   "add --record` and its party record"));
             continue;
         }
         comity_error pe = {0};
@@ -842,4 +977,123 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
     json_decref(out);
     json_decref(r);
     return *report ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+}
+
+/* ---- following the roster as records arrive ------------------------------------ */
+
+bool cy_roster_record_id(const char *record_id)
+{
+    return record_id && (!strncmp(record_id, "party--", 7) ||
+                         !strncmp(record_id, "admission--", 11));
+}
+
+bool cy_roster_follow_auto(const char *dir)
+{
+    cy_roster_policy *p = NULL;
+    if (read_policy(dir, &p, NULL) != COMITY_OK)
+        return false;
+    bool on = p->follow != 1;
+    cy_roster_policy_free(p);
+    return on;
+}
+
+/* One apply at a time: the pullers of several peers may each bring a
+ * roster record at once, and an apply reads the directory it then edits. */
+static pthread_mutex_t auto_mu = PTHREAD_MUTEX_INITIALIZER;
+
+comity_err cy_roster_auto(comity_store *st, const char *dir, const char *self_vkey,
+                          const char *self_origin, bool *applied, comity_error *err)
+{
+    *applied = false;
+    cy_roster_policy *p = NULL;
+    comity_err rc = read_policy(dir, &p, err);
+    bool on = !rc && p->apply == 2;
+    cy_roster_policy_free(p);
+    if (rc || !on)
+        return rc;
+    char *report = NULL;
+    pthread_mutex_lock(&auto_mu);
+    rc = cy_roster_apply(st, dir, self_vkey, self_origin, &report, err);
+    pthread_mutex_unlock(&auto_mu);
+    if (rc)
+        return rc;
+    json_t *r = json_loads(report, 0, NULL);
+    size_t n[4];
+    static const char *const keys[4] = {"homed_at_peers", "local", "revoked", "refused"};
+    for (size_t i = 0; i < 4; i++)
+        n[i] = json_array_size(json_object_get(r, keys[i]));
+    cy_log(CY_LOG_INFO, "roster.applied",
+           (cy_log_kv[]){CY_KV_N(keys[0], n[0]), CY_KV_N(keys[1], n[1]), CY_KV_N(keys[2], n[2]),
+                         CY_KV_N(keys[3], n[3])},
+           4, "the key directory follows the roster (apply auto)");
+    json_decref(r);
+    cy_free(report);
+    *applied = true;
+    return COMITY_OK;
+}
+
+comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *self_vkey,
+                                 const char *env, size_t len, char **office, char **vkey,
+                                 char **recipient, comity_error *err)
+{
+    *office = *vkey = *recipient = NULL;
+    comity_record *r = NULL;
+    char *id = NULL, *text = NULL;
+    json_t *ro = NULL, *e = NULL;
+    comity_err rc = comity_record_parse(env, len, &r, err);
+    if (rc)
+        return cy_wrap(err, "party record");
+    if (strcmp(comity_record_type(r), "party") != 0)
+        rc = cy_fail(err, COMITY_ERR_INVALID, "party record: a %.48s record (want party)",
+                     comity_record_type(r));
+    if (!rc)
+        rc = cy_roster_import(dir, env, len, &id, err);
+    if (!rc)
+        rc = cy_roster_show(st, dir, &text, err);
+    if (!rc && !(ro = json_loads(text, 0, NULL)))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    json_t *b = rc ? NULL : json_loads(comity_record_body(r), 0, NULL);
+    const char *name = json_string_value(json_object_get(b, "office"));
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(ro, "ignored"), i, it)
+        if (!rc && !strcmp(json_string_value(json_object_get(it, "id")), id))
+            rc = cy_fail(err, COMITY_ERR_DENIED, "party record %s: the roster ignores it: %s",
+                         id, json_string_value(json_object_get(it, "why")));
+    json_array_foreach(json_object_get(ro, "parties"), i, it)
+        if (name && !strcmp(json_string_value(json_object_get(it, "party")), name))
+            e = it;
+    const char *entry = json_string_value(json_object_get(e, "record"));
+    const char *home = json_string_value(json_object_get(json_object_get(e, "home"), "log_vkey"));
+    const char *origin = json_string_value(json_object_get(json_object_get(e, "home"), "origin"));
+    if (rc)
+        ;
+    else if (!e || !entry)
+        rc = cy_fail(err, COMITY_ERR_DENIED, "party record %s: no entry of %s in the roster",
+                     id, name ? name : "?");
+    else if (strcmp(entry, id) != 0)
+        rc = cy_fail(err, COMITY_ERR_CONFLICT, "party record %s: a later record of %s, %s, is "
+                     "its entry (comity roster)", id, name, entry);
+    else if (json_object_get(e, "revoked"))
+        rc = cy_fail(err, COMITY_ERR_DENIED, "party record %s: it revokes %s", id, name);
+    else if (!home || strcmp(home, self_vkey) != 0)
+        rc = cy_fail(err, COMITY_ERR_DENIED, "party record %s: %s is homed at %s, not here "
+                     "(`comity roster apply` homes it at that peer)", id, name,
+                     origin ? origin : "another node");
+    else if (!(*office = cy_strdup(name)) ||
+             !(*vkey = cy_strdup(json_string_value(json_object_get(e, "vkey")))) ||
+             !(*recipient = cy_strdup(json_string_value(json_object_get(e, "recipient")))))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (rc) {
+        cy_free(*office);
+        cy_free(*vkey);
+        cy_free(*recipient);
+        *office = *vkey = *recipient = NULL;
+    }
+    json_decref(b);
+    json_decref(ro);
+    cy_free(text);
+    cy_free(id);
+    comity_record_free(r);
+    return rc;
 }

@@ -40,12 +40,13 @@
 
 /* The keys of `state` the roster admits at `at_ms` (pinned ones always).
  * OUT keys[*n] (comity_vkey_free each). */
-static comity_err state_keys(const char *dir, const char *state, int64_t at_ms,
-                             comity_vkey *keys[SUCC_KEYS_MAX], size_t *n, comity_error *err)
+static comity_err state_keys(comity_store *store, const char *dir, const char *state,
+                             int64_t at_ms, comity_vkey *keys[SUCC_KEYS_MAX], size_t *n,
+                             comity_error *err)
 {
     *n = 0;
     char *text = NULL;
-    comity_err rc = cy_roster_show(dir, &text, err);
+    comity_err rc = cy_roster_show(store, dir, &text, err);
     if (rc)
         return cy_wrap(err, "log-succession: the roster");
     json_t *r = json_loads(text, 0, NULL);
@@ -101,10 +102,13 @@ static int names_cb(const char *name, void *ctx)
 }
 
 /* An office of `state` ("pk.mofa" of "pk"). */
+/* Whether `party` is of `state`: one of its offices, or the state key
+ * itself registered as a party (it posts the state's roster and
+ * succession records at its home: docs/federation.md, section 1). */
 static bool of_state(const char *party, const char *state)
 {
     size_t sl = strlen(state);
-    return strncmp(party, state, sl) == 0 && party[sl] == '.';
+    return strncmp(party, state, sl) == 0 && (party[sl] == '.' || party[sl] == '\0');
 }
 
 static char *origin_of(const char *vkey, char out[CY_PEER_ORIGIN_MAX + 1])
@@ -142,7 +146,7 @@ comity_err cy_succession_follow(comity_store *st, const char *dir, const char *s
     }
     /* 1. the state's signature, under the roster */
     if ((rc = comity_time_parse(comity_succession_get(s, "created"), &at, err)) ||
-        (rc = state_keys(dir, state, at, keys, &nk, err)))
+        (rc = state_keys(st, dir, state, at, keys, &nk, err)))
         goto out;
     comity_succession *checked = NULL;
     if (!nk) {
@@ -260,7 +264,10 @@ out:
     return rc;
 }
 
-comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out)
+/* The followed succession whose `field` (old_log_vkey or new_log_vkey) is
+ * log_vkey. */
+static comity_err find_by(const char *dir, const char *field, const char *log_vkey,
+                          comity_succession **out)
 {
     *out = NULL;
     char path[4096];
@@ -284,7 +291,7 @@ comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succ
         comity_succession *s = NULL;
         /* its signature was checked when it was followed */
         if (comity_succession_parse(text, len, NULL, 0, &s, NULL) == COMITY_OK &&
-            !strcmp(comity_succession_get(s, "old_log_vkey"), log_vkey))
+            !strcmp(comity_succession_get(s, field), log_vkey))
             *out = s;
         else
             comity_succession_free(s);
@@ -292,4 +299,52 @@ comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succ
     }
     closedir(d);
     return rc;
+}
+
+comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out)
+{
+    return find_by(dir, "old_log_vkey", log_vkey, out);
+}
+
+comity_err cy_succession_find_new(const char *dir, const char *log_vkey, comity_succession **out)
+{
+    return find_by(dir, "new_log_vkey", log_vkey, out);
+}
+
+bool cy_succession_record_id(const char *record_id)
+{
+    return record_id && !strncmp(record_id, "log-succession--", 16);
+}
+
+comity_err cy_succession_auto(comity_store *st, const char *dir, const char *self,
+                              const char *env, size_t len, bool *followed, comity_error *err)
+{
+    *followed = false;
+    if (!cy_roster_follow_auto(dir))
+        return COMITY_OK; /* `follow manual`: the operator's `comity peer follow` */
+    comity_succession *s = NULL, *had = NULL;
+    comity_err rc = comity_succession_parse(env, len, NULL, 0, &s, err);
+    if (rc)
+        return rc;
+    if (cy_succession_find(dir, comity_succession_get(s, "old_log_vkey"), &had) == COMITY_OK &&
+        had) { /* followed before (this one, or another of that log: the operator's) */
+        comity_succession_free(had);
+        comity_succession_free(s);
+        return COMITY_OK;
+    }
+    comity_succession_free(s);
+    char *report = NULL;
+    rc = cy_succession_follow(st, dir, self, env, len, &report, err);
+    if (rc)
+        return rc;
+    json_t *o = json_loads(report, 0, NULL);
+    const char *oo = json_string_value(json_object_get(o, "old_origin"));
+    const char *no = json_string_value(json_object_get(o, "new_origin"));
+    cy_log(CY_LOG_INFO, "succession.followed",
+           (cy_log_kv[]){CY_KV_S("old_origin", oo), CY_KV_S("new_origin", no)}, 2,
+           "followed a log succession pulled from a peer: %s", report);
+    json_decref(o);
+    cy_free(report);
+    *followed = true;
+    return COMITY_OK;
 }

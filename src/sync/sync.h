@@ -197,20 +197,57 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
  * green, its body valid; not its signature, which the fold weighs) and
  * keeps it (the same record again is harmless); OUT *id (cy_free).
  * set_policy: checks and replaces the policy.  show: the roster of what
- * is there (cy_roster_build); OUT *json: cy_free. */
+ * is there (cy_roster_build): the records imported into DIR/roster/ and,
+ * with `st` (NULL: none), every party and admission record the store holds
+ * (logged here: posted by their author or pulled from its origin);
+ * OUT *json: cy_free. */
 comity_err cy_roster_import(const char *dir, const char *env, size_t len, char **id,
                             comity_error *err);
 comity_err cy_roster_set_policy(const char *dir, const char *text, size_t len, comity_error *err);
-comity_err cy_roster_show(const char *dir, char **json, comity_error *err);
+comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity_error *err);
 /* Makes the store's key directory follow the roster: each office homed at
  * another node (by the log key of its entry; not `self_vkey`) is pinned as
  * a party homed at that peer, pinning the peer at its URL too
  * (cy_sync_peer_add: a name held by other keys is refused, never
  * overwritten); an office homed here must be registered with its entry's
- * keys.  OUT *report: JSON {homed_at_peers, local, revoked, refused: [{party,
- * why}]} (cy_free).  Revoked offices are reported, not yet removed. */
+ * keys.  An office its entry revokes is removed when it is a party of this
+ * node (cy_sync_party_retire: it posts nothing more at its origin); homed
+ * at a peer, it stays known (its records signed before the revocation
+ * must still verify when they are pulled).  OUT *report: JSON
+ * {homed_at_peers, local, revoked: [{party, now}], refused: [{party,
+ * why}]} (cy_free). */
 comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
                            const char *self_origin, char **report, comity_error *err);
+/* Removes a party of this node: its token replaced by one nobody holds
+ * ("removed-" and random hex), so that it posts nothing more, while its
+ * registration, key and records stay (`comity party remove`; an office a
+ * roster revokes).  *already: it was removed before.  NOTFOUND for an
+ * unknown name, USAGE for another kind of account. */
+comity_err cy_sync_party_retire(comity_store *st, const char *name, bool *already,
+                                comity_error *err);
+/* Registering an office homed here from its party record (`comity party
+ * add --record`): the record is kept in DIR/roster/ (as cy_roster_import)
+ * and must be its office's entry in the roster folded then (not ignored:
+ * DENIED with the roster's why; not the latest: CONFLICT), not a
+ * revocation, and name this node (`self_vkey`) as the office's home
+ * (else DENIED: `comity roster apply` homes it at its peer).  OUT
+ * *office, *vkey, *recipient (cy_free each). */
+comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *self_vkey,
+                                 const char *env, size_t len, char **office, char **vkey,
+                                 char **recipient, comity_error *err);
+/* Whether DIR's roster policy lets a log succession pulled from a peer be
+ * followed at once (`follow auto`, the default) or leaves it to the
+ * operator (`follow manual`).  An unreadable policy: manual. */
+bool cy_roster_follow_auto(const char *dir);
+/* Whether a record id is a roster record's ("party--..." or
+ * "admission--..."): the puller's cue that the roster may have changed. */
+bool cy_roster_record_id(const char *record_id);
+/* With `apply auto` in the roster policy, cy_roster_apply now (one at a
+ * time across threads; the outcome logged as roster.applied) and *applied
+ * true; with `apply manual` or none, nothing (the operator runs `comity
+ * roster apply`).  Errors as cy_roster_apply's. */
+comity_err cy_roster_auto(comity_store *st, const char *dir, const char *self_vkey,
+                          const char *self_origin, bool *applied, comity_error *err);
 
 /* ---- equivocation.c ------------------------------------------------------- */
 
@@ -330,6 +367,17 @@ comity_err cy_succession_follow(comity_store *st, const char *dir, const char *s
  * none).  OUT *out: comity_succession_free.  IO when the directory cannot
  * be read. */
 comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out);
+/* The same, by the new log key (`comity peer list` shows it at that peer). */
+comity_err cy_succession_find_new(const char *dir, const char *log_vkey, comity_succession **out);
+/* Whether a record id is a log succession's ("log-succession--..."). */
+bool cy_succession_record_id(const char *record_id);
+/* A log succession record pulled from a peer (docs/federation.md, section
+ * 11): unless the roster policy says `follow manual`, followed at once
+ * with cy_succession_follow's checks and steps (*followed true; logged as
+ * succession.followed); one already followed for that old log: nothing.
+ * An error of cy_succession_follow is returned, and nothing changed. */
+comity_err cy_succession_auto(comity_store *st, const char *dir, const char *self,
+                              const char *env, size_t len, bool *followed, comity_error *err);
 
 /* ---- puller.c ------------------------------------------------------------ */
 

@@ -9,7 +9,9 @@
 # admitter only (and its party record), an office of another state, a
 # record signed by a key that is not the admitted one, an admission by a
 # key outside the policy, a party record signed after its state key's
-# revocation (the office's earlier record stays).  A user is revoked
+# revocation (the office's earlier record stays).  An office homed at A
+# is registered there from its party record (`party add --record`); a
+# superseded record, an ignored one, one homed elsewhere are refused.  A user is revoked
 # without touching the office's other user.  Refused at import: another
 # record type, a sealed one, a malformed body.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -99,8 +101,22 @@ check "B: the offices homed at A are pinned there" "in.mea,pk.cert,pk.mofa" \
 check "B pins A at the URL of the entries, with the offices" "http://127.0.0.1:1 in.mea,pk.cert,pk.mofa" \
   "$(python3 -c "import json; p=json.load(open('peers.json'))[0]; print(p['url'], ','.join(sorted(p['parties'])))")"
 "$C" roster apply "$T/B" >apply2.json && cmp -s apply.json apply2.json && ok "apply again: harmless" || bad "apply twice"
-# on A (their home), an office must be registered by the operator with its entry's keys
-"$C" party add "$T/A" pk.mofa --vkey "$(kv pk.mofa.key)" --recipient "$(kr pk.mofa.key)" >/dev/null
+# on A (their home), an office is registered by the operator from its party record
+rc=0; "$C" party add "$T/A" --record r05.dsse >/dev/null 2>pa.err || rc=$?
+[ "$rc" -ne 0 ] && grep -q "a later record of pk.mofa" pa.err && ok "party add --record: a superseded record refused" ||
+  bad "superseded: rc $rc $(cat pa.err)"
+rc=0; "$C" party add "$T/A" --record r09.dsse >/dev/null 2>pa.err || rc=$?
+[ "$rc" -ne 0 ] && grep -q "the roster ignores it: the signature verifies under no admitted key" pa.err &&
+  ok "party add --record: a record the roster ignores refused, saying why" || bad "ignored: rc $rc $(cat pa.err)"
+rc=0; "$C" party add "$T/B" --record r10.dsse >/dev/null 2>pa.err || rc=$?
+[ "$rc" -ne 0 ] && grep -q "homed at comity.a.test, not here" pa.err && ok "party add --record: an office homed elsewhere refused" ||
+  bad "homed elsewhere: rc $rc $(cat pa.err)"
+rc=0; "$C" party add "$T/A" pk.mofa --record r10.dsse >/dev/null 2>pa.err || rc=$?
+check "party add --record with a name: usage" 2 "$rc"
+"$C" party add "$T/A" --record r10.dsse >pa.out && grep -q "^registered pk.mofa" pa.out &&
+  ok "party add --record: pk.mofa registered from its entry" || bad "party add --record: $(cat pa.out)"
+check "  ... with the record's key" "$(kv pk.mofa.key)" \
+  "$("$C" party list "$T/A" | jq -r '.[] | select(.name == "pk.mofa") | .vkey')"
 "$C" roster apply "$T/A" >applyA.json
 check "A: pk.mofa registered here is local, the others wait for registration" "pk.mofa 2" \
   "$(python3 -c "import json; a=json.load(open('applyA.json')); print(','.join(a['local']), len(a['refused']))")"
@@ -116,4 +132,5 @@ printf 'quorum 4\nadmitter %s\n' "$(kv un.sec.key)" >bad.policy
 rc=0; "$C" roster policy "$T/A" bad.policy 2>pol.err || rc=$?
 [ "$rc" -ne 0 ] && grep -q "quorum" pol.err && ok "policy: a quorum over the admitters refused" || bad "policy: rc $rc $(cat pol.err)"
 grep -q "comity roster import DIR" <<<"$("$C" help roster)" && ok "comity help roster" || bad "help roster"
+grep -q "party add DIR --record FILE" <<<"$("$C" help party)" && ok "comity help party names --record" || bad "help party"
 finish
