@@ -71,6 +71,7 @@ BENCH_INTAKE_PG="$uri" BENCH_INTAKE_GEN=${BENCH_INTAKE_GEN:-none} \
 # per PostgreSQL record: the servers idle through the SQLite runs, and each
 # PostgreSQL run also creates its schema (about 0.3 s of the primary's CPU)
 records=$(( ${BENCH_INTAKE_RECORDS:-40000} / 16 * 16 * ${BENCH_INTAKE_ROUNDS:-7} ))
+[ "$records" -gt 0 ] || exit "$rc"
 hz=$(getconf CLK_TCK)
 line="primary $(( ($(cpu_ticks "$state") - p0) * 1000000 / hz / records )) us"
 [ "$standby" = 1 ] &&
