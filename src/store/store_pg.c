@@ -16,9 +16,11 @@
  *
  * Durability: every session runs with synchronous_commit=on and the server
  * must run with fsync=on (pg/db.h), so a write is durable when its COMMIT
- * returns.  The two exceptions of store.h: status resources, and record
- * batches added with CY_STORE_NOSYNC, commit with SET LOCAL
- * synchronous_commit=off (their WAL is written but not waited for).
+ * returns.  The two exceptions of store.h commit with synchronous_commit
+ * off (their WAL is written but not waited for): status resources, with
+ * SET LOCAL, and record batches added with CY_STORE_NOSYNC, on intake's
+ * connection, whose session has it off (INTAKE_SESSION; that connection
+ * writes nothing else).
  * pg_records_sync then commits one small WAL-logged change (a counter in
  * sync_mark) with synchronous_commit=on: PostgreSQL flushes the WAL up to
  * that commit record, hence every commit before it, and with a synchronous
@@ -40,7 +42,7 @@
  *     committed), so a batch's date_added is later than any before it and
  *     its seqs are above those of the collection's earlier batches.
  *
- * Batches: a record batch is one transaction of at most eight statements
+ * Batches: a record batch is one transaction of at most seven statements
  * whatever its size, sent in one libpq pipeline (one round trip; see
  * pipe_run): the rows of each table go in one multi-row INSERT ... SELECT
  * FROM unnest($1::text[], ...), the arrays sent in PostgreSQL's binary
@@ -196,7 +198,7 @@ struct stmt_slot {
 
 struct pgc {
     PGconn *c;
-    bool generic; /* plan_cache_mode = force_generic_plan (intake's connection) */
+    bool intake; /* intake's connection: its session as INTAKE_SESSION sets it */
     struct stmt_slot cache[STMT_CACHE];
     unsigned next_evict, next_id;
 };
@@ -265,6 +267,27 @@ static comity_err conn_open(struct pg *p, struct pgc **out, comity_error *err)
     return COMITY_OK;
 }
 
+/* Record intake's connection (intake_acquire) runs only find_many and
+ * the CY_STORE_NOSYNC batches, so its session commits without waiting for
+ * the WAL flush (see the top: pg_records_sync, on another connection, makes
+ * those commits durable), instead of a SET LOCAL in every batch; and its
+ * statements, one shape each whatever the batch, are planned once, not
+ * again at every batch (a custom plan per execution). */
+#define INTAKE_SESSION                                                                      \
+    "SET synchronous_commit = off; SET plan_cache_mode = force_generic_plan"
+
+/* The session settings of c (pg/db.h's, then intake's own for intake's
+ * connection), on a new or reset connection.  A reset that fails to set
+ * intake's leaves that connection committing synchronously: slower, as
+ * durable. */
+static comity_err conn_session(struct pgc *c, comity_error *err)
+{
+    comity_err rc = cy_pg_session(c->c, err);
+    if (!rc && c->intake)
+        rc = cy_pg_exec(c->c, INTAKE_SESSION, "store", err);
+    return rc;
+}
+
 /* A broken connection (the server went away) is reset before use: its
  * prepared statements went with the old session. */
 static comity_err conn_check(struct pgc *c, comity_error *err)
@@ -275,10 +298,7 @@ static comity_err conn_check(struct pgc *c, comity_error *err)
     PQreset(c->c);
     if (PQstatus(c->c) != CONNECTION_OK)
         return cy_pg_fail(c->c, NULL, "store: reconnecting to PostgreSQL", err);
-    comity_err rc = cy_pg_session(c->c, err);
-    if (!rc && c->generic)
-        rc = cy_pg_exec(c->c, "SET plan_cache_mode = force_generic_plan", "store", err);
-    return rc;
+    return conn_session(c, err);
 }
 
 /* A connection of the pool, to give back with release.  NULL with *rc set
@@ -334,10 +354,8 @@ static struct pgc *intake_acquire(struct pg *p, comity_err *rc, comity_error *er
     if (p->ic) {
         *rc = conn_check(p->ic, err);
     } else if (!(*rc = conn_open(p, &p->ic, err))) {
-        /* its statements have one shape each, whatever the batch: planned
-         * once, not again at every batch (a custom plan per execution) */
-        p->ic->generic = true;
-        *rc = cy_pg_exec(p->ic->c, "SET plan_cache_mode = force_generic_plan", "store", err);
+        p->ic->intake = true;
+        *rc = cy_pg_exec(p->ic->c, INTAKE_SESSION, "store", err);
     }
     if (*rc) {
         pthread_mutex_unlock(&p->imu);
@@ -649,7 +667,7 @@ static comity_err pipe_run(struct pgc *pc, struct pipe *p, comity_error *err)
         cache_clear(pc);
         PQreset(c);
         if (PQstatus(c) == CONNECTION_OK)
-            (void)cy_pg_session(c, NULL);
+            (void)conn_session(pc, NULL);
     }
     return rc;
 }
@@ -1811,6 +1829,38 @@ static void read_record(const PGresult *r, int row, cy_record_row *o, bool env)
     }
 }
 
+/* Runs a page query of records rows (RECORD_COLS then the envelope or
+ * NULL; its LIMIT asks for one row past `limit`), `built` saying whether
+ * writing sql overflowed, and hands each row to cb in order: *more when a
+ * row past `limit` came or cb stopped.  Frees sql and a.  `what` names the
+ * page in errors. */
+static comity_err records_page(struct pg *p, cy_buf *sql, struct args *a, comity_err built,
+                               const char *what, size_t limit, bool env, cy_record_cb cb,
+                               void *ctx, bool *more, comity_error *err)
+{
+    PGresult *r = NULL;
+    char w[64];
+    snprintf(w, sizeof w, "reading a %s page", what);
+    comity_err rc = built ? cy_fail(err, COMITY_ERR_TOOBIG, "store: %s query too long", what)
+                          : run1(p, (const char *)sql->data, a, &r, w, NULL, err);
+    a_free(a);
+    cy_buf_free(sql);
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        if ((size_t)i == limit) {
+            *more = true;
+            break;
+        }
+        cy_record_row o;
+        read_record(r, i, &o, env);
+        if (cb(&o, ctx)) {
+            *more = true;
+            break;
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
 static comity_err pg_record_find(void *impl, const char *id, char digest[65],
                                  uint64_t *log_index, comity_error *err)
 {
@@ -1885,22 +1935,23 @@ static int coll_rec_cmp(const void *x, const void *y)
 }
 
 /* The batch's statements (see the top: one pipeline, one round trip).
- * DRAW_RECORD_SEQS takes n record seqs at once: records_seq is advanced
- * only here, under the records lock, so the n values after the last one
- * are the batch's, and setval leaves currval at the last one, L.  Record
- * k of the batch (from 1) gets seq L - n + k: batch order.  The other
- * statements compute it the same way (no lookup by id: a join of the
+ * ADD_RECORDS first takes n record seqs at once (its CTE s, MATERIALIZED:
+ * evaluated once, before the rows): records_seq is advanced only here,
+ * under the records lock, so the n values after the last one are the
+ * batch's, and setval leaves currval at the last one, L.  Record k of the
+ * batch (from 1) gets seq L - n + k: batch order.  The other statements
+ * compute it the same way from currval (no lookup by id: a join of the
  * batch with the records table could be planned as a scan of it).  Object
  * seqs come from nextval in a SELECT list, which PostgreSQL evaluates
  * after the ORDER BY: per collection the extension definition first, then
  * the projections in batch order. */
-#define DRAW_RECORD_SEQS "SELECT setval('records_seq', nextval('records_seq') + $1::int8 - 1)"
 #define ADD_RECORDS                                                                          \
-    "INSERT INTO records(seq, id, type, author, tlp, created, digest, created_ms, log_index," \
+    "WITH s AS MATERIALIZED (SELECT setval('records_seq',"                                   \
+    "  nextval('records_seq') + $11::int8 - 1) AS l)"                                        \
+    " INSERT INTO records(seq, id, type, author, tlp, created, digest, created_ms, log_index," \
     " received, envelope)"                                                                   \
-    " SELECT currval('records_seq') - $11::int8 + u.k, u.i, u.t, u.a, u.l, u.c, u.d, u.cm,"  \
-    " u.li, u.rv, u.e"                                                                       \
-    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"   \
+    " SELECT s.l - $11::int8 + u.k, u.i, u.t, u.a, u.l, u.c, u.d, u.cm, u.li, u.rv, u.e"     \
+    " FROM s, unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"   \
     " $7::int8[], $8::int8[], $9::int8[], $10::text[])"                                      \
     " WITH ORDINALITY AS u(i, t, a, l, c, d, cm, li, rv, e, k)"
 #define ADD_RECIPIENTS                                                                       \
@@ -2071,17 +2122,13 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
     if ((rc = record_args(recs, n, &ra, &ta, &nto, err)) ||
         (npairs && (rc = projection_args(recs, n, pairs, npairs, ext, &ca, &pa, err))))
         goto out;
-    struct args da;
-    a_init(&da);
-    a_i64(&da, (int64_t)n);
     struct pipe pp = {0};
+    /* lax: on intake's connection, whose commits do not wait for the WAL
+     * flush (INTAKE_SESSION) */
     pipe_add(&pp, "BEGIN", NULL, "beginning", NULL);
-    if (lax)
-        pipe_add(&pp, "SET LOCAL synchronous_commit = off", NULL, "beginning", NULL);
     /* record writers one at a time: seqs in commit order (see the top) */
     pipe_add(&pp, "LOCK TABLE records IN SHARE ROW EXCLUSIVE MODE", NULL, "locking records",
              NULL);
-    pipe_add(&pp, DRAW_RECORD_SEQS, &da, "drawing seqs", NULL);
     pipe_add(&pp, ADD_RECORDS, &ra, "adding records", "a record of the batch exists");
     if (nto)
         pipe_add(&pp, ADD_RECIPIENTS, &ta, "adding recipients", NULL);
@@ -2091,7 +2138,6 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
     }
     pipe_add(&pp, "COMMIT", NULL, "committing", NULL);
     rc = pipe_run(c, &pp, err);
-    a_free(&da);
 out:
     if (rc)
         rollback(c);
@@ -2148,26 +2194,8 @@ static comity_err pg_records_query(void *impl, const cy_record_query *qq, cy_rec
     e |= cy_buf_puts(&sql, " AND ");
     e |= filter_sql(&sql, &a, qq->visible, "r");
     e |= cy_buf_printf(&sql, " ORDER BY seq LIMIT $%d", a_i64(&a, (int64_t)qq->limit + 1));
-    PGresult *r = NULL;
-    comity_err rc = e ? cy_fail(err, COMITY_ERR_TOOBIG, "store: query too long")
-                      : run1(impl, (const char *)sql.data, &a, &r, "querying records", NULL,
-                             err);
-    a_free(&a);
-    cy_buf_free(&sql);
-    for (int i = 0; !rc && i < PQntuples(r); i++) {
-        if ((size_t)i == qq->limit) {
-            *more = true;
-            break;
-        }
-        cy_record_row o;
-        read_record(r, i, &o, qq->with_envelope);
-        if (cb(&o, ctx)) {
-            *more = true;
-            break;
-        }
-    }
-    PQclear(r);
-    return rc;
+    return records_page(impl, &sql, &a, e, "records", qq->limit, qq->with_envelope, cb, ctx,
+                        more, err);
 }
 
 /* Walks the records of `sql` (parameters: the seq to start after, then
@@ -2613,26 +2641,7 @@ static comity_err pg_fed_page(void *impl, const cy_fed_query *q, cy_record_cb cb
                            a_texts(&a, v->to, NULL, v->nto));
     e |= cy_buf_printf(&sql, ") ORDER BY r.log_index LIMIT $%d",
                        a_i64(&a, (int64_t)limit + 1));
-    PGresult *r = NULL;
-    comity_err rc = e ? cy_fail(err, COMITY_ERR_TOOBIG, "store: federation query too long")
-                      : run1(impl, (const char *)sql.data, &a, &r, "reading a federation page",
-                             NULL, err);
-    a_free(&a);
-    cy_buf_free(&sql);
-    for (int i = 0; !rc && i < PQntuples(r); i++) {
-        if ((size_t)i == limit) {
-            *more = true;
-            break;
-        }
-        cy_record_row o;
-        read_record(r, i, &o, true);
-        if (cb(&o, ctx)) {
-            *more = true;
-            break;
-        }
-    }
-    PQclear(r);
-    return rc;
+    return records_page(impl, &sql, &a, e, "federation", limit, true, cb, ctx, more, err);
 }
 
 static const cy_peer_ops PG_PEER_OPS = {
