@@ -86,6 +86,12 @@ static int replay_record(const cy_record_row *row, void *ctx)
     char *body = NULL;
     size_t blen = 0;
     comity_err rc = comity_record_parse(row->envelope, row->envelope_len, &rec, &e);
+    /* a type or version this node does not know stays without effect
+     * until a release that knows it starts (docs/federation.md, "Versions") */
+    if (!rc && !cy_fw_knows(row->type, comity_record_schema(rec))) {
+        comity_record_free(rec);
+        return 0;
+    }
     /* every stored record joins the threads its refs name, whatever the
      * rules below make of it (it is stored, and readable as such) */
     if (!rc && comity_record_refs_count(rec))
@@ -259,8 +265,8 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
                           comity_error *err)
 {
     *added = false;
-    if (!f)
-        return COMITY_OK;
+    if (!f || !cy_fw_knows(comity_record_type(rec), comity_record_schema(rec)))
+        return COMITY_OK; /* relayed, of a type or version unknown here: no effect */
     if (!comity_framework_handles(comity_record_type(rec))) {
         /* not ruled here, but it may answer a message: its thread */
         if (comity_record_refs_count(rec)) {
