@@ -34,10 +34,11 @@ static int sign(int argc, char **argv)
         {"to", required_argument, 0, 'T'},   {"tlp", required_argument, 0, 'l'},
         {"ref", required_argument, 0, 'r'},  {"seal-to", required_argument, 0, 's'},
         {"keys", required_argument, 0, 'K'}, {"body", required_argument, 0, 'b'},
-        {"out", required_argument, 0, 'o'},  {0, 0, 0, 0}};
+        {"out", required_argument, 0, 'o'},  {"schema", required_argument, 0, 'S'},
+        {0, 0, 0, 0}};
     int c, status = CLI_OK;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "k:t:T:l:r:s:K:b:o:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:t:T:l:r:s:K:b:o:S:", opts, NULL)) != -1) {
         switch (c) {
         case 'k': keyfile = optarg; break;
         case 't': p.type = optarg; break;
@@ -51,6 +52,18 @@ static int sign(int argc, char **argv)
             break;
         case 'b': body_path = optarg; break;
         case 'o': out = optarg; break;
+        case 'S':
+        {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!*optarg || *end || v < 1 || v > COMITY_RECORD_SCHEMA_MAX) {
+                status = cli_usage("record", "--schema wants a version from 1 to %d",
+                                   COMITY_RECORD_SCHEMA_MAX);
+                goto done;
+            }
+            p.schema = (int)v;
+            break;
+        }
         default: status = cli_usage("record", "unknown option"); goto done;
         }
     }

@@ -427,6 +427,8 @@ comity_open_passphrase_mem(const void *in, size_t len, const char *pass, size_t 
 #define COMITY_RECORD_MAX_TO 256       /* recipients */
 #define COMITY_RECORD_MAX_REFS 256     /* references */
 #define COMITY_RECORD_TYPE_MAX 48      /* bytes in a type name */
+#define COMITY_RECORD_SCHEMA_MAX 9999  /* highest body schema version a
+                                          record may name (`schema`) */
 #define COMITY_RECORD_ENTRY_LEN 81     /* "comity-record-v1:" + 64 hex */
 
 typedef struct comity_record comity_record;
@@ -442,6 +444,10 @@ typedef struct comity_record_params {
     const char *const *seal_to;    /* age recipients to seal to (besides the
                                       author's own); needed for amber/red */
     size_t nseal_to;
+    int schema;                    /* the version of the type's body schema
+                                      (docs/federation.md, "Versions"):
+                                      0 or 1 = version 1, the field left out;
+                                      2..COMITY_RECORD_SCHEMA_MAX written */
 } comity_record_params;
 
 /* Builds, (seals,) and signs a record with a fresh id and `created` = now.
@@ -551,6 +557,9 @@ COMITY_API const char *comity_record_to(const comity_record *rec, size_t i);
 COMITY_API size_t comity_record_refs_count(const comity_record *rec);
 COMITY_API const char *comity_record_ref(const comity_record *rec, size_t i);
 COMITY_API int comity_record_is_sealed(const comity_record *rec);
+/* The version of the record type's body schema the record names: its
+ * `schema` field, or 1 when it has none (docs/federation.md, "Versions"). */
+COMITY_API int comity_record_schema(const comity_record *rec);
 /* The exact payload bytes the author signed (NUL-terminated). */
 COMITY_API const char *comity_record_payload(const comity_record *rec,
                                              size_t *len);

@@ -28,6 +28,7 @@
 
 #include "node/node.h"
 #include "record/id.h"
+#include "framework/framework.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
 #include "util/testutil.h"
@@ -319,6 +320,101 @@ static void concurrent_distinct_records(void **state)
     wait_size(f, before + N);
     for (int i = 0; i < N; i++)
         comity_free(env[i]);
+}
+
+/* Which versions of a type's body schema a node knows (cy_fw_knows:
+ * docs/federation.md, "Versions"): every type it accepts at version 1, no
+ * other version yet, no unknown type; COMITY_FORGET_TYPES's syntax (TYPE
+ * forgets the type, TYPE@N its versions from N) and its refusals. */
+static void known_versions(void **state)
+{
+    (void)state;
+    TU_OK(cy_record_forget_set("", E));
+    assert_true(cy_fw_knows("notification", 1));
+    assert_true(cy_fw_knows("note", 1));
+    assert_true(cy_fw_knows("consult-request", 1));
+    assert_false(cy_fw_knows("notification", 2));
+    assert_false(cy_fw_knows("note", 2));
+    assert_false(cy_fw_knows("frobnicate", 1));
+    assert_false(cy_fw_knows("note", 0));
+    assert_int_equal(cy_fw_schema_max("notification"), 1);
+    assert_int_equal(cy_fw_schema_max("note"), 0); /* the record layer's */
+    assert_int_equal(cy_record_schema_max("note"), 1);
+    TU_OK(cy_record_forget_set("note,notification@1,ping@2", E));
+    assert_false(cy_fw_knows("note", 1));
+    assert_false(cy_fw_knows("notification", 1));
+    assert_true(cy_fw_knows("ping", 1)); /* only its versions from 2 */
+    assert_true(cy_record_forgotten("ping", 2));
+    assert_false(cy_record_forgotten("ping", 1));
+    assert_true(cy_fw_knows("request", 1));
+    /* a bad spec is refused and leaves the list as it was */
+    const char *bad[] = {"Note", "note@0", "note@", "note,", ",", "note@10000", "no te",
+                         "note@2x", "@2", "-x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        TU_FAILS(cy_record_forget_set(bad[i], E), COMITY_ERR_USAGE, CY_RECORD_FORGET_ENV);
+    char many[1024] = "";
+    for (int i = 0; i <= CY_RECORD_FORGET_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%st%d", i ? "," : "", i);
+    TU_FAILS(cy_record_forget_set(many, E), COMITY_ERR_TOOBIG, "entries");
+    char *longs = malloc(CY_RECORD_FORGET_LEN + 2);
+    memset(longs, 'a', CY_RECORD_FORGET_LEN + 1);
+    longs[CY_RECORD_FORGET_LEN + 1] = 0;
+    TU_FAILS(cy_record_forget_set(longs, E), COMITY_ERR_TOOBIG, "bytes");
+    free(longs);
+    assert_false(cy_fw_knows("note", 1));
+    TU_OK(cy_record_forget_set("", E));
+    assert_true(cy_fw_knows("note", 1));
+}
+
+/* At the origin, a record of a version of its type the node does not know
+ * is refused (rule type, naming the version), as is a type the node was
+ * told to forget; the framework itself refuses to fold such a record.
+ * (Relayed from a peer they are stored: tests/cli/fed_versions.sh.) */
+static void unknown_version_at_origin(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    char rule[64];
+    char *env;
+    size_t len;
+    comity_record_params p = {.type = "note", .schema = 2};
+    TU_OK(comity_record_sign(f->key, &p, "{}", 2, &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "type");
+    assert_non_null(strstr(r.body, "version 2 of record type 'note'"));
+    comity_free(env);
+    const char *to[] = {"in.cert-in"};
+    comity_record_params n = {.type = "notification", .to = to, .nto = 1, .schema = 2};
+    const char *body = "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"n\"}";
+    TU_OK(comity_record_sign(f->key, &n, body, strlen(body), &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "type");
+    comity_record *rec;
+    TU_OK(comity_record_parse(env, len, &rec, E));
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    TU_FAILS(comity_framework_add(fw, rec, NULL, 0, E), COMITY_ERR_INVALID, "version 2");
+    comity_record_free(rec);
+    comity_free(env);
+    /* version 1 of the same passes; forgotten, it is refused as unknown */
+    n.schema = 0;
+    TU_OK(comity_record_sign(f->key, &n, body, strlen(body), &env, &len, E));
+    TU_OK(comity_record_parse(env, len, &rec, E));
+    TU_OK(cy_record_forget_set("notification", E));
+    TU_FAILS(comity_framework_add(fw, rec, NULL, 0, E), COMITY_ERR_INVALID, "version 1");
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "type");
+    assert_non_null(strstr(r.body, "record type 'notification' is not one this node accepts"));
+    TU_OK(cy_record_forget_set("", E));
+    TU_OK(comity_framework_add(fw, rec, NULL, 0, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 201);
+    comity_framework_free(fw);
+    comity_record_free(rec);
+    comity_free(env);
 }
 
 /* The record layer knows the types no module above it rules (sighting,
@@ -881,6 +977,8 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(known_types),
+        cmocka_unit_test(known_versions),
+        cmocka_unit_test_setup_teardown(unknown_version_at_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(same_id_other_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(framework_repost, setup, teardown),
         cmocka_unit_test_setup_teardown(case_types_accepted, setup, teardown),

@@ -396,6 +396,69 @@ static void test_payload_rules(void **state)
     free(payload);
 }
 
+/* The body schema's version (docs/federation.md, "Versions"): absent is
+ * version 1; 2..COMITY_RECORD_SCHEMA_MAX is written as a plain integer;
+ * any other spelling, 1 included, is refused; comity_record_sign writes
+ * it only above 1, so every record of before stays as it was. */
+static void test_schema(void **state)
+{
+    (void)state;
+    struct { const char *v, *why; } bad[] = {
+        {"1", "record.schema"},    {"0", "record.schema"},   {"-2", "record.schema"},
+        {"2.0", "record.schema"},  {"2e0", "record.schema"}, {"02", "not JSON"},
+        {"10000", "record.schema"}, {"\"2\"", "record.schema"}, {"null", "record.schema"},
+        {"[2]", "record.schema"},  {"9999999999", "record.schema"},
+    };
+    char payload[512];
+    comity_record *r;
+    for (size_t i = 0; i < CY_ARRAY_LEN(bad); i++) {
+        snprintf(payload, sizeof payload, "{" BASE ",\"schema\":%s,\"tlp\":\"green\",\"body\":{}}",
+                 bad[i].v);
+        char *env = raw_envelope(payload, COMITY_RECORD_PAYLOAD_TYPE);
+        comity_err rc = comity_record_parse(env, strlen(env), &r, E);
+        if (rc != COMITY_ERR_INVALID || !strstr(tu_last_err.msg, bad[i].why))
+            fail_msg("schema %s: got %d '%s', want '%s'", bad[i].v, rc, tu_last_err.msg,
+                     bad[i].why);
+        comity_free(env);
+    }
+    const char *good[] = {"2", "17", "9999"};
+    const int want[] = {2, 17, COMITY_RECORD_SCHEMA_MAX};
+    for (size_t i = 0; i < CY_ARRAY_LEN(good); i++) {
+        snprintf(payload, sizeof payload, "{" BASE ",\"schema\":%s,\"tlp\":\"green\",\"body\":{}}",
+                 good[i]);
+        char *env = raw_envelope(payload, COMITY_RECORD_PAYLOAD_TYPE);
+        TU_OK(comity_record_parse(env, strlen(env), &r, E));
+        assert_int_equal(comity_record_schema(r), want[i]);
+        comity_record_free(r);
+        comity_free(env);
+    }
+    /* absent: version 1 */
+    char *env = raw_envelope("{" BASE ",\"tlp\":\"green\",\"body\":{}}", COMITY_RECORD_PAYLOAD_TYPE);
+    TU_OK(comity_record_parse(env, strlen(env), &r, E));
+    assert_int_equal(comity_record_schema(r), 1);
+    comity_record_free(r);
+    comity_free(env);
+    /* signing: 0 and 1 leave the field out, 2 writes it, out of range refused */
+    size_t el;
+    for (int v = 0; v <= 2; v++) {
+        comity_record_params p = {.type = "note", .schema = v};
+        TU_OK(comity_record_sign(alice, &p, "{}", 2, &env, &el, E));
+        TU_OK(comity_record_parse(env, el, &r, E));
+        assert_int_equal(comity_record_schema(r), v == 2 ? 2 : 1);
+        size_t pl;
+        const char *pay = comity_record_payload(r, &pl);
+        char text[1024];
+        snprintf(text, sizeof text, "%.*s", (int)pl, pay);
+        assert_int_equal(strstr(text, "\"schema\":2,") != NULL, v == 2);
+        comity_record_free(r);
+        comity_free(env);
+    }
+    comity_record_params p = {.type = "note", .schema = COMITY_RECORD_SCHEMA_MAX + 1};
+    TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_USAGE, "schema");
+    p.schema = -1;
+    TU_FAILS(comity_record_sign(alice, &p, "{}", 2, &env, &el, E), COMITY_ERR_USAGE, "schema");
+}
+
 static void test_sign_refusals(void **state)
 {
     (void)state;
@@ -641,6 +704,7 @@ int main(void)
         cmocka_unit_test(test_keyfile),       cmocka_unit_test(test_sign_verify),
         cmocka_unit_test(test_sealed),        cmocka_unit_test(test_payload_rules),
         cmocka_unit_test(test_sign_refusals),       cmocka_unit_test(test_verify_parsed),
+        cmocka_unit_test(test_schema),
         cmocka_unit_test(test_addressing),
         cmocka_unit_test(test_created_bounds),
         cmocka_unit_test(test_id_author),

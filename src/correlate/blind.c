@@ -305,7 +305,8 @@ comity_err cy_blind_rounds_persist(cy_blind_rounds *b, comity_store *st, comity_
     pthread_mutex_lock(&b->mu);
     b->st = st;
     comity_err rc = cy_store_meta_get(st, "blind.rounds", &text, err);
-    if (rc == COMITY_ERR_NOTFOUND) {
+    if (rc == COMITY_ERR_NOTFOUND) { /* nothing kept yet: no error to hand on */
+        cy_err_clear(err);
         pthread_mutex_unlock(&b->mu);
         return COMITY_OK;
     }

@@ -130,6 +130,12 @@ static comity_err feed(comity_framework *fw, const comity_record *rec, enum cy_f
 {
     const char *type = comity_record_type(rec);
     const char *id = comity_record_id(rec);
+    /* a version of the body schema this node does not know: its rules
+     * cannot be applied (docs/federation.md, "Versions") */
+    if (!cy_fw_knows(type, comity_record_schema(rec)))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "%s: version %d of its body schema is not one this node knows", type,
+                       comity_record_schema(rec));
     if (json_object_get(fw->ids, id))
         return cy_fail(err, COMITY_ERR_EXISTS, "%s: %.100s was already fed",
                        type, id);

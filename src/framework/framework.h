@@ -38,6 +38,18 @@ enum cy_fw_type cy_fw_type_of(const char *type);
 /* The same among the fixed types alone (schema.c). */
 enum cy_fw_type cy_fw_fixed_type(const char *type);
 
+/* The highest body schema version of `type` the framework rules (every
+ * ruled type is at version 1 so far; a type that gains a version says so
+ * in registry.c), 0 for a type it does not rule (registry.c). */
+int cy_fw_schema_max(const char *type);
+/* Whether this node knows version `schema` of `type`: the framework or the
+ * record layer names that version (cy_record_schema_max), and the test
+ * knob COMITY_FORGET_TYPES did not make the node forget it.  A node
+ * projects a record only if so; at the origin it refuses any other, from
+ * a peer it stores it without effect (docs/federation.md, "Versions";
+ * registry.c). */
+bool cy_fw_knows(const char *type, int schema);
+
 /* util.c: whether s is in the NULL-terminated list; "a, b or c" of it into
  * buf. */
 bool cy_fw_in_vocab(const char *s, const char *const *list);

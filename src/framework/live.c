@@ -267,6 +267,10 @@ static comity_err feed_one(struct replay *p, const struct pend *g, const comity_
     char *body = NULL;
     size_t blen = 0;
     comity_err rc = COMITY_OK;
+    /* a type or version this node does not know stays without effect
+     * until a release that knows it starts (docs/federation.md, "Versions") */
+    if (!cy_fw_knows(comity_record_type(rec), comity_record_schema(rec)))
+        return COMITY_OK;
     if (g->ruled) {
         own_body(p->t, p->ids, rec, &body, &blen);
         rc = comity_framework_add(p->fw, rec, body, blen, err);
@@ -967,8 +971,8 @@ comity_err cy_fw_live_add(cy_fw_live *f, const comity_record *rec, json_t *body,
                           bool *added, comity_error *err)
 {
     *added = false;
-    if (!f)
-        return COMITY_OK;
+    if (!f || !cy_fw_knows(comity_record_type(rec), comity_record_schema(rec)))
+        return COMITY_OK; /* relayed, of a type or version unknown here: no effect */
     if (!comity_framework_handles(comity_record_type(rec))) {
         /* not ruled here, but it may answer a message: its thread, in the
          * fold order like the rest (out of its place: a re-fold) */

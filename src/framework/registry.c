@@ -12,13 +12,16 @@
  * A new mechanism is one line here and one descriptor in its own file;
  * neither core.c nor case.c names it.  This file stands above every
  * mechanism and below core.c (core.h draws the floors), and answers the
- * public questions "is this type ruled here?" and "is this body valid?".
+ * public questions "is this type ruled here?" and "is this body valid?",
+ * and the node's "which versions of a type's body schema do I know?"
+ * (docs/federation.md, "Versions").
  */
 #include <string.h>
 
 #include "framework/custody.h"
 #include "framework/norms.h"
 #include "framework/spyware.h"
+#include "record/types.h"
 
 const cy_fw_mech *const cy_fw_mechs[] = {&cy_fw_mech_directory,
                                          &cy_fw_mech_messages,
@@ -53,6 +56,18 @@ enum cy_fw_type cy_fw_type_of(const char *type)
     return cy_case_mech_in(cy_case_mechs, cy_case_nmechs, type, NULL) || cy_case_core_type(type)
                ? CY_FW_CASE
                : CY_FW_NONE;
+}
+
+int cy_fw_schema_max(const char *type) { return cy_fw_type_of(type) != CY_FW_NONE ? 1 : 0; }
+
+bool cy_fw_knows(const char *type, int schema)
+{
+    if (!type || schema < 1)
+        return false;
+    int max = cy_fw_schema_max(type);
+    if (!max)
+        max = cy_record_schema_max(type);
+    return schema <= max && !cy_record_forgotten(type, schema);
 }
 
 int comity_framework_handles(const char *type)

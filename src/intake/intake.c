@@ -79,6 +79,7 @@
 #include <time.h>
 
 #include "crypto/dsse.h"
+#include "framework/framework.h"
 #include "intake/intake.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
@@ -532,6 +533,17 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
     comity_err rc;
     if (!o->store || !o->log)
         return cy_fail(err, COMITY_ERR_USAGE, "intake: the node's store and log must be open");
+    /* the test knob that rehearses an older release (record/types.h): a
+     * bad value stops the node, a good one is said aloud */
+    if ((rc = cy_record_forget_init(err)))
+        return rc;
+    const char *forget = getenv(CY_RECORD_FORGET_ENV);
+    if (forget && *forget)
+        cy_log(CY_LOG_WARN, "intake.forget_types",
+               (cy_log_kv[]){CY_KV_S("types", forget)}, 1,
+               "intake: " CY_RECORD_FORGET_ENV "=%.200s: this node forgets these record types "
+               "and versions (a test knob rehearsing an older release)",
+               forget);
     struct cy_intake *in = cy_calloc(1, sizeof *in);
     if (!in)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
@@ -1233,10 +1245,19 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
         finish(it);
         return;
     }
-    if (!cy_record_type_known(comity_record_type(rec)) &&
-        !comity_framework_handles(comity_record_type(rec))) {
-        fail(it, "type", COMITY_ERR_INVALID, false, "record type '%s' is not one this node accepts",
-             comity_record_type(rec));
+    /* a type or version this node does not know: at the origin its rules
+     * cannot be applied; from a peer it is stored, logged and served,
+     * without effect until a release that knows it starts
+     * (docs/federation.md, "Versions") */
+    const char *type = comity_record_type(rec);
+    int schema = comity_record_schema(rec);
+    if (!relayed_from && !cy_fw_knows(type, schema)) {
+        if (schema == 1)
+            fail(it, "type", COMITY_ERR_INVALID, false,
+                 "record type '%s' is not one this node accepts", type);
+        else
+            fail(it, "type", COMITY_ERR_INVALID, false,
+                 "version %d of record type '%s' is not one this node accepts", schema, type);
         finish(it);
         return;
     }

@@ -14,7 +14,11 @@
  *   signature      a signature verifies under the author's key
  *   authenticated  the submitter is the author (relayed from a peer:
  *                  origin, the author is a party homed at that peer)
- *   type           the record type is one this node accepts
+ *   type           the record type, at the version of its body schema it
+ *                  names, is one this node knows (cy_fw_knows); relayed
+ *                  from a peer, one it does not know is taken all the
+ *                  same, without effect on the framework
+ *                  (docs/federation.md, "Versions")
  *   created        created within the bounds of the node's clock
  *                  (5m ahead, 10m behind unless configured)
  *   framework      the framework's rules (a dry run here; final in the
@@ -108,6 +112,9 @@ void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *
  *                  homed at `origin` (refused "origin" otherwise, also for
  *                  a local author: a record is posted to its origin only)
  *   created        not checked (the origin applied its bounds)
+ *   type           not checked: a type or version this node does not know
+ *                  is logged and stored without effect on the framework
+ *                  (docs/federation.md, section 6, "Versions")
  *   framework      not a refusal: the record is logged and stored, and
  *                  has no effect on the framework's state when its rules
  *                  refuse it at its place in the fold order (by created,

@@ -6,6 +6,10 @@
  * enforces those rules on every record read, whoever wrote it:
  *
  *   type     lowercase [a-z][a-z0-9-]*, at most COMITY_RECORD_TYPE_MAX bytes
+ *   schema   optional: the version of the type's body schema, an integer
+ *            2..COMITY_RECORD_SCHEMA_MAX written without sign, fraction,
+ *            exponent or leading zero; absent means version 1, which is
+ *            never written (one spelling per version)
  *   id       "<type>--<uuid v4>", lowercase, same type; the records this
  *            file makes have ids bound to their author (id.c), which a node
  *            checks on a post (comity_record_check_id)
@@ -48,6 +52,7 @@ struct comity_record {
     char *arena;                      /* owns the strings below */
     const char *type, *id, *author, *created, *tlp; /* unescaped, in arena */
     int64_t created_ms;               /* `created` in ms since the epoch */
+    int schema;                       /* `schema`, 1 when absent */
     const char **to, **refs;          /* arrays in arena, or NULL */
     size_t nto, nrefs;
     const char *body;                 /* compact body JSON (clear/green), in arena */
@@ -177,9 +182,33 @@ static size_t compact(const char *in, size_t st, size_t e, char *out)
     return n;
 }
 
-enum { F_TYPE, F_ID, F_AUTHOR, F_CREATED, F_TO, F_TLP, F_REFS, F_BODY, F_SEALED, F_COUNT };
-static const char *const known[F_COUNT] = {"type", "id", "author", "created", "to",
-                                           "tlp", "refs", "body", "sealed"};
+enum { F_TYPE, F_SCHEMA, F_ID, F_AUTHOR, F_CREATED, F_TO, F_TLP, F_REFS, F_BODY, F_SEALED,
+       F_COUNT };
+static const char *const known[F_COUNT] = {"type", "schema", "id",   "author", "created",
+                                           "to",   "tlp",    "refs", "body",   "sealed"};
+
+/* The `schema` member's value token t: digits only, no leading zero, a
+ * value in 2..COMITY_RECORD_SCHEMA_MAX (1 is written by leaving the field
+ * out).  OUT *v. */
+static comity_err schema_read(const cy_json *j, uint32_t t, int *v, comity_error *err)
+{
+    const cy_json_tok *k = &j->toks[t];
+    const char *s = j->text + k->start;
+    size_t n = k->end - k->start;
+    long x = 0;
+    bool digits = k->type == CY_JSON_NUMBER && n > 0 && n <= 9 && s[0] != '0';
+    for (size_t i = 0; digits && i < n; i++) {
+        digits = s[i] >= '0' && s[i] <= '9';
+        x = x * 10 + (s[i] - '0');
+    }
+    if (!digits || x < 2 || x > COMITY_RECORD_SCHEMA_MAX)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "record.schema: not an integer from 2 to %d (version 1 is written by "
+                       "leaving the field out)",
+                       COMITY_RECORD_SCHEMA_MAX);
+    *v = (int)x;
+    return COMITY_OK;
+}
 
 /* Bytes of arena needed for array token a's strings and pointers. */
 static size_t array_need(const cy_json *j, uint32_t a)
@@ -254,6 +283,9 @@ static comity_err check_payload(comity_record *r, const cy_json *j, comity_error
     if (cy_time_parse(r->created, strlen(r->created), true, &ms, &sub))
         return cy_fail(err, COMITY_ERR_INVALID, "record.created: %s", sub.msg);
     r->created_ms = ms;
+    r->schema = 1;
+    if (f[F_SCHEMA] && schema_read(j, f[F_SCHEMA], &r->schema, err))
+        return cy_err_code(err);
     if (!tlp_valid(r->tlp))
         return cy_fail(err, COMITY_ERR_INVALID,
                        "record.tlp: '%.32s' is not clear, green, amber, amber+strict or red", r->tlp);
@@ -429,6 +461,7 @@ const char *comity_record_ref(const comity_record *r, size_t i)
     return i < r->nrefs ? r->refs[i] : NULL;
 }
 int comity_record_is_sealed(const comity_record *r) { return r->sealed != NULL; }
+int comity_record_schema(const comity_record *r) { return r->schema; }
 
 /* "10m", "5m30s", "2d03h", "3650000d": a bound or a distance, for messages. */
 static void span_text(char out[32], int64_t ms)
@@ -573,6 +606,9 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
     if (!pp->type || !type_valid(pp->type, strlen(pp->type)))
         return cy_fail(err, COMITY_ERR_USAGE, "record type '%s' is not a lowercase type name",
                        pp->type ? pp->type : "");
+    if (pp->schema < 0 || pp->schema > COMITY_RECORD_SCHEMA_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "schema version %d is not from 1 to %d", pp->schema,
+                       COMITY_RECORD_SCHEMA_MAX);
     if (!tlp_valid(tlp))
         return cy_fail(err, COMITY_ERR_USAGE,
                        "tlp '%s' is not clear, green, amber, amber+strict or red", tlp);
@@ -602,6 +638,8 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
     cy_time_format_ms(created, cy_now_ms());
     snprintf(id, sizeof id, "%s--%s", pp->type, uuid);
     json_object_set_new(p, "type", json_string(pp->type));
+    if (pp->schema > 1)
+        json_object_set_new(p, "schema", json_integer(pp->schema));
     json_object_set_new(p, "id", json_string(id));
     json_object_set_new(p, "author", json_string(comity_key_party(author)));
     json_object_set_new(p, "created", json_string(created));
