@@ -440,11 +440,14 @@ static int job_turn(void *ctx, const char *path, job *j)
     uint64_t idx;
     comity_err rc;
     if (cy_store_record_find(t->env->store, j->record, digest, &idx, NULL) != COMITY_OK) {
-        /* the record first: a file is kept for a record logged here */
-        snprintf(j->error, sizeof j->error, "waiting for record %s to be logged here",
-                 j->record);
-        j->next_ms = t->now + CY_SYNC_FILE_BACKOFF_MIN_MS;
-        (void)job_write(path, j, NULL);
+        /* the record first: a file is kept for a record logged here (the
+         * job is written once with why it waits, not at every turn) */
+        char why[sizeof j->error];
+        snprintf(why, sizeof why, "waiting for record %s to be logged here", j->record);
+        if (strcmp(why, j->error) != 0) {
+            memcpy(j->error, why, sizeof why);
+            (void)job_write(path, j, NULL);
+        }
         return 0;
     }
     rc = fetch_one(t, j, &e);
@@ -454,6 +457,8 @@ static int job_turn(void *ctx, const char *path, job *j)
         (void)remove(path); /* stored and attached: the job is done */
         return 0;
     }
+    if (atomic_load(t->env->stop))
+        return 1; /* stopped in the middle: no try counted, started again next time */
     j->tries++;
     j->next_ms = cy_now_ms() + backoff_ms(j->tries);
     snprintf(j->error, sizeof j->error, "%s", e.msg);
