@@ -194,6 +194,7 @@ static size_t to_mem(char *p, size_t sz, size_t n, void *ctx)
 }
 
 struct sink {
+    CURL *c;
     cy_files_put *put;
     comity_err rc;
     comity_error err;
@@ -202,6 +203,10 @@ struct sink {
 static size_t to_store(char *p, size_t sz, size_t n, void *ctx)
 {
     struct sink *s = ctx;
+    long st = 0;
+    curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &st);
+    if (st != 200)
+        return sz * n; /* a refusal's body: not the file (the status is answered) */
     if (!s->rc)
         s->rc = cy_files_put_write(s->put, p, sz * n, &s->err);
     return s->rc ? 0 : sz * n;
@@ -354,6 +359,8 @@ static comity_err list_new(CURL *c, const cy_sync_files_env *env, const cy_peer 
             cy_buf_free(&m.b);
             if (cc == CURLE_OK && (st == 401 || st == 403))
                 return COMITY_OK; /* the session ended: the next page logs in again */
+            if (cc == CURLE_OK && st == 404)
+                return COMITY_OK; /* an origin that serves no files (an older node) */
             return cc != CURLE_OK
                        ? cy_fail(err, COMITY_ERR_IO, "%s: %s", url, cy_sync_curl_why(cc))
                        : cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld", url, st);
@@ -395,7 +402,7 @@ static comity_err fetch_one(struct turn *t, const job *j, comity_error *err)
     uint64_t have = 0;
     if (cy_files_stat(t->env->files, j->sha256, &have, NULL) == COMITY_OK)
         return COMITY_OK; /* stored before (another record, another origin) */
-    struct sink s = {0};
+    struct sink s = {.c = t->c};
     comity_err rc = cy_files_put_begin(t->env->files, j->sha256, j->size, &s.put, err);
     if (rc)
         return rc;
