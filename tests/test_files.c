@@ -195,10 +195,99 @@ static void test_store(void **state)
     free(dir);
 }
 
+struct jwalk {
+    char lines[8][300];
+    uint64_t after[8];
+    size_t n;
+    size_t stop_at; /* stop after this many (0: never) */
+};
+
+static int jline(void *ctx, const char *hash, uint64_t size, const char *ref, uint64_t after)
+{
+    struct jwalk *j = ctx;
+    snprintf(j->lines[j->n], sizeof j->lines[0], "%.8s %llu %s", hash,
+             (unsigned long long)size, ref);
+    j->after[j->n++] = after;
+    return j->stop_at && j->n == j->stop_at;
+}
+
+/* The attach journal: every ref added, once, in order, followed by byte
+ * offset; a cursor inside a line skips that line; a crash's stale line
+ * (its ref not in the refs file) is the reader's to skip. */
+static void test_journal(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir(), sub[1024], jpath[1100];
+    snprintf(sub, sizeof sub, "%s/files", dir);
+    snprintf(jpath, sizeof jpath, "%s/attached.log", sub);
+    cy_files *fs;
+    TU_OK(cy_files_open(sub, 0, &fs, E));
+    uint64_t next = 99, end = 99;
+    struct jwalk j = {0};
+    TU_OK(cy_files_journal(fs, 0, 10, jline, &j, &next, &end, E));
+    assert_int_equal(j.n, 0); /* no journal yet */
+    assert_int_equal(next, 0);
+    assert_int_equal(end, 0);
+    char h2[65];
+    hash_of("two", 3, h2);
+    hash_of(HELLO, strlen(HELLO), hello_hash);
+    bool created;
+    TU_OK(put(fs, hello_hash, strlen(HELLO), HELLO, strlen(HELLO), &created));
+    TU_OK(put(fs, h2, 3, "two", 3, &created));
+    TU_OK(cy_files_ref_add(fs, hello_hash, "mla-partial--1", E));
+    TU_OK(cy_files_ref_add(fs, h2, "uploaded-by:pk.fia", E));
+    TU_OK(cy_files_ref_add(fs, hello_hash, "mla-partial--1", E)); /* there: no line */
+    TU_OK(cy_files_ref_add(fs, h2, "mla-answer--2", E));
+    TU_OK(cy_files_journal(fs, 0, 10, jline, &j, &next, &end, E));
+    assert_int_equal(j.n, 3);
+    assert_string_equal(j.lines[0], "bcae05c4 20 mla-partial--1");
+    assert_string_equal(j.lines[1], "3fc4ccfe 3 uploaded-by:pk.fia");
+    assert_string_equal(j.lines[2], "3fc4ccfe 3 mla-answer--2");
+    assert_int_equal(next, end);
+    struct stat st;
+    assert_int_equal(stat(jpath, &st), 0);
+    assert_int_equal((uint64_t)st.st_size, end);
+    /* from the cursor after the first line, at most one line */
+    struct jwalk k = {0};
+    TU_OK(cy_files_journal(fs, j.after[0], 1, jline, &k, &next, &end, E));
+    assert_int_equal(k.n, 1);
+    assert_string_equal(k.lines[0], j.lines[1]);
+    assert_int_equal(next, j.after[1]);
+    /* fn stops: next is past the line it stopped at */
+    struct jwalk s = {.stop_at = 2};
+    TU_OK(cy_files_journal(fs, 0, 10, jline, &s, &next, &end, E));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(next, j.after[1]);
+    /* a cursor inside a line: that line is skipped, the next ones read */
+    struct jwalk m = {0};
+    TU_OK(cy_files_journal(fs, 5, 10, jline, &m, &next, &end, E));
+    assert_int_equal(m.n, 2);
+    assert_string_equal(m.lines[0], j.lines[1]);
+    /* at or past the end: nothing */
+    struct jwalk z = {0};
+    TU_OK(cy_files_journal(fs, end + 100, 10, jline, &z, &next, &end, E));
+    assert_int_equal(z.n, 0);
+    assert_int_equal(next, end + 100);
+    /* a garbage line (not written by the store) is skipped */
+    FILE *f = fopen(jpath, "a");
+    assert_non_null(f);
+    fputs("not a line at all\nzz 1 x\n", f);
+    fclose(f);
+    TU_OK(cy_files_ref_add(fs, hello_hash, "mla-info--3", E));
+    struct jwalk g = {0};
+    TU_OK(cy_files_journal(fs, j.after[2], 10, jline, &g, &next, &end, E));
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.lines[0], "bcae05c4 20 mla-info--3");
+    cy_files_close(fs);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store),
+        cmocka_unit_test(test_journal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

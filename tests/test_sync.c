@@ -237,6 +237,25 @@ static void test_peer_visibility_cap(void **state)
     free(v);
 }
 
+/* Who may fetch a sealed file attached to a record (docs/federation.md,
+ * section 3, "Files"): a local record with a recipient homed at the peer
+ * (or its bare state); not a clear or green record to others; never a
+ * record homed elsewhere. */
+static void test_peer_file_visibility(void **state)
+{
+    (void)state;
+    cy_peer_view *v = calloc(1, sizeof *v);
+    const char *parties[1] = {"in.mea"};
+    TU_OK(cy_record_peer_visibility(parties, 1, v, E));
+    const char *to_mea[1] = {"in.mea"}, *to_in[1] = {"in"}, *to_other[2] = {"un.oda", "in.cert"};
+    assert_true(cy_record_peer_file_visible(v, true, to_mea, 1));
+    assert_true(cy_record_peer_file_visible(v, true, to_in, 1));      /* the bare state */
+    assert_false(cy_record_peer_file_visible(v, true, to_other, 2));  /* another office */
+    assert_false(cy_record_peer_file_visible(v, false, to_mea, 1));   /* not this origin's */
+    assert_false(cy_record_peer_file_visible(v, true, NULL, 0));      /* no recipient */
+    free(v);
+}
+
 /* ---- the pull answer ---------------------------------------------------------- */
 
 static void page_fails(const char *text, comity_err code, const char *needle)
@@ -706,6 +725,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fed_page_filter, setup, teardown),
         cmocka_unit_test(test_peer_visibility_cap),
+        cmocka_unit_test(test_peer_file_visibility),
         cmocka_unit_test(test_page_parse),
         cmocka_unit_test(test_roster_policy),
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),

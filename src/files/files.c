@@ -14,6 +14,12 @@
  * in tmp/ is removed: no process can be writing it (a node owns its
  * directory), so it is what a crash left.
  *
+ * The attach journal (files.h) is appended with one write(2) on an
+ * O_APPEND descriptor and fdatasync'ed, under the mutex, before the refs
+ * file is replaced; readers take the journal's size under the mutex and
+ * read no further, so every line they read had its refs write finished
+ * (or failed: they check the refs file).
+ *
  * refs files are small (at most CY_FILES_REFS_MAX ids) and rewritten
  * whole with comity_write_file (temporary, fsync, rename, directory
  * fsync) under the handle's mutex.
@@ -25,6 +31,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +40,7 @@
 
 #include "files/files.h"
 
+#define JOURNAL "attached.log"
 #define REFS_FILE_MAX ((size_t)CY_FILES_REFS_MAX * (CY_FILES_REF_MAX + 1))
 /* Written data is handed to the disk every this many bytes as it arrives
  * (sync_file_range, asynchronous), so that the fsync at commit has little
@@ -360,6 +368,90 @@ static bool ref_valid(const char *ref)
     return true;
 }
 
+/* Appends "HASH SIZE REF" to the journal, durably.  Under fs->mu. */
+static comity_err journal_append(cy_files *fs, const char *hash, uint64_t size,
+                                 const char *ref, comity_error *err)
+{
+    char path[PATH_MAX], line[CY_FILES_JOURNAL_LINE + 1];
+    int n = snprintf(line, sizeof line, "%s %llu %s\n", hash, (unsigned long long)size, ref);
+    if (n < 0 || n >= (int)sizeof line ||
+        snprintf(path, sizeof path, "%s/" JOURNAL, fs->dir) >= (int)sizeof path)
+        return cy_fail(err, COMITY_ERR_USAGE, "files: journal line or path too long");
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cy_fail(err, COMITY_ERR_IO, "files: %s: %s", path, strerror(errno));
+    ssize_t w = write(fd, line, (size_t)n);
+    int e = errno;
+    if (w == n && fdatasync(fd) != 0) {
+        e = errno;
+        w = -1;
+    }
+    close(fd);
+    if (w != n)
+        return cy_fail(err, COMITY_ERR_IO, "files: appending to %s: %s", path,
+                       w < 0 ? strerror(e) : "short write");
+    return COMITY_OK;
+}
+
+comity_err cy_files_journal(cy_files *fs, uint64_t from, size_t max,
+                            int (*fn)(void *ctx, const char *hash, uint64_t size,
+                                      const char *ref, uint64_t after),
+                            void *ctx, uint64_t *next, uint64_t *end, comity_error *err)
+{
+    *next = from;
+    *end = 0;
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof path, "%s/" JOURNAL, fs->dir) >= (int)sizeof path)
+        return cy_fail(err, COMITY_ERR_USAGE, "files: path too long");
+    pthread_mutex_lock(&fs->mu); /* the size: every line below it is whole */
+    struct stat st;
+    int have = stat(path, &st);
+    int e = errno;
+    pthread_mutex_unlock(&fs->mu);
+    if (have != 0)
+        return e == ENOENT ? COMITY_OK
+                           : cy_fail(err, COMITY_ERR_IO, "files: %s: %s", path, strerror(e));
+    *end = (uint64_t)st.st_size;
+    if (from >= *end)
+        return COMITY_OK;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return cy_fail(err, COMITY_ERR_IO, "files: %s: %s", path, strerror(errno));
+    if (fseeko(f, (off_t)from, SEEK_SET) != 0) {
+        fclose(f);
+        return cy_fail(err, COMITY_ERR_IO, "files: %s: seek: %s", path, strerror(errno));
+    }
+    char line[CY_FILES_JOURNAL_LINE + 2];
+    uint64_t at = from;
+    size_t done = 0;
+    while (done < max && at < *end && fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        if (at + l > *end)
+            break; /* past the size taken under the mutex */
+        at += l;
+        *next = at;
+        if (l == 0 || line[l - 1] != '\n')
+            continue; /* longer than any line written: not one (skipped in pieces) */
+        line[l - 1] = '\0';
+        char *sp1 = strchr(line, ' ');
+        char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
+        if (!sp1 || !sp2)
+            continue;
+        *sp1 = *sp2 = '\0';
+        char *dend = NULL;
+        errno = 0;
+        unsigned long long size = strtoull(sp1 + 1, &dend, 10);
+        if (!cy_files_hash_valid(line) || sp1[1] < '0' || sp1[1] > '9' || dend != sp2 ||
+            errno != 0 || !ref_valid(sp2 + 1))
+            continue;
+        done++;
+        if (fn(ctx, line, (uint64_t)size, sp2 + 1, at))
+            break;
+    }
+    fclose(f);
+    return COMITY_OK;
+}
+
 comity_err cy_files_ref_add(cy_files *fs, const char *hash, const char *ref,
                             comity_error *err)
 {
@@ -399,7 +491,9 @@ comity_err cy_files_ref_add(cy_files *fs, const char *hash, const char *ref,
     nt[len + rl] = '\n';
     if (file_path(fs, hash, ".refs", path))
         rc = cy_fail(err, COMITY_ERR_USAGE, "files: path too long");
-    else
+    if (!rc)
+        rc = journal_append(fs, hash, size, ref, err);
+    if (!rc)
         rc = comity_write_file(path, nt, len + rl + 1, 0600, 0, err);
 done:
     pthread_mutex_unlock(&fs->mu);

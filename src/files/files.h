@@ -18,6 +18,8 @@
  *   ab/abcdef...64 hex     the file (read-only, mode 0444)
  *   ab/abcdef....refs      record ids, one a line (written whole, renamed)
  *   tmp/                   uploads in progress, and refs being rewritten
+ *   attached.log           the attach journal: "HASH SIZE REF" a line, in the
+ *                          order refs were added (appended, fdatasync'ed)
  *
  * Durability.  A file is written to tmp/, fsynced, checked against the
  * hash and size the writer declared, renamed into place, and the
@@ -133,6 +135,29 @@ comity_err cy_files_ref_add(cy_files *fs, const char *hash, const char *ref,
 comity_err cy_files_refs(cy_files *fs, const char *hash,
                          int (*fn)(void *ctx, const char *ref), void *ctx,
                          comity_error *err);
+
+/* ---- the attach journal: every ref added, in order -------------------------------
+ *
+ * cy_files_ref_add appends "HASH SIZE REF\n" to attached.log (fdatasync'ed)
+ * before it rewrites the refs file, under the handle's mutex, so that a
+ * reader walking the journal meets every ref in the order it was added and
+ * can follow it with a byte offset as cursor (the federation's file
+ * listing, src/node/federation.c).  A line whose refs write then failed
+ * (a crash in between) names a ref the refs file lacks: the reader checks
+ * with cy_files_refs; adding the ref again appends it again.  The journal
+ * only grows (a line is at most CY_FILES_JOURNAL_LINE bytes). */
+#define CY_FILES_JOURNAL_LINE (CY_FILES_HASH_LEN + 22 + CY_FILES_REF_MAX + 1)
+
+/* Calls fn(ctx, hash, size, ref, after) for each journal line from byte
+ * offset `from`, at most `max` lines, in order; `after` is the offset
+ * just past that line.  A line that does not parse (a `from` inside a
+ * line) is skipped.  OUT *next: the offset past the last line read (from,
+ * when none); *end: the journal's size when the walk began.  fn returns
+ * non-zero to stop (then *next is past the line it stopped at). */
+comity_err cy_files_journal(cy_files *fs, uint64_t from, size_t max,
+                            int (*fn)(void *ctx, const char *hash, uint64_t size,
+                                      const char *ref, uint64_t after),
+                            void *ctx, uint64_t *next, uint64_t *end, comity_error *err);
 
 /* ---- destroy, list ------------------------------------------------------------ */
 

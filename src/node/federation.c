@@ -13,6 +13,8 @@
  *   GET /federation/root/{size}                       this log's hash of its first size leaves
  *   GET /federation/checkpoints                       the latest checkpoint of each log known here
  *   POST /federation/hint?origin=O&size=N             a push hint: pull O now
+ *   GET /federation/files/?next=&limit=               sealed files the peer may fetch
+ *   GET /federation/files/{sha256}                    one of them, its bytes
  *
  * root, consistency and checkpoints are open to anyone: they say nothing
  * the log's public tiles (GET /log/...) and its peers' do not say.  The
@@ -32,12 +34,24 @@
  * scans those entries again).  date_added is the record's commit time
  * (intake stamps it in log order, never decreasing); a page also never
  * lets it step back, for records stored before the stamp was monotone.
+ *
+ * Files (docs/federation.md, section 6, "Sealed files"): the listing walks
+ * the file store's attach journal (src/files/, "HASH SIZE RECORD" lines in
+ * the order files were attached) from the byte offset `next`, and keeps
+ * each attachment whose record the calling peer may fetch files of
+ * (src/record's cy_record_peer_file_visible: the record is this node's and
+ * one of its recipients is homed at the peer) and whose ref the store
+ * still holds; `next` is the offset past the lines read.  A fetch answers
+ * the age file's bytes (from its descriptor, as /v1/files) when one of the
+ * records it is attached to passes the same rule, else 404, the answer a
+ * hash not held gets: no oracle.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "files/files.h"
 #include "node/federation.h"
 #include "record/visible.h"
 #include "stix/wrapper.h"
@@ -450,6 +464,175 @@ static void hint(cy_req *r, cy_resp *w)
     w->ctype = "text/plain; charset=utf-8";
 }
 
+/* ---- sealed files ------------------------------------------------------------ */
+
+/* The view of what peer `peer` may see (its homed parties).  OUT *out:
+ * cy_free.  false after answering. */
+static bool peer_view(cy_req *r, cy_resp *w, const char *peer, cy_peer_view **out)
+{
+    *out = NULL;
+    comity_error e = {0};
+    struct names *ns = cy_calloc(1, sizeof *ns);
+    cy_peer_view *view = cy_calloc(1, sizeof *view);
+    bool okv = ns && view &&
+               cy_store_home_list(r->node->store, peer, name_cb, ns, &e) == COMITY_OK &&
+               !ns->over && cy_record_peer_visibility(ns->v, ns->n, view, &e) == COMITY_OK;
+    cy_free(ns);
+    if (!okv) {
+        cy_free(view);
+        cy_resp_error(r, w, true, 500, "peer filter", "%s",
+                      e.msg[0] ? e.msg : "out of memory, or too many parties homed at the peer");
+        return false;
+    }
+    *out = view;
+    return true;
+}
+
+struct one_rec {
+    comity_record *rec;
+};
+
+static int one_rec_cb(const cy_record_row *row, void *ctx)
+{
+    struct one_rec *o = ctx;
+    if (row->envelope && !o->rec)
+        (void)comity_record_parse(row->envelope, row->envelope_len, &o->rec, NULL);
+    return 1;
+}
+
+/* Whether the peer of `view` may fetch the files attached to record `id`
+ * of this node (the rule is src/record's). */
+static bool files_of_record_visible(comity_node *node, const cy_peer_view *view, const char *id)
+{
+    if (strchr(id, ':'))
+        return false; /* "uploaded-by:PARTY": attached to no record yet */
+    cy_record_filter all = {.tlps = {"clear", "green", "amber", "amber+strict", "red"},
+                            .ntlps = 5};
+    cy_record_query q = {.id = id, .limit = 1, .visible = &all, .with_envelope = true};
+    struct one_rec o = {NULL};
+    bool more = false;
+    if (cy_store_records_query(node->store, &q, one_rec_cb, &o, &more, NULL) != COMITY_OK ||
+        !o.rec)
+        return false;
+    const char *to[COMITY_RECORD_MAX_TO];
+    size_t nto = comity_record_to_count(o.rec);
+    if (nto > COMITY_RECORD_MAX_TO)
+        nto = COMITY_RECORD_MAX_TO;
+    for (size_t i = 0; i < nto; i++)
+        to[i] = comity_record_to(o.rec, i);
+    char home[CY_PEER_ORIGIN_MAX + 1];
+    bool local = cy_store_home_get(node->store, comity_record_author(o.rec), home, NULL) ==
+                 COMITY_ERR_NOTFOUND;
+    bool yes = cy_record_peer_file_visible(view, local, to, nto);
+    comity_record_free(o.rec);
+    return yes;
+}
+
+struct has_ref_ctx {
+    const char *want;
+    bool found;
+};
+
+static int has_ref_cb(void *ctx, const char *ref)
+{
+    struct has_ref_ctx *h = ctx;
+    h->found = !strcmp(ref, h->want);
+    return h->found;
+}
+
+struct flist {
+    comity_node *node;
+    const cy_peer_view *view;
+    json_t *a;
+};
+
+static int flist_one(void *ctx, const char *hash, uint64_t size, const char *ref,
+                     uint64_t after)
+{
+    (void)after;
+    struct flist *f = ctx;
+    struct has_ref_ctx h = {ref, false};
+    if (!files_of_record_visible(f->node, f->view, ref) ||
+        cy_files_refs(f->node->files, hash, has_ref_cb, &h, NULL) != COMITY_OK || !h.found)
+        return 0;
+    json_array_append_new(f->a, json_pack("{s:s, s:I, s:s}", "sha256", hash, "size",
+                                          (json_int_t)size, "record", ref));
+    return 0;
+}
+
+/* GET /federation/files/?next=&limit=: the attachments the peer may fetch. */
+static void files_list(cy_req *r, cy_resp *w, const char *peer)
+{
+    size_t limit;
+    uint64_t from;
+    if (!page_params(r, w, &limit, &from))
+        return;
+    if (!r->node->files) {
+        cy_resp_error(r, w, true, 503, "not ready", "the file store is not open");
+        return;
+    }
+    cy_peer_view *view = NULL;
+    if (!peer_view(r, w, peer, &view))
+        return;
+    struct flist f = {r->node, view, json_array()};
+    uint64_t next = from, end = 0;
+    comity_error e = {0};
+    comity_err rc = f.a ? cy_files_journal(r->node->files, from, limit, flist_one, &f, &next,
+                                           &end, &e)
+                        : cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
+    cy_free(view);
+    if (rc) {
+        json_decref(f.a);
+        cy_resp_error(r, w, true, 500, "files", "%s", e.msg);
+        return;
+    }
+    char nx[24];
+    snprintf(nx, sizeof nx, "%" PRIu64, next);
+    cy_resp_json(r, w, 200, "application/json",
+                 json_pack("{s:o, s:b, s:s}", "files", f.a, "more", next < end, "next", nx));
+}
+
+struct fvis {
+    comity_node *node;
+    const cy_peer_view *view;
+    bool yes;
+};
+
+static int fvis_one(void *ctx, const char *ref)
+{
+    struct fvis *v = ctx;
+    v->yes = files_of_record_visible(v->node, v->view, ref);
+    return v->yes;
+}
+
+/* GET /federation/files/{sha256}: the age file, to a peer that may fetch
+ * it; 404 to any other peer as for a hash not held. */
+static void file_get(cy_req *r, cy_resp *w, const char *peer)
+{
+    const char *hash = r->segs[2];
+    cy_peer_view *view = NULL;
+    if (!peer_view(r, w, peer, &view))
+        return;
+    struct fvis v = {r->node, view, false};
+    int fd = -1;
+    uint64_t size = 0;
+    comity_error e = {0};
+    bool ok = r->node->files && cy_files_hash_valid(hash) &&
+              cy_files_refs(r->node->files, hash, fvis_one, &v, &e) == COMITY_OK && v.yes &&
+              cy_files_open_read(r->node->files, hash, &fd, &size, &e) == COMITY_OK;
+    cy_free(view);
+    if (!ok) {
+        cy_resp_error(r, w, true, 404, "not found", "no file %.64s for this peer",
+                      cy_files_hash_valid(hash) ? hash : "");
+        return;
+    }
+    w->status = 200;
+    w->ctype = "application/octet-stream";
+    w->fd = fd;
+    w->fd_size = size;
+    w->has_fd = true;
+}
+
 bool cy_federation_owns(cy_req *r)
 {
     return r->nseg >= 1 && !strcmp(r->segs[0], FED_ROOT);
@@ -505,6 +688,10 @@ void cy_federation_handle(cy_req *r, cy_resp *w)
     } else if (r->nseg == 4 && !strcmp(r->segs[1], "collections") &&
                !strcmp(r->segs[3], "objects")) {
         objects(r, w, peer);
+    } else if (r->nseg == 2 && !strcmp(r->segs[1], "files")) {
+        files_list(r, w, peer);
+    } else if (r->nseg == 3 && !strcmp(r->segs[1], "files")) {
+        file_get(r, w, peer);
     } else if (r->nseg == 2 && !strcmp(r->segs[1], "equivocations")) {
         equivocations(r, w);
     } else {

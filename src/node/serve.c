@@ -1016,19 +1016,25 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         unstart(node);
         return rc;
     }
+    /* evidence files (files.c): DIR/files, temporaries of a crash swept;
+     * open before the pullers, which fetch peers' sealed files into it */
+    if ((rc = cy_node_files_start(node, o, err))) {
+        unstart(node);
+        return rc;
+    }
     /* federation: one puller per peer (src/sync/), submitting to intake */
-    cy_sync_opts so = {.store = node->store, .intake = node->intake, .key = node->key,
+    cy_sync_opts so = {.store = node->store, .files = node->files, .intake = node->intake,
+                       .key = node->key,
                        .origin = node->origin, .dir = node->dir, .log = node->log,
                        .witness = node->witness};
     if ((rc = cy_sync_start(&so, &node->sync, err))) {
         unstart(node);
         return rc;
     }
-    /* evidence files (files.c): DIR/files, temporaries of a crash swept;
-     * the retention job (expiry.c), which records through intake and
+    /* the retention job (expiry.c), which records through intake and
      * destroys through the file store; e-mail alerts (alerts.c): on the
      * framework's state, beside intake */
-    if ((rc = cy_node_files_start(node, o, err)) || (rc = cy_expiry_start(node, &table, err)) ||
+    if ((rc = cy_expiry_start(node, &table, err)) ||
         (rc = cy_alerts_start(node, err)) || (rc = cy_conns_new(&limits, &node->conns, err)) ||
         (rc = cy_metrics_new(&node->metrics, err))) {
         unstart(node);

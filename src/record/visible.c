@@ -84,3 +84,15 @@ comity_err cy_record_peer_visibility(const char *const *parties, size_t n, cy_pe
     }
     return COMITY_OK;
 }
+
+bool cy_record_peer_file_visible(const cy_peer_view *v, bool author_local,
+                                 const char *const *to, size_t nto)
+{
+    if (!author_local)
+        return false; /* a peer never relays: files come from their origin */
+    for (size_t i = 0; i < nto; i++)
+        for (size_t k = 0; k < v->f.nto; k++)
+            if (to[i] && strcmp(to[i], v->names[k]) == 0)
+                return true;
+    return false;
+}

@@ -59,4 +59,16 @@ typedef struct cy_peer_view {
 comity_err cy_record_peer_visibility(const char *const *parties, size_t n, cy_peer_view *v,
                                      comity_error *err);
 
+/* Whether peer P (its view v, above) may fetch a sealed file attached to
+ * a record of this node (docs/federation.md, section 3, "Files"):
+ *
+ *   iff the record's author is local (homed at no peer)  and  one of its
+ *   recipients to[0..nto) is a party homed at P or the state of one
+ *
+ * A clear or green record is visible to every peer, but its files go
+ * only to the nodes of its recipients (who fetch them to serve them to
+ * their parties).  No allocation, no I/O. */
+bool cy_record_peer_file_visible(const cy_peer_view *v, bool author_local,
+                                 const char *const *to, size_t nto);
+
 #endif

@@ -297,8 +297,10 @@ comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
         if (dir)
             json_object_set_new(o, "tls_pin",
                                 json_string(cy_sync_pin_get(dir, origin, pin) ? pin : ""));
-        if (dir)
+        if (dir) {
             succession_event(dir, o);
+            cy_sync_files_status(dir, origin, o);
+        }
     }
     if (!rc) {
         char *s = json_dumps(l.a, JSON_INDENT(2));

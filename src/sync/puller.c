@@ -847,6 +847,10 @@ static void *worker_main(void *arg)
                          "no more pulls from it until the operator decides", p.origin);
         if (!rc)
             rc = pull_page(w, &p, vk, wpol, &idle, &unwitnessed, &e);
+        if (!rc && s->o.files) { /* sealed files of what was taken (files.c) */
+            cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
+            cy_sync_files_turn(w->curl, &fe, &p);
+        }
         comity_vkey_free(vk);
         comity_policy_free(wpol);
         if (!e.code && s->o.dir && (idle || rc) && cy_now_ms() >= next_gossip) {

@@ -17,6 +17,8 @@
  *   waiting.c  records whose refs are not here yet, kept until they are
  *   witnessed.c  the puller's witness policy (DIR/witness.policy) and the
  *              bound on a record's `created` by the time witnesses saw it
+ *   files.c    sealed files of records addressed to this node's parties,
+ *              fetched from their origin, checked against their hash
  *   succession.c  following a log succession: the new log pinned, the
  *              state's parties moved to it, the old log capped at the cut
  *
@@ -385,6 +387,8 @@ typedef struct cy_sync cy_sync;
 
 typedef struct cy_sync_opts {
     comity_store *store;
+    struct cy_files *files;   /* the node's file store: sealed files fetched from
+                               * their origin go there (NULL: none fetched) */
     cy_intake *intake;        /* running; outlives the sync */
     const comity_nkey *key;   /* this node's key: its login at peers */
     const char *origin;       /* this node's origin */
@@ -406,5 +410,44 @@ comity_err cy_sync_hint(cy_sync *s, const char *origin);
  * is waited for (its records are durable, its cursor stored).  NULL is a
  * no-op. */
 void cy_sync_stop(cy_sync *s);
+
+/* ---- files.c -------------------------------------------------------------- */
+
+#define CY_SYNC_FILE_BACKOFF_MIN_MS 1000L          /* a failed fetch, first retry */
+#define CY_SYNC_FILE_BACKOFF_MAX_MS (5L * 60 * 1000) /* ... doubling to this */
+#define CY_SYNC_FILE_LIST_MAX (4u << 20)   /* bytes of one file listing answer */
+#define CY_SYNC_FILE_MIN_RATE 1024L        /* bytes/s over 30 s, else the fetch stalls */
+
+/* What a puller's file turn works with; borrowed. */
+typedef struct cy_sync_files_env {
+    const char *dir;
+    comity_store *store;
+    struct cy_files *files;
+    const atomic_bool *stop;
+} cy_sync_files_env;
+
+/* One turn for the origin of peer p, with the puller's libcurl handle (a
+ * CURL *, logged in there): lists the origin's new attachments this node
+ * may fetch into jobs, then fetches every job that is due, each streamed
+ * into the file store, checked against its announced SHA-256 and size,
+ * and attached to its record (docs/federation.md, section 6).  Errors go
+ * into the jobs (and a listing's into the peer's error). */
+void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer *p);
+/* Parses an origin's file listing (GET /federation/files/, hostile
+ * input; fuzzed by fuzz/fuzz_file_listing.c): a JSON object with "files"
+ * (at most CY_FED_PAGE_MAX entries {sha256: 64 lowercase hex, size >= 0,
+ * record: 1-CY_FILES_REF_MAX printable bytes, no '/' or ':', not starting
+ * with '.'}), "next" (a decimal byte offset at or past `cursor`) and
+ * "more".  Calls fn for each entry in order (its error stops the parse
+ * and is returned).  OUT *next, *more (cursor, false unless COMITY_OK). */
+comity_err cy_sync_files_listing_parse(const char *text, size_t len, uint64_t cursor,
+                                       comity_err (*fn)(void *ctx, const char *sha256,
+                                                        uint64_t size, const char *record,
+                                                        comity_error *err),
+                                       void *ctx, uint64_t *next, bool *more,
+                                       comity_error *err);
+/* Adds to `peer` (a json_t * object of `peer list`) "files_pending" and
+ * "files_failed": the jobs of that origin under DIR. */
+void cy_sync_files_status(const char *dir, const char *origin, void *peer);
 
 #endif

@@ -47,7 +47,7 @@ hput() { # hput PARTY-TOKEN PATH FILE [curl args]: PUT a raw body; prints the st
 hget() { # hget TOKEN PATH: GET, body in $T/body; prints the status
   curl -s --noproxy '*' -H "Authorization: Token $1" -o "$T/body" -w '%{http_code}' "$URL$2"
 }
-stored() { find "$D/files" -type f ! -path "$D/files/tmp/*" ! -name '*.refs' | wc -l; }
+stored() { find "$D/files" -type f ! -path "$D/files/tmp/*" ! -name '*.refs' ! -name attached.log | wc -l; }
 temps() { find "$D/files/tmp" -type f | wc -l; }
 MLA=(--set requesting_authority='CERT-In 24/7 desk' --set subject='ransomware against a hospital'
      --set facts='encrypted on 1 Dec' --set assistance='server logs' --set purpose='prosecution')

@@ -58,7 +58,7 @@ run() { # run PARTY ARGS...: comity ARGS with that party's config; out/err in fi
 hget() { # hget TOKEN PATH: GET, body in $T/body; prints the status
   curl -s --noproxy '*' -H "Authorization: Token $1" -o "$T/body" -w '%{http_code}' "$URL$2"
 }
-stored() { find "$D/files" -type f ! -path "$D/files/tmp/*" ! -name '*.refs' 2>/dev/null | wc -l; }
+stored() { find "$D/files" -type f ! -path "$D/files/tmp/*" ! -name '*.refs' ! -name attached.log 2>/dev/null | wc -l; }
 files_json() { printf '{"files":[{"sha256":"%s","size":%s,"name":"logs.tar.age"}],%s}' "$H" "$SIZE" "$1" >body.json; }
 
 # ---- help ----------------------------------------------------------------------------------

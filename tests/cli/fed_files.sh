@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# fed_files.sh: sealed evidence files travel from their origin to the
+# nodes of their recipients (docs/federation.md, section 6, "Sealed
+# files"), real nodes on loopback.
+#
+# in.cert-in (home B) opens a sealed MLA case at B to pk.fia (home A); A
+# pulls it; pk.fia answers at A with a 3 MiB sealed file (comity case
+# upload).  B pulls the record, then the file from A, checks its SHA-256
+# and size, stores it, and in.cert-in fetches and opens it at B byte for
+# byte.  B pulls A through a relay (fed_files_origin.py) that first flips
+# one bit of the file (refused, named, nothing kept, retried), then sends
+# half of it and holds the connection: B is killed with SIGKILL in the
+# middle of that fetch, restarted with an honest relay, and ends with the
+# right file.  C (a hub for un, no recipient) pulls A too, through a relay
+# that asks A for the file with C's own session: 404, exactly as for a
+# hash A does not hold; C holds no file.  Sealed content stays unreadable
+# to non-parties: C's party, B's operator and a B party outside the case
+# get the unknown hash's answer.
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/node_lib.bash"
+C=$COMITY_BIN
+cd "$T"
+
+nodes_init A B C
+party_key pk.fia pk.key; party_key in.cert-in in.key; party_key un.unoda un.key
+party_key in.mea mea.key
+T_PK=$(party_token A pk.fia pk.key)
+T_IN=$(party_token B in.cert-in in.key)
+T_MEA=$(party_token B in.mea mea.key)
+T_UN=$(party_token C un.unoda un.key)
+OP_B=$(optok "$T/B.init")
+P_RB=$(free_port); P_RC=$(free_port)   # the relays before A, for B and for C
+echo tamper >mode.b; echo pass >mode.c
+"$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv in.key),$(kr in.key)" \
+  --party "$(kv mea.key),$(kr mea.key)" >/dev/null
+"$C" peer add "$T/A" "$U_C" --log-vkey "$VK_C" --party "$(kv un.key),$(kr un.key)" >/dev/null
+"$C" peer add "$T/B" "http://127.0.0.1:$P_RB" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" >/dev/null
+"$C" peer add "$T/C" "http://127.0.0.1:$P_RC" --log-vkey "$VK_A" --party "$(kv pk.key),$(kr pk.key)" >/dev/null
+python3 "$HERE/fed_files_origin.py" "$P_RB" "$U_A" mode.b 2>RB.log &
+NODE_PIDS+=("$!")
+python3 "$HERE/fed_files_origin.py" "$P_RC" "$U_A" mode.c probe 2>RC.log &
+NODE_PIDS+=("$!")
+node_start A; node_start B; node_start C
+cat pk.key.pub in.key.pub un.key.pub mea.key.pub >keys.txt
+conf() { # conf PARTY URL TOKEN KEY: a client config
+  printf 'url = %s\ntoken = %s\nkey = %s\nkeys = keys.txt\n' "$2" "$3" "$4" >"$1.conf"
+}
+conf pk "$U_A" "$T_PK" pk.key; conf in "$U_B" "$T_IN" in.key; conf mea "$U_B" "$T_MEA" mea.key
+conf un "$U_A" "$T_UN" un.key
+run() { local p=$1; shift; rc=0; "$C" "$@" --config "$p.conf" >out 2>err || rc=$?; }
+stored() { find "$T/$1/files" -type f ! -path "$T/$1/files/tmp/*" ! -name '*.refs' ! -name attached.log | wc -l; }
+part_bytes() { find "$T/$1/files/tmp" -type f -name '*.part' -size +0 | wc -l; }
+fl() { "$C" peer list "$T/$1" | jq -r --arg o comity.a.test ".[] | select(.origin == \$o) | $2"; }
+
+# ---- the case: opened at B, answered at A with a sealed file ---------------
+run in case open mla-request --to pk.fia --tlp amber --set requesting_authority='CERT-In desk' \
+  --set subject='ransomware against a hospital' --set facts='encrypted on 1 Dec' \
+  --set assistance='server logs' --set purpose='prosecution'
+check "in.cert-in opens a sealed MLA case at B" 0 "$rc"
+CASE=$(cut -d' ' -f1 out)
+case_on_a() { run pk case show "$CASE"; [ "$rc" = 0 ]; }
+until_ok 40 case_on_a && ok "the case reached A" || bad "case not on A: $(cat err) $(fl A .error)"
+head -c $((3 << 20)) /dev/urandom >logs.tar
+run pk case upload "$CASE" mla-partial logs.tar --set text='the logs of 1-3 Dec' --keep logs.tar.age
+check "pk.fia answers at A with a sealed file (case upload)" 0 "$rc"
+read -r H SIZE REC < <(tail -1 out)
+check "... named by the SHA-256 of the age file" "$(sha256sum logs.tar.age | cut -d' ' -f1)" "$H"
+echo "$H" >probe.hash
+
+# ---- an origin serving wrong bytes: refused, named, nothing kept -----------
+failed_named() { fl B '.files_failed[0].error // ""' | grep -q "hash to"; }
+until_ok 40 failed_named && ok "a flipped bit is refused: $(fl B '.files_failed[0].error' | cut -c1-110)" ||
+  bad "tampered file not refused: $("$C" peer list "$T/B" | jq -c '.[0] | {error, files_pending, files_failed}')"
+check "... the failure names the file" "$H" "$(fl B '.files_failed[0].sha256')"
+check "... and its record" "$REC" "$(fl B '.files_failed[0].record')"
+check "... B holds no file" 0 "$(stored B)"
+
+# ---- killed in the middle of a fetch: resumes, ends with the right file -----
+echo slow >mode.b
+until_ok 40 bash -c "[ \$(find '$T/B/files/tmp' -type f -name '*.part' -size +0 | wc -l) -gt 0 ]" &&
+  ok "B is fetching (part of the file in a temporary)" || bad "no fetch in progress on B"
+kill -KILL "$PID_B"; wait "$PID_B" 2>/dev/null || true
+check "killed mid-fetch: nothing stored under a hash" 0 "$(stored B)"
+check "... the job is still there" "$H" "$(fl B '(.files_pending + .files_failed)[0].sha256')"
+echo pass >mode.b
+node_start B
+check "... the temporary is swept at start" 0 "$(part_bytes B)"
+got_file() { [ "$(stored B)" = 1 ]; }
+until_ok 60 got_file && ok "after the restart B fetched the file" ||
+  bad "no file on B: $("$C" peer list "$T/B" | jq -c '.[0] | {error, files_pending, files_failed}')"
+check "B's copy has the record's SHA-256" "$H" "$(sha256sum "$T/B/files/${H:0:2}/$H" | cut -d' ' -f1)"
+jobs_done() { [ "$(fl B '(.files_pending + .files_failed) | length')" = 0 ]; }
+until_ok 10 jobs_done && ok "peer list: nothing pending or failed" || bad "jobs left: $(fl B '.files_pending, .files_failed')"
+run in case fetch "$H" --out got.tar
+check "in.cert-in fetches it at B" 0 "$rc"
+cmp -s got.tar logs.tar && ok "... and opens it with its key, byte for byte" || bad "fetched file differs: $(cat err)"
+age -d -i in.key logs.tar.age 2>/dev/null | cmp -s - logs.tar && ok "the age file opens with the age command (the recipient's key)" ||
+  bad "age -d with in.key failed"
+
+# ---- non-parties: nothing, through every endpoint --------------------------
+UNKNOWN=$(printf x | sha256sum | cut -d' ' -f1)
+hget() { curl -s --noproxy '*' -H "Authorization: Token $2" -o body -w '%{http_code}' "$1/v1/files/$3"; }
+s1=$(hget "$U_B" "$T_MEA" "$H"); b1=$(sed "s/$H/X/" body)
+s2=$(hget "$U_B" "$T_MEA" "$UNKNOWN"); b2=$(sed "s/$UNKNOWN/X/" body)
+check "a B party outside the case: the unknown hash's answer" "404 $b2" "$s1 $b1"
+s1=$(hget "$U_B" "$OP_B" "$H"); b1=$(sed "s/$H/X/" body)
+check "B's operator: the same" "404 $b2" "$s1 $b1"
+s1=$(hget "$U_C" "$T_UN" "$H"); b1=$(sed "s/$H/X/" body)
+check "un.unoda asking its node C: the unknown hash's answer" "404 $b2" "$s1 $b1"
+probe_done() { [ -s probe ]; }
+until_ok 20 probe_done && true
+check "peer C asking A for the file with its own session: 404, as for a hash A does not hold" \
+  "404 404 same" "$(cat probe 2>/dev/null)"
+check "C holds no file" 0 "$(stored C)"
+check "C has nothing pending" 0 "$(fl C '(.files_pending + .files_failed) | length')"
+finish
