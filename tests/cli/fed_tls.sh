@@ -23,9 +23,8 @@ cleanup_all() {
   local p
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
 }
-trap cleanup_all EXIT
+at_exit cleanup_all
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.2; done; return 1; }
 keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; "$C" key show "$2" >"$2.pub"; }
