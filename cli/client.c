@@ -389,7 +389,7 @@ int cli_client_send(struct cli_client *cl, const struct cli_msg *m, json_t *body
         st = cli_error(cl->cmd, &e);
         goto out;
     }
-    if (comity_key_load(cl->key, &k, &e)) {
+    if (!m->key && comity_key_load(cl->key, &k, &e)) {
         st = cli_error(cl->cmd, &e);
         goto out;
     }
@@ -400,7 +400,8 @@ int cli_client_send(struct cli_client *cl, const struct cli_msg *m, json_t *body
     p.tlp = m->tlp ? m->tlp : "green";
     p.to = m->to, p.nto = m->nto;
     p.refs = m->refs, p.nrefs = m->nrefs;
-    if ((st = cli_sign(cl->cmd, k, &p, &keys, &seal, text, len, &env, &env_len)))
+    if ((st = cli_sign(cl->cmd, m->key ? m->key : k, &p, &keys, &seal, text, len, &env,
+                       &env_len)))
         goto out;
     if ((st = cli_client_http(cl, "POST", "/v1/records", env, env_len, &r)) ||
         (st = cli_client_answer(cl, &r)))
@@ -572,13 +573,21 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
         json_decref(body);
         return cli_usage(cl->cmd, "'%s' is not a record id (<type>--<uuid>)", id);
     }
-    char path[256], author[256] = "", mtlp[32] = "", self[COMITY_PARTY_MAX + 1] = "";
-    /* the answerer: when it is the message's author (a close), the answer
-     * goes to the message's recipients, so that it reaches their nodes */
+    char path[256], author[256] = "", mtlp[32] = "";
+    /* the answerer, loaded once (it signs the answer): when it is the
+     * message's author (a close), the answer goes to the message's
+     * recipients, so that it reaches their nodes */
+    if (!cl->key) {
+        json_decref(body);
+        return cli_usage(cl->cmd, "no key given: --key FILE or 'key = FILE' in the config file");
+    }
     comity_key *k = NULL;
-    if (cl->key && comity_key_load(cl->key, &k, NULL) == COMITY_OK)
-        snprintf(self, sizeof self, "%s", comity_key_party(k));
-    comity_key_free(k);
+    comity_error ke = {0};
+    if (comity_key_load(cl->key, &k, &ke)) {
+        json_decref(body);
+        return cli_error(cl->cmd, &ke);
+    }
+    const char *self = comity_key_party(k);
     snprintf(path, sizeof path, "/v1/records/%s", id);
     struct cli_resp r;
     struct cli_list recips = {0};
@@ -590,7 +599,7 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
         if (comity_record_parse(r.data, r.len, &rec, &e) == COMITY_OK) {
             snprintf(author, sizeof author, "%s", comity_record_author(rec));
             snprintf(mtlp, sizeof mtlp, "%s", comity_record_tlp(rec));
-            for (size_t i = 0; self[0] && !strcmp(author, self) &&
+            for (size_t i = 0; !strcmp(author, self) &&
                                i < comity_record_to_count(rec) && st == CLI_OK; i++)
             {
                 char *dup = strdup(comity_record_to(rec, i));
@@ -607,12 +616,14 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
     if (st) {
         json_decref(body);
         answer_recips_free(&recips);
+        comity_key_free(k);
         return st;
     }
     if (!mtlp[0] && !tlp) {
         /* never guess how to share an answer to a message we cannot read */
         json_decref(body);
         answer_recips_free(&recips);
+        comity_key_free(k);
         fprintf(stderr, "comity %s: cannot read %s on the node (HTTP %ld), so the answer "
                         "cannot follow its sharing level: give --tlp LEVEL (and --to AUTHOR "
                         "for amber or red)\n", cl->cmd, id, status);
@@ -622,14 +633,15 @@ int cli_client_answer_msg(struct cli_client *cl, const char *type, const char *i
         snprintf(author, sizeof author, "%s", to);
     const char *tov[1] = {author};
     const char *refs[1] = {id};
-    struct cli_msg m = {.type = type, .tlp = tlp ? tlp : mtlp,
-                        .to = tov, .nto = author[0] ? 1 : 0, .refs = refs, .nrefs = 1};
+    struct cli_msg m = {.type = type, .tlp = tlp ? tlp : mtlp, .to = tov,
+                        .nto = author[0] ? 1 : 0, .refs = refs, .nrefs = 1, .key = k};
     if (!to && recips.n) {
         m.to = (const char *const *)recips.v;
         m.nto = recips.n;
     }
     st = cli_client_send(cl, &m, body, NULL);
     answer_recips_free(&recips);
+    comity_key_free(k);
     return st;
 }
 

@@ -115,6 +115,8 @@ struct cli_msg {
     const char *const *refs;
     size_t nrefs;
     int quiet;               /* 1: print nothing on success */
+    const comity_key *key;   /* the signer, loaded by the caller; NULL: the
+                                configured key, loaded by cli_client_send */
 };
 
 /* Checks body against the framework schema of m->type (a refusal names the

@@ -3,8 +3,9 @@
  * docs/federation.md section 4) on arbitrary bytes: the `--tls-pin`
  * argument's parser, and the reader of DIR/peers.pins given any file.  A
  * pin that parses must be canonical ("sha256//" and 44 base64 digits) and
- * parse again to itself; a pin read from any file fits its buffer, and a
- * pin kept for an origin is read back as kept.
+ * parse again to itself; any file is either refused whole (a malformed
+ * line) or every pin read from it is a canonical pin, and a pin kept for
+ * an origin is read back as kept.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +31,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(s, data, size);
     s[size] = '\0';
     char pin[CY_TLS_PIN_BUF], again[CY_TLS_PIN_BUF];
+    char path[sizeof dir + 16];
+    snprintf(path, sizeof path, "%s/peers.pins", dir);
     if (cy_tls_pin_parse(s, pin, NULL)) {
+        /* into a fresh file: one an earlier input left may be refused */
+        (void)unlink(path);
         if (strlen(pin) != 52 || strncmp(pin, "sha256//", 8) ||
             !cy_tls_pin_parse(pin, again, NULL) || strcmp(pin, again))
             abort();
         /* kept for an origin, read back as kept */
         if (cy_sync_pin_set(dir, "comity.fuzz.test", pin, NULL) != COMITY_OK ||
-            !cy_sync_pin_get(dir, "comity.fuzz.test", again) || strcmp(pin, again))
+            cy_sync_pin_get(dir, "comity.fuzz.test", again, NULL) != COMITY_OK ||
+            strcmp(pin, again))
             abort();
     }
-    /* any bytes as the pins file: a pin read fits and is not empty */
-    char path[sizeof dir + 16];
-    snprintf(path, sizeof path, "%s/peers.pins", dir);
-    if (comity_write_file(path, data, size, 0644, 0, NULL) == COMITY_OK &&
-        cy_sync_pin_get(dir, "comity.fuzz.test", again) &&
-        (again[0] == '\0' || strlen(again) >= CY_TLS_PIN_BUF))
-        abort();
+    /* any bytes as the pins file: refused (no pin), or a pin read is a
+     * canonical one, and the whole file passes the check */
+    if (comity_write_file(path, data, size, 0644, 0, NULL) == COMITY_OK) {
+        comity_err rc = cy_sync_pin_get(dir, "comity.fuzz.test", again, NULL);
+        if (rc != COMITY_OK && again[0])
+            abort();
+        if (rc == COMITY_OK && again[0] &&
+            (!cy_tls_pin_parse(again, pin, NULL) || strcmp(pin, again)))
+            abort();
+        if ((cy_sync_pins_check(dir, NULL) == COMITY_OK) != (rc == COMITY_OK))
+            abort();
+    }
     free(s);
     return 0;
 }

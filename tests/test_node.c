@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "node/node.h"
+#include "util/node.h"
 #include "util/testutil.h"
 
 #define VKEY_PUB "AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea" /* 0x01 || RFC 8032 test 1 key */
@@ -83,21 +84,10 @@ static int setup(void **state)
     tmp = tu_tmpdir();
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/n", tmp);
-    comity_node_init_opts o = {.origin = "test.example", .no_tls_cert = 1,
-                               .store = tu_store_fresh()};
-    comity_node_created made;
-    comity_error e = {0};
-    if (comity_node_init(dir, &o, &made, &e) || comity_node_open(dir, &node, &e))
-        fail_msg("%s", e.msg);
-    snprintf(optoken, sizeof optoken, "operator:%s", made.operator_token);
-    comity_node_created_free(&made);
-    comity_serve_opts so;
-    comity_serve_opts_default(&so);
-    so.listen = "127.0.0.1:0";
-    so.insecure_http = 1;
-    if (comity_node_start(node, &so, &e))
-        fail_msg("%s", e.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", comity_node_port(node));
+    char tok[100];
+    tu_node_make(dir, "test.example", tu_store_fresh(), &node, tok, sizeof tok);
+    snprintf(optoken, sizeof optoken, "operator:%s", tok);
+    tu_node_serve(node, NULL, base, sizeof base);
     return 0;
 }
 

@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "node/node.h"
+#include "util/node.h"
 #include "util/testutil.h"
 
 enum { PK_MOFA, PK_CERT, IN_MEA, IN_CERT, NP };
@@ -61,8 +62,7 @@ struct fixture {
 static void start(struct fixture *f)
 {
     TU_OK(comity_node_open(f->nd, &f->node, E));
-    TU_OK(comity_node_start(f->node, &f->so, E));
-    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", comity_node_port(f->node));
+    tu_node_serve(f->node, &f->so, f->base, sizeof f->base);
 }
 
 static void stop(struct fixture *f)
@@ -76,12 +76,9 @@ static struct fixture *make(void)
     struct fixture *f = calloc(1, sizeof *f);
     f->dir = tu_tmpdir();
     snprintf(f->nd, sizeof f->nd, "%s/node", f->dir);
-    comity_node_init_opts o = {.origin = "hub.example", .no_tls_cert = 1};
-    comity_node_created cr;
-    TU_OK(comity_node_init(f->nd, &o, &cr, E));
-    f->optoken = strdup(cr.operator_token);
-    comity_node_created_free(&cr);
-    TU_OK(comity_node_open(f->nd, &f->node, E));
+    char tok[256];
+    tu_node_make(f->nd, "hub.example", NULL, &f->node, tok, sizeof tok);
+    f->optoken = strdup(tok);
     for (int i = 0; i < NP; i++) {
         TU_OK(comity_key_generate(names[i], &f->key[i], E));
         TU_OK(comity_node_party_add(f->node, names[i], comity_key_vkey(f->key[i]),
@@ -89,9 +86,7 @@ static struct fixture *make(void)
     }
     comity_node_close(f->node);
     f->node = NULL;
-    comity_serve_opts_default(&f->so);
-    f->so.listen = "127.0.0.1:0";
-    f->so.insecure_http = 1;
+    tu_serve_opts(&f->so);
     f->so.threads = 2;
     setenv("COMITY_FAKE_NOW", T0, 1);
     return f;

@@ -19,6 +19,7 @@
 #include "node/enrol.h"
 #include "node/session.h"
 #include "node/web.h"
+#include "util/node.h"
 #include "util/testutil.h"
 
 static char *tmp;
@@ -111,14 +112,9 @@ static long http(const char *method, const char *path, const char *cookie, const
 static void serve_node(void)
 {
     comity_serve_opts so;
-    comity_serve_opts_default(&so);
-    so.listen = "127.0.0.1:0";
-    so.insecure_http = 1;
+    tu_serve_opts(&so);
     so.web_dir = web_dir;
-    comity_error e = {0};
-    if (comity_node_start(node, &so, &e))
-        fail_msg("%s", e.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", comity_node_port(node));
+    tu_node_serve(node, &so, base, sizeof base);
 }
 
 static int setup(void **state)
@@ -143,13 +139,8 @@ static int setup(void **state)
     snprintf(ln, sizeof ln, "%s/link.txt", web);
     if (symlink(f, ln) != 0)
         fail_msg("symlink");
-    comity_node_init_opts o = {.origin = "test.example", .no_tls_cert = 1};
-    comity_node_created made;
+    tu_node_make(dir, "test.example", NULL, &node, op_token, sizeof op_token);
     comity_error e = {0};
-    if (comity_node_init(dir, &o, &made, &e) || comity_node_open(dir, &node, &e))
-        fail_msg("%s", e.msg);
-    snprintf(op_token, sizeof op_token, "%s", made.operator_token);
-    comity_node_created_free(&made);
     if (comity_key_generate("pk.mofa", &key_a, &e) || comity_key_generate("in.mea", &key_b, &e))
         fail_msg("%s", e.msg);
     const comity_key *ks[2] = {key_a, key_b};

@@ -10,6 +10,7 @@
  * cluster of tests/pg/cluster), as test_store's do.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -554,6 +555,64 @@ static void test_split_sizes(void **state)
     comity_nkey_free(k);
 }
 
+/* DIR/peers.pins (tlspin.c): a pin kept is read back; a file with a line
+ * that is not "ORIGIN sha256//BASE64" is refused whole, naming the file
+ * and the line, for any origin asked, and `peer add` leaves it as it is;
+ * empty lines are allowed. */
+static void test_pins_file(void **state)
+{
+    (void)state;
+    static const char good[] = "sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    char pin[CY_TLS_PIN_BUF], f[1300];
+    snprintf(f, sizeof f, "%s/peers.pins", dir);
+    TU_OK(cy_sync_pin_get(dir, "a.example", pin, E));
+    assert_string_equal(pin, "");
+    TU_OK(cy_sync_pins_check(dir, E));
+    TU_OK(cy_sync_pin_set(dir, "a.example", good, E));
+    TU_OK(cy_sync_pin_get(dir, "a.example", pin, E));
+    assert_string_equal(pin, good);
+    TU_OK(cy_sync_pin_get(dir, "b.example", pin, E));
+    assert_string_equal(pin, "");
+    /* each malformed third line, after a good one and an empty line */
+#define L(lit) {lit, sizeof lit - 1}
+    static const struct {
+        const char *line;
+        size_t len;
+    } bad[] = {
+        L("b.example sha256//short"),
+        L("b.example"),
+        L("b.example  sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+        L(" sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+        L("b.example sha256/47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+        L("b.example sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\r"),
+        L("b.example sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;x"),
+        L("b.ex\x01mple sha256//47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+        L("b.example sha256//47DEQpj8HBSa+/TImW+5JCeu\0eRkm5NMpJWZG3hSuFU="),
+    };
+#undef L
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+        int n = snprintf(text, sizeof text, "a.example %s\n\n", good);
+        memcpy(text + n, bad[i].line, bad[i].len);
+        size_t len = (size_t)n + bad[i].len;
+        text[len++] = '\n';
+        TU_OK(comity_write_file(f, text, len, 0644, 0, E));
+        char want[1400];
+        snprintf(want, sizeof want, "%s line 3", f);
+        print_message("line %zu\n", i);
+        TU_FAILS(cy_sync_pin_get(dir, "a.example", pin, E), COMITY_ERR_INVALID, want);
+        assert_string_equal(pin, "");
+        TU_FAILS(cy_sync_pin_get(dir, "b.example", pin, E), COMITY_ERR_INVALID, want);
+        TU_FAILS(cy_sync_pins_check(dir, E), COMITY_ERR_INVALID, want);
+        TU_FAILS(cy_sync_pin_set(dir, "c.example", good, E), COMITY_ERR_INVALID, want);
+        size_t got_len = 0;
+        char *got = tu_slurp(f, &got_len);
+        assert_int_equal(got_len, len);
+        assert_memory_equal(got, text, len);
+        free(got);
+    }
+}
+
 static void test_witness_policy(void **state)
 {
     (void)state;
@@ -731,6 +790,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_witness_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pins_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 
 #include "node/node.h"
 #include "stix/envelope.h"
+#include "util/node.h"
 #include "util/testutil.h"
 
 static char *tmp;
@@ -101,20 +102,10 @@ static int setup(void **state)
     tmp = tu_tmpdir();
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/n", tmp);
-    comity_node_init_opts o = {.origin = "caps.example", .no_tls_cert = 1};
-    comity_node_created made;
-    comity_error e = {0};
-    if (comity_node_init(dir, &o, &made, &e) || comity_node_open(dir, &node, &e))
-        fail_msg("%s", e.msg);
-    snprintf(optoken, sizeof optoken, "operator:%s", made.operator_token);
-    comity_node_created_free(&made);
-    comity_serve_opts so;
-    comity_serve_opts_default(&so);
-    so.listen = "127.0.0.1:0";
-    so.insecure_http = 1;
-    if (comity_node_start(node, &so, &e))
-        fail_msg("%s", e.msg);
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", comity_node_port(node));
+    char tok[100];
+    tu_node_make(dir, "caps.example", NULL, &node, tok, sizeof tok);
+    snprintf(optoken, sizeof optoken, "operator:%s", tok);
+    tu_node_serve(node, NULL, base, sizeof base);
 
     char *out = NULL;
     assert_int_equal(http("GET", "/comity/collections/", optoken, NULL, 0, &out), 200);

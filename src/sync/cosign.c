@@ -293,9 +293,10 @@ size_t cy_cosigner_round(cy_cosigner *c, const atomic_bool *stop)
         comity_error e = {0};
         bool got = false;
         char pin[CY_TLS_PIN_BUF];
-        (void)cy_sync_pin_get(c->dir, w->origin, pin);
+        comity_err rc = cy_sync_pin_get(c->dir, w->origin, pin, &e);
         cy_sync_curl_tls(c->curl, pin);
-        comity_err rc = witness_key(c, w, &e);
+        if (!rc)
+            rc = witness_key(c, w, &e);
         if (!rc)
             rc = ask(c, w, &got, &e);
         if (rc) {

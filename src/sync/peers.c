@@ -294,10 +294,9 @@ comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
         const char *origin = json_string_value(json_object_get(o, "origin"));
         rc = cy_store_home_list(st, origin, list_home, json_object_get(o, "parties"), err);
         char pin[CY_TLS_PIN_BUF];
-        if (dir)
-            json_object_set_new(o, "tls_pin",
-                                json_string(cy_sync_pin_get(dir, origin, pin) ? pin : ""));
-        if (dir) {
+        if (!rc && dir && !(rc = cy_sync_pin_get(dir, origin, pin, err)))
+            json_object_set_new(o, "tls_pin", json_string(pin));
+        if (!rc && dir) {
             succession_event(dir, o);
             cy_sync_files_status(dir, origin, o);
         }

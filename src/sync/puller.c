@@ -836,8 +836,9 @@ static void *worker_main(void *arg)
         comity_err rc = e.code ? e.code
                                : comity_vkey_parse(p.vkey, strlen(p.vkey), &vk, &e);
         char pin[CY_TLS_PIN_BUF]; /* the peer's TLS key pin, read again each pull (tlspin.c) */
-        (void)cy_sync_pin_get(s->o.dir, p.origin, pin);
-        cy_sync_curl_tls(w->curl, pin);
+        if (!rc)
+            rc = cy_sync_pin_get(s->o.dir, p.origin, pin, &e);
+        cy_sync_curl_tls(w->curl, rc ? "" : pin);
         if (!rc && s->o.dir)
             rc = cy_witness_policy_load(s->o.dir, &wpol, &e);
         if (!rc && s->o.dir)
@@ -993,7 +994,8 @@ static int hint_one(const cy_peer *p, void *ctx)
     snprintf(url, sizeof url, "%s/federation/hint?origin=%s&size=%llu", p->url, h->origin,
              (unsigned long long)h->size);
     char pin[CY_TLS_PIN_BUF];
-    (void)cy_sync_pin_get(h->dir, p->origin, pin);
+    if (cy_sync_pin_get(h->dir, p->origin, pin, NULL) != COMITY_OK)
+        return 0; /* a malformed pins file: no call (its pulls say why) */
     cy_sync_curl_tls(h->c, pin);
     curl_easy_setopt(h->c, CURLOPT_URL, url);
     (void)curl_easy_perform(h->c); /* a hint lost is a pull a poll later */
@@ -1053,6 +1055,10 @@ comity_err cy_sync_start(const cy_sync_opts *o, cy_sync **out, comity_error *err
 {
     if (!o->store || !o->intake || !o->key || !o->origin)
         return cy_fail(err, COMITY_ERR_USAGE, "sync: store, intake, key and origin needed");
+    /* a malformed pins file is refused before any peer is called */
+    comity_err rc = o->dir ? cy_sync_pins_check(o->dir, err) : COMITY_OK;
+    if (rc)
+        return rc;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return cy_fail(err, COMITY_ERR_INTERNAL, "sync: libcurl does not start");
     struct cy_sync *s = cy_calloc(1, sizeof *s);

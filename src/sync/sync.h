@@ -147,11 +147,18 @@ comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_erro
  * "sha256//BASE64".  False (USAGE in err) for anything else. */
 bool cy_tls_pin_parse(const char *in, char out[CY_TLS_PIN_BUF], comity_error *err);
 /* Keeps `pin` for the peer `origin` in DIR/peers.pins (replacing its
- * pin); `pin` NULL removes it.  Durable on return. */
+ * pin); `pin` NULL removes it.  Durable on return.  A pins file with a
+ * malformed line is refused as cy_sync_pin_get says, unchanged. */
 comity_err cy_sync_pin_set(const char *dir, const char *origin, const char *pin,
                            comity_error *err);
-/* The pin kept for `origin` (true), or "" (false: none, or no dir). */
-bool cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BUF]);
+/* The pin kept for `origin` in pin, "" when none (or no dir).  A pins
+ * file with a malformed line is refused (COMITY_ERR_INVALID naming the
+ * file and the line; pin ""), whichever origin is asked for. */
+comity_err cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BUF],
+                           comity_error *err);
+/* Checks DIR/peers.pins as cy_sync_pin_get does (an absent file is
+ * fine). */
+comity_err cy_sync_pins_check(const char *dir, comity_error *err);
 /* Sets a libcurl handle (a CURL *) to check the peer's TLS key against
  * `pin` alone, or, with `pin` NULL or "", to the system's trust store. */
 void cy_sync_curl_tls(void *curl, const char *pin);

@@ -11,6 +11,13 @@
  * sent.  Without a pin, an https peer must have a certificate the system
  * trusts, as before.
  *
+ * Every read of the file checks it whole: a line that is not "ORIGIN
+ * sha256//BASE64" (an origin without spaces or control bytes, one space,
+ * a pin as cy_tls_pin_parse writes it) is refused with the file and the
+ * line named, never handed to libcurl; a puller then fails its pull with
+ * that error (`peer list`), the hinter and the cosigner skip the peer,
+ * and the node refuses to start (cy_sync_start).  Empty lines are allowed.
+ *
  * Durability: the file is written whole to a temporary name, synced and
  * renamed (comity_write_file), so a reader (a puller, while the operator
  * edits) sees the old file or the new one.  Writers are the operator's
@@ -51,8 +58,41 @@ bool cy_tls_pin_parse(const char *in, char out[CY_TLS_PIN_BUF], comity_error *er
     return true;
 }
 
-/* Reads DIR/peers.pins; OUT *text (cy_free) and *len; an absent file is
- * empty. */
+/* Checks each line of the pins file `path` (text, len): see the top. */
+static comity_err pins_check(const char *text, size_t len, const char *path,
+                             comity_error *err)
+{
+    size_t line = 0;
+    for (const char *p = text, *end = text + len; p && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        line++;
+        const char *sp = ll ? memchr(p, ' ', ll) : NULL;
+        size_t ol = sp ? (size_t)(sp - p) : 0, pl = sp ? ll - ol - 1 : 0;
+        bool ok = !ll;
+        if (sp && ol && ol <= CY_PEER_ORIGIN_MAX && pl < CY_TLS_PIN_BUF) {
+            ok = true;
+            for (size_t i = 0; i < ol && ok; i++)
+                ok = (unsigned char)p[i] > ' ' && (unsigned char)p[i] != 0x7f;
+            char pin[CY_TLS_PIN_BUF], norm[CY_TLS_PIN_BUF];
+            memcpy(pin, sp + 1, pl);
+            pin[pl] = '\0';
+            ok = ok && strlen(pin) == pl && cy_tls_pin_parse(pin, norm, NULL) &&
+                 !strcmp(pin, norm);
+        }
+        if (!ok)
+            return cy_fail(err, COMITY_ERR_INVALID,
+                           "peer pins: %s line %zu is not 'ORIGIN sha256//BASE64' (a peer's "
+                           "origin, one space, its pin as `peer add --tls-pin` keeps it): "
+                           "refused, no peer's pin is used until the line is fixed or removed",
+                           path, line);
+        p = nl ? nl + 1 : end;
+    }
+    return COMITY_OK;
+}
+
+/* Reads DIR/peers.pins and checks it (pins_check); OUT *text (cy_free)
+ * and *len; an absent file is empty. */
 static comity_err pins_read(const char *dir, char **text, size_t *len, char path[],
                             size_t cap, comity_error *err)
 {
@@ -67,16 +107,36 @@ static comity_err pins_read(const char *dir, char **text, size_t *len, char path
         return COMITY_OK;
     if (rc && err)
         *err = e;
-    return rc ? cy_wrap(err, "peer pins") : COMITY_OK;
+    if (rc)
+        return cy_wrap(err, "peer pins");
+    if ((rc = pins_check(*text, *len, path, err))) {
+        comity_free(*text);
+        *text = NULL;
+        *len = 0;
+    }
+    return rc;
 }
 
-bool cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BUF])
+comity_err cy_sync_pins_check(const char *dir, comity_error *err)
+{
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    comity_err rc = pins_read(dir, &text, &len, path, sizeof path, err);
+    comity_free(text);
+    return rc;
+}
+
+comity_err cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BUF],
+                           comity_error *err)
 {
     char path[4096], *text = NULL;
     size_t len = 0, ol = strlen(origin);
     pin[0] = '\0';
-    if (!dir || pins_read(dir, &text, &len, path, sizeof path, NULL) != COMITY_OK || !text)
-        return false;
+    if (!dir)
+        return COMITY_OK;
+    comity_err rc = pins_read(dir, &text, &len, path, sizeof path, err);
+    if (rc || !text)
+        return rc;
     for (const char *p = text, *end = text + len; p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -88,7 +148,7 @@ bool cy_sync_pin_get(const char *dir, const char *origin, char pin[CY_TLS_PIN_BU
         p = nl ? nl + 1 : end;
     }
     comity_free(text);
-    return pin[0] != '\0';
+    return COMITY_OK;
 }
 
 comity_err cy_sync_pin_set(const char *dir, const char *origin, const char *pin,

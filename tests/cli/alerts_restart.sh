@@ -27,7 +27,7 @@ TB=$(reg in.cert-in b.key)
 "$C" key show b.key >keys.txt
 SINK_PID=""
 stop_sink() { if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; wait "$SINK_PID" 2>/dev/null || true; SINK_PID=""; fi; }
-trap 'stop_sink; cleanup' EXIT
+at_exit stop_sink
 mkdir -p "$T/sink"
 /usr/bin/python3 "$SINK" "$T/sink" & SINK_PID=$!
 for _ in $(seq 100); do [ -s "$T/sink/port" ] && break; sleep 0.1; done

@@ -11,7 +11,10 @@
 # pin: refused before anything is sent, its `peer list` naming the pin
 # mismatch, nothing pulled.  D pins A over https without a pin: refused,
 # the certificate untrusted, the message naming --tls-pin.  A malformed
-# pin, and a pin for an http:// URL, are refused by `peer add`.  Then A
+# pin, and a pin for an http:// URL, are refused by `peer add`; a
+# malformed line in DIR/peers.pins (edited by hand) is refused with the
+# file and the line named, by `serve` (it does not start) and by `peer
+# add` (the file left as it is), never handed to libcurl.  Then A
 # stops while B's puller holds a connection to it: at once, not after its
 # whole grace period.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,9 +26,8 @@ cleanup_all() {
   local p
   for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
 }
-trap cleanup_all EXIT
+at_exit cleanup_all
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 until_ok() { local end=$((SECONDS + $1)); shift; while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.2; done; return 1; }
 keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; "$C" key show "$2" >"$2.pub"; }
@@ -62,6 +64,16 @@ grep -q "want sha256//BASE64" err.txt && ok "... saying what a pin is" || bad "m
 [ "$("$C" peer list "$T/D" | jq length)" = 1 ] && ok "... and the peer is not added" || bad "D's peers: $("$C" peer list "$T/D")"
 rc=0; "$C" peer add "$T/D" "http://127.0.0.1:$P_B" --log-vkey "$(vk B)" --tls-pin "$PIN_B" 2>err.txt || rc=$?
 check "a pin for an http:// URL is refused" 2 "$rc"
+printf 'comity.b.test %s\ncomity.a.test sha256//not-a-pin\n' "$PIN_B" >"$T/D/peers.pins"
+cp "$T/D/peers.pins" pins.before
+rc=0; timeout 30 "$C" serve "$T/D" --listen "127.0.0.1:$P_D" >/dev/null 2>err.txt || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && ok "a malformed line in peers.pins: serve refuses to start (exit $rc)" ||
+  bad "serve with a malformed pins file: exit $rc"
+grep -q "$T/D/peers.pins line 2" err.txt && ok "... naming the file and the line" || bad "message: $(cat err.txt)"
+rc=0; "$C" peer add "$T/D" "$U_B" --log-vkey "$(vk B)" --tls-pin "$PIN_B" 2>err.txt || rc=$?
+[ "$rc" != 0 ] && grep -q "peers.pins line 2" err.txt && cmp -s pins.before "$T/D/peers.pins" &&
+  ok "... peer add refuses it too, the file left as it is" || bad "peer add: exit $rc, $(cat err.txt)"
+rm "$T/D/peers.pins"
 
 start() { # start NAME
   local p; p=$(eval echo "\$P_$1")

@@ -22,9 +22,8 @@ cd "$T"
 PIDS=()
 cleanup_all() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
 }
-trap cleanup_all EXIT
+at_exit cleanup_all
 
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }

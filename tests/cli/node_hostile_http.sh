@@ -152,7 +152,7 @@ held() { # held SRC N: starts a holder in the background, appends its pid to HOL
 }
 drop_holders() { kill "${HOLDERS[@]}" 2>/dev/null || true; wait "${HOLDERS[@]}" 2>/dev/null || true; HOLDERS=(); }
 HOLDERS=()
-trap 'drop_holders; cleanup' EXIT
+at_exit drop_holders
 
 serve "$D" --insecure-http --timeout 60
 for a in 2 3 4 5; do held "127.0.0.$a" 64; done

@@ -12,9 +12,23 @@ T=$(mktemp -d)
 SERVE_PID=""
 cleanup() {
   if [ -n "$SERVE_PID" ]; then kill -TERM "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+  SERVE_PID=""
   rm -rf "$T"
 }
-trap cleanup EXIT
+# One EXIT trap for every test that sources this file: a test adds its
+# own clean-up with `at_exit 'COMMANDS'` (its servers, clusters, clients)
+# and never sets a trap of its own, which would replace this one.  At
+# exit, whether the test passed or failed: the tests' clean-ups, the last
+# added first (each runs even when an earlier one fails), then the nodes
+# node_start ran, then the node `serve` ran and $T.
+AT_EXIT=()
+at_exit() { AT_EXIT+=("$1"); }
+run_exit() {
+  local i
+  for ((i = ${#AT_EXIT[@]} - 1; i >= 0; i--)); do eval "${AT_EXIT[$i]}" || true; done
+  cleanup_nodes
+}
+trap run_exit EXIT
 
 TAXII='application/taxii+json;version=2.1'
 fails=0
@@ -95,7 +109,6 @@ cleanup_nodes() {
   for p in "${NODE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   cleanup
 }
-trap cleanup_nodes EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }     # vkey_of INIT-OUTPUT

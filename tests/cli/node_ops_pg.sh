@@ -18,6 +18,6 @@ dropall() {
   psql -q -X "$PGURI" -c "DROP SCHEMA IF EXISTS $schema CASCADE" -c "DROP DATABASE IF EXISTS ${schema}_r" \
     >/dev/null 2>&1 || true
 }
-trap 'cleanup; dropall' EXIT
+at_exit 'cleanup; dropall' # the node stopped before its schema is dropped
 STORE="$PGURI&options=-csearch_path%3D$schema"
 source "$(dirname "$0")/node_ops.bash"

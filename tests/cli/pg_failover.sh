@@ -22,12 +22,16 @@ stop_clusters() { # both at once
   bash "$CL" stop "$S" >/dev/null 2>&1 & local sp=$!
   bash "$CL" stop "$P" >/dev/null 2>&1 || true; wait "$sp" || true
 }
-trap 'cleanup_all' EXIT
+# at exit, passed or failed (node_lib.bash's trap runs this, then its
+# own clean-up): the signers and the clients, the node, then both clusters
+pids=()
 cleanup_all() {
-  [ -n "${SIGN_PID:-}" ] && kill "$SIGN_PID" 2>/dev/null || true
+  local p
+  for p in ${SIGN_PID:-} "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   if [ -n "$SERVE_PID" ]; then kill -9 "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""; fi
-  stop_clusters; cleanup
+  stop_clusters
 }
+at_exit cleanup_all
 # the party's key and its records need no server: signed while the two
 # clusters are made (initdb and pg_basebackup are most of this test's time)
 cd "$T"
@@ -78,7 +82,6 @@ poster() {
   done
 }
 echo "$URL" >url
-pids=()
 for k in 1 2 3 4; do poster $k & pids+=($!); done
 for _ in $(seq 300); do [ "$(cat acked.* 2>/dev/null | wc -l)" -ge 8 ] && break; sleep 0.05; done
 bash "$CL" kill "$P"

@@ -40,7 +40,7 @@ start_sink() { # start_sink DIR [--stall]: sets SINK_PID, SINK_PORT
   for _ in $(seq 100); do [ -s "$1/port" ] && break; sleep 0.1; done
   SINK_PORT=$(cat "$1/port")
 }
-trap 'stop_sink; cleanup' EXIT
+at_exit stop_sink
 mails() { ls "$T/sink"/mail-*.eml 2>/dev/null | wc -l; }
 wait_mails() { # wait_mails N: until the sink holds N mails (at most 60 s)
   for _ in $(seq 600); do [ "$(mails)" -ge "$1" ] && return 0; sleep 0.1; done

@@ -9,12 +9,14 @@
 #
 # The browser: the registry found by any name ("q cyber" finds NSO Group),
 # the vendor's page (products, listings, the public licences, France's
-# sealed licence opened in France's browser, France's misuse case), the
-# misuse case view, the transparency report (its figures equal to the
-# node's); Italy, a non-party, is refused the case and sees neither the
-# sealed licence nor the case; axe finds nothing; nothing secret (keys,
-# the sealed licence's end user) leaves a browser.  Skips (77) only
-# without chromium or web/node_modules (scripts/install-deps).
+# sealed licence opened in France's browser although 1,000 other licences
+# came before it, past the first page of the node's listing, France's
+# misuse case), the misuse case view, the transparency report (its
+# figures equal to the node's); Italy, a non-party, is refused the case
+# and sees neither the sealed licence nor the case; axe finds nothing;
+# nothing secret (keys, the sealed licence's end user) leaves a browser.
+# Skips (77) only without chromium or web/node_modules
+# (scripts/install-deps).
 source "$(dirname "$0")/web_lib.bash"
 web_ready
 web_build
@@ -49,6 +51,16 @@ LIC=(--vendor "$NSO" --product Pegasus --category wassenaar-4.A.5)
 run de.bafa spyware licence deny "${LIC[@]}" --destination sa --end-user "Presidency Guard" \
   --reason "human-rights risk" --tlp clear --to fr
 check "Germany publishes a denial" 0 "$rc"
+# more licences than one page of the node's listing (1,000) before
+# France's, so that the vendor's page must read past the first page to
+# find the licence sealed to France: 1,000 clear denials about Candiru
+DENIAL=$(cut -d' ' -f1 out)
+"$C" record get --config "$T/de.bafa.conf" "$DENIAL" --out denial.json
+run us.bis spyware vendor find candiru
+CANDIRU=$(head -1 out | cut -d' ' -f1)
+(cd "$WEB" && node test/post-clear.mjs "$URL" "$(sed -n 's/^token = //p' "$T/de.bafa.conf")" \
+  "$T/de.bafa.key" "$T/denial.json" 1000 "{\"vendor\":\"$CANDIRU\"}") >fill.out 2>&1 && rc=0 || rc=$?
+check "1,000 more clear licences (Candiru) posted before France's" "0 1000 records posted" "$rc $(tail -1 fill.out)"
 YEAR=$(date -u +%Y)
 run fr.sgdsn spyware licence grant "${LIC[@]}" --destination ae --end-user "Gendarmerie Mobile Unit 7"
 check "France grants a licence, sealed to itself" 0 "$rc"

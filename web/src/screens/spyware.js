@@ -86,14 +86,21 @@ function names(v, ref) {
 }
 
 // The licences sealed to this party that name v, and this party's misuse
-// cases about v: opened here with the session's key.
+// cases about v: opened here with the session's key.  The node's listing
+// of the licences this party may see (GET /v1/records?type=, a page at
+// most 1,000 records or 4 MiB) is read page after page, to its end.
 async function visibleTo(v) {
   const lic = [], cases = [];
-  const page = await api('GET', '/v1/records?type=spyware-licence&limit=1000');
-  for (const row of page.records || []) {
-    if (row.tlp === 'clear' || row.tlp === 'green') continue; /* on the public list */
-    const r = await readRecord(row.envelope);
-    if (r.opened && names(v, r.body.vendor)) lic.push({ id: r.payload.id, author: r.payload.author, body: r.body });
+  for (let cursor = null; ;) {
+    const q = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const page = await api('GET', `/v1/records?type=spyware-licence&limit=1000${q}`);
+    for (const row of page.records || []) {
+      if (row.tlp === 'clear' || row.tlp === 'green') continue; /* on the public list */
+      const r = await readRecord(row.envelope);
+      if (r.opened && names(v, r.body.vendor)) lic.push({ id: r.payload.id, author: r.payload.author, body: r.body });
+    }
+    if (!page.more || !page.next) break;
+    cursor = page.next;
   }
   const mine = await api('GET', '/v1/framework/cases');
   for (const c of (mine.cases || []).filter((x) => x.mechanism === 'spyware-misuse')) {
