@@ -17,7 +17,8 @@ comity_err comity_node_peer_add(comity_node *node, const char *url, const char *
 
 comity_err comity_node_peer_list(comity_node *node, char **json, comity_error *err)
 {
-    return cy_sync_peer_list_dir(node->store, node->dir, json, err);
+    comity_err rc = cy_sync_peer_list_dir(node->store, node->dir, json, err);
+    return rc ? rc : cy_succession_annotate(node->dir, json, err);
 }
 
 comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity_error *err)

@@ -263,25 +263,6 @@ comity_err cy_sync_peer_list(comity_store *st, char **out, comity_error *err)
     return cy_sync_peer_list_dir(st, NULL, out, err);
 }
 
-/* A followed log succession whose new log is this peer's: the event, in
- * its listing as "succession": {id, state, old_origin, cut_size}. */
-static void succession_event(const char *dir, json_t *o)
-{
-    comity_succession *s = NULL;
-    const char *vk = json_string_value(json_object_get(o, "log_vkey"));
-    if (!vk || cy_succession_find_new(dir, vk, &s) != COMITY_OK || !s)
-        return;
-    const char *old = comity_succession_get(s, "old_log_vkey");
-    char oo[CY_PEER_ORIGIN_MAX + 1];
-    size_t n = strcspn(old, "+");
-    snprintf(oo, sizeof oo, "%.*s", (int)(n < sizeof oo ? n : sizeof oo - 1), old);
-    json_object_set_new(o, "succession",
-                        json_pack("{s:s, s:s, s:s, s:I}", "id", comity_succession_get(s, "id"),
-                                  "state", comity_succession_get(s, "state"), "old_origin", oo,
-                                  "cut_size", (json_int_t)comity_succession_size(s)));
-    comity_succession_free(s);
-}
-
 comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
                                  comity_error *err)
 {
@@ -296,10 +277,8 @@ comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
         char pin[CY_TLS_PIN_BUF];
         if (!rc && dir && !(rc = cy_sync_pin_get(dir, origin, pin, err)))
             json_object_set_new(o, "tls_pin", json_string(pin));
-        if (!rc && dir) {
-            succession_event(dir, o);
+        if (!rc && dir)
             cy_sync_files_status(dir, origin, o);
-        }
     }
     if (!rc) {
         char *s = json_dumps(l.a, JSON_INDENT(2));

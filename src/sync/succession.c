@@ -348,3 +348,36 @@ comity_err cy_succession_auto(comity_store *st, const char *dir, const char *sel
     *followed = true;
     return COMITY_OK;
 }
+
+comity_err cy_succession_annotate(const char *dir, char **listing, comity_error *err)
+{
+    json_t *a = json_loads(*listing, 0, NULL);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return COMITY_OK;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(a, i, o) {
+        comity_succession *s = NULL;
+        const char *vk = json_string_value(json_object_get(o, "log_vkey"));
+        if (!vk || cy_succession_find_new(dir, vk, &s) != COMITY_OK || !s)
+            continue;
+        char oo[CY_PEER_ORIGIN_MAX + 1];
+        origin_of(comity_succession_get(s, "old_log_vkey"), oo);
+        json_object_set_new(o, "succession",
+                            json_pack("{s:s, s:s, s:s, s:I}", "id", comity_succession_get(s, "id"),
+                                      "state", comity_succession_get(s, "state"), "old_origin",
+                                      oo, "cut_size", (json_int_t)comity_succession_size(s)));
+        comity_succession_free(s);
+    }
+    char *t = json_dumps(a, JSON_INDENT(2));
+    json_decref(a);
+    char *c = t ? cy_strdup(t) : NULL;
+    free(t);
+    if (!c)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    cy_free(*listing);
+    *listing = c;
+    return COMITY_OK;
+}

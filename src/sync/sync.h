@@ -378,6 +378,10 @@ comity_err cy_succession_follow(comity_store *st, const char *dir, const char *s
 comity_err cy_succession_find(const char *dir, const char *log_vkey, comity_succession **out);
 /* The same, by the new log key (`comity peer list` shows it at that peer). */
 comity_err cy_succession_find_new(const char *dir, const char *log_vkey, comity_succession **out);
+/* `comity peer list`'s JSON (*listing, replaced; cy_free) with each
+ * followed succession shown at its new log's peer: "succession": {id,
+ * state, old_origin, cut_size}. */
+comity_err cy_succession_annotate(const char *dir, char **listing, comity_error *err);
 /* Whether a record id is a log succession's ("log-succession--..."). */
 bool cy_succession_record_id(const char *record_id);
 /* A log succession record pulled from a peer (docs/federation.md, section
