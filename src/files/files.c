@@ -528,6 +528,27 @@ comity_err cy_files_refs(cy_files *fs, const char *hash,
     return COMITY_OK;
 }
 
+struct ref_has {
+    const char *want;
+    bool found;
+};
+
+static int ref_has_one(void *ctx, const char *ref)
+{
+    struct ref_has *h = ctx;
+    h->found = !strcmp(ref, h->want);
+    return h->found;
+}
+
+comity_err cy_files_ref_has(cy_files *fs, const char *hash, const char *ref, bool *found,
+                            comity_error *err)
+{
+    struct ref_has h = {ref, false};
+    comity_err rc = cy_files_refs(fs, hash, ref_has_one, &h, err);
+    *found = !rc && h.found;
+    return rc;
+}
+
 /* ---- destroy, list ------------------------------------------------------------ */
 
 comity_err cy_files_destroy(cy_files *fs, const char *hash, comity_error *err)

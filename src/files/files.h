@@ -135,6 +135,10 @@ comity_err cy_files_ref_add(cy_files *fs, const char *hash, const char *ref,
 comity_err cy_files_refs(cy_files *fs, const char *hash,
                          int (*fn)(void *ctx, const char *ref), void *ctx,
                          comity_error *err);
+/* Sets *found to whether record id `ref` is among file `hash`'s refs
+ * (false when the file is absent). */
+comity_err cy_files_ref_has(cy_files *fs, const char *hash, const char *ref, bool *found,
+                            comity_error *err);
 
 /* ---- the attach journal: every ref added, in order -------------------------------
  *

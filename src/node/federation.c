@@ -528,18 +528,6 @@ static bool files_of_record_visible(comity_node *node, const cy_peer_view *view,
     return yes;
 }
 
-struct has_ref_ctx {
-    const char *want;
-    bool found;
-};
-
-static int has_ref_cb(void *ctx, const char *ref)
-{
-    struct has_ref_ctx *h = ctx;
-    h->found = !strcmp(ref, h->want);
-    return h->found;
-}
-
 struct flist {
     comity_node *node;
     const cy_peer_view *view;
@@ -551,9 +539,9 @@ static int flist_one(void *ctx, const char *hash, uint64_t size, const char *ref
 {
     (void)after;
     struct flist *f = ctx;
-    struct has_ref_ctx h = {ref, false};
+    bool found = false;
     if (!files_of_record_visible(f->node, f->view, ref) ||
-        cy_files_refs(f->node->files, hash, has_ref_cb, &h, NULL) != COMITY_OK || !h.found)
+        cy_files_ref_has(f->node->files, hash, ref, &found, NULL) != COMITY_OK || !found)
         return 0;
     json_array_append_new(f->a, json_pack("{s:s, s:I, s:s}", "sha256", hash, "size",
                                           (json_int_t)size, "record", ref));

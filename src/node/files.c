@@ -269,19 +269,6 @@ static int collect_ref(void *ctx, const char *ref)
     return 0;
 }
 
-/* Whether file `hash`'s refs hold `want`. */
-struct has_ctx {
-    const char *want;
-    bool found;
-};
-
-static int has_ref(void *ctx, const char *ref)
-{
-    struct has_ctx *h = ctx;
-    h->found = !strcmp(ref, h->want);
-    return h->found;
-}
-
 /* POST /v1/files/{hash}/attach?record=ID: a file this party uploaded in
  * one pass, attached to the record that now names it. */
 static void attach(cy_req *r, cy_resp *w)
@@ -306,11 +293,11 @@ static void attach(cy_req *r, cy_resp *w)
     }
     char by[CY_FILES_REF_MAX + 1];
     snprintf(by, sizeof by, UPLOADED_BY "%s", r->who.name);
-    struct has_ctx h = {by, false};
+    bool found = false;
     comity_error e = {0};
     uint64_t size = 0;
     if (!node->files || !node->fw || !cy_files_hash_valid(hash) ||
-        cy_files_refs(node->files, hash, has_ref, &h, &e) != COMITY_OK || !h.found ||
+        cy_files_ref_has(node->files, hash, by, &found, &e) != COMITY_OK || !found ||
         cy_files_stat(node->files, hash, &size, &e) != COMITY_OK) {
         /* the bytes were not sent by this party: it must send them */
         cy_resp_rule(r, w, 404, "not found", "files",
