@@ -63,7 +63,7 @@ static comity_err pins_check(const char *text, size_t len, const char *path,
                              comity_error *err)
 {
     size_t line = 0;
-    for (const char *p = text, *end = text + len; p && p < end;) {
+    for (const char *p = text, *end = text ? text + len : NULL; p && p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
         line++;
@@ -166,7 +166,7 @@ comity_err cy_sync_pin_set(const char *dir, const char *origin, const char *pin,
     cy_buf out;
     cy_buf_init(&out, PINS_MAX);
     bool had = false;
-    for (const char *p = text, *end = text + len; p && p < end && !rc;) {
+    for (const char *p = text, *end = text ? text + len : NULL; p && p < end && !rc;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
         bool mine = ll > ol && !memcmp(p, origin, ol) && p[ol] == ' ';
