@@ -21,9 +21,14 @@ comity_err comity_node_peer_list(comity_node *node, char **json, comity_error *e
     return rc ? rc : cy_succession_annotate(node->dir, json, err);
 }
 
+/* The pins file is checked before the store is touched: a malformed
+ * DIR/peers.pins refuses the removal with nothing changed, rather than
+ * forgetting the peer and then failing to forget its pin. */
 comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity_error *err)
 {
-    comity_err rc = cy_sync_peer_remove(node->store, origin, err);
+    comity_err rc = cy_sync_pins_check(node->dir, err);
+    if (!rc)
+        rc = cy_sync_peer_remove(node->store, origin, err);
     return rc ? rc : cy_sync_pin_set(node->dir, origin, NULL, err);
 }
 

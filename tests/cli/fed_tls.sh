@@ -13,8 +13,10 @@
 # the certificate untrusted, the message naming --tls-pin.  A malformed
 # pin, and a pin for an http:// URL, are refused by `peer add`; a
 # malformed line in DIR/peers.pins (edited by hand) is refused with the
-# file and the line named, by `serve` (it does not start) and by `peer
-# add` (the file left as it is), never handed to libcurl.  Then A
+# file and the line named, by `serve` (it does not start), by `peer
+# add` (the file left as it is) and by `peer remove` (the file and the
+# store left as they are: the old code forgot the peer, then failed),
+# never handed to libcurl.  Then A
 # stops while B's puller holds a connection to it: at once, not after its
 # whole grace period.
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -73,7 +75,11 @@ grep -q "$T/D/peers.pins line 2" err.txt && ok "... naming the file and the line
 rc=0; "$C" peer add "$T/D" "$U_B" --log-vkey "$(vk B)" --tls-pin "$PIN_B" 2>err.txt || rc=$?
 [ "$rc" != 0 ] && grep -q "peers.pins line 2" err.txt && cmp -s pins.before "$T/D/peers.pins" &&
   ok "... peer add refuses it too, the file left as it is" || bad "peer add: exit $rc, $(cat err.txt)"
+rc=0; "$C" peer remove "$T/D" comity.a.test 2>err.txt || rc=$?
+[ "$rc" != 0 ] && grep -q "peers.pins line 2" err.txt && cmp -s pins.before "$T/D/peers.pins" &&
+  ok "... peer remove refuses it too, the file left as it is" || bad "peer remove: exit $rc, $(cat err.txt)"
 rm "$T/D/peers.pins"
+check "... and the peer is still in the store" 1 "$("$C" peer list "$T/D" | jq length)"
 
 start() { # start NAME
   local p; p=$(eval echo "\$P_$1")
