@@ -13,6 +13,7 @@
  * web directory (one index.html), so the static files, the login
  * challenge, session cookies and CSRF checks are reached too.
  */
+#define _XOPEN_SOURCE 700 /* nftw, fuzz_tmpdir.h */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -24,18 +25,27 @@
 #include <unistd.h>
 
 #include "comity.h"
+#include "fuzz_tmpdir.h"
 
 static comity_node *node;
 static unsigned port;
 static char *token;
 
+/* At exit, before the directory goes: the node stops (its threads) and
+ * closes its store; the token is freed. */
+static void close_node(void)
+{
+    comity_node_close(node);
+    node = NULL;
+    comity_free(token);
+    token = NULL;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    char dir[] = "/tmp/comity-fuzz-node-XXXXXX";
-    if (!mkdtemp(dir))
-        abort();
+    const char *dir = fuzz_tmpdir("node", close_node); /* removed at exit */
     char path[256];
     snprintf(path, sizeof path, "%s/n", dir);
     comity_node_init_opts o = {.origin = "fuzz.example", .no_tls_cert = 1};

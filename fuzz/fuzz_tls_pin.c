@@ -7,31 +7,26 @@
  * line) or every pin read from it is a canonical pin, and a pin kept for
  * an origin is read back as kept.
  */
+#define _XOPEN_SOURCE 700 /* nftw, fuzz_tmpdir.h */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fuzz_tmpdir.h"
 #include "sync/sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/fuzz_tls_pin.XXXXXX";
-static bool made;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!made) {
-        if (!mkdtemp(dir))
-            abort();
-        made = true;
-    }
+    const char *dir = fuzz_tmpdir("tls_pin", NULL); /* removed at exit */
     char *s = malloc(size + 1);
     if (!s)
         return 0;
     memcpy(s, data, size);
     s[size] = '\0';
     char pin[CY_TLS_PIN_BUF], again[CY_TLS_PIN_BUF];
-    char path[sizeof dir + 16];
+    char path[sizeof fuzz_tmp + 16];
     snprintf(path, sizeof path, "%s/peers.pins", dir);
     if (cy_tls_pin_parse(s, pin, NULL)) {
         /* into a fresh file: one an earlier input left may be refused */
