@@ -26,47 +26,14 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
-PIDS=()
-cleanup_all() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$T"
-}
-trap cleanup_all EXIT
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-vkey_of() { sed -n 's/^node key (signs its log): //p' "$1"; }
-optok() { sed -n 's/^operator token (shown once, keep it safe): //p' "$1"; }
-keyfile() { "$C" keygen --party "$1" --out "$2" >/dev/null 2>&1; }
-kv() { "$C" key show "$1" | cut -d' ' -f1; }
-kr() { "$C" key show "$1" | cut -d' ' -f2; }
-start() {
-  local n=$1 p
-  p=$(eval echo "\$P_$n")
-  "$C" serve "$T/$n" --listen "127.0.0.1:$p" --insecure-http >>"$T/$n.out" 2>>"$T/$n.err" &
-  eval "PID_$n=$!"
-  PIDS+=("$!")
-  for _ in $(seq 100); do
-    curl -s --noproxy '*' "http://127.0.0.1:$p/v1/node" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "node $n did not start"; cat "$T/$n.err"; exit 1
-}
-stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
-until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
 # for_s SECONDS CMD...: CMD until it succeeds, once a second, for at most SECONDS
 for_s() { local end=$((SECONDS + $1)); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 1; done; }
 
-for n in A B; do
-  "$C" init "$T/$n" --origin "comity.$(echo $n | tr A-Z a-z).test" --no-tls-cert >"$T/$n.init"
-  eval "P_$n=$(port)"
-done
-VK_A=$(vkey_of A.init); VK_B=$(vkey_of B.init)
-U_A="http://127.0.0.1:$P_A"; U_B="http://127.0.0.1:$P_B"
-keyfile pk.mofa pkm.key; keyfile pk.pkcert pkc.key; keyfile in.mea inm.key; keyfile in.cert-in inc.key
-tok() { "$C" party add "$T/$1" "$2" --vkey "$(kv "$3")" --recipient "$(kr "$3")" | sed -n 's/^token (shown once): //p'; }
-T_PKM=$(tok A pk.mofa pkm.key); T_PKC=$(tok A pk.pkcert pkc.key)
-keyfile un.unoda un.key; tok A un.unoda un.key >/dev/null
-T_INM=$(tok B in.mea inm.key); T_INC=$(tok B in.cert-in inc.key)
+nodes_init A B
+party_key pk.mofa pkm.key; party_key pk.pkcert pkc.key; party_key in.mea inm.key; party_key in.cert-in inc.key
+T_PKM=$(party_token A pk.mofa pkm.key); T_PKC=$(party_token A pk.pkcert pkc.key)
+party_key un.unoda un.key; party_token A un.unoda un.key >/dev/null
+T_INM=$(party_token B in.mea inm.key); T_INC=$(party_token B in.cert-in inc.key)
 "$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" --party "$(kv inm.key),$(kr inm.key)" \
   --party "$(kv inc.key),$(kr inc.key)" >/dev/null
 "$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$(kv pkm.key),$(kr pkm.key)" \
@@ -83,7 +50,7 @@ poc() { printf '{"kind":"%s","organisation":"%s","channels":[{"type":"email","va
 ids() { curl -s --noproxy '*' -H "Authorization: Bearer $2" "$1/v1/records?limit=100" | jq -r '[.records[].id] | sort | .[]' 2>/dev/null; }
 has() { ids "$1" "$2" | grep -qx "$3"; }
 
-start A; start B
+node_start A; node_start B
 N1=$(echo '{"severity":3,"sector":"energy","summary":"scanning from 203.0.113.7","requested_action":"block it"}' |
   post "$U_A" "$T_PKM" pkm.key notification --to in.mea)
 case "$N1" in notification--*) ok "pk.mofa notified in.mea on A";; *) bad "notification: $N1";; esac
@@ -91,7 +58,7 @@ K1=$(echo '{"subject":"grid incident","summary":"talks on the outage","format":"
   post "$U_A" "$T_PKM" pkm.key consult-request --to in.mea --to un.unoda --ref "$N1")
 case "$K1" in consult-request--*) ok "pk.mofa asked for consultations on A";; *) bad "consult: $K1";; esac
 until_ok 60 has "$U_B" "$OP_B" "$K1" && ok "both reached B" || bad "B never got $K1"
-stop A
+node_stop A
 
 # the reply and the close share one `created`, a minute ahead (inside the
 # node's bounds), signed now and posted on each side of the partition
@@ -106,9 +73,9 @@ P2=$(poc technical CERT-In in.cert-in | post "$U_B" "$T_INC" inc.key poc)
 Q1=$(echo '{"kind":"assistance","norm":"13h","asked":"share logs","severity":2,"sector":"energy"}' |
   post "$U_B" "$T_INM" inm.key request --to pk.mofa)
 case "$P2$Q1" in poc--*request--*) ok "in.cert-in's contact and in.mea's request on B";; *) bad "$P2 $Q1";; esac
-stop B
+node_stop B
 
-start A
+node_start A
 X1=$(echo '{"reason":"resolved"}' | COMITY_FAKE_NOW=$TC post "$U_A" "$T_PKM" pkm.key close --ref "$N1")
 case "$X1" in close--*) ok "pk.mofa closed the notification on A in the reply's millisecond";; *) bad "close: $X1";; esac
 K3=$(echo '{"outcome":"withdrawn"}' |
@@ -117,7 +84,7 @@ case "$K3" in consult-close--*) ok "pk.mofa withdrew the consultations on A in t
 P1=$(poc technical PKCERT pk.pkcert | post "$U_A" "$T_PKC" pkc.key poc)
 G1=$(echo '{"announced":false,"round":"Q4"}' | post "$U_A" "$T_PKC" pkc.key ping --to in.mea --to in.cert-in)
 case "$P1$G1" in poc--*ping--*) ok "pk.pkcert's contact and ping on A";; *) bad "$P1 $G1";; esac
-start B
+node_start B
 until_ok 60 has "$U_B" "$OP_B" "$G1" || bad "B never got the ping"
 PG=$(echo '{}' | post "$U_B" "$T_INC" inc.key pong --ref "$G1")
 case "$PG" in pong--*) ok "in.cert-in answered the ping on B";; *) bad "pong: $PG";; esac
@@ -165,7 +132,7 @@ grep -q '"closed"' <(grep "messages/$N1" a.txt) && ok "  ... the notification cl
 thread() { grep -m1 "^/v1/framework/cases/$K1 " a.txt | cut -d' ' -f2- | jq -r '[.. | .type? // empty | select(startswith("consult-"))] | join(",")'; }
 case "$(thread)" in *consult-accept*consult-close*) ok "  ... the consultations accepted, then withdrawn, on both";;
   *) bad "  case thread: $(thread)";; esac
-stop A; stop B
+node_stop A; node_stop B
 for n in A B; do
   rc=0; "$C" log audit "$T/$n/log" --vkey "$(eval echo "\$VK_$n")" >/dev/null 2>&1 || rc=$?
   check "$n's log audits" 0 "$rc"
