@@ -696,6 +696,20 @@ static comity_err run1(struct pg *p, const char *sql, struct args *a, PGresult *
     return rc;
 }
 
+/* run1 of a statement whose two parameters, $1 and $2, are texts. */
+static comity_err run1_texts2(struct pg *p, const char *sql, const char *t1, const char *t2,
+                              PGresult **res, const char *what, const char *exists,
+                              comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, t1);
+    a_text(&a, t2);
+    comity_err rc = run1(p, sql, &a, res, what, exists, err);
+    a_free(&a);
+    return rc;
+}
+
 static int64_t i64_at(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
@@ -920,17 +934,12 @@ static comity_err pg_principal_add(void *impl, const cy_principal *pr, const cha
 static comity_err pg_principal_set_token(void *impl, const char *name, const char *token_hash,
                                          comity_error *err)
 {
-    struct args a;
-    a_init(&a);
-    a_text(&a, token_hash);
-    a_text(&a, name);
     PGresult *r = NULL;
     char exists[128];
     snprintf(exists, sizeof exists, "the token of '%s' is another's", name);
-    comity_err rc = run1(impl, PRINCIPAL_WRITE("UPDATE principals SET token_hash = $1"
-                                               " WHERE name = $2 RETURNING 1"),
-                         &a, &r, "setting token", exists, err);
-    a_free(&a);
+    comity_err rc = run1_texts2(impl, PRINCIPAL_WRITE("UPDATE principals SET token_hash = $1"
+                                                      " WHERE name = $2 RETURNING 1"),
+                                token_hash, name, &r, "setting token", exists, err);
     pc_wrote(impl);
     if (!rc && i64_at(r, 0, 0) == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
@@ -1768,14 +1777,9 @@ static comity_err pg_reg_list(void *impl, cy_registration_cb cb, void *ctx, comi
 static comity_err pg_reg_remove(void *impl, const char *party, const char *vkey,
                                 comity_error *err)
 {
-    struct args a;
-    a_init(&a);
-    a_text(&a, party);
-    a_text(&a, vkey);
     PGresult *r = NULL;
-    comity_err rc = run1(impl, "DELETE FROM registrations WHERE party = $1 AND vkey = $2", &a,
-                         &r, "removing a registration request", NULL, err);
-    a_free(&a);
+    comity_err rc = run1_texts2(impl, "DELETE FROM registrations WHERE party = $1 AND vkey = $2",
+                                party, vkey, &r, "removing a registration request", NULL, err);
     if (!rc && !changed(r))
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no registration request for %s", party);
     PQclear(r);
