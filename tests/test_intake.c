@@ -13,7 +13,8 @@
  * types, the bounds on `created` (422 "created"), an answer dated
  * before its message (the framework's 422), and the id oracle (rule id).
  *
- * The payloads carry a fixed `created` (NOTE_PAYLOAD_CREATED); the node's
+ * The node is made and served by tests/util/node.c, as in the other tests
+ * that serve one.  The payloads carry a fixed `created` (NOTE_PAYLOAD_CREATED); the node's
  * clock is pinned a minute after it (COMITY_FAKE_NOW), inside the bounds
  * intake applies to `created` (comity_record_check_created).
  */
@@ -31,6 +32,7 @@
 #include "framework/framework.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
+#include "util/node.h"
 #include "util/testutil.h"
 
 #define THREADS 8
@@ -110,25 +112,18 @@ static int setup(void **state)
     setenv("COMITY_FAKE_NOW", "2026-11-23T06:41:00.000Z", 1); /* before any thread */
     struct fixture *f = calloc(1, sizeof *f);
     f->dir = tu_tmpdir();
-    char nd[512];
+    char nd[512], optoken[128], base[96];
     snprintf(nd, sizeof nd, "%s/node", f->dir);
-    comity_node_init_opts o = {.origin = "intake.example/node", .no_tls_cert = 1,
-                               .store = tu_store_fresh()};
-    comity_node_created cr;
-    TU_OK(comity_node_init(nd, &o, &cr, E));
-    comity_node_created_free(&cr);
-    TU_OK(comity_node_open(nd, &f->node, E));
+    tu_node_make(nd, "intake.example/node", tu_store_fresh(), &f->node, optoken, sizeof optoken);
     TU_OK(comity_key_generate("pk.mofa", &f->key, E));
     TU_OK(comity_node_party_add(f->node, "pk.mofa", comity_key_vkey(f->key),
                                 comity_key_recipient(f->key), &f->token, E));
     comity_serve_opts so;
-    comity_serve_opts_default(&so);
-    so.listen = "127.0.0.1:0";
-    so.insecure_http = 1;
+    tu_serve_opts(&so);
     so.threads = THREADS;
     so.allow_many = "127.0.0.1"; /* THREADS * 4 clients at once, all on loopback */
-    TU_OK(comity_node_start(f->node, &so, E));
-    snprintf(f->url, sizeof f->url, "http://127.0.0.1:%u/v1/records", comity_node_port(f->node));
+    tu_node_serve(f->node, &so, base, sizeof base);
+    snprintf(f->url, sizeof f->url, "%s/v1/records", base);
     *state = f;
     return 0;
 }

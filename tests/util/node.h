@@ -1,9 +1,9 @@
 /*
  * node.h: the node set-up shared by the tests that serve one (test_node,
- * test_session, test_taxii_caps, test_node_framework): a node made in a
- * directory and opened, then served on a new loopback port over plain
- * HTTP, its base URL given back.  Each call fails the test (cmocka's
- * fail_msg, with the library's message) on any error.
+ * test_session, test_taxii_caps, test_node_framework, test_intake): a
+ * node made in a directory and opened, then served on a new loopback port
+ * over plain HTTP, its base URL given back.  Each call fails the test
+ * (cmocka's fail_msg, with the library's message) on any error.
  */
 #ifndef COMITY_TEST_NODE_H
 #define COMITY_TEST_NODE_H
