@@ -625,7 +625,8 @@ struct cy_sync_files_thread {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool kicked, stop;           /* under mu */
-    atomic_bool stopping;        /* stop, read by the transfer's progress callback */
+    atomic_bool stopping;        /* this thread stops (env.stop points here) */
+    const atomic_bool *sync_stop; /* the whole sync stops: sets stopping */
     pthread_t thr;
 };
 
@@ -645,7 +646,8 @@ static void share_unlock(CURL *c, curl_lock_data d, void *ctx)
 }
 
 /* A transfer stops at the next call (libcurl makes one at least once a
- * second, bytes or not) once the sync or this thread stops. */
+ * second, bytes or not) once the sync or this thread stops; the sync's
+ * stop becomes this thread's, so that the turn counts no try for it. */
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
     (void)dt;
@@ -653,7 +655,9 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
     (void)ut;
     (void)un;
     struct cy_sync_files_thread *t = ctx;
-    return atomic_load(&t->stopping) || atomic_load(t->env.stop) ? 1 : 0;
+    if (atomic_load(t->sync_stop))
+        atomic_store(&t->stopping, true);
+    return atomic_load(&t->stopping) ? 1 : 0;
 }
 
 struct sweep {
@@ -705,11 +709,13 @@ static bool files_nap(struct cy_sync_files_thread *t)
         ts.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&t->mu);
-    while (!t->stop && !t->kicked && !atomic_load(t->env.stop))
+    while (!t->stop && !t->kicked && !atomic_load(t->sync_stop))
         if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) != 0)
             break;
     t->kicked = false;
-    bool stop = t->stop || atomic_load(t->env.stop);
+    bool stop = t->stop || atomic_load(t->sync_stop);
+    if (stop)
+        atomic_store(&t->stopping, true);
     pthread_mutex_unlock(&t->mu);
     return stop;
 }
@@ -759,6 +765,8 @@ comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *
     if (!t)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     t->env = *env;
+    t->sync_stop = env->stop;
+    t->env.stop = &t->stopping;
     snprintf(t->origin, sizeof t->origin, "%s", origin);
     pthread_mutex_init(&t->share_mu, NULL);
     pthread_mutex_init(&t->mu, NULL);
