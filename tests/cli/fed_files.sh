@@ -85,9 +85,11 @@ check "... B holds no file" 0 "$(stored B)"
 PART=$(ls -d "$T"/B/sync-files/*/)$H.part
 psize() { stat -c %s "$PART" 2>/dev/null || echo 0; }
 echo trickle >mode.b
-fetching() { [ "$(find "$T/B/sync-files" "$T/B/files/tmp" -name '*.part' -size +0 | wc -l)" -gt 0 ]; }
+# the trickle under way (a try begun while the relay still tampered ends first)
+fetching() { grep -q '^trickle' mode.b.bytes 2>/dev/null; }
 until_ok 60 fetching && ok "B is fetching the file slowly" || bad "no fetch in progress on B"
-check "... into its partial under sync-files/" 1 "$([ "$(psize)" -gt 0 ] && echo 1)"
+has_part() { [ "$(psize)" -gt 0 ]; }
+until_ok 10 has_part && ok "... into its partial under sync-files/" || bad "no partial under sync-files/"
 run pk case open mla-request --to in.cert-in --tlp amber --set requesting_authority='FIA desk' \
   --set subject='the same ransomware, seen from Pakistan' --set facts='encrypted on 2 Dec' \
   --set assistance='netflow' --set purpose='prosecution'
