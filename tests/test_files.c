@@ -4,7 +4,8 @@
  * one, a wrong hash leave nothing); the cap is refused before anything is
  * written; a second upload of a stored file is harmless; refs are kept
  * once each; destroy and list; temporaries left by a crash are swept at
- * open.  The writer's memory does not depend on the size (it keeps a hash
+ * open, but a resumable writer's partial is not, and its bytes are
+ * hashed again when it resumes.  The writer's memory does not depend on the size (it keeps a hash
  * state and a descriptor), which tests/cli/case_files.sh measures.
  */
 #include <fcntl.h>
@@ -283,11 +284,85 @@ static void test_journal(void **state)
     free(dir);
 }
 
+static uint64_t file_len(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : UINT64_MAX;
+}
+
+/* A resumable writer: its partial survives put_keep and a reopen of the
+ * store (no sweep), the bytes it holds are hashed again on resume, a
+ * partial whose bytes are wrong is refused whole and removed, and one
+ * longer than the file is started again. */
+static void test_resume(void **state)
+{
+    (void)state;
+    hash_of(HELLO, strlen(HELLO), hello_hash);
+    char *dir = tu_tmpdir(), sub[1024], part[1024];
+    snprintf(sub, sizeof sub, "%s/files", dir);
+    snprintf(part, sizeof part, "%s/%s.part", dir, hello_hash);
+    size_t n = strlen(HELLO);
+    cy_files *fs;
+    TU_OK(cy_files_open(sub, 64, &fs, E));
+    cy_files_put *w = NULL;
+    TU_FAILS(cy_files_put_resume(fs, hello_hash, 65, part, &w, E), COMITY_ERR_TOOBIG, "cap");
+    TU_FAILS(cy_files_put_resume(fs, "abc", n, part, &w, E), COMITY_ERR_INVALID, "hex");
+    /* half written, kept, the store reopened (it sweeps its tmp/ only) */
+    TU_OK(cy_files_put_resume(fs, hello_hash, n, part, &w, E));
+    assert_int_equal(cy_files_put_written(w), 0);
+    TU_OK(cy_files_put_write(w, HELLO, 7, E));
+    TU_OK(cy_files_put_keep(w, E));
+    cy_files_close(fs);
+    TU_OK(cy_files_open(sub, 64, &fs, E));
+    assert_int_equal(file_len(part), 7);
+    /* resumed: 7 bytes held and hashed again, the rest appended */
+    TU_OK(cy_files_put_resume(fs, hello_hash, n, part, &w, E));
+    assert_int_equal(cy_files_put_written(w), 7);
+    TU_FAILS(cy_files_put_write(w, HELLO + 7, n - 7 + 1, E), COMITY_ERR_TOOBIG, "declared");
+    cy_files_put_abort(w);
+    assert_int_equal(file_len(part), UINT64_MAX); /* abort removes the partial */
+    /* a partial whose held bytes are wrong: refused at commit, removed */
+    FILE *f = fopen(part, "w");
+    assert_non_null(f);
+    fputs("HELLO, ", f); /* not the file's first 7 bytes */
+    fclose(f);
+    TU_OK(cy_files_put_resume(fs, hello_hash, n, part, &w, E));
+    assert_int_equal(cy_files_put_written(w), 7);
+    TU_OK(cy_files_put_write(w, HELLO + 7, n - 7, E));
+    TU_FAILS(cy_files_put_commit(w, NULL, E), COMITY_ERR_INVALID, "hash to");
+    assert_int_equal(file_len(part), UINT64_MAX);
+    uint64_t size = 0;
+    TU_FAILS(cy_files_stat(fs, hello_hash, &size, E), COMITY_ERR_NOTFOUND, "");
+    /* a partial longer than the file: started again from nothing */
+    f = fopen(part, "w");
+    assert_non_null(f);
+    fputs(HELLO "and more", f);
+    fclose(f);
+    TU_OK(cy_files_put_resume(fs, hello_hash, n, part, &w, E));
+    assert_int_equal(cy_files_put_written(w), 0);
+    TU_OK(cy_files_put_write(w, HELLO, 5, E));
+    TU_OK(cy_files_put_keep(w, E));
+    /* resumed right: stored under its hash, the partial gone */
+    TU_OK(cy_files_put_resume(fs, hello_hash, n, part, &w, E));
+    assert_int_equal(cy_files_put_written(w), 5);
+    TU_OK(cy_files_put_write(w, HELLO + 5, n - 5, E));
+    bool created = false;
+    TU_OK(cy_files_put_commit(w, &created, E));
+    assert_true(created);
+    TU_OK(cy_files_stat(fs, hello_hash, &size, E));
+    assert_int_equal(size, n);
+    assert_int_equal(file_len(part), UINT64_MAX);
+    cy_files_close(fs);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_store),
         cmocka_unit_test(test_journal),
+        cmocka_unit_test(test_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "node/node.h"
+#include "node/req.h"
 #include "util/node.h"
 #include "util/testutil.h"
 
@@ -359,6 +360,34 @@ static void test_access_rules(void **state)
     assert_false(cy_access_rule_valid("everyone"));
 }
 
+/* The Range header of a resumed file fetch (RFC 9110, section 14.2). */
+static void test_http_range(void **state)
+{
+    (void)state;
+    uint64_t f = 9, n = 9;
+    assert_int_equal(cy_http_range("bytes=5-", 10, &f, &n), 1);
+    assert_true(f == 5 && n == 5);
+    assert_int_equal(cy_http_range("Bytes = 0-3", 10, &f, &n), 1);
+    assert_true(f == 0 && n == 4);
+    assert_int_equal(cy_http_range("bytes=8-99", 10, &f, &n), 1); /* cut at the end */
+    assert_true(f == 8 && n == 2);
+    assert_int_equal(cy_http_range("bytes=-3", 10, &f, &n), 1); /* the last 3 */
+    assert_true(f == 7 && n == 3);
+    assert_int_equal(cy_http_range("bytes=-30", 10, &f, &n), 1);
+    assert_true(f == 0 && n == 10);
+    /* past the end: 416 */
+    assert_int_equal(cy_http_range("bytes=10-", 10, &f, &n), -1);
+    assert_int_equal(cy_http_range("bytes=0-", 0, &f, &n), -1);
+    assert_int_equal(cy_http_range("bytes=-0", 10, &f, &n), -1);
+    /* ignored: the whole file */
+    const char *whole[] = {"bytes=1-2,4-5", "bytes=5-3", "bytes=-", "items=1-", "bytes=x-",
+                           "bytes=1-2x", "bytes=99999999999999999999-", "bytes 1-", ""};
+    for (size_t i = 0; i < sizeof whole / sizeof *whole; i++) {
+        assert_int_equal(cy_http_range(whole[i], 10, &f, &n), 0);
+        assert_true(f == 0 && n == 10);
+    }
+}
+
 int main(void)
 {
     int skip_all = tu_store_skip();
@@ -366,6 +395,7 @@ int main(void)
         return skip_all;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_access_rules),
+        cmocka_unit_test(test_http_range),
         cmocka_unit_test(test_api_refusals),
         cmocka_unit_test(test_token_rotation),
         cmocka_unit_test(test_token_cache_other_writer),

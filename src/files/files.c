@@ -14,6 +14,15 @@
  * in tmp/ is removed: no process can be writing it (a node owns its
  * directory), so it is what a crash left.
  *
+ * A resumable writer (put_resume: the federation's fetches of sealed
+ * files, src/sync/files.c) writes into a partial its caller names,
+ * outside tmp/, so that no sweep takes it: put_resume opens it, hashes
+ * the bytes it holds already and appends after them; its writes are
+ * fdatasync'ed every WRITEBACK_STEP (not only handed to writeback), so
+ * that a crash loses at most that much of it; put_keep syncs and closes
+ * it for a later put_resume; commit and abort are as above (the partial
+ * linked into place, then unlinked).
+ *
  * The attach journal (files.h) is appended with one write(2) on an
  * O_APPEND descriptor and fdatasync'ed, under the mutex, before the refs
  * file is replaced; readers take the journal's size under the mutex and
@@ -47,6 +56,7 @@
  * left to do and the page cache does not fill with an upload's dirty
  * pages. */
 #define WRITEBACK_STEP ((uint64_t)8 << 20)
+#define RESUME_READ ((size_t)256 << 10) /* bytes read at once re-hashing a partial */
 
 struct cy_files {
     char *dir;
@@ -59,8 +69,9 @@ struct cy_files_put {
     int fd;
     char tmp[PATH_MAX];
     char hash[CY_FILES_HASH_LEN + 1];
-    uint64_t size, written, flushed; /* flushed: handed to writeback */
+    uint64_t size, written, flushed; /* flushed: handed to writeback (or synced) */
     bool over;
+    bool resumable; /* cy_files_put_resume: tmp is the caller's partial */
     comity_sha256 *sha;
 };
 
@@ -242,6 +253,12 @@ comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n, comity
         left -= (size_t)k;
     }
     w->written += n;
+    if (w->resumable && w->written - w->flushed >= WRITEBACK_STEP) {
+        /* a partial that outlives a crash: what it holds is on the disk */
+        if (fdatasync(w->fd) != 0)
+            return cy_fail(err, COMITY_ERR_IO, "files: syncing %s: %s", w->tmp, strerror(errno));
+        w->flushed = w->written;
+    }
 #ifdef SYNC_FILE_RANGE_WRITE
     if (w->written - w->flushed >= WRITEBACK_STEP) {
         (void)sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
@@ -250,6 +267,96 @@ comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n, comity
     }
 #endif
     return COMITY_OK;
+}
+
+comity_err cy_files_put_resume(cy_files *fs, const char *hash, uint64_t size,
+                               const char *partial, cy_files_put **out, comity_error *err)
+{
+    *out = NULL;
+    if (!hash || !cy_files_hash_valid(hash))
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "files: the hash must be 64 lowercase hex digits (SHA-256 of the age file)");
+    if (size == CY_FILES_SIZE_UNKNOWN || size > fs->max)
+        return cy_fail(err, COMITY_ERR_TOOBIG,
+                       "files: %llu bytes is over this node's cap on a file (%llu bytes)",
+                       (unsigned long long)size, (unsigned long long)fs->max);
+    cy_files_put *w = cy_calloc(1, sizeof *w);
+    if (!w)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    w->fs = fs;
+    w->size = size;
+    w->resumable = true;
+    memcpy(w->hash, hash, sizeof w->hash);
+    if (snprintf(w->tmp, sizeof w->tmp, "%s", partial) >= (int)sizeof w->tmp) {
+        cy_free(w);
+        return cy_fail(err, COMITY_ERR_USAGE, "files: path too long");
+    }
+    comity_err rc = comity_sha256_new(&w->sha, err);
+    if (rc) {
+        cy_free(w);
+        return rc;
+    }
+    uint8_t *buf = NULL;
+    w->fd = open(w->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (w->fd < 0 || fstat(w->fd, &st) != 0) {
+        rc = cy_fail(err, COMITY_ERR_IO, "files: opening %s: %s", w->tmp, strerror(errno));
+        goto fail;
+    }
+    /* longer than the file can be: not a prefix of it, started again */
+    if ((uint64_t)st.st_size > size && ftruncate(w->fd, 0) != 0) {
+        rc = cy_fail(err, COMITY_ERR_IO, "files: truncating %s: %s", w->tmp, strerror(errno));
+        goto fail;
+    }
+    /* the bytes held already are hashed again: the SHA-256 at commit
+     * covers the whole file, whatever a crash left in the partial */
+    buf = cy_malloc(RESUME_READ);
+    if (!buf) {
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (;;) {
+        ssize_t k = read(w->fd, buf, RESUME_READ);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            rc = cy_fail(err, COMITY_ERR_IO, "files: reading %s: %s", w->tmp, strerror(errno));
+            break;
+        }
+        if (k == 0)
+            break;
+        comity_sha256_update(w->sha, buf, (size_t)k);
+        w->written += (uint64_t)k;
+    }
+    cy_free(buf);
+    if (rc)
+        goto fail;
+    w->flushed = w->written;
+    *out = w;
+    return COMITY_OK;
+fail:
+    if (w->fd >= 0)
+        close(w->fd);
+    comity_sha256_free(w->sha);
+    cy_free(w);
+    return rc;
+}
+
+comity_err cy_files_put_keep(cy_files_put *w, comity_error *err)
+{
+    if (!w)
+        return COMITY_OK;
+    comity_err rc = COMITY_OK;
+    if (w->resumable && fdatasync(w->fd) != 0)
+        rc = cy_fail(err, COMITY_ERR_IO, "files: syncing %s: %s", w->tmp, strerror(errno));
+    if (!w->resumable) {
+        cy_files_put_abort(w);
+        return COMITY_OK;
+    }
+    close(w->fd);
+    comity_sha256_free(w->sha);
+    cy_free(w);
+    return rc;
 }
 
 void cy_files_put_abort(cy_files_put *w)

@@ -108,6 +108,23 @@ comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n,
  * case. */
 comity_err cy_files_put_commit(cy_files_put *w, bool *created,
                                comity_error *err) CY_MUST_CHECK;
+/* Starts or resumes a file kept across restarts in the caller's own
+ * partial file `partial` (created when absent; outside the store's tmp/,
+ * so never swept): its bytes so far are read and hashed again, and
+ * writes append after them (fdatasync'ed every 8 MiB, so that a crash
+ * loses at most that much).  A partial longer than `size` is emptied.
+ * `hash` and `size` must be given (INVALID, TOOBIG over the cap).
+ * Written so far: cy_files_put_written.  OUT *out: then writes, and
+ * cy_files_put_commit (the partial linked into place, then removed),
+ * cy_files_put_abort (the partial removed) or cy_files_put_keep; each
+ * frees it. */
+comity_err cy_files_put_resume(cy_files *fs, const char *hash, uint64_t size,
+                               const char *partial, cy_files_put **out,
+                               comity_error *err) CY_MUST_CHECK;
+/* Closes a resumable writer keeping its partial (synced) for a later
+ * cy_files_put_resume; any other writer is aborted.  Frees w (NULL:
+ * no-op).  IO when the sync failed (the partial stays, maybe shorter). */
+comity_err cy_files_put_keep(cy_files_put *w, comity_error *err);
 /* Drops the upload and its temporary; frees w (NULL: no-op). */
 void cy_files_put_abort(cy_files_put *w);
 /* Bytes written so far. */

@@ -42,7 +42,8 @@
  * (src/record's cy_record_peer_file_visible: the record is this node's and
  * one of its recipients is homed at the peer) and whose ref the store
  * still holds; `next` is the offset past the lines read.  A fetch answers
- * the age file's bytes (from its descriptor, as /v1/files) when one of the
+ * the age file's bytes (from its descriptor, as /v1/files; one range of
+ * them for a "Range: bytes=" request, 206, or 416 past the end) when one of the
  * records it is attached to passes the same rule, else 404, the answer a
  * hash not held gets: no oracle.
  */
@@ -50,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "files/files.h"
 #include "node/federation.h"
@@ -614,10 +616,33 @@ static void file_get(cy_req *r, cy_resp *w, const char *peer)
                       cy_files_hash_valid(hash) ? hash : "");
         return;
     }
-    w->status = 200;
+    /* a fetch cut off resumes where it stopped (RFC 9110, section 14):
+     * "Range: bytes=F-" and the other one-range forms; anything else, and
+     * any If-Range (no validator is sent to compare it with), gets the
+     * whole file */
+    uint64_t first = 0, len = size;
+    const char *range = cy_req_header(r, "Range");
+    int rg = range && !cy_req_header(r, "If-Range") ? cy_http_range(range, size, &first, &len)
+                                                     : 0;
+    w->accept_ranges = true;
+    if (rg < 0) {
+        close(fd);
+        cy_resp_error(r, w, true, 416, "range not satisfiable",
+                      "file %.64s has %llu bytes: range %.64s is past its end", hash,
+                      (unsigned long long)size, range);
+        snprintf(w->content_range, sizeof w->content_range, "bytes */%llu",
+                 (unsigned long long)size);
+        return;
+    }
+    if (rg > 0)
+        snprintf(w->content_range, sizeof w->content_range, "bytes %llu-%llu/%llu",
+                 (unsigned long long)first, (unsigned long long)(first + len - 1),
+                 (unsigned long long)size);
+    w->status = rg > 0 ? 206 : 200;
     w->ctype = "application/octet-stream";
     w->fd = fd;
-    w->fd_size = size;
+    w->fd_off = first;
+    w->fd_size = len;
     w->has_fd = true;
 }
 

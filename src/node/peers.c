@@ -29,7 +29,10 @@ comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity
     comity_err rc = cy_sync_pins_check(node->dir, err);
     if (!rc)
         rc = cy_sync_peer_remove(node->store, origin, err);
-    return rc ? rc : cy_sync_pin_set(node->dir, origin, NULL, err);
+    if (!rc)
+        rc = cy_sync_pin_set(node->dir, origin, NULL, err);
+    /* its sealed files' jobs, cursor and partials (src/sync/files.c) */
+    return rc ? rc : cy_sync_files_forget(node->dir, origin, err);
 }
 
 comity_err comity_node_peer_tls_pin(comity_node *node, const char *log_vkey, const char *pin,

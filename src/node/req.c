@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -19,6 +20,69 @@
 const char *cy_req_header(cy_req *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* Reads 1-19 decimal digits at *p (moved past them). */
+static bool range_num(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    size_t n = 0;
+    while (*s >= '0' && *s <= '9' && n < 20) {
+        v = v * 10 + (uint64_t)(*s - '0');
+        s++;
+        n++;
+    }
+    if (n == 0 || n > 19)
+        return false;
+    *out = v;
+    *p = s;
+    return true;
+}
+
+int cy_http_range(const char *h, uint64_t size, uint64_t *first, uint64_t *len)
+{
+    *first = 0;
+    *len = size;
+    if (!h || strncasecmp(h, "bytes", 5) != 0)
+        return 0;
+    const char *p = h + 5;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p++ != '=')
+        return 0;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    uint64_t f = 0, l = 0;
+    bool has_f = false, has_l = false;
+    if (*p != '-') {
+        if (!range_num(&p, &f))
+            return 0;
+        has_f = true;
+    }
+    if (*p++ != '-')
+        return 0;
+    if (*p >= '0' && *p <= '9') {
+        if (!range_num(&p, &l))
+            return 0;
+        has_l = true;
+    }
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p || (!has_f && !has_l) || (has_f && has_l && l < f))
+        return 0; /* several ranges, trailing bytes, "bytes=-", L before F */
+    if (!has_f) { /* the last l bytes */
+        if (l == 0 || size == 0)
+            return -1;
+        *first = l < size ? size - l : 0;
+        *len = size - *first;
+        return 1;
+    }
+    if (f >= size)
+        return -1;
+    *first = f;
+    *len = (has_l && l < size - 1 ? l + 1 : size) - f;
+    return 1;
 }
 
 void cy_req_addr(cy_req *r, char *out, size_t cap)

@@ -48,6 +48,9 @@ typedef struct cy_resp {
     bool has_fd;
     int fd;
     uint64_t fd_size;
+    uint64_t fd_off;        /* the first byte sent of fd (a 206's range) */
+    char content_range[64]; /* Content-Range header ("" = none) */
+    bool accept_ranges;     /* Accept-Ranges: bytes */
     /* A handler that cannot answer yet sets park and park_ops: serve.c
      * then suspends the connection and calls park_ops->go(park); whoever
      * finishes the work calls cy_req_resume(conn), and serve.c asks
@@ -77,6 +80,17 @@ uint8_t *cy_req_take_body(cy_req *r, size_t *len);
  * returns non-zero when fn does. */
 int cy_req_args(cy_req *r, int (*fn)(void *ctx, const char *key, const char *value),
                 void *ctx);
+
+/* A Range request header (RFC 9110, section 14.2) for a resource of
+ * `size` bytes; hostile input (fuzzed by fuzz/fuzz_http_range.c).  One
+ * range of the "bytes" unit (case-insensitive): "bytes=F-", "bytes=F-L"
+ * or "bytes=-N" (the last N bytes).  Returns 1 when it is satisfiable,
+ * with OUT *first and *len (L past the end is cut at the end); -1 when it
+ * is not (F at or past the end, or N = 0): the answer is 416; 0 when it
+ * is to be ignored and the whole resource sent (absent, another unit,
+ * several ranges, a syntax error, numbers over 19 digits), as the RFC
+ * lets a server do. */
+int cy_http_range(const char *h, uint64_t size, uint64_t *first, uint64_t *len);
 
 /* Sets an error response: a TAXII error resource on TAXII paths, else a
  * JSON {"error": ...} body. */

@@ -395,7 +395,7 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
     struct MHD_Response *resp;
     if (w->has_fd) { /* a file (files.c): libmicrohttpd owns and closes fd */
         len = (size_t)w->fd_size;
-        resp = MHD_create_response_from_fd64(w->fd_size, w->fd);
+        resp = MHD_create_response_from_fd_at_offset64(w->fd_size, w->fd, w->fd_off);
         w->has_fd = false;
         if (!resp) {
             close_fd(w->fd);
@@ -416,6 +416,10 @@ static enum MHD_Result send_resp(comity_node *node, struct MHD_Connection *c, cy
                             w->cache ? w->cache : "no-store");
     if (w->retry_after)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, w->retry_after);
+    if (w->content_range[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, w->content_range);
+    if (w->accept_ranges)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
     if (w->first[0])
         MHD_add_response_header(resp, "X-TAXII-Date-Added-First", w->first);
     if (w->last[0])

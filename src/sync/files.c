@@ -11,7 +11,11 @@
  * store attached to the same record, so that its own /v1/files serves
  * them to the case's parties here.  The node never opens them.
  *
- * Each turn of a puller (cy_sync_files_turn, after its page):
+ * Each origin has its own files thread (cy_sync_files_thread_start, one
+ * per puller worker), so that a large or slow file never holds the pull
+ * of that origin's records; it shares the worker's login there (the
+ * session cookie, through a CURLSH) and runs a turn when the worker took
+ * a page, or every CY_SYNC_POLL_MS.  A turn (cy_sync_files_turn):
  *   1. the listing: GET /federation/files/?next=CURSOR gives the
  *      attachments this node may fetch, in the order the origin attached
  *      them; each becomes a job file, then the cursor is stored (both
@@ -20,33 +24,51 @@
  *   2. the jobs that are due, one after another: a job whose record is
  *      not logged here yet waits for it; a file already stored here is
  *      only attached; else GET /federation/files/HASH streams into the
- *      file store's put-stream (a temporary, the SHA-256 computed as the
- *      bytes arrive, refused past the announced size), committed only when
- *      size and hash match (fsync, link into place): nothing half-stored
- *      is ever served.  Then the record is attached and the job removed.
+ *      file store's resumable writer (cy_files_put_resume): the partial
+ *      DIR/sync-files/<tag>/<hash>.part, outside the store's swept tmp/,
+ *      fdatasync'ed every 8 MiB as it grows, refused past the announced
+ *      size.  A fetch cut off (the network, a stop, kill -9) keeps its
+ *      partial; the next try hashes again the bytes it holds and asks for
+ *      the rest only ("Range: bytes=N-", RFC 9110 section 14: a 206 whose
+ *      Content-Range starts at N and names the announced size; an origin
+ *      that answers 200 instead sends the whole file, the partial started
+ *      again; 416: the partial removed).  The file is committed only when
+ *      the SHA-256 of the whole of it and its size match (fsync, link into
+ *      place): nothing half-stored is ever served, and a file whose bytes
+ *      do not hash right is refused and its partial removed.  Then the
+ *      record is attached and the job removed.
  * A failure (the network, an origin's 404, bytes that do not hash to
  * what was announced) is kept in the job with its try count and retried
  * after a back-off doubling from CY_SYNC_FILE_BACKOFF_MIN_MS to
  * CY_SYNC_FILE_BACKOFF_MAX_MS; a file over this node's cap on a file is
  * refused for good (the job stays, named, for `comity peer list`).  A
- * node stopped or killed in the middle of a fetch starts that file again
- * at its next turn (the file store sweeps its temporaries when it opens).
+ * stop cuts a fetch in progress within a second (libcurl's progress
+ * callback) and keeps its partial.  A partial no job names (a crash
+ * between a job's end and the partial's removal) is removed when the
+ * thread starts; `comity peer remove` removes the origin's directory
+ * (cy_sync_files_forget).
  *
  * Files: DIR/sync-files/<16 hex of sha256(origin)>/cursor (a decimal byte
- * offset of the origin's journal) and .../<hash>-<16 hex of
- * sha256(record)>.job (JSON: sha256, size, record, since_ms, tries,
- * next_ms, error, refused).  Only the puller thread of that origin writes
- * them; `peer list` reads them.
+ * offset of the origin's journal), .../<hash>-<16 hex of sha256(record)>.job
+ * (JSON: sha256, size, record, since_ms, tries, next_ms, error, refused)
+ * and .../<hash>.part.  Only the files thread of that origin writes them;
+ * `peer list` reads them.
  *
  * Memory: one listing answer (at most CY_SYNC_FILE_LIST_MAX bytes) and a
  * libcurl buffer; a file goes to disk as it arrives, whatever its size.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -59,6 +81,7 @@
 
 #define FILES_DIR "sync-files"
 #define JOB_SUFFIX ".job"
+#define PART_SUFFIX ".part"
 #define JOB_MAX (4u << 10) /* bytes of one job file */
 #define HTTP_TIMEOUT_S 120L
 
@@ -193,32 +216,90 @@ static size_t to_mem(char *p, size_t sz, size_t n, void *ctx)
     return cy_buf_append(&m->b, p, sz * n) == COMITY_OK ? sz * n : 0;
 }
 
+/* A file's bytes on their way into its partial (fetch_one). */
 struct sink {
     CURL *c;
+    cy_files *files;
+    const char *hash, *part;
+    uint64_t size;
     cy_files_put *put;
+    uint64_t from;    /* the first byte asked ("Range: bytes=from-"; 0: the whole file) */
+    bool looked;      /* the answer's status and range were checked */
+    char crange[96];  /* its Content-Range header */
+    uint64_t got;     /* bytes of file received (for the stop and the logs) */
     comity_err rc;
     comity_error err;
 };
+
+/* Keeps the Content-Range header of the answer. */
+static size_t on_header(char *p, size_t sz, size_t n, void *ctx)
+{
+    struct sink *s = ctx;
+    size_t len = sz * n;
+    static const char name[] = "content-range:";
+    if (len > sizeof name - 1 && strncasecmp(p, name, sizeof name - 1) == 0) {
+        size_t i = sizeof name - 1;
+        while (i < len && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        size_t k = len - i;
+        while (k && (p[i + k - 1] == '\r' || p[i + k - 1] == '\n' || p[i + k - 1] == ' '))
+            k--;
+        snprintf(s->crange, sizeof s->crange, "%.*s", (int)(k < 95 ? k : 95), p + i);
+    }
+    return len;
+}
+
+/* Checks, at the first bytes of an answer, that they are the ones asked
+ * for: a 206 whose range starts where the partial ends and names the
+ * size announced, or a 200 (an origin that ignores ranges: the partial is
+ * started again from nothing). */
+static comity_err answer_check(struct sink *s, long st)
+{
+    if (st == 200 && s->from > 0) {
+        cy_files_put_abort(s->put); /* removes the partial */
+        s->put = NULL;
+        s->from = 0;
+        return cy_files_put_resume(s->files, s->hash, s->size, s->part, &s->put, &s->err);
+    }
+    if (st == 206) {
+        unsigned long long f = 0, l = 0, z = 0;
+        char tail = 0;
+        if (sscanf(s->crange, "bytes %llu-%llu/%llu%c", &f, &l, &z, &tail) != 3 ||
+            f != s->from || z != s->size || l + 1 != z)
+            return cy_fail(&s->err, COMITY_ERR_VERIFY, "asked for bytes %llu- of file %s "
+                           "(%llu bytes), the origin answered the range \"%s\"",
+                           (unsigned long long)s->from, s->hash,
+                           (unsigned long long)s->size, s->crange);
+    }
+    return COMITY_OK;
+}
 
 static size_t to_store(char *p, size_t sz, size_t n, void *ctx)
 {
     struct sink *s = ctx;
     long st = 0;
     curl_easy_getinfo(s->c, CURLINFO_RESPONSE_CODE, &st);
-    if (st != 200)
+    if (st != 200 && st != 206)
         return sz * n; /* a refusal's body: not the file (the status is answered) */
+    if (!s->looked && !s->rc) {
+        s->looked = true;
+        s->rc = answer_check(s, st);
+    }
     if (!s->rc)
         s->rc = cy_files_put_write(s->put, p, sz * n, &s->err);
+    if (!s->rc)
+        s->got += sz * n;
     return s->rc ? 0 : sz * n;
 }
 
+
 /* GET url with the puller's handle (its session cookie), the answer to
  * `write`.  OUT *status. */
-static CURLcode get(CURL *c, const char *url, curl_write_callback write, void *ctx,
-                    bool long_transfer, long *status)
+static CURLcode get(CURL *c, const char *url, struct curl_slist *headers,
+                    curl_write_callback write, void *ctx, bool long_transfer, long *status)
 {
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
@@ -230,6 +311,7 @@ static CURLcode get(CURL *c, const char *url, curl_write_callback write, void *c
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 30L);
     }
     CURLcode cc = curl_easy_perform(c);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     if (long_transfer) {
         curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 0L);
@@ -354,7 +436,7 @@ static comity_err list_new(CURL *c, const cy_sync_files_env *env, const cy_peer 
         struct mem m;
         cy_buf_init(&m.b, CY_SYNC_FILE_LIST_MAX);
         long st = 0;
-        CURLcode cc = get(c, url, to_mem, &m, false, &st);
+        CURLcode cc = get(c, url, NULL, to_mem, &m, false, &st);
         if (cc != CURLE_OK || st != 200) {
             cy_buf_free(&m.b);
             if (cc == CURLE_OK && (st == 401 || st == 403))
@@ -393,24 +475,59 @@ struct turn {
     CURL *c;
     const cy_sync_files_env *env;
     const cy_peer *p;
+    const char *odir;
     int64_t now;
 };
 
-/* Fetches one file into the store; COMITY_OK once stored (or there). */
+/* DIR/sync-files/<tag>/<hash>.part: the bytes of a fetch so far. */
+static void part_path(const char *odir, const char *sha256, char out[4200])
+{
+    snprintf(out, 4200, "%s/%s" PART_SUFFIX, odir, sha256);
+}
+
+/* Fetches one file into the store; COMITY_OK once stored (or there).
+ * The bytes go into the job's partial, kept (synced) when the fetch is
+ * cut off, so that the next try asks only for the rest ("Range:
+ * bytes=N-", RFC 9110 section 14) after hashing again what it holds; a
+ * file whose bytes do not hash to the announced SHA-256 is refused and
+ * its partial removed. */
 static comity_err fetch_one(struct turn *t, const job *j, comity_error *err)
 {
     uint64_t have = 0;
-    if (cy_files_stat(t->env->files, j->sha256, &have, NULL) == COMITY_OK)
-        return COMITY_OK; /* stored before (another record, another origin) */
-    struct sink s = {.c = t->c};
-    comity_err rc = cy_files_put_begin(t->env->files, j->sha256, j->size, &s.put, err);
+    char part[4200];
+    part_path(t->odir, j->sha256, part);
+    if (cy_files_stat(t->env->files, j->sha256, &have, NULL) == COMITY_OK) {
+        (void)unlink(part); /* a crash after the commit, before the partial went */
+        return COMITY_OK;   /* stored before (another record, another origin) */
+    }
+    struct sink s = {.c = t->c, .files = t->env->files, .hash = j->sha256, .part = part,
+                     .size = j->size};
+    comity_err rc = cy_files_put_resume(t->env->files, j->sha256, j->size, part, &s.put, err);
     if (rc)
         return rc;
-    char url[CY_PEER_URL_MAX + 120];
+    s.from = cy_files_put_written(s.put);
+    char url[CY_PEER_URL_MAX + 120], range[64];
     snprintf(url, sizeof url, "%s/federation/files/%s", t->p->url, j->sha256);
+    snprintf(range, sizeof range, "Range: bytes=%llu-", (unsigned long long)s.from);
+    struct curl_slist *h = NULL;
     long st = 0;
-    CURLcode cc = get(t->c, url, to_store, &s, true, &st);
+    CURLcode cc = CURLE_OK;
+    if (s.from == j->size) {
+        st = 200; /* every byte held already: only the checks below */
+    } else {
+        if (s.from > 0 && !(h = curl_slist_append(NULL, range))) {
+            (void)cy_files_put_keep(s.put, NULL);
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        }
+        curl_easy_setopt(t->c, CURLOPT_HEADERFUNCTION, on_header);
+        curl_easy_setopt(t->c, CURLOPT_HEADERDATA, &s);
+        cc = get(t->c, url, h, to_store, &s, true, &st);
+        curl_easy_setopt(t->c, CURLOPT_HEADERFUNCTION, NULL);
+        curl_easy_setopt(t->c, CURLOPT_HEADERDATA, NULL);
+        curl_slist_free_all(h);
+    }
     if (s.rc) {
+        /* wrong bytes, or more than announced: nothing of them is kept */
         cy_files_put_abort(s.put);
         *err = s.err;
         return s.rc == COMITY_ERR_TOOBIG
@@ -419,18 +536,31 @@ static comity_err fetch_one(struct turn *t, const job *j, comity_error *err)
                              (unsigned long long)j->size, j->sha256)
                    : s.rc;
     }
-    if (cc != CURLE_OK || st != 200) {
+    if (cc == CURLE_OK && st == 416) {
+        /* the origin's file is shorter than the partial: not its prefix */
         cy_files_put_abort(s.put);
-        return cc != CURLE_OK ? cy_fail(err, COMITY_ERR_IO, "%s: %s", url, cy_sync_curl_why(cc))
-                              : cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld", url, st);
+        return cy_fail(err, COMITY_ERR_VERIFY, "%s: HTTP 416 for bytes %llu- of a file "
+                       "announced as %llu bytes; the partial is removed", url,
+                       (unsigned long long)s.from, (unsigned long long)j->size);
     }
-    /* size and SHA-256 against what was announced, then durable */
+    if (cc != CURLE_OK || (st != 200 && st != 206)) {
+        /* cut off: what arrived stays, synced, for the next try */
+        uint64_t held = cy_files_put_written(s.put);
+        (void)cy_files_put_keep(s.put, NULL);
+        return cc != CURLE_OK
+                   ? cy_fail(err, COMITY_ERR_IO, "%s: %s (%llu of %llu bytes held)", url,
+                             cy_sync_curl_why(cc), (unsigned long long)held,
+                             (unsigned long long)j->size)
+                   : cy_fail(err, COMITY_ERR_IO, "%s: HTTP %ld", url, st);
+    }
+    /* size and SHA-256 of the whole file against what was announced, then
+     * durable; refused: the partial is removed */
     rc = cy_files_put_commit(s.put, NULL, err);
     if (rc == COMITY_ERR_INVALID) {
         char why[COMITY_ERRMSG_MAX];
         snprintf(why, sizeof why, "%s", err->msg);
-        return cy_fail(err, COMITY_ERR_VERIFY, "file %s of record %s refused: %s", j->sha256,
-                       j->record, why);
+        return cy_fail(err, COMITY_ERR_VERIFY, "file %s of record %s refused%s: %s",
+                       j->sha256, j->record, s.from ? " (resumed)" : "", why);
     }
     return rc;
 }
@@ -481,8 +611,253 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
         return;
     if (list_new(curl, env, p, odir, &e))
         (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
-    struct turn t = {curl, env, p, cy_now_ms()};
+    struct turn t = {curl, env, p, odir, cy_now_ms()};
     jobs_each(odir, job_turn, &t);
+}
+
+/* ---- the files thread of one origin -------------------------------------------- */
+
+struct cy_sync_files_thread {
+    cy_sync_files_env env;
+    char origin[CY_PEER_ORIGIN_MAX + 1];
+    CURLSH *share;               /* the session cookie, shared with the records' handle */
+    pthread_mutex_t share_mu;    /* libcurl's lock of the share */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool kicked, stop;           /* under mu */
+    atomic_bool stopping;        /* this thread stops (env.stop points here) */
+    const atomic_bool *sync_stop; /* the whole sync stops: sets stopping */
+    pthread_t thr;
+};
+
+static void share_lock(CURL *c, curl_lock_data d, curl_lock_access a, void *ctx)
+{
+    (void)c;
+    (void)d;
+    (void)a;
+    pthread_mutex_lock(&((struct cy_sync_files_thread *)ctx)->share_mu);
+}
+
+static void share_unlock(CURL *c, curl_lock_data d, void *ctx)
+{
+    (void)c;
+    (void)d;
+    pthread_mutex_unlock(&((struct cy_sync_files_thread *)ctx)->share_mu);
+}
+
+/* A transfer stops at the next call (libcurl makes one at least once a
+ * second, bytes or not) once the sync or this thread stops; the sync's
+ * stop becomes this thread's, so that the turn counts no try for it. */
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    struct cy_sync_files_thread *t = ctx;
+    if (atomic_load(t->sync_stop))
+        atomic_store(&t->stopping, true);
+    return atomic_load(&t->stopping) ? 1 : 0;
+}
+
+struct sweep {
+    const char *odir;
+    const char *hash;
+    bool named;
+};
+
+static int job_names(void *ctx, const char *path, job *j)
+{
+    (void)path;
+    struct sweep *w = ctx;
+    w->named |= !strcmp(j->sha256, w->hash);
+    return w->named;
+}
+
+/* Removes the partials of the origin's directory that no job names any
+ * more (a crash between a job's end and its partial's removal). */
+static void parts_sweep(const char *odir)
+{
+    DIR *d = opendir(odir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l != CY_FILES_HASH_LEN + sizeof PART_SUFFIX - 1 ||
+            strcmp(e->d_name + CY_FILES_HASH_LEN, PART_SUFFIX))
+            continue;
+        char hash[CY_FILES_HASH_LEN + 1], path[4200];
+        snprintf(hash, sizeof hash, "%.*s", CY_FILES_HASH_LEN, e->d_name);
+        struct sweep w = {odir, hash, false};
+        jobs_each(odir, job_names, &w);
+        if (!w.named && snprintf(path, sizeof path, "%s/%s", odir, e->d_name) < (int)sizeof path)
+            (void)unlink(path);
+    }
+    closedir(d);
+}
+
+/* Waits until kicked, stopped or CY_SYNC_POLL_MS; returns whether stopping. */
+static bool files_nap(struct cy_sync_files_thread *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += CY_SYNC_POLL_MS / 1000;
+    ts.tv_nsec += (CY_SYNC_POLL_MS % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop && !t->kicked && !atomic_load(t->sync_stop))
+        if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) != 0)
+            break;
+    t->kicked = false;
+    bool stop = t->stop || atomic_load(t->sync_stop);
+    if (stop)
+        atomic_store(&t->stopping, true);
+    pthread_mutex_unlock(&t->mu);
+    return stop;
+}
+
+static void *files_main(void *arg)
+{
+    struct cy_sync_files_thread *t = arg;
+    pthread_setname_np(pthread_self(), "comity-files");
+    CURL *c = curl_easy_init();
+    if (c) {
+        curl_easy_setopt(c, CURLOPT_SHARE, t->share);
+        curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""); /* the session, shared */
+        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
+        curl_easy_setopt(c, CURLOPT_USERAGENT, "comity-sync");
+    }
+    char odir[4096];
+    if (c && !origin_dir(t->env.dir, t->origin, true, odir, NULL))
+        parts_sweep(odir);
+    while (c && !files_nap(t)) {
+        cy_peer p;
+        char pin[CY_TLS_PIN_BUF];
+        if (cy_store_peer_get(t->env.store, t->origin, &p, NULL) != COMITY_OK ||
+            cy_sync_pin_get(t->env.dir, p.origin, pin, NULL) != COMITY_OK)
+            continue; /* removed (the records' thread stops this one), or no pin read */
+        cy_sync_curl_tls(c, pin);
+        cy_sync_files_turn(c, &t->env, &p);
+    }
+    if (c)
+        curl_easy_cleanup(c);
+    return NULL;
+}
+
+comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *origin,
+                                      cy_sync_files_thread **out, comity_error *err)
+{
+    *out = NULL;
+    if (!env->dir || !env->files || strlen(origin) > CY_PEER_ORIGIN_MAX)
+        return cy_fail(err, COMITY_ERR_USAGE, "sync files: a directory, a file store and an "
+                       "origin of at most %d bytes needed", CY_PEER_ORIGIN_MAX);
+    struct cy_sync_files_thread *t = cy_calloc(1, sizeof *t);
+    if (!t)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    t->env = *env;
+    t->sync_stop = env->stop;
+    t->env.stop = &t->stopping;
+    snprintf(t->origin, sizeof t->origin, "%s", origin);
+    pthread_mutex_init(&t->share_mu, NULL);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    atomic_init(&t->stopping, false);
+    t->kicked = true; /* a first turn at once: jobs left by the last run */
+    t->share = curl_share_init();
+    if (t->share) {
+        curl_share_setopt(t->share, CURLSHOPT_LOCKFUNC, share_lock);
+        curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+        curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
+        curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    }
+    if (!t->share || pthread_create(&t->thr, NULL, files_main, t) != 0) {
+        if (t->share)
+            curl_share_cleanup(t->share);
+        pthread_cond_destroy(&t->cv);
+        pthread_mutex_destroy(&t->mu);
+        pthread_mutex_destroy(&t->share_mu);
+        cy_free(t);
+        return cy_fail(err, COMITY_ERR_INTERNAL, "sync files: cannot start a thread");
+    }
+    *out = t;
+    return COMITY_OK;
+}
+
+void *cy_sync_files_thread_share(cy_sync_files_thread *t)
+{
+    return t ? t->share : NULL;
+}
+
+void cy_sync_files_thread_kick(cy_sync_files_thread *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->kicked = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+void cy_sync_files_thread_stop(cy_sync_files_thread *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    atomic_store(&t->stopping, true);
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thr, NULL);
+    curl_share_cleanup(t->share);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    pthread_mutex_destroy(&t->share_mu);
+    cy_free(t);
+}
+
+/* ---- a peer removed ------------------------------------------------------------ */
+
+comity_err cy_sync_files_forget(const char *dir, const char *origin, comity_error *err)
+{
+    char odir[4096], parent[4096];
+    if (!dir || origin_dir(dir, origin, false, odir, err))
+        return COMITY_OK;
+    DIR *d = opendir(odir);
+    if (!d)
+        return errno == ENOENT ? COMITY_OK
+                               : cy_fail(err, COMITY_ERR_IO, "sync files: %s: %s", odir,
+                                         strerror(errno));
+    struct dirent *e;
+    comity_err rc = COMITY_OK;
+    while ((e = readdir(d)) && !rc) {
+        char path[4200];
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", odir, e->d_name) >= (int)sizeof path ||
+            (unlink(path) != 0 && errno != ENOENT))
+            rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: %s", path,
+                         strerror(errno));
+    }
+    closedir(d);
+    if (!rc && rmdir(odir) != 0 && errno != ENOENT)
+        rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: %s", odir, strerror(errno));
+    snprintf(parent, sizeof parent, "%s/" FILES_DIR, dir);
+    int fd = rc ? -1 : open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) { /* the removal durable */
+        (void)fsync(fd);
+        close(fd);
+    }
+    return rc;
 }
 
 /* ---- status ---------------------------------------------------------------------- */

@@ -56,7 +56,9 @@
  * Memory: one page at a time (CY_SYNC_PAGE_MAX bytes of answer, its parse
  * and at most CY_FED_PAGE_MAX records in intake).  Threads: a watcher that
  * starts a worker for every peer in the store (again every
- * CY_SYNC_RESCAN_MS), and the workers; all wait on one condition variable
+ * CY_SYNC_RESCAN_MS), and the workers, each with its origin's files
+ * thread (files.c: started and stopped with it, kicked after each page,
+ * sharing its session cookie); all wait on one condition variable
  * that cy_sync_stop broadcasts, and a transfer in progress is aborted by
  * libcurl's progress callback once stopping.  A page being submitted is
  * waited for (intake answers within a commit), so stop leaves every
@@ -94,6 +96,7 @@ struct worker {
     atomic_bool hinted; /* the origin said "new records": pull now */
     CURL *curl;
     char login_url[CY_PEER_URL_MAX + 64];
+    cy_sync_files_thread *files; /* this origin's sealed files (files.c), or NULL */
 };
 
 struct cy_sync {
@@ -824,6 +827,11 @@ static void *worker_main(void *arg)
         curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
         curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "comity-sync");
     }
+    if (w->curl && s->o.files && s->o.dir) { /* sealed files: their own thread (files.c) */
+        cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
+        if (cy_sync_files_thread_start(&fe, w->origin, &w->files, NULL) == COMITY_OK)
+            curl_easy_setopt(w->curl, CURLOPT_SHARE, cy_sync_files_thread_share(w->files));
+    }
     while (w->curl && !atomic_load(&s->stop)) {
         atomic_store(&w->hinted, false); /* this pull answers every hint so far */
         cy_peer p;
@@ -848,10 +856,8 @@ static void *worker_main(void *arg)
                          "no more pulls from it until the operator decides", p.origin);
         if (!rc)
             rc = pull_page(w, &p, vk, wpol, &idle, &unwitnessed, &e);
-        if (!rc && s->o.files) { /* sealed files of what was taken (files.c) */
-            cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
-            cy_sync_files_turn(w->curl, &fe, &p);
-        }
+        if (!rc) /* sealed files of what was taken: a turn of the files thread */
+            cy_sync_files_thread_kick(w->files);
         comity_vkey_free(vk);
         comity_policy_free(wpol);
         if (!e.code && s->o.dir && (idle || rc) && cy_now_ms() >= next_gossip) {
@@ -888,6 +894,8 @@ static void *worker_main(void *arg)
     if (w->curl)
         curl_easy_cleanup(w->curl);
     w->curl = NULL;
+    cy_sync_files_thread_stop(w->files); /* after the handle that shares its cookies */
+    w->files = NULL;
     pthread_mutex_lock(&s->mu);
     w->ended = true;
     pthread_mutex_unlock(&s->mu);

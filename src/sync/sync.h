@@ -457,6 +457,27 @@ comity_err cy_sync_files_listing_parse(const char *text, size_t len, uint64_t cu
                                                         comity_error *err),
                                        void *ctx, uint64_t *next, bool *more,
                                        comity_error *err);
+/* The files thread of one origin (docs/federation.md, section 6): turns
+ * of cy_sync_files_turn apart from the records' thread, so that a large
+ * or slow file never holds the pull of that origin's records.  It runs a
+ * turn when kicked (after each page of records) or every CY_SYNC_POLL_MS,
+ * logged in with the records' session (the cookie shared through
+ * cy_sync_files_thread_share).  env is copied; its pointers are borrowed
+ * until stop.  OUT *out: cy_sync_files_thread_stop. */
+typedef struct cy_sync_files_thread cy_sync_files_thread;
+comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *origin,
+                                      cy_sync_files_thread **out, comity_error *err);
+/* The CURLSH * whose cookies the thread uses: set it on the records'
+ * handle (CURLOPT_SHARE), which must be cleaned up before the stop. */
+void *cy_sync_files_thread_share(cy_sync_files_thread *t);
+/* Asks for a turn now (new records were taken).  NULL: no-op. */
+void cy_sync_files_thread_kick(cy_sync_files_thread *t);
+/* Stops the thread (a fetch in progress is cut within about a second,
+ * its partial kept for the next run), joins it, frees it.  NULL: no-op. */
+void cy_sync_files_thread_stop(cy_sync_files_thread *t);
+/* Removes DIR/sync-files/<tag of origin>/ (jobs, cursor, partials) of a
+ * peer removed; none there: COMITY_OK. */
+comity_err cy_sync_files_forget(const char *dir, const char *origin, comity_error *err);
 /* Adds to `peer` (a json_t * object of `peer list`) "files_pending" and
  * "files_failed": the jobs of that origin under DIR. */
 void cy_sync_files_status(const char *dir, const char *origin, void *peer);

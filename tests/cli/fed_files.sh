@@ -4,14 +4,19 @@
 # files"), real nodes on loopback.
 #
 # in.cert-in (home B) opens a sealed MLA case at B to pk.fia (home A); A
-# pulls it; pk.fia answers at A with a 3 MiB sealed file (comity case
+# pulls it; pk.fia answers at A with a 24 MiB sealed file (comity case
 # upload).  B pulls the record, then the file from A, checks its SHA-256
 # and size, stores it, and in.cert-in fetches and opens it at B byte for
 # byte.  B pulls A through a relay (fed_files_origin.py) that first flips
-# one bit of the file (refused, named, nothing kept, retried), then sends
-# half of it and holds the connection: B is killed with SIGKILL in the
-# middle of that fetch, restarted with an honest relay, and ends with the
-# right file.  C (a hub for un, no recipient) pulls A too, through a relay
+# one bit of the file (refused, named, nothing kept, retried), then
+# trickles it (16 KiB every 0.25 s): meanwhile a record posted at A
+# reaches B as usual (the files have their own thread), and B stops within
+# seconds, keeping its partial.  Restarted, B asks only for the rest
+# (Range), which the relay sends half of before holding the connection:
+# B is killed with SIGKILL there, restarted with an honest relay, resumes
+# again, and ends with the right file, the relay having sent about the
+# file's size in all (not once per start).  `peer remove` then removes
+# B's jobs and cursor of A.  C (a hub for un, no recipient) pulls A too, through a relay
 # that asks A for the file with C's own session: 404, exactly as for a
 # hash A does not hold; C holds no file.  Sealed content stays unreadable
 # to non-parties: C's party, B's operator and a B party outside the case
@@ -60,7 +65,7 @@ check "in.cert-in opens a sealed MLA case at B" 0 "$rc"
 CASE=$(cut -d' ' -f1 out)
 case_on_a() { run pk case show "$CASE"; [ "$rc" = 0 ]; }
 until_ok 40 case_on_a && ok "the case reached A" || bad "case not on A: $(cat err) $(fl A .error)"
-head -c $((3 << 20)) /dev/urandom >logs.tar
+head -c $((24 << 20)) /dev/urandom >logs.tar
 run pk case upload "$CASE" mla-partial logs.tar --set text='the logs of 1-3 Dec' --keep logs.tar.age
 check "pk.fia answers at A with a sealed file (case upload)" 0 "$rc"
 read -r H SIZE REC < <(tail -1 out)
@@ -75,19 +80,55 @@ check "... the failure names the file" "$H" "$(fl B '.files_failed[0].sha256')"
 check "... and its record" "$REC" "$(fl B '.files_failed[0].record')"
 check "... B holds no file" 0 "$(stored B)"
 
-# ---- killed in the middle of a fetch: resumes, ends with the right file -----
+
+# ---- a slow file does not hold the records; a stop keeps the partial ---------
+PART=$(ls -d "$T"/B/sync-files/*/)$H.part
+psize() { stat -c %s "$PART" 2>/dev/null || echo 0; }
+echo trickle >mode.b
+# the trickle under way (a try begun while the relay still tampered ends first)
+fetching() { grep -q '^trickle' mode.b.bytes 2>/dev/null; }
+until_ok 60 fetching && ok "B is fetching the file slowly" || bad "no fetch in progress on B"
+has_part() { [ "$(psize)" -gt 0 ]; }
+until_ok 10 has_part && ok "... into its partial under sync-files/" || bad "no partial under sync-files/"
+run pk case open mla-request --to in.cert-in --tlp amber --set requesting_authority='FIA desk' \
+  --set subject='the same ransomware, seen from Pakistan' --set facts='encrypted on 2 Dec' \
+  --set assistance='netflow' --set purpose='prosecution'
+check "pk.fia opens a case at A while the file trickles" 0 "$rc"
+CASE2=$(cut -d' ' -f1 out)
+case2_on_b() { run in case show "$CASE2"; [ "$rc" = 0 ]; }
+until_ok 30 case2_on_b && ok "... it reaches B within 30 s: the slow file holds no record pull" ||
+  bad "the record waited behind the file: $(fl B .error)"
+check "... while the file is still coming ($(psize) of $SIZE bytes)" 1 "$([ "$(psize)" -lt "$SIZE" ] && echo 1)"
+t0=$(date +%s%N); node_stop B; t1=$(date +%s%N)
+STOP_MS=$(( (t1 - t0) / 1000000 ))
+check "B stops in the middle of the fetch within 5 s (took $STOP_MS ms)" 1 "$([ "$STOP_MS" -lt 5000 ] && echo 1)"
+P1=$(psize)
+check "... its partial kept ($P1 bytes)" 1 "$([ "$P1" -gt 0 ] && echo 1)"
+
+# ---- restarted: asks for the rest only; killed there, resumes again --------
 echo slow >mode.b
-until_ok 40 bash -c "[ \$(find '$T/B/files/tmp' -type f -name '*.part' -size +0 | wc -l) -gt 0 ]" &&
-  ok "B is fetching (part of the file in a temporary)" || bad "no fetch in progress on B"
+node_start B
+TARGET=$((P1 + (SIZE - P1) / 2))
+until_ok 60 bash -c "[ \$(stat -c %s '$PART' 2>/dev/null || echo 0) -ge $TARGET ]" &&
+  ok "restarted, B resumes at byte $P1 (half the rest sent, then held)" ||
+  bad "no resume on B: partial $(psize) bytes, want $TARGET"
+grep -qx "bytes=$P1-" mode.b.ranges && ok "... it asked for Range: bytes=$P1-" ||
+  bad "no Range bytes=$P1- asked: $(cat mode.b.ranges 2>/dev/null)"
 kill -KILL "$PID_B"; wait "$PID_B" 2>/dev/null || true
 check "killed mid-fetch: nothing stored under a hash" 0 "$(stored B)"
 check "... the job is still there" "$H" "$(fl B '(.files_pending + .files_failed)[0].sha256')"
+check "... and its partial ($TARGET bytes)" "$TARGET" "$(psize)"
 echo pass >mode.b
 node_start B
-check "... the temporary is swept at start" 0 "$(part_bytes B)"
 got_file() { [ "$(stored B)" = 1 ]; }
 until_ok 60 got_file && ok "after the restart B fetched the file" ||
   bad "no file on B: $("$C" peer list "$T/B" | jq -c '.[0] | {error, files_pending, files_failed}')"
+grep -qx "bytes=$TARGET-" mode.b.ranges && ok "... asking for Range: bytes=$TARGET-" ||
+  bad "no Range bytes=$TARGET- asked: $(cat mode.b.ranges)"
+SENT=$(awk '$1 != "tamper" { n += $2 } END { print n + 0 }' mode.b.bytes)
+check "the relay sent $SENT bytes over three starts for a file of $SIZE (at most 1 MiB more)" 1 \
+  "$([ "$SENT" -ge "$SIZE" ] && [ "$SENT" -le $((SIZE + (1 << 20))) ] && echo 1)"
+check "... and no partial is left" 0 "$(find "$T/B/sync-files" -name '*.part' | wc -l)"
 check "B's copy has the record's SHA-256" "$H" "$(sha256sum "$T/B/files/${H:0:2}/$H" | cut -d' ' -f1)"
 jobs_done() { [ "$(fl B '(.files_pending + .files_failed) | length')" = 0 ]; }
 until_ok 10 jobs_done && ok "peer list: nothing pending or failed" || bad "jobs left: $(fl B '.files_pending, .files_failed')"
@@ -113,4 +154,10 @@ check "peer C asking A for the file with its own session: 404, as for a hash A d
   "404 404 same" "$(cat probe 2>/dev/null)"
 check "C holds no file" 0 "$(stored C)"
 check "C has nothing pending" 0 "$(fl C '(.files_pending + .files_failed) | length')"
+
+# ---- peer remove: its files' jobs and cursor go with it ---------------------
+node_stop B
+check "B keeps a directory of A's files (cursor)" 1 "$(ls "$T/B/sync-files" | wc -l)"
+"$C" peer remove "$T/B" comity.a.test >/dev/null
+check "peer remove: B's sync-files of A are gone" 0 "$(ls "$T/B/sync-files" | wc -l)"
 finish
