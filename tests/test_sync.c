@@ -613,6 +613,265 @@ static void test_pins_file(void **state)
     }
 }
 
+/* Collects cy_log_cosigned's rows. */
+struct rows {
+    uint64_t size[8];
+    size_t n;
+};
+
+static int row_cb(void *ctx, uint64_t size, const char *note, size_t len)
+{
+    struct rows *r = ctx;
+    (void)note;
+    assert_true(len > 0);
+    r->size[r->n++] = size;
+    return 0;
+}
+
+/* Cosigns the log's latest checkpoint by witness key w at time t. */
+static void cosign_at(comity_log *l, const comity_nkey *w, const comity_vkey *wv, uint64_t t)
+{
+    char *cp, *line;
+    size_t cl;
+    TU_OK(comity_log_read_checkpoint(l, &cp, &cl, NULL, NULL, E));
+    TU_OK(comity_cosign(w, cp, cl, t, &line, E));
+    const comity_vkey *ws[1] = {wv};
+    TU_OK(comity_log_add_cosignatures(l, line, strlen(line), ws, 1, E));
+    comity_free(cp);
+    comity_free(line);
+}
+
+/* The answer GET /federation/cosigned gives for from, to, upto (as
+ * src/node/federation.c builds it), its checkpoints left "" (note_cb
+ * fills them). */
+static char *answer_of(comity_log *l, uint64_t from, uint64_t to, uint64_t upto)
+{
+    struct rows r = {0};
+    uint64_t since = 99;
+    TU_OK(cy_log_cosigned(l, from, to, upto, 8, &since, row_cb, &r, E));
+    json_t *a = json_array();
+    for (size_t i = 0; i < r.n; i++) {
+        json_t *pr = json_array();
+        if (r.size[i] < upto) {
+            uint8_t *h;
+            size_t n;
+            TU_OK(comity_log_consistency(l, r.size[i], upto, &h, &n, E));
+            for (size_t k = 0; k < n; k++) {
+                char b[COMITY_TLOG_HASH_B64];
+                comity_tlog_hash_b64(h + k * COMITY_TLOG_HASH, b);
+                json_array_append_new(pr, json_string(b));
+            }
+            comity_free(h);
+        }
+        json_array_append_new(a, json_pack("{s:I, s:s, s:o}", "size", (json_int_t)r.size[i],
+                                           "checkpoint", "", "proof", pr));
+    }
+    json_t *o = json_pack("{s:I, s:I, s:o}", "since", (json_int_t)since, "size",
+                          (json_int_t)upto, "checkpoints", a);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+static int note_cb(void *ctx, uint64_t size, const char *note, size_t len)
+{
+    json_t *a = ctx;
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *o = json_array_get(a, i);
+        if ((uint64_t)json_integer_value(json_object_get(o, "size")) == size)
+            json_object_set_new(o, "checkpoint", json_stringn(note, len));
+    }
+    return 0;
+}
+
+/* W, the time the witness quorum first held for a checkpoint covering a
+ * record (docs/federation.md, section 6): the policy's quorum time, the
+ * origin's kept cosigned checkpoints, their checks, W per index, and the
+ * rule's margins. */
+static void test_firstseen(void **state)
+{
+    (void)state;
+    comity_nkey *lk, *wa, *wb, *wc;
+    comity_vkey *va, *vb, *vc, *lv;
+    TU_OK(comity_nkey_generate("comity.pk.test", COMITY_NOTE_ED25519, &lk, E));
+    TU_OK(comity_nkey_generate("wa.test", COMITY_NOTE_COSIG_V1, &wa, E));
+    TU_OK(comity_nkey_generate("wb.test", COMITY_NOTE_COSIG_V1, &wb, E));
+    TU_OK(comity_nkey_generate("wc.test", COMITY_NOTE_COSIG_V1, &wc, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(lk), strlen(comity_nkey_vkey(lk)), &lv, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(wa), strlen(comity_nkey_vkey(wa)), &va, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(wb), strlen(comity_nkey_vkey(wb)), &vb, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(wc), strlen(comity_nkey_vkey(wc)), &vc, E));
+    char pol[1024];
+    snprintf(pol, sizeof pol, "witness a %s\nwitness b %s\nwitness c %s\n"
+             "group two 2 a b c\nquorum two\n", comity_nkey_vkey(wa), comity_nkey_vkey(wb),
+             comity_nkey_vkey(wc));
+    comity_policy *p;
+    TU_OK(comity_policy_parse(pol, strlen(pol), &p, E));
+
+    /* size 3: a (colluding with the origin) cosigns at 1000, b at 5000,
+     * c at 6000: the 2-of-3 quorum first held at 5000, not 1000 */
+    comity_log *l = log_of(lk, "fs", "x", 3);
+    cosign_at(l, wa, va, 1000);
+    char *cp;
+    size_t cl;
+    uint64_t t = 7;
+    TU_OK(comity_log_read_checkpoint(l, &cp, &cl, NULL, NULL, E));
+    TU_FAILS(cy_policy_quorum_time(p, cp, cl, NULL, &t, E), COMITY_ERR_VERIFY, "quorum");
+    comity_free(cp);
+    cosign_at(l, wc, vc, 6000);
+    cosign_at(l, wb, vb, 5000);
+    TU_OK(comity_log_read_checkpoint(l, &cp, &cl, NULL, NULL, E));
+    TU_OK(cy_policy_quorum_time(p, cp, cl, NULL, &t, E));
+    assert_int_equal(t, 5000);
+    comity_free(cp);
+    /* a second colluder: two of three meet the quorum, and move it (the
+     * quorum's promise: fewer than it cannot) */
+    comity_policy *p3;
+    snprintf(pol, sizeof pol, "witness a %s\nwitness b %s\nwitness c %s\n"
+             "group all3 all a b c\nquorum all3\n", comity_nkey_vkey(wa), comity_nkey_vkey(wb),
+             comity_nkey_vkey(wc));
+    TU_OK(comity_policy_parse(pol, strlen(pol), &p3, E));
+    TU_OK(comity_log_read_checkpoint(l, &cp, &cl, NULL, NULL, E));
+    TU_OK(cy_policy_quorum_time(p3, cp, cl, NULL, &t, E));
+    assert_int_equal(t, 6000);
+    comity_free(cp);
+    comity_policy_free(p3);
+
+    /* size 5: b at 7000, c at 7100 (quorum 7100); size 6: none */
+    for (int i = 0; i < 2; i++) {
+        uint64_t idx;
+        TU_OK(comity_log_append(l, "y", 1, 1, &idx, E));
+    }
+    TU_OK(comity_log_checkpoint(l, NULL, NULL, E));
+    cosign_at(l, wb, vb, 7000);
+    cosign_at(l, wc, vc, 7100);
+    uint64_t idx;
+    TU_OK(comity_log_append(l, "z", 1, 1, &idx, E));
+    TU_OK(comity_log_checkpoint(l, NULL, NULL, E));
+    uint8_t root6[32];
+    uint64_t size6;
+    TU_OK(comity_log_read_checkpoint(l, &cp, &cl, &size6, root6, E));
+    assert_int_equal(size6, 6);
+    comity_free(cp);
+
+    /* the kept rows: the first covering `from` up to the first covering `to` */
+    struct rows r = {0};
+    uint64_t since = 9;
+    TU_OK(cy_log_cosigned(l, 0, 1, 6, 8, &since, row_cb, &r, E));
+    assert_int_equal(since, 0);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.size[0], 3);
+    r.n = 0;
+    TU_OK(cy_log_cosigned(l, 2, 4, 6, 8, &since, row_cb, &r, E));
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.size[1], 5);
+    r.n = 0;
+    TU_OK(cy_log_cosigned(l, 5, 5, 6, 8, &since, row_cb, &r, E));
+    assert_int_equal(r.n, 0); /* size 6 was never cosigned */
+
+    /* the answer checked against the page's checkpoint (size 6) */
+    char *ans = answer_of(l, 0, 4, 6);
+    json_t *doc = json_loads(ans, 0, NULL);
+    free(ans);
+    TU_OK(cy_log_cosigned(l, 0, 4, 6, 8, &since, note_cb, json_object_get(doc, "checkpoints"),
+                          E));
+    ans = json_dumps(doc, JSON_COMPACT);
+    cy_cosigned_answer a;
+    TU_OK(cy_cosigned_parse(ans, strlen(ans), &a, E));
+    assert_int_equal(a.n, 2);
+    uint64_t qt[2];
+    TU_OK(cy_cosigned_times(&a, lv, p, 6, root6, qt, E));
+    assert_int_equal(qt[0], 5000);
+    assert_int_equal(qt[1], 7100);
+    /* another root for size 6: the proofs do not lead there */
+    uint8_t other[32];
+    memcpy(other, root6, 32);
+    other[0] ^= 1;
+    TU_FAILS(cy_cosigned_times(&a, lv, p, 6, other, qt, E), COMITY_ERR_VERIFY, "size 3");
+    /* under another log key: refused */
+    TU_FAILS(cy_cosigned_times(&a, va, p, 6, root6, qt, E), COMITY_ERR_VERIFY, NULL);
+    cy_cosigned_answer_free(&a);
+    free(ans);
+    /* a proof hash changed */
+    json_t *h0 = json_array_get(json_object_get(json_array_get(json_object_get(doc,
+                                                "checkpoints"), 0), "proof"), 0);
+    char flip[64];
+    snprintf(flip, sizeof flip, "%s", json_string_value(h0));
+    flip[0] = flip[0] == 'A' ? 'B' : 'A';
+    json_string_set(h0, flip);
+    ans = json_dumps(doc, JSON_COMPACT);
+    TU_OK(cy_cosigned_parse(ans, strlen(ans), &a, E));
+    TU_FAILS(cy_cosigned_times(&a, lv, p, 6, root6, qt, E), COMITY_ERR_VERIFY, "size 3");
+    cy_cosigned_answer_free(&a);
+    free(ans);
+    json_decref(doc);
+    /* shapes refused: sizes not increasing, beyond the size, a proof too long */
+    const char *bad[] = {
+        "{\"since\":0,\"size\":6,\"checkpoints\":[{\"size\":5,\"checkpoint\":\"\",\"proof\":[]},"
+        "{\"size\":3,\"checkpoint\":\"\",\"proof\":[]}]}",
+        "{\"since\":0,\"size\":6,\"checkpoints\":[{\"size\":7,\"checkpoint\":\"\",\"proof\":[]}]}",
+        "{\"since\":0,\"size\":6,\"checkpoints\":[{\"size\":3,\"checkpoint\":\"\",\"proof\":[1]}]}",
+        "{\"since\":0,\"size\":6,\"since\":1,\"checkpoints\":[]}",
+        "{\"since\":-1,\"size\":6,\"checkpoints\":[]}",
+        "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_not_equal(cy_cosigned_parse(bad[i], strlen(bad[i]), &a, NULL), COMITY_OK);
+        cy_cosigned_answer_free(&a);
+    }
+
+    /* W per index: the earliest quorum time among the checkpoints above it */
+    const uint64_t sizes[] = {3, 5, 6}, times[] = {5000, 7100, UINT64_MAX};
+    const uint64_t ix[] = {0, 2, 3, 4, 5};
+    int64_t w[5];
+    cy_firstseen_w(sizes, times, 3, 0, ix, 5, w);
+    assert_int_equal(w[0], 5000000);
+    assert_int_equal(w[1], 5000000);
+    assert_int_equal(w[2], 7100000);
+    assert_int_equal(w[3], 7100000);
+    assert_int_equal(w[4], 0); /* only size 6 covers it: no quorum on it, no W */
+    /* a later checkpoint cosigned earlier (clocks): it counts for all below it */
+    const uint64_t times2[] = {5000, 4000, 9000};
+    cy_firstseen_w(sizes, times2, 3, 0, ix, 5, w);
+    assert_int_equal(w[0], 4000000);
+    assert_int_equal(w[4], 9000000);
+    /* below `since` (a log older than its table): no W */
+    cy_firstseen_w(sizes, times, 3, 3, ix, 5, w);
+    assert_int_equal(w[1], 0);
+    assert_int_equal(w[2], 7100000);
+
+    /* the margins: created may be CY_SYNC_CREATED_BEHIND_MS before W, not 1 ms more */
+    comity_key *author;
+    TU_OK(comity_key_generate("pk.mofa", &author, E));
+    comity_record_params rp = {.type = "note", .tlp = "green"};
+    char *env;
+    size_t el;
+    TU_OK(comity_record_sign(author, &rp, "{}", 2, &env, &el, E));
+    comity_record *rec = NULL;
+    TU_OK(comity_record_parse(env, el, &rec, E));
+    int64_t c = comity_record_created_ms(rec);
+    TU_OK(cy_witness_created_behind_check(rec, c + CY_SYNC_CREATED_BEHIND_MS, E));
+    TU_FAILS(cy_witness_created_behind_check(rec, c + CY_SYNC_CREATED_BEHIND_MS + 1, E),
+             COMITY_ERR_DENIED, "before the witnesses' quorum");
+    TU_OK(cy_witness_created_behind_check(rec, 0, E)); /* W not known */
+    TU_OK(cy_witness_created_behind_check(rec, c - 3600 * 1000, E));
+    assert_int_equal(CY_SYNC_CREATED_BEHIND_MS, 11 * 60 * 1000);
+    comity_record_free(rec);
+    comity_free(env);
+    comity_key_free(author);
+
+    comity_log_close(l);
+    comity_policy_free(p);
+    comity_vkey_free(lv);
+    comity_vkey_free(va);
+    comity_vkey_free(vb);
+    comity_vkey_free(vc);
+    comity_nkey_free(lk);
+    comity_nkey_free(wa);
+    comity_nkey_free(wb);
+    comity_nkey_free(wc);
+}
+
 static void test_witness_policy(void **state)
 {
     (void)state;
@@ -790,6 +1049,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_witness_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_firstseen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pins_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,8 @@
  *   POST /federation/hint?origin=O&size=N             a push hint: pull O now
  *   GET /federation/files/?next=&limit=               sealed files the peer may fetch
  *   GET /federation/files/{sha256}                    one of them, its bytes
+ *   GET /federation/cosigned/?from=I&to=J&size=P      the first cosigned checkpoints
+ *                                                     covering log indices I..J
  *
  * root, consistency and checkpoints are open to anyone: they say nothing
  * the log's public tiles (GET /log/...) and its peers' do not say.  The
@@ -417,6 +419,103 @@ static void checkpoints(cy_req *r, cy_resp *w)
     cy_resp_json(r, w, 200, "application/json", a);
 }
 
+/* ---- cosigned checkpoints (docs/federation.md, section 6) ----------------- */
+
+struct cosigned_args {
+    uint64_t v[3]; /* from, to, size */
+    unsigned seen;
+    char msg[160];
+};
+
+static int cosigned_arg(void *ctx, const char *key, const char *value)
+{
+    struct cosigned_args *a = ctx;
+    int i = !strcmp(key, "from") ? 0 : !strcmp(key, "to") ? 1 : !strcmp(key, "size") ? 2 : -1;
+    if (i < 0 || (a->seen & 1u << i) || !value ||
+        !cy_parse_u64(value, strlen(value), &a->v[i])) {
+        snprintf(a->msg, sizeof a->msg, "%.40s: want from, to and size, each once, log "
+                 "positions", key);
+        return 1;
+    }
+    a->seen |= 1u << i;
+    return 0;
+}
+
+struct cosigned_rows {
+    json_t *a;
+    bool oom;
+};
+
+static int cosigned_row(void *ctx, uint64_t size, const char *note, size_t len)
+{
+    struct cosigned_rows *c = ctx;
+    json_t *o = json_pack("{s:I, s:s%}", "size", (json_int_t)size, "checkpoint", note, len);
+    if (!o || json_array_append_new(c->a, o)) {
+        c->oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+/* GET /federation/cosigned/?from=I&to=J&size=P: the cosigned checkpoints
+ * this log keeps (src/tlog's cy_log_cosigned) from the first covering log
+ * index I to the first covering J, none larger than P (a size this log
+ * published: the page's checkpoint), at most CY_FED_COSIGNED_MAX; each
+ * with its RFC 6962 consistency proof to P, so that a puller finds when
+ * the witnesses first saw each record of a page.  "since": the size from
+ * which this log keeps them (below it, nothing is known). */
+static void cosigned(cy_req *r, cy_resp *w)
+{
+    struct cosigned_args a = {0};
+    if (cy_req_args(r, cosigned_arg, &a) || a.seen != 7 || a.v[0] > a.v[1] ||
+        a.v[1] >= a.v[2]) {
+        cy_resp_error(r, w, true, 400, "bad request", "%s",
+                      a.msg[0] ? a.msg : "want from <= to < size");
+        return;
+    }
+    struct cosigned_rows c = {json_array(), false};
+    uint64_t since = 0;
+    comity_error e = {0};
+    comity_err rc = !c.a ? COMITY_ERR_NOMEM
+                   : !r->node->log ? cy_fail(&e, COMITY_ERR_NOTFOUND, "this node has no log")
+                   : cy_log_cosigned(r->node->log, a.v[0], a.v[1], a.v[2], CY_FED_COSIGNED_MAX,
+                                     &since, cosigned_row, &c, &e);
+    if (!rc && c.oom)
+        rc = cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
+    /* each one's proof to the size asked (none for that size itself) */
+    for (size_t i = 0; !rc && i < json_array_size(c.a); i++) {
+        json_t *o = json_array_get(c.a, i);
+        uint64_t sz = (uint64_t)json_integer_value(json_object_get(o, "size"));
+        json_t *proof = json_array();
+        uint8_t *h = NULL;
+        size_t n = 0;
+        if (!proof)
+            rc = COMITY_ERR_NOMEM;
+        else if (sz < a.v[2])
+            rc = comity_log_consistency(r->node->log, sz, a.v[2], &h, &n, &e);
+        for (size_t k = 0; !rc && k < n; k++) {
+            char b64[COMITY_TLOG_HASH_B64];
+            comity_tlog_hash_b64(h + k * COMITY_TLOG_HASH, b64);
+            if (json_array_append_new(proof, json_string(b64)))
+                rc = COMITY_ERR_NOMEM;
+        }
+        cy_free(h);
+        if (!rc && json_object_set_new(o, "proof", proof))
+            rc = COMITY_ERR_NOMEM;
+        else if (rc)
+            json_decref(proof);
+    }
+    if (rc) {
+        json_decref(c.a);
+        cy_resp_error(r, w, true, rc == COMITY_ERR_NOTFOUND ? 404 : 503, "no cosigned checkpoints",
+                      "%s", e.msg[0] ? e.msg : comity_strerror(rc));
+        return;
+    }
+    cy_resp_json(r, w, 200, "application/json",
+                 json_pack("{s:I, s:I, s:o}", "since", (json_int_t)since, "size",
+                           (json_int_t)a.v[2], "checkpoints", c.a));
+}
+
 /* GET /federation/equivocations: the proofs this node keeps (src/sync's
  * equivocation.c), a JSON array of signed notes, for peers to check. */
 static void equivocations(cy_req *r, cy_resp *w)
@@ -707,6 +806,8 @@ void cy_federation_handle(cy_req *r, cy_resp *w)
         file_get(r, w, peer);
     } else if (r->nseg == 2 && !strcmp(r->segs[1], "equivocations")) {
         equivocations(r, w);
+    } else if (r->nseg == 2 && !strcmp(r->segs[1], "cosigned")) {
+        cosigned(r, w);
     } else {
         cy_resp_error(r, w, true, 404, "not found", "no such federation resource");
     }

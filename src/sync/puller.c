@@ -334,6 +334,22 @@ static comity_err fetch_consistency(void *ctx, uint64_t old, uint64_t size, uint
     return COMITY_OK;
 }
 
+/* GET URL + path with the worker's session (firstseen.c's cy_sync_get_fn). */
+static comity_err get_path(void *ctx, const char *pq, size_t cap, long *status, char **body,
+                           size_t *len, comity_error *err)
+{
+    struct cons_ctx *c = ctx;
+    char path[CY_PEER_URL_MAX + 256];
+    snprintf(path, sizeof path, "%s%s", c->url, pq);
+    struct body bd;
+    comity_err rc = http(c->w, "GET", path, NULL, false, cap, status, &bd, err);
+    if (rc)
+        return rc;
+    *len = bd.b.len;
+    *body = (char *)cy_buf_detach(&bd.b, NULL);
+    return *body || !*len ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+}
+
 /* GET URL/federation/root/SIZE: the origin's hash of its first SIZE
  * leaves, one base64 line. */
 static comity_err fetch_root(struct worker *w, const char *url, uint64_t size,
@@ -538,6 +554,10 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     if (!rc && wpol && note && pg.n > 0 &&
         (rc = cy_witness_check(wpol, note, note_len, &witnessed_ms, err)) == COMITY_ERR_VERIFY)
         *unwitnessed = true;
+    /* when the witnesses first saw each record (firstseen.c): W, or NULL */
+    int64_t *first_w = NULL;
+    if (!rc && wpol && note && pg.n > 0)
+        rc = cy_firstseen_page(get_path, &cc, vk, wpol, note, note_len, &pg, &first_w, err);
     if (rc) {
         cy_pull_page_free(&pg);
         return rc;
@@ -555,7 +575,9 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     for (size_t i = 0; !rc && i < pg.n; i++) {
         subs[i] = (struct sub){&o, pg.items[i].log_index, false};
         comity_error ce = {0};
-        if (wpol && cy_witness_created_check(pg.items[i].rec, witnessed_ms, &ce) != COMITY_OK) {
+        if (wpol && (cy_witness_created_check(pg.items[i].rec, witnessed_ms, &ce) ||
+                     cy_witness_created_behind_check(pg.items[i].rec,
+                                                     first_w ? first_w[i] : 0, &ce))) {
             /* refused here as intake would refuse it: the cursor stops at it */
             pthread_mutex_lock(&o.mu);
             o.pending -= pg.n - i; /* the rest are not submitted */
@@ -637,6 +659,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     *idle = !pg.more && pg.n == 0;
     cy_free(subs);
     cy_free(taken_ids);
+    cy_free(first_w);
     pthread_cond_destroy(&o.cv);
     pthread_mutex_destroy(&o.mu);
     cy_pull_page_free(&pg);

@@ -17,6 +17,8 @@
  *   waiting.c  records whose refs are not here yet, kept until they are
  *   witnessed.c  the puller's witness policy (DIR/witness.policy) and the
  *              bound on a record's `created` by the time witnesses saw it
+ *   firstseen.c  when the witnesses first saw each record of a page: the
+ *              origin's cosigned checkpoints, checked, and their quorum times
  *   files.c    sealed files of records addressed to this node's parties,
  *              fetched from their origin, checked against their hash
  *   succession.c  following a log succession: the new log pinned, the
@@ -340,6 +342,76 @@ comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len
  * more than CY_SYNC_CREATED_AHEAD_MS after it. */
 comity_err cy_witness_created_check(const comity_record *rec, int64_t witnessed_ms,
                                     comity_error *err);
+/* `created` may be at most this far before W, the time the witness quorum
+ * first held for a checkpoint covering the record (the origin's own bound
+ * behind its clock, COMITY_RECORD_CREATED_BEHIND_MS, plus a minute of the
+ * clocks) */
+#define CY_SYNC_CREATED_BEHIND_MS (COMITY_RECORD_CREATED_BEHIND_MS + 60 * 1000)
+/* The lower bound on `created` (docs/federation.md, section 6): with
+ * first_ms, W (firstseen.c; 0: not known, nothing to bound),
+ * COMITY_ERR_DENIED (rule "witnessed-time") when the record (parsed,
+ * borrowed) claims a `created` more than CY_SYNC_CREATED_BEHIND_MS before
+ * it. */
+comity_err cy_witness_created_behind_check(const comity_record *rec, int64_t first_ms,
+                                           comity_error *err);
+
+/* ---- firstseen.c ------------------------------------------------------------ */
+
+#define CY_FED_COSIGNED_MAX 1024          /* cosigned checkpoints in one answer */
+#define CY_SYNC_COSIGNED_BYTES (8 << 20)  /* bytes of one such answer */
+
+/* One cosigned checkpoint of an origin's answer (borrowed from its JSON). */
+typedef struct cy_cosigned_item {
+    uint64_t size;
+    const char *note; /* the signed checkpoint with its cosignatures */
+    size_t note_len;
+    uint8_t (*proof)[CY_HASH]; /* consistency proof to the answer's size (owned) */
+    size_t nproof;
+} cy_cosigned_item;
+
+typedef struct cy_cosigned_answer {
+    void *doc;              /* the parsed JSON (jansson), owned */
+    uint64_t since, size;   /* kept from size `since`; proofs lead to `size` */
+    cy_cosigned_item *items; /* sizes strictly increasing, each 1..size */
+    size_t n;
+} cy_cosigned_answer;
+
+/* Parses GET /federation/cosigned's answer (at most CY_SYNC_COSIGNED_BYTES,
+ * CY_FED_COSIGNED_MAX checkpoints, each at most CY_CHECKPOINT_MAX bytes with
+ * at most CY_TLOG_PROOF_MAX proof hashes; duplicate keys refused).  Checks
+ * the shape only, no signature.  OUT *out: cy_cosigned_answer_free (also
+ * after a failure).  COMITY_ERR_INVALID / TOOBIG naming the item. */
+comity_err cy_cosigned_parse(const char *text, size_t len, cy_cosigned_answer *out,
+                             comity_error *err);
+void cy_cosigned_answer_free(cy_cosigned_answer *a);
+/* Checks each checkpoint of a parsed answer as a page's is checked: signed
+ * by the pinned log key vk (its origin), of the size stated, consistent
+ * with the page's checkpoint (size, root) by its proof.  OUT qtime[i]: the
+ * time (POSIX seconds) the policy's quorum first held for checkpoint i
+ * (cy_policy_quorum_time), UINT64_MAX when the quorum does not hold on it.
+ * COMITY_ERR_VERIFY naming the checkpoint. */
+comity_err cy_cosigned_times(const cy_cosigned_answer *a, const comity_vkey *vk,
+                             const comity_policy *pol, uint64_t size,
+                             const uint8_t root[CY_HASH], uint64_t *qtime, comity_error *err);
+/* W of each log index (both lists increasing): the earliest qtime among
+ * the checkpoints whose size is above the index, in ms; 0 (not known) for
+ * an index below `since`, or when no checkpoint above it has a time. */
+void cy_firstseen_w(const uint64_t *sizes, const uint64_t *qtime, size_t n, uint64_t since,
+                    const uint64_t *index, size_t nindex, int64_t *w_ms);
+/* GETs `path_and_query` from the origin with the puller's session (at most
+ * cap bytes).  OUT *status, *body (NUL-terminated, cy_free). */
+typedef comity_err (*cy_sync_get_fn)(void *ctx, const char *path_and_query, size_t cap,
+                                     long *status, char **body, size_t *len,
+                                     comity_error *err);
+/* The puller's call, after the page's checkpoint passed the policy's
+ * quorum: asks the origin for the cosigned checkpoints of the page's span
+ * (as many answers as CY_FED_COSIGNED_MAX needs), checks them and gives
+ * W of each record.  OUT *w_ms: pg->n times (cy_free), or NULL when the
+ * origin does not serve them (404: nothing is refused on this rule).  A
+ * failure (HTTP, an answer that does not parse or check) fails the page. */
+comity_err cy_firstseen_page(cy_sync_get_fn get, void *ctx, const comity_vkey *vk,
+                             const comity_policy *pol, const char *note, size_t note_len,
+                             const cy_pull_page *pg, int64_t **w_ms, comity_error *err);
 
 /* ---- waiting.c -------------------------------------------------------------- */
 

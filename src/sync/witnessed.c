@@ -13,7 +13,11 @@
  * A record in a page whose checkpoint the witnesses cosigned at T existed
  * at T, so a record claiming a `created` later than T (beyond the origin's
  * own bound on created and a minute of clock skew) claims a time it cannot
- * have: it is refused, rule "witnessed-time".
+ * have: it is refused, rule "witnessed-time".  The lower bound: W, the time
+ * the quorum first held for a checkpoint covering the record (firstseen.c
+ * finds it), bounds `created` from below by the origin's own bound behind
+ * its clock and a minute: a record claiming to be older than that was
+ * backdated (or held back from its log): refused by the same rule.
  */
 #include <stdio.h>
 #include <string.h>
@@ -118,4 +122,21 @@ comity_err cy_witness_created_check(const comity_record *rec, int64_t witnessed_
                      (long long)(CY_SYNC_CREATED_AHEAD_MS / 1000));
     }
     return rc;
+}
+
+comity_err cy_witness_created_behind_check(const comity_record *rec, int64_t first_ms,
+                                           comity_error *err)
+{
+    if (first_ms <= 0)
+        return COMITY_OK; /* not known: nothing to bound */
+    int64_t created = comity_record_created_ms(rec);
+    if (created >= first_ms - CY_SYNC_CREATED_BEHIND_MS)
+        return COMITY_OK;
+    char w[CY_TIME_BUF];
+    cy_time_format_ms(w, first_ms);
+    return cy_fail(err, COMITY_ERR_DENIED, "record %s claims created %s, %lld s before the "
+                   "witnesses' quorum first cosigned a checkpoint covering it (%s; at most "
+                   "%lld s)", comity_record_id(rec), comity_record_created(rec),
+                   (long long)((first_ms - created) / 1000), w,
+                   (long long)(CY_SYNC_CREATED_BEHIND_MS / 1000));
 }

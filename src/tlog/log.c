@@ -8,8 +8,9 @@
  *   tile/<L>/<N>[.p/<W>]   hash tiles, immutable once written
  *   tile/entries/<N>[.p/W] entry bundles, immutable once written
  *   log.db                 SQLite: origin and key, the integrated size, the
- *                          last checkpoint, every checkpoint's root, and the
- *                          entries that are durable but not yet in tiles
+ *                          last checkpoint, every checkpoint's root, every
+ *                          cosigned checkpoint with its cosignatures, and
+ *                          the entries that are durable but not yet in tiles
  *   log.lock               flock(2)ed by the one writer
  *
  * Life of an entry.  comity_log_append puts it in the staging buffer and
@@ -168,6 +169,12 @@ static const char *const LOG_MIGRATIONS[] = {
     "CREATE TABLE pending(first INTEGER PRIMARY KEY, n INTEGER NOT NULL,"
     " data BLOB NOT NULL);"
     "CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, root BLOB NOT NULL);",
+    /* 1 -> 2: every checkpoint that got cosignatures, with them (the
+     * federation's lower bound on `created`); kept from the size the log
+     * had then (a log made now: 0) */
+    "CREATE TABLE cosigned(size INTEGER PRIMARY KEY, checkpoint TEXT NOT NULL);"
+    "INSERT INTO config(key, value) VALUES('cosigned_since',"
+    " CAST(COALESCE((SELECT size FROM state), 0) AS TEXT));",
 };
 static const cy_sqlite_schema LOG_SCHEMA = {"log.db", LOG_MIGRATIONS,
                                             CY_ARRAY_LEN(LOG_MIGRATIONS), "config"};
@@ -1814,13 +1821,28 @@ comity_err comity_log_add_cosignatures(comity_log *log, const char *lines, size_
         joined = (char *)cy_buf_detach(&out, &jl);
         sqlite3_stmt *st = NULL;
         pthread_mutex_lock(&log->dbmu);
-        if (sqlite3_prepare_v2(log->db, "UPDATE state SET checkpoint = ? WHERE size = ?", -1,
-                               &st, NULL) ||
-            sqlite3_bind_text(st, 1, joined, (int)jl, SQLITE_STATIC) ||
-            sqlite3_bind_int64(st, 2, (sqlite3_int64)size) || sqlite3_step(st) != SQLITE_DONE ||
-            sqlite3_changes(log->db) != 1)
+        /* the published checkpoint and its row among the cosigned ones, in
+         * one transaction (the row replaced as more cosignatures join) */
+        rc = db_exec(log->db, "BEGIN IMMEDIATE", err);
+        if (!rc && (sqlite3_prepare_v2(log->db, "UPDATE state SET checkpoint = ? WHERE size = ?",
+                                       -1, &st, NULL) ||
+                    sqlite3_bind_text(st, 1, joined, (int)jl, SQLITE_STATIC) ||
+                    sqlite3_bind_int64(st, 2, (sqlite3_int64)size) ||
+                    sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(log->db) != 1))
             rc = db_fail(log->db, err, "saving cosigned checkpoint");
         sqlite3_finalize(st);
+        st = NULL;
+        if (!rc && (sqlite3_prepare_v2(log->db, "INSERT OR REPLACE INTO cosigned(size, "
+                                       "checkpoint) VALUES(?, ?)", -1, &st, NULL) ||
+                    sqlite3_bind_int64(st, 1, (sqlite3_int64)size) ||
+                    sqlite3_bind_text(st, 2, joined, (int)jl, SQLITE_STATIC) ||
+                    sqlite3_step(st) != SQLITE_DONE))
+            rc = db_fail(log->db, err, "keeping cosigned checkpoint");
+        sqlite3_finalize(st);
+        if (!rc)
+            rc = db_exec(log->db, "COMMIT", err);
+        else
+            sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
         pthread_mutex_unlock(&log->dbmu);
         if (!rc)
             rc = publish_file(log, joined, jl, err);
@@ -1837,6 +1859,41 @@ done:
     cy_free(note);
     cy_free(joined);
     pthread_mutex_unlock(&log->seq);
+    return rc;
+}
+
+comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t upto,
+                          size_t max, uint64_t *since, cy_log_cosigned_cb cb, void *ctx,
+                          comity_error *err)
+{
+    *since = 0;
+    char *v = NULL;
+    pthread_mutex_lock(&log->dbmu);
+    comity_err rc = db_config(log->db, "cosigned_since", &v, err);
+    if (!rc && (!v || !cy_parse_u64(v, strlen(v), since)))
+        rc = cy_fail(err, COMITY_ERR_DB, "log.db: cosigned_since is not a size");
+    cy_free(v);
+    sqlite3_stmt *st = NULL;
+    if (!rc && (sqlite3_prepare_v2(log->db, "SELECT size, checkpoint FROM cosigned WHERE "
+                                   "size > ? AND size <= ? ORDER BY size LIMIT ?", -1, &st,
+                                   NULL) ||
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)(from < *since ? *since : from)) ||
+                sqlite3_bind_int64(st, 2, (sqlite3_int64)(upto > INT64_MAX ? INT64_MAX : upto)) ||
+                sqlite3_bind_int64(st, 3, (sqlite3_int64)max)))
+        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+    int sr = SQLITE_DONE;
+    while (!rc && (sr = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t size = (uint64_t)sqlite3_column_int64(st, 0);
+        if (cb(ctx, size, (const char *)sqlite3_column_text(st, 1),
+               (size_t)sqlite3_column_bytes(st, 1)))
+            break;
+        if (size > to) /* the first one covering `to`: the last wanted */
+            break;
+    }
+    if (!rc && sr != SQLITE_ROW && sr != SQLITE_DONE)
+        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&log->dbmu);
     return rc;
 }
 

@@ -311,9 +311,61 @@ comity_err comity_policy_check(const comity_policy *p, const char *note, size_t 
     return cy_policy_check_times(p, note, len, out, NULL, NULL, err);
 }
 
-comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_t len,
-                                 comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
-                                 comity_error *err)
+/* Whether the policy's quorum is met when witness j counts iff has[j]
+ * (sat: scratch of nnames). */
+static bool quorum_met(const comity_policy *p, const bool *has, bool *sat)
+{
+    for (size_t i = 0; i < p->nnames; i++) {
+        const struct pname *nm = &p->names[i];
+        if (!nm->group) {
+            sat[i] = has[nm->index];
+            continue;
+        }
+        const struct pgroup *g = &p->groups[nm->index];
+        size_t c = 0;
+        for (size_t j = 0; j < g->n; j++)
+            c += sat[g->members[j]];
+        sat[i] = c >= g->k;
+    }
+    return p->quorum < 0 || sat[p->quorum];
+}
+
+/* The earliest t such that the witnesses whose cosignature is timestamped
+ * at or before t meet the quorum (wt[j]: witness j's earliest verified
+ * time; UINT64_MAX: it did not cosign; 0: it signed without a time, which
+ * counts from the start).  0 when the quorum is none or met untimed,
+ * UINT64_MAX when never.  Allocates scratch (freed here). */
+static uint64_t quorum_time(const comity_policy *p, const uint64_t *wt)
+{
+    size_t nw = p->nwitnesses;
+    bool *has = cy_calloc(nw ? nw : 1, sizeof *has);
+    bool *sat = cy_calloc(p->nnames ? p->nnames : 1, sizeof *sat);
+    uint64_t best = UINT64_MAX;
+    if (!has || !sat)
+        goto out;
+    if (quorum_met(p, has, sat)) {
+        best = 0;
+        goto out;
+    }
+    /* each candidate is one witness's time: the earliest that meets it */
+    for (size_t c = 0; c < nw; c++) {
+        uint64_t t = wt[c];
+        if (t == UINT64_MAX || t >= best)
+            continue;
+        for (size_t j = 0; j < nw; j++)
+            has[j] = wt[j] <= t;
+        if (quorum_met(p, has, sat))
+            best = t;
+    }
+out:
+    cy_free(has);
+    cy_free(sat);
+    return best;
+}
+
+static comity_err check_times(const comity_policy *p, const char *note, size_t len,
+                              comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
+                              uint64_t *t_quorum, comity_error *err)
 {
     comity_err rc = comity_init(err);
     if (rc)
@@ -322,9 +374,10 @@ comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_
     const comity_vkey **keys = cy_calloc(nk ? nk : 1, sizeof *keys);
     bool *by = cy_calloc(nk ? nk : 1, sizeof *by);
     bool *sat = cy_calloc(p->nnames ? p->nnames : 1, sizeof *sat);
+    uint64_t *wt = cy_malloc((p->nwitnesses ? p->nwitnesses : 1) * sizeof *wt);
     cy_note *n = cy_malloc(sizeof *n);
     comity_checkpoint cp;
-    if (!keys || !by || !sat || !n) {
+    if (!keys || !by || !sat || !wt || !n) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -355,6 +408,9 @@ comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_
     /* the times of the verified cosignatures by the policy's witnesses
      * (a type 0x04 signature is timestamp || Ed25519 signature) */
     uint64_t lo = 0, hi = 0;
+    for (size_t j = 0; j < p->nwitnesses; j++) /* untimed (plain Ed25519) witnesses: 0 */
+        wt[j] = by[p->nlogs + j] && p->witnesses[j]->type != COMITY_NOTE_COSIG_V1 ? 0
+                                                                                 : UINT64_MAX;
     for (size_t i = 0; i < n->nsigs; i++) {
         const cy_note_sig *s = &n->sigs[i];
         for (size_t j = 0; j < p->nwitnesses; j++) {
@@ -366,6 +422,7 @@ comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_
             uint64_t t = 0;
             for (int b = 0; b < 8; b++)
                 t = t << 8 | s->sig[b];
+            wt[j] = t < wt[j] ? t : wt[j];
             lo = lo == 0 || t < lo ? t : lo;
             hi = t > hi ? t : hi;
         }
@@ -374,28 +431,36 @@ comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_
         *t_min = lo;
     if (t_max)
         *t_max = hi;
-    for (size_t i = 0; i < p->nnames; i++) {
-        const struct pname *nm = &p->names[i];
-        if (!nm->group) {
-            sat[i] = by[p->nlogs + nm->index];
-            continue;
-        }
-        const struct pgroup *g = &p->groups[nm->index];
-        size_t c = 0;
-        for (size_t j = 0; j < g->n; j++)
-            c += sat[g->members[j]];
-        sat[i] = c >= g->k;
-    }
-    if (p->quorum >= 0 && !sat[p->quorum])
+    if (!quorum_met(p, by + p->nlogs, sat))
         rc = cy_fail(err, COMITY_ERR_VERIFY,
                      "policy: checkpoint of %s lacks the witness quorum '%s'", cp.origin,
                      p->names[p->quorum].name);
     if (!rc && out)
         *out = cp;
+    if (!rc && t_quorum) {
+        *t_quorum = quorum_time(p, wt);
+        if (*t_quorum == UINT64_MAX) /* met above, so only out of memory */
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
 done:
     cy_free(keys);
     cy_free(by);
     cy_free(sat);
+    cy_free(wt);
     cy_free(n);
     return rc;
+}
+
+comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_t len,
+                                 comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
+                                 comity_error *err)
+{
+    return check_times(p, note, len, out, t_min, t_max, NULL, err);
+}
+
+comity_err cy_policy_quorum_time(const comity_policy *p, const char *note, size_t len,
+                                 comity_checkpoint *out, uint64_t *t_quorum, comity_error *err)
+{
+    *t_quorum = 0;
+    return check_times(p, note, len, out, NULL, NULL, t_quorum, err);
 }

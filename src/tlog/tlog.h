@@ -180,6 +180,20 @@ bool cy_origin_valid(const char *origin, size_t len);
 /* ---- log.c ------------------------------------------------------------- */
 
 /* Commits (fsync'ed batches) and checkpoints published since open. */
+/* The cosigned checkpoints a log keeps (table `cosigned` of log.db: one
+ * row per published checkpoint that got at least one cosignature, replaced
+ * as more join, never dropped: it grows like the `checkpoints` table, one
+ * row per checkpoint at most).  Calls cb(ctx, size, note, len) for each
+ * with max(from, *since) < size <= upto, in size order, and stops after
+ * the first whose size exceeds `to` (the first covering log index `to`),
+ * after `max` rows, or when cb returns nonzero.  OUT *since: the log's
+ * size when it began keeping them (a log older than the table): no row
+ * says when an index below it was first cosigned.  cb runs under the
+ * log's database lock: it must not call the log. */
+typedef int (*cy_log_cosigned_cb)(void *ctx, uint64_t size, const char *note, size_t len);
+comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t upto,
+                           size_t max, uint64_t *since, cy_log_cosigned_cb cb, void *ctx,
+                           comity_error *err);
 void cy_log_stats(comity_log *log, uint64_t *commits, uint64_t *checkpoints);
 
 /* ---- cosig.c ----------------------------------------------------------- */
@@ -230,6 +244,16 @@ size_t cy_policy_nlogs(const comity_policy *p);
  * the policy's witnesses that verified on the note (0 when none). */
 comity_err cy_policy_check_times(const comity_policy *p, const char *note, size_t len,
                                  comity_checkpoint *out, uint64_t *t_min, uint64_t *t_max,
+                                 comity_error *err) CY_MUST_CHECK;
+/* comity_policy_check, and OUT *t_quorum: the time (POSIX seconds) the
+ * quorum first held, the earliest t such that the policy's witnesses whose
+ * verified cosignatures are timestamped at or before t meet it (a witness
+ * counts from its earliest such cosignature; one that signed without a
+ * time, a plain Ed25519 witness key, counts from 0).  0 when the quorum is
+ * `none`.  Fewer colluding witnesses than the quorum cannot move it
+ * earlier: the quorum needs an honest witness's time too. */
+comity_err cy_policy_quorum_time(const comity_policy *p, const char *note, size_t len,
+                                 comity_checkpoint *out, uint64_t *t_quorum,
                                  comity_error *err) CY_MUST_CHECK;
 
 /* ---- parse helpers shared by the text formats -------------------------- */

@@ -5,7 +5,8 @@
 # login included; in MODE "tamper" it changes one hash of the first
 # receipt of every federation page it relays (a base64 digit swapped, so
 # that the text stays well formed and only the proof is wrong); in MODE
-# "pass" it changes nothing.
+# "pass" it changes nothing; in MODE "old" it answers 404 to GET
+# /federation/cosigned/ as a release from before that endpoint does.
 import http.server, json, sys, urllib.request, urllib.error
 
 PORT, UP, MODE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -30,6 +31,14 @@ class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def relay(self):
+        if MODE == "old" and self.path.startswith("/federation/cosigned"):
+            body = b'{"title":"not found"}'
+            self.send_response(404)
+            self.send_header("Content-Type", "application/taxii+json;version=2.1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         n = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(n) if n else None
         req = urllib.request.Request(UP + self.path, data=data, method=self.command)
