@@ -229,6 +229,16 @@ static bool str(struct rd *r, bool keep, const unsigned char **raw, size_t *rawl
         unsigned c = *p;
         if (c == '"')
             break;
+        if (c >= 0x20 && c < 0x80 && c != '\\') { /* most of a receipt */
+            if (keep) {
+                if (room - k < 2)
+                    return false;
+                o[k] = (unsigned char)c;
+            }
+            k++;
+            p++;
+            continue;
+        }
         unsigned char tmp[4];
         size_t tn;
         if (c == '\\') {
@@ -264,10 +274,6 @@ static bool str(struct rd *r, bool keep, const unsigned char **raw, size_t *rawl
             }
         } else if (c < 0x20) {
             return false;
-        } else if (c < 0x80) {
-            tmp[0] = (unsigned char)c;
-            tn = 1;
-            p++;
         } else {
             if (!(tn = utf8_len(p, (size_t)(end - p))))
                 return false;
