@@ -13,8 +13,15 @@
  * all threads) over the same span.  Printed beside one core's raw Ed25519
  * verify measured in the same run, and the issue's targets: 1,000,000
  * records in <= 150 s (6,667/s) and CPU per record <= 3x one raw verify.
+ * The CPU is then split into user and system time, and between the nodes
+ * by thread (/proc/self/task: A's threads are those alive when the clock
+ * starts, B's those started after it; threads that ended meanwhile and the
+ * main thread's polling are counted apart), with the page faults and
+ * context switches per record (getrusage), so that the kernel's share
+ * (loopback TCP, fdatasync, SQLite's pages) shows beside the user's.
  *
  *   BENCH_FED_RECORDS=N (default 100000)   BENCH_FED_DIR (default /var/tmp)
+ *   BENCH_FED_THREADS=1: also each thread's user and system CPU
  */
 #define _GNU_SOURCE
 #include <jansson.h>
@@ -25,6 +32,9 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <dirent.h>
+#include <sys/syscall.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -46,6 +56,76 @@ static double cpu_s(void)
     getrusage(RUSAGE_SELF, &u);
     return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6 +
            (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6;
+}
+
+/* User and system CPU, page faults and context switches of this process,
+ * all threads, so far. */
+struct usage {
+    double user, sys;
+    long minflt, majflt, vcsw, ivcsw;
+};
+
+static struct usage usage_now(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (struct usage){(double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec / 1e6,
+                          (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec / 1e6,
+                          u.ru_minflt, u.ru_majflt, u.ru_nvcsw, u.ru_nivcsw};
+}
+
+/* The live threads of this process with their user and system CPU so far
+ * (/proc/self/task/TID/stat, in clock ticks), at most TASKS_MAX. */
+#define TASKS_MAX 256
+struct task {
+    long tid;
+    double user, sys;
+    char name[20];
+};
+
+static size_t tasks_now(struct task *t)
+{
+    size_t n = 0;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *de;
+    while (d && n < TASKS_MAX && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[300], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t got = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[got] = 0;
+        char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+        unsigned long ut = 0, st = 0;
+        if (!open || !close ||
+            sscanf(close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+            continue;
+        size_t nl = (size_t)(close - open - 1);
+        if (nl >= sizeof t[n].name)
+            nl = sizeof t[n].name - 1;
+        memcpy(t[n].name, open + 1, nl);
+        t[n].name[nl] = 0;
+        t[n].tid = strtol(de->d_name, NULL, 10);
+        t[n].user = (double)ut / tick;
+        t[n].sys = (double)st / tick;
+        n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static const struct task *task_find(const struct task *t, size_t n, long tid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].tid == tid)
+            return &t[i];
+    return NULL;
 }
 
 static void die(const char *what, const comity_error *e)
@@ -271,6 +351,9 @@ int main(void)
     double v0 = verify_us();
 
     /* the clock: B starts, pulls until it holds them all */
+    static struct task ta0[TASKS_MAX], ta1[TASKS_MAX];
+    size_t nt0 = tasks_now(ta0);
+    struct usage u0 = usage_now();
     double w0 = now_s(), c0 = cpu_s();
     comity_node *b = serve(db);
     uint64_t got = 0;
@@ -286,6 +369,8 @@ int main(void)
             die("pull: over an hour", NULL);
     }
     double wall = now_s() - w0, cpu = cpu_s() - c0;
+    struct usage u1 = usage_now();
+    size_t nt1 = tasks_now(ta1);
     double v1 = verify_us();
     comity_node_close(b);
     uint64_t bsize = log_size(db);
@@ -297,6 +382,39 @@ int main(void)
     printf("  CPU per record, both nodes, all in: %.0f us = %.1f x one raw Ed25519 verify "
            "(%.1f us before, %.1f after; target <= 3x: %s)\n",
            per, per / ver, v0, v1, per / ver <= 3 ? "met" : "NOT met");
+    /* the split: user and system in all, then by node (by thread) */
+    double us = (u1.user - u0.user) / (double)total * 1e6,
+           sy = (u1.sys - u0.sys) / (double)total * 1e6;
+    printf("  of which user %.0f us (%.1f x), system %.0f us (%.1f x); per record %.2f page "
+           "faults, %.2f voluntary and %.2f involuntary context switches\n",
+           us, us / ver, sy, sy / ver, (double)(u1.minflt - u0.minflt) / (double)total,
+           (double)(u1.vcsw - u0.vcsw) / (double)total,
+           (double)(u1.ivcsw - u0.ivcsw) / (double)total);
+    double au = 0, as = 0, bu = 0, bs = 0, mu = 0, ms = 0;
+    long self = (long)syscall(SYS_gettid);
+    for (size_t i = 0; i < nt1; i++) {
+        const struct task *was = task_find(ta0, nt0, ta1[i].tid);
+        double du = ta1[i].user - (was ? was->user : 0), ds = ta1[i].sys - (was ? was->sys : 0);
+        double *pu = ta1[i].tid == self ? &mu : was ? &au : &bu,
+               *psy = ta1[i].tid == self ? &ms : was ? &as : &bs;
+        *pu += du;
+        *psy += ds;
+    }
+    double gone = (u1.user - u0.user) + (u1.sys - u0.sys) - (au + as + bu + bs + mu + ms);
+    printf("  by node, us per record user + system: A (serving) %.0f + %.0f, B (pulling, "
+           "verifying, logging) %.0f + %.0f, the bench's polling %.0f + %.0f, threads ended "
+           "meanwhile %.0f\n",
+           au / (double)total * 1e6, as / (double)total * 1e6, bu / (double)total * 1e6,
+           bs / (double)total * 1e6, mu / (double)total * 1e6, ms / (double)total * 1e6,
+           gone / (double)total * 1e6);
+    if (getenv("BENCH_FED_THREADS"))
+        for (size_t i = 0; i < nt1; i++) {
+            const struct task *was = task_find(ta0, nt0, ta1[i].tid);
+            printf("    %s %-16s user %6.0f us  system %6.0f us per record\n",
+                   ta1[i].tid == self ? "-" : was ? "A" : "B",
+                   ta1[i].name, (ta1[i].user - (was ? was->user : 0)) / (double)total * 1e6,
+                   (ta1[i].sys - (was ? was->sys : 0)) / (double)total * 1e6);
+        }
     printf("  B's log: %llu entries (want %zu)\n", (unsigned long long)bsize, total);
     for (size_t i = 0; i < total; i++)
         comity_free(env[i]);

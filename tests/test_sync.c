@@ -317,6 +317,124 @@ static void test_page_parse(void **state)
     cy_buf_free(&many);
 }
 
+/* The fast reader takes `text` (or not, as `fast` says) and the page read
+ * equals jansson's reading of it, item by item. */
+static void readers_agree(const char *text, bool fast)
+{
+    cy_pull_page f, j;
+    size_t len = strlen(text);
+    assert_int_equal(cy_pull_page_parse_fast(text, len, &f), fast);
+    if (!fast) {
+        assert_null(f.items);
+        TU_OK(cy_pull_page_parse(text, len, &f, E)); /* jansson's reader took it */
+        assert_non_null(f.root);
+    } else {
+        assert_null(f.root);
+    }
+    TU_OK(cy_pull_page_parse_jansson(text, len, &j, E));
+    assert_int_equal(f.n, j.n);
+    assert_int_equal(f.next, j.next);
+    assert_int_equal(f.more, j.more);
+    for (size_t i = 0; i < f.n; i++) {
+        assert_int_equal(f.items[i].log_index, j.items[i].log_index);
+        assert_string_equal(f.items[i].envelope, j.items[i].envelope);
+        assert_int_equal(f.items[i].envelope_len, j.items[i].envelope_len);
+        assert_string_equal(f.items[i].record_id, j.items[i].record_id);
+        assert_int_equal(f.items[i].receipt_len, j.items[i].receipt_len);
+        assert_memory_equal(f.items[i].receipt, j.items[i].receipt, j.items[i].receipt_len);
+    }
+    cy_pull_page_free(&f);
+    cy_pull_page_free(&j);
+}
+
+/* An object as an origin writes it (federation.c, wrapper.c), with its own
+ * envelope and receipt. */
+#define WRAPPED(idx, env, rcpt)                                                              \
+    "{\"type\":\"x-comity-record\",\"spec_version\":\"2.1\",\"id\":\"x-comity-record--"      \
+    "0b6c1b9e-3f1a-4c8e-9a57-5d1b8f0c2a11\",\"created\":\"2026-12-06T10:00:00.000Z\","       \
+    "\"modified\":\"2026-12-06T10:00:00.000Z\",\"extensions\":{\"extension-definition--"     \
+    "1f2e3d4c-5b6a-4789-8a9b-0c1d2e3f4a5b\":{\"extension_type\":\"new-sdo\"}},"                \
+    "\"record_id\":\"rec--\u00e9t\\u00e9\",\"record_type\":\"notification\",\"author\":"         \
+    "\"pk.mofa\",\"tlp\":\"green\",\"dsse_envelope\":" env ",\"x_comity_log_index\":" idx       \
+    ",\"x_comity_receipt\":" rcpt "}"
+#define ENV "{\"payloadType\":\"application/vnd.comity.record+json\",\"payload\":\"eyJhIjoxfQ==\"," \
+            "\"signatures\":[{\"keyid\":\"pk.mofa\",\"sig\":\"c2ln\"}],\"x\":[true,false,null,{},[]]}"
+#define RCPT "\"c2sp.org/tlog-proof@v1\\nindex 7\\nAAAA\\n\\norigin\\n7\\nroot=\\n\\n\\u2014 k sig\\n\""
+
+static void test_page_fast(void **state)
+{
+    (void)state;
+    /* as an origin writes them: the fast reader takes them */
+    readers_agree("{\"objects\":[" WRAPPED("7", ENV, RCPT) "," WRAPPED("8", ENV, RCPT)
+                  "],\"more\":false,\"next\":\"9\"}", true);
+    readers_agree("{\"more\":true,\"next\":\"0\",\"objects\":[]}", true);
+    readers_agree("{\"more\":true,\"next\":\"0\"}", true);
+    /* whitespace anywhere, the envelope compacted as json_dumps does */
+    readers_agree(" {\n \"objects\" : [ " WRAPPED(" 0 ",
+                                               "{ \"payload\" : \"a b\" ,\n\t\"s\": [ 1e0 ] }",
+                                               RCPT) " ] , \"more\" : true , \"next\":\"1\" }\r\n",
+                  false); /* a number: jansson's */
+    readers_agree(" {\n \"objects\" : [ " WRAPPED(" 0 ",
+                                               "{ \"payload\" : \"a b\" ,\n\t\"s\": [ { } , \"\" ] }",
+                                               RCPT) " ] , \"more\" : true , \"next\":\"1\" }\r\n",
+                  true);
+    /* what the fast reader leaves to jansson's, which reads them */
+    readers_agree("{\"objects\":[" WRAPPED("1", "{\"p\":\"a\\/b\"}", RCPT)
+                  "],\"more\":false,\"next\":\"9\"}", false); /* an escape in the envelope */
+    readers_agree("{\"objects\":[" WRAPPED("1", "{\"p\":1}", RCPT)
+                  "],\"more\":false,\"next\":\"9\"}", false); /* a number in it */
+    readers_agree("{\"\\u006dore\":false,\"next\":\"9\"}", false); /* an escaped key */
+    readers_agree("{\"objects\":[" WRAPPED("1000000000000000000", ENV, RCPT)
+                  "],\"more\":false,\"next\":\"1000000000000000001\"}", false); /* 19 digits */
+    readers_agree("{\"objects\":[" WRAPPED("999999999999999999", ENV, RCPT)
+                  "],\"more\":false,\"next\":\"1000000000000000001\"}", true); /* 18 */
+    readers_agree("{\"more\":false,\"next\":\"9\",\"a\":1}", false); /* a number elsewhere */
+    readers_agree("{\"more\":false,\"next\":\"9\",\"k\":{\"a\":true,\"b\":true,\"c\":true,\"d\":true,\"e\":true,"
+                  "\"f\":true,\"g\":true,\"h\":true,\"i\":true,\"j\":true,\"k\":true,\"l\":true,\"m\":true,\"n\":true,\"o\":true,"
+                  "\"p\":true,\"q\":true}}", false);
+    readers_agree("{\"more\":false,\"next\":\"9\",\"k\":[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]}",
+                  false); /* deeper than the fast reader goes */
+    readers_agree("{\"more\":false,\"next\":\"9\",\"k\":\"\\ud83d\\ude00 \xf0\x9f\x98\x80\"}", true);
+    /* what neither takes: the fast reader declines, and the refusal is
+     * jansson's reader's, word for word */
+    static const char *bad[] = {
+        "",
+        "{\"more\":false,\"next\":\"9\",\"more\":true}",
+        "{\"more\":false,\"next\":\"9\"} x",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"\\u0000\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"\\ud800x\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"\\udc00\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"\xc0\xaf\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"\xed\xa0\x80\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"\xf4\x90\x80\x80\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":\"a\tb\"}",
+        "{\"more\":false,\"next\":\"9\",\"k\":tru}",
+        "{\"more\":false,\"next\":\"9\",}",
+        "{\"more\":false,\"next\":\"09\"}",
+        "{\"objects\":[" WRAPPED("01", ENV, RCPT) "],\"more\":false,\"next\":\"9\"}",
+        "{\"objects\":[" WRAPPED("1.0", ENV, RCPT) "],\"more\":false,\"next\":\"9\"}",
+        "{\"objects\":[" WRAPPED("9", ENV, RCPT) "],\"more\":false,\"next\":\"9\"}",
+        "{\"objects\":[" WRAPPED("2", ENV, RCPT) "," WRAPPED("2", ENV, RCPT)
+        "],\"more\":false,\"next\":\"9\"}",
+        "{\"objects\":[" WRAPPED("2", "[]", RCPT) "],\"more\":false,\"next\":\"9\"}",
+        "{\"objects\":[" WRAPPED("2", ENV, "7") "],\"more\":false,\"next\":\"9\"}",
+        "{\"objects\":{},\"more\":false,\"next\":\"9\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cy_pull_page f, j;
+        comity_error e1 = {0}, e2 = {0};
+        size_t len = strlen(bad[i]);
+        assert_false(cy_pull_page_parse_fast(bad[i], len, &f));
+        comity_err r1 = cy_pull_page_parse(bad[i], len, &f, &e1),
+                   r2 = cy_pull_page_parse_jansson(bad[i], len, &j, &e2);
+        assert_int_not_equal(r1, COMITY_OK);
+        assert_int_equal(r1, r2);
+        assert_string_equal(e1.msg, e2.msg);
+        cy_pull_page_free(&f);
+        cy_pull_page_free(&j);
+    }
+}
+
 /* ---- the page checks against a real log -------------------------------------- */
 
 struct fixture {
@@ -1044,6 +1162,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fed_page_filter, setup, teardown),
         cmocka_unit_test(test_peer_visibility_cap),
         cmocka_unit_test(test_peer_file_visibility),
+        cmocka_unit_test(test_page_fast),
         cmocka_unit_test(test_page_parse),
         cmocka_unit_test(test_roster_policy),
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),

@@ -65,7 +65,8 @@ typedef struct cy_pull_item {
 } cy_pull_item;
 
 typedef struct cy_pull_page {
-    void *root;          /* the parsed JSON (jansson), owned */
+    void *root;          /* the parsed JSON (jansson), owned; NULL from the fast reader */
+    char *arena;         /* the fast reader's strings and envelopes, owned; NULL from jansson's */
     cy_pull_item *items;
     size_t n;
     bool more;
@@ -82,6 +83,14 @@ typedef struct cy_pull_page {
 comity_err cy_pull_page_parse(const char *body, size_t len, cy_pull_page *out,
                               comity_error *err);
 void cy_pull_page_free(cy_pull_page *p);
+/* The two readers cy_pull_page_parse uses, for the tests and fuzz_pull_page
+ * to compare: the fast one takes a page only when it is sure jansson's
+ * would take it the same (true; OUT *out as above), else it leaves *out
+ * empty (nothing to free) and answers false; jansson's reads every page
+ * and words every refusal. */
+bool cy_pull_page_parse_fast(const char *body, size_t len, cy_pull_page *out);
+comity_err cy_pull_page_parse_jansson(const char *body, size_t len, cy_pull_page *out,
+                                      comity_error *err);
 
 /* ---- verify.c ------------------------------------------------------------ */
 
