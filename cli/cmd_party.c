@@ -1,5 +1,5 @@
 /*
- * cmd_party.c: `comity party add|list|token|remove DIR ...`: the node's
+ * cmd_party.c: `comity party add|list|show|token|remove DIR ...`: the node's
  * directory of parties, edited by the operator on the node's machine
  * (`party add DIR --record FILE`: an office homed here, from its signed
  * party record, the roster's rules deciding: docs/federation.md, 1).
@@ -10,12 +10,14 @@
  */
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 int cmd_party(int argc, char **argv)
 {
     if (argc < 3)
-        return cli_usage("party", "want: party add|list|token|remove DIR ...");
+        return cli_usage("party", "want: party add|list|show|token|remove DIR ...");
     const char *sub = argv[1], *dir = argv[2];
     const char *name = NULL, *vkey = NULL, *recipient = NULL, *record = NULL;
     for (int i = 3; i < argc; i++) {
@@ -34,8 +36,8 @@ int cmd_party(int argc, char **argv)
     }
     comity_error e = {0};
     comity_node *node = NULL;
-    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "token") &&
-        strcmp(sub, "remove"))
+    if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "show") &&
+        strcmp(sub, "token") && strcmp(sub, "remove"))
         return cli_usage("party", "unknown subcommand %s", sub);
     if (record && (strcmp(sub, "add") || name || vkey || recipient))
         return cli_usage("party", "--record goes with add alone: party add DIR --record FILE "
@@ -62,12 +64,29 @@ int cmd_party(int argc, char **argv)
         rc = comity_node_party_token(node, name, &out, &e);
     else if (!strcmp(sub, "remove"))
         rc = comity_node_party_remove(node, name, &e);
-    else
+    else /* list, show */
         rc = comity_node_party_list(node, &out, &e);
     if (rc) {
         status = cli_error("party", &e);
     } else if (!strcmp(sub, "list")) {
         printf("%s\n", out);
+    } else if (!strcmp(sub, "show")) {
+        /* the list's entry of that name: its keys and its users' */
+        json_t *a = json_loads(out, 0, NULL), *p, *one = NULL;
+        size_t i;
+        json_array_foreach(a, i, p)
+            if (!strcmp(json_string_value(json_object_get(p, "name")), name))
+                one = p;
+        char *s = one ? json_dumps(one, JSON_INDENT(2)) : NULL;
+        if (s)
+            printf("%s\n", s);
+        else {
+            comity_error ne = {.code = COMITY_ERR_NOTFOUND};
+            snprintf(ne.msg, sizeof ne.msg, "no party %s on this node", name);
+            status = cli_error("party show", &ne);
+        }
+        free(s);
+        json_decref(a);
     } else if (!strcmp(sub, "remove")) {
         printf("removed %s: its token no longer works; its records stay valid\n", name);
     } else {

@@ -108,6 +108,78 @@ done:
     return cli_finish(status);
 }
 
+/* Which user of its office signed r, by the office's entry in a roster
+ * (the JSON `comity roster` prints: parties[].vkey and users[]), under
+ * the library's rule (comity_record_signer).  Prints "good signature by
+ * AUTHOR" and the user on stderr; a refusal is the rule's message. */
+static int verify_roster(const comity_record *r, const char *path)
+{
+    comity_error e = {0};
+    char *text = NULL;
+    size_t len = 0;
+    if (comity_read_file(path, 16u << 20, &text, &len, &e))
+        return cli_error("record verify: roster", &e);
+    json_t *ro = json_loadb(text, len, 0, NULL), *entry = NULL, *p;
+    comity_free(text);
+    size_t i;
+    json_array_foreach(json_object_get(ro, "parties"), i, p) {
+        const char *name = json_string_value(json_object_get(p, "party"));
+        if (name && !strcmp(name, comity_record_author(r)))
+            entry = p;
+    }
+    const char *ov = json_string_value(json_object_get(entry, "vkey"));
+    json_t *users = json_object_get(entry, "users");
+    size_t n = json_array_size(users);
+    comity_vkey *office = NULL;
+    comity_vkey **vk = calloc(n ? n : 1, sizeof *vk);
+    comity_user_key *uk = calloc(n ? n : 1, sizeof *uk);
+    int status = CLI_OK;
+    if (!ro || !vk || !uk) {
+        e.code = COMITY_ERR_INVALID;
+        snprintf(e.msg, sizeof e.msg, "%s: not a roster (JSON of `comity roster`)", path);
+        status = cli_error("record verify", &e);
+        goto out;
+    }
+    if (!ov || comity_vkey_parse(ov, strlen(ov), &office, &e)) {
+        e.code = COMITY_ERR_NOKEY;
+        snprintf(e.msg, sizeof e.msg, "%s: the roster has no key of %s", path,
+                 comity_record_author(r));
+        status = cli_error("record verify", &e);
+        goto out;
+    }
+    json_t *u;
+    json_array_foreach(users, i, u) {
+        const char *t = json_string_value(json_object_get(u, "vkey"));
+        int64_t ms;
+        if (t && comity_vkey_parse(t, strlen(t), &vk[i], NULL) != COMITY_OK)
+            vk[i] = NULL;
+        uk[i].vkey = vk[i];
+        uk[i].name = json_string_value(json_object_get(u, "name"));
+        t = json_string_value(json_object_get(u, "valid_from"));
+        uk[i].valid_from_ms = t && !comity_time_parse(t, &ms, NULL) ? ms : -1;
+        t = json_string_value(json_object_get(u, "revoked_at"));
+        uk[i].revoked_ms = t && !comity_time_parse(t, &ms, NULL) ? ms : -1;
+        uk[i].reason = json_string_value(json_object_get(u, "revoked"));
+    }
+    const char *who = NULL;
+    if (comity_record_signer(r, office, uk, n, &who, &e))
+        status = cli_error("record verify", &e);
+    else if (who)
+        fprintf(stderr, "good signature by %s (user '%s') on %s\n", comity_record_author(r),
+                who, comity_record_id(r));
+    else
+        fprintf(stderr, "good signature by %s (its own key) on %s\n", comity_record_author(r),
+                comity_record_id(r));
+out:
+    for (size_t k = 0; vk && k < n; k++)
+        comity_vkey_free(vk[k]);
+    free(vk);
+    free(uk);
+    comity_vkey_free(office);
+    json_decref(ro);
+    return status;
+}
+
 static void print_record(const comity_record *r)
 {
     size_t len;
@@ -205,18 +277,21 @@ out:
 static int verify_or_open(int argc, char **argv, bool open)
 {
     const char *keyfile = NULL, *receipt = NULL, *policy = NULL, *succ_path = NULL;
-    const char *state_vkey = NULL;
+    const char *state_vkey = NULL, *roster = NULL;
     comity_succession *succ = NULL;
     struct cli_keys keys = {0}, logs = {0};
     static const struct option opts[] = {
         {"vkey", required_argument, 0, 'v'},     {"key", required_argument, 0, 'k'},
         {"receipt", required_argument, 0, 'r'},  {"log-vkey", required_argument, 0, 'l'},
         {"policy", required_argument, 0, 'p'},   {"succession", required_argument, 0, 'S'},
-        {"state-vkey", required_argument, 0, 'V'}, {0, 0, 0, 0}};
+        {"state-vkey", required_argument, 0, 'V'}, {"roster", required_argument, 0, 'R'},
+        {0, 0, 0, 0}};
     int c, status = CLI_OK;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "v:k:r:l:p:S:V:", opts, NULL)) != -1) {
-        if (c == 'S') {
+    while ((c = getopt_long(argc, argv, "v:k:r:l:p:S:V:R:", opts, NULL)) != -1) {
+        if (c == 'R') {
+            roster = optarg;
+        } else if (c == 'S') {
             succ_path = optarg;
         } else if (c == 'V') {
             state_vkey = optarg;
@@ -237,9 +312,13 @@ static int verify_or_open(int argc, char **argv, bool open)
             goto done;
         }
     }
-    if (!open && keys.n == 0 && !receipt) {
+    if (!open && keys.n == 0 && !receipt && !roster) {
         status = cli_usage("record", "verify needs --vkey VKEY or --vkey KEYSFILE, "
-                                     "or --receipt FILE --log-vkey VKEY");
+                                     "--roster FILE, or --receipt FILE --log-vkey VKEY");
+        goto done;
+    }
+    if (roster && (open || keys.n)) {
+        status = cli_usage("record", "--roster goes with verify, instead of --vkey");
         goto done;
     }
     if (open && (receipt || logs.n || policy)) {
@@ -289,6 +368,8 @@ static int verify_or_open(int argc, char **argv, bool open)
         if (!keys.n)
             fprintf(stderr, "note: the author's signature was not checked (give --vkey)\n");
     }
+    if (!open && roster && (status = verify_roster(r, roster)))
+        goto free_rec;
     if (!open) {
         if (keys.n)
             fprintf(stderr, "good signature by %s on %s\n", comity_record_author(r),

@@ -486,6 +486,35 @@ comity_record_verify_parsed(const comity_record *rec,
                             const comity_vkey *const *keys, size_t nkeys,
                             comity_error *err);
 
+/*
+ * Which of an office's keys signed a record, and whether that key could
+ * then (docs/federation.md, section 1: an office's users).  An office has
+ * its own key and may list users (officers) in its party record, each
+ * with a key named after the office; the envelope's keyid names the
+ * signer's key.  The rule: a signature whose keyid is the office's key's
+ * and verifies under it: the office signed (*user NULL); else one whose
+ * keyid is a user's key's and verifies under it: that user, when its key
+ * is valid at the record's `created` (from valid_from, none: always,
+ * until revoked_ms, exclusive: revoked after `created`, the record stays
+ * valid; at or before it, COMITY_ERR_VERIFY naming the user and the
+ * revocation); else the office's key whatever the keyids say; else
+ * COMITY_ERR_VERIFY (a keyid naming no key of the office is said so).
+ * *user points into users[] (valid while it is).  The node's intake
+ * applies this same rule (rule `signature`), users read from its store.
+ */
+typedef struct comity_user_key {
+    const comity_vkey *vkey; /* named after the office; NULL: skipped */
+    const char *name;
+    int64_t valid_from_ms; /* -1: none */
+    int64_t revoked_ms;    /* -1: not revoked */
+    const char *reason;    /* why revoked, or NULL */
+} comity_user_key;
+
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_signer(const comity_record *rec, const comity_vkey *office,
+                     const comity_user_key *users, size_t nusers, const char **user,
+                     comity_error *err);
+
 COMITY_API void comity_record_free(comity_record *rec);
 
 /*

@@ -964,6 +964,74 @@ static void answer_before_message(void **state)
     comity_key_free(k2);
 }
 
+/* Rule signature with an office's users (record/signer.h): a user's key
+ * is taken by its keyid, the POST answer names the user; a key the store
+ * does not hold for the office is refused; a user revoked after the
+ * record's created still signs it, revoked at it not (naming the user and
+ * why); the office's other user and own key are untouched. */
+static void put_user(const struct fixture *f, const char *name, const comity_key *k,
+                     int64_t revoked_ms)
+{
+    cy_principal_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.principal, sizeof u.principal, "pk.mofa");
+    snprintf(u.name, sizeof u.name, "%s", name);
+    snprintf(u.vkey, sizeof u.vkey, "%s", comity_key_vkey(k));
+    u.valid_from_ms = -1;
+    u.revoked_ms = revoked_ms;
+    if (revoked_ms >= 0)
+        snprintf(u.reason, sizeof u.reason, "left the ministry");
+    TU_OK(cy_store_user_put(f->node->store, &u, E));
+}
+
+static void users_post(const struct fixture *f, const comity_key *k, long want,
+                       const char *signer, const char *needle)
+{
+    comity_record_params rp = {.type = "note", .tlp = "green"};
+    char *env;
+    size_t len;
+    TU_OK(comity_record_sign(k, &rp, "{\"v\":1}", 7, &env, &len, E));
+    struct reply r;
+    post(f, env, len, &r);
+    comity_free(env);
+    if (r.status != want)
+        fail_msg("want %ld, got %ld: %s", want, r.status, r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    const char *got = json_string_value(json_object_get(j, "signer"));
+    if (signer)
+        assert_string_equal(got ? got : "(none)", signer);
+    else
+        assert_null(got);
+    if (want == 403)
+        assert_string_equal(json_string_value(json_object_get(j, "rule")), "signature");
+    if (needle && !strstr(r.body, needle))
+        fail_msg("'%s' not in %s", needle, r.body);
+    json_decref(j);
+}
+
+static void users_signature(void **state)
+{
+    struct fixture *f = *state;
+    comity_key *alice, *bob;
+    TU_OK(comity_key_generate("pk.mofa", &alice, E));
+    TU_OK(comity_key_generate("pk.mofa", &bob, E));
+    int64_t now;
+    TU_OK(comity_time_parse("2026-11-23T06:41:00.000Z", &now, E)); /* COMITY_FAKE_NOW */
+    users_post(f, alice, 403, NULL, "neither pk.mofa's key nor one of its users'");
+    put_user(f, "alice", alice, -1);
+    put_user(f, "bob", bob, -1);
+    users_post(f, alice, 201, "alice", NULL);
+    users_post(f, f->key, 201, NULL, NULL); /* the office's own key */
+    put_user(f, "alice", alice, now + 1);  /* revoked after created: still valid */
+    users_post(f, alice, 201, "alice", NULL);
+    put_user(f, "alice", alice, now);      /* at created: refused */
+    users_post(f, alice, 403, NULL, "'alice', revoked at 2026-11-23T06:41:00.000Z (left the");
+    users_post(f, bob, 201, "bob", NULL);
+    users_post(f, f->key, 201, NULL, NULL);
+    comity_key_free(alice);
+    comity_key_free(bob);
+}
+
 int main(void)
 {
     int skip_all = tu_store_skip();
@@ -986,6 +1054,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(created_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_message, setup, teardown),
         cmocka_unit_test_setup_teardown(id_oracle, setup, teardown),
+        cmocka_unit_test_setup_teardown(users_signature, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -13,6 +13,7 @@
 #include "crypto/dsse.h"
 #include "crypto/note.h"
 #include "record/id.h"
+#include "record/signer.h"
 #include "record/visible.h"
 #include "util/testutil.h"
 
@@ -697,6 +698,123 @@ static void test_id_author(void **state)
     assert_int_equal(refused, 64);
 }
 
+/* Which user of an office signed (record/signer.h; docs/federation.md,
+ * section 1): the right key by keyid, a revoked user's records before and
+ * after the revocation, the office's other user and own key untouched, an
+ * unknown key refused, the users read only when the office did not sign. */
+static int loads;
+
+/* env with its signature's keyid replaced by eve's key's (malloc'd). */
+static char *tamper_keyid(const char *env)
+{
+    json_t *j = json_loads(env, 0, NULL);
+    assert_non_null(j);
+    char id[9];
+    snprintf(id, sizeof id, "%08x", (unsigned)comity_vkey_id(ve));
+    json_object_set_new(json_array_get(json_object_get(j, "signatures"), 0), "keyid",
+                        json_string(id));
+    char *out = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    return out;
+}
+
+static comity_err count_loads(void *ctx, const cy_signer_user **users, size_t *n,
+                              comity_error *err)
+{
+    (void)err;
+    const cy_signer_user *const *u = ctx;
+    loads++;
+    *users = *u;
+    *n = 2;
+    return COMITY_OK;
+}
+
+static void test_signer(void **state)
+{
+    (void)state;
+    comity_key *victor = NULL, *mallory = NULL;
+    comity_vkey *vv = NULL;
+    TU_OK(comity_key_generate("pk.pkcert", &victor, E));
+    TU_OK(comity_key_generate("pk.pkcert", &mallory, E));
+    const char *t = comity_key_vkey(victor);
+    TU_OK(comity_vkey_parse(t, strlen(t), &vv, E));
+    /* eve's key is user ursula's; alice's the office's own */
+    cy_signer_user us[2] = {{ve, "ursula", -1, -1, NULL}, {vv, "victor", -1, -1, NULL}};
+    const cy_signer_user *up = us;
+    char *by_office = sign_rec(alice, "notification", "green", NULL, 0, "{}");
+    char *by_ursula = sign_rec(eve, "notification", "green", NULL, 0, "{}");
+    char *by_victor = sign_rec(victor, "notification", "green", NULL, 0, "{}");
+    char *by_mallory = sign_rec(mallory, "notification", "green", NULL, 0, "{}");
+    comity_record *ro, *ru, *rv, *rm;
+    TU_OK(comity_record_parse(by_office, strlen(by_office), &ro, E));
+    TU_OK(comity_record_parse(by_ursula, strlen(by_ursula), &ru, E));
+    TU_OK(comity_record_parse(by_victor, strlen(by_victor), &rv, E));
+    TU_OK(comity_record_parse(by_mallory, strlen(by_mallory), &rm, E));
+    const char *who = "x";
+    /* the office's own key: no user, and the users are not read */
+    loads = 0;
+    TU_OK(cy_record_signer(ro, va, count_loads, &up, &who, E));
+    assert_null(who);
+    assert_int_equal(loads, 0);
+    /* a user's key, found by its keyid */
+    TU_OK(cy_record_signer(ru, va, count_loads, &up, &who, E));
+    assert_string_equal(who, "ursula");
+    assert_int_equal(loads, 1);
+    TU_OK(comity_record_signer(rv, va, us, 2, &who, E));
+    assert_string_equal(who, "victor");
+    /* a key the office does not list: refused, its keyid named */
+    TU_FAILS(comity_record_signer(rm, va, us, 2, &who, E), COMITY_ERR_VERIFY,
+             "neither pk.pkcert's key nor one of its users'");
+    /* without the users, ursula's record is no office's */
+    TU_FAILS(comity_record_signer(ru, va, NULL, 0, &who, E), COMITY_ERR_VERIFY, "neither");
+    int64_t at = comity_record_created_ms(ru);
+    /* ursula revoked after her record was created: it stays valid */
+    us[0].revoked_ms = at + 1;
+    us[0].reason = "left the office";
+    TU_OK(comity_record_signer(ru, va, us, 2, &who, E));
+    assert_string_equal(who, "ursula");
+    /* revoked at or before its created: refused, naming her and why */
+    us[0].revoked_ms = at;
+    TU_FAILS(comity_record_signer(ru, va, us, 2, &who, E), COMITY_ERR_VERIFY,
+             "user 'ursula', revoked at");
+    assert_non_null(strstr(tu_last_err.msg, "left the office"));
+    us[0].revoked_ms = at - 60000;
+    TU_FAILS(comity_record_signer(ru, va, us, 2, &who, E), COMITY_ERR_VERIFY, "ursula");
+    /* victor and the office's key are untouched by her revocation */
+    TU_OK(comity_record_signer(rv, va, us, 2, &who, E));
+    assert_string_equal(who, "victor");
+    TU_OK(comity_record_signer(ro, va, us, 2, &who, E));
+    assert_null(who);
+    /* a key valid only from after the record */
+    us[1].valid_from_ms = comity_record_created_ms(rv) + 1;
+    TU_FAILS(comity_record_signer(rv, va, us, 2, &who, E), COMITY_ERR_VERIFY,
+             "user 'victor', whose key is valid from");
+    us[1].valid_from_ms = comity_record_created_ms(rv);
+    TU_OK(comity_record_signer(rv, va, us, 2, &who, E));
+    /* a user's key under another office's name never verifies */
+    cy_signer_user wrong[1] = {{vb, "bob", -1, -1, NULL}};
+    TU_FAILS(comity_record_signer(ru, va, wrong, 1, &who, E), COMITY_ERR_VERIFY, NULL);
+    /* the office's key whatever the keyid says (keyids are hints) */
+    comity_record *rt;
+    char *hinted = tamper_keyid(by_office);
+    TU_OK(comity_record_parse(hinted, strlen(hinted), &rt, E));
+    TU_OK(comity_record_signer(rt, va, us, 2, &who, E));
+    assert_null(who);
+    comity_record_free(rt);
+    free(hinted);
+    comity_record_free(ro);
+    comity_record_free(ru);
+    comity_record_free(rv);
+    comity_record_free(rm);
+    comity_free(by_office);
+    comity_free(by_ursula);
+    comity_free(by_victor);
+    comity_free(by_mallory);
+    comity_vkey_free(vv);
+    comity_key_free(victor);
+    comity_key_free(mallory);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_addressing),
         cmocka_unit_test(test_created_bounds),
         cmocka_unit_test(test_id_author),
+        cmocka_unit_test(test_signer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1233,6 +1233,69 @@ static void test_registrations(void **state)
     comity_store_close(st);
 }
 
+/* An office's users' keys: kept across a restart as given, listed by
+ * principal then name, one row per (principal, key) replaced in place
+ * (a revocation), other users and other principals untouched. */
+struct users {
+    cy_principal_user v[8];
+    size_t n;
+};
+
+static int user_row(const cy_principal_user *u, void *ctx)
+{
+    struct users *us = ctx;
+    assert_true(us->n < 8);
+    us->v[us->n++] = *u;
+    return 0;
+}
+
+static cy_principal_user user(const char *principal, const char *name, const char *vkey)
+{
+    cy_principal_user u;
+    memset(&u, 0, sizeof u);
+    snprintf(u.principal, sizeof u.principal, "%s", principal);
+    snprintf(u.name, sizeof u.name, "%s", name);
+    snprintf(u.vkey, sizeof u.vkey, "%s", vkey);
+    u.valid_from_ms = -1;
+    u.revoked_ms = -1;
+    return u;
+}
+
+static void test_principal_users(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_principal_user bob = user("pk.mofa", "bob", "pk.mofa+22222222+BBBB"),
+                      alice = user("pk.mofa", "alice", "pk.mofa+11111111+AAAA"),
+                      other = user("in.mea", "alice", "in.mea+33333333+CCCC");
+    alice.valid_from_ms = 1700000000000;
+    TU_OK(cy_store_user_put(st, &bob, E));
+    TU_OK(cy_store_user_put(st, &alice, E));
+    TU_OK(cy_store_user_put(st, &other, E));
+    comity_store_close(st);
+    TU_OK(comity_store_open(path, &st, E)); /* a restart */
+    struct users us = {0};
+    TU_OK(cy_store_user_list(st, "pk.mofa", user_row, &us, E));
+    assert_int_equal(us.n, 2);
+    assert_memory_equal(&us.v[0], &alice, sizeof alice); /* every field as given, by name */
+    assert_memory_equal(&us.v[1], &bob, sizeof bob);
+    /* alice revoked: her row replaced, bob's and in.mea's alike untouched */
+    alice.revoked_ms = 1700000500000;
+    snprintf(alice.reason, sizeof alice.reason, "left the office");
+    TU_OK(cy_store_user_put(st, &alice, E));
+    us = (struct users){0};
+    TU_OK(cy_store_user_list(st, NULL, user_row, &us, E));
+    assert_int_equal(us.n, 3);
+    assert_memory_equal(&us.v[0], &other, sizeof other); /* in.mea before pk.mofa */
+    assert_memory_equal(&us.v[1], &alice, sizeof alice);
+    assert_memory_equal(&us.v[2], &bob, sizeof bob);
+    us = (struct users){0};
+    TU_OK(cy_store_user_list(st, "nobody.here", user_row, &us, E));
+    assert_int_equal(us.n, 0);
+    comity_store_close(st);
+}
+
 /* Writers at once never keep more than the cap. */
 struct reg_worker {
     comity_store *st;
@@ -1366,6 +1429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_owners, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_principal_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registrations_cap_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),

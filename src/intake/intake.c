@@ -81,6 +81,7 @@
 #include "crypto/dsse.h"
 #include "framework/framework.h"
 #include "intake/intake.h"
+#include "record/signer.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
 
@@ -109,6 +110,7 @@ struct item {
     cy_intake_done done;
     void *ctx;
     bool relayed; /* from a peer node (cy_intake_submit_relayed) */
+    char signer[CY_USER_NAME_MAX]; /* the author's user who signed ("": its own key) */
     /* the outcome */
     enum outcome st;
     comity_err code;
@@ -361,6 +363,7 @@ static void finish(struct item *it)
         .digest = it->in.digest,
         .log_index = it->log_index,
         .msg = ok ? "" : it->msg,
+        .signer = ok && it->signer[0] ? it->signer : NULL,
     };
     res.title = res.rule ? refusal_title(res.rule) : "stored";
     count(it->owner, &res);
@@ -484,6 +487,76 @@ static struct vkref *vkey_get(struct cy_intake *in, const char *text)
     pthread_mutex_unlock(&in->vmu);
     vkref_drop(old);
     return k;
+}
+
+/* ---- users' keys (record/signer.h decides; the store keeps them) ------------- */
+
+/* The users of one author, read from the store when the rule asks
+ * (cy_record_signer's loader) and dropped by users_clear. */
+struct users {
+    struct cy_intake *in;
+    const char *author;
+    cy_principal_user *rows; /* allocated */
+    cy_signer_user *u;       /* allocated, beside rows */
+    struct vkref **refs;     /* allocated: the parsed keys held */
+    size_t n, cap;
+    comity_err rc;
+    comity_error *err;
+};
+
+static int users_row(const cy_principal_user *u, void *ctx)
+{
+    struct users *us = ctx;
+    if (us->n == CY_INTAKE_USERS_MAX) {
+        us->rc = cy_fail(us->err, COMITY_ERR_TOOBIG, "%s has more than %d users' keys",
+                         us->author, CY_INTAKE_USERS_MAX);
+        return 1;
+    }
+    if (us->n == us->cap) {
+        size_t c = us->cap ? us->cap * 2 : 8;
+        cy_principal_user *r = cy_realloc(us->rows, c * sizeof *r);
+        if (!r) {
+            us->rc = cy_fail(us->err, COMITY_ERR_NOMEM, "out of memory");
+            return 1;
+        }
+        us->rows = r;
+        us->cap = c;
+    }
+    us->rows[us->n++] = *u;
+    return 0;
+}
+
+static comity_err users_load(void *ctx, const cy_signer_user **out, size_t *n,
+                             comity_error *err)
+{
+    struct users *us = ctx;
+    us->err = err;
+    comity_err rc = cy_store_user_list(us->in->st, us->author, users_row, us, err);
+    if (!rc)
+        rc = us->rc;
+    if (!rc && us->n && (!(us->u = cy_calloc(us->n, sizeof *us->u)) ||
+                         !(us->refs = cy_calloc(us->n, sizeof *us->refs))))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < us->n; i++) {
+        const cy_principal_user *r = &us->rows[i];
+        us->refs[i] = vkey_get(us->in, r->vkey); /* NULL: does not parse, never matches */
+        us->u[i] = (cy_signer_user){us->refs[i] ? us->refs[i]->vk : NULL, r->name,
+                                    r->valid_from_ms, r->revoked_ms, r->reason};
+    }
+    *out = us->u;
+    *n = us->n;
+    return COMITY_OK;
+}
+
+static void users_clear(struct users *us)
+{
+    for (size_t i = 0; us->refs && i < us->n; i++)
+        vkref_drop(us->refs[i]);
+    cy_free(us->refs);
+    cy_free(us->u);
+    cy_free(us->rows);
 }
 
 void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses)
@@ -1222,14 +1295,22 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
     }
     /* the signature over the very bytes parsed above (the envelope is
      * read once) */
+    /* the key the envelope's keyid names: the author's own, or one of its
+     * users' valid at the record's created (record/signer.h: the rule) */
     struct vkref *k = vkey_get(in, p.vkey);
-    const comity_vkey *keys[1] = {k ? k->vk : NULL};
-    comity_err rc = k ? comity_record_verify_parsed(rec, keys, 1, &e)
-                      : cy_fail(&e, COMITY_ERR_NOKEY, "the registered key does not parse");
+    struct users us = {.in = in, .author = author};
+    const char *user = NULL;
+    comity_err rc = cy_record_signer(rec, k ? k->vk : NULL, users_load, &us, &user, &e);
+    if (!rc && user)
+        snprintf(it->signer, sizeof it->signer, "%s", user);
+    users_clear(&us);
     vkref_drop(k);
     if (rc) {
-        fail(it, "signature", COMITY_ERR_VERIFY, false,
-             "no signature verifies under the key registered for %s", author);
+        if (rc == COMITY_ERR_VERIFY)
+            fail(it, "signature", COMITY_ERR_VERIFY, false, "%s", e.msg);
+        else
+            fail(it, "store", rc, rc != COMITY_ERR_TOOBIG, "reading %s's users' keys: %s",
+                 author, e.msg);
         finish(it);
         return;
     }

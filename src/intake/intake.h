@@ -46,6 +46,11 @@
 /* TAXII collections one record is copied into: its author's inbox and
  * one per recipient (amber, red), or one shared collection. */
 #define CY_INTAKE_COLLS_MAX CY_RECORD_COLLS_MAX
+/* Users' keys of one author read for one signature check (its users
+ * listed over all its party records, revoked ones included: 64 a record);
+ * beyond, its records not signed by its own key are refused (rule store,
+ * TOOBIG). */
+#define CY_INTAKE_USERS_MAX 1024
 
 typedef struct cy_intake cy_intake;
 
@@ -83,6 +88,8 @@ typedef struct cy_intake_result {
     const char *id, *digest; /* of the stored record (NULL when refused early) */
     uint64_t log_index;
     const char *msg;  /* what and where (printable; may quote the record) */
+    const char *signer; /* the author's user who signed it (record/signer.h),
+                         * NULL when the author's own key did or refused */
 } cy_intake_result;
 
 /* Called once per submission.  `res` and its strings are valid only

@@ -790,12 +790,45 @@ static int list_one(const cy_principal *p, void *ctx)
     return 0;
 }
 
+/* A principal's users' keys (the store's principal_users, written by the
+ * roster: docs/federation.md, section 1), each under its principal's
+ * entry in the list `a` as "users". */
+static int list_user(const cy_principal_user *u, void *ctx)
+{
+    json_t *a = ctx;
+    size_t i;
+    json_t *p;
+    json_array_foreach(a, i, p) {
+        if (strcmp(json_string_value(json_object_get(p, "name")), u->principal))
+            continue;
+        json_t *us = json_object_get(p, "users");
+        if (!us)
+            json_object_set_new(p, "users", us = json_array());
+        json_t *o = json_pack("{s:s, s:s}", "name", u->name, "vkey", u->vkey);
+        char t[COMITY_TIME_BUF];
+        if (u->valid_from_ms >= 0) {
+            comity_time_format(t, u->valid_from_ms);
+            json_object_set_new(o, "valid_from", json_string(t));
+        }
+        if (u->revoked_ms >= 0) {
+            comity_time_format(t, u->revoked_ms);
+            json_object_set_new(o, "revoked_at", json_string(t));
+            json_object_set_new(o, "revoked", json_string(u->reason));
+        }
+        json_array_append_new(us, o);
+        break;
+    }
+    return 0;
+}
+
 comity_err comity_node_party_list(comity_node *node, char **out, comity_error *err)
 {
     json_t *a = json_array();
     if (!a)
         return cy_fail(err, COMITY_ERR_NOMEM, "node: out of memory");
     comity_err rc = cy_store_principal_list(node->store, list_one, a, err);
+    if (rc == COMITY_OK)
+        rc = cy_store_user_list(node->store, NULL, list_user, a, err);
     if (rc == COMITY_OK) {
         char *s = json_dumps(a, JSON_INDENT(2));
         *out = s ? cy_strdup(s) : NULL;

@@ -71,6 +71,10 @@ comity_err comity_node_party_add_record(comity_node *node, const char *envelope,
     *name = *token = NULL;
     comity_err rc = cy_roster_party_local(node->store, node->dir, comity_nkey_vkey(node->key),
                                           envelope, len, name, &vkey, &recipient, err);
+    size_t nusers = 0; /* its users' keys, beside its own (first: no login is handed
+                        * out and then lost to a failure here) */
+    if (!rc)
+        rc = cy_roster_users_apply(node->store, node->dir, *name, &nusers, err);
     if (!rc)
         rc = comity_node_party_add(node, *name, vkey, recipient, token, err);
     cy_free(vkey);

@@ -11,8 +11,9 @@
  * park's go() submits the envelope to intake (src/intake/intake.c), which
  * owns every check and the commit.  Intake's callback stores the outcome
  * in the park and resumes the connection; answer() then writes the
- * response: 201 {id, log_index, digest, receipt, existed:false}, 200 for
- * a re-post (existed:true), or the JSON error naming the rule broken, with
+ * response: 201 {id, log_index, digest, receipt, existed:false, signer?}
+ * (signer: the author's user who signed it, when not its own key:
+ * docs/federation.md, section 1), 200 for a re-post (existed:true), or the JSON error naming the rule broken, with
  * the status of that rule:
  *
  *   size 413, envelope 400, payload 422, author 403, signature 403,
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "node/records.h"
@@ -56,6 +58,7 @@ struct post {
     char id[CY_RECORD_ID_MAX];
     char digest[65];
     uint64_t log_index;
+    char *signer; /* the author's user who signed (owned), or NULL */
 };
 
 /* The HTTP status of an intake outcome (see the top). */
@@ -112,6 +115,7 @@ static void post_done(void *ctx, const cy_intake_result *res)
         copy_str(p->id, sizeof p->id, res->id);
         copy_str(p->digest, sizeof p->digest, res->digest);
         p->log_index = res->log_index;
+        p->signer = res->signer ? cy_strdup(res->signer) : NULL;
     }
     cy_req_resume(p->conn);
 }
@@ -133,6 +137,7 @@ static void post_free(void *park)
         return;
     cy_free(p->env);
     cy_free(p->msg);
+    cy_free(p->signer);
     sodium_memzero(&p->who, sizeof p->who);
     cy_free(p);
 }
@@ -172,7 +177,20 @@ static void post_answer(void *park, cy_req *r, cy_resp *w)
         cy_buf_reset(&w->body);
         w->status = p->status;
         w->ctype = "application/json";
-        if (accepted_json(&w->body, p->id, p->log_index, p->digest, p->status == 200))
+        bool bad = accepted_json(&w->body, p->id, p->log_index, p->digest, p->status == 200);
+        if (!bad && p->signer) { /* a name of the party record: escaped */
+            json_t *o = json_pack("{s:s}", "signer", p->signer);
+            char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+            bad = !s || w->body.len < 1;
+            if (!bad) {
+                w->body.len--; /* the closing brace, then ,"signer":... */
+                bad = cy_buf_append(&w->body, ",", 1) ||
+                      cy_buf_append(&w->body, s + 1, strlen(s + 1)) != COMITY_OK;
+            }
+            free(s);
+            json_decref(o);
+        }
+        if (bad)
             cy_resp_rule(r, w, 500, "internal", "internal", "out of memory");
     } else {
         cy_resp_rule(r, w, p->status ? p->status : 500, p->title ? p->title : "internal",

@@ -46,6 +46,7 @@
 #include "crypto/dsse.h"
 #include "crypto/note.h"
 #include "record/id.h"
+#include "record/signer.h"
 
 struct comity_record {
     cy_dsse env;                      /* owns the payload and its PAE */
@@ -716,4 +717,11 @@ done:
     json_decref(p);
     json_decref(body);
     return rc;
+}
+
+size_t cy_record_nsigs(const comity_record *r) { return r->env.nsigs; }
+
+const char *cy_record_sig_keyid(const comity_record *r, size_t i)
+{
+    return i < r->env.nsigs ? r->env.sigs[i].keyid : "";
 }

@@ -24,6 +24,8 @@
  *   meta         key/value settings of the node (origin, api root title...)
  *   principals   who may log in: parties registered by the operator, and the
  *                operator account; API tokens are kept only as SHA-256 hashes
+ *   principal_users  the keys of an office's users (officers), beside the
+ *                office's own key: name, valid from, revoked at and why
  *   collections  TAXII collections with their sharing rules (strings)
  *   objects      STIX objects per collection, one row per (id, version),
  *                and record projections (store/records.h)
@@ -107,12 +109,13 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 9
+#define CY_STORE_SCHEMA_VERSION 10
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
  * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
  * its version 3 SQLite's 8 (owners in the objects' rows), its version 4
- * SQLite's 9 (registration requests). */
-#define CY_STORE_PG_SCHEMA_VERSION 4
+ * SQLite's 9 (registration requests), its version 5 SQLite's 10 (an
+ * office's users' keys). */
+#define CY_STORE_PG_SCHEMA_VERSION 5
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -222,6 +225,21 @@ typedef int (*cy_principal_cb)(const cy_principal *p, void *ctx);
 typedef int (*cy_collection_cb)(const cy_collection *c, void *ctx);
 typedef int (*cy_registration_cb)(const cy_registration *g, void *ctx);
 
+/* One user's key of a principal (an office's officer, named in its party
+ * record's users[]; docs/federation.md, section 1).  The store keeps what
+ * it is given: src/sync/roster.c decides the values, src/record/signer.c
+ * what they mean for a signature.  Plain data. */
+#define CY_USER_NAME_MAX 201 /* CY_ROSTER_TEXT_MAX (200) bytes + NUL */
+typedef struct cy_principal_user {
+    char principal[COMITY_PARTY_MAX + 1];
+    char name[CY_USER_NAME_MAX];
+    char vkey[CY_VKEY_MAX];
+    int64_t valid_from_ms; /* -1: none (valid from the start) */
+    int64_t revoked_ms;    /* -1: not revoked */
+    char reason[CY_USER_NAME_MAX]; /* why revoked ("" when not) */
+} cy_principal_user;
+typedef int (*cy_principal_user_cb)(const cy_principal_user *u, void *ctx);
+
 /* A backend's operations on collections, objects, principals, settings
  * and status resources: each has the contract of its cy_store_* wrapper
  * below, with the backend's state `impl` first.  Every member is
@@ -264,6 +282,9 @@ typedef struct cy_store_ops {
     comity_err (*reg_list)(void *impl, cy_registration_cb cb, void *ctx, comity_error *err);
     comity_err (*reg_remove)(void *impl, const char *party, const char *vkey,
                              comity_error *err);
+    comity_err (*user_put)(void *impl, const cy_principal_user *u, comity_error *err);
+    comity_err (*user_list)(void *impl, const char *principal, cy_principal_user_cb cb,
+                            void *ctx, comity_error *err);
 } cy_store_ops;
 
 struct cy_record_ops;
@@ -514,6 +535,26 @@ static inline comity_err cy_store_reg_remove(comity_store *st, const char *party
                                              const char *vkey, comity_error *err)
 {
     return st->ops->reg_remove(st->impl, party, vkey, err);
+}
+
+/* The keys of a principal's users (SQLite's table principal_users,
+ * migration 10; PostgreSQL's migration 5), beside the principal's own key.
+ * Each call is one transaction, durable on return; no rule here.
+ *
+ * Writes u's row, keyed by (principal, vkey): a new one is added, one
+ * kept is replaced by u (its name, validity, revocation). */
+static inline comity_err cy_store_user_put(comity_store *st, const cy_principal_user *u,
+                                           comity_error *err)
+{
+    return st->ops->user_put(st->impl, u, err);
+}
+/* The users of `principal` (NULL: of every principal), by principal then
+ * name then vkey; cb may not call the store; non-zero from cb stops. */
+static inline comity_err cy_store_user_list(comity_store *st, const char *principal,
+                                            cy_principal_user_cb cb, void *ctx,
+                                            comity_error *err)
+{
+    return st->ops->user_list(st->impl, principal, cb, ctx, err);
 }
 
 #include "store/records.h"

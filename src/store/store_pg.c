@@ -185,6 +185,10 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE IF NOT EXISTS registrations(party text PRIMARY KEY, vkey text NOT NULL,"
     " recipient text NOT NULL, note text NOT NULL, created text NOT NULL,"
     " signature text NOT NULL, received bigint NOT NULL, address text NOT NULL);",
+    /* 4 -> 5: the keys of an office's users (SQLite's migration 10) */
+    "CREATE TABLE IF NOT EXISTS principal_users(principal text NOT NULL, vkey text NOT NULL,"
+    " name text NOT NULL, valid_from bigint NOT NULL, revoked_at bigint NOT NULL,"
+    " reason text NOT NULL, PRIMARY KEY(principal, vkey));",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -1786,6 +1790,62 @@ static comity_err pg_reg_remove(void *impl, const char *party, const char *vkey,
     return rc;
 }
 
+/* ---- the keys of principals' users ------------------------------------------- */
+
+#define USER_COLS "principal,vkey,name,valid_from,revoked_at,reason"
+
+static comity_err pg_user_put(void *impl, const cy_principal_user *u, comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, u->principal);
+    a_text(&a, u->vkey);
+    a_text(&a, u->name);
+    a_i64(&a, u->valid_from_ms);
+    a_i64(&a, u->revoked_ms);
+    a_text(&a, u->reason);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "INSERT INTO principal_users(" USER_COLS ")"
+                               " VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (principal, vkey)"
+                               " DO UPDATE SET name = EXCLUDED.name,"
+                               " valid_from = EXCLUDED.valid_from,"
+                               " revoked_at = EXCLUDED.revoked_at, reason = EXCLUDED.reason",
+                         &a, &r, "writing a user's key", NULL, err);
+    a_free(&a);
+    PQclear(r);
+    return rc;
+}
+
+static comity_err pg_user_list(void *impl, const char *principal, cy_principal_user_cb cb,
+                               void *ctx, comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, principal ? principal : "");
+    a_i64(&a, principal ? 1 : 0);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT " USER_COLS " FROM principal_users"
+                               " WHERE $2 = 0 OR principal = $1"
+                               " ORDER BY principal COLLATE \"C\", name COLLATE \"C\","
+                               " vkey COLLATE \"C\"",
+                         &a, &r, "listing users' keys", NULL, err);
+    a_free(&a);
+    for (int i = 0; !rc && i < PQntuples(r); i++) {
+        cy_principal_user u;
+        memset(&u, 0, sizeof u);
+        copy_at(u.principal, sizeof u.principal, r, i, 0);
+        copy_at(u.vkey, sizeof u.vkey, r, i, 1);
+        copy_at(u.name, sizeof u.name, r, i, 2);
+        u.valid_from_ms = i64_at(r, i, 3);
+        u.revoked_ms = i64_at(r, i, 4);
+        copy_at(u.reason, sizeof u.reason, r, i, 5);
+        if (cb(&u, ctx))
+            break;
+    }
+    PQclear(r);
+    return rc;
+}
+
 static const cy_store_ops PG_OPS = {
     .name = "postgres",
     .close = pg_close,
@@ -1809,6 +1869,8 @@ static const cy_store_ops PG_OPS = {
     .reg_add = pg_reg_add,
     .reg_list = pg_reg_list,
     .reg_remove = pg_reg_remove,
+    .user_put = pg_user_put,
+    .user_list = pg_user_list,
 };
 
 /* ======================================================================== */

@@ -173,6 +173,11 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE IF NOT EXISTS registrations(party TEXT PRIMARY KEY, vkey TEXT NOT NULL,"
     " recipient TEXT NOT NULL, note TEXT NOT NULL, created TEXT NOT NULL,"
     " signature TEXT NOT NULL, received INTEGER NOT NULL, address TEXT NOT NULL);",
+    /* 9 -> 10: the keys of an office's users, beside the office's own
+     * (docs/federation.md, section 1: which user signed a record) */
+    "CREATE TABLE IF NOT EXISTS principal_users(principal TEXT NOT NULL, vkey TEXT NOT NULL,"
+    " name TEXT NOT NULL, valid_from INTEGER NOT NULL, revoked_at INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, PRIMARY KEY(principal, vkey)) WITHOUT ROWID;",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -1811,6 +1816,55 @@ static comity_err sq_reg_remove(void *impl, const char *party, const char *vkey,
     return frame_done(&f, rc);
 }
 
+/* ---- the keys of principals' users ------------------------------------------- */
+
+#define USER_COLS "principal,vkey,name,valid_from,revoked_at,reason"
+
+static comity_err sq_user_put(void *impl, const cy_principal_user *u, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "INSERT OR REPLACE INTO principal_users(" USER_COLS ")"
+                                         " VALUES(?,?,?,?,?,?)", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, u->principal, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 2, u->vkey, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 3, u->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 4, u->valid_from_ms);
+    sqlite3_bind_int64(f.st, 5, u->revoked_ms);
+    sqlite3_bind_text(f.st, 6, u->reason, -1, SQLITE_STATIC);
+    return frame_done(&f, frame_check(&f, sqlite3_step(f.st), "writing a user's key", err));
+}
+
+static comity_err sq_user_list(void *impl, const char *principal, cy_principal_user_cb cb,
+                               void *ctx, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT " USER_COLS " FROM principal_users"
+                                         " WHERE ?1 IS NULL OR principal=?1"
+                                         " ORDER BY principal, name, vkey", false, err);
+    if (rc)
+        return rc;
+    if (principal)
+        sqlite3_bind_text(f.st, 1, principal, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(f.st, 1);
+    int s;
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
+        cy_principal_user u;
+        memset(&u, 0, sizeof u);
+        copy_text(u.principal, sizeof u.principal, f.st, 0);
+        copy_text(u.vkey, sizeof u.vkey, f.st, 1);
+        copy_text(u.name, sizeof u.name, f.st, 2);
+        u.valid_from_ms = sqlite3_column_int64(f.st, 3);
+        u.revoked_ms = sqlite3_column_int64(f.st, 4);
+        copy_text(u.reason, sizeof u.reason, f.st, 5);
+        if (cb(&u, ctx))
+            break;
+    }
+    return frame_done(&f, frame_check(&f, s, "listing users' keys", err));
+}
+
 static const cy_store_ops SQLITE_OPS = {
     .name = "sqlite",
     .close = sq_close,
@@ -1834,6 +1888,8 @@ static const cy_store_ops SQLITE_OPS = {
     .reg_add = sq_reg_add,
     .reg_list = sq_reg_list,
     .reg_remove = sq_reg_remove,
+    .user_put = sq_user_put,
+    .user_list = sq_user_list,
 };
 
 /* The store's schema (sqlite/db.h): MIGRATIONS[k] takes it from version

@@ -481,6 +481,53 @@ static void fold_admission(struct fold *f, const comity_record *r)
     json_decref(b);
 }
 
+/* The users of an office's new entry e against its previous one: a user
+ * (by key) is revoked from the `created` of the first entry that marks it
+ * revoked, or that no longer lists it, and stays revoked in every later
+ * entry ("revoked_at"; a revoked key is not valid again: a user who
+ * returns gets a new key).  Users' order: the record's, then those carried
+ * from prev, in prev's order. */
+static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
+{
+    json_t *users = json_object_get(e, "users");
+    json_t *out = json_array();
+    const json_t *pusers = json_object_get(prev, "users");
+    size_t i, j;
+    json_t *u, *pu;
+    json_array_foreach(users, i, u) {
+        json_t *c = json_deep_copy(u);
+        const char *vk = json_string_value(json_object_get(u, "vkey"));
+        json_array_foreach(pusers, j, pu)
+            if (!strcmp(json_string_value(json_object_get(pu, "vkey")), vk) &&
+                json_object_get(pu, "revoked_at")) {
+                json_object_set(c, "revoked_at", json_object_get(pu, "revoked_at"));
+                json_object_set(c, "revoked", json_object_get(pu, "revoked"));
+            }
+        if (json_object_get(c, "revoked") && !json_object_get(c, "revoked_at"))
+            json_object_set_new(c, "revoked_at", json_string(comity_record_created(r)));
+        json_array_append_new(out, c);
+    }
+    json_array_foreach(pusers, j, pu) {
+        const char *vk = json_string_value(json_object_get(pu, "vkey"));
+        bool listed = false;
+        json_array_foreach(users, i, u)
+            listed = listed || !strcmp(json_string_value(json_object_get(u, "vkey")), vk);
+        if (listed)
+            continue;
+        json_t *c = json_deep_copy(pu);
+        if (!json_object_get(c, "revoked_at")) {
+            json_object_set_new(c, "revoked", json_string("no longer listed by the office's "
+                                                          "party record"));
+            json_object_set_new(c, "revoked_at", json_string(comity_record_created(r)));
+        }
+        json_array_append_new(out, c);
+    }
+    if (json_array_size(out))
+        json_object_set_new(e, "users", out);
+    else
+        json_decref(out);
+}
+
 static void fold_party(struct fold *f, const comity_record *r)
 {
     const char *author = comity_record_author(r);
@@ -525,6 +572,7 @@ static void fold_party(struct fold *f, const comity_record *r)
             for (size_t i = 0; copy[i]; i++)
                 if (json_object_get(b, copy[i]))
                     json_object_set(e, copy[i], json_object_get(b, copy[i]));
+            fold_users(e, prev, r);
             json_t *home = json_object_get(b, "home");
             const char *lv = json_string_value(json_object_get(home, "log_vkey"));
             comity_vkey *hk = NULL;
@@ -920,6 +968,85 @@ static json_t *revoke_office(comity_store *st, const char *office)
                              : "removed: its token no longer works; its records stay valid");
 }
 
+/* The store's rows of one office's users, read to compare with its entry. */
+struct have_users {
+    cy_principal_user *v;
+    size_t n, cap;
+    bool nomem;
+};
+
+static int have_row(const cy_principal_user *u, void *ctx)
+{
+    struct have_users *h = ctx;
+    if (h->n == h->cap) {
+        size_t c = h->cap ? h->cap * 2 : 8;
+        cy_principal_user *v = cy_realloc(h->v, c * sizeof *v);
+        if (!v) {
+            h->nomem = true;
+            return 1;
+        }
+        h->v = v;
+        h->cap = c;
+    }
+    h->v[h->n++] = *u;
+    return 0;
+}
+
+static int64_t ms_or_none(const char *t)
+{
+    int64_t ms;
+    return t && comity_time_parse(t, &ms, NULL) == COMITY_OK ? ms : -1;
+}
+
+/* Writes the users of office's entry e into the store, beside the
+ * office's key (each a row by key: added, or replaced when its name,
+ * validity or revocation changed); appends what changed to `changes`
+ * ({party, user, now: added|revoked|changed}; revoked: its key is known
+ * revoked here from now on, whether it was known before or not).  A row the entry no longer
+ * holds cannot be: the fold carries every user it ever listed. */
+static comity_err write_users(comity_store *st, const char *office, const json_t *e,
+                              json_t *changes, comity_error *err)
+{
+    const json_t *users = json_object_get(e, "users");
+    if (!json_array_size(users))
+        return COMITY_OK;
+    struct have_users h = {0};
+    comity_err rc = cy_store_user_list(st, office, have_row, &h, err);
+    if (!rc && h.nomem)
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u) {
+        if (rc)
+            break;
+        cy_principal_user w;
+        memset(&w, 0, sizeof w);
+        snprintf(w.principal, sizeof w.principal, "%s", office);
+        snprintf(w.name, sizeof w.name, "%s", json_string_value(json_object_get(u, "name")));
+        snprintf(w.vkey, sizeof w.vkey, "%s", json_string_value(json_object_get(u, "vkey")));
+        w.valid_from_ms = ms_or_none(json_string_value(json_object_get(u, "valid_from")));
+        w.revoked_ms = ms_or_none(json_string_value(json_object_get(u, "revoked_at")));
+        if (w.revoked_ms >= 0)
+            snprintf(w.reason, sizeof w.reason, "%s",
+                     json_string_value(json_object_get(u, "revoked")));
+        const cy_principal_user *old = NULL;
+        for (size_t k = 0; k < h.n && !old; k++)
+            if (!strcmp(h.v[k].vkey, w.vkey))
+                old = &h.v[k];
+        if (old && !strcmp(old->name, w.name) && old->valid_from_ms == w.valid_from_ms &&
+            old->revoked_ms == w.revoked_ms && !strcmp(old->reason, w.reason))
+            continue;
+        if ((rc = cy_store_user_put(st, &w, err)))
+            break;
+        const char *now = w.revoked_ms >= 0 && (!old || old->revoked_ms < 0) ? "revoked"
+                          : !old ? "added" : "changed";
+        json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "party", office, "user",
+                                                 w.name, "now", now));
+    }
+    cy_free(h.v);
+    return rc ? cy_wrap(err, "%s's users", office) : COMITY_OK;
+}
+
 comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
                            const char *self_origin, char **report, comity_error *err)
 {
@@ -930,8 +1057,8 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
     cy_free(text);
     if (rc)
         return rc;
-    json_t *out = json_pack("{s:[], s:[], s:[], s:[]}", "homed_at_peers", "local", "revoked",
-                            "refused");
+    json_t *out = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "homed_at_peers", "local",
+                            "revoked", "refused", "users");
     if (!r || !out) {
         json_decref(r);
         json_decref(out);
@@ -950,6 +1077,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
             json_array_append_new(json_object_get(out, "revoked"), revoke_office(st, office));
             continue;
         }
+        comity_error ue = {0};
         if (!strcmp(lv, self_vkey)) {
             /* homed here: registered by the operator (`comity party add`,
              * which hands out the office's login) with these keys */
@@ -961,13 +1089,19 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
                                        : json_pack("{s:s, s:s}", "party", office, "why",
                                                    "homed here: register it with `comity party "
                                                    "add --record` and its party record"));
+            if (same && write_users(st, office, e, json_object_get(out, "users"), &ue))
+                json_array_append_new(json_object_get(out, "refused"),
+                                      json_pack("{s:s, s:s}", "party", office, "why", ue.msg));
             continue;
         }
         comity_error pe = {0};
         const char *vk[1] = {vkey}, *rp[1] = {recip};
-        if (cy_sync_peer_add(st, self_origin, url, lv, vk, rp, 1, &pe) == COMITY_OK)
+        if (cy_sync_peer_add(st, self_origin, url, lv, vk, rp, 1, &pe) == COMITY_OK) {
             json_array_append_new(json_object_get(out, "homed_at_peers"), json_string(office));
-        else
+            if (write_users(st, office, e, json_object_get(out, "users"), &ue))
+                json_array_append_new(json_object_get(out, "refused"),
+                                      json_pack("{s:s, s:s}", "party", office, "why", ue.msg));
+        } else
             json_array_append_new(json_object_get(out, "refused"),
                                   json_pack("{s:s, s:s}", "party", office, "why", pe.msg));
     }
@@ -1095,5 +1229,32 @@ comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *
     cy_free(text);
     cy_free(id);
     comity_record_free(r);
+    return rc;
+}
+
+comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *office,
+                                 size_t *changed, comity_error *err)
+{
+    *changed = 0;
+    char *text = NULL;
+    comity_err rc = cy_roster_show(st, dir, &text, err);
+    json_t *ro = rc ? NULL : json_loads(text, 0, NULL);
+    cy_free(text);
+    if (rc)
+        return rc;
+    json_t *changes = json_array();
+    if (!ro || !changes) {
+        json_decref(ro);
+        json_decref(changes);
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(ro, "parties"), i, e)
+        if (!rc && !strcmp(json_string_value(json_object_get(e, "party")), office))
+            rc = write_users(st, office, e, changes, err);
+    *changed = json_array_size(changes);
+    json_decref(changes);
+    json_decref(ro);
     return rc;
 }

@@ -255,6 +255,12 @@ comity_err cy_sync_party_retire(comity_store *st, const char *name, bool *alread
 comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *self_vkey,
                                  const char *env, size_t len, char **office, char **vkey,
                                  char **recipient, comity_error *err);
+
+/* Writes the users' keys of office's entry in the roster (as apply does:
+ * docs/federation.md, section 1) into the store, beside its key: after
+ * `comity party add --record` registered it.  *changed: rows written. */
+comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *office,
+                                 size_t *changed, comity_error *err);
 /* Whether DIR's roster policy lets a log succession pulled from a peer be
  * followed at once (`follow auto`, the default) or leaves it to the
  * operator (`follow manual`).  An unreadable policy: manual. */

@@ -100,7 +100,21 @@ check "B: the offices homed at A are pinned there" "in.mea,pk.cert,pk.mofa" \
 "$C" peer list "$T/B" >peers.json
 check "B pins A at the URL of the entries, with the offices" "http://127.0.0.1:1 in.mea,pk.cert,pk.mofa" \
   "$(python3 -c "import json; p=json.load(open('peers.json'))[0]; print(p['url'], ','.join(sorted(p['parties'])))")"
-"$C" roster apply "$T/B" >apply2.json && cmp -s apply.json apply2.json && ok "apply again: harmless" || bad "apply twice"
+check "B: pk.mofa's users written beside its key (alice revoked)" "pk.mofa alice revoked,pk.mofa bob added" \
+  "$(python3 -c "import json; print(','.join(sorted(u['party']+' '+u['user']+' '+u['now'] for u in json.load(open('apply.json'))['users'])))")"
+"$C" party show "$T/B" pk.mofa >mofa.json && ok "party show" || bad "party show"
+check "party show: alice revoked at the roster's time (r10's created), bob not" \
+  "alice:left the office:$(q "[u for u in [p for p in r['parties'] if p['party']=='pk.mofa'][0]['users'] if u['name']=='alice'][0]['revoked_at']"),bob:-:-" \
+  "$(python3 -c "import json; print(','.join(u['name']+':'+u.get('revoked','-')+':'+u.get('revoked_at','-') for u in json.load(open('mofa.json'))['users']))")"
+check "the roster: alice revoked at r10's created" "$("$C" record verify --vkey "$(kv pk.key)" r10.dsse 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["created"])')" \
+  "$(q "[u for u in [p for p in r['parties'] if p['party']=='pk.mofa'][0]['users'] if u['name']=='alice'][0]['revoked_at']")"
+"$C" roster apply "$T/B" >apply2.json
+python3 - apply.json apply2.json <<'PY' && ok "apply again: harmless (no user changed)" || bad "apply twice"
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+users = b.pop("users"); a.pop("users")
+sys.exit(0 if a == b and users == [] else 1)
+PY
 # on A (their home), an office is registered by the operator from its party record
 rc=0; "$C" party add "$T/A" --record r05.dsse >/dev/null 2>pa.err || rc=$?
 [ "$rc" -ne 0 ] && grep -q "a later record of pk.mofa" pa.err && ok "party add --record: a superseded record refused" ||

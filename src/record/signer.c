@@ -1,0 +1,116 @@
+/*
+ * signer.c: which key of an office signed a record, and whether it could
+ * then (the rule is in signer.h; docs/federation.md, section 1).  Intake
+ * (src/intake/intake.c, rule `signature`, at the origin and for relayed
+ * records alike) and the node's and CLI's answers naming the signer call
+ * it; the store only keeps the users' keys.  No allocation.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "record/signer.h"
+
+/* Whether some signature of r says it is by key id `id` (8 hex). */
+static bool names(const comity_record *r, const char *id)
+{
+    for (size_t i = 0; i < cy_record_nsigs(r); i++)
+        if (!strcmp(cy_record_sig_keyid(r, i), id))
+            return true;
+    return false;
+}
+
+static void key_id(const comity_vkey *k, char out[9])
+{
+    snprintf(out, 9, "%08x", (unsigned)comity_vkey_id(k));
+}
+
+static bool verifies(const comity_record *r, const comity_vkey *k)
+{
+    const comity_vkey *ks[1] = {k};
+    return k && comity_record_verify_parsed(r, ks, 1, NULL) == COMITY_OK;
+}
+
+comity_err cy_record_signer(const comity_record *r, const comity_vkey *office,
+                            cy_signer_users_fn load, void *ctx, const char **user,
+                            comity_error *err)
+{
+    const char *author = comity_record_author(r);
+    char id[9];
+    *user = NULL;
+    bool tried_office = false;
+    if (office) {
+        key_id(office, id);
+        if (names(r, id)) {
+            if (verifies(r, office))
+                return COMITY_OK;
+            tried_office = true;
+        }
+    }
+    const cy_signer_user *us = NULL;
+    size_t n = 0;
+    comity_err rc = load ? load(ctx, &us, &n, err) : COMITY_OK;
+    if (rc)
+        return rc;
+    bool named = false; /* some keyid named a user's key */
+    for (size_t i = 0; i < n; i++) {
+        const cy_signer_user *u = &us[i];
+        if (!u->vkey)
+            continue;
+        key_id(u->vkey, id);
+        if (!names(r, id))
+            continue;
+        named = true;
+        if (!verifies(r, u->vkey))
+            continue;
+        int64_t at = comity_record_created_ms(r);
+        char t[COMITY_TIME_BUF];
+        if (u->valid_from_ms >= 0 && at < u->valid_from_ms) {
+            comity_time_format(t, u->valid_from_ms);
+            return cy_fail(err, COMITY_ERR_VERIFY, "signed by %s's user '%s', whose key is "
+                           "valid from %s only, after the record's created %s", author, u->name,
+                           t, comity_record_created(r));
+        }
+        if (u->revoked_ms >= 0 && u->revoked_ms <= at) {
+            comity_time_format(t, u->revoked_ms);
+            return cy_fail(err, COMITY_ERR_VERIFY, "signed by %s's user '%s', revoked at %s "
+                           "(%s), not after the record's created %s", author, u->name, t,
+                           u->reason && *u->reason ? u->reason : "no reason given",
+                           comity_record_created(r));
+        }
+        *user = u->name;
+        return COMITY_OK;
+    }
+    /* keyids are hints: the office's key, whatever they say */
+    if (office && !tried_office && verifies(r, office))
+        return COMITY_OK;
+    if (!named && cy_record_nsigs(r) > 0 && *cy_record_sig_keyid(r, 0) &&
+        !(office && (key_id(office, id), names(r, id))))
+        return cy_fail(err, COMITY_ERR_VERIFY, "signed under key id %.16s, which is neither %s's "
+                       "key nor one of its users'", cy_record_sig_keyid(r, 0), author);
+    return cy_fail(err, COMITY_ERR_VERIFY, "no signature verifies under the key registered for "
+                   "%s", author);
+}
+
+struct given {
+    const comity_user_key *u;
+    size_t n;
+};
+
+static comity_err given_users(void *ctx, const cy_signer_user **users, size_t *n,
+                              comity_error *err)
+{
+    (void)err;
+    const struct given *g = ctx;
+    *users = g->u;
+    *n = g->n;
+    return COMITY_OK;
+}
+
+comity_err comity_record_signer(const comity_record *rec, const comity_vkey *office,
+                                const comity_user_key *users, size_t nusers, const char **user,
+                                comity_error *err)
+{
+    struct given g = {users, nusers};
+    return cy_record_signer(rec, office, given_users, &g, user, err);
+}

@@ -1,0 +1,58 @@
+/*
+ * signer.h: which key signed a record, and whether that key may sign it
+ * then (private to libcomity; docs/federation.md, section 1, "Which user
+ * signed a record").
+ *
+ * An office (`pk.mofa`) has its own key and may list users (officers) in
+ * its party record, each with a key named after the office.  The
+ * envelope's keyid is the signer's 8-hex signed-note key id, which differs
+ * from user to user, so it says which key to try.  The rule, once:
+ *
+ *   - a signature whose keyid is the office's key's, verifying under it:
+ *     the office signed (no user);
+ *   - else a signature whose keyid is a user's key's, verifying under it:
+ *     that user signed, when its key is valid at the record's `created`:
+ *     from its valid_from (none: always) until its revocation, exclusive
+ *     (revoked after `created`: the record stays valid; revoked at or
+ *     before it: refused, naming the user and the revocation);
+ *   - else the office's key, whatever the keyids say (keyids were hints
+ *     only before users existed, and an envelope signed by the office
+ *     keeps verifying);
+ *   - else refused: a keyid that names no key of the office is said so.
+ *
+ * The users are loaded only when no signature names the office's key, so
+ * a record signed by its office costs what it cost before users.
+ * Nothing here allocates what outlives a call.
+ */
+#ifndef COMITY_RECORD_SIGNER_H
+#define COMITY_RECORD_SIGNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "comity.h"
+
+/* One user's key, as the caller read it (store/store.h's
+ * cy_principal_user, parsed): comity.h's comity_user_key. */
+typedef comity_user_key cy_signer_user;
+
+/* Hands the office's users to the rule: *users stays valid until the
+ * caller of cy_record_signer frees ctx's data.  Called at most once. */
+typedef comity_err (*cy_signer_users_fn)(void *ctx, const cy_signer_user **users, size_t *n,
+                                         comity_error *err);
+
+/* The rule above for record r of an office whose own key is `office`
+ * (NULL: none parses).  OK: *user is the user who signed (a name from the
+ * loader's users, valid while they are), or NULL when the office's key
+ * did.  VERIFY: refused, err says why (a revoked user named, its
+ * revocation's time and reason).  A loader's failure is returned as is. */
+comity_err cy_record_signer(const comity_record *r, const comity_vkey *office,
+                            cy_signer_users_fn load, void *ctx, const char **user,
+                            comity_error *err);
+
+/* The envelope's signatures' keyids (record.c): count, and the i-th
+ * ("" when absent). */
+size_t cy_record_nsigs(const comity_record *r);
+const char *cy_record_sig_keyid(const comity_record *r, size_t i);
+
+#endif
