@@ -34,6 +34,7 @@
 
 #include "base/base.h"
 #include "intake/intake.h"
+#include "record/roster_body.h"
 #include "store/store.h"
 #include "tlog/tlog.h"
 
@@ -172,9 +173,6 @@ const char *cy_sync_curl_why(int curl_code);
 #define CY_ROSTER_ADMITTERS_MAX 32       /* admitting keys in a policy */
 #define CY_ROSTER_STATES_MAX 256         /* pinned state keys in a policy */
 #define CY_ROSTER_RECORDS_MAX 65536      /* admission and party records folded */
-#define CY_ROSTER_USERS_MAX 64           /* users listed in one party record */
-#define CY_ROSTER_ROLES_MAX 16           /* roles of one office */
-#define CY_ROSTER_TEXT_MAX 200           /* a role, a user's name, a reason */
 
 typedef struct cy_roster_policy cy_roster_policy;
 
@@ -187,10 +185,7 @@ comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy
                                   comity_error *err);
 void cy_roster_policy_free(cy_roster_policy *p);
 
-/* The body rules of the two roster record types (fuzzed), on the body's
- * JSON text: COMITY_ERR_INVALID naming the field. */
-comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err);
-comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err);
+/* The body rules of the two roster record types: record/roster_body.h. */
 
 /* Folds the envelopes (any order; unparseable ones and other types are
  * skipped) under the policy (NULL: an empty one) into the roster, as JSON
