@@ -63,6 +63,19 @@ static bool time_ok(const char *s)
     return !s || comity_time_parse(s, &ms, NULL) == COMITY_OK;
 }
 
+bool cy_roster_home_ok(const char *log_vkey, const char *url)
+{
+    if (!log_vkey || !url || strlen(url) >= CY_ROSTER_URL_MAX ||
+        strlen(log_vkey) >= CY_ROSTER_VKEY_MAX ||
+        (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+        return false;
+    comity_vkey *hk = NULL;
+    bool ok = comity_vkey_parse(log_vkey, strlen(log_vkey), &hk, NULL) == COMITY_OK &&
+              comity_vkey_type(hk) == COMITY_NOTE_ED25519;
+    comity_vkey_free(hk);
+    return ok;
+}
+
 /* A home node: {"log_vkey": an Ed25519 note key, "url": http(s)}, the
  * message naming `where` (party.home, admission.home). */
 static comity_err home_check(json_t *home, const char *where, comity_error *err)
@@ -70,16 +83,10 @@ static comity_err home_check(json_t *home, const char *where, comity_error *err)
     static const char *const known[] = {"log_vkey", "url", NULL};
     const char *lv = NULL, *url = NULL;
     if (!json_is_object(home) || unknown_key(home, known) || !opt_str(home, "log_vkey", &lv) ||
-        !opt_str(home, "url", &url) || !lv || !url || strlen(url) >= CY_ROSTER_URL_MAX ||
-        strlen(lv) >= CY_ROSTER_VKEY_MAX ||
-        (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
-        return cy_fail(err, COMITY_ERR_INVALID, "%s: want {log_vkey, url (http/https)}", where);
-    comity_vkey *hk = NULL;
-    bool ok = comity_vkey_parse(lv, strlen(lv), &hk, NULL) == COMITY_OK &&
-              comity_vkey_type(hk) == COMITY_NOTE_ED25519;
-    comity_vkey_free(hk);
-    return ok ? COMITY_OK
-              : cy_fail(err, COMITY_ERR_INVALID, "%s.log_vkey: not an Ed25519 note key", where);
+        !opt_str(home, "url", &url) || !cy_roster_home_ok(lv, url))
+        return cy_fail(err, COMITY_ERR_INVALID, "%s: want {log_vkey (an Ed25519 note key), url "
+                       "(http/https)}", where);
+    return COMITY_OK;
 }
 
 comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err)

@@ -11,6 +11,7 @@
 #ifndef COMITY_RECORD_ROSTER_BODY_H
 #define COMITY_RECORD_ROSTER_BODY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "base/base.h"
@@ -26,6 +27,12 @@
  * field.  Nothing allocated outlives the call. */
 comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err);
 comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err);
+
+/* Whether a home node's words hold: log_vkey an Ed25519 signed-note key
+ * (under CY_ROSTER_VKEY_MAX bytes), url http:// or https:// (under
+ * CY_ROSTER_URL_MAX).  The one rule of a party's, an admission's and a
+ * pinned state key's home. */
+bool cy_roster_home_ok(const char *log_vkey, const char *url);
 
 /* The body rules a node's origin applies to a record of `type` that no
  * framework mechanism rules: party and admission (above), log-succession

@@ -58,6 +58,7 @@ struct cy_roster_policy {
     comity_vkey *admitters[CY_ROSTER_ADMITTERS_MAX];
     size_t nadmitters;
     comity_vkey *states[CY_ROSTER_STATES_MAX];
+    char *homes[CY_ROSTER_STATES_MAX][3]; /* a pinned key's home: log key, URL, recipient */
     size_t nstates;
     size_t quorum;
     int apply;  /* 0: not said (manual), 1: manual, 2: auto */
@@ -70,8 +71,11 @@ void cy_roster_policy_free(cy_roster_policy *p)
         return;
     for (size_t i = 0; i < p->nadmitters; i++)
         comity_vkey_free(p->admitters[i]);
-    for (size_t i = 0; i < p->nstates; i++)
+    for (size_t i = 0; i < p->nstates; i++) {
         comity_vkey_free(p->states[i]);
+        for (size_t j = 0; j < 3; j++)
+            cy_free(p->homes[i][j]);
+    }
     cy_free(p);
 }
 
@@ -81,8 +85,20 @@ static bool is_state(const char *name)
     return comity_party_valid(name, NULL) && !strchr(name, '.');
 }
 
-static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *arg, size_t line,
-                              comity_error *err)
+/* A pinned state key's home words (LOG_VKEY URL AGE1), under the rules of
+ * an admission's home and recipient (record/roster_body.c); NULL when
+ * they hold, else why not. */
+static const char *home_words_why(char *const *home)
+{
+    if (!cy_roster_home_ok(home[0], home[1]))
+        return "its home wants LOG_VKEY (an Ed25519 note key) and an http:// or https:// URL";
+    if (!comity_recipient_valid(home[2], NULL))
+        return "its home wants the state key's age recipient after the URL";
+    return NULL;
+}
+
+static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *arg,
+                              char *const *home, size_t line, comity_error *err)
 {
     if (!strcmp(kw, "quorum")) {
         uint64_t k;
@@ -128,6 +144,7 @@ static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *a
     const char *why = comity_vkey_type(k) != COMITY_NOTE_ED25519 ? "not an Ed25519 key"
                       : adm && !comity_party_valid(name, NULL) ? "not named after a party"
                       : !adm && !is_state(name)               ? "not named after a state code"
+                      : home                                  ? home_words_why(home)
                                                               : NULL;
     for (size_t i = 0; !why && i < n; i++)
         if (!strcmp(comity_vkey_name(v[i]), name) && adm)
@@ -138,10 +155,16 @@ static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *a
                        why);
     }
     v[n] = k;
-    if (adm)
+    if (adm) {
         p->nadmitters++;
-    else
-        p->nstates++;
+        return COMITY_OK;
+    }
+    for (size_t j = 0; home && j < 3; j++)
+        if (!(p->homes[n][j] = cy_strdup(home[j]))) {
+            p->nstates++; /* freed with the policy */
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        }
+    p->nstates++;
     return COMITY_OK;
 }
 
@@ -178,11 +201,17 @@ comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy
         char *save = NULL, *kw = strtok_r(s, " \t\r", &save);
         if (!kw)
             continue;
-        char *arg = strtok_r(NULL, " \t\r", &save);
-        if (strtok_r(NULL, " \t\r", &save))
-            rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: too many words", line);
+        char *arg = strtok_r(NULL, " \t\r", &save), *home[4] = {NULL};
+        size_t nh = 0;
+        while (nh < 4 && (home[nh] = strtok_r(NULL, " \t\r", &save)))
+            nh++;
+        if (nh && (strcmp(kw, "state") != 0 || nh != 3))
+            rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: too many words%s",
+                         line, strcmp(kw, "state") ? ""
+                                                   : " (state VKEY, or state VKEY LOG_VKEY URL "
+                                                     "AGE1 with its home)");
         else
-            rc = policy_line(p, kw, arg, line, err);
+            rc = policy_line(p, kw, arg, nh ? home : NULL, line, err);
     }
     if (len && memchr(text, '\0', len))
         rc = rc ? rc : cy_fail(err, COMITY_ERR_INVALID, "roster policy: a NUL byte");
@@ -529,6 +558,14 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
             goto out;
         }
         s->pinned = true;
+        if (p->homes[i][0]) {
+            /* its home pinned with it: the policy's word, as a quorum's */
+            json_t *h = json_pack("{s:s, s:s}", "log_vkey", p->homes[i][0], "url",
+                                  p->homes[i][1]);
+            s->home = h ? home_entry(h, "pinned") : NULL;
+            s->recipient = cy_strdup(p->homes[i][2]);
+            json_decref(h);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         comity_record *r = NULL;

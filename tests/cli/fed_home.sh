@@ -16,7 +16,8 @@
 # posted at A2, is followed by B and C, and their rosters move pk's and
 # pk.new's homes to A2 by themselves (no new party record): `roster
 # apply` on B agrees with its directory, and A2 registers pk.new from its
-# old party record.
+# old party record.  Last, a pinned state key's home named by its policy
+# line (`state VKEY LOG_VKEY URL AGE1`): `roster apply` homes it there.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -151,6 +152,16 @@ echo '{"text":"hello from the new node"}' | "$C" record sign --key new.key --typ
 "$C" record post --url "$U_A2" --token "$T_NEW2" note2.dsse >note2.post && ok "pk.new posts at A2" || bad "post at A2: $(cat note2.post)"
 NOTE2=$(jq -r .id note2.post)
 until_ok 40 got_on B "$NOTE2" && ok "B took pk.new's note from A2" || bad "note2 not on B: $("$C" peer list "$T/B" | jq -c '.[] | {origin, error}')"
+# ---- a pinned state key's home, named by the policy line -------------------
+nodes_init D
+printf 'state %s %s %s %s\n' "$(kv pk-state.key)" "$VK_A2" "$U_A2" "$(kr pk-state.key)" >policy.pinned
+"$C" roster policy "$T/D" policy.pinned >/dev/null && ok "a policy pins pk's key with its home" || bad "pinned home policy"
+"$C" roster apply "$T/D" >applyD.json
+check "D: roster apply homes the pinned key at its home" "pk" "$(jq -r '.homed_at_peers | join(",")' applyD.json)"
+check "D: pk homed at A2" "pk" "$("$C" peer list "$T/D" | jq -r '.[] | select(.origin == "comity.a2.test") | .parties | join(",")')"
+printf 'state %s %s %s\n' "$(kv pk-state.key)" "$VK_A2" "$U_A2" >policy.nohome
+rc=0; "$C" roster policy "$T/D" policy.nohome 2>pol.err || rc=$?
+[ "$rc" -ne 0 ] && grep -q "too many words" pol.err && ok "a home without the recipient: refused" || bad "policy.nohome: $(cat pol.err)"
 grep -q '"home": {"log_vkey", "url"}, "recipient"' <<<"$("$C" help roster)" && ok "comity help roster names the admission's home" ||
   bad "help roster: home"
 finish
