@@ -2,15 +2,19 @@
  * roster.c: who the federation's states and offices are, derived from
  * signed records alone (docs/federation.md, section 1; sync.h).
  *
- * Three inputs, and nothing else:
+ * Four inputs, and nothing else:
  *   - the operator's roster policy (DIR/roster.policy, one keyword a line
  *     in the c2sp.org/tlog-policy style): the state keys pinned one by one
- *     (`state VKEY`), the admitting keys (`admitter VKEY`) and how many of
- *     them admit a state key (`quorum K`);
+ *     (`state VKEY`, optionally with their home), the admitting keys
+ *     (`admitter VKEY`) and how many of them admit a state key (`quorum K`);
  *   - `admission` records, each authored by one admitting key: "admit"
- *     (or "revoke") this state key;
+ *     (or "revoke") this state key, and where it is homed;
  *   - `party` records, each authored by a state key: this office, its
- *     keys, roles, users and home node (or its revocation).
+ *     keys, roles, users and home node (or its revocation);
+ *   - `log-succession` records, each authored by a state key: the homes
+ *     of that state's entries on the old log move to the new one.
+ * The body rules are src/record/roster_body.c's (intake refuses at the
+ * origin what they refuse; here such a record is skipped).
  * The records are those the node's store holds (logged here: posted by
  * their author at its home, or pulled from that home by the puller) and
  * those imported by hand into DIR/roster/.  With `apply auto` in the
@@ -34,7 +38,12 @@
  *     is the office's entry; one with "revoked" revokes the office (its
  *     earlier records stay valid: they were signed before);
  *   - a user revoked in an office's entry leaves its other users and its
- *     past records alone.
+ *     past records alone;
+ *   - a state key's home is the one a quorum of admitters' latest admits
+ *     name (the URL of the latest of them), or its policy line's;
+ *   - a succession that verifies under a key of its state valid at its
+ *     created time makes every entry of that state homed at the old log
+ *     name the new one (after the fold, successions in fold order).
  * No allocation outlives a call but the answers the callers free.
  */
 #include <dirent.h>
