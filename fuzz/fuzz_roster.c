@@ -1,17 +1,20 @@
 /*
  * fuzz_roster.c: the roster's parsers on arbitrary bytes (docs/federation.md,
  * section 1): the first byte picks the roster policy parser, the party body
- * rules or the admission body rules; then the same bytes, as an envelope,
- * are folded under an empty policy, which must admit nothing.  A first
- * byte 0xff instead signs the rest, cut at NUL bytes, as party records of
- * a state pinned by the policy and folds them: the office's users across
+ * rules or the admission body rules (src/record/roster_body.c; an
+ * admission's home and recipient among them); then the same bytes, as an
+ * envelope, are folded under an empty policy, which must admit nothing.  A
+ * first byte 0xff instead signs the rest, cut at NUL bytes, as party records
+ * of a state pinned by the policy and folds them: the office's users across
  * its entries (revoked_at), whose every revoked user must have a time.
+ * Replayed on its corpus by make test (fuzz_replay_roster).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "record/roster_body.h"
 #include "sync/sync.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -412,6 +412,60 @@ static void unknown_version_at_origin(void **state)
     comity_free(env);
 }
 
+/* At the origin, a party, admission or log-succession record whose body
+ * the roster's parser (or the succession's) refuses is refused, rule body,
+ * with the parser's message; a sealed one too (the three are public); a
+ * well-formed one, and another type's body, pass.  (Relayed from a peer
+ * such a record is logged and has no effect: tests/cli/fed_home.sh.) */
+static void roster_body_at_origin(void **state)
+{
+    struct fixture *f = *state;
+    struct reply r;
+    char rule[64], body[2048];
+    char *env;
+    size_t len;
+    comity_record_params p = {.type = "party", .tlp = "clear"};
+    snprintf(body, sizeof body, "{\"office\":\"pk.mofa\",\"vkey\":\"%s\"}",
+             comity_key_vkey(f->key));
+    TU_OK(comity_record_sign(f->key, &p, body, strlen(body), &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "body");
+    assert_non_null(strstr(r.body, "party.recipient"));
+    comity_free(env);
+    comity_record_params a = {.type = "admission", .tlp = "clear"};
+    TU_OK(comity_record_sign(f->key, &a, "{\"state\":\"pk\"}", 14, &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "body");
+    assert_non_null(strstr(r.body, "admission.vkey"));
+    comity_free(env);
+    comity_record_params sc = {.type = COMITY_SUCCESSION_TYPE, .tlp = "green"};
+    TU_OK(comity_record_sign(f->key, &sc, "{\"url\":\"http://x\"}", 18, &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "body");
+    assert_non_null(strstr(r.body, "log-succession"));
+    comity_free(env);
+    /* well formed: taken (the roster weighs its author later) */
+    snprintf(body, sizeof body, "{\"office\":\"pk.mofa\",\"vkey\":\"%s\",\"recipient\":\"%s\","
+             "\"home\":{\"log_vkey\":\"%s\",\"url\":\"https://n.pk\"}}",
+             comity_key_vkey(f->key), comity_key_recipient(f->key), comity_key_vkey(f->key));
+    TU_OK(comity_record_sign(f->key, &p, body, strlen(body), &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 201);
+    comity_free(env);
+    /* the same body sealed: refused, the roster is public */
+    const char *self[] = {"pk.mofa"};
+    comity_record_params sealed = {.type = "party", .tlp = "amber", .to = self, .nto = 1};
+    TU_OK(comity_record_sign(f->key, &sealed, body, strlen(body), &env, &len, E));
+    post(f, env, len, &r);
+    assert_int_equal(r.status, 422);
+    assert_string_equal(rule_of(&r, rule, sizeof rule), "body");
+    assert_non_null(strstr(r.body, "public"));
+    comity_free(env);
+}
+
 /* The record layer knows the types no module above it rules (sighting,
  * evidence, note); the framework rules the rest, its case types included,
  * and intake accepts both: one list of each, never a copy. */
@@ -1042,6 +1096,7 @@ int main(void)
         cmocka_unit_test(known_types),
         cmocka_unit_test(known_versions),
         cmocka_unit_test_setup_teardown(unknown_version_at_origin, setup, teardown),
+        cmocka_unit_test_setup_teardown(roster_body_at_origin, setup, teardown),
         cmocka_unit_test_setup_teardown(same_id_other_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(framework_repost, setup, teardown),
         cmocka_unit_test_setup_teardown(case_types_accepted, setup, teardown),

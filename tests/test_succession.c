@@ -8,6 +8,8 @@
  * (src/sync/verify.c).  Following one on a node is tests/cli/log_succession.sh.
  */
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -381,6 +383,174 @@ static void test_page_capped(void **state)
     fx_free(&f);
 }
 
+/* ---- the roster follows a succession (section 11), homes from admissions ---- */
+
+/* Signs `body` as a clear record of `type` by `by`, a few milliseconds
+ * after the last one, so that the fold's order is the order of signing.
+ * OUT: the envelope (comity_free), its length in *len. */
+static char *signed_clear(const comity_key *by, const char *type, const char *body, size_t *len)
+{
+    struct timespec ts = {0, 3 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    char *env = NULL;
+    comity_record_params p = {.type = type, .tlp = "clear"};
+    TU_OK(comity_record_sign(by, &p, body, strlen(body), &env, len, E));
+    return env;
+}
+
+/* The roster's entry named `name` in `what` ("states": by state, "parties":
+ * by party) of the JSON text; a new reference. */
+static json_t *entry_of(const char *roster, const char *what, const char *name)
+{
+    json_t *r = json_loads(roster, 0, NULL), *e, *found = NULL;
+    size_t i;
+    json_array_foreach(json_object_get(r, what), i, e)
+        if (!strcmp(json_string_value(json_object_get(e, what[0] == 's' ? "state" : "party")),
+                    name))
+            found = json_incref(e);
+    json_decref(r);
+    return found;
+}
+
+static const char *home_lv(json_t *e)
+{
+    return json_string_value(json_object_get(json_object_get(e, "home"), "log_vkey"));
+}
+
+static void test_roster_homes(void **state)
+{
+    (void)state;
+    struct fx f = {0};
+    fx_make(&f, 3);
+    comity_key *a = NULL, *b = NULL;
+    TU_OK(comity_key_generate("un.sec", &a, E));
+    TU_OK(comity_key_generate("ch.fdfa", &b, E));
+    char pol[2048], body[4096];
+    snprintf(pol, sizeof pol, "admitter %s\nadmitter %s\nquorum 2\n", comity_key_vkey(a),
+             comity_key_vkey(b));
+    cy_roster_policy *p = NULL;
+    TU_OK(cy_roster_policy_parse(pol, strlen(pol), &p, E));
+    const char *la = comity_nkey_vkey(f.lk), *la2 = comity_nkey_vkey(f.nk);
+    char *env[6];
+    size_t len[6];
+    /* a names the home; b admits without one: the key is admitted, and
+     * no quorum named its home yet */
+    snprintf(body, sizeof body, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\",\"home\":"
+             "{\"log_vkey\":\"%s\",\"url\":\"https://a.example\"},\"recipient\":\"%s\"}",
+             comity_key_vkey(f.state), la, comity_key_recipient(f.state));
+    env[0] = signed_clear(a, "admission", body, &len[0]);
+    snprintf(body, sizeof body, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\"}",
+             comity_key_vkey(f.state));
+    env[1] = signed_clear(b, "admission", body, &len[1]);
+    char *r = NULL;
+    TU_OK(cy_roster_build(p, (const char *const *)env, len, 2, &r, E));
+    json_t *e = entry_of(r, "states", "pk");
+    assert_non_null(e);
+    assert_null(json_object_get(e, "home"));
+    json_decref(e);
+    cy_free(r);
+    /* b's later word names the same home at another URL: a quorum, the
+     * latest URL */
+    snprintf(body, sizeof body, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\",\"home\":"
+             "{\"log_vkey\":\"%s\",\"url\":\"https://a2.example\"},\"recipient\":\"%s\"}",
+             comity_key_vkey(f.state), la, comity_key_recipient(f.state));
+    env[2] = signed_clear(b, "admission", body, &len[2]);
+    /* an office of pk homed at the old log, then pk's succession */
+    snprintf(body, sizeof body, "{\"office\":\"pk.mofa\",\"vkey\":\"%s\",\"recipient\":\"%s\","
+             "\"home\":{\"log_vkey\":\"%s\",\"url\":\"https://a.example\"}}",
+             comity_key_vkey(f.author), comity_key_recipient(f.author), la);
+    env[3] = signed_clear(f.state, "party", body, &len[3]);
+    TU_OK(cy_roster_build(p, (const char *const *)env, len, 4, &r, E));
+    e = entry_of(r, "states", "pk");
+    assert_string_equal(home_lv(e), la);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "home"), "url")),
+                        "https://a2.example");
+    assert_string_equal(json_string_value(json_object_get(e, "recipient")),
+                        comity_key_recipient(f.state));
+    json_decref(e);
+    e = entry_of(r, "parties", "pk.mofa");
+    assert_string_equal(home_lv(e), la);
+    json_decref(e);
+    cy_free(r);
+    char *sc = succession(&f, f.state, f.cp[3], "clear");
+    struct timespec ts = {0, 3 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    env[4] = sc;
+    len[4] = strlen(sc);
+    /* a succession by another state's key moves nothing of pk's */
+    env[5] = succession(&f, f.not_state, f.cp[3], "clear");
+    len[5] = strlen(env[5]);
+    TU_OK(cy_roster_build(p, (const char *const *)env, len, 6, &r, E));
+    e = entry_of(r, "parties", "pk.mofa");
+    assert_string_equal(home_lv(e), la2);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(e, "home"), "origin")),
+                        "comity.a2.test");
+    json_decref(e);
+    e = entry_of(r, "states", "pk");
+    assert_string_equal(home_lv(e), la2);
+    json_decref(e);
+    assert_non_null(strstr(r, "a log succession is authored by a state key"));
+    /* the same roster in any order of arrival */
+    const char *rev[6];
+    size_t rlen[6];
+    for (int i = 0; i < 6; i++) {
+        rev[i] = env[5 - i];
+        rlen[i] = len[5 - i];
+    }
+    char *r2 = NULL;
+    TU_OK(cy_roster_build(p, rev, rlen, 6, &r2, E));
+    assert_string_equal(r, r2);
+    cy_free(r2);
+    cy_free(r);
+    for (int i = 0; i < 6; i++)
+        comity_free(env[i]);
+    cy_roster_policy_free(p);
+    comity_key_free(a);
+    comity_key_free(b);
+    fx_free(&f);
+}
+
+/* The bodies intake refuses at the origin: the roster's and the
+ * succession's parsers, one rule each, reached by cy_record_body_check. */
+static void test_body_rules(void **state)
+{
+    (void)state;
+    struct fx f = {0};
+    fx_make(&f, 2);
+    char b[4096];
+    const char *st = comity_key_vkey(f.state), *rc = comity_key_recipient(f.state);
+    const char *la = comity_nkey_vkey(f.lk);
+    snprintf(b, sizeof b, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\",\"home\":"
+             "{\"log_vkey\":\"%s\",\"url\":\"https://a.example\"},\"recipient\":\"%s\"}", st, la,
+             rc);
+    TU_OK(cy_record_body_check("admission", b, strlen(b), E));
+    snprintf(b, sizeof b, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\",\"home\":"
+             "{\"log_vkey\":\"%s\",\"url\":\"https://a.example\"}}", st, la);
+    TU_FAILS(cy_record_body_check("admission", b, strlen(b), E), COMITY_ERR_INVALID,
+             "admission.home");
+    snprintf(b, sizeof b, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"revoke\",\"home\":"
+             "{\"log_vkey\":\"%s\",\"url\":\"https://a.example\"},\"recipient\":\"%s\"}", st, la,
+             rc);
+    TU_FAILS(cy_record_body_check("admission", b, strlen(b), E), COMITY_ERR_INVALID,
+             "admission.home");
+    snprintf(b, sizeof b, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\",\"home\":"
+             "{\"log_vkey\":\"%s\",\"url\":\"ftp://a\"},\"recipient\":\"%s\"}", st, la, rc);
+    TU_FAILS(cy_record_body_check("admission", b, strlen(b), E), COMITY_ERR_INVALID,
+             "admission.home");
+    snprintf(b, sizeof b, "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"admit\","
+             "\"recipient\":\"%s\"}", st, rc);
+    TU_FAILS(cy_record_body_check("admission", b, strlen(b), E), COMITY_ERR_INVALID,
+             "admission.recipient");
+    TU_FAILS(cy_record_body_check("party", "{\"office\":\"pk.x\"}", 17, E), COMITY_ERR_INVALID,
+             "party.vkey");
+    TU_FAILS(cy_record_body_check("party", NULL, 0, E), COMITY_ERR_INVALID, "public");
+    TU_FAILS(cy_record_body_check(COMITY_SUCCESSION_TYPE, "{}", 2, E), COMITY_ERR_INVALID,
+             "log-succession");
+    TU_OK(cy_record_body_check("note", "not even json", 13, E));
+    TU_OK(cy_record_body_check("sighting", NULL, 0, E));
+    fx_free(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -389,6 +559,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_judge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_capped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_roster_homes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_body_rules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1141,6 +1141,39 @@ static void test_roster_policy(void **state)
     assert_non_null(strstr(pinned, "no admitter of the roster policy"));
     cy_free(pinned);
     cy_roster_policy_free(q);
+    /* a pinned key with its home: LOG_VKEY URL AGE1 after it */
+    snprintf(t, sizeof t, "state %s %s https://n.pk %s\n", comity_key_vkey(st),
+             comity_key_vkey(a), comity_key_recipient(st));
+    assert_int_equal(cy_roster_policy_parse(t, strlen(t), &q, NULL), COMITY_OK);
+    assert_int_equal(cy_roster_build(q, e0, l0, 4, &pinned, NULL), COMITY_OK);
+    json_t *ro = json_loads(pinned, 0, NULL);
+    json_t *s0 = json_array_get(json_object_get(ro, "states"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(s0, "home"),
+                                                          "log_vkey")),
+                        comity_key_vkey(a));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(s0, "home"),
+                                                          "record")),
+                        "pinned");
+    assert_string_equal(json_string_value(json_object_get(s0, "recipient")),
+                        comity_key_recipient(st));
+    json_decref(ro);
+    cy_free(pinned);
+    cy_roster_policy_free(q);
+    const char *sv = comity_key_vkey(st), *lv = comity_key_vkey(a);
+    const char *rc = comity_key_recipient(st);
+    char bad_home[4][2048];
+    snprintf(bad_home[0], sizeof bad_home[0], "state %s %s https://n.pk\n", sv, lv);
+    snprintf(bad_home[1], sizeof bad_home[1], "state %s %s ftp://n.pk %s\n", sv, lv, rc);
+    snprintf(bad_home[2], sizeof bad_home[2], "state %s nope https://n.pk %s\n", sv, rc);
+    snprintf(bad_home[3], sizeof bad_home[3], "state %s %s https://n.pk %s extra\n", sv, lv, rc);
+    for (size_t i = 0; i < 4; i++) {
+        comity_error e = {0};
+        q = NULL;
+        assert_int_not_equal(cy_roster_policy_parse(bad_home[i], strlen(bad_home[i]), &q, &e),
+                             COMITY_OK);
+        assert_null(q);
+        assert_non_null(strstr(e.msg, "roster policy line 1"));
+    }
     cy_free(first);
     for (int i = 0; i < 4; i++)
         comity_free(env[i]);

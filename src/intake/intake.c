@@ -82,6 +82,7 @@
 #include "framework/framework.h"
 #include "intake/intake.h"
 #include "record/signer.h"
+#include "record/roster_body.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
 
@@ -1339,6 +1340,17 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
         else
             fail(it, "type", COMITY_ERR_INVALID, false,
                  "version %d of record type '%s' is not one this node accepts", schema, type);
+        finish(it);
+        return;
+    }
+    /* the body of a type the framework does not rule (the roster's party
+     * and admission, log-succession): at the origin, refused as the
+     * module that weighs it would refuse it; relayed, logged and weighed
+     * there (a malformed one has no effect; docs/federation.md, section 1) */
+    const char *body = comity_record_body(rec);
+    if (!relayed_from &&
+        (rc = cy_record_body_check(type, body, body ? strlen(body) : 0, &e))) {
+        fail(it, "body", rc, false, "%s", e.msg);
         finish(it);
         return;
     }

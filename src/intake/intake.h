@@ -19,6 +19,11 @@
  *                  from a peer, one it does not know is taken all the
  *                  same, without effect on the framework
  *                  (docs/federation.md, "Versions")
+ *   body           the body of a party, admission or log-succession
+ *                  record follows its rules (cy_record_body_check, the
+ *                  parsers the roster and successions read); relayed
+ *                  from a peer, it is taken all the same and weighed by
+ *                  the roster's fold (a malformed one has no effect)
  *   created        created within the bounds of the node's clock
  *                  (5m ahead, 10m behind unless configured)
  *   framework      the framework's rules (a dry run here; final in the

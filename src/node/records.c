@@ -19,7 +19,8 @@
  *   size 413, envelope 400, payload 422, author 403, signature 403,
  *   authenticated 401 (no credentials) or 403 (not the author), type 422,
  *   id 422 (an id not made for its author),
- *   origin 403 (a party homed at another node),
+ *   origin 403 (a party homed at another node), body 422 (a roster or
+ *   succession body its parser refuses),
  *   framework 422 (breaks a rule), 403 (may not), 409 (may not follow),
  *   conflict 409, store/log 503 when the node cannot store now, else 500.
  *
@@ -72,7 +73,7 @@ static unsigned status_of(const cy_intake_result *res, bool anon)
     } by_rule[] = {{"size", 413},      {"envelope", 400}, {"payload", 422},
                    {"author", 403},    {"signature", 403}, {"type", 422},
                    {"created", 422},  {"id", 422},       {"origin", 403},
-                   {"conflict", 409}};
+                   {"body", 422},     {"conflict", 409}};
     for (size_t i = 0; i < CY_ARRAY_LEN(by_rule); i++)
         if (!strcmp(res->rule, by_rule[i].rule))
             return by_rule[i].status;

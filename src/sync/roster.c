@@ -2,15 +2,19 @@
  * roster.c: who the federation's states and offices are, derived from
  * signed records alone (docs/federation.md, section 1; sync.h).
  *
- * Three inputs, and nothing else:
+ * Four inputs, and nothing else:
  *   - the operator's roster policy (DIR/roster.policy, one keyword a line
  *     in the c2sp.org/tlog-policy style): the state keys pinned one by one
- *     (`state VKEY`), the admitting keys (`admitter VKEY`) and how many of
- *     them admit a state key (`quorum K`);
+ *     (`state VKEY`, optionally with their home), the admitting keys
+ *     (`admitter VKEY`) and how many of them admit a state key (`quorum K`);
  *   - `admission` records, each authored by one admitting key: "admit"
- *     (or "revoke") this state key;
+ *     (or "revoke") this state key, and where it is homed;
  *   - `party` records, each authored by a state key: this office, its
- *     keys, roles, users and home node (or its revocation).
+ *     keys, roles, users and home node (or its revocation);
+ *   - `log-succession` records, each authored by a state key: the homes
+ *     of that state's entries on the old log move to the new one.
+ * The body rules are src/record/roster_body.c's (intake refuses at the
+ * origin what they refuse; here such a record is skipped).
  * The records are those the node's store holds (logged here: posted by
  * their author at its home, or pulled from that home by the puller) and
  * those imported by hand into DIR/roster/.  With `apply auto` in the
@@ -34,7 +38,12 @@
  *     is the office's entry; one with "revoked" revokes the office (its
  *     earlier records stay valid: they were signed before);
  *   - a user revoked in an office's entry leaves its other users and its
- *     past records alone.
+ *     past records alone;
+ *   - a state key's home is the one a quorum of admitters' latest admits
+ *     name (the URL of the latest of them), or its policy line's;
+ *   - a succession that verifies under a key of its state valid at its
+ *     created time makes every entry of that state homed at the old log
+ *     name the new one (after the fold, successions in fold order).
  * No allocation outlives a call but the answers the callers free.
  */
 #include <dirent.h>
@@ -58,6 +67,7 @@ struct cy_roster_policy {
     comity_vkey *admitters[CY_ROSTER_ADMITTERS_MAX];
     size_t nadmitters;
     comity_vkey *states[CY_ROSTER_STATES_MAX];
+    char *homes[CY_ROSTER_STATES_MAX][3]; /* a pinned key's home: log key, URL, recipient */
     size_t nstates;
     size_t quorum;
     int apply;  /* 0: not said (manual), 1: manual, 2: auto */
@@ -70,8 +80,11 @@ void cy_roster_policy_free(cy_roster_policy *p)
         return;
     for (size_t i = 0; i < p->nadmitters; i++)
         comity_vkey_free(p->admitters[i]);
-    for (size_t i = 0; i < p->nstates; i++)
+    for (size_t i = 0; i < p->nstates; i++) {
         comity_vkey_free(p->states[i]);
+        for (size_t j = 0; j < 3; j++)
+            cy_free(p->homes[i][j]);
+    }
     cy_free(p);
 }
 
@@ -81,8 +94,20 @@ static bool is_state(const char *name)
     return comity_party_valid(name, NULL) && !strchr(name, '.');
 }
 
-static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *arg, size_t line,
-                              comity_error *err)
+/* A pinned state key's home words (LOG_VKEY URL AGE1), under the rules of
+ * an admission's home and recipient (record/roster_body.c); NULL when
+ * they hold, else why not. */
+static const char *home_words_why(char *const *home)
+{
+    if (!cy_roster_home_ok(home[0], home[1]))
+        return "its home wants LOG_VKEY (an Ed25519 note key) and an http:// or https:// URL";
+    if (!comity_recipient_valid(home[2], NULL))
+        return "its home wants the state key's age recipient after the URL";
+    return NULL;
+}
+
+static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *arg,
+                              char *const *home, size_t line, comity_error *err)
 {
     if (!strcmp(kw, "quorum")) {
         uint64_t k;
@@ -128,6 +153,7 @@ static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *a
     const char *why = comity_vkey_type(k) != COMITY_NOTE_ED25519 ? "not an Ed25519 key"
                       : adm && !comity_party_valid(name, NULL) ? "not named after a party"
                       : !adm && !is_state(name)               ? "not named after a state code"
+                      : home                                  ? home_words_why(home)
                                                               : NULL;
     for (size_t i = 0; !why && i < n; i++)
         if (!strcmp(comity_vkey_name(v[i]), name) && adm)
@@ -138,10 +164,16 @@ static comity_err policy_line(cy_roster_policy *p, const char *kw, const char *a
                        why);
     }
     v[n] = k;
-    if (adm)
+    if (adm) {
         p->nadmitters++;
-    else
-        p->nstates++;
+        return COMITY_OK;
+    }
+    for (size_t j = 0; home && j < 3; j++)
+        if (!(p->homes[n][j] = cy_strdup(home[j]))) {
+            p->nstates++; /* freed with the policy */
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        }
+    p->nstates++;
     return COMITY_OK;
 }
 
@@ -178,11 +210,17 @@ comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy
         char *save = NULL, *kw = strtok_r(s, " \t\r", &save);
         if (!kw)
             continue;
-        char *arg = strtok_r(NULL, " \t\r", &save);
-        if (strtok_r(NULL, " \t\r", &save))
-            rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: too many words", line);
+        char *arg = strtok_r(NULL, " \t\r", &save), *home[4] = {NULL};
+        size_t nh = 0;
+        while (nh < 4 && (home[nh] = strtok_r(NULL, " \t\r", &save)))
+            nh++;
+        if (nh && (strcmp(kw, "state") != 0 || nh != 3))
+            rc = cy_fail(err, COMITY_ERR_INVALID, "roster policy line %zu: too many words%s",
+                         line, strcmp(kw, "state") ? ""
+                                                   : " (state VKEY, or state VKEY LOG_VKEY URL "
+                                                     "AGE1 with its home)");
         else
-            rc = policy_line(p, kw, arg, line, err);
+            rc = policy_line(p, kw, arg, nh ? home : NULL, line, err);
     }
     if (len && memchr(text, '\0', len))
         rc = rc ? rc : cy_fail(err, COMITY_ERR_INVALID, "roster policy: a NUL byte");
@@ -198,157 +236,6 @@ comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy
     }
     *out = p;
     return COMITY_OK;
-}
-
-/* ---- record bodies ------------------------------------------------------------ */
-
-/* An optional string field; false when present and not a string. */
-static bool opt_str(json_t *o, const char *k, const char **out)
-{
-    json_t *v = json_object_get(o, k);
-    *out = json_string_value(v);
-    return !v || *out;
-}
-
-/* Every key of o is in the NULL-terminated list. */
-static const char *unknown_key(json_t *o, const char *const *known)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        size_t i = 0;
-        while (known[i] && strcmp(known[i], k))
-            i++;
-        if (!known[i])
-            return k;
-    }
-    return NULL;
-}
-
-/* A vkey named `name` (or, with name NULL, after any party); false otherwise. */
-static bool vkey_named(const char *text, const char *name)
-{
-    comity_vkey *k = NULL;
-    if (!text || strlen(text) >= CY_VKEY_MAX || comity_vkey_parse(text, strlen(text), &k, NULL))
-        return false;
-    bool ok = comity_vkey_type(k) == COMITY_NOTE_ED25519 &&
-              (name ? !strcmp(comity_vkey_name(k), name)
-                    : comity_party_valid(comity_vkey_name(k), NULL) != 0);
-    comity_vkey_free(k);
-    return ok;
-}
-
-static bool time_ok(const char *s)
-{
-    int64_t ms;
-    return !s || comity_time_parse(s, &ms, NULL) == COMITY_OK;
-}
-
-comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err)
-{
-    static const char *const known[] = {"state", "vkey", "action", "reason", NULL};
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    const char *state = NULL, *vkey = NULL, *action = NULL, *reason = NULL, *k;
-    comity_err rc = COMITY_OK;
-    if (!json_is_object(o))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "admission: the body is not a JSON object");
-    else if ((k = unknown_key(o, known)))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "admission: unknown field '%.32s'", k);
-    else if (!opt_str(o, "state", &state) || !state || !is_state(state))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.state: want a state code");
-    else if (!opt_str(o, "vkey", &vkey) || !vkey_named(vkey, state))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.vkey: want an Ed25519 key named %s",
-                     state);
-    else if (!opt_str(o, "action", &action) || !action ||
-             (strcmp(action, "admit") && strcmp(action, "revoke")))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.action: want admit or revoke");
-    else if (!opt_str(o, "reason", &reason) || (reason && strlen(reason) > CY_ROSTER_TEXT_MAX))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "admission.reason: want a string of at most %d "
-                     "bytes", CY_ROSTER_TEXT_MAX);
-    json_decref(o);
-    return rc;
-}
-
-static comity_err user_check(json_t *u, size_t i, const char *office, comity_error *err)
-{
-    static const char *const known[] = {"name", "vkey", "valid_from", "revoked", NULL};
-    const char *name = NULL, *vkey = NULL, *from = NULL, *rev = NULL, *k = NULL;
-    if (!json_is_object(u))
-        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: not an object", i);
-    if ((k = unknown_key(u, known)))
-        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: unknown field '%.32s'", i, k);
-    if (!opt_str(u, "name", &name) || !name || !*name || strlen(name) > CY_ROSTER_TEXT_MAX)
-        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].name: want a short string", i);
-    if (!opt_str(u, "vkey", &vkey) || !vkey_named(vkey, office))
-        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].vkey: want an Ed25519 key "
-                       "named %s", i, office);
-    if (!opt_str(u, "valid_from", &from) || !time_ok(from))
-        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].valid_from: want a time", i);
-    if (!opt_str(u, "revoked", &rev) || (rev && strlen(rev) > CY_ROSTER_TEXT_MAX))
-        return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].revoked: want a reason", i);
-    return COMITY_OK;
-}
-
-comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err)
-{
-    static const char *const known[] = {"office", "vkey", "recipient", "roles", "home",
-                                        "valid_from", "users", "revoked", NULL};
-    static const char *const home_known[] = {"log_vkey", "url", NULL};
-    json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
-    const char *office = NULL, *vkey = NULL, *recip = NULL, *from = NULL, *rev = NULL;
-    const char *lv = NULL, *url = NULL, *k = NULL;
-    json_t *roles = NULL, *home = NULL, *users = NULL;
-    comity_err rc = COMITY_OK;
-    if (!json_is_object(o)) {
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party: the body is not a JSON object");
-        goto out;
-    }
-    roles = json_object_get(o, "roles");
-    home = json_object_get(o, "home");
-    users = json_object_get(o, "users");
-    if ((k = unknown_key(o, known)))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party: unknown field '%.32s'", k);
-    else if (!opt_str(o, "office", &office) || !office || !comity_party_valid(office, NULL) ||
-             is_state(office))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.office: want an office (state.office)");
-    else if (!opt_str(o, "revoked", &rev) || (rev && strlen(rev) > CY_ROSTER_TEXT_MAX))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.revoked: want a reason of at most %d bytes",
-                     CY_ROSTER_TEXT_MAX);
-    else if (!opt_str(o, "valid_from", &from) || !time_ok(from))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.valid_from: want an RFC 3339 time");
-    if (rc || rev)
-        goto out; /* a revocation needs nothing else */
-    if (!opt_str(o, "vkey", &vkey) || !vkey_named(vkey, office))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.vkey: want an Ed25519 key named %s", office);
-    else if (!opt_str(o, "recipient", &recip) || !recip || !comity_recipient_valid(recip, NULL))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.recipient: want an age recipient");
-    else if (!json_is_object(home) || (k = unknown_key(home, home_known)) ||
-             !opt_str(home, "log_vkey", &lv) || !opt_str(home, "url", &url) || !lv || !url ||
-             strlen(url) >= CY_PEER_URL_MAX || strlen(lv) >= CY_VKEY_MAX ||
-             (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.home: want {log_vkey, url (http/https)}");
-    else if (roles && (!json_is_array(roles) || json_array_size(roles) > CY_ROSTER_ROLES_MAX))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.roles: want at most %d strings",
-                     CY_ROSTER_ROLES_MAX);
-    else if (users && (!json_is_array(users) || json_array_size(users) > CY_ROSTER_USERS_MAX))
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.users: want at most %d users",
-                     CY_ROSTER_USERS_MAX);
-    if (rc)
-        goto out;
-    comity_vkey *hk = NULL;
-    if (comity_vkey_parse(lv, strlen(lv), &hk, NULL) || comity_vkey_type(hk) != COMITY_NOTE_ED25519)
-        rc = cy_fail(err, COMITY_ERR_INVALID, "party.home.log_vkey: not an Ed25519 note key");
-    comity_vkey_free(hk);
-    for (size_t i = 0; !rc && i < json_array_size(roles); i++) {
-        const char *r = json_string_value(json_array_get(roles, i));
-        if (!r || !*r || strlen(r) > CY_ROSTER_TEXT_MAX)
-            rc = cy_fail(err, COMITY_ERR_INVALID, "party.roles[%zu]: want a short string", i);
-    }
-    for (size_t i = 0; !rc && i < json_array_size(users); i++)
-        rc = user_check(json_array_get(users, i), i, office, err);
-out:
-    json_decref(o);
-    return rc;
 }
 
 /* ---- the fold ------------------------------------------------------------------ */
@@ -378,6 +265,9 @@ struct skey {
     int64_t from, until;    /* valid in [from, until); -1: not yet / never */
     bool pinned;
     const char *admitted_by, *revoked_by; /* ids of the records that made the quorum */
+    char *word[CY_ROSTER_ADMITTERS_MAX];  /* admitter i's latest admit's home log key */
+    json_t *home;                         /* {log_vkey, url, origin, record}, or NULL */
+    char *recipient;                      /* the state key's, named with its home */
 };
 
 struct fold {
@@ -386,6 +276,7 @@ struct fold {
     size_t nkeys, capkeys;
     json_t *offices; /* office name -> its entry */
     json_t *ignored;
+    json_t *succs;   /* the counting log successions, in fold order */
 };
 
 static void ignore(struct fold *f, const comity_record *r, const char *why)
@@ -432,6 +323,21 @@ static struct skey *skey_add(struct fold *f, const char *state, const char *vkey
     return s;
 }
 
+/* A roster entry's home from a record's {log_vkey, url}: a copy with the
+ * log key's name (its origin) and the id of the record that named it.
+ * OUT: a new reference, NULL when out of memory. */
+static json_t *home_entry(json_t *h, const char *record_id)
+{
+    json_t *e = json_pack("{s:O, s:O, s:s}", "log_vkey", json_object_get(h, "log_vkey"), "url",
+                          json_object_get(h, "url"), "record", record_id);
+    const char *lv = json_string_value(json_object_get(h, "log_vkey"));
+    comity_vkey *hk = NULL;
+    if (e && lv && comity_vkey_parse(lv, strlen(lv), &hk, NULL) == COMITY_OK)
+        json_object_set_new(e, "origin", json_string(comity_vkey_name(hk)));
+    comity_vkey_free(hk);
+    return e;
+}
+
 static void fold_admission(struct fold *f, const comity_record *r)
 {
     const cy_roster_policy *p = f->p;
@@ -463,12 +369,27 @@ static void fold_admission(struct fold *f, const comity_record *r)
         return;
     }
     int64_t at = comity_record_created_ms(r);
+    json_t *h = json_object_get(b, "home");
+    const char *hl = json_string_value(json_object_get(h, "log_vkey"));
+    cy_free(s->word[a]);
+    s->word[a] = admit && hl ? cy_strdup(hl) : NULL;
     if (admit) {
         s->admit |= 1u << a;
         s->revoke &= ~(1u << a);
         if (s->from < 0 && s->until < 0 && popcount(s->admit) >= p->quorum) {
             s->from = at;
             s->admitted_by = comity_record_id(r);
+        }
+        size_t same = 0;
+        for (size_t i = 0; hl && i < p->nadmitters; i++)
+            same += (s->admit >> i & 1) && s->word[i] && !strcmp(s->word[i], hl);
+        if (hl && s->until < 0 && same >= p->quorum) {
+            /* a quorum's word on the home, as on the key: the latest
+             * record of that quorum gives the URL */
+            json_decref(s->home);
+            s->home = home_entry(h, comity_record_id(r));
+            cy_free(s->recipient);
+            s->recipient = cy_strdup(json_string_value(json_object_get(b, "recipient")));
         }
     } else {
         s->revoke |= 1u << a;
@@ -526,6 +447,82 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
         json_object_set_new(e, "users", out);
     else
         json_decref(out);
+/* The keys of `state` valid at `at` (pinned, or admitted then and not yet
+ * revoked) into ks (CY_ROSTER_STATES_MAX * 4 slots); their number. */
+static size_t state_keys_at(const struct fold *f, const char *state, int64_t at,
+                            const comity_vkey **ks)
+{
+    size_t nk = 0;
+    for (size_t i = 0; i < f->nkeys; i++) {
+        const struct skey *s = &f->keys[i];
+        if (!strcmp(s->state, state) && (s->pinned || (s->from >= 0 && s->from <= at)) &&
+            (s->until < 0 || at < s->until))
+            ks[nk++] = s->k;
+    }
+    return nk;
+}
+
+/* A log succession counts when its author is a state code and it verifies
+ * under a key of that state valid at its created time (section 11); it is
+ * kept, in fold order, for follow_successions. */
+static void fold_succession(struct fold *f, const comity_record *r)
+{
+    const char *author = comity_record_author(r);
+    const comity_vkey *ks[CY_ROSTER_STATES_MAX * 4];
+    size_t nk = is_state(author) ? state_keys_at(f, author, comity_record_created_ms(r), ks) : 0;
+    if (!is_state(author)) {
+        ignore(f, r, "a log succession is authored by a state key");
+        return;
+    }
+    if (!nk) {
+        ignore(f, r, "no key of the author's state is admitted at the record's created time");
+        return;
+    }
+    if (comity_record_verify_parsed(r, ks, nk, NULL) != COMITY_OK) {
+        ignore(f, r, "the signature verifies under no admitted key of the author's state");
+        return;
+    }
+    json_t *b = json_loads(comity_record_body(r), 0, NULL);
+    json_t *h = json_pack("{s:O, s:O}", "log_vkey", json_object_get(b, "new_log_vkey"), "url",
+                          json_object_get(b, "url"));
+    json_t *e = h ? home_entry(h, comity_record_id(r)) : NULL;
+    if (e)
+        json_array_append_new(f->succs, json_pack("{s:s, s:O, s:o}", "state", author, "old",
+                                                  json_object_get(b, "old_log_vkey"), "home", e));
+    json_decref(h);
+    json_decref(b);
+}
+
+/* The homes the successions moved: in fold order, each names the new log
+ * for every entry of its author's state (offices and state keys) whose
+ * home is the old log, whatever record named that home and when; so a
+ * chain of successions leads to the last log, on every node alike. */
+static void follow_successions(struct fold *f)
+{
+    size_t i;
+    json_t *sc;
+    json_array_foreach(f->succs, i, sc) {
+        const char *state = json_string_value(json_object_get(sc, "state"));
+        const char *old = json_string_value(json_object_get(sc, "old"));
+        json_t *home = json_object_get(sc, "home");
+        const char *k;
+        json_t *e;
+        json_object_foreach(f->offices, k, e) {
+            const char *lv = json_string_value(json_object_get(json_object_get(e, "home"),
+                                                               "log_vkey"));
+            if (lv && old && !strcmp(json_string_value(json_object_get(e, "state")), state) &&
+                !strcmp(lv, old))
+                json_object_set_new(e, "home", json_deep_copy(home));
+        }
+        for (size_t j = 0; j < f->nkeys; j++) {
+            struct skey *s = &f->keys[j];
+            const char *lv = json_string_value(json_object_get(s->home, "log_vkey"));
+            if (lv && old && !strcmp(s->state, state) && !strcmp(lv, old)) {
+                json_decref(s->home);
+                s->home = json_deep_copy(home);
+            }
+        }
+    }
 }
 
 static void fold_party(struct fold *f, const comity_record *r)
@@ -540,13 +537,7 @@ static void fold_party(struct fold *f, const comity_record *r)
     size_t sl = strlen(author);
     int64_t at = comity_record_created_ms(r);
     const comity_vkey *ks[CY_ROSTER_STATES_MAX * 4];
-    size_t nk = 0;
-    for (size_t i = 0; i < f->nkeys; i++) {
-        const struct skey *s = &f->keys[i];
-        if (!strcmp(s->state, author) && (s->pinned || (s->from >= 0 && s->from <= at)) &&
-            (s->until < 0 || at < s->until))
-            ks[nk++] = s->k;
-    }
+    size_t nk = state_keys_at(f, author, at, ks);
     if (strncmp(office, author, sl) != 0 || office[sl] != '.')
         ignore(f, r, "the office is not one of the author's state");
     else if (!nk)
@@ -603,12 +594,13 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
     if (n > CY_ROSTER_RECORDS_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "roster: more than %d records",
                        CY_ROSTER_RECORDS_MAX);
-    struct fold f = {.p = p, .offices = json_object(), .ignored = json_array()};
+    struct fold f = {.p = p, .offices = json_object(), .ignored = json_array(),
+                     .succs = json_array()};
     struct rec *rs = cy_calloc(n ? n : 1, sizeof *rs);
     json_t *root = json_object(), *states = json_array(), *parties = json_array();
     comity_err rc = COMITY_OK;
     size_t m = 0;
-    if (!rs || !f.offices || !f.ignored || !root || !states || !parties) {
+    if (!rs || !f.offices || !f.ignored || !f.succs || !root || !states || !parties) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -621,6 +613,14 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
             goto out;
         }
         s->pinned = true;
+        if (p->homes[i][0]) {
+            /* its home pinned with it: the policy's word, as a quorum's */
+            json_t *h = json_pack("{s:s, s:s}", "log_vkey", p->homes[i][0], "url",
+                                  p->homes[i][1]);
+            s->home = h ? home_entry(h, "pinned") : NULL;
+            s->recipient = cy_strdup(p->homes[i][2]);
+            json_decref(h);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         comity_record *r = NULL;
@@ -628,9 +628,9 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
             continue; /* the importer refuses these; a file edited by hand is skipped */
         const char *t = comity_record_type(r);
         const char *body = comity_record_body(r);
-        if (!body || (strcmp(t, "party") && strcmp(t, "admission")) ||
-            (!strcmp(t, "party") ? cy_roster_party_check(body, strlen(body), NULL)
-                                 : cy_roster_admission_check(body, strlen(body), NULL))) {
+        if (!body || (strcmp(t, "party") && strcmp(t, "admission") &&
+                      strcmp(t, COMITY_SUCCESSION_TYPE)) ||
+            cy_record_body_check(t, body, strlen(body), NULL)) {
             comity_record_free(r);
             continue;
         }
@@ -642,8 +642,11 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
             continue;
         else if (!strcmp(rs[i].type, "admission"))
             fold_admission(&f, rs[i].r);
-        else
+        else if (!strcmp(rs[i].type, "party"))
             fold_party(&f, rs[i].r);
+        else
+            fold_succession(&f, rs[i].r);
+    follow_successions(&f);
     for (size_t i = 0; i < f.nkeys; i++) {
         const struct skey *s = &f.keys[i];
         if (s->from < 0 && !s->pinned)
@@ -657,6 +660,10 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
             comity_time_format(t, s->from);
             json_object_set_new(o, "since", json_string(t));
             json_object_set_new(o, "admitted", json_string(s->admitted_by));
+        }
+        if (s->home) {
+            json_object_set(o, "home", s->home);
+            json_object_set_new(o, "recipient", json_string(s->recipient ? s->recipient : ""));
         }
         if (s->until >= 0) {
             comity_time_format(t, s->until);
@@ -708,11 +715,17 @@ out:
     for (size_t i = 0; rs && i < m; i++)
         comity_record_free(rs[i].r);
     cy_free(rs);
-    for (size_t i = 0; i < f.nkeys; i++)
+    for (size_t i = 0; i < f.nkeys; i++) {
         comity_vkey_free(f.keys[i].k);
+        for (size_t a = 0; a < CY_ROSTER_ADMITTERS_MAX; a++)
+            cy_free(f.keys[i].word[a]);
+        json_decref(f.keys[i].home);
+        cy_free(f.keys[i].recipient);
+    }
     cy_free(f.keys);
     json_decref(f.offices);
     json_decref(f.ignored);
+    json_decref(f.succs);
     json_decref(states);
     json_decref(parties);
     json_decref(root);
@@ -886,9 +899,9 @@ static int stored_cb(const cy_record_row *row, void *ctx)
 static comity_err read_stored(comity_store *st, struct files *fs, size_t *cap,
                               comity_error *err)
 {
-    static const char *const types[] = {"party", "admission"};
+    static const char *const types[] = {"party", "admission", COMITY_SUCCESSION_TYPE};
     cy_record_filter vis = {.tlps = {"clear", "green"}, .ntlps = 2};
-    for (size_t t = 0; t < 2; t++) {
+    for (size_t t = 0; t < CY_ARRAY_LEN(types); t++) {
         struct stored s = {fs, cap, 0, COMITY_OK, err};
         bool more = true;
         while (more) {
@@ -1066,6 +1079,37 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
     }
     size_t i;
     json_t *e;
+    /* a state key whose home a quorum named (section 1): a party of its
+     * own, homed there like an office; one revoked is left as it is */
+    json_array_foreach(json_object_get(r, "states"), i, e) {
+        const char *state = json_string_value(json_object_get(e, "state"));
+        const char *vkey = json_string_value(json_object_get(e, "vkey"));
+        const char *recip = json_string_value(json_object_get(e, "recipient"));
+        json_t *home = json_object_get(e, "home");
+        const char *lv = json_string_value(json_object_get(home, "log_vkey"));
+        const char *url = json_string_value(json_object_get(home, "url"));
+        if (!lv || json_object_get(e, "revoked"))
+            continue;
+        if (!strcmp(lv, self_vkey)) {
+            cy_principal have;
+            bool same = cy_store_principal_get(st, state, &have, NULL, NULL) == COMITY_OK &&
+                        !strcmp(have.kind, "party") && !strcmp(have.vkey, vkey);
+            json_array_append_new(json_object_get(out, same ? "local" : "refused"),
+                                  same ? json_string(state)
+                                       : json_pack("{s:s, s:s}", "party", state, "why",
+                                                   "a state key homed here: register it with "
+                                                   "`comity party add DIR STATE --vkey VKEY "
+                                                   "--recipient AGE1`"));
+            continue;
+        }
+        comity_error pe = {0};
+        const char *vk[1] = {vkey}, *rp[1] = {recip};
+        if (cy_sync_peer_add(st, self_origin, url, lv, vk, rp, 1, &pe) == COMITY_OK)
+            json_array_append_new(json_object_get(out, "homed_at_peers"), json_string(state));
+        else
+            json_array_append_new(json_object_get(out, "refused"),
+                                  json_pack("{s:s, s:s}", "party", state, "why", pe.msg));
+    }
     json_array_foreach(json_object_get(r, "parties"), i, e) {
         const char *office = json_string_value(json_object_get(e, "party"));
         json_t *home = json_object_get(e, "home");
@@ -1118,7 +1162,9 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
 bool cy_roster_record_id(const char *record_id)
 {
     return record_id && (!strncmp(record_id, "party--", 7) ||
-                         !strncmp(record_id, "admission--", 11));
+                         !strncmp(record_id, "admission--", 11) ||
+                         !strncmp(record_id, COMITY_SUCCESSION_TYPE "--",
+                                  strlen(COMITY_SUCCESSION_TYPE "--")));
 }
 
 bool cy_roster_follow_auto(const char *dir)

@@ -36,6 +36,7 @@
 
 #include "base/base.h"
 #include "intake/intake.h"
+#include "record/roster_body.h"
 #include "store/store.h"
 #include "tlog/tlog.h"
 
@@ -183,14 +184,12 @@ const char *cy_sync_curl_why(int curl_code);
 #define CY_ROSTER_ADMITTERS_MAX 32       /* admitting keys in a policy */
 #define CY_ROSTER_STATES_MAX 256         /* pinned state keys in a policy */
 #define CY_ROSTER_RECORDS_MAX 65536      /* admission and party records folded */
-#define CY_ROSTER_USERS_MAX 64           /* users listed in one party record */
-#define CY_ROSTER_ROLES_MAX 16           /* roles of one office */
-#define CY_ROSTER_TEXT_MAX 200           /* a role, a user's name, a reason */
 
 typedef struct cy_roster_policy cy_roster_policy;
 
 /* Parses a roster policy (docs/federation.md, section 1): lines `state
- * VKEY` (a state key pinned: its name is the state code), `admitter VKEY`
+ * VKEY [LOG_VKEY URL AGE1]` (a state key pinned: its name is the state
+ * code; optionally its home and age recipient), `admitter VKEY`
  * (an admitting key named after a party), `quorum K` (admissions needed,
  * 1..admitters), '#' comments.  COMITY_ERR_INVALID / TOOBIG naming the
  * line.  OUT *out: cy_roster_policy_free. */
@@ -198,16 +197,15 @@ comity_err cy_roster_policy_parse(const char *text, size_t len, cy_roster_policy
                                   comity_error *err);
 void cy_roster_policy_free(cy_roster_policy *p);
 
-/* The body rules of the two roster record types (fuzzed), on the body's
- * JSON text: COMITY_ERR_INVALID naming the field. */
-comity_err cy_roster_admission_check(const char *body, size_t len, comity_error *err);
-comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err);
+/* The body rules of the two roster record types: record/roster_body.h. */
 
 /* Folds the envelopes (any order; unparseable ones and other types are
  * skipped) under the policy (NULL: an empty one) into the roster, as JSON
  * with sorted keys: quorum, admitters, states (the state keys admitted or
- * pinned), parties (each office's entry from its latest valid party
- * record), ignored (records the rules refused at their point, with why).
+ * pinned, with the home a quorum or the policy named), parties (each
+ * office's entry from its latest valid party record, its home moved by
+ * the log successions of its state), ignored (records the rules refused
+ * at their point, with why).
  * The same records and policy give the same bytes.  OUT *json: cy_free. */
 comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
                            const size_t *lens, size_t n, char **json, comity_error *err);
@@ -225,12 +223,12 @@ comity_err cy_roster_import(const char *dir, const char *env, size_t len, char *
                             comity_error *err);
 comity_err cy_roster_set_policy(const char *dir, const char *text, size_t len, comity_error *err);
 comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity_error *err);
-/* Makes the store's key directory follow the roster: each office homed at
- * another node (by the log key of its entry; not `self_vkey`) is pinned as
- * a party homed at that peer, pinning the peer at its URL too
- * (cy_sync_peer_add: a name held by other keys is refused, never
- * overwritten); an office homed here must be registered with its entry's
- * keys.  An office its entry revokes is removed when it is a party of this
+/* Makes the store's key directory follow the roster: each office or
+ * state key homed at another node (by the log key of its entry; not
+ * `self_vkey`) is pinned as a party homed at that peer, pinning the peer
+ * at its URL too (cy_sync_peer_add: a name held by other keys is refused,
+ * never overwritten); an office or state key homed here must be
+ * registered with its entry's keys.  An office its entry revokes is removed when it is a party of this
  * node (cy_sync_party_retire: it posts nothing more at its origin); homed
  * at a peer, it stays known (its records signed before the revocation
  * must still verify when they are pulled).  OUT *report: JSON
