@@ -1045,6 +1045,11 @@ typedef struct comity_msg_status {
     int64_t due_ms;        /* deadline of what is expected, 0 if nothing */
     int64_t ack_due_ms;    /* the message's deadlines (0: none expected) */
     int64_t answer_due_ms;
+    int64_t delivered_ms;  /* when the slot was delivered, 0 if not yet: its
+                            * `delivered` record's created (or an answer's,
+                            * when folded first), the same on every node;
+                            * before the record, this node's local event
+                            * (docs/federation.md section 7) */
 } comity_msg_status;
 
 /* Status of message `id` for recipient `party` (as named in the message's
