@@ -10,7 +10,11 @@
  * before the request's), pings and pongs (and a second pong of one
  * recipient, refused wherever it lands), a consultation case with a
  * custody record and its close, the norms catalogue and a declaration,
- * the spyware registry, and an attribution case with evidence.  The set
+ * the spyware registry, an attribution case with evidence, and records of
+ * delivery signed by a node's log key (one before its slot's ack, a second
+ * of one slot, one in the millisecond of a request and its ack, one after
+ * a pong, one alone); local delivered events stored beside them are
+ * replayed after the records (a node upgraded keeps its history).  The set
  * is stored in a real store in several log orders (the natural one,
  * reversed, shuffled with fixed seeds), and for each the live framework
  * is built from the store (cy_fw_live_open, the fold at start) and, on

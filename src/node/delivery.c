@@ -321,7 +321,11 @@ static void *run(void *arg)
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += CY_DELIVERY_RETRY_MS / 1000;
             (void)pthread_cond_timedwait(&d->cv, &d->mu, &ts);
-            (void)push(d, j.id, j.party); /* room: it was just taken out */
+            if (!push(d, j.id, j.party)) /* filled meanwhile: the next start */
+                cy_log(CY_LOG_WARN, "delivery.queue_full",
+                       (cy_log_kv[]){CY_KV_S("record", j.id), CY_KV_S("party", j.party)}, 2,
+                       "delivery: %s to %s waits for the next start (the queue holds %d)",
+                       j.id, j.party, CY_DELIVERY_QUEUE_MAX);
         }
     }
     pthread_mutex_unlock(&d->mu);

@@ -22,6 +22,14 @@
 # no effect), "consult-accept--" before "consult-close--" (accepted, then
 # closed).  On the old code (a fold in arrival order) A refused the
 # acceptance and B took it: the case's thread differed.
+#
+# Then delivery as a record (section 7): pk.mofa fetches in.mea's request
+# on A, in.mea the ping and a red notification on B; each home node signs
+# a `delivered` record, the other pulls it, and the sender's node shows
+# each slot delivered at the time the recipient's node shows (on the old
+# code: sent).  The red notification's delivered record is sealed, and no
+# non-party (in.cert-in on B, pk.pkcert on A) finds it through
+# /v1/records, the message's view or thread, its inbox or TAXII.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
