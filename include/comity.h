@@ -486,6 +486,16 @@ comity_record_verify_parsed(const comity_record *rec,
                             const comity_vkey *const *keys, size_t nkeys,
                             comity_error *err);
 
+/* A `delivered` record (docs/federation.md section 7) is signed by its
+ * author's home node's log key, not by the author's: a signature of the
+ * parsed `rec` must verify under one of `log_keys` (the home node's log
+ * key, e.g. the --log-vkey of its receipt), whatever their names.
+ * COMITY_ERR_USAGE for a record of another type; COMITY_ERR_VERIFY when
+ * none verifies. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_verify_delivered(const comity_record *rec, const comity_vkey *const *log_keys,
+                               size_t nkeys, comity_error *err);
+
 COMITY_API void comity_record_free(comity_record *rec);
 
 /*

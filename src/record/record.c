@@ -600,9 +600,9 @@ comity_err comity_record_open(const comity_record *r, const comity_identities *i
  * `author_rcpt` (its age recipient, for a sealed tlp) and pp->seal_to,
  * signed by `signer`, dated now. */
 static comity_err sign_impl(const comity_nkey *signer, const char *author_name,
-                            const char *author_rcpt, const comity_record_params *pp, const char *body_text,
-                            size_t body_len, char **envelope, size_t *envelope_len,
-                            comity_error *err);
+                            const char *author_rcpt, const comity_record_params *pp,
+                            const char *body_text, size_t body_len, char **envelope,
+                            size_t *envelope_len, comity_error *err);
 
 comity_err comity_record_sign(const comity_key *author, const comity_record_params *pp,
                               const char *body_text, size_t body_len, char **envelope,
@@ -648,10 +648,25 @@ comity_err cy_record_verify_under(const comity_record *r, const comity_vkey *vk,
     return COMITY_OK;
 }
 
+comity_err comity_record_verify_delivered(const comity_record *r,
+                                          const comity_vkey *const *log_keys, size_t nkeys,
+                                          comity_error *err)
+{
+    if (strcmp(r->type, CY_RECORD_DELIVERED) != 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "record: %s is not a delivered record", r->id);
+    for (size_t i = 0; i < nkeys; i++)
+        if (cy_record_verify_under(r, log_keys[i], NULL) == COMITY_OK)
+            return COMITY_OK;
+    return cy_fail(err, COMITY_ERR_VERIFY,
+                   "record: the delivered record %s does not verify under the log key of %s's "
+                   "home node",
+                   r->id, r->author);
+}
+
 static comity_err sign_impl(const comity_nkey *signer, const char *author_name,
-                            const char *author_rcpt, const comity_record_params *pp, const char *body_text,
-                            size_t body_len, char **envelope, size_t *envelope_len,
-                            comity_error *err)
+                            const char *author_rcpt, const comity_record_params *pp,
+                            const char *body_text, size_t body_len, char **envelope,
+                            size_t *envelope_len, comity_error *err)
 {
     const char *tlp = pp->tlp ? pp->tlp : (pp->nseal_to ? "amber" : "green");
     if (!pp->type || !type_valid(pp->type, strlen(pp->type)))
