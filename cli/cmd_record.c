@@ -352,11 +352,22 @@ static int verify_or_open(int argc, char **argv, bool open)
         goto done;
     comity_error e = {0};
     comity_record *r = NULL;
-    comity_err rc = keys.n ? comity_record_verify(env, env_len,
-                                                  (const comity_vkey *const *)keys.vkeys,
-                                                  keys.n, &r, &e)
-                           : comity_record_parse(env, env_len, &r, &e);
+    comity_err rc = comity_record_parse(env, env_len, &r, &e);
     free(env);
+    /* a delivered record is signed by its author's home node: its log key,
+     * the receipt's (docs/federation.md section 7) */
+    bool by_node = !rc && !strcmp(comity_record_type(r), "delivered");
+    if (!rc && keys.n && by_node)
+        rc = logs.n ? comity_record_verify_delivered(r, (const comity_vkey *const *)logs.vkeys,
+                                                     logs.n, &e)
+                    : comity_record_verify_parsed(r, (const comity_vkey *const *)keys.vkeys,
+                                                  keys.n, &e);
+    else if (!rc && keys.n)
+        rc = comity_record_verify_parsed(r, (const comity_vkey *const *)keys.vkeys, keys.n, &e);
+    if (rc) {
+        comity_record_free(r);
+        r = NULL;
+    }
     if (rc) {
         status = cli_error(open ? "record open" : "record verify", &e);
         goto done;
@@ -371,7 +382,10 @@ static int verify_or_open(int argc, char **argv, bool open)
     if (!open && roster && (status = verify_roster(r, roster)))
         goto free_rec;
     if (!open) {
-        if (keys.n)
+        if (keys.n && by_node && logs.n)
+            fprintf(stderr, "good signature by the home node of %s on %s\n",
+                    comity_record_author(r), comity_record_id(r));
+        else if (keys.n)
             fprintf(stderr, "good signature by %s on %s\n", comity_record_author(r),
                     comity_record_id(r));
         print_record(r);

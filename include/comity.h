@@ -515,6 +515,16 @@ comity_record_signer(const comity_record *rec, const comity_vkey *office,
                      const comity_user_key *users, size_t nusers, const char **user,
                      comity_error *err);
 
+/* A `delivered` record (docs/federation.md section 7) is signed by its
+ * author's home node's log key, not by the author's: a signature of the
+ * parsed `rec` must verify under one of `log_keys` (the home node's log
+ * key, e.g. the --log-vkey of its receipt), whatever their names.
+ * COMITY_ERR_USAGE for a record of another type; COMITY_ERR_VERIFY when
+ * none verifies. */
+COMITY_API COMITY_MUST_CHECK comity_err
+comity_record_verify_delivered(const comity_record *rec, const comity_vkey *const *log_keys,
+                               size_t nkeys, comity_error *err);
+
 COMITY_API void comity_record_free(comity_record *rec);
 
 /*
@@ -1074,6 +1084,11 @@ typedef struct comity_msg_status {
     int64_t due_ms;        /* deadline of what is expected, 0 if nothing */
     int64_t ack_due_ms;    /* the message's deadlines (0: none expected) */
     int64_t answer_due_ms;
+    int64_t delivered_ms;  /* when the slot was delivered, 0 if not yet: its
+                            * `delivered` record's created (or an answer's,
+                            * when folded first), the same on every node;
+                            * before the record, this node's local event
+                            * (docs/federation.md section 7) */
 } comity_msg_status;
 
 /* Status of message `id` for recipient `party` (as named in the message's

@@ -10,7 +10,11 @@
  * before the request's), pings and pongs (and a second pong of one
  * recipient, refused wherever it lands), a consultation case with a
  * custody record and its close, the norms catalogue and a declaration,
- * the spyware registry, and an attribution case with evidence.  The set
+ * the spyware registry, an attribution case with evidence, and records of
+ * delivery signed by a node's log key (one before its slot's ack, a second
+ * of one slot, one in the millisecond of a request and its ack, one after
+ * a pong, one alone); local delivered events stored beside them are
+ * replayed after the records (a node upgraded keeps its history).  The set
  * is stored in a real store in several log orders (the natural one,
  * reversed, shuffled with fixed seeds), and for each the live framework
  * is built from the store (cy_fw_live_open, the fold at start) and, on
@@ -31,6 +35,7 @@
 #include "base/base.h"
 #include "framework/framework.h"
 #include "framework/live.h"
+#include "record/delivered.h"
 #include "store/store.h"
 #include "util/testutil.h"
 
@@ -95,6 +100,36 @@ static void mk(int who, const char *type, const char *at, const char *to, const 
         snprintf(id, 128, "%s", comity_record_id(s->r));
 }
 
+/* The log key of the recipients' home node, which signs their `delivered`
+ * records (docs/federation.md section 7). */
+static comity_nkey *node_key;
+/* the messages whose delivery the tests look at */
+static char n1_id[128], p1_id[128], p2_id[128];
+
+/* A `delivered` record of `who`'s delivery of `msg` at `at`, to `to`,
+ * signed by node_key (parsed, not verified: its key is not the party's;
+ * test_framework.c checks the signature). */
+static void mkd(int who, const char *at, const char *msg, const char *to)
+{
+    char tobuf[256], body[128];
+    const char *tov[8];
+    size_t nto = 0;
+    snprintf(tobuf, sizeof tobuf, "%s", to);
+    for (char *s = strtok(tobuf, ","); s; s = strtok(NULL, ","))
+        tov[nto++] = s;
+    snprintf(body, sizeof body, "{\"party\":\"%s\"}", names[who]);
+    const char *refs[1] = {msg};
+    comity_record_params p = {.type = "delivered", .to = tov, .nto = nto,
+                              .refs = refs, .nrefs = 1, .tlp = "green"};
+    setenv("COMITY_FAKE_NOW", at, 1);
+    struct srec *s = &recs[nrecs++];
+    assert_true(nrecs <= NREC_MAX);
+    TU_OK(cy_record_sign_as(node_key, names[who], comity_key_recipient(keys[who]), &p, body,
+                            strlen(body), &s->env, &s->len, E));
+    unsetenv("COMITY_FAKE_NOW");
+    TU_OK(comity_record_parse(s->env, s->len, &s->r, E));
+}
+
 #define POC_BODY(kind, org, extra)                                                        \
     "{\"kind\":\"" kind "\",\"organisation\":\"" org "\","                                \
     "\"channels\":[{\"type\":\"email\",\"value\":\"poc@x.gov\"}],"                        \
@@ -136,6 +171,21 @@ static void make_set(void)
     mk(PK_MOFA, "ack", "2026-12-01T03:00:00.000Z", NULL, r1, "{}", NULL);
     mk(UN, "ping", "2026-12-01T04:00:00.000Z", "pk.pkcert,in.mea,us.cisa", NULL,
        "{\"announced\":false,\"round\":\"Q4\"}", p1);
+    snprintf(n1_id, sizeof n1_id, "%s", n1);
+    snprintf(p1_id, sizeof p1_id, "%s", p1);
+    /* deliveries as records: before the ack (its time counts), a second
+     * of one slot (refused wherever it lands), one in the millisecond of
+     * the request and its ack (after both: the ack's time), one after a
+     * pong (no effect), one alone (delivered, no pong yet) */
+    mkd(IN_CERT, "2026-12-01T01:05:00.000Z", n1, "pk.pkcert,us.cisa");
+    mkd(US, "2026-12-01T01:30:00.000Z", n1, "pk.pkcert,in.cert-in");
+    mkd(US, "2026-12-01T01:40:00.000Z", n1, "pk.pkcert,in.cert-in");
+    mkd(PK_MOFA, "2026-12-01T03:00:00.000Z", r1, "in.mea");
+    mkd(IN_MEA, "2026-12-01T04:25:00.000Z", p1, "un.unoda,pk.pkcert,us.cisa");
+    mkd(US, "2026-12-01T04:30:00.000Z", p1, "un.unoda,pk.pkcert,in.mea");
+    /* a ping with no record of its delivery: a local event's time stays */
+    mk(UN, "ping", "2026-12-01T12:00:00.000Z", "in.cert-in", NULL, "{\"announced\":true}",
+       p2_id);
     mk(PK_CERT, "pong", "2026-12-01T04:10:00.000Z", NULL, p1, "{}", NULL);
     mk(PK_CERT, "pong", "2026-12-01T04:15:00.000Z", NULL, p1, "{\"note\":\"again\"}", NULL);
     mk(IN_MEA, "pong", "2026-12-01T04:20:00.000Z", NULL, p1, "{\"note\":\"here\"}", NULL);
@@ -177,6 +227,8 @@ static int setup(void **state)
         if (comity_vkey_parse(v, strlen(v), &vkeys[i], NULL))
             return -1;
     }
+    if (comity_nkey_generate("comity.in.example", COMITY_NOTE_ED25519, &node_key, NULL))
+        return -1;
     make_set();
     return 0;
 }
@@ -192,6 +244,7 @@ static int teardown(void **state)
         comity_key_free(keys[i]);
         comity_vkey_free(vkeys[i]);
     }
+    comity_nkey_free(node_key);
     return 0;
 }
 
@@ -266,9 +319,10 @@ static void dump(const comity_framework *fw, cy_buf *b)
             comity_err rc = comity_framework_status(fw, ids[i], party, now, &s, NULL);
             (void)cy_buf_printf(b, "status %s %s: %d", ids[i], party ? party : "-", rc);
             if (!rc)
-                (void)cy_buf_printf(b, " %d %d %s %lld %lld %lld", s.state, s.overdue,
+                (void)cy_buf_printf(b, " %d %d %s %lld %lld %lld %lld", s.state, s.overdue,
                                     s.expects ? s.expects : "-", (long long)s.due_ms,
-                                    (long long)s.ack_due_ms, (long long)s.answer_due_ms);
+                                    (long long)s.ack_due_ms, (long long)s.answer_due_ms,
+                                    (long long)s.delivered_ms);
             (void)cy_buf_printf(b, "\n");
             snprintf(w, sizeof w, "next %s %s", ids[i], party ? party : "-");
             Q(w, comity_framework_message_next(fw, ids[i], party, J, EE));
@@ -398,10 +452,35 @@ static void test_fold_at_start(void **state)
         order_of(k, ord);
         for (size_t i = 0; i < nrecs; i++)
             store_row(st, ord[i], i);
+        /* local delivered events stored before records of delivery
+         * existed (a node upgraded): replayed after the records, they
+         * give way to a record's time and keep their own where none is */
+        bool added;
+        TU_OK(cy_store_delivered_add(st, n1_id, "in.cert-in", T("2026-12-01T01:02:00Z"), &added,
+                                     E));
+        TU_OK(cy_store_delivered_add(st, p1_id, "in.mea", T("2026-12-01T04:02:00Z"), &added, E));
+        TU_OK(cy_store_delivered_add(st, p2_id, "in.cert-in", T("2026-12-01T12:01:00Z"), &added,
+                                     E));
         cy_fw_live *f = NULL;
         TU_OK(cy_fw_live_open(st, &t, &f, E));
         char *d = dump_live(f);
         if (!first) {
+            const comity_framework *fw = cy_fw_live_lock(f);
+            comity_msg_status s;
+            TU_OK(comity_framework_status(fw, n1_id, "in.cert-in", 0, &s, E));
+            assert_int_equal(s.delivered_ms, T("2026-12-01T01:05:00Z"));
+            TU_OK(comity_framework_status(fw, n1_id, "us.cisa", 0, &s, E));
+            assert_int_equal(s.delivered_ms, T("2026-12-01T01:30:00Z"));
+            TU_OK(comity_framework_status(fw, p1_id, "us.cisa", 0, &s, E));
+            assert_int_equal(s.state, COMITY_MSG_DELIVERED);
+            assert_int_equal(s.delivered_ms, T("2026-12-01T04:30:00Z"));
+            /* the pong's time: neither the later record's nor the event's */
+            TU_OK(comity_framework_status(fw, p1_id, "in.mea", 0, &s, E));
+            assert_int_equal(s.delivered_ms, T("2026-12-01T04:20:00Z"));
+            TU_OK(comity_framework_status(fw, p2_id, "in.cert-in", 0, &s, E));
+            assert_int_equal(s.state, COMITY_MSG_DELIVERED);
+            assert_int_equal(s.delivered_ms, T("2026-12-01T12:01:00Z")); /* history kept */
+            cy_fw_live_unlock(f);
             first = d;
             /* the set did what it was meant to: the conflict resolved,
              * the request acknowledged, the case closed */

@@ -15,6 +15,7 @@
 
 #include "base/base.h"
 #include "framework/regions.h"
+#include "record/delivered.h"
 #include "util/parties.h"
 
 enum { PK_MOFA, PK_CERT, IN_MEA, IN_CERT, UN, US, NK };
@@ -512,6 +513,128 @@ static void test_message_refusals(void **state)
     /* types the framework does not rule are ignored */
     TU_OK(ADD(IN_MEA, "sighting", "2026-11-23T11:00:00.000Z", NULL, NULL, "{\"x\":1}", NULL));
     comity_framework_free(fw);
+}
+
+/* A `delivered` record of `who`'s delivery of `ref`, signed by a node's
+ * log key (`node`) at `at`, green with `body`, or amber sealed to `who`
+ * alone when sealed (the fold reads no body then). */
+static comity_record *mkd(const comity_nkey *node, int who, const char *at, const char *ref,
+                          const char *body, bool sealed)
+{
+    const char *refs[1] = {ref};
+    comity_record_params prm = {.type = "delivered", .tlp = sealed ? "amber" : "green",
+                                .refs = refs, .nrefs = ref ? 1 : 0};
+    char *env = NULL;
+    size_t len = 0;
+    setenv("COMITY_FAKE_NOW", at, 1);
+    TU_OK(cy_record_sign_as(node, names[who], comity_key_recipient(keys[who]), &prm, body,
+                            strlen(body), &env, &len, E));
+    unsetenv("COMITY_FAKE_NOW");
+    comity_record *r = NULL;
+    TU_OK(comity_record_parse(env, len, &r, E));
+    /* verified as intake does: under the node's log key, not the party's */
+    comity_vkey *vk = NULL;
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(node), strlen(comity_nkey_vkey(node)), &vk, E));
+    TU_OK(cy_record_verify_under(r, vk, E));
+    const comity_vkey *const party_keys[] = {vkeys[who]};
+    assert_int_equal(comity_record_verify_parsed(r, party_keys, 1, NULL), COMITY_ERR_VERIFY);
+    comity_vkey_free(vk);
+    comity_free(env);
+    return r;
+}
+
+static comity_err dbody(const char *b)
+{
+    return comity_framework_check_body("delivered", b, strlen(b), E);
+}
+
+static int64_t delivered_at(comity_framework *fw, const char *id, const char *party)
+{
+    comity_msg_status s;
+    TU_OK(comity_framework_status(fw, id, party, 0, &s, E));
+    return s.delivered_ms;
+}
+
+/* The rules of `delivered` (src/framework/messages.c), each refusal named,
+ * and its effect: the first record of a slot sets its delivered time, a
+ * local event's time gives way to a record's, an answer folded first keeps
+ * its own. */
+static void test_delivered_rules(void **state)
+{
+    (void)state;
+    comity_nkey *node;
+    TU_OK(comity_nkey_generate("comity.in.example", COMITY_NOTE_ED25519, &node, E));
+    comity_framework *fw;
+    TU_OK(comity_framework_new(&fw, E));
+    char n[128], n2[128];
+    TU_OK(ADD(PK_CERT, "notification", "2026-11-23T10:00:00.000Z", "in.mea,us.cisa", NULL,
+              "{" NOTIF_OK "}", n));
+    TU_OK(ADD(PK_CERT, "request", "2026-11-23T10:00:00.000Z", "in", NULL, "{" REQ_OK "}", n2));
+    const char *ok = "{\"party\":\"in.mea\"}";
+    /* the body's schema */
+    TU_FAILS(dbody("{}"), COMITY_ERR_INVALID,
+             "delivered.body.party: missing");
+    TU_FAILS(dbody("{\"party\":\"IN\"}"),
+             COMITY_ERR_INVALID, "not a party name");
+    TU_FAILS(dbody("{\"party\":\"in\",\"x\":1}"),
+             COMITY_ERR_INVALID, "delivered.body.x: unknown field");
+    /* delivered-message */
+    TU_FAILS(feed(fw, mkd(node, IN_MEA, "2026-11-23T10:05:00.000Z", NULL, ok, false), NULL),
+             COMITY_ERR_INVALID, "rule delivered-message");
+    TU_FAILS(feed(fw, mkd(node, IN_MEA, "2026-11-23T10:05:00.000Z",
+                          "notification--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f", ok, false),
+                  NULL),
+             COMITY_ERR_NOTFOUND, "rule delivered-message");
+    /* delivered-recipient */
+    TU_FAILS(feed(fw, mkd(node, UN, "2026-11-23T10:05:00.000Z", n, "{\"party\":\"un.unoda\"}",
+                          false),
+                  NULL),
+             COMITY_ERR_DENIED, "un.unoda is not a recipient of notification--");
+    /* delivered-party */
+    TU_FAILS(feed(fw, mkd(node, IN_MEA, "2026-11-23T10:05:00.000Z", n,
+                          "{\"party\":\"us.cisa\"}", false),
+                  NULL),
+             COMITY_ERR_INVALID, "rule delivered-party");
+    /* delivered-after-message */
+    TU_FAILS(feed(fw, mkd(node, IN_MEA, "2026-11-23T09:59:59.999Z", n, ok, false), NULL),
+             COMITY_ERR_INVALID, "rule delivered-after-message");
+    assert_int_equal(st(fw, n, "in.mea", 0, NULL), COMITY_MSG_SENT);
+    assert_int_equal(delivered_at(fw, n, "in.mea"), 0);
+    /* the first counts; a second is refused, its time unused */
+    TU_OK(feed(fw, mkd(node, IN_MEA, "2026-11-23T10:05:00.000Z", n, ok, false), NULL));
+    assert_int_equal(st(fw, n, "in.mea", 0, NULL), COMITY_MSG_DELIVERED);
+    assert_int_equal(delivered_at(fw, n, "in.mea"), T("2026-11-23T10:05:00.000Z"));
+    TU_FAILS(feed(fw, mkd(node, IN_MEA, "2026-11-23T10:06:00.000Z", n, ok, false), NULL),
+             COMITY_ERR_CONFLICT, "rule delivered-once");
+    assert_int_equal(delivered_at(fw, n, "in.mea"), T("2026-11-23T10:05:00.000Z"));
+    /* a local event, then the record: the record's time */
+    TU_OK(comity_framework_delivered(fw, n, "us.cisa", T("2026-11-23T10:07:00.000Z"), E));
+    assert_int_equal(delivered_at(fw, n, "us.cisa"), T("2026-11-23T10:07:00.000Z"));
+    TU_OK(feed(fw, mkd(node, US, "2026-11-23T10:07:00.020Z", n, "{\"party\":\"us.cisa\"}",
+                       true),
+               NULL)); /* sealed: the rules read its header */
+    assert_int_equal(delivered_at(fw, n, "us.cisa"), T("2026-11-23T10:07:00.020Z"));
+    assert_int_equal(st(fw, n, "us.cisa", 0, NULL), COMITY_MSG_DELIVERED);
+    /* a bare state's slot: its first office recorded counts for it; an
+     * answer folded before the record keeps its own time */
+    TU_OK(ADD(IN_CERT, "ack", "2026-11-23T10:08:00.000Z", NULL, n2, "{}", NULL));
+    TU_OK(feed(fw, mkd(node, IN_CERT, "2026-11-23T10:09:00.000Z", n2,
+                       "{\"party\":\"in.cert-in\"}", false),
+               NULL));
+    assert_int_equal(delivered_at(fw, n2, "in.cert-in"), T("2026-11-23T10:08:00.000Z"));
+    assert_int_equal(st(fw, n2, "in.cert-in", 0, NULL), COMITY_MSG_ACKNOWLEDGED);
+    TU_FAILS(feed(fw, mkd(node, IN_MEA, "2026-11-23T10:10:00.000Z", n2, ok, false), NULL),
+             COMITY_ERR_CONFLICT, "rule delivered-once");
+    /* a local event then an answer: the answer's time, as a node without
+     * the event folds it */
+    char n3[128];
+    TU_OK(ADD(PK_CERT, "notification", "2026-11-23T11:00:00.000Z", "in.mea", NULL,
+              "{" NOTIF_OK "}", n3));
+    TU_OK(comity_framework_delivered(fw, n3, "in.mea", T("2026-11-23T11:01:00.000Z"), E));
+    TU_OK(ADD(IN_MEA, "ack", "2026-11-23T11:02:00.000Z", NULL, n3, "{}", NULL));
+    assert_int_equal(delivered_at(fw, n3, "in.mea"), T("2026-11-23T11:02:00.000Z"));
+    comity_framework_free(fw);
+    comity_nkey_free(node);
 }
 
 /* An answer dated before what it answers is refused (a pong dated a
@@ -1037,6 +1160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_schemas_accept),
         cmocka_unit_test(test_schemas_refuse),
+        cmocka_unit_test(test_delivered_rules),
         cmocka_unit_test(test_directory),
         cmocka_unit_test(test_message_flow),
         cmocka_unit_test(test_message_refusals),

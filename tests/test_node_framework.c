@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "node/node.h"
+#include "record/delivered.h"
 #include "util/node.h"
 #include "util/testutil.h"
 
@@ -1169,6 +1170,124 @@ static char *dump(json_t *j)
     return s;
 }
 
+/* The delivered record of `msg` stored on the node, as `who` may list it,
+ * waited for up to 5 s: OUT its envelope (cy_free), or NULL. */
+static char *delivered_record(struct fixture *f, int who, const char *msg, size_t *len)
+{
+    for (int i = 0; i < 100; i++) {
+        json_t *j = NULL;
+        assert_int_equal(get(f, who, "/v1/records?type=delivered&limit=100", &j), 200);
+        size_t k;
+        json_t *row;
+        json_array_foreach(json_object_get(j, "records"), k, row) {
+            char path[300];
+            snprintf(path, sizeof path, "/v1/records/%s", str(row, "id"));
+            json_t *e = NULL;
+            assert_int_equal(get(f, who, path, &e), 200);
+            char *env = json_dumps(e, JSON_COMPACT);
+            json_decref(e);
+            comity_record *r = NULL;
+            TU_OK(comity_record_parse(env, strlen(env), &r, E));
+            bool it = !strcmp(comity_record_ref(r, 0), msg);
+            comity_record_free(r);
+            if (it) {
+                json_decref(j);
+                *len = strlen(env);
+                char *out = cy_strdup(env);
+                free(env);
+                return out;
+            }
+            free(env);
+        }
+        json_decref(j);
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+/* A recipient's fetch makes a `delivered` record: author the recipient,
+ * signed by the node's log key (not the party's), to the sender, whose
+ * view shows the slot delivered at the record's created.  A delivered
+ * event stored without its record (a crash before the signing) is signed
+ * at the next start; one stored before the node first ran with delivered
+ * records is history, never signed late. */
+static void delivery_recorded(void **state)
+{
+    struct fixture *f = *state;
+    char id[128], id2[128], id3[128], rule[64], path[512];
+    json_t *j = NULL;
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, id, rule), 201);
+    snprintf(path, sizeof path, "/v1/records/%s", id);
+    at("2026-11-23T09:05:00.000Z");
+    assert_int_equal(get(f, IN_CERT, path, &j), 200);
+    json_decref(j);
+    size_t len = 0;
+    char *env = delivered_record(f, PK_CERT, id, &len); /* cy_free */
+    assert_non_null(env);
+    comity_record *r = NULL;
+    TU_OK(comity_record_parse(env, len, &r, E));
+    assert_string_equal(comity_record_author(r), "in.cert-in");
+    assert_string_equal(comity_record_to(r, 0), "pk.pkcert");
+    assert_int_equal(comity_record_to_count(r), 1);
+    assert_string_equal(comity_record_body(r), "{\"party\":\"in.cert-in\"}");
+    assert_string_equal(comity_record_created(r), "2026-11-23T09:05:00.000Z");
+    const char *nv = comity_nkey_vkey(f->node->key);
+    comity_vkey *vk = NULL;
+    TU_OK(comity_vkey_parse(nv, strlen(nv), &vk, E));
+    TU_OK(cy_record_verify_under(r, vk, E));
+    comity_vkey_free(vk);
+    const char *pv = comity_key_vkey(f->key[IN_CERT]);
+    TU_OK(comity_vkey_parse(pv, strlen(pv), &vk, E));
+    const comity_vkey *const pk[] = {vk};
+    assert_int_equal(comity_record_verify_parsed(r, pk, 1, NULL), COMITY_ERR_VERIFY);
+    comity_vkey_free(vk);
+    comity_record_free(r);
+    cy_free(env);
+    /* the sender's view: delivered at the record's time */
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "state"), "delivered");
+    assert_string_equal(str(j, "delivered"), "2026-11-23T09:05:00.000Z");
+    json_decref(j);
+    /* a party cannot state its own delivery: signed by its key, refused */
+    char d[128];
+    assert_int_equal(post(f, IN_CERT, "delivered", "pk.pkcert", id, "{\"party\":\"in.cert-in\"}",
+                          d, rule),
+                     403);
+    assert_string_equal(rule, "signature");
+
+    /* events without their records, across a restart */
+    assert_int_equal(post(f, PK_CERT, "notification", "in.mea", NULL, NOTIF4, id2, rule), 201);
+    assert_int_equal(post(f, PK_CERT, "notification", "in.mea", NULL, NOTIF4, id3, rule), 201);
+    char *from = NULL;
+    TU_OK(cy_store_meta_get(f->node->store, "delivered_records_from", &from, E));
+    int64_t mark = strtoll(from, NULL, 10);
+    cy_free(from);
+    stop(f);
+    comity_node *n = NULL;
+    TU_OK(comity_node_open(f->nd, &n, E));
+    bool added;
+    TU_OK(cy_store_delivered_add(n->store, id2, "in.mea", mark + 6 * 60 * 1000,
+                                 &added, E));
+    TU_OK(cy_store_delivered_add(n->store, id3, "in.mea", mark - 1, &added, E));
+    comity_node_close(n);
+    at("2026-11-23T09:07:00.000Z");
+    start(f);
+    env = delivered_record(f, PK_CERT, id2, &len);
+    assert_non_null(env);
+    cy_free(env);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id2);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "delivered"), "2026-11-23T09:07:00.000Z");
+    json_decref(j);
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", id3);
+    assert_int_equal(get(f, PK_CERT, path, &j), 200);
+    assert_string_equal(str(j, "state"), "delivered"); /* the old event, replayed */
+    json_decref(j);
+    assert_null(delivered_record(f, PK_CERT, id3, &len));
+}
+
 static void restart_same_state(void **state)
 {
     struct fixture *f = *state;
@@ -1311,6 +1430,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(message_access, setup, teardown),
         cmocka_unit_test_setup_teardown(message_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(restart_same_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(delivery_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(case_queries, setup, teardown),
         cmocka_unit_test(configured_case_deadlines),
         cmocka_unit_test(retention_conf),

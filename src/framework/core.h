@@ -38,6 +38,10 @@ typedef struct rcpt {
     char *kind;              /* pings: contact kind pinged ("unknown" if none) */
     comity_msg_state state;  /* SENT..DECLINED; CLOSED lives on the message */
     int64_t delivered_ms, acked_ms, answered_ms; /* -1: not yet */
+    /* delivered_local: delivered_ms is a local delivered event's (this
+     * node's clock), which any time a record gives replaces; delivered_rec:
+     * a delivered record for this slot was folded (the first counts) */
+    bool delivered_local, delivered_rec;
 } rcpt;
 
 typedef struct msg {
@@ -183,5 +187,9 @@ const char *cy_fw_kind_of_party(const comity_framework *fw, const char *party,
 
 /* The message (notification, request, ping) `id`, or NULL. */
 const msg *cy_fw_msg_find(const comity_framework *fw, const char *id);
+/* Whether nothing is left to record of `party`'s delivery of message
+ * `id`: a delivered record for its slot was folded, or there is no such
+ * message or slot (messages.c). */
+bool cy_fw_delivery_recorded(const comity_framework *fw, const char *id, const char *party);
 
 #endif

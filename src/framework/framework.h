@@ -29,7 +29,9 @@ enum cy_fw_type {
     CY_FW_CUSTODY,    /* chain of custody of a case's items (custody.c) */
     CY_FW_DESTRUCTION, /* a destruction record (retention.c) */
     CY_FW_NORM,        /* the norm catalogue and declarations (norms.c) */
-    CY_FW_SPYWARE      /* the spyware registry's records (spyware.c) */
+    CY_FW_SPYWARE,     /* the spyware registry's records (spyware.c) */
+    CY_FW_DELIVERED    /* a recipient's node says it was handed a message
+                        * (messages.c; docs/federation.md section 7) */
 };
 
 /* The type for a record type name, CY_FW_NONE if not ruled here: the

@@ -55,10 +55,13 @@
  * reader's visibility, as if read one by one.
  *
  * Deliveries: a recipient's fetch of a message is its delivery.  The
- * event is stored first (once per message and party), then fed in; a node
- * restarted later replays it from the store.  Delivered events are local
- * (unsigned, this node's clock): the one part of the state two nodes do
- * not share (docs/federation.md section 7).
+ * event is stored first (once per message and party), then fed in, then
+ * the node is told (cy_fw_live_on_delivered), which signs a `delivered`
+ * record of it (src/node/delivery.c); a node restarted later replays the
+ * event from the store.  The event is local (this node's clock), the
+ * record is what every node folds alike: the record's time replaces the
+ * event's (messages.c), and an event is the durable trigger of its record
+ * until the record is stored (docs/federation.md section 7).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -103,6 +106,10 @@ struct cy_fw_live {
     char next_id[CY_RECORD_ID_MAX + 1];
     struct late_ev *late;
     size_t nlate, caplate;
+    /* told of each delivered event stored (cy_fw_live_on_delivered): set
+     * once before any fetch, read without the lock */
+    cy_fw_delivered_hook hook;
+    void *hook_ctx;
 };
 
 /* A delivered event fed while a re-fold was out. */
@@ -1091,6 +1098,23 @@ void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const c
         l->at_ms = now;
     }
     pthread_mutex_unlock(&f->mu);
+    if (added && f->hook)
+        f->hook(f->hook_ctx, id, party);
+}
+
+void cy_fw_live_on_delivered(cy_fw_live *f, cy_fw_delivered_hook hook, void *ctx)
+{
+    f->hook = hook;
+    f->hook_ctx = ctx;
+}
+
+bool cy_fw_live_delivery_wanted(cy_fw_live *f, const char *id, const char *party)
+{
+    pthread_mutex_lock(&f->mu);
+    settle(f, false);
+    bool want = !cy_fw_delivery_recorded(f->fw, id, party);
+    pthread_mutex_unlock(&f->mu);
+    return want;
 }
 
 comity_err cy_fw_inbox_reader(const char *viewer, const char *kind, const char *asked,

@@ -139,6 +139,18 @@ bool cy_fw_is_message(const char *type);
  * store failure is reported on stderr (the fetch itself succeeded). */
 void cy_fw_live_fetched(cy_fw_live *f, const char *id, const char *type, const char *party);
 
+/* Told of each delivered event cy_fw_live_fetched stored (new), on the
+ * fetching thread, after the state took it and with no lock held: it
+ * must not block (the node queues the signing of the `delivered` record,
+ * src/node/delivery.c). */
+typedef void (*cy_fw_delivered_hook)(void *ctx, const char *id, const char *party);
+/* Sets the hook (NULL: none); call before the node serves. */
+void cy_fw_live_on_delivered(cy_fw_live *f, cy_fw_delivered_hook hook, void *ctx);
+/* Whether `party`'s delivery of message `id` still wants its `delivered`
+ * record: the message is known, the party one of its recipients, and no
+ * delivered record of its slot is folded. */
+bool cy_fw_live_delivery_wanted(cy_fw_live *f, const char *id, const char *party);
+
 /* Who may read which inbox: the viewer `viewer` (a principal name) of
  * `kind` ("party" or "operator") asks for the inbox of `asked` (NULL: its
  * own).  A party reads only its own; the operator has none and names one.

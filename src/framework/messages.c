@@ -186,6 +186,7 @@ static void status_of(const comity_framework *fw, const msg *m, const rcpt *r,
     int64_t a = ack_due(fw, m), b = answer_due(fw, m);
     out->ack_due_ms = a > 0 ? a : 0;
     out->answer_due_ms = b > 0 ? b : 0;
+    out->delivered_ms = r->delivered_ms > 0 ? r->delivered_ms : 0;
 }
 
 /* ---- messages ------------------------------------------------------------ */
@@ -376,14 +377,92 @@ static comity_err add_answer(comity_framework *fw, enum cy_fw_type t,
         return COMITY_OK;
     if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
         return cy_fw_nomem(err);
-    if (r->delivered_ms < 0)
+    if (r->delivered_ms < 0 || r->delivered_local) {
+        /* an answer implies delivery; a local event's time gives way to
+         * the record's, which every node folds alike */
         r->delivered_ms = created;
+        r->delivered_local = false;
+    }
     if (r->acked_ms < 0)
         r->acked_ms = created;
     if (next >= COMITY_MSG_ANSWERED)
         r->answered_ms = created;
     r->state = next;
     return COMITY_OK;
+}
+
+/* delivered: the record by which a recipient's home node says that the
+ * recipient was handed the message refs[0] (docs/federation.md section 7).
+ * Its author is the recipient; its signature is the home node's log key
+ * (intake's rule signature, src/intake/intake.c, checks that part).  The
+ * rules, each refusal naming its own:
+ *   delivered-message    refs[0] is a message its author may see
+ *   delivered-recipient  the author is one of its recipients (its own
+ *                        name in `to`, or its bare state)
+ *   delivered-party      a clear body's party is the author
+ *   delivered-after-message  created is not before the message's
+ *   delivered-once       the first delivered record of a slot counts; a
+ *                        second is refused (relayed: logged, no effect)
+ * Effect: the slot at sent, or delivered by a local event only, becomes
+ * delivered at the record's `created`, closed or not (the fetch happened);
+ * an answer folded before it already set the time: no change. */
+static comity_err add_delivered(comity_framework *fw, const comity_record *rec, json_t *body,
+                                int64_t created, bool dry, comity_error *err)
+{
+    const char *author = comity_record_author(rec);
+    if (comity_record_refs_count(rec) == 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "delivered.refs: want the id of the message delivered first (rule "
+                       "delivered-message)");
+    const char *ref = comity_record_ref(rec, 0);
+    msg *m = find_msg(fw, ref);
+    if (!m || !cy_fw_may_see(m, author))
+        return cy_fail(err, COMITY_ERR_NOTFOUND,
+                       "delivered.refs[0]: no message %.100s is known (rule delivered-message)",
+                       ref);
+    rcpt *r = recipient(m, author);
+    if (!r)
+        return cy_fail(err, COMITY_ERR_DENIED,
+                       "delivered: %s is not a recipient of %.100s (rule delivered-recipient)",
+                       author, ref);
+    const char *party = body ? json_string_value(json_object_get(body, "party")) : NULL;
+    if (party && strcmp(party, author) != 0)
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "delivered.body.party: %.64s is not the record's author %s (rule "
+                       "delivered-party)",
+                       party, author);
+    if (created < m->created_ms) {
+        char mc[CY_TIME_BUF];
+        cy_time_format_ms(mc, m->created_ms);
+        return cy_fail(err, COMITY_ERR_INVALID,
+                       "delivered.created: %s is before %s, the created time of %.100s (rule "
+                       "delivered-after-message)",
+                       comity_record_created(rec), mc, ref);
+    }
+    if (r->delivered_rec)
+        return cy_fail(err, COMITY_ERR_CONFLICT,
+                       "delivered: %.100s was already recorded delivered to %s (rule "
+                       "delivered-once)",
+                       ref, r->party);
+    if (dry)
+        return COMITY_OK;
+    if (json_object_set_new(fw->ids, comity_record_id(rec), json_integer(-1)))
+        return cy_fw_nomem(err);
+    r->delivered_rec = true;
+    if (r->state == COMITY_MSG_SENT || r->delivered_local) {
+        if (r->state == COMITY_MSG_SENT)
+            r->state = COMITY_MSG_DELIVERED;
+        r->delivered_ms = created;
+        r->delivered_local = false;
+    }
+    return COMITY_OK;
+}
+
+bool cy_fw_delivery_recorded(const comity_framework *fw, const char *id, const char *party)
+{
+    const msg *m = find_msg(fw, id);
+    const rcpt *r = m ? recipient(m, party) : NULL;
+    return !r || r->delivered_rec;
 }
 
 comity_err comity_framework_delivered(comity_framework *fw, const char *id,
@@ -401,6 +480,7 @@ comity_err comity_framework_delivered(comity_framework *fw, const char *id,
     if (!m->closed && r->state == COMITY_MSG_SENT) {
         r->state = COMITY_MSG_DELIVERED;
         r->delivered_ms = at_ms;
+        r->delivered_local = true;
     }
     return COMITY_OK;
 }
@@ -954,6 +1034,8 @@ static comity_err messages_add(comity_framework *fw, enum cy_fw_type t,
 {
     if (t == CY_FW_NOTIFICATION || t == CY_FW_REQUEST || t == CY_FW_PING)
         return add_message(fw, t, rec, body, created, dry, err);
+    if (t == CY_FW_DELIVERED)
+        return add_delivered(fw, rec, body, created, dry, err);
     return add_answer(fw, t, rec, body, created, dry, err);
 }
 
@@ -962,7 +1044,7 @@ const cy_fw_mech cy_fw_mech_messages = {
     .types = CY_FW_BIT(CY_FW_NOTIFICATION) | CY_FW_BIT(CY_FW_REQUEST) |
              CY_FW_BIT(CY_FW_ACK) | CY_FW_BIT(CY_FW_REPLY) |
              CY_FW_BIT(CY_FW_CLOSE) | CY_FW_BIT(CY_FW_PING) |
-             CY_FW_BIT(CY_FW_PONG),
+             CY_FW_BIT(CY_FW_PONG) | CY_FW_BIT(CY_FW_DELIVERED),
     .init = messages_init,
     .clear = messages_clear,
     .add = messages_add,

@@ -52,7 +52,8 @@ static const struct {
 } types[] = {{"poc", CY_FW_POC},     {"notification", CY_FW_NOTIFICATION},
              {"request", CY_FW_REQUEST}, {"ack", CY_FW_ACK},
              {"reply", CY_FW_REPLY}, {"close", CY_FW_CLOSE},
-             {"ping", CY_FW_PING},   {"pong", CY_FW_PONG}};
+             {"ping", CY_FW_PING},   {"pong", CY_FW_PONG},
+             {"delivered", CY_FW_DELIVERED}};
 
 enum cy_fw_type cy_fw_fixed_type(const char *type)
 {
@@ -554,6 +555,23 @@ static comity_err check_ping(const char *t, const json_t *b, comity_error *err)
     return COMITY_OK;
 }
 
+/* delivered: {"party": <the recipient handed the message>}, nothing else
+ * (that the party is the record's author is the message rule's,
+ * messages.c, which sees the record). */
+static comity_err check_delivered(const char *t, const json_t *b, comity_error *err)
+{
+    static const char *const all[] = {"party", NULL};
+    comity_err rc;
+    const char *s;
+    if ((rc = only_fields(t, b, all, err)) ||
+        (rc = text(t, b, "party", COMITY_PARTY_MAX, true, &s, err)))
+        return rc;
+    if (!comity_party_valid(s, NULL))
+        return cy_fail(err, COMITY_ERR_INVALID, "%s.body.party: '%.64s' is not a party name", t,
+                       s);
+    return COMITY_OK;
+}
+
 comity_err cy_fw_check(enum cy_fw_type ty, const json_t *b, comity_error *err)
 {
     const char *t = type_name(ty);
@@ -566,6 +584,7 @@ comity_err cy_fw_check(enum cy_fw_type ty, const json_t *b, comity_error *err)
     case CY_FW_CLOSE: return check_note_only(t, b, "reason", err);
     case CY_FW_PING: return check_ping(t, b, err);
     case CY_FW_PONG: return check_note_only(t, b, "note", err);
+    case CY_FW_DELIVERED: return check_delivered(t, b, err);
     case CY_FW_CASE:        /* case.c checks its own types, */
     case CY_FW_CUSTODY:     /* custody.c its own */
     case CY_FW_DESTRUCTION: /* and retention.c its own, */

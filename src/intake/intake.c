@@ -81,8 +81,9 @@
 #include "crypto/dsse.h"
 #include "framework/framework.h"
 #include "intake/intake.h"
-#include "record/signer.h"
+#include "record/delivered.h"
 #include "record/roster_body.h"
+#include "record/signer.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
 
@@ -141,6 +142,7 @@ struct cy_intake {
     comity_log *log;
     cy_fw_live *fw;
     char origin[128], api_root[64];
+    char node_vkey[CY_VKEY_MAX]; /* "" when not given */
     int64_t extdef_us; /* the extension definition's version */
     /* the shared collections' numbers, looked up at start (0: absent);
      * inboxes are looked up per record (parties come and go) */
@@ -634,6 +636,7 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
     in->log = o->log;
     in->fw = o->fw;
     snprintf(in->origin, sizeof in->origin, "%s", o->origin ? o->origin : "");
+    snprintf(in->node_vkey, sizeof in->node_vkey, "%s", o->node_vkey ? o->node_vkey : "");
     snprintf(in->api_root, sizeof in->api_root, "%s", o->api_root ? o->api_root : "");
     int64_t ms = 0;
     if (cy_time_parse(CY_STIX_EXTDEF_TIME, strlen(CY_STIX_EXTDEF_TIME), true, &ms, NULL) ==
@@ -1231,6 +1234,25 @@ static bool origin_ok(struct cy_intake *in, struct item *it, const cy_principal 
     return true;
 }
 
+/* The key the record's signature must verify under: its author's (the
+ * directory's), or for a `delivered` record the log key of its author's
+ * home node: this node's own for a local party, the pinned key of the
+ * peer it is homed at for a remote one (docs/federation.md section 7).
+ * NULL when there is none.  *peer: room for the peer's row. */
+static const char *signer_vkey(struct cy_intake *in, const comity_record *rec,
+                               const cy_principal *p, cy_peer *peer)
+{
+    if (strcmp(comity_record_type(rec), CY_RECORD_DELIVERED) != 0)
+        return p->vkey;
+    if (strcmp(p->kind, "remote") != 0)
+        return in->node_vkey[0] ? in->node_vkey : NULL;
+    char home[CY_PEER_ORIGIN_MAX + 1];
+    if (cy_store_home_get(in->st, comity_record_author(rec), home, NULL) != COMITY_OK ||
+        cy_store_peer_get(in->st, home, peer, NULL) != COMITY_OK)
+        return NULL;
+    return peer->vkey;
+}
+
 /* parsed: the envelope's record when the caller parsed it already
  * (taken), else NULL: parsed here. */
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
@@ -1296,22 +1318,36 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
     }
     /* the signature over the very bytes parsed above (the envelope is
      * read once) */
-    /* the key the envelope's keyid names: the author's own, or one of its
-     * users' valid at the record's created (record/signer.h: the rule) */
-    struct vkref *k = vkey_get(in, p.vkey);
-    struct users us = {.in = in, .author = author};
-    const char *user = NULL;
-    comity_err rc = cy_record_signer(rec, k ? k->vk : NULL, users_load, &us, &user, &e);
-    if (!rc && user)
-        snprintf(it->signer, sizeof it->signer, "%s", user);
-    users_clear(&us);
-    vkref_drop(k);
-    if (rc) {
+    /* a delivered record: under its author's home node's log key
+     * (record/delivered.h); any other: the key the envelope's keyid names,
+     * the author's own or one of its users' valid at the record's created
+     * (record/signer.h: the rule) */
+    static _Thread_local cy_peer peer; /* large: not on the stack */
+    const char *vk = signer_vkey(in, rec, &p, &peer);
+    bool by_node = vk != p.vkey;
+    struct vkref *k = vk ? vkey_get(in, vk) : NULL;
+    comity_err rc;
+    if (by_node) {
+        rc = !k ? cy_fail(&e, COMITY_ERR_NOKEY, "the key does not parse")
+                : cy_record_verify_under(rec, k->vk, &e);
+        if (rc)
+            fail(it, "signature", COMITY_ERR_VERIFY, false,
+                 "no signature verifies under the log key of %s's home node", author);
+    } else {
+        struct users us = {.in = in, .author = author};
+        const char *user = NULL;
+        rc = cy_record_signer(rec, k ? k->vk : NULL, users_load, &us, &user, &e);
+        if (!rc && user)
+            snprintf(it->signer, sizeof it->signer, "%s", user);
+        users_clear(&us);
         if (rc == COMITY_ERR_VERIFY)
             fail(it, "signature", COMITY_ERR_VERIFY, false, "%s", e.msg);
-        else
+        else if (rc)
             fail(it, "store", rc, rc != COMITY_ERR_TOOBIG, "reading %s's users' keys: %s",
                  author, e.msg);
+    }
+    vkref_drop(k);
+    if (rc) {
         finish(it);
         return;
     }

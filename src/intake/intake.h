@@ -11,7 +11,10 @@
  *   envelope       a DSSE JSON envelope with the record payloadType
  *   payload        the payload follows specs/records.md
  *   author         the author is a registered party
- *   signature      a signature verifies under the author's key
+ *   signature      a signature verifies under the author's key (a
+ *                  `delivered` record: under the log key of the author's
+ *                  home node, this node's own or the peer's pinned one;
+ *                  docs/federation.md section 7)
  *   authenticated  the submitter is the author (relayed from a peer:
  *                  origin, the author is a party homed at that peer)
  *   type           the record type, at the version of its body schema it
@@ -68,6 +71,9 @@ typedef struct cy_intake_opts {
     cy_fw_live *fw;     /* NULL: no framework rules */
     const char *origin; /* the node's origin: names its TAXII collections */
     const char *api_root;
+    const char *node_vkey; /* the node's log key (its vkey text): what a
+                            * local party's `delivered` records verify under;
+                            * NULL: such records are refused (signature) */
     size_t vkey_cache;  /* parsed keys cached (0: CY_INTAKE_VKEY_CACHE; at
                          * most CY_INTAKE_VKEY_CACHE_MAX) */
     /* how far a record's created may be ahead of the clock and behind it

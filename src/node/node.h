@@ -75,6 +75,7 @@ struct comity_node {
     struct cy_alerts *alerts; /* e-mail alerts (alerts.c), while serving */
     cy_sync *sync;            /* federation pullers (src/sync/), while serving */
     struct cy_expiry *expiry; /* the retention job (expiry.c), while serving, or NULL */
+    struct cy_delivery *delivery; /* delivered records signed (delivery.c), while serving */
     struct cy_corr_live *corr; /* the correlation index (src/correlate/live.c), while serving */
     struct cy_metrics *metrics; /* answers counted for /metrics (metrics.c), while serving */
     struct MHD_Daemon *metrics_mhd; /* --metrics-listen's own listener (serve.c), or NULL */
@@ -93,6 +94,13 @@ comity_err cy_node_store_location(const char *dir, const char *given, char *out,
  * intake stops.  Stop tolerates a job never started. */
 comity_err cy_expiry_start(comity_node *node, const cy_fw_table *t, comity_error *err);
 void cy_expiry_stop(comity_node *node);
+
+/* Delivered records (delivery.c): started once intake and the framework
+ * run (it queues again the deliveries whose record is not stored yet, and
+ * hooks the framework's fetches), stopped before intake stops.  Stop
+ * tolerates a signer never started (and frees what a failed start made). */
+comity_err cy_delivery_start(comity_node *node, comity_error *err);
+void cy_delivery_stop(comity_node *node);
 
 /* Sharing levels (access.c).  A rule is one of
  *   "public"        anyone, also without credentials

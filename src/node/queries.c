@@ -287,9 +287,9 @@ static int msg_cb(const cy_record_row *row, void *ctx)
 
 static json_t *status_json(const comity_msg_status *s)
 {
-    return json_pack("{s:s, s:b, s:s?, s:o}", "state", comity_msg_state_name(s->state),
+    return json_pack("{s:s, s:b, s:s?, s:o, s:o}", "state", comity_msg_state_name(s->state),
                      "overdue", s->overdue, "expects", s->expects, "due",
-                     time_or_null(s->due_ms));
+                     time_or_null(s->due_ms), "delivered", time_or_null(s->delivered_ms));
 }
 
 struct msg_args {

@@ -906,6 +906,7 @@ static void unstart(comity_node *node)
     node->metrics = NULL;
     cy_alerts_stop(node);
     cy_expiry_stop(node);
+    cy_delivery_stop(node);
     cy_node_files_stop(node);
     cy_intake_stop(node->intake);
     node->intake = NULL;
@@ -1014,6 +1015,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     /* record intake: checks the stored records against the log */
     cy_intake_opts io = {.store = node->store, .log = node->log, .fw = node->fw,
                          .origin = node->origin, .api_root = node->api_root,
+                         .node_vkey = comity_nkey_vkey(node->key),
                          .created_ahead_ms = table.created_ahead_ms,
                          .created_behind_ms = table.created_behind_ms};
     if ((rc = cy_intake_start(&io, &node->intake, err))) {
@@ -1038,7 +1040,7 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
     /* the retention job (expiry.c), which records through intake and
      * destroys through the file store; e-mail alerts (alerts.c): on the
      * framework's state, beside intake */
-    if ((rc = cy_expiry_start(node, &table, err)) ||
+    if ((rc = cy_expiry_start(node, &table, err)) || (rc = cy_delivery_start(node, err)) ||
         (rc = cy_alerts_start(node, err)) || (rc = cy_conns_new(&limits, &node->conns, err)) ||
         (rc = cy_metrics_new(&node->metrics, err))) {
         unstart(node);

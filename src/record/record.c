@@ -45,6 +45,7 @@
 #include "base/json.h"
 #include "crypto/dsse.h"
 #include "crypto/note.h"
+#include "record/delivered.h"
 #include "record/id.h"
 #include "record/signer.h"
 
@@ -596,6 +597,14 @@ comity_err comity_record_open(const comity_record *r, const comity_identities *i
 
 /* ---- signing ---------------------------------------------------------- */
 
+/* The one signing path: the record of `author` (a party name), sealed to
+ * `author_rcpt` (its age recipient, for a sealed tlp) and pp->seal_to,
+ * signed by `signer`, dated now. */
+static comity_err sign_impl(const comity_nkey *signer, const char *author_name,
+                            const char *author_rcpt, const comity_record_params *pp,
+                            const char *body_text, size_t body_len, char **envelope,
+                            size_t *envelope_len, comity_error *err);
+
 comity_err comity_record_sign(const comity_key *author, const comity_record_params *pp,
                               const char *body_text, size_t body_len, char **envelope,
                               size_t *envelope_len, comity_error *err)
@@ -603,6 +612,63 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
     *envelope = NULL;
     if (comity_init(err))
         return cy_err_code(err);
+    return sign_impl(comity_key_signer(author), comity_key_party(author),
+                     comity_key_recipient(author), pp, body_text, body_len, envelope,
+                     envelope_len, err);
+}
+
+comity_err cy_record_sign_as(const comity_nkey *signer, const char *author,
+                             const char *author_rcpt, const comity_record_params *pp,
+                             const char *body, size_t body_len, char **envelope,
+                             size_t *envelope_len, comity_error *err)
+{
+    *envelope = NULL;
+    if (comity_init(err))
+        return cy_err_code(err);
+    if (!comity_party_valid(author, err))
+        return cy_err_code(err);
+    const char *tlp = pp->tlp ? pp->tlp : (pp->nseal_to ? "amber" : "green");
+    if (tlp_sealed(tlp) && (!author_rcpt || !*author_rcpt))
+        return cy_fail(err, COMITY_ERR_NOKEY, "sealing a record of %s: no age recipient for it",
+                       author);
+    return sign_impl(signer, author, author_rcpt, pp, body, body_len, envelope,
+                     envelope_len, err);
+}
+
+comity_err cy_record_verify_under(const comity_record *r, const comity_vkey *vk,
+                                  comity_error *err)
+{
+    bool ok = false;
+    for (size_t i = 0; vk && vk->type == COMITY_NOTE_ED25519 && i < r->env.nsigs && !ok; i++)
+        ok = r->env.sigs[i].sig_len == crypto_sign_BYTES &&
+             crypto_sign_verify_detached(r->env.sigs[i].sig, r->env.pae, r->env.pae_len,
+                                         vk->pk) == 0;
+    if (!ok)
+        return cy_fail(err, COMITY_ERR_VERIFY, "record: signature does not verify under %s",
+                       vk ? vk->name : "(no key)");
+    return COMITY_OK;
+}
+
+comity_err comity_record_verify_delivered(const comity_record *r,
+                                          const comity_vkey *const *log_keys, size_t nkeys,
+                                          comity_error *err)
+{
+    if (strcmp(r->type, CY_RECORD_DELIVERED) != 0)
+        return cy_fail(err, COMITY_ERR_USAGE, "record: %s is not a delivered record", r->id);
+    for (size_t i = 0; i < nkeys; i++)
+        if (cy_record_verify_under(r, log_keys[i], NULL) == COMITY_OK)
+            return COMITY_OK;
+    return cy_fail(err, COMITY_ERR_VERIFY,
+                   "record: the delivered record %s does not verify under the log key of %s's "
+                   "home node",
+                   r->id, r->author);
+}
+
+static comity_err sign_impl(const comity_nkey *signer, const char *author_name,
+                            const char *author_rcpt, const comity_record_params *pp,
+                            const char *body_text, size_t body_len, char **envelope,
+                            size_t *envelope_len, comity_error *err)
+{
     const char *tlp = pp->tlp ? pp->tlp : (pp->nseal_to ? "amber" : "green");
     if (!pp->type || !type_valid(pp->type, strlen(pp->type)))
         return cy_fail(err, COMITY_ERR_USAGE, "record type '%s' is not a lowercase type name",
@@ -635,14 +701,14 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
         goto done;
     }
     char uuid[CY_UUID_BUF], created[CY_TIME_BUF], id[COMITY_RECORD_TYPE_MAX + CY_UUID_BUF + 2];
-    cy_record_uuid_new(comity_key_party(author), uuid);
+    cy_record_uuid_new(author_name, uuid);
     cy_time_format_ms(created, cy_now_ms());
     snprintf(id, sizeof id, "%s--%s", pp->type, uuid);
     json_object_set_new(p, "type", json_string(pp->type));
     if (pp->schema > 1)
         json_object_set_new(p, "schema", json_integer(pp->schema));
     json_object_set_new(p, "id", json_string(id));
-    json_object_set_new(p, "author", json_string(comity_key_party(author)));
+    json_object_set_new(p, "author", json_string(author_name));
     json_object_set_new(p, "created", json_string(created));
     if (pp->nto) {
         json_t *a = json_array();
@@ -664,7 +730,7 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
             rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
             goto done;
         }
-        rcpts[0] = comity_key_recipient(author);
+        rcpts[0] = author_rcpt;
         for (size_t i = 0; i < pp->nseal_to; i++)
             rcpts[i + 1] = pp->seal_to[i];
         rc = comity_seal_mem((const uint8_t *)bodyc, strlen(bodyc), rcpts, pp->nseal_to + 1,
@@ -690,7 +756,7 @@ comity_err comity_record_sign(const comity_key *author, const comity_record_para
     }
     /* Check what we built exactly as a reader will (to/refs syntax etc.). */
     comity_record *check;
-    const comity_nkey *keys[] = {comity_key_signer(author)};
+    const comity_nkey *keys[] = {signer};
     char *env;
     size_t env_len;
     rc = comity_dsse_sign(COMITY_RECORD_PAYLOAD_TYPE, (const uint8_t *)payload, strlen(payload),

@@ -22,6 +22,14 @@
 # no effect), "consult-accept--" before "consult-close--" (accepted, then
 # closed).  On the old code (a fold in arrival order) A refused the
 # acceptance and B took it: the case's thread differed.
+#
+# Then delivery as a record (section 7): pk.mofa fetches in.mea's request
+# on A, in.mea the ping and a red notification on B; each home node signs
+# a `delivered` record, the other pulls it, and the sender's node shows
+# each slot delivered at the time the recipient's node shows (on the old
+# code: sent).  The red notification's delivered record is sealed, and no
+# non-party (in.cert-in on B, pk.pkcert on A) finds it through
+# /v1/records, the message's view or thread, its inbox or TAXII.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -132,6 +140,72 @@ grep -q '"closed"' <(grep "messages/$N1" a.txt) && ok "  ... the notification cl
 thread() { grep -m1 "^/v1/framework/cases/$K1 " a.txt | cut -d' ' -f2- | jq -r '[.. | .type? // empty | select(startswith("consult-"))] | join(",")'; }
 case "$(thread)" in *consult-accept*consult-close*) ok "  ... the consultations accepted, then withdrawn, on both";;
   *) bad "  case thread: $(thread)";; esac
+
+# delivery as a record (section 7): pk.mofa fetches in.mea's request on A,
+# in.mea the ping and a red notification on B; each home node signs a
+# `delivered` record of its party's fetch, and the other node pulls it: the
+# sender's node shows `delivered` with the time the recipient's node shows
+KEYS=keys.txt; "$C" key show inm.key >$KEYS
+NR=$(echo '{"severity":4,"sector":"energy","summary":"the red one"}' |
+  post "$U_A" "$T_PKM" pkm.key notification --tlp red --to in.mea --keys $KEYS)
+case "$NR" in notification--*) ok "pk.mofa sent in.mea a red notification on A";; *) bad "red: $NR";; esac
+until_ok 60 has "$U_B" "$T_INM" "$NR" || bad "B never got the red notification"
+fetch() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $2" "$1/v1/records/$3"; }
+check "pk.mofa fetches the request on A" 200 "$(fetch "$U_A" "$T_PKM" "$Q1")"
+check "in.mea fetches the ping on B" 200 "$(fetch "$U_B" "$T_INM" "$G1")"
+check "in.mea fetches the red notification on B" 200 "$(fetch "$U_B" "$T_INM" "$NR")"
+n13() { same_n 13; }
+same_n() { [ "$(ids "$U_A" "$OP_A")" = "$(ids "$U_B" "$OP_B")" ] && [ "$(ids "$U_A" "$OP_A" | wc -l)" -eq "$1" ]; }
+# (the operator is shown neither red record: 15 records, 13 of them listed)
+for_s 90 n13 && ok "both nodes hold the same 13 records the operator may list (2 of them delivered)" ||
+  bad "records: A $(ids "$U_A" "$OP_A" | wc -l), B $(ids "$U_B" "$OP_B" | wc -l)"
+dlv() { curl -s --noproxy '*' -H "Authorization: Bearer $2" "$1/v1/framework/messages/$3" |
+  jq -r --arg p "$4" '.slots[] | select(.party == $p) | .delivered // "none"'; }
+for m in "$Q1 pk.mofa" "$G1 in.mea" "$NR in.mea"; do
+  set -- $m
+  da=$(dlv "$U_A" "$OP_A" "$1" "$2"); db=$(dlv "$U_B" "$OP_B" "$1" "$2")
+  if [ "$da" = "$db" ] && [ "$da" != none ] && [ -n "$da" ]; then
+    ok "  ... ${1%%--*} delivered to $2 at $da on both nodes"
+  else
+    bad "  ${1%%--*} to $2: A says $da, B says $db"
+  fi
+done
+if for_s 30 alike; then
+  ok "A and B still answer all $(wc -l <a.txt) framework queries alike"
+else
+  bad "A and B differ after the deliveries:"; diff a.txt b.txt | cut -c1-1500 | head -20
+fi
+# the red notification's delivered record: sealed, and shown to no one
+# but its parties, on either node, through records, TAXII or the framework
+env_of() { curl -s --noproxy '*' -H "Authorization: Bearer $2" "$1/v1/records/$3"; }
+DR=""
+for d in $(curl -s --noproxy '*' -H "Authorization: Bearer $T_INM" "$U_B/v1/records?type=delivered&limit=100" | jq -r '.records[].id'); do
+  [ "$(env_of "$U_B" "$T_INM" "$d" | jq -r '.payload | @base64d | fromjson | .refs[0]')" = "$NR" ] && DR=$d
+done
+[ -n "$DR" ] && ok "B signed the red notification's delivered record $DR" || bad "no delivered record of $NR on B"
+P=$(env_of "$U_B" "$T_INM" "$DR" | jq -c '.payload | @base64d | fromjson')
+check "  ... red, to pk.mofa, sealed, no body in clear" 'red ["pk.mofa"] true false' \
+  "$(jq -r '"\(.tlp) \(.to | tojson) \(has("sealed")) \(has("body"))"' <<<"$P")"
+check "  ... pk.mofa reads it on A" 200 "$(fetch "$U_A" "$T_PKM" "$DR")"
+UUID=${DR#delivered--}
+leak() { # URL TOKEN PARTY: whether anything this party may read names DR
+  local u=$1 t=$2 p=$3 c
+  [ "$(fetch "$u" "$t" "$DR")" = 404 ] || { echo "records/$DR"; return; }
+  curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/records?limit=1000" | grep -q "$UUID" && { echo "records"; return; }
+  curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/records?type=delivered&limit=1000" | grep -q "$UUID" && { echo "records?type"; return; }
+  curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/messages/$NR/thread" | grep -q "$UUID" && { echo "thread"; return; }
+  curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/messages/$NR" | grep -q '"slots"' && { echo "message view"; return; }
+  curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/inbox" | grep -q "$NR" && { echo "inbox"; return; }
+  for c in $(curl -s --noproxy '*' -u "$p:$t" -H "Accept: $TAXII" "$u/comity/collections/" | jq -r '.collections[] | select(.can_read) | .id'); do
+    curl -s --noproxy '*' -u "$p:$t" -H "Accept: $TAXII" "$u/comity/collections/$c/objects/?limit=1000" | grep -q "$UUID" && { echo "taxii $c"; return; }
+  done
+  echo none
+}
+check "  ... in.cert-in (B) sees nothing of it anywhere" none "$(leak "$U_B" "$T_INC" in.cert-in)"
+check "  ... pk.pkcert (A) sees nothing of it anywhere" none "$(leak "$U_A" "$T_PKC" pk.pkcert)"
+# the leak check can fail: the party itself finds its own record
+check "  ... (in.mea, its author, finds it on B)" "records/$DR" "$(leak "$U_B" "$T_INM" in.mea)"
+
 node_stop A; node_stop B
 for n in A B; do
   rc=0; "$C" log audit "$T/$n/log" --vkey "$(eval echo "\$VK_$n")" >/dev/null 2>&1 || rc=$?

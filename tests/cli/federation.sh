@@ -62,12 +62,21 @@ until_ok 40 got_on B "$T_IN" "$ID1" && ok "amber record to in.mea reached B by i
 until_ok 40 got_on B "$T_IN" "$ID3" && ok "green record reached B" || bad "m3 not on B"
 until_ok 40 got_on C "$T_UN" "$ID2" && ok "red record to un.unoda reached C" ||
   bad "m2 not on C: $("$C" peer list "$T/C" | jq -c '.[0] | {cursor, error, last_try}')"
-# what B may not see never came: B's log holds exactly m1 and m3
+# what B may not see never came: B's log holds exactly m1 and m3 of A's
+# (in.mea's fetches are deliveries: B signs a `delivered` record of each,
+# docs/federation.md section 7, which A pulls and logs, as it does the one
+# C signed of un.unoda's fetch of m2)
 sleep 1.5
-count_b() { curl -s --noproxy '*' -H "Authorization: Token $T_IN" "$U_B/v1/records?limit=1000" | jq '.records | length'; }
+count_b() { curl -s --noproxy '*' -H "Authorization: Token $T_IN" "$U_B/v1/records?limit=1000" | jq '[.records[] | select(.type != "delivered")] | length'; }
+delivered_b() { curl -s --noproxy '*' -H "Authorization: Token $T_IN" "$U_B/v1/records?type=delivered&limit=1000" | jq '.records | length'; }
 check "B holds m1 and m3, not the red one to un" 2 "$(count_b)"
+cursor_b() { "$C" peer list "$T/B" | jq -r '.[0].cursor'; }
+# A's log: m1-m3, then the delivered records of m1 (from B) and m2 (from C)
+cursor_is() { [ "$(cursor_b)" = "$1" ]; }
+until_ok 30 cursor_is 5 &&
+  ok "peer list: B's cursor past A's records and the two deliveries A logged" ||
+  bad "peer list: B's cursor $(cursor_b), want 5"
 "$C" peer list "$T/B" >pl.json
-check "peer list: B's cursor past A's records" 3 "$(jq -r '.[0].cursor' pl.json)"
 check "peer list: pulled" 2 "$(jq -r '.[0].pulled' pl.json)"
 check "peer list: no error" "" "$(jq -r '.[0].error' pl.json)"
 check "peer list: parties" "fr.anssi pk.mofa" "$(jq -r '.[0].parties | join(" ")' pl.json)"
@@ -139,14 +148,19 @@ node_start B
 sleep 0.3
 kill -KILL "$PID_B"; wait "$PID_B" 2>/dev/null || true   # mid-pull, perhaps mid-page
 node_start B
-until_ok 30 bash -c "[ \"\$(curl -s --noproxy '*' -H 'Authorization: Token $T_IN' '$U_B/v1/records?limit=1000' | jq '.records | length')\" = $((NB + 2)) ]" &&
+until_ok 30 bash -c "[ \"\$(curl -s --noproxy '*' -H 'Authorization: Token $T_IN' '$U_B/v1/records?limit=1000' | jq '[.records[] | select(.type != \"delivered\")] | length')\" = $((NB + 2)) ]" &&
   ok "after a kill -9 mid-pull B holds all $((NB + 2)) of A's records it may see" || bad "B holds $(count_b), want $((NB + 2))"
-"$C" peer list "$T/B" >pl2.json
-check "B's cursor at A's log end" $((NB + 3)) "$(jq -r '.[0].cursor' pl2.json)"
+# and the NB+1 deliveries to in.mea B signed (listing them delivers them),
+# which A pulls: A's log ends at its NB+3, B's NB+1 and C's one
+delivered_is() { [ "$(delivered_b)" = "$1" ]; }
+until_ok 30 delivered_is $((NB + 1)) ||
+  bad "B signed $(delivered_b) delivered records, want $((NB + 1))"
+until_ok 30 cursor_is $((2 * NB + 5)) &&
+  ok "B's cursor at A's log end ($((2 * NB + 5)))" || bad "B's cursor $(cursor_b), want $((2 * NB + 5))"
 node_stop B
 rc=0; "$C" log audit "$T/B/log" --vkey "$VK_B" >/dev/null 2>&1 || rc=$?
 check "B's log audits" 0 "$rc"
 # no repeat: B's log has exactly one entry per record it holds
 size_b=$(sed -n 2p "$T/B/log/checkpoint")
-check "B's log: one entry per record (no repeat)" $((NB + 2)) "$size_b"
+check "B's log: one entry per record (no repeat)" $((2 * NB + 3)) "$size_b"
 finish

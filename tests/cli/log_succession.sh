@@ -71,7 +71,9 @@ post() { # post NODE_URL TOKEN KEY SUMMARY OUT
   "$C" record post --url "$1" --token "$2" "$5.json" >"$5.post" || bad "post $5"
   jq -r .id "$5.post"
 }
-got_on_b() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' -H "Authorization: Token $T_IN" "$U_B/v1/records/$1" | grep -q 200; }
+# (HEAD: in.mea's GET would be a delivery, whose record B signs and A
+# pulls, and the log sizes below count A's records alone)
+got_on_b() { curl -s --noproxy '*' -I -o /dev/null -w '%{http_code}' -H "Authorization: Token $T_IN" "$U_B/v1/records/$1" | grep -q 200; }
 ckpt_size() { curl -s --noproxy '*' "$1/log/checkpoint" | sed -n 2p; }
 size_is() { [ "$(ckpt_size "$1")" = "$2" ]; }
 ID1=$(post "$U_A" "$T_PK" pk.key "first" r1)
