@@ -40,11 +40,13 @@ case "$ACK" in ack--*) ok "in.mea acknowledged on B";; *) bad "ack: $ACK";; esac
 
 node_start C
 waiting() { [ "$(ls "$T/C/waiting"/*.env 2>/dev/null | wc -l)" = "$1" ]; }
-until_ok 40 waiting 1 && ok "C pulled the acknowledgement first: it waits for its notification" ||
+# B serves C two records naming the notification: the acknowledgement and the
+# delivered record B signed when in.mea fetched it (to pk.mofa and un.unoda)
+until_ok 40 waiting 2 && ok "C pulled the acknowledgement and the delivery first: they wait for their notification" ||
   bad "nothing waits on C: $("$C" peer list "$T/C" | jq -c '.[] | {origin, cursor, error}')"
 seen C "$ACK" && bad "C applied an acknowledgement of a notification it does not hold" ||
   ok "C does not take the acknowledgement yet"
-check "C's cursor on B moved past it" 2 "$("$C" peer list "$T/C" | jq -r '.[0].cursor')"
+check "C's cursor on B moved past them" 3 "$("$C" peer list "$T/C" | jq -r '.[0].cursor')"
 "$C" peer add "$T/C" "$U_A" --log-vkey "$VK_A" --party "$PA" >/dev/null   # picked up while serving
 until_ok 60 seen C "$ACK" && ok "once the notification came, the acknowledgement followed by itself" ||
   bad "C: $("$C" peer list "$T/C" | jq -c '.[] | {origin, cursor, error}')"
