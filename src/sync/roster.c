@@ -447,6 +447,8 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
         json_object_set_new(e, "users", out);
     else
         json_decref(out);
+}
+
 /* The keys of `state` valid at `at` (pinned, or admitted then and not yet
  * revoked) into ks (CY_ROSTER_STATES_MAX * 4 slots); their number. */
 static size_t state_keys_at(const struct fold *f, const char *state, int64_t at,
