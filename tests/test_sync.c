@@ -1185,6 +1185,122 @@ static void test_roster_policy(void **state)
     comity_key_free(pk2);
 }
 
+/* The size of the checkpoint a receipt is against, and whether it
+ * verifies under log key lv with policy p (NULL: the log's key only). */
+static uint64_t receipt_size(const char *proof, size_t len, const char *entry,
+                             const comity_vkey *lv, const comity_policy *p, comity_err *rc)
+{
+    const comity_vkey *logs[1] = {lv};
+    comity_checkpoint cp;
+    memset(&cp, 0, sizeof cp);
+    uint64_t idx = 0;
+    *rc = comity_tlog_proof_verify(proof, len, entry, strlen(entry), logs, 1, p, &idx, &cp,
+                                   NULL);
+    if (*rc == COMITY_ERR_VERIFY) { /* the quorum: the size all the same */
+        TU_OK(comity_tlog_proof_verify(proof, len, entry, strlen(entry), logs, 1, NULL, &idx,
+                                       &cp, E));
+    }
+    return cp.size;
+}
+
+/* A record's receipt (docs/node.md, "Receipts"): against the newest
+ * checkpoint covering it that the policy's quorum cosigned, even after
+ * the log grew past it (a delivered record signed right after a fetch
+ * does so); a checkpoint with fewer cosignatures than the quorum is
+ * passed over, unless no checkpoint with the quorum covers the entry:
+ * then the newest cosigned one; an entry no cosigned checkpoint covers,
+ * or no policy, gets the newest checkpoint, as before. */
+static void test_receipt_quorum(void **state)
+{
+    (void)state;
+    comity_nkey *lk, *wa, *wb;
+    comity_vkey *lv, *va, *vb;
+    TU_OK(comity_nkey_generate("comity.pk.test", COMITY_NOTE_ED25519, &lk, E));
+    TU_OK(comity_nkey_generate("wa.test", COMITY_NOTE_COSIG_V1, &wa, E));
+    TU_OK(comity_nkey_generate("wb.test", COMITY_NOTE_COSIG_V1, &wb, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(lk), strlen(comity_nkey_vkey(lk)), &lv, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(wa), strlen(comity_nkey_vkey(wa)), &va, E));
+    TU_OK(comity_vkey_parse(comity_nkey_vkey(wb), strlen(comity_nkey_vkey(wb)), &vb, E));
+    char pol[1024];
+    snprintf(pol, sizeof pol, "witness a %s\nwitness b %s\ngroup both all a b\nquorum both\n",
+             comity_nkey_vkey(wa), comity_nkey_vkey(wb));
+    comity_policy *p;
+    TU_OK(comity_policy_parse(pol, strlen(pol), &p, E));
+
+    /* size 3 cosigned by both; size 5 by one only; size 7 by none */
+    comity_log *l = log_of(lk, "rq", "r", 3);
+    cosign_at(l, wa, va, 1000);
+    cosign_at(l, wb, vb, 1001);
+    char *proof = NULL;
+    size_t len = 0;
+    comity_err rc;
+    TU_OK(cy_witness_prove(l, p, 1, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r1", lv, p, &rc), 3);
+    TU_OK(rc);
+    comity_free(proof);
+    for (int i = 3; i < 7; i++) {
+        char e[32];
+        uint64_t idx;
+        snprintf(e, sizeof e, "r%d", i);
+        TU_OK(comity_log_append(l, e, strlen(e), 1, &idx, E));
+        if (i == 4) {
+            TU_OK(comity_log_checkpoint(l, NULL, NULL, E));
+            cosign_at(l, wa, va, 2000);
+        }
+    }
+    TU_OK(comity_log_checkpoint(l, NULL, NULL, E));
+    uint64_t size = 0;
+    TU_OK(comity_log_read_checkpoint(l, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 7);
+
+    /* entry 1: size 3 (5 lacks b), its quorum kept */
+    TU_OK(cy_witness_prove(l, p, 1, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r1", lv, p, &rc), 3);
+    TU_OK(rc);
+    comity_free(proof);
+    /* entry 2 too (the last size 3 covers) */
+    TU_OK(cy_witness_prove(l, p, 2, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r2", lv, p, &rc), 3);
+    TU_OK(rc);
+    comity_free(proof);
+    /* entry 3: no quorum covers it: the newest cosigned one, short of it */
+    TU_OK(cy_witness_prove(l, p, 3, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r3", lv, p, &rc), 5);
+    assert_int_equal(rc, COMITY_ERR_VERIFY);
+    comity_free(proof);
+    /* entry 5: no cosigned checkpoint covers it: the newest */
+    TU_OK(cy_witness_prove(l, p, 5, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r5", lv, p, &rc), 7);
+    assert_int_equal(rc, COMITY_ERR_VERIFY);
+    comity_free(proof);
+    /* without a policy: the newest */
+    TU_OK(cy_witness_prove(l, NULL, 1, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r1", lv, NULL, &rc), 7);
+    TU_OK(rc);
+    comity_free(proof);
+    char pol1[1024];
+    snprintf(pol1, sizeof pol1, "witness a %s\nquorum a\n", comity_nkey_vkey(wa));
+    comity_policy *pa;
+    TU_OK(comity_policy_parse(pol1, strlen(pol1), &pa, E));
+    /* under a policy that wants a only, size 5 will do, and is newer than 3 */
+    TU_OK(cy_witness_prove(l, pa, 1, &proof, &len, E));
+    assert_int_equal(receipt_size(proof, len, "r1", lv, pa, &rc), 5);
+    TU_OK(rc);
+    comity_free(proof);
+    /* beyond the published tree: not yet */
+    TU_FAILS(cy_witness_prove(l, p, 7, &proof, &len, E), COMITY_ERR_NOTFOUND, "not in the");
+    assert_null(proof);
+    comity_policy_free(pa);
+    comity_log_close(l);
+    comity_policy_free(p);
+    comity_vkey_free(lv);
+    comity_vkey_free(va);
+    comity_vkey_free(vb);
+    comity_nkey_free(lk);
+    comity_nkey_free(wa);
+    comity_nkey_free(wb);
+}
+
 int main(void)
 {
     int skip_all = tu_store_skip();
@@ -1202,6 +1318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_split_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_witness_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_firstseen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receipt_quorum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pins_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

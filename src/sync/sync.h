@@ -349,6 +349,24 @@ comity_err cy_witness_policy_text(const char *dir, char **text, comity_error *er
  * COMITY_ERR_VERIFY when the quorum is not met (yet), naming the origin. */
 comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len,
                             int64_t *witnessed_ms, comity_error *err);
+/* How many of the newest cosigned checkpoints covering an entry
+ * cy_witness_prove tries for the quorum before it falls back on the
+ * published checkpoint (a log cosigned every few seconds has its latest
+ * quorum among the first few; a quorum no checkpoint meets costs this
+ * many policy checks a receipt) */
+#define CY_WITNESS_RECEIPT_SCAN 64
+/* A receipt (tlog-proof) for entry `index` of this node's log
+ * (docs/node.md, "Receipts"): against the newest checkpoint the log kept
+ * as cosigned that covers the entry and whose cosignatures meet p's
+ * quorum, so that a receipt keeps its quorum while the log grows past the
+ * last cosigned checkpoint; when none of the CY_WITNESS_RECEIPT_SCAN
+ * newest cosigned checkpoints covering it meets the quorum, against the
+ * newest of them (the cosignatures it has, for the client to weigh); when
+ * none covers it yet, or p is NULL, against the published checkpoint, as
+ * comity_log_prove.  OUT *proof: comity_free.  NOTFOUND when no checkpoint
+ * covers the entry yet. */
+comity_err cy_witness_prove(comity_log *log, const comity_policy *p, uint64_t index,
+                            char **proof, size_t *len, comity_error *err);
 /* The bound on `created` for a record in a page whose checkpoint the
  * witnesses cosigned at witnessed_ms: COMITY_ERR_DENIED (rule
  * "witnessed-time") when the record (parsed, borrowed) claims a `created`

@@ -18,6 +18,12 @@
  * finds it), bounds `created` from below by the origin's own bound behind
  * its clock and a minute: a record claiming to be older than that was
  * backdated (or held back from its log): refused by the same rule.
+ *
+ * The same policy says which checkpoint this node's own receipts are
+ * served against (cy_witness_prove, docs/node.md "Receipts"): the newest
+ * cosigned one covering the record whose cosignatures meet the quorum,
+ * not the newest checkpoint, which a record signed after the last
+ * cosigning (a delivery) leaves without cosignatures for a while.
  */
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +109,20 @@ comity_err cy_witness_check(const comity_policy *p, const char *note, size_t len
                        cp.origin);
     *witnessed_ms = (int64_t)hi * 1000;
     return COMITY_OK;
+}
+
+/* cy_log_accept_fn: the policy's quorum holds on the note. */
+static bool quorum_met(void *ctx, const char *note, size_t len)
+{
+    int64_t ms;
+    return cy_witness_check(ctx, note, len, &ms, NULL) == COMITY_OK;
+}
+
+comity_err cy_witness_prove(comity_log *log, const comity_policy *p, uint64_t index,
+                            char **proof, size_t *len, comity_error *err)
+{
+    return cy_log_prove_accepted(log, index, CY_WITNESS_RECEIPT_SCAN, p ? quorum_met : NULL,
+                                 (void *)p, proof, len, NULL, err);
 }
 
 comity_err cy_witness_created_check(const comity_record *rec, int64_t witnessed_ms,

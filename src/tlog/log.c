@@ -1897,6 +1897,107 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
     return rc;
 }
 
+/* The newest kept cosigned checkpoint with below < size < above: OUT
+ * *size (0: none) and *note (caller frees).  One indexed lookup under the
+ * database lock, released before the caller looks at the note. */
+static comity_err cosigned_below(comity_log *log, uint64_t below, uint64_t above,
+                                 uint64_t *size, char **note, size_t *len, comity_error *err)
+{
+    *size = 0;
+    *note = NULL;
+    sqlite3_stmt *st = NULL;
+    pthread_mutex_lock(&log->dbmu);
+    comity_err rc = COMITY_OK;
+    if (sqlite3_prepare_v2(log->db, "SELECT size, checkpoint FROM cosigned WHERE size > ? "
+                           "AND size < ? ORDER BY size DESC LIMIT 1", -1, &st, NULL) ||
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)(below > INT64_MAX ? INT64_MAX : below)) ||
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)(above > INT64_MAX ? INT64_MAX : above)))
+        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+    int sr = rc ? SQLITE_ERROR : sqlite3_step(st);
+    if (!rc && sr == SQLITE_ROW) {
+        *len = (size_t)sqlite3_column_bytes(st, 1);
+        *note = cy_strndup((const char *)sqlite3_column_text(st, 1), *len);
+        *size = (uint64_t)sqlite3_column_int64(st, 0);
+        if (!*note)
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    } else if (!rc && sr != SQLITE_DONE) {
+        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&log->dbmu);
+    return rc;
+}
+
+comity_err cy_log_prove_accepted(comity_log *log, uint64_t index, size_t max,
+                                 cy_log_accept_fn accept, void *ctx, char **out, size_t *len,
+                                 uint64_t *size, comity_error *err)
+{
+    *out = NULL;
+    uint64_t pub = 0, at = 0;
+    char *pub_note = NULL, *note = NULL;
+    size_t pub_len = 0, note_len = 0;
+    comity_err rc = snapshot(log, &pub_note, &pub_len, &pub, NULL, err);
+    if (!rc && index >= pub)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND,
+                     "entry %llu is not in the published tree of size %llu (not yet checkpointed?)",
+                     (unsigned long long)index, (unsigned long long)pub);
+    /* newest first, each strictly below the last one tried; a row above
+     * the published size (a reader that has not yet seen the checkpoint
+     * file its writer saved the row for) waits for the next call.  The
+     * newest row tried stays the fallback when none is taken. */
+    char *first = NULL;
+    size_t first_len = 0;
+    uint64_t first_at = 0;
+    for (uint64_t above = pub + 1; !rc && accept && max > 0; max--) {
+        uint64_t got = 0;
+        char *row = NULL;
+        size_t row_len = 0;
+        rc = cosigned_below(log, index, above, &got, &row, &row_len, err);
+        if (rc || got == 0)
+            break;
+        if (accept(ctx, row, row_len)) {
+            note = row;
+            note_len = row_len;
+            at = got;
+            break;
+        }
+        if (!first) {
+            first = row;
+            first_len = row_len;
+            first_at = got;
+        } else {
+            cy_free(row);
+        }
+        above = got;
+    }
+    if (!note && first) { /* none taken: the newest cosigned one */
+        note = first;
+        note_len = first_len;
+        at = first_at;
+        first = NULL;
+    }
+    cy_free(first);
+    if (!note) { /* none cosigned: the published checkpoint, as comity_log_prove */
+        note = pub_note;
+        note_len = pub_len;
+        pub_note = NULL;
+        at = pub;
+    }
+    struct source src = {log, pub};
+    uint8_t proof[CY_TLOG_PROOF_MAX][CY_HASH];
+    size_t np = 0;
+    if (!rc)
+        rc = cy_tlog_prove_inclusion(source_node, &source_memo, &src, index, at, proof, &np, err);
+    if (!rc)
+        rc = cy_tlog_proof_format(index, (const uint8_t(*)[CY_HASH])proof, np, note, note_len,
+                                  out, len, err);
+    if (!rc && size)
+        *size = at;
+    cy_free(note);
+    cy_free(pub_note);
+    return rc;
+}
+
 /* ---- audit ------------------------------------------------------------------- */
 
 struct audit {

@@ -195,6 +195,22 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
                            size_t max, uint64_t *since, cy_log_cosigned_cb cb, void *ctx,
                            comity_error *err);
 void cy_log_stats(comity_log *log, uint64_t *commits, uint64_t *checkpoints);
+/* Whether a kept cosigned checkpoint will do (the caller's rule, e.g. a
+ * witness quorum): nonzero takes it. */
+typedef bool (*cy_log_accept_fn)(void *ctx, const char *note, size_t len);
+/* comity_log_prove, but against the newest kept cosigned checkpoint (table
+ * `cosigned`) that covers entry `index` and that accept takes, trying the
+ * `max` newest covering ones, so that a receipt keeps its cosignatures
+ * while the log grows past them; when accept takes none of them, against
+ * the newest of them (cosigned, short of what accept wants); when none
+ * covers the entry (or accept is NULL), against the published checkpoint,
+ * as comity_log_prove.  accept runs without the log's locks.  OUT *out: caller frees (cy_free); *size (may
+ * be NULL): the tree size of the checkpoint the receipt is against.
+ * NOTFOUND when no published checkpoint covers `index` yet. */
+comity_err cy_log_prove_accepted(comity_log *log, uint64_t index, size_t max,
+                                 cy_log_accept_fn accept, void *ctx, char **out, size_t *len,
+                                 uint64_t *size, comity_error *err);
+
 
 /* ---- cosig.c ----------------------------------------------------------- */
 

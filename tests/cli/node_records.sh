@@ -7,6 +7,9 @@
 # type) with its status and the rule named in the JSON error, access per
 # sharing level on GET /v1/records and on the TAXII collections (records
 # wrapped as x-comity-record objects beside their extension definition),
+# the records of delivery a recipient's fetch makes (docs/federation.md,
+# section 7: signed by the node, seen under the sharing level of the
+# message, a red one sealed from non-parties, logged like any record),
 # the log served as tlog-tiles (mirrored with curl and audited with
 # `comity log audit`, path tricks refused), and the witness endpoint with
 # the statuses of c2sp.org/tlog-witness.
@@ -78,6 +81,21 @@ check "verify: policy without witnesses" 0 "$rc"
 rc=0; "$C" record get "${N[@]}" --token "$TB" "$GID" >got.json || rc=$?
 check "get: exit 0" 0 "$rc"
 check "get: the envelope as posted" "$(jq -cS . g.json)" "$(jq -cS . got.json)"
+# in.cert-in's fetch of the notification is its delivery: the node signs a
+# `delivered` record for it (asynchronously: waited for), authored by the
+# recipient, green as the notification, referring to it
+delivered() { # delivered TOKEN AUTHOR: the ids of AUTHOR's delivered records, once one is there
+  local got=""
+  for _ in $(seq 100); do
+    req GET "/v1/records?type=delivered&author=$2" -H "Authorization: Token $1" >/dev/null
+    got=$(jq -r '[.records[].id] | sort | join(" ")' "$T/body"); [ -n "$got" ] && break; sleep 0.1
+  done
+  echo "$got"
+}
+DG=$(delivered "$TA" in.cert-in)
+check "the fetch made one delivered record" 1 "$(echo "$DG" | wc -w)"
+check "delivered: green as the notification, refers to it" "green $GID" \
+  "$(jq -r '.records[0] | "\(.tlp) \(.envelope.payload | @base64d | fromjson | .refs | join(","))"' "$T/body")"
 
 # ---- refusals, in order ----------------------------------------------------
 rule() { jq -r .rule "$T/body"; }
@@ -151,20 +169,29 @@ check "post red (by in.cert-in)" 201 "$(P -H "Authorization: Token $TB" --data-b
 ids() { req GET "/v1/records$1" "${@:2}" >/dev/null; jq -r '[.records[].id] | sort | join(" ")' "$T/body"; }
 srt() { printf '%s\n' "$@" | sort | tr '\n' ' ' | sed 's/ $//'; }
 check "anonymous sees clear only" "$CID" "$(ids "")"
-check "us.cisa sees clear and green" "$(srt "$CID" "$GID")" "$(ids "" -H "Authorization: Token $TC")"
-check "in.cert-in sees all four" "$(srt "$CID" "$GID" "$MID" "$RID")" "$(ids "" -H "Authorization: Token $TB")"
-check "pk.mofa sees all four" "$(srt "$CID" "$GID" "$MID" "$RID")" "$(ids "" -H "Authorization: Token $TA")"
-check "operator: amber/red only to author and recipients" "$(srt "$CID" "$GID")" "$(ids "" -H "Authorization: Token $OPTOKEN")"
+check "us.cisa sees clear and green (the green delivery too)" "$(srt "$CID" "$GID" "$DG")" "$(ids "" -H "Authorization: Token $TC")"
+check "in.cert-in sees all four and the delivery" "$(srt "$CID" "$GID" "$MID" "$RID" "$DG")" "$(ids "" -H "Authorization: Token $TB")"
+check "pk.mofa sees all four and the delivery" "$(srt "$CID" "$GID" "$MID" "$RID" "$DG")" "$(ids "" -H "Authorization: Token $TA")"
+# that page handed pk.mofa the red request addressed to it: its delivery,
+# red and sealed as the request, for in.cert-in (the sender) and pk.mofa only
+DR=$(delivered "$TB" pk.mofa)
+check "the page made one delivered record" 1 "$(echo "$DR" | wc -w)"
+check "delivered: red as the request, refers to it" "red $RID" \
+  "$(jq -r '.records[0] | "\(.tlp) \(.envelope.payload | @base64d | fromjson | .refs | join(","))"' "$T/body")"
+check "operator: amber/red only to author and recipients (no red delivery)" "$(srt "$CID" "$GID" "$DG")" "$(ids "" -H "Authorization: Token $OPTOKEN")"
+check "us.cisa: no red delivery" "$(srt "$CID" "$GID" "$DG")" "$(ids "" -H "Authorization: Token $TC")"
+check "get the red delivery as a third party: 404" 404 "$(req GET "/v1/records/$DR" -H "Authorization: Token $TC")"
 check "get amber as a third party: 404" 404 "$(req GET "/v1/records/$MID" -H "Authorization: Token $TC")"
 check "get amber as recipient: 200" 200 "$(req GET "/v1/records/$MID" -H "Authorization: Token $TB")"
 check "get green anonymously: 404" 404 "$(req GET "/v1/records/$GID")"
 check "get clear anonymously: 200" 200 "$(req GET "/v1/records/$CID")"
 check "receipt of amber as a third party: 404" 404 "$(req GET "/v1/records/$MID/receipt" -H "Authorization: Token $TC")"
 check "filter type" "$MID" "$(ids "?type=evidence" -H "Authorization: Token $TA")"
-check "filter author" "$RID" "$(ids "?author=in.cert-in" -H "Authorization: Token $TA")"
-check "filter to" "$(srt "$GID" "$MID")" "$(ids "?to=in.cert-in" -H "Authorization: Token $TB")"
+check "filter author" "$(srt "$RID" "$DG")" "$(ids "?author=in.cert-in" -H "Authorization: Token $TA")"
+check "filter author and type" "$RID" "$(ids "?author=in.cert-in&type=request" -H "Authorization: Token $TA")"
+check "filter to" "$(srt "$GID" "$MID" "$DR")" "$(ids "?to=in.cert-in" -H "Authorization: Token $TB")"
 check "filter since (future)" "" "$(ids "?since=2999-01-01T00:00:00Z" -H "Authorization: Token $TA")"
-check "filter since (past)" 4 "$(req GET '/v1/records?since=2000-01-01T00:00:00Z' -H "Authorization: Token $TA" >/dev/null; jq '.records | length' "$T/body")"
+check "filter since (past)" 6 "$(req GET '/v1/records?since=2000-01-01T00:00:00Z' -H "Authorization: Token $TA" >/dev/null; jq '.records | length' "$T/body")"
 check "bad parameter: 400" 400 "$(req GET '/v1/records?colour=red')"
 check "bad limit: 400" 400 "$(req GET '/v1/records?limit=0')"
 check "limit not a number: 400" 400 "$(req GET '/v1/records?limit=ten')"
@@ -182,7 +209,7 @@ while :; do
   [ "$(jq -r .more "$T/body")" = true ] || break
   cur=$(jq -r .next "$T/body"); [ $pages -lt 10 ] || break
 done
-check "cursor pages: one record each, none lost or repeated" "$(srt "$CID" "$GID" "$MID" "$RID")" "$(srt $seen)"
+check "cursor pages: one record each, none lost or repeated" "$(srt "$CID" "$GID" "$MID" "$RID" "$DG" "$DR")" "$(srt $seen)"
 
 # TAXII: the records as x-comity-record objects
 coll() { curl -s --noproxy '*' -H "Accept: $TAXII" "${@:2}" "$URL/comity/collections/" | jq -r ".collections[] | select(.alias==\"$1\") | .id"; }
@@ -193,9 +220,9 @@ objs() { # objs ALIAS CURLARGS: "type id" lines
 EXT=extension-definition--2c1a0082-a8cc-4202-b69c-83158d21721a
 sx() { echo "x-comity-record--${1#*--}"; }
 check "public: clear record and the extension definition" "$(srt "$EXT" "$(sx "$CID")") " "$(objs public)"
-check "community: green record" "$(srt "$EXT" "$(sx "$GID")") " "$(objs community -H "Authorization: Token $TC")"
-check "inbox of in.cert-in: amber to it and red by it" "$(srt "$EXT" "$(sx "$MID")" "$(sx "$RID")") " "$(objs inbox.in.cert-in -H "Authorization: Token $TB")"
-check "inbox of pk.mofa: amber by it and red to it" "$(srt "$EXT" "$(sx "$MID")" "$(sx "$RID")") " "$(objs inbox.pk.mofa -H "Authorization: Token $TA")"
+check "community: green record and its delivery" "$(srt "$EXT" "$(sx "$GID")" "$(sx "$DG")") " "$(objs community -H "Authorization: Token $TC")"
+check "inbox of in.cert-in: amber to it, red by it, the red one's delivery" "$(srt "$EXT" "$(sx "$MID")" "$(sx "$RID")" "$(sx "$DR")") " "$(objs inbox.in.cert-in -H "Authorization: Token $TB")"
+check "inbox of pk.mofa: amber by it, red to it, its delivery of the red one" "$(srt "$EXT" "$(sx "$MID")" "$(sx "$RID")" "$(sx "$DR")") " "$(objs inbox.pk.mofa -H "Authorization: Token $TA")"
 # the operator may read every collection, but sees no more of a record there
 # than on /v1/records: no wrapper (recipients, type, author, envelope) of a
 # sealed record it is not party to, by page, manifest or id
@@ -203,7 +230,8 @@ check "operator: inbox of in.cert-in shows no sealed record" "$EXT " "$(objs inb
 INB=$(coll inbox.in.cert-in -H "Authorization: Token $TB")
 check "operator: manifest of the inbox, no sealed record" "$EXT" "$(curl -s --noproxy '*' -H "Accept: $TAXII" -H "Authorization: Token $OPTOKEN" "$URL/comity/collections/$INB/manifest/" | jq -r '.objects[].id')"
 check "operator: a sealed record's wrapper by id: 404" 404 "$(req GET "/comity/collections/$INB/objects/$(sx "$MID")/" -H "Accept: $TAXII" -H "Authorization: Token $OPTOKEN")"
-check "operator: community still shows green" "$(srt "$EXT" "$(sx "$GID")") " "$(objs community -H "Authorization: Token $OPTOKEN")"
+check "operator: a sealed delivery's wrapper by id: 404" 404 "$(req GET "/comity/collections/$INB/objects/$(sx "$DR")/" -H "Accept: $TAXII" -H "Authorization: Token $OPTOKEN")"
+check "operator: community still shows green" "$(srt "$EXT" "$(sx "$GID")" "$(sx "$DG")") " "$(objs community -H "Authorization: Token $OPTOKEN")"
 check "us.cisa cannot read others' inboxes" 403 "$(req GET "/comity/collections/$(coll inbox.in.cert-in -H "Authorization: Token $TB")/objects/" -H "Accept: $TAXII" -H "Authorization: Token $TC")"
 PUB=$(coll public)
 curl -s --noproxy '*' -H "Accept: $TAXII" "$URL/comity/collections/$PUB/objects/?match%5Btype%5D=x-comity-record" >w.json
@@ -230,13 +258,13 @@ check "no record, no wrapper" 404 "$(req GET "/comity/collections/$PUB/objects/x
 
 # ---- the log over HTTP -----------------------------------------------------
 for _ in $(seq 100); do # a checkpoint covers the last posts (about a second)
-  req GET /log/checkpoint >/dev/null; [ "$(sed -n 2p "$T/body")" = 4 ] && break; sleep 0.1
+  req GET /log/checkpoint >/dev/null; [ "$(sed -n 2p "$T/body")" = 6 ] && break; sleep 0.1
 done
 check "checkpoint: 200" 200 "$(req GET /log/checkpoint)"
 check "checkpoint: text/plain" "text/plain; charset=utf-8" "$(hdr Content-Type)"
 hdr Cache-Control | grep -q immutable && bad "checkpoint cached as immutable" || ok "checkpoint: not immutable ($(hdr Cache-Control))"
 SIZE=$(sed -n 2p "$T/body")
-check "log size: one entry per stored record" 4 "$SIZE"
+check "log size: one entry per stored record (four posted, two deliveries)" 6 "$SIZE"
 mkdir -p M/tile/0 M/tile/entries
 cp "$T/body" M/checkpoint
 check "tile: 200" 200 "$(req GET "/log/tile/0/000.p/$SIZE")"
@@ -272,7 +300,7 @@ check "GET add-checkpoint: 405" 405 "$(req GET /witness/add-checkpoint)"
 
 # ---- stop: the log is checkpointed; reopening keeps everything ---------------
 stop_node && ok "SIGTERM: exit 0" || bad "stop"
-check "final checkpoint covers every record" 4 "$(sed -n 2p "$D/log/checkpoint")"
+check "final checkpoint covers every record" 6 "$(sed -n 2p "$D/log/checkpoint")"
 serve "$D" --insecure-http
 N=(--url "$URL")
 check "after restart: the record is still there" 200 "$(req GET "/v1/records/$GID" -H "Authorization: Token $TA")"
