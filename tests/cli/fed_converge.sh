@@ -196,6 +196,9 @@ leak() { # URL TOKEN PARTY: whether anything this party may read names DR
   curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/messages/$NR/thread" | grep -q "$UUID" && { echo "thread"; return; }
   curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/messages/$NR" | grep -q '"slots"' && { echo "message view"; return; }
   curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/inbox" | grep -q "$NR" && { echo "inbox"; return; }
+  for c in pings cases; do # the framework's other queries a party may make
+    curl -s --noproxy '*' -H "Authorization: Bearer $t" "$u/v1/framework/$c" | grep -q "$UUID" && { echo "$c"; return; }
+  done
   for c in $(curl -s --noproxy '*' -u "$p:$t" -H "Accept: $TAXII" "$u/comity/collections/" | jq -r '.collections[] | select(.can_read) | .id'); do
     curl -s --noproxy '*' -u "$p:$t" -H "Accept: $TAXII" "$u/comity/collections/$c/objects/?limit=1000" | grep -q "$UUID" && { echo "taxii $c"; return; }
   done
