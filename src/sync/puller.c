@@ -620,8 +620,8 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         /* the record parsed by the check goes to intake with it (taken) */
         comity_record *rec = pg.items[i].rec;
         pg.items[i].rec = NULL;
-        cy_intake_submit_relayed_parsed(s->o.intake, env, pg.items[i].envelope_len, rec,
-                                        p->origin, on_done, &subs[i]);
+        cy_intake_submit_relayed_w(s->o.intake, env, pg.items[i].envelope_len, rec, p->origin,
+                                   first_w ? first_w[i] : 0, on_done, &subs[i]);
     }
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)

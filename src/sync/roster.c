@@ -406,7 +406,8 @@ static void fold_admission(struct fold *f, const comity_record *r)
  * (by key) is revoked from the `created` of the first entry that marks it
  * revoked, or that no longer lists it, and stays revoked in every later
  * entry ("revoked_at"; a revoked key is not valid again: a user who
- * returns gets a new key).  Users' order: the record's, then those carried
+ * returns gets a new key); "revoked_by" is that entry's record, whose W
+ * (the witnesses' time, record/signer.h) apply writes beside it.  Users' order: the record's, then those carried
  * from prev, in prev's order. */
 static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
 {
@@ -423,9 +424,12 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
                 json_object_get(pu, "revoked_at")) {
                 json_object_set(c, "revoked_at", json_object_get(pu, "revoked_at"));
                 json_object_set(c, "revoked", json_object_get(pu, "revoked"));
+                json_object_set(c, "revoked_by", json_object_get(pu, "revoked_by"));
             }
-        if (json_object_get(c, "revoked") && !json_object_get(c, "revoked_at"))
+        if (json_object_get(c, "revoked") && !json_object_get(c, "revoked_at")) {
             json_object_set_new(c, "revoked_at", json_string(comity_record_created(r)));
+            json_object_set_new(c, "revoked_by", json_string(comity_record_id(r)));
+        }
         json_array_append_new(out, c);
     }
     json_array_foreach(pusers, j, pu) {
@@ -440,6 +444,7 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
             json_object_set_new(c, "revoked", json_string("no longer listed by the office's "
                                                           "party record"));
             json_object_set_new(c, "revoked_at", json_string(comity_record_created(r)));
+            json_object_set_new(c, "revoked_by", json_string(comity_record_id(r)));
         }
         json_array_append_new(out, c);
     }
@@ -1044,12 +1049,19 @@ static comity_err write_users(comity_store *st, const char *office, const json_t
         if (w.revoked_ms >= 0)
             snprintf(w.reason, sizeof w.reason, "%s",
                      json_string_value(json_object_get(u, "revoked")));
+        /* the revocation's W, when its record was pulled with a witness
+         * policy (kept with it); else unknown (0) */
+        const char *by = json_string_value(json_object_get(u, "revoked_by"));
+        if (w.revoked_ms >= 0 && by &&
+            cy_store_record_witnessed(st, by, &w.revoked_w_ms, NULL) != COMITY_OK)
+            w.revoked_w_ms = 0;
         const cy_principal_user *old = NULL;
         for (size_t k = 0; k < h.n && !old; k++)
             if (!strcmp(h.v[k].vkey, w.vkey))
                 old = &h.v[k];
         if (old && !strcmp(old->name, w.name) && old->valid_from_ms == w.valid_from_ms &&
-            old->revoked_ms == w.revoked_ms && !strcmp(old->reason, w.reason))
+            old->revoked_ms == w.revoked_ms && !strcmp(old->reason, w.reason) &&
+            old->revoked_w_ms == w.revoked_w_ms)
             continue;
         if ((rc = cy_store_user_put(st, &w, err)))
             break;
