@@ -297,6 +297,7 @@ static const char *refusal_title(const char *rule)
         {"payload", "record payload breaks the rules"},
         {"author", "author is not a registered party"},
         {"signature", "signature does not verify"},
+        {"revoked", "signed by a key revoked before the record"},
         {"authenticated", "not the author"},
         {"origin", "not this record's origin"},
         {"type", "unknown record type"},

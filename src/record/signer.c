@@ -1,6 +1,7 @@
 /*
  * signer.c: which key of an office signed a record, and whether it could
- * then (the rule is in signer.h; docs/federation.md, section 1).  Intake
+ * then, revocations weighed by `created` and by the witnesses' times
+ * (the rules are in signer.h; docs/federation.md, section 1).  Intake
  * (src/intake/intake.c, rule `signature`, at the origin and for relayed
  * records alike) and the node's and CLI's answers naming the signer call
  * it; the store only keeps the users' keys.  No allocation.

@@ -496,8 +496,8 @@ static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struc
         any = any || (subs[i].fresh && cy_roster_record_id(pg->items[i].record_id));
     bool applied = false;
     comity_error e = {0};
-    if (any && cy_roster_auto(s->o.store, s->o.dir, comity_nkey_vkey(s->o.key), s->o.origin,
-                              &applied, &e) != COMITY_OK)
+    if (any && cy_roster_auto(s->o.store, s->o.dir, s->o.log, comity_nkey_vkey(s->o.key),
+                              s->o.origin, &applied, &e) != COMITY_OK)
         cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
 }
 
