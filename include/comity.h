@@ -500,7 +500,12 @@ comity_record_verify_parsed(const comity_record *rec,
  * revocation); else the office's key whatever the keyids say; else
  * COMITY_ERR_VERIFY (a keyid naming no key of the office is said so).
  * *user points into users[] (valid while it is).  The node's intake
- * applies this same rule (rule `signature`), users read from its store.
+ * applies this same rule (rule `signature`, or `revoked`), users read
+ * from its store, with the witnesses' times of the record and of the
+ * revocation besides; here the record's W is not known, so a user whose
+ * revoked_w_ms is known (not 0) is valid for no record, and one whose
+ * revoked_w_ms is 0 is weighed by `created` alone (docs/federation.md,
+ * section 1, "Revocations by the witnesses' times").
  */
 typedef struct comity_user_key {
     const comity_vkey *vkey; /* named after the office; NULL: skipped */
@@ -508,6 +513,11 @@ typedef struct comity_user_key {
     int64_t valid_from_ms; /* -1: none */
     int64_t revoked_ms;    /* -1: not revoked */
     const char *reason;    /* why revoked, or NULL */
+    /* W of the revocation: when the witness quorum first cosigned a
+     * checkpoint of its origin's log covering the record that revoked the
+     * key, ms since the epoch; 0: unknown (docs/federation.md, section 1,
+     * "Revocations by the witnesses' times") */
+    int64_t revoked_w_ms;
 } comity_user_key;
 
 COMITY_API COMITY_MUST_CHECK comity_err

@@ -729,6 +729,29 @@ static comity_err count_loads(void *ctx, const cy_signer_user **users, size_t *n
     return COMITY_OK;
 }
 
+/* The revocation rule alone (record/signer.h): created and W at their
+ * boundaries, W unknown (0) on either side or both. */
+static void test_revocation_rule(void **state)
+{
+    (void)state;
+    /* created: strictly before the revocation's */
+    assert_true(cy_signed_before_revocation(999, 10, 1000, 11));
+    assert_false(cy_signed_before_revocation(1000, 10, 1000, 11));
+    assert_false(cy_signed_before_revocation(1001, 10, 1000, 11));
+    /* W: strictly before the revocation's */
+    assert_false(cy_signed_before_revocation(999, 11, 1000, 11));
+    assert_false(cy_signed_before_revocation(999, 12, 1000, 11));
+    /* unknown W: later than every known one */
+    assert_false(cy_signed_before_revocation(999, 0, 1000, 11));  /* r not witnessed */
+    assert_true(cy_signed_before_revocation(999, 10, 1000, 0));   /* v not witnessed */
+    assert_true(cy_signed_before_revocation(999, 0, 1000, 0));    /* neither: created */
+    assert_false(cy_signed_before_revocation(1000, 0, 1000, 0));
+    assert_false(cy_signed_before_revocation(1000, 10, 1000, 0)); /* created still */
+    /* at the origin: after every revocation held */
+    assert_false(cy_signed_before_revocation(999, CY_SIGNER_AT_ORIGIN, 1000, 0));
+    assert_false(cy_signed_before_revocation(999, CY_SIGNER_AT_ORIGIN, 1000, 11));
+}
+
 static void test_signer(void **state)
 {
     (void)state;
@@ -739,7 +762,7 @@ static void test_signer(void **state)
     const char *t = comity_key_vkey(victor);
     TU_OK(comity_vkey_parse(t, strlen(t), &vv, E));
     /* eve's key is user ursula's; alice's the office's own */
-    cy_signer_user us[2] = {{ve, "ursula", -1, -1, NULL}, {vv, "victor", -1, -1, NULL}};
+    cy_signer_user us[2] = {{ve, "ursula", -1, -1, NULL, 0}, {vv, "victor", -1, -1, NULL, 0}};
     const cy_signer_user *up = us;
     char *by_office = sign_rec(alice, "notification", "green", NULL, 0, "{}");
     char *by_ursula = sign_rec(eve, "notification", "green", NULL, 0, "{}");
@@ -791,8 +814,38 @@ static void test_signer(void **state)
              "user 'victor', whose key is valid from");
     us[1].valid_from_ms = comity_record_created_ms(rv);
     TU_OK(comity_record_signer(rv, va, us, 2, &who, E));
+    /* by the witnesses' times: revoked after created (us[0].revoked_ms =
+     * at + 1), so W decides */
+    us[0].revoked_ms = at + 1;
+    bool rvk = false;
+    us[0].revoked_w_ms = 5000; /* the revocation witnessed at 5 s */
+    TU_OK(cy_record_signer_at(ru, va, 4999, count_loads, &up, &who, &rvk, E));
+    assert_string_equal(who, "ursula");
+    assert_false(rvk);
+    TU_FAILS(cy_record_signer_at(ru, va, 5000, count_loads, &up, &who, &rvk, E),
+             COMITY_ERR_VERIFY, "user 'ursula', revoked at");
+    assert_true(rvk);
+    assert_non_null(strstr(tu_last_err.msg, "the revocation's W 1970-01-01T00:00:05"));
+    assert_non_null(strstr(tu_last_err.msg, "its W 1970-01-01T00:00:05"));
+    /* the record not witnessed yet: later than the witnessed revocation
+     * (also offline, comity_record_signer) */
+    TU_FAILS(cy_record_signer_at(ru, va, 0, count_loads, &up, &who, &rvk, E),
+             COMITY_ERR_VERIFY, "W unknown");
+    TU_FAILS(comity_record_signer(ru, va, us, 2, &who, E), COMITY_ERR_VERIFY, "ursula");
+    /* the revocation not witnessed yet: no effect on a witnessed record */
+    us[0].revoked_w_ms = 0;
+    TU_OK(cy_record_signer_at(ru, va, 4999, count_loads, &up, &who, &rvk, E));
+    assert_string_equal(who, "ursula");
+    /* at the origin: logged after every revocation held, whatever created */
+    TU_FAILS(cy_record_signer_at(ru, va, CY_SIGNER_AT_ORIGIN, count_loads, &up, &who, &rvk, E),
+             COMITY_ERR_VERIFY, "logged here now");
+    assert_true(rvk);
+    /* victor, not revoked, is signed for at the origin */
+    TU_OK(cy_record_signer_at(rv, va, CY_SIGNER_AT_ORIGIN, count_loads, &up, &who, &rvk, E));
+    assert_string_equal(who, "victor");
+    us[0].revoked_ms = -1;
     /* a user's key under another office's name never verifies */
-    cy_signer_user wrong[1] = {{vb, "bob", -1, -1, NULL}};
+    cy_signer_user wrong[1] = {{vb, "bob", -1, -1, NULL, 0}};
     TU_FAILS(comity_record_signer(ru, va, wrong, 1, &who, E), COMITY_ERR_VERIFY, NULL);
     /* the office's key whatever the keyid says (keyids are hints) */
     comity_record *rt;
@@ -827,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_created_bounds),
         cmocka_unit_test(test_id_author),
         cmocka_unit_test(test_signer),
+        cmocka_unit_test(test_revocation_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

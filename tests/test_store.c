@@ -974,6 +974,8 @@ static void test_migrate_objects_4_to_5(void **state)
                      "DROP TABLE objects;"
                      "ALTER TABLE o4 RENAME TO objects;"
                      "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
+                     /* migration 11's column, which migrating adds again */
+                     "ALTER TABLE principal_users DROP COLUMN revoked_w;"
                      "PRAGMA user_version=4; COMMIT;",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -1121,7 +1123,8 @@ static void test_migrate_owners(void **state)
              (long long)c.n, id[0], (long long)c.n, id[1],
              (long long)c.n, id[2],
              tu_store_pg() ? "UPDATE comity_schema SET version = 2 WHERE name = 'store'; COMMIT;"
-                           : "PRAGMA user_version=7; COMMIT;");
+                           : "ALTER TABLE principal_users DROP COLUMN revoked_w;"
+                             "PRAGMA user_version=7; COMMIT;");
     if (tu_store_pg()) {
         pg_sql(sql);
     } else {
@@ -1296,6 +1299,55 @@ static void test_principal_users(void **state)
     comity_store_close(st);
 }
 
+/* A record's W (cy_record_in.witnessed_ms) is kept with it, in its
+ * batch's transaction: none for 0, none when the batch fails, and
+ * across a restart; a user's revocation's W is kept in its row. */
+static void test_record_witnessed(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    char d[3][65];
+    for (int i = 0; i < 3; i++)
+        memset(d[i], 'a' + i, 64), d[i][64] = 0;
+    const char *ids[3] = {"record--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f01",
+                          "record--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f02",
+                          "record--1a5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f03"};
+    cy_record_in r[3];
+    for (int i = 0; i < 3; i++)
+        r[i] = (cy_record_in){.id = ids[i], .type = "note", .author = "pk.mofa", .tlp = "red",
+                              .created = "2026-11-23T00:00:00Z", .digest = d[i],
+                              .log_index = (uint64_t)i, .envelope = "{}", .envelope_len = 2};
+    r[0].witnessed_ms = 1795000000123;
+    r[2].witnessed_ms = 1795000000456;
+    TU_OK(cy_store_records_add(st, r, 2, NULL, E));
+    /* a failing batch (ids[0] again) keeps no W of its other record */
+    cy_record_in bad[2] = {r[2], r[0]};
+    TU_FAILS(cy_store_records_add(st, bad, 2, NULL, E), COMITY_ERR_EXISTS, NULL);
+    comity_store_close(st);
+    TU_OK(comity_store_open(path, &st, E)); /* a restart */
+    int64_t w = 0;
+    TU_OK(cy_store_record_witnessed(st, ids[0], &w, E));
+    assert_true(w == 1795000000123);
+    TU_FAILS(cy_store_record_witnessed(st, ids[1], &w, E), COMITY_ERR_NOTFOUND, ids[1]);
+    TU_FAILS(cy_store_record_witnessed(st, ids[2], &w, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_OK(cy_store_records_add(st, &r[2], 1, NULL, E));
+    TU_OK(cy_store_record_witnessed(st, ids[2], &w, E));
+    assert_true(w == 1795000000456);
+    /* a user's revocation's W, in its row */
+    cy_principal_user alice = user("pk.mofa", "alice", "pk.mofa+11111111+AAAA");
+    alice.revoked_ms = 1795000000000;
+    alice.revoked_w_ms = 1795000000999;
+    snprintf(alice.reason, sizeof alice.reason, "left");
+    TU_OK(cy_store_user_put(st, &alice, E));
+    struct users us = {0};
+    TU_OK(cy_store_user_list(st, "pk.mofa", user_row, &us, E));
+    assert_int_equal(us.n, 1);
+    assert_true(us.v[0].revoked_w_ms == 1795000000999);
+    assert_memory_equal(&us.v[0], &alice, sizeof alice);
+    comity_store_close(st);
+}
+
 /* Writers at once never keep more than the cap. */
 struct reg_worker {
     comity_store *st;
@@ -1430,6 +1482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_principal_users, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_witnessed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registrations_cap_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),

@@ -887,6 +887,22 @@ static void test_firstseen(void **state)
     TU_OK(cy_log_cosigned(l, 5, 5, 6, 8, &since, row_cb, &r, E));
     assert_int_equal(r.n, 0); /* size 6 was never cosigned */
 
+    /* W of a record logged here, from the log's own table: the quorum's
+     * time on the first covering checkpoint where it holds */
+    int64_t lw = -1;
+    TU_OK(cy_firstseen_local(l, p, 0, &lw, E));
+    assert_true(lw == 5000000);
+    TU_OK(cy_firstseen_local(l, p, 2, &lw, E));
+    assert_true(lw == 5000000);
+    TU_OK(cy_firstseen_local(l, p, 3, &lw, E));
+    assert_true(lw == 7100000);
+    TU_OK(cy_firstseen_local(l, p, 4, &lw, E));
+    assert_true(lw == 7100000);
+    TU_OK(cy_firstseen_local(l, p, 5, &lw, E)); /* not cosigned yet: unknown */
+    assert_true(lw == 0);
+    TU_OK(cy_firstseen_local(l, NULL, 0, &lw, E)); /* no policy: unknown */
+    assert_true(lw == 0);
+
     /* the answer checked against the page's checkpoint (size 6) */
     char *ans = answer_of(l, 0, 4, 6);
     json_t *doc = json_loads(ans, 0, NULL);

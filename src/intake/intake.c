@@ -299,6 +299,7 @@ static const char *refusal_title(const char *rule)
         {"payload", "record payload breaks the rules"},
         {"author", "author is not a registered party"},
         {"signature", "signature does not verify"},
+        {"revoked", "signed by a key revoked before the record"},
         {"authenticated", "not the author"},
         {"origin", "not this record's origin"},
         {"type", "unknown record type"},
@@ -546,7 +547,8 @@ static comity_err users_load(void *ctx, const cy_signer_user **out, size_t *n,
         const cy_principal_user *r = &us->rows[i];
         us->refs[i] = vkey_get(us->in, r->vkey); /* NULL: does not parse, never matches */
         us->u[i] = (cy_signer_user){us->refs[i] ? us->refs[i]->vk : NULL, r->name,
-                                    r->valid_from_ms, r->revoked_ms, r->reason};
+                                    r->valid_from_ms, r->revoked_ms, r->reason,
+                                    r->revoked_w_ms};
     }
     *out = us->u;
     *n = us->n;
@@ -1186,25 +1188,32 @@ static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t
 }
 
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
-                   const cy_principal *who, const char *relayed_from, cy_intake_done done,
-                   void *ctx);
+                   const cy_principal *who, const char *relayed_from, int64_t w_ms,
+                   cy_intake_done done, void *ctx);
 
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
                       cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, NULL, who, NULL, done, ctx);
+    submit(in, env, len, NULL, who, NULL, 0, done, ctx);
 }
 
 void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
                               cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, NULL, NULL, origin ? origin : "", done, ctx);
+    submit(in, env, len, NULL, NULL, origin ? origin : "", 0, done, ctx);
 }
 
 void cy_intake_submit_relayed_parsed(cy_intake *in, char *env, size_t len, comity_record *rec,
                                      const char *origin, cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, rec, NULL, origin ? origin : "", done, ctx);
+    submit(in, env, len, rec, NULL, origin ? origin : "", 0, done, ctx);
+}
+
+void cy_intake_submit_relayed_w(cy_intake *in, char *env, size_t len, comity_record *rec,
+                                const char *origin, int64_t w_ms, cy_intake_done done,
+                                void *ctx)
+{
+    submit(in, env, len, rec, NULL, origin ? origin : "", w_ms > 0 ? w_ms : 0, done, ctx);
 }
 
 /* The author's home against where the record comes from: a local post
@@ -1254,10 +1263,11 @@ static const char *signer_vkey(struct cy_intake *in, const comity_record *rec,
 }
 
 /* parsed: the envelope's record when the caller parsed it already
- * (taken), else NULL: parsed here. */
+ * (taken), else NULL: parsed here.  w_ms: the relayed record's W (0:
+ * unknown). */
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
-                   const cy_principal *who, const char *relayed_from, cy_intake_done done,
-                   void *ctx)
+                   const cy_principal *who, const char *relayed_from, int64_t w_ms,
+                   cy_intake_done done, void *ctx)
 {
     comity_error e = {0};
     if (len > COMITY_DSSE_MAX) {
@@ -1320,8 +1330,9 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
      * read once) */
     /* a delivered record: under its author's home node's log key
      * (record/delivered.h); any other: the key the envelope's keyid names,
-     * the author's own or one of its users' valid at the record's created
-     * (record/signer.h: the rule) */
+     * the author's own or one of its users' not revoked before the record
+     * (record/signer.h: the rule, by created and the witnesses' times; a
+     * local post is logged after every revocation held) */
     static _Thread_local cy_peer peer; /* large: not on the stack */
     const char *vk = signer_vkey(in, rec, &p, &peer);
     bool by_node = vk != p.vkey;
@@ -1336,12 +1347,15 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
     } else {
         struct users us = {.in = in, .author = author};
         const char *user = NULL;
-        rc = cy_record_signer(rec, k ? k->vk : NULL, users_load, &us, &user, &e);
+        bool revoked = false;
+        rc = cy_record_signer_at(rec, k ? k->vk : NULL,
+                                 relayed_from ? w_ms : CY_SIGNER_AT_ORIGIN, users_load, &us,
+                                 &user, &revoked, &e);
         if (!rc && user)
             snprintf(it->signer, sizeof it->signer, "%s", user);
         users_clear(&us);
         if (rc == COMITY_ERR_VERIFY)
-            fail(it, "signature", COMITY_ERR_VERIFY, false, "%s", e.msg);
+            fail(it, revoked ? "revoked" : "signature", COMITY_ERR_VERIFY, false, "%s", e.msg);
         else if (rc)
             fail(it, "store", rc, rc != COMITY_ERR_TOOBIG, "reading %s's users' keys: %s",
                  author, e.msg);
@@ -1449,6 +1463,7 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
         .stix_version_us = cms * 1000,
         .stix_spec_version = CY_STIX_WRAPPER_SPEC,
         .stix_media_type = CY_STIX_WRAPPER_MEDIA,
+        .witnessed_ms = w_ms, /* relayed with a witness policy: kept with the row */
     };
     if ((rc = pick_collections(in, it, nto))) {
         if (rc == COMITY_ERR_NOMEM)

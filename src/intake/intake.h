@@ -146,6 +146,15 @@ void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *
 void cy_intake_submit_relayed_parsed(cy_intake *in, char *env, size_t len, comity_record *rec,
                                      const char *origin, cy_intake_done done, void *ctx);
 
+/* The same, with the record's W (ms; 0: unknown): when the witness quorum
+ * of this node's policy first cosigned a checkpoint of `origin`'s log
+ * covering it (src/sync/firstseen.c).  The revocation rule weighs it
+ * (record/signer.h) and the store keeps it with the record, in the same
+ * transaction (cy_record_in.witnessed_ms). */
+void cy_intake_submit_relayed_w(cy_intake *in, char *env, size_t len, comity_record *rec,
+                                const char *origin, int64_t w_ms, cy_intake_done done,
+                                void *ctx);
+
 /* Waits until every submission has had its callback.  Call before the
  * callers' resources go (e.g. before an HTTP server stops). */
 void cy_intake_drain(cy_intake *in);

@@ -88,8 +88,8 @@ comity_err comity_node_party_add_record(comity_node *node, const char *envelope,
 
 comity_err comity_node_roster_apply(comity_node *node, char **json, comity_error *err)
 {
-    return cy_roster_apply(node->store, node->dir, comity_nkey_vkey(node->key), node->origin,
-                           json, err);
+    return cy_roster_apply(node->store, node->dir, node->log, comity_nkey_vkey(node->key),
+                           node->origin, json, err);
 }
 
 comity_err comity_node_witness_policy(comity_node *node, const char *text, size_t len,

@@ -75,7 +75,7 @@ static unsigned status_of(const cy_intake_result *res, bool anon)
     } by_rule[] = {{"size", 413},      {"envelope", 400}, {"payload", 422},
                    {"author", 403},    {"signature", 403}, {"type", 422},
                    {"created", 422},  {"id", 422},       {"origin", 403},
-                   {"body", 422},     {"conflict", 409}};
+                   {"body", 422},     {"conflict", 409}, {"revoked", 403}};
     for (size_t i = 0; i < CY_ARRAY_LEN(by_rule); i++)
         if (!strcmp(res->rule, by_rule[i].rule))
             return by_rule[i].status;

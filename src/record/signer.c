@@ -1,6 +1,7 @@
 /*
  * signer.c: which key of an office signed a record, and whether it could
- * then (the rule is in signer.h; docs/federation.md, section 1).  Intake
+ * then, revocations weighed by `created` and by the witnesses' times
+ * (the rules are in signer.h; docs/federation.md, section 1).  Intake
  * (src/intake/intake.c, rule `signature`, at the origin and for relayed
  * records alike) and the node's and CLI's answers naming the signer call
  * it; the store only keeps the users' keys.  No allocation.
@@ -31,10 +32,48 @@ static bool verifies(const comity_record *r, const comity_vkey *k)
     return k && comity_record_verify_parsed(r, ks, 1, NULL) == COMITY_OK;
 }
 
+bool cy_signed_before_revocation(int64_t created_r, int64_t w_r, int64_t revoked_at,
+                                 int64_t w_v)
+{
+    if (created_r >= revoked_at)
+        return false;
+    if (w_r == CY_SIGNER_AT_ORIGIN)
+        return false; /* logged now, after the revocation held */
+    if (w_v <= 0)
+        return true; /* the revocation not witnessed yet: later than r, known or not */
+    if (w_r <= 0)
+        return false; /* r not witnessed yet: later than the witnessed revocation */
+    return w_r < w_v;
+}
+
+/* "W 2026-..." or "W unknown" into t. */
+static const char *w_text(char t[COMITY_TIME_BUF + 16], int64_t w)
+{
+    if (w == CY_SIGNER_AT_ORIGIN)
+        snprintf(t, COMITY_TIME_BUF + 16, "logged here now");
+    else if (w <= 0)
+        snprintf(t, COMITY_TIME_BUF + 16, "W unknown");
+    else {
+        char b[COMITY_TIME_BUF];
+        comity_time_format(b, w);
+        snprintf(t, COMITY_TIME_BUF + 16, "W %s", b);
+    }
+    return t;
+}
+
 comity_err cy_record_signer(const comity_record *r, const comity_vkey *office,
                             cy_signer_users_fn load, void *ctx, const char **user,
                             comity_error *err)
 {
+    return cy_record_signer_at(r, office, 0, load, ctx, user, NULL, err);
+}
+
+comity_err cy_record_signer_at(const comity_record *r, const comity_vkey *office, int64_t w_ms,
+                               cy_signer_users_fn load, void *ctx, const char **user,
+                               bool *revoked, comity_error *err)
+{
+    if (revoked)
+        *revoked = false;
     const char *author = comity_record_author(r);
     char id[9];
     *user = NULL;
@@ -71,12 +110,18 @@ comity_err cy_record_signer(const comity_record *r, const comity_vkey *office,
                            "valid from %s only, after the record's created %s", author, u->name,
                            t, comity_record_created(r));
         }
-        if (u->revoked_ms >= 0 && u->revoked_ms <= at) {
+        if (u->revoked_ms >= 0 &&
+            !cy_signed_before_revocation(at, w_ms, u->revoked_ms, u->revoked_w_ms)) {
+            char wr[COMITY_TIME_BUF + 16], wv[COMITY_TIME_BUF + 16];
             comity_time_format(t, u->revoked_ms);
+            if (revoked)
+                *revoked = true;
             return cy_fail(err, COMITY_ERR_VERIFY, "signed by %s's user '%s', revoked at %s "
-                           "(%s), not after the record's created %s", author, u->name, t,
+                           "(%s; the revocation's %s), not after the record (created %s; "
+                           "its %s)", author, u->name, t,
                            u->reason && *u->reason ? u->reason : "no reason given",
-                           comity_record_created(r));
+                           w_text(wv, u->revoked_w_ms), comity_record_created(r),
+                           w_text(wr, w_ms));
         }
         *user = u->name;
         return COMITY_OK;

@@ -20,6 +20,17 @@
  *     keeps verifying);
  *   - else refused: a keyid that names no key of the office is said so.
  *
+ * A revocation (a user's here; an office's and a state key's in the
+ * roster's fold, src/sync/roster.c) is weighed by one rule,
+ * cy_signed_before_revocation: a record r signed by a key that a record v
+ * revoked is valid iff created(r) < revoked_at(v) AND W(r) < W(v), where
+ * W is the time the node's witness quorum first cosigned a checkpoint of
+ * the record's origin covering it (src/sync/firstseen.c), and an unknown
+ * W (0) is later than every known one; when neither W is known (a node
+ * without a witness policy, an offline check) `created` decides alone.
+ * At the origin (CY_SIGNER_AT_ORIGIN), a record is logged after every
+ * revocation its node holds, so a revoked key signs nothing more there.
+ *
  * The users are loaded only when no signature names the office's key, so
  * a record signed by its office costs what it cost before users.
  * Nothing here allocates what outlives a call.
@@ -27,6 +38,7 @@
 #ifndef COMITY_RECORD_SIGNER_H
 #define COMITY_RECORD_SIGNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +52,23 @@ typedef comity_user_key cy_signer_user;
  * caller of cy_record_signer frees ctx's data.  Called at most once. */
 typedef comity_err (*cy_signer_users_fn)(void *ctx, const cy_signer_user **users, size_t *n,
                                          comity_error *err);
+
+/* The revocation rule (above), once.  Times in ms since the epoch;
+ * w_r, w_v: the witnesses' times of the record and of the revocation,
+ * 0 when unknown.  True: the record stays valid under that revocation. */
+bool cy_signed_before_revocation(int64_t created_r, int64_t w_r, int64_t revoked_at,
+                                 int64_t w_v);
+
+/* The record's W for cy_record_signer_at when it is being logged at its
+ * origin now: after every revocation held. */
+#define CY_SIGNER_AT_ORIGIN INT64_MAX
+
+/* cy_record_signer with the record's W (ms; 0: unknown;
+ * CY_SIGNER_AT_ORIGIN: logged here now).  *revoked (may be NULL) is set
+ * when the refusal is the revocation rule's (intake's rule `revoked`). */
+comity_err cy_record_signer_at(const comity_record *r, const comity_vkey *office, int64_t w_ms,
+                               cy_signer_users_fn load, void *ctx, const char **user,
+                               bool *revoked, comity_error *err);
 
 /* The rule above for record r of an office whose own key is `office`
  * (NULL: none parses).  OK: *user is the user who signed (a name from the

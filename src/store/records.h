@@ -57,6 +57,11 @@ typedef struct cy_record_in {
     const char *stix_spec_version, *stix_media_type; /* required when ncolls > 0 */
     const int64_t *colls; /* ncolls collection numbers (at most CY_RECORD_COLLS_MAX) */
     size_t ncolls;
+    /* W: when the witness quorum first cosigned a checkpoint of the
+     * record's origin covering it (ms; docs/federation.md, section 6),
+     * kept in table record_witnessed with the record; 0: unknown, none
+     * kept */
+    int64_t witnessed_ms;
 } cy_record_in;
 
 /* An object every collection holding a projection also gets (the
@@ -148,6 +153,8 @@ typedef struct cy_record_ops {
     comity_err (*tail)(void *impl, int64_t after_seq, cy_record_cb cb, void *ctx,
                        comity_error *err);
     comity_err (*set_index)(void *impl, int64_t seq, uint64_t log_index, comity_error *err);
+    /* NOTFOUND when no W is kept for the record `id`. */
+    comity_err (*witnessed)(void *impl, const char *id, int64_t *w_ms, comity_error *err);
 } cy_record_ops;
 
 /* The digest and log index of the record `id`, without any filter (for
@@ -157,6 +164,14 @@ static inline comity_err cy_store_record_find(comity_store *st, const char *id,
                                               comity_error *err)
 {
     return st->rec->find(st->impl, id, digest, log_index, err);
+}
+/* The W kept for record `id` (cy_record_in.witnessed_ms, written with
+ * the record): NOTFOUND when none is (not pulled with a witness policy,
+ * or logged here: its W is in the log's table `cosigned`). */
+static inline comity_err cy_store_record_witnessed(comity_store *st, const char *id,
+                                                   int64_t *w_ms, comity_error *err)
+{
+    return st->rec->witnessed(st->impl, id, w_ms, err);
 }
 /* find for n ids in one snapshot: found[i], and then digests[i] and
  * log_index[i].  Called by one thread at a time (intake's committer). */

@@ -109,13 +109,13 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 10
+#define CY_STORE_SCHEMA_VERSION 11
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
  * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
  * its version 3 SQLite's 8 (owners in the objects' rows), its version 4
  * SQLite's 9 (registration requests), its version 5 SQLite's 10 (an
  * office's users' keys). */
-#define CY_STORE_PG_SCHEMA_VERSION 5
+#define CY_STORE_PG_SCHEMA_VERSION 6
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -237,6 +237,7 @@ typedef struct cy_principal_user {
     int64_t valid_from_ms; /* -1: none (valid from the start) */
     int64_t revoked_ms;    /* -1: not revoked */
     char reason[CY_USER_NAME_MAX]; /* why revoked ("" when not) */
+    int64_t revoked_w_ms; /* W of the record that revoked it (ms); 0: unknown */
 } cy_principal_user;
 typedef int (*cy_principal_user_cb)(const cy_principal_user *u, void *ctx);
 

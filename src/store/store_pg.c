@@ -189,6 +189,10 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE IF NOT EXISTS principal_users(principal text NOT NULL, vkey text NOT NULL,"
     " name text NOT NULL, valid_from bigint NOT NULL, revoked_at bigint NOT NULL,"
     " reason text NOT NULL, PRIMARY KEY(principal, vkey));",
+    /* 5 -> 6: W of pulled records and of users' revocations (SQLite's
+     * migration 11) */
+    "CREATE TABLE IF NOT EXISTS record_witnessed(id text PRIMARY KEY, w_ms bigint NOT NULL);"
+    "ALTER TABLE principal_users ADD COLUMN IF NOT EXISTS revoked_w bigint NOT NULL DEFAULT 0;",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -1792,7 +1796,7 @@ static comity_err pg_reg_remove(void *impl, const char *party, const char *vkey,
 
 /* ---- the keys of principals' users ------------------------------------------- */
 
-#define USER_COLS "principal,vkey,name,valid_from,revoked_at,reason"
+#define USER_COLS "principal,vkey,name,valid_from,revoked_at,reason,revoked_w"
 
 static comity_err pg_user_put(void *impl, const cy_principal_user *u, comity_error *err)
 {
@@ -1804,12 +1808,14 @@ static comity_err pg_user_put(void *impl, const cy_principal_user *u, comity_err
     a_i64(&a, u->valid_from_ms);
     a_i64(&a, u->revoked_ms);
     a_text(&a, u->reason);
+    a_i64(&a, u->revoked_w_ms);
     PGresult *r = NULL;
     comity_err rc = run1(impl, "INSERT INTO principal_users(" USER_COLS ")"
-                               " VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT (principal, vkey)"
+                               " VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (principal, vkey)"
                                " DO UPDATE SET name = EXCLUDED.name,"
                                " valid_from = EXCLUDED.valid_from,"
-                               " revoked_at = EXCLUDED.revoked_at, reason = EXCLUDED.reason",
+                               " revoked_at = EXCLUDED.revoked_at, reason = EXCLUDED.reason,"
+                               " revoked_w = EXCLUDED.revoked_w",
                          &a, &r, "writing a user's key", NULL, err);
     a_free(&a);
     PQclear(r);
@@ -1839,6 +1845,7 @@ static comity_err pg_user_list(void *impl, const char *principal, cy_principal_u
         u.valid_from_ms = i64_at(r, i, 3);
         u.revoked_ms = i64_at(r, i, 4);
         copy_at(u.reason, sizeof u.reason, r, i, 5);
+        u.revoked_w_ms = i64_at(r, i, 6);
         if (cb(&u, ctx))
             break;
     }
@@ -1947,6 +1954,24 @@ static comity_err pg_record_find(void *impl, const char *id, char digest[65],
     return rc;
 }
 
+static comity_err pg_record_witnessed(void *impl, const char *id, int64_t *w_ms,
+                                      comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_text(&a, id);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, "SELECT w_ms FROM record_witnessed WHERE id = $1", &a, &r,
+                         "reading a record's W", NULL, err);
+    a_free(&a);
+    if (!rc && PQntuples(r) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no W kept for record %s", id);
+    else if (!rc)
+        *w_ms = i64_at(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
 static comity_err pg_record_find_many(void *impl, const char *const *ids, size_t n,
                                       char (*digests)[65], uint64_t *log_index, bool *found,
                                       comity_error *err)
@@ -2023,6 +2048,11 @@ static int coll_rec_cmp(const void *x, const void *y)
 #define ADD_RECIPIENTS                                                                       \
     "INSERT INTO record_to(party, seq) SELECT x.p, currval('records_seq') - $3::int8 + x.k"   \
     " FROM unnest($1::text[], $2::int8[]) AS x(p, k) ON CONFLICT DO NOTHING"
+/* the records' W (cy_record_in.witnessed_ms), those known only */
+#define ADD_WITNESSED                                                                        \
+    "INSERT INTO record_witnessed(id, w_ms) SELECT x.i, x.w"                                  \
+    " FROM unnest($1::text[], $2::int8[]) AS x(i, w) WHERE x.w > 0"                           \
+    " ON CONFLICT (id) DO UPDATE SET w_ms = EXCLUDED.w_ms"
 #define LOCK_COLLS "SELECT n FROM collections WHERE n = ANY($1::int8[]) ORDER BY n FOR UPDATE"
 /* after LOCK_COLLS, in a statement of its own: its snapshot sees what the
  * locks' last holders committed, so each collection's date is later than
@@ -2168,9 +2198,11 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
     struct pgc *c = lax ? intake_acquire(p, &rc, err) : acquire(p, &rc, err);
     if (!c)
         return rc;
-    struct args ra, ta, ca, pa;
-    a_init(&ra), a_init(&ta), a_init(&ca), a_init(&pa);
+    struct args ra, ta, ca, pa, wa;
+    a_init(&ra), a_init(&ta), a_init(&ca), a_init(&pa), a_init(&wa);
     struct coll_rec *pairs = NULL;
+    const char **wid = NULL;
+    int64_t *wms = NULL;
     size_t npairs = 0;
     for (size_t i = 0; i < n; i++)
         npairs += recs[i].ncolls;
@@ -2198,6 +2230,22 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
     pipe_add(&pp, ADD_RECORDS, &ra, "adding records", "a record of the batch exists");
     if (nto)
         pipe_add(&pp, ADD_RECIPIENTS, &ta, "adding recipients", NULL);
+    size_t nw = 0;
+    for (size_t i = 0; i < n; i++)
+        nw += recs[i].witnessed_ms > 0;
+    if (nw) { /* W, in the records' transaction */
+        wid = cy_calloc(n, sizeof *wid);
+        wms = cy_calloc(n, sizeof *wms);
+        if (!wid || !wms) {
+            rc = cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+            wid[i] = recs[i].id, wms[i] = recs[i].witnessed_ms;
+        a_texts(&wa, wid, NULL, n);
+        a_i64s(&wa, wms, n);
+        pipe_add(&pp, ADD_WITNESSED, &wa, "adding the records' W", NULL);
+    }
     if (npairs) {
         pipe_add(&pp, LOCK_COLLS, &ca, "locking collections", NULL);
         pipe_add(&pp, ADD_PROJECTIONS, &pa, "adding record objects", NULL);
@@ -2207,8 +2255,10 @@ static comity_err pg_records_add(void *impl, const cy_record_in *recs, size_t n,
 out:
     if (rc)
         rollback(c);
-    a_free(&ra), a_free(&ta), a_free(&ca), a_free(&pa);
+    a_free(&ra), a_free(&ta), a_free(&ca), a_free(&pa), a_free(&wa);
     cy_free(pairs);
+    cy_free(wid);
+    cy_free(wms);
     if (lax)
         pthread_mutex_unlock(&p->imu);
     else
@@ -2322,6 +2372,7 @@ static comity_err pg_record_set_index(void *impl, int64_t seq, uint64_t log_inde
 static const cy_record_ops PG_RECORD_OPS = {
     .find = pg_record_find,
     .find_many = pg_record_find_many,
+    .witnessed = pg_record_witnessed,
     .add = pg_records_add,
     .sync = pg_records_sync,
     .prepare = pg_records_prepare,

@@ -178,6 +178,12 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE IF NOT EXISTS principal_users(principal TEXT NOT NULL, vkey TEXT NOT NULL,"
     " name TEXT NOT NULL, valid_from INTEGER NOT NULL, revoked_at INTEGER NOT NULL,"
     " reason TEXT NOT NULL, PRIMARY KEY(principal, vkey)) WITHOUT ROWID;",
+    /* 10 -> 11: when the witnesses first saw each pulled record (W, ms),
+     * written with the record, and the W of a user's revocation
+     * (docs/federation.md, section 1: revocations by the witnesses' times) */
+    "CREATE TABLE IF NOT EXISTS record_witnessed(id TEXT PRIMARY KEY, w_ms INTEGER NOT NULL)"
+    " WITHOUT ROWID;"
+    "ALTER TABLE principal_users ADD COLUMN revoked_w INTEGER NOT NULL DEFAULT 0;",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -1818,13 +1824,13 @@ static comity_err sq_reg_remove(void *impl, const char *party, const char *vkey,
 
 /* ---- the keys of principals' users ------------------------------------------- */
 
-#define USER_COLS "principal,vkey,name,valid_from,revoked_at,reason"
+#define USER_COLS "principal,vkey,name,valid_from,revoked_at,reason,revoked_w"
 
 static comity_err sq_user_put(void *impl, const cy_principal_user *u, comity_error *err)
 {
     struct frame f;
     comity_err rc = frame_open(&f, impl, "INSERT OR REPLACE INTO principal_users(" USER_COLS ")"
-                                         " VALUES(?,?,?,?,?,?)", false, err);
+                                         " VALUES(?,?,?,?,?,?,?)", false, err);
     if (rc)
         return rc;
     sqlite3_bind_text(f.st, 1, u->principal, -1, SQLITE_STATIC);
@@ -1833,6 +1839,7 @@ static comity_err sq_user_put(void *impl, const cy_principal_user *u, comity_err
     sqlite3_bind_int64(f.st, 4, u->valid_from_ms);
     sqlite3_bind_int64(f.st, 5, u->revoked_ms);
     sqlite3_bind_text(f.st, 6, u->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 7, u->revoked_w_ms);
     return frame_done(&f, frame_check(&f, sqlite3_step(f.st), "writing a user's key", err));
 }
 
@@ -1859,6 +1866,7 @@ static comity_err sq_user_list(void *impl, const char *principal, cy_principal_u
         u.valid_from_ms = sqlite3_column_int64(f.st, 3);
         u.revoked_ms = sqlite3_column_int64(f.st, 4);
         copy_text(u.reason, sizeof u.reason, f.st, 5);
+        u.revoked_w_ms = sqlite3_column_int64(f.st, 6);
         if (cb(&u, ctx))
             break;
     }
@@ -1963,6 +1971,25 @@ static comity_err sq_record_find(void *impl, const char *id, char digest[65],
     } else {
         rc = frame_check(&f, s, "reading record", err);
     }
+    return frame_done(&f, rc);
+}
+
+static comity_err sq_record_witnessed(void *impl, const char *id, int64_t *w_ms,
+                                      comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT w_ms FROM record_witnessed WHERE id=?", false,
+                               err);
+    if (rc)
+        return rc;
+    sqlite3_bind_text(f.st, 1, id, -1, SQLITE_STATIC);
+    int s = sqlite3_step(f.st);
+    if (s == SQLITE_ROW)
+        *w_ms = sqlite3_column_int64(f.st, 0);
+    else if (s == SQLITE_DONE)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no W kept for record %s", id);
+    else
+        rc = frame_check(&f, s, "reading a record's W", err);
     return frame_done(&f, rc);
 }
 
@@ -2083,6 +2110,7 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
         return arc;
     int64_t *seqs = cy_calloc(n ? n : 1, sizeof *seqs); /* each record's seq */
     struct coll_rec *pairs = NULL;
+    sqlite3_stmt *w = NULL; /* the records' W, when one has it (finalized at out) */
     comity_err rc = seqs ? exec(c->db, "BEGIN IMMEDIATE", err)
                          : cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     if (rc)
@@ -2119,6 +2147,23 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
         }
         int64_t seq = sqlite3_last_insert_rowid(c->db);
         seqs[i] = seq;
+        if (r->witnessed_ms > 0) { /* W, durable with the record */
+            /* prepared apart from the cache, which could evict ins or to */
+            if (!w && sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO record_witnessed"
+                                                "(id,w_ms) VALUES(?,?)", -1, &w,
+                                         NULL) != SQLITE_OK) {
+                rc = dberr(err, c->db, "prepare");
+                goto rollback;
+            }
+            sqlite3_bind_text(w, 1, r->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(w, 2, r->witnessed_ms);
+            s = sqlite3_step(w);
+            sqlite3_reset(w);
+            if (s != SQLITE_DONE) {
+                rc = dberr(err, c->db, "adding a record's W");
+                goto rollback;
+            }
+        }
         for (size_t j = 0; j < r->nto; j++) {
             sqlite3_bind_text(to, 1, r->to[j], -1, SQLITE_STATIC);
             sqlite3_bind_int64(to, 2, seq);
@@ -2177,6 +2222,7 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
 rollback:
     exec(c->db, "ROLLBACK", NULL);
 out:
+    sqlite3_finalize(w);
     cy_free(pairs);
     cy_free(seqs);
     if (lax)
@@ -2430,6 +2476,7 @@ static comity_err sq_record_set_index(void *impl, int64_t seq, uint64_t log_inde
 static const cy_record_ops SQLITE_RECORD_OPS = {
     .find = sq_record_find,
     .find_many = sq_record_find_many,
+    .witnessed = sq_record_witnessed,
     .add = sq_records_add,
     .sync = sq_records_sync,
     .prepare = sq_records_prepare,

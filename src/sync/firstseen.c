@@ -26,6 +26,10 @@
  * indices below "since" (the origin's log began keeping them then) have
  * no W either.  Memory: one answer at a time (CY_SYNC_COSIGNED_BYTES),
  * and two integers per checkpoint of the page's span.
+ *
+ * A record this node is the origin of has its W in its own log's table
+ * (cy_firstseen_local): the time the policy quorum first held on the
+ * first kept checkpoint covering it on which it holds at all.
  */
 #include <stdio.h>
 #include <string.h>
@@ -178,6 +182,48 @@ void cy_firstseen_w(const uint64_t *sizes, const uint64_t *qtime, size_t n, uint
                       ? 0
                       : (int64_t)best * 1000;
     }
+}
+
+struct local_w {
+    const comity_policy *pol;
+    uint64_t t; /* the quorum time found, or 0 */
+    comity_err rc;
+    comity_error *err;
+};
+
+static int local_row(void *ctx, uint64_t size, const char *note, size_t len)
+{
+    (void)size;
+    struct local_w *l = ctx;
+    uint64_t t = 0;
+    comity_error qe = {0};
+    comity_err rc = cy_policy_quorum_time(l->pol, note, len, NULL, &t, &qe);
+    if (rc == COMITY_ERR_VERIFY)
+        return 0; /* no quorum on this one: the next covering one */
+    if (rc) {
+        l->rc = cy_fail(l->err, rc, "cosigned checkpoint of size %llu: %s",
+                        (unsigned long long)size, qe.msg);
+        return 1;
+    }
+    l->t = t;
+    return t != 0; /* a time found: done (0, an untimed witness: none) */
+}
+
+comity_err cy_firstseen_local(comity_log *log, const comity_policy *pol, uint64_t index,
+                              int64_t *w_ms, comity_error *err)
+{
+    *w_ms = 0;
+    if (!log || !pol)
+        return COMITY_OK;
+    struct local_w l = {pol, 0, COMITY_OK, err};
+    uint64_t since = 0;
+    comity_err rc = cy_log_cosigned(log, index, UINT64_MAX - 1, UINT64_MAX, CY_FED_COSIGNED_MAX,
+                                    &since, local_row, &l, err);
+    if (!rc)
+        rc = l.rc;
+    if (!rc && index >= since && l.t && l.t <= (uint64_t)(INT64_MAX / 1000))
+        *w_ms = (int64_t)l.t * 1000;
+    return rc;
 }
 
 comity_err cy_firstseen_page(cy_sync_get_fn get, void *ctx, const comity_vkey *vk,

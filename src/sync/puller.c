@@ -496,8 +496,8 @@ static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struc
         any = any || (subs[i].fresh && cy_roster_record_id(pg->items[i].record_id));
     bool applied = false;
     comity_error e = {0};
-    if (any && cy_roster_auto(s->o.store, s->o.dir, comity_nkey_vkey(s->o.key), s->o.origin,
-                              &applied, &e) != COMITY_OK)
+    if (any && cy_roster_auto(s->o.store, s->o.dir, s->o.log, comity_nkey_vkey(s->o.key),
+                              s->o.origin, &applied, &e) != COMITY_OK)
         cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
 }
 
@@ -620,8 +620,8 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         /* the record parsed by the check goes to intake with it (taken) */
         comity_record *rec = pg.items[i].rec;
         pg.items[i].rec = NULL;
-        cy_intake_submit_relayed_parsed(s->o.intake, env, pg.items[i].envelope_len, rec,
-                                        p->origin, on_done, &subs[i]);
+        cy_intake_submit_relayed_w(s->o.intake, env, pg.items[i].envelope_len, rec, p->origin,
+                                   first_w ? first_w[i] : 0, on_done, &subs[i]);
     }
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)

@@ -406,7 +406,8 @@ static void fold_admission(struct fold *f, const comity_record *r)
  * (by key) is revoked from the `created` of the first entry that marks it
  * revoked, or that no longer lists it, and stays revoked in every later
  * entry ("revoked_at"; a revoked key is not valid again: a user who
- * returns gets a new key).  Users' order: the record's, then those carried
+ * returns gets a new key); "revoked_by" is that entry's record, whose W
+ * (the witnesses' time, record/signer.h) apply writes beside it.  Users' order: the record's, then those carried
  * from prev, in prev's order. */
 static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
 {
@@ -423,9 +424,12 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
                 json_object_get(pu, "revoked_at")) {
                 json_object_set(c, "revoked_at", json_object_get(pu, "revoked_at"));
                 json_object_set(c, "revoked", json_object_get(pu, "revoked"));
+                json_object_set(c, "revoked_by", json_object_get(pu, "revoked_by"));
             }
-        if (json_object_get(c, "revoked") && !json_object_get(c, "revoked_at"))
+        if (json_object_get(c, "revoked") && !json_object_get(c, "revoked_at")) {
             json_object_set_new(c, "revoked_at", json_string(comity_record_created(r)));
+            json_object_set_new(c, "revoked_by", json_string(comity_record_id(r)));
+        }
         json_array_append_new(out, c);
     }
     json_array_foreach(pusers, j, pu) {
@@ -440,6 +444,7 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
             json_object_set_new(c, "revoked", json_string("no longer listed by the office's "
                                                           "party record"));
             json_object_set_new(c, "revoked_at", json_string(comity_record_created(r)));
+            json_object_set_new(c, "revoked_by", json_string(comity_record_id(r)));
         }
         json_array_append_new(out, c);
     }
@@ -1019,8 +1024,37 @@ static int64_t ms_or_none(const char *t)
  * ({party, user, now: added|revoked|changed}; revoked: its key is known
  * revoked here from now on, whether it was known before or not).  A row the entry no longer
  * holds cannot be: the fold carries every user it ever listed. */
-static comity_err write_users(comity_store *st, const char *office, const json_t *e,
-                              json_t *changes, comity_error *err)
+/* Where a revocation's W is read: the store's record_witnessed (a record
+ * pulled with a witness policy), else, for a record this node is the
+ * origin of (its author, the entry's state, a party here), the log's
+ * table `cosigned` under the node's witness policy (log and pol may be
+ * NULL: unknown). */
+struct wsrc {
+    comity_log *log;
+    const comity_policy *pol;
+};
+
+static int64_t revocation_w(comity_store *st, const struct wsrc *ws, const json_t *e,
+                            const char *by)
+{
+    int64_t w = 0;
+    if (cy_store_record_witnessed(st, by, &w, NULL) == COMITY_OK)
+        return w;
+    cy_principal p;
+    char digest[65];
+    uint64_t idx;
+    const char *state = json_string_value(json_object_get(e, "state"));
+    if (!ws || !ws->log || !ws->pol || !state ||
+        cy_store_principal_get(st, state, &p, NULL, NULL) != COMITY_OK ||
+        strcmp(p.kind, "party") != 0 ||
+        cy_store_record_find(st, by, digest, &idx, NULL) != COMITY_OK ||
+        cy_firstseen_local(ws->log, ws->pol, idx, &w, NULL) != COMITY_OK)
+        return 0;
+    return w;
+}
+
+static comity_err write_users(comity_store *st, const struct wsrc *ws, const char *office,
+                              const json_t *e, json_t *changes, comity_error *err)
 {
     const json_t *users = json_object_get(e, "users");
     if (!json_array_size(users))
@@ -1044,12 +1078,18 @@ static comity_err write_users(comity_store *st, const char *office, const json_t
         if (w.revoked_ms >= 0)
             snprintf(w.reason, sizeof w.reason, "%s",
                      json_string_value(json_object_get(u, "revoked")));
+        /* the revocation's W, when its record was pulled with a witness
+         * policy (kept with it); else unknown (0) */
+        const char *by = json_string_value(json_object_get(u, "revoked_by"));
+        if (w.revoked_ms >= 0 && by)
+            w.revoked_w_ms = revocation_w(st, ws, e, by);
         const cy_principal_user *old = NULL;
         for (size_t k = 0; k < h.n && !old; k++)
             if (!strcmp(h.v[k].vkey, w.vkey))
                 old = &h.v[k];
         if (old && !strcmp(old->name, w.name) && old->valid_from_ms == w.valid_from_ms &&
-            old->revoked_ms == w.revoked_ms && !strcmp(old->reason, w.reason))
+            old->revoked_ms == w.revoked_ms && !strcmp(old->reason, w.reason) &&
+            old->revoked_w_ms == w.revoked_w_ms)
             continue;
         if ((rc = cy_store_user_put(st, &w, err)))
             break;
@@ -1062,8 +1102,9 @@ static comity_err write_users(comity_store *st, const char *office, const json_t
     return rc ? cy_wrap(err, "%s's users", office) : COMITY_OK;
 }
 
-comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
-                           const char *self_origin, char **report, comity_error *err)
+comity_err cy_roster_apply(comity_store *st, const char *dir, comity_log *log,
+                           const char *self_vkey, const char *self_origin, char **report,
+                           comity_error *err)
 {
     *report = NULL;
     char *text = NULL;
@@ -1079,6 +1120,11 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
         json_decref(out);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     }
+    /* the witness policy, for the W of revocations logged here (freed below) */
+    struct wsrc ws = {log, NULL};
+    comity_policy *wpol = NULL;
+    if (log && cy_witness_policy_load(dir, &wpol, NULL) == COMITY_OK)
+        ws.pol = wpol;
     size_t i;
     json_t *e;
     /* a state key whose home a quorum named (section 1): a party of its
@@ -1135,7 +1181,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
                                        : json_pack("{s:s, s:s}", "party", office, "why",
                                                    "homed here: register it with `comity party "
                                                    "add --record` and its party record"));
-            if (same && write_users(st, office, e, json_object_get(out, "users"), &ue))
+            if (same && write_users(st, &ws, office, e, json_object_get(out, "users"), &ue))
                 json_array_append_new(json_object_get(out, "refused"),
                                       json_pack("{s:s, s:s}", "party", office, "why", ue.msg));
             continue;
@@ -1144,7 +1190,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
         const char *vk[1] = {vkey}, *rp[1] = {recip};
         if (cy_sync_peer_add(st, self_origin, url, lv, vk, rp, 1, &pe) == COMITY_OK) {
             json_array_append_new(json_object_get(out, "homed_at_peers"), json_string(office));
-            if (write_users(st, office, e, json_object_get(out, "users"), &ue))
+            if (write_users(st, &ws, office, e, json_object_get(out, "users"), &ue))
                 json_array_append_new(json_object_get(out, "refused"),
                                       json_pack("{s:s, s:s}", "party", office, "why", ue.msg));
         } else
@@ -1156,6 +1202,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_v
     free(s);
     json_decref(out);
     json_decref(r);
+    comity_policy_free(wpol);
     return *report ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
 }
 
@@ -1183,8 +1230,9 @@ bool cy_roster_follow_auto(const char *dir)
  * roster record at once, and an apply reads the directory it then edits. */
 static pthread_mutex_t auto_mu = PTHREAD_MUTEX_INITIALIZER;
 
-comity_err cy_roster_auto(comity_store *st, const char *dir, const char *self_vkey,
-                          const char *self_origin, bool *applied, comity_error *err)
+comity_err cy_roster_auto(comity_store *st, const char *dir, comity_log *log,
+                          const char *self_vkey, const char *self_origin, bool *applied,
+                          comity_error *err)
 {
     *applied = false;
     cy_roster_policy *p = NULL;
@@ -1195,7 +1243,7 @@ comity_err cy_roster_auto(comity_store *st, const char *dir, const char *self_vk
         return rc;
     char *report = NULL;
     pthread_mutex_lock(&auto_mu);
-    rc = cy_roster_apply(st, dir, self_vkey, self_origin, &report, err);
+    rc = cy_roster_apply(st, dir, log, self_vkey, self_origin, &report, err);
     pthread_mutex_unlock(&auto_mu);
     if (rc)
         return rc;
@@ -1300,7 +1348,7 @@ comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *
     json_t *e;
     json_array_foreach(json_object_get(ro, "parties"), i, e)
         if (!rc && !strcmp(json_string_value(json_object_get(e, "party")), office))
-            rc = write_users(st, office, e, changes, err);
+            rc = write_users(st, NULL, office, e, changes, err);
     *changed = json_array_size(changes);
     json_decref(changes);
     json_decref(ro);

@@ -233,9 +233,13 @@ comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity
  * at a peer, it stays known (its records signed before the revocation
  * must still verify when they are pulled).  OUT *report: JSON
  * {homed_at_peers, local, revoked: [{party, now}], refused: [{party,
- * why}]} (cy_free). */
-comity_err cy_roster_apply(comity_store *st, const char *dir, const char *self_vkey,
-                           const char *self_origin, char **report, comity_error *err);
+ * why}]} (cy_free).  Each revoked user's row gets its revocation's W
+ * (record/signer.h): kept with the revoking record when pulled, or, with
+ * `log` (this node's; NULL: none) and DIR's witness policy, from the log's
+ * cosigned checkpoints when that record was logged here first. */
+comity_err cy_roster_apply(comity_store *st, const char *dir, comity_log *log,
+                           const char *self_vkey, const char *self_origin, char **report,
+                           comity_error *err);
 /* Removes a party of this node: its token replaced by one nobody holds
  * ("removed-" and random hex), so that it posts nothing more, while its
  * registration, key and records stay (`comity party remove`; an office a
@@ -270,8 +274,9 @@ bool cy_roster_record_id(const char *record_id);
  * time across threads; the outcome logged as roster.applied) and *applied
  * true; with `apply manual` or none, nothing (the operator runs `comity
  * roster apply`).  Errors as cy_roster_apply's. */
-comity_err cy_roster_auto(comity_store *st, const char *dir, const char *self_vkey,
-                          const char *self_origin, bool *applied, comity_error *err);
+comity_err cy_roster_auto(comity_store *st, const char *dir, comity_log *log,
+                          const char *self_vkey, const char *self_origin, bool *applied,
+                          comity_error *err);
 
 /* ---- equivocation.c ------------------------------------------------------- */
 
@@ -434,6 +439,15 @@ void cy_firstseen_w(const uint64_t *sizes, const uint64_t *qtime, size_t n, uint
 typedef comity_err (*cy_sync_get_fn)(void *ctx, const char *path_and_query, size_t cap,
                                      long *status, char **body, size_t *len,
                                      comity_error *err);
+/* W of a record this node is the origin of, at log index `index`: the
+ * time the witness quorum of `pol` first held on the first checkpoint
+ * kept in its log's table `cosigned` (size above the index) on which it
+ * holds, in ms; 0 when unknown (not cosigned by a quorum yet, below the
+ * table's `since`, no log or no policy).  At most CY_FED_COSIGNED_MAX
+ * checkpoints are read. */
+comity_err cy_firstseen_local(comity_log *log, const comity_policy *pol, uint64_t index,
+                              int64_t *w_ms, comity_error *err);
+
 /* The puller's call, after the page's checkpoint passed the policy's
  * quorum: asks the origin for the cosigned checkpoints of the page's span
  * (as many answers as CY_FED_COSIGNED_MAX needs), checks them and gives

@@ -14,7 +14,7 @@
 # bob still posts, and B takes his note.  A record alice signs after the
 # revocation is refused by B when relayed (A's operator has not applied
 # the revocation yet: A logged it), then, once A applied it, at A itself
-# (rule signature, naming alice and the revocation); her earlier note
+# (rule revoked, naming alice and the revocation); her earlier note
 # stays valid on both nodes, and bob still posts.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
@@ -98,8 +98,8 @@ note alice.key "after my revocation" n2.dsse
 "$C" record post --url "$U_A" --token "$T_MOFA" n2.dsse >n2.post &&
   ok "A (the revocation not applied by its operator yet) logs alice's late note" || bad "post n2 at A: $(cat n2.post)"
 N2=$(jq -r .id n2.post)
-refused_on_b() { "$C" peer list "$T/B" | jq -r '.[0].error' | grep -q "refused (signature).*'alice', revoked at"; }
-until_ok 40 refused_on_b && ok "B refuses alice's late note when relayed (rule signature, naming her)" ||
+refused_on_b() { "$C" peer list "$T/B" | jq -r '.[0].error' | grep -q "refused (revoked).*'alice', revoked at"; }
+until_ok 40 refused_on_b && ok "B refuses alice's late note when relayed (rule revoked, naming her)" ||
   bad "B: $("$C" peer list "$T/B" | jq -c '.[] | {origin, error}')"
 got_on B "$N2" && bad "B stored alice's late note" || ok "B did not store it"
 "$C" roster apply "$T/A" >applyA.json
@@ -107,8 +107,8 @@ check "A: roster apply revokes alice (the office's entry is local)" "alice revok
   "$(jq -r '[.users[] | "\(.user) \(.now)"] | join(",")' applyA.json)"
 note alice.key "again after my revocation" n4.dsse
 rc=0; "$C" record post --url "$U_A" --token "$T_MOFA" n4.dsse >n4.post 2>n4.err || rc=$?
-[ "$rc" -ne 0 ] && grep -q "signature" n4.post n4.err && grep -q "'alice', revoked at" n4.post n4.err &&
-  grep -q "left the ministry" n4.post n4.err && ok "A refuses alice's later note: rule signature, naming her and why" ||
+[ "$rc" -ne 0 ] && grep -q '"revoked"' n4.post n4.err && grep -q "'alice', revoked at" n4.post n4.err &&
+  grep -q "left the ministry" n4.post n4.err && ok "A refuses alice's later note: rule revoked, naming her and why" ||
   bad "n4 at A: rc $rc $(cat n4.post n4.err)"
 note bob.key "bob again" n5.dsse
 "$C" record post --url "$U_A" --token "$T_MOFA" n5.dsse >n5.post && check "bob still posts at A" "bob" "$(jq -r .signer n5.post)" ||

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# fed_revoke_w.sh: a revocation weighed by the witnesses' times
+# (docs/federation.md, section 1, "Revocations by the witnesses' times").
+#
+# A is the home of pk and of its office pk.mofa (users alice and bob); B
+# pins A, and A's checkpoints are cosigned by B's witness, which B's
+# witness policy wants.  alice signs three notes at once: one she posts
+# then (early), two she keeps.  The state then revokes alice by a party
+# record posted at A; B pulls it (with the time its witnesses first
+# cosigned it, W) and applies it.  A's operator has not applied it, so A
+# logs one of alice's kept notes (late): created before the revocation,
+# but logged, and witnessed, after it.  B refuses it (rule revoked, its
+# cursor stops there), where a rule on `created` alone would take it.
+# Once A applied the revocation, A refuses the other kept note at once
+# (the origin logs a record after every revocation it holds), though it
+# too was created before.  alice's early note stays valid on both nodes.
+HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/node_lib.bash"
+C=$COMITY_BIN
+cd "$T"
+
+nodes_init A B
+party_key pk pk-state.key; party_key pk.mofa mofa.key
+party_key pk.mofa alice.key; party_key pk.mofa bob.key
+T_STATE=$(party_token A pk pk-state.key)
+PS="$(kv pk-state.key),$(kr pk-state.key)"
+"$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" >/dev/null
+"$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$PS" >/dev/null
+printf 'state %s\n' "$(kv pk-state.key)" >policy
+"$C" roster policy "$T/A" policy >/dev/null
+"$C" roster policy "$T/B" policy >/dev/null
+printf 'witness b %s\nquorum b\n' "$WK_B" >b.policy
+"$C" peer witnesses "$T/B" b.policy >/dev/null && ok "B's witness policy kept" || bad "B policy"
+node_start A; node_start B
+
+party() { # party USERS OUT: pk.mofa's party record, signed by the state key
+  printf '{"office":"pk.mofa","vkey":"%s","recipient":"%s","home":{"log_vkey":"%s","url":"%s"},"users":%s}' \
+    "$(kv mofa.key)" "$(kr mofa.key)" "$VK_A" "$U_A" "$1" |
+    "$C" record sign --key pk-state.key --type party --tlp clear --out "$2"
+}
+note() { echo "{\"text\":\"$2\"}" | "$C" record sign --key "$1" --type note --tlp clear --out "$3"; }
+got_on() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200; }
+perr() { "$C" peer list "$T/B" | jq -r '.[0].error'; }
+USERS1="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
+USERS2="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\",\"revoked\":\"left the ministry\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
+
+party "$USERS1" p1.dsse
+"$C" record post --url "$U_A" --token "$T_STATE" p1.dsse >/dev/null && ok "the state posts pk.mofa's party record at A" || bad "post p1"
+T_MOFA=$("$C" party add "$T/A" --record p1.dsse | sed -n 's/^token (shown once): //p')
+office_on_b() { [ "$("$C" roster "$T/B" | jq -r '[.parties[].party] | join(",")')" = "pk.mofa" ]; }
+until_ok 40 office_on_b && ok "B pulled the party record" || bad "B's roster: $(perr)"
+"$C" roster apply "$T/B" >/dev/null || bad "apply at B"
+
+# ---- alice signs three notes; posts one --------------------------------------
+note alice.key "early" early.dsse; note alice.key "late" late.dsse; note alice.key "later" later.dsse
+"$C" record post --url "$U_A" --token "$T_MOFA" early.dsse >early.post && ok "alice's early note logged at A" || bad "post early: $(cat early.post)"
+EARLY=$(jq -r .id early.post)
+until_ok 40 got_on B "$EARLY" && ok "B took it" || bad "early not on B: $(perr)"
+sleep 2 # the revocation created, and witnessed, seconds after the notes
+
+# ---- the state revokes alice; B pulls it with its W and applies it -----------
+party "$USERS2" p2.dsse
+"$C" record post --url "$U_A" --token "$T_STATE" p2.dsse >p2.post && ok "the state posts alice's revocation at A" || bad "post p2"
+P2=$(jq -r .id p2.post)
+until_ok 40 got_on B "$P2" && ok "B pulled the revocation (its checkpoint cosigned by B's witness)" || bad "p2 not on B: $(perr)"
+"$C" roster "$T/B" | jq -e --arg p "$P2" '.parties[0].users[] | select(.name == "alice") | .revoked_by == $p' >/dev/null &&
+  ok "B's roster names the record that revoked alice" || bad "revoked_by: $("$C" roster "$T/B")"
+"$C" roster apply "$T/B" >applyB.json
+check "B: roster apply revokes alice" "alice revoked" "$(jq -r '[.users[] | "\(.user) \(.now)"] | join(",")' applyB.json)"
+sleep 2 # what A logs now is witnessed seconds after the revocation
+
+# ---- A (not applied) logs the late note: B refuses it by W --------------------
+"$C" record post --url "$U_A" --token "$T_MOFA" late.dsse >late.post &&
+  ok "A, the revocation not applied there, logs alice's late note" || bad "post late: $(cat late.post)"
+LATE=$(jq -r .id late.post); IXL=$(jq -r .log_index late.post)
+refused_on_b() { perr | grep -q "refused (revoked).*'alice', revoked at"; }
+until_ok 40 refused_on_b && ok "B refuses it: rule revoked, naming alice" || bad "B: $(perr)"
+perr | grep -q "the revocation's W 20" && perr | grep -q "its W 20" &&
+  ok "  ... with both witnessed times: $(perr | grep -o "(left the ministry.*" | cut -c1-150)" || bad "  ... B said $(perr)"
+check "B's cursor stops at that record" "$IXL" "$("$C" peer list "$T/B" | jq -r '.[0].cursor')"
+got_on B "$LATE" && bad "B stored alice's late note" || ok "B did not store it"
+
+# ---- A applies the revocation: refuses the later note, created before it ----
+"$C" roster apply "$T/A" >applyA.json
+check "A: roster apply revokes alice" "alice revoked" "$(jq -r '[.users[] | "\(.user) \(.now)"] | join(",")' applyA.json)"
+rc=0; "$C" record post --url "$U_A" --token "$T_MOFA" later.dsse >later.post 2>later.err || rc=$?
+[ "$rc" -ne 0 ] && grep -q '"revoked"' later.post later.err && grep -q "logged here now" later.post later.err &&
+  ok "A refuses alice's note created before the revocation but posted after: rule revoked" ||
+  bad "later at A: rc $rc $(cat later.post later.err)"
+note bob.key "bob" bob.dsse
+"$C" record post --url "$U_A" --token "$T_MOFA" bob.dsse >bob.post && check "bob still posts at A" "bob" "$(jq -r .signer bob.post)" ||
+  bad "post bob: $(cat bob.post)"
+
+# ---- alice's early note stays valid on both nodes ----------------------------
+"$C" roster "$T/B" >rosterB.json
+for n in A B; do
+  curl -s --noproxy '*' "$(eval echo "\$U_$n")/v1/records/$EARLY" >early.$n
+  "$C" record verify --roster rosterB.json early.$n >/dev/null 2>v.err && grep -q "user 'alice'" v.err &&
+    ok "$n: alice's early note still held and valid, naming her" || bad "$n: early: $(cat v.err)"
+done
+finish
