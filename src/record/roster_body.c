@@ -2,8 +2,8 @@
  * roster_body.c: the body rules of the roster's records, party and
  * admission, and the body rules a node's origin applies to the record
  * types no framework mechanism rules (roster_body.h; docs/federation.md,
- * section 1), with the closed-object rule (an unknown field refuses a body)
- * that log-succession's body rules (src/record/succession.c) share.
+ * section 1).  An unknown field refuses a body: body.h's rule, which
+ * log-succession's body (succession.c) shares.
  *
  * Each rule once: the roster's fold (src/sync/roster.c) skips a body
  * these refuse, `comity roster import` refuses it, and intake refuses it
@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "record/body.h"
 #include "record/roster_body.h"
 
 /* Whether a name has no dot: a state code. */
@@ -28,20 +29,6 @@ static bool opt_str(json_t *o, const char *k, const char **out)
     json_t *v = json_object_get(o, k);
     *out = json_string_value(v);
     return !v || *out;
-}
-
-const char *cy_body_unknown_key(json_t *o, const char *const *known)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        size_t i = 0;
-        while (known[i] && strcmp(known[i], k))
-            i++;
-        if (!known[i])
-            return k;
-    }
-    return NULL;
 }
 
 /* A vkey named `name` (or, with name NULL, after any party); false otherwise. */

@@ -34,14 +34,6 @@ comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err
  * pinned state key's home. */
 bool cy_roster_home_ok(const char *log_vkey, const char *url);
 
-struct json_t;
-
-/* The key of object o that the NULL-terminated list `known` lacks (the
- * first, in o's order; a pointer into o), or NULL when every key is known:
- * the closed-object rule of the bodies ruled here and of log-succession's
- * (src/record/succession.c). */
-const char *cy_body_unknown_key(struct json_t *o, const char *const *known);
-
 /* The body rules a node's origin applies to a record of `type` that no
  * framework mechanism rules: party and admission (above), log-succession
  * (comity_succession_check_body).  body NULL: a sealed record, refused

@@ -30,7 +30,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
-#include "record/roster_body.h"
+#include "record/body.h"
 
 struct comity_succession {
     char *id, *state, *created, *old_vkey, *new_vkey, *url, *checkpoint, *reason;
