@@ -9,11 +9,14 @@
  * COMITY_TEST_STORE=pg, each test in a fresh schema of the throw-away
  * cluster of tests/pg/cluster), as test_store's do.
  */
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 
+#include "files/files.h"
 #include "record/visible.h"
 #include "store/store.h"
 #include "sync/sync.h"
@@ -1317,6 +1320,127 @@ static void test_receipt_quorum(void **state)
     comity_nkey_free(wb);
 }
 
+/* ---- sealed files: a thread that did not start, a peer removed mid-turn ------- */
+
+/* A peer of origin comity.in.test at a port nothing listens on. */
+static void files_peer(comity_store *st, cy_peer *p)
+{
+    memset(p, 0, sizeof *p);
+    p->added_us = 5;
+    snprintf(p->origin, sizeof p->origin, "comity.in.test");
+    snprintf(p->url, sizeof p->url, "http://127.0.0.1:1");
+    snprintf(p->vkey, sizeof p->vkey, "comity.in.test+00000000+AQ");
+    TU_OK(cy_store_peer_add(st, p, E));
+}
+
+/* The entries of DIR/sync-files (none when it is absent). */
+static int files_entries(void)
+{
+    char d[1400];
+    snprintf(d, sizeof d, "%s/sync-files", dir);
+    DIR *h = opendir(d);
+    if (!h)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(h)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(h);
+    return n;
+}
+
+static json_t *listed_peer(comity_store *st)
+{
+    char *text = NULL;
+    TU_OK(cy_sync_peer_list_dir(st, dir, &text, E));
+    json_t *a = json_loads(text, 0, NULL);
+    comity_free(text);
+    assert_non_null(a);
+    json_t *o = json_incref(json_array_get(a, 0));
+    json_decref(a);
+    assert_non_null(o);
+    return o;
+}
+
+static void test_files_thread_error(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_peer p;
+    files_peer(st, &p);
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    /* a thread that cannot start (here: no file store to fetch into) */
+    cy_sync_files_env env = {dir, st, NULL, &stop};
+    cy_sync_files_thread *t = NULL;
+    TU_FAILS(cy_sync_files_thread_start(&env, p.origin, &t, E), COMITY_ERR_USAGE, "file store");
+    assert_null(t);
+    /* peer list shows it as the peer's error, after a pull cleared the
+     * store's (the records still come) */
+    TU_OK(cy_store_peer_advance(st, p.origin, 3, NULL, 3, 9, E));
+    json_t *o = listed_peer(st);
+    const char *why = json_string_value(json_object_get(o, "files_error"));
+    assert_non_null(why);
+    assert_non_null(strstr(why, "sealed files"));
+    assert_non_null(strstr(why, "did not start"));
+    assert_non_null(strstr(json_string_value(json_object_get(o, "error")), why));
+    json_decref(o);
+    /* a store error and the thread's both stand */
+    TU_OK(cy_store_peer_note(st, p.origin, "HTTP 503", 10, E));
+    o = listed_peer(st);
+    const char *both = json_string_value(json_object_get(o, "error"));
+    assert_non_null(strstr(both, "HTTP 503"));
+    assert_non_null(strstr(both, "did not start"));
+    json_decref(o);
+    /* started at last: the error goes */
+    char fdir[1400];
+    snprintf(fdir, sizeof fdir, "%s/files", dir);
+    cy_files *fs = NULL;
+    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    env.files = fs;
+    TU_OK(cy_sync_files_thread_start(&env, p.origin, &t, E));
+    cy_sync_files_thread_stop(t);
+    TU_OK(cy_store_peer_advance(st, p.origin, 3, NULL, 0, 11, E));
+    o = listed_peer(st);
+    assert_null(json_object_get(o, "files_error"));
+    assert_string_equal(json_string_value(json_object_get(o, "error")), "");
+    json_decref(o);
+    cy_files_close(fs);
+    comity_store_close(st);
+}
+
+static void test_files_removed_mid_turn(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_peer p;
+    files_peer(st, &p);
+    char fdir[1400];
+    snprintf(fdir, sizeof fdir, "%s/files", dir);
+    cy_files *fs = NULL;
+    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    cy_sync_files_env env = {dir, st, fs, &stop};
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    cy_sync_curl_session(c, NULL);
+    cy_sync_files_turn(c, &env, &p); /* the origin's directory, made */
+    assert_int_equal(files_entries(), 1);
+    /* `peer remove` lands after the files thread read the peer, before
+     * its turn: the turn leaves nothing of the peer behind */
+    TU_OK(cy_store_peer_remove(st, p.origin, E));
+    TU_OK(cy_sync_files_forget(dir, p.origin, E));
+    assert_int_equal(files_entries(), 0);
+    cy_sync_files_turn(c, &env, &p);
+    assert_int_equal(files_entries(), 0);
+    curl_easy_cleanup(c);
+    cy_files_close(fs);
+    comity_store_close(st);
+}
+
 int main(void)
 {
     int skip_all = tu_store_skip();
@@ -1336,6 +1460,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_firstseen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receipt_quorum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pins_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_thread_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_removed_mid_turn, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -170,14 +170,23 @@ uint64_t cy_files_max_size(const cy_files *fs) { return fs->max; }
 
 /* ---- writing ------------------------------------------------------------------ */
 
-comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
-                              cy_files_put **out, comity_error *err)
+/* Checks a writer's hash and size against the store's rules and allocates
+ * it with its SHA-256 state and its path: partial, or a fresh random name
+ * in tmp/ when partial is NULL.  A resumable writer must name both its hash
+ * and its size (it keeps its partial for later); put_begin's may leave
+ * either for later.  No file is opened (fd is -1): the caller opens it.
+ * The writer is the caller's, freed by put_free (or cy_files_put_abort). */
+static comity_err put_new(cy_files *fs, const char *hash, uint64_t size, const char *partial,
+                          cy_files_put **out, comity_error *err)
 {
     *out = NULL;
-    if (hash && !cy_files_hash_valid(hash))
+    bool resumable = partial != NULL;
+    bool hash_ok = hash ? cy_files_hash_valid(hash) : !resumable;
+    bool size_ok = size == CY_FILES_SIZE_UNKNOWN ? !resumable : size <= fs->max;
+    if (!hash_ok)
         return cy_fail(err, COMITY_ERR_INVALID,
                        "files: the hash must be 64 lowercase hex digits (SHA-256 of the age file)");
-    if (size != CY_FILES_SIZE_UNKNOWN && size > fs->max)
+    if (!size_ok)
         return cy_fail(err, COMITY_ERR_TOOBIG,
                        "files: %llu bytes is over this node's cap on a file (%llu bytes)",
                        (unsigned long long)size, (unsigned long long)fs->max);
@@ -185,15 +194,22 @@ comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
     if (!w)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     w->fs = fs;
+    w->fd = -1;
     w->size = size;
+    w->resumable = resumable;
     if (hash)
         memcpy(w->hash, hash, sizeof w->hash);
-    uint8_t r[12];
-    char rnd[25];
-    randombytes_buf(r, sizeof r);
-    cy_hex_encode(rnd, r, sizeof r);
-    if (snprintf(w->tmp, sizeof w->tmp, "%s/tmp/%s.part", fs->dir, rnd) >=
-        (int)sizeof w->tmp) {
+    int n;
+    if (resumable) {
+        n = snprintf(w->tmp, sizeof w->tmp, "%s", partial);
+    } else {
+        uint8_t r[12];
+        char rnd[25];
+        randombytes_buf(r, sizeof r);
+        cy_hex_encode(rnd, r, sizeof r);
+        n = snprintf(w->tmp, sizeof w->tmp, "%s/tmp/%s.part", fs->dir, rnd);
+    }
+    if (n < 0 || n >= (int)sizeof w->tmp) {
         cy_free(w);
         return cy_fail(err, COMITY_ERR_USAGE, "files: path too long");
     }
@@ -202,11 +218,30 @@ comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
         cy_free(w);
         return rc;
     }
+    *out = w;
+    return COMITY_OK;
+}
+
+/* Closes a writer's file, if open, and frees the writer; its file stays. */
+static void put_free(cy_files_put *w)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    comity_sha256_free(w->sha);
+    cy_free(w);
+}
+
+comity_err cy_files_put_begin(cy_files *fs, const char *hash, uint64_t size,
+                              cy_files_put **out, comity_error *err)
+{
+    cy_files_put *w;
+    comity_err rc = put_new(fs, hash, size, NULL, &w, err);
+    if (rc)
+        return rc;
     w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (w->fd < 0) {
         int e = errno;
-        comity_sha256_free(w->sha);
-        cy_free(w);
+        put_free(w);
         return cy_fail(err, COMITY_ERR_IO, "files: creating a temporary: %s", strerror(e));
     }
     *out = w;
@@ -272,30 +307,10 @@ comity_err cy_files_put_write(cy_files_put *w, const void *buf, size_t n, comity
 comity_err cy_files_put_resume(cy_files *fs, const char *hash, uint64_t size,
                                const char *partial, cy_files_put **out, comity_error *err)
 {
-    *out = NULL;
-    if (!hash || !cy_files_hash_valid(hash))
-        return cy_fail(err, COMITY_ERR_INVALID,
-                       "files: the hash must be 64 lowercase hex digits (SHA-256 of the age file)");
-    if (size == CY_FILES_SIZE_UNKNOWN || size > fs->max)
-        return cy_fail(err, COMITY_ERR_TOOBIG,
-                       "files: %llu bytes is over this node's cap on a file (%llu bytes)",
-                       (unsigned long long)size, (unsigned long long)fs->max);
-    cy_files_put *w = cy_calloc(1, sizeof *w);
-    if (!w)
-        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    w->fs = fs;
-    w->size = size;
-    w->resumable = true;
-    memcpy(w->hash, hash, sizeof w->hash);
-    if (snprintf(w->tmp, sizeof w->tmp, "%s", partial) >= (int)sizeof w->tmp) {
-        cy_free(w);
-        return cy_fail(err, COMITY_ERR_USAGE, "files: path too long");
-    }
-    comity_err rc = comity_sha256_new(&w->sha, err);
-    if (rc) {
-        cy_free(w);
+    cy_files_put *w;
+    comity_err rc = put_new(fs, hash, size, partial, &w, err);
+    if (rc)
         return rc;
-    }
     uint8_t *buf = NULL;
     w->fd = open(w->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     struct stat st;
@@ -335,10 +350,7 @@ comity_err cy_files_put_resume(cy_files *fs, const char *hash, uint64_t size,
     *out = w;
     return COMITY_OK;
 fail:
-    if (w->fd >= 0)
-        close(w->fd);
-    comity_sha256_free(w->sha);
-    cy_free(w);
+    put_free(w);
     return rc;
 }
 
@@ -353,9 +365,7 @@ comity_err cy_files_put_keep(cy_files_put *w, comity_error *err)
         cy_files_put_abort(w);
         return COMITY_OK;
     }
-    close(w->fd);
-    comity_sha256_free(w->sha);
-    cy_free(w);
+    put_free(w);
     return rc;
 }
 
@@ -363,11 +373,8 @@ void cy_files_put_abort(cy_files_put *w)
 {
     if (!w)
         return;
-    if (w->fd >= 0)
-        close(w->fd);
     unlink(w->tmp);
-    comity_sha256_free(w->sha);
-    cy_free(w);
+    put_free(w);
 }
 
 comity_err cy_files_put_commit(cy_files_put *w, bool *created, comity_error *err)

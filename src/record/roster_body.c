@@ -2,7 +2,8 @@
  * roster_body.c: the body rules of the roster's records, party and
  * admission, and the body rules a node's origin applies to the record
  * types no framework mechanism rules (roster_body.h; docs/federation.md,
- * section 1).
+ * section 1).  An unknown field refuses a body: body.h's rule, which
+ * log-succession's body (succession.c) shares.
  *
  * Each rule once: the roster's fold (src/sync/roster.c) skips a body
  * these refuse, `comity roster import` refuses it, and intake refuses it
@@ -13,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "record/body.h"
 #include "record/roster_body.h"
 
 /* Whether a name has no dot: a state code. */
@@ -27,21 +29,6 @@ static bool opt_str(json_t *o, const char *k, const char **out)
     json_t *v = json_object_get(o, k);
     *out = json_string_value(v);
     return !v || *out;
-}
-
-/* Every key of o is in the NULL-terminated list. */
-static const char *unknown_key(json_t *o, const char *const *known)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) {
-        size_t i = 0;
-        while (known[i] && strcmp(known[i], k))
-            i++;
-        if (!known[i])
-            return k;
-    }
-    return NULL;
 }
 
 /* A vkey named `name` (or, with name NULL, after any party); false otherwise. */
@@ -82,8 +69,9 @@ static comity_err home_check(json_t *home, const char *where, comity_error *err)
 {
     static const char *const known[] = {"log_vkey", "url", NULL};
     const char *lv = NULL, *url = NULL;
-    if (!json_is_object(home) || unknown_key(home, known) || !opt_str(home, "log_vkey", &lv) ||
-        !opt_str(home, "url", &url) || !cy_roster_home_ok(lv, url))
+    if (!json_is_object(home) || cy_body_unknown_key(home, known) ||
+        !opt_str(home, "log_vkey", &lv) || !opt_str(home, "url", &url) ||
+        !cy_roster_home_ok(lv, url))
         return cy_fail(err, COMITY_ERR_INVALID, "%s: want {log_vkey (an Ed25519 note key), url "
                        "(http/https)}", where);
     return COMITY_OK;
@@ -99,7 +87,7 @@ comity_err cy_roster_admission_check(const char *body, size_t len, comity_error 
     comity_err rc = COMITY_OK;
     if (!json_is_object(o))
         rc = cy_fail(err, COMITY_ERR_INVALID, "admission: the body is not a JSON object");
-    else if ((k = unknown_key(o, known)))
+    else if ((k = cy_body_unknown_key(o, known)))
         rc = cy_fail(err, COMITY_ERR_INVALID, "admission: unknown field '%.32s'", k);
     else if (!opt_str(o, "state", &state) || !state || !is_state(state))
         rc = cy_fail(err, COMITY_ERR_INVALID, "admission.state: want a state code");
@@ -131,7 +119,7 @@ static comity_err user_check(json_t *u, size_t i, const char *office, comity_err
     const char *name = NULL, *vkey = NULL, *from = NULL, *rev = NULL, *k = NULL;
     if (!json_is_object(u))
         return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: not an object", i);
-    if ((k = unknown_key(u, known)))
+    if ((k = cy_body_unknown_key(u, known)))
         return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu]: unknown field '%.32s'", i, k);
     if (!opt_str(u, "name", &name) || !name || !*name || strlen(name) > CY_ROSTER_TEXT_MAX)
         return cy_fail(err, COMITY_ERR_INVALID, "party.users[%zu].name: want a short string", i);
@@ -161,7 +149,7 @@ comity_err cy_roster_party_check(const char *body, size_t len, comity_error *err
     roles = json_object_get(o, "roles");
     home = json_object_get(o, "home");
     users = json_object_get(o, "users");
-    if ((k = unknown_key(o, known)))
+    if ((k = cy_body_unknown_key(o, known)))
         rc = cy_fail(err, COMITY_ERR_INVALID, "party: unknown field '%.32s'", k);
     else if (!opt_str(o, "office", &office) || !office || !comity_party_valid(office, NULL) ||
              is_state(office))

@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "base/base.h"
+#include "record/body.h"
 
 struct comity_succession {
     char *id, *state, *created, *old_vkey, *new_vkey, *url, *checkpoint, *reason;
@@ -84,14 +85,11 @@ static comity_err body_check(json_t *o, comity_checkpoint *cut, comity_error *er
                                         "reason", NULL};
     if (!json_is_object(o))
         return cy_fail(err, COMITY_ERR_INVALID, "log-succession: the body is not a JSON object");
-    const char *k;
+    const char *k = cy_body_unknown_key(o, known);
+    if (k)
+        return cy_fail(err, COMITY_ERR_INVALID, "log-succession: unknown field '%.32s'", k);
     json_t *v;
     json_object_foreach(o, k, v) {
-        size_t i = 0;
-        while (known[i] && strcmp(known[i], k))
-            i++;
-        if (!known[i])
-            return cy_fail(err, COMITY_ERR_INVALID, "log-succession: unknown field '%.32s'", k);
         if (!json_is_string(v))
             return cy_fail(err, COMITY_ERR_INVALID, "log-succession.%s: not a string", k);
     }

@@ -48,11 +48,23 @@
  * thread starts; `comity peer remove` removes the origin's directory
  * (cy_sync_files_forget).
  *
+ * A peer removed while `comity serve` runs (another process): a turn
+ * makes the origin's directory, then reads the peer again and, gone,
+ * removes the directory and stops; so every write of a turn follows a
+ * check that followed the directory's making, and a write after `peer
+ * remove` swept the directory fails (ENOENT: it is never made again by a
+ * write).  forget sweeps again when a file appeared before its rmdir,
+ * and a files thread stopped with its peer gone removes what is left.
+ *
+ * A thread that cannot start (no thread, no libcurl handle) keeps why in
+ * .../thread.error (removed by the next start that succeeds), which `peer
+ * list` shows as the peer's error: its records come, its files do not.
+ *
  * Files: DIR/sync-files/<16 hex of sha256(origin)>/cursor (a decimal byte
  * offset of the origin's journal), .../<hash>-<16 hex of sha256(record)>.job
  * (JSON: sha256, size, record, since_ms, tries, next_ms, error, refused)
- * and .../<hash>.part.  Only the files thread of that origin writes them;
- * `peer list` reads them.
+ * .../<hash>.part and .../thread.error.  Only the files thread of that
+ * origin (and its start) writes them; `peer list` reads them.
  *
  * Memory: one listing answer (at most CY_SYNC_FILE_LIST_MAX bytes) and a
  * libcurl buffer; a file goes to disk as it arrives, whatever its size.
@@ -83,7 +95,8 @@
 #define JOB_SUFFIX ".job"
 #define PART_SUFFIX ".part"
 #define JOB_MAX (4u << 10) /* bytes of one job file */
-#define HTTP_TIMEOUT_S 120L
+#define THREAD_ERROR "thread.error" /* why the files thread of an origin did not start */
+#define FORGET_PASSES 8 /* sweeps of a removed origin's directory before giving up */
 
 static void tag16(const char *s, char out[17])
 {
@@ -313,7 +326,7 @@ static CURLcode get(CURL *c, const char *url, struct curl_slist *headers,
     CURLcode cc = curl_easy_perform(c);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
     if (long_transfer) {
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, CY_SYNC_HTTP_TIMEOUT_S);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 0L);
         curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 0L);
     }
@@ -607,8 +620,20 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
 {
     char odir[4096];
     comity_error e = {0};
-    if (!curl || !env->dir || !env->files || origin_dir(env->dir, p->origin, true, odir, &e))
+    if (!curl || !env->dir || !env->files)
         return;
+    if (origin_dir(env->dir, p->origin, true, odir, &e)) {
+        (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
+        return;
+    }
+    /* the peer asked again after its directory was made: removed since
+     * the caller read it, the directory goes and nothing is written (the
+     * file's top: a peer removed while `comity serve` runs) */
+    cy_peer now;
+    if (cy_store_peer_get(env->store, p->origin, &now, NULL) == COMITY_ERR_NOTFOUND) {
+        (void)cy_sync_files_forget(env->dir, p->origin, NULL);
+        return;
+    }
     if (list_new(curl, env, p, odir, &e))
         (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
     struct turn t = {curl, env, p, odir, cy_now_ms()};
@@ -620,6 +645,7 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
 struct cy_sync_files_thread {
     cy_sync_files_env env;
     char origin[CY_PEER_ORIGIN_MAX + 1];
+    CURL *c;                     /* this thread's handle (made at start: no start without) */
     CURLSH *share;               /* the session cookie, shared with the records' handle */
     pthread_mutex_t share_mu;    /* libcurl's lock of the share */
     pthread_mutex_t mu;
@@ -700,14 +726,7 @@ static void parts_sweep(const char *odir)
 /* Waits until kicked, stopped or CY_SYNC_POLL_MS; returns whether stopping. */
 static bool files_nap(struct cy_sync_files_thread *t)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += CY_SYNC_POLL_MS / 1000;
-    ts.tv_nsec += (CY_SYNC_POLL_MS % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = cy_sync_deadline(CY_SYNC_POLL_MS);
     pthread_mutex_lock(&t->mu);
     while (!t->stop && !t->kicked && !atomic_load(t->sync_stop))
         if (pthread_cond_timedwait(&t->cv, &t->mu, &ts) != 0)
@@ -724,46 +743,92 @@ static void *files_main(void *arg)
 {
     struct cy_sync_files_thread *t = arg;
     pthread_setname_np(pthread_self(), "comity-files");
-    CURL *c = curl_easy_init();
-    if (c) {
-        curl_easy_setopt(c, CURLOPT_SHARE, t->share);
-        curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""); /* the session, shared */
-        curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(c, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(c, CURLOPT_XFERINFODATA, t);
-        curl_easy_setopt(c, CURLOPT_USERAGENT, "comity-sync");
-    }
     char odir[4096];
-    if (c && !origin_dir(t->env.dir, t->origin, true, odir, NULL))
+    if (!origin_dir(t->env.dir, t->origin, true, odir, NULL))
         parts_sweep(odir);
-    while (c && !files_nap(t)) {
+    while (!files_nap(t)) {
         cy_peer p;
         char pin[CY_TLS_PIN_BUF];
         if (cy_store_peer_get(t->env.store, t->origin, &p, NULL) != COMITY_OK ||
             cy_sync_pin_get(t->env.dir, p.origin, pin, NULL) != COMITY_OK)
             continue; /* removed (the records' thread stops this one), or no pin read */
-        cy_sync_curl_tls(c, pin);
-        cy_sync_files_turn(c, &t->env, &p);
+        cy_sync_curl_tls(t->c, pin);
+        cy_sync_files_turn(t->c, &t->env, &p);
     }
-    if (c)
-        curl_easy_cleanup(c);
+    /* stopped because the peer was removed: whatever a turn under way
+     * wrote after `peer remove` swept the directory goes too */
+    cy_peer gone;
+    if (cy_store_peer_get(t->env.store, t->origin, &gone, NULL) == COMITY_ERR_NOTFOUND)
+        (void)cy_sync_files_forget(t->env.dir, t->origin, NULL);
     return NULL;
+}
+
+void cy_sync_curl_session(void *curl, void *share)
+{
+    CURL *c = curl;
+    if (share)
+        curl_easy_setopt(c, CURLOPT_SHARE, share);
+    curl_easy_setopt(c, CURLOPT_COOKIEFILE, ""); /* the session cookie, in memory or shared */
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, CY_SYNC_HTTP_TIMEOUT_S);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "comity-sync");
+}
+
+/* Keeps (why non-NULL) or clears the reason the files thread of `origin`
+ * did not start: DIR/sync-files/<tag>/thread.error, read by `peer list`
+ * (cy_sync_files_status); also the peer's error in the store until its
+ * next pull, in case the directory cannot hold it. */
+static void thread_error(const cy_sync_files_env *env, const char *origin, const char *why)
+{
+    char odir[4096], path[4200];
+    if (!env->dir || origin_dir(env->dir, origin, why != NULL, odir, NULL))
+        return;
+    snprintf(path, sizeof path, "%s/" THREAD_ERROR, odir);
+    if (!why) {
+        (void)unlink(path);
+        return;
+    }
+    char msg[COMITY_ERRMSG_MAX + 64];
+    snprintf(msg, sizeof msg, "sealed files: not fetched, their thread did not start: %s", why);
+    (void)comity_write_file(path, msg, strlen(msg), 0600, 0, NULL);
+    if (env->store)
+        (void)cy_store_peer_note(env->store, origin, msg, cy_now_ms() * 1000, NULL);
+}
+
+/* Frees what a files thread holds (its thread joined, or never made). */
+static void thread_free(struct cy_sync_files_thread *t)
+{
+    if (t->c)
+        curl_easy_cleanup(t->c);
+    if (t->share)
+        curl_share_cleanup(t->share);
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    pthread_mutex_destroy(&t->share_mu);
+    cy_free(t);
 }
 
 comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *origin,
                                       cy_sync_files_thread **out, comity_error *err)
 {
     *out = NULL;
+    comity_error e = {0};
+    comity_err rc = COMITY_OK;
+    struct cy_sync_files_thread *t = NULL;
     if (!env->dir || !env->files || strlen(origin) > CY_PEER_ORIGIN_MAX)
-        return cy_fail(err, COMITY_ERR_USAGE, "sync files: a directory, a file store and an "
-                       "origin of at most %d bytes needed", CY_PEER_ORIGIN_MAX);
-    struct cy_sync_files_thread *t = cy_calloc(1, sizeof *t);
-    if (!t)
-        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        rc = cy_fail(&e, COMITY_ERR_USAGE, "sync files: a directory, a file store and an "
+                     "origin of at most %d bytes needed", CY_PEER_ORIGIN_MAX);
+    else if (!(t = cy_calloc(1, sizeof *t)))
+        rc = cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
+    if (rc) {
+        if (strlen(origin) <= CY_PEER_ORIGIN_MAX)
+            thread_error(env, origin, e.msg);
+        if (err)
+            *err = e;
+        return rc;
+    }
     t->env = *env;
     t->sync_stop = env->stop;
     t->env.stop = &t->stopping;
@@ -779,16 +844,25 @@ comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *
         curl_share_setopt(t->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
         curl_share_setopt(t->share, CURLSHOPT_USERDATA, t);
         curl_share_setopt(t->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+        t->c = curl_easy_init();
     }
-    if (!t->share || pthread_create(&t->thr, NULL, files_main, t) != 0) {
-        if (t->share)
-            curl_share_cleanup(t->share);
-        pthread_cond_destroy(&t->cv);
-        pthread_mutex_destroy(&t->mu);
-        pthread_mutex_destroy(&t->share_mu);
-        cy_free(t);
-        return cy_fail(err, COMITY_ERR_INTERNAL, "sync files: cannot start a thread");
+    if (t->c) {
+        cy_sync_curl_session(t->c, t->share);
+        curl_easy_setopt(t->c, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(t->c, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(t->c, CURLOPT_XFERINFODATA, t);
     }
+    int pe = t->c ? pthread_create(&t->thr, NULL, files_main, t) : 0;
+    if (!t->c || pe != 0) {
+        rc = cy_fail(&e, COMITY_ERR_INTERNAL, "sync files: cannot start a thread for %s: %s",
+                     origin, t->c ? strerror(pe) : "no libcurl handle");
+        thread_free(t);
+        thread_error(env, origin, e.msg);
+        if (err)
+            *err = e;
+        return rc;
+    }
+    thread_error(env, origin, NULL);
     *out = t;
     return COMITY_OK;
 }
@@ -818,11 +892,7 @@ void cy_sync_files_thread_stop(cy_sync_files_thread *t)
     pthread_cond_broadcast(&t->cv);
     pthread_mutex_unlock(&t->mu);
     pthread_join(t->thr, NULL);
-    curl_share_cleanup(t->share);
-    pthread_cond_destroy(&t->cv);
-    pthread_mutex_destroy(&t->mu);
-    pthread_mutex_destroy(&t->share_mu);
-    cy_free(t);
+    thread_free(t); /* its handle before the share it uses */
 }
 
 /* ---- a peer removed ------------------------------------------------------------ */
@@ -832,25 +902,41 @@ comity_err cy_sync_files_forget(const char *dir, const char *origin, comity_erro
     char odir[4096], parent[4096];
     if (!dir || origin_dir(dir, origin, false, odir, err))
         return COMITY_OK;
-    DIR *d = opendir(odir);
-    if (!d)
-        return errno == ENOENT ? COMITY_OK
-                               : cy_fail(err, COMITY_ERR_IO, "sync files: %s: %s", odir,
-                                         strerror(errno));
-    struct dirent *e;
     comity_err rc = COMITY_OK;
-    while ((e = readdir(d)) && !rc) {
-        char path[4200];
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        if (snprintf(path, sizeof path, "%s/%s", odir, e->d_name) >= (int)sizeof path ||
-            (unlink(path) != 0 && errno != ENOENT))
-            rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: %s", path,
+    bool gone = false;
+    /* a files thread still in a turn may add a file between a sweep and
+     * the rmdir (ENOTEMPTY): swept again; it writes nothing once the
+     * directory is gone, and removes what it added when it stops */
+    for (int pass = 0; pass < FORGET_PASSES && !rc && !gone; pass++) {
+        DIR *d = opendir(odir);
+        if (!d) {
+            if (errno != ENOENT)
+                rc = cy_fail(err, COMITY_ERR_IO, "sync files: %s: %s", odir, strerror(errno));
+            gone = !rc;
+            break;
+        }
+        struct dirent *e;
+        while ((e = readdir(d)) && !rc) {
+            char path[4200];
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                continue;
+            if (snprintf(path, sizeof path, "%s/%s", odir, e->d_name) >= (int)sizeof path ||
+                (unlink(path) != 0 && errno != ENOENT))
+                rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: %s", path,
+                             strerror(errno));
+        }
+        closedir(d);
+        if (!rc && rmdir(odir) == 0)
+            gone = true;
+        else if (!rc && errno == ENOENT)
+            gone = true;
+        else if (!rc && errno != ENOTEMPTY && errno != EEXIST)
+            rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: %s", odir,
                          strerror(errno));
     }
-    closedir(d);
-    if (!rc && rmdir(odir) != 0 && errno != ENOENT)
-        rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: %s", odir, strerror(errno));
+    if (!rc && !gone)
+        rc = cy_fail(err, COMITY_ERR_IO, "sync files: removing %s: still written to after %d "
+                     "sweeps", odir, FORGET_PASSES);
     snprintf(parent, sizeof parent, "%s/" FILES_DIR, dir);
     int fd = rc ? -1 : open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) { /* the removal durable */
@@ -887,8 +973,16 @@ void cy_sync_files_status(const char *dir, const char *origin, void *peer_json)
     json_t *peer = peer_json;
     char odir[4096];
     struct status s = {json_array(), json_array()};
-    if (dir && s.pending && s.failed && !origin_dir(dir, origin, false, odir, NULL))
+    if (dir && s.pending && s.failed && !origin_dir(dir, origin, false, odir, NULL)) {
         jobs_each(odir, job_status, &s);
+        char path[4200], *why = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/" THREAD_ERROR, odir);
+        if (access(path, F_OK) == 0 &&
+            comity_read_file(path, COMITY_ERRMSG_MAX + 64, &why, &len, NULL) == COMITY_OK)
+            json_object_set_new(peer, "files_error", json_stringn(why, len));
+        comity_free(why);
+    }
     json_object_set_new(peer, "files_pending", s.pending ? s.pending : json_array());
     json_object_set_new(peer, "files_failed", s.failed ? s.failed : json_array());
 }

@@ -279,6 +279,14 @@ comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
             json_object_set_new(o, "tls_pin", json_string(pin));
         if (!rc && dir)
             cy_sync_files_status(dir, origin, o);
+        /* a files thread that did not start is the peer's error too: its
+         * records come, its sealed files do not */
+        const char *ferr = json_string_value(json_object_get(o, "files_error"));
+        const char *perr = json_string_value(json_object_get(o, "error"));
+        if (ferr && perr && !strstr(perr, ferr)) {
+            json_t *both = *perr ? json_sprintf("%s; %s", perr, ferr) : json_string(ferr);
+            json_object_set_new(o, "error", both ? both : json_string(ferr));
+        }
     }
     if (!rc) {
         char *s = json_dumps(l.a, JSON_INDENT(2));

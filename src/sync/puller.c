@@ -83,7 +83,6 @@
 
 #define FED_ALIAS "federation"
 #define LOGIN_BODY_MAX (64u << 10)
-#define HTTP_TIMEOUT_S 120L
 /* The header the node's login asks of its callers (session.c's
  * CY_UI_HEADER: no cross-site page can send it). */
 #define LOGIN_HEADER "X-Comity-UI: 1"
@@ -116,14 +115,7 @@ struct cy_sync {
 /* Waits ms or until stop; returns whether stopping. */
 static bool nap(struct cy_sync *s, long ms)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
+    struct timespec t = cy_sync_deadline(ms);
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->stop))
         if (pthread_cond_timedwait(&s->cv, &s->mu, &t) != 0)
@@ -136,14 +128,7 @@ static bool nap(struct cy_sync *s, long ms)
 static bool nap_w(struct worker *w, long ms)
 {
     struct cy_sync *s = w->s;
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
+    struct timespec t = cy_sync_deadline(ms);
     pthread_mutex_lock(&s->mu);
     while (!atomic_load(&s->stop) && !atomic_load(&w->hinted))
         if (pthread_cond_timedwait(&s->cv, &s->mu, &t) != 0)
@@ -839,21 +824,16 @@ static void *worker_main(void *arg)
     long backoff = 0, wwait = 0;
     int64_t next_gossip = 0;
     w->curl = curl_easy_init();
-    if (w->curl) {
-        curl_easy_setopt(w->curl, CURLOPT_COOKIEFILE, ""); /* the session cookie, in memory */
-        curl_easy_setopt(w->curl, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(w->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(w->curl, CURLOPT_TIMEOUT, HTTP_TIMEOUT_S);
-        curl_easy_setopt(w->curl, CURLOPT_NOSIGNAL, 1L);
+    if (w->curl && s->o.files && s->o.dir) { /* sealed files: their own thread (files.c),
+                                              * which keeps why it did not start */
+        cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
+        (void)cy_sync_files_thread_start(&fe, w->origin, &w->files, NULL);
+    }
+    if (w->curl) { /* the session shared with the files thread, if any */
+        cy_sync_curl_session(w->curl, cy_sync_files_thread_share(w->files));
         curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
-        curl_easy_setopt(w->curl, CURLOPT_USERAGENT, "comity-sync");
-    }
-    if (w->curl && s->o.files && s->o.dir) { /* sealed files: their own thread (files.c) */
-        cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
-        if (cy_sync_files_thread_start(&fe, w->origin, &w->files, NULL) == COMITY_OK)
-            curl_easy_setopt(w->curl, CURLOPT_SHARE, cy_sync_files_thread_share(w->files));
     }
     while (w->curl && !atomic_load(&s->stop)) {
         atomic_store(&w->hinted, false); /* this pull answers every hint so far */

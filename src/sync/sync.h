@@ -33,6 +33,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "base/base.h"
 #include "intake/intake.h"
@@ -50,6 +51,7 @@
 #define CY_SYNC_RESCAN_MS 10000         /* peers added while serving are found within this */
 #define CY_SYNC_HINT_CHECK_MS 50        /* the log's checkpoint looked at for hints */
 #define CY_SYNC_HINT_TIMEOUT_MS 1000    /* one push hint to one peer */
+#define CY_SYNC_HTTP_TIMEOUT_S 120L      /* one request to a peer (a file: while it flows) */
 
 /* ---- page.c: the pull answer --------------------------------------------- */
 
@@ -592,11 +594,39 @@ void cy_sync_files_thread_kick(cy_sync_files_thread *t);
 /* Stops the thread (a fetch in progress is cut within about a second,
  * its partial kept for the next run), joins it, frees it.  NULL: no-op. */
 void cy_sync_files_thread_stop(cy_sync_files_thread *t);
-/* Removes DIR/sync-files/<tag of origin>/ (jobs, cursor, partials) of a
- * peer removed; none there: COMITY_OK. */
+/* Removes DIR/sync-files/<tag of origin>/ (jobs, cursor, partials, the
+ * thread's error) of a peer removed; none there: COMITY_OK.  A files
+ * thread still in a turn for that origin writes nothing there after it
+ * (it checks the peer after making the directory, and removes what is
+ * left when it finds the peer gone): see files.c, "A peer removed". */
 comity_err cy_sync_files_forget(const char *dir, const char *origin, comity_error *err);
 /* Adds to `peer` (a json_t * object of `peer list`) "files_pending" and
- * "files_failed": the jobs of that origin under DIR. */
+ * "files_failed": the jobs of that origin under DIR; and "files_error"
+ * when that origin's files thread did not start, its message. */
 void cy_sync_files_status(const char *dir, const char *origin, void *peer);
+
+/* Sets a libcurl handle (a CURL *) up for a session with a peer, the one
+ * setting of the records' handle (puller.c) and the files thread's: the
+ * session cookie (the login) kept in `share` (a CURLSH * sharing
+ * cookies; NULL: in the handle's memory), no proxy, http and https only,
+ * CY_SYNC_HTTP_TIMEOUT_S a request, no signals (threads), the user agent
+ * "comity-sync".  Its TLS: cy_sync_curl_tls; its progress callback (how
+ * a stop cuts a transfer): the caller's. */
+void cy_sync_curl_session(void *curl, void *share);
+
+/* The time ms milliseconds from now on CLOCK_REALTIME, for
+ * pthread_cond_timedwait (the puller's and the files thread's naps). */
+static inline struct timespec cy_sync_deadline(long ms)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
 
 #endif

@@ -15,8 +15,9 @@
 # (Range), which the relay sends half of before holding the connection:
 # B is killed with SIGKILL there, restarted with an honest relay, resumes
 # again, and ends with the right file, the relay having sent about the
-# file's size in all (not once per start).  `peer remove` then removes
-# B's jobs and cursor of A.  C (a hub for un, no recipient) pulls A too, through a relay
+# file's size in all (not once per start).  `peer remove` of A at B, while
+# B serves and is in the middle of fetching a second file, removes B's
+# jobs, cursor and partial of A, and none comes back.  C (a hub for un, no recipient) pulls A too, through a relay
 # that asks A for the file with C's own session: 404, exactly as for a
 # hash A does not hold; C holds no file.  Sealed content stays unreadable
 # to non-parties: C's party, B's operator and a B party outside the case
@@ -155,9 +156,30 @@ check "peer C asking A for the file with its own session: 404, as for a hash A d
 check "C holds no file" 0 "$(stored C)"
 check "C has nothing pending" 0 "$(fl C '(.files_pending + .files_failed) | length')"
 
-# ---- peer remove: its files' jobs and cursor go with it ---------------------
-node_stop B
-check "B keeps a directory of A's files (cursor)" 1 "$(ls "$T/B/sync-files" | wc -l)"
-"$C" peer remove "$T/B" comity.a.test >/dev/null
-check "peer remove: B's sync-files of A are gone" 0 "$(ls "$T/B/sync-files" | wc -l)"
+# ---- peer remove while B serves, in the middle of a fetch -------------------
+# its files' jobs, cursor and partial go with it, and B's threads, still in
+# a turn for A, leave nothing behind (docs/federation.md, section 6)
+echo slow >mode.b
+head -c $((4 << 20)) /dev/urandom >logs2.tar
+run pk case upload "$CASE" mla-partial logs2.tar --set text='the logs of 4 Dec' --keep logs2.tar.age
+check "pk.fia answers at A with a second sealed file" 0 "$rc"
+read -r H2 _ _ < <(tail -1 out)
+PART2=$(ls -d "$T"/B/sync-files/*/)$H2.part
+fetching2() { [ "$(stat -c %s "$PART2" 2>/dev/null || echo 0)" -gt 0 ]; }
+until_ok 60 fetching2 && ok "B is fetching it (the relay holds it half-way)" ||
+  bad "no fetch of the second file on B: $(fl B '.files_pending, .files_failed')"
+check "B keeps a directory of A's files (cursor, job, partial)" 1 "$(ls "$T/B/sync-files" | wc -l)"
+rc=0; "$C" peer remove "$T/B" comity.a.test >/dev/null 2>err || rc=$?
+check "peer remove at B while B serves, mid-fetch" 0 "$rc"
+sf_empty() { [ "$(ls -A "$T/B/sync-files" | wc -l)" = 0 ]; }
+until_ok 10 sf_empty && ok "... B's sync-files of A are gone" ||
+  bad "left in B's sync-files: $(find "$T/B/sync-files" | tail -n +2)"
+sleep 3 # several turns of B's threads, had they kept going
+check "... and stay gone (no cursor, job or partial written again)" 0 \
+  "$(find "$T/B/sync-files" -mindepth 1 | wc -l)"
+check "B still serves" 200 "$(curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$U_B/v1/node")"
+check "... and lists no peer A" 0 "$("$C" peer list "$T/B" | jq '[.[] | select(.origin == "comity.a.test")] | length')"
+kill -TERM "$PID_B"; st=0; wait "$PID_B" || st=$?
+check "B stops cleanly" 0 "$st"
+check "... its sanitizers silent" 0 "$(grep -c 'Sanitizer\|runtime error' "$T/B.err" || true)"
 finish
