@@ -12,10 +12,11 @@
  *      sign the challenge text as a signed note with our node key, POST
  *      /v1/session;
  *   3. parse (page.c) and verify (verify.c) the page;
- *   4. submit every record through cy_intake_submit_relayed_parsed (each
+ *   4. submit every record through cy_intake_submit_relayed_run (each
  *      envelope parsed once, by the check of step 3, and handed to intake
- *      with its record) and wait for all their callbacks (each record
- *      durable here, or refused);
+ *      with its record; committed in runs of SUBMIT_RUN, each one intake
+ *      batch) and wait for all their callbacks (each record durable here,
+ *      or refused);
  *   5. in one store write: the cursor (the page's next, or the index of
  *      the first record refused), the page's checkpoint, the count.
  * A page whose checkpoint proves a split view (the same size as the last
