@@ -56,7 +56,10 @@
  * is queued, and the syncer calls its callback once it is durable (the
  * node's HTTP handler suspends the connection meanwhile).  Before it
  * commits, the committer waits briefly for records that are probably on
- * their way (gather()), so that batches stay large.
+ * their way (gather()), so that batches stay large.  A puller hands over a
+ * page's records in runs (cy_intake_submit_relayed_run): each is checked
+ * as it comes and held, and cy_intake_run_commit queues the run at once,
+ * so that it is one batch whatever the timing.
  *
  * Re-posting a stored record (same id, same digest) is an outcome "stored
  * before" with the same log index; the same id with another digest is
