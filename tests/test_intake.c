@@ -19,6 +19,7 @@
  * intake applies to `created` (comity_record_check_created).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -838,6 +839,141 @@ static void intake_direct_small_cache(void **state)
     free(dir);
 }
 
+/* The outcome of one relayed submission of a run. */
+struct run_outcome {
+    comity_err code;
+    char rule[32];
+    bool existed;
+    uint64_t log_index;
+    atomic_int calls;
+};
+
+static void on_run_done(void *ctx, const cy_intake_result *res)
+{
+    struct run_outcome *o = ctx;
+    o->code = res->code;
+    snprintf(o->rule, sizeof o->rule, "%s", res->rule ? res->rule : "");
+    o->existed = res->existed;
+    o->log_index = res->log_index;
+    atomic_fetch_add(&o->calls, 1);
+}
+
+struct received {
+    size_t n;
+    int64_t first, last;
+};
+
+static int row_received(const cy_record_row *row, void *ctx)
+{
+    struct received *r = ctx;
+    if (!r->n++)
+        r->first = row->received_us;
+    r->last = row->received_us;
+    return 0;
+}
+
+/* A run of relayed records (cy_intake_run, what a puller submits a page
+ * as): each record is checked on the submitting thread, a refused one
+ * answered at once, and the others held, unanswered, until the run is
+ * committed; then the whole run is one batch (one commit time stamped on
+ * every row), every record stored and logged once, and a record relayed
+ * twice in the run is "stored before" at its twin's log index. */
+static void relayed_run_one_batch(void **state)
+{
+    (void)state;
+    enum { N = 300, TWIN = 7 };
+#define PEER "run.example/peer"
+    char *dir = tu_tmpdir(), nd[512], pd[512], lp[600];
+    snprintf(nd, sizeof nd, "%s/node", dir);
+    snprintf(pd, sizeof pd, "%s/peer", dir);
+    comity_node_init_opts io = {.origin = "run.example/node", .no_tls_cert = 1,
+                                .store = tu_store_fresh()};
+    comity_node_created cr, pcr;
+    TU_OK(comity_node_init(nd, &io, &cr, E));
+    comity_node_created_free(&cr);
+    comity_node_init_opts pio = {.origin = PEER, .no_tls_cert = 1};
+    TU_OK(comity_node_init(pd, &pio, &pcr, E)); /* only its log key is used */
+    comity_node *node = NULL;
+    TU_OK(comity_node_open(nd, &node, E));
+    comity_key *pk = NULL, *stranger = NULL;
+    TU_OK(comity_key_generate("pk.mofa", &pk, E));
+    TU_OK(comity_key_generate("zz.mofa", &stranger, E));
+    const char *pv[1] = {comity_key_vkey(pk)}, *pr[1] = {comity_key_recipient(pk)};
+    TU_OK(comity_node_peer_add(node, "http://127.0.0.1:1", pcr.node_vkey, pv, pr, 1, E));
+    comity_log *log = NULL;
+    snprintf(lp, sizeof lp, "%s/log", nd);
+    TU_OK(comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
+                          node->key, &log, E));
+    cy_intake_opts o = {.store = node->store, .log = log, .origin = node->origin,
+                        .api_root = node->api_root};
+    cy_intake *in = NULL;
+    TU_OK(cy_intake_start(&o, &in, E));
+    static struct run_outcome out[N + 2];
+    memset(out, 0, sizeof out);
+    comity_record_params p = {.type = "note", .tlp = "green"};
+    cy_intake_run run = CY_INTAKE_RUN_INIT;
+    char *twin = NULL;
+    size_t twin_len = 0;
+    for (size_t i = 0; i < N; i++) {
+        char body[32], *env = NULL;
+        size_t len = 0;
+        int bl = snprintf(body, sizeof body, "{\"v\":%zu}", i);
+        TU_OK(comity_record_sign(pk, &p, body, (size_t)bl, &env, &len, E));
+        if (i == TWIN)
+            twin = cy_strndup(env, twin_len = len);
+        comity_record *rec = NULL;
+        TU_OK(comity_record_parse(env, len, &rec, E));
+        char *copy = cy_strndup(env, len); /* intake frees it with cy_free */
+        comity_free(env);
+        cy_intake_submit_relayed_run(in, &run, copy, len, rec, PEER, 0, on_run_done, &out[i]);
+    }
+    /* the same record again, and one whose author is not homed there */
+    comity_record *rec = NULL;
+    TU_OK(comity_record_parse(twin, twin_len, &rec, E));
+    cy_intake_submit_relayed_run(in, &run, twin, twin_len, rec, PEER, 0, on_run_done,
+                                 &out[N]);
+    char *env = NULL;
+    size_t len = 0;
+    TU_OK(comity_record_sign(stranger, &p, "{}", 2, &env, &len, E));
+    TU_OK(comity_record_parse(env, len, &rec, E));
+    char *copy = cy_strndup(env, len);
+    comity_free(env);
+    cy_intake_submit_relayed_run(in, &run, copy, len, rec, PEER, 0, on_run_done, &out[N + 1]);
+    assert_int_equal(atomic_load(&out[N + 1].calls), 1); /* refused at once */
+    assert_string_equal(out[N + 1].rule, "author");
+    assert_int_equal(run.n, N + 1);
+    usleep(50 * 1000); /* a committer looking now finds nothing queued */
+    for (size_t i = 0; i <= N; i++)
+        assert_int_equal(atomic_load(&out[i].calls), 0);
+    cy_intake_run_commit(in, &run);
+    assert_int_equal(run.n, 0);
+    cy_intake_drain(in);
+    for (size_t i = 0; i < N; i++) {
+        assert_int_equal(atomic_load(&out[i].calls), 1);
+        assert_int_equal(out[i].code, COMITY_OK);
+        assert_false(out[i].existed);
+    }
+    assert_int_equal(out[N].code, COMITY_OK);
+    assert_true(out[N].existed);
+    assert_int_equal(out[N].log_index, out[TWIN].log_index);
+    struct received r = {0};
+    TU_OK(cy_store_records_tail(node->store, 0, row_received, &r, E));
+    assert_int_equal(r.n, N);
+    assert_true(r.first == r.last); /* one batch: one commit time */
+    cy_intake_stop(in);
+    uint64_t size = 0;
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, N); /* one entry per stored record */
+    comity_log_close(log);
+    comity_node_created_free(&pcr);
+    comity_key_free(pk);
+    comity_key_free(stranger);
+    comity_node_close(node);
+    tu_rmrf(dir);
+    free(dir);
+#undef PEER
+}
+
 /* `created` within the node's bounds (5 minutes ahead of its clock, 10
  * behind; the clock is pinned at 06:41): outside them 422 with the rule
  * "created" and a message naming record.created and the bound; inside
@@ -1112,6 +1248,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
         cmocka_unit_test_setup_teardown(amber_to_many, setup, teardown),
         cmocka_unit_test(intake_direct_small_cache),
+        cmocka_unit_test(relayed_run_one_batch),
         cmocka_unit_test_setup_teardown(created_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_message, setup, teardown),
         cmocka_unit_test_setup_teardown(id_oracle, setup, teardown),

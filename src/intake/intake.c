@@ -56,7 +56,10 @@
  * is queued, and the syncer calls its callback once it is durable (the
  * node's HTTP handler suspends the connection meanwhile).  Before it
  * commits, the committer waits briefly for records that are probably on
- * their way (gather()), so that batches stay large.
+ * their way (gather()), so that batches stay large.  A puller hands over a
+ * page's records in runs (cy_intake_submit_relayed_run): each is checked
+ * as it comes and held, and cy_intake_run_commit queues the run at once,
+ * so that it is one batch whatever the timing.
  *
  * Re-posting a stored record (same id, same digest) is an outcome "stored
  * before" with the same log index; the same id with another digest is
@@ -800,9 +803,20 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
         char (*have)[65];
         bool *stored;
     } a;
+    /* the ids seen so far, to find a batch's twins: an open-addressed
+     * table of indexes into all[] (+1; 0: empty), at most half full, so
+     * that a batch of a whole page costs n look-ups, not n^2/2 compares */
+    size_t slots = 2;
+    while (slots < 2 * n)
+        slots *= 2;
     size_t each = sizeof *a.rows + 3 * sizeof *a.fresh + sizeof *a.ids + sizeof *a.have_idx +
                   sizeof *a.ents + sizeof *a.lens + sizeof *a.have + sizeof *a.stored;
     char *block = cy_calloc(n ? n : 1, each), *cur = block;
+    uint32_t *seen = cy_calloc(slots, sizeof *seen);
+    if (!seen) {
+        cy_free(block);
+        block = NULL;
+    }
     if (!block) {
         for (struct item *it = batch; it; it = it->next)
             fail(it, "internal", COMITY_ERR_NOMEM, false, "out of memory");
@@ -823,11 +837,14 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
     bool fw_dirty = false, fw_failed = false; /* framework changed; by a record not stored */
     for (struct item *it = batch; it; it = it->next, k++) {
         all[k] = it;
-        for (size_t j = 0; j < k && !dups[k]; j++)
-            if (!strcmp(all[j]->in.id, it->in.id))
-                dups[k] = all[j];
-        if (!dups[k])
+        size_t h = text_hash(it->in.id) & (slots - 1);
+        for (; seen[h] && !dups[k]; h = (h + 1) & (slots - 1))
+            if (!strcmp(all[seen[h] - 1]->in.id, it->in.id))
+                dups[k] = all[seen[h] - 1];
+        if (!dups[k]) {
+            seen[h] = (uint32_t)k + 1;
             ids[nids++] = it->in.id;
+        }
     }
     comity_err frc = cy_store_record_find_many(in->st, ids, nids, have, have_idx, stored, &e);
     for (size_t i = 0, m = 0; i < n; i++) {
@@ -948,6 +965,7 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
     }
     for (size_t i = 0; i < n; i++)
         needs(dur, all[i]);
+    cy_free(seen);
     cy_free(block);
 }
 
@@ -1097,18 +1115,18 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
-/* Queues an item that passed every check for the committer. */
-static void enqueue(struct cy_intake *in, struct item *it)
+/* Queues n items that passed every check for the committer, linked from
+ * first to last (last->next NULL), at once. */
+static void enqueue_many(struct cy_intake *in, struct item *first, struct item *last, size_t n)
 {
     pthread_mutex_lock(&in->mu);
-    it->next = NULL;
     if (in->tail)
-        in->tail->next = it;
+        in->tail->next = first;
     else
-        in->head = it;
-    in->tail = it;
-    in->inflight++;
-    in->queued++;
+        in->head = first;
+    in->tail = last;
+    in->inflight += n;
+    in->queued += n;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts); /* not cy_now_ms: that one may be faked */
     int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -1189,31 +1207,40 @@ static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t
 
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
                    const cy_principal *who, const char *relayed_from, int64_t w_ms,
+                   cy_intake_run *run, cy_intake_done done, void *ctx);
                    cy_intake_done done, void *ctx);
 
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
                       cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, NULL, who, NULL, 0, done, ctx);
+    submit(in, env, len, NULL, who, NULL, 0, NULL, done, ctx);
 }
 
 void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *origin,
                               cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, NULL, NULL, origin ? origin : "", 0, done, ctx);
+    submit(in, env, len, NULL, NULL, origin ? origin : "", 0, NULL, done, ctx);
 }
 
 void cy_intake_submit_relayed_parsed(cy_intake *in, char *env, size_t len, comity_record *rec,
                                      const char *origin, cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, rec, NULL, origin ? origin : "", 0, done, ctx);
+    submit(in, env, len, rec, NULL, origin ? origin : "", 0, NULL, done, ctx);
 }
 
-void cy_intake_submit_relayed_w(cy_intake *in, char *env, size_t len, comity_record *rec,
-                                const char *origin, int64_t w_ms, cy_intake_done done,
-                                void *ctx)
+void cy_intake_submit_relayed_run(cy_intake *in, cy_intake_run *run, char *env, size_t len,
+                                  comity_record *rec, const char *origin, int64_t w_ms,
+                                  cy_intake_done done, void *ctx)
 {
-    submit(in, env, len, rec, NULL, origin ? origin : "", w_ms > 0 ? w_ms : 0, done, ctx);
+    submit(in, env, len, rec, NULL, origin ? origin : "", w_ms > 0 ? w_ms : 0, run, done,
+           ctx);
+}
+
+void cy_intake_run_commit(cy_intake *in, cy_intake_run *run)
+{
+    if (run->n)
+        enqueue_many(in, run->head, run->tail, run->n);
+    *run = (cy_intake_run)CY_INTAKE_RUN_INIT;
 }
 
 /* The author's home against where the record comes from: a local post
@@ -1267,6 +1294,7 @@ static const char *signer_vkey(struct cy_intake *in, const comity_record *rec,
  * unknown). */
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
                    const cy_principal *who, const char *relayed_from, int64_t w_ms,
+                   cy_intake_run *run, cy_intake_done done, void *ctx)
                    cy_intake_done done, void *ctx)
 {
     comity_error e = {0};
@@ -1475,5 +1503,16 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
         finish(it);
         return;
     }
-    enqueue(in, it);
+    if (run) { /* held until cy_intake_run_commit */
+        it->next = NULL;
+        if (run->tail)
+            ((struct item *)run->tail)->next = it;
+        else
+            run->head = it;
+        run->tail = it;
+        run->n++;
+        return;
+    }
+    it->next = NULL;
+    enqueue_many(in, it, it, 1);
 }

@@ -146,14 +146,35 @@ void cy_intake_submit_relayed(cy_intake *in, char *env, size_t len, const char *
 void cy_intake_submit_relayed_parsed(cy_intake *in, char *env, size_t len, comity_record *rec,
                                      const char *origin, cy_intake_done done, void *ctx);
 
-/* The same, with the record's W (ms; 0: unknown): when the witness quorum
- * of this node's policy first cosigned a checkpoint of `origin`'s log
- * covering it (src/sync/firstseen.c).  The revocation rule weighs it
- * (record/signer.h) and the store keeps it with the record, in the same
- * transaction (cy_record_in.witnessed_ms). */
-void cy_intake_submit_relayed_w(cy_intake *in, char *env, size_t len, comity_record *rec,
-                                const char *origin, int64_t w_ms, cy_intake_done done,
-                                void *ctx);
+
+/* A run of relayed submissions committed as one batch (a pulled page, or
+ * part of one): each record is checked as cy_intake_submit_relayed_parsed
+ * checks it, with its W
+ * (w_ms, in ms; 0: unknown: when the witness quorum of this node's policy
+ * first cosigned a checkpoint of `origin`'s log covering it,
+ * src/sync/firstseen.c; the revocation rule weighs it, record/signer.h, and
+ * the store keeps it with the record in the same transaction), on the
+ * calling thread, but one that passes is held in the
+ * run instead of queued; cy_intake_run_commit then queues the whole run at
+ * once, so that the committer takes it as one batch: one store
+ * transaction, one log append, one sync, whatever else is queued with it.
+ * Nothing changes for the callback: it runs at once for a refusal, and on
+ * the syncer's thread once the record is durable.  A run is the
+ * submitter's, used by one thread, and must be committed (an empty run is
+ * a no-op) before its records can be answered.  Batches of a whole page
+ * rather than of what happened to be queued cut the commit's cost per
+ * record (bench/README.md, "Where the instructions go"). */
+typedef struct cy_intake_run {
+    void *head, *tail; /* the held items, in submission order */
+    size_t n;
+} cy_intake_run;
+#define CY_INTAKE_RUN_INIT {NULL, NULL, 0}
+void cy_intake_submit_relayed_run(cy_intake *in, cy_intake_run *run, char *env, size_t len,
+                                  comity_record *rec, const char *origin, int64_t w_ms,
+                                  cy_intake_done done, void *ctx);
+/* Queues every record held in `run` for the committer at once, in
+ * submission order, and empties the run. */
+void cy_intake_run_commit(cy_intake *in, cy_intake_run *run);
 
 /* Waits until every submission has had its callback.  Call before the
  * callers' resources go (e.g. before an HTTP server stops). */

@@ -12,10 +12,11 @@
  *      sign the challenge text as a signed note with our node key, POST
  *      /v1/session;
  *   3. parse (page.c) and verify (verify.c) the page;
- *   4. submit every record through cy_intake_submit_relayed_parsed (each
+ *   4. submit every record through cy_intake_submit_relayed_run (each
  *      envelope parsed once, by the check of step 3, and handed to intake
- *      with its record) and wait for all their callbacks (each record
- *      durable here, or refused);
+ *      with its record; committed in runs of SUBMIT_RUN, each one intake
+ *      batch) and wait for all their callbacks (each record durable here,
+ *      or refused);
  *   5. in one store write: the cursor (the page's next, or the index of
  *      the first record refused), the page's checkpoint, the count.
  * A page whose checkpoint proves a split view (the same size as the last
@@ -486,6 +487,14 @@ static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struc
         cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
 }
 
+/* A page's records go to intake in runs of at most SUBMIT_RUN, each
+ * committed as one batch (cy_intake_run): one store transaction, log
+ * append and sync a run rather than one for whatever was queued each time
+ * the committer looked (about 80 records).  Two runs a page keep the
+ * pipeline: the committer commits one run while this thread checks the
+ * signatures of the next. */
+#define SUBMIT_RUN (CY_FED_PAGE_MAX / 2)
+
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
                             const comity_policy *wpol, bool *idle, bool *unwitnessed,
@@ -553,6 +562,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     struct sub *subs = cy_calloc(pg.n ? pg.n : 1, sizeof *subs);
     const char **taken_ids = cy_calloc(pg.n ? pg.n : 1, sizeof *taken_ids);
     size_t ntaken = 0;
+    cy_intake_run run = CY_INTAKE_RUN_INIT;
     if (!subs || !taken_ids) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         o.pending = 0;
@@ -605,9 +615,12 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         /* the record parsed by the check goes to intake with it (taken) */
         comity_record *rec = pg.items[i].rec;
         pg.items[i].rec = NULL;
-        cy_intake_submit_relayed_w(s->o.intake, env, pg.items[i].envelope_len, rec, p->origin,
-                                   first_w ? first_w[i] : 0, on_done, &subs[i]);
+        cy_intake_submit_relayed_run(s->o.intake, &run, env, pg.items[i].envelope_len, rec,
+                                     p->origin, first_w ? first_w[i] : 0, on_done, &subs[i]);
+        if (run.n >= SUBMIT_RUN)
+            cy_intake_run_commit(s->o.intake, &run);
     }
+    cy_intake_run_commit(s->o.intake, &run); /* what is held, also after a break */
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)
         pthread_cond_wait(&o.cv, &o.mu);

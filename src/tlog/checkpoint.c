@@ -43,12 +43,15 @@ bool cy_b64_alphabet(const char *s, size_t len)
     return true;
 }
 
+/* A log's hashes are public: the table-driven decoder, as strict as the
+ * constant-time one and about twenty times cheaper (a pulled record's
+ * receipt has a dozen of them). */
 bool cy_parse_hash(const char *s, size_t len, uint8_t out[CY_HASH])
 {
     size_t n = 0;
     if (len != 44 || !cy_b64_alphabet(s, len))
         return false;
-    return cy_b64_decode(out, CY_HASH, &n, s, len, CY_B64_STD, NULL) == COMITY_OK &&
+    return cy_b64_decode_public(out, CY_HASH, &n, s, len, CY_B64_STD, NULL) == COMITY_OK &&
            n == CY_HASH;
 }
 
