@@ -1208,7 +1208,6 @@ static comity_err pick_collections(struct cy_intake *in, struct item *it, size_t
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
                    const cy_principal *who, const char *relayed_from, int64_t w_ms,
                    cy_intake_run *run, cy_intake_done done, void *ctx);
-                   cy_intake_done done, void *ctx);
 
 void cy_intake_submit(cy_intake *in, char *env, size_t len, const cy_principal *who,
                       cy_intake_done done, void *ctx)
@@ -1295,7 +1294,6 @@ static const char *signer_vkey(struct cy_intake *in, const comity_record *rec,
 static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
                    const cy_principal *who, const char *relayed_from, int64_t w_ms,
                    cy_intake_run *run, cy_intake_done done, void *ctx)
-                   cy_intake_done done, void *ctx)
 {
     comity_error e = {0};
     if (len > COMITY_DSSE_MAX) {
