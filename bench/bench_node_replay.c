@@ -22,6 +22,14 @@
  * sorting before the notification it names), unless
  * BENCH_NODE_REPLAY_SPREAD=1: then each record has a millisecond of its
  * own, as records signed one after the other do (the common case).
+ *
+ * Then the answers: every query a reader asks of these records (each
+ * notification's status and next answers for its author, its recipient
+ * and the operator; both parties' inboxes, the overdue list, the cases)
+ * of the node's fold, compared byte for byte with the same queries of the
+ * baseline's state (comity_framework_add in log order, where each ack
+ * follows its notification: what a fold in log order gives); the bench
+ * fails when one differs.
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
@@ -78,6 +86,57 @@ static void *refold_thread(void *arg)
     r->took = now_s() - t0;
     __atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
     return NULL;
+}
+
+/* Every query of the bench's records (see the top), as one string
+ * (free). */
+static char *answers(const comity_framework *fw, comity_record **recs, size_t total)
+{
+    const int64_t now = 1795424400000; /* 2026-11-23T09:00Z plus about a day */
+    const char *parties[] = {NULL, "pk.pkcert", "in.cert-in"};
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap);
+    for (size_t i = 0; out && i < total + 2; i++) {
+        for (size_t k = 0; k < 3; k++) {
+            char *j = NULL;
+            char line[512];
+            int n = 0;
+            if (i < total && i % 2 == 0) {
+                comity_msg_status st;
+                const char *id = comity_record_id(recs[i]);
+                comity_err rc = comity_framework_status(fw, id, parties[k], now, &st, NULL);
+                n = snprintf(line, sizeof line, "%s %s %d %d %d %s %lld %lld %lld\n", id,
+                             parties[k] ? parties[k] : "-", rc, rc ? 0 : (int)st.state,
+                             rc ? 0 : st.overdue, !rc && st.expects ? st.expects : "-",
+                             rc ? 0LL : (long long)st.due_ms, rc ? 0LL : (long long)st.ack_due_ms,
+                             rc ? 0LL : (long long)st.answer_due_ms);
+                (void)comity_framework_message_next(fw, id, parties[k], &j, NULL);
+            } else if (i == total && k) {
+                (void)comity_framework_inbox(fw, parties[k], now, &j, NULL);
+            } else if (i == total + 1 && k == 0) {
+                (void)comity_framework_overdue(fw, now, &j, NULL);
+            } else if (i == total + 1) {
+                (void)comity_framework_cases(fw, parties[k], now, &j, NULL);
+            }
+            size_t jl = j ? strlen(j) : 0;
+            while (out && len + (size_t)n + jl + 2 > cap) {
+                char *o = realloc(out, cap *= 2);
+                if (!o)
+                    free(out);
+                out = o;
+            }
+            if (out) {
+                memcpy(out + len, line, (size_t)n);
+                len += (size_t)n;
+                memcpy(out + len, j ? j : "", jl);
+                len += jl;
+                out[len++] = '\n';
+                out[len] = 0;
+            }
+            comity_free(j);
+        }
+    }
+    return out;
 }
 
 /* The re-fold under load (see the top). */
@@ -253,6 +312,32 @@ int main(void)
     printf("  baseline, same run: comity_framework_add alone on parsed records: %.3f s = %.0f "
            "records/s (%.1f us each)\n",
            best_lib, total / best_lib, best_lib * 1e6 / total);
+
+    /* the answers, the fold's against the log order's */
+    {
+        cy_fw_table table;
+        cy_fw_live *live = NULL;
+        comity_framework *fw = NULL;
+        if (cy_node_fw_table(node, &so, &table, &e) ||
+            cy_fw_live_open(node->store, &table, &live, &e) || comity_framework_new(&fw, &e))
+            die("replay", &e);
+        for (size_t i = 0; i < total; i++)
+            if (comity_framework_add(fw, recs[i], NULL, 0, &e))
+                die("add", &e);
+        char *folded = answers(cy_fw_live_lock(live), recs, total);
+        cy_fw_live_unlock(live);
+        char *logged = answers(fw, recs, total);
+        if (!folded || !logged || strcmp(folded, logged) != 0)
+            die("the fold's answers differ from the log order's", &e);
+        printf("  answers: %zu bytes of queries (every notification's status and next answers "
+               "for 3 parties, inboxes, overdue, cases), the fold's identical to the log "
+               "order's\n",
+               strlen(folded));
+        free(folded);
+        free(logged);
+        cy_fw_live_free(live);
+        comity_framework_free(fw);
+    }
     refold_under_load(node, &so, a, comity_record_id(recs[0]), total);
 
     for (size_t i = 0; i < total; i++) {

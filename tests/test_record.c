@@ -13,6 +13,7 @@
 #include "crypto/dsse.h"
 #include "crypto/note.h"
 #include "record/id.h"
+#include "record/refs_scan.h"
 #include "record/signer.h"
 #include "record/visible.h"
 #include "util/testutil.h"
@@ -868,6 +869,142 @@ static void test_signer(void **state)
     comity_key_free(mallory);
 }
 
+/* ---- the refs scanner (record/refs_scan.h) against the parser ------------------------ */
+
+/* Scans env[0..len) from a copy of exactly len bytes (so that a read past
+ * it is caught) and, when the scanner answers and the parser accepts,
+ * checks that they name the same refs in the same order.  The scanner's
+ * answer. */
+static comity_err scan_vs_parse(cy_refs_scan *sc, const char *env, size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, env, len);
+    comity_err rc = cy_refs_scan_envelope(sc, copy, len);
+    free(copy);
+    comity_record *r = NULL;
+    if (!rc && comity_record_parse(env, len, &r, NULL) == COMITY_OK) {
+        assert_int_equal(sc->n, comity_record_refs_count(r));
+        for (size_t i = 0; i < sc->n; i++)
+            assert_string_equal(sc->refs[i], comity_record_ref(r, i));
+        comity_record_free(r);
+    }
+    return rc;
+}
+
+#define RID1 "notification--0b6e1b4a-3b7c-4d2e-9f1a-2c3d4e5f6a7b"
+#define RID2 "ack--1b6e1b4a-3b7c-4d2e-9f1a-2c3d4e5f6a7b"
+#define RID3 "reply--2b6e1b4a-3b7c-4d2e-af1a-2c3d4e5f6a7b"
+#define RBASE "\"type\":\"note\",\"id\":\"note--3b6e1b4a-3b7c-4d2e-9f1a-2c3d4e5f6a7b\",\"author\":\"pk.pkcert\",\"created\":\"2026-11-23T06:40:00.000Z\",\"tlp\":\"green\""
+
+static void test_refs_scan_matches(void **state)
+{
+    (void)state;
+    cy_refs_scan sc = {0};
+    /* read by the scanner: the parser's refs, in order */
+    struct { const char *payload; size_t n; const char *first; } good[] = {
+        {"{" RBASE ",\"body\":{}}", 0, NULL},
+        {"{" RBASE ",\"refs\":[\"" RID1 "\"],\"body\":{}}", 1, RID1},
+        {"{\"refs\" : [ \"" RID3 "\" ,\n\"" RID1 "\",\t\"" RID2 "\" ] , " RBASE ",\"body\":{}}", 3,
+         RID3},
+        /* refs inside the body or inside a string are not the record's */
+        {"{" RBASE ",\"body\":{\"refs\":[\"" RID1 "\"],\"s\":\"\\\"refs\\\":[\\\"" RID2
+         "\\\"] \\\\\",\"a\":[{\"refs\":[1,{}]},[],-1.5e3,true,null]},\"refs\":[\"" RID2 "\"]}",
+         1, RID2},
+        {"{" RBASE ",\"body\":{\"refs\":[\"" RID1 "\"]}}", 0, NULL},
+        {"  {" RBASE ",\"body\":{ \"x\" : [ ] } }  ", 0, NULL},
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(good); i++) {
+        char *env = raw_envelope(good[i].payload, COMITY_RECORD_PAYLOAD_TYPE);
+        comity_record *r;
+        TU_OK(comity_record_parse(env, strlen(env), &r, E));
+        comity_record_free(r);
+        if (scan_vs_parse(&sc, env, strlen(env)) != COMITY_OK)
+            fail_msg("good %zu: the scanner cannot say", i);
+        assert_int_equal(sc.n, good[i].n);
+        if (good[i].first)
+            assert_string_equal(sc.refs[0], good[i].first);
+        /* no proper prefix scans (nor reads past its end) */
+        for (size_t k = 0; k < strlen(env); k++)
+            if (scan_vs_parse(&sc, env, k) == COMITY_OK)
+                fail_msg("good %zu: its prefix of %zu bytes scans", i, k);
+        comity_free(env);
+    }
+    /* what the scanner does not read plainly: it cannot say, whatever the
+     * parser makes of it (an escaped key or ref the parser reads as such;
+     * a repeated key; a ref not an id; a repeated ref) */
+    const char *unsaid[] = {
+        "{" RBASE ",\"r\\u0065fs\":[\"" RID1 "\"],\"body\":{}}",
+        "{" RBASE ",\"refs\":[\"" RID1 "\\u0062\"],\"body\":{}}",
+        "{" RBASE ",\"refs\":[\"" RID1 "\"],\"body\":{},\"refs\":[\"" RID2 "\"]}",
+        "{" RBASE ",\"refs\":[\"nope\"],\"body\":{}}",
+        "{" RBASE ",\"refs\":[\"" RID1 "\",\"" RID1 "\"],\"body\":{}}",
+        "{" RBASE ",\"refs\":[],\"body\":{}}",
+        "{" RBASE ",\"refs\":[5],\"body\":{}}",
+        "{" RBASE ",\"refs\":\"" RID1 "\",\"body\":{}}",
+        "{" RBASE ",\"body\":{}} x",
+        "[\"refs\"]",
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(unsaid); i++) {
+        char *env = raw_envelope(unsaid[i], COMITY_RECORD_PAYLOAD_TYPE);
+        if (scan_vs_parse(&sc, env, strlen(env)) != COMITY_ERR_INVALID)
+            fail_msg("unsaid %zu: the scanner answered", i);
+        comity_free(env);
+    }
+    /* the escaped key is the parser's refs: the fold asks the parser */
+    char *env = raw_envelope(unsaid[0], COMITY_RECORD_PAYLOAD_TYPE);
+    comity_record *r;
+    TU_OK(comity_record_parse(env, strlen(env), &r, E));
+    assert_int_equal(comity_record_refs_count(r), 1);
+    comity_record_free(r);
+    comity_free(env);
+    /* the cap: COMITY_RECORD_MAX_REFS read, one more refused by both */
+    for (size_t n = COMITY_RECORD_MAX_REFS; n <= COMITY_RECORD_MAX_REFS + 1; n++) {
+        cy_buf b;
+        cy_buf_init(&b, 1u << 20);
+        assert_int_equal(cy_buf_printf(&b, "{" RBASE ",\"body\":{},\"refs\":["), COMITY_OK);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(cy_buf_printf(&b, "%s\"ack--%08zx-0000-4000-8000-000000000000\"",
+                                           i ? "," : "", i),
+                             COMITY_OK);
+        assert_int_equal(cy_buf_printf(&b, "]}"), COMITY_OK);
+        size_t len;
+        char *payload = (char *)cy_buf_detach(&b, &len);
+        env = raw_envelope(payload, COMITY_RECORD_PAYLOAD_TYPE);
+        comity_err rc = scan_vs_parse(&sc, env, strlen(env));
+        assert_int_equal(rc, n == COMITY_RECORD_MAX_REFS ? COMITY_OK : COMITY_ERR_INVALID);
+        if (!rc)
+            assert_int_equal(sc.n, n);
+        else
+            TU_FAILS(comity_record_parse(env, strlen(env), &r, E), COMITY_ERR_TOOBIG, "refs");
+        cy_free(payload);
+        comity_free(env);
+    }
+    /* the envelope: an escape in the payload, a payload twice, none */
+    const char *envs[] = {
+        "{\"payload\":\"e30\\u003d\",\"payloadType\":\"x\",\"signatures\":[{\"sig\":\"AA==\"}]}",
+        "{\"payload\":\"e30=\",\"payload\":\"e30=\",\"signatures\":[]}",
+        "{\"payloadType\":\"x\",\"signatures\":[{\"sig\":\"AA==\"}]}",
+        "{\"payload\":\"e30=\"",
+        "",
+    };
+    for (size_t i = 0; i < CY_ARRAY_LEN(envs); i++)
+        if (scan_vs_parse(&sc, envs[i], strlen(envs[i])) != COMITY_ERR_INVALID)
+            fail_msg("envelope %zu: the scanner answered", i);
+    /* records as comity signs them, with and without refs */
+    const char *refs[] = {RID1, RID2};
+    for (size_t n = 0; n <= 2; n++) {
+        comity_record_params p = {.type = "note", .tlp = "green", .refs = refs, .nrefs = n};
+        size_t el;
+        const char *body = "{\"t\":\"a \\\"b\\\"\"}";
+        TU_OK(comity_record_sign(alice, &p, body, strlen(body), &env, &el, E));
+        assert_int_equal(scan_vs_parse(&sc, env, el), COMITY_OK);
+        assert_int_equal(sc.n, n);
+        comity_free(env);
+    }
+    cy_refs_scan_clear(&sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -881,6 +1018,7 @@ int main(void)
         cmocka_unit_test(test_id_author),
         cmocka_unit_test(test_signer),
         cmocka_unit_test(test_revocation_rule),
+        cmocka_unit_test(test_refs_scan_matches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

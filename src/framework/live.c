@@ -18,7 +18,8 @@
  * the fold order (the log is nearly in that order, so the heap stays
  * small); a group of one `created` is folded once no record left in the
  * walk can join it (fold_group: O(n log n), its records held as envelopes,
- * not parsed records).
+ * not parsed records; their refs read by the refs scanner, each record
+ * parsed once, at its turn).
  *
  * Intake asks twice per record: a dry run to refuse early
  * (cy_fw_live_precheck), then the final decision in log order, before the
@@ -71,6 +72,7 @@
 
 #include "framework/core.h"
 #include "framework/live.h"
+#include "record/refs_scan.h"
 #include "record/types.h"
 
 struct cy_fw_live {
@@ -178,6 +180,7 @@ struct replay {
     size_t nready, capready;
     uint32_t *order;
     size_t norder, caporder;
+    cy_refs_scan scan; /* each member's refs, before it is parsed */
     /* the fold's end, as in struct cy_fw_live */
     bool any, tail_refused;
     int64_t tail_ms;
@@ -368,7 +371,7 @@ static void fold_member(struct replay *p, uint32_t i, comity_record *rec)
     }
 }
 
-/* Folds the members made ready, least id first (each parsed again: a
+/* Folds the members made ready, least id first (each parsed now: a
  * waiting member is held as its envelope only). */
 static void drain(struct replay *p)
 {
@@ -401,10 +404,14 @@ static bool group_room(struct replay *p, size_t ng)
  * group its refs name, least id first among those whose named records
  * are folded (when none is, a cycle: the least id of those left); then
  * the records the rules refused are tried once more, in the order they
- * were folded.  Each record is parsed when it is reached in id order and
- * folded at once if it waits for nothing; a record that waits is kept as
- * its envelope (and the indexes of what it waits for) and parsed again
- * when its turn comes.  O(n log n) in the group's records and refs. */
+ * were folded.  Each record's refs are read when it is reached in id
+ * order by the refs scanner (record/refs_scan.h: the payload's `refs`
+ * only, the full parser where the scanner cannot say), and the record is
+ * parsed at its turn: at once if it waits for nothing; a record that
+ * waits is kept as its envelope (and the indexes of what it waits for)
+ * and parsed when its turn comes.  So a record is parsed once (twice if
+ * refused and tried once more).  O(n log n) in the group's records and
+ * refs. */
 static void fold_group(struct replay *p)
 {
     size_t ng = 0;
@@ -429,11 +436,24 @@ static void fold_group(struct replay *p)
         p->gs[i] = (struct member){0, NO_EDGE, M_UNSEEN};
     p->ne = p->nready = p->norder = 0;
     for (uint32_t i = 0; i < ng && !p->nomem; i++) {
-        comity_error e = {0};
-        comity_record *rec = parse_pend(&p->group[i], &e);
-        size_t nrefs = rec ? comity_record_refs_count(rec) : 0;
+        /* its refs read by the scanner, the record parsed at its turn; the
+         * full parser reads the refs only of what the scanner cannot say */
+        comity_record *rec = NULL;
+        bool parsed = false;
+        comity_err sc = cy_refs_scan_envelope(&p->scan, p->group[i].env, p->group[i].len);
+        if (sc == COMITY_ERR_NOMEM) {
+            p->nomem = true;
+            break;
+        }
+        if (sc) {
+            comity_error e = {0};
+            rec = parse_pend(&p->group[i], &e);
+            parsed = true;
+        }
+        size_t nrefs = !parsed ? p->scan.n : rec ? comity_record_refs_count(rec) : 0;
         for (size_t r = 0; r < nrefs; r++) {
-            uint32_t j = member_of(p, ng, comity_record_ref(rec, r));
+            uint32_t j =
+                member_of(p, ng, !parsed ? p->scan.refs[r] : comity_record_ref(rec, r));
             if (j == NO_EDGE || j == i || p->gs[j].st == M_TAKEN || p->gs[j].st == M_REFUSED)
                 continue;
             if (cy_fw_grow((void **)&p->edges, &p->cape, p->ne, sizeof *p->edges)) {
@@ -445,6 +465,9 @@ static void fold_group(struct replay *p)
             p->gs[i].wait++;
         }
         if (p->gs[i].wait == 0) {
+            comity_error e = {0};
+            if (!parsed)
+                rec = parse_pend(&p->group[i], &e);
             fold_member(p, i, rec);
             drain(p);
         } else {
@@ -571,6 +594,7 @@ static void replay_free(struct replay *p)
     cy_free(p->edges);
     cy_free(p->ready);
     cy_free(p->order);
+    cy_refs_scan_clear(&p->scan);
 }
 
 /* Folds the stored records into p->fw in the fold order (the top). */

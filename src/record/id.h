@@ -30,4 +30,9 @@ void cy_record_uuid_from(const char *author, const uint8_t r[8], char out[CY_UUI
  * False for anything that is not such an id. */
 bool cy_record_id_bound(const char *id, const char *author);
 
+/* Whether `id` is a record id by the syntax of specs/records.md
+ * ("<type>--<lowercase uuid v4>"), the check comity_record_parse makes of
+ * `id` and of each of `refs` (record.c). */
+bool cy_record_id_valid(const char *id);
+
 #endif

@@ -114,6 +114,8 @@ static bool id_valid(const char *id, const char *want_type)
     return cy_uuid4_valid(sep + 2, strlen(sep + 2));
 }
 
+bool cy_record_id_valid(const char *id) { return id_valid(id, NULL); }
+
 /* The payload being checked: its tokens and where the arena is filled. */
 typedef struct pctx {
     const cy_json *j;
@@ -369,9 +371,13 @@ comity_err comity_record_parse(const char *envelope, size_t len, comity_record *
     *out = NULL;
     if (comity_init(err))
         return cy_err_code(err);
-    comity_record *r = cy_calloc(1, sizeof *r);
+    /* env (first, and with its inline signatures most of the struct) is
+     * cleared by cy_dsse_parse, which comes first; the rest here */
+    comity_record *r = cy_malloc(sizeof *r);
     if (!r)
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    memset((char *)r + offsetof(comity_record, arena), 0,
+           sizeof *r - offsetof(comity_record, arena));
     if (pthread_mutex_init(&r->mu, NULL) != 0) {
         cy_free(r);
         return cy_fail(err, COMITY_ERR_INTERNAL, "record: cannot create a mutex");
