@@ -146,54 +146,6 @@ static int env_cb(const cy_record_row *row, void *ctx)
     return 1;
 }
 
-/* The key directory's parties with an age recipient (local and homed at
- * peers), for sealing. */
-struct dir {
-    char **names, **recips;
-    size_t n, cap;
-    bool nomem;
-};
-
-static int dir_one(const cy_principal *p, void *ctx)
-{
-    struct dir *d = ctx;
-    if ((strcmp(p->kind, "party") && strcmp(p->kind, "remote")) || !p->recipient[0])
-        return 0;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? 2 * d->cap : 16;
-        char **a = cy_realloc(d->names, cap * sizeof *a);
-        if (a)
-            d->names = a;
-        char **b = a ? cy_realloc(d->recips, cap * sizeof *b) : NULL;
-        if (!b) {
-            d->nomem = true;
-            return 1;
-        }
-        d->recips = b;
-        d->cap = cap;
-    }
-    d->names[d->n] = cy_strdup(p->name);
-    d->recips[d->n] = cy_strdup(p->recipient);
-    if (!d->names[d->n] || !d->recips[d->n]) {
-        cy_free(d->names[d->n]);
-        cy_free(d->recips[d->n]);
-        d->nomem = true;
-        return 1;
-    }
-    d->n++;
-    return 0;
-}
-
-static void dir_free(struct dir *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        cy_free(d->names[i]);
-        cy_free(d->recips[i]);
-    }
-    cy_free(d->names);
-    cy_free(d->recips);
-}
-
 enum outcome { DONE, RETRY };
 
 /* The `delivered` record of `party`'s delivery of message `id`, signed by
@@ -229,18 +181,9 @@ static comity_err make(comity_node *node, const char *id, const char *party,
         return rc;
     }
     const char *tlp = comity_record_tlp(m);
-    struct dir dir = {0};
-    const char **seal = NULL;
-    size_t nseal = 0;
-    if (comity_tlp_sealed(tlp)) {
-        rc = cy_store_principal_list(node->store, dir_one, &dir, err);
-        if (!rc && dir.nomem)
-            rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-        if (!rc)
-            rc = comity_record_seal_recipients(to, nto, (const char *const *)dir.names,
-                                               (const char *const *)dir.recips, dir.n, &seal,
-                                               &nseal, err);
-    }
+    cy_node_seal sl = {0}; /* the parties local and homed at peers */
+    if (comity_tlp_sealed(tlp))
+        rc = cy_node_seal_to(node->store, to, nto, true, &sl, err);
     char body[COMITY_PARTY_MAX + 16];
     snprintf(body, sizeof body, "{\"party\":\"%s\"}", party); /* a valid party name */
     const char *refs[1] = {id};
@@ -250,13 +193,12 @@ static comity_err make(comity_node *node, const char *id, const char *party,
                                 .nto = nto,
                                 .refs = refs,
                                 .nrefs = 1,
-                                .seal_to = seal,
-                                .nseal_to = nseal};
+                                .seal_to = sl.seal,
+                                .nseal_to = sl.nseal};
     if (!rc)
         rc = cy_record_sign_as(node->key, party, who->recipient, &prm, body, strlen(body), env,
                                len, err);
-    comity_free(seal);
-    dir_free(&dir);
+    cy_node_seal_free(&sl);
     comity_record_free(m);
     return rc;
 }

@@ -78,50 +78,6 @@ static void on_done(void *ctx, const cy_intake_result *res)
     pthread_mutex_unlock(&w->mu);
 }
 
-/* ---- the directory, for sealing ---------------------------------------------------- */
-
-struct dir {
-    char **names, **recips;
-    size_t n, cap;
-};
-
-static int dir_one(const cy_principal *p, void *ctx)
-{
-    struct dir *d = ctx;
-    if (strcmp(p->kind, "party") || !p->recipient[0])
-        return 0;
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? 2 * d->cap : 16;
-        char **a = cy_realloc(d->names, cap * sizeof *a), **b;
-        if (!a)
-            return 1;
-        d->names = a;
-        if (!(b = cy_realloc(d->recips, cap * sizeof *b)))
-            return 1;
-        d->recips = b;
-        d->cap = cap;
-    }
-    d->names[d->n] = cy_strdup(p->name);
-    d->recips[d->n] = cy_strdup(p->recipient);
-    if (!d->names[d->n] || !d->recips[d->n]) {
-        cy_free(d->names[d->n]);
-        cy_free(d->recips[d->n]);
-        return 1;
-    }
-    d->n++;
-    return 0;
-}
-
-static void dir_free(struct dir *d)
-{
-    for (size_t i = 0; i < d->n; i++) {
-        cy_free(d->names[i]);
-        cy_free(d->recips[i]);
-    }
-    cy_free(d->names);
-    cy_free(d->recips);
-}
-
 /* ---- what the store holds ------------------------------------------------------------ */
 
 struct held {
@@ -242,28 +198,22 @@ static void destroy_case(struct cy_expiry *x, const json_t *d)
                              json_object_get(d, "files"));
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    struct dir dir = {0};
-    const char **seal = NULL;
-    size_t nseal = 0;
+    cy_node_seal sl = {0}; /* the node's own parties: as before */
     comity_error e = {0};
     char *env = NULL;
     size_t el = 0;
     bool sealed = json_is_true(json_object_get(d, "sealed"));
     comity_err rc = text ? COMITY_OK : cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
-    if (!rc && sealed &&
-        (rc = cy_store_principal_list(node->store, dir_one, &dir, &e)) == COMITY_OK)
-        rc = comity_record_seal_recipients(to, nto, (const char *const *)dir.names,
-                                           (const char *const *)dir.recips, dir.n, &seal,
-                                           &nseal, &e);
+    if (!rc && sealed)
+        rc = cy_node_seal_to(node->store, to, nto, false, &sl, &e);
     comity_record_params prm = {.type = "evidence-destruction",
                                 .tlp = sealed ? "amber" : "green",
                                 .to = to, .nto = nto,
                                 .refs = &cid, .nrefs = 1,
-                                .seal_to = seal, .nseal_to = nseal};
+                                .seal_to = sl.seal, .nseal_to = sl.nseal};
     if (!rc)
         rc = comity_record_sign(x->key, &prm, text, strlen(text), &env, &el, &e);
-    comity_free(seal);
-    dir_free(&dir);
+    cy_node_seal_free(&sl);
     free(text);
     if (rc) {
         cy_log(CY_LOG_ERROR, "retention.record_failed", (cy_log_kv[]){CY_KV_S("case", cid)}, 1,

@@ -95,6 +95,24 @@ comity_err cy_node_store_location(const char *dir, const char *given, char *out,
 comity_err cy_expiry_start(comity_node *node, const cy_fw_table *t, comity_error *err);
 void cy_expiry_stop(comity_node *node);
 
+/* The age recipients a record the node signs itself (a delivered record, a
+ * destruction record) is sealed to (seal_to.c): the key directory's
+ * parties with a recipient (`remote`: also those homed at peers), handed
+ * to the record layer's rule, comity_record_seal_recipients.  On success
+ * seal[0..nseal) borrows from the directory the struct holds: keep it
+ * until the record is signed, then cy_node_seal_free (which tolerates a
+ * zeroed or failed one; on failure nothing is held). */
+typedef struct cy_node_seal {
+    const char **seal;
+    size_t nseal;
+    char **names, **recips; /* the directory (owned) */
+    size_t n, cap;
+    bool remote, nomem;
+} cy_node_seal;
+comity_err cy_node_seal_to(comity_store *st, const char *const *to, size_t nto, bool remote,
+                           cy_node_seal *out, comity_error *err);
+void cy_node_seal_free(cy_node_seal *s);
+
 /* Delivered records (delivery.c): started once intake and the framework
  * run (it queues again the deliveries whose record is not stored yet, and
  * hooks the framework's fetches), stopped before intake stops.  Stop
