@@ -753,6 +753,47 @@ static void test_revocation_rule(void **state)
     assert_false(cy_signed_before_revocation(999, CY_SIGNER_AT_ORIGIN, 1000, 11));
 }
 
+/* An office's or a state key's revocation (cy_revocation_check, which a
+ * user's goes through too): the rule's answer, and a refusal naming the
+ * key, the revocation's time and W, and the record's created and W. */
+static void test_revocation_check(void **state)
+{
+    (void)state;
+    char *env = sign_rec(alice, "notification", "green", NULL, 0, "{}");
+    comity_record *r = NULL;
+    TU_OK(comity_record_parse(env, strlen(env), &r, E));
+    int64_t at = comity_record_created_ms(r);
+    comity_error e = {0};
+    /* revoked after created, and witnessed after the record: valid */
+    TU_OK(cy_revocation_check(r, 5000, "pk.pkcert (the office itself)", at + 1, NULL, 6000, E));
+    /* not witnessed yet: created decides */
+    TU_OK(cy_revocation_check(r, 5000, "pk.pkcert (the office itself)", at + 1, NULL, 0, E));
+    /* created before, but logged at its origin after the revocation was
+     * witnessed: refused, both W named */
+    assert_int_equal(cy_revocation_check(r, 6000, "pk.pkcert (the office itself)", at + 1, NULL,
+                                         5000, &e),
+                     COMITY_ERR_VERIFY);
+    assert_non_null(strstr(e.msg, "signed by pk.pkcert (the office itself), revoked at "));
+    assert_non_null(strstr(e.msg, "(the revocation's W 1970-01-01T00:00:05"));
+    assert_non_null(strstr(e.msg, "its W 1970-01-01T00:00:06"));
+    assert_non_null(strstr(e.msg, comity_record_created(r)));
+    /* the record not witnessed, the revocation witnessed: refused */
+    assert_int_equal(cy_revocation_check(r, 0, "pk's state key", at + 1, NULL, 5000, &e),
+                     COMITY_ERR_VERIFY);
+    assert_non_null(strstr(e.msg, "its W unknown"));
+    /* revoked at created: refused whatever W; a reason is named */
+    assert_int_equal(cy_revocation_check(r, 1, "pk's state key", at, "rotated", 0, &e),
+                     COMITY_ERR_VERIFY);
+    assert_non_null(strstr(e.msg, "(rotated; the revocation's W unknown)"));
+    /* logged at the origin now: after every revocation held */
+    assert_int_equal(cy_revocation_check(r, CY_SIGNER_AT_ORIGIN, "pk's state key", at + 1, NULL,
+                                         0, &e),
+                     COMITY_ERR_VERIFY);
+    assert_non_null(strstr(e.msg, "logged here now"));
+    comity_record_free(r);
+    comity_free(env);
+}
+
 static void test_signer(void **state)
 {
     (void)state;
@@ -1018,6 +1059,7 @@ int main(void)
         cmocka_unit_test(test_id_author),
         cmocka_unit_test(test_signer),
         cmocka_unit_test(test_revocation_rule),
+        cmocka_unit_test(test_revocation_check),
         cmocka_unit_test(test_refs_scan_matches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

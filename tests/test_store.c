@@ -974,8 +974,10 @@ static void test_migrate_objects_4_to_5(void **state)
                      "DROP TABLE objects;"
                      "ALTER TABLE o4 RENAME TO objects;"
                      "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
-                     /* migration 11's column, which migrating adds again */
+                     /* migrations 11's and 12's columns, which migrating adds again */
                      "ALTER TABLE principal_users DROP COLUMN revoked_w;"
+                     "ALTER TABLE principals DROP COLUMN revoked_at;"
+                     "ALTER TABLE principals DROP COLUMN revoked_w;"
                      "PRAGMA user_version=4; COMMIT;",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -1124,6 +1126,8 @@ static void test_migrate_owners(void **state)
              (long long)c.n, id[2],
              tu_store_pg() ? "UPDATE comity_schema SET version = 2 WHERE name = 'store'; COMMIT;"
                            : "ALTER TABLE principal_users DROP COLUMN revoked_w;"
+                             "ALTER TABLE principals DROP COLUMN revoked_at;"
+                             "ALTER TABLE principals DROP COLUMN revoked_w;"
                              "PRAGMA user_version=7; COMMIT;");
     if (tu_store_pg()) {
         pg_sql(sql);
@@ -1296,6 +1300,45 @@ static void test_principal_users(void **state)
     us = (struct users){0};
     TU_OK(cy_store_user_list(st, "nobody.here", user_row, &us, E));
     assert_int_equal(us.n, 0);
+    comity_store_close(st);
+}
+
+/* A principal's own key's revocation and its W (roster apply writes them)
+ * are read back with it, through the cache too, and across a restart;
+ * another key under that name, or another name, is NOTFOUND. */
+static void test_principal_revoked(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_principal p = {.kind = "remote", .vkey = "pk.mofa+11111111+AAAA", .created = 1};
+    snprintf(p.name, sizeof p.name, "pk.mofa");
+    cy_principal q = p;
+    snprintf(q.name, sizeof q.name, "pk.cert");
+    TU_OK(cy_store_principal_add(st, &p, "remote-aa", E));
+    TU_OK(cy_store_principal_add(st, &q, "remote-bb", E));
+    cy_principal got;
+    TU_OK(cy_store_principal_get(st, "pk.mofa", &got, NULL, E)); /* cached now */
+    assert_int_equal(got.revoked_ms, 0);
+    assert_int_equal(got.revoked_w_ms, 0);
+    TU_OK(cy_store_principal_set_revoked(st, "pk.mofa", p.vkey, 1795000000000, 0, E));
+    TU_OK(cy_store_principal_get(st, "pk.mofa", &got, NULL, E));
+    assert_int_equal(got.revoked_ms, 1795000000000);
+    assert_int_equal(got.revoked_w_ms, 0);
+    /* W known later: written again */
+    TU_OK(cy_store_principal_set_revoked(st, "pk.mofa", p.vkey, 1795000000000, 1795000000777,
+                                         E));
+    TU_FAILS(cy_store_principal_set_revoked(st, "pk.mofa", "pk.mofa+22222222+BBBB", 5, 5, E),
+             COMITY_ERR_NOTFOUND, NULL);
+    TU_FAILS(cy_store_principal_set_revoked(st, "pk.none", p.vkey, 5, 5, E),
+             COMITY_ERR_NOTFOUND, NULL);
+    comity_store_close(st);
+    TU_OK(comity_store_open(path, &st, E)); /* a restart */
+    TU_OK(cy_store_principal_get(st, "pk.mofa", &got, NULL, E));
+    assert_int_equal(got.revoked_ms, 1795000000000);
+    assert_int_equal(got.revoked_w_ms, 1795000000777);
+    TU_OK(cy_store_principal_get(st, "pk.cert", &got, NULL, E));
+    assert_int_equal(got.revoked_ms, 0); /* the other office untouched */
     comity_store_close(st);
 }
 
@@ -1483,6 +1526,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_principal_users, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_witnessed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_principal_revoked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registrations_cap_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_find_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_wrapper_and_sync, setup, teardown),

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -1066,6 +1067,108 @@ static void test_witness_policy(void **state)
 
 /* ---- the roster ---------------------------------------------------------------- */
 
+/* W of the roster test's records, by id (0: unknown). */
+struct ws_by_id {
+    const char *id[4];
+    int64_t w[4];
+};
+
+static int64_t w_by_id(void *ctx, const comity_record *r)
+{
+    const struct ws_by_id *m = ctx;
+    for (int i = 0; i < 4; i++)
+        if (m->id[i] && !strcmp(m->id[i], comity_record_id(r)))
+            return m->w[i];
+    return 0;
+}
+
+/* A state key's revocation weighed by the witnesses' times in the fold
+ * (cy_roster_build_w): two party records signed by pk's admitted key
+ * before its revocation's created time; the first witnessed before the
+ * revocation counts, the second, witnessed after it, is ignored naming
+ * the rule, whatever order the records come in; W unknown as the rule
+ * says, and no W at all (cy_roster_build): `created` alone. */
+static void test_roster_revoked_w(void **state)
+{
+    (void)state;
+    comity_key *a = NULL, *pk = NULL, *off = NULL;
+    TU_OK(comity_key_generate("un.sec", &a, E));
+    TU_OK(comity_key_generate("pk", &pk, E));
+    TU_OK(comity_key_generate("pk.mofa", &off, E));
+    char pol[1024];
+    snprintf(pol, sizeof pol, "admitter %s\nquorum 1\n", comity_key_vkey(a));
+    cy_roster_policy *p = NULL;
+    TU_OK(cy_roster_policy_parse(pol, strlen(pol), &p, E));
+    /* in created order: admit, party 1, party 2, revoke */
+    char body[4][2048];
+    comity_key *by[4] = {a, pk, pk, a};
+    const char *types[4] = {"admission", "party", "party", "admission"};
+    for (int i = 0; i < 4; i += 3)
+        snprintf(body[i], sizeof body[i], "{\"state\":\"pk\",\"vkey\":\"%s\",\"action\":\"%s\"}",
+                 comity_key_vkey(pk), i ? "revoke" : "admit");
+    for (int i = 1; i < 3; i++)
+        snprintf(body[i], sizeof body[i], "{\"office\":\"pk.mofa\",\"vkey\":\"%s\",\"recipient\":"
+                 "\"%s\",\"home\":{\"log_vkey\":\"%s\",\"url\":\"https://n.pk\"},\"roles\":[\"r%d\"]}",
+                 comity_key_vkey(off), comity_key_recipient(off), comity_key_vkey(a), i);
+    char *env[4];
+    size_t len[4];
+    comity_record *rec[4];
+    struct ws_by_id m = {{NULL}, {100, 200, 400, 300}}; /* party 2 witnessed after the revocation */
+    for (int i = 0; i < 4; i++) {
+        comity_record_params rp = {.type = types[i], .tlp = "clear"};
+        TU_OK(comity_record_sign(by[i], &rp, body[i], strlen(body[i]), &env[i], &len[i], E));
+        TU_OK(comity_record_parse(env[i], len[i], &rec[i], E));
+        m.id[i] = comity_record_id(rec[i]);
+        nanosleep(&(struct timespec){0, 3 * 1000 * 1000}, NULL); /* distinct created times */
+    }
+    const char *ev[4] = {env[0], env[1], env[2], env[3]}, *rv[4] = {env[3], env[2], env[1], env[0]};
+    size_t lv[4] = {len[0], len[1], len[2], len[3]}, rl[4] = {len[3], len[2], len[1], len[0]};
+    char *by_w = NULL, *rev = NULL, *plain = NULL;
+    TU_OK(cy_roster_build_w(p, ev, lv, 4, w_by_id, &m, &by_w, E));
+    TU_OK(cy_roster_build_w(p, rv, rl, 4, w_by_id, &m, &rev, E));
+    assert_string_equal(by_w, rev); /* whatever order they come in */
+    json_t *r = json_loads(by_w, 0, NULL);
+    json_t *e = json_array_get(json_object_get(r, "parties"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "record")), m.id[1]);
+    json_t *ig = json_array_get(json_object_get(r, "ignored"), 0);
+    assert_int_equal(json_array_size(json_object_get(r, "ignored")), 1);
+    assert_string_equal(json_string_value(json_object_get(ig, "id")), m.id[2]);
+    const char *why = json_string_value(json_object_get(ig, "why"));
+    assert_non_null(strstr(why, "signed by pk's state key, revoked at "));
+    assert_non_null(strstr(why, "the revocation's W 1970-01-01T00:00:00.300Z"));
+    assert_non_null(strstr(why, "its W 1970-01-01T00:00:00.400Z"));
+    json_decref(r);
+    /* no W asked: created alone, the later record is the entry */
+    TU_OK(cy_roster_build(p, ev, lv, 4, &plain, E));
+    r = json_loads(plain, 0, NULL);
+    e = json_array_get(json_object_get(r, "parties"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "record")), m.id[2]);
+    assert_int_equal(json_array_size(json_object_get(r, "ignored")), 0);
+    json_decref(r);
+    cy_free(plain);
+    /* the revocation not witnessed yet: later than both, both count */
+    m.w[3] = 0;
+    TU_OK(cy_roster_build_w(p, ev, lv, 4, w_by_id, &m, &plain, E));
+    assert_null(strstr(plain, "revoked at"));
+    cy_free(plain);
+    /* party 2 not witnessed, the revocation witnessed: ignored */
+    m.w[3] = 300;
+    m.w[2] = 0;
+    TU_OK(cy_roster_build_w(p, ev, lv, 4, w_by_id, &m, &plain, E));
+    assert_non_null(strstr(plain, "its W unknown"));
+    cy_free(plain);
+    cy_free(by_w);
+    cy_free(rev);
+    for (int i = 0; i < 4; i++) {
+        comity_record_free(rec[i]);
+        comity_free(env[i]);
+    }
+    cy_roster_policy_free(p);
+    comity_key_free(a);
+    comity_key_free(pk);
+    comity_key_free(off);
+}
+
 static void test_roster_policy(void **state)
 {
     (void)state;
@@ -1454,6 +1557,7 @@ int main(void)
         cmocka_unit_test(test_page_fast),
         cmocka_unit_test(test_page_parse),
         cmocka_unit_test(test_roster_policy),
+        cmocka_unit_test(test_roster_revoked_w),
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_witness_policy, setup, teardown),

@@ -1377,6 +1377,16 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
         rc = cy_record_signer_at(rec, k ? k->vk : NULL,
                                  relayed_from ? w_ms : CY_SIGNER_AT_ORIGIN, users_load, &us,
                                  &user, &revoked, &e);
+        if (!rc && p.revoked_ms > 0) {
+            /* the author's own key revoked (an office by its state, a state
+             * key by its admitters; roster apply wrote it): the same rule */
+            char whose[COMITY_PARTY_MAX + 32];
+            snprintf(whose, sizeof whose, "%s (%s)", author,
+                     strchr(author, '.') ? "the office itself" : "its state key");
+            rc = cy_revocation_check(rec, relayed_from ? w_ms : CY_SIGNER_AT_ORIGIN, whose,
+                                     p.revoked_ms, NULL, p.revoked_w_ms, &e);
+            revoked = rc != COMITY_OK;
+        }
         if (!rc && user)
             snprintf(it->signer, sizeof it->signer, "%s", user);
         users_clear(&us);

@@ -61,7 +61,7 @@ comity_err comity_node_roster_policy(comity_node *node, const char *text, size_t
 
 comity_err comity_node_roster_show(comity_node *node, char **json, comity_error *err)
 {
-    return cy_roster_show(node->store, node->dir, json, err);
+    return cy_roster_show(node->store, node->dir, node->log, json, err);
 }
 
 comity_err comity_node_party_add_record(comity_node *node, const char *envelope, size_t len,

@@ -61,6 +61,21 @@ static const char *w_text(char t[COMITY_TIME_BUF + 16], int64_t w)
     return t;
 }
 
+comity_err cy_revocation_check(const comity_record *r, int64_t w_ms, const char *whose,
+                               int64_t revoked_ms, const char *reason, int64_t revoked_w_ms,
+                               comity_error *err)
+{
+    int64_t at = comity_record_created_ms(r);
+    if (cy_signed_before_revocation(at, w_ms, revoked_ms, revoked_w_ms))
+        return COMITY_OK;
+    char t[COMITY_TIME_BUF], wr[COMITY_TIME_BUF + 16], wv[COMITY_TIME_BUF + 16];
+    comity_time_format(t, revoked_ms);
+    return cy_fail(err, COMITY_ERR_VERIFY, "signed by %s, revoked at %s (%s%sthe revocation's "
+                   "%s), not after the record (created %s; its %s)", whose, t,
+                   reason ? reason : "", reason ? "; " : "", w_text(wv, revoked_w_ms),
+                   comity_record_created(r), w_text(wr, w_ms));
+}
+
 comity_err cy_record_signer(const comity_record *r, const comity_vkey *office,
                             cy_signer_users_fn load, void *ctx, const char **user,
                             comity_error *err)
@@ -110,18 +125,16 @@ comity_err cy_record_signer_at(const comity_record *r, const comity_vkey *office
                            "valid from %s only, after the record's created %s", author, u->name,
                            t, comity_record_created(r));
         }
-        if (u->revoked_ms >= 0 &&
-            !cy_signed_before_revocation(at, w_ms, u->revoked_ms, u->revoked_w_ms)) {
-            char wr[COMITY_TIME_BUF + 16], wv[COMITY_TIME_BUF + 16];
-            comity_time_format(t, u->revoked_ms);
-            if (revoked)
-                *revoked = true;
-            return cy_fail(err, COMITY_ERR_VERIFY, "signed by %s's user '%s', revoked at %s "
-                           "(%s; the revocation's %s), not after the record (created %s; "
-                           "its %s)", author, u->name, t,
-                           u->reason && *u->reason ? u->reason : "no reason given",
-                           w_text(wv, u->revoked_w_ms), comity_record_created(r),
-                           w_text(wr, w_ms));
+        if (u->revoked_ms >= 0) {
+            char whose[512];
+            snprintf(whose, sizeof whose, "%s's user '%.200s'", author, u->name);
+            if (cy_revocation_check(r, w_ms, whose, u->revoked_ms,
+                                    u->reason && *u->reason ? u->reason : "no reason given",
+                                    u->revoked_w_ms, err)) {
+                if (revoked)
+                    *revoked = true;
+                return COMITY_ERR_VERIFY;
+            }
         }
         *user = u->name;
         return COMITY_OK;

@@ -59,6 +59,17 @@ typedef comity_err (*cy_signer_users_fn)(void *ctx, const cy_signer_user **users
 bool cy_signed_before_revocation(int64_t created_r, int64_t w_r, int64_t revoked_at,
                                  int64_t w_v);
 
+/* The rule for record r (its W w_ms, as cy_record_signer_at takes it)
+ * signed by a key that a record created at revoked_ms, of W revoked_w_ms
+ * (0: unknown), revoked: OK when r stays valid; else VERIFY, err naming
+ * `whose` key ("pk.mofa's user 'alice'", "pk.mofa (the office itself)"),
+ * the revocation's time, reason (NULL: none said) and W, and the record's
+ * created and W.  The one refusal of the rule: a user's (below), an
+ * office's or a state key's (intake, src/sync/roster.c). */
+comity_err cy_revocation_check(const comity_record *r, int64_t w_ms, const char *whose,
+                               int64_t revoked_ms, const char *reason, int64_t revoked_w_ms,
+                               comity_error *err);
+
 /* The record's W for cy_record_signer_at when it is being logged at its
  * origin now: after every revocation held. */
 #define CY_SIGNER_AT_ORIGIN INT64_MAX

@@ -109,13 +109,15 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 11
+#define CY_STORE_SCHEMA_VERSION 12
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
  * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
  * its version 3 SQLite's 8 (owners in the objects' rows), its version 4
  * SQLite's 9 (registration requests), its version 5 SQLite's 10 (an
- * office's users' keys). */
-#define CY_STORE_PG_SCHEMA_VERSION 6
+ * office's users' keys), its version 6 SQLite's 11 (W of pulled records
+ * and of users' revocations), its version 7 SQLite's 12 (a principal's
+ * own key's revocation and its W). */
+#define CY_STORE_PG_SCHEMA_VERSION 7
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];
@@ -123,6 +125,13 @@ typedef struct cy_principal {
     char vkey[CY_VKEY_MAX];
     char recipient[CY_RECIPIENT_MAX];
     int64_t created;
+    /* its own key's revocation (an office's by its state's party record,
+     * a state key's by a quorum of admitters), as `roster apply` wrote
+     * it: revoked_ms 0 when not revoked (the created time of the record
+     * that revoked it), revoked_w_ms that record's W (ms; 0: unknown);
+     * src/record/signer.h weighs them */
+    int64_t revoked_ms;
+    int64_t revoked_w_ms;
 } cy_principal;
 
 /* A registration request awaiting the operator (node/enrol.c decides what
@@ -286,6 +295,9 @@ typedef struct cy_store_ops {
     comity_err (*user_put)(void *impl, const cy_principal_user *u, comity_error *err);
     comity_err (*user_list)(void *impl, const char *principal, cy_principal_user_cb cb,
                             void *ctx, comity_error *err);
+    comity_err (*principal_set_revoked)(void *impl, const char *name, const char *vkey,
+                                        int64_t revoked_ms, int64_t revoked_w_ms,
+                                        comity_error *err);
 } cy_store_ops;
 
 struct cy_record_ops;
@@ -387,6 +399,15 @@ static inline comity_err cy_store_principal_by_token(comity_store *st, const cha
                                                      cy_principal *out, comity_error *err)
 {
     return st->ops->principal_by_token(st->impl, token_hash, out, err);
+}
+/* Writes the revocation of principal `name`'s own key `vkey` (revoked_ms
+ * 0: none; revoked_w_ms: W, 0 unknown), with the visibility rule of add.
+ * NOTFOUND when no principal has that name and key. */
+static inline comity_err cy_store_principal_set_revoked(comity_store *st, const char *name,
+                                                        const char *vkey, int64_t revoked_ms,
+                                                        int64_t revoked_w_ms, comity_error *err)
+{
+    return st->ops->principal_set_revoked(st->impl, name, vkey, revoked_ms, revoked_w_ms, err);
 }
 /* Every principal, by name. */
 static inline comity_err cy_store_principal_list(comity_store *st, cy_principal_cb cb,

@@ -108,6 +108,7 @@
 /* a records row as read_record reads it */
 #define RECORD_COLS "seq,id,type,author,tlp,created,digest,log_index,received"
 #define PRINCIPAL_COLS "name,kind,vkey,recipient,created,token_hash"
+#define PRINCIPAL_READ PRINCIPAL_COLS ",revoked_at,revoked_w" /* what a read selects */
 #define COLL_COLS "n,id,api_root,alias,title,description,read_access,write_access"
 #define PCACHE_SLOTS 256       /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen read at least this often */
@@ -193,6 +194,10 @@ static const char *const MIGRATIONS[] = {
      * migration 11) */
     "CREATE TABLE IF NOT EXISTS record_witnessed(id text PRIMARY KEY, w_ms bigint NOT NULL);"
     "ALTER TABLE principal_users ADD COLUMN IF NOT EXISTS revoked_w bigint NOT NULL DEFAULT 0;",
+    /* 6 -> 7: a principal's own key's revocation and its W (SQLite's
+     * migration 12) */
+    "ALTER TABLE principals ADD COLUMN IF NOT EXISTS revoked_at bigint NOT NULL DEFAULT 0;"
+    "ALTER TABLE principals ADD COLUMN IF NOT EXISTS revoked_w bigint NOT NULL DEFAULT 0;",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -819,6 +824,8 @@ static void read_principal(const PGresult *r, int row, cy_principal *o)
     copy_at(o->vkey, sizeof o->vkey, r, row, 2);
     copy_at(o->recipient, sizeof o->recipient, r, row, 3);
     o->created = i64_at(r, row, 4);
+    o->revoked_ms = i64_at(r, row, 6);
+    o->revoked_w_ms = i64_at(r, row, 7);
 }
 
 /* ---- the principal cache (see the top) ---- */
@@ -955,6 +962,29 @@ static comity_err pg_principal_set_token(void *impl, const char *name, const cha
     return rc;
 }
 
+static comity_err pg_principal_set_revoked(void *impl, const char *name, const char *vkey,
+                                          int64_t revoked_ms, int64_t revoked_w_ms,
+                                          comity_error *err)
+{
+    struct args a;
+    a_init(&a);
+    a_i64(&a, revoked_ms);
+    a_i64(&a, revoked_w_ms);
+    a_text(&a, name);
+    a_text(&a, vkey);
+    PGresult *r = NULL;
+    comity_err rc = run1(impl, PRINCIPAL_WRITE("UPDATE principals SET revoked_at = $1,"
+                                               " revoked_w = $2 WHERE name = $3 AND vkey = $4"
+                                               " RETURNING 1"),
+                         &a, &r, "writing a revocation", NULL, err);
+    a_free(&a);
+    pc_wrote(impl);
+    if (!rc && i64_at(r, 0, 0) == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no principal '%s' with that key", name);
+    PQclear(r);
+    return rc;
+}
+
 /* A principal by name or token hash (by_token), from the cache or the
  * store (then cached when nothing was written meanwhile). */
 static comity_err principal_one(struct pg *p, bool by_token, const char *key,
@@ -978,8 +1008,8 @@ static comity_err principal_one(struct pg *p, bool by_token, const char *key,
     a_init(&a);
     a_text(&a, key);
     PGresult *r = NULL;
-    comity_err rc = run1(p, by_token ? "SELECT " PRINCIPAL_COLS " FROM principals WHERE token_hash = $1"
-                                     : "SELECT " PRINCIPAL_COLS " FROM principals WHERE name = $1",
+    comity_err rc = run1(p, by_token ? "SELECT " PRINCIPAL_READ " FROM principals WHERE token_hash = $1"
+                                     : "SELECT " PRINCIPAL_READ " FROM principals WHERE name = $1",
                          &a, &r, "reading principal", NULL, err);
     a_free(&a);
     if (!rc && PQntuples(r) == 0) {
@@ -1022,7 +1052,7 @@ static comity_err pg_principal_list(void *impl, cy_principal_cb cb, void *ctx,
                                     comity_error *err)
 {
     PGresult *r = NULL;
-    comity_err rc = run1(impl, "SELECT " PRINCIPAL_COLS " FROM principals ORDER BY name", NULL,
+    comity_err rc = run1(impl, "SELECT " PRINCIPAL_READ " FROM principals ORDER BY name", NULL,
                          &r, "listing principals", NULL, err);
     for (int i = 0; !rc && i < PQntuples(r); i++) {
         cy_principal o;
@@ -1878,6 +1908,7 @@ static const cy_store_ops PG_OPS = {
     .reg_remove = pg_reg_remove,
     .user_put = pg_user_put,
     .user_list = pg_user_list,
+    .principal_set_revoked = pg_principal_set_revoked,
 };
 
 /* ======================================================================== */

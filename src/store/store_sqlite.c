@@ -189,6 +189,11 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE IF NOT EXISTS record_witnessed(id TEXT PRIMARY KEY, w_ms INTEGER NOT NULL)"
     " WITHOUT ROWID;"
     "ALTER TABLE principal_users ADD COLUMN revoked_w INTEGER NOT NULL DEFAULT 0;",
+    /* 11 -> 12: the revocation of a principal's own key (an office's, a
+     * state key's) and its W, written by `roster apply`
+     * (docs/federation.md, section 1: revocations by the witnesses' times) */
+    "ALTER TABLE principals ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE principals ADD COLUMN revoked_w INTEGER NOT NULL DEFAULT 0;",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -686,6 +691,7 @@ static comity_err sq_meta_set(void *impl, const char *key, const char *val, comi
 /* ---- principals ----------------------------------------------------------- */
 
 #define PRINCIPAL_COLS "name,kind,vkey,recipient,created,token_hash"
+#define PRINCIPAL_READ PRINCIPAL_COLS ",revoked_at,revoked_w" /* what a read selects */
 
 static void read_principal(sqlite3_stmt *st, cy_principal *p)
 {
@@ -695,6 +701,8 @@ static void read_principal(sqlite3_stmt *st, cy_principal *p)
     copy_text(p->vkey, sizeof p->vkey, st, 2);
     copy_text(p->recipient, sizeof p->recipient, st, 3);
     p->created = sqlite3_column_int64(st, 4);
+    p->revoked_ms = sqlite3_column_int64(st, 6);
+    p->revoked_w_ms = sqlite3_column_int64(st, 7);
 }
 
 /* ---- the principal cache (see the top of the file) ---- */
@@ -923,6 +931,29 @@ static comity_err sq_principal_set_token(void *impl, const char *name, const cha
     return rc;
 }
 
+static comity_err sq_principal_set_revoked(void *impl, const char *name, const char *vkey,
+                                          int64_t revoked_ms, int64_t revoked_w_ms,
+                                          comity_error *err)
+{
+    struct sq *q = impl;
+    struct frame f;
+    comity_err rc = frame_open(&f, q, "UPDATE principals SET revoked_at=?, revoked_w=?"
+                                      " WHERE name=? AND vkey=?", false, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(f.st, 1, revoked_ms);
+    sqlite3_bind_int64(f.st, 2, revoked_w_ms);
+    sqlite3_bind_text(f.st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(f.st, 4, vkey, -1, SQLITE_STATIC);
+    int changes = 0;
+    rc = principal_write(q, f.c, f.st, "writing a revocation", name, &changes, err);
+    if (!rc && changes == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no principal '%s' with that key", name);
+    rc = frame_done(&f, rc);
+    pcache_invalidate(q);
+    return rc;
+}
+
 static comity_err principal_one(struct sq *q, const char *sql, const char *arg,
                                 cy_principal *out, char *token_hash, comity_error *err)
 {
@@ -954,9 +985,9 @@ static comity_err principal_cached(struct sq *q, bool by_token, const char *key,
         return COMITY_OK;
     char th[CY_TOKEN_HASH_HEX];
     comity_err rc = principal_one(q,
-                                  by_token ? "SELECT " PRINCIPAL_COLS " FROM principals"
+                                  by_token ? "SELECT " PRINCIPAL_READ " FROM principals"
                                              " WHERE token_hash=?"
-                                           : "SELECT " PRINCIPAL_COLS " FROM principals"
+                                           : "SELECT " PRINCIPAL_READ " FROM principals"
                                              " WHERE name=?",
                                   key, out, th, err);
     if (rc)
@@ -984,7 +1015,7 @@ static comity_err sq_principal_list(void *impl, cy_principal_cb cb, void *ctx,
                                     comity_error *err)
 {
     struct frame f;
-    comity_err rc = frame_open(&f, impl, "SELECT " PRINCIPAL_COLS " FROM principals ORDER BY name",
+    comity_err rc = frame_open(&f, impl, "SELECT " PRINCIPAL_READ " FROM principals ORDER BY name",
                                false, err);
     if (rc)
         return rc;
@@ -1911,6 +1942,7 @@ static const cy_store_ops SQLITE_OPS = {
     .reg_remove = sq_reg_remove,
     .user_put = sq_user_put,
     .user_list = sq_user_list,
+    .principal_set_revoked = sq_principal_set_revoked,
 };
 
 /* The store's schema (sqlite/db.h): MIGRATIONS[k] takes it from version

@@ -586,7 +586,7 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         if (s->o.dir && !cy_waiting_refs_here(s->o.store, pg.items[i].rec, taken_ids, ntaken)) {
             comity_err prc = cy_waiting_park(s->o.dir, p->origin, pg.items[i].log_index,
                                              pg.items[i].envelope, pg.items[i].envelope_len,
-                                             &ce);
+                                             first_w ? first_w[i] : 0, &ce);
             pthread_mutex_lock(&o.mu);
             if (prc) { /* over the cap, or not kept: the cursor stops here */
                 o.pending -= pg.n - i;
@@ -774,8 +774,10 @@ struct release {
 };
 
 /* Submits one waiting record once its refs are here (or it waited long
- * enough), waits for intake's answer, and forgets the file once taken. */
-static int release_one(void *ctx, const char *path, const char *env, size_t len, int64_t waited)
+ * enough), with the W it was parked with, waits for intake's answer, and
+ * forgets the file once taken. */
+static int release_one(void *ctx, const char *path, const char *env, size_t len, int64_t waited,
+                       int64_t w_ms)
 {
     struct release *r = ctx;
     struct cy_sync *s = r->w->s;
@@ -799,9 +801,12 @@ static int release_one(void *ctx, const char *path, const char *env, size_t len,
     pthread_mutex_init(&o.mu, NULL);
     pthread_cond_init(&o.cv, NULL);
     struct sub sb = {&o, 0, false};
-    if (rec)
-        cy_intake_submit_relayed_parsed(s->o.intake, copy, len, rec, r->origin, on_done, &sb);
-    else
+    if (rec) { /* with the W it was parked with: a run of one */
+        cy_intake_run run = CY_INTAKE_RUN_INIT;
+        cy_intake_submit_relayed_run(s->o.intake, &run, copy, len, rec, r->origin, w_ms, on_done,
+                                     &sb);
+        cy_intake_run_commit(s->o.intake, &run);
+    } else
         cy_intake_submit_relayed(s->o.intake, copy, len, r->origin, on_done, &sb);
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)

@@ -30,7 +30,16 @@
  * The rules, once:
  *   - a state key is valid from the created time of the record that made
  *     a quorum of distinct admitters admit it (a pinned key: always),
- *     until the created time of the record that made a quorum revoke it;
+ *     until its revocation by the record v that made a quorum revoke it,
+ *     weighed by the rule of record/signer.h (cy_signed_before_revocation):
+ *     a record r it signed counts iff created(r) < created(v) and W(r) <
+ *     W(v), W the witnesses' time of each (an unknown W later than every
+ *     known one; neither known: `created` alone).  The admissions are
+ *     folded first, so the revocation is known however late its record
+ *     comes in the fold order; W comes from the caller (cy_roster_build_w:
+ *     for a node, from the store's record_witnessed, or the log's cosigned
+ *     checkpoints for a record this node is the origin of), and
+ *     cy_roster_build asks none;
  *   - a party record counts when its author is a state code, its office
  *     is an office of that state, its key is named after the office, and
  *     its signature verifies under a key of that state valid at its
@@ -58,6 +67,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "record/signer.h"
 #include "sync/sync.h"
 #include "tlog/tlog.h"
 
@@ -265,6 +275,9 @@ struct skey {
     int64_t from, until;    /* valid in [from, until); -1: not yet / never */
     bool pinned;
     const char *admitted_by, *revoked_by; /* ids of the records that made the quorum */
+    const comity_record *revoked_rec;     /* the latter (borrowed from the fold) */
+    int64_t w_until;                      /* its W (0: unknown), once asked */
+    bool w_asked;
     char *word[CY_ROSTER_ADMITTERS_MAX];  /* admitter i's latest admit's home log key */
     json_t *home;                         /* {log_vkey, url, origin, record}, or NULL */
     char *recipient;                      /* the state key's, named with its home */
@@ -277,7 +290,14 @@ struct fold {
     json_t *offices; /* office name -> its entry */
     json_t *ignored;
     json_t *succs;   /* the counting log successions, in fold order */
+    cy_roster_w_fn w_of; /* a record's W (NULL: none known) */
+    void *wctx;
 };
+
+static int64_t fold_w(const struct fold *f, const comity_record *r)
+{
+    return f->w_of && r ? f->w_of(f->wctx, r) : 0;
+}
 
 static void ignore(struct fold *f, const comity_record *r, const char *why)
 {
@@ -397,6 +417,7 @@ static void fold_admission(struct fold *f, const comity_record *r)
         if (s->until < 0 && popcount(s->revoke) >= p->quorum) {
             s->until = at;
             s->revoked_by = comity_record_id(r);
+            s->revoked_rec = r;
         }
     }
     json_decref(b);
@@ -454,19 +475,66 @@ static void fold_users(json_t *e, const json_t *prev, const comity_record *r)
         json_decref(out);
 }
 
-/* The keys of `state` valid at `at` (pinned, or admitted then and not yet
- * revoked) into ks (CY_ROSTER_STATES_MAX * 4 slots); their number. */
-static size_t state_keys_at(const struct fold *f, const char *state, int64_t at,
-                            const comity_vkey **ks)
+/* The keys of r's author's state valid for r (CY_ROSTER_STATES_MAX * 4
+ * slots in ks): pinned, or admitted at its created time, and not revoked
+ * before it under the revocation rule (record/signer.h); their number.
+ * *by_w: a key left out by the witnesses' times alone (its created time
+ * before the revocation's), NULL when none. */
+static size_t state_keys_at(struct fold *f, const comity_record *r, const comity_vkey **ks,
+                            struct skey **by_w)
 {
+    const char *state = comity_record_author(r);
+    int64_t at = comity_record_created_ms(r), w = 0;
+    bool w_asked = false;
     size_t nk = 0;
+    *by_w = NULL;
     for (size_t i = 0; i < f->nkeys; i++) {
-        const struct skey *s = &f->keys[i];
-        if (!strcmp(s->state, state) && (s->pinned || (s->from >= 0 && s->from <= at)) &&
-            (s->until < 0 || at < s->until))
-            ks[nk++] = s->k;
+        struct skey *s = &f->keys[i];
+        if (strcmp(s->state, state) || !(s->pinned || (s->from >= 0 && s->from <= at)) ||
+            (s->until >= 0 && at >= s->until))
+            continue;
+        if (s->until >= 0) {
+            if (!s->w_asked) {
+                s->w_until = fold_w(f, s->revoked_rec);
+                s->w_asked = true;
+            }
+            if (!w_asked) {
+                w = fold_w(f, r);
+                w_asked = true;
+            }
+            if (!cy_signed_before_revocation(at, w, s->until, s->w_until)) {
+                *by_w = *by_w ? *by_w : s;
+                continue;
+            }
+        }
+        ks[nk++] = s->k;
     }
     return nk;
+}
+
+/* Whether r, authored by a state code, verifies under a key of its state
+ * valid for it (state_keys_at); else it is ignored, saying why (a key
+ * revoked by the witnesses' times: the rule's words, both times and W). */
+static bool state_signed(struct fold *f, const comity_record *r)
+{
+    const comity_vkey *ks[CY_ROSTER_STATES_MAX * 4];
+    struct skey *by_w = NULL;
+    size_t nk = state_keys_at(f, r, ks, &by_w);
+    if (nk && comity_record_verify_parsed(r, ks, nk, NULL) == COMITY_OK)
+        return true;
+    const comity_vkey *rk[1] = {by_w ? by_w->k : NULL};
+    if (by_w && comity_record_verify_parsed(r, rk, 1, NULL) == COMITY_OK) {
+        comity_error e = {0};
+        char whose[COMITY_PARTY_MAX + 32];
+        snprintf(whose, sizeof whose, "%s's state key", comity_record_author(r));
+        (void)cy_revocation_check(r, fold_w(f, r), whose, by_w->until, NULL, by_w->w_until, &e);
+        ignore(f, r, e.msg);
+    } else
+        ignore(f, r, nk || by_w ? "the signature verifies under no admitted key of the author's "
+                                  "state"
+                                : "no key of the author's state is admitted at the record's "
+                                  "created time");
+    return false;
 }
 
 /* A log succession counts when its author is a state code and it verifies
@@ -475,20 +543,12 @@ static size_t state_keys_at(const struct fold *f, const char *state, int64_t at,
 static void fold_succession(struct fold *f, const comity_record *r)
 {
     const char *author = comity_record_author(r);
-    const comity_vkey *ks[CY_ROSTER_STATES_MAX * 4];
-    size_t nk = is_state(author) ? state_keys_at(f, author, comity_record_created_ms(r), ks) : 0;
     if (!is_state(author)) {
         ignore(f, r, "a log succession is authored by a state key");
         return;
     }
-    if (!nk) {
-        ignore(f, r, "no key of the author's state is admitted at the record's created time");
+    if (!state_signed(f, r))
         return;
-    }
-    if (comity_record_verify_parsed(r, ks, nk, NULL) != COMITY_OK) {
-        ignore(f, r, "the signature verifies under no admitted key of the author's state");
-        return;
-    }
     json_t *b = json_loads(comity_record_body(r), 0, NULL);
     json_t *h = json_pack("{s:O, s:O}", "log_vkey", json_object_get(b, "new_log_vkey"), "url",
                           json_object_get(b, "url"));
@@ -542,16 +602,9 @@ static void fold_party(struct fold *f, const comity_record *r)
     json_t *b = json_loads(comity_record_body(r), 0, NULL);
     const char *office = json_string_value(json_object_get(b, "office"));
     size_t sl = strlen(author);
-    int64_t at = comity_record_created_ms(r);
-    const comity_vkey *ks[CY_ROSTER_STATES_MAX * 4];
-    size_t nk = state_keys_at(f, author, at, ks);
     if (strncmp(office, author, sl) != 0 || office[sl] != '.')
         ignore(f, r, "the office is not one of the author's state");
-    else if (!nk)
-        ignore(f, r, "no key of the author's state is admitted at the record's created time");
-    else if (comity_record_verify_parsed(r, ks, nk, NULL) != COMITY_OK)
-        ignore(f, r, "the signature verifies under no admitted key of the author's state");
-    else {
+    else if (state_signed(f, r)) {
         json_t *e = json_object();
         json_t *prev = json_object_get(f->offices, office);
         json_object_set_new(e, "party", json_string(office));
@@ -594,6 +647,13 @@ static int name_order(const void *a, const void *b)
 comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
                            const size_t *lens, size_t n, char **out, comity_error *err)
 {
+    return cy_roster_build_w(p, envs, lens, n, NULL, NULL, out, err);
+}
+
+comity_err cy_roster_build_w(const cy_roster_policy *p, const char *const *envs,
+                             const size_t *lens, size_t n, cy_roster_w_fn w_of, void *wctx,
+                             char **out, comity_error *err)
+{
     static const cy_roster_policy empty;
     if (!p)
         p = &empty;
@@ -602,7 +662,7 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
         return cy_fail(err, COMITY_ERR_TOOBIG, "roster: more than %d records",
                        CY_ROSTER_RECORDS_MAX);
     struct fold f = {.p = p, .offices = json_object(), .ignored = json_array(),
-                     .succs = json_array()};
+                     .succs = json_array(), .w_of = w_of, .wctx = wctx};
     struct rec *rs = cy_calloc(n ? n : 1, sizeof *rs);
     json_t *root = json_object(), *states = json_array(), *parties = json_array();
     comity_err rc = COMITY_OK;
@@ -644,15 +704,20 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
         rs[m++] = (struct rec){r, t};
     }
     qsort(rs, m, sizeof *rs, rec_order);
-    for (size_t i = 0; i < m; i++) /* the same record imported twice counts once */
-        if (i && !strcmp(comity_record_id(rs[i].r), comity_record_id(rs[i - 1].r)))
-            continue;
-        else if (!strcmp(rs[i].type, "admission"))
-            fold_admission(&f, rs[i].r);
-        else if (!strcmp(rs[i].type, "party"))
-            fold_party(&f, rs[i].r);
-        else
-            fold_succession(&f, rs[i].r);
+    /* the admissions first (they depend on nothing else), so that a state
+     * key's revocation is known to the records it signed before it; then
+     * the party records and successions, in fold order */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < m; i++) /* the same record imported twice counts once */
+            if ((i && !strcmp(comity_record_id(rs[i].r), comity_record_id(rs[i - 1].r))) ||
+                (strcmp(rs[i].type, "admission") != 0) != pass)
+                continue;
+            else if (!pass)
+                fold_admission(&f, rs[i].r);
+            else if (!strcmp(rs[i].type, "party"))
+                fold_party(&f, rs[i].r);
+            else
+                fold_succession(&f, rs[i].r);
     follow_successions(&f);
     for (size_t i = 0; i < f.nkeys; i++) {
         const struct skey *s = &f.keys[i];
@@ -924,7 +989,76 @@ static comity_err read_stored(comity_store *st, struct files *fs, size_t *cap,
     return COMITY_OK;
 }
 
-comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity_error *err)
+/* Where a record's W is read (record/signer.h): the store's
+ * record_witnessed (a record pulled with a witness policy), else, for a
+ * record this node is the origin of (its author a party of this node),
+ * its log's table `cosigned` under the node's witness policy (log and pol
+ * may be NULL: unknown). */
+struct wsrc {
+    comity_store *st;
+    comity_log *log;
+    comity_policy *pol; /* DIR's witness policy, owned (wsrc_done) */
+};
+
+static void wsrc_init(struct wsrc *ws, comity_store *st, const char *dir, comity_log *log)
+{
+    *ws = (struct wsrc){st, log, NULL};
+    if (st && log && cy_witness_policy_load(dir, &ws->pol, NULL) != COMITY_OK)
+        ws->pol = NULL;
+}
+
+static void wsrc_done(struct wsrc *ws)
+{
+    comity_policy_free(ws->pol);
+    ws->pol = NULL;
+}
+
+struct w_row {
+    char author[COMITY_PARTY_MAX + 1];
+    uint64_t index;
+    bool found;
+};
+
+static int w_row_cb(const cy_record_row *row, void *ctx)
+{
+    struct w_row *w = ctx;
+    snprintf(w->author, sizeof w->author, "%s", row->author);
+    w->index = row->log_index;
+    w->found = true;
+    return 1;
+}
+
+/* W of the stored record `id` (ms; 0: unknown). */
+static int64_t stored_w(const struct wsrc *ws, const char *id)
+{
+    int64_t w = 0;
+    if (!ws->st || !id)
+        return 0;
+    if (cy_store_record_witnessed(ws->st, id, &w, NULL) == COMITY_OK)
+        return w;
+    cy_record_filter vis = {.tlps = {"clear", "green"}, .ntlps = 2};
+    cy_record_query q = {.id = id, .limit = 1, .visible = &vis};
+    struct w_row row = {0};
+    bool more = false;
+    cy_principal p;
+    if (!ws->log || !ws->pol ||
+        cy_store_records_query(ws->st, &q, w_row_cb, &row, &more, NULL) != COMITY_OK ||
+        !row.found || cy_store_principal_get(ws->st, row.author, &p, NULL, NULL) != COMITY_OK ||
+        strcmp(p.kind, "party") != 0 ||
+        cy_firstseen_local(ws->log, ws->pol, row.index, &w, NULL) != COMITY_OK)
+        return 0;
+    return w;
+}
+
+static int64_t fold_stored_w(void *ctx, const comity_record *r)
+{
+    return stored_w(ctx, comity_record_id(r));
+}
+
+/* The roster of DIR and the store, its W from ws (the fold asks none
+ * without a log and a witness policy: `created` decides then). */
+static comity_err roster_show_w(const struct wsrc *ws, const char *dir, char **json,
+                                comity_error *err)
 {
     *json = NULL;
     cy_roster_policy *p = NULL;
@@ -933,13 +1067,88 @@ comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity
     size_t cap = 0;
     if (!rc)
         rc = read_records(dir, &fs, &cap, err);
-    if (!rc && st)
-        rc = read_stored(st, &fs, &cap, err);
+    if (!rc && ws->st)
+        rc = read_stored(ws->st, &fs, &cap, err);
+    bool w = ws->log && ws->pol;
     if (!rc)
-        rc = cy_roster_build(p, (const char *const *)fs.v, fs.len, fs.n, json, err);
+        rc = cy_roster_build_w(p, (const char *const *)fs.v, fs.len, fs.n,
+                               w ? fold_stored_w : NULL, (void *)ws, json, err);
     files_free(&fs);
     cy_roster_policy_free(p);
     return rc;
+}
+
+comity_err cy_roster_show(comity_store *st, const char *dir, comity_log *log, char **json,
+                          comity_error *err)
+{
+    struct wsrc ws;
+    wsrc_init(&ws, st, dir, log);
+    comity_err rc = roster_show_w(&ws, dir, json, err);
+    wsrc_done(&ws);
+    return rc;
+}
+
+/* The roster parsed.  OUT *out: json_decref. */
+static comity_err roster_json_w(const struct wsrc *ws, const char *dir, json_t **out,
+                                comity_error *err)
+{
+    char *text = NULL;
+    *out = NULL;
+    comity_err rc = roster_show_w(ws, dir, &text, err);
+    if (!rc && !(*out = json_loads(text, 0, NULL)))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    cy_free(text);
+    return rc;
+}
+
+comity_err cy_roster_json(comity_store *st, const char *dir, comity_log *log, json_t **out,
+                          comity_error *err)
+{
+    struct wsrc ws;
+    wsrc_init(&ws, st, dir, log);
+    comity_err rc = roster_json_w(&ws, dir, out, err);
+    wsrc_done(&ws);
+    return rc;
+}
+
+/* A state key's entry in the roster's "states", its fields borrowed. */
+struct state_row {
+    const char *state, *vkey, *recipient, *since, *revoked, *revoked_by, *lv, *url;
+};
+
+static void state_row(const json_t *e, struct state_row *s)
+{
+    json_t *home = json_object_get(e, "home");
+    *s = (struct state_row){
+        json_string_value(json_object_get(e, "state")),
+        json_string_value(json_object_get(e, "vkey")),
+        json_string_value(json_object_get(e, "recipient")),
+        json_string_value(json_object_get(e, "since")),
+        json_string_value(json_object_get(e, "revoked")),
+        json_string_value(json_object_get(e, "revoked_by")),
+        json_string_value(json_object_get(home, "log_vkey")),
+        json_string_value(json_object_get(home, "url")),
+    };
+}
+
+size_t cy_roster_state_keys(const json_t *roster, const char *state, int64_t at_ms,
+                            comity_vkey **keys, size_t max)
+{
+    size_t n = 0, i;
+    json_t *e;
+    json_array_foreach(json_object_get(roster, "states"), i, e) {
+        struct state_row s;
+        state_row(e, &s);
+        int64_t from = INT64_MIN, until = INT64_MAX;
+        if (!s.state || !s.vkey || strcmp(s.state, state) != 0 || n == max ||
+            (s.since && comity_time_parse(s.since, &from, NULL)) ||
+            (s.revoked && comity_time_parse(s.revoked, &until, NULL)) || at_ms < from ||
+            at_ms >= until)
+            continue;
+        if (comity_vkey_parse(s.vkey, strlen(s.vkey), &keys[n], NULL) == COMITY_OK)
+            n++;
+    }
+    return n;
 }
 
 comity_err cy_sync_party_retire(comity_store *st, const char *name, bool *already,
@@ -1024,35 +1233,6 @@ static int64_t ms_or_none(const char *t)
  * ({party, user, now: added|revoked|changed}; revoked: its key is known
  * revoked here from now on, whether it was known before or not).  A row the entry no longer
  * holds cannot be: the fold carries every user it ever listed. */
-/* Where a revocation's W is read: the store's record_witnessed (a record
- * pulled with a witness policy), else, for a record this node is the
- * origin of (its author, the entry's state, a party here), the log's
- * table `cosigned` under the node's witness policy (log and pol may be
- * NULL: unknown). */
-struct wsrc {
-    comity_log *log;
-    const comity_policy *pol;
-};
-
-static int64_t revocation_w(comity_store *st, const struct wsrc *ws, const json_t *e,
-                            const char *by)
-{
-    int64_t w = 0;
-    if (cy_store_record_witnessed(st, by, &w, NULL) == COMITY_OK)
-        return w;
-    cy_principal p;
-    char digest[65];
-    uint64_t idx;
-    const char *state = json_string_value(json_object_get(e, "state"));
-    if (!ws || !ws->log || !ws->pol || !state ||
-        cy_store_principal_get(st, state, &p, NULL, NULL) != COMITY_OK ||
-        strcmp(p.kind, "party") != 0 ||
-        cy_store_record_find(st, by, digest, &idx, NULL) != COMITY_OK ||
-        cy_firstseen_local(ws->log, ws->pol, idx, &w, NULL) != COMITY_OK)
-        return 0;
-    return w;
-}
-
 static comity_err write_users(comity_store *st, const struct wsrc *ws, const char *office,
                               const json_t *e, json_t *changes, comity_error *err)
 {
@@ -1082,7 +1262,7 @@ static comity_err write_users(comity_store *st, const struct wsrc *ws, const cha
          * policy (kept with it); else unknown (0) */
         const char *by = json_string_value(json_object_get(u, "revoked_by"));
         if (w.revoked_ms >= 0 && by)
-            w.revoked_w_ms = revocation_w(st, ws, e, by);
+            w.revoked_w_ms = stored_w(ws, by);
         const cy_principal_user *old = NULL;
         for (size_t k = 0; k < h.n && !old; k++)
             if (!strcmp(h.v[k].vkey, w.vkey))
@@ -1102,41 +1282,70 @@ static comity_err write_users(comity_store *st, const struct wsrc *ws, const cha
     return rc ? cy_wrap(err, "%s's users", office) : COMITY_OK;
 }
 
+/* Writes the revocation of principal `name`'s own key `vkey` (an office's
+ * or a state key's), created at `at` (roster time text) by record `by`,
+ * with that record's W, when the principal holds that key and it is not
+ * written so already; appends {party, now: revoked|changed, w} to `out`
+ * then.  A principal not registered here, or under another key, is left
+ * alone (nothing of it is taken here). */
+static void write_revoked(const struct wsrc *ws, const char *name, const char *vkey,
+                          const char *at, const char *by, json_t *out)
+{
+    cy_principal p;
+    int64_t ms = ms_or_none(at);
+    if (!name || !vkey || ms <= 0 ||
+        cy_store_principal_get(ws->st, name, &p, NULL, NULL) != COMITY_OK ||
+        strcmp(p.vkey, vkey) != 0)
+        return;
+    int64_t w = stored_w(ws, by);
+    if (p.revoked_ms == ms && p.revoked_w_ms == w)
+        return;
+    comity_error e = {0};
+    char t[COMITY_TIME_BUF] = "unknown";
+    if (w > 0)
+        comity_time_format(t, w);
+    if (cy_store_principal_set_revoked(ws->st, name, vkey, ms, w, &e) != COMITY_OK)
+        json_array_append_new(out, json_pack("{s:s, s:s}", "party", name, "why", e.msg));
+    else
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "party", name, "now",
+                                             p.revoked_ms > 0 ? "changed" : "revoked",
+                                             "revoked_at", at, "revoked_w", t));
+}
+
 comity_err cy_roster_apply(comity_store *st, const char *dir, comity_log *log,
                            const char *self_vkey, const char *self_origin, char **report,
                            comity_error *err)
 {
     *report = NULL;
-    char *text = NULL;
-    comity_err rc = cy_roster_show(st, dir, &text, err);
-    json_t *r = rc ? NULL : json_loads(text, 0, NULL);
-    cy_free(text);
-    if (rc)
-        return rc;
-    json_t *out = json_pack("{s:[], s:[], s:[], s:[], s:[]}", "homed_at_peers", "local",
-                            "revoked", "refused", "users");
-    if (!r || !out) {
-        json_decref(r);
-        json_decref(out);
-        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    }
     /* the witness policy, for the W of revocations logged here (freed below) */
-    struct wsrc ws = {log, NULL};
-    comity_policy *wpol = NULL;
-    if (log && cy_witness_policy_load(dir, &wpol, NULL) == COMITY_OK)
-        ws.pol = wpol;
+    struct wsrc ws;
+    wsrc_init(&ws, st, dir, log);
+    json_t *r = NULL;
+    comity_err rc = roster_json_w(&ws, dir, &r, err);
+    json_t *out = rc ? NULL : json_pack("{s:[], s:[], s:[], s:[], s:[], s:[]}", "homed_at_peers",
+                                        "local", "revoked", "refused", "users", "keys_revoked");
+    if (!rc && !out)
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (rc) {
+        json_decref(r);
+        wsrc_done(&ws);
+        return rc;
+    }
     size_t i;
     json_t *e;
     /* a state key whose home a quorum named (section 1): a party of its
-     * own, homed there like an office; one revoked is left as it is */
+     * own, homed there like an office; one revoked is left homed as it
+     * is, its revocation (and the W of the record that made the quorum)
+     * written beside its key, which intake weighs (record/signer.h) */
     json_array_foreach(json_object_get(r, "states"), i, e) {
-        const char *state = json_string_value(json_object_get(e, "state"));
-        const char *vkey = json_string_value(json_object_get(e, "vkey"));
-        const char *recip = json_string_value(json_object_get(e, "recipient"));
-        json_t *home = json_object_get(e, "home");
-        const char *lv = json_string_value(json_object_get(home, "log_vkey"));
-        const char *url = json_string_value(json_object_get(home, "url"));
-        if (!lv || json_object_get(e, "revoked"))
+        struct state_row sr;
+        state_row(e, &sr);
+        const char *state = sr.state, *vkey = sr.vkey, *recip = sr.recipient, *lv = sr.lv,
+                   *url = sr.url;
+        if (sr.revoked)
+            write_revoked(&ws, state, vkey, sr.revoked, sr.revoked_by,
+                          json_object_get(out, "keys_revoked"));
+        if (!lv || sr.revoked)
             continue;
         if (!strcmp(lv, self_vkey)) {
             cy_principal have;
@@ -1166,6 +1375,11 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, comity_log *log,
         const char *vkey = json_string_value(json_object_get(e, "vkey"));
         const char *recip = json_string_value(json_object_get(e, "recipient"));
         if (json_object_get(e, "revoked")) {
+            /* its key's revocation and W first: a peer's office's records
+             * are weighed by them (record/signer.h) */
+            write_revoked(&ws, office, vkey, json_string_value(json_object_get(e, "since")),
+                          json_string_value(json_object_get(e, "record")),
+                          json_object_get(out, "keys_revoked"));
             json_array_append_new(json_object_get(out, "revoked"), revoke_office(st, office));
             continue;
         }
@@ -1202,7 +1416,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, comity_log *log,
     free(s);
     json_decref(out);
     json_decref(r);
-    comity_policy_free(wpol);
+    wsrc_done(&ws);
     return *report ? COMITY_OK : cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
 }
 
@@ -1268,7 +1482,7 @@ comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *
 {
     *office = *vkey = *recipient = NULL;
     comity_record *r = NULL;
-    char *id = NULL, *text = NULL;
+    char *id = NULL;
     json_t *ro = NULL, *e = NULL;
     comity_err rc = comity_record_parse(env, len, &r, err);
     if (rc)
@@ -1279,9 +1493,7 @@ comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *
     if (!rc)
         rc = cy_roster_import(dir, env, len, &id, err);
     if (!rc)
-        rc = cy_roster_show(st, dir, &text, err);
-    if (!rc && !(ro = json_loads(text, 0, NULL)))
-        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        rc = cy_roster_json(st, dir, NULL, &ro, err);
     json_t *b = rc ? NULL : json_loads(comity_record_body(r), 0, NULL);
     const char *name = json_string_value(json_object_get(b, "office"));
     size_t i;
@@ -1322,7 +1534,6 @@ comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *
     }
     json_decref(b);
     json_decref(ro);
-    cy_free(text);
     cy_free(id);
     comity_record_free(r);
     return rc;
@@ -1332,14 +1543,13 @@ comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *
                                  size_t *changed, comity_error *err)
 {
     *changed = 0;
-    char *text = NULL;
-    comity_err rc = cy_roster_show(st, dir, &text, err);
-    json_t *ro = rc ? NULL : json_loads(text, 0, NULL);
-    cy_free(text);
+    struct wsrc ws = {st, NULL, NULL};
+    json_t *ro = NULL;
+    comity_err rc = roster_json_w(&ws, dir, &ro, err);
     if (rc)
         return rc;
     json_t *changes = json_array();
-    if (!ro || !changes) {
+    if (!changes) {
         json_decref(ro);
         json_decref(changes);
         return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
@@ -1348,7 +1558,7 @@ comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *
     json_t *e;
     json_array_foreach(json_object_get(ro, "parties"), i, e)
         if (!rc && !strcmp(json_string_value(json_object_get(e, "party")), office))
-            rc = write_users(st, NULL, office, e, changes, err);
+            rc = write_users(st, &ws, office, e, changes, err);
     *changed = json_array_size(changes);
     json_decref(changes);
     json_decref(ro);

@@ -38,35 +38,18 @@
 #define SUCC_DIR "successions"
 #define SUCC_KEYS_MAX 64 /* keys of one state tried on one record */
 
-/* The keys of `state` the roster admits at `at_ms` (pinned ones always).
+/* The keys of `state` the roster admits at `at_ms` (pinned ones always;
+ * by `created`: the operator's follow holds no W of the record).
  * OUT keys[*n] (comity_vkey_free each). */
 static comity_err state_keys(comity_store *store, const char *dir, const char *state,
                              int64_t at_ms, comity_vkey *keys[SUCC_KEYS_MAX], size_t *n,
                              comity_error *err)
 {
     *n = 0;
-    char *text = NULL;
-    comity_err rc = cy_roster_show(store, dir, &text, err);
-    if (rc)
+    json_t *r = NULL;
+    if (cy_roster_json(store, dir, NULL, &r, err))
         return cy_wrap(err, "log-succession: the roster");
-    json_t *r = json_loads(text, 0, NULL);
-    cy_free(text);
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(r, "states"), i, e) {
-        const char *st = json_string_value(json_object_get(e, "state"));
-        const char *vk = json_string_value(json_object_get(e, "vkey"));
-        const char *since = json_string_value(json_object_get(e, "since"));
-        const char *rev = json_string_value(json_object_get(e, "revoked"));
-        int64_t from = INT64_MIN, until = INT64_MAX;
-        if (!st || !vk || strcmp(st, state) != 0 || *n == SUCC_KEYS_MAX)
-            continue;
-        if ((since && comity_time_parse(since, &from, NULL)) ||
-            (rev && comity_time_parse(rev, &until, NULL)) || at_ms < from || at_ms >= until)
-            continue;
-        if (comity_vkey_parse(vk, strlen(vk), &keys[*n], NULL) == COMITY_OK)
-            (*n)++;
-    }
+    *n = cy_roster_state_keys(r, state, at_ms, keys, SUCC_KEYS_MAX);
     json_decref(r);
     return COMITY_OK;
 }

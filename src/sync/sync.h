@@ -211,6 +211,16 @@ void cy_roster_policy_free(cy_roster_policy *p);
  * The same records and policy give the same bytes.  OUT *json: cy_free. */
 comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
                            const size_t *lens, size_t n, char **json, comity_error *err);
+/* A record's W for the fold (ms; 0: unknown): the witnesses' time of the
+ * record (record/signer.h).  It must be a function of the record, asked
+ * at most a few times a record. */
+typedef int64_t (*cy_roster_w_fn)(void *ctx, const comity_record *r);
+/* cy_roster_build, a state key's revocation weighed by the revocation
+ * rule with the W w_of gives (NULL: none known, `created` alone, as
+ * cy_roster_build). */
+comity_err cy_roster_build_w(const cy_roster_policy *p, const char *const *envs,
+                             const size_t *lens, size_t n, cy_roster_w_fn w_of, void *wctx,
+                             char **json, comity_error *err);
 
 /* A node directory's roster: DIR/roster.policy and DIR/roster/<digest>.json.
  * import: checks the envelope (a party or admission record, clear or
@@ -219,12 +229,25 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
  * set_policy: checks and replaces the policy.  show: the roster of what
  * is there (cy_roster_build): the records imported into DIR/roster/ and,
  * with `st` (NULL: none), every party and admission record the store holds
- * (logged here: posted by their author or pulled from its origin);
- * OUT *json: cy_free. */
+ * (logged here: posted by their author or pulled from its origin), with
+ * `log` (this node's; NULL: none) and DIR's witness policy their W
+ * (cy_roster_build_w: the store's record_witnessed, the log's cosigned
+ * checkpoints for a record this node is the origin of; without both,
+ * `created` alone); OUT *json: cy_free.  cy_roster_json: the same,
+ * parsed (OUT *out: json_decref).  cy_roster_state_keys: the keys of
+ * `state` a roster (parsed) shows valid at at_ms, from "since" (pinned:
+ * always) until "revoked", into keys (at most max; comity_vkey_free each);
+ * their number. */
 comity_err cy_roster_import(const char *dir, const char *env, size_t len, char **id,
                             comity_error *err);
 comity_err cy_roster_set_policy(const char *dir, const char *text, size_t len, comity_error *err);
-comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity_error *err);
+comity_err cy_roster_show(comity_store *st, const char *dir, comity_log *log, char **json,
+                          comity_error *err);
+struct json_t;
+comity_err cy_roster_json(comity_store *st, const char *dir, comity_log *log,
+                          struct json_t **out, comity_error *err);
+size_t cy_roster_state_keys(const struct json_t *roster, const char *state, int64_t at_ms,
+                            comity_vkey **keys, size_t max);
 /* Makes the store's key directory follow the roster: each office or
  * state key homed at another node (by the log key of its entry; not
  * `self_vkey`) is pinned as a party homed at that peer, pinning the peer
@@ -233,9 +256,12 @@ comity_err cy_roster_show(comity_store *st, const char *dir, char **json, comity
  * registered with its entry's keys.  An office its entry revokes is removed when it is a party of this
  * node (cy_sync_party_retire: it posts nothing more at its origin); homed
  * at a peer, it stays known (its records signed before the revocation
- * must still verify when they are pulled).  OUT *report: JSON
- * {homed_at_peers, local, revoked: [{party, now}], refused: [{party,
- * why}]} (cy_free).  Each revoked user's row gets its revocation's W
+ * must still verify when they are pulled).  An office's or a state key's
+ * revocation is written beside its key (store: principal_set_revoked),
+ * with the W of the record that revoked it, as a user's (below).  OUT
+ * *report: JSON {homed_at_peers, local, revoked: [{party, now}], refused:
+ * [{party, why}], users, keys_revoked: [{party, now: revoked|changed,
+ * revoked_at, revoked_w}]} (cy_free).  Each revoked user's row gets its revocation's W
  * (record/signer.h): kept with the revoking record when pulled, or, with
  * `log` (this node's; NULL: none) and DIR's witness policy, from the log's
  * cosigned checkpoints when that record was logged here first. */
@@ -470,15 +496,17 @@ comity_err cy_firstseen_page(cy_sync_get_fn get, void *ctx, const comity_vkey *v
 bool cy_waiting_refs_here(comity_store *st, const comity_record *rec, const char *const *also,
                           size_t n);
 /* Keeps a record pulled from `origin` at `log_index` in DIR/waiting/
- * (durable before it returns).  TOOBIG past CY_SYNC_WAITING_MAX. */
+ * with its W (w_ms: the page's, 0 unknown), durable before it returns.
+ * TOOBIG past CY_SYNC_WAITING_MAX. */
 comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_index,
-                           const char *env, size_t len, comity_error *err);
+                           const char *env, size_t len, int64_t w_ms, comity_error *err);
 /* Calls fn for each record waiting from `origin`, in log order, with the
- * file's path and how long it has waited (ms); fn's non-zero stops the
- * walk.  OUT *count (may be NULL): how many wait from every origin. */
+ * file's path, how long it has waited (ms) and the W it was parked with
+ * (0: unknown); fn's non-zero stops the walk.  OUT *count (may be NULL):
+ * how many wait from every origin. */
 comity_err cy_waiting_each(const char *dir, const char *origin,
                            int (*fn)(void *ctx, const char *path, const char *env, size_t len,
-                                     int64_t waited_ms),
+                                     int64_t waited_ms, int64_t w_ms),
                            void *ctx, size_t *count, comity_error *err);
 
 /* ---- succession.c ------------------------------------------------------------ */

@@ -14,8 +14,12 @@
  * that the puller's cursor stops at the record, with the cap named.
  *
  * Files: DIR/waiting/<16 hex of sha256(origin)>-<20-digit log index>.env,
- * the envelope, written with comity_write_file (fsync'ed, renamed) before
- * the cursor passes it; its mtime is when it began to wait.  Sorted names
+ * the line "w <W in ms>" when the page gave the record its W (the
+ * witnesses' time, section 6: the revocation rule weighs it when the
+ * record is finally submitted, record/signer.h), then the envelope,
+ * written with comity_write_file (fsync'ed, renamed) before the cursor
+ * passes it; its mtime is when it began to wait.  A file without the
+ * line (none known, or parked by an older release) gives W unknown.  Sorted names
  * give one origin's records in its log order.  One puller thread per
  * origin touches its origin's files only.
  */
@@ -68,8 +72,10 @@ static size_t count_files(const char *d)
     return n;
 }
 
+#define W_LINE_MAX 32 /* "w " and 19 digits and "\n" */
+
 comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_index,
-                           const char *env, size_t len, comity_error *err)
+                           const char *env, size_t len, int64_t w_ms, comity_error *err)
 {
     char d[4096], path[4200], tag[17];
     snprintf(d, sizeof d, "%s/" WAIT_DIR, dir);
@@ -83,7 +89,34 @@ comity_err cy_waiting_park(const char *dir, const char *origin, uint64_t log_ind
     if (count_files(d) >= CY_SYNC_WAITING_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "%d records already wait for their refs "
                        "(CY_SYNC_WAITING_MAX): the cursor stops here", CY_SYNC_WAITING_MAX);
-    return comity_write_file(path, env, len, 0600, 0, err);
+    if (w_ms <= 0)
+        return comity_write_file(path, env, len, 0600, 0, err);
+    char *buf = cy_malloc(W_LINE_MAX + len);
+    if (!buf)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    int n = snprintf(buf, W_LINE_MAX, "w %lld\n", (long long)w_ms);
+    memcpy(buf + n, env, len);
+    comity_err rc = comity_write_file(path, buf, (size_t)n + len, 0600, 0, err);
+    cy_free(buf);
+    return rc;
+}
+
+/* The envelope of a waiting file's text and the W its line gives (0:
+ * none): *env points into text. */
+static void split_w(const char *text, size_t len, const char **env, size_t *elen, int64_t *w)
+{
+    *env = text;
+    *elen = len;
+    *w = 0;
+    if (len < 3 || text[0] != 'w' || text[1] != ' ')
+        return;
+    const char *nl = memchr(text, '\n', len < W_LINE_MAX ? len : W_LINE_MAX);
+    uint64_t v;
+    if (!nl || !cy_parse_u64(text + 2, (size_t)(nl - text - 2), &v) || v > INT64_MAX)
+        return;
+    *w = (int64_t)v;
+    *env = nl + 1;
+    *elen = len - (size_t)(nl + 1 - text);
 }
 
 static int by_name(const void *a, const void *b)
@@ -93,7 +126,7 @@ static int by_name(const void *a, const void *b)
 
 comity_err cy_waiting_each(const char *dir, const char *origin,
                            int (*fn)(void *ctx, const char *path, const char *env, size_t len,
-                                     int64_t waited_ms),
+                                     int64_t waited_ms, int64_t w_ms),
                            void *ctx, size_t *count, comity_error *err)
 {
     char d[4096], tag[17];
@@ -145,7 +178,11 @@ comity_err cy_waiting_each(const char *dir, const char *origin,
             comity_read_file(path, COMITY_DSSE_MAX, &env, &len, NULL) != COMITY_OK)
             continue;
         int64_t waited = now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000);
-        int stop = fn(ctx, path, env, len, waited < 0 ? 0 : waited);
+        const char *e;
+        size_t elen;
+        int64_t w;
+        split_w(env, len, &e, &elen, &w);
+        int stop = fn(ctx, path, e, elen, waited < 0 ? 0 : waited, w);
         comity_free(env);
         if (stop)
             break;
