@@ -1067,6 +1067,48 @@ static void test_witness_policy(void **state)
 
 /* ---- the roster ---------------------------------------------------------------- */
 
+/* ---- records waiting for their refs ------------------------------------------ */
+
+struct waited {
+    char env[4][64];
+    int64_t w[4];
+    int n;
+};
+
+static int waited_cb(void *ctx, const char *file, const char *env, size_t len, int64_t waited_ms,
+                     int64_t w_ms)
+{
+    (void)file;
+    (void)waited_ms;
+    struct waited *wt = ctx;
+    snprintf(wt->env[wt->n], sizeof wt->env[0], "%.*s", (int)len, env);
+    wt->w[wt->n++] = w_ms;
+    return 0;
+}
+
+/* A parked record keeps the W its page gave it, and is handed back with
+ * it, its envelope unchanged (section 6); one parked without a W (or
+ * before W was kept) comes back with W unknown; another origin's are not
+ * walked. */
+static void test_waiting_w(void **state)
+{
+    (void)state;
+    TU_OK(cy_waiting_park(dir, "comity.a", 7, "{\"payload\":1}", 13, 1795000000123, E));
+    TU_OK(cy_waiting_park(dir, "comity.a", 9, "{\"payload\":2}", 13, 0, E));
+    TU_OK(cy_waiting_park(dir, "comity.b", 1, "{\"payload\":3}", 13, 55, E));
+    /* pulled again after a crash: already waiting, W as first kept */
+    TU_OK(cy_waiting_park(dir, "comity.a", 7, "{\"payload\":1}", 13, 99, E));
+    struct waited wt = {0};
+    size_t all = 0;
+    TU_OK(cy_waiting_each(dir, "comity.a", waited_cb, &wt, &all, E));
+    assert_int_equal(all, 3);
+    assert_int_equal(wt.n, 2);
+    assert_string_equal(wt.env[0], "{\"payload\":1}");
+    assert_int_equal(wt.w[0], 1795000000123);
+    assert_string_equal(wt.env[1], "{\"payload\":2}");
+    assert_int_equal(wt.w[1], 0);
+}
+
 /* W of the roster test's records, by id (0: unknown). */
 struct ws_by_id {
     const char *id[4];
@@ -1558,6 +1600,7 @@ int main(void)
         cmocka_unit_test(test_page_parse),
         cmocka_unit_test(test_roster_policy),
         cmocka_unit_test(test_roster_revoked_w),
+        cmocka_unit_test_setup_teardown(test_waiting_w, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_split_sizes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_witness_policy, setup, teardown),

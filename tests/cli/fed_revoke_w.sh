@@ -19,32 +19,18 @@ source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
 
-nodes_init A B
-party_key pk pk-state.key; party_key pk.mofa mofa.key
-party_key pk.mofa alice.key; party_key pk.mofa bob.key
-T_STATE=$(party_token A pk pk-state.key)
-PS="$(kv pk-state.key),$(kr pk-state.key)"
-"$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" >/dev/null
-"$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$PS" >/dev/null
-printf 'state %s\n' "$(kv pk-state.key)" >policy
-"$C" roster policy "$T/A" policy >/dev/null
-"$C" roster policy "$T/B" policy >/dev/null
+fed_pk_init
 printf 'witness b %s\nquorum b\n' "$WK_B" >b.policy
 "$C" peer witnesses "$T/B" b.policy >/dev/null && ok "B's witness policy kept" || bad "B policy"
 node_start A; node_start B
 
-party() { # party USERS OUT: pk.mofa's party record, signed by the state key
-  printf '{"office":"pk.mofa","vkey":"%s","recipient":"%s","home":{"log_vkey":"%s","url":"%s"},"users":%s}' \
-    "$(kv mofa.key)" "$(kr mofa.key)" "$VK_A" "$U_A" "$1" |
-    "$C" record sign --key pk-state.key --type party --tlp clear --out "$2"
-}
 note() { echo "{\"text\":\"$2\"}" | "$C" record sign --key "$1" --type note --tlp clear --out "$3"; }
 got_on() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200; }
 perr() { "$C" peer list "$T/B" | jq -r '.[0].error'; }
 USERS1="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
 USERS2="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\",\"revoked\":\"left the ministry\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
 
-party "$USERS1" p1.dsse
+fed_party "$USERS1" p1.dsse
 "$C" record post --url "$U_A" --token "$T_STATE" p1.dsse >/dev/null && ok "the state posts pk.mofa's party record at A" || bad "post p1"
 T_MOFA=$("$C" party add "$T/A" --record p1.dsse | sed -n 's/^token (shown once): //p')
 office_on_b() { [ "$("$C" roster "$T/B" | jq -r '[.parties[].party] | join(",")')" = "pk.mofa" ]; }
@@ -59,7 +45,7 @@ until_ok 40 got_on B "$EARLY" && ok "B took it" || bad "early not on B: $(perr)"
 sleep 2 # the revocation created, and witnessed, seconds after the notes
 
 # ---- the state revokes alice; B pulls it with its W and applies it -----------
-party "$USERS2" p2.dsse
+fed_party "$USERS2" p2.dsse
 "$C" record post --url "$U_A" --token "$T_STATE" p2.dsse >p2.post && ok "the state posts alice's revocation at A" || bad "post p2"
 P2=$(jq -r .id p2.post)
 until_ok 40 got_on B "$P2" && ok "B pulled the revocation (its checkpoint cosigned by B's witness)" || bad "p2 not on B: $(perr)"

@@ -21,27 +21,12 @@ source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
 
-nodes_init A B
-party_key pk pk-state.key; party_key pk.mofa mofa.key
-party_key pk.mofa alice.key; party_key pk.mofa bob.key
-T_STATE=$(party_token A pk pk-state.key)
-PS="$(kv pk-state.key),$(kr pk-state.key)"
-"$C" peer add "$T/A" "$U_B" --log-vkey "$VK_B" >/dev/null
-"$C" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$PS" >/dev/null
-printf 'state %s\n' "$(kv pk-state.key)" >policy
-"$C" roster policy "$T/A" policy >/dev/null
-"$C" roster policy "$T/B" policy >/dev/null
+fed_pk_init
 node_start A; node_start B
 
-# party BODY-USERS OUT: pk.mofa's party record, signed by the state key
-party() {
-  printf '{"office":"pk.mofa","vkey":"%s","recipient":"%s","home":{"log_vkey":"%s","url":"%s"},"users":%s}' \
-    "$(kv mofa.key)" "$(kr mofa.key)" "$VK_A" "$U_A" "$1" |
-    "$C" record sign --key pk-state.key --type party --tlp clear --out "$2"
-}
 USERS1="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
 USERS2="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\",\"revoked\":\"left the ministry\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
-party "$USERS1" p1.dsse
+fed_party "$USERS1" p1.dsse
 "$C" record post --url "$U_A" --token "$T_STATE" p1.dsse >/dev/null && ok "the state posts pk.mofa's party record at A" || bad "post p1"
 T_MOFA=$("$C" party add "$T/A" --record p1.dsse | sed -n 's/^token (shown once): //p')
 [ -n "$T_MOFA" ] && ok "A registers pk.mofa from its record" || bad "party add --record"
@@ -76,7 +61,7 @@ check "no signer named for the office's own key" "null" "$(jq -r .signer n0.post
 
 # ---- the state revokes alice; B applies it first -----------------------------
 sleep 1 # the revocation created after alice's note, to the millisecond
-party "$USERS2" p2.dsse
+fed_party "$USERS2" p2.dsse
 "$C" record post --url "$U_A" --token "$T_STATE" p2.dsse >/dev/null && ok "the state posts alice's revocation at A" || bad "post p2"
 alice_revoked_on_b() { "$C" roster "$T/B" | jq -e '.parties[0].users[] | select(.name == "alice") | .revoked_at' >/dev/null; }
 until_ok 40 alice_revoked_on_b && ok "B pulled the revocation" || bad "revocation not on B"

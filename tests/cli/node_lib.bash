@@ -155,3 +155,27 @@ node_start() {
 node_stop() { local pid; pid=$(eval echo "\$PID_$1"); kill -TERM "$pid"; wait "$pid" || true; }
 # until_ok SECONDS CMD...: retries CMD (every 0.1 s, SECONDS*10 times) until it succeeds
 until_ok() { local s=$1; shift; for _ in $(seq $((s * 10))); do "$@" && return 0; sleep 0.1; done; return 1; }
+
+# ---- the state pk and its office pk.mofa on two nodes (fed_users.sh, fed_revoke_*.sh) ----
+# fed_pk_init: nodes A and B (made, not started); pk's state key
+# (pk-state.key) registered at A, its home (token T_STATE); pk.mofa's own
+# key (mofa.key) and two users' (alice.key, bob.key); A pins B, and B pins
+# A with pk homed there; both roster policies pin pk's state key.
+fed_pk_init() {
+  nodes_init A B
+  party_key pk pk-state.key; party_key pk.mofa mofa.key
+  party_key pk.mofa alice.key; party_key pk.mofa bob.key
+  T_STATE=$(party_token A pk pk-state.key)
+  "$COMITY_BIN" peer add "$T/A" "$U_B" --log-vkey "$VK_B" >/dev/null
+  "$COMITY_BIN" peer add "$T/B" "$U_A" --log-vkey "$VK_A" --party "$(kv pk-state.key),$(kr pk-state.key)" >/dev/null
+  printf 'state %s\n' "$(kv pk-state.key)" >"$T/policy"
+  "$COMITY_BIN" roster policy "$T/A" "$T/policy" >/dev/null
+  "$COMITY_BIN" roster policy "$T/B" "$T/policy" >/dev/null
+}
+# fed_party USERS OUT: pk.mofa's party record (homed at A, its users the
+# JSON array USERS, or none when empty), signed by pk's state key.
+fed_party() {
+  printf '{"office":"pk.mofa","vkey":"%s","recipient":"%s","home":{"log_vkey":"%s","url":"%s"}%s}' \
+    "$(kv "$T/mofa.key")" "$(kr "$T/mofa.key")" "$VK_A" "$U_A" "${1:+,\"users\":$1}" |
+    "$COMITY_BIN" record sign --key "$T/pk-state.key" --type party --tlp clear --out "$2"
+}
