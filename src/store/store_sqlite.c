@@ -911,6 +911,20 @@ static comity_err sq_principal_add(void *impl, const cy_principal *p, const char
     return rc;
 }
 
+/* Runs the UPDATE of principals bound in f (principal_write) and closes
+ * f: NOTFOUND ("no party NAME" and `which`) when it changed no row. */
+static comity_err principal_update(struct sq *q, struct frame *f, const char *what,
+                                   const char *name, const char *which, comity_error *err)
+{
+    int changes = 0;
+    comity_err rc = principal_write(q, f->c, f->st, what, name, &changes, err);
+    if (!rc && changes == 0)
+        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'%s", name, which);
+    rc = frame_done(f, rc);
+    pcache_invalidate(q);
+    return rc;
+}
+
 static comity_err sq_principal_set_token(void *impl, const char *name, const char *token_hash,
                                          comity_error *err)
 {
@@ -922,13 +936,7 @@ static comity_err sq_principal_set_token(void *impl, const char *name, const cha
         return rc;
     sqlite3_bind_text(f.st, 1, token_hash, -1, SQLITE_STATIC);
     sqlite3_bind_text(f.st, 2, name, -1, SQLITE_STATIC);
-    int changes = 0;
-    rc = principal_write(q, f.c, f.st, "setting token", name, &changes, err);
-    if (!rc && changes == 0)
-        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no party '%s'", name);
-    rc = frame_done(&f, rc);
-    pcache_invalidate(q);
-    return rc;
+    return principal_update(q, &f, "setting token", name, "", err);
 }
 
 static comity_err sq_principal_set_revoked(void *impl, const char *name, const char *vkey,
@@ -945,13 +953,7 @@ static comity_err sq_principal_set_revoked(void *impl, const char *name, const c
     sqlite3_bind_int64(f.st, 2, revoked_w_ms);
     sqlite3_bind_text(f.st, 3, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(f.st, 4, vkey, -1, SQLITE_STATIC);
-    int changes = 0;
-    rc = principal_write(q, f.c, f.st, "writing a revocation", name, &changes, err);
-    if (!rc && changes == 0)
-        rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no principal '%s' with that key", name);
-    rc = frame_done(&f, rc);
-    pcache_invalidate(q);
-    return rc;
+    return principal_update(q, &f, "writing a revocation", name, " with that key", err);
 }
 
 static comity_err principal_one(struct sq *q, const char *sql, const char *arg,

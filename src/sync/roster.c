@@ -1078,37 +1078,46 @@ static comity_err roster_show_w(const struct wsrc *ws, const char *dir, char **j
     return rc;
 }
 
-comity_err cy_roster_show(comity_store *st, const char *dir, comity_log *log, char **json,
-                          comity_error *err)
+/* roster_show_w's text into *text (may be NULL), parsed into *out (may be
+ * NULL: json_decref). */
+static comity_err roster_w(const struct wsrc *ws, const char *dir, char **text, json_t **out,
+                           comity_error *err)
+{
+    char *t = NULL;
+    if (out)
+        *out = NULL;
+    comity_err rc = roster_show_w(ws, dir, &t, err);
+    if (!rc && out && !(*out = json_loads(t, 0, NULL)))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    if (!rc && text)
+        *text = t;
+    else
+        cy_free(t);
+    return rc;
+}
+
+/* roster_w with the W of this node's log (NULL: none). */
+static comity_err roster_at(comity_store *st, const char *dir, comity_log *log, char **text,
+                            json_t **out, comity_error *err)
 {
     struct wsrc ws;
     wsrc_init(&ws, st, dir, log);
-    comity_err rc = roster_show_w(&ws, dir, json, err);
+    comity_err rc = roster_w(&ws, dir, text, out, err);
     wsrc_done(&ws);
     return rc;
 }
 
-/* The roster parsed.  OUT *out: json_decref. */
-static comity_err roster_json_w(const struct wsrc *ws, const char *dir, json_t **out,
-                                comity_error *err)
+comity_err cy_roster_show(comity_store *st, const char *dir, comity_log *log, char **json,
+                          comity_error *err)
 {
-    char *text = NULL;
-    *out = NULL;
-    comity_err rc = roster_show_w(ws, dir, &text, err);
-    if (!rc && !(*out = json_loads(text, 0, NULL)))
-        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    cy_free(text);
-    return rc;
+    *json = NULL;
+    return roster_at(st, dir, log, json, NULL, err);
 }
 
 comity_err cy_roster_json(comity_store *st, const char *dir, comity_log *log, json_t **out,
                           comity_error *err)
 {
-    struct wsrc ws;
-    wsrc_init(&ws, st, dir, log);
-    comity_err rc = roster_json_w(&ws, dir, out, err);
-    wsrc_done(&ws);
-    return rc;
+    return roster_at(st, dir, log, NULL, out, err);
 }
 
 /* A state key's entry in the roster's "states", its fields borrowed. */
@@ -1321,7 +1330,7 @@ comity_err cy_roster_apply(comity_store *st, const char *dir, comity_log *log,
     struct wsrc ws;
     wsrc_init(&ws, st, dir, log);
     json_t *r = NULL;
-    comity_err rc = roster_json_w(&ws, dir, &r, err);
+    comity_err rc = roster_w(&ws, dir, NULL, &r, err);
     json_t *out = rc ? NULL : json_pack("{s:[], s:[], s:[], s:[], s:[], s:[]}", "homed_at_peers",
                                         "local", "revoked", "refused", "users", "keys_revoked");
     if (!rc && !out)
@@ -1545,7 +1554,7 @@ comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *
     *changed = 0;
     struct wsrc ws = {st, NULL, NULL};
     json_t *ro = NULL;
-    comity_err rc = roster_json_w(&ws, dir, &ro, err);
+    comity_err rc = roster_w(&ws, dir, NULL, &ro, err);
     if (rc)
         return rc;
     json_t *changes = json_array();

@@ -19,21 +19,8 @@ source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
 
-fed_pk_init
-printf 'witness b %s\nquorum b\n' "$WK_B" >b.policy
-"$C" peer witnesses "$T/B" b.policy >/dev/null && ok "B's witness policy kept" || bad "B policy"
-node_start A; node_start B
-
-note() { echo "{\"text\":\"$2\"}" | "$C" record sign --key "$1" --type note --tlp clear --out "$3"; }
-got_on() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200; }
-perr() { "$C" peer list "$T/B" | jq -r '.[0].error'; }
-
-fed_party "" p1.dsse
-"$C" record post --url "$U_A" --token "$T_STATE" p1.dsse >/dev/null && ok "the state posts pk.mofa's party record at A" || bad "post p1"
-T_MOFA=$("$C" party add "$T/A" --record p1.dsse | sed -n 's/^token (shown once): //p')
-office_on_b() { [ "$("$C" roster "$T/B" | jq -r '[.parties[].party] | join(",")')" = "pk.mofa" ]; }
-until_ok 40 office_on_b && ok "B pulled the party record" || bad "B's roster: $(perr)"
-"$C" roster apply "$T/B" >/dev/null || bad "apply at B"
+fed_pk_witnessed
+fed_office_at_a ""
 
 # ---- the office signs two notes; posts one ------------------------------------
 note mofa.key "early" early.dsse; note mofa.key "late" late.dsse
@@ -59,15 +46,7 @@ check "applying again changes nothing" "0" "$(jq '.keys_revoked | length' applyB
 sleep 2 # what A logs now is witnessed seconds after the revocation
 
 # ---- A (not applied) logs the late note: B refuses it by W --------------------
-"$C" record post --url "$U_A" --token "$T_MOFA" late.dsse >late.post &&
-  ok "A, the revocation not applied there, logs pk.mofa's late note" || bad "post late: $(cat late.post)"
-LATE=$(jq -r .id late.post); IXL=$(jq -r .log_index late.post)
-refused_on_b() { perr | grep -q "refused (revoked).*pk.mofa (the office itself), revoked at"; }
-until_ok 40 refused_on_b && ok "B refuses it: rule revoked, naming the office" || bad "B: $(perr)"
-perr | grep -q "the revocation's W 20" && perr | grep -q "its W 20" &&
-  ok "  ... with both witnessed times: $(perr | grep -o "revoked at.*" | cut -c1-160)" || bad "  ... B said $(perr)"
-check "B's cursor stops at that record" "$IXL" "$("$C" peer list "$T/B" | jq -r '.[0].cursor')"
-got_on B "$LATE" && bad "B stored the late note" || ok "B did not store it"
+fed_late_refused pk.mofa "pk.mofa (the office itself), revoked at"
 
 # ---- the early note stays valid at B -----------------------------------------
 got_on B "$EARLY" && ok "B still holds the early note, logged before the revocation" || bad "early gone at B"

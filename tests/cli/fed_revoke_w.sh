@@ -19,23 +19,10 @@ source "$HERE/node_lib.bash"
 C=$COMITY_BIN
 cd "$T"
 
-fed_pk_init
-printf 'witness b %s\nquorum b\n' "$WK_B" >b.policy
-"$C" peer witnesses "$T/B" b.policy >/dev/null && ok "B's witness policy kept" || bad "B policy"
-node_start A; node_start B
-
-note() { echo "{\"text\":\"$2\"}" | "$C" record sign --key "$1" --type note --tlp clear --out "$3"; }
-got_on() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200; }
-perr() { "$C" peer list "$T/B" | jq -r '.[0].error'; }
+fed_pk_witnessed
 USERS1="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
 USERS2="[{\"name\":\"alice\",\"vkey\":\"$(kv alice.key)\",\"revoked\":\"left the ministry\"},{\"name\":\"bob\",\"vkey\":\"$(kv bob.key)\"}]"
-
-fed_party "$USERS1" p1.dsse
-"$C" record post --url "$U_A" --token "$T_STATE" p1.dsse >/dev/null && ok "the state posts pk.mofa's party record at A" || bad "post p1"
-T_MOFA=$("$C" party add "$T/A" --record p1.dsse | sed -n 's/^token (shown once): //p')
-office_on_b() { [ "$("$C" roster "$T/B" | jq -r '[.parties[].party] | join(",")')" = "pk.mofa" ]; }
-until_ok 40 office_on_b && ok "B pulled the party record" || bad "B's roster: $(perr)"
-"$C" roster apply "$T/B" >/dev/null || bad "apply at B"
+fed_office_at_a "$USERS1"
 
 # ---- alice signs three notes; posts one --------------------------------------
 note alice.key "early" early.dsse; note alice.key "late" late.dsse; note alice.key "later" later.dsse
@@ -56,15 +43,7 @@ check "B: roster apply revokes alice" "alice revoked" "$(jq -r '[.users[] | "\(.
 sleep 2 # what A logs now is witnessed seconds after the revocation
 
 # ---- A (not applied) logs the late note: B refuses it by W --------------------
-"$C" record post --url "$U_A" --token "$T_MOFA" late.dsse >late.post &&
-  ok "A, the revocation not applied there, logs alice's late note" || bad "post late: $(cat late.post)"
-LATE=$(jq -r .id late.post); IXL=$(jq -r .log_index late.post)
-refused_on_b() { perr | grep -q "refused (revoked).*'alice', revoked at"; }
-until_ok 40 refused_on_b && ok "B refuses it: rule revoked, naming alice" || bad "B: $(perr)"
-perr | grep -q "the revocation's W 20" && perr | grep -q "its W 20" &&
-  ok "  ... with both witnessed times: $(perr | grep -o "(left the ministry.*" | cut -c1-150)" || bad "  ... B said $(perr)"
-check "B's cursor stops at that record" "$IXL" "$("$C" peer list "$T/B" | jq -r '.[0].cursor')"
-got_on B "$LATE" && bad "B stored alice's late note" || ok "B did not store it"
+fed_late_refused alice "'alice', revoked at"
 
 # ---- A applies the revocation: refuses the later note, created before it ----
 "$C" roster apply "$T/A" >applyA.json

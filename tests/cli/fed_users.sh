@@ -32,17 +32,11 @@ T_MOFA=$("$C" party add "$T/A" --record p1.dsse | sed -n 's/^token (shown once):
 [ -n "$T_MOFA" ] && ok "A registers pk.mofa from its record" || bad "party add --record"
 check "A: party show lists pk.mofa's users" "alice,bob" \
   "$("$C" party show "$T/A" pk.mofa | jq -r '[.users[].name] | join(",")')"
-office_on_b() { [ "$("$C" roster "$T/B" | jq -r '[.parties[].party] | join(",")')" = "pk.mofa" ]; }
 until_ok 40 office_on_b && ok "B pulled the party record" || bad "B's roster: $("$C" roster "$T/B")"
 "$C" roster apply "$T/B" >applyB1.json
 check "B: roster apply homes pk.mofa at A with its two users" "pk.mofa|alice added,bob added" \
   "$(jq -r '(.homed_at_peers | join(",")) + "|" + ([.users[] | "\(.user) \(.now)"] | join(","))' applyB1.json)"
 
-got_on() { # got_on NODE ID: the record is stored there (clear: anyone reads it)
-  curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200
-}
-# note KEY TEXT OUT: a clear note of pk.mofa signed with KEY
-note() { echo "{\"text\":\"$2\"}" | "$C" record sign --key "$1" --type note --tlp clear --out "$3"; }
 
 # ---- alice signs: A names her, B verifies it under her key -------------------
 note alice.key "from alice" n1.dsse

@@ -179,3 +179,48 @@ fed_party() {
     "$(kv "$T/mofa.key")" "$(kr "$T/mofa.key")" "$VK_A" "$U_A" "${1:+,\"users\":$1}" |
     "$COMITY_BIN" record sign --key "$T/pk-state.key" --type party --tlp clear --out "$2"
 }
+# fed_pk_witnessed: fed_pk_init, B's witness policy wanting B's own
+# witness (so B knows W of what it pulls from A, whose checkpoints it
+# cosigns), then A and B started.
+fed_pk_witnessed() {
+  fed_pk_init
+  printf 'witness b %s\nquorum b\n' "$WK_B" >"$T/b.policy"
+  "$COMITY_BIN" peer witnesses "$T/B" "$T/b.policy" >/dev/null && ok "B's witness policy kept" || bad "B policy"
+  node_start A; node_start B
+}
+# fed_office_at_a USERS: pk.mofa's party record (p1.dsse, users USERS) posted
+# by the state at A, pk.mofa registered at A from it (its token T_MOFA),
+# pulled by B and applied there.
+fed_office_at_a() {
+  fed_party "$1" "$T/p1.dsse"
+  "$COMITY_BIN" record post --url "$U_A" --token "$T_STATE" "$T/p1.dsse" >/dev/null &&
+    ok "the state posts pk.mofa's party record at A" || bad "post p1"
+  T_MOFA=$("$COMITY_BIN" party add "$T/A" --record "$T/p1.dsse" | sed -n 's/^token (shown once): //p')
+  until_ok 40 office_on_b && ok "B pulled the party record" || bad "B's roster: $(perr)"
+  "$COMITY_BIN" roster apply "$T/B" >/dev/null || bad "apply at B"
+}
+office_on_b() { [ "$("$COMITY_BIN" roster "$T/B" | jq -r '[.parties[].party] | join(",")')" = "pk.mofa" ]; }
+# note KEY TEXT OUT: a clear note of pk.mofa signed with KEY
+note() { echo "{\"text\":\"$2\"}" | "$COMITY_BIN" record sign --key "$1" --type note --tlp clear --out "$3"; }
+# got_on NODE ID: the record is stored there (clear: anyone reads it)
+got_on() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200; }
+# perr: the error B's puller last noted on its peer A
+perr() { "$COMITY_BIN" peer list "$T/B" | jq -r '.[0].error'; }
+# fed_late_refused WHO GREP: A, which has not applied a revocation B has,
+# logs late.dsse (signed by WHO before the revocation's created time, but
+# logged, and witnessed, after it); B refuses it by W: rule revoked, its
+# error matching GREP and naming both W; B's cursor stops at it, B does
+# not store it.
+fed_late_refused() {
+  local late ixl
+  "$COMITY_BIN" record post --url "$U_A" --token "$T_MOFA" "$T/late.dsse" >"$T/late.post" &&
+    ok "A, the revocation not applied there, logs $1's late note" || bad "post late: $(cat "$T/late.post")"
+  late=$(jq -r .id "$T/late.post"); ixl=$(jq -r .log_index "$T/late.post")
+  LATE_GREP="refused (revoked).*$2"
+  until_ok 40 refused_on_b && ok "B refuses it: rule revoked, naming $1" || bad "B: $(perr)"
+  perr | grep -q "the revocation's W 20" && perr | grep -q "its W 20" &&
+    ok "  ... with both witnessed times: $(perr | grep -o "revoked at.*" | cut -c1-170)" || bad "  ... B said $(perr)"
+  check "B's cursor stops at that record" "$ixl" "$("$COMITY_BIN" peer list "$T/B" | jq -r '.[0].cursor')"
+  got_on B "$late" && bad "B stored $1's late note" || ok "B did not store it"
+}
+refused_on_b() { perr | grep -q "$LATE_GREP"; }
