@@ -1199,6 +1199,12 @@ static void test_roster_revoked_w(void **state)
     TU_OK(cy_roster_build_w(p, ev, lv, 4, w_by_id, &m, &plain, E));
     assert_non_null(strstr(plain, "its W unknown"));
     cy_free(plain);
+    /* party 2's W not to be told here (logged here, no log open): that
+     * pair by created alone, so it counts */
+    m.w[2] = CY_ROSTER_W_UNTOLD;
+    TU_OK(cy_roster_build_w(p, ev, lv, 4, w_by_id, &m, &plain, E));
+    assert_null(strstr(plain, "revoked at"));
+    cy_free(plain);
     cy_free(by_w);
     cy_free(rev);
     for (int i = 0; i < 4; i++) {

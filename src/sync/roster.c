@@ -502,7 +502,10 @@ static size_t state_keys_at(struct fold *f, const comity_record *r, const comity
                 w = fold_w(f, r);
                 w_asked = true;
             }
-            if (!cy_signed_before_revocation(at, w, s->until, s->w_until)) {
+            /* a W this node cannot tell: `created` alone, as offline */
+            bool told = w != CY_ROSTER_W_UNTOLD && s->w_until != CY_ROSTER_W_UNTOLD;
+            if (!cy_signed_before_revocation(at, told ? w : 0, s->until,
+                                             told ? s->w_until : 0)) {
                 *by_w = *by_w ? *by_w : s;
                 continue;
             }
@@ -992,8 +995,9 @@ static comity_err read_stored(comity_store *st, struct files *fs, size_t *cap,
 /* Where a record's W is read (record/signer.h): the store's
  * record_witnessed (a record pulled with a witness policy), else, for a
  * record this node is the origin of (its author a party of this node),
- * its log's table `cosigned` under the node's witness policy (log and pol
- * may be NULL: unknown). */
+ * its log's table `cosigned` under the node's witness policy (pol NULL:
+ * the node asks no W; log NULL, as for the CLI while the node serves: the
+ * W of a record logged here cannot be told, CY_ROSTER_W_UNTOLD). */
 struct wsrc {
     comity_store *st;
     comity_log *log;
@@ -1003,7 +1007,7 @@ struct wsrc {
 static void wsrc_init(struct wsrc *ws, comity_store *st, const char *dir, comity_log *log)
 {
     *ws = (struct wsrc){st, log, NULL};
-    if (st && log && cy_witness_policy_load(dir, &ws->pol, NULL) != COMITY_OK)
+    if (st && cy_witness_policy_load(dir, &ws->pol, NULL) != COMITY_OK)
         ws->pol = NULL;
 }
 
@@ -1028,7 +1032,8 @@ static int w_row_cb(const cy_record_row *row, void *ctx)
     return 1;
 }
 
-/* W of the stored record `id` (ms; 0: unknown). */
+/* W of the stored record `id` (ms; 0: unknown; CY_ROSTER_W_UNTOLD: logged
+ * here, and no log to tell it). */
 static int64_t stored_w(const struct wsrc *ws, const char *id)
 {
     int64_t w = 0;
@@ -1041,13 +1046,21 @@ static int64_t stored_w(const struct wsrc *ws, const char *id)
     struct w_row row = {0};
     bool more = false;
     cy_principal p;
-    if (!ws->log || !ws->pol ||
+    if (!ws->pol ||
         cy_store_records_query(ws->st, &q, w_row_cb, &row, &more, NULL) != COMITY_OK ||
         !row.found || cy_store_principal_get(ws->st, row.author, &p, NULL, NULL) != COMITY_OK ||
-        strcmp(p.kind, "party") != 0 ||
-        cy_firstseen_local(ws->log, ws->pol, row.index, &w, NULL) != COMITY_OK)
+        strcmp(p.kind, "party") != 0)
         return 0;
-    return w;
+    if (!ws->log)
+        return CY_ROSTER_W_UNTOLD;
+    return cy_firstseen_local(ws->log, ws->pol, row.index, &w, NULL) == COMITY_OK ? w : 0;
+}
+
+/* stored_w as the directory keeps it: untold is unknown. */
+static int64_t stored_w_known(const struct wsrc *ws, const char *id)
+{
+    int64_t w = stored_w(ws, id);
+    return w > 0 ? w : 0;
 }
 
 static int64_t fold_stored_w(void *ctx, const comity_record *r)
@@ -1069,7 +1082,7 @@ static comity_err roster_show_w(const struct wsrc *ws, const char *dir, char **j
         rc = read_records(dir, &fs, &cap, err);
     if (!rc && ws->st)
         rc = read_stored(ws->st, &fs, &cap, err);
-    bool w = ws->log && ws->pol;
+    bool w = ws->pol != NULL;
     if (!rc)
         rc = cy_roster_build_w(p, (const char *const *)fs.v, fs.len, fs.n,
                                w ? fold_stored_w : NULL, (void *)ws, json, err);
@@ -1271,7 +1284,7 @@ static comity_err write_users(comity_store *st, const struct wsrc *ws, const cha
          * policy (kept with it); else unknown (0) */
         const char *by = json_string_value(json_object_get(u, "revoked_by"));
         if (w.revoked_ms >= 0 && by)
-            w.revoked_w_ms = stored_w(ws, by);
+            w.revoked_w_ms = stored_w_known(ws, by);
         const cy_principal_user *old = NULL;
         for (size_t k = 0; k < h.n && !old; k++)
             if (!strcmp(h.v[k].vkey, w.vkey))
@@ -1306,7 +1319,7 @@ static void write_revoked(const struct wsrc *ws, const char *name, const char *v
         cy_store_principal_get(ws->st, name, &p, NULL, NULL) != COMITY_OK ||
         strcmp(p.vkey, vkey) != 0)
         return;
-    int64_t w = stored_w(ws, by);
+    int64_t w = stored_w_known(ws, by);
     if (p.revoked_ms == ms && p.revoked_w_ms == w)
         return;
     comity_error e = {0};

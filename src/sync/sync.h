@@ -215,6 +215,10 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
  * record (record/signer.h).  It must be a function of the record, asked
  * at most a few times a record. */
 typedef int64_t (*cy_roster_w_fn)(void *ctx, const comity_record *r);
+/* What a cy_roster_w_fn answers for a W this node cannot tell (a record
+ * it is the origin of, its log not open here: the CLI while the node
+ * serves): the pair it is in is weighed by `created` alone. */
+#define CY_ROSTER_W_UNTOLD (-1)
 /* cy_roster_build, a state key's revocation weighed by the revocation
  * rule with the W w_of gives (NULL: none known, `created` alone, as
  * cy_roster_build). */
@@ -230,10 +234,10 @@ comity_err cy_roster_build_w(const cy_roster_policy *p, const char *const *envs,
  * is there (cy_roster_build): the records imported into DIR/roster/ and,
  * with `st` (NULL: none), every party and admission record the store holds
  * (logged here: posted by their author or pulled from its origin), with
- * `log` (this node's; NULL: none) and DIR's witness policy their W
- * (cy_roster_build_w: the store's record_witnessed, the log's cosigned
- * checkpoints for a record this node is the origin of; without both,
- * `created` alone); OUT *json: cy_free.  cy_roster_json: the same,
+ * DIR's witness policy their W (cy_roster_build_w: the store's
+ * record_witnessed, the cosigned checkpoints of `log`, this node's, for a
+ * record this node is the origin of: untold without it; without a
+ * witness policy, `created` alone); OUT *json: cy_free.  cy_roster_json: the same,
  * parsed (OUT *out: json_decref).  cy_roster_state_keys: the keys of
  * `state` a roster (parsed) shows valid at at_ms, from "since" (pinned:
  * always) until "revoked", into keys (at most max; comity_vkey_free each);

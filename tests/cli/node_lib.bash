@@ -206,14 +206,14 @@ note() { echo "{\"text\":\"$2\"}" | "$COMITY_BIN" record sign --key "$1" --type 
 got_on() { curl -s --noproxy '*' -o /dev/null -w '%{http_code}' "$(eval echo "\$U_$1")/v1/records/$2" | grep -q 200; }
 # perr: the error B's puller last noted on its peer A
 perr() { "$COMITY_BIN" peer list "$T/B" | jq -r '.[0].error'; }
-# fed_late_refused WHO GREP: A, which has not applied a revocation B has,
-# logs late.dsse (signed by WHO before the revocation's created time, but
-# logged, and witnessed, after it); B refuses it by W: rule revoked, its
-# error matching GREP and naming both W; B's cursor stops at it, B does
-# not store it.
+# fed_late_refused WHO GREP [TOKEN]: A, which has not applied a revocation
+# B has, logs late.dsse (signed by WHO before the revocation's created
+# time, but logged, and witnessed, after it; posted with TOKEN, default
+# T_MOFA); B refuses it by W: rule revoked, its error matching GREP and
+# naming both W; B's cursor stops at it, B does not store it.
 fed_late_refused() {
   local late ixl
-  "$COMITY_BIN" record post --url "$U_A" --token "$T_MOFA" "$T/late.dsse" >"$T/late.post" &&
+  "$COMITY_BIN" record post --url "$U_A" --token "${3:-$T_MOFA}" "$T/late.dsse" >"$T/late.post" &&
     ok "A, the revocation not applied there, logs $1's late note" || bad "post late: $(cat "$T/late.post")"
   late=$(jq -r .id "$T/late.post"); ixl=$(jq -r .log_index "$T/late.post")
   LATE_GREP="refused (revoked).*$2"
