@@ -20,8 +20,10 @@
  *     keeps verifying);
  *   - else refused: a keyid that names no key of the office is said so.
  *
- * A revocation (a user's here; an office's and a state key's in the
- * roster's fold, src/sync/roster.c) is weighed by one rule,
+ * A revocation (a user's here; an office's and a state key's by intake,
+ * from the key's row `roster apply` wrote, and a state key's in the
+ * roster's fold, src/sync/roster.c; each through cy_revocation_check) is
+ * weighed by one rule,
  * cy_signed_before_revocation: a record r signed by a key that a record v
  * revoked is valid iff created(r) < revoked_at(v) AND W(r) < W(v), where
  * W is the time the node's witness quorum first cosigned a checkpoint of
