@@ -1565,17 +1565,12 @@ comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *
                                  size_t *changed, comity_error *err)
 {
     *changed = 0;
-    struct wsrc ws = {st, NULL, NULL};
-    json_t *ro = NULL;
+    struct wsrc ws; /* as the CLI: no log open, a W logged here untold */
+    wsrc_init(&ws, st, dir, NULL);
+    json_t *ro = NULL, *changes = NULL;
     comity_err rc = roster_w(&ws, dir, NULL, &ro, err);
-    if (rc)
-        return rc;
-    json_t *changes = json_array();
-    if (!changes) {
-        json_decref(ro);
-        json_decref(changes);
-        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
-    }
+    if (!rc && !(changes = json_array()))
+        rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     size_t i;
     json_t *e;
     json_array_foreach(json_object_get(ro, "parties"), i, e)
@@ -1584,5 +1579,6 @@ comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *
     *changed = json_array_size(changes);
     json_decref(changes);
     json_decref(ro);
+    wsrc_done(&ws);
     return rc;
 }
