@@ -1915,9 +1915,11 @@ COMITY_API comity_err comity_node_peer_add(comity_node *node, const char *url,
 COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
                                             comity_error *err);
 /* Unpins a peer by origin: no more pulls from it, its login here refused;
- * its parties' keys and records stay.  NOTFOUND when unknown. */
+ * its parties' keys and records stay, its records still waiting for their
+ * refs are dropped (OUT *waiting_dropped, may be NULL: how many).
+ * NOTFOUND when unknown. */
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
-                                              comity_error *err);
+                                              size_t *waiting_dropped, comity_error *err);
 /* Pins the TLS key of the peer whose log key is `log_vkey`: `pin` is
  * "sha256//BASE64" (the SHA-256 of its certificate's SubjectPublicKeyInfo,
  * as `comity init` prints it), kept in DIR/peers.pins; every call to that
