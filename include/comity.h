@@ -750,6 +750,20 @@ COMITY_API comity_err comity_log_root(comity_log *log, uint64_t size,
 COMITY_API comity_err comity_log_prove(comity_log *log, uint64_t index,
                                        char **proof, size_t *len,
                                        comity_error *err);
+struct comity_policy; /* comity_policy, below */
+/* comity_log_prove as a node serves its receipts (docs/node.md,
+ * "Receipts"): against the newest kept cosigned checkpoint covering entry
+ * `index` whose cosignatures meet `policy`'s quorum; when none of the
+ * newest such checkpoints does, the newest cosigned one covering it; when
+ * none is cosigned (or `policy` is NULL, or log.db keeps none), the
+ * published checkpoint.  Works on a log opened with COMITY_LOG_READ (it
+ * reads log.db's kept checkpoints read-only).  OUT *proof: caller frees
+ * (comity_free); *size (may be NULL): the tree size of the checkpoint the
+ * receipt is against. */
+COMITY_API comity_err comity_log_prove_policy(comity_log *log, uint64_t index,
+                                              const struct comity_policy *policy, char **proof,
+                                              size_t *len, uint64_t *size,
+                                              comity_error *err);
 /* RFC 6962 inclusion / consistency proofs over the published tree.  OUT
  * *hashes: n * 32 bytes, caller frees. */
 COMITY_API comity_err comity_log_inclusion(comity_log *log, uint64_t index,
