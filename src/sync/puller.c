@@ -17,8 +17,10 @@
  *      with its record; committed in runs of SUBMIT_RUN, each one intake
  *      batch) and wait for all their callbacks (each record durable here,
  *      or refused);
- *   5. in one store write: the cursor (the page's next, or the index of
- *      the first record refused), the page's checkpoint, the count.
+ *   5. in one store write, on the peer row read in 1 only (a peer removed
+ *      and added again since is another row, which keeps its cursor): the
+ *      cursor (the page's next, or the index of the first record refused),
+ *      the page's checkpoint, the count.
  * A page whose checkpoint proves a split view (the same size as the last
  * one accepted, another root) leaves an equivocation (equivocation.c)
  * and no more pulls from that origin; while idle, a worker asks its peer
@@ -958,8 +960,11 @@ static void *worker_main(void *arg)
     w->curl = NULL;
     cy_sync_files_thread_stop(w->files); /* after the handle that shares its cookies */
     w->files = NULL;
-    if (removed) /* what a pull under way parked after `peer remove` swept */
+    if (removed) { /* what a pull under way parked after `peer remove` swept, and the
+                    * files thread's error of a start that failed (no thread to sweep) */
         drop_parked(s, w->origin, "removed");
+        (void)cy_sync_files_forget(s->o.dir, w->origin, NULL);
+    }
     pthread_mutex_lock(&s->mu);
     w->ended = true;
     pthread_mutex_unlock(&s->mu);
