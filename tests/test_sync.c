@@ -1443,6 +1443,17 @@ static void test_files_removed_mid_turn(void **state)
 
 /* ---- a peer removed and added again while a pull is under way ----------------- */
 
+/* The file store under the test's directory. */
+static cy_files *files_open(void)
+{
+    char fdir[1400];
+    snprintf(fdir, sizeof fdir, "%s/files", dir);
+    cy_files *fs = NULL;
+    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    return fs;
+}
+
+
 static void test_peer_added_again(void **state)
 {
     (void)state;
@@ -1474,6 +1485,22 @@ static void test_peer_added_again(void **state)
     assert_string_equal(now.checkpoint, "");
     assert_int_equal(now.pulled, 0);
     assert_string_equal(now.url, "http://127.0.0.1:2");
+    /* nor does a files turn of the old row write to it (its error here) */
+    cy_files *fs = files_open();
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    cy_sync_files_env env = {dir, st, fs, &stop};
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    cy_sync_curl_session(c, NULL);
+    cy_sync_files_turn(c, &env, &read); /* its listing would fail: port 1 */
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_string_equal(now.error, "");
+    cy_sync_files_turn(c, &env, &now); /* the new row's turn does list */
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_non_null(strstr(now.error, "127.0.0.1:2"));
+    curl_easy_cleanup(c);
+    cy_files_close(fs);
     /* the new row's own pulls move it */
     TU_OK(cy_sync_peer_advance(st, &now, 3, NULL, 3, E));
     TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
@@ -1537,16 +1564,6 @@ static void test_waiting_forget(void **state)
 }
 
 /* ---- a files thread that did not start, started again ------------------------- */
-
-/* The file store under the test's directory. */
-static cy_files *files_open(void)
-{
-    char fdir[1400];
-    snprintf(fdir, sizeof fdir, "%s/files", dir);
-    cy_files *fs = NULL;
-    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
-    return fs;
-}
 
 static void test_files_thread_retry(void **state)
 {

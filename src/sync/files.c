@@ -630,10 +630,13 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
      * the caller read it, the directory goes and nothing is written (the
      * file's top: a peer removed while `comity serve` runs) */
     cy_peer now;
-    if (cy_store_peer_get(env->store, p->origin, &now, NULL) == COMITY_ERR_NOTFOUND) {
+    comity_err got = cy_store_peer_get(env->store, p->origin, &now, NULL);
+    if (got == COMITY_ERR_NOTFOUND) {
         (void)cy_sync_files_forget(env->dir, p->origin, NULL);
         return;
     }
+    if (got == COMITY_OK && now.added_us != p->added_us)
+        return; /* removed and added again since: the next turn, with the new row */
     if (list_new(curl, env, p, odir, &e))
         (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
     struct turn t = {curl, env, p, odir, cy_now_ms()};
