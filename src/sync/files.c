@@ -815,8 +815,8 @@ static void thread_free(struct cy_sync_files_thread *t)
 
 /* The rehearsal of a start that fails (tests): COMITY_TEST_FILES_THREAD_FAILS=N
  * makes the first N starts of a files thread in this process fail as a
- * thread that cannot be made would (read once; anything but 1 to 999
- * digits is 0). */
+ * thread that cannot be made would (read once; anything but a number of
+ * at most 3 digits is 0). */
 static bool start_fault(void)
 {
     static atomic_int left = -1;

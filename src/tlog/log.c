@@ -11,6 +11,8 @@
  *                          last checkpoint, every checkpoint's root, every
  *                          cosigned checkpoint with its cosignatures, and
  *                          the entries that are durable but not yet in tiles
+ *                          (a reader opens it read-only for the cosigned
+ *                          checkpoints alone: cy_log_prove_accepted)
  *   log.lock               flock(2)ed by the one writer
  *
  * Life of an entry.  comity_log_append puts it in the staging buffer and
@@ -1902,9 +1904,6 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
     return rc;
 }
 
-/* The newest kept cosigned checkpoint with below < size < above: OUT
- * *size (0: none) and *note (caller frees).  One indexed lookup under the
- * database lock, released before the caller looks at the note. */
 /* The handle that reads the kept cosigned checkpoints, under dbmu: the
  * writer's, or a reader's own read-only one (NULL: a reader of a log.db
  * that cannot be opened or keeps none, a log from before the table: none
@@ -1927,6 +1926,9 @@ static sqlite3 *cosigned_db(comity_log *log)
     return log->rdb = db;
 }
 
+/* The newest kept cosigned checkpoint with below < size < above: OUT
+ * *size (0: none) and *note (caller frees).  One indexed lookup under the
+ * database lock, released before the caller looks at the note. */
 static comity_err cosigned_below(comity_log *log, uint64_t below, uint64_t above,
                                  uint64_t *size, char **note, size_t *len, comity_error *err)
 {
