@@ -1362,6 +1362,25 @@ static json_t *listed_peer(comity_store *st)
     return o;
 }
 
+/* A libcurl handle set up as the puller's (its cookie in memory). */
+static CURL *session_curl(void)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    cy_sync_curl_session(c, NULL);
+    return c;
+}
+
+/* The file store under the test's directory. */
+static cy_files *files_open(void)
+{
+    char fdir[1400];
+    snprintf(fdir, sizeof fdir, "%s/files", dir);
+    cy_files *fs = NULL;
+    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    return fs;
+}
+
 static void test_files_thread_error(void **state)
 {
     (void)state;
@@ -1394,10 +1413,7 @@ static void test_files_thread_error(void **state)
     assert_non_null(strstr(both, "did not start"));
     json_decref(o);
     /* started at last: the error goes */
-    char fdir[1400];
-    snprintf(fdir, sizeof fdir, "%s/files", dir);
-    cy_files *fs = NULL;
-    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    cy_files *fs = files_open();
     env.files = fs;
     TU_OK(cy_sync_files_thread_start(&env, p.origin, &t, E));
     cy_sync_files_thread_stop(t);
@@ -1417,16 +1433,11 @@ static void test_files_removed_mid_turn(void **state)
     TU_OK(comity_store_open(path, &st, E));
     cy_peer p;
     files_peer(st, &p);
-    char fdir[1400];
-    snprintf(fdir, sizeof fdir, "%s/files", dir);
-    cy_files *fs = NULL;
-    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    cy_files *fs = files_open();
     atomic_bool stop;
     atomic_init(&stop, false);
     cy_sync_files_env env = {dir, st, fs, &stop};
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    cy_sync_curl_session(c, NULL);
+    CURL *c = session_curl();
     cy_sync_files_turn(c, &env, &p); /* the origin's directory, made */
     assert_int_equal(files_entries(), 1);
     /* `peer remove` lands after the files thread read the peer, before
@@ -1442,17 +1453,6 @@ static void test_files_removed_mid_turn(void **state)
 }
 
 /* ---- a peer removed and added again while a pull is under way ----------------- */
-
-/* The file store under the test's directory. */
-static cy_files *files_open(void)
-{
-    char fdir[1400];
-    snprintf(fdir, sizeof fdir, "%s/files", dir);
-    cy_files *fs = NULL;
-    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
-    return fs;
-}
-
 
 static void test_peer_added_again(void **state)
 {
@@ -1490,9 +1490,7 @@ static void test_peer_added_again(void **state)
     atomic_bool stop;
     atomic_init(&stop, false);
     cy_sync_files_env env = {dir, st, fs, &stop};
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    cy_sync_curl_session(c, NULL);
+    CURL *c = session_curl();
     cy_sync_files_turn(c, &env, &read); /* its listing would fail: port 1 */
     TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
     assert_string_equal(now.error, "");
