@@ -5,7 +5,7 @@
  *   comity log init --origin ORIGIN --key FILE DIR
  *   comity log append DIR [--key FILE] [--file F]     (stdin: one entry a line)
  *   comity log checkpoint DIR [--key FILE]
- *   comity log prove DIR --index N [-o FILE]
+ *   comity log prove DIR --index N [--policy FILE] [-o FILE]
  *   comity log verify --vkey VKEY [--policy FILE] --entry FILE PROOF
  *   comity log consistency DIR OLD NEW                (sizes or checkpoint files)
  *   comity log audit DIR [--vkey VKEY]
@@ -306,24 +306,88 @@ static int open_reader(const char *dir, comity_log **log)
     return CLI_OK;
 }
 
+/* The witness policy `prove` goes by: --policy FILE; else, when DIR is a
+ * node's directory (it holds log/ and no checkpoint) or a node's log
+ * (NODE/log), the node's NODE/witness.policy, by which the node serves
+ * its receipts (one that does not parse is left out, with a warning, as
+ * the node leaves it out); else none.  OUT logdir: DIR, or DIR/log for a
+ * node's directory; polpath: the policy's file ("" none); *pol:
+ * comity_policy_free. */
+#define PROVE_PATH 4096
+static int prove_policy(const struct opts *o, char logdir[PROVE_PATH],
+                        char polpath[PROVE_PATH], comity_policy **pol)
+{
+    const char *dir = o->pos[0];
+    char cp[PROVE_PATH];
+    struct stat sb;
+    *pol = NULL;
+    snprintf(logdir, PROVE_PATH, "%s/log", dir);
+    snprintf(cp, sizeof cp, "%s/checkpoint", dir);
+    bool node = stat(logdir, &sb) == 0 && S_ISDIR(sb.st_mode) && access(cp, F_OK) != 0;
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    bool node_log = !node && dl >= 3 && !strncmp(dir + dl - 3, "log", 3) &&
+                    (dl == 3 || dir[dl - 4] == '/');
+    if (!node)
+        snprintf(logdir, PROVE_PATH, "%s", dir);
+    polpath[0] = 0;
+    if (o->policy)
+        snprintf(polpath, PROVE_PATH, "%s", o->policy);
+    else if (node || node_log)
+        snprintf(polpath, PROVE_PATH, "%s%s", dir, node ? "/witness.policy" : "/../witness.policy");
+    if (!polpath[0] || (!o->policy && access(polpath, F_OK) != 0)) {
+        polpath[0] = 0;
+        return CLI_OK; /* no policy: the published checkpoint */
+    }
+    comity_error e = {0};
+    char *text = NULL;
+    size_t len = 0;
+    comity_err rc = comity_read_file(polpath, COMITY_POLICY_MAX, &text, &len, &e);
+    if (!rc)
+        rc = comity_policy_parse(text, len, pol, &e);
+    comity_free(text);
+    if (rc && o->policy)
+        return cli_error(polpath, &e);
+    if (rc) {
+        fprintf(stderr, "comity log prove: %s left out, as the node leaves it out: %s\n",
+                polpath, e.msg);
+        polpath[0] = 0;
+    }
+    return CLI_OK;
+}
+
 static int do_prove(struct opts *o)
 {
     uint64_t index;
     if (o->npos != 1 || !o->index || !parse_u64(o->index, &index))
-        return cli_usage(CMD, "usage: comity log prove DIR --index N [-o FILE]");
-    comity_log *log;
-    int st = open_reader(o->pos[0], &log);
-    if (st)
+        return cli_usage(CMD, "usage: comity log prove DIR --index N [--policy FILE] [-o FILE]");
+    char logdir[PROVE_PATH], polpath[PROVE_PATH];
+    comity_policy *pol = NULL;
+    int st = prove_policy(o, logdir, polpath, &pol);
+    comity_log *log = NULL;
+    if (!st)
+        st = open_reader(logdir, &log);
+    if (st) {
+        comity_policy_free(pol);
         return st;
+    }
     comity_error e = {0};
     char *proof;
     size_t len;
-    if (comity_log_prove(log, index, &proof, &len, &e)) {
+    uint64_t size = 0;
+    if (comity_log_prove_policy(log, index, pol, &proof, &len, &size, &e)) {
         st = cli_error("prove", &e);
     } else {
         st = cli_output(o->out, proof, len);
         comity_free(proof);
+        if (pol) /* which checkpoint, on stderr: the receipt alone on stdout */
+            fprintf(stderr, "receipt of entry %llu against the checkpoint of size %llu: the "
+                    "newest covering it that the quorum of %s cosigned (else the newest "
+                    "cosigned one)\n", (unsigned long long)index, (unsigned long long)size,
+                    polpath);
     }
+    comity_policy_free(pol);
     comity_log_close(log);
     return cli_finish(st);
 }

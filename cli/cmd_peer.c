@@ -136,6 +136,7 @@ int cmd_peer(int argc, char **argv)
     if (status == CLI_OK && comity_node_open(dir, &node, &e))
         status = cli_error("peer", &e);
     char *out = NULL;
+    size_t dropped = 0; /* records of a removed peer that waited for their refs */
     if (status == CLI_OK) {
         comity_err rc;
         if (!strcmp(sub, "add")) {
@@ -150,7 +151,7 @@ int cmd_peer(int argc, char **argv)
                 (void)comity_node_peer_tls_pin(node, log_vkey, NULL, NULL);
         }
         else if (!strcmp(sub, "remove"))
-            rc = comity_node_peer_remove(node, url, &e);
+            rc = comity_node_peer_remove(node, url, &dropped, &e);
         else
             rc = comity_node_peer_list(node, &out, &e);
         if (rc)
@@ -161,7 +162,9 @@ int cmd_peer(int argc, char **argv)
             printf("peer %s pinned with %zu part%s homed at it%s\n", url, vkeys.n,
                    vkeys.n == 1 ? "y" : "ies", tls_pin ? ", its TLS key pinned" : "");
         else
-            printf("peer %s removed: no more pulls from it, its login refused\n", url);
+            printf("peer %s removed: no more pulls from it, its login refused; %zu record%s "
+                   "waiting for %s refs dropped\n", url, dropped, dropped == 1 ? "" : "s",
+                   dropped == 1 ? "its" : "their");
     }
     comity_free(out);
     comity_node_close(node);

@@ -750,6 +750,20 @@ COMITY_API comity_err comity_log_root(comity_log *log, uint64_t size,
 COMITY_API comity_err comity_log_prove(comity_log *log, uint64_t index,
                                        char **proof, size_t *len,
                                        comity_error *err);
+struct comity_policy; /* comity_policy, below */
+/* comity_log_prove as a node serves its receipts (docs/node.md,
+ * "Receipts"): against the newest kept cosigned checkpoint covering entry
+ * `index` whose cosignatures meet `policy`'s quorum; when none of the
+ * newest such checkpoints does, the newest cosigned one covering it; when
+ * none is cosigned (or `policy` is NULL, or log.db keeps none), the
+ * published checkpoint.  Works on a log opened with COMITY_LOG_READ (it
+ * reads log.db's kept checkpoints read-only).  OUT *proof: caller frees
+ * (comity_free); *size (may be NULL): the tree size of the checkpoint the
+ * receipt is against. */
+COMITY_API comity_err comity_log_prove_policy(comity_log *log, uint64_t index,
+                                              const struct comity_policy *policy, char **proof,
+                                              size_t *len, uint64_t *size,
+                                              comity_error *err);
 /* RFC 6962 inclusion / consistency proofs over the published tree.  OUT
  * *hashes: n * 32 bytes, caller frees. */
 COMITY_API comity_err comity_log_inclusion(comity_log *log, uint64_t index,
@@ -1915,9 +1929,11 @@ COMITY_API comity_err comity_node_peer_add(comity_node *node, const char *url,
 COMITY_API comity_err comity_node_peer_list(comity_node *node, char **json,
                                             comity_error *err);
 /* Unpins a peer by origin: no more pulls from it, its login here refused;
- * its parties' keys and records stay.  NOTFOUND when unknown. */
+ * its parties' keys and records stay, its records still waiting for their
+ * refs are dropped (OUT *waiting_dropped, may be NULL: how many).
+ * NOTFOUND when unknown. */
 COMITY_API comity_err comity_node_peer_remove(comity_node *node, const char *origin,
-                                              comity_error *err);
+                                              size_t *waiting_dropped, comity_error *err);
 /* Pins the TLS key of the peer whose log key is `log_vkey`: `pin` is
  * "sha256//BASE64" (the SHA-256 of its certificate's SubjectPublicKeyInfo,
  * as `comity init` prints it), kept in DIR/peers.pins; every call to that

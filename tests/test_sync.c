@@ -1513,6 +1513,25 @@ static json_t *listed_peer(comity_store *st)
     return o;
 }
 
+/* A libcurl handle set up as the puller's (its cookie in memory). */
+static CURL *session_curl(void)
+{
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    cy_sync_curl_session(c, NULL);
+    return c;
+}
+
+/* The file store under the test's directory. */
+static cy_files *files_open(void)
+{
+    char fdir[1400];
+    snprintf(fdir, sizeof fdir, "%s/files", dir);
+    cy_files *fs = NULL;
+    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    return fs;
+}
+
 static void test_files_thread_error(void **state)
 {
     (void)state;
@@ -1545,10 +1564,7 @@ static void test_files_thread_error(void **state)
     assert_non_null(strstr(both, "did not start"));
     json_decref(o);
     /* started at last: the error goes */
-    char fdir[1400];
-    snprintf(fdir, sizeof fdir, "%s/files", dir);
-    cy_files *fs = NULL;
-    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    cy_files *fs = files_open();
     env.files = fs;
     TU_OK(cy_sync_files_thread_start(&env, p.origin, &t, E));
     cy_sync_files_thread_stop(t);
@@ -1568,16 +1584,11 @@ static void test_files_removed_mid_turn(void **state)
     TU_OK(comity_store_open(path, &st, E));
     cy_peer p;
     files_peer(st, &p);
-    char fdir[1400];
-    snprintf(fdir, sizeof fdir, "%s/files", dir);
-    cy_files *fs = NULL;
-    TU_OK(cy_files_open(fdir, 1 << 20, &fs, E));
+    cy_files *fs = files_open();
     atomic_bool stop;
     atomic_init(&stop, false);
     cy_sync_files_env env = {dir, st, fs, &stop};
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    cy_sync_curl_session(c, NULL);
+    CURL *c = session_curl();
     cy_sync_files_turn(c, &env, &p); /* the origin's directory, made */
     assert_int_equal(files_entries(), 1);
     /* `peer remove` lands after the files thread read the peer, before
@@ -1588,6 +1599,161 @@ static void test_files_removed_mid_turn(void **state)
     cy_sync_files_turn(c, &env, &p);
     assert_int_equal(files_entries(), 0);
     curl_easy_cleanup(c);
+    cy_files_close(fs);
+    comity_store_close(st);
+}
+
+/* ---- a peer removed and added again while a pull is under way ----------------- */
+
+static void test_peer_added_again(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    /* a fake time is the same for both rows: they differ all the same */
+    setenv("COMITY_FAKE_NOW", "2026-12-07T05:00:00.000Z", 1);
+    comity_nkey *k = NULL;
+    TU_OK(comity_nkey_generate("comity.in.test", COMITY_NOTE_ED25519, &k, E));
+    TU_OK(cy_sync_peer_add(st, NULL, "http://127.0.0.1:1", comity_nkey_vkey(k), NULL, NULL, 0,
+                           E));
+    /* the puller reads the row and pulls a page from its cursor ... */
+    cy_peer read, now;
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &read, E));
+    TU_OK(cy_sync_peer_advance(st, &read, 7, "cp\n", 7, E));
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &read, E));
+    assert_int_equal(read.cursor, 7);
+    /* ... while `peer remove` and `peer add` (here at another URL) run */
+    TU_OK(cy_sync_peer_remove(st, "comity.in.test", E));
+    TU_OK(cy_sync_peer_add(st, NULL, "http://127.0.0.1:2", comity_nkey_vkey(k), NULL, NULL, 0,
+                           E));
+    /* the page's cursor write does not land on the new row */
+    TU_FAILS(cy_sync_peer_advance(st, &read, 1007, "cp2\n", 1000, E), COMITY_ERR_NOTFOUND,
+             NULL);
+    TU_FAILS(cy_sync_peer_advance(st, &read, 1007, NULL, 0, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_true(now.added_us != read.added_us);
+    assert_int_equal(now.cursor, 0);
+    assert_string_equal(now.checkpoint, "");
+    assert_int_equal(now.pulled, 0);
+    assert_string_equal(now.url, "http://127.0.0.1:2");
+    /* nor does a files turn of the old row write to it (its error here) */
+    cy_files *fs = files_open();
+    atomic_bool stop;
+    atomic_init(&stop, false);
+    cy_sync_files_env env = {dir, st, fs, &stop};
+    CURL *c = session_curl();
+    cy_sync_files_turn(c, &env, &read); /* its listing would fail: port 1 */
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_string_equal(now.error, "");
+    cy_sync_files_turn(c, &env, &now); /* the new row's turn does list */
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_non_null(strstr(now.error, "127.0.0.1:2"));
+    curl_easy_cleanup(c);
+    cy_files_close(fs);
+    /* the new row's own pulls move it */
+    TU_OK(cy_sync_peer_advance(st, &now, 3, NULL, 3, E));
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_int_equal(now.cursor, 3);
+    /* a peer removed for good: NOTFOUND, as before */
+    TU_OK(cy_sync_peer_remove(st, "comity.in.test", E));
+    TU_FAILS(cy_sync_peer_advance(st, &now, 4, NULL, 1, E), COMITY_ERR_NOTFOUND, NULL);
+    unsetenv("COMITY_FAKE_NOW");
+    comity_nkey_free(k);
+    comity_store_close(st);
+}
+
+/* ---- records waiting for their refs of a peer removed ------------------------- */
+
+static int count_waiting(void *ctx, const char *file, const char *env, size_t len,
+                         int64_t waited)
+{
+    (void)file;
+    (void)env;
+    (void)len;
+    (void)waited;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+static size_t waiting_of(const char *origin, size_t *all)
+{
+    size_t n = 0;
+    TU_OK(cy_waiting_each(dir, origin, count_waiting, &n, all, E));
+    return n;
+}
+
+static void test_waiting_forget(void **state)
+{
+    (void)state;
+    size_t all = 0, dropped = 99;
+    /* nothing ever waited: nothing to drop */
+    TU_OK(cy_waiting_forget(dir, "comity.in.test", &dropped, E));
+    assert_int_equal(dropped, 0);
+    TU_OK(cy_waiting_park(dir, "comity.in.test", 3, "{}", 2, E));
+    TU_OK(cy_waiting_park(dir, "comity.in.test", 9, "{}", 2, E));
+    TU_OK(cy_waiting_park(dir, "comity.pk.test", 4, "{}", 2, E));
+    TU_OK(cy_waiting_park(dir, "comity.un.test", 5, "{}", 2, E));
+    assert_int_equal(waiting_of("comity.in.test", &all), 2);
+    assert_int_equal(all, 4);
+    /* `peer remove comity.in.test`: its two go, the others stay */
+    TU_OK(cy_waiting_forget(dir, "comity.in.test", &dropped, E));
+    assert_int_equal(dropped, 2);
+    assert_int_equal(waiting_of("comity.in.test", &all), 0);
+    assert_int_equal(all, 2);
+    /* at start: only the origins with a peer row keep theirs */
+    const char *peers[] = {"comity.pk.test", "comity.xx.test"};
+    TU_OK(cy_waiting_keep_only(dir, peers, 2, &dropped, E));
+    assert_int_equal(dropped, 1);
+    assert_int_equal(waiting_of("comity.pk.test", &all), 1);
+    assert_int_equal(all, 1);
+    TU_OK(cy_waiting_keep_only(dir, NULL, 0, &dropped, E));
+    assert_int_equal(dropped, 1);
+    assert_int_equal(waiting_of("comity.pk.test", &all), 0);
+    assert_int_equal(all, 0);
+}
+
+/* ---- a files thread that did not start, started again ------------------------- */
+
+static void test_files_thread_retry(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    cy_peer p;
+    atomic_bool stop;
+    TU_OK(comity_store_open(path, &st, E));
+    atomic_init(&stop, false);
+    files_peer(st, &p);
+    cy_sync_files_env env = {dir, st, NULL, &stop}; /* no file store: no start */
+    cy_sync_files_thread *t = NULL;
+    cy_sync_files_retry r = {0, 0};
+    assert_false(cy_sync_files_thread_retry(&env, p.origin, &r, 1000, &t));
+    assert_null(t);
+    assert_int_equal(r.next_ms, 1000 + CY_SYNC_FILE_BACKOFF_MIN_MS);
+    json_t *o = listed_peer(st);
+    assert_non_null(json_object_get(o, "files_error"));
+    json_decref(o);
+    /* not before its back-off; then again, the wait doubling to its cap */
+    cy_files *fs = files_open();
+    cy_sync_files_env good = {dir, st, fs, &stop};
+    assert_false(cy_sync_files_thread_retry(&good, p.origin, &r, 1999, &t));
+    assert_null(t);
+    assert_false(cy_sync_files_thread_retry(&env, p.origin, &r, 2000, &t));
+    assert_int_equal(r.next_ms, 2000 + 2 * CY_SYNC_FILE_BACKOFF_MIN_MS);
+    for (int i = 0; i < 12; i++)
+        assert_false(cy_sync_files_thread_retry(&env, p.origin, &r, r.next_ms, &t));
+    assert_int_equal(r.wait_ms, CY_SYNC_BACKOFF_MAX_MS);
+    /* due, and it starts: the error goes, the back-off is over */
+    assert_true(cy_sync_files_thread_retry(&good, p.origin, &r, r.next_ms, &t));
+    assert_non_null(t);
+    assert_int_equal(r.wait_ms, 0);
+    o = listed_peer(st);
+    assert_null(json_object_get(o, "files_error"));
+    json_decref(o);
+    /* running: nothing more */
+    cy_sync_files_thread *was = t;
+    assert_false(cy_sync_files_thread_retry(&good, p.origin, &r, 0, &t));
+    assert_ptr_equal(t, was);
+    cy_sync_files_thread_stop(t);
     cy_files_close(fs);
     comity_store_close(st);
 }
@@ -1615,6 +1781,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pins_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_thread_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_files_removed_mid_turn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_added_again, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_forget, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_files_thread_retry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

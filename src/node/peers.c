@@ -24,15 +24,22 @@ comity_err comity_node_peer_list(comity_node *node, char **json, comity_error *e
 /* The pins file is checked before the store is touched: a malformed
  * DIR/peers.pins refuses the removal with nothing changed, rather than
  * forgetting the peer and then failing to forget its pin. */
-comity_err comity_node_peer_remove(comity_node *node, const char *origin, comity_error *err)
+comity_err comity_node_peer_remove(comity_node *node, const char *origin,
+                                   size_t *waiting_dropped, comity_error *err)
 {
+    if (waiting_dropped)
+        *waiting_dropped = 0;
     comity_err rc = cy_sync_pins_check(node->dir, err);
     if (!rc)
         rc = cy_sync_peer_remove(node->store, origin, err);
     if (!rc)
         rc = cy_sync_pin_set(node->dir, origin, NULL, err);
     /* its sealed files' jobs, cursor and partials (src/sync/files.c) */
-    return rc ? rc : cy_sync_files_forget(node->dir, origin, err);
+    if (!rc)
+        rc = cy_sync_files_forget(node->dir, origin, err);
+    /* its records waiting for their refs (src/sync/waiting.c): a pull under
+     * way that parks one after this has its worker drop it */
+    return rc ? rc : cy_waiting_forget(node->dir, origin, waiting_dropped, err);
 }
 
 comity_err comity_node_peer_tls_pin(comity_node *node, const char *log_vkey, const char *pin,

@@ -646,7 +646,7 @@ typedef struct cy_peer_ops {
     comity_err (*get)(void *impl, const char *origin, cy_peer *out, comity_error *err);
     comity_err (*list)(void *impl, cy_peer_cb cb, void *ctx, comity_error *err);
     comity_err (*remove)(void *impl, const char *origin, comity_error *err);
-    comity_err (*advance)(void *impl, const char *origin, uint64_t cursor,
+    comity_err (*advance)(void *impl, const char *origin, int64_t added_us, uint64_t cursor,
                           const char *checkpoint, uint64_t pulled, int64_t at_us,
                           comity_error *err);
     comity_err (*note)(void *impl, const char *origin, const char *error, int64_t at_us,
@@ -699,7 +699,18 @@ static inline comity_err cy_store_peer_advance(comity_store *st, const char *ori
                                                uint64_t pulled, int64_t at_us,
                                                comity_error *err)
 {
-    return st->peer->advance(st->impl, origin, cursor, checkpoint, pulled, at_us, err);
+    return st->peer->advance(st->impl, origin, 0, cursor, checkpoint, pulled, at_us, err);
+}
+/* cy_store_peer_advance, on the row whose added_us is `added_us` only: a
+ * peer removed and added again since the caller read it (a new row, the
+ * same origin) is NOTFOUND and keeps its cursor (0: any row). */
+static inline comity_err cy_store_peer_advance_row(comity_store *st, const char *origin,
+                                                   int64_t added_us, uint64_t cursor,
+                                                   const char *checkpoint, uint64_t pulled,
+                                                   int64_t at_us, comity_error *err)
+{
+    return st->peer->advance(st->impl, origin, added_us, cursor, checkpoint, pulled, at_us,
+                             err);
 }
 /* Sets a peer's error (at most CY_PEER_ERR_MAX - 1 bytes kept; "" clears)
  * and last_try = at_us.  NOTFOUND when the peer is gone. */

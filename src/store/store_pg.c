@@ -2589,19 +2589,20 @@ static comity_err pg_peer_remove(void *impl, const char *origin, comity_error *e
                       "removing a peer", err);
 }
 
-static comity_err pg_peer_advance(void *impl, const char *origin, uint64_t cursor,
-                                  const char *checkpoint, uint64_t pulled, int64_t at_us,
-                                  comity_error *err)
+static comity_err pg_peer_advance(void *impl, const char *origin, int64_t added_us,
+                                  uint64_t cursor, const char *checkpoint, uint64_t pulled,
+                                  int64_t at_us, comity_error *err)
 {
     struct args a;
     a_init(&a);
     int o = a_text(&a, origin), c = a_i64(&a, (int64_t)cursor), k = a_text(&a, checkpoint);
-    int n = a_i64(&a, (int64_t)pulled), t = a_i64(&a, at_us);
-    char sql[320];
+    int n = a_i64(&a, (int64_t)pulled), t = a_i64(&a, at_us), g = a_i64(&a, added_us);
+    char sql[400];
     snprintf(sql, sizeof sql, "UPDATE peers SET cursor = $%d, checkpoint = coalesce($%d::text,"
                               " checkpoint), pulled = pulled + $%d, last_ok = $%d,"
-                              " last_try = $%d, error = '' WHERE origin = $%d",
-             c, k, n, t, t, o);
+                              " last_try = $%d, error = '' WHERE origin = $%d"
+                              " AND ($%d::bigint = 0 OR added = $%d::bigint)",
+             c, k, n, t, t, o, g, g);
     return peer_write(impl, sql, &a, origin, "moving a peer's cursor", err);
 }
 

@@ -2725,14 +2725,15 @@ static comity_err sq_peer_remove(void *impl, const char *origin, comity_error *e
     return rc ? rc : peer_write(&f, origin, 1, "removing a peer", err);
 }
 
-static comity_err sq_peer_advance(void *impl, const char *origin, uint64_t cursor,
-                                  const char *checkpoint, uint64_t pulled, int64_t at_us,
-                                  comity_error *err)
+static comity_err sq_peer_advance(void *impl, const char *origin, int64_t added_us,
+                                  uint64_t cursor, const char *checkpoint, uint64_t pulled,
+                                  int64_t at_us, comity_error *err)
 {
     struct frame f;
     comity_err rc = frame_open(&f, impl, "UPDATE peers SET cursor=?, checkpoint=coalesce(?,"
                                          " checkpoint), pulled=pulled+?, last_ok=?, last_try=?,"
-                                         " error='' WHERE origin=?", false, err);
+                                         " error='' WHERE (?6=0 OR added=?6) AND origin=?7",
+                               false, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(f.st, 1, (sqlite3_int64)cursor);
@@ -2741,7 +2742,8 @@ static comity_err sq_peer_advance(void *impl, const char *origin, uint64_t curso
     sqlite3_bind_int64(f.st, 3, (sqlite3_int64)pulled);
     sqlite3_bind_int64(f.st, 4, at_us);
     sqlite3_bind_int64(f.st, 5, at_us);
-    return peer_write(&f, origin, 6, "moving a peer's cursor", err);
+    sqlite3_bind_int64(f.st, 6, added_us);
+    return peer_write(&f, origin, 7, "moving a peer's cursor", err);
 }
 
 static comity_err sq_peer_note(void *impl, const char *origin, const char *error, int64_t at_us,

@@ -630,10 +630,13 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
      * the caller read it, the directory goes and nothing is written (the
      * file's top: a peer removed while `comity serve` runs) */
     cy_peer now;
-    if (cy_store_peer_get(env->store, p->origin, &now, NULL) == COMITY_ERR_NOTFOUND) {
+    comity_err got = cy_store_peer_get(env->store, p->origin, &now, NULL);
+    if (got == COMITY_ERR_NOTFOUND) {
         (void)cy_sync_files_forget(env->dir, p->origin, NULL);
         return;
     }
+    if (got == COMITY_OK && now.added_us != p->added_us)
+        return; /* removed and added again since: the next turn, with the new row */
     if (list_new(curl, env, p, odir, &e))
         (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
     struct turn t = {curl, env, p, odir, cy_now_ms()};
@@ -810,6 +813,28 @@ static void thread_free(struct cy_sync_files_thread *t)
     cy_free(t);
 }
 
+/* The rehearsal of a start that fails (tests): COMITY_TEST_FILES_THREAD_FAILS=N
+ * makes the first N starts of a files thread in this process fail as a
+ * thread that cannot be made would (read once; anything but a number of
+ * at most 3 digits is 0). */
+static bool start_fault(void)
+{
+    static atomic_int left = -1;
+    int n = atomic_load(&left);
+    if (n < 0) {
+        const char *v = getenv("COMITY_TEST_FILES_THREAD_FAILS");
+        int k = 0;
+        if (v && strlen(v) <= 3 && strspn(v, "0123456789") == strlen(v))
+            k = atoi(v);
+        int unset = -1;
+        (void)atomic_compare_exchange_strong(&left, &unset, k);
+    }
+    while ((n = atomic_load(&left)) > 0)
+        if (atomic_compare_exchange_weak(&left, &n, n - 1))
+            return true;
+    return false;
+}
+
 comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *origin,
                                       cy_sync_files_thread **out, comity_error *err)
 {
@@ -820,6 +845,9 @@ comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *
     if (!env->dir || !env->files || strlen(origin) > CY_PEER_ORIGIN_MAX)
         rc = cy_fail(&e, COMITY_ERR_USAGE, "sync files: a directory, a file store and an "
                      "origin of at most %d bytes needed", CY_PEER_ORIGIN_MAX);
+    else if (start_fault())
+        rc = cy_fail(&e, COMITY_ERR_INTERNAL, "sync files: cannot start a thread for %s: "
+                     "COMITY_TEST_FILES_THREAD_FAILS", origin);
     else if (!(t = cy_calloc(1, sizeof *t)))
         rc = cy_fail(&e, COMITY_ERR_NOMEM, "out of memory");
     if (rc) {
@@ -865,6 +893,26 @@ comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *
     thread_error(env, origin, NULL);
     *out = t;
     return COMITY_OK;
+}
+
+bool cy_sync_files_thread_retry(const cy_sync_files_env *env, const char *origin,
+                                cy_sync_files_retry *r, int64_t now_ms,
+                                cy_sync_files_thread **t)
+{
+    if (*t || now_ms < r->next_ms)
+        return false; /* running, or its back-off not over */
+    if (cy_sync_files_thread_start(env, origin, t, NULL) == COMITY_OK) {
+        r->wait_ms = 0;
+        r->next_ms = 0;
+        return true;
+    }
+    /* thread.error kept (peer list shows it); tried again after a wait
+     * doubling from CY_SYNC_FILE_BACKOFF_MIN_MS to CY_SYNC_BACKOFF_MAX_MS */
+    r->wait_ms = r->wait_ms ? r->wait_ms * 2 : CY_SYNC_FILE_BACKOFF_MIN_MS;
+    if (r->wait_ms > CY_SYNC_BACKOFF_MAX_MS)
+        r->wait_ms = CY_SYNC_BACKOFF_MAX_MS;
+    r->next_ms = now_ms + r->wait_ms;
+    return false;
 }
 
 void *cy_sync_files_thread_share(cy_sync_files_thread *t)

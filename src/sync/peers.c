@@ -12,6 +12,7 @@
  * taken by something else is refused, never overwritten.
  */
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -47,6 +48,20 @@ static comity_err principal_pin(comity_store *st, const char *name, const char *
         return cy_fail(err, COMITY_ERR_EXISTS,
                        "%s is registered already with other keys or as a %s", name, have.kind);
     return COMITY_OK;
+}
+
+/* A new peer row's added_us, which also tells the row from one of the
+ * same origin removed before it: a puller's cursor write names the row it
+ * read (cy_store_peer_advance_row), so a pull under way when the peer is
+ * removed and added again moves nothing.  The real clock's microseconds,
+ * not cy_now_ms (a fake time, in tests, is the same for both rows): two
+ * rows of one origin are a removal's commit apart. */
+static int64_t row_generation(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    return us > 0 ? us : 1; /* 0 means "any row" */
 }
 
 /* The party name a vkey is for, after checking the key. */
@@ -132,7 +147,7 @@ comity_err cy_sync_peer_add(comity_store *st, const char *self, const char *url,
     while (ul > 0 && p.url[ul - 1] == '/')
         p.url[--ul] = '\0'; /* paths are appended */
     snprintf(p.vkey, sizeof p.vkey, "%s", log_vkey);
-    p.added_us = cy_now_ms() * 1000;
+    p.added_us = row_generation();
     struct count c = {0, p.origin};
     if ((rc = cy_store_peer_list(st, count_peer, &c, err)))
         return rc;
@@ -302,4 +317,11 @@ comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **out,
 comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_error *err)
 {
     return cy_store_peer_remove(st, origin, err);
+}
+
+comity_err cy_sync_peer_advance(comity_store *st, const cy_peer *read, uint64_t cursor,
+                                const char *checkpoint, uint64_t pulled, comity_error *err)
+{
+    return cy_store_peer_advance_row(st, read->origin, read->added_us, cursor, checkpoint, pulled,
+                                     cy_now_ms() * 1000, err);
 }

@@ -17,8 +17,10 @@
  *      with its record; committed in runs of SUBMIT_RUN, each one intake
  *      batch) and wait for all their callbacks (each record durable here,
  *      or refused);
- *   5. in one store write: the cursor (the page's next, or the index of
- *      the first record refused), the page's checkpoint, the count.
+ *   5. in one store write, on the peer row read in 1 only (a peer removed
+ *      and added again since is another row, which keeps its cursor): the
+ *      cursor (the page's next, or the index of the first record refused),
+ *      the page's checkpoint, the count.
  * A page whose checkpoint proves a split view (the same size as the last
  * one accepted, another root) leaves an equivocation (equivocation.c)
  * and no more pulls from that origin; while idle, a worker asks its peer
@@ -645,13 +647,16 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         cp[note_len] = '\0';
     }
     comity_error ae = {0};
+    /* on the row read at the start of the pull only: a peer removed and
+     * added again since (another row) keeps its own cursor, and the page
+     * counts for nothing (the worker drops what it parked: next turn) */
     if ((cursor > p->cursor || cp) &&
-        cy_store_peer_advance(s->o.store, p->origin, cursor, cp, taken, cy_now_ms() * 1000,
-                              &ae) != COMITY_OK && !rc)
+        cy_sync_peer_advance(s->o.store, p, cursor, cp, taken, &ae) != COMITY_OK && !rc)
         rc = cy_fail(err, ae.code ? ae.code : COMITY_ERR_DB, "%s", ae.msg);
     if (!rc && cursor == p->cursor && !cp)
-        (void)cy_store_peer_advance(s->o.store, p->origin, cursor, NULL, 0, cy_now_ms() * 1000,
-                                    NULL); /* clears an old error, notes the try */
+        (void)cy_sync_peer_advance(s->o.store, p, cursor, NULL, 0, NULL); /* clears an old
+                                                                            * error, notes
+                                                                            * the try */
     cy_free(cp);
     follow_roster(s, &pg, subs, cursor);
     *idle = !pg.more && pg.n == 0;
@@ -664,104 +669,102 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     return rc;
 }
 
-/* Asks the peer for the latest checkpoint it holds of each origin
- * (GET /federation/checkpoints: its own and the last it accepted of each
- * of its peers) and compares each one of an origin this node follows,
- * signed by the log key pinned here, with the last this node accepted of
- * it: the same size with another root is kept as an equivocation at once;
- * a smaller one that this node's larger view does not extend is proven
- * with the origin's own hashes (prove_split) and kept; a larger one is
- * left to the nodes whose view it is (they get ours the same way). */
-static void gossip_checkpoints(struct worker *w, const cy_peer *p)
+/* GETs URL/federation/WHAT, a JSON array of signed notes, with the
+ * worker's session, and calls fn for each note whose origin (the text
+ * from byte `skip` to the end of that line) is a peer pinned here, with
+ * that peer's row and log key.  False when the request failed. */
+static bool each_peer_note(struct worker *w, const cy_peer *p, const char *what, size_t cap,
+                           size_t skip,
+                           void (*fn)(struct worker *w, const char *note, size_t len,
+                                      const cy_peer *o, const comity_vkey *vk))
 {
     struct cy_sync *s = w->s;
     char path[CY_PEER_URL_MAX + 64];
-    snprintf(path, sizeof path, "%s/federation/checkpoints", p->url);
+    snprintf(path, sizeof path, "%s/federation/%s", p->url, what);
     struct body bd;
     long st = 0;
-    if (http(w, "GET", path, NULL, false, (size_t)(CY_PEERS_MAX + 1) * CY_PEER_CKPT_MAX * 2,
-             &st, &bd, NULL) != COMITY_OK)
-        return;
+    if (http(w, "GET", path, NULL, false, cap, &st, &bd, NULL) != COMITY_OK)
+        return false;
     json_t *a = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
     cy_buf_free(&bd.b);
+    cy_peer *o = cy_malloc(sizeof *o);
     size_t i;
     json_t *v;
     json_array_foreach(a, i, v) {
         const char *note = json_string_value(v);
         size_t len = json_string_length(v);
-        const char *nl = note ? memchr(note, '\n', len) : NULL;
+        const char *nl = note && len > skip ? memchr(note + skip, '\n', len - skip) : NULL;
         char origin[CY_PEER_ORIGIN_MAX + 1];
-        if (!nl || (size_t)(nl - note) > CY_PEER_ORIGIN_MAX || nl == note)
-            continue;
-        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note), note);
-        if (!strcmp(origin, s->origin))
-            continue; /* our own log: our witness and our pullers' peers watch it */
-        cy_peer o;
         comity_vkey *vk = NULL;
-        comity_checkpoint g, mine;
-        if (cy_store_peer_get(s->o.store, origin, &o, NULL) != COMITY_OK || !o.checkpoint[0] ||
-            comity_vkey_parse(o.vkey, strlen(o.vkey), &vk, NULL) != COMITY_OK)
-            continue; /* not followed here, or nothing accepted of it yet */
-        const comity_vkey *logs[1] = {vk};
-        size_t mlen = strlen(o.checkpoint);
-        if (comity_checkpoint_verify(note, len, logs, 1, &g, NULL) == COMITY_OK &&
-            comity_checkpoint_verify(o.checkpoint, mlen, logs, 1, &mine, NULL) == COMITY_OK) {
-            char *eq = NULL, checked[CY_ORIGIN_MAX + 1];
-            size_t eq_len = 0;
-            if (g.size == mine.size && memcmp(g.root, mine.root, CY_HASH) &&
-                cy_equiv_make(s->o.key, origin, o.checkpoint, mlen, note, len, NULL, NULL, 0,
-                              &eq, &eq_len, NULL) == COMITY_OK &&
-                cy_equiv_check(eq, eq_len, vk, checked, NULL) == COMITY_OK)
-                (void)cy_equiv_keep(s->o.dir, eq, eq_len, NULL);
-            else if (g.size < mine.size)
-                (void)prove_split(w, origin, o.url, vk, note, len, o.checkpoint, mlen);
-            comity_free(eq);
-        }
+        if (!o || !nl || nl == note + skip || (size_t)(nl - note - skip) > CY_PEER_ORIGIN_MAX)
+            continue;
+        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note - skip), note + skip);
+        /* our own log is not a peer's: our witness and our pullers' peers
+         * watch it */
+        if (strcmp(origin, s->origin) != 0 &&
+            cy_store_peer_get(s->o.store, origin, o, NULL) == COMITY_OK &&
+            comity_vkey_parse(o->vkey, strlen(o->vkey), &vk, NULL) == COMITY_OK)
+            fn(w, note, len, o, vk);
         comity_vkey_free(vk);
     }
+    cy_free(o);
     json_decref(a);
+    return true;
 }
 
-/* Asks the peer for the equivocations it keeps; each one against an
- * origin this node pins that proves a split view under the log key
- * pinned here is kept too (so this node stops pulling from that origin
- * even when its own view was never split). */
-static void gossip(struct worker *w, const cy_peer *p)
+/* One latest checkpoint a peer holds of origin o (GET
+ * /federation/checkpoints: its own and the last it accepted of each of
+ * its peers), compared with the last this node accepted of it, both
+ * signed by the log key pinned here: the same size with another root is
+ * kept as an equivocation at once; a smaller one that this node's larger
+ * view does not extend is proven with the origin's own hashes
+ * (prove_split) and kept; a larger one is left to the nodes whose view it
+ * is (they get ours the same way). */
+static void gossip_checkpoint(struct worker *w, const char *note, size_t len, const cy_peer *o,
+                              const comity_vkey *vk)
 {
     struct cy_sync *s = w->s;
-    char path[CY_PEER_URL_MAX + 64];
-    snprintf(path, sizeof path, "%s/federation/equivocations", p->url);
-    struct body bd;
-    long st = 0;
-    comity_error e = {0};
-    if (http(w, "GET", path, NULL, false, (size_t)CY_EQUIV_KEPT_MAX * CY_EQUIV_MAX / 16, &st,
-             &bd, &e) != COMITY_OK)
+    comity_checkpoint g, mine;
+    if (!o->checkpoint[0])
+        return; /* nothing accepted of it yet */
+    const comity_vkey *logs[1] = {vk};
+    size_t mlen = strlen(o->checkpoint);
+    if (comity_checkpoint_verify(note, len, logs, 1, &g, NULL) != COMITY_OK ||
+        comity_checkpoint_verify(o->checkpoint, mlen, logs, 1, &mine, NULL) != COMITY_OK)
         return;
-    json_t *a = st == 200 ? json_loadb((const char *)bd.b.data, bd.b.len, 0, NULL) : NULL;
-    cy_buf_free(&bd.b);
-    size_t i;
-    json_t *v;
-    json_array_foreach(a, i, v) {
-        const char *note = json_string_value(v);
-        size_t len = json_string_length(v);
-        size_t hl = sizeof "comity equivocation v1\n" - 1;
-        const char *nl = note && len > hl ? memchr(note + hl, '\n', len - hl) : NULL;
-        char origin[CY_PEER_ORIGIN_MAX + 1], checked[CY_ORIGIN_MAX + 1];
-        if (!nl || (size_t)(nl - note - hl) > CY_PEER_ORIGIN_MAX)
-            continue;
-        snprintf(origin, sizeof origin, "%.*s", (int)(nl - note - hl), note + hl);
-        cy_peer accused;
-        comity_vkey *vk = NULL;
-        if (cy_store_peer_get(s->o.store, origin, &accused, NULL) != COMITY_OK ||
-            comity_vkey_parse(accused.vkey, strlen(accused.vkey), &vk, NULL) != COMITY_OK)
-            continue; /* not an origin this node follows */
-        if (cy_equiv_check(note, len, vk, checked, NULL) == COMITY_OK &&
-            !strcmp(checked, origin))
-            (void)cy_equiv_keep(s->o.dir, note, len, NULL);
-        comity_vkey_free(vk);
-    }
-    json_decref(a);
-    gossip_checkpoints(w, p);
+    char *eq = NULL, checked[CY_ORIGIN_MAX + 1];
+    size_t eq_len = 0;
+    if (g.size == mine.size && memcmp(g.root, mine.root, CY_HASH) &&
+        cy_equiv_make(s->o.key, o->origin, o->checkpoint, mlen, note, len, NULL, NULL, 0, &eq,
+                      &eq_len, NULL) == COMITY_OK &&
+        cy_equiv_check(eq, eq_len, vk, checked, NULL) == COMITY_OK)
+        (void)cy_equiv_keep(s->o.dir, eq, eq_len, NULL);
+    else if (g.size < mine.size)
+        (void)prove_split(w, o->origin, o->url, vk, note, len, o->checkpoint, mlen);
+    comity_free(eq);
+}
+
+/* One equivocation a peer keeps (GET /federation/equivocations) against
+ * origin o: kept here too when it proves a split view under the log key
+ * pinned here (so this node stops pulling from that origin even when its
+ * own view was never split). */
+static void gossip_equivocation(struct worker *w, const char *note, size_t len,
+                                const cy_peer *o, const comity_vkey *vk)
+{
+    char checked[CY_ORIGIN_MAX + 1];
+    if (cy_equiv_check(note, len, vk, checked, NULL) == COMITY_OK && !strcmp(checked, o->origin))
+        (void)cy_equiv_keep(w->s->o.dir, note, len, NULL);
+}
+
+/* Asks the peer for the equivocations it keeps, then for its latest
+ * checkpoints, each against an origin this node pins. */
+static void gossip(struct worker *w, const cy_peer *p)
+{
+    if (each_peer_note(w, p, "equivocations", (size_t)CY_EQUIV_KEPT_MAX * CY_EQUIV_MAX / 16,
+                       sizeof "comity equivocation v1\n" - 1, gossip_equivocation))
+        (void)each_peer_note(w, p, "checkpoints",
+                             (size_t)(CY_PEERS_MAX + 1) * CY_PEER_CKPT_MAX * 2, 0,
+                             gossip_checkpoint);
 }
 
 /* ---- records waiting for their refs (waiting.c) -------------------------------- */
@@ -832,6 +835,31 @@ static void release_waiting(struct worker *w, const cy_peer *p)
         (void)cy_store_peer_note(w->s->o.store, p->origin, r.error, cy_now_ms() * 1000, NULL);
 }
 
+/* Whether the peer's row is still the one `p` was read from. */
+static bool same_row(struct cy_sync *s, const cy_peer *p)
+{
+    cy_peer now;
+    comity_error e = {0};
+    comity_err rc = cy_store_peer_get(s->o.store, p->origin, &now, &e);
+    return rc ? rc != COMITY_ERR_NOTFOUND : now.added_us == p->added_us;
+}
+
+/* Drops the records of `origin` that wait for their refs, for a peer
+ * removed (`why`), and says how many went. */
+static void drop_parked(struct cy_sync *s, const char *origin, const char *why)
+{
+    size_t n = 0;
+    comity_error e = {0};
+    if (!s->o.dir)
+        return;
+    if (cy_waiting_forget(s->o.dir, origin, &n, &e) != COMITY_OK)
+        cy_log(CY_LOG_WARN, "sync.waiting_kept", NULL, 0, "peer %s %s: its records waiting "
+               "for their refs not all dropped: %s", origin, why, e.msg);
+    else if (n)
+        cy_log(CY_LOG_INFO, "sync.waiting_dropped", NULL, 0, "peer %s %s: %zu record%s "
+               "waiting for refs dropped", origin, why, n, n == 1 ? "" : "s");
+}
+
 /* ---- threads ------------------------------------------------------------------ */
 
 static void *worker_main(void *arg)
@@ -840,13 +868,15 @@ static void *worker_main(void *arg)
     struct cy_sync *s = w->s;
     pthread_setname_np(pthread_self(), "comity-pull");
     long backoff = 0, wwait = 0;
-    int64_t next_gossip = 0;
+    int64_t next_gossip = 0, row = 0; /* row: the peer row's added_us last pulled for */
+    bool removed = false;
+    /* sealed files: their own thread (files.c), which keeps why it did not
+     * start, and is started again after a back-off while this one runs */
+    cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
+    cy_sync_files_retry fr = {0, 0};
     w->curl = curl_easy_init();
-    if (w->curl && s->o.files && s->o.dir) { /* sealed files: their own thread (files.c),
-                                              * which keeps why it did not start */
-        cy_sync_files_env fe = {s->o.dir, s->o.store, s->o.files, &s->stop};
-        (void)cy_sync_files_thread_start(&fe, w->origin, &w->files, NULL);
-    }
+    if (w->curl && s->o.files && s->o.dir)
+        (void)cy_sync_files_thread_retry(&fe, w->origin, &fr, cy_now_ms(), &w->files);
     if (w->curl) { /* the session shared with the files thread, if any */
         cy_sync_curl_session(w->curl, cy_sync_files_thread_share(w->files));
         curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
@@ -857,8 +887,23 @@ static void *worker_main(void *arg)
         atomic_store(&w->hinted, false); /* this pull answers every hint so far */
         cy_peer p;
         comity_error e = {0};
-        if (cy_store_peer_get(s->o.store, w->origin, &p, &e) == COMITY_ERR_NOTFOUND)
-            break; /* removed */
+        if (cy_store_peer_get(s->o.store, w->origin, &p, &e) == COMITY_ERR_NOTFOUND) {
+            removed = true;
+            break;
+        }
+        if (!e.code && row && p.added_us != row) {
+            /* removed and added again since the last pull: what that pull
+             * parked after `peer remove` swept waiting/ goes (its cursor
+             * write was refused: cy_sync_peer_advance), and the new row
+             * starts afresh */
+            drop_parked(s, w->origin, "added again");
+            backoff = wwait = 0;
+        }
+        if (!e.code)
+            row = p.added_us;
+        if (s->o.files && s->o.dir && !w->files &&
+            cy_sync_files_thread_retry(&fe, w->origin, &fr, cy_now_ms(), &w->files))
+            cy_sync_curl_session(w->curl, cy_sync_files_thread_share(w->files));
         comity_vkey *vk = NULL;
         comity_policy *wpol = NULL;
         bool idle = false, unwitnessed = false;
@@ -887,6 +932,9 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&s->stop))
             break;
+        if (rc && !same_row(s, &p))
+            continue; /* removed, or added again, during the pull: its error is not
+                       * the new row's, and the next turn sees which */
         if (rc && unwitnessed) {
             /* the origin asks its witnesses after each checkpoint and hints
              * once they answered: wait for that, shortly, not in back-off */
@@ -917,11 +965,23 @@ static void *worker_main(void *arg)
     w->curl = NULL;
     cy_sync_files_thread_stop(w->files); /* after the handle that shares its cookies */
     w->files = NULL;
+    if (removed) { /* what a pull under way parked after `peer remove` swept, and the
+                    * files thread's error of a start that failed (no thread to sweep) */
+        drop_parked(s, w->origin, "removed");
+        (void)cy_sync_files_forget(s->o.dir, w->origin, NULL);
+    }
     pthread_mutex_lock(&s->mu);
     w->ended = true;
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
+
+struct origins {
+    char name[CY_PEERS_MAX][CY_PEER_ORIGIN_MAX + 1];
+    const char *v[CY_PEERS_MAX];
+    size_t n;
+    bool over;
+};
 
 static int start_one(const cy_peer *p, void *ctx)
 {
@@ -953,10 +1013,38 @@ static int start_one(const cy_peer *p, void *ctx)
     return 0;
 }
 
+static int peer_origin(const cy_peer *p, void *ctx)
+{
+    struct origins *o = ctx;
+    if (o->n == CY_PEERS_MAX) {
+        o->over = true; /* not all of them: nothing is dropped */
+        return 1;
+    }
+    snprintf(o->name[o->n], sizeof o->name[0], "%s", p->origin);
+    o->v[o->n] = o->name[o->n];
+    o->n++;
+    return 0;
+}
+
+/* At start, before any worker: the waiting records of origins no peer row
+ * names (a peer removed while a pull parked one, then a kill before its
+ * worker's next turn) go. */
+static void drop_orphans(struct cy_sync *s)
+{
+    struct origins *o = cy_calloc(1, sizeof *o);
+    size_t n = 0;
+    if (o && s->o.dir && cy_store_peer_list(s->o.store, peer_origin, o, NULL) == COMITY_OK &&
+        !o->over && cy_waiting_keep_only(s->o.dir, o->v, o->n, &n, NULL) == COMITY_OK && n)
+        cy_log(CY_LOG_INFO, "sync.waiting_dropped", NULL, 0, "%zu record%s waiting for refs "
+               "of peers removed dropped", n, n == 1 ? "" : "s");
+    cy_free(o);
+}
+
 static void *watcher_main(void *arg)
 {
     struct cy_sync *s = arg;
     pthread_setname_np(pthread_self(), "comity-peers");
+    drop_orphans(s);
     do {
         (void)cy_store_peer_list(s->o.store, start_one, s, NULL);
     } while (!nap(s, CY_SYNC_RESCAN_MS));

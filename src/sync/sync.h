@@ -151,6 +151,12 @@ comity_err cy_sync_peer_list_dir(comity_store *st, const char *dir, char **json,
 /* Forgets a peer: no more pulls from it, its login refused (its parties
  * stay known, their records valid).  NOTFOUND when unknown. */
 comity_err cy_sync_peer_remove(comity_store *st, const char *origin, comity_error *err);
+/* The puller's cursor write (cy_store_peer_advance) on the row `read`, the
+ * one its pull started from, only: a peer removed and added again since
+ * is another row (its added_us), which keeps its cursor: NOTFOUND, as for
+ * a peer removed. */
+comity_err cy_sync_peer_advance(comity_store *st, const cy_peer *read, uint64_t cursor,
+                                const char *checkpoint, uint64_t pulled, comity_error *err);
 
 /* ---- tlspin.c ------------------------------------------------------------ */
 
@@ -512,6 +518,14 @@ comity_err cy_waiting_each(const char *dir, const char *origin,
                            int (*fn)(void *ctx, const char *path, const char *env, size_t len,
                                      int64_t waited_ms, int64_t w_ms),
                            void *ctx, size_t *count, comity_error *err);
+/* Drops every record waiting from `origin` (a peer removed), the removals
+ * durable.  OUT *dropped (may be NULL): how many. */
+comity_err cy_waiting_forget(const char *dir, const char *origin, size_t *dropped,
+                             comity_error *err);
+/* Drops every waiting record of an origin that is none of origins[0..n)
+ * (the peers in the store, at start).  OUT *dropped (may be NULL). */
+comity_err cy_waiting_keep_only(const char *dir, const char *const *origins, size_t n,
+                                size_t *dropped, comity_error *err);
 
 /* ---- succession.c ------------------------------------------------------------ */
 
@@ -618,6 +632,23 @@ comity_err cy_sync_files_listing_parse(const char *text, size_t len, uint64_t cu
 typedef struct cy_sync_files_thread cy_sync_files_thread;
 comity_err cy_sync_files_thread_start(const cy_sync_files_env *env, const char *origin,
                                       cy_sync_files_thread **out, comity_error *err);
+/* A files thread that did not start is started again while the records'
+ * thread runs (docs/federation.md, section 6): the state of its back-off,
+ * zeroed at first. */
+typedef struct cy_sync_files_retry {
+    int64_t next_ms; /* no try before (0: now) */
+    long wait_ms;    /* the last wait (0: none failed yet) */
+} cy_sync_files_retry;
+/* Starts the files thread of `origin` into *t unless one runs there or the
+ * back-off after a failed start is not over (now_ms < r->next_ms); a
+ * start that fails (its reason kept for `peer list`, as by
+ * cy_sync_files_thread_start) waits CY_SYNC_FILE_BACKOFF_MIN_MS, doubling
+ * to CY_SYNC_BACKOFF_MAX_MS, before the next.  Returns true when a thread
+ * started now: the records' handle then takes its share
+ * (cy_sync_curl_session). */
+bool cy_sync_files_thread_retry(const cy_sync_files_env *env, const char *origin,
+                                cy_sync_files_retry *r, int64_t now_ms,
+                                cy_sync_files_thread **t);
 /* The CURLSH * whose cookies the thread uses: set it on the records'
  * handle (CURLOPT_SHARE), which must be cleaned up before the stop. */
 void *cy_sync_files_thread_share(cy_sync_files_thread *t);

@@ -22,13 +22,21 @@
  * line (none known, or parked by an older release) gives W unknown.  Sorted names
  * give one origin's records in its log order.  One puller thread per
  * origin touches its origin's files only.
+ *
+ * A peer removed: its waiting records go with it (`peer remove`,
+ * cy_waiting_forget), and those a pull under way parked after that are
+ * dropped by its worker at its next turn (the peer gone, or added again:
+ * another row); at start, the records of origins no peer row names
+ * (cy_waiting_keep_only: a kill between the two).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -190,5 +198,87 @@ comity_err cy_waiting_each(const char *dir, const char *origin,
     for (size_t i = 0; i < n; i++)
         cy_free(names[i]);
     cy_free(names);
+    return rc;
+}
+
+/* ---- a peer removed ------------------------------------------------------------ */
+
+/* Which waiting records a sweep drops: those of `tag`, or (tag NULL)
+ * those whose tag is none of keep[0..n). */
+struct drop_rule {
+    const char *tag;
+    const char (*keep)[17];
+    size_t n;
+};
+
+static bool dropped_by(const struct drop_rule *r, const char *name)
+{
+    if (r->tag)
+        return !strncmp(name, r->tag, 16);
+    for (size_t i = 0; i < r->n; i++)
+        if (!strncmp(name, r->keep[i], 16))
+            return false;
+    return true;
+}
+
+/* Removes the waiting records the rule drops, then syncs the directory. */
+static comity_err drop_waiting(const char *dir, const struct drop_rule *r, size_t *dropped,
+                               comity_error *err)
+{
+    char d[4096];
+    snprintf(d, sizeof d, "%s/" WAIT_DIR, dir);
+    *dropped = 0;
+    comity_err rc = COMITY_OK;
+    DIR *dh = opendir(d); /* none: nothing ever waited */
+    if (!dh && errno != ENOENT)
+        rc = cy_fail(err, COMITY_ERR_IO, "%s: %s", d, strerror(errno));
+    for (struct dirent *de; dh && !rc && (de = readdir(dh));) {
+        if (strlen(de->d_name) != 41 || strcmp(de->d_name + 37, ".env") ||
+            !dropped_by(r, de->d_name))
+            continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%.41s", d, de->d_name);
+        if (unlink(path) == 0)
+            (*dropped)++;
+        else if (errno != ENOENT)
+            rc = cy_fail(err, COMITY_ERR_IO, "removing %s: %s", path, strerror(errno));
+    }
+    if (dh)
+        closedir(dh);
+    int fd = *dropped ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (fd >= 0) { /* the removals durable */
+        (void)fsync(fd);
+        close(fd);
+    }
+    return rc;
+}
+
+comity_err cy_waiting_forget(const char *dir, const char *origin, size_t *dropped,
+                             comity_error *err)
+{
+    char tag[17];
+    size_t n = 0;
+    origin_tag(origin, tag);
+    struct drop_rule r = {tag, NULL, 0};
+    comity_err rc = dir ? drop_waiting(dir, &r, &n, err) : COMITY_OK;
+    if (dropped)
+        *dropped = n;
+    return rc;
+}
+
+comity_err cy_waiting_keep_only(const char *dir, const char *const *origins, size_t n,
+                                size_t *dropped, comity_error *err)
+{
+    char (*keep)[17] = cy_calloc(n ? n : 1, sizeof *keep);
+    if (!keep)
+        return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++)
+        origin_tag(origins[i], keep[i]);
+    struct drop_rule r = {NULL, (const char(*)[17])keep, n};
+    size_t k = 0;
+    comity_err rc = dir ? drop_waiting(dir, &r, &k, err) : COMITY_OK;
+    cy_free(keep);
+    if (dropped)
+        *dropped = k;
     return rc;
 }

@@ -121,8 +121,17 @@ static bool quorum_met(void *ctx, const char *note, size_t len)
 comity_err cy_witness_prove(comity_log *log, const comity_policy *p, uint64_t index,
                             char **proof, size_t *len, comity_error *err)
 {
-    return cy_log_prove_accepted(log, index, CY_WITNESS_RECEIPT_SCAN, p ? quorum_met : NULL,
-                                 (void *)p, proof, len, NULL, err);
+    return comity_log_prove_policy(log, index, p, proof, len, NULL, err);
+}
+
+/* The public face of the rule (comity.h), for `comity log prove`, which
+ * reads a node's log as its receipts are served. */
+comity_err comity_log_prove_policy(comity_log *log, uint64_t index, const comity_policy *policy,
+                                   char **proof, size_t *len, uint64_t *size, comity_error *err)
+{
+    return cy_log_prove_accepted(log, index, CY_WITNESS_RECEIPT_SCAN,
+                                 policy ? quorum_met : NULL, (void *)policy, proof, len, size,
+                                 err);
 }
 
 comity_err cy_witness_created_check(const comity_record *rec, int64_t witnessed_ms,

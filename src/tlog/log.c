@@ -11,6 +11,8 @@
  *                          last checkpoint, every checkpoint's root, every
  *                          cosigned checkpoint with its cosignatures, and
  *                          the entries that are durable but not yet in tiles
+ *                          (a reader opens it read-only for the cosigned
+ *                          checkpoints alone: cy_log_prove_accepted)
  *   log.lock               flock(2)ed by the one writer
  *
  * Life of an entry.  comity_log_append puts it in the staging buffer and
@@ -113,6 +115,9 @@ struct comity_log {
     pthread_mutex_t dbmu; /* the SQLite handle */
     pthread_mutex_t pmu;  /* pend, pend_first, pend_n */
     sqlite3 *db;
+    sqlite3 *rdb;         /* a reader's read-only log.db (its kept cosigned
+                           * checkpoints), opened when first asked; under dbmu */
+    bool rdb_tried;
     uint64_t size;                   /* integrated */
     uint8_t (*cur)[CY_TILE_WIDTH][CY_HASH]; /* right edge tile of each level */
     unsigned curw[CY_TILE_LEVELS];
@@ -1035,6 +1040,8 @@ void comity_log_close(comity_log *log)
         (void)sequence(log, true, NULL);
     if (log->db)
         sqlite3_close(log->db);
+    if (log->rdb)
+        sqlite3_close(log->rdb);
     if (log->lockfd >= 0)
         close(log->lockfd); /* releases the flock */
     if (log->dirfd >= 0)
@@ -1897,6 +1904,28 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
     return rc;
 }
 
+/* The handle that reads the kept cosigned checkpoints, under dbmu: the
+ * writer's, or a reader's own read-only one (NULL: a reader of a log.db
+ * that cannot be opened or keeps none, a log from before the table: none
+ * kept, so receipts are against the published checkpoint). */
+static sqlite3 *cosigned_db(comity_log *log)
+{
+    if (log->db || log->rdb_tried)
+        return log->db ? log->db : log->rdb;
+    log->rdb_tried = true;
+    char path[PATH_MAX];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/log.db", log->dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+        sqlite3_exec(db, "SELECT 1 FROM cosigned LIMIT 1", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return log->rdb = db;
+}
+
 /* The newest kept cosigned checkpoint with below < size < above: OUT
  * *size (0: none) and *note (caller frees).  One indexed lookup under the
  * database lock, released before the caller looks at the note. */
@@ -1908,11 +1937,16 @@ static comity_err cosigned_below(comity_log *log, uint64_t below, uint64_t above
     sqlite3_stmt *st = NULL;
     pthread_mutex_lock(&log->dbmu);
     comity_err rc = COMITY_OK;
-    if (sqlite3_prepare_v2(log->db, "SELECT size, checkpoint FROM cosigned WHERE size > ? "
+    sqlite3 *db = cosigned_db(log);
+    if (!db) {
+        pthread_mutex_unlock(&log->dbmu);
+        return COMITY_OK;
+    }
+    if (sqlite3_prepare_v2(db, "SELECT size, checkpoint FROM cosigned WHERE size > ? "
                            "AND size < ? ORDER BY size DESC LIMIT 1", -1, &st, NULL) ||
         sqlite3_bind_int64(st, 1, (sqlite3_int64)(below > INT64_MAX ? INT64_MAX : below)) ||
         sqlite3_bind_int64(st, 2, (sqlite3_int64)(above > INT64_MAX ? INT64_MAX : above)))
-        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+        rc = db_fail(db, err, "reading cosigned checkpoints");
     int sr = rc ? SQLITE_ERROR : sqlite3_step(st);
     if (!rc && sr == SQLITE_ROW) {
         *len = (size_t)sqlite3_column_bytes(st, 1);
@@ -1921,7 +1955,7 @@ static comity_err cosigned_below(comity_log *log, uint64_t below, uint64_t above
         if (!*note)
             rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
     } else if (!rc && sr != SQLITE_DONE) {
-        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+        rc = db_fail(db, err, "reading cosigned checkpoints");
     }
     sqlite3_finalize(st);
     pthread_mutex_unlock(&log->dbmu);

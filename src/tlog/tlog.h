@@ -204,7 +204,9 @@ typedef bool (*cy_log_accept_fn)(void *ctx, const char *note, size_t len);
  * while the log grows past them; when accept takes none of them, against
  * the newest of them (cosigned, short of what accept wants); when none
  * covers the entry (or accept is NULL), against the published checkpoint,
- * as comity_log_prove.  accept runs without the log's locks.  OUT *out: caller frees (cy_free); *size (may
+ * as comity_log_prove.  On a reader (COMITY_LOG_READ) the kept ones are
+ * read from log.db read-only (none when it has no such table).  accept
+ * runs without the log's locks.  OUT *out: caller frees (cy_free); *size (may
  * be NULL): the tree size of the checkpoint the receipt is against.
  * NOTFOUND when no published checkpoint covers `index` yet. */
 comity_err cy_log_prove_accepted(comity_log *log, uint64_t index, size_t max,

@@ -11,6 +11,16 @@
 # operator timeline shows the notification acknowledged, byte for byte
 # as B's does (on the old code the acknowledgement was logged without
 # effect: C showed the notification unacknowledged for ever).
+#
+# A peer removed while C serves (docs/federation.md, section 6): before C
+# pins A, its operator removes B: the records waiting for B's refs go with
+# it, counted in the output, and none comes back (on the old code they
+# stayed in waiting/ for ever); B added again is a new row, pulled from
+# index 0 afresh, also when removed and added at once.  And C starts with
+# its first two files threads failing to start
+# (COMITY_TEST_FILES_THREAD_FAILS=2): `peer list` shows files_error, then,
+# the thread started again after its back-off, no more (on the old code
+# only a restart started it).
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -38,7 +48,15 @@ until_ok 40 seen B "$N1" && ok "the notification reached B" || bad "B never got 
 ACK=$("$C" ack "$N1" --url "$U_B" --token "$T_IN" --key in.key | cut -d" " -f1)
 case "$ACK" in ack--*) ok "in.mea acknowledged on B";; *) bad "ack: $ACK";; esac
 
-node_start C
+COMITY_TEST_FILES_THREAD_FAILS=2 node_start C
+O_B=${VK_B%%+*}
+peer() { "$C" peer list "$T/C" | jq -r --arg o "$O_B" ".[] | select(.origin == \$o) | $1"; }
+files_error() { [ -n "$(peer '.files_error // empty')" ]; }
+until_ok 20 files_error && ok "C's files thread for B did not start: peer list says so" ||
+  bad "no files_error: $(peer '{error, files_error}')"
+no_files_error() { ! files_error; }
+until_ok 60 no_files_error && ok "  ... started again while C serves: files_error gone" ||
+  bad "the files thread never started: $(peer '{error, files_error}')"
 waiting() { [ "$(ls "$T/C/waiting"/*.env 2>/dev/null | wc -l)" = "$1" ]; }
 # B serves C two records naming the notification: the acknowledgement and the
 # delivered record B signed when in.mea fetched it (to pk.mofa and un.unoda)
@@ -47,6 +65,24 @@ until_ok 40 waiting 2 && ok "C pulled the acknowledgement and the delivery first
 seen C "$ACK" && bad "C applied an acknowledgement of a notification it does not hold" ||
   ok "C does not take the acknowledgement yet"
 check "C's cursor on B moved past them" 3 "$("$C" peer list "$T/C" | jq -r '.[0].cursor')"
+# B removed while C serves: what waits for its refs goes, counted
+"$C" peer remove "$T/C" "$O_B" >remove.out 2>&1 || bad "peer remove: $(cat remove.out)"
+grep -q "; 2 records waiting for their refs dropped" remove.out &&
+  ok "peer remove (C serving) drops the 2 records waiting:$(cut -d';' -f2 remove.out)" ||
+  bad "peer remove said: $(cat remove.out)"
+sleep 2
+waiting 0 && ok "  ... and none comes back (its worker ended)" || bad "waiting: $(ls "$T/C/waiting")"
+[ -z "$(ls "$T/C/sync-files" 2>/dev/null)" ] && ok "  ... nor its sealed files' directory" ||
+  bad "sync-files of B left: $(ls "$T/C/sync-files")"
+# added again: a new row, pulled from index 0; then removed and added at once
+at3() { [ "$(peer .cursor)" = 3 ] && [ "$(peer .error)" = "" ]; }
+"$C" peer add "$T/C" "$U_B" --log-vkey "$VK_B" --party "$PB" >/dev/null || bad "peer add again"
+until_ok 40 waiting 2 && until_ok 20 at3 && ok "B added again: pulled afresh, cursor 0 to 3, its 2 wait again" ||
+  bad "C: $(peer '{cursor, error}')"
+"$C" peer remove "$T/C" "$O_B" >/dev/null && "$C" peer add "$T/C" "$U_B" --log-vkey "$VK_B" --party "$PB" >/dev/null ||
+  bad "remove and add at once"
+until_ok 40 waiting 2 && until_ok 20 at3 && ok "removed and added at once: cursor 3 again, 2 waiting" ||
+  bad "C: $(peer '{cursor, error}'), waiting: $(ls "$T/C/waiting" 2>/dev/null)"
 "$C" peer add "$T/C" "$U_A" --log-vkey "$VK_A" --party "$PA" >/dev/null   # picked up while serving
 until_ok 60 seen C "$ACK" && ok "once the notification came, the acknowledgement followed by itself" ||
   bad "C: $("$C" peer list "$T/C" | jq -c '.[] | {origin, cursor, error}')"
