@@ -1665,8 +1665,9 @@ static void test_peer_added_again(void **state)
 /* ---- records waiting for their refs of a peer removed ------------------------- */
 
 static int count_waiting(void *ctx, const char *file, const char *env, size_t len,
-                         int64_t waited)
+                         int64_t waited, int64_t w_ms)
 {
+    (void)w_ms;
     (void)file;
     (void)env;
     (void)len;
@@ -1689,10 +1690,10 @@ static void test_waiting_forget(void **state)
     /* nothing ever waited: nothing to drop */
     TU_OK(cy_waiting_forget(dir, "comity.in.test", &dropped, E));
     assert_int_equal(dropped, 0);
-    TU_OK(cy_waiting_park(dir, "comity.in.test", 3, "{}", 2, E));
-    TU_OK(cy_waiting_park(dir, "comity.in.test", 9, "{}", 2, E));
-    TU_OK(cy_waiting_park(dir, "comity.pk.test", 4, "{}", 2, E));
-    TU_OK(cy_waiting_park(dir, "comity.un.test", 5, "{}", 2, E));
+    TU_OK(cy_waiting_park(dir, "comity.in.test", 3, "{}", 2, 0, E));
+    TU_OK(cy_waiting_park(dir, "comity.in.test", 9, "{}", 2, 0, E));
+    TU_OK(cy_waiting_park(dir, "comity.pk.test", 4, "{}", 2, 0, E));
+    TU_OK(cy_waiting_park(dir, "comity.un.test", 5, "{}", 2, 0, E));
     assert_int_equal(waiting_of("comity.in.test", &all), 2);
     assert_int_equal(all, 4);
     /* `peer remove comity.in.test`: its two go, the others stay */
