@@ -974,8 +974,9 @@ static void test_migrate_objects_4_to_5(void **state)
                      "DROP TABLE objects;"
                      "ALTER TABLE o4 RENAME TO objects;"
                      "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
-                     /* migration 11's column, which migrating adds again */
+                     /* migrations 11's and 13's columns, which migrating adds again */
                      "ALTER TABLE principal_users DROP COLUMN revoked_w;"
+                     "ALTER TABLE records DROP COLUMN signer;"
                      "PRAGMA user_version=4; COMMIT;",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -1124,6 +1125,7 @@ static void test_migrate_owners(void **state)
              (long long)c.n, id[2],
              tu_store_pg() ? "UPDATE comity_schema SET version = 2 WHERE name = 'store'; COMMIT;"
                            : "ALTER TABLE principal_users DROP COLUMN revoked_w;"
+                             "ALTER TABLE records DROP COLUMN signer;"
                              "PRAGMA user_version=7; COMMIT;");
     if (tu_store_pg()) {
         pg_sql(sql);
