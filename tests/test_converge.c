@@ -955,7 +955,15 @@ static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, cha
         if (before)
             *before = dump_rev(f);
         uint64_t k = cy_fw_live_refolds(f);
+        char *g0 = NULL, *g1 = NULL;
+        TU_OK(cy_store_meta_get(st, "users_gen", &g0, E));
         alice_row(st, true); /* v arrives: roster apply writes it */
+        /* the store counts writes to the users' keys (another process's
+         * apply is seen by it) */
+        TU_OK(cy_store_meta_get(st, "users_gen", &g1, E));
+        assert_string_not_equal(g0, g1);
+        cy_free(g0);
+        cy_free(g1);
         cy_fw_live_keys_changed(f);
         cy_fw_live_settle(f);
         assert_true(cy_fw_live_refolds(f) == k + 1);

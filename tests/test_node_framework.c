@@ -1439,7 +1439,8 @@ static int signer_of(const cy_record_row *row, void *ctx)
 
 /* A record signed by a user whose revocation is applied after it was
  * logged, the revocation dating from before it (revoked_at before its
- * `created`; no W on either side: `created` decides): the serving node
+ * `created`; no W on either side: `created` decides), written to the
+ * store as another process's `comity roster apply` would: the serving node
  * keeps it logged and stored, and folds it again without effect (nor its
  * ack), as a node that had the revocation first (which never logged it);
  * after a restart too, and for a row stored before signers were kept
@@ -1469,10 +1470,11 @@ static void revoked_signer_refold(void **state)
     /* her key was compromised since 08:00: the revocation applied now */
     int64_t t0;
     TU_OK(comity_time_parse("2026-11-23T08:00:00.000Z", &t0, E));
-    put_alice(f, alice, t0);
     uint64_t k = cy_fw_live_refolds(f->node->fw);
-    cy_fw_live_keys_changed(f->node->fw);
-    cy_fw_live_settle(f->node->fw); /* the re-fold due, without waiting for its gap */
+    /* written as `comity roster apply` in another process does, without
+     * telling the serving node: the store's users_gen moves */
+    put_alice(f, alice, t0);
+    cy_fw_live_settle(f->node->fw); /* what a reader does, without waiting for the gap */
     json_t *j = NULL;
     snprintf(path, sizeof path, "/v1/framework/messages/%s", n1);
     for (int round = 0; round < 3; round++) {

@@ -102,6 +102,7 @@ struct revs {
     struct revoked_user *v; /* sorted by (principal, name) */
     size_t n, cap;
     int64_t kept_after; /* rows at or below this seq were stored without a signer */
+    char gen[32];       /* the store's meta users_gen when read ("": none yet) */
     cy_fw_w_local_fn w_local;
     void *w_ctx;
     bool guessed; /* a W was taken as unknown for want of w_local */
@@ -133,8 +134,19 @@ static int revoked_cmp(const void *a, const void *b)
 }
 
 /* The revoked keys the store holds now.  OUT r: revs_free. */
+/* The store's meta users_gen into gen ("" when none: no user written). */
+static void users_gen(comity_store *st, char gen[32])
+{
+    char *v = NULL;
+    gen[0] = 0;
+    if (cy_store_meta_get(st, "users_gen", &v, NULL) == COMITY_OK)
+        snprintf(gen, 32, "%s", v);
+    cy_free(v);
+}
+
 static comity_err revs_load(comity_store *st, struct revs *r, comity_error *err)
 {
+    users_gen(st, r->gen); /* before the keys: a write after it is seen as new */
     comity_err rc = cy_store_user_list(st, NULL, revs_row, r, err);
     if (!rc && r->nomem)
         rc = cy_fw_nomem(err);
@@ -312,6 +324,7 @@ struct cy_fw_live {
     size_t inflight; /* records the committer added, not yet stored */
     uint64_t refolds;
     int64_t next_refold_ms; /* monotonic: no lazy re-fold before (settle) */
+    int64_t next_gen_ms;    /* monotonic: users_gen not compared again before */
     /* The re-fold off the lock (settle): `refolding` while it reads the
      * store; then the state it built waits in `next` (with the fold's end
      * and the last store seq it read) until nothing is in flight, and is
@@ -1082,6 +1095,17 @@ static void settle(cy_fw_live *f, bool force)
         pthread_mutex_unlock(&f->mu);
         comity_framework_free(old);
         pthread_mutex_lock(&f->mu);
+    }
+    if (!f->dirty && !f->refolding && !f->next && (force || mono_ms() >= f->next_gen_ms)) {
+        /* a revocation written by another process (`comity roster apply`
+         * beside the serving node): the store's users_gen moved since the
+         * state's keys were read; compared at most once in
+         * CY_FW_REFOLD_GAP_MS */
+        char gen[32];
+        users_gen(f->st, gen);
+        f->next_gen_ms = mono_ms() + CY_FW_REFOLD_GAP_MS;
+        if (strcmp(gen, f->revs.gen) != 0)
+            f->dirty = true;
     }
     if (!f->dirty || f->inflight || f->refolding || f->next)
         return;

@@ -199,7 +199,13 @@ static const char *const MIGRATIONS[] = {
      * (SQLite's migration 13) */
     "ALTER TABLE records ADD COLUMN IF NOT EXISTS signer text;"
     "INSERT INTO meta(key, value) SELECT 'signer_kept_after', COALESCE(max(seq), 0)::text"
-    " FROM records ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;",
+    " FROM records ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;"
+    "CREATE OR REPLACE FUNCTION comity_users_gen() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    " BEGIN INSERT INTO meta(key, value) VALUES ('users_gen', '1') ON CONFLICT (key)"
+    " DO UPDATE SET value = (meta.value::bigint + 1)::text; RETURN NULL; END $f$;"
+    "DROP TRIGGER IF EXISTS principal_users_gen ON principal_users;"
+    "CREATE TRIGGER principal_users_gen AFTER INSERT OR UPDATE OR DELETE ON principal_users"
+    " FOR EACH STATEMENT EXECUTE FUNCTION comity_users_gen();",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};

@@ -93,6 +93,12 @@
 #define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
+/* migration 13's triggers: meta users_gen plus one */
+#define USERS_GEN_BUMP                                                                       \
+    "INSERT OR REPLACE INTO meta(key,value) SELECT 'users_gen',"                             \
+    " CAST(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key='users_gen'),0)+1"    \
+    " AS TEXT)"
+
 static const char *const MIGRATIONS[] = {
     /* 0 -> 1 */
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -199,7 +205,16 @@ static const char *const MIGRATIONS[] = {
      * last seq stored then (0 on a new store) */
     "ALTER TABLE records ADD COLUMN signer TEXT;"
     "INSERT OR REPLACE INTO meta(key,value) SELECT 'signer_kept_after',"
-    " CAST(COALESCE(max(seq),0) AS TEXT) FROM records;",
+    " CAST(COALESCE(max(seq),0) AS TEXT) FROM records;"
+    /* and meta `users_gen`, bumped by every write to the users' keys (any
+     * process: `comity roster apply` beside a serving node), which the
+     * fold compares to see a revocation applied */
+    "CREATE TRIGGER IF NOT EXISTS principal_users_gen_i AFTER INSERT ON principal_users BEGIN"
+    " " USERS_GEN_BUMP "; END;"
+    "CREATE TRIGGER IF NOT EXISTS principal_users_gen_u AFTER UPDATE ON principal_users BEGIN"
+    " " USERS_GEN_BUMP "; END;"
+    "CREATE TRIGGER IF NOT EXISTS principal_users_gen_d AFTER DELETE ON principal_users BEGIN"
+    " " USERS_GEN_BUMP "; END;",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
