@@ -839,9 +839,9 @@ static void test_refold_while_fed(void **state)
  * in.cert-in acknowledges r_ok. */
 #define REV_AT "2026-12-02T10:30:00Z"
 #define REV_W "2026-12-02T11:00:00Z"
-static comity_key *alice;
-static size_t r_ok, r_late, r_ack;
-static int64_t rw[3];
+static comity_key *alice, *alice2; /* alice2: the new key she was given */
+static size_t r_ok, r_late, r_ack, r_new;
+static int64_t rw[4];
 
 static void mk_alice(const char *at, const char *refs, const char *summary)
 {
@@ -855,7 +855,8 @@ static void mk_alice(const char *at, const char *refs, const char *summary)
     setenv("COMITY_FAKE_NOW", at, 1);
     struct srec *s = &recs[nrecs++];
     assert_true(nrecs <= NREC_MAX);
-    TU_OK(comity_record_sign(alice, &p, body, strlen(body), &s->env, &s->len, E));
+    TU_OK(comity_record_sign(r_new == nrecs - 1 ? alice2 : alice, &p, body, strlen(body),
+                             &s->env, &s->len, E));
     unsetenv("COMITY_FAKE_NOW");
     TU_OK(comity_record_parse(s->env, s->len, &s->r, E));
     snprintf(ids[nids++], sizeof ids[0], "%s", comity_record_id(s->r));
@@ -881,9 +882,15 @@ static void store_pulled(comity_store *st, size_t i, uint64_t idx, int64_t w, co
     TU_OK(cy_store_records_add(st, &in, 1, NULL, E));
 }
 
-/* alice's row in the store: revoked (as `roster apply` writes v) or not. */
+/* alice's rows in the store: her first key revoked (as `roster apply`
+ * writes v) or not, and her new key. */
 static void alice_row(comity_store *st, bool revoked)
 {
+    cy_principal_user n = {.valid_from_ms = -1, .revoked_ms = -1};
+    snprintf(n.principal, sizeof n.principal, "pk.mofa");
+    snprintf(n.name, sizeof n.name, "alice");
+    snprintf(n.vkey, sizeof n.vkey, "%s", comity_key_vkey(alice2));
+    TU_OK(cy_store_user_put(st, &n, E));
     cy_principal_user u = {.valid_from_ms = -1, .revoked_ms = -1};
     snprintf(u.principal, sizeof u.principal, "pk.mofa");
     snprintf(u.name, sizeof u.name, "alice");
@@ -945,7 +952,7 @@ static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, cha
             comity_error e = {0};
             (void)cy_fw_live_add(f, recs[r].r, NULL, true, &added, &e);
         }
-        store_pulled(st, r, i, rw[r == r_ok ? 0 : r == r_late ? 1 : 2],
+        store_pulled(st, r, i, rw[r == r_ok ? 0 : r == r_late ? 1 : r == r_ack ? 2 : 3],
                      r == r_ack ? NULL : "alice");
         if (live)
             cy_fw_live_done(f);
@@ -984,6 +991,8 @@ static void test_revoked_signer(void **state)
 {
     (void)state;
     TU_OK(comity_key_generate("pk.mofa", &alice, E));
+    TU_OK(comity_key_generate("pk.mofa", &alice2, E));
+    r_new = SIZE_MAX;
     r_ok = nrecs;
     mk_alice("2026-12-02T10:00:00Z", NULL, "before the revocation");
     char ok_id[128];
@@ -992,22 +1001,27 @@ static void test_revoked_signer(void **state)
     mk_alice("2026-12-02T10:20:00Z", ok_id, "witnessed after it");
     r_ack = nrecs;
     mk(IN_CERT, "ack", "2026-12-02T10:40:00Z", NULL, ok_id, "{}", NULL);
+    r_new = nrecs; /* by her new key, after: in effect everywhere */
+    mk_alice("2026-12-02T11:30:00Z", NULL, "by her new key");
     rw[0] = T("2026-12-02T10:05:00Z");
     rw[1] = T("2026-12-02T11:10:00Z");
     rw[2] = T("2026-12-02T10:45:00Z");
+    rw[3] = T("2026-12-02T11:35:00Z");
 
     /* v first: r_late refused at intake, never logged */
-    size_t without[2] = {r_ok, r_ack};
-    char *want = rev_run(without, 2, true, false, NULL);
+    size_t without[3] = {r_ok, r_ack, r_new};
+    char *want = rev_run(without, 3, true, false, NULL);
     assert_non_null(strstr(want, "thread"));
     /* r before v, in three orders, folded at start and fed live */
-    size_t orders[3][3] = {{r_ok, r_late, r_ack}, {r_late, r_ack, r_ok}, {r_ack, r_late, r_ok}};
+    size_t orders[3][4] = {{r_ok, r_late, r_ack, r_new},
+                           {r_late, r_new, r_ack, r_ok},
+                           {r_new, r_ack, r_late, r_ok}};
     for (int k = 0; k < 3; k++) {
-        char *d = rev_run(orders[k], 3, false, false, NULL);
+        char *d = rev_run(orders[k], 4, false, false, NULL);
         assert_string_equal(want, d);
         cy_free(d);
         char *before = NULL;
-        d = rev_run(orders[k], 3, false, true, &before);
+        d = rev_run(orders[k], 4, false, true, &before);
         assert_string_equal(want, d);
         /* before v, r_late had its effect (the test can fail) */
         assert_string_not_equal(want, before);
@@ -1022,11 +1036,15 @@ static void test_revoked_signer(void **state)
     assert_non_null(strstr(want, line));
     snprintf(line, sizeof line, "status %s in.cert-in: 0", late);
     assert_null(strstr(want, line));
+    /* her new key's record, signed as "alice" too, keeps its effect */
+    snprintf(line, sizeof line, "status %s in.cert-in: 0", comity_record_id(recs[r_new].r));
+    assert_non_null(strstr(want, line));
     snprintf(line, sizeof line, "thread %s: 0 %s\n", ok_id,
              comity_record_id(recs[r_ack].r));
     assert_non_null(strstr(want, line));
     cy_free(want);
     comity_key_free(alice);
+    comity_key_free(alice2);
 }
 
 int main(void)

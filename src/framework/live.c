@@ -95,12 +95,17 @@
 struct revoked_user {
     char principal[COMITY_PARTY_MAX + 1];
     char name[CY_USER_NAME_MAX];
-    int64_t at_ms, w_ms;
+    char vkey[CY_VKEY_MAX];
+    int64_t at_ms, w_ms; /* at_ms -1: not revoked */
 };
 
 struct revs {
-    struct revoked_user *v; /* sorted by (principal, name) */
+    /* every user's key, sorted by (principal, name), when some key is
+     * revoked (else none: n 0, the common case); a name with two keys
+     * (a user given a new one) is told apart by the signature */
+    struct revoked_user *v;
     size_t n, cap;
+    size_t nrevoked;
     int64_t kept_after; /* rows at or below this seq were stored without a signer */
     char gen[32];       /* the store's meta users_gen when read ("": none yet) */
     cy_fw_w_local_fn w_local;
@@ -112,8 +117,6 @@ struct revs {
 static int revs_row(const cy_principal_user *u, void *ctx)
 {
     struct revs *r = ctx;
-    if (u->revoked_ms < 0)
-        return 0;
     if (cy_fw_grow((void **)&r->v, &r->cap, r->n, sizeof *r->v)) {
         r->nomem = true;
         return 1;
@@ -121,6 +124,8 @@ static int revs_row(const cy_principal_user *u, void *ctx)
     struct revoked_user *x = &r->v[r->n++];
     snprintf(x->principal, sizeof x->principal, "%s", u->principal);
     snprintf(x->name, sizeof x->name, "%s", u->name);
+    snprintf(x->vkey, sizeof x->vkey, "%s", u->vkey);
+    r->nrevoked += u->revoked_ms >= 0;
     x->at_ms = u->revoked_ms;
     x->w_ms = u->revoked_w_ms;
     return 0;
@@ -133,7 +138,6 @@ static int revoked_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->name, y->name);
 }
 
-/* The revoked keys the store holds now.  OUT r: revs_free. */
 /* The store's meta users_gen into gen ("" when none: no user written). */
 static void users_gen(comity_store *st, char gen[32])
 {
@@ -144,12 +148,16 @@ static void users_gen(comity_store *st, char gen[32])
     cy_free(v);
 }
 
+/* The users' keys the store holds now, when one is revoked.  OUT r:
+ * revs_free. */
 static comity_err revs_load(comity_store *st, struct revs *r, comity_error *err)
 {
     users_gen(st, r->gen); /* before the keys: a write after it is seen as new */
     comity_err rc = cy_store_user_list(st, NULL, revs_row, r, err);
     if (!rc && r->nomem)
         rc = cy_fw_nomem(err);
+    if (!rc && !r->nrevoked)
+        r->n = 0; /* nothing to weigh: one test a record */
     if (rc || !r->n)
         return rc;
     qsort(r->v, r->n, sizeof *r->v, revoked_cmp);
@@ -167,41 +175,69 @@ static void revs_free(struct revs *r)
 {
     cy_free(r->v);
     r->v = NULL;
-    r->n = r->cap = 0;
+    r->n = r->cap = r->nrevoked = 0;
 }
 
-/* The one lookup: whether the key that signed a record of `author` was
- * revoked (signer: the user's name; NULL: the author's own key, whose
- * revocation, like a state key's, is not weighed here yet), and by when:
- * OUT *at_ms (revoked_at), *w_ms (the revocation's W; 0: unknown). */
-static bool signer_revoked(const struct revs *r, const char *author, const char *signer,
-                           int64_t *at_ms, int64_t *w_ms)
+static int user_cmp(const struct revoked_user *u, const char *principal, const char *name)
+{
+    int c = strcmp(u->principal, principal);
+    return c ? c : strcmp(u->name, name);
+}
+
+/* Whether key `vkey` (text) verifies a signature of the stored record. */
+static bool key_signed(const cy_record_row *row, const char *vkey)
+{
+    comity_record *rec = NULL;
+    comity_vkey *k = NULL;
+    bool yes = comity_vkey_parse(vkey, strlen(vkey), &k, NULL) == COMITY_OK &&
+               comity_record_parse(row->envelope, row->envelope_len, &rec, NULL) == COMITY_OK &&
+               comity_record_verify_parsed(rec, (const comity_vkey *const *)&k, 1, NULL) ==
+                   COMITY_OK;
+    comity_record_free(rec);
+    comity_vkey_free(k);
+    return yes;
+}
+
+/* The one lookup: whether the key that signed the stored record `row` of
+ * `author` was revoked (signer: the user's name; NULL: the author's own
+ * key, whose revocation, like a state key's, is not weighed here yet),
+ * and by when: OUT *at_ms (revoked_at), *w_ms (the revocation's W; 0:
+ * unknown). */
+static bool signer_revoked(const struct revs *r, const cy_record_row *row, const char *author,
+                           const char *signer, int64_t *at_ms, int64_t *w_ms)
 {
     if (!signer)
         return false;
     size_t lo = 0, hi = r->n;
-    while (lo < hi) {
+    while (lo < hi) { /* the first of the user's keys */
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(r->v[mid].principal, author);
-        if (!c)
-            c = strcmp(r->v[mid].name, signer);
-        if (!c) {
-            *at_ms = r->v[mid].at_ms;
-            *w_ms = r->v[mid].w_ms;
-            return true;
-        }
-        if (c < 0)
+        if (user_cmp(&r->v[mid], author, signer) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return false;
+    size_t end = lo, revoked = 0;
+    for (; end < r->n && !user_cmp(&r->v[end], author, signer); end++)
+        revoked += r->v[end].at_ms >= 0;
+    if (!revoked)
+        return false;
+    const struct revoked_user *u = NULL;
+    if (end - lo == 1)
+        u = &r->v[lo];
+    for (size_t i = lo; !u && i < end; i++) /* a name with keys old and new */
+        if (key_signed(row, r->v[i].vkey))
+            u = &r->v[i];
+    if (!u || u->at_ms < 0)
+        return false;
+    *at_ms = u->at_ms;
+    *w_ms = u->w_ms;
+    return true;
 }
 
 static bool author_has_revoked(const struct revs *r, const char *author)
 {
     for (size_t i = 0; i < r->n; i++)
-        if (!strcmp(r->v[i].principal, author))
+        if (r->v[i].at_ms >= 0 && !strcmp(r->v[i].principal, author))
             return true;
     return false;
 }
@@ -293,7 +329,7 @@ static bool revoked_before(comity_store *st, struct revs *r, const cy_record_row
         signer = derived[0] ? derived : NULL;
     }
     int64_t at, wv;
-    if (!signer_revoked(r, row->author, signer, &at, &wv))
+    if (!signer_revoked(r, row, row->author, signer, &at, &wv))
         return false;
     int64_t wr = 0;
     if (cy_store_record_witnessed(st, row->id, &wr, NULL) != COMITY_OK) {
