@@ -16,7 +16,8 @@
  * duration).
  *
  * The records: N notifications (severity 4, to one party) and an ack of
- * each by its recipient, stored directly in a fresh node's store; N from
+ * each by its recipient, stored directly in a fresh node's store (each row
+ * with its record's created_ms, as intake stores it); N from
  * BENCH_NODE_REPLAY_N (default 30,000).  Best of ROUNDS.  All carry one
  * `created` (the fold order's worst case: one group, every ack's id
  * sorting before the notification it names), unless
