@@ -16,7 +16,8 @@
  * duration).
  *
  * The records: N notifications (severity 4, to one party) and an ack of
- * each by its recipient, stored directly in a fresh node's store; N from
+ * each by its recipient, stored directly in a fresh node's store (each row
+ * with its record's created_ms, as intake stores it); N from
  * BENCH_NODE_REPLAY_N (default 30,000).  Best of ROUNDS.  All carry one
  * `created` (the fold order's worst case: one group, every ack's id
  * sorting before the notification it names), unless
@@ -167,7 +168,7 @@ static void refold_under_load(comity_node *node, const comity_serve_opts *so, co
                         .author = comity_record_author(rec),
                         .tlp = "green",
                         .created = comity_record_created(rec),
-                        .created_ms = 1,
+                        .created_ms = comity_record_created_ms(rec),
                         .digest = comity_record_digest(rec),
                         .log_index = index,
                         .received_us = 1,
@@ -265,7 +266,7 @@ int main(void)
                                      .author = comity_record_author(r),
                                      .tlp = "green",
                                      .created = comity_record_created(r),
-                                     .created_ms = 1,
+                                     .created_ms = comity_record_created_ms(r),
                                      .digest = comity_record_digest(r),
                                      .log_index = k,
                                      .received_us = 1,

@@ -827,6 +827,226 @@ static void test_refold_while_fed(void **state)
     ngrp = 0;
 }
 
+
+/* ---- a record signed after its signer's revocation ------------------------------ */
+
+/* alice, an officer of pk.mofa (a key named after the office), and her
+ * revocation v: revoked_at 10:30, W(v) 11:00 (docs/federation.md,
+ * section 1).  r_ok (created 10:00, W 10:05) was signed before v by both
+ * times; r_late (created 10:20, W 11:10: witnessed after v) was not, so
+ * a node that had v first refused it (never logged) and one that logged
+ * it first folds it without effect.  r_late names r_ok (its thread) and
+ * in.cert-in acknowledges r_ok. */
+#define REV_AT "2026-12-02T10:30:00Z"
+#define REV_W "2026-12-02T11:00:00Z"
+static comity_key *alice, *alice2; /* alice2: the new key she was given */
+static size_t r_ok, r_late, r_ack, r_new;
+static int64_t rw[4];
+
+static void mk_alice(const char *at, const char *refs, const char *summary)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"%s\"}", summary);
+    const char *refv[1] = {refs};
+    const char *to[1] = {"in.cert-in"};
+    comity_record_params p = {.type = "notification", .to = to, .nto = 1,
+                              .refs = refv, .nrefs = refs ? 1 : 0, .tlp = "green"};
+    setenv("COMITY_FAKE_NOW", at, 1);
+    struct srec *s = &recs[nrecs++];
+    assert_true(nrecs <= NREC_MAX);
+    TU_OK(comity_record_sign(r_new == nrecs - 1 ? alice2 : alice, &p, body, strlen(body),
+                             &s->env, &s->len, E));
+    unsetenv("COMITY_FAKE_NOW");
+    TU_OK(comity_record_parse(s->env, s->len, &s->r, E));
+    snprintf(ids[nids++], sizeof ids[0], "%s", comity_record_id(s->r));
+}
+
+/* Stores record i as a puller with a witness policy does: its W and its
+ * signer kept with the row. */
+static void store_pulled(comity_store *st, size_t i, uint64_t idx, int64_t w, const char *signer)
+{
+    const comity_record *r = recs[i].r;
+    const char *to[8];
+    size_t nto = comity_record_to_count(r);
+    for (size_t k = 0; k < nto; k++)
+        to[k] = comity_record_to(r, k);
+    cy_record_in in = {
+        .id = comity_record_id(r), .type = comity_record_type(r),
+        .author = comity_record_author(r), .tlp = comity_record_tlp(r),
+        .created = comity_record_created(r), .created_ms = comity_record_created_ms(r),
+        .digest = comity_record_digest(r), .log_index = idx,
+        .received_us = (int64_t)idx * 1000, .envelope = recs[i].env,
+        .envelope_len = recs[i].len, .to = to, .nto = nto, .witnessed_ms = w,
+        .signer = signer};
+    TU_OK(cy_store_records_add(st, &in, 1, NULL, E));
+}
+
+/* alice's rows in the store: her first key revoked (as `roster apply`
+ * writes v) or not, and her new key. */
+static void alice_row(comity_store *st, bool revoked)
+{
+    cy_principal_user n = {.valid_from_ms = -1, .revoked_ms = -1};
+    snprintf(n.principal, sizeof n.principal, "pk.mofa");
+    snprintf(n.name, sizeof n.name, "alice");
+    snprintf(n.vkey, sizeof n.vkey, "%s", comity_key_vkey(alice2));
+    TU_OK(cy_store_user_put(st, &n, E));
+    cy_principal_user u = {.valid_from_ms = -1, .revoked_ms = -1};
+    snprintf(u.principal, sizeof u.principal, "pk.mofa");
+    snprintf(u.name, sizeof u.name, "alice");
+    snprintf(u.vkey, sizeof u.vkey, "%s", comity_key_vkey(alice));
+    if (revoked) {
+        u.revoked_ms = T(REV_AT);
+        u.revoked_w_ms = T(REV_W);
+        snprintf(u.reason, sizeof u.reason, "key lost");
+    }
+    TU_OK(cy_store_user_put(st, &u, E));
+}
+
+/* Every query, and the threads of the three records. */
+static char *dump_rev(cy_fw_live *f)
+{
+    char *d = dump_live(f);
+    cy_buf b;
+    cy_buf_init(&b, 1u << 20);
+    (void)cy_buf_puts(&b, d);
+    cy_free(d);
+    const comity_framework *fw = cy_fw_live_lock(f);
+    size_t who[3] = {r_ok, r_late, r_ack};
+    for (size_t k = 0; k < 3; k++) {
+        const char *const *t = NULL;
+        size_t n = 0;
+        const char *id = comity_record_id(recs[who[k]].r);
+        comity_err rc = cy_fw_thread(fw, id, &t, &n, NULL);
+        (void)cy_buf_printf(&b, "thread %s: %d", id, rc);
+        for (size_t i = 0; !rc && i < n; i++)
+            (void)cy_buf_printf(&b, " %s", t[i]);
+        (void)cy_buf_puts(&b, "\n");
+    }
+    cy_fw_live_unlock(f);
+    size_t len;
+    char *out = (char *)cy_buf_detach(&b, &len);
+    assert_non_null(out);
+    return out;
+}
+
+/* The answers of a store holding `which` of the three records (stored in
+ * that order), alice revoked before (`v_first`) or after they were
+ * stored; live: fed as relayed records, then the revocation applied
+ * (cy_fw_live_keys_changed) and read again; else folded at start.  OUT
+ * (cy_free); *before (may be NULL) gets the answers before the
+ * revocation (live only). */
+static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, char **before)
+{
+    char *dir = tu_tmpdir();
+    comity_store *st = store_new(dir);
+    cy_fw_table t = {0};
+    alice_row(st, v_first);
+    cy_fw_live *f = NULL;
+    if (live)
+        TU_OK(cy_fw_live_open(st, &t, &f, E));
+    for (size_t i = 0; i < n; i++) {
+        size_t r = which[i];
+        if (live) {
+            bool added;
+            comity_error e = {0};
+            (void)cy_fw_live_add(f, recs[r].r, NULL, true, &added, &e);
+        }
+        store_pulled(st, r, i, rw[r == r_ok ? 0 : r == r_late ? 1 : r == r_ack ? 2 : 3],
+                     r == r_ack ? NULL : "alice");
+        if (live)
+            cy_fw_live_done(f);
+    }
+    if (live) {
+        cy_fw_live_settle(f);
+        if (before)
+            *before = dump_rev(f);
+        uint64_t k = cy_fw_live_refolds(f);
+        char *g0 = NULL, *g1 = NULL;
+        TU_OK(cy_store_meta_get(st, "users_gen", &g0, E));
+        alice_row(st, true); /* v arrives: roster apply writes it */
+        /* the store counts writes to the users' keys (another process's
+         * apply is seen by it) */
+        TU_OK(cy_store_meta_get(st, "users_gen", &g1, E));
+        assert_string_not_equal(g0, g1);
+        cy_free(g0);
+        cy_free(g1);
+        cy_fw_live_keys_changed(f);
+        cy_fw_live_settle(f);
+        assert_true(cy_fw_live_refolds(f) == k + 1);
+    } else {
+        if (!v_first)
+            alice_row(st, true);
+        TU_OK(cy_fw_live_open(st, &t, &f, E));
+    }
+    char *d = dump_rev(f);
+    cy_fw_live_free(f);
+    comity_store_close(st);
+    tu_rmrf(dir);
+    free(dir);
+    return d;
+}
+
+static void test_revoked_signer(void **state)
+{
+    (void)state;
+    TU_OK(comity_key_generate("pk.mofa", &alice, E));
+    TU_OK(comity_key_generate("pk.mofa", &alice2, E));
+    r_new = SIZE_MAX;
+    r_ok = nrecs;
+    mk_alice("2026-12-02T10:00:00Z", NULL, "before the revocation");
+    char ok_id[128];
+    snprintf(ok_id, sizeof ok_id, "%s", comity_record_id(recs[r_ok].r));
+    r_late = nrecs;
+    mk_alice("2026-12-02T10:20:00Z", ok_id, "witnessed after it");
+    r_ack = nrecs;
+    mk(IN_CERT, "ack", "2026-12-02T10:40:00Z", NULL, ok_id, "{}", NULL);
+    r_new = nrecs; /* by her new key, after: in effect everywhere */
+    mk_alice("2026-12-02T11:30:00Z", NULL, "by her new key");
+    rw[0] = T("2026-12-02T10:05:00Z");
+    rw[1] = T("2026-12-02T11:10:00Z");
+    rw[2] = T("2026-12-02T10:45:00Z");
+    rw[3] = T("2026-12-02T11:35:00Z");
+
+    /* v first: r_late refused at intake, never logged */
+    size_t without[3] = {r_ok, r_ack, r_new};
+    char *want = rev_run(without, 3, true, false, NULL);
+    assert_non_null(strstr(want, "thread"));
+    /* r before v, in three orders, folded at start and fed live */
+    size_t orders[3][4] = {{r_ok, r_late, r_ack, r_new},
+                           {r_late, r_new, r_ack, r_ok},
+                           {r_new, r_ack, r_late, r_ok}};
+    for (int k = 0; k < 3; k++) {
+        char *d = rev_run(orders[k], 4, false, false, NULL);
+        assert_string_equal(want, d);
+        cy_free(d);
+        char *before = NULL;
+        d = rev_run(orders[k], 4, false, true, &before);
+        assert_string_equal(want, d);
+        /* before v, r_late had its effect (the test can fail) */
+        assert_string_not_equal(want, before);
+        assert_non_null(strstr(before, comity_record_id(recs[r_late].r)));
+        cy_free(before);
+        cy_free(d);
+    }
+    /* r_ok keeps its effect, r_late has none and is in no thread */
+    const char *late = comity_record_id(recs[r_late].r);
+    char line[300];
+    snprintf(line, sizeof line, "status %s in.cert-in: 0", ok_id);
+    assert_non_null(strstr(want, line));
+    snprintf(line, sizeof line, "status %s in.cert-in: 0", late);
+    assert_null(strstr(want, line));
+    /* her new key's record, signed as "alice" too, keeps its effect */
+    snprintf(line, sizeof line, "status %s in.cert-in: 0", comity_record_id(recs[r_new].r));
+    assert_non_null(strstr(want, line));
+    snprintf(line, sizeof line, "thread %s: 0 %s\n", ok_id,
+             comity_record_id(recs[r_ack].r));
+    assert_non_null(strstr(want, line));
+    cy_free(want);
+    comity_key_free(alice);
+    comity_key_free(alice2);
+}
+
 int main(void)
 {
     int skip = tu_store_skip();
@@ -838,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_conflict_resolved),
         cmocka_unit_test(test_one_ms_group),
         cmocka_unit_test(test_refold_while_fed),
+        cmocka_unit_test(test_revoked_signer), /* last: it adds to the set */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1393,7 +1393,8 @@ static void legacy_records(void **state)
         const char *to[] = {"in.cert-in"};
         cy_record_in in = {.id = comity_record_id(rec), .type = "notification",
                            .author = "pk.pkcert", .tlp = "green",
-                           .created = comity_record_created(rec), .created_ms = 1,
+                           .created = comity_record_created(rec),
+                           .created_ms = comity_record_created_ms(rec),
                            .digest = comity_record_digest(rec), .log_index = (uint64_t)i,
                            .received_us = 1, .envelope = env, .envelope_len = len, .to = to,
                            .nto = 1};
@@ -1416,6 +1417,105 @@ static void legacy_records(void **state)
     teardown(&p);
 }
 
+
+/* pk.mofa's officer alice, as `roster apply` writes her (revoked_ms -1:
+ * not revoked; W unknown: this node has no witness policy). */
+static void put_alice(struct fixture *f, const comity_key *alice, int64_t revoked_ms)
+{
+    cy_principal_user u = {.valid_from_ms = -1, .revoked_ms = revoked_ms};
+    snprintf(u.principal, sizeof u.principal, "pk.mofa");
+    snprintf(u.name, sizeof u.name, "alice");
+    snprintf(u.vkey, sizeof u.vkey, "%s", comity_key_vkey(alice));
+    if (revoked_ms >= 0)
+        snprintf(u.reason, sizeof u.reason, "key compromised");
+    TU_OK(cy_store_user_put(f->node->store, &u, E));
+}
+
+static int signer_of(const cy_record_row *row, void *ctx)
+{
+    snprintf(ctx, 64, "%s", row->signer ? row->signer : "(none)");
+    return 0;
+}
+
+/* A record signed by a user whose revocation is applied after it was
+ * logged, the revocation dating from before it (revoked_at before its
+ * `created`; no W on either side: `created` decides), written to the
+ * store as another process's `comity roster apply` would: the serving node
+ * keeps it logged and stored, and folds it again without effect (nor its
+ * ack), as a node that had the revocation first (which never logged it);
+ * after a restart too, and for a row stored before signers were kept
+ * (the signer derived from its signatures).  The office's own record
+ * keeps its effect. */
+static void revoked_signer_refold(void **state)
+{
+    struct fixture *f = *state;
+    comity_key *alice = NULL;
+    TU_OK(comity_key_generate("pk.mofa", &alice, E));
+    put_alice(f, alice, -1);
+    char n1[128], n2[128], rule[64], sbuf[32], path[512], who[64];
+    comity_key *office = f->key[PK_MOFA];
+    f->key[PK_MOFA] = alice; /* alice signs, with the office's token */
+    assert_int_equal(post(f, PK_MOFA, "notification", "in.cert-in", NULL, NOTIF4, n1, rule), 201);
+    f->key[PK_MOFA] = office;
+    assert_int_equal(post(f, PK_MOFA, "notification", "in.cert-in", NULL, NOTIF5, n2, rule), 201);
+    at("2026-11-23T09:30:00.000Z");
+    assert_int_equal(post(f, IN_CERT, "ack", NULL, n1, "{}", NULL, rule), 201);
+    assert_string_equal(state_of(f, PK_MOFA, n1, NULL, sbuf), "acknowledged");
+    /* the signer kept in the row, as intake found it */
+    TU_OK(cy_store_fw_get(f->node->store, n1, signer_of, who, E));
+    assert_string_equal(who, "alice");
+    TU_OK(cy_store_fw_get(f->node->store, n2, signer_of, who, E));
+    assert_string_equal(who, "(none)");
+
+    /* her key was compromised since 08:00: the revocation applied now */
+    int64_t t0;
+    TU_OK(comity_time_parse("2026-11-23T08:00:00.000Z", &t0, E));
+    uint64_t k = cy_fw_live_refolds(f->node->fw);
+    /* written as `comity roster apply` in another process does, without
+     * telling the serving node: the store's users_gen moves */
+    put_alice(f, alice, t0);
+    cy_fw_live_settle(f->node->fw); /* what a reader does, without waiting for the gap */
+    json_t *j = NULL;
+    snprintf(path, sizeof path, "/v1/framework/messages/%s", n1);
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) { /* the fold at start */
+            stop(f);
+            start(f);
+        } else if (round == 2) { /* a row stored before signers were kept */
+            char db[600];
+            snprintf(db, sizeof db, "%s/node.db", f->nd);
+            stop(f);
+            sqlite3 *h = NULL;
+            assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+            assert_int_equal(sqlite3_exec(h, "UPDATE records SET signer=NULL;"
+                                             "UPDATE meta SET value='1000000'"
+                                             " WHERE key='signer_kept_after'",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+            sqlite3_close(h);
+            start(f);
+            TU_OK(cy_store_fw_get(f->node->store, n1, signer_of, who, E));
+            assert_string_equal(who, "(none)");
+        }
+        assert_int_equal(get(f, PK_MOFA, path, &j), 404);
+        json_decref(j);
+        if (round == 0)
+            assert_true(cy_fw_live_refolds(f->node->fw) > k);
+        assert_string_equal(state_of(f, PK_MOFA, n2, NULL, sbuf), "sent");
+        assert_int_equal(get(f, IN_CERT, "/v1/framework/inbox", &j), 200);
+        char *d = dump(j);
+        assert_null(strstr(d, n1));
+        assert_non_null(strstr(d, n2));
+        free(d);
+        /* still stored and served as it was logged */
+        snprintf(path, sizeof path, "/v1/records/%s", n1);
+        assert_int_equal(get(f, PK_MOFA, path, &j), 200);
+        json_decref(j);
+        snprintf(path, sizeof path, "/v1/framework/messages/%s", n1);
+    }
+    comity_key_free(alice);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1436,6 +1536,7 @@ int main(void)
         cmocka_unit_test(retention_conf),
         cmocka_unit_test(legacy_records),
         cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
+        cmocka_unit_test_setup_teardown(revoked_signer_refold, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

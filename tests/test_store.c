@@ -974,10 +974,11 @@ static void test_migrate_objects_4_to_5(void **state)
                      "DROP TABLE objects;"
                      "ALTER TABLE o4 RENAME TO objects;"
                      "CREATE INDEX objects_page ON objects(coll, date_added, seq);"
-                     /* migrations 11's and 12's columns, which migrating adds again */
+                     /* migrations 11's, 12's and 13's columns, which migrating adds again */
                      "ALTER TABLE principal_users DROP COLUMN revoked_w;"
                      "ALTER TABLE principals DROP COLUMN revoked_at;"
                      "ALTER TABLE principals DROP COLUMN revoked_w;"
+                     "ALTER TABLE records DROP COLUMN signer;"
                      "PRAGMA user_version=4; COMMIT;",
                      NULL, NULL, NULL),
         SQLITE_OK);
@@ -1128,6 +1129,7 @@ static void test_migrate_owners(void **state)
                            : "ALTER TABLE principal_users DROP COLUMN revoked_w;"
                              "ALTER TABLE principals DROP COLUMN revoked_at;"
                              "ALTER TABLE principals DROP COLUMN revoked_w;"
+                             "ALTER TABLE records DROP COLUMN signer;"
                              "PRAGMA user_version=7; COMMIT;");
     if (tu_store_pg()) {
         pg_sql(sql);

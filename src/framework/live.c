@@ -73,7 +73,274 @@
 #include "framework/core.h"
 #include "framework/live.h"
 #include "record/refs_scan.h"
+#include "record/signer.h"
 #include "record/types.h"
+
+/* ---- revoked signers ------------------------------------------------------------- */
+
+/* A record whose signer's key was revoked by a record v has no effect
+ * when the revocation rule says it was not signed before v
+ * (cy_signed_before_revocation, record/signer.c: created(r) < revoked_at
+ * and W(r) < W(v)), wherever it folds: it is not folded at all, not even
+ * into a thread, as on a node that had v first and so never logged it
+ * (docs/federation.md, sections 1 and 7).  A user's revocation is read
+ * from the store's principal_users (revoked_at, revoked_w); an office's
+ * own key and a state key would plug into signer_revoked, the one lookup.
+ * The signer is the one intake found, kept in the record's row; a row
+ * stored before signers were kept (seq <= meta signer_kept_after) has it
+ * derived from its signatures, once, only when its author has a revoked
+ * user.  W(r) is the one kept with a pulled record (record_witnessed), or
+ * for a record logged here from the log's cosigned checkpoints
+ * (cy_fw_live_set_witness), else unknown. */
+struct revoked_user {
+    char principal[COMITY_PARTY_MAX + 1];
+    char name[CY_USER_NAME_MAX];
+    char vkey[CY_VKEY_MAX];
+    int64_t at_ms, w_ms; /* at_ms -1: not revoked */
+};
+
+struct revs {
+    /* every user's key, sorted by (principal, name), when some key is
+     * revoked (else none: n 0, the common case); a name with two keys
+     * (a user given a new one) is told apart by the signature */
+    struct revoked_user *v;
+    size_t n, cap;
+    size_t nrevoked;
+    int64_t kept_after; /* rows at or below this seq were stored without a signer */
+    char gen[32];       /* the store's meta users_gen when read ("": none yet) */
+    cy_fw_w_local_fn w_local;
+    void *w_ctx;
+    bool guessed; /* a W was taken as unknown for want of w_local */
+    bool nomem;
+};
+
+static int revs_row(const cy_principal_user *u, void *ctx)
+{
+    struct revs *r = ctx;
+    if (cy_fw_grow((void **)&r->v, &r->cap, r->n, sizeof *r->v)) {
+        r->nomem = true;
+        return 1;
+    }
+    struct revoked_user *x = &r->v[r->n++];
+    snprintf(x->principal, sizeof x->principal, "%s", u->principal);
+    snprintf(x->name, sizeof x->name, "%s", u->name);
+    snprintf(x->vkey, sizeof x->vkey, "%s", u->vkey);
+    r->nrevoked += u->revoked_ms >= 0;
+    x->at_ms = u->revoked_ms;
+    x->w_ms = u->revoked_w_ms;
+    return 0;
+}
+
+static int revoked_cmp(const void *a, const void *b)
+{
+    const struct revoked_user *x = a, *y = b;
+    int c = strcmp(x->principal, y->principal);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+/* The store's meta users_gen into gen ("" when none: no user written). */
+static void users_gen(comity_store *st, char gen[32])
+{
+    char *v = NULL;
+    gen[0] = 0;
+    if (cy_store_meta_get(st, "users_gen", &v, NULL) == COMITY_OK)
+        snprintf(gen, 32, "%s", v);
+    cy_free(v);
+}
+
+/* The users' keys the store holds now, when one is revoked.  OUT r:
+ * revs_free. */
+static comity_err revs_load(comity_store *st, struct revs *r, comity_error *err)
+{
+    users_gen(st, r->gen); /* before the keys: a write after it is seen as new */
+    comity_err rc = cy_store_user_list(st, NULL, revs_row, r, err);
+    if (!rc && r->nomem)
+        rc = cy_fw_nomem(err);
+    if (!rc && !r->nrevoked)
+        r->n = 0; /* nothing to weigh: one test a record */
+    if (rc || !r->n)
+        return rc;
+    qsort(r->v, r->n, sizeof *r->v, revoked_cmp);
+    char *v = NULL;
+    if (cy_store_meta_get(st, "signer_kept_after", &v, NULL) == COMITY_OK) {
+        r->kept_after = strtoll(v, NULL, 10);
+        cy_free(v);
+    } else {
+        r->kept_after = INT64_MAX; /* unknown: every row without a signer is derived */
+    }
+    return COMITY_OK;
+}
+
+static void revs_free(struct revs *r)
+{
+    cy_free(r->v);
+    r->v = NULL;
+    r->n = r->cap = r->nrevoked = 0;
+}
+
+static int user_cmp(const struct revoked_user *u, const char *principal, const char *name)
+{
+    int c = strcmp(u->principal, principal);
+    return c ? c : strcmp(u->name, name);
+}
+
+/* Whether key `vkey` (text) verifies a signature of the stored record. */
+static bool key_signed(const cy_record_row *row, const char *vkey)
+{
+    comity_record *rec = NULL;
+    comity_vkey *k = NULL;
+    bool yes = comity_vkey_parse(vkey, strlen(vkey), &k, NULL) == COMITY_OK &&
+               comity_record_parse(row->envelope, row->envelope_len, &rec, NULL) == COMITY_OK &&
+               comity_record_verify_parsed(rec, (const comity_vkey *const *)&k, 1, NULL) ==
+                   COMITY_OK;
+    comity_record_free(rec);
+    comity_vkey_free(k);
+    return yes;
+}
+
+/* The one lookup: whether the key that signed the stored record `row` of
+ * `author` was revoked (signer: the user's name; NULL: the author's own
+ * key, whose revocation, like a state key's, is not weighed here yet),
+ * and by when: OUT *at_ms (revoked_at), *w_ms (the revocation's W; 0:
+ * unknown). */
+static bool signer_revoked(const struct revs *r, const cy_record_row *row, const char *author,
+                           const char *signer, int64_t *at_ms, int64_t *w_ms)
+{
+    if (!signer)
+        return false;
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) { /* the first of the user's keys */
+        size_t mid = lo + (hi - lo) / 2;
+        if (user_cmp(&r->v[mid], author, signer) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t end = lo, revoked = 0;
+    for (; end < r->n && !user_cmp(&r->v[end], author, signer); end++)
+        revoked += r->v[end].at_ms >= 0;
+    if (!revoked)
+        return false;
+    const struct revoked_user *u = NULL;
+    if (end - lo == 1)
+        u = &r->v[lo];
+    for (size_t i = lo; !u && i < end; i++) /* a name with keys old and new */
+        if (key_signed(row, r->v[i].vkey))
+            u = &r->v[i];
+    if (!u || u->at_ms < 0)
+        return false;
+    *at_ms = u->at_ms;
+    *w_ms = u->w_ms;
+    return true;
+}
+
+static bool author_has_revoked(const struct revs *r, const char *author)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->v[i].at_ms >= 0 && !strcmp(r->v[i].principal, author))
+            return true;
+    return false;
+}
+
+/* The users of one office with their keys parsed, for a signer derived
+ * from a record's signatures (derive_signer); revocations left out: the
+ * question is who signed, the rule is applied after. */
+struct derive {
+    comity_store *st;
+    const char *author;
+    cy_principal_user *rows;
+    comity_vkey **keys;
+    comity_user_key *u;
+    size_t n, cap;
+    bool nomem;
+};
+
+static int derive_row(const cy_principal_user *u, void *ctx)
+{
+    struct derive *d = ctx;
+    if (cy_fw_grow((void **)&d->rows, &d->cap, d->n, sizeof *d->rows)) {
+        d->nomem = true;
+        return 1;
+    }
+    d->rows[d->n++] = *u;
+    return 0;
+}
+
+static comity_err derive_load(void *ctx, const cy_signer_user **out, size_t *n,
+                              comity_error *err)
+{
+    struct derive *d = ctx;
+    comity_err rc = cy_store_user_list(d->st, d->author, derive_row, d, err);
+    if (!rc && d->nomem)
+        rc = cy_fw_nomem(err);
+    if (!rc && d->n && (!(d->keys = cy_calloc(d->n, sizeof *d->keys)) ||
+                        !(d->u = cy_calloc(d->n, sizeof *d->u))))
+        rc = cy_fw_nomem(err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < d->n; i++) {
+        const cy_principal_user *w = &d->rows[i];
+        if (comity_vkey_parse(w->vkey, strlen(w->vkey), &d->keys[i], NULL) != COMITY_OK)
+            d->keys[i] = NULL;
+        d->u[i] = (comity_user_key){d->keys[i], w->name, -1, -1, NULL, 0};
+    }
+    *out = d->u;
+    *n = d->n;
+    return COMITY_OK;
+}
+
+/* The user who signed a row stored before signers were kept: OUT name
+ * (NUL-terminated; "" when the office's key, or when it cannot be said). */
+static void derive_signer(comity_store *st, const cy_record_row *row, char name[CY_USER_NAME_MAX])
+{
+    name[0] = 0;
+    comity_record *rec = NULL;
+    cy_principal p;
+    comity_vkey *office = NULL;
+    if (comity_record_parse(row->envelope, row->envelope_len, &rec, NULL) != COMITY_OK)
+        return;
+    if (cy_store_principal_get(st, row->author, &p, NULL, NULL) == COMITY_OK &&
+        comity_vkey_parse(p.vkey, strlen(p.vkey), &office, NULL) != COMITY_OK)
+        office = NULL;
+    struct derive d = {st, row->author, NULL, NULL, NULL, 0, 0, false};
+    const char *user = NULL;
+    if (cy_record_signer(rec, office, derive_load, &d, &user, NULL) == COMITY_OK && user)
+        snprintf(name, CY_USER_NAME_MAX, "%s", user);
+    for (size_t i = 0; d.keys && i < d.n; i++)
+        comity_vkey_free(d.keys[i]);
+    cy_free(d.keys);
+    cy_free(d.u);
+    cy_free(d.rows);
+    comity_vkey_free(office);
+    comity_record_free(rec);
+}
+
+/* Whether the stored record `row` (with its envelope and signer) has no
+ * effect because its signer was revoked before it (the rule above). */
+static bool revoked_before(comity_store *st, struct revs *r, const cy_record_row *row,
+                           int64_t created_ms)
+{
+    if (!r->n)
+        return false; /* no key revoked: the common case, one test */
+    const char *signer = row->signer;
+    char derived[CY_USER_NAME_MAX];
+    if (!signer && row->seq <= r->kept_after && author_has_revoked(r, row->author)) {
+        derive_signer(st, row, derived);
+        signer = derived[0] ? derived : NULL;
+    }
+    int64_t at, wv;
+    if (!signer_revoked(r, row, row->author, signer, &at, &wv))
+        return false;
+    int64_t wr = 0;
+    if (cy_store_record_witnessed(st, row->id, &wr, NULL) != COMITY_OK) {
+        wr = 0;
+        if (r->w_local)
+            wr = r->w_local(r->w_ctx, row->author, row->log_index);
+        else
+            r->guessed = true;
+    }
+    return !cy_signed_before_revocation(created_ms, wr, at, wv);
+}
 
 struct cy_fw_live {
     pthread_mutex_t mu;
@@ -93,6 +360,7 @@ struct cy_fw_live {
     size_t inflight; /* records the committer added, not yet stored */
     uint64_t refolds;
     int64_t next_refold_ms; /* monotonic: no lazy re-fold before (settle) */
+    int64_t next_gen_ms;    /* monotonic: users_gen not compared again before */
     /* The re-fold off the lock (settle): `refolding` while it reads the
      * store; then the state it built waits in `next` (with the fold's end
      * and the last store seq it read) until nothing is in flight, and is
@@ -108,6 +376,11 @@ struct cy_fw_live {
     char next_id[CY_RECORD_ID_MAX + 1];
     struct late_ev *late;
     size_t nlate, caplate;
+    /* the revoked keys the state was folded under (catch_one weighs what
+     * it feeds on top by them), and those of `next` */
+    struct revs revs, next_revs;
+    cy_fw_w_local_fn w_local; /* cy_fw_live_set_witness: set once, before serving */
+    void *w_ctx;
     /* told of each delivered event stored (cy_fw_live_on_delivered): set
      * once before any fetch, read without the lock */
     cy_fw_delivered_hook hook;
@@ -187,6 +460,10 @@ struct replay {
     char tail_id[CY_RECORD_ID_MAX + 1];
     bool nomem;
     int64_t seq; /* the last store seq the folding walk read */
+    comity_store *st;
+    struct revs revs; /* the revoked keys, read before the walks (handed to the
+                       * live handle with the state: take_revs) */
+    size_t lost;      /* records without effect: signed after their signer's revocation */
 };
 
 /* Whether a stored record of `type` matters to the state: one the
@@ -510,14 +787,9 @@ static void fold_group(struct replay *p)
         cy_free(p->group[i].env);
 }
 
-static int64_t row_ms(const cy_record_row *row)
-{
-    int64_t ms;
-    return row->created && cy_time_parse(row->created, strlen(row->created), true, &ms, NULL) ==
-                               COMITY_OK
-               ? ms
-               : INT64_MIN;
-}
+/* A row's `created` in ms: the store's created_ms (the fold's walks read
+ * it beside the row: intake stores comity_record_created_ms). */
+static int64_t row_ms(const cy_record_row *row) { return row->created_ms; }
 
 /* The first walk: each ruled record's `created`, in log order (rows
  * without their envelopes). */
@@ -547,6 +819,13 @@ static int walk_fold(const cy_record_row *row, void *ctx)
     if (!row->envelope)
         return 0;
     int64_t ms = row_ms(row);
+    if (revoked_before(p->st, &p->revs, row, ms)) {
+        /* signed after its signer's revocation: as if never logged here
+         * (its `created` stays in the first walk's times: a bound only) */
+        p->lost++;
+        refused_note(p, row->id, "its signer's key was revoked before it");
+        return 0;
+    }
     if (!p->nh && k + 1 < p->n && ms < p->after[k + 1]) {
         /* alone in its group, and in its place (the common case): folded
          * from the row, without a copy */
@@ -600,7 +879,7 @@ static void replay_free(struct replay *p)
 /* Folds the stored records into p->fw in the fold order (the top). */
 static comity_err fold_store(comity_store *st, struct replay *p, comity_error *err)
 {
-    comity_err rc = cy_store_records_tail(st, 0, walk_times, p, err);
+    comity_err rc = cy_store_fw_times(st, walk_times, p, err);
     if (!rc && p->nomem)
         rc = cy_fw_nomem(err);
     for (size_t i = p->n; i-- > 1 && !rc;)
@@ -628,7 +907,8 @@ static int replay_event(const cy_delivered_row *row, void *ctx)
 /* A new handle: the table, then the store folded.  OUT *out:
  * comity_framework_free. */
 static comity_err build(comity_store *st, const cy_fw_table *t, comity_identities *ids,
-                        bool quiet, comity_framework **out, struct replay *p, comity_error *err)
+                        cy_fw_w_local_fn w_local, void *w_ctx, bool quiet,
+                        comity_framework **out, struct replay *p, comity_error *err)
 {
     comity_framework *fw = NULL;
     comity_err rc = comity_framework_new(&fw, err);
@@ -655,12 +935,18 @@ static comity_err build(comity_store *st, const cy_fw_table *t, comity_identitie
     p->t = t;
     p->ids = ids;
     p->quiet = quiet;
+    p->st = st;
+    p->revs.w_local = w_local;
+    p->revs.w_ctx = w_ctx;
+    if (!rc)
+        rc = revs_load(st, &p->revs, err);
     if (!rc)
         rc = fold_store(st, p, err);
     if (!rc)
         rc = cy_store_delivered_list(st, replay_event, p, err);
     replay_free(p);
     if (rc) {
+        revs_free(&p->revs);
         comity_framework_free(fw);
         return cy_wrap(err, "framework: replay");
     }
@@ -669,8 +955,11 @@ static comity_err build(comity_store *st, const cy_fw_table *t, comity_identitie
 }
 
 /* Takes the fold's end from a build. */
-static void take_tail(cy_fw_live *f, const struct replay *p)
+static void take_tail(cy_fw_live *f, struct replay *p)
 {
+    revs_free(&f->revs);
+    f->revs = p->revs; /* taken */
+    memset(&p->revs, 0, sizeof p->revs);
     f->any = p->any;
     f->tail_ms = p->tail_ms;
     memcpy(f->tail_id, p->tail_id, sizeof f->tail_id);
@@ -685,7 +974,7 @@ static comity_err refold(cy_fw_live *f, comity_error *err)
 {
     comity_framework *fw = NULL;
     struct replay p;
-    comity_err rc = build(f->st, &f->t, f->ids, true, &fw, &p, err);
+    comity_err rc = build(f->st, &f->t, f->ids, f->w_local, f->w_ctx, true, &fw, &p, err);
     if (rc)
         return rc;
     comity_framework_free(f->fw);
@@ -743,6 +1032,10 @@ static int catch_one(const cy_record_row *row, void *ctx)
     comity_record *rec = NULL;
     if (!row->envelope || comity_record_parse(row->envelope, row->envelope_len, &rec, NULL))
         return 0;
+    if (revoked_before(f->st, &f->revs, row, comity_record_created_ms(rec))) {
+        comity_record_free(rec); /* no effect, as in the fold (revoked_before) */
+        return 0;
+    }
     bool place = in_order(f, rec);
     comity_err rc = COMITY_OK;
     if (comity_framework_handles(comity_record_type(rec))) {
@@ -782,6 +1075,8 @@ static comity_framework *swap_in(cy_fw_live *f)
     int64_t ms = f->tail_ms;
     char id[sizeof f->tail_id];
     memcpy(id, f->tail_id, sizeof id);
+    struct revs oldrevs = f->revs;
+    f->revs = f->next_revs;
     f->fw = f->next;
     f->any = f->next_any;
     f->tail_ms = f->next_ms;
@@ -795,6 +1090,8 @@ static comity_framework *swap_in(cy_fw_live *f)
     cy_free(c.ids);
     if (rc) {
         comity_framework_free(f->fw);
+        revs_free(&f->revs);
+        f->revs = oldrevs;
         f->fw = old;
         f->any = any;
         f->tail_ms = ms;
@@ -805,12 +1102,14 @@ static comity_framework *swap_in(cy_fw_live *f)
                "framework: re-fold failed, records may be out of their place until the next: %s",
                e.msg);
     } else {
+        revs_free(&oldrevs);
         for (size_t i = 0; i < f->nlate; i++)
             (void)comity_framework_delivered(f->fw, f->late[i].id, f->late[i].party,
                                              f->late[i].at_ms, NULL);
         f->refolds++;
     }
     f->next = NULL;
+    memset(&f->next_revs, 0, sizeof f->next_revs);
     late_clear(f);
     return rc ? NULL : old;
 }
@@ -833,6 +1132,17 @@ static void settle(cy_fw_live *f, bool force)
         comity_framework_free(old);
         pthread_mutex_lock(&f->mu);
     }
+    if (!f->dirty && !f->refolding && !f->next && (force || mono_ms() >= f->next_gen_ms)) {
+        /* a revocation written by another process (`comity roster apply`
+         * beside the serving node): the store's users_gen moved since the
+         * state's keys were read; compared at most once in
+         * CY_FW_REFOLD_GAP_MS */
+        char gen[32];
+        users_gen(f->st, gen);
+        f->next_gen_ms = mono_ms() + CY_FW_REFOLD_GAP_MS;
+        if (strcmp(gen, f->revs.gen) != 0)
+            f->dirty = true;
+    }
     if (!f->dirty || f->inflight || f->refolding || f->next)
         return;
     int64_t t0 = mono_ms();
@@ -844,7 +1154,7 @@ static void settle(cy_fw_live *f, bool force)
     comity_framework *fw = NULL;
     struct replay p;
     comity_error e = {0};
-    comity_err rc = build(f->st, &f->t, f->ids, true, &fw, &p, &e);
+    comity_err rc = build(f->st, &f->t, f->ids, f->w_local, f->w_ctx, true, &fw, &p, &e);
     pthread_mutex_lock(&f->mu);
     f->refolding = false;
     int64_t t1 = mono_ms(), gap = (t1 - t0) * CY_FW_REFOLD_FACTOR;
@@ -854,11 +1164,14 @@ static void settle(cy_fw_live *f, bool force)
                "framework: re-fold failed, records may be out of their place until the next: %s",
                e.msg);
     if (rc || gen != f->gen) { /* failed, or a rebuild came first */
+        if (!rc)
+            revs_free(&p.revs);
         comity_framework_free(fw);
         late_clear(f);
         return;
     }
     f->next = fw;
+    f->next_revs = p.revs; /* taken */
     f->next_seq = p.seq;
     f->next_any = p.any;
     f->next_ms = p.tail_ms;
@@ -886,7 +1199,7 @@ comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **
         comity_identities_load(t->custodian_key, &f->ids, NULL) != COMITY_OK)
         f->ids = NULL;
     struct replay p;
-    comity_err rc = build(st, &f->t, f->ids, false, &f->fw, &p, err);
+    comity_err rc = build(st, &f->t, f->ids, NULL, NULL, false, &f->fw, &p, err);
     if (rc) {
         comity_identities_free(f->ids);
         cy_free(f);
@@ -897,9 +1210,11 @@ comity_err cy_fw_live_open(comity_store *st, const cy_fw_table *t, cy_fw_live **
     if (p.records || p.refused)
         cy_log(CY_LOG_INFO, "framework.replayed",
                (cy_log_kv[]){CY_KV_N("records", p.records), CY_KV_N("events", p.events),
-                             CY_KV_N("refused", p.refused)},
-               3, "framework: %zu record(s) and %zu delivered event(s) replayed, %zu refused",
-               p.records, p.events, p.refused);
+                             CY_KV_N("refused", p.refused), CY_KV_N("revoked", p.lost)},
+               4,
+               "framework: %zu record(s) and %zu delivered event(s) replayed, %zu refused "
+               "(%zu signed after their signer's revocation)",
+               p.records, p.events, p.refused, p.lost);
     *out = f;
     return COMITY_OK;
 }
@@ -910,6 +1225,8 @@ void cy_fw_live_free(cy_fw_live *f)
         return;
     comity_framework_free(f->fw);
     comity_framework_free(f->next);
+    revs_free(&f->revs);
+    revs_free(&f->next_revs);
     late_clear(f);
     comity_identities_free(f->ids);
     pthread_mutex_destroy(&f->mu);
@@ -926,6 +1243,7 @@ void cy_fw_live_rebuild(cy_fw_live *f)
     f->gen++; /* a re-fold out now, or built, read what this replaces */
     comity_framework_free(f->next);
     f->next = NULL;
+    revs_free(&f->next_revs);
     late_clear(f);
     if (refold(f, &e) != COMITY_OK) {
         f->dirty = true; /* tried again by the next reader */
@@ -1078,6 +1396,26 @@ uint64_t cy_fw_live_refolds(cy_fw_live *f)
     uint64_t n = f->refolds;
     pthread_mutex_unlock(&f->mu);
     return n;
+}
+
+void cy_fw_live_keys_changed(cy_fw_live *f)
+{
+    if (!f)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->dirty = true; /* the next reader re-folds (settle): records signed after a
+                      * revocation applied now lose their effect there */
+    pthread_mutex_unlock(&f->mu);
+}
+
+void cy_fw_live_set_witness(cy_fw_live *f, cy_fw_w_local_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&f->mu);
+    f->w_local = fn;
+    f->w_ctx = ctx;
+    if (f->revs.guessed)
+        f->dirty = true; /* a record logged here was weighed without its W */
+    pthread_mutex_unlock(&f->mu);
 }
 
 /* ---- reading ---------------------------------------------------------------------- */

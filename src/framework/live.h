@@ -127,6 +127,26 @@ uint64_t cy_fw_live_refolds(cy_fw_live *f);
  * and leaves the old state. */
 void cy_fw_live_rebuild(cy_fw_live *f);
 
+/* The revocation rule in the fold (docs/federation.md, sections 1 and 7):
+ * a stored record signed by a key whose revocation it does not precede
+ * (record/signer.h, cy_signed_before_revocation: by `created` and by W)
+ * has no effect, as on a node that got the revocation first and never
+ * logged it.  The fold reads the revoked keys from the store when it
+ * folds; after the store's revocations changed (a roster applied), call
+ * this: the next reader re-folds (lazily, as for a record out of its
+ * place).  NULL is a no-op. */
+void cy_fw_live_keys_changed(cy_fw_live *f);
+
+/* W of a record logged here whose origin is this node (author: a party
+ * of this node, log_index its entry; the log's cosigned checkpoints under
+ * the node's witness policy, src/sync/firstseen.c), in ms; 0: unknown or
+ * not logged here first.  Asked by the fold only for a record whose
+ * signer is revoked and whose W the store does not keep. */
+typedef int64_t (*cy_fw_w_local_fn)(void *ctx, const char *author, uint64_t log_index);
+/* Sets that source (once the node's log is open, before it serves); a
+ * fold that needed it before is re-folded by the next reader. */
+void cy_fw_live_set_witness(cy_fw_live *f, cy_fw_w_local_fn fn, void *ctx);
+
 /* Whether a record type is a message: one that is delivered to its
  * recipients and awaits their acks and answers (notification, request,
  * ping). */

@@ -567,6 +567,12 @@ static void users_clear(struct users *us)
     cy_free(us->rows);
 }
 
+void cy_intake_keys_changed(cy_intake *in)
+{
+    if (in)
+        cy_fw_live_keys_changed(in->fw);
+}
+
 void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses)
 {
     pthread_mutex_lock(&in->vmu);
@@ -1500,6 +1506,7 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
         .stix_spec_version = CY_STIX_WRAPPER_SPEC,
         .stix_media_type = CY_STIX_WRAPPER_MEDIA,
         .witnessed_ms = w_ms, /* relayed with a witness policy: kept with the row */
+        .signer = it->signer[0] ? it->signer : NULL, /* the user, kept for the fold */
     };
     if ((rc = pick_collections(in, it, nto))) {
         if (rc == COMITY_ERR_NOMEM)

@@ -205,4 +205,8 @@ void cy_intake_stats_get(cy_intake *in, cy_intake_stats *s);
  * start (bench, tests). */
 void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses);
 
+/* The store's revoked keys changed (a roster applied): the framework's
+ * state is folded again (cy_fw_live_keys_changed).  NULL is a no-op. */
+void cy_intake_keys_changed(cy_intake *in);
+
 #endif

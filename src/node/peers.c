@@ -95,8 +95,13 @@ comity_err comity_node_party_add_record(comity_node *node, const char *envelope,
 
 comity_err comity_node_roster_apply(comity_node *node, char **json, comity_error *err)
 {
-    return cy_roster_apply(node->store, node->dir, node->log, comity_nkey_vkey(node->key),
-                           node->origin, json, err);
+    comity_err rc = cy_roster_apply(node->store, node->dir, node->log,
+                                    comity_nkey_vkey(node->key), node->origin, json, err);
+    /* a revocation applied may take the effect of records folded: the
+     * serving node's framework is folded again (live.h) */
+    if (!rc)
+        cy_fw_live_keys_changed(node->fw);
+    return rc;
 }
 
 comity_err comity_node_witness_policy(comity_node *node, const char *text, size_t len,

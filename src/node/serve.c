@@ -890,6 +890,25 @@ static void metrics_stop(comity_node *node)
     node->metrics_port = 0;
 }
 
+/* W of a record logged here first (its author a party of this node), for
+ * the framework's fold (cy_fw_live_set_witness): from the log's cosigned
+ * checkpoints under the node's witness policy; 0 when unknown. */
+static int64_t fw_w_local(void *ctx, const char *author, uint64_t log_index)
+{
+    comity_node *node = ctx;
+    cy_principal p;
+    comity_policy *pol = NULL;
+    int64_t w = 0;
+    if (!node->log || cy_store_principal_get(node->store, author, &p, NULL, NULL) != COMITY_OK ||
+        strcmp(p.kind, "party") != 0 || cy_witness_policy_load(node->dir, &pol, NULL) != COMITY_OK ||
+        !pol)
+        return 0;
+    if (cy_firstseen_local(node->log, pol, log_index, &w, NULL) != COMITY_OK)
+        w = 0;
+    comity_policy_free(pol);
+    return w;
+}
+
 /* Stops what comity_node_start started, in the reverse order, whatever
  * part of it did start (each stop takes a part never started): the
  * pullers (nobody else submits), connection counts, alerts, the retention
@@ -1012,6 +1031,9 @@ comity_err comity_node_start(comity_node *node, const comity_serve_opts *o, comi
         unstart(node);
         return cy_wrap(err, "opening the node's log");
     }
+    /* the fold weighs a revoked signer's records logged here by their W,
+     * from this log's cosigned checkpoints */
+    cy_fw_live_set_witness(node->fw, fw_w_local, node);
     /* record intake: checks the stored records against the log */
     cy_intake_opts io = {.store = node->store, .log = node->log, .fw = node->fw,
                          .origin = node->origin, .api_root = node->api_root,

@@ -32,6 +32,8 @@ typedef int (*cy_delivered_cb)(const cy_delivered_row *row, void *ctx);
 
 typedef struct cy_fw_store_ops {
     /* Every record, envelope included, in intake order; no access rule.
+     * Rows carry seq, id, type, author, created, log_index, the envelope,
+     * the signer and created_ms (the other fields may be NULL or 0).
      * cb returns non-zero to stop. */
     comity_err (*replay)(void *impl, cy_record_cb cb, void *ctx, comity_error *err);
     /* The record `id` with its envelope, no access rule: cb once, or
@@ -44,12 +46,20 @@ typedef struct cy_fw_store_ops {
                                 bool *added, comity_error *err);
     /* Every stored event, in the order they were stored. */
     comity_err (*delivered_list)(void *impl, cy_delivered_cb cb, void *ctx, comity_error *err);
+    /* Every record's seq, type and created_ms (nothing else set), in
+     * intake order: the fold's first walk, which needs no more. */
+    comity_err (*times)(void *impl, cy_record_cb cb, void *ctx, comity_error *err);
 } cy_fw_store_ops;
 
 static inline comity_err cy_store_fw_replay(comity_store *st, cy_record_cb cb, void *ctx,
                                             comity_error *err)
 {
     return st->fw->replay(st->impl, cb, ctx, err);
+}
+static inline comity_err cy_store_fw_times(comity_store *st, cy_record_cb cb, void *ctx,
+                                           comity_error *err)
+{
+    return st->fw->times(st->impl, cb, ctx, err);
 }
 static inline comity_err cy_store_fw_get(comity_store *st, const char *id, cy_record_cb cb,
                                          void *ctx, comity_error *err)

@@ -62,6 +62,11 @@ typedef struct cy_record_in {
      * kept in table record_witnessed with the record; 0: unknown, none
      * kept */
     int64_t witnessed_ms;
+    /* the name of the office's user whose key signed it (intake's rule
+     * `signature`, record/signer.h); NULL or "": the author's own key, or
+     * its home node's log key.  Kept in the row for the framework's fold
+     * (a signer revoked later: docs/federation.md, section 7) */
+    const char *signer;
 } cy_record_in;
 
 /* An object every collection holding a projection also gets (the
@@ -86,6 +91,13 @@ typedef struct cy_record_row {
     int64_t received_us;
     const char *envelope; /* NULL unless asked for */
     size_t envelope_len;
+    /* cy_record_in.signer, read by the framework's walks only
+     * (cy_store_fw_replay, cy_store_fw_get); NULL: none, or a record
+     * stored before signers were kept (seq <= meta `signer_kept_after`) */
+    const char *signer;
+    /* cy_record_in.created_ms, read by the framework's walks only
+     * (cy_store_fw_times, _replay, _get; 0 elsewhere) */
+    int64_t created_ms;
 } cy_record_row;
 
 /* Which records a reader may see, as data the backend compiles into its

@@ -198,6 +198,17 @@ static const char *const MIGRATIONS[] = {
      * migration 12) */
     "ALTER TABLE principals ADD COLUMN IF NOT EXISTS revoked_at bigint NOT NULL DEFAULT 0;"
     "ALTER TABLE principals ADD COLUMN IF NOT EXISTS revoked_w bigint NOT NULL DEFAULT 0;",
+    /* 7 -> 8: the user who signed each record, and where that began
+     * (SQLite's migration 13) */
+    "ALTER TABLE records ADD COLUMN IF NOT EXISTS signer text;"
+    "INSERT INTO meta(key, value) SELECT 'signer_kept_after', COALESCE(max(seq), 0)::text"
+    " FROM records ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;"
+    "CREATE OR REPLACE FUNCTION comity_users_gen() RETURNS trigger LANGUAGE plpgsql AS $f$"
+    " BEGIN INSERT INTO meta(key, value) VALUES ('users_gen', '1') ON CONFLICT (key)"
+    " DO UPDATE SET value = (meta.value::bigint + 1)::text; RETURN NULL; END $f$;"
+    "DROP TRIGGER IF EXISTS principal_users_gen ON principal_users;"
+    "CREATE TRIGGER principal_users_gen AFTER INSERT OR UPDATE OR DELETE ON principal_users"
+    " FOR EACH STATEMENT EXECUTE FUNCTION comity_users_gen();",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};
@@ -1930,6 +1941,12 @@ static void read_record(const PGresult *r, int row, cy_record_row *o, bool env)
     if (env) {
         o->envelope = text_at(r, row, 9);
         o->envelope_len = (size_t)PQgetlength(r, row, 9);
+        /* the framework's walks ask for the signer and created_ms after
+         * the envelope */
+        if (PQnfields(r) > 11) {
+            o->signer = PQgetisnull(r, row, 10) ? NULL : text_at(r, row, 10);
+            o->created_ms = i64_at(r, row, 11);
+        }
     }
 }
 
@@ -2071,11 +2088,11 @@ static int coll_rec_cmp(const void *x, const void *y)
     "WITH s AS MATERIALIZED (SELECT setval('records_seq',"                                   \
     "  nextval('records_seq') + $11::int8 - 1) AS l)"                                        \
     " INSERT INTO records(seq, id, type, author, tlp, created, digest, created_ms, log_index," \
-    " received, envelope)"                                                                   \
-    " SELECT s.l - $11::int8 + u.k, u.i, u.t, u.a, u.l, u.c, u.d, u.cm, u.li, u.rv, u.e"     \
+    " received, envelope, signer)"                                                           \
+    " SELECT s.l - $11::int8 + u.k, u.i, u.t, u.a, u.l, u.c, u.d, u.cm, u.li, u.rv, u.e, u.sg" \
     " FROM s, unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"   \
-    " $7::int8[], $8::int8[], $9::int8[], $10::text[])"                                      \
-    " WITH ORDINALITY AS u(i, t, a, l, c, d, cm, li, rv, e, k)"
+    " $7::int8[], $8::int8[], $9::int8[], $10::text[], $12::text[])"                         \
+    " WITH ORDINALITY AS u(i, t, a, l, c, d, cm, li, rv, e, sg, k)"
 #define ADD_RECIPIENTS                                                                       \
     "INSERT INTO record_to(party, seq) SELECT x.p, currval('records_seq') - $3::int8 + x.k"   \
     " FROM unnest($1::text[], $2::int8[]) AS x(p, k) ON CONFLICT DO NOTHING"
@@ -2109,7 +2126,7 @@ static int coll_rec_cmp(const void *x, const void *y)
 static comity_err record_args(const cy_record_in *recs, size_t n, struct args *ra,
                               struct args *ta, size_t *nto_out, comity_error *err)
 {
-    const char **s = cy_calloc(n ? 7 * n : 1, sizeof *s);
+    const char **s = cy_calloc(n ? 8 * n : 1, sizeof *s);
     int64_t *nums = cy_calloc(n ? 3 * n : 1, sizeof *nums);
     size_t *envlen = cy_calloc(n ? n : 1, sizeof *envlen);
     size_t nto = 0;
@@ -2128,6 +2145,7 @@ static comity_err record_args(const cy_record_in *recs, size_t n, struct args *r
         const cy_record_in *r = &recs[i];
         s[i] = r->id, s[n + i] = r->type, s[2 * n + i] = r->author, s[3 * n + i] = r->tlp;
         s[4 * n + i] = r->created, s[5 * n + i] = r->digest, s[6 * n + i] = r->envelope;
+        s[7 * n + i] = r->signer && *r->signer ? r->signer : NULL;
         envlen[i] = r->envelope_len;
         nums[i] = r->created_ms, nums[n + i] = (int64_t)r->log_index;
         nums[2 * n + i] = r->received_us;
@@ -2140,6 +2158,7 @@ static comity_err record_args(const cy_record_in *recs, size_t n, struct args *r
         a_i64s(ra, nums + (size_t)c * n, n);
     a_texts(ra, s + 6 * n, envlen, n);
     a_i64(ra, (int64_t)n);
+    a_texts(ra, s + 7 * n, NULL, n); /* $12: the signers */
     a_texts(ta, to, NULL, nto);
     a_i64s(ta, toidx, nto);
     a_i64(ta, (int64_t)n);
@@ -2419,8 +2438,8 @@ static const cy_record_ops PG_RECORD_OPS = {
 static comity_err pg_fw_replay(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
 {
     size_t n;
-    return walk_records(impl, "SELECT " RECORD_COLS ", envelope FROM records WHERE seq > $1"
-                              " ORDER BY seq LIMIT $2",
+    return walk_records(impl, "SELECT " RECORD_COLS ", envelope, signer, created_ms"
+                              " FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
                         NULL, 0, true, cb, ctx, &n, err);
 }
 
@@ -2428,8 +2447,8 @@ static comity_err pg_fw_get(void *impl, const char *id, cy_record_cb cb, void *c
                             comity_error *err)
 {
     size_t n;
-    comity_err rc = walk_records(impl, "SELECT " RECORD_COLS ", envelope FROM records"
-                                       " WHERE seq > $1 AND id = $3 ORDER BY seq LIMIT $2",
+    comity_err rc = walk_records(impl, "SELECT " RECORD_COLS ", envelope, signer, created_ms"
+                                       " FROM records WHERE seq > $1 AND id = $3 ORDER BY seq LIMIT $2",
                                  id, 0, true, cb, ctx, &n, err);
     if (!rc && n == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no record %s", id);
@@ -2483,11 +2502,39 @@ static comity_err pg_delivered_list(void *impl, cy_delivered_cb cb, void *ctx,
     }
 }
 
+static comity_err pg_fw_times(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
+{
+    int64_t after = 0;
+    for (;;) {
+        struct args a;
+        a_init(&a);
+        a_i64(&a, after);
+        a_i64(&a, WALK_CHUNK);
+        PGresult *r = NULL;
+        comity_err rc = run1(impl, "SELECT seq, type, created_ms FROM records WHERE seq > $1"
+                                   " ORDER BY seq LIMIT $2",
+                             &a, &r, "reading records", NULL, err);
+        a_free(&a);
+        int n = rc ? 0 : PQntuples(r);
+        bool stop = false;
+        for (int i = 0; i < n && !stop; i++) {
+            cy_record_row o = {.seq = i64_at(r, i, 0), .type = text_at(r, i, 1),
+                               .created_ms = i64_at(r, i, 2)};
+            after = o.seq;
+            stop = cb(&o, ctx) != 0;
+        }
+        PQclear(r);
+        if (rc || stop || n < WALK_CHUNK)
+            return rc;
+    }
+}
+
 static const cy_fw_store_ops PG_FW_OPS = {
     .replay = pg_fw_replay,
     .get = pg_fw_get,
     .delivered_add = pg_delivered_add,
     .delivered_list = pg_delivered_list,
+    .times = pg_fw_times,
 };
 
 /* ======================================================================== */

@@ -93,6 +93,12 @@
 #define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
+/* migration 13's triggers: meta users_gen plus one */
+#define USERS_GEN_BUMP                                                                       \
+    "INSERT OR REPLACE INTO meta(key,value) SELECT 'users_gen',"                             \
+    " CAST(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key='users_gen'),0)+1"    \
+    " AS TEXT)"
+
 static const char *const MIGRATIONS[] = {
     /* 0 -> 1 */
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -194,6 +200,23 @@ static const char *const MIGRATIONS[] = {
      * (docs/federation.md, section 1: revocations by the witnesses' times) */
     "ALTER TABLE principals ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE principals ADD COLUMN revoked_w INTEGER NOT NULL DEFAULT 0;",
+    /* 12 -> 13: the user whose key signed each record (cy_record_in.signer;
+     * NULL: the office's own key, or a node's log key), for the fold's
+     * revocation rule (docs/federation.md, sections 1 and 7); the records
+     * stored before were not told theirs: meta `signer_kept_after` is the
+     * last seq stored then (0 on a new store) */
+    "ALTER TABLE records ADD COLUMN signer TEXT;"
+    "INSERT OR REPLACE INTO meta(key,value) SELECT 'signer_kept_after',"
+    " CAST(COALESCE(max(seq),0) AS TEXT) FROM records;"
+    /* and meta `users_gen`, bumped by every write to the users' keys (any
+     * process: `comity roster apply` beside a serving node), which the
+     * fold compares to see a revocation applied */
+    "CREATE TRIGGER IF NOT EXISTS principal_users_gen_i AFTER INSERT ON principal_users BEGIN"
+    " " USERS_GEN_BUMP "; END;"
+    "CREATE TRIGGER IF NOT EXISTS principal_users_gen_u AFTER UPDATE ON principal_users BEGIN"
+    " " USERS_GEN_BUMP "; END;"
+    "CREATE TRIGGER IF NOT EXISTS principal_users_gen_d AFTER DELETE ON principal_users BEGIN"
+    " " USERS_GEN_BUMP "; END;",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
@@ -2166,8 +2189,8 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
     if (rc)
         goto out;
     sqlite3_stmt *ins = prep(c, "INSERT INTO records(id,type,author,tlp,created,created_ms,"
-                                "digest,log_index,received,envelope)"
-                                " VALUES(?,?,?,?,?,?,?,?,?,?)", err);
+                                "digest,log_index,received,envelope,signer)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?,?)", err);
     sqlite3_stmt *to = ins ? prep(c, "INSERT OR IGNORE INTO record_to(party,seq) VALUES(?,?)",
                                   err)
                            : NULL;
@@ -2187,6 +2210,10 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
         sqlite3_bind_int64(ins, 8, (sqlite3_int64)r->log_index);
         sqlite3_bind_int64(ins, 9, r->received_us);
         sqlite3_bind_text(ins, 10, r->envelope, (int)r->envelope_len, SQLITE_STATIC);
+        if (r->signer && *r->signer)
+            sqlite3_bind_text(ins, 11, r->signer, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(ins, 11);
         int s = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (s != SQLITE_DONE) {
@@ -2418,6 +2445,12 @@ static void read_record_at(sqlite3_stmt *st, int at, cy_record_row *r, bool env)
     if (env) {
         r->envelope = (const char *)sqlite3_column_text(st, at + 9);
         r->envelope_len = (size_t)sqlite3_column_bytes(st, at + 9);
+        /* the framework's walks ask for the signer and created_ms after
+         * the envelope */
+        if (sqlite3_column_count(st) > at + 11) {
+            r->signer = (const char *)sqlite3_column_text(st, at + 10);
+            r->created_ms = sqlite3_column_int64(st, at + 11);
+        }
     }
 }
 
@@ -2569,7 +2602,9 @@ static comity_err walk_records(struct sq *q, const char *sql, const char *param,
 static comity_err sq_fw_replay(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
 {
     size_t n;
-    return walk_records(impl, "SELECT " RECORD_COLS ",envelope FROM records ORDER BY seq", NULL,
+    return walk_records(impl, "SELECT " RECORD_COLS ",envelope,signer,created_ms FROM records"
+                              " ORDER BY seq",
+                        NULL,
                         cb, ctx, &n, err);
 }
 
@@ -2577,7 +2612,8 @@ static comity_err sq_fw_get(void *impl, const char *id, cy_record_cb cb, void *c
                             comity_error *err)
 {
     size_t n;
-    comity_err rc = walk_records(impl, "SELECT " RECORD_COLS ",envelope FROM records WHERE id=?",
+    comity_err rc = walk_records(impl, "SELECT " RECORD_COLS ",envelope,signer,created_ms FROM records"
+                                       " WHERE id=?",
                                  id, cb, ctx, &n, err);
     if (!rc && n == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no record %s", id);
@@ -2621,11 +2657,30 @@ static comity_err sq_delivered_list(void *impl, cy_delivered_cb cb, void *ctx,
     return frame_done(&f, frame_check(&f, s, "reading delivered events", err));
 }
 
+static comity_err sq_fw_times(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
+{
+    struct frame f;
+    comity_err rc = frame_open(&f, impl, "SELECT seq,type,created_ms FROM records ORDER BY seq",
+                               true, err);
+    if (rc)
+        return rc;
+    int s;
+    while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
+        cy_record_row r = {.seq = sqlite3_column_int64(f.st, 0),
+                           .type = (const char *)sqlite3_column_text(f.st, 1),
+                           .created_ms = sqlite3_column_int64(f.st, 2)};
+        if (cb(&r, ctx))
+            break;
+    }
+    return frame_done(&f, frame_check(&f, s, "reading records", err));
+}
+
 static const cy_fw_store_ops SQLITE_FW_OPS = {
     .replay = sq_fw_replay,
     .get = sq_fw_get,
     .delivered_add = sq_delivered_add,
     .delivered_list = sq_delivered_list,
+    .times = sq_fw_times,
 };
 
 static const struct cy_fw_store_ops *sqlite_fw_ops(void) { return &SQLITE_FW_OPS; }

@@ -487,6 +487,8 @@ static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struc
     if (any && cy_roster_auto(s->o.store, s->o.dir, s->o.log, comity_nkey_vkey(s->o.key),
                               s->o.origin, &applied, &e) != COMITY_OK)
         cy_log(CY_LOG_WARN, "roster.apply_failed", NULL, 0, "roster apply: %s", e.msg);
+    if (applied) /* a revocation may take the effect of records folded */
+        cy_intake_keys_changed(s->o.intake);
 }
 
 /* A page's records go to intake in runs of at most SUBMIT_RUN, each
