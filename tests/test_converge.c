@@ -841,7 +841,11 @@ static void test_refold_while_fed(void **state)
 #define REV_W "2026-12-02T11:00:00Z"
 static comity_key *alice, *alice2; /* alice2: the new key she was given */
 static size_t r_ok, r_late, r_ack, r_new;
-static int64_t rw[4];
+/* each record's W and signer as a puller stores them (by index in recs) */
+static int64_t rw[NREC_MAX];
+static const char *rsigner[NREC_MAX];
+/* writes the revocation v (`revoked`) or the keys without it */
+static void (*revoke_row)(comity_store *st, bool revoked);
 
 static void mk_alice(const char *at, const char *refs, const char *summary)
 {
@@ -903,6 +907,24 @@ static void alice_row(comity_store *st, bool revoked)
     TU_OK(cy_store_user_put(st, &u, E));
 }
 
+/* us.cisa's own key revoked (as `roster apply` writes an office's or a
+ * state key's revocation: principals.revoked_at, revoked_w) or not. */
+static void office_row(comity_store *st, bool revoked)
+{
+    cy_principal p;
+    if (cy_store_principal_get(st, names[US], &p, NULL, NULL) != COMITY_OK) {
+        memset(&p, 0, sizeof p);
+        snprintf(p.name, sizeof p.name, "%s", names[US]);
+        snprintf(p.kind, sizeof p.kind, "party");
+        snprintf(p.vkey, sizeof p.vkey, "%s", comity_key_vkey(keys[US]));
+        snprintf(p.recipient, sizeof p.recipient, "%s", comity_key_recipient(keys[US]));
+        TU_OK(cy_store_principal_add(st, &p, "us-token", E));
+    }
+    if (revoked)
+        TU_OK(cy_store_principal_set_revoked(st, names[US], comity_key_vkey(keys[US]), T(REV_AT),
+                                             T(REV_W), E));
+}
+
 /* Every query, and the threads of the three records. */
 static char *dump_rev(cy_fw_live *f)
 {
@@ -941,7 +963,7 @@ static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, cha
     char *dir = tu_tmpdir();
     comity_store *st = store_new(dir);
     cy_fw_table t = {0};
-    alice_row(st, v_first);
+    revoke_row(st, v_first);
     cy_fw_live *f = NULL;
     if (live)
         TU_OK(cy_fw_live_open(st, &t, &f, E));
@@ -952,8 +974,7 @@ static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, cha
             comity_error e = {0};
             (void)cy_fw_live_add(f, recs[r].r, NULL, true, &added, &e);
         }
-        store_pulled(st, r, i, rw[r == r_ok ? 0 : r == r_late ? 1 : r == r_ack ? 2 : 3],
-                     r == r_ack ? NULL : "alice");
+        store_pulled(st, r, i, rw[r], rsigner[r]);
         if (live)
             cy_fw_live_done(f);
     }
@@ -963,12 +984,13 @@ static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, cha
             *before = dump_rev(f);
         uint64_t k = cy_fw_live_refolds(f);
         char *g0 = NULL, *g1 = NULL;
-        TU_OK(cy_store_meta_get(st, "users_gen", &g0, E));
-        alice_row(st, true); /* v arrives: roster apply writes it */
+        if (cy_store_meta_get(st, "users_gen", &g0, NULL) != COMITY_OK)
+            g0 = NULL; /* no key written yet (an office's alone) */
+        revoke_row(st, true); /* v arrives: roster apply writes it */
         /* the store counts writes to the users' keys (another process's
          * apply is seen by it) */
         TU_OK(cy_store_meta_get(st, "users_gen", &g1, E));
-        assert_string_not_equal(g0, g1);
+        assert_true(!g0 || strcmp(g0, g1) != 0);
         cy_free(g0);
         cy_free(g1);
         cy_fw_live_keys_changed(f);
@@ -976,7 +998,7 @@ static char *rev_run(const size_t *which, size_t n, bool v_first, bool live, cha
         assert_true(cy_fw_live_refolds(f) == k + 1);
     } else {
         if (!v_first)
-            alice_row(st, true);
+            revoke_row(st, true);
         TU_OK(cy_fw_live_open(st, &t, &f, E));
     }
     char *d = dump_rev(f);
@@ -1003,10 +1025,12 @@ static void test_revoked_signer(void **state)
     mk(IN_CERT, "ack", "2026-12-02T10:40:00Z", NULL, ok_id, "{}", NULL);
     r_new = nrecs; /* by her new key, after: in effect everywhere */
     mk_alice("2026-12-02T11:30:00Z", NULL, "by her new key");
-    rw[0] = T("2026-12-02T10:05:00Z");
-    rw[1] = T("2026-12-02T11:10:00Z");
-    rw[2] = T("2026-12-02T10:45:00Z");
-    rw[3] = T("2026-12-02T11:35:00Z");
+    revoke_row = alice_row;
+    rw[r_ok] = T("2026-12-02T10:05:00Z");
+    rw[r_late] = T("2026-12-02T11:10:00Z");
+    rw[r_ack] = T("2026-12-02T10:45:00Z");
+    rw[r_new] = T("2026-12-02T11:35:00Z");
+    rsigner[r_ok] = rsigner[r_late] = rsigner[r_new] = "alice";
 
     /* v first: r_late refused at intake, never logged */
     size_t without[3] = {r_ok, r_ack, r_new};
@@ -1047,6 +1071,79 @@ static void test_revoked_signer(void **state)
     comity_key_free(alice2);
 }
 
+/* The same for an office's own key (us.cisa's, revoked as `roster apply`
+ * writes it: REV_AT, W REV_W): o_ok (created 10:00, W 10:05) keeps its
+ * effect, o_late (created 10:20, W 11:10: witnessed after v) has none and
+ * is in no thread, wherever v landed.  A `delivered` record in us.cisa's
+ * name (o_del: created 10:50, W 11:20) is signed by its home node's log
+ * key, not by the revoked key: it keeps its effect (us.cisa's delivery
+ * of o_msg). */
+static void test_revoked_office(void **state)
+{
+    (void)state;
+    char ok_id[128], msg_id[128];
+    r_new = SIZE_MAX;
+    r_ok = nrecs;
+    mk(US, "notification", "2026-12-02T10:00:00Z", "in.cert-in", NULL,
+       "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"office before\"}", ok_id);
+    r_late = nrecs;
+    mk(US, "notification", "2026-12-02T10:20:00Z", "in.cert-in", ok_id,
+       "{\"severity\":3,\"sector\":\"energy\",\"summary\":\"office late\"}", NULL);
+    r_ack = nrecs;
+    mk(IN_CERT, "ack", "2026-12-02T10:40:00Z", NULL, ok_id, "{}", NULL);
+    size_t o_msg = nrecs;
+    mk(IN_CERT, "notification", "2026-12-02T10:10:00Z", "us.cisa", NULL,
+       "{\"severity\":2,\"sector\":\"water\",\"summary\":\"to the office\"}", msg_id);
+    size_t o_del = nrecs;
+    mkd(US, "2026-12-02T10:50:00Z", msg_id, "in.cert-in");
+    revoke_row = office_row;
+    rw[r_ok] = T("2026-12-02T10:05:00Z");
+    rw[r_late] = T("2026-12-02T11:10:00Z");
+    rw[r_ack] = T("2026-12-02T10:45:00Z");
+    rw[o_msg] = T("2026-12-02T10:12:00Z");
+    rw[o_del] = T("2026-12-02T11:20:00Z");
+    for (size_t i = r_ok; i < nrecs; i++)
+        rsigner[i] = NULL; /* the office's own key, or the node's log key */
+
+    /* v first: o_late refused at intake, never logged */
+    size_t without[4] = {r_ok, r_ack, o_msg, o_del};
+    char *want = rev_run(without, 4, true, false, NULL);
+    size_t orders[3][5] = {{r_ok, r_late, r_ack, o_msg, o_del},
+                           {o_del, r_late, o_msg, r_ack, r_ok},
+                           {r_late, o_msg, r_ok, o_del, r_ack}};
+    for (int k = 0; k < 3; k++) {
+        char *d = rev_run(orders[k], 5, false, false, NULL);
+        assert_string_equal(want, d);
+        cy_free(d);
+        char *before = NULL;
+        d = rev_run(orders[k], 5, false, true, &before);
+        assert_string_equal(want, d);
+        /* before v, o_late had its effect (the test can fail) */
+        assert_string_not_equal(want, before);
+        cy_free(before);
+        cy_free(d);
+    }
+    const char *late = comity_record_id(recs[r_late].r);
+    char line[300];
+    snprintf(line, sizeof line, "status %s in.cert-in: 0", ok_id);
+    assert_non_null(strstr(want, line));
+    snprintf(line, sizeof line, "status %s in.cert-in: 0", late);
+    assert_null(strstr(want, line));
+    snprintf(line, sizeof line, "thread %s: 0 %s\n", ok_id, comity_record_id(recs[r_ack].r));
+    assert_non_null(strstr(want, line));
+    /* the node log key's record kept its effect: o_msg delivered to
+     * us.cisa at o_del's time */
+    snprintf(line, sizeof line, "status %s us.cisa: 0", msg_id);
+    const char *st = strstr(want, line);
+    assert_non_null(st);
+    snprintf(line, sizeof line, " %lld\n", (long long)T("2026-12-02T10:50:00Z"));
+    const char *nl = strchr(st, '\n');
+    assert_non_null(nl);
+    assert_true((size_t)(nl + 1 - st) > strlen(line));
+    assert_memory_equal(nl + 1 - strlen(line), line, strlen(line));
+    cy_free(want);
+}
+
 int main(void)
 {
     int skip = tu_store_skip();
@@ -1058,7 +1155,8 @@ int main(void)
         cmocka_unit_test(test_conflict_resolved),
         cmocka_unit_test(test_one_ms_group),
         cmocka_unit_test(test_refold_while_fed),
-        cmocka_unit_test(test_revoked_signer), /* last: it adds to the set */
+        cmocka_unit_test(test_revoked_signer), /* last ones: they add to the set */
+        cmocka_unit_test(test_revoked_office),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

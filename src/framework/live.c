@@ -84,8 +84,12 @@
  * and W(r) < W(v)), wherever it folds: it is not folded at all, not even
  * into a thread, as on a node that had v first and so never logged it
  * (docs/federation.md, sections 1 and 7).  A user's revocation is read
- * from the store's principal_users (revoked_at, revoked_w); an office's
- * own key and a state key would plug into signer_revoked, the one lookup.
+ * from the store's principal_users (revoked_at, revoked_w), an office's
+ * own key's and a state key's from its principals row (revoked_at > 0,
+ * revoked_w, as `roster apply` writes them): signer_revoked, the one
+ * lookup.  A record without a user signer is the office's (or the
+ * state's) only when its revoked key signed it: a node log key's records
+ * (`delivered`, authored in a party's name) keep their effect.
  * The signer is the one intake found, kept in the record's row; a row
  * stored before signers were kept (seq <= meta signer_kept_after) has it
  * derived from its signatures, once, only when its author has a revoked
@@ -99,6 +103,13 @@ struct revoked_user {
     int64_t at_ms, w_ms; /* at_ms -1: not revoked */
 };
 
+/* A principal's own key revoked (an office's, a state key's). */
+struct revoked_office {
+    char name[COMITY_PARTY_MAX + 1];
+    char vkey[CY_VKEY_MAX];
+    int64_t at_ms, w_ms;
+};
+
 struct revs {
     /* every user's key, sorted by (principal, name), when some key is
      * revoked (else none: n 0, the common case); a name with two keys
@@ -106,6 +117,8 @@ struct revs {
     struct revoked_user *v;
     size_t n, cap;
     size_t nrevoked;
+    struct revoked_office *o; /* the revoked principals' own keys, by name */
+    size_t no, capo;
     int64_t kept_after; /* rows at or below this seq were stored without a signer */
     char gen[32];       /* the store's meta users_gen when read ("": none yet) */
     cy_fw_w_local_fn w_local;
@@ -131,6 +144,29 @@ static int revs_row(const cy_principal_user *u, void *ctx)
     return 0;
 }
 
+static int revs_office(const cy_principal *p, void *ctx)
+{
+    struct revs *r = ctx;
+    if (p->revoked_ms <= 0)
+        return 0;
+    if (cy_fw_grow((void **)&r->o, &r->capo, r->no, sizeof *r->o)) {
+        r->nomem = true;
+        return 1;
+    }
+    struct revoked_office *x = &r->o[r->no++];
+    snprintf(x->name, sizeof x->name, "%s", p->name);
+    snprintf(x->vkey, sizeof x->vkey, "%s", p->vkey);
+    x->at_ms = p->revoked_ms;
+    x->w_ms = p->revoked_w_ms;
+    return 0;
+}
+
+static int office_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct revoked_office *)a)->name,
+                  ((const struct revoked_office *)b)->name);
+}
+
 static int revoked_cmp(const void *a, const void *b)
 {
     const struct revoked_user *x = a, *y = b;
@@ -148,19 +184,24 @@ static void users_gen(comity_store *st, char gen[32])
     cy_free(v);
 }
 
-/* The users' keys the store holds now, when one is revoked.  OUT r:
- * revs_free. */
+/* The users' keys the store holds now, when one is revoked, and the
+ * principals' own keys revoked.  OUT r: revs_free. */
 static comity_err revs_load(comity_store *st, struct revs *r, comity_error *err)
 {
     users_gen(st, r->gen); /* before the keys: a write after it is seen as new */
     comity_err rc = cy_store_user_list(st, NULL, revs_row, r, err);
+    if (!rc && !r->nomem)
+        rc = cy_store_principal_list(st, revs_office, r, err);
     if (!rc && r->nomem)
         rc = cy_fw_nomem(err);
     if (!rc && !r->nrevoked)
         r->n = 0; /* nothing to weigh: one test a record */
-    if (rc || !r->n)
+    if (rc || (!r->n && !r->no))
         return rc;
-    qsort(r->v, r->n, sizeof *r->v, revoked_cmp);
+    if (r->n)
+        qsort(r->v, r->n, sizeof *r->v, revoked_cmp);
+    if (r->no)
+        qsort(r->o, r->no, sizeof *r->o, office_cmp);
     char *v = NULL;
     if (cy_store_meta_get(st, "signer_kept_after", &v, NULL) == COMITY_OK) {
         r->kept_after = strtoll(v, NULL, 10);
@@ -176,6 +217,9 @@ static void revs_free(struct revs *r)
     cy_free(r->v);
     r->v = NULL;
     r->n = r->cap = r->nrevoked = 0;
+    cy_free(r->o);
+    r->o = NULL;
+    r->no = r->capo = 0;
 }
 
 static int user_cmp(const struct revoked_user *u, const char *principal, const char *name)
@@ -200,14 +244,35 @@ static bool key_signed(const cy_record_row *row, const char *vkey)
 
 /* The one lookup: whether the key that signed the stored record `row` of
  * `author` was revoked (signer: the user's name; NULL: the author's own
- * key, whose revocation, like a state key's, is not weighed here yet),
- * and by when: OUT *at_ms (revoked_at), *w_ms (the revocation's W; 0:
- * unknown). */
+ * key, an office's or a state's), and by when: OUT *at_ms (revoked_at),
+ * *w_ms (the revocation's W; 0: unknown), *check: NULL, or the revoked
+ * key (text) that must have signed the record for the rule to apply (an
+ * own key: the record may be a node log key's), checked by the caller
+ * only when the rule would take the record's effect (key_signed, a
+ * signature check, is the dear part). */
 static bool signer_revoked(const struct revs *r, const cy_record_row *row, const char *author,
-                           const char *signer, int64_t *at_ms, int64_t *w_ms)
+                           const char *signer, int64_t *at_ms, int64_t *w_ms,
+                           const char **check)
 {
-    if (!signer)
+    *check = NULL;
+    if (!signer) {
+        size_t lo = 0, hi = r->no;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(r->o[mid].name, author);
+            if (!c) {
+                *at_ms = r->o[mid].at_ms;
+                *w_ms = r->o[mid].w_ms;
+                *check = r->o[mid].vkey;
+                return true;
+            }
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
         return false;
+    }
     size_t lo = 0, hi = r->n;
     while (lo < hi) { /* the first of the user's keys */
         size_t mid = lo + (hi - lo) / 2;
@@ -320,7 +385,7 @@ static void derive_signer(comity_store *st, const cy_record_row *row, char name[
 static bool revoked_before(comity_store *st, struct revs *r, const cy_record_row *row,
                            int64_t created_ms)
 {
-    if (!r->n)
+    if (!r->n && !r->no)
         return false; /* no key revoked: the common case, one test */
     const char *signer = row->signer;
     char derived[CY_USER_NAME_MAX];
@@ -329,7 +394,8 @@ static bool revoked_before(comity_store *st, struct revs *r, const cy_record_row
         signer = derived[0] ? derived : NULL;
     }
     int64_t at, wv;
-    if (!signer_revoked(r, row, row->author, signer, &at, &wv))
+    const char *check;
+    if (!signer_revoked(r, row, row->author, signer, &at, &wv, &check))
         return false;
     int64_t wr = 0;
     if (cy_store_record_witnessed(st, row->id, &wr, NULL) != COMITY_OK) {
@@ -339,7 +405,9 @@ static bool revoked_before(comity_store *st, struct revs *r, const cy_record_row
         else
             r->guessed = true;
     }
-    return !cy_signed_before_revocation(created_ms, wr, at, wv);
+    if (cy_signed_before_revocation(created_ms, wr, at, wv))
+        return false;
+    return !check || key_signed(row, check);
 }
 
 struct cy_fw_live {

@@ -109,7 +109,7 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 13
+#define CY_STORE_SCHEMA_VERSION 14
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
  * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
  * its version 3 SQLite's 8 (owners in the objects' rows), its version 4
@@ -117,8 +117,9 @@
  * office's users' keys), its version 6 SQLite's 11 (W of pulled records
  * and of users' revocations), its version 7 SQLite's 12 (a principal's
  * own key's revocation and its W), its 8 SQLite's 13 (each record's
- * signer). */
-#define CY_STORE_PG_SCHEMA_VERSION 8
+ * signer), its 9 SQLite's 14 (users_gen bumped by a principal's own
+ * key's revocation). */
+#define CY_STORE_PG_SCHEMA_VERSION 9
 
 typedef struct cy_principal {
     char name[COMITY_PARTY_MAX + 1];

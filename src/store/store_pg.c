@@ -209,6 +209,11 @@ static const char *const MIGRATIONS[] = {
     "DROP TRIGGER IF EXISTS principal_users_gen ON principal_users;"
     "CREATE TRIGGER principal_users_gen AFTER INSERT OR UPDATE OR DELETE ON principal_users"
     " FOR EACH STATEMENT EXECUTE FUNCTION comity_users_gen();",
+    /* 8 -> 9: users_gen bumped by a principal's own key's revocation too
+     * (SQLite's migration 14) */
+    "DROP TRIGGER IF EXISTS principals_revoked_gen ON principals;"
+    "CREATE TRIGGER principals_revoked_gen AFTER UPDATE OF revoked_at, revoked_w ON principals"
+    " FOR EACH STATEMENT EXECUTE FUNCTION comity_users_gen();",
 };
 
 static const cy_pg_schema SCHEMA = {"store", MIGRATIONS, CY_ARRAY_LEN(MIGRATIONS)};

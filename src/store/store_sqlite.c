@@ -93,7 +93,7 @@
 #define PCACHE_SLOTS 256 /* principals cached, per key (a power of two) */
 #define PCACHE_RECHECK_MS 1000 /* principals_gen compared at least this often */
 
-/* migration 13's triggers: meta users_gen plus one */
+/* migrations 13 and 14: their triggers make meta users_gen plus one */
 #define USERS_GEN_BUMP                                                                       \
     "INSERT OR REPLACE INTO meta(key,value) SELECT 'users_gen',"                             \
     " CAST(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key='users_gen'),0)+1"    \
@@ -217,6 +217,11 @@ static const char *const MIGRATIONS[] = {
     " " USERS_GEN_BUMP "; END;"
     "CREATE TRIGGER IF NOT EXISTS principal_users_gen_d AFTER DELETE ON principal_users BEGIN"
     " " USERS_GEN_BUMP "; END;",
+    /* 13 -> 14: meta `users_gen` bumped as well by a change of a
+     * principal's own key's revocation (an office's, a state key's), which
+     * the fold weighs like a user's (docs/federation.md, section 1) */
+    "CREATE TRIGGER IF NOT EXISTS principals_revoked_gen AFTER UPDATE OF revoked_at, revoked_w"
+    " ON principals BEGIN " USERS_GEN_BUMP "; END;",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
