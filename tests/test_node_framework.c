@@ -1516,6 +1516,56 @@ static void revoked_signer_refold(void **state)
     comity_key_free(alice);
 }
 
+/* An office's own key revoked after its records were logged, the
+ * revocation dating from before them (no W: `created` decides), written
+ * to the store as another process's `comity roster apply` writes it
+ * (principals.revoked_at): the serving node folds the office's own
+ * message again without effect, at once and after a restart, while the
+ * `delivered` record in the office's name (signed by this node's log
+ * key, after revoked_at) keeps its effect. */
+static void revoked_office_refold(void **state)
+{
+    struct fixture *f = *state;
+    char n1[128], n2[128], rule[64], sbuf[32], path[512];
+    at("2026-11-23T09:00:00.000Z");
+    assert_int_equal(post(f, PK_CERT, "notification", "in.cert-in", NULL, NOTIF4, n1, rule), 201);
+    snprintf(path, sizeof path, "/v1/records/%s", n1);
+    at("2026-11-23T09:05:00.000Z");
+    json_t *j = NULL;
+    assert_int_equal(get(f, IN_CERT, path, &j), 200); /* delivered: a record */
+    json_decref(j);
+    at("2026-11-23T09:10:00.000Z");
+    assert_int_equal(post(f, IN_CERT, "notification", "pk.pkcert", NULL, NOTIF5, n2, rule), 201);
+    assert_string_equal(state_of(f, IN_CERT, n2, NULL, sbuf), "sent");
+
+    int64_t t0;
+    TU_OK(comity_time_parse("2026-11-23T08:00:00.000Z", &t0, E));
+    uint64_t k = cy_fw_live_refolds(f->node->fw);
+    TU_OK(cy_store_principal_set_revoked(f->node->store, "in.cert-in",
+                                         comity_key_vkey(f->key[IN_CERT]), t0, 0, E));
+    cy_fw_live_settle(f->node->fw); /* what a reader does, without waiting for the gap */
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) { /* the fold at start */
+            stop(f);
+            start(f);
+        }
+        snprintf(path, sizeof path, "/v1/framework/messages/%s", n2);
+        assert_int_equal(get(f, PK_CERT, path, &j), 404);
+        json_decref(j);
+        if (round == 0)
+            assert_true(cy_fw_live_refolds(f->node->fw) > k);
+        snprintf(path, sizeof path, "/v1/framework/messages/%s", n1);
+        assert_int_equal(get(f, PK_CERT, path, &j), 200);
+        assert_string_equal(str(j, "state"), "delivered");
+        assert_string_equal(str(j, "delivered"), "2026-11-23T09:05:00.000Z");
+        json_decref(j);
+        /* still stored and served as it was logged */
+        snprintf(path, sizeof path, "/v1/records/%s", n2);
+        assert_int_equal(get(f, PK_CERT, path, &j), 200);
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -1537,6 +1587,7 @@ int main(void)
         cmocka_unit_test(legacy_records),
         cmocka_unit_test_setup_teardown(failed_commit_rebuilds, setup, teardown),
         cmocka_unit_test_setup_teardown(revoked_signer_refold, setup, teardown),
+        cmocka_unit_test_setup_teardown(revoked_office_refold, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
