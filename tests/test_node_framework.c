@@ -1521,8 +1521,9 @@ static void revoked_signer_refold(void **state)
  * to the store as another process's `comity roster apply` writes it
  * (principals.revoked_at): the serving node folds the office's own
  * message again without effect, at once and after a restart, while the
- * `delivered` record in the office's name (signed by this node's log
- * key, after revoked_at) keeps its effect. */
+ * delivery to it stays (here the node's own delivery event gives it as
+ * well: test_converge.c's test_revoked_office shows the `delivered`
+ * record alone, signed by a node's log key, keeping its effect). */
 static void revoked_office_refold(void **state)
 {
     struct fixture *f = *state;
