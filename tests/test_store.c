@@ -1045,11 +1045,12 @@ static void test_record_id_key(void **state)
     comity_store_close(st);
 }
 
-/* Migration 11 -> 12 on a store of schema 11 (its records table put back
- * as schema 11 had it, ids unique by their text) holding ids of every
- * shape, well formed or not: each is found afterwards, so the key the
- * migration computed in SQL (ID_KEY_SQL) is the one the lookups compute in
- * C (id_key); and the key's layout is pinned on one id. */
+/* The id key's migration (11 -> 12, the last) on a store of the schema
+ * before it (its records table put back as it was, ids unique by their
+ * text) holding ids of every shape, well formed or not: each is found
+ * afterwards, so the key the migration computed in SQL (ID_KEY_SQL) is the
+ * one the lookups compute in C (id_key); and the key's layout is pinned on
+ * one id. */
 static void test_migrate_id_key(void **state)
 {
     (void)state;
@@ -1088,10 +1089,13 @@ static void test_migrate_id_key(void **state)
                      " envelope TEXT NOT NULL);"
                      "CREATE INDEX records_type ON records(type, seq);"
                      "CREATE INDEX records_author ON records(author, seq);"
-                     "CREATE INDEX records_log ON records(log_index);"
-                     "PRAGMA user_version=11;",
+                     "CREATE INDEX records_log ON records(log_index);",
                      NULL, NULL, NULL),
         SQLITE_OK);
+    /* the id key is the last migration */
+    char before[64];
+    snprintf(before, sizeof before, "PRAGMA user_version=%d", CY_STORE_SCHEMA_VERSION - 1);
+    assert_int_equal(sqlite3_exec(db, before, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_stmt *ins;
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "INSERT INTO records(id,type,author,tlp,created,"

@@ -100,10 +100,10 @@
  * is about a third of the size of a unique index on the id's text (about
  * 17 bytes an entry instead of 46), so SQLite reads and checkpoints a third
  * as many of its pages; being random, each insert still dirties a leaf of
- * it, as the id's did.  It is not unique: two ids
- * may share a key (another type, or the same first half of a uuid), so
- * every lookup by id reads "idk=<key> AND id=<id>", and sq_records_add
- * refuses a record whose id a row with its key already has.  ID_KEY_SQL is
+ * it, as the id's did.  It is not unique: two ids may share a key (another
+ * type, or the same first half of a uuid), so every lookup by id reads
+ * "idk=<key> AND id=<id>", and sq_records_add refuses a record whose id a
+ * row with its key already has.  ID_KEY_SQL is
  * the key in SQL (the migration fills the column with it), id_key the same
  * in C, character for character (substr and instr count characters;
  * tests/test_store.c compares the two): a character that is not a
@@ -112,20 +112,20 @@
 #define ID_HEX(col, k)                                                                       \
     "((instr('0123456789abcdef',substr(substr(" col ",instr(" col ",'--')+2)," #k ",1))+15)%16)"
 #define ID_KEY_SQL(col)                                                                      \
-    "(" ID_HEX(col, 1) "<<56)" \
-    "|(" ID_HEX(col, 2) "<<52)" \
-    "|(" ID_HEX(col, 3) "<<48)" \
-    "|(" ID_HEX(col, 4) "<<44)" \
-    "|(" ID_HEX(col, 5) "<<40)" \
-    "|(" ID_HEX(col, 6) "<<36)" \
-    "|(" ID_HEX(col, 7) "<<32)" \
-    "|(" ID_HEX(col, 8) "<<28)" \
-    "|(" ID_HEX(col, 10) "<<24)" \
-    "|(" ID_HEX(col, 11) "<<20)" \
-    "|(" ID_HEX(col, 12) "<<16)" \
-    "|(" ID_HEX(col, 13) "<<12)" \
-    "|(" ID_HEX(col, 16) "<<8)" \
-    "|(" ID_HEX(col, 17) "<<4)" \
+    "(" ID_HEX(col, 1) "<<56)"                                                               \
+    "|(" ID_HEX(col, 2) "<<52)"                                                              \
+    "|(" ID_HEX(col, 3) "<<48)"                                                              \
+    "|(" ID_HEX(col, 4) "<<44)"                                                              \
+    "|(" ID_HEX(col, 5) "<<40)"                                                              \
+    "|(" ID_HEX(col, 6) "<<36)"                                                              \
+    "|(" ID_HEX(col, 7) "<<32)"                                                              \
+    "|(" ID_HEX(col, 8) "<<28)"                                                              \
+    "|(" ID_HEX(col, 10) "<<24)"                                                             \
+    "|(" ID_HEX(col, 11) "<<20)"                                                             \
+    "|(" ID_HEX(col, 12) "<<16)"                                                             \
+    "|(" ID_HEX(col, 13) "<<12)"                                                             \
+    "|(" ID_HEX(col, 16) "<<8)"                                                              \
+    "|(" ID_HEX(col, 17) "<<4)"                                                              \
     "|(" ID_HEX(col, 18) "<<0)"
 
 static const char *const MIGRATIONS[] = {
@@ -246,8 +246,6 @@ static const char *const MIGRATIONS[] = {
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
-
-_Static_assert(CY_STORE_SCHEMA_VERSION == 12, "the records' id key is migration 12");
 
 /* ID_KEY_SQL in C: the key of a record id (see above). */
 static int64_t id_key(const char *id)
