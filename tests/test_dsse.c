@@ -1,7 +1,9 @@
 /*
  * test_dsse.c: DSSE envelopes: PAE as the spec defines it, sign/verify round
  * trips, and each way an envelope can be wrong (tampered payload, wrong key,
- * wrong payloadType, malformed JSON and base64, oversize, duplicate keys).
+ * wrong payloadType, malformed JSON and base64, oversize, duplicate keys),
+ * and a parse into a struct that held garbage (nothing but sigs[0, nsigs)
+ * is set).
  */
 #include <stdlib.h>
 
@@ -190,12 +192,46 @@ static void test_two_signers(void **state)
     comity_free(env);
 }
 
+/* cy_dsse_parse sets what it reads and nothing more (its 16 inline
+ * signatures are not zeroed, only sigs[0, nsigs) count): into a struct
+ * full of garbage, a signature without a keyid still reads as "", each
+ * sig_len is its own; a failed parse, and a clear, leave no buffer and no
+ * signature behind. */
+static void test_parse_into_garbage(void **state)
+{
+    (void)state;
+    cy_dsse d;
+    memset(&d, 0xa5, sizeof d);
+    const char *env = "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":"
+                      "[{\"keyid\":\"k1\",\"sig\":\"AAAA\"},{\"sig\":\"AQI=\"}]}";
+    TU_OK(cy_dsse_parse(env, strlen(env), &d, E));
+    assert_int_equal(d.nsigs, 2);
+    assert_string_equal(d.sigs[0].keyid, "k1");
+    assert_int_equal(d.sigs[0].sig_len, 3);
+    assert_string_equal(d.sigs[1].keyid, "");
+    assert_int_equal(d.sigs[1].sig_len, 2);
+    assert_memory_equal(d.sigs[1].sig, "\x01\x02", 2);
+    assert_string_equal(d.payload_type, "t");
+    assert_int_equal(d.payload_len, 1);
+    assert_memory_equal(d.payload, "x", 1);
+    cy_dsse_clear(&d);
+    assert_null(d.pae);
+    assert_null(d.payload);
+    assert_int_equal(d.nsigs, 0);
+    memset(&d, 0xa5, sizeof d);
+    const char *bad = "{\"payload\":\"eA==\",\"payloadType\":\"t\",\"signatures\":"
+                      "[{\"sig\":\"AAAA\"},{\"sig\":\"A\"}]}";
+    TU_FAILS(cy_dsse_parse(bad, strlen(bad), &d, E), COMITY_ERR_INVALID, "signatures[1].sig");
+    assert_null(d.pae);
+    assert_int_equal(d.nsigs, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pae),       cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_tampered),  cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_two_signers),
+        cmocka_unit_test(test_two_signers), cmocka_unit_test(test_parse_into_garbage),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -945,6 +945,194 @@ static void test_wal_room(void **state)
     comity_store_close(st);
 }
 
+/* Collects the digests of the rows a walk gives, space-separated. */
+static int digest_row(const cy_record_row *r, void *ctx)
+{
+    char *seen = ctx;
+    size_t n = strlen(seen);
+    snprintf(seen + n, 1024 - n, "%s%.3s", n ? " " : "", r->digest);
+    return 0;
+}
+
+/* Each id is found as itself, by every lookup by id: find, find_many, a
+ * query by id, the framework's get.  want: its digest's first 3 chars. */
+static void found_as(comity_store *st, const char *id, const char *want)
+{
+    char have[65] = "";
+    uint64_t idx = 0;
+    TU_OK(cy_store_record_find(st, id, have, &idx, E));
+    assert_memory_equal(have, want, 3);
+    const char *ids[1] = {id};
+    bool found = false;
+    TU_OK(cy_store_record_find_many(st, ids, 1, &have, &idx, &found, E));
+    assert_true(found);
+    assert_memory_equal(have, want, 3);
+    cy_record_filter f;
+    memset(&f, 0, sizeof f);
+    f.tlps[0] = "green"; /* every record here is green */
+    f.ntlps = 1;
+    cy_record_query q = {.id = id, .limit = 10, .visible = &f};
+    char got[1024] = "";
+    bool more = true;
+    TU_OK(cy_store_records_query(st, &q, digest_row, got, &more, E));
+    assert_string_equal(got, want);
+    got[0] = 0;
+    TU_OK(cy_store_fw_get(st, id, digest_row, got, E));
+    assert_string_equal(got, want);
+}
+
+/* Records are found by a compact key of their id on SQLite (60 bits of
+ * the uuid, migration 15), which ids may share: the uuid's first half
+ * decides it, not the type nor the last half.  Ids sharing a key are
+ * each stored and found as themselves; a stored id is refused (EXISTS),
+ * also in a batch, also twice in one batch, the batch storing nothing;
+ * an absent id with a stored key is not found.  On both backends. */
+static void test_record_id_key(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    static const char *const ids[] = {
+        "note--3b5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f01",  /* 0 */
+        "event--3b5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f01", /* 1: another type */
+        "note--3b5c9d9e-6a8e-4d4c-8000-000000000001",  /* 2: another last half */
+        "note--3b5c9d9e-6a8e-5d4c-9d37-2a3b1c7e5f01",  /* 3: another 15th (version) */
+        "note--3b5c9d9e-6a8e-4d4d-9d37-2a3b1c7e5f01",  /* 4: another key */
+    };
+    enum { N = sizeof ids / sizeof ids[0] };
+    char dig[N][65];
+    cy_record_in r[N];
+    for (size_t i = 0; i < N; i++) {
+        memset(dig[i], 'a' + (int)i, 64), dig[i][64] = 0;
+        r[i] = (cy_record_in){.id = ids[i], .type = "note", .author = "pk.mofa",
+                              .tlp = "green", .created = "2026-11-23T00:00:00Z",
+                              .digest = dig[i], .log_index = i, .envelope = "{}",
+                              .envelope_len = 2};
+    }
+    TU_OK(cy_store_records_add(st, &r[0], 1, NULL, E));
+    TU_OK(cy_store_records_add_nosync(st, &r[1], 2, NULL, E));
+    TU_OK(cy_store_records_add(st, &r[3], 2, NULL, E));
+    TU_OK(cy_store_records_sync(st, E));
+    for (size_t i = 0; i < N; i++) {
+        char want[4];
+        snprintf(want, sizeof want, "%.3s", dig[i]);
+        found_as(st, ids[i], want);
+    }
+    char have[65];
+    uint64_t idx;
+    TU_FAILS(cy_store_record_find(st, "note--3b5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f02", have, &idx, E),
+             COMITY_ERR_NOTFOUND, NULL);
+    /* a stored id again: alone, after a new one, twice in one batch */
+    cy_record_in fresh = r[0];
+    fresh.id = "note--3b5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f03"; /* the key of ids[0] */
+    for (size_t i = 0; i < N; i++) {
+        cy_record_in again[2] = {fresh, r[i]};
+        again[1].digest = dig[(i + 1) % N];
+        TU_FAILS(cy_store_records_add(st, &again[1], 1, NULL, E), COMITY_ERR_EXISTS, "exists");
+        TU_FAILS(cy_store_records_add_nosync(st, again, 2, NULL, E), COMITY_ERR_EXISTS,
+                 "exists");
+    }
+    cy_record_in twins[2] = {fresh, fresh};
+    TU_FAILS(cy_store_records_add(st, twins, 2, NULL, E), COMITY_ERR_EXISTS, "exists");
+    TU_FAILS(cy_store_record_find(st, fresh.id, have, &idx, E), COMITY_ERR_NOTFOUND, NULL);
+    for (size_t i = 0; i < N; i++) { /* untouched */
+        char want[4];
+        snprintf(want, sizeof want, "%.3s", dig[i]);
+        found_as(st, ids[i], want);
+    }
+    TU_OK(cy_store_records_add(st, &fresh, 1, NULL, E));
+    found_as(st, fresh.id, "aaa");
+    comity_store_close(st);
+}
+
+/* The id key's migration (14 -> 15, the last) on a store of the schema
+ * before it (its records table put back as it was, ids unique by their
+ * text) holding ids of every shape, well formed or not: each is found
+ * afterwards, so the key the migration computed in SQL (ID_KEY_SQL) is the
+ * one the lookups compute in C (id_key); and the key's layout is pinned on
+ * one id. */
+static void test_migrate_id_key(void **state)
+{
+    (void)state;
+    ON_SQLITE_ONLY();
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    comity_store_close(st);
+    static const char *const odd[] = {
+        "note--0123abcd-ef01-4234-9d37-2a3b1c7e5f01", /* the key pinned below */
+        "note--3b5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f01",
+        "x-comity-record--3b5c9d9e-6a8e-4d4c-9d37-2a3b1c7e5f01",
+        "note--3B5C9D9E-6A8E-4D4C-9D37-2A3B1C7E5F01", /* upper case */
+        "note--3b5c", /* short */
+        "note--",
+        "",
+        "x",
+        "nodashes0123456789abcdef",
+        "a--b--c0123",
+        "--0123abcd-ef01-4234",
+        "t\xc3\xa9--3b5c9d9e-6a8e-4d4c", /* a 2-byte character before "--" */
+        "note--3b\xc3\xa9" "5c9d9e-6a8e-4d4c", /* and in the uuid */
+        "\xc3\xa9" "0123456789abcdef0123",     /* and first, without "--" */
+        "note--3b5c9d9e\xe2\x82\xac-6a8e-4d4c-9d37", /* a 3-byte one */
+    };
+    enum { N = sizeof odd / sizeof odd[0] };
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN;"
+                     "DROP TABLE records;"
+                     "CREATE TABLE records(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+                     " type TEXT NOT NULL, author TEXT NOT NULL, tlp TEXT NOT NULL,"
+                     " created TEXT NOT NULL, created_ms INTEGER NOT NULL, digest TEXT NOT NULL,"
+                     " log_index INTEGER NOT NULL, received INTEGER NOT NULL,"
+                     " envelope TEXT NOT NULL, signer TEXT);"
+                     "CREATE INDEX records_type ON records(type, seq);"
+                     "CREATE INDEX records_author ON records(author, seq);"
+                     "CREATE INDEX records_log ON records(log_index);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* the id key is the last migration */
+    char before[64];
+    snprintf(before, sizeof before, "PRAGMA user_version=%d", CY_STORE_SCHEMA_VERSION - 1);
+    assert_int_equal(sqlite3_exec(db, before, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_stmt *ins;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT INTO records(id,type,author,tlp,created,"
+                                        "created_ms,digest,log_index,received,envelope)"
+                                        " VALUES(?1,'note','pk.mofa','green','x',0,?2,?3,0,'{}')",
+                                        -1, &ins, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < N; i++) {
+        char dig[65];
+        snprintf(dig, sizeof dig, "%03d%061d", i, 0);
+        sqlite3_bind_text(ins, 1, odd[i], -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, dig, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(ins, 3, i);
+        assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    TU_OK(comity_store_open(path, &st, E)); /* migrates */
+    for (int i = 0; i < N; i++) {
+        char want[4];
+        snprintf(want, sizeof want, "%03d", i);
+        found_as(st, odd[i], want);
+    }
+    comity_store_close(st);
+    assert_int_equal(user_version(), CY_STORE_SCHEMA_VERSION);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *k;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT idk FROM records WHERE seq=1", -1, &k, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(k), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(k, 0), 0x0123abcdef01234LL);
+    sqlite3_finalize(k);
+    sqlite3_close(db);
+}
+
 /* Migration 4 -> 5 rebuilds the objects table: a database written by
  * schema 4 (its objects table put back as schema 4 had it) keeps every
  * object and wrapper, and afterwards the (collection, id, version) rule
@@ -1538,6 +1726,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wal_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_is_io, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_objects_4_to_5, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_id_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_id_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

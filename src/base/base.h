@@ -166,6 +166,11 @@ comity_err cy_b64_decode_public_any(uint8_t *out, size_t out_cap,
                                     size_t *out_len, const char *in,
                                     size_t len,
                                     comity_error *err) CY_MUST_CHECK;
+/* Table-driven encoder for PUBLIC data only (a log's hashes in receipts):
+ * the same output and contract as cy_b64_encode, in less time, but its
+ * timing depends on the bytes; secrets go through cy_b64_encode. */
+char *cy_b64_encode_public(char *out, size_t out_cap, const uint8_t *bin,
+                           size_t bin_len, enum cy_b64_variant v);
 /* The number of bytes that in[0..len) decodes to if it is well formed
  * (trailing '=' ignored), so that callers can size a buffer exactly. */
 size_t cy_b64_decoded_len(const char *in, size_t len);

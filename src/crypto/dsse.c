@@ -24,10 +24,23 @@
 #include "crypto/dsse.h"
 #include "crypto/note.h"
 
+/* Clears what the struct says (pointers, lengths, nsigs), not sigs[]: only
+ * sigs[0..nsigs) are ever read, and zeroing the 16 inline signatures (2.3
+ * KB) on every parse and free was measurable on a pull of many records. */
+static void dsse_reset(cy_dsse *d)
+{
+    d->payload_type = NULL;
+    d->payload = NULL;
+    d->payload_len = 0;
+    d->pae = NULL;
+    d->pae_len = 0;
+    d->nsigs = 0;
+}
+
 void cy_dsse_clear(cy_dsse *d)
 {
     cy_free(d->pae);
-    memset(d, 0, sizeof *d);
+    dsse_reset(d);
 }
 
 uint8_t *cy_dsse_pae(const char *type, const uint8_t *payload, size_t len,
@@ -147,7 +160,7 @@ static comity_err b64_text(const cy_json *j, uint32_t t, const char **s, size_t 
 
 comity_err cy_dsse_parse(const char *json, size_t len, cy_dsse *out, comity_error *err)
 {
-    memset(out, 0, sizeof *out);
+    dsse_reset(out);
     if (len > COMITY_DSSE_MAX)
         return cy_fail(err, COMITY_ERR_TOOBIG, "dsse: envelope is %zu bytes, over the cap of %u",
                        len, COMITY_DSSE_MAX);
@@ -239,6 +252,8 @@ comity_err cy_dsse_parse(const char *json, size_t len, cy_dsse *out, comity_erro
             goto done;
         }
         cy_dsse_sig *d = &out->sigs[out->nsigs++];
+        d->keyid[0] = 0;
+        d->sig_len = 0;
         if (kid)
             cy_json_unescape(&j, kid, d->keyid, sizeof d->keyid); /* a hint: cut if long */
         if ((rc = b64_text(&j, sig, &b64, &b64_len, &tmp, err)))

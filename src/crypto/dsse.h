@@ -28,7 +28,7 @@ typedef struct cy_dsse {
     size_t payload_len;
     uint8_t *pae;        /* owned */
     size_t pae_len;
-    cy_dsse_sig sigs[COMITY_DSSE_MAX_SIGS];
+    cy_dsse_sig sigs[COMITY_DSSE_MAX_SIGS]; /* only [0, nsigs) are set */
     size_t nsigs;
 } cy_dsse;
 

@@ -105,6 +105,36 @@ static json_t *collection_json(cy_req *r)
 /* Appends s as a JSON string. */
 static comity_err json_str(cy_buf *b, const char *s, size_t n)
 {
+    /* A receipt a record (~1 KB, a '\n' every line): written in place
+     * when the buffer has room for the worst case (every byte \u00XX);
+     * otherwise a piece at a time, the same bytes. */
+    static const char hex[] = "0123456789abcdef";
+    if (n <= (SIZE_MAX - 2) / 6 && cy_buf_reserve(b, 6 * n + 2) == COMITY_OK) {
+        char *o = (char *)b->data + b->len;
+        *o++ = '"';
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (c >= 0x20 && c != '"' && c != '\\') {
+                *o++ = (char)c;
+                continue;
+            }
+            *o++ = '\\';
+            if (c == '\n') {
+                *o++ = 'n';
+            } else if (c == '"' || c == '\\') {
+                *o++ = (char)c;
+            } else {
+                memcpy(o, "u00", 3);
+                o[3] = hex[c >> 4];
+                o[4] = hex[c & 15];
+                o += 5;
+            }
+        }
+        *o++ = '"';
+        b->len = (size_t)(o - (char *)b->data);
+        b->data[b->len] = 0;
+        return COMITY_OK;
+    }
     comity_err e = cy_buf_puts(b, "\"");
     size_t run = 0;
     for (size_t i = 0; i < n && !e; i++) {

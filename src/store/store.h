@@ -109,7 +109,7 @@
 #define CY_STATUS_KEEP_US (7LL * 24 * 3600 * 1000000)
 
 /* The schema version this build writes (PRAGMA user_version for SQLite). */
-#define CY_STORE_SCHEMA_VERSION 14
+#define CY_STORE_SCHEMA_VERSION 15
 /* The same for PostgreSQL (its row "store" in comity_schema, pg/db.h):
  * its version 1 is SQLite's 6, its version 2 SQLite's 7 (federation),
  * its version 3 SQLite's 8 (owners in the objects' rows), its version 4

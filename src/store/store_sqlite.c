@@ -98,6 +98,40 @@
     "INSERT OR REPLACE INTO meta(key,value) SELECT 'users_gen',"                             \
     " CAST(COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key='users_gen'),0)+1"    \
     " AS TEXT)"
+/*
+ * records.idk, the records' compact id key (migration 15): 60 bits of the
+ * uuid of "<type>--<uuid>", its hex digits 1-8, 10-13 and 16-18 (the 15th
+ * character is the version, always '4'), as an integer.  The index on it
+ * is about a third of the size of a unique index on the id's text (about
+ * 17 bytes an entry instead of 46), so SQLite reads and checkpoints a third
+ * as many of its pages; being random, each insert still dirties a leaf of
+ * it, as the id's did.  It is not unique: two ids may share a key (another
+ * type, or the same first half of a uuid), so every lookup by id reads
+ * "idk=<key> AND id=<id>", and sq_records_add refuses a record whose id a
+ * row with its key already has.  ID_KEY_SQL is
+ * the key in SQL (the migration fills the column with it), id_key the same
+ * in C, character for character (substr and instr count characters;
+ * tests/test_store.c compares the two): a character that is not a
+ * lowercase hex digit counts 15, one past the end 0.
+ */
+#define ID_HEX(col, k)                                                                       \
+    "((instr('0123456789abcdef',substr(substr(" col ",instr(" col ",'--')+2)," #k ",1))+15)%16)"
+#define ID_KEY_SQL(col)                                                                      \
+    "(" ID_HEX(col, 1) "<<56)"                                                               \
+    "|(" ID_HEX(col, 2) "<<52)"                                                              \
+    "|(" ID_HEX(col, 3) "<<48)"                                                              \
+    "|(" ID_HEX(col, 4) "<<44)"                                                              \
+    "|(" ID_HEX(col, 5) "<<40)"                                                              \
+    "|(" ID_HEX(col, 6) "<<36)"                                                              \
+    "|(" ID_HEX(col, 7) "<<32)"                                                              \
+    "|(" ID_HEX(col, 8) "<<28)"                                                              \
+    "|(" ID_HEX(col, 10) "<<24)"                                                             \
+    "|(" ID_HEX(col, 11) "<<20)"                                                             \
+    "|(" ID_HEX(col, 12) "<<16)"                                                             \
+    "|(" ID_HEX(col, 13) "<<12)"                                                             \
+    "|(" ID_HEX(col, 16) "<<8)"                                                              \
+    "|(" ID_HEX(col, 17) "<<4)"                                                              \
+    "|(" ID_HEX(col, 18) "<<0)"
 
 static const char *const MIGRATIONS[] = {
     /* 0 -> 1 */
@@ -222,9 +256,55 @@ static const char *const MIGRATIONS[] = {
      * the fold weighs like a user's (docs/federation.md, section 1) */
     "CREATE TRIGGER IF NOT EXISTS principals_revoked_gen AFTER UPDATE OF revoked_at, revoked_w"
     " ON principals BEGIN " USERS_GEN_BUMP "; END;",
+    /* 14 -> 15: records found by their compact id key (idk, see ID_KEY_SQL)
+     * instead of a unique index on the id's text, whose random leaves
+     * outgrew the intake connection's cache at about 300,000 records (a
+     * leaf read and written a record).  SQLite cannot drop the UNIQUE
+     * constraint, so the table is rebuilt, seqs kept (record_to and
+     * objects.rec hold them). */
+    "CREATE TABLE records15(seq INTEGER PRIMARY KEY, id TEXT NOT NULL,"
+    " type TEXT NOT NULL, author TEXT NOT NULL, tlp TEXT NOT NULL,"
+    " created TEXT NOT NULL, created_ms INTEGER NOT NULL, digest TEXT NOT NULL,"
+    " log_index INTEGER NOT NULL, received INTEGER NOT NULL, envelope TEXT NOT NULL,"
+    " idk INTEGER NOT NULL, signer TEXT);"
+    "INSERT INTO records15 SELECT seq,id,type,author,tlp,created,created_ms,digest,log_index,"
+    "received,envelope," ID_KEY_SQL("id") ",signer FROM records ORDER BY seq;"
+    "DROP TABLE records;"
+    "ALTER TABLE records15 RENAME TO records;"
+    "CREATE INDEX records_type ON records(type, seq);"
+    "CREATE INDEX records_author ON records(author, seq);"
+    "CREATE INDEX records_log ON records(log_index);"
+    "CREATE INDEX records_idk ON records(idk);",
 };
 _Static_assert(CY_ARRAY_LEN(MIGRATIONS) == CY_STORE_SCHEMA_VERSION,
                "one migration per schema version");
+
+/* ID_KEY_SQL in C: the key of a record id (see above). */
+static int64_t id_key(const char *id)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *d = strstr(id, "--");
+    const unsigned char *u = (const unsigned char *)(d ? d + 2 : id);
+    if (!d && *u) /* substr(id, 0 + 2): from the second character */
+        for (u++; (*u & 0xc0) == 0x80; u++)
+            ;
+    int64_t key = 0;
+    int at = 1, shift = 56;
+    for (const unsigned char *c = u; shift >= 0; at++) {
+        unsigned v = 0; /* past the end: instr(hex, '') is 1 */
+        if (*c) {
+            const char *h = *c < 0x80 ? strchr(hex, *c) : NULL;
+            v = h && *c ? (unsigned)(h - hex) : 15;
+            for (c++; (*c & 0xc0) == 0x80; c++)
+                ;
+        }
+        if (at == 9 || at == 14 || at == 15) /* the dashes and the version */
+            continue;
+        key |= (int64_t)v << shift;
+        shift -= 4;
+    }
+    return key;
+}
 
 static const struct cy_record_ops *sqlite_record_ops(void);
 static const struct cy_fw_store_ops *sqlite_fw_ops(void);
@@ -1316,7 +1396,8 @@ static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **
     sqlite3_stmt *st = prep(c, "WITH RECURSIVE t(x) AS (SELECT min(type) FROM records"
                                " UNION ALL SELECT (SELECT min(type) FROM records WHERE type>x)"
                                " FROM t WHERE x IS NOT NULL)"
-                               " SELECT r.seq FROM t JOIN records r ON r.id=t.x||'--'||?",
+                               " SELECT r.seq FROM t JOIN records r"
+                               " ON r.idk=?2 AND r.id=t.x||'--'||?1",
                             err);
     if (!st)
         return COMITY_ERR_DB;
@@ -1330,6 +1411,7 @@ static comity_err wrapper_recs(struct conn *c, const cy_obj_query *q, int64_t **
         if (!uuid)
             continue;
         sqlite3_bind_text(st, 1, uuid + 2, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id_key(uuid)); /* the key of any "<type>--<uuid>" */
         int s;
         while ((s = sqlite3_step(st)) == SQLITE_ROW) {
             if (*n == cap) {
@@ -2032,11 +2114,13 @@ static comity_err sq_record_find(void *impl, const char *id, char digest[65],
                                  uint64_t *log_index, comity_error *err)
 {
     struct frame f;
-    comity_err rc = frame_open(&f, impl, "SELECT digest, log_index FROM records WHERE id=?",
+    comity_err rc = frame_open(&f, impl,
+                               "SELECT digest, log_index FROM records WHERE idk=?2 AND id=?1",
                                false, err);
     if (rc)
         return rc;
     sqlite3_bind_text(f.st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f.st, 2, id_key(id));
     int s = sqlite3_step(f.st);
     if (s == SQLITE_ROW) {
         copy_text(digest, 65, f.st, 0);
@@ -2080,11 +2164,13 @@ static comity_err sq_record_find_many(void *impl, const char *const *ids, size_t
     comity_err rc = exec(c->db, "BEGIN", err); /* one snapshot for all */
     if (rc)
         goto done;
-    sqlite3_stmt *st = prep(c, "SELECT digest, log_index FROM records WHERE id=?", err);
+    sqlite3_stmt *st = prep(c, "SELECT digest, log_index FROM records WHERE idk=?2 AND id=?1",
+                            err);
     if (!st)
         rc = COMITY_ERR_DB;
     for (size_t i = 0; i < n && !rc; i++) {
         sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, id_key(ids[i]));
         int s = sqlite3_step(st);
         found[i] = s == SQLITE_ROW;
         if (s == SQLITE_ROW) {
@@ -2189,13 +2275,19 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
     int64_t *seqs = cy_calloc(n ? n : 1, sizeof *seqs); /* each record's seq */
     struct coll_rec *pairs = NULL;
     sqlite3_stmt *w = NULL; /* the records' W, when one has it (finalized at out) */
+    sqlite3_stmt *has = NULL; /* the id's lookup (finalized at out) */
     comity_err rc = seqs ? exec(c->db, "BEGIN IMMEDIATE", err)
                          : cy_fail(err, COMITY_ERR_NOMEM, "store: out of memory");
     if (rc)
         goto out;
+    /* the id's uniqueness, exactly: no row with its key has its id (the
+     * index on the key is not unique, see ID_KEY_SQL).  A probe, then the
+     * insert: one INSERT ... SELECT ... WHERE NOT EXISTS reading the table
+     * it writes made SQLite stage each row in a temporary table (30,000
+     * instructions a record under callgrind). */
     sqlite3_stmt *ins = prep(c, "INSERT INTO records(id,type,author,tlp,created,created_ms,"
-                                "digest,log_index,received,envelope,signer)"
-                                " VALUES(?,?,?,?,?,?,?,?,?,?,?)", err);
+                                "digest,log_index,received,envelope,signer,idk)"
+                                " VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", err);
     sqlite3_stmt *to = ins ? prep(c, "INSERT OR IGNORE INTO record_to(party,seq) VALUES(?,?)",
                                   err)
                            : NULL;
@@ -2203,8 +2295,27 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
         rc = COMITY_ERR_DB;
         goto rollback;
     }
+    /* prepared apart from the cache (as w below), which could evict ins or to */
+    if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM records WHERE idk=?2 AND id=?1", -1, &has,
+                           NULL) != SQLITE_OK) {
+        rc = dberr(err, c->db, "prepare");
+        goto rollback;
+    }
     for (size_t i = 0; i < n; i++) {
         const cy_record_in *r = &recs[i];
+        int64_t key = id_key(r->id);
+        sqlite3_bind_text(has, 1, r->id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(has, 2, key);
+        int s = sqlite3_step(has);
+        sqlite3_reset(has);
+        if (s == SQLITE_ROW) {
+            rc = cy_fail(err, COMITY_ERR_EXISTS, "store: record %s exists", r->id);
+            goto rollback;
+        }
+        if (s != SQLITE_DONE) {
+            rc = dberr(err, c->db, "looking up a record");
+            goto rollback;
+        }
         sqlite3_bind_text(ins, 1, r->id, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 2, r->type, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 3, r->author, -1, SQLITE_STATIC);
@@ -2219,12 +2330,11 @@ static comity_err sq_records_add(void *impl, const cy_record_in *recs, size_t n,
             sqlite3_bind_text(ins, 11, r->signer, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(ins, 11);
-        int s = sqlite3_step(ins);
+        sqlite3_bind_int64(ins, 12, key);
+        s = sqlite3_step(ins);
         sqlite3_reset(ins);
         if (s != SQLITE_DONE) {
-            rc = (s == SQLITE_CONSTRAINT)
-                     ? cy_fail(err, COMITY_ERR_EXISTS, "store: record %s exists", r->id)
-                     : dberr(err, c->db, "adding record");
+            rc = dberr(err, c->db, "adding record");
             goto rollback;
         }
         int64_t seq = sqlite3_last_insert_rowid(c->db);
@@ -2305,6 +2415,7 @@ rollback:
     exec(c->db, "ROLLBACK", NULL);
 out:
     sqlite3_finalize(w);
+    sqlite3_finalize(has);
     cy_free(pairs);
     cy_free(seqs);
     if (lax)
@@ -2478,7 +2589,7 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
     comity_err rc = COMITY_OK;
     if (cy_buf_printf(&sql,
                       "SELECT " RECORD_COLS ",%s FROM records WHERE seq>:after%s%s%s%s%s AND ",
-                      qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND id=:id" : "",
+                      qq->with_envelope ? "envelope" : "NULL", qq->id ? " AND idk=:idk AND id=:id" : "",
                       qq->type ? " AND type=:type" : "", qq->author ? " AND author=:author" : "",
                       qq->to ? " AND seq IN (SELECT seq FROM record_to WHERE party=:to)" : "",
                       qq->since_ms ? " AND created_ms>=:since" : "") ||
@@ -2498,6 +2609,8 @@ static comity_err sq_records_query(void *impl, const cy_record_query *qq, cy_rec
         sqlite3_bind_text(st, sqlite3_bind_parameter_index(st, name), v, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":after"), qq->after_seq);
     BIND_TEXT(":id", qq->id)
+    if (qq->id)
+        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":idk"), id_key(qq->id));
     BIND_TEXT(":type", qq->type)
     BIND_TEXT(":author", qq->author)
     BIND_TEXT(":to", qq->to)
@@ -2593,6 +2706,8 @@ static comity_err walk_records(struct sq *q, const char *sql, const char *param,
         return rc;
     if (param)
         sqlite3_bind_text(f.st, 1, param, -1, SQLITE_STATIC);
+    if (param && sqlite3_bind_parameter_count(f.st) == 2) /* "idk=?2 AND id=?1" */
+        sqlite3_bind_int64(f.st, 2, id_key(param));
     int s;
     while ((s = sqlite3_step(f.st)) == SQLITE_ROW) {
         cy_record_row r;
@@ -2618,7 +2733,7 @@ static comity_err sq_fw_get(void *impl, const char *id, cy_record_cb cb, void *c
 {
     size_t n;
     comity_err rc = walk_records(impl, "SELECT " RECORD_COLS ",envelope,signer,created_ms FROM records"
-                                       " WHERE id=?",
+                                       " WHERE idk=?2 AND id=?1",
                                  id, cb, ctx, &n, err);
     if (!rc && n == 0)
         rc = cy_fail(err, COMITY_ERR_NOTFOUND, "store: no record %s", id);
