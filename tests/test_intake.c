@@ -31,8 +31,10 @@
 #include "node/node.h"
 #include "record/id.h"
 #include "framework/framework.h"
+#include "intake/intake.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
+#include "tlog/tlog.h"
 #include "util/node.h"
 #include "util/testutil.h"
 
@@ -608,6 +610,65 @@ static void failed_batch_checkpointed(void **state)
     comity_free(e1);
     comity_free(e2);
     comity_free(e3);
+}
+
+/* The crash window of the horizon: between appending a batch's entries
+ * and committing their rows (cy_intake_test_window), the log's sequencer,
+ * checkpointing every millisecond here, must not cover the entries: a
+ * kill there would keep them without their rows, and the record, posted
+ * again, would be logged twice.  Once the row is durable, a checkpoint
+ * covers its entry. */
+static struct {
+    comity_log *log;
+    uint64_t first, published;
+    size_t n;
+    int calls;
+} win;
+
+static void window_hook(cy_intake *in, uint64_t first, size_t n)
+{
+    (void)in;
+    uint64_t commits, c0, c;
+    cy_log_stats(win.log, &commits, &c0);
+    /* the sequencer's chances to checkpoint (without the horizon, it takes
+     * the first: a few passes suffice) */
+    for (int t = 0; t < 300; t++) {
+        cy_log_stats(win.log, &commits, &c);
+        if (c >= c0 + 3)
+            break;
+        usleep(1000);
+    }
+    win.published = UINT64_MAX;
+    (void)comity_log_read_checkpoint(win.log, NULL, NULL, &win.published, NULL, NULL);
+    win.first = first;
+    win.n = n;
+    win.calls++;
+}
+
+static void window_not_checkpointed(void **state)
+{
+    struct fixture *f = *state;
+    size_t l1;
+    char *e1 = sign_payload(f, NOTE_PAYLOAD("3b0c2a64-3f1e-4c01-a2b2-0f6c1d2e3a4b", "1"), &l1);
+    comity_log_set_interval(f->node->log, 1);
+    memset(&win, 0, sizeof win);
+    win.log = f->node->log;
+    cy_intake_test_window = window_hook;
+    struct reply r;
+    post(f, e1, l1, &r);
+    cy_intake_test_window = NULL;
+    assert_int_equal(r.status, 201);
+    assert_int_equal(win.calls, 1);
+    assert_int_equal(win.n, 1);
+    assert_int_equal((long long)win.first, index_of(&r));
+    assert_true(win.published <= win.first); /* not covered in the window */
+    uint64_t size = 0;
+    for (int t = 0; t < 10000 && size <= win.first; t++) { /* then covered */
+        TU_OK(comity_log_read_checkpoint(f->node->log, NULL, NULL, &size, NULL, E));
+        usleep(1000);
+    }
+    assert_true(size > win.first);
+    comity_free(e1);
 }
 
 /* ---- many recipients: every inbox gets its copy ------------------------------ */
@@ -1244,6 +1305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(case_types_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(store_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_batch_checkpointed, setup, teardown),
+        cmocka_unit_test_setup_teardown(window_not_checkpointed, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
         cmocka_unit_test_setup_teardown(amber_to_many, setup, teardown),
