@@ -41,8 +41,8 @@
  * entries past the committed size may come back other than they were, so
  * a tile left there by an interrupted integration is replaced: fb_write.)
  *
- * Threads.  `mu` guards the staging buffer, the counters and the published
- * checkpoint; `cmt` serialises commits (so batches reach SQLite in index
+ * Threads.  `mu` guards the staging buffer, the counters, the horizon and
+ * the published checkpoint; `cmt` serialises commits (so batches reach SQLite in index
  * order); `seq` serialises integrations and guards the tree state; `dbmu`
  * the SQLite handle; `pmu` the durable-but-not-integrated entries.  Lock
  * order: cmt, seq, then the leaf locks mu, dbmu, pmu.  Commits go on while
@@ -100,7 +100,7 @@ struct comity_log {
     uint64_t durable;    /* entries below are durable */
     bool pend_waiting;   /* durable entries await integration */
     bool hold;           /* REPLAYABLE with a horizon (cy_log_set_durable) */
-    uint64_t horizon;    /* with hold: what implicit integrations cover */
+    uint64_t horizon;    /* with hold: implicit integrations stop below it */
     bool leading;        /* an appender is committing for the others */
     bool committing;     /* a commit of staged entries is under way */
     uint64_t n_commits;  /* statistics, for benchmarks */
