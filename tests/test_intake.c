@@ -9,7 +9,10 @@
  * of a framework record with a body that breaks its schema (still the
  * framework's 422), the store's files vanishing under a running node (503,
  * and intake stays broken), a batch the store refuses (its log entry is
- * checkpointed before the next record), the table of known record
+ * checkpointed before the next record), no checkpoint covering a batch's
+ * entries before their rows are durable (the log's horizon), a relayed
+ * `delivered` record whose home node's key the store cannot read (rule
+ * store, not signature), the table of known record
  * types, the bounds on `created` (422 "created"), an answer dated
  * before its message (the framework's 422), and the id oracle (rule id).
  *
@@ -29,10 +32,13 @@
 #include <jansson.h>
 
 #include "node/node.h"
+#include "record/delivered.h"
 #include "record/id.h"
 #include "framework/framework.h"
+#include "intake/intake.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
+#include "tlog/tlog.h"
 #include "util/node.h"
 #include "util/testutil.h"
 
@@ -610,6 +616,67 @@ static void failed_batch_checkpointed(void **state)
     comity_free(e3);
 }
 
+/* The crash window of the horizon: between appending a batch's entries
+ * and committing their rows (cy_intake_test_window), the log's sequencer,
+ * checkpointing every millisecond here, must not cover the entries: a
+ * kill there would keep them without their rows, and the record, posted
+ * again, would be logged twice.  Once the row is durable, a checkpoint
+ * covers its entry. */
+static struct {
+    comity_log *log;
+    uint64_t first, published;
+    size_t n;
+    int calls;
+} win;
+
+static void window_hook(cy_intake *in, uint64_t first, size_t n)
+{
+    (void)in;
+    uint64_t commits, c0, c;
+    cy_log_stats(win.log, &commits, &c0);
+    /* the sequencer's chances to checkpoint (without the horizon, it takes
+     * the first: a few passes suffice) */
+    for (int t = 0; t < 300; t++) {
+        cy_log_stats(win.log, &commits, &c);
+        if (c >= c0 + 3)
+            break;
+        usleep(1000);
+    }
+    win.published = UINT64_MAX;
+    (void)comity_log_read_checkpoint(win.log, NULL, NULL, &win.published, NULL, NULL);
+    win.first = first;
+    win.n = n;
+    win.calls++;
+}
+
+static void window_not_checkpointed(void **state)
+{
+    struct fixture *f = *state;
+    size_t l1;
+    char *e1 = sign_payload(f, NOTE_PAYLOAD("1b0c2a64-3f1e-4c01-b9bf-82d3e5ea7c0f", "1"), &l1);
+    comity_log_set_interval(f->node->log, 1);
+    memset(&win, 0, sizeof win);
+    win.log = f->node->log;
+    cy_intake_test_window = window_hook;
+    struct reply r;
+    post(f, e1, l1, &r);
+    cy_intake_test_window = NULL;
+    if (r.status != 201)
+        print_message("%s\n", r.body);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(win.calls, 1);
+    assert_int_equal(win.n, 1);
+    assert_int_equal((long long)win.first, index_of(&r));
+    assert_true(win.published <= win.first); /* not covered in the window */
+    uint64_t size = 0;
+    for (int t = 0; t < 10000 && size <= win.first; t++) { /* then covered */
+        TU_OK(comity_log_read_checkpoint(f->node->log, NULL, NULL, &size, NULL, E));
+        usleep(1000);
+    }
+    assert_true(size > win.first);
+    comity_free(e1);
+}
+
 /* ---- many recipients: every inbox gets its copy ------------------------------ */
 
 /* GET path on the node with party `tok`'s token; returns the status and
@@ -843,7 +910,7 @@ static void intake_direct_small_cache(void **state)
 struct run_outcome {
     comity_err code;
     char rule[32];
-    bool existed;
+    bool existed, retry;
     uint64_t log_index;
     atomic_int calls;
 };
@@ -854,6 +921,7 @@ static void on_run_done(void *ctx, const cy_intake_result *res)
     o->code = res->code;
     snprintf(o->rule, sizeof o->rule, "%s", res->rule ? res->rule : "");
     o->existed = res->existed;
+    o->retry = res->retry;
     o->log_index = res->log_index;
     atomic_fetch_add(&o->calls, 1);
 }
@@ -968,6 +1036,70 @@ static void relayed_run_one_batch(void **state)
     comity_node_created_free(&pcr);
     comity_key_free(pk);
     comity_key_free(stranger);
+    comity_node_close(node);
+    tu_rmrf(dir);
+    free(dir);
+#undef PEER
+}
+
+/* A relayed `delivered` record verifies under its author's home node's
+ * log key, read from the store (the author's home, then the peer's row).
+ * When the store cannot answer (here: the peers table renamed away under
+ * the running intake), the refusal is the store's, to retry (503), not
+ * the signature's (422). */
+static void delivered_home_store_failure(void **state)
+{
+    (void)state;
+#define PEER "home.example/peer"
+    char *dir = tu_tmpdir(), nd[512], pd[512], lp[600];
+    snprintf(nd, sizeof nd, "%s/node", dir);
+    snprintf(pd, sizeof pd, "%s/peer", dir);
+    comity_node_init_opts io = {.origin = "home.example/node", .no_tls_cert = 1,
+                                .store = tu_store_fresh()};
+    comity_node_created cr, pcr;
+    TU_OK(comity_node_init(nd, &io, &cr, E));
+    comity_node_created_free(&cr);
+    comity_node_init_opts pio = {.origin = PEER, .no_tls_cert = 1};
+    TU_OK(comity_node_init(pd, &pio, &pcr, E)); /* only its log key is used */
+    comity_node *node = NULL;
+    TU_OK(comity_node_open(nd, &node, E));
+    comity_key *pk = NULL;
+    TU_OK(comity_key_generate("pk.mofa", &pk, E));
+    const char *pv[1] = {comity_key_vkey(pk)}, *pr[1] = {comity_key_recipient(pk)};
+    TU_OK(comity_node_peer_add(node, "http://127.0.0.1:1", pcr.node_vkey, pv, pr, 1, E));
+    comity_log *log = NULL;
+    snprintf(lp, sizeof lp, "%s/log", nd);
+    TU_OK(comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
+                          node->key, &log, E));
+    cy_intake_opts o = {.store = node->store, .log = log, .origin = node->origin,
+                        .api_root = node->api_root};
+    cy_intake *in = NULL;
+    TU_OK(cy_intake_start(&o, &in, E));
+    comity_nkey *signer = NULL; /* never reached: the lookup fails first */
+    TU_OK(comity_nkey_generate(PEER, COMITY_NOTE_ED25519, &signer, E));
+    const char *refs[1] = {"note--1b0c2a64-3f1e-4c01-b9bf-82d3e5ea7c0f"};
+    comity_record_params p = {.type = "delivered", .refs = refs, .nrefs = 1, .tlp = "green"};
+    const char *body = "{\"party\":\"pk.mofa\"}";
+    char *env = NULL;
+    size_t len = 0;
+    TU_OK(cy_record_sign_as(signer, "pk.mofa", comity_key_recipient(pk), &p, body,
+                            strlen(body), &env, &len, E));
+    tu_node_sql(nd, "ALTER TABLE peers RENAME TO peers_gone",
+                "ALTER TABLE peers RENAME TO peers_gone");
+    struct run_outcome out = {0};
+    cy_intake_submit_relayed(in, cy_strndup(env, len), len, PEER, on_run_done, &out);
+    cy_intake_drain(in);
+    assert_int_equal(atomic_load(&out.calls), 1);
+    assert_string_equal(out.rule, "store");
+    assert_true(out.retry);
+    tu_node_sql(nd, "ALTER TABLE peers_gone RENAME TO peers",
+                "ALTER TABLE peers_gone RENAME TO peers");
+    cy_intake_stop(in);
+    comity_log_close(log);
+    comity_free(env);
+    comity_nkey_free(signer);
+    comity_node_created_free(&pcr);
+    comity_key_free(pk);
     comity_node_close(node);
     tu_rmrf(dir);
     free(dir);
@@ -1244,11 +1376,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(case_types_accepted, setup, teardown),
         cmocka_unit_test_setup_teardown(store_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(failed_batch_checkpointed, setup, teardown),
+        cmocka_unit_test_setup_teardown(window_not_checkpointed, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_same_record, setup, teardown),
         cmocka_unit_test_setup_teardown(concurrent_distinct_records, setup, teardown),
         cmocka_unit_test_setup_teardown(amber_to_many, setup, teardown),
         cmocka_unit_test(intake_direct_small_cache),
         cmocka_unit_test(relayed_run_one_batch),
+        cmocka_unit_test(delivered_home_store_failure),
         cmocka_unit_test_setup_teardown(created_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_message, setup, teardown),
         cmocka_unit_test_setup_teardown(id_oracle, setup, teardown),

@@ -768,6 +768,115 @@ static void test_replayable_cut_integration(void **state)
     rm_log(dir);
 }
 
+/* The horizon of a REPLAYABLE log (cy_log_set_durable): implicit
+ * checkpoints cover only the entries below it, the explicit one every
+ * entry.  Without a thread: 70 entries of 60,000 bytes pass PEND_CAP, so
+ * the commit integrates by itself (the back-pressure), and only up to the
+ * horizon, 3; a close (implicit too) covers up to the horizon then, 5;
+ * comity_log_checkpoint covers all.  With the sequencer thread (every
+ * millisecond), a child appends 10 entries, moves the horizon to 6, waits
+ * for the checkpoint of 6 and dies (_exit: no close): the log reopened
+ * holds 6 entries, whatever the sequencer did meanwhile (without the
+ * horizon: all 10, the intake's crash window, src/intake/intake.c). */
+static void horizon_big_entry(uint64_t i, uint8_t *buf, size_t len)
+{
+    memset(buf, (int)('a' + i % 26), len);
+    memcpy(buf, &i, sizeof i);
+}
+
+static void test_replayable_horizon(void **state)
+{
+    (void)state;
+    comity_nkey *key;
+    char *dir = new_log(&key);
+    comity_log *log;
+    uint64_t idx, size = 0;
+    enum { BIG = 60000 };
+    uint8_t *big = malloc(BIG);
+    assert_non_null(big);
+    int fl = COMITY_LOG_WRITE | COMITY_LOG_REPLAYABLE;
+    TU_OK(comity_log_open(dir, fl, key, &log, E));
+    cy_log_set_durable(log, 3);
+    for (uint64_t i = 0; i < 70; i++) {
+        horizon_big_entry(i, big, BIG);
+        TU_OK(comity_log_append(log, big, BIG, 0, &idx, E));
+        assert_int_equal(idx, i);
+    }
+    TU_OK(comity_log_sync(log, E));
+    uint64_t commits, checkpoints;
+    cy_log_stats(log, &commits, &checkpoints);
+    assert_true(checkpoints >= 1); /* PEND_CAP forced an integration */
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 3);
+    cy_log_set_durable(log, 2); /* a horizon never moves back */
+    cy_log_set_durable(log, 5);
+    comity_log_close(log);
+    TU_OK(comity_log_open(dir, fl, key, &log, E));
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 5);
+    for (uint64_t i = 5; i < 8; i++) { /* the owner appends the rest again */
+        horizon_big_entry(i, big, BIG);
+        TU_OK(comity_log_append(log, big, BIG, 0, &idx, E));
+        assert_int_equal(idx, i);
+    }
+    cy_log_set_durable(log, 6);
+    TU_OK(comity_log_checkpoint(log, NULL, NULL, E)); /* explicit: all */
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 8);
+    for (uint64_t i = 0; i < size; i++) {
+        uint8_t *got;
+        size_t gl;
+        TU_OK(comity_log_entry(log, i, &got, &gl, E));
+        horizon_big_entry(i, big, BIG);
+        assert_int_equal(gl, BIG);
+        assert_memory_equal(got, big, BIG);
+        comity_free(got);
+    }
+    comity_log_close(log);
+    free(big);
+    comity_nkey_free(key);
+    rm_log(dir);
+
+    dir = new_log(&key);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (comity_log_open(dir, fl | COMITY_LOG_BACKGROUND, key, &log, NULL))
+            _exit(2);
+        comity_log_set_interval(log, 1);
+        cy_log_set_durable(log, 0);
+        for (uint64_t i = 0; i < 10; i++) {
+            char e[64];
+            size_t el;
+            entry_of(i, e, &el);
+            if (comity_log_append(log, e, el, 0, &idx, NULL))
+                _exit(3);
+        }
+        if (comity_log_sync(log, NULL))
+            _exit(4);
+        cy_log_set_durable(log, 6);
+        /* the sequencer's checkpoint of 6 (then a few more passes of it) */
+        uint64_t got = 0, passes = 0;
+        for (int t = 0; t < 20000 && passes < 50; t++) {
+            if (comity_log_read_checkpoint(log, NULL, NULL, &got, NULL, NULL))
+                _exit(5);
+            passes += got >= 6;
+            usleep(1000);
+        }
+        _exit(got >= 6 ? 0 : 6);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    TU_OK(comity_log_open(dir, fl, key, &log, E));
+    TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, 6);
+    comity_log_close(log);
+    comity_nkey_free(key);
+    rm_log(dir);
+}
+
 static int no_row(void *ctx, uint64_t size, const char *note, size_t len)
 {
     (void)ctx;
@@ -838,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_legacy_log),
         cmocka_unit_test(test_copy_cut),
         cmocka_unit_test(test_replayable_cut_integration),
+        cmocka_unit_test(test_replayable_horizon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,22 +35,33 @@
  * So the disk work of batch N overlaps the checks and the commit of batch
  * N+1, and no answer leaves before its record's row is durable.  The log
  * is opened COMITY_LOG_REPLAYABLE: it keeps entries in memory until a
- * checkpoint covers them (at most a second; checkpoints are fsynced), and
- * the record rows are what makes an entry durable.  A crash can leave an
- * entry without its row (harmless: an entry is a digest; the author
- * re-posts and gets a new entry) or rows whose entries the log had not yet
- * checkpointed: on start the node checks every record stored
+ * checkpoint covers them (checkpoints are fsynced), and the record rows
+ * are what makes an entry durable.  The rule between the two is the log's
+ * horizon (cy_log_set_durable): its own checkpoints (the sequencer's,
+ * about every second, and the implicit ones) cover only the entries below
+ * it, and the syncer moves it past a batch's entries only after the
+ * fsync that made the batch's rows durable.  So a crash, of the process
+ * or the machine, never keeps an entry whose row it takes: without the
+ * horizon, a checkpoint between the append and the store's commit (or its
+ * fsync) kept such entries, and the record, pulled or posted again, was
+ * logged a second time (the 356 surplus entries of the 195-kill campaign,
+ * docs/federation.md).  What a crash can do is take rows' entries the log
+ * had not yet checkpointed: on start the node checks every record stored
  * since the last clean stop against the log and appends each missing entry
  * again.  The lost entries are always the newest ones, and their rows are
  * in log order without gaps, so each gets the very index its answer gave
  * (tests/cli/node_records_crash.sh puts a log directory back and checks
  * this).  The one way to a gap, a batch whose rows fail to commit after
- * its entries were appended, is followed by a checkpoint that makes those
- * entries durable before the next batch, so a gap is never in what a crash
- * can take.  A clean stop first has a
- * checkpoint cover every entry.  After a failed sync (or that checkpoint
- * failing) nobody knows what is on disk: intake then refuses every
- * record (rule "store", retry) until the node is restarted.
+ * its entries were appended, is followed by an explicit checkpoint
+ * (comity_log_checkpoint covers every entry, past the horizon too) that
+ * makes those entries durable before the next batch, so a gap is never in
+ * what a crash can take (that checkpoint also covers the entries of
+ * batches committed but not yet fsynced: a power loss just then could
+ * still leave those without rows).  A clean stop first has a checkpoint
+ * cover every entry (every row is committed by then).  After a failed
+ * sync (or that checkpoint failing) nobody knows what is on disk: intake
+ * then refuses every record (rule "store", retry) until the node is
+ * restarted, and the horizon stays where it was.
  *
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
@@ -89,6 +100,7 @@
 #include "record/signer.h"
 #include "record/types.h"
 #include "stix/wrapper.h"
+#include "tlog/tlog.h"
 
 /* Gathering a batch (committer_main): wait for the next record at most
  * GATHER_GAP_US, and for the whole batch at most GATHER_MAX_US. */
@@ -587,6 +599,8 @@ void cy_intake_vkey_stats(cy_intake *in, uint64_t *hits, uint64_t *misses)
 static void *committer_main(void *arg);
 static void *syncer_main(void *arg);
 
+void (*cy_intake_test_window)(cy_intake *in, uint64_t first, size_t n);
+
 static void intake_free(struct cy_intake *in)
 {
     if (!in)
@@ -681,6 +695,9 @@ comity_err cy_intake_start(const cy_intake_opts *o, cy_intake **out, comity_erro
         intake_free(in);
         return rc;
     }
+    /* from now on the log's implicit checkpoints cover only the entries
+     * whose rows the syncer made durable (see the top) */
+    cy_log_set_durable(in->log, 0);
     uint64_t last_idx = 0;
     bool any = false;
     if ((rc = cy_store_records_last(in->st, &last_idx, &in->last_received_us, &any, err))) {
@@ -900,6 +917,8 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
             lens[i] = COMITY_RECORD_ENTRY_LEN;
         }
         comity_err rc = comity_log_append_many(in->log, ents, lens, nf, 0, &first, &e);
+        if (!rc && cy_intake_test_window) /* tests: the window before the rows */
+            cy_intake_test_window(in, first, nf);
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
                 fail(fresh[i], "log", rc, true, "%s", e.msg);
@@ -1100,6 +1119,10 @@ static void *syncer_main(void *arg)
             rc = cy_store_records_sync(in->st, &e);
         if (!rc && log_size && (rc = comity_log_sync_to(in->log, log_size, &e)))
             rule = "log";
+        /* the rows of the entries below log_size are durable now: the
+         * log's checkpoints may cover those entries (see the top) */
+        if (!rc && log_size)
+            cy_log_set_durable(in->log, log_size);
         if (rc) {
             set_broken(in, e.msg);
             for (struct item *it = list; it; it = it->next)
@@ -1279,18 +1302,28 @@ static bool origin_ok(struct cy_intake *in, struct item *it, const cy_principal 
  * directory's), or for a `delivered` record the log key of its author's
  * home node: this node's own for a local party, the pinned key of the
  * peer it is homed at for a remote one (docs/federation.md section 7).
- * NULL when there is none.  *peer: room for the peer's row. */
+ * NULL when there is none, or when the store could not say: then *src
+ * is its error (described in *e), else COMITY_OK.  *peer: room for the
+ * peer's row. */
 static const char *signer_vkey(struct cy_intake *in, const comity_record *rec,
-                               const cy_principal *p, cy_peer *peer)
+                               const cy_principal *p, cy_peer *peer, comity_err *src,
+                               comity_error *e)
 {
+    *src = COMITY_OK;
     if (strcmp(comity_record_type(rec), CY_RECORD_DELIVERED) != 0)
         return p->vkey;
     if (strcmp(p->kind, "remote") != 0)
         return in->node_vkey[0] ? in->node_vkey : NULL;
     char home[CY_PEER_ORIGIN_MAX + 1];
-    if (cy_store_home_get(in->st, comity_record_author(rec), home, NULL) != COMITY_OK ||
-        cy_store_peer_get(in->st, home, peer, NULL) != COMITY_OK)
+    comity_err rc = cy_store_home_get(in->st, comity_record_author(rec), home, e);
+    if (!rc)
+        rc = cy_store_peer_get(in->st, home, peer, e);
+    if (rc == COMITY_ERR_NOTFOUND) /* no home, or no such peer: no key */
         return NULL;
+    if (rc) {
+        *src = rc; /* the store failed: not the signature's fault */
+        return NULL;
+    }
     return peer->vkey;
 }
 
@@ -1366,7 +1399,13 @@ static void submit(cy_intake *in, char *env, size_t len, comity_record *parsed,
      * (record/signer.h: the rule, by created and the witnesses' times; a
      * local post is logged after every revocation held) */
     static _Thread_local cy_peer peer; /* large: not on the stack */
-    const char *vk = signer_vkey(in, rec, &p, &peer);
+    comity_err src;
+    const char *vk = signer_vkey(in, rec, &p, &peer, &src, &e);
+    if (src) { /* a store failure, like the others: retry */
+        fail(it, "store", src, true, "looking up the home node of %s: %s", author, e.msg);
+        finish(it);
+        return;
+    }
     bool by_node = vk != p.vkey;
     struct vkref *k = vk ? vkey_get(in, vk) : NULL;
     comity_err rc;

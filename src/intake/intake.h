@@ -82,6 +82,11 @@ typedef struct cy_intake_opts {
     int64_t created_ahead_ms, created_behind_ms;
 } cy_intake_opts;
 
+/* Tests only (NULL otherwise): when set, the committer calls it between
+ * appending a batch's n log entries (from index `first`) and committing
+ * their rows, the window src/intake/intake.c's top describes. */
+extern void (*cy_intake_test_window)(cy_intake *in, uint64_t first, size_t n);
+
 /* Starts intake: checks every record stored since the last clean stop
  * against the log (appending again each entry that is missing, with the
  * index its answer gave), then starts the committer and syncer threads.

@@ -22,7 +22,14 @@
  * (Opened COMITY_LOG_REPLAYABLE, there is no such transaction: the entry
  * waits for its integration in memory, and after a crash of the process or
  * the machine the caller appends it again, which keeps every index since
- * the entries lost are the newest ones, and no checkpoint covered them.)
+ * the entries lost are the newest ones, and no checkpoint covered them.
+ * Such a caller makes its entries durable its own way, e.g. as rows of its
+ * database; once it sets a horizon (cy_log_set_durable), the implicit
+ * integrations, the sequencer's, the one PEND_CAP forces and the one at
+ * close, cover only the entries below the horizon, which it moves once
+ * its own copies of them are durable, so that a crash never keeps an entry
+ * it loses its copy of; comity_log_checkpoint, its explicit request,
+ * still covers every entry.)
  * An integration hashes the durable entries into the tiles: every new file
  * is written under a temporary name, all are flushed with one syncfs(2),
  * renamed into place and their directories fsync'ed; then one transaction
@@ -36,8 +43,8 @@
  * entries past the committed size may come back other than they were, so
  * a tile left there by an interrupted integration is replaced: fb_write.)
  *
- * Threads.  `mu` guards the staging buffer, the counters and the published
- * checkpoint; `cmt` serialises commits (so batches reach SQLite in index
+ * Threads.  `mu` guards the staging buffer, the counters, the horizon and
+ * the published checkpoint; `cmt` serialises commits (so batches reach SQLite in index
  * order); `seq` serialises integrations and guards the tree state; `dbmu`
  * the SQLite handle; `pmu` the durable-but-not-integrated entries.  Lock
  * order: cmt, seq, then the leaf locks mu, dbmu, pmu.  Commits go on while
@@ -94,6 +101,8 @@ struct comity_log {
     uint64_t staged_first;
     uint64_t durable;    /* entries below are durable */
     bool pend_waiting;   /* durable entries await integration */
+    bool hold;           /* REPLAYABLE with a horizon (cy_log_set_durable) */
+    uint64_t horizon;    /* with hold: implicit integrations stop below it */
     bool leading;        /* an appender is committing for the others */
     bool committing;     /* a commit of staged entries is under way */
     uint64_t n_commits;  /* statistics, for benchmarks */
@@ -702,16 +711,50 @@ static void set_published(comity_log *log, char *note, size_t len, uint64_t size
     pthread_mutex_unlock(&log->mu);
 }
 
-/* Integrates every durable entry and publishes a checkpoint.  Holds seq. */
-static comity_err integrate_locked(comity_log *log, comity_error *err)
+/* The entries an implicit integration (the sequencer's, the back-pressure
+ * one, the one at close) may cover: those below the horizon when the
+ * owner holds the log (cy_log_set_durable), else every durable one. */
+static uint64_t implicit_limit(comity_log *log)
 {
-    /* take what is durable now; commits go on meanwhile */
+    pthread_mutex_lock(&log->mu);
+    uint64_t limit = log->hold ? log->horizon : UINT64_MAX;
+    pthread_mutex_unlock(&log->mu);
+    return limit;
+}
+
+/* Integrates every durable entry below `limit` (UINT64_MAX: all) and
+ * publishes a checkpoint.  Holds seq. */
+static comity_err integrate_locked(comity_log *log, uint64_t limit, comity_error *err)
+{
+    /* take what is durable now (below the limit); commits go on meanwhile */
     pthread_mutex_lock(&log->pmu);
     cy_buf work = log->pend;
     uint64_t wfirst = log->pend_first, wn = log->pend_n;
-    cy_buf_init(&log->pend, SIZE_MAX / 2);
-    log->pend_first = wfirst + wn;
-    log->pend_n = 0;
+    if (limit < wfirst + wn) {
+        /* the horizon: the entries from `limit` on stay pending */
+        wn = limit > wfirst ? limit - wfirst : 0;
+        if (!wn) { /* nothing below the horizon: pend stays as it is */
+            pthread_mutex_unlock(&log->pmu);
+            return COMITY_OK;
+        }
+        size_t off = 0;
+        for (uint64_t i = 0; i < wn; i++)
+            off += 2 + ((size_t)work.data[off] << 8 | work.data[off + 1]);
+        cy_buf rest;
+        cy_buf_init(&rest, SIZE_MAX / 2);
+        if (cy_buf_append(&rest, work.data + off, work.len - off)) {
+            pthread_mutex_unlock(&log->pmu);
+            return cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
+        }
+        work.len = off; /* the bytes past it are rest's now */
+        log->pend = rest;
+        log->pend_first = wfirst + wn;
+        log->pend_n -= wn;
+    } else {
+        cy_buf_init(&log->pend, SIZE_MAX / 2);
+        log->pend_first = wfirst + wn;
+        log->pend_n = 0;
+    }
     pthread_mutex_unlock(&log->pmu);
     if (wn == 0) {
         cy_buf_free(&work);
@@ -912,8 +955,9 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     pthread_cond_broadcast(&log->done);
     pthread_mutex_unlock(&log->mu);
     if (full) { /* back-pressure: this commit integrates before the next */
+        uint64_t limit = implicit_limit(log);
         pthread_mutex_lock(&log->seq);
-        rc = integrate_locked(log, &e);
+        rc = integrate_locked(log, limit, &e);
         pthread_mutex_unlock(&log->seq);
         if (rc) {
             set_fatal(log, &e);
@@ -924,7 +968,9 @@ static comity_err commit_locked(comity_log *log, comity_error *err)
     return rc;
 }
 
-static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
+/* Commits what is staged and, with checkpoint, integrates the durable
+ * entries below `limit` (UINT64_MAX: all of them). */
+static comity_err sequence(comity_log *log, bool checkpoint, uint64_t limit, comity_error *err)
 {
     pthread_mutex_lock(&log->cmt);
     comity_err rc = commit_locked(log, err);
@@ -932,7 +978,7 @@ static comity_err sequence(comity_log *log, bool checkpoint, comity_error *err)
     if (!rc && checkpoint) {
         comity_error e = {0};
         pthread_mutex_lock(&log->seq);
-        rc = integrate_locked(log, &e);
+        rc = integrate_locked(log, limit, &e);
         pthread_mutex_unlock(&log->seq);
         if (rc) {
             set_fatal(log, &e);
@@ -954,7 +1000,10 @@ static void *sequencer_main(void *arg)
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             int64_t wait_ms = 1000;
-            if (log->pend_waiting) {
+            /* held at the horizon with every entry below it published:
+             * nothing to integrate until cy_log_set_durable moves it */
+            bool held = log->hold && log->horizon <= log->cp_size;
+            if (log->pend_waiting && !held) {
                 /* wake when the next checkpoint is due */
                 int64_t due = log->last_cp_ms + interval - mono_ms();
                 wait_ms = due < 1 ? 1 : due;
@@ -976,10 +1025,11 @@ static void *sequencer_main(void *arg)
         pthread_mutex_lock(&log->pmu);
         bool waiting = log->pend_n > 0;
         pthread_mutex_unlock(&log->pmu);
+        uint64_t limit = implicit_limit(log);
         pthread_mutex_lock(&log->seq);
         if (!rc && waiting && mono_ms() - log->last_cp_ms >= interval) {
             comity_error e = {0};
-            if (integrate_locked(log, &e))
+            if (integrate_locked(log, limit, &e))
                 set_fatal(log, &e);
         }
         pthread_mutex_unlock(&log->seq);
@@ -1036,8 +1086,8 @@ void comity_log_close(comity_log *log)
         pthread_mutex_unlock(&log->mu);
         pthread_join(log->thread, NULL);
     }
-    if (log->db && !log->fatal.code)
-        (void)sequence(log, true, NULL);
+    if (log->db && !log->fatal.code) /* an implicit checkpoint: to the horizon */
+        (void)sequence(log, true, implicit_limit(log), NULL);
     if (log->db)
         sqlite3_close(log->db);
     if (log->rdb)
@@ -1251,7 +1301,7 @@ static comity_err open_writer(comity_log *log, const comity_nkey *key, comity_er
     log->next = log->durable = log->staged_first = log->size + log->pend_n;
     log->last_cp_ms = mono_ms() - log->interval_ms;
     if (log->pend_n)
-        return sequence(log, true, err);
+        return sequence(log, true, UINT64_MAX, err);
     return COMITY_OK;
 }
 
@@ -1432,7 +1482,7 @@ comity_err comity_log_append_many(comity_log *log, const void *const *entries,
     pthread_mutex_lock(&log->mu);
     while (!log->fatal.code && log->staged.len + total > STAGE_CAP) {
         pthread_mutex_unlock(&log->mu); /* back-pressure: commit ourselves */
-        (void)sequence(log, false, NULL);
+        (void)sequence(log, false, UINT64_MAX, NULL);
         pthread_mutex_lock(&log->mu);
     }
     if (log->fatal.code) {
@@ -1494,17 +1544,32 @@ comity_err comity_log_sync_to(comity_log *log, uint64_t size, comity_error *err)
 comity_err comity_log_sync(comity_log *log, comity_error *err)
 {
     comity_err rc = need_writer(log, err);
-    return rc ? rc : sequence(log, false, err);
+    return rc ? rc : sequence(log, false, UINT64_MAX, err);
 }
 
 comity_err comity_log_checkpoint(comity_log *log, char **note, size_t *len, comity_error *err)
 {
     comity_err rc = need_writer(log, err);
     if (!rc)
-        rc = sequence(log, true, err);
+        rc = sequence(log, true, UINT64_MAX, err); /* explicit: every entry */
     if (!rc && note)
         rc = comity_log_read_checkpoint(log, note, len, NULL, NULL, err);
     return rc;
+}
+
+void cy_log_set_durable(comity_log *log, uint64_t size)
+{
+    if (!(log->flags & COMITY_LOG_REPLAYABLE))
+        return;
+    pthread_mutex_lock(&log->mu);
+    bool was_held = log->hold && log->horizon <= log->cp_size;
+    if (!log->hold || size > log->horizon)
+        log->horizon = size;
+    log->hold = true;
+    /* the sequencer sleeps while held: wake it when this frees entries */
+    if (was_held && log->horizon > log->cp_size && log->thread_running)
+        pthread_cond_signal(&log->work);
+    pthread_mutex_unlock(&log->mu);
 }
 
 void comity_log_set_interval(comity_log *log, unsigned ms)

@@ -195,6 +195,16 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
                            size_t max, uint64_t *since, cy_log_cosigned_cb cb, void *ctx,
                            comity_error *err);
 void cy_log_stats(comity_log *log, uint64_t *commits, uint64_t *checkpoints);
+/* The horizon of a log opened COMITY_LOG_REPLAYABLE: from the first call
+ * on, the implicit checkpoints (the sequencer thread's, the one forced by
+ * PEND_CAP, the one comity_log_close makes) cover only the entries below
+ * the largest `size` given, which the owner advances once whatever makes
+ * those entries durable on its side is durable (intake: the records' rows,
+ * fsynced).  comity_log_checkpoint still covers every entry appended (an
+ * explicit decision of the owner).  Entries past the horizon at a crash or
+ * a close are lost, as any uncheckpointed entry of a REPLAYABLE log is: the
+ * owner appends them again.  Other logs: no effect.  Thread-safe. */
+void cy_log_set_durable(comity_log *log, uint64_t size);
 /* Whether a kept cosigned checkpoint will do (the caller's rule, e.g. a
  * witness quorum): nonzero takes it. */
 typedef bool (*cy_log_accept_fn)(void *ctx, const char *note, size_t len);
