@@ -1046,7 +1046,9 @@ static void relayed_run_one_batch(void **state)
  * log key, read from the store (the author's home, then the peer's row).
  * When the store cannot answer (here: the peers table renamed away under
  * the running intake), the refusal is the store's, to retry (503), not
- * the signature's (422). */
+ * the signature's (422); so is it when the origin check's lookup of the
+ * author's home cannot answer (the party_home table renamed away), not
+ * the origin rule's. */
 static void delivered_home_store_failure(void **state)
 {
     (void)state;
@@ -1094,6 +1096,18 @@ static void delivered_home_store_failure(void **state)
     assert_true(out.retry);
     tu_node_sql(nd, "ALTER TABLE peers_gone RENAME TO peers",
                 "ALTER TABLE peers_gone RENAME TO peers");
+    /* the origin check's own lookup of the author's home, the same way
+     * (rule origin, not to retry, before) */
+    tu_node_sql(nd, "ALTER TABLE party_home RENAME TO party_home_gone",
+                "ALTER TABLE party_home RENAME TO party_home_gone");
+    struct run_outcome out2 = {0};
+    cy_intake_submit_relayed(in, cy_strndup(env, len), len, PEER, on_run_done, &out2);
+    cy_intake_drain(in);
+    assert_int_equal(atomic_load(&out2.calls), 1);
+    assert_string_equal(out2.rule, "store");
+    assert_true(out2.retry);
+    tu_node_sql(nd, "ALTER TABLE party_home_gone RENAME TO party_home",
+                "ALTER TABLE party_home_gone RENAME TO party_home");
     cy_intake_stop(in);
     comity_log_close(log);
     comity_free(env);

@@ -1287,9 +1287,15 @@ static bool origin_ok(struct cy_intake *in, struct item *it, const cy_principal 
         return true;
     }
     char home[CY_PEER_ORIGIN_MAX + 1];
-    if (strcmp(p->kind, "remote") != 0 ||
-        cy_store_home_get(in->st, author, home, NULL) != COMITY_OK ||
-        strcmp(home, relayed_from) != 0) {
+    comity_error e = {0};
+    comity_err rc = strcmp(p->kind, "remote") != 0
+                        ? COMITY_ERR_NOTFOUND
+                        : cy_store_home_get(in->st, author, home, &e);
+    if (rc != COMITY_OK && rc != COMITY_ERR_NOTFOUND) { /* the store could not say: retry */
+        fail(it, "store", rc, true, "%s", e.msg);
+        return false;
+    }
+    if (rc || strcmp(home, relayed_from) != 0) {
         fail(it, "origin", COMITY_ERR_DENIED, false,
              "the author %s is not a party homed at %s, the node it came from", author,
              relayed_from);
