@@ -14,9 +14,10 @@
  *   3. parse (page.c) and verify (verify.c) the page;
  *   4. submit every record through cy_intake_submit_relayed_run (each
  *      envelope parsed once, by the check of step 3, and handed to intake
- *      with its record; committed in runs of SUBMIT_RUN, each one intake
- *      batch) and wait for all their callbacks (each record durable here,
- *      or refused);
+ *      with its record; intake's checks of the page's second half run on
+ *      a helper thread meanwhile, submit_page; committed in log order in
+ *      runs, each one intake batch) and wait for all their callbacks (each
+ *      record durable here, or refused);
  *   5. in one store write, on the peer row read in 1 only (a peer removed
  *      and added again since is another row, which keeps its cursor): the
  *      cursor (the page's next, or the index of the first record refused),
@@ -494,10 +495,81 @@ static void follow_roster(struct cy_sync *s, const cy_pull_page *pg, const struc
 /* A page's records go to intake in runs of at most SUBMIT_RUN, each
  * committed as one batch (cy_intake_run): one store transaction, log
  * append and sync a run rather than one for whatever was queued each time
- * the committer looked (about 80 records).  Two runs a page keep the
- * pipeline: the committer commits one run while this thread checks the
- * signatures of the next. */
+ * the committer looked (about 80 records).  The first half's runs are
+ * committed while the second half's checks finish (struct half). */
 #define SUBMIT_RUN (CY_FED_PAGE_MAX / 2)
+
+/* A record of a page ready for intake (the page's own checks passed). */
+struct pend {
+    char *env; /* the worker's, then intake's */
+    size_t len;
+    comity_record *rec; /* likewise */
+    int64_t w_ms;
+    struct sub *sb;
+};
+
+/* The second half of a page's records, checked by intake on a helper
+ * thread into a run of its own while the worker checks the first half:
+ * intake's checks (a signature verify each) are most of a pulled
+ * record's CPU, and the worker's thread alone was the pull's bottleneck
+ * on two cores (bench/README.md).  The run is committed by the worker
+ * after its first half's, so the page is logged in its order. */
+struct half {
+    cy_intake *in;
+    const char *origin;
+    struct pend *p;
+    size_t n;
+    cy_intake_run run;
+};
+
+static void submit_pend(cy_intake *in, cy_intake_run *run, const char *origin,
+                        const struct pend *p)
+{
+    cy_intake_submit_relayed_run(in, run, p->env, p->len, p->rec, origin, p->w_ms, on_done, p->sb);
+}
+
+static void *half_main(void *arg)
+{
+    struct half *h = arg;
+    for (size_t i = 0; i < h->n; i++)
+        submit_pend(h->in, &h->run, h->origin, &h->p[i]);
+    return NULL;
+}
+
+/* Below this many records a page is checked on the worker's thread
+ * alone (a thread costs more than it saves). */
+#define SUBMIT_PARALLEL_MIN 64
+
+/* Hands pend[0, n) to intake and commits them in log order: the first
+ * half in runs of SUBMIT_RUN from this thread, the second half checked
+ * meanwhile on a helper thread (struct half) and committed last.  Every
+ * record gets its callback either way. */
+static void submit_page(cy_intake *in, const char *origin, struct pend *pend, size_t n)
+{
+    struct half h = {in, origin, NULL, 0, CY_INTAKE_RUN_INIT};
+    size_t mine = n;
+    pthread_t t;
+    bool threaded = false;
+    if (n >= SUBMIT_PARALLEL_MIN) {
+        mine = n / 2;
+        h.p = pend + mine;
+        h.n = n - mine;
+        threaded = pthread_create(&t, NULL, half_main, &h) == 0;
+        if (!threaded)
+            mine = n; /* no thread: all here, as before */
+    }
+    cy_intake_run run = CY_INTAKE_RUN_INIT;
+    for (size_t i = 0; i < mine; i++) {
+        submit_pend(in, &run, origin, &pend[i]);
+        if (run.n >= SUBMIT_RUN)
+            cy_intake_run_commit(in, &run);
+    }
+    cy_intake_run_commit(in, &run);
+    if (threaded) {
+        pthread_join(t, NULL);
+        cy_intake_run_commit(in, &h.run);
+    }
+}
 
 /* Pulls, checks and submits one page.  *idle: nothing new. */
 static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vkey *vk,
@@ -565,9 +637,9 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
     pthread_cond_init(&o.cv, NULL);
     struct sub *subs = cy_calloc(pg.n ? pg.n : 1, sizeof *subs);
     const char **taken_ids = cy_calloc(pg.n ? pg.n : 1, sizeof *taken_ids);
-    size_t ntaken = 0;
-    cy_intake_run run = CY_INTAKE_RUN_INIT;
-    if (!subs || !taken_ids) {
+    struct pend *pend = cy_calloc(pg.n ? pg.n : 1, sizeof *pend);
+    size_t ntaken = 0, npend = 0;
+    if (!subs || !taken_ids || !pend) {
         rc = cy_fail(err, COMITY_ERR_NOMEM, "out of memory");
         o.pending = 0;
     }
@@ -619,12 +691,11 @@ static comity_err pull_page(struct worker *w, const cy_peer *p, const comity_vke
         /* the record parsed by the check goes to intake with it (taken) */
         comity_record *rec = pg.items[i].rec;
         pg.items[i].rec = NULL;
-        cy_intake_submit_relayed_run(s->o.intake, &run, env, pg.items[i].envelope_len, rec,
-                                     p->origin, first_w ? first_w[i] : 0, on_done, &subs[i]);
-        if (run.n >= SUBMIT_RUN)
-            cy_intake_run_commit(s->o.intake, &run);
+        pend[npend++] = (struct pend){env, pg.items[i].envelope_len, rec,
+                                      first_w ? first_w[i] : 0, &subs[i]};
     }
-    cy_intake_run_commit(s->o.intake, &run); /* what is held, also after a break */
+    submit_page(s->o.intake, p->origin, pend, npend); /* what passed, also after a break */
+    cy_free(pend);
     pthread_mutex_lock(&o.mu);
     while (o.pending > 0)
         pthread_cond_wait(&o.cv, &o.mu);
