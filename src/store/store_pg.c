@@ -2369,14 +2369,15 @@ static comity_err pg_records_query(void *impl, const cy_record_query *qq, cy_rec
                         more, err);
 }
 
-/* Walks the records of `sql` (parameters: the seq to start after, then
- * `param` if not NULL), WALK_CHUNK at a time, in seq order; no connection
- * is held while cb runs, so it may call the store.  *rows counts them. */
-static comity_err walk_records(struct pg *p, const char *sql, const char *param, int64_t after,
-                               bool env, cy_record_cb cb, void *ctx, size_t *rows,
-                               comity_error *err)
+/* Walks the rows of `sql` (parameters: the key to start after, then the
+ * chunk's size, then `param` if not NULL), WALK_CHUNK at a time, in key
+ * order: row() hands row i on and sets *after to its key; its non-zero
+ * stops the walk.  No connection is held while row() runs, so it may
+ * call the store.  `what` names the reading in an error. */
+typedef int (*chunk_row_fn)(PGresult *r, int i, void *ctx, int64_t *after);
+static comity_err walk_chunks(struct pg *p, const char *sql, const char *param, int64_t after,
+                              const char *what, chunk_row_fn row, void *ctx, comity_error *err)
 {
-    *rows = 0;
     for (;;) {
         struct args a;
         a_init(&a);
@@ -2385,21 +2386,44 @@ static comity_err walk_records(struct pg *p, const char *sql, const char *param,
         if (param)
             a_text(&a, param);
         PGresult *r = NULL;
-        comity_err rc = run1(p, sql, &a, &r, "reading records", NULL, err);
+        comity_err rc = run1(p, sql, &a, &r, what, NULL, err);
         a_free(&a);
         int n = rc ? 0 : PQntuples(r);
         bool stop = false;
-        for (int i = 0; i < n && !stop; i++) {
-            cy_record_row o;
-            read_record(r, i, &o, env);
-            after = o.seq;
-            (*rows)++;
-            stop = cb(&o, ctx) != 0;
-        }
+        for (int i = 0; i < n && !stop; i++)
+            stop = row(r, i, ctx, &after) != 0;
         PQclear(r);
         if (rc || stop || n < WALK_CHUNK)
             return rc;
     }
+}
+
+struct rec_walk {
+    bool env;
+    cy_record_cb cb;
+    void *ctx;
+    size_t *rows;
+};
+
+static int rec_row(PGresult *r, int i, void *ctx, int64_t *after)
+{
+    struct rec_walk *w = ctx;
+    cy_record_row o;
+    read_record(r, i, &o, w->env);
+    *after = o.seq;
+    (*w->rows)++;
+    return w->cb(&o, w->ctx);
+}
+
+/* Walks the records of `sql` (walk_chunks; keyed by seq) with cb.
+ * *rows counts them. */
+static comity_err walk_records(struct pg *p, const char *sql, const char *param, int64_t after,
+                               bool env, cy_record_cb cb, void *ctx, size_t *rows,
+                               comity_error *err)
+{
+    *rows = 0;
+    struct rec_walk w = {env, cb, ctx, rows};
+    return walk_chunks(p, sql, param, after, "reading records", rec_row, &w, err);
 }
 
 static comity_err pg_records_tail(void *impl, int64_t after_seq, cy_record_cb cb, void *ctx,
@@ -2480,58 +2504,43 @@ static comity_err pg_delivered_add(void *impl, const char *id, const char *party
     return rc;
 }
 
+struct delivered_walk {
+    cy_delivered_cb cb;
+    void *ctx;
+};
+
+static int delivered_row(PGresult *r, int i, void *ctx, int64_t *after)
+{
+    struct delivered_walk *w = ctx;
+    cy_delivered_row o = {text_at(r, i, 0), text_at(r, i, 1), i64_at(r, i, 2)};
+    *after = i64_at(r, i, 3);
+    return w->cb(&o, w->ctx);
+}
+
 static comity_err pg_delivered_list(void *impl, cy_delivered_cb cb, void *ctx,
                                     comity_error *err)
 {
-    int64_t after = 0;
-    for (;;) {
-        struct args a;
-        a_init(&a);
-        a_i64(&a, after);
-        a_i64(&a, WALK_CHUNK);
-        PGresult *r = NULL;
-        comity_err rc = run1(impl, "SELECT id, party, at_ms, n FROM delivered WHERE n > $1"
-                                   " ORDER BY n LIMIT $2",
-                             &a, &r, "reading delivered events", NULL, err);
-        a_free(&a);
-        int n = rc ? 0 : PQntuples(r);
-        bool stop = false;
-        for (int i = 0; i < n && !stop; i++) {
-            cy_delivered_row o = {text_at(r, i, 0), text_at(r, i, 1), i64_at(r, i, 2)};
-            after = i64_at(r, i, 3);
-            stop = cb(&o, ctx) != 0;
-        }
-        PQclear(r);
-        if (rc || stop || n < WALK_CHUNK)
-            return rc;
-    }
+    struct delivered_walk w = {cb, ctx};
+    return walk_chunks(impl, "SELECT id, party, at_ms, n FROM delivered WHERE n > $1"
+                             " ORDER BY n LIMIT $2",
+                       NULL, 0, "reading delivered events", delivered_row, &w, err);
+}
+
+static int times_row(PGresult *r, int i, void *ctx, int64_t *after)
+{
+    struct rec_walk *w = ctx;
+    cy_record_row o = {.seq = i64_at(r, i, 0), .type = text_at(r, i, 1),
+                       .created_ms = i64_at(r, i, 2)};
+    *after = o.seq;
+    return w->cb(&o, w->ctx);
 }
 
 static comity_err pg_fw_times(void *impl, cy_record_cb cb, void *ctx, comity_error *err)
 {
-    int64_t after = 0;
-    for (;;) {
-        struct args a;
-        a_init(&a);
-        a_i64(&a, after);
-        a_i64(&a, WALK_CHUNK);
-        PGresult *r = NULL;
-        comity_err rc = run1(impl, "SELECT seq, type, created_ms FROM records WHERE seq > $1"
-                                   " ORDER BY seq LIMIT $2",
-                             &a, &r, "reading records", NULL, err);
-        a_free(&a);
-        int n = rc ? 0 : PQntuples(r);
-        bool stop = false;
-        for (int i = 0; i < n && !stop; i++) {
-            cy_record_row o = {.seq = i64_at(r, i, 0), .type = text_at(r, i, 1),
-                               .created_ms = i64_at(r, i, 2)};
-            after = o.seq;
-            stop = cb(&o, ctx) != 0;
-        }
-        PQclear(r);
-        if (rc || stop || n < WALK_CHUNK)
-            return rc;
-    }
+    struct rec_walk w = {false, cb, ctx, NULL}; /* rows not counted */
+    return walk_chunks(impl, "SELECT seq, type, created_ms FROM records WHERE seq > $1"
+                             " ORDER BY seq LIMIT $2",
+                       NULL, 0, "reading records", times_row, &w, err);
 }
 
 static const cy_fw_store_ops PG_FW_OPS = {
