@@ -940,6 +940,56 @@ static int row_received(const cy_record_row *row, void *ctx)
     return 0;
 }
 
+/* A node that pins one peer (`peer`, whose only its log key is used)
+ * as the home of pk.mofa, with its log open REPLAYABLE and intake
+ * started on them, as `comity serve` has them: the set-up of the tests of
+ * records relayed from a peer.  relay_node_close stops intake (unless
+ * the test did and set `in` NULL), closes and removes everything. */
+struct relay_node {
+    char *dir, nd[512];
+    comity_node *node;
+    comity_node_created pcr;
+    comity_key *pk;
+    comity_log *log;
+    cy_intake *in;
+};
+
+static void relay_node_open(struct relay_node *f, const char *origin, const char *peer)
+{
+    char pd[512], lp[600];
+    f->dir = tu_tmpdir();
+    snprintf(f->nd, sizeof f->nd, "%s/node", f->dir);
+    snprintf(pd, sizeof pd, "%s/peer", f->dir);
+    comity_node_init_opts io = {.origin = origin, .no_tls_cert = 1, .store = tu_store_fresh()};
+    comity_node_created cr;
+    TU_OK(comity_node_init(f->nd, &io, &cr, E));
+    comity_node_created_free(&cr);
+    comity_node_init_opts pio = {.origin = peer, .no_tls_cert = 1};
+    TU_OK(comity_node_init(pd, &pio, &f->pcr, E));
+    TU_OK(comity_node_open(f->nd, &f->node, E));
+    TU_OK(comity_key_generate("pk.mofa", &f->pk, E));
+    const char *pv[1] = {comity_key_vkey(f->pk)}, *pr[1] = {comity_key_recipient(f->pk)};
+    TU_OK(comity_node_peer_add(f->node, "http://127.0.0.1:1", f->pcr.node_vkey, pv, pr, 1, E));
+    snprintf(lp, sizeof lp, "%s/log", f->nd);
+    TU_OK(comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
+                          f->node->key, &f->log, E));
+    cy_intake_opts o = {.store = f->node->store, .log = f->log, .origin = f->node->origin,
+                        .api_root = f->node->api_root};
+    TU_OK(cy_intake_start(&o, &f->in, E));
+}
+
+static void relay_node_close(struct relay_node *f)
+{
+    if (f->in)
+        cy_intake_stop(f->in);
+    comity_log_close(f->log);
+    comity_node_created_free(&f->pcr);
+    comity_key_free(f->pk);
+    comity_node_close(f->node);
+    tu_rmrf(f->dir);
+    free(f->dir);
+}
+
 /* A run of relayed records (cy_intake_run, what a puller submits a page
  * as): each record is checked on the submitting thread, a refused one
  * answered at once, and the others held, unanswered, until the run is
@@ -951,31 +1001,13 @@ static void relayed_run_one_batch(void **state)
     (void)state;
     enum { N = 300, TWIN = 7 };
 #define PEER "run.example/peer"
-    char *dir = tu_tmpdir(), nd[512], pd[512], lp[600];
-    snprintf(nd, sizeof nd, "%s/node", dir);
-    snprintf(pd, sizeof pd, "%s/peer", dir);
-    comity_node_init_opts io = {.origin = "run.example/node", .no_tls_cert = 1,
-                                .store = tu_store_fresh()};
-    comity_node_created cr, pcr;
-    TU_OK(comity_node_init(nd, &io, &cr, E));
-    comity_node_created_free(&cr);
-    comity_node_init_opts pio = {.origin = PEER, .no_tls_cert = 1};
-    TU_OK(comity_node_init(pd, &pio, &pcr, E)); /* only its log key is used */
-    comity_node *node = NULL;
-    TU_OK(comity_node_open(nd, &node, E));
-    comity_key *pk = NULL, *stranger = NULL;
-    TU_OK(comity_key_generate("pk.mofa", &pk, E));
+    struct relay_node f;
+    relay_node_open(&f, "run.example/node", PEER);
+    comity_node *node = f.node;
+    comity_log *log = f.log;
+    cy_intake *in = f.in;
+    comity_key *pk = f.pk, *stranger = NULL;
     TU_OK(comity_key_generate("zz.mofa", &stranger, E));
-    const char *pv[1] = {comity_key_vkey(pk)}, *pr[1] = {comity_key_recipient(pk)};
-    TU_OK(comity_node_peer_add(node, "http://127.0.0.1:1", pcr.node_vkey, pv, pr, 1, E));
-    comity_log *log = NULL;
-    snprintf(lp, sizeof lp, "%s/log", nd);
-    TU_OK(comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
-                          node->key, &log, E));
-    cy_intake_opts o = {.store = node->store, .log = log, .origin = node->origin,
-                        .api_root = node->api_root};
-    cy_intake *in = NULL;
-    TU_OK(cy_intake_start(&o, &in, E));
     static struct run_outcome out[N + 2];
     memset(out, 0, sizeof out);
     comity_record_params p = {.type = "note", .tlp = "green"};
@@ -1029,16 +1061,12 @@ static void relayed_run_one_batch(void **state)
     assert_int_equal(r.n, N);
     assert_true(r.first == r.last); /* one batch: one commit time */
     cy_intake_stop(in);
+    f.in = NULL;
     uint64_t size = 0;
     TU_OK(comity_log_read_checkpoint(log, NULL, NULL, &size, NULL, E));
     assert_int_equal(size, N); /* one entry per stored record */
-    comity_log_close(log);
-    comity_node_created_free(&pcr);
-    comity_key_free(pk);
     comity_key_free(stranger);
-    comity_node_close(node);
-    tu_rmrf(dir);
-    free(dir);
+    relay_node_close(&f);
 #undef PEER
 }
 
@@ -1053,30 +1081,11 @@ static void delivered_home_store_failure(void **state)
 {
     (void)state;
 #define PEER "home.example/peer"
-    char *dir = tu_tmpdir(), nd[512], pd[512], lp[600];
-    snprintf(nd, sizeof nd, "%s/node", dir);
-    snprintf(pd, sizeof pd, "%s/peer", dir);
-    comity_node_init_opts io = {.origin = "home.example/node", .no_tls_cert = 1,
-                                .store = tu_store_fresh()};
-    comity_node_created cr, pcr;
-    TU_OK(comity_node_init(nd, &io, &cr, E));
-    comity_node_created_free(&cr);
-    comity_node_init_opts pio = {.origin = PEER, .no_tls_cert = 1};
-    TU_OK(comity_node_init(pd, &pio, &pcr, E)); /* only its log key is used */
-    comity_node *node = NULL;
-    TU_OK(comity_node_open(nd, &node, E));
-    comity_key *pk = NULL;
-    TU_OK(comity_key_generate("pk.mofa", &pk, E));
-    const char *pv[1] = {comity_key_vkey(pk)}, *pr[1] = {comity_key_recipient(pk)};
-    TU_OK(comity_node_peer_add(node, "http://127.0.0.1:1", pcr.node_vkey, pv, pr, 1, E));
-    comity_log *log = NULL;
-    snprintf(lp, sizeof lp, "%s/log", nd);
-    TU_OK(comity_log_open(lp, COMITY_LOG_WRITE | COMITY_LOG_BACKGROUND | COMITY_LOG_REPLAYABLE,
-                          node->key, &log, E));
-    cy_intake_opts o = {.store = node->store, .log = log, .origin = node->origin,
-                        .api_root = node->api_root};
-    cy_intake *in = NULL;
-    TU_OK(cy_intake_start(&o, &in, E));
+    struct relay_node f;
+    relay_node_open(&f, "home.example/node", PEER);
+    const char *nd = f.nd;
+    cy_intake *in = f.in;
+    comity_key *pk = f.pk;
     comity_nkey *signer = NULL; /* never reached: the lookup fails first */
     TU_OK(comity_nkey_generate(PEER, COMITY_NOTE_ED25519, &signer, E));
     const char *refs[1] = {"note--1b0c2a64-3f1e-4c01-b9bf-82d3e5ea7c0f"};
@@ -1108,15 +1117,9 @@ static void delivered_home_store_failure(void **state)
     assert_true(out2.retry);
     tu_node_sql(nd, "ALTER TABLE party_home_gone RENAME TO party_home",
                 "ALTER TABLE party_home_gone RENAME TO party_home");
-    cy_intake_stop(in);
-    comity_log_close(log);
     comity_free(env);
     comity_nkey_free(signer);
-    comity_node_created_free(&pcr);
-    comity_key_free(pk);
-    comity_node_close(node);
-    tu_rmrf(dir);
-    free(dir);
+    relay_node_close(&f);
 #undef PEER
 }
 
