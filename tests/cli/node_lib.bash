@@ -95,6 +95,19 @@ req() {
     "$@" "$URL$p" || echo "curl-failed"
 }
 hdr() { tr -d '\r' <"$T/hdr" | sed -n "s/^$1: //Ip" | head -1; }
+# receipt_get ID TOKEN: the record's receipt into $T/body; a record the
+# node logged a moment ago may not be under a checkpoint yet (404 "receipt
+# not yet available", Retry-After: 1), so this waits up to ten seconds for
+# one; echoes the last status.
+receipt_get() {
+  local st i
+  for i in $(seq 1 50); do
+    st=$(req GET "/v1/records/$1/receipt" -H "Authorization: Token $2")
+    [ "$st" = 404 ] && grep -q 'not yet available' "$T/body" || break
+    sleep 0.2
+  done
+  echo "$st"
+}
 jbody() { jq -r "$1" "$T/body"; }
 
 # ---- several nodes at once: the federation tests (fed_*.sh, federation.sh) ---

@@ -262,7 +262,7 @@ LOGVK=$(sed -n 's/^node key (signs its log): //p' "$T/init.out")
 nver=0; nbad=0
 for id in $(jq -r '[.. | objects | .records? // empty | .[]] | unique | .[]' report.json); do
   req GET "/v1/records/$id" -H "Authorization: Token $TOK_it_uama" >/dev/null; cp "$T/body" env.json
-  req GET "/v1/records/$id/receipt" -H "Authorization: Token $TOK_it_uama" >/dev/null; cp "$T/body" r.proof
+  receipt_get "$id" "$TOK_it_uama" >/dev/null; cp "$T/body" r.proof
   if "$C" record verify --receipt r.proof --log-vkey "$LOGVK" --vkey peers.keys env.json >/dev/null 2>&1; then
     nver=$((nver + 1)); else nbad=$((nbad + 1)); fi
 done
@@ -288,7 +288,7 @@ check "... which they may not sign off themselves (exit 1)" 1 "$rc"
 run fr.cnctr spyware signoff "$AUTH" --set decision=approved
 check "the overseer signs it off" 0 "$rc"
 req GET "/v1/records/$AUTH" -H "Authorization: Token $TOK_fr_sgdsn" >/dev/null; cp "$T/body" auth.json
-req GET "/v1/records/$AUTH/receipt" -H "Authorization: Token $TOK_fr_sgdsn" >/dev/null; cp "$T/body" auth.proof
+receipt_get "$AUTH" "$TOK_fr_sgdsn" >/dev/null; cp "$T/body" auth.proof
 rc=0; "$C" record verify --receipt auth.proof --log-vkey "$(sed -n 's/^node key (signs its log): //p' "$T/init.out")" \
   --vkey peers.keys auth.json >/dev/null 2>&1 || rc=$?
 check "its receipt proves offline that it existed when logged" 0 "$rc"
