@@ -1,7 +1,7 @@
 // api.js: the session's state and the node's HTTP API, for every screen.
 // S holds what lives only in this page's memory (the key, the party, the
 // CSRF token, cached parties and node info); api() sends one request with
-// the UI header and the CSRF token; send() builds, seals, signs and posts a
+// the UI header and the CSRF token; receiptOf() waits for a receipt; send() builds, seals, signs and posts a
 // record; readRecord() verifies a record and opens its sealed body here.
 // Severity and sector of opened sealed messages stay in sessionStorage.
 // The parties' keys are pinned on first sight (pins.js): nothing is sealed
@@ -37,6 +37,23 @@ export async function api(method, path, body) {
     throw new ApiError(r.status, data);
   }
   return data;
+}
+
+// A record's receipt (its tlog-proof).  A record the node logged a moment
+// ago is not under a checkpoint yet: the node answers 404 "receipt not yet
+// available" with Retry-After, and this asks again for up to ten seconds,
+// as `comity record receipt` does.
+export async function receiptOf(id) {
+  const until = Date.now() + 10000;
+  for (;;) {
+    try {
+      return await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
+    } catch (e) {
+      const later = e.status === 404 && e.body && /not yet/.test(e.body.error || '');
+      if (!later || Date.now() >= until) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }
 
 // The node's list of parties, checked against this browser's pins: a

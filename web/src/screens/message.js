@@ -6,7 +6,7 @@ import { useEffect, useState } from 'preact/hooks';
 import * as V from '../validate.js';
 import * as R from '../receipt.js';
 import { t } from '../i18n.js';
-import { api, send, nodeInfo, readRecord, S } from '../api.js';
+import { api, send, nodeInfo, readRecord, receiptOf, S } from '../api.js';
 import { html, Time, Screen, Status, Body, RecordHead } from '../ui.js';
 import { Witnesses } from './record.js';
 
@@ -85,7 +85,7 @@ function Receipt({ id, envelope }) {
     try {
       S.node = null; // the checkpoint and the witness policy move: ask again
       const n = await nodeInfo();
-      const proof = await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
+      const proof = await receiptOf(id);
       const r = R.checkReceipt(proof, envelope, n.vkey, n.witness_policy);
       const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
       setRes({ ...r, url });

@@ -8,7 +8,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import * as R from '../receipt.js';
-import { api, nodeInfo, readRecord, S } from '../api.js';
+import { api, nodeInfo, readRecord, receiptOf, S } from '../api.js';
 import { t } from '../i18n.js';
 import { html, Screen, Status, Body, RecordHead, Time } from '../ui.js';
 
@@ -38,7 +38,7 @@ export function Record({ id }) {
       setRec(await readRecord(env));
       S.node = null; // the checkpoint and the policy move: ask again
       const n = await nodeInfo();
-      const proof = await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
+      const proof = await receiptOf(id);
       try {
         const r = R.checkReceipt(proof, env, n.vkey, n.witness_policy);
         const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
