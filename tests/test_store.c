@@ -210,6 +210,54 @@ static void test_migrate_pg_1_to_2(void **state)
     comity_store_close(st);
 }
 
+/* A peer's error note on the row its writer read (cy_store_peer_note_row,
+ * as the cursor's cy_store_peer_advance_row): a peer removed and added
+ * again since is another row, NOTFOUND, which keeps its own error; 0 and
+ * cy_store_peer_note write on any row. */
+static void test_peer_note_row(void **state)
+{
+    (void)state;
+    comity_store *st = NULL;
+    TU_OK(comity_store_open(path, &st, E));
+    cy_peer p = {.added_us = 5}, got;
+    snprintf(p.origin, sizeof p.origin, "comity.in.test");
+    snprintf(p.url, sizeof p.url, "http://127.0.0.1:1");
+    snprintf(p.vkey, sizeof p.vkey, "comity.in.test+00000000+AQ");
+    TU_OK(cy_store_peer_add(st, &p, E));
+    TU_OK(cy_store_peer_note_row(st, p.origin, 5, "HTTP 503", 7, E));
+    TU_OK(cy_store_peer_get(st, p.origin, &got, E));
+    assert_string_equal(got.error, "HTTP 503");
+    assert_int_equal(got.last_try_us, 7);
+    /* removed and added again (another added_us) while a pull of row 5
+     * was under way: that pull's error is not the new row's */
+    TU_OK(cy_store_peer_remove(st, p.origin, E));
+    p.added_us = 6;
+    TU_OK(cy_store_peer_add(st, &p, E));
+    TU_FAILS(cy_store_peer_note_row(st, p.origin, 5, "stale", 8, E), COMITY_ERR_NOTFOUND,
+             "comity.in.test");
+    TU_OK(cy_store_peer_get(st, p.origin, &got, E));
+    assert_int_equal(got.added_us, 6);
+    assert_string_equal(got.error, "");
+    assert_int_equal(got.last_try_us, 0);
+    /* the new row's own note lands; 0 (any row) too */
+    TU_OK(cy_store_peer_note_row(st, p.origin, 6, "HTTP 502", 9, E));
+    TU_OK(cy_store_peer_get(st, p.origin, &got, E));
+    assert_string_equal(got.error, "HTTP 502");
+    assert_int_equal(got.last_try_us, 9);
+    TU_OK(cy_store_peer_note_row(st, p.origin, 0, "any row", 10, E));
+    TU_OK(cy_store_peer_get(st, p.origin, &got, E));
+    assert_string_equal(got.error, "any row");
+    TU_OK(cy_store_peer_note(st, p.origin, "", 11, E));
+    TU_OK(cy_store_peer_get(st, p.origin, &got, E));
+    assert_string_equal(got.error, "");
+    assert_int_equal(got.last_try_us, 11);
+    /* a peer removed for good: NOTFOUND on its row and on any */
+    TU_OK(cy_store_peer_remove(st, p.origin, E));
+    TU_FAILS(cy_store_peer_note_row(st, p.origin, 6, "x", 12, E), COMITY_ERR_NOTFOUND, NULL);
+    TU_FAILS(cy_store_peer_note_row(st, p.origin, 0, "x", 12, E), COMITY_ERR_NOTFOUND, NULL);
+    comity_store_close(st);
+}
+
 /* Every operation of both backends' four tables is set (a backend that
  * misses one added to store.h is refused at open), and the check itself
  * finds a missing one. */
@@ -1706,6 +1754,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_pg, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_pg_1_to_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ops_complete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_note_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_principals_collections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging_same_date, setup, teardown),

@@ -651,8 +651,8 @@ typedef struct cy_peer_ops {
     comity_err (*advance)(void *impl, const char *origin, int64_t added_us, uint64_t cursor,
                           const char *checkpoint, uint64_t pulled, int64_t at_us,
                           comity_error *err);
-    comity_err (*note)(void *impl, const char *origin, const char *error, int64_t at_us,
-                       comity_error *err);
+    comity_err (*note)(void *impl, const char *origin, int64_t added_us, const char *error,
+                       int64_t at_us, comity_error *err);
     comity_err (*home_set)(void *impl, const char *party, const char *origin,
                            comity_error *err);
     comity_err (*home_get)(void *impl, const char *party, char origin[CY_PEER_ORIGIN_MAX + 1],
@@ -719,7 +719,17 @@ static inline comity_err cy_store_peer_advance_row(comity_store *st, const char 
 static inline comity_err cy_store_peer_note(comity_store *st, const char *origin,
                                             const char *error, int64_t at_us, comity_error *err)
 {
-    return st->peer->note(st->impl, origin, error, at_us, err);
+    return st->peer->note(st->impl, origin, 0, error, at_us, err);
+}
+/* cy_store_peer_note, on the row whose added_us is `added_us` only (as
+ * cy_store_peer_advance_row): a peer removed and added again since the
+ * caller read it is NOTFOUND and its new row keeps its error (0: any
+ * row). */
+static inline comity_err cy_store_peer_note_row(comity_store *st, const char *origin,
+                                                int64_t added_us, const char *error,
+                                                int64_t at_us, comity_error *err)
+{
+    return st->peer->note(st->impl, origin, added_us, error, at_us, err);
 }
 /* Records that `party` is homed at peer `origin`.  EXISTS when it is
  * homed at another one already (the same one again is no error). */

@@ -2692,8 +2692,8 @@ static void error_text(const char *in, char out[CY_PEER_ERR_MAX])
     out[n] = 0;
 }
 
-static comity_err pg_peer_note(void *impl, const char *origin, const char *error, int64_t at_us,
-                               comity_error *err)
+static comity_err pg_peer_note(void *impl, const char *origin, int64_t added_us,
+                               const char *error, int64_t at_us, comity_error *err)
 {
     char *text = cy_malloc(CY_PEER_ERR_MAX);
     if (!text)
@@ -2704,8 +2704,10 @@ static comity_err pg_peer_note(void *impl, const char *origin, const char *error
     a_text(&a, text);
     a_i64(&a, at_us);
     a_text(&a, origin);
+    a_i64(&a, added_us);
     comity_err rc = peer_write(impl, "UPDATE peers SET error = $1, last_try = $2"
-                                     " WHERE origin = $3",
+                                     " WHERE origin = $3"
+                                     " AND ($4::bigint = 0 OR added = $4::bigint)",
                                &a, origin, "noting a peer's error", err);
     cy_free(text);
     return rc;

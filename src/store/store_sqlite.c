@@ -2921,18 +2921,20 @@ static comity_err sq_peer_advance(void *impl, const char *origin, int64_t added_
     return peer_write(&f, origin, 7, "moving a peer's cursor", err);
 }
 
-static comity_err sq_peer_note(void *impl, const char *origin, const char *error, int64_t at_us,
-                               comity_error *err)
+static comity_err sq_peer_note(void *impl, const char *origin, int64_t added_us,
+                               const char *error, int64_t at_us, comity_error *err)
 {
     struct frame f;
-    comity_err rc = frame_open(&f, impl, "UPDATE peers SET error=?, last_try=? WHERE origin=?",
+    comity_err rc = frame_open(&f, impl, "UPDATE peers SET error=?, last_try=?"
+                                         " WHERE (?3=0 OR added=?3) AND origin=?4",
                                false, err);
     if (rc)
         return rc;
     sqlite3_bind_text(f.st, 1, error, (int)strnlen(error, CY_PEER_ERR_MAX - 1),
                       SQLITE_STATIC);
     sqlite3_bind_int64(f.st, 2, at_us);
-    return peer_write(&f, origin, 3, "noting a peer's error", err);
+    sqlite3_bind_int64(f.st, 3, added_us);
+    return peer_write(&f, origin, 4, "noting a peer's error", err);
 }
 
 static comity_err sq_home_get(void *impl, const char *party, char origin[CY_PEER_ORIGIN_MAX + 1],
