@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -1645,6 +1646,21 @@ static void test_peer_added_again(void **state)
     cy_sync_files_turn(c, &env, &read); /* its listing would fail: port 1 */
     TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
     assert_string_equal(now.error, "");
+    /* nor an error it notes before it reads the row again (its directory
+     * cannot be made: sync-files is a file here), written on the row it was
+     * given only (on the old code, on the new row) */
+    char blocked[1400], plug[1500];
+    snprintf(blocked, sizeof blocked, "%s/blocked", dir);
+    assert_int_equal(mkdir(blocked, 0700), 0);
+    snprintf(plug, sizeof plug, "%s/sync-files", blocked);
+    TU_OK(comity_write_file(plug, "", 0, 0600, 0, E));
+    cy_sync_files_env benv = {blocked, st, fs, &stop};
+    cy_sync_files_turn(c, &benv, &read);
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_string_equal(now.error, "");
+    cy_sync_files_turn(c, &benv, &now); /* the new row's turn notes it */
+    TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
+    assert_non_null(strstr(now.error, "sync files: mkdir"));
     cy_sync_files_turn(c, &env, &now); /* the new row's turn does list */
     TU_OK(cy_store_peer_get(st, "comity.in.test", &now, E));
     assert_non_null(strstr(now.error, "127.0.0.1:2"));

@@ -623,7 +623,8 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
     if (!curl || !env->dir || !env->files)
         return;
     if (origin_dir(env->dir, p->origin, true, odir, &e)) {
-        (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
+        (void)cy_store_peer_note_row(env->store, p->origin, p->added_us, e.msg,
+                                     cy_now_ms() * 1000, NULL);
         return;
     }
     /* the peer asked again after its directory was made: removed since
@@ -638,7 +639,8 @@ void cy_sync_files_turn(void *curl, const cy_sync_files_env *env, const cy_peer 
     if (got == COMITY_OK && now.added_us != p->added_us)
         return; /* removed and added again since: the next turn, with the new row */
     if (list_new(curl, env, p, odir, &e))
-        (void)cy_store_peer_note(env->store, p->origin, e.msg, cy_now_ms() * 1000, NULL);
+        (void)cy_store_peer_note_row(env->store, p->origin, p->added_us, e.msg,
+                                     cy_now_ms() * 1000, NULL);
     struct turn t = {curl, env, p, odir, cy_now_ms()};
     jobs_each(odir, job_turn, &t);
 }

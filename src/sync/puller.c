@@ -905,7 +905,8 @@ static void release_waiting(struct worker *w, const cy_peer *p)
     struct release r = {w, p->origin, 0, ""};
     (void)cy_waiting_each(w->s->o.dir, p->origin, release_one, &r, NULL, NULL);
     if (r.error[0])
-        (void)cy_store_peer_note(w->s->o.store, p->origin, r.error, cy_now_ms() * 1000, NULL);
+        (void)cy_store_peer_note_row(w->s->o.store, p->origin, p->added_us, r.error,
+                                     cy_now_ms() * 1000, NULL);
 }
 
 /* Whether the peer's row is still the one `p` was read from. */
@@ -964,6 +965,9 @@ static void *worker_main(void *arg)
             removed = true;
             break;
         }
+        /* the row read, on which this pull's error is noted (0: the store
+         * did not read it, p is unset, and its error goes on any row) */
+        const int64_t read_row = e.code ? 0 : p.added_us;
         if (!e.code && row && p.added_us != row) {
             /* removed and added again since the last pull: what that pull
              * parked after `peer remove` swept waiting/ goes (its cursor
@@ -1005,13 +1009,14 @@ static void *worker_main(void *arg)
         }
         if (atomic_load(&s->stop))
             break;
-        if (rc && !same_row(s, &p))
+        if (rc && read_row && !same_row(s, &p))
             continue; /* removed, or added again, during the pull: its error is not
                        * the new row's, and the next turn sees which */
         if (rc && unwitnessed) {
             /* the origin asks its witnesses after each checkpoint and hints
              * once they answered: wait for that, shortly, not in back-off */
-            (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
+            (void)cy_store_peer_note_row(s->o.store, w->origin, read_row, e.msg,
+                                         cy_now_ms() * 1000, NULL);
             wwait = wwait ? wwait * 2 : CY_SYNC_WITNESS_WAIT_MS;
             if (wwait > CY_SYNC_POLL_MS * 5)
                 wwait = CY_SYNC_POLL_MS * 5;
@@ -1021,7 +1026,8 @@ static void *worker_main(void *arg)
         }
         wwait = 0;
         if (rc) {
-            (void)cy_store_peer_note(s->o.store, w->origin, e.msg, cy_now_ms() * 1000, NULL);
+            (void)cy_store_peer_note_row(s->o.store, w->origin, read_row, e.msg,
+                                         cy_now_ms() * 1000, NULL);
             backoff = backoff ? backoff * 2 : CY_SYNC_BACKOFF_MIN_MS;
             if (backoff > CY_SYNC_BACKOFF_MAX_MS)
                 backoff = CY_SYNC_BACKOFF_MAX_MS;
