@@ -9,8 +9,10 @@
  * of a framework record with a body that breaks its schema (still the
  * framework's 422), the store's files vanishing under a running node (503,
  * and intake stays broken), a batch the store refuses (its log entry is
- * checkpointed before the next record), no checkpoint covering a batch's
- * entries before their rows are durable (the log's horizon), a relayed
+ * checkpointed before the next record; the rows of the batches committed
+ * before it are made durable before that checkpoint), no checkpoint
+ * covering a batch's entries before their rows are durable (the log's
+ * horizon), a relayed
  * `delivered` record whose home node's key the store cannot read (rule
  * store, not signature), the table of known record
  * types, the bounds on `created` (422 "created"), an answer dated
@@ -1123,6 +1125,129 @@ static void delivered_home_store_failure(void **state)
 #undef PEER
 }
 
+/* ---- the failed batch's checkpoint and the syncer's backlog ------------------ */
+
+/* The store's record operations, wrapped (gap.ops in the store's place):
+ * the committer's adds counted, one made to fail on demand; the syncer's
+ * syncs held while gap.hold is set, the committer's let through; a sync
+ * that returns OK makes durable every add committed before it began
+ * (gap.durable: how many). */
+static struct {
+    const cy_record_ops *real;
+    cy_record_ops ops;
+    pthread_t committer; /* written before have_committer is set */
+    atomic_bool have_committer, hold, held, fail_add;
+    atomic_int committed, durable; /* adds committed; of them, synced */
+    atomic_int hook_calls, hook_committed, hook_durable;
+} gap;
+
+static comity_err gap_add(void *impl, const cy_record_in *recs, size_t n,
+                          const cy_record_extdef *ext, unsigned flags, comity_error *err)
+{
+    if (!atomic_load(&gap.have_committer)) { /* only intake's committer adds */
+        gap.committer = pthread_self();
+        atomic_store(&gap.have_committer, true);
+    }
+    if (atomic_exchange(&gap.fail_add, false))
+        return cy_fail(err, COMITY_ERR_IO, "injected: the batch's rows fail to commit");
+    comity_err rc = gap.real->add(impl, recs, n, ext, flags, err);
+    if (!rc)
+        atomic_fetch_add(&gap.committed, 1);
+    return rc;
+}
+
+static comity_err gap_sync(void *impl, comity_error *err)
+{
+    bool committer = atomic_load(&gap.have_committer) &&
+                     pthread_equal(pthread_self(), gap.committer);
+    if (!committer && atomic_load(&gap.hold)) { /* the syncer waits */
+        atomic_store(&gap.held, true);
+        while (atomic_load(&gap.hold))
+            usleep(1000);
+    }
+    int before = atomic_load(&gap.committed);
+    comity_err rc = gap.real->sync(impl, err);
+    int d = atomic_load(&gap.durable);
+    while (!rc && before > d && !atomic_compare_exchange_weak(&gap.durable, &d, before))
+        ;
+    return rc;
+}
+
+/* Called just before the failed batch's explicit checkpoint. */
+static void gap_hook(cy_intake *in)
+{
+    (void)in;
+    atomic_store(&gap.hook_committed, atomic_load(&gap.committed));
+    atomic_store(&gap.hook_durable, atomic_load(&gap.durable));
+    atomic_fetch_add(&gap.hook_calls, 1);
+}
+
+/* An envelope of a note by pk, body {"v":v}, handed over (cy_free). */
+static char *note_by(comity_key *pk, int v, size_t *len)
+{
+    comity_record_params p = {.type = "note", .tlp = "green"};
+    char body[32], *env = NULL;
+    int bl = snprintf(body, sizeof body, "{\"v\":%d}", v);
+    TU_OK(comity_record_sign(pk, &p, body, (size_t)bl, &env, len, E));
+    char *copy = cy_strndup(env, *len); /* intake frees it with cy_free */
+    comity_free(env);
+    return copy;
+}
+
+/* Defect: a batch whose rows fail to commit is followed by an explicit
+ * checkpoint, which covers every entry appended, past the horizon: also
+ * those of the batches committed before it whose rows the syncer had not
+ * yet made durable, so a power loss just then kept entries without their
+ * rows.  Here record 1 is committed and its sync held in the syncer;
+ * record 2's rows fail: just before the checkpoint that covers both
+ * entries, record 1's row must be durable (the committer syncs first). */
+static void failed_batch_syncs_backlog(void **state)
+{
+    (void)state;
+#define PEER "gap.example/peer"
+    struct relay_node f;
+    relay_node_open(&f, "gap.example/node", PEER);
+    comity_store *st = f.node->store;
+    memset(&gap, 0, sizeof gap);
+    gap.real = st->rec;
+    gap.ops = *st->rec;
+    gap.ops.add = gap_add;
+    gap.ops.sync = gap_sync;
+    st->rec = &gap.ops; /* intake is idle: its threads see it after their next wake-up */
+    uint64_t size0 = 0;
+    TU_OK(comity_log_read_checkpoint(f.log, NULL, NULL, &size0, NULL, E));
+    size_t l1, l2;
+    char *e1 = note_by(f.pk, 1, &l1), *e2 = note_by(f.pk, 2, &l2);
+    struct run_outcome o1 = {0}, o2 = {0};
+    atomic_store(&gap.hold, true);
+    cy_intake_test_gap = gap_hook;
+    cy_intake_submit_relayed(f.in, e1, l1, PEER, on_run_done, &o1);
+    for (int t = 0; t < 10000 && !atomic_load(&gap.held); t++)
+        usleep(1000);
+    bool held = atomic_load(&gap.held); /* record 1 committed, its sync held */
+    atomic_store(&gap.fail_add, true);
+    cy_intake_submit_relayed(f.in, e2, l2, PEER, on_run_done, &o2);
+    for (int t = 0; t < 10000 && !atomic_load(&gap.hook_calls); t++)
+        usleep(1000);
+    atomic_store(&gap.hold, false); /* before any assert: the syncer goes on */
+    cy_intake_drain(f.in);
+    cy_intake_test_gap = NULL;
+    st->rec = gap.real;
+    assert_true(held);
+    assert_int_equal(atomic_load(&gap.hook_calls), 1);
+    assert_int_equal(atomic_load(&gap.hook_committed), 1);
+    assert_int_equal(atomic_load(&gap.hook_durable), 1); /* record 1's row durable */
+    assert_int_equal(o1.code, COMITY_OK);
+    assert_int_equal(o1.log_index, size0);
+    assert_string_equal(o2.rule, "store");
+    assert_true(o2.retry);
+    uint64_t size = 0; /* the checkpoint covers both entries */
+    TU_OK(comity_log_read_checkpoint(f.log, NULL, NULL, &size, NULL, E));
+    assert_int_equal(size, size0 + 2);
+    relay_node_close(&f);
+#undef PEER
+}
+
 /* `created` within the node's bounds (5 minutes ahead of its clock, 10
  * behind; the clock is pinned at 06:41): outside them 422 with the rule
  * "created" and a message naming record.created and the bound; inside
@@ -1400,6 +1525,7 @@ int main(void)
         cmocka_unit_test(intake_direct_small_cache),
         cmocka_unit_test(relayed_run_one_batch),
         cmocka_unit_test(delivered_home_store_failure),
+        cmocka_unit_test(failed_batch_syncs_backlog),
         cmocka_unit_test_setup_teardown(created_bounds, setup, teardown),
         cmocka_unit_test_setup_teardown(answer_before_message, setup, teardown),
         cmocka_unit_test_setup_teardown(id_oracle, setup, teardown),

@@ -55,13 +55,21 @@
  * its entries were appended, is followed by an explicit checkpoint
  * (comity_log_checkpoint covers every entry, past the horizon too) that
  * makes those entries durable before the next batch, so a gap is never in
- * what a crash can take (that checkpoint also covers the entries of
- * batches committed but not yet fsynced: a power loss just then could
- * still leave those without rows).  A clean stop first has a checkpoint
- * cover every entry (every row is committed by then).  After a failed
- * sync (or that checkpoint failing) nobody knows what is on disk: intake
- * then refuses every record (rule "store", retry) until the node is
- * restarted, and the horizon stays where it was.
+ * what a crash can take.  As that checkpoint covers every entry, the
+ * committer first makes every row committed so far durable
+ * (cy_store_records_sync, which the syncer may be running at the same
+ * time): the rows committed but not yet synced then can only be those of
+ * the batches it committed before the failed one, the syncer's backlog,
+ * for the committer is the one writer of record rows that defers their
+ * sync (the start's re-logging, cy_store_record_set_index, is durable on
+ * return and done before the committer starts).  So no checkpoint ever
+ * covers an entry whose row a crash, even a power loss, can still take.
+ * A clean stop first has a checkpoint cover every entry (every row is
+ * committed and synced by then).  After a failed sync (the syncer's, or
+ * the committer's before that checkpoint) or that checkpoint failing,
+ * nobody knows what is on disk: intake then refuses every record (rule
+ * "store", retry) until the node is restarted, and the horizon stays
+ * where it was.
  *
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
@@ -600,6 +608,7 @@ static void *committer_main(void *arg);
 static void *syncer_main(void *arg);
 
 void (*cy_intake_test_window)(cy_intake *in, uint64_t first, size_t n);
+void (*cy_intake_test_gap)(cy_intake *in);
 
 static void intake_free(struct cy_intake *in)
 {
@@ -956,8 +965,22 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
              * that the entries a machine crash can take are again only
              * ones above every gap (see the top) */
             comity_error ce = {0};
-            if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
+            /* that checkpoint covers every entry, past the horizon: first
+             * the rows of the batches committed before this one, which the
+             * syncer may not have synced yet, are made durable, so that it
+             * covers no entry whose row a power loss could still take
+             * (either store's sync may run in two threads at once:
+             * SQLite's under its own mutex, PostgreSQL's a commit on a
+             * pool connection).  When that fails, nothing is checkpointed:
+             * the horizon stays */
+            if (cy_store_records_sync(in->st, &ce) != COMITY_OK) {
                 set_broken(in, ce.msg);
+            } else {
+                if (cy_intake_test_gap) /* tests: just before that checkpoint */
+                    cy_intake_test_gap(in);
+                if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
+                    set_broken(in, ce.msg);
+            }
         }
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
