@@ -68,8 +68,9 @@
  * committed and synced by then).  After a failed sync (the syncer's, or
  * the committer's before that checkpoint) or that checkpoint failing,
  * nobody knows what is on disk: intake then refuses every record (rule
- * "store", retry) until the node is restarted, and the horizon stays
- * where it was.
+ * "store", retry) until the node is restarted, the horizon stays where
+ * it was, and the stop makes no checkpoint (the next start checks every
+ * record since the last clean stop again).
  *
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
@@ -747,8 +748,13 @@ void cy_intake_stop(cy_intake *in)
     /* a clean stop (nobody submits any more): once a checkpoint covers
      * every entry (the log is opened REPLAYABLE: only a checkpoint makes
      * its entries durable by itself), the next start checks only the
-     * records that come after these */
-    if (comity_log_checkpoint(in->log, NULL, NULL, NULL) != COMITY_OK) {
+     * records that come after these.  Not when intake is broken: rows
+     * whose sync failed may not be durable, so no checkpoint may cover
+     * their entries past the horizon (see the top) */
+    pthread_mutex_lock(&in->mu);
+    bool broken = in->broken;
+    pthread_mutex_unlock(&in->mu);
+    if (broken || comity_log_checkpoint(in->log, NULL, NULL, NULL) != COMITY_OK) {
         intake_free(in); /* the next start checks them all again */
         return;
     }
