@@ -70,7 +70,10 @@
  * nobody knows what is on disk: intake then refuses every record (rule
  * "store", retry) until the node is restarted, the horizon stays where
  * it was, and the stop makes no checkpoint (the next start checks every
- * record since the last clean stop again).
+ * record since the last clean stop again).  After a failed sync no later
+ * one is believed either (a second fsync may succeed without the pages
+ * the first lost): the batches the syncer had yet to answer are refused
+ * too, also when the failed sync was the committer's.
  *
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
@@ -202,6 +205,11 @@ struct cy_intake {
      * record from then on until the node is restarted */
     bool broken;
     char broken_msg[COMITY_ERRMSG_MAX];
+    /* a store sync failed (sync_failed), the committer's is under way
+     * (csync): after a failed fsync a later one may succeed without the
+     * pages that were lost, so the syncer believes no sync of its own
+     * that ends after another one failed */
+    bool sync_failed, csync;
     /* outcomes so far (count()) */
     atomic_uint_fast64_t n_stored, n_existed, n_refused[CY_INTAKE_RULES];
 
@@ -780,12 +788,14 @@ void cy_intake_stop(cy_intake *in)
 static void set_broken(struct cy_intake *in, const char *why)
 {
     pthread_mutex_lock(&in->mu);
-    if (!in->broken) {
+    bool first = !in->broken;
+    if (first) {
         snprintf(in->broken_msg, sizeof in->broken_msg, "%s", why);
         in->broken = true;
     }
     pthread_mutex_unlock(&in->mu);
-    cy_log(CY_LOG_ERROR, "intake.stopped", NULL, 0, "record intake stopped: %s", why);
+    if (first) /* said once: later failures follow from the first */
+        cy_log(CY_LOG_ERROR, "intake.stopped", NULL, 0, "record intake stopped: %s", why);
 }
 
 /* What a committed batch needs before its answers may go out. */
@@ -978,10 +988,20 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
              * (either store's sync may run in two threads at once:
              * SQLite's under its own mutex, PostgreSQL's a commit on a
              * pool connection).  When that fails, nothing is checkpointed:
-             * the horizon stays */
-            if (cy_store_records_sync(in->st, &ce) != COMITY_OK) {
+             * the horizon stays, and the syncer believes none of its
+             * syncs that end after it (see cy_intake.sync_failed) */
+            pthread_mutex_lock(&in->mu);
+            in->csync = true;
+            pthread_mutex_unlock(&in->mu);
+            comity_err src = cy_store_records_sync(in->st, &ce);
+            if (src)
                 set_broken(in, ce.msg);
-            } else {
+            pthread_mutex_lock(&in->mu);
+            in->csync = false;
+            in->sync_failed = in->sync_failed || src;
+            pthread_cond_broadcast(&in->scv);
+            pthread_mutex_unlock(&in->mu);
+            if (!src) {
                 if (cy_intake_test_gap) /* tests: just before that checkpoint */
                     cy_intake_test_gap(in);
                 if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
@@ -1123,7 +1143,8 @@ static void *committer_main(void *arg)
  * the log's sticky failure), then hands each submitter its outcome (the
  * callback) and frees the item; batches committed meanwhile are synced
  * together next time.  A failed sync answers 503 and breaks intake (see
- * cy_intake.broken): after a failed fsync nobody knows what is on disk. */
+ * cy_intake.broken): after a failed fsync nobody knows what is on disk,
+ * and no later sync is believed (cy_intake.sync_failed). */
 static void *syncer_main(void *arg)
 {
     struct cy_intake *in = arg;
@@ -1144,8 +1165,19 @@ static void *syncer_main(void *arg)
         comity_error e = {0};
         comity_err rc = COMITY_OK;
         const char *rule = "store";
-        if (store)
+        if (store) {
             rc = cy_store_records_sync(in->st, &e);
+            /* believed only if no other store sync failed before it ended
+             * (see cy_intake.sync_failed): the committer's is waited for */
+            pthread_mutex_lock(&in->mu);
+            while (in->csync)
+                pthread_cond_wait(&in->scv, &in->mu);
+            if (rc)
+                in->sync_failed = true;
+            else if (in->sync_failed)
+                rc = cy_fail(&e, COMITY_ERR_IO, "a sync failed before (%s)", in->broken_msg);
+            pthread_mutex_unlock(&in->mu);
+        }
         if (!rc && log_size && (rc = comity_log_sync_to(in->log, log_size, &e)))
             rule = "log";
         /* the rows of the entries below log_size are durable now: the
