@@ -55,13 +55,25 @@
  * its entries were appended, is followed by an explicit checkpoint
  * (comity_log_checkpoint covers every entry, past the horizon too) that
  * makes those entries durable before the next batch, so a gap is never in
- * what a crash can take (that checkpoint also covers the entries of
- * batches committed but not yet fsynced: a power loss just then could
- * still leave those without rows).  A clean stop first has a checkpoint
- * cover every entry (every row is committed by then).  After a failed
- * sync (or that checkpoint failing) nobody knows what is on disk: intake
- * then refuses every record (rule "store", retry) until the node is
- * restarted, and the horizon stays where it was.
+ * what a crash can take.  As that checkpoint covers every entry, the
+ * committer first makes every row committed so far durable
+ * (cy_store_records_sync, which the syncer may be running at the same
+ * time): the rows committed but not yet synced then can only be those of
+ * the batches it committed before the failed one, the syncer's backlog,
+ * for the committer is the one writer of record rows that defers their
+ * sync (the start's re-logging, cy_store_record_set_index, is durable on
+ * return and done before the committer starts).  So no checkpoint ever
+ * covers an entry whose row a crash, even a power loss, can still take.
+ * A clean stop first has a checkpoint cover every entry (every row is
+ * committed and synced by then).  After a failed sync (the syncer's, or
+ * the committer's before that checkpoint) or that checkpoint failing,
+ * nobody knows what is on disk: intake then refuses every record (rule
+ * "store", retry) until the node is restarted, the horizon stays where
+ * it was, and the stop makes no checkpoint (the next start checks every
+ * record since the last clean stop again).  After a failed sync no later
+ * one is believed either (a second fsync may succeed without the pages
+ * the first lost): the batches the syncer had yet to answer are refused
+ * too, also when the failed sync was the committer's.
  *
  * No submitter's thread waits on the disk: a record that passed every check
  * is queued, and the syncer calls its callback once it is durable (the
@@ -193,6 +205,11 @@ struct cy_intake {
      * record from then on until the node is restarted */
     bool broken;
     char broken_msg[COMITY_ERRMSG_MAX];
+    /* a store sync failed (sync_failed), the committer's is under way
+     * (csync): after a failed fsync a later one may succeed without the
+     * pages that were lost, so the syncer believes no sync of its own
+     * that ends after another one failed */
+    bool sync_failed, csync;
     /* outcomes so far (count()) */
     atomic_uint_fast64_t n_stored, n_existed, n_refused[CY_INTAKE_RULES];
 
@@ -600,6 +617,7 @@ static void *committer_main(void *arg);
 static void *syncer_main(void *arg);
 
 void (*cy_intake_test_window)(cy_intake *in, uint64_t first, size_t n);
+void (*cy_intake_test_gap)(cy_intake *in);
 
 static void intake_free(struct cy_intake *in)
 {
@@ -738,8 +756,13 @@ void cy_intake_stop(cy_intake *in)
     /* a clean stop (nobody submits any more): once a checkpoint covers
      * every entry (the log is opened REPLAYABLE: only a checkpoint makes
      * its entries durable by itself), the next start checks only the
-     * records that come after these */
-    if (comity_log_checkpoint(in->log, NULL, NULL, NULL) != COMITY_OK) {
+     * records that come after these.  Not when intake is broken: rows
+     * whose sync failed may not be durable, so no checkpoint may cover
+     * their entries past the horizon (see the top) */
+    pthread_mutex_lock(&in->mu);
+    bool broken = in->broken;
+    pthread_mutex_unlock(&in->mu);
+    if (broken || comity_log_checkpoint(in->log, NULL, NULL, NULL) != COMITY_OK) {
         intake_free(in); /* the next start checks them all again */
         return;
     }
@@ -765,12 +788,14 @@ void cy_intake_stop(cy_intake *in)
 static void set_broken(struct cy_intake *in, const char *why)
 {
     pthread_mutex_lock(&in->mu);
-    if (!in->broken) {
+    bool first = !in->broken;
+    if (first) {
         snprintf(in->broken_msg, sizeof in->broken_msg, "%s", why);
         in->broken = true;
     }
     pthread_mutex_unlock(&in->mu);
-    cy_log(CY_LOG_ERROR, "intake.stopped", NULL, 0, "record intake stopped: %s", why);
+    if (first) /* said once: later failures follow from the first */
+        cy_log(CY_LOG_ERROR, "intake.stopped", NULL, 0, "record intake stopped: %s", why);
 }
 
 /* What a committed batch needs before its answers may go out. */
@@ -956,8 +981,32 @@ static void commit_batch(struct cy_intake *in, struct item *batch,
              * that the entries a machine crash can take are again only
              * ones above every gap (see the top) */
             comity_error ce = {0};
-            if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
+            /* that checkpoint covers every entry, past the horizon: first
+             * the rows of the batches committed before this one, which the
+             * syncer may not have synced yet, are made durable, so that it
+             * covers no entry whose row a power loss could still take
+             * (either store's sync may run in two threads at once:
+             * SQLite's under its own mutex, PostgreSQL's a commit on a
+             * pool connection).  When that fails, nothing is checkpointed:
+             * the horizon stays, and the syncer believes none of its
+             * syncs that end after it (see cy_intake.sync_failed) */
+            pthread_mutex_lock(&in->mu);
+            in->csync = true;
+            pthread_mutex_unlock(&in->mu);
+            comity_err src = cy_store_records_sync(in->st, &ce);
+            if (src)
                 set_broken(in, ce.msg);
+            pthread_mutex_lock(&in->mu);
+            in->csync = false;
+            in->sync_failed = in->sync_failed || src;
+            pthread_cond_broadcast(&in->scv);
+            pthread_mutex_unlock(&in->mu);
+            if (!src) {
+                if (cy_intake_test_gap) /* tests: just before that checkpoint */
+                    cy_intake_test_gap(in);
+                if (comity_log_checkpoint(in->log, NULL, NULL, &ce) != COMITY_OK)
+                    set_broken(in, ce.msg);
+            }
         }
         for (size_t i = 0; i < nf; i++) {
             if (rc) {
@@ -1094,7 +1143,8 @@ static void *committer_main(void *arg)
  * the log's sticky failure), then hands each submitter its outcome (the
  * callback) and frees the item; batches committed meanwhile are synced
  * together next time.  A failed sync answers 503 and breaks intake (see
- * cy_intake.broken): after a failed fsync nobody knows what is on disk. */
+ * cy_intake.broken): after a failed fsync nobody knows what is on disk,
+ * and no later sync is believed (cy_intake.sync_failed). */
 static void *syncer_main(void *arg)
 {
     struct cy_intake *in = arg;
@@ -1115,8 +1165,19 @@ static void *syncer_main(void *arg)
         comity_error e = {0};
         comity_err rc = COMITY_OK;
         const char *rule = "store";
-        if (store)
+        if (store) {
             rc = cy_store_records_sync(in->st, &e);
+            /* believed only if no other store sync failed before it ended
+             * (see cy_intake.sync_failed): the committer's is waited for */
+            pthread_mutex_lock(&in->mu);
+            while (in->csync)
+                pthread_cond_wait(&in->scv, &in->mu);
+            if (rc)
+                in->sync_failed = true;
+            else if (in->sync_failed)
+                rc = cy_fail(&e, COMITY_ERR_IO, "a sync failed before (%s)", in->broken_msg);
+            pthread_mutex_unlock(&in->mu);
+        }
         if (!rc && log_size && (rc = comity_log_sync_to(in->log, log_size, &e)))
             rule = "log";
         /* the rows of the entries below log_size are durable now: the

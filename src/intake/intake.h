@@ -86,6 +86,10 @@ typedef struct cy_intake_opts {
  * appending a batch's n log entries (from index `first`) and committing
  * their rows, the window src/intake/intake.c's top describes. */
 extern void (*cy_intake_test_window)(cy_intake *in, uint64_t first, size_t n);
+/* Tests only (NULL otherwise): when set, the committer calls it after a
+ * batch's rows failed to commit, just before the explicit checkpoint that
+ * covers the batch's entries (src/intake/intake.c's top). */
+extern void (*cy_intake_test_gap)(cy_intake *in);
 
 /* Starts intake: checks every record stored since the last clean stop
  * against the log (appending again each entry that is missing, with the
