@@ -68,6 +68,7 @@ comity_err comity_node_roster_policy(comity_node *node, const char *text, size_t
     return cy_roster_set_policy(node->dir, text, len, err);
 }
 
+/* cy_log_cosigned's callback where no row is asked (max 0): its *since alone. */
 static int no_row(void *ctx, uint64_t size, const char *note, size_t len)
 {
     (void)ctx;
