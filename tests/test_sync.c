@@ -907,6 +907,31 @@ static void test_firstseen(void **state)
     assert_true(lw == 0);
     TU_OK(cy_firstseen_local(l, NULL, 0, &lw, E)); /* no policy: unknown */
     assert_true(lw == 0);
+    /* a reader opened beside the writer (the CLI beside a serving node):
+     * the same rows, through its own read-only handle on log.db, and the
+     * same W */
+    char ld[1100];
+    snprintf(ld, sizeof ld, "%s/fs", dir);
+    comity_log *rl;
+    TU_OK(comity_log_open(ld, COMITY_LOG_READ, NULL, &rl, E));
+    r.n = 0;
+    since = 9;
+    TU_OK(cy_log_cosigned(rl, 0, 4, 6, 8, &since, row_cb, &r, E));
+    assert_int_equal(since, 0);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.size[0], 3);
+    assert_int_equal(r.size[1], 5);
+    const int64_t want_w[] = {5000000, 5000000, 5000000, 7100000, 7100000, 0};
+    for (uint64_t i = 0; i < 6; i++) {
+        TU_OK(cy_firstseen_local(rl, p, i, &lw, E));
+        assert_true(lw == want_w[i]);
+    }
+    /* a cosignature the writer keeps after the reader opened: seen too */
+    cosign_at(l, wb, vb, 8000);
+    cosign_at(l, wc, vc, 8100);
+    TU_OK(cy_firstseen_local(rl, p, 5, &lw, E));
+    assert_true(lw == 8100000);
+    comity_log_close(rl);
 
     /* the answer checked against the page's checkpoint (size 6) */
     char *ans = answer_of(l, 0, 4, 6);

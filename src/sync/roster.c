@@ -996,8 +996,10 @@ static comity_err read_stored(comity_store *st, struct files *fs, size_t *cap,
  * record_witnessed (a record pulled with a witness policy), else, for a
  * record this node is the origin of (its author a party of this node),
  * its log's table `cosigned` under the node's witness policy (pol NULL:
- * the node asks no W; log NULL, as for the CLI while the node serves: the
- * W of a record logged here cannot be told, CY_ROSTER_W_UNTOLD). */
+ * the node asks no W; log: the node's writer, or, for the CLI beside a
+ * serving node, the log opened COMITY_LOG_READ (src/node/peers.c); NULL,
+ * none opened or none that opens: the W of a record logged here cannot
+ * be told, CY_ROSTER_W_UNTOLD). */
 struct wsrc {
     comity_store *st;
     comity_log *log;
@@ -1498,9 +1500,10 @@ comity_err cy_roster_auto(comity_store *st, const char *dir, comity_log *log,
     return COMITY_OK;
 }
 
-comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *self_vkey,
-                                 const char *env, size_t len, char **office, char **vkey,
-                                 char **recipient, comity_error *err)
+comity_err cy_roster_party_local(comity_store *st, const char *dir, comity_log *log,
+                                 const char *self_vkey, const char *env, size_t len,
+                                 char **office, char **vkey, char **recipient,
+                                 comity_error *err)
 {
     *office = *vkey = *recipient = NULL;
     comity_record *r = NULL;
@@ -1515,7 +1518,7 @@ comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *
     if (!rc)
         rc = cy_roster_import(dir, env, len, &id, err);
     if (!rc)
-        rc = cy_roster_json(st, dir, NULL, &ro, err);
+        rc = cy_roster_json(st, dir, log, &ro, err);
     json_t *b = rc ? NULL : json_loads(comity_record_body(r), 0, NULL);
     const char *name = json_string_value(json_object_get(b, "office"));
     size_t i;
@@ -1561,12 +1564,12 @@ comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *
     return rc;
 }
 
-comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *office,
-                                 size_t *changed, comity_error *err)
+comity_err cy_roster_users_apply(comity_store *st, const char *dir, comity_log *log,
+                                 const char *office, size_t *changed, comity_error *err)
 {
     *changed = 0;
-    struct wsrc ws; /* as the CLI: no log open, a W logged here untold */
-    wsrc_init(&ws, st, dir, NULL);
+    struct wsrc ws;
+    wsrc_init(&ws, st, dir, log);
     json_t *ro = NULL, *changes = NULL;
     comity_err rc = roster_w(&ws, dir, NULL, &ro, err);
     if (!rc && !(changes = json_array()))

@@ -222,8 +222,9 @@ comity_err cy_roster_build(const cy_roster_policy *p, const char *const *envs,
  * at most a few times a record. */
 typedef int64_t (*cy_roster_w_fn)(void *ctx, const comity_record *r);
 /* What a cy_roster_w_fn answers for a W this node cannot tell (a record
- * it is the origin of, its log not open here: the CLI while the node
- * serves): the pair it is in is weighed by `created` alone. */
+ * it is the origin of, and no log of this node to read it from: none
+ * opened, as `comity peer follow`, or none that can be opened): the pair
+ * it is in is weighed by `created` alone. */
 #define CY_ROSTER_W_UNTOLD (-1)
 /* cy_roster_build, a state key's revocation weighed by the revocation
  * rule with the W w_of gives (NULL: none known, `created` alone, as
@@ -241,8 +242,9 @@ comity_err cy_roster_build_w(const cy_roster_policy *p, const char *const *envs,
  * with `st` (NULL: none), every party and admission record the store holds
  * (logged here: posted by their author or pulled from its origin), with
  * DIR's witness policy their W (cy_roster_build_w: the store's
- * record_witnessed, the cosigned checkpoints of `log`, this node's, for a
- * record this node is the origin of: untold without it; without a
+ * record_witnessed, the cosigned checkpoints of `log`, this node's (its
+ * writer's, or one opened COMITY_LOG_READ beside it), for a record this
+ * node is the origin of: untold without it; without a
  * witness policy, `created` alone); OUT *json: cy_free.  cy_roster_json: the same,
  * parsed (OUT *out: json_decref).  cy_roster_state_keys: the keys of
  * `state` a roster (parsed) shows valid at at_ms, from "since" (pinned:
@@ -290,17 +292,20 @@ comity_err cy_sync_party_retire(comity_store *st, const char *name, bool *alread
  * and must be its office's entry in the roster folded then (not ignored:
  * DENIED with the roster's why; not the latest: CONFLICT), not a
  * revocation, and name this node (`self_vkey`) as the office's home
- * (else DENIED: `comity roster apply` homes it at its peer).  OUT
- * *office, *vkey, *recipient (cy_free each). */
-comity_err cy_roster_party_local(comity_store *st, const char *dir, const char *self_vkey,
-                                 const char *env, size_t len, char **office, char **vkey,
-                                 char **recipient, comity_error *err);
+ * (else DENIED: `comity roster apply` homes it at its peer).  The roster
+ * is weighed with the W of `log` (as cy_roster_show).  OUT *office,
+ * *vkey, *recipient (cy_free each). */
+comity_err cy_roster_party_local(comity_store *st, const char *dir, comity_log *log,
+                                 const char *self_vkey, const char *env, size_t len,
+                                 char **office, char **vkey, char **recipient,
+                                 comity_error *err);
 
 /* Writes the users' keys of office's entry in the roster (as apply does:
  * docs/federation.md, section 1) into the store, beside its key: after
- * `comity party add --record` registered it.  *changed: rows written. */
-comity_err cy_roster_users_apply(comity_store *st, const char *dir, const char *office,
-                                 size_t *changed, comity_error *err);
+ * `comity party add --record` registered it, the W of revocations from
+ * `log` (as cy_roster_apply).  *changed: rows written. */
+comity_err cy_roster_users_apply(comity_store *st, const char *dir, comity_log *log,
+                                 const char *office, size_t *changed, comity_error *err);
 /* Whether DIR's roster policy lets a log succession pulled from a peer be
  * followed at once (`follow auto`, the default) or leaves it to the
  * operator (`follow manual`).  An unreadable policy: manual. */

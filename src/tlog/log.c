@@ -1934,6 +1934,8 @@ done:
     return rc;
 }
 
+static sqlite3 *cosigned_db(comity_log *log); /* below */
+
 comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t upto,
                           size_t max, uint64_t *since, cy_log_cosigned_cb cb, void *ctx,
                           comity_error *err)
@@ -1941,18 +1943,24 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
     *since = 0;
     char *v = NULL;
     pthread_mutex_lock(&log->dbmu);
-    comity_err rc = db_config(log->db, "cosigned_since", &v, err);
+    sqlite3 *db = cosigned_db(log); /* a reader's: its own, read-only */
+    if (!db) { /* none kept: nothing is known of any index */
+        pthread_mutex_unlock(&log->dbmu);
+        *since = UINT64_MAX;
+        return COMITY_OK;
+    }
+    comity_err rc = db_config(db, "cosigned_since", &v, err);
     if (!rc && (!v || !cy_parse_u64(v, strlen(v), since)))
         rc = cy_fail(err, COMITY_ERR_DB, "log.db: cosigned_since is not a size");
     cy_free(v);
     sqlite3_stmt *st = NULL;
-    if (!rc && (sqlite3_prepare_v2(log->db, "SELECT size, checkpoint FROM cosigned WHERE "
+    if (!rc && (sqlite3_prepare_v2(db, "SELECT size, checkpoint FROM cosigned WHERE "
                                    "size > ? AND size <= ? ORDER BY size LIMIT ?", -1, &st,
                                    NULL) ||
                 sqlite3_bind_int64(st, 1, (sqlite3_int64)(from < *since ? *since : from)) ||
                 sqlite3_bind_int64(st, 2, (sqlite3_int64)(upto > INT64_MAX ? INT64_MAX : upto)) ||
                 sqlite3_bind_int64(st, 3, (sqlite3_int64)max)))
-        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+        rc = db_fail(db, err, "reading cosigned checkpoints");
     int sr = SQLITE_DONE;
     while (!rc && (sr = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t size = (uint64_t)sqlite3_column_int64(st, 0);
@@ -1963,7 +1971,7 @@ comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t
             break;
     }
     if (!rc && sr != SQLITE_ROW && sr != SQLITE_DONE)
-        rc = db_fail(log->db, err, "reading cosigned checkpoints");
+        rc = db_fail(db, err, "reading cosigned checkpoints");
     sqlite3_finalize(st);
     pthread_mutex_unlock(&log->dbmu);
     return rc;

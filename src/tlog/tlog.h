@@ -188,8 +188,11 @@ bool cy_origin_valid(const char *origin, size_t len);
  * the first whose size exceeds `to` (the first covering log index `to`),
  * after `max` rows, or when cb returns nonzero.  OUT *since: the log's
  * size when it began keeping them (a log older than the table): no row
- * says when an index below it was first cosigned.  cb runs under the
- * log's database lock: it must not call the log. */
+ * says when an index below it was first cosigned.  A log opened
+ * COMITY_LOG_READ reads them through its own read-only handle on log.db,
+ * beside the writer; when it keeps none (no log.db, or one older than the
+ * table): no row, *since UINT64_MAX.  cb runs under the log's database
+ * lock: it must not call the log. */
 typedef int (*cy_log_cosigned_cb)(void *ctx, uint64_t size, const char *note, size_t len);
 comity_err cy_log_cosigned(comity_log *log, uint64_t from, uint64_t to, uint64_t upto,
                            size_t max, uint64_t *since, cy_log_cosigned_cb cb, void *ctx,

@@ -15,7 +15,11 @@
 # the revocation's time and W and the record's).  In B's roster the early
 # record stays pk.mofa's entry; the late one imported by hand (no W known
 # for it) is ignored by the same rule, where `created` alone would count
-# it.
+# it.  A, given B's witness policy, prints the same roster from the CLI
+# run beside the serving A (which is its log's writer): the W of the
+# revocation and of the late record, both logged at A, read from A's log
+# opened to read, so the late record is ignored there too, naming its W;
+# and `roster apply` at A writes the revocation with the W B wrote.
 HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/node_lib.bash"
 C=$COMITY_BIN
@@ -75,4 +79,19 @@ grep -q "signed by pk's state key, revoked at .*its W unknown" late.why &&
   ok "the late record imported by hand is ignored by the rule (its W unknown): $(cut -c1-120 late.why)" ||
   bad "late imported: $(cat late.why) $("$C" roster "$T/B" | jq -c .ignored)"
 check "  ... and the entry stays the early record" "$EARLY" "$("$C" roster "$T/B" | jq -r '.parties[0].record')"
+
+# ---- A's roster, from the CLI beside the serving A: the W of what A logged --
+"$C" peer witnesses "$T/A" b.policy >/dev/null || bad "A's witness policy"
+"$C" roster "$T/A" >rosterA.json
+check "A's roster (CLI beside serving A): pk.mofa's entry is the early record" "$EARLY" \
+  "$(jq -r '.parties[0].record' rosterA.json)"
+jq -r --arg id "$LATE" '.ignored[] | select(.id == $id) | .why' rosterA.json >lateA.why
+grep -q "signed by pk's state key, revoked at .*the revocation's W 20.*its W 20" lateA.why &&
+  ok "  ... the late record logged at A ignored by the rule, both W told: $(cut -c1-120 lateA.why)" ||
+  bad "  ... late at A: $(cat lateA.why) $(jq -c .ignored rosterA.json)"
+check "  ... A's parties are B's" "$(jq -cS .parties rosterB.json)" "$(jq -cS .parties rosterA.json)"
+"$C" roster apply "$T/A" >applyA.json
+check "A: roster apply (CLI) writes pk's key's revocation with the W B wrote" \
+  "$(jq -r '.keys_revoked[0] | "\(.party) \(.now) \(.revoked_w)"' applyB.json)" \
+  "$(jq -r '.keys_revoked[0] | "\(.party) \(.now) \(.revoked_w)"' applyA.json)"
 finish
