@@ -1202,6 +1202,34 @@ static char *note_by(comity_key *pk, int v, size_t *len)
     return copy;
 }
 
+/* A relayed-record node (PEER pinned) whose store's record operations go
+ * through gap_add and gap_sync; returns the log's checkpoint size.  The
+ * test puts st->rec back (gap.real) before it closes the node. */
+static uint64_t gap_node_open(struct relay_node *f)
+{
+    relay_node_open(f, "gap.example/node", "gap.example/peer");
+    comity_store *st = f->node->store;
+    memset(&gap, 0, sizeof gap);
+    gap.real = st->rec;
+    gap.ops = *st->rec;
+    gap.ops.add = gap_add;
+    gap.ops.sync = gap_sync;
+    st->rec = &gap.ops; /* intake is idle: its threads see it after their next wake-up */
+    uint64_t size0 = 0;
+    TU_OK(comity_log_read_checkpoint(f->log, NULL, NULL, &size0, NULL, E));
+    return size0;
+}
+
+/* Submits record 1 with its sync held in the syncer, and waits until it
+ * is committed and held there (gap.held). */
+static void gap_first(struct relay_node *f, char *env, size_t len, struct run_outcome *o)
+{
+    atomic_store(&gap.hold, true);
+    cy_intake_submit_relayed(f->in, env, len, "gap.example/peer", on_run_done, o);
+    for (int t = 0; t < 10000 && !atomic_load(&gap.held); t++)
+        usleep(1000);
+}
+
 /* Defect: a batch whose rows fail to commit is followed by an explicit
  * checkpoint, which covers every entry appended, past the horizon: also
  * those of the batches committed before it whose rows the syncer had not
@@ -1214,24 +1242,12 @@ static void failed_batch_syncs_backlog(void **state)
     (void)state;
 #define PEER "gap.example/peer"
     struct relay_node f;
-    relay_node_open(&f, "gap.example/node", PEER);
-    comity_store *st = f.node->store;
-    memset(&gap, 0, sizeof gap);
-    gap.real = st->rec;
-    gap.ops = *st->rec;
-    gap.ops.add = gap_add;
-    gap.ops.sync = gap_sync;
-    st->rec = &gap.ops; /* intake is idle: its threads see it after their next wake-up */
-    uint64_t size0 = 0;
-    TU_OK(comity_log_read_checkpoint(f.log, NULL, NULL, &size0, NULL, E));
+    uint64_t size0 = gap_node_open(&f);
     size_t l1, l2;
     char *e1 = note_by(f.pk, 1, &l1), *e2 = note_by(f.pk, 2, &l2);
     struct run_outcome o1 = {0}, o2 = {0};
-    atomic_store(&gap.hold, true);
     cy_intake_test_gap = gap_hook;
-    cy_intake_submit_relayed(f.in, e1, l1, PEER, on_run_done, &o1);
-    for (int t = 0; t < 10000 && !atomic_load(&gap.held); t++)
-        usleep(1000);
+    gap_first(&f, e1, l1, &o1);
     bool held = atomic_load(&gap.held); /* record 1 committed, its sync held */
     atomic_store(&gap.fail_add, true);
     cy_intake_submit_relayed(f.in, e2, l2, PEER, on_run_done, &o2);
@@ -1240,7 +1256,7 @@ static void failed_batch_syncs_backlog(void **state)
     atomic_store(&gap.hold, false); /* before any assert: the syncer goes on */
     cy_intake_drain(f.in);
     cy_intake_test_gap = NULL;
-    st->rec = gap.real;
+    f.node->store->rec = gap.real;
     assert_true(held);
     assert_int_equal(atomic_load(&gap.hook_calls), 1);
     assert_int_equal(atomic_load(&gap.hook_committed), 1);
@@ -1268,24 +1284,12 @@ static void committer_sync_fails(void **state)
     (void)state;
 #define PEER "gap.example/peer"
     struct relay_node f;
-    relay_node_open(&f, "gap.example/node", PEER);
-    comity_store *st = f.node->store;
-    memset(&gap, 0, sizeof gap);
-    gap.real = st->rec;
-    gap.ops = *st->rec;
-    gap.ops.add = gap_add;
-    gap.ops.sync = gap_sync;
-    st->rec = &gap.ops; /* as failed_batch_syncs_backlog */
-    uint64_t size0 = 0;
-    TU_OK(comity_log_read_checkpoint(f.log, NULL, NULL, &size0, NULL, E));
+    uint64_t size0 = gap_node_open(&f);
     size_t l1, l2, l3;
     char *e1 = note_by(f.pk, 1, &l1), *e2 = note_by(f.pk, 2, &l2), *e3 = note_by(f.pk, 3, &l3);
     struct run_outcome o1 = {0}, o2 = {0}, o3 = {0};
-    atomic_store(&gap.hold, true);
     cy_intake_test_gap = gap_hook;
-    cy_intake_submit_relayed(f.in, e1, l1, PEER, on_run_done, &o1);
-    for (int t = 0; t < 10000 && !atomic_load(&gap.held); t++)
-        usleep(1000);
+    gap_first(&f, e1, l1, &o1);
     bool held = atomic_load(&gap.held);
     atomic_store(&gap.fail_add, true);
     atomic_store(&gap.fail_csync, true);
@@ -1299,7 +1303,7 @@ static void committer_sync_fails(void **state)
     cy_intake_drain(f.in);
     cy_intake_stop(f.in);
     f.in = NULL;
-    st->rec = gap.real;
+    f.node->store->rec = gap.real;
     assert_true(held);
     assert_int_equal(atomic_load(&gap.csync_failed), 1);
     assert_int_equal(atomic_load(&gap.hook_calls), 0); /* no checkpoint tried */
@@ -1323,16 +1327,7 @@ static void failed_sync_stop_not_checkpointed(void **state)
     (void)state;
 #define PEER "gap.example/peer"
     struct relay_node f;
-    relay_node_open(&f, "gap.example/node", PEER);
-    comity_store *st = f.node->store;
-    memset(&gap, 0, sizeof gap);
-    gap.real = st->rec;
-    gap.ops = *st->rec;
-    gap.ops.add = gap_add;
-    gap.ops.sync = gap_sync;
-    st->rec = &gap.ops; /* as failed_batch_syncs_backlog */
-    uint64_t size0 = 0;
-    TU_OK(comity_log_read_checkpoint(f.log, NULL, NULL, &size0, NULL, E));
+    uint64_t size0 = gap_node_open(&f);
     size_t l1;
     char *e1 = note_by(f.pk, 1, &l1);
     struct run_outcome o1 = {0};
@@ -1344,7 +1339,7 @@ static void failed_sync_stop_not_checkpointed(void **state)
     assert_true(o1.retry);
     cy_intake_stop(f.in);
     f.in = NULL;
-    st->rec = gap.real;
+    f.node->store->rec = gap.real;
     uint64_t size = 0;
     TU_OK(comity_log_read_checkpoint(f.log, NULL, NULL, &size, NULL, E));
     assert_int_equal(size, size0); /* its entry not covered */
