@@ -51,7 +51,12 @@ for i in $(seq "$N"); do
     "$C" record sign --key "$T/pk.key" --type notification --tlp green --to wb.mofa >"$T/r$i.json"
 done
 for n in A B C D E; do
-  "$C" serve "$T/$n" --listen "127.0.0.1:${P[$n]}" --insecure-http >/dev/null 2>"$T/$n.err" &
+  # all five on loopback, each witness keeping four connections to A (its
+  # puller, its files thread, its push hints and its requests to A's
+  # witness): loopback is allow-listed, or the bench's own requests meet
+  # A's per-address cap (16)
+  "$C" serve "$T/$n" --listen "127.0.0.1:${P[$n]}" --insecure-http --allow-many 127.0.0.1 \
+    >/dev/null 2>"$T/$n.err" &
   PIDS+=($!)
 done
 sleep 2

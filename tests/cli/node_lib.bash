@@ -153,10 +153,16 @@ party_token() {
 }
 
 # node_start NAME [DIR]: serves $T/DIR (default NAME) on P_NAME; sets PID_NAME.
+# Every node and the test itself connect from 127.0.0.1, and a peer keeps
+# up to four connections to each of its peers (its puller, its files
+# thread, its push hints and its requests to the peer's witness):
+# loopback is allow-listed, or three peers and the test's own requests
+# would meet the per-address cap (16).
 node_start() {
   local n=$1 d=${2:-$1} p
   p=$(eval echo "\$P_$n")
-  "$COMITY_BIN" serve "$T/$d" --listen "127.0.0.1:$p" --insecure-http >"$T/$d.out" 2>"$T/$d.err" &
+  "$COMITY_BIN" serve "$T/$d" --listen "127.0.0.1:$p" --insecure-http --allow-many 127.0.0.1 \
+    >"$T/$d.out" 2>"$T/$d.err" &
   eval "PID_$n=$!"
   NODE_PIDS+=("$!")
   for _ in $(seq 100); do
