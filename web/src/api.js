@@ -42,15 +42,19 @@ export async function api(method, path, body) {
 // A record's receipt (its tlog-proof).  A record the node logged a moment
 // ago is not under a checkpoint yet: the node answers 404 "receipt not yet
 // available" with Retry-After, and this asks again for up to ten seconds,
-// as `comity record receipt` does.
-export async function receiptOf(id) {
+// as `comity record receipt` does; onWait(), if given, is called once
+// when it starts waiting (a screen says so).
+export async function receiptOf(id, onWait) {
   const until = Date.now() + 10000;
+  let waiting = false;
   for (;;) {
     try {
       return await api('GET', `/v1/records/${encodeURIComponent(id)}/receipt`);
     } catch (e) {
       const later = e.status === 404 && e.body && /not yet/.test(e.body.error || '');
       if (!later || Date.now() >= until) throw e;
+      if (!waiting && onWait) onWait();
+      waiting = true;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -85,7 +85,7 @@ function Receipt({ id, envelope }) {
     try {
       S.node = null; // the checkpoint and the witness policy move: ask again
       const n = await nodeInfo();
-      const proof = await receiptOf(id);
+      const proof = await receiptOf(id, () => setMsg({ text: t('rc.wait') }));
       const r = R.checkReceipt(proof, envelope, n.vkey, n.witness_policy);
       const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
       setRes({ ...r, url });

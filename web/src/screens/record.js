@@ -38,7 +38,7 @@ export function Record({ id }) {
       setRec(await readRecord(env));
       S.node = null; // the checkpoint and the policy move: ask again
       const n = await nodeInfo();
-      const proof = await receiptOf(id);
+      const proof = await receiptOf(id, () => setRmsg({ text: t('rc.wait') }));
       try {
         const r = R.checkReceipt(proof, env, n.vkey, n.witness_policy);
         const url = URL.createObjectURL(new Blob([proof], { type: 'text/plain' }));
